@@ -1,0 +1,1 @@
+# image-builder/image-builder.mk: rules for this component (see docs/build.md)

@@ -1,0 +1,1 @@
+# init/init.mk: rules for this component (see docs/build.md)

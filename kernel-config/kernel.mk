@@ -1,0 +1,1 @@
+# kernel-config/kernel.mk: rules for this component (see docs/build.md)

@@ -1,0 +1,1 @@
+# rootfs/rootfs.mk: rules for this component (see docs/build.md)

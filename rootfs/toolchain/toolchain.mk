@@ -1,0 +1,1 @@
+# rootfs/toolchain/toolchain.mk: rules for this component (see docs/build.md)

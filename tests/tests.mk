@@ -1,0 +1,1 @@
+# tests/tests.mk: rules for this component (see docs/build.md)
