@@ -1,1 +1,25 @@
-# tests/tests.mk: rules for this component (see docs/build.md)
+# tests/tests.mk: unit tests (native, cmocka, ASan + UBSan) and system tests.
+#
+# A component registers a unit test tests/unit/test_NAME.c in its own .mk:
+#   UNIT_TESTS += NAME
+#   UNIT_NAME_SRCS := init/decl.c init/err.c     # code under test
+#   UNIT_NAME_LIBS := -lyaml                      # extra libraries
+# It is built as build/unit/test_NAME with $(HOST_CFLAGS) $(SAN_FLAGS).
+
+.SECONDEXPANSION:
+UNIT_BINS = $(UNIT_TESTS:%=$(B)/unit/test_%)
+
+$(B)/unit/test_%: tests/unit/test_%.c $$(UNIT_$$*_SRCS) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_CFLAGS) $(SAN_FLAGS) -Iinit -Iimage-builder -Icontainerd-lite \
+		-o $@ $(filter %.c,$^) $(UNIT_$*_LIBS) -lcmocka
+
+unit-test: $$(UNIT_BINS)
+	@test -n "$(UNIT_BINS)" || { echo "unit-test: no unit tests registered" >&2; exit 1; }
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; \
+		ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $$t; done
+
+# System tests boot build/wisp.img under QEMU (TCG; WISP_KVM=1 opts in),
+# independent boots in parallel. A subset: make system-test ONLY="boot-bios".
+system-test: all
+	WISP_VERSION=$(WISP_VERSION) B=$(B) python3 tests/system/run.py $(ONLY)

@@ -1,0 +1,30 @@
+#!/bin/sh
+# Backbone numbers (issue 2). Prints, does not judge; results are copied
+# into bench/RESULTS.md with the command that produced them.
+#   bench/run.sh            sizes, rebuild time, kernel time to init (TCG)
+#   WISP_BENCH_CLEAN=1 ...  also a clean build in build/bench-clean (minutes)
+set -eu
+B=${B:-build}
+echo "== sizes"
+bench/sizes.sh "$B"
+
+echo "== image rebuild after touching one rootfs file"
+make -s all >/dev/null
+touch rootfs/skel/etc/profile
+t0=$(date +%s.%N)
+make -s all >/dev/null
+t1=$(date +%s.%N)
+printf 'rebuild_s %.2f (target 5)\n' "$(echo "$t1 - $t0" | bc)"
+
+echo "== kernel time to init under TCG (direct -kernel boot, kernel timestamps)"
+python3 bench/boot_time.py "$B" "${WISP_BENCH_BOOTS:-3}"
+
+if [ "${WISP_BENCH_CLEAN:-0}" = 1 ]; then
+	echo "== clean build (build/bench-clean, nothing cached)"
+	rm -rf "$B/bench-clean"
+	t0=$(date +%s.%N)
+	make -s B="$B/bench-clean" all >/dev/null
+	t1=$(date +%s.%N)
+	printf 'clean_build_s %.0f\n' "$(echo "$t1 - $t0" | bc)"
+	rm -rf "$B/bench-clean"
+fi

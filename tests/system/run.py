@@ -1,0 +1,47 @@
+"""Run the system tests, independent ones in parallel, and summarise.
+
+Each job is a command; its output is printed whole when it ends so that
+parallel jobs do not interleave. Exit status is non-zero if any job failed.
+"""
+
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PY = sys.executable
+
+JOBS = [
+    ("boot-bios", [PY, os.path.join(HERE, "test_boot.py"), "bios"]),
+    ("boot-uefi", [PY, os.path.join(HERE, "test_boot.py"), "uefi"]),
+    ("reproducible", ["sh", os.path.join(HERE, "test_reproducible.sh")]),
+    ("image-builder-cli", ["sh", os.path.join(HERE, "test_image_builder_cli.sh")]),
+]
+
+
+def run(job):
+    name, cmd = job
+    t0 = time.monotonic()
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    return name, p.returncode, p.stdout.decode(errors="replace"), time.monotonic() - t0
+
+
+def main():
+    only = sys.argv[1:]
+    jobs = [j for j in JOBS if not only or j[0] in only]
+    workers = max(1, min(len(jobs), int(os.environ.get("WISP_TEST_JOBS", os.cpu_count() or 2))))
+    failed = []
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for name, rc, out, took in pool.map(run, jobs):
+            print("==== %s (%.0f s)\n%s" % (name, took, out), end="", flush=True)
+            if rc != 0:
+                failed.append(name)
+    print("system tests: %d run, %d failed%s" % (len(jobs), len(failed),
+          (": " + " ".join(failed)) if failed else ""))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

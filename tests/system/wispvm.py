@@ -1,0 +1,146 @@
+"""Boot a Wisp disk image under QEMU and talk to it over the serial console.
+
+The disk image itself is never written: each VM gets a qcow2 overlay backed
+by it, so tests can run in parallel and build/wisp.img stays pristine.
+TCG is the default (KVM hangs on the build hosts); WISP_KVM=1 opts in.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+
+OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
+OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
+
+BANNER = re.compile(r"Wisp (\S+) init: started at uptime ([0-9]+\.[0-9]{3}) s")
+
+
+class BootError(Exception):
+    pass
+
+
+def accel_args():
+    if os.environ.get("WISP_KVM") == "1":
+        return ["-accel", "kvm", "-cpu", "host"]
+    return ["-accel", "tcg"]
+
+
+class VM:
+    """One QEMU process; console output is collected by a reader thread."""
+
+    def __init__(self, image, firmware="bios", name="vm", logdir="build/tests", mem=512,
+                 extra=None, kernel=None, cmdline=None):
+        if firmware not in ("bios", "uefi"):
+            raise ValueError("firmware must be bios or uefi")
+        self.name = name
+        self.tmp = tempfile.mkdtemp(prefix="wispvm-")
+        os.makedirs(logdir, exist_ok=True)
+        self.logpath = os.path.join(logdir, name + ".console.log")
+        self.overlay = os.path.join(self.tmp, "disk.qcow2")
+        subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw",
+                        "-b", os.path.abspath(image), self.overlay], check=True)
+        args = ["qemu-system-x86_64", "-m", str(mem), "-smp", "1", "-nodefaults",
+                "-display", "none", "-serial", "stdio", "-monitor", "none",
+                "-drive", "file=%s,format=qcow2,if=virtio" % self.overlay]
+        args += accel_args()
+        if firmware == "uefi":
+            vars_copy = os.path.join(self.tmp, "OVMF_VARS.fd")
+            shutil.copyfile(OVMF_VARS, vars_copy)
+            args += ["-drive", "if=pflash,format=raw,readonly=on,file=" + OVMF_CODE,
+                     "-drive", "if=pflash,format=raw,file=" + vars_copy]
+        if kernel:
+            args += ["-kernel", kernel, "-append", cmdline or ""]
+        args += extra or []
+        self.args = args
+        self.buf = ""
+        self.pos = 0
+        self.lock = threading.Condition()
+        self.log = open(self.logpath, "w", encoding="utf-8", errors="replace")
+        self.started = time.monotonic()
+        self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT)
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        while True:
+            data = self.proc.stdout.read1(4096)
+            if not data:
+                break
+            text = data.decode("utf-8", errors="replace").replace("\r", "")
+            self.log.write(text)
+            self.log.flush()
+            with self.lock:
+                self.buf += text
+                self.lock.notify_all()
+        with self.lock:
+            self.lock.notify_all()
+
+    def expect(self, pattern, timeout=60):
+        """Wait for pattern after the last match; return the match object."""
+        rx = re.compile(pattern) if isinstance(pattern, str) else pattern
+        deadline = time.monotonic() + timeout
+        with self.lock:
+            while True:
+                m = rx.search(self.buf, self.pos)
+                if m:
+                    self.pos = m.end()
+                    return m
+                panic = self.buf.find("Kernel panic", self.pos)
+                if panic >= 0:
+                    raise BootError("%s: kernel panic: %s" % (self.name,
+                                    self.buf[panic:panic + 200].strip()))
+                left = deadline - time.monotonic()
+                if left <= 0 or (self.proc.poll() is not None and not self.reader.is_alive()):
+                    tail = self.buf[-600:]
+                    raise BootError("%s: timed out waiting for %r (see %s); last output:\n%s"
+                                    % (self.name, rx.pattern, self.logpath, tail))
+                self.lock.wait(min(left, 1.0))
+
+    def send(self, text):
+        self.proc.stdin.write(text.encode())
+        self.proc.stdin.flush()
+
+    def sh(self, cmd, timeout=30):
+        """Run cmd in the console shell; return (status, output).
+
+        The markers are built by the shell's arithmetic so that the echo of
+        the typed line never matches them.
+        """
+        tag = "%x" % int(time.monotonic() * 1e6)
+        self.send("echo @B%s$((0)); %s; echo @E%s$((0)) rc=$?\n" % (tag, cmd, tag))
+        self.expect(r"@B%s0\n" % tag, timeout)
+        start = self.pos
+        m = self.expect(r"@E%s0 rc=(\d+)" % tag, timeout)
+        return int(m.group(1)), self.buf[start:m.start()]
+
+    def wait_shell(self, timeout=60):
+        """Wait until the console shell answers."""
+        deadline = time.monotonic() + timeout
+        while True:
+            self.send("\n")
+            try:
+                self.sh("true", timeout=3)
+                return
+            except BootError:
+                if time.monotonic() > deadline:
+                    raise
+
+    def wait_exit(self, timeout):
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise BootError("%s: QEMU still running %ds after shutdown was requested"
+                            % (self.name, timeout))
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.reader.join(timeout=5)
+        self.log.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
