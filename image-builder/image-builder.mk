@@ -1,1 +1,50 @@
-# image-builder/image-builder.mk: rules for this component (see docs/build.md)
+# image-builder/image-builder.mk: the image builder (native host tool) and
+# the disk image it makes. See docs/image-spec.md.
+#
+#   build/host/image-builder   spec -> hybrid BIOS/UEFI GPT image
+#   build/wisp.img             the image; build/wisp.kernel and
+#                              build/wisp.cmdline for direct -kernel boots
+
+IB := $(B)/host/image-builder
+IB_SPEC := image-builder/wisp.yaml
+IB_MANIFEST := rootfs/manifest
+IB_KERNEL := $(B)/kernel/bzImage
+IB_LIB_SRCS := $(filter-out image-builder/main.c,$(wildcard image-builder/*.c))
+IB_LIBS := -lyaml -luuid -lz
+
+$(IB): $(wildcard image-builder/*.c) image-builder/image-builder.h | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_CFLAGS) -o $@ $(filter %.c,$^) $(IB_LIBS)
+
+# The builder writes the exact input list (spec, every manifest, every file
+# they name, the kernel) to a depfile when it runs. For the first build,
+# when there is no depfile yet, the top-level manifest's files and includes
+# are named here so that make builds them (busybox, init, ...) first.
+IB_FIRST_DEPS := $(shell awk '$$1 == "file" { print $$3 } $$1 == "include" { print $$2 }' \
+	$(IB_MANIFEST) 2>/dev/null)
+
+$(B)/wisp.img: $(IB) $(IB_SPEC) $(IB_MANIFEST) $(IB_KERNEL) $(IB_FIRST_DEPS) | $(DEPS_STAMP)
+	$(IB) -C . -o $@ -M $@.d $(IB_SPEC)
+
+# Written by the same run, just after the image.
+$(B)/wisp.kernel $(B)/wisp.cmdline: $(B)/wisp.img ;
+
+-include $(B)/wisp.img.d
+
+.PHONY: image
+image: $(B)/wisp.img
+
+# Unit tests (tests/tests.mk).
+UNIT_TESTS += ib_spec ib_size ib_gpt ib_manifest ib_grub ib_uuid
+UNIT_ib_spec_SRCS := image-builder/spec.c image-builder/spec_emit.c image-builder/size.c \
+	image-builder/err.c image-builder/fsutil.c
+UNIT_ib_spec_LIBS := -lyaml
+UNIT_ib_size_SRCS := image-builder/size.c
+UNIT_ib_gpt_SRCS := image-builder/gpt.c image-builder/uuid.c image-builder/err.c
+UNIT_ib_gpt_LIBS := -luuid -lz
+UNIT_ib_manifest_SRCS := image-builder/manifest.c image-builder/stage.c image-builder/err.c \
+	image-builder/fsutil.c
+UNIT_ib_grub_SRCS := image-builder/grub.c image-builder/bios.c image-builder/err.c \
+	image-builder/fsutil.c image-builder/exec.c
+UNIT_ib_uuid_SRCS := image-builder/uuid.c
+UNIT_ib_uuid_LIBS := -luuid

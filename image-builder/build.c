@@ -1,0 +1,545 @@
+/* build.c: spec -> partitions -> disk image.
+ *
+ * Every intermediate file lives in one private directory under --tmpdir;
+ * the outputs are written to temporary names next to their final ones and
+ * renamed only when everything succeeded, so a failed or interrupted build
+ * leaves the previous outputs (or nothing) behind, never a partial image.
+ */
+#include "image-builder.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+enum { P_BIOS, P_ESP, P_ROOT_A, P_ROOT_B, P_STATE, NPARTS };
+
+#define BIOS_BOOT_SIZE IB_MIB
+
+struct build {
+	const struct ib_opts *o;
+	struct ib_spec spec;
+	struct ib_manifest man;
+	struct ib_deps deps;
+	struct ib_gpt gpt;
+	time_t epoch;
+	char *tmp;                      /* private temp directory */
+	char *kernel_out, *cmdline_out; /* final names */
+	char *tmp_out[3];               /* image, kernel, cmdline before rename */
+	char partuuid[NPARTS][37];
+	char volid[10];
+	uint64_t esp_files, root_size, state_alloc, kernel_size, core_size, efi_size;
+};
+
+/* ---- inputs ---------------------------------------------------------- */
+
+static int collect_deps(struct build *b)
+{
+	int ret = ib_deps_add(&b->deps, b->o->spec);
+
+	ret |= ib_deps_add(&b->deps, b->spec.kernel_image);
+	for (size_t i = 0; i < b->man.nfiles; i++)
+		ret |= ib_deps_add(&b->deps, b->man.files[i]);
+	for (size_t i = 0; i < b->man.n; i++)
+		if (b->man.e[i].type == IB_M_FILE)
+			ret |= ib_deps_add(&b->deps, b->man.e[i].arg);
+	return ret;
+}
+
+static int load_inputs(struct build *b, struct ib_err *err)
+{
+	if (ib_spec_load(&b->spec, b->o->spec, err) < 0)
+		return -1;
+	if (ib_manifest_load(&b->man, b->spec.manifest, err) < 0)
+		return -1;
+	if (collect_deps(b) < 0)
+		return ib_err_set(err, ENOMEM, "dependency list");
+	return 0;
+}
+
+static int read_epoch(struct build *b, struct ib_err *err)
+{
+	const char *s = getenv("SOURCE_DATE_EPOCH");
+	char buf[32], *end;
+	long long v;
+
+	if (!s || !*s) {
+		b->epoch = IB_DEFAULT_EPOCH;
+	} else {
+		errno = 0;
+		v = strtoll(s, &end, 10);
+		/* FAT can't date anything before 1980. */
+		if (errno || *end || v < 315532800 || v > 4102444800)
+			return ib_err_set(err, 0, "SOURCE_DATE_EPOCH=%s: expected seconds between "
+					  "1980 and 2100", s);
+		b->epoch = (time_t)v;
+	}
+	/* The tools read it too (mtools for directory dates, mkfs.erofs). */
+	snprintf(buf, sizeof(buf), "%lld", (long long)b->epoch);
+	setenv("SOURCE_DATE_EPOCH", buf, 1);
+	return 0;
+}
+
+/* ---- names and identifiers ------------------------------------------- */
+
+static char *sibling(const char *out, const char *ext)
+{
+	size_t n = strlen(out);
+
+	if (n > 4 && strcmp(out + n - 4, ".img") == 0)
+		n -= 4;
+	return ib_asprintf("%.*s%s", (int)n, out, ext);
+}
+
+static int make_tmpdir(struct build *b, struct ib_err *err)
+{
+	char *dir;
+
+	if (ib_mkdir_p(b->o->tmpdir, 0755, err) < 0)
+		return -1;
+	dir = ib_asprintf("%s/image-builder.XXXXXX", b->o->tmpdir);
+	if (!mkdtemp(dir)) {
+		int ret = ib_err_set(err, errno, "create temporary directory %s", dir);
+
+		free(dir);
+		return ret;
+	}
+	b->tmp = dir;
+	return 0;
+}
+
+static char *tmp_path(const struct build *b, const char *name)
+{
+	return ib_path_join(b->tmp, name);
+}
+
+static void derive_partitions(struct build *b)
+{
+	static const char *const names[NPARTS] = {"BIOS-BOOT", "ESP", "ROOT-A", "ROOT-B",
+						  "STATE"};
+	static const char *const types[NPARTS] = {IB_TYPE_BIOS_BOOT, IB_TYPE_ESP,
+						  IB_TYPE_ROOT_X64, IB_TYPE_ROOT_X64,
+						  IB_TYPE_LINUX};
+	const uint64_t sizes[NPARTS] = {BIOS_BOOT_SIZE, b->spec.esp_size, b->spec.root_size,
+					b->spec.root_size, b->spec.state_size};
+
+	ib_uuid_derive(b->gpt.disk_guid, b->spec.name, "disk");
+	b->gpt.nparts = NPARTS;
+	for (int i = 0; i < NPARTS; i++) {
+		struct ib_part *p = &b->gpt.part[i];
+		char purpose[64];
+
+		snprintf(purpose, sizeof(purpose), "partition/%s", names[i]);
+		p->name = names[i];
+		uuid_parse(types[i], p->type);
+		ib_uuid_derive(p->uuid, b->spec.name, purpose);
+		uuid_unparse_lower(p->uuid, b->partuuid[i]);
+		p->size = sizes[i];
+	}
+	ib_fat_volid_str(ib_fat_volid(b->spec.name), b->volid);
+}
+
+/* ---- ROOT -------------------------------------------------------------- */
+
+static int add_generated(struct build *b, const char *path, enum ib_mtype type,
+			 const char *data, struct ib_err *err)
+{
+	struct ib_mentry e = {.type = type, .path = (char *)path, .mode = 0644,
+			      .origin = b->o->spec, .line = 0};
+	const struct ib_mentry *old = ib_manifest_find(&b->man, path);
+
+	if (type == IB_M_DIR) {
+		if (old && old->type == IB_M_DIR)
+			return 0; /* the manifest's own mode wins */
+		e.mode = 0755;
+	} else {
+		e.arg = (char *)data, e.len = strlen(data);
+	}
+	if (old)
+		return ib_err_set(err, 0, "%s:%u: %s: written by the builder from the spec; "
+				  "remove it from the manifest", old->origin, old->line, path);
+	if (ib_manifest_add(&b->man, &e, err) < 0)
+		return ib_err_prefix(err, "adding builder file: ");
+	return 0;
+}
+
+static int add_spec_files(struct build *b, struct ib_err *err)
+{
+	char *hostname = ib_asprintf("%s\n", b->spec.hostname);
+	char *image_yaml = ib_asprintf("# Written by image-builder from %s; read by init "
+				       "(docs/declarations.md).\n%s",
+				       b->o->spec, b->spec.services_yaml);
+	int ret = add_generated(b, "/etc", IB_M_DIR, NULL, err);
+
+	if (ret == 0)
+		ret = add_generated(b, "/etc/hostname", IB_M_DATA, hostname, err);
+	if (ret == 0)
+		ret = add_generated(b, "/etc/wisp", IB_M_DIR, NULL, err);
+	if (ret == 0)
+		ret = add_generated(b, "/etc/wisp/image.yaml", IB_M_DATA, image_yaml, err);
+	free(hostname);
+	free(image_yaml);
+	return ret;
+}
+
+static int build_root(struct build *b, struct ib_err *err)
+{
+	char *dir = tmp_path(b, "root"), *img = tmp_path(b, "root.erofs");
+	uuid_t uuid;
+	int ret = add_spec_files(b, err);
+
+	ib_uuid_derive(uuid, b->spec.name, "root/erofs");
+	if (ret == 0 && mkdir(dir, 0755) < 0)
+		ret = ib_err_set(err, errno, "mkdir %s", dir);
+	if (ret == 0)
+		ret = ib_stage_tree(&b->man, dir, b->epoch, err);
+	if (ret == 0)
+		ret = ib_erofs_build(img, dir, uuid, b->epoch, ib_manifest_all_root(&b->man),
+				     b->spec.root_size, err);
+	if (ret == 0)
+		ret = ib_file_size(img, &b->root_size, NULL, err);
+	free(dir);
+	free(img);
+	return ret;
+}
+
+/* ---- STATE ------------------------------------------------------------- */
+
+static int build_state(struct build *b, struct ib_err *err)
+{
+	char *img = tmp_path(b, "state.ext4");
+	uuid_t uuid, seed;
+	int ret;
+
+	ib_uuid_derive(uuid, b->spec.name, "state/ext4");
+	ib_uuid_derive(seed, b->spec.name, "state/ext4-hash-seed");
+	ret = ib_ext4_build(img, b->spec.state_size, uuid, seed, b->epoch, err);
+	if (ret == 0)
+		ret = ib_file_size(img, NULL, &b->state_alloc, err);
+	free(img);
+	return ret;
+}
+
+/* ---- GRUB and ESP -------------------------------------------------------- */
+
+/* Write a generated ESP file with the fixed mtime mcopy -m will keep. */
+static int write_dated(const struct build *b, const char *name, const void *data, size_t len,
+		       struct ib_err *err)
+{
+	char *path = tmp_path(b, name);
+	int ret = ib_write_file(path, data, len, 0644, err);
+
+	if (ret == 0)
+		ret = ib_set_mtime(path, b->epoch, err);
+	free(path);
+	return ret;
+}
+
+static int write_grub_config(struct build *b, struct ib_err *err)
+{
+	const struct ib_grub_slot slots[] = {{'A', b->partuuid[P_ROOT_A]},
+					     {'B', b->partuuid[P_ROOT_B]}};
+	char slot_var[] = "wisp_slot=A";
+	const char *vars[] = {slot_var};
+	uint8_t env[IB_GRUBENV_SIZE];
+	char *early = ib_grub_early_cfg(b->volid);
+	char *cfg = ib_grub_cfg(b->spec.timeout, b->spec.default_slot, b->spec.kernel_cmdline,
+				slots, 2);
+	int ret;
+
+	slot_var[sizeof(slot_var) - 2] = b->spec.default_slot;
+	ret = write_dated(b, "early.cfg", early, strlen(early), err);
+	if (ret == 0)
+		ret = write_dated(b, "grub.cfg", cfg, strlen(cfg), err);
+	if (ret == 0)
+		ret = ib_grubenv_block(env, vars, 1, err);
+	if (ret == 0)
+		ret = write_dated(b, "grubenv", env, sizeof(env), err);
+	free(early);
+	free(cfg);
+	return ret;
+}
+
+static int build_grub(struct build *b, struct ib_err *err)
+{
+	char *early = tmp_path(b, "early.cfg"), *core = tmp_path(b, "core.img");
+	char *efi = tmp_path(b, "BOOTX64.EFI");
+	int ret = write_grub_config(b, err);
+
+	if (ret == 0)
+		ret = ib_grub_mkimage("i386-pc", early, core, err);
+	if (ret == 0)
+		ret = ib_grub_mkimage("x86_64-efi", early, efi, err);
+	if (ret == 0)
+		ret = ib_set_mtime(efi, b->epoch, err);
+	if (ret == 0)
+		ret = ib_file_size(core, &b->core_size, NULL, err);
+	if (ret == 0)
+		ret = ib_file_size(efi, &b->efi_size, NULL, err);
+	if (ret == 0 && b->core_size > BIOS_BOOT_SIZE)
+		ret = ib_err_set(err, EFBIG, "core.img is larger than the BIOS boot partition");
+	free(early);
+	free(core);
+	free(efi);
+	return ret;
+}
+
+static int build_esp(struct build *b, struct ib_err *err)
+{
+	static const char *const dirs[] = {"::/EFI", "::/EFI/BOOT", "::/grub", "::/A", "::/B",
+					   NULL};
+	char *efi = tmp_path(b, "BOOTX64.EFI"), *cfg = tmp_path(b, "grub.cfg");
+	char *env = tmp_path(b, "grubenv"), *kernel = tmp_path(b, "vmlinuz");
+	char *img = tmp_path(b, "esp.img");
+	const struct ib_esp_file files[] = {
+		{efi, "::/EFI/BOOT/BOOTX64.EFI"},
+		{cfg, "::/grub/grub.cfg"},
+		{env, "::/grub/grubenv"},
+		{kernel, "::/A/vmlinuz"},
+	};
+	int ret = ib_copy_file(b->spec.kernel_image, kernel, 0644, err);
+
+	if (ret == 0)
+		ret = ib_set_mtime(kernel, b->epoch, err);
+	if (ret == 0)
+		ret = ib_file_size(kernel, &b->kernel_size, NULL, err);
+	if (ret == 0)
+		ret = ib_esp_build(img, b->spec.esp_size, ib_fat_volid(b->spec.name), dirs, files,
+				   sizeof(files) / sizeof(files[0]), err);
+	b->esp_files = b->efi_size + b->kernel_size + IB_GRUBENV_SIZE;
+	free(efi), free(cfg), free(env), free(kernel), free(img);
+	return ret;
+}
+
+/* ---- the disk image -------------------------------------------------------- */
+
+static int create_tmp_output(struct build *b, int idx, const char *final, int *fd,
+			     struct ib_err *err)
+{
+	char *copy = ib_strdup(final), *copy2 = ib_strdup(final);
+	char *path = ib_asprintf("%s/.%s.XXXXXX", dirname(copy), basename(copy2));
+
+	free(copy), free(copy2);
+	if ((*fd = mkostemp(path, O_CLOEXEC)) < 0) {
+		int ret = ib_err_set(err, errno, "create %s", path);
+
+		free(path);
+		return ret;
+	}
+	b->tmp_out[idx] = path;
+	if (fchmod(*fd, 0644) < 0)
+		return ib_err_set(err, errno, "chmod %s", path);
+	return 0;
+}
+
+static int write_boot_area(struct build *b, int fd, const char *name, struct ib_err *err)
+{
+	uint8_t mbr[IB_SECTOR] = {0}, boot[IB_SECTOR];
+	uint64_t core_lba = b->gpt.part[P_BIOS].first_lba;
+	char *core_path = tmp_path(b, "core.img");
+	char *boot_path = ib_asprintf("%s/i386-pc/boot.img", IB_GRUB_DIR);
+	char *core = NULL, *bootimg = NULL;
+	size_t core_len, boot_len;
+	int ret = ib_read_file(boot_path, &bootimg, &boot_len, err);
+
+	if (ret == 0 && boot_len != IB_SECTOR)
+		ret = ib_err_set(err, 0, "%s: not %u bytes", boot_path, IB_SECTOR);
+	if (ret == 0)
+		ret = ib_read_file(core_path, &core, &core_len, err);
+	if (ret == 0) {
+		memcpy(boot, bootimg, IB_SECTOR);
+		ib_gpt_pmbr(&b->gpt, mbr);
+		ret = ib_bios_patch_mbr(mbr, boot, core_lba, err);
+	}
+	if (ret == 0)
+		ret = ib_bios_patch_core((uint8_t *)core, core_len, core_lba, err);
+	if (ret == 0)
+		ret = ib_pwrite_all(fd, mbr, IB_SECTOR, 0, name, err);
+	if (ret == 0)
+		ret = ib_pwrite_all(fd, core, core_len, core_lba * IB_SECTOR, name, err);
+	free(core_path), free(boot_path), free(core), free(bootimg);
+	return ret;
+}
+
+static int write_gpt(struct build *b, int fd, const char *name, struct ib_err *err)
+{
+	static uint8_t entries[IB_GPT_ENTRY_SECTORS * IB_SECTOR];
+	uint8_t hdr[IB_SECTOR];
+	uint64_t last = b->gpt.total_sectors - 1;
+
+	ib_gpt_entries(&b->gpt, entries);
+	ib_gpt_header(&b->gpt, false, entries, hdr);
+	if (ib_pwrite_all(fd, hdr, sizeof(hdr), IB_SECTOR, name, err) < 0 ||
+	    ib_pwrite_all(fd, entries, sizeof(entries), 2 * IB_SECTOR, name, err) < 0)
+		return -1;
+	ib_gpt_header(&b->gpt, true, entries, hdr);
+	if (ib_pwrite_all(fd, entries, sizeof(entries), (last - IB_GPT_ENTRY_SECTORS) * IB_SECTOR,
+			  name, err) < 0 ||
+	    ib_pwrite_all(fd, hdr, sizeof(hdr), last * IB_SECTOR, name, err) < 0)
+		return -1;
+	return 0;
+}
+
+static int place(struct build *b, int fd, int part, const char *file, const char *name,
+		 struct ib_err *err)
+{
+	const struct ib_part *p = &b->gpt.part[part];
+	char *path = tmp_path(b, file);
+	int ret = ib_copy_sparse(fd, p->first_lba * IB_SECTOR, path, p->size, name, err);
+
+	free(path);
+	return ret;
+}
+
+static int assemble(struct build *b, struct ib_err *err)
+{
+	const char *name = b->o->out;
+	int fd, ret;
+
+	if (ib_gpt_layout(&b->gpt, err) < 0 || create_tmp_output(b, 0, name, &fd, err) < 0)
+		return -1;
+	ret = ftruncate(fd, (off_t)(b->gpt.total_sectors * IB_SECTOR));
+	if (ret < 0)
+		ret = ib_err_set(err, errno, "size %s", b->tmp_out[0]);
+	if (ret == 0)
+		ret = write_boot_area(b, fd, name, err);
+	if (ret == 0)
+		ret = write_gpt(b, fd, name, err);
+	if (ret == 0)
+		ret = place(b, fd, P_ESP, "esp.img", name, err);
+	if (ret == 0)
+		ret = place(b, fd, P_ROOT_A, "root.erofs", name, err);
+	if (ret == 0)
+		ret = place(b, fd, P_STATE, "state.ext4", name, err); /* ROOT-B stays zero */
+	if (close(fd) < 0 && ret == 0)
+		ret = ib_err_set(err, errno, "close %s", b->tmp_out[0]);
+	return ret;
+}
+
+/* wisp.kernel and wisp.cmdline: for direct `qemu -kernel` boots. */
+static int write_direct_boot(struct build *b, struct ib_err *err)
+{
+	char *cmdline = ib_kernel_cmdline(b->partuuid[P_ROOT_A], b->spec.kernel_cmdline);
+	char *line = ib_asprintf("%s\n", cmdline);
+	int fd, ret = create_tmp_output(b, 1, b->kernel_out, &fd, err);
+
+	if (fd >= 0)
+		close(fd);
+	if (ret == 0)
+		ret = ib_copy_file(b->spec.kernel_image, b->tmp_out[1], 0644, err);
+	if (ret == 0)
+		ret = create_tmp_output(b, 2, b->cmdline_out, &fd, err);
+	if (ret == 0) {
+		close(fd);
+		ret = ib_write_file(b->tmp_out[2], line, strlen(line), 0644, err);
+	}
+	free(cmdline);
+	free(line);
+	return ret;
+}
+
+/* The image goes first: make compares it against its inputs, and the
+ * kernel and cmdline must not look older than it. */
+static int commit_outputs(struct build *b, struct ib_err *err)
+{
+	const char *finals[3] = {b->o->out, b->kernel_out, b->cmdline_out};
+
+	if (ib_check_interrupt(err) < 0)
+		return -1;
+	for (int i = 0; i < 3; i++) {
+		if (rename(b->tmp_out[i], finals[i]) < 0)
+			return ib_err_set(err, errno, "rename %s to %s", b->tmp_out[i], finals[i]);
+		free(b->tmp_out[i]);
+		b->tmp_out[i] = NULL;
+	}
+	return 0;
+}
+
+/* ---- summary and cleanup ------------------------------------------------------ */
+
+static void summary(const struct build *b)
+{
+	char h[6][32];
+	uint64_t alloc = 0;
+
+	ib_file_size(b->o->out, NULL, &alloc, &(struct ib_err){0});
+	printf("image-builder: %s %s (%s allocated), slot %c\n", b->o->out,
+	       ib_human_size(b->gpt.total_sectors * IB_SECTOR, h[0], sizeof(h[0])),
+	       ib_human_size(alloc, h[1], sizeof(h[1])), b->spec.default_slot);
+	printf("  ESP    FAT%u %s: BOOTX64.EFI %s, core.img %s (BIOS boot)\n",
+	       ib_esp_fat_bits(b->spec.esp_size), ib_human_size(b->spec.esp_size, h[0], 32),
+	       ib_human_size(b->efi_size, h[1], 32), ib_human_size(b->core_size, h[2], 32));
+	printf("  ROOT-A erofs %s of %s\n", ib_human_size(b->root_size, h[0], 32),
+	       ib_human_size(b->spec.root_size, h[1], 32));
+	printf("  STATE  ext4 %s (%s allocated)\n", ib_human_size(b->spec.state_size, h[0], 32),
+	       ib_human_size(b->state_alloc, h[1], 32));
+	printf("  kernel %s (%s)\n", ib_human_size(b->kernel_size, h[0], 32), b->kernel_out);
+}
+
+static void cleanup(struct build *b)
+{
+	for (int i = 0; i < 3; i++) {
+		if (b->tmp_out[i])
+			unlink(b->tmp_out[i]);
+		free(b->tmp_out[i]);
+	}
+	if (b->tmp && !getenv("IB_KEEP_TMP"))
+		ib_rm_rf(b->tmp);
+	free(b->tmp);
+	free(b->kernel_out);
+	free(b->cmdline_out);
+	ib_deps_free(&b->deps);
+	ib_manifest_free(&b->man);
+	ib_spec_free(&b->spec);
+}
+
+static void print_deps(const struct build *b)
+{
+	for (size_t i = 0; i < b->deps.n; i++)
+		printf("%s\n", b->deps.v[i]);
+}
+
+/* Like make rules' mkdir -p $(@D), and before any work is done. */
+static int make_parent(const char *path, struct ib_err *err)
+{
+	char *copy = ib_strdup(path);
+	int ret = ib_mkdir_p(dirname(copy), 0755, err);
+
+	free(copy);
+	return ret;
+}
+
+static int run_steps(struct build *b, struct ib_err *err)
+{
+	if (read_epoch(b, err) < 0 || make_parent(b->o->out, err) < 0 ||
+	    (b->o->depfile && make_parent(b->o->depfile, err) < 0) || make_tmpdir(b, err) < 0)
+		return -1;
+	derive_partitions(b);
+	if (build_root(b, err) < 0 || ib_check_interrupt(err) < 0 ||
+	    build_state(b, err) < 0 || build_grub(b, err) < 0 || build_esp(b, err) < 0 ||
+	    assemble(b, err) < 0 || write_direct_boot(b, err) < 0 || commit_outputs(b, err) < 0)
+		return -1;
+	if (b->o->depfile && ib_depfile_write(b->o->depfile, b->o->out, &b->deps, err) < 0)
+		return -1;
+	summary(b);
+	return 0;
+}
+
+int ib_build(const struct ib_opts *o, struct ib_err *err)
+{
+	struct build b = {.o = o};
+	int ret = load_inputs(&b, err);
+
+	if (ret == 0 && o->print_deps) {
+		print_deps(&b);
+	} else if (ret == 0) {
+		b.kernel_out = sibling(o->out, ".kernel");
+		b.cmdline_out = sibling(o->out, ".cmdline");
+		ret = run_steps(&b, err);
+	}
+	cleanup(&b);
+	return ret;
+}

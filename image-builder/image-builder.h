@@ -1,0 +1,282 @@
+/* image-builder.h: the one header of the image builder.
+ *
+ * The builder turns an image spec (docs/image-spec.md) into a hybrid
+ * BIOS/UEFI GPT disk image without privileges: filesystems are made into
+ * plain files by the usual mkfs tools and placed into the disk image by
+ * offset. Every fallible function returns a negative value and fills a
+ * struct ib_err with errno and a message naming the object (crun style).
+ */
+#ifndef WISP_IMAGE_BUILDER_H
+#define WISP_IMAGE_BUILDER_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/types.h>
+#include <time.h>
+#include <uuid/uuid.h>
+
+#ifndef WISP_VERSION
+#define WISP_VERSION "unknown"
+#endif
+
+#define IB_SECTOR    512u
+#define IB_KIB       1024ull
+#define IB_MIB       (1024ull * 1024)
+#define IB_GIB       (1024ull * 1024 * 1024)
+#define IB_ALIGN     IB_MIB /* partition alignment */
+#define IB_GRUB_DIR  "/usr/lib/grub"
+#define IB_DEFAULT_EPOCH 1767225600 /* used when SOURCE_DATE_EPOCH is unset */
+
+/* ---- errors (err.c) ---------------------------------------------------- */
+
+struct ib_err {
+	int errnum; /* errno, or 0 when the message says it all */
+	char msg[1024];
+};
+
+#define IB_PRINTF(a, b) __attribute__((format(printf, a, b)))
+
+/* Fill err; always returns -1 so callers can `return ib_err_set(...)`. */
+int ib_err_set(struct ib_err *err, int errnum, const char *fmt, ...) IB_PRINTF(3, 4);
+/* Prepend context ("stage ROOT: ") to an existing message; returns -1. */
+int ib_err_prefix(struct ib_err *err, const char *fmt, ...) IB_PRINTF(2, 3);
+/* "image-builder: MSG[: strerror]" on one line. */
+void ib_err_print(const struct ib_err *err, FILE *f);
+
+/* Set by SIGINT/SIGTERM/SIGHUP; long operations poll it to clean up. */
+extern volatile sig_atomic_t ib_interrupted;
+int ib_check_interrupt(struct ib_err *err);
+
+/* ---- sizes (size.c) ---------------------------------------------------- */
+
+/* "64MiB", "512KiB", "1GiB", "4096" (bytes). On error returns -1 and
+ * points *problem at a static description. */
+int ib_parse_size(const char *s, uint64_t *out, const char **problem);
+/* "64.0 MiB" style, for the summary. */
+const char *ib_human_size(uint64_t bytes, char *buf, size_t len);
+
+/* ---- spec (spec.c, spec_emit.c) ---------------------------------------- */
+
+struct ib_spec {
+	char *file; /* the spec path, for messages */
+	char *name;
+	char *hostname;
+	uint64_t esp_size, root_size, state_size;
+	char *kernel_image;
+	char *kernel_cmdline;
+	char *manifest;
+	char default_slot; /* 'A' or 'B' */
+	unsigned timeout;
+	char *services_yaml; /* "services: [...]" document for /etc/wisp/image.yaml */
+	size_t services_len;
+};
+
+/* Parse and validate a spec; relative paths in it must exist relative to
+ * the current directory. Errors read "FILE:LINE:COL: key "a.b": problem". */
+int ib_spec_load(struct ib_spec *spec, const char *path, struct ib_err *err);
+int ib_spec_parse(struct ib_spec *spec, const char *path, const char *buf, size_t len,
+		  struct ib_err *err);
+void ib_spec_free(struct ib_spec *spec);
+
+struct yaml_document_s;
+struct yaml_node_s;
+/* Re-emit the services node as a {services: [...]} YAML document. */
+int ib_spec_emit_services(struct yaml_document_s *doc, struct yaml_node_s *services, char **out,
+			  size_t *len, struct ib_err *err);
+
+/* ---- UUIDs (uuid.c) ---------------------------------------------------- */
+
+/* Version 5 UUID of "<name>/<purpose>" in the fixed Wisp namespace. */
+void ib_uuid_derive(uuid_t out, const char *name, const char *purpose);
+/* RFC 4122 byte order -> GPT's mixed-endian on-disk GUID. */
+void ib_uuid_to_guid(uint8_t out[16], const uuid_t in);
+/* FAT volume id (32 bits) and its "XXXX-XXXX" spelling, as GRUB prints it. */
+uint32_t ib_fat_volid(const char *name);
+void ib_fat_volid_str(uint32_t volid, char out[10]);
+
+/* ---- manifest (manifest.c) --------------------------------------------- */
+
+enum ib_mtype {
+	IB_M_DIR,
+	IB_M_FILE,  /* arg: source path relative to -C */
+	IB_M_SLINK, /* arg: link target */
+	IB_M_DATA,  /* builder-generated file; arg: contents, len: size */
+};
+
+struct ib_mentry {
+	enum ib_mtype type;
+	char *path;
+	char *arg;
+	size_t len;
+	mode_t mode;
+	uid_t uid;
+	gid_t gid;
+	const char *origin; /* manifest file (owned by ib_manifest.files) */
+	unsigned line;
+};
+
+struct ib_manifest {
+	struct ib_mentry *e;
+	size_t n, cap;
+	char **files; /* every manifest read, in order: dependencies */
+	size_t nfiles, capfiles;
+};
+
+int ib_manifest_load(struct ib_manifest *m, const char *path, struct ib_err *err);
+/* Add one entry, checking the path, its parent and duplicates. */
+int ib_manifest_add(struct ib_manifest *m, const struct ib_mentry *tmpl, struct ib_err *err);
+const struct ib_mentry *ib_manifest_find(const struct ib_manifest *m, const char *path);
+void ib_manifest_free(struct ib_manifest *m);
+
+/* ---- staging and filesystems (stage.c, erofs.c, ext4.c, esp.c) --------- */
+
+/* Build the tree of m under dir (which must exist), all mtimes = epoch. */
+int ib_stage_tree(const struct ib_manifest *m, const char *dir, time_t epoch,
+		  struct ib_err *err);
+/* True when every entry is owned by 0:0 (mkfs.erofs --all-root suffices). */
+bool ib_manifest_all_root(const struct ib_manifest *m);
+
+int ib_erofs_build(const char *out, const char *dir, const uuid_t uuid, time_t epoch,
+		   bool all_root, uint64_t max_size, struct ib_err *err);
+int ib_ext4_build(const char *out, uint64_t size, const uuid_t uuid, const uuid_t hash_seed,
+		  time_t epoch, struct ib_err *err);
+
+struct ib_esp_file {
+	const char *src; /* host file, its mtime already set to the epoch */
+	const char *dst; /* "::/EFI/BOOT/BOOTX64.EFI" */
+};
+/* FAT32 from 33 MiB (65525 clusters), FAT16 from 16 MiB, else FAT12. */
+unsigned ib_esp_fat_bits(uint64_t size);
+int ib_esp_build(const char *out, uint64_t size, uint32_t volid, const char *const *dirs,
+		 const struct ib_esp_file *files, size_t nfiles, struct ib_err *err);
+
+/* ---- GRUB (grub.c, bios.c) --------------------------------------------- */
+
+#define IB_GRUBENV_SIZE 1024
+
+/* The standard 1024-byte GRUB environment block with vars "k=v". */
+int ib_grubenv_block(uint8_t out[IB_GRUBENV_SIZE], const char *const *vars, size_t n,
+		     struct ib_err *err);
+
+struct ib_grub_slot {
+	char name;           /* 'A' or 'B' */
+	const char *partuuid; /* lowercase string */
+};
+/* The early config embedded into both GRUB images. */
+char *ib_grub_early_cfg(const char *volid_str);
+/* /grub/grub.cfg. */
+char *ib_grub_cfg(unsigned timeout, char default_slot, const char *cmdline_tail,
+		  const struct ib_grub_slot *slots, size_t nslots);
+/* The kernel command line for one slot. */
+char *ib_kernel_cmdline(const char *partuuid, const char *spec_cmdline);
+/* grub-mkimage for "i386-pc" or "x86_64-efi" with every module built in. */
+int ib_grub_mkimage(const char *format, const char *early_cfg, const char *out,
+		    struct ib_err *err);
+
+/* Offsets in boot.img and diskboot.img (GRUB 2.06 include/grub/i386/pc/boot.h,
+ * util/setup.c). */
+#define IB_BOOT_KERNEL_SECTOR 0x5c
+#define IB_BOOT_BOOT_DRIVE    0x64
+#define IB_BOOT_DRIVE_CHECK   0x66
+#define IB_BOOT_CODE_SIZE     440 /* up to the disk signature */
+#define IB_CORE_BLOCKLIST     0x1f4 /* 512 - sizeof(struct grub_boot_blocklist) */
+
+/* Copy boot.img's code into mbr[0..440) and point it at core_lba. */
+int ib_bios_patch_mbr(uint8_t mbr[IB_SECTOR], const uint8_t boot_img[IB_SECTOR],
+		      uint64_t core_lba, struct ib_err *err);
+/* Fill diskboot.img's blocklist for a core.img stored contiguously at core_lba. */
+int ib_bios_patch_core(uint8_t *core, size_t len, uint64_t core_lba, struct ib_err *err);
+
+/* ---- GPT (gpt.c) ------------------------------------------------------- */
+
+#define IB_GPT_ENTRIES     128
+#define IB_GPT_ENTRY_SIZE  128
+#define IB_GPT_ENTRY_SECTORS (IB_GPT_ENTRIES * IB_GPT_ENTRY_SIZE / IB_SECTOR)
+#define IB_GPT_MAX_PARTS   8
+
+#define IB_TYPE_BIOS_BOOT "21686148-6449-6e6f-744e-656564454649"
+#define IB_TYPE_ESP       "c12a7328-f81f-11d2-ba4b-00a0c93ec93b"
+#define IB_TYPE_ROOT_X64  "4f68bce3-e8cd-4db1-96e7-fbcaf984b709"
+#define IB_TYPE_LINUX     "0fc63daf-8483-4772-8e79-3d69d8477de4"
+
+struct ib_part {
+	const char *name; /* ASCII; stored as UTF-16LE */
+	uuid_t type;
+	uuid_t uuid;
+	uint64_t size; /* bytes, multiple of IB_ALIGN */
+	uint64_t first_lba, last_lba; /* filled by ib_gpt_layout */
+};
+
+struct ib_gpt {
+	uuid_t disk_guid;
+	struct ib_part part[IB_GPT_MAX_PARTS];
+	size_t nparts;
+	uint64_t total_sectors; /* filled by ib_gpt_layout */
+};
+
+/* Place the partitions 1 MiB aligned; size the disk with room for the
+ * backup GPT. */
+int ib_gpt_layout(struct ib_gpt *g, struct ib_err *err);
+/* Protective MBR (sector 0). Only bytes 440..511 are written. */
+void ib_gpt_pmbr(const struct ib_gpt *g, uint8_t mbr[IB_SECTOR]);
+/* Header sector + entry array, for the primary (backup=false) or backup copy. */
+void ib_gpt_entries(const struct ib_gpt *g, uint8_t entries[IB_GPT_ENTRY_SECTORS * IB_SECTOR]);
+void ib_gpt_header(const struct ib_gpt *g, bool backup,
+		   const uint8_t entries[IB_GPT_ENTRY_SECTORS * IB_SECTOR],
+		   uint8_t hdr[IB_SECTOR]);
+
+/* ---- processes and files (exec.c, fsutil.c, sparse.c) ------------------ */
+
+extern bool ib_verbose;
+
+/* Run argv with extra "K=V" environment entries (NULL-terminated, may be
+ * NULL). Output is captured and quoted in the error when the tool fails. */
+int ib_run(const char *const argv[], const char *const env[], struct ib_err *err);
+
+char *ib_strdup(const char *s);
+char *ib_asprintf(const char *fmt, ...) IB_PRINTF(1, 2);
+char *ib_path_join(const char *dir, const char *name);
+
+int ib_read_file(const char *path, char **buf, size_t *len, struct ib_err *err);
+int ib_write_file(const char *path, const void *buf, size_t len, mode_t mode,
+		  struct ib_err *err);
+int ib_copy_file(const char *src, const char *dst, mode_t mode, struct ib_err *err);
+int ib_set_mtime(const char *path, time_t t, struct ib_err *err);
+int ib_file_size(const char *path, uint64_t *size, uint64_t *allocated, struct ib_err *err);
+int ib_mkdir_p(const char *path, mode_t mode, struct ib_err *err);
+int ib_rm_rf(const char *path);
+int ib_pwrite_all(int fd, const void *buf, size_t len, uint64_t off, const char *name,
+		  struct ib_err *err);
+
+/* Copy src into fd at offset, skipping holes and all-zero blocks so the
+ * target stays sparse. Fails when src is larger than max. */
+int ib_copy_sparse(int fd, uint64_t offset, const char *src, uint64_t max, const char *name,
+		   struct ib_err *err);
+
+/* ---- the build (build.c, depfile.c) ------------------------------------ */
+
+struct ib_opts {
+	const char *spec;
+	const char *out;    /* disk image */
+	const char *tmpdir; /* parent of the private temp directory */
+	const char *depfile;
+	bool print_deps;
+};
+
+struct ib_deps {
+	char **v;
+	size_t n, cap;
+};
+int ib_deps_add(struct ib_deps *d, const char *path);
+void ib_deps_free(struct ib_deps *d);
+/* Write "target: deps" plus an empty rule per dependency (like gcc -MP). */
+int ib_depfile_write(const char *path, const char *target, const struct ib_deps *d,
+		     struct ib_err *err);
+
+int ib_build(const struct ib_opts *o, struct ib_err *err);
+
+#endif

@@ -1,0 +1,437 @@
+/* spec.c: the image spec parser (format: docs/image-spec.md).
+ *
+ * The spec is loaded with libyaml's document API so that every node keeps
+ * its position: each error names FILE:LINE:COLUMN and the dotted key, on
+ * one line, because that is what a person fixing the spec needs. The
+ * schema is a table per mapping; unknown keys are errors so that typos
+ * don't silently fall back to defaults.
+ */
+#include "image-builder.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <yaml.h>
+
+enum kind { K_STR, K_PATH, K_SIZE, K_UINT, K_SLOT, K_MAP, K_SERVICES };
+
+struct field {
+	const char *key;
+	enum kind kind;
+	bool required;
+	size_t off;                          /* into struct ib_spec */
+	const char *(*check)(const char *v); /* K_STR: problem or NULL */
+	const struct field *sub;             /* K_MAP */
+};
+
+struct ctx {
+	const char *file;
+	yaml_document_t *doc;
+	struct ib_spec *spec;
+	struct ib_err *err;
+};
+
+#define MAX_NAME 64
+
+static const char *check_name(const char *v)
+{
+	if (!*v)
+		return "must not be empty";
+	if (strlen(v) > MAX_NAME)
+		return "longer than 64 characters";
+	for (const char *p = v; *p; p++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-", *p))
+			return "only letters, digits, '.', '_' and '-' are allowed";
+	return NULL;
+}
+
+/* RFC 1123 host name: dot-separated labels of letters, digits and '-'. */
+static const char *check_hostname(const char *v)
+{
+	size_t label = 0;
+
+	if (!*v || strlen(v) > 253)
+		return "must be 1 to 253 characters";
+	for (const char *p = v;; p++) {
+		if (*p == '.' || !*p) {
+			if (label == 0 || p[-1] == '-')
+				return "not a valid host name (RFC 1123)";
+			if (!*p)
+				return NULL;
+			label = 0;
+			continue;
+		}
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-", *p) ||
+		    (label == 0 && *p == '-') || ++label > 63)
+			return "not a valid host name (RFC 1123)";
+	}
+}
+
+/* The command line lands in a grub.cfg `linux` line: refuse what GRUB's
+ * script parser would interpret, and what the builder itself sets. */
+static const char *check_cmdline(const char *v)
+{
+	for (const char *p = v; *p; p++) {
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+			return "only printable ASCII is allowed";
+		if (strchr("\"'\\$;&|<>{}#`", *p))
+			return "characters special to GRUB scripts (\"'\\$;&|<>{}#`) are not allowed";
+	}
+	for (const char *p = v; (p = strstr(p, "root=")); p++)
+		if (p == v || p[-1] == ' ')
+			return "root= is set by the builder (root=PARTUUID of the slot)";
+	return NULL;
+}
+
+#define F(k, kind, req, member, check, sub) {k, kind, req, offsetof(struct ib_spec, member), check, sub}
+
+static const struct field disk_fields[] = {
+	F("esp_size", K_SIZE, true, esp_size, NULL, NULL),
+	F("root_size", K_SIZE, true, root_size, NULL, NULL),
+	F("state_size", K_SIZE, true, state_size, NULL, NULL),
+	{0},
+};
+static const struct field kernel_fields[] = {
+	F("image", K_PATH, true, kernel_image, NULL, NULL),
+	F("cmdline", K_STR, false, kernel_cmdline, check_cmdline, NULL),
+	{0},
+};
+static const struct field rootfs_fields[] = {
+	F("manifest", K_PATH, true, manifest, NULL, NULL),
+	{0},
+};
+static const struct field boot_fields[] = {
+	F("default_slot", K_SLOT, false, default_slot, NULL, NULL),
+	F("timeout", K_UINT, false, timeout, NULL, NULL),
+	{0},
+};
+static const struct field top_fields[] = {
+	F("name", K_STR, true, name, check_name, NULL),
+	F("hostname", K_STR, false, hostname, check_hostname, NULL),
+	{"disk", K_MAP, true, 0, NULL, disk_fields},
+	{"kernel", K_MAP, true, 0, NULL, kernel_fields},
+	{"rootfs", K_MAP, true, 0, NULL, rootfs_fields},
+	{"boot", K_MAP, false, 0, NULL, boot_fields},
+	F("services", K_SERVICES, false, services_yaml, NULL, NULL),
+	{0},
+};
+
+static int fail(struct ctx *c, const yaml_node_t *n, const char *key, int errnum,
+		const char *fmt, ...) IB_PRINTF(5, 6);
+
+static int fail(struct ctx *c, const yaml_node_t *n, const char *key, int errnum,
+		const char *fmt, ...)
+{
+	char problem[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(problem, sizeof(problem), fmt, ap);
+	va_end(ap);
+	return ib_err_set(c->err, errnum, "%s:%zu:%zu: key \"%s\": %s", c->file,
+			  n->start_mark.line + 1, n->start_mark.column + 1, key, problem);
+}
+
+static const char *scalar(const yaml_node_t *n)
+{
+	return n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+static void *member(struct ctx *c, const struct field *f)
+{
+	return (char *)c->spec + f->off;
+}
+
+static int set_string(struct ctx *c, const struct field *f, const yaml_node_t *v,
+		      const char *key)
+{
+	const char *s = scalar(v);
+	const char *problem;
+	char **dst = member(c, f);
+
+	if (!s)
+		return fail(c, v, key, 0, "expected a string");
+	if (strlen(s) != v->data.scalar.length)
+		return fail(c, v, key, 0, "contains a NUL character");
+	if (f->check && (problem = f->check(s)))
+		return fail(c, v, key, 0, "%s", problem);
+	free(*dst);
+	*dst = ib_strdup(s);
+	return 0;
+}
+
+/* Paths are relative to -C; checking them here points at the spec line. */
+static int set_path(struct ctx *c, const struct field *f, const yaml_node_t *v, const char *key)
+{
+	struct stat st;
+	const char *s = scalar(v);
+
+	if (!s || !*s)
+		return fail(c, v, key, 0, "expected a path");
+	if (stat(s, &st) < 0)
+		return fail(c, v, key, errno, "%s", s);
+	if (!S_ISREG(st.st_mode))
+		return fail(c, v, key, 0, "%s: not a regular file", s);
+	return set_string(c, f, v, key);
+}
+
+static int set_size(struct ctx *c, const struct field *f, const yaml_node_t *v, const char *key)
+{
+	const char *s = scalar(v), *problem;
+	uint64_t size;
+
+	if (!s)
+		return fail(c, v, key, 0, "expected a size like 64MiB");
+	if (ib_parse_size(s, &size, &problem) < 0)
+		return fail(c, v, key, 0, "\"%s\": %s", s, problem);
+	if (size % IB_ALIGN)
+		return fail(c, v, key, 0, "\"%s\": must be a multiple of 1MiB (partitions are 1MiB aligned)", s);
+	*(uint64_t *)member(c, f) = size;
+	return 0;
+}
+
+static int set_uint(struct ctx *c, const struct field *f, const yaml_node_t *v, const char *key)
+{
+	const char *s = scalar(v);
+	unsigned n = 0;
+
+	if (!s || !*s)
+		return fail(c, v, key, 0, "expected a number of seconds");
+	for (const char *p = s; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return fail(c, v, key, 0, "\"%s\": expected a number of seconds", s);
+		n = n * 10 + (unsigned)(*p - '0');
+		if (n > 3600)
+			return fail(c, v, key, 0, "\"%s\": more than 3600 seconds", s);
+	}
+	*(unsigned *)member(c, f) = n;
+	return 0;
+}
+
+static int set_slot(struct ctx *c, const struct field *f, const yaml_node_t *v, const char *key)
+{
+	const char *s = scalar(v);
+
+	if (!s || (strcmp(s, "A") && strcmp(s, "B")))
+		return fail(c, v, key, 0, "expected A or B");
+	*(char *)member(c, f) = s[0];
+	return 0;
+}
+
+static int set_services(struct ctx *c, const struct field *f, yaml_node_t *v, const char *key)
+{
+	yaml_node_item_t *it;
+	char **dst = member(c, f);
+
+	if (v->type != YAML_SEQUENCE_NODE)
+		return fail(c, v, key, 0, "expected a list of services");
+	/* The fields of a service are init's to validate (docs/declarations.md):
+	 * one format, one parser. Here only the shape is checked. */
+	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+		yaml_node_t *item = yaml_document_get_node(c->doc, *it);
+
+		if (item->type != YAML_MAPPING_NODE)
+			return fail(c, item, key, 0, "each service must be a mapping");
+	}
+	free(*dst);
+	*dst = NULL;
+	if (ib_spec_emit_services(c->doc, v, dst, &c->spec->services_len, c->err) < 0) {
+		char msg[sizeof(c->err->msg)];
+
+		memcpy(msg, c->err->msg, sizeof(msg));
+		return fail(c, v, key, c->err->errnum, "%s", msg);
+	}
+	return 0;
+}
+
+static int walk_map(struct ctx *c, yaml_node_t *map, const struct field *fields,
+		    const char *prefix);
+
+static int set_field(struct ctx *c, const struct field *f, yaml_node_t *v, const char *key)
+{
+	switch (f->kind) {
+	case K_STR:
+		return set_string(c, f, v, key);
+	case K_PATH:
+		return set_path(c, f, v, key);
+	case K_SIZE:
+		return set_size(c, f, v, key);
+	case K_UINT:
+		return set_uint(c, f, v, key);
+	case K_SLOT:
+		return set_slot(c, f, v, key);
+	case K_MAP:
+		if (v->type != YAML_MAPPING_NODE)
+			return fail(c, v, key, 0, "expected a mapping");
+		return walk_map(c, v, f->sub, key);
+	case K_SERVICES:
+		return set_services(c, f, v, key);
+	}
+	return fail(c, v, key, 0, "internal error: unknown field kind");
+}
+
+static const struct field *find_field(const struct field *fields, const char *key)
+{
+	for (const struct field *f = fields; f->key; f++)
+		if (strcmp(f->key, key) == 0)
+			return f;
+	return NULL;
+}
+
+static void join_key(char *buf, size_t len, const char *prefix, const char *key)
+{
+	snprintf(buf, len, "%s%s%s", prefix, *prefix ? "." : "", key);
+}
+
+static int check_required(struct ctx *c, yaml_node_t *map, const struct field *fields,
+			  const char *prefix, const bool *seen)
+{
+	char key[256];
+
+	for (size_t i = 0; fields[i].key; i++) {
+		if (fields[i].required && !seen[i]) {
+			join_key(key, sizeof(key), prefix, fields[i].key);
+			return fail(c, map, key, 0, "missing (required)");
+		}
+	}
+	return 0;
+}
+
+static int walk_map(struct ctx *c, yaml_node_t *map, const struct field *fields,
+		    const char *prefix)
+{
+	bool seen[16] = {false};
+	yaml_node_pair_t *p;
+	char key[256];
+
+	for (p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
+		yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
+		const struct field *f;
+
+		if (!scalar(k))
+			return fail(c, k, prefix, 0, "keys must be strings");
+		join_key(key, sizeof(key), prefix, scalar(k));
+		if (!(f = find_field(fields, scalar(k))))
+			return fail(c, k, key, 0, "unknown key");
+		if (seen[f - fields])
+			return fail(c, k, key, 0, "duplicate key");
+		seen[f - fields] = true;
+		if (set_field(c, f, v, key) < 0)
+			return -1;
+	}
+	return check_required(c, map, fields, prefix, seen);
+}
+
+static void set_defaults(struct ib_spec *spec)
+{
+	spec->default_slot = 'A';
+	spec->timeout = 0;
+}
+
+static int finish(struct ib_spec *spec, struct ib_err *err)
+{
+	if (!spec->hostname)
+		spec->hostname = ib_strdup(spec->name);
+	if (!spec->kernel_cmdline)
+		spec->kernel_cmdline = ib_strdup("");
+	if (!spec->services_yaml) {
+		spec->services_yaml = ib_strdup("services: []\n");
+		spec->services_len = strlen(spec->services_yaml);
+	}
+	if (check_hostname(spec->hostname))
+		return ib_err_set(err, 0, "%s:1:1: key \"hostname\": missing, and the default "
+				  "(name \"%s\") is not a valid host name", spec->file, spec->name);
+	return 0;
+}
+
+static int syntax_error(const char *file, yaml_parser_t *p, struct ib_err *err)
+{
+	return ib_err_set(err, 0, "%s:%zu:%zu: YAML syntax error: %s%s%s", file,
+			  p->problem_mark.line + 1, p->problem_mark.column + 1,
+			  p->problem ? p->problem : "unknown problem", p->context ? " " : "",
+			  p->context ? p->context : "");
+}
+
+static int load_document(yaml_parser_t *p, yaml_document_t *doc, const char *file,
+			 struct ib_err *err)
+{
+	yaml_document_t extra;
+	yaml_node_t *root;
+	int ret = 0;
+
+	if (!yaml_parser_load(p, doc))
+		return syntax_error(file, p, err);
+	root = yaml_document_get_root_node(doc);
+	if (!root)
+		ret = ib_err_set(err, 0, "%s:1:1: empty spec", file);
+	else if (root->type != YAML_MAPPING_NODE)
+		ret = ib_err_set(err, 0, "%s:%zu:%zu: the spec must be a mapping", file,
+				 root->start_mark.line + 1, root->start_mark.column + 1);
+	else if (!yaml_parser_load(p, &extra))
+		ret = syntax_error(file, p, err);
+	else {
+		if (yaml_document_get_root_node(&extra))
+			ret = ib_err_set(err, 0, "%s:%zu:%zu: more than one YAML document", file,
+					 extra.start_mark.line + 1, extra.start_mark.column + 1);
+		yaml_document_delete(&extra);
+	}
+	if (ret < 0)
+		yaml_document_delete(doc);
+	return ret;
+}
+
+int ib_spec_parse(struct ib_spec *spec, const char *path, const char *buf, size_t len,
+		  struct ib_err *err)
+{
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	struct ctx c = {.file = path, .doc = &doc, .spec = spec, .err = err};
+	int ret;
+
+	memset(spec, 0, sizeof(*spec));
+	spec->file = ib_strdup(path);
+	set_defaults(spec);
+	if (!yaml_parser_initialize(&parser))
+		return ib_err_set(err, ENOMEM, "%s: yaml parser", path);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
+	ret = load_document(&parser, &doc, path, err);
+	if (ret == 0) {
+		ret = walk_map(&c, yaml_document_get_root_node(&doc), top_fields, "");
+		yaml_document_delete(&doc);
+	}
+	yaml_parser_delete(&parser);
+	if (ret == 0)
+		ret = finish(spec, err);
+	if (ret < 0)
+		ib_spec_free(spec);
+	return ret;
+}
+
+int ib_spec_load(struct ib_spec *spec, const char *path, struct ib_err *err)
+{
+	char *buf;
+	size_t len;
+	int ret;
+
+	memset(spec, 0, sizeof(*spec));
+	if (ib_read_file(path, &buf, &len, err) < 0)
+		return -1;
+	ret = ib_spec_parse(spec, path, buf, len, err);
+	free(buf);
+	return ret;
+}
+
+void ib_spec_free(struct ib_spec *spec)
+{
+	free(spec->file);
+	free(spec->name);
+	free(spec->hostname);
+	free(spec->kernel_image);
+	free(spec->kernel_cmdline);
+	free(spec->manifest);
+	free(spec->services_yaml);
+	memset(spec, 0, sizeof(*spec));
+}

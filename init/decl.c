@@ -1,0 +1,664 @@
+/*
+ * decl.c: declarations (the *.yaml files of /etc/wisp) -> a table of services.
+ *
+ * The format is documented in docs/declarations.md; this is its one
+ * parser. A problem costs only the service it is in: every problem of
+ * that service is reported, one line each, as
+ *     PATH:LINE:COL: service "NAME": PROBLEM
+ * (service #N while the service has no valid name yet), the service is
+ * left out, and the others are kept.
+ */
+#include "init.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Every program starts from this; its declared env adds to it or overrides it. */
+static const char *const base_env[] = {
+	"PATH=/sbin:/usr/sbin:/bin:/usr/bin",
+	"HOME=/root",
+	"TERM=linux",
+};
+
+/* Fields of the full declaration format that this init does not implement yet:
+ * refusing the service beats running it without what it asked for. */
+static const char *const later_fields[] = {
+	"depends_on", "healthcheck", "resources", "user", "kind",
+};
+
+struct ctx {
+	const char *path;
+	decl_report_fn *report;
+	void *rctx;
+	int errors;
+	struct decls *set;
+};
+
+/* The service being read, for messages and for its fields. */
+struct svc {
+	struct ctx *c;
+	int index; /* 1-based position in the services list */
+	const char *name;
+	bool bad;
+	struct decl d;
+};
+
+static void report(struct ctx *c, int line, int col, const char *who, const char *fmt, va_list ap)
+{
+	char msg[768];
+	int n;
+
+	n = snprintf(msg, sizeof(msg), "%s:%d:%d: %s", c->path, line, col, who);
+	if (n >= 0 && (size_t)n < sizeof(msg))
+		vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
+	c->errors++;
+	c->report(c->rctx, msg);
+}
+
+/* A problem outside any service. */
+static void file_problem(struct ctx *c, int line, int col, const char *fmt, ...) PRINTF_LIKE(4, 5);
+static void file_problem(struct ctx *c, int line, int col, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	report(c, line, col, "", fmt, ap);
+	va_end(ap);
+}
+
+/* A problem in service s, at node n: the service will be skipped. */
+static void problem(struct svc *s, const struct ynode *n, const char *fmt, ...) PRINTF_LIKE(3, 4);
+static void problem(struct svc *s, const struct ynode *n, const char *fmt, ...)
+{
+	char who[DECL_NAME_MAX + 32];
+	va_list ap;
+
+	if (s->name)
+		snprintf(who, sizeof(who), "service \"%s\": ", s->name);
+	else
+		snprintf(who, sizeof(who), "service #%d: ", s->index);
+	s->bad = true;
+	va_start(ap, fmt);
+	report(s->c, n->line, n->col, who, fmt, ap);
+	va_end(ap);
+}
+
+static bool valid_name(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len == 0 || len > DECL_NAME_MAX)
+		return false;
+	if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9')))
+		return false;
+	return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_.-") == len;
+}
+
+static bool valid_env_name(const char *s, size_t len)
+{
+	if (len == 0 || (s[0] >= '0' && s[0] <= '9'))
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_'))
+			return false;
+	}
+	return true;
+}
+
+/* The string of a scalar value node, or NULL after reporting what it is instead. */
+static const char *scalar(struct svc *s, const char *field, const struct ynode *v)
+{
+	if (v->type == Y_SCALAR)
+		return v->str;
+	if (v->type == Y_ALIAS)
+		problem(s, v, "\"%s\": YAML aliases are not supported", field);
+	else
+		problem(s, v, "\"%s\" must be a string, not a %s", field,
+			v->type == Y_SEQ ? "list" : "mapping");
+	return NULL;
+}
+
+static char *dup_or_flag(struct svc *s, const struct ynode *at, const char *str)
+{
+	char *p = strdup(str);
+
+	if (!p)
+		problem(s, at, "out of memory");
+	return p;
+}
+
+/* A vector of n+1 pointers, all NULL, or NULL after reporting. */
+static char **strv_new(struct svc *s, const struct ynode *at, size_t n)
+{
+	char **v = calloc(n + 1, sizeof(*v));
+
+	if (!v)
+		problem(s, at, "out of memory");
+	return v;
+}
+
+static void field_name(struct svc *s, const struct ynode *v)
+{
+	const char *str = scalar(s, "name", v);
+
+	if (!str)
+		return;
+	if (!valid_name(str)) {
+		problem(s, v, "\"name\" must match [a-z0-9][a-z0-9_.-]* (at most %d characters), "
+			      "not \"%s\"",
+			DECL_NAME_MAX, str);
+		return;
+	}
+	s->d.name = dup_or_flag(s, v, str);
+}
+
+static void command_list(struct svc *s, const struct ynode *v)
+{
+	if (v->n == 0) {
+		problem(s, v, "\"command\" is empty");
+		return;
+	}
+	for (size_t i = 0; i < v->n; i++)
+		if (!scalar(s, "command", v->kid[i]))
+			return;
+	if (v->kid[0]->str[0] == '\0') {
+		problem(s, v->kid[0], "\"command\" has an empty program name");
+		return;
+	}
+	if (!(s->d.argv = strv_new(s, v, v->n)))
+		return;
+	for (size_t i = 0; i < v->n; i++)
+		if (!(s->d.argv[i] = dup_or_flag(s, v->kid[i], v->kid[i]->str)))
+			return;
+}
+
+/* A string command is a shell command line: the user wrote it as one. */
+static void command_string(struct svc *s, const struct ynode *v)
+{
+	if (v->str[strspn(v->str, " \t\n")] == '\0') {
+		problem(s, v, "\"command\" is empty");
+		return;
+	}
+	if (!(s->d.argv = strv_new(s, v, 3)))
+		return;
+	if (!(s->d.argv[0] = dup_or_flag(s, v, "/bin/sh")) ||
+	    !(s->d.argv[1] = dup_or_flag(s, v, "-c")))
+		return;
+	s->d.argv[2] = dup_or_flag(s, v, v->str);
+}
+
+static void field_command(struct svc *s, const struct ynode *v)
+{
+	if (v->type == Y_SEQ)
+		command_list(s, v);
+	else if (v->type == Y_SCALAR)
+		command_string(s, v);
+	else if (v->type == Y_ALIAS)
+		problem(s, v, "\"command\": YAML aliases are not supported");
+	else
+		problem(s, v, "\"command\" must be a list (argv) or a string (shell command)");
+}
+
+static void field_tty(struct svc *s, const struct ynode *v)
+{
+	const char *str = scalar(s, "tty", v);
+
+	if (!str)
+		return;
+	if (strcmp(str, "console") != 0 && str[0] != '/') {
+		problem(s, v, "\"tty\" must be \"console\" or a device path like /dev/ttyS0, not \"%s\"",
+			str);
+		return;
+	}
+	s->d.tty = dup_or_flag(s, v, str);
+}
+
+static void field_restart(struct svc *s, const struct ynode *v)
+{
+	static const enum restart all[] = {RESTART_NO, RESTART_ON_FAILURE, RESTART_ALWAYS};
+	const char *str = scalar(s, "restart", v);
+
+	if (!str)
+		return;
+	for (size_t i = 0; i < ARRAY_LEN(all); i++)
+		if (strcmp(str, restart_name(all[i])) == 0) {
+			s->d.restart = all[i];
+			return;
+		}
+	problem(s, v, "\"restart\" must be no, on-failure or always, not \"%s\"", str);
+}
+
+static void field_working_dir(struct svc *s, const struct ynode *v)
+{
+	const char *str = scalar(s, "working_dir", v);
+
+	if (!str)
+		return;
+	if (str[0] != '/') {
+		problem(s, v, "\"working_dir\" must be an absolute path, not \"%s\"", str);
+		return;
+	}
+	s->d.working_dir = dup_or_flag(s, v, str);
+}
+
+/* Index of name in the KEY=value entries env[0..n), or -1. */
+static int env_find(char *const *env, size_t n, const char *name, size_t len)
+{
+	for (size_t i = 0; i < n; i++)
+		if (env[i] && strncmp(env[i], name, len) == 0 && env[i][len] == '=')
+			return (int)i;
+	return -1;
+}
+
+/* Append KEY=value to the env vector (allocated large enough); at is where it was written. */
+static void env_add(struct svc *s, const struct ynode *at, const char *key, size_t klen,
+		    const char *val)
+{
+	size_t vlen = strlen(val), i = strv_len(s->d.env);
+	char *kv;
+
+	if (!valid_env_name(key, klen)) {
+		problem(s, at, "env name \"%.*s\" is not valid (letters, digits, _)", (int)klen, key);
+		return;
+	}
+	if (env_find(s->d.env, i, key, klen) >= 0) {
+		problem(s, at, "env \"%.*s\" is given twice", (int)klen, key);
+		return;
+	}
+	kv = malloc(klen + vlen + 2);
+	if (!kv) {
+		problem(s, at, "out of memory");
+		return;
+	}
+	memcpy(kv, key, klen);
+	kv[klen] = '=';
+	memcpy(kv + klen + 1, val, vlen + 1);
+	s->d.env[i] = kv;
+}
+
+static void env_map(struct svc *s, const struct ynode *v)
+{
+	size_t n = v->n / 2;
+
+	if (!(s->d.env = strv_new(s, v, n)))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		const struct ynode *k = v->kid[2 * i], *val = v->kid[2 * i + 1];
+		const char *kstr, *vstr;
+
+		if (!(kstr = scalar(s, "env", k)) || !(vstr = scalar(s, "env", val)))
+			continue;
+		env_add(s, k, kstr, strlen(kstr), vstr);
+	}
+}
+
+static void env_list(struct svc *s, const struct ynode *v)
+{
+	if (!(s->d.env = strv_new(s, v, v->n)))
+		return;
+	for (size_t i = 0; i < v->n; i++) {
+		const char *str = scalar(s, "env", v->kid[i]), *eq;
+
+		if (!str)
+			continue;
+		if (!(eq = strchr(str, '='))) {
+			problem(s, v->kid[i], "env entry \"%s\" is not KEY=value", str);
+			continue;
+		}
+		env_add(s, v->kid[i], str, (size_t)(eq - str), eq + 1);
+	}
+}
+
+static void field_env(struct svc *s, const struct ynode *v)
+{
+	if (v->type == Y_MAP)
+		env_map(s, v);
+	else if (v->type == Y_SEQ)
+		env_list(s, v);
+	else if (v->type == Y_SCALAR && v->str[0] == '\0')
+		return; /* "env:" with nothing: no variables */
+	else
+		problem(s, v, "\"env\" must be a mapping or a list of KEY=value");
+}
+
+static const struct field {
+	const char *name;
+	void (*read)(struct svc *s, const struct ynode *v);
+} fields[] = {
+	{"name", field_name},         {"command", field_command},
+	{"tty", field_tty},           {"restart", field_restart},
+	{"env", field_env},           {"working_dir", field_working_dir},
+};
+
+static const struct field *field_find(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_LEN(fields); i++)
+		if (strcmp(fields[i].name, name) == 0)
+			return &fields[i];
+	return NULL;
+}
+
+static bool is_later_field(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_LEN(later_fields); i++)
+		if (strcmp(later_fields[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* The value of key in mapping m if it is there as a valid name, for messages. */
+static const char *early_name(const struct ynode *m)
+{
+	for (size_t i = 0; i + 1 < m->n; i += 2) {
+		const struct ynode *k = m->kid[i], *v = m->kid[i + 1];
+		if (k->type == Y_SCALAR && strcmp(k->str, "name") == 0 && v->type == Y_SCALAR &&
+		    valid_name(v->str))
+			return v->str;
+	}
+	return NULL;
+}
+
+static bool seen_before(const struct ynode *m, size_t upto, const char *key)
+{
+	for (size_t j = 0; j < upto; j += 2)
+		if (m->kid[j]->type == Y_SCALAR && strcmp(m->kid[j]->str, key) == 0)
+			return true;
+	return false;
+}
+
+static void read_fields(struct svc *s, const struct ynode *m)
+{
+	for (size_t i = 0; i + 1 < m->n; i += 2) {
+		const struct ynode *k = m->kid[i], *v = m->kid[i + 1];
+		const struct field *f;
+
+		if (k->type != Y_SCALAR) {
+			problem(s, k, "a field name must be a string");
+			continue;
+		}
+		if (seen_before(m, i, k->str)) {
+			problem(s, k, "field \"%s\" is given twice", k->str);
+			continue;
+		}
+		if ((f = field_find(k->str)))
+			f->read(s, v);
+		else if (is_later_field(k->str))
+			problem(s, k, "field \"%s\" is not supported yet", k->str);
+		else
+			problem(s, k, "unknown field \"%s\"", k->str);
+	}
+	if (!seen_before(m, m->n, "name"))
+		problem(s, m, "missing \"name\"");
+	if (!seen_before(m, m->n, "command"))
+		problem(s, m, "missing \"command\"");
+}
+
+static void decl_clear(struct decl *d)
+{
+	free(d->name);
+	strv_free(d->argv);
+	strv_free(d->env);
+	free(d->tty);
+	free(d->working_dir);
+	free(d->file);
+	memset(d, 0, sizeof(*d));
+}
+
+static const struct decl *find_name(const struct decls *set, const char *name)
+{
+	for (size_t i = 0; i < set->n; i++)
+		if (strcmp(set->v[i].name, name) == 0)
+			return &set->v[i];
+	return NULL;
+}
+
+static void add(struct svc *s, const struct ynode *m)
+{
+	struct decls *set = s->c->set;
+	const struct decl *other = find_name(set, s->d.name);
+
+	if (other) {
+		problem(s, m, "name already used at %s:%d:%d", other->file, other->line,
+			other->col);
+		return;
+	}
+	if (set->n == set->cap) {
+		size_t cap = set->cap ? set->cap * 2 : 16;
+		struct decl *v = realloc(set->v, cap * sizeof(*v));
+		if (!v) {
+			problem(s, m, "out of memory");
+			return;
+		}
+		set->v = v;
+		set->cap = cap;
+	}
+	if (!(s->d.file = dup_or_flag(s, m, s->c->path)))
+		return;
+	s->d.line = m->line;
+	s->d.col = m->col;
+	set->v[set->n++] = s->d;
+	memset(&s->d, 0, sizeof(s->d));
+}
+
+static void service(struct ctx *c, const struct ynode *m, int index)
+{
+	struct svc s = {.c = c, .index = index};
+
+	if (m->type != Y_MAP) {
+		problem(&s, m, "must be a mapping of fields (name, command, ...)");
+		return;
+	}
+	s.name = early_name(m);
+	read_fields(&s, m);
+	if (!s.bad)
+		add(&s, m);
+	decl_clear(&s.d);
+}
+
+/* The open (cut) service of a list, if the syntax error fell inside one. */
+static const struct ynode *cut_service(const struct ynode *list)
+{
+	if (list && list->type == Y_SEQ && list->n > 0 && !list->kid[list->n - 1]->done)
+		return list->kid[list->n - 1];
+	return NULL;
+}
+
+static const struct ynode *services_list(struct ctx *c, const struct ynode *root)
+{
+	const struct ynode *list = NULL;
+
+	for (size_t i = 0; i + 1 < root->n; i += 2) {
+		const struct ynode *k = root->kid[i], *v = root->kid[i + 1];
+
+		if (k->type != Y_SCALAR || strcmp(k->str, "services") != 0) {
+			file_problem(c, k->line, k->col, "unknown top-level key%s%s%s",
+				     k->type == Y_SCALAR ? " \"" : "",
+				     k->type == Y_SCALAR ? k->str : "",
+				     k->type == Y_SCALAR ? "\"" : "");
+			continue;
+		}
+		if (list) {
+			file_problem(c, k->line, k->col, "\"services\" is given twice");
+			continue;
+		}
+		if (v->type == Y_SCALAR && v->str[0] == '\0')
+			continue; /* "services:" with nothing under it */
+		if (v->type != Y_SEQ) {
+			file_problem(c, v->line, v->col, "\"services\" must be a list");
+			continue;
+		}
+		list = v;
+	}
+	return list;
+}
+
+static void document(struct ctx *c, const struct yfile *y, const struct ynode *root)
+{
+	const struct ynode *list, *cut;
+
+	/* An empty document (only comments, or "~") declares nothing. */
+	if (!root || (root->type == Y_SCALAR && (root->str[0] == '\0' || !strcmp(root->str, "~"))))
+		return;
+	if (root->type != Y_MAP) {
+		file_problem(c, root->line, root->col,
+			     "the top level must be a mapping with a \"services\" list");
+		return;
+	}
+	list = services_list(c, root);
+	if (!list)
+		return;
+	cut = y->failed ? cut_service(list) : NULL;
+	for (size_t i = 0; i < list->n; i++)
+		if (list->kid[i] != cut)
+			service(c, list->kid[i], (int)i + 1);
+}
+
+static void syntax(struct ctx *c, const struct yfile *y)
+{
+	const struct ynode *root = y->ndoc ? y->doc[y->ndoc - 1] : NULL, *list = NULL, *cut = NULL;
+	struct svc s = {.c = c};
+
+	/* Find the service the error cut short, if it was in one. */
+	for (size_t i = 0; root && root->type == Y_MAP && i + 1 < root->n; i += 2)
+		if (root->kid[i]->type == Y_SCALAR && !strcmp(root->kid[i]->str, "services"))
+			list = root->kid[i + 1];
+	cut = cut_service(list);
+	if (!cut) {
+		file_problem(c, y->line, y->col, "YAML syntax error: %s; the rest of the file is ignored",
+			     y->problem);
+		return;
+	}
+	s.index = (int)list->n;
+	s.name = cut->type == Y_MAP ? early_name(cut) : NULL;
+	problem(&s, &(struct ynode){.line = y->line, .col = y->col},
+		"YAML syntax error: %s; the rest of the file is ignored", y->problem);
+}
+
+int decl_load_file(struct decls *set, const char *path, decl_report_fn *rep, void *rctx)
+{
+	struct ctx c = {.path = path, .report = rep, .rctx = rctx, .set = set};
+	struct yfile y;
+	struct err e;
+
+	if (ytree_load(path, &y, &e) < 0) {
+		c.report(rctx, e.msg);
+		return 1;
+	}
+	for (size_t i = 0; i < y.ndoc; i++)
+		document(&c, &y, y.doc[i]);
+	if (y.failed)
+		syntax(&c, &y);
+	ytree_free(&y);
+	return c.errors;
+}
+
+static int yaml_name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool is_yaml(const char *name)
+{
+	size_t len = strlen(name);
+
+	return name[0] != '.' && len > 5 && strcmp(name + len - 5, ".yaml") == 0;
+}
+
+int decl_load_dir(struct decls *set, const char *dir, decl_report_fn *rep, void *rctx)
+{
+	char **names = NULL, path[4096];
+	size_t n = 0, cap = 0;
+	int errors = 0;
+	struct dirent *de;
+	struct err e;
+	DIR *d;
+
+	d = opendir(dir);
+	if (!d) {
+		if (errno == ENOENT)
+			return 0; /* nothing declared */
+		err_set(&e, errno, "open %s", dir);
+		rep(rctx, e.msg);
+		return 1;
+	}
+	while ((de = readdir(d))) {
+		if (!is_yaml(de->d_name))
+			continue;
+		if (n == cap) {
+			size_t ncap = cap ? 2 * cap : 16;
+			char **nv = realloc(names, ncap * sizeof(*nv));
+			if (!nv)
+				break;
+			names = nv;
+			cap = ncap;
+		}
+		if (!(names[n] = strdup(de->d_name)))
+			break;
+		n++;
+	}
+	if (de) {
+		err_set(&e, ENOMEM, "read %s", dir);
+		rep(rctx, e.msg);
+		errors++;
+	}
+	closedir(d);
+	if (n > 0)
+		qsort(names, n, sizeof(*names), yaml_name_cmp);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		errors += decl_load_file(set, path, rep, rctx);
+		free(names[i]);
+	}
+	free(names);
+	return errors;
+}
+
+void decls_free(struct decls *set)
+{
+	for (size_t i = 0; i < set->n; i++)
+		decl_clear(&set->v[i]);
+	free(set->v);
+	memset(set, 0, sizeof(*set));
+}
+
+char **decl_environ(const struct decl *d)
+{
+	size_t nb = ARRAY_LEN(base_env), nd = strv_len(d->env), n = 0;
+	char **env = calloc(nb + nd + 1, sizeof(*env));
+
+	if (!env)
+		return NULL;
+	for (size_t i = 0; i < nb; i++) {
+		size_t klen = strcspn(base_env[i], "=");
+		if (env_find(d->env, nd, base_env[i], klen) >= 0)
+			continue; /* declared: the declaration wins */
+		if (!(env[n++] = strdup(base_env[i])))
+			goto nomem;
+	}
+	for (size_t i = 0; i < nd; i++)
+		if (!(env[n++] = strdup(d->env[i])))
+			goto nomem;
+	return env;
+nomem:
+	strv_free(env);
+	return NULL;
+}
+
+const char *restart_name(enum restart r)
+{
+	switch (r) {
+	case RESTART_ON_FAILURE:
+		return "on-failure";
+	case RESTART_ALWAYS:
+		return "always";
+	case RESTART_NO:
+		break;
+	}
+	return "no";
+}

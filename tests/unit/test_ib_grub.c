@@ -1,0 +1,155 @@
+/* test_ib_grub.c: GRUB environment block, configs, and the boot.img and
+ * diskboot.img patches that replace grub-bios-setup. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "image-builder.h"
+
+static void grubenv_block(void **state)
+{
+	static const char head[] = "# GRUB Environment Block\nwisp_slot=A\nx=a\\\\b\\\nc\n";
+	const char *vars[] = {"wisp_slot=A", "x=a\\b\nc"};
+	uint8_t env[IB_GRUBENV_SIZE];
+	struct ib_err err;
+
+	(void)state;
+	assert_int_equal(ib_grubenv_block(env, vars, 2, &err), 0);
+	assert_memory_equal(env, head, strlen(head));
+	for (size_t i = strlen(head); i < sizeof(env); i++)
+		assert_int_equal(env[i], '#');
+}
+
+static void grubenv_errors(void **state)
+{
+	char big[1100];
+	const char *vars[] = {big};
+	uint8_t env[IB_GRUBENV_SIZE];
+	struct ib_err err;
+
+	(void)state;
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	big[1] = '=';
+	assert_int_equal(ib_grubenv_block(env, vars, 1, &err), -1);
+	vars[0] = "novalue";
+	assert_int_equal(ib_grubenv_block(env, vars, 1, &err), -1);
+	assert_string_equal(err.msg, "grubenv: \"novalue\" is not NAME=VALUE");
+}
+
+static void configs(void **state)
+{
+	const struct ib_grub_slot slots[] = {{'A', "aaaa"}, {'B', "bbbb"}};
+	char *early = ib_grub_early_cfg("08AE-F6DC");
+	char *cfg = ib_grub_cfg(3, 'B', "console=ttyS0,115200", slots, 2);
+	char *cmdline = ib_kernel_cmdline("aaaa", "");
+
+	(void)state;
+	assert_string_equal(early, "search --no-floppy --fs-uuid --set=root 08AE-F6DC\n"
+				   "set prefix=($root)/grub\n"
+				   "configfile ($root)/grub/grub.cfg\n");
+	assert_non_null(strstr(cfg, "serial --unit=0 --speed=115200\n"));
+	assert_non_null(strstr(cfg, "terminal_output serial console\n"));
+	assert_non_null(strstr(cfg, "set timeout=3\n"));
+	assert_non_null(strstr(cfg, "set wisp_slot=B\nload_env -f ($root)/grub/grubenv\n"));
+	assert_non_null(strstr(cfg, "set default=\"wisp-${wisp_slot}\"\n"));
+	assert_non_null(strstr(cfg, "menuentry \"Wisp " WISP_VERSION " (slot A)\" --id wisp-A {\n"
+				    "\tlinux /A/vmlinuz root=PARTUUID=aaaa ro rootfstype=erofs "
+				    "rootwait console=ttyS0,115200\n}\n"));
+	assert_non_null(strstr(cfg, "(slot B)\" --id wisp-B {\n"
+				    "\tlinux /B/vmlinuz root=PARTUUID=bbbb ro"));
+	assert_string_equal(cmdline, "root=PARTUUID=aaaa ro rootfstype=erofs rootwait");
+	free(early);
+	free(cfg);
+	free(cmdline);
+}
+
+static void fake_boot_img(uint8_t *b)
+{
+	memset(b, 0xcc, IB_SECTOR);
+	b[0] = 0xeb;
+	b[IB_BOOT_DRIVE_CHECK] = 0xeb; /* jmp over the drive check */
+	b[IB_BOOT_DRIVE_CHECK + 1] = 0x05;
+	b[510] = 0x55, b[511] = 0xaa;
+}
+
+static void patch_mbr(void **state)
+{
+	uint8_t boot[IB_SECTOR], mbr[IB_SECTOR];
+	struct ib_err err;
+
+	(void)state;
+	fake_boot_img(boot);
+	memset(mbr, 0x11, sizeof(mbr));
+	assert_int_equal(ib_bios_patch_mbr(mbr, boot, 0x0123456789, &err), 0);
+	assert_int_equal(mbr[0], 0xeb);
+	assert_memory_equal(mbr + 0x5c, ((uint8_t[8]){0x89, 0x67, 0x45, 0x23, 0x01, 0, 0, 0}), 8);
+	assert_int_equal(mbr[0x64], 0xff);
+	assert_int_equal(mbr[0x66], 0x90);
+	assert_int_equal(mbr[0x67], 0x90);
+	for (int i = 440; i < 512; i++) /* partition table untouched */
+		assert_int_equal(mbr[i], 0x11);
+	boot[0] = 0;
+	assert_int_equal(ib_bios_patch_mbr(mbr, boot, 1, &err), -1);
+}
+
+static void patch_core(void **state)
+{
+	uint8_t core[IB_SECTOR * 3 + 100];
+	struct ib_err err;
+
+	(void)state;
+	memset(core, 0, sizeof(core));
+	/* As grub-mkimage leaves it: start 2, len = sectors - 1, segment 0x820. */
+	core[0x1f4] = 2;
+	core[0x1fe] = 0x20, core[0x1ff] = 0x08;
+	assert_int_equal(ib_bios_patch_core(core, sizeof(core), 2048, &err), 0);
+	assert_memory_equal(core + 0x1f4, ((uint8_t[12]){0x01, 0x08, 0, 0, 0, 0, 0, 0, /* 2049 */
+							  3, 0, 0x20, 0x08}),
+			    12);
+	for (int i = 0x1e8; i < 0x1f4; i++)
+		assert_int_equal(core[i], 0);
+	core[0x1ff] = 0;
+	assert_int_equal(ib_bios_patch_core(core, sizeof(core), 2048, &err), -1);
+	assert_int_equal(ib_bios_patch_core(core, 512, 2048, &err), -1);
+}
+
+/* The real GRUB 2.06 boot.img, when grub-pc-bin is installed. */
+static void real_boot_img(void **state)
+{
+	const char *path = IB_GRUB_DIR "/i386-pc/boot.img";
+	uint8_t mbr[IB_SECTOR] = {0};
+	struct ib_err err;
+	size_t len;
+	char *boot;
+
+	(void)state;
+	if (access(path, R_OK) < 0)
+		skip();
+	assert_int_equal(ib_read_file(path, &boot, &len, &err), 0);
+	assert_int_equal(len, IB_SECTOR);
+	/* The bytes setup.c patches: kernel sector 1, drive 0xff, "jmp 3f". */
+	assert_int_equal((uint8_t)boot[0x5c], 1);
+	assert_int_equal((uint8_t)boot[0x64], 0xff);
+	assert_int_equal((uint8_t)boot[0x66], 0xeb);
+	assert_int_equal(ib_bios_patch_mbr(mbr, (uint8_t *)boot, 2048, &err), 0);
+	assert_int_equal(mbr[0x5c], 0x00);
+	assert_int_equal(mbr[0x5d], 0x08);
+	free(boot);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(grubenv_block),
+		cmocka_unit_test(grubenv_errors),
+		cmocka_unit_test(configs),
+		cmocka_unit_test(patch_mbr),
+		cmocka_unit_test(patch_core),
+		cmocka_unit_test(real_boot_img),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

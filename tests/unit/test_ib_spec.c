@@ -1,0 +1,223 @@
+/* test_ib_spec.c: the image spec parser: a valid spec, and every error as
+ * one "FILE:LINE:COL: key "...": problem" line. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "image-builder.h"
+
+static char dir[] = "/tmp/test_ib_spec.XXXXXX";
+static char cwd[4096];
+
+#define BASE                                                                                    \
+	"name: wisp\n"                                                                          \
+	"disk:\n"                                                                               \
+	"  esp_size: 32MiB\n"                                                                   \
+	"  root_size: 64MiB\n"                                                                  \
+	"  state_size: 64MiB\n"                                                                 \
+	"kernel:\n"                                                                             \
+	"  image: bzImage\n"                                                                    \
+	"rootfs:\n"                                                                             \
+	"  manifest: manifest\n"
+
+static int setup(void **state)
+{
+	struct ib_err err;
+
+	(void)state;
+	if (!getcwd(cwd, sizeof(cwd)) || !mkdtemp(dir) || chdir(dir) < 0)
+		return -1;
+	if (ib_write_file("bzImage", "kernel", 6, 0644, &err) < 0 ||
+	    ib_write_file("manifest", "dir /etc 0755\n", 14, 0644, &err) < 0)
+		return -1;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	if (chdir(cwd) < 0)
+		return -1;
+	return ib_rm_rf(dir);
+}
+
+static int parse(struct ib_spec *s, const char *yaml, struct ib_err *err)
+{
+	return ib_spec_parse(s, "t.yaml", yaml, strlen(yaml), err);
+}
+
+static void valid_full_spec(void **state)
+{
+	static const char yaml[] =
+		"name: wisp\n"
+		"hostname: host-1.example\n"
+		"disk: {esp_size: 33MiB, root_size: 1GiB, state_size: 65536KiB}\n"
+		"kernel:\n"
+		"  image: bzImage\n"
+		"  cmdline: console=ttyS0,115200 quiet\n"
+		"rootfs:\n"
+		"  manifest: manifest\n"
+		"boot:\n"
+		"  default_slot: B\n"
+		"  timeout: 5\n"
+		"services:\n"
+		"  - name: console\n"
+		"    command: [/bin/sh, -l]\n"
+		"    tty: console\n"
+		"    restart: always\n"
+		"  - name: hello\n"
+		"    command: [/bin/sh, -c, 'echo \"hi: $(uname -r)\"; date > /run/x']\n"
+		"    env: {N: '123', M: 123}\n";
+	static const char services[] =
+		"services:\n"
+		"- name: console\n"
+		"  command: [/bin/sh, -l]\n"
+		"  tty: console\n"
+		"  restart: always\n"
+		"- name: hello\n"
+		"  command: [/bin/sh, -c, 'echo \"hi: $(uname -r)\"; date > /run/x']\n"
+		"  env: {N: '123', M: 123}\n";
+	struct ib_spec s;
+	struct ib_err err = {0};
+
+	(void)state;
+	if (parse(&s, yaml, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_string_equal(s.name, "wisp");
+	assert_string_equal(s.hostname, "host-1.example");
+	assert_true(s.esp_size == 33 * IB_MIB);
+	assert_true(s.root_size == IB_GIB);
+	assert_true(s.state_size == 64 * IB_MIB);
+	assert_string_equal(s.kernel_image, "bzImage");
+	assert_string_equal(s.kernel_cmdline, "console=ttyS0,115200 quiet");
+	assert_string_equal(s.manifest, "manifest");
+	assert_int_equal(s.default_slot, 'B');
+	assert_int_equal(s.timeout, 5);
+	assert_string_equal(s.services_yaml, services);
+	assert_int_equal(s.services_len, strlen(services));
+	ib_spec_free(&s);
+}
+
+static void defaults(void **state)
+{
+	struct ib_spec s;
+	struct ib_err err = {0};
+
+	(void)state;
+	if (parse(&s, BASE, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_string_equal(s.hostname, "wisp");
+	assert_string_equal(s.kernel_cmdline, "");
+	assert_int_equal(s.default_slot, 'A');
+	assert_int_equal(s.timeout, 0);
+	assert_string_equal(s.services_yaml, "services: []\n");
+	ib_spec_free(&s);
+}
+
+struct bad {
+	const char *yaml;
+	const char *msg;
+};
+
+static const struct bad bad_specs[] = {
+	{BASE "bogus: 1\n", "t.yaml:10:1: key \"bogus\": unknown key"},
+	{"name: wisp\n"
+	 "disk:\n"
+	 "  esp_size: 32MiB\n"
+	 "  root_size: 64MB\n",
+	 "t.yaml:4:14: key \"disk.root_size\": \"64MB\": unknown size suffix"},
+	{"name: wisp\n"
+	 "disk: {esp_size: 32MiB, root_size: 1000KiB, state_size: 1MiB}\n",
+	 "t.yaml:2:36: key \"disk.root_size\": \"1000KiB\": must be a multiple of 1MiB"},
+	{"name: wisp\n"
+	 "disk: {esp_size: 32MiB, root_size: [1], state_size: 1MiB}\n",
+	 "t.yaml:2:36: key \"disk.root_size\": expected a size"},
+	{"name: wisp\n"
+	 "disk: {esp_size: 32MiB, state_size: 1MiB}\n",
+	 "t.yaml:2:7: key \"disk.root_size\": missing (required)"},
+	{"name: wisp\n", "t.yaml:1:1: key \"disk\": missing (required)"},
+	{"disk: 5\n", "t.yaml:1:7: key \"disk\": expected a mapping"},
+	{BASE "disk: {}\n", "t.yaml:10:1: key \"disk\": duplicate key"},
+	{"name: wisp\nkernel: {image: nothere}\n",
+	 "t.yaml:2:17: key \"kernel.image\": nothere"},
+	{"name: wisp\nkernel: {image: .}\n",
+	 "t.yaml:2:17: key \"kernel.image\": .: not a regular file"},
+	{"name: wisp\nkernel: {image: bzImage, cmdline: root=/dev/sda}\n",
+	 "t.yaml:2:35: key \"kernel.cmdline\": root= is set by the builder"},
+	{"name: wisp\nkernel: {image: bzImage, cmdline: 'a;b'}\n",
+	 "t.yaml:2:35: key \"kernel.cmdline\": characters special to GRUB"},
+	{"name: wisp\nrootfs: {manifest: nope}\n", "t.yaml:2:20: key \"rootfs.manifest\": nope"},
+	{"name: wisp\nboot: {default_slot: C}\n",
+	 "t.yaml:2:22: key \"boot.default_slot\": expected A or B"},
+	{"name: wisp\nboot: {timeout: 5s}\n",
+	 "t.yaml:2:17: key \"boot.timeout\": \"5s\": expected a number of seconds"},
+	{"name: wisp\nboot: {timeout: 99999}\n",
+	 "t.yaml:2:17: key \"boot.timeout\": \"99999\": more than 3600 seconds"},
+	{"name: wisp\nboot: {bogus: 1}\n", "t.yaml:2:8: key \"boot.bogus\": unknown key"},
+	{"name: wisp\nservices: {a: 1}\n", "t.yaml:2:11: key \"services\": expected a list"},
+	{"name: wisp\nservices:\n  - a\n",
+	 "t.yaml:3:5: key \"services\": each service must be a mapping"},
+	{"name: wisp\nservices: &a [{x: *a}]\n", "key \"services\": nested too deeply"},
+	{"name: w/x\n", "t.yaml:1:7: key \"name\": only letters, digits"},
+	{"name: [w]\n", "t.yaml:1:7: key \"name\": expected a string"},
+	{"name: wisp\nhostname: -x\n", "t.yaml:2:11: key \"hostname\": not a valid host name"},
+	{"name: wisp_1\n"
+	 "disk: {esp_size: 32MiB, root_size: 64MiB, state_size: 64MiB}\n"
+	 "kernel: {image: bzImage}\n"
+	 "rootfs: {manifest: manifest}\n",
+	 "t.yaml:1:1: key \"hostname\": missing, and the default"},
+	{"? [a]\n: b\n", "t.yaml:1:3: key \"\": keys must be strings"},
+	{"name: [oops\n", "t.yaml:2:1: YAML syntax error: did not find expected ',' or ']'"},
+	{"a: b: c\n", "t.yaml:1:5: YAML syntax error: mapping values are not allowed"},
+	{"", "t.yaml:1:1: empty spec"},
+	{"- a\n", "t.yaml:1:1: the spec must be a mapping"},
+	{BASE "---\nname: x\n", "t.yaml:10:1: more than one YAML document"},
+};
+
+static void errors(void **state)
+{
+	int failed = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad_specs) / sizeof(bad_specs[0]); i++) {
+		struct ib_spec s;
+		struct ib_err err = {0};
+
+		if (parse(&s, bad_specs[i].yaml, &err) == 0)
+			fail_msg("accepted:\n%s", bad_specs[i].yaml);
+		if (strncmp(err.msg, bad_specs[i].msg, strlen(bad_specs[i].msg)) != 0)
+			if (!strstr(err.msg, bad_specs[i].msg)) {
+				print_error("got  \"%s\"\nwant \"%s\"\n", err.msg, bad_specs[i].msg);
+				failed++;
+			}
+		assert_null(strchr(err.msg, '\n')); /* one line */
+		assert_null(s.name);                /* nothing left allocated */
+	}
+	assert_int_equal(failed, 0);
+}
+
+static void load_missing_file(void **state)
+{
+	struct ib_spec s;
+	struct ib_err err = {0};
+
+	(void)state;
+	assert_int_equal(ib_spec_load(&s, "nothere.yaml", &err), -1);
+	assert_string_equal(err.msg, "open nothere.yaml");
+	assert_int_equal(err.errnum, ENOENT);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(valid_full_spec),
+		cmocka_unit_test(defaults),
+		cmocka_unit_test(errors),
+		cmocka_unit_test(load_missing_file),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,588 @@
+/* Unit tests: init/decl.c (+ yamltree.c), the declaration parser. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "init.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char tmpdir[] = "/tmp/test_init_decl.XXXXXX";
+
+struct capture {
+	char *line[64];
+	int n;
+};
+
+static void capture(void *ctx, const char *msg)
+{
+	struct capture *c = ctx;
+
+	if (c->n < 64)
+		c->line[c->n++] = strdup(msg);
+}
+
+static void capture_free(struct capture *c)
+{
+	for (int i = 0; i < c->n; i++)
+		free(c->line[i]);
+	c->n = 0;
+}
+
+/* Write text to tmpdir/name; returns the path (static storage, per name slot). */
+static const char *put(const char *name, const char *text)
+{
+	static char paths[8][256];
+	static int next;
+	char *path = paths[next++ % 8];
+	FILE *f;
+
+	snprintf(path, 256, "%s/%s", tmpdir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+/* Load text as one file; errors go to cap. */
+static const char *load(const char *text, struct decls *set, struct capture *cap)
+{
+	const char *path = put("t.yaml", text);
+	int n = decl_load_file(set, path, capture, cap);
+
+	assert_int_equal(n, cap->n);
+	return path;
+}
+
+/* cap->line[i] must be "path:" + rest. */
+static void expect_line(const struct capture *cap, int i, const char *path, const char *rest)
+{
+	char want[1024];
+
+	snprintf(want, sizeof(want), "%s:%s", path, rest);
+	assert_true(i < cap->n);
+	assert_string_equal(cap->line[i], want);
+}
+
+/* The one error a one-service text produces, and that nothing is kept. */
+static void expect_only_error(const char *text, const char *rest)
+{
+	struct decls set = {0};
+	struct capture cap = {0};
+	const char *path = load(text, &set, &cap);
+
+	if (cap.n != 1) {
+		for (int i = 0; i < cap.n; i++)
+			fprintf(stderr, "got: %s\n", cap.line[i]);
+	}
+	assert_int_equal(cap.n, 1);
+	expect_line(&cap, 0, path, rest);
+	assert_int_equal(set.n, 0);
+	capture_free(&cap);
+	decls_free(&set);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	char cmd[300];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void test_good_file(void **state)
+{
+	struct decls set = {0};
+	struct capture cap = {0};
+	const struct decl *d;
+
+	(void)state;
+	load("# Wisp declarations\n"
+	     "services:\n"
+	     "  - name: console          # a shell on the console\n"
+	     "    command: [/bin/sh, -l]\n"
+	     "    tty: console\n"
+	     "    restart: always\n"
+	     "    env: {FOO: bar, PORT: 8080}\n"
+	     "    working_dir: /root\n"
+	     "  - name: hello.world_2-x\n"
+	     "    command: echo \"hello world\"; exit 3\n"
+	     "  - name: serial\n"
+	     "    command:\n"
+	     "      - /sbin/getty\n"
+	     "      - \"115200\"\n"
+	     "      - ttyS1\n"
+	     "    tty: /dev/ttyS1\n"
+	     "    restart: on-failure\n"
+	     "    env:\n"
+	     "      - A=1\n"
+	     "      - B=x=y\n"
+	     "      - C=\n",
+	     &set, &cap);
+	assert_int_equal(cap.n, 0);
+	assert_int_equal(set.n, 3);
+
+	d = &set.v[0];
+	assert_string_equal(d->name, "console");
+	assert_int_equal(strv_len(d->argv), 2);
+	assert_string_equal(d->argv[0], "/bin/sh");
+	assert_string_equal(d->argv[1], "-l");
+	assert_string_equal(d->tty, "console");
+	assert_int_equal(d->restart, RESTART_ALWAYS);
+	assert_int_equal(strv_len(d->env), 2);
+	assert_string_equal(d->env[0], "FOO=bar");
+	assert_string_equal(d->env[1], "PORT=8080");
+	assert_string_equal(d->working_dir, "/root");
+	assert_int_equal(d->line, 3);
+	assert_int_equal(d->col, 5);
+
+	/* A string command runs under the shell, as one argument. */
+	d = &set.v[1];
+	assert_string_equal(d->name, "hello.world_2-x");
+	assert_int_equal(strv_len(d->argv), 3);
+	assert_string_equal(d->argv[0], "/bin/sh");
+	assert_string_equal(d->argv[1], "-c");
+	assert_string_equal(d->argv[2], "echo \"hello world\"; exit 3");
+	assert_null(d->tty);
+	assert_null(d->working_dir);
+	assert_int_equal(d->restart, RESTART_NO);
+	assert_int_equal(strv_len(d->env), 0);
+
+	d = &set.v[2];
+	assert_int_equal(strv_len(d->argv), 3);
+	assert_string_equal(d->argv[1], "115200");
+	assert_string_equal(d->tty, "/dev/ttyS1");
+	assert_int_equal(d->restart, RESTART_ON_FAILURE);
+	assert_int_equal(strv_len(d->env), 3);
+	assert_string_equal(d->env[0], "A=1");
+	assert_string_equal(d->env[1], "B=x=y");
+	assert_string_equal(d->env[2], "C=");
+	decls_free(&set);
+}
+
+static void test_empty_files(void **state)
+{
+	static const char *const texts[] = {
+		"", "# nothing yet\n", "services:\n", "services: []\n", "~\n", "---\n...\n",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_LEN(texts); i++) {
+		struct decls set = {0};
+		struct capture cap = {0};
+
+		load(texts[i], &set, &cap);
+		assert_int_equal(cap.n, 0);
+		assert_int_equal(set.n, 0);
+		decls_free(&set);
+	}
+}
+
+static void test_env_forms(void **state)
+{
+	struct decls set = {0};
+	struct capture cap = {0};
+	char **env;
+
+	(void)state;
+	load("services:\n"
+	     "  - {name: a, command: x, env: {PATH: /opt/bin, X: '1'}}\n"
+	     "  - {name: b, command: x, env: [HOME=/srv]}\n"
+	     "  - {name: c, command: x, env: }\n",
+	     &set, &cap);
+	assert_int_equal(cap.n, 0);
+	assert_int_equal(set.n, 3);
+
+	/* The declared value replaces the base one; the rest of the base stays. */
+	env = decl_environ(&set.v[0]);
+	assert_non_null(env);
+	assert_int_equal(strv_len(env), 4);
+	assert_string_equal(env[0], "HOME=/root");
+	assert_string_equal(env[1], "TERM=linux");
+	assert_string_equal(env[2], "PATH=/opt/bin");
+	assert_string_equal(env[3], "X=1");
+	strv_free(env);
+
+	env = decl_environ(&set.v[1]);
+	assert_int_equal(strv_len(env), 3);
+	assert_string_equal(env[0], "PATH=/sbin:/usr/sbin:/bin:/usr/bin");
+	assert_string_equal(env[1], "TERM=linux");
+	assert_string_equal(env[2], "HOME=/srv");
+	strv_free(env);
+
+	env = decl_environ(&set.v[2]);
+	assert_int_equal(strv_len(env), 3);
+	assert_string_equal(env[0], "PATH=/sbin:/usr/sbin:/bin:/usr/bin");
+	assert_string_equal(env[1], "HOME=/root");
+	assert_string_equal(env[2], "TERM=linux");
+	strv_free(env);
+	decls_free(&set);
+}
+
+static void test_field_errors(void **state)
+{
+	(void)state;
+	expect_only_error("services:\n"
+			  "  - name: a\n"
+			  "    command: x\n"
+			  "    colour: red\n",
+			  "4:5: service \"a\": unknown field \"colour\"");
+	expect_only_error("services:\n"
+			  "  - name: a\n"
+			  "    command: x\n"
+			  "    depends_on: [b]\n",
+			  "4:5: service \"a\": field \"depends_on\" is not supported yet");
+	expect_only_error("services:\n"
+			  "  - command: x\n",
+			  "2:5: service #1: missing \"name\"");
+	expect_only_error("services:\n"
+			  "  - name: a\n",
+			  "2:5: service \"a\": missing \"command\"");
+	expect_only_error("services:\n"
+			  "  - name: Web Server\n"
+			  "    command: x\n",
+			  "2:11: service #1: \"name\" must match [a-z0-9][a-z0-9_.-]* "
+			  "(at most 64 characters), not \"Web Server\"");
+	expect_only_error("services:\n"
+			  "  - name: [a]\n"
+			  "    command: x\n",
+			  "2:11: service #1: \"name\" must be a string, not a list");
+	expect_only_error("services:\n"
+			  "  - name: a\n"
+			  "    command: {run: x}\n",
+			  "3:14: service \"a\": \"command\" must be a list (argv) or a string "
+			  "(shell command)");
+	expect_only_error("services:\n"
+			  "  - name: a\n"
+			  "    command: []\n",
+			  "3:14: service \"a\": \"command\" is empty");
+	expect_only_error("services:\n"
+			  "  - name: a\n"
+			  "    command: '  '\n",
+			  "3:14: service \"a\": \"command\" is empty");
+	expect_only_error("services:\n"
+			  "  - name: a\n"
+			  "    command: [/bin/echo, [x]]\n",
+			  "3:26: service \"a\": \"command\" must be a string, not a list");
+	expect_only_error("services:\n"
+			  "  - name: a\n"
+			  "    command: x\n"
+			  "    restart: sometimes\n",
+			  "4:14: service \"a\": \"restart\" must be no, on-failure or always, "
+			  "not \"sometimes\"");
+	expect_only_error("services:\n"
+			  "  - name: a\n"
+			  "    command: x\n"
+			  "    tty: ttyS0\n",
+			  "4:10: service \"a\": \"tty\" must be \"console\" or a device path like "
+			  "/dev/ttyS0, not \"ttyS0\"");
+	expect_only_error("services:\n"
+			  "  - name: a\n"
+			  "    command: x\n"
+			  "    working_dir: srv\n",
+			  "4:18: service \"a\": \"working_dir\" must be an absolute path, not \"srv\"");
+	expect_only_error("services:\n"
+			  "  - name: a\n"
+			  "    command: x\n"
+			  "    command: y\n",
+			  "4:5: service \"a\": field \"command\" is given twice");
+	expect_only_error("services:\n"
+			  "  - name: a\n"
+			  "    command: x\n"
+			  "    env: {1X: y}\n",
+			  "4:11: service \"a\": env name \"1X\" is not valid (letters, digits, _)");
+	expect_only_error("services:\n"
+			  "  - name: a\n"
+			  "    command: x\n"
+			  "    env: [A=1, JUSTTEXT]\n",
+			  "4:16: service \"a\": env entry \"JUSTTEXT\" is not KEY=value");
+	expect_only_error("services:\n"
+			  "  - name: a\n"
+			  "    command: x\n"
+			  "    env: [A=1, A=2]\n",
+			  "4:16: service \"a\": env \"A\" is given twice");
+	expect_only_error("services:\n"
+			  "  - name: a\n"
+			  "    command: x\n"
+			  "    env: {A: [1]}\n",
+			  "4:14: service \"a\": \"env\" must be a string, not a list");
+	expect_only_error("services:\n"
+			  "  - name: a\n"
+			  "    command: x\n"
+			  "    env: 3\n",
+			  "4:10: service \"a\": \"env\" must be a mapping or a list of KEY=value");
+	expect_only_error("services:\n"
+			  "  - just a string\n",
+			  "2:5: service #1: must be a mapping of fields (name, command, ...)");
+}
+
+/* Each problem of a service is reported; the service is skipped once. */
+static void test_several_problems(void **state)
+{
+	struct decls set = {0};
+	struct capture cap = {0};
+	const char *path;
+
+	(void)state;
+	path = load("services:\n"
+		    "  - name: a\n"
+		    "    restart: maybe\n"
+		    "    tty: 5\n",
+		    &set, &cap);
+	assert_int_equal(cap.n, 3);
+	expect_line(&cap, 0, path,
+		    "3:14: service \"a\": \"restart\" must be no, on-failure or always, not \"maybe\"");
+	expect_line(&cap, 1, path,
+		    "4:10: service \"a\": \"tty\" must be \"console\" or a device path like "
+		    "/dev/ttyS0, not \"5\"");
+	expect_line(&cap, 2, path, "2:5: service \"a\": missing \"command\"");
+	assert_int_equal(set.n, 0);
+	capture_free(&cap);
+	decls_free(&set);
+}
+
+/* A bad service costs only itself. */
+static void test_others_kept(void **state)
+{
+	struct decls set = {0};
+	struct capture cap = {0};
+	const char *path;
+
+	(void)state;
+	path = load("services:\n"
+		    "  - name: one\n"
+		    "    command: x\n"
+		    "  - name: two\n"
+		    "    command: x\n"
+		    "    bogus: 1\n"
+		    "  - name: one\n"
+		    "    command: y\n"
+		    "  - name: three\n"
+		    "    command: [z]\n",
+		    &set, &cap);
+	assert_int_equal(cap.n, 2);
+	expect_line(&cap, 0, path, "6:5: service \"two\": unknown field \"bogus\"");
+	{
+		char rest[512];
+		snprintf(rest, sizeof(rest), "7:5: service \"one\": name already used at %s:2:5",
+			 path);
+		expect_line(&cap, 1, path, rest);
+	}
+	assert_int_equal(set.n, 2);
+	assert_string_equal(set.v[0].name, "one");
+	assert_string_equal(set.v[0].argv[2], "x");
+	assert_string_equal(set.v[1].name, "three");
+	capture_free(&cap);
+	decls_free(&set);
+}
+
+static void test_top_level_errors(void **state)
+{
+	(void)state;
+	expect_only_error("- name: a\n", "1:1: the top level must be a mapping with a \"services\" list");
+	expect_only_error("services: {name: a}\n", "1:11: \"services\" must be a list");
+	expect_only_error("services: []\nservices: []\n", "2:1: \"services\" is given twice");
+	expect_only_error("version: 1\nservices: []\n", "1:1: unknown top-level key \"version\"");
+	expect_only_error("services:\n"
+			  "  - name: a\n"
+			  "    command: *nope\n",
+			  "3:14: service \"a\": \"command\": YAML aliases are not supported");
+}
+
+static void test_alias_refused(void **state)
+{
+	struct decls set = {0};
+	struct capture cap = {0};
+	const char *path;
+
+	(void)state;
+	path = load("services:\n"
+		    "  - name: a\n"
+		    "    command: &c [sh]\n"
+		    "  - name: b\n"
+		    "    command: *c\n",
+		    &set, &cap);
+	assert_int_equal(cap.n, 1);
+	expect_line(&cap, 0, path, "5:14: service \"b\": \"command\": YAML aliases are not supported");
+	assert_int_equal(set.n, 1);
+	assert_string_equal(set.v[0].name, "a");
+	capture_free(&cap);
+	decls_free(&set);
+}
+
+/* A syntax error: what came before it is kept, the service it cut is named. */
+static void test_syntax_error_in_service(void **state)
+{
+	struct decls set = {0};
+	struct capture cap = {0};
+	const char *path;
+
+	(void)state;
+	path = load("services:\n"
+		    "  - name: good\n"
+		    "    command: [x]\n"
+		    "  - name: cut\n"
+		    "    command: [x\n"
+		    "    tty: console\n"
+		    "  - name: lost\n"
+		    "    command: y\n",
+		    &set, &cap);
+	assert_int_equal(cap.n, 1);
+	expect_line(&cap, 0, path,
+		    "6:8: service \"cut\": YAML syntax error: did not find expected ',' or ']'; "
+		    "the rest of the file is ignored");
+	assert_int_equal(set.n, 1);
+	assert_string_equal(set.v[0].name, "good");
+	capture_free(&cap);
+	decls_free(&set);
+}
+
+static void test_syntax_error_outside_service(void **state)
+{
+	struct decls set = {0};
+	struct capture cap = {0};
+	const char *path;
+
+	(void)state;
+	/* The bad indentation ends service "a" before libyaml sees the error. */
+	path = load("services:\n"
+		    "  - name: a\n"
+		    "   command: x\n",
+		    &set, &cap);
+	assert_int_equal(cap.n, 2);
+	expect_line(&cap, 0, path, "2:5: service \"a\": missing \"command\"");
+	expect_line(&cap, 1, path,
+		    "3:4: YAML syntax error: did not find expected '-' indicator; the rest of the "
+		    "file is ignored");
+	assert_int_equal(set.n, 0);
+	capture_free(&cap);
+
+	expect_only_error("services: [\n", "2:1: YAML syntax error: did not find expected node content; "
+					      "the rest of the file is ignored");
+	expect_only_error("services:\n"
+			  "  - {name: a, command: x}\n"
+			  "oops\n",
+			  "4:1: YAML syntax error: could not find expected ':'; "
+			  "the rest of the file is ignored");
+	expect_only_error("\tservices: []\n",
+			  "1:1: YAML syntax error: found character that cannot start any token; "
+			  "the rest of the file is ignored");
+}
+
+static void test_invalid_utf8(void **state)
+{
+	(void)state;
+	expect_only_error("services:\n"
+			  "  - name: a\n"
+			  "    command: \"\xff\"\n",
+			  "3:15: YAML syntax error: invalid leading UTF-8 octet; the rest of the file "
+			  "is ignored");
+}
+
+static void test_too_deep(void **state)
+{
+	char text[512] = "services: ";
+
+	(void)state;
+	for (int i = 0; i < YAML_MAX_DEPTH + 5; i++)
+		strcat(text, "[");
+	strcat(text, "\n");
+	/* The second [ is service #1: the error is blamed on it. */
+	expect_only_error(text, "1:42: service #1: YAML syntax error: nested too deep; the rest of "
+				"the file is ignored");
+}
+
+static void test_unreadable(void **state)
+{
+	struct decls set = {0};
+	struct capture cap = {0};
+	char path[300], want[400];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/missing.yaml", tmpdir);
+	assert_int_equal(decl_load_file(&set, path, capture, &cap), 1);
+	snprintf(want, sizeof(want), "open %s: No such file or directory", path);
+	assert_string_equal(cap.line[0], want);
+	capture_free(&cap);
+}
+
+/* Files in name order; a name is unique across files; only *.yaml count. */
+static void test_dir(void **state)
+{
+	struct decls set = {0};
+	struct capture cap = {0};
+	char sub[300], a[400], b[400], rest[600];
+	FILE *f;
+
+	(void)state;
+	snprintf(sub, sizeof(sub), "%s/wisp", tmpdir);
+	assert_int_equal(mkdir(sub, 0755), 0);
+	snprintf(b, sizeof(b), "%s/20-b.yaml", sub);
+	f = fopen(b, "w");
+	fputs("services:\n  - {name: web, command: y}\n  - {name: b, command: z}\n", f);
+	fclose(f);
+	snprintf(a, sizeof(a), "%s/10-a.yaml", sub);
+	f = fopen(a, "w");
+	fputs("services:\n  - {name: web, command: x}\n", f);
+	fclose(f);
+	snprintf(rest, sizeof(rest), "%s/30-c.yml", sub);
+	f = fopen(rest, "w");
+	fputs("not: a declaration\n", f);
+	fclose(f);
+	snprintf(rest, sizeof(rest), "%s/.hidden.yaml", sub);
+	f = fopen(rest, "w");
+	fputs("not: a declaration\n", f);
+	fclose(f);
+
+	assert_int_equal(decl_load_dir(&set, sub, capture, &cap), 1);
+	snprintf(rest, sizeof(rest), "2:5: service \"web\": name already used at %s:2:5", a);
+	expect_line(&cap, 0, b, rest);
+	assert_int_equal(set.n, 2);
+	assert_string_equal(set.v[0].name, "web");
+	assert_string_equal(set.v[0].argv[2], "x");
+	assert_string_equal(set.v[1].name, "b");
+	capture_free(&cap);
+	decls_free(&set);
+
+	/* No directory: nothing declared, nothing wrong. */
+	snprintf(sub, sizeof(sub), "%s/none", tmpdir);
+	assert_int_equal(decl_load_dir(&set, sub, capture, &cap), 0);
+	assert_int_equal(set.n, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_good_file),
+		cmocka_unit_test(test_empty_files),
+		cmocka_unit_test(test_env_forms),
+		cmocka_unit_test(test_field_errors),
+		cmocka_unit_test(test_several_problems),
+		cmocka_unit_test(test_others_kept),
+		cmocka_unit_test(test_top_level_errors),
+		cmocka_unit_test(test_alias_refused),
+		cmocka_unit_test(test_syntax_error_in_service),
+		cmocka_unit_test(test_syntax_error_outside_service),
+		cmocka_unit_test(test_invalid_utf8),
+		cmocka_unit_test(test_too_deep),
+		cmocka_unit_test(test_unreadable),
+		cmocka_unit_test(test_dir),
+	};
+
+	return cmocka_run_group_tests_name("init_decl", tests, setup, teardown);
+}

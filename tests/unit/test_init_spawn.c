@@ -1,0 +1,180 @@
+/* Unit tests: init/spawn.c, fork/exec with setup errors reported over a close-on-exec pipe. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "init.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char *env[] = {"PATH=/usr/bin:/bin", "FOO=bar baz", NULL};
+
+/* Spawn r, wait for it; returns the wait status and what the child reported. */
+static int run(struct spawn_req *r, char *why, size_t size)
+{
+	struct err e = {0};
+	size_t len = 0;
+	int fd, st, fl;
+	pid_t pid;
+
+	if (!r->envp)
+		r->envp = env;
+	pid = spawn(r, &fd, &e);
+	if (pid < 0)
+		fail_msg("%s", e.msg);
+	fl = fcntl(fd, F_GETFL);
+	assert_true(fl & O_NONBLOCK);
+	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	why[0] = '\0';
+	assert_int_equal(spawn_read_report(fd, why, size, &len), 1);
+	assert_int_equal(strlen(why), len);
+	close(fd);
+	return st;
+}
+
+static void expect_exit(struct spawn_req *r, int code, const char *why_want)
+{
+	char why[256];
+	int st = run(r, why, sizeof(why));
+
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), code);
+	assert_string_equal(why, why_want);
+}
+
+static void test_exec_ok(void **state)
+{
+	char *argv[] = {"/bin/sh", "-c", "exit 3", NULL};
+	struct spawn_req r = {.argv = argv};
+
+	(void)state;
+	/* An exit code of the program itself, and an empty report: exec worked. */
+	expect_exit(&r, 3, "");
+}
+
+static void test_exec_fails(void **state)
+{
+	char *argv[] = {"/nonexistent/prog", "x", NULL};
+	char *bare[] = {"no-such-program-anywhere", NULL};
+	struct spawn_req r = {.argv = argv};
+
+	(void)state;
+	expect_exit(&r, 127, "exec /nonexistent/prog: No such file or directory");
+	r.argv = bare;
+	expect_exit(&r, 127, "exec no-such-program-anywhere: No such file or directory");
+}
+
+static void test_path_env_and_dir(void **state)
+{
+	char dir[] = "/tmp/test_init_spawn.XXXXXX", path[64], buf[64] = "";
+	char *argv[] = {"sh", "-c", "[ \"$(pwd)\" = \"$1\" ] && echo \"$FOO\" > out", "sh", dir, NULL};
+	struct spawn_req r = {.argv = argv};
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	r.working_dir = dir;
+	/* "sh" is found through the PATH of the program's environment. */
+	expect_exit(&r, 0, "");
+	snprintf(path, sizeof(path), "%s/out", dir);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	assert_string_equal(buf, "bar baz\n");
+	unlink(path);
+	rmdir(dir);
+}
+
+static void test_chdir_fails(void **state)
+{
+	char *argv[] = {"/bin/true", NULL};
+	struct spawn_req r = {.argv = argv, .working_dir = "/nonexistent"};
+
+	(void)state;
+	expect_exit(&r, 127, "chdir /nonexistent: No such file or directory");
+}
+
+/* Own session, no blocked signal, stdin on /dev/null. */
+static void test_child_state(void **state)
+{
+	char *argv[] = {"/bin/sh", "-c",
+			"set -e; [ \"$(cut -d' ' -f6 /proc/$$/stat)\" = $$ ]; "
+			"grep -q '^SigBlk:[[:space:]]*0*$' /proc/$$/status; "
+			"[ \"$(readlink /proc/$$/fd/0)\" = /dev/null ]",
+			NULL};
+	struct spawn_req r = {.argv = argv};
+	sigset_t set, old;
+
+	(void)state;
+	sigfillset(&set);
+	sigprocmask(SIG_BLOCK, &set, &old); /* as init does */
+	expect_exit(&r, 0, "");
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+static void test_tty_missing(void **state)
+{
+	char *argv[] = {"/bin/true", NULL};
+	struct spawn_req r = {.argv = argv, .tty = "/nonexistent/tty"};
+
+	(void)state;
+	expect_exit(&r, 127, "open /nonexistent/tty: No such file or directory");
+}
+
+/* The terminal becomes the controlling one: /dev/tty opens and reads it. */
+static void test_tty_controlling(void **state)
+{
+	char *argv[] = {"/bin/sh", "-c", "read x < /dev/tty && [ \"$x\" = hi ] && [ -t 1 ]", NULL};
+	struct spawn_req r = {.argv = argv};
+	int master = posix_openpt(O_RDWR | O_NOCTTY);
+
+	(void)state;
+	assert_true(master >= 0);
+	assert_int_equal(grantpt(master), 0);
+	assert_int_equal(unlockpt(master), 0);
+	r.tty = ptsname(master);
+	assert_non_null(r.tty);
+	/* Typed before the program reads: the line discipline keeps it. */
+	assert_int_equal(write(master, "hi\n", 3), 3);
+	expect_exit(&r, 0, "");
+	close(master);
+}
+
+static void test_empty_argv(void **state)
+{
+	char *argv[] = {NULL};
+	struct spawn_req r = {.argv = argv, .envp = env};
+	struct err e = {0};
+	int fd;
+
+	(void)state;
+	assert_int_equal(spawn(&r, &fd, &e), -1);
+	assert_string_equal(e.msg, "spawn: empty command: Invalid argument");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_exec_ok),
+		cmocka_unit_test(test_exec_fails),
+		cmocka_unit_test(test_path_env_and_dir),
+		cmocka_unit_test(test_chdir_fails),
+		cmocka_unit_test(test_child_state),
+		cmocka_unit_test(test_tty_missing),
+		cmocka_unit_test(test_tty_controlling),
+		cmocka_unit_test(test_empty_argv),
+	};
+
+	return cmocka_run_group_tests_name("init_spawn", tests, NULL, NULL);
+}
