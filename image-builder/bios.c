@@ -23,8 +23,8 @@ static void put_le16(uint8_t *p, uint16_t v)
 	p[1] = (uint8_t)(v >> 8);
 }
 
-int ib_bios_patch_mbr(uint8_t mbr[IB_SECTOR], const uint8_t boot_img[IB_SECTOR],
-		      uint64_t core_lba, struct ib_err *err)
+int ib_bios_patch_mbr(uint8_t mbr[IB_SECTOR], const uint8_t boot_img[IB_SECTOR], uint64_t core_lba,
+		      struct ib_err *err)
 {
 	/* boot.img starts with "jmp short" (0xeb) in every GRUB 2. */
 	if (boot_img[0] != 0xeb || boot_img[510] != 0x55 || boot_img[511] != 0xaa)

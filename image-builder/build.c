@@ -26,9 +26,9 @@ struct build {
 	struct ib_deps deps;
 	struct ib_gpt gpt;
 	time_t epoch;
-	char *tmp;                      /* private temp directory */
+	char *tmp;			/* private temp directory */
 	char *kernel_out, *cmdline_out; /* final names */
-	char *tmp_out[3];               /* image, kernel, cmdline before rename */
+	char *tmp_out[3];		/* image, kernel, cmdline before rename */
 	char partuuid[NPARTS][37];
 	char volid[10];
 	uint64_t esp_files, root_size, state_alloc, kernel_size, core_size, efi_size;
@@ -73,8 +73,10 @@ static int read_epoch(struct build *b, struct ib_err *err)
 		v = strtoll(s, &end, 10);
 		/* FAT can't date anything before 1980. */
 		if (errno || *end || v < 315532800 || v > 4102444800)
-			return ib_err_set(err, 0, "SOURCE_DATE_EPOCH=%s: expected seconds between "
-					  "1980 and 2100", s);
+			return ib_err_set(err, 0,
+					  "SOURCE_DATE_EPOCH=%s: expected seconds between "
+					  "1980 and 2100",
+					  s);
 		b->epoch = (time_t)v;
 	}
 	/* The tools read it too (mtools for directory dates, mkfs.erofs). */
@@ -118,11 +120,9 @@ static char *tmp_path(const struct build *b, const char *name)
 
 static void derive_partitions(struct build *b)
 {
-	static const char *const names[NPARTS] = {"BIOS-BOOT", "ESP", "ROOT-A", "ROOT-B",
-						  "STATE"};
-	static const char *const types[NPARTS] = {IB_TYPE_BIOS_BOOT, IB_TYPE_ESP,
-						  IB_TYPE_ROOT_X64, IB_TYPE_ROOT_X64,
-						  IB_TYPE_LINUX};
+	static const char *const names[NPARTS] = {"BIOS-BOOT", "ESP", "ROOT-A", "ROOT-B", "STATE"};
+	static const char *const types[NPARTS] = {IB_TYPE_BIOS_BOOT, IB_TYPE_ESP, IB_TYPE_ROOT_X64,
+						  IB_TYPE_ROOT_X64, IB_TYPE_LINUX};
 	const uint64_t sizes[NPARTS] = {BIOS_BOOT_SIZE, b->spec.esp_size, b->spec.root_size,
 					b->spec.root_size, b->spec.state_size};
 
@@ -144,11 +144,11 @@ static void derive_partitions(struct build *b)
 
 /* ---- ROOT -------------------------------------------------------------- */
 
-static int add_generated(struct build *b, const char *path, enum ib_mtype type,
-			 const char *data, struct ib_err *err)
+static int add_generated(struct build *b, const char *path, enum ib_mtype type, const char *data,
+			 struct ib_err *err)
 {
-	struct ib_mentry e = {.type = type, .path = (char *)path, .mode = 0644,
-			      .origin = b->o->spec, .line = 0};
+	struct ib_mentry e = {
+	    .type = type, .path = (char *)path, .mode = 0644, .origin = b->o->spec, .line = 0};
 	const struct ib_mentry *old = ib_manifest_find(&b->man, path);
 
 	if (type == IB_M_DIR) {
@@ -159,8 +159,10 @@ static int add_generated(struct build *b, const char *path, enum ib_mtype type,
 		e.arg = (char *)data, e.len = strlen(data);
 	}
 	if (old)
-		return ib_err_set(err, 0, "%s:%u: %s: written by the builder from the spec; "
-				  "remove it from the manifest", old->origin, old->line, path);
+		return ib_err_set(err, 0,
+				  "%s:%u: %s: written by the builder from the spec; "
+				  "remove it from the manifest",
+				  old->origin, old->line, path);
 	if (ib_manifest_add(&b->man, &e, err) < 0)
 		return ib_err_prefix(err, "adding builder file: ");
 	return 0;
@@ -246,8 +248,8 @@ static int write_grub_config(struct build *b, struct ib_err *err)
 	const char *vars[] = {slot_var};
 	uint8_t env[IB_GRUBENV_SIZE];
 	char *early = ib_grub_early_cfg(b->volid);
-	char *cfg = ib_grub_cfg(b->spec.timeout, b->spec.default_slot, b->spec.kernel_cmdline,
-				slots, 2);
+	char *cfg =
+	    ib_grub_cfg(b->spec.timeout, b->spec.default_slot, b->spec.kernel_cmdline, slots, 2);
 	int ret;
 
 	slot_var[sizeof(slot_var) - 2] = b->spec.default_slot;
@@ -289,16 +291,16 @@ static int build_grub(struct build *b, struct ib_err *err)
 
 static int build_esp(struct build *b, struct ib_err *err)
 {
-	static const char *const dirs[] = {"::/EFI", "::/EFI/BOOT", "::/grub", "::/A", "::/B",
-					   NULL};
+	static const char *const dirs[] = {"::/EFI", "::/EFI/BOOT", "::/grub",
+					   "::/A",   "::/B",	    NULL};
 	char *efi = tmp_path(b, "BOOTX64.EFI"), *cfg = tmp_path(b, "grub.cfg");
 	char *env = tmp_path(b, "grubenv"), *kernel = tmp_path(b, "vmlinuz");
 	char *img = tmp_path(b, "esp.img");
 	const struct ib_esp_file files[] = {
-		{efi, "::/EFI/BOOT/BOOTX64.EFI"},
-		{cfg, "::/grub/grub.cfg"},
-		{env, "::/grub/grubenv"},
-		{kernel, "::/A/vmlinuz"},
+	    {efi, "::/EFI/BOOT/BOOTX64.EFI"},
+	    {cfg, "::/grub/grub.cfg"},
+	    {env, "::/grub/grubenv"},
+	    {kernel, "::/A/vmlinuz"},
 	};
 	int ret = ib_copy_file(b->spec.kernel_image, kernel, 0644, err);
 
@@ -306,10 +308,15 @@ static int build_esp(struct build *b, struct ib_err *err)
 		ret = ib_set_mtime(kernel, b->epoch, err);
 	if (ret == 0)
 		ret = ib_file_size(kernel, &b->kernel_size, NULL, err);
+	for (size_t i = 0; ret == 0 && i < sizeof(files) / sizeof(files[0]); i++) {
+		uint64_t size;
+
+		ret = ib_file_size(files[i].src, &size, NULL, err);
+		b->esp_files += size;
+	}
 	if (ret == 0)
 		ret = ib_esp_build(img, b->spec.esp_size, ib_fat_volid(b->spec.name), dirs, files,
 				   sizeof(files) / sizeof(files[0]), err);
-	b->esp_files = b->efi_size + b->kernel_size + IB_GRUBENV_SIZE;
 	free(efi), free(cfg), free(env), free(kernel), free(img);
 	return ret;
 }
@@ -460,23 +467,28 @@ static int commit_outputs(struct build *b, struct ib_err *err)
 
 /* ---- summary and cleanup ------------------------------------------------------ */
 
+/* One line per artefact (busybox's rule: size is a feature, show it). */
 static void summary(const struct build *b)
 {
-	char h[6][32];
+	char h[4][32];
 	uint64_t alloc = 0;
+	struct ib_err ignored;
 
-	ib_file_size(b->o->out, NULL, &alloc, &(struct ib_err){0});
-	printf("image-builder: %s %s (%s allocated), slot %c\n", b->o->out,
-	       ib_human_size(b->gpt.total_sectors * IB_SECTOR, h[0], sizeof(h[0])),
-	       ib_human_size(alloc, h[1], sizeof(h[1])), b->spec.default_slot);
-	printf("  ESP    FAT%u %s: BOOTX64.EFI %s, core.img %s (BIOS boot)\n",
+	ib_file_size(b->o->out, NULL, &alloc, &ignored);
+	printf("image-builder: %s %s (%s allocated), boots slot %c\n", b->o->out,
+	       ib_human_size(b->gpt.total_sectors * IB_SECTOR, h[0], 32),
+	       ib_human_size(alloc, h[1], 32), b->spec.default_slot);
+	printf("  ESP       FAT%u %s, %s used (BOOTX64.EFI %s, A/vmlinuz %s)\n",
 	       ib_esp_fat_bits(b->spec.esp_size), ib_human_size(b->spec.esp_size, h[0], 32),
-	       ib_human_size(b->efi_size, h[1], 32), ib_human_size(b->core_size, h[2], 32));
-	printf("  ROOT-A erofs %s of %s\n", ib_human_size(b->root_size, h[0], 32),
+	       ib_human_size(b->esp_files, h[1], 32), ib_human_size(b->efi_size, h[2], 32),
+	       ib_human_size(b->kernel_size, h[3], 32));
+	printf("  BIOS-BOOT core.img %s of %s\n", ib_human_size(b->core_size, h[0], 32),
+	       ib_human_size(BIOS_BOOT_SIZE, h[1], 32));
+	printf("  ROOT-A    erofs %s of %s\n", ib_human_size(b->root_size, h[0], 32),
 	       ib_human_size(b->spec.root_size, h[1], 32));
-	printf("  STATE  ext4 %s (%s allocated)\n", ib_human_size(b->spec.state_size, h[0], 32),
+	printf("  STATE     ext4 %s (%s allocated)\n", ib_human_size(b->spec.state_size, h[0], 32),
 	       ib_human_size(b->state_alloc, h[1], 32));
-	printf("  kernel %s (%s)\n", ib_human_size(b->kernel_size, h[0], 32), b->kernel_out);
+	printf("  kernel    %s (%s)\n", ib_human_size(b->kernel_size, h[0], 32), b->kernel_out);
 }
 
 static void cleanup(struct build *b)
@@ -518,9 +530,9 @@ static int run_steps(struct build *b, struct ib_err *err)
 	    (b->o->depfile && make_parent(b->o->depfile, err) < 0) || make_tmpdir(b, err) < 0)
 		return -1;
 	derive_partitions(b);
-	if (build_root(b, err) < 0 || ib_check_interrupt(err) < 0 ||
-	    build_state(b, err) < 0 || build_grub(b, err) < 0 || build_esp(b, err) < 0 ||
-	    assemble(b, err) < 0 || write_direct_boot(b, err) < 0 || commit_outputs(b, err) < 0)
+	if (build_root(b, err) < 0 || ib_check_interrupt(err) < 0 || build_state(b, err) < 0 ||
+	    build_grub(b, err) < 0 || build_esp(b, err) < 0 || assemble(b, err) < 0 ||
+	    write_direct_boot(b, err) < 0 || commit_outputs(b, err) < 0)
 		return -1;
 	if (b->o->depfile && ib_depfile_write(b->o->depfile, b->o->out, &b->deps, err) < 0)
 		return -1;

@@ -8,8 +8,8 @@
 
 #include <string.h>
 
-int ib_erofs_build(const char *out, const char *dir, const uuid_t uuid, time_t epoch,
-		   bool all_root, uint64_t max_size, struct ib_err *err)
+int ib_erofs_build(const char *out, const char *dir, const uuid_t uuid, time_t epoch, bool all_root,
+		   uint64_t max_size, struct ib_err *err)
 {
 	char uuid_s[37], ts[32], human[2][32];
 	uint64_t size;

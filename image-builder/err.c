@@ -1,7 +1,6 @@
 /* err.c: crun-style error objects: errno plus a message naming the object. */
 #include "image-builder.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -46,6 +45,7 @@ void ib_err_print(const struct ib_err *err, FILE *f)
 int ib_check_interrupt(struct ib_err *err)
 {
 	if (ib_interrupted)
-		return ib_err_set(err, EINTR, "interrupted");
+		return ib_err_set(err, 0, "interrupted by signal %d (%s)", (int)ib_interrupted,
+				  strsignal((int)ib_interrupted));
 	return 0;
 }

@@ -27,8 +27,8 @@ static int mkfs(const char *out, uint64_t size, uint32_t volid, struct ib_err *e
 {
 	char id[16], bits[8], kib[32];
 	/* --invariant first: it would otherwise override -i. */
-	const char *argv[] = {"mkfs.fat", "-C", "--invariant", "-i", id, "-F", bits, "-n", "ESP",
-			      out, kib, NULL};
+	const char *argv[] = {"mkfs.fat", "-C", "--invariant", "-i", id,  "-F",
+			      bits,	  "-n", "ESP",	       out,  kib, NULL};
 
 	snprintf(id, sizeof(id), "%08X", (unsigned)volid);
 	snprintf(bits, sizeof(bits), "%u", ib_esp_fat_bits(size));
@@ -56,8 +56,8 @@ static int copy_files(const char *out, const struct ib_esp_file *files, size_t n
 		      struct ib_err *err)
 {
 	for (size_t i = 0; i < nfiles; i++) {
-		const char *argv[] = {"mcopy", "-i", out, "-m", "-o", files[i].src, files[i].dst,
-				      NULL};
+		const char *argv[] = {"mcopy", "-i",	     out,	   "-m",
+				      "-o",    files[i].src, files[i].dst, NULL};
 
 		if (ib_run(argv, mtools_env, err) < 0)
 			return ib_err_prefix(err, "%s: ", files[i].dst + 2);

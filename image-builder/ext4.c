@@ -12,8 +12,8 @@ int ib_ext4_build(const char *out, uint64_t size, const uuid_t uuid, const uuid_
 {
 	char uuid_s[37], seed_s[37], ext[128], blocks[32], fake[64];
 	const char *env[] = {fake, NULL};
-	const char *argv[] = {"mke2fs", "-q", "-F", "-t", "ext4", "-b", "4096", "-L", "STATE",
-			      "-U", uuid_s, "-E", ext, out, blocks, NULL};
+	const char *argv[] = {"mke2fs", "-q", "-F",   "-t", "ext4", "-b", "4096", "-L",
+			      "STATE",	"-U", uuid_s, "-E", ext,    out,  blocks, NULL};
 
 	uuid_unparse_lower(uuid, uuid_s);
 	uuid_unparse_lower(hash_seed, seed_s);

@@ -96,8 +96,7 @@ int ib_pwrite_all(int fd, const void *buf, size_t len, uint64_t off, const char 
 	return 0;
 }
 
-int ib_write_file(const char *path, const void *buf, size_t len, mode_t mode,
-		  struct ib_err *err)
+int ib_write_file(const char *path, const void *buf, size_t len, mode_t mode, struct ib_err *err)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 	int ret;

@@ -12,10 +12,10 @@
 #include <string.h>
 #include <zlib.h>
 
-#define ALIGN_LBA      (IB_ALIGN / IB_SECTOR)
-#define HEADER_SIZE    92
-#define GPT_SECTORS    (1 + IB_GPT_ENTRY_SECTORS) /* header + entries */
-#define NAME_CHARS     36
+#define ALIGN_LBA   (IB_ALIGN / IB_SECTOR)
+#define HEADER_SIZE 92
+#define GPT_SECTORS (1 + IB_GPT_ENTRY_SECTORS) /* header + entries */
+#define NAME_CHARS  36
 
 static void put_le16(uint8_t *p, uint16_t v)
 {
@@ -44,8 +44,10 @@ int ib_gpt_layout(struct ib_gpt *g, struct ib_err *err)
 		struct ib_part *p = &g->part[i];
 
 		if (!p->size || p->size % IB_ALIGN)
-			return ib_err_set(err, EINVAL, "GPT: partition %s: size not a multiple "
-					  "of 1MiB", p->name);
+			return ib_err_set(err, EINVAL,
+					  "GPT: partition %s: size not a multiple "
+					  "of 1MiB",
+					  p->name);
 		if (strlen(p->name) > NAME_CHARS)
 			return ib_err_set(err, EINVAL, "GPT: partition name %s too long", p->name);
 		p->first_lba = lba;
@@ -63,9 +65,9 @@ void ib_gpt_pmbr(const struct ib_gpt *g, uint8_t mbr[IB_SECTOR])
 	uint64_t n = g->total_sectors - 1;
 
 	memset(mbr + IB_BOOT_CODE_SIZE, 0, IB_SECTOR - IB_BOOT_CODE_SIZE);
-	e[0] = 0x00;                      /* not active: UEFI requires it */
+	e[0] = 0x00;			       /* not active: UEFI requires it */
 	e[1] = 0x00, e[2] = 0x02, e[3] = 0x00; /* CHS of LBA 1 */
-	e[4] = 0xee;                      /* GPT protective */
+	e[4] = 0xee;			       /* GPT protective */
 	e[5] = 0xff, e[6] = 0xff, e[7] = 0xff;
 	put_le32(e + 8, 1);
 	put_le32(e + 12, n > 0xffffffffu ? 0xffffffffu : (uint32_t)n);
@@ -96,19 +98,18 @@ void ib_gpt_entries(const struct ib_gpt *g, uint8_t entries[IB_GPT_ENTRY_SECTORS
 }
 
 void ib_gpt_header(const struct ib_gpt *g, bool backup,
-		   const uint8_t entries[IB_GPT_ENTRY_SECTORS * IB_SECTOR],
-		   uint8_t hdr[IB_SECTOR])
+		   const uint8_t entries[IB_GPT_ENTRY_SECTORS * IB_SECTOR], uint8_t hdr[IB_SECTOR])
 {
 	uint64_t last = g->total_sectors - 1;
 	uint64_t entries_bytes = IB_GPT_ENTRY_SECTORS * IB_SECTOR;
 
 	memset(hdr, 0, IB_SECTOR);
 	memcpy(hdr, "EFI PART", 8);
-	put_le32(hdr + 8, 0x00010000);       /* revision 1.0 */
+	put_le32(hdr + 8, 0x00010000); /* revision 1.0 */
 	put_le32(hdr + 12, HEADER_SIZE);
-	put_le64(hdr + 24, backup ? last : 1); /* this header */
-	put_le64(hdr + 32, backup ? 1 : last); /* the other one */
-	put_le64(hdr + 40, 1 + GPT_SECTORS);   /* first usable: 34 */
+	put_le64(hdr + 24, backup ? last : 1);	/* this header */
+	put_le64(hdr + 32, backup ? 1 : last);	/* the other one */
+	put_le64(hdr + 40, 1 + GPT_SECTORS);	/* first usable: 34 */
 	put_le64(hdr + 48, last - GPT_SECTORS); /* last usable */
 	ib_uuid_to_guid(hdr + 56, g->disk_guid);
 	put_le64(hdr + 72, backup ? last - IB_GPT_ENTRY_SECTORS : 2);

@@ -12,9 +12,9 @@
 #include <string.h>
 
 static const char *const common_modules[] = {
-	"part_gpt", "fat",  "search", "search_fs_uuid", "configfile", "normal", "linux",
-	"boot",     "serial", "terminal", "loadenv", "test", "echo", "sleep", "reboot",
-	"halt",     "ls",   "cat",
+    "part_gpt", "fat",	 "search", "search_fs_uuid", "configfile", "normal",
+    "linux",	"boot",	 "serial", "terminal",	     "loadenv",	   "test",
+    "echo",	"sleep", "reboot", "halt",	     "ls",	   "cat",
 };
 
 static const char *const pc_modules[] = {"biosdisk"};
@@ -54,16 +54,16 @@ char *ib_grub_cfg(unsigned timeout, char default_slot, const char *cmdline_tail,
 	/* wisp_slot from grubenv picks the entry by its id (an update flips it
 	 * to B); the spec's default applies when grubenv says nothing, and
 	 * GRUB falls back to the first entry for an unknown id. */
-	char *cfg = ib_asprintf(
-		"# Written by image-builder. The slot to boot is wisp_slot in grubenv.\n"
-		"serial --unit=0 --speed=115200\n"
-		"terminal_input serial console\n"
-		"terminal_output serial console\n"
-		"set timeout=%u\n"
-		"set wisp_slot=%c\n"
-		"load_env -f ($root)/grub/grubenv\n"
-		"set default=\"wisp-${wisp_slot}\"\n",
-		timeout, default_slot);
+	char *cfg =
+	    ib_asprintf("# Written by image-builder. The slot to boot is wisp_slot in grubenv.\n"
+			"serial --unit=0 --speed=115200\n"
+			"terminal_input serial console\n"
+			"terminal_output serial console\n"
+			"set timeout=%u\n"
+			"set wisp_slot=%c\n"
+			"load_env -f ($root)/grub/grubenv\n"
+			"set default=\"wisp-${wisp_slot}\"\n",
+			timeout, default_slot);
 
 	for (size_t i = 0; i < nslots; i++)
 		cfg = menu_entry(cfg, &slots[i], cmdline_tail);
@@ -94,7 +94,8 @@ int ib_grubenv_block(uint8_t out[IB_GRUBENV_SIZE], const char *const *vars, size
 	memcpy(p, sig, used);
 	for (size_t i = 0; i < n; i++) {
 		if (!strchr(vars[i], '=') || vars[i][0] == '=')
-			return ib_err_set(err, EINVAL, "grubenv: \"%s\" is not NAME=VALUE", vars[i]);
+			return ib_err_set(err, EINVAL, "grubenv: \"%s\" is not NAME=VALUE",
+					  vars[i]);
 		if (used + 2 * strlen(vars[i]) + 1 > IB_GRUBENV_SIZE)
 			return ib_err_set(err, ENOSPC, "grubenv: no room for \"%s\"", vars[i]);
 		used += escape(p + used, vars[i]);
@@ -110,8 +111,7 @@ static size_t add_modules(const char **argv, size_t n, const char *const *mods, 
 	return n;
 }
 
-int ib_grub_mkimage(const char *format, const char *early_cfg, const char *out,
-		    struct ib_err *err)
+int ib_grub_mkimage(const char *format, const char *early_cfg, const char *out, struct ib_err *err)
 {
 	const char *argv[64];
 	char *dir = ib_asprintf("%s/%s", IB_GRUB_DIR, format);

@@ -23,12 +23,12 @@
 #define WISP_VERSION "unknown"
 #endif
 
-#define IB_SECTOR    512u
-#define IB_KIB       1024ull
-#define IB_MIB       (1024ull * 1024)
-#define IB_GIB       (1024ull * 1024 * 1024)
-#define IB_ALIGN     IB_MIB /* partition alignment */
-#define IB_GRUB_DIR  "/usr/lib/grub"
+#define IB_SECTOR	 512u
+#define IB_KIB		 1024ull
+#define IB_MIB		 (1024ull * 1024)
+#define IB_GIB		 (1024ull * 1024 * 1024)
+#define IB_ALIGN	 IB_MIB /* partition alignment */
+#define IB_GRUB_DIR	 "/usr/lib/grub"
 #define IB_DEFAULT_EPOCH 1767225600 /* used when SOURCE_DATE_EPOCH is unset */
 
 /* ---- errors (err.c) ---------------------------------------------------- */
@@ -135,13 +135,12 @@ void ib_manifest_free(struct ib_manifest *m);
 /* ---- staging and filesystems (stage.c, erofs.c, ext4.c, esp.c) --------- */
 
 /* Build the tree of m under dir (which must exist), all mtimes = epoch. */
-int ib_stage_tree(const struct ib_manifest *m, const char *dir, time_t epoch,
-		  struct ib_err *err);
+int ib_stage_tree(const struct ib_manifest *m, const char *dir, time_t epoch, struct ib_err *err);
 /* True when every entry is owned by 0:0 (mkfs.erofs --all-root suffices). */
 bool ib_manifest_all_root(const struct ib_manifest *m);
 
-int ib_erofs_build(const char *out, const char *dir, const uuid_t uuid, time_t epoch,
-		   bool all_root, uint64_t max_size, struct ib_err *err);
+int ib_erofs_build(const char *out, const char *dir, const uuid_t uuid, time_t epoch, bool all_root,
+		   uint64_t max_size, struct ib_err *err);
 int ib_ext4_build(const char *out, uint64_t size, const uuid_t uuid, const uuid_t hash_seed,
 		  time_t epoch, struct ib_err *err);
 
@@ -163,7 +162,7 @@ int ib_grubenv_block(uint8_t out[IB_GRUBENV_SIZE], const char *const *vars, size
 		     struct ib_err *err);
 
 struct ib_grub_slot {
-	char name;           /* 'A' or 'B' */
+	char name;	      /* 'A' or 'B' */
 	const char *partuuid; /* lowercase string */
 };
 /* The early config embedded into both GRUB images. */
@@ -174,40 +173,39 @@ char *ib_grub_cfg(unsigned timeout, char default_slot, const char *cmdline_tail,
 /* The kernel command line for one slot. */
 char *ib_kernel_cmdline(const char *partuuid, const char *spec_cmdline);
 /* grub-mkimage for "i386-pc" or "x86_64-efi" with every module built in. */
-int ib_grub_mkimage(const char *format, const char *early_cfg, const char *out,
-		    struct ib_err *err);
+int ib_grub_mkimage(const char *format, const char *early_cfg, const char *out, struct ib_err *err);
 
 /* Offsets in boot.img and diskboot.img (GRUB 2.06 include/grub/i386/pc/boot.h,
  * util/setup.c). */
 #define IB_BOOT_KERNEL_SECTOR 0x5c
 #define IB_BOOT_BOOT_DRIVE    0x64
 #define IB_BOOT_DRIVE_CHECK   0x66
-#define IB_BOOT_CODE_SIZE     440 /* up to the disk signature */
+#define IB_BOOT_CODE_SIZE     440   /* up to the disk signature */
 #define IB_CORE_BLOCKLIST     0x1f4 /* 512 - sizeof(struct grub_boot_blocklist) */
 
 /* Copy boot.img's code into mbr[0..440) and point it at core_lba. */
-int ib_bios_patch_mbr(uint8_t mbr[IB_SECTOR], const uint8_t boot_img[IB_SECTOR],
-		      uint64_t core_lba, struct ib_err *err);
+int ib_bios_patch_mbr(uint8_t mbr[IB_SECTOR], const uint8_t boot_img[IB_SECTOR], uint64_t core_lba,
+		      struct ib_err *err);
 /* Fill diskboot.img's blocklist for a core.img stored contiguously at core_lba. */
 int ib_bios_patch_core(uint8_t *core, size_t len, uint64_t core_lba, struct ib_err *err);
 
 /* ---- GPT (gpt.c) ------------------------------------------------------- */
 
-#define IB_GPT_ENTRIES     128
-#define IB_GPT_ENTRY_SIZE  128
+#define IB_GPT_ENTRIES	     128
+#define IB_GPT_ENTRY_SIZE    128
 #define IB_GPT_ENTRY_SECTORS (IB_GPT_ENTRIES * IB_GPT_ENTRY_SIZE / IB_SECTOR)
-#define IB_GPT_MAX_PARTS   8
+#define IB_GPT_MAX_PARTS     8
 
 #define IB_TYPE_BIOS_BOOT "21686148-6449-6e6f-744e-656564454649"
-#define IB_TYPE_ESP       "c12a7328-f81f-11d2-ba4b-00a0c93ec93b"
+#define IB_TYPE_ESP	  "c12a7328-f81f-11d2-ba4b-00a0c93ec93b"
 #define IB_TYPE_ROOT_X64  "4f68bce3-e8cd-4db1-96e7-fbcaf984b709"
-#define IB_TYPE_LINUX     "0fc63daf-8483-4772-8e79-3d69d8477de4"
+#define IB_TYPE_LINUX	  "0fc63daf-8483-4772-8e79-3d69d8477de4"
 
 struct ib_part {
 	const char *name; /* ASCII; stored as UTF-16LE */
 	uuid_t type;
 	uuid_t uuid;
-	uint64_t size; /* bytes, multiple of IB_ALIGN */
+	uint64_t size;		      /* bytes, multiple of IB_ALIGN */
 	uint64_t first_lba, last_lba; /* filled by ib_gpt_layout */
 };
 
@@ -226,8 +224,7 @@ void ib_gpt_pmbr(const struct ib_gpt *g, uint8_t mbr[IB_SECTOR]);
 /* Header sector + entry array, for the primary (backup=false) or backup copy. */
 void ib_gpt_entries(const struct ib_gpt *g, uint8_t entries[IB_GPT_ENTRY_SECTORS * IB_SECTOR]);
 void ib_gpt_header(const struct ib_gpt *g, bool backup,
-		   const uint8_t entries[IB_GPT_ENTRY_SECTORS * IB_SECTOR],
-		   uint8_t hdr[IB_SECTOR]);
+		   const uint8_t entries[IB_GPT_ENTRY_SECTORS * IB_SECTOR], uint8_t hdr[IB_SECTOR]);
 
 /* ---- processes and files (exec.c, fsutil.c, sparse.c) ------------------ */
 
@@ -242,8 +239,7 @@ char *ib_asprintf(const char *fmt, ...) IB_PRINTF(1, 2);
 char *ib_path_join(const char *dir, const char *name);
 
 int ib_read_file(const char *path, char **buf, size_t *len, struct ib_err *err);
-int ib_write_file(const char *path, const void *buf, size_t len, mode_t mode,
-		  struct ib_err *err);
+int ib_write_file(const char *path, const void *buf, size_t len, mode_t mode, struct ib_err *err);
 int ib_copy_file(const char *src, const char *dst, mode_t mode, struct ib_err *err);
 int ib_set_mtime(const char *path, time_t t, struct ib_err *err);
 int ib_file_size(const char *path, uint64_t *size, uint64_t *allocated, struct ib_err *err);

@@ -23,11 +23,10 @@ $(IB): $(wildcard image-builder/*.c) image-builder/image-builder.h | $(DEPS_STAM
 IB_FIRST_DEPS := $(shell awk '$$1 == "file" { print $$3 } $$1 == "include" { print $$2 }' \
 	$(IB_MANIFEST) 2>/dev/null)
 
-$(B)/wisp.img: $(IB) $(IB_SPEC) $(IB_MANIFEST) $(IB_KERNEL) $(IB_FIRST_DEPS) | $(DEPS_STAMP)
-	$(IB) -C . -o $@ -M $@.d $(IB_SPEC)
-
-# Written by the same run, just after the image.
-$(B)/wisp.kernel $(B)/wisp.cmdline: $(B)/wisp.img ;
+# One run writes all three (grouped target; $@ may be any of them).
+$(B)/wisp.img $(B)/wisp.kernel $(B)/wisp.cmdline &: $(IB) $(IB_SPEC) $(IB_MANIFEST) \
+		$(IB_KERNEL) $(IB_FIRST_DEPS) | $(DEPS_STAMP)
+	$(IB) -C . -o $(B)/wisp.img -M $(B)/wisp.img.d $(IB_SPEC)
 
 -include $(B)/wisp.img.d
 

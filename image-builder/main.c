@@ -31,11 +31,11 @@ static void usage(FILE *f)
 enum { OPT_TMPDIR = 256, OPT_PRINT_DEPS, OPT_VERSION };
 
 static const struct option long_opts[] = {
-	{"tmpdir", required_argument, NULL, OPT_TMPDIR},
-	{"print-deps", no_argument, NULL, OPT_PRINT_DEPS},
-	{"version", no_argument, NULL, OPT_VERSION},
-	{"help", no_argument, NULL, 'h'},
-	{0},
+    {"tmpdir", required_argument, NULL, OPT_TMPDIR},
+    {"print-deps", no_argument, NULL, OPT_PRINT_DEPS},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {"help", no_argument, NULL, 'h'},
+    {0},
 };
 
 static int parse_args(int argc, char **argv, struct ib_opts *o, const char **dir)
@@ -44,15 +44,33 @@ static int parse_args(int argc, char **argv, struct ib_opts *o, const char **dir
 
 	while ((c = getopt_long(argc, argv, "C:o:M:vh", long_opts, NULL)) != -1) {
 		switch (c) {
-		case 'C': *dir = optarg; break;
-		case 'o': o->out = optarg; break;
-		case 'M': o->depfile = optarg; break;
-		case 'v': ib_verbose = true; break;
-		case OPT_TMPDIR: o->tmpdir = optarg; break;
-		case OPT_PRINT_DEPS: o->print_deps = true; break;
-		case OPT_VERSION: printf("image-builder (Wisp) %s\n", WISP_VERSION); exit(0);
-		case 'h': usage(stdout); exit(0);
-		default: usage(stderr); return -1;
+		case 'C':
+			*dir = optarg;
+			break;
+		case 'o':
+			o->out = optarg;
+			break;
+		case 'M':
+			o->depfile = optarg;
+			break;
+		case 'v':
+			ib_verbose = true;
+			break;
+		case OPT_TMPDIR:
+			o->tmpdir = optarg;
+			break;
+		case OPT_PRINT_DEPS:
+			o->print_deps = true;
+			break;
+		case OPT_VERSION:
+			printf("image-builder (Wisp) %s\n", WISP_VERSION);
+			exit(0);
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -1;
 		}
 	}
 	if (optind != argc - 1) {

@@ -154,8 +154,10 @@ static int parse_mode(struct line_ctx *c, const char *s, mode_t *mode)
 	if (v > 07777)
 		return line_err(c, 0, "bad mode \"%s\" (more than 07777)", s);
 	if (v & (S_ISUID | S_ISGID))
-		return line_err(c, 0, "mode %s: setuid/setgid bits are refused (Wisp ships no "
-				"setuid binaries)", s);
+		return line_err(c, 0,
+				"mode %s: setuid/setgid bits are refused (Wisp ships no "
+				"setuid binaries)",
+				s);
 	*mode = (mode_t)v;
 	return 0;
 }
@@ -183,8 +185,8 @@ static int parse_attrs(struct line_ctx *c, char **f, size_t nf, size_t i, struct
 		return line_err(c, 0, "%s: expected MODE or MODE UID GID after the path", f[0]);
 	if (parse_mode(c, f[i], &e->mode) < 0)
 		return -1;
-	if (nf == i + 3 && (parse_id(c, f[i + 1], "uid", &uid) < 0 ||
-			    parse_id(c, f[i + 2], "gid", &gid) < 0))
+	if (nf == i + 3 &&
+	    (parse_id(c, f[i + 1], "uid", &uid) < 0 || parse_id(c, f[i + 2], "gid", &gid) < 0))
 		return -1;
 	e->uid = uid, e->gid = gid;
 	return 0;
@@ -222,8 +224,10 @@ static int parse_entry(struct line_ctx *c, char **f, size_t nf)
 	} else if (!strcmp(f[0], "dir") || !strcmp(f[0], "file") || !strcmp(f[0], "slink")) {
 		return line_err(c, 0, "%s: wrong number of fields", f[0]);
 	} else {
-		return line_err(c, 0, "unknown entry type \"%s\" (expected dir, file, slink or "
-				"include)", f[0]);
+		return line_err(c, 0,
+				"unknown entry type \"%s\" (expected dir, file, slink or "
+				"include)",
+				f[0]);
 	}
 	e.path = f[1];
 	if (ib_manifest_add(c->m, &e, c->err) < 0)

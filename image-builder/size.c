@@ -8,7 +8,7 @@ static const struct {
 	const char *suffix;
 	uint64_t mult;
 } units[] = {
-	{"", 1}, {"B", 1}, {"KiB", IB_KIB}, {"MiB", IB_MIB}, {"GiB", IB_GIB},
+    {"", 1}, {"B", 1}, {"KiB", IB_KIB}, {"MiB", IB_MIB}, {"GiB", IB_GIB},
 };
 
 static int lookup_unit(const char *s, uint64_t *mult)

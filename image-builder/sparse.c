@@ -60,8 +60,8 @@ static int copy_range(int in, int fd, uint64_t base, uint64_t from, uint64_t to,
 }
 
 /* Walk the data extents; without SEEK_DATA the whole file is one extent. */
-static int copy_extents(int in, int fd, uint64_t base, uint64_t size, uint8_t *buf,
-			const char *src, const char *name, struct ib_err *err)
+static int copy_extents(int in, int fd, uint64_t base, uint64_t size, uint8_t *buf, const char *src,
+			const char *name, struct ib_err *err)
 {
 	uint64_t pos = 0;
 
@@ -75,7 +75,8 @@ static int copy_extents(int in, int fd, uint64_t base, uint64_t size, uint8_t *b
 		hole = lseek(in, data, SEEK_HOLE);
 		if (hole < 0)
 			hole = (off_t)size;
-		if (copy_range(in, fd, base, (uint64_t)data, (uint64_t)hole, buf, src, name, err) < 0)
+		if (copy_range(in, fd, base, (uint64_t)data, (uint64_t)hole, buf, src, name, err) <
+		    0)
 			return -1;
 		pos = (uint64_t)hole;
 	}

@@ -21,9 +21,9 @@ struct field {
 	const char *key;
 	enum kind kind;
 	bool required;
-	size_t off;                          /* into struct ib_spec */
+	size_t off;			     /* into struct ib_spec */
 	const char *(*check)(const char *v); /* K_STR: problem or NULL */
-	const struct field *sub;             /* K_MAP */
+	const struct field *sub;	     /* K_MAP */
 };
 
 struct ctx {
@@ -42,7 +42,8 @@ static const char *check_name(const char *v)
 	if (strlen(v) > MAX_NAME)
 		return "longer than 64 characters";
 	for (const char *p = v; *p; p++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-", *p))
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-",
+			    *p))
 			return "only letters, digits, '.', '_' and '-' are allowed";
 	return NULL;
 }
@@ -63,7 +64,8 @@ static const char *check_hostname(const char *v)
 			label = 0;
 			continue;
 		}
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-", *p) ||
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-",
+			    *p) ||
 		    (label == 0 && *p == '-') || ++label > 63)
 			return "not a valid host name (RFC 1123)";
 	}
@@ -77,7 +79,8 @@ static const char *check_cmdline(const char *v)
 		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
 			return "only printable ASCII is allowed";
 		if (strchr("\"'\\$;&|<>{}#`", *p))
-			return "characters special to GRUB scripts (\"'\\$;&|<>{}#`) are not allowed";
+			return "characters special to GRUB scripts (\"'\\$;&|<>{}#`) are not "
+			       "allowed";
 	}
 	for (const char *p = v; (p = strstr(p, "root=")); p++)
 		if (p == v || p[-1] == ' ')
@@ -85,44 +88,47 @@ static const char *check_cmdline(const char *v)
 	return NULL;
 }
 
-#define F(k, kind, req, member, check, sub) {k, kind, req, offsetof(struct ib_spec, member), check, sub}
+#define F(k, kind, req, member, check, sub)                                                        \
+	{                                                                                          \
+		k, kind, req, offsetof(struct ib_spec, member), check, sub                         \
+	}
 
 static const struct field disk_fields[] = {
-	F("esp_size", K_SIZE, true, esp_size, NULL, NULL),
-	F("root_size", K_SIZE, true, root_size, NULL, NULL),
-	F("state_size", K_SIZE, true, state_size, NULL, NULL),
-	{0},
+    F("esp_size", K_SIZE, true, esp_size, NULL, NULL),
+    F("root_size", K_SIZE, true, root_size, NULL, NULL),
+    F("state_size", K_SIZE, true, state_size, NULL, NULL),
+    {0},
 };
 static const struct field kernel_fields[] = {
-	F("image", K_PATH, true, kernel_image, NULL, NULL),
-	F("cmdline", K_STR, false, kernel_cmdline, check_cmdline, NULL),
-	{0},
+    F("image", K_PATH, true, kernel_image, NULL, NULL),
+    F("cmdline", K_STR, false, kernel_cmdline, check_cmdline, NULL),
+    {0},
 };
 static const struct field rootfs_fields[] = {
-	F("manifest", K_PATH, true, manifest, NULL, NULL),
-	{0},
+    F("manifest", K_PATH, true, manifest, NULL, NULL),
+    {0},
 };
 static const struct field boot_fields[] = {
-	F("default_slot", K_SLOT, false, default_slot, NULL, NULL),
-	F("timeout", K_UINT, false, timeout, NULL, NULL),
-	{0},
+    F("default_slot", K_SLOT, false, default_slot, NULL, NULL),
+    F("timeout", K_UINT, false, timeout, NULL, NULL),
+    {0},
 };
 static const struct field top_fields[] = {
-	F("name", K_STR, true, name, check_name, NULL),
-	F("hostname", K_STR, false, hostname, check_hostname, NULL),
-	{"disk", K_MAP, true, 0, NULL, disk_fields},
-	{"kernel", K_MAP, true, 0, NULL, kernel_fields},
-	{"rootfs", K_MAP, true, 0, NULL, rootfs_fields},
-	{"boot", K_MAP, false, 0, NULL, boot_fields},
-	F("services", K_SERVICES, false, services_yaml, NULL, NULL),
-	{0},
+    F("name", K_STR, true, name, check_name, NULL),
+    F("hostname", K_STR, false, hostname, check_hostname, NULL),
+    {"disk", K_MAP, true, 0, NULL, disk_fields},
+    {"kernel", K_MAP, true, 0, NULL, kernel_fields},
+    {"rootfs", K_MAP, true, 0, NULL, rootfs_fields},
+    {"boot", K_MAP, false, 0, NULL, boot_fields},
+    F("services", K_SERVICES, false, services_yaml, NULL, NULL),
+    {0},
 };
 
-static int fail(struct ctx *c, const yaml_node_t *n, const char *key, int errnum,
-		const char *fmt, ...) IB_PRINTF(5, 6);
+static int fail(struct ctx *c, const yaml_node_t *n, const char *key, int errnum, const char *fmt,
+		...) IB_PRINTF(5, 6);
 
-static int fail(struct ctx *c, const yaml_node_t *n, const char *key, int errnum,
-		const char *fmt, ...)
+static int fail(struct ctx *c, const yaml_node_t *n, const char *key, int errnum, const char *fmt,
+		...)
 {
 	char problem[512];
 	va_list ap;
@@ -144,8 +150,7 @@ static void *member(struct ctx *c, const struct field *f)
 	return (char *)c->spec + f->off;
 }
 
-static int set_string(struct ctx *c, const struct field *f, const yaml_node_t *v,
-		      const char *key)
+static int set_string(struct ctx *c, const struct field *f, const yaml_node_t *v, const char *key)
 {
 	const char *s = scalar(v);
 	const char *problem;
@@ -187,7 +192,8 @@ static int set_size(struct ctx *c, const struct field *f, const yaml_node_t *v, 
 	if (ib_parse_size(s, &size, &problem) < 0)
 		return fail(c, v, key, 0, "\"%s\": %s", s, problem);
 	if (size % IB_ALIGN)
-		return fail(c, v, key, 0, "\"%s\": must be a multiple of 1MiB (partitions are 1MiB aligned)", s);
+		return fail(c, v, key, 0,
+			    "\"%s\": must be a multiple of 1MiB (partitions are 1MiB aligned)", s);
 	*(uint64_t *)member(c, f) = size;
 	return 0;
 }
@@ -299,8 +305,7 @@ static int check_required(struct ctx *c, yaml_node_t *map, const struct field *f
 	return 0;
 }
 
-static int walk_map(struct ctx *c, yaml_node_t *map, const struct field *fields,
-		    const char *prefix)
+static int walk_map(struct ctx *c, yaml_node_t *map, const struct field *fields, const char *prefix)
 {
 	bool seen[16] = {false};
 	yaml_node_pair_t *p;
@@ -342,8 +347,10 @@ static int finish(struct ib_spec *spec, struct ib_err *err)
 		spec->services_len = strlen(spec->services_yaml);
 	}
 	if (check_hostname(spec->hostname))
-		return ib_err_set(err, 0, "%s:1:1: key \"hostname\": missing, and the default "
-				  "(name \"%s\") is not a valid host name", spec->file, spec->name);
+		return ib_err_set(err, 0,
+				  "%s:1:1: key \"hostname\": missing, and the default "
+				  "(name \"%s\") is not a valid host name",
+				  spec->file, spec->name);
 	return 0;
 }
 

@@ -53,23 +53,22 @@ static int stage_one(const struct ib_mentry *e, const char *dst, struct ib_err *
 static int set_owner(const struct ib_mentry *e, const char *dst, struct ib_err *err)
 {
 	if (lchown(dst, e->uid, e->gid) < 0)
-		return ib_err_set(err, errno, "owner %u:%u (owners other than 0:0 are staged "
-				  "with lchown, which needs root)", (unsigned)e->uid,
-				  (unsigned)e->gid);
+		return ib_err_set(err, errno,
+				  "owner %u:%u (owners other than 0:0 are staged "
+				  "with lchown, which needs root)",
+				  (unsigned)e->uid, (unsigned)e->gid);
 	return 0;
 }
 
 /* Final modes and mtimes, children first (the manifest lists parents first). */
-static int finish_one(const struct ib_mentry *e, const char *dst, time_t epoch,
-		      struct ib_err *err)
+static int finish_one(const struct ib_mentry *e, const char *dst, time_t epoch, struct ib_err *err)
 {
 	if (e->type == IB_M_DIR && chmod(dst, e->mode) < 0)
 		return ib_err_set(err, errno, "chmod %s", dst);
 	return ib_set_mtime(dst, epoch, err);
 }
 
-int ib_stage_tree(const struct ib_manifest *m, const char *dir, time_t epoch,
-		  struct ib_err *err)
+int ib_stage_tree(const struct ib_manifest *m, const char *dir, time_t epoch, struct ib_err *err)
 {
 	bool owners = !ib_manifest_all_root(m);
 	int ret = 0;

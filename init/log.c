@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -29,16 +30,17 @@ static bool kernel_echoes(int prio)
 {
 	char buf[64];
 	struct err e;
-	int level;
+	char *end;
+	long level;
 
 	if (read_text("/sys/module/printk/parameters/ignore_loglevel", buf, sizeof(buf), &e) > 0 &&
 	    buf[0] == 'Y')
 		return true;
 	/* /proc/sys/kernel/printk: "console_loglevel default_msg min_console default_console" */
-	if (read_text("/proc/sys/kernel/printk", buf, sizeof(buf), &e) <= 0 ||
-	    sscanf(buf, "%d", &level) != 1)
+	if (read_text("/proc/sys/kernel/printk", buf, sizeof(buf), &e) <= 0)
 		return false;
-	return prio < level;
+	level = strtol(buf, &end, 10); /* not sscanf: it would pull in musl's float parser */
+	return end != buf && prio < level;
 }
 
 static bool to_kmsg(int prio, const char *line, size_t len)

@@ -56,7 +56,7 @@ explain() {
 		elif ! known "${name#CONFIG_}" "$src"; then
 			echo "kernel-config: $req ($frag): no such option in this kernel" >&2
 		elif [ "${req#\# }" != "$req" ]; then
-			echo "kernel-config: $req ($frag) but the final .config has $found; something selects it" >&2
+			echo "kernel-config: $req ($frag) but the final .config has $found; another fragment or a select turns it on" >&2
 		elif [ -n "$found" ]; then
 			echo "kernel-config: $req ($frag) is not in the final .config (it has $found); check its dependencies and the other fragments" >&2
 		else

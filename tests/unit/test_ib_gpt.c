@@ -160,11 +160,9 @@ static void entries_content(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(layout_is_mib_aligned),
-		cmocka_unit_test(layout_rejects_unaligned),
-		cmocka_unit_test(protective_mbr),
-		cmocka_unit_test(headers_and_crcs),
-		cmocka_unit_test(entries_content),
+	    cmocka_unit_test(layout_is_mib_aligned), cmocka_unit_test(layout_rejects_unaligned),
+	    cmocka_unit_test(protective_mbr),	     cmocka_unit_test(headers_and_crcs),
+	    cmocka_unit_test(entries_content),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -107,8 +107,9 @@ static void patch_core(void **state)
 	core[0x1f4] = 2;
 	core[0x1fe] = 0x20, core[0x1ff] = 0x08;
 	assert_int_equal(ib_bios_patch_core(core, sizeof(core), 2048, &err), 0);
-	assert_memory_equal(core + 0x1f4, ((uint8_t[12]){0x01, 0x08, 0, 0, 0, 0, 0, 0, /* 2049 */
-							  3, 0, 0x20, 0x08}),
+	assert_memory_equal(core + 0x1f4,
+			    ((uint8_t[12]){0x01, 0x08, 0, 0, 0, 0, 0, 0, /* 2049 */
+					   3, 0, 0x20, 0x08}),
 			    12);
 	for (int i = 0x1e8; i < 0x1f4; i++)
 		assert_int_equal(core[i], 0);
@@ -144,12 +145,9 @@ static void real_boot_img(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(grubenv_block),
-		cmocka_unit_test(grubenv_errors),
-		cmocka_unit_test(configs),
-		cmocka_unit_test(patch_mbr),
-		cmocka_unit_test(patch_core),
-		cmocka_unit_test(real_boot_img),
+	    cmocka_unit_test(grubenv_block), cmocka_unit_test(grubenv_errors),
+	    cmocka_unit_test(configs),	     cmocka_unit_test(patch_mbr),
+	    cmocka_unit_test(patch_core),    cmocka_unit_test(real_boot_img),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

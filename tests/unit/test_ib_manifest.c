@@ -88,29 +88,29 @@ struct bad {
 };
 
 static const struct bad bad_manifests[] = {
-	{"dir /bin 0755\nfile /bin/su busybox 4755\n",
-	 "bad.manifest:2: mode 4755: setuid/setgid bits are refused"},
-	{"dir /bin 2755\n", "bad.manifest:1: mode 2755: setuid/setgid"},
-	{"fifo /x 0644\n", "bad.manifest:1: unknown entry type \"fifo\""},
-	{"dir /a/b 0755\n", "bad.manifest:1: /a/b: parent directory /a is not listed before it"},
-	{"file /x busybox 0644\ndir /x/y 0755\n", "bad.manifest:2: /x/y: parent /x is not a directory"},
-	{"dir a 0755\n", "bad.manifest:1: a: path must be absolute"},
-	{"dir /a/ 0755\n", "bad.manifest:1: /a/: path must be normalised"},
-	{"dir /a//b 0755\n", "bad.manifest:1: /a//b: path must be normalised"},
-	{"dir /. 0755\n", "bad.manifest:1: /.: path must be normalised"},
-	{"dir /a 0755\ndir /a 0755\n", "bad.manifest:2: /a: already listed at bad.manifest:1"},
-	{"dir /a 0789\n", "bad.manifest:1: bad mode \"0789\""},
-	{"dir /a 17777\n", "bad.manifest:1: bad mode \"17777\" (more than 07777)"},
-	{"dir /a\n", "bad.manifest:1: dir: wrong number of fields"},
-	{"dir /a 0755 0\n", "bad.manifest:1: dir: expected MODE or MODE UID GID"},
-	{"dir /a 0755 0 -1\n", "bad.manifest:1: bad gid \"-1\""},
-	{"file /a busybox\n", "bad.manifest:1: file: wrong number of fields"},
-	{"slink /a\n", "bad.manifest:1: slink: wrong number of fields"},
-	{"slink / x\n", "bad.manifest:1: /: only a dir entry can name the root"},
-	{"include\n", "bad.manifest:1: include: expected one manifest path"},
-	{"include nothere.manifest\n", "bad.manifest:1: include: open nothere.manifest"},
-	{"\n\ninclude bad.manifest\n", "bad.manifest:3: include bad.manifest: include loop"},
-	{"a b c d e f g h i\n", "bad.manifest:1: too many fields"},
+    {"dir /bin 0755\nfile /bin/su busybox 4755\n",
+     "bad.manifest:2: mode 4755: setuid/setgid bits are refused"},
+    {"dir /bin 2755\n", "bad.manifest:1: mode 2755: setuid/setgid"},
+    {"fifo /x 0644\n", "bad.manifest:1: unknown entry type \"fifo\""},
+    {"dir /a/b 0755\n", "bad.manifest:1: /a/b: parent directory /a is not listed before it"},
+    {"file /x busybox 0644\ndir /x/y 0755\n", "bad.manifest:2: /x/y: parent /x is not a directory"},
+    {"dir a 0755\n", "bad.manifest:1: a: path must be absolute"},
+    {"dir /a/ 0755\n", "bad.manifest:1: /a/: path must be normalised"},
+    {"dir /a//b 0755\n", "bad.manifest:1: /a//b: path must be normalised"},
+    {"dir /. 0755\n", "bad.manifest:1: /.: path must be normalised"},
+    {"dir /a 0755\ndir /a 0755\n", "bad.manifest:2: /a: already listed at bad.manifest:1"},
+    {"dir /a 0789\n", "bad.manifest:1: bad mode \"0789\""},
+    {"dir /a 17777\n", "bad.manifest:1: bad mode \"17777\" (more than 07777)"},
+    {"dir /a\n", "bad.manifest:1: dir: wrong number of fields"},
+    {"dir /a 0755 0\n", "bad.manifest:1: dir: expected MODE or MODE UID GID"},
+    {"dir /a 0755 0 -1\n", "bad.manifest:1: bad gid \"-1\""},
+    {"file /a busybox\n", "bad.manifest:1: file: wrong number of fields"},
+    {"slink /a\n", "bad.manifest:1: slink: wrong number of fields"},
+    {"slink / x\n", "bad.manifest:1: /: only a dir entry can name the root"},
+    {"include\n", "bad.manifest:1: include: expected one manifest path"},
+    {"include nothere.manifest\n", "bad.manifest:1: include: open nothere.manifest"},
+    {"\n\ninclude bad.manifest\n", "bad.manifest:3: include bad.manifest: include loop"},
+    {"a b c d e f g h i\n", "bad.manifest:1: too many fields"},
 };
 
 static void errors(void **state)
@@ -143,8 +143,12 @@ static void check_mode(const char *path, mode_t type, mode_t mode)
 
 static void stages_tree(void **state)
 {
-	struct ib_mentry data = {.type = IB_M_DATA, .path = "/bin/data", .arg = "x\n", .len = 2,
-				 .mode = 0640, .origin = "test"};
+	struct ib_mentry data = {.type = IB_M_DATA,
+				 .path = "/bin/data",
+				 .arg = "x\n",
+				 .len = 2,
+				 .mode = 0640,
+				 .origin = "test"};
 	struct ib_manifest m = {0};
 	struct ib_err err = {0};
 	char target[64];
@@ -193,10 +197,10 @@ static void stage_reports_missing_source(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(parses_entries),
-		cmocka_unit_test(errors),
-		cmocka_unit_test(stages_tree),
-		cmocka_unit_test(stage_reports_missing_source),
+	    cmocka_unit_test(parses_entries),
+	    cmocka_unit_test(errors),
+	    cmocka_unit_test(stages_tree),
+	    cmocka_unit_test(stage_reports_missing_source),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -27,8 +27,19 @@ static void parses_suffixes(void **state)
 static void rejects_bad_sizes(void **state)
 {
 	static const char *const bad[] = {
-		"", "MiB", "64MB", "64 MiB", "64mib", "1.5GiB", "-1MiB", "+1MiB", "0x10MiB",
-		"0MiB", "64MiBs", "99999999999999999999", "18446744073709551615GiB",
+	    "",
+	    "MiB",
+	    "64MB",
+	    "64 MiB",
+	    "64mib",
+	    "1.5GiB",
+	    "-1MiB",
+	    "+1MiB",
+	    "0x10MiB",
+	    "0MiB",
+	    "64MiBs",
+	    "99999999999999999999",
+	    "18446744073709551615GiB",
 	};
 	const char *problem;
 	uint64_t v;
@@ -56,9 +67,9 @@ static void human_sizes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(parses_suffixes),
-		cmocka_unit_test(rejects_bad_sizes),
-		cmocka_unit_test(human_sizes),
+	    cmocka_unit_test(parses_suffixes),
+	    cmocka_unit_test(rejects_bad_sizes),
+	    cmocka_unit_test(human_sizes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,15 +13,15 @@
 static char dir[] = "/tmp/test_ib_spec.XXXXXX";
 static char cwd[4096];
 
-#define BASE                                                                                    \
-	"name: wisp\n"                                                                          \
-	"disk:\n"                                                                               \
-	"  esp_size: 32MiB\n"                                                                   \
-	"  root_size: 64MiB\n"                                                                  \
-	"  state_size: 64MiB\n"                                                                 \
-	"kernel:\n"                                                                             \
-	"  image: bzImage\n"                                                                    \
-	"rootfs:\n"                                                                             \
+#define BASE                                                                                       \
+	"name: wisp\n"                                                                             \
+	"disk:\n"                                                                                  \
+	"  esp_size: 32MiB\n"                                                                      \
+	"  root_size: 64MiB\n"                                                                     \
+	"  state_size: 64MiB\n"                                                                    \
+	"kernel:\n"                                                                                \
+	"  image: bzImage\n"                                                                       \
+	"rootfs:\n"                                                                                \
 	"  manifest: manifest\n"
 
 static int setup(void **state)
@@ -53,34 +53,34 @@ static int parse(struct ib_spec *s, const char *yaml, struct ib_err *err)
 static void valid_full_spec(void **state)
 {
 	static const char yaml[] =
-		"name: wisp\n"
-		"hostname: host-1.example\n"
-		"disk: {esp_size: 33MiB, root_size: 1GiB, state_size: 65536KiB}\n"
-		"kernel:\n"
-		"  image: bzImage\n"
-		"  cmdline: console=ttyS0,115200 quiet\n"
-		"rootfs:\n"
-		"  manifest: manifest\n"
-		"boot:\n"
-		"  default_slot: B\n"
-		"  timeout: 5\n"
-		"services:\n"
-		"  - name: console\n"
-		"    command: [/bin/sh, -l]\n"
-		"    tty: console\n"
-		"    restart: always\n"
-		"  - name: hello\n"
-		"    command: [/bin/sh, -c, 'echo \"hi: $(uname -r)\"; date > /run/x']\n"
-		"    env: {N: '123', M: 123}\n";
+	    "name: wisp\n"
+	    "hostname: host-1.example\n"
+	    "disk: {esp_size: 33MiB, root_size: 1GiB, state_size: 65536KiB}\n"
+	    "kernel:\n"
+	    "  image: bzImage\n"
+	    "  cmdline: console=ttyS0,115200 quiet\n"
+	    "rootfs:\n"
+	    "  manifest: manifest\n"
+	    "boot:\n"
+	    "  default_slot: B\n"
+	    "  timeout: 5\n"
+	    "services:\n"
+	    "  - name: console\n"
+	    "    command: [/bin/sh, -l]\n"
+	    "    tty: console\n"
+	    "    restart: always\n"
+	    "  - name: hello\n"
+	    "    command: [/bin/sh, -c, 'echo \"hi: $(uname -r)\"; date > /run/x']\n"
+	    "    env: {N: '123', M: 123}\n";
 	static const char services[] =
-		"services:\n"
-		"- name: console\n"
-		"  command: [/bin/sh, -l]\n"
-		"  tty: console\n"
-		"  restart: always\n"
-		"- name: hello\n"
-		"  command: [/bin/sh, -c, 'echo \"hi: $(uname -r)\"; date > /run/x']\n"
-		"  env: {N: '123', M: 123}\n";
+	    "services:\n"
+	    "- name: console\n"
+	    "  command: [/bin/sh, -l]\n"
+	    "  tty: console\n"
+	    "  restart: always\n"
+	    "- name: hello\n"
+	    "  command: [/bin/sh, -c, 'echo \"hi: $(uname -r)\"; date > /run/x']\n"
+	    "  env: {N: '123', M: 123}\n";
 	struct ib_spec s;
 	struct ib_err err = {0};
 
@@ -124,58 +124,57 @@ struct bad {
 };
 
 static const struct bad bad_specs[] = {
-	{BASE "bogus: 1\n", "t.yaml:10:1: key \"bogus\": unknown key"},
-	{"name: wisp\n"
-	 "disk:\n"
-	 "  esp_size: 32MiB\n"
-	 "  root_size: 64MB\n",
-	 "t.yaml:4:14: key \"disk.root_size\": \"64MB\": unknown size suffix"},
-	{"name: wisp\n"
-	 "disk: {esp_size: 32MiB, root_size: 1000KiB, state_size: 1MiB}\n",
-	 "t.yaml:2:36: key \"disk.root_size\": \"1000KiB\": must be a multiple of 1MiB"},
-	{"name: wisp\n"
-	 "disk: {esp_size: 32MiB, root_size: [1], state_size: 1MiB}\n",
-	 "t.yaml:2:36: key \"disk.root_size\": expected a size"},
-	{"name: wisp\n"
-	 "disk: {esp_size: 32MiB, state_size: 1MiB}\n",
-	 "t.yaml:2:7: key \"disk.root_size\": missing (required)"},
-	{"name: wisp\n", "t.yaml:1:1: key \"disk\": missing (required)"},
-	{"disk: 5\n", "t.yaml:1:7: key \"disk\": expected a mapping"},
-	{BASE "disk: {}\n", "t.yaml:10:1: key \"disk\": duplicate key"},
-	{"name: wisp\nkernel: {image: nothere}\n",
-	 "t.yaml:2:17: key \"kernel.image\": nothere"},
-	{"name: wisp\nkernel: {image: .}\n",
-	 "t.yaml:2:17: key \"kernel.image\": .: not a regular file"},
-	{"name: wisp\nkernel: {image: bzImage, cmdline: root=/dev/sda}\n",
-	 "t.yaml:2:35: key \"kernel.cmdline\": root= is set by the builder"},
-	{"name: wisp\nkernel: {image: bzImage, cmdline: 'a;b'}\n",
-	 "t.yaml:2:35: key \"kernel.cmdline\": characters special to GRUB"},
-	{"name: wisp\nrootfs: {manifest: nope}\n", "t.yaml:2:20: key \"rootfs.manifest\": nope"},
-	{"name: wisp\nboot: {default_slot: C}\n",
-	 "t.yaml:2:22: key \"boot.default_slot\": expected A or B"},
-	{"name: wisp\nboot: {timeout: 5s}\n",
-	 "t.yaml:2:17: key \"boot.timeout\": \"5s\": expected a number of seconds"},
-	{"name: wisp\nboot: {timeout: 99999}\n",
-	 "t.yaml:2:17: key \"boot.timeout\": \"99999\": more than 3600 seconds"},
-	{"name: wisp\nboot: {bogus: 1}\n", "t.yaml:2:8: key \"boot.bogus\": unknown key"},
-	{"name: wisp\nservices: {a: 1}\n", "t.yaml:2:11: key \"services\": expected a list"},
-	{"name: wisp\nservices:\n  - a\n",
-	 "t.yaml:3:5: key \"services\": each service must be a mapping"},
-	{"name: wisp\nservices: &a [{x: *a}]\n", "key \"services\": nested too deeply"},
-	{"name: w/x\n", "t.yaml:1:7: key \"name\": only letters, digits"},
-	{"name: [w]\n", "t.yaml:1:7: key \"name\": expected a string"},
-	{"name: wisp\nhostname: -x\n", "t.yaml:2:11: key \"hostname\": not a valid host name"},
-	{"name: wisp_1\n"
-	 "disk: {esp_size: 32MiB, root_size: 64MiB, state_size: 64MiB}\n"
-	 "kernel: {image: bzImage}\n"
-	 "rootfs: {manifest: manifest}\n",
-	 "t.yaml:1:1: key \"hostname\": missing, and the default"},
-	{"? [a]\n: b\n", "t.yaml:1:3: key \"\": keys must be strings"},
-	{"name: [oops\n", "t.yaml:2:1: YAML syntax error: did not find expected ',' or ']'"},
-	{"a: b: c\n", "t.yaml:1:5: YAML syntax error: mapping values are not allowed"},
-	{"", "t.yaml:1:1: empty spec"},
-	{"- a\n", "t.yaml:1:1: the spec must be a mapping"},
-	{BASE "---\nname: x\n", "t.yaml:10:1: more than one YAML document"},
+    {BASE "bogus: 1\n", "t.yaml:10:1: key \"bogus\": unknown key"},
+    {"name: wisp\n"
+     "disk:\n"
+     "  esp_size: 32MiB\n"
+     "  root_size: 64MB\n",
+     "t.yaml:4:14: key \"disk.root_size\": \"64MB\": unknown size suffix"},
+    {"name: wisp\n"
+     "disk: {esp_size: 32MiB, root_size: 1000KiB, state_size: 1MiB}\n",
+     "t.yaml:2:36: key \"disk.root_size\": \"1000KiB\": must be a multiple of 1MiB"},
+    {"name: wisp\n"
+     "disk: {esp_size: 32MiB, root_size: [1], state_size: 1MiB}\n",
+     "t.yaml:2:36: key \"disk.root_size\": expected a size"},
+    {"name: wisp\n"
+     "disk: {esp_size: 32MiB, state_size: 1MiB}\n",
+     "t.yaml:2:7: key \"disk.root_size\": missing (required)"},
+    {"name: wisp\n", "t.yaml:1:1: key \"disk\": missing (required)"},
+    {"disk: 5\n", "t.yaml:1:7: key \"disk\": expected a mapping"},
+    {BASE "disk: {}\n", "t.yaml:10:1: key \"disk\": duplicate key"},
+    {"name: wisp\nkernel: {image: nothere}\n", "t.yaml:2:17: key \"kernel.image\": nothere"},
+    {"name: wisp\nkernel: {image: .}\n",
+     "t.yaml:2:17: key \"kernel.image\": .: not a regular file"},
+    {"name: wisp\nkernel: {image: bzImage, cmdline: root=/dev/sda}\n",
+     "t.yaml:2:35: key \"kernel.cmdline\": root= is set by the builder"},
+    {"name: wisp\nkernel: {image: bzImage, cmdline: 'a;b'}\n",
+     "t.yaml:2:35: key \"kernel.cmdline\": characters special to GRUB"},
+    {"name: wisp\nrootfs: {manifest: nope}\n", "t.yaml:2:20: key \"rootfs.manifest\": nope"},
+    {"name: wisp\nboot: {default_slot: C}\n",
+     "t.yaml:2:22: key \"boot.default_slot\": expected A or B"},
+    {"name: wisp\nboot: {timeout: 5s}\n",
+     "t.yaml:2:17: key \"boot.timeout\": \"5s\": expected a number of seconds"},
+    {"name: wisp\nboot: {timeout: 99999}\n",
+     "t.yaml:2:17: key \"boot.timeout\": \"99999\": more than 3600 seconds"},
+    {"name: wisp\nboot: {bogus: 1}\n", "t.yaml:2:8: key \"boot.bogus\": unknown key"},
+    {"name: wisp\nservices: {a: 1}\n", "t.yaml:2:11: key \"services\": expected a list"},
+    {"name: wisp\nservices:\n  - a\n",
+     "t.yaml:3:5: key \"services\": each service must be a mapping"},
+    {"name: wisp\nservices: &a [{x: *a}]\n", "key \"services\": nested too deeply"},
+    {"name: w/x\n", "t.yaml:1:7: key \"name\": only letters, digits"},
+    {"name: [w]\n", "t.yaml:1:7: key \"name\": expected a string"},
+    {"name: wisp\nhostname: -x\n", "t.yaml:2:11: key \"hostname\": not a valid host name"},
+    {"name: wisp_1\n"
+     "disk: {esp_size: 32MiB, root_size: 64MiB, state_size: 64MiB}\n"
+     "kernel: {image: bzImage}\n"
+     "rootfs: {manifest: manifest}\n",
+     "t.yaml:1:1: key \"hostname\": missing, and the default"},
+    {"? [a]\n: b\n", "t.yaml:1:3: key \"\": keys must be strings"},
+    {"name: [oops\n", "t.yaml:2:1: YAML syntax error: did not find expected ',' or ']'"},
+    {"a: b: c\n", "t.yaml:1:5: YAML syntax error: mapping values are not allowed"},
+    {"", "t.yaml:1:1: empty spec"},
+    {"- a\n", "t.yaml:1:1: the spec must be a mapping"},
+    {BASE "---\nname: x\n", "t.yaml:10:1: more than one YAML document"},
 };
 
 static void errors(void **state)
@@ -191,11 +190,12 @@ static void errors(void **state)
 			fail_msg("accepted:\n%s", bad_specs[i].yaml);
 		if (strncmp(err.msg, bad_specs[i].msg, strlen(bad_specs[i].msg)) != 0)
 			if (!strstr(err.msg, bad_specs[i].msg)) {
-				print_error("got  \"%s\"\nwant \"%s\"\n", err.msg, bad_specs[i].msg);
+				print_error("got  \"%s\"\nwant \"%s\"\n", err.msg,
+					    bad_specs[i].msg);
 				failed++;
 			}
 		assert_null(strchr(err.msg, '\n')); /* one line */
-		assert_null(s.name);                /* nothing left allocated */
+		assert_null(s.name);		    /* nothing left allocated */
 	}
 	assert_int_equal(failed, 0);
 }
@@ -214,10 +214,10 @@ static void load_missing_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(valid_full_spec),
-		cmocka_unit_test(defaults),
-		cmocka_unit_test(errors),
-		cmocka_unit_test(load_missing_file),
+	    cmocka_unit_test(valid_full_spec),
+	    cmocka_unit_test(defaults),
+	    cmocka_unit_test(errors),
+	    cmocka_unit_test(load_missing_file),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

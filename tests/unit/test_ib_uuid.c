@@ -66,10 +66,10 @@ static void fat_volume_id(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(derive_is_deterministic),
-		cmocka_unit_test(derive_known_values),
-		cmocka_unit_test(guid_byte_order),
-		cmocka_unit_test(fat_volume_id),
+	    cmocka_unit_test(derive_is_deterministic),
+	    cmocka_unit_test(derive_known_values),
+	    cmocka_unit_test(guid_byte_order),
+	    cmocka_unit_test(fat_volume_id),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
