@@ -9,7 +9,6 @@ IB := $(B)/host/image-builder
 IB_SPEC := image-builder/wisp.yaml
 IB_MANIFEST := rootfs/manifest
 IB_KERNEL := $(B)/kernel/bzImage
-IB_LIB_SRCS := $(filter-out image-builder/main.c,$(wildcard image-builder/*.c))
 IB_LIBS := -lyaml -luuid -lz
 
 $(IB): $(wildcard image-builder/*.c) image-builder/image-builder.h | $(DEPS_STAMP)
@@ -33,17 +32,16 @@ $(B)/wisp.img $(B)/wisp.kernel $(B)/wisp.cmdline &: $(IB) $(IB_SPEC) $(IB_MANIFE
 .PHONY: image
 image: $(B)/wisp.img
 
-# Unit tests (tests/tests.mk).
+# Unit tests (tests/tests.mk). The header is listed so that changing it
+# rebuilds the tests (tests.mk compiles only the .c files).
+IB_H := image-builder/image-builder.h
 UNIT_TESTS += ib_spec ib_size ib_gpt ib_manifest ib_grub ib_uuid
-UNIT_ib_spec_SRCS := image-builder/spec.c image-builder/spec_emit.c image-builder/size.c \
-	image-builder/err.c image-builder/fsutil.c
+UNIT_ib_spec_SRCS := $(IB_H) $(addprefix image-builder/,spec.c spec_emit.c size.c err.c fsutil.c)
 UNIT_ib_spec_LIBS := -lyaml
-UNIT_ib_size_SRCS := image-builder/size.c
-UNIT_ib_gpt_SRCS := image-builder/gpt.c image-builder/uuid.c image-builder/err.c
+UNIT_ib_size_SRCS := $(IB_H) image-builder/size.c
+UNIT_ib_gpt_SRCS := $(IB_H) $(addprefix image-builder/,gpt.c uuid.c err.c)
 UNIT_ib_gpt_LIBS := -luuid -lz
-UNIT_ib_manifest_SRCS := image-builder/manifest.c image-builder/stage.c image-builder/err.c \
-	image-builder/fsutil.c
-UNIT_ib_grub_SRCS := image-builder/grub.c image-builder/bios.c image-builder/err.c \
-	image-builder/fsutil.c image-builder/exec.c
-UNIT_ib_uuid_SRCS := image-builder/uuid.c
+UNIT_ib_manifest_SRCS := $(IB_H) $(addprefix image-builder/,manifest.c stage.c err.c fsutil.c)
+UNIT_ib_grub_SRCS := $(IB_H) $(addprefix image-builder/,grub.c bios.c err.c fsutil.c exec.c)
+UNIT_ib_uuid_SRCS := $(IB_H) image-builder/uuid.c
 UNIT_ib_uuid_LIBS := -luuid

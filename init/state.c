@@ -82,7 +82,7 @@ void state_setup(void)
 		return;
 	}
 	if (sysfs_find_partition("/sys", st.st_dev, STATE_LABEL, name, sizeof(name), &e) < 0) {
-		log_msg(LOG_ERR, "%s: %s; %s is not persistent", STATE_LABEL, e.msg, STATE_DIR);
+		log_msg(LOG_ERR, "%s; %s is not persistent", e.msg, STATE_DIR);
 		return;
 	}
 	snprintf(dev, sizeof(dev), "/dev/%s", name);

@@ -47,7 +47,8 @@ static int disk_of(const char *sys, dev_t dev, char *disk, struct err *e)
 	if (fmt_path(link, sizeof(link), "%s/dev/block/%u:%u", sys, major(dev), minor(dev)) < 0)
 		return err_set(e, ENAMETOOLONG, "%s/dev/block", sys);
 	if (!realpath(link, disk))
-		return err_set(e, errno, "block device %u:%u (%s)", major(dev), minor(dev), link);
+		return err_set(e, errno, "disk of block device %u:%u (%s)", major(dev), minor(dev),
+			       link);
 	/* A partition's directory has a "partition" file and sits in its disk's. */
 	if (fmt_path(part, sizeof(part), "%s/partition", disk) == 0 && stat(part, &st) == 0) {
 		char *slash = strrchr(disk, '/');
@@ -157,8 +158,11 @@ int sysfs_find_partition(const char *sys, dev_t dev, const char *partname, char 
 	/* Two partitions of the same name on one disk: refuse to guess which holds the data. */
 	if (hits > 1)
 		return err_set(e, 0, "%zu partitions named %s on disk %s", hits, partname, diskname);
-	if (hits == 0)
-		return err_set(e, ENOENT, "partition %s on disk %s", partname, diskname);
+	if (hits == 0) {
+		err_set(e, 0, "no partition named %s on disk %s", partname, diskname);
+		e->num = ENOENT; /* for callers; the text says it better than strerror */
+		return -1;
+	}
 	snprintf(name, size, "%s", found);
 	return 0;
 }

@@ -230,6 +230,14 @@ void units_start_all(void)
 	}
 }
 
+/* The unit's whole process group: it is a session leader (spawn.c). Before
+ * its setsid() there is no group yet; then the process alone. */
+static void unit_signal(struct unit *u, int sig)
+{
+	if (kill(-u->pid, sig) < 0)
+		kill(u->pid, sig);
+}
+
 void units_stop_all(void)
 {
 	stopping_all = true;
@@ -243,10 +251,12 @@ void units_stop_all(void)
 			break;
 		case U_STARTING:
 		case U_RUNNING:
-			/* Its whole process group: it is a session leader (spawn.c). Before
-			 * its setsid() there is no group yet; then the process alone. */
-			if (kill(-u->pid, SIGTERM) < 0)
-				kill(u->pid, SIGTERM);
+			unit_signal(u, SIGTERM);
+			/* On a terminal, also what a hangup sends: an interactive
+			 * shell ignores SIGTERM, not SIGHUP (systemd's SendSIGHUP). */
+			if (u->d.tty)
+				unit_signal(u, SIGHUP);
+			unit_signal(u, SIGCONT);
 			u->state = U_STOPPING;
 			break;
 		default:

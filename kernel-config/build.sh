@@ -97,7 +97,7 @@ main() {
 	# one kernel build per checkout at a time (builds share KOBJ), and
 	# none while extract.sh replaces the source tree
 	exec 9> "$KOBJ/.lock"
-	flock 9
+	flock -n 9 || { say "waiting for another kernel build"; flock 9; }
 	exec 8> "$(dirname "$KSRC")/.$(basename "$KSRC").lock"
 	flock -s 8
 	"$here/merge.sh" "$KSRC" "$KOBJ/config" "$@"

@@ -156,7 +156,7 @@ static void test_no_state_on_root_disk(void **state)
 	assert_int_equal(sysfs_find_partition(sys, makedev(254, 33), "STATE", name, sizeof(name), &e),
 			 -1);
 	assert_int_equal(e.num, ENOENT);
-	assert_string_equal(e.msg, "partition STATE on disk vdc: No such file or directory");
+	assert_string_equal(e.msg, "no partition named STATE on disk vdc");
 }
 
 static void test_two_states(void **state)
@@ -180,8 +180,8 @@ static void test_not_a_block_device(void **state)
 	assert_int_equal(sysfs_find_partition(sys, makedev(0, 23), "STATE", name, sizeof(name), &e),
 			 -1);
 	assert_int_equal(e.num, ENOENT);
-	snprintf(want, sizeof(want), "block device 0:23 (%s/dev/block/0:23): No such file or directory",
-		 sys);
+	snprintf(want, sizeof(want),
+		 "disk of block device 0:23 (%s/dev/block/0:23): No such file or directory", sys);
 	assert_string_equal(e.msg, want);
 }
 
