@@ -15,6 +15,11 @@ SRC := $(CURDIR)
 # so that a clean clone rebuilds byte-identical images.
 SOURCE_DATE_EPOCH ?= $(shell git -C $(SRC) log -1 --format=%ct 2>/dev/null || echo 1767225600)
 export SOURCE_DATE_EPOCH
+# Rules whose output embeds the timestamp depend on this file, rewritten
+# only when the value changes (a new commit), so make redoes them then.
+SDE_STAMP := $(B)/.source-date-epoch
+$(shell mkdir -p $(B); [ "$$(cat $(SDE_STAMP) 2>/dev/null)" = "$(SOURCE_DATE_EPOCH)" ] || \
+	echo $(SOURCE_DATE_EPOCH) > $(SDE_STAMP))
 
 NPROC := $(shell nproc 2>/dev/null || echo 2)
 

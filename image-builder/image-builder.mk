@@ -24,7 +24,7 @@ IB_FIRST_DEPS := $(shell awk '$$1 == "file" { print $$3 } $$1 == "include" { pri
 
 # One run writes all three (grouped target; $@ may be any of them).
 $(B)/wisp.img $(B)/wisp.kernel $(B)/wisp.cmdline &: $(IB) $(IB_SPEC) $(IB_MANIFEST) \
-		$(IB_KERNEL) $(IB_FIRST_DEPS) | $(DEPS_STAMP)
+		$(IB_KERNEL) $(IB_FIRST_DEPS) $(SDE_STAMP) | $(DEPS_STAMP)
 	$(IB) -C . -o $(B)/wisp.img -M $(B)/wisp.img.d $(IB_SPEC)
 
 -include $(B)/wisp.img.d

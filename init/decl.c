@@ -19,15 +19,15 @@
 
 /* Every program starts from this; its declared env adds to it or overrides it. */
 static const char *const base_env[] = {
-	"PATH=/sbin:/usr/sbin:/bin:/usr/bin",
-	"HOME=/root",
-	"TERM=linux",
+    "PATH=/sbin:/usr/sbin:/bin:/usr/bin",
+    "HOME=/root",
+    "TERM=linux",
 };
 
 /* Fields of the full declaration format that this init does not implement yet:
  * refusing the service beats running it without what it asked for. */
 static const char *const later_fields[] = {
-	"depends_on", "healthcheck", "resources", "user", "kind",
+    "depends_on", "healthcheck", "resources", "user", "kind",
 };
 
 struct ctx {
@@ -150,8 +150,9 @@ static void field_name(struct svc *s, const struct ynode *v)
 	if (!str)
 		return;
 	if (!valid_name(str)) {
-		problem(s, v, "\"name\" must match [a-z0-9][a-z0-9_.-]* (at most %d characters), "
-			      "not \"%s\"",
+		problem(s, v,
+			"\"name\" must match [a-z0-9][a-z0-9_.-]* (at most %d characters), "
+			"not \"%s\"",
 			DECL_NAME_MAX, str);
 		return;
 	}
@@ -212,7 +213,8 @@ static void field_tty(struct svc *s, const struct ynode *v)
 	if (!str)
 		return;
 	if (strcmp(str, "console") != 0 && str[0] != '/') {
-		problem(s, v, "\"tty\" must be \"console\" or a device path like /dev/ttyS0, not \"%s\"",
+		problem(s, v,
+			"\"tty\" must be \"console\" or a device path like /dev/ttyS0, not \"%s\"",
 			str);
 		return;
 	}
@@ -264,7 +266,8 @@ static void env_add(struct svc *s, const struct ynode *at, const char *key, size
 	char *kv;
 
 	if (!valid_env_name(key, klen)) {
-		problem(s, at, "env name \"%.*s\" is not valid (letters, digits, _)", (int)klen, key);
+		problem(s, at, "env name \"%.*s\" is not valid (letters, digits, _)", (int)klen,
+			key);
 		return;
 	}
 	if (env_find(s->d.env, i, key, klen) >= 0) {
@@ -331,9 +334,8 @@ static const struct field {
 	const char *name;
 	void (*read)(struct svc *s, const struct ynode *v);
 } fields[] = {
-	{"name", field_name},         {"command", field_command},
-	{"tty", field_tty},           {"restart", field_restart},
-	{"env", field_env},           {"working_dir", field_working_dir},
+    {"name", field_name},	{"command", field_command}, {"tty", field_tty},
+    {"restart", field_restart}, {"env", field_env},	    {"working_dir", field_working_dir},
 };
 
 static const struct field *field_find(const char *name)
@@ -530,8 +532,8 @@ static void syntax(struct ctx *c, const struct yfile *y)
 			list = root->kid[i + 1];
 	cut = cut_service(list);
 	if (!cut) {
-		file_problem(c, y->line, y->col, "YAML syntax error: %s; the rest of the file is ignored",
-			     y->problem);
+		file_problem(c, y->line, y->col,
+			     "YAML syntax error: %s; the rest of the file is ignored", y->problem);
 		return;
 	}
 	s.index = (int)list->n;

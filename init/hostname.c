@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #define DEFAULT_HOSTNAME "wisp"
-#define HOST_NAME_LEN 64 /* the kernel's __NEW_UTS_LEN */
+#define HOST_NAME_LEN	 64 /* the kernel's __NEW_UTS_LEN */
 
 int hostname_parse(const char *text, char *name, size_t size)
 {

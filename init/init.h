@@ -25,8 +25,8 @@
 #define WISP_VERSION "unknown"
 #endif
 
-#define PRINTF_LIKE(fmt, args) __attribute__((format(printf, fmt, args)))
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define PRINTF_LIKE(fmt, args)		__attribute__((format(printf, fmt, args)))
+#define ARRAY_LEN(a)			(sizeof(a) / sizeof((a)[0]))
 #define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
 /* ---- err.c: the error object ---------------------------------------- */
@@ -60,13 +60,13 @@ const char *signal_name(int sig, char buf[static 16]);
 /* ---- log.c: init's own messages ------------------------------------- */
 
 /*
- * Every line goes to /dev/kmsg with its priority ("<5>init: ...") and
+ * Every line goes to /dev/kmsg with its priority ("<29>init: ...": daemon, notice) and
  * exactly once to the console: if the kernel echoes it there itself
  * (priority below console_loglevel) init does not write it a second time.
  */
 void log_line(int prio, const char *fmt, ...) PRINTF_LIKE(2, 3); /* as given */
-void log_msg(int prio, const char *fmt, ...) PRINTF_LIKE(2, 3);  /* "init: " + text */
-void log_err(const struct err *e);                                /* "init: " + e->msg */
+void log_msg(int prio, const char *fmt, ...) PRINTF_LIKE(2, 3);	 /* "init: " + text */
+void log_err(const struct err *e);				 /* "init: " + e->msg */
 
 /* ---- console.c: PID 1's standard fds -------------------------------- */
 
@@ -82,12 +82,12 @@ int console_setup(struct err *e);
  */
 int sysfs_find_partition(const char *sys, dev_t dev, const char *partname, char *name, size_t size,
 			 struct err *e);
-/* The device of the kernel's active console ("/dev/ttyS0"): last entry of class/tty/console/active. */
+/* The kernel's active console device ("/dev/ttyS0"): last entry of class/tty/console/active. */
 int sysfs_active_console(const char *sys, char *path, size_t size, struct err *e);
 
 /* ---- cmdline.c: the kernel command line ----------------------------- */
 
-/* Value of the last "key=value" of line (a /proc/cmdline text), before "--". Returns its length, or -1. */
+/* Value of the last "key=value" of a /proc/cmdline text, before "--". Returns its length or -1. */
 int cmdline_get(const char *line, const char *key, char *val, size_t size);
 /* Read key as an unsigned number <= max. Returns 1 found, 0 absent, -1 invalid (e filled). */
 int cmdline_uint(const char *line, const char *key, unsigned max, unsigned *out, struct err *e);
@@ -119,9 +119,9 @@ enum ytype { Y_SCALAR, Y_SEQ, Y_MAP, Y_ALIAS };
 
 struct ynode {
 	enum ytype type;
-	bool done;          /* its end was parsed; a syntax error leaves open nodes !done */
-	int line, col;      /* 1-based position of its start */
-	char *str;          /* Y_SCALAR: the value; Y_ALIAS: the anchor name */
+	bool done;	    /* its end was parsed; a syntax error leaves open nodes !done */
+	int line, col;	    /* 1-based position of its start */
+	char *str;	    /* Y_SCALAR: the value; Y_ALIAS: the anchor name */
 	struct ynode **kid; /* Y_SEQ: items; Y_MAP: key, value, key, value... */
 	size_t n, cap;
 };
@@ -129,13 +129,15 @@ struct ynode {
 struct yfile {
 	struct ynode **doc; /* one root per document (NULL for an empty one) */
 	size_t ndoc, cap;
-	bool failed;        /* a syntax error stopped the parse: the tree is cut there */
-	int line, col;      /* where */
-	char problem[200];  /* what, in libyaml's words */
+	bool failed;	   /* a syntax error stopped the parse: the tree is cut there */
+	int line, col;	   /* where */
+	char problem[200]; /* what, in libyaml's words */
 };
 
-#define YAML_MAX_BYTES (1 << 20) /* a declaration is small; refuse to load a huge file into PID 1 */
-#define YAML_MAX_DEPTH 32        /* and bound the nesting, so nothing here recurses deep */
+#define YAML_MAX_BYTES                                                                             \
+	(1 << 20)	  /* a declaration is small; refuse to load a huge file into PID 1         \
+			   */
+#define YAML_MAX_DEPTH 32 /* and bound the nesting, so nothing here recurses deep */
 
 /* Returns 0 (check y->failed for syntax errors) or -1 if the file cannot be read. */
 int ytree_load(const char *path, struct yfile *y, struct err *e);
@@ -147,12 +149,12 @@ enum restart { RESTART_NO, RESTART_ON_FAILURE, RESTART_ALWAYS };
 
 struct decl {
 	char *name;
-	char **argv;        /* NULL-terminated; a string command becomes /bin/sh -c STRING */
-	char **env;         /* declared KEY=value, NULL-terminated, maybe empty */
-	char *tty;          /* NULL, "console" or a device path */
-	char *working_dir;  /* NULL: "/" */
+	char **argv;	   /* NULL-terminated; a string command becomes /bin/sh -c STRING */
+	char **env;	   /* declared KEY=value, NULL-terminated, maybe empty */
+	char *tty;	   /* NULL, "console" or a device path */
+	char *working_dir; /* NULL: "/" */
 	enum restart restart;
-	char *file;         /* where it was declared, for messages */
+	char *file; /* where it was declared, for messages */
 	int line, col;
 };
 
@@ -162,7 +164,7 @@ struct decls {
 };
 
 #define DECL_NAME_MAX 64
-#define DECL_DIR "/etc/wisp"
+#define DECL_DIR      "/etc/wisp"
 
 /* Receives one complete error line ("path:line:col: service "x": problem"). */
 typedef void decl_report_fn(void *ctx, const char *msg);
@@ -178,8 +180,8 @@ const char *restart_name(enum restart r);
 
 /* ---- restart.c: when and how soon to restart ------------------------ */
 
-#define BACKOFF_MIN_MS 100u
-#define BACKOFF_MAX_MS 30000u
+#define BACKOFF_MIN_MS	 100u
+#define BACKOFF_MAX_MS	 30000u
 #define BACKOFF_RESET_MS 60000u /* a run this long was a success: start over from the minimum */
 
 struct backoff {
@@ -196,7 +198,7 @@ uint32_t backoff_next(struct backoff *b, uint64_t ran_ms);
 struct spawn_req {
 	char *const *argv;
 	char *const *envp;
-	const char *tty;         /* controlling terminal on 0,1,2; NULL: /dev/null, console, console */
+	const char *tty; /* controlling terminal on 0,1,2; NULL: /dev/null, console, console */
 	const char *working_dir; /* NULL: "/" */
 };
 
@@ -247,7 +249,7 @@ enum unit_state {
 	U_BACKOFF,  /* ended; a restart is due at its timer */
 	U_STOPPING, /* asked to stop (SIGTERM sent) */
 	U_FAILED,   /* ended badly, no restart */
-	U_DONE,     /* ended well, no restart */
+	U_DONE,	    /* ended well, no restart */
 };
 
 /* Load DECL_DIR (errors are logged). Returns the number of units. */
@@ -264,11 +266,12 @@ const char *unit_state_name(enum unit_state s);
 enum shutdown_kind { SHUTDOWN_HALT, SHUTDOWN_POWEROFF, SHUTDOWN_REBOOT };
 
 #define SHUTDOWN_GRACE_S 5u
-#define SHUTDOWN_KILL_WAIT_MS 2000u /* after SIGKILL, how long to wait for the dead to be reaped */
+#define SHUTDOWN_KILL_WAIT_MS                                                                      \
+	2000u /* after SIGKILL, how long to wait for the dead to be reaped                         \
+	       */
 
 void shutdown_set_grace(unsigned seconds);
 void shutdown_request(enum shutdown_kind k, int sig, pid_t from);
-bool shutting_down(void);
 /* reap() found no child left. */
 void shutdown_no_children(void);
 /* Emergency path: everything in one go, waiting with sigtimedwait. */

@@ -25,28 +25,28 @@ struct mnt {
 
 /* Before the console: /dev holds the console, /proc tells log.c the console log level. */
 static const struct mnt early[] = {
-	/* The kernel may have mounted it already (DEVTMPFS_MOUNT): EBUSY is fine. */
-	{"devtmpfs", "/dev", "devtmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755"},
-	{"proc", "/proc", "proc", NOSUID_NODEV_NOEXEC, NULL},
+    /* The kernel may have mounted it already (DEVTMPFS_MOUNT): EBUSY is fine. */
+    {"devtmpfs", "/dev", "devtmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755"},
+    {"proc", "/proc", "proc", NOSUID_NODEV_NOEXEC, NULL},
 };
 
 static const struct mnt later[] = {
-	{"sysfs", "/sys", "sysfs", NOSUID_NODEV_NOEXEC, NULL},
-	/* gid 5 = tty: what ptys get, so that `write`/`mesg` conventions hold. */
-	{"devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "gid=5,mode=620,ptmxmode=0666"},
-	{"tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777"},
-	{"tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755"},
-	{"tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777"},
-	/* nsdelegate: a cgroup namespace is a delegation boundary (containers later). */
-	{"cgroup2", "/sys/fs/cgroup", "cgroup2", NOSUID_NODEV_NOEXEC, "nsdelegate"},
+    {"sysfs", "/sys", "sysfs", NOSUID_NODEV_NOEXEC, NULL},
+    /* gid 5 = tty: what ptys get, so that `write`/`mesg` conventions hold. */
+    {"devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "gid=5,mode=620,ptmxmode=0666"},
+    {"tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777"},
+    {"tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755"},
+    {"tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777"},
+    /* nsdelegate: a cgroup namespace is a delegation boundary (containers later). */
+    {"cgroup2", "/sys/fs/cgroup", "cgroup2", NOSUID_NODEV_NOEXEC, "nsdelegate"},
 };
 
 /* Links that programs expect in /dev and devtmpfs does not make. */
 static const char *const dev_links[][2] = {
-	{"/proc/self/fd", "/dev/fd"},
-	{"/proc/self/fd/0", "/dev/stdin"},
-	{"/proc/self/fd/1", "/dev/stdout"},
-	{"/proc/self/fd/2", "/dev/stderr"},
+    {"/proc/self/fd", "/dev/fd"},
+    {"/proc/self/fd/0", "/dev/stdin"},
+    {"/proc/self/fd/1", "/dev/stdout"},
+    {"/proc/self/fd/2", "/dev/stderr"},
 };
 
 static struct err early_err[ARRAY_LEN(early)];

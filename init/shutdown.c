@@ -57,11 +57,6 @@ void shutdown_set_grace(unsigned seconds)
 	grace_s = seconds;
 }
 
-bool shutting_down(void)
-{
-	return phase != IDLE;
-}
-
 static void finish(void)
 {
 	struct err e;
@@ -82,7 +77,8 @@ static void on_deadline(struct timer *t)
 {
 	(void)t;
 	if (phase == TERM) {
-		log_msg(LOG_WARNING, "processes still running after %u s: sending SIGKILL", grace_s);
+		log_msg(LOG_WARNING, "processes still running after %u s: sending SIGKILL",
+			grace_s);
 		phase = KILL;
 		kill(-1, SIGKILL);
 		timer_start(&deadline, now_ms() + SHUTDOWN_KILL_WAIT_MS);
@@ -104,8 +100,9 @@ void shutdown_request(enum shutdown_kind k, int sig, pid_t from)
 	}
 	kind = k;
 	phase = TERM;
-	log_msg(LOG_NOTICE, "SIG%s from pid %d: shutting down for %s; stopping all programs "
-			    "(grace %u s)",
+	log_msg(LOG_NOTICE,
+		"SIG%s from pid %d: shutting down for %s; stopping all programs "
+		"(grace %u s)",
 		signal_name(sig, buf), (int)from, shutdown_name(k), grace_s);
 	units_stop_all();
 	/* Everything else too; SIGCONT so that stopped processes see the SIGTERM. */

@@ -17,8 +17,8 @@
 #include <unistd.h>
 
 #define STATE_LABEL "STATE"
-#define STATE_DIR "/var"
-#define E2FSCK "/sbin/e2fsck"
+#define STATE_DIR   "/var"
+#define E2FSCK	    "/sbin/e2fsck"
 
 /* Run e2fsck -p before anything else runs, so waiting for it here blocks no one. */
 static void fsck(const char *dev)

@@ -112,7 +112,8 @@ static bool is_wanted(const char *sys, const char *name, const char *partname, c
 	struct err e;
 	char *slash;
 
-	if (fmt_path(path, sizeof(path), "%s/class/block/%s", sys, name) < 0 || !realpath(path, real))
+	if (fmt_path(path, sizeof(path), "%s/class/block/%s", sys, name) < 0 ||
+	    !realpath(path, real))
 		return false;
 	if (fmt_path(path, sizeof(path), "%s/uevent", real) < 0 ||
 	    read_text(path, uevent, sizeof(uevent), &e) < 0)
@@ -157,7 +158,8 @@ int sysfs_find_partition(const char *sys, dev_t dev, const char *partname, char 
 	strv_free(names);
 	/* Two partitions of the same name on one disk: refuse to guess which holds the data. */
 	if (hits > 1)
-		return err_set(e, 0, "%zu partitions named %s on disk %s", hits, partname, diskname);
+		return err_set(e, 0, "%zu partitions named %s on disk %s", hits, partname,
+			       diskname);
 	if (hits == 0) {
 		err_set(e, 0, "no partition named %s on disk %s", partname, diskname);
 		e->num = ENOENT; /* for callers; the text says it better than strerror */

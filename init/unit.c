@@ -23,14 +23,14 @@
 
 struct unit {
 	struct decl d;
-	char **envp;           /* built once from the declaration */
+	char **envp; /* built once from the declaration */
 	enum unit_state state;
-	pid_t pid;             /* while STARTING, RUNNING, STOPPING */
-	uint64_t started;      /* now_ms() at the last spawn */
+	pid_t pid;	  /* while STARTING, RUNNING, STOPPING */
+	uint64_t started; /* now_ms() at the last spawn */
 	struct backoff backoff;
-	struct timer restart;  /* due while BACKOFF */
-	struct watch report;   /* the spawn report pipe while STARTING; fd -1 otherwise */
-	char why[256];         /* what the child reported: its setup failed */
+	struct timer restart; /* due while BACKOFF */
+	struct watch report;  /* the spawn report pipe while STARTING; fd -1 otherwise */
+	char why[256];	      /* what the child reported: its setup failed */
 	size_t whylen;
 };
 
@@ -41,9 +41,9 @@ static bool stopping_all;
 const char *unit_state_name(enum unit_state s)
 {
 	static const char *const names[] = {
-		[U_STOPPED] = "stopped", [U_STARTING] = "starting", [U_RUNNING] = "running",
-		[U_BACKOFF] = "backoff", [U_STOPPING] = "stopping", [U_FAILED] = "failed",
-		[U_DONE] = "done",
+	    [U_STOPPED] = "stopped", [U_STARTING] = "starting", [U_RUNNING] = "running",
+	    [U_BACKOFF] = "backoff", [U_STOPPING] = "stopping", [U_FAILED] = "failed",
+	    [U_DONE] = "done",
 	};
 
 	return (size_t)s < ARRAY_LEN(names) ? names[s] : "?";

@@ -98,11 +98,11 @@ const char *signal_name(int sig, char buf[static 16])
 		int sig;
 		const char *name;
 	} names[] = {
-		{SIGHUP, "HUP"},   {SIGINT, "INT"},   {SIGQUIT, "QUIT"}, {SIGILL, "ILL"},
-		{SIGTRAP, "TRAP"}, {SIGABRT, "ABRT"}, {SIGBUS, "BUS"},   {SIGFPE, "FPE"},
-		{SIGKILL, "KILL"}, {SIGUSR1, "USR1"}, {SIGSEGV, "SEGV"}, {SIGUSR2, "USR2"},
-		{SIGPIPE, "PIPE"}, {SIGALRM, "ALRM"}, {SIGTERM, "TERM"}, {SIGCHLD, "CHLD"},
-		{SIGCONT, "CONT"}, {SIGSTOP, "STOP"}, {SIGPWR, "PWR"},   {SIGSYS, "SYS"},
+	    {SIGHUP, "HUP"},   {SIGINT, "INT"},	  {SIGQUIT, "QUIT"}, {SIGILL, "ILL"},
+	    {SIGTRAP, "TRAP"}, {SIGABRT, "ABRT"}, {SIGBUS, "BUS"},   {SIGFPE, "FPE"},
+	    {SIGKILL, "KILL"}, {SIGUSR1, "USR1"}, {SIGSEGV, "SEGV"}, {SIGUSR2, "USR2"},
+	    {SIGPIPE, "PIPE"}, {SIGALRM, "ALRM"}, {SIGTERM, "TERM"}, {SIGCHLD, "CHLD"},
+	    {SIGCONT, "CONT"}, {SIGSTOP, "STOP"}, {SIGPWR, "PWR"},   {SIGSYS, "SYS"},
 	};
 
 	for (size_t i = 0; i < ARRAY_LEN(names); i++)

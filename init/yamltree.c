@@ -126,7 +126,8 @@ static int build(struct builder *b, const yaml_event_t *ev)
 		return 0;
 	case YAML_SCALAR_EVENT:
 		if (memchr(ev->data.scalar.value, '\0', ev->data.scalar.length)) {
-			fail_at(b->y, (int)m->line + 1, (int)m->column + 1, "NUL character in a string");
+			fail_at(b->y, (int)m->line + 1, (int)m->column + 1,
+				"NUL character in a string");
 			return 1;
 		}
 		if (!(n = node_new(Y_SCALAR, m)))

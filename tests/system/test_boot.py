@@ -27,6 +27,7 @@ def first_boot(vm, version, token):
     m = vm.expect(BANNER, BOOT_TIMEOUT)
     check(m.group(1) == version, "banner names Wisp %s (got %s)" % (version, m.group(1)))
     vm.expect(r"hello: Wisp demo service ran on \S+", 60)
+    vm.expect(r"init: hello exited with status 0", 60)
     vm.wait_shell()
     vm.sh("dmesg -n 1")
     rc, out = vm.sh("cat /run/hello/ran")

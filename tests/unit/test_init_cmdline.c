@@ -75,27 +75,26 @@ static void test_uint(void **state)
 	(void)state;
 	assert_int_equal(cmdline_uint("x=1", "wisp.shutdown_timeout", 3600, &v, &e), 0);
 	assert_int_equal(v, 99);
-	assert_int_equal(cmdline_uint("wisp.shutdown_timeout=0", "wisp.shutdown_timeout", 3600, &v,
-				      &e),
-			 1);
+	assert_int_equal(
+	    cmdline_uint("wisp.shutdown_timeout=0", "wisp.shutdown_timeout", 3600, &v, &e), 1);
 	assert_int_equal(v, 0);
-	assert_int_equal(cmdline_uint("wisp.shutdown_timeout=3600", "wisp.shutdown_timeout", 3600,
-				      &v, &e),
-			 1);
+	assert_int_equal(
+	    cmdline_uint("wisp.shutdown_timeout=3600", "wisp.shutdown_timeout", 3600, &v, &e), 1);
 	assert_int_equal(v, 3600);
 
 	static const char *const bad[] = {
-		"wisp.shutdown_timeout=3601", "wisp.shutdown_timeout=-1", "wisp.shutdown_timeout=5s",
-		"wisp.shutdown_timeout=", "wisp.shutdown_timeout=+5",
-		"wisp.shutdown_timeout=99999999999999999999999",
+	    "wisp.shutdown_timeout=3601", "wisp.shutdown_timeout=-1",
+	    "wisp.shutdown_timeout=5s",	  "wisp.shutdown_timeout=",
+	    "wisp.shutdown_timeout=+5",	  "wisp.shutdown_timeout=99999999999999999999999",
 	};
 	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
 		v = 7;
 		assert_int_equal(cmdline_uint(bad[i], "wisp.shutdown_timeout", 3600, &v, &e), -1);
 		assert_int_equal(v, 7);
 	}
-	assert_string_equal(e.msg, "wisp.shutdown_timeout=99999999999999999999999: not a number from "
-				   "0 to 3600");
+	assert_string_equal(e.msg,
+			    "wisp.shutdown_timeout=99999999999999999999999: not a number from "
+			    "0 to 3600");
 }
 
 static void test_hostname(void **state)
@@ -124,11 +123,9 @@ static void test_hostname(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_get),
-		cmocka_unit_test(test_quotes_and_dashes),
-		cmocka_unit_test(test_truncation),
-		cmocka_unit_test(test_uint),
-		cmocka_unit_test(test_hostname),
+	    cmocka_unit_test(test_get),	       cmocka_unit_test(test_quotes_and_dashes),
+	    cmocka_unit_test(test_truncation), cmocka_unit_test(test_uint),
+	    cmocka_unit_test(test_hostname),
 	};
 
 	return cmocka_run_group_tests_name("init_cmdline", tests, NULL, NULL);

@@ -178,7 +178,7 @@ static void test_good_file(void **state)
 static void test_empty_files(void **state)
 {
 	static const char *const texts[] = {
-		"", "# nothing yet\n", "services:\n", "services: []\n", "~\n", "---\n...\n",
+	    "", "# nothing yet\n", "services:\n", "services: []\n", "~\n", "---\n...\n",
 	};
 
 	(void)state;
@@ -291,11 +291,12 @@ static void test_field_errors(void **state)
 			  "    tty: ttyS0\n",
 			  "4:10: service \"a\": \"tty\" must be \"console\" or a device path like "
 			  "/dev/ttyS0, not \"ttyS0\"");
-	expect_only_error("services:\n"
-			  "  - name: a\n"
-			  "    command: x\n"
-			  "    working_dir: srv\n",
-			  "4:18: service \"a\": \"working_dir\" must be an absolute path, not \"srv\"");
+	expect_only_error(
+	    "services:\n"
+	    "  - name: a\n"
+	    "    command: x\n"
+	    "    working_dir: srv\n",
+	    "4:18: service \"a\": \"working_dir\" must be an absolute path, not \"srv\"");
 	expect_only_error("services:\n"
 			  "  - name: a\n"
 			  "    command: x\n"
@@ -345,8 +346,9 @@ static void test_several_problems(void **state)
 		    "    tty: 5\n",
 		    &set, &cap);
 	assert_int_equal(cap.n, 3);
-	expect_line(&cap, 0, path,
-		    "3:14: service \"a\": \"restart\" must be no, on-failure or always, not \"maybe\"");
+	expect_line(
+	    &cap, 0, path,
+	    "3:14: service \"a\": \"restart\" must be no, on-failure or always, not \"maybe\"");
 	expect_line(&cap, 1, path,
 		    "4:10: service \"a\": \"tty\" must be \"console\" or a device path like "
 		    "/dev/ttyS0, not \"5\"");
@@ -394,7 +396,8 @@ static void test_others_kept(void **state)
 static void test_top_level_errors(void **state)
 {
 	(void)state;
-	expect_only_error("- name: a\n", "1:1: the top level must be a mapping with a \"services\" list");
+	expect_only_error("- name: a\n",
+			  "1:1: the top level must be a mapping with a \"services\" list");
 	expect_only_error("services: {name: a}\n", "1:11: \"services\" must be a list");
 	expect_only_error("services: []\nservices: []\n", "2:1: \"services\" is given twice");
 	expect_only_error("version: 1\nservices: []\n", "1:1: unknown top-level key \"version\"");
@@ -418,7 +421,8 @@ static void test_alias_refused(void **state)
 		    "    command: *c\n",
 		    &set, &cap);
 	assert_int_equal(cap.n, 1);
-	expect_line(&cap, 0, path, "5:14: service \"b\": \"command\": YAML aliases are not supported");
+	expect_line(&cap, 0, path,
+		    "5:14: service \"b\": \"command\": YAML aliases are not supported");
 	assert_int_equal(set.n, 1);
 	assert_string_equal(set.v[0].name, "a");
 	capture_free(&cap);
@@ -472,8 +476,9 @@ static void test_syntax_error_outside_service(void **state)
 	assert_int_equal(set.n, 0);
 	capture_free(&cap);
 
-	expect_only_error("services: [\n", "2:1: YAML syntax error: did not find expected node content; "
-					      "the rest of the file is ignored");
+	expect_only_error("services: [\n",
+			  "2:1: YAML syntax error: did not find expected node content; "
+			  "the rest of the file is ignored");
 	expect_only_error("services:\n"
 			  "  - {name: a, command: x}\n"
 			  "oops\n",
@@ -487,11 +492,12 @@ static void test_syntax_error_outside_service(void **state)
 static void test_invalid_utf8(void **state)
 {
 	(void)state;
-	expect_only_error("services:\n"
-			  "  - name: a\n"
-			  "    command: \"\xff\"\n",
-			  "3:15: YAML syntax error: invalid leading UTF-8 octet; the rest of the file "
-			  "is ignored");
+	expect_only_error(
+	    "services:\n"
+	    "  - name: a\n"
+	    "    command: \"\xff\"\n",
+	    "3:15: YAML syntax error: invalid leading UTF-8 octet; the rest of the file "
+	    "is ignored");
 }
 
 static void test_too_deep(void **state)
@@ -568,20 +574,20 @@ static void test_dir(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_good_file),
-		cmocka_unit_test(test_empty_files),
-		cmocka_unit_test(test_env_forms),
-		cmocka_unit_test(test_field_errors),
-		cmocka_unit_test(test_several_problems),
-		cmocka_unit_test(test_others_kept),
-		cmocka_unit_test(test_top_level_errors),
-		cmocka_unit_test(test_alias_refused),
-		cmocka_unit_test(test_syntax_error_in_service),
-		cmocka_unit_test(test_syntax_error_outside_service),
-		cmocka_unit_test(test_invalid_utf8),
-		cmocka_unit_test(test_too_deep),
-		cmocka_unit_test(test_unreadable),
-		cmocka_unit_test(test_dir),
+	    cmocka_unit_test(test_good_file),
+	    cmocka_unit_test(test_empty_files),
+	    cmocka_unit_test(test_env_forms),
+	    cmocka_unit_test(test_field_errors),
+	    cmocka_unit_test(test_several_problems),
+	    cmocka_unit_test(test_others_kept),
+	    cmocka_unit_test(test_top_level_errors),
+	    cmocka_unit_test(test_alias_refused),
+	    cmocka_unit_test(test_syntax_error_in_service),
+	    cmocka_unit_test(test_syntax_error_outside_service),
+	    cmocka_unit_test(test_invalid_utf8),
+	    cmocka_unit_test(test_too_deep),
+	    cmocka_unit_test(test_unreadable),
+	    cmocka_unit_test(test_dir),
 	};
 
 	return cmocka_run_group_tests_name("init_decl", tests, setup, teardown);

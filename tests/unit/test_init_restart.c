@@ -11,7 +11,7 @@
 #include <signal.h>
 
 #define EXITED(code) ((code) << 8) /* a wait status, as waitpid() gives it */
-#define KILLED(sig) (sig)
+#define KILLED(sig)  (sig)
 
 static void test_policy(void **state)
 {
@@ -62,9 +62,9 @@ static void test_reset_after_a_long_run(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_policy),
-		cmocka_unit_test(test_doubling_and_cap),
-		cmocka_unit_test(test_reset_after_a_long_run),
+	    cmocka_unit_test(test_policy),
+	    cmocka_unit_test(test_doubling_and_cap),
+	    cmocka_unit_test(test_reset_after_a_long_run),
 	};
 
 	return cmocka_run_group_tests_name("init_restart", tests, NULL, NULL);

@@ -77,7 +77,8 @@ static void test_exec_fails(void **state)
 static void test_path_env_and_dir(void **state)
 {
 	char dir[] = "/tmp/test_init_spawn.XXXXXX", path[64], buf[64] = "";
-	char *argv[] = {"sh", "-c", "[ \"$(pwd)\" = \"$1\" ] && echo \"$FOO\" > out", "sh", dir, NULL};
+	char *argv[] = {"sh", "-c", "[ \"$(pwd)\" = \"$1\" ] && echo \"$FOO\" > out",
+			"sh", dir,  NULL};
 	struct spawn_req r = {.argv = argv};
 	FILE *f;
 
@@ -166,14 +167,10 @@ static void test_empty_argv(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_exec_ok),
-		cmocka_unit_test(test_exec_fails),
-		cmocka_unit_test(test_path_env_and_dir),
-		cmocka_unit_test(test_chdir_fails),
-		cmocka_unit_test(test_child_state),
-		cmocka_unit_test(test_tty_missing),
-		cmocka_unit_test(test_tty_controlling),
-		cmocka_unit_test(test_empty_argv),
+	    cmocka_unit_test(test_exec_ok),	     cmocka_unit_test(test_exec_fails),
+	    cmocka_unit_test(test_path_env_and_dir), cmocka_unit_test(test_chdir_fails),
+	    cmocka_unit_test(test_child_state),	     cmocka_unit_test(test_tty_missing),
+	    cmocka_unit_test(test_tty_controlling),  cmocka_unit_test(test_empty_argv),
 	};
 
 	return cmocka_run_group_tests_name("init_spawn", tests, NULL, NULL);

@@ -54,8 +54,8 @@ static void disk(const char *bus, const char *name, int maj, int min, const char
 	char rel[256], text[256], target[256];
 
 	snprintf(rel, sizeof(rel), "devices/%s/block/%s/uevent", bus, name);
-	snprintf(text, sizeof(text), "MAJOR=%d\nMINOR=%d\nDEVNAME=%s\nDEVTYPE=disk\nDISKSEQ=9\n", maj,
-		 min, name);
+	snprintf(text, sizeof(text), "MAJOR=%d\nMINOR=%d\nDEVNAME=%s\nDEVTYPE=disk\nDISKSEQ=9\n",
+		 maj, min, name);
 	put(rel, text);
 	snprintf(target, sizeof(target), "../../devices/%s/block/%s", bus, name);
 	snprintf(rel, sizeof(rel), "dev/block/%d:%d", maj, min);
@@ -78,8 +78,8 @@ static void disk(const char *bus, const char *name, int maj, int min, const char
 				 maj, pmin, pname, i + 1, parts[i]);
 		else /* MBR: no names */
 			snprintf(text, sizeof(text),
-				 "MAJOR=%d\nMINOR=%d\nDEVNAME=%s\nDEVTYPE=partition\nPARTN=%d\n", maj,
-				 pmin, pname, i + 1);
+				 "MAJOR=%d\nMINOR=%d\nDEVNAME=%s\nDEVTYPE=partition\nPARTN=%d\n",
+				 maj, pmin, pname, i + 1);
 		put(rel, text);
 		snprintf(rel, sizeof(rel), "devices/%s/block/%s/%s/partition", bus, name, pname);
 		snprintf(text, sizeof(text), "%d\n", i + 1);
@@ -153,8 +153,8 @@ static void test_no_state_on_root_disk(void **state)
 
 	(void)state;
 	/* vdb and vda have a STATE; vdc, where root is, has none. */
-	assert_int_equal(sysfs_find_partition(sys, makedev(254, 33), "STATE", name, sizeof(name), &e),
-			 -1);
+	assert_int_equal(
+	    sysfs_find_partition(sys, makedev(254, 33), "STATE", name, sizeof(name), &e), -1);
 	assert_int_equal(e.num, ENOENT);
 	assert_string_equal(e.msg, "no partition named STATE on disk vdc");
 }
@@ -165,8 +165,8 @@ static void test_two_states(void **state)
 	struct err e = {0};
 
 	(void)state;
-	assert_int_equal(sysfs_find_partition(sys, makedev(254, 49), "STATE", name, sizeof(name), &e),
-			 -1);
+	assert_int_equal(
+	    sysfs_find_partition(sys, makedev(254, 49), "STATE", name, sizeof(name), &e), -1);
 	assert_string_equal(e.msg, "2 partitions named STATE on disk vdd");
 }
 
@@ -222,13 +222,10 @@ static void test_console_missing(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_root_on_partition),
-		cmocka_unit_test(test_root_on_whole_disk),
-		cmocka_unit_test(test_no_state_on_root_disk),
-		cmocka_unit_test(test_two_states),
-		cmocka_unit_test(test_not_a_block_device),
-		cmocka_unit_test(test_console),
-		cmocka_unit_test(test_console_missing),
+	    cmocka_unit_test(test_root_on_partition),	  cmocka_unit_test(test_root_on_whole_disk),
+	    cmocka_unit_test(test_no_state_on_root_disk), cmocka_unit_test(test_two_states),
+	    cmocka_unit_test(test_not_a_block_device),	  cmocka_unit_test(test_console),
+	    cmocka_unit_test(test_console_missing),
 	};
 
 	return cmocka_run_group_tests_name("init_sysfs", tests, setup, teardown);
