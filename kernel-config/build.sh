@@ -6,8 +6,8 @@
 # Inputs come from the environment (set by kernel.mk):
 #   KSRC     pristine kernel source tree (never written to)
 #   KOBJ     directory for the out-of-tree build (O=) and the config merge
-#   KCACHE   cache root: KCACHE/<key>/{bzImage,config}
-#   KOUT     result directory: KOUT/bzImage, KOUT/config
+#   KCACHE   cache root: KCACHE/<key>/{bzImage,config,System.map}
+#   KOUT     result directory: KOUT/{bzImage,config,System.map}
 #   KPKGVER  version of Debian's linux-source package
 #   KEPOCH   seconds since the epoch, for KBUILD_BUILD_TIMESTAMP
 #   KBUDGET  maximum bzImage size in bytes
@@ -75,6 +75,7 @@ build() {
 	rm -rf "$tmp"
 	mkdir -p "$tmp"
 	cp "$KOBJ/build/arch/x86/boot/bzImage" "$tmp/bzImage"
+	cp "$KOBJ/build/System.map" "$tmp/System.map"
 	cp "$cfg" "$tmp/config"
 	# rename is atomic: a concurrent reader sees all of the entry or none
 	mv "$tmp" "$KCACHE/$key" 2>/dev/null || rm -rf "$tmp"
@@ -103,7 +104,8 @@ main() {
 	"$here/merge.sh" "$KSRC" "$KOBJ/config" "$@"
 	cfg=$KOBJ/config/.config
 	key=$(cache_key "$cfg")
-	if [ -f "$KCACHE/$key/bzImage" ] && [ -f "$KCACHE/$key/config" ]; then
+	if [ -f "$KCACHE/$key/bzImage" ] && [ -f "$KCACHE/$key/config" ] &&
+	    [ -f "$KCACHE/$key/System.map" ]; then
 		say "cached $(printf %.12s "$key")"
 	else
 		build "$key" "$cfg"
@@ -112,6 +114,7 @@ main() {
 		say "updated $shown"
 	fi
 	install_if_changed "$KCACHE/$key/config" "$KOUT/config" || :
+	install_if_changed "$KCACHE/$key/System.map" "$KOUT/System.map" || :
 	report_size "$KOUT/bzImage" "$shown"
 }
 
