@@ -8,7 +8,15 @@ row init "$B/init/init" ""
 row busybox "$B/busybox/busybox" ""
 row e2fsck "$B/e2fsprogs/e2fsck" ""
 row resize2fs "$B/e2fsprogs/resize2fs" ""
-row "ROOT erofs" "$B/wisp.root.erofs" "2 MiB (2097152)"
+# ROOT-A's erofs size, read from its superblock inside the disk image
+# (blocks at byte 36, log2 block size at byte 12 of the superblock at 1024).
+if [ -e "$B/wisp.img" ]; then
+	start=$(sfdisk -d "$B/wisp.img" 2>/dev/null | sed -n 's/.*start= *\([0-9]*\),.*name="ROOT-A".*/\1/p')
+	sb=$((start * 512 + 1024))
+	blocks=$(od -An -tu4 -j $((sb + 36)) -N4 "$B/wisp.img" | tr -d ' ')
+	bits=$(od -An -tu1 -j $((sb + 12)) -N1 "$B/wisp.img" | tr -d ' ')
+	printf '%-28s %10d  %s\n' "ROOT erofs" $((blocks << bits)) "2 MiB (2097152)"
+fi
 row "disk image (apparent)" "$B/wisp.img" ""
 [ -e "$B/wisp.img" ] && printf '%-28s %10d\n' "disk image (allocated)" $(( $(stat -c %b "$B/wisp.img") * 512 ))
 exit 0

@@ -29,7 +29,7 @@ main() {
 	[ -d "$tmp/$top" ] || { echo "kernel: $tarball has no $top/" >&2; exit 1; }
 	rm -rf "$dest"
 	mv "$tmp/$top" "$dest"
-	basename "$stamp" > "$stamp"
+	echo "unpacked from $tarball" > "$stamp"
 }
 
 main "$@"

@@ -1,12 +1,13 @@
 # kernel-config/kernel.mk: the Wisp kernel and the kernel UAPI headers
 # (see kernel-config/README.md and docs/build.md).
 #
-#   make kernel             build/kernel/{bzImage,config}, from the cache if
+#   make kernel             build/kernel/{bzImage,config,System.map}, cached if
 #                           a kernel of this exact configuration was built
 #   make sysroot            kernel headers in build/sysroot/include
 #   make kernel-menuconfig  explore options; prints changes as fragment lines
 #
-# For other .mk files: $(KERNEL_IMAGE), $(KERNEL_CONFIG), and
+# For other .mk files: $(KERNEL_IMAGE), $(KERNEL_CONFIG),
+# $(KERNEL_SYSTEM_MAP) (to decode oopses: kernel-config/symbolize.sh), and
 # $(SYSROOT_HEADERS), the prerequisite of anything compiled against
 # build/sysroot/include.
 
@@ -21,6 +22,7 @@ KERNEL_OBJ := $(B)/obj/kernel
 KERNEL_CACHE := $(B)/cache/kernel
 KERNEL_IMAGE := $(B)/kernel/bzImage
 KERNEL_CONFIG := $(B)/kernel/config
+KERNEL_SYSTEM_MAP := $(B)/kernel/System.map
 KERNEL_BUDGET := 3145728
 SYSROOT_HEADERS := $(B)/sysroot/.headers-ok
 
@@ -53,8 +55,8 @@ $(KERNEL_SRC_STAMP): $(wildcard $(KERNEL_TARBALL)) | $(DEPS_STAMP)
 # The recipe always runs: merging the fragments is the only way to know
 # whether the kernel changed. build.sh leaves the outputs' mtimes alone
 # when their content is the same, so nothing downstream is redone.
-$(KERNEL_IMAGE) $(KERNEL_CONFIG) &: $(KERNEL_FRAGMENTS) $(KERNEL_SRC_STAMP) \
-		kernel-always | $(DEPS_STAMP)
+$(KERNEL_IMAGE) $(KERNEL_CONFIG) $(KERNEL_SYSTEM_MAP) &: $(KERNEL_FRAGMENTS) \
+		$(KERNEL_SRC_STAMP) kernel-always | $(DEPS_STAMP)
 	@KSRC=$(KERNEL_SRC) KOBJ=$(KERNEL_OBJ) KCACHE=$(KERNEL_CACHE) \
 	KOUT=$(dir $(KERNEL_IMAGE)) KPKGVER='$(KERNEL_PKG_VERSION)' \
 	KEPOCH='$(KERNEL_EPOCH)' KBUDGET=$(KERNEL_BUDGET) NPROC=$(NPROC) \

@@ -23,10 +23,32 @@ abspaths() {
 	done
 }
 
+# What tinyconfig's result depends on: the source (its unpack stamp names
+# the package version) and the toolchain, which Kconfig probes.
+base_id() {
+	echo "$src" "$src"/.wisp-unpacked-*
+	stat -c '%Y %s' "$src/Makefile"
+	gcc --version | head -n 1
+	ld --version | head -n 1
+}
+
+# tinyconfig takes most of the merge's time (three Kconfig runs): keep its
+# result and redo it only when what it depends on changes.
+base() {
+	id=$(base_id)
+	if [ -f "$cfg/tinyconfig" ] && [ "$(cat "$cfg/tinyconfig.id")" = "$id" ]; then
+		cp "$cfg/tinyconfig" "$cfg/.config"
+		return
+	fi
+	kmake tinyconfig >> "$log" 2>&1 || fail "make tinyconfig"
+	cp "$cfg/.config" "$cfg/tinyconfig"
+	echo "$id" > "$cfg/tinyconfig.id"
+}
+
 merge() {
 	log=$cfg/merge.log
 	: > "$log"
-	kmake tinyconfig >> "$log" 2>&1 || fail "make tinyconfig"
+	base
 	# merge_config.sh puts its temporary files in the current directory
 	(cd "$cfg" && "$src/scripts/kconfig/merge_config.sh" -m -O . .config \
 	    "$@") >> "$log" 2>&1 || fail "merge_config.sh"
