@@ -30,6 +30,7 @@ cache_key() {
 		echo "source linux-source-6.1 $KPKGVER"
 		echo "compiler $(gcc --version | head -n 1)"
 		echo "timestamp $KEPOCH"
+		echo "builder $(sha256sum <"$0" | cut -d ' ' -f 1)"
 		cat "$1"
 	} | sha256sum | cut -d ' ' -f 1
 }

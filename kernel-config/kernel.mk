@@ -19,7 +19,10 @@ KERNEL_SRC := $(B)/src/$(KERNEL_PKG)
 # unpacked again even if its tarball is older than the old stamp.
 KERNEL_SRC_STAMP := $(KERNEL_SRC)/.wisp-unpacked-$(subst :,_,$(KERNEL_PKG_VERSION))
 KERNEL_OBJ := $(B)/obj/kernel
-KERNEL_CACHE := $(B)/cache/kernel
+# Outside the checkout by default, like ccache: a fresh clone (CI) reuses
+# kernels built from the same inputs. WISP_CACHE=build/cache keeps it local.
+WISP_CACHE ?= $(HOME)/.cache/wisp
+KERNEL_CACHE := $(WISP_CACHE)/kernel
 KERNEL_IMAGE := $(B)/kernel/bzImage
 KERNEL_CONFIG := $(B)/kernel/config
 KERNEL_SYSTEM_MAP := $(B)/kernel/System.map
