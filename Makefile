@@ -29,8 +29,13 @@ SYSROOT := $(CURDIR)/$(B)/sysroot
 MUSL_CC := musl-gcc
 MUSL_CFLAGS := -std=c11 -Os -Wall -Wextra -Werror -D_GNU_SOURCE \
 	-isystem $(SYSROOT)/include -ffunction-sections -fdata-sections \
-	-DWISP_VERSION='"$(WISP_VERSION)"'
+	-ffile-prefix-map=$(CURDIR)/= -DWISP_VERSION='"$(WISP_VERSION)"'
 MUSL_LDFLAGS := -static -Wl,--gc-sections -s -L$(SYSROOT)/lib
+# Rewritten only when the flags change, so that programs built with them
+# are rebuilt then (a flags change is an input change).
+MUSL_FLAGS_STAMP := $(B)/.musl-flags
+$(shell mkdir -p $(B); f='$(MUSL_CC) $(MUSL_CFLAGS) $(MUSL_LDFLAGS)'; \
+	[ "$$(cat $(MUSL_FLAGS_STAMP) 2>/dev/null)" = "$$f" ] || echo "$$f" > $(MUSL_FLAGS_STAMP))
 
 # Host tools (image-builder) and unit tests: native glibc.
 HOST_CC := gcc

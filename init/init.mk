@@ -15,7 +15,7 @@ init: $(INIT_BIN)
 INIT_DEPS := $(B)/sysroot/lib/libyaml.a $(B)/sysroot/include/yaml.h $(B)/sysroot/.headers-ok
 
 # One compiler run: 17 small files build in about a second.
-$(INIT_BIN): $(INIT_SRCS) init/init.h init/init.mk $(INIT_DEPS) | $(DEPS_STAMP)
+$(INIT_BIN): $(INIT_SRCS) init/init.h init/init.mk $(INIT_DEPS) $(MUSL_FLAGS_STAMP) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(MUSL_CC) $(MUSL_CFLAGS) -o $@ $(INIT_SRCS) $(MUSL_LDFLAGS) -lyaml
 	@printf '%-32s %9d bytes\n' $@ $$(stat -c %s $@)

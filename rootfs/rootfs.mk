@@ -16,7 +16,10 @@ SYSROOT_HEADERS ?= $(B)/sysroot/.headers-ok
 
 # Third-party code keeps its own warning flags; ours are for size and for
 # the headers of the kernel we boot.
-ROOTFS_CFLAGS := -Os -ffunction-sections -fdata-sections -isystem $(SYSROOT)/include
+# -ffile-prefix-map: __FILE__ (assertions) must not carry the checkout's
+# path, or two clones build different binaries.
+ROOTFS_CFLAGS := -Os -ffunction-sections -fdata-sections -isystem $(SYSROOT)/include \
+	-ffile-prefix-map=$(CURDIR)/=
 ROOTFS_LDFLAGS := -static -Wl,--gc-sections -s
 
 # Foreign makefiles get none of our make's flags or command-line variables:
@@ -117,7 +120,12 @@ E2FSPROGS_OBJ := $(B)/e2fsprogs/obj
 
 e2fsprogs: $(E2FSCK) $(RESIZE2FS)
 
-$(E2FSPROGS_OBJ)/config.status: rootfs/e2fsprogs-configure.sh \
+# configure records the flags, so a change of flags must configure again.
+E2FSPROGS_FLAGS := $(B)/e2fsprogs/flags
+$(shell mkdir -p $(B)/e2fsprogs; f='$(MUSL_CC) $(ROOTFS_CFLAGS) $(ROOTFS_LDFLAGS)'; \
+	[ "$$(cat $(E2FSPROGS_FLAGS) 2>/dev/null)" = "$$f" ] || echo "$$f" > $(E2FSPROGS_FLAGS))
+
+$(E2FSPROGS_OBJ)/config.status: rootfs/e2fsprogs-configure.sh $(E2FSPROGS_FLAGS) \
 		$(E2FSPROGS_SRC_STAMP) $(SYSROOT_HEADERS) | $(DEPS_STAMP)
 	@CC=$(MUSL_CC) CFLAGS='$(ROOTFS_CFLAGS)' LDFLAGS='$(ROOTFS_LDFLAGS)' \
 		rootfs/e2fsprogs-configure.sh $(E2FSPROGS_SRC) $(@D)

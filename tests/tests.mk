@@ -22,4 +22,5 @@ unit-test: $$(UNIT_BINS)
 # System tests boot build/wisp.img under QEMU (TCG; WISP_KVM=1 opts in),
 # independent boots in parallel. A subset: make system-test ONLY="boot-bios".
 system-test: all
-	WISP_VERSION=$(WISP_VERSION) B=$(B) python3 tests/system/run.py $(ONLY)
+	WISP_VERSION=$(WISP_VERSION) B=$(B) KERNEL_EPOCH=$(KERNEL_EPOCH) \
+		python3 tests/system/run.py $(ONLY)
