@@ -20,10 +20,10 @@ echo "== kernel time to init under TCG (direct -kernel boot, kernel timestamps)"
 python3 bench/boot_time.py "$B" "${WISP_BENCH_BOOTS:-3}"
 
 if [ "${WISP_BENCH_CLEAN:-0}" = 1 ]; then
-	echo "== clean build (build/bench-clean, nothing cached)"
+	echo "== clean build (build/bench-clean, nothing cached, kernel included)"
 	rm -rf "$B/bench-clean"
 	t0=$(date +%s.%N)
-	make -s B="$B/bench-clean" all >/dev/null
+	make -s B="$B/bench-clean" WISP_CACHE="$B/bench-clean/cache" all >/dev/null
 	t1=$(date +%s.%N)
 	printf 'clean_build_s %.0f\n' "$(echo "$t1 - $t0" | bc)"
 	rm -rf "$B/bench-clean"
