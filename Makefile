@@ -53,6 +53,7 @@ include rootfs/toolchain/toolchain.mk
 include kernel-config/kernel.mk
 include rootfs/rootfs.mk
 include init/init.mk
+include containerd-lite/containerd-lite.mk
 include image-builder/image-builder.mk
 include tests/tests.mk
 

@@ -12,6 +12,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,11 +25,13 @@ static const char *const base_env[] = {
     "TERM=linux",
 };
 
-/* Fields of the full declaration format that this init does not implement yet:
- * refusing the service beats running it without what it asked for. */
-static const char *const later_fields[] = {
-    "depends_on", "healthcheck", "resources", "user", "kind",
-};
+/* Where user and group names are looked up. */
+static const char *etc_dir = "/etc";
+
+void decl_set_etc(const char *dir)
+{
+	etc_dir = dir;
+}
 
 struct ctx {
 	const char *path;
@@ -44,6 +47,7 @@ struct svc {
 	int index; /* 1-based position in the services list */
 	const char *name;
 	bool bad;
+	bool group_set; /* "group" given: "user" must not override it */
 	struct decl d;
 };
 
@@ -159,51 +163,55 @@ static void field_name(struct svc *s, const struct ynode *v)
 	s->d.name = dup_or_flag(s, v, str);
 }
 
-static void command_list(struct svc *s, const struct ynode *v)
+static void command_list(struct svc *s, const struct ynode *v, const char *field, char ***out)
 {
 	if (v->n == 0) {
-		problem(s, v, "\"command\" is empty");
+		problem(s, v, "\"%s\" is empty", field);
 		return;
 	}
 	for (size_t i = 0; i < v->n; i++)
-		if (!scalar(s, "command", v->kid[i]))
+		if (!scalar(s, field, v->kid[i]))
 			return;
 	if (v->kid[0]->str[0] == '\0') {
-		problem(s, v->kid[0], "\"command\" has an empty program name");
+		problem(s, v->kid[0], "\"%s\" has an empty program name", field);
 		return;
 	}
-	if (!(s->d.argv = strv_new(s, v, v->n)))
+	if (!(*out = strv_new(s, v, v->n)))
 		return;
 	for (size_t i = 0; i < v->n; i++)
-		if (!(s->d.argv[i] = dup_or_flag(s, v->kid[i], v->kid[i]->str)))
+		if (!((*out)[i] = dup_or_flag(s, v->kid[i], v->kid[i]->str)))
 			return;
 }
 
 /* A string command is a shell command line: the user wrote it as one. */
-static void command_string(struct svc *s, const struct ynode *v)
+static void command_string(struct svc *s, const struct ynode *v, const char *field, char ***out)
 {
 	if (v->str[strspn(v->str, " \t\n")] == '\0') {
-		problem(s, v, "\"command\" is empty");
+		problem(s, v, "\"%s\" is empty", field);
 		return;
 	}
-	if (!(s->d.argv = strv_new(s, v, 3)))
+	if (!(*out = strv_new(s, v, 3)))
 		return;
-	if (!(s->d.argv[0] = dup_or_flag(s, v, "/bin/sh")) ||
-	    !(s->d.argv[1] = dup_or_flag(s, v, "-c")))
+	if (!((*out)[0] = dup_or_flag(s, v, "/bin/sh")) || !((*out)[1] = dup_or_flag(s, v, "-c")))
 		return;
-	s->d.argv[2] = dup_or_flag(s, v, v->str);
+	(*out)[2] = dup_or_flag(s, v, v->str);
+}
+
+static void read_command(struct svc *s, const struct ynode *v, const char *field, char ***out)
+{
+	if (v->type == Y_SEQ)
+		command_list(s, v, field, out);
+	else if (v->type == Y_SCALAR)
+		command_string(s, v, field, out);
+	else if (v->type == Y_ALIAS)
+		problem(s, v, "\"%s\": YAML aliases are not supported", field);
+	else
+		problem(s, v, "\"%s\" must be a list (argv) or a string (shell command)", field);
 }
 
 static void field_command(struct svc *s, const struct ynode *v)
 {
-	if (v->type == Y_SEQ)
-		command_list(s, v);
-	else if (v->type == Y_SCALAR)
-		command_string(s, v);
-	else if (v->type == Y_ALIAS)
-		problem(s, v, "\"command\": YAML aliases are not supported");
-	else
-		problem(s, v, "\"command\" must be a list (argv) or a string (shell command)");
+	read_command(s, v, "command", &s->d.argv);
 }
 
 static void field_tty(struct svc *s, const struct ynode *v)
@@ -330,12 +338,369 @@ static void field_env(struct svc *s, const struct ynode *v)
 		problem(s, v, "\"env\" must be a mapping or a list of KEY=value");
 }
 
+static bool seen_before(const struct ynode *m, size_t upto, const char *key)
+{
+	for (size_t j = 0; j < upto; j += 2)
+		if (m->kid[j]->type == Y_SCALAR && strcmp(m->kid[j]->str, key) == 0)
+			return true;
+	return false;
+}
+
+static void field_kind(struct svc *s, const struct ynode *v)
+{
+	const char *str = scalar(s, "kind", v);
+
+	if (!str)
+		return;
+	if (!strcmp(str, "service"))
+		s->d.kind = KIND_SERVICE;
+	else if (!strcmp(str, "oneshot"))
+		s->d.kind = KIND_ONESHOT;
+	else if (!strcmp(str, "container"))
+		/* containerd-lite is not there yet: running it as a host process
+		 * would not be what was asked for. */
+		problem(s, v, "\"kind\" container is not supported yet");
+	else
+		problem(s, v, "\"kind\" must be service, oneshot or container, not \"%s\"", str);
+}
+
+static void field_user(struct svc *s, const struct ynode *v)
+{
+	const char *str = scalar(s, "user", v);
+	bool has_gid;
+	gid_t gid;
+
+	if (!str)
+		return;
+	if (user_lookup(etc_dir, str, &s->d.uid, &gid, &has_gid) < 0) {
+		problem(s, v, "\"user\": no user \"%s\" in %s/passwd", str, etc_dir);
+		return;
+	}
+	s->d.has_uid = true;
+	/* The user's own group, unless "group" says otherwise (it may come later). */
+	if (has_gid && !s->d.has_gid) {
+		s->d.gid = gid;
+		s->d.has_gid = true;
+	}
+}
+
+static void field_group(struct svc *s, const struct ynode *v)
+{
+	const char *str = scalar(s, "group", v);
+
+	if (!str)
+		return;
+	if (group_lookup(etc_dir, str, &s->d.gid) < 0) {
+		problem(s, v, "\"group\": no group \"%s\" in %s/group", str, etc_dir);
+		return;
+	}
+	s->d.has_gid = true;
+	s->group_set = true;
+}
+
+static void field_stop_signal(struct svc *s, const struct ynode *v)
+{
+	const char *str = scalar(s, "stop_signal", v);
+	int sig;
+
+	if (!str)
+		return;
+	if ((sig = parse_signal(str)) < 0) {
+		problem(s, v, "\"stop_signal\" must be a signal name like TERM or INT, not \"%s\"",
+			str);
+		return;
+	}
+	s->d.stop_signal = sig;
+}
+
+/* A duration field into *ms; field names the whole path for the message. */
+static void duration(struct svc *s, const struct ynode *v, const char *field, uint32_t *ms)
+{
+	const char *str = scalar(s, field, v);
+
+	if (str && parse_duration(str, ms) < 0)
+		problem(s, v, "\"%s\" must be a duration like 100ms, 5s or 2m, not \"%s\"", field,
+			str);
+}
+
+static void field_stop_timeout(struct svc *s, const struct ynode *v)
+{
+	duration(s, v, "stop_timeout", &s->d.stop_timeout_ms);
+}
+
+/* A mapping of sub-fields, each read by the handler of its name. */
+struct sub {
+	const char *name;
+	void (*read)(struct svc *s, const struct ynode *v, const char *path);
+};
+
+static void submap(struct svc *s, const struct ynode *m, const char *field, const struct sub *subs,
+		   size_t nsubs)
+{
+	char path[64];
+
+	if (m->type != Y_MAP) {
+		problem(s, m, "\"%s\" must be a mapping", field);
+		return;
+	}
+	for (size_t i = 0; i + 1 < m->n; i += 2) {
+		const struct ynode *k = m->kid[i];
+		size_t j;
+
+		if (k->type != Y_SCALAR) {
+			problem(s, k, "a field name in \"%s\" must be a string", field);
+			continue;
+		}
+		if (seen_before(m, i, k->str)) {
+			problem(s, k, "field \"%s.%s\" is given twice", field, k->str);
+			continue;
+		}
+		for (j = 0; j < nsubs && strcmp(subs[j].name, k->str); j++)
+			;
+		if (j == nsubs) {
+			problem(s, k, "unknown field \"%s.%s\"", field, k->str);
+			continue;
+		}
+		snprintf(path, sizeof(path), "%s.%s", field, k->str);
+		subs[j].read(s, m->kid[i + 1], path);
+	}
+}
+
+static void rd_initial(struct svc *s, const struct ynode *v, const char *path)
+{
+	duration(s, v, path, &s->d.backoff_initial_ms);
+}
+static void rd_max(struct svc *s, const struct ynode *v, const char *path)
+{
+	duration(s, v, path, &s->d.backoff_max_ms);
+}
+static void rd_reset(struct svc *s, const struct ynode *v, const char *path)
+{
+	duration(s, v, path, &s->d.backoff_reset_ms);
+}
+
+static void field_restart_delay(struct svc *s, const struct ynode *v)
+{
+	static const struct sub subs[] = {
+	    {"initial", rd_initial}, {"max", rd_max}, {"reset_after", rd_reset}};
+
+	submap(s, v, "restart_delay", subs, ARRAY_LEN(subs));
+	if (s->d.backoff_initial_ms == 0 && seen_before(v, v->n, "initial"))
+		problem(s, v, "\"restart_delay.initial\" must be more than 0");
+}
+
+static void hc_command(struct svc *s, const struct ynode *v, const char *path)
+{
+	read_command(s, v, path, &s->d.health.argv);
+}
+static void hc_interval(struct svc *s, const struct ynode *v, const char *path)
+{
+	duration(s, v, path, &s->d.health.interval_ms);
+}
+static void hc_timeout(struct svc *s, const struct ynode *v, const char *path)
+{
+	duration(s, v, path, &s->d.health.timeout_ms);
+}
+static void hc_start_period(struct svc *s, const struct ynode *v, const char *path)
+{
+	duration(s, v, path, &s->d.health.start_period_ms);
+}
+
+/* A small number from lo to hi. */
+static bool number_in(struct svc *s, const struct ynode *v, const char *path, uint64_t lo,
+		      uint64_t hi, uint64_t *out)
+{
+	const char *str = scalar(s, path, v);
+	char *end;
+
+	if (!str)
+		return false;
+	if (str[0] >= '0' && str[0] <= '9') {
+		unsigned long long n = strtoull(str, &end, 10);
+		if (!*end && n >= lo && n <= hi) {
+			*out = n;
+			return true;
+		}
+	}
+	problem(s, v, "\"%s\" must be a number from %llu to %llu, not \"%s\"", path,
+		(unsigned long long)lo, (unsigned long long)hi, str);
+	return false;
+}
+
+static void hc_retries(struct svc *s, const struct ynode *v, const char *path)
+{
+	uint64_t n;
+
+	if (number_in(s, v, path, 1, 1000, &n))
+		s->d.health.retries = (unsigned)n;
+}
+
+static void field_healthcheck(struct svc *s, const struct ynode *v)
+{
+	static const struct sub subs[] = {
+	    {"command", hc_command}, {"interval", hc_interval},		{"timeout", hc_timeout},
+	    {"retries", hc_retries}, {"start_period", hc_start_period},
+	};
+
+	submap(s, v, "healthcheck", subs, ARRAY_LEN(subs));
+	if (v->type == Y_MAP && !seen_before(v, v->n, "command"))
+		problem(s, v, "missing \"healthcheck.command\"");
+	if (s->d.health.interval_ms == 0 || s->d.health.timeout_ms == 0)
+		problem(s, v, "\"healthcheck\" interval and timeout must be more than 0");
+}
+
+static void res_cpu_weight(struct svc *s, const struct ynode *v, const char *path)
+{
+	uint64_t n;
+
+	if (number_in(s, v, path, 1, 10000, &n))
+		s->d.res.cpu_weight = (unsigned)n;
+}
+
+static void res_cpu_max(struct svc *s, const struct ynode *v, const char *path)
+{
+	const char *str = scalar(s, path, v);
+
+	if (str && parse_cpu_max(str, s->d.res.cpu_max, sizeof(s->d.res.cpu_max)) < 0)
+		problem(s, v,
+			"\"%s\" must be \"QUOTA PERIOD\" (microseconds), \"max\" or a number "
+			"of cpus like 0.5, not \"%s\"",
+			path, str);
+}
+
+static void res_memory_max(struct svc *s, const struct ynode *v, const char *path)
+{
+	const char *str = scalar(s, path, v);
+
+	if (!str)
+		return;
+	if (!strcmp(str, "max"))
+		s->d.res.memory_max = UINT64_MAX;
+	else if (parse_size(str, &s->d.res.memory_max) < 0 || s->d.res.memory_max == 0)
+		problem(s, v, "\"%s\" must be a size like 512M or 2G, or max, not \"%s\"", path,
+			str);
+}
+
+static void res_pids_max(struct svc *s, const struct ynode *v, const char *path)
+{
+	const char *str = scalar(s, path, v);
+
+	if (str && !strcmp(str, "max"))
+		s->d.res.pids_max = UINT64_MAX;
+	else if (str)
+		number_in(s, v, path, 1, 4194304, &s->d.res.pids_max);
+}
+
+static void field_resources(struct svc *s, const struct ynode *v)
+{
+	static const struct sub subs[] = {
+	    {"cpu_weight", res_cpu_weight},
+	    {"cpu_max", res_cpu_max},
+	    {"memory_max", res_memory_max},
+	    {"pids_max", res_pids_max},
+	};
+
+	submap(s, v, "resources", subs, ARRAY_LEN(subs));
+}
+
+/* One dependency: name, and a condition (or the default for the list form). */
+static void dep_add(struct svc *s, const struct ynode *at, const char *name,
+		    const struct ynode *cond)
+{
+	static const char *const conds[] = {
+	    [DEP_STARTED] = "started", [DEP_HEALTHY] = "healthy", [DEP_COMPLETED] = "completed"};
+	struct dep *d = &s->d.deps[s->d.ndeps];
+	const char *str;
+
+	if (!valid_name(name)) {
+		problem(s, at, "\"depends_on\": \"%s\" is not a valid unit name", name);
+		return;
+	}
+	for (size_t i = 0; i < s->d.ndeps; i++)
+		if (!strcmp(s->d.deps[i].name, name)) {
+			problem(s, at, "\"depends_on\": \"%s\" is given twice", name);
+			return;
+		}
+	d->cond = DEP_STARTED;
+	d->line = at->line;
+	d->col = at->col;
+	if (cond) {
+		const struct ynode *cv = NULL;
+		for (size_t i = 0; cond->type == Y_MAP && i + 1 < cond->n; i += 2)
+			if (cond->kid[i]->type == Y_SCALAR &&
+			    !strcmp(cond->kid[i]->str, "condition"))
+				cv = cond->kid[i + 1];
+			else
+				problem(s, cond->kid[i],
+					"\"depends_on.%s\": only \"condition\" may be given", name);
+		if (cond->type != Y_MAP || !cv) {
+			problem(
+			    s, cond,
+			    "\"depends_on.%s\" must be {condition: started, healthy or completed}",
+			    name);
+			return;
+		}
+		if (!(str = scalar(s, "depends_on", cv)))
+			return;
+		size_t j;
+		for (j = 0; j < ARRAY_LEN(conds) && strcmp(conds[j], str); j++)
+			;
+		if (j == ARRAY_LEN(conds)) {
+			problem(s, cv,
+				"\"depends_on.%s.condition\" must be started, healthy or "
+				"completed, not \"%s\"",
+				name, str);
+			return;
+		}
+		d->cond = (enum dep_cond)j;
+	} else {
+		d->cond = DEP_DEFAULT; /* decided once the dependency's kind is known */
+	}
+	if ((d->name = dup_or_flag(s, at, name)))
+		s->d.ndeps++;
+}
+
+static void field_depends_on(struct svc *s, const struct ynode *v)
+{
+	size_t n = v->type == Y_SEQ ? v->n : v->type == Y_MAP ? v->n / 2 : 0;
+
+	if (v->type != Y_SEQ && v->type != Y_MAP) {
+		problem(
+		    s, v,
+		    "\"depends_on\" must be a list of names or a mapping name: {condition: ...}");
+		return;
+	}
+	if (!(s->d.deps = calloc(n + 1, sizeof(*s->d.deps)))) {
+		problem(s, v, "out of memory");
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct ynode *k = v->type == Y_SEQ ? v->kid[i] : v->kid[2 * i];
+		const char *name = scalar(s, "depends_on", k);
+		if (name)
+			dep_add(s, k, name, v->type == Y_MAP ? v->kid[2 * i + 1] : NULL);
+	}
+}
+
 static const struct field {
 	const char *name;
 	void (*read)(struct svc *s, const struct ynode *v);
 } fields[] = {
-    {"name", field_name},	{"command", field_command}, {"tty", field_tty},
-    {"restart", field_restart}, {"env", field_env},	    {"working_dir", field_working_dir},
+    {"name", field_name},
+    {"kind", field_kind},
+    {"command", field_command},
+    {"tty", field_tty},
+    {"restart", field_restart},
+    {"restart_delay", field_restart_delay},
+    {"env", field_env},
+    {"working_dir", field_working_dir},
+    {"user", field_user},
+    {"group", field_group},
+    {"depends_on", field_depends_on},
+    {"stop_signal", field_stop_signal},
+    {"stop_timeout", field_stop_timeout},
+    {"healthcheck", field_healthcheck},
+    {"resources", field_resources},
 };
 
 static const struct field *field_find(const char *name)
@@ -344,14 +709,6 @@ static const struct field *field_find(const char *name)
 		if (strcmp(fields[i].name, name) == 0)
 			return &fields[i];
 	return NULL;
-}
-
-static bool is_later_field(const char *name)
-{
-	for (size_t i = 0; i < ARRAY_LEN(later_fields); i++)
-		if (strcmp(later_fields[i], name) == 0)
-			return true;
-	return false;
 }
 
 /* The value of key in mapping m if it is there as a valid name, for messages. */
@@ -364,14 +721,6 @@ static const char *early_name(const struct ynode *m)
 			return v->str;
 	}
 	return NULL;
-}
-
-static bool seen_before(const struct ynode *m, size_t upto, const char *key)
-{
-	for (size_t j = 0; j < upto; j += 2)
-		if (m->kid[j]->type == Y_SCALAR && strcmp(m->kid[j]->str, key) == 0)
-			return true;
-	return false;
 }
 
 static void read_fields(struct svc *s, const struct ynode *m)
@@ -390,8 +739,6 @@ static void read_fields(struct svc *s, const struct ynode *m)
 		}
 		if ((f = field_find(k->str)))
 			f->read(s, v);
-		else if (is_later_field(k->str))
-			problem(s, k, "field \"%s\" is not supported yet", k->str);
 		else
 			problem(s, k, "unknown field \"%s\"", k->str);
 	}
@@ -401,8 +748,12 @@ static void read_fields(struct svc *s, const struct ynode *m)
 		problem(s, m, "missing \"command\"");
 }
 
-static void decl_clear(struct decl *d)
+void decl_clear(struct decl *d)
 {
+	for (size_t i = 0; i < d->ndeps; i++)
+		free(d->deps[i].name);
+	free(d->deps);
+	strv_free(d->health.argv);
 	free(d->name);
 	strv_free(d->argv);
 	strv_free(d->env);
@@ -448,6 +799,29 @@ static void add(struct svc *s, const struct ynode *m)
 	memset(&s->d, 0, sizeof(s->d));
 }
 
+static void decl_defaults(struct decl *d)
+{
+	d->stop_signal = SIGTERM;
+	d->stop_timeout_ms = DECL_STOP_TIMEOUT_MS;
+	/* Docker's defaults, so that a healthcheck written for compose means the same. */
+	d->health.interval_ms = 30000;
+	d->health.timeout_ms = 30000;
+	d->health.retries = 3;
+}
+
+/* Remember a left-out service's name: its dependants get a precise message. */
+static void note_broken(struct decls *set, const char *name)
+{
+	size_t n = strv_len(set->broken);
+	char **v = realloc(set->broken, (n + 2) * sizeof(*v));
+
+	if (!v)
+		return;
+	set->broken = v;
+	v[n] = strdup(name);
+	v[n + (v[n] != NULL)] = NULL;
+}
+
 static void service(struct ctx *c, const struct ynode *m, int index)
 {
 	struct svc s = {.c = c, .index = index};
@@ -456,10 +830,13 @@ static void service(struct ctx *c, const struct ynode *m, int index)
 		problem(&s, m, "must be a mapping of fields (name, command, ...)");
 		return;
 	}
+	decl_defaults(&s.d);
 	s.name = early_name(m);
 	read_fields(&s, m);
 	if (!s.bad)
 		add(&s, m);
+	if (s.bad && s.name)
+		note_broken(c->set, s.name);
 	decl_clear(&s.d);
 }
 
@@ -478,6 +855,8 @@ static const struct ynode *services_list(struct ctx *c, const struct ynode *root
 	for (size_t i = 0; i + 1 < root->n; i += 2) {
 		const struct ynode *k = root->kid[i], *v = root->kid[i + 1];
 
+		if (k->type == Y_SCALAR && strcmp(k->str, "network") == 0)
+			continue; /* read by net.c (docs/network.md), not a declaration */
 		if (k->type != Y_SCALAR || strcmp(k->str, "services") != 0) {
 			file_problem(c, k->line, k->col, "unknown top-level key%s%s%s",
 				     k->type == Y_SCALAR ? " \"" : "",
@@ -626,6 +1005,7 @@ void decls_free(struct decls *set)
 	for (size_t i = 0; i < set->n; i++)
 		decl_clear(&set->v[i]);
 	free(set->v);
+	strv_free(set->broken);
 	memset(set, 0, sizeof(*set));
 }
 
@@ -650,6 +1030,19 @@ char **decl_environ(const struct decl *d)
 nomem:
 	strv_free(env);
 	return NULL;
+}
+
+const char *kind_name(enum unit_kind k)
+{
+	switch (k) {
+	case KIND_ONESHOT:
+		return "oneshot";
+	case KIND_CONTAINER:
+		return "container";
+	case KIND_SERVICE:
+		break;
+	}
+	return "service";
 }
 
 const char *restart_name(enum restart r)

@@ -146,14 +146,48 @@ void ytree_free(struct yfile *y);
 /* ---- decl.c: declarations (docs/declarations.md) -------------------- */
 
 enum restart { RESTART_NO, RESTART_ON_FAILURE, RESTART_ALWAYS };
+enum unit_kind { KIND_SERVICE, KIND_ONESHOT, KIND_CONTAINER };
+/* DEP_DEFAULT (the list form): completed for a oneshot, started for the rest. */
+enum dep_cond { DEP_STARTED, DEP_HEALTHY, DEP_COMPLETED, DEP_DEFAULT };
+
+struct dep {
+	char *name;
+	enum dep_cond cond;
+	int line, col; /* where it was written, for "unknown dependency" */
+};
+
+struct healthcheck {
+	char **argv; /* NULL: no health check */
+	uint32_t interval_ms, timeout_ms, start_period_ms;
+	unsigned retries;
+};
+
+/* cgroup v2 limits; 0 / "" mean "not set" (the kernel's default stays). */
+struct resources {
+	unsigned cpu_weight; /* 1..10000 */
+	char cpu_max[32];    /* "max 100000", "50000 100000" (cpus are converted) */
+	uint64_t memory_max; /* bytes; UINT64_MAX: "max" */
+	uint64_t pids_max;   /* UINT64_MAX: "max" */
+};
 
 struct decl {
 	char *name;
+	enum unit_kind kind;
 	char **argv;	   /* NULL-terminated; a string command becomes /bin/sh -c STRING */
 	char **env;	   /* declared KEY=value, NULL-terminated, maybe empty */
 	char *tty;	   /* NULL, "console" or a device path */
 	char *working_dir; /* NULL: "/" */
+	bool has_uid, has_gid;
+	uid_t uid;
+	gid_t gid;
+	struct dep *deps;
+	size_t ndeps;
 	enum restart restart;
+	uint32_t backoff_initial_ms, backoff_max_ms, backoff_reset_ms;
+	int stop_signal;	  /* default SIGTERM */
+	uint32_t stop_timeout_ms; /* default DECL_STOP_TIMEOUT_MS */
+	struct healthcheck health;
+	struct resources res;
 	char *file; /* where it was declared, for messages */
 	int line, col;
 };
@@ -161,10 +195,12 @@ struct decl {
 struct decls {
 	struct decl *v;
 	size_t n, cap;
+	char **broken; /* names of services left out for their errors (for dependants' messages) */
 };
 
-#define DECL_NAME_MAX 64
-#define DECL_DIR      "/etc/wisp"
+#define DECL_NAME_MAX	     64
+#define DECL_DIR	     "/etc/wisp"
+#define DECL_STOP_TIMEOUT_MS 10000u
 
 /* Receives one complete error line ("path:line:col: service "x": problem"). */
 typedef void decl_report_fn(void *ctx, const char *msg);
@@ -173,10 +209,40 @@ typedef void decl_report_fn(void *ctx, const char *msg);
 int decl_load_file(struct decls *set, const char *path, decl_report_fn *report, void *ctx);
 /* Same for every *.yaml of dir, in name order. */
 int decl_load_dir(struct decls *set, const char *dir, decl_report_fn *report, void *ctx);
+/* Where user and group names are looked up (default "/etc": passwd, group); for tests. */
+void decl_set_etc(const char *dir);
+void decl_clear(struct decl *d);
 void decls_free(struct decls *set);
 /* The environment a program starts with: the base one, then its declared env. NULL on ENOMEM. */
 char **decl_environ(const struct decl *d);
 const char *restart_name(enum restart r);
+const char *kind_name(enum unit_kind k);
+/* "100ms", "5s", "2m", "1h", "0" -> milliseconds. Returns 0 or -1. */
+int parse_duration(const char *s, uint32_t *ms);
+/* "1024", "64K", "512M", "1G" (powers of 1024) -> bytes. Returns 0 or -1. */
+int parse_size(const char *s, uint64_t *bytes);
+/* cpu.max value from "max", "max 100000", "50000 100000" or a number of cpus ("0.5"). */
+int parse_cpu_max(const char *s, char *out, size_t size);
+/* "TERM", "SIGTERM", "15" -> signal number, or -1. */
+int parse_signal(const char *s);
+
+/* ---- users.c: /etc/passwd and /etc/group -------------------------- */
+
+/* Name or number -> uid (and that user's primary gid, if known). Returns 0 or -1. */
+int user_lookup(const char *etc, const char *name, uid_t *uid, gid_t *gid, bool *has_gid);
+int group_lookup(const char *etc, const char *name, gid_t *gid);
+
+/* ---- deps.c: the dependency graph ----------------------------------- */
+
+/*
+ * Drop from set every service with an unknown dependency, on a
+ * dependency cycle, or depending (directly or not) on a dropped or
+ * broken one; report each, with its file:line:col. Returns the number
+ * reported. What is left can always be started in some order.
+ */
+int deps_check(struct decls *set, decl_report_fn *report, void *ctx);
+/* Index of name in set, or -1. */
+int decls_find(const struct decls *set, const char *name);
 
 /* ---- restart.c: when and how soon to restart ------------------------ */
 
@@ -192,6 +258,9 @@ struct backoff {
 bool restart_wanted(enum restart r, int st);
 /* Delay before the next start, given how long the last run lasted; advances the backoff. */
 uint32_t backoff_next(struct backoff *b, uint64_t ran_ms);
+/* Same with a declaration's own initial/max/reset (0: the defaults above). */
+uint32_t backoff_next_cfg(struct backoff *b, uint64_t ran_ms, uint32_t initial, uint32_t max,
+			  uint32_t reset);
 
 /* ---- spawn.c: fork/exec with setup errors reported back ------------- */
 
@@ -200,12 +269,22 @@ struct spawn_req {
 	char *const *envp;
 	const char *tty; /* controlling terminal on 0,1,2; NULL: /dev/null, console, console */
 	const char *working_dir; /* NULL: "/" */
+	/* fds 0-2 are always init's console (console_setup), so 0 can mean "none"
+	 * and a zeroed request keeps the old behaviour. */
+	int out_fd;    /* > 2 (and no tty): stdout and stderr; else the console */
+	int cgroup_fd; /* > 2: a cgroup directory the child joins before anything else */
+	bool set_uid, set_gid;
+	uid_t uid;
+	gid_t gid;
 };
 
 /*
  * Start a program in its own session. *report gets the read end of a
  * close-on-exec pipe (non-blocking): EOF alone means exec succeeded;
  * text before EOF is the child's setup error ("exec /bin/x: ...").
+ * report may be NULL: no pipe, a setup failure is only exit status 127.
+ * The child joins r->cgroup_fd itself, before anything else, so that it
+ * never runs a line of the program outside its limits.
  * Returns the pid, or -1 if not even the fork happened.
  */
 pid_t spawn(const struct spawn_req *r, int *report, struct err *e);
@@ -231,6 +310,8 @@ struct timer {
 void signals_block(void);
 int loop_setup(struct err *e);
 int loop_watch(struct watch *w, struct err *e);
+/* Also wake w when its fd is writable (a queue to send). Returns 0 or -1 (errno). */
+int loop_watch_out(struct watch *w, bool out);
 void loop_unwatch(struct watch *w);
 void timer_start(struct timer *t, uint64_t due);
 void timer_stop(struct timer *t);
@@ -243,29 +324,125 @@ _Noreturn void loop_emergency(void);
 /* ---- unit.c: the unit table and each unit's state machine ----------- */
 
 enum unit_state {
-	U_STOPPED,  /* not running, nothing planned */
+	U_STOPPED,  /* not running, nothing planned (maybe waiting for its dependencies) */
 	U_STARTING, /* forked; exec not confirmed yet */
-	U_RUNNING,  /* exec'd */
+	U_RUNNING,  /* exec'd (health check not passed yet, or none) */
+	U_HEALTHY,  /* exec'd and its health check passed */
 	U_BACKOFF,  /* ended; a restart is due at its timer */
-	U_STOPPING, /* asked to stop (SIGTERM sent) */
+	U_STOPPING, /* asked to stop (stop_signal sent; SIGKILL to its cgroup at stop_timeout) */
 	U_FAILED,   /* ended badly, no restart */
 	U_DONE,	    /* ended well, no restart */
+};
+
+struct unit_info {
+	const char *name;
+	const char *kind; /* "service", "oneshot", "container" */
+	enum unit_state state;
+	pid_t pid;
+	uint64_t since_ms; /* now_ms() when it entered its state */
+	unsigned restarts;
+	int last_status;    /* wait status of the last exit, -1 none */
+	const char *health; /* "none","starting","healthy","unhealthy" */
 };
 
 /* Load DECL_DIR (errors are logged). Returns the number of units. */
 size_t units_load(const char *dir);
 void units_start_all(void);
-/* A child ended: if it is a unit's, move its state machine. Returns true if it was. */
+/* A child ended: if it is a unit's (or a health check's), move its state machine. */
 bool unit_reaped(pid_t pid, int st);
-/* Shutdown: no more restarts; SIGTERM to every running unit. */
+/* Shutdown: no more restarts; stop every unit, dependants first. */
 void units_stop_all(void);
+/* Shutdown: every unit has stopped (or none was running). */
+bool units_all_stopped(void);
+/* Shutdown, before /var is unmounted: let go of the units' log files. */
+void units_release(void);
 const char *unit_state_name(enum unit_state s);
+
+size_t units_count(void);
+int unit_info_at(size_t i, struct unit_info *out); /* 0 or -1 */
+int unit_find(const char *name);		   /* index or -1 */
+int unit_start(const char *name, struct err *e);
+/* By hand: no restart until unit_start. */
+int unit_stop(const char *name, struct err *e);
+int unit_restart(const char *name, struct err *e);
+/* Programmatic unit (e.g. udhcpc per NIC); takes ownership of *d's contents. */
+int units_add(struct decl *d, struct err *e);
+
+/* ---- health.c: health checks ---------------------------------------- */
+
+enum health { H_NONE, H_STARTING, H_HEALTHY, H_UNHEALTHY };
+
+struct hcheck {
+	const struct healthcheck *cfg;
+	enum health state;
+	pid_t pid;	  /* the running check, 0 none */
+	bool active;	  /* between health_start and health_stop */
+	unsigned fails;	  /* consecutive */
+	uint64_t started; /* when the unit's program started: start_period counts from there */
+	struct timer next, timeout;
+	void (*changed)(struct hcheck *h); /* state moved between healthy and not */
+	pid_t (*run)(struct hcheck *h);	   /* spawn the check; the unit knows how */
+};
+
+const char *health_name(enum health h);
+/* The program started: checks begin (now, then every interval). */
+void health_start(struct hcheck *h);
+void health_stop(struct hcheck *h);
+/* Was pid this check's? Then account for its status. */
+bool health_reaped(struct hcheck *h, pid_t pid, int st);
+/* One check result (also used by the tests). */
+void health_result(struct hcheck *h, bool ok, uint64_t now);
+
+/* ---- cgroup.c: cgroup v2 --------------------------------------------- */
+
+#define CGROUP_ROOT "/sys/fs/cgroup"
+
+/* Move init into ROOT/init and enable +cpu +memory +pids +io for ROOT/wisp/<unit>. */
+int cgroup_setup(const char *root, struct err *e);
+/* Make ROOT/wisp/NAME, write its limits; returns an O_DIRECTORY fd of it (for spawn). */
+int cgroup_unit(const char *root, const char *name, const struct resources *r, struct err *e);
+/* SIGKILL everything in it (cgroup.kill, or one by one before 5.14). */
+int cgroup_kill(const char *root, const char *name, struct err *e);
+/* Is anything left in it? */
+bool cgroup_populated(const char *root, const char *name);
+
+/* ---- logs.c: the units' output -> /var/log/wisp/<name>.log ----------- */
+
+#define LOG_DIR		 "/var/log/wisp"
+#define LOG_ROTATE_BYTES (1u << 20)
+#define LOG_ROTATE_FILES 3u
+#define LOG_LINE_MAX	 2048 /* a longer line is cut in pieces of this size */
+
+struct logsink {
+	char unit[DECL_NAME_MAX + 1];
+	struct watch w; /* read end of the pipe */
+	int wfd;	/* write end: the program's stdout and stderr */
+	int file;	/* the open log, -1 none */
+	uint64_t size;
+	char part[LOG_LINE_MAX];
+	size_t plen;
+	unsigned long dropped;
+	bool warned;
+	uint64_t retry_at;
+};
+
+/* Where logs go and how big they grow (tests use a temp dir). */
+void logs_configure(const char *dir, uint64_t max_bytes, unsigned files);
+/* The pipe (watched by the loop) for unit name. */
+int logs_open(struct logsink *l, const char *name, struct err *e);
+void logs_close(struct logsink *l);
+/* Shutdown: close every log file for good (so /var can be unmounted); output is dropped. */
+void logs_shutdown(void);
+/* Output of the program: complete lines are timestamped and written; the rest waits. */
+void logs_feed(struct logsink *l, const char *buf, size_t len);
+/* Called for every complete line written ("2026-...Z text", no newline), e.g. for logs -f. */
+void logs_set_observer(void (*fn)(const char *unit, const char *line, size_t len));
 
 /* ---- shutdown.c ------------------------------------------------------ */
 
 enum shutdown_kind { SHUTDOWN_HALT, SHUTDOWN_POWEROFF, SHUTDOWN_REBOOT };
 
-#define SHUTDOWN_GRACE_S 5u
+#define SHUTDOWN_GRACE_S 10u /* the whole sequence */
 #define SHUTDOWN_KILL_WAIT_MS                                                                      \
 	2000u /* after SIGKILL, how long to wait for the dead to be reaped                         \
 	       */
@@ -274,8 +451,134 @@ void shutdown_set_grace(unsigned seconds);
 void shutdown_request(enum shutdown_kind k, int sig, pid_t from);
 /* reap() found no child left. */
 void shutdown_no_children(void);
+/* unit.c: during a shutdown, the last unit has stopped. */
+void shutdown_units_stopped(void);
 /* Emergency path: everything in one go, waiting with sigtimedwait. */
 void shutdown_now(enum shutdown_kind k); /* returns only if reboot(2) failed */
 const char *shutdown_name(enum shutdown_kind k);
+
+/* ---- proto.c: control protocol messages (docs/control-protocol.md) --- */
+
+#define CONTROL_SOCK	    "/run/wisp/control.sock"
+#define PROTO_VERSION	    1
+#define PROTO_HDR	    8	 /* "WP", version, type, payload length (u32 big-endian) */
+#define PROTO_MAX_MSG	    4096 /* whole message, header included */
+#define PROTO_MAX_RECS	    16
+#define PROTO_MAX_LINES	    10000u
+#define PROTO_DEFAULT_LINES 10u
+
+/* Message types: requests (client -> init), replies (init -> client). */
+enum proto_type {
+	P_PS = 1,
+	P_STATUS = 2,
+	P_LOGS = 3,
+	P_START = 4,
+	P_STOP = 5,
+	P_RESTART = 6,
+	P_REBOOT = 7,
+	P_POWEROFF = 8,
+	P_UNIT = 0x81, /* one unit's record (ps, status) */
+	P_LINES,       /* PT_TEXT: whole log lines, each ending in \n */
+	P_OK,	       /* the request is done */
+	P_ERROR,       /* the request failed: PT_TEXT says why */
+};
+
+/* Record tags. */
+enum proto_tag {
+	PT_NAME = 1,
+	PT_LINES = 2,
+	PT_FOLLOW = 3,
+	PT_KIND = 4,
+	PT_STATE = 5,
+	PT_PID = 6,
+	PT_UPTIME = 7,
+	PT_RESTARTS = 8,
+	PT_STATUS = 9,
+	PT_HEALTH = 10,
+	PT_TEXT = 11,
+};
+
+struct pmsg { /* a message being built */
+	unsigned char b[PROTO_MAX_MSG];
+	size_t len;
+	bool over; /* a record did not fit: pmsg_end() fails */
+};
+
+struct precord {
+	unsigned tag;
+	size_t len;
+	const unsigned char *val; /* points into the decoded buffer */
+};
+
+struct pview { /* a decoded message; valid while its buffer is */
+	unsigned version, type;
+	size_t n;
+	struct precord rec[PROTO_MAX_RECS];
+};
+
+struct preq { /* a checked request */
+	unsigned op;
+	char name[DECL_NAME_MAX + 1];
+	uint32_t lines;
+	bool follow;
+};
+
+void pmsg_start(struct pmsg *p, unsigned type);
+void pmsg_bytes(struct pmsg *p, unsigned tag, const void *val, size_t len);
+void pmsg_str(struct pmsg *p, unsigned tag, const char *s);
+void pmsg_u32(struct pmsg *p, unsigned tag, uint32_t v);
+void pmsg_u64(struct pmsg *p, unsigned tag, uint64_t v);
+/* Fill in the length. Returns -1 if the message overflowed PROTO_MAX_MSG. */
+int pmsg_end(struct pmsg *p);
+/* Structure: header, version, length, records. e->num: EBADMSG or EPROTONOSUPPORT. */
+int proto_decode(const void *buf, size_t len, struct pview *m, struct err *e);
+/* Meaning: a known request with exactly the records it takes, each valid. */
+int proto_request(const struct pview *m, struct preq *r, struct err *e);
+const struct precord *pview_find(const struct pview *m, unsigned tag);
+/* 1 found (copied, NUL-terminated), 0 absent, -1 invalid (too long, or holds a NUL). */
+int pview_str(const struct pview *m, unsigned tag, char *buf, size_t size);
+/* 1 found, 0 absent, -1 not exactly width bytes. Big-endian. */
+int pview_uint(const struct pview *m, unsigned tag, size_t width, uint64_t *v);
+const char *proto_op_name(unsigned op);
+/* A unit name as declarations allow it: [a-z0-9][a-z0-9_.-]*, at most DECL_NAME_MAX. */
+bool proto_valid_name(const char *s);
+
+/* ---- control.c: the control socket server --------------------------- */
+
+/* Listen on CONTROL_SOCK in the loop. Logs its errors; init runs on without it. */
+void control_setup(void);
+
+/* ---- powerbtn.c: the ACPI power button ------------------------------- */
+
+/* Find the "Power Button" input device under sys; KEY_POWER requests a poweroff. */
+void powerbtn_setup(const char *sys);
+
+/* ---- etc.c: a writable /etc for this boot ---------------------------- */
+
+/* tmpfs overlay on /etc (upper under /run/wisp/etc), then render hosts and resolv.conf. */
+void etc_setup(void);
+/* The /etc/hosts text for host name name. Returns its length or -1 if it does not fit. */
+int etc_hosts_render(const char *name, char *buf, size_t size);
+
+/* ---- net.c: loopback, DHCP or static addresses ----------------------- */
+
+/* lo up; one udhcpc unit per NIC, or the static configuration of DECL_DIR's network:. */
+void net_setup(const char *sys);
+/* Receives each unit the network needs: a udhcpc service, or a one-shot `ip` script. */
+typedef void net_unit_fn(void *ctx, const char *name, char *const argv[], bool oneshot);
+/* The units for the NICs under sys and the network: key of dir's YAML files; name
+ * servers of a static configuration are written to resolv. (net_setup() without lo.) */
+void net_plan(const char *sys, const char *dir, const char *resolv, net_unit_fn *fn, void *ctx);
+
+/* ---- grow.c: grow the last GPT partition to the end of the disk ------ */
+
+/*
+ * fd is the whole disk (or an image file) of size bytes, with 512-byte
+ * sectors. If partition number partno (1-based) is the last one and the
+ * disk has grown, move the backup GPT to the end and extend the partition.
+ * Returns 1 grown (*new_end: its new last LBA), 0 nothing to do, -1 error.
+ */
+int gpt_grow(int fd, uint64_t size, unsigned partno, uint64_t *new_end, struct err *e);
+uint32_t gpt_crc32(const void *buf, size_t len);
 
 #endif /* WISP_INIT_H */

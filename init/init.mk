@@ -3,7 +3,10 @@
 
 INIT_SRCS := $(addprefix init/, \
 	main.c err.c util.c log.c console.c mounts.c cmdline.c hostname.c \
-	sysfs.c state.c yamltree.c decl.c restart.c spawn.c unit.c loop.c shutdown.c)
+	sysfs.c state.c yamltree.c decl.c restart.c spawn.c unit.c loop.c shutdown.c \
+	parse.c users.c deps.c health.c cgroup.c logs.c)
+# The control socket, power button, network, /etc and STATE growth (issue 3).
+INIT_SRCS += $(addprefix init/, proto.c control.c powerbtn.c etc.c net.c grow.c)
 INIT_BIN := $(B)/init/init
 
 .PHONY: init
@@ -22,9 +25,33 @@ $(INIT_BIN): $(INIT_SRCS) init/init.h init/init.mk $(INIT_DEPS) $(MUSL_FLAGS_STA
 
 # Unit tests (tests/tests.mk): native glibc + host libyaml, ASan + UBSan.
 UNIT_TESTS += init_decl init_sysfs init_cmdline init_restart init_spawn
-UNIT_init_decl_SRCS := init/decl.c init/yamltree.c init/err.c init/util.c init/init.h
+UNIT_init_decl_SRCS := init/decl.c init/yamltree.c init/parse.c init/users.c init/deps.c \
+	init/err.c init/util.c init/init.h
 UNIT_init_decl_LIBS := -lyaml
 UNIT_init_sysfs_SRCS := init/sysfs.c init/err.c init/util.c init/init.h
 UNIT_init_cmdline_SRCS := init/cmdline.c init/hostname.c init/err.c init/util.c init/init.h
 UNIT_init_restart_SRCS := init/restart.c init/init.h
+UNIT_TESTS += init_cgroup init_logs init_health init_unit
+UNIT_init_unit_SRCS := init/unit.c init/decl.c init/yamltree.c init/parse.c init/users.c \
+	init/deps.c init/restart.c init/err.c init/util.c init/init.h
+UNIT_init_unit_LIBS := -lyaml
+UNIT_init_cgroup_SRCS := init/cgroup.c init/err.c init/util.c init/init.h
+UNIT_init_logs_SRCS := init/logs.c init/err.c init/util.c init/init.h
+UNIT_init_health_SRCS := init/health.c init/err.c init/util.c init/init.h
 UNIT_init_spawn_SRCS := init/spawn.c init/err.c init/util.c init/init.h
+
+# wispctl: the control socket's client (docs/wispctl.md), static musl, /bin/wispctl.
+WISPCTL_SRCS := $(addprefix init/, wispctl.c proto.c err.c util.c)
+WISPCTL_BIN := $(B)/init/wispctl
+init: $(WISPCTL_BIN)
+$(WISPCTL_BIN): $(WISPCTL_SRCS) init/init.h init/init.mk $(B)/sysroot/.headers-ok $(MUSL_FLAGS_STAMP) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(MUSL_CC) $(MUSL_CFLAGS) -o $@ $(WISPCTL_SRCS) $(MUSL_LDFLAGS)
+	@printf '%-32s %9d bytes\n' $@ $$(stat -c %s $@)
+
+UNIT_TESTS += init_proto init_grow init_etc init_net
+UNIT_init_proto_SRCS := init/proto.c init/err.c init/util.c init/init.h
+UNIT_init_grow_SRCS := init/grow.c init/err.c init/util.c init/init.h
+UNIT_init_net_SRCS := init/net.c init/yamltree.c init/err.c init/util.c init/init.h
+UNIT_init_net_LIBS := -lyaml
+UNIT_init_etc_SRCS := init/etc.c init/hostname.c init/err.c init/util.c init/init.h

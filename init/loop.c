@@ -45,6 +45,13 @@ int loop_watch(struct watch *w, struct err *e)
 	return 0;
 }
 
+int loop_watch_out(struct watch *w, bool out)
+{
+	struct epoll_event ev = {.events = EPOLLIN | (out ? EPOLLOUT : 0u), .data.ptr = w};
+
+	return epoll_ctl(epfd, EPOLL_CTL_MOD, w->fd, &ev);
+}
+
 void loop_unwatch(struct watch *w)
 {
 	if (w->fd >= 0)

@@ -62,13 +62,17 @@ int main(void)
 	}
 	mounts_setup();
 	boot_params();
+	etc_setup();
 	hostname_setup("/etc/hostname");
 	state_setup();
 	if (loop_setup(&e) < 0) {
 		log_err(&e);
 		loop_emergency();
 	}
+	control_setup();
+	powerbtn_setup("/sys");
 	units_load(DECL_DIR);
+	net_setup("/sys");
 	units_start_all();
 	reap(); /* whatever the boot steps left behind */
 	loop_run();

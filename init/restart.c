@@ -26,13 +26,24 @@ bool restart_wanted(enum restart r, int st)
 	return false;
 }
 
-uint32_t backoff_next(struct backoff *b, uint64_t ran_ms)
+uint32_t backoff_next_cfg(struct backoff *b, uint64_t ran_ms, uint32_t initial, uint32_t max,
+			  uint32_t reset)
 {
 	uint32_t delay;
 
-	if (b->next_ms == 0 || ran_ms >= BACKOFF_RESET_MS)
-		b->next_ms = BACKOFF_MIN_MS;
+	initial = initial ? initial : BACKOFF_MIN_MS;
+	max = max ? max : BACKOFF_MAX_MS;
+	reset = reset ? reset : BACKOFF_RESET_MS;
+	if (max < initial)
+		max = initial;
+	if (b->next_ms == 0 || ran_ms >= reset)
+		b->next_ms = initial;
 	delay = b->next_ms;
-	b->next_ms = delay >= BACKOFF_MAX_MS / 2 ? BACKOFF_MAX_MS : delay * 2;
+	b->next_ms = delay >= max / 2 ? max : delay * 2;
 	return delay;
+}
+
+uint32_t backoff_next(struct backoff *b, uint64_t ran_ms)
+{
+	return backoff_next_cfg(b, ran_ms, 0, 0, 0);
 }

@@ -1,12 +1,15 @@
 /*
  * shutdown.c: halt, power off or reboot, leaving /var clean.
  *
- * TERM phase: every program gets SIGTERM (its unit's process group, then
- * kill(-1) for anything else) and a bounded grace period to exit, watched
- * from the event loop. KILL phase: SIGKILL to whatever is left, and a
- * short wait for the kernel to finish them. Then sync, unmount /var (or
- * at least make it read-only, so ext4 is marked clean), reboot(2).
- * Each phase ends early as soon as init has no child left.
+ * UNITS phase: the units stop, dependants first, each with its
+ * stop_signal and its stop_timeout before SIGKILL to its cgroup
+ * (unit.c). TERM phase: every process left gets SIGTERM. KILL phase:
+ * SIGKILL, and a short wait for the kernel to finish them. Then sync,
+ * unmount /var (or at least make it read-only, so ext4 is marked clean),
+ * reboot(2). Each phase ends early when there is nothing left for it to
+ * wait for; the whole sequence is bounded by the grace period
+ * (wisp.shutdown_timeout), which the phases share: 70 % for the units,
+ * up to 90 % for the rest to take SIGTERM, then SIGKILL.
  */
 #include "init.h"
 
@@ -17,11 +20,12 @@
 #include <time.h>
 #include <unistd.h>
 
-enum phase { IDLE, TERM, KILL, FINAL };
+enum phase { IDLE, UNITS, TERM, KILL, FINAL };
 
 static enum phase phase = IDLE;
 static enum shutdown_kind kind;
 static unsigned grace_s = SHUTDOWN_GRACE_S;
+static uint64_t t0; /* when the shutdown began */
 
 static void on_deadline(struct timer *t);
 static struct timer deadline = {.fire = on_deadline};
@@ -63,6 +67,7 @@ static void finish(void)
 
 	phase = FINAL;
 	timer_stop(&deadline);
+	units_release();
 	sync();
 	mounts_release("/var");
 	sync();
@@ -73,19 +78,52 @@ static void finish(void)
 	log_err(&e);
 }
 
+/* Share of the grace period, from the start of the shutdown. */
+static uint64_t at(unsigned percent)
+{
+	return t0 + (uint64_t)grace_s * 10u * percent;
+}
+
+static void term_phase(void)
+{
+	phase = TERM;
+	/* Everything else too; SIGCONT so that stopped processes see the SIGTERM. */
+	kill(-1, SIGTERM);
+	kill(-1, SIGCONT);
+	timer_start(&deadline, at(90));
+	reap(); /* nothing may be left: then there is nothing to wait for */
+}
+
+static void kill_phase(void)
+{
+	uint64_t end = at(100);
+
+	phase = KILL;
+	kill(-1, SIGKILL);
+	/* Past the grace already (a zero grace): still give the kernel a moment. */
+	timer_start(&deadline, end > now_ms() + 200 ? end : now_ms() + 200);
+	reap();
+}
+
 static void on_deadline(struct timer *t)
 {
 	(void)t;
-	if (phase == TERM) {
-		log_msg(LOG_WARNING, "processes still running after %u s: sending SIGKILL",
-			grace_s);
-		phase = KILL;
-		kill(-1, SIGKILL);
-		timer_start(&deadline, now_ms() + SHUTDOWN_KILL_WAIT_MS);
-		reap();
-	} else if (phase == KILL) {
+	switch (phase) {
+	case UNITS:
+		log_msg(LOG_WARNING, "units still stopping after %u.%u s: going on",
+			grace_s * 7 / 10, grace_s * 7 % 10);
+		term_phase();
+		break;
+	case TERM:
+		log_msg(LOG_WARNING, "processes still running: sending SIGKILL");
+		kill_phase();
+		break;
+	case KILL:
 		log_msg(LOG_WARNING, "processes survive SIGKILL (stuck in the kernel?): going on");
 		finish();
+		break;
+	default:
+		break;
 	}
 }
 
@@ -99,22 +137,29 @@ void shutdown_request(enum shutdown_kind k, int sig, pid_t from)
 		return;
 	}
 	kind = k;
-	phase = TERM;
+	phase = UNITS;
+	t0 = now_ms();
 	log_msg(LOG_NOTICE,
 		"SIG%s from pid %d: shutting down for %s; stopping all programs "
 		"(grace %u s)",
 		signal_name(sig, buf), (int)from, shutdown_name(k), grace_s);
-	units_stop_all();
-	/* Everything else too; SIGCONT so that stopped processes see the SIGTERM. */
-	kill(-1, SIGTERM);
-	kill(-1, SIGCONT);
-	timer_start(&deadline, now_ms() + (uint64_t)grace_s * 1000u);
-	reap(); /* nothing may be left: then there is nothing to wait for */
+	timer_start(&deadline, at(70));
+	units_stop_all(); /* may call shutdown_units_stopped() at once */
+}
+
+void shutdown_units_stopped(void)
+{
+	if (phase != UNITS)
+		return;
+	log_msg(LOG_INFO, "all units have stopped");
+	term_phase();
 }
 
 void shutdown_no_children(void)
 {
-	if (phase == TERM || phase == KILL) {
+	if (phase == UNITS && units_all_stopped())
+		term_phase();
+	else if (phase == TERM || phase == KILL) {
 		log_msg(LOG_INFO, "all processes have ended");
 		finish();
 	}

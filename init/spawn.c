@@ -15,6 +15,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -35,7 +36,7 @@ static _Noreturn void child_fail(int report, const char *fmt, ...)
 		n += snprintf(buf + n, sizeof(buf) - (size_t)n, ": %s", strerror(num));
 	if (n > (int)sizeof(buf) - 1)
 		n = (int)sizeof(buf) - 1;
-	if (n > 0)
+	if (n > 0 && report >= 0)
 		(void)write_all(report, buf, (size_t)n);
 	_exit(127);
 }
@@ -62,8 +63,9 @@ static void child_tty(const char *tty, int report)
 		close(fd);
 }
 
-/* No terminal: nothing to read; output goes where init's goes, the console. */
-static void child_notty(int report)
+/* No terminal: nothing to read; output goes to out (the unit's log pipe),
+ * or where init's goes, the console. */
+static void child_notty(int report, int out)
 {
 	int fd = open("/dev/null", O_RDONLY | O_NOCTTY);
 
@@ -74,6 +76,43 @@ static void child_notty(int report)
 			child_fail(report, "dup2 /dev/null");
 		close(fd);
 	}
+	if (out > 2 && (dup2(out, 1) < 0 || dup2(out, 2) < 0))
+		child_fail(report, "dup2 log pipe");
+}
+
+/*
+ * Join the unit's cgroup first: everything after, including the memory
+ * exec takes, is charged and limited there. The child moves itself
+ * ("0" is the writer) rather than the parent moving it: there is then no
+ * moment at which it could exec outside, and a failure (a limit the
+ * kernel refuses) comes back as text over the report pipe like any other
+ * setup error. clone3(CLONE_INTO_CGROUP) would do the same in the kernel,
+ * but musl has no wrapper for it and a raw clone leaves libc's idea of
+ * the thread stale in the child.
+ */
+static void child_cgroup(int dirfd, int report)
+{
+	int fd = openat(dirfd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		child_fail(report, "open cgroup.procs");
+	if (write(fd, "0", 1) != 1)
+		child_fail(report, "join cgroup");
+	close(fd);
+}
+
+static void child_ids(const struct spawn_req *r, int report)
+{
+	/* Groups first: after setuid() there is no right left to change them. */
+	if (r->set_gid || r->set_uid) {
+		gid_t g = r->set_gid ? r->gid : 0;
+		if (setgroups(r->set_gid ? 1 : 0, &g) < 0)
+			child_fail(report, "setgroups");
+	}
+	if (r->set_gid && setgid(r->gid) < 0)
+		child_fail(report, "setgid %u", (unsigned)r->gid);
+	if (r->set_uid && setuid(r->uid) < 0)
+		child_fail(report, "setuid %u", (unsigned)r->uid);
 }
 
 static _Noreturn void child(const struct spawn_req *r, int report)
@@ -84,8 +123,10 @@ static _Noreturn void child(const struct spawn_req *r, int report)
 	/* init blocks nearly every signal; a program must start with none blocked. */
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (r->cgroup_fd > 2)
+		child_cgroup(r->cgroup_fd, report);
 	/* Keep the report pipe out of 0-2, which are about to be replaced. */
-	if (report <= 2) {
+	if (report >= 0 && report <= 2) {
 		int fd = fcntl(report, F_DUPFD_CLOEXEC, 3);
 		if (fd < 0)
 			_exit(127);
@@ -98,9 +139,10 @@ static _Noreturn void child(const struct spawn_req *r, int report)
 	if (r->tty)
 		child_tty(r->tty, report);
 	else
-		child_notty(report);
+		child_notty(report, r->out_fd);
 	if (chdir(dir) < 0)
 		child_fail(report, "chdir %s", dir);
+	child_ids(r, report);
 	/* execvp looks PATH up in environ: make it the program's environment. */
 	environ = (char **)r->envp;
 	execvp(r->argv[0], r->argv);
@@ -109,26 +151,31 @@ static _Noreturn void child(const struct spawn_req *r, int report)
 
 pid_t spawn(const struct spawn_req *r, int *report, struct err *e)
 {
-	int p[2];
+	int p[2] = {-1, -1};
 	pid_t pid;
 
 	if (!r->argv || !r->argv[0])
 		return err_set(e, EINVAL, "spawn: empty command");
-	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
+	if (report && pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
 		return err_set(e, errno, "pipe for %s", r->argv[0]);
 	pid = fork();
 	if (pid < 0) {
 		err_set(e, errno, "fork for %s", r->argv[0]);
-		close(p[0]);
-		close(p[1]);
+		if (report) {
+			close(p[0]);
+			close(p[1]);
+		}
 		return -1;
 	}
 	if (pid == 0) {
-		close(p[0]);
+		if (report)
+			close(p[0]);
 		child(r, p[1]);
 	}
-	close(p[1]);
-	*report = p[0];
+	if (report) {
+		close(p[1]);
+		*report = p[0];
+	}
 	return pid;
 }
 

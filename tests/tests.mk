@@ -24,3 +24,4 @@ unit-test: $$(UNIT_BINS)
 system-test: all
 	WISP_VERSION=$(WISP_VERSION) B=$(B) KERNEL_EPOCH=$(KERNEL_EPOCH) \
 		python3 tests/system/run.py $(ONLY)
+test: cl-test

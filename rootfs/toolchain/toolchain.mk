@@ -46,6 +46,9 @@ endef
 $(eval $(call debian_source,busybox,BUSYBOX))
 $(eval $(call debian_source,libyaml,LIBYAML))
 $(eval $(call debian_source,e2fsprogs,E2FSPROGS))
+$(eval $(call debian_source,jansson,JANSSON))
+$(eval $(call debian_source,libseccomp,LIBSECCOMP))
 
 .PHONY: sources
-sources: $(BUSYBOX_SRC_STAMP) $(LIBYAML_SRC_STAMP) $(E2FSPROGS_SRC_STAMP)
+sources: $(BUSYBOX_SRC_STAMP) $(LIBYAML_SRC_STAMP) $(E2FSPROGS_SRC_STAMP) \
+	$(JANSSON_SRC_STAMP) $(LIBSECCOMP_SRC_STAMP)

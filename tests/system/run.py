@@ -18,6 +18,9 @@ JOBS = [
     ("boot-uefi", [PY, os.path.join(HERE, "test_boot.py"), "uefi"]),
     ("reproducible", ["sh", os.path.join(HERE, "test_reproducible.sh")]),
     ("image-builder-cli", ["sh", os.path.join(HERE, "test_image_builder_cli.sh")]),
+    ("control", [PY, os.path.join(HERE, "test_control.py")]),
+    ("host", [PY, os.path.join(HERE, "test_host.py")]),
+    ("supervise", [PY, os.path.join(HERE, "test_supervise.py")]),
 ]
 
 

@@ -33,20 +33,30 @@ class VM:
     """One QEMU process; console output is collected by a reader thread."""
 
     def __init__(self, image, firmware="bios", name="vm", logdir="build/tests", mem=512,
-                 extra=None, kernel=None, cmdline=None):
+                 extra=None, kernel=None, cmdline=None, qmp=False, disk_size=None, nic=None,
+                 overlay=None):
         if firmware not in ("bios", "uefi"):
             raise ValueError("firmware must be bios or uefi")
         self.name = name
         self.tmp = tempfile.mkdtemp(prefix="wispvm-")
         os.makedirs(logdir, exist_ok=True)
         self.logpath = os.path.join(logdir, name + ".console.log")
-        self.overlay = os.path.join(self.tmp, "disk.qcow2")
-        subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw",
-                        "-b", os.path.abspath(image), self.overlay], check=True)
+        # overlay: boot the disk of an earlier VM again (close that VM last).
+        self.overlay = overlay or os.path.join(self.tmp, "disk.qcow2")
+        if not overlay:
+            subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw",
+                            "-b", os.path.abspath(image), self.overlay], check=True)
+        if disk_size:  # a larger disk than the image: STATE grows at first boot
+            subprocess.run(["qemu-img", "resize", "-q", self.overlay, str(disk_size)], check=True)
         args = ["qemu-system-x86_64", "-m", str(mem), "-smp", "1", "-nodefaults",
                 "-display", "none", "-serial", "stdio", "-monitor", "none",
                 "-drive", "file=%s,format=qcow2,if=virtio" % self.overlay]
         args += accel_args()
+        self.qmp_path = os.path.join(self.tmp, "qmp.sock") if qmp else None
+        if qmp:  # for system_powerdown: the ACPI power button
+            args += ["-qmp", "unix:%s,server=on,wait=off" % self.qmp_path]
+        if nic:  # e.g. "user": QEMU's user network, guest 10.0.2.15, DNS 10.0.2.3
+            args += ["-nic", "%s,model=virtio-net-pci" % nic]
         if firmware == "uefi":
             vars_copy = os.path.join(self.tmp, "OVMF_VARS.fd")
             shutil.copyfile(OVMF_VARS, vars_copy)
@@ -101,6 +111,25 @@ class VM:
                                     % (self.name, rx.pattern, self.logpath, tail))
                 self.lock.wait(min(left, 1.0))
 
+    def qmp(self, command, **arguments):
+        """Run one QMP command on the monitor socket (VM(qmp=True)); return its reply."""
+        import json
+        import socket
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(10)
+            s.connect(self.qmp_path)
+            f = s.makefile("rw")
+            json.loads(f.readline())  # greeting
+            for cmd in ({"execute": "qmp_capabilities"},
+                        {"execute": command, "arguments": arguments}):
+                f.write(json.dumps(cmd) + "\n")
+                f.flush()
+                while True:
+                    reply = json.loads(f.readline())
+                    if "return" in reply or "error" in reply:
+                        break
+            return reply
+
     def send(self, text):
         self.proc.stdin.write(text.encode())
         self.proc.stdin.flush()
@@ -144,3 +173,42 @@ class VM:
         self.reader.join(timeout=5)
         self.log.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def build_test_image(name, manifest_lines=(), services_yaml="", files=None, ctlprobe=False):
+    """Build build/tests/NAME.img: the default spec and ROOT plus test-only additions.
+
+    manifest_lines are appended to an including manifest; files maps a path
+    under build/tests/NAME/ to its text (for `file` lines); services_yaml is
+    appended under the spec's services list; ctlprobe adds the test helper
+    as /bin/ctlprobe. Returns the image path. Run from the source tree root.
+    """
+    b = os.environ.get("B", "build")
+    outdir = os.path.join(b, "tests", name)
+    os.makedirs(outdir, exist_ok=True)
+    lines = ["include rootfs/manifest"] + list(manifest_lines)
+    for path, text in (files or {}).items():
+        with open(os.path.join(outdir, path), "w") as f:
+            f.write(text)
+    if ctlprobe:
+        probe = os.path.join(outdir, "ctlprobe")
+        subprocess.run(["musl-gcc", "-std=c11", "-Os", "-Wall", "-Wextra", "-Werror",
+                        "-D_GNU_SOURCE", "-isystem", os.path.join(b, "sysroot", "include"),
+                        "-Iinit", "-static", "-s", "-o", probe, "tests/system/ctlprobe.c",
+                        "init/proto.c", "init/err.c", "init/util.c"], check=True)
+        lines.append("file /bin/ctlprobe %s 0755" % probe)
+    manifest = os.path.join(outdir, "manifest")
+    with open(manifest, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    with open("image-builder/wisp.yaml") as f:
+        spec = f.read()
+    spec = re.sub(r"(?m)^name: wisp\b", "name: wisp-test-" + name, spec)
+    spec = spec.replace("manifest: rootfs/manifest", "manifest: " + manifest)
+    spec = spec.rstrip("\n") + "\n" + services_yaml
+    spec_path = os.path.join(outdir, "spec.yaml")
+    with open(spec_path, "w") as f:
+        f.write(spec)
+    image = os.path.join(b, "tests", name + ".img")
+    subprocess.run([os.path.join(b, "host", "image-builder"), "-C", ".", "--tmpdir", outdir,
+                    "-o", image, spec_path], check=True, stdout=subprocess.DEVNULL)
+    return image

@@ -245,8 +245,8 @@ static void test_field_errors(void **state)
 	expect_only_error("services:\n"
 			  "  - name: a\n"
 			  "    command: x\n"
-			  "    depends_on: [b]\n",
-			  "4:5: service \"a\": field \"depends_on\" is not supported yet");
+			  "    kind: container\n",
+			  "4:11: service \"a\": \"kind\" container is not supported yet");
 	expect_only_error("services:\n"
 			  "  - command: x\n",
 			  "2:5: service #1: missing \"name\"");
@@ -475,6 +475,7 @@ static void test_syntax_error_outside_service(void **state)
 		    "file is ignored");
 	assert_int_equal(set.n, 0);
 	capture_free(&cap);
+	decls_free(&set);
 
 	expect_only_error("services: [\n",
 			  "2:1: YAML syntax error: did not find expected node content; "
@@ -571,6 +572,260 @@ static void test_dir(void **state)
 	assert_int_equal(set.n, 0);
 }
 
+static void test_full_fields(void **state)
+{
+	struct decls set = {0};
+	struct capture cap = {0};
+	const struct decl *d;
+
+	(void)state;
+	put("passwd", "root:x:0:0:root:/root:/bin/sh\nwww:x:33:34:www:/var/www:/bin/false\n");
+	put("group", "root:x:0:\nwww:x:34:\nlogs:x:4:\n");
+	decl_set_etc(tmpdir);
+	load("services:\n"
+	     "  - name: db\n"
+	     "    kind: oneshot\n"
+	     "    command: [/bin/true]\n"
+	     "  - name: web\n"
+	     "    command: [/bin/web]\n"
+	     "    user: www\n"
+	     "    depends_on:\n"
+	     "      db: {condition: completed}\n"
+	     "    restart: on-failure\n"
+	     "    restart_delay: {initial: 50ms, max: 2m, reset_after: 1h}\n"
+	     "    stop_signal: INT\n"
+	     "    stop_timeout: 3s\n"
+	     "    healthcheck:\n"
+	     "      command: test -f /run/ok\n"
+	     "      interval: 1s\n"
+	     "      timeout: 500ms\n"
+	     "      retries: 2\n"
+	     "      start_period: 5s\n"
+	     "    resources:\n"
+	     "      cpu_weight: 50\n"
+	     "      cpu_max: 0.5\n"
+	     "      memory_max: 64M\n"
+	     "      pids_max: 100\n"
+	     "  - name: app\n"
+	     "    command: x\n"
+	     "    user: '1000'\n"
+	     "    group: logs\n"
+	     "    depends_on: [db, web]\n",
+	     &set, &cap);
+	assert_int_equal(cap.n, 0);
+	assert_int_equal(set.n, 3);
+	assert_int_equal(deps_check(&set, capture, &cap), 0);
+	assert_int_equal(set.v[0].kind, KIND_ONESHOT);
+	d = &set.v[1];
+	assert_int_equal(d->kind, KIND_SERVICE);
+	assert_true(d->has_uid && d->has_gid);
+	assert_int_equal(d->uid, 33);
+	assert_int_equal(d->gid, 34);
+	assert_int_equal(d->ndeps, 1);
+	assert_string_equal(d->deps[0].name, "db");
+	assert_int_equal(d->deps[0].cond, DEP_COMPLETED);
+	assert_int_equal(d->backoff_initial_ms, 50);
+	assert_int_equal(d->backoff_max_ms, 120000);
+	assert_int_equal(d->backoff_reset_ms, 3600000);
+	assert_int_equal(d->stop_signal, 2);
+	assert_int_equal(d->stop_timeout_ms, 3000);
+	assert_string_equal(d->health.argv[2], "test -f /run/ok");
+	assert_int_equal(d->health.interval_ms, 1000);
+	assert_int_equal(d->health.timeout_ms, 500);
+	assert_int_equal(d->health.retries, 2);
+	assert_int_equal(d->health.start_period_ms, 5000);
+	assert_int_equal(d->res.cpu_weight, 50);
+	assert_string_equal(d->res.cpu_max, "50000 100000");
+	assert_int_equal(d->res.memory_max, 64u << 20);
+	assert_int_equal(d->res.pids_max, 100);
+	d = &set.v[2];
+	assert_int_equal(d->uid, 1000);
+	assert_int_equal(d->gid, 4);
+	/* The list form: completed for a oneshot, started for a service. */
+	assert_int_equal(d->deps[0].cond, DEP_COMPLETED);
+	assert_int_equal(d->deps[1].cond, DEP_STARTED);
+	/* Defaults. */
+	assert_int_equal(set.v[0].stop_signal, 15);
+	assert_int_equal(set.v[0].stop_timeout_ms, 10000);
+	assert_null(set.v[0].health.argv);
+	decls_free(&set);
+	decl_set_etc("/etc");
+}
+
+static void test_full_errors(void **state)
+{
+	(void)state;
+	decl_set_etc(tmpdir);
+	put("passwd", "root:x:0:0:root:/root:/bin/sh\n");
+	put("group", "root:x:0:\n");
+	expect_only_error("services:\n  - name: a\n    command: x\n    kind: daemon\n",
+			  "4:11: service \"a\": \"kind\" must be service, oneshot or container, "
+			  "not \"daemon\"");
+	{
+		char want[512];
+		snprintf(want, sizeof(want),
+			 "4:11: service \"a\": \"user\": no user \"nobody\" in %s/passwd", tmpdir);
+		expect_only_error("services:\n  - name: a\n    command: x\n    user: nobody\n",
+				  want);
+	}
+	expect_only_error("services:\n  - name: a\n    command: x\n    stop_timeout: 5\n",
+			  "4:19: service \"a\": \"stop_timeout\" must be a duration like 100ms, "
+			  "5s or 2m, not \"5\"");
+	expect_only_error("services:\n  - name: a\n    command: x\n    stop_signal: TERMINATE\n",
+			  "4:18: service \"a\": \"stop_signal\" must be a signal name like TERM "
+			  "or INT, not \"TERMINATE\"");
+	expect_only_error("services:\n  - name: a\n    command: x\n"
+			  "    restart_delay: {initial: 1s, maximum: 2s}\n",
+			  "4:34: service \"a\": unknown field \"restart_delay.maximum\"");
+	expect_only_error("services:\n  - name: a\n    command: x\n"
+			  "    healthcheck: {interval: 1s}\n",
+			  "4:18: service \"a\": missing \"healthcheck.command\"");
+	expect_only_error("services:\n  - name: a\n    command: x\n"
+			  "    healthcheck: {command: x, retries: lots}\n",
+			  "4:40: service \"a\": \"healthcheck.retries\" must be a number from 1 to "
+			  "1000, not \"lots\"");
+	expect_only_error("services:\n  - name: a\n    command: x\n"
+			  "    resources: {memory_max: 12X}\n",
+			  "4:29: service \"a\": \"resources.memory_max\" must be a size like 512M "
+			  "or 2G, or max, not \"12X\"");
+	expect_only_error("services:\n  - name: a\n    command: x\n"
+			  "    resources: {cpu_max: lots}\n",
+			  "4:26: service \"a\": \"resources.cpu_max\" must be \"QUOTA PERIOD\" "
+			  "(microseconds), \"max\" or a number of cpus like 0.5, not \"lots\"");
+	expect_only_error("services:\n  - name: a\n    command: x\n"
+			  "    depends_on: {b: {condition: ready}}\n",
+			  "4:33: service \"a\": \"depends_on.b.condition\" must be started, "
+			  "healthy or completed, not \"ready\"");
+	expect_only_error("services:\n  - name: a\n    command: x\n    depends_on: b\n",
+			  "4:17: service \"a\": \"depends_on\" must be a list of names or a "
+			  "mapping name: {condition: ...}");
+	decl_set_etc("/etc");
+}
+
+/* Load text, then check dependencies; returns the names kept, blank-separated. */
+static void deps_case(const char *text, const char *kept, const char *const *errors)
+{
+	struct decls set = {0};
+	struct capture cap = {0};
+	char names[256] = "";
+	const char *path = load(text, &set, &cap);
+	int n = cap.n;
+
+	deps_check(&set, capture, &cap);
+	for (size_t i = 0; i < set.n; i++)
+		snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s", i ? " " : "",
+			 set.v[i].name);
+	assert_string_equal(names, kept);
+	for (int i = 0; errors[i]; i++)
+		expect_line(&cap, n + i, path, errors[i]);
+	assert_int_equal(cap.n, n + (int)({
+					int k = 0;
+					while (errors[k])
+						k++;
+					k;
+				}));
+	capture_free(&cap);
+	decls_free(&set);
+}
+
+static void test_deps(void **state)
+{
+	(void)state;
+	deps_case("services:\n"
+		  "  - {name: a, command: x, depends_on: [nope]}\n"
+		  "  - {name: b, command: x, depends_on: [a]}\n"
+		  "  - {name: c, command: x}\n",
+		  "c",
+		  (const char *const[]){
+		      "2:40: service \"a\": unknown dependency \"nope\"",
+		      "3:40: service \"b\": depends on \"a\", which is not started",
+		      NULL,
+		  });
+	deps_case("services:\n"
+		  "  - {name: a, command: x, depends_on: [b]}\n"
+		  "  - {name: b, command: x, depends_on: [a]}\n"
+		  "  - {name: c, command: x, depends_on: [b]}\n"
+		  "  - {name: d, command: x, depends_on: [d]}\n"
+		  "  - {name: e, command: x}\n",
+		  "e",
+		  (const char *const[]){
+		      "2:5: service \"a\": dependency cycle: a -> b -> a",
+		      "3:5: service \"b\": dependency cycle: a -> b -> a",
+		      "5:5: service \"d\": dependency cycle: d -> d",
+		      "4:40: service \"c\": depends on \"b\", which is not started",
+		      NULL,
+		  });
+	deps_case("services:\n"
+		  "  - {name: a, command: x, colour: red}\n"
+		  "  - {name: b, command: x, depends_on: [a]}\n",
+		  "",
+		  (const char *const[]){
+		      "3:40: service \"b\": depends on \"a\", whose declaration has errors",
+		      NULL,
+		  });
+	/* Declaration order does not matter. */
+	deps_case("services:\n"
+		  "  - {name: late, command: x, depends_on: [early]}\n"
+		  "  - {name: early, command: x}\n",
+		  "late early", (const char *const[]){NULL});
+}
+
+static void test_values(void **state)
+{
+	uint32_t ms;
+	uint64_t b;
+	char cpu[32];
+
+	(void)state;
+	assert_int_equal(parse_duration("100ms", &ms), 0);
+	assert_int_equal(ms, 100);
+	assert_int_equal(parse_duration("5s", &ms), 0);
+	assert_int_equal(ms, 5000);
+	assert_int_equal(parse_duration("2m", &ms), 0);
+	assert_int_equal(ms, 120000);
+	assert_int_equal(parse_duration("1h", &ms), 0);
+	assert_int_equal(ms, 3600000);
+	assert_int_equal(parse_duration("0", &ms), 0);
+	assert_int_equal(ms, 0);
+	assert_int_equal(parse_duration("5", &ms), -1);
+	assert_int_equal(parse_duration("-5s", &ms), -1);
+	assert_int_equal(parse_duration("5 s", &ms), -1);
+	assert_int_equal(parse_duration("1.5s", &ms), -1);
+	assert_int_equal(parse_duration("9999999h", &ms), -1);
+	assert_int_equal(parse_duration("", &ms), -1);
+	assert_int_equal(parse_size("1024", &b), 0);
+	assert_int_equal(b, 1024);
+	assert_int_equal(parse_size("64K", &b), 0);
+	assert_int_equal(b, 65536);
+	assert_int_equal(parse_size("512M", &b), 0);
+	assert_int_equal(b, 512u << 20);
+	assert_int_equal(parse_size("2GiB", &b), 0);
+	assert_int_equal(b, 2ull << 30);
+	assert_int_equal(parse_size("1MB", &b), 0);
+	assert_int_equal(parse_size("1X", &b), -1);
+	assert_int_equal(parse_size("M", &b), -1);
+	assert_int_equal(parse_size("99999999999T", &b), -1);
+	assert_int_equal(parse_cpu_max("max", cpu, sizeof(cpu)), 0);
+	assert_string_equal(cpu, "max 100000");
+	assert_int_equal(parse_cpu_max("max 50000", cpu, sizeof(cpu)), 0);
+	assert_string_equal(cpu, "max 50000");
+	assert_int_equal(parse_cpu_max("50000 100000", cpu, sizeof(cpu)), 0);
+	assert_string_equal(cpu, "50000 100000");
+	assert_int_equal(parse_cpu_max("0.5", cpu, sizeof(cpu)), 0);
+	assert_string_equal(cpu, "50000 100000");
+	assert_int_equal(parse_cpu_max("2", cpu, sizeof(cpu)), 0);
+	assert_string_equal(cpu, "200000 100000");
+	assert_int_equal(parse_cpu_max("0.001", cpu, sizeof(cpu)), -1);
+	assert_int_equal(parse_cpu_max("50000", cpu, sizeof(cpu)), -1);
+	assert_int_equal(parse_cpu_max("x 100000", cpu, sizeof(cpu)), -1);
+	assert_int_equal(parse_cpu_max("1.", cpu, sizeof(cpu)), -1);
+	assert_int_equal(parse_signal("TERM"), 15);
+	assert_int_equal(parse_signal("SIGINT"), 2);
+	assert_int_equal(parse_signal("9"), 9);
+	assert_int_equal(parse_signal("0"), -1);
+	assert_int_equal(parse_signal("term"), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -588,6 +843,10 @@ int main(void)
 	    cmocka_unit_test(test_too_deep),
 	    cmocka_unit_test(test_unreadable),
 	    cmocka_unit_test(test_dir),
+	    cmocka_unit_test(test_full_fields),
+	    cmocka_unit_test(test_full_errors),
+	    cmocka_unit_test(test_deps),
+	    cmocka_unit_test(test_values),
 	};
 
 	return cmocka_run_group_tests_name("init_decl", tests, setup, teardown);

@@ -59,12 +59,29 @@ static void test_reset_after_a_long_run(void **state)
 	assert_int_equal(backoff_next(&b, UINT64_MAX), 100);
 }
 
+/* restart_delay: {initial, max, reset_after} replace the defaults. */
+static void test_configured(void **state)
+{
+	static const uint32_t want[] = {50, 100, 200, 250, 250};
+	struct backoff b = {0};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_LEN(want); i++)
+		assert_int_equal(backoff_next_cfg(&b, 5, 50, 250, 1000), want[i]);
+	assert_int_equal(backoff_next_cfg(&b, 1000, 50, 250, 1000), 50);
+	/* A max below initial is the initial. */
+	b.next_ms = 0;
+	assert_int_equal(backoff_next_cfg(&b, 5, 500, 100, 0), 500);
+	assert_int_equal(backoff_next_cfg(&b, 5, 500, 100, 0), 500);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_policy),
 	    cmocka_unit_test(test_doubling_and_cap),
 	    cmocka_unit_test(test_reset_after_a_long_run),
+	    cmocka_unit_test(test_configured),
 	};
 
 	return cmocka_run_group_tests_name("init_restart", tests, NULL, NULL);

@@ -111,7 +111,8 @@ static void test_child_state(void **state)
 {
 	char *argv[] = {"/bin/sh", "-c",
 			"set -e; [ \"$(cut -d' ' -f6 /proc/$$/stat)\" = $$ ]; "
-			"grep -q '^SigBlk:[[:space:]]*0*$' /proc/$$/status; "
+			/* grep's own mask, as exec'd: the shell's may be briefly blocked around a fork */
+			"grep -q '^SigBlk:[[:space:]]*0*$' /proc/self/status; "
 			"[ \"$(readlink /proc/$$/fd/0)\" = /dev/null ]",
 			NULL};
 	struct spawn_req r = {.argv = argv};
@@ -164,6 +165,60 @@ static void test_empty_argv(void **state)
 	assert_string_equal(e.msg, "spawn: empty command: Invalid argument");
 }
 
+/* out_fd: stdout and stderr into the log pipe; cgroup_fd: the child joins (writes "0"). */
+static void test_out_and_cgroup(void **state)
+{
+	char *argv[] = {"/bin/sh", "-c", "echo out; echo err >&2", NULL};
+	char dir[] = "/tmp/test_init_spawn.XXXXXX", path[64], buf[64], why[256];
+	struct spawn_req r = {.argv = argv};
+	struct err e;
+	int p[2], fd;
+	ssize_t n;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	fd = open(path, O_WRONLY | O_CREAT, 0644);
+	close(fd);
+	r.cgroup_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_int_equal(pipe(p), 0);
+	/* Above 2, as init's always are (its 0-2 are the console). */
+	r.out_fd = fcntl(p[1], F_DUPFD_CLOEXEC, 10);
+	close(p[1]);
+	expect_exit(&r, 0, "");
+	close(r.out_fd);
+	n = read(p[0], buf, sizeof(buf) - 1);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	assert_string_equal(buf, "out\nerr\n");
+	close(p[0]);
+	assert_true(read_text(path, buf, sizeof(buf), &e) >= 0);
+	assert_string_equal(buf, "0");
+	unlink(path);
+	/* A cgroup the child cannot join: a setup error like any other. */
+	expect_exit(&r, 127, "open cgroup.procs: No such file or directory");
+	close(r.cgroup_fd);
+	rmdir(dir);
+	(void)why;
+}
+
+/* No report pipe: the exit status is all there is. */
+static void test_no_report(void **state)
+{
+	char *argv[] = {"/nonexistent/x", NULL};
+	struct spawn_req r = {.argv = argv, .envp = env};
+	struct err e;
+	pid_t pid;
+	int st;
+
+	(void)state;
+	pid = spawn(&r, NULL, &e);
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 127);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -171,6 +226,7 @@ int main(void)
 	    cmocka_unit_test(test_path_env_and_dir), cmocka_unit_test(test_chdir_fails),
 	    cmocka_unit_test(test_child_state),	     cmocka_unit_test(test_tty_missing),
 	    cmocka_unit_test(test_tty_controlling),  cmocka_unit_test(test_empty_argv),
+	    cmocka_unit_test(test_out_and_cgroup),   cmocka_unit_test(test_no_report),
 	};
 
 	return cmocka_run_group_tests_name("init_spawn", tests, NULL, NULL);

@@ -1,0 +1,40 @@
+#!/bin/sh
+# Fuzz every target for a bounded time (libFuzzer, clang from Debian:
+# packages clang and libclang-rt-14-dev). Prints one line per target.
+#   bench/fuzz.sh                 each target FUZZ_SECONDS (default 60)
+#   bench/fuzz.sh decl            only the named targets
+# Corpora grow in build/fuzz/corpus-NAME (seeded from tests/fuzz/seeds/NAME);
+# a crash leaves build/fuzz/crash-* and makes the script fail.
+set -eu
+B=${B:-build}
+FUZZ_SECONDS=${FUZZ_SECONDS:-60}
+CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -D_GNU_SOURCE -Iinit"
+
+# name: sources and libraries (one target a line; add yours here)
+TARGETS='
+decl: tests/fuzz/fuzz_decl.c init/decl.c init/yamltree.c init/parse.c init/users.c init/deps.c init/err.c init/util.c -lyaml
+proto: tests/fuzz/fuzz_proto.c init/proto.c init/err.c init/util.c
+cl_spec: tests/fuzz/fuzz_cl_spec.c -Icontainerd-lite containerd-lite/spec.c containerd-lite/err.c containerd-lite/util.c containerd-lite/caps.c containerd-lite/rlimits.c containerd-lite/ns.c containerd-lite/seccomp.c containerd-lite/signals.c -ljansson -lseccomp
+'
+
+mkdir -p "$B/fuzz"
+fail=0
+echo "$TARGETS" | while IFS=: read -r name srcs; do
+	[ -n "$name" ] || continue
+	if [ $# -gt 0 ] && ! echo " $* " | grep -q " $name "; then continue; fi
+	bin=$B/fuzz/fuzz_$name corpus=$B/fuzz/corpus-$name
+	mkdir -p "$corpus"
+	[ -d "tests/fuzz/seeds/$name" ] && cp -n tests/fuzz/seeds/$name/* "$corpus/" 2>/dev/null || true
+	# shellcheck disable=SC2086
+	clang $CFLAGS -o "$bin" $srcs
+	log=$B/fuzz/$name.log
+	if "$bin" -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=1024 \
+		-artifact_prefix="$B/fuzz/crash-$name-" "$corpus" >"$log" 2>&1; then
+		runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || true)
+		[ -n "$runs" ] || runs=$(grep -Eo '#[0-9]+' "$log" | tail -1 | tr -d '#')
+		echo "fuzz_$name ok: ${runs:-?} runs in ${FUZZ_SECONDS} s, corpus $(ls "$corpus" | wc -l)"
+	else
+		echo "fuzz_$name FAILED (see $log):"; tail -n 20 "$log"; exit 1
+	fi
+done || fail=1
+exit $fail

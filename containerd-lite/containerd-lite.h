@@ -1,0 +1,224 @@
+/* containerd-lite.h: the one public header of the OCI runtime library.
+ *
+ * Conventions (crun's): every fallible function returns a negative value
+ * and fills a struct cl_err with errno and a message naming the object.
+ * The library starts a container and returns its pid; it does not
+ * supervise and leaves no process of its own behind. */
+#ifndef CONTAINERD_LITE_H
+#define CONTAINERD_LITE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define CL_DEFAULT_ROOT "/run/containerd-lite"
+
+struct cl_err {
+	int errnum;	/* 0 when the message says it all */
+	char msg[1024]; /* "mount proc on /proc: Operation not permitted" */
+};
+
+/* --- the decoded config.json ------------------------------------------- */
+
+struct cl_strv {
+	char **v;
+	size_t n;
+};
+
+struct cl_mount {
+	char *dest, *type, *source;
+	unsigned long flags;	 /* MS_* from options */
+	unsigned long propagate; /* MS_SHARED/SLAVE/PRIVATE/UNBINDABLE(|MS_REC) */
+	bool bind, rec_ro;
+	char *data; /* the options that are not flags, comma-joined */
+};
+
+struct cl_idmap {
+	uint32_t container, host, size;
+};
+
+struct cl_rlimit {
+	int type;
+	uint64_t soft, hard;
+};
+
+struct cl_ns {
+	int type; /* CLONE_NEW* */
+	char *path;
+};
+
+struct cl_hook {
+	char *path;
+	struct cl_strv args, env;
+	int timeout; /* seconds, 0 for none */
+};
+
+enum cl_hook_kind {
+	CL_HOOK_PRESTART,
+	CL_HOOK_CREATE_RUNTIME,
+	CL_HOOK_CREATE_CONTAINER,
+	CL_HOOK_START_CONTAINER,
+	CL_HOOK_POSTSTART,
+	CL_HOOK_POSTSTOP,
+	CL_HOOK_KINDS
+};
+
+struct cl_sc_arg {
+	unsigned index;
+	uint64_t value, value2;
+	int op; /* enum scmp_compare */
+};
+
+struct cl_sc_rule {
+	struct cl_strv names;
+	uint32_t action; /* SCMP_ACT_* (errno folded in) */
+	struct cl_sc_arg *args;
+	size_t nargs;
+};
+
+struct cl_seccomp {
+	uint32_t default_action;
+	struct cl_strv arches;
+	struct cl_sc_rule *rules;
+	size_t nrules;
+	unsigned flags; /* CL_SC_FLAG_* */
+};
+
+#define CL_SC_FLAG_LOG	      1u /* SECCOMP_FILTER_FLAG_LOG */
+#define CL_SC_FLAG_SPEC_ALLOW 2u /* SECCOMP_FILTER_FLAG_SPEC_ALLOW */
+
+struct cl_device {
+	char *path;
+	char type; /* 'c', 'b' or 'p' ('u' is taken as 'c') */
+	uint32_t major, minor, mode, uid, gid;
+};
+
+struct cl_resources {
+	int64_t mem_limit, mem_reservation, mem_swap; /* -2: unset, -1: max */
+	uint64_t cpu_shares, cpu_period;
+	int64_t cpu_quota; /* -2 unset, -1 max */
+	char *cpus, *mems;
+	int64_t pids_limit; /* -2 unset, <=0 max */
+	uint16_t blkio_weight;
+	struct cl_strv unified; /* key=value pairs flattened: k0, v0, k1, v1... */
+};
+
+struct cl_spec {
+	char *oci_version;
+	/* process */
+	struct cl_strv args, env;
+	char *cwd;
+	uint32_t uid, gid, umask;
+	bool has_umask;
+	uint32_t *add_gids;
+	size_t nadd_gids;
+	bool terminal, no_new_privs;
+	uint64_t caps[5]; /* bounding, effective, inheritable, permitted, ambient */
+	struct cl_rlimit *rlimits;
+	size_t nrlimits;
+	bool has_oom_score_adj;
+	int oom_score_adj;
+	char *apparmor, *selinux_label;
+	/* root, names, mounts */
+	char *root_path; /* absolute, resolved against the bundle */
+	bool root_readonly;
+	char *hostname, *domainname;
+	struct cl_mount *mounts;
+	size_t nmounts;
+	/* linux */
+	struct cl_ns *ns;
+	size_t nns;
+	int ns_flags; /* CLONE_NEW* of the namespaces to create (no path) */
+	struct cl_idmap *uid_maps, *gid_maps;
+	size_t nuid_maps, ngid_maps;
+	char *cgroups_path;
+	struct cl_resources res;
+	bool has_resources;
+	struct cl_strv sysctl; /* k0, v0, k1, v1... */
+	struct cl_seccomp *seccomp;
+	struct cl_device *devices;
+	size_t ndevices;
+	struct cl_strv masked, readonly;
+	unsigned long rootfs_propagation; /* 0: MS_REC|MS_PRIVATE default */
+	struct cl_hook *hooks[CL_HOOK_KINDS];
+	size_t nhooks[CL_HOOK_KINDS];
+	char *annotations_json; /* compact JSON object, for the state */
+};
+
+/* Decodes config.json text; BUNDLE resolves a relative root.path. */
+int cl_spec_parse(const char *json, size_t len, const char *bundle, struct cl_spec **out,
+		  struct cl_err *e);
+int cl_spec_load(const char *bundle, struct cl_spec **out, struct cl_err *e);
+void cl_spec_free(struct cl_spec *s);
+
+/* The config.json `spec` writes (malloc'd text). ROOTLESS: not yet. */
+char *cl_spec_default(void);
+
+/* --- lifecycle ------------------------------------------------------------ */
+
+struct cl_opts {
+	const char *root; /* state root, default CL_DEFAULT_ROOT */
+	const char *id;
+	const char *bundle;
+	const char *pid_file;
+	const char *console_socket;
+	bool detach;
+};
+
+/* The container process waits on ROOT/ID/exec.fifo until cl_start(). */
+int cl_create(const struct cl_opts *o, pid_t *pid, struct cl_err *e);
+int cl_start(const char *root, const char *id, struct cl_err *e);
+int cl_kill(const char *root, const char *id, int sig, bool all, struct cl_err *e);
+int cl_delete(const char *root, const char *id, bool force, struct cl_err *e);
+struct cl_exec_opts {
+	const char *root, *id;
+	bool detach;
+};
+
+/* Runs S's process in the running container: *PID is its pid, *STATUS
+ * its exit status (128+N for signal N; 0 with detach). S is the
+ * container's spec with the process part replaced. */
+int cl_exec(const struct cl_exec_opts *o, struct cl_spec *s, pid_t *pid, int *status,
+	    struct cl_err *e);
+/* cgroup v2 freezer: pause/resume every process of the container. */
+int cl_pause(const char *root, const char *id, bool pause, struct cl_err *e);
+/* The pids of the container's cgroup (malloc'd, *n of them). */
+int cl_pids(const char *root, const char *id, pid_t **pids, size_t *n, struct cl_err *e);
+
+enum cl_status { CL_CREATING, CL_CREATED, CL_RUNNING, CL_STOPPED, CL_PAUSED };
+const char *cl_status_name(enum cl_status s);
+
+struct cl_state {
+	char *oci_version, *id, *bundle, *rootfs, *created, *owner, *cgroup;
+	char *annotations_json;
+	pid_t pid;
+	unsigned long long start_time; /* /proc/PID/stat field 22 */
+	enum cl_status status;
+};
+
+int cl_state_read(const char *root, const char *id, struct cl_state *st, struct cl_err *e);
+/* runc's `state` JSON (malloc'd) */
+char *cl_state_json(const struct cl_state *st);
+void cl_state_free(struct cl_state *st);
+/* Container ids under ROOT (malloc'd vector, NULL-terminated). */
+int cl_list(const char *root, char ***ids, struct cl_err *e);
+
+/* --- errors ----------------------------------------------------------------- */
+
+/* Fills E and returns -1; ERRNUM 0 leaves ": strerror" off. */
+int cl_error(struct cl_err *e, int errnum, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Prefixes E's message with "CONTEXT: " and returns -1. */
+int cl_error_wrap(struct cl_err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* "message: strerror" in BUF. */
+const char *cl_error_text(const struct cl_err *e, char *buf, size_t size);
+
+/* Name tables shared by the decoder and the CLI (-1 when unknown). */
+int cl_cap_from_name(const char *name);
+const char *cl_cap_name(int cap);
+int cl_rlimit_from_name(const char *name);
+int cl_ns_from_name(const char *name);
+int cl_signal_from_name(const char *name);
+
+#endif

@@ -1,0 +1,133 @@
+# containerd-lite/containerd-lite.mk: the OCI runtime library, its CLI
+# (native for host tests and the bench, static musl for the image), the
+# static musl jansson and libseccomp it links, and its tests.
+# See docs/containerd-lite.md.
+#
+#   build/host/containerd-lite             native CLI (host tests, bench)
+#   build/containerd-lite/containerd-lite  static musl CLI (/bin/containerd-lite)
+#   make jansson-musl libseccomp-musl      build/sysroot/lib/lib{jansson,seccomp}.a
+#   make cl-test                           host tests (root), compared with runc
+
+.PHONY: containerd-lite jansson-musl libseccomp-musl cl-test
+
+CL_LIB_SRCS := $(addprefix containerd-lite/, \
+	err.c util.c spec.c ns.c mounts.c caps.c rlimits.c seccomp.c cgroup.c \
+	userns.c hooks.c state.c create.c start.c exec.c console.c signals.c)
+CL_SRCS := $(CL_LIB_SRCS) containerd-lite/main.c containerd-lite/defspec.c
+CL_HDRS := containerd-lite/containerd-lite.h containerd-lite/cl-private.h
+CL_HOST := $(B)/host/containerd-lite
+CL_MUSL := $(B)/containerd-lite/containerd-lite
+
+containerd-lite: $(CL_HOST) $(CL_MUSL)
+
+# --- jansson (static musl) -------------------------------------------------
+# Compiled directly like libyaml: configure only decides the two config
+# headers, written here for musl on Linux.
+
+JANSSON_A := $(B)/sysroot/lib/libjansson.a
+JANSSON_H := $(B)/sysroot/include/jansson.h
+JANSSON_OBJDIR := $(B)/jansson
+JANSSON_OBJS := $(addprefix $(JANSSON_OBJDIR)/,dump.o error.o hashtable.o \
+	hashtable_seed.o load.o memory.o pack_unpack.o strbuffer.o strconv.o \
+	utf.o value.o version.o)
+# The hash seed comes from /dev/urandom; the rest is plain C99 + POSIX.
+JANSSON_DEFS := -DHAVE_CONFIG_H -DHAVE_STDINT_H=1 -DHAVE_UNISTD_H=1 \
+	-DHAVE_FCNTL_H=1 -DHAVE_SYS_TIME_H=1 -DHAVE_SYS_TYPES_H=1 -DHAVE_SYS_STAT_H=1 \
+	-DHAVE_SCHED_H=1 -DHAVE_ENDIAN_H=1 -DHAVE_SYS_PARAM_H=1 -DHAVE_GETPID=1 \
+	-DHAVE_GETTIMEOFDAY=1 -DHAVE_SCHED_YIELD=1 -DHAVE_OPEN=1 -DHAVE_CLOSE=1 \
+	-DHAVE_READ=1 -DUSE_URANDOM=1 -DHAVE_ATOMIC_BUILTINS=1 -DHAVE_SYNC_BUILTINS=1
+
+jansson-musl: $(JANSSON_A) $(JANSSON_H)
+
+$(JANSSON_OBJDIR)/jansson_config.h: $(JANSSON_SRC_STAMP) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	@sed -e 's/@json_inline@/inline/' -e 's/@json_have_long_long@/1/' \
+		-e 's/@json_have_localeconv@/1/' -e 's/@json_have_atomic_builtins@/1/' \
+		-e 's/@json_have_sync_builtins@/1/' $(JANSSON_SRC)/src/jansson_config.h.in >$@
+
+# Empty: every private setting is a -D above.
+$(JANSSON_OBJDIR)/jansson_private_config.h: $(JANSSON_SRC_STAMP) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	@echo '/* containerd-lite.mk passes the settings with -D */' >$@
+
+$(JANSSON_OBJS): $(JANSSON_OBJDIR)/%.o: $(JANSSON_SRC_STAMP) $(JANSSON_OBJDIR)/jansson_config.h \
+		$(JANSSON_OBJDIR)/jansson_private_config.h $(SYSROOT_HEADERS) | $(DEPS_STAMP)
+	@echo "jansson: CC $*.c"
+	@$(MUSL_CC) $(ROOTFS_CFLAGS) $(JANSSON_DEFS) -I$(JANSSON_OBJDIR) \
+		-I$(JANSSON_SRC)/src -c -o $@ $(JANSSON_SRC)/src/$*.c
+
+$(JANSSON_A): $(JANSSON_OBJS) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	@rm -f $@
+	@ar rcD $@ $^
+	$(call print_size,$@)
+
+$(JANSSON_H): $(JANSSON_SRC_STAMP) $(JANSSON_OBJDIR)/jansson_config.h $(SYSROOT_HEADERS) | $(DEPS_STAMP)
+	@install -m 0644 $(JANSSON_OBJDIR)/jansson_config.h $(@D)/jansson_config.h
+	@install -m 0644 $(JANSSON_SRC)/src/jansson.h $@
+
+# --- libseccomp (static musl) ----------------------------------------------
+# The Debian source ships a generated configure and the gperf output, so
+# only its configure and the library directory are run.
+
+LIBSECCOMP_A := $(B)/sysroot/lib/libseccomp.a
+LIBSECCOMP_H := $(B)/sysroot/include/seccomp.h
+LIBSECCOMP_OBJ := $(B)/libseccomp/obj
+
+libseccomp-musl: $(LIBSECCOMP_A) $(LIBSECCOMP_H)
+
+$(LIBSECCOMP_OBJ)/config.status: $(LIBSECCOMP_SRC_STAMP) $(SYSROOT_HEADERS) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	@echo "libseccomp: configure $(LIBSECCOMP_VERSION) (log: $(@D)/configure.log)"
+	@cd $(@D) && CC=$(MUSL_CC) CFLAGS='$(ROOTFS_CFLAGS)' \
+		$(CURDIR)/$(LIBSECCOMP_SRC)/configure --enable-static --disable-shared \
+		--disable-python >configure.log 2>&1 || \
+		{ tail -20 configure.log; echo "libseccomp: configure failed" >&2; exit 1; }
+
+$(B)/libseccomp/.built: $(LIBSECCOMP_OBJ)/config.status | $(DEPS_STAMP)
+	@echo "libseccomp: building (log: $(@D)/build.log)"
+	@$(SUBMAKE) -C $(LIBSECCOMP_OBJ)/include >$(@D)/build.log 2>&1 && \
+	 $(SUBMAKE) -C $(LIBSECCOMP_OBJ)/src libseccomp.la >>$(@D)/build.log 2>&1 || \
+		{ tail -20 $(@D)/build.log; echo "libseccomp: build failed" >&2; exit 1; }
+	@touch $@
+
+$(LIBSECCOMP_A): $(B)/libseccomp/.built
+	@mkdir -p $(@D)
+	@cp $(LIBSECCOMP_OBJ)/src/.libs/libseccomp.a $@
+	$(call print_size,$@)
+
+$(LIBSECCOMP_H): $(B)/libseccomp/.built $(SYSROOT_HEADERS)
+	@install -m 0644 $(LIBSECCOMP_OBJ)/include/seccomp.h $@
+	@install -m 0644 $(LIBSECCOMP_SRC)/include/seccomp-syscalls.h $(@D)/seccomp-syscalls.h
+
+# --- the CLI ----------------------------------------------------------------
+
+CL_MUSL_DEPS := $(JANSSON_A) $(JANSSON_H) $(LIBSECCOMP_A) $(LIBSECCOMP_H) $(SYSROOT_HEADERS)
+
+$(CL_MUSL): $(CL_SRCS) $(CL_HDRS) containerd-lite/containerd-lite.mk $(CL_MUSL_DEPS) \
+		$(MUSL_FLAGS_STAMP) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(MUSL_CC) $(MUSL_CFLAGS) -o $@ $(CL_SRCS) $(MUSL_LDFLAGS) -ljansson -lseccomp
+	$(call print_size,$@)
+
+$(CL_HOST): $(CL_SRCS) $(CL_HDRS) containerd-lite/containerd-lite.mk | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_CFLAGS) -o $@ $(CL_SRCS) -ljansson -lseccomp
+
+# --- tests -------------------------------------------------------------------
+
+UNIT_TESTS += cl_spec
+UNIT_cl_spec_SRCS := $(addprefix containerd-lite/,spec.c err.c util.c defspec.c caps.c \
+	rlimits.c ns.c seccomp.c signals.c state.c cgroup.c) $(CL_HDRS)
+UNIT_cl_spec_LIBS := -ljansson -lseccomp
+
+# Host tests need root and a busybox; the containers run in a private
+# mount namespace with its own cgroup2 (tests/containerd-lite/run.py).
+# Both builds: the native one, and the static musl one of the image.
+cl-test: $(CL_HOST) $(CL_MUSL) $(BUSYBOX)
+	@echo "== cl-test: $(CL_HOST)"
+	@B=$(B) CL_BIN=$(CL_HOST) python3 tests/containerd-lite/run.py
+	@echo "== cl-test: $(CL_MUSL)"
+	@B=$(B) CL_BIN=$(CL_MUSL) python3 tests/containerd-lite/run.py
+
+# Fuzz target tests/fuzz/fuzz_cl_spec.c: run by bench/fuzz.sh cl_spec.

@@ -1,0 +1,519 @@
+/* create.c: bundle -> a container process waiting on ROOT/ID/exec.fifo.
+ *
+ * The parent validates everything it can first (spec, rootfs, seccomp),
+ * then makes the state directory and the cgroup, clones the container
+ * process into its namespaces, writes its id mappings, puts it in the
+ * cgroup and lets it go on. The child sets itself up and reports success
+ * or its one-line error over a socket (close-on-exec: a successful exec
+ * needs no message). On any failure the parent removes what it made. */
+#include "cl-private.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <grp.h>
+#include <unistd.h>
+
+/* What the child sends: ok, or an error. */
+struct child_msg {
+	int ok;
+	struct cl_err err;
+};
+
+struct child_ctx {
+	const struct cl_spec *s;
+	int sync;    /* our end of the socket pair */
+	int fifo;    /* O_PATH descriptor of exec.fifo */
+	void *sc;    /* seccomp filter, loaded last */
+	char *exe;   /* resolved program path */
+	char *state; /* runtime-spec state for the hooks, from the parent */
+	int console; /* connected console socket, or -1 */
+};
+
+/* The parent's go message: a tag byte, then the state JSON. */
+#define GO_MAX (256 * 1024)
+
+static int write_proc(const char *path, const char *val, struct cl_err *e)
+{
+	return cl_write_file(path, val, strlen(val), e);
+}
+
+static int apply_sysctl(const struct cl_spec *s, struct cl_err *e)
+{
+	for (size_t i = 0; i + 1 < s->sysctl.n; i += 2) {
+		char path[PATH_MAX];
+		int n = snprintf(path, sizeof(path), "/proc/sys/%s", s->sysctl.v[i]);
+
+		for (char *p = path + 10; n > 0 && *p; p++)
+			if (*p == '.')
+				*p = '/';
+		if (strstr(s->sysctl.v[i], "..") || write_proc(path, s->sysctl.v[i + 1], e) < 0)
+			return cl_error(e, e->errnum, "sysctl %s", s->sysctl.v[i]);
+	}
+	return 0;
+}
+
+/* execvp's search, but in the container's PATH and before the point of
+ * no return, so that a missing program is create's error (as runc's). */
+static char *find_program(const struct cl_spec *s, struct cl_err *e)
+{
+	const char *name = s->args.v[0], *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:"
+						 "/usr/bin:/sbin:/bin";
+	char buf[PATH_MAX];
+
+	if (strchr(name, '/')) {
+		if (access(name, X_OK) < 0)
+			return cl_error(e, errno, "exec %s", name), NULL;
+		return cl_strdup(name);
+	}
+	for (size_t i = 0; i < s->env.n; i++)
+		if (strncmp(s->env.v[i], "PATH=", 5) == 0)
+			path = s->env.v[i] + 5;
+	for (const char *p = path; *p;) {
+		size_t n = strcspn(p, ":");
+		snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, p, name);
+		if (n && access(buf, X_OK) == 0)
+			return cl_strdup(buf);
+		p += n + (p[n] == ':');
+	}
+	cl_error(e, 0, "exec \"%s\": executable file not found in $PATH", name);
+	return NULL;
+}
+
+static int switch_user(const struct cl_spec *s, struct cl_err *e)
+{
+	if (setgroups(s->nadd_gids, s->add_gids) < 0)
+		return cl_error(e, errno, "setgroups");
+	if (setresgid(s->gid, s->gid, s->gid) < 0)
+		return cl_error(e, errno, "setgid %u", s->gid);
+	/* keep the permitted set across the uid change; capset trims it */
+	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+		return cl_error(e, errno, "prctl keepcaps");
+	if (setresuid(s->uid, s->uid, s->uid) < 0)
+		return cl_error(e, errno, "setuid %u", s->uid);
+	if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
+		return cl_error(e, errno, "prctl keepcaps");
+	/* a uid change makes us non-dumpable, and /proc/self/fd (the exec
+	 * fifo's way in) root's: the program's own exec decides again */
+	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+		return cl_error(e, errno, "prctl dumpable");
+	return 0;
+}
+
+static int setup_names(const struct cl_spec *s, struct cl_err *e)
+{
+	if (s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
+		return cl_error(e, errno, "sethostname %s", s->hostname);
+	if (s->domainname && setdomainname(s->domainname, strlen(s->domainname)) < 0)
+		return cl_error(e, errno, "setdomainname %s", s->domainname);
+	return 0;
+}
+
+/* The process part of the setup, shared with exec: up to the point where
+ * only the seccomp filter (with no_new_privs) and execve remain. */
+int cl_process_setup(const struct cl_spec *s, void *sc, char **exe, struct cl_err *e)
+{
+	if (cl_rlimits_apply(s, e) < 0)
+		return -1;
+	if (chdir(s->cwd) < 0)
+		return cl_error(e, errno, "chdir %s", s->cwd);
+	*exe = find_program(s, e);
+	if (!*exe)
+		return -1;
+	/* Without no_new_privs the filter needs CAP_SYS_ADMIN to load: now. */
+	if (!s->no_new_privs && cl_seccomp_load(sc, e) < 0)
+		return -1;
+	if (cl_caps_drop_bounding(s, e) < 0 || switch_user(s, e) < 0 || cl_caps_apply(s, e) < 0)
+		return -1;
+	umask(s->umask);
+	if (s->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return cl_error(e, errno, "prctl no_new_privs");
+	return 0;
+}
+
+static int child_setup(struct child_ctx *c, struct cl_err *e)
+{
+	const struct cl_spec *s = c->s;
+
+	if (setsid() < 0)
+		return cl_error(e, errno, "setsid");
+	/* root of the new user namespace, now that the parent mapped it */
+	if ((s->ns_flags & CLONE_NEWUSER) && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
+		return cl_error(e, errno, "become root in the user namespace");
+	if (cl_ns_join(s, e) < 0 || cl_ns_unshare_late(s, e) < 0 || setup_names(s, e) < 0 ||
+	    cl_mounts_prepare(s, e) < 0 ||
+	    cl_hooks_run(s, CL_HOOK_CREATE_CONTAINER, c->state, e) < 0 ||
+	    cl_mounts_pivot(s, e) < 0 || apply_sysctl(s, e) < 0 || cl_mounts_finish(s, e) < 0 ||
+	    (c->console >= 0 && cl_console_setup(c->console, e) < 0))
+		return -1; /* sysctl before /proc/sys is made read-only */
+	return cl_process_setup(s, c->sc, &c->exe, e);
+}
+
+/* Blocks until `start` opens the fifo for reading. */
+static int wait_start(int fifo, struct cl_err *e)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fifo);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return cl_error(e, errno, "open the exec fifo");
+	if (write(fd, "0", 1) != 1)
+		return cl_error(e, errno, "write the exec fifo");
+	close(fd);
+	close(fifo);
+	return 0;
+}
+
+static void send_msg(int sock, int ok, const struct cl_err *e)
+{
+	struct child_msg m = {.ok = ok};
+
+	if (e)
+		m.err = *e;
+	if (send(sock, &m, sizeof(m), MSG_NOSIGNAL) < 0) {
+		/* the parent is gone: nothing to tell */
+	}
+}
+
+static __attribute__((noreturn)) void child_main(struct child_ctx *c)
+{
+	struct cl_err e = {0};
+	sigset_t none;
+	ssize_t n;
+
+	/* `run` blocks the signals it forwards; the container starts clean */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* the parent writes our id maps and cgroup, and runs the
+	 * createRuntime hooks, first */
+	c->state = malloc(GO_MAX + 1);
+	if (!c->state)
+		_exit(1);
+	n = recv(c->sync, c->state, GO_MAX, 0);
+	if (n < 1 || c->state[0] != 'g')
+		_exit(1);
+	c->state[n] = 0;
+	c->state++; /* past the tag */
+	if (child_setup(c, &e) < 0) {
+		send_msg(c->sync, 0, &e);
+		_exit(1);
+	}
+	send_msg(c->sync, 1, NULL);
+	close(c->sync);
+	/* runc's startContainer hooks see "created" */
+	if (c->s->nhooks[CL_HOOK_START_CONTAINER])
+		c->state = cl_hooks_restate(c->state, "created");
+	if (wait_start(c->fifo, &e) < 0 ||
+	    cl_hooks_run(c->s, CL_HOOK_START_CONTAINER, c->state ? c->state : "{}", &e) < 0 ||
+	    (c->s->no_new_privs && cl_seccomp_load(c->sc, &e) < 0))
+		goto fail;
+	execve(c->exe, c->s->args.v, c->s->env.v ? c->s->env.v : (char *[]){NULL});
+	cl_error(&e, errno, "exec %s", c->exe);
+fail : {
+	char buf[1200];
+	/* start has returned already: stderr is the only witness */
+	dprintf(2, "containerd-lite: %s\n", cl_error_text(&e, buf, sizeof(buf)));
+}
+	_exit(127);
+}
+
+/* --- the parent --------------------------------------------------------- */
+
+struct made {
+	char *dir, *cgroup;
+	bool dir_made, cgroup_made, in_cgroup;
+	pid_t pid;
+};
+
+static void undo(struct made *m)
+{
+	struct cl_err e;
+
+	if (m->pid > 0) {
+		kill(m->pid, SIGKILL);
+		waitpid(m->pid, NULL, 0);
+	}
+	if (m->cgroup_made)
+		cl_cgroup_destroy(m->cgroup, &e);
+	if (m->dir_made) {
+		static const char *const files[] = {"exec.fifo", "state.json", ".state.json"};
+		for (size_t i = 0; i < 3; i++) {
+			char *p = cl_path_join(m->dir, files[i]);
+			unlink(p);
+			free(p);
+		}
+		rmdir(m->dir);
+	}
+}
+
+static bool has_ns(const struct cl_spec *s, int type)
+{
+	for (size_t i = 0; i < s->nns; i++)
+		if (s->ns[i].type == type)
+			return true;
+	return false;
+}
+
+static int check_spec(const struct cl_spec *s, const struct cl_opts *o, struct cl_err *e)
+{
+	struct stat st;
+
+	if (stat(s->root_path, &st) < 0)
+		return cl_error(e, errno, "rootfs %s", s->root_path);
+	if (!S_ISDIR(st.st_mode))
+		return cl_error(e, ENOTDIR, "rootfs %s", s->root_path);
+	if (s->apparmor && s->apparmor[0])
+		return cl_error(e, EOPNOTSUPP, "process.apparmorProfile %s", s->apparmor);
+	if (s->selinux_label && s->selinux_label[0])
+		return cl_error(e, EOPNOTSUPP, "process.selinuxLabel %s", s->selinux_label);
+	if (s->terminal && !o->console_socket)
+		return cl_error(e, 0, "process.terminal needs --console-socket");
+	if (s->ns_flags & CLONE_NEWTIME)
+		return cl_error(e, EOPNOTSUPP, "time namespace (not yet)");
+	/* masked paths, pivot_root: all need a mount namespace of our own */
+	if (!(s->ns_flags & CLONE_NEWNS))
+		return cl_error(e, 0,
+				"config.json: .linux.namespaces: a new mount namespace is "
+				"required");
+	if ((s->hostname || s->domainname) && !has_ns(s, CLONE_NEWUTS))
+		return cl_error(e, 0, "config.json: .hostname: needs a uts namespace");
+	return 0;
+}
+
+static int make_state_dir(const struct cl_opts *o, struct made *m, struct cl_err *e)
+{
+	char *fifo;
+	int ret = 0;
+
+	if (cl_mkdir_p(o->root, 0700, e) < 0)
+		return -1;
+	if (mkdir(m->dir, 0700) < 0)
+		return errno == EEXIST ? cl_error(e, 0, "container \"%s\" already exists", o->id)
+				       : cl_error(e, errno, "mkdir %s", m->dir);
+	m->dir_made = true;
+	fifo = cl_path_join(m->dir, "exec.fifo");
+	/* 0622: the container's user, whoever it is, must be able to write */
+	if (mkfifo(fifo, 0622) < 0 || chmod(fifo, 0622) < 0)
+		ret = cl_error(e, errno, "mkfifo %s", fifo);
+	free(fifo);
+	return ret;
+}
+
+#ifndef SYS_clone3
+#define SYS_clone3 435
+#endif
+#define CL_CLONE_INTO_CGROUP 0x200000000ULL
+
+/* struct clone_args of linux/sched.h (a stable ABI), up to .cgroup */
+struct cl_clone_args {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid,
+	    set_tid_size, cgroup;
+};
+
+/* Fork semantics, but born in the new namespaces (a new pid namespace
+ * makes the child its pid 1) and, with clone3, in its cgroup: moving a
+ * process with cgroup.procs waits for an RCU grace period (about 10 ms),
+ * the largest single cost of a create. Kernels before 5.7: clone, and
+ * the parent moves the child (*in_cgroup false). */
+static pid_t clone_child(struct child_ctx *c, int flags, int cgroup_fd, bool *in_cgroup,
+			 struct cl_err *e)
+{
+	struct cl_clone_args args = {.flags = (uint64_t)(unsigned)flags | CL_CLONE_INTO_CGROUP,
+				     .exit_signal = SIGCHLD,
+				     .cgroup = (uint64_t)cgroup_fd};
+	pid_t pid = -1;
+
+	*in_cgroup = false;
+	if (cgroup_fd >= 0) {
+		pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+		*in_cgroup = pid >= 0;
+	}
+	if (pid < 0 && (cgroup_fd < 0 || errno == ENOSYS || errno == E2BIG || errno == EINVAL))
+		pid = (pid_t)syscall(SYS_clone, (unsigned long)(flags | SIGCHLD), NULL, NULL, NULL,
+				     NULL);
+	if (pid < 0)
+		return cl_error(e, errno, "clone the container process");
+	if (pid == 0)
+		child_main(c);
+	return pid;
+}
+
+/* By the parent: a lower score needs CAP_SYS_RESOURCE, and in a user
+ * namespace the child's /proc/self is no longer its own to write. */
+static int write_oom_score_adj(pid_t pid, int score, struct cl_err *e)
+{
+	char path[64], buf[16];
+
+	snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", (int)pid);
+	snprintf(buf, sizeof(buf), "%d", score);
+	if (write_proc(path, buf, e) < 0)
+		return cl_error(e, e->errnum, "set oomScoreAdj %d", score);
+	return 0;
+}
+
+/* Sends the go message: the state for the hooks, after the runtime's own
+ * hooks have run. */
+static int send_go(const struct cl_opts *o, const struct cl_spec *s, struct made *m, int sock,
+		   struct cl_err *e)
+{
+	char *state = cl_hooks_state(s->oci_version ? s->oci_version : "1.0.2", o->id, "creating",
+				     m->pid, o->bundle, s->annotations_json);
+	size_t len = strlen(state);
+	char *msg = malloc(len + 2);
+	int ret = 0;
+
+	if (!msg)
+		abort();
+	if (cl_hooks_run(s, CL_HOOK_PRESTART, state, e) < 0 ||
+	    cl_hooks_run(s, CL_HOOK_CREATE_RUNTIME, state, e) < 0)
+		ret = -1;
+	else if (len + 1 > GO_MAX)
+		ret = cl_error(e, E2BIG, "state of %s for the hooks", o->id);
+	msg[0] = 'g';
+	memcpy(msg + 1, state, len + 1);
+	if (ret == 0 && send(sock, msg, len + 1, MSG_NOSIGNAL) != (ssize_t)(len + 1))
+		ret = cl_error(e, errno, "start the container process");
+	free(msg);
+	free(state);
+	return ret;
+}
+
+/* Runs the child until it reports; fills e with its error. */
+static int handshake(const struct cl_opts *o, const struct cl_spec *s, struct made *m, int sock,
+		     struct cl_err *e)
+{
+	struct child_msg msg;
+	ssize_t n;
+
+	if ((s->ns_flags & CLONE_NEWUSER) && cl_userns_write_maps(m->pid, s, e) < 0)
+		return -1;
+	if (s->has_oom_score_adj && write_oom_score_adj(m->pid, s->oom_score_adj, e) < 0)
+		return -1;
+	if ((!m->in_cgroup && cl_cgroup_enter(m->cgroup, m->pid, e) < 0) ||
+	    send_go(o, s, m, sock, e) < 0)
+		return -1;
+	n = recv(sock, &msg, sizeof(msg), 0);
+	if (n != (ssize_t)sizeof(msg))
+		return cl_error(e, 0, "the container process died during setup");
+	if (!msg.ok) {
+		*e = msg.err;
+		return -1;
+	}
+	return 0;
+}
+
+static int record(const struct cl_opts *o, const struct cl_spec *s, struct made *m,
+		  struct cl_err *e)
+{
+	struct cl_state st = {
+	    .oci_version = s->oci_version ? s->oci_version : "1.0.2",
+	    .id = (char *)o->id,
+	    .bundle = (char *)o->bundle,
+	    .rootfs = s->root_path,
+	    .owner = "",
+	    .cgroup = m->cgroup,
+	    .annotations_json = s->annotations_json,
+	    .pid = m->pid,
+	    .start_time = cl_proc_start_time(m->pid),
+	};
+	int ret;
+
+	st.created = cl_now_rfc3339();
+	ret = cl_state_write(m->dir, &st, e);
+	free(st.created);
+	if (ret == 0 && o->pid_file) {
+		char buf[32];
+		int fd = open(o->pid_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		int len = snprintf(buf, sizeof(buf), "%d", (int)m->pid);
+		if (fd < 0 || write(fd, buf, (size_t)len) != len)
+			ret = cl_error(e, errno, "write pid file %s", o->pid_file);
+		if (fd >= 0)
+			close(fd);
+	}
+	return ret;
+}
+
+static int spawn(const struct cl_opts *o, struct cl_spec *s, struct made *m, struct cl_err *e)
+{
+	struct child_ctx c = {.s = s, .fifo = -1, .console = -1};
+	int sv[2] = {-1, -1}, ret = -1, cgroup_fd = -1;
+	char *fifo = cl_path_join(m->dir, "exec.fifo");
+
+	c.sc = cl_seccomp_build(s, e);
+	if (s->seccomp && !c.sc)
+		goto out;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		cl_error(e, errno, "socketpair");
+		goto out;
+	}
+	if (s->terminal && (c.console = cl_console_connect(o->console_socket, e)) < 0)
+		goto out;
+	c.fifo = open(fifo, O_PATH | O_CLOEXEC);
+	if (c.fifo < 0) {
+		cl_error(e, errno, "open %s", fifo);
+		goto out;
+	}
+	c.sync = sv[1];
+	cgroup_fd = open(m->cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	m->pid = clone_child(&c, cl_ns_clone_flags(s), cgroup_fd, &m->in_cgroup, e);
+	if (m->pid < 0)
+		goto out;
+	close(sv[1]);
+	sv[1] = -1;
+	ret = handshake(o, s, m, sv[0], e);
+	if (ret == 0)
+		ret = record(o, s, m, e);
+out:
+	cl_seccomp_free(c.sc);
+	if (c.fifo >= 0)
+		close(c.fifo);
+	if (c.console >= 0)
+		close(c.console);
+	if (cgroup_fd >= 0)
+		close(cgroup_fd);
+	for (int i = 0; i < 2; i++)
+		if (sv[i] >= 0)
+			close(sv[i]);
+	free(fifo);
+	return ret;
+}
+
+int cl_create(const struct cl_opts *o, pid_t *pid, struct cl_err *e)
+{
+	struct made m = {0};
+	struct cl_spec *s = NULL;
+	int ret = -1;
+
+	if (cl_valid_id(o->id, e) < 0 || cl_spec_load(o->bundle, &s, e) < 0 ||
+	    check_spec(s, o, e) < 0)
+		goto out;
+	m.dir = cl_state_dir(o->root, o->id);
+	m.cgroup = cl_cgroup_path(s, o->id);
+	if (make_state_dir(o, &m, e) < 0)
+		goto fail;
+	if (cl_cgroup_create(m.cgroup, s, e) < 0)
+		goto fail;
+	m.cgroup_made = true;
+	if (spawn(o, s, &m, e) < 0)
+		goto fail;
+	*pid = m.pid;
+	ret = 0;
+	goto out;
+fail:
+	undo(&m);
+out:
+	free(m.dir);
+	free(m.cgroup);
+	cl_spec_free(s);
+	return ret;
+}

@@ -1,0 +1,122 @@
+/* ns.c: namespace names, clone flags, and joining namespaces by path. */
+#include "cl-private.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static const struct {
+	const char *name;
+	int flag;
+} ns_names[] = {
+    {"pid", CLONE_NEWPID},	 {"network", CLONE_NEWNET}, {"mount", CLONE_NEWNS},
+    {"ipc", CLONE_NEWIPC},	 {"uts", CLONE_NEWUTS},	    {"user", CLONE_NEWUSER},
+    {"cgroup", CLONE_NEWCGROUP}, {"time", CLONE_NEWTIME},
+};
+
+int cl_ns_from_name(const char *name)
+{
+	for (size_t i = 0; i < sizeof(ns_names) / sizeof(ns_names[0]); i++)
+		if (strcmp(name, ns_names[i].name) == 0)
+			return ns_names[i].flag;
+	return -1;
+}
+
+static const char *ns_name(int flag)
+{
+	for (size_t i = 0; i < sizeof(ns_names) / sizeof(ns_names[0]); i++)
+		if (ns_names[i].flag == flag)
+			return ns_names[i].name;
+	return "?";
+}
+
+/* The namespaces created by clone(). Not the cgroup namespace: its root
+ * is the cgroup of the process that makes it, so the child unshares it
+ * once the parent has moved it into the container's cgroup (as runc).
+ * Not the time namespace either: not yet supported (its clock offsets
+ * must be written before any process enters it). */
+int cl_ns_clone_flags(const struct cl_spec *s)
+{
+	return s->ns_flags & ~(CLONE_NEWTIME | CLONE_NEWCGROUP);
+}
+
+int cl_ns_unshare_late(const struct cl_spec *s, struct cl_err *e)
+{
+	if ((s->ns_flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
+		return cl_error(e, errno, "unshare the cgroup namespace");
+	return 0;
+}
+
+/* Joins the namespaces given by path; the user namespace first, so that
+ * the others are joined with its credentials. */
+int cl_ns_join(const struct cl_spec *s, struct cl_err *e)
+{
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < s->nns; i++) {
+			const struct cl_ns *n = &s->ns[i];
+			int fd;
+
+			if (!n->path || (pass == 0) != (n->type == CLONE_NEWUSER))
+				continue;
+			fd = open(n->path, O_RDONLY | O_CLOEXEC);
+			if (fd < 0)
+				return cl_error(e, errno, "open %s namespace %s", ns_name(n->type),
+						n->path);
+			if (setns(fd, n->type) < 0) {
+				int err = errno;
+				close(fd);
+				return cl_error(e, err, "join %s namespace %s", ns_name(n->type),
+						n->path);
+			}
+			close(fd);
+		}
+	}
+	return 0;
+}
+
+/* /proc/PID/ns/ names of the CLONE_NEW* flags. */
+static const char *proc_name(int flag)
+{
+	switch (flag) {
+	case CLONE_NEWNET:
+		return "net";
+	case CLONE_NEWNS:
+		return "mnt";
+	default:
+		return ns_name(flag);
+	}
+}
+
+/* Opens them all first (after the mount namespace, /proc is the
+ * container's), then joins: user first, mount last (it changes our root). */
+int cl_ns_join_pid(const struct cl_spec *s, pid_t pid, struct cl_err *e)
+{
+	static const int order[] = {CLONE_NEWUSER, CLONE_NEWIPC,    CLONE_NEWUTS,  CLONE_NEWNET,
+				    CLONE_NEWPID,  CLONE_NEWCGROUP, CLONE_NEWTIME, CLONE_NEWNS};
+	int fds[8], ret = 0;
+
+	for (int i = 0; i < 8; i++) {
+		char path[64];
+		bool wanted = false;
+
+		for (size_t k = 0; k < s->nns; k++)
+			wanted |= s->ns[k].type == order[i];
+		fds[i] = -1;
+		if (!wanted)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)pid, proc_name(order[i]));
+		fds[i] = open(path, O_RDONLY | O_CLOEXEC);
+		if (fds[i] < 0 && ret == 0)
+			ret = cl_error(e, errno, "open %s", path);
+	}
+	for (int i = 0; i < 8 && ret == 0; i++)
+		if (fds[i] >= 0 && setns(fds[i], order[i]) < 0)
+			ret = cl_error(e, errno, "join the %s namespace of pid %d",
+				       ns_name(order[i]), (int)pid);
+	for (int i = 0; i < 8; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	return ret;
+}

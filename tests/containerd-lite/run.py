@@ -1,0 +1,824 @@
+#!/usr/bin/env python3
+"""Host tests of containerd-lite (make cl-test), as root.
+
+Every container runs inside a private mount namespace of this script with
+cgroup2 mounted on /sys/fs/cgroup: the build machines' cgroups are hybrid,
+and nothing here may touch the host's. The same bundles run under Debian's
+runc in the same test; what the container sees from inside, the lifecycle,
+the exit statuses and the `state` JSON are compared. Bad bundles must give
+their one-line error and leave nothing behind.
+
+Prints ok/FAIL per check; exits 1 on any failure.
+"""
+import copy
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+B = os.environ.get("B", "build")
+CL = os.path.abspath(os.environ.get("CL_BIN") or os.path.join(B, "host", "containerd-lite"))
+BUSYBOX = os.path.abspath(os.path.join(B, "busybox", "busybox"))
+RUNC = shutil.which("runc")
+failures = 0
+
+
+def check(name, cond, detail=""):
+    global failures
+    if not cond:
+        failures += 1
+    print(("ok   " if cond else "FAIL ") + name + ("" if cond or not detail else ": " + str(detail)))
+    return cond
+
+
+def sh(*args, **kw):
+    """Output through files, not pipes: a created container keeps the
+    runtime's stdout and stderr open, and a pipe would never see EOF."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        r = subprocess.run(list(args), stdout=out, stderr=err, text=True, timeout=60, **kw)
+        out.seek(0)
+        err.seek(0)
+        r.stdout, r.stderr = out.read(), err.read()
+    return r
+
+
+class Runtime:
+    def __init__(self, name, exe, root):
+        self.name, self.exe, self.root = name, exe, root
+
+    def __call__(self, *args, **kw):
+        return sh(self.exe, "--root", self.root, *args, **kw)
+
+    def state(self, cid):
+        r = self("state", cid)
+        return json.loads(r.stdout) if r.returncode == 0 else None
+
+    def wait_status(self, cid, want, seconds=5):
+        end = time.time() + seconds
+        while time.time() < end:
+            st = self.state(cid)
+            if st and st["status"] == want:
+                return st
+            time.sleep(0.05)
+        return self.state(cid)
+
+
+# --- bundles -------------------------------------------------------------
+
+
+def make_rootfs(path):
+    os.makedirs(os.path.join(path, "bin"))
+    shutil.copy(BUSYBOX, os.path.join(path, "bin", "busybox"))
+    for applet in sh(BUSYBOX, "--list").stdout.split():
+        if applet != "busybox":
+            os.symlink("busybox", os.path.join(path, "bin", applet))
+    for d in ("proc", "sys", "dev", "tmp", "etc", "mnt"):
+        os.makedirs(os.path.join(path, d), exist_ok=True)
+    for d in (path, os.path.join(path, "bin")):
+        os.chmod(d, 0o755)
+
+
+def make_bundle(top, name, config):
+    """One rootfs for all bundles, named by its absolute path (runc
+    refuses a rootfs that is a symlink)."""
+    b = os.path.join(top, name)
+    os.makedirs(b)
+    if isinstance(config, dict) and config["root"]["path"] == "rootfs":
+        config = copy.deepcopy(config)
+        config["root"]["path"] = os.path.join(top, "rootfs")
+    with open(os.path.join(b, "config.json"), "w") as f:
+        f.write(config if isinstance(config, str) else json.dumps(config, indent=1))
+    return b
+
+
+# --- what the container sees ---------------------------------------------
+
+PROBE = r"""
+grep -E '^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):' /proc/self/status
+echo "hostname=$(hostname)"
+echo "nofile=$(ulimit -n) $(ulimit -Hn)"
+echo "uid_map=$(tr -s ' ' < /proc/self/uid_map)"
+echo "id=$(id)"
+echo "keys=$(wc -c < /proc/keys 2>&1)"
+echo "firmware=$(ls -A /sys/firmware | wc -l)"
+echo "procsys=$( (echo x > /proc/sys/kernel/domainname) 2>&1 | sed 's/.*: //')"
+echo "mkdir=$(mkdir /tmp/denied 2>&1 | sed 's/.*: //')"
+echo "cgroup=$(cat /proc/self/cgroup | grep '^0::')"
+echo "oom=$(cat /proc/self/oom_score_adj)"
+echo "domain=$(cat /proc/sys/kernel/domainname)"
+echo "umask=$(umask)"
+echo "ip_forward=$(cat /proc/sys/net/ipv4/ip_forward)"
+echo "dev=$(ls -ln /dev/wisp-null 2>&1 | awk '{ print $1, $3, $4 }')"
+awk '{ print "mount=" $5 " " $(NF-2) " " substr($6, 1, 2) }' /proc/self/mountinfo | sort
+"""
+
+
+def probe_config(base, **changes):
+    c = copy.deepcopy(base)
+    c["process"]["args"] = ["sh", "-c", PROBE]
+    c["hostname"] = "wisp-probe"
+    c["process"]["rlimits"] = [{"type": "RLIMIT_NOFILE", "soft": 123, "hard": 456}]
+    c["process"]["oomScoreAdj"] = 100
+    c["process"].setdefault("user", {})["umask"] = 0o27
+    c["domainname"] = "wisp.example"
+    c["linux"]["sysctl"] = {"net.ipv4.ip_forward": "1"}
+    if "userns" not in changes:  # mknod is not allowed there (runc binds from the host)
+        c["linux"]["devices"] = [{"path": "/dev/wisp-null", "type": "c", "major": 1, "minor": 3,
+                                  "fileMode": 0o640, "uid": 0, "gid": 5}]
+    # deny mkdir with EDOM: an errno nothing else would give
+    sc = c["linux"]["seccomp"]
+    sc["syscalls"][0]["names"] = [n for n in sc["syscalls"][0]["names"] if n not in ("mkdir", "mkdirat")]
+    sc["syscalls"].append({"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 33})
+    for k, v in changes.items():
+        if k == "user":
+            c["process"]["user"].update(v)
+        elif k == "userns":
+            c["linux"]["namespaces"].append({"type": "user"})
+            c["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+            c["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    return c
+
+
+def parse_probe(out):
+    d, mounts = {}, set()
+    for line in out.splitlines():
+        if line.startswith("mount="):
+            mounts.add(line[6:])
+        elif ":" in line and "=" not in line.split(":")[0]:
+            k, v = line.split(":", 1)
+            d[k] = v.strip()
+        elif "=" in line:
+            k, v = line.split("=", 1)
+            d[k] = v
+    d["mounts"] = mounts
+    return d
+
+
+def capmask(names):
+    bits = {"CAP_CHOWN": 0, "CAP_DAC_OVERRIDE": 1, "CAP_FOWNER": 3, "CAP_FSETID": 4, "CAP_KILL": 5,
+            "CAP_SETGID": 6, "CAP_SETUID": 7, "CAP_SETPCAP": 8, "CAP_NET_BIND_SERVICE": 10,
+            "CAP_NET_RAW": 13, "CAP_SYS_CHROOT": 18, "CAP_MKNOD": 27, "CAP_AUDIT_WRITE": 29,
+            "CAP_SETFCAP": 31}
+    return "%016x" % sum(1 << bits[n] for n in names)
+
+
+def test_probe(rts, top, base, label, **changes):
+    cfg = probe_config(base, **changes)
+    cid = "probe-" + label.replace(" ", "-")
+    b = make_bundle(top, cid, cfg)
+    seen = {}
+    for rt in rts:
+        r = rt("run", "--bundle", b, cid)
+        check(f"{label}: {rt.name} run exits 0", r.returncode == 0, r.stderr.strip())
+        seen[rt.name] = parse_probe(r.stdout)
+    us = seen["containerd-lite"]
+    caps = capmask(base["process"]["capabilities"]["effective"])
+    # exec as a non-root user clears the permitted and effective sets
+    want = "0" * 16 if "user" in changes else caps
+    check(f"{label}: CapEff " + ("empty (non-root)" if "user" in changes else "is Docker's default set"),
+          us.get("CapEff") == want, us.get("CapEff"))
+    check(f"{label}: CapBnd is Docker's default set", us.get("CapBnd") == caps, us.get("CapBnd"))
+    check(f"{label}: CapInh and CapAmb empty", us.get("CapInh") == "0" * 16 and us.get("CapAmb") == "0" * 16)
+    check(f"{label}: no_new_privs set", us.get("NoNewPrivs") == "1")
+    check(f"{label}: seccomp filter mode", us.get("Seccomp") == "2")
+    check(f"{label}: hostname", us.get("hostname") == "wisp-probe", us.get("hostname"))
+    check(f"{label}: RLIMIT_NOFILE 123/456", us.get("nofile") == "123 456", us.get("nofile"))
+    check(f"{label}: seccomp-denied mkdir gives errnoRet (EDOM)", us.get("mkdir") == "Domain error", us.get("mkdir"))
+    check(f"{label}: masked /proc/keys reads empty", us.get("keys") == "0", us.get("keys"))
+    check(f"{label}: masked /sys/firmware is empty", us.get("firmware") == "0", us.get("firmware"))
+    check(f"{label}: /proc/sys read-only", us.get("procsys") == "Read-only file system", us.get("procsys"))
+    check(f"{label}: own cgroup namespace", us.get("cgroup") == "0::/", us.get("cgroup"))
+    check(f"{label}: oomScoreAdj", us.get("oom") == "100", us.get("oom"))
+    check(f"{label}: domainname", us.get("domain") == "wisp.example", us.get("domain"))
+    check(f"{label}: umask", us.get("umask") == "0027", us.get("umask"))
+    check(f"{label}: sysctl net.ipv4.ip_forward", us.get("ip_forward") == "1", us.get("ip_forward"))
+    if "userns" not in changes:
+        check(f"{label}: linux.devices node", us.get("dev") == "crw-r----- 0 5", us.get("dev"))
+    check(f"{label}: / is read-only", "/ ro" not in us["mounts"] and any(m.startswith("/ ") and m.endswith(" ro") for m in us["mounts"]),
+          sorted(us["mounts"]))
+    want_uid_map = " 0 100000 65536" if "userns" in changes else " 0 0 4294967295"
+    check(f"{label}: uid_map", us.get("uid_map", "").rstrip() == want_uid_map.rstrip() or
+          us.get("uid_map", "").split() == want_uid_map.split(), us.get("uid_map"))
+    if "runc" in seen:
+        theirs = seen["runc"]
+        for k in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb", "NoNewPrivs", "Seccomp", "hostname",
+                  "nofile", "uid_map", "id", "keys", "firmware", "procsys", "mkdir", "cgroup", "oom", "umask", "ip_forward", "dev"):
+            # not "domain": Debian's runc 1.1 ignores .domainname
+            check(f"{label}: {k} as runc's", us.get(k) == theirs.get(k), f"ours {us.get(k)!r}, runc {theirs.get(k)!r}")
+        check(f"{label}: mount table as runc's", us["mounts"] == theirs["mounts"],
+              f"only ours {sorted(us['mounts'] - theirs['mounts'])}, only runc {sorted(theirs['mounts'] - us['mounts'])}")
+    return us
+
+
+# --- lifecycle, compared with runc ---------------------------------------
+
+
+def lifecycle(rt, b):
+    """The observable story of one container; compared between runtimes."""
+    story = []
+    cid = "life"
+
+    def step(what, r):
+        story.append((what, r.returncode))
+        return r
+
+    step("create", rt("create", "--bundle", b, cid))
+    st = rt.state(cid)
+    story.append(("state after create", st and st["status"]))
+    story.append(("pid after create > 0", bool(st and st["pid"] > 0)))
+    step("create again", rt("create", "--bundle", b, cid))
+    step("start", rt("start", cid))
+    st = rt.wait_status(cid, "running")
+    story.append(("state after start", st and st["status"]))
+    step("start again", rt("start", cid))
+    r = step("ps --format json", rt("ps", "--format", "json", cid))
+    try:
+        story.append(("ps lists the container process", st is not None and st["pid"] in json.loads(r.stdout)))
+    except ValueError:
+        story.append(("ps lists the container process", r.stdout))
+    step("pause", rt("pause", cid))
+    st = rt.state(cid)
+    story.append(("state after pause", st and st["status"]))
+    step("pause again", rt("pause", cid))
+    step("resume", rt("resume", cid))
+    st = rt.state(cid)
+    story.append(("state after resume", st and st["status"]))
+    step("resume again", rt("resume", cid))
+    step("delete while running", rt("delete", cid))
+    step("kill KILL", rt("kill", cid, "KILL"))
+    st = rt.wait_status(cid, "stopped")
+    story.append(("state after kill", st and st["status"]))
+    story.append(("pid when stopped", st and st["pid"]))
+    step("kill stopped", rt("kill", cid, "KILL"))
+    step("delete", rt("delete", cid))
+    step("state after delete", rt("state", cid))
+    step("create 2", rt("create", "--bundle", b, cid))
+    step("delete --force created", rt("delete", "--force", cid))
+    step("state after force delete", rt("state", cid))
+    return story
+
+
+def state_json(rt, b):
+    rt("create", "--bundle", b, "sj")
+    st = rt.state("sj")
+    rt("delete", "--force", "sj")
+    return st
+
+
+def run_status(rt, b, args, cid):
+    return rt("run", "--bundle", b, cid).returncode
+
+
+def run_killed(rt, b):
+    p = subprocess.Popen([rt.exe, "--root", rt.root, "run", "--bundle", b, "victim"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    rt.wait_status("victim", "running")
+    rt("kill", "victim", "KILL")
+    try:
+        return p.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        return "timeout"
+
+
+def test_lifecycle(rts, top, base):
+    sleeper = copy.deepcopy(base)
+    sleeper["process"]["args"] = ["sleep", "30"]
+    b = make_bundle(top, "sleeper", sleeper)
+    stories = {rt.name: lifecycle(rt, b) for rt in rts}
+    us = stories["containerd-lite"]
+    expect = [("create", 0), ("state after create", "created"), ("pid after create > 0", True),
+              ("create again", 1), ("start", 0), ("state after start", "running"), ("start again", 1),
+              ("ps --format json", 0), ("ps lists the container process", True), ("pause", 0),
+              ("state after pause", "paused"), ("pause again", 1), ("resume", 0),
+              ("state after resume", "running"), ("resume again", 1),
+              ("delete while running", 1), ("kill KILL", 0), ("state after kill", "stopped"),
+              ("pid when stopped", 0), ("kill stopped", 1), ("delete", 0), ("state after delete", 1),
+              ("create 2", 0), ("delete --force created", 0), ("state after force delete", 1)]
+    for got, want in zip(us, expect):
+        check(f"lifecycle: {want[0]} -> {want[1]}", got == want, got)
+    if "runc" in stories:
+        for ours, theirs in zip(us, stories["runc"]):
+            check(f"lifecycle: {ours[0]} as runc's", ours == theirs, f"ours {ours[1]!r}, runc {theirs[1]!r}")
+
+    states = {rt.name: state_json(rt, b) for rt in rts}
+    st = states["containerd-lite"]
+    check("state: JSON of a created container", st is not None)
+    if st:
+        check("state: status created, id, bundle, rootfs", st["status"] == "created" and st["id"] == "sj" and
+              st["bundle"] == b and st["rootfs"] == os.path.join(top, "rootfs"), st)
+        check("state: created is RFC 3339 UTC", re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z", st["created"]),
+              st["created"])
+    if "runc" in states and st and states["runc"]:
+        theirs = states["runc"]
+        check("state: same keys as runc's", sorted(st) == sorted(theirs), f"ours {sorted(st)}, runc {sorted(theirs)}")
+        for k in ("id", "status", "bundle", "rootfs", "owner"):
+            check(f"state: {k} as runc's", st.get(k) == theirs.get(k), f"ours {st.get(k)!r}, runc {theirs.get(k)!r}")
+
+    for code in (0, 7, 255):
+        c = copy.deepcopy(base)
+        c["process"]["args"] = ["sh", "-c", f"exit {code}"]
+        eb = make_bundle(top, f"exit{code}", c)
+        got = {rt.name: run_status(rt, eb, None, f"exit{code}") for rt in rts}
+        check(f"run: exit status {code}", got["containerd-lite"] == code, got)
+        if "runc" in got:
+            check(f"run: exit status {code} as runc's", got["containerd-lite"] == got["runc"], got)
+    got = {rt.name: run_killed(rt, b) for rt in rts}
+    check("run: killed by SIGKILL -> 137", got["containerd-lite"] == 137, got)
+    if "runc" in got:
+        check("run: killed by SIGKILL as runc's", got["containerd-lite"] == got["runc"], got)
+    for rt in rts:
+        check(f"{rt.name}: nothing left in its state root",
+              not os.path.isdir(rt.root) or not [d for d in os.listdir(rt.root) if not d.startswith(".")],
+              os.listdir(rt.root) if os.path.isdir(rt.root) else "")
+
+
+# --- exec ----------------------------------------------------------------------
+
+
+def test_exec(rts, top, base):
+    """exec into a running container: same view as the container's own
+    process (namespaces, caps, seccomp, rlimits, cgroup), exit status,
+    --env/--cwd/--user, --process; compared with runc exec."""
+    c = probe_config(base)
+    c["process"]["args"] = ["sleep", "30"]
+    b = make_bundle(top, "exec", c)
+    proc_json = os.path.join(top, "process.json")
+    with open(proc_json, "w") as f:
+        json.dump({"args": ["sh", "-c", "echo from-process-json $X; id -u"], "env": ["X=y", "PATH=/bin"],
+                   "cwd": "/", "user": {"uid": 7, "gid": 7}}, f)
+    seen = {}
+    for rt in rts:
+        r = rt("run", "--detach", "--bundle", b, "ex")
+        check(f"exec: {rt.name} run --detach", r.returncode == 0, r.stderr.strip())
+        got = {}
+        r = rt("exec", "ex", "sh", "-c", PROBE)
+        got["probe"] = parse_probe(r.stdout)
+        got["probe rc"] = r.returncode
+        got["exit 5"] = rt("exec", "ex", "sh", "-c", "exit 5").returncode
+        r = rt("exec", "--env", "FOO=bar", "--cwd", "/proc", "--user", "1000:1000", "ex",
+               "sh", "-c", "echo $FOO $(pwd) $(id -u) $(id -g)")
+        got["env cwd user"] = (r.returncode, r.stdout.strip())
+        r = rt("exec", "--process", proc_json, "ex")
+        got["process.json"] = (r.returncode, r.stdout.strip())
+        r = rt("exec", "ex", "nonesuch")
+        got["missing program rc"] = r.returncode
+        rt("kill", "ex", "KILL")
+        rt.wait_status("ex", "stopped")
+        got["exec stopped rc"] = rt("exec", "ex", "true").returncode
+        rt("delete", "--force", "ex")
+        seen[rt.name] = got
+    us = seen["containerd-lite"]
+    p = us["probe"]
+    check("exec: runs", us["probe rc"] == 0)
+    check("exec: container's capabilities", p.get("CapEff") == capmask(base["process"]["capabilities"]["effective"]),
+          p.get("CapEff"))
+    check("exec: no_new_privs and seccomp", p.get("NoNewPrivs") == "1" and p.get("Seccomp") == "2")
+    check("exec: seccomp rule applies (EDOM)", p.get("mkdir") == "Domain error", p.get("mkdir"))
+    check("exec: container's hostname", p.get("hostname") == "wisp-probe", p.get("hostname"))
+    check("exec: container's rlimits", p.get("nofile") == "123 456", p.get("nofile"))
+    check("exec: container's cgroup namespace", p.get("cgroup") == "0::/", p.get("cgroup"))
+    check("exec: container's mounts", "/proc proc rw" in p["mounts"] and "/proc/sys proc ro" in p["mounts"],
+          sorted(p["mounts"]))
+    check("exec: exit status 5", us["exit 5"] == 5, us["exit 5"])
+    check("exec: --env --cwd --user", us["env cwd user"] == (0, "bar /proc 1000 1000"), us["env cwd user"])
+    check("exec: --process process.json", us["process.json"] == (0, "from-process-json y\n7"), us["process.json"])
+    check("exec: missing program fails", us["missing program rc"] != 0, us["missing program rc"])
+    check("exec: into a stopped container fails (255)", us["exec stopped rc"] == 255, us["exec stopped rc"])
+    if "runc" in seen:
+        theirs = seen["runc"]
+        for k in ("CapEff", "CapBnd", "NoNewPrivs", "Seccomp", "hostname", "nofile", "uid_map", "id", "mkdir",
+                  "cgroup", "umask", "keys", "procsys"):
+            check(f"exec: {k} as runc's", p.get(k) == theirs["probe"].get(k),
+                  f"ours {p.get(k)!r}, runc {theirs['probe'].get(k)!r}")
+        check("exec: mount table as runc's", p["mounts"] == theirs["probe"]["mounts"])
+        for k in ("exit 5", "env cwd user", "process.json", "exec stopped rc", "missing program rc"):
+            check(f"exec: {k} as runc's", us[k] == theirs[k], f"ours {us[k]!r}, runc {theirs[k]!r}")
+
+
+# --- terminal ------------------------------------------------------------------
+
+
+class ConsoleSocket:
+    """runc's recvtty in a thread: takes the pty master, reads to EOF."""
+
+    def __init__(self, path):
+        import socket
+        import threading
+        self.path, self.out, self.name = path, b"", None
+        self.srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.srv.bind(path)
+        self.srv.listen(1)
+        self.srv.settimeout(20)
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self):
+        import socket
+        try:
+            conn, _ = self.srv.accept()
+            msg, fds, _, _ = socket.recv_fds(conn, 1024, 1)
+            self.name = msg.decode()
+            while True:
+                try:
+                    chunk = os.read(fds[0], 4096)
+                except OSError:  # EIO: the slave side is gone
+                    break
+                if not chunk:
+                    break
+                self.out += chunk
+            os.close(fds[0])
+            conn.close()
+        except OSError:
+            pass
+
+    def result(self):
+        self.thread.join(20)
+        self.srv.close()
+        return self.name, self.out.decode(errors="replace").replace("\r\n", "\n").strip()
+
+
+def test_terminal(rts, top, base):
+    c = copy.deepcopy(base)
+    c["process"]["terminal"] = True
+    c["process"]["args"] = ["sh", "-c", "readlink /proc/self/fd/0; [ -t 0 ] && [ -t 1 ] && [ -t 2 ] && "
+                            "echo stdio-is-tty; [ \"$(cut -d' ' -f7 /proc/self/stat)\" != 0 ] && echo ctty"]
+    b = make_bundle(top, "tty", c)
+    seen = {}
+    for rt in rts:
+        sock = os.path.join(top, f"console-{rt.name}.sock")
+        cs = ConsoleSocket(sock)
+        r = rt("create", "--console-socket", sock, "--bundle", b, "tty")
+        check(f"terminal: {rt.name} create --console-socket", r.returncode == 0, r.stderr.strip())
+        rt("start", "tty")
+        seen[rt.name] = cs.result()
+        rt.wait_status("tty", "stopped")
+        rt("delete", "--force", "tty")
+    name, out = seen["containerd-lite"]
+    check("terminal: pty master received (named /dev/ptmx, as runc)", name == "/dev/ptmx", name)
+    check("terminal: stdio and controlling terminal are the pty",
+          out.splitlines() == ["/dev/pts/0", "stdio-is-tty", "ctty"], out)
+    if "runc" in seen:
+        check("terminal: as runc's", seen["runc"] == seen["containerd-lite"],
+              f"ours {seen['containerd-lite']!r}, runc {seen['runc']!r}")
+    c["process"]["terminal"] = True
+    b2 = make_bundle(top, "tty-nosock", c)
+    r = rts[0]("create", "--bundle", b2, "tty2")
+    check("terminal: without --console-socket: error", r.returncode == 1 and
+          r.stderr.strip() == "containerd-lite: process.terminal needs --console-socket", r.stderr)
+
+
+# --- the rest of the command line -----------------------------------------------
+
+
+def test_cli(top, base):
+    rt = Runtime("containerd-lite", CL, os.path.join(top, "cli-root"))
+    c = copy.deepcopy(base)
+    c["process"]["args"] = ["sleep", "30"]
+    c["annotations"] = {"org.example.k": "v"}
+    b = make_bundle(top, "cli", c)
+    r1, r2 = rt("create", "--bundle", b, "one"), rt("create", "--bundle", b, "two")
+    check("cli: two containers created", r1.returncode == 0 and r2.returncode == 0, r1.stderr + r2.stderr)
+    r = rt("list", "-q")
+    check("cli: list -q", r.stdout.split() == ["one", "two"], r.stdout)
+    r = rt("list")
+    check("cli: list table", r.stdout.splitlines()[0].split() == ["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"]
+          and "created" in r.stdout.splitlines()[1], r.stdout)
+    r = rt("list", "--format", "json")
+    try:
+        lst = json.loads(r.stdout)
+    except ValueError:
+        lst = []
+    check("cli: list --format json", [x["id"] for x in lst] == ["one", "two"], r.stdout)
+    st = rt.state("one")
+    check("cli: state carries the annotations", st and st.get("annotations") == {"org.example.k": "v"}, st)
+    r = rt("run", "--bundle", b, "one")
+    check("cli: run with a taken id fails and leaves the other alone",
+          r.returncode == 1 and "already exists" in r.stderr and (rt.state("one") or {}).get("status") == "created",
+          r.stderr)
+    r = rt("kill", "one", "NOSUCH")
+    check("cli: kill with an unknown signal", r.returncode == 1 and "unknown signal NOSUCH" in r.stderr, r.stderr)
+    r = rt("kill", "--all", "two", "9")
+    check("cli: kill --all (cgroup) stops it", r.returncode == 0 and rt.wait_status("two", "stopped")["status"] == "stopped",
+          r.stderr)
+    for cid in ("one", "two"):
+        rt("delete", "--force", cid)
+    log = os.path.join(top, "cl.log")
+    r = sh(CL, "--root", rt.root, "--log", log, "--log-format", "json", "state", "nothere")
+    try:
+        entry = json.loads(open(log).read().splitlines()[-1])
+    except (OSError, ValueError, IndexError):
+        entry = {}
+    check("cli: --log-format json error entry", r.returncode == 1 and entry.get("level") == "error" and
+          entry.get("msg") == 'container "nothere" does not exist', entry)
+    r = sh(CL, "features")
+    try:
+        feats = json.loads(r.stdout)
+    except ValueError:
+        feats = {}
+    check("cli: features is JSON with the namespaces", "pid" in feats.get("linux", {}).get("namespaces", []), r.stdout[:200])
+    pidf = os.path.join(top, "pid")
+    r = rt("run", "--detach", "--pid-file", pidf, "--bundle", b, "pf")
+    st = rt.state("pf")
+    check("cli: --pid-file holds the container's pid", r.returncode == 0 and st and
+          open(pidf).read().strip() == str(st["pid"]), r.stderr)
+    rt("delete", "--force", "pf")
+    c2 = copy.deepcopy(base)
+    c2["process"]["args"] = ["true"]
+    b2 = make_bundle(top, "cli-keep", c2)
+    r = rt("run", "--keep", "--bundle", b2, "kept")
+    st = rt.state("kept")
+    check("cli: run --keep leaves it stopped", r.returncode == 0 and st and st["status"] == "stopped", st)
+    rt("delete", "kept")
+    r = sh(CL, "frobnicate")
+    check("cli: unknown command", r.returncode == 1 and r.stderr.strip() == "containerd-lite: unknown command frobnicate",
+          r.stderr)
+
+
+# --- symlinks in the rootfs ---------------------------------------------------------
+
+
+def test_symlink_escape(rts, top, base):
+    """A mount under a rootfs symlink that points "outside" stays inside."""
+    outside = os.path.join(top, "outside")
+    os.makedirs(outside)  # there on the host: a naive join would mount in it
+    link = os.path.join(top, "rootfs", "escape")
+    os.symlink("/../../../../../.." + outside, link)
+    c = copy.deepcopy(base)
+    c["process"]["args"] = ["sh", "-c", "grep -c ' " + outside + "/sub ' /proc/self/mountinfo"]
+    c["mounts"].append({"destination": "/escape/sub", "type": "tmpfs", "source": "tmpfs"})
+    b = make_bundle(top, "escape", c)
+    for rt in rts:
+        r = rt("run", "--bundle", b, "escape")
+        check(f"symlink: {rt.name} mounts under the rootfs symlink inside the rootfs",
+              r.returncode == 0 and r.stdout.strip() == "1", (r.stdout + r.stderr).strip())
+        check(f"symlink: {rt.name} leaves the host path alone", os.listdir(outside) == [], os.listdir(outside))
+    os.unlink(link)
+    shutil.rmtree(os.path.join(top, "rootfs", top.lstrip("/").split("/")[0]), ignore_errors=True)
+
+
+# --- cgroup ------------------------------------------------------------------
+
+
+def test_cgroup(rts, top, base):
+    """cgroupsPath, a resource written through the unified map, and the
+    cgroup's removal. Only hugetlb is a v2 controller on the build hosts:
+    the other limits are for the QEMU tests of Wisp."""
+    c = copy.deepcopy(base)
+    c["process"]["args"] = ["sh", "-c", "cat /sys/fs/cgroup/hugetlb.2MB.max; sleep 30"]
+    c["linux"]["cgroupsPath"] = "/wisp-cl-test/limited"
+    c["linux"]["resources"] = {"unified": {"hugetlb.2MB.max": "4194304"}}
+    have_hugetlb = os.path.exists("/sys/fs/cgroup/cgroup.controllers") and \
+        "hugetlb" in open("/sys/fs/cgroup/cgroup.controllers").read().split() and \
+        os.path.isdir("/sys/kernel/mm/hugepages/hugepages-2048kB")
+    if not have_hugetlb:
+        c["process"]["args"] = ["sleep", "30"]
+        del c["linux"]["resources"]
+        print("     (no hugetlb v2 controller here: only cgroupsPath is checked)")
+    b = make_bundle(top, "cgroup", c)
+    cg = "/sys/fs/cgroup/wisp-cl-test/limited"
+    for rt in rts:
+        r = rt("run", "--detach", "--bundle", b, "cg")
+        check(f"cgroup: {rt.name} run --detach exits 0", r.returncode == 0, r.stderr.strip())
+        st = rt.wait_status("cg", "running")
+        try:
+            procs = open(os.path.join(cg, "cgroup.procs")).read().split()
+        except OSError as e:
+            procs = [str(e)]
+        check(f"cgroup: {rt.name} puts the container in cgroupsPath", st and str(st["pid"]) in procs, procs)
+        if have_hugetlb:
+            limit = open(os.path.join(cg, "hugetlb.2MB.max")).read().strip()
+            check(f"cgroup: {rt.name} writes unified hugetlb.2MB.max", limit == "4194304", limit)
+        r = rt("delete", "--force", "cg")
+        check(f"cgroup: {rt.name} delete --force removes the cgroup", r.returncode == 0 and not os.path.exists(cg),
+              r.stderr.strip())
+    try:
+        os.rmdir("/sys/fs/cgroup/wisp-cl-test")
+    except OSError:
+        pass
+
+
+# --- hooks -------------------------------------------------------------------
+
+HOOKS = ("prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop")
+
+
+def hook_config(base, logdir):
+    """Each hook saves the state it gets on stdin. startContainer runs in
+    the container (read-only root): it saves to /dev/shm, and the
+    container prints that back."""
+    c = copy.deepcopy(base)
+    c["process"]["args"] = ["sh", "-c", "cat /dev/shm/startContainer.json"]
+    c["hooks"] = {}
+    for h in HOOKS:
+        dest = "/dev/shm" if h == "startContainer" else logdir
+        c["hooks"][h] = [{"path": "/bin/sh", "args": ["sh", "-c", f"cat > {dest}/{h}.json"], "timeout": 10}]
+    return c
+
+
+def test_hooks(rts, top, base):
+    seen = {}
+    for rt in rts:
+        logdir = os.path.join(top, "hooks-" + rt.name)
+        os.makedirs(logdir)
+        b = make_bundle(top, "hooks-bundle-" + rt.name, hook_config(base, logdir))
+        r = rt("run", "--bundle", b, "hooked")
+        check(f"hooks: {rt.name} run exits 0", r.returncode == 0, r.stderr.strip())
+        got = {}
+        for h in HOOKS:
+            try:
+                with open(os.path.join(logdir, h + ".json")) as f:
+                    got[h] = json.load(f)
+            except (OSError, ValueError):
+                got[h] = None
+        try:
+            got["startContainer"] = json.loads(r.stdout)
+        except ValueError:
+            got["startContainer"] = None
+        seen[rt.name] = got
+    us = seen["containerd-lite"]
+    for h in HOOKS:
+        st = us[h]
+        check(f"hooks: {h} ran with the state on stdin", st is not None and st.get("id") == "hooked", st)
+        if "runc" in seen and st is not None:
+            theirs = seen["runc"][h] or {}
+            check(f"hooks: {h} state keys as runc's", sorted(st) == sorted(theirs),
+                  f"ours {sorted(st)}, runc {sorted(theirs)}")
+            check(f"hooks: {h} status as runc's", st.get("status") == theirs.get("status"),
+                  f"ours {st.get('status')!r}, runc {theirs.get('status')!r}")
+            check(f"hooks: {h} pid given as runc's", (st.get("pid", 0) > 0) == (theirs.get("pid", 0) > 0),
+                  f"ours {st.get('pid')!r}, runc {theirs.get('pid')!r}")
+
+
+# --- bad bundles -----------------------------------------------------------
+
+
+def mountinfo():
+    with open("/proc/self/mountinfo") as f:
+        return sorted(" ".join(line.split()[3:5]) for line in f)
+
+
+def procs_in(path):
+    found = []
+    for p in os.listdir("/proc"):
+        if p.isdigit():
+            try:
+                if os.readlink(f"/proc/{p}/root").startswith(path):
+                    found.append(p)
+            except OSError:
+                pass
+    return found
+
+
+def bad_bundles(base):
+    def cfg(fn):
+        c = copy.deepcopy(base)
+        fn(c)
+        return c
+
+    def set_(path, value):
+        def fn(c):
+            d = c
+            for k in path[:-1]:
+                d = d[k]
+            d[path[-1]] = value
+        return fn
+
+    def userns(hostid):
+        def fn(c):
+            c["linux"]["namespaces"].append({"type": "user"})
+            c["linux"]["uidMappings"] = [{"containerID": 0, "hostID": hostid, "size": 100000}]
+            c["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 0, "size": 1}]
+        return fn
+
+    return [
+        ("invalid JSON", '{"ociVersion": "1.0.2", "process": ', r"config\.json: line 1 column \d+: "),
+        ("args not an array", cfg(set_(["process", "args"], "sh")),
+         r"config\.json: \.process\.args: expected an array of strings$"),
+        ("uid a string", cfg(set_(["process", "user", "uid"], "0")),
+         r"config\.json: \.process\.user\.uid: expected an integer$"),
+        ("missing rootfs", cfg(set_(["root", "path"], "nowhere")),
+         r"rootfs /.*/nowhere: No such file or directory$"),
+        ("unknown namespace type", cfg(lambda c: c["linux"]["namespaces"].append({"type": "bogus"})),
+         r"config\.json: \.linux\.namespaces\[\d\]\.type: unknown namespace type bogus$"),
+        ("unknown capability", cfg(lambda c: c["process"]["capabilities"]["effective"].append("CAP_BOGUS")),
+         r"config\.json: \.process\.capabilities\.effective: unknown capability CAP_BOGUS$"),
+        ("unknown seccomp action", cfg(set_(["linux", "seccomp", "defaultAction"], "SCMP_ACT_MAYBE")),
+         r"config\.json: \.linux\.seccomp\.defaultAction: unknown action SCMP_ACT_MAYBE$"),
+        ("impossible uid mapping", cfg(userns(4294960000)),
+         r"write uid_map \"0 4294960000 100000\": (Invalid argument|Operation not permitted)$"),
+        ("mount of an unknown fs type", cfg(lambda c: c["mounts"].append(
+            {"destination": "/mnt", "type": "bogusfs", "source": "none"})),
+         r"mount bogusfs on /mnt: No such device$"),
+        ("program not found", cfg(set_(["process", "args"], ["nonesuch"])),
+         r'exec "nonesuch": executable file not found in \$PATH$'),
+        ("failing createRuntime hook", cfg(set_(["hooks"], {"createRuntime": [{"path": "/bin/false"}]})),
+         r"createRuntime hook /bin/false: exit status 1$"),
+        ("createContainer hook timeout", cfg(set_(["hooks"], {"createContainer": [
+            {"path": "/bin/sleep", "args": ["sleep", "5"], "timeout": 1}]})),
+         r"createContainer hook /bin/sleep: timed out after 1 s$"),
+        ("no mount namespace", cfg(lambda c: c["linux"].__setitem__(
+            "namespaces", [n for n in c["linux"]["namespaces"] if n["type"] != "mount"])),
+         r"config\.json: \.linux\.namespaces: a new mount namespace is required$"),
+        ("cgroup controller missing", cfg(set_(["linux", "resources"], {"memory": {"limit": 1 << 30}})),
+         r"cgroup: write "),
+    ]
+
+
+def test_bad_bundles(top, base):
+    rt = Runtime("containerd-lite", CL, os.path.join(top, "cl-root"))
+    for i, (name, config, want) in enumerate(bad_bundles(base)):
+        b = make_bundle(top, f"bad{i}", config)
+        cid = f"bad{i}"
+        before = mountinfo()
+        r = rt("create", "--bundle", b, cid)
+        lines = r.stderr.splitlines()
+        check(f"bad bundle ({name}): exit status 1", r.returncode == 1, r.returncode)
+        ok = check(f"bad bundle ({name}): one-line error", len(lines) == 1 and lines[0].startswith("containerd-lite: ")
+                   and re.search(want, lines[0][len("containerd-lite: "):]), r.stderr.strip())
+        if ok:
+            print("     " + lines[0])
+        residue = []
+        if os.path.exists(os.path.join(rt.root, cid)):
+            residue.append("state dir")
+        if os.path.exists(f"/sys/fs/cgroup/containerd-lite/{cid}"):
+            residue.append("cgroup")
+        if mountinfo() != before:
+            residue.append("mounts")
+        if procs_in(os.path.join(top, "rootfs")):
+            residue.append("process")
+        check(f"bad bundle ({name}): nothing left behind", not residue, residue)
+
+
+# --- main -------------------------------------------------------------------
+
+
+def inner():
+    if sh("stat", "-f", "-c", "%T", "/sys/fs/cgroup").stdout.strip() != "cgroup2fs":
+        r = sh("mount", "-t", "cgroup2", "none", "/sys/fs/cgroup")
+        if not check("private cgroup2 on /sys/fs/cgroup", r.returncode == 0, r.stderr.strip()):
+            return 1
+    top = tempfile.mkdtemp(prefix="cl-test.")
+    # the container root of the user namespace test is host uid 100000
+    os.chmod(top, 0o755)
+    try:
+        make_rootfs(os.path.join(top, "rootfs"))
+        r = sh(CL, "spec", "--bundle", top)
+        check("spec: writes config.json", r.returncode == 0, r.stderr.strip())
+        r = sh(CL, "spec", "--bundle", top)
+        check("spec: refuses to overwrite config.json", r.returncode == 1 and "File exists" in r.stderr, r.stderr.strip())
+        with open(os.path.join(top, "config.json")) as f:
+            base = json.load(f)
+        base["root"]["path"] = "rootfs"
+        check("spec: Docker's 14 default capabilities", len(base["process"]["capabilities"]["bounding"]) == 14)
+        check("spec: seccomp allowlist (default ERRNO)", base["linux"]["seccomp"]["defaultAction"] == "SCMP_ACT_ERRNO")
+        check("spec: runc's masked paths", "/proc/kcore" in base["linux"]["maskedPaths"])
+
+        rts = [Runtime("containerd-lite", CL, os.path.join(top, "cl-root"))]
+        if RUNC:
+            rts.append(Runtime("runc", RUNC, os.path.join(top, "runc-root")))
+        else:
+            check("runc installed (make deps)", False)
+        test_probe(rts, top, base, "root")
+        test_probe(rts, top, base, "user 1000",
+                   user={"uid": 1000, "gid": 1000, "additionalGids": [10]})
+        test_probe(rts, top, base, "userns", userns=True)
+        test_lifecycle(rts, top, base)
+        test_hooks(rts, top, base)
+        test_cgroup(rts, top, base)
+        test_cli(top, base)
+        test_exec(rts, top, base)
+        test_terminal(rts, top, base)
+        test_symlink_escape(rts, top, base)
+        test_bad_bundles(top, base)
+    finally:
+        shutil.rmtree(top, ignore_errors=True)
+        try:  # the default cgroups' parent, empty now (cgroup2 is the host's hierarchy)
+            os.rmdir("/sys/fs/cgroup/containerd-lite")
+        except OSError:
+            pass
+    print(f"cl-test: {failures} failure(s)")
+    return 1 if failures else 0
+
+
+def main():
+    if os.geteuid() != 0:
+        print("cl-test: SKIPPED: the host tests need root")
+        return 0
+    for f in (CL, BUSYBOX):
+        if not os.path.exists(f):
+            print(f"FAIL {f} missing (make containerd-lite busybox)")
+            return 1
+    if os.environ.get("CL_TEST_INNER") != "1":
+        env = dict(os.environ, CL_TEST_INNER="1")
+        return subprocess.call(["unshare", "-m", "--propagation", "private", sys.executable,
+                                os.path.abspath(__file__)], env=env)
+    return inner()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,189 @@
+"""Control socket, wispctl and the power button (issue 3: wispctl, shutdown).
+
+A test image (build/tests/control.img) adds a ticking service and the
+test-only helper /bin/ctlprobe (tests/system/ctlprobe.c), which sends raw
+bytes to the control socket and can connect as another uid: what wispctl
+itself cannot do. Checks: ps/status/start/stop/restart/logs -n/logs -f,
+--json, errors; a non-root client is refused; garbage is rejected and init
+keeps serving; QEMU's system_powerdown ends in an orderly poweroff within
+10 s with /var clean at the next boot; the time from `wispctl poweroff`
+to QEMU's exit.
+"""
+
+import json
+import os
+import re
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from wispvm import VM, BANNER, BootError, build_test_image  # noqa: E402
+
+BOOT_TIMEOUT = 180
+POWERDOWN_LIMIT = 10.0
+
+SERVICES = """\
+  - name: ticker
+    command: 'i=0; while :; do i=$((i+1)); echo "tick $i"; sleep 1; done'
+    restart: always
+"""
+
+PS = "5750010100000000"  # a valid "ps" request: magic WP, version 1, type 1, no payload
+
+
+def check(cond, what):
+    if not cond:
+        raise BootError(what)
+    print("  ok: " + what, flush=True)
+
+
+def sh(vm, cmd, timeout=30):
+    return vm.sh(cmd, timeout=timeout)
+
+
+def boot(vm):
+    vm.expect(BANNER, BOOT_TIMEOUT)
+    vm.wait_shell(120)
+    vm.sh("dmesg -n 1")
+
+
+def field(out, name):
+    m = re.search(r"(?m)^%s:\s+(\S+)" % name, out)
+    return m.group(1) if m else None
+
+
+def ps_and_json(vm):
+    rc, out = sh(vm, "wispctl ps")
+    check(rc == 0 and re.search(r"(?m)^ticker\s+service\s+running\s+\d+", out),
+          "wispctl ps lists ticker running with a pid")
+    check(re.search(r"(?m)^hello\s+service\s+done\s+-\s+\S+\s+0\s+exit 0", out),
+          "wispctl ps shows hello done with its last exit status")
+    rc, out = sh(vm, "wispctl --json ps")
+    units = json.loads(out.strip())
+    names = {u["name"]: u for u in units}
+    check(rc == 0 and "ticker" in names and names["ticker"]["pid"] > 0
+          and names["hello"]["last_exit"] == {"code": 0},
+          "wispctl --json ps parses (%d units)" % len(units))
+    rc, out = sh(vm, "wispctl --json status ticker")
+    check(rc == 0 and json.loads(out.strip())["state"] == "running",
+          "wispctl --json status parses")
+
+
+def actions(vm):
+    rc, out = sh(vm, "wispctl status ticker")
+    pid1 = field(out, "pid")
+    check(rc == 0 and field(out, "state") == "running" and pid1, "status ticker: running")
+    rc, out = sh(vm, "wispctl stop ticker && wispctl status ticker")
+    check(rc == 0 and field(out, "state") in ("stopped", "stopping"),
+          "stop ticker: %s" % field(out, "state"))
+    time.sleep(1)
+    rc, out = sh(vm, "wispctl status ticker")
+    check(field(out, "state") == "stopped", "ticker stays stopped (no restart after stop)")
+    rc, out = sh(vm, "wispctl start ticker; sleep 1; wispctl status ticker")
+    pid2 = field(out, "pid")
+    check(rc == 0 and field(out, "state") == "running" and pid2 != pid1,
+          "start ticker: running again, pid %s -> %s" % (pid1, pid2))
+    rc, out = sh(vm, "wispctl restart ticker; sleep 1; wispctl status ticker")
+    pid3 = field(out, "pid")
+    check(rc == 0 and field(out, "state") == "running" and pid3 != pid2,
+          "restart ticker: new pid %s -> %s" % (pid2, pid3))
+
+
+def logs(vm):
+    time.sleep(3)
+    rc, out = sh(vm, "wispctl logs ticker -n 3")
+    lines = [ln for ln in out.splitlines() if "tick" in ln]
+    check(rc == 0 and len(lines) == 3, "logs -n 3 gives 3 lines: %r" % lines)
+    rc, out = sh(vm, "wispctl logs ticker -f -n 0 > /tmp/follow & sleep 4; kill $!; "
+                 "cat /tmp/follow")
+    lines = [ln for ln in out.splitlines() if "tick" in ln]
+    check(len(lines) >= 2, "logs -f follows new lines (%d in 4 s)" % len(lines))
+    rc, out = sh(vm, "wispctl --json logs ticker -n 2")
+    objs = [json.loads(ln) for ln in out.strip().splitlines()]
+    check(rc == 0 and len(objs) == 2 and "tick" in objs[0]["line"], "logs --json: NDJSON")
+
+
+def errors(vm):
+    rc, out = sh(vm, "wispctl status nope")
+    check(rc == 1 and 'wispctl: no unit named "nope"' in out, "unknown name: exit 1, one line")
+    rc, out = sh(vm, "wispctl stop nope")
+    check(rc == 1 and "no unit named" in out, "stop of an unknown name: exit 1")
+    for cmd in ("wispctl frob", "wispctl status", "wispctl logs ticker -n x",
+                "wispctl ps extra", "wispctl status Bad/Name"):
+        rc, out = sh(vm, cmd)
+        check(rc == 2 and out.count("wispctl:") == 1,
+              "%s: exit %d, %r" % (cmd, rc, out.strip()))
+
+
+def hostile_clients(vm):
+    rc, out = sh(vm, "ctlprobe -u 65534 %s" % PS)
+    check("reply 84 permission denied" in out and "eof" in out,
+          "a non-root client (uid 65534) is refused and closed: %r" % out.strip())
+    garbage = ["deadbeef", "5750020100000000", "5750010100000005", "5750016300000000",
+               "575001020000000501000377", "ffffffffffffffffffffffff"]
+    rc, out = sh(vm, "ctlprobe -z 6000 %s %s" % (" ".join(garbage), PS))
+    errs = re.findall(r"reply 84 (.*)", out)
+    check(len(errs) == len(garbage) + 1, "every garbage message gets an error reply: %r" % errs)
+    check(any("version 2" in e for e in errs), "a version mismatch is named as such")
+    check("reply 81" in out and "reply 83" in out,
+          "the same connection still answers a valid request afterwards")
+    # An idle client holding a connection does not block anyone.
+    rc, out = sh(vm, "ctlprobe -s 20 > /dev/null & sleep 1; wispctl ps > /dev/null; echo ps=$?; "
+                 "kill $!")
+    check("ps=0" in out, "init serves others while an idle client is connected")
+
+
+def powerdown(vm):
+    t0 = time.monotonic()
+    reply = vm.qmp("system_powerdown")
+    check("return" in reply, "QMP system_powerdown accepted")
+    status = vm.wait_exit(30)
+    took = time.monotonic() - t0
+    check(status == 0 and took < POWERDOWN_LIMIT,
+          "system_powerdown -> QEMU exit in %.2f s (limit %.0f s)" % (took, POWERDOWN_LIMIT))
+    vm.expect(r"init: power button pressed", 1)
+    vm.expect(r"reached shutdown target: poweroff", 1)
+
+
+def second_boot(vm):
+    vm.expect(BANNER, BOOT_TIMEOUT)
+    m = vm.expect(r"(\S+): (clean|recovering journal)", 120)
+    check(m.group(2) == "clean", "/var clean at the next boot (%s)" % m.group(0))
+    vm.wait_shell(120)
+    vm.sh("dmesg -n 1")
+    vm.send("wispctl poweroff\n")
+    t0 = time.monotonic()
+    status = vm.wait_exit(30)
+    took = time.monotonic() - t0
+    check(status == 0, "wispctl poweroff -> QEMU exit in %.2f s" % took)
+    print("  number: wispctl poweroff to QEMU exit: %.2f s" % took, flush=True)
+
+
+def main():
+    image = build_test_image("control", services_yaml=SERVICES, ctlprobe=True)
+    vm = VM(image, name="control", qmp=True)
+    vm2 = None
+    try:
+        print("control:", flush=True)
+        boot(vm)
+        ps_and_json(vm)
+        actions(vm)
+        logs(vm)
+        errors(vm)
+        hostile_clients(vm)
+        powerdown(vm)
+        vm2 = VM(image, name="control-2", overlay=vm.overlay)
+        second_boot(vm2)
+    except (BootError, ValueError) as e:
+        print("FAIL control: %s" % e, flush=True)
+        return 1
+    finally:
+        if vm2:
+            vm2.close()
+        vm.close()
+    print("PASS control", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

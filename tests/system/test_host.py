@@ -1,0 +1,211 @@
+"""Host setup at boot (issue 3: network, hostname, /etc, STATE).
+
+Boot 1 (build/wisp.img on a 2 GiB overlay, QEMU user network): STATE grows
+to the disk size; /etc is writable; lo is up; eth0 gets 10.0.2.15 by DHCP
+and resolv.conf names 10.0.2.3. After a reboot the /etc write is gone and
+STATE keeps its size without growing again. Boot 2 (build/tests/netstatic.img,
+a test image with a `network:` file in /etc/wisp): the static addresses,
+routes, interface name and name servers are applied, and no DHCP runs.
+Boot 3 (a copy of build/wisp.img whose STATE e2fsck -p cannot repair):
+reported loudly, not reformatted, mounted read-only on /run/wisp/state,
+/var on a tmpfs, and the units still run.
+"""
+
+import os
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from wispvm import VM, BANNER, BootError, build_test_image  # noqa: E402
+
+BOOT_TIMEOUT = 180
+DISK = 2 * 1024 ** 3
+
+NETWORK = """\
+# Test-only: a static configuration in the netplan v2 subset (docs/network.md).
+network:
+  version: 2
+  ethernets:
+    lan:
+      match:
+        macaddress: "52:54:00:12:34:57"
+      set-name: lan0
+      addresses: [10.0.2.50/24]
+      gateway4: 10.0.2.2
+      routes:
+        - to: 192.168.77.0/24
+          via: 10.0.2.2
+      nameservers:
+        addresses: [10.0.2.3, 192.0.2.53]
+        search: [example.test]
+"""
+
+
+def check(cond, what):
+    if not cond:
+        raise BootError(what)
+    print("  ok: " + what, flush=True)
+
+
+def boot(vm):
+    vm.expect(BANNER, BOOT_TIMEOUT)
+    vm.wait_shell(120)
+    vm.sh("dmesg -n 1")
+
+
+def var_kib(vm):
+    rc, out = vm.sh("df -k /var | tail -1")
+    return int(out.split()[1])
+
+
+def wait_for(vm, cmd, pattern, timeout=60):
+    deadline = time.monotonic() + timeout
+    while True:
+        rc, out = vm.sh(cmd)
+        if re.search(pattern, out):
+            return out
+        if time.monotonic() > deadline:
+            return out
+        time.sleep(2)
+
+
+def first_boot(vm):
+    boot(vm)
+    kib = var_kib(vm)
+    # 2 GiB disk - 1 (BIOS boot) - 32 (ESP) - 2 x 64 (ROOT) - 2 (alignment, GPT) MiB, less ext4's own.
+    check(kib > 1700 * 1024, "STATE grew to the disk: /var has %d MiB" % (kib // 1024))
+    rc, out = vm.sh("echo probe > /etc/wisp-probe && cat /etc/wisp-probe")
+    check(rc == 0 and "probe" in out, "/etc is writable")
+    rc, out = vm.sh("grep ' /etc ' /proc/mounts")
+    check(out.startswith("overlay /etc overlay"), "/etc is an overlay: %r" % out.strip())
+    rc, out = vm.sh("grep 127.0.1.1 /etc/hosts")
+    check("wisp" in out, "/etc/hosts names the host: %r" % out.strip())
+    rc, out = vm.sh("ip addr show lo")
+    check("UP" in out and "inet 127.0.0.1/8" in out, "lo is up with 127.0.0.1")
+    out = wait_for(vm, "ip -4 addr show eth0", r"inet 10\.0\.2\.15/24")
+    check("inet 10.0.2.15/24" in out, "eth0 got 10.0.2.15 by DHCP")
+    # The lease script writes resolv.conf just after the address and routes.
+    out = wait_for(vm, "cat /etc/resolv.conf; ip route", r"nameserver 10\.0\.2\.3", 20)
+    check("nameserver 10.0.2.3" in out, "resolv.conf names 10.0.2.3")
+    check("default via 10.0.2.2" in out, "default route via 10.0.2.2")
+    rc, out = vm.sh("wispctl status dhcp-eth0")
+    check("state:    running" in out, "udhcpc runs as the supervised unit dhcp-eth0")
+    return kib
+
+
+def second_boot(vm, kib):
+    vm.send("wispctl reboot\n")
+    vm.expect(r"reached shutdown target: reboot", 30)
+    vm.expect(BANNER, BOOT_TIMEOUT)
+    vm.wait_shell(120)
+    vm.sh("dmesg -n 1")
+    rc, out = vm.sh("cat /etc/wisp-probe")
+    check(rc != 0, "the /etc write is gone after the reboot")
+    check(var_kib(vm) == kib, "STATE keeps its size after the reboot")
+    rc, out = vm.sh("dmesg | grep -c 'grown to'")
+    check(out.strip() == "0", "and is not grown again")
+    vm.send("poweroff\n")
+    vm.wait_exit(30)
+
+
+def static_boot(vm):
+    boot(vm)
+    out = wait_for(vm, "wispctl status net-lan0", r"state:\s+done", 30)
+    check(re.search(r"state:\s+done", out), "the one-shot net-lan0 ran and succeeded")
+    rc, out = vm.sh("ip -4 addr show lan0")
+    check("inet 10.0.2.50/24" in out, "lan0 (renamed by MAC match) has 10.0.2.50/24")
+    rc, out = vm.sh("ip route")
+    check("default via 10.0.2.2 dev lan0" in out and "192.168.77.0/24 via 10.0.2.2" in out,
+          "gateway4 and routes applied: %r" % out.strip())
+    rc, out = vm.sh("cat /etc/resolv.conf")
+    check("search example.test" in out and "nameserver 10.0.2.3" in out
+          and "nameserver 192.0.2.53" in out, "nameservers and search in resolv.conf")
+    rc, out = vm.sh("wispctl ps")
+    check("dhcp-" not in out, "no DHCP client on a statically configured host")
+    rc, out = vm.sh("ping -c 1 -W 5 10.0.2.2")
+    check(rc == 0, "the gateway answers a ping")
+    vm.send("poweroff\n")
+    vm.wait_exit(30)
+
+
+def broken_state_image(tmp):
+    """A copy of build/wisp.img whose STATE e2fsck -p cannot repair but that still mounts:
+    two files claiming the same blocks (e2fsck -p: UNEXPECTED INCONSISTENCY, status 4)."""
+    image = os.path.join(tmp, "broken.img")
+    data = os.path.join(tmp, "data")
+    with open(data, "w") as f:
+        f.write("wisp\n" * 4000)
+    subprocess.run(["cp", "--sparse=always", "build/wisp.img", image], check=True)
+    with open(image, "rb") as f:
+        f.seek(2 * 512 + 4 * 128 + 32)  # GPT entry 5 (STATE): first LBA
+        first = struct.unpack("<Q", f.read(8))[0]
+    fs = "%s?offset=%d" % (image, first * 512)
+
+    def debugfs(cmd):
+        return subprocess.run(["debugfs", "-w", "-R", cmd, fs], check=True, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL).stdout
+
+    debugfs("write %s a" % data)
+    debugfs("write %s b" % data)
+    start = int(re.search(r"\(0-\d+\):(\d+)", debugfs("stat a")).group(1))
+    debugfs("set_inode_field b block[5] %d" % start)  # b's first extent -> a's blocks
+    debugfs("ssv state 0")  # not clean, or e2fsck -p would trust the flag and not look
+    return image
+
+
+def broken_boot(vm):
+    vm.expect(BANNER, BOOT_TIMEOUT)
+    vm.expect(r"STATE: e2fsck -p /dev/vda5 left errors uncorrected \(status [4-9]", 120)
+    vm.expect(r"STATE is NOT reformatted", 10)
+    check(True, "an unrepairable STATE is reported loudly on the console")
+    vm.wait_shell(120)
+    vm.sh("dmesg -n 1")
+    rc, out = vm.sh("grep -E ' (/var|/run/wisp/state) ' /proc/mounts")
+    check("tmpfs /var tmpfs rw" in out, "/var is a tmpfs")
+    check("/dev/vda5 /run/wisp/state ext4 ro" in out, "STATE is mounted read-only for rescue")
+    rc, out = vm.sh("wispctl status hello")
+    check(rc == 0 and "done" in out, "the units still run (hello done)")
+    vm.send("poweroff\n")
+    vm.wait_exit(30)
+
+
+def main():
+    vms = []
+    try:
+        print("host:", flush=True)
+        vm = VM("build/wisp.img", name="host", disk_size=DISK, nic="user")
+        vms.append(vm)
+        kib = first_boot(vm)
+        second_boot(vm, kib)
+        image = build_test_image(
+            "netstatic", files={"network.yaml": NETWORK},
+            manifest_lines=["file /etc/wisp/50-network.yaml %s 0644" % os.path.join(
+                os.environ.get("B", "build"), "tests", "netstatic", "network.yaml")])
+        vm = VM(image, name="host-static", nic="user,mac=52:54:00:12:34:57")
+        vms.append(vm)
+        static_boot(vm)
+        tmp = tempfile.mkdtemp(prefix="wisp-host-")
+        try:
+            vm = VM(broken_state_image(tmp), name="host-broken")
+            vms.append(vm)
+            broken_boot(vm)
+        finally:
+            vm.close()
+            shutil.rmtree(tmp, ignore_errors=True)
+    except (BootError, ValueError) as e:
+        print("FAIL host: %s" % e, flush=True)
+        return 1
+    finally:
+        for vm in vms:
+            vm.close()
+    print("PASS host", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,219 @@
+/* Unit tests: init/net.c, which units the network gets, on a fake sysfs and /etc/wisp. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "init.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* net.c logs and adds units through init; the tests collect what it plans instead. */
+static char logged[4096];
+
+void log_msg(int prio, const char *fmt, ...)
+{
+	size_t len = strlen(logged);
+	va_list ap;
+
+	(void)prio;
+	va_start(ap, fmt);
+	vsnprintf(logged + len, sizeof(logged) - len, fmt, ap);
+	va_end(ap);
+	strncat(logged, "\n", sizeof(logged) - strlen(logged) - 1);
+}
+
+void log_err(const struct err *e)
+{
+	log_msg(LOG_ERR, "%s", e->msg);
+}
+
+int units_add(struct decl *d, struct err *e)
+{
+	(void)d;
+	return err_set(e, 0, "not in unit tests");
+}
+
+void decl_clear(struct decl *d)
+{
+	(void)d;
+}
+
+struct planned {
+	char text[8192]; /* "name|oneshot|argv0 argv1 ...\n" per unit */
+};
+
+static void collect(void *ctx, const char *name, char *const argv[], bool oneshot)
+{
+	struct planned *p = ctx;
+	size_t len = strlen(p->text);
+
+	len += (size_t)snprintf(p->text + len, sizeof(p->text) - len, "%s|%d|", name, oneshot);
+	for (size_t i = 0; argv[i]; i++)
+		len += (size_t)snprintf(p->text + len, sizeof(p->text) - len, "%s%s", i ? " " : "",
+					argv[i]);
+	snprintf(p->text + len, sizeof(p->text) - len, "\n");
+}
+
+static char root[64];
+
+static void put(const char *rel, const char *text)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	assert_non_null(f = fopen(path, "w"));
+	fputs(text, f);
+	fclose(f);
+}
+
+static void dir(const char *rel)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	assert_int_equal(mkdir(path, 0755), 0);
+}
+
+/* Fake /sys: lo and a veth (no device), eth0 and eth1 (with one). */
+static int setup(void **state)
+{
+	(void)state;
+	strcpy(root, "/tmp/test_net_XXXXXX");
+	assert_non_null(mkdtemp(root));
+	dir("class");
+	dir("class/net");
+	dir("class/net/lo");
+	dir("class/net/veth0");
+	dir("class/net/eth0");
+	dir("class/net/eth0/device");
+	put("class/net/eth0/address", "52:54:00:12:34:56\n");
+	dir("class/net/eth1");
+	dir("class/net/eth1/device");
+	put("class/net/eth1/address", "52:54:00:ab:cd:ef\n");
+	dir("wisp");
+	put("wisp/image.yaml", "services:\n- name: x\n  command: [true]\n");
+	logged[0] = '\0';
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
+	return system(cmd);
+}
+
+static void plan(struct planned *p)
+{
+	char wisp[128], resolv[128];
+
+	memset(p, 0, sizeof(*p));
+	snprintf(wisp, sizeof(wisp), "%s/wisp", root);
+	snprintf(resolv, sizeof(resolv), "%s/resolv.conf", root);
+	net_plan(root, wisp, resolv, collect, p);
+}
+
+static void test_default_dhcp(void **state)
+{
+	struct planned p;
+
+	(void)state;
+	plan(&p);
+	assert_string_equal(p.text,
+			    "dhcp-eth0|0|udhcpc -f -i eth0 -s /usr/share/udhcpc/default.script\n"
+			    "dhcp-eth1|0|udhcpc -f -i eth1 -s /usr/share/udhcpc/default.script\n");
+}
+
+static void test_static(void **state)
+{
+	char text[512], path[128];
+	struct planned p;
+	struct err e;
+
+	(void)state;
+	put("wisp/50-net.yaml",
+	    "network:\n"
+	    "  version: 2\n"
+	    "  ethernets:\n"
+	    "    eth0: {dhcp4: true}\n"
+	    "    lan:\n"
+	    "      match: {macaddress: '52:54:00:AB:CD:EF'}\n"
+	    "      set-name: lan0\n"
+	    "      addresses: [10.0.0.5/24, 'fd00::5/64']\n"
+	    "      gateway4: 10.0.0.1\n"
+	    "      routes: [{to: 192.168.7.0/24, via: 10.0.0.1}]\n"
+	    "      nameservers: {addresses: [10.0.0.53], search: [a.test, b.test]}\n");
+	plan(&p);
+	assert_string_equal(p.text,
+			    "dhcp-eth0|0|udhcpc -f -i eth0 -s /usr/share/udhcpc/default.script\n"
+			    "net-lan0|1|/bin/sh -c set -x; ip link set dev eth1 name lan0; "
+			    "ip link set dev lan0 up && ip addr add 10.0.0.5/24 dev lan0 && "
+			    "ip addr add fd00::5/64 dev lan0 && "
+			    "ip route add default via 10.0.0.1 dev lan0 && "
+			    "ip route add 192.168.7.0/24 via 10.0.0.1 dev lan0\n");
+	snprintf(path, sizeof(path), "%s/resolv.conf", root);
+	assert_true(read_text(path, text, sizeof(text), &e) > 0);
+	assert_non_null(strstr(text, "\nsearch a.test b.test\nnameserver 10.0.0.53\n"));
+}
+
+static void test_only_configured_nics(void **state)
+{
+	struct planned p;
+
+	(void)state;
+	put("wisp/50-net.yaml", "network:\n  ethernets:\n    eth1:\n      dhcp4: yes\n");
+	plan(&p);
+	assert_string_equal(p.text,
+			    "dhcp-eth1|0|udhcpc -f -i eth1 -s /usr/share/udhcpc/default.script\n");
+	assert_non_null(strstr(logged, "eth0: not in the network configuration"));
+}
+
+static void test_no_injection(void **state)
+{
+	struct planned p;
+
+	(void)state;
+	/* Every value ends up in a shell command: anything but address characters is refused. */
+	put("wisp/50-net.yaml", "network:\n  ethernets:\n"
+				"    eth0: {addresses: ['10.0.0.5/24; reboot']}\n"
+				"    eth1: {addresses: [10.0.0.6/24], gateway4: '$(reboot)'}\n");
+	plan(&p);
+	assert_string_equal(p.text, "");
+	assert_non_null(strstr(logged, "50-net.yaml:3:"));
+	assert_non_null(strstr(logged, "bad address \"10.0.0.5/24; reboot\""));
+	assert_non_null(strstr(logged, "bad gateway4 \"$(reboot)\""));
+
+	logged[0] = '\0';
+	put("wisp/50-net.yaml", "network:\n  ethernets:\n"
+				"    eth0: {set-name: '-x'}\n"
+				"    'eth1 x': {dhcp4: true}\n"
+				"    eth1: {routes: [{to: default}]}\n");
+	plan(&p);
+	assert_string_equal(p.text, "");
+	assert_non_null(strstr(logged, "bad set-name"));
+	assert_non_null(strstr(logged, "bad interface key"));
+	assert_non_null(strstr(logged, "a route needs"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_default_dhcp, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_static, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_only_configured_nics, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_no_injection, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("init_net", tests, NULL, NULL);
+}

@@ -1,0 +1,296 @@
+/*
+ * Unit tests: init/unit.c, the unit table's scheduler: dependency order,
+ * oneshots gating dependants, health conditions, reverse order at
+ * shutdown, and the control-socket API. Processes, the loop, cgroups,
+ * logs and health checks are stubs; pids are above any pid_max, so the
+ * real kill(2) calls reach no process.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "init.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define FAKE_PID 0x10000000 /* > PID_MAX_LIMIT (4M): no such process */
+
+static char dir[] = "/tmp/test_init_unit.XXXXXX";
+static char started[256]; /* names in spawn order, blank-separated */
+static pid_t next_pid = FAKE_PID;
+static struct watch *watches[64];
+static int nwatches, units_stopped;
+static struct hcheck *checks[16];
+static int nchecks;
+
+/* ---- stubs ---- */
+void log_msg(int prio, const char *fmt, ...)
+{
+	(void)prio;
+	(void)fmt;
+}
+void log_err(const struct err *e)
+{
+	(void)e;
+}
+int loop_watch(struct watch *w, struct err *e)
+{
+	(void)e;
+	watches[nwatches++ % 64] = w;
+	return 0;
+}
+void loop_unwatch(struct watch *w)
+{
+	(void)w;
+}
+void timer_start(struct timer *t, uint64_t due)
+{
+	t->armed = true;
+	t->due = due;
+}
+void timer_stop(struct timer *t)
+{
+	t->armed = false;
+}
+pid_t spawn(const struct spawn_req *r, int *report, struct err *e)
+{
+	(void)e;
+	if (report) {
+		/* The name of the unit is its argv[0] in these declarations. */
+		snprintf(started + strlen(started), sizeof(started) - strlen(started), "%s%s",
+			 started[0] ? " " : "", r->argv[0]);
+		*report = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	}
+	return next_pid++;
+}
+int spawn_read_report(int fd, char *buf, size_t size, size_t *len)
+{
+	(void)fd;
+	(void)buf;
+	(void)size;
+	(void)len;
+	return 1; /* EOF, nothing written: exec worked */
+}
+int sysfs_active_console(const char *sys, char *path, size_t size, struct err *e)
+{
+	(void)sys;
+	snprintf(path, size, "/dev/null");
+	(void)e;
+	return 0;
+}
+int cgroup_setup(const char *root, struct err *e)
+{
+	(void)root;
+	return err_set(e, ENOENT, "no cgroups here");
+}
+int cgroup_unit(const char *root, const char *name, const struct resources *r, struct err *e)
+{
+	(void)root, (void)name, (void)r;
+	return err_set(e, ENOENT, "no cgroups here");
+}
+int cgroup_kill(const char *root, const char *name, struct err *e)
+{
+	(void)root, (void)name;
+	return err_set(e, ENOENT, "no cgroups here");
+}
+bool cgroup_populated(const char *root, const char *name)
+{
+	(void)root, (void)name;
+	return false;
+}
+int logs_open(struct logsink *l, const char *name, struct err *e)
+{
+	(void)l, (void)name;
+	return err_set(e, ENOENT, "no logs here");
+}
+void logs_shutdown(void)
+{
+}
+const char *health_name(enum health h)
+{
+	return h == H_HEALTHY ? "healthy" : h == H_NONE ? "none" : "other";
+}
+void health_start(struct hcheck *h)
+{
+	h->state = h->cfg->argv ? H_STARTING : H_NONE;
+	checks[nchecks++ % 16] = h;
+}
+void health_stop(struct hcheck *h)
+{
+	(void)h;
+}
+bool health_reaped(struct hcheck *h, pid_t pid, int st)
+{
+	(void)h, (void)pid, (void)st;
+	return false;
+}
+void shutdown_units_stopped(void)
+{
+	units_stopped++;
+}
+
+/* ---- helpers ---- */
+
+/* Every pending spawn report says "exec worked". */
+static void confirm_all(void)
+{
+	int n = nwatches;
+
+	nwatches = 0;
+	for (int i = 0; i < n; i++)
+		if (watches[i]->fd >= 0)
+			watches[i]->ready(watches[i], 0);
+}
+
+static enum unit_state state_of(const char *name)
+{
+	struct unit_info in;
+
+	assert_int_equal(unit_info_at((size_t)unit_find(name), &in), 0);
+	return in.state;
+}
+
+static pid_t pid_of(const char *name)
+{
+	struct unit_info in;
+
+	assert_int_equal(unit_info_at((size_t)unit_find(name), &in), 0);
+	return in.pid;
+}
+
+static void test_order_and_shutdown(void **state)
+{
+	char path[512];
+	FILE *f;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/10-units.yaml", dir);
+	f = fopen(path, "w");
+	/* Declared in an order the dependencies contradict. */
+	fputs("services:\n"
+	      "  - {name: d, command: [d], depends_on: {b: {condition: healthy}}}\n"
+	      "  - {name: b, command: [b], depends_on: [a],\n"
+	      "     healthcheck: {command: [check], interval: 1s}}\n"
+	      "  - {name: a, kind: oneshot, command: [a]}\n"
+	      "  - {name: c, command: [c]}\n"
+	      "  - {name: e, command: [e], depends_on: [nope]}\n",
+	      f);
+	fclose(f);
+	assert_int_equal(units_load(dir), 4);
+	units_start_all();
+	/* The oneshot gates b (and so d); c does not wait for it. */
+	assert_string_equal(started, "a c");
+	confirm_all();
+	assert_int_equal(state_of("a"), U_RUNNING);
+	assert_int_equal(state_of("b"), U_STOPPED);
+	assert_true(unit_reaped(pid_of("a"), 0));
+	assert_int_equal(state_of("a"), U_DONE);
+	assert_string_equal(started, "a c b");
+	confirm_all();
+	/* b runs but is not healthy yet: d waits. */
+	assert_int_equal(state_of("b"), U_RUNNING);
+	assert_int_equal(state_of("d"), U_STOPPED);
+	checks[nchecks - 1]->state = H_HEALTHY;
+	checks[nchecks - 1]->changed(checks[nchecks - 1]);
+	assert_int_equal(state_of("b"), U_HEALTHY);
+	assert_string_equal(started, "a c b d");
+	confirm_all();
+
+	/* By hand: stop means no restart until start; restart is stop then start. */
+	struct err e0;
+	struct unit_info in;
+	started[0] = '\0';
+	assert_int_equal(unit_stop("c", &e0), 0);
+	assert_int_equal(state_of("c"), U_STOPPING);
+	assert_true(unit_reaped(pid_of("c"), SIGTERM));
+	assert_int_equal(state_of("c"), U_STOPPED);
+	assert_string_equal(started, "");
+	assert_int_equal(unit_start("c", &e0), 0);
+	assert_string_equal(started, "c");
+	confirm_all();
+	assert_int_equal(unit_restart("c", &e0), 0);
+	assert_int_equal(state_of("c"), U_STOPPING);
+	assert_true(unit_reaped(pid_of("c"), SIGTERM));
+	assert_string_equal(started, "c c");
+	confirm_all();
+	assert_int_equal(state_of("c"), U_RUNNING);
+	assert_int_equal(unit_info_at((size_t)unit_find("c"), &in), 0);
+	assert_string_equal(in.kind, "service");
+	assert_int_equal(in.last_status, SIGTERM);
+	assert_int_equal(unit_info_at(99, &in), -1);
+
+	/* A programmatic unit, depending on a declared one. */
+	struct decl d = {0};
+	char *argv[] = {"f", NULL};
+	d.name = strdup("f");
+	d.argv = calloc(2, sizeof(char *));
+	d.argv[0] = strdup(argv[0]);
+	d.deps = calloc(1, sizeof(*d.deps));
+	d.deps[0].name = strdup("a");
+	d.deps[0].cond = DEP_DEFAULT;
+	d.ndeps = 1;
+	assert_int_equal(units_add(&d, &e0), 0);
+	assert_null(d.name);
+	assert_string_equal(started, "c c f"); /* a, a oneshot, is done: f starts */
+	confirm_all();
+	assert_true(unit_reaped(pid_of("f"), 0));
+	assert_int_equal(state_of("f"), U_DONE);
+	d.name = strdup("f");
+	d.argv = calloc(2, sizeof(char *));
+	d.argv[0] = strdup("f");
+	assert_int_equal(units_add(&d, &e0), -1); /* the name is taken */
+	d.name = strdup("g");
+	d.argv = calloc(2, sizeof(char *));
+	d.argv[0] = strdup("g");
+	d.deps = calloc(1, sizeof(*d.deps));
+	d.deps[0].name = strdup("nope");
+	d.ndeps = 1;
+	assert_int_equal(units_add(&d, &e0), -1);
+	assert_string_equal(e0.msg, "g: unknown dependency \"nope\"");
+	assert_int_equal(unit_find("g"), -1);
+
+	/* Shutdown: d and c first; b only once d has ended. */
+	units_stop_all();
+	assert_int_equal(state_of("d"), U_STOPPING);
+	assert_int_equal(state_of("c"), U_STOPPING);
+	assert_int_equal(state_of("b"), U_HEALTHY);
+	assert_true(unit_reaped(pid_of("d"), SIGTERM));
+	assert_int_equal(state_of("b"), U_STOPPING);
+	assert_true(unit_reaped(pid_of("c"), SIGTERM));
+	assert_int_equal(units_stopped, 0);
+	assert_true(unit_reaped(pid_of("b"), SIGTERM));
+	assert_int_equal(units_stopped, 1);
+	assert_true(units_all_stopped());
+	assert_false(unit_reaped(12345, 0)); /* an orphan */
+
+	struct err e;
+	assert_int_equal(unit_start("b", &e), -1); /* shutting down */
+	assert_int_equal(unit_start("zzz", &e), -1);
+	assert_int_equal(e.num, ENOENT);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_order_and_shutdown),
+	};
+
+	if (!mkdtemp(dir))
+		return 1;
+	int ret = cmocka_run_group_tests_name("init_unit", tests, NULL, NULL);
+	char cmd[600];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		return 1;
+	return ret;
+}
