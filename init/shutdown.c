@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <sys/reboot.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -127,22 +128,34 @@ static void on_deadline(struct timer *t)
 	}
 }
 
+/* Who asked, for the log: a signal, a control-socket client, or the power button (sig 0, pid 0). */
+static const char *origin(int sig, pid_t from, char *buf, size_t size)
+{
+	char name[16];
+
+	if (sig)
+		snprintf(buf, size, "SIG%s from pid %d", signal_name(sig, name), (int)from);
+	else if (from > 0)
+		snprintf(buf, size, "control request from pid %d", (int)from);
+	else
+		snprintf(buf, size, "power button");
+	return buf;
+}
+
 void shutdown_request(enum shutdown_kind k, int sig, pid_t from)
 {
-	char buf[16];
+	char who[64];
 
 	if (phase != IDLE) {
-		log_msg(LOG_NOTICE, "SIG%s from pid %d: already shutting down for %s",
-			signal_name(sig, buf), (int)from, shutdown_name(kind));
+		log_msg(LOG_NOTICE, "%s: already shutting down for %s",
+			origin(sig, from, who, sizeof(who)), shutdown_name(kind));
 		return;
 	}
 	kind = k;
 	phase = UNITS;
 	t0 = now_ms();
-	log_msg(LOG_NOTICE,
-		"SIG%s from pid %d: shutting down for %s; stopping all programs "
-		"(grace %u s)",
-		signal_name(sig, buf), (int)from, shutdown_name(k), grace_s);
+	log_msg(LOG_NOTICE, "%s: shutting down for %s; stopping all programs (grace %u s)",
+		origin(sig, from, who, sizeof(who)), shutdown_name(k), grace_s);
 	timer_start(&deadline, at(70));
 	units_stop_all(); /* may call shutdown_units_stopped() at once */
 }
