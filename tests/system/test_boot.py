@@ -61,6 +61,18 @@ def second_boot(vm, token):
     check(rc == 0 and out.strip() == token, "the file in /var survived the reboot")
 
 
+def ctrl_alt_del(vm):
+    # With RB_DISABLE_CAD the kernel turns ctrl-alt-del into SIGINT to init:
+    # the serial console has no keyboard, so send the signal itself.
+    vm.send("kill -INT 1\n")
+    vm.expect(r"init: SIGINT from pid \d+: shutting down for reboot", 30)
+    vm.expect(BANNER, BOOT_TIMEOUT)
+    vm.wait_shell()
+    vm.sh("dmesg -n 1")
+    rc, out = vm.sh("cat /proc/1/comm")
+    check(rc == 0 and out.strip() == "init", "SIGINT (ctrl-alt-del) rebooted into init")
+
+
 def poweroff(vm):
     vm.send("poweroff\n")
     t0 = time.monotonic()
@@ -79,6 +91,7 @@ def main():
         print("boot-%s:" % firmware, flush=True)
         first_boot(vm, version, token)
         second_boot(vm, token)
+        ctrl_alt_del(vm)
         poweroff(vm)
     except BootError as e:
         print("FAIL boot-%s: %s" % (firmware, e), flush=True)
