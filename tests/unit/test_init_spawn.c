@@ -109,12 +109,13 @@ static void test_chdir_fails(void **state)
 /* Own session, no blocked signal, stdin on /dev/null. */
 static void test_child_state(void **state)
 {
-	char *argv[] = {"/bin/sh", "-c",
-			"set -e; [ \"$(cut -d' ' -f6 /proc/$$/stat)\" = $$ ]; "
-			/* grep's own mask, as exec'd: the shell's may be briefly blocked around a fork */
-			"grep -q '^SigBlk:[[:space:]]*0*$' /proc/self/status; "
-			"[ \"$(readlink /proc/$$/fd/0)\" = /dev/null ]",
-			NULL};
+	char *argv[] = {
+	    "/bin/sh", "-c",
+	    "set -e; [ \"$(cut -d' ' -f6 /proc/$$/stat)\" = $$ ]; "
+	    /* grep's own mask, as exec'd: the shell's may be briefly blocked around a fork */
+	    "grep -q '^SigBlk:[[:space:]]*0*$' /proc/self/status; "
+	    "[ \"$(readlink /proc/$$/fd/0)\" = /dev/null ]",
+	    NULL};
 	struct spawn_req r = {.argv = argv};
 	sigset_t set, old;
 
