@@ -25,3 +25,11 @@ system-test: all
 	WISP_VERSION=$(WISP_VERSION) B=$(B) KERNEL_EPOCH=$(KERNEL_EPOCH) \
 		python3 tests/system/run.py $(ONLY)
 test: cl-test
+
+# Every C file follows the repo's .clang-format.
+.PHONY: format-check
+test: format-check
+format-check: | $(DEPS_STAMP)
+	@bad=$$(for f in $$(git ls-files '*.c' '*.h'); do \
+		clang-format --dry-run --Werror "$$f" >/dev/null 2>&1 || echo "$$f"; done); \
+	if [ -n "$$bad" ]; then echo "format-check: not clang-formatted (run clang-format -i):" $$bad >&2; exit 1; fi
