@@ -197,7 +197,7 @@ int cl_cgroup_create(const char *path, const struct cl_spec *s, struct cl_err *e
 		return 0;
 	needed_controllers(&s->res, ctrls, sizeof(ctrls));
 	if ((ctrls[0] && enable_controllers(path, ctrls, e) < 0) ||
-	    write_resources(path, &s->res, e) < 0) {
+	    write_resources(path, &s->res, e) < 0 || cl_devices_attach(path, s, e) < 0) {
 		int err = e->errnum;
 		rmdir(path);
 		e->errnum = err;

@@ -60,6 +60,9 @@ int cl_cgroup_freeze(const char *path, bool freeze, struct cl_err *e);
 bool cl_cgroup_frozen(const char *path);
 int cl_cgroup_pids(const char *path, pid_t **pids, size_t *n, struct cl_err *e);
 
+/* devices.c */
+int cl_devices_attach(const char *cgroup, const struct cl_spec *s, struct cl_err *e);
+
 /* hooks.c: STATE_JSON goes to the hook's stdin. cl_hooks_state is the
  * runtime-spec state for them (malloc'd). */
 char *cl_hooks_state(const char *oci_version, const char *id, const char *status, pid_t pid,
