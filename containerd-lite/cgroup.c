@@ -111,6 +111,15 @@ static int write_cpu(const char *dir, const struct cl_resources *r, struct cl_er
 	return 0;
 }
 
+static bool no_swap_file(const char *dir)
+{
+	char *p = cl_path_join(dir, "memory.swap.max");
+	bool none = access(p, F_OK) < 0 && errno == ENOENT;
+
+	free(p);
+	return none;
+}
+
 static int write_memory(const char *dir, const struct cl_resources *r, struct cl_err *e)
 {
 	if (r->mem_limit != -2 && write_i64(dir, "memory.max", r->mem_limit, e) < 0)
@@ -128,6 +137,8 @@ static int write_memory(const char *dir, const struct cl_resources *r, struct cl
 						swap, r->mem_limit);
 			swap -= r->mem_limit;
 		}
+		if (no_swap_file(dir) && (swap == 0 || swap == -1))
+			return 0; /* no swap in the kernel: nothing to limit (as runc) */
 		if (write_i64(dir, "memory.swap.max", swap, e) < 0)
 			return -1;
 	}
