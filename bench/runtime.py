@@ -7,6 +7,9 @@ capabilities and seccomp allowlist, runc's masked and read-only paths),
 process /bin/true, cgroupsPath /wisp-bench. The linux.resources.devices
 rules are removed for all three: Debian's crun cannot load its BPF device
 filter on these build machines (it insists on raising RLIMIT_MEMLOCK).
+"containerd-lite (cold)" is timed with its
+seccomp cache (ROOT/.seccomp) removed before each run: libseccomp
+compiles the filter every time, as on a first run.
 With WISP_BENCH_DEVICES=1 containerd-lite alone is also timed with a
 "deny all" device rule (its BPF program) for the cost of the policy.
 
@@ -101,6 +104,8 @@ def measure(runtimes, op, bundles):
     res = {name: [] for name, _ in runtimes}
     for i in range(RUNS):
         for name, exe in runtimes:
+            if name.endswith("(cold)"):  # compiles its seccomp filter every time
+                shutil.rmtree(os.path.join(ROOTS[name], ".seccomp"), ignore_errors=True)
             steps = op(exe, ROOTS[name], bundles[name], "b%d" % i)
             if any(s[2] != 0 for s in steps):
                 sys.exit("bench: %s %s failed: %s" % (name, op.__name__, steps))
@@ -124,13 +129,13 @@ def report(title, res):
     print("== %s (median of %d, interleaved)" % (title, RUNS))
     med = {n: (statistics.median(r[0] for r in v), statistics.median(r[1] for r in v))
            for n, v in res.items()}
-    cl = med["containerd-lite"]
     for n, (w, c) in med.items():
         print("  %-24s wall %7.2f ms  cpu %7.2f ms" % (n, w * 1e3, c * 1e3))
-    for n in ("crun", "runc"):
-        if n in med:
-            w, c = med[n]
-            print("  containerd-lite / %-5s wall %.2fx  cpu %.2fx" % (n, cl[0] / w, cl[1] / c))
+    for us in ("containerd-lite", "containerd-lite (cold)"):
+        for n in ("crun", "runc"):
+            if us in med and n in med:
+                print("  %s / %-5s wall %.2fx  cpu %.2fx"
+                      % (us, n, med[us][0] / med[n][0], med[us][1] / med[n][1]))
     print(flush=True)
 
 
@@ -146,7 +151,7 @@ def inner():
     try:
         make_rootfs(os.path.join(top, "rootfs"))
         cfg = base_config(top)
-        runtimes = [("containerd-lite", CL)]
+        runtimes = [("containerd-lite", CL), ("containerd-lite (cold)", CL)]
         for n in ("crun", "runc"):
             if shutil.which(n):
                 runtimes.append((n, shutil.which(n)))
@@ -159,7 +164,7 @@ def inner():
         report("run /bin/true", measure(runtimes, op_run, bundles))
         report("create + start + delete --force", measure(runtimes, op_lifecycle, bundles))
         print("== peak RSS of `run` (max of 5; runtime and the processes it waited for)")
-        for n, exe in runtimes:
+        for n, exe in [r for r in runtimes if not r[0].endswith("(cold)")]:
             print("  %-24s %6d KiB" % (n, peak_rss(exe, ROOTS[n], bundle)))
         print(flush=True)
         if os.environ.get("WISP_BENCH_DEVICES") == "1":

@@ -223,7 +223,7 @@ static void test_default_spec(void **state)
 	/* and libseccomp takes its profile (names it does not know are skipped) */
 	{
 		struct cl_err e = {0};
-		void *ctx = cl_seccomp_build(s, &e);
+		void *ctx = cl_seccomp_build(s, NULL, &e);
 		assert_non_null(ctx);
 		cl_seccomp_free(ctx);
 	}
