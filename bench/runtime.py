@@ -8,7 +8,7 @@ process /bin/true, cgroupsPath /wisp-bench. The linux.resources.devices
 rules are removed for all three: Debian's crun cannot load its BPF device
 filter on these build machines (it insists on raising RLIMIT_MEMLOCK).
 "containerd-lite (cold)" is timed with its
-seccomp cache (ROOT/.seccomp) removed before each run: libseccomp
+seccomp cache (ROOT/.seccomp@) removed before each run: libseccomp
 compiles the filter every time, as on a first run.
 With WISP_BENCH_DEVICES=1 containerd-lite alone is also timed with a
 "deny all" device rule (its BPF program) for the cost of the policy.
@@ -105,7 +105,7 @@ def measure(runtimes, op, bundles):
     for i in range(RUNS):
         for name, exe in runtimes:
             if name.endswith("(cold)"):  # compiles its seccomp filter every time
-                shutil.rmtree(os.path.join(ROOTS[name], ".seccomp"), ignore_errors=True)
+                shutil.rmtree(os.path.join(ROOTS[name], ".seccomp@"), ignore_errors=True)
             steps = op(exe, ROOTS[name], bundles[name], "b%d" % i)
             if any(s[2] != 0 for s in steps):
                 sys.exit("bench: %s %s failed: %s" % (name, op.__name__, steps))

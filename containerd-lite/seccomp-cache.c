@@ -1,11 +1,10 @@
 /* seccomp-cache.c: compiled seccomp filters kept under the state root.
  * libseccomp's rule database and compiler are about half of the CPU time
  * of `run` with Docker's profile; the same profile yields the same BPF
- * program, so it is compiled once and kept in ROOT/.seccomp/. A cache
- * file holds the whole key (the decoded profile, libseccomp's version,
- * its kernel API level, the kernel release) before the program, and is
- * used only when that key matches byte for byte: a hash collision can
- * only cost a compile. Files are written whole and renamed into place. */
+ * program, so it is compiled once and kept in ROOT/.seccomp@/ (a name no container id can take). A
+ * cache file holds the whole key (the decoded profile, libseccomp's version, its kernel API level,
+ * the kernel release) before the program, and is used only when that key matches byte for byte: a
+ * hash collision can only cost a compile. Files are written whole and renamed into place. */
 #include "cl-private.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -83,7 +82,7 @@ static char *cache_path(const char *dir, const struct buf *key)
 
 	for (size_t i = 0; i < key->n; i++)
 		h = (h ^ (unsigned char)key->p[i]) * 1099511628211ull;
-	snprintf(name, sizeof(name), ".seccomp/%016llx", (unsigned long long)h);
+	snprintf(name, sizeof(name), ".seccomp@/%016llx", (unsigned long long)h);
 	return cl_path_join(dir, name);
 }
 
@@ -111,7 +110,7 @@ static void *cache_read(const char *path, const struct buf *key, size_t *len)
 static void cache_write(const char *dir, const char *path, const struct buf *key, const void *prog,
 			size_t len)
 {
-	char *sub = cl_path_join(dir, ".seccomp"), tmp[4096];
+	char *sub = cl_path_join(dir, ".seccomp@"), tmp[4096];
 	int fd;
 
 	mkdir(sub, 0700);

@@ -591,6 +591,25 @@ def test_devices(top, base):
         check(f"devices: {label}: /dev/null still usable", "null=ok" in r.stdout.splitlines(), r.stdout)
 
 
+def test_seccomp_cache(top, base):
+    """The compiled filters kept in ROOT/.seccomp@: the probes above filled
+    it (and the second and third probe ran from it, with the same EDOM);
+    a profile differing only in one errnoRet gets its own filter."""
+    cl = Runtime("containerd-lite", CL, os.path.join(top, "cl-root"))
+    cache = os.path.join(cl.root, ".seccomp@")
+    n = len(os.listdir(cache)) if os.path.isdir(cache) else 0
+    check("seccomp cache: compiled filters kept under the state root", n >= 1, n)
+    c = probe_config(base)
+    c["linux"]["seccomp"]["syscalls"][-1]["errnoRet"] = 34
+    c["process"]["args"] = ["sh", "-c", "mkdir /tmp/x 2>&1 | sed 's/.*: //'"]
+    b = make_bundle(top, "sc-cache", c)
+    for i in range(2):  # compiled, then from the cache
+        r = cl("run", "--bundle", b, "sc-cache")
+        check(f"seccomp cache: run {i + 1} of a profile differing in errnoRet gives ERANGE",
+              r.stdout.strip() == "Result not representable", r.stdout.strip() + r.stderr.strip())
+    check("seccomp cache: one more filter", len(os.listdir(cache)) == n + 1, os.listdir(cache))
+
+
 def test_cgroup(rts, top, base):
     """cgroupsPath, a resource written through the unified map, and the
     cgroup's removal. Only hugetlb is a v2 controller on the build hosts:
@@ -818,6 +837,7 @@ def inner():
         test_hooks(rts, top, base)
         test_cgroup(rts, top, base)
         test_devices(top, base)
+        test_seccomp_cache(top, base)
         test_cli(top, base)
         test_exec(rts, top, base)
         test_terminal(rts, top, base)
