@@ -202,6 +202,13 @@ void *cl_seccomp_build(const struct cl_spec *s, const char *cache_dir, struct cl
 	free(key);
 	if (!prog)
 		return NULL;
+	if (len / sizeof(struct sock_filter) > BPF_MAXINSNS) {
+		/* fprog.len is 16 bits: never load a truncated program */
+		free(prog);
+		cl_error(e, E2BIG, "seccomp: the filter has %zu instructions (at most %d)",
+			 len / sizeof(struct sock_filter), BPF_MAXINSNS);
+		return NULL;
+	}
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		abort();
