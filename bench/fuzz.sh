@@ -14,7 +14,7 @@ CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -D_
 TARGETS='
 decl: tests/fuzz/fuzz_decl.c init/decl.c init/yamltree.c init/parse.c init/users.c init/deps.c init/err.c init/util.c -lyaml
 proto: tests/fuzz/fuzz_proto.c init/proto.c init/err.c init/util.c
-cl_spec: tests/fuzz/fuzz_cl_spec.c -Icontainerd-lite containerd-lite/spec.c containerd-lite/err.c containerd-lite/util.c containerd-lite/caps.c containerd-lite/rlimits.c containerd-lite/ns.c containerd-lite/seccomp.c containerd-lite/signals.c -ljansson -lseccomp
+cl_spec: tests/fuzz/fuzz_cl_spec.c -Icontainerd-lite containerd-lite/spec.c containerd-lite/err.c containerd-lite/util.c containerd-lite/caps.c containerd-lite/rlimits.c containerd-lite/ns.c containerd-lite/seccomp.c containerd-lite/seccomp-cache.c containerd-lite/signals.c -ljansson -lseccomp
 '
 
 mkdir -p "$B/fuzz"

@@ -111,6 +111,15 @@ static int write_cpu(const char *dir, const struct cl_resources *r, struct cl_er
 	return 0;
 }
 
+static bool no_swap_file(const char *dir)
+{
+	char *p = cl_path_join(dir, "memory.swap.max");
+	bool none = access(p, F_OK) < 0 && errno == ENOENT;
+
+	free(p);
+	return none;
+}
+
 static int write_memory(const char *dir, const struct cl_resources *r, struct cl_err *e)
 {
 	if (r->mem_limit != -2 && write_i64(dir, "memory.max", r->mem_limit, e) < 0)
@@ -128,6 +137,8 @@ static int write_memory(const char *dir, const struct cl_resources *r, struct cl
 						swap, r->mem_limit);
 			swap -= r->mem_limit;
 		}
+		if (no_swap_file(dir) && (swap == 0 || swap == -1))
+			return 0; /* no swap in the kernel: nothing to limit (as runc) */
 		if (write_i64(dir, "memory.swap.max", swap, e) < 0)
 			return -1;
 	}
@@ -197,7 +208,7 @@ int cl_cgroup_create(const char *path, const struct cl_spec *s, struct cl_err *e
 		return 0;
 	needed_controllers(&s->res, ctrls, sizeof(ctrls));
 	if ((ctrls[0] && enable_controllers(path, ctrls, e) < 0) ||
-	    write_resources(path, &s->res, e) < 0) {
+	    write_resources(path, &s->res, e) < 0 || cl_devices_attach(path, s, e) < 0) {
 		int err = e->errnum;
 		rmdir(path);
 		e->errnum = err;

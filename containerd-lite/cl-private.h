@@ -44,9 +44,16 @@ int cl_rlimits_apply(const struct cl_spec *s, struct cl_err *e);
 
 /* seccomp.c: built in the parent (errors before anything exists),
  * loaded in the child just before execve. */
-void *cl_seccomp_build(const struct cl_spec *s, struct cl_err *e);
+void *cl_seccomp_build(const struct cl_spec *s, const char *cache_dir, struct cl_err *e);
 int cl_seccomp_load(void *ctx, struct cl_err *e);
 void cl_seccomp_free(void *ctx);
+
+/* seccomp-cache.c: a hit returns the program; a miss returns NULL with
+ * the path and key for cl_seccomp_cache_put (the caller frees both). */
+void *cl_seccomp_cache_get(const struct cl_seccomp *sc, const char *dir, size_t *len, char **path,
+			   void **key, size_t *key_len);
+void cl_seccomp_cache_put(const char *dir, const char *path, const void *key, size_t key_len,
+			  const void *prog, size_t len);
 int cl_seccomp_action(const char *name, uint32_t errno_ret, uint32_t *out);
 int cl_seccomp_op(const char *name);
 
@@ -59,6 +66,9 @@ int cl_cgroup_kill(const char *path, int sig);
 int cl_cgroup_freeze(const char *path, bool freeze, struct cl_err *e);
 bool cl_cgroup_frozen(const char *path);
 int cl_cgroup_pids(const char *path, pid_t **pids, size_t *n, struct cl_err *e);
+
+/* devices.c */
+int cl_devices_attach(const char *cgroup, const struct cl_spec *s, struct cl_err *e);
 
 /* hooks.c: STATE_JSON goes to the hook's stdin. cl_hooks_state is the
  * runtime-spec state for them (malloc'd). */

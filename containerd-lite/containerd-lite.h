@@ -94,6 +94,18 @@ struct cl_device {
 	uint32_t major, minor, mode, uid, gid;
 };
 
+/* linux.resources.devices: later rules override earlier ones (OCI). */
+struct cl_dev_rule {
+	bool allow;
+	char type;	      /* 'a', 'c' or 'b' */
+	int64_t major, minor; /* -1: any */
+	unsigned access;      /* CL_DEV_* */
+};
+
+#define CL_DEV_MKNOD 1u /* the kernel's BPF_DEVCG_ACC_* values */
+#define CL_DEV_READ  2u
+#define CL_DEV_WRITE 4u
+
 struct cl_resources {
 	int64_t mem_limit, mem_reservation, mem_swap; /* -2: unset, -1: max */
 	uint64_t cpu_shares, cpu_period;
@@ -102,6 +114,9 @@ struct cl_resources {
 	int64_t pids_limit; /* -2 unset, <=0 max */
 	uint16_t blkio_weight;
 	struct cl_strv unified; /* key=value pairs flattened: k0, v0, k1, v1... */
+	struct cl_dev_rule *dev_rules;
+	size_t ndev_rules;
+	bool has_dev_rules; /* linux.resources.devices given (even empty) */
 };
 
 struct cl_spec {

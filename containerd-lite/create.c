@@ -449,7 +449,7 @@ static int spawn(const struct cl_opts *o, struct cl_spec *s, struct made *m, str
 	int sv[2] = {-1, -1}, ret = -1, cgroup_fd = -1;
 	char *fifo = cl_path_join(m->dir, "exec.fifo");
 
-	c.sc = cl_seccomp_build(s, e);
+	c.sc = cl_seccomp_build(s, o->root, e);
 	if (s->seccomp && !c.sc)
 		goto out;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {

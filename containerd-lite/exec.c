@@ -119,7 +119,7 @@ int cl_exec(const struct cl_exec_opts *o, struct cl_spec *s, pid_t *pid, int *st
 		cl_error(e, 0, "cannot exec in a %s container", cl_status_name(st.status));
 		goto out;
 	}
-	sc = cl_seccomp_build(s, e);
+	sc = cl_seccomp_build(s, o->root, e);
 	if (s->seccomp && !sc)
 		goto out;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {

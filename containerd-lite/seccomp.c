@@ -1,12 +1,17 @@
-/* seccomp.c: linux.seccomp through libseccomp. The filter is built in the
- * parent, so that a bad profile fails before anything exists, and loaded
- * by the container process. */
+/* seccomp.c: linux.seccomp through libseccomp. The filter is built (or
+ * taken from seccomp-cache.c) in the parent, so that a bad profile fails before anything exists,
+ * and loaded by the container process. */
 #include "cl-private.h"
 #include <ctype.h>
 #include <errno.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 int cl_seccomp_action(const char *name, uint32_t errno_ret, uint32_t *out)
 {
@@ -100,15 +105,10 @@ static int add_rule(scmp_filter_ctx ctx, const struct cl_seccomp *sc, const stru
 	return 0;
 }
 
-void *cl_seccomp_build(const struct cl_spec *s, struct cl_err *e)
+static scmp_filter_ctx compile_ctx(const struct cl_seccomp *sc, struct cl_err *e)
 {
-	const struct cl_seccomp *sc = s->seccomp;
-	scmp_filter_ctx ctx;
+	scmp_filter_ctx ctx = seccomp_init(sc->default_action);
 
-	e->msg[0] = 0;
-	if (!sc)
-		return NULL;
-	ctx = seccomp_init(sc->default_action);
 	if (!ctx) {
 		cl_error(e, EINVAL, "seccomp: init");
 		return NULL;
@@ -131,15 +131,111 @@ fail:
 	return NULL;
 }
 
-int cl_seccomp_load(void *ctx, struct cl_err *e)
+/* libseccomp's BPF program, through a memfd (its only export is to a fd). */
+static void *export_prog(scmp_filter_ctx ctx, size_t *len, struct cl_err *e)
 {
-	int r = ctx ? seccomp_load(ctx) : 0;
+	int fd = memfd_create("seccomp", MFD_CLOEXEC), r;
+	void *prog = NULL;
+	off_t n;
 
-	return r < 0 ? cl_error(e, -r, "load the seccomp filter") : 0;
+	if (fd < 0) {
+		cl_error(e, errno, "seccomp: memfd_create");
+		return NULL;
+	}
+	r = seccomp_export_bpf(ctx, fd);
+	n = lseek(fd, 0, SEEK_END);
+	if (r < 0 || n <= 0 || n % 8) {
+		cl_error(e, r < 0 ? -r : EINVAL, "seccomp: compile the filter");
+	} else {
+		prog = malloc((size_t)n);
+		if (!prog)
+			abort();
+		if (pread(fd, prog, (size_t)n, 0) != n) {
+			cl_error(e, errno, "seccomp: read the compiled filter");
+			free(prog);
+			prog = NULL;
+		}
+		*len = (size_t)n;
+	}
+	close(fd);
+	return prog;
 }
 
-void cl_seccomp_free(void *ctx)
+static void *compile(const struct cl_seccomp *sc, size_t *len, struct cl_err *e)
 {
-	if (ctx)
-		seccomp_release(ctx);
+	scmp_filter_ctx ctx = compile_ctx(sc, e);
+	void *prog;
+
+	if (!ctx)
+		return NULL;
+	prog = export_prog(ctx, len, e);
+	seccomp_release(ctx);
+	return prog;
+}
+
+struct sc_prog {
+	struct sock_fprog fprog;
+	unsigned flags; /* SECCOMP_FILTER_FLAG_* */
+};
+
+/* The filter as a BPF program, compiled by libseccomp or taken from the
+ * cache in CACHE_DIR (NULL: no cache). */
+void *cl_seccomp_build(const struct cl_spec *s, const char *cache_dir, struct cl_err *e)
+{
+	const struct cl_seccomp *sc = s->seccomp;
+	char *path = NULL;
+	void *key = NULL, *prog = NULL;
+	size_t len = 0, key_len = 0;
+	struct sc_prog *p;
+
+	e->msg[0] = 0;
+	if (!sc)
+		return NULL;
+	if (cache_dir)
+		prog = cl_seccomp_cache_get(sc, cache_dir, &len, &path, &key, &key_len);
+	if (!prog) {
+		prog = compile(sc, &len, e);
+		if (prog && path)
+			cl_seccomp_cache_put(cache_dir, path, key, key_len, prog, len);
+	}
+	free(path);
+	free(key);
+	if (!prog)
+		return NULL;
+	if (len / sizeof(struct sock_filter) > BPF_MAXINSNS) {
+		/* fprog.len is 16 bits: never load a truncated program */
+		free(prog);
+		cl_error(e, E2BIG, "seccomp: the filter has %zu instructions (at most %d)",
+			 len / sizeof(struct sock_filter), BPF_MAXINSNS);
+		return NULL;
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		abort();
+	p->fprog.len = (unsigned short)(len / sizeof(struct sock_filter));
+	p->fprog.filter = prog;
+	p->flags = ((sc->flags & CL_SC_FLAG_LOG) ? SECCOMP_FILTER_FLAG_LOG : 0) |
+		   ((sc->flags & CL_SC_FLAG_SPEC_ALLOW) ? SECCOMP_FILTER_FLAG_SPEC_ALLOW : 0);
+	return p;
+}
+
+int cl_seccomp_load(void *prog, struct cl_err *e)
+{
+	struct sc_prog *p = prog;
+
+	if (!p)
+		return 0;
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, p->flags, &p->fprog) < 0)
+		return cl_error(e, errno, "load the seccomp filter");
+	return 0;
+}
+
+void cl_seccomp_free(void *prog)
+{
+	struct sc_prog *p = prog;
+
+	if (p) {
+		free(p->fprog.filter);
+		free(p);
+	}
 }

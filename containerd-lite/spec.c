@@ -642,6 +642,40 @@ static int parse_i64(json_t *o, const char *key, const char *path, int64_t *out,
 	return 0;
 }
 
+/* linux.resources.devices[i]: {allow, type, major, minor, access} */
+static int one_dev_rule(json_t *it, const char *path, size_t i, void *arg, struct cl_err *e)
+{
+	struct cl_dev_rule *d = &((struct cl_dev_rule *)arg)[i];
+	long long maj = -1, min = -1;
+	char *type = NULL, *access = NULL;
+	bool has;
+	int ret = 0;
+
+	d->type = 'a';
+	d->access = CL_DEV_MKNOD | CL_DEV_READ | CL_DEV_WRITE;
+	if (get_bool(it, "allow", path, &d->allow, e) < 0 ||
+	    get_str(it, "type", path, &type, e) < 0 ||
+	    get_str(it, "access", path, &access, e) < 0 ||
+	    get_int(it, "major", path, -1, UINT32_MAX, &maj, &has, e) < 0 ||
+	    get_int(it, "minor", path, -1, UINT32_MAX, &min, &has, e) < 0)
+		ret = -1;
+	else if (type && (strlen(type) != 1 || !strchr("acb", type[0])))
+		ret = cl_error(e, 0, "config.json: %s.type: expected a, c or b", path);
+	else if (access && (!access[0] || access[strspn(access, "rwm")]))
+		ret = cl_error(e, 0, "config.json: %s.access: expected letters of rwm", path);
+	if (ret == 0 && type)
+		d->type = type[0];
+	if (ret == 0 && access)
+		d->access = (strchr(access, 'r') ? CL_DEV_READ : 0) |
+			    (strchr(access, 'w') ? CL_DEV_WRITE : 0) |
+			    (strchr(access, 'm') ? CL_DEV_MKNOD : 0);
+	d->major = maj;
+	d->minor = min;
+	free(type);
+	free(access);
+	return ret;
+}
+
 static int parse_resources(json_t *lin, struct cl_spec *s, struct cl_err *e)
 {
 	struct cl_resources *r = &s->res;
@@ -673,6 +707,12 @@ static int parse_resources(json_t *lin, struct cl_spec *s, struct cl_err *e)
 		return -1;
 	if (has)
 		r->blkio_weight = (uint16_t)v;
+	v = (long long)json_array_size(member(res, "devices"));
+	r->dev_rules = xcalloc(v ? (size_t)v : 1, sizeof(struct cl_dev_rule));
+	r->has_dev_rules = member(res, "devices") != NULL;
+	if (each_obj(res, "devices", ".linux.resources.devices", one_dev_rule, r->dev_rules,
+		     &r->ndev_rules, e) < 0)
+		return -1;
 	s->has_resources = true;
 	return 0;
 }
@@ -911,6 +951,7 @@ void cl_spec_free(struct cl_spec *s)
 	free(s->res.cpus);
 	free(s->res.mems);
 	cl_strv_free(&s->res.unified);
+	free(s->res.dev_rules);
 	cl_strv_free(&s->sysctl);
 	free_seccomp(s->seccomp);
 	for (size_t i = 0; s->devices && i < s->ndevices; i++)

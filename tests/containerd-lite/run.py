@@ -564,6 +564,52 @@ def test_symlink_escape(rts, top, base):
 # --- cgroup ------------------------------------------------------------------
 
 
+DEVPROBE = ('for d in kmsg null; do e=$( (echo devprobe >/dev/$d) 2>&1) && echo $d=ok '
+            '|| echo "$d=${e##*: }"; done')
+
+
+def test_devices(top, base):
+    """linux.resources.devices through the cgroup BPF program: a "deny
+    all" rule leaves runc's default devices (/dev/null) usable and denies
+    /dev/kmsg (bound from the host, written to: reading it needs
+    CAP_SYSLOG); an allow rule for c 1:11 w lets it be written.
+    The QEMU test checks the same in Wisp."""
+    cl = Runtime("containerd-lite", CL, os.path.join(top, "cl-root"))
+    c = copy.deepcopy(base)
+    c["process"]["args"] = ["sh", "-c", DEVPROBE]
+    c["mounts"].append({"destination": "/dev/kmsg", "type": "bind", "source": "/dev/kmsg",
+                        "options": ["bind", "nosuid", "noexec"]})
+    deny = [{"allow": False, "access": "rwm"}]
+    allow = deny + [{"allow": True, "type": "c", "major": 1, "minor": 11, "access": "w"}]
+    for label, rules, want in (("deny all", deny, "kmsg=Operation not permitted"),
+                               ("allow c 1:11 w", allow, "kmsg=ok")):
+        c["linux"]["resources"] = {"devices": rules}
+        b = make_bundle(top, "devices-" + label.replace(" ", "-").replace(":", "-"), c)
+        r = cl("run", "--bundle", b, "devices")
+        check(f"devices: {label}: run exits 0", r.returncode == 0, r.stderr.strip())
+        check(f"devices: {label}: {want}", want in r.stdout.splitlines(), r.stdout)
+        check(f"devices: {label}: /dev/null still usable", "null=ok" in r.stdout.splitlines(), r.stdout)
+
+
+def test_seccomp_cache(top, base):
+    """The compiled filters kept in ROOT/.seccomp@: the probes above filled
+    it (and the second and third probe ran from it, with the same EDOM);
+    a profile differing only in one errnoRet gets its own filter."""
+    cl = Runtime("containerd-lite", CL, os.path.join(top, "cl-root"))
+    cache = os.path.join(cl.root, ".seccomp@")
+    n = len(os.listdir(cache)) if os.path.isdir(cache) else 0
+    check("seccomp cache: compiled filters kept under the state root", n >= 1, n)
+    c = probe_config(base)
+    c["linux"]["seccomp"]["syscalls"][-1]["errnoRet"] = 34
+    c["process"]["args"] = ["sh", "-c", "mkdir /tmp/x 2>&1 | sed 's/.*: //'"]
+    b = make_bundle(top, "sc-cache", c)
+    for i in range(2):  # compiled, then from the cache
+        r = cl("run", "--bundle", b, "sc-cache")
+        check(f"seccomp cache: run {i + 1} of a profile differing in errnoRet gives ERANGE",
+              r.stdout.strip() == "Result not representable", r.stdout.strip() + r.stderr.strip())
+    check("seccomp cache: one more filter", len(os.listdir(cache)) == n + 1, os.listdir(cache))
+
+
 def test_cgroup(rts, top, base):
     """cgroupsPath, a resource written through the unified map, and the
     cgroup's removal. Only hugetlb is a v2 controller on the build hosts:
@@ -790,6 +836,8 @@ def inner():
         test_lifecycle(rts, top, base)
         test_hooks(rts, top, base)
         test_cgroup(rts, top, base)
+        test_devices(top, base)
+        test_seccomp_cache(top, base)
         test_cli(top, base)
         test_exec(rts, top, base)
         test_terminal(rts, top, base)

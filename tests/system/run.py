@@ -21,6 +21,7 @@ JOBS = [
     ("control", [PY, os.path.join(HERE, "test_control.py")]),
     ("host", [PY, os.path.join(HERE, "test_host.py")]),
     ("supervise", [PY, os.path.join(HERE, "test_supervise.py")]),
+    ("runtime", [PY, os.path.join(HERE, "test_runtime.py")]),
 ]
 
 

@@ -127,7 +127,8 @@ static void test_linux(void **state)
 	    "\"resources\": {\"memory\": {\"limit\": 1048576, \"swap\": -1}, \"cpu\": "
 	    "{\"shares\": 1024, \"quota\": 50000, \"period\": 100000, \"cpus\": \"0-1\"},"
 	    "\"pids\": {\"limit\": 64}, \"blockIO\": {\"weight\": 500}, \"unified\": "
-	    "{\"io.max\": \"8:0 rbps=1\"}},"
+	    "{\"io.max\": \"8:0 rbps=1\"}, \"devices\": [{\"allow\": false, \"access\": "
+	    "\"rwm\"}, {\"allow\": true, \"type\": \"c\", \"major\": 1, \"access\": \"rw\"}]},"
 	    "\"maskedPaths\": [\"/proc/kcore\"], \"readonlyPaths\": [\"/proc/sys\"],"
 	    "\"rootfsPropagation\": \"rslave\", \"devices\": [{\"path\": \"/dev/fuse\", \"type\": "
 	    "\"c\", \"major\": 10, \"minor\": 229, \"fileMode\": 438, \"gid\": 5}]}"));
@@ -151,6 +152,17 @@ static void test_linux(void **state)
 	assert_int_equal(s->res.pids_limit, 64);
 	assert_int_equal(s->res.blkio_weight, 500);
 	assert_string_equal(s->res.unified.v[1], "8:0 rbps=1");
+	assert_true(s->res.has_dev_rules);
+	assert_int_equal(s->res.ndev_rules, 2);
+	assert_false(s->res.dev_rules[0].allow);
+	assert_int_equal(s->res.dev_rules[0].type, 'a');
+	assert_int_equal(s->res.dev_rules[0].major, -1);
+	assert_int_equal(s->res.dev_rules[0].access, CL_DEV_MKNOD | CL_DEV_READ | CL_DEV_WRITE);
+	assert_true(s->res.dev_rules[1].allow);
+	assert_int_equal(s->res.dev_rules[1].type, 'c');
+	assert_int_equal(s->res.dev_rules[1].major, 1);
+	assert_int_equal(s->res.dev_rules[1].minor, -1);
+	assert_int_equal(s->res.dev_rules[1].access, CL_DEV_READ | CL_DEV_WRITE);
 	assert_string_equal(s->masked.v[0], "/proc/kcore");
 	assert_int_equal(s->rootfs_propagation, MS_SLAVE | MS_REC);
 	assert_int_equal(s->ndevices, 1);
@@ -211,7 +223,7 @@ static void test_default_spec(void **state)
 	/* and libseccomp takes its profile (names it does not know are skipped) */
 	{
 		struct cl_err e = {0};
-		void *ctx = cl_seccomp_build(s, &e);
+		void *ctx = cl_seccomp_build(s, NULL, &e);
 		assert_non_null(ctx);
 		cl_seccomp_free(ctx);
 	}
@@ -270,6 +282,10 @@ static void test_errors(void **state)
 	     "config.json: .linux.seccomp.syscalls[0].args[0]: 9 out of range [0, 5]"},
 	    {DOC(", \"linux\": {\"resources\": {\"memory\": {\"limit\": \"1G\"}}}"),
 	     "config.json: .linux.resources.memory.limit: expected an integer"},
+	    {DOC(", \"linux\": {\"resources\": {\"devices\": [{\"access\": \"rx\"}]}}"),
+	     "config.json: .linux.resources.devices[0].access: expected letters of rwm"},
+	    {DOC(", \"linux\": {\"resources\": {\"devices\": [{\"type\": \"p\"}]}}"),
+	     "config.json: .linux.resources.devices[0].type: expected a, c or b"},
 	    {DOC(", \"linux\": {\"rootfsPropagation\": \"sideways\"}"),
 	     "config.json: .linux.rootfsPropagation: unknown value sideways"},
 	    {DOC(", \"hooks\": {\"prestart\": [{\"path\": \"rel\"}]}"),

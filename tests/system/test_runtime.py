@@ -1,0 +1,152 @@
+"""containerd-lite inside Wisp (issue 4): resource limits and the device
+policy, which the build hosts' hybrid cgroups cannot show.
+
+Builds build/tests/runtime.img: the default image plus four bundle
+configs under /lib/wisp-test/ (made here, small, no seccomp). One boot
+under TCG; in the guest a busybox rootfs is made in /run and each bundle
+is run with /bin/containerd-lite:
+  memory.max 24M: a 64 MiB dd buffer is OOM-killed (exit 137, oom_kill in
+    the kernel log), the guest goes on;
+  pids.max 16: a fork loop fails to fork, and the guest still forks;
+  cpu.max 20000/100000: `yes` for 3 s uses well under 3 s (cpu.stat
+    usage_usec) and is throttled (nr_throttled);
+  devices "deny all": writing /dev/kmsg (bound from the guest) gives
+    EPERM while /dev/null works; with "allow c 1:11 w" /dev/kmsg opens.
+"""
+
+import json
+import os
+import re
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+from wispvm import VM, BANNER, BootError, build_test_image  # noqa: E402
+
+CT = "/run/ct"
+
+
+def config(args, resources, extra_mounts=()):
+    mounts = [
+        {"destination": "/proc", "type": "proc", "source": "proc"},
+        {"destination": "/dev", "type": "tmpfs", "source": "tmpfs",
+         "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
+        {"destination": "/tmp", "type": "tmpfs", "source": "tmpfs"},
+        {"destination": "/sys/fs/cgroup", "type": "cgroup2", "source": "cgroup2"},
+    ] + list(extra_mounts)
+    return {
+        "ociVersion": "1.1.0",
+        "process": {"args": ["sh", "-c", args], "cwd": "/", "env": ["PATH=/bin"],
+                    "user": {"uid": 0, "gid": 0}},
+        "root": {"path": CT + "/rootfs"},
+        "hostname": "ct",
+        "mounts": mounts,
+        "linux": {"namespaces": [{"type": t} for t in ("pid", "mount", "ipc", "uts", "cgroup")],
+                  "resources": resources},
+    }
+
+
+KMSG = [{"destination": "/dev/kmsg", "type": "bind", "source": "/dev/kmsg", "options": ["bind"]}]
+DEVPROBE = ('for d in kmsg null; do e=$( (echo devprobe >/dev/$d) 2>&1) && echo $d=ok '
+            '|| echo "$d=${e##*: }"; done')
+DENY = [{"allow": False, "access": "rwm"}]
+
+BUNDLES = {
+    "mem": config("exec dd if=/dev/zero of=/dev/null bs=64M count=1",
+                  {"memory": {"limit": 24 << 20, "swap": 24 << 20}}),
+    "pids": config("for i in $(seq 40); do sleep 5 & done; echo survived",
+                   {"pids": {"limit": 16}}),
+    "cpu": config("yes >/dev/null & p=$!; sleep 3; kill $p; cat /sys/fs/cgroup/cpu.stat",
+                  {"cpu": {"quota": 20000, "period": 100000}}),
+    "devdeny": config(DEVPROBE, {"devices": DENY}, KMSG),
+    "devallow": config(DEVPROBE, {"devices": DENY + [{"allow": True, "type": "c", "major": 1,
+                                                     "minor": 11, "access": "w"}]}, KMSG),
+}
+
+ROOTFS = ("mkdir -p %s/rootfs && cd %s/rootfs && mkdir -p bin proc dev tmp sys/fs/cgroup && "
+          "cp /bin/busybox bin/ && for a in sh dd cat echo sleep yes seq kill; do "
+          "ln -sf busybox bin/$a; done; cd /" % (CT, CT))
+
+
+def check(cond, what):
+    if not cond:
+        raise BootError(what)
+    print("  ok: " + what, flush=True)
+
+
+def run(vm, name, timeout=60):
+    """Runs bundle NAME in the guest; returns (exit status, output)."""
+    vm.sh("mkdir -p %s/%s && cp /lib/wisp-test/%s.json %s/%s/config.json"
+          % (CT, name, name, CT, name))
+    _, out = vm.sh("containerd-lite run --bundle %s/%s %s >/run/ct/%s.out 2>&1; echo status=$?; "
+                   "cat /run/ct/%s.out" % (CT, name, name, name, name), timeout)
+    m = re.search(r"status=(\d+)", out)
+    return (int(m.group(1)) if m else -1), out
+
+
+def memory(vm):
+    rc, out = run(vm, "mem")
+    check(rc == 137, "memory.max: the hog is killed (status %d)" % rc)
+    _, log = vm.sh("dmesg | grep -c -E 'oom-kill|Memory cgroup out of memory'")
+    check(log.strip().splitlines()[-1] != "0", "memory.max: the kernel's OOM killer acted in the cgroup")
+    rc, _ = vm.sh("kill -0 1 && echo fine >/dev/null")
+    check(rc == 0, "memory.max: the guest is fine")
+
+
+def pids(vm):
+    rc, out = run(vm, "pids")
+    check("survived" not in out and re.search(r"fork|Resource temporarily unavailable", out),
+          "pids.max: the fork loop cannot fork past the limit (%s)"
+          % " ".join(out.split()[-6:]))
+    rc, _ = vm.sh("( true ) && sleep 0")
+    check(rc == 0, "pids.max: the guest still forks")
+
+
+def cpu(vm):
+    rc, out = run(vm, "cpu")
+    usage = re.search(r"usage_usec (\d+)", out)
+    thr = re.search(r"nr_throttled (\d+)", out)
+    check(rc == 0 and usage and thr, "cpu.max: cpu.stat read in the container")
+    check(int(usage.group(1)) < 1500000,
+          "cpu.max: 3 s of `yes` used %.2f s (limit 0.2 CPU)" % (int(usage.group(1)) / 1e6))
+    check(int(thr.group(1)) > 0, "cpu.max: throttled %s times" % thr.group(1))
+
+
+def devices(vm):
+    rc, out = run(vm, "devdeny")
+    check(rc == 0 and "kmsg=" in out and "kmsg=ok" not in out
+          and "Operation not permitted" in out and "null=ok" in out,
+          "devices: deny all: /dev/kmsg EPERM, /dev/null works")
+    rc, out = run(vm, "devallow")
+    check(rc == 0 and "kmsg=ok" in out and "null=ok" in out,
+          "devices: allow c 1:11 w: /dev/kmsg opens")
+
+
+def main():
+    files = {n + ".json": json.dumps(c) for n, c in BUNDLES.items()}
+    b = os.environ.get("B", "build")
+    lines = ["dir /lib/wisp-test 0755"] + [
+        "file /lib/wisp-test/%s %s 0644" % (f, os.path.join(b, "tests", "runtime", f)) for f in files]
+    image = build_test_image("runtime", manifest_lines=lines, files=files)
+    vm = VM(image, name="runtime", mem=256)
+    try:
+        print("runtime:", flush=True)
+        vm.expect(BANNER, 180)
+        vm.wait_shell(120)
+        vm.sh("dmesg -n 1")
+        rc, out = vm.sh(ROOTFS)
+        check(rc == 0, "busybox rootfs in %s" % CT)
+        devices(vm)
+        memory(vm)
+        pids(vm)
+        cpu(vm)
+    except BootError as e:
+        print("FAIL runtime: %s" % e, flush=True)
+        return 1
+    finally:
+        vm.close()
+    print("PASS runtime", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
