@@ -169,7 +169,7 @@ def oneshot(vm):
 
 def orphans(vm):
     poll(vm, "dmesg | grep -c 'init: orphans exited with status 0'",
-         lambda rc, o: o.strip() == "1", 120)
+         lambda rc, o: o.strip() == "1", 300)
     out = poll(vm, "cat /proc/[0-9]*/stat 2>/dev/null | awk '$3==\"Z\"' | wc -l",
                lambda rc, o: o.strip() == "0", 10)
     check(out.strip() == "0", "10 000 orphans left no zombie")

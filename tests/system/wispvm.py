@@ -19,6 +19,15 @@ OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
 BANNER = re.compile(r"Wisp (\S+) init: started at uptime ([0-9]+\.[0-9]{3}) s")
 
 
+# init writes its messages to the console itself when the kernel would not
+# (after `dmesg -n 1`), so they can land in the middle of a command's output.
+INIT_LINE = re.compile(r"^init: .*\n?", re.M)
+
+
+def strip_init_lines(text):
+    return INIT_LINE.sub("", text)
+
+
 class BootError(Exception):
     pass
 
@@ -145,7 +154,7 @@ class VM:
         self.expect(r"@B%s0\n" % tag, timeout)
         start = self.pos
         m = self.expect(r"@E%s0 rc=(\d+)" % tag, timeout)
-        return int(m.group(1)), self.buf[start:m.start()]
+        return int(m.group(1)), strip_init_lines(self.buf[start:m.start()])
 
     def wait_shell(self, timeout=60):
         """Wait until the console shell answers."""
