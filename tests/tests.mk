@@ -25,3 +25,4 @@ system-test: all
 	WISP_VERSION=$(WISP_VERSION) B=$(B) KERNEL_EPOCH=$(KERNEL_EPOCH) \
 		python3 tests/system/run.py $(ONLY)
 test: cl-test
+test: image-test
