@@ -22,8 +22,19 @@ void sha256_update(struct sha256 *s, const void *data, size_t len);
 void sha256_hex(struct sha256 *s, char hex[65]);
 
 /* tar.c: the tar header parser (ustar, pax, GNU long names). */
-enum tar_type { TAR_FILE, TAR_HARDLINK, TAR_SYMLINK, TAR_CHAR, TAR_BLOCK, TAR_DIR,
-		TAR_FIFO, TAR_PAX, TAR_PAX_GLOBAL, TAR_GNU_LONGNAME, TAR_GNU_LONGLINK };
+enum tar_type {
+	TAR_FILE,
+	TAR_HARDLINK,
+	TAR_SYMLINK,
+	TAR_CHAR,
+	TAR_BLOCK,
+	TAR_DIR,
+	TAR_FIFO,
+	TAR_PAX,
+	TAR_PAX_GLOBAL,
+	TAR_GNU_LONGNAME,
+	TAR_GNU_LONGLINK
+};
 
 struct tar_xattr {
 	char *name;
@@ -41,9 +52,9 @@ struct tar_entry {
 	size_t nxattrs;
 	unsigned set; /* TAR_SET_*: fields given by a pax record win */
 };
-#define TAR_SET_SIZE 1u
-#define TAR_SET_UID 2u
-#define TAR_SET_GID 4u
+#define TAR_SET_SIZE  1u
+#define TAR_SET_UID   2u
+#define TAR_SET_GID   4u
 #define TAR_SET_MTIME 8u
 
 /* One 512-byte header: 0 ok, 1 a zero block (end), -1 error. Long names

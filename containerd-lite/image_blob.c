@@ -49,7 +49,8 @@ static int copy_fd(int in, int out, uint64_t limit, char hex[65], uint64_t *size
 		sha256_update(&h, buf, (size_t)n);
 		*size += (uint64_t)n;
 		if (*size > limit)
-			return cl_error(err, 0, "larger than %llu bytes", (unsigned long long)limit);
+			return cl_error(err, 0, "larger than %llu bytes",
+					(unsigned long long)limit);
 		if (out >= 0 && write_all(out, buf, (size_t)n) < 0)
 			return cl_error(err, errno, "write");
 	}

@@ -16,8 +16,8 @@
 static int openat2_beneath(int dirfd, const char *name, int flags)
 {
 	struct open_how how = {.flags = (uint64_t)flags,
-			       .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
-					  RESOLVE_NO_MAGICLINKS};
+			       .resolve =
+				   RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
 	return (int)syscall(SYS_openat2, dirfd, name, &how, sizeof(how));
 }
 
@@ -46,7 +46,8 @@ int img_open_dir_beneath(int root, const char *rel, bool create, struct cl_err *
 		}
 		close(fd);
 		if (next < 0 && (errno == ELOOP || errno == EXDEV || errno == ENOTDIR))
-			return cl_error(err, 0, "%s: %s is a symlink or not a directory", rel, comp);
+			return cl_error(err, 0, "%s: %s is a symlink or not a directory", rel,
+					comp);
 		if (next < 0)
 			return cl_error(err, errno, "%s: open %s", rel, comp);
 		fd = next;

@@ -150,7 +150,8 @@ int img_unpack(const struct img_opts *o, const char *ref, const char *dir, struc
 	if (!rec)
 		return -1;
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		return json_decref(rec), cl_error(err, errno, "image unpack %s: mkdir %s", ref, dir);
+		return json_decref(rec),
+		       cl_error(err, errno, "image unpack %s: mkdir %s", ref, dir);
 	if ((dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return json_decref(rec), cl_error(err, errno, "image unpack %s: %s", ref, dir);
 	lim.whiteouts = true;

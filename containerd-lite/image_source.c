@@ -10,9 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define MT_INDEX "application/vnd.oci.image.index.v1+json"
+#define MT_INDEX       "application/vnd.oci.image.index.v1+json"
 #define MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
-#define REF_NAME "org.opencontainers.image.ref.name"
+#define REF_NAME       "org.opencontainers.image.ref.name"
 
 void img_plan_free(struct img_plan *p)
 {
@@ -104,8 +104,8 @@ static json_t *choose(json_t *index, const char *tag, struct cl_err *err)
 
 	json_array_foreach(ms, i, d)
 	{
-		const char *ref = json_string_value(
-		    json_object_get(json_object_get(d, "annotations"), REF_NAME));
+		const char *ref =
+		    json_string_value(json_object_get(json_object_get(d, "annotations"), REF_NAME));
 		if (tag && (!ref || strcmp(ref, tag) != 0))
 			continue;
 		n++;
@@ -113,8 +113,9 @@ static json_t *choose(json_t *index, const char *tag, struct cl_err *err)
 			best = d, best_score = score;
 	}
 	if (n == 0)
-		return cl_error(err, 0, tag ? "index.json: no manifest tagged %s"
-					    : "index.json: no manifests%s",
+		return cl_error(err, 0,
+				tag ? "index.json: no manifest tagged %s"
+				    : "index.json: no manifests%s",
 				tag ? tag : ""),
 		       NULL;
 	if (!best) {
@@ -196,7 +197,7 @@ static int from_oci(const char *src, const char *stage, const char *tag, struct 
 			p->ref = ref ? strdup(ref) : NULL;
 		}
 		img_fmt(p->manifest, sizeof(p->manifest), "%s",
-			 json_string_value(json_object_get(desc, "digest")) ?: "");
+			json_string_value(json_object_get(desc, "digest")) ?: "");
 		if (!(man = load_blob(src, stage, desc, "manifest", err)))
 			goto out;
 		mt = json_string_value(json_object_get(desc, "mediaType")) ?: "";
@@ -206,7 +207,8 @@ static int from_oci(const char *src, const char *stage, const char *tag, struct 
 		index = man;
 		man = NULL;
 	}
-	r = man ? oci_layers(src, stage, man, p, err) : cl_error(err, 0, "index.json: nested too deep");
+	r = man ? oci_layers(src, stage, man, p, err)
+		: cl_error(err, 0, "index.json: nested too deep");
 out:
 	json_decref(man);
 	json_decref(index);
@@ -249,8 +251,8 @@ static int docker_layer(const char *src, const char *stage, const char *name, co
 	img_fmt(digest, sizeof(digest), "sha256:%s", hex);
 	if (strcmp(digest, diff_id) != 0) {
 		unlink(tmp);
-		return cl_error(err, 0, "blob %s (layer %s): sha256 differs from diff_id %s", digest,
-				name, diff_id);
+		return cl_error(err, 0, "blob %s (layer %s): sha256 differs from diff_id %s",
+				digest, name, diff_id);
 	}
 	img_fmt(dst, sizeof(dst), "%s/blobs/%s", stage, hex);
 	if (rename(tmp, dst) < 0)
@@ -258,8 +260,7 @@ static int docker_layer(const char *src, const char *stage, const char *name, co
 	return add_layer(p, digest, "application/vnd.oci.image.layer.v1.tar");
 }
 
-static int from_docker(const char *src, const char *stage, struct img_plan *p,
-		       struct cl_err *err)
+static int from_docker(const char *src, const char *stage, struct img_plan *p, struct cl_err *err)
 {
 	char path[4096];
 	json_t *m = NULL, *e, *cfg = NULL, *ls, *ids, *l;
@@ -271,12 +272,14 @@ static int from_docker(const char *src, const char *stage, struct img_plan *p,
 	if (!(m = load_json(path, err)))
 		return -1;
 	if (json_array_size(m) != 1) {
-		cl_error(err, 0, "docker-archive: %zu images; one is supported", json_array_size(m));
+		cl_error(err, 0, "docker-archive: %zu images; one is supported",
+			 json_array_size(m));
 		goto out;
 	}
 	e = json_array_get(m, 0);
 	if (!p->ref && json_string_value(json_array_get(json_object_get(e, "RepoTags"), 0)))
-		p->ref = strdup(json_string_value(json_array_get(json_object_get(e, "RepoTags"), 0)));
+		p->ref =
+		    strdup(json_string_value(json_array_get(json_object_get(e, "RepoTags"), 0)));
 	if (!(cname = json_string_value(json_object_get(e, "Config")))) {
 		cl_error(err, 0, "docker-archive: manifest.json has no Config");
 		goto out;
@@ -316,6 +319,7 @@ int img_plan_build(const char *src, const char *stage, const char *tag, struct i
 	img_fmt(path, sizeof(path), "%s/manifest.json", src);
 	if (stat(path, &st) == 0)
 		return from_docker(src, stage, p, err);
-	return cl_error(err, 0, "neither an OCI image layout (oci-layout) nor a docker-archive "
-				"(manifest.json)");
+	return cl_error(err, 0,
+			"neither an OCI image layout (oci-layout) nor a docker-archive "
+			"(manifest.json)");
 }

@@ -105,7 +105,7 @@ static int write_record(const char *stage, const struct img_plan *p, struct cl_e
 		      p->config, "layers", ls);
 	img_fmt(path, sizeof(path), "%s/record.json", stage);
 	r = o && json_dump_file(o, path, JSON_INDENT(1)) == 0 ? 0
-							     : cl_error(err, 0, "write %s", path);
+							      : cl_error(err, 0, "write %s", path);
 	json_decref(o);
 	return r;
 }
@@ -149,8 +149,8 @@ static int commit(const char *stage, const char *store, const struct img_plan *p
 }
 
 /* An archive is extracted (safely) into the staging directory first. */
-static int source_dir(const char *src, const char *stage, const struct tar_limits *lim,
-		      char *out, size_t n, struct cl_err *err)
+static int source_dir(const char *src, const char *stage, const struct tar_limits *lim, char *out,
+		      size_t n, struct cl_err *err)
 {
 	struct tar_limits l = *lim;
 	struct stat st;

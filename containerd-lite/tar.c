@@ -67,8 +67,9 @@ static int type_of(unsigned char t, enum tar_type *out)
 	static const char codes[] = "0\0"
 				    "1234567xgLK";
 	static const enum tar_type types[] = {
-	    TAR_FILE, TAR_FILE, TAR_HARDLINK, TAR_SYMLINK, TAR_CHAR, TAR_BLOCK, TAR_DIR,
-	    TAR_FIFO, TAR_FILE, TAR_PAX, TAR_PAX_GLOBAL, TAR_GNU_LONGNAME, TAR_GNU_LONGLINK};
+	    TAR_FILE,	    TAR_FILE,	      TAR_HARDLINK,    TAR_SYMLINK, TAR_CHAR,
+	    TAR_BLOCK,	    TAR_DIR,	      TAR_FIFO,	       TAR_FILE,    TAR_PAX,
+	    TAR_PAX_GLOBAL, TAR_GNU_LONGNAME, TAR_GNU_LONGLINK};
 
 	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
 		if (codes[i] == (char)t) {

@@ -27,13 +27,19 @@ struct ctx {
 	uint64_t entries, total;
 	char **created; /* paths created by this layer (opaque dirs keep them) */
 	size_t ncreated;
+	struct dir_time *dirs; /* set last: writing children changes them */
+	size_t ndirs;
+};
+
+struct dir_time {
+	char *path;
+	int64_t mtime;
 };
 
 void tar_limits_default(struct tar_limits *l)
 {
-	*l = (struct tar_limits){.max_entries = 1000000,
-				 .max_total = 64ULL << 30,
-				 .max_path = 4096};
+	*l =
+	    (struct tar_limits){.max_entries = 1000000, .max_total = 64ULL << 30, .max_path = 4096};
 }
 
 static int get(struct ctx *c, void *buf, size_t n, struct cl_err *err)
@@ -122,7 +128,6 @@ static int remember(struct ctx *c, const char *path)
 	return (v[c->ncreated] = strdup(path)) ? (int)(c->ncreated++ * 0) : -1;
 }
 
-
 /* Metadata in the order that keeps it: owner first (chown clears the
  * setuid/setgid bits), then mode, times last. */
 static int meta_at(int pfd, const char *name, const struct tar_entry *e, struct cl_err *err)
@@ -143,7 +148,8 @@ static int xattrs(int fd, const struct tar_entry *e, struct cl_err *err)
 	for (size_t i = 0; i < e->nxattrs; i++)
 		if (fsetxattr(fd, e->xattrs[i].name, e->xattrs[i].value, e->xattrs[i].len, 0) < 0 &&
 		    errno != ENOTSUP && errno != EPERM)
-			return cl_error(err, errno, "entry %s: xattr %s", e->path, e->xattrs[i].name);
+			return cl_error(err, errno, "entry %s: xattr %s", e->path,
+					e->xattrs[i].name);
 	return 0;
 }
 
@@ -200,8 +206,44 @@ static int hardlink(struct ctx *c, int pfd, const char *name, struct tar_entry *
 	return r < 0 ? cl_error(err, errno, "entry %s: link", e->path) : 0;
 }
 
-static int make_dir(int pfd, const char *name, struct tar_entry *e, bool exists,
-		    struct cl_err *err)
+static int defer_mtime(struct ctx *c, const char *rel, int64_t mtime)
+{
+	struct dir_time *d = realloc(c->dirs, (c->ndirs + 1) * sizeof(*d));
+
+	if (!d)
+		return -1;
+	c->dirs = d;
+	d[c->ndirs].mtime = mtime;
+	if (!(d[c->ndirs].path = strdup(rel)))
+		return -1;
+	c->ndirs++;
+	return 0;
+}
+
+/* Deepest first does not matter: utimensat on a directory does not touch
+ * its parent. A directory removed since by a whiteout is skipped. */
+static void dir_mtimes(struct ctx *c)
+{
+	for (size_t i = c->ndirs; i-- > 0;) {
+		char *rel = c->dirs[i].path, *slash = strrchr(rel, '/');
+		struct timespec ts[2] = {{.tv_sec = c->dirs[i].mtime},
+					 {.tv_sec = c->dirs[i].mtime}};
+		struct cl_err ignored;
+		int pfd;
+
+		if (slash)
+			*slash = 0;
+		pfd = img_open_dir_beneath(c->root, slash ? rel : "", false, &ignored);
+		if (pfd >= 0) {
+			utimensat(pfd, slash ? slash + 1 : rel, ts, AT_SYMLINK_NOFOLLOW);
+			close(pfd);
+		}
+		free(rel);
+	}
+	free(c->dirs);
+}
+
+static int make_dir(int pfd, const char *name, struct tar_entry *e, bool exists, struct cl_err *err)
 {
 	int fd;
 
@@ -312,6 +354,8 @@ static int apply(struct ctx *c, struct tar_entry *e, struct cl_err *err)
 	close(pfd);
 	if (slash)
 		*slash = '/';
+	if (r == 0 && e->type == TAR_DIR && defer_mtime(c, rel, e->mtime) < 0)
+		return cl_error(err, ENOMEM, "entry %s", e->path);
 	return r < 0 || remember(c, rel) < 0 ? -1 : 0;
 }
 
@@ -375,6 +419,13 @@ int tar_extract(struct stream *in, int dirfd, const struct tar_limits *l, struct
 		r = one(&c, &e, &end, err);
 		tar_entry_clear(&e);
 	}
+	if (r == 0)
+		dir_mtimes(&c);
+	else
+		for (size_t i = 0; i < c.ndirs; i++)
+			free(c.dirs[i].path);
+	if (r != 0)
+		free(c.dirs);
 	for (size_t i = 0; i < c.ncreated; i++)
 		free(c.created[i]);
 	free(c.created);

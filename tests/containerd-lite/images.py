@@ -28,6 +28,7 @@ B = os.environ.get("B", "build")
 CL = os.path.abspath(os.environ.get("CL_BIN") or os.path.join(B, "host", "containerd-lite"))
 BUSYBOX = os.path.abspath(os.path.join(B, "busybox", "busybox"))
 failures = 0
+MTIME_DIRS = True
 
 
 def check(name, cond, detail=""):
@@ -54,7 +55,7 @@ def cl(store, *args):
 
 
 def tree(root):
-    """path -> (type, mode, uid, gid, size, link) for every entry."""
+    """path -> (type, mode, uid, gid, size, link, mtime, user xattrs)."""
     out = {}
     for dirpath, dirs, files in os.walk(root):
         for name in dirs + files:
@@ -63,8 +64,11 @@ def tree(root):
             rel = os.path.relpath(p, root)
             link = os.readlink(p) if stat.S_ISLNK(st.st_mode) else None
             size = st.st_size if stat.S_ISREG(st.st_mode) else None
+            mtime = int(st.st_mtime) if not stat.S_ISDIR(st.st_mode) or MTIME_DIRS else None
+            xattrs = None if link is not None else sorted(
+                (n, os.getxattr(p, n)) for n in os.listxattr(p) if n.startswith("user."))
             out[rel] = (stat.S_IFMT(st.st_mode), stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid,
-                        size, link)
+                        size, link, mtime, xattrs)
     return out
 
 
@@ -121,6 +125,7 @@ def build_image(w):
     shutil.rmtree(os.path.join(r, "var/olddir"))
     with open(os.path.join(r, "etc/new"), "w") as f:
         f.write("new\n")
+    os.setxattr(os.path.join(r, "etc/new"), "user.wisp", b"kept")
     must("umoci", "repack", "--image", lay + ":img", bundle)
     # layer 3: an opaque directory, written by hand (umoci never makes one)
     layer = os.path.join(w, "opaque.tar")
@@ -307,6 +312,8 @@ def main():
         check("reference tree: whiteouts and opaque dir applied by umoci",
               "etc/gone" not in want and "var/olddir" not in want and "opt/opq/z" in want
               and "opt/opq/x" not in want and "etc/new" in want, sorted(want)[:40])
+        check("reference tree: umoci kept the user.wisp xattr",
+              want["etc/new"][7] == [("user.wisp", b"kept")], want.get("etc/new"))
         store = os.path.join(w, "store")
         # the forms: OCI directory, OCI tar, docker-archive, zstd layers
         forms = [("oci-dir", lay, "img")]

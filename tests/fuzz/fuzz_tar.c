@@ -46,8 +46,8 @@ static void parsers(const uint8_t *data, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct tar_limits l = {.max_entries = 64, .max_total = 1 << 20, .max_path = 255,
-			       .whiteouts = size & 1};
+	struct tar_limits l = {
+	    .max_entries = 64, .max_total = 1 << 20, .max_path = 255, .whiteouts = size & 1};
 	struct cl_err err;
 	struct stream *s;
 	struct stat st;

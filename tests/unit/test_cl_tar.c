@@ -28,7 +28,10 @@ static void header(unsigned char b[512], const char *name, char type, uint64_t s
 	octal(b + 124, 12, size);
 	octal(b + 136, 12, 1700000000);
 	b[156] = (unsigned char)type;
-	memcpy(b + 257, "ustar\0" "00", 8);
+	memcpy(b + 257,
+	       "ustar\0"
+	       "00",
+	       8);
 	memset(b + 148, ' ', 8);
 	for (int i = 0; i < 512; i++)
 		sum += b[i];
@@ -149,8 +152,8 @@ static void test_pax(void **state)
 
 static void test_pax_malformed(void **state)
 {
-	static const char *bad[] = {"5 a=b\n", "99 path=x\n", "8 path\n\n", "x path=y\n",
-				    "11 uid=abc\n", "0 \n"};
+	static const char *bad[] = {"5 a=b\n",	  "99 path=x\n",  "8 path\n\n",
+				    "x path=y\n", "11 uid=abc\n", "0 \n"};
 	struct tar_entry e = {0};
 	struct cl_err err = {0};
 
@@ -165,13 +168,12 @@ static void test_path_clean(void **state)
 {
 	static const struct {
 		const char *in, *out;
-	} ok[] = {{"a/b/c", "a/b/c"}, {"./a/b/", "a/b"}, {"a//b/./c", "a/b/c"},
-		  {".", ""},	     {"./", ""},       {"a/..b/c..", "a/..b/c.."},
-		  {"...", "..."}};
+	} ok[] = {{"a/b/c", "a/b/c"}, {"./a/b/", "a/b"},	  {"a//b/./c", "a/b/c"}, {".", ""},
+		  {"./", ""},	      {"a/..b/c..", "a/..b/c.."}, {"...", "..."}};
 	static const struct {
 		const char *in, *why;
 	} bad[] = {{"/etc/passwd", "absolute path"}, {"../x", "'..' in path"},
-		   {"a/../../x", "'..' in path"},     {"a/..", "'..' in path"},
+		   {"a/../../x", "'..' in path"},    {"a/..", "'..' in path"},
 		   {"..", "'..' in path"},	     {"//x", "absolute path"}};
 	char out[64];
 	struct cl_err err = {0};
@@ -215,10 +217,10 @@ static void test_sha256(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_header_basic),   cmocka_unit_test(test_header_prefix_and_link),
-	    cmocka_unit_test(test_header_errors),  cmocka_unit_test(test_header_base256),
-	    cmocka_unit_test(test_pax),		   cmocka_unit_test(test_pax_malformed),
-	    cmocka_unit_test(test_path_clean),	   cmocka_unit_test(test_sha256),
+	    cmocka_unit_test(test_header_basic),  cmocka_unit_test(test_header_prefix_and_link),
+	    cmocka_unit_test(test_header_errors), cmocka_unit_test(test_header_base256),
+	    cmocka_unit_test(test_pax),		  cmocka_unit_test(test_pax_malformed),
+	    cmocka_unit_test(test_path_clean),	  cmocka_unit_test(test_sha256),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
