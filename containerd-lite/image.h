@@ -76,10 +76,14 @@ ssize_t stream_read(struct stream *s, void *buf, size_t n, struct cl_err *err);
 void stream_close(struct stream *s);
 
 /* tar_extract.c: extract a tar stream beneath dirfd, never outside it. */
+/* What a .wh. entry becomes: kept as a file (plain archives), applied to
+ * the tree (flattening), or written as overlayfs whiteouts (a stored
+ * layer, ready to be a read-only lower: char 0/0, trusted.overlay.opaque). */
+enum tar_wh { WH_KEEP, WH_APPLY, WH_OVERLAY };
 struct tar_limits {
 	uint64_t max_entries, max_total, max_path;
 	bool allow_devices;
-	bool whiteouts; /* apply .wh. entries (flattening) instead of keeping them */
+	enum tar_wh whiteouts;
 };
 void tar_limits_default(struct tar_limits *l);
 int tar_extract(struct stream *in, int dirfd, const struct tar_limits *l, struct cl_err *err);

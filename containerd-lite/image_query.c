@@ -154,7 +154,7 @@ int img_unpack(const struct img_opts *o, const char *ref, const char *dir, struc
 		       cl_error(err, errno, "image unpack %s: mkdir %s", ref, dir);
 	if ((dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return json_decref(rec), cl_error(err, errno, "image unpack %s: %s", ref, dir);
-	lim.whiteouts = true;
+	lim.whiteouts = WH_APPLY;
 	json_array_foreach(json_object_get(rec, "layers"), i, l)
 	{
 		if ((r = unpack_blob(o->store, l, dfd, &lim, err)) < 0)

@@ -83,7 +83,7 @@ static int unpack_layer(const char *stage, const char *store, const struct img_l
 		return cl_error(err, errno, "open %s", blob);
 	if (mkdir(dst, 0755) < 0 || (dfd = open(dst, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return close(fd), cl_error(err, errno, "mkdir %s", dst);
-	keep.whiteouts = false; /* a stored layer keeps its whiteouts */
+	keep.whiteouts = WH_OVERLAY; /* a stored layer is an overlay lower */
 	s = stream_open(fd, comp, err);
 	r = s ? tar_extract(s, dfd, &keep, err) : -1;
 	stream_close(s);
@@ -166,7 +166,7 @@ static int source_dir(const char *src, const char *stage, const struct tar_limit
 		return cl_error(err, errno, "open %s", src);
 	if (mkdir(out, 0700) < 0 || (dfd = open(out, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return close(fd), cl_error(err, errno, "mkdir %s", out);
-	l.whiteouts = false;
+	l.whiteouts = WH_KEEP;
 	l.allow_devices = false;
 	s = stream_open(fd, COMP_NONE, err);
 	r = s ? tar_extract(s, dfd, &l, err) : -1;

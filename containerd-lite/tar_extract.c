@@ -31,9 +31,12 @@ struct ctx {
 	size_t ndirs;
 };
 
+/* A directory's mtime to set at the end: its entry's (explicit), or the
+ * one it had before this layer wrote into it (parent), as umoci does. */
 struct dir_time {
 	char *path;
 	int64_t mtime;
+	bool parent;
 };
 
 void tar_limits_default(struct tar_limits *l)
@@ -120,7 +123,7 @@ static int remember(struct ctx *c, const char *path)
 {
 	char **v;
 
-	if (!c->l->whiteouts)
+	if (c->l->whiteouts != WH_APPLY)
 		return 0;
 	if (!(v = realloc(c->created, (c->ncreated + 1) * sizeof(*v))))
 		return -1;
@@ -206,7 +209,7 @@ static int hardlink(struct ctx *c, int pfd, const char *name, struct tar_entry *
 	return r < 0 ? cl_error(err, errno, "entry %s: link", e->path) : 0;
 }
 
-static int defer_mtime(struct ctx *c, const char *rel, int64_t mtime)
+static int defer_mtime(struct ctx *c, const char *rel, int64_t mtime, bool parent)
 {
 	struct dir_time *d = realloc(c->dirs, (c->ndirs + 1) * sizeof(*d));
 
@@ -214,33 +217,43 @@ static int defer_mtime(struct ctx *c, const char *rel, int64_t mtime)
 		return -1;
 	c->dirs = d;
 	d[c->ndirs].mtime = mtime;
+	d[c->ndirs].parent = parent;
 	if (!(d[c->ndirs].path = strdup(rel)))
 		return -1;
 	c->ndirs++;
 	return 0;
 }
 
-/* Deepest first does not matter: utimensat on a directory does not touch
- * its parent. A directory removed since by a whiteout is skipped. */
+static void set_mtime(struct ctx *c, const char *path, int64_t mtime)
+{
+	char rel[PATH_MAX], *slash;
+	struct timespec ts[2] = {{.tv_sec = mtime}, {.tv_sec = mtime}};
+	struct cl_err ignored;
+	int pfd;
+
+	snprintf(rel, sizeof(rel), "%s", path);
+	slash = strrchr(rel, '/');
+	if (slash)
+		*slash = 0;
+	pfd = img_open_dir_beneath(c->root, slash ? rel : "", false, &ignored);
+	if (pfd >= 0) {
+		utimensat(pfd, slash ? slash + 1 : rel, ts, AT_SYMLINK_NOFOLLOW);
+		close(pfd);
+	}
+}
+
+/* Order: utimensat on a directory does not touch its parent, so only
+ * repeats matter: of the parent records the earliest wins (applied
+ * last), and an entry's own mtime wins over all of them. A directory
+ * removed since by a whiteout is skipped. */
 static void dir_mtimes(struct ctx *c)
 {
-	for (size_t i = c->ndirs; i-- > 0;) {
-		char *rel = c->dirs[i].path, *slash = strrchr(rel, '/');
-		struct timespec ts[2] = {{.tv_sec = c->dirs[i].mtime},
-					 {.tv_sec = c->dirs[i].mtime}};
-		struct cl_err ignored;
-		int pfd;
-
-		if (slash)
-			*slash = 0;
-		pfd = img_open_dir_beneath(c->root, slash ? rel : "", false, &ignored);
-		if (pfd >= 0) {
-			utimensat(pfd, slash ? slash + 1 : rel, ts, AT_SYMLINK_NOFOLLOW);
-			close(pfd);
-		}
-		free(rel);
-	}
-	free(c->dirs);
+	for (size_t i = c->ndirs; i-- > 0;)
+		if (c->dirs[i].parent)
+			set_mtime(c, c->dirs[i].path, c->dirs[i].mtime);
+	for (size_t i = 0; i < c->ndirs; i++)
+		if (!c->dirs[i].parent)
+			set_mtime(c, c->dirs[i].path, c->dirs[i].mtime);
 }
 
 static int make_dir(int pfd, const char *name, struct tar_entry *e, bool exists, struct cl_err *err)
@@ -311,15 +324,52 @@ static int opaque(struct ctx *c, int pfd, const char *dir, struct cl_err *err)
 	return r;
 }
 
+/* overlayfs form: the whiteout a 0/0 character device, the opaque
+ * directory marked with an xattr (trusted.*: needs root, as overlay). */
+static int overlay_whiteout(int pfd, const char *parent, const char *name, struct cl_err *err)
+{
+	int fd;
+
+	if (strcmp(name, ".wh..wh..opq") != 0) {
+		if (img_rm_tree_at(pfd, name + 4, err) < 0)
+			return -1;
+		if (mknodat(pfd, name + 4, S_IFCHR | 0600, makedev(0, 0)) < 0)
+			return cl_error(err, errno, "whiteout %s/%s", parent, name + 4);
+		return 0;
+	}
+	fd = openat(pfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsetxattr(fd, "trusted.overlay.opaque", "y", 1, 0) < 0) {
+		cl_error(err, errno, "opaque dir %s", *parent ? parent : "/");
+		return fd >= 0 ? close(fd), -1 : -1;
+	}
+	close(fd);
+	return 0;
+}
+
 static int whiteout(struct ctx *c, int pfd, const char *parent, const char *name,
 		    struct cl_err *err)
 {
-	if (strcmp(name, ".wh..wh..opq") == 0)
-		return opaque(c, pfd, parent, err);
-	if (!name[4] || strcmp(name + 4, ".") == 0 || strcmp(name + 4, "..") == 0 ||
-	    strchr(name + 4, '/'))
+	bool opq = strcmp(name, ".wh..wh..opq") == 0;
+
+	if (!opq && (!name[4] || strcmp(name + 4, ".") == 0 || strcmp(name + 4, "..") == 0 ||
+		     strchr(name + 4, '/')))
 		return cl_error(err, 0, "entry %s/%s: bad whiteout", parent, name);
-	return img_rm_tree_at(pfd, name + 4, err);
+	if (c->l->whiteouts == WH_OVERLAY)
+		return overlay_whiteout(pfd, parent, name, err);
+	return opq ? opaque(c, pfd, parent, err) : img_rm_tree_at(pfd, name + 4, err);
+}
+
+/* Consecutive entries mostly share a parent: one record per run. */
+static int keep_parent_mtime(struct ctx *c, int pfd, const char *parent)
+{
+	struct stat st;
+
+	if (c->ndirs && c->dirs[c->ndirs - 1].parent &&
+	    strcmp(c->dirs[c->ndirs - 1].path, parent) == 0)
+		return 0;
+	if (fstat(pfd, &st) < 0)
+		return 0;
+	return defer_mtime(c, parent, st.st_mtim.tv_sec, true);
 }
 
 static int apply(struct ctx *c, struct tar_entry *e, struct cl_err *err)
@@ -340,7 +390,9 @@ static int apply(struct ctx *c, struct tar_entry *e, struct cl_err *err)
 	pfd = img_open_dir_beneath(c->root, slash ? rel : "", true, err);
 	if (pfd < 0)
 		return cl_error_wrap(err, "entry %s", e->path);
-	if (c->l->whiteouts && strncmp(name, ".wh.", 4) == 0) {
+	if (slash && keep_parent_mtime(c, pfd, rel) < 0)
+		return close(pfd), cl_error(err, ENOMEM, "entry %s", e->path);
+	if (c->l->whiteouts != WH_KEEP && strncmp(name, ".wh.", 4) == 0) {
 		r = whiteout(c, pfd, slash ? rel : "", name, err);
 		close(pfd);
 		return r < 0 ? -1 : skip(c, e->size + pad(e->size), err);
@@ -354,7 +406,7 @@ static int apply(struct ctx *c, struct tar_entry *e, struct cl_err *err)
 	close(pfd);
 	if (slash)
 		*slash = '/';
-	if (r == 0 && e->type == TAR_DIR && defer_mtime(c, rel, e->mtime) < 0)
+	if (r == 0 && e->type == TAR_DIR && defer_mtime(c, rel, e->mtime, false) < 0)
 		return cl_error(err, ENOMEM, "entry %s", e->path);
 	return r < 0 || remember(c, rel) < 0 ? -1 : 0;
 }
@@ -421,11 +473,9 @@ int tar_extract(struct stream *in, int dirfd, const struct tar_limits *l, struct
 	}
 	if (r == 0)
 		dir_mtimes(&c);
-	else
-		for (size_t i = 0; i < c.ndirs; i++)
-			free(c.dirs[i].path);
-	if (r != 0)
-		free(c.dirs);
+	for (size_t i = 0; i < c.ndirs; i++)
+		free(c.dirs[i].path);
+	free(c.dirs);
 	for (size_t i = 0; i < c.ncreated; i++)
 		free(c.created[i]);
 	free(c.created);

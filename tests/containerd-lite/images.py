@@ -299,6 +299,28 @@ def equal_tree(name, store, ref, want, w):
           diff(got, want))
 
 
+def overlay(store, refname, want, w):
+    """The stored layers, as read-only overlayfs lowers, show the image."""
+    recs = [json.load(open(os.path.join(store, "images", n)))
+            for n in os.listdir(os.path.join(store, "images"))]
+    rec = [r for r in recs if r["ref"] == refname][0]
+    lowers = [os.path.join(store, "layers", l["digest"][7:]) for l in reversed(rec["layers"])]
+    mnt = os.path.join(w, "overlay-" + refname.replace("/", "_"))
+    os.makedirs(mnt)
+    r = run("mount", "-t", "overlay", "overlay", "-o", "ro,lowerdir=" + ":".join(lowers), mnt)
+    if not check("%s: stored layers mount as overlay lowers" % refname, r.returncode == 0, r.stderr):
+        return
+    try:
+        got = tree(mnt)
+        # a merged directory shows the top layer's directory: only the root
+        # differs (overlay shows the top lower's, unpack keeps the target's)
+        got.pop("", None)
+        check("%s: overlay of stored layers = umoci unpack (whiteouts, opaque)" % refname,
+              got == want, diff(got, want))
+    finally:
+        run("umount", mnt)
+
+
 def main():
     if os.geteuid() != 0:
         sys.exit("images.py: run as root")
@@ -335,6 +357,8 @@ def main():
             r = cl(store, "import", *args, src)
             check("%s: import" % name, r.returncode == 0, r.stderr.strip())
             equal_tree(name, store, refname, want, w)
+        overlay(store, "img", want, w)
+        overlay(store, "img-zstd", want, w)
         r = cl(store, "list")
         check("list shows the four images", r.returncode == 0 and
               len(r.stdout.splitlines()) == 4 and "docker.io/wisp/busybox:1" in r.stdout, r.stdout)

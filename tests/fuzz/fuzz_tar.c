@@ -1,5 +1,5 @@
 /* fuzz_tar.c: the tar reader, end to end. The input is a tar stream
- * extracted (whiteouts applied, small limits) beneath a scratch directory
+ * extracted (each whiteout mode, small limits) beneath a scratch directory
  * that is emptied after each run; its first bytes also go to the header,
  * pax and path parsers directly. Nothing may escape the directory: the
  * sanitizers catch memory errors, and a file planted next to the scratch
@@ -46,8 +46,10 @@ static void parsers(const uint8_t *data, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct tar_limits l = {
-	    .max_entries = 64, .max_total = 1 << 20, .max_path = 255, .whiteouts = size & 1};
+	struct tar_limits l = {.max_entries = 64,
+			       .max_total = 1 << 20,
+			       .max_path = 255,
+			       .whiteouts = (enum tar_wh)(size % 3)};
 	struct cl_err err;
 	struct stream *s;
 	struct stat st;
