@@ -167,7 +167,7 @@ int img_unpack(const struct img_opts *o, const char *ref, const char *dir, struc
 
 int img_rm(const struct img_opts *o, const char *ref, struct cl_err *err)
 {
-	char key[80], path[4096];
+	char key[80] = "", path[4096];
 	int lock = img_store_lock(o->store, err), r = 0;
 	json_t *rec;
 

@@ -139,6 +139,14 @@ static int commit(const char *stage, const char *store, const struct img_plan *p
 		}
 		closedir(d);
 	}
+	/* a layer found present before the lock may have been collected since */
+	for (size_t i = 0; r == 0 && i < p->nlayers; i++) {
+		struct stat st;
+		img_fmt(to, sizeof(to), "%s/layers/%s", store, p->layers[i].digest + 7);
+		if (stat(to, &st) < 0)
+			r = cl_error(err, 0, "layer %s: removed by a concurrent gc; import again",
+				     p->layers[i].digest);
+	}
 	ref_key(p->ref, key);
 	img_fmt(from, sizeof(from), "%s/record.json", stage);
 	img_fmt(to, sizeof(to), "%s/images/%s", store, key);
