@@ -140,6 +140,14 @@ int img_unpack(const struct img_opts *o, const char *ref, const char *dir, struc
 int img_rm(const struct img_opts *o, const char *ref, struct cl_err *err);
 int img_gc(const struct img_opts *o, struct cl_err *err);
 
+/* image_query.c: the config digest of an image. */
+int img_config_digest(const struct img_opts *o, const char *ref, char *out, size_t n,
+		      struct cl_err *err);
+/* image_user.c */
+int img_resolve_user(int root, const char *spec, uint32_t *uid, uint32_t *gid, struct cl_err *err);
+/* image_bundle.c: an OCI bundle (rootfs + config.json) from an image. */
+int img_bundle(const struct img_opts *o, const char *ref, const char *dir, struct cl_err *err);
+
 /* image_cli.c: `containerd-lite image ...`, called from main.c */
 int cl_image_main(int argc, char **argv);
 

@@ -2,7 +2,7 @@
  *
  *   import [--name REF] [--tag TAG] [--max-entries N] [--max-size BYTES] [--max-path N]
  *          [--allow-devices] ARCHIVE|DIR
- *   list | inspect REF | unpack REF DIR | rm REF | gc */
+ *   list | inspect REF | unpack REF DIR | bundle REF DIR | rm REF | gc */
 #include "image.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,6 +75,7 @@ static int usage(void)
 {
 	return fail("%s", "usage: containerd-lite image [--store DIR] import [--name REF] "
 			  "[--tag TAG] ARCHIVE|DIR | list | inspect REF | unpack REF DIR | "
+			  "bundle REF DIR | "
 			  "rm REF | gc");
 }
 
@@ -98,6 +99,8 @@ int cl_image_main(int argc, char **argv)
 		return report(img_inspect(&o, pos[1], &e), &e);
 	if (strcmp(pos[0], "unpack") == 0 && n == 3)
 		return report(img_unpack(&o, pos[1], pos[2], &e), &e);
+	if (strcmp(pos[0], "bundle") == 0 && n == 3)
+		return report(img_bundle(&o, pos[1], pos[2], &e), &e);
 	if (strcmp(pos[0], "rm") == 0 && n == 2)
 		return report(img_rm(&o, pos[1], &e), &e);
 	if (strcmp(pos[0], "gc") == 0 && n == 1)

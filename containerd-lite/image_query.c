@@ -100,6 +100,18 @@ static json_t *find(const char *store, const char *ref, char *key, struct cl_err
 	return f.rec;
 }
 
+int img_config_digest(const struct img_opts *o, const char *ref, char *out, size_t n,
+		      struct cl_err *err)
+{
+	json_t *rec = find(o->store, ref, NULL, err);
+
+	if (!rec)
+		return -1;
+	img_fmt(out, n, "%s", str(rec, "config"));
+	json_decref(rec);
+	return img_digest_valid(out) ? 0 : cl_error(err, 0, "image %s: bad record", ref);
+}
+
 int img_inspect(const struct img_opts *o, const char *ref, struct cl_err *err)
 {
 	json_t *rec = find(o->store, ref, NULL, err), *cfg;

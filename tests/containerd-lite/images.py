@@ -321,6 +321,46 @@ def overlay(store, refname, want, w):
         run("umount", mnt)
 
 
+def bundle(w, lay, store):
+    """image bundle: the image config becomes the process, run by
+    containerd-lite (in a private mount namespace with its own cgroup2, as
+    cl-test) and by Debian's runc."""
+    cfg = os.path.join(w, "oci-cfg")
+    shutil.copytree(lay, cfg, symlinks=True)
+    must("umoci", "config", "--image", cfg + ":img", "--tag", "cfg",
+         "--config.entrypoint", "/bin/busybox", "--config.cmd", "sh", "--config.cmd", "-c",
+         "--config.cmd", "/bin/busybox id; pwd; echo $WISP", "--config.env", "WISP=from-image",
+         "--config.workingdir", "/home/user", "--config.user", "user")
+    r = cl(store, "import", "--tag", "cfg", "--name", "cfg", cfg)
+    check("config image: import", r.returncode == 0, r.stderr)
+    b = os.path.join(w, "bundle-cfg")
+    r = cl(store, "bundle", "cfg", b)
+    if not check("image bundle", r.returncode == 0, r.stderr.strip()):
+        return
+    p = json.load(open(os.path.join(b, "config.json")))["process"]
+    check("bundle process: Entrypoint + Cmd, Env (+PATH), WorkingDir, User by name",
+          p["args"] == ["/bin/busybox", "sh", "-c", "/bin/busybox id; pwd; echo $WISP"]
+          and "WISP=from-image" in p["env"] and any(e.startswith("PATH=") for e in p["env"])
+          and p["cwd"] == "/home/user" and p["user"] == {"uid": 1000, "gid": 1000}, p)
+    want = "uid=1000(user) gid=1000\n/home/user\nfrom-image\n"
+    root = os.path.join(w, "cl-root")
+    r = run("unshare", "--mount", "--propagation", "private", "sh", "-c",
+            'mount -t cgroup2 none /sys/fs/cgroup && exec "$0" --root "$1" run --bundle "$2" img1',
+            CL, root, b, timeout=60)
+    check("bundle runs under containerd-lite as the image says", r.stdout == want,
+          r.stdout + r.stderr)
+    r = run("runc", "--root", os.path.join(w, "runc-root"), "run", "--bundle", b, "img2", timeout=60)
+    check("bundle runs under runc the same", r.stdout == want, r.stdout + r.stderr)
+    # a User the image does not know
+    must("umoci", "config", "--image", cfg + ":cfg", "--tag", "nouser", "--config.user", "nobody")
+    cl(store, "import", "--tag", "nouser", "--name", "nouser", cfg)
+    r = cl(store, "bundle", "nouser", os.path.join(w, "bundle-nouser"))
+    check("unknown User: fails naming it", r.returncode != 0 and
+          "user nobody: not in the image's /etc/passwd" in r.stderr, r.stderr)
+    cl(store, "rm", "cfg")
+    cl(store, "rm", "nouser")
+
+
 def main():
     if os.geteuid() != 0:
         sys.exit("images.py: run as root")
@@ -369,6 +409,7 @@ def main():
         check("layers unpacked once and shared (%d distinct layer digests)" % distinct(store),
               nlayers == distinct(store), nlayers)
         corrupt(w, lay, store)
+        bundle(w, lay, store)
         platforms(w, store)
         canary_dir = os.path.join(w, "outside")
         os.makedirs(canary_dir)
