@@ -154,13 +154,14 @@ def blob(lay, data):
     return {"digest": "sha256:" + d, "size": len(data)}
 
 
-def layout(lay, layers, mt="application/vnd.oci.image.layer.v1.tar", platforms=None):
+def layout(lay, layers, mt="application/vnd.oci.image.layer.v1.tar", platforms=None,
+           config=None):
     """An OCI layout of the given layer blobs; platforms: a list of
     (arch, variant) for an index with one manifest each."""
     os.makedirs(lay)
     with open(os.path.join(lay, "oci-layout"), "w") as f:
         json.dump({"imageLayoutVersion": "1.0.0"}, f)
-    cfg = dict(blob(lay, json.dumps({"architecture": "amd64", "os": "linux",
+    cfg = dict(blob(lay, json.dumps({"architecture": "amd64", "os": "linux", "config": config or {},
                                     "rootfs": {"type": "layers", "diff_ids": []}}).encode()),
                mediaType="application/vnd.oci.image.config.v1+json")
     ls = [dict(blob(lay, data), mediaType=mt) for data in layers]
@@ -357,8 +358,17 @@ def bundle(w, lay, store):
     r = cl(store, "bundle", "nouser", os.path.join(w, "bundle-nouser"))
     check("unknown User: fails naming it", r.returncode != 0 and
           "user nobody: not in the image's /etc/passwd" in r.stderr, r.stderr)
-    cl(store, "rm", "cfg")
-    cl(store, "rm", "nouser")
+    # /etc/passwd pointing at the host's is not read
+    evil = os.path.join(w, "oci-evil-passwd")
+    layout(evil, [tar_of([("etc", tarfile.DIRTYPE, None), ("etc/passwd", tarfile.SYMTYPE,
+                                                             "/etc/passwd")])],
+           config={"User": "root", "Cmd": ["/bin/sh"]})
+    cl(store, "import", "--name", "evil", evil)
+    r = cl(store, "bundle", "evil", os.path.join(w, "bundle-evil"))
+    check("User lookup does not follow an /etc/passwd symlink to the host's",
+          r.returncode != 0 and "/etc/passwd of the image" in r.stderr, r.stderr)
+    for ref in ("cfg", "nouser", "evil"):
+        cl(store, "rm", ref)
 
 
 def main():
