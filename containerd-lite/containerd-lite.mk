@@ -17,6 +17,7 @@ CL_SRCS := $(CL_LIB_SRCS) containerd-lite/main.c containerd-lite/defspec.c
 CL_HDRS := containerd-lite/containerd-lite.h containerd-lite/cl-private.h
 CL_HOST := $(B)/host/containerd-lite
 CL_MUSL := $(B)/containerd-lite/containerd-lite
+include containerd-lite/image.mk
 
 containerd-lite: $(CL_HOST) $(CL_MUSL)
 
@@ -102,17 +103,18 @@ $(LIBSECCOMP_H): $(B)/libseccomp/.built $(SYSROOT_HEADERS)
 
 # --- the CLI ----------------------------------------------------------------
 
-CL_MUSL_DEPS := $(JANSSON_A) $(JANSSON_H) $(LIBSECCOMP_A) $(LIBSECCOMP_H) $(SYSROOT_HEADERS)
+CL_MUSL_DEPS := $(JANSSON_A) $(JANSSON_H) $(LIBSECCOMP_A) $(LIBSECCOMP_H) $(SYSROOT_HEADERS) \
+	$(IMG_MUSL_DEPS)
 
 $(CL_MUSL): $(CL_SRCS) $(CL_HDRS) containerd-lite/containerd-lite.mk $(CL_MUSL_DEPS) \
 		$(MUSL_FLAGS_STAMP) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(MUSL_CC) $(MUSL_CFLAGS) -o $@ $(CL_SRCS) $(MUSL_LDFLAGS) -ljansson -lseccomp
+	$(MUSL_CC) $(MUSL_CFLAGS) -o $@ $(CL_SRCS) $(MUSL_LDFLAGS) -ljansson -lseccomp $(IMG_LIBS)
 	$(call print_size,$@)
 
 $(CL_HOST): $(CL_SRCS) $(CL_HDRS) containerd-lite/containerd-lite.mk | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(HOST_CC) $(HOST_CFLAGS) -o $@ $(CL_SRCS) -ljansson -lseccomp
+	$(HOST_CC) $(HOST_CFLAGS) -o $@ $(CL_SRCS) -ljansson -lseccomp $(IMG_LIBS)
 
 # --- tests -------------------------------------------------------------------
 

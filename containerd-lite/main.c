@@ -6,6 +6,7 @@
  * exit status 1; `run` exits with the container's status (128+N for a
  * signal), as runc. */
 #include "cl-private.h"
+#include "image.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -684,6 +685,8 @@ int main(int argc, char **argv)
 				   "[--log-format text|json] [--debug] COMMAND [OPTIONS] [ID]");
 	if (strcmp(argv[i], "exec") == 0)
 		return cmd_exec(argc - i - 1, argv + i + 1);
+	if (strcmp(argv[i], "image") == 0)
+		return cl_image_main(argc - i - 1, argv + i + 1);
 	for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++) {
 		if (strcmp(argv[i], commands[k].name) != 0)
 			continue;

@@ -25,6 +25,7 @@ system-test: all
 	WISP_VERSION=$(WISP_VERSION) B=$(B) KERNEL_EPOCH=$(KERNEL_EPOCH) \
 		python3 tests/system/run.py $(ONLY)
 test: cl-test
+test: image-test
 
 # Every C file follows the repo's .clang-format.
 .PHONY: format-check

@@ -48,7 +48,9 @@ $(eval $(call debian_source,libyaml,LIBYAML))
 $(eval $(call debian_source,e2fsprogs,E2FSPROGS))
 $(eval $(call debian_source,jansson,JANSSON))
 $(eval $(call debian_source,libseccomp,LIBSECCOMP))
+$(eval $(call debian_source,zlib,ZLIB))
+$(eval $(call debian_source,libzstd,LIBZSTD))
 
 .PHONY: sources
 sources: $(BUSYBOX_SRC_STAMP) $(LIBYAML_SRC_STAMP) $(E2FSPROGS_SRC_STAMP) \
-	$(JANSSON_SRC_STAMP) $(LIBSECCOMP_SRC_STAMP)
+	$(JANSSON_SRC_STAMP) $(LIBSECCOMP_SRC_STAMP) $(ZLIB_SRC_STAMP) $(LIBZSTD_SRC_STAMP)

@@ -1,0 +1,154 @@
+/* image.h: OCI image import, verification, safe extraction and the store
+ * (issue 6). Private to containerd-lite; errors are struct cl_err. */
+#ifndef CL_IMAGE_H
+#define CL_IMAGE_H
+
+#include "containerd-lite.h"
+#include <stdint.h>
+#include <sys/types.h>
+
+#define IMG_DEFAULT_STORE "/var/lib/wisp/images"
+
+/* sha256.c: compact FIPS 180-4 SHA-256 (checked against NIST vectors in
+ * tests/unit/test_cl_tar.c). */
+struct sha256 {
+	uint32_t h[8];
+	uint64_t len;
+	unsigned char buf[64];
+	size_t n;
+};
+void sha256_init(struct sha256 *s);
+void sha256_update(struct sha256 *s, const void *data, size_t len);
+void sha256_hex(struct sha256 *s, char hex[65]);
+
+/* tar.c: the tar header parser (ustar, pax, GNU long names). */
+enum tar_type {
+	TAR_FILE,
+	TAR_HARDLINK,
+	TAR_SYMLINK,
+	TAR_CHAR,
+	TAR_BLOCK,
+	TAR_DIR,
+	TAR_FIFO,
+	TAR_PAX,
+	TAR_PAX_GLOBAL,
+	TAR_GNU_LONGNAME,
+	TAR_GNU_LONGLINK
+};
+
+struct tar_xattr {
+	char *name;
+	char *value;
+	size_t len;
+};
+
+struct tar_entry {
+	enum tar_type type;
+	char *path, *link;
+	uint64_t size;
+	uint32_t mode, uid, gid, devmajor, devminor;
+	int64_t mtime;
+	struct tar_xattr *xattrs;
+	size_t nxattrs;
+	unsigned set; /* TAR_SET_*: fields given by a pax record win */
+};
+#define TAR_SET_SIZE  1u
+#define TAR_SET_UID   2u
+#define TAR_SET_GID   4u
+#define TAR_SET_MTIME 8u
+
+/* One 512-byte header: 0 ok, 1 a zero block (end), -1 error. Long names
+ * from pax/GNU records that precede it are in *e already and kept. */
+int tar_header_parse(const unsigned char blk[512], struct tar_entry *e, struct cl_err *err);
+/* The body of a pax 'x' record, applied to *e. */
+int tar_pax_parse(const char *buf, size_t len, struct tar_entry *e, struct cl_err *err);
+void tar_entry_clear(struct tar_entry *e);
+
+/* tar_path.c: an entry's path made relative and clean ("a/b", never
+ * absolute, never "..", no empty or "." components). "" is the root. */
+int tar_path_clean(const char *in, char *out, size_t outsz, struct cl_err *err);
+
+/* stream.c: a byte source, plain or decompressed. */
+enum stream_comp { COMP_NONE, COMP_GZIP, COMP_ZSTD };
+struct stream;
+struct stream *stream_open(int fd, enum stream_comp c, struct cl_err *err);
+ssize_t stream_read(struct stream *s, void *buf, size_t n, struct cl_err *err);
+void stream_close(struct stream *s);
+
+/* tar_extract.c: extract a tar stream beneath dirfd, never outside it. */
+/* What a .wh. entry becomes: kept as a file (plain archives), applied to
+ * the tree (flattening), or written as overlayfs whiteouts (a stored
+ * layer, ready to be a read-only lower: char 0/0, trusted.overlay.opaque). */
+enum tar_wh { WH_KEEP, WH_APPLY, WH_OVERLAY };
+struct tar_limits {
+	uint64_t max_entries, max_total, max_path;
+	bool allow_devices;
+	enum tar_wh whiteouts;
+};
+void tar_limits_default(struct tar_limits *l);
+int tar_extract(struct stream *in, int dirfd, const struct tar_limits *l, struct cl_err *err);
+
+/* image_fs.c: filesystem helpers that never follow symlinks. */
+int img_rm_tree_at(int dirfd, const char *name, struct cl_err *err);
+/* The directory rel beneath root (openat2 RESOLVE_BENEATH|NO_SYMLINKS),
+ * created 0755 component by component when create is set. */
+int img_open_dir_beneath(int root, const char *rel, bool create, struct cl_err *err);
+int img_rm_tree(const char *path, struct cl_err *err);
+/* snprintf for paths; store paths are short, a truncated one fails later
+ * with the truncated name rather than aliasing silently. */
+void img_fmt(char *buf, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* image_blob.c: blobs copied into staging while their size and sha256
+ * are checked against the descriptor. */
+#define IMG_MAX_JSON (4 << 20)
+bool img_digest_valid(const char *digest);
+/* Copy src to dst (O_EXCL); hex gets the sha256, *size the length. */
+int img_copy_hash(const char *src, const char *dst, uint64_t limit, char hex[65], uint64_t *size,
+		  struct cl_err *err);
+/* Verify and stage blob "sha256:HEX" of size from srcdir/blobs/sha256/HEX
+ * to stage/blobs/HEX. */
+int img_blob_stage(const char *srcdir, const char *stage, const char *digest, uint64_t size,
+		   struct cl_err *err);
+char *img_slurp(const char *path, size_t limit, size_t *len, struct cl_err *err);
+int img_layer_comp(const char *media_type, enum stream_comp *c, struct cl_err *err);
+
+/* image_source.c: what an archive holds, verified into stage/blobs. */
+struct img_layer {
+	char digest[72]; /* sha256:HEX of the blob as stored */
+	char *media_type;
+};
+struct img_plan {
+	char *ref;
+	char manifest[72], config[72]; /* manifest "" for docker-archive */
+	struct img_layer *layers;
+	size_t nlayers;
+};
+int img_plan_build(const char *srcdir, const char *stage, const char *tag, struct img_plan *p,
+		   struct cl_err *err);
+void img_plan_free(struct img_plan *p);
+
+/* image_source.c / image_store.c */
+struct img_opts {
+	const char *store, *name, *tag;
+	struct tar_limits limits;
+};
+int img_store_lock(const char *store, struct cl_err *err);
+int img_import(const struct img_opts *o, const char *src, struct cl_err *err);
+int img_list(const struct img_opts *o, struct cl_err *err);
+int img_inspect(const struct img_opts *o, const char *ref, struct cl_err *err);
+int img_unpack(const struct img_opts *o, const char *ref, const char *dir, struct cl_err *err);
+int img_rm(const struct img_opts *o, const char *ref, struct cl_err *err);
+int img_gc(const struct img_opts *o, struct cl_err *err);
+
+/* image_query.c: the config digest of an image. */
+int img_config_digest(const struct img_opts *o, const char *ref, char *out, size_t n,
+		      struct cl_err *err);
+/* image_user.c */
+int img_resolve_user(int root, const char *spec, uint32_t *uid, uint32_t *gid, struct cl_err *err);
+/* image_bundle.c: an OCI bundle (rootfs + config.json) from an image. */
+int img_bundle(const struct img_opts *o, const char *ref, const char *dir, struct cl_err *err);
+
+/* image_cli.c: `containerd-lite image ...`, called from main.c */
+int cl_image_main(int argc, char **argv);
+
+#endif

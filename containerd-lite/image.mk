@@ -1,0 +1,87 @@
+# containerd-lite/image.mk: `containerd-lite image` (issue 6) and the
+# static musl zlib and zstd it links, built from pinned Debian source like
+# jansson. Included by containerd-lite.mk. See docs/images.md.
+#
+#   make zlib-musl libzstd-musl   build/sysroot/lib/lib{z,zstd}.a
+#   make image-test               host tests (root), compared with umoci
+
+.PHONY: zlib-musl libzstd-musl image-test
+
+IMG_SRCS := $(addprefix containerd-lite/, sha256.c tar.c tar_path.c stream.c image_fs.c \
+	tar_extract.c image_blob.c image_source.c image_store.c image_query.c image_cli.c \
+	image_user.c image_bundle.c)
+CL_SRCS += $(IMG_SRCS)
+CL_HDRS += containerd-lite/image.h
+IMG_LIBS := -lz -lzstd
+
+# --- zlib (static musl): only what inflate needs ----------------------------
+
+ZLIB_A := $(B)/sysroot/lib/libz.a
+ZLIB_H := $(B)/sysroot/include/zlib.h
+ZLIB_OBJDIR := $(B)/zlib
+ZLIB_OBJS := $(addprefix $(ZLIB_OBJDIR)/,adler32.o crc32.o inffast.o inflate.o inftrees.o zutil.o)
+
+zlib-musl: $(ZLIB_A) $(ZLIB_H)
+
+$(ZLIB_OBJS): $(ZLIB_OBJDIR)/%.o: $(ZLIB_SRC_STAMP) $(SYSROOT_HEADERS) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	@echo "zlib: CC $*.c"
+	@$(MUSL_CC) $(ROOTFS_CFLAGS) -DHAVE_UNISTD_H -DHAVE_STDARG_H -c -o $@ $(ZLIB_SRC)/$*.c
+
+$(ZLIB_A): $(ZLIB_OBJS) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	@rm -f $@
+	@ar rcD $@ $^
+	$(call print_size,$@)
+
+$(ZLIB_H): $(ZLIB_SRC_STAMP) $(SYSROOT_HEADERS) | $(DEPS_STAMP)
+	@install -m 0644 $(ZLIB_SRC)/zconf.h $(@D)/zconf.h
+	@install -m 0644 $(ZLIB_SRC)/zlib.h $@
+
+# --- zstd (static musl): the decompressor only, portable C ---------------
+# No assembly (ZSTD_DISABLE_ASM), no threads, no legacy formats: layers
+# are written by current zstd.
+
+ZSTD_A := $(B)/sysroot/lib/libzstd.a
+ZSTD_H := $(B)/sysroot/include/zstd.h
+ZSTD_OBJDIR := $(B)/libzstd
+ZSTD_CSRCS := common/debug.c common/entropy_common.c common/error_private.c \
+	common/fse_decompress.c common/xxhash.c common/zstd_common.c \
+	decompress/huf_decompress.c decompress/zstd_ddict.c decompress/zstd_decompress.c \
+	decompress/zstd_decompress_block.c
+ZSTD_OBJS := $(addprefix $(ZSTD_OBJDIR)/,$(ZSTD_CSRCS:.c=.o))
+
+libzstd-musl: $(ZSTD_A) $(ZSTD_H)
+
+$(ZSTD_OBJS): $(ZSTD_OBJDIR)/%.o: $(LIBZSTD_SRC_STAMP) $(SYSROOT_HEADERS) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	@echo "libzstd: CC $*.c"
+	@$(MUSL_CC) $(ROOTFS_CFLAGS) -DZSTD_DISABLE_ASM -DZSTD_LEGACY_SUPPORT=0 -DXXH_NAMESPACE=ZSTD_ \
+		-I$(LIBZSTD_SRC)/lib -I$(LIBZSTD_SRC)/lib/common -c -o $@ $(LIBZSTD_SRC)/lib/$*.c
+
+$(ZSTD_A): $(ZSTD_OBJS) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	@rm -f $@
+	@ar rcD $@ $^
+	$(call print_size,$@)
+
+$(ZSTD_H): $(LIBZSTD_SRC_STAMP) $(SYSROOT_HEADERS) | $(DEPS_STAMP)
+	@install -m 0644 $(LIBZSTD_SRC)/lib/zstd_errors.h $(@D)/zstd_errors.h
+	@install -m 0644 $(LIBZSTD_SRC)/lib/zstd.h $@
+
+IMG_MUSL_DEPS := $(ZLIB_A) $(ZLIB_H) $(ZSTD_A) $(ZSTD_H)
+
+# --- tests -------------------------------------------------------------------
+
+UNIT_TESTS += cl_tar
+UNIT_cl_tar_SRCS := $(addprefix containerd-lite/,tar.c tar_path.c sha256.c err.c image.h)
+
+# Real images built with umoci and skopeo, hostile ones crafted; both
+# builds of the CLI.
+image-test: $(CL_HOST) $(CL_MUSL) $(BUSYBOX)
+	@echo "== image-test: $(CL_HOST)"
+	@B=$(B) CL_BIN=$(CL_HOST) python3 tests/containerd-lite/images.py
+	@echo "== image-test: $(CL_MUSL)"
+	@B=$(B) CL_BIN=$(CL_MUSL) python3 tests/containerd-lite/images.py
+
+# Fuzz target tests/fuzz/fuzz_tar.c: run by bench/fuzz.sh tar.

@@ -1,0 +1,147 @@
+/* image_blob.c: verified blob copies. A blob is only used once its copy
+ * in the staging directory has the size and sha256 its descriptor says. */
+#include "image.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+bool img_digest_valid(const char *d)
+{
+	if (strncmp(d, "sha256:", 7) != 0 || strlen(d) != 71)
+		return false;
+	for (int i = 7; i < 71; i++)
+		if (!((d[i] >= '0' && d[i] <= '9') || (d[i] >= 'a' && d[i] <= 'f')))
+			return false;
+	return true;
+}
+
+static int write_all(int fd, const char *b, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, b, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		b += w, n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int copy_fd(int in, int out, uint64_t limit, char hex[65], uint64_t *size,
+		   struct cl_err *err)
+{
+	static char buf[1 << 17];
+	struct sha256 h;
+	ssize_t n;
+
+	sha256_init(&h);
+	*size = 0;
+	while ((n = read(in, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return cl_error(err, errno, "read");
+		sha256_update(&h, buf, (size_t)n);
+		*size += (uint64_t)n;
+		if (*size > limit)
+			return cl_error(err, 0, "larger than %llu bytes",
+					(unsigned long long)limit);
+		if (out >= 0 && write_all(out, buf, (size_t)n) < 0)
+			return cl_error(err, errno, "write");
+	}
+	sha256_hex(&h, hex);
+	return 0;
+}
+
+int img_copy_hash(const char *src, const char *dst, uint64_t limit, char hex[65], uint64_t *size,
+		  struct cl_err *err)
+{
+	int in = open(src, O_RDONLY | O_CLOEXEC), out = -1, r;
+
+	if (in < 0)
+		return cl_error(err, errno, "open %s", src);
+	if (dst && (out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444)) < 0) {
+		close(in);
+		return cl_error(err, errno, "create %s", dst);
+	}
+	r = copy_fd(in, out, limit, hex, size, err);
+	close(in);
+	if (out >= 0 && (close(out) < 0 && r == 0))
+		r = cl_error(err, errno, "close %s", dst);
+	return r;
+}
+
+int img_blob_stage(const char *srcdir, const char *stage, const char *digest, uint64_t size,
+		   struct cl_err *err)
+{
+	char src[4096], dst[4096], hex[65];
+	uint64_t got = 0;
+	struct stat st;
+
+	if (!img_digest_valid(digest))
+		return cl_error(err, 0, "blob %.80s: not a sha256 digest", digest);
+	img_fmt(dst, sizeof(dst), "%s/blobs/%s", stage, digest + 7);
+	if (stat(dst, &st) == 0)
+		return 0; /* already staged and verified (a shared blob) */
+	img_fmt(src, sizeof(src), "%s/blobs/sha256/%s", srcdir, digest + 7);
+	/* reading one byte past the size tells "too big" without reading it all */
+	if (img_copy_hash(src, dst, size, hex, &got, err) < 0) {
+		unlink(dst);
+		if (got > size)
+			return cl_error(err, 0, "blob %s: size larger than %llu, expected %llu",
+					digest, (unsigned long long)size, (unsigned long long)size);
+		return cl_error_wrap(err, "blob %s", digest);
+	}
+	if (got != size) {
+		unlink(dst);
+		return cl_error(err, 0, "blob %s: size %llu, expected %llu", digest,
+				(unsigned long long)got, (unsigned long long)size);
+	}
+	if (strcmp(hex, digest + 7) != 0) {
+		unlink(dst);
+		return cl_error(err, 0, "blob %s: sha256 is %s", digest, hex);
+	}
+	return 0;
+}
+
+char *img_slurp(const char *path, size_t limit, size_t *len, struct cl_err *err)
+{
+	FILE *f = fopen(path, "re");
+	char *b;
+
+	if (!f)
+		return cl_error(err, errno, "open %s", path), NULL;
+	if (!(b = malloc(limit + 1)))
+		return fclose(f), cl_error(err, ENOMEM, "%s", path), NULL;
+	*len = fread(b, 1, limit + 1, f);
+	fclose(f);
+	if (*len > limit)
+		return free(b), cl_error(err, 0, "%s: larger than %zu bytes", path, limit), NULL;
+	b[*len] = 0;
+	return b;
+}
+
+int img_layer_comp(const char *mt, enum stream_comp *c, struct cl_err *err)
+{
+	static const struct {
+		const char *mt;
+		enum stream_comp c;
+	} known[] = {
+	    {"application/vnd.oci.image.layer.v1.tar", COMP_NONE},
+	    {"application/vnd.oci.image.layer.v1.tar+gzip", COMP_GZIP},
+	    {"application/vnd.oci.image.layer.v1.tar+zstd", COMP_ZSTD},
+	    {"application/vnd.docker.image.rootfs.diff.tar", COMP_NONE},
+	    {"application/vnd.docker.image.rootfs.diff.tar.gzip", COMP_GZIP},
+	    {"application/vnd.docker.image.rootfs.diff.tar.zstd", COMP_ZSTD},
+	};
+
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (strcmp(mt, known[i].mt) == 0)
+			return *c = known[i].c, 0;
+	return cl_error(err, 0, "layer media type %s: not supported (tar, gzip, zstd)", mt);
+}

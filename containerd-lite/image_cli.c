@@ -1,0 +1,109 @@
+/* image_cli.c: `containerd-lite image [--store DIR] COMMAND ...`.
+ *
+ *   import [--name REF] [--tag TAG] [--max-entries N] [--max-size BYTES] [--max-path N]
+ *          [--allow-devices] ARCHIVE|DIR
+ *   list | inspect REF | unpack REF DIR | bundle REF DIR | rm REF | gc */
+#include "image.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int fail(const char *fmt, const char *a)
+{
+	fprintf(stderr, "containerd-lite: ");
+	fprintf(stderr, fmt, a);
+	fputc('\n', stderr);
+	return 1;
+}
+
+static int report(int r, const struct cl_err *e)
+{
+	char buf[1200];
+
+	if (r == 0)
+		return 0;
+	fprintf(stderr, "containerd-lite: %s\n", cl_error_text(e, buf, sizeof(buf)));
+	return 1;
+}
+
+static bool number(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v = strtoull(s, &end, 10);
+
+	if (!*s || *end)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* Options may come anywhere; the rest are positional. */
+static int options(int argc, char **argv, struct img_opts *o, char **pos, int *npos)
+{
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		bool has = i + 1 < argc;
+
+		if (strcmp(a, "--store") == 0 && has)
+			o->store = argv[++i];
+		else if (strcmp(a, "--name") == 0 && has)
+			o->name = argv[++i];
+		else if (strcmp(a, "--tag") == 0 && has)
+			o->tag = argv[++i];
+		else if (strcmp(a, "--max-entries") == 0 && has) {
+			if (!number(argv[++i], &o->limits.max_entries))
+				return fail("image: --max-entries %s: not a number", argv[i]);
+		} else if (strcmp(a, "--max-size") == 0 && has) {
+			if (!number(argv[++i], &o->limits.max_total))
+				return fail("image: --max-size %s: not a number", argv[i]);
+		} else if (strcmp(a, "--max-path") == 0 && has) {
+			if (!number(argv[++i], &o->limits.max_path))
+				return fail("image: --max-path %s: not a number", argv[i]);
+		} else if (strcmp(a, "--allow-devices") == 0)
+			o->limits.allow_devices = true;
+		else if (a[0] == '-' && a[1])
+			return fail("image: unknown option or missing value: %s", a);
+		else if (*npos < 3)
+			pos[(*npos)++] = argv[i];
+		else
+			return fail("image: too many arguments at %s", a);
+	}
+	return 0;
+}
+
+static int usage(void)
+{
+	return fail("%s", "usage: containerd-lite image [--store DIR] import [--name REF] "
+			  "[--tag TAG] ARCHIVE|DIR | list | inspect REF | unpack REF DIR | "
+			  "bundle REF DIR | "
+			  "rm REF | gc");
+}
+
+int cl_image_main(int argc, char **argv)
+{
+	struct img_opts o = {.store = IMG_DEFAULT_STORE};
+	struct cl_err e = {0};
+	char *pos[3] = {0};
+	int n = 0;
+
+	tar_limits_default(&o.limits);
+	if (options(argc, argv, &o, pos, &n) != 0)
+		return 1;
+	if (n == 0)
+		return usage();
+	if (strcmp(pos[0], "import") == 0 && n == 2)
+		return report(img_import(&o, pos[1], &e), &e);
+	if (strcmp(pos[0], "list") == 0 && n == 1)
+		return report(img_list(&o, &e), &e);
+	if (strcmp(pos[0], "inspect") == 0 && n == 2)
+		return report(img_inspect(&o, pos[1], &e), &e);
+	if (strcmp(pos[0], "unpack") == 0 && n == 3)
+		return report(img_unpack(&o, pos[1], pos[2], &e), &e);
+	if (strcmp(pos[0], "bundle") == 0 && n == 3)
+		return report(img_bundle(&o, pos[1], pos[2], &e), &e);
+	if (strcmp(pos[0], "rm") == 0 && n == 2)
+		return report(img_rm(&o, pos[1], &e), &e);
+	if (strcmp(pos[0], "gc") == 0 && n == 1)
+		return report(img_gc(&o, &e), &e);
+	return usage();
+}

@@ -1,0 +1,271 @@
+/* image_query.c: list, inspect, unpack, rm and gc over the store's
+ * records (see image_store.c for the layout). */
+#include "image.h"
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+typedef int (*record_fn)(const char *key, json_t *rec, void *arg, struct cl_err *err);
+
+static int each_record(const char *store, record_fn fn, void *arg, struct cl_err *err)
+{
+	char dir[4096], path[4400];
+	struct dirent *de;
+	json_error_t je;
+	DIR *d;
+	int r = 0;
+
+	img_fmt(dir, sizeof(dir), "%s/images", store);
+	if (!(d = opendir(dir)))
+		return errno == ENOENT ? 0 : cl_error(err, errno, "store %s", dir);
+	while (r == 0 && (de = readdir(d))) {
+		json_t *rec;
+
+		if (de->d_name[0] == '.')
+			continue;
+		img_fmt(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (!(rec = json_load_file(path, 0, &je))) {
+			r = cl_error(err, 0, "store record %s: %s", path, je.text);
+			break;
+		}
+		r = fn(de->d_name, rec, arg, err);
+		json_decref(rec);
+	}
+	closedir(d);
+	return r;
+}
+
+static const char *str(json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k)) ?: "";
+}
+
+static int print_one(const char *key, json_t *rec, void *arg, struct cl_err *err)
+{
+	(void)key, (void)arg, (void)err;
+	printf("%s\t%s\t%zu layers\n", str(rec, "ref"), str(rec, "config"),
+	       json_array_size(json_object_get(rec, "layers")));
+	return 0;
+}
+
+int img_list(const struct img_opts *o, struct cl_err *err)
+{
+	return each_record(o->store, print_one, NULL, err);
+}
+
+struct find {
+	const char *ref;
+	json_t *rec;
+	char key[80];
+};
+
+/* A reference: the name it was imported as, or a (prefix of a) manifest
+ * or config digest, "sha256:" optional. */
+static int match(const char *key, json_t *rec, void *arg, struct cl_err *err)
+{
+	struct find *f = arg;
+	const char *r = f->ref, *m = str(rec, "manifest"), *c = str(rec, "config");
+	size_t n;
+
+	if (strncmp(r, "sha256:", 7) == 0)
+		r += 7;
+	n = strlen(r);
+	if (strcmp(str(rec, "ref"), f->ref) != 0 &&
+	    !(n >= 6 && ((*m && strncmp(m + 7, r, n) == 0) || (*c && strncmp(c + 7, r, n) == 0))))
+		return 0;
+	if (f->rec)
+		return cl_error(err, 0, "image %s: ambiguous", f->ref);
+	f->rec = json_incref(rec);
+	img_fmt(f->key, sizeof(f->key), "%s", key);
+	return 0;
+}
+
+static json_t *find(const char *store, const char *ref, char *key, struct cl_err *err)
+{
+	struct find f = {.ref = ref};
+
+	if (each_record(store, match, &f, err) < 0)
+		return json_decref(f.rec), NULL;
+	if (!f.rec)
+		return cl_error(err, 0, "image %s: not in store %s", ref, store), NULL;
+	if (key)
+		strcpy(key, f.key);
+	return f.rec;
+}
+
+int img_config_digest(const struct img_opts *o, const char *ref, char *out, size_t n,
+		      struct cl_err *err)
+{
+	json_t *rec = find(o->store, ref, NULL, err);
+
+	if (!rec)
+		return -1;
+	img_fmt(out, n, "%s", str(rec, "config"));
+	json_decref(rec);
+	return img_digest_valid(out) ? 0 : cl_error(err, 0, "image %s: bad record", ref);
+}
+
+int img_inspect(const struct img_opts *o, const char *ref, struct cl_err *err)
+{
+	json_t *rec = find(o->store, ref, NULL, err), *cfg;
+	char path[4096];
+	json_error_t je;
+
+	if (!rec)
+		return -1;
+	img_fmt(path, sizeof(path), "%s/blobs/%s", o->store, str(rec, "config") + 7);
+	json_decref(rec);
+	if (!(cfg = json_load_file(path, 0, &je)))
+		return cl_error(err, 0, "image %s: config %s: %s", ref, path, je.text);
+	json_dumpf(cfg, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	putchar('\n');
+	json_decref(cfg);
+	return 0;
+}
+
+static int unpack_blob(const char *store, json_t *l, int dfd, const struct tar_limits *lim,
+		       struct cl_err *err)
+{
+	const char *digest = str(l, "digest");
+	enum stream_comp comp;
+	char path[4096];
+	struct stream *s;
+	int fd, r;
+
+	if (!img_digest_valid(digest) || img_layer_comp(str(l, "mediaType"), &comp, err) < 0)
+		return cl_error(err, 0, "layer %s: bad record", digest);
+	img_fmt(path, sizeof(path), "%s/blobs/%s", store, digest + 7);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return cl_error(err, errno, "layer %s", path);
+	s = stream_open(fd, comp, err);
+	r = s ? tar_extract(s, dfd, lim, err) : -1;
+	stream_close(s);
+	close(fd);
+	return r < 0 ? cl_error_wrap(err, "layer %s", digest) : 0;
+}
+
+/* The flattened tree: layers in order, whiteouts applied. */
+int img_unpack(const struct img_opts *o, const char *ref, const char *dir, struct cl_err *err)
+{
+	json_t *rec = find(o->store, ref, NULL, err), *l;
+	struct tar_limits lim = o->limits;
+	size_t i;
+	int dfd, r = 0;
+
+	if (!rec)
+		return -1;
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return json_decref(rec),
+		       cl_error(err, errno, "image unpack %s: mkdir %s", ref, dir);
+	if ((dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return json_decref(rec), cl_error(err, errno, "image unpack %s: %s", ref, dir);
+	lim.whiteouts = WH_APPLY;
+	json_array_foreach(json_object_get(rec, "layers"), i, l)
+	{
+		if ((r = unpack_blob(o->store, l, dfd, &lim, err)) < 0)
+			break;
+	}
+	close(dfd);
+	json_decref(rec);
+	return r < 0 ? cl_error_wrap(err, "image unpack %s", ref) : 0;
+}
+
+int img_rm(const struct img_opts *o, const char *ref, struct cl_err *err)
+{
+	char key[80] = "", path[4096];
+	int lock = img_store_lock(o->store, err), r = 0;
+	json_t *rec;
+
+	if (lock < 0)
+		return -1;
+	if (!(rec = find(o->store, ref, key, err)))
+		r = -1;
+	img_fmt(path, sizeof(path), "%s/images/%s", o->store, key);
+	if (rec && unlink(path) < 0)
+		r = cl_error(err, errno, "image rm %s: %s", ref, path);
+	json_decref(rec);
+	close(lock);
+	return r;
+}
+
+/* --- gc: mark the digests records name, sweep the rest ------------------- */
+
+static int mark(const char *key, json_t *rec, void *arg, struct cl_err *err)
+{
+	json_t *used = arg, *l;
+	size_t i;
+
+	(void)key, (void)err;
+	if (*str(rec, "manifest"))
+		json_object_set_new(used, str(rec, "manifest") + 7, json_true());
+	if (*str(rec, "config"))
+		json_object_set_new(used, str(rec, "config") + 7, json_true());
+	json_array_foreach(json_object_get(rec, "layers"), i, l)
+	{
+		if (*str(l, "digest"))
+			json_object_set_new(used, str(l, "digest") + 7, json_true());
+	}
+	return 0;
+}
+
+/* Staging directories are removed only when no import holds their lock. */
+static bool removable(const char *kind, int dfd, const char *name, json_t *used)
+{
+	int fd;
+	bool dead;
+
+	if (strcmp(kind, "tmp") != 0)
+		return !json_object_get(used, name);
+	if ((fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return false;
+	dead = flock(fd, LOCK_EX | LOCK_NB) == 0;
+	close(fd);
+	return dead;
+}
+
+static int sweep(const char *store, const char *kind, json_t *used, struct cl_err *err)
+{
+	char dir[4096];
+	struct dirent *de;
+	DIR *d;
+	int r = 0;
+
+	img_fmt(dir, sizeof(dir), "%s/%s", store, kind);
+	if (!(d = opendir(dir)))
+		return errno == ENOENT ? 0 : cl_error(err, errno, "gc %s", dir);
+	while (r == 0 && (de = readdir(d))) {
+		if (de->d_name[0] == '.' || !removable(kind, dirfd(d), de->d_name, used))
+			continue;
+		r = img_rm_tree_at(dirfd(d), de->d_name, err);
+		if (r == 0)
+			printf("removed %s/%s\n", kind, de->d_name);
+	}
+	closedir(d);
+	return r;
+}
+
+int img_gc(const struct img_opts *o, struct cl_err *err)
+{
+	json_t *used = json_object();
+	int lock = img_store_lock(o->store, err), r;
+
+	if (lock < 0)
+		return json_decref(used), -1;
+	r = each_record(o->store, mark, used, err);
+	if (r == 0)
+		r = sweep(o->store, "blobs", used, err);
+	if (r == 0)
+		r = sweep(o->store, "layers", used, err);
+	if (r == 0)
+		r = sweep(o->store, "tmp", used, err);
+	close(lock);
+	json_decref(used);
+	return r < 0 ? cl_error_wrap(err, "image gc") : 0;
+}

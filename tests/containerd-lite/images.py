@@ -1,0 +1,460 @@
+#!/usr/bin/env python3
+"""Host tests of `containerd-lite image` (make image-test), as root.
+
+Real images are built here with Debian's umoci and skopeo from the
+build's busybox: three layers, the second deleting a file and a directory
+of the first (whiteouts), the third making a directory opaque. They are
+imported as an OCI layout directory and tar, as a docker-archive and with
+zstd layers, and each `containerd-lite image unpack` must give the same
+tree (paths, types, modes, owners, sizes, link targets) as `umoci unpack`.
+Crafted hostile layouts and layers must be rejected with their error and
+leave the store and a canary outside it unchanged.
+
+Prints ok/FAIL per check; exits 1 on any failure.
+"""
+import gzip
+import hashlib
+import io
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import tarfile
+import tempfile
+
+B = os.environ.get("B", "build")
+CL = os.path.abspath(os.environ.get("CL_BIN") or os.path.join(B, "host", "containerd-lite"))
+BUSYBOX = os.path.abspath(os.path.join(B, "busybox", "busybox"))
+failures = 0
+MTIME_DIRS = True
+
+
+def check(name, cond, detail=""):
+    global failures
+    if not cond:
+        failures += 1
+    print(("ok   " if cond else "FAIL ") + name + ("" if cond or not detail else ": " + str(detail)))
+    return cond
+
+
+def run(*args, **kw):
+    return subprocess.run([str(a) for a in args], capture_output=True, text=True, **kw)
+
+
+def must(*args, **kw):
+    r = run(*args, **kw)
+    if r.returncode != 0:
+        sys.exit("images.py: %s failed: %s%s" % (" ".join(map(str, args)), r.stdout, r.stderr))
+    return r
+
+
+def cl(store, *args):
+    return run(CL, "image", "--store", store, *args)
+
+
+def tree(root):
+    """path -> (type, mode, uid, gid, size, link, mtime, user xattrs)."""
+    out = {}
+    for dirpath, dirs, files in os.walk(root):
+        for name in dirs + files:
+            p = os.path.join(dirpath, name)
+            st = os.lstat(p)
+            rel = os.path.relpath(p, root)
+            link = os.readlink(p) if stat.S_ISLNK(st.st_mode) else None
+            size = st.st_size if stat.S_ISREG(st.st_mode) else None
+            mtime = int(st.st_mtime) if not stat.S_ISDIR(st.st_mode) or MTIME_DIRS else None
+            xattrs = None if link is not None else sorted(
+                (n, os.getxattr(p, n)) for n in os.listxattr(p) if n.startswith("user."))
+            out[rel] = (stat.S_IFMT(st.st_mode), stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid,
+                        size, link, mtime, xattrs)
+    return out
+
+
+def snapshot(store):
+    return sorted(os.path.relpath(os.path.join(d, n), store)
+                  for d, ds, fs in os.walk(store) for n in ds + fs if n != "lock")
+
+
+def distinct(store):
+    """Distinct layer digests named by the store's image records."""
+    d = set()
+    for n in os.listdir(os.path.join(store, "images")):
+        d |= {l["digest"] for l in json.load(open(os.path.join(store, "images", n)))["layers"]}
+    return len(d)
+
+
+def diff(a, b):
+    keys = sorted(set(a) | set(b))
+    return [(k, a.get(k), b.get(k)) for k in keys if a.get(k) != b.get(k)][:5]
+
+
+# --- a real image, built with umoci ------------------------------------------
+
+def build_image(w):
+    lay = os.path.join(w, "oci")
+    must("umoci", "init", "--layout", lay)
+    must("umoci", "new", "--image", lay + ":img")
+    bundle = os.path.join(w, "bundle")
+    must("umoci", "unpack", "--image", lay + ":img", bundle)
+    r = os.path.join(bundle, "rootfs")
+    for d in ("bin", "etc", "var/olddir/sub", "opt/opq/keep", "tmp", "home/user"):
+        os.makedirs(os.path.join(r, d), exist_ok=True)
+    shutil.copy(BUSYBOX, os.path.join(r, "bin/busybox"))
+    for app in ("sh", "ls", "cat"):
+        os.symlink("busybox", os.path.join(r, "bin", app))
+    os.link(os.path.join(r, "bin/busybox"), os.path.join(r, "bin/hardbox"))
+    with open(os.path.join(r, "etc/passwd"), "w") as f:
+        f.write("root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000::/home/user:/bin/sh\n")
+    for p in ("etc/gone", "var/olddir/a", "var/olddir/sub/b", "opt/opq/x", "opt/opq/keep/y"):
+        with open(os.path.join(r, p), "w") as f:
+            f.write(p + "\n")
+    os.chmod(os.path.join(r, "tmp"), 0o1777)
+    os.chmod(os.path.join(r, "bin/busybox"), 0o4755)
+    os.chown(os.path.join(r, "home/user"), 1000, 1000)
+    os.chmod(os.path.join(r, "home/user"), 0o2750)
+    os.symlink("/etc/passwd", os.path.join(r, "etc/abs-link"))
+    os.mkfifo(os.path.join(r, "tmp/fifo"))
+    must("umoci", "repack", "--image", lay + ":img", bundle)
+    # layer 2: deletions (umoci writes .wh. whiteouts) and a new file; a
+    # repack diffs against the unpacked manifest, so unpack the new one
+    shutil.rmtree(bundle)
+    must("umoci", "unpack", "--image", lay + ":img", bundle)
+    os.unlink(os.path.join(r, "etc/gone"))
+    shutil.rmtree(os.path.join(r, "var/olddir"))
+    with open(os.path.join(r, "etc/new"), "w") as f:
+        f.write("new\n")
+    os.setxattr(os.path.join(r, "etc/new"), "user.wisp", b"kept")
+    must("umoci", "repack", "--image", lay + ":img", bundle)
+    # layer 3: an opaque directory, written by hand (umoci never makes one)
+    layer = os.path.join(w, "opaque.tar")
+    with tarfile.open(layer, "w", format=tarfile.PAX_FORMAT) as t:
+        for name, kind in (("opt/", tarfile.DIRTYPE), ("opt/opq/", tarfile.DIRTYPE),
+                           ("opt/opq/.wh..wh..opq", tarfile.REGTYPE), ("opt/opq/z", tarfile.REGTYPE)):
+            ti = tarfile.TarInfo(name)
+            ti.type = kind
+            ti.mode = 0o755 if kind == tarfile.DIRTYPE else 0o644
+            data = b"z\n" if name.endswith("/z") else b""
+            ti.size = len(data)
+            t.addfile(ti, io.BytesIO(data))
+    must("umoci", "raw", "add-layer", "--image", lay + ":img", layer)
+    ref = os.path.join(w, "ref")
+    must("umoci", "unpack", "--image", lay + ":img", ref)
+    return lay, os.path.join(ref, "rootfs")
+
+
+# --- crafted layouts ---------------------------------------------------------
+
+def blob(lay, data):
+    d = hashlib.sha256(data).hexdigest()
+    os.makedirs(os.path.join(lay, "blobs", "sha256"), exist_ok=True)
+    with open(os.path.join(lay, "blobs", "sha256", d), "wb") as f:
+        f.write(data)
+    return {"digest": "sha256:" + d, "size": len(data)}
+
+
+def layout(lay, layers, mt="application/vnd.oci.image.layer.v1.tar", platforms=None,
+           config=None):
+    """An OCI layout of the given layer blobs; platforms: a list of
+    (arch, variant) for an index with one manifest each."""
+    os.makedirs(lay)
+    with open(os.path.join(lay, "oci-layout"), "w") as f:
+        json.dump({"imageLayoutVersion": "1.0.0"}, f)
+    cfg = dict(blob(lay, json.dumps({"architecture": "amd64", "os": "linux", "config": config or {},
+                                    "rootfs": {"type": "layers", "diff_ids": []}}).encode()),
+               mediaType="application/vnd.oci.image.config.v1+json")
+    ls = [dict(blob(lay, data), mediaType=mt) for data in layers]
+    man = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                      "config": cfg, "layers": ls}).encode()
+    ms = []
+    for arch, variant in platforms or [(None, None)]:
+        d = dict(blob(lay, man), mediaType="application/vnd.oci.image.manifest.v1+json")
+        if arch:
+            d["platform"] = {"os": "linux", "architecture": arch}
+            if variant:
+                d["platform"]["variant"] = variant
+        ms.append(d)
+    with open(os.path.join(lay, "index.json"), "w") as f:
+        json.dump({"schemaVersion": 2, "manifests": ms}, f)
+    return ls
+
+
+def tar_of(entries):
+    """entries: (name, type, data-or-linkname[, extra])"""
+    bio = io.BytesIO()
+    with tarfile.open(fileobj=bio, mode="w", format=tarfile.GNU_FORMAT) as t:
+        for name, kind, arg in entries:
+            ti = tarfile.TarInfo(name)
+            ti.type = kind
+            ti.mode = 0o755
+            if kind in (tarfile.SYMTYPE, tarfile.LNKTYPE):
+                ti.linkname = arg
+                t.addfile(ti)
+            elif kind == tarfile.CHRTYPE:
+                ti.devmajor, ti.devminor = 1, 3
+                t.addfile(ti)
+            else:
+                data = arg or b""
+                ti.size = len(data)
+                t.addfile(ti, io.BytesIO(data))
+    return bio.getvalue()
+
+
+def hostile(w, store, canary_dir):
+    canary = os.path.join(canary_dir, "canary")
+    with open(canary, "w") as f:
+        f.write("canary\n")
+    shadow = os.path.join(canary_dir, "shadow")
+    with open(shadow, "w") as f:
+        f.write("secret\n")
+    F, D, S, H = tarfile.REGTYPE, tarfile.DIRTYPE, tarfile.SYMTYPE, tarfile.LNKTYPE
+    cases = {
+        "dotdot": ([("../../../../" + canary.lstrip("/"), F, b"pwned")], "'..' in path"),
+        "dotdot-inner": ([("a/../../x", F, b"pwned")], "'..' in path"),
+        "absolute": ([(canary, F, b"pwned")], "absolute path"),
+        "symlink-escape": ([("l", S, canary_dir), ("l/canary", F, b"pwned")],
+                           "is a symlink or not a directory"),
+        "symlink-dir-escape": ([("d", D, None), ("d/l", S, "../../../../../" + canary_dir),
+                                ("d/l/new", F, b"pwned")], "is a symlink or not a directory"),
+        "hardlink-abs": ([("h", H, shadow)], "absolute path"),
+        "hardlink-dotdot": ([("h", H, "../../../../.." + shadow)], "'..' in path"),
+        "hardlink-via-symlink": ([("e", S, canary_dir), ("h", H, "e/shadow")],
+                                 "is a symlink or not a directory"),
+        "hardlink-missing": ([("h", H, "nothing")], "not in the layer"),
+        "device": ([("null", tarfile.CHRTYPE, None)], "device node not allowed"),
+        "many-entries": ([("f%d" % i, F, b"") for i in range(200)], "more than 100 entries"),
+        "too-big": ([("big", F, b"x" * 300000)], "contents exceed 100000 bytes"),
+        "long-path": ([("a" * 200 + "/" + "b" * 200 + "/" + "c" * 200, F, b"")],
+                      "longer than 500"),
+    }
+    before = snapshot(store)
+    for name, (entries, want) in cases.items():
+        lay = os.path.join(w, "hostile-" + name)
+        layout(lay, [tar_of(entries)])
+        r = cl(store, "import", "--name", name, "--max-entries", "100", "--max-size", "100000",
+               *(["--max-path", "500"] if name == "long-path" else []), lay)
+        with open(canary) as f:
+            intact = f.read() == "canary\n"
+        check("hostile %s: rejected (%s)" % (name, want),
+              r.returncode != 0 and want in r.stderr and "containerd-lite: image import" in r.stderr,
+              r.stderr.strip())
+        check("hostile %s: canary intact, nothing outside" % name,
+              intact and sorted(os.listdir(canary_dir)) == ["canary", "shadow"])
+        check("hostile %s: store unchanged" % name, snapshot(store) == before,
+              diff(dict.fromkeys(before), dict.fromkeys(snapshot(store))))
+
+
+def corrupt(w, lay, store):
+    before = snapshot(store)
+    man = json.load(open(os.path.join(lay, "index.json")))["manifests"][0]["digest"][7:]
+    layers = json.load(open(os.path.join(lay, "blobs/sha256", man)))["layers"]
+    victim = layers[-1]["digest"][7:]
+    for kind, want in (("flip", "sha256 is"), ("grow", "size"), ("shrink", "size 10, expected")):
+        bad = os.path.join(w, "corrupt-" + kind)
+        shutil.copytree(lay, bad, symlinks=True)
+        p = os.path.join(bad, "blobs/sha256", victim)
+        data = bytearray(open(p, "rb").read())
+        if kind == "flip":
+            data[len(data) // 2] ^= 0x01
+        elif kind == "grow":
+            data += b"x"
+        else:
+            data = data[:10]
+        os.chmod(p, 0o644)
+        open(p, "wb").write(bytes(data))
+        r = cl(store, "import", "--name", "corrupt", bad)
+        check("corrupt blob (%s): rejected naming the blob" % kind,
+              r.returncode != 0 and ("blob sha256:" + victim) in r.stderr and want in r.stderr,
+              r.stderr.strip())
+        check("corrupt blob (%s): store unchanged" % kind, snapshot(store) == before)
+
+
+def platforms(w, store):
+    layer = tar_of([("hello", tarfile.REGTYPE, b"hi\n")])
+    lay = os.path.join(w, "arm-only")
+    layout(lay, [layer], platforms=[("arm64", "v8"), ("riscv64", None)])
+    r = cl(store, "import", lay)
+    check("index without linux/amd64: fails naming what it has",
+          r.returncode != 0 and "no linux/amd64 manifest (found linux/arm64/v8, linux/riscv64)"
+          in r.stderr, r.stderr.strip())
+    lay = os.path.join(w, "multi")
+    layout(lay, [layer], platforms=[("arm64", "v8"), ("amd64", "v3"), ("amd64", None)])
+    r = cl(store, "import", "--name", "multi", lay)
+    check("index with several platforms: linux/amd64 chosen", r.returncode == 0, r.stderr)
+    lay = os.path.join(w, "badmt")
+    layout(lay, [layer], mt="application/vnd.oci.image.layer.v1.tar+bzip2")
+    r = cl(store, "import", lay)
+    check("unknown layer media type: rejected naming it", r.returncode != 0 and
+          "application/vnd.oci.image.layer.v1.tar+bzip2: not supported" in r.stderr, r.stderr)
+    cl(store, "rm", "multi")
+
+
+def equal_tree(name, store, ref, want, w):
+    out = os.path.join(w, "unpack-" + name)
+    r = cl(store, "unpack", ref, out)
+    if not check("%s: unpack" % name, r.returncode == 0, r.stderr.strip()):
+        return
+    got = tree(out)
+    check("%s: same tree as umoci unpack (%d entries)" % (name, len(want)), got == want,
+          diff(got, want))
+
+
+def overlay(store, refname, want, w):
+    """The stored layers, as read-only overlayfs lowers, show the image."""
+    recs = [json.load(open(os.path.join(store, "images", n)))
+            for n in os.listdir(os.path.join(store, "images"))]
+    rec = [r for r in recs if r["ref"] == refname][0]
+    lowers = [os.path.join(store, "layers", l["digest"][7:]) for l in reversed(rec["layers"])]
+    mnt = os.path.join(w, "overlay-" + refname.replace("/", "_"))
+    os.makedirs(mnt)
+    r = run("mount", "-t", "overlay", "overlay", "-o", "ro,lowerdir=" + ":".join(lowers), mnt)
+    if not check("%s: stored layers mount as overlay lowers" % refname, r.returncode == 0, r.stderr):
+        return
+    try:
+        got = tree(mnt)
+        # a merged directory shows the top layer's directory: only the root
+        # differs (overlay shows the top lower's, unpack keeps the target's)
+        got.pop("", None)
+        check("%s: overlay of stored layers = umoci unpack (whiteouts, opaque)" % refname,
+              got == want, diff(got, want))
+    finally:
+        run("umount", mnt)
+
+
+def bundle(w, lay, store):
+    """image bundle: the image config becomes the process, run by
+    containerd-lite (in a private mount namespace with its own cgroup2, as
+    cl-test) and by Debian's runc."""
+    cfg = os.path.join(w, "oci-cfg")
+    shutil.copytree(lay, cfg, symlinks=True)
+    must("umoci", "config", "--image", cfg + ":img", "--tag", "cfg",
+         "--config.entrypoint", "/bin/busybox", "--config.cmd", "sh", "--config.cmd", "-c",
+         "--config.cmd", "/bin/busybox id; pwd; echo $WISP", "--config.env", "WISP=from-image",
+         "--config.workingdir", "/home/user", "--config.user", "user")
+    r = cl(store, "import", "--tag", "cfg", "--name", "cfg", cfg)
+    check("config image: import", r.returncode == 0, r.stderr)
+    b = os.path.join(w, "bundle-cfg")
+    r = cl(store, "bundle", "cfg", b)
+    if not check("image bundle", r.returncode == 0, r.stderr.strip()):
+        return
+    p = json.load(open(os.path.join(b, "config.json")))["process"]
+    check("bundle process: Entrypoint + Cmd, Env (+PATH), WorkingDir, User by name",
+          p["args"] == ["/bin/busybox", "sh", "-c", "/bin/busybox id; pwd; echo $WISP"]
+          and "WISP=from-image" in p["env"] and any(e.startswith("PATH=") for e in p["env"])
+          and p["cwd"] == "/home/user" and p["user"] == {"uid": 1000, "gid": 1000}, p)
+    want = "uid=1000(user) gid=1000\n/home/user\nfrom-image\n"
+    root = os.path.join(w, "cl-root")
+    r = run("unshare", "--mount", "--propagation", "private", "sh", "-c",
+            'mount -t cgroup2 none /sys/fs/cgroup && exec "$0" --root "$1" run --bundle "$2" img1',
+            CL, root, b, timeout=60)
+    check("bundle runs under containerd-lite as the image says", r.stdout == want,
+          r.stdout + r.stderr)
+    r = run("runc", "--root", os.path.join(w, "runc-root"), "run", "--bundle", b, "img2", timeout=60)
+    check("bundle runs under runc the same", r.stdout == want, r.stdout + r.stderr)
+    # a User the image does not know
+    must("umoci", "config", "--image", cfg + ":cfg", "--tag", "nouser", "--config.user", "nobody")
+    cl(store, "import", "--tag", "nouser", "--name", "nouser", cfg)
+    r = cl(store, "bundle", "nouser", os.path.join(w, "bundle-nouser"))
+    check("unknown User: fails naming it", r.returncode != 0 and
+          "user nobody: not in the image's /etc/passwd" in r.stderr, r.stderr)
+    # /etc/passwd pointing at the host's is not read
+    evil = os.path.join(w, "oci-evil-passwd")
+    layout(evil, [tar_of([("etc", tarfile.DIRTYPE, None), ("etc/passwd", tarfile.SYMTYPE,
+                                                             "/etc/passwd")])],
+           config={"User": "root", "Cmd": ["/bin/sh"]})
+    cl(store, "import", "--name", "evil", evil)
+    r = cl(store, "bundle", "evil", os.path.join(w, "bundle-evil"))
+    check("User lookup does not follow an /etc/passwd symlink to the host's",
+          r.returncode != 0 and "/etc/passwd of the image" in r.stderr, r.stderr)
+    for ref in ("cfg", "nouser", "evil"):
+        cl(store, "rm", ref)
+
+
+def main():
+    if os.geteuid() != 0:
+        sys.exit("images.py: run as root")
+    w = tempfile.mkdtemp(prefix="wisp-images-")
+    try:
+        lay, ref = build_image(w)
+        want = tree(ref)
+        man = json.load(open(os.path.join(lay, "index.json")))["manifests"][0]["digest"][7:]
+        n = len(json.load(open(os.path.join(lay, "blobs/sha256", man)))["layers"])
+        check("test image has 3 layers", n == 3, n)
+        check("reference tree: whiteouts and opaque dir applied by umoci",
+              "etc/gone" not in want and "var/olddir" not in want and "opt/opq/z" in want
+              and "opt/opq/x" not in want and "etc/new" in want, sorted(want)[:40])
+        check("reference tree: umoci kept the user.wisp xattr",
+              want["etc/new"][7] == [("user.wisp", b"kept")], want.get("etc/new"))
+        store = os.path.join(w, "store")
+        # the forms: OCI directory, OCI tar, docker-archive, zstd layers
+        forms = [("oci-dir", lay, "img")]
+        must("tar", "-C", lay, "-cf", os.path.join(w, "oci.tar"), ".")
+        forms.append(("oci-tar", os.path.join(w, "oci.tar"), "img-tar"))
+        darch = os.path.join(w, "docker.tar")
+        must("skopeo", "copy", "oci:%s:img" % lay, "docker-archive:%s:wisp/busybox:1" % darch)
+        forms.append(("docker-archive", darch, "docker.io/wisp/busybox:1"))
+        zlay = os.path.join(w, "oci-zstd")
+        must("skopeo", "copy", "--dest-compress-format", "zstd", "oci:%s:img" % lay,
+             "oci:%s:img" % zlay)
+        mts = [l["mediaType"] for l in json.load(open(os.path.join(
+            zlay, "blobs/sha256", json.load(open(os.path.join(zlay, "index.json")))
+            ["manifests"][0]["digest"][7:])))["layers"]]
+        check("zstd layout has zstd layers", all(m.endswith("+zstd") for m in mts), mts)
+        forms.append(("oci-zstd", zlay, "img-zstd"))
+        for name, src, refname in forms:
+            args = ["--name", refname] if name != "docker-archive" else []
+            r = cl(store, "import", *args, src)
+            check("%s: import" % name, r.returncode == 0, r.stderr.strip())
+            equal_tree(name, store, refname, want, w)
+        overlay(store, "img", want, w)
+        overlay(store, "img-zstd", want, w)
+        r = cl(store, "list")
+        check("list shows the four images", r.returncode == 0 and
+              len(r.stdout.splitlines()) == 4 and "docker.io/wisp/busybox:1" in r.stdout, r.stdout)
+        r = cl(store, "inspect", "img")
+        check("inspect prints the image config", r.returncode == 0 and
+              json.loads(r.stdout).get("architecture") == "amd64", r.stderr)
+        nlayers = len(os.listdir(os.path.join(store, "layers")))
+        check("layers unpacked once and shared (%d distinct layer digests)" % distinct(store),
+              nlayers == distinct(store), nlayers)
+        corrupt(w, lay, store)
+        bundle(w, lay, store)
+        platforms(w, store)
+        canary_dir = os.path.join(w, "outside")
+        os.makedirs(canary_dir)
+        hostile(w, store, canary_dir)
+        # concurrent imports of images sharing layers, into a fresh store
+        store2 = os.path.join(w, "store2")
+        ps = [subprocess.Popen([CL, "image", "--store", store2, "import", "--name", "c%d" % i,
+                                lay], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for i in range(4)]
+        errs = [p.communicate()[1] for p in ps]
+        check("concurrent imports sharing layers all succeed",
+              all(p.returncode == 0 for p in ps), errs)
+        check("concurrent imports: each layer stored once",
+              len(os.listdir(os.path.join(store2, "layers"))) == distinct(store2) == 3,
+              os.listdir(os.path.join(store2, "layers")))
+        equal_tree("after concurrent import", store2, "c3", want, w)
+        # rm + gc: shared blobs stay while referenced
+        for i in range(3):
+            cl(store2, "rm", "c%d" % i)
+        r = cl(store2, "gc")
+        check("gc keeps what c3 uses", r.returncode == 0 and
+              len(os.listdir(os.path.join(store2, "layers"))) == 3 and "removed" not in r.stdout,
+              r.stdout + r.stderr)
+        equal_tree("after gc", store2, "c3", want, w)
+        r = cl(store2, "rm", "c3")
+        r = cl(store2, "gc")
+        check("rm + gc of the last image empties the store",
+              r.returncode == 0 and snapshot(store2) == ["blobs", "images", "layers", "tmp"],
+              snapshot(store2))
+        r = cl(store2, "rm", "c3")
+        check("rm of a missing image fails clearly", r.returncode != 0 and
+              "image c3: not in store" in r.stderr, r.stderr)
+    finally:
+        shutil.rmtree(w, ignore_errors=True)
+    print("images: %s" % ("all ok" if failures == 0 else "%d FAILED" % failures))
+    sys.exit(1 if failures else 0)
+
+
+main()
