@@ -166,10 +166,12 @@ static void unit_json(const struct unit_rec *u)
 
 static void unit_print(unsigned op, const struct pview *m)
 {
-	char up[32], last[32];
+	char up[32], last[32], pid[16] = "-";
 	struct unit_rec u;
 
 	unit_read(m, &u);
+	if (u.has_pid)
+		snprintf(pid, sizeof(pid), "%u", (unsigned)u.pid);
 	if (json) {
 		if (op == P_PS)
 			fputs(first_unit ? "[" : ",", stdout);
@@ -178,9 +180,7 @@ static void unit_print(unsigned op, const struct pview *m)
 		if (first_unit)
 			printf("%-20s %-9s %-9s %7s %8s %8s %-12s %s\n", "NAME", "KIND", "STATE",
 			       "PID", "UPTIME", "RESTARTS", "LAST", "HEALTH");
-		printf("%-20s %-9s %-9s %7s %8s %8u %-12s %s\n", u.name, u.kind, u.state,
-		       u.has_pid ? (snprintf(last, sizeof(last), "%u", (unsigned)u.pid), last)
-				 : "-",
+		printf("%-20s %-9s %-9s %7s %8s %8u %-12s %s\n", u.name, u.kind, u.state, pid,
 		       uptime_text(&u, up, sizeof(up)), (unsigned)u.restarts,
 		       last_text(u.status, last, sizeof(last)), u.has_health ? u.health : "-");
 	} else {

@@ -132,14 +132,13 @@ def restarts(vm):
     last = [l for l in lines if "restarts in" in l][-1]
     m = re.search(r"restarts so far (\d+), last exit status 3", last)
     check(m and int(m.group(1)) >= 4, "restart count and last exit logged: %r" % last)
-    rc, out = vm.sh("wispctl ps 2>&1")
-    if rc == 0 and "crasher" in out:
-        row = [l for l in out.splitlines() if "crasher" in l][0]
-        print("  wispctl ps: %s" % row.strip())
-        m = re.search(r"\s(\d+)\s+exit 3\b", row)
-        check(m and int(m.group(1)) >= 4, "wispctl ps shows crasher's restart count and last exit")
-    else:
-        print("  (wispctl ps not usable yet: %r)" % out.strip()[:200])
+    # The pid column and the last exit are separate columns, whatever the state.
+    out = poll(vm, "wispctl ps 2>&1 | grep '^crasher '",
+               lambda rc, o: rc == 0 and re.search(r"\s(\d+)\s+exit 3\b", o), 30)
+    row = out.strip().splitlines()[0]
+    print("  wispctl ps: %s" % row.strip())
+    m = re.search(r"\s(\d+)\s+exit 3\b", row)
+    check(m and int(m.group(1)) >= 4, "wispctl ps shows crasher's restart count and last exit")
 
 
 def health(vm):
@@ -149,11 +148,10 @@ def health(vm):
     poll(vm, "dmesg | grep -c 'init: needy started'", lambda rc, o: o.strip() == "1", 20)
     check(dmesg(vm, "init: sick is healthy"), "needy started once sick became healthy")
     rc, out = vm.sh("wispctl ps 2>&1 | grep -E '^(sick|needy) '")
-    if rc == 0:
-        rows = out.strip().splitlines()
-        print("  wispctl ps:\n    " + "\n    ".join(r.strip() for r in rows))
-        check(any(r.startswith("sick") and "healthy" in r for r in rows),
-              "wispctl ps shows sick healthy")
+    rows = out.strip().splitlines()
+    print("  wispctl ps:\n    " + "\n    ".join(r.strip() for r in rows))
+    check(rc == 0 and any(r.startswith("sick") and "healthy" in r for r in rows),
+          "wispctl ps shows sick healthy")
 
 
 def oneshot(vm):
