@@ -278,10 +278,13 @@ int cc_parse_mode(const char *s, mode_t *mode)
 }
 
 /* content + encoding -> bytes. gzip needs zlib, which init does not link (yet). */
-static bool decode_content(struct pctx *p, const struct ynode *encn, const char *key,
-			   const char *content, struct cc_file *f)
+static bool decode_content(struct pctx *p, const struct ynode *encn, const struct ynode *at,
+			   const char *key, const char *content, struct cc_file *f)
 {
 	const char *enc = encn ? scalar(encn) : "text/plain";
+
+	if (!encn)
+		encn = at; /* messages point at the entry */
 	size_t len = strlen(content);
 
 	if (!enc) {
@@ -358,7 +361,7 @@ static void parse_file(struct pctx *p, const struct ynode *n, size_t idx, struct
 		return;
 	}
 	snprintf(key, sizeof(key), "write_files[%zu].encoding", idx);
-	if (!decode_content(p, encn ? encn : n, key, content, &f)) {
+	if (!decode_content(p, encn, n, key, content, &f)) {
 		free(f.path);
 		free(f.owner);
 		free(f.content);

@@ -21,6 +21,7 @@ JOBS = [
     ("control", [PY, os.path.join(HERE, "test_control.py")]),
     ("host", [PY, os.path.join(HERE, "test_host.py")]),
     ("supervise", [PY, os.path.join(HERE, "test_supervise.py")]),
+    ("cloudinit", [PY, os.path.join(HERE, "test_cloudinit.py")]),
 ]
 
 
