@@ -106,7 +106,7 @@ static void etc_add(struct etcfile *f, const char *line)
 }
 
 /* Add member to group line of name (creating the group). Returns its gid. */
-static unsigned group_member(struct etcfile *g, const char *name, const char *member, int gid)
+static unsigned etc_group_add(struct etcfile *g, const char *name, const char *member, int gid)
 {
 	char *line = etc_find(g, name), buf[512];
 
@@ -218,7 +218,7 @@ static void add_user(struct etcset *s, const struct cc_user *u, char **extra_key
 	} else {
 		uid = u->has_uid ? u->uid
 				 : etc_free_id(&s->pw, NULL, u->system ? FIRST_SYS : FIRST_UID);
-		gid = group_member(&s->gr, u->primary_group ? u->primary_group : u->name, NULL,
+		gid = etc_group_add(&s->gr, u->primary_group ? u->primary_group : u->name, NULL,
 				   u->primary_group ? -1 : (int)(etc_id_used(&s->gr, uid) ? etc_free_id(&s->gr, NULL, uid) : uid));
 		snprintf(line, sizeof(line), "%s:x:%u:%u:%s:%s:%s", u->name, uid, gid,
 			 u->gecos ? u->gecos : "", home, u->shell ? u->shell : "/bin/sh");
@@ -229,7 +229,7 @@ static void add_user(struct etcset *s, const struct cc_user *u, char **extra_key
 		etc_add(&s->sh, line);
 	}
 	for (char **g = u->groups; g && *g; g++)
-		group_member(&s->gr, *g, u->name, -1);
+		etc_group_add(&s->gr, *g, u->name, -1);
 	if (!u->no_create_home && !u->system && env->per_instance) {
 		char path[4096];
 		homes_writable(env);
@@ -254,9 +254,9 @@ void cc_apply_users(const struct cloudcfg *c, const struct cc_env *env)
 	    etc_read(&s.sh, env->etc, "shadow") < 0)
 		goto out;
 	for (size_t i = 0; i < c->ngroups; i++) {
-		group_member(&s.gr, c->groups[i].name, NULL, -1);
+		etc_group_add(&s.gr, c->groups[i].name, NULL, -1);
 		for (char **m = c->groups[i].members; m && *m; m++)
-			group_member(&s.gr, c->groups[i].name, *m, -1);
+			etc_group_add(&s.gr, c->groups[i].name, *m, -1);
 	}
 	/* top-level ssh_authorized_keys go to the first user: Wisp has no default user */
 	for (size_t i = 0; i < c->nusers; i++)

@@ -59,23 +59,6 @@ static void mkdirs(const char *path)
 		}
 }
 
-int cc_sem_take(const char *dir, const char *name, struct err *e)
-{
-	char path[512];
-	int fd;
-
-	if (fmt_path(path, sizeof(path), "%s/sem/%s", dir, name) < 0)
-		return err_set(e, ENAMETOOLONG, "%s/sem/%s", dir, name);
-	mkdirs(path);
-	rmdir(path);
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return errno == EEXIST ? 0 : err_set(e, errno, "create %s", path);
-	dprintf(fd, "%d: %llu\n", (int)getpid(), (unsigned long long)now_ms());
-	close(fd);
-	return 1;
-}
-
 static void write_text(const char *path, const char *text, mode_t mode)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
