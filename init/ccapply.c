@@ -19,9 +19,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define FIRST_UID  1000u
-#define FIRST_SYS  100u
-#define MAX_ETC	   (256 * 1024)
+#define FIRST_UID 1000u
+#define FIRST_SYS 100u
+#define MAX_ETC	  (256 * 1024)
 
 struct etcfile {
 	char path[256];
@@ -218,8 +218,11 @@ static void add_user(struct etcset *s, const struct cc_user *u, char **extra_key
 	} else {
 		uid = u->has_uid ? u->uid
 				 : etc_free_id(&s->pw, NULL, u->system ? FIRST_SYS : FIRST_UID);
-		gid = etc_group_add(&s->gr, u->primary_group ? u->primary_group : u->name, NULL,
-				   u->primary_group ? -1 : (int)(etc_id_used(&s->gr, uid) ? etc_free_id(&s->gr, NULL, uid) : uid));
+		gid = etc_group_add(
+		    &s->gr, u->primary_group ? u->primary_group : u->name, NULL,
+		    u->primary_group
+			? -1
+			: (int)(etc_id_used(&s->gr, uid) ? etc_free_id(&s->gr, NULL, uid) : uid));
 		snprintf(line, sizeof(line), "%s:x:%u:%u:%s:%s:%s", u->name, uid, gid,
 			 u->gecos ? u->gecos : "", home, u->shell ? u->shell : "/bin/sh");
 		etc_add(&s->pw, line);
@@ -302,7 +305,8 @@ static void write_one(const struct cc_file *f, const struct cc_env *env)
 
 	snprintf(path, sizeof(path), "%s%s", env->root, f->path);
 	mkparents(path, false);
-	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (f->append ? O_APPEND : O_TRUNC),
+	fd = open(path,
+		  O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (f->append ? O_APPEND : O_TRUNC),
 		  f->mode);
 	if (fd < 0) {
 		err_set(&e, errno, "create %s", f->path);
@@ -338,8 +342,8 @@ void cc_apply_hostname(const struct cloudcfg *c, const char *meta_hostname,
 		return;
 	snprintf(name, sizeof(name), "%.*s", (int)strcspn(src, "."), src);
 	if (hostname_parse(name, line, sizeof(line)) < 0) {
-		env->warn->warn(env->warn->ctx, "cloud-config: hostname \"%s\": not a valid host name",
-				src);
+		env->warn->warn(env->warn->ctx,
+				"cloud-config: hostname \"%s\": not a valid host name", src);
 		return;
 	}
 	snprintf(path, sizeof(path), "%s/hostname", env->etc);

@@ -39,4 +39,3 @@ int cc_sem_take(const char *dir, const char *name, struct err *e)
 	close(fd);
 	return 1;
 }
-

@@ -198,8 +198,11 @@ static void parse_users(struct pctx *p, const struct ynode *v, struct cloudcfg *
 	if (scalar(v)) { /* "users: a, b" */
 		char **names = get_list(p, v, "users", true);
 		for (size_t i = 0; names && names[i]; i++) {
-			struct ynode fake = {.type = Y_SCALAR, .str = names[i], .line = v->line,
-					     .col = v->col, .done = true};
+			struct ynode fake = {.type = Y_SCALAR,
+					     .str = names[i],
+					     .line = v->line,
+					     .col = v->col,
+					     .done = true};
 			parse_user(p, &fake, c);
 		}
 		strv_free(names);
@@ -302,8 +305,9 @@ static bool decode_content(struct pctx *p, const struct ynode *encn, const struc
 		return true;
 	}
 	if (strcasestr(enc, "gz")) {
-		bad(p, encn, key, "gzip encodings are not supported yet (no zlib in init); file "
-				  "not written");
+		bad(p, encn, key,
+		    "gzip encodings are not supported yet (no zlib in init); file "
+		    "not written");
 		return false;
 	}
 	if (strcasecmp(enc, "text/plain") != 0)

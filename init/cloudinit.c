@@ -30,7 +30,7 @@ static struct {
 	char idir[256]; /* CLOUD_DIR/instances/<iid> */
 	bool found, per_instance, have_var;
 	int nparts, nscripts, warnings;
-	char *runcmd;	/* script text gathered from every cloud-config part */
+	char *runcmd; /* script text gathered from every cloud-config part */
 	size_t runlen;
 } ci;
 
@@ -166,7 +166,8 @@ static void write_units(const char *text)
 static void apply_config(const char *path)
 {
 	struct ud_sink w = {.warn = warn};
-	struct cc_env env = {.etc = "/etc", .root = "", .per_instance = ci.per_instance, .warn = &w};
+	struct cc_env env = {
+	    .etc = "/etc", .root = "", .per_instance = ci.per_instance, .warn = &w};
 	struct cloudcfg c;
 
 	cloudcfg_load(path, &c, &w);

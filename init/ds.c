@@ -144,10 +144,9 @@ static int copy_seed(const char *src, const char *dir, const char *const *names,
 
 static const char *const nocloud_files[] = {"user-data", "meta-data", "network-config",
 					    "vendor-data"};
-static const char *const cd_files[] = {"openstack/latest/meta_data.json",
-				       "openstack/latest/user_data",
-				       "openstack/latest/network_data.json",
-				       "openstack/latest/vendor_data.json"};
+static const char *const cd_files[] = {
+    "openstack/latest/meta_data.json", "openstack/latest/user_data",
+    "openstack/latest/network_data.json", "openstack/latest/vendor_data.json"};
 static const char *const cd_as[] = {"meta_data.json", "user-data", "network_data.json",
 				    "vendor_data.json"};
 
@@ -289,8 +288,7 @@ static int scan_disks(const char *dir, const char *force, struct ds_found *f, st
 }
 
 /* "ds=nocloud;s=file:///seed/;i=IID;h=HOST": the seed dir and the overrides. */
-static int cmdline_nocloud(const char *line, const char *dir, struct ds_found *f,
-			   struct ud_sink *w)
+static int cmdline_nocloud(const char *line, const char *dir, struct ds_found *f, struct ud_sink *w)
 {
 	char val[1024], *save = NULL, seed[512] = "";
 	int copied = 0;
@@ -301,8 +299,10 @@ static int cmdline_nocloud(const char *line, const char *dir, struct ds_found *f
 		if (!strncmp(t, "s=", 2) || !strncmp(t, "seedfrom=", 9)) {
 			const char *u = strchr(t, '=') + 1;
 			if (strncmp(u, "file://", 7) != 0) {
-				w->warn(w->ctx, "datasource: ds=nocloud: seed %s: only file:// is "
-						"supported", u);
+				w->warn(w->ctx,
+					"datasource: ds=nocloud: seed %s: only file:// is "
+					"supported",
+					u);
 				continue;
 			}
 			snprintf(seed, sizeof(seed), "%s", u + 7);
@@ -312,8 +312,8 @@ static int cmdline_nocloud(const char *line, const char *dir, struct ds_found *f
 			snprintf(f->hostname, sizeof(f->hostname), "%s", strchr(t, '=') + 1);
 	}
 	if (*seed)
-		copied = copy_seed(seed, dir, nocloud_files, nocloud_files,
-				   ARRAY_LEN(nocloud_files), w);
+		copied =
+		    copy_seed(seed, dir, nocloud_files, nocloud_files, ARRAY_LEN(nocloud_files), w);
 	if (!copied && !*f->iid) {
 		w->warn(w->ctx, "datasource: ds=nocloud: nothing found at \"%s\"", seed);
 		return 0;
@@ -363,9 +363,11 @@ int ds_find(const char *line, const char *dir, struct ds_found *f, struct ud_sin
 		return 0;
 	if (*force && strcmp(force, "nocloud") && strcmp(force, "configdrive") &&
 	    strcmp(force, "cmdline"))
-		w->warn(w->ctx, "wisp.ds=%s: unknown datasource (nocloud, configdrive, cmdline, "
-				"none); looking for any",
-			force), force[0] = '\0';
+		w->warn(w->ctx,
+			"wisp.ds=%s: unknown datasource (nocloud, configdrive, cmdline, "
+			"none); looking for any",
+			force),
+		    force[0] = '\0';
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return 0;
 	if (!*force || !strcmp(force, "cmdline") || !strcmp(force, "nocloud"))

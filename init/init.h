@@ -583,7 +583,6 @@ void net_plan(const char *sys, const char *dir, const char *resolv, net_unit_fn 
 int gpt_grow(int fd, uint64_t size, unsigned partno, uint64_t *new_end, struct err *e);
 uint32_t gpt_crc32(const void *buf, size_t len);
 
-
 /* ---- b64.c ------------------------------------------------------------ */
 
 /* Decode base64 (blanks skipped, '=' ends it) into out. Returns its length or -1. */
@@ -667,11 +666,10 @@ void cc_apply_files(const struct cloudcfg *c, bool deferred, const struct cc_env
 /* ---- ds.c: datasources ------------------------------------------------ */
 
 struct ds_found {
-	char name[400];  /* "NoCloud (/dev/sr0, iso9660)" */
-	char dir[128];	  /* where its files were copied: user-data, meta-data, ... */
-	char iid[128];	  /* instance-id ("" if none given) */
-	char hostname[80];/* local-hostname / hostname ("" none) */
-	char **keys;	  /* public keys from meta-data (config drive) */
+	char name[400];	   /* "NoCloud (/dev/sr0, iso9660)" */
+	char iid[128];	   /* instance-id ("" if none given) */
+	char hostname[80]; /* local-hostname / hostname ("" none) */
+	char **keys;	   /* public keys from meta-data (config drive) */
 };
 
 /* The label of a filesystem in a superblock image (iso9660 or FAT). Returns 0 or -1. */
@@ -681,8 +679,8 @@ int ds_find(const char *cmdline, const char *dir, struct ds_found *f, struct ud_
 
 /* ---- cloudinit.c: the provisioning step of the boot ------------------- */
 
-#define CLOUD_DIR  "/var/lib/cloud"
-#define CLOUD_RUN  "/run/wisp/cidata"
+#define CLOUD_DIR   "/var/lib/cloud"
+#define CLOUD_RUN   "/run/wisp/cidata"
 #define CLOUD_UNITS "/run/wisp/units"
 
 /* Find a datasource and apply it (before units load). Never blocks long. */

@@ -205,8 +205,8 @@ void ud_split(const char *src, const char *data, size_t len, struct ud_sink *s)
 		mime_split(src, data, len, s);
 		break;
 	case UD_GZIP:
-		s->warn(s->ctx, "%s: gzip-compressed user-data is not supported yet, nothing applied",
-			src);
+		s->warn(s->ctx,
+			"%s: gzip-compressed user-data is not supported yet, nothing applied", src);
 		break;
 	case UD_EMPTY:
 		break;

@@ -99,26 +99,25 @@ static void test_unknown_and_gzip_warn(void **state)
 	assert_non_null(strstr(warned, "gzip"));
 }
 
-static const char mime[] =
-    "Content-Type: multipart/mixed; boundary=\"===XYZ==\"\n"
-    "MIME-Version: 1.0\n"
-    "\n"
-    "--===XYZ==\n"
-    "Content-Type: text/cloud-config; charset=\"us-ascii\"\n"
-    "\n"
-    "#cloud-config\n"
-    "hostname: m\n"
-    "\n"
-    "--===XYZ==\n"
-    "Content-Type: text/x-shellscript\n"
-    "Content-Transfer-Encoding: base64\n"
-    "\n"
-    "IyEvYmluL3NoCmVjaG8gaGkK\n"
-    "--===XYZ==\n"
-    "Content-Type: text/x-include-url\n"
-    "\n"
-    "http://example/\n"
-    "--===XYZ==--\n";
+static const char mime[] = "Content-Type: multipart/mixed; boundary=\"===XYZ==\"\n"
+			   "MIME-Version: 1.0\n"
+			   "\n"
+			   "--===XYZ==\n"
+			   "Content-Type: text/cloud-config; charset=\"us-ascii\"\n"
+			   "\n"
+			   "#cloud-config\n"
+			   "hostname: m\n"
+			   "\n"
+			   "--===XYZ==\n"
+			   "Content-Type: text/x-shellscript\n"
+			   "Content-Transfer-Encoding: base64\n"
+			   "\n"
+			   "IyEvYmluL3NoCmVjaG8gaGkK\n"
+			   "--===XYZ==\n"
+			   "Content-Type: text/x-include-url\n"
+			   "\n"
+			   "http://example/\n"
+			   "--===XYZ==--\n";
 
 static void test_mime(void **state)
 {
@@ -159,23 +158,22 @@ static const char *write_tmp(const char *name, const char *text)
 static void test_cloudcfg_keys(void **state)
 {
 	struct cloudcfg c;
-	const char *p = write_tmp("cc1",
-				  "#cloud-config\n"
-				  "hostname: web\n"
-				  "fqdn: web.example.org\n"
-				  "users:\n"
-				  "  - default\n"
-				  "  - name: alice\n"
-				  "    groups: wheel, adm\n"
-				  "    ssh-authorized-keys: [k1, k2]\n"
-				  "    lock_passwd: false\n"
-				  "    uid: 1500\n"
-				  "    sudo: ALL=(ALL) NOPASSWD:ALL\n"
-				  "groups: [g1, {g2: [alice]}]\n"
-				  "ssh_authorized_keys: [top]\n"
-				  "bootcmd: [echo a, [ls, -l]]\n"
-				  "runcmd:\n  - touch /x\n"
-				  "packages: [vim]\n");
+	const char *p = write_tmp("cc1", "#cloud-config\n"
+					 "hostname: web\n"
+					 "fqdn: web.example.org\n"
+					 "users:\n"
+					 "  - default\n"
+					 "  - name: alice\n"
+					 "    groups: wheel, adm\n"
+					 "    ssh-authorized-keys: [k1, k2]\n"
+					 "    lock_passwd: false\n"
+					 "    uid: 1500\n"
+					 "    sudo: ALL=(ALL) NOPASSWD:ALL\n"
+					 "groups: [g1, {g2: [alice]}]\n"
+					 "ssh_authorized_keys: [top]\n"
+					 "bootcmd: [echo a, [ls, -l]]\n"
+					 "runcmd:\n  - touch /x\n"
+					 "packages: [vim]\n");
 	(void)state;
 	cloudcfg_load(p, &c, &sink);
 	assert_string_equal(c.hostname, "web");
