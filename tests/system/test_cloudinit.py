@@ -56,6 +56,8 @@ wisp:
     - name: ud-ticker
       command: 'while :; do sleep 5; done'
       restart: always
+    - name: hello
+      command: 'echo replaced > /run/hello-ud'
 """ % {"key": KEY, "b64": base64.b64encode(b"decoded from base64\n").decode()}
 
 
@@ -65,11 +67,11 @@ def check(cond, what):
     print("  ok: " + what, flush=True)
 
 
-def seed(tmp, name, iid, host, fmt):
+def seed(tmp, name, iid, host, fmt, user_data=USER_DATA):
     ud = os.path.join(tmp, "user-data")
     md = os.path.join(tmp, "meta-data-" + name)
     with open(ud, "w") as f:
-        f.write(USER_DATA)
+        f.write(user_data)
     with open(md, "w") as f:
         f.write("instance-id: %s\nlocal-hostname: %s\n" % (iid, host))
     out = os.path.join(tmp, name)
@@ -77,8 +79,9 @@ def seed(tmp, name, iid, host, fmt):
     return out
 
 
-def boot(vm):
-    vm.expect(BANNER, BOOT_TIMEOUT)
+def boot(vm, banner=True):
+    if banner:
+        vm.expect(BANNER, BOOT_TIMEOUT)
     m = vm.expect(r"cloud-init: (applied .*|no datasource \((\d+) ms\))", 60)
     vm.wait_shell(120)
     vm.sh("dmesg -n 1")
@@ -86,8 +89,9 @@ def boot(vm):
 
 
 def count(vm, path):
-    rc, out = vm.sh("wc -l < %s 2>/dev/null || echo 0" % path)
-    return int(out.strip().split()[-1])
+    rc, out = vm.sh("echo lines=$(cat %s 2>/dev/null | wc -l)" % path)
+    # init's own console lines may interleave with the output: find ours
+    return int(re.search(r"lines=(\d+)", out).group(1))
 
 
 def first_instance(tmp):
@@ -96,7 +100,7 @@ def first_instance(tmp):
     try:
         boot(vm)
         rc, out = vm.sh("hostname")
-        check(out.strip() == "seeded", "iso9660 seed: hostname from user-data")
+        check(re.search(r"(?m)^seeded$", out), "iso9660 seed: hostname from user-data")
         rc, out = vm.sh("grep ^alice: /etc/passwd; cat /home/alice/.ssh/authorized_keys;"
                         " stat -c '%U %a' /home/alice/.ssh/authorized_keys")
         check("Alice Example" in out and KEY in out and "alice 600" in out,
@@ -119,6 +123,9 @@ def first_instance(tmp):
         rc, out = vm.sh("wispctl ps")
         check(re.search(r"(?m)^ud-ticker\s+service\s+running", out),
               "service declared under wisp: is running")
+        rc, out = vm.sh("cat /run/hello-ud; ls /run/hello")
+        check("replaced" in out and "ran" not in out,
+              "a wisp: service replaces the baked unit of the same name")
         rc, out = vm.sh("readlink /var/lib/cloud/instance; ls /var/lib/cloud/instance/sem")
         check("instances/iid-one" in out and "config_per_instance" in out,
               "/var/lib/cloud/instance -> instances/iid-one with its sem file")
@@ -138,7 +145,8 @@ def first_instance(tmp):
 
 
 def second_instance(tmp, disk):
-    fat = seed(tmp, "seed.vfat", "iid-two", "fatname", "vfat")
+    # the same user-data without its wisp: key
+    fat = seed(tmp, "seed.vfat", "iid-two", "fatname", "vfat", USER_DATA.split("wisp:")[0])
     vm = VM(IMAGE, name="cloudinit-vfat", overlay=disk,
             extra=["-drive", "file=%s,format=raw,if=virtio,readonly=on" % fat])
     try:
@@ -150,6 +158,9 @@ def second_instance(tmp, disk):
               "new instance-id: runcmd ran again")
         check("iid-one" in out.split("run iid-two")[-1], "previous-instance-id kept")
         check(count(vm, "/var/bootcmd.log") == 3, "bootcmd ran at the third boot")
+        rc, out = vm.sh("wispctl ps")
+        check("ud-ticker" not in out and re.search(r"(?m)^hello\s+service\s+done", out),
+              "wisp: service removed from user-data is gone; the baked hello is back")
     finally:
         vm.close()
 
@@ -161,13 +172,19 @@ def config_drive(tmp):
         f.write('{"uuid": "83679162-1378-4288-a2d4-70e13ec132aa", "hostname": "drive-host",'
                 ' "public_keys": {"mykey": "%s"}}' % KEY)
     with open(os.path.join(root, "openstack", "latest", "user_data"), "w") as f:
-        f.write("#cloud-config\nusers: [bob]\nbootcmd: [echo cd-boot > /run/cd-boot]\n")
+        # one bad key and a YAML error at the end: the rest still applies
+        f.write("#cloud-config\nusers: [bob]\nbootcmd: [echo cd-boot > /run/cd-boot]\n"
+                "write_files: 5\nruncmd: [\n")
     iso = os.path.join(tmp, "config2.iso")
     subprocess.run(["genisoimage", "-quiet", "-o", iso, "-V", "config-2", "-J", "-R", root],
                    check=True)
     vm = VM(IMAGE, name="cloudinit-config-drive", extra=["-cdrom", iso])
     try:
-        boot(vm)
+        vm.expect(BANNER, BOOT_TIMEOUT)
+        vm.expect(r"user-data:\d+:\d+: .*\(what came before it still applies\)", 60)
+        vm.expect(r"user-data:4:14: write_files: expected a list", 60)
+        print("  ok: malformed user_data: one line per problem, with file:line:col", flush=True)
+        boot(vm, banner=False)
         rc, out = vm.sh("hostname; cat /var/lib/cloud/data/instance-id; cat /run/cd-boot;"
                         " cat /home/bob/.ssh/authorized_keys")
         check("drive-host" in out and "83679162-1378-4288-a2d4-70e13ec132aa" in out,
