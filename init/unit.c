@@ -612,7 +612,8 @@ size_t units_load(const char *dir)
 			units[i]->d.ndeps = 0;
 		}
 	decls_free(&set);
-	log_msg(LOG_INFO, "%zu unit%s declared in %s", nunits, nunits == 1 ? "" : "s", dir);
+	log_msg(LOG_INFO, "%zu unit%s declared in %s%s%s", nunits, nunits == 1 ? "" : "s", dir,
+		overlay_dir ? " and " : "", overlay_dir ? overlay_dir : "");
 	return nunits;
 }
 

@@ -409,6 +409,41 @@ static void test_labels(void **state)
 	free(b);
 }
 
+static void test_ds_cmdline(void **state)
+{
+	struct ds_found f;
+	char line[512], out[160], path[256], buf[256];
+	struct err e;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/seed", tmpdir);
+	mkdir(path, 0755);
+	write_tmp("seed/user-data", "#cloud-config\n");
+	write_tmp("seed/META-DATA", "instance-id: i-77\nlocal-hostname: h1\n");
+	snprintf(out, sizeof(out), "%s/out1", tmpdir);
+	snprintf(line, sizeof(line), "quiet ds=nocloud;s=file://%s/seed/ console=ttyS0", tmpdir);
+	assert_int_equal(ds_find(line, out, &f, &sink), 1);
+	assert_string_equal(f.iid, "i-77"); /* META-DATA: names are matched in any case */
+	assert_string_equal(f.hostname, "h1");
+	snprintf(path, sizeof(path), "%s/user-data", out);
+	assert_int_equal(read_text(path, buf, sizeof(buf), &e), 14);
+
+	/* wisp.userdata=: base64 user-data, an instance-id from its bytes */
+	snprintf(out, sizeof(out), "%s/out2", tmpdir);
+	assert_int_equal(
+	    ds_find("wisp.userdata=I2Nsb3VkLWNvbmZpZwpob3N0bmFtZTogeAo=", out, &f, &sink), 1);
+	assert_int_equal(strncmp(f.iid, "iid-cmdline-", 12), 0);
+	snprintf(path, sizeof(path), "%s/user-data", out);
+	assert_int_equal(read_text(path, buf, sizeof(buf), &e), 26);
+	assert_string_equal(buf, "#cloud-config\nhostname: x\n");
+	strv_free(f.keys);
+
+	/* garbage: a warning, no datasource (and no disk scan with wisp.ds=cmdline) */
+	assert_int_equal(ds_find("wisp.ds=cmdline wisp.userdata=!!!", out, &f, &sink), 0);
+	assert_non_null(strstr(warned, "wisp.userdata=: not valid base64"));
+	assert_int_equal(ds_find("wisp.ds=none ds=nocloud;i=x", out, &f, &sink), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -425,6 +460,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_apply_users_files, reset),
 	    cmocka_unit_test_setup(test_sem, reset),
 	    cmocka_unit_test_setup(test_labels, reset),
+	    cmocka_unit_test_setup(test_ds_cmdline, reset),
 	};
 	int rc;
 
