@@ -105,6 +105,14 @@ static void etc_add(struct etcfile *f, const char *line)
 	f->text[f->len] = '\0';
 }
 
+/* Field 2 (the id) of a passwd or group line; 0 if the line is cut short. */
+static unsigned field_id(const char *line)
+{
+	const char *c = strchr(line, ':');
+	c = c ? strchr(c + 1, ':') : NULL;
+	return c ? (unsigned)strtoul(c + 1, NULL, 10) : 0;
+}
+
 /* Add member to group line of name (creating the group). Returns its gid. */
 static unsigned etc_group_add(struct etcfile *g, const char *name, const char *member, int gid)
 {
@@ -116,7 +124,7 @@ static unsigned etc_group_add(struct etcfile *g, const char *name, const char *m
 		etc_add(g, buf);
 		return id;
 	}
-	unsigned id = (unsigned)strtoul(strchr(strchr(line, ':') + 1, ':') + 1, NULL, 10);
+	unsigned id = field_id(line);
 	if (member) { /* insert ",member" (or "member") at the end of the line */
 		size_t at = (size_t)(strchrnul(line, '\n') - g->text);
 		bool first = g->text[at - 1] == ':';
@@ -210,9 +218,9 @@ static void add_user(struct etcset *s, const struct cc_user *u, char **extra_key
 	if (!*home)
 		snprintf(home, sizeof(home), "/home/%s", u->name);
 	if (existing) { /* cloud-init leaves an existing user's entry alone */
-		uid_t eu;
-		gid_t eg;
-		bool hg;
+		uid_t eu = 0;
+		gid_t eg = 0;
+		bool hg = false;
 		user_lookup(env->etc, u->name, &eu, &eg, &hg);
 		uid = eu, gid = eg;
 	} else {

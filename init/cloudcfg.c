@@ -119,6 +119,39 @@ static bool key_is(const char *k, const char *want)
 	return !*k && !*want;
 }
 
+/* A user or group name as useradd takes it: nothing that breaks /etc/passwd. */
+static bool valid_name(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 32 || !((*s >= 'a' && *s <= 'z') || *s == '_'))
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_' ||
+		      *s == '-' || *s == '.' || (*s == '$' && s[1] == '\0')))
+			return false;
+	return true;
+}
+
+static bool names_valid(char **v)
+{
+	for (; v && *v; v++)
+		if (!valid_name(*v))
+			return false;
+	return true;
+}
+
+static bool passwd_safe(const char *s)
+{
+	return !s || !strpbrk(s, ":\n\r");
+}
+
+static void user_free(struct cc_user *u)
+{
+	free(u->name), free(u->gecos), free(u->shell), free(u->homedir);
+	free(u->passwd), free(u->primary_group);
+	strv_free(u->groups), strv_free(u->keys);
+}
+
 static void parse_user(struct pctx *p, const struct ynode *n, struct cloudcfg *c)
 {
 	struct cc_user u = {.lock_passwd = true};
@@ -181,9 +214,18 @@ static void parse_user(struct pctx *p, const struct ynode *n, struct cloudcfg *c
 		else
 			bad(p, n->kid[i], key, "unknown key, ignored");
 	}
-	if (!u.name || !*u.name) {
-		bad(p, n, "users", "a user needs a name");
-		free(u.name);
+	if (!u.name || !valid_name(u.name)) {
+		bad(p, n, "users", "a user needs a name of [a-z_][a-z0-9_.-]* (at most 32)");
+		user_free(&u);
+		return;
+	}
+	if (!passwd_safe(u.gecos) || !passwd_safe(u.shell) || !passwd_safe(u.homedir) ||
+	    !passwd_safe(u.passwd) || (u.primary_group && !valid_name(u.primary_group)) ||
+	    !names_valid(u.groups)) {
+		bad(p, n, "users",
+		    "a field holds ':' or a line break, or a group name is invalid; "
+		    "user not created");
+		user_free(&u);
 		return;
 	}
 	struct cc_user *nv = realloc(c->users, (c->nusers + 1) * sizeof(*nv));
@@ -216,9 +258,17 @@ static void parse_users(struct pctx *p, const struct ynode *v, struct cloudcfg *
 		parse_user(p, v->kid[i], c);
 }
 
-static void add_group(struct cloudcfg *c, const char *name, char **members)
+static void add_group(struct pctx *p, const struct ynode *at, struct cloudcfg *c, const char *name,
+		      char **members)
 {
-	struct cc_group *nv = realloc(c->groups, (c->ngroups + 1) * sizeof(*nv));
+	struct cc_group *nv;
+
+	if (!valid_name(name) || !names_valid(members)) {
+		bad(p, at, "groups", "invalid group or member name; group not created");
+		strv_free(members);
+		return;
+	}
+	nv = realloc(c->groups, (c->ngroups + 1) * sizeof(*nv));
 	if (!nv) {
 		strv_free(members);
 		return;
@@ -234,7 +284,7 @@ static void parse_groups(struct pctx *p, const struct ynode *v, struct cloudcfg 
 	if (v->type == Y_MAP) {
 		for (size_t i = 0; i + 1 < v->n; i += 2)
 			if (scalar(v->kid[i]))
-				add_group(c, v->kid[i]->str,
+				add_group(p, v->kid[i], c, v->kid[i]->str,
 					  scalar(v->kid[i + 1]) && !*v->kid[i + 1]->str
 					      ? NULL
 					      : get_list(p, v->kid[i + 1], "groups", true));
@@ -243,7 +293,7 @@ static void parse_groups(struct pctx *p, const struct ynode *v, struct cloudcfg 
 	if (scalar(v)) {
 		char **names = get_list(p, v, "groups", true);
 		for (size_t i = 0; names && names[i]; i++)
-			add_group(c, names[i], NULL);
+			add_group(p, v, c, names[i], NULL);
 		strv_free(names);
 		return;
 	}
@@ -253,7 +303,7 @@ static void parse_groups(struct pctx *p, const struct ynode *v, struct cloudcfg 
 	}
 	for (size_t i = 0; i < v->n; i++) {
 		if (scalar(v->kid[i]))
-			add_group(c, v->kid[i]->str, NULL);
+			add_group(p, v->kid[i], c, v->kid[i]->str, NULL);
 		else if (v->kid[i]->type == Y_MAP)
 			parse_groups(p, v->kid[i], c);
 		else
@@ -577,12 +627,8 @@ static void cmds_free(char ***v, size_t n)
 
 void cloudcfg_free(struct cloudcfg *c)
 {
-	for (size_t i = 0; i < c->nusers; i++) {
-		struct cc_user *u = &c->users[i];
-		free(u->name), free(u->gecos), free(u->shell), free(u->homedir);
-		free(u->passwd), free(u->primary_group);
-		strv_free(u->groups), strv_free(u->keys);
-	}
+	for (size_t i = 0; i < c->nusers; i++)
+		user_free(&c->users[i]);
 	for (size_t i = 0; i < c->ngroups; i++)
 		free(c->groups[i].name), strv_free(c->groups[i].members);
 	for (size_t i = 0; i < c->nfiles; i++)

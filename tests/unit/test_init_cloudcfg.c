@@ -200,6 +200,30 @@ static void test_cloudcfg_keys(void **state)
 	cloudcfg_free(&c);
 }
 
+static void test_bad_names(void **state)
+{
+	struct cloudcfg c;
+	const char *p = write_tmp("ccn", "#cloud-config\n"
+					 "users:\n"
+					 "  - name: \"x:0:0\"\n"
+					 "  - name: ok\n"
+					 "    gecos: \"a:b\"\n"
+					 "  - name: ok2\n"
+					 "    groups: [\"evil\\nroot\"]\n"
+					 "  - fine\n"
+					 "groups: [\"g:x\", good]\n");
+	(void)state;
+	cloudcfg_load(p, &c, &sink);
+	assert_int_equal(c.nusers, 1);
+	assert_string_equal(c.users[0].name, "fine");
+	assert_int_equal(c.ngroups, 1);
+	assert_string_equal(c.groups[0].name, "good");
+	assert_int_equal(nwarn, 4);
+	assert_non_null(strstr(warned, "ccn:3:5: users: a user needs a name"));
+	assert_non_null(strstr(warned, "ccn:9:10: groups: invalid group"));
+	cloudcfg_free(&c);
+}
+
 static void test_write_files(void **state)
 {
 	struct cloudcfg c;
@@ -454,6 +478,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_mime_no_boundary, reset),
 	    cmocka_unit_test_setup(test_cloudcfg_keys, reset),
 	    cmocka_unit_test_setup(test_write_files, reset),
+	    cmocka_unit_test_setup(test_bad_names, reset),
 	    cmocka_unit_test_setup(test_modes_and_lines, reset),
 	    cmocka_unit_test_setup(test_bad_yaml_keeps_going, reset),
 	    cmocka_unit_test_setup(test_wisp_key, reset),
