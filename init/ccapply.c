@@ -163,6 +163,7 @@ static void mkparents(const char *path, bool self)
 /* ROOT's /home is read-only: homes live in /var/home, bound on /home. */
 static void homes_writable(const struct cc_env *env)
 {
+	/* access(W_OK) fails on a read-only filesystem: bound once, writable after */
 	if (*env->root || access("/home", W_OK) == 0)
 		return;
 	mkdir("/var/home", 0755);
@@ -241,17 +242,16 @@ static void add_user(struct etcset *s, const struct cc_user *u, char **extra_key
 	}
 	for (char **g = u->groups; g && *g; g++)
 		etc_group_add(&s->gr, *g, u->name, -1);
+	if (!u->no_create_home && !u->system)
+		homes_writable(env); /* before any home is touched, at every boot */
 	if (!u->no_create_home && !u->system && env->per_instance) {
 		char path[4096];
-		homes_writable(env);
 		snprintf(path, sizeof(path), "%s%s", env->root, home);
 		mkparents(path, true);
 		if (chown(path, uid, gid) < 0) {
 		}
 	}
 	write_keys(home, uid, gid, u->keys, extra_keys, env);
-	if (!u->no_create_home && !u->system)
-		homes_writable(env);
 }
 
 void cc_apply_users(const struct cloudcfg *c, const struct cc_env *env)

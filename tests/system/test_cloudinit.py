@@ -132,6 +132,9 @@ def first_instance(tmp):
         vm.send("wispctl reboot\n")
         boot(vm)
         check(count(vm, "/var/bootcmd.log") == 2, "bootcmd ran again at the second boot")
+        rc, out = vm.sh("cat /home/alice/.ssh/authorized_keys; dmesg | grep -c 'cloud-init: cloud-config'")
+        check(KEY in out and re.search(r"(?m)^0$", out),
+              "second boot: alice's key still in her home, no warning")
         vm.sh("sleep 2")
         check(count(vm, "/var/runcmd.log") == 1, "runcmd did not run again (same instance-id)")
         vm.sh("sync")
