@@ -6,7 +6,8 @@ and `-f vfat` on a second virtio disk); a config drive by genisoimage
 home, write_files (plain, base64, both permission forms, owner), bootcmd
 at every boot, runcmd once per instance (not again after a reboot, again
 for a new instance-id), a service declared under `wisp:` running, the
-config drive's uuid and hostname, and a boot without any datasource
+config drive's uuid and hostname, a MIME multipart seed (write-mime-multipart),
+a malformed user_data that still boots, and a boot without any datasource
 that does not wait for one.
 """
 
@@ -67,11 +68,19 @@ def check(cond, what):
     print("  ok: " + what, flush=True)
 
 
-def seed(tmp, name, iid, host, fmt, user_data=USER_DATA):
+def seed(tmp, name, iid, host, fmt, user_data=USER_DATA, script=None):
     ud = os.path.join(tmp, "user-data")
     md = os.path.join(tmp, "meta-data-" + name)
     with open(ud, "w") as f:
         f.write(user_data)
+    if script:  # MIME multipart by cloud-image-utils' write-mime-multipart
+        cc = os.path.join(tmp, "cc.txt")
+        sc = os.path.join(tmp, "script.sh")
+        shutil.copyfile(ud, cc)
+        with open(sc, "w") as f:
+            f.write(script)
+        subprocess.run(["write-mime-multipart", "-o", ud, cc + ":text/cloud-config",
+                        sc + ":text/x-shellscript"], check=True)
     with open(md, "w") as f:
         f.write("instance-id: %s\nlocal-hostname: %s\n" % (iid, host))
     out = os.path.join(tmp, name)
@@ -149,17 +158,21 @@ def first_instance(tmp):
 
 def second_instance(tmp, disk):
     # the same user-data without its wisp: key
-    fat = seed(tmp, "seed.vfat", "iid-two", "fatname", "vfat", USER_DATA.split("wisp:")[0])
+    fat = seed(tmp, "seed.vfat", "iid-two", "fatname", "vfat", USER_DATA.split("wisp:")[0],
+               script="#!/bin/sh\necho part-script >> /var/part-script.log\n")
     vm = VM(IMAGE, name="cloudinit-vfat", overlay=disk,
             extra=["-drive", "file=%s,format=raw,if=virtio,readonly=on" % fat])
     try:
         m = boot(vm)
-        check("applied" in m.group(1), "vfat seed on a second virtio disk found")
+        check("applied 2 parts" in m.group(1), "vfat seed on a second virtio disk found")
         vm.sh("i=0; while [ $(wc -l < /var/runcmd.log) -lt 2 ] && [ $i -lt 100 ]; do sleep 0.2; i=$((i+1)); done")
         rc, out = vm.sh("cat /var/runcmd.log; cat /var/lib/cloud/data/previous-instance-id")
         check("run iid-two" in out and out.count("run iid-one") == 1,
               "new instance-id: runcmd ran again")
         check("iid-one" in out.split("run iid-two")[-1], "previous-instance-id kept")
+        rc, out = vm.sh("cat /var/part-script.log; hostname")
+        check("part-script" in out and re.search(r"(?m)^seeded$", out),
+              "MIME multipart: cloud-config part applied, x-shellscript part ran")
         check(count(vm, "/var/bootcmd.log") == 3, "bootcmd ran at the third boot")
         rc, out = vm.sh("wispctl ps")
         check("ud-ticker" not in out and re.search(r"(?m)^hello\s+service\s+done", out),
