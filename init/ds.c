@@ -311,6 +311,8 @@ static int cmdline_nocloud(const char *line, const char *dir, struct ds_found *f
 		else if (!strncmp(t, "h=", 2) || !strncmp(t, "local-hostname=", 15))
 			snprintf(f->hostname, sizeof(f->hostname), "%s", strchr(t, '=') + 1);
 	}
+	if (!*seed && !*f->iid)
+		return 0; /* plain "ds=nocloud": a cidata disk is what is meant */
 	if (*seed)
 		copied =
 		    copy_seed(seed, dir, nocloud_files, nocloud_files, ARRAY_LEN(nocloud_files), w);
