@@ -347,6 +347,8 @@ struct unit_info {
 
 /* Load DECL_DIR (errors are logged). Returns the number of units. */
 size_t units_load(const char *dir);
+/* A second directory (user-data's units): its services replace dir's of the same name. */
+void units_set_overlay(const char *dir);
 void units_start_all(void);
 /* A child ended: if it is a unit's (or a health check's), move its state machine. */
 bool unit_reaped(pid_t pid, int st);
@@ -580,5 +582,112 @@ void net_plan(const char *sys, const char *dir, const char *resolv, net_unit_fn 
  */
 int gpt_grow(int fd, uint64_t size, unsigned partno, uint64_t *new_end, struct err *e);
 uint32_t gpt_crc32(const void *buf, size_t len);
+
+/* ---- b64.c ------------------------------------------------------------ */
+
+/* Decode base64 (blanks skipped, '=' ends it) into out. Returns its length or -1. */
+ssize_t b64_decode(const char *in, size_t len, unsigned char *out, size_t size);
+
+/* ---- userdata.c: user-data formats, MIME parts ------------------------ */
+
+enum ud_kind { UD_EMPTY, UD_CLOUD_CONFIG, UD_SCRIPT, UD_MIME, UD_GZIP, UD_UNKNOWN };
+
+struct ud_sink {
+	void *ctx;
+	/* One usable part: its kind, a name for messages, its bytes (not NUL-terminated). */
+	void (*part)(void *ctx, enum ud_kind k, const char *name, const char *data, size_t len);
+	void (*warn)(void *ctx, const char *fmt, ...) PRINTF_LIKE(2, 3);
+};
+
+enum ud_kind ud_detect(const char *data, size_t len);
+const char *ud_kind_name(enum ud_kind k);
+/* Hand each cloud-config or script in data (MIME multipart split) to s; warn about the rest. */
+void ud_split(const char *src, const char *data, size_t len, struct ud_sink *s);
+
+/* ---- cloudcfg.c: #cloud-config -> struct cloudcfg ---------------------- */
+
+struct cc_user {
+	char *name, *gecos, *shell, *homedir, *passwd, *primary_group;
+	char **groups, **keys;
+	bool lock_passwd, system, no_create_home, has_uid;
+	uid_t uid;
+};
+
+struct cc_file {
+	char *path, *owner;
+	unsigned char *content;
+	size_t len;
+	mode_t mode;
+	bool append, defer;
+};
+
+struct cc_group {
+	char *name;
+	char **members;
+};
+
+struct cloudcfg {
+	char *hostname, *fqdn;
+	bool preserve_hostname;
+	struct cc_user *users;
+	size_t nusers;
+	struct cc_group *groups;
+	size_t ngroups;
+	char **ssh_keys;
+	struct cc_file *files;
+	size_t nfiles;
+	char ***bootcmd, ***runcmd; /* each an argv (a string: sh -c STRING) */
+	size_t nbootcmd, nruncmd;
+	char *wisp_units; /* the wisp: key as a declarations file's text, or NULL */
+};
+
+/* Parse the YAML file path (a #cloud-config); each problem goes to warn as one line. */
+int cloudcfg_load(const char *path, struct cloudcfg *c, struct ud_sink *warn);
+void cloudcfg_free(struct cloudcfg *c);
+/* "0644", "644", "0o644" or an integer written as octal digits -> mode. Returns 0 or -1. */
+int cc_parse_mode(const char *s, mode_t *mode);
+/* A command as a shell script line (a list is quoted word by word). malloc'd. */
+char *cc_shell_line(char *const *argv);
+
+/* ---- ccapply.c: apply a cloudcfg to this host ------------------------ */
+
+struct cc_env {
+	const char *etc;   /* "/etc" */
+	const char *root;  /* prefix of write_files paths and homes; "" */
+	bool per_instance; /* first boot of this instance-id: per-instance work too */
+	struct ud_sink *warn;
+};
+
+void cc_apply_hostname(const struct cloudcfg *c, const char *meta_hostname,
+		       const struct cc_env *env);
+void cc_apply_users(const struct cloudcfg *c, const struct cc_env *env);
+void cc_apply_files(const struct cloudcfg *c, bool deferred, const struct cc_env *env);
+
+/* ---- ds.c: datasources ------------------------------------------------ */
+
+struct ds_found {
+	char name[400];	   /* "NoCloud (/dev/sr0, iso9660)" */
+	char iid[128];	   /* instance-id ("" if none given) */
+	char hostname[80]; /* local-hostname / hostname ("" none) */
+	char **keys;	   /* public keys from meta-data (config drive) */
+};
+
+/* The label of a filesystem in a superblock image (iso9660 or FAT). Returns 0 or -1. */
+int ds_label(const unsigned char *buf, size_t len, char *label, size_t size, const char **fstype);
+/* Find a datasource (cmdline, then cidata/config-2 disks); copy its files to dir. 1 found. */
+int ds_find(const char *cmdline, const char *dir, struct ds_found *f, struct ud_sink *warn);
+
+/* ---- cloudinit.c: the provisioning step of the boot ------------------- */
+
+#define CLOUD_DIR   "/var/lib/cloud"
+#define CLOUD_RUN   "/run/wisp/cidata"
+#define CLOUD_UNITS "/run/wisp/units"
+
+/* Find a datasource and apply it (before units load). Never blocks long. */
+void cloudinit_setup(void);
+/* After units_load: add the per-instance scripts (runcmd, #! parts) as a oneshot unit. */
+void cloudinit_final(void);
+/* Create dir/sem/name if absent: 1 taken now, 0 taken before, -1 error. */
+int cc_sem_take(const char *dir, const char *name, struct err *e);
 
 #endif /* WISP_INIT_H */

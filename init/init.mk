@@ -7,6 +7,8 @@ INIT_SRCS := $(addprefix init/, \
 	parse.c users.c deps.c health.c cgroup.c logs.c)
 # The control socket, power button, network, /etc and STATE growth (issue 3).
 INIT_SRCS += $(addprefix init/, proto.c control.c powerbtn.c etc.c net.c grow.c)
+# Provisioning from cloud-init style user-data (issue 5, docs/cloud-config.md).
+INIT_SRCS += $(addprefix init/, b64.c userdata.c cloudcfg.c ccapply.c ccsem.c ds.c cloudinit.c)
 INIT_BIN := $(B)/init/init
 
 .PHONY: init
@@ -55,3 +57,11 @@ UNIT_init_grow_SRCS := init/grow.c init/err.c init/util.c init/init.h
 UNIT_init_net_SRCS := init/net.c init/yamltree.c init/err.c init/util.c init/init.h
 UNIT_init_net_LIBS := -lyaml
 UNIT_init_etc_SRCS := init/etc.c init/hostname.c init/err.c init/util.c init/init.h
+
+# The user-data side of issue 5: formats, MIME, #cloud-config, write_files, users, labels.
+UNIT_TESTS += init_cloudcfg
+UNIT_init_cloudcfg_SRCS := init/b64.c init/userdata.c init/cloudcfg.c init/ccapply.c \
+	init/ccsem.c init/ds.c init/cmdline.c init/yamltree.c init/users.c init/hostname.c \
+	init/decl.c init/parse.c init/deps.c \
+	init/etc.c init/err.c init/util.c init/init.h
+UNIT_init_cloudcfg_LIBS := -lyaml

@@ -65,6 +65,7 @@ int main(void)
 	etc_setup();
 	hostname_setup("/etc/hostname");
 	state_setup();
+	cloudinit_setup(); /* user-data: /etc, /var and units to load; no network needed */
 	if (loop_setup(&e) < 0) {
 		log_err(&e);
 		loop_emergency();
@@ -73,6 +74,7 @@ int main(void)
 	powerbtn_setup("/sys");
 	units_load(DECL_DIR);
 	net_setup("/sys");
+	cloudinit_final();
 	units_start_all();
 	reap(); /* whatever the boot steps left behind */
 	loop_run();

@@ -548,9 +548,41 @@ static void log_decl_error(void *ctx, const char *msg)
 	log_msg(LOG_ERR, "%s", msg);
 }
 
+static const char *overlay_dir;
+
+void units_set_overlay(const char *dir)
+{
+	overlay_dir = dir;
+}
+
+/* Services of over replace set's of the same name, or join it. over is emptied. */
+static void overlay_merge(struct decls *set, struct decls *over)
+{
+	for (size_t i = 0; i < over->n; i++) {
+		int k = decls_find(set, over->v[i].name);
+		if (k >= 0) {
+			log_msg(LOG_INFO, "%s: from %s replaces the one of %s", over->v[i].name,
+				over->v[i].file, set->v[k].file);
+			decl_clear(&set->v[k]);
+			set->v[k] = over->v[i];
+			continue;
+		}
+		struct decl *nv = realloc(set->v, (set->n + 1) * sizeof(*nv));
+		if (!nv) {
+			decl_clear(&over->v[i]);
+			continue;
+		}
+		set->v = nv;
+		set->cap = set->n + 1;
+		set->v[set->n++] = over->v[i];
+	}
+	over->n = 0;
+	decls_free(over);
+}
+
 size_t units_load(const char *dir)
 {
-	struct decls set = {0};
+	struct decls set = {0}, over = {0};
 	struct err e;
 
 	if (cgroup_setup(cg_root, &e) < 0)
@@ -559,6 +591,10 @@ size_t units_load(const char *dir)
 	else
 		cgroups_ok = true;
 	decl_load_dir(&set, dir, log_decl_error, NULL);
+	if (overlay_dir) {
+		decl_load_dir(&over, overlay_dir, log_decl_error, NULL);
+		overlay_merge(&set, &over);
+	}
 	deps_check(&set, log_decl_error, NULL);
 	/* Declaration order (the order of `wispctl ps`, and of starts among
 	 * units ready at the same time); dependencies may come later in it. */
@@ -576,7 +612,8 @@ size_t units_load(const char *dir)
 			units[i]->d.ndeps = 0;
 		}
 	decls_free(&set);
-	log_msg(LOG_INFO, "%zu unit%s declared in %s", nunits, nunits == 1 ? "" : "s", dir);
+	log_msg(LOG_INFO, "%zu unit%s declared in %s%s%s", nunits, nunits == 1 ? "" : "s", dir,
+		overlay_dir ? " and " : "", overlay_dir ? overlay_dir : "");
 	return nunits;
 }
 

@@ -22,6 +22,7 @@ JOBS = [
     ("host", [PY, os.path.join(HERE, "test_host.py")]),
     ("supervise", [PY, os.path.join(HERE, "test_supervise.py")]),
     ("runtime", [PY, os.path.join(HERE, "test_runtime.py")]),
+    ("cloudinit", [PY, os.path.join(HERE, "test_cloudinit.py")]),
 ]
 
 

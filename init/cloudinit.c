@@ -1,0 +1,327 @@
+/*
+ * cloudinit.c: the provisioning step of the boot (docs/cloud-config.md).
+ *
+ * After /etc and /var are up and before the units load: find a
+ * datasource (ds.c), keep per-instance state under /var/lib/cloud as
+ * cloud-init does (instance -> instances/<id>, sem/ files), then apply
+ * every #cloud-config part (ccapply.c) and run bootcmd. Per-instance
+ * scripts (runcmd, #! parts) run as a oneshot unit added after all the
+ * others. Every problem is one warning line;
+ * the boot goes on with whatever is valid.
+ */
+#include "init.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BOOTCMD_TIMEOUT_MS 120000u
+
+static struct {
+	struct ds_found ds;
+	char idir[256]; /* CLOUD_DIR/instances/<iid> */
+	bool found, per_instance, have_var;
+	int nparts, nscripts, warnings;
+	char *runcmd; /* script text gathered from every cloud-config part */
+	size_t runlen;
+} ci;
+
+static void warn(void *ctx, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	(void)ctx;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	ci.warnings++;
+	log_msg(LOG_WARNING, "cloud-init: %s", msg);
+}
+
+static void mkdirs(const char *path)
+{
+	char buf[512];
+	snprintf(buf, sizeof(buf), "%s/", path);
+	for (char *p = buf + 1; *p; p++)
+		if (*p == '/') {
+			*p = '\0';
+			mkdir(buf, 0755);
+			*p = '/';
+		}
+}
+
+static void write_text(const char *path, const char *text, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0) {
+		warn(NULL, "create %s: %s", path, strerror(errno));
+		return;
+	}
+	(void)!write_all(fd, text, strlen(text));
+	close(fd);
+}
+
+/* instance -> instances/<iid>, data/instance-id, previous-instance-id; first boot? */
+static void instance_state(void)
+{
+	char path[512], old[256] = "";
+	struct err e;
+	int r;
+
+	if (!*ci.ds.iid)
+		snprintf(ci.ds.iid, sizeof(ci.ds.iid), "iid-datasource-none");
+	for (char *p = ci.ds.iid; *p; p++)
+		if (*p == '/')
+			*p = '_'; /* an id names a directory */
+	snprintf(ci.idir, sizeof(ci.idir), CLOUD_DIR "/instances/%s", ci.ds.iid);
+	mkdirs(ci.idir);
+	r = cc_sem_take(ci.idir, "config_per_instance", &e);
+	if (r < 0) {
+		warn(NULL, "%s; per-instance work (runcmd, scripts, homes) skipped", e.msg);
+		return;
+	}
+	ci.have_var = true;
+	ci.per_instance = r == 1;
+	mkdirs(CLOUD_DIR "/data");
+	read_text(CLOUD_DIR "/data/instance-id", old, sizeof(old), &e);
+	old[strcspn(old, "\n")] = '\0';
+	if (*old && strcmp(old, ci.ds.iid) != 0) {
+		snprintf(path, sizeof(path), "%s\n", old);
+		write_text(CLOUD_DIR "/data/previous-instance-id", path, 0644);
+	}
+	snprintf(path, sizeof(path), "%s\n", ci.ds.iid);
+	write_text(CLOUD_DIR "/data/instance-id", path, 0644);
+	unlink(CLOUD_DIR "/instance");
+	snprintf(path, sizeof(path), "instances/%s", ci.ds.iid);
+	if (symlink(path, CLOUD_DIR "/instance") < 0)
+		warn(NULL, "symlink " CLOUD_DIR "/instance: %s", strerror(errno));
+}
+
+/* bootcmd: every boot, one at a time, before any unit starts (bounded). */
+static void run_now(char *const *argv)
+{
+	char iid[160];
+	char *envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/", iid, NULL};
+	struct spawn_req r = {.argv = argv, .envp = envp};
+	uint64_t deadline = now_ms() + BOOTCMD_TIMEOUT_MS;
+	struct err e;
+	pid_t pid;
+	int st = 0;
+
+	snprintf(iid, sizeof(iid), "INSTANCE_ID=%s", ci.ds.iid);
+	if ((pid = spawn(&r, NULL, &e)) < 0) {
+		warn(NULL, "bootcmd: %s", e.msg);
+		return;
+	}
+	while (waitpid(pid, &st, WNOHANG) == 0) {
+		if (now_ms() > deadline) {
+			kill(-pid, SIGKILL);
+			waitpid(pid, &st, 0);
+			warn(NULL, "bootcmd: %s: killed after %u s", argv[strv_len(argv) - 1],
+			     BOOTCMD_TIMEOUT_MS / 1000);
+			return;
+		}
+		nanosleep(&(struct timespec){0, 10000000L}, NULL);
+	}
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		warn(NULL, "bootcmd: %s: failed (status %d)", argv[strv_len(argv) - 1], st);
+}
+
+static void gather_runcmd(const struct cloudcfg *c)
+{
+	for (size_t i = 0; i < c->nruncmd; i++) {
+		char *line = cc_shell_line(c->runcmd[i]);
+		size_t n = line ? strlen(line) : 0;
+		char *nv = line ? realloc(ci.runcmd, ci.runlen + n + 2) : NULL;
+		if (nv) {
+			ci.runcmd = nv;
+			memcpy(ci.runcmd + ci.runlen, line, n);
+			ci.runlen += n;
+			ci.runcmd[ci.runlen++] = '\n';
+			ci.runcmd[ci.runlen] = '\0';
+		}
+		free(line);
+	}
+}
+
+static void write_units(const char *text)
+{
+	char path[256];
+
+	mkdir(CLOUD_UNITS, 0755);
+	snprintf(path, sizeof(path), CLOUD_UNITS "/%02d-user-data.yaml", ci.nparts);
+	write_text(path, text, 0644);
+	units_set_overlay(CLOUD_UNITS);
+}
+
+static void apply_config(const char *path)
+{
+	struct ud_sink w = {.warn = warn};
+	struct cc_env env = {
+	    .etc = "/etc", .root = "", .per_instance = ci.per_instance, .warn = &w};
+	struct cloudcfg c;
+
+	cloudcfg_load(path, &c, &w);
+	if (ci.ds.keys && !c.nusers && ci.nparts == 1)
+		warn(NULL, "meta-data public keys: no user in users: to receive them");
+	for (size_t i = 0; ci.ds.keys && ci.ds.keys[i] && ci.nparts == 1; i++) {
+		size_t n = strv_len(c.ssh_keys);
+		char **nv = realloc(c.ssh_keys, (n + 2) * sizeof(*nv));
+		if (!nv)
+			break;
+		c.ssh_keys = nv;
+		c.ssh_keys[n] = strdup(ci.ds.keys[i]);
+		c.ssh_keys[n + 1] = NULL;
+	}
+	cc_apply_hostname(&c, ci.ds.hostname, &env);
+	cc_apply_files(&c, false, &env);
+	cc_apply_users(&c, &env);
+	cc_apply_files(&c, true, &env);
+	for (size_t i = 0; i < c.nbootcmd; i++)
+		run_now(c.bootcmd[i]);
+	gather_runcmd(&c);
+	if (c.wisp_units)
+		write_units(c.wisp_units);
+	cloudcfg_free(&c);
+}
+
+static void on_part(void *ctx, enum ud_kind k, const char *name, const char *data, size_t len)
+{
+	const char *src = ctx;
+	char path[512];
+	int fd;
+
+	ci.nparts++;
+	if (k == UD_CLOUD_CONFIG && !strcmp(name, src)) {
+		apply_config(src); /* the file itself: messages name its lines */
+		return;
+	}
+	if (k == UD_CLOUD_CONFIG)
+		snprintf(path, sizeof(path), CLOUD_RUN "/part-%03d.yaml", ci.nparts);
+	else if (ci.per_instance)
+		snprintf(path, sizeof(path), "%s/scripts/part-%03d", ci.idir, ci.nparts);
+	else
+		return; /* a script of an instance that already ran them */
+	mkdirs(path);
+	rmdir(path);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, k == UD_SCRIPT ? 0700 : 0600);
+	if (fd < 0 || write_all(fd, data, len) < 0) {
+		warn(NULL, "%s: write %s: %s", name, path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	close(fd);
+	if (k == UD_CLOUD_CONFIG) {
+		log_msg(LOG_INFO, "cloud-init: %s is %s", name, path);
+		apply_config(path);
+	} else
+		ci.nscripts++;
+}
+
+static void process(const char *file)
+{
+	char path[256];
+	char *buf = malloc(YAML_MAX_BYTES + 1);
+	struct ud_sink s = {.ctx = path, .part = on_part, .warn = warn};
+	struct err e;
+	int n;
+
+	snprintf(path, sizeof(path), CLOUD_RUN "/%s", file);
+	if (!buf || access(path, F_OK) < 0) {
+		free(buf);
+		return;
+	}
+	if ((n = read_text(path, buf, YAML_MAX_BYTES + 1, &e)) < 0)
+		warn(NULL, "%s", e.msg);
+	else if (n > YAML_MAX_BYTES)
+		warn(NULL, "%s: larger than %d bytes; nothing applied", path, YAML_MAX_BYTES);
+	else
+		ud_split(path, buf, (size_t)n, &s);
+	free(buf);
+}
+
+void cloudinit_setup(void)
+{
+	struct ud_sink w = {.warn = warn};
+	uint64_t t0 = now_ms();
+	char line[4096];
+	struct err e;
+
+	if (read_text("/proc/cmdline", line, sizeof(line), &e) < 0)
+		line[0] = '\0';
+	mkdir("/run/wisp", 0755);
+	if (!ds_find(line, CLOUD_RUN, &ci.ds, &w)) {
+		log_msg(LOG_INFO, "cloud-init: no datasource (%llu ms)",
+			(unsigned long long)(now_ms() - t0));
+		return;
+	}
+	ci.found = true;
+	instance_state();
+	log_msg(LOG_NOTICE, "cloud-init: datasource %s, instance-id %s%s", ci.ds.name, ci.ds.iid,
+		ci.per_instance ? " (new instance)" : "");
+	process("vendor-data");
+	process("user-data");
+	if (!ci.nparts) { /* meta-data alone still names the host */
+		struct cloudcfg none = {0};
+		struct cc_env env = {.etc = "/etc", .root = "", .warn = &w};
+		cc_apply_hostname(&none, ci.ds.hostname, &env);
+	}
+	if (ci.per_instance && ci.runcmd) {
+		char path[300], *text = malloc(ci.runlen + 16);
+		snprintf(path, sizeof(path), "%s/scripts/runcmd", ci.idir);
+		mkdirs(path), rmdir(path);
+		if (text) {
+			snprintf(text, ci.runlen + 16, "#!/bin/sh\n%s", ci.runcmd);
+			write_text(path, text, 0700);
+			ci.nscripts++;
+		}
+		free(text);
+	}
+	log_msg(LOG_NOTICE, "cloud-init: applied %d part%s, %d warning%s (%llu ms)", ci.nparts,
+		ci.nparts == 1 ? "" : "s", ci.warnings, ci.warnings == 1 ? "" : "s",
+		(unsigned long long)(now_ms() - t0));
+}
+
+/*
+ * The per-instance scripts, as a oneshot added last: units start in table
+ * order, so it is spawned after every unit ready at boot. It does not
+ * depend on them: a unit that never comes up must not hold runcmd back.
+ */
+void cloudinit_final(void)
+{
+	struct decl d = {0};
+	char script[512];
+	struct err e;
+
+	free(ci.runcmd), ci.runcmd = NULL;
+	if (!ci.per_instance || !ci.nscripts)
+		return;
+	snprintf(script, sizeof(script),
+		 "for f in %s/scripts/*; do [ -x \"$f\" ] || continue; echo \"running $f\"; "
+		 "\"$f\" || echo \"$f: exit status $?\"; done",
+		 ci.idir);
+	d.name = strdup("cloud-final");
+	d.kind = KIND_ONESHOT;
+	d.argv = calloc(4, sizeof(char *));
+	d.env = calloc(1, sizeof(char *));
+	if (!d.name || !d.argv || !d.env) {
+		decl_clear(&d);
+		return;
+	}
+	d.argv[0] = strdup("/bin/sh"), d.argv[1] = strdup("-c"), d.argv[2] = strdup(script);
+	d.file = strdup("cloud-init");
+	if (units_add(&d, &e) < 0) {
+		log_err(&e);
+		decl_clear(&d);
+	}
+}

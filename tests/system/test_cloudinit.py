@@ -1,0 +1,241 @@
+"""Provisioning from cloud-init style user-data (issue 5).
+
+Seeds are made by Debian's real `cloud-localds` (iso9660 on an IDE CD-ROM,
+and `-f vfat` on a second virtio disk); a config drive by genisoimage
+-V config-2. Checks: host name, a user with its authorized key in its
+home, write_files (plain, base64, both permission forms, owner), bootcmd
+at every boot, runcmd once per instance (not again after a reboot, again
+for a new instance-id), a service declared under `wisp:` running, the
+config drive's uuid and hostname, a MIME multipart seed (write-mime-multipart),
+a malformed user_data that still boots, and a boot without any datasource
+that does not wait for one.
+"""
+
+import base64
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(__file__))
+from wispvm import VM, BANNER, BootError  # noqa: E402
+
+IMAGE = os.path.join(os.environ.get("B", "build"), "wisp.img")
+BOOT_TIMEOUT = 180
+KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeKeyForTheWispTest test@host"
+
+USER_DATA = """\
+#cloud-config
+hostname: seeded
+users:
+  - name: alice
+    gecos: Alice Example
+    groups: [wheel, tty]
+    shell: /bin/sh
+    ssh_authorized_keys:
+      - %(key)s
+write_files:
+  - path: /var/lib/demo/plain.txt
+    content: |
+      plain text
+    permissions: '0640'
+    owner: alice:alice
+    defer: true
+  - path: /etc/demo/b64.txt
+    encoding: b64
+    content: %(b64)s
+    permissions: 0600
+bootcmd:
+  - echo "boot $INSTANCE_ID" >> /var/bootcmd.log
+runcmd:
+  - [sh, -c, 'echo "run $(cat /var/lib/cloud/data/instance-id)" >> /var/runcmd.log']
+  - echo second >> /var/runcmd2.log
+wisp:
+  services:
+    - name: ud-ticker
+      command: 'while :; do sleep 5; done'
+      restart: always
+    - name: hello
+      command: 'echo replaced > /run/hello-ud'
+""" % {"key": KEY, "b64": base64.b64encode(b"decoded from base64\n").decode()}
+
+
+def check(cond, what):
+    if not cond:
+        raise BootError(what)
+    print("  ok: " + what, flush=True)
+
+
+def seed(tmp, name, iid, host, fmt, user_data=USER_DATA, script=None):
+    ud = os.path.join(tmp, "user-data")
+    md = os.path.join(tmp, "meta-data-" + name)
+    with open(ud, "w") as f:
+        f.write(user_data)
+    if script:  # MIME multipart by cloud-image-utils' write-mime-multipart
+        cc = os.path.join(tmp, "cc.txt")
+        sc = os.path.join(tmp, "script.sh")
+        shutil.copyfile(ud, cc)
+        with open(sc, "w") as f:
+            f.write(script)
+        subprocess.run(["write-mime-multipart", "-o", ud, cc + ":text/cloud-config",
+                        sc + ":text/x-shellscript"], check=True)
+    with open(md, "w") as f:
+        f.write("instance-id: %s\nlocal-hostname: %s\n" % (iid, host))
+    out = os.path.join(tmp, name)
+    subprocess.run(["cloud-localds", "-f", fmt, out, ud, md], check=True)
+    return out
+
+
+def boot(vm, banner=True):
+    if banner:
+        vm.expect(BANNER, BOOT_TIMEOUT)
+    m = vm.expect(r"cloud-init: (applied .*|no datasource \((\d+) ms\))", 60)
+    vm.wait_shell(120)
+    vm.sh("dmesg -n 1")
+    return m
+
+
+def count(vm, path):
+    rc, out = vm.sh("echo lines=$(cat %s 2>/dev/null | wc -l)" % path)
+    # init's own console lines may interleave with the output: find ours
+    return int(re.search(r"lines=(\d+)", out).group(1))
+
+
+def first_instance(tmp):
+    iso = seed(tmp, "seed.iso", "iid-one", "meta-name", "iso9660")
+    vm = VM(IMAGE, name="cloudinit-iso", extra=["-cdrom", iso])
+    try:
+        boot(vm)
+        rc, out = vm.sh("hostname")
+        check(re.search(r"(?m)^seeded$", out), "iso9660 seed: hostname from user-data")
+        rc, out = vm.sh("grep ^alice: /etc/passwd; cat /home/alice/.ssh/authorized_keys;"
+                        " stat -c '%U %a' /home/alice/.ssh/authorized_keys")
+        check("Alice Example" in out and KEY in out and "alice 600" in out,
+              "user alice with her key in /home/alice/.ssh")
+        rc, out = vm.sh("grep -E '^(wheel|tty):' /etc/group")
+        check(re.search(r"wheel:x:\d+:alice", out) and re.search(r"tty:x:5:.*alice", out),
+              "alice in wheel (created) and tty")
+        rc, out = vm.sh("stat -c '%a %U:%G' /var/lib/demo/plain.txt; cat /var/lib/demo/plain.txt")
+        check("640 alice:alice" in out and "plain text" in out,
+              "write_files: plain content, '0640', owner alice:alice")
+        rc, out = vm.sh("stat -c %a /etc/demo/b64.txt; cat /etc/demo/b64.txt")
+        check("600" in out and "decoded from base64" in out,
+              "write_files: b64 encoding, integer permissions 0600")
+        vm.sh("i=0; while [ ! -s /var/runcmd2.log ] && [ $i -lt 100 ]; do sleep 0.2; i=$((i+1)); done")
+        rc, out = vm.sh("cat /var/bootcmd.log")
+        check(out.count("boot iid-one") == 1, "bootcmd ran at the first boot, INSTANCE_ID set")
+        rc, out = vm.sh("cat /var/runcmd.log")
+        check(out.count("run iid-one") == 1, "runcmd ran once (list form)")
+        check(count(vm, "/var/runcmd2.log") == 1, "runcmd string form ran")
+        rc, out = vm.sh("wispctl ps")
+        check(re.search(r"(?m)^ud-ticker\s+service\s+running", out),
+              "service declared under wisp: is running")
+        rc, out = vm.sh("cat /run/hello-ud; ls /run/hello")
+        check("replaced" in out and "ran" not in out,
+              "a wisp: service replaces the baked unit of the same name")
+        rc, out = vm.sh("readlink /var/lib/cloud/instance; ls /var/lib/cloud/instance/sem")
+        check("instances/iid-one" in out and "config_per_instance" in out,
+              "/var/lib/cloud/instance -> instances/iid-one with its sem file")
+        vm.send("wispctl reboot\n")
+        boot(vm)
+        check(count(vm, "/var/bootcmd.log") == 2, "bootcmd ran again at the second boot")
+        rc, out = vm.sh("cat /home/alice/.ssh/authorized_keys; dmesg | grep -c 'cloud-init: cloud-config'")
+        check(KEY in out and re.search(r"(?m)^0$", out),
+              "second boot: alice's key still in her home, no warning")
+        vm.sh("sleep 2")
+        check(count(vm, "/var/runcmd.log") == 1, "runcmd did not run again (same instance-id)")
+        vm.sh("sync")
+        vm.send("wispctl poweroff\n")
+        vm.wait_exit(60)
+        disk = os.path.join(tmp, "disk.qcow2")
+        shutil.copyfile(vm.overlay, disk)
+        return disk
+    finally:
+        vm.close()
+
+
+def second_instance(tmp, disk):
+    # the same user-data without its wisp: key
+    fat = seed(tmp, "seed.vfat", "iid-two", "fatname", "vfat", USER_DATA.split("wisp:")[0],
+               script="#!/bin/sh\necho part-script >> /var/part-script.log\n")
+    vm = VM(IMAGE, name="cloudinit-vfat", overlay=disk,
+            extra=["-drive", "file=%s,format=raw,if=virtio,readonly=on" % fat])
+    try:
+        m = boot(vm)
+        check("applied 2 parts" in m.group(1), "vfat seed on a second virtio disk found")
+        vm.sh("i=0; while [ $(wc -l < /var/runcmd.log) -lt 2 ] && [ $i -lt 100 ]; do sleep 0.2; i=$((i+1)); done")
+        rc, out = vm.sh("cat /var/runcmd.log; cat /var/lib/cloud/data/previous-instance-id")
+        check("run iid-two" in out and out.count("run iid-one") == 1,
+              "new instance-id: runcmd ran again")
+        check("iid-one" in out.split("run iid-two")[-1], "previous-instance-id kept")
+        rc, out = vm.sh("cat /var/part-script.log; hostname")
+        check("part-script" in out and re.search(r"(?m)^seeded$", out),
+              "MIME multipart: cloud-config part applied, x-shellscript part ran")
+        check(count(vm, "/var/bootcmd.log") == 3, "bootcmd ran at the third boot")
+        rc, out = vm.sh("wispctl ps")
+        check("ud-ticker" not in out and re.search(r"(?m)^hello\s+service\s+done", out),
+              "wisp: service removed from user-data is gone; the baked hello is back")
+    finally:
+        vm.close()
+
+
+def config_drive(tmp):
+    root = os.path.join(tmp, "cd")
+    os.makedirs(os.path.join(root, "openstack", "latest"))
+    with open(os.path.join(root, "openstack", "latest", "meta_data.json"), "w") as f:
+        f.write('{"uuid": "83679162-1378-4288-a2d4-70e13ec132aa", "hostname": "drive-host",'
+                ' "public_keys": {"mykey": "%s"}}' % KEY)
+    with open(os.path.join(root, "openstack", "latest", "user_data"), "w") as f:
+        # one bad key and a YAML error at the end: the rest still applies
+        f.write("#cloud-config\nusers: [bob]\nbootcmd: [echo cd-boot > /run/cd-boot]\n"
+                "write_files: 5\nruncmd: [\n")
+    iso = os.path.join(tmp, "config2.iso")
+    subprocess.run(["genisoimage", "-quiet", "-o", iso, "-V", "config-2", "-J", "-R", root],
+                   check=True)
+    vm = VM(IMAGE, name="cloudinit-config-drive", extra=["-cdrom", iso])
+    try:
+        vm.expect(BANNER, BOOT_TIMEOUT)
+        vm.expect(r"user-data:\d+:\d+: .*\(what came before it still applies\)", 60)
+        vm.expect(r"user-data:4:14: write_files: expected a list", 60)
+        print("  ok: malformed user_data: one line per problem, with file:line:col", flush=True)
+        boot(vm, banner=False)
+        rc, out = vm.sh("hostname; cat /var/lib/cloud/data/instance-id; cat /run/cd-boot;"
+                        " cat /home/bob/.ssh/authorized_keys")
+        check("drive-host" in out and "83679162-1378-4288-a2d4-70e13ec132aa" in out,
+              "config drive: hostname and uuid as instance-id")
+        check("cd-boot" in out and KEY in out,
+              "config drive: user_data applied, public_keys given to the first user")
+    finally:
+        vm.close()
+
+
+def no_datasource():
+    vm = VM(IMAGE, name="cloudinit-none")
+    try:
+        m = boot(vm)
+        check(m.group(2) is not None and int(m.group(2)) < 50,
+              "no datasource: boot goes on after %s ms" % m.group(2))
+    finally:
+        vm.close()
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="wisp-cloudinit-")
+    try:
+        no_datasource()
+        disk = first_instance(tmp)
+        second_instance(tmp, disk)
+        config_drive(tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("cloudinit: all checks passed")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except BootError as e:
+        print("FAIL: %s" % e)
+        sys.exit(1)

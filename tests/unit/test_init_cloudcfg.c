@@ -1,0 +1,501 @@
+/*
+ * Unit tests: user-data (init/userdata.c, b64.c), #cloud-config
+ * (cloudcfg.c), applying it to a fake root (ccapply.c), semaphores
+ * (ccsem.c) and filesystem labels (ds.c).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "init.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+void log_msg(int prio, const char *fmt, ...)
+{
+	(void)prio;
+	(void)fmt;
+}
+
+void log_err(const struct err *e)
+{
+	(void)e;
+}
+
+/* What the sinks received. */
+static char warned[8192];
+static char parts[8192];
+static int nwarn, nparts;
+
+static void on_warn(void *ctx, const char *fmt, ...)
+{
+	va_list ap;
+	size_t n = strlen(warned);
+
+	(void)ctx;
+	va_start(ap, fmt);
+	vsnprintf(warned + n, sizeof(warned) - n, fmt, ap);
+	va_end(ap);
+	strncat(warned, "\n", sizeof(warned) - strlen(warned) - 1);
+	nwarn++;
+}
+
+static void on_part(void *ctx, enum ud_kind k, const char *name, const char *data, size_t len)
+{
+	size_t n = strlen(parts);
+	(void)ctx;
+	snprintf(parts + n, sizeof(parts) - n, "[%s|%s|%.*s]", ud_kind_name(k), name, (int)len,
+		 data);
+	nparts++;
+}
+
+static struct ud_sink sink = {.part = on_part, .warn = on_warn};
+
+static int reset(void **state)
+{
+	(void)state;
+	warned[0] = parts[0] = '\0';
+	nwarn = nparts = 0;
+	return 0;
+}
+
+static void test_b64(void **state)
+{
+	unsigned char out[64];
+	(void)state;
+	assert_int_equal(b64_decode("aGVsbG8K", 8, out, sizeof(out)), 6);
+	assert_memory_equal(out, "hello\n", 6);
+	assert_int_equal(b64_decode("aGVs\nbG8=", 9, out, sizeof(out)), 5);
+	assert_int_equal(b64_decode("a*b", 3, out, sizeof(out)), -1);
+	assert_int_equal(b64_decode("aGVsbG8K", 8, out, 3), -1); /* never past out */
+}
+
+static void test_detect(void **state)
+{
+	(void)state;
+	assert_int_equal(ud_detect("#cloud-config\n", 14), UD_CLOUD_CONFIG);
+	assert_int_equal(ud_detect("#!/bin/sh\n", 10), UD_SCRIPT);
+	assert_int_equal(ud_detect("Content-Type: multipart/mixed", 29), UD_MIME);
+	assert_int_equal(ud_detect("\x1f\x8b\x08", 3), UD_GZIP);
+	assert_int_equal(ud_detect("hello", 5), UD_UNKNOWN);
+	assert_int_equal(ud_detect("", 0), UD_EMPTY);
+}
+
+static void test_unknown_and_gzip_warn(void **state)
+{
+	(void)state;
+	ud_split("ud", "just text", 9, &sink);
+	ud_split("ud", "\x1f\x8b\x08\x00", 4, &sink);
+	assert_int_equal(nparts, 0);
+	assert_int_equal(nwarn, 2);
+	assert_non_null(strstr(warned, "ud: not #cloud-config"));
+	assert_non_null(strstr(warned, "gzip"));
+}
+
+static const char mime[] = "Content-Type: multipart/mixed; boundary=\"===XYZ==\"\n"
+			   "MIME-Version: 1.0\n"
+			   "\n"
+			   "--===XYZ==\n"
+			   "Content-Type: text/cloud-config; charset=\"us-ascii\"\n"
+			   "\n"
+			   "#cloud-config\n"
+			   "hostname: m\n"
+			   "\n"
+			   "--===XYZ==\n"
+			   "Content-Type: text/x-shellscript\n"
+			   "Content-Transfer-Encoding: base64\n"
+			   "\n"
+			   "IyEvYmluL3NoCmVjaG8gaGkK\n"
+			   "--===XYZ==\n"
+			   "Content-Type: text/x-include-url\n"
+			   "\n"
+			   "http://example/\n"
+			   "--===XYZ==--\n";
+
+static void test_mime(void **state)
+{
+	(void)state;
+	ud_split("ud", mime, sizeof(mime) - 1, &sink);
+	assert_int_equal(nparts, 2);
+	assert_non_null(strstr(parts, "[cloud-config|ud: MIME part 1 (text/cloud-config; "
+				      "charset=\"us-ascii\")|#cloud-config\nhostname: m\n]"));
+	assert_non_null(strstr(parts, "|#!/bin/sh\necho hi\n]"));
+	assert_int_equal(nwarn, 1);
+	assert_non_null(strstr(warned, "MIME part 3 (text/x-include-url): unsupported part type"));
+}
+
+static void test_mime_no_boundary(void **state)
+{
+	static const char m[] = "Content-Type: multipart/mixed\n\nbody\n";
+	(void)state;
+	ud_split("ud", m, sizeof(m) - 1, &sink);
+	assert_int_equal(nparts, 0);
+	assert_non_null(strstr(warned, "without a boundary"));
+}
+
+static char tmpdir[64];
+
+static const char *write_tmp(const char *name, const char *text)
+{
+	static char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+static void test_cloudcfg_keys(void **state)
+{
+	struct cloudcfg c;
+	const char *p = write_tmp("cc1", "#cloud-config\n"
+					 "hostname: web\n"
+					 "fqdn: web.example.org\n"
+					 "users:\n"
+					 "  - default\n"
+					 "  - name: alice\n"
+					 "    groups: wheel, adm\n"
+					 "    ssh-authorized-keys: [k1, k2]\n"
+					 "    lock_passwd: false\n"
+					 "    uid: 1500\n"
+					 "    sudo: ALL=(ALL) NOPASSWD:ALL\n"
+					 "groups: [g1, {g2: [alice]}]\n"
+					 "ssh_authorized_keys: [top]\n"
+					 "bootcmd: [echo a, [ls, -l]]\n"
+					 "runcmd:\n  - touch /x\n"
+					 "packages: [vim]\n");
+	(void)state;
+	cloudcfg_load(p, &c, &sink);
+	assert_string_equal(c.hostname, "web");
+	assert_string_equal(c.fqdn, "web.example.org");
+	assert_int_equal(c.nusers, 1);
+	assert_string_equal(c.users[0].name, "alice");
+	assert_string_equal(c.users[0].groups[1], "adm");
+	assert_string_equal(c.users[0].keys[1], "k2");
+	assert_false(c.users[0].lock_passwd);
+	assert_true(c.users[0].has_uid);
+	assert_int_equal(c.users[0].uid, 1500);
+	assert_int_equal(c.ngroups, 2);
+	assert_string_equal(c.groups[1].members[0], "alice");
+	assert_string_equal(c.ssh_keys[0], "top");
+	assert_int_equal(c.nbootcmd, 2);
+	assert_string_equal(c.bootcmd[0][2], "echo a");
+	assert_string_equal(c.bootcmd[1][1], "-l");
+	assert_int_equal(c.nruncmd, 1);
+	/* default, sudo and packages: one warning each, with their place */
+	assert_int_equal(nwarn, 3);
+	assert_non_null(strstr(warned, "cc1:5:5: users: \"default\""));
+	assert_non_null(strstr(warned, ":11:11: users[0].sudo: Wisp has no sudo"));
+	assert_non_null(strstr(warned, ":17:1: packages: not supported by Wisp"));
+	cloudcfg_free(&c);
+}
+
+static void test_bad_names(void **state)
+{
+	struct cloudcfg c;
+	const char *p = write_tmp("ccn", "#cloud-config\n"
+					 "users:\n"
+					 "  - name: \"x:0:0\"\n"
+					 "  - name: ok\n"
+					 "    gecos: \"a:b\"\n"
+					 "  - name: ok2\n"
+					 "    groups: [\"evil\\nroot\"]\n"
+					 "  - fine\n"
+					 "groups: [\"g:x\", good]\n");
+	(void)state;
+	cloudcfg_load(p, &c, &sink);
+	assert_int_equal(c.nusers, 1);
+	assert_string_equal(c.users[0].name, "fine");
+	assert_int_equal(c.ngroups, 1);
+	assert_string_equal(c.groups[0].name, "good");
+	assert_int_equal(nwarn, 4);
+	assert_non_null(strstr(warned, "ccn:3:5: users: a user needs a name"));
+	assert_non_null(strstr(warned, "ccn:9:10: groups: invalid group"));
+	cloudcfg_free(&c);
+}
+
+static void test_write_files(void **state)
+{
+	struct cloudcfg c;
+	const char *p = write_tmp("cc2", "#cloud-config\n"
+					 "write_files:\n"
+					 "  - path: /a\n"
+					 "    content: aGk=\n"
+					 "    encoding: b64\n"
+					 "    permissions: '0600'\n"
+					 "  - path: /b\n"
+					 "    content: x\n"
+					 "    permissions: 0755\n"
+					 "    append: true\n"
+					 "    defer: true\n"
+					 "  - path: /c\n"
+					 "    content: x\n"
+					 "    encoding: gz+b64\n"
+					 "  - path: /d\n"
+					 "    permissions: rw\n"
+					 "  - path: relative\n"
+					 "  - path: /e\n"
+					 "    encoding: rot13\n"
+					 "    content: plain\n");
+	(void)state;
+	cloudcfg_load(p, &c, &sink);
+	assert_int_equal(c.nfiles, 4); /* /c (gzip) and relative are left out */
+	assert_string_equal(c.files[0].path, "/a");
+	assert_int_equal(c.files[0].len, 2);
+	assert_memory_equal(c.files[0].content, "hi", 2);
+	assert_int_equal(c.files[0].mode, 0600);
+	assert_int_equal(c.files[1].mode, 0755);
+	assert_true(c.files[1].append && c.files[1].defer);
+	assert_int_equal(c.files[2].mode, 0644); /* bad permissions: the default */
+	assert_string_equal((char *)c.files[3].content, "plain");
+	assert_non_null(strstr(warned, "cc2:14:15: write_files[2].encoding: gzip"));
+	assert_non_null(strstr(warned, "cc2:16:18: write_files[3].permissions: expected octal"));
+	assert_non_null(strstr(warned, "cc2:17:5: write_files[4]: needs an absolute path"));
+	assert_non_null(strstr(warned, "write_files[5].encoding: unknown encoding"));
+	cloudcfg_free(&c);
+}
+
+static void test_modes_and_lines(void **state)
+{
+	mode_t m;
+	char *argv[] = {"echo", "it's", "a b", NULL}, *sh[] = {"/bin/sh", "-c", "ls | wc", NULL};
+	char *l;
+	(void)state;
+	assert_int_equal(cc_parse_mode("0644", &m), 0);
+	assert_int_equal(m, 0644);
+	assert_int_equal(cc_parse_mode("0o750", &m), 0);
+	assert_int_equal(m, 0750);
+	assert_int_equal(cc_parse_mode("4755", &m), 0);
+	assert_int_equal(m, 04755);
+	assert_int_equal(cc_parse_mode("0891", &m), -1);
+	assert_int_equal(cc_parse_mode("", &m), -1);
+	l = cc_shell_line(argv);
+	assert_string_equal(l, "'echo' 'it'\\''s' 'a b'");
+	free(l);
+	l = cc_shell_line(sh);
+	assert_string_equal(l, "ls | wc");
+	free(l);
+}
+
+static void test_bad_yaml_keeps_going(void **state)
+{
+	struct cloudcfg c;
+	const char *p = write_tmp("cc3", "#cloud-config\n"
+					 "hostname: ok\n"
+					 "users: 5x: [\n");
+	(void)state;
+	cloudcfg_load(p, &c, &sink);
+	assert_string_equal(c.hostname, "ok");
+	assert_true(nwarn >= 1);
+	assert_non_null(strstr(warned, "cc3:3:"));
+	cloudcfg_free(&c);
+}
+
+static void test_wisp_key(void **state)
+{
+	struct cloudcfg c;
+	const char *p = write_tmp("cc4", "#cloud-config\n"
+					 "wisp:\n"
+					 "  services:\n"
+					 "    - name: web\n"
+					 "      command: [/bin/web, \"8080\"]\n"
+					 "  other: 1\n");
+	struct decls set = {0};
+	(void)state;
+	cloudcfg_load(p, &c, &sink);
+	assert_non_null(c.wisp_units);
+	assert_non_null(strstr(warned, "cc4:6:3: wisp: unknown key"));
+	/* the rendered text reads back as a declarations file */
+	write_tmp("units.yaml", c.wisp_units);
+	char path[256];
+	snprintf(path, sizeof(path), "%s/units.yaml", tmpdir);
+	assert_int_equal(decl_load_file(&set, path, NULL, NULL), 0);
+	assert_int_equal(set.n, 1);
+	assert_string_equal(set.v[0].name, "web");
+	assert_string_equal(set.v[0].argv[1], "8080");
+	decls_free(&set);
+	cloudcfg_free(&c);
+}
+
+static void test_apply_users_files(void **state)
+{
+	struct cloudcfg c;
+	char etc[128], buf[1024];
+	struct err e;
+	struct stat st;
+	struct cc_env env = {.etc = etc, .root = tmpdir, .per_instance = true, .warn = &sink};
+	const char *p;
+
+	(void)state;
+	snprintf(etc, sizeof(etc), "%s/etc", tmpdir);
+	mkdir(etc, 0755);
+	write_tmp("etc/passwd", "root:x:0:0:root:/root:/bin/sh\n");
+	write_tmp("etc/group", "root:x:0:\ntty:x:5:\n");
+	write_tmp("etc/shadow", "root:*:::::::\n");
+	p = write_tmp("cc5", "#cloud-config\n"
+			     "users:\n"
+			     "  - name: bob\n"
+			     "    groups: [tty, ops]\n"
+			     "    hashed_passwd: $6$x$y\n"
+			     "ssh_authorized_keys: [ssh-ed25519 AAAA bob@x]\n"
+			     "write_files:\n"
+			     "  - path: /srv/f\n"
+			     "    content: one\n"
+			     "    permissions: '0640'\n"
+			     "  - path: /srv/f\n"
+			     "    content: two\n"
+			     "    append: true\n"
+			     "    defer: true\n");
+	cloudcfg_load(p, &c, &sink);
+	assert_int_equal(nwarn, 0);
+	cc_apply_files(&c, false, &env);
+	cc_apply_users(&c, &env);
+	cc_apply_files(&c, true, &env);
+	snprintf(buf, sizeof(buf), "%s/passwd", etc);
+	assert_true(read_text(buf, buf, sizeof(buf), &e) > 0);
+	assert_non_null(strstr(buf, "bob:x:1000:1000::/home/bob:/bin/sh\n"));
+	snprintf(buf, sizeof(buf), "%s/group", etc);
+	assert_true(read_text(buf, buf, sizeof(buf), &e) > 0);
+	assert_non_null(strstr(buf, "tty:x:5:bob\n"));
+	assert_non_null(strstr(buf, "bob:x:1000:\n"));
+	assert_non_null(strstr(buf, "ops:x:1001:bob\n"));
+	snprintf(buf, sizeof(buf), "%s/shadow", etc);
+	assert_true(read_text(buf, buf, sizeof(buf), &e) > 0);
+	assert_non_null(strstr(buf, "bob:!$6$x$y:")); /* lock_passwd defaults to true */
+	snprintf(buf, sizeof(buf), "%s/home/bob/.ssh/authorized_keys", tmpdir);
+	assert_int_equal(stat(buf, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_true(read_text(buf, buf, sizeof(buf), &e) > 0);
+	assert_string_equal(buf, "ssh-ed25519 AAAA bob@x\n");
+	snprintf(buf, sizeof(buf), "%s/srv/f", tmpdir);
+	assert_int_equal(stat(buf, &st), 0);
+	/* as cloud-init: an appending entry sets its own mode (default 0644) */
+	assert_int_equal(st.st_mode & 07777, 0644);
+	assert_true(read_text(buf, buf, sizeof(buf), &e) > 0);
+	assert_string_equal(buf, "onetwo");
+	/* not a new instance: only /etc and /run files are written again */
+	env.per_instance = false;
+	cc_apply_files(&c, true, &env);
+	snprintf(buf, sizeof(buf), "%s/srv/f", tmpdir);
+	assert_true(read_text(buf, buf, sizeof(buf), &e) > 0);
+	assert_string_equal(buf, "onetwo");
+	cloudcfg_free(&c);
+}
+
+static void test_sem(void **state)
+{
+	struct err e;
+	char dir[128];
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/instances/i-1", tmpdir);
+	assert_int_equal(cc_sem_take(dir, "config_runcmd", &e), 1);
+	assert_int_equal(cc_sem_take(dir, "config_runcmd", &e), 0);
+	snprintf(dir, sizeof(dir), "%s/instances/i-2", tmpdir);
+	assert_int_equal(cc_sem_take(dir, "config_runcmd", &e), 1); /* a new instance */
+}
+
+static void test_labels(void **state)
+{
+	unsigned char *b = calloc(1, 40000);
+	char label[64];
+	const char *fs;
+	(void)state;
+	assert_int_equal(ds_label(b, 40000, label, sizeof(label), &fs), -1);
+	b[32768] = 1;
+	memcpy(b + 32769, "CD001", 5);
+	memcpy(b + 32768 + 40, "cidata                          ", 32);
+	assert_int_equal(ds_label(b, 40000, label, sizeof(label), &fs), 0);
+	assert_string_equal(label, "cidata");
+	assert_string_equal(fs, "iso9660");
+	memset(b, 0, 40000);
+	b[510] = 0x55, b[511] = 0xaa, b[38] = 0x29;
+	memcpy(b + 43, "CIDATA     ", 11);
+	memcpy(b + 54, "FAT12   ", 8);
+	assert_int_equal(ds_label(b, 512, label, sizeof(label), &fs), 0);
+	assert_string_equal(label, "CIDATA");
+	assert_string_equal(fs, "vfat");
+	memset(b, 0, 40000);
+	b[510] = 0x55, b[511] = 0xaa, b[66] = 0x29;
+	memcpy(b + 71, "config-2   ", 11);
+	memcpy(b + 82, "FAT32   ", 8);
+	assert_int_equal(ds_label(b, 512, label, sizeof(label), &fs), 0);
+	assert_string_equal(label, "config-2");
+	free(b);
+}
+
+static void test_ds_cmdline(void **state)
+{
+	struct ds_found f;
+	char line[512], out[160], path[256], buf[256];
+	struct err e;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/seed", tmpdir);
+	mkdir(path, 0755);
+	write_tmp("seed/user-data", "#cloud-config\n");
+	write_tmp("seed/META-DATA", "instance-id: i-77\nlocal-hostname: h1\n");
+	snprintf(out, sizeof(out), "%s/out1", tmpdir);
+	snprintf(line, sizeof(line), "quiet ds=nocloud;s=file://%s/seed/ console=ttyS0", tmpdir);
+	assert_int_equal(ds_find(line, out, &f, &sink), 1);
+	assert_string_equal(f.iid, "i-77"); /* META-DATA: names are matched in any case */
+	assert_string_equal(f.hostname, "h1");
+	snprintf(path, sizeof(path), "%s/user-data", out);
+	assert_int_equal(read_text(path, buf, sizeof(buf), &e), 14);
+
+	/* wisp.userdata=: base64 user-data, an instance-id from its bytes */
+	snprintf(out, sizeof(out), "%s/out2", tmpdir);
+	assert_int_equal(
+	    ds_find("wisp.userdata=I2Nsb3VkLWNvbmZpZwpob3N0bmFtZTogeAo=", out, &f, &sink), 1);
+	assert_int_equal(strncmp(f.iid, "iid-cmdline-", 12), 0);
+	snprintf(path, sizeof(path), "%s/user-data", out);
+	assert_int_equal(read_text(path, buf, sizeof(buf), &e), 26);
+	assert_string_equal(buf, "#cloud-config\nhostname: x\n");
+	strv_free(f.keys);
+
+	/* garbage: a warning, no datasource (and no disk scan with wisp.ds=cmdline) */
+	assert_int_equal(ds_find("wisp.ds=cmdline wisp.userdata=!!!", out, &f, &sink), 0);
+	assert_non_null(strstr(warned, "wisp.userdata=: not valid base64"));
+	assert_int_equal(ds_find("wisp.ds=none ds=nocloud;i=x", out, &f, &sink), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup(test_b64, reset),
+	    cmocka_unit_test_setup(test_detect, reset),
+	    cmocka_unit_test_setup(test_unknown_and_gzip_warn, reset),
+	    cmocka_unit_test_setup(test_mime, reset),
+	    cmocka_unit_test_setup(test_mime_no_boundary, reset),
+	    cmocka_unit_test_setup(test_cloudcfg_keys, reset),
+	    cmocka_unit_test_setup(test_write_files, reset),
+	    cmocka_unit_test_setup(test_bad_names, reset),
+	    cmocka_unit_test_setup(test_modes_and_lines, reset),
+	    cmocka_unit_test_setup(test_bad_yaml_keeps_going, reset),
+	    cmocka_unit_test_setup(test_wisp_key, reset),
+	    cmocka_unit_test_setup(test_apply_users_files, reset),
+	    cmocka_unit_test_setup(test_sem, reset),
+	    cmocka_unit_test_setup(test_labels, reset),
+	    cmocka_unit_test_setup(test_ds_cmdline, reset),
+	};
+	int rc;
+
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/wisp-cc-XXXXXX");
+	if (!mkdtemp(tmpdir))
+		return 1;
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+	if (system(cmd) != 0)
+		return 1;
+	return rc;
+}
