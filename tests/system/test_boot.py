@@ -81,6 +81,22 @@ def poweroff(vm):
     check(status == 0, "poweroff ended QEMU with status 0 (got %d) in %.1f s" % (status, took))
 
 
+def halt(image, firmware):
+    """busybox halt (SIGUSR1): an orderly shutdown that stops the machine without powering off."""
+    vm = VM(image, firmware=firmware, name="halt-" + firmware)
+    try:
+        vm.expect(BANNER, BOOT_TIMEOUT)
+        vm.wait_shell()
+        vm.send("halt\n")
+        vm.expect(r"init: SIGUSR1 from pid \d+: shutting down for halt", 30)
+        vm.expect(r"init: unmounted /var", 30)
+        vm.expect(r"init: reached shutdown target: halt", 30)
+        vm.expect(r"reboot: System halted", 30)
+        check(vm.proc.poll() is None, "halt stopped the machine and left QEMU running (not powered off)")
+    finally:
+        vm.close()
+
+
 def main():
     firmware = sys.argv[1]
     image = sys.argv[2] if len(sys.argv) > 2 else "build/wisp.img"
@@ -93,6 +109,7 @@ def main():
         second_boot(vm, token)
         ctrl_alt_del(vm)
         poweroff(vm)
+        halt(image, firmware)
     except BootError as e:
         print("FAIL boot-%s: %s" % (firmware, e), flush=True)
         return 1
