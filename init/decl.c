@@ -91,17 +91,6 @@ static void problem(struct svc *s, const struct ynode *n, const char *fmt, ...)
 	va_end(ap);
 }
 
-static bool valid_name(const char *s)
-{
-	size_t len = strlen(s);
-
-	if (len == 0 || len > DECL_NAME_MAX)
-		return false;
-	if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9')))
-		return false;
-	return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_.-") == len;
-}
-
 static bool valid_env_name(const char *s, size_t len)
 {
 	if (len == 0 || (s[0] >= '0' && s[0] <= '9'))
@@ -153,7 +142,7 @@ static void field_name(struct svc *s, const struct ynode *v)
 
 	if (!str)
 		return;
-	if (!valid_name(str)) {
+	if (!unit_name_valid(str)) {
 		problem(s, v,
 			"\"name\" must match [a-z0-9][a-z0-9_.-]* (at most %d characters), "
 			"not \"%s\"",
@@ -612,7 +601,7 @@ static void dep_add(struct svc *s, const struct ynode *at, const char *name,
 	struct dep *d = &s->d.deps[s->d.ndeps];
 	const char *str;
 
-	if (!valid_name(name)) {
+	if (!unit_name_valid(name)) {
 		problem(s, at, "\"depends_on\": \"%s\" is not a valid unit name", name);
 		return;
 	}
@@ -717,7 +706,7 @@ static const char *early_name(const struct ynode *m)
 	for (size_t i = 0; i + 1 < m->n; i += 2) {
 		const struct ynode *k = m->kid[i], *v = m->kid[i + 1];
 		if (k->type == Y_SCALAR && strcmp(k->str, "name") == 0 && v->type == Y_SCALAR &&
-		    valid_name(v->str))
+		    unit_name_valid(v->str))
 			return v->str;
 	}
 	return NULL;

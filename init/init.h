@@ -54,6 +54,9 @@ int write_all(int fd, const void *buf, size_t len);
 /* Free a NULL-terminated vector of malloc'd strings, and the vector. */
 void strv_free(char **v);
 size_t strv_len(char *const *v);
+/* A unit name as declarations allow it: [a-z0-9][a-z0-9_.-]*, at most DECL_NAME_MAX
+ * (here, not in decl.c, because wispctl checks names too and does not link the parser). */
+bool unit_name_valid(const char *s);
 /* "Name of signal" without the SIG prefix ("TERM", "KILL"), or its number. */
 const char *signal_name(int sig, char buf[static 16]);
 
@@ -542,8 +545,6 @@ int pview_str(const struct pview *m, unsigned tag, char *buf, size_t size);
 /* 1 found, 0 absent, -1 not exactly width bytes. Big-endian. */
 int pview_uint(const struct pview *m, unsigned tag, size_t width, uint64_t *v);
 const char *proto_op_name(unsigned op);
-/* A unit name as declarations allow it: [a-z0-9][a-z0-9_.-]*, at most DECL_NAME_MAX. */
-bool proto_valid_name(const char *s);
 
 /* ---- control.c: the control socket server --------------------------- */
 

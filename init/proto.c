@@ -174,17 +174,6 @@ int pview_uint(const struct pview *m, unsigned tag, size_t width, uint64_t *v)
 	return 1;
 }
 
-bool proto_valid_name(const char *s)
-{
-	size_t len = strlen(s);
-
-	if (len == 0 || len > DECL_NAME_MAX)
-		return false;
-	if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9')))
-		return false;
-	return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_.-") == len;
-}
-
 /* Which records each request takes; anything else is refused, not ignored. */
 static int check_tags(const struct pview *m, unsigned allowed, struct err *e)
 {
@@ -200,7 +189,7 @@ static int req_name(const struct pview *m, struct preq *r, struct err *e)
 
 	if (got == 0)
 		return bad(e, "unit name missing");
-	if (got < 0 || !proto_valid_name(r->name))
+	if (got < 0 || !unit_name_valid(r->name))
 		return bad(e, "unit name is not [a-z0-9][a-z0-9_.-]* (at most 64 characters)");
 	return 0;
 }

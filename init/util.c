@@ -111,3 +111,14 @@ const char *signal_name(int sig, char buf[static 16])
 	snprintf(buf, 16, "%d", sig);
 	return buf;
 }
+
+bool unit_name_valid(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len == 0 || len > DECL_NAME_MAX)
+		return false;
+	if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9')))
+		return false;
+	return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_.-") == len;
+}

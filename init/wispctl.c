@@ -356,7 +356,7 @@ int main(int argc, char **argv)
 	if (r.op != P_PS && r.op != P_REBOOT && r.op != P_POWEROFF) {
 		if (i == argc)
 			usage("%s: needs a unit name", argv[i - 1]);
-		if (!proto_valid_name(argv[i]))
+		if (!unit_name_valid(argv[i]))
 			usage("%s: \"%.80s\" is not a unit name ([a-z0-9][a-z0-9_.-]*, at most %d "
 			      "characters)",
 			      argv[i - 1], argv[i], DECL_NAME_MAX);
