@@ -127,10 +127,25 @@ int img_plan_build(const char *srcdir, const char *stage, const char *tag, struc
 		   struct cl_err *err);
 void img_plan_free(struct img_plan *p);
 
+/* What `image bundle` changes of the image's process and root, as the
+ * flags of `docker run` do (a declared container's fields, from init). */
+#define IMG_OVER_MAX 256
+struct img_over {
+	const char *cmd[IMG_OVER_MAX], *entrypoint[IMG_OVER_MAX], *env[IMG_OVER_MAX];
+	size_t ncmd, nentrypoint, nenv;
+	bool has_cmd, has_entrypoint;
+	const char *cwd, *user, *hostname, *cgroups_path;
+	const char *upper; /* overlay root with its upper layer here; NULL: see readonly */
+	bool readonly;	   /* root read-only (its upper, if not given, is DIR/scratch);
+			    * neither: a flattened copy */
+	bool host_net;	   /* the host's network (and UTS) namespace */
+};
+
 /* image_source.c / image_store.c */
 struct img_opts {
 	const char *store, *name, *tag;
 	struct tar_limits limits;
+	struct img_over over;
 };
 int img_store_lock(const char *store, struct cl_err *err);
 int img_import(const struct img_opts *o, const char *src, struct cl_err *err);
@@ -140,11 +155,26 @@ int img_unpack(const struct img_opts *o, const char *ref, const char *dir, struc
 int img_rm(const struct img_opts *o, const char *ref, struct cl_err *err);
 int img_gc(const struct img_opts *o, struct cl_err *err);
 
+/* image_query.c: an image's store record ({"ref", "config", "layers"...}),
+ * a new reference the caller drops with json_decref(). */
+struct json_t;
+struct json_t *img_record(const struct img_opts *o, const char *ref, struct cl_err *err);
 /* image_query.c: the config digest of an image. */
 int img_config_digest(const struct img_opts *o, const char *ref, char *out, size_t n,
 		      struct cl_err *err);
 /* image_user.c */
 int img_resolve_user(int root, const char *spec, uint32_t *uid, uint32_t *gid, struct cl_err *err);
+/* image_overlay.c: mount the image's stored layers as an overlay on rootfs,
+ * with its upper and work directories in upper/. A mount left on rootfs
+ * by an earlier run is detached first. */
+int img_overlay_mount(const struct img_opts *o, const char *ref, const char *rootfs,
+		      const char *upper, struct cl_err *err);
+/* image_runtime.c: the image config's Labels, ExposedPorts and Volumes and
+ * the overrides' network, hostname, cgroup and root mode, into spec. */
+int img_bundle_runtime(struct json_t *spec, struct json_t *cfg, const struct img_over *ov, int root,
+		       struct cl_err *err);
+/* DIR/stop-signal: the image's StopSignal, for the supervisor; none: no file. */
+int img_stop_signal_write(const char *dir, struct json_t *cfg, struct cl_err *err);
 /* image_bundle.c: an OCI bundle (rootfs + config.json) from an image. */
 int img_bundle(const struct img_opts *o, const char *ref, const char *dir, struct cl_err *err);
 

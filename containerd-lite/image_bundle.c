@@ -3,6 +3,7 @@
  * DIR/config.json the default spec with the image config's Entrypoint +
  * Cmd, Env, WorkingDir and User (resolved in the image's /etc/passwd and
  * /etc/group). */
+#include "cl-private.h"
 #include "image.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -10,27 +11,75 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-static json_t *args_of(json_t *cfg)
+static void append_all(json_t *to, json_t *from)
 {
-	json_t *args = json_array(), *v;
+	json_t *v;
 	size_t i;
 
-	json_array_foreach(json_object_get(cfg, "Entrypoint"), i, v)
+	json_array_foreach(from, i, v)
 	{
-		json_array_append(args, v);
+		json_array_append(to, v);
 	}
-	json_array_foreach(json_object_get(cfg, "Cmd"), i, v)
-	{
-		json_array_append(args, v);
+}
+
+static json_t *strv_json(const char *const *v, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		if (*v[i] || n > 1) /* a lone "" clears (docker's --entrypoint "") */
+			json_array_append_new(a, json_string(v[i]));
+	return a;
+}
+
+/* docker's rule: a new entrypoint drops the image's Cmd unless a command is given too. */
+static json_t *args_of(json_t *cfg, const struct img_over *ov)
+{
+	json_t *args = json_array(), *part;
+
+	part = ov->has_entrypoint ? strv_json(ov->entrypoint, ov->nentrypoint)
+				  : json_incref(json_object_get(cfg, "Entrypoint"));
+	append_all(args, part);
+	json_decref(part);
+	if (ov->has_cmd) {
+		part = strv_json(ov->cmd, ov->ncmd);
+		append_all(args, part);
+		json_decref(part);
+	} else if (!ov->has_entrypoint) {
+		append_all(args, json_object_get(cfg, "Cmd"));
 	}
 	return args;
 }
 
-/* The image's Env, with PATH added when it has none (docker's rule). */
-static json_t *env_of(json_t *cfg)
+static bool same_key(const char *a, const char *b)
+{
+	size_t n = strcspn(a, "=");
+
+	return strncmp(a, b, n) == 0 && b[n] == '=';
+}
+
+/* KEY=value set (replacing the image's KEY) or added. */
+static void env_set(json_t *env, const char *kv)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(env, i, v)
+	{
+		if (json_is_string(v) && same_key(kv, json_string_value(v))) {
+			json_array_set_new(env, i, json_string(kv));
+			return;
+		}
+	}
+	json_array_append_new(env, json_string(kv));
+}
+
+/* The image's Env, with PATH added when it has none (docker's rule), then the overrides. */
+static json_t *env_of(json_t *cfg, const struct img_over *ov)
 {
 	json_t *env = json_array(), *v;
 	bool path = false;
@@ -46,26 +95,29 @@ static json_t *env_of(json_t *cfg)
 		json_array_append_new(
 		    env, json_string(
 			     "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"));
+	for (size_t k = 0; k < ov->nenv; k++)
+		env_set(env, ov->env[k]);
 	return env;
 }
 
-static int process(json_t *spec, json_t *cfg, int root, struct cl_err *err)
+static int process(json_t *spec, json_t *cfg, int root, const struct img_over *ov,
+		   struct cl_err *err)
 {
-	json_t *p = json_object_get(spec, "process"), *args = args_of(cfg);
-	const char *wd = json_string_value(json_object_get(cfg, "WorkingDir"));
+	json_t *p = json_object_get(spec, "process"), *args = args_of(cfg, ov);
+	const char *wd = ov->cwd ? ov->cwd : json_string_value(json_object_get(cfg, "WorkingDir"));
+	const char *user = ov->user ? ov->user : json_string_value(json_object_get(cfg, "User"));
 	uint32_t uid, gid;
 
 	if (json_array_size(args) == 0) {
 		json_decref(args);
-		return cl_error(err, 0, "image config: no Entrypoint or Cmd");
+		return cl_error(err, 0, "image config: no Entrypoint or Cmd, and no command given");
 	}
-	if (img_resolve_user(root, json_string_value(json_object_get(cfg, "User")), &uid, &gid,
-			     err) < 0) {
+	if (img_resolve_user(root, user, &uid, &gid, err) < 0) {
 		json_decref(args);
 		return -1;
 	}
 	json_object_set_new(p, "args", args);
-	json_object_set_new(p, "env", env_of(cfg));
+	json_object_set_new(p, "env", env_of(cfg, ov));
 	json_object_set_new(p, "cwd", json_string(wd && *wd ? wd : "/"));
 	json_object_set_new(
 	    p, "user", json_pack("{s:I, s:I}", "uid", (json_int_t)uid, "gid", (json_int_t)gid));
@@ -86,39 +138,77 @@ static json_t *image_config(const struct img_opts *o, const char *ref, struct cl
 	return cfg;
 }
 
+/* The root: a flattened copy (the default), or an overlay of the stored
+ * layers. Read-only, it still gets a scratch upper, as docker --read-only:
+ * the runtime makes its mount points there before it remounts / read-only. */
+static int make_root(const struct img_opts *o, const char *ref, const char *dir, const char *rootfs,
+		     struct cl_err *err)
+{
+	char scratch[4096];
+
+	if (o->over.upper)
+		return img_overlay_mount(o, ref, rootfs, o->over.upper, err);
+	if (!o->over.readonly)
+		return img_unpack(o, ref, rootfs, err);
+	img_fmt(scratch, sizeof(scratch), "%s/scratch", dir);
+	while (umount2(rootfs, MNT_DETACH) == 0)
+		;
+	if (img_rm_tree(scratch, err) < 0)
+		return -1;
+	return img_overlay_mount(o, ref, rootfs, scratch, err);
+}
+
+static int write_spec(json_t *spec, const char *dir, struct cl_err *err)
+{
+	char path[4096];
+
+	img_fmt(path, sizeof(path), "%s/config.json", dir);
+	if (json_dump_file(spec, path, JSON_INDENT(8) | JSON_PRESERVE_ORDER) < 0)
+		return cl_error(err, 0, "write %s", path);
+	return 0;
+}
+
+static json_t *default_spec(struct cl_err *err)
+{
+	char *text = cl_spec_default();
+	json_t *spec = text ? json_loads(text, 0, NULL) : NULL;
+
+	free(text);
+	if (!spec)
+		cl_error(err, ENOMEM, "default spec");
+	return spec;
+}
+
 int img_bundle(const struct img_opts *o, const char *ref, const char *dir, struct cl_err *err)
 {
-	char rootfs[4096], path[4096];
-	json_t *cfg = NULL, *spec = NULL;
-	char *text = NULL;
+	json_t *cfg = NULL, *spec = NULL, *c;
+	char rootfs[4096];
 	int root = -1, r = -1;
+	bool mounted = false;
 
 	img_fmt(rootfs, sizeof(rootfs), "%s/rootfs", dir);
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		return cl_error(err, errno, "image bundle %s: mkdir %s", ref, dir);
-	if (img_unpack(o, ref, rootfs, err) < 0)
-		return -1;
+	if (cl_mkdir_p(dir, 0755, err) < 0)
+		return cl_error_wrap(err, "image bundle %s", ref);
+	if (make_root(o, ref, dir, rootfs, err) < 0)
+		goto out;
+	mounted = o->over.upper || o->over.readonly;
 	if (!(cfg = image_config(o, ref, err)))
 		goto out;
+	c = json_object_get(cfg, "config");
 	if ((root = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		cl_error(err, errno, "%s", rootfs);
 		goto out;
 	}
-	text = cl_spec_default();
-	spec = text ? json_loads(text, 0, NULL) : NULL;
-	if (!spec || process(spec, json_object_get(cfg, "config"), root, err) < 0)
+	if (!(spec = default_spec(err)) || process(spec, c, root, &o->over, err) < 0 ||
+	    img_bundle_runtime(spec, c, &o->over, root, err) < 0 ||
+	    write_spec(spec, dir, err) < 0 || img_stop_signal_write(dir, c, err) < 0)
 		goto out;
-	json_object_set_new(json_object_get(spec, "root"), "readonly", json_false());
-	img_fmt(path, sizeof(path), "%s/config.json", dir);
-	if (json_dump_file(spec, path, JSON_INDENT(8) | JSON_PRESERVE_ORDER) < 0) {
-		cl_error(err, 0, "write %s", path);
-		goto out;
-	}
 	r = 0;
 out:
 	if (root >= 0)
 		close(root);
-	free(text);
+	if (r < 0 && mounted)
+		umount2(rootfs, MNT_DETACH);
 	json_decref(spec);
 	json_decref(cfg);
 	return r < 0 ? cl_error_wrap(err, "image bundle %s", ref) : 0;

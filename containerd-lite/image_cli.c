@@ -2,7 +2,10 @@
  *
  *   import [--name REF] [--tag TAG] [--max-entries N] [--max-size BYTES] [--max-path N]
  *          [--allow-devices] ARCHIVE|DIR
- *   list | inspect REF | unpack REF DIR | bundle REF DIR | rm REF | gc */
+ *   list | inspect REF | unpack REF DIR | rm REF | gc
+ *   bundle [--cmd ARG]... [--entrypoint ARG]... [--env K=V]... [--cwd DIR] [--user U]
+ *          [--hostname H] [--cgroups-path P] [--network host|private]
+ *          [--upper DIR | --read-only] REF DIR */
 #include "image.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,13 +40,74 @@ static bool number(const char *s, uint64_t *out)
 	return true;
 }
 
+static int push(const char **v, size_t *n, const char *a, const char *opt)
+{
+	if (*n >= IMG_OVER_MAX)
+		return -fail("image bundle: more than 256 %s", opt);
+	v[(*n)++] = a;
+	return 0;
+}
+
+/* A repeated bundle option: --cmd, --entrypoint, --env. 1 taken, 0 not ours, -1 bad. */
+static int list_option(const char *a, const char *v, struct img_over *ov)
+{
+	if (strcmp(a, "--cmd") == 0) {
+		ov->has_cmd = true;
+		return push(ov->cmd, &ov->ncmd, v, a) < 0 ? -1 : 1;
+	}
+	if (strcmp(a, "--entrypoint") == 0) {
+		ov->has_entrypoint = true;
+		return push(ov->entrypoint, &ov->nentrypoint, v, a) < 0 ? -1 : 1;
+	}
+	if (strcmp(a, "--env") != 0)
+		return 0;
+	if (!strchr(v, '=') || *v == '=')
+		return -fail("image bundle: --env %s: not KEY=value", v);
+	return push(ov->env, &ov->nenv, v, a) < 0 ? -1 : 1;
+}
+
+/* bundle's overrides. Returns 1 taken (*i moved past its value), 0 not ours, -1 bad. */
+static int override(char **argv, int argc, int *i, struct img_over *ov)
+{
+	const char *a = argv[*i], *v = *i + 1 < argc ? argv[*i + 1] : NULL;
+	const char **str[] = {&ov->cwd, &ov->user, &ov->hostname, &ov->cgroups_path, &ov->upper};
+	const char *names[] = {"--cwd", "--user", "--hostname", "--cgroups-path", "--upper"};
+	int r;
+
+	if (strcmp(a, "--read-only") == 0) {
+		ov->readonly = true;
+		return 1;
+	}
+	if (!v)
+		return 0;
+	for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++)
+		if (strcmp(a, names[k]) == 0) {
+			*str[k] = v;
+			return ++*i, 1;
+		}
+	if (strcmp(a, "--network") == 0) {
+		if (strcmp(v, "host") != 0 && strcmp(v, "private") != 0)
+			return -fail("image bundle: --network %s: host or private", v);
+		ov->host_net = strcmp(v, "host") == 0;
+		return ++*i, 1;
+	}
+	if ((r = list_option(a, v, ov)) > 0)
+		++*i;
+	return r;
+}
+
 /* Options may come anywhere; the rest are positional. */
 static int options(int argc, char **argv, struct img_opts *o, char **pos, int *npos)
 {
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
 		bool has = i + 1 < argc;
+		int ov = override(argv, argc, &i, &o->over);
 
+		if (ov < 0)
+			return 1;
+		if (ov > 0)
+			continue;
 		if (strcmp(a, "--store") == 0 && has)
 			o->store = argv[++i];
 		else if (strcmp(a, "--name") == 0 && has)
@@ -75,7 +139,9 @@ static int usage(void)
 {
 	return fail("%s", "usage: containerd-lite image [--store DIR] import [--name REF] "
 			  "[--tag TAG] ARCHIVE|DIR | list | inspect REF | unpack REF DIR | "
-			  "bundle REF DIR | "
+			  "bundle [--cmd ARG]... [--entrypoint ARG]... [--env K=V]... "
+			  "[--cwd DIR] [--user U] [--hostname H] [--cgroups-path P] "
+			  "[--network host|private] [--upper DIR | --read-only] REF DIR | "
 			  "rm REF | gc");
 }
 

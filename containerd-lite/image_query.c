@@ -100,6 +100,11 @@ static json_t *find(const char *store, const char *ref, char *key, struct cl_err
 	return f.rec;
 }
 
+json_t *img_record(const struct img_opts *o, const char *ref, struct cl_err *err)
+{
+	return find(o->store, ref, NULL, err);
+}
+
 int img_config_digest(const struct img_opts *o, const char *ref, char *out, size_t n,
 		      struct cl_err *err)
 {

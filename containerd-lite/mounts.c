@@ -146,6 +146,9 @@ static int make_devices(const char *root, struct cl_err *e)
 		if (!p)
 			return -1;
 		r = mknod(p, S_IFCHR | 0666, makedev(default_devs[i].maj, default_devs[i].min));
+		/* 0666 whatever the umask the runtime inherited: users other than root use them */
+		if (r == 0)
+			r = chmod(p, 0666);
 
 		if (r < 0 && errno == EPERM && make_mountpoint(p, true, e) == 0)
 			r = mount(default_devs[i].path, p, NULL, MS_BIND, NULL);

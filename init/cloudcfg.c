@@ -536,25 +536,28 @@ static void parse_wisp(struct pctx *p, const struct ynode *v, struct cloudcfg *c
 	FILE *f;
 
 	if (v->type != Y_MAP) {
-		bad(p, v, "wisp", "expected a mapping with \"services\"");
+		bad(p, v, "wisp", "expected a mapping with \"services\" or \"containers\"");
 		return;
 	}
+	if (!(f = open_memstream(&buf, &len)))
+		return;
 	for (size_t i = 0; i + 1 < v->n; i += 2) {
 		const char *k = scalar(v->kid[i]);
-		if (!k || strcmp(k, "services") != 0) {
-			bad(p, v->kid[i], "wisp", "unknown key, ignored (known: services)");
+		if (!k || (strcmp(k, "services") != 0 && strcmp(k, "containers") != 0)) {
+			bad(p, v->kid[i], "wisp",
+			    "unknown key, ignored (known: services, containers)");
 			continue;
 		}
-		if (!(f = open_memstream(&buf, &len)))
-			return;
-		fprintf(f, "# from user-data %s:%d:%d (wisp.services)\nservices: ", p->path,
-			v->kid[i + 1]->line, v->kid[i + 1]->col);
+		fprintf(f, "# from user-data %s:%d:%d (wisp.%s)\n%s: ", p->path,
+			v->kid[i + 1]->line, v->kid[i + 1]->col, k, k);
 		emit(f, v->kid[i + 1]);
 		fputc('\n', f);
-		fclose(f);
-		free(c->wisp_units);
-		c->wisp_units = buf;
 	}
+	fclose(f);
+	free(c->wisp_units);
+	c->wisp_units = len ? buf : NULL;
+	if (!len)
+		free(buf);
 }
 
 /* Keys cloud-init knows that Wisp does not do: one warning each, nothing else. */

@@ -346,9 +346,7 @@ static void field_kind(struct svc *s, const struct ynode *v)
 	else if (!strcmp(str, "oneshot"))
 		s->d.kind = KIND_ONESHOT;
 	else if (!strcmp(str, "container"))
-		/* containerd-lite is not there yet: running it as a host process
-		 * would not be what was asked for. */
-		problem(s, v, "\"kind\" container is not supported yet");
+		s->d.kind = KIND_CONTAINER;
 	else
 		problem(s, v, "\"kind\" must be service, oneshot or container, not \"%s\"", str);
 }
@@ -361,6 +359,11 @@ static void field_user(struct svc *s, const struct ynode *v)
 
 	if (!str)
 		return;
+	if (s->d.kind == KIND_CONTAINER) {
+		/* a name in the image's own /etc/passwd, not the host's */
+		s->d.user_spec = dup_or_flag(s, v, str);
+		return;
+	}
 	if (user_lookup(etc_dir, str, &s->d.uid, &gid, &has_gid) < 0) {
 		problem(s, v, "\"user\": no user \"%s\" in %s/passwd", str, etc_dir);
 		return;
@@ -379,6 +382,10 @@ static void field_group(struct svc *s, const struct ynode *v)
 
 	if (!str)
 		return;
+	if (s->d.kind == KIND_CONTAINER) {
+		problem(s, v, "\"group\" is not for containers: write user: NAME:GROUP");
+		return;
+	}
 	if (group_lookup(etc_dir, str, &s->d.gid) < 0) {
 		problem(s, v, "\"group\": no group \"%s\" in %s/group", str, etc_dir);
 		return;
@@ -400,6 +407,7 @@ static void field_stop_signal(struct svc *s, const struct ynode *v)
 		return;
 	}
 	s->d.stop_signal = sig;
+	s->d.stop_signal_set = true;
 }
 
 /* A duration field into *ms; field names the whole path for the message. */
@@ -671,6 +679,51 @@ static void field_depends_on(struct svc *s, const struct ynode *v)
 	}
 }
 
+static void field_image(struct svc *s, const struct ynode *v)
+{
+	const char *str = scalar(s, "image", v);
+
+	if (str && !*str)
+		problem(s, v, "\"image\" is empty");
+	else if (str)
+		s->d.image = dup_or_flag(s, v, str);
+}
+
+static void field_entrypoint(struct svc *s, const struct ynode *v)
+{
+	read_command(s, v, "entrypoint", &s->d.entrypoint);
+}
+
+/* true/false, yes/no, on/off: what YAML 1.1 and compose files say. */
+static void boolean(struct svc *s, const struct ynode *v, const char *field, bool *out)
+{
+	static const char *const t[] = {"true", "yes", "on"}, *const f[] = {"false", "no", "off"};
+	const char *str = scalar(s, field, v);
+
+	for (size_t i = 0; str && i < ARRAY_LEN(t); i++)
+		if (!strcmp(str, t[i]) || !strcmp(str, f[i])) {
+			*out = !strcmp(str, t[i]);
+			return;
+		}
+	if (str)
+		problem(s, v, "\"%s\" must be true or false, not \"%s\"", field, str);
+}
+
+static void field_read_only(struct svc *s, const struct ynode *v)
+{
+	boolean(s, v, "read_only", &s->d.read_only);
+}
+
+static void field_network(struct svc *s, const struct ynode *v)
+{
+	const char *str = scalar(s, "network", v);
+
+	if (str && strcmp(str, "host") && strcmp(str, "private"))
+		problem(s, v, "\"network\" must be host or private, not \"%s\"", str);
+	else if (str)
+		s->d.private_net = !strcmp(str, "private");
+}
+
 static const struct field {
 	const char *name;
 	void (*read)(struct svc *s, const struct ynode *v);
@@ -690,7 +743,14 @@ static const struct field {
     {"stop_timeout", field_stop_timeout},
     {"healthcheck", field_healthcheck},
     {"resources", field_resources},
+    {"image", field_image},
+    {"entrypoint", field_entrypoint},
+    {"read_only", field_read_only},
+    {"network", field_network},
 };
+
+/* Fields that only a container has, and those it cannot have. */
+static const char *const container_only[] = {"image", "entrypoint", "read_only", "network"};
 
 static const struct field *field_find(const char *name)
 {
@@ -712,8 +772,35 @@ static const char *early_name(const struct ynode *m)
 	return NULL;
 }
 
+/* The kind decides how other fields read (a container's user is the image's): first. */
+static void read_kind(struct svc *s, const struct ynode *m)
+{
+	for (size_t i = 0; i + 1 < m->n; i += 2)
+		if (m->kid[i]->type == Y_SCALAR && !strcmp(m->kid[i]->str, "kind")) {
+			field_kind(s, m->kid[i + 1]);
+			return;
+		}
+}
+
+static bool fits_kind(struct svc *s, const struct ynode *k)
+{
+	bool ctr = s->d.kind == KIND_CONTAINER;
+
+	for (size_t j = 0; j < ARRAY_LEN(container_only); j++)
+		if (!ctr && !strcmp(k->str, container_only[j])) {
+			problem(s, k, "field \"%s\" is only for kind container", k->str);
+			return false;
+		}
+	if (ctr && !strcmp(k->str, "tty")) {
+		problem(s, k, "field \"tty\" is not for containers");
+		return false;
+	}
+	return true;
+}
+
 static void read_fields(struct svc *s, const struct ynode *m)
 {
+	read_kind(s, m);
 	for (size_t i = 0; i + 1 < m->n; i += 2) {
 		const struct ynode *k = m->kid[i], *v = m->kid[i + 1];
 		const struct field *f;
@@ -726,14 +813,19 @@ static void read_fields(struct svc *s, const struct ynode *m)
 			problem(s, k, "field \"%s\" is given twice", k->str);
 			continue;
 		}
-		if ((f = field_find(k->str)))
+		if (!strcmp(k->str, "kind"))
+			continue; /* read_kind() */
+		if ((f = field_find(k->str)) && fits_kind(s, k))
 			f->read(s, v);
-		else
+		else if (!f)
 			problem(s, k, "unknown field \"%s\"", k->str);
 	}
 	if (!seen_before(m, m->n, "name"))
 		problem(s, m, "missing \"name\"");
-	if (!seen_before(m, m->n, "command"))
+	if (s->d.kind == KIND_CONTAINER && !seen_before(m, m->n, "image"))
+		problem(s, m, "missing \"image\"");
+	/* a container's command defaults to its image's */
+	if (s->d.kind != KIND_CONTAINER && !seen_before(m, m->n, "command"))
 		problem(s, m, "missing \"command\"");
 }
 
@@ -748,6 +840,9 @@ void decl_clear(struct decl *d)
 	strv_free(d->env);
 	free(d->tty);
 	free(d->working_dir);
+	free(d->image);
+	strv_free(d->entrypoint);
+	free(d->user_spec);
 	free(d->file);
 	memset(d, 0, sizeof(*d));
 }
@@ -811,7 +906,7 @@ static void note_broken(struct decls *set, const char *name)
 	v[n + (v[n] != NULL)] = NULL;
 }
 
-static void service(struct ctx *c, const struct ynode *m, int index)
+static void service(struct ctx *c, const struct ynode *m, int index, enum unit_kind kind)
 {
 	struct svc s = {.c = c, .index = index};
 
@@ -820,6 +915,7 @@ static void service(struct ctx *c, const struct ynode *m, int index)
 		return;
 	}
 	decl_defaults(&s.d);
+	s.d.kind = kind;
 	s.name = early_name(m);
 	read_fields(&s, m);
 	if (!s.bad)
@@ -837,30 +933,37 @@ static const struct ynode *cut_service(const struct ynode *list)
 	return NULL;
 }
 
-static const struct ynode *services_list(struct ctx *c, const struct ynode *root)
+static bool top_key_known(const struct ynode *k)
+{
+	/* network: read by net.c (docs/network.md), not a declaration */
+	return k->type == Y_SCALAR && (!strcmp(k->str, "services") ||
+				       !strcmp(k->str, "containers") || !strcmp(k->str, "network"));
+}
+
+/* The list under key ("services" or "containers"), checked; the first
+ * pass (services) also reports unknown top-level keys. */
+static const struct ynode *unit_list(struct ctx *c, const struct ynode *root, const char *key)
 {
 	const struct ynode *list = NULL;
 
 	for (size_t i = 0; i + 1 < root->n; i += 2) {
 		const struct ynode *k = root->kid[i], *v = root->kid[i + 1];
 
-		if (k->type == Y_SCALAR && strcmp(k->str, "network") == 0)
-			continue; /* read by net.c (docs/network.md), not a declaration */
-		if (k->type != Y_SCALAR || strcmp(k->str, "services") != 0) {
+		if (!top_key_known(k) && !strcmp(key, "services"))
 			file_problem(c, k->line, k->col, "unknown top-level key%s%s%s",
 				     k->type == Y_SCALAR ? " \"" : "",
 				     k->type == Y_SCALAR ? k->str : "",
 				     k->type == Y_SCALAR ? "\"" : "");
+		if (k->type != Y_SCALAR || strcmp(k->str, key) != 0)
 			continue;
-		}
 		if (list) {
-			file_problem(c, k->line, k->col, "\"services\" is given twice");
+			file_problem(c, k->line, k->col, "\"%s\" is given twice", key);
 			continue;
 		}
 		if (v->type == Y_SCALAR && v->str[0] == '\0')
 			continue; /* "services:" with nothing under it */
 		if (v->type != Y_SEQ) {
-			file_problem(c, v->line, v->col, "\"services\" must be a list");
+			file_problem(c, v->line, v->col, "\"%s\" must be a list", key);
 			continue;
 		}
 		list = v;
@@ -880,13 +983,14 @@ static void document(struct ctx *c, const struct yfile *y, const struct ynode *r
 			     "the top level must be a mapping with a \"services\" list");
 		return;
 	}
-	list = services_list(c, root);
-	if (!list)
-		return;
-	cut = y->failed ? cut_service(list) : NULL;
-	for (size_t i = 0; i < list->n; i++)
-		if (list->kid[i] != cut)
-			service(c, list->kid[i], (int)i + 1);
+	for (int k = 0; k < 2; k++) {
+		list = unit_list(c, root, k ? "containers" : "services");
+		cut = list && y->failed ? cut_service(list) : NULL;
+		for (size_t i = 0; list && i < list->n; i++)
+			if (list->kid[i] != cut)
+				service(c, list->kid[i], (int)i + 1,
+					k ? KIND_CONTAINER : KIND_SERVICE);
+	}
 }
 
 static void syntax(struct ctx *c, const struct yfile *y)

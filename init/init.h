@@ -191,7 +191,14 @@ struct decl {
 	uint32_t stop_timeout_ms; /* default DECL_STOP_TIMEOUT_MS */
 	struct healthcheck health;
 	struct resources res;
-	char *file; /* where it was declared, for messages */
+	bool stop_signal_set; /* given: wins over a container image's StopSignal */
+	/* kind container (init/container.c): argv/env/working_dir override the image's */
+	char *image;	   /* reference in the image store */
+	char **entrypoint; /* NULL: the image's */
+	char *user_spec;   /* "user[:group]", resolved in the image */
+	bool private_net;  /* network: private (loopback only); default the host's */
+	bool read_only;	   /* root read-only; default an upper on /var */
+	char *file;	   /* where it was declared, for messages */
 	int line, col;
 };
 
@@ -397,6 +404,27 @@ void health_stop(struct hcheck *h);
 bool health_reaped(struct hcheck *h, pid_t pid, int st);
 /* One check result (also used by the tests). */
 void health_result(struct hcheck *h, bool ok, uint64_t now);
+
+/* ---- container.c: kind container, through the containerd-lite binary - */
+
+/* The unit of the boot's image import; containers wait for it (imgimport.c). */
+#define IMAGE_IMPORT "image-import"
+
+/* The runtime's steps to start one (container.c says why steps). */
+enum ctr_step { CTR_CLEAN, CTR_BUNDLE, CTR_CREATE, CTR_START };
+
+/* The argv of a step for d (strv_free it), NULL when out of memory. */
+char **ctr_argv(const struct decl *d, enum ctr_step step);
+/* cmd run inside container name (its health check). */
+char **ctr_exec_argv(const char *name, char *const *cmd);
+/* After create: the container's pid. */
+pid_t ctr_pid(const char *name, struct err *e);
+/* After bundle: the image's StopSignal, 0 when it has none. */
+int ctr_stop_signal(const char *name);
+/* After its end: its root unmounted (lazily, never waiting). */
+void ctr_release(const char *name);
+/* Where bundles are made (default /run/wisp/bundles); for the tests. */
+void ctr_set_bundles(const char *dir);
 
 /* ---- cgroup.c: cgroup v2 --------------------------------------------- */
 

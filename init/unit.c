@@ -32,8 +32,10 @@ struct unit {
 	struct decl d;
 	char **envp; /* built once from the declaration */
 	enum unit_state state;
-	uint64_t since;	  /* now_ms() when it entered state */
-	pid_t pid;	  /* while STARTING, RUNNING, HEALTHY, STOPPING */
+	uint64_t since; /* now_ms() when it entered state */
+	pid_t pid;	/* while STARTING, RUNNING, HEALTHY, STOPPING */
+	pid_t helper;	/* a container's runtime step while STARTING (container.c) */
+	enum ctr_step step;
 	uint64_t started; /* now_ms() at the last spawn */
 	struct backoff backoff;
 	struct timer restart; /* due while BACKOFF */
@@ -124,6 +126,7 @@ static bool has_live_dependant(size_t i)
 /* ---- starting -------------------------------------------------------- */
 
 static void unit_ended(struct unit *u, int st, uint64_t ran_ms);
+static void status_text(int st, char *buf, size_t size);
 
 static void start_failed(struct unit *u, const struct err *e)
 {
@@ -170,13 +173,109 @@ static void prepare_log(struct unit *u)
 static void fill_req(struct unit *u, struct spawn_req *r)
 {
 	r->envp = u->envp;
-	r->working_dir = u->d.working_dir;
 	r->out_fd = u->log.wfd;
+	if (u->d.kind == KIND_CONTAINER)
+		return; /* the runtime on the host: working_dir and user are the container's */
+	r->working_dir = u->d.working_dir;
 	r->cgroup_fd = u->cgfd;
 	r->set_uid = u->d.has_uid;
 	r->uid = u->d.uid;
 	r->set_gid = u->d.has_gid;
 	r->gid = u->d.gid;
+}
+
+/* ---- containers: the runtime's steps, one short-lived child each ------ */
+
+static int dev_null(void)
+{
+	if (devnull < 0)
+		devnull = open("/dev/null", O_WRONLY | O_CLOEXEC | O_NOCTTY);
+	return devnull;
+}
+
+static void ctr_run(struct unit *u, enum ctr_step step)
+{
+	struct spawn_req r = {.argv = ctr_argv(&u->d, step)};
+	struct err e;
+
+	u->step = step;
+	fill_req(u, &r);
+	/* "does not exist" from the cleanup before every start says nothing */
+	if (step == CTR_CLEAN && (r.out_fd = dev_null()) < 0)
+		r.out_fd = 0;
+	if (!r.argv) {
+		err_set(&e, ENOMEM, "container");
+		start_failed(u, &e);
+		return;
+	}
+	u->helper = spawn(&r, NULL, &e);
+	strv_free((char **)r.argv);
+	if (u->helper < 0) {
+		u->helper = 0;
+		start_failed(u, &e);
+	}
+}
+
+static void ctr_started(struct unit *u)
+{
+	log_msg(LOG_INFO, "%s started (container, pid %d)", u->d.name, (int)u->pid);
+	health_start(&u->hc);
+	set_state(u, U_RUNNING);
+}
+
+static bool ctr_step_failed(struct unit *u, int st)
+{
+	static const char *const what[] = {"delete", "image bundle", "create", "start"};
+	char last[32];
+	struct err e;
+
+	if (u->step == CTR_CLEAN || (WIFEXITED(st) && WEXITSTATUS(st) == 0))
+		return false;
+	status_text(st, last, sizeof(last));
+	err_set(&e, 0, "containerd-lite %s: %s (its error is in the unit's log)", what[u->step],
+		last);
+	if (u->pid > 0) {
+		/* Created, not started: its end is the unit's end. */
+		log_msg(LOG_ERR, "%s: %s", u->d.name, e.msg);
+		kill(u->pid, SIGKILL);
+	} else {
+		start_failed(u, &e);
+	}
+	return true;
+}
+
+/* A step's child ended: the next step, or the unit's failure. */
+static void ctr_step_done(struct unit *u, int st)
+{
+	struct err e;
+	int sig;
+
+	u->helper = 0;
+	if (u->state == U_STOPPING && u->pid == 0)
+		unit_ended(u, st, 0); /* stopped before there was a container */
+	if (u->state != U_STARTING || ctr_step_failed(u, st))
+		return;
+	switch (u->step) {
+	case CTR_CLEAN:
+		ctr_run(u, CTR_BUNDLE);
+		break;
+	case CTR_BUNDLE:
+		if (!u->d.stop_signal_set)
+			u->d.stop_signal = (sig = ctr_stop_signal(u->d.name)) > 0 ? sig : SIGTERM;
+		ctr_run(u, CTR_CREATE);
+		break;
+	case CTR_CREATE:
+		if ((u->pid = ctr_pid(u->d.name, &e)) > 0) {
+			ctr_run(u, CTR_START);
+			break;
+		}
+		u->pid = 0;
+		start_failed(u, &e);
+		break;
+	case CTR_START:
+		ctr_started(u);
+		break;
+	}
 }
 
 static void unit_spawn(struct unit *u)
@@ -191,6 +290,13 @@ static void unit_spawn(struct unit *u)
 	if (prepare_cgroup(u) < 0)
 		return;
 	prepare_log(u);
+	if (u->d.kind == KIND_CONTAINER) {
+		u->pid = 0;
+		u->started = now_ms();
+		set_state(u, U_STARTING);
+		ctr_run(u, CTR_CLEAN);
+		return;
+	}
 	fill_req(u, &r);
 	/* "console" is resolved at every start: the active console is the
 	 * kernel's choice (console=), not the declaration's. */
@@ -286,9 +392,7 @@ static pid_t run_check(struct hcheck *h)
 
 	fill_req(u, &r);
 	/* Its output says nothing the exit status does not: dropped, not logged. */
-	if (devnull < 0)
-		devnull = open("/dev/null", O_WRONLY | O_CLOEXEC | O_NOCTTY);
-	r.out_fd = devnull;
+	r.out_fd = dev_null();
 	pid = spawn(&r, NULL, &e);
 	if (pid < 0)
 		log_msg(LOG_ERR, "%s: health check: %s", u->d.name, e.msg);
@@ -320,8 +424,11 @@ static void unit_ended(struct unit *u, int st, uint64_t ran_ms)
 	uint32_t delay;
 
 	u->pid = 0;
+	u->helper = 0;
 	u->last_status = st;
 	health_stop(&u->hc);
+	if (u->d.kind == KIND_CONTAINER)
+		ctr_release(u->d.name);
 	timer_stop(&u->kill);
 	/* Whatever it left behind in its cgroup goes with it. */
 	if (u->cgfd >= 0 && cgroup_populated(cg_root, u->d.name)) {
@@ -353,6 +460,12 @@ static void unit_ended(struct unit *u, int st, uint64_t ran_ms)
 
 static void unit_signal(struct unit *u, int sig)
 {
+	/* A container not created yet: its runtime step. (pid 0 would be init's own group.) */
+	if (u->pid <= 0) {
+		if (u->helper > 0)
+			kill(u->helper, sig);
+		return;
+	}
 	/* The unit's whole process group: it is a session leader (spawn.c).
 	 * Before its setsid() there is no group yet; then the process alone. */
 	if (kill(-u->pid, sig) < 0)
@@ -368,6 +481,8 @@ static void on_kill(struct timer *t)
 		return;
 	log_msg(LOG_WARNING, "%s did not stop within %u.%03u s: SIGKILL", u->d.name,
 		u->d.stop_timeout_ms / 1000, u->d.stop_timeout_ms % 1000);
+	if (u->helper > 0)
+		kill(u->helper, SIGKILL);
 	if (u->cgfd >= 0 && cgroup_kill(cg_root, u->d.name, &e) == 0)
 		return;
 	unit_signal(u, SIGKILL);
@@ -400,15 +515,23 @@ static void begin_stop(struct unit *u)
 
 /* ---- the scheduler --------------------------------------------------- */
 
+/* Containers start after the boot's image import, if there is one (imgimport.c). */
+static bool images_pending(void)
+{
+	int k = unit_find(IMAGE_IMPORT);
+
+	return k >= 0 && (live(units[k]) || (units[k]->wanted && units[k]->state == U_STOPPED));
+}
+
 static bool try_start(struct unit *u)
 {
 	const struct dep *p;
 
 	if (!u->wanted || u->state != U_STOPPED)
 		return false;
-	if ((p = unmet(u))) {
+	if ((p = unmet(u)) || (u->d.kind == KIND_CONTAINER && images_pending())) {
 		if (!u->said_waiting)
-			log_msg(LOG_INFO, "%s waits for %s", u->d.name, p->name);
+			log_msg(LOG_INFO, "%s waits for %s", u->d.name, p ? p->name : IMAGE_IMPORT);
 		u->said_waiting = true;
 		return false;
 	}
@@ -462,10 +585,22 @@ static struct unit *unit_by_pid(pid_t pid)
 	return NULL;
 }
 
+static struct unit *unit_by_helper(pid_t pid)
+{
+	for (size_t i = 0; i < nunits; i++)
+		if (units[i]->helper == pid)
+			return units[i];
+	return NULL;
+}
+
 bool unit_reaped(pid_t pid, int st)
 {
 	struct unit *u = unit_by_pid(pid);
 
+	if (!u && (u = unit_by_helper(pid))) {
+		ctr_step_done(u, st);
+		return true;
+	}
 	if (!u) {
 		for (size_t i = 0; i < nunits; i++)
 			if (health_reaped(&units[i]->hc, pid, st))
@@ -526,6 +661,11 @@ static struct unit *add_unit(struct decl *d, struct err *e)
 	u->last_status = -1;
 	u->wanted = true;
 	u->envp = decl_environ(&u->d);
+	if (u->d.kind == KIND_CONTAINER && u->d.health.argv) {
+		char **x = ctr_exec_argv(u->d.name, u->d.health.argv);
+		strv_free(u->d.health.argv);
+		u->d.health.argv = x; /* NULL: no memory, no check (the unit still runs) */
+	}
 	units[nunits++] = u;
 	return u;
 }
@@ -764,7 +904,7 @@ int units_add(struct decl *d, struct err *e)
 {
 	int ret;
 
-	if (!d->name || !d->argv) {
+	if (!d->name || (!d->argv && d->kind != KIND_CONTAINER)) {
 		ret = err_set(e, EINVAL, "unit without a name or a command");
 	} else if (unit_find(d->name) >= 0) {
 		ret = err_set(e, EEXIST, "unit \"%s\"", d->name);

@@ -316,6 +316,12 @@ def overlay(store, refname, want, w):
         # a merged directory shows the top layer's directory: only the root
         # differs (overlay shows the top lower's, unpack keeps the target's)
         got.pop("", None)
+        # and a directory a layer only writes into (no entry of its own) is
+        # made at import, so its time is the import's: directory mtimes are
+        # compared by unpack (equal_tree), not here
+        strip = lambda t: {p: v[:6] + ((None,) if v[0] == stat.S_IFDIR else v[6:7]) + v[7:]
+                           for p, v in t.items()}  # noqa: E731
+        got, want = strip(got), strip(want)
         check("%s: overlay of stored layers = umoci unpack (whiteouts, opaque)" % refname,
               got == want, diff(got, want))
     finally:

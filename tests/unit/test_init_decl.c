@@ -246,7 +246,36 @@ static void test_field_errors(void **state)
 			  "  - name: a\n"
 			  "    command: x\n"
 			  "    kind: container\n",
-			  "4:11: service \"a\": \"kind\" container is not supported yet");
+			  "2:5: service \"a\": missing \"image\"");
+	expect_only_error("services:\n"
+			  "  - name: a\n"
+			  "    command: x\n"
+			  "    image: busybox\n",
+			  "4:5: service \"a\": field \"image\" is only for kind container");
+	expect_only_error("containers:\n"
+			  "  - name: a\n"
+			  "    image: busybox\n"
+			  "    tty: console\n",
+			  "4:5: service \"a\": field \"tty\" is not for containers");
+	expect_only_error("containers:\n"
+			  "  - name: a\n"
+			  "    image: busybox\n"
+			  "    user: web\n"
+			  "    group: web\n",
+			  "5:12: service \"a\": \"group\" is not for containers: write user: "
+			  "NAME:GROUP");
+	expect_only_error(
+	    "containers:\n"
+	    "  - name: a\n"
+	    "    image: busybox\n"
+	    "    network: bridge\n",
+	    "4:14: service \"a\": \"network\" must be host or private, not \"bridge\"");
+	expect_only_error(
+	    "containers:\n"
+	    "  - name: a\n"
+	    "    image: busybox\n"
+	    "    read_only: maybe\n",
+	    "4:16: service \"a\": \"read_only\" must be true or false, not \"maybe\"");
 	expect_only_error("services:\n"
 			  "  - command: x\n",
 			  "2:5: service #1: missing \"name\"");
@@ -572,6 +601,51 @@ static void test_dir(void **state)
 	assert_int_equal(set.n, 0);
 }
 
+/* A container: kind from its list or its field (read first, whatever its
+ * place), its user kept as text for the image, its own fields. */
+static void test_containers(void **state)
+{
+	struct decls set = {0};
+	struct capture cap = {0};
+	const struct decl *d;
+
+	(void)state;
+	load("services:\n"
+	     "  - name: web\n"
+	     "    user: nobody-in-host-passwd:grp\n"
+	     "    kind: container\n"
+	     "    image: registry/web:1.2\n"
+	     "    entrypoint: [/bin/web]\n"
+	     "    command: [--port, '80']\n"
+	     "    network: private\n"
+	     "    read_only: true\n"
+	     "    stop_signal: QUIT\n"
+	     "containers:\n"
+	     "  - name: db\n"
+	     "    image: db@sha256:0123456789abcdef\n",
+	     &set, &cap);
+	assert_int_equal(cap.n, 0);
+	assert_int_equal(set.n, 2);
+	d = &set.v[0];
+	assert_int_equal(d->kind, KIND_CONTAINER);
+	assert_string_equal(d->image, "registry/web:1.2");
+	assert_string_equal(d->user_spec, "nobody-in-host-passwd:grp");
+	assert_false(d->has_uid);
+	assert_string_equal(d->entrypoint[0], "/bin/web");
+	assert_string_equal(d->argv[1], "80");
+	assert_true(d->private_net);
+	assert_true(d->read_only);
+	assert_true(d->stop_signal_set);
+	d = &set.v[1];
+	assert_int_equal(d->kind, KIND_CONTAINER);
+	assert_null(d->argv); /* the image's command */
+	assert_false(d->private_net);
+	assert_false(d->read_only);
+	assert_false(d->stop_signal_set);
+	decls_free(&set);
+	capture_free(&cap);
+}
+
 static void test_full_fields(void **state)
 {
 	struct decls set = {0};
@@ -833,6 +907,7 @@ int main(void)
 	    cmocka_unit_test(test_empty_files),
 	    cmocka_unit_test(test_env_forms),
 	    cmocka_unit_test(test_field_errors),
+	    cmocka_unit_test(test_containers),
 	    cmocka_unit_test(test_several_problems),
 	    cmocka_unit_test(test_others_kept),
 	    cmocka_unit_test(test_top_level_errors),

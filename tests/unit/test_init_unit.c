@@ -27,6 +27,7 @@
 
 static char dir[] = "/tmp/test_init_unit.XXXXXX";
 static char started[256]; /* names in spawn order, blank-separated */
+static char helper[2048]; /* argv of the last spawn without a report pipe (a runtime step) */
 static pid_t next_pid = FAKE_PID;
 static struct watch *watches[64];
 static int nwatches, units_stopped;
@@ -70,6 +71,11 @@ pid_t spawn(const struct spawn_req *r, int *report, struct err *e)
 		snprintf(started + strlen(started), sizeof(started) - strlen(started), "%s%s",
 			 started[0] ? " " : "", r->argv[0]);
 		*report = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	} else {
+		helper[0] = '\0';
+		for (size_t i = 0; r->argv[i]; i++)
+			snprintf(helper + strlen(helper), sizeof(helper) - strlen(helper), "%s%s",
+				 i ? " " : "", r->argv[i]);
 	}
 	return next_pid++;
 }
@@ -168,6 +174,79 @@ static pid_t pid_of(const char *name)
 	return in.pid;
 }
 
+static void put_file(const char *name, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	mkdir(dir, 0755);
+	assert_non_null(f = fopen(path, "w"));
+	fputs(text, f);
+	fclose(f);
+}
+
+static void add_decl(struct decl *d)
+{
+	struct err e;
+
+	assert_int_equal(units_add(d, &e), 0);
+}
+
+/* A container starts through the runtime's steps, after the image import;
+ * its pid is the one create wrote; a failed step fails the start. */
+static void check_containers(void)
+{
+	struct decl imp = {.name = strdup(IMAGE_IMPORT), .kind = KIND_ONESHOT};
+	struct decl d = {.name = strdup("web"), .kind = KIND_CONTAINER, .image = strdup("bb:1")};
+	char path[512];
+	pid_t step;
+
+	ctr_set_bundles(dir);
+	snprintf(path, sizeof(path), "%s/web", dir);
+	mkdir(path, 0755);
+	imp.argv = calloc(2, sizeof(char *));
+	imp.argv[0] = strdup(IMAGE_IMPORT);
+	d.argv = calloc(3, sizeof(char *));
+	d.argv[0] = strdup("httpd");
+	d.argv[1] = strdup("-f");
+	d.user_spec = strdup("www:www");
+	add_decl(&imp);
+	confirm_all();
+	add_decl(&d);
+	assert_int_equal(state_of("web"), U_STOPPED); /* waits for the import */
+	assert_true(unit_reaped(pid_of(IMAGE_IMPORT), 0));
+	assert_int_equal(state_of("web"), U_STARTING);
+	assert_string_equal(helper, "/bin/containerd-lite --root /run/wisp/containers delete "
+				    "--force web");
+	step = next_pid - 1;
+	assert_true(unit_reaped(step, 1 << 8)); /* nothing to delete: not an error */
+	snprintf(path, sizeof(path),
+		 "/bin/containerd-lite --root /run/wisp/containers image bundle --cmd httpd "
+		 "--cmd -f --user www:www --network host --cgroups-path /wisp/web/ctr --upper "
+		 "/var/lib/wisp/containers/web bb:1 %s/web",
+		 dir);
+	assert_string_equal(helper, path);
+	put_file("web/pid", "4242\n");
+	assert_true(unit_reaped(next_pid - 1, 0));
+	assert_non_null(strstr(helper, " create --bundle "));
+	assert_true(unit_reaped(next_pid - 1, 0));
+	assert_int_equal(pid_of("web"), 4242);
+	assert_string_equal(helper, "/bin/containerd-lite --root /run/wisp/containers start web");
+	assert_int_equal(state_of("web"), U_STARTING);
+	assert_true(unit_reaped(next_pid - 1, 0));
+	assert_int_equal(state_of("web"), U_RUNNING);
+	/* Its end is the container's end; then a start whose bundle step fails. */
+	assert_true(unit_reaped(4242, 0));
+	assert_int_equal(state_of("web"), U_DONE);
+	struct err e;
+	assert_int_equal(unit_start("web", &e), 0);
+	assert_true(unit_reaped(next_pid - 1, 0));
+	assert_true(unit_reaped(next_pid - 1, 1 << 8));
+	assert_int_equal(state_of("web"), U_FAILED);
+	assert_int_equal(pid_of("web"), 0);
+}
+
 static void test_order_and_shutdown(void **state)
 {
 	char path[512];
@@ -258,6 +337,8 @@ static void test_order_and_shutdown(void **state)
 	assert_int_equal(units_add(&d, &e0), -1);
 	assert_string_equal(e0.msg, "g: unknown dependency \"nope\"");
 	assert_int_equal(unit_find("g"), -1);
+
+	check_containers();
 
 	/* Shutdown: d and c first; b only once d has ended. */
 	units_stop_all();

@@ -1,0 +1,192 @@
+/* image_runtime.c: what of an image config, beyond its process, becomes
+ * the bundle's spec, as `docker run` does it: Labels and ExposedPorts as
+ * annotations (umoci's names), Volumes as mounts of their own that
+ * outlive the container's root, the host's network when asked (then its
+ * resolv.conf and hosts too), the cgroup and the root's writability. */
+#include "image.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int by_string(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Keys of obj, sorted (jansson's order is its hash's): "80/tcp,443/tcp". */
+static char *joined_keys(json_t *obj)
+{
+	size_t n = json_object_size(obj), i = 0, len = 1;
+	const char **k = calloc(n ? n : 1, sizeof(*k)), *key;
+	json_t *v;
+	char *out;
+
+	if (!k)
+		return NULL;
+	json_object_foreach(obj, key, v)
+	{
+		k[i++] = key;
+		len += strlen(key) + 1;
+	}
+	qsort(k, n, sizeof(*k), by_string);
+	if ((out = calloc(1, len)))
+		for (i = 0; i < n; i++)
+			strcat(strcat(out, i ? "," : ""), k[i]);
+	free(k);
+	return out;
+}
+
+static void annotations(json_t *spec, json_t *cfg)
+{
+	json_t *a = json_object(), *v;
+	const char *key;
+	char *ports;
+
+	json_object_foreach(json_object_get(cfg, "Labels"), key, v)
+	{
+		if (json_is_string(v))
+			json_object_set(a, key, v);
+	}
+	if (json_object_size(json_object_get(cfg, "ExposedPorts")) &&
+	    (ports = joined_keys(json_object_get(cfg, "ExposedPorts")))) {
+		json_object_set_new(a, "org.opencontainers.image.exposedPorts", json_string(ports));
+		free(ports);
+	}
+	if (json_object_size(a))
+		json_object_set_new(spec, "annotations", a);
+	else
+		json_decref(a);
+}
+
+static void add_mount(json_t *spec, const char *dest, const char *type, const char *src,
+		      const char *opts)
+{
+	json_t *o = json_array();
+
+	for (const char *p = opts; *p;) {
+		size_t n = strcspn(p, ",");
+		json_array_append_new(o, json_stringn(p, n));
+		p += n + (p[n] == ',');
+	}
+	json_array_append_new(json_object_get(spec, "mounts"),
+			      json_pack("{s:s, s:s, s:s, s:o}", "destination", dest, "type", type,
+					"source", src, "options", o));
+}
+
+/* "/var/lib/db" -> "var%2Flib%2Fdb": one directory per volume, no collisions. */
+static void volume_dir(const char *upper, const char *path, char *out, size_t size)
+{
+	size_t n = (size_t)snprintf(out, size, "%s/volumes/", upper);
+
+	for (const char *p = path + (*path == '/'); *p && n + 4 < size; p++)
+		n += (size_t)(*p == '/' || *p == '%' ? snprintf(out + n, size - n, "%%%02X", *p)
+						     : snprintf(out + n, size - n, "%c", *p));
+}
+
+/* With an upper (a container that keeps its data), a volume is a
+ * directory beside it; without, a tmpfs: writable even on a read-only root. */
+static int volumes(json_t *spec, json_t *cfg, const struct img_over *ov, struct cl_err *err)
+{
+	const char *path;
+	char dir[4096];
+	json_t *v;
+
+	json_object_foreach(json_object_get(cfg, "Volumes"), path, v)
+	{
+		if (*path != '/' || strstr(path, ".."))
+			return cl_error(err, 0,
+					"image config: volume %s: not a clean absolute path", path);
+		if (!ov->upper) {
+			add_mount(spec, path, "tmpfs", "tmpfs", "nosuid,nodev,mode=755");
+			continue;
+		}
+		img_fmt(dir, sizeof(dir), "%s/volumes", ov->upper);
+		if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+			return cl_error(err, errno, "mkdir %s", dir);
+		volume_dir(ov->upper, path, dir, sizeof(dir));
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			return cl_error(err, errno, "volume %s: mkdir %s", path, dir);
+		add_mount(spec, path, "bind", dir, "rbind,rw");
+	}
+	return 0;
+}
+
+static void drop_namespace(json_t *lin, const char *type)
+{
+	json_t *ns = json_object_get(lin, "namespaces"), *v;
+	size_t i;
+
+	json_array_foreach(ns, i, v)
+	{
+		if (strcmp(json_string_value(json_object_get(v, "type")) ?: "", type) == 0) {
+			json_array_remove(ns, i);
+			return;
+		}
+	}
+}
+
+/* The host's name resolution, read-only, where the root can take it. */
+static void host_files(json_t *spec, int root, bool writable)
+{
+	static const char *const files[] = {"/etc/resolv.conf", "/etc/hosts"};
+
+	for (size_t i = 0; i < 2; i++)
+		if (access(files[i], R_OK) == 0 &&
+		    (writable || faccessat(root, files[i] + 1, F_OK, AT_SYMLINK_NOFOLLOW) == 0))
+			add_mount(spec, files[i], "bind", files[i], "rbind,ro,nosuid,nodev,noexec");
+}
+
+static void network(json_t *spec, const struct img_over *ov, int root)
+{
+	json_t *lin = json_object_get(spec, "linux");
+
+	if (!ov->host_net)
+		return;
+	drop_namespace(lin, "network");
+	/* docker --network host: the host's name too */
+	drop_namespace(lin, "uts");
+	json_object_del(spec, "hostname");
+	host_files(spec, root, !ov->readonly);
+}
+
+int img_bundle_runtime(struct json_t *spec, struct json_t *cfg, const struct img_over *ov, int root,
+		       struct cl_err *err)
+{
+	json_t *lin = json_object_get(spec, "linux");
+
+	annotations(spec, cfg);
+	if (volumes(spec, cfg, ov, err) < 0)
+		return -1;
+	network(spec, ov, root);
+	if (ov->hostname && !ov->host_net)
+		json_object_set_new(spec, "hostname", json_string(ov->hostname));
+	if (ov->cgroups_path)
+		json_object_set_new(lin, "cgroupsPath", json_string(ov->cgroups_path));
+	json_object_set_new(json_object_get(spec, "root"), "readonly", json_boolean(ov->readonly));
+	return 0;
+}
+
+/* StopSignal is for whoever stops the container (init), not for the
+ * runtime: DIR/stop-signal, its text as the image gives it. */
+int img_stop_signal_write(const char *dir, struct json_t *cfg, struct cl_err *err)
+{
+	const char *sig = json_string_value(json_object_get(cfg, "StopSignal"));
+	char path[4096];
+	bool bad;
+	FILE *f;
+
+	img_fmt(path, sizeof(path), "%s/stop-signal", dir);
+	if (!sig || !*sig)
+		return unlink(path) < 0 && errno != ENOENT ? cl_error(err, errno, "%s", path) : 0;
+	if (!(f = fopen(path, "we")))
+		return cl_error(err, errno, "write %s", path);
+	bad = fprintf(f, "%s\n", sig) < 0;
+	if (fclose(f) != 0 || bad)
+		return cl_error(err, errno ? errno : EIO, "write %s", path);
+	return 0;
+}

@@ -1,0 +1,236 @@
+"""Declared containers supervised by init (issues 3, 4, 6), in one TCG boot.
+
+Builds a real OCI image with umoci on the host (busybox, an /etc/passwd
+with user `web`, a config with Cmd, Env, StopSignal SIGUSR1, a Volume, a
+Label and an ExposedPort), puts its tar into a test image's ROOT, and
+declares in /etc/wisp/image.yaml:
+  image-import  a oneshot importing the tar into /var/lib/wisp/images
+                (containers wait for a unit of that name);
+  web           the image with env and command overrides, a health check
+                run inside it, restart always;
+  ro            read-only root, private network, user from the image;
+  ghost         an image that is not in the store;
+and a NoCloud seed (cloud-localds) whose user-data declares one more,
+  udc           under `wisp: containers:` (kind container by default).
+Checks: web runs as init's own child in its own pid namespace and cgroup
+/wisp/web/ctr with no containerd-lite process left; its output is in its
+log; its writes land in its upper layer and volume on /var, never in the
+stored layers; the health check passes; killed, it is restarted and keeps
+its data; `wispctl stop` sends the image's StopSignal; ro cannot write
+its root and sees only loopback; ghost fails naming the missing image;
+udc runs from the user-data.
+"""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from wispvm import VM, BANNER, BootError, build_test_image  # noqa: E402
+
+B = os.environ.get("B", "build")
+OUT = os.path.join(B, "tests", "containers")
+
+SERVICES = """\
+  - name: image-import
+    kind: oneshot
+    command: [/bin/containerd-lite, image, import, --name, "bb:1", /lib/wisp-test/bb.tar]
+  - name: web
+    kind: container
+    image: "bb:1"
+    env: {GREETING: hi}
+    command: [sh, -c, 'trap "echo web: got USR1; exit 0" USR1; id; echo "web: GREETING=$GREETING A=$A";
+              cat /data/f; ls /data; echo new > /data/new; echo v > /vol/v; echo web: up;
+              while :; do sleep 1; done']
+    healthcheck: {command: [test, -f, /data/new], interval: 2s, retries: 1}
+    restart: always
+    restart_delay: {initial: 100ms}
+  - name: ro
+    kind: container
+    image: "bb:1"
+    read_only: true
+    network: private
+    user: web
+    command: [sh, -c, 'touch /x 2>/dev/null && echo ro: wrote || echo ro: refused;
+              echo "ro: net=$(ls /sys/class/net) host=$(hostname) $(id)"; exec sleep 100000']
+  - name: ghost
+    kind: container
+    image: "nope:1"
+"""
+
+
+def check(cond, what):
+    if not cond:
+        raise BootError(what)
+    print("  ok: " + what, flush=True)
+
+
+def make_image():
+    """An OCI layout tar of busybox, made with umoci; returns its path."""
+    work = os.path.join(OUT, "oci")
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    lay, bundle = os.path.join(work, "lay"), os.path.join(work, "b")
+    run = lambda *a: subprocess.run(list(a), check=True, stdout=subprocess.DEVNULL)  # noqa: E731
+    run("umoci", "init", "--layout", lay)
+    run("umoci", "new", "--image", lay + ":bb")
+    run("umoci", "unpack", "--image", lay + ":bb", bundle)
+    root = os.path.join(bundle, "rootfs")
+    for d in ("bin", "etc", "data", "tmp", "vol"):
+        os.makedirs(os.path.join(root, d), exist_ok=True)
+    shutil.copy(os.path.join(B, "busybox", "busybox"), os.path.join(root, "bin", "busybox"))
+    for a in ("sh", "cat", "echo", "id", "ls", "sleep", "touch", "test", "hostname"):
+        os.symlink("busybox", os.path.join(root, "bin", a))
+    with open(os.path.join(root, "etc", "passwd"), "w") as f:
+        f.write("root:x:0:0:root:/root:/bin/sh\nweb:x:1000:1000::/:/bin/sh\n")
+    with open(os.path.join(root, "etc", "group"), "w") as f:
+        f.write("root:x:0:\nweb:x:1000:\n")
+    with open(os.path.join(root, "data", "f"), "w") as f:
+        f.write("web: image data\n")
+    run("umoci", "repack", "--image", lay + ":bb", bundle)
+    run("umoci", "config", "--image", lay + ":bb", "--config.cmd", "sh",
+        "--config.env", "A=1", "--config.stopsignal", "SIGUSR1", "--config.volume", "/vol",
+        "--config.label", "org.wisp.test=yes", "--config.exposedports", "80/tcp")
+    run("umoci", "gc", "--layout", lay)
+    tar = os.path.join(OUT, "bb.tar")
+    run("tar", "-C", lay, "-cf", tar, ".")
+    return tar
+
+
+USER_DATA = """#cloud-config
+wisp:
+  containers:
+    - name: udc
+      image: "bb:1"
+      command: [sh, -c, 'echo "udc: from user-data"; exec sleep 100000']
+"""
+
+
+def make_seed():
+    ud, md = os.path.join(OUT, "user-data"), os.path.join(OUT, "meta-data")
+    with open(ud, "w") as f:
+        f.write(USER_DATA)
+    with open(md, "w") as f:
+        f.write("instance-id: containers-1\n")
+    seed = os.path.join(OUT, "seed.iso")
+    subprocess.run(["cloud-localds", seed, ud, md], check=True)
+    return seed
+
+
+def units(vm):
+    rc, out = vm.sh("wispctl --json ps")
+    return {u["name"]: u for u in json.loads(out.strip())} if rc == 0 else {}
+
+
+def wait_for(vm, what, pred, timeout=120):
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        u = units(vm)
+        if pred(u):
+            return u
+        time.sleep(1)
+    raise BootError("timed out waiting for %s: %s" % (what, units(vm)))
+
+
+def log_of(vm, name):
+    return vm.sh("cat /var/log/wisp/%s.log" % name)[1]
+
+
+def running(vm):
+    u = wait_for(vm, "web healthy and ro running",
+                 lambda u: u.get("web", {}).get("state") == "healthy"
+                 and u.get("ro", {}).get("state") == "running")
+    check(u["web"]["kind"] == "container", "web is a container unit, healthy (check run inside it)")
+    pid = u["web"]["pid"]
+    _, st = vm.sh("cat /proc/%d/stat" % pid)
+    check(st.split(")")[1].split()[1] == "1", "web's process %d is init's child (no shim)" % pid)
+    _, ns = vm.sh("grep NSpid /proc/%d/status" % pid)
+    check(re.search(r"NSpid:\s+%d\s+1\b" % pid, ns), "web is pid 1 of its own pid namespace")
+    _, cg = vm.sh("cat /proc/%d/cgroup" % pid)
+    check("0::/wisp/web/ctr" in cg, "web runs in cgroup /wisp/web/ctr")
+    rc, _ = vm.sh("pidof containerd-lite")
+    check(rc != 0, "no containerd-lite process stays running")
+    log = log_of(vm, "web")
+    check("uid=0(root)" in log and "web: GREETING=hi A=1" in log and "web: image data" in log,
+          "web's output is in its log: image Env plus declared env")
+    return pid
+
+
+def layers(vm):
+    rc, out = vm.sh("cat /var/lib/wisp/containers/web/upper/data/new "
+                    "/var/lib/wisp/containers/web/volumes/vol/v")
+    check(rc == 0 and "new" in out and "v" in out, "web's writes are in its upper layer and volume")
+    rc, out = vm.sh("ls /var/lib/wisp/images/layers/*/data/")
+    check(rc == 0 and "f" in out.split() and "new" not in out.split(),
+          "the stored layer is untouched (%s)" % " ".join(out.split()))
+
+
+def restart(vm, pid):
+    vm.sh("kill -9 %d" % pid)
+    u = wait_for(vm, "web restarted", lambda u: u.get("web", {}).get("restarts", 0) >= 1
+                 and u["web"]["state"] in ("running", "healthy") and u["web"]["pid"] != pid)
+    check(u["web"]["last_exit"] == {"signal": "KILL"}, "web killed: restarted, last exit KILL")
+    time.sleep(2)
+    runs = log_of(vm, "web").split("web: GREETING")
+    check(len(runs) >= 3 and re.search(r"Z new\n", runs[-1]) and not re.search(r"Z new\n", runs[1]),
+          "the restarted web still has the /data/new of its first run")
+
+
+def stop(vm):
+    t0 = time.monotonic()
+    vm.sh("wispctl stop web")
+    wait_for(vm, "web stopped", lambda u: u["web"]["state"] == "stopped", 30)
+    took = time.monotonic() - t0
+    log = log_of(vm, "web")
+    check("web: got USR1" in log and took < 8,
+          "wispctl stop sent the image's StopSignal (USR1), stopped in %.1f s" % took)
+
+
+def others(vm):
+    log = log_of(vm, "ro")
+    check("ro: refused" in log and "Permission denied" not in log,
+          "read_only: the container cannot write its root (and user web can use /dev/null)")
+    check(re.search(r"ro: net=lo host=ro uid=1000\(web\)", log),
+          "ro: private network (lo only), own hostname, user web from the image")
+    u = wait_for(vm, "udc running", lambda u: u.get("udc", {}).get("state") == "running")
+    check(u["udc"]["kind"] == "container" and "udc: from user-data" in log_of(vm, "udc"),
+          "udc, declared under wisp: containers: in user-data, runs")
+    check(u["ghost"]["state"] == "failed", "ghost: failed")
+    log = log_of(vm, "ghost")
+    check("image nope:1: not in store" in log, "ghost's log names the missing image")
+
+
+def main():
+    tar = make_image()
+    lines = ["dir /lib/wisp-test 0755", "file /lib/wisp-test/bb.tar %s 0644" % tar]
+    image = build_test_image("containers", manifest_lines=lines, services_yaml=SERVICES)
+    vm = VM(image, name="containers", mem=384, extra=["-cdrom", make_seed()])
+    try:
+        print("containers:", flush=True)
+        vm.expect(BANNER, 180)
+        vm.wait_shell(120)
+        vm.sh("dmesg -n 1")
+        pid = running(vm)
+        layers(vm)
+        others(vm)
+        restart(vm, pid)
+        stop(vm)
+    except BootError as e:
+        print("FAIL containers: %s" % e, flush=True)
+        try:
+            print(vm.sh("wispctl ps; tail -n 20 /var/log/wisp/*.log")[1], flush=True)
+        except BootError:
+            pass
+        return 1
+    finally:
+        vm.close()
+    print("PASS containers", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
