@@ -42,6 +42,9 @@ struct client {
 	bool closing;			/* a reply did not fit: close after this request */
 	char follow[DECL_NAME_MAX + 1]; /* unit whose new log lines it gets; "" none */
 	bool in_use;
+	struct watch lister; /* `images`: the lister's output pipe; fd -1 none */
+	char part[PROTO_MAX_MSG - PROTO_HDR - 3]; /* its output not sent yet */
+	size_t plen;
 };
 
 static struct watch listener = {.fd = -1};
@@ -54,8 +57,17 @@ static struct client clients[MAX_CLIENTS];
  * slot was taken again meanwhile, the new client merely sees a spurious
  * wake-up (EAGAIN).
  */
+static void lister_end(struct client *c)
+{
+	loop_unwatch(&c->lister);
+	close(c->lister.fd);
+	c->lister.fd = -1;
+}
+
 static void client_close(struct client *c)
 {
+	if (c->lister.fd >= 0)
+		lister_end(c);
 	loop_unwatch(&c->w);
 	close(c->w.fd);
 	c->w.fd = -1;
@@ -314,6 +326,83 @@ static void do_logs(struct client *c, const struct preq *r)
 	reply_ok(c);
 }
 
+static void do_config(struct client *c)
+{
+	char *buf = malloc(LOG_TAIL_BYTES);
+	size_t len = buf ? read_tail(CLOUD_REPORT, buf, LOG_TAIL_BYTES) : 0;
+
+	if (len == 0)
+		reply_error(c, "config: no report in %s (cloud-init did not run)", CLOUD_REPORT);
+	else
+		send_tail(c, buf, len, PROTO_MAX_LINES);
+	free(buf);
+	if (len)
+		reply_ok(c);
+}
+
+/* Whole lines of the lister's output (all of it at its end, or when one
+ * line fills the buffer), relayed as they come: init never waits for it. */
+static void on_lister(struct watch *w, uint32_t events)
+{
+	struct client *c = container_of(w, struct client, lister);
+	ssize_t n = read(w->fd, c->part + c->plen, sizeof(c->part) - c->plen);
+	const char *nl;
+	size_t len;
+	struct pmsg p;
+
+	(void)events;
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	len = c->plen; /* at the end (or an error): whatever is left */
+	if (n > 0) {
+		c->plen += (size_t)n;
+		nl = memrchr(c->part, '\n', c->plen);
+		len = nl ? (size_t)(nl - c->part) + 1 : c->plen == sizeof(c->part) ? c->plen : 0;
+	}
+	if (len) {
+		pmsg_start(&p, P_LINES);
+		pmsg_bytes(&p, PT_TEXT, c->part, len);
+		client_queue(c, &p);
+		memmove(c->part, c->part + len, c->plen - len);
+		c->plen -= len;
+	}
+	if (n <= 0) {
+		lister_end(c);
+		reply_ok(c);
+	}
+	if (c->closing)
+		client_close(c);
+	else
+		client_flush(c);
+}
+
+static void do_images(struct client *c)
+{
+	static char *const argv[] = {CTR_BIN, "image", "list", NULL};
+	static char *const envp[] = {"PATH=/bin:/sbin:/usr/bin:/usr/sbin", NULL};
+	struct spawn_req r = {.argv = argv, .envp = envp};
+	struct err e;
+	int p[2];
+
+	if (c->lister.fd >= 0) {
+		reply_error(c, "images: this connection is already listing");
+		return;
+	}
+	if (pipe2(p, O_CLOEXEC) < 0 || fcntl(p[0], F_SETFL, O_NONBLOCK) < 0) {
+		reply_error(c, "images: pipe: %s", strerror(errno));
+		return;
+	}
+	r.out_fd = p[1];
+	c->lister = (struct watch){.fd = p[0], .ready = on_lister};
+	c->plen = 0;
+	if (spawn(&r, NULL, &e) < 0 || loop_watch(&c->lister, &e) < 0) {
+		reply_error(c, "images: %s", e.msg);
+		close(p[0]);
+		c->lister.fd = -1;
+	}
+	close(p[1]);
+}
+
 static void dispatch(struct client *c, const struct preq *r, pid_t pid)
 {
 	switch (r->op) {
@@ -334,6 +423,12 @@ static void dispatch(struct client *c, const struct preq *r, pid_t pid)
 	case P_REBOOT:
 	case P_POWEROFF:
 		do_shutdown(c, r, pid);
+		break;
+	case P_CONFIG:
+		do_config(c);
+		break;
+	case P_IMAGES:
+		do_images(c);
 		break;
 	}
 }
@@ -442,6 +537,7 @@ static void client_add(int fd)
 		return;
 	}
 	memset(c, 0, sizeof(*c));
+	c->lister.fd = -1;
 	c->w = (struct watch){.fd = fd, .ready = on_client};
 	c->idle.fire = on_idle;
 	if (loop_watch(&c->w, &e) < 0) {

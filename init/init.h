@@ -407,6 +407,10 @@ void health_result(struct hcheck *h, bool ok, uint64_t now);
 
 /* ---- container.c: kind container, through the containerd-lite binary - */
 
+#define CTR_BIN "/bin/containerd-lite"
+/* What cloud-init found, applied and warned about this boot (`wispctl config`). */
+#define CLOUD_REPORT "/run/wisp/cloud-init.report"
+
 /* The unit of the boot's image import; containers wait for it (imgimport.c). */
 #define IMAGE_IMPORT "image-import"
 
@@ -510,6 +514,8 @@ enum proto_type {
 	P_RESTART = 6,
 	P_REBOOT = 7,
 	P_POWEROFF = 8,
+	P_CONFIG = 9,  /* cloud-init's report of this boot, as P_LINES */
+	P_IMAGES = 10, /* the image store's listing, as P_LINES */
 	P_UNIT = 0x81, /* one unit's record (ps, status) */
 	P_LINES,       /* PT_TEXT: whole log lines, each ending in \n */
 	P_OK,	       /* the request is done */

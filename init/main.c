@@ -18,7 +18,7 @@
 static void boot_params(void)
 {
 	char line[4096];
-	unsigned grace;
+	unsigned grace = 0;
 	struct err e;
 
 	if (read_text("/proc/cmdline", line, sizeof(line), &e) < 0) {

@@ -221,6 +221,8 @@ int proto_request(const struct pview *m, struct preq *r, struct err *e)
 	case P_PS:
 	case P_REBOOT:
 	case P_POWEROFF:
+	case P_CONFIG:
+	case P_IMAGES:
 		return check_tags(m, 0, e);
 	case P_STATUS:
 	case P_START:
@@ -243,7 +245,8 @@ const char *proto_op_name(unsigned op)
 	static const char *const names[] = {
 	    [P_PS] = "ps",	   [P_STATUS] = "status",     [P_LOGS] = "logs",
 	    [P_START] = "start",   [P_STOP] = "stop",	      [P_RESTART] = "restart",
-	    [P_REBOOT] = "reboot", [P_POWEROFF] = "poweroff",
+	    [P_REBOOT] = "reboot", [P_POWEROFF] = "poweroff", [P_CONFIG] = "config",
+	    [P_IMAGES] = "images",
 	};
 
 	return op < ARRAY_LEN(names) && names[op] ? names[op] : NULL;

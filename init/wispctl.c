@@ -29,7 +29,9 @@ static const char usage_text[] =
     "  status NAME              one unit\n"
     "  logs NAME [-n N] [-f]    its last N log lines (default 10), -f: then follow\n"
     "  start|stop|restart NAME\n"
-    "  reboot | poweroff\n";
+    "  reboot | poweroff\n"
+    "  config                   the datasource, instance-id and warnings of this boot\n"
+    "  images                   the images in the store\n";
 
 static _Noreturn void usage(const char *fmt, ...) PRINTF_LIKE(1, 2);
 static _Noreturn void usage(const char *fmt, ...)
@@ -229,7 +231,7 @@ static _Noreturn void done(unsigned op)
 			puts(first_unit ? "[]" : "]");
 		else if (op == P_STATUS)
 			putchar('\n');
-		else if (op != P_LOGS)
+		else if (op != P_LOGS && op != P_CONFIG && op != P_IMAGES)
 			puts("{\"ok\":true}");
 	}
 	exit(fflush(stdout) == 0 ? 0 : 1);
@@ -302,7 +304,7 @@ static _Noreturn void talk(const struct preq *r)
 
 static unsigned verb_op(const char *verb)
 {
-	for (unsigned op = P_PS; op <= P_POWEROFF; op++)
+	for (unsigned op = P_PS; op <= P_IMAGES; op++)
 		if (strcmp(proto_op_name(op), verb) == 0)
 			return op;
 	return 0;
@@ -353,7 +355,8 @@ int main(int argc, char **argv)
 	if (!r.op)
 		usage("unknown command \"%s\"", argv[i]);
 	i++;
-	if (r.op != P_PS && r.op != P_REBOOT && r.op != P_POWEROFF) {
+	if (r.op == P_STATUS || r.op == P_LOGS || r.op == P_START || r.op == P_STOP ||
+	    r.op == P_RESTART) {
 		if (i == argc)
 			usage("%s: needs a unit name", argv[i - 1]);
 		if (!unit_name_valid(argv[i]))

@@ -207,6 +207,12 @@ def config_drive(tmp):
               "config drive: hostname and uuid as instance-id")
         check("cd-boot" in out and KEY in out,
               "config drive: user_data applied, public_keys given to the first user")
+        rc, out = vm.sh("wispctl config")
+        check(rc == 0 and "datasource: ConfigDrive" in out
+              and "instance-id: 83679162-1378-4288-a2d4-70e13ec132aa" in out
+              and re.search(r"(?m)^warning: .*user-data:4:14: write_files: expected a list$", out)
+              and re.search(r"(?m)^applied: 1 part, [1-9]\d* warnings?$", out),
+              "wispctl config: datasource, instance-id and the warnings")
     finally:
         vm.close()
 

@@ -190,6 +190,18 @@ def stop(vm):
           "wispctl stop sent the image's StopSignal (USR1), stopped in %.1f s" % took)
 
 
+def verbs(vm):
+    rc, out = vm.sh("wispctl images")
+    check(rc == 0 and re.search(r"(?m)^bb:1\tsha256:[0-9a-f]{64}\t1 layers$", out),
+          "wispctl images lists bb:1 from the store")
+    rc, out = vm.sh("wispctl --json images")
+    check(rc == 0 and json.loads(out.strip().splitlines()[0])["line"].startswith("bb:1\t"),
+          "wispctl --json images: one JSON object per line")
+    rc, out = vm.sh("wispctl config")
+    check(rc == 0 and "datasource: NoCloud" in out and "instance-id: containers-1" in out,
+          "wispctl config: datasource and instance-id")
+
+
 def others(vm):
     log = log_of(vm, "ro")
     check("ro: refused" in log and "Permission denied" not in log,
@@ -217,6 +229,7 @@ def main():
         pid = running(vm)
         layers(vm)
         others(vm)
+        verbs(vm)
         restart(vm, pid)
         stop(vm)
     except BootError as e:
