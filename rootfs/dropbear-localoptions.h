@@ -17,6 +17,10 @@
 #define DROPBEAR_SVR_PASSWORD_AUTH 0
 #define DROPBEAR_SVR_PAM_AUTH	   0
 
+/* Login sessions get the PATH units get (docs/declarations.md): busybox
+ * puts applets such as ip and ifconfig in /sbin. */
+#define DEFAULT_PATH "/usr/sbin:/usr/bin:/sbin:/bin"
+
 /* No X server and no xauth on Wisp. */
 #define DROPBEAR_X11FWD 0
 

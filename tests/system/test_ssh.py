@@ -136,9 +136,10 @@ def with_keys(tmp):
     try:
         rc, out = vm.sh("wispctl ps")
         check(re.search(r"(?m)^sshd\s+service\s+running", out), "sshd unit running")
-        rc, out = client.login("alice", "id")
+        rc, out = client.login("alice", "id; echo PATH=$PATH")
         check(rc == 0 and re.search(r"uid=1000\(alice\) gid=1000\(alice\)", out),
-              "alice logs in with her key and runs id: %s" % out.strip())
+              "alice logs in with her key and runs id: %s" % out.splitlines()[0])
+        check("PATH=/usr/sbin:/usr/bin:/sbin:/bin" in out, "her PATH is the units' PATH")
         check(listening_on_22(vm), "the guest listens on port 22 (/proc/net/tcp)")
         rc, out = vm.sh("grep ^alice: /etc/shadow")
         check(re.search(r"(?m)^alice:!", out), "... although her password is locked")
