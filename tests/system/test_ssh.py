@@ -3,11 +3,12 @@
 A NoCloud seed (Debian's `cloud-localds`) gives user alice an ed25519 key
 made by the host's ssh-keygen; QEMU's user network forwards a host port to
 the guest's port 22, and the host's OpenSSH client logs in. Checks: alice
-runs `id` over SSH (with a locked password), a password-only attempt is
-refused, root is refused even with an authorized key, the host key is the
-same after a reboot (ssh-keyscan before and after) and is kept in
-/var/lib/wisp/ssh; a boot whose user-data has a user but no key has no sshd
-unit and nothing listening on port 22. Three boots in all.
+runs `id` over SSH (with a locked password) and gets a pty, a password-only
+attempt is refused, root is refused even with an authorized key, init
+restarts a killed dropbear, the host key is kept in /var/lib/wisp/ssh and is
+the same after a reboot (ssh-keyscan before and after); a boot whose
+user-data has a user but no key has no sshd unit and nothing listening on
+port 22. Three boots in all.
 """
 
 import os
@@ -160,6 +161,15 @@ def with_keys(tmp):
         check(first, "host key scanned: ssh-ed25519 ...%s" % first[-16:])
         rc, out = vm.sh("ls /var/lib/wisp/ssh")
         check("dropbear_ed25519_host_key" in out, "host key kept in /var/lib/wisp/ssh")
+        rc, out = client.ssh("alice", "readlink /proc/self/fd/0", "-tt", "-i", client.key)
+        check(rc == 0 and "/dev/pts/" in out, "a terminal session gets a pty: %s" % out.strip())
+        # supervised: killed, it is restarted and takes logins again
+        vm.sh("kill $(cat /run/dropbear.pid)")
+        rc, out = client.login("alice", "echo back")
+        check(rc == 0 and "back" in out, "dropbear killed: init restarts it, logins work")
+        rc, out = vm.sh("wispctl ps")
+        check(re.search(r"(?m)^sshd\s+service\s+running\s+\d+\s+\S+\s+1\s", out),
+              "wispctl ps counts one restart of sshd")
         vm.send("wispctl reboot\n")
         boot(vm)
         rc, out = client.login("alice", "echo again")
