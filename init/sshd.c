@@ -22,6 +22,7 @@
 void sshd_add(void)
 {
 	static const char *const argv[] = {"/usr/sbin/dropbear", "-F", "-R", "-w", NULL};
+	const size_t argc = sizeof(argv) / sizeof(*argv) - 1;
 	struct decl d = {.kind = KIND_SERVICE, .restart = RESTART_ALWAYS};
 	struct err e;
 
@@ -33,12 +34,12 @@ void sshd_add(void)
 	d.backoff_reset_ms = BACKOFF_RESET_MS;
 	d.name = strdup("sshd");
 	d.file = strdup("cloud-init");
-	d.argv = calloc(sizeof(argv) / sizeof(*argv), sizeof(char *));
+	d.argv = calloc(argc + 1, sizeof(char *));
 	d.env = calloc(1, sizeof(char *));
 	for (size_t i = 0; argv[i] && d.argv; i++)
 		if (!(d.argv[i] = strdup(argv[i])))
 			break;
-	if (!d.name || !d.file || !d.argv || !d.env || !d.argv[3]) {
+	if (!d.name || !d.file || !d.argv || !d.env || !d.argv[argc - 1]) {
 		decl_clear(&d);
 		log_msg(LOG_ERR, "sshd: out of memory");
 		return;
