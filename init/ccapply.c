@@ -174,15 +174,16 @@ static void homes_writable(const struct cc_env *env)
 	}
 }
 
-static void write_keys(const char *home, uid_t uid, gid_t gid, char **a, char **b,
-		       const struct cc_env *env)
+/* Returns the number of keys written. */
+static unsigned write_keys(const char *home, uid_t uid, gid_t gid, char **a, char **b,
+			   const struct cc_env *env)
 {
 	char dir[4096], path[4200];
 	struct err e;
 	int fd;
 
 	if (!strv_len(a) && !strv_len(b))
-		return;
+		return 0;
 	snprintf(dir, sizeof(dir), "%s%s/.ssh", env->root, home);
 	mkparents(dir, false);
 	mkdir(dir, 0700);
@@ -193,7 +194,7 @@ static void write_keys(const char *home, uid_t uid, gid_t gid, char **a, char **
 	if (fd < 0) {
 		err_set(&e, errno, "create %s", path);
 		warnf(env, "ssh_authorized_keys", &e);
-		return;
+		return 0;
 	}
 	for (char **v = a; v && *v; v++)
 		dprintf(fd, "%s\n", *v);
@@ -202,14 +203,15 @@ static void write_keys(const char *home, uid_t uid, gid_t gid, char **a, char **
 	if (fchown(fd, uid, gid) < 0) {
 	}
 	close(fd);
+	return (unsigned)(strv_len(a) + strv_len(b));
 }
 
 struct etcset {
 	struct etcfile pw, gr, sh;
 };
 
-static void add_user(struct etcset *s, const struct cc_user *u, char **extra_keys,
-		     const struct cc_env *env)
+static unsigned add_user(struct etcset *s, const struct cc_user *u, char **extra_keys,
+			 const struct cc_env *env)
 {
 	char line[1024], home[512];
 	unsigned uid, gid;
@@ -251,16 +253,17 @@ static void add_user(struct etcset *s, const struct cc_user *u, char **extra_key
 		if (chown(path, uid, gid) < 0) {
 		}
 	}
-	write_keys(home, uid, gid, u->keys, extra_keys, env);
+	return write_keys(home, uid, gid, u->keys, extra_keys, env);
 }
 
-void cc_apply_users(const struct cloudcfg *c, const struct cc_env *env)
+unsigned cc_apply_users(const struct cloudcfg *c, const struct cc_env *env)
 {
 	struct etcset s = {0};
+	unsigned keys = 0;
 	struct err e;
 
 	if (!c->nusers && !c->ngroups)
-		return;
+		return 0;
 	if (etc_read(&s.pw, env->etc, "passwd") < 0 || etc_read(&s.gr, env->etc, "group") < 0 ||
 	    etc_read(&s.sh, env->etc, "shadow") < 0)
 		goto out;
@@ -271,12 +274,13 @@ void cc_apply_users(const struct cloudcfg *c, const struct cc_env *env)
 	}
 	/* top-level ssh_authorized_keys go to the first user: Wisp has no default user */
 	for (size_t i = 0; i < c->nusers; i++)
-		add_user(&s, &c->users[i], i == 0 ? c->ssh_keys : NULL, env);
+		keys += add_user(&s, &c->users[i], i == 0 ? c->ssh_keys : NULL, env);
 	if (etc_write(&s.gr, 0644, &e) < 0 || etc_write(&s.pw, 0644, &e) < 0 ||
 	    etc_write(&s.sh, 0600, &e) < 0)
 		warnf(env, "users", &e);
 out:
 	free(s.pw.text), free(s.gr.text), free(s.sh.text);
+	return keys;
 }
 
 static bool volatile_path(const char *p)

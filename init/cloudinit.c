@@ -6,8 +6,9 @@
  * cloud-init does (instance -> instances/<id>, sem/ files), then apply
  * every #cloud-config part (ccapply.c) and run bootcmd. Per-instance
  * scripts (runcmd, #! parts) run as a oneshot unit added after all the
- * others. Every problem is one warning line;
- * the boot goes on with whatever is valid.
+ * others (and after sshd.c's unit, when authorized keys were written).
+ * Every problem is one warning line; the boot goes on with whatever is
+ * valid.
  */
 #include "init.h"
 
@@ -32,6 +33,7 @@ static struct {
 	int nparts, nscripts, warnings;
 	char *runcmd; /* script text gathered from every cloud-config part */
 	size_t runlen;
+	unsigned nkeys; /* authorized keys written this boot: then an SSH server */
 } ci;
 
 /* One line of CLOUD_REPORT (`wispctl config`). */
@@ -201,7 +203,7 @@ static void apply_config(const char *path)
 	}
 	cc_apply_hostname(&c, ci.ds.hostname, &env);
 	cc_apply_files(&c, false, &env);
-	cc_apply_users(&c, &env);
+	ci.nkeys += cc_apply_users(&c, &env);
 	cc_apply_files(&c, true, &env);
 	for (size_t i = 0; i < c.nbootcmd; i++)
 		run_now(c.bootcmd[i]);
@@ -327,6 +329,8 @@ void cloudinit_final(void)
 	struct err e;
 
 	free(ci.runcmd), ci.runcmd = NULL;
+	if (ci.nkeys)
+		sshd_add();
 	if (!ci.per_instance || !ci.nscripts)
 		return;
 	snprintf(script, sizeof(script),

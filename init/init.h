@@ -695,7 +695,8 @@ struct cc_env {
 
 void cc_apply_hostname(const struct cloudcfg *c, const char *meta_hostname,
 		       const struct cc_env *env);
-void cc_apply_users(const struct cloudcfg *c, const struct cc_env *env);
+/* Users, groups, homes, authorized keys. Returns the number of keys written. */
+unsigned cc_apply_users(const struct cloudcfg *c, const struct cc_env *env);
 void cc_apply_files(const struct cloudcfg *c, bool deferred, const struct cc_env *env);
 
 /* ---- ds.c: datasources ------------------------------------------------ */
@@ -720,9 +721,15 @@ int ds_find(const char *cmdline, const char *dir, struct ds_found *f, struct ud_
 
 /* Find a datasource and apply it (before units load). Never blocks long. */
 void cloudinit_setup(void);
-/* After units_load: add the per-instance scripts (runcmd, #! parts) as a oneshot unit. */
+/* After units_load: sshd if keys were written; the per-instance scripts (runcmd, #! parts)
+ * as a oneshot unit. */
 void cloudinit_final(void);
 /* Create dir/sem/name if absent: 1 taken now, 0 taken before, -1 error. */
 int cc_sem_take(const char *dir, const char *name, struct err *e);
+
+/* ---- sshd.c: the SSH server ------------------------------------------- */
+
+/* Add the unit "sshd" (dropbear, key-only); cloudinit_final() does when keys were written. */
+void sshd_add(void);
 
 #endif /* WISP_INIT_H */

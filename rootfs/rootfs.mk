@@ -1,15 +1,17 @@
 # rootfs/rootfs.mk: the inputs of ROOT other than init, listed in
-# rootfs/manifest: static musl busybox, e2fsck and resize2fs, the rendered
-# os-release; and libyaml as a static musl library for init. The third-party
-# code comes from the Debian sources pinned in rootfs/toolchain/sources.pin.
+# rootfs/manifest: static musl busybox, e2fsck and resize2fs, the dropbear
+# SSH server, the rendered os-release; and libyaml as a static musl library
+# for init. The third-party code comes from the Debian sources pinned in
+# rootfs/toolchain/sources.pin.
 #
 #   make busybox          build/busybox/busybox + busybox.manifest
 #   make e2fsprogs        build/e2fsprogs/{e2fsck,resize2fs}
+#   make dropbear         build/dropbear/dropbearmulti
 #   make libyaml-musl     build/sysroot/lib/libyaml.a + include/yaml.h
 #   make rootfs-inputs    everything rootfs/manifest references but init
 #   make busybox-config   regenerate rootfs/busybox.config (then review it)
 
-.PHONY: busybox e2fsprogs libyaml-musl rootfs-inputs busybox-config
+.PHONY: busybox e2fsprogs dropbear libyaml-musl rootfs-inputs busybox-config
 
 # Kernel UAPI headers (kernel-config/kernel.mk, `make sysroot`).
 SYSROOT_HEADERS ?= $(B)/sysroot/.headers-ok
@@ -147,6 +149,33 @@ $(RESIZE2FS): $(B)/e2fsprogs/.built
 	@cp $(E2FSPROGS_OBJ)/resize/resize2fs $@
 	$(call print_size,$@)
 
+# --- dropbear --------------------------------------------------------------
+# The SSH server init runs when cloud-config gives authorized keys
+# (init/sshd.c): one static multi-call binary, dropbear and dropbearkey
+# (host key fingerprints), key-only (rootfs/dropbear-localoptions.h).
+
+DROPBEAR := $(B)/dropbear/dropbearmulti
+DROPBEAR_OBJ := $(B)/dropbear/obj
+
+dropbear: $(DROPBEAR)
+
+DROPBEAR_FLAGS := $(B)/dropbear/flags
+$(shell mkdir -p $(B)/dropbear; f='$(MUSL_CC) $(ROOTFS_CFLAGS) $(ROOTFS_LDFLAGS)'; \
+	[ "$$(cat $(DROPBEAR_FLAGS) 2>/dev/null)" = "$$f" ] || echo "$$f" > $(DROPBEAR_FLAGS))
+
+$(DROPBEAR_OBJ)/config.status: rootfs/dropbear-configure.sh rootfs/dropbear-localoptions.h \
+		$(DROPBEAR_FLAGS) $(DROPBEAR_SRC_STAMP) $(SYSROOT_HEADERS) | $(DEPS_STAMP)
+	@CC=$(MUSL_CC) CFLAGS='$(ROOTFS_CFLAGS)' LDFLAGS='$(ROOTFS_LDFLAGS)' \
+		rootfs/dropbear-configure.sh $(DROPBEAR_SRC) $(@D)
+
+$(DROPBEAR): $(DROPBEAR_OBJ)/config.status | $(DEPS_STAMP)
+	@echo "dropbear: building $(DROPBEAR_VERSION) (log: $(@D)/build.log)"
+	@$(SUBMAKE) -C $(DROPBEAR_OBJ) MULTI=1 PROGRAMS='dropbear dropbearkey' \
+		>$(@D)/build.log 2>&1 || \
+		{ tail -20 $(@D)/build.log; echo "dropbear: build failed: see $(@D)/build.log" >&2; exit 1; }
+	@cp $(DROPBEAR_OBJ)/dropbearmulti $@
+	$(call print_size,$@)
+
 # --- /etc ------------------------------------------------------------------
 
 # The top Makefile holds WISP_VERSION.
@@ -155,4 +184,4 @@ $(B)/rootfs/os-release: rootfs/skel/etc/os-release.in Makefile | $(DEPS_STAMP)
 	@sed 's/@VERSION@/$(WISP_VERSION)/g' $< >$@
 
 rootfs-inputs: $(BUSYBOX) $(BUSYBOX_MANIFEST) $(E2FSCK) $(RESIZE2FS) \
-	$(B)/rootfs/os-release
+	$(DROPBEAR) $(B)/rootfs/os-release

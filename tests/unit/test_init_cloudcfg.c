@@ -392,6 +392,43 @@ static void test_apply_users_files(void **state)
 	cloudcfg_free(&c);
 }
 
+/* The count decides whether init runs an SSH server (sshd.c): only keys really written count. */
+static void test_apply_users_key_count(void **state)
+{
+	struct cloudcfg c;
+	char etc[128];
+	struct cc_env env = {.etc = etc, .root = tmpdir, .per_instance = true, .warn = &sink};
+	const char *p;
+
+	(void)state;
+	snprintf(etc, sizeof(etc), "%s/etck", tmpdir);
+	mkdir(etc, 0755);
+	write_tmp("etck/passwd", "root:x:0:0:root:/root:/bin/sh\n");
+	write_tmp("etck/group", "root:x:0:\n");
+	write_tmp("etck/shadow", "root:*:::::::\n");
+	write_tmp("blocker", "a file where a home directory would go\n");
+	p = write_tmp("cck1",
+		      "#cloud-config\n"
+		      "users:\n"
+		      "  - name: ann\n"
+		      "    ssh_authorized_keys: [ssh-ed25519 AAAA a@x, ssh-ed25519 BBBB b@x]\n"
+		      "  - name: cy\n"
+		      "  - name: dee\n"
+		      "    homedir: /blocker/dee\n"
+		      "    ssh_authorized_keys: [ssh-ed25519 DDDD d@x]\n"
+		      "ssh_authorized_keys: [ssh-ed25519 CCCC c@x]\n");
+	cloudcfg_load(p, &c, &sink);
+	assert_int_equal(nwarn, 0);
+	/* ann's two and the top-level one; dee's cannot be written (a warning) */
+	assert_int_equal(cc_apply_users(&c, &env), 3);
+	assert_int_equal(nwarn, 1);
+	cloudcfg_free(&c);
+	p = write_tmp("cck2", "#cloud-config\nusers: [eve]\n");
+	cloudcfg_load(p, &c, &sink);
+	assert_int_equal(cc_apply_users(&c, &env), 0);
+	cloudcfg_free(&c);
+}
+
 static void test_sem(void **state)
 {
 	struct err e;
@@ -483,6 +520,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_bad_yaml_keeps_going, reset),
 	    cmocka_unit_test_setup(test_wisp_key, reset),
 	    cmocka_unit_test_setup(test_apply_users_files, reset),
+	    cmocka_unit_test_setup(test_apply_users_key_count, reset),
 	    cmocka_unit_test_setup(test_sem, reset),
 	    cmocka_unit_test_setup(test_labels, reset),
 	    cmocka_unit_test_setup(test_ds_cmdline, reset),

@@ -1,0 +1,211 @@
+"""The SSH server that provisioning starts when it writes authorized keys.
+
+A NoCloud seed (Debian's `cloud-localds`) gives user alice an ed25519 key
+made by the host's ssh-keygen; QEMU's user network forwards a host port to
+the guest's port 22, and the host's OpenSSH client logs in. Checks: alice
+runs `id` over SSH (with a locked password) and gets a pty, a password-only
+attempt is refused, root is refused even with an authorized key, init
+restarts a killed dropbear, the host key is kept in /var/lib/wisp/ssh and is
+the same after a reboot (ssh-keyscan before and after); a boot whose
+user-data has a user but no key has no sshd unit and nothing listening on
+port 22. Three boots in all.
+"""
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from wispvm import VM, BANNER, BootError  # noqa: E402
+
+IMAGE = os.path.join(os.environ.get("B", "build"), "wisp.img")
+BOOT_TIMEOUT = 180
+SSH_TIMEOUT = 120  # first connection: DHCP, then the host key is made under TCG
+
+USER_DATA = """\
+#cloud-config
+users:
+  - name: alice
+    shell: /bin/sh
+    ssh_authorized_keys:
+      - %s
+"""
+
+NO_KEYS = """\
+#cloud-config
+users:
+  - name: eve
+"""
+
+
+def check(cond, what):
+    if not cond:
+        raise BootError(what)
+    print("  ok: " + what, flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def seed(tmp, name, user_data):
+    ud = os.path.join(tmp, name + ".user-data")
+    md = os.path.join(tmp, name + ".meta-data")
+    with open(ud, "w") as f:
+        f.write(user_data)
+    with open(md, "w") as f:
+        f.write("instance-id: iid-%s\nlocal-hostname: %s\n" % (name, name))
+    out = os.path.join(tmp, name + ".iso")
+    subprocess.run(["cloud-localds", out, ud, md], check=True)
+    return out
+
+
+def boot_vm(name, iso, port):
+    vm = VM(IMAGE, name=name, extra=["-cdrom", iso],
+            nic="user,hostfwd=tcp:127.0.0.1:%d-:22" % port)
+    boot(vm)
+    return vm
+
+
+def boot(vm):
+    vm.expect(BANNER, BOOT_TIMEOUT)
+    vm.expect(r"cloud-init: applied", 60)
+    vm.wait_shell(120)
+    vm.sh("dmesg -n 1")
+
+
+class Client:
+    """The host's OpenSSH client against one forwarded port."""
+
+    def __init__(self, tmp, port):
+        self.port = port
+        self.key = os.path.join(tmp, "id_ed25519")
+        self.known = os.path.join(tmp, "known_hosts")
+        if not os.path.exists(self.key):
+            subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "wisp-test",
+                            "-f", self.key], check=True)
+
+    def pubkey(self):
+        with open(self.key + ".pub") as f:
+            return f.read().strip()
+
+    def ssh(self, user, cmd, *opts):
+        args = ["ssh", "-p", str(self.port), "-o", "BatchMode=yes",
+                "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=" + self.known,
+                "-o", "ConnectTimeout=20", "-o", "IdentitiesOnly=yes", "-o", "LogLevel=ERROR"]
+        args += list(opts) or ["-i", self.key]
+        p = subprocess.run(args + ["%s@127.0.0.1" % user, cmd], stdin=subprocess.DEVNULL,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
+        return p.returncode, p.stdout.decode(errors="replace")
+
+    def login(self, user, cmd):
+        """Retry until the guest answers (bounded): TCG boots and DHCP are slow."""
+        deadline = time.monotonic() + SSH_TIMEOUT
+        while True:
+            rc, out = self.ssh(user, cmd)
+            if rc == 0 or time.monotonic() > deadline:
+                return rc, out
+            time.sleep(2)
+
+    def host_key(self):
+        """The guest's ed25519 host key as ssh-keyscan sees it ("" if none)."""
+        p = subprocess.run(["ssh-keyscan", "-p", str(self.port), "-t", "ed25519", "-T", "20",
+                            "127.0.0.1"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                           timeout=60)
+        m = re.search(r"ssh-ed25519 (\S+)", p.stdout.decode())
+        return m.group(1) if m else ""
+
+
+def listening_on_22(vm):
+    """Sockets in LISTEN (0A) on local port 22 (0x0016), from /proc/net/tcp and tcp6."""
+    rc, out = vm.sh("cat /proc/net/tcp /proc/net/tcp6")
+    return [line for line in out.splitlines()
+            if re.match(r"\s*\d+: [0-9A-F]+:0016 [0-9A-F]+:[0-9A-F]+ 0A ", line)]
+
+
+def with_keys(tmp):
+    port = free_port()
+    client = Client(tmp, port)
+    vm = boot_vm("ssh-keys", seed(tmp, "keys", USER_DATA % client.pubkey()), port)
+    try:
+        rc, out = vm.sh("wispctl ps")
+        check(re.search(r"(?m)^sshd\s+service\s+running", out), "sshd unit running")
+        rc, out = client.login("alice", "id; echo PATH=$PATH")
+        check(rc == 0 and re.search(r"uid=1000\(alice\) gid=1000\(alice\)", out),
+              "alice logs in with her key and runs id: %s" % out.splitlines()[0])
+        check("PATH=/usr/sbin:/usr/bin:/sbin:/bin" in out, "her PATH is the units' PATH")
+        check(listening_on_22(vm), "the guest listens on port 22 (/proc/net/tcp)")
+        rc, out = vm.sh("grep ^alice: /etc/shadow")
+        check(re.search(r"(?m)^alice:!", out), "... although her password is locked")
+        rc, out = client.ssh("alice", "id", "-o", "PubkeyAuthentication=no",
+                             "-o", "PreferredAuthentications=password,keyboard-interactive")
+        check(rc != 0 and "Permission denied (publickey)" in out,
+              "password-only attempt refused; only publickey offered")
+        # /root is read-only on ROOT: a tmpfs over it gives root alice's key
+        vm.sh("mount -t tmpfs -o mode=0700 root /root && mkdir -m 700 /root/.ssh && "
+              "cp /home/alice/.ssh/authorized_keys /root/.ssh/")
+        rc, out = client.ssh("root", "id")
+        check(rc != 0 and "uid=0" not in out, "root refused even with an authorized key")
+        vm.sh("umount /root")
+        rc, out = vm.sh("cat /var/log/wisp/sshd.log")
+        check("Pubkey auth succeeded for 'alice'" in out and "root login rejected" in out.lower(),
+              "dropbear logs to its unit log")
+        first = client.host_key()
+        check(first, "host key scanned: ssh-ed25519 ...%s" % first[-16:])
+        rc, out = vm.sh("ls /var/lib/wisp/ssh")
+        check("dropbear_ed25519_host_key" in out, "host key kept in /var/lib/wisp/ssh")
+        rc, out = client.ssh("alice", "readlink /proc/self/fd/0", "-tt", "-i", client.key)
+        check(rc == 0 and "/dev/pts/" in out, "a terminal session gets a pty: %s" % out.strip())
+        # supervised: killed, it is restarted and takes logins again
+        vm.sh("kill $(cat /run/dropbear.pid)")
+        rc, out = client.login("alice", "echo back")
+        check(rc == 0 and "back" in out, "dropbear killed: init restarts it, logins work")
+        rc, out = vm.sh("wispctl ps")
+        check(re.search(r"(?m)^sshd\s+service\s+running\s+\d+\s+\S+\s+1\s", out),
+              "wispctl ps counts one restart of sshd")
+        vm.send("wispctl reboot\n")
+        boot(vm)
+        rc, out = client.login("alice", "echo again")
+        check(rc == 0 and "again" in out, "alice logs in after a reboot")
+        check(client.host_key() == first, "same host key after the reboot")
+    finally:
+        vm.close()
+
+
+def without_keys(tmp):
+    port = free_port()
+    vm = boot_vm("ssh-none", seed(tmp, "none", NO_KEYS), port)
+    try:
+        rc, out = vm.sh("grep -c ^eve: /etc/passwd; wispctl ps")
+        check(re.search(r"(?m)^1$", out) and not re.search(r"(?m)^sshd\s", out),
+              "user without keys: no sshd unit")
+        check(not listening_on_22(vm), "nothing listens on port 22")
+        rc, out = vm.sh("pidof dropbear; echo pids=$?")
+        check("pids=1" in out, "no dropbear process")
+    finally:
+        vm.close()
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="wisp-ssh-")
+    try:
+        with_keys(tmp)
+        without_keys(tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("ssh: all checks passed")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except BootError as e:
+        print("FAIL: %s" % e)
+        sys.exit(1)
