@@ -91,7 +91,8 @@ def seed(tmp, name, iid, host, fmt, user_data=USER_DATA, script=None):
 def boot(vm, banner=True):
     if banner:
         vm.expect(BANNER, BOOT_TIMEOUT)
-    m = vm.expect(r"cloud-init: (applied .*|no datasource \((\d+) ms\))", 60)
+    # to the "(N ms)" that ends the line: the console may deliver half of it first
+    m = vm.expect(r"cloud-init: (applied [^\n]*\(\d+ ms\)|no datasource \((\d+) ms\))", 60)
     vm.wait_shell(120)
     vm.sh("dmesg -n 1")
     return m
