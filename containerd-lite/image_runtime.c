@@ -2,7 +2,8 @@
  * the bundle's spec, as `docker run` does it: Labels and ExposedPorts as
  * annotations (umoci's names), Volumes as mounts of their own that
  * outlive the container's root, the host's network when asked (then its
- * resolv.conf and hosts too), the cgroup and the root's writability. */
+ * resolv.conf and hosts too), the cgroup, the device policy and the
+ * root's writability. */
 #include "image.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -154,11 +155,26 @@ static void network(json_t *spec, const struct img_over *ov, int root)
 	host_files(spec, root, !ov->readonly);
 }
 
+/* Docker's device policy: nothing but runc's default devices (which the
+ * runtime always adds after the spec's rules) — with CAP_MKNOD in the
+ * default capabilities, a node of the host's disk must not be usable. */
+static void device_policy(json_t *lin)
+{
+	json_t *res = json_object_get(lin, "resources");
+
+	if (!res)
+		json_object_set_new(lin, "resources", res = json_object());
+	if (!json_object_get(res, "devices"))
+		json_object_set_new(res, "devices",
+				    json_pack("[{s:b, s:s}]", "allow", 0, "access", "rwm"));
+}
+
 int img_bundle_runtime(struct json_t *spec, struct json_t *cfg, const struct img_over *ov, int root,
 		       struct cl_err *err)
 {
 	json_t *lin = json_object_get(spec, "linux");
 
+	device_policy(lin);
 	annotations(spec, cfg);
 	if (volumes(spec, cfg, ov, err) < 0)
 		return -1;

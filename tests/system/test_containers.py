@@ -154,6 +154,13 @@ def running(vm):
     check("0::/wisp/web/ctr" in cg, "web runs in cgroup /wisp/web/ctr")
     rc, _ = vm.sh("pidof containerd-lite")
     check(rc != 0, "no containerd-lite process stays running")
+    _, dev = vm.sh("cat /sys/block/vda/dev")
+    major, minor = dev.strip().split(":")
+    _, out = vm.sh("containerd-lite --root /run/wisp/containers exec web sh -c "
+                   "'busybox mknod /tmp/disk b %s %s && busybox head -c 1 /tmp/disk >/dev/null; echo end'"
+                   % (major, minor))
+    check("Operation not permitted" in out and "end" in out,
+          "web may mknod the host disk (CAP_MKNOD) but not open it (device policy)")
     log = log_of(vm, "web")
     check("uid=0(root)" in log and "web: GREETING=hi A=1" in log and "web: image data" in log,
           "web's output is in its log: image Env plus declared env")
