@@ -191,10 +191,10 @@ static void parse_user(struct pctx *p, const struct ynode *n, struct cloudcfg *c
 			get_str(p, v, key, &u.primary_group);
 		else if (key_is(k, "passwd") || key_is(k, "hashed_passwd"))
 			get_str(p, v, key, &u.passwd);
-		else if (key_is(k, "groups"))
-			u.groups = get_list(p, v, key, true);
+		else if (key_is(k, "groups")) /* given twice (or hyphenated too): the last wins */
+			strv_free(u.groups), u.groups = get_list(p, v, key, true);
 		else if (key_is(k, "ssh_authorized_keys"))
-			u.keys = get_list(p, v, key, false);
+			strv_free(u.keys), u.keys = get_list(p, v, key, false);
 		else if (key_is(k, "lock_passwd"))
 			get_bool(p, v, key, &u.lock_passwd);
 		else if (key_is(k, "system"))
@@ -428,6 +428,13 @@ static void parse_file(struct pctx *p, const struct ynode *n, size_t idx, struct
 	c->files[c->nfiles++] = f;
 }
 
+static void cmds_free(char ***v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		strv_free(v[i]);
+	free(v);
+}
+
 /* bootcmd/runcmd: each item a string (sh -c) or a list (argv). */
 static char ***parse_cmds(struct pctx *p, const struct ynode *v, const char *key, size_t *n)
 {
@@ -584,11 +591,13 @@ static void top_key(struct pctx *p, const char *k, const struct ynode *kn, const
 			bad(p, v, k, "expected a list");
 		for (size_t i = 0; v->type == Y_SEQ && i < v->n; i++)
 			parse_file(p, v->kid[i], i, c);
-	} else if (!strcmp(k, "bootcmd"))
+	} else if (!strcmp(k, "bootcmd")) { /* a key given twice: the last wins, as in PyYAML */
+		cmds_free(c->bootcmd, c->nbootcmd), c->nbootcmd = 0;
 		c->bootcmd = parse_cmds(p, v, k, &c->nbootcmd);
-	else if (!strcmp(k, "runcmd"))
+	} else if (!strcmp(k, "runcmd")) {
+		cmds_free(c->runcmd, c->nruncmd), c->nruncmd = 0;
 		c->runcmd = parse_cmds(p, v, k, &c->nruncmd);
-	else if (!strcmp(k, "wisp"))
+	} else if (!strcmp(k, "wisp"))
 		parse_wisp(p, v, c);
 	else
 		bad(p, kn, k, "not supported by Wisp; ignored");
@@ -619,13 +628,6 @@ int cloudcfg_load(const char *path, struct cloudcfg *c, struct ud_sink *w)
 	}
 	ytree_free(&y);
 	return p.problems;
-}
-
-static void cmds_free(char ***v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		strv_free(v[i]);
-	free(v);
 }
 
 void cloudcfg_free(struct cloudcfg *c)

@@ -301,6 +301,30 @@ static void test_bad_yaml_keeps_going(void **state)
 	cloudcfg_free(&c);
 }
 
+/* Keys given twice (found by fuzz_cloudcfg): the last wins, nothing leaks or overflows. */
+static void test_keys_twice(void **state)
+{
+	struct cloudcfg c;
+	const char *p = write_tmp(
+	    "cc5", "#cloud-config\n"
+		   "runcmd: [a]\n"
+		   "bootcmd: [x, y]\n"
+		   "runcmd: [b, c, d]\n"
+		   "bootcmd: [z]\n"
+		   "users:\n"
+		   "  - {name: al, groups: [a], groups: [b, c], ssh-authorized-keys: [k1],\n"
+		   "     ssh_authorized_keys: [k2]}\n");
+	(void)state;
+	cloudcfg_load(p, &c, &sink);
+	assert_int_equal(c.nruncmd, 3);
+	assert_string_equal(c.runcmd[2][2], "d");
+	assert_int_equal(c.nbootcmd, 1);
+	assert_int_equal(c.nusers, 1);
+	assert_string_equal(c.users[0].groups[1], "c");
+	assert_string_equal(c.users[0].keys[0], "k2");
+	cloudcfg_free(&c);
+}
+
 static void test_wisp_key(void **state)
 {
 	struct cloudcfg c;
@@ -518,6 +542,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_bad_names, reset),
 	    cmocka_unit_test_setup(test_modes_and_lines, reset),
 	    cmocka_unit_test_setup(test_bad_yaml_keeps_going, reset),
+	    cmocka_unit_test_setup(test_keys_twice, reset),
 	    cmocka_unit_test_setup(test_wisp_key, reset),
 	    cmocka_unit_test_setup(test_apply_users_files, reset),
 	    cmocka_unit_test_setup(test_apply_users_key_count, reset),
