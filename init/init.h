@@ -691,4 +691,11 @@ void cloudinit_final(void);
 /* Create dir/sem/name if absent: 1 taken now, 0 taken before, -1 error. */
 int cc_sem_take(const char *dir, const char *name, struct err *e);
 
+/* ---- imgimport.c: archives dropped into STATE, imported at boot ------- */
+
+/* dir has an entry `containerd-lite image import-dir` would import. */
+bool imgimport_pending(const char *dir);
+/* After units_load: the oneshot unit image-import, if something waits. */
+void imgimport_setup(void);
+
 #endif /* WISP_INIT_H */
