@@ -243,6 +243,21 @@ def hostile(w, store, canary_dir):
               intact and sorted(os.listdir(canary_dir)) == ["canary", "shadow"])
         check("hostile %s: store unchanged" % name, snapshot(store) == before,
               diff(dict.fromkeys(before), dict.fromkeys(snapshot(store))))
+    # a lazy import checks digests only: the extractor refuses at prepare
+    lazy_store = os.path.join(w, "store-lazy-hostile")
+    for name in ("dotdot", "symlink-escape"):
+        lay = os.path.join(w, "hostile-" + name)
+        r = cl(lazy_store, "import", "--no-unpack", "--name", name, lay)
+        check("hostile %s, lazy: imported (digests only)" % name, r.returncode == 0, r.stderr)
+        r = cl(lazy_store, "prepare", name)
+        with open(canary) as f:
+            intact = f.read() == "canary\n"
+        check("hostile %s, lazy: prepare refuses it (%s)" % (name, cases[name][1]),
+              r.returncode != 0 and cases[name][1] in r.stderr, r.stderr.strip())
+        check("hostile %s, lazy: canary intact, no layer or staging left" % name,
+              intact and sorted(os.listdir(canary_dir)) == ["canary", "shadow"] and
+              os.listdir(os.path.join(lazy_store, "layers")) == [] and
+              os.listdir(os.path.join(lazy_store, "tmp")) == [])
 
 
 def corrupt(w, lay, store):
