@@ -34,17 +34,33 @@ static int mkdir_mode(const char *path, mode_t mode, struct ib_err *err)
 	return 0;
 }
 
+/* containerd-lite's own error line says it all ("containerd-lite: image
+ * import X: blob sha256:...: sha256 is ..."); else ib_run's message. */
+static int import_failed(char *errout, struct ib_err *err)
+{
+	char *line = errout + strlen(errout);
+
+	while (line > errout && line[-1] == '\n')
+		*--line = '\0';
+	while (line > errout && line[-1] != '\n')
+		line--;
+	if (strncmp(line, "containerd-lite: ", 17) == 0 && !ib_interrupted)
+		ib_err_set(err, 0, "%s", line);
+	return -1;
+}
+
 /* containerd-lite prints "REF DIGEST" for an import. */
 static int import(const char *cl, const char *store, struct ib_image *img, struct ib_err *err)
 {
 	const char *argv[] = {cl,	"image",   "--store",	 store, "import", "--no-unpack",
 			      "--name", img->name, img->archive, NULL};
-	char out[1024], *sp;
+	char out[1024], errout[2048], *sp;
 
 	if (!img->name) /* the archive's own reference */
 		argv[6] = img->archive, argv[7] = NULL;
-	if (ib_run_out(argv, NULL, out, sizeof(out), NULL, 0, err) < 0)
-		return -1;
+	errout[0] = '\0';
+	if (ib_run_out(argv, NULL, out, sizeof(out), errout, sizeof(errout), err) < 0)
+		return import_failed(errout, err);
 	out[strcspn(out, "\n")] = '\0';
 	sp = strrchr(out, ' ');
 	if (!sp || strlen(sp + 1) != 71 || strncmp(sp + 1, "sha256:", 7) != 0)
@@ -108,7 +124,10 @@ int ib_bake_stage(struct ib_spec *spec, const char *cl, const char *dir, const c
 {
 	char *lib = ib_path_join(dir, "lib"), *wisp = ib_path_join(dir, "lib/wisp");
 	mode_t old = umask(022);
-	int ret = mkdir_mode(lib, 0755, err);
+	int ret =
+	    access(cl, X_OK) < 0
+		? ib_err_set(err, errno, "images: containerd-lite %s (see --containerd-lite)", cl)
+		: mkdir_mode(lib, 0755, err);
 
 	if (ret == 0)
 		ret = mkdir_mode(wisp, 0755, err);
