@@ -16,7 +16,7 @@ decl: tests/fuzz/fuzz_decl.c init/decl.c init/yamltree.c init/parse.c init/users
 proto: tests/fuzz/fuzz_proto.c init/proto.c init/err.c init/util.c
 cl_spec: tests/fuzz/fuzz_cl_spec.c -Icontainerd-lite containerd-lite/spec.c containerd-lite/err.c containerd-lite/util.c containerd-lite/caps.c containerd-lite/rlimits.c containerd-lite/ns.c containerd-lite/seccomp.c containerd-lite/seccomp-cache.c containerd-lite/signals.c -ljansson -lseccomp
 cloudcfg: tests/fuzz/fuzz_cloudcfg.c init/userdata.c init/cloudcfg.c init/yamltree.c init/b64.c init/parse.c init/err.c init/util.c -lyaml
-tar: tests/fuzz/fuzz_tar.c -Icontainerd-lite containerd-lite/tar.c containerd-lite/tar_path.c containerd-lite/tar_extract.c containerd-lite/image_fs.c containerd-lite/stream.c containerd-lite/err.c -lz -lzstd
+tar: tests/fuzz/fuzz_tar.c -Icontainerd-lite containerd-lite/tar.c containerd-lite/tar_path.c containerd-lite/tar_extract.c containerd-lite/image_fs.c containerd-lite/stream.c containerd-lite/sha256.c containerd-lite/err.c -lz -lzstd
 '
 
 mkdir -p "$B/fuzz"

@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #define IMG_DEFAULT_STORE "/var/lib/wisp/images"
+#define IMG_IMPORT_DIR	  "/var/lib/wisp/import" /* init's boot-time drop directory */
 
 /* sha256.c: compact FIPS 180-4 SHA-256 (checked against NIST vectors in
  * tests/unit/test_cl_tar.c). */
@@ -73,6 +74,10 @@ enum stream_comp { COMP_NONE, COMP_GZIP, COMP_ZSTD };
 struct stream;
 struct stream *stream_open(int fd, enum stream_comp c, struct cl_err *err);
 ssize_t stream_read(struct stream *s, void *buf, size_t n, struct cl_err *err);
+/* Hash every byte read from the file (before decompression) into h. */
+void stream_hash(struct stream *s, struct sha256 *h);
+/* Read (and hash) what is left of the file. */
+int stream_drain(struct stream *s, struct cl_err *err);
 void stream_close(struct stream *s);
 
 /* tar_extract.c: extract a tar stream beneath dirfd, never outside it. */
@@ -146,22 +151,38 @@ struct img_opts {
 	const char *store, *name, *tag;
 	struct tar_limits limits;
 	struct img_over over;
+	bool lazy; /* --no-unpack: blobs and record only, layers on first use */
 };
 int img_store_lock(const char *store, struct cl_err *err);
+/* Import src; *ref (malloc'd) and digest (manifest, or config for a
+ * docker-archive) say what was stored. img_import prints "REF DIGEST". */
+int img_import_one(const struct img_opts *o, const char *src, char **ref, char digest[72],
+		   struct cl_err *err);
 int img_import(const struct img_opts *o, const char *src, struct cl_err *err);
+/* image_importdir.c: import every archive of dir (the boot-time drop
+ * directory); imported ones are removed, failed ones moved to dir/failed
+ * with NAME.error beside them. One line per archive on stdout. */
+int img_import_dir(const struct img_opts *o, const char *dir, struct cl_err *err);
 int img_list(const struct img_opts *o, struct cl_err *err);
 int img_inspect(const struct img_opts *o, const char *ref, struct cl_err *err);
 int img_unpack(const struct img_opts *o, const char *ref, const char *dir, struct cl_err *err);
 int img_rm(const struct img_opts *o, const char *ref, struct cl_err *err);
 int img_gc(const struct img_opts *o, struct cl_err *err);
 
-/* image_query.c: an image's store record ({"ref", "config", "layers"...}),
- * a new reference the caller drops with json_decref(). */
+/* image_query.c: an image's record (a json_t, to json_decref), by REF. */
 struct json_t;
-struct json_t *img_record(const struct img_opts *o, const char *ref, struct cl_err *err);
-/* image_query.c: the config digest of an image. */
+struct json_t *img_record(const char *store, const char *ref, struct cl_err *err);
+/* The config digest of an image. */
 int img_config_digest(const struct img_opts *o, const char *ref, char *out, size_t n,
 		      struct cl_err *err);
+/* image_layers.c: unpack the layers of ref missing from STORE/layers (a
+ * lazy import, or a gc'd layer) from their blobs, re-hashed as they are
+ * read, under the store lock; a layer is renamed into place only whole
+ * and verified. Every user of STORE/layers calls it first. */
+int img_ensure_layers(const struct img_opts *o, const char *ref, struct cl_err *err);
+/* `image prepare REF`: img_ensure_layers, and a line saying what it did. */
+int img_prepare(const struct img_opts *o, const char *ref, struct cl_err *err);
+
 /* image_user.c */
 int img_resolve_user(int root, const char *spec, uint32_t *uid, uint32_t *gid, struct cl_err *err);
 /* image_overlay.c: mount the image's stored layers as an overlay on rootfs,

@@ -146,6 +146,9 @@ static int make_root(const struct img_opts *o, const char *ref, const char *dir,
 {
 	char scratch[4096];
 
+	/* a lazy import (baked by image-builder) has its layers made on first use */
+	if ((o->over.upper || o->over.readonly) && img_ensure_layers(o, ref, err) < 0)
+		return -1;
 	if (o->over.upper)
 		return img_overlay_mount(o, ref, rootfs, o->over.upper, err);
 	if (!o->over.readonly)

@@ -1,8 +1,8 @@
 /* image_cli.c: `containerd-lite image [--store DIR] COMMAND ...`.
  *
  *   import [--name REF] [--tag TAG] [--max-entries N] [--max-size BYTES] [--max-path N]
- *          [--allow-devices] ARCHIVE|DIR
- *   list | inspect REF | unpack REF DIR | rm REF | gc
+ *          [--allow-devices] [--no-unpack] ARCHIVE|DIR
+ *   import-dir DIR | list | inspect REF | prepare REF | unpack REF DIR | rm REF | gc
  *   bundle [--cmd ARG]... [--entrypoint ARG]... [--env K=V]... [--cwd DIR] [--user U]
  *          [--hostname H] [--cgroups-path P] [--network host|private]
  *          [--upper DIR | --read-only] REF DIR */
@@ -125,6 +125,8 @@ static int options(int argc, char **argv, struct img_opts *o, char **pos, int *n
 				return fail("image: --max-path %s: not a number", argv[i]);
 		} else if (strcmp(a, "--allow-devices") == 0)
 			o->limits.allow_devices = true;
+		else if (strcmp(a, "--no-unpack") == 0)
+			o->lazy = true;
 		else if (a[0] == '-' && a[1])
 			return fail("image: unknown option or missing value: %s", a);
 		else if (*npos < 3)
@@ -138,7 +140,8 @@ static int options(int argc, char **argv, struct img_opts *o, char **pos, int *n
 static int usage(void)
 {
 	return fail("%s", "usage: containerd-lite image [--store DIR] import [--name REF] "
-			  "[--tag TAG] ARCHIVE|DIR | list | inspect REF | unpack REF DIR | "
+			  "[--tag TAG] [--no-unpack] ARCHIVE|DIR | import-dir DIR | list | "
+			  "inspect REF | prepare REF | unpack REF DIR | "
 			  "bundle [--cmd ARG]... [--entrypoint ARG]... [--env K=V]... "
 			  "[--cwd DIR] [--user U] [--hostname H] [--cgroups-path P] "
 			  "[--network host|private] [--upper DIR | --read-only] REF DIR | "
@@ -159,6 +162,10 @@ int cl_image_main(int argc, char **argv)
 		return usage();
 	if (strcmp(pos[0], "import") == 0 && n == 2)
 		return report(img_import(&o, pos[1], &e), &e);
+	if (strcmp(pos[0], "import-dir") == 0 && n == 2)
+		return report(img_import_dir(&o, pos[1], &e), &e);
+	if (strcmp(pos[0], "prepare") == 0 && n == 2)
+		return report(img_prepare(&o, pos[1], &e), &e);
 	if (strcmp(pos[0], "list") == 0 && n == 1)
 		return report(img_list(&o, &e), &e);
 	if (strcmp(pos[0], "inspect") == 0 && n == 2)

@@ -72,7 +72,7 @@ static int mount_ovl(const char *rootfs, const char *upper, char *data, struct c
 int img_overlay_mount(const struct img_opts *o, const char *ref, const char *rootfs,
 		      const char *upper, struct cl_err *err)
 {
-	json_t *rec = img_record(o, ref, err);
+	json_t *rec = img_record(o->store, ref, err);
 	char data[OVL_DATA_MAX];
 	int r;
 

@@ -100,9 +100,9 @@ static json_t *find(const char *store, const char *ref, char *key, struct cl_err
 	return f.rec;
 }
 
-json_t *img_record(const struct img_opts *o, const char *ref, struct cl_err *err)
+json_t *img_record(const char *store, const char *ref, struct cl_err *err)
 {
-	return find(o->store, ref, NULL, err);
+	return find(store, ref, NULL, err);
 }
 
 int img_config_digest(const struct img_opts *o, const char *ref, char *out, size_t n,
@@ -156,15 +156,19 @@ static int unpack_blob(const char *store, json_t *l, int dfd, const struct tar_l
 	return r < 0 ? cl_error_wrap(err, "layer %s", digest) : 0;
 }
 
-/* The flattened tree: layers in order, whiteouts applied. */
+/* The flattened tree: layers in order, whiteouts applied. The stored
+ * layers are made first, so that a lazily imported image is verified
+ * (and ready as overlay lowers) before anything is written to dir. */
 int img_unpack(const struct img_opts *o, const char *ref, const char *dir, struct cl_err *err)
 {
-	json_t *rec = find(o->store, ref, NULL, err), *l;
+	json_t *rec, *l;
 	struct tar_limits lim = o->limits;
 	size_t i;
 	int dfd, r = 0;
 
-	if (!rec)
+	if (img_ensure_layers(o, ref, err) < 0)
+		return cl_error_wrap(err, "image unpack %s", ref);
+	if (!(rec = find(o->store, ref, NULL, err)))
 		return -1;
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 		return json_decref(rec),

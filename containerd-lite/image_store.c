@@ -8,7 +8,9 @@
  *
  * An import does all its work in its staging directory and only renames
  * into place under the lock, so a failed import leaves nothing and two
- * imports sharing a layer both succeed (the second finds it present). */
+ * imports sharing a layer both succeed (the second finds it present).
+ * A lazy import (--no-unpack) stores the verified blobs and the record
+ * only: image_layers.c unpacks the layers when they are first needed. */
 #include "cl-private.h"
 #include "image.h"
 #include <dirent.h>
@@ -111,7 +113,7 @@ static int write_record(const char *stage, const struct img_plan *p, struct cl_e
 }
 
 /* rename(2) each staged blob/layer not yet in the store, then the record. */
-static int commit(const char *stage, const char *store, const struct img_plan *p,
+static int commit(const char *stage, const char *store, const struct img_plan *p, bool lazy,
 		  struct cl_err *err)
 {
 	char from[4096], to[4096], key[65];
@@ -139,8 +141,9 @@ static int commit(const char *stage, const char *store, const struct img_plan *p
 		}
 		closedir(d);
 	}
-	/* a layer found present before the lock may have been collected since */
-	for (size_t i = 0; r == 0 && i < p->nlayers; i++) {
+	/* a layer found present before the lock may have been collected since
+	 * (a lazy import counts on its blobs only, all staged and renamed) */
+	for (size_t i = 0; r == 0 && !lazy && i < p->nlayers; i++) {
 		struct stat st;
 		img_fmt(to, sizeof(to), "%s/layers/%s", store, p->layers[i].digest + 7);
 		if (stat(to, &st) < 0)
@@ -184,8 +187,8 @@ static int source_dir(const char *src, const char *stage, const struct tar_limit
 	return r < 0 ? cl_error_wrap(err, "archive") : 0;
 }
 
-static int import_staged(const struct img_opts *o, const char *src, const char *stage,
-			 struct cl_err *err)
+static int import_staged(const struct img_opts *o, const char *src, const char *stage, char **ref,
+			 char digest[72], struct cl_err *err)
 {
 	struct img_plan p = {0};
 	char dir[4096], sub[4096];
@@ -206,19 +209,22 @@ static int import_staged(const struct img_opts *o, const char *src, const char *
 	}
 	if (!p.ref)
 		p.ref = strdup(p.manifest[0] ? p.manifest : p.config);
-	for (size_t i = 0; i < p.nlayers; i++)
+	for (size_t i = 0; i < p.nlayers && !o->lazy; i++)
 		if (unpack_layer(stage, o->store, &p.layers[i], &o->limits, err) < 0)
 			goto out;
-	if (write_record(stage, &p, err) < 0 || commit(stage, o->store, &p, err) < 0)
+	if (write_record(stage, &p, err) < 0 || commit(stage, o->store, &p, o->lazy, err) < 0)
 		goto out;
-	printf("%s %s\n", p.ref, p.manifest[0] ? p.manifest : p.config);
+	img_fmt(digest, 72, "%s", p.manifest[0] ? p.manifest : p.config);
+	*ref = p.ref;
+	p.ref = NULL;
 	r = 0;
 out:
 	img_plan_free(&p);
 	return r;
 }
 
-int img_import(const struct img_opts *o, const char *src, struct cl_err *err)
+int img_import_one(const struct img_opts *o, const char *src, char **ref, char digest[72],
+		   struct cl_err *err)
 {
 	char stage[4096];
 	struct cl_err ignored;
@@ -233,9 +239,20 @@ int img_import(const struct img_opts *o, const char *src, struct cl_err *err)
 	fd = open(stage, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd >= 0)
 		flock(fd, LOCK_EX);
-	r = import_staged(o, src, stage, err);
+	r = import_staged(o, src, stage, ref, digest, err);
 	img_rm_tree(stage, &ignored);
 	if (fd >= 0)
 		close(fd);
 	return r < 0 ? cl_error_wrap(err, "image import %s", src) : 0;
+}
+
+int img_import(const struct img_opts *o, const char *src, struct cl_err *err)
+{
+	char digest[72], *ref = NULL;
+
+	if (img_import_one(o, src, &ref, digest, err) < 0)
+		return -1;
+	printf("%s %s\n", ref, digest);
+	free(ref);
+	return 0;
 }

@@ -18,6 +18,7 @@ struct stream {
 	unsigned char *in;
 	size_t inlen;
 	bool eof, done;
+	struct sha256 *hash; /* every byte read from fd, when set */
 };
 
 struct stream *stream_open(int fd, enum stream_comp c, struct cl_err *err)
@@ -45,6 +46,8 @@ static int refill(struct stream *s, struct cl_err *err)
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return cl_error(err, errno, "read");
+	if (s->hash)
+		sha256_update(s->hash, s->in, (size_t)n);
 	s->inlen = (size_t)n;
 	s->eof = n == 0;
 	return 0;
@@ -107,7 +110,25 @@ ssize_t stream_read(struct stream *s, void *buf, size_t n, struct cl_err *err)
 	do
 		r = read(s->fd, buf, n);
 	while (r < 0 && errno == EINTR);
+	if (r > 0 && s->hash)
+		sha256_update(s->hash, buf, (size_t)r);
 	return r < 0 ? cl_error(err, errno, "read") : r;
+}
+
+void stream_hash(struct stream *s, struct sha256 *h)
+{
+	s->hash = h;
+}
+
+/* A tar's end-of-archive blocks may come before the end of its blob (or
+ * the extraction stopped at an error): the hash covers the whole file. */
+int stream_drain(struct stream *s, struct cl_err *err)
+{
+	do {
+		if (refill(s, err) < 0)
+			return -1;
+	} while (!s->eof);
+	return 0;
 }
 
 void stream_close(struct stream *s)

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,27 @@ struct build {
 
 /* ---- inputs ---------------------------------------------------------- */
 
+static struct ib_deps *nftw_deps;
+
+static int add_file_dep(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)ftw;
+	return flag == FTW_F && S_ISREG(st->st_mode) ? ib_deps_add(nftw_deps, path) : 0;
+}
+
+/* An archive may be an OCI layout directory: every file in it. */
+static int image_deps(struct build *b)
+{
+	int ret = 0;
+
+	if (b->spec.nimages)
+		ret |= ib_deps_add(&b->deps, b->o->containerd_lite);
+	nftw_deps = &b->deps;
+	for (size_t i = 0; i < b->spec.nimages; i++)
+		ret |= nftw(b->spec.images[i].archive, add_file_dep, 16, FTW_PHYS);
+	return ret;
+}
+
 static int collect_deps(struct build *b)
 {
 	int ret = ib_deps_add(&b->deps, b->o->spec);
@@ -46,7 +68,7 @@ static int collect_deps(struct build *b)
 	for (size_t i = 0; i < b->man.n; i++)
 		if (b->man.e[i].type == IB_M_FILE)
 			ret |= ib_deps_add(&b->deps, b->man.e[i].arg);
-	return ret;
+	return ret | image_deps(b);
 }
 
 static int load_inputs(struct build *b, struct ib_err *err)
@@ -210,18 +232,26 @@ static int build_root(struct build *b, struct ib_err *err)
 
 /* ---- STATE ------------------------------------------------------------- */
 
+/* With images (bake.c), STATE is made from a staged tree. */
 static int build_state(struct build *b, struct ib_err *err)
 {
-	char *img = tmp_path(b, "state.ext4");
+	char *img = tmp_path(b, "state.ext4"), *scratch = tmp_path(b, "verify-store");
+	char *dir = b->spec.nimages ? tmp_path(b, "state") : NULL;
 	uuid_t uuid, seed;
 	int ret;
 
 	ib_uuid_derive(uuid, b->spec.name, "state/ext4");
 	ib_uuid_derive(seed, b->spec.name, "state/ext4-hash-seed");
-	ret = ib_ext4_build(img, b->spec.state_size, uuid, seed, b->epoch, err);
+	ret = dir && mkdir(dir, 0755) < 0 ? ib_err_set(err, errno, "mkdir %s", dir) : 0;
+	if (ret == 0 && dir)
+		ret = ib_bake_stage(&b->spec, b->o->containerd_lite, dir, scratch, b->epoch, err);
+	if (ret == 0)
+		ret = ib_ext4_build(img, b->spec.state_size, uuid, seed, b->epoch, dir, err);
+	if (ret == 0 && dir)
+		ret = ib_bake_fix(img, dir, b->epoch, err);
 	if (ret == 0)
 		ret = ib_file_size(img, NULL, &b->state_alloc, err);
-	free(img);
+	free(img), free(dir), free(scratch);
 	return ret;
 }
 
@@ -489,6 +519,12 @@ static void summary(const struct build *b)
 	printf("  STATE     ext4 %s (%s allocated)\n", ib_human_size(b->spec.state_size, h[0], 32),
 	       ib_human_size(b->state_alloc, h[1], 32));
 	printf("  kernel    %s (%s)\n", ib_human_size(b->kernel_size, h[0], 32), b->kernel_out);
+	for (size_t i = 0; i < b->spec.nimages; i++) {
+		const struct ib_image *img = &b->spec.images[i];
+
+		printf("  image     %s %s (%s%s)\n", img->ref, img->digest, img->archive,
+		       img->at_boot ? ", imported at boot" : "");
+	}
 }
 
 static void cleanup(struct build *b)

@@ -157,7 +157,19 @@ static int make_pipes(int fds[2][2], const char *tool, struct ib_err *err)
 	return 0;
 }
 
+static void keep(const struct output *o, char *buf, size_t len)
+{
+	if (buf && len)
+		snprintf(buf, len, "%s", o->buf);
+}
+
 int ib_run(const char *const argv[], const char *const env[], struct ib_err *err)
+{
+	return ib_run_out(argv, env, NULL, 0, NULL, 0, err);
+}
+
+int ib_run_out(const char *const argv[], const char *const env[], char *outbuf, size_t outlen,
+	       char *errbuf, size_t errlen, struct ib_err *err)
 {
 	static struct output out[2]; /* stdout, stderr */
 	int fds[2][2], status;
@@ -183,6 +195,8 @@ int ib_run(const char *const argv[], const char *const env[], struct ib_err *err
 	close(fds[0][0]), close(fds[1][0]);
 	if (wait_child(pid, &status) < 0)
 		return ib_err_set(err, errno, "wait for %s", argv[0]);
+	keep(&out[0], outbuf, outlen);
+	keep(&out[1], errbuf, errlen);
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
 	return report(argv[0], status, out, err);

@@ -61,6 +61,16 @@ const char *ib_human_size(uint64_t bytes, char *buf, size_t len);
 
 /* ---- spec (spec.c, spec_emit.c) ---------------------------------------- */
 
+/* One entry of the spec's images: list. */
+struct ib_image {
+	char *archive; /* OCI layout (tar or directory) or docker-archive, relative to -C */
+	char *name;    /* reference to record, or NULL: the archive's own */
+	bool at_boot;  /* import: boot: copied to /var/lib/wisp/import, imported by init */
+	unsigned line; /* in the spec, for messages */
+	char *ref;     /* after the build: the reference and manifest digest recorded */
+	char digest[72];
+};
+
 struct ib_spec {
 	char *file; /* the spec path, for messages */
 	char *name;
@@ -73,6 +83,8 @@ struct ib_spec {
 	unsigned timeout;
 	char *services_yaml; /* "services: [...]" document for /etc/wisp/image.yaml */
 	size_t services_len;
+	struct ib_image *images; /* baked into STATE (bake.c) */
+	size_t nimages;
 };
 
 /* Parse and validate a spec; relative paths in it must exist relative to
@@ -141,8 +153,19 @@ bool ib_manifest_all_root(const struct ib_manifest *m);
 
 int ib_erofs_build(const char *out, const char *dir, const uuid_t uuid, time_t epoch, bool all_root,
 		   uint64_t max_size, struct ib_err *err);
+/* dir: a tree to copy in (mke2fs -d), or NULL for an empty STATE. */
 int ib_ext4_build(const char *out, uint64_t size, const uuid_t uuid, const uuid_t hash_seed,
+		  time_t epoch, const char *dir, struct ib_err *err);
+
+/* bake.c: the spec's images in a tree for STATE (dir: its root, which
+ * must exist; scratch: a directory for verifying import: boot archives).
+ * Fills each image's ref and digest. cl is the host containerd-lite. */
+#define IB_STORE_DIR  "lib/wisp/images" /* /var/lib/wisp/images */
+#define IB_IMPORT_DIR "lib/wisp/import" /* /var/lib/wisp/import, init's drop directory */
+int ib_bake_stage(struct ib_spec *spec, const char *cl, const char *dir, const char *scratch,
 		  time_t epoch, struct ib_err *err);
+/* After mke2fs -d: every inode of the tree owned by 0:0, ctime = epoch. */
+int ib_bake_fix(const char *img, const char *dir, time_t epoch, struct ib_err *err);
 
 struct ib_esp_file {
 	const char *src; /* host file, its mtime already set to the epoch */
@@ -233,6 +256,10 @@ extern bool ib_verbose;
 /* Run argv with extra "K=V" environment entries (NULL-terminated, may be
  * NULL). Output is captured and quoted in the error when the tool fails. */
 int ib_run(const char *const argv[], const char *const env[], struct ib_err *err);
+/* The same, keeping (the last 8 KiB of) its stdout and stderr when the
+ * buffers are not NULL. */
+int ib_run_out(const char *const argv[], const char *const env[], char *outbuf, size_t outlen,
+	       char *errbuf, size_t errlen, struct ib_err *err);
 
 char *ib_strdup(const char *s);
 char *ib_asprintf(const char *fmt, ...) IB_PRINTF(1, 2);
@@ -260,6 +287,7 @@ struct ib_opts {
 	const char *out;    /* disk image */
 	const char *tmpdir; /* parent of the private temp directory */
 	const char *depfile;
+	const char *containerd_lite; /* host build, for images: (bake.c) */
 	bool print_deps;
 };
 

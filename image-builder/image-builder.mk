@@ -22,9 +22,12 @@ $(IB): $(wildcard image-builder/*.c) image-builder/image-builder.h | $(DEPS_STAM
 IB_FIRST_DEPS := $(shell awk '$$1 == "file" { print $$3 } $$1 == "include" { print $$2 }' \
 	$(IB_MANIFEST) 2>/dev/null)
 
+# A spec's images: are imported by the host containerd-lite (built first,
+# order-only; the depfile names it, and every archive, once a spec has
+# images).
 # One run writes all three (grouped target; $@ may be any of them).
 $(B)/wisp.img $(B)/wisp.kernel $(B)/wisp.cmdline &: $(IB) $(IB_SPEC) $(IB_MANIFEST) \
-		$(IB_KERNEL) $(IB_FIRST_DEPS) $(SDE_STAMP) | $(DEPS_STAMP)
+		$(IB_KERNEL) $(IB_FIRST_DEPS) $(SDE_STAMP) | $(DEPS_STAMP) $(CL_HOST)
 	$(IB) -C . -o $(B)/wisp.img -M $(B)/wisp.img.d $(IB_SPEC)
 
 -include $(B)/wisp.img.d

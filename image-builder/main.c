@@ -10,7 +10,8 @@
 
 static void usage(FILE *f)
 {
-	fputs("usage: image-builder [-C DIR] [-o IMAGE] [-M DEPFILE] [--tmpdir DIR] [-v] SPEC\n"
+	fputs("usage: image-builder [-C DIR] [-o IMAGE] [-M DEPFILE] [--tmpdir DIR]\n"
+	      "                     [--containerd-lite PATH] [-v] SPEC\n"
 	      "       image-builder [-C DIR] --print-deps SPEC\n"
 	      "\n"
 	      "Build a hybrid BIOS/UEFI GPT disk image from an image spec\n"
@@ -22,16 +23,19 @@ static void usage(FILE *f)
 	      "  -M DEPFILE    write a make depfile listing every input\n"
 	      "  --tmpdir DIR  where the private temp directory goes (default: the\n"
 	      "                image's directory/tmp)\n"
+	      "  --containerd-lite PATH  the host containerd-lite that imports the\n"
+	      "                spec's images (default: containerd-lite beside image-builder)\n"
 	      "  --print-deps  print every input file, one per line, and exit\n"
 	      "  -v            show the commands run and their output\n"
 	      "  --version     print the Wisp version\n",
 	      f);
 }
 
-enum { OPT_TMPDIR = 256, OPT_PRINT_DEPS, OPT_VERSION };
+enum { OPT_TMPDIR = 256, OPT_PRINT_DEPS, OPT_VERSION, OPT_CL };
 
 static const struct option long_opts[] = {
     {"tmpdir", required_argument, NULL, OPT_TMPDIR},
+    {"containerd-lite", required_argument, NULL, OPT_CL},
     {"print-deps", no_argument, NULL, OPT_PRINT_DEPS},
     {"version", no_argument, NULL, OPT_VERSION},
     {"help", no_argument, NULL, 'h'},
@@ -58,6 +62,9 @@ static int parse_args(int argc, char **argv, struct ib_opts *o, const char **dir
 			break;
 		case OPT_TMPDIR:
 			o->tmpdir = optarg;
+			break;
+		case OPT_CL:
+			o->containerd_lite = optarg;
 			break;
 		case OPT_PRINT_DEPS:
 			o->print_deps = true;
@@ -98,6 +105,19 @@ static void catch_signals(void)
 		sigaction(sigs[i], &sa, NULL);
 }
 
+/* build/host/containerd-lite beside build/host/image-builder: the make
+ * rules build both there. Absolute, since -C changes directory. */
+static char *default_cl(void)
+{
+	char self[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n <= 0)
+		return ib_strdup("containerd-lite");
+	self[n] = '\0';
+	return ib_asprintf("%s/containerd-lite", dirname(self));
+}
+
 static char *default_tmpdir(const char *out)
 {
 	char *copy = ib_strdup(out);
@@ -112,11 +132,13 @@ int main(int argc, char **argv)
 	struct ib_opts o = {0};
 	struct ib_err err = {0};
 	const char *dir = NULL;
-	char *out = NULL, *tmpdir = NULL;
+	char *out = NULL, *tmpdir = NULL, *cl = NULL;
 	int ret;
 
 	if (parse_args(argc, argv, &o, &dir) < 0)
 		return 2;
+	if (!o.containerd_lite)
+		o.containerd_lite = cl = default_cl();
 	if (dir && chdir(dir) < 0) {
 		ib_err_set(&err, errno, "chdir %s", dir);
 		ib_err_print(&err, stderr);
@@ -135,6 +157,7 @@ int main(int argc, char **argv)
 		ib_err_print(&err, stderr);
 	free(out);
 	free(tmpdir);
+	free(cl);
 	if (ib_interrupted) {
 		signal(ib_interrupted, SIG_DFL);
 		raise(ib_interrupted);

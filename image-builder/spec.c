@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <yaml.h>
 
-enum kind { K_STR, K_PATH, K_SIZE, K_UINT, K_SLOT, K_MAP, K_SERVICES };
+enum kind { K_STR, K_PATH, K_SIZE, K_UINT, K_SLOT, K_MAP, K_SERVICES, K_IMAGES };
 
 struct field {
 	const char *key;
@@ -121,6 +121,7 @@ static const struct field top_fields[] = {
     {"rootfs", K_MAP, true, 0, NULL, rootfs_fields},
     {"boot", K_MAP, false, 0, NULL, boot_fields},
     F("services", K_SERVICES, false, services_yaml, NULL, NULL),
+    F("images", K_IMAGES, false, images, NULL, NULL),
     {0},
 };
 
@@ -252,6 +253,116 @@ static int set_services(struct ctx *c, const struct field *f, yaml_node_t *v, co
 	return 0;
 }
 
+/* ---- images: archives baked into STATE (docs/image-spec.md#images) ---- */
+
+/* A reference as containerd-lite records it: one printable word. */
+static const char *check_ref(const char *v)
+{
+	if (!*v || strlen(v) > 255)
+		return "must be 1 to 255 characters";
+	for (const char *p = v; *p; p++)
+		if (*p <= ' ' || *p > '~')
+			return "only printable ASCII without blanks is allowed";
+	return NULL;
+}
+
+/* The archive: a tar (OCI layout or docker-archive) or an OCI layout
+ * directory; import: boot copies it as a file, so it must be one. */
+static int image_archive(struct ctx *c, const yaml_node_t *v, const char *key, struct ib_image *img)
+{
+	const char *s = scalar(v), *base;
+	struct stat st;
+
+	if (!s || !*s)
+		return fail(c, v, key, 0, "expected a path");
+	if (stat(s, &st) < 0)
+		return fail(c, v, key, errno, "%s", s);
+	if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+		return fail(c, v, key, 0, "%s: not a file or a directory", s);
+	base = strrchr(s, '/') ? strrchr(s, '/') + 1 : s;
+	if (img->at_boot && (!S_ISREG(st.st_mode) || *base == '.' ||
+			     strspn(base, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					  "0123456789._-") != strlen(base)))
+		return fail(c, v, key, 0,
+			    "%s: import: boot needs a file named with letters, digits, '.', '_', "
+			    "'-', not starting with '.'",
+			    s);
+	free(img->archive);
+	img->archive = ib_strdup(s);
+	return 0;
+}
+
+static int image_option(struct ctx *c, const yaml_node_t *k, const yaml_node_t *v, const char *key,
+			struct ib_image *img)
+{
+	const char *name = scalar(k), *s = scalar(v), *problem;
+
+	if (strcmp(name, "name") == 0) {
+		if (!s || (problem = check_ref(s)))
+			return fail(c, v, key, 0, "%s", s ? problem : "expected a reference");
+		free(img->name);
+		img->name = ib_strdup(s);
+		return 0;
+	}
+	if (strcmp(name, "import") == 0) {
+		if (!s || (strcmp(s, "build") != 0 && strcmp(s, "boot") != 0))
+			return fail(c, v, key, 0, "expected build or boot");
+		img->at_boot = strcmp(s, "boot") == 0;
+		return 0;
+	}
+	return fail(c, k, key, 0, "unknown key");
+}
+
+/* archive is checked last: whether it must be a file depends on import. */
+static int image_entry(struct ctx *c, yaml_node_t *map, size_t idx, struct ib_image *img)
+{
+	yaml_node_t *archive = NULL;
+	char key[48], sub[96];
+
+	snprintf(key, sizeof(key), "images[%zu]", idx);
+	if (map->type != YAML_MAPPING_NODE)
+		return fail(c, map, key, 0, "expected a mapping (archive, name, import)");
+	img->line = (unsigned)map->start_mark.line + 1;
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+	     p++) {
+		yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
+		yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
+
+		if (!scalar(k))
+			return fail(c, k, key, 0, "keys must be strings");
+		snprintf(sub, sizeof(sub), "%s.%s", key, scalar(k));
+		if (strcmp(scalar(k), "archive") == 0)
+			archive = v;
+		else if (image_option(c, k, v, sub, img) < 0)
+			return -1;
+	}
+	snprintf(sub, sizeof(sub), "%s.archive", key);
+	if (!archive)
+		return fail(c, map, sub, 0, "missing (required)");
+	return image_archive(c, archive, sub, img);
+}
+
+static int set_images(struct ctx *c, yaml_node_t *v, const char *key)
+{
+	struct ib_spec *spec = c->spec;
+	yaml_node_item_t *it;
+	size_t n;
+
+	if (v->type != YAML_SEQUENCE_NODE)
+		return fail(c, v, key, 0, "expected a list of images");
+	it = v->data.sequence.items.start;
+	n = (size_t)(v->data.sequence.items.top - it);
+	spec->images = calloc(n ? n : 1, sizeof(*spec->images));
+	if (!spec->images)
+		return ib_err_set(c->err, ENOMEM, "%s: images", c->file);
+	for (spec->nimages = n; it < v->data.sequence.items.top; it++)
+		if (image_entry(c, yaml_document_get_node(c->doc, *it),
+				(size_t)(it - v->data.sequence.items.start),
+				&spec->images[it - v->data.sequence.items.start]) < 0)
+			return -1;
+	return 0;
+}
+
 static int walk_map(struct ctx *c, yaml_node_t *map, const struct field *fields,
 		    const char *prefix);
 
@@ -274,6 +385,8 @@ static int set_field(struct ctx *c, const struct field *f, yaml_node_t *v, const
 		return walk_map(c, v, f->sub, key);
 	case K_SERVICES:
 		return set_services(c, f, v, key);
+	case K_IMAGES:
+		return set_images(c, v, key);
 	}
 	return fail(c, v, key, 0, "internal error: unknown field kind");
 }
@@ -440,5 +553,11 @@ void ib_spec_free(struct ib_spec *spec)
 	free(spec->kernel_cmdline);
 	free(spec->manifest);
 	free(spec->services_yaml);
+	for (size_t i = 0; i < spec->nimages; i++) {
+		free(spec->images[i].archive);
+		free(spec->images[i].name);
+		free(spec->images[i].ref);
+	}
+	free(spec->images);
 	memset(spec, 0, sizeof(*spec));
 }

@@ -732,4 +732,11 @@ int cc_sem_take(const char *dir, const char *name, struct err *e);
 /* Add the unit "sshd" (dropbear, key-only); cloudinit_final() does when keys were written. */
 void sshd_add(void);
 
+/* ---- imgimport.c: archives dropped into STATE, imported at boot ------- */
+
+/* dir has an entry `containerd-lite image import-dir` would import. */
+bool imgimport_pending(const char *dir);
+/* After units_load: the oneshot unit image-import, if something waits. */
+void imgimport_setup(void);
+
 #endif /* WISP_INIT_H */

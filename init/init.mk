@@ -11,6 +11,7 @@ INIT_SRCS += $(addprefix init/, proto.c control.c powerbtn.c etc.c net.c grow.c)
 INIT_SRCS += init/container.c
 # Provisioning from cloud-init style user-data (issue 5, docs/cloud-config.md).
 INIT_SRCS += $(addprefix init/, b64.c userdata.c cloudcfg.c ccapply.c ccsem.c ds.c cloudinit.c sshd.c)
+INIT_SRCS += init/imgimport.c
 INIT_BIN := $(B)/init/init
 
 .PHONY: init
@@ -60,6 +61,8 @@ UNIT_init_grow_SRCS := init/grow.c init/err.c init/util.c init/init.h
 UNIT_init_net_SRCS := init/net.c init/yamltree.c init/err.c init/util.c init/init.h
 UNIT_init_net_LIBS := -lyaml
 UNIT_init_etc_SRCS := init/etc.c init/hostname.c init/err.c init/util.c init/init.h
+UNIT_TESTS += init_imgimport
+UNIT_init_imgimport_SRCS := init/imgimport.c init/init.h
 
 # The user-data side of issue 5: formats, MIME, #cloud-config, write_files, users, labels.
 UNIT_TESTS += init_cloudcfg

@@ -73,6 +73,7 @@ int main(void)
 	control_setup();
 	powerbtn_setup("/sys");
 	units_load(DECL_DIR);
+	imgimport_setup(); /* before the units it holds back start */
 	net_setup("/sys");
 	cloudinit_final();
 	units_start_all();

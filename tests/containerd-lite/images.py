@@ -243,6 +243,21 @@ def hostile(w, store, canary_dir):
               intact and sorted(os.listdir(canary_dir)) == ["canary", "shadow"])
         check("hostile %s: store unchanged" % name, snapshot(store) == before,
               diff(dict.fromkeys(before), dict.fromkeys(snapshot(store))))
+    # a lazy import checks digests only: the extractor refuses at prepare
+    lazy_store = os.path.join(w, "store-lazy-hostile")
+    for name in ("dotdot", "symlink-escape"):
+        lay = os.path.join(w, "hostile-" + name)
+        r = cl(lazy_store, "import", "--no-unpack", "--name", name, lay)
+        check("hostile %s, lazy: imported (digests only)" % name, r.returncode == 0, r.stderr)
+        r = cl(lazy_store, "prepare", name)
+        with open(canary) as f:
+            intact = f.read() == "canary\n"
+        check("hostile %s, lazy: prepare refuses it (%s)" % (name, cases[name][1]),
+              r.returncode != 0 and cases[name][1] in r.stderr, r.stderr.strip())
+        check("hostile %s, lazy: canary intact, no layer or staging left" % name,
+              intact and sorted(os.listdir(canary_dir)) == ["canary", "shadow"] and
+              os.listdir(os.path.join(lazy_store, "layers")) == [] and
+              os.listdir(os.path.join(lazy_store, "tmp")) == [])
 
 
 def corrupt(w, lay, store):
@@ -326,6 +341,74 @@ def overlay(store, refname, want, w):
               got == want, diff(got, want))
     finally:
         run("umount", mnt)
+
+
+def lazy(w, lay, want):
+    """import --no-unpack stores verified blobs and the record only; the
+    layers are made from the blobs, re-hashed, when first needed."""
+    store = os.path.join(w, "store-lazy")
+    r = cl(store, "import", "--no-unpack", "--name", "lazy", lay)
+    check("lazy import", r.returncode == 0 and r.stdout.startswith("lazy sha256:"),
+          r.stdout + r.stderr)
+    check("lazy import: blobs and record stored, no layer unpacked",
+          len(os.listdir(os.path.join(store, "blobs"))) == 5 and
+          len(os.listdir(os.path.join(store, "images"))) == 1 and
+          os.listdir(os.path.join(store, "layers")) == [], snapshot(store))
+    r = cl(store, "prepare", "lazy")
+    check("prepare makes the 3 layers", r.returncode == 0 and
+          "3 layers, 3 unpacked now" in r.stdout and
+          len(os.listdir(os.path.join(store, "layers"))) == 3, r.stdout + r.stderr)
+    r = cl(store, "prepare", "lazy")
+    check("prepare again: nothing to do", "0 unpacked now" in r.stdout, r.stdout + r.stderr)
+    check("prepare leaves no staging directory", os.listdir(os.path.join(store, "tmp")) == [])
+    overlay(store, "lazy", want, w)
+    # unpack alone makes the layers too
+    store2 = os.path.join(w, "store-lazy2")
+    cl(store2, "import", "--no-unpack", "--name", "lazy", lay)
+    equal_tree("lazy import, unpack", store2, "lazy", want, w)
+    check("unpack of a lazy import made its layers",
+          len(os.listdir(os.path.join(store2, "layers"))) == 3)
+    # a blob changed in the store after a lazy import: caught when read
+    store3 = os.path.join(w, "store-lazy3")
+    cl(store3, "import", "--no-unpack", "--name", "lazy", lay)
+    man = json.load(open(os.path.join(lay, "index.json")))["manifests"][0]["digest"][7:]
+    victim = json.load(open(os.path.join(lay, "blobs/sha256", man)))["layers"][0]["digest"][7:]
+    p = os.path.join(store3, "blobs", victim)
+    data = bytearray(open(p, "rb").read())
+    data[len(data) // 2] ^= 0x01
+    os.chmod(p, 0o644)
+    open(p, "wb").write(bytes(data))
+    out = os.path.join(w, "unpack-lazy-corrupt")
+    r = cl(store3, "unpack", "lazy", out)
+    check("lazy import, blob corrupted in the store: unpack fails naming the blob",
+          r.returncode != 0 and ("blob sha256:%s: sha256 is" % victim) in r.stderr, r.stderr)
+    check("corrupted blob: no layer, no staging, no unpack dir left",
+          os.listdir(os.path.join(store3, "layers")) == [] and
+          os.listdir(os.path.join(store3, "tmp")) == [] and not os.path.exists(out),
+          snapshot(store3))
+
+
+def import_dir(w, lay):
+    """import-dir: the boot-time drop directory."""
+    store, d = os.path.join(w, "store-drop"), os.path.join(w, "drop")
+    os.makedirs(d)
+    shutil.copy(os.path.join(w, "oci.tar"), os.path.join(d, "a.tar"))
+    open(os.path.join(d, "a.tar.name"), "w").write("dropped:1\n")
+    must("tar", "-C", os.path.join(w, "corrupt-flip"), "-cf", os.path.join(d, "b.tar"), ".")
+    open(os.path.join(d, ".c.tar"), "w").write("being copied\n")
+    r = cl(store, "import-dir", d)
+    check("import-dir: fails when one archive fails", r.returncode != 0 and
+          "1 of 2 failed" in r.stderr, r.stdout + r.stderr)
+    check("import-dir: one line per archive", "a.tar: imported dropped:1 sha256:" in r.stdout
+          and "b.tar: failed: image import" in r.stdout, r.stdout)
+    check("import-dir: imported removed, failed set aside, dot names left",
+          sorted(os.listdir(d)) == [".c.tar", "failed"] and
+          sorted(os.listdir(os.path.join(d, "failed"))) == ["b.tar", "b.tar.error"],
+          sorted(os.listdir(d)))
+    why = open(os.path.join(d, "failed", "b.tar.error")).read()
+    check("import-dir: the error is recorded", "sha256 is" in why, why)
+    r = cl(store, "list")
+    check("import-dir: the image is listed", r.stdout.startswith("dropped:1\t"), r.stdout)
 
 
 def bundle(w, lay, store):
@@ -425,6 +508,8 @@ def main():
         check("layers unpacked once and shared (%d distinct layer digests)" % distinct(store),
               nlayers == distinct(store), nlayers)
         corrupt(w, lay, store)
+        lazy(w, lay, want)
+        import_dir(w, lay)
         bundle(w, lay, store)
         platforms(w, store)
         canary_dir = os.path.join(w, "outside")

@@ -1,6 +1,9 @@
 #!/bin/sh
 # Malformed specs: exit status 1, exactly one error line naming
 # file:line:column and the key, and nothing left behind in the output dir.
+# Images baked into STATE (images:): the store in STATE checked with
+# debugfs, reproducible and the same unprivileged; a missing and a corrupt
+# archive fail naming it.
 set -eu
 B=${B:-build}
 ib=$B/host/image-builder
@@ -11,7 +14,8 @@ fail=0
 # expect NAME PATTERN: build $t/NAME.yaml, check error line and no residue.
 expect() {
 	name=$1 pattern=$2
-	if $ib -C . -o "$t/out/$name.img" "$t/$name.yaml" >"$t/$name.out" 2>"$t/$name.err"; then
+	if $ib -C . -o "$t/out/$name.img" --tmpdir "$t/tmp-$name" "$t/$name.yaml" \
+			>"$t/$name.out" 2>"$t/$name.err"; then
 		echo "FAIL $name: image-builder accepted a bad spec"; fail=1; return
 	fi
 	lines=$(wc -l <"$t/$name.err")
@@ -19,8 +23,8 @@ expect() {
 		echo "FAIL $name: expected one line matching '$pattern', got:"; cat "$t/$name.err"
 		fail=1; return
 	fi
-	if [ -n "$(ls -A "$t/out")" ]; then
-		echo "FAIL $name: residue left: $(ls -A "$t/out")"; fail=1; return
+	if [ -n "$(ls -A "$t/out" "$t/tmp-$name" 2>/dev/null | grep -v :)" ]; then
+		echo "FAIL $name: residue left: $(ls -A "$t/out" "$t/tmp-$name")"; fail=1; return
 	fi
 	echo "  ok: $name: $(cat "$t/$name.err")"
 }
@@ -35,6 +39,83 @@ expect unknown "unknown\.yaml:[0-9]+:[0-9]+: .*colour"
 expect syntax "syntax\.yaml:[0-9]+:[0-9]+: "
 sed 's|^\(  image:\).*|\1 build/no-such-kernel|' $spec >"$t/nokernel.yaml"
 expect nokernel "nokernel\.yaml:[0-9]+:[0-9]+: .*kernel\.image"
+
+# --- images: baked into STATE --------------------------------------------
+# A one-layer busybox image made with umoci, as an OCI tar and as a layout
+# directory, plus the tar once more for import at boot.
+check() { if eval "$2"; then echo "  ok: $1"; else echo "FAIL $1"; fail=1; fi; }
+oci=$t/oci
+umoci init --layout "$oci" && umoci new --image "$oci:1"
+umoci unpack --rootless --image "$oci:1" "$t/bundle" >/dev/null
+mkdir -p "$t/bundle/rootfs/bin" && cp "$B/busybox/busybox" "$t/bundle/rootfs/bin/"
+ln -s busybox "$t/bundle/rootfs/bin/sh"
+umoci repack --image "$oci:1" "$t/bundle" && umoci gc --layout "$oci"
+tar -C "$oci" -cf "$t/bb.tar" .
+man=$(sed 's/.*"digest":"sha256:\([0-9a-f]*\)".*/\1/' "$oci/index.json")
+images="images:
+  - archive: $t/bb.tar
+    name: wisp/bb:1
+  - archive: $oci
+  - archive: $t/bb.tar
+    name: boot/bb:1
+    import: boot"
+{ cat $spec; echo "$images"; } >"$t/images.yaml"
+if ! $ib -C . -o "$t/images.img" -M "$t/images.d" --tmpdir "$t/tmp1" "$t/images.yaml" \
+		>"$t/images.out" 2>"$t/images.err"; then
+	echo "FAIL images: build failed: $(cat "$t/images.err")"; exit 1
+fi
+check "images: the summary names each image and its manifest digest" \
+	'[ "$(grep -c "^  image     .* sha256:$man " "$t/images.out")" = 3 ] &&
+	 grep -q "^  image     wisp/bb:1 sha256:$man ($t/bb.tar)" "$t/images.out" &&
+	 grep -q "imported at boot" "$t/images.out"'
+check "images: the depfile lists the archives, the layout's files and containerd-lite" \
+	'grep -q "^$t/bb.tar:" "$t/images.d" && grep -q "^$oci/index.json:" "$t/images.d" &&
+	 grep -q "^$oci/blobs/sha256/$man:" "$t/images.d" && grep -q "containerd-lite:" "$t/images.d"'
+
+# STATE, cut out of the disk at its GPT offset
+part=$(sfdisk -J "$t/images.img" | tr -d ' \n' | sed 's/.*"start":\([0-9]*\),"size":\([0-9]*\),[^}]*"name":"STATE".*/\1 \2/')
+dd if="$t/images.img" of="$t/state.ext4" bs=512 skip="${part% *}" count="${part#* }" status=none
+dbg() { debugfs -R "$1" "$t/state.ext4" 2>/dev/null; }
+key=$(printf %s wisp/bb:1 | sha256sum | cut -d' ' -f1)
+check "images: STATE holds the store, with wisp/bb:1's record naming its manifest" \
+	'dbg "cat /lib/wisp/images/images/$key" | grep -q "\"manifest\": \"sha256:$man\""'
+check "images: every blob of the layout is in the store, none is unpacked (lazy)" \
+	'[ "$(dbg "ls /lib/wisp/images/blobs" | tr -s " \n" "\n" | grep -c "^[0-9a-f]\{64\}$")" = \
+	   "$(ls "$oci/blobs/sha256" | wc -l)" ] &&
+	 ! dbg "ls /lib/wisp/images/layers" | tr -s " \n" "\n" | grep -q "^[0-9a-f]\{64\}$"'
+dbg "dump /lib/wisp/images/blobs/$man $t/man.blob"
+check "images: a blob dumped from STATE has its digest" \
+	'[ "$(sha256sum <"$t/man.blob" | cut -d" " -f1)" = "$man" ]'
+check "images: owned by 0:0, dated SOURCE_DATE_EPOCH, blobs 0444, nothing world-writable" \
+	'dbg "stat /lib/wisp/images/blobs/$man" | grep -q "Mode:  0444" &&
+	 ! dbg "ls -l /lib/wisp/images/blobs" | awk "NR > 2 && (\$4 != 0 || \$5 != 0)" | grep -q . &&
+	 dbg "stat /lib/wisp/images" | grep -q "User:     0   Group:     0" &&
+	 dbg "stat /lib/wisp/images/blobs/$man" | grep -q "ctime: 0x$(printf %08x "${SOURCE_DATE_EPOCH:-1767225600}")" &&
+	 ! dbg "ls -l /lib/wisp/images" | awk "{print \$2}" | grep -q "[2367]$"'
+check "images: import: boot put the archive and its .name in /var/lib/wisp/import" \
+	'dbg "cat /lib/wisp/import/bb.tar.name" | grep -qx "boot/bb:1" &&
+	 dbg "stat /lib/wisp/import/bb.tar" | grep -q "Size: $(stat -c %s "$t/bb.tar")"'
+# the store, copied out, works with the host containerd-lite: layers made on first use
+mkdir -p "$t/rd" && dbg "rdump /lib/wisp/images $t/rd"
+check "images: the baked store unpacks wisp/bb:1 (its layer made from the blob)" \
+	'$B/host/containerd-lite image --store "$t/rd/images" unpack wisp/bb:1 "$t/rootfs" >/dev/null &&
+	 cmp -s "$t/rootfs/bin/busybox" "$B/busybox/busybox"'
+
+# reproducible, and the same bytes unprivileged (uid 65534, umask 077)
+mkdir -p "$t/nobody" && chmod -R a+rX "$t" && chmod 0777 "$t/nobody"
+setpriv --reuid 65534 --regid 65534 --clear-groups sh -c "umask 077; \
+	$ib -C . -o $t/nobody/images.img --tmpdir $t/nobody/tmp $t/images.yaml" >/dev/null || true
+check "images: a second build, unprivileged, gives the same bytes" \
+	'cmp -s "$t/images.img" "$t/nobody/images.img"'
+
+# a missing archive, and one byte flipped in a blob of the tar
+sed "s|archive: $t/bb.tar|archive: $t/none.tar|" "$t/images.yaml" >"$t/noarchive.yaml"
+expect noarchive "noarchive\.yaml:[0-9]+:[0-9]+: key \"images\[0\]\.archive\": .*none\.tar: No such file"
+cp -r "$oci" "$t/bad" && blob=$(ls -S "$t/bad/blobs/sha256" | head -1)
+python3 -c 'import sys; p = sys.argv[1]; d = bytearray(open(p, "rb").read()); d[len(d) // 2] ^= 1; open(p, "wb").write(d)' "$t/bad/blobs/sha256/$blob"
+tar -C "$t/bad" -cf "$t/bad.tar" .
+sed "s|archive: $t/bb.tar|archive: $t/bad.tar|" "$t/images.yaml" >"$t/corrupt.yaml"
+expect corrupt "corrupt\.yaml:[0-9]+: images\[0\] .*bad\.tar: .*blob sha256:$blob: sha256 is [0-9a-f]{64}$"
 
 [ $fail -eq 0 ] || exit 1
 rm -rf "$t"

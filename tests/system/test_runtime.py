@@ -12,6 +12,11 @@ is run with /bin/containerd-lite:
     usage_usec) and is throttled (nr_throttled);
   devices "deny all": writing /dev/kmsg (bound from the guest) gives
     EPERM while /dev/null works; with "allow c 1:11 w" /dev/kmsg opens.
+And images (docs/images.md): the spec bakes a busybox image into STATE
+(import: build, a lazy import) and drops another in /var/lib/wisp/import
+(import: boot). After boot the unit image-import has completed, both are
+listed, the drop directory is empty; preparing the baked one makes its
+layer from the blob, in the guest; the dropped one unpacks and runs.
 """
 
 import json
@@ -20,7 +25,7 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from wispvm import VM, BANNER, BootError, build_test_image  # noqa: E402
+from wispvm import VM, BANNER, BootError, build_test_image, busybox_oci_tar  # noqa: E402
 
 CT = "/run/ct"
 
@@ -121,12 +126,34 @@ def devices(vm):
           "devices: allow c 1:11 w: /dev/kmsg opens")
 
 
+def images(vm):
+    _, out = vm.sh("for i in $(seq 120); do [ -z \"$(ls -A /var/lib/wisp/import)\" ] && break; "
+                   "sleep 1; done; echo import=[$(ls -A /var/lib/wisp/import)]; "
+                   "wispctl ps | grep image-import; containerd-lite image list", 150)
+    check("import=[]" in out, "images: the drop directory was emptied at boot")
+    check(re.search(r"image-import +oneshot +done", out),
+          "images: the oneshot unit image-import ran and completed")
+    check("wisp/dropped:1\t" in out and "wisp/baked:1\t" in out,
+          "images: the dropped and the baked image are listed")
+    rc, out = vm.sh("containerd-lite image prepare wisp/baked:1")
+    check(rc == 0 and "1 layers, 1 unpacked now" in out,
+          "images: the baked (lazy) image's layer is made in the guest: %s" % out.strip())
+    rc, out = vm.sh("containerd-lite image unpack wisp/dropped:1 /run/img && "
+                    "chroot /run/img /bin/busybox cat /etc/marker")
+    check(rc == 0 and "dropped" in out, "images: the dropped image unpacks and runs busybox")
+
+
 def main():
     files = {n + ".json": json.dumps(c) for n, c in BUNDLES.items()}
     b = os.environ.get("B", "build")
+    outdir = os.path.join(b, "tests", "runtime")
+    os.makedirs(outdir, exist_ok=True)
     lines = ["dir /lib/wisp-test 0755"] + [
-        "file /lib/wisp-test/%s %s 0644" % (f, os.path.join(b, "tests", "runtime", f)) for f in files]
-    image = build_test_image("runtime", manifest_lines=lines, files=files)
+        "file /lib/wisp-test/%s %s 0644" % (f, os.path.join(outdir, f)) for f in files]
+    baked, dropped = (busybox_oci_tar(outdir, n, n) for n in ("baked", "dropped"))
+    spec_extra = ("images:\n  - {archive: %s, name: 'wisp/baked:1'}\n"
+                  "  - {archive: %s, name: 'wisp/dropped:1', import: boot}\n" % (baked, dropped))
+    image = build_test_image("runtime", manifest_lines=lines, files=files, spec_extra=spec_extra)
     vm = VM(image, name="runtime", mem=256)
     try:
         print("runtime:", flush=True)
@@ -135,6 +162,7 @@ def main():
         vm.sh("dmesg -n 1")
         rc, out = vm.sh(ROOTFS)
         check(rc == 0, "busybox rootfs in %s" % CT)
+        images(vm)
         devices(vm)
         memory(vm)
         pids(vm)

@@ -184,13 +184,15 @@ class VM:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-def build_test_image(name, manifest_lines=(), services_yaml="", files=None, ctlprobe=False):
+def build_test_image(name, manifest_lines=(), services_yaml="", files=None, ctlprobe=False,
+                     spec_extra=""):
     """Build build/tests/NAME.img: the default spec and ROOT plus test-only additions.
 
     manifest_lines are appended to an including manifest; files maps a path
     under build/tests/NAME/ to its text (for `file` lines); services_yaml is
-    appended under the spec's services list; ctlprobe adds the test helper
-    as /bin/ctlprobe. Returns the image path. Run from the source tree root.
+    appended under the spec's services list; spec_extra after it (top-level
+    keys, e.g. images:); ctlprobe adds the test helper as /bin/ctlprobe.
+    Returns the image path. Run from the source tree root.
     """
     b = os.environ.get("B", "build")
     outdir = os.path.join(b, "tests", name)
@@ -213,7 +215,7 @@ def build_test_image(name, manifest_lines=(), services_yaml="", files=None, ctlp
         spec = f.read()
     spec = re.sub(r"(?m)^name: wisp\b", "name: wisp-test-" + name, spec)
     spec = spec.replace("manifest: rootfs/manifest", "manifest: " + manifest)
-    spec = spec.rstrip("\n") + "\n" + services_yaml
+    spec = spec.rstrip("\n") + "\n" + services_yaml + spec_extra
     spec_path = os.path.join(outdir, "spec.yaml")
     with open(spec_path, "w") as f:
         f.write(spec)
@@ -221,3 +223,27 @@ def build_test_image(name, manifest_lines=(), services_yaml="", files=None, ctlp
     subprocess.run([os.path.join(b, "host", "image-builder"), "-C", ".", "--tmpdir", outdir,
                     "-o", image, spec_path], check=True, stdout=subprocess.DEVNULL)
     return image
+
+
+def busybox_oci_tar(outdir, name, marker):
+    """A one-layer image made with umoci: busybox and /etc/marker (so that
+    images of different markers share no layer). Returns OUTDIR/NAME.tar,
+    an OCI layout tar."""
+    b = os.environ.get("B", "build")
+    lay, bundle = os.path.join(outdir, name + ".oci"), os.path.join(outdir, name + ".bundle")
+    for d in (lay, bundle):
+        shutil.rmtree(d, ignore_errors=True)
+    for args in (["init", "--layout", lay], ["new", "--image", lay + ":1"],
+                 ["unpack", "--rootless", "--image", lay + ":1", bundle]):
+        subprocess.run(["umoci"] + args, check=True, stdout=subprocess.DEVNULL)
+    root = os.path.join(bundle, "rootfs")
+    os.makedirs(os.path.join(root, "bin"))
+    os.makedirs(os.path.join(root, "etc"))
+    shutil.copy(os.path.join(b, "busybox", "busybox"), os.path.join(root, "bin"))
+    with open(os.path.join(root, "etc", "marker"), "w") as f:
+        f.write(marker + "\n")
+    subprocess.run(["umoci", "repack", "--image", lay + ":1", bundle], check=True)
+    subprocess.run(["umoci", "gc", "--layout", lay], check=True)
+    tar = os.path.join(outdir, name + ".tar")
+    subprocess.run(["tar", "-C", lay, "-cf", tar, "."], check=True)
+    return tar

@@ -102,6 +102,32 @@ static void valid_full_spec(void **state)
 	ib_spec_free(&s);
 }
 
+static void images(void **state)
+{
+	struct ib_spec s;
+	struct ib_err err = {0};
+
+	(void)state;
+	if (parse(&s,
+		  BASE "images:\n"
+		       "  - archive: bzImage\n"
+		       "    name: example.org/web:1\n"
+		       "  - {archive: ., import: build}\n"
+		       "  - {archive: manifest, import: boot}\n",
+		  &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(s.nimages, 3);
+	assert_string_equal(s.images[0].archive, "bzImage");
+	assert_string_equal(s.images[0].name, "example.org/web:1");
+	assert_false(s.images[0].at_boot);
+	assert_int_equal(s.images[0].line, 11);
+	assert_string_equal(s.images[1].archive, ".");
+	assert_null(s.images[1].name);
+	assert_false(s.images[1].at_boot);
+	assert_true(s.images[2].at_boot);
+	ib_spec_free(&s);
+}
+
 static void defaults(void **state)
 {
 	struct ib_spec s;
@@ -175,6 +201,22 @@ static const struct bad bad_specs[] = {
     {"", "t.yaml:1:1: empty spec"},
     {"- a\n", "t.yaml:1:1: the spec must be a mapping"},
     {BASE "---\nname: x\n", "t.yaml:10:1: more than one YAML document"},
+    {"name: wisp\nimages: {archive: bzImage}\n",
+     "t.yaml:2:9: key \"images\": expected a list of images"},
+    {"name: wisp\nimages: [bzImage]\n",
+     "t.yaml:2:10: key \"images[0]\": expected a mapping (archive, name, import)"},
+    {"name: wisp\nimages:\n  - {archive: bzImage}\n  - {name: x}\n",
+     "t.yaml:4:5: key \"images[1].archive\": missing (required)"},
+    {"name: wisp\nimages: [{archive: nothere.tar}]\n",
+     "t.yaml:2:20: key \"images[0].archive\": nothere.tar"},
+    {"name: wisp\nimages: [{archive: bzImage, name: 'a b'}]\n",
+     "t.yaml:2:35: key \"images[0].name\": only printable ASCII without blanks"},
+    {"name: wisp\nimages: [{archive: bzImage, import: later}]\n",
+     "t.yaml:2:37: key \"images[0].import\": expected build or boot"},
+    {"name: wisp\nimages: [{archive: ., import: boot}]\n",
+     "t.yaml:2:20: key \"images[0].archive\": .: import: boot needs a file"},
+    {"name: wisp\nimages: [{archive: bzImage, tag: x}]\n",
+     "t.yaml:2:29: key \"images[0].tag\": unknown key"},
 };
 
 static void errors(void **state)
@@ -216,6 +258,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(valid_full_spec),
 	    cmocka_unit_test(defaults),
+	    cmocka_unit_test(images),
 	    cmocka_unit_test(errors),
 	    cmocka_unit_test(load_missing_file),
 	};

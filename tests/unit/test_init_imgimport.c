@@ -1,0 +1,68 @@
+/* Unit tests: init/imgimport.c, whether the drop directory has something
+ * for `containerd-lite image import-dir` (then init adds image-import). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "init.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* imgimport_setup()'s collaborators; not called by these tests. */
+int units_add(struct decl *d, struct err *e)
+{
+	(void)d, (void)e;
+	return -1;
+}
+void decl_clear(struct decl *d)
+{
+	(void)d;
+}
+void log_msg(int prio, const char *fmt, ...)
+{
+	(void)prio, (void)fmt;
+}
+
+static void touch(const char *dir, const char *name)
+{
+	char p[1024];
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	assert_non_null(f = fopen(p, "w"));
+	fclose(f);
+}
+
+static void pending(void **state)
+{
+	char dir[] = "/tmp/test_imgimport.XXXXXX", p[64];
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_false(imgimport_pending(dir)); /* empty */
+	touch(dir, ".web.tar.part");	      /* being copied in */
+	touch(dir, "web.tar.name");	      /* a reference, not an archive */
+	snprintf(p, sizeof(p), "%s/failed", dir);
+	assert_int_equal(mkdir(p, 0700), 0);
+	touch(p, "old.tar");
+	assert_false(imgimport_pending(dir));
+	touch(dir, "web.tar");
+	assert_true(imgimport_pending(dir));
+	snprintf(p, sizeof(p), "rm -rf %s", dir);
+	assert_int_equal(system(p), 0);
+	assert_false(imgimport_pending(dir)); /* none at all (no STATE) */
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {cmocka_unit_test(pending)};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
