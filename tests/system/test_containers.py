@@ -2,13 +2,14 @@
 
 Builds a real OCI image with umoci on the host (busybox, an /etc/passwd
 with user `web`, a config with Cmd, Env, StopSignal SIGUSR1, a Volume, a
-Label and an ExposedPort), puts its tar into a test image's ROOT, and
-declares in /etc/wisp/image.yaml:
-  image-import  a oneshot importing the tar into /var/lib/wisp/images
-                (containers wait for a unit of that name);
-  web           the image with env and command overrides, a health check
+Label and an ExposedPort). The test image's spec bakes it into STATE's
+store as bb:1 (image-builder, lazy layers made at first use) and puts it
+into STATE's drop directory as bb:2 (`import: boot`: init's image-import
+unit imports it, and containers wait for that unit). Declared in
+/etc/wisp/image.yaml:
+  web           bb:1 with env and command overrides, a health check
                 run inside it, restart always;
-  ro            read-only root, private network, user from the image;
+  ro            bb:2, read-only root, private network, user from the image;
   ghost         an image that is not in the store;
 and a NoCloud seed (cloud-localds) whose user-data declares one more,
   udc           under `wisp: containers:` (kind container by default).
@@ -36,9 +37,6 @@ B = os.environ.get("B", "build")
 OUT = os.path.join(B, "tests", "containers")
 
 SERVICES = """\
-  - name: image-import
-    kind: oneshot
-    command: [/bin/containerd-lite, image, import, --name, "bb:1", /lib/wisp-test/bb.tar]
   - name: web
     kind: container
     image: "bb:1"
@@ -51,7 +49,7 @@ SERVICES = """\
     restart_delay: {initial: 100ms}
   - name: ro
     kind: container
-    image: "bb:1"
+    image: "bb:2"
     read_only: true
     network: private
     user: web
@@ -199,8 +197,13 @@ def stop(vm):
 
 def verbs(vm):
     rc, out = vm.sh("wispctl images")
-    check(rc == 0 and re.search(r"(?m)^bb:1\tsha256:[0-9a-f]{64}\t1 layers$", out),
-          "wispctl images lists bb:1 from the store")
+    check(rc == 0 and re.search(r"(?m)^bb:1\tsha256:[0-9a-f]{64}\t1 layers$", out)
+          and re.search(r"(?m)^bb:2\t", out),
+          "wispctl images lists bb:1 (baked) and bb:2 (imported at boot)")
+    u = units(vm)
+    _, log = vm.sh("dmesg | grep -c 'ro waits for image-import'")
+    check(u["image-import"]["state"] == "done" and log.strip().splitlines()[-1] != "0",
+          "containers waited for image-import, which is done")
     rc, out = vm.sh("wispctl --json images")
     check(rc == 0 and json.loads(out.strip().splitlines()[0])["line"].startswith("bb:1\t"),
           "wispctl --json images: one JSON object per line")
@@ -225,8 +228,9 @@ def others(vm):
 
 def main():
     tar = make_image()
-    lines = ["dir /lib/wisp-test 0755", "file /lib/wisp-test/bb.tar %s 0644" % tar]
-    image = build_test_image("containers", manifest_lines=lines, services_yaml=SERVICES)
+    spec = ("images:\n  - {archive: %s, name: 'bb:1'}\n"
+            "  - {archive: %s, name: 'bb:2', import: boot}\n" % (tar, tar))
+    image = build_test_image("containers", services_yaml=SERVICES, spec_extra=spec)
     vm = VM(image, name="containers", mem=384, extra=["-cdrom", make_seed()])
     try:
         print("containers:", flush=True)
