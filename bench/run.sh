@@ -1,7 +1,8 @@
 #!/bin/sh
 # Backbone numbers (issue 2). Prints, does not judge; results are copied
 # into bench/RESULTS.md with the command that produced them.
-#   bench/run.sh            sizes, rebuild time, kernel time to init (TCG)
+#   bench/run.sh            sizes, rebuild time, kernel time to init and
+#                           provisioning time (TCG)
 #   WISP_BENCH_CLEAN=1 ...  also a clean build in build/bench-clean (minutes)
 set -eu
 B=${B:-build}
@@ -18,6 +19,9 @@ printf 'rebuild_s %.2f (target 5)\n' "$(echo "$t1 - $t0" | bc)"
 
 echo "== kernel time to init under TCG (direct -kernel boot, kernel timestamps)"
 python3 bench/boot_time.py "$B" "${WISP_BENCH_BOOTS:-3}"
+
+echo "== provisioning: init's start to the end of cloud-init's step (TCG)"
+python3 bench/provision.py "$B" "${WISP_BENCH_BOOTS:-3}"
 
 if [ "${WISP_BENCH_CLEAN:-0}" = 1 ]; then
 	echo "== clean build (build/bench-clean, nothing cached, kernel included)"

@@ -1,0 +1,72 @@
+"""Provisioning time (issue 5): from init's start to the end of cloud-init's
+step, with a NoCloud seed made by cloud-localds (iso9660) and with no
+datasource at all, under TCG, from the guest's own clocks.
+
+init's start is the uptime its banner prints; the end is the kernel's
+printk timestamp of "cloud-init: applied ..." (or "no datasource"), whose
+"(N ms)" is the step's own duration. Prints the median of N boots of each,
+interleaved:
+  python3 bench/provision.py build 3
+"""
+
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "system"))
+from wispvm import VM, BANNER  # noqa: E402
+
+END = re.compile(r"\[\s*([0-9]+\.[0-9]+)\] init: cloud-init: "
+                 r"(?:applied [^\n]*|no datasource) \((\d+) ms\)")
+USER_DATA = """#cloud-config
+hostname: bench
+users:
+  - name: alice
+    ssh_authorized_keys: [ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBenchBenchBenchBenchBenchBenchBench a@b]
+write_files:
+  - {path: /etc/bench.txt, content: "bench\\n", permissions: '0644'}
+bootcmd: [echo bootcmd]
+"""
+
+
+def seed(tmp):
+    ud, md, iso = (os.path.join(tmp, n) for n in ("user-data", "meta-data", "seed.iso"))
+    with open(ud, "w") as f:
+        f.write(USER_DATA)
+    with open(md, "w") as f:
+        f.write("instance-id: bench-1\n")
+    subprocess.run(["cloud-localds", iso, ud, md], check=True)
+    return iso
+
+
+def one(b, iso, i):
+    extra = ["-cdrom", iso] if iso else []
+    vm = VM(os.path.join(b, "wisp.img"), name="bench-provision-%s-%d" % ("seed" if iso else "none", i),
+            logdir=os.path.join(b, "bench"), extra=extra)
+    try:
+        start = float(vm.expect(BANNER, 180).group(2))
+        m = vm.expect(END, 120)
+        return (float(m.group(1)) - start) * 1000, int(m.group(2))
+    finally:
+        vm.close()
+
+
+def main():
+    b, n = sys.argv[1], int(sys.argv[2])
+    with tempfile.TemporaryDirectory() as tmp:
+        iso = seed(tmp)
+        runs = {"nocloud_seed": [], "no_datasource": []}
+        for i in range(n):
+            runs["nocloud_seed"].append(one(b, iso, i))
+            runs["no_datasource"].append(one(b, None, i))
+    for label, r in runs.items():
+        print("%s init_start_to_provisioned_ms median %.0f  cloud_init_step_ms median %d  "
+              "(n=%d, TCG)" % (label, statistics.median(x[0] for x in r),
+                               statistics.median(x[1] for x in r), len(r)))
+
+
+if __name__ == "__main__":
+    main()
