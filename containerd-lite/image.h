@@ -185,6 +185,9 @@ int img_prepare(const struct img_opts *o, const char *ref, struct cl_err *err);
 
 /* image_user.c */
 int img_resolve_user(int root, const char *spec, uint32_t *uid, uint32_t *gid, struct cl_err *err);
+/* The supplementary groups of a user given by name: the gids of the
+ * image's /etc/group entries listing it (but primary), at most max. */
+size_t img_user_groups(int root, const char *spec, uint32_t primary, uint32_t *gids, size_t max);
 /* image_overlay.c: mount the image's stored layers as an overlay on rootfs,
  * with its upper and work directories in upper/. A mount left on rootfs
  * by an earlier run is detached first. */

@@ -100,6 +100,21 @@ static json_t *env_of(json_t *cfg, const struct img_over *ov)
 	return env;
 }
 
+/* docker's additionalGids: the groups the image's /etc/group puts the user in. */
+static void supplementary(json_t *u, int root, const char *user, uint32_t gid)
+{
+	uint32_t gids[64];
+	size_t n = img_user_groups(root, user, gid, gids, 64);
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_integer(gids[i]));
+	if (n)
+		json_object_set_new(u, "additionalGids", a);
+	else
+		json_decref(a);
+}
+
 static int process(json_t *spec, json_t *cfg, int root, const struct img_over *ov,
 		   struct cl_err *err)
 {
@@ -121,6 +136,7 @@ static int process(json_t *spec, json_t *cfg, int root, const struct img_over *o
 	json_object_set_new(p, "cwd", json_string(wd && *wd ? wd : "/"));
 	json_object_set_new(
 	    p, "user", json_pack("{s:I, s:I}", "uid", (json_int_t)uid, "gid", (json_int_t)gid));
+	supplementary(json_object_get(p, "user"), root, user, gid);
 	return 0;
 }
 

@@ -84,3 +84,50 @@ int img_resolve_user(int root, const char *spec, uint32_t *uid, uint32_t *gid, s
 		return -1;
 	return 0;
 }
+
+/* line's ':'-separated fields, in place; returns how many (at most max). */
+static int fields(char *line, char **f, int max)
+{
+	int n = 0;
+
+	for (char *p = line; p && n < max; n++) {
+		f[n] = p;
+		if ((p = strchr(p, ':')))
+			*p++ = 0;
+	}
+	return n;
+}
+
+static bool member_of(char *members, const char *name)
+{
+	char *save = NULL;
+
+	for (char *m = strtok_r(members, ",\n", &save); m; m = strtok_r(NULL, ",\n", &save))
+		if (strcmp(m, name) == 0)
+			return true;
+	return false;
+}
+
+size_t img_user_groups(int root, const char *spec, uint32_t primary, uint32_t *gids, size_t max)
+{
+	char user[256], line[4096];
+	struct cl_err ignored;
+	size_t n = 0;
+	uint32_t id;
+	FILE *f;
+
+	snprintf(user, sizeof(user), "%s", spec ? spec : "");
+	user[strcspn(user, ":")] = 0;
+	/* a numeric user has no name to be a member by; no /etc/group: no groups */
+	if (!*user || numeric(user, &id) || !(f = open_etc(root, "group", &ignored)))
+		return 0;
+	while (n < max && fgets(line, sizeof(line), f)) {
+		char *f[4]; /* name:password:gid:members */
+
+		if (fields(line, f, 4) == 4 && numeric(f[2], &id) && id != primary &&
+		    member_of(f[3], user))
+			gids[n++] = id;
+	}
+	fclose(f);
+	return n;
+}

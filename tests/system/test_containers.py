@@ -86,7 +86,7 @@ def make_image():
     with open(os.path.join(root, "etc", "passwd"), "w") as f:
         f.write("root:x:0:0:root:/root:/bin/sh\nweb:x:1000:1000::/:/bin/sh\n")
     with open(os.path.join(root, "etc", "group"), "w") as f:
-        f.write("root:x:0:\nweb:x:1000:\n")
+        f.write("root:x:0:\nweb:x:1000:\nstaff:x:50:other,web\n")
     with open(os.path.join(root, "data", "f"), "w") as f:
         f.write("web: image data\n")
     run("umoci", "repack", "--image", lay + ":bb", bundle)
@@ -216,8 +216,9 @@ def others(vm):
     log = log_of(vm, "ro")
     check("ro: refused" in log and "Permission denied" not in log,
           "read_only: the container cannot write its root (and user web can use /dev/null)")
-    check(re.search(r"ro: net=lo host=ro uid=1000\(web\)", log),
-          "ro: private network (lo only), own hostname, user web from the image")
+    check(re.search(r"ro: net=lo host=ro uid=1000\(web\) gid=1000\(web\) groups=\S*50\(staff\)",
+                    log),
+          "ro: private network (lo only), own hostname, user web and its group staff from the image")
     u = wait_for(vm, "udc running", lambda u: u.get("udc", {}).get("state") == "running")
     check(u["udc"]["kind"] == "container" and "udc: from user-data" in log_of(vm, "udc"),
           "udc, declared under wisp: containers: in user-data, runs")
