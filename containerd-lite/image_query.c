@@ -66,22 +66,55 @@ struct find {
 	char key[80];
 };
 
-/* A reference: the name it was imported as, or a (prefix of a) manifest
- * or config digest, "sha256:" optional. */
+/* "name:tag" -> length of "name" (a ':' after the last '/' starts the tag). */
+static size_t repo_len(const char *ref)
+{
+	const char *slash = strrchr(ref, '/'), *colon = strrchr(ref, ':');
+
+	return colon && (!slash || colon > slash) ? (size_t)(colon - ref) : strlen(ref);
+}
+
+/* "[name]@sha256:HEX": the whole manifest (or config) digest, and the
+ * repository of the name the image was imported as, as docker pins. */
+static bool pinned(const char *ref, const char *at, json_t *rec)
+{
+	const char *name = str(rec, "ref"), *d = at + 1;
+	size_t n = (size_t)(at - ref);
+
+	if (n && (repo_len(name) != n || strncmp(name, ref, n) != 0))
+		return false;
+	return !strcmp(str(rec, "manifest"), d) || !strcmp(str(rec, "config"), d);
+}
+
+/* A reference: the name it was imported as, name@sha256:DIGEST, or a
+ * (prefix of a) manifest or config digest, "sha256:" optional. */
+static bool matches(const char *ref, json_t *rec)
+{
+	const char *m = str(rec, "manifest"), *c = str(rec, "config"), *at = strchr(ref, '@');
+	size_t n;
+
+	if (at)
+		return pinned(ref, at, rec);
+	if (strcmp(str(rec, "ref"), ref) == 0)
+		return true;
+	if (strncmp(ref, "sha256:", 7) == 0)
+		ref += 7;
+	n = strlen(ref);
+	return n >= 6 &&
+	       ((*m && strncmp(m + 7, ref, n) == 0) || (*c && strncmp(c + 7, ref, n) == 0));
+}
+
+/* Several records of the same image (tags) are one answer; of different ones, ambiguous. */
 static int match(const char *key, json_t *rec, void *arg, struct cl_err *err)
 {
 	struct find *f = arg;
-	const char *r = f->ref, *m = str(rec, "manifest"), *c = str(rec, "config");
-	size_t n;
 
-	if (strncmp(r, "sha256:", 7) == 0)
-		r += 7;
-	n = strlen(r);
-	if (strcmp(str(rec, "ref"), f->ref) != 0 &&
-	    !(n >= 6 && ((*m && strncmp(m + 7, r, n) == 0) || (*c && strncmp(c + 7, r, n) == 0))))
+	if (!matches(f->ref, rec))
 		return 0;
-	if (f->rec)
+	if (f->rec && strcmp(str(f->rec, "config"), str(rec, "config")) != 0)
 		return cl_error(err, 0, "image %s: ambiguous", f->ref);
+	if (f->rec)
+		return 0;
 	f->rec = json_incref(rec);
 	img_fmt(f->key, sizeof(f->key), "%s", key);
 	return 0;

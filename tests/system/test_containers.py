@@ -11,6 +11,7 @@ unit imports it, and containers wait for that unit). Declared in
                 run inside it, restart always;
   ro            bb:2, read-only root, private network, user from the image;
   ghost         an image that is not in the store;
+  pinned        the image by bb@sha256:DIGEST;
 and a NoCloud seed (cloud-localds) whose user-data declares one more,
   udc           under `wisp: containers:` (kind container by default).
 Checks: web runs as init's own child in its own pid namespace and cgroup
@@ -58,6 +59,10 @@ SERVICES = """\
   - name: ghost
     kind: container
     image: "nope:1"
+  - name: pinned
+    kind: container
+    image: "bb@%(digest)s"
+    command: [sh, -c, 'echo "pinned: by digest"; exec sleep 100000']
 """
 
 
@@ -96,7 +101,9 @@ def make_image():
     run("umoci", "gc", "--layout", lay)
     tar = os.path.join(OUT, "bb.tar")
     run("tar", "-C", lay, "-cf", tar, ".")
-    return tar
+    with open(os.path.join(lay, "index.json")) as f:
+        digest = json.load(f)["manifests"][0]["digest"]
+    return tar, digest
 
 
 USER_DATA = """#cloud-config
@@ -222,16 +229,20 @@ def others(vm):
     u = wait_for(vm, "udc running", lambda u: u.get("udc", {}).get("state") == "running")
     check(u["udc"]["kind"] == "container" and "udc: from user-data" in log_of(vm, "udc"),
           "udc, declared under wisp: containers: in user-data, runs")
+    u = wait_for(vm, "pinned running", lambda u: u.get("pinned", {}).get("state") == "running")
+    check("pinned: by digest" in log_of(vm, "pinned"),
+          "pinned runs from its image named bb@sha256:... (two tags of it: one image)")
     check(u["ghost"]["state"] == "failed", "ghost: failed")
     log = log_of(vm, "ghost")
     check("image nope:1: not in store" in log, "ghost's log names the missing image")
 
 
 def main():
-    tar = make_image()
+    tar, digest = make_image()
     spec = ("images:\n  - {archive: %s, name: 'bb:1'}\n"
             "  - {archive: %s, name: 'bb:2', import: boot}\n" % (tar, tar))
-    image = build_test_image("containers", services_yaml=SERVICES, spec_extra=spec)
+    image = build_test_image("containers", services_yaml=SERVICES % {"digest": digest},
+                             spec_extra=spec)
     vm = VM(image, name="containers", mem=384, extra=["-cdrom", make_seed()])
     try:
         print("containers:", flush=True)
