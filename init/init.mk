@@ -6,7 +6,7 @@ INIT_SRCS := $(addprefix init/, \
 	sysfs.c state.c yamltree.c decl.c restart.c spawn.c unit.c loop.c shutdown.c \
 	parse.c users.c deps.c health.c cgroup.c logs.c)
 # The control socket, power button, network, /etc and STATE growth (issue 3).
-INIT_SRCS += $(addprefix init/, proto.c control.c powerbtn.c etc.c net.c grow.c)
+INIT_SRCS += $(addprefix init/, proto.c control.c powerbtn.c etc.c net.c netcfg.c grow.c)
 # Provisioning from cloud-init style user-data (issue 5, docs/cloud-config.md).
 INIT_SRCS += $(addprefix init/, b64.c userdata.c cloudcfg.c ccapply.c ccsem.c ds.c cloudinit.c)
 INIT_BIN := $(B)/init/init
@@ -54,7 +54,7 @@ $(WISPCTL_BIN): $(WISPCTL_SRCS) init/init.h init/init.mk $(B)/sysroot/.headers-o
 UNIT_TESTS += init_proto init_grow init_etc init_net
 UNIT_init_proto_SRCS := init/proto.c init/err.c init/util.c init/init.h
 UNIT_init_grow_SRCS := init/grow.c init/err.c init/util.c init/init.h
-UNIT_init_net_SRCS := init/net.c init/yamltree.c init/err.c init/util.c init/init.h
+UNIT_init_net_SRCS := init/net.c init/netcfg.c init/yamltree.c init/err.c init/util.c init/init.h
 UNIT_init_net_LIBS := -lyaml
 UNIT_init_etc_SRCS := init/etc.c init/hostname.c init/err.c init/util.c init/init.h
 
