@@ -23,6 +23,7 @@ JOBS = [
     ("supervise", [PY, os.path.join(HERE, "test_supervise.py")]),
     ("runtime", [PY, os.path.join(HERE, "test_runtime.py")]),
     ("cloudinit", [PY, os.path.join(HERE, "test_cloudinit.py")]),
+    ("netcfg", [PY, os.path.join(HERE, "test_netcfg.py")]),
 ]
 
 

@@ -1,0 +1,169 @@
+"""Network configuration from the datasource (issue 5): docs/network.md.
+
+Two boots under QEMU user networking (guest NIC 52:54:00:12:34:56, host
+10.0.2.2, DNS 10.0.2.3):
+  1. an OpenStack config drive (genisoimage -V config-2) whose
+     network_data.json gives a static address, a default route, a second
+     route and a DNS service: all visible in the guest, and no DHCP unit;
+  2. a NoCloud seed by Debian's `cloud-localds -N` (vfat, second virtio
+     disk) with a version 2 network-config that matches the NIC by its MAC
+     and renames it: the static address on the new name. The guest then
+     rewrites the seed's network-config with an unsupported (bond) v1
+     entry and reboots: one warning naming file:line:col, and DHCP.
+"""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(__file__))
+from wispvm import VM, BANNER, BootError, strip_init_lines  # noqa: E402
+
+IMAGE = os.path.join(os.environ.get("B", "build"), "wisp.img")
+BOOT_TIMEOUT = 180
+MAC = "52:54:00:12:34:56"
+NIC = "user,mac=" + MAC
+
+
+def check(cond, what):
+    if not cond:
+        raise BootError(what)
+    print("  ok: " + what, flush=True)
+
+
+def boot(vm, banner=True):
+    if banner:
+        vm.expect(BANNER, BOOT_TIMEOUT)
+    vm.expect(r"cloud-init: (applied .*|no datasource)", 60)
+    vm.wait_shell(120)
+    vm.sh("dmesg -n 1")
+
+
+def out_of(vm, cmd):
+    rc, out = vm.sh(cmd)
+    return strip_init_lines(out)
+
+
+def config_drive(tmp):
+    root = os.path.join(tmp, "cd")
+    os.makedirs(os.path.join(root, "openstack", "latest"))
+    net = {
+        "links": [{"id": "tap-a", "type": "ovs", "ethernet_mac_address": MAC, "mtu": 1500}],
+        "networks": [{"id": "net0", "type": "ipv4", "link": "tap-a",
+                      "ip_address": "10.0.2.50", "netmask": "255.255.255.0",
+                      "routes": [{"network": "0.0.0.0", "netmask": "0.0.0.0",
+                                  "gateway": "10.0.2.2"},
+                                 {"network": "192.168.77.0", "netmask": "255.255.255.0",
+                                  "gateway": "10.0.2.3"}]}],
+        "services": [{"type": "dns", "address": "10.0.2.3"}],
+    }
+    latest = os.path.join(root, "openstack", "latest")
+    with open(os.path.join(latest, "network_data.json"), "w") as f:
+        json.dump(net, f, indent=1)
+    with open(os.path.join(latest, "meta_data.json"), "w") as f:
+        f.write('{"uuid": "0c8a2a36-netcfg", "hostname": "netdrive"}')
+    iso = os.path.join(tmp, "config2.iso")
+    subprocess.run(["genisoimage", "-quiet", "-o", iso, "-V", "config-2", "-J", "-R", root],
+                   check=True)
+    vm = VM(IMAGE, name="netcfg-config-drive", nic=NIC, extra=["-cdrom", iso])
+    try:
+        boot(vm)
+        vm.sh("i=0; until wispctl status net-eth0 | grep -q done || [ $i -ge 50 ];"
+              " do sleep 0.2; i=$((i+1)); done")
+        out = out_of(vm, "ip -4 addr show dev eth0")
+        check("inet 10.0.2.50/24" in out, "network_data.json: static 10.0.2.50/24 on eth0")
+        out = out_of(vm, "ip route")
+        check(re.search(r"default via 10\.0\.2\.2 dev eth0", out)
+              and re.search(r"192\.168\.77\.0/24 via 10\.0\.2\.3 dev eth0", out),
+              "network_data.json: default route and 192.168.77.0/24 via 10.0.2.3")
+        out = out_of(vm, "cat /etc/resolv.conf; wispctl ps")
+        check("nameserver 10.0.2.3" in out, "network_data.json: dns service in resolv.conf")
+        check("dhcp-" not in out and re.search(r"(?m)^net-eth0\s+oneshot\s+done", out),
+              "no DHCP unit: the datasource's configuration replaced it")
+    finally:
+        vm.close()
+
+
+V2 = """\
+network:
+  version: 2
+  ethernets:
+    nic0:
+      match:
+        macaddress: "%s"
+      set-name: lan0
+      addresses: [10.0.2.60/24]
+      gateway4: 10.0.2.2
+      nameservers:
+        addresses: [10.0.2.3]
+        search: [netcfg.test]
+""" % MAC.upper()
+
+
+def nocloud(tmp):
+    paths = {}
+    for name, text in (("user-data", "#cloud-config\nhostname: netseed\n"),
+                       ("meta-data", "instance-id: iid-netcfg\n"), ("network-config", V2)):
+        paths[name] = os.path.join(tmp, name)
+        with open(paths[name], "w") as f:
+            f.write(text)
+    seed = os.path.join(tmp, "seed.vfat")
+    subprocess.run(["cloud-localds", "-f", "vfat", "-N", paths["network-config"], seed,
+                    paths["user-data"], paths["meta-data"]], check=True)
+    vm = VM(IMAGE, name="netcfg-nocloud", nic=NIC,
+            extra=["-drive", "file=%s,format=raw,if=virtio" % seed])
+    try:
+        boot(vm)
+        vm.sh("i=0; until wispctl status net-lan0 | grep -q done || [ $i -ge 50 ];"
+              " do sleep 0.2; i=$((i+1)); done")
+        out = out_of(vm, "ip -4 addr show dev lan0; ip route; cat /etc/resolv.conf")
+        check("inet 10.0.2.60/24" in out,
+              "v2 network-config: NIC matched by MAC, renamed lan0, 10.0.2.60/24")
+        check(re.search(r"default via 10\.0\.2\.2 dev lan0", out)
+              and "search netcfg.test" in out and "nameserver 10.0.2.3" in out,
+              "v2 network-config: gateway4 and nameservers")
+        # An unsupported entry on the same seed: the next boot warns and uses DHCP.
+        out = out_of(vm, "mkdir -p /run/seed && mount -t vfat /dev/vdb /run/seed &&"
+                     " printf 'version: 1\\nconfig:\\n  - type: bond\\n    name: bond0\\n'"
+                     " > /run/seed/network-config && umount /run/seed && sync && echo rewrote")
+        check("rewrote" in out, "seed's network-config rewritten from the guest")
+        vm.send("wispctl reboot\n")
+        vm.expect(BANNER, BOOT_TIMEOUT)
+        vm.expect(r"cloud-init: applied", 60)  # the network is set up after provisioning
+        vm.expect(r"network-config:3:11: network: entry type not supported by Wisp \"bond\"",
+                  60)
+        vm.expect(r"cloud-init: /run/wisp/cidata/network-config: invalid network "
+                  r"configuration \(above\); DHCP on every NIC instead", 60)
+        print("  ok: invalid network-config: file:line:col, then one warning", flush=True)
+        vm.wait_shell(120)
+        vm.sh("dmesg -n 1")
+        vm.sh("i=0; until ip -4 addr show dev eth0 | grep -q 'inet ' || [ $i -ge 100 ];"
+              " do sleep 0.2; i=$((i+1)); done")
+        out = out_of(vm, "wispctl ps; ip -4 addr show dev eth0")
+        check(re.search(r"(?m)^dhcp-eth0\s+service\s+running", out)
+              and "inet 10.0.2.15/24" in out,
+              "invalid network-config: DHCP on eth0 instead (10.0.2.15)")
+    finally:
+        vm.close()
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="wisp-netcfg-")
+    try:
+        config_drive(tmp)
+        nocloud(tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("netcfg: all checks passed")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except BootError as e:
+        print("FAIL: %s" % e)
+        sys.exit(1)
