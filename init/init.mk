@@ -60,7 +60,7 @@ UNIT_init_etc_SRCS := init/etc.c init/hostname.c init/err.c init/util.c init/ini
 
 # The user-data side of issue 5: formats, MIME, #cloud-config, write_files, users, labels.
 UNIT_TESTS += init_cloudcfg
-UNIT_init_cloudcfg_SRCS := init/b64.c init/userdata.c init/cloudcfg.c init/ccapply.c \
+UNIT_init_cloudcfg_SRCS := init/spawn.c init/b64.c init/userdata.c init/cloudcfg.c init/ccapply.c \
 	init/ccsem.c init/ds.c init/cmdline.c init/yamltree.c init/users.c init/hostname.c \
 	init/decl.c init/parse.c init/deps.c \
 	init/etc.c init/err.c init/util.c init/init.h

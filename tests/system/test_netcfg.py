@@ -10,8 +10,14 @@ Two boots under QEMU user networking (guest NIC 52:54:00:12:34:56, host
      and renames it: the static address on the new name. The guest then
      rewrites the seed's network-config with an unsupported (bond) v1
      entry and reboots: one warning naming file:line:col, and DHCP.
+And one boot as an EC2 instance (SMBIOS vendor "Amazon EC2", so DMI says
+EC2; wisp.imds= points init at a metadata service in this script that
+answers only with an IMDSv2 token): instance-id, host name, the SSH key
+and the user-data all arrive; then, in the same guest, the helper falls
+back to IMDSv1 when the service gives no token.
 """
 
+import http.server
 import json
 import os
 import re
@@ -19,6 +25,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 
 sys.path.insert(0, os.path.dirname(__file__))
 from wispvm import VM, BANNER, BootError, strip_init_lines  # noqa: E402
@@ -151,9 +158,86 @@ def nocloud(tmp):
         vm.close()
 
 
+KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIImdsKeyForWisp imds@test: #not-a-comment"
+TOKEN = "AQAEAImdsTokenForTheWispTest=="
+
+
+class Imds(http.server.BaseHTTPRequestHandler):
+    """EC2's metadata service as far as Wisp uses it; IMDSv2 only unless v1 is set."""
+    v1 = False
+    log = []
+    data = {
+        "/latest/meta-data/instance-id": "i-0abc1234def567890",
+        "/latest/meta-data/local-hostname": "ip-10-0-2-15.ec2.internal",
+        "/latest/meta-data/public-keys/0/openssh-key": KEY + "\n",
+        "/latest/user-data": "#cloud-config\nusers: [{name: ec2-user}]\n"
+                             "bootcmd: [echo from-imds > /run/imds-boot]\n",
+    }
+
+    def log_message(self, *args):
+        pass
+
+    def reply(self, code, body=b""):
+        self.send_response(code)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_PUT(self):
+        ttl = self.headers.get("X-aws-ec2-metadata-token-ttl-seconds")
+        Imds.log.append(("PUT", self.path, ttl))
+        if Imds.v1 or self.path != "/latest/api/token" or not ttl:
+            return self.reply(403)
+        self.reply(200, TOKEN.encode())
+
+    def do_GET(self):
+        token = self.headers.get("X-aws-ec2-metadata-token")
+        Imds.log.append(("GET", self.path, token))
+        if not Imds.v1 and token != TOKEN:
+            return self.reply(401)
+        body = Imds.data.get(self.path)
+        self.reply(200, body.encode()) if body is not None else self.reply(404)
+
+
+def ec2():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Imds)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    ep = "10.0.2.2:%d" % server.server_address[1]  # the host, from QEMU's user network
+    b = os.environ.get("B", "build")
+    with open(os.path.join(b, "wisp.cmdline")) as f:
+        cmdline = f.read().strip() + " wisp.imds=" + ep
+    vm = VM(IMAGE, name="netcfg-ec2", nic=NIC, kernel=os.path.join(b, "wisp.kernel"),
+            cmdline=cmdline, extra=["-smbios", "type=1,manufacturer=Amazon EC2"])
+    try:
+        vm.expect(BANNER, BOOT_TIMEOUT)
+        vm.expect(r"ec2-imds: IMDSv2 at " + re.escape(ep), 60)
+        vm.expect(r"cloud-init: datasource EC2 \(metadata service at %s\), instance-id "
+                  r"i-0abc1234def567890 \(new instance\)" % re.escape(ep), 60)
+        print("  ok: DMI says EC2: IMDSv2 datasource found, instance-id", flush=True)
+        boot(vm, banner=False)
+        gets = [e for e in Imds.log if e[0] == "GET"]
+        check(Imds.log[0] == ("PUT", "/latest/api/token", "21600") and gets
+              and all(e[2] == TOKEN for e in gets),
+              "IMDSv2: a token by PUT (with its TTL), then every GET with it")
+        out = out_of(vm, "hostname; cat /run/imds-boot; cat /home/ec2-user/.ssh/authorized_keys")
+        check(re.search(r"(?m)^ip-10-0-2-15$", out), "local-hostname gives the host name")
+        check("from-imds" in out and KEY in out,
+              "user-data applied (bootcmd); public-keys/0 in ec2-user's authorized_keys")
+        Imds.v1, Imds.log[:] = True, []
+        out = out_of(vm, "/usr/libexec/wisp/ec2-imds %s /run && grep -A1 instance-id "
+                     "/run/meta-data" % ep)
+        check("trying IMDSv1" in out and "i-0abc1234def567890" in out
+              and all(e[2] is None for e in Imds.log if e[0] == "GET"),
+              "no token from the service: IMDSv1 GETs without one")
+    finally:
+        vm.close()
+        server.shutdown()
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="wisp-netcfg-")
     try:
+        ec2()
         config_drive(tmp)
         nocloud(tmp)
     finally:
