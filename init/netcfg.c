@@ -136,7 +136,13 @@ static int v2_if(const char *path, const char *key, const struct ynode *m, struc
 
 static void v2_read(const char *path, const struct ynode *net, struct netcfg *cfg)
 {
+	static const char *const unsupported[] = {"bonds", "bridges", "vlans", "wifis", "tunnels"};
 	const struct ynode *eth = ytree_get(net, "ethernets");
+
+	for (size_t i = 0; i < ARRAY_LEN(unsupported); i++)
+		if (ytree_get(net, unsupported[i]))
+			problem(path, ytree_get(net, unsupported[i]),
+				"not supported by Wisp:", unsupported[i]);
 
 	if (eth && eth->type != Y_MAP)
 		problem(path, eth, "\"ethernets\" must be a mapping", NULL);
@@ -204,6 +210,12 @@ static int mask_route(const char *path, const struct ynode *r, struct ifcfg *c)
 	    get_str(path, ytree_get(r, "gateway"), "bad gateway", NET_ADDR_CHARS, rt->via,
 		    sizeof(rt->via)) < 0)
 		return -1;
+	/* The default route is the gateway: a second `ip route add default` would fail and,
+	 * as net.c chains the commands with &&, stop the rest. */
+	if (!strcmp(rt->to, "0.0.0.0/0") && (!c->gw4[0] || !strcmp(c->gw4, rt->via))) {
+		strcpy(c->gw4, rt->via);
+		return 0;
+	}
 	if (!strcmp(rt->to, "0.0.0.0/0") || !strcmp(rt->to, "::/0"))
 		strcpy(rt->to, "default");
 	c->nroute++;

@@ -223,12 +223,22 @@ def ec2():
         check(re.search(r"(?m)^ip-10-0-2-15$", out), "local-hostname gives the host name")
         check("from-imds" in out and KEY in out,
               "user-data applied (bootcmd); public-keys/0 in ec2-user's authorized_keys")
+        vm.sh("i=0; until ip -4 addr show dev eth0 | grep -q 'inet ' || [ $i -ge 100 ];"
+              " do sleep 0.2; i=$((i+1)); done")
+        out = out_of(vm, "ip -4 addr show dev eth0 | grep -c 'inet '; wispctl ps")
+        check(re.search(r"(?m)^1$", out) and re.search(r"(?m)^dhcp-eth0\s+service\s+running", out),
+              "EC2 gives no network configuration: eth0 is dhcp-eth0's")
         Imds.v1, Imds.log[:] = True, []
         out = out_of(vm, "/usr/libexec/wisp/ec2-imds %s /run && grep -A1 instance-id "
-                     "/run/meta-data" % ep)
+                     "/run/meta-data; ip -4 addr show dev eth0" % ep)
         check("trying IMDSv1" in out and "i-0abc1234def567890" in out
               and all(e[2] is None for e in Imds.log if e[0] == "GET"),
               "no token from the service: IMDSv1 GETs without one")
+        check("inet 10.0.2.15/24" in out, "run by hand, the helper leaves eth0's address")
+        out = out_of(vm, "ip -4 addr flush dev eth0; rm /run/meta-data; /usr/libexec/wisp/ec2-imds"
+                     " %s /run; echo rc=$? addrs=$(ip -4 addr show dev eth0 | grep -c 'inet ')"
+                     % ep)
+        check("rc=0 addrs=0" in out, "on a bare NIC: a lease to fetch with, dropped on exit")
     finally:
         vm.close()
         server.shutdown()

@@ -262,6 +262,7 @@ static void test_ds_v1(void **state)
 	    "        netmask: 255.255.255.0\n"
 	    "        gateway: 192.168.14.1\n"
 	    "        routes:\n"
+	    "          - {network: 0.0.0.0, netmask: 0.0.0.0, gateway: 192.168.14.1}\n"
 	    "          - {network: 10.0.0.0, netmask: 255.0.0.0, gateway: 192.168.14.3}\n"
 	    "          - {network: 172.16.0.0, prefix: 12, gateway: 192.168.14.4}\n"
 	    "      - type: static\n"
@@ -286,7 +287,7 @@ static void test_ds_v1(void **state)
 			    "exec udhcpc -f -i wan0 -s /usr/share/udhcpc/default.script\n");
 	assert_non_null(strstr(resolv_text(), "search example.test\nnameserver 192.168.14.1\n"
 					      "nameserver 8.8.8.8\n"));
-	assert_non_null(strstr(logged, "network-config:15:15: network: type dhcp6"));
+	assert_non_null(strstr(logged, "network-config:16:15: network: type dhcp6"));
 }
 
 /* OpenStack network_data.json: a static network on one link, DHCP on the other. */
@@ -329,6 +330,9 @@ static void test_ds_invalid(void **state)
 	     "  - {type: static, address: 10.0.0.5, netmask: 255.0.255.0}\n",
 	     "network-config:6:48: network: bad netmask \"255.0.255.0\""},
 	    {"network-config", "version: 3\n", "network-config:1:10: network: unknown version"},
+	    {"network-config",
+	     "version: 2\nethernets: {eth0: {dhcp4: true}}\nbonds: {bond0: {interfaces: [eth0]}}\n",
+	     "network-config:3:8: network: not supported by Wisp: \"bonds\""},
 	    {"network-config",
 	     "network:\n  version: 2\n  ethernets:\n    eth0: {addresses: [x y]}\n",
 	     "network-config:4:24: network: bad address \"x y\""},
