@@ -15,7 +15,6 @@
  */
 #include "init.h"
 
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -161,20 +160,29 @@ static void v2_read(const char *path, const struct ynode *net, struct netcfg *cf
 
 /* ---- version 1 and network_data.json: addresses with netmasks --------- */
 
-/* A dotted netmask ("255.255.255.0") or a prefix length ("24") as a prefix length, or -1. */
+/* A dotted netmask ("255.255.255.0") or a prefix length ("24") as a prefix length, or -1.
+ * Parsed by hand: inet_pton would add most of a kilobyte to PID 1. */
 static int prefix_len(const char *mask)
 {
-	struct in_addr a;
-	uint32_t inv;
+	const char *p = mask;
+	uint32_t m = 0, inv;
 	char *end;
 	long n = strtol(mask, &end, 10);
 
 	if (*mask && !*end)
 		return n >= 0 && n <= 128 ? (int)n : -1;
-	if (inet_pton(AF_INET, mask, &a) != 1)
-		return -1;
-	inv = ~ntohl(a.s_addr);
-	return inv & (inv + 1) ? -1 : 32 - __builtin_popcount(inv); /* contiguous ones only */
+	for (int i = 0; i < 4; i++, p = end + 1) {
+		unsigned long b = strtoul(p, &end, 10);
+		if (end == p || b > 255 || *end != (i < 3 ? '.' : '\0'))
+			return -1;
+		m = m << 8 | (uint32_t)b;
+	}
+	inv = ~m;
+	if (inv & (inv + 1))
+		return -1; /* ones, then zeros only */
+	for (n = 32; inv; inv >>= 1)
+		n--;
+	return (int)n;
 }
 
 /* addr, plus "/len" from mask (dotted or a length) when it has no prefix yet, into out. */
