@@ -160,7 +160,32 @@ static void v2_read(const char *path, const struct ynode *net, struct netcfg *cf
 
 /* ---- version 1 and network_data.json: addresses with netmasks --------- */
 
-/* A dotted netmask ("255.255.255.0") or a prefix length ("24") as a prefix length, or -1.
+/* An IPv6 netmask ("ffff:ffff:ffff:ffff::", as network_data.json gives one) as a length. */
+static int mask6_len(const char *m)
+{
+	bool tail = false; /* past the ones: only zeros may follow */
+	int n = 0;
+	char *end;
+
+	while (*m) {
+		if (*m == ':') {
+			tail = tail || m[1] == ':';
+			m++;
+			continue;
+		}
+		unsigned long g = strtoul(m, &end, 16);
+		uint32_t inv = ~(uint32_t)g & 0xffff;
+		if (end == m || g > 0xffff || (inv & (inv + 1)) || (tail && g))
+			return -1;
+		tail = tail || g != 0xffff;
+		for (; g & 0x8000; g = g << 1 & 0xffff)
+			n++;
+		m = end;
+	}
+	return n <= 128 ? n : -1;
+}
+
+/* A netmask ("255.255.255.0", or IPv6) or a prefix length ("24") as a prefix length, or -1.
  * Parsed by hand: inet_pton would add most of a kilobyte to PID 1. */
 static int prefix_len(const char *mask)
 {
@@ -171,6 +196,8 @@ static int prefix_len(const char *mask)
 
 	if (*mask && !*end)
 		return n >= 0 && n <= 128 ? (int)n : -1;
+	if (strchr(mask, ':'))
+		return mask6_len(mask);
 	for (int i = 0; i < 4; i++, p = end + 1) {
 		unsigned long b = strtoul(p, &end, 10);
 		if (end == p || b > 255 || *end != (i < 3 ? '.' : '\0'))

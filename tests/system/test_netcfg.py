@@ -4,7 +4,8 @@ Two boots under QEMU user networking (guest NIC 52:54:00:12:34:56, host
 10.0.2.2, DNS 10.0.2.3):
   1. an OpenStack config drive (genisoimage -V config-2) whose
      network_data.json gives a static address, a default route, a second
-     route and a DNS service: all visible in the guest, and no DHCP unit;
+     route, a DNS service and an IPv6 network: all visible in the guest,
+     and no DHCP unit;
   2. a NoCloud seed by Debian's `cloud-localds -N` (vfat, second virtio
      disk) with a version 2 network-config that matches the NIC by its MAC
      and renames it: the static address on the new name. The guest then
@@ -65,7 +66,10 @@ def config_drive(tmp):
                       "routes": [{"network": "0.0.0.0", "netmask": "0.0.0.0",
                                   "gateway": "10.0.2.2"},
                                  {"network": "192.168.77.0", "netmask": "255.255.255.0",
-                                  "gateway": "10.0.2.3"}]}],
+                                  "gateway": "10.0.2.3"}]},
+                     {"id": "net1", "type": "ipv6", "link": "tap-a", "ip_address": "fec0::50",
+                      "netmask": "ffff:ffff:ffff:ffff::",
+                      "routes": [{"network": "::", "netmask": "::", "gateway": "fec0::2"}]}],
         "services": [{"type": "dns", "address": "10.0.2.3"}],
     }
     latest = os.path.join(root, "openstack", "latest")
@@ -87,6 +91,9 @@ def config_drive(tmp):
         check(re.search(r"default via 10\.0\.2\.2 dev eth0", out)
               and re.search(r"192\.168\.77\.0/24 via 10\.0\.2\.3 dev eth0", out),
               "network_data.json: default route and 192.168.77.0/24 via 10.0.2.3")
+        out = out_of(vm, "ip -6 addr show dev eth0; ip -6 route")
+        check("inet6 fec0::50/64" in out and re.search(r"default via fec0::2 dev eth0", out),
+              "network_data.json: an ipv6 network (netmask ffff:ffff:ffff:ffff::) and its route")
         out = out_of(vm, "cat /etc/resolv.conf; wispctl ps")
         check("nameserver 10.0.2.3" in out, "network_data.json: dns service in resolv.conf")
         check("dhcp-" not in out and re.search(r"(?m)^net-eth0\s+oneshot\s+done", out),

@@ -308,14 +308,19 @@ static void test_ds_openstack(void **state)
 	    "     {\"network\": \"192.168.77.0\", \"netmask\": \"255.255.255.0\", \"gateway\": "
 	    "\"10.0.2.2\"}]},\n"
 	    "  {\"id\": \"n1\", \"type\": \"ipv4_dhcp\", \"link\": \"tap1\"},\n"
-	    "  {\"id\": \"n2\", \"type\": \"ipv6_slaac\", \"link\": \"tap1\"}],\n"
+	    "  {\"id\": \"n2\", \"type\": \"ipv6_slaac\", \"link\": \"tap1\"},\n"
+	    "  {\"id\": \"n3\", \"type\": \"ipv6\", \"link\": \"tap0\", \"ip_address\": "
+	    "\"fd00::5\",\n"
+	    "   \"netmask\": \"ffff:ffff:ffff:ff80::\", \"routes\": [{\"network\": \"::\", "
+	    "\"netmask\": \"::\", \"gateway\": \"fd00::1\"}]}],\n"
 	    " \"services\": [{\"type\": \"dns\", \"address\": \"10.0.2.3\"}]}\n");
 	plan(&p);
-	assert_string_equal(p.text,
-			    "net-eth0|1|/bin/sh -c set -x; ip link set dev eth0 up && "
-			    "ip addr add 10.0.2.50/24 dev eth0 && "
-			    "ip route add default via 10.0.2.2 dev eth0 && "
-			    "ip route add 192.168.77.0/24 via 10.0.2.2 dev eth0\n" DHCP("eth1"));
+	assert_string_equal(p.text, "net-eth0|1|/bin/sh -c set -x; ip link set dev eth0 up && "
+				    "ip addr add 10.0.2.50/24 dev eth0 && "
+				    "ip addr add fd00::5/57 dev eth0 && "
+				    "ip route add default via 10.0.2.2 dev eth0 && "
+				    "ip route add 192.168.77.0/24 via 10.0.2.2 dev eth0 && "
+				    "ip route add default via fd00::1 dev eth0\n" DHCP("eth1"));
 	assert_non_null(strstr(resolv_text(), "nameserver 10.0.2.3\n"));
 }
 
@@ -330,6 +335,11 @@ static void test_ds_invalid(void **state)
 	     "  - {type: static, address: 10.0.0.5, netmask: 255.0.255.0}\n",
 	     "network-config:6:48: network: bad netmask \"255.0.255.0\""},
 	    {"network-config", "version: 3\n", "network-config:1:10: network: unknown version"},
+	    {"network_data.json",
+	     "{\"links\": [{\"id\": \"a\", \"ethernet_mac_address\": \"52:54:00:12:34:56\"}],"
+	     " \"networks\": [{\"type\": \"ipv6\", \"link\": \"a\", \"ip_address\": \"fd00::5\","
+	     " \"netmask\": \"ffff:ff::\"}]}",
+	     "network_data.json:1:150: network: bad netmask \"ffff:ff::\""},
 	    {"network-config",
 	     "version: 2\nethernets: {eth0: {dhcp4: true}}\nbonds: {bond0: {interfaces: [eth0]}}\n",
 	     "network-config:3:8: network: not supported by Wisp: \"bonds\""},
