@@ -594,7 +594,8 @@ struct ifcfg {
 };
 
 struct netcfg {
-	bool present; /* a configuration was given: only the NICs it matches are configured */
+	bool present;  /* a configuration was given: only the NICs it matches are configured */
+	bool disabled; /* "config: disabled" (cloud-init's): no one's configuration, DHCP */
 	struct ifcfg ifs[NET_MAX_IFS];
 	size_t n;
 };

@@ -251,13 +251,14 @@ static void configure(const struct plan *pl, const char *ifname, const char *mac
 }
 
 /* /etc/wisp's network: (the image's, like cloud-init's system config) wins over the
- * datasource's, which replaces the default of DHCP everywhere. */
+ * datasource's, which replaces the default of DHCP everywhere; "config: disabled" in
+ * /etc/wisp keeps that default whatever the datasource says. */
 static void load_config(const char *dir, const char *ds, struct netcfg *cfg)
 {
 	char path[512];
 
 	load_dir(dir, cfg);
-	if (!cfg->present) {
+	if (!cfg->present && !cfg->disabled) {
 		netcfg_from_ds(ds, cfg);
 		return;
 	}

@@ -402,6 +402,12 @@ int netcfg_read(const char *path, const struct ynode *net, struct netcfg *cfg)
 	struct ifcfg *global = calloc(1, sizeof(*global));
 	int before = problems;
 
+	if (is(ytree_get(net, "config"), "disabled")) {
+		log_msg(LOG_INFO, "network: %s: config: disabled: DHCP on every NIC", path);
+		cfg->disabled = true;
+		free(global);
+		return 0;
+	}
 	cfg->present = true;
 	if (!global)
 		problem(path, net, "out of memory", NULL);

@@ -388,6 +388,25 @@ static void test_image_wins(void **state)
 	plan(&p);
 	assert_string_equal(p.text, DHCP("eth1"));
 	assert_non_null(strstr(logged, "has a network: key;"));
+
+	/* cloud-init's "config: disabled": in the image, the datasource's is not used either */
+	put("wisp/50-net.yaml", "network: {config: disabled}\n");
+	put("cidata/network-config", "version: 2\nethernets: {eth0: {addresses: [10.0.0.5/24]}}\n");
+	plan(&p);
+	assert_string_equal(p.text, DHCP("eth0") DHCP("eth1"));
+	assert_non_null(strstr(logged, "50-net.yaml: config: disabled: DHCP on every NIC"));
+}
+
+/* ... and from the datasource: no configuration, so the default. */
+static void test_ds_disabled(void **state)
+{
+	struct planned p;
+
+	(void)state;
+	put("cidata/network-config", "network:\n  config: disabled\n");
+	plan(&p);
+	assert_string_equal(p.text, DHCP("eth0") DHCP("eth1"));
+	assert_null(strstr(logged, "invalid"));
 }
 
 int main(void)
@@ -402,6 +421,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_ds_openstack, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ds_invalid, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_image_wins, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ds_disabled, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("init_net", tests, NULL, NULL);
