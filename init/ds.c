@@ -23,8 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/mount.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -360,21 +360,38 @@ static int cmdline_userdata(const char *line, const char *dir, struct ds_found *
 	return 1;
 }
 
-/* EC2, told from DMI as cloud-init does: the Nitro vendor, a Xen uuid, an instance id tag. */
-static bool dmi_ec2(void)
+static bool dmi_is(const char *name, const char *prefix)
 {
-	static const char *const id[][2] = {
-	    {"sys_vendor", "Amazon EC2"}, {"product_uuid", "ec2"}, {"board_asset_tag", "i-"}};
 	char path[64], buf[128];
 	struct err e;
 
-	for (size_t i = 0; i < ARRAY_LEN(id); i++) {
-		snprintf(path, sizeof(path), "/sys/class/dmi/id/%s", id[i][0]);
-		if (read_text(path, buf, sizeof(buf), &e) >= 0 &&
-		    !strncasecmp(buf, id[i][1], strlen(id[i][1])))
-			return true;
+	snprintf(path, sizeof(path), "/sys/class/dmi/id/%s", name);
+	return read_text(path, buf, sizeof(buf), &e) >= 0 &&
+	       !strncasecmp(buf, prefix, strlen(prefix));
+}
+
+/* EC2, told from DMI as cloud-init does: Nitro's vendor or instance-id asset tag, or
+ * Xen's "ec2..." uuid that is also the serial (a random uuid starts so once in 4096). */
+static bool dmi_ec2(void)
+{
+	return dmi_is("sys_vendor", "Amazon EC2") || dmi_is("board_asset_tag", "i-") ||
+	       (dmi_is("product_uuid", "ec2") && dmi_is("product_serial", "ec2"));
+}
+
+/* Wait for pid at most ms; kill its process group after that. Its wait status, or -1. */
+static int wait_bounded(pid_t pid, uint64_t ms)
+{
+	uint64_t deadline = now_ms() + ms;
+	pid_t done;
+	int st = 0;
+
+	while ((done = waitpid(pid, &st, WNOHANG)) == 0 && now_ms() < deadline)
+		nanosleep(&(struct timespec){0, 10000000L}, NULL);
+	if (done == 0) {
+		kill(-pid, SIGKILL);
+		waitpid(pid, &st, 0);
 	}
-	return false;
+	return done > 0 ? st : -1;
 }
 
 /*
@@ -388,10 +405,9 @@ static int ec2(const char *line, const char *dir, struct ds_found *f, struct ud_
 	char *argv[] = {EC2_HELPER, ep, (char *)dir, NULL};
 	char *envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
 	const struct spawn_req r = {.argv = argv, .envp = envp};
-	uint64_t deadline = now_ms() + EC2_TIMEOUT_MS;
 	struct err e;
-	pid_t pid, done;
-	int st = 0;
+	pid_t pid;
+	int st;
 
 	if (cmdline_get(line, "wisp.imds", ep, sizeof(ep)) >= 0 &&
 	    (!*ep || strspn(ep, "0123456789abcdefghijklmnopqrstuvwxyz.-:[]") != strlen(ep))) {
@@ -402,15 +418,9 @@ static int ec2(const char *line, const char *dir, struct ds_found *f, struct ud_
 		w->warn(w->ctx, "datasource: ec2: %s", e.msg);
 		return 0;
 	}
-	while ((done = waitpid(pid, &st, WNOHANG)) == 0 && now_ms() < deadline)
-		nanosleep(&(struct timespec){0, 10000000L}, NULL);
-	if (done == 0) {
-		kill(-pid, SIGKILL);
-		waitpid(pid, &st, 0);
-	}
-	if (done <= 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+	if ((st = wait_bounded(pid, EC2_TIMEOUT_MS)) < 0 || !WIFEXITED(st) || WEXITSTATUS(st)) {
 		w->warn(w->ctx, "datasource: ec2: nothing from the metadata service at %s%s", ep,
-			done == 0 ? " within 30 s" : "");
+			st < 0 ? " in time" : "");
 		return 0;
 	}
 	snprintf(f->name, sizeof(f->name), "EC2 (metadata service at %s)", ep);
