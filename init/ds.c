@@ -2,7 +2,8 @@
  * ds.c: datasources, in cloud-init's order of preference for a host
  * with no network yet: the kernel command line, then a NoCloud seed
  * (filesystem labelled cidata/CIDATA), then an OpenStack config drive
- * (label config-2). Only what is already there is looked at: block
+ * (label config-2), then EC2's metadata service when DMI says EC2 (or
+ * wisp.ds=ec2). Only what is already there is looked at: block
  * devices are probed once, without waiting for any to appear, so a host
  * with no datasource pays a few reads of /sys and nothing else.
  *
@@ -22,12 +23,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <signal.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
-#define PROBE_BYTES (32768 + 2048)
-#define MNT	    "/run/wisp/ds-mnt"
+#define PROBE_BYTES    (32768 + 2048)
+#define MNT	       "/run/wisp/ds-mnt"
+#define EC2_HELPER     "/usr/libexec/wisp/ec2-imds" /* rootfs/skel/usr/libexec/wisp/ */
+#define EC2_TIMEOUT_MS 30000u
 
 static void trim_label(char *s)
 {
@@ -354,6 +360,73 @@ static int cmdline_userdata(const char *line, const char *dir, struct ds_found *
 	return 1;
 }
 
+static bool dmi_is(const char *name, const char *prefix)
+{
+	char path[64], buf[128];
+	struct err e;
+
+	snprintf(path, sizeof(path), "/sys/class/dmi/id/%s", name);
+	return read_text(path, buf, sizeof(buf), &e) >= 0 &&
+	       !strncasecmp(buf, prefix, strlen(prefix));
+}
+
+/* EC2, told from DMI as cloud-init does: Nitro's vendor or instance-id asset tag, or
+ * Xen's "ec2..." uuid that is also the serial (a random uuid starts so once in 4096). */
+static bool dmi_ec2(void)
+{
+	return dmi_is("sys_vendor", "Amazon EC2") || dmi_is("board_asset_tag", "i-") ||
+	       (dmi_is("product_uuid", "ec2") && dmi_is("product_serial", "ec2"));
+}
+
+/* Wait for pid at most ms; kill its process group after that. Its wait status, or -1. */
+static int wait_bounded(pid_t pid, uint64_t ms)
+{
+	uint64_t deadline = now_ms() + ms;
+	pid_t done;
+	int st = 0;
+
+	while ((done = waitpid(pid, &st, WNOHANG)) == 0 && now_ms() < deadline)
+		nanosleep(&(struct timespec){0, 10000000L}, NULL);
+	if (done == 0) {
+		kill(-pid, SIGKILL);
+		waitpid(pid, &st, 0);
+	}
+	return done > 0 ? st : -1;
+}
+
+/*
+ * EC2's metadata service needs the network, which is not up yet: the
+ * helper script takes a one-shot DHCP lease and fetches into dir (HTTP is
+ * busybox's, not PID 1's). init waits for it, bounded, as for bootcmd.
+ */
+static int ec2(const char *line, const char *dir, struct ds_found *f, struct ud_sink *w)
+{
+	char ep[128] = "169.254.169.254";
+	char *argv[] = {EC2_HELPER, ep, (char *)dir, NULL};
+	char *envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
+	const struct spawn_req r = {.argv = argv, .envp = envp};
+	struct err e;
+	pid_t pid;
+	int st;
+
+	if (cmdline_get(line, "wisp.imds", ep, sizeof(ep)) >= 0 &&
+	    (!*ep || strspn(ep, "0123456789abcdefghijklmnopqrstuvwxyz.-:[]") != strlen(ep))) {
+		w->warn(w->ctx, "datasource: wisp.imds=%s: not a host[:port]; ignored", ep);
+		return 0;
+	}
+	if ((pid = spawn(&r, NULL, &e)) < 0) {
+		w->warn(w->ctx, "datasource: ec2: %s", e.msg);
+		return 0;
+	}
+	if ((st = wait_bounded(pid, EC2_TIMEOUT_MS)) < 0 || !WIFEXITED(st) || WEXITSTATUS(st)) {
+		w->warn(w->ctx, "datasource: ec2: nothing from the metadata service at %s%s", ep,
+			st < 0 ? " in time" : "");
+		return 0;
+	}
+	snprintf(f->name, sizeof(f->name), "EC2 (metadata service at %s)", ep);
+	return 1;
+}
+
 int ds_find(const char *line, const char *dir, struct ds_found *f, struct ud_sink *w)
 {
 	char force[32] = "", path[512];
@@ -364,9 +437,9 @@ int ds_find(const char *line, const char *dir, struct ds_found *f, struct ud_sin
 	if (!strcmp(force, "none"))
 		return 0;
 	if (*force && strcmp(force, "nocloud") && strcmp(force, "configdrive") &&
-	    strcmp(force, "cmdline"))
+	    strcmp(force, "cmdline") && strcmp(force, "ec2"))
 		w->warn(w->ctx,
-			"wisp.ds=%s: unknown datasource (nocloud, configdrive, cmdline, "
+			"wisp.ds=%s: unknown datasource (nocloud, configdrive, cmdline, ec2, "
 			"none); looking for any",
 			force),
 		    force[0] = '\0';
@@ -374,8 +447,10 @@ int ds_find(const char *line, const char *dir, struct ds_found *f, struct ud_sin
 		return 0;
 	if (!*force || !strcmp(force, "cmdline") || !strcmp(force, "nocloud"))
 		found = cmdline_userdata(line, dir, f, w) || cmdline_nocloud(line, dir, f, w);
-	if (!found && strcmp(force, "cmdline"))
+	if (!found && strcmp(force, "cmdline") && strcmp(force, "ec2"))
 		found = scan_disks(dir, *force ? force : NULL, f, w);
+	if (!found && (!strcmp(force, "ec2") || (!*force && dmi_ec2())))
+		found = ec2(line, dir, f, w);
 	if (!found)
 		return 0;
 	snprintf(path, sizeof(path), "%s/meta-data", dir);

@@ -145,6 +145,8 @@ struct yfile {
 /* Returns 0 (check y->failed for syntax errors) or -1 if the file cannot be read. */
 int ytree_load(const char *path, struct yfile *y, struct err *e);
 void ytree_free(struct yfile *y);
+/* The value of key in mapping m, or NULL (also when m is NULL or not a mapping). */
+const struct ynode *ytree_get(const struct ynode *m, const char *key);
 
 /* ---- decl.c: declarations (docs/declarations.md) -------------------- */
 
@@ -597,15 +599,64 @@ void etc_setup(void);
 /* The /etc/hosts text for host name name. Returns its length or -1 if it does not fit. */
 int etc_hosts_render(const char *name, char *buf, size_t size);
 
+/* ---- netcfg.c: network configuration (v2, v1, network_data.json) ---- */
+
+#define NET_MAX_IFS  8
+#define NET_MAX_LIST 8
+#define NET_IFNAMSIZ 16 /* IFNAMSIZ, without <net/if.h> in every file */
+/* Values end up in `ip` command lines: only these characters, so nothing can be injected. */
+#define NET_ADDR_CHARS "0123456789abcdefABCDEF.:/"
+#define NET_NAME_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-"
+
+struct net_route {
+	char to[48], via[48]; /* to: CIDR or "default" */
+};
+
+struct ifcfg {
+	char key[NET_IFNAMSIZ + 1]; /* the NIC's name when there is no match */
+	char match_name[NET_IFNAMSIZ + 1], match_mac[24], set_name[NET_IFNAMSIZ];
+	bool dhcp4;
+	char addr[NET_MAX_LIST][48];
+	size_t naddr;
+	char gw4[48];
+	struct net_route route[NET_MAX_LIST];
+	size_t nroute;
+	char dns[NET_MAX_LIST][48];
+	size_t ndns;
+	char search[NET_MAX_LIST][128];
+	size_t nsearch;
+};
+
+struct netcfg {
+	bool present;  /* a configuration was given: only the NICs it matches are configured */
+	bool disabled; /* "config: disabled" (cloud-init's): no one's configuration, DHCP */
+	struct ifcfg ifs[NET_MAX_IFS];
+	size_t n;
+};
+
+/* s is not empty, does not start with '-' and has only allowed characters. */
+bool net_safe(const char *s, const char *allowed);
+/* The mapping under a `network:` key (version 1 or 2) of file path into cfg; each
+ * problem is logged as path:line:col. Returns the number of problems (0: all valid). */
+int netcfg_read(const char *path, const struct ynode *net, struct netcfg *cfg);
+/* OpenStack's network_data.json (root: its parsed tree) into cfg; as netcfg_read(). */
+int netcfg_openstack(const char *path, const struct ynode *root, struct netcfg *cfg);
+/* A datasource's network-config (YAML, v1 or v2, with or without a top-level
+ * network: key) or else network_data.json from dir. Invalid: one warning and cfg
+ * stays empty (DHCP everywhere). Returns 1 if cfg was filled. */
+int netcfg_from_ds(const char *dir, struct netcfg *cfg);
+
 /* ---- net.c: loopback, DHCP or static addresses ----------------------- */
 
 /* lo up; one udhcpc unit per NIC, or the static configuration of DECL_DIR's network:. */
 void net_setup(const char *sys);
 /* Receives each unit the network needs: a udhcpc service, or a one-shot `ip` script. */
 typedef void net_unit_fn(void *ctx, const char *name, char *const argv[], bool oneshot);
-/* The units for the NICs under sys and the network: key of dir's YAML files; name
- * servers of a static configuration are written to resolv. (net_setup() without lo.) */
-void net_plan(const char *sys, const char *dir, const char *resolv, net_unit_fn *fn, void *ctx);
+/* The units for the NICs under sys and the network: key of dir's YAML files, else the
+ * datasource's network configuration in ds; name servers of a static configuration
+ * are written to resolv. (net_setup() without lo.) */
+void net_plan(const char *sys, const char *dir, const char *ds, const char *resolv, net_unit_fn *fn,
+	      void *ctx);
 
 /* ---- grow.c: grow the last GPT partition to the end of the disk ------ */
 

@@ -6,7 +6,7 @@ INIT_SRCS := $(addprefix init/, \
 	sysfs.c state.c yamltree.c decl.c restart.c spawn.c unit.c loop.c shutdown.c \
 	parse.c users.c deps.c health.c cgroup.c logs.c)
 # The control socket, power button, network, /etc and STATE growth (issue 3).
-INIT_SRCS += $(addprefix init/, proto.c control.c powerbtn.c etc.c net.c grow.c)
+INIT_SRCS += $(addprefix init/, proto.c control.c powerbtn.c etc.c net.c netcfg.c grow.c)
 # Units of kind container, through the containerd-lite binary (docs/declarations.md).
 INIT_SRCS += init/container.c
 # Provisioning from cloud-init style user-data (issue 5, docs/cloud-config.md).
@@ -58,7 +58,7 @@ $(WISPCTL_BIN): $(WISPCTL_SRCS) init/init.h init/init.mk $(B)/sysroot/.headers-o
 UNIT_TESTS += init_proto init_grow init_etc init_net
 UNIT_init_proto_SRCS := init/proto.c init/err.c init/util.c init/init.h
 UNIT_init_grow_SRCS := init/grow.c init/err.c init/util.c init/init.h
-UNIT_init_net_SRCS := init/net.c init/yamltree.c init/err.c init/util.c init/init.h
+UNIT_init_net_SRCS := init/net.c init/netcfg.c init/yamltree.c init/err.c init/util.c init/init.h
 UNIT_init_net_LIBS := -lyaml
 UNIT_init_etc_SRCS := init/etc.c init/hostname.c init/err.c init/util.c init/init.h
 UNIT_TESTS += init_imgimport
@@ -66,7 +66,7 @@ UNIT_init_imgimport_SRCS := init/imgimport.c init/init.h
 
 # The user-data side of issue 5: formats, MIME, #cloud-config, write_files, users, labels.
 UNIT_TESTS += init_cloudcfg
-UNIT_init_cloudcfg_SRCS := init/b64.c init/userdata.c init/cloudcfg.c init/ccapply.c \
+UNIT_init_cloudcfg_SRCS := init/spawn.c init/b64.c init/userdata.c init/cloudcfg.c init/ccapply.c \
 	init/ccsem.c init/ds.c init/cmdline.c init/yamltree.c init/users.c init/hostname.c \
 	init/decl.c init/parse.c init/deps.c \
 	init/etc.c init/err.c init/util.c init/init.h

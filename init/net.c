@@ -1,8 +1,9 @@
 /*
  * net.c: loopback, then DHCP on every NIC, or the static configuration.
  *
- * The configuration is the top-level `network:` key of the /etc/wisp YAML files,
- * in the netplan version 2 subset that cloud-init writes (docs/network.md).
+ * The configuration (parsed by netcfg.c, docs/network.md) is the top-level
+ * `network:` key of the /etc/wisp YAML files, else the datasource's
+ * network-config or network_data.json (copied to /run/wisp/cidata by ds.c).
  * Without one, every NIC gets busybox udhcpc as a supervised unit
  * ("dhcp-eth0"), whose script (/usr/share/udhcpc/default.script) sets the
  * address, routes and /etc/resolv.conf. With one, only the NICs it names
@@ -28,178 +29,12 @@
 #include <unistd.h>
 
 #define UDHCPC_SCRIPT "/usr/share/udhcpc/default.script"
-#define NET_MAX_IFS   8
-#define NET_MAX_LIST  8
-
-struct route {
-	char to[48], via[48];
-};
-
-struct ifcfg {
-	char key[IFNAMSIZ + 1];
-	char match_name[IFNAMSIZ + 1], match_mac[24], set_name[IFNAMSIZ];
-	bool dhcp4;
-	char addr[NET_MAX_LIST][48];
-	size_t naddr;
-	char gw4[48];
-	struct route route[NET_MAX_LIST];
-	size_t nroute;
-	char dns[NET_MAX_LIST][48];
-	size_t ndns;
-	char search[NET_MAX_LIST][128];
-	size_t nsearch;
-};
-
-struct netcfg {
-	bool present;
-	struct ifcfg ifs[NET_MAX_IFS];
-	size_t n;
-};
 
 struct plan {
 	net_unit_fn *fn;
 	void *ctx;
 	const char *resolv;
 };
-
-/* Values go into a shell command: only these characters, so nothing can be injected. */
-static bool safe(const char *s, const char *allowed)
-{
-	return s[0] && s[0] != '-' && strspn(s, allowed) == strlen(s);
-}
-
-#define ADDR_CHARS "0123456789abcdefABCDEF.:/"
-#define NAME_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-"
-
-static const struct ynode *map_get(const struct ynode *m, const char *key)
-{
-	if (!m || m->type != Y_MAP)
-		return NULL;
-	for (size_t i = 0; i + 1 < m->n; i += 2)
-		if (m->kid[i]->type == Y_SCALAR && strcmp(m->kid[i]->str, key) == 0)
-			return m->kid[i + 1];
-	return NULL;
-}
-
-static void problem(const char *path, const struct ynode *n, const char *what, const char *val)
-{
-	log_msg(LOG_ERR, "%s:%d:%d: network: %s%s%s%s", path, n ? n->line : 0, n ? n->col : 0, what,
-		val ? " \"" : "", val ? val : "", val ? "\"" : "");
-}
-
-/* A scalar into buf, checked against allowed. Returns 0, or -1 (reported). */
-static int get_str(const char *path, const struct ynode *v, const char *what, const char *allowed,
-		   char *buf, size_t size)
-{
-	if (!v)
-		return 0;
-	if (v->type != Y_SCALAR || strlen(v->str) >= size || !safe(v->str, allowed)) {
-		problem(path, v, what, v->type == Y_SCALAR ? v->str : NULL);
-		return -1;
-	}
-	strcpy(buf, v->str);
-	return 0;
-}
-
-/* A list of scalars into list[max][width]. */
-static int get_list(const char *path, const struct ynode *v, const char *what, const char *allowed,
-		    char *list, size_t width, size_t *n)
-{
-	if (!v)
-		return 0;
-	if (v->type != Y_SEQ) {
-		problem(path, v, what, "not a list");
-		return -1;
-	}
-	for (size_t i = 0; i < v->n; i++) {
-		if (*n == NET_MAX_LIST) {
-			problem(path, v->kid[i], "too many entries in", what);
-			return -1;
-		}
-		if (get_str(path, v->kid[i], what, allowed, list + *n * width, width) < 0)
-			return -1;
-		(*n)++;
-	}
-	return 0;
-}
-
-static int get_routes(const char *path, const struct ynode *v, struct ifcfg *c)
-{
-	if (!v)
-		return 0;
-	if (v->type != Y_SEQ)
-		return problem(path, v, "routes must be a list", NULL), -1;
-	for (size_t i = 0; i < v->n; i++) {
-		struct route *r = &c->route[c->nroute];
-		const struct ynode *to = map_get(v->kid[i], "to"), *via = map_get(v->kid[i], "via");
-
-		if (c->nroute == NET_MAX_LIST || !to || !via)
-			return problem(path, v->kid[i], "a route needs \"to\" and \"via\"", NULL),
-			       -1;
-		if (to->type == Y_SCALAR && strcmp(to->str, "default") == 0)
-			strcpy(r->to, "default");
-		else if (get_str(path, to, "bad route \"to\"", ADDR_CHARS, r->to, sizeof(r->to)))
-			return -1;
-		if (get_str(path, via, "bad route \"via\"", ADDR_CHARS, r->via, sizeof(r->via)))
-			return -1;
-		c->nroute++;
-	}
-	return 0;
-}
-
-static bool truthy(const struct ynode *v)
-{
-	return v && v->type == Y_SCALAR &&
-	       (!strcmp(v->str, "true") || !strcmp(v->str, "yes") || !strcmp(v->str, "on"));
-}
-
-static int read_if(const char *path, const char *key, const struct ynode *m, struct ifcfg *c)
-{
-	const struct ynode *match = map_get(m, "match"), *ns = map_get(m, "nameservers");
-
-	memset(c, 0, sizeof(*c));
-	if (strlen(key) > IFNAMSIZ || !safe(key, NAME_CHARS))
-		return problem(path, m, "bad interface key", key), -1;
-	strcpy(c->key, key);
-	c->dhcp4 = truthy(map_get(m, "dhcp4"));
-	if (get_str(path, map_get(match, "name"), "bad match.name", NAME_CHARS "*?", c->match_name,
-		    sizeof(c->match_name)) < 0 ||
-	    get_str(path, map_get(match, "macaddress"), "bad match.macaddress", ADDR_CHARS,
-		    c->match_mac, sizeof(c->match_mac)) < 0 ||
-	    get_str(path, map_get(m, "set-name"), "bad set-name", NAME_CHARS, c->set_name,
-		    sizeof(c->set_name)) < 0 ||
-	    get_list(path, map_get(m, "addresses"), "bad address", ADDR_CHARS, c->addr[0],
-		     sizeof(c->addr[0]), &c->naddr) < 0 ||
-	    get_str(path, map_get(m, "gateway4"), "bad gateway4", ADDR_CHARS, c->gw4,
-		    sizeof(c->gw4)) < 0 ||
-	    get_routes(path, map_get(m, "routes"), c) < 0 ||
-	    get_list(path, map_get(ns, "addresses"), "bad nameserver", ADDR_CHARS, c->dns[0],
-		     sizeof(c->dns[0]), &c->ndns) < 0 ||
-	    get_list(path, map_get(ns, "search"), "bad search domain", NAME_CHARS, c->search[0],
-		     sizeof(c->search[0]), &c->nsearch) < 0)
-		return -1;
-	return 0;
-}
-
-static void read_network(const char *path, const struct ynode *net, struct netcfg *cfg)
-{
-	const struct ynode *eth = map_get(net, "ethernets");
-
-	cfg->present = true;
-	if (!eth)
-		return;
-	if (eth->type != Y_MAP) {
-		problem(path, eth, "\"ethernets\" must be a mapping", NULL);
-		return;
-	}
-	for (size_t i = 0; i + 1 < eth->n && cfg->n < NET_MAX_IFS; i += 2) {
-		const struct ynode *k = eth->kid[i];
-
-		if (k->type == Y_SCALAR &&
-		    read_if(path, k->str, eth->kid[i + 1], &cfg->ifs[cfg->n]) == 0)
-			cfg->n++;
-	}
-}
 
 static void load_file(const char *path, struct netcfg *cfg)
 {
@@ -211,11 +46,12 @@ static void load_file(const char *path, struct netcfg *cfg)
 		return;
 	}
 	for (size_t i = 0; i < y.ndoc; i++) {
-		const struct ynode *net = map_get(y.doc[i], "network");
+		const struct ynode *net = ytree_get(y.doc[i], "network");
 		if (net && net->type == Y_MAP)
-			read_network(path, net, cfg);
+			netcfg_read(path, net, cfg);
 		else if (net)
-			problem(path, net, "\"network\" must be a mapping", NULL);
+			log_msg(LOG_ERR, "%s:%d:%d: network: \"network\" must be a mapping", path,
+				net->line, net->col);
 	}
 	ytree_free(&y);
 }
@@ -292,7 +128,7 @@ static void dhcp_unit(const struct plan *pl, const char *ifname, const char *ren
 	char *argv[] = {"udhcpc", "-f", "-i", (char *)ifname, "-s", UDHCPC_SCRIPT, NULL};
 	char *sh[] = {"/bin/sh", "-c", cmd, NULL};
 
-	snprintf(unit, sizeof(unit), "dhcp-%.*s", IFNAMSIZ, rename ? rename : ifname);
+	snprintf(unit, sizeof(unit), "dhcp-%.*s", NET_IFNAMSIZ, rename ? rename : ifname);
 	for (char *p = unit; *p; p++)
 		if (*p >= 'A' && *p <= 'Z')
 			*p = (char)(*p - 'A' + 'a');
@@ -355,7 +191,7 @@ static void static_unit(const struct plan *pl, const char *ifname, const struct 
 	for (size_t i = 0; i < c->nroute; i++)
 		append(cmd, sizeof(cmd), " && ip route add %s via %s dev %s", c->route[i].to,
 		       c->route[i].via, dev);
-	snprintf(unit, sizeof(unit), "net-%.*s", IFNAMSIZ, dev);
+	snprintf(unit, sizeof(unit), "net-%.*s", NET_IFNAMSIZ, dev);
 	for (char *p = unit; *p; p++)
 		if (*p >= 'A' && *p <= 'Z')
 			*p = (char)(*p - 'A' + 'a');
@@ -392,7 +228,7 @@ static bool is_nic(const char *sys, const char *name, char *mac, size_t size)
 	if (fmt_path(path, sizeof(path), "%s/class/net/%s/address", sys, name) == 0 &&
 	    read_text(path, mac, size, &e) >= 0)
 		mac[strcspn(mac, "\n")] = '\0';
-	return strlen(name) < IFNAMSIZ && safe(name, NAME_CHARS);
+	return strlen(name) < NET_IFNAMSIZ && net_safe(name, NET_NAME_CHARS);
 }
 
 static void configure(const struct plan *pl, const char *ifname, const char *mac,
@@ -414,7 +250,25 @@ static void configure(const struct plan *pl, const char *ifname, const char *mac
 		static_unit(pl, ifname, c);
 }
 
-void net_plan(const char *sys, const char *dir, const char *resolv, net_unit_fn *fn, void *ctx)
+/* /etc/wisp's network: (the image's, like cloud-init's system config) wins over the
+ * datasource's, which replaces the default of DHCP everywhere; "config: disabled" in
+ * /etc/wisp keeps that default whatever the datasource says. */
+static void load_config(const char *dir, const char *ds, struct netcfg *cfg)
+{
+	char path[512];
+
+	load_dir(dir, cfg);
+	if (!cfg->present && !cfg->disabled) {
+		netcfg_from_ds(ds, cfg);
+		return;
+	}
+	if ((fmt_path(path, sizeof(path), "%s/network-config", ds) == 0 && !access(path, F_OK)) ||
+	    (fmt_path(path, sizeof(path), "%s/network_data.json", ds) == 0 && !access(path, F_OK)))
+		log_msg(LOG_NOTICE, "network: %s has a network: key; %s is not used", dir, path);
+}
+
+void net_plan(const char *sys, const char *dir, const char *ds, const char *resolv, net_unit_fn *fn,
+	      void *ctx)
 {
 	const struct plan pl = {fn, ctx, resolv};
 	struct netcfg *cfg = calloc(1, sizeof(*cfg));
@@ -426,7 +280,7 @@ void net_plan(const char *sys, const char *dir, const char *resolv, net_unit_fn 
 		log_msg(LOG_ERR, "network: out of memory");
 		return;
 	}
-	load_dir(dir, cfg);
+	load_config(dir, ds, cfg);
 	snprintf(path, sizeof(path), "%s/class/net", sys);
 	n = scandir(path, &names, NULL, alphasort);
 	for (int i = 0; i < n; i++) {
@@ -442,5 +296,5 @@ void net_plan(const char *sys, const char *dir, const char *resolv, net_unit_fn 
 void net_setup(const char *sys)
 {
 	lo_up();
-	net_plan(sys, DECL_DIR, "/etc/resolv.conf", add_unit, NULL);
+	net_plan(sys, DECL_DIR, CLOUD_RUN, "/etc/resolv.conf", add_unit, NULL);
 }

@@ -275,3 +275,11 @@ out:
 	close(fd);
 	return ret;
 }
+
+const struct ynode *ytree_get(const struct ynode *m, const char *key)
+{
+	for (size_t i = 0; m && m->type == Y_MAP && i + 1 < m->n; i += 2)
+		if (m->kid[i]->type == Y_SCALAR && strcmp(m->kid[i]->str, key) == 0)
+			return m->kid[i + 1];
+	return NULL;
+}

@@ -25,6 +25,7 @@ JOBS = [
     ("cloudinit", [PY, os.path.join(HERE, "test_cloudinit.py")]),
     ("containers", [PY, os.path.join(HERE, "test_containers.py")]),
     ("ssh", [PY, os.path.join(HERE, "test_ssh.py")]),
+    ("netcfg", [PY, os.path.join(HERE, "test_netcfg.py")]),
 ]
 
 

@@ -527,6 +527,13 @@ static void test_ds_cmdline(void **state)
 	assert_int_equal(ds_find("wisp.ds=cmdline wisp.userdata=!!!", out, &f, &sink), 0);
 	assert_non_null(strstr(warned, "wisp.userdata=: not valid base64"));
 	assert_int_equal(ds_find("wisp.ds=none ds=nocloud;i=x", out, &f, &sink), 0);
+
+	/* wisp.ds=ec2: a bad wisp.imds= is refused before anything runs; a helper that
+	 * fails (here: none installed) is one warning naming the endpoint */
+	assert_int_equal(ds_find("wisp.ds=ec2 wisp.imds=x;reboot", out, &f, &sink), 0);
+	assert_non_null(strstr(warned, "wisp.imds=x;reboot: not a host[:port]"));
+	assert_int_equal(ds_find("wisp.ds=ec2 wisp.imds=10.0.2.2:8169", out, &f, &sink), 0);
+	assert_non_null(strstr(warned, "nothing from the metadata service at 10.0.2.2:8169\n"));
 }
 
 int main(void)

@@ -1,0 +1,270 @@
+"""Network configuration from the datasource (issue 5): docs/network.md.
+
+Two boots under QEMU user networking (guest NIC 52:54:00:12:34:56, host
+10.0.2.2, DNS 10.0.2.3):
+  1. an OpenStack config drive (genisoimage -V config-2) whose
+     network_data.json gives a static address, a default route, a second
+     route, a DNS service and an IPv6 network: all visible in the guest,
+     and no DHCP unit;
+  2. a NoCloud seed by Debian's `cloud-localds -N` (vfat, second virtio
+     disk) with a version 2 network-config that matches the NIC by its MAC
+     and renames it: the static address on the new name. The guest then
+     rewrites the seed's network-config with an unsupported (bond) v1
+     entry and reboots: one warning naming file:line:col, and DHCP.
+And one boot as an EC2 instance (SMBIOS vendor "Amazon EC2", so DMI says
+EC2; wisp.imds= points init at a metadata service in this script that
+answers only with an IMDSv2 token): instance-id, host name, the SSH key
+and the user-data all arrive; then, in the same guest, the helper falls
+back to IMDSv1 when the service gives no token.
+"""
+
+import http.server
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+
+sys.path.insert(0, os.path.dirname(__file__))
+from wispvm import VM, BANNER, BootError, strip_init_lines  # noqa: E402
+
+IMAGE = os.path.join(os.environ.get("B", "build"), "wisp.img")
+BOOT_TIMEOUT = 180
+MAC = "52:54:00:12:34:56"
+NIC = "user,mac=" + MAC
+
+
+def check(cond, what):
+    if not cond:
+        raise BootError(what)
+    print("  ok: " + what, flush=True)
+
+
+def boot(vm, banner=True):
+    if banner:
+        vm.expect(BANNER, BOOT_TIMEOUT)
+    vm.expect(r"cloud-init: (applied .*|no datasource)", 60)
+    vm.wait_shell(120)
+    vm.sh("dmesg -n 1")
+
+
+def out_of(vm, cmd):
+    rc, out = vm.sh(cmd)
+    return strip_init_lines(out)
+
+
+def config_drive(tmp):
+    root = os.path.join(tmp, "cd")
+    os.makedirs(os.path.join(root, "openstack", "latest"))
+    net = {
+        "links": [{"id": "tap-a", "type": "ovs", "ethernet_mac_address": MAC, "mtu": 1500}],
+        "networks": [{"id": "net0", "type": "ipv4", "link": "tap-a",
+                      "ip_address": "10.0.2.50", "netmask": "255.255.255.0",
+                      "routes": [{"network": "0.0.0.0", "netmask": "0.0.0.0",
+                                  "gateway": "10.0.2.2"},
+                                 {"network": "192.168.77.0", "netmask": "255.255.255.0",
+                                  "gateway": "10.0.2.3"}]},
+                     {"id": "net1", "type": "ipv6", "link": "tap-a", "ip_address": "fec0::50",
+                      "netmask": "ffff:ffff:ffff:ffff::",
+                      "routes": [{"network": "::", "netmask": "::", "gateway": "fec0::2"}]}],
+        "services": [{"type": "dns", "address": "10.0.2.3"}],
+    }
+    latest = os.path.join(root, "openstack", "latest")
+    with open(os.path.join(latest, "network_data.json"), "w") as f:
+        json.dump(net, f, indent=1)
+    with open(os.path.join(latest, "meta_data.json"), "w") as f:
+        f.write('{"uuid": "0c8a2a36-netcfg", "hostname": "netdrive"}')
+    iso = os.path.join(tmp, "config2.iso")
+    subprocess.run(["genisoimage", "-quiet", "-o", iso, "-V", "config-2", "-J", "-R", root],
+                   check=True)
+    vm = VM(IMAGE, name="netcfg-config-drive", nic=NIC, extra=["-cdrom", iso])
+    try:
+        boot(vm)
+        vm.sh("i=0; until wispctl status net-eth0 | grep -q done || [ $i -ge 50 ];"
+              " do sleep 0.2; i=$((i+1)); done")
+        out = out_of(vm, "ip -4 addr show dev eth0")
+        check("inet 10.0.2.50/24" in out, "network_data.json: static 10.0.2.50/24 on eth0")
+        out = out_of(vm, "ip route")
+        check(re.search(r"default via 10\.0\.2\.2 dev eth0", out)
+              and re.search(r"192\.168\.77\.0/24 via 10\.0\.2\.3 dev eth0", out),
+              "network_data.json: default route and 192.168.77.0/24 via 10.0.2.3")
+        out = out_of(vm, "ip -6 addr show dev eth0; ip -6 route")
+        check("inet6 fec0::50/64" in out and re.search(r"default via fec0::2 dev eth0", out),
+              "network_data.json: an ipv6 network (netmask ffff:ffff:ffff:ffff::) and its route")
+        out = out_of(vm, "cat /etc/resolv.conf; wispctl ps")
+        check("nameserver 10.0.2.3" in out, "network_data.json: dns service in resolv.conf")
+        check("dhcp-" not in out and re.search(r"(?m)^net-eth0\s+oneshot\s+done", out),
+              "no DHCP unit: the datasource's configuration replaced it")
+    finally:
+        vm.close()
+
+
+V2 = """\
+network:
+  version: 2
+  ethernets:
+    nic0:
+      match:
+        macaddress: "%s"
+      set-name: lan0
+      addresses: [10.0.2.60/24]
+      gateway4: 10.0.2.2
+      nameservers:
+        addresses: [10.0.2.3]
+        search: [netcfg.test]
+""" % MAC.upper()
+
+
+def nocloud(tmp):
+    paths = {}
+    for name, text in (("user-data", "#cloud-config\nhostname: netseed\n"),
+                       ("meta-data", "instance-id: iid-netcfg\n"), ("network-config", V2)):
+        paths[name] = os.path.join(tmp, name)
+        with open(paths[name], "w") as f:
+            f.write(text)
+    seed = os.path.join(tmp, "seed.vfat")
+    subprocess.run(["cloud-localds", "-f", "vfat", "-N", paths["network-config"], seed,
+                    paths["user-data"], paths["meta-data"]], check=True)
+    vm = VM(IMAGE, name="netcfg-nocloud", nic=NIC,
+            extra=["-drive", "file=%s,format=raw,if=virtio" % seed])
+    try:
+        boot(vm)
+        vm.sh("i=0; until wispctl status net-lan0 | grep -q done || [ $i -ge 50 ];"
+              " do sleep 0.2; i=$((i+1)); done")
+        out = out_of(vm, "ip -4 addr show dev lan0; ip route; cat /etc/resolv.conf")
+        check("inet 10.0.2.60/24" in out,
+              "v2 network-config: NIC matched by MAC, renamed lan0, 10.0.2.60/24")
+        check(re.search(r"default via 10\.0\.2\.2 dev lan0", out)
+              and "search netcfg.test" in out and "nameserver 10.0.2.3" in out,
+              "v2 network-config: gateway4 and nameservers")
+        # An unsupported entry on the same seed: the next boot warns and uses DHCP.
+        out = out_of(vm, "mkdir -p /run/seed && mount -t vfat /dev/vdb /run/seed &&"
+                     " printf 'version: 1\\nconfig:\\n  - type: bond\\n    name: bond0\\n'"
+                     " > /run/seed/network-config && umount /run/seed && sync && echo rewrote")
+        check("rewrote" in out, "seed's network-config rewritten from the guest")
+        vm.send("wispctl reboot\n")
+        vm.expect(BANNER, BOOT_TIMEOUT)
+        vm.expect(r"cloud-init: applied", 60)  # the network is set up after provisioning
+        vm.expect(r"network-config:3:11: network: entry type not supported by Wisp \"bond\"",
+                  60)
+        vm.expect(r"cloud-init: /run/wisp/cidata/network-config: invalid network "
+                  r"configuration \(above\); DHCP on every NIC instead", 60)
+        print("  ok: invalid network-config: file:line:col, then one warning", flush=True)
+        vm.wait_shell(120)
+        vm.sh("dmesg -n 1")
+        vm.sh("i=0; until ip -4 addr show dev eth0 | grep -q 'inet ' || [ $i -ge 100 ];"
+              " do sleep 0.2; i=$((i+1)); done")
+        out = out_of(vm, "wispctl ps; ip -4 addr show dev eth0")
+        check(re.search(r"(?m)^dhcp-eth0\s+service\s+running", out)
+              and "inet 10.0.2.15/24" in out,
+              "invalid network-config: DHCP on eth0 instead (10.0.2.15)")
+    finally:
+        vm.close()
+
+
+KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIImdsKeyForWisp imds@test: #not-a-comment"
+TOKEN = "AQAEAImdsTokenForTheWispTest=="
+
+
+class Imds(http.server.BaseHTTPRequestHandler):
+    """EC2's metadata service as far as Wisp uses it; IMDSv2 only unless v1 is set."""
+    v1 = False
+    log = []
+    data = {
+        "/latest/meta-data/instance-id": "i-0abc1234def567890",
+        "/latest/meta-data/local-hostname": "ip-10-0-2-15.ec2.internal",
+        "/latest/meta-data/public-keys/0/openssh-key": KEY + "\n",
+        "/latest/user-data": "#cloud-config\nusers: [{name: ec2-user}]\n"
+                             "bootcmd: [echo from-imds > /run/imds-boot]\n",
+    }
+
+    def log_message(self, *args):
+        pass
+
+    def reply(self, code, body=b""):
+        self.send_response(code)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_PUT(self):
+        ttl = self.headers.get("X-aws-ec2-metadata-token-ttl-seconds")
+        Imds.log.append(("PUT", self.path, ttl))
+        if Imds.v1 or self.path != "/latest/api/token" or not ttl:
+            return self.reply(403)
+        self.reply(200, TOKEN.encode())
+
+    def do_GET(self):
+        token = self.headers.get("X-aws-ec2-metadata-token")
+        Imds.log.append(("GET", self.path, token))
+        if not Imds.v1 and token != TOKEN:
+            return self.reply(401)
+        body = Imds.data.get(self.path)
+        self.reply(200, body.encode()) if body is not None else self.reply(404)
+
+
+def ec2():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Imds)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    ep = "10.0.2.2:%d" % server.server_address[1]  # the host, from QEMU's user network
+    b = os.environ.get("B", "build")
+    with open(os.path.join(b, "wisp.cmdline")) as f:
+        cmdline = f.read().strip() + " wisp.imds=" + ep
+    vm = VM(IMAGE, name="netcfg-ec2", nic=NIC, kernel=os.path.join(b, "wisp.kernel"),
+            cmdline=cmdline, extra=["-smbios", "type=1,manufacturer=Amazon EC2"])
+    try:
+        vm.expect(BANNER, BOOT_TIMEOUT)
+        vm.expect(r"ec2-imds: IMDSv2 at " + re.escape(ep), 60)
+        vm.expect(r"cloud-init: datasource EC2 \(metadata service at %s\), instance-id "
+                  r"i-0abc1234def567890 \(new instance\)" % re.escape(ep), 60)
+        print("  ok: DMI says EC2: IMDSv2 datasource found, instance-id", flush=True)
+        boot(vm, banner=False)
+        gets = [e for e in Imds.log if e[0] == "GET"]
+        check(Imds.log[0] == ("PUT", "/latest/api/token", "21600") and gets
+              and all(e[2] == TOKEN for e in gets),
+              "IMDSv2: a token by PUT (with its TTL), then every GET with it")
+        out = out_of(vm, "hostname; cat /run/imds-boot; cat /home/ec2-user/.ssh/authorized_keys")
+        check(re.search(r"(?m)^ip-10-0-2-15$", out), "local-hostname gives the host name")
+        check("from-imds" in out and KEY in out,
+              "user-data applied (bootcmd); public-keys/0 in ec2-user's authorized_keys")
+        vm.sh("i=0; until ip -4 addr show dev eth0 | grep -q 'inet ' || [ $i -ge 100 ];"
+              " do sleep 0.2; i=$((i+1)); done")
+        out = out_of(vm, "ip -4 addr show dev eth0 | grep -c 'inet '; wispctl ps")
+        check(re.search(r"(?m)^1$", out) and re.search(r"(?m)^dhcp-eth0\s+service\s+running", out),
+              "EC2 gives no network configuration: eth0 is dhcp-eth0's")
+        Imds.v1, Imds.log[:] = True, []
+        out = out_of(vm, "/usr/libexec/wisp/ec2-imds %s /run && grep -A1 instance-id "
+                     "/run/meta-data; ip -4 addr show dev eth0" % ep)
+        check("trying IMDSv1" in out and "i-0abc1234def567890" in out
+              and all(e[2] is None for e in Imds.log if e[0] == "GET"),
+              "no token from the service: IMDSv1 GETs without one")
+        check("inet 10.0.2.15/24" in out, "run by hand, the helper leaves eth0's address")
+        out = out_of(vm, "ip -4 addr flush dev eth0; rm /run/meta-data; /usr/libexec/wisp/ec2-imds"
+                     " %s /run; echo rc=$? addrs=$(ip -4 addr show dev eth0 | grep -c 'inet ')"
+                     % ep)
+        check("rc=0 addrs=0" in out, "on a bare NIC: a lease to fetch with, dropped on exit")
+    finally:
+        vm.close()
+        server.shutdown()
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="wisp-netcfg-")
+    try:
+        ec2()
+        config_drive(tmp)
+        nocloud(tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("netcfg: all checks passed")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except BootError as e:
+        print("FAIL: %s" % e)
+        sys.exit(1)
