@@ -13,7 +13,7 @@ CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -D_
 # name: sources and libraries (one target a line; add yours here)
 TARGETS='
 decl: tests/fuzz/fuzz_decl.c init/decl.c init/yamltree.c init/parse.c init/users.c init/deps.c init/err.c init/util.c -lyaml
-netcfg: tests/fuzz/fuzz_netcfg.c init/netcfg.c init/yamltree.c init/err.c init/util.c -lyaml
+netcfg: tests/fuzz/fuzz_netcfg.c init/netcfg.c init/report.c init/yamltree.c init/err.c init/util.c -lyaml
 proto: tests/fuzz/fuzz_proto.c init/proto.c init/err.c init/util.c
 cl_spec: tests/fuzz/fuzz_cl_spec.c -Icontainerd-lite containerd-lite/spec.c containerd-lite/err.c containerd-lite/util.c containerd-lite/caps.c containerd-lite/rlimits.c containerd-lite/ns.c containerd-lite/seccomp.c containerd-lite/seccomp-cache.c containerd-lite/signals.c -ljansson -lseccomp
 cloudcfg: tests/fuzz/fuzz_cloudcfg.c init/userdata.c init/cloudcfg.c init/yamltree.c init/b64.c init/parse.c init/err.c init/util.c -lyaml

@@ -36,22 +36,6 @@ static struct {
 	unsigned nkeys; /* authorized keys written this boot: then an SSH server */
 } ci;
 
-/* One line of CLOUD_REPORT (`wispctl config`). */
-static void report(const char *fmt, ...) PRINTF_LIKE(1, 2);
-static void report(const char *fmt, ...)
-{
-	FILE *f = fopen(CLOUD_REPORT, "ae");
-	va_list ap;
-
-	if (!f)
-		return;
-	va_start(ap, fmt);
-	vfprintf(f, fmt, ap);
-	va_end(ap);
-	fputc('\n', f);
-	fclose(f);
-}
-
 static void warn(void *ctx, const char *fmt, ...)
 {
 	char msg[1024];
@@ -63,7 +47,7 @@ static void warn(void *ctx, const char *fmt, ...)
 	va_end(ap);
 	ci.warnings++;
 	log_msg(LOG_WARNING, "cloud-init: %s", msg);
-	report("warning: %s", msg);
+	cloudinit_report("warning: %s", msg);
 }
 
 static void mkdirs(const char *path)
@@ -283,15 +267,15 @@ void cloudinit_setup(void)
 	if (!ds_find(line, CLOUD_RUN, &ci.ds, &w)) {
 		log_msg(LOG_INFO, "cloud-init: no datasource (%llu ms)",
 			(unsigned long long)(now_ms() - t0));
-		report("datasource: none");
+		cloudinit_report("datasource: none");
 		return;
 	}
 	ci.found = true;
 	instance_state();
 	log_msg(LOG_NOTICE, "cloud-init: datasource %s, instance-id %s%s", ci.ds.name, ci.ds.iid,
 		ci.per_instance ? " (new instance)" : "");
-	report("datasource: %s\ninstance-id: %s%s", ci.ds.name, ci.ds.iid,
-	       ci.per_instance ? " (new instance)" : "");
+	cloudinit_report("datasource: %s\ninstance-id: %s%s", ci.ds.name, ci.ds.iid,
+			 ci.per_instance ? " (new instance)" : "");
 	process("vendor-data");
 	process("user-data");
 	if (!ci.nparts) { /* meta-data alone still names the host */
@@ -313,8 +297,8 @@ void cloudinit_setup(void)
 	log_msg(LOG_NOTICE, "cloud-init: applied %d part%s, %d warning%s (%llu ms)", ci.nparts,
 		ci.nparts == 1 ? "" : "s", ci.warnings, ci.warnings == 1 ? "" : "s",
 		(unsigned long long)(now_ms() - t0));
-	report("applied: %d part%s, %d warning%s", ci.nparts, ci.nparts == 1 ? "" : "s",
-	       ci.warnings, ci.warnings == 1 ? "" : "s");
+	cloudinit_report("applied: %d part%s, %d warning%s", ci.nparts, ci.nparts == 1 ? "" : "s",
+			 ci.warnings, ci.warnings == 1 ? "" : "s");
 }
 
 /*

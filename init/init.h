@@ -412,6 +412,8 @@ void health_result(struct hcheck *h, bool ok, uint64_t now);
 #define CTR_BIN "/bin/containerd-lite"
 /* What cloud-init found, applied and warned about this boot (`wispctl config`). */
 #define CLOUD_REPORT "/run/wisp/cloud-init.report"
+/* report.c: one line of it. */
+void cloudinit_report(const char *fmt, ...) PRINTF_LIKE(1, 2);
 
 /* The unit of the boot's image import; containers wait for it (imgimport.c). */
 #define IMAGE_IMPORT "image-import"

@@ -8,7 +8,7 @@ INIT_SRCS := $(addprefix init/, \
 # The control socket, power button, network, /etc and STATE growth (issue 3).
 INIT_SRCS += $(addprefix init/, proto.c control.c powerbtn.c etc.c net.c netcfg.c grow.c)
 # Units of kind container, through the containerd-lite binary (docs/declarations.md).
-INIT_SRCS += init/container.c
+INIT_SRCS += init/container.c init/report.c
 # Provisioning from cloud-init style user-data (issue 5, docs/cloud-config.md).
 INIT_SRCS += $(addprefix init/, b64.c userdata.c cloudcfg.c ccapply.c ccsem.c ds.c cloudinit.c sshd.c)
 INIT_SRCS += init/imgimport.c
@@ -58,7 +58,7 @@ $(WISPCTL_BIN): $(WISPCTL_SRCS) init/init.h init/init.mk $(B)/sysroot/.headers-o
 UNIT_TESTS += init_proto init_grow init_etc init_net
 UNIT_init_proto_SRCS := init/proto.c init/err.c init/util.c init/init.h
 UNIT_init_grow_SRCS := init/grow.c init/err.c init/util.c init/init.h
-UNIT_init_net_SRCS := init/net.c init/netcfg.c init/yamltree.c init/err.c init/util.c init/init.h
+UNIT_init_net_SRCS := init/net.c init/netcfg.c init/report.c init/yamltree.c init/err.c init/util.c init/init.h
 UNIT_init_net_LIBS := -lyaml
 UNIT_init_etc_SRCS := init/etc.c init/hostname.c init/err.c init/util.c init/init.h
 UNIT_TESTS += init_imgimport

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 static int problems; /* logged so far; callers count theirs as a difference */
+static bool from_ds; /* the datasource's: problems go into `wispctl config` too */
 
 bool net_safe(const char *s, const char *allowed)
 {
@@ -32,6 +33,10 @@ static void problem(const char *path, const struct ynode *n, const char *what, c
 	problems++;
 	log_msg(LOG_ERR, "%s:%d:%d: network: %s%s%s%s", path, n ? n->line : 0, n ? n->col : 0, what,
 		val ? " \"" : "", val ? val : "", val ? "\"" : "");
+	if (from_ds)
+		cloudinit_report("warning: %s:%d:%d: network: %s%s%s%s", path, n ? n->line : 0,
+				 n ? n->col : 0, what, val ? " \"" : "", val ? val : "",
+				 val ? "\"" : "");
 }
 
 /* A scalar into buf, checked against allowed. Returns 0, or -1 (reported). */
@@ -555,17 +560,26 @@ int netcfg_from_ds(const char *dir, struct netcfg *cfg)
 		if (fmt_path(path, sizeof(path), "%s/%s", dir, names[i]) < 0 ||
 		    access(path, F_OK) < 0)
 			continue;
-		if (ds_file(path, cfg) > 0) {
+		from_ds = true;
+		int bad = ds_file(path, cfg);
+		from_ds = false;
+		if (bad > 0) {
 			log_msg(LOG_WARNING,
 				"cloud-init: %s: invalid network configuration (above); DHCP on "
 				"every NIC instead",
 				path);
+			cloudinit_report("warning: %s: invalid network configuration; DHCP on "
+					 "every NIC instead",
+					 path);
 			memset(cfg, 0, sizeof(*cfg));
 			return 0;
 		}
-		if (cfg->present)
+		if (cfg->present) {
 			log_msg(LOG_INFO, "network: from %s (%zu interface%s)", path, cfg->n,
 				cfg->n == 1 ? "" : "s");
+			cloudinit_report("network: from %s (%zu interface%s)", path, cfg->n,
+					 cfg->n == 1 ? "" : "s");
+		}
 		return cfg->present;
 	}
 	return 0;
