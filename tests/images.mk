@@ -20,3 +20,6 @@ $(DEBIAN_IMAGE): tests/images/debian-minbase.sh debian-image-always | $(DEPS_STA
 	@B=$(B) tests/images/debian-minbase.sh $(B)/images
 
 debian-image-always:
+
+# The image tests import it (tests/containerd-lite/images.py).
+image-test: $(DEBIAN_IMAGE)

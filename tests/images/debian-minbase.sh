@@ -164,7 +164,10 @@ debootstrap --variant=minbase --merged-usr --no-check-gpg "$suite" "$rootfs" \
 
 # What names the build machine or changes from run to run, or is only a
 # cache: the local repository's sources.list, the .debs debootstrap leaves
-# in apt's cache, logs, caches, backups of dpkg's database.
+# in apt's cache, logs, caches, backups of dpkg's database. And the device
+# nodes debootstrap makes in /dev: a runtime mounts its own /dev, images
+# (docker's debian ones too) ship it empty, and stores refuse devices.
+rm -rf "$rootfs"/dev/*
 rm -f "$rootfs/etc/apt/sources.list" "$rootfs/var/cache/ldconfig/aux-cache" \
 	"$rootfs"/var/cache/apt/archives/*.deb \
 	"$rootfs"/var/cache/debconf/*-old "$rootfs"/var/lib/dpkg/*-old \
