@@ -6,7 +6,7 @@
 #                       repository of .debs fetched through the private apt
 #                       configuration (rootfs/toolchain/apt-source.sh
 #                       --binary); cached in build/debian by package
-#                       versions. Making it needs root; a cached one does not.
+#                       versions. Making it needs root.
 
 .PHONY: debian-image debian-image-always
 
@@ -23,3 +23,9 @@ debian-image-always:
 
 # The image tests import it (tests/containerd-lite/images.py).
 image-test: $(DEBIAN_IMAGE)
+
+# Numbers of issue 6 (bench/RESULTS.md): import+unpack against umoci,
+# store disk use of images sharing the Debian layer. Root.
+.PHONY: bench-images
+bench-images: $(DEBIAN_IMAGE) $(CL_MUSL)
+	B=$(B) python3 bench/images.py

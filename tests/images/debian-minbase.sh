@@ -19,8 +19,8 @@
 #
 # Cached: the image is made once per set of package versions (and version
 # of this script) in $B/debian/KEY; OUTDIR's names are symlinks to it. A
-# cached image needs no network and no root; making one needs root
-# (debootstrap chroots). Timestamps are clamped to the newest .deb's own
+# cached image needs no network (the lists are kept); making one needs
+# root (debootstrap chroots). Timestamps are clamped to the newest .deb's own
 # date, so the same package versions give the same image digest.
 set -eu
 
@@ -48,50 +48,74 @@ APT_CONFIG=$("$root/rootfs/toolchain/apt-source.sh" --binary) ||
 	die "private apt configuration failed"
 
 # debootstrap's minbase set (scripts/debian-common): Priority required,
-# apt, and for bookworm usr-is-merged.
-required=$(apt-cache dumpavail | awk 'BEGIN { RS = ""; FS = "\n" }
-	{
-		p = ""; pr = ""; a = ""
-		for (i = 1; i <= NF; i++) {
-			if ($i ~ /^Package: /) p = substr($i, 10)
-			if ($i ~ /^Priority: /) pr = substr($i, 11)
-			if ($i ~ /^Architecture: /) a = substr($i, 15)
-		}
-		if (pr == "required" && (a == "amd64" || a == "all")) print p
-	}' | sort -u | tr '\n' ' ')
-[ -n "$required" ] || die "no Priority: required packages in the lists of $APT_CONFIG"
-set -- $required apt usr-is-merged
+# apt, and for bookworm usr-is-merged. Sets the positional parameters.
+minbase_set() {
+	required=$(apt-cache dumpavail | awk 'BEGIN { RS = ""; FS = "\n" }
+		{
+			p = ""; pr = ""; a = ""
+			for (i = 1; i <= NF; i++) {
+				if ($i ~ /^Package: /) p = substr($i, 10)
+				if ($i ~ /^Priority: /) pr = substr($i, 11)
+				if ($i ~ /^Architecture: /) a = substr($i, 15)
+			}
+			if (pr == "required" && (a == "amd64" || a == "all")) print p
+		}' | sort -u | tr '\n' ' ')
+	[ -n "$required" ] || die "no Priority: required packages in the lists of $APT_CONFIG"
+}
 
-# What apt would install on an empty system: "name version arch", sorted.
-apt-get -s -q -o Debug::NoLocking=1 install --no-install-recommends "$@" \
-	>"$B/debian/resolve.log" 2>&1 ||
-	die "apt cannot resolve the minbase set: see $B/debian/resolve.log"
-sed -n 's/^Inst \([^ ]*\) (\([^ ]*\) [^[]*\[\([a-z0-9]*\)\]).*/\1 \2 \3/p' \
-	"$B/debian/resolve.log" | sort >"$B/debian/set.new"
-[ -s "$B/debian/set.new" ] || die "apt resolved no packages: see $B/debian/resolve.log"
-key=$( (cat "$B/debian/set.new" "$0") | sha256sum | cut -c1-16)
-cache=$B/debian/$key
+# What apt would install on an empty system, "name version arch" sorted,
+# in set.new; the cache key from it.
+resolve() {
+	# shellcheck disable=SC2086 # package names are words
+	apt-get -s -q -o Debug::NoLocking=1 install --no-install-recommends \
+		$required apt usr-is-merged >"$B/debian/resolve.log" 2>&1 ||
+		die "apt cannot resolve the minbase set: see $B/debian/resolve.log"
+	sed -n 's/^Inst \([^ ]*\) (\([^ ]*\) [^[]*\[\([a-z0-9]*\)\]).*/\1 \2 \3/p' \
+		"$B/debian/resolve.log" | sort >"$B/debian/set.new"
+	[ -s "$B/debian/set.new" ] || die "apt resolved no packages: see $B/debian/resolve.log"
+	key=$( (cat "$B/debian/set.new" "$0") | sha256sum | cut -c1-16)
+	cache=$B/debian/$key
+}
 
 link_outputs() {
+	rel=$(realpath --relative-to="$out" "$cache")
 	for f in oci oci.tar docker.tar; do
-		ln -sfn "../debian/$key/$f" "$out/debian-minbase.$f.new"
+		ln -sfn "$rel/$f" "$out/debian-minbase.$f.new"
 		mv -T "$out/debian-minbase.$f.new" "$out/debian-minbase.$f"
 	done
 }
 
+# Download what is missing (kept across keys: a new set reuses the rest).
+download() {
+	mkdir -p "$debs/partial"
+	# shellcheck disable=SC2086 # package names are words
+	apt-get -q -y -o Debug::NoLocking=1 -o Dir::Cache::archives="$debs" install \
+		--download-only --no-install-recommends $required apt usr-is-merged \
+		>"$B/debian/download.log" 2>&1
+}
+
+debs=$B/debian/debs
+minbase_set
+resolve
 if [ -e "$cache/done" ]; then
 	link_outputs
 	exit 0
 fi
 [ "$(id -u)" = 0 ] || die "making the image needs root (debootstrap chroots); run as root"
+if ! download; then
+	# Lists older than the mirror (a version gone from it): fetch them
+	# once more, resolve again (a new set may be cached already).
+	APT_CONFIG=$("$root/rootfs/toolchain/apt-source.sh" --binary --update) ||
+		die "private apt configuration failed"
+	minbase_set
+	resolve
+	if [ -e "$cache/done" ]; then
+		link_outputs
+		exit 0
+	fi
+	download || die "downloading the minbase set failed: see $B/debian/download.log"
+fi
 echo "debian-minbase: $(wc -l <"$B/debian/set.new") packages, key $key"
-
-# Download what is missing (kept across keys: a new set reuses the rest).
-debs=$B/debian/debs
-mkdir -p "$debs/partial"
-apt-get -q -y -o Debug::NoLocking=1 -o Dir::Cache::archives="$debs" install \
-	--download-only --no-install-recommends "$@" >"$B/debian/download.log" 2>&1 ||
-	die "downloading the minbase set failed: see $B/debian/download.log"
 
 rm -rf "$cache" "$B/debian/work"
 work=$B/debian/work
