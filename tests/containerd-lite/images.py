@@ -359,10 +359,7 @@ def bundle(w, lay, store):
           and "WISP=from-image" in p["env"] and any(e.startswith("PATH=") for e in p["env"])
           and p["cwd"] == "/home/user" and p["user"] == {"uid": 1000, "gid": 1000}, p)
     want = "uid=1000(user) gid=1000\n/home/user\nfrom-image\n"
-    root = os.path.join(w, "cl-root")
-    r = run("unshare", "--mount", "--propagation", "private", "sh", "-c",
-            'mount -t cgroup2 none /sys/fs/cgroup && exec "$0" --root "$1" run --bundle "$2" img1',
-            CL, root, b, timeout=60)
+    r = run_bundle(b, "img1")
     check("bundle runs under containerd-lite as the image says", r.stdout == want,
           r.stdout + r.stderr)
     r = run("runc", "--root", os.path.join(w, "runc-root"), "run", "--bundle", b, "img2", timeout=60)
