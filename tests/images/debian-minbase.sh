@@ -160,7 +160,7 @@ epoch=$(python3 - "$repo/pool" <<-'EOF'
 )
 [ "$epoch" -gt 0 ] || die "no timestamp in the .debs of $repo/pool"
 created=$(date -u -d "@$epoch" +%Y-%m-%dT%H:%M:%SZ)
-export SOURCE_DATE_EPOCH=$epoch
+export SOURCE_DATE_EPOCH="$epoch"
 
 pk=dists/$suite/main/binary-amd64/Packages
 {
@@ -191,7 +191,7 @@ debootstrap --variant=minbase --merged-usr --no-check-gpg "$suite" "$rootfs" \
 # in apt's cache, logs, caches, backups of dpkg's database. And the device
 # nodes debootstrap makes in /dev: a runtime mounts its own /dev, images
 # (docker's debian ones too) ship it empty, and stores refuse devices.
-rm -rf "$rootfs"/dev/*
+rm -rf "${rootfs:?}"/dev/*
 rm -f "$rootfs/etc/apt/sources.list" "$rootfs/var/cache/ldconfig/aux-cache" \
 	"$rootfs"/var/cache/apt/archives/*.deb \
 	"$rootfs"/var/cache/debconf/*-old "$rootfs"/var/lib/dpkg/*-old \
