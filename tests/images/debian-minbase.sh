@@ -123,7 +123,7 @@ repo=$work/repo
 mkdir -p "$repo/pool" "$repo/dists/$suite/main/binary-amd64"
 # apt names a .deb NAME_VERSION_ARCH.deb, the epoch's ':' written %3a.
 while read -r p v a; do
-	f=${p}_$(echo "$v" | sed 's/:/%3a/')_$a.deb
+	f=${p}_$(echo "$v" | sed 's/:/%3a/g')_$a.deb
 	[ -f "$debs/$f" ] || die "$f missing from $debs after the download"
 	ln "$debs/$f" "$repo/pool/$f"
 done <"$B/debian/set.new"
