@@ -56,6 +56,7 @@ include init/init.mk
 include containerd-lite/containerd-lite.mk
 include image-builder/image-builder.mk
 include tests/tests.mk
+include tests/images.mk
 
 all: $(B)/wisp.img
 	@bench/sizes.sh $(B)

@@ -1,10 +1,15 @@
 #!/bin/sh
-# apt-source.sh [--update]
+# apt-source.sh [--binary] [--update]
 #
 # Writes a private apt configuration under $B/apt whose only sources are the
 # deb-src twins of this machine's own deb sources, and prints the path of its
 # APT_CONFIG file. The package lists are fetched when the derived sources
 # changed or were never fetched, or always with --update.
+#
+# --binary: the same for binary packages, under $B/apt-deb: the machine's
+# deb sources themselves, and an empty dpkg status and no preferences of
+# the host, so that apt resolves and downloads a whole system (the Debian
+# image of tests/images/debian-minbase.sh) whatever the host has installed.
 #
 # Why private: the build needs Debian source packages, and a build must not
 # edit /etc/apt. Why derived: the mirror is the machine's business, so no
@@ -15,13 +20,15 @@ die() { echo "apt-source: $*" >&2; exit 1; }
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
 B=${B:-build}
-case $B in /*) dir=$B/apt ;; *) dir=$root/$B/apt ;; esac
+type=deb-src name=apt
+if [ "${1:-}" = --binary ]; then type=deb name=apt-deb; shift; fi
+case $B in /*) dir=$B/$name ;; *) dir=$root/$B/$name ;; esac
 etc=${WISP_APT_ETC:-/etc/apt}
 
-# deb822 stanzas with "deb" among their Types, as deb-src stanzas. Comments
+# deb822 stanzas with "deb" among their Types, as $type stanzas. Comments
 # go; every other field (URIs, Suites, Components, Signed-By...) is kept.
 derive_deb822() {
-	awk 'BEGIN { RS = ""; FS = "\n" }
+	awk -v type="$type" 'BEGIN { RS = ""; FS = "\n" }
 	{
 		out = ""; types = ""; enabled = 1
 		for (i = 1; i <= NF; i++) {
@@ -34,13 +41,13 @@ derive_deb822() {
 			out = out line "\n"
 		}
 		if (enabled && (" " types " ") ~ /[ \t]deb[ \t]/)
-			printf "Types: deb-src\n%s\n", out
+			printf "Types: %s\n%s\n", type, out
 	}' "$@"
 }
 
-# One-line "deb [options] uri suite components" entries, as deb-src.
+# One-line "deb [options] uri suite components" entries, as $type.
 derive_oneline() {
-	sed -n 's/^[[:space:]]*deb[[:space:]]\{1,\}/deb-src /p' "$@"
+	sed -n "s/^[[:space:]]*deb[[:space:]]\{1,\}/$type /p" "$@"
 }
 
 # apt itself reads only *.list and *.sources: other names (*.disabled,
@@ -56,7 +63,7 @@ derive() {
 
 write_config() {
 	cat >"$dir/new.conf" <<-EOF
-	// Written by rootfs/toolchain/apt-source.sh: deb-src only, private state.
+	// Written by rootfs/toolchain/apt-source.sh: $type only, private state.
 	Dir::Etc::SourceList "/dev/null";
 	Dir::Etc::SourceParts "$dir/sources.list.d";
 	Dir::State::Lists "$dir/lists";
@@ -65,6 +72,16 @@ write_config() {
 	Dir::Cache::srcpkgcache "";
 	// The build tree belongs to whoever builds; _apt may not write into it.
 	APT::Sandbox::User "root";
+	EOF
+	[ $type = deb ] || return 0
+	# A system of its own: nothing installed, no host pins, amd64 only.
+	cat >>"$dir/new.conf" <<-EOF
+	Dir::State "$dir/state";
+	Dir::State::status "$dir/state/status";
+	Dir::Etc::Preferences "/dev/null";
+	Dir::Etc::PreferencesParts "$dir/preferences.d";
+	APT::Architecture "amd64";
+	APT::Architectures { "amd64"; };
 	EOF
 }
 
@@ -92,6 +109,10 @@ update() {
 
 mkdir -p "$dir/sources.list.d" "$dir/lists/partial" \
 	"$dir/cache/archives/partial" "$dir/source"
+if [ $type = deb ]; then
+	mkdir -p "$dir/state" "$dir/preferences.d"
+	[ -e "$dir/state/status" ] || : >"$dir/state/status"
+fi
 derive
 write_config
 install_if_changed "$dir/new.sources" "$dir/sources.list.d/machine.sources"
