@@ -21,8 +21,10 @@ $(DEBIAN_IMAGE): tests/images/debian-minbase.sh debian-image-always | $(DEPS_STA
 
 debian-image-always:
 
-# The image tests import it (tests/containerd-lite/images.py).
+# The image tests import it (tests/containerd-lite/images.py); the
+# containers system test bakes it into a disk image.
 image-test: $(DEBIAN_IMAGE)
+system-test: $(DEBIAN_IMAGE)
 
 # Numbers of issue 6 (bench/RESULTS.md): import+unpack against umoci,
 # store disk use of images sharing the Debian layer. Root.

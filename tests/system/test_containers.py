@@ -12,6 +12,8 @@ unit imports it, and containers wait for that unit). Declared in
   ro            bb:2, read-only root, private network, user from the image;
   ghost         an image that is not in the store;
   pinned        the image by bb@sha256:DIGEST;
+  deb           Debian bookworm minbase (make debian-image, debootstrap),
+                baked into STATE too: its Cmd cats /etc/debian_version.
 and a NoCloud seed (cloud-localds) whose user-data declares one more,
   udc           under `wisp: containers:` (kind container by default).
 Checks: web runs as init's own child in its own pid namespace and cgroup
@@ -59,6 +61,9 @@ SERVICES = """\
   - name: ghost
     kind: container
     image: "nope:1"
+  - name: deb
+    kind: container
+    image: "debian:12"
   - name: pinned
     kind: container
     image: "bb@%(digest)s"
@@ -202,6 +207,15 @@ def stop(vm):
           "wispctl stop sent the image's StopSignal (USR1), stopped in %.1f s" % took)
 
 
+def debian(vm):
+    u = wait_for(vm, "deb done", lambda u: u.get("deb", {}).get("state") in ("done", "failed"),
+                 300)
+    log = log_of(vm, "deb")
+    check(u["deb"]["state"] == "done" and re.search(r"Z 12\.\d+\n", log),
+          "the Debian image baked by image-builder ran as a declared container: %s"
+          % log.strip().splitlines()[-1:])
+
+
 def verbs(vm):
     rc, out = vm.sh("wispctl images")
     check(rc == 0 and re.search(r"(?m)^bb:1\tsha256:[0-9a-f]{64}\t1 layers$", out)
@@ -239,16 +253,21 @@ def others(vm):
 
 def main():
     tar, digest = make_image()
+    deb = os.path.join(B, "images", "debian-minbase.oci.tar")
+    if not os.path.exists(deb):
+        raise SystemExit("FAIL containers: %s missing (make debian-image)" % deb)
     spec = ("images:\n  - {archive: %s, name: 'bb:1'}\n"
-            "  - {archive: %s, name: 'bb:2', import: boot}\n" % (tar, tar))
+            "  - {archive: %s, name: 'bb:2', import: boot}\n"
+            "  - {archive: %s, name: 'debian:12'}\n" % (tar, tar, deb))
     image = build_test_image("containers", services_yaml=SERVICES % {"digest": digest},
-                             spec_extra=spec)
-    vm = VM(image, name="containers", mem=384, extra=["-cdrom", make_seed()])
+                             spec_extra=spec, state_size="160MiB")
+    vm = VM(image, name="containers", mem=384, extra=["-cdrom", make_seed()], disk_size="2G")
     try:
         print("containers:", flush=True)
         vm.expect(BANNER, 180)
         vm.wait_shell(120)
         vm.sh("dmesg -n 1")
+        debian(vm)  # first: its first start unpacks its layer (a runtime step running)
         pid = running(vm)
         layers(vm)
         others(vm)

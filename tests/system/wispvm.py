@@ -185,13 +185,14 @@ class VM:
 
 
 def build_test_image(name, manifest_lines=(), services_yaml="", files=None, ctlprobe=False,
-                     spec_extra=""):
+                     spec_extra="", state_size=None):
     """Build build/tests/NAME.img: the default spec and ROOT plus test-only additions.
 
     manifest_lines are appended to an including manifest; files maps a path
     under build/tests/NAME/ to its text (for `file` lines); services_yaml is
     appended under the spec's services list; spec_extra after it (top-level
-    keys, e.g. images:); ctlprobe adds the test helper as /bin/ctlprobe.
+    keys, e.g. images:); ctlprobe adds the test helper as /bin/ctlprobe;
+    state_size replaces the spec's (room for baked images).
     Returns the image path. Run from the source tree root.
     """
     b = os.environ.get("B", "build")
@@ -214,6 +215,8 @@ def build_test_image(name, manifest_lines=(), services_yaml="", files=None, ctlp
     with open("image-builder/wisp.yaml") as f:
         spec = f.read()
     spec = re.sub(r"(?m)^name: wisp\b", "name: wisp-test-" + name, spec)
+    if state_size:
+        spec = re.sub(r"(?m)^(\s*state_size:) \S+", r"\1 " + state_size, spec)
     spec = spec.replace("manifest: rootfs/manifest", "manifest: " + manifest)
     spec = spec.rstrip("\n") + "\n" + services_yaml + spec_extra
     spec_path = os.path.join(outdir, "spec.yaml")
