@@ -591,6 +591,56 @@ def test_devices(top, base):
         check(f"devices: {label}: /dev/null still usable", "null=ok" in r.stdout.splitlines(), r.stdout)
 
 
+def host_disk():
+    """A block device that the host opens for reading (the test must be
+    able to fail; this sandbox's own policy may deny its real disk):
+    disks first, then loop devices. None if none opens."""
+    names = sorted(os.listdir("/sys/block"), key=lambda n: (n.startswith(("loop", "ram", "zram")), n))
+    for name in names:
+        try:
+            dev = open(f"/sys/block/{name}/dev").read().strip()
+            with open(f"/dev/{name}", "rb") as f:
+                f.read(512)
+        except OSError:
+            continue
+        return name, dev
+    return None
+
+
+def test_default_devices(rts, top, base):
+    """A bundle without linux.resources.devices still gets runc's default
+    policy: the container (CAP_MKNOD) may mknod a host disk, but not open
+    it; /dev/null works. As runc. The control: with an "allow all" rule
+    the same node opens."""
+    disk = host_disk()
+    if not check("default devices: a host block device opens here", disk is not None):
+        return
+    name, dev = disk
+    major, minor = dev.split(":")
+    c = copy.deepcopy(base)
+    del c["linux"]["resources"]
+    c["process"]["args"] = ["sh", "-c", f"mknod /dev/disk b {major} {minor} && echo mknod=ok; "
+                            "for d in disk null; do e=$(dd if=/dev/$d of=/dev/null bs=512 count=1 2>&1) "
+                            "&& echo $d=ok || echo \"$d=${e##*: }\"; done"]
+    b = make_bundle(top, "default-devices", c)
+    seen = {}
+    for rt in rts:
+        r = rt("run", "--bundle", b, "defdev")
+        check(f"default devices: {rt.name} run exits 0", r.returncode == 0, r.stderr.strip())
+        seen[rt.name] = r.stdout.splitlines()
+    us = seen["containerd-lite"]
+    check(f"default devices: mknod of host's {name} ({dev}) allowed", "mknod=ok" in us, us)
+    check(f"default devices: opening {name} gives EPERM", "disk=Operation not permitted" in us, us)
+    check("default devices: /dev/null works", "null=ok" in us, us)
+    if "runc" in seen:
+        check("default devices: as runc's", us == seen["runc"], f"ours {us!r}, runc {seen['runc']!r}")
+    c["linux"]["resources"] = {"devices": [{"allow": True, "access": "rwm"}]}
+    b = make_bundle(top, "allow-all-devices", c)
+    r = rts[0]("run", "--bundle", b, "alldev")
+    check(f"default devices: with \"allow all\" {name} opens", "disk=ok" in r.stdout.splitlines(),
+          (r.stdout + r.stderr).strip())
+
+
 def test_seccomp_cache(top, base):
     """The compiled filters kept in ROOT/.seccomp@: the probes above filled
     it (and the second and third probe ran from it, with the same EDOM);
@@ -823,6 +873,9 @@ def inner():
         check("spec: Docker's 14 default capabilities", len(base["process"]["capabilities"]["bounding"]) == 14)
         check("spec: seccomp allowlist (default ERRNO)", base["linux"]["seccomp"]["defaultAction"] == "SCMP_ACT_ERRNO")
         check("spec: runc's masked paths", "/proc/kcore" in base["linux"]["maskedPaths"])
+        check("spec: runc's device rules (deny all)",
+              base["linux"].get("resources") == {"devices": [{"allow": False, "access": "rwm"}]},
+              base["linux"].get("resources"))
 
         rts = [Runtime("containerd-lite", CL, os.path.join(top, "cl-root"))]
         if RUNC:
@@ -837,6 +890,7 @@ def inner():
         test_hooks(rts, top, base)
         test_cgroup(rts, top, base)
         test_devices(top, base)
+        test_default_devices(rts, top, base)
         test_seccomp_cache(top, base)
         test_cli(top, base)
         test_exec(rts, top, base)

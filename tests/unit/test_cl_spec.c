@@ -220,6 +220,11 @@ static void test_default_spec(void **state)
 	assert_int_equal(s->masked.n, 10);
 	assert_int_equal(s->readonly.n, 5);
 	assert_int_equal(s->nmounts, 7);
+	/* runc's device rules: deny all (the runtime adds its defaults) */
+	assert_int_equal(s->res.ndev_rules, 1);
+	assert_false(s->res.dev_rules[0].allow);
+	assert_int_equal(s->res.dev_rules[0].type, 'a');
+	assert_int_equal(s->res.dev_rules[0].access, CL_DEV_MKNOD | CL_DEV_READ | CL_DEV_WRITE);
 	/* and libseccomp takes its profile (names it does not know are skipped) */
 	{
 		struct cl_err e = {0};
