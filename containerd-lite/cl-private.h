@@ -23,6 +23,9 @@ unsigned long long cl_proc_start_time(pid_t pid);
 
 /* ns.c */
 int cl_ns_join(const struct cl_spec *s, struct cl_err *e);
+int cl_ns_check_paths(const struct cl_spec *s, struct cl_err *e);
+int cl_ns_pid_enter(const struct cl_spec *s, int *restore, struct cl_err *e);
+void cl_ns_pid_restore(int restore);
 int cl_ns_clone_flags(const struct cl_spec *s);
 int cl_ns_unshare_late(const struct cl_spec *s, struct cl_err *e);
 

@@ -287,7 +287,7 @@ static int check_spec(const struct cl_spec *s, const struct cl_opts *o, struct c
 				"required");
 	if ((s->hostname || s->domainname) && !has_ns(s, CLONE_NEWUTS))
 		return cl_error(e, 0, "config.json: .hostname: needs a uts namespace");
-	return 0;
+	return cl_ns_check_paths(s, e);
 }
 
 static int make_state_dir(const struct cl_opts *o, struct made *m, struct cl_err *e)
@@ -446,7 +446,7 @@ static int record(const struct cl_opts *o, const struct cl_spec *s, struct made 
 static int spawn(const struct cl_opts *o, struct cl_spec *s, struct made *m, struct cl_err *e)
 {
 	struct child_ctx c = {.s = s, .fifo = -1, .console = -1};
-	int sv[2] = {-1, -1}, ret = -1, cgroup_fd = -1;
+	int sv[2] = {-1, -1}, ret = -1, cgroup_fd = -1, pid_ns = -1;
 	char *fifo = cl_path_join(m->dir, "exec.fifo");
 
 	c.sc = cl_seccomp_build(s, o->root, e);
@@ -465,7 +465,12 @@ static int spawn(const struct cl_opts *o, struct cl_spec *s, struct made *m, str
 	}
 	c.sync = sv[1];
 	cgroup_fd = open(m->cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cl_ns_pid_enter(s, &pid_ns, e) < 0) {
+		cl_ns_pid_restore(pid_ns);
+		goto out;
+	}
 	m->pid = clone_child(&c, cl_ns_clone_flags(s), cgroup_fd, &m->in_cgroup, e);
+	cl_ns_pid_restore(pid_ns);
 	if (m->pid < 0)
 		goto out;
 	close(sv[1]);

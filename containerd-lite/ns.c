@@ -5,7 +5,12 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
+
+#ifndef NS_GET_NSTYPE
+#define NS_GET_NSTYPE _IO(0xb7, 0x3) /* linux/nsfs.h, Linux 4.11 */
+#endif
 
 static const struct {
 	const char *name;
@@ -49,8 +54,80 @@ int cl_ns_unshare_late(const struct cl_spec *s, struct cl_err *e)
 	return 0;
 }
 
-/* Joins the namespaces given by path; the user namespace first, so that
- * the others are joined with its credentials. */
+/* Opens a namespace path and checks that it is one of TYPE: a wrong
+ * path is create's one-line error before anything exists. */
+static int open_ns(const struct cl_ns *n, struct cl_err *e)
+{
+	int fd = open(n->path, O_RDONLY | O_CLOEXEC), t;
+
+	if (fd < 0)
+		return cl_error(e, errno, "%s namespace %s", ns_name(n->type), n->path);
+	t = ioctl(fd, NS_GET_NSTYPE);
+	if (t != n->type) {
+		int err = errno;
+		close(fd);
+		if (t < 0 && err != ENOTTY)
+			return cl_error(e, err, "%s namespace %s", ns_name(n->type), n->path);
+		return cl_error(e, 0, "%s namespace %s: %s", ns_name(n->type), n->path,
+				t < 0 ? "not a namespace" : "a namespace of another type");
+	}
+	return fd;
+}
+
+int cl_ns_check_paths(const struct cl_spec *s, struct cl_err *e)
+{
+	for (size_t i = 0; i < s->nns; i++) {
+		int fd = s->ns[i].path ? open_ns(&s->ns[i], e) : 0;
+
+		if (fd < 0)
+			return -1;
+		if (fd > 0)
+			close(fd);
+	}
+	return 0;
+}
+
+/* A pid namespace given by path is entered by the parent for the clone
+ * (setns only moves the children of a process into a pid namespace);
+ * *RESTORE then holds the parent's own, for cl_ns_pid_restore. */
+int cl_ns_pid_enter(const struct cl_spec *s, int *restore, struct cl_err *e)
+{
+	*restore = -1;
+	for (size_t i = 0; i < s->nns; i++) {
+		int fd;
+
+		if (s->ns[i].type != CLONE_NEWPID || !s->ns[i].path)
+			continue;
+		*restore = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+		if (*restore < 0)
+			return cl_error(e, errno, "open /proc/self/ns/pid");
+		fd = open_ns(&s->ns[i], e);
+		if (fd < 0)
+			return -1;
+		if (setns(fd, CLONE_NEWPID) < 0) {
+			int err = errno;
+			close(fd);
+			return cl_error(e, err, "join pid namespace %s", s->ns[i].path);
+		}
+		close(fd);
+	}
+	return 0;
+}
+
+void cl_ns_pid_restore(int restore)
+{
+	if (restore < 0)
+		return;
+	/* our own active pid namespace: always allowed */
+	if (setns(restore, CLONE_NEWPID) < 0) {
+		/* cannot fail; a later clone would land in the wrong one */
+	}
+	close(restore);
+}
+
+/* Joins the namespaces given by path (but pid: see cl_ns_pid_enter); the
+ * user namespace first, so that the others are joined with its
+ * credentials. */
 int cl_ns_join(const struct cl_spec *s, struct cl_err *e)
 {
 	for (int pass = 0; pass < 2; pass++) {
@@ -58,7 +135,8 @@ int cl_ns_join(const struct cl_spec *s, struct cl_err *e)
 			const struct cl_ns *n = &s->ns[i];
 			int fd;
 
-			if (!n->path || (pass == 0) != (n->type == CLONE_NEWUSER))
+			if (!n->path || n->type == CLONE_NEWPID ||
+			    (pass == 0) != (n->type == CLONE_NEWUSER))
 				continue;
 			fd = open(n->path, O_RDONLY | O_CLOEXEC);
 			if (fd < 0)

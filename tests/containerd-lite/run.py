@@ -472,6 +472,87 @@ def test_terminal(rts, top, base):
           r.stderr.strip() == "containerd-lite: process.terminal needs --console-socket", r.stderr)
 
 
+# --- joining namespaces by path ------------------------------------------------
+
+
+NSPROBE = ("echo hostname=$(hostname); for n in net uts ipc pid; do echo $n=$(readlink /proc/self/ns/$n); done; "
+           "echo lo=$(cat /sys/class/net/lo/operstate); echo pid1=$(tr '\\0' ' ' < /proc/1/cmdline)")
+
+
+def joining(base, pid, types):
+    """BASE with the namespaces of TYPES (OCI names) joined from PID."""
+    proc = {"network": "net"}
+    c = copy.deepcopy(base)
+    c["process"]["args"] = ["sh", "-c", NSPROBE]
+    c.pop("hostname", None)  # the uts namespace is another's
+    c["linux"]["namespaces"] = [n if n["type"] not in types else
+                                {"type": n["type"], "path": f"/proc/{pid}/ns/{proc.get(n['type'], n['type'])}"}
+                                for n in c["linux"]["namespaces"]]
+    return c
+
+
+def ns_of(pid):
+    return {n: os.readlink(f"/proc/{pid}/ns/{n}") for n in ("net", "uts", "ipc", "pid")}
+
+
+def test_ns_join(rts, top, base):
+    """linux.namespaces[].path: a container joins the network, uts, ipc
+    and pid namespaces of a running container, then those of an
+    `unshare` process (hostname set and lo up there); both runtimes on
+    the same bundles."""
+    cl = rts[0]
+    c = copy.deepcopy(base)
+    c["process"]["args"] = ["sleep", "30"]
+    c["hostname"] = "wisp-a"
+    r = cl("run", "--detach", "--bundle", make_bundle(top, "ns-a", c), "ns-a")
+    st = cl.wait_status("ns-a", "running")
+    if not check("ns join: first container runs", r.returncode == 0 and st, r.stderr.strip()):
+        return
+    want = ns_of(st["pid"])
+    b = make_bundle(top, "ns-join", joining(base, st["pid"], ("network", "uts", "ipc", "pid")))
+    seen = {}
+    for rt in rts:
+        r = rt("run", "--bundle", b, "ns-join")
+        check(f"ns join: {rt.name} run exits 0", r.returncode == 0, r.stderr.strip())
+        seen[rt.name] = parse_probe(r.stdout)
+    us = seen["containerd-lite"]
+    for n in ("net", "uts", "ipc", "pid"):
+        check(f"ns join: the container's {n} namespace", us.get(n) == want[n], f"{us.get(n)} != {want[n]}")
+    check("ns join: its hostname", us.get("hostname") == "wisp-a", us.get("hostname"))
+    check("ns join: its pid 1 (sleep 30)", us.get("pid1", "").strip() == "sleep 30", us.get("pid1"))
+    if "runc" in seen:
+        check("ns join: as runc's", {k: v for k, v in us.items() if k != "mounts"} ==
+              {k: v for k, v in seen["runc"].items() if k != "mounts"}, f"ours {us}, runc {seen['runc']}")
+    cl("delete", "--force", "ns-a")
+
+    p = subprocess.Popen(["unshare", "--uts", "--net", "--ipc", "sh", "-c",
+                          "hostname wisp-unshared && ip link set lo up && exec sleep 30"])
+    try:
+        end = time.time() + 5
+        while time.time() < end and open(f"/proc/{p.pid}/cmdline").read() != "sleep\x0030\x00":
+            time.sleep(0.02)
+        want = ns_of(p.pid)
+        b = make_bundle(top, "ns-unshare", joining(base, p.pid, ("network", "uts", "ipc")))
+        seen = {}
+        for rt in rts:
+            r = rt("run", "--bundle", b, "ns-unshare")
+            check(f"ns join (unshare): {rt.name} run exits 0", r.returncode == 0, r.stderr.strip())
+            seen[rt.name] = parse_probe(r.stdout)
+        us = seen["containerd-lite"]
+        for n in ("net", "uts", "ipc"):
+            check(f"ns join (unshare): its {n} namespace", us.get(n) == want[n], f"{us.get(n)} != {want[n]}")
+        check("ns join (unshare): its hostname", us.get("hostname") == "wisp-unshared", us.get("hostname"))
+        check("ns join (unshare): its lo, up", us.get("lo") == "unknown", us.get("lo"))
+        check("ns join (unshare): a pid namespace of its own", us.get("pid") != want["pid"], us.get("pid"))
+        if "runc" in seen:
+            check("ns join (unshare): as runc's", {k: v for k, v in us.items() if k not in ("mounts", "pid")} ==
+                  {k: v for k, v in seen["runc"].items() if k not in ("mounts", "pid")},
+                  f"ours {us}, runc {seen['runc']}")
+    finally:
+        p.kill()
+        p.wait()
+
+
 # --- the rest of the command line -----------------------------------------------
 
 
@@ -817,6 +898,15 @@ def bad_bundles(base):
         ("createContainer hook timeout", cfg(set_(["hooks"], {"createContainer": [
             {"path": "/bin/sleep", "args": ["sleep", "5"], "timeout": 1}]})),
          r"createContainer hook /bin/sleep: timed out after 1 s$"),
+        ("namespace path missing", cfg(lambda c: c["linux"]["namespaces"].__setitem__(
+            1, {"type": "network", "path": "/nonexistent/ns"})),
+         r"network namespace /nonexistent/ns: No such file or directory$"),
+        ("namespace path not a namespace", cfg(lambda c: c["linux"]["namespaces"].__setitem__(
+            1, {"type": "network", "path": "/etc/passwd"})),
+         r"network namespace /etc/passwd: not a namespace$"),
+        ("namespace path of another type", cfg(lambda c: c["linux"]["namespaces"].__setitem__(
+            1, {"type": "network", "path": "/proc/self/ns/uts"})),
+         r"network namespace /proc/self/ns/uts: a namespace of another type$"),
         ("no mount namespace", cfg(lambda c: c["linux"].__setitem__(
             "namespaces", [n for n in c["linux"]["namespaces"] if n["type"] != "mount"])),
          r"config\.json: \.linux\.namespaces: a new mount namespace is required$"),
@@ -895,6 +985,7 @@ def inner():
         test_cli(top, base)
         test_exec(rts, top, base)
         test_terminal(rts, top, base)
+        test_ns_join(rts, top, base)
         test_symlink_escape(rts, top, base)
         test_bad_bundles(top, base)
     finally:
