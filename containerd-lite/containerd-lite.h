@@ -119,6 +119,15 @@ struct cl_resources {
 	bool has_dev_rules; /* linux.resources.devices given (even empty) */
 };
 
+/* linux.timeOffsets, for a new time namespace */
+enum { CL_TIME_MONOTONIC, CL_TIME_BOOTTIME, CL_TIME_CLOCKS };
+
+struct cl_time_offset {
+	bool set;
+	int64_t secs;
+	uint32_t nanosecs;
+};
+
 struct cl_spec {
 	char *oci_version;
 	/* process */
@@ -145,6 +154,7 @@ struct cl_spec {
 	struct cl_ns *ns;
 	size_t nns;
 	int ns_flags; /* CLONE_NEW* of the namespaces to create (no path) */
+	struct cl_time_offset time_offsets[CL_TIME_CLOCKS];
 	struct cl_idmap *uid_maps, *gid_maps;
 	size_t nuid_maps, ngid_maps;
 	char *cgroups_path;

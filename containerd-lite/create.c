@@ -278,8 +278,6 @@ static int check_spec(const struct cl_spec *s, const struct cl_opts *o, struct c
 		return cl_error(e, EOPNOTSUPP, "process.selinuxLabel %s", s->selinux_label);
 	if (s->terminal && !o->console_socket)
 		return cl_error(e, 0, "process.terminal needs --console-socket");
-	if (s->ns_flags & CLONE_NEWTIME)
-		return cl_error(e, EOPNOTSUPP, "time namespace (not yet)");
 	/* masked paths, pivot_root: all need a mount namespace of our own */
 	if (!(s->ns_flags & CLONE_NEWNS))
 		return cl_error(e, 0,

@@ -40,17 +40,48 @@ static const char *ns_name(int flag)
 /* The namespaces created by clone(). Not the cgroup namespace: its root
  * is the cgroup of the process that makes it, so the child unshares it
  * once the parent has moved it into the container's cgroup (as runc).
- * Not the time namespace either: not yet supported (its clock offsets
- * must be written before any process enters it). */
+ * Not the time namespace either: clone() has no flag bit for it, and its
+ * clock offsets must be written before any process enters it. */
 int cl_ns_clone_flags(const struct cl_spec *s)
 {
 	return s->ns_flags & ~(CLONE_NEWTIME | CLONE_NEWCGROUP);
+}
+
+/* A new time namespace (as crun): unshare makes it the one of our
+ * children; its clock offsets can be written until a process enters it;
+ * then we enter it ourselves through /proc/self/ns/time_for_children. */
+static int new_time_ns(const struct cl_spec *s, struct cl_err *e)
+{
+	static const char *const names[CL_TIME_CLOCKS] = {"monotonic", "boottime"};
+	char line[96];
+	int fd, ret = 0;
+
+	if (unshare(CLONE_NEWTIME) < 0)
+		return cl_error(e, errno, "unshare the time namespace");
+	for (int c = 0; c < CL_TIME_CLOCKS; c++) {
+		const struct cl_time_offset *o = &s->time_offsets[c];
+		if (!o->set)
+			continue;
+		snprintf(line, sizeof(line), "%s %lld %u", names[c], (long long)o->secs,
+			 o->nanosecs);
+		if (cl_write_file("/proc/self/timens_offsets", line, strlen(line), e) < 0)
+			return cl_error(e, e->errnum, "write timens_offsets \"%s\"", line);
+	}
+	fd = open("/proc/self/ns/time_for_children", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return cl_error(e, errno, "open /proc/self/ns/time_for_children");
+	if (setns(fd, CLONE_NEWTIME) < 0)
+		ret = cl_error(e, errno, "enter the new time namespace");
+	close(fd);
+	return ret;
 }
 
 int cl_ns_unshare_late(const struct cl_spec *s, struct cl_err *e)
 {
 	if ((s->ns_flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
 		return cl_error(e, errno, "unshare the cgroup namespace");
+	if ((s->ns_flags & CLONE_NEWTIME) && new_time_ns(s, e) < 0)
+		return -1;
 	return 0;
 }
 

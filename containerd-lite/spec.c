@@ -717,6 +717,43 @@ static int parse_resources(json_t *lin, struct cl_spec *s, struct cl_err *e)
 	return 0;
 }
 
+/* linux.timeOffsets: {"monotonic": {"secs": N, "nanosecs": M}, "boottime": ...} */
+static int parse_time_offsets(json_t *lin, struct cl_spec *s, struct cl_err *e)
+{
+	static const char *const clocks[CL_TIME_CLOCKS] = {"monotonic", "boottime"};
+	json_t *t, *v;
+	const char *k;
+	char path[96];
+
+	if (get_obj(lin, "timeOffsets", ".linux.timeOffsets", &t, e) < 0)
+		return -1;
+	if (!t)
+		return 0;
+	json_object_foreach(t, k, v)
+	{
+		int c = strcmp(k, clocks[0]) == 0 ? 0 : strcmp(k, clocks[1]) == 0 ? 1 : -1;
+		struct cl_time_offset *o = &s->time_offsets[c < 0 ? 0 : c];
+		long long secs = 0, ns = 0;
+		bool has;
+
+		snprintf(path, sizeof(path), ".linux.timeOffsets.%.40s", k);
+		if (c < 0)
+			return cl_error(
+			    e, 0, "config.json: %s: unknown clock (monotonic or boottime)", path);
+		if (!json_is_object(v))
+			return TYPE_ERR(e, path, "an object");
+		if (get_int(v, "secs", path, INT64_MIN, INT64_MAX, &secs, &has, e) < 0 ||
+		    get_int(v, "nanosecs", path, 0, 999999999, &ns, &has, e) < 0)
+			return -1;
+		*o = (struct cl_time_offset){true, secs, (uint32_t)ns};
+	}
+	if (!(s->ns_flags & CLONE_NEWTIME))
+		return cl_error(e, 0,
+				"config.json: .linux.timeOffsets: given without a new time "
+				"namespace");
+	return 0;
+}
+
 static int parse_linux(json_t *root, struct cl_spec *s, struct cl_err *e)
 {
 	json_t *lin, *v;
@@ -745,7 +782,7 @@ static int parse_linux(json_t *root, struct cl_spec *s, struct cl_err *e)
 	    get_str(lin, "cgroupsPath", ".linux.cgroupsPath", &s->cgroups_path, e) < 0 ||
 	    parse_resources(lin, s, e) < 0 ||
 	    get_strmap(lin, "sysctl", ".linux.sysctl", &s->sysctl, e) < 0 ||
-	    parse_seccomp(lin, s, e) < 0 ||
+	    parse_time_offsets(lin, s, e) < 0 || parse_seccomp(lin, s, e) < 0 ||
 	    get_strv(lin, "maskedPaths", ".linux.maskedPaths", &s->masked, e) < 0 ||
 	    get_strv(lin, "readonlyPaths", ".linux.readonlyPaths", &s->readonly, e) < 0 ||
 	    get_str(lin, "rootfsPropagation", ".linux.rootfsPropagation", &prop, e) < 0)

@@ -553,6 +553,56 @@ def test_ns_join(rts, top, base):
         p.wait()
 
 
+# --- time namespace --------------------------------------------------------------
+
+
+def test_time_ns(top, base):
+    """A new time namespace with linux.timeOffsets: the container's
+    /proc/uptime (CLOCK_BOOTTIME) is the host's plus the boottime offset,
+    its timens_offsets hold both offsets, and exec joins it. (Debian's
+    runc 1.1 has no time namespaces to compare with.)"""
+    cl = Runtime("containerd-lite", CL, os.path.join(top, "cl-root"))
+    boot, mono = 10 * 86400, 3600
+    c = copy.deepcopy(base)
+    c["process"]["args"] = ["sh", "-c", "cat /proc/uptime /proc/self/timens_offsets; sleep 30"]
+    c["linux"]["namespaces"].append({"type": "time"})
+    c["linux"]["timeOffsets"] = {"boottime": {"secs": boot, "nanosecs": 0},
+                                 "monotonic": {"secs": mono, "nanosecs": 500}}
+    b = make_bundle(top, "timens", c)
+    out = os.path.join(top, "timens.out")
+    with open(out, "w") as f, tempfile.TemporaryFile("w+") as err:
+        # files: the detached container keeps them open
+        r = subprocess.run([CL, "--root", cl.root, "run", "--detach", "--bundle", b, "timens"],
+                           stdout=f, stderr=err, text=True, timeout=30)
+        err.seek(0)
+        check("time ns: run exits 0", r.returncode == 0, err.read().strip())
+    host = float(open("/proc/uptime").read().split()[0])
+    end = time.time() + 5
+    while time.time() < end and len(open(out).read().splitlines()) < 3:
+        time.sleep(0.05)
+    lines = open(out).read().splitlines()
+    try:
+        seen = float(lines[0].split()[0])
+    except (IndexError, ValueError):
+        seen = -1.0
+    check(f"time ns: /proc/uptime shifted by {boot} s", abs(seen - (host + boot)) < 5, f"{seen} vs host {host}")
+    check("time ns: timens_offsets", sorted(" ".join(x.split()) for x in lines[1:3]) ==
+          [f"boottime {boot} 0", f"monotonic {mono} 500"], lines)
+    r = cl("exec", "timens", "cat", "/proc/uptime")
+    host = float(open("/proc/uptime").read().split()[0])
+    try:
+        seen = float(r.stdout.split()[0])
+    except (IndexError, ValueError):
+        seen = -1.0
+    check("time ns: exec sees the shifted uptime", abs(seen - (host + boot)) < 5, f"{seen} vs host {host}")
+    cl("delete", "--force", "timens")
+    c2 = copy.deepcopy(base)
+    c2["linux"]["timeOffsets"] = {"boottime": {"secs": 1}}
+    r = cl("create", "--bundle", make_bundle(top, "timens-bad", c2), "timens-bad")
+    check("time ns: offsets without a time namespace refused", r.returncode == 1 and r.stderr.strip() ==
+          "containerd-lite: config.json: .linux.timeOffsets: given without a new time namespace", r.stderr)
+
+
 # --- the rest of the command line -----------------------------------------------
 
 
@@ -986,6 +1036,7 @@ def inner():
         test_exec(rts, top, base)
         test_terminal(rts, top, base)
         test_ns_join(rts, top, base)
+        test_time_ns(top, base)
         test_symlink_escape(rts, top, base)
         test_bad_bundles(top, base)
     finally:

@@ -291,6 +291,14 @@ static void test_errors(void **state)
 	     "config.json: .linux.resources.devices[0].access: expected letters of rwm"},
 	    {DOC(", \"linux\": {\"resources\": {\"devices\": [{\"type\": \"p\"}]}}"),
 	     "config.json: .linux.resources.devices[0].type: expected a, c or b"},
+	    {DOC(", \"linux\": {\"namespaces\": [{\"type\": \"time\"}], \"timeOffsets\": "
+		 "{\"realtime\": {\"secs\": 1}}}"),
+	     "config.json: .linux.timeOffsets.realtime: unknown clock (monotonic or boottime)"},
+	    {DOC(", \"linux\": {\"namespaces\": [{\"type\": \"time\"}], \"timeOffsets\": "
+		 "{\"boottime\": {\"secs\": 1, \"nanosecs\": 1000000000}}}"),
+	     "config.json: .linux.timeOffsets.boottime: 1000000000 out of range [0, 999999999]"},
+	    {DOC(", \"linux\": {\"timeOffsets\": {\"boottime\": {\"secs\": 1}}}"),
+	     "config.json: .linux.timeOffsets: given without a new time namespace"},
 	    {DOC(", \"linux\": {\"rootfsPropagation\": \"sideways\"}"),
 	     "config.json: .linux.rootfsPropagation: unknown value sideways"},
 	    {DOC(", \"hooks\": {\"prestart\": [{\"path\": \"rel\"}]}"),
