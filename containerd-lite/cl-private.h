@@ -88,7 +88,7 @@ int cl_ns_join_pid(const struct cl_spec *s, pid_t pid, struct cl_err *e);
 
 /* console.c: the parent connects, the container process sets up. */
 int cl_console_connect(const char *path, struct cl_err *e);
-int cl_console_setup(int sock, struct cl_err *e);
+int cl_console_setup(int sock, const struct cl_spec *s, struct cl_err *e);
 
 /* state.c */
 char *cl_state_dir(const char *root, const char *id);

@@ -138,6 +138,7 @@ struct cl_spec {
 	uint32_t *add_gids;
 	size_t nadd_gids;
 	bool terminal, no_new_privs;
+	uint16_t console_height, console_width; /* process.consoleSize; 0: unset */
 	uint64_t caps[5]; /* bounding, effective, inheritable, permitted, ambient */
 	struct cl_rlimit *rlimits;
 	size_t nrlimits;
@@ -198,6 +199,7 @@ int cl_kill(const char *root, const char *id, int sig, bool all, struct cl_err *
 int cl_delete(const char *root, const char *id, bool force, struct cl_err *e);
 struct cl_exec_opts {
 	const char *root, *id;
+	const char *console_socket; /* for S's process.terminal */
 	bool detach;
 };
 

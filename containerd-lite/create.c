@@ -152,7 +152,7 @@ static int child_setup(struct child_ctx *c, struct cl_err *e)
 	    cl_mounts_prepare(s, e) < 0 ||
 	    cl_hooks_run(s, CL_HOOK_CREATE_CONTAINER, c->state, e) < 0 ||
 	    cl_mounts_pivot(s, e) < 0 || apply_sysctl(s, e) < 0 || cl_mounts_finish(s, e) < 0 ||
-	    (c->console >= 0 && cl_console_setup(c->console, e) < 0))
+	    (c->console >= 0 && cl_console_setup(c->console, s, e) < 0))
 		return -1; /* sysctl before /proc/sys is made read-only */
 	return cl_process_setup(s, c->sc, &c->exe, e);
 }

@@ -286,6 +286,21 @@ static int parse_user(json_t *proc, struct cl_spec *s, struct cl_err *e)
 	return 0;
 }
 
+static int parse_console_size(json_t *p, struct cl_spec *s, struct cl_err *e)
+{
+	json_t *cs;
+	long long h = 0, w = 0;
+	bool has;
+
+	if (get_obj(p, "consoleSize", ".process.consoleSize", &cs, e) < 0 ||
+	    get_int(cs, "height", ".process.consoleSize.height", 0, UINT16_MAX, &h, &has, e) < 0 ||
+	    get_int(cs, "width", ".process.consoleSize.width", 0, UINT16_MAX, &w, &has, e) < 0)
+		return -1;
+	s->console_height = (uint16_t)h;
+	s->console_width = (uint16_t)w;
+	return 0;
+}
+
 static int parse_process(json_t *root, struct cl_spec *s, struct cl_err *e)
 {
 	static const char *const sets[5] = {"bounding", "effective", "inheritable", "permitted",
@@ -308,7 +323,7 @@ static int parse_process(json_t *root, struct cl_spec *s, struct cl_err *e)
 		    &s->has_oom_score_adj, e) < 0 ||
 	    get_str(p, "apparmorProfile", ".process.apparmorProfile", &s->apparmor, e) < 0 ||
 	    get_str(p, "selinuxLabel", ".process.selinuxLabel", &s->selinux_label, e) < 0 ||
-	    parse_user(p, s, e) < 0)
+	    parse_user(p, s, e) < 0 || parse_console_size(p, s, e) < 0)
 		return -1;
 	if (s->has_oom_score_adj)
 		s->oom_score_adj = (int)v;

@@ -442,11 +442,15 @@ class ConsoleSocket:
         return self.name, self.out.decode(errors="replace").replace("\r\n", "\n").strip()
 
 
+TTYPROBE = ("readlink /proc/self/fd/0; [ -t 0 ] && [ -t 1 ] && [ -t 2 ] && echo stdio-is-tty; "
+            "[ \"$(cut -d' ' -f7 /proc/self/stat)\" != 0 ] && echo ctty; stty size")
+
+
 def test_terminal(rts, top, base):
     c = copy.deepcopy(base)
     c["process"]["terminal"] = True
-    c["process"]["args"] = ["sh", "-c", "readlink /proc/self/fd/0; [ -t 0 ] && [ -t 1 ] && [ -t 2 ] && "
-                            "echo stdio-is-tty; [ \"$(cut -d' ' -f7 /proc/self/stat)\" != 0 ] && echo ctty"]
+    c["process"]["consoleSize"] = {"height": 40, "width": 120}
+    c["process"]["args"] = ["sh", "-c", TTYPROBE]
     b = make_bundle(top, "tty", c)
     seen = {}
     for rt in rts:
@@ -461,7 +465,8 @@ def test_terminal(rts, top, base):
     name, out = seen["containerd-lite"]
     check("terminal: pty master received (named /dev/ptmx, as runc)", name == "/dev/ptmx", name)
     check("terminal: stdio and controlling terminal are the pty",
-          out.splitlines() == ["/dev/pts/0", "stdio-is-tty", "ctty"], out)
+          out.splitlines()[:3] == ["/dev/pts/0", "stdio-is-tty", "ctty"], out)
+    check("terminal: process.consoleSize (stty size 40 120)", out.splitlines()[3:] == ["40 120"], out)
     if "runc" in seen:
         check("terminal: as runc's", seen["runc"] == seen["containerd-lite"],
               f"ours {seen['containerd-lite']!r}, runc {seen['runc']!r}")
@@ -601,6 +606,52 @@ def test_time_ns(top, base):
     r = cl("create", "--bundle", make_bundle(top, "timens-bad", c2), "timens-bad")
     check("time ns: offsets without a time namespace refused", r.returncode == 1 and r.stderr.strip() ==
           "containerd-lite: config.json: .linux.timeOffsets: given without a new time namespace", r.stderr)
+
+
+def test_exec_tty(rts, top, base):
+    """exec --tty --console-socket: the pty master over the socket, the
+    process's stdio and controlling terminal; process.json's consoleSize;
+    as runc (which wants --detach with a console socket). Without
+    --detach ours waits and gives the exit status."""
+    c = copy.deepcopy(base)
+    c["process"]["args"] = ["sleep", "30"]
+    b = make_bundle(top, "exec-tty", c)
+    pj = os.path.join(top, "tty-process.json")
+    with open(pj, "w") as f:
+        json.dump({"terminal": True, "consoleSize": {"height": 25, "width": 90}, "args": ["sh", "-c", TTYPROBE],
+                   "env": ["PATH=/bin"], "cwd": "/", "user": {"uid": 0, "gid": 0}}, f)
+    seen = {}
+    for rt in rts:
+        r = rt("run", "--detach", "--bundle", b, "ex-tty")
+        check(f"exec --tty: {rt.name} run --detach", r.returncode == 0, r.stderr.strip())
+        got = {}
+        for label, args in (("argv", ["ex-tty", "sh", "-c", TTYPROBE]), ("process.json", ["--process", pj, "ex-tty"])):
+            sock = os.path.join(top, f"exec-console-{rt.name}-{label}.sock")
+            cs = ConsoleSocket(sock)
+            r = rt("exec", "--tty", "--detach", "--console-socket", sock, *args)
+            got[label] = (r.returncode, cs.result())
+        seen[rt.name] = got
+        rt("delete", "--force", "ex-tty")
+    us = seen["containerd-lite"]
+    rc, (name, out) = us["argv"]
+    check("exec --tty: exits 0, master named /dev/ptmx", rc == 0 and name == "/dev/ptmx", (rc, name))
+    check("exec --tty: stdio and controlling terminal are the pty",
+          out.splitlines()[:3] == ["/dev/pts/0", "stdio-is-tty", "ctty"], out)
+    rc, (name, out) = us["process.json"]
+    check("exec --tty: process.json's consoleSize (25 90)", rc == 0 and out.splitlines()[3:] == ["25 90"], out)
+    if "runc" in seen:
+        check("exec --tty: as runc's", us == seen["runc"], f"ours {us!r}, runc {seen['runc']!r}")
+    cl = rts[0]
+    cl("run", "--detach", "--bundle", b, "ex-tty")
+    sock = os.path.join(top, "exec-console-wait.sock")
+    cs = ConsoleSocket(sock)
+    r = cl("exec", "--tty", "--console-socket", sock, "ex-tty", "sh", "-c", "echo waited; exit 3")
+    check("exec --tty without --detach: the exit status (3)", r.returncode == 3 and cs.result()[1] == "waited",
+          (r.returncode, r.stderr.strip()))
+    r = cl("exec", "--tty", "ex-tty", "true")
+    check("exec --tty without --console-socket: error (255)", r.returncode == 255 and r.stderr.strip() ==
+          "containerd-lite: exec: a terminal needs --console-socket", (r.returncode, r.stderr.strip()))
+    cl("delete", "--force", "ex-tty")
 
 
 # --- the rest of the command line -----------------------------------------------
@@ -1035,6 +1086,7 @@ def inner():
         test_cli(top, base)
         test_exec(rts, top, base)
         test_terminal(rts, top, base)
+        test_exec_tty(rts, top, base)
         test_ns_join(rts, top, base)
         test_time_ns(top, base)
         test_symlink_escape(rts, top, base)
