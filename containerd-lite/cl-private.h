@@ -31,6 +31,15 @@ int cl_ns_unshare_late(const struct cl_spec *s, struct cl_err *e);
 
 /* userns.c: run by the parent once the child exists. */
 int cl_userns_write_maps(pid_t pid, const struct cl_spec *s, struct cl_err *e);
+int cl_userns_write(pid_t pid, const struct cl_idmap *uids, size_t nuids,
+		    const struct cl_idmap *gids, size_t ngids, struct cl_err *e);
+
+/* idmap.c: idmapped bind mounts. The parent makes each as a detached
+ * tree (its privileges over the host's filesystems); the container
+ * process attaches it in its mount namespace. */
+int cl_idmap_prepare(struct cl_spec *s, struct cl_err *e);
+void cl_idmap_release(struct cl_spec *s);
+int cl_idmap_attach(const struct cl_mount *m, const char *dest, struct cl_err *e);
 
 /* mounts.c: run by the child, in its new mount namespace, in this order
  * (the createContainer hooks run before the pivot). */

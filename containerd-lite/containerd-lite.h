@@ -26,16 +26,22 @@ struct cl_strv {
 	size_t n;
 };
 
+struct cl_idmap {
+	uint32_t container, host, size;
+};
+
 struct cl_mount {
 	char *dest, *type, *source;
 	unsigned long flags;	 /* MS_* from options */
 	unsigned long propagate; /* MS_SHARED/SLAVE/PRIVATE/UNBINDABLE(|MS_REC) */
 	bool bind, rec_ro;
 	char *data; /* the options that are not flags, comma-joined */
-};
-
-struct cl_idmap {
-	uint32_t container, host, size;
+	/* an idmapped bind mount: its uid/gid mappings, and the detached
+	 * tree the parent makes of it (tree_fd valid when idmapped) */
+	struct cl_idmap *uid_maps, *gid_maps;
+	size_t nuid_maps, ngid_maps;
+	bool idmapped;
+	int tree_fd;
 };
 
 struct cl_rlimit {

@@ -448,7 +448,7 @@ static int spawn(const struct cl_opts *o, struct cl_spec *s, struct made *m, str
 	char *fifo = cl_path_join(m->dir, "exec.fifo");
 
 	c.sc = cl_seccomp_build(s, o->root, e);
-	if (s->seccomp && !c.sc)
+	if ((s->seccomp && !c.sc) || cl_idmap_prepare(s, e) < 0)
 		goto out;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		cl_error(e, errno, "socketpair");
@@ -477,6 +477,7 @@ static int spawn(const struct cl_opts *o, struct cl_spec *s, struct made *m, str
 	if (ret == 0)
 		ret = record(o, s, m, e);
 out:
+	cl_idmap_release(s);
 	cl_seccomp_free(c.sc);
 	if (c.fifo >= 0)
 		close(c.fifo);

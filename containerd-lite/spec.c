@@ -429,6 +429,36 @@ static void mount_option(struct cl_mount *m, const char *opt)
 	add_data(m, opt);
 }
 
+static int one_idmap(json_t *it, const char *path, size_t i, void *arg, struct cl_err *e);
+
+/* mounts[i].uidMappings and gidMappings: an idmapped bind mount */
+static int mount_idmaps(json_t *it, const char *path, struct cl_mount *m, struct cl_err *e)
+{
+	json_t *u = member(it, "uidMappings"), *g = member(it, "gidMappings");
+	char p[300];
+
+	if (!u && !g)
+		return 0;
+	m->uid_maps = xcalloc(json_is_array(u) ? json_array_size(u) : 1, sizeof(struct cl_idmap));
+	m->gid_maps = xcalloc(json_is_array(g) ? json_array_size(g) : 1, sizeof(struct cl_idmap));
+	snprintf(p, sizeof(p), "%s.uidMappings", path);
+	if (each_obj(it, "uidMappings", p, one_idmap, m->uid_maps, &m->nuid_maps, e) < 0)
+		return -1;
+	snprintf(p, sizeof(p), "%s.gidMappings", path);
+	if (each_obj(it, "gidMappings", p, one_idmap, m->gid_maps, &m->ngid_maps, e) < 0)
+		return -1;
+	if (!m->nuid_maps || !m->ngid_maps)
+		return cl_error(e, 0,
+				"config.json: %s: an idmapped mount needs uidMappings and "
+				"gidMappings",
+				path);
+	if (!m->bind)
+		return cl_error(e, 0, "config.json: %s: idmapped mounts are bind mounts only",
+				path);
+	m->idmapped = true;
+	return 0;
+}
+
 static int one_mount(json_t *it, const char *path, size_t i, void *arg, struct cl_err *e)
 {
 	struct cl_mount *m = &((struct cl_mount *)arg)[i];
@@ -459,7 +489,7 @@ static int one_mount(json_t *it, const char *path, size_t i, void *arg, struct c
 		    e, 0, "config.json: %s.type: missing for a mount that is not a bind", path);
 	if (m->bind && !m->source)
 		return cl_error(e, 0, "config.json: %s.source: missing for a bind mount", path);
-	return 0;
+	return mount_idmaps(it, path, m, e);
 }
 
 /* --- linux ------------------------------------------------------------------ */
@@ -992,6 +1022,8 @@ void cl_spec_free(struct cl_spec *s)
 		free(s->mounts[i].type);
 		free(s->mounts[i].source);
 		free(s->mounts[i].data);
+		free(s->mounts[i].uid_maps);
+		free(s->mounts[i].gid_maps);
 	}
 	free(s->mounts);
 	for (size_t i = 0; s->ns && i < s->nns; i++)

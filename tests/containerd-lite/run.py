@@ -654,6 +654,51 @@ def test_exec_tty(rts, top, base):
     cl("delete", "--force", "ex-tty")
 
 
+# --- idmapped mounts ----------------------------------------------------------------
+
+
+def test_idmap(top, base):
+    """mounts[].uidMappings/gidMappings: a directory of root's files bound
+    with the mapping 0 -> 1000 shows them owned by 1000; in a container
+    with a user namespace (0 -> 100000), bound with that same mapping,
+    they are its root's (65534 without), and a file its root creates
+    there is host root's. (Debian's runc 1.1 has no idmapped mounts.)"""
+    cl = Runtime("containerd-lite", CL, os.path.join(top, "cl-root"))
+    src = os.path.join(top, "idmap-src")
+    os.makedirs(src)
+    os.chmod(src, 0o777)
+    open(os.path.join(src, "f"), "w").close()
+    fs = sh("stat", "-f", "-c", "%T", src).stdout.strip()
+
+    def bundle(name, maps, userns=False):
+        c = copy.deepcopy(base)
+        c["process"]["args"] = ["sh", "-c", "ls -ln /mnt/idm/f | awk '{print $3, $4}'; "
+                                "ls -ln /mnt/plain/f | awk '{print $3, $4}'; touch /mnt/idm/new && echo created; exit 0"]
+        c["root"]["readonly"] = False
+        c["mounts"].append({"destination": "/mnt/idm", "type": "bind", "source": src, "options": ["bind"],
+                            "uidMappings": maps, "gidMappings": maps})
+        c["mounts"].append({"destination": "/mnt/plain", "type": "bind", "source": src, "options": ["bind"]})
+        if userns:
+            c["linux"]["namespaces"].append({"type": "user"})
+            c["linux"]["uidMappings"] = c["linux"]["gidMappings"] = maps
+        return make_bundle(top, name, c)
+
+    r = cl("run", "--bundle", bundle("idmap", [{"containerID": 0, "hostID": 1000, "size": 1}]), "idmap")
+    check(f"idmap ({fs}): run exits 0", r.returncode == 0, r.stderr.strip())
+    check("idmap: root's file shown as 1000's, 0 through a plain bind",
+          r.stdout.splitlines()[:2] == ["1000 1000", "0 0"], r.stdout)
+    check("idmap: root cannot create there (unmapped: EOVERFLOW)", "created" not in r.stdout, r.stdout)
+    maps = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    r = cl("run", "--bundle", bundle("idmap-userns", maps, userns=True), "idmap-userns")
+    check("idmap in a user namespace: run exits 0", r.returncode == 0, r.stderr.strip())
+    check("idmap in a user namespace: root's file is the container root's (65534 without)",
+          r.stdout.splitlines()[:2] == ["0 0", "65534 65534"], r.stdout)
+    new = os.path.join(src, "new")
+    check("idmap in a user namespace: a file its root creates is host root's",
+          "created" in r.stdout and os.path.exists(new) and os.stat(new).st_uid == 0,
+          os.stat(new).st_uid if os.path.exists(new) else "missing")
+
+
 # --- the rest of the command line -----------------------------------------------
 
 
@@ -1008,6 +1053,11 @@ def bad_bundles(base):
         ("namespace path of another type", cfg(lambda c: c["linux"]["namespaces"].__setitem__(
             1, {"type": "network", "path": "/proc/self/ns/uts"})),
          r"network namespace /proc/self/ns/uts: a namespace of another type$"),
+        ("idmapped mount of procfs", cfg(lambda c: c["mounts"].append(
+            {"destination": "/mnt", "type": "bind", "source": "/proc/sys", "options": ["bind"],
+             "uidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}],
+             "gidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}]})),
+         r"idmapped mount of /proc/sys: proc cannot be idmapped by this kernel$"),
         ("no mount namespace", cfg(lambda c: c["linux"].__setitem__(
             "namespaces", [n for n in c["linux"]["namespaces"] if n["type"] != "mount"])),
          r"config\.json: \.linux\.namespaces: a new mount namespace is required$"),
@@ -1087,6 +1137,7 @@ def inner():
         test_exec(rts, top, base)
         test_terminal(rts, top, base)
         test_exec_tty(rts, top, base)
+        test_idmap(top, base)
         test_ns_join(rts, top, base)
         test_time_ns(top, base)
         test_symlink_escape(rts, top, base)

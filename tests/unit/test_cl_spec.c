@@ -299,6 +299,13 @@ static void test_errors(void **state)
 	     "config.json: .linux.timeOffsets.boottime: 1000000000 out of range [0, 999999999]"},
 	    {DOC(", \"linux\": {\"timeOffsets\": {\"boottime\": {\"secs\": 1}}}"),
 	     "config.json: .linux.timeOffsets: given without a new time namespace"},
+	    {DOC(", \"mounts\": [{\"destination\": \"/m\", \"type\": \"tmpfs\", \"uidMappings\": "
+		 "[{\"containerID\": 0, \"hostID\": 1, \"size\": 1}], \"gidMappings\": "
+		 "[{\"containerID\": 0, \"hostID\": 1, \"size\": 1}]}]"),
+	     "config.json: .mounts[0]: idmapped mounts are bind mounts only"},
+	    {DOC(", \"mounts\": [{\"destination\": \"/m\", \"type\": \"bind\", \"source\": "
+		 "\"/s\", \"uidMappings\": [{\"containerID\": 0, \"hostID\": 1, \"size\": 1}]}]"),
+	     "config.json: .mounts[0]: an idmapped mount needs uidMappings and gidMappings"},
 	    {DOC(", \"linux\": {\"rootfsPropagation\": \"sideways\"}"),
 	     "config.json: .linux.rootfsPropagation: unknown value sideways"},
 	    {DOC(", \"hooks\": {\"prestart\": [{\"path\": \"rel\"}]}"),
