@@ -641,6 +641,9 @@ static int cmd_features(struct cmd_opts *c)
 		      "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG",
 		      "SCMP_ACT_TRAP", "operators", "SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT",
 		      "SCMP_CMP_LE", "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE");
+	/* runc 1.2's key for idmapped mounts (mounts[].uidMappings) */
+	json_object_set_new(json_object_get(o, "linux"), "mountExtensions",
+			    json_pack("{s:{s:b}}", "idmap", "enabled", 1));
 	s = json_dumps(o, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
 	printf("%s\n", s);
 	free(s);

@@ -748,6 +748,8 @@ def test_cli(top, base):
     except ValueError:
         feats = {}
     check("cli: features is JSON with the namespaces", "pid" in feats.get("linux", {}).get("namespaces", []), r.stdout[:200])
+    check("cli: features has time namespaces and idmapped mounts", "time" in feats.get("linux", {}).get("namespaces", [])
+          and feats["linux"].get("mountExtensions") == {"idmap": {"enabled": True}}, feats.get("linux", {}).get("mountExtensions"))
     pidf = os.path.join(top, "pid")
     r = rt("run", "--detach", "--pid-file", pidf, "--bundle", b, "pf")
     st = rt.state("pf")
