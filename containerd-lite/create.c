@@ -289,8 +289,9 @@ static int check_spec(const struct cl_spec *s, const struct cl_opts *o, struct c
 	 * user namespace's, out of reach of the joined one's root: refused
 	 * rather than failing at the first mount */
 	if (has_ns(s, CLONE_NEWUSER) && !(s->ns_flags & CLONE_NEWUSER))
-		return cl_error(e, EOPNOTSUPP,
-				"config.json: .linux.namespaces: joining a user namespace by path");
+		return cl_error(e, 0,
+				"config.json: .linux.namespaces: joining a user namespace by path "
+				"is not supported");
 	return cl_ns_check_paths(s, e);
 }
 
