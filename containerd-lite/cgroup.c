@@ -204,9 +204,8 @@ int cl_cgroup_create(const char *path, const struct cl_spec *s, struct cl_err *e
 		return cl_error(e, 0, "cgroup: %s is not a cgroup v2 hierarchy", CGROUP_ROOT);
 	if (cl_mkdir_p(path, 0755, e) < 0)
 		return cl_error_wrap(e, "cgroup");
-	if (!s->has_resources)
-		return 0;
 	needed_controllers(&s->res, ctrls, sizeof(ctrls));
+	/* the device policy even without resources: runc's default devices */
 	if ((ctrls[0] && enable_controllers(path, ctrls, e) < 0) ||
 	    write_resources(path, &s->res, e) < 0 || cl_devices_attach(path, s, e) < 0) {
 		int err = e->errnum;

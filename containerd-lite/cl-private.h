@@ -23,11 +23,23 @@ unsigned long long cl_proc_start_time(pid_t pid);
 
 /* ns.c */
 int cl_ns_join(const struct cl_spec *s, struct cl_err *e);
+int cl_ns_check_paths(const struct cl_spec *s, struct cl_err *e);
+int cl_ns_pid_enter(const struct cl_spec *s, int *restore, struct cl_err *e);
+void cl_ns_pid_restore(int restore);
 int cl_ns_clone_flags(const struct cl_spec *s);
 int cl_ns_unshare_late(const struct cl_spec *s, struct cl_err *e);
 
 /* userns.c: run by the parent once the child exists. */
 int cl_userns_write_maps(pid_t pid, const struct cl_spec *s, struct cl_err *e);
+int cl_userns_write(pid_t pid, const struct cl_idmap *uids, size_t nuids,
+		    const struct cl_idmap *gids, size_t ngids, struct cl_err *e);
+
+/* idmap.c: idmapped bind mounts. The parent makes each as a detached
+ * tree (its privileges over the host's filesystems); the container
+ * process attaches it in its mount namespace. */
+int cl_idmap_prepare(struct cl_spec *s, struct cl_err *e);
+void cl_idmap_release(struct cl_spec *s);
+int cl_idmap_attach(const struct cl_mount *m, const char *dest, struct cl_err *e);
 
 /* mounts.c: run by the child, in its new mount namespace, in this order
  * (the createContainer hooks run before the pivot). */
@@ -85,7 +97,7 @@ int cl_ns_join_pid(const struct cl_spec *s, pid_t pid, struct cl_err *e);
 
 /* console.c: the parent connects, the container process sets up. */
 int cl_console_connect(const char *path, struct cl_err *e);
-int cl_console_setup(int sock, struct cl_err *e);
+int cl_console_setup(int sock, const struct cl_spec *s, struct cl_err *e);
 
 /* state.c */
 char *cl_state_dir(const char *root, const char *id);

@@ -53,9 +53,12 @@ static int send_fd(int sock, int fd, const char *name, struct cl_err *e)
 	return 0;
 }
 
-/* In the container, after its mounts: /dev/ptmx is its devpts'. */
-int cl_console_setup(int sock, struct cl_err *e)
+/* In the container, after its mounts: /dev/ptmx is its devpts'. The
+ * size (process.consoleSize) is set before the master is sent, so the
+ * program's first TIOCGWINSZ sees it. */
+int cl_console_setup(int sock, const struct cl_spec *s, struct cl_err *e)
 {
+	struct winsize ws = {.ws_row = s->console_height, .ws_col = s->console_width};
 	int master, slave, unlock = 0, n = -1, ret = -1;
 	char name[32];
 
@@ -67,6 +70,10 @@ int cl_console_setup(int sock, struct cl_err *e)
 		goto out;
 	}
 	snprintf(name, sizeof(name), "/dev/pts/%d", n);
+	if ((ws.ws_row || ws.ws_col) && ioctl(master, TIOCSWINSZ, &ws) < 0) {
+		cl_error(e, errno, "set the size of %s to %ux%u", name, ws.ws_col, ws.ws_row);
+		goto out;
+	}
 	slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY);
 	if (slave < 0) {
 		cl_error(e, errno, "open %s", name);

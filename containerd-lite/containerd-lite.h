@@ -26,16 +26,22 @@ struct cl_strv {
 	size_t n;
 };
 
+struct cl_idmap {
+	uint32_t container, host, size;
+};
+
 struct cl_mount {
 	char *dest, *type, *source;
 	unsigned long flags;	 /* MS_* from options */
 	unsigned long propagate; /* MS_SHARED/SLAVE/PRIVATE/UNBINDABLE(|MS_REC) */
 	bool bind, rec_ro;
 	char *data; /* the options that are not flags, comma-joined */
-};
-
-struct cl_idmap {
-	uint32_t container, host, size;
+	/* an idmapped bind mount: its uid/gid mappings, and the detached
+	 * tree the parent makes of it (tree_fd valid when idmapped) */
+	struct cl_idmap *uid_maps, *gid_maps;
+	size_t nuid_maps, ngid_maps;
+	bool idmapped;
+	int tree_fd;
 };
 
 struct cl_rlimit {
@@ -119,6 +125,15 @@ struct cl_resources {
 	bool has_dev_rules; /* linux.resources.devices given (even empty) */
 };
 
+/* linux.timeOffsets, for a new time namespace */
+enum { CL_TIME_MONOTONIC, CL_TIME_BOOTTIME, CL_TIME_CLOCKS };
+
+struct cl_time_offset {
+	bool set;
+	int64_t secs;
+	uint32_t nanosecs;
+};
+
 struct cl_spec {
 	char *oci_version;
 	/* process */
@@ -129,6 +144,7 @@ struct cl_spec {
 	uint32_t *add_gids;
 	size_t nadd_gids;
 	bool terminal, no_new_privs;
+	uint16_t console_height, console_width; /* process.consoleSize; 0: unset */
 	uint64_t caps[5]; /* bounding, effective, inheritable, permitted, ambient */
 	struct cl_rlimit *rlimits;
 	size_t nrlimits;
@@ -145,6 +161,7 @@ struct cl_spec {
 	struct cl_ns *ns;
 	size_t nns;
 	int ns_flags; /* CLONE_NEW* of the namespaces to create (no path) */
+	struct cl_time_offset time_offsets[CL_TIME_CLOCKS];
 	struct cl_idmap *uid_maps, *gid_maps;
 	size_t nuid_maps, ngid_maps;
 	char *cgroups_path;
@@ -188,6 +205,7 @@ int cl_kill(const char *root, const char *id, int sig, bool all, struct cl_err *
 int cl_delete(const char *root, const char *id, bool force, struct cl_err *e);
 struct cl_exec_opts {
 	const char *root, *id;
+	const char *console_socket; /* for S's process.terminal */
 	bool detach;
 };
 

@@ -152,7 +152,7 @@ static int child_setup(struct child_ctx *c, struct cl_err *e)
 	    cl_mounts_prepare(s, e) < 0 ||
 	    cl_hooks_run(s, CL_HOOK_CREATE_CONTAINER, c->state, e) < 0 ||
 	    cl_mounts_pivot(s, e) < 0 || apply_sysctl(s, e) < 0 || cl_mounts_finish(s, e) < 0 ||
-	    (c->console >= 0 && cl_console_setup(c->console, e) < 0))
+	    (c->console >= 0 && cl_console_setup(c->console, s, e) < 0))
 		return -1; /* sysctl before /proc/sys is made read-only */
 	return cl_process_setup(s, c->sc, &c->exe, e);
 }
@@ -278,8 +278,6 @@ static int check_spec(const struct cl_spec *s, const struct cl_opts *o, struct c
 		return cl_error(e, EOPNOTSUPP, "process.selinuxLabel %s", s->selinux_label);
 	if (s->terminal && !o->console_socket)
 		return cl_error(e, 0, "process.terminal needs --console-socket");
-	if (s->ns_flags & CLONE_NEWTIME)
-		return cl_error(e, EOPNOTSUPP, "time namespace (not yet)");
 	/* masked paths, pivot_root: all need a mount namespace of our own */
 	if (!(s->ns_flags & CLONE_NEWNS))
 		return cl_error(e, 0,
@@ -287,7 +285,14 @@ static int check_spec(const struct cl_spec *s, const struct cl_opts *o, struct c
 				"required");
 	if ((s->hostname || s->domainname) && !has_ns(s, CLONE_NEWUTS))
 		return cl_error(e, 0, "config.json: .hostname: needs a uts namespace");
-	return 0;
+	/* the new namespaces (a mount namespace at least) would be the host
+	 * user namespace's, out of reach of the joined one's root: refused
+	 * rather than failing at the first mount */
+	if (has_ns(s, CLONE_NEWUSER) && !(s->ns_flags & CLONE_NEWUSER))
+		return cl_error(e, 0,
+				"config.json: .linux.namespaces: joining a user namespace by path "
+				"is not supported");
+	return cl_ns_check_paths(s, e);
 }
 
 static int make_state_dir(const struct cl_opts *o, struct made *m, struct cl_err *e)
@@ -446,11 +451,11 @@ static int record(const struct cl_opts *o, const struct cl_spec *s, struct made 
 static int spawn(const struct cl_opts *o, struct cl_spec *s, struct made *m, struct cl_err *e)
 {
 	struct child_ctx c = {.s = s, .fifo = -1, .console = -1};
-	int sv[2] = {-1, -1}, ret = -1, cgroup_fd = -1;
+	int sv[2] = {-1, -1}, ret = -1, cgroup_fd = -1, pid_ns = -1;
 	char *fifo = cl_path_join(m->dir, "exec.fifo");
 
 	c.sc = cl_seccomp_build(s, o->root, e);
-	if (s->seccomp && !c.sc)
+	if ((s->seccomp && !c.sc) || cl_idmap_prepare(s, e) < 0)
 		goto out;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		cl_error(e, errno, "socketpair");
@@ -465,7 +470,12 @@ static int spawn(const struct cl_opts *o, struct cl_spec *s, struct made *m, str
 	}
 	c.sync = sv[1];
 	cgroup_fd = open(m->cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cl_ns_pid_enter(s, &pid_ns, e) < 0) {
+		cl_ns_pid_restore(pid_ns);
+		goto out;
+	}
 	m->pid = clone_child(&c, cl_ns_clone_flags(s), cgroup_fd, &m->in_cgroup, e);
+	cl_ns_pid_restore(pid_ns);
 	if (m->pid < 0)
 		goto out;
 	close(sv[1]);
@@ -474,6 +484,7 @@ static int spawn(const struct cl_opts *o, struct cl_spec *s, struct made *m, str
 	if (ret == 0)
 		ret = record(o, s, m, e);
 out:
+	cl_idmap_release(s);
 	cl_seccomp_free(c.sc);
 	if (c.fifo >= 0)
 		close(c.fifo);

@@ -482,11 +482,13 @@ static json_t *process(void)
 
 char *cl_spec_default(void)
 {
-	json_t *lin =
-	    json_pack("{s:{}, s:[{s:s},{s:s},{s:s},{s:s},{s:s},{s:s}], s:o, s:o, s:o}", "resources",
-		      "namespaces", "type", "pid", "type", "network", "type", "ipc", "type", "uts",
-		      "type", "mount", "type", "cgroup", "maskedPaths", strv(masked_paths),
-		      "readonlyPaths", strv(readonly_paths), "seccomp", seccomp());
+	/* runc's: deny every device but its defaults (added by the runtime) */
+	json_t *lin = json_pack(
+	    "{s:{s:[{s:b, s:s}]}, s:[{s:s},{s:s},{s:s},{s:s},{s:s},{s:s}], s:o, s:o, s:o}",
+	    "resources", "devices", "allow", 0, "access", "rwm", "namespaces", "type", "pid",
+	    "type", "network", "type", "ipc", "type", "uts", "type", "mount", "type", "cgroup",
+	    "maskedPaths", strv(masked_paths), "readonlyPaths", strv(readonly_paths), "seccomp",
+	    seccomp());
 	json_t *doc = json_pack("{s:s, s:o, s:{s:s, s:b}, s:s, s:o, s:o}", "ociVersion", "1.0.2",
 				"process", process(), "root", "path", "rootfs", "readonly", 1,
 				"hostname", "containerd-lite", "mounts", mounts(), "linux", lin);

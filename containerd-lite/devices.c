@@ -1,8 +1,11 @@
-/* devices.c: linux.resources.devices as a cgroup BPF program. cgroup v2
- * has no devices controller: the kernel asks a BPF_PROG_TYPE_CGROUP_DEVICE
+/* devices.c: the device policy as a cgroup BPF program. cgroup v2 has no
+ * devices controller: the kernel asks a BPF_PROG_TYPE_CGROUP_DEVICE
  * program attached to the cgroup, as runc and crun do. The program is a
  * few instructions per rule, emitted here (no libbpf). It is attached by
- * the parent to the new cgroup before the container process enters it.
+ * the parent to the new cgroup before the container process enters it,
+ * whether or not the bundle has linux.resources.devices: without rules,
+ * only runc's default devices are allowed (as runc), or a container with
+ * CAP_MKNOD (Docker's default set) could make and read the host's disks.
  * Its memory is charged to the memory cgroup on Linux >= 5.11, so
  * RLIMIT_MEMLOCK is left as it is. */
 #include "cl-private.h"
@@ -167,8 +170,6 @@ int cl_devices_attach(const char *cgroup, const struct cl_spec *s, struct cl_err
 	struct bpf_insn *prog;
 	int pfd, cfd, ret = 0;
 
-	if (!s->res.has_dev_rules)
-		return 0;
 	prog = build(s, &len);
 	pfd = load(prog, len, e);
 	free(prog);

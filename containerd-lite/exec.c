@@ -32,12 +32,20 @@ static void send_exec_msg(int sock, int kind, pid_t pid, const struct cl_err *e)
 	}
 }
 
-static __attribute__((noreturn)) void run_b(const struct cl_spec *s, void *sc, int sock)
+/* B: a session of its own (a pty needs a session leader to control),
+ * the pty if asked, the process setup, exec. */
+static __attribute__((noreturn)) void run_b(const struct cl_spec *s, void *sc, int sock,
+					    int console)
 {
 	struct cl_err e = {0};
 	char *exe = NULL;
 
-	if (cl_process_setup(s, sc, &exe, &e) < 0 ||
+	if (console >= 0 && setsid() < 0) {
+		cl_error(&e, errno, "setsid");
+		goto fail;
+	}
+	if ((console >= 0 && cl_console_setup(console, s, &e) < 0) ||
+	    cl_process_setup(s, sc, &exe, &e) < 0 ||
 	    (s->no_new_privs && cl_seccomp_load(sc, &e) < 0))
 		goto fail;
 	execve(exe, s->args.v, s->env.v ? s->env.v : (char *[]){NULL});
@@ -54,7 +62,7 @@ static int status_code(int status)
 }
 
 static __attribute__((noreturn)) void run_a(const struct cl_spec *s, const struct cl_state *st,
-					    void *sc, int sock, bool detach)
+					    void *sc, int sock, int console, bool detach)
 {
 	struct cl_err e = {0};
 	int status;
@@ -71,7 +79,9 @@ static __attribute__((noreturn)) void run_a(const struct cl_spec *s, const struc
 		_exit(127);
 	}
 	if (b == 0)
-		run_b(s, sc, sock);
+		run_b(s, sc, sock, console);
+	if (console >= 0)
+		close(console);
 	send_exec_msg(sock, 0, b, NULL);
 	close(sock);
 	if (detach)
@@ -108,7 +118,7 @@ int cl_exec(const struct cl_exec_opts *o, struct cl_spec *s, pid_t *pid, int *st
 	    struct cl_err *e)
 {
 	struct cl_state st;
-	int sv[2], ret = -1, wst;
+	int sv[2], ret = -1, wst, console = -1;
 	void *sc = NULL;
 	pid_t a;
 
@@ -119,8 +129,15 @@ int cl_exec(const struct cl_exec_opts *o, struct cl_spec *s, pid_t *pid, int *st
 		cl_error(e, 0, "cannot exec in a %s container", cl_status_name(st.status));
 		goto out;
 	}
+	if (s->terminal && !o->console_socket) {
+		cl_error(e, 0, "exec: a terminal needs --console-socket");
+		goto out;
+	}
 	sc = cl_seccomp_build(s, o->root, e);
 	if (s->seccomp && !sc)
+		goto out;
+	/* connected here: the socket's path is a host path */
+	if (s->terminal && (console = cl_console_connect(o->console_socket, e)) < 0)
 		goto out;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		cl_error(e, errno, "socketpair");
@@ -135,7 +152,7 @@ int cl_exec(const struct cl_exec_opts *o, struct cl_spec *s, pid_t *pid, int *st
 	}
 	if (a == 0) {
 		close(sv[0]);
-		run_a(s, &st, sc, sv[1], o->detach);
+		run_a(s, &st, sc, sv[1], console, o->detach);
 	}
 	close(sv[1]);
 	ret = collect(sv[0], pid, e);
@@ -145,6 +162,8 @@ int cl_exec(const struct cl_exec_opts *o, struct cl_spec *s, pid_t *pid, int *st
 	if (ret == 0 && status)
 		*status = o->detach ? 0 : status_code(wst);
 out:
+	if (console >= 0)
+		close(console);
 	cl_seccomp_free(sc);
 	cl_state_free(&st);
 	return ret;

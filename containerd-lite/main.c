@@ -391,6 +391,9 @@ static int take_process_json(struct cl_spec *s, const char *file, struct cl_err 
 	SWAP(s->add_gids, p->add_gids);
 	SWAP(s->nadd_gids, p->nadd_gids);
 	SWAP(s->no_new_privs, p->no_new_privs);
+	SWAP(s->terminal, p->terminal);
+	SWAP(s->console_height, p->console_height);
+	SWAP(s->console_width, p->console_width);
 	SWAP(s->rlimits, p->rlimits);
 	SWAP(s->nrlimits, p->nrlimits);
 	memcpy(s->caps, p->caps, sizeof(s->caps));
@@ -416,10 +419,10 @@ static void set_env(struct cl_spec *s, const char *kv)
 }
 
 struct exec_args {
-	const char *process, *cwd, *user, *pid_file;
+	const char *process, *cwd, *user, *pid_file, *console_socket;
 	const char *env[64];
 	int nenv;
-	bool detach;
+	bool detach, tty;
 	int first; /* index of ID in argv */
 };
 
@@ -436,9 +439,11 @@ static int parse_exec(int argc, char **argv, struct exec_args *x)
 			i++;
 			continue;
 		}
-		if (flag(argv[i], "--tty", "-t"))
-			return usage_error("exec: --tty: console sockets are not supported yet"),
-			       -1;
+		if (flag(argv[i], "--tty", "-t")) {
+			x->tty = true;
+			i++;
+			continue;
+		}
 		if ((used = opt_value(argv, i, argc, "--process", "-p", &v)) > 0)
 			x->process = v;
 		else if (used == 0 && (used = opt_value(argv, i, argc, "--cwd", NULL, &v)) > 0)
@@ -447,6 +452,9 @@ static int parse_exec(int argc, char **argv, struct exec_args *x)
 			x->user = v;
 		else if (used == 0 && (used = opt_value(argv, i, argc, "--pid-file", NULL, &v)) > 0)
 			x->pid_file = v;
+		else if (used == 0 &&
+			 (used = opt_value(argv, i, argc, "--console-socket", NULL, &v)) > 0)
+			x->console_socket = v;
 		else if (used == 0 && (used = opt_value(argv, i, argc, "--env", "-e", &v)) > 0) {
 			if (x->nenv == 64)
 				return usage_error("exec: too many --env"), -1;
@@ -474,6 +482,7 @@ static int exec_process(struct cl_spec *s, const struct exec_args *x, int argc, 
 		return -1;
 	if (!x->process) {
 		s->umask = 022; /* runc's exec does not take the container's umask */
+		s->terminal = x->tty;
 		cl_strv_free(&s->args);
 		s->args.v = calloc((size_t)(argc - x->first), sizeof(char *));
 		if (!s->args.v)
@@ -481,6 +490,8 @@ static int exec_process(struct cl_spec *s, const struct exec_args *x, int argc, 
 		for (int i = x->first + 1; i < argc; i++)
 			s->args.v[s->args.n++] = cl_strdup(argv[i]);
 	}
+	if (x->tty)
+		s->terminal = true;
 	for (int i = 0; i < x->nenv; i++)
 		set_env(s, x->env[i]);
 	if (x->cwd) {
@@ -513,7 +524,10 @@ static int cmd_exec(int argc, char **argv)
 	 * take the rest of the range */
 	if (parse_exec(argc, argv, &x) < 0)
 		return 255;
-	struct cl_exec_opts o = {.root = g.root, .id = argv[x.first], .detach = x.detach};
+	struct cl_exec_opts o = {.root = g.root,
+				 .id = argv[x.first],
+				 .console_socket = x.console_socket,
+				 .detach = x.detach};
 	if (cl_state_read(g.root, o.id, &st, &e) < 0) {
 		fail(&e);
 		return 255;
@@ -627,6 +641,9 @@ static int cmd_features(struct cmd_opts *c)
 		      "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG",
 		      "SCMP_ACT_TRAP", "operators", "SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT",
 		      "SCMP_CMP_LE", "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE");
+	/* runc 1.2's key for idmapped mounts (mounts[].uidMappings) */
+	json_object_set_new(json_object_get(o, "linux"), "mountExtensions",
+			    json_pack("{s:{s:b}}", "idmap", "enabled", 1));
 	s = json_dumps(o, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
 	printf("%s\n", s);
 	free(s);

@@ -79,8 +79,12 @@ static int mount_bind(const struct cl_mount *m, const char *dest, struct cl_err 
 {
 	unsigned long extra = m->flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
 
-	if (mount(m->source, dest, NULL, MS_BIND | (m->flags & MS_REC), NULL) < 0)
+	if (m->idmapped) {
+		if (cl_idmap_attach(m, dest, e) < 0)
+			return -1;
+	} else if (mount(m->source, dest, NULL, MS_BIND | (m->flags & MS_REC), NULL) < 0) {
 		return cl_error(e, errno, "bind %s on %s", m->source, m->dest);
+	}
 	if (extra &&
 	    mount(NULL, dest, NULL, MS_REMOUNT | MS_BIND | extra | locked_flags(dest), NULL) < 0)
 		return cl_error(e, errno, "remount %s with its options", m->dest);

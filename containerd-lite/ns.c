@@ -5,7 +5,12 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
+
+#ifndef NS_GET_NSTYPE
+#define NS_GET_NSTYPE _IO(0xb7, 0x3) /* linux/nsfs.h, Linux 4.11 */
+#endif
 
 static const struct {
 	const char *name;
@@ -35,22 +40,125 @@ static const char *ns_name(int flag)
 /* The namespaces created by clone(). Not the cgroup namespace: its root
  * is the cgroup of the process that makes it, so the child unshares it
  * once the parent has moved it into the container's cgroup (as runc).
- * Not the time namespace either: not yet supported (its clock offsets
- * must be written before any process enters it). */
+ * Not the time namespace either: clone() has no flag bit for it, and its
+ * clock offsets must be written before any process enters it. */
 int cl_ns_clone_flags(const struct cl_spec *s)
 {
 	return s->ns_flags & ~(CLONE_NEWTIME | CLONE_NEWCGROUP);
+}
+
+/* A new time namespace (as crun): unshare makes it the one of our
+ * children; its clock offsets can be written until a process enters it;
+ * then we enter it ourselves through /proc/self/ns/time_for_children. */
+static int new_time_ns(const struct cl_spec *s, struct cl_err *e)
+{
+	static const char *const names[CL_TIME_CLOCKS] = {"monotonic", "boottime"};
+	char line[96];
+	int fd, ret = 0;
+
+	if (unshare(CLONE_NEWTIME) < 0)
+		return cl_error(e, errno, "unshare the time namespace");
+	for (int c = 0; c < CL_TIME_CLOCKS; c++) {
+		const struct cl_time_offset *o = &s->time_offsets[c];
+		if (!o->set)
+			continue;
+		snprintf(line, sizeof(line), "%s %lld %u", names[c], (long long)o->secs,
+			 o->nanosecs);
+		if (cl_write_file("/proc/self/timens_offsets", line, strlen(line), e) < 0)
+			return cl_error(e, e->errnum, "write timens_offsets \"%s\"", line);
+	}
+	fd = open("/proc/self/ns/time_for_children", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return cl_error(e, errno, "open /proc/self/ns/time_for_children");
+	if (setns(fd, CLONE_NEWTIME) < 0)
+		ret = cl_error(e, errno, "enter the new time namespace");
+	close(fd);
+	return ret;
 }
 
 int cl_ns_unshare_late(const struct cl_spec *s, struct cl_err *e)
 {
 	if ((s->ns_flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
 		return cl_error(e, errno, "unshare the cgroup namespace");
+	if ((s->ns_flags & CLONE_NEWTIME) && new_time_ns(s, e) < 0)
+		return -1;
 	return 0;
 }
 
-/* Joins the namespaces given by path; the user namespace first, so that
- * the others are joined with its credentials. */
+/* Opens a namespace path and checks that it is one of TYPE: a wrong
+ * path is create's one-line error before anything exists. */
+static int open_ns(const struct cl_ns *n, struct cl_err *e)
+{
+	int fd = open(n->path, O_RDONLY | O_CLOEXEC), t;
+
+	if (fd < 0)
+		return cl_error(e, errno, "%s namespace %s", ns_name(n->type), n->path);
+	t = ioctl(fd, NS_GET_NSTYPE);
+	if (t != n->type) {
+		int err = errno;
+		close(fd);
+		if (t < 0 && err != ENOTTY)
+			return cl_error(e, err, "%s namespace %s", ns_name(n->type), n->path);
+		return cl_error(e, 0, "%s namespace %s: %s", ns_name(n->type), n->path,
+				t < 0 ? "not a namespace" : "a namespace of another type");
+	}
+	return fd;
+}
+
+int cl_ns_check_paths(const struct cl_spec *s, struct cl_err *e)
+{
+	for (size_t i = 0; i < s->nns; i++) {
+		int fd = s->ns[i].path ? open_ns(&s->ns[i], e) : 0;
+
+		if (fd < 0)
+			return -1;
+		if (fd > 0)
+			close(fd);
+	}
+	return 0;
+}
+
+/* A pid namespace given by path is entered by the parent for the clone
+ * (setns only moves the children of a process into a pid namespace);
+ * *RESTORE then holds the parent's own, for cl_ns_pid_restore. */
+int cl_ns_pid_enter(const struct cl_spec *s, int *restore, struct cl_err *e)
+{
+	*restore = -1;
+	for (size_t i = 0; i < s->nns; i++) {
+		int fd;
+
+		if (s->ns[i].type != CLONE_NEWPID || !s->ns[i].path)
+			continue;
+		*restore = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+		if (*restore < 0)
+			return cl_error(e, errno, "open /proc/self/ns/pid");
+		fd = open_ns(&s->ns[i], e);
+		if (fd < 0)
+			return -1;
+		if (setns(fd, CLONE_NEWPID) < 0) {
+			int err = errno;
+			close(fd);
+			return cl_error(e, err, "join pid namespace %s", s->ns[i].path);
+		}
+		close(fd);
+	}
+	return 0;
+}
+
+void cl_ns_pid_restore(int restore)
+{
+	if (restore < 0)
+		return;
+	/* our own active pid namespace: always allowed */
+	if (setns(restore, CLONE_NEWPID) < 0) {
+		/* cannot fail; a later clone would land in the wrong one */
+	}
+	close(restore);
+}
+
+/* Joins the namespaces given by path (but pid: see cl_ns_pid_enter); the
+ * user namespace first, so that the others are joined with its
+ * credentials. */
 int cl_ns_join(const struct cl_spec *s, struct cl_err *e)
 {
 	for (int pass = 0; pass < 2; pass++) {
@@ -58,7 +166,8 @@ int cl_ns_join(const struct cl_spec *s, struct cl_err *e)
 			const struct cl_ns *n = &s->ns[i];
 			int fd;
 
-			if (!n->path || (pass == 0) != (n->type == CLONE_NEWUSER))
+			if (!n->path || n->type == CLONE_NEWPID ||
+			    (pass == 0) != (n->type == CLONE_NEWUSER))
 				continue;
 			fd = open(n->path, O_RDONLY | O_CLOEXEC);
 			if (fd < 0)

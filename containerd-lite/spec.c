@@ -286,6 +286,21 @@ static int parse_user(json_t *proc, struct cl_spec *s, struct cl_err *e)
 	return 0;
 }
 
+static int parse_console_size(json_t *p, struct cl_spec *s, struct cl_err *e)
+{
+	json_t *cs;
+	long long h = 0, w = 0;
+	bool has;
+
+	if (get_obj(p, "consoleSize", ".process.consoleSize", &cs, e) < 0 ||
+	    get_int(cs, "height", ".process.consoleSize.height", 0, UINT16_MAX, &h, &has, e) < 0 ||
+	    get_int(cs, "width", ".process.consoleSize.width", 0, UINT16_MAX, &w, &has, e) < 0)
+		return -1;
+	s->console_height = (uint16_t)h;
+	s->console_width = (uint16_t)w;
+	return 0;
+}
+
 static int parse_process(json_t *root, struct cl_spec *s, struct cl_err *e)
 {
 	static const char *const sets[5] = {"bounding", "effective", "inheritable", "permitted",
@@ -308,7 +323,7 @@ static int parse_process(json_t *root, struct cl_spec *s, struct cl_err *e)
 		    &s->has_oom_score_adj, e) < 0 ||
 	    get_str(p, "apparmorProfile", ".process.apparmorProfile", &s->apparmor, e) < 0 ||
 	    get_str(p, "selinuxLabel", ".process.selinuxLabel", &s->selinux_label, e) < 0 ||
-	    parse_user(p, s, e) < 0)
+	    parse_user(p, s, e) < 0 || parse_console_size(p, s, e) < 0)
 		return -1;
 	if (s->has_oom_score_adj)
 		s->oom_score_adj = (int)v;
@@ -414,6 +429,36 @@ static void mount_option(struct cl_mount *m, const char *opt)
 	add_data(m, opt);
 }
 
+static int one_idmap(json_t *it, const char *path, size_t i, void *arg, struct cl_err *e);
+
+/* mounts[i].uidMappings and gidMappings: an idmapped bind mount */
+static int mount_idmaps(json_t *it, const char *path, struct cl_mount *m, struct cl_err *e)
+{
+	json_t *u = member(it, "uidMappings"), *g = member(it, "gidMappings");
+	char p[300];
+
+	if (!u && !g)
+		return 0;
+	m->uid_maps = xcalloc(json_is_array(u) ? json_array_size(u) : 1, sizeof(struct cl_idmap));
+	m->gid_maps = xcalloc(json_is_array(g) ? json_array_size(g) : 1, sizeof(struct cl_idmap));
+	snprintf(p, sizeof(p), "%s.uidMappings", path);
+	if (each_obj(it, "uidMappings", p, one_idmap, m->uid_maps, &m->nuid_maps, e) < 0)
+		return -1;
+	snprintf(p, sizeof(p), "%s.gidMappings", path);
+	if (each_obj(it, "gidMappings", p, one_idmap, m->gid_maps, &m->ngid_maps, e) < 0)
+		return -1;
+	if (!m->nuid_maps || !m->ngid_maps)
+		return cl_error(e, 0,
+				"config.json: %s: an idmapped mount needs uidMappings and "
+				"gidMappings",
+				path);
+	if (!m->bind)
+		return cl_error(e, 0, "config.json: %s: idmapped mounts are bind mounts only",
+				path);
+	m->idmapped = true;
+	return 0;
+}
+
 static int one_mount(json_t *it, const char *path, size_t i, void *arg, struct cl_err *e)
 {
 	struct cl_mount *m = &((struct cl_mount *)arg)[i];
@@ -444,7 +489,7 @@ static int one_mount(json_t *it, const char *path, size_t i, void *arg, struct c
 		    e, 0, "config.json: %s.type: missing for a mount that is not a bind", path);
 	if (m->bind && !m->source)
 		return cl_error(e, 0, "config.json: %s.source: missing for a bind mount", path);
-	return 0;
+	return mount_idmaps(it, path, m, e);
 }
 
 /* --- linux ------------------------------------------------------------------ */
@@ -717,6 +762,43 @@ static int parse_resources(json_t *lin, struct cl_spec *s, struct cl_err *e)
 	return 0;
 }
 
+/* linux.timeOffsets: {"monotonic": {"secs": N, "nanosecs": M}, "boottime": ...} */
+static int parse_time_offsets(json_t *lin, struct cl_spec *s, struct cl_err *e)
+{
+	static const char *const clocks[CL_TIME_CLOCKS] = {"monotonic", "boottime"};
+	json_t *t, *v;
+	const char *k;
+	char path[96];
+
+	if (get_obj(lin, "timeOffsets", ".linux.timeOffsets", &t, e) < 0)
+		return -1;
+	if (!t)
+		return 0;
+	json_object_foreach(t, k, v)
+	{
+		int c = strcmp(k, clocks[0]) == 0 ? 0 : strcmp(k, clocks[1]) == 0 ? 1 : -1;
+		struct cl_time_offset *o = &s->time_offsets[c < 0 ? 0 : c];
+		long long secs = 0, ns = 0;
+		bool has;
+
+		snprintf(path, sizeof(path), ".linux.timeOffsets.%.40s", k);
+		if (c < 0)
+			return cl_error(
+			    e, 0, "config.json: %s: unknown clock (monotonic or boottime)", path);
+		if (!json_is_object(v))
+			return TYPE_ERR(e, path, "an object");
+		if (get_int(v, "secs", path, INT64_MIN, INT64_MAX, &secs, &has, e) < 0 ||
+		    get_int(v, "nanosecs", path, 0, 999999999, &ns, &has, e) < 0)
+			return -1;
+		*o = (struct cl_time_offset){true, secs, (uint32_t)ns};
+	}
+	if (!(s->ns_flags & CLONE_NEWTIME))
+		return cl_error(e, 0,
+				"config.json: .linux.timeOffsets: given without a new time "
+				"namespace");
+	return 0;
+}
+
 static int parse_linux(json_t *root, struct cl_spec *s, struct cl_err *e)
 {
 	json_t *lin, *v;
@@ -745,7 +827,7 @@ static int parse_linux(json_t *root, struct cl_spec *s, struct cl_err *e)
 	    get_str(lin, "cgroupsPath", ".linux.cgroupsPath", &s->cgroups_path, e) < 0 ||
 	    parse_resources(lin, s, e) < 0 ||
 	    get_strmap(lin, "sysctl", ".linux.sysctl", &s->sysctl, e) < 0 ||
-	    parse_seccomp(lin, s, e) < 0 ||
+	    parse_time_offsets(lin, s, e) < 0 || parse_seccomp(lin, s, e) < 0 ||
 	    get_strv(lin, "maskedPaths", ".linux.maskedPaths", &s->masked, e) < 0 ||
 	    get_strv(lin, "readonlyPaths", ".linux.readonlyPaths", &s->readonly, e) < 0 ||
 	    get_str(lin, "rootfsPropagation", ".linux.rootfsPropagation", &prop, e) < 0)
@@ -940,6 +1022,8 @@ void cl_spec_free(struct cl_spec *s)
 		free(s->mounts[i].type);
 		free(s->mounts[i].source);
 		free(s->mounts[i].data);
+		free(s->mounts[i].uid_maps);
+		free(s->mounts[i].gid_maps);
 	}
 	free(s->mounts);
 	for (size_t i = 0; s->ns && i < s->nns; i++)

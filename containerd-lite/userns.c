@@ -30,10 +30,16 @@ static int write_map(pid_t pid, const char *file, const struct cl_idmap *m, size
 	return 0;
 }
 
-int cl_userns_write_maps(pid_t pid, const struct cl_spec *s, struct cl_err *e)
+int cl_userns_write(pid_t pid, const struct cl_idmap *uids, size_t nuids,
+		    const struct cl_idmap *gids, size_t ngids, struct cl_err *e)
 {
-	if (write_map(pid, "uid_map", s->uid_maps, s->nuid_maps, e) < 0 ||
-	    write_map(pid, "gid_map", s->gid_maps, s->ngid_maps, e) < 0)
+	if (write_map(pid, "uid_map", uids, nuids, e) < 0 ||
+	    write_map(pid, "gid_map", gids, ngids, e) < 0)
 		return -1;
 	return 0;
+}
+
+int cl_userns_write_maps(pid_t pid, const struct cl_spec *s, struct cl_err *e)
+{
+	return cl_userns_write(pid, s->uid_maps, s->nuid_maps, s->gid_maps, s->ngid_maps, e);
 }

@@ -442,11 +442,15 @@ class ConsoleSocket:
         return self.name, self.out.decode(errors="replace").replace("\r\n", "\n").strip()
 
 
+TTYPROBE = ("readlink /proc/self/fd/0; [ -t 0 ] && [ -t 1 ] && [ -t 2 ] && echo stdio-is-tty; "
+            "[ \"$(cut -d' ' -f7 /proc/self/stat)\" != 0 ] && echo ctty; stty size")
+
+
 def test_terminal(rts, top, base):
     c = copy.deepcopy(base)
     c["process"]["terminal"] = True
-    c["process"]["args"] = ["sh", "-c", "readlink /proc/self/fd/0; [ -t 0 ] && [ -t 1 ] && [ -t 2 ] && "
-                            "echo stdio-is-tty; [ \"$(cut -d' ' -f7 /proc/self/stat)\" != 0 ] && echo ctty"]
+    c["process"]["consoleSize"] = {"height": 40, "width": 120}
+    c["process"]["args"] = ["sh", "-c", TTYPROBE]
     b = make_bundle(top, "tty", c)
     seen = {}
     for rt in rts:
@@ -461,7 +465,8 @@ def test_terminal(rts, top, base):
     name, out = seen["containerd-lite"]
     check("terminal: pty master received (named /dev/ptmx, as runc)", name == "/dev/ptmx", name)
     check("terminal: stdio and controlling terminal are the pty",
-          out.splitlines() == ["/dev/pts/0", "stdio-is-tty", "ctty"], out)
+          out.splitlines()[:3] == ["/dev/pts/0", "stdio-is-tty", "ctty"], out)
+    check("terminal: process.consoleSize (stty size 40 120)", out.splitlines()[3:] == ["40 120"], out)
     if "runc" in seen:
         check("terminal: as runc's", seen["runc"] == seen["containerd-lite"],
               f"ours {seen['containerd-lite']!r}, runc {seen['runc']!r}")
@@ -470,6 +475,228 @@ def test_terminal(rts, top, base):
     r = rts[0]("create", "--bundle", b2, "tty2")
     check("terminal: without --console-socket: error", r.returncode == 1 and
           r.stderr.strip() == "containerd-lite: process.terminal needs --console-socket", r.stderr)
+
+
+# --- joining namespaces by path ------------------------------------------------
+
+
+NSPROBE = ("echo hostname=$(hostname); for n in net uts ipc pid; do echo $n=$(readlink /proc/self/ns/$n); done; "
+           "echo lo=$(cat /sys/class/net/lo/operstate); echo pid1=$(tr '\\0' ' ' < /proc/1/cmdline)")
+
+
+def joining(base, pid, types):
+    """BASE with the namespaces of TYPES (OCI names) joined from PID."""
+    proc = {"network": "net"}
+    c = copy.deepcopy(base)
+    c["process"]["args"] = ["sh", "-c", NSPROBE]
+    c.pop("hostname", None)  # the uts namespace is another's
+    c["linux"]["namespaces"] = [n if n["type"] not in types else
+                                {"type": n["type"], "path": f"/proc/{pid}/ns/{proc.get(n['type'], n['type'])}"}
+                                for n in c["linux"]["namespaces"]]
+    return c
+
+
+def ns_of(pid):
+    return {n: os.readlink(f"/proc/{pid}/ns/{n}") for n in ("net", "uts", "ipc", "pid")}
+
+
+def test_ns_join(rts, top, base):
+    """linux.namespaces[].path: a container joins the network, uts, ipc
+    and pid namespaces of a running container, then those of an
+    `unshare` process (hostname set and lo up there); both runtimes on
+    the same bundles."""
+    cl = rts[0]
+    c = copy.deepcopy(base)
+    c["process"]["args"] = ["sleep", "30"]
+    c["hostname"] = "wisp-a"
+    r = cl("run", "--detach", "--bundle", make_bundle(top, "ns-a", c), "ns-a")
+    st = cl.wait_status("ns-a", "running")
+    if not check("ns join: first container runs", r.returncode == 0 and st, r.stderr.strip()):
+        return
+    want = ns_of(st["pid"])
+    b = make_bundle(top, "ns-join", joining(base, st["pid"], ("network", "uts", "ipc", "pid")))
+    seen = {}
+    for rt in rts:
+        r = rt("run", "--bundle", b, "ns-join")
+        check(f"ns join: {rt.name} run exits 0", r.returncode == 0, r.stderr.strip())
+        seen[rt.name] = parse_probe(r.stdout)
+    us = seen["containerd-lite"]
+    for n in ("net", "uts", "ipc", "pid"):
+        check(f"ns join: the container's {n} namespace", us.get(n) == want[n], f"{us.get(n)} != {want[n]}")
+    check("ns join: its hostname", us.get("hostname") == "wisp-a", us.get("hostname"))
+    check("ns join: its pid 1 (sleep 30)", us.get("pid1", "").strip() == "sleep 30", us.get("pid1"))
+    if "runc" in seen:
+        check("ns join: as runc's", {k: v for k, v in us.items() if k != "mounts"} ==
+              {k: v for k, v in seen["runc"].items() if k != "mounts"}, f"ours {us}, runc {seen['runc']}")
+    cl("delete", "--force", "ns-a")
+
+    p = subprocess.Popen(["unshare", "--uts", "--net", "--ipc", "sh", "-c",
+                          "hostname wisp-unshared && ip link set lo up && exec sleep 30"])
+    try:
+        end = time.time() + 5
+        while time.time() < end and open(f"/proc/{p.pid}/cmdline").read() != "sleep\x0030\x00":
+            time.sleep(0.02)
+        want = ns_of(p.pid)
+        b = make_bundle(top, "ns-unshare", joining(base, p.pid, ("network", "uts", "ipc")))
+        seen = {}
+        for rt in rts:
+            r = rt("run", "--bundle", b, "ns-unshare")
+            check(f"ns join (unshare): {rt.name} run exits 0", r.returncode == 0, r.stderr.strip())
+            seen[rt.name] = parse_probe(r.stdout)
+        us = seen["containerd-lite"]
+        for n in ("net", "uts", "ipc"):
+            check(f"ns join (unshare): its {n} namespace", us.get(n) == want[n], f"{us.get(n)} != {want[n]}")
+        check("ns join (unshare): its hostname", us.get("hostname") == "wisp-unshared", us.get("hostname"))
+        check("ns join (unshare): its lo, up", us.get("lo") == "unknown", us.get("lo"))
+        check("ns join (unshare): a pid namespace of its own", us.get("pid") != want["pid"], us.get("pid"))
+        if "runc" in seen:
+            check("ns join (unshare): as runc's", {k: v for k, v in us.items() if k not in ("mounts", "pid")} ==
+                  {k: v for k, v in seen["runc"].items() if k not in ("mounts", "pid")},
+                  f"ours {us}, runc {seen['runc']}")
+    finally:
+        p.kill()
+        p.wait()
+
+
+# --- time namespace --------------------------------------------------------------
+
+
+def test_time_ns(top, base):
+    """A new time namespace with linux.timeOffsets: the container's
+    /proc/uptime (CLOCK_BOOTTIME) is the host's plus the boottime offset,
+    its timens_offsets hold both offsets, and exec joins it. (Debian's
+    runc 1.1 has no time namespaces to compare with.)"""
+    cl = Runtime("containerd-lite", CL, os.path.join(top, "cl-root"))
+    boot, mono = 10 * 86400, 3600
+    c = copy.deepcopy(base)
+    c["process"]["args"] = ["sh", "-c", "cat /proc/uptime /proc/self/timens_offsets; sleep 30"]
+    c["linux"]["namespaces"].append({"type": "time"})
+    c["linux"]["timeOffsets"] = {"boottime": {"secs": boot, "nanosecs": 0},
+                                 "monotonic": {"secs": mono, "nanosecs": 500}}
+    b = make_bundle(top, "timens", c)
+    out = os.path.join(top, "timens.out")
+    with open(out, "w") as f, tempfile.TemporaryFile("w+") as err:
+        # files: the detached container keeps them open
+        r = subprocess.run([CL, "--root", cl.root, "run", "--detach", "--bundle", b, "timens"],
+                           stdout=f, stderr=err, text=True, timeout=30)
+        err.seek(0)
+        check("time ns: run exits 0", r.returncode == 0, err.read().strip())
+    host = float(open("/proc/uptime").read().split()[0])
+    end = time.time() + 5
+    while time.time() < end and len(open(out).read().splitlines()) < 3:
+        time.sleep(0.05)
+    lines = open(out).read().splitlines()
+    try:
+        seen = float(lines[0].split()[0])
+    except (IndexError, ValueError):
+        seen = -1.0
+    check(f"time ns: /proc/uptime shifted by {boot} s", abs(seen - (host + boot)) < 5, f"{seen} vs host {host}")
+    check("time ns: timens_offsets", sorted(" ".join(x.split()) for x in lines[1:3]) ==
+          [f"boottime {boot} 0", f"monotonic {mono} 500"], lines)
+    r = cl("exec", "timens", "cat", "/proc/uptime")
+    host = float(open("/proc/uptime").read().split()[0])
+    try:
+        seen = float(r.stdout.split()[0])
+    except (IndexError, ValueError):
+        seen = -1.0
+    check("time ns: exec sees the shifted uptime", abs(seen - (host + boot)) < 5, f"{seen} vs host {host}")
+    cl("delete", "--force", "timens")
+    c2 = copy.deepcopy(base)
+    c2["linux"]["timeOffsets"] = {"boottime": {"secs": 1}}
+    r = cl("create", "--bundle", make_bundle(top, "timens-bad", c2), "timens-bad")
+    check("time ns: offsets without a time namespace refused", r.returncode == 1 and r.stderr.strip() ==
+          "containerd-lite: config.json: .linux.timeOffsets: given without a new time namespace", r.stderr)
+
+
+def test_exec_tty(rts, top, base):
+    """exec --tty --console-socket: the pty master over the socket, the
+    process's stdio and controlling terminal; process.json's consoleSize;
+    as runc (which wants --detach with a console socket). Without
+    --detach ours waits and gives the exit status."""
+    c = copy.deepcopy(base)
+    c["process"]["args"] = ["sleep", "30"]
+    b = make_bundle(top, "exec-tty", c)
+    pj = os.path.join(top, "tty-process.json")
+    with open(pj, "w") as f:
+        json.dump({"terminal": True, "consoleSize": {"height": 25, "width": 90}, "args": ["sh", "-c", TTYPROBE],
+                   "env": ["PATH=/bin"], "cwd": "/", "user": {"uid": 0, "gid": 0}}, f)
+    seen = {}
+    for rt in rts:
+        r = rt("run", "--detach", "--bundle", b, "ex-tty")
+        check(f"exec --tty: {rt.name} run --detach", r.returncode == 0, r.stderr.strip())
+        got = {}
+        for label, args in (("argv", ["ex-tty", "sh", "-c", TTYPROBE]), ("process.json", ["--process", pj, "ex-tty"])):
+            sock = os.path.join(top, f"exec-console-{rt.name}-{label}.sock")
+            cs = ConsoleSocket(sock)
+            r = rt("exec", "--tty", "--detach", "--console-socket", sock, *args)
+            got[label] = (r.returncode, cs.result())
+        seen[rt.name] = got
+        rt("delete", "--force", "ex-tty")
+    us = seen["containerd-lite"]
+    rc, (name, out) = us["argv"]
+    check("exec --tty: exits 0, master named /dev/ptmx", rc == 0 and name == "/dev/ptmx", (rc, name))
+    check("exec --tty: stdio and controlling terminal are the pty",
+          out.splitlines()[:3] == ["/dev/pts/0", "stdio-is-tty", "ctty"], out)
+    rc, (name, out) = us["process.json"]
+    check("exec --tty: process.json's consoleSize (25 90)", rc == 0 and out.splitlines()[3:] == ["25 90"], out)
+    if "runc" in seen:
+        check("exec --tty: as runc's", us == seen["runc"], f"ours {us!r}, runc {seen['runc']!r}")
+    cl = rts[0]
+    cl("run", "--detach", "--bundle", b, "ex-tty")
+    sock = os.path.join(top, "exec-console-wait.sock")
+    cs = ConsoleSocket(sock)
+    r = cl("exec", "--tty", "--console-socket", sock, "ex-tty", "sh", "-c", "echo waited; exit 3")
+    check("exec --tty without --detach: the exit status (3)", r.returncode == 3 and cs.result()[1] == "waited",
+          (r.returncode, r.stderr.strip()))
+    r = cl("exec", "--tty", "ex-tty", "true")
+    check("exec --tty without --console-socket: error (255)", r.returncode == 255 and r.stderr.strip() ==
+          "containerd-lite: exec: a terminal needs --console-socket", (r.returncode, r.stderr.strip()))
+    cl("delete", "--force", "ex-tty")
+
+
+# --- idmapped mounts ----------------------------------------------------------------
+
+
+def test_idmap(top, base):
+    """mounts[].uidMappings/gidMappings: a directory of root's files bound
+    with the mapping 0 -> 1000 shows them owned by 1000; in a container
+    with a user namespace (0 -> 100000), bound with that same mapping,
+    they are its root's (65534 without), and a file its root creates
+    there is host root's. (Debian's runc 1.1 has no idmapped mounts.)"""
+    cl = Runtime("containerd-lite", CL, os.path.join(top, "cl-root"))
+    src = os.path.join(top, "idmap-src")
+    os.makedirs(src)
+    os.chmod(src, 0o777)
+    open(os.path.join(src, "f"), "w").close()
+    fs = sh("stat", "-f", "-c", "%T", src).stdout.strip()
+
+    def bundle(name, maps, userns=False):
+        c = copy.deepcopy(base)
+        c["process"]["args"] = ["sh", "-c", "ls -ln /mnt/idm/f | awk '{print $3, $4}'; "
+                                "ls -ln /mnt/plain/f | awk '{print $3, $4}'; touch /mnt/idm/new && echo created; exit 0"]
+        c["root"]["readonly"] = False
+        c["mounts"].append({"destination": "/mnt/idm", "type": "bind", "source": src, "options": ["bind"],
+                            "uidMappings": maps, "gidMappings": maps})
+        c["mounts"].append({"destination": "/mnt/plain", "type": "bind", "source": src, "options": ["bind"]})
+        if userns:
+            c["linux"]["namespaces"].append({"type": "user"})
+            c["linux"]["uidMappings"] = c["linux"]["gidMappings"] = maps
+        return make_bundle(top, name, c)
+
+    r = cl("run", "--bundle", bundle("idmap", [{"containerID": 0, "hostID": 1000, "size": 1}]), "idmap")
+    check(f"idmap ({fs}): run exits 0", r.returncode == 0, r.stderr.strip())
+    check("idmap: root's file shown as 1000's, 0 through a plain bind",
+          r.stdout.splitlines()[:2] == ["1000 1000", "0 0"], r.stdout)
+    check("idmap: root cannot create there (unmapped: EOVERFLOW)", "created" not in r.stdout, r.stdout)
+    maps = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    r = cl("run", "--bundle", bundle("idmap-userns", maps, userns=True), "idmap-userns")
+    check("idmap in a user namespace: run exits 0", r.returncode == 0, r.stderr.strip())
+    check("idmap in a user namespace: root's file is the container root's (65534 without)",
+          r.stdout.splitlines()[:2] == ["0 0", "65534 65534"], r.stdout)
+    new = os.path.join(src, "new")
+    check("idmap in a user namespace: a file its root creates is host root's",
+          "created" in r.stdout and os.path.exists(new) and os.stat(new).st_uid == 0,
+          os.stat(new).st_uid if os.path.exists(new) else "missing")
 
 
 # --- the rest of the command line -----------------------------------------------
@@ -521,6 +748,8 @@ def test_cli(top, base):
     except ValueError:
         feats = {}
     check("cli: features is JSON with the namespaces", "pid" in feats.get("linux", {}).get("namespaces", []), r.stdout[:200])
+    check("cli: features has time namespaces and idmapped mounts", "time" in feats.get("linux", {}).get("namespaces", [])
+          and feats["linux"].get("mountExtensions") == {"idmap": {"enabled": True}}, feats.get("linux", {}).get("mountExtensions"))
     pidf = os.path.join(top, "pid")
     r = rt("run", "--detach", "--pid-file", pidf, "--bundle", b, "pf")
     st = rt.state("pf")
@@ -589,6 +818,56 @@ def test_devices(top, base):
         check(f"devices: {label}: run exits 0", r.returncode == 0, r.stderr.strip())
         check(f"devices: {label}: {want}", want in r.stdout.splitlines(), r.stdout)
         check(f"devices: {label}: /dev/null still usable", "null=ok" in r.stdout.splitlines(), r.stdout)
+
+
+def host_disk():
+    """A block device that the host opens for reading (the test must be
+    able to fail; this sandbox's own policy may deny its real disk):
+    disks first, then loop devices. None if none opens."""
+    names = sorted(os.listdir("/sys/block"), key=lambda n: (n.startswith(("loop", "ram", "zram")), n))
+    for name in names:
+        try:
+            dev = open(f"/sys/block/{name}/dev").read().strip()
+            with open(f"/dev/{name}", "rb") as f:
+                f.read(512)
+        except OSError:
+            continue
+        return name, dev
+    return None
+
+
+def test_default_devices(rts, top, base):
+    """A bundle without linux.resources.devices still gets runc's default
+    policy: the container (CAP_MKNOD) may mknod a host disk, but not open
+    it; /dev/null works. As runc. The control: with an "allow all" rule
+    the same node opens."""
+    disk = host_disk()
+    if not check("default devices: a host block device opens here", disk is not None):
+        return
+    name, dev = disk
+    major, minor = dev.split(":")
+    c = copy.deepcopy(base)
+    del c["linux"]["resources"]
+    c["process"]["args"] = ["sh", "-c", f"mknod /dev/disk b {major} {minor} && echo mknod=ok; "
+                            "for d in disk null; do e=$(dd if=/dev/$d of=/dev/null bs=512 count=1 2>&1) "
+                            "&& echo $d=ok || echo \"$d=${e##*: }\"; done"]
+    b = make_bundle(top, "default-devices", c)
+    seen = {}
+    for rt in rts:
+        r = rt("run", "--bundle", b, "defdev")
+        check(f"default devices: {rt.name} run exits 0", r.returncode == 0, r.stderr.strip())
+        seen[rt.name] = r.stdout.splitlines()
+    us = seen["containerd-lite"]
+    check(f"default devices: mknod of host's {name} ({dev}) allowed", "mknod=ok" in us, us)
+    check(f"default devices: opening {name} gives EPERM", "disk=Operation not permitted" in us, us)
+    check("default devices: /dev/null works", "null=ok" in us, us)
+    if "runc" in seen:
+        check("default devices: as runc's", us == seen["runc"], f"ours {us!r}, runc {seen['runc']!r}")
+    c["linux"]["resources"] = {"devices": [{"allow": True, "access": "rwm"}]}
+    b = make_bundle(top, "allow-all-devices", c)
+    r = rts[0]("run", "--bundle", b, "alldev")
+    check(f"default devices: with \"allow all\" {name} opens", "disk=ok" in r.stdout.splitlines(),
+          (r.stdout + r.stderr).strip())
 
 
 def test_seccomp_cache(top, base):
@@ -767,6 +1046,23 @@ def bad_bundles(base):
         ("createContainer hook timeout", cfg(set_(["hooks"], {"createContainer": [
             {"path": "/bin/sleep", "args": ["sleep", "5"], "timeout": 1}]})),
          r"createContainer hook /bin/sleep: timed out after 1 s$"),
+        ("namespace path missing", cfg(lambda c: c["linux"]["namespaces"].__setitem__(
+            1, {"type": "network", "path": "/nonexistent/ns"})),
+         r"network namespace /nonexistent/ns: No such file or directory$"),
+        ("namespace path not a namespace", cfg(lambda c: c["linux"]["namespaces"].__setitem__(
+            1, {"type": "network", "path": "/etc/passwd"})),
+         r"network namespace /etc/passwd: not a namespace$"),
+        ("namespace path of another type", cfg(lambda c: c["linux"]["namespaces"].__setitem__(
+            1, {"type": "network", "path": "/proc/self/ns/uts"})),
+         r"network namespace /proc/self/ns/uts: a namespace of another type$"),
+        ("idmapped mount of procfs", cfg(lambda c: c["mounts"].append(
+            {"destination": "/mnt", "type": "bind", "source": "/proc/sys", "options": ["bind"],
+             "uidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}],
+             "gidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}]})),
+         r"idmapped mount of /proc/sys: proc cannot be idmapped by this kernel$"),
+        ("user namespace by path", cfg(lambda c: c["linux"]["namespaces"].append(
+            {"type": "user", "path": "/proc/self/ns/user"})),
+         r"config\.json: \.linux\.namespaces: joining a user namespace by path is not supported$"),
         ("no mount namespace", cfg(lambda c: c["linux"].__setitem__(
             "namespaces", [n for n in c["linux"]["namespaces"] if n["type"] != "mount"])),
          r"config\.json: \.linux\.namespaces: a new mount namespace is required$"),
@@ -823,6 +1119,9 @@ def inner():
         check("spec: Docker's 14 default capabilities", len(base["process"]["capabilities"]["bounding"]) == 14)
         check("spec: seccomp allowlist (default ERRNO)", base["linux"]["seccomp"]["defaultAction"] == "SCMP_ACT_ERRNO")
         check("spec: runc's masked paths", "/proc/kcore" in base["linux"]["maskedPaths"])
+        check("spec: runc's device rules (deny all)",
+              base["linux"].get("resources") == {"devices": [{"allow": False, "access": "rwm"}]},
+              base["linux"].get("resources"))
 
         rts = [Runtime("containerd-lite", CL, os.path.join(top, "cl-root"))]
         if RUNC:
@@ -837,10 +1136,15 @@ def inner():
         test_hooks(rts, top, base)
         test_cgroup(rts, top, base)
         test_devices(top, base)
+        test_default_devices(rts, top, base)
         test_seccomp_cache(top, base)
         test_cli(top, base)
         test_exec(rts, top, base)
         test_terminal(rts, top, base)
+        test_exec_tty(rts, top, base)
+        test_idmap(top, base)
+        test_ns_join(rts, top, base)
+        test_time_ns(top, base)
         test_symlink_escape(rts, top, base)
         test_bad_bundles(top, base)
     finally:

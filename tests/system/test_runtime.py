@@ -11,7 +11,13 @@ is run with /bin/containerd-lite:
   cpu.max 20000/100000: `yes` for 3 s uses well under 3 s (cpu.stat
     usage_usec) and is throttled (nr_throttled);
   devices "deny all": writing /dev/kmsg (bound from the guest) gives
-    EPERM while /dev/null works; with "allow c 1:11 w" /dev/kmsg opens.
+    EPERM while /dev/null works; with "allow c 1:11 w" /dev/kmsg opens;
+  weights: cpu.weight (from shares, runc's formula), cpuset.cpus/mems,
+    io.weight (from blkio weight) and memory.low, read in the container's
+    own cgroup; and cpuset.cpus.effective follows cpuset.cpus;
+  idmapped mounts on Linux 6.1: a bind of an ext4 directory (/var) with
+    the mapping 0 -> 1000 shows root's file as 1000's; a tmpfs one (/run)
+    is refused with a one-line error (tmpfs takes idmaps from 6.3).
 And images (docs/images.md): the spec bakes a busybox image into STATE
 (import: build, a lazy import) and drops another in /var/lib/wisp/import
 (import: boot). After boot the unit image-import has completed, both are
@@ -54,6 +60,12 @@ KMSG = [{"destination": "/dev/kmsg", "type": "bind", "source": "/dev/kmsg", "opt
 DEVPROBE = ('for d in kmsg null; do e=$( (echo devprobe >/dev/$d) 2>&1) && echo $d=ok '
             '|| echo "$d=${e##*: }"; done')
 DENY = [{"allow": False, "access": "rwm"}]
+IDMAP = [{"containerID": 0, "hostID": 1000, "size": 1}]
+
+
+def idmapped(src):
+    return [{"destination": "/mnt/idm", "type": "bind", "source": src, "options": ["bind"],
+             "uidMappings": IDMAP, "gidMappings": IDMAP}]
 
 BUNDLES = {
     "mem": config("exec dd if=/dev/zero of=/dev/null bs=64M count=1",
@@ -62,13 +74,20 @@ BUNDLES = {
                    {"pids": {"limit": 16}}),
     "cpu": config("yes >/dev/null & p=$!; sleep 3; kill $p; cat /sys/fs/cgroup/cpu.stat",
                   {"cpu": {"quota": 20000, "period": 100000}}),
+    "weights": config("cd /sys/fs/cgroup && for f in cpu.weight cpuset.cpus cpuset.mems "
+                      "cpuset.cpus.effective io.weight memory.low; do echo \"$f=$(cat $f)\"; done",
+                      {"cpu": {"shares": 2048, "cpus": "0", "mems": "0"},
+                       "blockIO": {"weight": 500},
+                       "memory": {"reservation": 16 << 20}}),
+    "idmap": config("echo owner=$(stat -c %u:%g /mnt/idm/f)", {}, idmapped("/var/idm")),
+    "idmaptmpfs": config("true", {}, idmapped("/run/idm")),
     "devdeny": config(DEVPROBE, {"devices": DENY}, KMSG),
     "devallow": config(DEVPROBE, {"devices": DENY + [{"allow": True, "type": "c", "major": 1,
                                                      "minor": 11, "access": "w"}]}, KMSG),
 }
 
 ROOTFS = ("mkdir -p %s/rootfs && cd %s/rootfs && mkdir -p bin proc dev tmp sys/fs/cgroup && "
-          "cp /bin/busybox bin/ && for a in sh dd cat echo sleep yes seq kill; do "
+          "cp /bin/busybox bin/ && for a in sh dd cat echo sleep yes seq kill stat; do "
           "ln -sf busybox bin/$a; done; cd /" % (CT, CT))
 
 
@@ -114,6 +133,32 @@ def cpu(vm):
     check(int(usage.group(1)) < 1500000,
           "cpu.max: 3 s of `yes` used %.2f s (limit 0.2 CPU)" % (int(usage.group(1)) / 1e6))
     check(int(thr.group(1)) > 0, "cpu.max: throttled %s times" % thr.group(1))
+
+
+def weights(vm):
+    """The values runc would write (shares 2048 -> weight 1 + 2046 * 9999
+    / 262142 = 79; blkio 500 -> io 1 + 490 * 9999 / 990 = 4950)."""
+    rc, out = run(vm, "weights")
+    got = dict(line.split("=", 1) for line in out.splitlines() if "=" in line and "status" not in line)
+    check(rc == 0, "weights: the container runs (status %d: %s)" % (rc, out.strip()[-200:]))
+    check(got.get("cpu.weight") == "79", "weights: cpu.weight 79 from shares 2048 (%s)" % got.get("cpu.weight"))
+    check(got.get("cpuset.cpus") == "0" and got.get("cpuset.mems") == "0"
+          and got.get("cpuset.cpus.effective") == "0",
+          "weights: cpuset.cpus 0, mems 0, effective 0 (%s)" % got)
+    check(got.get("io.weight") == "default 4950", "weights: io.weight default 4950 from blkio 500 (%s)"
+          % got.get("io.weight"))
+    check(got.get("memory.low") == str(16 << 20), "weights: memory.low 16 MiB (%s)" % got.get("memory.low"))
+
+
+def idmap(vm):
+    rc, _ = vm.sh("mkdir -p /var/idm /run/idm && touch /var/idm/f /run/idm/f")
+    check(rc == 0, "idmap: root's files in /var (ext4) and /run (tmpfs)")
+    rc, out = run(vm, "idmap")
+    check(rc == 0 and "owner=1000:1000" in out, "idmap: ext4 bind with 0 -> 1000 shows root's file as 1000's (%s)"
+          % out.strip()[-200:])
+    rc, out = run(vm, "idmaptmpfs")
+    check(rc == 1 and "idmapped mount of /run/idm: tmpfs cannot be idmapped by this kernel" in out,
+          "idmap: tmpfs refused on 6.1 with a one-line error (%s)" % out.strip()[-200:])
 
 
 def devices(vm):
@@ -164,6 +209,8 @@ def main():
         check(rc == 0, "busybox rootfs in %s" % CT)
         images(vm)
         devices(vm)
+        weights(vm)
+        idmap(vm)
         memory(vm)
         pids(vm)
         cpu(vm)

@@ -220,6 +220,11 @@ static void test_default_spec(void **state)
 	assert_int_equal(s->masked.n, 10);
 	assert_int_equal(s->readonly.n, 5);
 	assert_int_equal(s->nmounts, 7);
+	/* runc's device rules: deny all (the runtime adds its defaults) */
+	assert_int_equal(s->res.ndev_rules, 1);
+	assert_false(s->res.dev_rules[0].allow);
+	assert_int_equal(s->res.dev_rules[0].type, 'a');
+	assert_int_equal(s->res.dev_rules[0].access, CL_DEV_MKNOD | CL_DEV_READ | CL_DEV_WRITE);
 	/* and libseccomp takes its profile (names it does not know are skipped) */
 	{
 		struct cl_err e = {0};
@@ -286,6 +291,21 @@ static void test_errors(void **state)
 	     "config.json: .linux.resources.devices[0].access: expected letters of rwm"},
 	    {DOC(", \"linux\": {\"resources\": {\"devices\": [{\"type\": \"p\"}]}}"),
 	     "config.json: .linux.resources.devices[0].type: expected a, c or b"},
+	    {DOC(", \"linux\": {\"namespaces\": [{\"type\": \"time\"}], \"timeOffsets\": "
+		 "{\"realtime\": {\"secs\": 1}}}"),
+	     "config.json: .linux.timeOffsets.realtime: unknown clock (monotonic or boottime)"},
+	    {DOC(", \"linux\": {\"namespaces\": [{\"type\": \"time\"}], \"timeOffsets\": "
+		 "{\"boottime\": {\"secs\": 1, \"nanosecs\": 1000000000}}}"),
+	     "config.json: .linux.timeOffsets.boottime: 1000000000 out of range [0, 999999999]"},
+	    {DOC(", \"linux\": {\"timeOffsets\": {\"boottime\": {\"secs\": 1}}}"),
+	     "config.json: .linux.timeOffsets: given without a new time namespace"},
+	    {DOC(", \"mounts\": [{\"destination\": \"/m\", \"type\": \"tmpfs\", \"uidMappings\": "
+		 "[{\"containerID\": 0, \"hostID\": 1, \"size\": 1}], \"gidMappings\": "
+		 "[{\"containerID\": 0, \"hostID\": 1, \"size\": 1}]}]"),
+	     "config.json: .mounts[0]: idmapped mounts are bind mounts only"},
+	    {DOC(", \"mounts\": [{\"destination\": \"/m\", \"type\": \"bind\", \"source\": "
+		 "\"/s\", \"uidMappings\": [{\"containerID\": 0, \"hostID\": 1, \"size\": 1}]}]"),
+	     "config.json: .mounts[0]: an idmapped mount needs uidMappings and gidMappings"},
 	    {DOC(", \"linux\": {\"rootfsPropagation\": \"sideways\"}"),
 	     "config.json: .linux.rootfsPropagation: unknown value sideways"},
 	    {DOC(", \"hooks\": {\"prestart\": [{\"path\": \"rel\"}]}"),
