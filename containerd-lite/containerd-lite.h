@@ -173,6 +173,8 @@ struct cl_spec {
 	size_t ndevices;
 	struct cl_strv masked, readonly;
 	unsigned long rootfs_propagation; /* 0: MS_REC|MS_PRIVATE default */
+	bool has_personality;
+	unsigned long personality; /* linux.personality.domain: PER_LINUX or PER_LINUX32 */
 	struct cl_hook *hooks[CL_HOOK_KINDS];
 	size_t nhooks[CL_HOOK_KINDS];
 	char *annotations_json; /* compact JSON object, for the state */

@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -121,6 +122,10 @@ static int setup_names(const struct cl_spec *s, struct cl_err *e)
  * only the seccomp filter (with no_new_privs) and execve remain. */
 int cl_process_setup(const struct cl_spec *s, void *sc, char **exe, struct cl_err *e)
 {
+	/* before the seccomp filter, which allows only the harmless personas */
+	if (s->has_personality && personality(s->personality) < 0)
+		return cl_error(e, errno, "personality %s",
+				s->personality == PER_LINUX32 ? "LINUX32" : "LINUX");
 	if (cl_rlimits_apply(s, e) < 0)
 		return -1;
 	if (chdir(s->cwd) < 0)

@@ -6,6 +6,7 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/personality.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 
@@ -799,6 +800,34 @@ static int parse_time_offsets(json_t *lin, struct cl_spec *s, struct cl_err *e)
 	return 0;
 }
 
+/* linux.personality: runc's two domains; flags are not defined by runc either. */
+static int parse_personality(json_t *lin, struct cl_spec *s, struct cl_err *e)
+{
+	char *domain = NULL;
+	json_t *p;
+	int ret = 0;
+
+	if (get_obj(lin, "personality", ".linux.personality", &p, e) < 0)
+		return -1;
+	if (!p)
+		return 0;
+	if (get_str(p, "domain", ".linux.personality.domain", &domain, e) < 0)
+		return -1;
+	if (domain && strcmp(domain, "LINUX") == 0)
+		s->personality = PER_LINUX;
+	else if (domain && strcmp(domain, "LINUX32") == 0)
+		s->personality = PER_LINUX32;
+	else
+		ret =
+		    cl_error(e, 0, "config.json: .linux.personality.domain: %s (LINUX or LINUX32)",
+			     domain ? domain : "missing");
+	if (ret == 0 && json_array_size(member(p, "flags")))
+		ret = cl_error(e, 0, "config.json: .linux.personality.flags: not supported");
+	s->has_personality = ret == 0;
+	free(domain);
+	return ret;
+}
+
 static int parse_linux(json_t *root, struct cl_spec *s, struct cl_err *e)
 {
 	json_t *lin, *v;
@@ -828,6 +857,7 @@ static int parse_linux(json_t *root, struct cl_spec *s, struct cl_err *e)
 	    parse_resources(lin, s, e) < 0 ||
 	    get_strmap(lin, "sysctl", ".linux.sysctl", &s->sysctl, e) < 0 ||
 	    parse_time_offsets(lin, s, e) < 0 || parse_seccomp(lin, s, e) < 0 ||
+	    parse_personality(lin, s, e) < 0 ||
 	    get_strv(lin, "maskedPaths", ".linux.maskedPaths", &s->masked, e) < 0 ||
 	    get_strv(lin, "readonlyPaths", ".linux.readonlyPaths", &s->readonly, e) < 0 ||
 	    get_str(lin, "rootfsPropagation", ".linux.rootfsPropagation", &prop, e) < 0)

@@ -608,6 +608,26 @@ def test_time_ns(top, base):
           "containerd-lite: config.json: .linux.timeOffsets: given without a new time namespace", r.stderr)
 
 
+def test_personality(rts, top, base):
+    """linux.personality LINUX32: `uname -m` says i686 in the container
+    (x86_64 without it); an unknown domain is refused. Debian's runc 1.1
+    ignores linux.personality (runc 1.2 applies it): nothing to compare."""
+    cl = rts[0]
+    c = copy.deepcopy(base)
+    c["process"]["args"] = ["uname", "-m"]
+    r = cl("run", "--bundle", make_bundle(top, "persona0", c), "persona0")
+    check("personality: none: uname -m is x86_64", r.stdout.strip() == "x86_64", r.stdout + r.stderr)
+    c["linux"]["personality"] = {"domain": "LINUX32"}
+    r = cl("run", "--bundle", make_bundle(top, "persona", c), "persona")
+    check("personality LINUX32: uname -m is i686",
+          r.returncode == 0 and r.stdout.strip() == "i686", (r.stdout + r.stderr).strip())
+    c["linux"]["personality"] = {"domain": "LINUX64"}
+    r = cl("run", "--bundle", make_bundle(top, "persona-bad", c), "persona-bad")
+    check("personality: an unknown domain is refused", r.returncode == 1 and r.stderr.strip() ==
+          "containerd-lite: config.json: .linux.personality.domain: LINUX64 (LINUX or LINUX32)",
+          r.stderr.strip())
+
+
 def test_exec_tty(rts, top, base):
     """exec --tty --console-socket: the pty master over the socket, the
     process's stdio and controlling terminal; process.json's consoleSize;
@@ -1145,6 +1165,7 @@ def inner():
         test_idmap(top, base)
         test_ns_join(rts, top, base)
         test_time_ns(top, base)
+        test_personality(rts, top, base)
         test_symlink_escape(rts, top, base)
         test_bad_bundles(top, base)
     finally:
