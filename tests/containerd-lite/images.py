@@ -482,9 +482,9 @@ def seed_import(w):
     check("seed: a marked archive is not imported again, a failed one is retried",
           re.search(r"(?m)^a\.tar: already imported seed:1 sha256:", r.stdout) and
           "b.tar: failed" in r.stdout and r.returncode == 1, r.stdout + r.stderr)
-    seed = seed_fs(w, {"a.tar": os.path.join(w, "docker.tar"), "a.tar.name": "seed:1\n"})
+    seed = seed_fs(w, {"a.tar": os.path.join(w, "docker.tar"), "a.tar.name": "seed:1\r\n"})
     r = seed_run(w, store, seed)
-    check("seed: a changed archive is imported again, its mark replaced",
+    check("seed: a changed archive is imported again, its mark replaced (CRLF .name)",
           r.returncode == 0 and "a.tar: imported seed:1 sha256:" in r.stdout and
           open(marks).read().count("\n") == 1 and line[2] not in open(marks).read(),
           r.stdout + r.stderr)
