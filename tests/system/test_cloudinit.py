@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from wispvm import VM, BANNER, BootError  # noqa: E402
@@ -219,6 +220,11 @@ def config_drive(tmp):
               and re.search(r"(?m)^warning: .*user-data:4:14: write_files: expected a list$", out)
               and re.search(r"(?m)^applied: 1 part, [1-9]\d* warnings?$", out),
               "wispctl config: datasource, instance-id and the warnings")
+        for _ in range(60):  # the unit runs beside the boot: wait for its end
+            rc, out = vm.sh("wispctl ps | grep image-import")
+            if not re.search(r"\b(running|starting|stopped)\b", out):
+                break
+            time.sleep(1)
         rc, out = vm.sh("cat /run/wisp/seed-images; wispctl ps | grep image-import;"
                         " cat /var/log/wisp/image-import.log")
         check(re.search(r"(?m)^/dev/sr0 iso9660 WISP-IMAGES$", out)
