@@ -785,7 +785,7 @@ int cc_sem_take(const char *dir, const char *name, struct err *e);
 /* Add the unit "sshd" (dropbear, key-only); cloudinit_final() does when keys were written. */
 void sshd_add(void);
 
-/* ---- imgimport.c: archives dropped into STATE, imported at boot ------- */
+/* ---- imgimport.c: archives in STATE or on the seed, imported at boot -- */
 
 /* The directory of image archives at a seed's root (matched case-insensitively). */
 #define SEED_IMAGES "wisp-images"
