@@ -9,7 +9,9 @@
  *
  * A found datasource's files are copied to a directory under /run and
  * the filesystem is unmounted at once: the rest of the boot reads copies
- * (whose paths name the messages) and holds no device busy.
+ * (whose paths name the messages) and holds no device busy. Image
+ * archives a seed carries (SEED_IMAGES) can be large, so they are not
+ * copied: only the device is noted, for the image-import unit.
  * meta_data.json is read with init's YAML reader: JSON is a subset of
  * the YAML flow style that libyaml accepts, which spares init a second
  * parser library.
@@ -223,6 +225,24 @@ static void read_meta(const char *path, bool openstack, struct ds_found *f, stru
 	ytree_free(&y);
 }
 
+/* The seed mounted on MNT has a directory of image archives: note the device, its
+ * type and the directory's name as found, in SEED_INFO, for the image-import unit
+ * (imgimport.c), which mounts the seed again later; PID 1 never reads an archive. */
+static void note_images(const char *dev, const char *fstype, struct ud_sink *w)
+{
+	char dir[512], line[700];
+	int fd;
+
+	if (find_ci(MNT, SEED_IMAGES, dir, sizeof(dir)) < 0)
+		return;
+	snprintf(line, sizeof(line), "%s %s %s\n", dev, fstype, strrchr(dir, '/') + 1);
+	fd = open(SEED_INFO, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || write_all(fd, line, strlen(line)) < 0)
+		w->warn(w->ctx, "datasource: write %s: %s", SEED_INFO, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
 /* One block device: is it a seed? Mount it, copy, unmount. 1 found. */
 static int probe_dev(const char *name, const char *dir, const char *force, struct ds_found *f,
 		     struct ud_sink *w)
@@ -258,6 +278,8 @@ static int probe_dev(const char *name, const char *dir, const char *force, struc
 	else
 		found = copy_seed(MNT, dir, nocloud_files, nocloud_files, ARRAY_LEN(nocloud_files),
 				  w) > 0;
+	if (found)
+		note_images(dev, fstype, w);
 	umount2(MNT, MNT_DETACH);
 	if (!found) {
 		w->warn(w->ctx, "datasource: %s (label %s) holds none of the expected files", dev,

@@ -785,10 +785,17 @@ int cc_sem_take(const char *dir, const char *name, struct err *e);
 /* Add the unit "sshd" (dropbear, key-only); cloudinit_final() does when keys were written. */
 void sshd_add(void);
 
-/* ---- imgimport.c: archives dropped into STATE, imported at boot ------- */
+/* ---- imgimport.c: archives in STATE or on the seed, imported at boot -- */
+
+/* The directory of image archives at a seed's root (matched case-insensitively). */
+#define SEED_IMAGES "wisp-images"
+/* "DEV FSTYPE DIR": the seed holding SEED_IMAGES, noted by ds.c for image-import. */
+#define SEED_INFO "/run/wisp/seed-images"
 
 /* dir has an entry `containerd-lite image import-dir` would import. */
 bool imgimport_pending(const char *dir);
+/* Is there anything for image-import: archives in drop, or the seed file seed? */
+bool imgimport_wanted(const char *drop, const char *seed);
 /* After units_load: the oneshot unit image-import, if something waits. */
 void imgimport_setup(void);
 

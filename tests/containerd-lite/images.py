@@ -15,12 +15,17 @@ debian-minbase.sh: debootstrap, umoci) is imported as an OCI tar and as a
 docker-archive and compared with `umoci unpack` the same way, and its
 config's Cmd runs under containerd-lite.
 
+The boot's image-import script (rootfs/skel/usr/libexec/wisp/image-import)
+imports the archives of a seed's wisp-images/ once, marks them on "STATE",
+retries a failed one and imports a changed one again.
+
 Prints ok/FAIL per check; exits 1 on any failure.
 """
 import gzip
 import hashlib
 import io
 import json
+import re
 import os
 import shutil
 import stat
@@ -34,6 +39,7 @@ B = os.environ.get("B", "build")
 CL = os.path.abspath(os.environ.get("CL_BIN") or os.path.join(B, "host", "containerd-lite"))
 BUSYBOX = os.path.abspath(os.path.join(B, "busybox", "busybox"))
 DEBIAN = os.path.abspath(os.path.join(B, "images", "debian-minbase"))
+SEED_SCRIPT = os.path.abspath("rootfs/skel/usr/libexec/wisp/image-import")
 failures = 0
 
 
@@ -420,6 +426,72 @@ def import_dir(w, lay):
     check("import-dir: the image is listed", r.stdout.startswith("dropped:1\t"), r.stdout)
 
 
+def seed_run(w, store, seed):
+    """The boot's image-import script on a seed (a filesystem image, loop-mounted)."""
+    ctr = os.path.join(w, "ctr")
+    with open(ctr, "w") as f:  # the script's containerd-lite, on the test's store
+        f.write('#!/bin/sh\nexec %s "$@" --store %s\n' % (CL, store))
+    os.chmod(ctr, 0o755)
+    with open(os.path.join(w, "seed-info"), "w") as f:
+        f.write("%s ext4 WISP-images\n" % seed)
+    env = dict(os.environ, WISP_CTR=ctr, WISP_IMPORT_DIR=os.path.join(w, "no-drop"),
+               WISP_SEED_INFO=os.path.join(w, "seed-info"),
+               WISP_SEED_MARKS=os.path.join(w, "seed-marks"),
+               WISP_SEED_MNT=os.path.join(w, "seed-mnt"))
+    return run(SEED_SCRIPT, env=env)
+
+
+def seed_fs(w, files):
+    """A seed labelled cidata holding WISP-images/NAME: file for each. ext4, not
+    iso9660 or vfat as on a host: build machines' kernels may lack both (the
+    script is the same for any type; test_containers.py boots an iso9660 one)."""
+    root, img = os.path.join(w, "seed"), os.path.join(w, "seed.img")
+    shutil.rmtree(root, ignore_errors=True)
+    os.makedirs(os.path.join(root, "WISP-images"))
+    for name, src in files.items():
+        dst = os.path.join(root, "WISP-images", name)
+        if os.path.exists(src):
+            shutil.copy(src, dst)
+        else:
+            open(dst, "w").write(src)
+    if os.path.exists(img):
+        os.unlink(img)
+    must("mkfs.ext4", "-q", "-L", "cidata", "-d", root, img, "16M")
+    return img
+
+
+def seed_import(w):
+    """image-import on a seed's archives: imported once, marked, not again."""
+    store, marks = os.path.join(w, "store-seed"), os.path.join(w, "seed-marks")
+    bad = os.path.join(w, "bad.tar")
+    must("tar", "-C", os.path.join(w, "corrupt-flip"), "-cf", bad, ".")
+    seed = seed_fs(w, {"a.tar": os.path.join(w, "oci.tar"), "a.tar.name": "seed:1\n",
+                       "b.tar": bad, ".c.tar": "hidden\n"})
+    r = seed_run(w, store, seed)
+    out = r.stdout
+    check("seed: fails when one archive fails, one line per archive", r.returncode == 1 and
+          re.search(r"(?m)^a\.tar: imported seed:1 sha256:[0-9a-f]{64}$", out) and
+          re.search(r"(?m)^b\.tar: failed: image import .*b\.tar: ", out) and
+          len(out.splitlines()) == 2, out + r.stderr)
+    line = open(marks).read().split("\n")[0].split("\t") if os.path.exists(marks) else []
+    check("seed: the imported archive is marked (name, size, sha256, ref, digest)",
+          len(line) == 5 and line[:2] == ["a.tar", str(os.path.getsize(os.path.join(w, "oci.tar")))]
+          and line[3] == "seed:1" and open(marks).read().count("\n") == 1, line)
+    check("seed: unmounted", not os.path.ismount(os.path.join(w, "seed-mnt")))
+    r = seed_run(w, store, seed)
+    check("seed: a marked archive is not imported again, a failed one is retried",
+          re.search(r"(?m)^a\.tar: already imported seed:1 sha256:", r.stdout) and
+          "b.tar: failed" in r.stdout and r.returncode == 1, r.stdout + r.stderr)
+    seed = seed_fs(w, {"a.tar": os.path.join(w, "docker.tar"), "a.tar.name": "seed:1\r\n"})
+    r = seed_run(w, store, seed)
+    check("seed: a changed archive is imported again, its mark replaced (CRLF .name)",
+          r.returncode == 0 and "a.tar: imported seed:1 sha256:" in r.stdout and
+          open(marks).read().count("\n") == 1 and line[2] not in open(marks).read(),
+          r.stdout + r.stderr)
+    r = cl(store, "list")
+    check("seed: the image is listed", r.stdout.startswith("seed:1\t"), r.stdout)
+
+
 def bundle(w, lay, store):
     """image bundle: the image config becomes the process, run by
     containerd-lite (in a private mount namespace with its own cgroup2, as
@@ -579,6 +651,7 @@ def main():
         corrupt(w, lay, store)
         lazy(w, lay, want)
         import_dir(w, lay)
+        seed_import(w)
         debian(w)
         bundle(w, lay, store)
         platforms(w, store)
@@ -618,4 +691,5 @@ def main():
     sys.exit(1 if failures else 0)
 
 
-main()
+if __name__ == "__main__":
+    main()

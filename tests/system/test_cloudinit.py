@@ -6,7 +6,8 @@ and `-f vfat` on a second virtio disk); a config drive by genisoimage
 home, write_files (plain, base64, both permission forms, owner), bootcmd
 at every boot, runcmd once per instance (not again after a reboot, again
 for a new instance-id), a service declared under `wisp:` running, the
-config drive's uuid and hostname, a MIME multipart seed (write-mime-multipart),
+config drive's uuid and hostname (and its WISP-IMAGES/ noted for
+image-import, whose bad archive fails the unit), a MIME multipart seed (write-mime-multipart),
 a malformed user_data that still boots, and a boot without any datasource
 that does not wait for one.
 """
@@ -18,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from wispvm import VM, BANNER, BootError  # noqa: E402
@@ -192,6 +194,10 @@ def config_drive(tmp):
         # one bad key and a YAML error at the end: the rest still applies
         f.write("#cloud-config\nusers: [bob]\nbootcmd: [echo cd-boot > /run/cd-boot]\n"
                 "write_files: 5\nruncmd: [\n")
+    # an image archive that is not one, under the seed directory in another case
+    os.makedirs(os.path.join(root, "WISP-IMAGES"))
+    with open(os.path.join(root, "WISP-IMAGES", "bad.tar"), "w") as f:
+        f.write("not a tar\n")
     iso = os.path.join(tmp, "config2.iso")
     subprocess.run(["genisoimage", "-quiet", "-o", iso, "-V", "config-2", "-J", "-R", root],
                    check=True)
@@ -214,6 +220,19 @@ def config_drive(tmp):
               and re.search(r"(?m)^warning: .*user-data:4:14: write_files: expected a list$", out)
               and re.search(r"(?m)^applied: 1 part, [1-9]\d* warnings?$", out),
               "wispctl config: datasource, instance-id and the warnings")
+        for _ in range(60):  # the unit runs beside the boot: wait for its end
+            rc, out = vm.sh("wispctl ps | grep image-import")
+            if not re.search(r"\b(running|starting|stopped)\b", out):
+                break
+            time.sleep(1)
+        rc, out = vm.sh("cat /run/wisp/seed-images; wispctl ps | grep image-import;"
+                        " cat /var/log/wisp/image-import.log")
+        check(re.search(r"(?m)^/dev/sr0 iso9660 WISP-IMAGES$", out)
+              and re.search(r"(?m)^image-import\s+oneshot\s+failed\b", out)
+              and re.search(r"(?m) bad\.tar: failed: image import /run/wisp/seed-images\.mnt/"
+                            r"WISP-IMAGES/bad\.tar: ", out),
+              "config drive: its WISP-IMAGES/ noted, image-import failed naming bad.tar: %r"
+              % out[-300:])
     finally:
         vm.close()
 

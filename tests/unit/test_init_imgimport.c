@@ -1,5 +1,6 @@
 /* Unit tests: init/imgimport.c, whether the drop directory has something
- * for `containerd-lite image import-dir` (then init adds image-import). */
+ * for `containerd-lite image import-dir`, or ds.c noted a seed with
+ * images (then init adds image-import). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -60,9 +61,28 @@ static void pending(void **state)
 	assert_false(imgimport_pending(dir)); /* none at all (no STATE) */
 }
 
+static void wanted(void **state)
+{
+	char drop[] = "/tmp/test_imgimport.XXXXXX", seed[64], p[80];
+
+	(void)state;
+	assert_non_null(mkdtemp(drop));
+	snprintf(seed, sizeof(seed), "%s.seed", drop);
+	assert_false(imgimport_wanted(drop, seed)); /* empty drop, no seed noted */
+	touch(drop, "web.tar");
+	assert_true(imgimport_wanted(drop, seed));
+	snprintf(p, sizeof(p), "%s/web.tar", drop);
+	assert_int_equal(unlink(p), 0);
+	touch("/", seed + 1); /* ds.c noted a seed with wisp-images/ */
+	assert_true(imgimport_wanted(drop, seed));
+	assert_true(imgimport_wanted("/nonexistent", seed));
+	assert_int_equal(unlink(seed), 0);
+	assert_int_equal(rmdir(drop), 0);
+}
+
 int main(void)
 {
-	const struct CMUnitTest tests[] = {cmocka_unit_test(pending)};
+	const struct CMUnitTest tests[] = {cmocka_unit_test(pending), cmocka_unit_test(wanted)};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
