@@ -169,27 +169,37 @@ void cc_apply_late(const struct cloudcfg *c, struct ud_sink *w)
 	fclose(f);
 }
 
-void cc_ntp_add(void)
+int cc_service_add(const char *name, const char *const *argv, struct err *e)
 {
-	static const char *const argv[] = {"/bin/sh", CF_SH, "ntpd", NULL};
 	struct decl d = {.kind = KIND_SERVICE, .restart = RESTART_ALWAYS};
-	struct err e;
+	size_t n = 0;
 
-	if (!ntp_on)
-		return;
 	d.backoff_initial_ms = BACKOFF_MIN_MS;
 	d.backoff_max_ms = BACKOFF_MAX_MS;
 	d.backoff_reset_ms = BACKOFF_RESET_MS;
-	d.name = strdup("ntpd");
+	d.name = strdup(name);
 	d.file = strdup("cloud-init");
-	d.argv = calloc(ARRAY_LEN(argv), sizeof(char *));
-	for (size_t i = 0; d.argv && argv[i]; i++)
-		d.argv[i] = strdup(argv[i]);
+	while (argv[n])
+		n++;
+	d.argv = calloc(n + 1, sizeof(char *));
 	d.env = calloc(1, sizeof(char *));
-	if (!d.name || !d.file || !d.argv || !d.env || units_add(&d, &e) < 0) {
-		log_msg(LOG_WARNING, "ntp: ntpd is not added");
+	for (size_t i = 0; d.argv && i < n; i++)
+		if (!(d.argv[i] = strdup(argv[i])))
+			d.env = (free(d.env), NULL);
+	if (!d.name || !d.file || !d.argv || !d.env) {
 		decl_clear(&d);
+		return err_set(e, ENOMEM, "unit \"%s\"", name);
 	}
+	return units_add(&d, e); /* it owns d's contents now, even when it fails */
+}
+
+void cc_ntp_add(void)
+{
+	static const char *const argv[] = {"/bin/sh", CF_SH, "ntpd", NULL};
+	struct err e;
+
+	if (ntp_on && cc_service_add("ntpd", argv, &e) < 0)
+		log_msg(LOG_WARNING, "ntp: %s; ntpd is not added", e.msg);
 }
 
 /* The script's (CF_SH) own variables; the rest came from cc_apply_late(). */
