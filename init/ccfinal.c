@@ -161,10 +161,11 @@ void cc_apply_late(const struct cloudcfg *c, struct ud_sink *w)
 	}
 	if (c->ntp >= 0)
 		ntp_on = c->ntp;
-	if (c->ntp_servers) { /* quoted twice: the script's eval takes the words apart */
-		char *q = cc_shell_line(c->ntp_servers);
-		put_var(f, "NTP_SERVERS", q ? q : "");
-		free(q);
+	if (c->ntp_servers) { /* host names only (cloudcfg.c): no quoting needed */
+		fputs("NTP_SERVERS='", f);
+		for (char **v = c->ntp_servers; *v; v++)
+			fprintf(f, " %s", *v);
+		fputs("'\n", f);
 	}
 	fclose(f);
 }

@@ -676,6 +676,9 @@ static void parse_power(struct pctx *p, const struct ynode *v, struct cloudcfg *
 	free(mode);
 }
 
+/* What a host name or an IPv4/IPv6 address is made of; the script splits on blanks. */
+#define HOST_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]"
+
 static void parse_ntp(struct pctx *p, const struct ynode *v, struct cloudcfg *c)
 {
 	bool on = true;
@@ -697,7 +700,11 @@ static void parse_ntp(struct pctx *p, const struct ynode *v, struct cloudcfg *c)
 		else if (k && (!strcmp(k, "servers") || !strcmp(k, "pools"))) {
 			l = get_list(p, x, "ntp.servers", false);
 			for (size_t j = 0; l && l[j]; j++)
-				c->ntp_servers = strv_push(c->ntp_servers, l[j]);
+				if (l[j][strspn(l[j], HOST_CHARS)] || !*l[j])
+					bad(p, x, "ntp.servers",
+					    "not a host name or address; ignored");
+				else
+					c->ntp_servers = strv_push(c->ntp_servers, l[j]);
 			strv_free(l);
 		} else if (k)
 			bad(p, v->kid[i], "ntp", "not supported by Wisp (busybox ntpd); ignored");

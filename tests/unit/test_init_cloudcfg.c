@@ -363,9 +363,13 @@ static void test_final_power_ntp_tz(void **state)
 
 	p = write_tmp("cc11", "#cloud-config\n"
 			      "power_state: {mode: poweroff, condition: false}\n"
-			      "ntp: {enabled: false}\n");
+			      "ntp: {enabled: false, servers: ['a b', 'x;reboot', '[fe80::1]']}\n");
 	cloudcfg_load(p, &c, &sink);
-	assert_int_equal(nwarn, 0);
+	assert_int_equal(nwarn, 2); /* what the script would split or run */
+	assert_non_null(strstr(warned, "cc11:3:"));
+	assert_non_null(strstr(warned, "ntp.servers: not a host name or address; ignored"));
+	assert_string_equal(c.ntp_servers[0], "[fe80::1]");
+	assert_null(c.ntp_servers[1]);
 	assert_int_equal(c.power_delay_s, 0); /* "now" */
 	assert_string_equal(c.power_cond, "false");
 	assert_int_equal(c.ntp, 0);
