@@ -195,8 +195,9 @@ def first_instance(tmp):
         check(re.search(r"(?m)^EST5EDT$", out) and " /mnt/data ext4 " in out
               and "from the data disk" in out,
               "timezone in /etc/TZ; mounts: LABEL=wispdata on /mnt/data (fstype auto)")
-        rc, out = vm.sh("wispctl ps")
-        check(re.search(r"(?m)^ntpd\s+service", out), "ntp: an ntpd unit")
+        rc, out = vm.sh("wispctl ps; ps | grep '[n]tpd -n'")
+        check(re.search(r"(?m)^ntpd\s+service", out) and "ntpd -n -p 10.0.2.2" in out,
+              "ntp: an ntpd unit, busybox ntpd -n -p 10.0.2.2")
         rc, out = vm.sh("wispctl ps")
         check(re.search(r"(?m)^ud-ticker\s+service\s+running", out),
               "service declared under wisp: is running")
