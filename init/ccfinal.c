@@ -170,9 +170,10 @@ void cc_apply_late(const struct cloudcfg *c, struct ud_sink *w)
 	fclose(f);
 }
 
-int cc_service_add(const char *name, const char *const *argv, struct err *e)
+int cc_unit_add(const char *name, const char *const *argv, enum unit_kind kind, struct err *e)
 {
-	struct decl d = {.kind = KIND_SERVICE, .restart = RESTART_ALWAYS};
+	struct decl d = {.kind = kind,
+			 .restart = kind == KIND_SERVICE ? RESTART_ALWAYS : RESTART_NO};
 	size_t n = 0;
 
 	d.backoff_initial_ms = BACKOFF_MIN_MS;
@@ -199,7 +200,7 @@ void cc_ntp_add(void)
 	static const char *const argv[] = {"/bin/sh", CF_SH, "ntpd", NULL};
 	struct err e;
 
-	if (ntp_on && cc_service_add("ntpd", argv, &e) < 0)
+	if (ntp_on && cc_unit_add("ntpd", argv, KIND_SERVICE, &e) < 0)
 		log_msg(LOG_WARNING, "ntp: %s; ntpd is not added", e.msg);
 }
 

@@ -569,22 +569,15 @@ static bool nullish(const struct ynode *n)
 	return s && (!*s || !strcmp(s, "~") || !strcasecmp(s, "null") || !strcasecmp(s, "none"));
 }
 
+/* Not the whole POSIX grammar: a name and an offset digit, nothing a file name has. */
 bool cc_posix_tz(const char *s)
 {
-	size_t n = 0;
-
 	if (!strcmp(s, "UTC") || !strcmp(s, "GMT"))
 		return true;
-	if (strlen(s) > 60)
-		return false;
-	if (*s == '<') /* <+0530>-5:30 */
-		n = strcspn(s, ">") + 1;
-	else
-		while (isalpha((unsigned char)s[n]))
-			n++;
-	if (n < 3 || n > strlen(s) || !s[n] || !strchr("+-0123456789", s[n]))
-		return false; /* POSIX wants an offset after the name */
-	return !strpbrk(s, "/ \t\n\"'\\$`");
+	for (int i = 0; i < 3; i++) /* a name of 3 letters at least, or <...> */
+		if (!isalpha((unsigned char)s[i]) && *s != '<')
+			return false;
+	return strlen(s) < 60 && strpbrk(s, "0123456789") && !strpbrk(s, "/ \t\n\"'\\$`");
 }
 
 static void parse_tz(struct pctx *p, const struct ynode *v, struct cloudcfg *c)
@@ -615,8 +608,8 @@ static void parse_delay(struct pctx *p, const struct ynode *v, struct cloudcfg *
 
 	if (s && !strcmp(s, "now"))
 		return;
-	m = s ? strtoul(s + (*s == '+'), &end, 10) : 0;
-	if (!s || !isdigit((unsigned char)s[*s == '+']) || *end || m > 60 * 24 * 365)
+	m = s ? strtoul(s, &end, 10) : 0; /* strtoul takes the '+' */
+	if (!s || !*s || *end || m > 60 * 24 * 365)
 		bad(p, v, "power_state.delay", "expected \"now\", \"+N\" or N (minutes)");
 	else
 		c->power_delay_s = (unsigned)m * 60;

@@ -315,8 +315,8 @@ void cloudinit_setup(void)
  */
 void cloudinit_final(void)
 {
+	static const char *const argv[] = {"/bin/sh", "/usr/share/wisp/cloud-final", NULL};
 	struct ud_sink w = {.warn = warn};
-	struct decl d = {0};
 	struct err e;
 
 	free(ci.runcmd), ci.runcmd = NULL;
@@ -326,18 +326,6 @@ void cloudinit_final(void)
 	if (!ci.found)
 		return;
 	cc_final_script(ci.idir, ci.per_instance && ci.have_var, ci.ds.name, &w);
-	d.name = strdup("cloud-final");
-	d.kind = KIND_ONESHOT;
-	d.argv = calloc(3, sizeof(char *));
-	d.env = calloc(1, sizeof(char *));
-	if (!d.name || !d.argv || !d.env) {
-		decl_clear(&d);
-		return;
-	}
-	d.argv[0] = strdup("/bin/sh"), d.argv[1] = strdup("/usr/share/wisp/cloud-final");
-	d.file = strdup("cloud-init");
-	if (units_add(&d, &e) < 0) {
+	if (cc_unit_add("cloud-final", argv, KIND_ONESHOT, &e) < 0)
 		log_err(&e);
-		decl_clear(&d);
-	}
 }

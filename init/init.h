@@ -774,8 +774,8 @@ void cc_apply_late(const struct cloudcfg *c, struct ud_sink *w);
 /* The text of /run/wisp/cloud-final.sh: per-once, per-boot, per-instance scripts,
  * final_message, power_state. */
 void cc_final_script(const char *idir, bool per_instance, const char *ds, struct ud_sink *w);
-/* A service unit of cloud-init's (restart always, file "cloud-init"). 0 or -1. */
-int cc_service_add(const char *name, const char *const *argv, struct err *e);
+/* A unit of cloud-init's (file "cloud-init"; a service restarts always). 0 or -1. */
+int cc_unit_add(const char *name, const char *const *argv, enum unit_kind kind, struct err *e);
 /* The ntpd unit when a cloud-config part asked for it. */
 void cc_ntp_add(void);
 

@@ -26,6 +26,6 @@ void sshd_add(void)
 	mkdir("/var/lib/wisp", 0755);
 	mkdir(SSHD_KEYS, 0700);
 	/* EEXIST: user-data's wisp: services declared an sshd of its own */
-	if (cc_service_add("sshd", argv, &e) < 0)
+	if (cc_unit_add("sshd", argv, KIND_SERVICE, &e) < 0)
 		log_msg(LOG_WARNING, "sshd: %s; the SSH server is not added", e.msg);
 }
