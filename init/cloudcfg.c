@@ -569,7 +569,7 @@ static bool nullish(const struct ynode *n)
 	return s && (!*s || !strcmp(s, "~") || !strcasecmp(s, "null") || !strcasecmp(s, "none"));
 }
 
-/* Not the whole POSIX grammar: a name and an offset digit, nothing a file name has. */
+/* Not the whole POSIX grammar: a name, an offset, nothing a shell or a path would take. */
 bool cc_posix_tz(const char *s)
 {
 	if (!strcmp(s, "UTC") || !strcmp(s, "GMT"))
@@ -577,7 +577,9 @@ bool cc_posix_tz(const char *s)
 	for (int i = 0; i < 3; i++) /* a name of 3 letters at least, or <...> */
 		if (!isalpha((unsigned char)s[i]) && *s != '<')
 			return false;
-	return strlen(s) < 60 && strpbrk(s, "0123456789") && !strpbrk(s, "/ \t\n\"'\\$`");
+	const char *digit = strpbrk(s, "0123456789"), *slash = strchr(s, '/');
+	/* a '/' before the offset is an Olson name's; after it, a rule's time (M10.5.0/3) */
+	return strlen(s) < 60 && digit && (!slash || slash > digit) && !strpbrk(s, " \t\n\"'\\$`");
 }
 
 static void parse_tz(struct pctx *p, const struct ynode *v, struct cloudcfg *c)

@@ -406,6 +406,8 @@ static void test_final_power_ntp_tz_bad(void **state)
 	cloudcfg_free(&c);
 	assert_true(cc_posix_tz("UTC") && cc_posix_tz("EST5EDT") && cc_posix_tz("CET-1CEST"));
 	assert_true(cc_posix_tz("<+0530>-5:30") && cc_posix_tz("EST5EDT,M3.2.0,M11.1.0"));
+	assert_true(cc_posix_tz("CET-1CEST,M3.5.0,M10.5.0/3"));
+	assert_false(cc_posix_tz("Etc/GMT+5"));
 	assert_false(cc_posix_tz("Europe/Paris") || cc_posix_tz("EST") || cc_posix_tz("5EST"));
 	assert_false(cc_posix_tz("EST5$(reboot)") || cc_posix_tz("EST5 EDT"));
 }
