@@ -315,6 +315,18 @@ static void write_one(const struct cc_file *f, const struct cc_env *env)
 	gid_t gid;
 	int fd;
 
+	const unsigned char *data = f->content;
+	unsigned char *raw = NULL;
+	size_t len = f->len;
+
+	/* gzip: undone here rather than when parsing, so only files written pay for it */
+	if (f->gzip && (!env->gunzip || env->gunzip(f->content, f->len, &raw, &len) < 0)) {
+		env->warn->warn(env->warn->ctx,
+				"cloud-config: write_files: %s: not valid gzip; not written",
+				f->path);
+		return;
+	}
+	data = raw ? raw : data;
 	snprintf(path, sizeof(path), "%s%s", env->root, f->path);
 	mkparents(path, false);
 	fd = open(path,
@@ -323,15 +335,16 @@ static void write_one(const struct cc_file *f, const struct cc_env *env)
 	if (fd < 0) {
 		err_set(&e, errno, "create %s", f->path);
 		warnf(env, "write_files", &e);
+		free(raw);
 		return;
 	}
 	owner_ids(f->owner, env, &uid, &gid);
-	if (write_all(fd, f->content, f->len) < 0 || fchmod(fd, f->mode) < 0 ||
-	    fchown(fd, uid, gid) < 0) {
+	if (write_all(fd, data, len) < 0 || fchmod(fd, f->mode) < 0 || fchown(fd, uid, gid) < 0) {
 		err_set(&e, errno, "write %s", f->path);
 		warnf(env, "write_files", &e);
 	}
 	close(fd);
+	free(raw);
 }
 
 void cc_apply_files(const struct cloudcfg *c, bool deferred, const struct cc_env *env)

@@ -8,6 +8,7 @@
  */
 #include "init.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -330,10 +331,12 @@ int cc_parse_mode(const char *s, mode_t *mode)
 	return 0;
 }
 
-/* content + encoding -> bytes. gzip needs zlib, which init does not link (yet). */
+/* content + encoding -> bytes. gzip forms stay compressed: ccapply has busybox undo them. */
 static bool decode_content(struct pctx *p, const struct ynode *encn, const struct ynode *at,
 			   const char *key, const char *content, struct cc_file *f)
 {
+	static const char *const gz[] = {"gz",	      "gzip",	  "gz+b64",
+					 "gz+base64", "gzip+b64", "gzip+base64"};
 	const char *enc = encn ? scalar(encn) : "text/plain";
 
 	if (!encn)
@@ -344,6 +347,11 @@ static bool decode_content(struct pctx *p, const struct ynode *encn, const struc
 		bad(p, encn, key, "expected a string");
 		enc = "text/plain";
 	}
+	for (size_t i = 0; i < ARRAY_LEN(gz); i++)
+		if (!strcasecmp(enc, gz[i])) {
+			f->gzip = true;
+			enc += i < 2 ? strlen(enc) : strcspn(enc, "+") + 1;
+		}
 	if (!strcasecmp(enc, "b64") || !strcasecmp(enc, "base64")) {
 		ssize_t n;
 		f->content = malloc(len + 1);
@@ -354,13 +362,7 @@ static bool decode_content(struct pctx *p, const struct ynode *encn, const struc
 		f->len = (size_t)n;
 		return true;
 	}
-	if (strcasestr(enc, "gz")) {
-		bad(p, encn, key,
-		    "gzip encodings are not supported yet (no zlib in init); file "
-		    "not written");
-		return false;
-	}
-	if (strcasecmp(enc, "text/plain") != 0)
+	if (*enc && strcasecmp(enc, "text/plain") != 0)
 		bad(p, encn, key, "unknown encoding; content written as is");
 	f->content = (unsigned char *)strdup(content);
 	f->len = len;
@@ -567,6 +569,230 @@ static void parse_wisp(struct pctx *p, const struct ynode *v, struct cloudcfg *c
 		free(buf);
 }
 
+/* YAML null (a plain ~ or null; the tree keeps no quoting) or cloud-init's "none". */
+static bool nullish(const struct ynode *n)
+{
+	const char *s = scalar(n);
+	return s && (!*s || !strcmp(s, "~") || !strcasecmp(s, "null") || !strcasecmp(s, "none"));
+}
+
+/* Not the whole POSIX grammar: a name, an offset, nothing a shell or a path would take. */
+bool cc_posix_tz(const char *s)
+{
+	if (!strcmp(s, "UTC") || !strcmp(s, "GMT"))
+		return true;
+	for (int i = 0; i < 3; i++) /* a name of 3 letters at least, or <...> */
+		if (!isalpha((unsigned char)s[i]) && *s != '<')
+			return false;
+	const char *digit = strpbrk(s, "0123456789"), *slash = strchr(s, '/');
+	/* a '/' before the offset is an Olson name's; after it, a rule's time (M10.5.0/3) */
+	return strlen(s) < 60 && digit && (!slash || slash > digit) && !strpbrk(s, " \t\n\"'\\$`");
+}
+
+static void parse_tz(struct pctx *p, const struct ynode *v, struct cloudcfg *c)
+{
+	const char *s = scalar(v);
+
+	/* the common spelling of UTC in cloud configs: no zoneinfo needed */
+	if (s && (!strcmp(s, "Etc/UTC") || !strcmp(s, "Etc/GMT") || !strcmp(s, "Universal")))
+		s = "UTC";
+	if (s && !cc_posix_tz(s)) {
+		bad(p, v, "timezone",
+		    "not a POSIX TZ string (\"UTC\", \"EST5EDT\"); an Olson name needs zoneinfo, "
+		    "which Wisp does not have; not set");
+		return;
+	}
+	if (s)
+		get_str(p, v, "timezone", &c->timezone);
+	else
+		bad(p, v, "timezone", "expected a string");
+}
+
+/* delay: "now", "+N" (minutes, as shutdown(8)), or N (minutes, as cloud-init's schema). */
+static void parse_delay(struct pctx *p, const struct ynode *v, struct cloudcfg *c)
+{
+	const char *s = scalar(v);
+	char *end;
+	unsigned long m;
+
+	if (s && !strcmp(s, "now"))
+		return;
+	m = s ? strtoul(s, &end, 10) : 0; /* strtoul takes the '+' */
+	if (!s || !*s || *end || m > 60 * 24 * 365)
+		bad(p, v, "power_state.delay", "expected \"now\", \"+N\" or N (minutes)");
+	else
+		c->power_delay_s = (unsigned)m * 60;
+}
+
+/* condition: true, false, a shell line or an argv; stored as a shell line. */
+static void parse_cond(struct pctx *p, const struct ynode *v, struct cloudcfg *c)
+{
+	const char *s = scalar(v);
+	bool b;
+	char **argv;
+
+	free(c->power_cond), c->power_cond = NULL;
+	if (s && (truthy(s) || falsy(s))) {
+		get_bool(p, v, "power_state.condition", &b);
+		c->power_cond = b ? NULL : strdup("false");
+	} else if (s) {
+		argv = strv_push(strv_push(strv_push(NULL, "/bin/sh"), "-c"), s);
+		c->power_cond = cc_shell_line(argv);
+		strv_free(argv);
+	} else if ((argv = get_list(p, v, "power_state.condition", false))) {
+		c->power_cond = cc_shell_line(argv);
+		strv_free(argv);
+	}
+}
+
+static void parse_power(struct pctx *p, const struct ynode *v, struct cloudcfg *c)
+{
+	static const char *const modes[] = {"poweroff", "reboot", "halt"};
+	char *mode = NULL;
+
+	if (v->type != Y_MAP) {
+		bad(p, v, "power_state", "expected a mapping");
+		return;
+	}
+	for (size_t i = 0; i + 1 < v->n; i += 2) {
+		const char *k = scalar(v->kid[i]);
+		const struct ynode *x = v->kid[i + 1];
+		if (!k)
+			continue;
+		if (!strcmp(k, "mode"))
+			get_str(p, x, "power_state.mode", &mode);
+		else if (!strcmp(k, "delay"))
+			parse_delay(p, x, c);
+		else if (!strcmp(k, "message"))
+			get_str(p, x, "power_state.message", &c->power_message);
+		else if (!strcmp(k, "condition"))
+			parse_cond(p, x, c);
+		else if (strcmp(k, "timeout") != 0) /* nothing to wait for: see the docs */
+			bad(p, v->kid[i], "power_state", "unknown key, ignored");
+	}
+	for (size_t i = 0; mode && i < ARRAY_LEN(modes); i++)
+		if (!strcmp(mode, modes[i]))
+			c->power_mode = strdup(modes[i]);
+	if (!c->power_mode)
+		bad(p, v, "power_state.mode", "expected poweroff, reboot or halt; not done");
+	free(mode);
+}
+
+/* What a host name or an IPv4/IPv6 address is made of; the script splits on blanks. */
+#define HOST_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]"
+
+static void parse_ntp(struct pctx *p, const struct ynode *v, struct cloudcfg *c)
+{
+	bool on = true;
+
+	if (nullish(v)) { /* "ntp:" alone: cloud-init's defaults */
+		c->ntp = 1;
+		return;
+	}
+	if (v->type != Y_MAP) {
+		bad(p, v, "ntp", "expected a mapping");
+		return;
+	}
+	for (size_t i = 0; i + 1 < v->n; i += 2) {
+		const char *k = scalar(v->kid[i]);
+		const struct ynode *x = v->kid[i + 1];
+		char **l;
+		if (k && !strcmp(k, "enabled"))
+			get_bool(p, x, "ntp.enabled", &on);
+		else if (k && (!strcmp(k, "servers") || !strcmp(k, "pools"))) {
+			l = get_list(p, x, "ntp.servers", false);
+			for (size_t j = 0; l && l[j]; j++)
+				if (l[j][strspn(l[j], HOST_CHARS)] || !*l[j])
+					bad(p, x, "ntp.servers",
+					    "not a host name or address; ignored");
+				else
+					c->ntp_servers = strv_push(c->ntp_servers, l[j]);
+			strv_free(l);
+		} else if (k)
+			bad(p, v->kid[i], "ntp", "not supported by Wisp (busybox ntpd); ignored");
+	}
+	c->ntp = on;
+}
+
+static void drop_mounts(struct cloudcfg *c, const char *dev)
+{
+	for (size_t i = 0; i < c->nmounts; i++)
+		if (!strcmp(c->mounts[i].dev, dev))
+			c->mounts[i].dir[0] = '\0'; /* removed: not mounted */
+}
+
+/* [device, mountpoint, fstype, options, dump, pass]: fstype and options from defaults later. */
+static void parse_mount(struct pctx *p, const struct ynode *n, size_t idx, struct cloudcfg *c)
+{
+	char key[40], dev[256];
+	struct cc_mount m = {.line = n->line, .col = n->col};
+	const char *d = n->type == Y_SEQ && n->n ? scalar(n->kid[0]) : NULL;
+
+	snprintf(key, sizeof(key), "mounts[%zu]", idx);
+	if (!d || n->n > 6 || !*d) {
+		bad(p, n, key, "expected [device, mountpoint, fstype, options, dump, pass]");
+		return;
+	}
+	/* cloud-init's short names: "sdb" is /dev/sdb */
+	snprintf(dev, sizeof(dev), "%s%s", *d == '/' || strchr(d, '=') ? "" : "/dev/", d);
+	if (n->n < 2 || nullish(n->kid[1])) { /* only a device: remove its entry */
+		drop_mounts(c, dev);
+		return;
+	}
+	for (size_t i = 1; i < n->n; i++)
+		if (!scalar(n->kid[i])) {
+			bad(p, n->kid[i], key, "expected a string");
+			return;
+		}
+	if (*n->kid[1]->str != '/' || !strncmp(d, "ephemeral", 9) || !strcmp(d, "swap")) {
+		bad(p, n, key,
+		    "needs an absolute mountpoint and a device (no ephemeral/swap "
+		    "names); not mounted");
+		return;
+	}
+	m.dev = strdup(dev), m.dir = strdup(n->kid[1]->str);
+	m.type = n->n > 2 && !nullish(n->kid[2]) ? strdup(n->kid[2]->str) : NULL;
+	m.opts = n->n > 3 && !nullish(n->kid[3]) ? strdup(n->kid[3]->str) : NULL;
+	struct cc_mount *nv = realloc(c->mounts, (c->nmounts + 1) * sizeof(*nv));
+	if (nv)
+		c->mounts = nv, c->mounts[c->nmounts++] = m;
+}
+
+static void parse_mdef(struct pctx *p, const struct ynode *v, struct cloudcfg *c)
+{
+	if (v->type != Y_SEQ || v->n > 6) {
+		bad(p, v, "mount_default_fields", "expected a list of up to 6 fields");
+		return;
+	}
+	for (size_t i = 2; i < 4 && i < v->n; i++)
+		if (scalar(v->kid[i]) && !nullish(v->kid[i]))
+			get_str(p, v->kid[i], "mount_default_fields", &c->mount_defaults[i - 2]);
+}
+
+/* After the whole document: defaults filled in, swap refused, removed entries gone. */
+static void finish_mounts(struct pctx *p, struct cloudcfg *c)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->nmounts; i++) {
+		struct cc_mount *m = &c->mounts[i];
+		const char *o = c->mount_defaults[1] ? c->mount_defaults[1] : "defaults,nofail";
+		if (!m->opts)
+			m->opts = strdup(o);
+		if (!m->type)
+			m->type = strdup(c->mount_defaults[0] ? c->mount_defaults[0] : "auto");
+		if (m->type && !strcmp(m->type, "swap")) {
+			struct ynode at = {.line = m->line, .col = m->col};
+			bad(p, &at, "mounts", "swap is not supported by Wisp; not enabled");
+		} else if (*m->dir && m->type && m->opts) {
+			c->mounts[n++] = *m;
+			continue;
+		}
+		free(m->dev), free(m->dir), free(m->type), free(m->opts);
+	}
+	c->nmounts = n;
+}
+
 /* Keys cloud-init knows that Wisp does not do: one warning each, nothing else. */
 static void top_key(struct pctx *p, const char *k, const struct ynode *kn, const struct ynode *v,
 		    struct cloudcfg *c)
@@ -599,6 +825,21 @@ static void top_key(struct pctx *p, const char *k, const struct ynode *kn, const
 		c->runcmd = parse_cmds(p, v, k, &c->nruncmd);
 	} else if (!strcmp(k, "wisp"))
 		parse_wisp(p, v, c);
+	else if (!strcmp(k, "final_message"))
+		get_str(p, v, k, &c->final_message);
+	else if (!strcmp(k, "timezone"))
+		parse_tz(p, v, c);
+	else if (!strcmp(k, "power_state"))
+		parse_power(p, v, c);
+	else if (!strcmp(k, "ntp"))
+		parse_ntp(p, v, c);
+	else if (!strcmp(k, "mounts") && v->type == Y_SEQ)
+		for (size_t i = 0; i < v->n; i++)
+			parse_mount(p, v->kid[i], i, c);
+	else if (!strcmp(k, "mounts"))
+		bad(p, v, k, "expected a list");
+	else if (!strcmp(k, "mount_default_fields"))
+		parse_mdef(p, v, c);
 	else
 		bad(p, kn, k, "not supported by Wisp; ignored");
 }
@@ -611,6 +852,7 @@ int cloudcfg_load(const char *path, struct cloudcfg *c, struct ud_sink *w)
 	const struct ynode *root;
 
 	memset(c, 0, sizeof(*c));
+	c->ntp = -1;
 	if (ytree_load(path, &y, &e) < 0) {
 		w->warn(w->ctx, "%s", e.msg);
 		return -1;
@@ -626,6 +868,7 @@ int cloudcfg_load(const char *path, struct cloudcfg *c, struct ud_sink *w)
 		if (k && root->kid[i + 1]->done)
 			top_key(&p, k, root->kid[i], root->kid[i + 1], c);
 	}
+	finish_mounts(&p, c);
 	ytree_free(&y);
 	return p.problems;
 }
@@ -640,7 +883,13 @@ void cloudcfg_free(struct cloudcfg *c)
 		free(c->files[i].path), free(c->files[i].owner), free(c->files[i].content);
 	free(c->users), free(c->groups), free(c->files);
 	free(c->hostname), free(c->fqdn), free(c->wisp_units);
-	strv_free(c->ssh_keys);
+	strv_free(c->ssh_keys), strv_free(c->ntp_servers);
+	for (size_t i = 0; i < c->nmounts; i++)
+		free(c->mounts[i].dev), free(c->mounts[i].dir), free(c->mounts[i].type),
+		    free(c->mounts[i].opts);
+	free(c->mounts), free(c->mount_defaults[0]), free(c->mount_defaults[1]);
+	free(c->final_message), free(c->timezone), free(c->power_mode);
+	free(c->power_message), free(c->power_cond);
 	cmds_free(c->bootcmd, c->nbootcmd);
 	cmds_free(c->runcmd, c->nruncmd);
 	memset(c, 0, sizeof(*c));

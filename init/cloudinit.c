@@ -14,14 +14,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #define BOOTCMD_TIMEOUT_MS 120000u
@@ -112,31 +109,15 @@ static void instance_state(void)
 /* bootcmd: every boot, one at a time, before any unit starts (bounded). */
 static void run_now(char *const *argv)
 {
-	char iid[160];
-	char *envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/", iid, NULL};
-	struct spawn_req r = {.argv = argv, .envp = envp};
-	uint64_t deadline = now_ms() + BOOTCMD_TIMEOUT_MS;
-	struct err e;
-	pid_t pid;
-	int st = 0;
+	char iid[160], what[300];
+	struct ud_sink w = {.warn = warn};
+	int st;
 
 	snprintf(iid, sizeof(iid), "INSTANCE_ID=%s", ci.ds.iid);
-	if ((pid = spawn(&r, NULL, &e)) < 0) {
-		warn(NULL, "bootcmd: %s", e.msg);
-		return;
-	}
-	while (waitpid(pid, &st, WNOHANG) == 0) {
-		if (now_ms() > deadline) {
-			kill(-pid, SIGKILL);
-			waitpid(pid, &st, 0);
-			warn(NULL, "bootcmd: %s: killed after %u s", argv[strv_len(argv) - 1],
-			     BOOTCMD_TIMEOUT_MS / 1000);
-			return;
-		}
-		nanosleep(&(struct timespec){0, 10000000L}, NULL);
-	}
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-		warn(NULL, "bootcmd: %s: failed (status %d)", argv[strv_len(argv) - 1], st);
+	snprintf(what, sizeof(what), "bootcmd: %s", argv[strv_len(argv) - 1]);
+	st = cc_run(what, argv, iid, BOOTCMD_TIMEOUT_MS, &w);
+	if (st > 0)
+		warn(NULL, "%s: failed (status %d)", what, st);
 }
 
 static void gather_runcmd(const struct cloudcfg *c)
@@ -169,8 +150,11 @@ static void write_units(const char *text)
 static void apply_config(const char *path)
 {
 	struct ud_sink w = {.warn = warn};
-	struct cc_env env = {
-	    .etc = "/etc", .root = "", .per_instance = ci.per_instance, .warn = &w};
+	struct cc_env env = {.etc = "/etc",
+			     .root = "",
+			     .per_instance = ci.per_instance,
+			     .warn = &w,
+			     .gunzip = cc_gunzip};
 	struct cloudcfg c;
 
 	cloudcfg_load(path, &c, &w);
@@ -191,6 +175,7 @@ static void apply_config(const char *path)
 	cc_apply_files(&c, true, &env);
 	for (size_t i = 0; i < c.nbootcmd; i++)
 		run_now(c.bootcmd[i]);
+	cc_apply_late(&c, &w); /* mounts (bounded), timezone; ntp, final, power recorded */
 	gather_runcmd(&c);
 	if (c.wisp_units)
 		write_units(c.wisp_units);
@@ -210,13 +195,16 @@ static void on_part(void *ctx, enum ud_kind k, const char *name, const char *dat
 	}
 	if (k == UD_CLOUD_CONFIG)
 		snprintf(path, sizeof(path), CLOUD_RUN "/part-%03d.yaml", ci.nparts);
+	else if (ci.per_instance && cc_script_dir(k)) /* MIME per-boot, -instance, -once */
+		snprintf(path, sizeof(path), "%s/part-%03d", cc_script_dir(k), ci.nparts);
 	else if (ci.per_instance)
 		snprintf(path, sizeof(path), "%s/scripts/part-%03d", ci.idir, ci.nparts);
 	else
 		return; /* a script of an instance that already ran them */
 	mkdirs(path);
 	rmdir(path);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, k == UD_SCRIPT ? 0700 : 0600);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+		  k != UD_CLOUD_CONFIG ? 0700 : 0600);
 	if (fd < 0 || write_all(fd, data, len) < 0) {
 		warn(NULL, "%s: write %s: %s", name, path, strerror(errno));
 		if (fd >= 0)
@@ -248,6 +236,8 @@ static void process(const char *file)
 		warn(NULL, "%s", e.msg);
 	else if (n > YAML_MAX_BYTES)
 		warn(NULL, "%s: larger than %d bytes; nothing applied", path, YAML_MAX_BYTES);
+	else if (ud_detect(buf, (size_t)n) == UD_GZIP)
+		cc_split_gzip(path, buf, (size_t)n, &s);
 	else
 		ud_split(path, buf, (size_t)n, &s);
 	free(buf);
@@ -302,37 +292,24 @@ void cloudinit_setup(void)
 }
 
 /*
- * The per-instance scripts, as a oneshot added last: units start in table
- * order, so it is spawned after every unit ready at boot. It does not
- * depend on them: a unit that never comes up must not hold runcmd back.
+ * cloud-final, a oneshot added last at every boot with a datasource:
+ * units start in table order, so it is spawned after every unit ready at
+ * boot. It does not depend on them: a unit that never comes up must not
+ * hold runcmd back. Its script is ccfinal.c's.
  */
 void cloudinit_final(void)
 {
-	struct decl d = {0};
-	char script[512];
+	static const char *const argv[] = {"/bin/sh", "/usr/share/wisp/cloud-final", NULL};
+	struct ud_sink w = {.warn = warn};
 	struct err e;
 
 	free(ci.runcmd), ci.runcmd = NULL;
 	if (ci.nkeys)
 		sshd_add();
-	if (!ci.per_instance || !ci.nscripts)
+	cc_ntp_add();
+	if (!ci.found)
 		return;
-	snprintf(script, sizeof(script),
-		 "for f in %s/scripts/*; do [ -x \"$f\" ] || continue; echo \"running $f\"; "
-		 "\"$f\" || echo \"$f: exit status $?\"; done",
-		 ci.idir);
-	d.name = strdup("cloud-final");
-	d.kind = KIND_ONESHOT;
-	d.argv = calloc(4, sizeof(char *));
-	d.env = calloc(1, sizeof(char *));
-	if (!d.name || !d.argv || !d.env) {
-		decl_clear(&d);
-		return;
-	}
-	d.argv[0] = strdup("/bin/sh"), d.argv[1] = strdup("-c"), d.argv[2] = strdup(script);
-	d.file = strdup("cloud-init");
-	if (units_add(&d, &e) < 0) {
+	cc_final_script(ci.idir, ci.per_instance && ci.have_var, ci.ds.name, &w);
+	if (cc_unit_add("cloud-final", argv, KIND_ONESHOT, &e) < 0)
 		log_err(&e);
-		decl_clear(&d);
-	}
 }

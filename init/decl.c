@@ -25,6 +25,8 @@ static const char *const base_env[] = {
     "TERM=linux",
 };
 
+char unit_tz[64];
+
 /* Where user and group names are looked up. */
 static const char *etc_dir = "/etc";
 
@@ -1105,7 +1107,7 @@ void decls_free(struct decls *set)
 char **decl_environ(const struct decl *d)
 {
 	size_t nb = ARRAY_LEN(base_env), nd = strv_len(d->env), n = 0;
-	char **env = calloc(nb + nd + 1, sizeof(*env));
+	char **env = calloc(nb + nd + 2, sizeof(*env));
 
 	if (!env)
 		return NULL;
@@ -1119,6 +1121,12 @@ char **decl_environ(const struct decl *d)
 	for (size_t i = 0; i < nd; i++)
 		if (!(env[n++] = strdup(d->env[i])))
 			goto nomem;
+	if (*unit_tz && env_find(d->env, nd, "TZ", 2) < 0) {
+		char tz[sizeof(unit_tz) + 3];
+		snprintf(tz, sizeof(tz), "TZ=%s", unit_tz);
+		if (!(env[n++] = strdup(tz)))
+			goto nomem;
+	}
 	return env;
 nomem:
 	strv_free(env);

@@ -227,6 +227,8 @@ void decl_clear(struct decl *d);
 void decls_free(struct decls *set);
 /* The environment a program starts with: the base one, then its declared env. NULL on ENOMEM. */
 char **decl_environ(const struct decl *d);
+/* TZ=... for every unit (cloud-config's timezone); "" none. */
+extern char unit_tz[64];
 const char *restart_name(enum restart r);
 const char *kind_name(enum unit_kind k);
 /* "100ms", "5s", "2m", "1h", "0" -> milliseconds. Returns 0 or -1. */
@@ -678,7 +680,18 @@ ssize_t b64_decode(const char *in, size_t len, unsigned char *out, size_t size);
 
 /* ---- userdata.c: user-data formats, MIME parts ------------------------ */
 
-enum ud_kind { UD_EMPTY, UD_CLOUD_CONFIG, UD_SCRIPT, UD_MIME, UD_GZIP, UD_UNKNOWN };
+/* UD_SCRIPT_BOOT..ONCE: MIME text/x-shellscript-per-boot, -per-instance, -per-once. */
+enum ud_kind {
+	UD_EMPTY,
+	UD_CLOUD_CONFIG,
+	UD_SCRIPT,
+	UD_MIME,
+	UD_GZIP,
+	UD_UNKNOWN,
+	UD_SCRIPT_BOOT,
+	UD_SCRIPT_INSTANCE,
+	UD_SCRIPT_ONCE
+};
 
 struct ud_sink {
 	void *ctx;
@@ -706,12 +719,18 @@ struct cc_file {
 	unsigned char *content;
 	size_t len;
 	mode_t mode;
-	bool append, defer;
+	bool append, defer, gzip; /* gzip: content is still compressed */
 };
 
 struct cc_group {
 	char *name;
 	char **members;
+};
+
+/* One mounts: entry, fields filled from mount_default_fields; dump and pass are read only. */
+struct cc_mount {
+	char *dev, *dir, *type, *opts; /* opts as given: the script takes out nofail, x-... */
+	int line, col;
 };
 
 struct cloudcfg {
@@ -726,7 +745,16 @@ struct cloudcfg {
 	size_t nfiles;
 	char ***bootcmd, ***runcmd; /* each an argv (a string: sh -c STRING) */
 	size_t nbootcmd, nruncmd;
-	char *wisp_units; /* the wisp: key as a declarations file's text, or NULL */
+	char *wisp_units;		  /* the wisp: key as a declarations file's text, or NULL */
+	char *final_message, *timezone;	  /* timezone: a POSIX TZ string (checked) */
+	char *power_mode;		  /* "poweroff", "reboot", "halt" or NULL */
+	char *power_message, *power_cond; /* cond: a shell line, NULL: true */
+	unsigned power_delay_s;		  /* "now": 0, "+N": N minutes */
+	int ntp;			  /* -1: no ntp key, 0: disabled, 1: enabled */
+	char **ntp_servers;		  /* servers then pools */
+	struct cc_mount *mounts;
+	size_t nmounts;
+	char *mount_defaults[2]; /* mount_default_fields' fstype and options */
 };
 
 /* Parse the YAML file path (a #cloud-config); each problem goes to warn as one line. */
@@ -736,6 +764,8 @@ void cloudcfg_free(struct cloudcfg *c);
 int cc_parse_mode(const char *s, mode_t *mode);
 /* A command as a shell script line (a list is quoted word by word). malloc'd. */
 char *cc_shell_line(char *const *argv);
+/* "UTC", "EST5EDT", "<+0530>-5:30": a POSIX TZ string; an Olson name (a '/') is not. */
+bool cc_posix_tz(const char *s);
 
 /* ---- ccapply.c: apply a cloudcfg to this host ------------------------ */
 
@@ -744,6 +774,8 @@ struct cc_env {
 	const char *root;  /* prefix of write_files paths and homes; "" */
 	bool per_instance; /* first boot of this instance-id: per-instance work too */
 	struct ud_sink *warn;
+	/* gzip write_files: decompress (malloc'd *out); NULL: refused with a warning */
+	int (*gunzip)(const unsigned char *in, size_t len, unsigned char **out, size_t *outlen);
 };
 
 void cc_apply_hostname(const struct cloudcfg *c, const char *meta_hostname,
@@ -779,6 +811,26 @@ void cloudinit_setup(void);
 void cloudinit_final(void);
 /* Create dir/sem/name if absent: 1 taken now, 0 taken before, -1 error. */
 int cc_sem_take(const char *dir, const char *name, struct err *e);
+
+/* ---- ccfinal.c: mounts, timezone, gunzip, ntp, the cloud-final script -- */
+
+/* Run argv (PATH, HOME and env set), killed after ms. Its wait status, or -1 (warned). */
+int cc_run(const char *what, char *const *argv, char *env, unsigned ms, struct ud_sink *w);
+/* gunzip through busybox, at most YAML_MAX_BYTES out. 0 or -1. */
+int cc_gunzip(const unsigned char *in, size_t len, unsigned char **out, size_t *outlen);
+/* ud_split() of gzip-compressed user-data, gunzipped. */
+void cc_split_gzip(const char *src, const char *data, size_t len, struct ud_sink *s);
+/* Where a MIME per-boot/-instance/-once script is kept; NULL for other kinds. */
+const char *cc_script_dir(enum ud_kind k);
+/* mounts, timezone, ntp of one cloud-config part, in the early stage. */
+void cc_apply_late(const struct cloudcfg *c, struct ud_sink *w);
+/* The text of /run/wisp/cloud-final.sh: per-once, per-boot, per-instance scripts,
+ * final_message, power_state. */
+void cc_final_script(const char *idir, bool per_instance, const char *ds, struct ud_sink *w);
+/* A unit of cloud-init's (file "cloud-init"; a service restarts always). 0 or -1. */
+int cc_unit_add(const char *name, const char *const *argv, enum unit_kind kind, struct err *e);
+/* The ntpd unit when a cloud-config part asked for it. */
+void cc_ntp_add(void);
 
 /* ---- sshd.c: the SSH server ------------------------------------------- */
 

@@ -10,7 +10,8 @@ INIT_SRCS += $(addprefix init/, proto.c control.c powerbtn.c etc.c net.c netcfg.
 # Units of kind container, through the containerd-lite binary (docs/declarations.md).
 INIT_SRCS += init/container.c init/report.c
 # Provisioning from cloud-init style user-data (issue 5, docs/cloud-config.md).
-INIT_SRCS += $(addprefix init/, b64.c userdata.c cloudcfg.c ccapply.c ccsem.c ds.c cloudinit.c sshd.c)
+INIT_SRCS += $(addprefix init/, b64.c userdata.c cloudcfg.c ccapply.c ccsem.c ds.c cloudinit.c sshd.c \
+	ccfinal.c)
 INIT_SRCS += init/imgimport.c
 INIT_BIN := $(B)/init/init
 

@@ -3,8 +3,8 @@
  *
  * cloud-init decides by content: "#cloud-config", "#!" (a script),
  * "Content-Type: multipart/..." (MIME, parts typed by their header), a
- * gzip magic. Each part found is handed to a callback; anything else is
- * one warning and nothing applied.
+ * gzip magic (cloudinit.c has busybox gunzip it first). Each part found is handed to a callback;
+ * anything else is one warning and nothing applied.
  */
 #include "init.h"
 
@@ -36,8 +36,10 @@ enum ud_kind ud_detect(const char *data, size_t len)
 
 const char *ud_kind_name(enum ud_kind k)
 {
-	static const char *const names[] = {"empty",	      "cloud-config", "script",
-					    "MIME multipart", "gzip",	      "unknown"};
+	static const char *const names[] = {
+	    "empty",	      "cloud-config", "script",		 "MIME multipart",
+	    "gzip",	      "unknown",      "per-boot script", "per-instance script",
+	    "per-once script"};
 	return names[k];
 }
 
@@ -120,6 +122,12 @@ static enum ud_kind mime_kind(const char *ctype)
 		return UD_CLOUD_CONFIG;
 	if (!strcasecmp(t, "text/x-shellscript"))
 		return UD_SCRIPT;
+	if (!strcasecmp(t, "text/x-shellscript-per-boot"))
+		return UD_SCRIPT_BOOT;
+	if (!strcasecmp(t, "text/x-shellscript-per-instance"))
+		return UD_SCRIPT_INSTANCE;
+	if (!strcasecmp(t, "text/x-shellscript-per-once"))
+		return UD_SCRIPT_ONCE;
 	return UD_UNKNOWN;
 }
 
@@ -199,14 +207,16 @@ void ud_split(const char *src, const char *data, size_t len, struct ud_sink *s)
 	switch (k) {
 	case UD_CLOUD_CONFIG:
 	case UD_SCRIPT:
+	case UD_SCRIPT_BOOT: /* only MIME gives these */
+	case UD_SCRIPT_INSTANCE:
+	case UD_SCRIPT_ONCE:
 		s->part(s->ctx, k, src, data, len);
 		break;
 	case UD_MIME:
 		mime_split(src, data, len, s);
 		break;
 	case UD_GZIP:
-		s->warn(s->ctx,
-			"%s: gzip-compressed user-data is not supported yet, nothing applied", src);
+		s->warn(s->ctx, "%s: gzip-compressed twice, nothing applied", src);
 		break;
 	case UD_EMPTY:
 		break;

@@ -9,10 +9,14 @@ for a new instance-id), a service declared under `wisp:` running, the
 config drive's uuid and hostname (and its WISP-IMAGES/ noted for
 image-import, whose bad archive fails the unit), a MIME multipart seed (write-mime-multipart),
 a malformed user_data that still boots, and a boot without any datasource
-that does not wait for one.
+that does not wait for one. The first instance's user-data is a gzip-compressed
+MIME multipart with per-boot and per-once scripts, a gzip+base64 file, ntp,
+timezone, final_message and a mounts entry for an ext4 disk made here; the
+config drive's power_state powers the last VM off.
 """
 
 import base64
+import gzip
 import os
 import re
 import shutil
@@ -49,6 +53,9 @@ write_files:
     encoding: b64
     content: %(b64)s
     permissions: 0600
+  - path: /var/lib/demo/gz.txt
+    encoding: gzip+base64
+    content: %(gz)s
 bootcmd:
   - echo "boot $INSTANCE_ID" >> /var/bootcmd.log
 runcmd:
@@ -61,7 +68,20 @@ wisp:
       restart: always
     - name: hello
       command: 'echo replaced > /run/hello-ud'
-""" % {"key": KEY, "b64": base64.b64encode(b"decoded from base64\n").decode()}
+""" % {"key": KEY, "b64": base64.b64encode(b"decoded from base64\n").decode(),
+       "gz": base64.b64encode(gzip.compress(b"unpacked by busybox\n", mtime=0)).decode()}
+
+# The first instance only (the second one's user-data ends before "wisp:").
+ISSUE5_TAIL = """\
+final_message: "wisp-final up $UPTIME s, ds ${DATASOURCE}, v. $VERSION"
+timezone: EST5EDT
+ntp:
+  servers: [10.0.2.2]
+mounts:
+  - [LABEL=wispdata, /mnt/data]
+"""
+PER_BOOT = '#!/bin/sh\necho "boot $TZ $(date +%Z)" >> /var/per-boot.log\n'
+PER_ONCE = "#!/bin/sh\necho once >> /var/per-once.log\n"
 
 
 def check(cond, what):
@@ -70,19 +90,26 @@ def check(cond, what):
     print("  ok: " + what, flush=True)
 
 
-def seed(tmp, name, iid, host, fmt, user_data=USER_DATA, script=None):
+def seed(tmp, name, iid, host, fmt, user_data=USER_DATA, scripts=(), gz=False):
     ud = os.path.join(tmp, "user-data")
     md = os.path.join(tmp, "meta-data-" + name)
     with open(ud, "w") as f:
         f.write(user_data)
-    if script:  # MIME multipart by cloud-image-utils' write-mime-multipart
+    if scripts:  # MIME multipart by cloud-image-utils' write-mime-multipart
         cc = os.path.join(tmp, "cc.txt")
-        sc = os.path.join(tmp, "script.sh")
         shutil.copyfile(ud, cc)
-        with open(sc, "w") as f:
-            f.write(script)
-        subprocess.run(["write-mime-multipart", "-o", ud, cc + ":text/cloud-config",
-                        sc + ":text/x-shellscript"], check=True)
+        args = [cc + ":text/cloud-config"]
+        for i, (text, ctype) in enumerate(scripts):
+            sc = os.path.join(tmp, "script%d.sh" % i)
+            with open(sc, "w") as f:
+                f.write(text)
+            args.append(sc + ":" + ctype)
+        subprocess.run(["write-mime-multipart", "-o", ud] + args, check=True)
+    if gz:  # cloud-init tells gzip by its magic, not by a name
+        with open(ud, "rb") as f:
+            data = gzip.compress(f.read(), mtime=0)
+        with open(ud, "wb") as f:
+            f.write(data)
     with open(md, "w") as f:
         f.write("instance-id: %s\nlocal-hostname: %s\n" % (iid, host))
     out = os.path.join(tmp, name)
@@ -106,11 +133,40 @@ def count(vm, path):
     return int(re.search(r"lines=(\d+)", out).group(1))
 
 
+def console_count(vm, pattern, want, timeout=60):
+    """Wait until pattern was seen want times on the console (cloud-final runs late)."""
+    for _ in range(timeout):
+        n = len(re.findall(pattern, vm.buf))
+        if n >= want:
+            return n
+        vm.sh("sleep 1")
+    return len(re.findall(pattern, vm.buf))
+
+
+def data_disk(tmp):
+    """A small ext4 disk labelled wispdata, for mounts:."""
+    root = os.path.join(tmp, "data-root")
+    os.makedirs(root)
+    with open(os.path.join(root, "hello.txt"), "w") as f:
+        f.write("from the data disk\n")
+    img = os.path.join(tmp, "data.img")
+    subprocess.run(["truncate", "-s", "8M", img], check=True)
+    subprocess.run(["mkfs.ext4", "-q", "-F", "-L", "wispdata", "-d", root, img], check=True)
+    return img
+
+
+FINAL_RE = r"wisp-final up [\d.]+ s, ds NoCloud.*?, v\. \d"
+
+
 def first_instance(tmp):
-    iso = seed(tmp, "seed.iso", "iid-one", "meta-name", "iso9660")
-    vm = VM(IMAGE, name="cloudinit-iso", extra=["-cdrom", iso])
+    iso = seed(tmp, "seed.iso", "iid-one", "meta-name", "iso9660", USER_DATA + ISSUE5_TAIL,
+               scripts=[(PER_BOOT, "text/x-shellscript-per-boot"),
+                        (PER_ONCE, "text/x-shellscript-per-once")], gz=True)
+    vm = VM(IMAGE, name="cloudinit-iso", extra=[
+        "-cdrom", iso, "-drive", "file=%s,format=raw,if=virtio" % data_disk(tmp)])
     try:
-        boot(vm)
+        m = boot(vm)
+        check("applied 3 parts" in m.group(1), "gzip-compressed MIME user-data: 3 parts applied")
         rc, out = vm.sh("hostname")
         check(re.search(r"(?m)^seeded$", out), "iso9660 seed: hostname from user-data")
         rc, out = vm.sh("grep ^alice: /etc/passwd; cat /home/alice/.ssh/authorized_keys;"
@@ -132,6 +188,18 @@ def first_instance(tmp):
         rc, out = vm.sh("cat /var/runcmd.log")
         check(out.count("run iid-one") == 1, "runcmd ran once (list form)")
         check(count(vm, "/var/runcmd2.log") == 1, "runcmd string form ran")
+        check(console_count(vm, FINAL_RE, 1) == 1, "final_message on the console")
+        rc, out = vm.sh("cat /var/lib/demo/gz.txt; cat /var/per-once.log /var/per-boot.log")
+        check("unpacked by busybox" in out, "write_files: gzip+base64 encoding")
+        check("once" in out and re.search(r"boot EST5EDT E[SD]T", out),
+              "per-once and per-boot scripts ran, with TZ=EST5EDT")
+        rc, out = vm.sh("cat /etc/TZ; grep ' /mnt/data ' /proc/mounts; cat /mnt/data/hello.txt")
+        check(re.search(r"(?m)^EST5EDT$", out) and " /mnt/data ext4 " in out
+              and "from the data disk" in out,
+              "timezone in /etc/TZ; mounts: LABEL=wispdata on /mnt/data (fstype auto)")
+        rc, out = vm.sh("wispctl ps; ps | grep '[n]tpd -n'")
+        check(re.search(r"(?m)^ntpd\s+service", out) and "ntpd -n -p 10.0.2.2" in out,
+              "ntp: an ntpd unit, busybox ntpd -n -p 10.0.2.2")
         rc, out = vm.sh("wispctl ps")
         check(re.search(r"(?m)^ud-ticker\s+service\s+running", out),
               "service declared under wisp: is running")
@@ -147,8 +215,10 @@ def first_instance(tmp):
         rc, out = vm.sh("cat /home/alice/.ssh/authorized_keys; dmesg | grep -c 'cloud-init: cloud-config'")
         check(KEY in out and re.search(r"(?m)^0$", out),
               "second boot: alice's key still in her home, no warning")
-        vm.sh("sleep 2")
+        check(console_count(vm, FINAL_RE, 2) == 2, "final_message again at the second boot")
         check(count(vm, "/var/runcmd.log") == 1, "runcmd did not run again (same instance-id)")
+        check(count(vm, "/var/per-boot.log") == 2 and count(vm, "/var/per-once.log") == 1,
+              "per-boot script ran at both boots, per-once script once")
         vm.sh("sync")
         vm.send("wispctl poweroff\n")
         vm.wait_exit(60)
@@ -162,7 +232,8 @@ def first_instance(tmp):
 def second_instance(tmp, disk):
     # the same user-data without its wisp: key
     fat = seed(tmp, "seed.vfat", "iid-two", "fatname", "vfat", USER_DATA.split("wisp:")[0],
-               script="#!/bin/sh\necho part-script >> /var/part-script.log\n")
+               scripts=[("#!/bin/sh\necho part-script >> /var/part-script.log\n",
+                         "text/x-shellscript")])
     vm = VM(IMAGE, name="cloudinit-vfat", overlay=disk,
             extra=["-drive", "file=%s,format=raw,if=virtio,readonly=on" % fat])
     try:
@@ -193,7 +264,10 @@ def config_drive(tmp):
     with open(os.path.join(root, "openstack", "latest", "user_data"), "w") as f:
         # one bad key and a YAML error at the end: the rest still applies
         f.write("#cloud-config\nusers: [bob]\nbootcmd: [echo cd-boot > /run/cd-boot]\n"
-                "write_files: 5\nruncmd: [\n")
+                "write_files: 5\n"
+                "power_state: {mode: poweroff, message: wisp-bye,"
+                " condition: 'while [ ! -e /run/go-off ]; do sleep 1; done'}\n"
+                "runcmd: [\n")
     # an image archive that is not one, under the seed directory in another case
     os.makedirs(os.path.join(root, "WISP-IMAGES"))
     with open(os.path.join(root, "WISP-IMAGES", "bad.tar"), "w") as f:
@@ -233,6 +307,10 @@ def config_drive(tmp):
                             r"WISP-IMAGES/bad\.tar: ", out),
               "config drive: its WISP-IMAGES/ noted, image-import failed naming bad.tar: %r"
               % out[-300:])
+        vm.send("touch /run/go-off\n")
+        vm.expect("wisp-bye", 60)
+        vm.wait_exit(120)
+        print("  ok: power_state: poweroff once its condition holds", flush=True)
     finally:
         vm.close()
 

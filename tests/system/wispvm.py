@@ -20,8 +20,10 @@ BANNER = re.compile(r"Wisp (\S+) init: started at uptime ([0-9]+\.[0-9]{3}) s")
 
 
 # init writes its messages to the console itself when the kernel would not
-# (after `dmesg -n 1`), so they can land in the middle of a command's output.
-INIT_LINE = re.compile(r"^init: .*\n?", re.M)
+# (after `dmesg -n 1`), so they can land in the middle of a command's output;
+# so can cloud-final's default final_message at the end of a boot with a
+# datasource (cloud-init prints it on the console too; docs/cloud-config.md).
+INIT_LINE = re.compile(r"^(init: |Cloud-init v\. \S+ finished at ).*\n?", re.M)
 
 
 def strip_init_lines(text):

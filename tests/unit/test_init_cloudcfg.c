@@ -239,8 +239,8 @@ static void test_write_files(void **state)
 					 "    append: true\n"
 					 "    defer: true\n"
 					 "  - path: /c\n"
-					 "    content: x\n"
-					 "    encoding: gz+b64\n"
+					 "    content: H4sI\n"
+					 "    encoding: gzip+base64\n"
 					 "  - path: /d\n"
 					 "    permissions: rw\n"
 					 "  - path: relative\n"
@@ -249,16 +249,20 @@ static void test_write_files(void **state)
 					 "    content: plain\n");
 	(void)state;
 	cloudcfg_load(p, &c, &sink);
-	assert_int_equal(c.nfiles, 4); /* /c (gzip) and relative are left out */
+	assert_int_equal(c.nfiles, 5); /* relative is left out */
 	assert_string_equal(c.files[0].path, "/a");
 	assert_int_equal(c.files[0].len, 2);
 	assert_memory_equal(c.files[0].content, "hi", 2);
 	assert_int_equal(c.files[0].mode, 0600);
 	assert_int_equal(c.files[1].mode, 0755);
 	assert_true(c.files[1].append && c.files[1].defer);
-	assert_int_equal(c.files[2].mode, 0644); /* bad permissions: the default */
-	assert_string_equal((char *)c.files[3].content, "plain");
-	assert_non_null(strstr(warned, "cc2:14:15: write_files[2].encoding: gzip"));
+	/* gzip: base64 undone now, gunzip when written (busybox, in ccapply's hook) */
+	assert_true(c.files[2].gzip && !c.files[0].gzip);
+	assert_int_equal(c.files[2].len, 3);
+	assert_memory_equal(c.files[2].content, "\x1f\x8b\x08", 3);
+	assert_int_equal(c.files[3].mode, 0644); /* bad permissions: the default */
+	assert_string_equal((char *)c.files[4].content, "plain");
+	assert_null(strstr(warned, "write_files[2]"));
 	assert_non_null(strstr(warned, "cc2:16:18: write_files[3].permissions: expected octal"));
 	assert_non_null(strstr(warned, "cc2:17:5: write_files[4]: needs an absolute path"));
 	assert_non_null(strstr(warned, "write_files[5].encoding: unknown encoding"));
@@ -348,6 +352,188 @@ static void test_wisp_key(void **state)
 	assert_string_equal(set.v[0].name, "web");
 	assert_string_equal(set.v[0].argv[1], "8080");
 	decls_free(&set);
+	cloudcfg_free(&c);
+}
+
+static void test_final_power_ntp_tz(void **state)
+{
+	struct cloudcfg c;
+	const char *p = write_tmp("cc10", "#cloud-config\n"
+					  "final_message: done after $UPTIME s\n"
+					  "timezone: EST5EDT\n"
+					  "power_state:\n"
+					  "  mode: reboot\n"
+					  "  delay: '+2'\n"
+					  "  message: bye\n"
+					  "  timeout: 30\n"
+					  "  condition: [test, -e, /x]\n"
+					  "ntp:\n"
+					  "  enabled: true\n"
+					  "  servers: [ntp.example]\n"
+					  "  pools: [pool.example]\n");
+	(void)state;
+	cloudcfg_load(p, &c, &sink);
+	assert_int_equal(nwarn, 0);
+	assert_string_equal(c.final_message, "done after $UPTIME s");
+	assert_string_equal(c.timezone, "EST5EDT");
+	assert_string_equal(c.power_mode, "reboot");
+	assert_int_equal(c.power_delay_s, 120); /* "+N": minutes, as shutdown(8) */
+	assert_string_equal(c.power_message, "bye");
+	assert_string_equal(c.power_cond, "'test' '-e' '/x'");
+	assert_int_equal(c.ntp, 1);
+	assert_string_equal(c.ntp_servers[0], "ntp.example");
+	assert_string_equal(c.ntp_servers[1], "pool.example");
+	cloudcfg_free(&c);
+
+	p = write_tmp("cc11", "#cloud-config\n"
+			      "power_state: {mode: poweroff, condition: false}\n"
+			      "ntp: {enabled: false, servers: ['a b', 'x;reboot', '[fe80::1]']}\n");
+	cloudcfg_load(p, &c, &sink);
+	assert_int_equal(nwarn, 2); /* what the script would split or run */
+	assert_non_null(strstr(warned, "cc11:3:"));
+	assert_non_null(strstr(warned, "ntp.servers: not a host name or address; ignored"));
+	assert_string_equal(c.ntp_servers[0], "[fe80::1]");
+	assert_null(c.ntp_servers[1]);
+	assert_int_equal(c.power_delay_s, 0); /* "now" */
+	assert_string_equal(c.power_cond, "false");
+	assert_int_equal(c.ntp, 0);
+	cloudcfg_free(&c);
+	p = write_tmp("cc12", "#cloud-config\nhostname: h\n");
+	cloudcfg_load(p, &c, &sink);
+	assert_int_equal(c.ntp, -1); /* no ntp key: no ntpd */
+	assert_null(c.power_mode);
+	cloudcfg_free(&c);
+}
+
+static void test_final_power_ntp_tz_bad(void **state)
+{
+	struct cloudcfg c;
+	const char *p = write_tmp("cc13", "#cloud-config\n"
+					  "timezone: America/New_York\n"
+					  "power_state:\n"
+					  "  mode: sleep\n"
+					  "  delay: soon\n"
+					  "ntp: 5\n"
+					  "mounts: 5\n");
+	(void)state;
+	cloudcfg_load(p, &c, &sink);
+	assert_int_equal(nwarn, 5);
+	assert_null(c.timezone);
+	assert_null(c.power_mode);
+	assert_int_equal(c.ntp, -1);
+	assert_non_null(strstr(warned, "cc13:2:11: timezone: not a POSIX TZ string"));
+	assert_non_null(strstr(warned, "Wisp does not have"));
+	assert_non_null(strstr(warned, "cc13:5:10: power_state.delay: expected"));
+	assert_non_null(strstr(warned, "cc13:4:3: power_state.mode: expected poweroff"));
+	assert_non_null(strstr(warned, "cc13:6:6: ntp: expected a mapping"));
+	assert_non_null(strstr(warned, "cc13:7:9: mounts: expected a list"));
+	cloudcfg_free(&c);
+	assert_true(cc_posix_tz("UTC") && cc_posix_tz("EST5EDT") && cc_posix_tz("CET-1CEST"));
+	assert_true(cc_posix_tz("<+0530>-5:30") && cc_posix_tz("EST5EDT,M3.2.0,M11.1.0"));
+	assert_true(cc_posix_tz("CET-1CEST,M3.5.0,M10.5.0/3"));
+	assert_false(cc_posix_tz("Etc/GMT+5"));
+	assert_false(cc_posix_tz("Europe/Paris") || cc_posix_tz("EST") || cc_posix_tz("5EST"));
+	assert_false(cc_posix_tz("EST5$(reboot)") || cc_posix_tz("EST5 EDT"));
+}
+
+static void test_mounts(void **state)
+{
+	struct cloudcfg c;
+	const char *p =
+	    write_tmp("cc14", "#cloud-config\n"
+			      "mounts:\n"
+			      "  - [/dev/vdb, /mnt/data]\n"
+			      "  - [LABEL=logs, /srv/logs, ext4, 'ro,nofail', '0', '2']\n"
+			      "  - [sdc, /mnt/c]\n"
+			      "  - [sdc]\n"
+			      "  - [sdd, none]\n"
+			      "  - [/dev/vde, /mnt/e, swap]\n"
+			      "  - [ephemeral0, /mnt/eph]\n"
+			      "  - [UUID=1234-ABCD, relative]\n"
+			      "mount_default_fields: [~, ~, ext4, 'defaults,nofail', '0', '2']\n");
+	(void)state;
+	cloudcfg_load(p, &c, &sink);
+	assert_int_equal(c.nmounts, 2); /* sdc removed, sdd none, swap refused, bad ones */
+	assert_string_equal(c.mounts[0].dev, "/dev/vdb");
+	assert_string_equal(c.mounts[0].dir, "/mnt/data");
+	assert_string_equal(c.mounts[0].type, "ext4"); /* mount_default_fields, after */
+	assert_string_equal(c.mounts[0].opts, "defaults,nofail");
+	assert_string_equal(c.mounts[1].dev, "LABEL=logs");
+	assert_string_equal(c.mounts[1].type, "ext4");
+	assert_string_equal(c.mounts[1].opts, "ro,nofail");
+	assert_int_equal(nwarn, 3);
+	assert_non_null(strstr(warned, "cc14:8:5: mounts: swap is not supported"));
+	assert_non_null(strstr(warned, "cc14:9:5: mounts[6]: needs an absolute mountpoint"));
+	assert_non_null(strstr(warned, "cc14:10:5: mounts[7]: needs an absolute mountpoint"));
+	cloudcfg_free(&c);
+	p = write_tmp("cc15", "#cloud-config\nmounts: [[/dev/vdb, /d]]\n");
+	cloudcfg_load(p, &c, &sink);
+	assert_string_equal(c.mounts[0].type, "auto"); /* cloud-init's defaults */
+	assert_string_equal(c.mounts[0].opts, "defaults,nofail");
+	cloudcfg_free(&c);
+}
+
+static void test_mime_per_freq(void **state)
+{
+	const char *mime = "Content-Type: multipart/mixed; boundary=\"B\"\n"
+			   "MIME-Version: 1.0\n\n"
+			   "--B\nContent-Type: text/x-shellscript-per-boot\n\n#!/bin/sh\nb\n"
+			   "--B\nContent-Type: text/x-shellscript-per-instance\n\n#!/bin/sh\ni\n"
+			   "--B\nContent-Type: text/x-shellscript-per-once\n\n#!/bin/sh\no\n"
+			   "--B--\n";
+	(void)state;
+	ud_split("ud", mime, strlen(mime), &sink);
+	assert_int_equal(nwarn, 0);
+	assert_int_equal(nparts, 3);
+	assert_non_null(strstr(parts, "[per-boot script|ud: MIME part 1"));
+	assert_non_null(strstr(parts, "[per-instance script|ud: MIME part 2"));
+	assert_non_null(strstr(parts, "[per-once script|ud: MIME part 3"));
+	assert_non_null(strstr(parts, "#!/bin/sh\no]"));
+}
+
+/* ccapply's gunzip hook: init's runs busybox; here a stand-in that checks its input. */
+static int fake_gunzip(const unsigned char *in, size_t len, unsigned char **out, size_t *n)
+{
+	if (len < 2 || in[0] != 0x1f || in[1] != 0x8b)
+		return -1;
+	*out = (unsigned char *)strdup("unpacked\n");
+	*n = 9;
+	return 0;
+}
+
+static void test_apply_gzip_files(void **state)
+{
+	struct cloudcfg c;
+	char buf[256];
+	struct err e;
+	struct cc_env env = {.etc = "/nonexistent",
+			     .root = tmpdir,
+			     .per_instance = true,
+			     .warn = &sink,
+			     .gunzip = fake_gunzip};
+	const char *p = write_tmp("cc16", "#cloud-config\n"
+					  "write_files:\n"
+					  "  - path: /gz/ok\n"
+					  "    encoding: gz+b64\n"
+					  "    content: H4sIAA==\n"
+					  "  - path: /gz/bad\n"
+					  "    encoding: gzip+base64\n"
+					  "    content: aGk=\n");
+	(void)state;
+	cloudcfg_load(p, &c, &sink);
+	assert_int_equal(nwarn, 0);
+	cc_apply_files(&c, false, &env);
+	snprintf(buf, sizeof(buf), "%s/gz/ok", tmpdir);
+	assert_int_equal(read_text(buf, buf, sizeof(buf), &e), 9);
+	assert_string_equal(buf, "unpacked\n");
+	snprintf(buf, sizeof(buf), "%s/gz/bad", tmpdir);
+	assert_int_equal(access(buf, F_OK), -1);
+	assert_non_null(strstr(warned, "write_files: /gz/bad: not valid gzip; not written"));
+	env.gunzip = NULL; /* no way to gunzip: refused, not written compressed */
+	snprintf(buf, sizeof(buf), "%s/gz/ok", tmpdir);
+	unlink(buf);
+	cc_apply_files(&c, false, &env);
+	assert_int_equal(access(buf, F_OK), -1);
 	cloudcfg_free(&c);
 }
 
@@ -551,6 +737,11 @@ int main(void)
 	    cmocka_unit_test_setup(test_bad_yaml_keeps_going, reset),
 	    cmocka_unit_test_setup(test_keys_twice, reset),
 	    cmocka_unit_test_setup(test_wisp_key, reset),
+	    cmocka_unit_test_setup(test_final_power_ntp_tz, reset),
+	    cmocka_unit_test_setup(test_final_power_ntp_tz_bad, reset),
+	    cmocka_unit_test_setup(test_mounts, reset),
+	    cmocka_unit_test_setup(test_mime_per_freq, reset),
+	    cmocka_unit_test_setup(test_apply_gzip_files, reset),
 	    cmocka_unit_test_setup(test_apply_users_files, reset),
 	    cmocka_unit_test_setup(test_apply_users_key_count, reset),
 	    cmocka_unit_test_setup(test_sem, reset),
