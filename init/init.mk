@@ -14,6 +14,8 @@ INIT_SRCS += $(addprefix init/, b64.c userdata.c cloudcfg.c ccapply.c ccsem.c ds
 	ccfinal.c)
 INIT_SRCS += init/imgimport.c
 INIT_BIN := $(B)/init/init
+# PID 1's size budget (issue 3): the build fails past it.
+INIT_BUDGET := 262144
 
 .PHONY: init
 init: $(INIT_BIN)
@@ -29,6 +31,8 @@ $(INIT_BIN): $(INIT_SRCS) init/init.h init/init.mk $(INIT_DEPS) $(MUSL_FLAGS_STA
 	@mkdir -p $(@D)
 	$(MUSL_CC) $(MUSL_CFLAGS) -flto=auto -o $@ $(INIT_SRCS) $(MUSL_LDFLAGS) -lyaml
 	@printf '%-32s %9d bytes\n' $@ $$(stat -c %s $@)
+	@n=$$(stat -c %s $@); [ $$n -le $(INIT_BUDGET) ] || { rm -f $@; \
+		echo "init: $$n bytes is over its budget of $(INIT_BUDGET)" >&2; exit 1; }
 
 # Unit tests (tests/tests.mk): native glibc + host libyaml, ASan + UBSan.
 UNIT_TESTS += init_decl init_sysfs init_cmdline init_restart init_spawn
