@@ -17,6 +17,7 @@ netcfg: tests/fuzz/fuzz_netcfg.c init/netcfg.c init/report.c init/yamltree.c ini
 proto: tests/fuzz/fuzz_proto.c init/proto.c init/err.c init/util.c
 cl_spec: tests/fuzz/fuzz_cl_spec.c -Icontainerd-lite containerd-lite/spec.c containerd-lite/err.c containerd-lite/util.c containerd-lite/caps.c containerd-lite/rlimits.c containerd-lite/ns.c containerd-lite/seccomp.c containerd-lite/seccomp-cache.c containerd-lite/signals.c -ljansson -lseccomp
 cloudcfg: tests/fuzz/fuzz_cloudcfg.c init/userdata.c init/cloudcfg.c init/yamltree.c init/b64.c init/parse.c init/err.c init/util.c -lyaml
+image: tests/fuzz/fuzz_image.c -Icontainerd-lite containerd-lite/image_source.c containerd-lite/image_blob.c containerd-lite/image_fs.c containerd-lite/sha256.c containerd-lite/err.c containerd-lite/util.c -ljansson
 tar: tests/fuzz/fuzz_tar.c -Icontainerd-lite containerd-lite/tar.c containerd-lite/tar_path.c containerd-lite/tar_extract.c containerd-lite/image_fs.c containerd-lite/stream.c containerd-lite/sha256.c containerd-lite/err.c -lz -lzstd
 '
 
@@ -29,7 +30,7 @@ echo "$TARGETS" | while IFS=: read -r name srcs; do
 	mkdir -p "$corpus"
 	[ -d "tests/fuzz/seeds/$name" ] && cp -n tests/fuzz/seeds/$name/* "$corpus/" 2>/dev/null || true
 	# shellcheck disable=SC2086
-	clang $CFLAGS -o "$bin" $srcs
+	clang $CFLAGS -o "$bin" $srcs || { echo "fuzz_$name: build FAILED"; exit 1; }
 	log=$B/fuzz/$name.log
 	if "$bin" -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=1024 \
 		-artifact_prefix="$B/fuzz/crash-$name-" "$corpus" >"$log" 2>&1; then
