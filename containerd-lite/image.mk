@@ -76,6 +76,10 @@ IMG_MUSL_DEPS := $(ZLIB_A) $(ZLIB_H) $(ZSTD_A) $(ZSTD_H)
 
 UNIT_TESTS += cl_tar
 UNIT_cl_tar_SRCS := $(addprefix containerd-lite/,tar.c tar_path.c sha256.c err.c image.h)
+UNIT_TESTS += cl_image
+UNIT_cl_image_SRCS := $(addprefix containerd-lite/,image_source.c image_blob.c image_fs.c \
+	sha256.c err.c util.c image.h)
+UNIT_cl_image_LIBS := -ljansson
 
 # Real images built with umoci and skopeo, hostile ones crafted; both
 # builds of the CLI.

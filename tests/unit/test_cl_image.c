@@ -1,0 +1,238 @@
+/* test_cl_image.c: the image decoders (image_source.c) on layouts written
+ * here: an OCI image, the linux/amd64 choice of an index, a docker-archive,
+ * and the errors — no amd64, an unknown layer media type, a blob whose
+ * digest is not the one its descriptor names. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "image.h"
+
+#define MT_MANIFEST "application/vnd.oci.image.manifest.v1+json"
+#define MT_CONFIG   "application/vnd.oci.image.config.v1+json"
+#define MT_TAR	    "application/vnd.oci.image.layer.v1.tar"
+
+static char top[] = "/tmp/test_cl_image.XXXXXX";
+static int serial;
+
+struct blob {
+	char digest[72];
+	size_t size;
+};
+
+static void write_file(const char *dir, const char *name, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	assert_non_null(f = fopen(path, "w"));
+	fputs(text, f);
+	fclose(f);
+}
+
+/* text stored as dir/blobs/sha256/HEX (an OCI layout) or dir/HEX.json. */
+static struct blob put_blob(const char *dir, const char *text, bool docker)
+{
+	struct blob b = {.size = strlen(text)};
+	struct sha256 s;
+	char hex[65], name[128];
+
+	sha256_init(&s);
+	sha256_update(&s, text, b.size);
+	sha256_hex(&s, hex);
+	snprintf(b.digest, sizeof(b.digest), "sha256:%s", hex);
+	snprintf(name, sizeof(name), docker ? "%s.json" : "blobs/sha256/%s", hex);
+	write_file(dir, name, text);
+	return b;
+}
+
+static char *new_dir(bool oci)
+{
+	static char dir[256];
+	char sub[300];
+
+	snprintf(dir, sizeof(dir), "%s/l%d", top, serial++);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	if (oci) {
+		snprintf(sub, sizeof(sub), "%s/blobs", dir);
+		mkdir(sub, 0755);
+		snprintf(sub, sizeof(sub), "%s/blobs/sha256", dir);
+		mkdir(sub, 0755);
+		write_file(dir, "oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}");
+	}
+	return dir;
+}
+
+/* A manifest of one layer (text, of media type mt) and a config naming it. */
+static struct blob manifest(const char *dir, const char *layer, const char *mt)
+{
+	struct blob l = put_blob(dir, layer, false), c;
+	char text[1024];
+
+	snprintf(text, sizeof(text),
+		 "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\","
+		 "\"diff_ids\":[\"%s\"]}}",
+		 l.digest);
+	c = put_blob(dir, text, false);
+	snprintf(text, sizeof(text),
+		 "{\"schemaVersion\":2,\"mediaType\":\"" MT_MANIFEST "\",\"config\":{\"mediaType\":"
+		 "\"" MT_CONFIG "\",\"digest\":\"%s\",\"size\":%zu},\"layers\":[{\"mediaType\":"
+		 "\"%s\",\"digest\":\"%s\",\"size\":%zu}]}",
+		 c.digest, c.size, mt, l.digest, l.size);
+	return put_blob(dir, text, false);
+}
+
+static void descriptor(char *out, size_t n, struct blob m, const char *arch, const char *variant)
+{
+	snprintf(out, n,
+		 "{\"mediaType\":\"" MT_MANIFEST "\",\"digest\":\"%s\",\"size\":%zu,"
+		 "\"platform\":{\"architecture\":\"%s\",\"os\":\"linux\"%s%s%s}}",
+		 m.digest, m.size, arch, variant ? ",\"variant\":\"" : "", variant ? variant : "",
+		 variant ? "\"" : "");
+}
+
+static void index_of(const char *dir, const char *d1, const char *d2)
+{
+	char text[2048];
+
+	snprintf(text, sizeof(text), "{\"schemaVersion\":2,\"manifests\":[%s%s%s]}", d1,
+		 d2 ? "," : "", d2 ? d2 : "");
+	write_file(dir, "index.json", text);
+}
+
+/* Build the plan of dir; returns its error text ("" on success). */
+static const char *plan_of(const char *dir, struct img_plan *p)
+{
+	static char text[1200];
+	char stage[300], sub[320];
+	struct cl_err err = {0};
+
+	snprintf(stage, sizeof(stage), "%s-stage", dir);
+	snprintf(sub, sizeof(sub), "%s/blobs", stage);
+	mkdir(stage, 0755);
+	mkdir(sub, 0755);
+	memset(p, 0, sizeof(*p));
+	text[0] = 0;
+	if (img_plan_build(dir, stage, NULL, p, &err) < 0)
+		cl_error_text(&err, text, sizeof(text));
+	return text;
+}
+
+static void test_oci_one(void **state)
+{
+	char *dir = new_dir(true), d[512];
+	struct blob m = manifest(dir, "layer-one", MT_TAR);
+	struct img_plan p;
+
+	(void)state;
+	descriptor(d, sizeof(d), m, "amd64", NULL);
+	index_of(dir, d, NULL);
+	assert_string_equal(plan_of(dir, &p), "");
+	assert_int_equal(p.nlayers, 1);
+	assert_string_equal(p.manifest, m.digest);
+	assert_string_equal(p.layers[0].media_type, MT_TAR);
+	img_plan_free(&p);
+}
+
+/* An index of arm64 and amd64 images: amd64's layers are the plan's. */
+static void test_index_picks_amd64(void **state)
+{
+	char *dir = new_dir(true), d1[512], d2[512];
+	struct blob arm = manifest(dir, "arm-layer", MT_TAR),
+		    amd = manifest(dir, "amd-layer", MT_TAR);
+	struct img_plan p;
+
+	(void)state;
+	descriptor(d1, sizeof(d1), arm, "arm64", "v8");
+	descriptor(d2, sizeof(d2), amd, "amd64", NULL);
+	index_of(dir, d1, d2);
+	assert_string_equal(plan_of(dir, &p), "");
+	assert_string_equal(p.manifest, amd.digest);
+	img_plan_free(&p);
+}
+
+static void test_errors(void **state)
+{
+	char *dir = new_dir(true), d[512];
+	struct blob m = manifest(dir, "x", MT_TAR);
+	struct img_plan p;
+
+	(void)state;
+	descriptor(d, sizeof(d), m, "arm64", "v8");
+	index_of(dir, d, NULL);
+	assert_non_null(strstr(plan_of(dir, &p), "no linux/amd64 manifest (found linux/arm64/v8)"));
+	img_plan_free(&p);
+
+	dir = new_dir(true);
+	m = manifest(dir, "y", "application/vnd.oci.image.layer.v1.tar+bzip2");
+	descriptor(d, sizeof(d), m, "amd64", NULL);
+	index_of(dir, d, NULL);
+	assert_non_null(strstr(plan_of(dir, &p), "tar+bzip2: not supported"));
+	img_plan_free(&p);
+
+	/* the index names a size the manifest blob does not have */
+	dir = new_dir(true);
+	m = manifest(dir, "z", MT_TAR);
+	m.size += 1;
+	descriptor(d, sizeof(d), m, "amd64", NULL);
+	index_of(dir, d, NULL);
+	assert_non_null(strstr(plan_of(dir, &p), m.digest));
+	img_plan_free(&p);
+}
+
+/* docker save: manifest.json, HEX.json config, layer tars checked against diff_ids. */
+static void test_docker_archive(void **state)
+{
+	char *dir = new_dir(false), text[1024], sub[300];
+	struct blob c;
+	struct sha256 s;
+	char hex[65];
+	struct img_plan p;
+
+	(void)state;
+	sha256_init(&s);
+	sha256_update(&s, "docker-layer", 12);
+	sha256_hex(&s, hex);
+	snprintf(sub, sizeof(sub), "%s/l1", dir);
+	mkdir(sub, 0755);
+	write_file(dir, "l1/layer.tar", "docker-layer");
+	snprintf(text, sizeof(text),
+		 "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\","
+		 "\"diff_ids\":[\"sha256:%s\"]}}",
+		 hex);
+	c = put_blob(dir, text, true);
+	snprintf(text, sizeof(text),
+		 "[{\"Config\":\"%s.json\",\"RepoTags\":[\"t:1\"],\"Layers\":[\"l1/layer.tar\"]}]",
+		 c.digest + 7);
+	write_file(dir, "manifest.json", text);
+	assert_string_equal(plan_of(dir, &p), "");
+	assert_string_equal(p.ref, "t:1");
+	assert_string_equal(p.config, c.digest);
+	assert_int_equal(p.nlayers, 1);
+	img_plan_free(&p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_oci_one),
+	    cmocka_unit_test(test_index_picks_amd64),
+	    cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_docker_archive),
+	};
+	char cmd[300];
+	int ret;
+
+	if (!mkdtemp(top))
+		return 1;
+	ret = cmocka_run_group_tests_name("cl_image", tests, NULL, NULL);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", top);
+	return system(cmd) != 0 ? 1 : ret;
+}
