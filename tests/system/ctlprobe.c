@@ -9,7 +9,8 @@
  * -u: setgid/setuid to UID before connecting. -z: also send one message
  * of N zero bytes. Each HEX argument is sent as one message. Every reply
  * is printed as "reply TYPE TEXT" until EOF or SECONDS (default 3) of
- * silence; "eof" at the end if init closed the connection.
+ * silence; "eof" at the end if init closed the connection (EOF, or a reset
+ * when it closed with our request unread).
  */
 #include "init.h"
 
@@ -86,11 +87,13 @@ int main(int argc, char **argv)
 	}
 	for (;;) {
 		ssize_t n = recv(fd, buf, sizeof(buf), 0);
-		if (n < 0) {
+		/* init closing with our request still unread reaches us as a reset:
+		 * closed all the same (a timeout is the silence) */
+		if (n < 0 && errno != ECONNRESET) {
 			printf("silent\n");
 			break;
 		}
-		if (n == 0) {
+		if (n <= 0) {
 			printf("eof\n");
 			break;
 		}
