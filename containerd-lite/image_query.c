@@ -293,6 +293,47 @@ static int sweep(const char *store, const char *kind, json_t *used, struct cl_er
 	return r;
 }
 
+/* Mark the layers of lowerdir=A:B:... that lie in layers/ (prefix). */
+static void mark_lowers(char *opts, const char *prefix, json_t *used)
+{
+	char *low = strstr(opts, "lowerdir="), *save = NULL;
+	size_t n = strlen(prefix);
+
+	if (!low)
+		return;
+	low += strlen("lowerdir=");
+	low[strcspn(low, ",\n")] = 0;
+	for (char *d = strtok_r(low, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		char digest[80];
+
+		snprintf(digest, sizeof(digest), "sha256:%.70s",
+			 d + (strncmp(d, prefix, n) ? 0 : n));
+		if (strncmp(d, prefix, n) == 0 && img_digest_valid(digest))
+			json_object_set_new(used, d + n, json_true());
+	}
+}
+
+/* A layer that is a lower of a mounted overlay — a running container's
+ * root, even one whose image was removed — is in use: gc keeps it. */
+static int mark_mounted(const char *store, json_t *used, struct cl_err *err)
+{
+	char real[4096], prefix[4200], line[8192];
+	FILE *f;
+
+	if (!realpath(store, real))
+		return cl_error(err, errno, "store %s", store);
+	img_fmt(prefix, sizeof(prefix), "%s/layers/", real);
+	if (!(f = fopen("/proc/self/mountinfo", "re")))
+		return cl_error(err, errno, "/proc/self/mountinfo");
+	while (fgets(line, sizeof(line), f)) {
+		char *sep = strstr(line, " - overlay ");
+		if (sep)
+			mark_lowers(sep, prefix, used);
+	}
+	fclose(f);
+	return 0;
+}
+
 int img_gc(const struct img_opts *o, struct cl_err *err)
 {
 	json_t *used = json_object();
@@ -300,7 +341,9 @@ int img_gc(const struct img_opts *o, struct cl_err *err)
 
 	if (lock < 0)
 		return json_decref(used), -1;
-	r = each_record(o->store, mark, used, err);
+	r = mark_mounted(o->store, used, err);
+	if (r == 0)
+		r = each_record(o->store, mark, used, err);
 	if (r == 0)
 		r = sweep(o->store, "blobs", used, err);
 	if (r == 0)

@@ -677,7 +677,16 @@ def main():
               len(os.listdir(os.path.join(store2, "layers"))) == 3 and "removed" not in r.stdout,
               r.stdout + r.stderr)
         equal_tree("after gc", store2, "c3", want, w)
+        # a container's root (an overlay of c3's layers) outlives c3's record
+        r = cl(store2, "bundle", "--cmd", "sh", "--upper", os.path.join(w, "c3-upper"), "c3",
+               os.path.join(w, "c3-bundle"))
+        check("bundle --upper: the overlay root of c3", r.returncode == 0, r.stderr)
         r = cl(store2, "rm", "c3")
+        r = cl(store2, "gc")
+        check("gc keeps the layers a mounted container root uses, after rm",
+              r.returncode == 0 and len(os.listdir(os.path.join(store2, "layers"))) == 3,
+              r.stdout + r.stderr)
+        run("umount", os.path.join(w, "c3-bundle", "rootfs"))
         r = cl(store2, "gc")
         check("rm + gc of the last image empties the store",
               r.returncode == 0 and snapshot(store2) == ["blobs", "images", "layers", "tmp"],
