@@ -151,7 +151,8 @@ static int child_setup(struct child_ctx *c, struct cl_err *e)
 	if (setsid() < 0)
 		return cl_error(e, errno, "setsid");
 	/* root of the new user namespace, now that the parent mapped it */
-	if ((s->ns_flags & CLONE_NEWUSER) && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
+	if (((s->ns_flags & CLONE_NEWUSER) || cl_userns_path(s)) &&
+	    (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
 		return cl_error(e, errno, "become root in the user namespace");
 	if (cl_ns_join(s, e) < 0 || cl_ns_unshare_late(s, e) < 0 || setup_names(s, e) < 0 ||
 	    cl_mounts_prepare(s, e) < 0 ||
@@ -290,13 +291,6 @@ static int check_spec(const struct cl_spec *s, const struct cl_opts *o, struct c
 				"required");
 	if ((s->hostname || s->domainname) && !has_ns(s, CLONE_NEWUTS))
 		return cl_error(e, 0, "config.json: .hostname: needs a uts namespace");
-	/* the new namespaces (a mount namespace at least) would be the host
-	 * user namespace's, out of reach of the joined one's root: refused
-	 * rather than failing at the first mount */
-	if (has_ns(s, CLONE_NEWUSER) && !(s->ns_flags & CLONE_NEWUSER))
-		return cl_error(e, 0,
-				"config.json: .linux.namespaces: joining a user namespace by path "
-				"is not supported");
 	return cl_ns_check_paths(s, e);
 }
 
@@ -335,6 +329,11 @@ struct cl_clone_args {
  * process with cgroup.procs waits for an RCU grace period (about 10 ms),
  * the largest single cost of a create. Kernels before 5.7: clone, and
  * the parent moves the child (*in_cgroup false). */
+static void child_entry(void *c)
+{
+	child_main(c);
+}
+
 static pid_t clone_child(struct child_ctx *c, int flags, int cgroup_fd, bool *in_cgroup,
 			 struct cl_err *e)
 {
@@ -344,6 +343,8 @@ static pid_t clone_child(struct child_ctx *c, int flags, int cgroup_fd, bool *in
 	pid_t pid = -1;
 
 	*in_cgroup = false;
+	if (cl_userns_path(c->s)) /* the parent moves it into its cgroup */
+		return cl_clone_in_userns(cl_userns_path(c->s), flags, child_entry, c, e);
 	if (cgroup_fd >= 0) {
 		pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
 		*in_cgroup = pid >= 0;

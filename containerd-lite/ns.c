@@ -156,31 +156,28 @@ void cl_ns_pid_restore(int restore)
 	close(restore);
 }
 
-/* Joins the namespaces given by path (but pid: see cl_ns_pid_enter); the
- * user namespace first, so that the others are joined with its
- * credentials. */
+/* Joins the namespaces given by path (but pid: see cl_ns_pid_enter, and
+ * user: the process was cloned in it, userjoin.c, so the others are
+ * joined with its credentials). */
 int cl_ns_join(const struct cl_spec *s, struct cl_err *e)
 {
-	for (int pass = 0; pass < 2; pass++) {
-		for (size_t i = 0; i < s->nns; i++) {
-			const struct cl_ns *n = &s->ns[i];
-			int fd;
+	for (size_t i = 0; i < s->nns; i++) {
+		const struct cl_ns *n = &s->ns[i];
+		int fd;
 
-			if (!n->path || n->type == CLONE_NEWPID ||
-			    (pass == 0) != (n->type == CLONE_NEWUSER))
-				continue;
-			fd = open(n->path, O_RDONLY | O_CLOEXEC);
-			if (fd < 0)
-				return cl_error(e, errno, "open %s namespace %s", ns_name(n->type),
-						n->path);
-			if (setns(fd, n->type) < 0) {
-				int err = errno;
-				close(fd);
-				return cl_error(e, err, "join %s namespace %s", ns_name(n->type),
-						n->path);
-			}
+		/* pid: cl_ns_pid_enter; user: the clone was made in it (userjoin.c) */
+		if (!n->path || n->type == CLONE_NEWPID || n->type == CLONE_NEWUSER)
+			continue;
+		fd = open(n->path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return cl_error(e, errno, "open %s namespace %s", ns_name(n->type),
+					n->path);
+		if (setns(fd, n->type) < 0) {
+			int err = errno;
 			close(fd);
+			return cl_error(e, err, "join %s namespace %s", ns_name(n->type), n->path);
 		}
+		close(fd);
 	}
 	return 0;
 }

@@ -558,6 +558,46 @@ def test_ns_join(rts, top, base):
         p.wait()
 
 
+def test_userns_join(rts, top, base):
+    """A user namespace joined by path (an `unshare --user` process whose
+    maps the test writes: 0 -> 100000): the container is root there (its uid_map), and the
+    namespaces made for it are that user namespace's — it can mount proc
+    and sysfs; as runc on the same bundle."""
+    p = subprocess.Popen(["unshare", "--user", "sleep", "30"])
+    try:
+        end = time.time() + 5
+        while time.time() < end and open(f"/proc/{p.pid}/cmdline").read() != "sleep\x0030\x00":
+            time.sleep(0.02)
+        for m in ("uid_map", "gid_map"):  # as root: no newuidmap needed
+            with open(f"/proc/{p.pid}/{m}", "w") as f:
+                f.write("0 100000 65536\n")
+        c = copy.deepcopy(base)
+        c["process"]["args"] = ["sh", "-c", "cat /proc/self/uid_map; id -u; "
+                                "readlink /proc/self/ns/user; awk '$5 == \"/proc\" && / - proc /' "
+                                "/proc/self/mountinfo | wc -l"]
+        c["linux"]["namespaces"].append({"type": "user", "path": f"/proc/{p.pid}/ns/user"})
+        # runc wants the joined namespace's mappings written out too
+        m = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+        c["linux"]["uidMappings"], c["linux"]["gidMappings"] = m, m
+        b = make_bundle(top, "userjoin", c)
+        want_ns = os.readlink(f"/proc/{p.pid}/ns/user")
+        outs = {}
+        for rt in rts:
+            r = rt("run", "--bundle", b, "userjoin")
+            check(f"userns join: {rt.name} run exits 0", r.returncode == 0, r.stderr.strip())
+            outs[rt.name] = " ".join(r.stdout.split())
+        us = outs["containerd-lite"]
+        check("userns join: root of the joined namespace (uid_map 0 100000 65536, uid 0)",
+              us.startswith("0 100000 65536 0 "), us)
+        check("userns join: in the unshare process's user namespace, with /proc mounted",
+              us.endswith(f"{want_ns} 1"), us)
+        if "runc" in outs:
+            check("userns join: as runc's", us == outs["runc"], f"ours {us!r}, runc {outs['runc']!r}")
+    finally:
+        p.kill()
+        p.wait()
+
+
 # --- time namespace --------------------------------------------------------------
 
 
@@ -1080,9 +1120,9 @@ def bad_bundles(base):
              "uidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}],
              "gidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}]})),
          r"idmapped mount of /proc/sys: proc cannot be idmapped by this kernel$"),
-        ("user namespace by path", cfg(lambda c: c["linux"]["namespaces"].append(
+        ("user namespace by path: the runtime's own", cfg(lambda c: c["linux"]["namespaces"].append(
             {"type": "user", "path": "/proc/self/ns/user"})),
-         r"config\.json: \.linux\.namespaces: joining a user namespace by path is not supported$"),
+         r"clone in user namespace /proc/self/ns/user: Invalid argument$"),
         ("no mount namespace", cfg(lambda c: c["linux"].__setitem__(
             "namespaces", [n for n in c["linux"]["namespaces"] if n["type"] != "mount"])),
          r"config\.json: \.linux\.namespaces: a new mount namespace is required$"),
@@ -1164,6 +1204,7 @@ def inner():
         test_exec_tty(rts, top, base)
         test_idmap(top, base)
         test_ns_join(rts, top, base)
+        test_userns_join(rts, top, base)
         test_time_ns(top, base)
         test_personality(rts, top, base)
         test_symlink_escape(rts, top, base)
