@@ -95,9 +95,9 @@ check "images: owned by 0:0, dated SOURCE_DATE_EPOCH, blobs 0444, nothing world-
 check "images: import: boot put the archive and its .name in /var/lib/wisp/import" \
 	'dbg "cat /lib/wisp/import/bb.tar.name" | grep -qx "boot/bb:1" &&
 	 dbg "stat /lib/wisp/import/bb.tar" | grep -q "Size: $(stat -c %s "$t/bb.tar")"'
-# the store, copied out, works with the host containerd-lite: layers made on first use
+# the store, copied out, works with the host containerd-lite
 mkdir -p "$t/rd" && dbg "rdump /lib/wisp/images $t/rd"
-check "images: the baked store unpacks wisp/bb:1 (its layer made from the blob)" \
+check "images: the baked store unpacks wisp/bb:1 (from its verified blob)" \
 	'$B/host/containerd-lite image --store "$t/rd/images" unpack wisp/bb:1 "$t/rootfs" >/dev/null &&
 	 cmp -s "$t/rootfs/bin/busybox" "$B/busybox/busybox"'
 
