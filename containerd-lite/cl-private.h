@@ -23,8 +23,8 @@ unsigned long long cl_proc_start_time(pid_t pid);
 
 /* ns.c */
 int cl_ns_join(const struct cl_spec *s, struct cl_err *e);
-/* userjoin.c: the user namespace to join by path, or NULL; the container
- * process cloned with flags inside it (through a helper, see there). */
+/* ns.c: the user namespace to join by path, or NULL. userjoin.c: the
+ * container process cloned with flags inside it (through a helper). */
 const char *cl_userns_path(const struct cl_spec *s);
 pid_t cl_clone_in_userns(const char *path, int flags, void (*child)(void *), void *arg,
 			 struct cl_err *e);

@@ -330,9 +330,10 @@ static void mark_lowers(char *opts, const char *prefix, json_t *used)
 	for (char *d = strtok_r(low, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
 		char digest[80];
 
-		snprintf(digest, sizeof(digest), "sha256:%.70s",
-			 d + (strncmp(d, prefix, n) ? 0 : n));
-		if (strncmp(d, prefix, n) == 0 && img_digest_valid(digest))
+		if (strncmp(d, prefix, n) != 0)
+			continue;
+		snprintf(digest, sizeof(digest), "sha256:%.70s", d + n);
+		if (img_digest_valid(digest))
 			json_object_set_new(used, d + n, json_true());
 	}
 }

@@ -156,6 +156,15 @@ void cl_ns_pid_restore(int restore)
 	close(restore);
 }
 
+/* The user namespace given by path, or NULL (userjoin.c clones in it). */
+const char *cl_userns_path(const struct cl_spec *s)
+{
+	for (size_t i = 0; i < s->nns; i++)
+		if (s->ns[i].type == CLONE_NEWUSER && s->ns[i].path)
+			return s->ns[i].path;
+	return NULL;
+}
+
 /* Joins the namespaces given by path (but pid: see cl_ns_pid_enter, and
  * user: the process was cloned in it, userjoin.c, so the others are
  * joined with its credentials). */

@@ -828,14 +828,6 @@ static int parse_personality(json_t *lin, struct cl_spec *s, struct cl_err *e)
 	return ret;
 }
 
-static bool joins_userns(const struct cl_spec *s)
-{
-	for (size_t i = 0; i < s->nns; i++)
-		if (s->ns[i].type == CLONE_NEWUSER && s->ns[i].path)
-			return true;
-	return false;
-}
-
 static int parse_linux(json_t *root, struct cl_spec *s, struct cl_err *e)
 {
 	json_t *lin, *v;
@@ -876,7 +868,7 @@ static int parse_linux(json_t *root, struct cl_spec *s, struct cl_err *e)
 	free(prop);
 	/* mappings with a joined user namespace describe it (runc wants them) */
 	if (ret == 0 && (s->nuid_maps || s->ngid_maps) && !(s->ns_flags & CLONE_NEWUSER) &&
-	    !joins_userns(s))
+	    !cl_userns_path(s))
 		ret = cl_error(e, 0,
 			       "config.json: .linux.uidMappings: given without a new user "
 			       "namespace");

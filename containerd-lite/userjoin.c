@@ -16,14 +16,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-const char *cl_userns_path(const struct cl_spec *s)
-{
-	for (size_t i = 0; i < s->nns; i++)
-		if (s->ns[i].type == CLONE_NEWUSER && s->ns[i].path)
-			return s->ns[i].path;
-	return NULL;
-}
-
 /* In the helper: join, clone; pid (or -errno) to the pipe. */
 static __attribute__((noreturn)) void helper(const char *path, int flags, int out,
 					     void (*child)(void *), void *arg)
