@@ -120,13 +120,27 @@ static void bundle_args(struct argv_buf *a, const struct decl *d)
 	push_bundle(a, d->name, NULL);
 }
 
+/* containerd-lite with our state root: every argv starts so. */
+static void runtime(struct argv_buf *a)
+{
+	push(a, CTR_BIN);
+	push(a, "--root");
+	push(a, CTR_STATE);
+}
+
+static char **finish(struct argv_buf *a)
+{
+	if (!a->oom)
+		return a->v;
+	strv_free(a->v);
+	return NULL;
+}
+
 char **ctr_argv(const struct decl *d, enum ctr_step step)
 {
 	struct argv_buf a = {0};
 
-	push(&a, CTR_BIN);
-	push(&a, "--root");
-	push(&a, CTR_STATE);
+	runtime(&a);
 	switch (step) {
 	case CTR_CLEAN:
 		push(&a, "delete");
@@ -148,29 +162,19 @@ char **ctr_argv(const struct decl *d, enum ctr_step step)
 	}
 	if (step != CTR_BUNDLE)
 		push(&a, d->name);
-	if (a.oom) {
-		strv_free(a.v);
-		return NULL;
-	}
-	return a.v;
+	return finish(&a);
 }
 
 char **ctr_exec_argv(const char *name, char *const *cmd)
 {
 	struct argv_buf a = {0};
 
-	push(&a, CTR_BIN);
-	push(&a, "--root");
-	push(&a, CTR_STATE);
+	runtime(&a);
 	push(&a, "exec");
 	push(&a, name);
 	for (size_t i = 0; cmd[i]; i++)
 		push(&a, cmd[i]);
-	if (a.oom) {
-		strv_free(a.v);
-		return NULL;
-	}
-	return a.v;
+	return finish(&a);
 }
 
 /* A small file the bundle step wrote: "pid", "stop-signal". */
