@@ -109,8 +109,9 @@ patched_files() {
 # Applies, in series order, each Debian patch that touches $path; the other
 # files such a patch touches are extracted first so that it applies whole.
 patch_one() {
-	tar -C "$work" -xf "$B/apt/source/${pkg}_$(echo "$ver" | sed 's/^[0-9]*://')".debian.tar.* \
-		debian/patches 2>/dev/null || return 0
+	set -- "$B/apt/source/${pkg}_$(echo "$ver" | sed 's/^[0-9]*://')".debian.tar.*
+	[ -f "$1" ] || die "$pkg $ver: no debian.tar.* (--file knows 3.0 (quilt) packages only)"
+	tar -C "$work" -xf "$1" || die "$pkg $ver: cannot unpack $1"
 	series=$work/debian/patches/series
 	[ -f "$series" ] || return 0
 	sed 's/#.*//' "$series" | while read -r name opt; do
