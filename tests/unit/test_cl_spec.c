@@ -9,6 +9,7 @@
 #include "cl-private.h"
 #include <errno.h>
 #include <sched.h>
+#include <seccomp.h>
 #include <stdio.h>
 #include <unistd.h>
 #include <stdlib.h>
@@ -236,6 +237,50 @@ static void test_default_spec(void **state)
 	free(text);
 }
 
+/* How many rules of SC allow NAME (with or without argument conditions). */
+static size_t allow_rules(const struct cl_seccomp *sc, const char *name)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < sc->nrules; i++)
+		for (size_t j = 0; j < sc->rules[i].names.n; j++)
+			if (sc->rules[i].action == SCMP_ACT_ALLOW &&
+			    strcmp(sc->rules[i].names.v[j], name) == 0)
+				n++;
+	return n;
+}
+
+/* The seccomp part of `spec`'s default (compared with moby's whole profile
+ * by tests/containerd-lite/seccomp_moby.py): EPERM by default, io_uring
+ * and the escape syscalls denied, socket by three family ranges. */
+static void test_default_seccomp(void **state)
+{
+	static const char *const denied[] = {"io_uring_setup",
+					     "io_uring_enter",
+					     "io_uring_register",
+					     "keyctl",
+					     "bpf",
+					     "perf_event_open",
+					     "unshare",
+					     "setns",
+					     "mount",
+					     "ptrace",
+					     "open_by_handle_at"};
+	char *text = cl_spec_default();
+	struct cl_spec *s;
+
+	(void)state;
+	s = parse_ok(text);
+	assert_int_equal(s->seccomp->default_action, SCMP_ACT_ERRNO(EPERM));
+	for (size_t i = 0; i < sizeof(denied) / sizeof(denied[0]); i++)
+		assert_int_equal(allow_rules(s->seccomp, denied[i]), 0);
+	assert_int_equal(allow_rules(s->seccomp, "read"), 1);
+	assert_int_equal(allow_rules(s->seccomp, "socket"), 3);
+	assert_int_equal(allow_rules(s->seccomp, "personality"), 5);
+	cl_spec_free(s);
+	free(text);
+}
+
 static void test_errors(void **state)
 {
 	static const struct {
@@ -421,6 +466,7 @@ int main(void)
 	    cmocka_unit_test(test_linux),
 	    cmocka_unit_test(test_seccomp_and_hooks),
 	    cmocka_unit_test(test_default_spec),
+	    cmocka_unit_test(test_default_seccomp),
 	    cmocka_unit_test(test_errors),
 	    cmocka_unit_test(test_state_json),
 	    cmocka_unit_test(test_secure_join),
