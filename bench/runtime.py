@@ -15,6 +15,11 @@ compiles the filter every time, as on a first run.
 With WISP_BENCH_DEVICES=1 containerd-lite alone is also timed with a
 "deny all" device rule: the same program as without rules since the
 default policy, so both columns should agree.
+With WISP_BENCH_USERNS=1 `run` is also timed, for the three runtimes,
+with a user namespace added to the same bundle (container root mapped to
+host 100000, 65536 ids, as Wisp's `userns: auto` does) and its own copy
+of the rootfs owned by the mapped root, interleaved with the bundle
+without one.
 
 Two operations, interleaved (cl, crun, runc, cl, ...), N runs each
 (WISP_BENCH_RUNS, default 50): `run`, and `create` + `start` +
@@ -145,6 +150,45 @@ def report(title, res):
 ROOTS = {}
 
 
+def userns_config(top, cfg):
+    """cfg with a user namespace mapping 0 -> 100000 (65536 ids) and a
+    rootfs of its own owned by the mapped root."""
+    rootfs = os.path.join(top, "rootfs-userns")
+    subprocess.run(["cp", "-a", os.path.join(top, "rootfs"), rootfs], check=True)
+    subprocess.run(["chown", "-R", "-h", "100000:100000", rootfs], check=True)
+    u = copy.deepcopy(cfg)
+    u["root"]["path"] = rootfs
+    u["linux"]["namespaces"].append({"type": "user"})
+    m = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    u["linux"]["uidMappings"], u["linux"]["gidMappings"] = m, copy.deepcopy(m)
+    return u
+
+
+def bench_userns(top, cfg, runtimes):
+    """`run` with and without a user namespace, the three runtimes
+    interleaved in one measurement."""
+    ubundle = make_bundle(top, "userns", userns_config(top, cfg))
+    plain = make_bundle(top, "plain", cfg)
+    rts, bs = [], {}
+    for n, exe in runtimes:
+        if n.endswith("(cold)"):
+            continue
+        for label, b in (("", plain), (" +userns", ubundle)):
+            rts.append((n + label, exe))
+            bs[n + label] = b
+            ROOTS[n + label] = os.path.join(top, (n + label).replace(" ", "_") + "-root")
+    res = measure(rts, op_run, bs)
+    report("run /bin/true with and without a user namespace", res)
+    med = {n: statistics.median(r[0] for r in v) for n, v in res.items()}
+    for n, _ in runtimes:
+        if n + " +userns" in med:
+            print("  %-24s userns / none wall %.2fx" % (n, med[n + " +userns"] / med[n]))
+    if "containerd-lite +userns" in med and "crun +userns" in med:
+        print("  containerd-lite +userns / crun +userns wall %.2fx"
+              % (med["containerd-lite +userns"] / med["crun +userns"]))
+    print(flush=True)
+
+
 def inner():
     if subprocess.run(["stat", "-f", "-c", "%T", "/sys/fs/cgroup"], capture_output=True,
                       text=True).stdout.strip() != "cgroup2fs":
@@ -180,6 +224,8 @@ def inner():
                   "containerd-lite+devices": make_bundle(top, "dev", dev)}
             report("run /bin/true, containerd-lite with its BPF device policy",
                    measure(rts, op_run, bs))
+        if os.environ.get("WISP_BENCH_USERNS") == "1":
+            bench_userns(top, cfg, runtimes)
     finally:
         shutil.rmtree(top, ignore_errors=True)
         try:

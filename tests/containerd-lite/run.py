@@ -391,7 +391,11 @@ def test_exec(rts, top, base):
     check("exec: into a stopped container fails (255)", us["exec stopped rc"] == 255, us["exec stopped rc"])
     if "runc" in seen:
         theirs = seen["runc"]
-        for k in ("CapEff", "CapBnd", "NoNewPrivs", "Seccomp", "hostname", "nofile", "uid_map", "id", "mkdir",
+        # Not "nofile": the runtime spec says process.rlimits apply to exec
+        # as to create (checked above: 123 456). Debian's runc 1.1.5 (Go
+        # 1.19) raises the soft RLIMIT_NOFILE to the hard one for exec, so
+        # its value depends on the limits of the shell running the tests.
+        for k in ("CapEff", "CapBnd", "NoNewPrivs", "Seccomp", "hostname", "uid_map", "id", "mkdir",
                   "cgroup", "umask", "keys", "procsys"):
             check(f"exec: {k} as runc's", p.get(k) == theirs["probe"].get(k),
                   f"ours {p.get(k)!r}, runc {theirs['probe'].get(k)!r}")
@@ -1221,8 +1225,8 @@ def inner():
 
 def main():
     if os.geteuid() != 0:
-        print("cl-test: SKIPPED: the host tests need root")
-        return 0
+        print("FAIL cl-test: the host tests need root (a skip is a failure)")
+        return 1
     for f in (CL, BUSYBOX):
         if not os.path.exists(f):
             print(f"FAIL {f} missing (make containerd-lite busybox)")
