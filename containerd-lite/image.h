@@ -99,6 +99,24 @@ int img_rm_tree_at(int dirfd, const char *name, struct cl_err *err);
  * created 0755 component by component when create is set. */
 int img_open_dir_beneath(int root, const char *rel, bool create, struct cl_err *err);
 int img_rm_tree(const char *path, struct cl_err *err);
+/* A regular file rel beneath dirfd (an archive's member, a store's blob,
+ * an image's /etc/passwd), open for reading: no symlink anywhere (openat2
+ * RESOLVE_BENEATH|NO_SYMLINKS|NO_MAGICLINKS), its type checked before it
+ * is opened (a FIFO, a device, a directory are refused: one would hang,
+ * the other read forever or act), O_NONBLOCK. *st is its stat. Errors
+ * name rel. */
+struct stat;
+int img_open_file_at(int dirfd, const char *rel, struct stat *st, struct cl_err *err);
+int img_open_file(const char *dir, const char *rel, struct stat *st, struct cl_err *err);
+/* path made 0700 if missing (its missing parents 0755): what host users
+ * must not reach (a store's setuid files and device nodes). */
+int img_mkdir_private(const char *path, struct cl_err *err);
+/* An absolute path made clean ("/a/b": "." and empty components dropped)
+ * into out; NULL for a relative one or one with a ".." component. */
+const char *img_abs_clean(const char *in, char *out, size_t n);
+/* Under (or equal to) /dev, /proc or /sys: the kernel's interfaces, that
+ * an image must not shadow with a volume nor start in. The prefix, or NULL. */
+const char *img_kernel_path(const char *clean);
 /* snprintf for paths; store paths are short, a truncated one fails later
  * with the truncated name rather than aliasing silently. */
 void img_fmt(char *buf, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -107,14 +125,20 @@ void img_fmt(char *buf, size_t n, const char *fmt, ...) __attribute__((format(pr
  * are checked against the descriptor. */
 #define IMG_MAX_JSON (4 << 20)
 bool img_digest_valid(const char *digest);
-/* Copy src to dst (O_EXCL); hex gets the sha256, *size the length. */
-int img_copy_hash(const char *src, const char *dst, uint64_t limit, char hex[65], uint64_t *size,
-		  struct cl_err *err);
+/* Copy dir/rel (img_open_file: beneath dir, a regular file) to dst
+ * (O_EXCL; NULL: hash only); hex gets the sha256, *size the length; more
+ * than limit bytes is an error, before reading when the file says so. */
+int img_copy_hash(const char *dir, const char *rel, const char *dst, uint64_t limit, char hex[65],
+		  uint64_t *size, struct cl_err *err);
 /* Verify and stage blob "sha256:HEX" of size from srcdir/blobs/sha256/HEX
  * to stage/blobs/HEX. */
 int img_blob_stage(const char *srcdir, const char *stage, const char *digest, uint64_t size,
 		   struct cl_err *err);
-char *img_slurp(const char *path, size_t limit, size_t *len, struct cl_err *err);
+/* dir/rel (img_open_file), at most limit bytes, NUL-terminated. */
+char *img_slurp(const char *dir, const char *rel, size_t limit, size_t *len, struct cl_err *err);
+/* dir/rel as JSON (img_slurp, IMG_MAX_JSON at most). */
+struct json_t;
+struct json_t *img_load_json(const char *dir, const char *rel, struct cl_err *err);
 int img_layer_comp(const char *media_type, enum stream_comp *c, struct cl_err *err);
 
 /* image_source.c: what an archive holds, verified into stage/blobs. */

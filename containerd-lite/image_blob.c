@@ -3,6 +3,7 @@
 #include "image.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,18 +59,26 @@ static int copy_fd(int in, int out, uint64_t limit, char hex[65], uint64_t *size
 	return 0;
 }
 
-int img_copy_hash(const char *src, const char *dst, uint64_t limit, char hex[65], uint64_t *size,
-		  struct cl_err *err)
+int img_copy_hash(const char *dir, const char *rel, const char *dst, uint64_t limit, char hex[65],
+		  uint64_t *size, struct cl_err *err)
 {
-	int in = open(src, O_RDONLY | O_CLOEXEC), out = -1, r;
+	struct stat st;
+	int in = img_open_file(dir, rel, &st, err), out = -1, r;
 
+	*size = 0;
 	if (in < 0)
-		return cl_error(err, errno, "open %s", src);
+		return -1;
+	if ((uint64_t)st.st_size > limit) {
+		*size = (uint64_t)st.st_size;
+		close(in);
+		return cl_error(err, 0, "%s: larger than %llu bytes", rel,
+				(unsigned long long)limit);
+	}
 	if (dst && (out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444)) < 0) {
 		close(in);
 		return cl_error(err, errno, "create %s", dst);
 	}
-	r = copy_fd(in, out, limit, hex, size, err);
+	r = copy_fd(in, out, limit, hex, size, err) < 0 ? cl_error_wrap(err, "%s", rel) : 0;
 	close(in);
 	if (out >= 0 && (close(out) < 0 && r == 0))
 		r = cl_error(err, errno, "close %s", dst);
@@ -79,7 +88,7 @@ int img_copy_hash(const char *src, const char *dst, uint64_t limit, char hex[65]
 int img_blob_stage(const char *srcdir, const char *stage, const char *digest, uint64_t size,
 		   struct cl_err *err)
 {
-	char src[4096], dst[4096], hex[65];
+	char rel[80], dst[4096], hex[65];
 	uint64_t got = 0;
 	struct stat st;
 
@@ -88,9 +97,9 @@ int img_blob_stage(const char *srcdir, const char *stage, const char *digest, ui
 	img_fmt(dst, sizeof(dst), "%s/blobs/%s", stage, digest + 7);
 	if (stat(dst, &st) == 0)
 		return 0; /* already staged and verified (a shared blob) */
-	img_fmt(src, sizeof(src), "%s/blobs/sha256/%s", srcdir, digest + 7);
+	img_fmt(rel, sizeof(rel), "blobs/sha256/%s", digest + 7);
 	/* reading one byte past the size tells "too big" without reading it all */
-	if (img_copy_hash(src, dst, size, hex, &got, err) < 0) {
+	if (img_copy_hash(srcdir, rel, dst, size, hex, &got, err) < 0) {
 		unlink(dst);
 		if (got > size)
 			return cl_error(err, 0, "blob %s: size larger than %llu, expected %llu",
@@ -109,21 +118,61 @@ int img_blob_stage(const char *srcdir, const char *stage, const char *digest, ui
 	return 0;
 }
 
-char *img_slurp(const char *path, size_t limit, size_t *len, struct cl_err *err)
+static ssize_t read_full(int fd, char *b, size_t n)
 {
-	FILE *f = fopen(path, "re");
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t r = read(fd, b + got, n - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	return (ssize_t)got;
+}
+
+char *img_slurp(const char *dir, const char *rel, size_t limit, size_t *len, struct cl_err *err)
+{
+	struct stat st;
+	int fd = img_open_file(dir, rel, &st, err);
+	ssize_t n;
 	char *b;
 
-	if (!f)
-		return cl_error(err, errno, "open %s", path), NULL;
+	if (fd < 0)
+		return NULL;
+	if ((uint64_t)st.st_size > limit)
+		return close(fd), cl_error(err, 0, "%s: larger than %zu bytes", rel, limit), NULL;
 	if (!(b = malloc(limit + 1)))
-		return fclose(f), cl_error(err, ENOMEM, "%s", path), NULL;
-	*len = fread(b, 1, limit + 1, f);
-	fclose(f);
-	if (*len > limit)
-		return free(b), cl_error(err, 0, "%s: larger than %zu bytes", path, limit), NULL;
+		return close(fd), cl_error(err, ENOMEM, "%s", rel), NULL;
+	n = read_full(fd, b, limit + 1);
+	close(fd);
+	if (n < 0)
+		return free(b), cl_error(err, errno, "read %s", rel), NULL;
+	if ((size_t)n > limit)
+		return free(b), cl_error(err, 0, "%s: larger than %zu bytes", rel, limit), NULL;
+	*len = (size_t)n;
 	b[*len] = 0;
 	return b;
+}
+
+json_t *img_load_json(const char *dir, const char *rel, struct cl_err *err)
+{
+	size_t len;
+	char *b = img_slurp(dir, rel, IMG_MAX_JSON, &len, err);
+	json_error_t je;
+	json_t *j;
+
+	if (!b)
+		return NULL;
+	j = json_loadb(b, len, 0, &je);
+	free(b);
+	if (!j)
+		cl_error(err, 0, "%s: %s (line %d)", rel, je.text, je.line);
+	return j;
 }
 
 int img_layer_comp(const char *mt, enum stream_comp *c, struct cl_err *err)

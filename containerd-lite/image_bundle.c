@@ -115,14 +115,35 @@ static void supplementary(json_t *u, int root, const char *user, uint32_t gid)
 		json_decref(a);
 }
 
+/* The process's cwd: absolute, clean, not in the kernel's trees. The
+ * runtime resolves it beneath the root without magic links too; this
+ * refuses what no image needs (WORKDIR /proc/self/fd/N reached the host's
+ * tree through a leaked fd: CVE-2024-21626; /dev/fd is a link to it). */
+static int cwd_of(json_t *cfg, const struct img_over *ov, char *out, size_t n, struct cl_err *err)
+{
+	const char *what = ov->cwd ? "--cwd" : "WorkingDir", *kernel;
+	const char *wd = ov->cwd ? ov->cwd : json_string_value(json_object_get(cfg, "WorkingDir"));
+
+	if (!wd || !*wd)
+		return img_fmt(out, n, "/"), 0;
+	if (!img_abs_clean(wd, out, n))
+		return cl_error(err, 0, "%s %s: not an absolute path without '..'", what, wd);
+	if ((kernel = img_kernel_path(out)))
+		return cl_error(err, 0, "%s %s: under %s (refused)", what, wd, kernel);
+	return 0;
+}
+
 static int process(json_t *spec, json_t *cfg, int root, const struct img_over *ov,
 		   struct cl_err *err)
 {
-	json_t *p = json_object_get(spec, "process"), *args = args_of(cfg, ov);
-	const char *wd = ov->cwd ? ov->cwd : json_string_value(json_object_get(cfg, "WorkingDir"));
+	json_t *p = json_object_get(spec, "process"), *args;
 	const char *user = ov->user ? ov->user : json_string_value(json_object_get(cfg, "User"));
+	char wd[4096];
 	uint32_t uid, gid;
 
+	if (cwd_of(cfg, ov, wd, sizeof(wd), err) < 0)
+		return -1;
+	args = args_of(cfg, ov);
 	if (json_array_size(args) == 0) {
 		json_decref(args);
 		return cl_error(err, 0, "image config: no Entrypoint or Cmd, and no command given");
@@ -133,7 +154,7 @@ static int process(json_t *spec, json_t *cfg, int root, const struct img_over *o
 	}
 	json_object_set_new(p, "args", args);
 	json_object_set_new(p, "env", env_of(cfg, ov));
-	json_object_set_new(p, "cwd", json_string(wd && *wd ? wd : "/"));
+	json_object_set_new(p, "cwd", json_string(wd));
 	json_object_set_new(
 	    p, "user", json_pack("{s:I, s:I}", "uid", (json_int_t)uid, "gid", (json_int_t)gid));
 	supplementary(json_object_get(p, "user"), root, user, gid);
@@ -142,15 +163,14 @@ static int process(json_t *spec, json_t *cfg, int root, const struct img_over *o
 
 static json_t *image_config(const struct img_opts *o, const char *ref, struct cl_err *err)
 {
-	char path[4096], digest[80];
-	json_error_t je;
+	char blobs[4096], digest[80];
 	json_t *cfg;
 
 	if (img_config_digest(o, ref, digest, sizeof(digest), err) < 0)
 		return NULL;
-	img_fmt(path, sizeof(path), "%s/blobs/%s", o->store, digest + 7);
-	if (!(cfg = json_load_file(path, 0, &je)))
-		return cl_error(err, 0, "config %s: %s", path, je.text), NULL;
+	img_fmt(blobs, sizeof(blobs), "%s/blobs", o->store);
+	if (!(cfg = img_load_json(blobs, digest + 7, err)))
+		return cl_error_wrap(err, "config %s", digest), NULL;
 	return cfg;
 }
 
@@ -177,13 +197,48 @@ static int make_root(const struct img_opts *o, const char *ref, const char *dir,
 	return img_overlay_mount(o, ref, rootfs, scratch, err);
 }
 
+/* 0600: the process's env may hold secrets (a declaration's env). */
 static int write_spec(json_t *spec, const char *dir, struct cl_err *err)
 {
 	char path[4096];
+	int fd, r;
 
 	img_fmt(path, sizeof(path), "%s/config.json", dir);
-	if (json_dump_file(spec, path, JSON_INDENT(8) | JSON_PRESERVE_ORDER) < 0)
-		return cl_error(err, 0, "write %s", path);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return cl_error(err, errno, "write %s", path);
+	/* an older bundle's file keeps its mode through O_TRUNC */
+	r = fchmod(fd, 0600) < 0 ? cl_error(err, errno, "chmod %s", path) : 0;
+	if (r == 0 && json_dumpfd(spec, fd, JSON_INDENT(8) | JSON_PRESERVE_ORDER) < 0)
+		r = cl_error(err, 0, "write %s", path);
+	if (close(fd) < 0 && r == 0)
+		r = cl_error(err, errno, "write %s", path);
+	return r;
+}
+
+/* DIR and its parent (/run/wisp/bundles) 0700: the root mounted in DIR
+ * holds the image's and the container's setuid files and device nodes,
+ * which no host user may reach. An existing DIR is a bundle: tightened;
+ * an existing parent is the caller's and is left as it is. */
+static int bundle_dir(const char *dir, struct cl_err *err)
+{
+	char parent[4096], *slash;
+	int fd;
+
+	img_fmt(parent, sizeof(parent), "%s", dir);
+	slash = strrchr(parent, '/');
+	if (slash && slash != parent) {
+		*slash = 0;
+		if (img_mkdir_private(parent, err) < 0)
+			return -1;
+	}
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return cl_error(err, errno, "mkdir %s", dir);
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return cl_error(err, errno, "open %s", dir);
+	if (fchmod(fd, 0700) < 0)
+		return close(fd), cl_error(err, errno, "chmod %s", dir);
+	close(fd);
 	return 0;
 }
 
@@ -206,7 +261,7 @@ int img_bundle(const struct img_opts *o, const char *ref, const char *dir, struc
 	bool mounted = false;
 
 	img_fmt(rootfs, sizeof(rootfs), "%s/rootfs", dir);
-	if (cl_mkdir_p(dir, 0755, err) < 0)
+	if (bundle_dir(dir, err) < 0)
 		return cl_error_wrap(err, "image bundle %s", ref);
 	if (make_root(o, ref, dir, rootfs, err) < 0)
 		goto out;

@@ -1,5 +1,6 @@
 /* image_fs.c: directory walking beneath a root without following any
  * symlink (openat2, kernel >= 5.6), and recursive removal. */
+#include "cl-private.h"
 #include "image.h"
 #include <dirent.h>
 #include <stdarg.h>
@@ -56,6 +57,69 @@ int img_open_dir_beneath(int root, const char *rel, bool create, struct cl_err *
 			p++;
 	}
 	return fd;
+}
+
+/* Why openat2 refused a member, in words. */
+static int member_error(const char *rel, int e, struct cl_err *err)
+{
+	if (e == ELOOP)
+		return cl_error(err, 0, "%s: a symlink (not followed)", rel);
+	if (e == EXDEV)
+		return cl_error(err, 0, "%s: outside the directory", rel);
+	return cl_error(err, e, "open %s", rel);
+}
+
+int img_open_file_at(int dirfd, const char *rel, struct stat *st, struct cl_err *err)
+{
+	int path = openat2_beneath(dirfd, rel, O_PATH | O_CLOEXEC), fd;
+	struct stat first;
+
+	if (path < 0)
+		return member_error(rel, errno, err);
+	/* the type first, through an O_PATH fd: opening a device node (a
+	 * watchdog, a tape) has effects of its own */
+	if (fstat(path, &first) < 0 || !S_ISREG(first.st_mode)) {
+		close(path);
+		return cl_error(err, 0, "%s: not a regular file", rel);
+	}
+	close(path);
+	/* O_NONBLOCK: swapped for a FIFO since, the open still returns */
+	fd = openat2_beneath(dirfd, rel, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return member_error(rel, errno, err);
+	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode) || st->st_ino != first.st_ino ||
+	    st->st_dev != first.st_dev) {
+		close(fd);
+		return cl_error(err, 0, "%s: not a regular file", rel);
+	}
+	return fd;
+}
+
+int img_open_file(const char *dir, const char *rel, struct stat *st, struct cl_err *err)
+{
+	int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC), fd;
+
+	if (dfd < 0)
+		return cl_error(err, errno, "open %s", dir);
+	fd = img_open_file_at(dfd, rel, st, err);
+	close(dfd);
+	return fd;
+}
+
+int img_mkdir_private(const char *path, struct cl_err *err)
+{
+	char parent[4096], *slash;
+
+	img_fmt(parent, sizeof(parent), "%s", path);
+	slash = strrchr(parent, '/');
+	if (slash && slash != parent) {
+		*slash = 0;
+		if (cl_mkdir_p(parent, 0755, err) < 0)
+			return -1;
+	}
+	if (mkdir(path, 0700) < 0 && errno != EEXIST)
+		return cl_error(err, errno, "mkdir %s", path);
+	return 0;
 }
 
 static int rm_children(int fd, struct cl_err *err)

@@ -33,16 +33,17 @@ static int is_archive(const struct dirent *de)
 	       !has_suffix(de->d_name, ".name");
 }
 
-/* The first line of NAME.name, or NULL (none, or unreadable). */
-static char *sidecar_name(const char *path)
+/* The first line of NAME.name, or NULL (none, or unreadable: a FIFO or
+ * a symlink is not read). */
+static char *sidecar_name(const char *dir, const char *name)
 {
 	char p[4096];
 	size_t len;
 	struct cl_err ignored;
 	char *s;
 
-	img_fmt(p, sizeof(p), "%s.name", path);
-	if (access(p, F_OK) < 0 || !(s = img_slurp(p, 1024, &len, &ignored)))
+	img_fmt(p, sizeof(p), "%s.name", name);
+	if (!(s = img_slurp(dir, p, 1024, &len, &ignored)))
 		return NULL;
 	s[strcspn(s, "\r\n")] = 0;
 	return s;
@@ -88,10 +89,18 @@ static int import_entry(const struct img_opts *o, const char *dir, const char *n
 	char path[4096], digest[72], why[1200], *ref = NULL, *as;
 	struct cl_err e = {0};
 
+	struct stat st;
+	int r;
+
 	img_fmt(path, sizeof(path), "%s/%s", dir, name);
-	if ((as = sidecar_name(path)))
+	if ((as = sidecar_name(dir, name)))
 		one.name = as;
-	if (img_import_one(&one, path, &ref, digest, &e) < 0) {
+	/* the drop directory's entries themselves, not where they point */
+	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+		r = cl_error(&e, 0, "image import %s: a symlink (not followed)", path);
+	else
+		r = img_import_one(&one, path, &ref, digest, &e);
+	if (r < 0) {
 		cl_error_text(&e, why, sizeof(why));
 		printf("%s: failed: %s\n", name, why);
 		set_aside(dir, name, why);

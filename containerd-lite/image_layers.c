@@ -31,16 +31,17 @@ static bool layer_present(const char *store, const char *digest)
 /* Extract blob into dfd as overlay layer; 0, or -1 with the error of the
  * digest when it differs (a flipped byte is a digest problem, even if the
  * tar reader hit it first). */
-static int extract_verified(const char *blob, const char *digest, enum stream_comp comp, int dfd,
+static int extract_verified(const char *blobs, const char *digest, enum stream_comp comp, int dfd,
 			    const struct tar_limits *lim, struct cl_err *err)
 {
 	struct sha256 h;
 	struct stream *s;
+	struct stat st;
 	char hex[65];
 	int fd, r;
 
-	if ((fd = open(blob, O_RDONLY | O_CLOEXEC)) < 0)
-		return cl_error(err, errno, "blob %s", blob);
+	if ((fd = img_open_file(blobs, digest + 7, &st, err)) < 0)
+		return cl_error_wrap(err, "blob %s", digest);
 	sha256_init(&h);
 	s = stream_open(fd, comp, err);
 	if (s)
@@ -64,7 +65,7 @@ static int make_layer(const struct img_opts *o, json_t *l, struct cl_err *err)
 {
 	const char *digest = json_string_value(json_object_get(l, "digest")) ?: "";
 	const char *mt = json_string_value(json_object_get(l, "mediaType")) ?: "";
-	char stage[4096], dir[4200], blob[4096], dst[4096];
+	char stage[4096], dir[4200], blobs[4096], dst[4096];
 	struct tar_limits lim = o->limits;
 	struct cl_err ignored;
 	enum stream_comp comp;
@@ -76,14 +77,14 @@ static int make_layer(const struct img_opts *o, json_t *l, struct cl_err *err)
 	if (!mkdtemp(stage))
 		return cl_error(err, errno, "mkdtemp %s", stage);
 	img_fmt(dir, sizeof(dir), "%s/%s", stage, digest + 7);
-	img_fmt(blob, sizeof(blob), "%s/blobs/%s", o->store, digest + 7);
+	img_fmt(blobs, sizeof(blobs), "%s/blobs", o->store);
 	img_fmt(dst, sizeof(dst), "%s/layers/%s", o->store, digest + 7);
 	lim.whiteouts = WH_OVERLAY;
 	if (mkdir(dir, 0755) < 0 || (dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		cl_error(err, errno, "mkdir %s", dir);
 		goto out;
 	}
-	r = extract_verified(blob, digest, comp, dfd, &lim, err);
+	r = extract_verified(blobs, digest, comp, dfd, &lim, err);
 	close(dfd);
 	if (r == 0 && rename(dir, dst) < 0)
 		r = cl_error(err, errno, "rename %s", dst);

@@ -64,7 +64,11 @@ static int mount_ovl(const char *rootfs, const char *upper, char *data, struct c
 	if ((size_t)snprintf(data + len, OVL_DATA_MAX - len, ",upperdir=%s,workdir=%s", up, work) >=
 	    OVL_DATA_MAX - len)
 		return cl_error(err, 0, "overlay options too long");
-	if (mount("overlay", rootfs, "overlay", 0, data) < 0)
+	/* nosuid, nodev: should a host user reach the root despite its 0700
+	 * bundle directory, no setuid file nor device node of an image or a
+	 * container acts through it (the container's /dev is the runtime's
+	 * tmpfs; its processes have no_new_privs by default) */
+	if (mount("overlay", rootfs, "overlay", MS_NOSUID | MS_NODEV, data) < 0)
 		return cl_error(err, errno, "mount overlay on %s", rootfs);
 	return 0;
 }

@@ -16,9 +16,8 @@ typedef int (*record_fn)(const char *key, json_t *rec, void *arg, struct cl_err 
 
 static int each_record(const char *store, record_fn fn, void *arg, struct cl_err *err)
 {
-	char dir[4096], path[4400];
+	char dir[4096];
 	struct dirent *de;
-	json_error_t je;
 	DIR *d;
 	int r = 0;
 
@@ -30,9 +29,8 @@ static int each_record(const char *store, record_fn fn, void *arg, struct cl_err
 
 		if (de->d_name[0] == '.')
 			continue;
-		img_fmt(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (!(rec = json_load_file(path, 0, &je))) {
-			r = cl_error(err, 0, "store record %s: %s", path, je.text);
+		if (!(rec = img_load_json(dir, de->d_name, err))) {
+			r = cl_error_wrap(err, "store record %s", dir);
 			break;
 		}
 		r = fn(de->d_name, rec, arg, err);
@@ -152,16 +150,14 @@ int img_config_digest(const struct img_opts *o, const char *ref, char *out, size
 
 int img_inspect(const struct img_opts *o, const char *ref, struct cl_err *err)
 {
-	json_t *rec = find(o->store, ref, NULL, err), *cfg;
-	char path[4096];
-	json_error_t je;
+	char digest[80], blobs[4096];
+	json_t *cfg;
 
-	if (!rec)
+	if (img_config_digest(o, ref, digest, sizeof(digest), err) < 0)
 		return -1;
-	img_fmt(path, sizeof(path), "%s/blobs/%s", o->store, str(rec, "config") + 7);
-	json_decref(rec);
-	if (!(cfg = json_load_file(path, 0, &je)))
-		return cl_error(err, 0, "image %s: config %s: %s", ref, path, je.text);
+	img_fmt(blobs, sizeof(blobs), "%s/blobs", o->store);
+	if (!(cfg = img_load_json(blobs, digest + 7, err)))
+		return cl_error_wrap(err, "image %s: config %s", ref, digest);
 	json_dumpf(cfg, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	putchar('\n');
 	json_decref(cfg);
@@ -173,15 +169,16 @@ static int unpack_blob(const char *store, json_t *l, int dfd, const struct tar_l
 {
 	const char *digest = str(l, "digest");
 	enum stream_comp comp;
-	char path[4096];
+	char blobs[4096];
 	struct stream *s;
+	struct stat st;
 	int fd, r;
 
 	if (!img_digest_valid(digest) || img_layer_comp(str(l, "mediaType"), &comp, err) < 0)
 		return cl_error(err, 0, "layer %s: bad record", digest);
-	img_fmt(path, sizeof(path), "%s/blobs/%s", store, digest + 7);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return cl_error(err, errno, "layer %s", path);
+	img_fmt(blobs, sizeof(blobs), "%s/blobs", store);
+	if ((fd = img_open_file(blobs, digest + 7, &st, err)) < 0)
+		return cl_error_wrap(err, "layer %s", digest);
 	s = stream_open(fd, comp, err);
 	r = s ? tar_extract(s, dfd, lim, err) : -1;
 	stream_close(s);
@@ -197,19 +194,19 @@ static int unpack_blob(const char *store, json_t *l, int dfd, const struct tar_l
  * and making them would create every file twice). */
 static int verify_blobs(const char *store, json_t *layers, struct cl_err *err)
 {
-	char path[4096], hex[65];
+	char blobs[4096], hex[65];
 	uint64_t size;
 	json_t *l;
 	size_t i;
 
+	img_fmt(blobs, sizeof(blobs), "%s/blobs", store);
 	json_array_foreach(layers, i, l)
 	{
 		const char *d = str(l, "digest");
 		if (!img_digest_valid(d))
 			return cl_error(err, 0, "layer %s: bad record", d);
-		img_fmt(path, sizeof(path), "%s/blobs/%s", store, d + 7);
-		if (img_copy_hash(path, NULL, UINT64_MAX, hex, &size, err) < 0)
-			return -1;
+		if (img_copy_hash(blobs, d + 7, NULL, UINT64_MAX, hex, &size, err) < 0)
+			return cl_error_wrap(err, "blob %s", d);
 		if (strcmp(hex, d + 7) != 0)
 			return cl_error(err, 0, "blob %s: sha256 is %s", d, hex);
 	}
@@ -269,13 +266,14 @@ static int mark(const char *key, json_t *rec, void *arg, struct cl_err *err)
 	size_t i;
 
 	(void)key, (void)err;
-	if (*str(rec, "manifest"))
+	/* a digest is a file name only once it is "sha256:" + 64 hex */
+	if (img_digest_valid(str(rec, "manifest")))
 		json_object_set_new(used, str(rec, "manifest") + 7, json_true());
-	if (*str(rec, "config"))
+	if (img_digest_valid(str(rec, "config")))
 		json_object_set_new(used, str(rec, "config") + 7, json_true());
 	json_array_foreach(json_object_get(rec, "layers"), i, l)
 	{
-		if (*str(l, "digest"))
+		if (img_digest_valid(str(l, "digest")))
 			json_object_set_new(used, str(l, "digest") + 7, json_true());
 	}
 	return 0;

@@ -89,19 +89,35 @@ static void volume_dir(const char *upper, const char *path, char *out, size_t si
 						     : snprintf(out + n, size - n, "%c", *p));
 }
 
+/* A volume's destination, clean ("/a/b"): absolute, no "..", not "/",
+ * nor in the kernel's trees: a volume over /dev (or /dev/null) would let
+ * what the container wrote there stand in for the runtime's own nodes
+ * and mask targets at the next start (CVE-2025-31133), and one over
+ * /proc or /sys would shadow what the runtime masks. */
+static int volume_dest(const char *path, char *out, size_t n, struct cl_err *err)
+{
+	const char *kernel;
+
+	if (!img_abs_clean(path, out, n) || strcmp(out, "/") == 0)
+		return cl_error(err, 0, "volume %s: not an absolute path without '..' below /",
+				path);
+	if ((kernel = img_kernel_path(out)))
+		return cl_error(err, 0, "volume %s: under %s (refused)", path, kernel);
+	return 0;
+}
+
 /* With an upper (a container that keeps its data), a volume is a
  * directory beside it; without, a tmpfs: writable even on a read-only root. */
 static int volumes(json_t *spec, json_t *cfg, const struct img_over *ov, struct cl_err *err)
 {
-	const char *path;
-	char dir[4096];
+	const char *key;
+	char dir[4096], path[4096];
 	json_t *v;
 
-	json_object_foreach(json_object_get(cfg, "Volumes"), path, v)
+	json_object_foreach(json_object_get(cfg, "Volumes"), key, v)
 	{
-		if (*path != '/' || strstr(path, ".."))
-			return cl_error(err, 0,
-					"image config: volume %s: not a clean absolute path", path);
+		if (volume_dest(key, path, sizeof(path), err) < 0)
+			return cl_error_wrap(err, "image config");
 		if (!ov->upper) {
 			add_mount(spec, path, "tmpfs", "tmpfs", "nosuid,nodev,mode=755");
 			continue;

@@ -23,29 +23,13 @@ void img_plan_free(struct img_plan *p)
 	memset(p, 0, sizeof(*p));
 }
 
-static json_t *load_json(const char *path, struct cl_err *err)
-{
-	size_t len;
-	char *b = img_slurp(path, IMG_MAX_JSON, &len, err);
-	json_error_t je;
-	json_t *j;
-
-	if (!b)
-		return NULL;
-	j = json_loadb(b, len, 0, &je);
-	free(b);
-	if (!j)
-		cl_error(err, 0, "%s: %s (line %d)", path, je.text, je.line);
-	return j;
-}
-
 /* A descriptor's blob, verified, then decoded. */
 static json_t *load_blob(const char *src, const char *stage, json_t *desc, const char *what,
 			 struct cl_err *err)
 {
 	const char *digest = json_string_value(json_object_get(desc, "digest"));
 	json_t *size = json_object_get(desc, "size");
-	char path[4096];
+	char rel[80];
 
 	if (!digest || !json_is_integer(size) || json_integer_value(size) < 0)
 		return cl_error(err, 0, "%s descriptor: digest or size missing", what), NULL;
@@ -55,8 +39,8 @@ static json_t *load_blob(const char *src, const char *stage, json_t *desc, const
 		       NULL;
 	if (img_blob_stage(src, stage, digest, (uint64_t)json_integer_value(size), err) < 0)
 		return NULL;
-	img_fmt(path, sizeof(path), "%s/blobs/%s", stage, digest + 7);
-	return load_json(path, err);
+	img_fmt(rel, sizeof(rel), "blobs/%s", digest + 7);
+	return img_load_json(stage, rel, err);
 }
 
 static bool platform_ok(json_t *d, int *score)
@@ -178,12 +162,10 @@ static int oci_layers(const char *src, const char *stage, json_t *man, struct im
 static int from_oci(const char *src, const char *stage, const char *tag, struct img_plan *p,
 		    struct cl_err *err)
 {
-	char path[4096];
 	json_t *index, *desc, *man = NULL;
 	int r = -1;
 
-	img_fmt(path, sizeof(path), "%s/index.json", src);
-	if (!(index = load_json(path, err)))
+	if (!(index = img_load_json(src, "index.json", err)))
 		return -1;
 	/* nested indexes (a multi-platform image tagged in the layout) */
 	for (int depth = 0; depth < 4; depth++) {
@@ -220,34 +202,35 @@ out:
 static int docker_config(const char *src, const char *stage, const char *name, json_t **cfg,
 			 struct img_plan *p, struct cl_err *err)
 {
-	char in[4096], hex[65], tmp[4096], dst[4096];
+	char hex[65], tmp[4096], dst[4096];
 	uint64_t size;
 
-	img_fmt(in, sizeof(in), "%s/%s", src, name);
 	img_fmt(tmp, sizeof(tmp), "%s/config.tmp", stage);
-	if (strstr(name, "..") || img_copy_hash(in, tmp, IMG_MAX_JSON, hex, &size, err) < 0)
-		return cl_error_wrap(err, "docker-archive config %s", name);
+	/* name is the archive's: beneath src, no symlink (img_open_file) */
+	if (img_copy_hash(src, name, tmp, IMG_MAX_JSON, hex, &size, err) < 0)
+		return cl_error_wrap(err, "docker-archive config");
 	if (strncmp(name, hex, 64) != 0 && strstr(name, hex) == NULL)
 		return cl_error(err, 0, "docker-archive config %s: sha256 is %s", name, hex);
 	img_fmt(dst, sizeof(dst), "%s/blobs/%s", stage, hex);
 	if (rename(tmp, dst) < 0)
 		return cl_error(err, errno, "rename %s", tmp);
 	img_fmt(p->config, sizeof(p->config), "sha256:%s", hex);
-	return (*cfg = load_json(dst, err)) ? 0 : -1;
+	img_fmt(dst, sizeof(dst), "blobs/%s", hex);
+	return (*cfg = img_load_json(stage, dst, err)) ? 0 : -1;
 }
 
 static int docker_layer(const char *src, const char *stage, const char *name, const char *diff_id,
 			struct img_plan *p, struct cl_err *err)
 {
-	char in[4096], hex[65], tmp[4096], dst[4096], digest[72];
+	char hex[65], tmp[4096], dst[4096], digest[72];
 	uint64_t size;
 
-	img_fmt(in, sizeof(in), "%s/%s", src, name);
 	img_fmt(tmp, sizeof(tmp), "%s/layer.tmp", stage);
-	if (strstr(name, "..") || !diff_id)
-		return cl_error(err, 0, "docker-archive layer %s: bad name or no diff_id", name);
-	if (img_copy_hash(in, tmp, UINT64_MAX, hex, &size, err) < 0)
-		return cl_error_wrap(err, "docker-archive layer %s", name);
+	if (!diff_id)
+		return cl_error(err, 0, "docker-archive layer %s: no diff_id", name);
+	/* a regular file beneath src, so its size bounds the copy */
+	if (img_copy_hash(src, name, tmp, UINT64_MAX, hex, &size, err) < 0)
+		return cl_error_wrap(err, "docker-archive layer");
 	img_fmt(digest, sizeof(digest), "sha256:%s", hex);
 	if (strcmp(digest, diff_id) != 0) {
 		unlink(tmp);
@@ -262,14 +245,12 @@ static int docker_layer(const char *src, const char *stage, const char *name, co
 
 static int from_docker(const char *src, const char *stage, struct img_plan *p, struct cl_err *err)
 {
-	char path[4096];
 	json_t *m = NULL, *e, *cfg = NULL, *ls, *ids, *l;
 	const char *cname;
 	size_t i;
 	int r = -1;
 
-	img_fmt(path, sizeof(path), "%s/manifest.json", src);
-	if (!(m = load_json(path, err)))
+	if (!(m = img_load_json(src, "manifest.json", err)))
 		return -1;
 	if (json_array_size(m) != 1) {
 		cl_error(err, 0, "docker-archive: %zu images; one is supported",
@@ -313,11 +294,12 @@ int img_plan_build(const char *src, const char *stage, const char *tag, struct i
 	char path[4096];
 	struct stat st;
 
+	/* which kind, by name only: what is read is opened by img_open_file */
 	img_fmt(path, sizeof(path), "%s/oci-layout", src);
-	if (stat(path, &st) == 0)
+	if (lstat(path, &st) == 0)
 		return from_oci(src, stage, tag, p, err);
 	img_fmt(path, sizeof(path), "%s/manifest.json", src);
-	if (stat(path, &st) == 0)
+	if (lstat(path, &st) == 0)
 		return from_docker(src, stage, p, err);
 	return cl_error(err, 0,
 			"neither an OCI image layout (oci-layout) nor a docker-archive "

@@ -29,7 +29,9 @@ static int store_dirs(const char *store, struct cl_err *err)
 	static const char *sub[] = {"blobs", "layers", "images", "tmp"};
 	char p[4096];
 
-	if (cl_mkdir_p(store, 0755, err) < 0)
+	/* 0700: the stored layers hold the images' setuid files and device
+	 * nodes, not for host users (docs/images.md, "Store layout") */
+	if (img_mkdir_private(store, err) < 0)
 		return -1;
 	for (size_t i = 0; i < sizeof(sub) / sizeof(sub[0]); i++) {
 		img_fmt(p, sizeof(p), "%s/%s", store, sub[i]);
@@ -172,9 +174,15 @@ static int source_dir(const char *src, const char *stage, const struct tar_limit
 		return cl_error(err, errno, "%s", src);
 	if (S_ISDIR(st.st_mode))
 		return img_fmt(out, n, "%s", src), 0;
+	/* a FIFO or a device (on a seed, in the drop directory) is not an
+	 * archive: never opened, so never waited on nor read forever */
+	if (!S_ISREG(st.st_mode))
+		return cl_error(err, 0, "not a regular file or a directory");
 	img_fmt(out, n, "%s/src", stage);
-	if ((fd = open(src, O_RDONLY | O_CLOEXEC)) < 0)
+	if ((fd = open(src, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)) < 0)
 		return cl_error(err, errno, "open %s", src);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return close(fd), cl_error(err, 0, "not a regular file or a directory");
 	if (mkdir(out, 0700) < 0 || (dfd = open(out, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return close(fd), cl_error(err, errno, "mkdir %s", out);
 	l.whiteouts = WH_KEEP;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static bool numeric(const char *s, uint32_t *out)
@@ -25,16 +26,17 @@ static bool numeric(const char *s, uint32_t *out)
 	return true;
 }
 
+/* A regular file, no symlink on the way: a FIFO (a container can make
+ * one in its upper layer) would hang the next start, a device be read. */
 static FILE *open_etc(int root, const char *name, struct cl_err *err)
 {
-	int etc = img_open_dir_beneath(root, "etc", false, err), fd;
+	char rel[64];
+	struct stat st;
+	int fd;
 
-	if (etc < 0)
-		return NULL;
-	fd = openat(etc, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	close(etc);
-	if (fd < 0)
-		return cl_error(err, errno, "/etc/%s of the image", name), NULL;
+	img_fmt(rel, sizeof(rel), "etc/%s", name);
+	if ((fd = img_open_file_at(root, rel, &st, err)) < 0)
+		return cl_error_wrap(err, "/etc/%s of the image", name), NULL;
 	return fdopen(fd, "r");
 }
 

@@ -35,3 +35,28 @@ int tar_path_clean(const char *in, char *out, size_t outsz, struct cl_err *err)
 	out[o] = 0;
 	return 0;
 }
+
+const char *img_abs_clean(const char *in, char *out, size_t n)
+{
+	struct cl_err ignored;
+
+	if (!in || in[0] != '/' || n < 2)
+		return NULL;
+	while (*in == '/')
+		in++;
+	out[0] = '/';
+	/* the rest, relative: ".." refused, "." and empty components dropped */
+	return tar_path_clean(in, out + 1, n - 1, &ignored) < 0 ? NULL : out;
+}
+
+const char *img_kernel_path(const char *clean)
+{
+	static const char *const kernel[] = {"/dev", "/proc", "/sys"};
+
+	for (size_t i = 0; i < sizeof(kernel) / sizeof(kernel[0]); i++) {
+		size_t n = strlen(kernel[i]);
+		if (strncmp(clean, kernel[i], n) == 0 && (clean[n] == 0 || clean[n] == '/'))
+			return kernel[i];
+	}
+	return NULL;
+}

@@ -538,6 +538,237 @@ def bundle(w, lay, store):
         cl(store, "rm", ref)
 
 
+# --- issue 10: what an archive plants, what an image config asks, who reaches a root
+
+def import_bounded(store, *args, timeout=60):
+    """An import that must end by itself: a hang (a FIFO waited on, /dev/zero
+    read) is a failure, not a stuck test."""
+    try:
+        return cl_timeout(store, timeout, "import", *args)
+    except subprocess.TimeoutExpired:
+        return subprocess.CompletedProcess(args, -1, "", "timed out after %d s" % timeout)
+
+
+def cl_timeout(store, timeout, *args):
+    return run(CL, "image", "--store", store, *args, timeout=timeout)
+
+
+def docker_archive_tar(layer_entry):
+    """A docker-archive (manifest.json, config, l1/layer.tar) whose layer
+    member is layer_entry (name, type, data-or-link)."""
+    cfg = json.dumps({"architecture": "amd64", "os": "linux", "config": {"Cmd": ["/x"]},
+                      "rootfs": {"type": "layers",
+                                 "diff_ids": ["sha256:" + "0" * 64]}}).encode()
+    hexd = hashlib.sha256(cfg).hexdigest()
+    man = json.dumps([{"Config": hexd + ".json", "RepoTags": ["evil:1"],
+                       "Layers": ["l1/layer.tar"]}]).encode()
+    return tar_of([("manifest.json", tarfile.REGTYPE, man),
+                   (hexd + ".json", tarfile.REGTYPE, cfg), ("l1", tarfile.DIRTYPE, None),
+                   layer_entry])
+
+
+def archive_members(w, base):
+    """Members of an archive are read beneath its staging directory, never
+    through a symlink, only as regular files: a layer.tar -> /dev/zero would
+    fill the store, a FIFO hang the import, a blob -> a host file be read."""
+    store = os.path.join(base, "store-members")
+    good = os.path.join(w, "members-good")
+    layout(good, [tar_of([("f", tarfile.REGTYPE, b"x")])])
+    must(CL, "image", "--store", store, "import", "--name", "good", good)
+    secret = os.path.join(base, "secret")
+    open(secret, "w").write("host secret\n")
+    cases = []
+    # docker-archive: layer.tar -> /dev/zero (on this 64 MiB tmpfs, today's
+    # tree fails with ENOSPC instead of filling a disk)
+    p = os.path.join(w, "zero.tar")
+    open(p, "wb").write(docker_archive_tar(("l1/layer.tar", tarfile.SYMTYPE, "/dev/zero")))
+    cases.append(("docker layer.tar -> /dev/zero", p, [],
+                  "docker-archive layer: l1/layer.tar: a symlink (not followed)"))
+    # OCI: the layer blob -> a host file whose digest the manifest names
+    lay = os.path.join(w, "oci-blob-link")
+    ls = layout(lay, [b"host secret\n"])
+    blobp = os.path.join(lay, "blobs", "sha256", ls[0]["digest"][7:])
+    os.unlink(blobp)
+    os.symlink(secret, blobp)
+    p = os.path.join(w, "oci-blob-link.tar")
+    must("tar", "-C", lay, "-cf", p, ".")
+    cases.append(("OCI blob -> a host file with its digest (lazy import)", p, ["--no-unpack"],
+                  "blobs/sha256/%s: a symlink (not followed)" % ls[0]["digest"][7:]))
+    # OCI: index.json a FIFO
+    lay = os.path.join(w, "oci-fifo")
+    layout(lay, [tar_of([("f", tarfile.REGTYPE, b"x")])])
+    os.unlink(os.path.join(lay, "index.json"))
+    os.mkfifo(os.path.join(lay, "index.json"))
+    p = os.path.join(w, "oci-fifo.tar")
+    must("tar", "-C", lay, "-cf", p, ".")
+    cases.append(("OCI index.json a FIFO", p, [], "index.json: not a regular file"))
+    # OCI: index.json of 5 MiB
+    lay = os.path.join(w, "oci-big")
+    layout(lay, [tar_of([("f", tarfile.REGTYPE, b"x")])])
+    open(os.path.join(lay, "index.json"), "w").write("{" + " " * (5 << 20) + "}")
+    p = os.path.join(w, "oci-big.tar")
+    must("tar", "-C", lay, "-cf", p, ".")
+    cases.append(("OCI index.json of 5 MiB", p, [], "index.json: larger than 4194304 bytes"))
+    # the archive itself a FIFO (a seed's or the drop directory's entry)
+    p = os.path.join(w, "archive-fifo")
+    os.mkfifo(p)
+    cases.append(("the archive a FIFO", p, [], "not a regular file or a directory"))
+    for name, src, args, want in cases:
+        before = snapshot(store)
+        r = import_bounded(store, "--name", "m", *args, src)
+        check("archive member: %s: refused naming the archive and the member" % name,
+              r.returncode > 0 and ("image import %s: " % src) in r.stderr and want in r.stderr
+              and len(r.stderr.strip().splitlines()) == 1, r.stderr.strip())
+        check("archive member: %s: store unchanged, secret untouched" % name,
+              snapshot(store) == before and open(secret).read() == "host secret\n",
+              diff(dict.fromkeys(before), dict.fromkeys(snapshot(store))))
+    # the drop directory: a symlink entry is not followed
+    d = os.path.join(w, "drop-link")
+    os.makedirs(d)
+    os.symlink("/dev/zero", os.path.join(d, "z.tar"))
+    r = cl_timeout(store, 60, "import-dir", d)
+    check("import-dir: a symlink entry is refused and set aside",
+          r.returncode != 0 and "z.tar: failed: image import %s/z.tar: a symlink (not followed)"
+          % d in r.stdout and os.path.islink(os.path.join(d, "failed", "z.tar")),
+          r.stdout + r.stderr)
+
+
+def config_refusals(w, store):
+    """Volumes over the kernel's trees (CVE-2025-31133 class) and a
+    WorkingDir outside the image's tree (CVE-2024-21626 class) are refused,
+    naming the image and what it asked."""
+    layer = tar_of([("bin", tarfile.DIRTYPE, None), ("bin/sh", tarfile.REGTYPE, b"")])
+    cases = [("vol-dev", {"Volumes": {"/dev/shm-x": {}}}, "volume /dev/shm-x: under /dev"),
+             ("vol-dev-root", {"Volumes": {"/dev": {}}}, "volume /dev: under /dev"),
+             ("vol-proc", {"Volumes": {"/proc/x": {}}}, "volume /proc/x: under /proc"),
+             ("vol-sys", {"Volumes": {"/sys": {}}}, "volume /sys: under /sys"),
+             ("vol-dotdot", {"Volumes": {"/data/../dev": {}}},
+              "volume /data/../dev: not an absolute path without '..'"),
+             ("vol-sneaky", {"Volumes": {"//./proc/sys": {}}}, "volume //./proc/sys: under /proc"),
+             ("vol-root", {"Volumes": {"/": {}}}, "volume /: not an absolute path"),
+             ("wd-fd", {"WorkingDir": "/proc/self/fd/6"},
+              "WorkingDir /proc/self/fd/6: under /proc"),
+             ("wd-devfd", {"WorkingDir": "/dev/fd/7"}, "WorkingDir /dev/fd/7: under /dev"),
+             ("wd-up", {"WorkingDir": "../.."}, "WorkingDir ../..: not an absolute path"),
+             ("wd-inner", {"WorkingDir": "/app/../../proc"}, "WorkingDir /app/../../proc: not an"),
+             ]
+    for name, cfg, want in cases:
+        lay = os.path.join(w, "cfg-" + name)
+        layout(lay, [layer], config=dict(cfg, Cmd=["/bin/sh"]))
+        must(CL, "image", "--store", store, "import", "--name", name, lay)
+        for mode in ([], ["--read-only"]):
+            b = os.path.join(w, "bundle-" + name + "".join(mode))
+            r = cl(store, "bundle", *mode, name, b)
+            check("image %s %s: refused (%s)" % (name, " ".join(mode), want), r.returncode != 0 and
+                  ("image bundle %s: " % name) in r.stderr and want in r.stderr and
+                  not os.path.exists(os.path.join(b, "config.json")) and
+                  not os.path.ismount(os.path.join(b, "rootfs")), r.stderr.strip())
+    lay = os.path.join(w, "cfg-fine")
+    layout(lay, [layer], config={"Cmd": ["/bin/sh"], "WorkingDir": "/srv//app/",
+                                 "Volumes": {"/var/lib/db": {}, "/devices": {}}})
+    must(CL, "image", "--store", store, "import", "--name", "fine", lay)
+    b = os.path.join(w, "bundle-fine")
+    r = cl(store, "bundle", "fine", b)
+    spec = json.load(open(os.path.join(b, "config.json"))) if r.returncode == 0 else {}
+    check("a clean WorkingDir and volumes outside /dev, /proc, /sys are taken (made clean)",
+          spec.get("process", {}).get("cwd") == "/srv/app" and
+          {"/var/lib/db", "/devices"} <= {m["destination"] for m in spec.get("mounts", [])},
+          r.stderr + str(spec.get("process", {}).get("cwd")))
+    r = cl(store, "bundle", "--cwd", "/proc/1/root", "fine", os.path.join(w, "b-cwd"))
+    check("--cwd under /proc: refused too", r.returncode != 0 and
+          "--cwd /proc/1/root: under /proc" in r.stderr, r.stderr.strip())
+
+
+def mount_options(path):
+    """The per-mount options of the mount at path (/proc/self/mountinfo)."""
+    opts = None
+    for line in open("/proc/self/mountinfo"):
+        f = line.split()
+        if f[4].encode().decode("unicode_escape") == path:
+            opts = f[5].split(",")  # the last: the top of a stack of mounts
+    return opts
+
+
+def as_nobody(*args):
+    """args run by a shell as nobody: setpriv itself still has root's
+    capabilities when it looks its program up, the shell has none."""
+    return run("setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups",
+               "sh", "-c", 'exec "$0" "$@"', *args)
+
+
+def host_users(w, base, lay):
+    """A container's root (an overlay with the image's setuid busybox) and
+    the store are out of reach of host users: the bundle directory and its
+    parent 0700, config.json 0600, the overlay nosuid,nodev, the store's
+    top 0700, a container's upper directory's parent 0700."""
+    store = os.path.join(base, "store")
+    must(CL, "image", "--store", store, "import", "--name", "iso", lay)
+    bundles, b = os.path.join(base, "bundles"), os.path.join(base, "bundles", "iso")
+    upper = os.path.join(base, "containers", "iso")
+    rootfs = os.path.join(b, "rootfs")
+    r = cl(store, "bundle", "--cmd", "sh", "--env", "SECRET=s3", "--upper", upper, "iso", b)
+    if not check("host users: bundle with an overlay root", r.returncode == 0, r.stderr):
+        return
+    try:
+        mode = lambda p: stat.S_IMODE(os.stat(p).st_mode)
+        check("host users: modes: bundles/ and bundles/iso 0700, config.json 0600, "
+              "store 0700, containers/iso 0700",
+              [mode(p) for p in (bundles, b, os.path.join(b, "config.json"), store, upper)] ==
+              [0o700, 0o700, 0o600, 0o700, 0o700],
+              ["%o" % mode(p) for p in (bundles, b, os.path.join(b, "config.json"), store, upper)])
+        opts = mount_options(rootfs) or []
+        check("host users: the overlay root is mounted nosuid,nodev",
+              "nosuid" in opts and "nodev" in opts, opts)
+        pub = os.path.join(base, "public")
+        os.makedirs(pub)
+        shutil.copy(BUSYBOX, os.path.join(pub, "busybox"))
+        os.chmod(pub, 0o755)
+        r = as_nobody(os.path.join(pub, "busybox"), "ls", pub)
+        check("host users: (control) nobody lists and runs what is public beside them",
+              r.returncode == 0 and "busybox" in r.stdout, r.stdout + r.stderr)
+        layer = [os.path.join(store, "layers", n) for n in os.listdir(os.path.join(store, "layers"))
+                 if os.path.exists(os.path.join(store, "layers", n, "bin", "busybox"))]
+        check("host users: a stored layer has the image's setuid busybox", len(layer) == 1 and
+              os.stat(layer[0] + "/bin/busybox").st_mode & stat.S_ISUID, layer)
+        for what, args in (("list the bundle's root", ["ls", rootfs]),
+                           ("list the bundles", ["ls", bundles]),
+                           ("run the root's setuid busybox", [rootfs + "/bin/busybox", "true"]),
+                           ("read config.json", ["cat", os.path.join(b, "config.json")]),
+                           ("list the store", ["ls", store]),
+                           ("list the stored layers", ["ls", os.path.join(store, "layers")]),
+                           ("run a stored layer's busybox",
+                            [(layer or ["?"])[0] + "/bin/busybox", "true"]),
+                           ("list the container's upper", ["ls", upper])):
+            r = as_nobody(*args)
+            check("host users: nobody cannot %s" % what, r.returncode != 0 and
+                  "Permission denied" in r.stderr, (r.stdout + r.stderr)[:300])
+        # an older bundle (0755, config.json 0644) is tightened by the next start
+        os.chmod(b, 0o755)
+        os.chmod(os.path.join(b, "config.json"), 0o644)
+        r = cl(store, "bundle", "--cmd", "sh", "--upper", upper, "iso", b)
+        check("host users: an existing bundle is made 0700, its config.json 0600",
+              r.returncode == 0 and mode(b) == 0o700 and
+              mode(os.path.join(b, "config.json")) == 0o600, r.stderr)
+    finally:
+        while os.path.ismount(rootfs):
+            run("umount", "-l", rootfs)
+
+
+def isolation(w, lay):
+    """Issue 10's image half, on a 64 MiB tmpfs (0755, so that only the
+    modes the code sets keep host users out)."""
+    base = tempfile.mkdtemp(prefix="wisp-iso-")
+    os.chmod(base, 0o755)
+    must("mount", "-t", "tmpfs", "-o", "size=64m,mode=0755", "wisp-iso", base)
+    try:
+        archive_members(w, base)
+        config_refusals(w, os.path.join(base, "store-cfg"))
+        host_users(w, base, lay)
+    finally:
+        run("umount", "-l", base)
+        os.rmdir(base)
+
+
 def run_bundle(b, name):
     """Runs bundle b under containerd-lite, as cl-test does (a private mount
     namespace with its own cgroup2)."""
@@ -654,6 +885,7 @@ def main():
         seed_import(w)
         debian(w)
         bundle(w, lay, store)
+        isolation(w, lay)
         platforms(w, store)
         canary_dir = os.path.join(w, "outside")
         os.makedirs(canary_dir)

@@ -1,7 +1,10 @@
 /* test_cl_image.c: the image decoders (image_source.c) on layouts written
  * here: an OCI image, the linux/amd64 choice of an index, a docker-archive,
  * and the errors — no amd64, an unknown layer media type, a blob whose
- * digest is not the one its descriptor names. */
+ * digest is not the one its descriptor names — and the members an archive
+ * plants to make the import read elsewhere: symlinks (to a file outside
+ * whose digest the archive names, so that only the refusal to follow
+ * them stops the import), a FIFO, an oversized JSON document. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "image.h"
 
@@ -219,13 +223,152 @@ static void test_docker_archive(void **state)
 	img_plan_free(&p);
 }
 
+/* A file outside the layout (a host file) holding text. */
+static void outside(const char *name, const char *text)
+{
+	write_file(top, name, text);
+}
+
+static void symlink_in(const char *dir, const char *name, const char *target)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	unlink(path);
+	assert_int_equal(symlink(target, path), 0);
+}
+
+/* blobs/sha256/HEX -> a host file with those very bytes: read, it would
+ * verify; it must not be read. */
+static void test_oci_blob_symlink(void **state)
+{
+	char *dir = new_dir(true), d[512], rel[128], target[300];
+	struct blob m = manifest(dir, "host-secret", MT_TAR);
+	struct img_plan p;
+	struct sha256 s;
+	char hex[65];
+
+	(void)state;
+	sha256_init(&s);
+	sha256_update(&s, "host-secret", 11);
+	sha256_hex(&s, hex);
+	outside("secret", "host-secret");
+	snprintf(rel, sizeof(rel), "blobs/sha256/%s", hex);
+	snprintf(target, sizeof(target), "%s/secret", top);
+	symlink_in(dir, rel, target);
+	descriptor(d, sizeof(d), m, "amd64", NULL);
+	index_of(dir, d, NULL);
+	assert_non_null(strstr(plan_of(dir, &p), "a symlink (not followed)"));
+	assert_non_null(strstr(plan_of(dir, &p), rel));
+	img_plan_free(&p);
+}
+
+/* blobs -> a directory outside: no symlink is followed on the way either. */
+static void test_oci_dir_symlink(void **state)
+{
+	char dir[256], d[512], *other = new_dir(true); /* the real blobs, outside dir */
+	struct blob m = manifest(other, "layer", MT_TAR);
+	struct img_plan p;
+
+	(void)state;
+	snprintf(d, sizeof(d), "%s/blobs", other);
+	snprintf(dir, sizeof(dir), "%s", new_dir(false));
+	write_file(dir, "oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}");
+	symlink_in(dir, "blobs", d);
+	descriptor(d, sizeof(d), m, "amd64", NULL);
+	index_of(dir, d, NULL);
+	assert_non_null(strstr(plan_of(dir, &p), "a symlink (not followed)"));
+	img_plan_free(&p);
+}
+
+/* A docker-archive whose layer.tar (or config) is a symlink to a host
+ * file the manifest's diff_id (or config name) matches. */
+static void test_docker_symlinks(void **state)
+{
+	char *dir = new_dir(false), text[1024], sub[300], target[300];
+	struct blob c;
+	struct sha256 s;
+	char hex[65];
+	struct img_plan p;
+
+	(void)state;
+	sha256_init(&s);
+	sha256_update(&s, "docker-secret", 13);
+	sha256_hex(&s, hex);
+	outside("docker-secret", "docker-secret");
+	snprintf(sub, sizeof(sub), "%s/l1", dir);
+	mkdir(sub, 0755);
+	snprintf(target, sizeof(target), "%s/docker-secret", top);
+	symlink_in(dir, "l1/layer.tar", target);
+	snprintf(text, sizeof(text),
+		 "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\","
+		 "\"diff_ids\":[\"sha256:%s\"]}}",
+		 hex);
+	c = put_blob(dir, text, true);
+	snprintf(text, sizeof(text),
+		 "[{\"Config\":\"%s.json\",\"RepoTags\":[\"t:1\"],\"Layers\":[\"l1/layer.tar\"]}]",
+		 c.digest + 7);
+	write_file(dir, "manifest.json", text);
+	assert_non_null(strstr(plan_of(dir, &p), "l1/layer.tar: a symlink (not followed)"));
+	img_plan_free(&p);
+
+	/* the config: moved outside, a symlink left */
+	snprintf(sub, sizeof(sub), "%s/%s.json", dir, c.digest + 7);
+	snprintf(target, sizeof(target), "%s/config-outside", top);
+	assert_int_equal(rename(sub, target), 0);
+	snprintf(sub, sizeof(sub), "%s.json", c.digest + 7);
+	symlink_in(dir, sub, target);
+	assert_non_null(strstr(plan_of(dir, &p), "a symlink (not followed)"));
+	img_plan_free(&p);
+
+	/* a name that leaves the archive */
+	write_file(dir, "manifest.json", "[{\"Config\":\"../config-outside\",\"Layers\":[]}]");
+	assert_non_null(strstr(plan_of(dir, &p), "outside the directory"));
+	img_plan_free(&p);
+}
+
+/* index.json a FIFO: refused at once (the alarm fails a hang). */
+static void test_fifo_member(void **state)
+{
+	char *dir = new_dir(true), path[300];
+	struct img_plan p;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/index.json", dir);
+	assert_int_equal(mkfifo(path, 0644), 0);
+	alarm(20);
+	assert_non_null(strstr(plan_of(dir, &p), "index.json: not a regular file"));
+	alarm(0);
+	img_plan_free(&p);
+}
+
+/* JSON documents are read whole only up to IMG_MAX_JSON. */
+static void test_oversized_json(void **state)
+{
+	char *dir = new_dir(true), path[300];
+	struct img_plan p;
+	FILE *f;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/index.json", dir);
+	assert_non_null(f = fopen(path, "w"));
+	fputc('{', f);
+	for (int i = 0; i < IMG_MAX_JSON; i++)
+		fputc(' ', f);
+	fputc('}', f);
+	fclose(f);
+	assert_non_null(strstr(plan_of(dir, &p), "index.json: larger than 4194304 bytes"));
+	img_plan_free(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_oci_one),
-	    cmocka_unit_test(test_index_picks_amd64),
-	    cmocka_unit_test(test_errors),
-	    cmocka_unit_test(test_docker_archive),
+	    cmocka_unit_test(test_oci_one),	     cmocka_unit_test(test_index_picks_amd64),
+	    cmocka_unit_test(test_errors),	     cmocka_unit_test(test_docker_archive),
+	    cmocka_unit_test(test_oci_blob_symlink), cmocka_unit_test(test_oci_dir_symlink),
+	    cmocka_unit_test(test_docker_symlinks),  cmocka_unit_test(test_fifo_member),
+	    cmocka_unit_test(test_oversized_json),
 	};
 	char cmd[300];
 	int ret;

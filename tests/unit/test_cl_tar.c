@@ -1,4 +1,5 @@
-/* test_cl_tar.c: the tar header and pax parser, the path sanitiser and
+/* test_cl_tar.c: the tar header and pax parser, the path sanitisers (tar
+ * entries; an image's WorkingDir and volume destinations) and
  * SHA-256 (NIST FIPS 180-2 vectors). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -202,6 +203,41 @@ static void sha(const char *in, size_t reps, const char *want)
 	assert_string_equal(hex, want);
 }
 
+/* An image's WorkingDir and volume destinations: absolute and clean, and
+ * whether under /dev, /proc or /sys however written. */
+static void test_abs_clean(void **state)
+{
+	static const struct {
+		const char *in, *clean, *kernel;
+	} ok[] = {
+	    {"/", "/", NULL},
+	    {"/home/user/", "/home/user", NULL},
+	    {"//srv/./data", "/srv/data", NULL},
+	    {"/procfs", "/procfs", NULL},
+	    {"/devel/x", "/devel/x", NULL},
+	    {"/proc/self/fd/6", "/proc/self/fd/6", "/proc"},
+	    {"/dev/shm-x", "/dev/shm-x", "/dev"},
+	    {"/dev/fd/6", "/dev/fd/6", "/dev"},
+	    {"/sys", "/sys", "/sys"},
+	    {"//proc/./x", "/proc/x", "/proc"},
+	    {"/./dev", "/dev", "/dev"},
+	};
+	static const char *const bad[] = {"../..", "proc", "", "/a/../b", "/..", "/x/.."};
+	char out[64];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		assert_non_null(img_abs_clean(ok[i].in, out, sizeof(out)));
+		assert_string_equal(out, ok[i].clean);
+		if (ok[i].kernel)
+			assert_string_equal(img_kernel_path(out), ok[i].kernel);
+		else
+			assert_null(img_kernel_path(out));
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_null(img_abs_clean(bad[i], out, sizeof(out)));
+}
+
 static void test_sha256(void **state)
 {
 	(void)state;
@@ -220,7 +256,8 @@ int main(void)
 	    cmocka_unit_test(test_header_basic),  cmocka_unit_test(test_header_prefix_and_link),
 	    cmocka_unit_test(test_header_errors), cmocka_unit_test(test_header_base256),
 	    cmocka_unit_test(test_pax),		  cmocka_unit_test(test_pax_malformed),
-	    cmocka_unit_test(test_path_clean),	  cmocka_unit_test(test_sha256),
+	    cmocka_unit_test(test_path_clean),	  cmocka_unit_test(test_abs_clean),
+	    cmocka_unit_test(test_sha256),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
