@@ -103,11 +103,10 @@ int cl_process_setup(const struct cl_spec *s, void *sc, char **exe, struct cl_er
 #define CL_KEEP_FDS_MAX 64
 int cl_close_fds_except(const int *keep, size_t n, struct cl_err *e);
 
-/* inroot.c: beneath the process root, without magic links. Open: -1 and
- * errno. Enter the cwd: 1 entered; 0 refused with EACCES and not LAST (to
- * try again as the container's user); -1 error. */
+/* inroot.c: beneath the process root, without magic links (open: -1
+ * and errno). The cwd is entered as the runtime's user, as before. */
 int cl_open_in_root(const char *path, int flags);
-int cl_enter_cwd(const char *cwd, bool last, struct cl_err *e);
+int cl_enter_cwd(const char *cwd, struct cl_err *e);
 char *cl_find_program(const struct cl_spec *s, struct cl_err *e);
 
 /* exeseal.c: for CMD create, run and exec, re-executes the runtime from

@@ -97,25 +97,19 @@ static int setup_names(const struct cl_spec *s, struct cl_err *e)
  * only the seccomp filter (with no_new_privs) and execve remain. */
 int cl_process_setup(const struct cl_spec *s, void *sc, char **exe, struct cl_err *e)
 {
-	int in_cwd = 0;
-
 	/* before the seccomp filter, which allows only the harmless personas */
 	if (s->has_personality && personality(s->personality) < 0)
 		return cl_error(e, errno, "personality %s",
 				s->personality == PER_LINUX32 ? "LINUX32" : "LINUX");
-	if (cl_rlimits_apply(s, e) < 0 || (in_cwd = cl_enter_cwd(s->cwd, false, e)) < 0)
+	if (cl_rlimits_apply(s, e) < 0 || cl_enter_cwd(s->cwd, e) < 0)
 		return -1;
-	if (in_cwd && !(*exe = cl_find_program(s, e)))
+	*exe = cl_find_program(s, e);
+	if (!*exe)
 		return -1;
 	/* Without no_new_privs the filter needs CAP_SYS_ADMIN to load: now. */
 	if (!s->no_new_privs && cl_seccomp_load(sc, e) < 0)
 		return -1;
-	if (cl_caps_drop_bounding(s, e) < 0 || switch_user(s, e) < 0)
-		return -1;
-	/* a directory only the container's user may enter (as runc) */
-	if (!in_cwd && (cl_enter_cwd(s->cwd, true, e) < 0 || !(*exe = cl_find_program(s, e))))
-		return -1;
-	if (cl_caps_apply(s, e) < 0)
+	if (cl_caps_drop_bounding(s, e) < 0 || switch_user(s, e) < 0 || cl_caps_apply(s, e) < 0)
 		return -1;
 	umask(s->umask);
 	if (s->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)

@@ -41,6 +41,9 @@ static __attribute__((noreturn)) void run_b(const struct cl_spec *s, void *sc, i
 	struct cl_err e = {0};
 	char *exe = NULL;
 
+	/* again: what joining the container may have opened stays out */
+	if (cl_close_fds_except((int[]){sock, console}, 2, &e) < 0)
+		goto fail;
 	if (console >= 0 && setsid() < 0) {
 		cl_error(&e, errno, "setsid");
 		goto fail;

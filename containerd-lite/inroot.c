@@ -78,13 +78,11 @@ static int verify_cwd(char *buf, size_t size, struct cl_err *e)
 	return 0;
 }
 
-int cl_enter_cwd(const char *cwd, bool last, struct cl_err *e)
+int cl_enter_cwd(const char *cwd, struct cl_err *e)
 {
 	int fd = cl_open_in_root(cwd, O_PATH | O_DIRECTORY), ret = 0;
 	char buf[PATH_MAX];
 
-	if (fd < 0 && !last && (errno == EACCES || errno == EPERM))
-		return 0; /* maybe the container's user may enter it: again, as that user */
 	if (fd < 0 && (errno == ELOOP || errno == EXDEV))
 		return cl_error(e, errno,
 				"chdir %s: it leaves the container's root or goes "
@@ -97,7 +95,7 @@ int cl_enter_cwd(const char *cwd, bool last, struct cl_err *e)
 	close(fd);
 	if (ret == 0 && verify_cwd(buf, sizeof(buf), e) < 0)
 		ret = -1;
-	return ret < 0 ? -1 : 1;
+	return ret;
 }
 
 /* PATH as in the root: absolute, or relative to the (checked) cwd. */
