@@ -110,8 +110,8 @@ int cl_enter_cwd(const char *cwd, struct cl_err *e);
 char *cl_find_program(const struct cl_spec *s, struct cl_err *e);
 
 /* exeseal.c: for CMD create, run and exec, re-executes the runtime from
- * a sealed memfd copy (returns only on error) unless it runs from one;
- * 0 for the other commands. */
+ * a sealed memfd copy (returns only on error) unless it runs from one or
+ * from a read-only mount; 0 for the other commands. */
 int cl_exe_seal(const char *cmd, char **argv, struct cl_err *e);
 /* ns.c: joins the namespaces of the container process PID (exec). */
 int cl_ns_join_pid(const struct cl_spec *s, pid_t pid, struct cl_err *e);

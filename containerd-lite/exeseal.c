@@ -8,10 +8,11 @@
  * `containerd-lite exec` (every health check) would run its code as host
  * root (runc CVE-2019-5736). Those processes are non-dumpable, which
  * already keeps other processes from /proc/PID/exe; as a second wall the
- * runtime re-executes itself from a memfd copy sealed against writing,
- * growing and shrinking, so /proc/PID/exe is that copy and not the host's
- * file (runc's cloned_binary). The copy is one sendfile in the page cache:
- * see "Numbers" in docs/containerd-lite.md for its cost. */
+ * runtime runs from a file nobody can write through /proc/PID/exe: its
+ * own if that is on a read-only mount (Wisp's root), otherwise a memfd
+ * copy sealed against writing, growing and shrinking, which it
+ * re-executes (runc's and crun's cloned binary). The copy is one
+ * sendfile; see "Numbers" in docs/containerd-lite.md for its cost. */
 #include "cl-private.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +22,7 @@
 #include <sys/prctl.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -55,6 +57,17 @@ extern char **environ;
 static bool needs_seal(const char *cmd)
 {
 	return strcmp(cmd, "create") == 0 || strcmp(cmd, "run") == 0 || strcmp(cmd, "exec") == 0;
+}
+
+/* A binary on a read-only mount (Wisp's erofs root, a read-only bind)
+ * cannot be written through /proc/PID/exe either: opening it for
+ * writing fails with EROFS whatever the opener's privileges, and the
+ * mount is the host's to change. Nothing to copy (crun does the same). */
+static bool read_only(int self)
+{
+	struct statvfs st;
+
+	return fstatvfs(self, &st) == 0 && (st.f_flag & ST_RDONLY);
 }
 
 static int copy_sealed(int self, struct cl_err *e)
@@ -105,6 +118,10 @@ int cl_exe_seal(const char *cmd, char **argv, struct cl_err *e)
 		unsetenv(SEALED_ENV); /* not for hooks and containers to see */
 		/* execveat named us after the descriptor ("3") */
 		prctl(PR_SET_NAME, "containerd-lite", 0, 0, 0);
+		return 0;
+	}
+	if (read_only(self)) {
+		close(self);
 		return 0;
 	}
 	if (again) {

@@ -11,6 +11,7 @@ their one-line error and leave nothing behind.
 Prints ok/FAIL per check; exits 1 on any failure.
 """
 import copy
+import errno
 import json
 import os
 import re
@@ -922,12 +923,12 @@ def test_fd_escape(top, base):
               "refused or kept inside", not bad, "; ".join(bad[:4]))
 
         # the lookups themselves, with nothing left to leak: a magic link
-        # is refused even where it would stay inside
+        # is refused even where it would stay inside (ELOOP: glibc's, musl's text)
+        eloop = "(Too many levels of symbolic links|Symbolic link loop)$"
         for label, proc, want in (
                 ("cwd", {"cwd": "/proc/self/root/tmp"}, r"chdir /proc/self/root/tmp: it leaves the container's "
-                 r"root or goes through a magic link of /proc: Too many levels of symbolic links$"),
-                ("args[0]", {"args": ["/proc/self/root/bin/true"]},
-                 r"exec /proc/self/root/bin/true: Too many levels of symbolic links$")):
+                 r"root or goes through a magic link of /proc: " + eloop),
+                ("args[0]", {"args": ["/proc/self/root/bin/true"]}, r"exec /proc/self/root/bin/true: " + eloop)):
             c = copy.deepcopy(base)
             c["process"].update(proc)
             r = rt("run", "--bundle", make_bundle(top, f"magic-{label}", c), f"magic-{label.strip('[0]')}")
@@ -1033,37 +1034,65 @@ def children(pid):
         return []
 
 
-def test_exe_protection(top, base):
-    """The runtime's processes in a container run from a sealed memfd copy
-    and are not dumpable: a container process can neither open the
-    runtime's /proc/PID/exe nor write the host's binary through it, before
-    or after `start`; exec's joining process runs from the sealed copy."""
-    exe = os.path.join(top, "cl-copy")  # the attack writes: never the build's binary
-    shutil.copy(CL, exe)
+def write_through(fd):
+    """What the CVE does with a held /proc/PID/exe: reopen it for writing
+    once the runtime is gone (ETXTBSY until then), and append. None if
+    that failed."""
+    def reopen():
+        try:
+            return os.open(f"/proc/self/fd/{fd}", os.O_WRONLY | os.O_APPEND)
+        except OSError as e:
+            return e
+    w = poll(lambda: (lambda r: None if isinstance(r, OSError) and r.errno == errno.ETXTBSY else r)(reopen()), 5)
+    if w is None or isinstance(w, OSError):
+        return None if w is None or w.errno in (errno.EROFS, errno.EPERM) else str(w)
+    try:
+        os.write(w, b"pwned")
+        return "wrote"
+    except OSError as e:
+        return None if e.errno == errno.EPERM else str(e)
+    finally:
+        os.close(w)
+
+
+def exe_attack(top, base, exe, label, sealed):
+    """SEALED: the runtime must run from a sealed memfd (its file is on a
+    writable mount); otherwise from its own file, on a read-only mount."""
+    def unwritable(link, seals):
+        if sealed:
+            return link.startswith("/memfd:containerd-lite") and seals is not None and seals & SEALS == SEALS
+        return link == exe
+    what = "a sealed memfd" if sealed else "its read-only file"
     before = sha256(exe)
     rt = Runtime("containerd-lite", exe, os.path.join(top, "cl-root"))
-    out = os.path.join(top, "exe-out")
+    out = os.path.join(top, f"exe-out-{label}")
     os.makedirs(out)
     c = copy.deepcopy(base)
     c["process"]["args"] = ["sleep", "30"]
     c["mounts"].append({"destination": "/mnt", "type": "bind", "source": out, "options": ["rbind", "rw"]})
-    b = make_bundle(top, "exeprot", c)
+    b = make_bundle(top, f"exeprot-{label}", c)
     r = rt("create", "--bundle", b, "exeprot")
-    check("exe: create", r.returncode == 0, r.stderr.strip())
+    check(f"exe ({label}): create", r.returncode == 0, r.stderr.strip())
     st = rt.state("exeprot")
     link, seals = sealed_exe(st["pid"]) if st else ("no state", None)
-    check("exe: the waiting container process runs from a sealed memfd",
-          link.startswith("/memfd:containerd-lite") and seals is not None and seals & SEALS == SEALS,
+    check(f"exe ({label}): the waiting container process runs from {what}", unwritable(link, seals),
           f"{link} seals={seals}")
+    held = os.open(f"/proc/{st['pid']}/exe", os.O_RDONLY) if st else None  # as the CVE's attacker would
     r = rt("exec", "--detach", "exeprot", "sh", "-c", EXE_ATTACK)
-    check("exe: attacker exec'd", r.returncode == 0, r.stderr.strip())
+    check(f"exe ({label}): attacker exec'd", r.returncode == 0, r.stderr.strip())
     ready = poll(lambda: os.path.exists(os.path.join(out, "probe.ready")))
     r = rt("start", "exeprot")
-    check("exe: start", ready and r.returncode == 0, r.stderr.strip())
+    check(f"exe ({label}): start", ready and r.returncode == 0, r.stderr.strip())
     done = poll(lambda: os.path.exists(os.path.join(out, "probe")))
     seen = open(os.path.join(out, "probe")).read() if done else "attacker did not finish"
-    check("exe: the container cannot open the runtime's /proc/1/exe", "open=no" in seen, seen.strip())
-    check("exe: the host binary is unchanged", sha256(exe) == before and "wrote=yes" not in seen, seen.strip())
+    check(f"exe ({label}): the container cannot open the runtime's /proc/1/exe", "open=no" in seen, seen.strip())
+    wrote = write_through(held) if held is not None else "no process"
+    if held is not None:
+        os.close(held)
+    check(f"exe ({label}): even a holder of the runtime's /proc/PID/exe cannot write it after start",
+          wrote is None, wrote)
+    check(f"exe ({label}): the host binary is unchanged", sha256(exe) == before and "wrote=yes" not in seen,
+          seen.strip())
 
     p = subprocess.Popen([exe, "--root", rt.root, "exec", "exeprot", "sleep", "5"])
     try:
@@ -1073,13 +1102,36 @@ def test_exe_protection(top, base):
     finally:
         p.kill()
         p.wait()
-    check("exe: exec's joining process runs from a sealed memfd",
-          link_a.startswith("/memfd:containerd-lite") and seals_a is not None and seals_a & SEALS == SEALS,
+    check(f"exe ({label}): exec's joining process runs from {what}", unwritable(link_a, seals_a),
           f"{link_a} seals={seals_a}")
-    check("exe: exec's caller runs from a sealed memfd", link_c.startswith("/memfd:containerd-lite")
-          and seals_c is not None and seals_c & SEALS == SEALS, f"{link_c} seals={seals_c}")
+    check(f"exe ({label}): exec's caller runs from {what}", unwritable(link_c, seals_c), f"{link_c} seals={seals_c}")
     rt("delete", "--force", "exeprot")
-    check("exe: the host binary is still unchanged", sha256(exe) == before)
+    check(f"exe ({label}): the host binary is still unchanged", sha256(exe) == before)
+
+
+def test_exe_protection(top, base):
+    """The runtime's processes in a container are not dumpable and run
+    from a file nobody can write through /proc/PID/exe: a container
+    process can neither open the runtime's /proc/PID/exe nor write the
+    host's binary through it, before or after `start`. On a writable
+    mount the runtime re-executes from a sealed memfd copy; on a
+    read-only one (Wisp's root) from its own file. Both on copies of the
+    binary: the attack writes."""
+    rw = os.path.join(top, "exe-rw")
+    ro = os.path.join(top, "exe-ro")
+    for d in (rw, ro):
+        os.makedirs(d)
+        shutil.copy(CL, os.path.join(d, "containerd-lite"))
+    exe_attack(top, base, os.path.join(rw, "containerd-lite"), "writable mount", sealed=True)
+    r = sh("mount", "--bind", ro, ro)
+    r2 = sh("mount", "-o", "remount,bind,ro", ro)
+    check("exe: a read-only bind mount for the binary", r.returncode == 0 and r2.returncode == 0,
+          (r.stderr + r2.stderr).strip())
+    try:
+        exe_attack(top, base, os.path.join(ro, "containerd-lite"), "read-only mount", sealed=False)
+    finally:
+        sh("umount", ro)
+    rt = Runtime("containerd-lite", CL, os.path.join(top, "cl-root"))
 
     # non-dumpable throughout, and still able to write its own
     # timens_offsets and reopen the exec fifo as a user of a user namespace
