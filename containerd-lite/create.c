@@ -132,9 +132,11 @@ static int close_inherited(const struct child_ctx *c, bool with_mounts, struct c
 
 /* new_time_ns writes /proc/self/timens_offsets: a non-dumpable process's
  * /proc files are the host root's, out of reach of the root of a new
- * user namespace. Dumpable for that write only, before any of the
- * container runs; a fresh user namespace's root is then the only one
- * that could trace us, and our exe is the sealed copy (exeseal.c). */
+ * user namespace (becoming it, a uid change, made us non-dumpable even
+ * before: this write always failed there). Dumpable for that write only,
+ * before any of the container runs; only the root of our fresh user
+ * namespace could trace us then, and our exe cannot be written
+ * (exeseal.c). */
 static int unshare_late(const struct cl_spec *s, struct cl_err *e)
 {
 	bool dump = (s->ns_flags & CLONE_NEWTIME) && (s->ns_flags & CLONE_NEWUSER);

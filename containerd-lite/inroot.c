@@ -83,11 +83,9 @@ int cl_enter_cwd(const char *cwd, struct cl_err *e)
 	int fd = cl_open_in_root(cwd, O_PATH | O_DIRECTORY), ret = 0;
 	char buf[PATH_MAX];
 
-	if (fd < 0 && (errno == ELOOP || errno == EXDEV))
+	if (fd < 0 && errno == ELOOP)
 		return cl_error(e, errno,
-				"chdir %s: it leaves the container's root or goes "
-				"through a magic link of /proc",
-				cwd);
+				"chdir %s: a magic link of /proc (refused) or a symlink loop", cwd);
 	if (fd < 0)
 		return cl_error(e, errno, "chdir %s", cwd);
 	if (fchdir(fd) < 0)
