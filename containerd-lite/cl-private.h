@@ -97,6 +97,22 @@ int cl_hooks_run(const struct cl_spec *s, enum cl_hook_kind k, const char *state
 
 /* create.c: rlimits, cwd, program lookup, privileges (create and exec). */
 int cl_process_setup(const struct cl_spec *s, void *sc, char **exe, struct cl_err *e);
+
+/* fds.c: closes every descriptor above 2 but KEEP's (at most
+ * CL_KEEP_FDS_MAX): the first step of every container process. */
+#define CL_KEEP_FDS_MAX 64
+int cl_close_fds_except(const int *keep, size_t n, struct cl_err *e);
+
+/* inroot.c: beneath the process root, without magic links (open: -1
+ * and errno). The cwd is entered as the runtime's user, as before. */
+int cl_open_in_root(const char *path, int flags);
+int cl_enter_cwd(const char *cwd, struct cl_err *e);
+char *cl_find_program(const struct cl_spec *s, struct cl_err *e);
+
+/* exeseal.c: for CMD create, run and exec, re-executes the runtime from
+ * a sealed memfd copy (returns only on error) unless it runs from one or
+ * from a read-only mount; 0 for the other commands. */
+int cl_exe_seal(const char *cmd, char **argv, struct cl_err *e);
 /* ns.c: joins the namespaces of the container process PID (exec). */
 int cl_ns_join_pid(const struct cl_spec *s, pid_t pid, struct cl_err *e);
 

@@ -62,33 +62,6 @@ static int apply_sysctl(const struct cl_spec *s, struct cl_err *e)
 	return 0;
 }
 
-/* execvp's search, but in the container's PATH and before the point of
- * no return, so that a missing program is create's error (as runc's). */
-static char *find_program(const struct cl_spec *s, struct cl_err *e)
-{
-	const char *name = s->args.v[0], *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:"
-						 "/usr/bin:/sbin:/bin";
-	char buf[PATH_MAX];
-
-	if (strchr(name, '/')) {
-		if (access(name, X_OK) < 0)
-			return cl_error(e, errno, "exec %s", name), NULL;
-		return cl_strdup(name);
-	}
-	for (size_t i = 0; i < s->env.n; i++)
-		if (strncmp(s->env.v[i], "PATH=", 5) == 0)
-			path = s->env.v[i] + 5;
-	for (const char *p = path; *p;) {
-		size_t n = strcspn(p, ":");
-		snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, p, name);
-		if (n && access(buf, X_OK) == 0)
-			return cl_strdup(buf);
-		p += n + (p[n] == ':');
-	}
-	cl_error(e, 0, "exec \"%s\": executable file not found in $PATH", name);
-	return NULL;
-}
-
 static int switch_user(const struct cl_spec *s, struct cl_err *e)
 {
 	if (setgroups(s->nadd_gids, s->add_gids) < 0)
@@ -102,9 +75,11 @@ static int switch_user(const struct cl_spec *s, struct cl_err *e)
 		return cl_error(e, errno, "setuid %u", s->uid);
 	if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
 		return cl_error(e, errno, "prctl keepcaps");
-	/* a uid change makes us non-dumpable, and /proc/self/fd (the exec
-	 * fifo's way in) root's: the program's own exec decides again */
-	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+	/* A uid change leaves us dumpable if fs.suid_dumpable says so: a
+	 * process of the container's user must not ptrace us or open our
+	 * /proc/PID/exe (the runtime) before our execve, which decides
+	 * again. The exec fifo's reopening through /proc/self/fd stays ours. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		return cl_error(e, errno, "prctl dumpable");
 	return 0;
 }
@@ -126,11 +101,9 @@ int cl_process_setup(const struct cl_spec *s, void *sc, char **exe, struct cl_er
 	if (s->has_personality && personality(s->personality) < 0)
 		return cl_error(e, errno, "personality %s",
 				s->personality == PER_LINUX32 ? "LINUX32" : "LINUX");
-	if (cl_rlimits_apply(s, e) < 0)
+	if (cl_rlimits_apply(s, e) < 0 || cl_enter_cwd(s->cwd, e) < 0)
 		return -1;
-	if (chdir(s->cwd) < 0)
-		return cl_error(e, errno, "chdir %s", s->cwd);
-	*exe = find_program(s, e);
+	*exe = cl_find_program(s, e);
 	if (!*exe)
 		return -1;
 	/* Without no_new_privs the filter needs CAP_SYS_ADMIN to load: now. */
@@ -144,6 +117,39 @@ int cl_process_setup(const struct cl_spec *s, void *sc, char **exe, struct cl_er
 	return 0;
 }
 
+/* The descriptors the container process keeps from the runtime: its
+ * handshake's, and (until they are attached) the idmapped mounts'. */
+static int close_inherited(const struct child_ctx *c, bool with_mounts, struct cl_err *e)
+{
+	int keep[CL_KEEP_FDS_MAX] = {c->sync, c->fifo, c->console};
+	size_t n = 3;
+
+	for (size_t i = 0; with_mounts && i < c->s->nmounts && n < CL_KEEP_FDS_MAX; i++)
+		if (c->s->mounts[i].idmapped)
+			keep[n++] = c->s->mounts[i].tree_fd;
+	return cl_close_fds_except(keep, n, e);
+}
+
+/* new_time_ns writes /proc/self/timens_offsets: a non-dumpable process's
+ * /proc files are the host root's, out of reach of the root of a new
+ * user namespace (becoming it, a uid change, made us non-dumpable even
+ * before: this write always failed there). Dumpable for that write only,
+ * before any of the container runs; only the root of our fresh user
+ * namespace could trace us then, and our exe cannot be written
+ * (exeseal.c). */
+static int unshare_late(const struct cl_spec *s, struct cl_err *e)
+{
+	bool dump = (s->ns_flags & CLONE_NEWTIME) && (s->ns_flags & CLONE_NEWUSER);
+	int ret;
+
+	if (dump && prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+		return cl_error(e, errno, "prctl dumpable");
+	ret = cl_ns_unshare_late(s, e);
+	if (dump && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		return cl_error(e, errno, "prctl dumpable");
+	return ret;
+}
+
 static int child_setup(struct child_ctx *c, struct cl_err *e)
 {
 	const struct cl_spec *s = c->s;
@@ -154,10 +160,11 @@ static int child_setup(struct child_ctx *c, struct cl_err *e)
 	if (((s->ns_flags & CLONE_NEWUSER) || cl_userns_path(s)) &&
 	    (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
 		return cl_error(e, errno, "become root in the user namespace");
-	if (cl_ns_join(s, e) < 0 || cl_ns_unshare_late(s, e) < 0 || setup_names(s, e) < 0 ||
+	if (cl_ns_join(s, e) < 0 || unshare_late(s, e) < 0 || setup_names(s, e) < 0 ||
 	    cl_mounts_prepare(s, e) < 0 ||
 	    cl_hooks_run(s, CL_HOOK_CREATE_CONTAINER, c->state, e) < 0 ||
 	    cl_mounts_pivot(s, e) < 0 || apply_sysctl(s, e) < 0 || cl_mounts_finish(s, e) < 0 ||
+	    close_inherited(c, false, e) < 0 ||
 	    (c->console >= 0 && cl_console_setup(c->console, s, e) < 0))
 		return -1; /* sysctl before /proc/sys is made read-only */
 	return cl_process_setup(s, c->sc, &c->exe, e);
@@ -197,6 +204,11 @@ static __attribute__((noreturn)) void child_main(struct child_ctx *c)
 	sigset_t none;
 	ssize_t n;
 
+	/* before anything of the container: nothing of the runtime's stays */
+	if (close_inherited(c, true, &e) < 0) {
+		send_msg(c->sync, 0, &e);
+		_exit(1);
+	}
 	/* `run` blocks the signals it forwards; the container starts clean */
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
@@ -476,6 +488,12 @@ static int spawn(const struct cl_opts *o, struct cl_spec *s, struct made *m, str
 	}
 	c.sync = sv[1];
 	cgroup_fd = open(m->cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* born non-dumpable: no process of the container may trace the
+	 * runtime in it or open its /proc/PID/exe (CVE-2019-5736) */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+		cl_error(e, errno, "prctl dumpable");
+		goto out;
+	}
 	if (cl_ns_pid_enter(s, &pid_ns, e) < 0) {
 		cl_ns_pid_restore(pid_ns);
 		goto out;

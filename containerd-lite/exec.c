@@ -5,7 +5,8 @@
  * The caller forks A; A enters the cgroup and the namespaces and forks B
  * (a pid namespace only takes children); B sets itself up and execs. A
  * waits for B and exits with its status (or at once with --detach). Both
- * report over a close-on-exec socket: B's pid, or an error. */
+ * report over a close-on-exec socket: B's pid, or an error. A closes every
+ * other descriptor first; both stay non-dumpable until B's execve. */
 #include "cl-private.h"
 #include <errno.h>
 #include <stdlib.h>
@@ -40,6 +41,9 @@ static __attribute__((noreturn)) void run_b(const struct cl_spec *s, void *sc, i
 	struct cl_err e = {0};
 	char *exe = NULL;
 
+	/* again: what joining the container may have opened stays out */
+	if (cl_close_fds_except((int[]){sock, console}, 2, &e) < 0)
+		goto fail;
 	if (console >= 0 && setsid() < 0) {
 		cl_error(&e, errno, "setsid");
 		goto fail;
@@ -68,7 +72,9 @@ static __attribute__((noreturn)) void run_a(const struct cl_spec *s, const struc
 	int status;
 	pid_t b;
 
-	if (cl_cgroup_enter(st->cgroup, getpid(), &e) < 0 || cl_ns_join_pid(s, st->pid, &e) < 0) {
+	/* nothing of the runtime's (nor of our caller's) enters the container */
+	if (cl_close_fds_except((int[]){sock, console}, 2, &e) < 0 ||
+	    cl_cgroup_enter(st->cgroup, getpid(), &e) < 0 || cl_ns_join_pid(s, st->pid, &e) < 0) {
 		send_exec_msg(sock, 1, 0, &e);
 		_exit(127);
 	}
@@ -141,6 +147,14 @@ int cl_exec(const struct cl_exec_opts *o, struct cl_spec *s, pid_t *pid, int *st
 		goto out;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		cl_error(e, errno, "socketpair");
+		goto out;
+	}
+	/* A and B are born non-dumpable: no process of the container may
+	 * trace them or open their /proc/PID/exe before B's execve */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+		cl_error(e, errno, "prctl dumpable");
+		close(sv[0]);
+		close(sv[1]);
 		goto out;
 	}
 	a = fork();

@@ -693,6 +693,7 @@ static int parse_global(int argc, char **argv, int *i)
 int main(int argc, char **argv)
 {
 	struct cmd_opts c = {0};
+	struct cl_err e = {0};
 	int i = 1, r = parse_global(argc, argv, &i);
 
 	if (r != 0)
@@ -700,6 +701,9 @@ int main(int argc, char **argv)
 	if (i >= argc)
 		return usage_error("usage: containerd-lite [--root DIR] [--log FILE] "
 				   "[--log-format text|json] [--debug] COMMAND [OPTIONS] [ID]");
+	/* create, run, exec: from a sealed copy (exeseal.c) */
+	if (cl_exe_seal(argv[i], argv, &e) < 0)
+		return fail(&e);
 	if (strcmp(argv[i], "exec") == 0)
 		return cmd_exec(argc - i - 1, argv + i + 1);
 	if (strcmp(argv[i], "image") == 0)

@@ -11,6 +11,7 @@ their one-line error and leave nothing behind.
 Prints ok/FAIL per check; exits 1 on any failure.
 """
 import copy
+import errno
 import json
 import os
 import re
@@ -854,6 +855,302 @@ def test_symlink_escape(rts, top, base):
     shutil.rmtree(os.path.join(top, "rootfs", top.lstrip("/").split("/")[0]), ignore_errors=True)
 
 
+# --- leaked descriptors (CVE-2024-21626) ---------------------------------------
+
+
+ESCAPE_UP = "../" * 12
+
+
+def fd_escape_cases(marker, prog):
+    """(label, process changes) of every way in through a descriptor the
+    runtime might hold: cwd or args[0] /proc/self/fd/N for N 3..31, and a
+    relative escape through /proc/self/cwd."""
+    probe = (f'echo "cwd=$(pwd)"; echo "fds=$(ls /proc/self/fd | tr "\\n" " ")"; '
+             f'cat {ESCAPE_UP}{os.path.basename(marker)} 2>/dev/null; true')
+    cases = []
+    for cwd in [f"/proc/self/fd/{n}" for n in range(3, 32)] + ["/proc/self/cwd/../..", "/proc/1/root/.."]:
+        cases.append((f"cwd {cwd}", {"cwd": cwd, "args": ["sh", "-c", probe]}))
+    for n in range(3, 32):
+        cases.append((f"args[0] /proc/self/fd/{n}/...",
+                      {"args": [f"/proc/self/fd/{n}/{ESCAPE_UP}{os.path.basename(prog)}"]}))
+    return cases
+
+
+def fd_escape_verdict(r, secret):
+    """None when the attempt was stopped: refused with one line, or run
+    inside (cwd in the root, nothing but 0-2 and ls's own descriptor);
+    otherwise what went wrong."""
+    out = r.stdout + r.stderr
+    if secret in out:
+        return "reached the host: " + out.strip()[:200]
+    if r.returncode != 0:
+        lines = r.stderr.splitlines()
+        return None if len(lines) == 1 and lines[0].startswith("containerd-lite: ") else out.strip()[:200]
+    fds = re.search(r"^fds=(.*)$", r.stdout, re.M)
+    cwd = re.search(r"^cwd=(.*)$", r.stdout, re.M)
+    if not fds or fds.group(1).split() != ["0", "1", "2", "3"]:
+        return "descriptors " + (fds.group(1) if fds else r.stdout.strip()[:200])
+    if not cwd or not cwd.group(1).startswith("/"):
+        return "cwd " + (cwd.group(1) if cwd else "?")
+    return None
+
+
+def test_fd_escape(top, base):
+    """A container process holds no descriptor of the runtime or of its
+    caller, and neither process.cwd nor the program can be a
+    /proc/self/fd/N magic link: a marker file in / of this mount
+    namespace (the host's root here) and a host program planted next to
+    it stay out of reach, for create and for exec. The runtime is given
+    an extra inherited descriptor of the host's / to make the leak sure."""
+    rt = Runtime("containerd-lite", CL, os.path.join(top, "cl-root"))
+    tag = f"cl-test-escape-{os.getpid()}"
+    marker, prog = f"/.{tag}-marker", f"/.{tag}-prog"
+    secret = "HOST-ROOT-" + tag
+    with open(marker, "w") as f:
+        f.write(secret + "\n")
+    with open(prog, "w") as f:
+        f.write(f"#!/bin/sh\necho {secret}-PROGRAM\n")
+    os.chmod(prog, 0o755)
+    host_root = os.open("/", os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        bad = []
+        for i, (label, proc) in enumerate(fd_escape_cases(marker, prog)):
+            c = copy.deepcopy(base)
+            c["process"].update(proc)
+            b = make_bundle(top, f"fdesc{i}", c)
+            r = rt("run", "--bundle", b, f"fdesc{i}", pass_fds=(host_root,))
+            rt("delete", "--force", f"fdesc{i}")
+            why = fd_escape_verdict(r, secret)
+            if why:
+                bad.append(f"{label}: {why}")
+        check("fd escape: run with cwd or args[0] through /proc/self/fd/3..31 and /proc/self/cwd/..: "
+              "refused or kept inside", not bad, "; ".join(bad[:4]))
+
+        # the lookups themselves, with nothing left to leak: a magic link
+        # is refused even where it would stay inside (ELOOP: glibc's, musl's text)
+        eloop = "(Too many levels of symbolic links|Symbolic link loop)$"
+        for label, proc, want in (
+                ("cwd", {"cwd": "/proc/self/root/tmp"}, r"chdir /proc/self/root/tmp: a magic link of /proc "
+                 r"\(refused\) or a symlink loop: " + eloop),
+                ("args[0]", {"args": ["/proc/self/root/bin/true"]}, r"exec /proc/self/root/bin/true: " + eloop)):
+            c = copy.deepcopy(base)
+            c["process"].update(proc)
+            r = rt("run", "--bundle", make_bundle(top, f"magic-{label}", c), f"magic-{label.strip('[0]')}")
+            check(f"fd escape: {label} through a magic link of /proc refused", r.returncode == 1 and
+                  re.search(want, r.stderr.strip()), r.stderr.strip())
+
+        c = copy.deepcopy(base)
+        c["process"]["args"] = ["sh", "-c", 'echo "fds=$(ls /proc/self/fd | tr "\\n" " ")"']
+        r = rt("run", "--bundle", make_bundle(top, "fdls", c), "fdls", pass_fds=(host_root,))
+        check("fd escape: the container process has only 0, 1, 2 (and ls its own 3)",
+              r.returncode == 0 and r.stdout.split() == ["fds=0", "1", "2", "3"], (r.stdout + r.stderr).strip())
+        rt("delete", "--force", "fdls")
+
+        c = copy.deepcopy(base)
+        c["process"]["args"] = ["sleep", "30"]
+        r = rt("run", "--detach", "--bundle", make_bundle(top, "fdexec", c), "fdexec")
+        check("fd escape: exec target runs", r.returncode == 0, r.stderr.strip())
+        r = rt("exec", "fdexec", "sh", "-c", 'ls /proc/self/fd | tr "\\n" " "', pass_fds=(host_root,))
+        check("fd escape: exec's process has only 0, 1, 2 (and ls its own 3)",
+              r.returncode == 0 and r.stdout.split() == ["0", "1", "2", "3"], (r.stdout + r.stderr).strip())
+        bad = []
+        for label, proc in fd_escape_cases(marker, prog):
+            args = ["exec"] + (["--cwd", proc["cwd"]] if "cwd" in proc else []) + ["fdexec"] + proc["args"]
+            why = fd_escape_verdict(rt(*args, pass_fds=(host_root,)), secret)
+            if why:
+                bad.append(f"{label}: {why}")
+        check("fd escape: exec with --cwd or args[0] through /proc/self/fd/3..31: refused or kept inside",
+              not bad, "; ".join(bad[:4]))
+        rt("delete", "--force", "fdexec")
+    finally:
+        os.close(host_root)
+        os.unlink(marker)
+        os.unlink(prog)
+
+
+# --- the runtime's binary (CVE-2019-5736) ---------------------------------------
+
+
+SEALS = 0x1 | 0x2 | 0x4 | 0x8  # F_SEAL_SEAL SHRINK GROW WRITE
+
+# A root process of the container: read /proc/1/exe (the runtime, waiting
+# on exec.fifo), hold it, and once `start` has replaced it with the
+# container's program, try to append to it (CVE-2019-5736). Its retry
+# pacing is the attacker's, not the test's synchronisation.
+EXE_ATTACK = r"""
+o=/mnt/probe
+echo "link=$(readlink /proc/1/exe 2>&1)" > $o.t
+if (exec 3</proc/1/exe) 2>/dev/null; then
+  exec 3</proc/1/exe
+  echo open=yes >> $o.t
+else
+  echo open=no >> $o.t
+fi
+cp $o.t $o.ready
+if [ -e /proc/self/fd/3 ]; then
+  i=0
+  while [ $i -lt 200 ]; do
+    if (echo pwned >> /proc/self/fd/3) 2>/dev/null; then echo wrote=yes >> $o.t; break; fi
+    i=$((i+1)); sleep 0.05
+  done
+fi
+mv $o.t $o
+"""
+
+
+def sha256(path):
+    import hashlib
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def poll(pred, seconds=20):
+    end = time.time() + seconds
+    while time.time() < end:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.02)
+    return pred()
+
+
+def sealed_exe(pid):
+    """(readlink of /proc/PID/exe, its memfd seals or None)."""
+    import fcntl
+    try:
+        link = os.readlink(f"/proc/{pid}/exe")
+        fd = os.open(f"/proc/{pid}/exe", os.O_RDONLY)
+    except OSError as e:
+        return str(e), None
+    try:
+        return link, fcntl.fcntl(fd, fcntl.F_GET_SEALS)
+    except OSError:
+        return link, None
+    finally:
+        os.close(fd)
+
+
+def children(pid):
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        return []
+
+
+def write_through(fd):
+    """What the CVE does with a held /proc/PID/exe: reopen it for writing
+    once the runtime is gone (ETXTBSY until then), and append. None if
+    that failed."""
+    def reopen():
+        try:
+            return os.open(f"/proc/self/fd/{fd}", os.O_WRONLY | os.O_APPEND)
+        except OSError as e:
+            return e
+    w = poll(lambda: (lambda r: None if isinstance(r, OSError) and r.errno == errno.ETXTBSY else r)(reopen()), 5)
+    if w is None or isinstance(w, OSError):
+        return None if w is None or w.errno in (errno.EROFS, errno.EPERM) else str(w)
+    try:
+        os.write(w, b"pwned")
+        return "wrote"
+    except OSError as e:
+        return None if e.errno == errno.EPERM else str(e)
+    finally:
+        os.close(w)
+
+
+def exe_attack(top, base, exe, label, sealed):
+    """SEALED: the runtime must run from a sealed memfd (its file is on a
+    writable mount); otherwise from its own file, on a read-only mount."""
+    def unwritable(link, seals):
+        if sealed:
+            return link.startswith("/memfd:containerd-lite") and seals is not None and seals & SEALS == SEALS
+        return link == exe
+    what = "a sealed memfd" if sealed else "its read-only file"
+    before = sha256(exe)
+    rt = Runtime("containerd-lite", exe, os.path.join(top, "cl-root"))
+    out = os.path.join(top, f"exe-out-{label}")
+    os.makedirs(out)
+    c = copy.deepcopy(base)
+    c["process"]["args"] = ["sleep", "30"]
+    c["mounts"].append({"destination": "/mnt", "type": "bind", "source": out, "options": ["rbind", "rw"]})
+    b = make_bundle(top, f"exeprot-{label}", c)
+    r = rt("create", "--bundle", b, "exeprot")
+    check(f"exe ({label}): create", r.returncode == 0, r.stderr.strip())
+    st = rt.state("exeprot")
+    link, seals = sealed_exe(st["pid"]) if st else ("no state", None)
+    check(f"exe ({label}): the waiting container process runs from {what}", unwritable(link, seals),
+          f"{link} seals={seals}")
+    held = os.open(f"/proc/{st['pid']}/exe", os.O_RDONLY) if st else None  # as the CVE's attacker would
+    r = rt("exec", "--detach", "exeprot", "sh", "-c", EXE_ATTACK)
+    check(f"exe ({label}): attacker exec'd", r.returncode == 0, r.stderr.strip())
+    ready = poll(lambda: os.path.exists(os.path.join(out, "probe.ready")))
+    r = rt("start", "exeprot")
+    check(f"exe ({label}): start", ready and r.returncode == 0, r.stderr.strip())
+    done = poll(lambda: os.path.exists(os.path.join(out, "probe")))
+    seen = open(os.path.join(out, "probe")).read() if done else "attacker did not finish"
+    check(f"exe ({label}): the container cannot open the runtime's /proc/1/exe", "open=no" in seen, seen.strip())
+    wrote = write_through(held) if held is not None else "no process"
+    if held is not None:
+        os.close(held)
+    check(f"exe ({label}): even a holder of the runtime's /proc/PID/exe cannot write it after start",
+          wrote is None, wrote)
+    check(f"exe ({label}): the host binary is unchanged", sha256(exe) == before and "wrote=yes" not in seen,
+          seen.strip())
+
+    p = subprocess.Popen([exe, "--root", rt.root, "exec", "exeprot", "sleep", "5"])
+    try:
+        a = poll(lambda: children(p.pid), 10)
+        link_a, seals_a = sealed_exe(a[0]) if a else ("no process", None)
+        link_c, seals_c = sealed_exe(p.pid)
+    finally:
+        p.kill()
+        p.wait()
+    check(f"exe ({label}): exec's joining process runs from {what}", unwritable(link_a, seals_a),
+          f"{link_a} seals={seals_a}")
+    check(f"exe ({label}): exec's caller runs from {what}", unwritable(link_c, seals_c), f"{link_c} seals={seals_c}")
+    rt("delete", "--force", "exeprot")
+    check(f"exe ({label}): the host binary is still unchanged", sha256(exe) == before)
+
+
+def test_exe_protection(top, base):
+    """The runtime's processes in a container are not dumpable and run
+    from a file nobody can write through /proc/PID/exe: a container
+    process can neither open the runtime's /proc/PID/exe nor write the
+    host's binary through it, before or after `start`. On a writable
+    mount the runtime re-executes from a sealed memfd copy; on a
+    read-only one (Wisp's root) from its own file. Both on copies of the
+    binary: the attack writes."""
+    rw = os.path.join(top, "exe-rw")
+    ro = os.path.join(top, "exe-ro")
+    for d in (rw, ro):
+        os.makedirs(d)
+        shutil.copy(CL, os.path.join(d, "containerd-lite"))
+    exe_attack(top, base, os.path.join(rw, "containerd-lite"), "writable mount", sealed=True)
+    r = sh("mount", "--bind", ro, ro)
+    r2 = sh("mount", "-o", "remount,bind,ro", ro)
+    check("exe: a read-only bind mount for the binary", r.returncode == 0 and r2.returncode == 0,
+          (r.stderr + r2.stderr).strip())
+    try:
+        exe_attack(top, base, os.path.join(ro, "containerd-lite"), "read-only mount", sealed=False)
+    finally:
+        sh("umount", ro)
+    rt = Runtime("containerd-lite", CL, os.path.join(top, "cl-root"))
+
+    # non-dumpable throughout, and still able to write its own
+    # timens_offsets and reopen the exec fifo as a user of a user namespace
+    c = probe_config(base, userns=True)
+    c["process"]["args"] = ["sh", "-c", "id -u; cat /proc/self/timens_offsets"]
+    c["process"]["user"] = {"uid": 1000, "gid": 1000}
+    c["linux"]["namespaces"].append({"type": "time"})
+    c["linux"]["timeOffsets"] = {"boottime": {"secs": 100, "nanosecs": 0}}
+    r = rt("run", "--bundle", make_bundle(top, "exe-timens", c), "exe-timens")
+    check("exe: user 1000 in a user and a time namespace starts (timens_offsets written, fifo reopened)",
+          r.returncode == 0 and r.stdout.split()[:1] == ["1000"] and "boottime 100 0" in " ".join(r.stdout.split()),
+          (r.stdout + r.stderr).strip())
+    rt("delete", "--force", "exe-timens")
+
+
 # --- cgroup ------------------------------------------------------------------
 
 
@@ -1212,6 +1509,8 @@ def inner():
         test_time_ns(top, base)
         test_personality(rts, top, base)
         test_symlink_escape(rts, top, base)
+        test_fd_escape(top, base)
+        test_exe_protection(top, base)
         test_bad_bundles(top, base)
     finally:
         shutil.rmtree(top, ignore_errors=True)
