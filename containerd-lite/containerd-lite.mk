@@ -12,7 +12,7 @@
 
 CL_LIB_SRCS := $(addprefix containerd-lite/, \
 	err.c util.c spec.c ns.c mounts.c caps.c rlimits.c seccomp.c seccomp-cache.c cgroup.c \
-	devices.c userns.c userjoin.c idmap.c hooks.c state.c create.c start.c exec.c console.c \
+	devices.c userns.c userjoin.c idmap.c rootpath.c mountfd.c devnodes.c masks.c hooks.c state.c create.c start.c exec.c console.c \
 	signals.c)
 CL_SRCS := $(CL_LIB_SRCS) containerd-lite/main.c containerd-lite/defspec.c
 CL_HDRS := containerd-lite/containerd-lite.h containerd-lite/cl-private.h
