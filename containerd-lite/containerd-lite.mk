@@ -121,7 +121,8 @@ $(CL_HOST): $(CL_SRCS) $(CL_HDRS) containerd-lite/containerd-lite.mk | $(DEPS_ST
 
 UNIT_TESTS += cl_spec
 UNIT_cl_spec_SRCS := $(addprefix containerd-lite/,spec.c err.c util.c defspec.c caps.c \
-	rlimits.c ns.c seccomp.c seccomp-cache.c signals.c state.c cgroup.c devices.c) $(CL_HDRS)
+	rlimits.c ns.c seccomp.c seccomp-cache.c signals.c state.c cgroup.c devices.c rootpath.c) \
+	$(CL_HDRS)
 UNIT_cl_spec_LIBS := -ljansson -lseccomp
 
 # Host tests need root and a busybox; the containers run in a private

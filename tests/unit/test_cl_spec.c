@@ -219,7 +219,7 @@ static void test_default_spec(void **state)
 	assert_true(s->seccomp->nrules > 5);
 	assert_int_equal(s->ns_flags, CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS |
 					  CLONE_NEWNS | CLONE_NEWCGROUP);
-	assert_int_equal(s->masked.n, 10);
+	assert_int_equal(s->masked.n, 11); /* runc's 10 and powercap */
 	assert_int_equal(s->readonly.n, 5);
 	assert_int_equal(s->nmounts, 7);
 	/* runc's device rules: deny all (the runtime adds its defaults) */
