@@ -83,6 +83,8 @@ static int remount(const struct cl_mount *m, int target, struct cl_err *e)
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", target);
 	if (mount(m->source, path, m->type, m->flags, m->data) < 0)
 		return cl_error(e, errno, "remount %s", m->dest);
+	if (m->propagate && mount(NULL, path, NULL, m->propagate, NULL) < 0)
+		return cl_error(e, errno, "set propagation of %s", m->dest);
 	return 0;
 }
 
@@ -108,6 +110,7 @@ static int open_target(const struct cl_mount *m, int rootfd, int src, char **rel
 	if (fd >= 0 && is_special(m) && (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode))) {
 		close(fd);
 		free(*rel);
+		*rel = NULL;
 		return cl_error(e, ENOTDIR, "mount %s on %s", m->type, m->dest);
 	}
 	return fd;
