@@ -13,7 +13,6 @@
 /* util.c */
 char *cl_strdup(const char *s);
 char *cl_path_join(const char *a, const char *b);
-char *cl_secure_join(const char *root, const char *path);
 int cl_write_file(const char *path, const char *data, size_t len, struct cl_err *e);
 int cl_read_file(const char *path, char **out, size_t *len, struct cl_err *e);
 int cl_mkdir_p(const char *path, mode_t mode, struct cl_err *e);
@@ -39,12 +38,59 @@ int cl_userns_write_maps(pid_t pid, const struct cl_spec *s, struct cl_err *e);
 int cl_userns_write(pid_t pid, const struct cl_idmap *uids, size_t nuids,
 		    const struct cl_idmap *gids, size_t ngids, struct cl_err *e);
 
+/* rootpath.c: paths beneath the container's root as O_PATH fds
+ * (openat2 RESOLVE_IN_ROOT), missing components made when asked.
+ * cl_root_open returns the fd (and the resolved relative path in *REL
+ * if REL), CL_ROOT_MISSING for a missing path with CL_ROOT_OPTIONAL, or
+ * -1 with E filled. */
+#define CL_ROOT_MKDIR	 1 /* make missing directories */
+#define CL_ROOT_MKFILE	 2 /* ... and the last component as an empty file */
+#define CL_ROOT_NOFOLLOW 4 /* a last component that is a symlink is returned as is */
+#define CL_ROOT_OPTIONAL 8
+#define CL_ROOT_MISSING	 (-2)
+int cl_root_open(int rootfd, const char *path, int how, char **rel, struct cl_err *e);
+int cl_root_openat(int rootfd, const char *rel, int flags, bool nosymlinks);
+/* the O_PATH fd of a bind's SOURCE, beneath ROOT when it is inside it */
+int cl_bind_source(const char *root, const char *source, struct cl_err *e);
+
+/* mountfd.c: detached mounts attached onto fds (see there). */
+#define CL_MOUNT_ATTR_RDONLY	  0x01
+#define CL_MOUNT_ATTR_NOSUID	  0x02
+#define CL_MOUNT_ATTR_NODEV	  0x04
+#define CL_MOUNT_ATTR_NOEXEC	  0x08
+#define CL_MOUNT_ATTR__ATIME	  0x70
+#define CL_MOUNT_ATTR_NOATIME	  0x10
+#define CL_MOUNT_ATTR_STRICTATIME 0x20
+#define CL_MOUNT_ATTR_NODIRATIME  0x80
+#define CL_MOUNT_ATTR_IDMAP	  0x100000
+uint64_t cl_mount_attrs(unsigned long ms_flags);
+int cl_mount_setattr(int fd, bool rec, uint64_t set, uint64_t clr, uint64_t propagation,
+		     int userns);
+/* a detached copy of the mount (tree if REC) at the O_PATH FD */
+int cl_mount_clone(int fd, bool rec);
+/* a new filesystem as a detached mount (DEST names it in errors) */
+int cl_mount_fs(const char *type, const char *source, unsigned long flags, const char *data,
+		const char *dest, struct cl_err *e);
+/* MNT onto TARGET; then, if ROOTFD >= 0, REL looked up again beneath it
+ * must reach MNT */
+int cl_mount_attach(int mnt, int target, int rootfd, const char *rel, const char *dest,
+		    struct cl_err *e);
+/* the node at FD must be TYPE (S_IFCHR...) and RDEV; WHAT names it */
+int cl_node_check(int fd, mode_t type, dev_t rdev, const char *what, struct cl_err *e);
+
 /* idmap.c: idmapped bind mounts. The parent makes each as a detached
  * tree (its privileges over the host's filesystems); the container
  * process attaches it in its mount namespace. */
 int cl_idmap_prepare(struct cl_spec *s, struct cl_err *e);
 void cl_idmap_release(struct cl_spec *s);
-int cl_idmap_attach(const struct cl_mount *m, const char *dest, struct cl_err *e);
+
+/* devnodes.c: nodes made beneath the root's fd (by mounts.c) */
+int cl_devnodes_default(int rootfd, struct cl_err *e);
+int cl_devnodes_spec(const struct cl_device *d, int rootfd, struct cl_err *e);
+
+/* masks.c: cl_masks_open before pivot_root, cl_masks_apply after */
+int cl_masks_open(const struct cl_spec *s, struct cl_err *e);
+int cl_masks_apply(const struct cl_spec *s, int rootfd, struct cl_err *e);
 
 /* mounts.c: run by the child, in its new mount namespace, in this order
  * (the createContainer hooks run before the pivot). */

@@ -12,8 +12,8 @@
 
 CL_LIB_SRCS := $(addprefix containerd-lite/, \
 	err.c util.c spec.c ns.c mounts.c caps.c rlimits.c seccomp.c seccomp-cache.c cgroup.c \
-	devices.c userns.c userjoin.c idmap.c hooks.c state.c create.c start.c exec.c console.c \
-	signals.c fds.c inroot.c exeseal.c)
+	devices.c userns.c userjoin.c idmap.c rootpath.c mountfd.c devnodes.c masks.c hooks.c \
+	state.c create.c start.c exec.c console.c signals.c fds.c inroot.c exeseal.c)
 CL_SRCS := $(CL_LIB_SRCS) containerd-lite/main.c containerd-lite/defspec.c
 CL_HDRS := containerd-lite/containerd-lite.h containerd-lite/cl-private.h
 CL_HOST := $(B)/host/containerd-lite
@@ -121,7 +121,8 @@ $(CL_HOST): $(CL_SRCS) $(CL_HDRS) containerd-lite/containerd-lite.mk | $(DEPS_ST
 
 UNIT_TESTS += cl_spec
 UNIT_cl_spec_SRCS := $(addprefix containerd-lite/,spec.c err.c util.c defspec.c caps.c \
-	rlimits.c ns.c seccomp.c seccomp-cache.c signals.c state.c cgroup.c devices.c) $(CL_HDRS)
+	rlimits.c ns.c seccomp.c seccomp-cache.c signals.c state.c cgroup.c devices.c rootpath.c) \
+	$(CL_HDRS)
 UNIT_cl_spec_LIBS := -ljansson -lseccomp
 
 # Host tests need root and a busybox; the containers run in a private

@@ -22,6 +22,8 @@ static const char *const default_caps[] = {"CAP_CHOWN",
 					   "CAP_AUDIT_WRITE",
 					   NULL};
 
+/* runc's masked paths, and /sys/devices/virtual/powercap (RAPL energy
+ * counters: the PLATYPUS side channel; masked by runc and moby too). */
 static const char *const masked_paths[] = {"/proc/acpi",
 					   "/proc/asound",
 					   "/proc/kcore",
@@ -32,6 +34,7 @@ static const char *const masked_paths[] = {"/proc/acpi",
 					   "/proc/sched_debug",
 					   "/sys/firmware",
 					   "/proc/scsi",
+					   "/sys/devices/virtual/powercap",
 					   NULL};
 
 static const char *const readonly_paths[] = {

@@ -22,7 +22,9 @@
 #define ANY	       (-1)
 
 /* runc's always-allowed devices, appended after the spec's rules (so
- * that a leading "deny all" keeps /dev/null usable), like runc and crun. */
+ * that a leading "deny all" keeps /dev/null usable), like runc and crun.
+ * Not /dev/console (c 5:1): runc dropped it (a container with
+ * CAP_MKNOD could make it and read the host's console). */
 static const struct cl_dev_rule default_rules[] = {
     {true, 'c', ANY, ANY, CL_DEV_MKNOD}, {true, 'b', ANY, ANY, CL_DEV_MKNOD},
     {true, 'c', 1, 3, ALL_ACCESS},     /* null */
@@ -31,7 +33,6 @@ static const struct cl_dev_rule default_rules[] = {
     {true, 'c', 1, 8, ALL_ACCESS},     /* random */
     {true, 'c', 1, 9, ALL_ACCESS},     /* urandom */
     {true, 'c', 5, 0, ALL_ACCESS},     /* tty */
-    {true, 'c', 5, 1, ALL_ACCESS},     /* console */
     {true, 'c', 5, 2, ALL_ACCESS},     /* ptmx */
     {true, 'c', 136, ANY, ALL_ACCESS}, /* pts */
 };

@@ -2,7 +2,7 @@
  * 5.12). A user namespace holding the mount's mappings is made by a
  * throwaway child; the source is cloned as a detached tree (open_tree),
  * marked MOUNT_ATTR_IDMAP with that namespace (mount_setattr) and later
- * attached by the container process (move_mount): a detached tree can be
+ * attached by the container process (mounts.c): a detached tree can be
  * attached from any mount namespace, also from inside a user namespace
  * where the host's filesystems could not be idmapped. Which filesystems
  * take an idmap is the kernel's choice (6.1: ext4, xfs, btrfs, vfat,
@@ -17,36 +17,6 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#ifndef SYS_open_tree
-#define SYS_open_tree 428
-#endif
-#ifndef SYS_move_mount
-#define SYS_move_mount 429
-#endif
-#ifndef SYS_mount_setattr
-#define SYS_mount_setattr 442
-#endif
-#ifndef OPEN_TREE_CLONE
-#define OPEN_TREE_CLONE 1
-#endif
-#ifndef OPEN_TREE_CLOEXEC
-#define OPEN_TREE_CLOEXEC O_CLOEXEC
-#endif
-#ifndef MOVE_MOUNT_F_EMPTY_PATH
-#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
-#endif
-#ifndef AT_RECURSIVE
-#define AT_RECURSIVE 0x8000
-#endif
-#ifndef MOUNT_ATTR_IDMAP
-#define MOUNT_ATTR_IDMAP 0x00100000
-#endif
-
-/* struct mount_attr of linux/mount.h (not in every libc) */
-struct cl_mount_attr {
-	uint64_t attr_set, attr_clr, propagation, userns_fd;
-};
 
 /* A user namespace with M's mappings: a child born in it waits to be
  * killed while the parent writes its maps and opens it. */
@@ -99,24 +69,26 @@ static const char *fs_name(int fd)
 	}
 }
 
-static int make_tree(struct cl_mount *m, struct cl_err *e)
+static int make_tree(const char *root, struct cl_mount *m, struct cl_err *e)
 {
 	bool rec = (m->flags & MS_REC) != 0;
-	struct cl_mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP};
-	int tree, ns = make_userns(m, e), err;
+	int tree, src, ns = make_userns(m, e), err;
 
 	if (ns < 0)
 		return -1;
-	tree = (int)syscall(SYS_open_tree, AT_FDCWD, m->source,
-			    OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (rec ? AT_RECURSIVE : 0));
+	src = cl_bind_source(root, m->source, e);
+	if (src < 0) {
+		close(ns);
+		return -1;
+	}
+	tree = cl_mount_clone(src, rec);
+	err = errno;
+	close(src);
 	if (tree < 0) {
-		err = errno;
 		close(ns);
 		return cl_error(e, err, "idmapped mount: open_tree %s", m->source);
 	}
-	attr.userns_fd = (uint64_t)ns;
-	if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | (rec ? AT_RECURSIVE : 0), &attr,
-		    sizeof(attr)) < 0) {
+	if (cl_mount_setattr(tree, rec, CL_MOUNT_ATTR_IDMAP, 0, 0, ns) < 0) {
 		err = errno;
 		if (err == EINVAL)
 			cl_error(e, 0, "idmapped mount of %s: %s cannot be idmapped by this kernel",
@@ -136,7 +108,7 @@ int cl_idmap_prepare(struct cl_spec *s, struct cl_err *e)
 		struct cl_mount *m = &s->mounts[i];
 		if (!m->idmapped)
 			continue;
-		m->tree_fd = make_tree(m, e);
+		m->tree_fd = make_tree(s->root_path, m, e);
 		if (m->tree_fd < 0) {
 			m->idmapped = false; /* nothing to release */
 			return -1;
@@ -152,12 +124,4 @@ void cl_idmap_release(struct cl_spec *s)
 			close(s->mounts[i].tree_fd);
 			s->mounts[i].tree_fd = -1;
 		}
-}
-
-int cl_idmap_attach(const struct cl_mount *m, const char *dest, struct cl_err *e)
-{
-	if (syscall(SYS_move_mount, m->tree_fd, "", AT_FDCWD, dest, MOVE_MOUNT_F_EMPTY_PATH) < 0)
-		return cl_error(e, errno, "attach the idmapped mount of %s on %s", m->source,
-				m->dest);
-	return 0;
 }

@@ -9,56 +9,31 @@
  * (/proc/self/fd/N, /proc/self/cwd, /proc/PID/root) that lead out of it.
  * The working directory is then entered by descriptor and checked with
  * getcwd, which reports a directory the root cannot reach (runc's
- * verifyCwd, CVE-2024-21626). Kernels before 5.6 (no openat2): the path
- * is resolved in user space beneath "/" (cl_secure_join, which reads a
- * magic link as a plain in-root path) and opened with O_NOFOLLOW. */
+ * verifyCwd, CVE-2024-21626). Kernels before 5.6 (no openat2) get
+ * ENOSYS, as the mounts do (rootpath.c): no user-space fallback. */
 #include "cl-private.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#ifndef SYS_openat2
-#define SYS_openat2 437
-#endif
 #ifndef SYS_faccessat2
 #define SYS_faccessat2 439
 #endif
-#define CL_RESOLVE_NO_MAGICLINKS 0x02
-#define CL_RESOLVE_IN_ROOT	 0x10
-
-/* struct open_how of linux/openat2.h (a stable ABI) */
-struct cl_open_how {
-	uint64_t flags, mode, resolve;
-};
 
 int cl_open_in_root(const char *path, int flags)
 {
-	struct cl_open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC),
-				  .resolve = CL_RESOLVE_IN_ROOT | CL_RESOLVE_NO_MAGICLINKS};
 	int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC), fd, err;
-	char *p;
 
 	if (root < 0)
 		return -1;
-	fd = (int)syscall(SYS_openat2, root, path, &how, sizeof(how));
+	fd = cl_root_openat(root, path, flags, false);
 	err = errno;
 	close(root);
-	if (fd >= 0 || err != ENOSYS) {
-		errno = err;
-		return fd;
-	}
-	p = cl_secure_join("/", path);
-	if (!p)
-		return -1;
-	fd = open(p, flags | O_NOFOLLOW | O_CLOEXEC);
-	err = errno;
-	free(p);
 	errno = err;
 	return fd;
 }

@@ -1,58 +1,30 @@
 /* mounts.c: the container's filesystem view, built by the container
  * process in its own mount namespace: rootfs bind, the spec's mounts,
- * default devices, pivot_root, then masked and read-only paths. */
+ * default devices, pivot_root, then masked and read-only paths. Every
+ * target is resolved beneath the root as an fd (rootpath.c) and every
+ * mount is made detached and attached onto that fd (mountfd.c): a
+ * concurrent writer in the rootfs cannot redirect a mount by swapping a
+ * directory for a symlink. */
 #include "cl-private.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
-/* Paths in the spec may not climb out of the rootfs. (Symlinks inside the
- * rootfs are not yet resolved within it: a known gap, see the docs.) */
+/* Paths in the spec may not climb out of the rootfs (their symlinks are
+ * resolved within it by rootpath.c). */
 static int check_path(const char *p, struct cl_err *e)
 {
 	for (const char *s = p; (s = strstr(s, "..")) != NULL; s += 2)
 		if ((s == p || s[-1] == '/') && (s[2] == 0 || s[2] == '/'))
 			return cl_error(e, EINVAL, "mount destination %s", p);
-	return 0;
-}
-
-/* PATH inside the rootfs, its symlinks resolved within the rootfs. */
-static char *in_root(const char *root, const char *path, struct cl_err *e)
-{
-	char *p = cl_secure_join(root, path);
-
-	if (!p)
-		cl_error(e, errno, "resolve %s in the rootfs", path);
-	return p;
-}
-
-static int make_mountpoint(const char *path, bool file, struct cl_err *e)
-{
-	char *parent;
-	int fd;
-
-	if (!file)
-		return cl_mkdir_p(path, 0755, e);
-	parent = cl_strdup(path);
-	*strrchr(parent, '/') = 0;
-	if (parent[0] && cl_mkdir_p(parent, 0755, e) < 0) {
-		free(parent);
-		return -1;
-	}
-	free(parent);
-	fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
-	if (fd < 0 && errno != EISDIR)
-		return cl_error(e, errno, "create mount point %s", path);
-	if (fd >= 0)
-		close(fd);
 	return 0;
 }
 
@@ -75,134 +47,116 @@ static unsigned long locked_flags(const char *path)
 	return f;
 }
 
-static int mount_bind(const struct cl_mount *m, const char *dest, struct cl_err *e)
+/* A bind as a detached mount with its options, as a MS_REMOUNT|MS_BIND
+ * with them sets them: read-only and nodiratime only if asked, the atime
+ * mode kept unless given, the source's nosuid/nodev/noexec kept. */
+static int bind_tree(const struct cl_mount *m, int src, struct cl_err *e)
 {
 	unsigned long extra = m->flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
+	int tree = m->idmapped ? m->tree_fd : cl_mount_clone(src, (m->flags & MS_REC) != 0);
+	uint64_t set = cl_mount_attrs(extra), clr = 0;
 
-	if (m->idmapped) {
-		if (cl_idmap_attach(m, dest, e) < 0)
-			return -1;
-	} else if (mount(m->source, dest, NULL, MS_BIND | (m->flags & MS_REC), NULL) < 0) {
+	if (tree < 0)
 		return cl_error(e, errno, "bind %s on %s", m->source, m->dest);
+	if (!extra)
+		return tree;
+	if (!(extra & MS_RDONLY))
+		clr |= CL_MOUNT_ATTR_RDONLY;
+	if (!(extra & MS_NODIRATIME))
+		clr |= CL_MOUNT_ATTR_NODIRATIME;
+	if (extra & (MS_NOATIME | MS_STRICTATIME | MS_RELATIME))
+		clr |= CL_MOUNT_ATTR__ATIME;
+	if (cl_mount_setattr(tree, false, set, clr, 0, -1) < 0) {
+		int err = errno;
+		close(tree);
+		return cl_error(e, err, "remount %s with its options", m->dest);
 	}
-	if (extra &&
-	    mount(NULL, dest, NULL, MS_REMOUNT | MS_BIND | extra | locked_flags(dest), NULL) < 0)
-		return cl_error(e, errno, "remount %s with its options", m->dest);
+	return tree;
+}
+
+/* "remount" of what is mounted on the target: through its fd's magic
+ * link, which ends on the mount itself, not on a path looked up again. */
+static int remount(const struct cl_mount *m, int target, struct cl_err *e)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", target);
+	if (mount(m->source, path, m->type, m->flags, m->data) < 0)
+		return cl_error(e, errno, "remount %s", m->dest);
+	if (m->propagate && mount(NULL, path, NULL, m->propagate, NULL) < 0)
+		return cl_error(e, errno, "set propagation of %s", m->dest);
 	return 0;
 }
 
-static int mount_one(const struct cl_mount *m, const char *root, struct cl_err *e)
+static bool is_special(const struct cl_mount *m)
 {
-	char *dest = in_root(root, m->dest, e);
-	struct stat st;
-	bool file = m->bind && stat(m->source, &st) == 0 && !S_ISDIR(st.st_mode);
-	const char *type = m->type;
-	int ret = -1;
+	return !m->bind && m->type &&
+	       (strcmp(m->type, "proc") == 0 || strcmp(m->type, "sysfs") == 0);
+}
 
-	if (!dest)
-		return -1;
-	if (m->rec_ro) {
-		cl_error(e, EOPNOTSUPP, "mount %s: option rro", m->dest);
-		goto out;
+/* The target of M beneath ROOTFD, made if missing (a file for the bind of
+ * a file). proc and sysfs go on a directory only, never through a link
+ * (runc's CVE-2019-19921 and CVE-2025-52565). */
+static int open_target(const struct cl_mount *m, int rootfd, int src, char **rel, struct cl_err *e)
+{
+	struct stat st;
+	int how = CL_ROOT_MKDIR, fd;
+
+	if (m->bind && fstat(src, &st) == 0 && !S_ISDIR(st.st_mode))
+		how = CL_ROOT_MKFILE;
+	if (is_special(m))
+		how |= CL_ROOT_NOFOLLOW;
+	fd = cl_root_open(rootfd, m->dest, how, rel, e);
+	if (fd >= 0 && is_special(m) && (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode))) {
+		close(fd);
+		free(*rel);
+		*rel = NULL;
+		return cl_error(e, ENOTDIR, "mount %s on %s", m->type, m->dest);
 	}
-	if (check_path(m->dest, e) < 0 || make_mountpoint(dest, file, e) < 0)
-		goto out;
-	if (m->bind) {
-		ret = mount_bind(m, dest, e);
-		goto out;
-	}
+	return fd;
+}
+
+static int mount_one(const struct cl_mount *m, int rootfd, const char *root, struct cl_err *e)
+{
 	/* cgroup v2 only: a "cgroup" mount is the unified hierarchy */
-	if (strcmp(type, "cgroup") == 0)
-		type = "cgroup2";
-	if (mount(m->source ? m->source : type, dest, type, m->flags, m->data) < 0) {
-		cl_error(e, errno, "mount %s on %s", m->type, m->dest);
+	const char *type = m->type && strcmp(m->type, "cgroup") == 0 ? "cgroup2" : m->type;
+	int src = -1, target = -1, mnt = -1, ret = -1;
+	char *rel = NULL;
+
+	if (m->rec_ro)
+		return cl_error(e, EOPNOTSUPP, "mount %s: option rro", m->dest);
+	if (check_path(m->dest, e) < 0)
+		return -1;
+	if (m->bind)
+		src = m->idmapped ? dup(m->tree_fd) : cl_bind_source(root, m->source, e);
+	if (m->bind && src < 0)
+		return m->idmapped ? cl_error(e, errno, "bind %s", m->source) : -1;
+	target = open_target(m, rootfd, src, &rel, e);
+	if (target < 0)
+		goto out;
+	if (!m->bind && (m->flags & MS_REMOUNT)) {
+		ret = remount(m, target, e);
+		goto out;
+	}
+	mnt = m->bind ? bind_tree(m, src, e)
+		      : cl_mount_fs(type, m->source, m->flags, m->data, m->dest, e);
+	if (mnt < 0 || cl_mount_attach(mnt, target, rootfd, rel, m->dest, e) < 0)
+		goto out;
+	if (m->propagate && cl_mount_setattr(mnt, (m->propagate & MS_REC) != 0, 0, 0,
+					     m->propagate & ~MS_REC, -1) < 0) {
+		cl_error(e, errno, "set propagation of %s", m->dest);
 		goto out;
 	}
 	ret = 0;
 out:
-	if (ret == 0 && m->propagate && mount(NULL, dest, NULL, m->propagate, NULL) < 0)
-		ret = cl_error(e, errno, "set propagation of %s", m->dest);
-	free(dest);
+	if (mnt >= 0 && !(m->idmapped && mnt == m->tree_fd))
+		close(mnt);
+	if (target >= 0)
+		close(target);
+	if (src >= 0)
+		close(src);
+	free(rel);
 	return ret;
-}
-
-static const struct {
-	const char *path;
-	unsigned maj, min;
-} default_devs[] = {
-    {"/dev/null", 1, 3},   {"/dev/zero", 1, 5},	   {"/dev/full", 1, 7},
-    {"/dev/random", 1, 8}, {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0},
-};
-
-/* runc's default devices; bound from the host where mknod is not allowed
- * (in a user namespace). */
-static int make_devices(const char *root, struct cl_err *e)
-{
-	static const char *const links[][2] = {
-	    {"/proc/self/fd", "/dev/fd"},	{"/proc/self/fd/0", "/dev/stdin"},
-	    {"/proc/self/fd/1", "/dev/stdout"}, {"/proc/self/fd/2", "/dev/stderr"},
-	    {"/proc/kcore", "/dev/core"},	{"pts/ptmx", "/dev/ptmx"},
-	};
-	for (size_t i = 0; i < sizeof(default_devs) / sizeof(default_devs[0]); i++) {
-		char *p = in_root(root, default_devs[i].path, e);
-		int r;
-
-		if (!p)
-			return -1;
-		r = mknod(p, S_IFCHR | 0666, makedev(default_devs[i].maj, default_devs[i].min));
-		/* 0666 whatever the umask the runtime inherited: users other than root use them */
-		if (r == 0)
-			r = chmod(p, 0666);
-
-		if (r < 0 && errno == EPERM && make_mountpoint(p, true, e) == 0)
-			r = mount(default_devs[i].path, p, NULL, MS_BIND, NULL);
-		if (r < 0 && errno != EEXIST) {
-			cl_error(e, errno, "create device %s", default_devs[i].path);
-			free(p);
-			return -1;
-		}
-		free(p);
-	}
-	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
-		char *p = in_root(root, links[i][1], e);
-		if (!p)
-			return -1;
-		if (symlink(links[i][0], p) < 0 && errno != EEXIST) {
-			cl_error(e, errno, "symlink %s", links[i][1]);
-			free(p);
-			return -1;
-		}
-		free(p);
-	}
-	return 0;
-}
-
-/* linux.devices: made with mknod, or bound from the host's node of the
- * same path where mknod is not allowed (in a user namespace). */
-static int make_spec_device(const struct cl_device *d, const char *root, struct cl_err *e)
-{
-	char *p = in_root(root, d->path, e), *parent;
-	mode_t type = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
-	int r = -1;
-
-	if (!p)
-		return -1;
-	parent = cl_strdup(p);
-	*strrchr(parent, '/') = 0;
-	if (check_path(d->path, e) < 0 || cl_mkdir_p(parent, 0755, e) < 0)
-		goto out;
-	unlink(p); /* the spec's node replaces what the rootfs has */
-	r = mknod(p, type | (d->mode & 07777), makedev(d->major, d->minor));
-	if (r < 0 && errno == EPERM && make_mountpoint(p, true, e) == 0)
-		r = mount(d->path, p, NULL, MS_BIND, NULL);
-	else if (r == 0 && (chown(p, d->uid, d->gid) < 0 || chmod(p, d->mode & 07777) < 0))
-		r = -1;
-	if (r < 0)
-		cl_error(e, errno, "create device %s", d->path);
-out:
-	free(parent);
-	free(p);
-	return r;
 }
 
 static bool dev_is_tmpfs(const struct cl_spec *s)
@@ -229,25 +183,45 @@ static int pivot(const char *root, struct cl_err *e)
 	return 0;
 }
 
+static int open_root(const char *root, struct cl_err *e)
+{
+	int fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	return fd >= 0 ? fd : cl_error(e, errno, "open the rootfs %s", root);
+}
+
+static int make_view(const struct cl_spec *s, int rootfd, struct cl_err *e)
+{
+	for (size_t i = 0; i < s->nmounts; i++)
+		if (mount_one(&s->mounts[i], rootfd, s->root_path, e) < 0)
+			return -1;
+	if (dev_is_tmpfs(s) && cl_devnodes_default(rootfd, e) < 0)
+		return -1;
+	for (size_t i = 0; i < s->ndevices; i++)
+		if (check_path(s->devices[i].path, e) < 0 ||
+		    cl_devnodes_spec(&s->devices[i], rootfd, e) < 0)
+			return -1;
+	return 0;
+}
+
 /* Everything up to pivot_root: the createContainer hooks run between. */
 int cl_mounts_prepare(const struct cl_spec *s, struct cl_err *e)
 {
 	const char *root = s->root_path;
+	int rootfd, r;
 
 	/* Nothing we mount may propagate back to the host. */
 	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
 		return cl_error(e, errno, "make / a slave mount");
 	if (mount(root, root, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return cl_error(e, errno, "bind the rootfs %s", root);
-	for (size_t i = 0; i < s->nmounts; i++)
-		if (mount_one(&s->mounts[i], root, e) < 0)
-			return -1;
-	if (dev_is_tmpfs(s) && make_devices(root, e) < 0)
+	rootfd = open_root(root, e);
+	if (rootfd < 0)
 		return -1;
-	for (size_t i = 0; i < s->ndevices; i++)
-		if (make_spec_device(&s->devices[i], root, e) < 0)
-			return -1;
-	return 0;
+	r = make_view(s, rootfd, e);
+	close(rootfd);
+	/* the host's /dev/null, while the host's tree is still ours */
+	return r < 0 ? -1 : cl_masks_open(s, e);
 }
 
 int cl_mounts_pivot(const struct cl_spec *s, struct cl_err *e)
@@ -261,39 +235,17 @@ int cl_mounts_pivot(const struct cl_spec *s, struct cl_err *e)
 	return 0;
 }
 
-static int mask_one(const char *p, struct cl_err *e)
-{
-	struct stat st;
-
-	if (stat(p, &st) < 0)
-		return errno == ENOENT ? 0 : cl_error(e, errno, "mask %s", p);
-	if (S_ISDIR(st.st_mode)) {
-		if (mount("tmpfs", p, "tmpfs", MS_RDONLY, NULL) < 0)
-			return cl_error(e, errno, "mask %s with a tmpfs", p);
-	} else if (mount("/dev/null", p, NULL, MS_BIND, NULL) < 0) {
-		return cl_error(e, errno, "mask %s with /dev/null", p);
-	}
-	return 0;
-}
-
-static int readonly_one(const char *p, struct cl_err *e)
-{
-	if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0)
-		return errno == ENOENT ? 0 : cl_error(e, errno, "bind %s read-only", p);
-	if (mount(NULL, p, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | locked_flags(p), NULL) < 0)
-		return cl_error(e, errno, "remount %s read-only", p);
-	return 0;
-}
-
 /* After pivot_root, with /proc and /sys mounted. */
 int cl_mounts_finish(const struct cl_spec *s, struct cl_err *e)
 {
-	for (size_t i = 0; i < s->readonly.n; i++)
-		if (readonly_one(s->readonly.v[i], e) < 0)
-			return -1;
-	for (size_t i = 0; i < s->masked.n; i++)
-		if (mask_one(s->masked.v[i], e) < 0)
-			return -1;
+	int rootfd = open_root("/", e), r;
+
+	if (rootfd < 0)
+		return -1;
+	r = cl_masks_apply(s, rootfd, e);
+	close(rootfd);
+	if (r < 0)
+		return -1;
 	if (s->root_readonly &&
 	    mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | locked_flags("/"), NULL) < 0)
 		return cl_error(e, errno, "remount / read-only");

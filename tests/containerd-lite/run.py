@@ -1151,6 +1151,165 @@ def test_exe_protection(top, base):
     rt("delete", "--force", "exe-timens")
 
 
+
+
+
+# --- mounts beneath the root, masks, default devices (issue 10) -------------
+
+
+def blocked_in_open(pid):
+    """True when PID sleeps in open(2)/openat(2): on a FIFO, for a reader."""
+    try:
+        with open(f"/proc/{pid}/syscall") as f:
+            nr = f.read().split()[0]
+        with open(f"/proc/{pid}/stat") as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return nr in ("2", "257") and state == "S"
+
+
+def runtime_pids():
+    pids = []
+    for d in os.listdir("/proc"):
+        try:
+            if d.isdigit() and os.readlink(f"/proc/{d}/exe") == CL:
+                pids.append(d)
+        except OSError:
+            pass
+    return pids
+
+
+def mountpoints(path):
+    with open(path) as f:
+        return [line.split()[4] for line in f]
+
+
+def hooked(c, logdir):
+    """A createContainer hook saving the container's mountinfo as the
+    mounts left it, before pivot_root (host paths still visible)."""
+    c["hooks"] = {"createContainer": [{"path": "/bin/sh", "timeout": 10, "args": [
+        "sh", "-c", f"cat /proc/self/mountinfo > {logdir}/mountinfo"]}]}
+    return c
+
+
+def test_mount_race(top, base):
+    """A concurrent writer swaps a mount point's directory for a symlink to
+    a host directory between the runtime's resolution of the destination
+    and its mount (runc's CVE-2021-30465). Deterministic: the destination
+    is a FIFO, so a runtime that creates file mount points with open(2)
+    by path blocks there; the test then swaps /a for a symlink to the host
+    and lets the open return. A runtime that mounts onto an fd resolved
+    beneath the root never blocks and never follows the swap. Also the
+    static cases: a destination that is a symlink to an absolute host
+    path mounts inside the rootfs, one with ".." is refused."""
+    cl = Runtime("containerd-lite", CL, os.path.join(top, "cl-root"))
+    root, outside, logdir = (os.path.join(top, n) for n in ("race-rootfs", "race-outside", "race-log"))
+    make_rootfs(root)
+    for d in (os.path.join(root, "a"), os.path.join(outside, "static"), logdir):
+        os.makedirs(d)
+    os.mkfifo(os.path.join(root, "a", "f"))
+    for path, text in ((os.path.join(outside, "f"), "host\n"), (os.path.join(top, "race-src"), "bound\n")):
+        with open(path, "w") as f:
+            f.write(text)
+    static = os.path.join(outside, "static")
+    os.symlink(static, os.path.join(root, "lnk"))  # absolute: the rootfs's own /race-outside/static
+    c = hooked(copy.deepcopy(base), logdir)
+    c["root"]["path"] = root
+    c["process"]["args"] = ["true"]
+    c["mounts"] += [{"destination": "/a/f", "type": "bind", "source": os.path.join(top, "race-src"),
+                     "options": ["bind"]},
+                    {"destination": "/lnk", "type": "tmpfs", "source": "tmpfs"}]
+    b = make_bundle(top, "race", c)
+    reader, swapped = None, False
+    with tempfile.TemporaryFile("w+") as out:
+        p = subprocess.Popen([CL, "--root", cl.root, "run", "--bundle", b, "race"], stdout=out, stderr=out)
+        deadline = time.time() + 30
+        while p.poll() is None and time.time() < deadline:
+            if any(blocked_in_open(pid) for pid in runtime_pids()):
+                os.rename(os.path.join(root, "a"), os.path.join(root, "a.old"))
+                os.symlink(outside, os.path.join(root, "a"))
+                reader = os.open(os.path.join(root, "a.old", "f"), os.O_RDONLY | os.O_NONBLOCK)
+                swapped = True
+                break
+            time.sleep(0.01)
+        rc = p.wait(timeout=60)
+        out.seek(0)
+        err = out.read().strip()
+    if reader is not None:
+        os.close(reader)
+    check("mount race: run exits 0", rc == 0, err)
+    mps = mountpoints(os.path.join(logdir, "mountinfo")) if rc == 0 else []
+    check("mount race: nothing mounted on the host path the mount point was swapped to",
+          not [m for m in mps if m.startswith(outside)], (swapped, [m for m in mps if m.startswith(outside)]))
+    check("mount race: the bind is on the rootfs's /a/f", os.path.join(root, "a", "f") in mps, (swapped, mps[-4:]))
+    check("mount race: a symlink to an absolute host path mounts inside the rootfs",
+          root + static in mps and static not in mps, mps[-4:])
+    c = copy.deepcopy(base)
+    c["mounts"].append({"destination": "/tmp/../../../x", "type": "tmpfs", "source": "tmpfs"})
+    r = cl("run", "--bundle", make_bundle(top, "race-dotdot", c), "dotdot")
+    check("mount race: a destination with .. is refused", r.returncode != 0
+          and "mount destination /tmp/../../../x" in r.stderr, r.stderr.strip())
+
+
+def test_mask_devnull(top, base):
+    """Masking through a persistent /dev volume (runc's CVE-2025-31133):
+    the volume's null is a symlink to a writable file of another volume;
+    a runtime binding "/dev/null" by path would bind that file over the
+    masked /proc files (readable, writable). Masked files must be the
+    null device (char 1:3), or the container must not start; the host
+    file must stay as it was."""
+    cl = Runtime("containerd-lite", CL, os.path.join(top, "cl-root"))
+    data, devvol = os.path.join(top, "mask-data"), os.path.join(top, "mask-dev")
+    for d in (data, devvol):
+        os.makedirs(d)
+    with open(os.path.join(data, "secret"), "w") as f:
+        f.write("SECRET\n")
+    os.symlink("/data/secret", os.path.join(devvol, "null"))
+    check("mask: /proc/keys and /proc/timer_list exist here (masked by default)",
+          os.path.exists("/proc/keys") and os.path.exists("/proc/timer_list"))
+    c = copy.deepcopy(base)
+    c["mounts"] = [{"destination": "/dev", "type": "bind", "source": devvol, "options": ["rbind"]}
+                   if m["destination"] == "/dev" else m for m in c["mounts"]]
+    c["mounts"].append({"destination": "/data", "type": "bind", "source": data, "options": ["rbind"]})
+    c["process"]["args"] = ["sh", "-c", "for f in /proc/keys /proc/timer_list; do "
+                            "echo \"$f $(stat -c '%F %t:%T' $f) $(head -c 6 $f 2>&1)\"; "
+                            "echo pwned 2>&- > $f; done; true"]  # (its own /dev/null is the file)
+    r = cl("run", "--bundle", make_bundle(top, "mask-devnull", c), "maskdev")
+    lines = r.stdout.splitlines()
+    check("mask: each masked file is the null device (char 1:3), or no start",
+          r.returncode != 0 or (len(lines) == 2 and all(" character special file 1:3 " in x + " " for x in lines)),
+          (r.stdout + r.stderr).strip())
+    with open(os.path.join(data, "secret")) as f:
+        check("mask: the volume's file is not exposed or written", f.read() == "SECRET\n"
+              and "SECRET" not in r.stdout)
+
+
+def test_console_device(rts, top, base):
+    """/dev/console (c 5:1) is not among the default devices: a container
+    with CAP_MKNOD makes the node but cannot open it (as runc)."""
+    c = copy.deepcopy(base)
+    c["process"]["args"] = ["sh", "-c", "mknod /dev/con c 5 1 && echo mknod=ok; "
+                            "e=$( (exec 3</dev/con) 2>&1) && echo open=ok || echo \"open=${e##*: }\""]
+    b = make_bundle(top, "console-device", c)
+    seen = {}
+    for rt in rts:
+        seen[rt.name] = rt("run", "--bundle", b, "condev").stdout.splitlines()
+    us = seen["containerd-lite"]
+    check("console: mknod c 5 1 allowed, open gives EPERM",
+          us == ["mknod=ok", "open=Operation not permitted"], us)
+    if "runc" in seen:
+        check("console: as runc's", us == seen["runc"], f"ours {us!r}, runc {seen['runc']!r}")
+
+
+def test_rootfs_hardening(rts, top, base):
+    """Issue 10, points 4, 7, 8 and 10 (powercap)."""
+    check("spec: /sys/devices/virtual/powercap masked (PLATYPUS)",
+          "/sys/devices/virtual/powercap" in base["linux"]["maskedPaths"], base["linux"]["maskedPaths"])
+    test_mount_race(top, base)
+    test_mask_devnull(top, base)
+    test_console_device(rts, top, base)
+
 # --- cgroup ------------------------------------------------------------------
 
 
@@ -1511,6 +1670,9 @@ def inner():
         test_symlink_escape(rts, top, base)
         test_fd_escape(top, base)
         test_exe_protection(top, base)
+
+
+        test_rootfs_hardening(rts, top, base)
         test_bad_bundles(top, base)
     finally:
         shutil.rmtree(top, ignore_errors=True)

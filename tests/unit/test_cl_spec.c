@@ -8,6 +8,7 @@
 #include "containerd-lite.h"
 #include "cl-private.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 /* A small valid document; %s is spliced in at the top level. */
 #define DOC(extra)                                                                                 \
@@ -218,7 +220,7 @@ static void test_default_spec(void **state)
 	assert_true(s->seccomp->nrules > 5);
 	assert_int_equal(s->ns_flags, CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS |
 					  CLONE_NEWNS | CLONE_NEWCGROUP);
-	assert_int_equal(s->masked.n, 10);
+	assert_int_equal(s->masked.n, 11); /* runc's 10 and powercap */
 	assert_int_equal(s->readonly.n, 5);
 	assert_int_equal(s->nmounts, 7);
 	/* runc's device rules: deny all (the runtime adds its defaults) */
@@ -400,9 +402,11 @@ static void test_state_json(void **state)
 }
 
 /* Symlinks and ".." under the rootfs resolve within it (mount targets). */
-static void test_secure_join(void **state)
+/* rootpath.c: symlinks resolved as if the root were "/", what is missing
+ * made, the result an fd of the object beneath the root. */
+static void test_root_open(void **state)
 {
-	char root[] = "/tmp/cl-sj.XXXXXX", path[512];
+	char root[] = "/tmp/cl-ro.XXXXXX", path[512];
 	static const struct {
 		const char *in, *out;
 	} cases[] = {
@@ -410,36 +414,46 @@ static void test_secure_join(void **state)
 	    {"/abs/x", "/etc/x"}, /* abs -> /etc */
 	    {"/rel/x", "/a/b/x"}, /* rel -> a/b */
 	    {"/up/x", "/x"},	  /* up -> ../../../.. */
-	    {"/a/./b/../c", "/a/c"}, {"/", "/"},
+	    {"/a/./b/../c", "/a/c"}, {"/", ""},
 	};
+	struct cl_err e = {0};
+	struct stat st, want;
+	int rootfd, fd;
+	char *rel;
 
 	(void)state;
 	assert_non_null(mkdtemp(root));
-	snprintf(path, sizeof(path), "%s/abs", root);
-	assert_int_equal(symlink("/etc", path), 0);
-	snprintf(path, sizeof(path), "%s/rel", root);
-	assert_int_equal(symlink("a/b", path), 0);
-	snprintf(path, sizeof(path), "%s/up", root);
-	assert_int_equal(symlink("../../../..", path), 0);
-	snprintf(path, sizeof(path), "%s/loop", root);
-	assert_int_equal(symlink("loop", path), 0);
+	rootfd = open(root, O_PATH | O_DIRECTORY);
+	assert_true(rootfd >= 0);
+	assert_int_equal(symlinkat("/etc", rootfd, "abs"), 0);
+	assert_int_equal(symlinkat("a/b", rootfd, "rel"), 0);
+	assert_int_equal(symlinkat("../../../..", rootfd, "up"), 0);
+	assert_int_equal(symlinkat("loop", rootfd, "loop"), 0);
+	assert_int_equal(symlinkat("/run/r.conf", rootfd, "dangling"), 0);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char *got = cl_secure_join(root, cases[i].in), want[512];
-		snprintf(want, sizeof(want), "%s%s", root,
-			 strcmp(cases[i].out, "/") ? cases[i].out : "/");
-		assert_non_null(got);
-		assert_string_equal(got, want);
-		free(got);
+		fd = cl_root_open(rootfd, cases[i].in, CL_ROOT_MKDIR, &rel, &e);
+		assert_true(fd >= 0);
+		assert_string_equal(rel, cases[i].out);
+		snprintf(path, sizeof(path), "%s%s", root, cases[i].out);
+		assert_int_equal(fstat(fd, &st), 0);
+		assert_int_equal(stat(path, &want), 0);
+		assert_true(S_ISDIR(st.st_mode) && st.st_ino == want.st_ino);
+		free(rel);
+		close(fd);
 	}
-	errno = 0;
-	assert_null(cl_secure_join(root, "/loop/x"));
-	assert_int_equal(errno, ELOOP);
-	for (const char *const *n = (const char *const[]){"abs", "rel", "up", "loop", NULL}; *n;
-	     n++) {
-		snprintf(path, sizeof(path), "%s/%s", root, *n);
-		unlink(path);
-	}
-	rmdir(root);
+	/* a dangling link's target is made (a file mount point) */
+	fd = cl_root_open(rootfd, "/dangling", CL_ROOT_MKFILE, NULL, &e);
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	close(fd);
+	assert_int_equal(cl_root_open(rootfd, "/nothere", CL_ROOT_OPTIONAL, NULL, &e),
+			 CL_ROOT_MISSING);
+	assert_int_equal(cl_root_open(rootfd, "/loop/x", CL_ROOT_MKDIR, NULL, &e), -1);
+	assert_int_equal(e.errnum, ELOOP);
+	close(rootfd);
+	snprintf(path, sizeof(path), "rm -rf '%s'", root);
+	assert_int_equal(system(path), 0);
 }
 
 static void test_names(void **state)
@@ -469,7 +483,7 @@ int main(void)
 	    cmocka_unit_test(test_default_seccomp),
 	    cmocka_unit_test(test_errors),
 	    cmocka_unit_test(test_state_json),
-	    cmocka_unit_test(test_secure_join),
+	    cmocka_unit_test(test_root_open),
 	    cmocka_unit_test(test_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
