@@ -2,6 +2,7 @@
  *
  *   escape-probe [all [stay]]  every in-container probe (default settings);
  *                              stay: then sleep until killed
+ *   escape-probe hcexe         a health check exec'ing the runtime's binary
  *   escape-probe net           the network probes (a private network)
  *   escape-probe cwd           the WorkingDir containers: where is "."?
  *   escape-probe vol PATH...   symlinked volumes: where do they lead?
@@ -185,6 +186,10 @@ int main(int argc, char **argv)
 	if (strcmp(mode, "net") == 0) {
 		probes_net(true);
 		return summary("net");
+	}
+	if (strcmp(mode, "hcexe") == 0) {
+		probes_hcexe();
+		return summary("hcexe");
 	}
 	if (strcmp(mode, "cwd") == 0) {
 		probes_cwd();

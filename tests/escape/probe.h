@@ -61,6 +61,7 @@ int probes_devices(void);		 /* devices.c: mknod + open */
 int probes_files(void);			 /* files.c: /proc/sys, /sys, cgroup writes, masks */
 int probes_net(bool own_netns);		 /* net.c */
 int probes_watch(void);			 /* watch.c: health-check processes */
+int probes_hcexe(void);			 /* watch.c: a health check exec'ing the runtime */
 int probes_cwd(void);			 /* cwd.c: WorkingDir containers */
 int probes_volumes(int n, char **paths); /* cwd.c: symlinked volumes */
 void plant(void);			 /* host.c: what the host-side checks look for */

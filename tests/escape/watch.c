@@ -32,7 +32,7 @@
 
 struct tally {
 	int seen, caught;
-	int exe_reach, exe_write, ptrace, vm, dirs;
+	int exe_reach, exe_memfd, exe_write, ptrace, vm, dirs;
 	int exe_err, ptrace_err, vm_err; /* the last refusal's errno */
 	char exe_what[160], dir_what[400];
 };
@@ -112,12 +112,40 @@ static void dirs_of(int pid, struct tally *t)
 	closedir(d);
 }
 
+/* An fd of pid's executable, if it is not the container's own file: the
+ * host's runtime binary (a linked file), or a memfd copy of it (which a
+ * runtime makes so that nothing of the host is reachable: not counted). */
+static void hold_exe(const char *path, int fd, const struct stat *own, int *held, struct tally *t)
+{
+	char link[128] = "";
+	struct stat st;
+	ssize_t n;
+
+	if (fstat(fd, &st) < 0 || (st.st_dev == own->st_dev && st.st_ino == own->st_ino)) {
+		close(fd);
+		return;
+	}
+	n = readlink(path, link, sizeof(link) - 1);
+	link[n > 0 ? n : 0] = 0;
+	*held = fd;
+	if (st.st_nlink == 0 || strncmp(link, "/memfd:", 7) == 0) {
+		if (t->exe_memfd++ == 0 && !t->exe_reach)
+			fmt(t->exe_what, sizeof(t->exe_what), "%s -> %s: a copy, not a host file",
+			    path, link);
+		return;
+	}
+	if (t->exe_reach++ == 0)
+		fmt(t->exe_what, sizeof(t->exe_what),
+		    "%s -> %s: the host's runtime binary, outside the root "
+		    "(the CVE-2019-5736 foothold)",
+		    path, link);
+}
+
 /* One attempt of each kind on pid; *held gets an fd of the runtime's exe. */
 static void attack(int pid, const struct stat *own, int *held, struct tally *t)
 {
 	char path[64], byte;
 	struct iovec local = {&byte, 1}, remote = {(void *)0x10000, 1};
-	struct stat st;
 	int fd;
 
 	fmt(path, sizeof(path), "/proc/%d/exe", pid);
@@ -125,21 +153,9 @@ static void attack(int pid, const struct stat *own, int *held, struct tally *t)
 		close(fd);
 		t->exe_write++;
 	}
-	if (*held < 0 && (fd = open(path, O_PATH | O_CLOEXEC)) >= 0) {
-		if (fstat(fd, &st) == 0 && (st.st_dev != own->st_dev || st.st_ino != own->st_ino)) {
-			char link[128] = "";
-			ssize_t n = readlink(path, link, sizeof(link) - 1);
-
-			link[n > 0 ? n : 0] = 0;
-			*held = fd;
-			if (t->exe_reach++ == 0)
-				fmt(t->exe_what, sizeof(t->exe_what),
-				    "%s -> %s: the host's runtime binary, outside the root "
-				    "(the CVE-2019-5736 foothold)",
-				    path, link);
-		} else
-			close(fd);
-	} else if (*held < 0)
+	if (*held < 0 && (fd = open(path, O_PATH | O_CLOEXEC)) >= 0)
+		hold_exe(path, fd, own, held, t);
+	else if (*held < 0)
 		t->exe_err = errno;
 	if (ptrace(PTRACE_SEIZE, pid, NULL, NULL) == 0)
 		t->ptrace++;
@@ -192,23 +208,62 @@ static void scan(int next, const struct stat *own, struct tally *t)
 		if (strcmp(comm, "escape-probe") == 0)
 			continue; /* seen after its execve: too late */
 		t->caught++;
-		while (comm_of(pid, comm, sizeof(comm)) && strcmp(comm, "escape-probe") != 0)
+		/* bounded: a zombie keeps its comm until reaped */
+		for (double stop = now() + 5; now() < stop && comm_of(pid, comm, sizeof(comm)) &&
+					      strcmp(comm, "escape-probe") != 0;)
 			attack(pid, own, &held, t);
 		if (held >= 0)
 			reopen_held(held, t);
 	}
 }
 
-static void verdict(const char *name, int n, int caught, int err, const char *what)
+static void verdict(const char *prefix, const char *name, int n, const struct tally *t, int err,
+		    const char *what)
 {
-	if (!caught)
-		report(name, ERROR, "no health-check process was caught before its execve");
+	char full[48];
+
+	fmt(full, sizeof(full), "%s-%s", prefix, name);
+	if (!t->caught)
+		report(full, ERROR, "no health-check process was caught before its execve");
 	else if (n)
-		report(name, ESCAPED, "%d times, in %d processes caught before execve: %s", n,
-		       caught, what);
+		report(full, ESCAPED, "%d times, in %d processes caught: %s", n, t->caught, what);
 	else
-		report(name, BLOCKED, "%d processes caught before execve; last refusal: %s", caught,
-		       err ? errname(err) : "none");
+		report(full, BLOCKED, "%d processes caught; last refusal: %s%s%s", t->caught,
+		       err ? errname(err) : "none",
+		       t->exe_memfd && !strcmp(name, "exe-reach") ? "; " : "",
+		       t->exe_memfd && !strcmp(name, "exe-reach") ? t->exe_what : "");
+}
+
+static void verdicts(const char *prefix, const struct tally *t)
+{
+	verdict(prefix, "exe-reach", t->exe_reach, t, t->exe_err, t->exe_what);
+	verdict(prefix, "exe-write", t->exe_write, t, t->exe_err,
+		"opened the runtime's binary for writing");
+	verdict(prefix, "ptrace", t->ptrace, t, t->ptrace_err, "PTRACE_SEIZE of the runtime");
+	verdict(prefix, "vm-readv", t->vm, t, t->vm_err,
+		"process_vm_readv got past the access check on the runtime");
+	verdict(prefix, "dirs", t->dirs, t, 0, t->dir_what);
+}
+
+static void add(struct tally *sum, const struct tally *t)
+{
+	sum->seen += t->seen;
+	sum->caught += t->caught;
+	sum->exe_write += t->exe_write;
+	sum->ptrace += t->ptrace;
+	sum->vm += t->vm;
+	if (t->exe_reach && !sum->exe_reach)
+		memcpy(sum->exe_what, t->exe_what, sizeof(t->exe_what));
+	else if (t->exe_memfd && !sum->exe_reach && !sum->exe_memfd)
+		memcpy(sum->exe_what, t->exe_what, sizeof(t->exe_what));
+	sum->exe_reach += t->exe_reach;
+	sum->exe_memfd += t->exe_memfd;
+	if (t->dirs && !sum->dirs)
+		memcpy(sum->dir_what, t->dir_what, sizeof(t->dir_what));
+	sum->dirs += t->dirs;
+	sum->exe_err = t->exe_err ? t->exe_err : sum->exe_err;
+	sum->ptrace_err = t->ptrace_err ? t->ptrace_err : sum->ptrace_err;
+	sum->vm_err = t->vm_err ? t->vm_err : sum->vm_err;
 }
 
 int probes_watch(void)
@@ -239,33 +294,102 @@ int probes_watch(void)
 		if (write(go[1], &next, sizeof(next)) != sizeof(next))
 			break;
 	close(p[1]);
-	for (int i = 0; i < SCANNERS; i++) {
-		if (read(p[0], &t, sizeof(t)) != sizeof(t))
-			break;
-		sum.seen += t.seen;
-		sum.caught += t.caught;
-		sum.exe_write += t.exe_write;
-		sum.ptrace += t.ptrace;
-		sum.vm += t.vm;
-		if (t.exe_reach && !sum.exe_reach++)
-			memcpy(sum.exe_what, t.exe_what, sizeof(t.exe_what));
-		if (t.dirs && !sum.dirs++)
-			memcpy(sum.dir_what, t.dir_what, sizeof(t.dir_what));
-		sum.exe_err = t.exe_err ? t.exe_err : sum.exe_err;
-		sum.ptrace_err = t.ptrace_err ? t.ptrace_err : sum.ptrace_err;
-		sum.vm_err = t.vm_err ? t.vm_err : sum.vm_err;
-	}
+	for (int i = 0; i < SCANNERS; i++)
+		if (read(p[0], &t, sizeof(t)) == sizeof(t))
+			add(&sum, &t);
 	for (int i = 0; i < SCANNERS; i++)
 		waitpid(kids[i], NULL, 0);
 	dprintf(1, "WATCH scanners=%d seen=%d caught-before-execve=%d\n", SCANNERS, sum.seen,
 		sum.caught);
-	verdict("hc-exe-reach", sum.exe_reach, sum.caught, sum.exe_err,
-		sum.exe_what[0] ? sum.exe_what : "");
-	verdict("hc-exe-write", sum.exe_write, sum.caught, sum.exe_err,
-		"opened the runtime's binary for writing");
-	verdict("hc-ptrace", sum.ptrace, sum.caught, sum.ptrace_err, "PTRACE_SEIZE of the runtime");
-	verdict("hc-vm-readv", sum.vm, sum.caught, sum.vm_err,
-		"process_vm_readv got past the access check on the runtime");
-	verdict("hc-dirs", sum.dirs, sum.caught, 0, sum.dir_what);
+	verdicts("hc", &sum);
+	return 0;
+}
+
+/* The same, made certain: the health check of container hcexe is an
+ * image's script whose interpreter is "/proc/self/exe" (the exploit of
+ * CVE-2019-5736). Run by the runtime's exec, the kernel resolves it in the
+ * exec'ing process: the runtime's binary is exec'd inside the container,
+ * as the container's root. Its argument "--log=FIFO" makes it block
+ * opening the log (a FIFO of the container) until the probe, done with
+ * its attempts, opens the other end. */
+#define HC_FIFO "/tmp/escape-hc-fifo"
+
+static int fifo_ready(void)
+{
+	struct stat st;
+
+	if (lstat(HC_FIFO, &st) == 0 && S_ISFIFO(st.st_mode))
+		return 0;
+	unlink(HC_FIFO); /* a check that ran first made a file of it */
+	return mkfifo(HC_FIFO, 0600);
+}
+
+/* The runtime's log line, once the FIFO is opened for it. */
+static void release(char *line, size_t size)
+{
+	int fd = open(HC_FIFO, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	double end = now() + 10;
+	ssize_t n = 0;
+
+	line[0] = 0;
+	while (fd >= 0 && now() < end && (n = read(fd, line, size - 1)) <= 0)
+		usleep(20000);
+	if (fd >= 0)
+		close(fd);
+	line[n > 0 ? n : 0] = 0;
+	line[strcspn(line, "\n")] = 0;
+}
+
+/* A process of the container (not the probe) running another file. */
+static int find_other(const struct stat *own)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	int found = 0;
+
+	while (d && (e = readdir(d)) && !found) {
+		char path[300];
+		struct stat st;
+		int pid = atoi(e->d_name);
+
+		fmt(path, sizeof(path), "/proc/%d/exe", pid);
+		if (pid > 0 && pid != getpid() && stat(path, &st) == 0 &&
+		    (st.st_dev != own->st_dev || st.st_ino != own->st_ino))
+			found = pid;
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+int probes_hcexe(void)
+{
+	struct tally t = {0};
+	struct stat own;
+	double end = now() + DEADLINE_S;
+	char line[512];
+	int pid = 0, held = -1;
+
+	if (stat("/bin/escape-probe", &own) < 0 || fifo_ready() < 0) {
+		report("hcexe-setup", ERROR, "setup: %s", errname(errno));
+		return 0;
+	}
+	while (now() < end && !(pid = find_other(&own))) {
+		fifo_ready();
+		usleep(50000);
+	}
+	if (pid) {
+		char comm[64] = "?";
+
+		t.caught = t.seen = 1;
+		comm_of(pid, comm, sizeof(comm));
+		for (int i = 0; i < 20; i++)
+			attack(pid, &own, &held, &t);
+		release(line, sizeof(line));
+		if (held >= 0)
+			reopen_held(held, &t);
+		dprintf(1, "WATCH hcexe pid=%d comm=%s log=%s\n", pid, comm, line);
+	}
+	verdicts("hcexe", &t);
 	return 0;
 }

@@ -14,6 +14,9 @@ imported at boot); the esc:wdN are baked into STATE by image-builder. The
 user-data declares, under `wisp: containers:`, with default settings:
   probe        esc:main, every in-container probe, with a health check
                (`containerd-lite exec` every second, which the probe attacks);
+  hcexe        esc:main, whose health check is the image's script
+               `#!/proc/self/exe --log=FIFO`: the runtime exec'd in the
+               container (CVE-2019-5736), which the probe attacks;
   probenet     esc:main with `network: private`: the network probes;
   symvol       esc:symvol: where its volumes lead;
   wd-img-N     esc:wdN (the image's WorkingDir), N = 3..31;
@@ -55,6 +58,7 @@ MALLORY_UID = 1500
 # host's /sys/block (loop devices aside): the test adds those. Update it
 # with the probe's table: a lower count fails the suite.
 MAIN_PROBES = 193
+HCEXE_PROBES = 5
 NET_PROBES = 4
 CWD_PROBES = 2
 VOL_PROBES = 6
@@ -97,6 +101,9 @@ def base_layer():
                 ("bin/escape-probe", "file", 0o755, probe),
                 # planted by the image: a setuid-root program printing its euid
                 ("bin/suid-euid", "file", 0o4755, probe),
+                # a health check that makes the runtime exec itself in the
+                # container (CVE-2019-5736's way in), blocked on a FIFO
+                ("bin/hc-fifo", "file", 0o755, b"#!/proc/self/exe --log=/tmp/escape-hc-fifo\n"),
                 ("etc/passwd", "file", 0o644, b"root:x:0:0:root:/root:/bin/sh\n"),
                 ("etc/group", "file", 0o644, b"root:x:0:\n")]
     entries += [("bin/" + a, "symlink", 0o777, "busybox")
@@ -166,6 +173,10 @@ def user_data(marker):
     ctrs = ["""    - name: probe
       image: "esc:main"
       healthcheck: {command: [/bin/escape-probe, hc], interval: 1s, retries: 1}
+    - name: hcexe
+      image: "esc:main"
+      command: [/bin/escape-probe, hcexe]
+      healthcheck: {command: [/bin/hc-fifo], interval: 1s, retries: 1}
     - name: probenet
       image: "esc:main"
       network: private
@@ -296,7 +307,6 @@ def host_user(suite, vm, uid):
     for name, cmd in (("user-ls-bundle-rootfs", "/bin/ls /run/wisp/bundles/probe/rootfs"),
                       ("user-read-config-json", "/bin/cat /run/wisp/bundles/probe/config.json"),
                       ("user-ls-upper", "/bin/ls /var/lib/wisp/containers/probe/upper"),
-                      ("user-ls-layers", "/bin/ls /var/lib/wisp/images/layers"),
                       ("user-read-units", "/bin/sh -c 'cat /run/wisp/units/*.yaml'")):
         rc, out = vm.sh(asu + cmd + " >/dev/null 2>/tmp/err; echo rc=$?; head -c 200 /tmp/err")
         m = re.search(r"rc=(\d+)", out)
@@ -388,7 +398,7 @@ def main():
     vm = VM(image, name="escape", mem=1024, extra=["-cdrom", make_seed(images, marker)],
             disk_size="2G", nic="user")
     suite = Suite()
-    names = ["probenet", "symvol"] + ["wd-%s-%d" % (k, n) for n in WD
+    names = ["hcexe", "probenet", "symvol"] + ["wd-%s-%d" % (k, n) for n in WD
                                                for k in ("img", "decl")]
     try:
         print("escape:", flush=True)
@@ -402,6 +412,9 @@ def main():
         for l in lines:
             if l.startswith(("WATCH ", "PLANTED ", "NOT-PLANTED ")):
                 print("probe        " + l, flush=True)
+        for l in container(suite, vm, u, "hcexe", "hcexe", HCEXE_PROBES):
+            if l.startswith("WATCH "):
+                print("hcexe        " + l, flush=True)
         container(suite, vm, u, "probenet", "net", NET_PROBES)
         for l in container(suite, vm, u, "symvol", "vol", VOL_PROBES):
             if l.startswith(("WROTE ", "NOT-WRITTEN ")):
