@@ -228,8 +228,9 @@ static void verdict(const char *prefix, const char *name, int n, const struct ta
 	else if (n)
 		report(full, ESCAPED, "%d times, in %d processes caught: %s", n, t->caught, what);
 	else
-		report(full, BLOCKED, "%d processes caught; last refusal: %s%s%s", t->caught,
-		       err ? errname(err) : "none",
+		report(full, BLOCKED, "%d processes caught; %s%s%s%s", t->caught,
+		       err ? "last refusal: " : "nothing reached outside the root",
+		       err ? errname(err) : "",
 		       t->exe_memfd && !strcmp(name, "exe-reach") ? "; " : "",
 		       t->exe_memfd && !strcmp(name, "exe-reach") ? t->exe_what : "");
 }
@@ -242,7 +243,7 @@ static void verdicts(const char *prefix, const struct tally *t)
 	verdict(prefix, "ptrace", t->ptrace, t, t->ptrace_err, "PTRACE_SEIZE of the runtime");
 	verdict(prefix, "vm-readv", t->vm, t, t->vm_err,
 		"process_vm_readv got past the access check on the runtime");
-	verdict(prefix, "dirs", t->dirs, t, 0, t->dir_what);
+	verdict(prefix, "dirs", t->dirs, t, 0, t->dir_what[0] ? t->dir_what : "");
 }
 
 static void add(struct tally *sum, const struct tally *t)
