@@ -7,6 +7,7 @@
  * number, a missing file, the current time. */
 #include "probe.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/bpf.h>
@@ -24,6 +25,7 @@
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/timex.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -271,6 +273,61 @@ static void ptrace_own(void)
 	waitpid(c, &st, 0);
 }
 
+/* A process running the container's own probe binary. */
+static bool runs_own(int pid)
+{
+	char path[64];
+	struct stat a, b;
+
+	fmt(path, sizeof(path), "/proc/%d/exe", pid);
+	return stat(path, &a) == 0 && stat("/bin/escape-probe", &b) == 0 && a.st_dev == b.st_dev &&
+	       a.st_ino == b.st_ino;
+}
+
+/* ptrace and process_vm_readv of every pid 1..max the container sees
+ * (itself and its health checks: the host's are not there to try). One
+ * running the container's own program is its own process: Docker's
+ * profile allows ptrace of those (kernels >= 4.8); any other is not. */
+static void ptrace_visible(void)
+{
+	char byte, first[128] = "";
+	struct iovec local = {&byte, 1}, remote = {(void *)0x10000, 1};
+	int tried = 0, got = 0, own = 0, max = 0, last = 0;
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+
+	while (d && (e = readdir(d)))
+		max = atoi(e->d_name) > max ? atoi(e->d_name) : max;
+	if (d)
+		closedir(d);
+	for (int pid = 1; pid <= max; pid++) {
+		if (pid == getpid() || kill(pid, 0) < 0)
+			continue;
+		tried++;
+		if (ptrace(PTRACE_SEIZE, pid, NULL, NULL) == 0 ||
+		    process_vm_readv(pid, &local, 1, &remote, 1, 0) >= 0 || errno == EFAULT) {
+			if (runs_own(pid))
+				own++;
+			else if (!got++)
+				fmt(first, sizeof(first), "pid %d", pid);
+		} else
+			last = errno;
+	}
+	if (got)
+		report("ptrace-visible-pids", ESCAPED,
+		       "ptrace or process_vm_readv of %d of %d pids not running the container's "
+		       "program, first %s",
+		       got, tried, first);
+	else if (own)
+		report("ptrace-visible-pids", EXPECTED,
+		       "ptrace of %d of the container's own processes (Docker's default profile "
+		       "allows ptrace on kernels >= 4.8); %d pids tried",
+		       own, tried);
+	else
+		report("ptrace-visible-pids", BLOCKED, "%d other pids up to %d tried%s%s", tried,
+		       max, last ? ": " : " (the host's are hidden)", last ? errname(last) : "");
+}
+
 /* The container's pid namespace: pid 1 is the probe itself. */
 static void pidns(void)
 {
@@ -304,6 +361,7 @@ int probes_calls(void)
 	in_child("pivot-root", pivot_child, NULL);
 	in_child("chroot-escape", chroot_child, NULL);
 	ptrace_own();
+	ptrace_visible();
 	pidns();
 	return 0;
 }
