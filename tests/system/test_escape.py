@@ -283,7 +283,8 @@ def probe_lines(suite, where, lines, mode, expected):
         if m:
             summary = (m.group(1), int(m.group(2)))
     if summary != (mode, seen):
-        suite.error(where, "summary", "summary %r, %d PROBE lines (mode %s)" % (summary, seen, mode))
+        suite.error(where, "summary",
+                    "summary %r, %d PROBE lines (mode %s)" % (summary, seen, mode))
     if seen < expected:
         suite.error(where, "count", "%d probes ran, %d expected" % (seen, expected))
 
@@ -299,7 +300,8 @@ def container(suite, vm, u, name, mode, expected):
     if state == "failed" and err:
         suite.add(name, "start", "BLOCKED", "refused to start: " + err[-1])
     else:
-        suite.error(name, "start", "state %s, neither probes nor an error: %r" % (state, lines[-3:]))
+        suite.error(name, "start",
+                    "state %s, neither probes nor an error: %r" % (state, lines[-3:]))
     return lines
 
 
@@ -327,7 +329,8 @@ def host_user(suite, vm, uid, planted):
     if not any(p.endswith("/suid-euid") for p in found) or (
             "PLANTED /escape-planted-suid" in planted
             and not any(p.endswith("/escape-planted-suid") for p in found)):
-        suite.error("host", "user-run-setuid", "the planted setuid files were not found: %r" % found)
+        suite.error("host", "user-run-setuid",
+                    "the planted setuid files were not found: %r" % found)
     worst = []
     for p in found:
         rc, out = vm.sh(asu + p + " euid 2>&1 | head -c 200")
@@ -367,7 +370,7 @@ def host_side(suite, vm, marker, runtime_sha, planted):
                    "2>/dev/null")
     paths = sorted(set(l for l in out.split() if l.startswith("/")))
     outside = [p for p in paths
-               if not re.match(r"/var/lib/wisp/containers/symvol-\d/|/run/wisp/bundles/symvol-\d/", p)]
+               if not re.match(r"(/var/lib/wisp/containers|/run/wisp/bundles)/symvol-\d/", p)]
     suite.host("volume-writes", not outside,
                ("landed outside the container's directories: " + " ".join(outside)) if outside
                else "where the symvol-N writes landed: %s" % (" ".join(paths) or "nowhere"))
