@@ -57,6 +57,7 @@ include containerd-lite/containerd-lite.mk
 include image-builder/image-builder.mk
 include tests/tests.mk
 include tests/images.mk
+include tests/escape/escape.mk
 
 all: $(B)/wisp.img
 	@bench/sizes.sh $(B)

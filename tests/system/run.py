@@ -26,6 +26,7 @@ JOBS = [
     ("containers", [PY, os.path.join(HERE, "test_containers.py")]),
     ("ssh", [PY, os.path.join(HERE, "test_ssh.py")]),
     ("netcfg", [PY, os.path.join(HERE, "test_netcfg.py")]),
+    ("escape", [PY, os.path.join(HERE, "test_escape.py")]),
 ]
 
 

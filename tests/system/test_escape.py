@@ -1,0 +1,460 @@
+"""The container escape suite (issue 10, docs/escape-suite.md), in one TCG boot.
+
+Images are written here byte by byte (tar and OCI layout by hand: owners,
+setuid bits and symlinks exactly as a hostile image has them), all over one
+layer of busybox and the static probe tests/escape/escape-probe:
+  esc:main     Cmd escape-probe; /bin/suid-euid a setuid-root copy of it;
+  esc:symvolN  Volume /data, /data2 or /data3, each a symlink out of the
+               root in the image (../../../../var, /proc/1/root/var,
+               /proc/self/fd/6);
+  esc:wdN      WorkingDir /proc/self/fd/N, for N in 3..31;
+  esc:dev      a block device node of the host's disk in its layer.
+esc:main, esc:symvolN and esc:dev ride on the NoCloud seed (wisp-images/,
+imported at boot); the esc:wdN are baked into STATE by image-builder. The
+user-data declares, under `wisp: containers:`, with default settings:
+  probe        esc:main, every in-container probe, with a health check
+               (`containerd-lite exec` every second, which the probe attacks);
+  hcexe        esc:main, whose health check is the image's script
+               `#!/proc/self/exe --log=FIFO`: the runtime exec'd in the
+               container (CVE-2019-5736), which the probe attacks;
+  probenet     esc:main with `network: private`: the network probes;
+  symvol-1..3  esc:symvol1..3: where their volume leads;
+  wd-img-N     esc:wdN (the image's WorkingDir), N = 3..31;
+  wd-decl-N    esc:main with `working_dir: /proc/self/fd/N`, N = 3..31;
+and writes a marker with random contents to the host's
+/var/lib/escape-marker, and a user `mallory`.
+
+Each probe prints `PROBE name RESULT detail`; this test prints them all,
+prefixed by the container, then the host side's checks in the same form
+(mallory and the planted files, the runtime's sha256, where the volumes'
+writes landed, the marker in no log), then a summary and the list of
+everything ESCAPED. It fails on any ESCAPED or ERROR, on a container that
+neither ran its probes nor was refused with an error, and on fewer probes
+than expected (a probe that silently did not run).
+"""
+
+import hashlib
+import io
+import json
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import tarfile
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from wispvm import VM, BANNER, BootError, build_test_image  # noqa: E402
+
+B = os.environ.get("B", "build")
+OUT = os.path.join(B, "tests", "escape")
+PROBE = os.path.join(B, "tests", "escape", "escape-probe")
+WD = range(3, 32)
+MALLORY_UID = 1500
+
+# Probes of `escape-probe` (mode all), not counting one per disk of the
+# host's /sys/block (loop devices aside): the test adds those. Update it
+# with the probe's table: a lower count fails the suite.
+MAIN_PROBES = 191
+HCEXE_PROBES = 5
+NET_PROBES = 4
+CWD_PROBES = 2
+VOL_PROBES = 2
+# the symlinked volumes: one container each, so that one refused does not
+# hide the others
+SYMVOL = {1: ("/data", "../../../../var"), 2: ("/data2", "/proc/1/root/var"),
+          3: ("/data3", "/proc/self/fd/6")}
+
+
+# --- images -----------------------------------------------------------------
+
+def tar_bytes(entries):
+    """A deterministic layer: (name, type, mode, data_or_target[, uid]) tuples."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as t:
+        for e in entries:
+            name, kind, mode, data = e[:4]
+            info = tarfile.TarInfo(name)
+            info.mode, info.mtime, info.uid, info.gid = mode, 1767225600, 0, 0
+            if kind == "dir":
+                info.type = tarfile.DIRTYPE
+                t.addfile(info)
+            elif kind == "file":
+                info.size = len(data)
+                t.addfile(info, io.BytesIO(data))
+            elif kind == "symlink":
+                info.type, info.linkname = tarfile.SYMTYPE, data
+                t.addfile(info)
+            elif kind == "blockdev":
+                info.type, (info.devmajor, info.devminor) = tarfile.BLKTYPE, data
+                t.addfile(info)
+    return buf.getvalue()
+
+
+def base_layer():
+    with open(os.path.join(B, "busybox", "busybox"), "rb") as f:
+        busybox = f.read()
+    with open(PROBE, "rb") as f:
+        probe = f.read()
+    entries = [(d, "dir", 0o755, None) for d in
+               ("bin", "etc", "var", "proc", "sys", "dev", "data-real")]
+    entries += [("tmp", "dir", 0o1777, None), ("root", "dir", 0o700, None),
+                ("bin/busybox", "file", 0o755, busybox),
+                ("bin/escape-probe", "file", 0o755, probe),
+                # planted by the image: a setuid-root program printing its euid
+                ("bin/suid-euid", "file", 0o4755, probe),
+                # a health check that makes the runtime exec itself in the
+                # container (CVE-2019-5736's way in), blocked on a FIFO
+                ("bin/hc-fifo", "file", 0o755, b"#!/proc/self/exe --log=/tmp/escape-hc-fifo\n"),
+                ("etc/passwd", "file", 0o644, b"root:x:0:0:root:/root:/bin/sh\n"),
+                ("etc/group", "file", 0o644, b"root:x:0:\n")]
+    entries += [("bin/" + a, "symlink", 0o777, "busybox")
+                for a in ("sh", "cat", "ls", "id", "echo", "sleep", "test", "head", "stat")]
+    return tar_bytes(entries)
+
+
+def oci_tar(path, layers, config):
+    """An OCI image layout tar of one image: blobs, manifest, index.json."""
+    blobs = {}
+
+    def blob(data):
+        d = hashlib.sha256(data).hexdigest()
+        blobs[d] = data
+        return {"digest": "sha256:" + d, "size": len(data)}
+
+    cfg = {"architecture": "amd64", "os": "linux", "config": config,
+           "rootfs": {"type": "layers",
+                      "diff_ids": ["sha256:" + hashlib.sha256(l).hexdigest() for l in layers]}}
+    manifest = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "config": dict(blob(json.dumps(cfg, sort_keys=True).encode()),
+                               mediaType="application/vnd.oci.image.config.v1+json"),
+                "layers": [dict(blob(l), mediaType="application/vnd.oci.image.layer.v1.tar")
+                           for l in layers]}
+    m = dict(blob(json.dumps(manifest, sort_keys=True).encode()),
+             mediaType="application/vnd.oci.image.manifest.v1+json")
+    files = [("oci-layout", b'{"imageLayoutVersion":"1.0.0"}'),
+             ("index.json", json.dumps({"schemaVersion": 2, "manifests": [m]}).encode())]
+    files += [("blobs/sha256/" + d, data) for d, data in sorted(blobs.items())]
+    with tarfile.open(path, "w") as t:
+        for d in ("blobs", "blobs/sha256"):
+            info = tarfile.TarInfo(d)
+            info.type, info.mode = tarfile.DIRTYPE, 0o755
+            t.addfile(info)
+        for name, data in files:
+            info = tarfile.TarInfo(name)
+            info.size, info.mode = len(data), 0o644
+            t.addfile(info, io.BytesIO(data))
+    return path
+
+
+def make_images():
+    shutil.rmtree(os.path.join(OUT, "img"), ignore_errors=True)
+    os.makedirs(os.path.join(OUT, "img"))
+    img = lambda n: os.path.join(OUT, "img", n + ".tar")  # noqa: E731
+    base = base_layer()
+    env = ["PATH=/bin"]
+    made = {"main": oci_tar(img("main"), [base], {"Cmd": ["/bin/escape-probe", "all", "stay"],
+                                                   "Env": env})}
+    links = tar_bytes([(path[1:], "symlink", 0o777, to) for path, to in SYMVOL.values()])
+    for n, (path, _) in SYMVOL.items():
+        made["symvol%d" % n] = oci_tar(img("symvol%d" % n), [base, links], {
+            "Cmd": ["/bin/escape-probe", "vol", path], "Env": env, "Volumes": {path: {}}})
+    made["dev"] = oci_tar(img("dev"), [tar_bytes([("disk", "blockdev", 0o666, (254, 0))])],
+                          {"Cmd": ["/disk"], "Env": env})
+    for n in WD:
+        made["wd%d" % n] = oci_tar(img("wd%d" % n), [base], {
+            "Cmd": ["/bin/escape-probe", "cwd"], "Env": env, "WorkingDir": "/proc/self/fd/%d" % n})
+    return made
+
+
+# --- the seed ---------------------------------------------------------------
+
+def user_data(marker):
+    ctrs = ["""    - name: probe
+      image: "esc:main"
+      healthcheck: {command: [/bin/escape-probe, hc], interval: 1s, retries: 1}
+    - name: hcexe
+      image: "esc:main"
+      command: [/bin/escape-probe, hcexe]
+      healthcheck: {command: [/bin/hc-fifo], interval: 1s, retries: 1}
+    - name: probenet
+      image: "esc:main"
+      network: private
+      command: [/bin/escape-probe, net]
+"""]
+    for n in SYMVOL:
+        ctrs.append('    - {name: symvol-%d, image: "esc:symvol%d"}\n' % (n, n))
+    for n in WD:
+        ctrs.append('    - {name: wd-img-%d, image: "esc:wd%d"}\n' % (n, n))
+        ctrs.append('    - {name: wd-decl-%d, image: "esc:main", working_dir: /proc/self/fd/%d,'
+                    ' command: [/bin/escape-probe, cwd]}\n' % (n, n))
+    return """#cloud-config
+users:
+  - {name: mallory, uid: %d, shell: /bin/sh}
+write_files:
+  - {path: /var/lib/escape-marker, content: "%s\\n", permissions: '0644'}
+wisp:
+  containers:
+%s""" % (MALLORY_UID, marker, "".join(ctrs))
+
+
+def make_seed(images, marker):
+    root = os.path.join(OUT, "seed")
+    shutil.rmtree(root, ignore_errors=True)
+    os.makedirs(os.path.join(root, "wisp-images"))
+    with open(os.path.join(root, "user-data"), "w") as f:
+        f.write(user_data(marker))
+    with open(os.path.join(root, "meta-data"), "w") as f:
+        f.write("instance-id: escape-1\n")
+    for name in ["main", "dev"] + ["symvol%d" % n for n in SYMVOL]:
+        shutil.copy(images[name], os.path.join(root, "wisp-images", name + ".tar"))
+        with open(os.path.join(root, "wisp-images", name + ".tar.name"), "w") as f:
+            f.write("esc:%s\n" % name)
+    seed = os.path.join(OUT, "seed.iso")
+    subprocess.run(["genisoimage", "-quiet", "-o", seed, "-V", "cidata", "-J", "-R", root],
+                   check=True)
+    return seed
+
+
+# --- results ----------------------------------------------------------------
+
+class Suite:
+    def __init__(self):
+        self.results = []  # (where, name, result, detail)
+
+    def add(self, where, name, result, detail):
+        self.results.append((where, name, result, detail))
+        print("%-12s %-28s %-8s %s" % (where, name, result, detail), flush=True)
+
+    def host(self, name, ok, detail, expected=False):
+        self.add("host", name, "EXPECTED" if expected and ok else ("BLOCKED" if ok else "ESCAPED"),
+                 detail)
+
+    def error(self, where, name, detail):
+        self.add(where, name, "ERROR", detail)
+
+
+def units(vm):
+    for _ in range(5):
+        rc, out = vm.sh("wispctl --json ps", timeout=60)
+        try:
+            return {u["name"]: u for u in json.loads(out.strip())} if rc == 0 else {}
+        except ValueError:
+            time.sleep(0.5)
+    raise BootError("wispctl --json ps: no clean JSON in 5 tries: %r" % out)
+
+
+def wait_ended(vm, names, timeout):
+    """Every container of names done or failed, and probe (which stays)
+    through its probes; returns the units."""
+    t0 = time.monotonic()
+    while True:
+        u = units(vm)
+        left = [n for n in names if u.get(n, {}).get("state") not in ("done", "failed")]
+        rc, _ = vm.sh("grep -q 'PROBES mode=all' /var/log/wisp/probe.log")
+        if rc != 0 and u.get("probe", {}).get("state") not in ("done", "failed"):
+            left.append("probe")
+        if not left:
+            return u
+        if time.monotonic() - t0 > timeout:
+            raise BootError("containers not ended after %d s: %s" % (
+                timeout, ", ".join("%s=%s" % (n, u.get(n, {}).get("state")) for n in left)))
+        time.sleep(3)
+
+
+def log_of(vm, name):
+    """The container's log lines, without their time stamps."""
+    _, out = vm.sh("cat /var/log/wisp/%s.log" % name, timeout=120)
+    return [re.sub(r"^\S+Z ", "", l) for l in out.splitlines()]
+
+
+def probe_lines(suite, where, lines, mode, expected):
+    """The PROBE lines of a container that ran; checks the count."""
+    seen = 0
+    summary = None
+    for l in lines:
+        m = re.match(r"PROBE (\S+) (BLOCKED|EXPECTED|ESCAPED|ERROR) ?(.*)$", l)
+        if m:
+            suite.add(where, m.group(1), m.group(2), m.group(3))
+            seen += 1
+        m = re.match(r"PROBES mode=(\S+) total=(\d+) ", l)
+        if m:
+            summary = (m.group(1), int(m.group(2)))
+    if summary != (mode, seen):
+        suite.error(where, "summary",
+                    "summary %r, %d PROBE lines (mode %s)" % (summary, seen, mode))
+    if seen < expected:
+        suite.error(where, "count", "%d probes ran, %d expected" % (seen, expected))
+
+
+def container(suite, vm, u, name, mode, expected):
+    """A container either ran its probes, or was refused with an error line."""
+    lines = log_of(vm, name)
+    state = u.get(name, {}).get("state")
+    if any(l.startswith("ESCAPE-PROBE ") for l in lines):
+        probe_lines(suite, name, lines, mode, expected)
+        return lines
+    err = [l for l in lines if "containerd-lite:" in l]
+    if state == "failed" and err:
+        suite.add(name, "start", "BLOCKED", "refused to start: " + err[-1])
+    else:
+        suite.error(name, "start",
+                    "state %s, neither probes nor an error: %r" % (state, lines[-3:]))
+    return lines
+
+
+def host_user(suite, vm, uid, planted):
+    """mallory (uid) against the containers' files on the host; planted:
+    the probe's PLANTED/NOT-PLANTED lines (a container in a user namespace
+    may be unable to make a device node: then there is none to find)."""
+    asu = "escape-probe as %d %d " % (uid, uid)
+    for name, cmd in (("user-ls-bundle-rootfs", "/bin/ls /run/wisp/bundles/probe/rootfs"),
+                      ("user-read-config-json", "/bin/cat /run/wisp/bundles/probe/config.json"),
+                      ("user-ls-upper", "/bin/ls /var/lib/wisp/containers/probe/upper"),
+                      ("user-read-units", "/bin/sh -c 'cat /run/wisp/units/*.yaml'")):
+        rc, _ = vm.sh(cmd + " >/dev/null")
+        if rc != 0:
+            suite.error("host", name, "%s fails as root too: nothing to try" % cmd)
+            continue
+        rc, out = vm.sh(asu + cmd + " >/dev/null 2>/tmp/err; echo rc=$?; head -c 200 /tmp/err")
+        m = re.search(r"rc=(\d+)", out)
+        ok = m is not None and m.group(1) != "0"
+        suite.host(name, ok, "%s: %s" % (cmd, out.strip().replace("\n", " ") if ok else "allowed"))
+    # every setuid file under the runtime's directories: the planted ones
+    roots = "/run/wisp /var/lib/wisp /run/wisp/bundles/probe/rootfs"
+    rc, out = vm.sh("find %s -xdev -type f -perm -4000 2>/dev/null" % roots)
+    found = sorted(set(l for l in out.split() if l.startswith("/")))
+    if not any(p.endswith("/suid-euid") for p in found) or (
+            "PLANTED /escape-planted-suid" in planted
+            and not any(p.endswith("/escape-planted-suid") for p in found)):
+        suite.error("host", "user-run-setuid",
+                    "the planted setuid files were not found: %r" % found)
+    worst = []
+    for p in found:
+        rc, out = vm.sh(asu + p + " euid 2>&1 | head -c 200")
+        if "EUID=0" in out:
+            worst.append(p)
+    suite.host("user-run-setuid", not worst and bool(found),
+               ("ran as euid 0: " + " ".join(worst)) if worst else
+               "%d setuid files, none ran as root for uid %d" % (len(found), uid))
+    # every device node under them but overlay's whiteouts (0:0)
+    rc, out = vm.sh("find " + roots + " -xdev \\( -type b -o -type c \\) "
+                    "-exec stat -c '%t:%T %n' {} + 2>/dev/null | grep -v '^0:0 '")
+    nodes = sorted(set(l.split(" ", 1)[1] for l in out.splitlines() if " /" in l))
+    if "NOT-PLANTED /escape-planted-disk" in planted:
+        suite.add("host", "plant-disk-node", "BLOCKED", "the container could not make one: "
+                  + planted[planted.index("NOT-PLANTED /escape-planted-disk"):].split("\n")[0])
+    elif not any(p.endswith("/escape-planted-disk") for p in nodes):
+        suite.error("host", "user-open-devices", "the planted disk node was not found: %r" % nodes)
+    opened = []
+    for p in nodes:
+        rc, out = vm.sh(asu + "/bin/busybox head -c 1 " + p + " >/dev/null 2>&1; echo rc=$?")
+        if "rc=0" in out:
+            opened.append(p)
+    suite.host("user-open-devices", not opened,
+               ("opened: " + " ".join(opened)) if opened else
+               "%d device nodes, none opened by uid %d" % (len(nodes), uid))
+
+
+def host_side(suite, vm, marker, runtime_sha, planted):
+    _, out = vm.sh("sha256sum /bin/containerd-lite")
+    suite.host("runtime-sha256", out.split()[:1] == [runtime_sha],
+               "/bin/containerd-lite after the health checks: %s" % (out.split() or ["?"])[0])
+    rc, out = vm.sh("grep -l %s /var/log/wisp/*.log" % marker)
+    suite.host("marker-in-logs", rc != 0 and not out.strip(),
+               "the host marker's contents in no container's log" if rc else
+               "found in " + " ".join(out.split()))
+    _, out = vm.sh("find /var /run /tmp /etc /home /root -name 'escape-vol-written-*' "
+                   "2>/dev/null")
+    paths = sorted(set(l for l in out.split() if l.startswith("/")))
+    outside = [p for p in paths
+               if not re.match(r"(/var/lib/wisp/containers|/run/wisp/bundles)/symvol-\d/", p)]
+    suite.host("volume-writes", not outside,
+               ("landed outside the container's directories: " + " ".join(outside)) if outside
+               else "where the symvol-N writes landed: %s" % (" ".join(paths) or "nowhere"))
+    rc, out = vm.sh("grep dev.tar /var/log/wisp/image-import.log")
+    refused = "dev.tar: failed" in out
+    suite.host("image-device-node", refused,
+               out.strip().splitlines()[-1] if out.strip() else "no line for dev.tar")
+    _, uid = vm.sh("id -u mallory")
+    if uid.strip() != str(MALLORY_UID):
+        suite.error("host", "mallory", "id -u mallory: %r" % uid)
+        return
+    host_user(suite, vm, MALLORY_UID, planted)
+
+
+def report(suite):
+    by = {}
+    for r in suite.results:
+        by[r[2]] = by.get(r[2], 0) + 1
+    print("escape suite: %d results, %d blocked, %d expected, %d escaped, %d errors" % (
+        len(suite.results), by.get("BLOCKED", 0), by.get("EXPECTED", 0), by.get("ESCAPED", 0),
+        by.get("ERROR", 0)), flush=True)
+    bad = [r for r in suite.results if r[2] in ("ESCAPED", "ERROR")]
+    for r in bad:
+        print("  %s %s %s: %s" % (r[2], r[0], r[1], r[3][:300]), flush=True)
+    return not bad
+
+
+def main():
+    if not os.path.exists(PROBE):
+        raise SystemExit("FAIL escape: %s missing (make escape-probe)" % PROBE)
+    os.makedirs(OUT, exist_ok=True)
+    marker = secrets.token_hex(16)
+    images = make_images()
+    with open(os.path.join(B, "containerd-lite", "containerd-lite"), "rb") as f:
+        runtime_sha = hashlib.sha256(f.read()).hexdigest()
+    spec = "images:\n" + "".join("  - {archive: %s, name: 'esc:wd%d'}\n" % (images["wd%d" % n], n)
+                                 for n in WD)
+    image = build_test_image("escape", manifest_lines=["file /bin/escape-probe %s 0755" % PROBE],
+                             spec_extra=spec, state_size="160MiB")
+    vm = VM(image, name="escape", mem=1024, extra=["-cdrom", make_seed(images, marker)],
+            disk_size="2G", nic="user")
+    suite = Suite()
+    names = ["hcexe", "probenet"] + ["symvol-%d" % n for n in SYMVOL]
+    names += ["wd-%s-%d" % (k, n) for n in WD for k in ("img", "decl")]
+    try:
+        print("escape:", flush=True)
+        vm.expect(BANNER, 180)
+        vm.wait_shell(120)
+        vm.sh("dmesg -n 1")
+        _, out = vm.sh("ls /sys/block | grep -cv '^loop'")
+        disks = int(out.split()[-1])
+        u = wait_ended(vm, names, 900)
+        lines = container(suite, vm, u, "probe", "all", MAIN_PROBES + disks)
+        planted = "\n".join(l for l in lines if "PLANTED " in l)
+        for l in lines:
+            if l.startswith(("WATCH ", "PLANTED ", "NOT-PLANTED ")):
+                print("probe        " + l, flush=True)
+        for l in container(suite, vm, u, "hcexe", "hcexe", HCEXE_PROBES):
+            if l.startswith("WATCH "):
+                print("hcexe        " + l, flush=True)
+        container(suite, vm, u, "probenet", "net", NET_PROBES)
+        for n in SYMVOL:
+            for l in container(suite, vm, u, "symvol-%d" % n, "vol", VOL_PROBES):
+                if l.startswith(("WROTE ", "NOT-WRITTEN ")):
+                    print("symvol-%d     %s" % (n, l), flush=True)
+        for n in WD:
+            for k in ("img", "decl"):
+                container(suite, vm, u, "wd-%s-%d" % (k, n), "cwd", CWD_PROBES)
+        host_side(suite, vm, marker, runtime_sha, planted)
+    except BootError as e:
+        print("FAIL escape: %s" % e, flush=True)
+        try:
+            print(vm.sh("wispctl ps; tail -n 5 /var/log/wisp/*.log", timeout=120)[1], flush=True)
+        except BootError:
+            pass
+        return 1
+    finally:
+        vm.close()
+    if not report(suite):
+        print("FAIL escape: escapes or errors above", flush=True)
+        return 1
+    print("PASS escape", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
