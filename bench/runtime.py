@@ -29,6 +29,9 @@ printed with ratios to crun and runc. Peak RSS of `run` apart, through
 /usr/bin/time (a child of this Python would inherit its high-water mark
 at exec): the largest of 5 runs, runtime and its waited-for children.
 
+containerd-lite re-executes itself from a sealed memfd copy for create,
+run and exec (docs/containerd-lite.md, Hardening): included.
+
 Needs root. Runs in a private mount namespace with cgroup2 mounted on
 /sys/fs/cgroup (the build hosts' cgroups are hybrid).
     B=build python3 bench/runtime.py

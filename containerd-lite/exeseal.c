@@ -3,16 +3,20 @@
  *
  * A process of the runtime inside the container (create's container
  * process waiting on exec.fifo, exec's process before its execve) has the
- * runtime as /proc/PID/exe. A container process that may open it could
+ * runtime as /proc/PID/exe, and an image can make the kernel run it
+ * inside the container as the interpreter of a script (#!/proc/self/exe,
+ * runc CVE-2019-5736's way in). A container process that opens it could
  * write the host's binary once it is no longer busy, and the next
  * `containerd-lite exec` (every health check) would run its code as host
- * root (runc CVE-2019-5736). Those processes are non-dumpable, which
- * already keeps other processes from /proc/PID/exe; as a second wall the
- * runtime runs from a file nobody can write through /proc/PID/exe: its
- * own if that is on a read-only mount (Wisp's root), otherwise a memfd
- * copy sealed against writing, growing and shrinking, which it
- * re-executes (runc's and crun's cloned binary). The copy is one
- * sendfile; see "Numbers" in docs/containerd-lite.md for its cost. */
+ * root. Those processes are non-dumpable, which already keeps other
+ * processes from /proc/PID/exe; as a second wall the runtime runs from a
+ * memfd copy sealed against writing, growing and shrinking, which it
+ * re-executes (runc's and crun's cloned binary). Always, also from a
+ * read-only mount (Wisp's erofs root), where crun skips the copy: a
+ * read-only file cannot be written, but it is still a handle on a host
+ * file outside the container's root, and a mount's read-only flag is one
+ * remount away. The copy is one sendfile; see "Numbers" in
+ * docs/containerd-lite.md for its cost. */
 #include "cl-private.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -22,7 +26,6 @@
 #include <sys/prctl.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -57,17 +60,6 @@ extern char **environ;
 static bool needs_seal(const char *cmd)
 {
 	return strcmp(cmd, "create") == 0 || strcmp(cmd, "run") == 0 || strcmp(cmd, "exec") == 0;
-}
-
-/* A binary on a read-only mount (Wisp's erofs root, a read-only bind)
- * cannot be written through /proc/PID/exe either: opening it for
- * writing fails with EROFS whatever the opener's privileges, and the
- * mount is the host's to change. Nothing to copy (crun does the same). */
-static bool read_only(int self)
-{
-	struct statvfs st;
-
-	return fstatvfs(self, &st) == 0 && (st.f_flag & ST_RDONLY);
 }
 
 static int copy_sealed(int self, struct cl_err *e)
@@ -118,10 +110,6 @@ int cl_exe_seal(const char *cmd, char **argv, struct cl_err *e)
 		unsetenv(SEALED_ENV); /* not for hooks and containers to see */
 		/* execveat named us after the descriptor ("3") */
 		prctl(PR_SET_NAME, "containerd-lite", 0, 0, 0);
-		return 0;
-	}
-	if (read_only(self)) {
-		close(self);
 		return 0;
 	}
 	if (again) {

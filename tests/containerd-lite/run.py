@@ -1117,10 +1117,10 @@ def test_exe_protection(top, base):
     """The runtime's processes in a container are not dumpable and run
     from a file nobody can write through /proc/PID/exe: a container
     process can neither open the runtime's /proc/PID/exe nor write the
-    host's binary through it, before or after `start`. On a writable
-    mount the runtime re-executes from a sealed memfd copy; on a
-    read-only one (Wisp's root) from its own file. Both on copies of the
-    binary: the attack writes."""
+    host's binary through it, before or after `start`. The runtime
+    re-executes from a sealed memfd copy on a writable mount and on a
+    read-only one (Wisp's root) alike. Both on copies of the binary: the
+    attack writes."""
     rw = os.path.join(top, "exe-rw")
     ro = os.path.join(top, "exe-ro")
     for d in (rw, ro):
@@ -1132,7 +1132,7 @@ def test_exe_protection(top, base):
     check("exe: a read-only bind mount for the binary", r.returncode == 0 and r2.returncode == 0,
           (r.stderr + r2.stderr).strip())
     try:
-        exe_attack(top, base, os.path.join(ro, "containerd-lite"), "read-only mount", sealed=False)
+        exe_attack(top, base, os.path.join(ro, "containerd-lite"), "read-only mount", sealed=True)
     finally:
         sh("umount", ro)
     rt = Runtime("containerd-lite", CL, os.path.join(top, "cl-root"))
