@@ -168,11 +168,13 @@ struct healthcheck {
 };
 
 /* cgroup v2 limits; 0 / "" mean "not set" (the kernel's default stays). */
+/* A container's pids.max when its declaration gives none (docs/declarations.md). */
+#define CONTAINER_PIDS_MAX 4096
 struct resources {
 	unsigned cpu_weight; /* 1..10000 */
 	char cpu_max[32];    /* "max 100000", "50000 100000" (cpus are converted) */
 	uint64_t memory_max; /* bytes; UINT64_MAX: "max" */
-	uint64_t pids_max;   /* UINT64_MAX: "max" */
+	uint64_t pids_max;   /* UINT64_MAX: "max"; containers: CONTAINER_PIDS_MAX if unset */
 };
 
 struct decl {
