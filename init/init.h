@@ -108,6 +108,9 @@ void hostname_setup(const char *path);
 void mounts_early(void);
 /* Log what mounts_early() hit, then mount the rest (/sys, /dev/pts, /run, cgroup2, ...). */
 void mounts_setup(void);
+/* sysctl.c: the hardening baseline (docs/hardening.md) into dir (/proc/sys); a knob
+ * not set is a warning. Returns how many were not. mounts_setup() calls it. */
+int sysctl_setup(const char *dir);
 /* Unmount every mount at or below dir, deepest first; remount read-only what stays busy. */
 void mounts_release(const char *dir);
 
