@@ -47,6 +47,9 @@ int err_ctx(struct err *e, const char *fmt, ...) PRINTF_LIKE(2, 3);
 uint64_t now_ms(void);
 /* Read a small text file into buf (NUL-terminated, truncated to size-1). Returns its length. */
 int read_text(const char *path, char *buf, size_t size, struct err *e);
+/* read_text for bytes from outside: a regular file (no symlink, FIFO or device) of at
+ * most size-1 bytes, or an error (EFBIG: over the limit; nothing read). */
+int read_file(const char *path, char *buf, size_t size, struct err *e);
 /* snprintf that refuses to truncate (a cut path names another file). Returns 0 or -1. */
 int fmt_path(char *buf, size_t size, const char *fmt, ...) PRINTF_LIKE(3, 4);
 /* write(2) until done or a real error; retries EINTR. Returns 0 or -1 with errno set. */
