@@ -647,7 +647,7 @@ static void test_containers(void **state)
 	assert_true(d->private_net);
 	assert_true(d->read_only);
 	assert_true(d->stop_signal_set);
-	d = &set.v[1];
+	d = &set.v[2];
 	assert_int_equal(d->kind, KIND_CONTAINER);
 	assert_null(d->argv); /* the image's command */
 	assert_false(d->private_net);
