@@ -194,14 +194,17 @@ TARGETS = "stat -c '%n %u:%g %a %i' /var/lib/cloud /var/wisp-secret; md5sum /var
 
 
 def plant(vm, client):
-    """Users (and, for the link a user can no longer make, root) plant links for init."""
+    """Users (and, for the link a user can no longer make, root) plant links for init.
+
+    Hard links are made through /var/home: /home is a bind mount of it, and
+    link(2) does not cross mount points even on one file system."""
     rc, out = client.login("bob", "rm -rf ~/.ssh && ln -s /var/lib/cloud ~/.ssh && echo planted")
     check(rc == 0 and "planted" in out, "bob replaced his ~/.ssh by a symlink to /var/lib/cloud")
-    rc, out = client.ssh("carol", "ln /var/lib/cloud/data/instance-id ~/.ssh/x; echo rc=$?")
+    rc, out = client.ssh("carol", "ln /var/lib/cloud/data/instance-id /var/home/carol/.ssh/x; echo rc=$?")
     check("Operation not permitted" in out and "rc=1" in out,
           "fs.protected_hardlinks: carol cannot hard-link a file of root's: %r" % out.strip())
     vm.sh("printf 'root only\\n' > /var/wisp-secret && chmod 600 /var/wisp-secret && "
-          "ln -f /var/wisp-secret /home/carol/.ssh/authorized_keys")
+          "ln -f /var/wisp-secret /var/home/carol/.ssh/authorized_keys")
     rc, out = vm.sh("stat -c %h /var/wisp-secret; " + TARGETS)
     check(re.search(r"(?m)^2$", out), "carol's authorized_keys is a hard link to /var/wisp-secret")
     return re.findall(r"(?m)^(/var/\S+ \d+:\d+ \d+ \d+|[0-9a-f]{32} .*)$", out)
