@@ -344,10 +344,11 @@ def refused_seed(tmp):
                         vm.buf), "user-data over 1 MiB refused whole, with its size")
         check(re.search(r'instance-id "\.\.": not a directory name .*; using '
                         r"iid-datasource-none", vm.buf), 'instance-id ".." refused')
-        rc, out = vm.sh("hostname; readlink /var/lib/cloud/instance; ls /var/lib/cloud")
+        rc, out = vm.sh("hostname; readlink /var/lib/cloud/instance; ls /var/lib/cloud/sem")
         check(re.search(r"(?m)^meta-only$", out),
               "the host name is the meta-data's, not the cut user-data's")
-        check("instances/iid-datasource-none" in out and "sem" not in out.split(),
+        # with ".." as its directory, the instance's sem/ would be /var/lib/cloud/sem
+        check("instances/iid-datasource-none" in out and "config_per_instance" not in out,
               "state kept under instances/iid-datasource-none, none in /var/lib/cloud itself")
     finally:
         vm.close()
