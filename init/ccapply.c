@@ -145,19 +145,39 @@ static void warnf(const struct cc_env *env, const char *what, const struct err *
 	env->warn->warn(env->warn->ctx, "cloud-config: %s: %s", what, e->msg);
 }
 
-/* mkdir -p of path's parents (and path itself if self). */
-static void mkparents(const char *path, bool self)
+/*
+ * An fd of directory path, walked from / one component at a time (made,
+ * 0755, when missing and mk). Homes and much of /var belong to users, who
+ * can aim a path written by root anywhere with a symlink: one is followed
+ * only when root owns it (with fs.protected_hardlinks, sysctl.c, no user
+ * can make one root's). Returns the fd or -1, e naming the component.
+ */
+static int dir_walk(const char *path, bool mk, struct err *e)
 {
-	char buf[4096];
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (char *p = buf + 1; *p; p++)
-		if (*p == '/') {
-			*p = '\0';
-			mkdir(buf, 0755);
-			*p = '/';
-		}
-	if (self)
-		mkdir(buf, 0755);
+	char buf[4096], *save = NULL, *c = buf;
+	int fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	bool link = false;
+	struct stat st;
+
+	if (fmt_path(buf, sizeof(buf), "%s", path) < 0)
+		close(fd), fd = -1, errno = ENAMETOOLONG;
+	for (c = strtok_r(buf, "/", &save); c && fd >= 0 && !link; c = strtok_r(NULL, "/", &save)) {
+		int next = openat(fd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (next < 0 && errno == ENOENT && mk && mkdirat(fd, c, 0755) == 0)
+			next = openat(fd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (next < 0 && fstatat(fd, c, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISLNK(st.st_mode))
+			link = st.st_uid != 0 ||
+			       (next = openat(fd, c, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0;
+		close(fd);
+		fd = next;
+	}
+	if (link)
+		err_set(e, 0, "%s: a symlink of uid %u on the way, not followed", path,
+			(unsigned)st.st_uid);
+	else if (fd < 0)
+		err_set(e, errno, "%s", path);
+	return fd;
 }
 
 /* ROOT's /home is read-only: homes live in /var/home, bound on /home. */
@@ -174,36 +194,81 @@ static void homes_writable(const struct cc_env *env)
 	}
 }
 
-/* Returns the number of keys written. */
-static unsigned write_keys(const char *home, uid_t uid, gid_t gid, char **a, char **b,
-			   const struct cc_env *env)
+/* fd (a directory a user's files live in) belongs to uid or to root? e says whose it is. */
+static bool owned(int fd, uid_t uid, const char *what, struct err *e)
 {
-	char dir[4096], path[4200];
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return err_set(e, errno, "%s", what), false;
+	if (st.st_uid != uid && st.st_uid != 0)
+		return err_set(e, 0, "%s: owned by uid %u", what, (unsigned)st.st_uid), false;
+	return true;
+}
+
+/* The user's ~/.ssh, made if missing: never a symlink, nor a foreign user's. */
+static int ssh_dir(int home, uid_t uid, gid_t gid, struct err *e)
+{
+	int fd = openat(home, ".ssh", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0 && errno == ENOENT && mkdirat(home, ".ssh", 0700) == 0)
+		fd = openat(home, ".ssh", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && (errno == ELOOP || errno == ENOTDIR))
+		return err_set(e, 0, ".ssh: a symlink or not a directory");
+	if (fd < 0)
+		return err_set(e, errno, ".ssh");
+	if (owned(fd, uid, ".ssh", e)) {
+		if (fchown(fd, uid, gid) == 0 && fchmod(fd, 0700) == 0)
+			return fd;
+		err_set(e, errno, ".ssh");
+	}
+	close(fd);
+	return -1;
+}
+
+/*
+ * authorized_keys, every boot, as root, in a directory its user owns: a
+ * new file renamed over the old one, so a hard link planted there is
+ * replaced, not written through. Returns the number of keys written.
+ */
+static unsigned write_keys(const char *name, const char *home, uid_t uid, gid_t gid, char **a,
+			   char **b, const struct cc_env *env)
+{
+	static const char tmp[] = ".authorized_keys.new";
+	char path[4096];
 	struct err e;
-	int fd;
+	int hfd = -1, dfd = -1, fd = -1;
+	unsigned n = 0;
 
 	if (!strv_len(a) && !strv_len(b))
 		return 0;
-	snprintf(dir, sizeof(dir), "%s%s/.ssh", env->root, home);
-	mkparents(dir, false);
-	mkdir(dir, 0700);
-	if (chown(dir, uid, gid) < 0) { /* best effort: the keys matter more */
-	}
-	snprintf(path, sizeof(path), "%s/authorized_keys", dir);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0) {
-		err_set(&e, errno, "create %s", path);
-		warnf(env, "ssh_authorized_keys", &e);
-		return 0;
+	snprintf(path, sizeof(path), "%s%s", env->root, home);
+	if ((hfd = dir_walk(path, true, &e)) < 0 || !owned(hfd, uid, path, &e) ||
+	    (dfd = ssh_dir(hfd, uid, gid, &e)) < 0)
+		goto out;
+	unlinkat(dfd, tmp, 0); /* a previous boot's, or a plant */
+	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 || fchown(fd, uid, gid) < 0 || fchmod(fd, 0600) < 0) {
+		err_set(&e, errno, ".ssh/authorized_keys");
+		goto out;
 	}
 	for (char **v = a; v && *v; v++)
 		dprintf(fd, "%s\n", *v);
 	for (char **v = b; v && *v; v++)
 		dprintf(fd, "%s\n", *v);
-	if (fchown(fd, uid, gid) < 0) {
+	if (renameat(dfd, tmp, dfd, "authorized_keys") < 0)
+		err_set(&e, errno, ".ssh/authorized_keys");
+	else
+		n = (unsigned)(strv_len(a) + strv_len(b));
+out:
+	if (!n) {
+		env->warn->warn(env->warn->ctx, "cloud-config: user %s: keys not written: %s", name,
+				e.msg);
+		if (dfd >= 0)
+			unlinkat(dfd, tmp, 0);
 	}
-	close(fd);
-	return (unsigned)(strv_len(a) + strv_len(b));
+	close(fd), close(dfd), close(hfd); /* -1 for those never opened: EBADF, harmless */
+	return n;
 }
 
 struct etcset {
@@ -248,12 +313,18 @@ static unsigned add_user(struct etcset *s, const struct cc_user *u, char **extra
 		homes_writable(env); /* before any home is touched, at every boot */
 	if (!u->no_create_home && !u->system && env->per_instance) {
 		char path[4096];
+		struct err e;
+		int fd;
 		snprintf(path, sizeof(path), "%s%s", env->root, home);
-		mkparents(path, true);
-		if (chown(path, uid, gid) < 0) {
-		}
+		/* through the fd: not a user's symlink; not another user's home */
+		if ((fd = dir_walk(path, true, &e)) >= 0 && owned(fd, uid, path, &e))
+			(void)!fchown(fd, uid, gid);
+		else if (fd >= 0)
+			env->warn->warn(env->warn->ctx, "cloud-config: user %s: %s", u->name,
+					e.msg);
+		close(fd);
 	}
-	return write_keys(home, uid, gid, u->keys, extra_keys, env);
+	return write_keys(u->name, home, uid, gid, u->keys, extra_keys, env);
 }
 
 unsigned cc_apply_users(const struct cloudcfg *c, const struct cc_env *env)
@@ -307,9 +378,44 @@ static void owner_ids(const char *owner, const struct cc_env *env, uid_t *uid, g
 				"cloud-config: write_files: owner %s: no such group", owner);
 }
 
+/*
+ * f's file, opened through an fd of its directory (dir_walk: no user's
+ * symlink on the way) and emptied unless appended to. Nothing but a
+ * regular file, and no hard link in a directory a user owns: there a
+ * user could have linked a file of root's.
+ */
+static int open_file(const struct cc_file *f, const struct cc_env *env, struct err *e)
+{
+	char path[4096], *base;
+	struct stat dir, st;
+	int dfd, fd = -1;
+
+	snprintf(path, sizeof(path), "%s%s", env->root, f->path);
+	base = strrchr(path, '/');
+	*base++ = '\0';
+	if ((dfd = dir_walk(*path ? path : "/", true, e)) < 0)
+		return -1;
+	fd = openat(dfd, base,
+		    O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK |
+			(f->append ? O_APPEND : 0),
+		    f->mode);
+	if (fd < 0 || fstat(fd, &st) < 0 || fstat(dfd, &dir) < 0)
+		err_set(e, errno, "create %s", f->path);
+	else if (!S_ISREG(st.st_mode) || (st.st_nlink > 1 && dir.st_uid != 0))
+		err_set(e, 0, "%s: not a regular file, or a hard link in a directory of uid %u",
+			f->path, (unsigned)dir.st_uid);
+	else if (!f->append && ftruncate(fd, 0) < 0)
+		err_set(e, errno, "truncate %s", f->path);
+	else {
+		close(dfd);
+		return fd;
+	}
+	close(fd), close(dfd);
+	return -1;
+}
+
 static void write_one(const struct cc_file *f, const struct cc_env *env)
 {
-	char path[4096];
 	struct err e;
 	uid_t uid;
 	gid_t gid;
@@ -327,13 +433,8 @@ static void write_one(const struct cc_file *f, const struct cc_env *env)
 		return;
 	}
 	data = raw ? raw : data;
-	snprintf(path, sizeof(path), "%s%s", env->root, f->path);
-	mkparents(path, false);
-	fd = open(path,
-		  O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (f->append ? O_APPEND : O_TRUNC),
-		  f->mode);
+	fd = open_file(f, env, &e);
 	if (fd < 0) {
-		err_set(&e, errno, "create %s", f->path);
 		warnf(env, "write_files", &e);
 		free(raw);
 		return;

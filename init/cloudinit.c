@@ -61,13 +61,29 @@ static void mkdirs(const char *path)
 
 static void write_text(const char *path, const char *text, mode_t mode)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd < 0) {
 		warn(NULL, "create %s: %s", path, strerror(errno));
 		return;
 	}
 	(void)!write_all(fd, text, strlen(text));
 	close(fd);
+}
+
+/* An id names a directory under instances/: ".", ".." or a '/' would name another. */
+static bool iid_valid(const char *id)
+{
+	size_t n = 0; /* printable up to here: a control character is not echoed */
+
+	while ((unsigned char)id[n] >= 0x20 && id[n] != 0x7f)
+		n++;
+	if (!id[n] && !strchr(id, '/') && strcmp(id, ".") && strcmp(id, ".."))
+		return n > 0;
+	warn(NULL,
+	     "instance-id \"%.*s\"%s: not a directory name (\".\", \"..\", a '/' or a control "
+	     "character); using iid-datasource-none",
+	     (int)n, id, id[n] ? "..." : "");
+	return false;
 }
 
 /* instance -> instances/<iid>, data/instance-id, previous-instance-id; first boot? */
@@ -77,11 +93,8 @@ static void instance_state(void)
 	struct err e;
 	int r;
 
-	if (!*ci.ds.iid)
+	if (!iid_valid(ci.ds.iid))
 		snprintf(ci.ds.iid, sizeof(ci.ds.iid), "iid-datasource-none");
-	for (char *p = ci.ds.iid; *p; p++)
-		if (*p == '/')
-			*p = '_'; /* an id names a directory */
 	snprintf(ci.idir, sizeof(ci.idir), CLOUD_DIR "/instances/%s", ci.ds.iid);
 	mkdirs(ci.idir);
 	r = cc_sem_take(ci.idir, "config_per_instance", &e);
@@ -141,9 +154,10 @@ static void write_units(const char *text)
 {
 	char path[256];
 
-	mkdir(CLOUD_UNITS, 0755);
+	/* root's alone: a declaration's env can hold secrets (tokens, passwords) */
+	mkdir(CLOUD_UNITS, 0700);
 	snprintf(path, sizeof(path), CLOUD_UNITS "/%02d-user-data.yaml", ci.nparts);
-	write_text(path, text, 0644);
+	write_text(path, text, 0600);
 	units_set_overlay(CLOUD_UNITS);
 }
 
@@ -232,10 +246,8 @@ static void process(const char *file)
 		free(buf);
 		return;
 	}
-	if ((n = read_text(path, buf, YAML_MAX_BYTES + 1, &e)) < 0)
-		warn(NULL, "%s", e.msg);
-	else if (n > YAML_MAX_BYTES)
-		warn(NULL, "%s: larger than %d bytes; nothing applied", path, YAML_MAX_BYTES);
+	if ((n = read_file(path, buf, YAML_MAX_BYTES + 1, &e)) < 0)
+		warn(NULL, "%s; nothing applied", e.msg);
 	else if (ud_detect(buf, (size_t)n) == UD_GZIP)
 		cc_split_gzip(path, buf, (size_t)n, &s);
 	else

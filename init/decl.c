@@ -826,6 +826,9 @@ static void read_fields(struct svc *s, const struct ynode *m)
 		problem(s, m, "missing \"name\"");
 	if (s->d.kind == KIND_CONTAINER && !seen_before(m, m->n, "image"))
 		problem(s, m, "missing \"image\"");
+	/* a fork bomb in a container stops at its own limit, not the host's */
+	if (s->d.kind == KIND_CONTAINER && !s->d.res.pids_max)
+		s->d.res.pids_max = CONTAINER_PIDS_MAX;
 	/* a container's command defaults to its image's */
 	if (s->d.kind != KIND_CONTAINER && !seen_before(m, m->n, "command"))
 		problem(s, m, "missing \"command\"");

@@ -104,10 +104,10 @@ static int copy_file(const char *from, const char *to, struct err *e)
 
 	if (!buf)
 		return err_set(e, ENOMEM, "read %s", from);
-	n = read_text(from, buf, YAML_MAX_BYTES + 1, e);
-	if (n > YAML_MAX_BYTES)
-		err_set(e, EFBIG, "%s: larger than %d bytes", from, YAML_MAX_BYTES);
-	else if (n >= 0 && (fd = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) >= 0) {
+	/* all or nothing: user-data cut at the limit would apply half a config */
+	n = read_file(from, buf, YAML_MAX_BYTES + 1, e);
+	if (n >= 0 &&
+	    (fd = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600)) >= 0) {
 		ret = write_all(fd, buf, (size_t)n) < 0 ? err_set(e, errno, "write %s", to) : 0;
 		close(fd);
 	} else if (n >= 0)

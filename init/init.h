@@ -47,6 +47,9 @@ int err_ctx(struct err *e, const char *fmt, ...) PRINTF_LIKE(2, 3);
 uint64_t now_ms(void);
 /* Read a small text file into buf (NUL-terminated, truncated to size-1). Returns its length. */
 int read_text(const char *path, char *buf, size_t size, struct err *e);
+/* read_text for bytes from outside: a regular file (no symlink, FIFO or device) of at
+ * most size-1 bytes, or an error (EFBIG: over the limit; nothing read). */
+int read_file(const char *path, char *buf, size_t size, struct err *e);
 /* snprintf that refuses to truncate (a cut path names another file). Returns 0 or -1. */
 int fmt_path(char *buf, size_t size, const char *fmt, ...) PRINTF_LIKE(3, 4);
 /* write(2) until done or a real error; retries EINTR. Returns 0 or -1 with errno set. */
@@ -108,6 +111,9 @@ void hostname_setup(const char *path);
 void mounts_early(void);
 /* Log what mounts_early() hit, then mount the rest (/sys, /dev/pts, /run, cgroup2, ...). */
 void mounts_setup(void);
+/* sysctl.c: the hardening baseline (docs/hardening.md) into dir (/proc/sys); a knob
+ * not set is a warning. Returns how many were not. mounts_setup() calls it. */
+int sysctl_setup(const char *dir);
 /* Unmount every mount at or below dir, deepest first; remount read-only what stays busy. */
 void mounts_release(const char *dir);
 
@@ -168,11 +174,13 @@ struct healthcheck {
 };
 
 /* cgroup v2 limits; 0 / "" mean "not set" (the kernel's default stays). */
+/* A container's pids.max when its declaration gives none (docs/declarations.md). */
+#define CONTAINER_PIDS_MAX 4096
 struct resources {
 	unsigned cpu_weight; /* 1..10000 */
 	char cpu_max[32];    /* "max 100000", "50000 100000" (cpus are converted) */
 	uint64_t memory_max; /* bytes; UINT64_MAX: "max" */
-	uint64_t pids_max;   /* UINT64_MAX: "max" */
+	uint64_t pids_max;   /* UINT64_MAX: "max"; containers: CONTAINER_PIDS_MAX if unset */
 };
 
 struct decl {

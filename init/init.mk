@@ -2,7 +2,7 @@
 # See docs/build.md for the layout and docs/declarations.md for what it reads.
 
 INIT_SRCS := $(addprefix init/, \
-	main.c err.c util.c log.c console.c mounts.c cmdline.c hostname.c \
+	main.c err.c util.c log.c console.c mounts.c sysctl.c cmdline.c hostname.c \
 	sysfs.c state.c yamltree.c decl.c restart.c spawn.c unit.c loop.c shutdown.c \
 	parse.c users.c deps.c health.c cgroup.c logs.c)
 # The control socket, power button, network, /etc and STATE growth (issue 3).
@@ -50,6 +50,8 @@ UNIT_init_cgroup_SRCS := init/cgroup.c init/err.c init/util.c init/init.h
 UNIT_init_logs_SRCS := init/logs.c init/err.c init/util.c init/init.h
 UNIT_init_health_SRCS := init/health.c init/err.c init/util.c init/init.h
 UNIT_init_spawn_SRCS := init/spawn.c init/err.c init/util.c init/init.h
+UNIT_TESTS += init_sysctl
+UNIT_init_sysctl_SRCS := init/sysctl.c init/err.c init/util.c init/init.h
 
 # wispctl: the control socket's client (docs/wispctl.md), static musl, /bin/wispctl.
 WISPCTL_SRCS := $(addprefix init/, wispctl.c proto.c err.c util.c)

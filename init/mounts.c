@@ -96,6 +96,8 @@ void mounts_setup(void)
 	for (size_t i = 0; i < ARRAY_LEN(later); i++)
 		if (mount_one(&later[i], &e) < 0)
 			log_err(&e);
+	/* before /var, users' homes and user-data are touched */
+	sysctl_setup("/proc/sys");
 }
 
 /* /proc/mounts escapes blanks and backslashes as \ooo. */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,14 +22,11 @@ uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-int read_text(const char *path, char *buf, size_t size, struct err *e)
+static int read_fd(int fd, const char *path, char *buf, size_t size, struct err *e)
 {
 	size_t len = 0;
-	int fd, ret = 0;
+	int ret = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return err_set(e, errno, "open %s", path);
 	while (len + 1 < size) {
 		ssize_t n = read(fd, buf + len, size - 1 - len);
 		if (n < 0 && errno == EINTR)
@@ -44,6 +42,41 @@ int read_text(const char *path, char *buf, size_t size, struct err *e)
 	close(fd);
 	buf[len] = '\0';
 	return ret < 0 ? ret : (int)len;
+}
+
+int read_text(const char *path, char *buf, size_t size, struct err *e)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0)
+		return err_set(e, errno, "open %s", path);
+	return read_fd(fd, path, buf, size, e);
+}
+
+/*
+ * Bytes from outside (a seed, a metadata service) that PID 1 reads whole:
+ * no symlink, nothing that can block (a FIFO, a device), and all or
+ * nothing: a file over the limit is refused, not read truncated.
+ */
+int read_file(const char *path, char *buf, size_t size, struct err *e)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
+	struct stat st = {0};
+	int err;
+
+	if (fd < 0)
+		return err_set(e, errno, "open %s", path);
+	err = fstat(fd, &st) < 0 ? errno : !S_ISREG(st.st_mode) ? EINVAL : 0;
+	if (!err && st.st_size >= (off_t)size)
+		err = EFBIG;
+	if (err) {
+		close(fd);
+		if (err == EFBIG)
+			return err_set(e, err, "%s: %lld bytes, over the limit of %zu", path,
+				       (long long)st.st_size, size - 1);
+		return err_set(e, err, "%s: not a regular file", path);
+	}
+	return read_fd(fd, path, buf, size, e);
 }
 
 int fmt_path(char *buf, size_t size, const char *fmt, ...)

@@ -12,7 +12,9 @@ a malformed user_data that still boots, and a boot without any datasource
 that does not wait for one. The first instance's user-data is a gzip-compressed
 MIME multipart with per-boot and per-once scripts, a gzip+base64 file, ntp,
 timezone, final_message and a mounts entry for an ext4 disk made here; the
-config drive's power_state powers the last VM off.
+config drive's power_state powers the last VM off. The wisp: units are
+0600 in a 0700 /run/wisp/units. A seed whose user-data is one byte over
+1 MiB and whose instance-id is ".." gets both refused with a warning.
 """
 
 import base64
@@ -206,6 +208,10 @@ def first_instance(tmp):
         rc, out = vm.sh("cat /run/hello-ud; ls /run/hello")
         check("replaced" in out and "ran" not in out,
               "a wisp: service replaces the baked unit of the same name")
+        rc, out = vm.sh("stat -c '%n %a %U' /run/wisp/units /run/wisp/units/*")
+        check(re.search(r"(?m)^/run/wisp/units 700 root$", out)
+              and re.search(r"(?m)^/run/wisp/units/01-user-data\.yaml 600 root$", out),
+              "the wisp: units (env secrets) are root's alone: dir 0700, file 0600")
         rc, out = vm.sh("readlink /var/lib/cloud/instance; ls /var/lib/cloud/instance/sem")
         check("instances/iid-one" in out and "config_per_instance" in out,
               "/var/lib/cloud/instance -> instances/iid-one with its sem file")
@@ -325,10 +331,34 @@ def no_datasource():
         vm.close()
 
 
+def refused_seed(tmp):
+    """User-data one byte over 1 MiB is refused whole; an instance-id of ".." too."""
+    big = "#cloud-config\nhostname: cut-short\n"
+    big += "#" * (1024 * 1024 + 1 - len(big))
+    iso = seed(tmp, "big.iso", "..", "meta-only", "iso9660", user_data=big)
+    vm = VM(IMAGE, name="cloudinit-refused", extra=["-cdrom", iso])
+    try:
+        m = boot(vm)
+        check("applied 0 parts" in m.group(1), "nothing of the user-data applied")
+        check(re.search(r"datasource: \S+/user-data: 1048577 bytes, over the limit of 1048576",
+                        vm.buf), "user-data over 1 MiB refused whole, with its size")
+        check(re.search(r'instance-id "\.\.": not a directory name .*; using '
+                        r"iid-datasource-none", vm.buf), 'instance-id ".." refused')
+        rc, out = vm.sh("hostname; readlink /var/lib/cloud/instance; ls /var/lib/cloud/sem")
+        check(re.search(r"(?m)^meta-only$", out),
+              "the host name is the meta-data's, not the cut user-data's")
+        # with ".." as its directory, the instance's sem/ would be /var/lib/cloud/sem
+        check("instances/iid-datasource-none" in out and "config_per_instance" not in out,
+              "state kept under instances/iid-datasource-none, none in /var/lib/cloud itself")
+    finally:
+        vm.close()
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="wisp-cloudinit-")
     try:
         no_datasource()
+        refused_seed(tmp)
         disk = first_instance(tmp)
         second_instance(tmp, disk)
         config_drive(tmp)

@@ -2,7 +2,8 @@
 
 Boot 1 (build/wisp.img on a 2 GiB overlay, QEMU user network): STATE grows
 to the disk size; /etc is writable; lo is up; eth0 gets 10.0.2.15 by DHCP
-and resolv.conf names 10.0.2.3. After a reboot the /etc write is gone and
+and resolv.conf names 10.0.2.3; the sysctl hardening baseline holds
+(docs/hardening.md). After a reboot the /etc write is gone and
 STATE keeps its size without growing again. Boot 2 (build/tests/netstatic.img,
 a test image with a `network:` file in /etc/wisp): the static addresses,
 routes, interface name and name servers are applied, and no DHCP runs.
@@ -95,7 +96,28 @@ def first_boot(vm):
     check("default via 10.0.2.2" in out, "default route via 10.0.2.2")
     rc, out = vm.sh("wispctl status dhcp-eth0")
     check("state:    running" in out, "udhcpc runs as the supervised unit dhcp-eth0")
+    check_sysctls(vm)
     return kib
+
+
+# The hardening baseline init sets at boot (init/sysctl.c, docs/hardening.md).
+SYSCTLS = {
+    "fs/protected_symlinks": "1", "fs/protected_hardlinks": "1", "fs/protected_fifos": "2",
+    "fs/protected_regular": "2", "fs/suid_dumpable": "0", "kernel/kptr_restrict": "2",
+    "kernel/dmesg_restrict": "1", "kernel/unprivileged_bpf_disabled": "1",
+    "kernel/perf_event_paranoid": "3", "kernel/yama/ptrace_scope": "1",
+    "kernel/randomize_va_space": "2",
+}
+
+
+def check_sysctls(vm):
+    rc, out = vm.sh("for f in %s; do echo \"$f=$(cat /proc/sys/$f)\"; done"
+                    % " ".join(sorted(SYSCTLS)))
+    got = dict(re.findall(r"(?m)^([a-z_/]+)=(\d*)$", out))
+    check(got == SYSCTLS, "sysctl baseline in /proc/sys: %s" % " ".join(
+        "%s=%s" % kv for kv in sorted(got.items())))
+    rc, out = vm.sh("dmesg | grep -c 'init: sysctl '")
+    check(re.search(r"(?m)^0$", out), "no sysctl warning at boot")
 
 
 def second_boot(vm, kib):

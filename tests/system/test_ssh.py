@@ -6,7 +6,11 @@ the guest's port 22, and the host's OpenSSH client logs in. Checks: alice
 runs `id` over SSH (with a locked password) and gets a pty, a password-only
 attempt is refused, root is refused even with an authorized key, init
 restarts a killed dropbear, the host key is kept in /var/lib/wisp/ssh and is
-the same after a reboot (ssh-keyscan before and after); a boot whose
+the same after a reboot (ssh-keyscan before and after); users' planted
+links change nothing at the next boot's key writing (bob's ~/.ssh made a
+symlink to /var/lib/cloud: refused with a warning; carol's authorized_keys
+a hard link to a root file: replaced, the root file intact) and
+fs.protected_hardlinks stops carol making such a link herself; a boot whose
 user-data has a user but no key has no sshd unit and nothing listening on
 port 22. Three boots in all.
 """
@@ -33,7 +37,11 @@ users:
   - name: alice
     shell: /bin/sh
     ssh_authorized_keys:
-      - %s
+      - %(key)s
+  - name: bob
+    ssh_authorized_keys: [%(key)s]
+  - name: carol
+    ssh_authorized_keys: [%(key)s]
 """
 
 NO_KEYS = """\
@@ -133,7 +141,7 @@ def listening_on_22(vm):
 def with_keys(tmp):
     port = free_port()
     client = Client(tmp, port)
-    vm = boot_vm("ssh-keys", seed(tmp, "keys", USER_DATA % client.pubkey()), port)
+    vm = boot_vm("ssh-keys", seed(tmp, "keys", USER_DATA % {"key": client.pubkey()}), port)
     try:
         rc, out = vm.sh("wispctl ps")
         check(re.search(r"(?m)^sshd\s+service\s+running", out), "sshd unit running")
@@ -170,13 +178,50 @@ def with_keys(tmp):
         rc, out = vm.sh("wispctl ps")
         check(re.search(r"(?m)^sshd\s+service\s+running\s+\d+\s+\S+\s+1\s", out),
               "wispctl ps counts one restart of sshd")
+        before = plant(vm, client)
         vm.send("wispctl reboot\n")
         boot(vm)
         rc, out = client.login("alice", "echo again")
         check(rc == 0 and "again" in out, "alice logs in after a reboot")
         check(client.host_key() == first, "same host key after the reboot")
+        planted_unchanged(vm, client, before)
     finally:
         vm.close()
+
+
+# Root's directory and file that bob and carol aim init's key writing at.
+TARGETS = "stat -c '%n %u:%g %a %i' /var/lib/cloud /var/wisp-secret; md5sum /var/wisp-secret"
+
+
+def plant(vm, client):
+    """Users (and, for the link a user can no longer make, root) plant links for init.
+
+    Hard links are made through /var/home: /home is a bind mount of it, and
+    link(2) does not cross mount points even on one file system."""
+    rc, out = client.login("bob", "rm -rf ~/.ssh && ln -s /var/lib/cloud ~/.ssh && echo planted")
+    check(rc == 0 and "planted" in out, "bob replaced his ~/.ssh by a symlink to /var/lib/cloud")
+    rc, out = client.ssh("carol", "ln /var/lib/cloud/data/instance-id /var/home/carol/.ssh/x; echo rc=$?")
+    check("Operation not permitted" in out and "rc=1" in out,
+          "fs.protected_hardlinks: carol cannot hard-link a file of root's: %r" % out.strip())
+    vm.sh("printf 'root only\\n' > /var/wisp-secret && chmod 600 /var/wisp-secret && "
+          "ln -f /var/wisp-secret /var/home/carol/.ssh/authorized_keys")
+    rc, out = vm.sh("stat -c %h /var/wisp-secret; " + TARGETS)
+    check(re.search(r"(?m)^2$", out), "carol's authorized_keys is a hard link to /var/wisp-secret")
+    return re.findall(r"(?m)^(/var/\S+ \d+:\d+ \d+ \d+|[0-9a-f]{32} .*)$", out)
+
+
+def planted_unchanged(vm, client, before):
+    """At the next boot init rewrote the keys: nothing of root's changed; bob was refused."""
+    rc, out = vm.sh(TARGETS + "; ls /var/lib/cloud")
+    after = re.findall(r"(?m)^(/var/\S+ \d+:\d+ \d+ \d+|[0-9a-f]{32} .*)$", out)
+    check(len(before) == 3 and after == before,
+          "/var/lib/cloud and /var/wisp-secret: owner, mode, inode, content unchanged: %r" % after)
+    check("authorized_keys" not in out, "no authorized_keys written into /var/lib/cloud")
+    check(re.search(r"cloud-config: user bob: keys not written: \.ssh: a symlink or not a "
+                    r"directory", vm.buf), "a warning names bob and his symlink")
+    rc, out = client.login("carol", "stat -c '%U %a %h' ~/.ssh/authorized_keys")
+    check(rc == 0 and "carol 600 1" in out,
+          "carol's link was replaced by her own file (she logs in): %r" % out.strip())
 
 
 def without_keys(tmp):

@@ -12,6 +12,7 @@
 
 #include "init.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -639,6 +640,184 @@ static void test_apply_users_key_count(void **state)
 	cloudcfg_free(&c);
 }
 
+/* A path under tmpdir/kr (the fake root of the next tests). */
+static const char *kr(const char *name)
+{
+	static char path[4][256];
+	static int i;
+
+	i = (i + 1) % 4;
+	snprintf(path[i], sizeof(path[i]), "%s/kr%s", tmpdir, name);
+	return path[i];
+}
+
+static void mkdir_owned(const char *name, uid_t uid, mode_t mode)
+{
+	assert_int_equal(mkdir(kr(name), mode), 0);
+	assert_int_equal(chown(kr(name), uid, uid), 0);
+}
+
+static void assert_stat(const char *path, uid_t uid, mode_t mode, const char *text)
+{
+	struct stat st;
+	char buf[256];
+	struct err e;
+
+	assert_int_equal(lstat(path, &st), 0);
+	assert_int_equal(st.st_uid, uid);
+	assert_int_equal(st.st_mode & 07777, mode);
+	if (text) {
+		assert_true(read_text(path, buf, sizeof(buf), &e) >= 0);
+		assert_string_equal(buf, text);
+	}
+}
+
+/*
+ * Keys are written as root, at every boot, in directories their users own
+ * (issue 10): a user's symlink is never followed, a hard link is replaced
+ * rather than written through, a home of another user is left alone.
+ */
+static void test_keys_user_plants(void **state)
+{
+	struct cloudcfg c;
+	char etc[160], root[160];
+	struct cc_env env = {.etc = etc, .root = root, .per_instance = true, .warn = &sink};
+	struct stat st, sec;
+	const char *p;
+
+	(void)state;
+	snprintf(etc, sizeof(etc), "%s", kr("/etc"));
+	snprintf(root, sizeof(root), "%s", kr(""));
+	assert_int_equal(mkdir(kr(""), 0755), 0);
+	mkdir_owned("/etc", 0, 0755);
+	write_tmp("kr/etc/passwd", "root:x:0:0:root:/root:/bin/sh\n");
+	write_tmp("kr/etc/group", "root:x:0:\n");
+	write_tmp("kr/etc/shadow", "root:*:::::::\n");
+	mkdir_owned("/var", 0, 0755);
+	mkdir_owned("/var/cloud", 0, 0750);
+	write_tmp("kr/var/secret", "root only\n");
+	assert_int_equal(chmod(kr("/var/secret"), 0600), 0);
+	mkdir_owned("/home", 0, 0755);
+	/* mal: ~/.ssh is his symlink to a directory of root's */
+	mkdir_owned("/home/mal", 1000, 0755);
+	assert_int_equal(symlink(kr("/var/cloud"), kr("/home/mal/.ssh")), 0);
+	assert_int_equal(lchown(kr("/home/mal/.ssh"), 1000, 1000), 0);
+	/* ann: ~/.ssh/authorized_keys is a hard link to a file of root's */
+	mkdir_owned("/home/ann", 1001, 0755);
+	mkdir_owned("/home/ann/.ssh", 1001, 0700);
+	assert_int_equal(link(kr("/var/secret"), kr("/home/ann/.ssh/authorized_keys")), 0);
+	/* bea: her home is another user's; cyd: his home is reached by mal's symlink */
+	mkdir_owned("/home/bea", 4242, 0755);
+	assert_int_equal(symlink(kr("/var/cloud"), kr("/lnk")), 0);
+	assert_int_equal(lchown(kr("/lnk"), 1000, 1000), 0);
+	p = write_tmp("cck3",
+		      "#cloud-config\n"
+		      "users:\n"
+		      "  - {name: mal, uid: 1000, ssh_authorized_keys: [k-mal]}\n"
+		      "  - {name: ann, uid: 1001, ssh_authorized_keys: [k-ann]}\n"
+		      "  - {name: bea, uid: 1002, ssh_authorized_keys: [k-bea]}\n"
+		      "  - {name: cyd, uid: 1003, homedir: /lnk/cyd,"
+		      " ssh_authorized_keys: [k-cyd]}\n"
+		      "write_files:\n"
+		      "  - {path: /home/ann/.ssh/authorized_keys, content: x, defer: true}\n");
+	cloudcfg_load(p, &c, &sink);
+	assert_int_equal(nwarn, 0);
+	assert_int_equal(lstat(kr("/var/secret"), &sec), 0);
+	/* every boot: twice, as a reboot would */
+	for (int boot = 0; boot < 2; boot++) {
+		reset(NULL);
+		assert_int_equal(cc_apply_users(&c, &env), 1); /* ann's key alone */
+		assert_non_null(strstr(warned, "cloud-config: user mal: keys not written: .ssh: a "
+					       "symlink or not a directory\n"));
+		assert_non_null(strstr(warned, "cloud-config: user bea: keys not written: "));
+		assert_non_null(strstr(warned, "/home/bea: owned by uid 4242\n"));
+		assert_non_null(strstr(warned, "cloud-config: user cyd: keys not written: "));
+		assert_non_null(strstr(warned, "/lnk/cyd: a symlink of uid 1000 on the way, not "
+					       "followed\n"));
+		/* root's directory and file: owner, mode and content as they were */
+		assert_stat(kr("/var/cloud"), 0, 0750, NULL);
+		assert_int_equal(access(kr("/var/cloud/authorized_keys"), F_OK), -1);
+		assert_int_equal(access(kr("/var/cloud/cyd"), F_OK), -1);
+		assert_stat(kr("/var/secret"), 0, 0600, "root only\n");
+		assert_int_equal(lstat(kr("/var/secret"), &st), 0);
+		assert_int_equal(st.st_ino, sec.st_ino);
+		/* ann's link was replaced by her own file */
+		assert_stat(kr("/home/ann/.ssh/authorized_keys"), 1001, 0600, "k-ann\n");
+		assert_stat(kr("/home/ann/.ssh"), 1001, 0700, NULL);
+		assert_stat(kr("/home/bea"), 4242, 0755, NULL);
+		assert_int_equal(access(kr("/home/bea/.ssh"), F_OK), -1);
+	}
+	/* write_files through a hard link in a user's directory: refused, root's file intact */
+	unlink(kr("/home/ann/.ssh/authorized_keys"));
+	assert_int_equal(link(kr("/var/secret"), kr("/home/ann/.ssh/authorized_keys")), 0);
+	reset(NULL);
+	cc_apply_files(&c, true, &env);
+	assert_non_null(strstr(warned,
+			       "write_files: /home/ann/.ssh/authorized_keys: not a "
+			       "regular file, or a hard link in a directory of uid 1001\n"));
+	assert_stat(kr("/var/secret"), 0, 0600, "root only\n");
+	cloudcfg_free(&c);
+}
+
+/* Seed files: all or nothing, regular files only (issue 10). */
+static void test_read_file(void **state)
+{
+	char *buf = malloc(YAML_MAX_BYTES + 1), path[256];
+	struct err e;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(buf);
+	snprintf(path, sizeof(path), "%s/big", tmpdir);
+	assert_non_null(f = fopen(path, "w"));
+	for (int i = 0; i <= YAML_MAX_BYTES; i++) /* one byte over */
+		fputc(i % 64 ? 'x' : '\n', f);
+	fclose(f);
+	assert_int_equal(read_file(path, buf, YAML_MAX_BYTES + 1, &e), -1);
+	assert_int_equal(e.num, EFBIG);
+	assert_non_null(strstr(e.msg, "/big: 1048577 bytes, over the limit of 1048576"));
+	assert_int_equal(truncate(path, YAML_MAX_BYTES), 0); /* at the limit: whole */
+	assert_int_equal(read_file(path, buf, YAML_MAX_BYTES + 1, &e), YAML_MAX_BYTES);
+	snprintf(path, sizeof(path), "%s/fifo", tmpdir);
+	assert_int_equal(mkfifo(path, 0600), 0); /* no writer: would block without O_NONBLOCK */
+	assert_int_equal(read_file(path, buf, 64, &e), -1);
+	assert_non_null(strstr(e.msg, "/fifo: not a regular file"));
+	snprintf(path, sizeof(path), "%s/link", tmpdir);
+	assert_int_equal(symlink("/etc/passwd", path), 0);
+	assert_int_equal(read_file(path, buf, 64, &e), -1);
+	assert_int_equal(e.num, ELOOP);
+	free(buf);
+}
+
+/* User-data over the limit on a seed is refused whole, with its size (issue 10). */
+static void test_ds_too_big(void **state)
+{
+	struct ds_found f;
+	char line[512], out[160], path[256];
+	FILE *fp;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/bigseed", tmpdir);
+	mkdir(path, 0755);
+	write_tmp("bigseed/meta-data", "instance-id: i-big\n");
+	snprintf(path, sizeof(path), "%s/bigseed/user-data", tmpdir);
+	assert_non_null(fp = fopen(path, "w"));
+	fputs("#cloud-config\nhostname: applied-if-cut\n", fp);
+	for (int i = 0; i < YAML_MAX_BYTES; i++)
+		fputc(i % 64 ? ' ' : '\n', fp);
+	fclose(fp);
+	snprintf(out, sizeof(out), "%s/bigout", tmpdir);
+	snprintf(line, sizeof(line), "ds=nocloud;s=file://%s/bigseed", tmpdir);
+	assert_int_equal(ds_find(line, out, &f, &sink), 1);
+	assert_string_equal(f.iid, "i-big");
+	assert_non_null(strstr(warned, "datasource: ")); /* the seed's file, its size */
+	assert_non_null(
+	    strstr(warned, "/bigseed/user-data: 1048615 bytes, over the limit of 1048576"));
+	snprintf(path, sizeof(path), "%s/user-data", out);
+	assert_int_equal(access(path, F_OK), -1);
+	strv_free(f.keys);
+}
+
 static void test_sem(void **state)
 {
 	struct err e;
@@ -744,6 +923,9 @@ int main(void)
 	    cmocka_unit_test_setup(test_apply_gzip_files, reset),
 	    cmocka_unit_test_setup(test_apply_users_files, reset),
 	    cmocka_unit_test_setup(test_apply_users_key_count, reset),
+	    cmocka_unit_test_setup(test_keys_user_plants, reset),
+	    cmocka_unit_test_setup(test_read_file, reset),
+	    cmocka_unit_test_setup(test_ds_too_big, reset),
 	    cmocka_unit_test_setup(test_sem, reset),
 	    cmocka_unit_test_setup(test_labels, reset),
 	    cmocka_unit_test_setup(test_ds_cmdline, reset),

@@ -620,12 +620,23 @@ static void test_containers(void **state)
 	     "    network: private\n"
 	     "    read_only: true\n"
 	     "    stop_signal: QUIT\n"
+	     "    resources: {pids_max: max}\n"
+	     "  - name: plain\n"
+	     "    command: x\n"
 	     "containers:\n"
 	     "  - name: db\n"
-	     "    image: db@sha256:0123456789abcdef\n",
+	     "    image: db@sha256:0123456789abcdef\n"
+	     "  - name: small\n"
+	     "    image: small\n"
+	     "    resources: {pids_max: 64}\n",
 	     &set, &cap);
 	assert_int_equal(cap.n, 0);
-	assert_int_equal(set.n, 2);
+	assert_int_equal(set.n, 4);
+	/* pids.max: a container's default, its own number or "max"; a service has none */
+	assert_int_equal(set.v[0].res.pids_max, UINT64_MAX);
+	assert_int_equal(set.v[1].res.pids_max, 0);
+	assert_int_equal(set.v[2].res.pids_max, 4096);
+	assert_int_equal(set.v[3].res.pids_max, 64);
 	d = &set.v[0];
 	assert_int_equal(d->kind, KIND_CONTAINER);
 	assert_string_equal(d->image, "registry/web:1.2");
@@ -636,7 +647,7 @@ static void test_containers(void **state)
 	assert_true(d->private_net);
 	assert_true(d->read_only);
 	assert_true(d->stop_signal_set);
-	d = &set.v[1];
+	d = &set.v[2];
 	assert_int_equal(d->kind, KIND_CONTAINER);
 	assert_null(d->argv); /* the image's command */
 	assert_false(d->private_net);
