@@ -45,6 +45,14 @@ int cl_userns_write(pid_t pid, const struct cl_idmap *uids, size_t nuids,
 int cl_idmap_prepare(struct cl_spec *s, struct cl_err *e);
 void cl_idmap_release(struct cl_spec *s);
 int cl_idmap_attach(const struct cl_mount *m, const char *dest, struct cl_err *e);
+/* The pieces, for `image bundle`'s idmapped layers too: an fd of a user
+ * namespace with these mappings (what names the mount in errors); a
+ * detached clone of source (recursive: rec) idmapped with it; a detached
+ * tree attached on dest. */
+int cl_idmap_userns(const struct cl_idmap *uids, size_t nuids, const struct cl_idmap *gids,
+		    size_t ngids, const char *what, struct cl_err *e);
+int cl_idmap_tree(const char *source, bool rec, int ns, struct cl_err *e);
+int cl_idmap_move(int tree, const char *dest, struct cl_err *e);
 
 /* mounts.c: run by the child, in its new mount namespace, in this order
  * (the createContainer hooks run before the pivot). */

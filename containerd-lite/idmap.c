@@ -48,9 +48,10 @@ struct cl_mount_attr {
 	uint64_t attr_set, attr_clr, propagation, userns_fd;
 };
 
-/* A user namespace with M's mappings: a child born in it waits to be
- * killed while the parent writes its maps and opens it. */
-static int make_userns(const struct cl_mount *m, struct cl_err *e)
+/* A user namespace with the given mappings: a child born in it waits to
+ * be killed while the parent writes its maps and opens it. */
+int cl_idmap_userns(const struct cl_idmap *uids, size_t nuids, const struct cl_idmap *gids,
+		    size_t ngids, const char *what, struct cl_err *e)
 {
 	char path[64];
 	int fd = -1;
@@ -58,14 +59,14 @@ static int make_userns(const struct cl_mount *m, struct cl_err *e)
 				   NULL, NULL);
 
 	if (pid < 0)
-		return cl_error(e, errno, "idmapped mount %s: make a user namespace", m->dest);
+		return cl_error(e, errno, "idmapped mount %s: make a user namespace", what);
 	if (pid == 0) {
 		for (;;)
 			pause();
 	}
 	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
-	if (cl_userns_write(pid, m->uid_maps, m->nuid_maps, m->gid_maps, m->ngid_maps, e) < 0)
-		cl_error_wrap(e, "idmapped mount %s", m->dest);
+	if (cl_userns_write(pid, uids, nuids, gids, ngids, e) < 0)
+		cl_error_wrap(e, "idmapped mount %s", what);
 	else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		cl_error(e, errno, "open %s", path);
 	kill(pid, SIGKILL);
@@ -99,33 +100,44 @@ static const char *fs_name(int fd)
 	}
 }
 
-static int make_tree(struct cl_mount *m, struct cl_err *e)
+int cl_idmap_tree(const char *source, bool rec, int ns, struct cl_err *e)
 {
-	bool rec = (m->flags & MS_REC) != 0;
-	struct cl_mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP};
-	int tree, ns = make_userns(m, e), err;
+	struct cl_mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)ns};
+	int tree, err;
 
-	if (ns < 0)
-		return -1;
-	tree = (int)syscall(SYS_open_tree, AT_FDCWD, m->source,
+	tree = (int)syscall(SYS_open_tree, AT_FDCWD, source,
 			    OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (rec ? AT_RECURSIVE : 0));
-	if (tree < 0) {
-		err = errno;
-		close(ns);
-		return cl_error(e, err, "idmapped mount: open_tree %s", m->source);
-	}
-	attr.userns_fd = (uint64_t)ns;
+	if (tree < 0)
+		return cl_error(e, errno, "idmapped mount: open_tree %s", source);
 	if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | (rec ? AT_RECURSIVE : 0), &attr,
 		    sizeof(attr)) < 0) {
 		err = errno;
 		if (err == EINVAL)
 			cl_error(e, 0, "idmapped mount of %s: %s cannot be idmapped by this kernel",
-				 m->source, fs_name(tree));
+				 source, fs_name(tree));
 		else
-			cl_error(e, err, "idmapped mount of %s", m->source);
+			cl_error(e, err, "idmapped mount of %s", source);
 		close(tree);
-		tree = -1;
+		return -1;
 	}
+	return tree;
+}
+
+int cl_idmap_move(int tree, const char *dest, struct cl_err *e)
+{
+	if (syscall(SYS_move_mount, tree, "", AT_FDCWD, dest, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return cl_error(e, errno, "attach an idmapped mount on %s", dest);
+	return 0;
+}
+
+static int make_tree(struct cl_mount *m, struct cl_err *e)
+{
+	int tree,
+	    ns = cl_idmap_userns(m->uid_maps, m->nuid_maps, m->gid_maps, m->ngid_maps, m->dest, e);
+
+	if (ns < 0)
+		return -1;
+	tree = cl_idmap_tree(m->source, (m->flags & MS_REC) != 0, ns, e);
 	close(ns);
 	return tree;
 }
