@@ -186,10 +186,14 @@ static int make_root(const struct img_opts *o, const char *ref, const char *dir,
 	/* a lazy import (baked by image-builder) has its layers made on first use */
 	if ((o->over.upper || o->over.readonly) && img_ensure_layers(o, ref, err) < 0)
 		return -1;
-	if (o->over.upper)
+	if (o->over.upper) {
+		/* an earlier run's root lets go of the upper before it is shifted */
+		while (umount2(rootfs, MNT_DETACH) == 0)
+			;
 		return img_userns_upper(o->over.upper, base, err) < 0
 			   ? -1
 			   : img_overlay_mount(o, ref, rootfs, o->over.upper, err);
+	}
 	if (!o->over.readonly)
 		return img_unpack(o, ref, rootfs, err) < 0 ? -1
 							   : img_shift_tree(rootfs, 0, base, err);

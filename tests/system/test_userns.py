@@ -119,7 +119,7 @@ def up(vm):
 def maps(vm, n):
     """The uid and gid maps a container printed (its log) and its process's."""
     _, log = vm.sh("cat /var/log/wisp/%s.log" % n)
-    return [" ".join(l.split()) for l in log.splitlines() if re.match(r"\s*\d+\s+\d+\s+\d+\s*$", l)]
+    return [" ".join(m.groups()) for m in re.finditer(r"(?m)Z\s+(\d+)\s+(\d+)\s+(\d+)\s*$", log)]
 
 
 def in_ctr(vm, n, cmd):
@@ -149,8 +149,8 @@ def ranges(vm, u):
     for n, base in bases.items():
         check(re.search(r"(?m)^%s\s.*\s%d-%d$" % (n, base, base + SIZE - 1), ps),
               "wispctl ps shows %s's range %d-%d" % (n, base, base + SIZE - 1))
-    check(re.search(r"(?m)^h\s.*\shost$", ps) and re.search(r"(?m)^image-import\s.*\s-$", ps),
-          "wispctl ps: h host, a service -")
+    check(re.search(r"(?m)^h\s.*\shost$", ps) and re.search(r"(?m)^console\s.*\s-$", ps),
+          "wispctl ps: h host, the console service -")
     _, rec = vm.sh("cat /var/lib/wisp/userns")
     check(all("%s %d" % kv in rec.splitlines() for kv in bases.items()),
           "the ranges are recorded on STATE (/var/lib/wisp/userns): %r" % rec)
