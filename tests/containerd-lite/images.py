@@ -777,6 +777,11 @@ def userns(w, store):
     os.chown(os.path.join(data, "upper", "old", "f"), 5, 60)
     os.chmod(os.path.join(data, "upper", "old", "f"), 0o4755)
     os.symlink("/etc/passwd", os.path.join(data, "upper", "old", "l"))
+    vol = os.path.join(data, "volumes", "x")
+    os.makedirs(vol)
+    with open(os.path.join(vol, "f"), "w") as f:
+        f.write("vol\n")
+    os.chown(os.path.join(vol, "f"), 7, 7)
     script = ("cat /proc/self/uid_map /proc/self/gid_map; ls -ln /home /opt/opq /old/f; "
               "ls /etc; busybox touch /new && busybox chown 1000:50 /new && echo wrote")
     times = {}
@@ -819,6 +824,12 @@ def userns(w, store):
                os.stat("/etc/passwd").st_uid, open(data + "/userns-base").read()) ==
               (base + 5, base + 60, 0o4755, base, 0, "%d\n" % base),
               (st(old + "/f"), st(old + "/l")))
+        check("userns: an older volume is shifted too (7:7 -> BASE+7, the volume BASE's), "
+              "the volumes directory 0710 root:BASE",
+              (st(vol + "/f").st_uid, st(vol + "/f").st_gid, st(vol).st_uid,
+               stat.S_IMODE(st(os.path.dirname(vol)).st_mode), st(os.path.dirname(vol)).st_uid,
+               st(os.path.dirname(vol)).st_gid) == (base + 7, base + 7, base, 0o710, 0, base),
+              (st(vol + "/f"), st(os.path.dirname(vol))))
         layers = os.path.join(store, "layers")
         owners = sorted((os.lstat(os.path.join(dp, n)).st_uid) for dp, ds, fs in os.walk(layers)
                         for n in ds + fs)
