@@ -151,6 +151,9 @@ def ranges(vm, u):
               "wispctl ps shows %s's range %d-%d" % (n, base, base + SIZE - 1))
     check(re.search(r"(?m)^h\s.*\shost$", ps) and re.search(r"(?m)^console\s.*\s-$", ps),
           "wispctl ps: h host, the console service -")
+    _, st = vm.sh("wispctl status a; wispctl --json status h")
+    check("userns:   %d-%d" % (bases["a"], bases["a"] + SIZE - 1) in st and
+          '"userns":"host"' in st, "wispctl status shows the range too: %r" % st[-200:])
     _, rec = vm.sh("cat /var/lib/wisp/userns")
     check(all("%s %d" % kv in rec.splitlines() for kv in bases.items()),
           "the ranges are recorded on STATE (/var/lib/wisp/userns): %r" % rec)
