@@ -83,6 +83,14 @@ int cl_node_check(int fd, mode_t type, dev_t rdev, const char *what, struct cl_e
  * process attaches it in its mount namespace. */
 int cl_idmap_prepare(struct cl_spec *s, struct cl_err *e);
 void cl_idmap_release(struct cl_spec *s);
+/* The pieces, for `image bundle`'s idmapped layers too: an fd of a user
+ * namespace with these mappings (WHAT names the mount in errors); a
+ * detached clone of the host directory SOURCE (recursive: rec) idmapped
+ * with it; a detached tree attached on the host directory DEST. */
+int cl_idmap_userns(const struct cl_idmap *uids, size_t nuids, const struct cl_idmap *gids,
+		    size_t ngids, const char *what, struct cl_err *e);
+int cl_idmap_tree(const char *source, bool rec, int ns, struct cl_err *e);
+int cl_idmap_move(int tree, const char *dest, struct cl_err *e);
 
 /* devnodes.c: nodes made beneath the root's fd (by mounts.c) */
 int cl_devnodes_default(int rootfd, struct cl_err *e);

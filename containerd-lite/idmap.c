@@ -18,9 +18,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* A user namespace with M's mappings: a child born in it waits to be
- * killed while the parent writes its maps and opens it. */
-static int make_userns(const struct cl_mount *m, struct cl_err *e)
+/* A user namespace with the given mappings: a child born in it waits to
+ * be killed while the parent writes its maps and opens it. WHAT names the
+ * mount in errors. */
+int cl_idmap_userns(const struct cl_idmap *uids, size_t nuids, const struct cl_idmap *gids,
+		    size_t ngids, const char *what, struct cl_err *e)
 {
 	char path[64];
 	int fd = -1;
@@ -28,14 +30,14 @@ static int make_userns(const struct cl_mount *m, struct cl_err *e)
 				   NULL, NULL);
 
 	if (pid < 0)
-		return cl_error(e, errno, "idmapped mount %s: make a user namespace", m->dest);
+		return cl_error(e, errno, "idmapped mount %s: make a user namespace", what);
 	if (pid == 0) {
 		for (;;)
 			pause();
 	}
 	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
-	if (cl_userns_write(pid, m->uid_maps, m->nuid_maps, m->gid_maps, m->ngid_maps, e) < 0)
-		cl_error_wrap(e, "idmapped mount %s", m->dest);
+	if (cl_userns_write(pid, uids, nuids, gids, ngids, e) < 0)
+		cl_error_wrap(e, "idmapped mount %s", what);
 	else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		cl_error(e, errno, "open %s", path);
 	kill(pid, SIGKILL);
@@ -69,10 +71,54 @@ static const char *fs_name(int fd)
 	}
 }
 
+/* A detached clone of the tree at SRC (an fd), idmapped with NS. */
+static int idmap_fd(int src, bool rec, int ns, const char *name, struct cl_err *e)
+{
+	int tree = cl_mount_clone(src, rec), err;
+
+	if (tree < 0)
+		return cl_error(e, errno, "idmapped mount: open_tree %s", name);
+	if (cl_mount_setattr(tree, rec, CL_MOUNT_ATTR_IDMAP, 0, 0, ns) < 0) {
+		err = errno;
+		if (err == EINVAL)
+			cl_error(e, 0, "idmapped mount of %s: %s cannot be idmapped by this kernel",
+				 name, fs_name(tree));
+		else
+			cl_error(e, err, "idmapped mount of %s", name);
+		close(tree);
+		return -1;
+	}
+	return tree;
+}
+
+/* For `image bundle`'s layers: SOURCE is a host path of the store. */
+int cl_idmap_tree(const char *source, bool rec, int ns, struct cl_err *e)
+{
+	int src = open(source, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), tree;
+
+	if (src < 0)
+		return cl_error(e, errno, "idmapped mount: open %s", source);
+	tree = idmap_fd(src, rec, ns, source, e);
+	close(src);
+	return tree;
+}
+
+/* Attaches TREE on the host directory DEST (made by `image bundle`). */
+int cl_idmap_move(int tree, const char *dest, struct cl_err *e)
+{
+	int target = open(dest, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), ret;
+
+	if (target < 0)
+		return cl_error(e, errno, "attach an idmapped mount on %s", dest);
+	ret = cl_mount_attach(tree, target, -1, NULL, dest, e);
+	close(target);
+	return ret;
+}
+
 static int make_tree(const char *root, struct cl_mount *m, struct cl_err *e)
 {
-	bool rec = (m->flags & MS_REC) != 0;
-	int tree, src, ns = make_userns(m, e), err;
+	int tree, src,
+	    ns = cl_idmap_userns(m->uid_maps, m->nuid_maps, m->gid_maps, m->ngid_maps, m->dest, e);
 
 	if (ns < 0)
 		return -1;
@@ -81,23 +127,8 @@ static int make_tree(const char *root, struct cl_mount *m, struct cl_err *e)
 		close(ns);
 		return -1;
 	}
-	tree = cl_mount_clone(src, rec);
-	err = errno;
+	tree = idmap_fd(src, (m->flags & MS_REC) != 0, ns, m->source, e);
 	close(src);
-	if (tree < 0) {
-		close(ns);
-		return cl_error(e, err, "idmapped mount: open_tree %s", m->source);
-	}
-	if (cl_mount_setattr(tree, rec, CL_MOUNT_ATTR_IDMAP, 0, 0, ns) < 0) {
-		err = errno;
-		if (err == EINVAL)
-			cl_error(e, 0, "idmapped mount of %s: %s cannot be idmapped by this kernel",
-				 m->source, fs_name(tree));
-		else
-			cl_error(e, err, "idmapped mount of %s", m->source);
-		close(tree);
-		tree = -1;
-	}
 	close(ns);
 	return tree;
 }

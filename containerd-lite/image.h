@@ -164,10 +164,11 @@ struct img_over {
 	size_t ncmd, nentrypoint, nenv;
 	bool has_cmd, has_entrypoint;
 	const char *cwd, *user, *hostname, *cgroups_path;
-	const char *upper; /* overlay root with its upper layer here; NULL: see readonly */
-	bool readonly;	   /* root read-only (its upper, if not given, is DIR/scratch);
-			    * neither: a flattened copy */
-	bool host_net;	   /* the host's network (and UTS) namespace */
+	const char *upper;    /* overlay root with its upper layer here; NULL: see readonly */
+	bool readonly;	      /* root read-only (its upper, if not given, is DIR/scratch);
+			       * neither: a flattened copy */
+	bool host_net;	      /* the host's network (and UTS) namespace */
+	uint32_t userns_base; /* --userns BASE: a user namespace, 0..65535 -> BASE..; 0: none */
 };
 
 /* image_source.c / image_store.c */
@@ -223,6 +224,25 @@ int img_bundle_runtime(struct json_t *spec, struct json_t *cfg, const struct img
 		       struct cl_err *err);
 /* DIR/stop-signal: the image's StopSignal, for the supervisor; none: no file. */
 int img_stop_signal_write(const char *dir, struct json_t *cfg, struct cl_err *err);
+/* image_userns.c: a container in a user namespace of its own (--userns
+ * BASE): IMG_USERNS_SIZE ids from BASE. */
+#define IMG_USERNS_SIZE 65536u
+/* The spec's user namespace and mappings (nothing for base 0), and the
+ * host's /sys bound for sysfs with the host's network. */
+void img_userns_spec(struct json_t *spec, const struct img_over *ov);
+/* A container's own directory (bundle, upper): 0710 root:base, or 0700
+ * root:root for base 0. */
+int img_userns_dir(const char *path, uint32_t base, struct cl_err *err);
+/* path's parent searchable by everyone (g+x, o+x), not listable. */
+int img_userns_traverse(const char *path, struct cl_err *err);
+/* UPPER made (UPPER/upper too), its tree and volumes shifted into base's
+ * range once, and the range recorded (UPPER/userns-base). */
+int img_userns_upper(const char *upper, uint32_t base, struct cl_err *err);
+/* A volume directory just made (host root's) given to the container's root. */
+int img_userns_volume(const char *dir, uint32_t base, struct cl_err *err);
+/* image_shift.c: owners in [from, from + IMG_USERNS_SIZE) of the tree at
+ * path (itself included) moved to [to, ...); nothing else changes. */
+int img_shift_tree(const char *path, uint32_t from, uint32_t to, struct cl_err *err);
 /* image_bundle.c: an OCI bundle (rootfs + config.json) from an image. */
 int img_bundle(const struct img_opts *o, const char *ref, const char *dir, struct cl_err *err);
 

@@ -180,19 +180,27 @@ static json_t *image_config(const struct img_opts *o, const char *ref, struct cl
 static int make_root(const struct img_opts *o, const char *ref, const char *dir, const char *rootfs,
 		     struct cl_err *err)
 {
+	uint32_t base = o->over.userns_base;
 	char scratch[4096];
 
 	/* a lazy import (baked by image-builder) has its layers made on first use */
 	if ((o->over.upper || o->over.readonly) && img_ensure_layers(o, ref, err) < 0)
 		return -1;
-	if (o->over.upper)
-		return img_overlay_mount(o, ref, rootfs, o->over.upper, err);
+	if (o->over.upper) {
+		/* an earlier run's root lets go of the upper before it is shifted */
+		while (umount2(rootfs, MNT_DETACH) == 0)
+			;
+		return img_userns_upper(o->over.upper, base, err) < 0
+			   ? -1
+			   : img_overlay_mount(o, ref, rootfs, o->over.upper, err);
+	}
 	if (!o->over.readonly)
-		return img_unpack(o, ref, rootfs, err);
+		return img_unpack(o, ref, rootfs, err) < 0 ? -1
+							   : img_shift_tree(rootfs, 0, base, err);
 	img_fmt(scratch, sizeof(scratch), "%s/scratch", dir);
 	while (umount2(rootfs, MNT_DETACH) == 0)
 		;
-	if (img_rm_tree(scratch, err) < 0)
+	if (img_rm_tree(scratch, err) < 0 || img_userns_upper(scratch, base, err) < 0)
 		return -1;
 	return img_overlay_mount(o, ref, rootfs, scratch, err);
 }
@@ -219,11 +227,13 @@ static int write_spec(json_t *spec, const char *dir, struct cl_err *err)
 /* DIR and its parent (/run/wisp/bundles) 0700: the root mounted in DIR
  * holds the image's and the container's setuid files and device nodes,
  * which no host user may reach. An existing DIR is a bundle: tightened;
- * an existing parent is the caller's and is left as it is. */
-static int bundle_dir(const char *dir, struct cl_err *err)
+ * an existing parent is the caller's and is left as it is. In a user
+ * namespace the container's root (host uid BASE) reaches DIR/rootfs by
+ * path while it sets itself up: DIR is 0710 root:BASE, its parent
+ * searchable (0711), image_userns.c. */
+static int bundle_dir(const char *dir, uint32_t base, struct cl_err *err)
 {
 	char parent[4096], *slash;
-	int fd;
 
 	img_fmt(parent, sizeof(parent), "%s", dir);
 	slash = strrchr(parent, '/');
@@ -231,15 +241,12 @@ static int bundle_dir(const char *dir, struct cl_err *err)
 		*slash = 0;
 		if (img_mkdir_private(parent, err) < 0)
 			return -1;
+		if (base && img_userns_traverse(dir, err) < 0)
+			return -1;
 	}
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return cl_error(err, errno, "mkdir %s", dir);
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
-		return cl_error(err, errno, "open %s", dir);
-	if (fchmod(fd, 0700) < 0)
-		return close(fd), cl_error(err, errno, "chmod %s", dir);
-	close(fd);
-	return 0;
+	return img_userns_dir(dir, base, err);
 }
 
 static json_t *default_spec(struct cl_err *err)
@@ -261,7 +268,7 @@ int img_bundle(const struct img_opts *o, const char *ref, const char *dir, struc
 	bool mounted = false;
 
 	img_fmt(rootfs, sizeof(rootfs), "%s/rootfs", dir);
-	if (bundle_dir(dir, err) < 0)
+	if (bundle_dir(dir, o->over.userns_base, err) < 0)
 		return cl_error_wrap(err, "image bundle %s", ref);
 	if (make_root(o, ref, dir, rootfs, err) < 0)
 		goto out;

@@ -5,7 +5,7 @@
  *   import-dir DIR | list | inspect REF | prepare REF | unpack REF DIR | rm REF | gc
  *   bundle [--cmd ARG]... [--entrypoint ARG]... [--env K=V]... [--cwd DIR] [--user U]
  *          [--hostname H] [--cgroups-path P] [--network host|private]
- *          [--upper DIR | --read-only] REF DIR */
+ *          [--userns host|BASE] [--upper DIR | --read-only] REF DIR */
 #include "image.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,6 +66,23 @@ static int list_option(const char *a, const char *v, struct img_over *ov)
 	return push(ov->env, &ov->nenv, v, a) < 0 ? -1 : 1;
 }
 
+/* --userns host (the default: the host's ids) or BASE: 0..65535 are
+ * BASE..BASE+65535 on the host (a range of its own, given by init). */
+static int userns_option(const char *v, struct img_over *ov)
+{
+	uint64_t base;
+
+	if (strcmp(v, "host") == 0) {
+		ov->userns_base = 0;
+		return 0;
+	}
+	if (!number(v, &base) || base == 0 || base > UINT32_MAX - IMG_USERNS_SIZE)
+		return -fail("image bundle: --userns %s: host or a first host id (1..4294901759)",
+			     v);
+	ov->userns_base = (uint32_t)base;
+	return 0;
+}
+
 /* bundle's overrides. Returns 1 taken (*i moved past its value), 0 not ours, -1 bad. */
 static int override(char **argv, int argc, int *i, struct img_over *ov)
 {
@@ -85,6 +102,8 @@ static int override(char **argv, int argc, int *i, struct img_over *ov)
 			*str[k] = v;
 			return ++*i, 1;
 		}
+	if (strcmp(a, "--userns") == 0)
+		return userns_option(v, ov) < 0 ? -1 : (++*i, 1);
 	if (strcmp(a, "--network") == 0) {
 		if (strcmp(v, "host") != 0 && strcmp(v, "private") != 0)
 			return -fail("image bundle: --network %s: host or private", v);
@@ -144,7 +163,8 @@ static int usage(void)
 			  "inspect REF | prepare REF | unpack REF DIR | "
 			  "bundle [--cmd ARG]... [--entrypoint ARG]... [--env K=V]... "
 			  "[--cwd DIR] [--user U] [--hostname H] [--cgroups-path P] "
-			  "[--network host|private] [--upper DIR | --read-only] REF DIR | "
+			  "[--network host|private] [--userns host|BASE] "
+			  "[--upper DIR | --read-only] REF DIR | "
 			  "rm REF | gc");
 }
 

@@ -125,9 +125,13 @@ static int volumes(json_t *spec, json_t *cfg, const struct img_over *ov, struct 
 		img_fmt(dir, sizeof(dir), "%s/volumes", ov->upper);
 		if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 			return cl_error(err, errno, "mkdir %s", dir);
+		if (img_userns_dir(dir, ov->userns_base, err) < 0)
+			return -1;
 		volume_dir(ov->upper, path, dir, sizeof(dir));
 		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 			return cl_error(err, errno, "volume %s: mkdir %s", path, dir);
+		if (img_userns_volume(dir, ov->userns_base, err) < 0)
+			return -1;
 		add_mount(spec, path, "bind", dir, "rbind,rw");
 	}
 	return 0;
@@ -195,6 +199,7 @@ int img_bundle_runtime(struct json_t *spec, struct json_t *cfg, const struct img
 	if (volumes(spec, cfg, ov, err) < 0)
 		return -1;
 	network(spec, ov, root);
+	img_userns_spec(spec, ov);
 	if (ov->hostname && !ov->host_net)
 		json_object_set_new(spec, "hostname", json_string(ov->hostname));
 	if (ov->cgroups_path)

@@ -88,6 +88,8 @@ static void push_each(struct argv_buf *a, const char *opt, char *const *v)
 /* The declaration as `image bundle` flags (docs/declarations.md, "Containers"). */
 static void bundle_args(struct argv_buf *a, const struct decl *d)
 {
+	char base[16];
+
 	push(a, "image");
 	push(a, "bundle");
 	push_each(a, "--cmd", d->argv);
@@ -103,6 +105,11 @@ static void bundle_args(struct argv_buf *a, const struct decl *d)
 	}
 	push(a, "--network");
 	push(a, d->private_net ? "private" : "host");
+	/* its own ids (userns.c): container root is no host user */
+	/* (a base of 0, never given, is refused by the runtime: no silent host ids) */
+	snprintf(base, sizeof(base), "%u", d->userns_base);
+	push(a, "--userns");
+	push(a, d->host_userns ? "host" : base);
 	if (d->private_net) {
 		push(a, "--hostname");
 		push(a, d->name);

@@ -176,6 +176,8 @@ static void reply_unit(struct client *c, const struct unit_info *u)
 	pmsg_u32(&p, PT_STATUS, (uint32_t)u->last_status);
 	if (u->health)
 		pmsg_str(&p, PT_HEALTH, u->health);
+	if (u->userns[0])
+		pmsg_str(&p, PT_USERNS, u->userns);
 	client_queue(c, &p);
 }
 

@@ -726,6 +726,17 @@ static void field_network(struct svc *s, const struct ynode *v)
 		s->d.private_net = !strcmp(str, "private");
 }
 
+/* userns: auto (the default: a range of ids of its own, userns.c) or host. */
+static void field_userns(struct svc *s, const struct ynode *v)
+{
+	const char *str = scalar(s, "userns", v);
+
+	if (str && strcmp(str, "auto") && strcmp(str, "host"))
+		problem(s, v, "\"userns\" must be auto or host, not \"%s\"", str);
+	else if (str)
+		s->d.host_userns = !strcmp(str, "host");
+}
+
 static const struct field {
 	const char *name;
 	void (*read)(struct svc *s, const struct ynode *v);
@@ -749,10 +760,12 @@ static const struct field {
     {"entrypoint", field_entrypoint},
     {"read_only", field_read_only},
     {"network", field_network},
+    {"userns", field_userns},
 };
 
 /* Fields that only a container has, and those it cannot have. */
-static const char *const container_only[] = {"image", "entrypoint", "read_only", "network"};
+static const char *const container_only[] = {"image", "entrypoint", "read_only", "network",
+					     "userns"};
 
 static const struct field *field_find(const char *name)
 {

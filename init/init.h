@@ -203,12 +203,14 @@ struct decl {
 	struct resources res;
 	bool stop_signal_set; /* given: wins over a container image's StopSignal */
 	/* kind container (init/container.c): argv/env/working_dir override the image's */
-	char *image;	   /* reference in the image store */
-	char **entrypoint; /* NULL: the image's */
-	char *user_spec;   /* "user[:group]", resolved in the image */
-	bool private_net;  /* network: private (loopback only); default the host's */
-	bool read_only;	   /* root read-only; default an upper on /var */
-	char *file;	   /* where it was declared, for messages */
+	char *image;	      /* reference in the image store */
+	char **entrypoint;    /* NULL: the image's */
+	char *user_spec;      /* "user[:group]", resolved in the image */
+	bool private_net;     /* network: private (loopback only); default the host's */
+	bool read_only;	      /* root read-only; default an upper on /var */
+	bool host_userns;     /* userns: host; default (auto) a user namespace of its own */
+	uint32_t userns_base; /* auto: its first host id, given at its start (userns.c) */
+	char *file;	      /* where it was declared, for messages */
 	int line, col;
 };
 
@@ -365,6 +367,7 @@ struct unit_info {
 	unsigned restarts;
 	int last_status;    /* wait status of the last exit, -1 none */
 	const char *health; /* "none","starting","healthy","unhealthy" */
+	char userns[16];    /* containers: "host", or the first host id ("1048576"); else "" */
 };
 
 /* Load DECL_DIR (errors are logged). Returns the number of units. */
@@ -443,6 +446,15 @@ int ctr_stop_signal(const char *name);
 void ctr_release(const char *name);
 /* Where bundles are made (default /run/wisp/bundles); for the tests. */
 void ctr_set_bundles(const char *dir);
+
+/* ---- userns.c: each container's range of host ids, kept on STATE ----- */
+
+#define USERNS_BASE 0x100000u /* the first range's first id (1048576) */
+#define USERNS_SIZE 65536u
+/* name's first host id: the one recorded, else the next never given (recorded). */
+int userns_range(const char *name, uint32_t *base, struct err *e);
+/* Where the ranges are recorded (default /var/lib/wisp/userns); for the tests. */
+void userns_set_file(const char *path);
 
 /* ---- cgroup.c: cgroup v2 --------------------------------------------- */
 
@@ -549,6 +561,7 @@ enum proto_tag {
 	PT_STATUS = 9,
 	PT_HEALTH = 10,
 	PT_TEXT = 11,
+	PT_USERNS = 12,
 };
 
 struct pmsg { /* a message being built */

@@ -8,7 +8,7 @@ INIT_SRCS := $(addprefix init/, \
 # The control socket, power button, network, /etc and STATE growth (issue 3).
 INIT_SRCS += $(addprefix init/, proto.c control.c powerbtn.c etc.c net.c netcfg.c grow.c)
 # Units of kind container, through the containerd-lite binary (docs/declarations.md).
-INIT_SRCS += init/container.c init/report.c
+INIT_SRCS += init/container.c init/userns.c init/report.c
 # Provisioning from cloud-init style user-data (issue 5, docs/cloud-config.md).
 INIT_SRCS += $(addprefix init/, b64.c userdata.c cloudcfg.c ccapply.c ccsem.c ds.c cloudinit.c sshd.c \
 	ccfinal.c)
@@ -44,7 +44,7 @@ UNIT_init_cmdline_SRCS := init/cmdline.c init/hostname.c init/err.c init/util.c 
 UNIT_init_restart_SRCS := init/restart.c init/init.h
 UNIT_TESTS += init_cgroup init_logs init_health init_unit
 UNIT_init_unit_SRCS := init/unit.c init/decl.c init/yamltree.c init/parse.c init/users.c \
-	init/deps.c init/restart.c init/container.c init/err.c init/util.c init/init.h
+	init/deps.c init/restart.c init/container.c init/userns.c init/err.c init/util.c init/init.h
 UNIT_init_unit_LIBS := -lyaml
 UNIT_init_cgroup_SRCS := init/cgroup.c init/err.c init/util.c init/init.h
 UNIT_init_logs_SRCS := init/logs.c init/err.c init/util.c init/init.h

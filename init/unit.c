@@ -294,6 +294,11 @@ static void unit_spawn(struct unit *u)
 		u->pid = 0;
 		u->started = now_ms();
 		set_state(u, U_STARTING);
+		if (!u->d.host_userns && !u->d.userns_base &&
+		    userns_range(u->d.name, &u->d.userns_base, &e) < 0) {
+			start_failed(u, &e);
+			return;
+		}
 		ctr_run(u, CTR_CLEAN);
 		return;
 	}
@@ -802,6 +807,16 @@ size_t units_count(void)
 	return nunits;
 }
 
+/* A container's ids: "host", its first host id, "" before it has one. */
+static void userns_text(const struct unit *u, char *buf, size_t size)
+{
+	buf[0] = '\0';
+	if (u->d.kind == KIND_CONTAINER && u->d.host_userns)
+		snprintf(buf, size, "host");
+	else if (u->d.kind == KIND_CONTAINER && u->d.userns_base)
+		snprintf(buf, size, "%u", u->d.userns_base);
+}
+
 int unit_info_at(size_t i, struct unit_info *out)
 {
 	const struct unit *u;
@@ -819,6 +834,7 @@ int unit_info_at(size_t i, struct unit_info *out)
 	    .last_status = u->last_status,
 	    .health = health_name(u->hc.state),
 	};
+	userns_text(u, out->userns, sizeof(out->userns));
 	return 0;
 }
 

@@ -25,7 +25,8 @@ static bool first_unit = true;
 
 static const char usage_text[] =
     "usage: wispctl [--json] COMMAND [ARGS]\n"
-    "  ps                       every unit: state, pid, uptime, restarts, last exit, health\n"
+    "  ps                       every unit: state, pid, uptime, restarts, last exit, health,\n"
+    "                           a container's host ids (userns)\n"
     "  status NAME              one unit\n"
     "  logs NAME [-n N] [-f]    its last N log lines (default 10), -f: then follow\n"
     "  start|stop|restart NAME\n"
@@ -78,9 +79,9 @@ static void json_str(const char *s, size_t len)
 }
 
 struct unit_rec {
-	char name[DECL_NAME_MAX + 1], kind[32], state[32], health[32];
+	char name[DECL_NAME_MAX + 1], kind[32], state[32], health[32], userns[16];
 	uint64_t pid, uptime, restarts, status;
-	bool has_pid, has_uptime, has_health;
+	bool has_pid, has_uptime, has_health, has_userns;
 };
 
 static void unit_read(const struct pview *m, struct unit_rec *u)
@@ -94,6 +95,7 @@ static void unit_read(const struct pview *m, struct unit_rec *u)
 	if (pview_str(m, PT_STATE, u->state, sizeof(u->state)) <= 0)
 		strcpy(u->state, "?");
 	u->has_health = pview_str(m, PT_HEALTH, u->health, sizeof(u->health)) > 0;
+	u->has_userns = pview_str(m, PT_USERNS, u->userns, sizeof(u->userns)) > 0;
 	u->has_pid = pview_uint(m, PT_PID, 4, &u->pid) > 0;
 	u->has_uptime = pview_uint(m, PT_UPTIME, 8, &u->uptime) > 0;
 	pview_uint(m, PT_RESTARTS, 4, &u->restarts);
@@ -132,6 +134,37 @@ static const char *uptime_text(const struct unit_rec *u, char *buf, size_t size)
 	return buf;
 }
 
+/* A container's ids: "1048576-1114111" (its range on the host), "host",
+ * "-" (not a container, or not started yet). */
+static const char *userns_text(const struct unit_rec *u, char *buf, size_t size)
+{
+	unsigned long base;
+	char *end;
+
+	if (!u->has_userns)
+		return "-";
+	base = strtoul(u->userns, &end, 10);
+	if (end == u->userns || *end)
+		return u->userns;
+	snprintf(buf, size, "%lu-%lu", base, base + 65535);
+	return buf;
+}
+
+/* "userns": "host", {"host_id": BASE, "size": 65536}, or null. */
+static void userns_json(const struct unit_rec *u)
+{
+	char *end;
+	unsigned long base = strtoul(u->userns, &end, 10);
+
+	fputs(",\"userns\":", stdout);
+	if (!u->has_userns)
+		fputs("null", stdout);
+	else if (end == u->userns || *end)
+		json_str(u->userns, strlen(u->userns));
+	else
+		printf("{\"host_id\":%lu,\"size\":65536}", base);
+}
+
 static void unit_json(const struct unit_rec *u)
 {
 	int st = (int)(uint32_t)u->status;
@@ -163,12 +196,13 @@ static void unit_json(const struct unit_rec *u)
 		json_str(u->health, strlen(u->health));
 	else
 		fputs("null", stdout);
+	userns_json(u);
 	putchar('}');
 }
 
 static void unit_print(unsigned op, const struct pview *m)
 {
-	char up[32], last[32], pid[16] = "-";
+	char up[32], last[32], pid[16] = "-", ids[32];
 	struct unit_rec u;
 
 	unit_read(m, &u);
@@ -180,11 +214,12 @@ static void unit_print(unsigned op, const struct pview *m)
 		unit_json(&u);
 	} else if (op == P_PS) {
 		if (first_unit)
-			printf("%-20s %-9s %-9s %7s %8s %8s %-12s %s\n", "NAME", "KIND", "STATE",
-			       "PID", "UPTIME", "RESTARTS", "LAST", "HEALTH");
-		printf("%-20s %-9s %-9s %7s %8s %8u %-12s %s\n", u.name, u.kind, u.state, pid,
+			printf("%-20s %-9s %-9s %7s %8s %8s %-12s %-9s %s\n", "NAME", "KIND",
+			       "STATE", "PID", "UPTIME", "RESTARTS", "LAST", "HEALTH", "USERNS");
+		printf("%-20s %-9s %-9s %7s %8s %8u %-12s %-9s %s\n", u.name, u.kind, u.state, pid,
 		       uptime_text(&u, up, sizeof(up)), (unsigned)u.restarts,
-		       last_text(u.status, last, sizeof(last)), u.has_health ? u.health : "-");
+		       last_text(u.status, last, sizeof(last)), u.has_health ? u.health : "-",
+		       userns_text(&u, ids, sizeof(ids)));
 	} else {
 		printf("name:     %s\nkind:     %s\nstate:    %s\n", u.name, u.kind, u.state);
 		if (u.has_pid)
@@ -193,6 +228,8 @@ static void unit_print(unsigned op, const struct pview *m)
 		       (unsigned)u.restarts);
 		printf("last:     %s\nhealth:   %s\n", last_text(u.status, last, sizeof(last)),
 		       u.has_health ? u.health : "-");
+		if (u.has_userns)
+			printf("userns:   %s\n", userns_text(&u, ids, sizeof(ids)));
 	}
 	first_unit = false;
 }

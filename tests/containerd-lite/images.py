@@ -754,6 +754,126 @@ def host_users(w, base, lay):
             run("umount", "-l", rootfs)
 
 
+USERNS_BASE = 0x100000
+
+
+def userns(w, store):
+    """`image bundle --userns BASE` (issue 10) of the 3-layer image, on the
+    host's own filesystem (ext4 takes idmapped mounts): the layers are
+    idmapped overlay lowers (owners, whiteouts, opaque directory as
+    without), the upper is owned by the mapped ids, an older upper is
+    shifted once and recorded, the directories are 0710 root:BASE under
+    0711 parents, and --userns host shifts back."""
+    base = USERNS_BASE
+    os.chmod(w, 0o711)  # as /run/wisp and /var/lib/wisp: the container's root passes
+    bundles = os.path.join(w, "uns-bundles")
+    b, data = os.path.join(bundles, "u"), os.path.join(w, "uns-containers", "u")
+    rootfs = os.path.join(b, "rootfs")
+    # an upper from before: host ids, no record
+    os.makedirs(os.path.join(data, "upper", "old"))
+    os.chmod(os.path.dirname(data), 0o700)  # as bundle made it before
+    with open(os.path.join(data, "upper", "old", "f"), "w") as f:
+        f.write("old\n")
+    os.chown(os.path.join(data, "upper", "old", "f"), 5, 60)
+    os.chmod(os.path.join(data, "upper", "old", "f"), 0o4755)
+    os.symlink("/etc/passwd", os.path.join(data, "upper", "old", "l"))
+    vol = os.path.join(data, "volumes", "x")
+    os.makedirs(vol)
+    with open(os.path.join(vol, "f"), "w") as f:
+        f.write("vol\n")
+    os.chown(os.path.join(vol, "f"), 7, 7)
+    script = ("cat /proc/self/uid_map /proc/self/gid_map; ls -ln /home /opt/opq /old/f; "
+              "ls /etc; busybox touch /new && busybox chown 1000:50 /new && echo wrote")
+    times = {}
+    for mode in ("host", str(base)):
+        t0 = time.monotonic()
+        r = cl(store, "bundle", "--userns", mode, "--network", "host", "--upper",
+               os.path.join(w, "uns-time-" + mode), "--cmd", "true", "img",
+               os.path.join(w, "uns-time-b-" + mode))
+        times[mode] = time.monotonic() - t0
+        run("umount", os.path.join(w, "uns-time-b-" + mode, "rootfs"))
+        check("userns: bundle --userns %s" % mode, r.returncode == 0, r.stderr)
+    print("     userns: image bundle of 3 layers: host %.0f ms, idmapped %.0f ms" %
+          (times["host"] * 1000, times[str(base)] * 1000))
+    r = cl(store, "bundle", "--userns", str(base), "--network", "host", "--upper", data,
+           "--cmd", "sh", "--cmd", "-c", "--cmd", script, "img", b)
+    if not check("userns: bundle --userns %d --upper" % base, r.returncode == 0, r.stderr):
+        return
+    try:
+        spec = json.load(open(os.path.join(b, "config.json")))
+        lin = spec["linux"]
+        m = [{"containerID": 0, "hostID": base, "size": 65536}]
+        check("userns: the spec has a user namespace, uid and gid maps 0 %d 65536" % base,
+              {"type": "user"} in lin["namespaces"] and lin.get("uidMappings") == m and
+              lin.get("gidMappings") == m, lin.get("uidMappings"))
+        sysm = [x for x in spec["mounts"] if x["destination"] in ("/sys", "/sys/fs/cgroup")]
+        check("userns + host network: /sys a read-only rbind of the host's, a tmpfs under "
+              "the cgroup2 mount", [(x["type"], x.get("source")) for x in sysm] ==
+              [("bind", "/sys"), ("tmpfs", "tmpfs"), ("cgroup", "cgroup")] and
+              "ro" in sysm[0]["options"] and "rbind" in sysm[0]["options"], sysm)
+        st = lambda p: os.lstat(p)  # noqa: E731
+        modes = [(stat.S_IMODE(st(p).st_mode), st(p).st_uid, st(p).st_gid)
+                 for p in (bundles, b, os.path.dirname(data), data)]
+        check("userns: bundle and data directories 0710 root:BASE, their parents 0711",
+              modes == [(0o711, 0, 0), (0o710, 0, base)] * 2, modes)
+        old = os.path.join(data, "upper", "old")
+        check("userns: an older upper is shifted once (5:60 -> BASE+5:BASE+60, setuid kept, "
+              "the symlink itself chowned), then recorded",
+              (st(old + "/f").st_uid, st(old + "/f").st_gid,
+               stat.S_IMODE(st(old + "/f").st_mode), st(old + "/l").st_uid,
+               os.stat("/etc/passwd").st_uid, open(data + "/userns-base").read()) ==
+              (base + 5, base + 60, 0o4755, base, 0, "%d\n" % base),
+              (st(old + "/f"), st(old + "/l")))
+        check("userns: an older volume is shifted too (7:7 -> BASE+7, the volume BASE's), "
+              "the volumes directory 0710 root:BASE",
+              (st(vol + "/f").st_uid, st(vol + "/f").st_gid, st(vol).st_uid,
+               stat.S_IMODE(st(os.path.dirname(vol)).st_mode), st(os.path.dirname(vol)).st_uid,
+               st(os.path.dirname(vol)).st_gid) == (base + 7, base + 7, base, 0o710, 0, base),
+              (st(vol + "/f"), st(os.path.dirname(vol))))
+        layers = os.path.join(store, "layers")
+        owners = sorted((os.lstat(os.path.join(dp, n)).st_uid) for dp, ds, fs in os.walk(layers)
+                        for n in ds + fs)
+        check("userns: the stored layers keep their ids (0 and 1000 only)",
+              set(owners) == {0, 1000}, set(owners))
+        r = run_bundle(b, "uns")
+        out = r.stdout
+        check("userns: the container runs with uid_map and gid_map 0 %d 65536" % base,
+              r.returncode == 0 and
+              len(re.findall(r"(?m)^\s*0\s+%d\s+65536\s*$" % base, out)) == 2, out + r.stderr)
+        check("userns: through the idmapped lowers the image's owners are kept (/home/user "
+              "1000:1000) and so are its whiteouts and opaque directory",
+              re.search(r"drwxr-s---\s+\d+\s+1000\s+1000\s.*user", out) and "gone" not in out
+              and re.search(r" z\n", out) and "keep" not in out, out)
+        check("userns: the older file shows as 5:60 inside",
+              re.search(r"-rwsr-xr-x\s+\d+\s+5\s+60\s", out), out)
+        new = os.path.join(data, "upper", "new")
+        check("userns: what the container wrote is owned by its shifted ids (1000:50 -> "
+              "BASE+1000:BASE+50)", "wrote" in out and os.path.exists(new) and
+              (st(new).st_uid, st(new).st_gid) == (base + 1000, base + 50),
+              out + r.stderr)
+        for what, args in (("list the bundle", ["ls", b]),
+                           ("list the container's data", ["ls", data]),
+                           ("list the bundles", ["ls", bundles])):
+            r = as_nobody(*args)
+            check("userns: nobody still cannot %s" % what, r.returncode != 0 and
+                  "Permission denied" in r.stderr, (r.stdout + r.stderr)[:300])
+        run("umount", rootfs)
+        r = cl(store, "bundle", "--userns", "host", "--upper", data, "--cmd", "sh", "img", b)
+        check("userns: --userns host shifts it back (BASE+1000 -> 1000, BASE+5 -> 5), "
+              "bundle and data 0700 root:root again",
+              r.returncode == 0 and st(new).st_uid == 1000 and st(old + "/f").st_uid == 5 and
+              open(data + "/userns-base").read() == "0\n" and
+              (stat.S_IMODE(st(b).st_mode), st(b).st_gid, stat.S_IMODE(st(data).st_mode),
+               st(data).st_gid) == (0o700, 0, 0o700, 0), r.stderr)
+        for bad in ("0", "4294901760", "auto"):
+            r = cl(store, "bundle", "--userns", bad, "img", b)
+            check("userns: --userns %s refused" % bad, r.returncode != 0 and
+                  "--userns %s: host or a first host id" % bad in r.stderr, r.stderr)
+    finally:
+        while os.path.ismount(rootfs):
+            run("umount", "-l", rootfs)
+
+
 def isolation(w, lay):
     """Issue 10's image half, on a 64 MiB tmpfs (0755, so that only the
     modes the code sets keep host users out)."""
@@ -885,6 +1005,7 @@ def main():
         seed_import(w)
         debian(w)
         bundle(w, lay, store)
+        userns(w, store)
         isolation(w, lay)
         platforms(w, store)
         canary_dir = os.path.join(w, "outside")

@@ -24,6 +24,7 @@ JOBS = [
     ("runtime", [PY, os.path.join(HERE, "test_runtime.py")]),
     ("cloudinit", [PY, os.path.join(HERE, "test_cloudinit.py")]),
     ("containers", [PY, os.path.join(HERE, "test_containers.py")]),
+    ("userns", [PY, os.path.join(HERE, "test_userns.py")]),
     ("ssh", [PY, os.path.join(HERE, "test_ssh.py")]),
     ("netcfg", [PY, os.path.join(HERE, "test_netcfg.py")]),
     ("escape", [PY, os.path.join(HERE, "test_escape.py")]),

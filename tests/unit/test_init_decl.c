@@ -270,6 +270,16 @@ static void test_field_errors(void **state)
 	    "    image: busybox\n"
 	    "    network: bridge\n",
 	    "4:14: service \"a\": \"network\" must be host or private, not \"bridge\"");
+	expect_only_error("containers:\n"
+			  "  - name: a\n"
+			  "    image: busybox\n"
+			  "    userns: private\n",
+			  "4:13: service \"a\": \"userns\" must be auto or host, not \"private\"");
+	expect_only_error("services:\n"
+			  "  - name: a\n"
+			  "    command: [x]\n"
+			  "    userns: host\n",
+			  "4:5: service \"a\": field \"userns\" is only for kind container");
 	expect_only_error(
 	    "containers:\n"
 	    "  - name: a\n"
@@ -621,6 +631,7 @@ static void test_containers(void **state)
 	     "    read_only: true\n"
 	     "    stop_signal: QUIT\n"
 	     "    resources: {pids_max: max}\n"
+	     "    userns: host\n"
 	     "  - name: plain\n"
 	     "    command: x\n"
 	     "containers:\n"
@@ -647,12 +658,14 @@ static void test_containers(void **state)
 	assert_true(d->private_net);
 	assert_true(d->read_only);
 	assert_true(d->stop_signal_set);
+	assert_true(d->host_userns);
 	d = &set.v[2];
 	assert_int_equal(d->kind, KIND_CONTAINER);
 	assert_null(d->argv); /* the image's command */
 	assert_false(d->private_net);
 	assert_false(d->read_only);
 	assert_false(d->stop_signal_set);
+	assert_false(d->host_userns); /* userns: auto, the default */
 	decls_free(&set);
 	capture_free(&cap);
 }

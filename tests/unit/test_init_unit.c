@@ -193,6 +193,25 @@ static void add_decl(struct decl *d)
 	assert_int_equal(units_add(d, &e), 0);
 }
 
+/* Each container's range is its own, recorded, never given twice: web's
+ * (given at its start) stays, the next name gets the next range. */
+static void check_userns_ranges(void)
+{
+	char path[512], text[256];
+	uint32_t base = 0;
+	struct err e;
+
+	assert_int_equal(userns_range("db", &base, &e), 0);
+	assert_int_equal(base, USERNS_BASE + USERNS_SIZE);
+	assert_int_equal(userns_range("web", &base, &e), 0);
+	assert_int_equal(base, USERNS_BASE);
+	assert_int_equal(userns_range("db", &base, &e), 0);
+	assert_int_equal(base, USERNS_BASE + USERNS_SIZE);
+	snprintf(path, sizeof(path), "%s/userns", dir);
+	assert_true(read_text(path, text, sizeof(text), &e) > 0);
+	assert_string_equal(text, "web 1048576\ndb 1114112\n");
+}
+
 /* A container starts through the runtime's steps, after the image import;
  * its pid is the one create wrote; a failed step fails the start. */
 static void check_containers(void)
@@ -202,7 +221,11 @@ static void check_containers(void)
 	char path[512];
 	pid_t step;
 
+	static char ranges[512]; /* kept by userns.c */
+
 	ctr_set_bundles(dir);
+	snprintf(ranges, sizeof(ranges), "%s/userns", dir);
+	userns_set_file(ranges);
 	snprintf(path, sizeof(path), "%s/web", dir);
 	mkdir(path, 0755);
 	imp.argv = calloc(2, sizeof(char *));
@@ -223,7 +246,8 @@ static void check_containers(void)
 	assert_true(unit_reaped(step, 1 << 8)); /* nothing to delete: not an error */
 	snprintf(path, sizeof(path),
 		 "/bin/containerd-lite --root /run/wisp/containers image bundle --cmd httpd "
-		 "--cmd -f --user www:www --network host --cgroups-path /wisp/web/ctr --upper "
+		 "--cmd -f --user www:www --network host --userns 1048576 --cgroups-path "
+		 "/wisp/web/ctr --upper "
 		 "/var/lib/wisp/containers/web bb:1 %s/web",
 		 dir);
 	assert_string_equal(helper, path);
@@ -245,6 +269,7 @@ static void check_containers(void)
 	assert_true(unit_reaped(next_pid - 1, 1 << 8));
 	assert_int_equal(state_of("web"), U_FAILED);
 	assert_int_equal(pid_of("web"), 0);
+	check_userns_ranges();
 }
 
 static void test_order_and_shutdown(void **state)
