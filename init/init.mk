@@ -27,9 +27,14 @@ INIT_DEPS := $(B)/sysroot/lib/libyaml.a $(B)/sysroot/include/yaml.h $(B)/sysroot
 
 # One compiler run: the small files build in a few seconds. -flto: whole-
 # program inlining and dead-code removal, about 4 KiB of PID 1's budget.
+# No unwind tables (.eh_frame, about 14.6 KiB): PID 1 is C without
+# exceptions, cancellation or backtrace(3); nothing unwinds its stack
+# (busybox builds the same way). Crashes are read from the core's
+# registers and the symbolized build, not from unwinding in the guest.
+INIT_CFLAGS := -flto=auto -fno-asynchronous-unwind-tables -fno-unwind-tables
 $(INIT_BIN): $(INIT_SRCS) init/init.h init/init.mk $(INIT_DEPS) $(MUSL_FLAGS_STAMP) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(MUSL_CC) $(MUSL_CFLAGS) -flto=auto -o $@ $(INIT_SRCS) $(MUSL_LDFLAGS) -lyaml
+	$(MUSL_CC) $(MUSL_CFLAGS) $(INIT_CFLAGS) -o $@ $(INIT_SRCS) $(MUSL_LDFLAGS) -lyaml
 	@printf '%-32s %9d bytes\n' $@ $$(stat -c %s $@)
 	@n=$$(stat -c %s $@); [ $$n -le $(INIT_BUDGET) ] || { rm -f $@; \
 		echo "init: $$n bytes is over its budget of $(INIT_BUDGET)" >&2; exit 1; }
