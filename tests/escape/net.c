@@ -63,7 +63,8 @@ static void interfaces(bool own_netns)
 	if (!own_netns)
 		report("net-interfaces", EXPECTED,
 		       "network: host (the default, as docker --network host): the host's "
-		       "interfaces are the container's, and raw sockets see their traffic: %s",
+		       "interfaces are the container's (raw sockets on them need CAP_NET_RAW "
+		       "over the host's network namespace: raw-socket-*): %s",
 		       names);
 	else if (others)
 		report("net-interfaces", ESCAPED, "a private network sees more than lo: %s", names);

@@ -141,6 +141,27 @@ static void hold_exe(const char *path, int fd, const struct stat *own, int *held
 		    path, link);
 }
 
+/* 0 if a byte of PATH could be written (its own value back, so that a
+ * host binary that lets us is not damaged by the proof); else -1 and
+ * *err. Opening is not enough: a sealed memfd copy opens for writing
+ * once nothing runs it, and refuses every write (F_SEAL_WRITE). */
+static int write_through(const char *path, int *err)
+{
+	int fd = open(path, O_RDWR | O_CLOEXEC), ret = -1;
+	char b = 0;
+
+	if (fd < 0) {
+		*err = errno;
+		return -1;
+	}
+	if (pread(fd, &b, 1, 0) == 1 && pwrite(fd, &b, 1, 0) == 1)
+		ret = 0;
+	else
+		*err = errno;
+	close(fd);
+	return ret;
+}
+
 /* One attempt of each kind on pid; *held gets an fd of the runtime's exe. */
 static void attack(int pid, const struct stat *own, int *held, struct tally *t)
 {
@@ -149,10 +170,8 @@ static void attack(int pid, const struct stat *own, int *held, struct tally *t)
 	int fd;
 
 	fmt(path, sizeof(path), "/proc/%d/exe", pid);
-	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) >= 0) {
-		close(fd);
+	if (write_through(path, &t->exe_err) == 0)
 		t->exe_write++;
-	}
 	if (*held < 0 && (fd = open(path, O_PATH | O_CLOEXEC)) >= 0)
 		hold_exe(path, fd, own, held, t);
 	else if (*held < 0)
@@ -173,17 +192,14 @@ static void attack(int pid, const struct stat *own, int *held, struct tally *t)
 static void reopen_held(int held, struct tally *t)
 {
 	char path[64];
-	int fd;
 
 	fmt(path, sizeof(path), "/proc/self/fd/%d", held);
 	for (int i = 0; i < 50; i++) {
-		if ((fd = open(path, O_WRONLY | O_CLOEXEC)) >= 0) {
-			close(fd);
+		if (write_through(path, &t->exe_err) == 0) {
 			t->exe_write++;
 			break;
 		}
-		t->exe_err = errno;
-		if (errno != ETXTBSY)
+		if (t->exe_err != ETXTBSY)
 			break;
 		usleep(20000);
 	}
@@ -238,8 +254,7 @@ static void verdict(const char *prefix, const char *name, int n, const struct ta
 static void verdicts(const char *prefix, const struct tally *t)
 {
 	verdict(prefix, "exe-reach", t->exe_reach, t, t->exe_err, t->exe_what);
-	verdict(prefix, "exe-write", t->exe_write, t, t->exe_err,
-		"opened the runtime's binary for writing");
+	verdict(prefix, "exe-write", t->exe_write, t, t->exe_err, "wrote to the runtime's binary");
 	verdict(prefix, "ptrace", t->ptrace, t, t->ptrace_err, "PTRACE_SEIZE of the runtime");
 	verdict(prefix, "vm-readv", t->vm, t, t->vm_err,
 		"process_vm_readv got past the access check on the runtime");
