@@ -12,11 +12,11 @@ CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -D_
 
 # name: sources and libraries (one target a line; add yours here)
 TARGETS='
-decl: tests/fuzz/fuzz_decl.c init/decl.c init/yamltree.c init/parse.c init/users.c init/deps.c init/err.c init/util.c -lyaml
-netcfg: tests/fuzz/fuzz_netcfg.c init/netcfg.c init/report.c init/yamltree.c init/err.c init/util.c -lyaml
-proto: tests/fuzz/fuzz_proto.c init/proto.c init/err.c init/util.c
+decl: tests/fuzz/fuzz_decl.c init/lib/decl.c init/lib/yamltree.c init/lib/parse.c init/lib/users.c init/lib/deps.c init/lib/err.c init/lib/util.c -lyaml
+netcfg: tests/fuzz/fuzz_netcfg.c init/provision/parse/netcfg.c init/provision/report.c init/lib/yamltree.c init/lib/err.c init/lib/util.c -lyaml
+proto: tests/fuzz/fuzz_proto.c init/lib/proto.c init/lib/err.c init/lib/util.c
 cl_spec: tests/fuzz/fuzz_cl_spec.c -Icontainerd-lite containerd-lite/spec.c containerd-lite/err.c containerd-lite/util.c containerd-lite/caps.c containerd-lite/rlimits.c containerd-lite/ns.c containerd-lite/seccomp.c containerd-lite/seccomp-cache.c containerd-lite/signals.c -ljansson -lseccomp
-cloudcfg: tests/fuzz/fuzz_cloudcfg.c init/userdata.c init/cloudcfg.c init/yamltree.c init/b64.c init/parse.c init/err.c init/util.c -lyaml
+cloudcfg: tests/fuzz/fuzz_cloudcfg.c init/provision/parse/userdata.c init/provision/parse/cloudcfg.c init/lib/yamltree.c init/provision/parse/b64.c init/lib/parse.c init/lib/err.c init/lib/util.c -lyaml
 image: tests/fuzz/fuzz_image.c -Icontainerd-lite containerd-lite/image_source.c containerd-lite/image_blob.c containerd-lite/image_fs.c containerd-lite/sha256.c containerd-lite/err.c containerd-lite/util.c -ljansson
 tar: tests/fuzz/fuzz_tar.c -Icontainerd-lite containerd-lite/tar.c containerd-lite/tar_path.c containerd-lite/tar_extract.c containerd-lite/image_fs.c containerd-lite/stream.c containerd-lite/sha256.c containerd-lite/err.c -lz -lzstd
 '

@@ -1,18 +1,21 @@
-# init/init.mk: Wisp's PID 1 (static musl) and its unit tests.
-# See docs/build.md for the layout and docs/declarations.md for what it reads.
+# init/init.mk: Wisp's PID 1, provision and wispctl (static musl), and their unit tests.
+# See docs/build.md for the layout and docs/declarations.md for what PID 1 reads.
+# init/lib: shared pieces; init/pid1: PID 1; init/provision (+parse/): what a cloud
+# sends, turned into files; init/wispctl: the client. One header per program.
 
-INIT_SRCS := $(addprefix init/, \
-	main.c err.c util.c log.c console.c mounts.c sysctl.c cmdline.c hostname.c \
-	sysfs.c state.c yamltree.c decl.c restart.c spawn.c unit.c loop.c shutdown.c \
-	parse.c users.c deps.c health.c cgroup.c logs.c)
-# The control socket, power button, network, /etc and STATE growth (issue 3).
-INIT_SRCS += $(addprefix init/, proto.c control.c powerbtn.c etc.c net.c netcfg.c grow.c)
-# Units of kind container, through the containerd-lite binary (docs/declarations.md).
-INIT_SRCS += init/container.c init/userns.c init/report.c
-# Provisioning from cloud-init style user-data (issue 5, docs/cloud-config.md).
-INIT_SRCS += $(addprefix init/, b64.c userdata.c cloudcfg.c ccapply.c ccsem.c ds.c cloudinit.c sshd.c \
-	ccfinal.c)
-INIT_SRCS += init/imgimport.c
+LIB_BASE := $(addprefix init/lib/, err.c util.c log.c cmdline.c hostname.c spawn.c)
+LIB_DECL := $(addprefix init/lib/, yamltree.c decl.c parse.c users.c deps.c)
+INIT_HDRS := $(wildcard init/lib/*.h init/pid1/*.h init/provision/*.h init/provision/parse/*.h)
+
+INIT_SRCS := $(LIB_BASE) $(LIB_DECL) init/lib/proto.c $(addprefix init/pid1/, \
+	main.c console.c mounts.c sysctl.c sysfs.c state.c grow.c etc.c restart.c unit.c loop.c \
+	shutdown.c health.c cgroup.c logs.c control.c powerbtn.c container.c userns.c)
+# Provisioning from cloud-init style user-data (docs/cloud-config.md): still linked into
+# PID 1 until it runs as its own program (issue 11).
+PARSE_SRCS := $(addprefix init/provision/parse/, b64.c userdata.c cloudcfg.c netcfg.c)
+PROVISION_SRCS := $(addprefix init/provision/, ccapply.c ccsem.c ds.c cloudinit.c ccfinal.c \
+	sshd.c imgimport.c net.c report.c) $(PARSE_SRCS)
+INIT_SRCS += $(PROVISION_SRCS)
 INIT_BIN := $(B)/init/init
 # PID 1's size budget (issue 3): the build fails past it.
 INIT_BUDGET := 262144
@@ -32,7 +35,7 @@ INIT_DEPS := $(B)/sysroot/lib/libyaml.a $(B)/sysroot/include/yaml.h $(B)/sysroot
 # (busybox builds the same way). Crashes are read from the core's
 # registers and the symbolized build, not from unwinding in the guest.
 INIT_CFLAGS := -flto=auto -fno-asynchronous-unwind-tables -fno-unwind-tables
-$(INIT_BIN): $(INIT_SRCS) init/init.h init/init.mk $(INIT_DEPS) $(MUSL_FLAGS_STAMP) | $(DEPS_STAMP)
+$(INIT_BIN): $(INIT_SRCS) $(INIT_HDRS) init/init.mk $(INIT_DEPS) $(MUSL_FLAGS_STAMP) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(MUSL_CC) $(MUSL_CFLAGS) $(INIT_CFLAGS) -o $@ $(INIT_SRCS) $(MUSL_LDFLAGS) -lyaml
 	@printf '%-32s %9d bytes\n' $@ $$(stat -c %s $@)
@@ -41,45 +44,45 @@ $(INIT_BIN): $(INIT_SRCS) init/init.h init/init.mk $(INIT_DEPS) $(MUSL_FLAGS_STA
 
 # Unit tests (tests/tests.mk): native glibc + host libyaml, ASan + UBSan.
 UNIT_TESTS += init_decl init_sysfs init_cmdline init_restart init_spawn
-UNIT_init_decl_SRCS := init/decl.c init/yamltree.c init/parse.c init/users.c init/deps.c \
-	init/err.c init/util.c init/init.h
+UNIT_init_decl_SRCS := init/lib/decl.c init/lib/yamltree.c init/lib/parse.c init/lib/users.c init/lib/deps.c \
+	init/lib/err.c init/lib/util.c $(INIT_HDRS)
 UNIT_init_decl_LIBS := -lyaml
-UNIT_init_sysfs_SRCS := init/sysfs.c init/err.c init/util.c init/init.h
-UNIT_init_cmdline_SRCS := init/cmdline.c init/hostname.c init/err.c init/util.c init/init.h
-UNIT_init_restart_SRCS := init/restart.c init/init.h
+UNIT_init_sysfs_SRCS := init/pid1/sysfs.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
+UNIT_init_cmdline_SRCS := init/lib/cmdline.c init/lib/hostname.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
+UNIT_init_restart_SRCS := init/pid1/restart.c $(INIT_HDRS)
 UNIT_TESTS += init_cgroup init_logs init_health init_unit
-UNIT_init_unit_SRCS := init/unit.c init/decl.c init/yamltree.c init/parse.c init/users.c \
-	init/deps.c init/restart.c init/container.c init/userns.c init/err.c init/util.c init/init.h
+UNIT_init_unit_SRCS := init/pid1/unit.c init/lib/decl.c init/lib/yamltree.c init/lib/parse.c init/lib/users.c \
+	init/lib/deps.c init/pid1/restart.c init/pid1/container.c init/pid1/userns.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
 UNIT_init_unit_LIBS := -lyaml
-UNIT_init_cgroup_SRCS := init/cgroup.c init/err.c init/util.c init/init.h
-UNIT_init_logs_SRCS := init/logs.c init/err.c init/util.c init/init.h
-UNIT_init_health_SRCS := init/health.c init/err.c init/util.c init/init.h
-UNIT_init_spawn_SRCS := init/spawn.c init/err.c init/util.c init/init.h
+UNIT_init_cgroup_SRCS := init/pid1/cgroup.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
+UNIT_init_logs_SRCS := init/pid1/logs.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
+UNIT_init_health_SRCS := init/pid1/health.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
+UNIT_init_spawn_SRCS := init/lib/spawn.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
 UNIT_TESTS += init_sysctl
-UNIT_init_sysctl_SRCS := init/sysctl.c init/err.c init/util.c init/init.h
+UNIT_init_sysctl_SRCS := init/pid1/sysctl.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
 
 # wispctl: the control socket's client (docs/wispctl.md), static musl, /bin/wispctl.
-WISPCTL_SRCS := $(addprefix init/, wispctl.c proto.c err.c util.c)
+WISPCTL_SRCS := init/wispctl/wispctl.c $(addprefix init/lib/, proto.c err.c util.c)
 WISPCTL_BIN := $(B)/init/wispctl
 init: $(WISPCTL_BIN)
-$(WISPCTL_BIN): $(WISPCTL_SRCS) init/init.h init/init.mk $(B)/sysroot/.headers-ok $(MUSL_FLAGS_STAMP) | $(DEPS_STAMP)
+$(WISPCTL_BIN): $(WISPCTL_SRCS) $(INIT_HDRS) init/init.mk $(B)/sysroot/.headers-ok $(MUSL_FLAGS_STAMP) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(MUSL_CC) $(MUSL_CFLAGS) -o $@ $(WISPCTL_SRCS) $(MUSL_LDFLAGS)
 	@printf '%-32s %9d bytes\n' $@ $$(stat -c %s $@)
 
 UNIT_TESTS += init_proto init_grow init_etc init_net
-UNIT_init_proto_SRCS := init/proto.c init/err.c init/util.c init/init.h
-UNIT_init_grow_SRCS := init/grow.c init/err.c init/util.c init/init.h
-UNIT_init_net_SRCS := init/net.c init/netcfg.c init/report.c init/yamltree.c init/err.c init/util.c init/init.h
+UNIT_init_proto_SRCS := init/lib/proto.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
+UNIT_init_grow_SRCS := init/pid1/grow.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
+UNIT_init_net_SRCS := init/provision/net.c init/provision/parse/netcfg.c init/provision/report.c init/lib/yamltree.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
 UNIT_init_net_LIBS := -lyaml
-UNIT_init_etc_SRCS := init/etc.c init/hostname.c init/err.c init/util.c init/init.h
+UNIT_init_etc_SRCS := init/pid1/etc.c init/lib/hostname.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
 UNIT_TESTS += init_imgimport
-UNIT_init_imgimport_SRCS := init/imgimport.c init/init.h
+UNIT_init_imgimport_SRCS := init/provision/imgimport.c $(INIT_HDRS)
 
 # The user-data side of issue 5: formats, MIME, #cloud-config, write_files, users, labels.
 UNIT_TESTS += init_cloudcfg
-UNIT_init_cloudcfg_SRCS := init/spawn.c init/b64.c init/userdata.c init/cloudcfg.c init/ccapply.c \
-	init/ccsem.c init/ds.c init/cmdline.c init/yamltree.c init/users.c init/hostname.c \
-	init/decl.c init/parse.c init/deps.c \
-	init/etc.c init/err.c init/util.c init/init.h
+UNIT_init_cloudcfg_SRCS := init/lib/spawn.c init/provision/parse/b64.c init/provision/parse/userdata.c init/provision/parse/cloudcfg.c init/provision/ccapply.c \
+	init/provision/ccsem.c init/provision/ds.c init/lib/cmdline.c init/lib/yamltree.c init/lib/users.c init/lib/hostname.c \
+	init/lib/decl.c init/lib/parse.c init/lib/deps.c \
+	init/pid1/etc.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
 UNIT_init_cloudcfg_LIBS := -lyaml

@@ -151,7 +151,7 @@ $(RESIZE2FS): $(B)/e2fsprogs/.built
 
 # --- dropbear --------------------------------------------------------------
 # The SSH server init runs when cloud-config gives authorized keys
-# (init/sshd.c): one static multi-call binary, dropbear and dropbearkey
+# (init/provision/sshd.c): one static multi-call binary, dropbear and dropbearkey
 # (host key fingerprints), key-only (rootfs/dropbear-localoptions.h).
 
 DROPBEAR := $(B)/dropbear/dropbearmulti

@@ -2,7 +2,7 @@
 #
 # A component registers a unit test tests/unit/test_NAME.c in its own .mk:
 #   UNIT_TESTS += NAME
-#   UNIT_NAME_SRCS := init/decl.c init/err.c     # code under test
+#   UNIT_NAME_SRCS := init/lib/decl.c init/lib/err.c     # code under test
 #   UNIT_NAME_LIBS := -lyaml                      # extra libraries
 # It is built as build/unit/test_NAME with $(HOST_CFLAGS) $(SAN_FLAGS).
 

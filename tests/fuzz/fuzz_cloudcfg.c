@@ -1,13 +1,13 @@
 /*
  * Fuzz target: user-data as init reads it at boot — the format detection
- * and MIME split (init/userdata.c), then every #cloud-config part through
- * the cloud-config parser (init/cloudcfg.c + yamltree.c), whose result is
+ * and MIME split (init/provision/parse/userdata.c), then every #cloud-config part through
+ * the cloud-config parser (init/provision/parse/cloudcfg.c + yamltree.c), whose result is
  * freed again. Nothing is applied: applying writes the system.
  *
  * The parser reads files, so each part goes into a memfd read back
  * through /proc/self/fd. Build and run: bench/fuzz.sh cloudcfg.
  */
-#include "init.h"
+#include "provision/provision.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /*
- * Fuzz target: the declaration parser (init/decl.c + yamltree.c +
+ * Fuzz target: the declaration parser (init/lib/decl.c + yamltree.c +
  * parse.c + deps.c), as init runs it at boot: load a file, check the
  * dependencies, build each environment, free everything.
  *
@@ -7,7 +7,7 @@
  * through /proc/self/fd (a regular file to fstat, no disk involved).
  * Build and run: bench/fuzz.sh.
  */
-#include "init.h"
+#include "lib/decl.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,12 +1,12 @@
 /*
- * Fuzz target: the network configuration parsers (init/netcfg.c +
+ * Fuzz target: the network configuration parsers (init/provision/parse/netcfg.c +
  * yamltree.c) on one input taken as a network-config (v1 or v2, wrapped
  * in network: or not) and as a network_data.json, as net.c reads a
  * datasource's files. Every value stored must pass the character check
  * net.c relies on when it builds `ip` command lines.
  * Build and run: bench/fuzz.sh netcfg.
  */
-#include "init.h"
+#include "provision/provision.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,12 +1,12 @@
 /*
- * Fuzz target: the control protocol decoder (init/proto.c), as init's
+ * Fuzz target: the control protocol decoder (init/lib/proto.c), as init's
  * server runs it on every message a client sends: decode, then check the
  * request; then the client's view helpers on whatever decoded.
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinit \
- *     tests/fuzz/fuzz_proto.c init/proto.c init/err.c init/util.c -o fuzz_proto
+ *     tests/fuzz/fuzz_proto.c init/lib/proto.c init/lib/err.c init/lib/util.c -o fuzz_proto
  */
-#include "init.h"
+#include "lib/proto.h"
 
 #include <string.h>
 

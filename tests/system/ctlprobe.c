@@ -12,7 +12,7 @@
  * silence; "eof" at the end if init closed the connection (EOF, or a reset
  * when it closed with our request unread).
  */
-#include "init.h"
+#include "lib/proto.h"
 
 #include <errno.h>
 #include <stdio.h>

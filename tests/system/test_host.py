@@ -100,7 +100,7 @@ def first_boot(vm):
     return kib
 
 
-# The hardening baseline init sets at boot (init/sysctl.c, docs/hardening.md).
+# The hardening baseline init sets at boot (init/pid1/sysctl.c, docs/hardening.md).
 SYSCTLS = {
     "fs/protected_symlinks": "1", "fs/protected_hardlinks": "1", "fs/protected_fifos": "2",
     "fs/protected_regular": "2", "fs/suid_dumpable": "0", "kernel/kptr_restrict": "2",

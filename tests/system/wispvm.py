@@ -209,7 +209,7 @@ def build_test_image(name, manifest_lines=(), services_yaml="", files=None, ctlp
         subprocess.run(["musl-gcc", "-std=c11", "-Os", "-Wall", "-Wextra", "-Werror",
                         "-D_GNU_SOURCE", "-isystem", os.path.join(b, "sysroot", "include"),
                         "-Iinit", "-static", "-s", "-o", probe, "tests/system/ctlprobe.c",
-                        "init/proto.c", "init/err.c", "init/util.c"], check=True)
+                        "init/lib/proto.c", "init/lib/err.c", "init/lib/util.c"], check=True)
         lines.append("file /bin/ctlprobe %s 0755" % probe)
     manifest = os.path.join(outdir, "manifest")
     with open(manifest, "w") as f:

@@ -1,4 +1,4 @@
-/* Unit tests: init/cgroup.c against a plain directory standing for /sys/fs/cgroup. */
+/* Unit tests: init/pid1/cgroup.c against a plain directory standing for /sys/fs/cgroup. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,7 +6,7 @@
 
 #include <cmocka.h>
 
-#include "init.h"
+#include "pid1/pid1.h"
 
 #include <fcntl.h>
 #include <stdio.h>

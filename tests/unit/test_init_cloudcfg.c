@@ -1,5 +1,5 @@
 /*
- * Unit tests: user-data (init/userdata.c, b64.c), #cloud-config
+ * Unit tests: user-data (init/provision/parse/userdata.c, b64.c), #cloud-config
  * (cloudcfg.c), applying it to a fake root (ccapply.c), semaphores
  * (ccsem.c) and filesystem labels (ds.c).
  */
@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "init.h"
+#include "provision/provision.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* Unit tests: init/cmdline.c (kernel command line) and hostname parsing. */
+/* Unit tests: init/lib/cmdline.c (kernel command line) and hostname parsing. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,7 +6,7 @@
 
 #include <cmocka.h>
 
-#include "init.h"
+#include "pid1/pid1.h"
 
 #include <string.h>
 

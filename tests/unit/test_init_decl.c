@@ -1,4 +1,4 @@
-/* Unit tests: init/decl.c (+ yamltree.c), the declaration parser. */
+/* Unit tests: init/lib/decl.c (+ yamltree.c), the declaration parser. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,7 +6,7 @@
 
 #include <cmocka.h>
 
-#include "init.h"
+#include "lib/decl.h"
 
 #include <stdio.h>
 #include <stdlib.h>

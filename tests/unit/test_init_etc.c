@@ -1,4 +1,4 @@
-/* Unit tests: init/etc.c, what init renders into the /etc overlay. */
+/* Unit tests: init/pid1/etc.c, what init renders into the /etc overlay. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,7 +6,7 @@
 
 #include <cmocka.h>
 
-#include "init.h"
+#include "pid1/pid1.h"
 
 #include <string.h>
 

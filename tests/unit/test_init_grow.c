@@ -1,4 +1,4 @@
-/* Unit tests: init/grow.c, growing the last GPT partition, on a temporary image file. */
+/* Unit tests: init/pid1/grow.c, growing the last GPT partition, on a temporary image file. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,7 +6,7 @@
 
 #include <cmocka.h>
 
-#include "init.h"
+#include "pid1/pid1.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* Unit tests: init/health.c, the health-check state machine, with fake timers and checks. */
+/* Unit tests: init/pid1/health.c, the health-check state machine, with fake timers and checks. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,7 +6,7 @@
 
 #include <cmocka.h>
 
-#include "init.h"
+#include "pid1/pid1.h"
 
 #include <signal.h>
 #include <string.h>

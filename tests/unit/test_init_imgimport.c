@@ -1,4 +1,4 @@
-/* Unit tests: init/imgimport.c, whether the drop directory has something
+/* Unit tests: init/provision/imgimport.c, whether the drop directory has something
  * for `containerd-lite image import-dir`, or ds.c noted a seed with
  * images (then init adds image-import). */
 #include <setjmp.h>
@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "init.h"
+#include "provision/provision.h"
 
 #include <stdio.h>
 #include <stdlib.h>

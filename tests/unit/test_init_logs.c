@@ -1,4 +1,4 @@
-/* Unit tests: init/logs.c, line framing and rotation, against a temp dir. */
+/* Unit tests: init/pid1/logs.c, line framing and rotation, against a temp dir. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,7 +6,7 @@
 
 #include <cmocka.h>
 
-#include "init.h"
+#include "pid1/pid1.h"
 
 #include <fcntl.h>
 #include <regex.h>

@@ -1,4 +1,4 @@
-/* Unit tests: init/net.c, which units the network gets, on a fake sysfs and /etc/wisp. */
+/* Unit tests: init/provision/net.c, which units the network gets, on a fake sysfs and /etc/wisp. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,7 +6,7 @@
 
 #include <cmocka.h>
 
-#include "init.h"
+#include "provision/provision.h"
 
 #include <fcntl.h>
 #include <stdio.h>

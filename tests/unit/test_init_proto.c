@@ -1,4 +1,4 @@
-/* Unit tests: init/proto.c, the control protocol's encoder and decoder. */
+/* Unit tests: init/lib/proto.c, the control protocol's encoder and decoder. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,7 +6,7 @@
 
 #include <cmocka.h>
 
-#include "init.h"
+#include "lib/proto.h"
 
 #include <errno.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* Unit tests: init/restart.c, the restart policy and the backoff arithmetic. */
+/* Unit tests: init/pid1/restart.c, the restart policy and the backoff arithmetic. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,7 +6,7 @@
 
 #include <cmocka.h>
 
-#include "init.h"
+#include "pid1/pid1.h"
 
 #include <signal.h>
 

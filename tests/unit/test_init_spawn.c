@@ -1,4 +1,4 @@
-/* Unit tests: init/spawn.c, fork/exec with setup errors reported over a close-on-exec pipe. */
+/* Unit tests: init/lib/spawn.c, fork/exec with setup errors reported over a close-on-exec pipe. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,7 +6,7 @@
 
 #include <cmocka.h>
 
-#include "init.h"
+#include "pid1/pid1.h"
 
 #include <fcntl.h>
 #include <signal.h>

@@ -1,5 +1,5 @@
 /*
- * Unit tests: init/sysctl.c, the hardening baseline, written into a
+ * Unit tests: init/pid1/sysctl.c, the hardening baseline, written into a
  * directory laid out as /proc/sys; a knob that is missing is one warning
  * naming it and the rest are still set.
  */
@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "init.h"
+#include "pid1/pid1.h"
 
 #include <stdio.h>
 #include <stdlib.h>

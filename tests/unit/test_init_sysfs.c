@@ -1,4 +1,4 @@
-/* Unit tests: init/sysfs.c (the STATE finder, the active console) against a fake sysfs. */
+/* Unit tests: init/pid1/sysfs.c (the STATE finder, the active console) against a fake sysfs. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,7 +6,7 @@
 
 #include <cmocka.h>
 
-#include "init.h"
+#include "pid1/pid1.h"
 
 #include <errno.h>
 #include <stdio.h>

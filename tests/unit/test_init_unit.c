@@ -1,5 +1,5 @@
 /*
- * Unit tests: init/unit.c, the unit table's scheduler: dependency order,
+ * Unit tests: init/pid1/unit.c, the unit table's scheduler: dependency order,
  * oneshots gating dependants, health conditions, reverse order at
  * shutdown, and the control-socket API. Processes, the loop, cgroups,
  * logs and health checks are stubs; pids are above any pid_max, so the
@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "init.h"
+#include "pid1/pid1.h"
 
 #include <errno.h>
 #include <fcntl.h>

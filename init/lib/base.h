@@ -1,0 +1,123 @@
+/*
+ * lib/base.h: what every program of init/ shares (PID 1, provision, wispctl):
+ * the error object, small helpers, log lines, the kernel command line,
+ * host names and fork/exec with setup errors reported back.
+ *
+ * Conventions (see DESIGN.md):
+ *  - a fallible function returns a negative value and fills a struct err
+ *    whose message names the object ("mount proc on /proc: ...");
+ *    callers add context with err_ctx() or log it with log_err();
+ *  - anything that reads the system (sysfs, /proc, /etc) takes its root
+ *    or path as a parameter, so the unit tests can point it at a fake tree.
+ */
+#ifndef WISP_LIB_BASE_H
+#define WISP_LIB_BASE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <syslog.h>
+
+#ifndef WISP_VERSION
+#define WISP_VERSION "unknown"
+#endif
+
+#define PRINTF_LIKE(fmt, args)		__attribute__((format(printf, fmt, args)))
+#define ARRAY_LEN(a)			(sizeof(a) / sizeof((a)[0]))
+#define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
+
+/* The longest unit name (declarations, the control protocol). */
+#define DECL_NAME_MAX 64
+
+/* ---- err.c: the error object ---------------------------------------- */
+
+struct err {
+	int num;       /* errno of the failure; 0 when there is none */
+	char msg[512]; /* complete text: "what on which object: strerror" */
+};
+
+/* Fill e with num and the formatted text (+ ": strerror(num)" when num != 0). Returns -1. */
+int err_set(struct err *e, int num, const char *fmt, ...) PRINTF_LIKE(3, 4);
+/* Prefix e's message with context: "context: old message". Returns -1. */
+int err_ctx(struct err *e, const char *fmt, ...) PRINTF_LIKE(2, 3);
+
+/* ---- util.c: small helpers ------------------------------------------ */
+
+/* Milliseconds since boot (CLOCK_BOOTTIME: the clock of the banner and of every timer). */
+uint64_t now_ms(void);
+/* Read a small text file into buf (NUL-terminated, truncated to size-1). Returns its length. */
+int read_text(const char *path, char *buf, size_t size, struct err *e);
+/* read_text for bytes from outside: a regular file (no symlink, FIFO or device) of at
+ * most size-1 bytes, or an error (EFBIG: over the limit; nothing read). */
+int read_file(const char *path, char *buf, size_t size, struct err *e);
+/* snprintf that refuses to truncate (a cut path names another file). Returns 0 or -1. */
+int fmt_path(char *buf, size_t size, const char *fmt, ...) PRINTF_LIKE(3, 4);
+/* write(2) until done or a real error; retries EINTR. Returns 0 or -1 with errno set. */
+int write_all(int fd, const void *buf, size_t len);
+/* Free a NULL-terminated vector of malloc'd strings, and the vector. */
+void strv_free(char **v);
+size_t strv_len(char *const *v);
+/* A unit name as declarations allow it: [a-z0-9][a-z0-9_.-]*, at most DECL_NAME_MAX
+ * (here, not in decl.c, because wispctl checks names too and does not link the parser). */
+bool unit_name_valid(const char *s);
+/* "Name of signal" without the SIG prefix ("TERM", "KILL"), or its number. */
+const char *signal_name(int sig, char buf[static 16]);
+
+/* ---- log.c: init's own messages ------------------------------------- */
+
+/*
+ * Every line goes to /dev/kmsg with its priority ("<29>init: ...": daemon, notice) and
+ * exactly once to the console: if the kernel echoes it there itself
+ * (priority below console_loglevel) init does not write it a second time.
+ */
+void log_line(int prio, const char *fmt, ...) PRINTF_LIKE(2, 3); /* as given */
+void log_msg(int prio, const char *fmt, ...) PRINTF_LIKE(2, 3);	 /* "init: " + text */
+void log_err(const struct err *e);				 /* "init: " + e->msg */
+
+/* ---- cmdline.c: the kernel command line ----------------------------- */
+
+/* Value of the last "key=value" of a /proc/cmdline text, before "--". Returns its length or -1. */
+int cmdline_get(const char *line, const char *key, char *val, size_t size);
+/* Read key as an unsigned number <= max. Returns 1 found, 0 absent, -1 invalid (e filled). */
+int cmdline_uint(const char *line, const char *key, unsigned max, unsigned *out, struct err *e);
+
+/* ---- hostname.c ------------------------------------------------------ */
+
+/* First line of an /etc/hostname text, if it is a valid host name. Returns 0 or -1. */
+int hostname_parse(const char *text, char *name, size_t size);
+/* Set the host name from path, "wisp" if it has none. */
+void hostname_setup(const char *path);
+/* The /etc/hosts text for host name name. Returns its length or -1 if it does not fit. */
+int etc_hosts_render(const char *name, char *buf, size_t size);
+
+/* ---- spawn.c: fork/exec with setup errors reported back ------------- */
+
+struct spawn_req {
+	char *const *argv;
+	char *const *envp;
+	const char *tty; /* controlling terminal on 0,1,2; NULL: /dev/null, console, console */
+	const char *working_dir; /* NULL: "/" */
+	/* fds 0-2 are always init's console (console_setup), so 0 can mean "none"
+	 * and a zeroed request keeps the old behaviour. */
+	int out_fd;    /* > 2 (and no tty): stdout and stderr; else the console */
+	int cgroup_fd; /* > 2: a cgroup directory the child joins before anything else */
+	bool set_uid, set_gid;
+	uid_t uid;
+	gid_t gid;
+};
+
+/*
+ * Start a program in its own session. *report gets the read end of a
+ * close-on-exec pipe (non-blocking): EOF alone means exec succeeded;
+ * text before EOF is the child's setup error ("exec /bin/x: ...").
+ * report may be NULL: no pipe, a setup failure is only exit status 127.
+ * The child joins r->cgroup_fd itself, before anything else, so that it
+ * never runs a line of the program outside its limits.
+ * Returns the pid, or -1 if not even the fork happened.
+ */
+pid_t spawn(const struct spawn_req *r, int *report, struct err *e);
+/* Read what is in a report pipe (non-blocking). Returns 1 on EOF, 0 if more may come. */
+int spawn_read_report(int fd, char *buf, size_t size, size_t *len);
+
+#endif /* WISP_LIB_BASE_H */

@@ -1,0 +1,124 @@
+/*
+ * lib/decl.h: the declaration format (docs/declarations.md): its parser,
+ * the user and group lookups it needs and the dependency check. PID 1
+ * loads declarations with it; provision validates what it writes with it.
+ */
+#ifndef WISP_LIB_DECL_H
+#define WISP_LIB_DECL_H
+
+#include "ytree.h"
+
+/* ---- decl.c: declarations (docs/declarations.md) -------------------- */
+
+enum restart { RESTART_NO, RESTART_ON_FAILURE, RESTART_ALWAYS };
+enum unit_kind { KIND_SERVICE, KIND_ONESHOT, KIND_CONTAINER };
+/* DEP_DEFAULT (the list form): completed for a oneshot, started for the rest. */
+enum dep_cond { DEP_STARTED, DEP_HEALTHY, DEP_COMPLETED, DEP_DEFAULT };
+
+struct dep {
+	char *name;
+	enum dep_cond cond;
+	int line, col; /* where it was written, for "unknown dependency" */
+};
+
+struct healthcheck {
+	char **argv; /* NULL: no health check */
+	uint32_t interval_ms, timeout_ms, start_period_ms;
+	unsigned retries;
+};
+
+/* cgroup v2 limits; 0 / "" mean "not set" (the kernel's default stays). */
+/* A container's pids.max when its declaration gives none (docs/declarations.md). */
+#define CONTAINER_PIDS_MAX 4096
+struct resources {
+	unsigned cpu_weight; /* 1..10000 */
+	char cpu_max[32];    /* "max 100000", "50000 100000" (cpus are converted) */
+	uint64_t memory_max; /* bytes; UINT64_MAX: "max" */
+	uint64_t pids_max;   /* UINT64_MAX: "max"; containers: CONTAINER_PIDS_MAX if unset */
+};
+
+struct decl {
+	char *name;
+	enum unit_kind kind;
+	char **argv;	   /* NULL-terminated; a string command becomes /bin/sh -c STRING */
+	char **env;	   /* declared KEY=value, NULL-terminated, maybe empty */
+	char *tty;	   /* NULL, "console" or a device path */
+	char *working_dir; /* NULL: "/" */
+	bool has_uid, has_gid;
+	uid_t uid;
+	gid_t gid;
+	struct dep *deps;
+	size_t ndeps;
+	enum restart restart;
+	uint32_t backoff_initial_ms, backoff_max_ms, backoff_reset_ms;
+	int stop_signal;	  /* default SIGTERM */
+	uint32_t stop_timeout_ms; /* default DECL_STOP_TIMEOUT_MS */
+	struct healthcheck health;
+	struct resources res;
+	bool stop_signal_set; /* given: wins over a container image's StopSignal */
+	/* kind container (init/container.c): argv/env/working_dir override the image's */
+	char *image;	      /* reference in the image store */
+	char **entrypoint;    /* NULL: the image's */
+	char *user_spec;      /* "user[:group]", resolved in the image */
+	bool private_net;     /* network: private (loopback only); default the host's */
+	bool read_only;	      /* root read-only; default an upper on /var */
+	bool host_userns;     /* userns: host; default (auto) a user namespace of its own */
+	uint32_t userns_base; /* auto: its first host id, given at its start (userns.c) */
+	char *file;	      /* where it was declared, for messages */
+	int line, col;
+};
+
+struct decls {
+	struct decl *v;
+	size_t n, cap;
+	char **broken; /* names of services left out for their errors (for dependants' messages) */
+};
+
+#define DECL_DIR	     "/etc/wisp"
+#define DECL_STOP_TIMEOUT_MS 10000u
+
+/* Receives one complete error line ("path:line:col: service "x": problem"). */
+typedef void decl_report_fn(void *ctx, const char *msg);
+
+/* Add the valid services of one file to set; report each problem. Returns the number reported. */
+int decl_load_file(struct decls *set, const char *path, decl_report_fn *report, void *ctx);
+/* Same for every *.yaml of dir, in name order. */
+int decl_load_dir(struct decls *set, const char *dir, decl_report_fn *report, void *ctx);
+/* Where user and group names are looked up (default "/etc": passwd, group); for tests. */
+void decl_set_etc(const char *dir);
+void decl_clear(struct decl *d);
+void decls_free(struct decls *set);
+/* The environment a program starts with: the base one, then its declared env. NULL on ENOMEM. */
+char **decl_environ(const struct decl *d);
+/* TZ=... for every unit (cloud-config's timezone); "" none. */
+extern char unit_tz[64];
+const char *restart_name(enum restart r);
+const char *kind_name(enum unit_kind k);
+/* "100ms", "5s", "2m", "1h", "0" -> milliseconds. Returns 0 or -1. */
+int parse_duration(const char *s, uint32_t *ms);
+/* "1024", "64K", "512M", "1G" (powers of 1024) -> bytes. Returns 0 or -1. */
+int parse_size(const char *s, uint64_t *bytes);
+/* cpu.max value from "max", "max 100000", "50000 100000" or a number of cpus ("0.5"). */
+int parse_cpu_max(const char *s, char *out, size_t size);
+/* "TERM", "SIGTERM", "15" -> signal number, or -1. */
+int parse_signal(const char *s);
+
+/* ---- users.c: /etc/passwd and /etc/group -------------------------- */
+
+/* Name or number -> uid (and that user's primary gid, if known). Returns 0 or -1. */
+int user_lookup(const char *etc, const char *name, uid_t *uid, gid_t *gid, bool *has_gid);
+int group_lookup(const char *etc, const char *name, gid_t *gid);
+
+/* ---- deps.c: the dependency graph ----------------------------------- */
+
+/*
+ * Drop from set every service with an unknown dependency, on a
+ * dependency cycle, or depending (directly or not) on a dropped or
+ * broken one; report each, with its file:line:col. Returns the number
+ * reported. What is left can always be started in some order.
+ */
+int deps_check(struct decls *set, decl_report_fn *report, void *ctx);
+/* Index of name in set, or -1. */
+int decls_find(const struct decls *set, const char *name);
+
+#endif /* WISP_LIB_DECL_H */

@@ -1,0 +1,157 @@
+/* util.c: helpers too small to deserve a file of their own. */
+#include "base.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	/* BOOTTIME, not MONOTONIC: the banner reports uptime, and timers
+	 * should not drift from it across a suspend. */
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static int read_fd(int fd, const char *path, char *buf, size_t size, struct err *e)
+{
+	size_t len = 0;
+	int ret = 0;
+
+	while (len + 1 < size) {
+		ssize_t n = read(fd, buf + len, size - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = err_set(e, errno, "read %s", path);
+			break;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	buf[len] = '\0';
+	return ret < 0 ? ret : (int)len;
+}
+
+int read_text(const char *path, char *buf, size_t size, struct err *e)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0)
+		return err_set(e, errno, "open %s", path);
+	return read_fd(fd, path, buf, size, e);
+}
+
+/*
+ * Bytes from outside (a seed, a metadata service) that PID 1 reads whole:
+ * no symlink, nothing that can block (a FIFO, a device), and all or
+ * nothing: a file over the limit is refused, not read truncated.
+ */
+int read_file(const char *path, char *buf, size_t size, struct err *e)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
+	struct stat st = {0};
+	int err;
+
+	if (fd < 0)
+		return err_set(e, errno, "open %s", path);
+	err = fstat(fd, &st) < 0 ? errno : !S_ISREG(st.st_mode) ? EINVAL : 0;
+	if (!err && st.st_size >= (off_t)size)
+		err = EFBIG;
+	if (err) {
+		close(fd);
+		if (err == EFBIG)
+			return err_set(e, err, "%s: %lld bytes, over the limit of %zu", path,
+				       (long long)st.st_size, size - 1);
+		return err_set(e, err, "%s: not a regular file", path);
+	}
+	return read_fd(fd, path, buf, size, e);
+}
+
+int fmt_path(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+void strv_free(char **v)
+{
+	if (!v)
+		return;
+	for (char **p = v; *p; p++)
+		free(*p);
+	free(v);
+}
+
+size_t strv_len(char *const *v)
+{
+	size_t n = 0;
+
+	while (v && v[n])
+		n++;
+	return n;
+}
+
+const char *signal_name(int sig, char buf[static 16])
+{
+	/* The ones a log reader meets; the rest print as numbers. */
+	static const struct {
+		int sig;
+		const char *name;
+	} names[] = {
+	    {SIGHUP, "HUP"},   {SIGINT, "INT"},	  {SIGQUIT, "QUIT"}, {SIGILL, "ILL"},
+	    {SIGTRAP, "TRAP"}, {SIGABRT, "ABRT"}, {SIGBUS, "BUS"},   {SIGFPE, "FPE"},
+	    {SIGKILL, "KILL"}, {SIGUSR1, "USR1"}, {SIGSEGV, "SEGV"}, {SIGUSR2, "USR2"},
+	    {SIGPIPE, "PIPE"}, {SIGALRM, "ALRM"}, {SIGTERM, "TERM"}, {SIGCHLD, "CHLD"},
+	    {SIGCONT, "CONT"}, {SIGSTOP, "STOP"}, {SIGPWR, "PWR"},   {SIGSYS, "SYS"},
+	};
+
+	for (size_t i = 0; i < ARRAY_LEN(names); i++)
+		if (names[i].sig == sig)
+			return names[i].name;
+	snprintf(buf, 16, "%d", sig);
+	return buf;
+}
+
+bool unit_name_valid(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len == 0 || len > DECL_NAME_MAX)
+		return false;
+	if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9')))
+		return false;
+	return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_.-") == len;
+}

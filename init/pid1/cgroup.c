@@ -1,0 +1,175 @@
+/*
+ * cgroup.c: one cgroup v2 group per unit, ROOT/wisp/<name>.
+ *
+ * cgroup v2 lets a group hand controllers to its children only when it
+ * has no process of its own ("no internal processes"); the root is the
+ * exception, but ROOT/wisp is not. So init moves itself into a leaf,
+ * ROOT/init, and enables the controllers in ROOT and in ROOT/wisp; every
+ * unit then gets its own limits in ROOT/wisp/<name>.
+ *
+ * Everything takes the cgroup root as a parameter so that the unit tests
+ * can point it at a plain directory.
+ */
+#include "pid1.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char controllers[] = "+cpu +memory +pids +io";
+
+static int write_file(const char *path, const char *val, struct err *e)
+{
+	/* O_TRUNC: what a shell's ">" does; kernfs ignores it, a test's plain file needs it. */
+	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0)
+		return err_set(e, errno, "open %s", path);
+	if (write_all(fd, val, strlen(val)) < 0) {
+		err_set(e, errno, "write \"%s\" to %s", val, path);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static int write_at(const char *dir, const char *file, const char *val, struct err *e)
+{
+	char path[4096];
+
+	if (fmt_path(path, sizeof(path), "%s/%s", dir, file) < 0)
+		return err_set(e, ENAMETOOLONG, "%s/%s", dir, file);
+	return write_file(path, val, e);
+}
+
+static int make_dir(const char *path, struct err *e)
+{
+	if (mkdir(path, 0755) < 0 && errno != EEXIST)
+		return err_set(e, errno, "mkdir %s", path);
+	return 0;
+}
+
+/* Controllers one at a time: a kernel without, say, io still gets the others. */
+static void enable(const char *dir)
+{
+	char one[16];
+	struct err e;
+
+	for (const char *p = controllers; *p;) {
+		size_t len = strcspn(p, " ");
+		snprintf(one, sizeof(one), "%.*s", (int)len, p);
+		if (write_at(dir, "cgroup.subtree_control", one, &e) < 0)
+			log_err(&e);
+		p += len + (p[len] == ' ');
+	}
+}
+
+int cgroup_setup(const char *root, struct err *e)
+{
+	char leaf[4096], wisp[4096];
+
+	if (fmt_path(leaf, sizeof(leaf), "%s/init", root) < 0 ||
+	    fmt_path(wisp, sizeof(wisp), "%s/wisp", root) < 0)
+		return err_set(e, ENAMETOOLONG, "%s", root);
+	if (make_dir(leaf, e) < 0 || make_dir(wisp, e) < 0)
+		return -1;
+	/* "0": the writer. init is single-threaded, so this moves all of it. */
+	if (write_at(leaf, "cgroup.procs", "0", e) < 0)
+		return err_ctx(e, "move init into its cgroup");
+	enable(root);
+	enable(wisp);
+	return 0;
+}
+
+static int set_limits(const char *dir, const struct resources *r, struct err *e)
+{
+	char val[32];
+
+	/* Every file is written every time: a limit removed from a declaration must go. */
+	snprintf(val, sizeof(val), "%u", r->cpu_weight ? r->cpu_weight : 100);
+	if (write_at(dir, "cpu.weight", val, e) < 0)
+		return -1;
+	if (write_at(dir, "cpu.max", r->cpu_max[0] ? r->cpu_max : "max 100000", e) < 0)
+		return -1;
+	if (r->memory_max && r->memory_max != UINT64_MAX)
+		snprintf(val, sizeof(val), "%llu", (unsigned long long)r->memory_max);
+	else
+		snprintf(val, sizeof(val), "max");
+	if (write_at(dir, "memory.max", val, e) < 0)
+		return -1;
+	if (r->pids_max && r->pids_max != UINT64_MAX)
+		snprintf(val, sizeof(val), "%llu", (unsigned long long)r->pids_max);
+	else
+		snprintf(val, sizeof(val), "max");
+	return write_at(dir, "pids.max", val, e);
+}
+
+static bool no_limits(const struct resources *r)
+{
+	return !r->cpu_weight && !r->cpu_max[0] && !r->memory_max && !r->pids_max;
+}
+
+int cgroup_unit(const char *root, const char *name, const struct resources *r, struct err *e)
+{
+	char dir[4096];
+	int fd;
+
+	if (fmt_path(dir, sizeof(dir), "%s/wisp/%s", root, name) < 0)
+		return err_set(e, ENAMETOOLONG, "cgroup of %s", name);
+	if (make_dir(dir, e) < 0)
+		return -1;
+	/* A unit without limits does not need the controllers' files: a kernel
+	 * without one of them still runs it. */
+	if (!no_limits(r) && set_limits(dir, r, e) < 0)
+		return -1;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return err_set(e, errno, "open %s", dir);
+	return fd;
+}
+
+/* Before 5.14 there is no cgroup.kill: signal the pids one by one. */
+static int kill_each(const char *dir, struct err *e)
+{
+	char path[4096], line[32];
+	FILE *f;
+
+	if (fmt_path(path, sizeof(path), "%s/cgroup.procs", dir) < 0 || !(f = fopen(path, "re")))
+		return err_set(e, errno, "open %s/cgroup.procs", dir);
+	while (fgets(line, sizeof(line), f)) {
+		pid_t pid = (pid_t)atoi(line);
+		if (pid > 1)
+			kill(pid, SIGKILL);
+	}
+	fclose(f);
+	return 0;
+}
+
+int cgroup_kill(const char *root, const char *name, struct err *e)
+{
+	char dir[4096];
+
+	if (fmt_path(dir, sizeof(dir), "%s/wisp/%s", root, name) < 0)
+		return err_set(e, ENAMETOOLONG, "cgroup of %s", name);
+	if (write_at(dir, "cgroup.kill", "1", e) == 0)
+		return 0;
+	return kill_each(dir, e);
+}
+
+bool cgroup_populated(const char *root, const char *name)
+{
+	char path[4096], buf[256];
+	struct err e;
+
+	if (fmt_path(path, sizeof(path), "%s/wisp/%s/cgroup.events", root, name) < 0 ||
+	    read_text(path, buf, sizeof(buf), &e) < 0)
+		return false;
+	return strstr(buf, "populated 1") != NULL;
+}

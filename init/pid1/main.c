@@ -1,0 +1,84 @@
+/*
+ * main.c: Wisp's PID 1, the boot sequence.
+ *
+ * Everything before loop_run() is the part of booting that nothing else
+ * can run during: the API filesystems, the console, the host name and the
+ * STATE partition. Then the declared programs start and the event loop
+ * supervises them until a shutdown signal. PID 1 never exits: every step
+ * logs its failure and the boot goes on with what it has.
+ */
+#include "pid1.h"
+/* Until provision runs as its own program (issue 11). */
+#include "../provision/provision.h"
+
+#include <errno.h>
+#include <sys/reboot.h>
+#include <time.h>
+#include <unistd.h>
+
+/* wisp.* keys of the kernel command line. */
+static void boot_params(void)
+{
+	char line[4096];
+	unsigned grace = 0;
+	struct err e;
+
+	if (read_text("/proc/cmdline", line, sizeof(line), &e) < 0) {
+		log_err(&e);
+		return;
+	}
+	switch (cmdline_uint(line, "wisp.shutdown_timeout", 3600, &grace, &e)) {
+	case 1:
+		shutdown_set_grace(grace);
+		break;
+	case -1:
+		log_msg(LOG_WARNING, "%s; using %u s", e.msg, SHUTDOWN_GRACE_S);
+		break;
+	}
+}
+
+int main(void)
+{
+	struct timespec t0;
+	struct err e;
+	int cad;
+
+	/* The banner's uptime is the moment init started, before any work. */
+	clock_gettime(CLOCK_BOOTTIME, &t0);
+	if (getpid() != 1) {
+		static const char msg[] = "init: this is Wisp's PID 1; run it as PID 1 only\n";
+		(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
+		return 1;
+	}
+	signals_block();
+	/* ctrl-alt-del becomes SIGINT to init instead of an immediate reboot. */
+	cad = reboot(RB_DISABLE_CAD) < 0 ? errno : 0;
+	mounts_early();
+	if (console_setup(&e) < 0)
+		log_err(&e); /* still reaches /dev/kmsg, if there is one */
+	log_line(LOG_NOTICE, "Wisp %s init: started at uptime %lld.%03ld s", WISP_VERSION,
+		 (long long)t0.tv_sec, t0.tv_nsec / 1000000L);
+	if (cad) {
+		err_set(&e, cad, "reboot(RB_DISABLE_CAD)");
+		log_err(&e);
+	}
+	mounts_setup();
+	boot_params();
+	etc_setup();
+	hostname_setup("/etc/hostname");
+	state_setup();
+	cloudinit_setup(); /* user-data: /etc, /var and units to load; no network needed */
+	if (loop_setup(&e) < 0) {
+		log_err(&e);
+		loop_emergency();
+	}
+	control_setup();
+	powerbtn_setup("/sys");
+	units_load(DECL_DIR);
+	imgimport_setup(); /* before the units it holds back start */
+	net_setup("/sys");
+	cloudinit_final();
+	units_start_all();
+	reap(); /* whatever the boot steps left behind */
+	loop_run();
+}

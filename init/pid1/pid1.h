@@ -1,0 +1,291 @@
+/*
+ * pid1/pid1.h: the one header of Wisp's PID 1: mounts, console, /etc,
+ * STATE, the event loop, units and their dependencies, health checks,
+ * restarts, logs, cgroups, container steps, the control socket, the power
+ * button and shutdown. Everything here is internal to init/pid1 and its
+ * unit tests.
+ */
+#ifndef WISP_PID1_H
+#define WISP_PID1_H
+
+#include "../lib/decl.h"
+#include "../lib/paths.h"
+#include "../lib/proto.h"
+
+/* ---- console.c: PID 1's standard fds -------------------------------- */
+
+/* Put /dev/console (or at worst /dev/null) on fds 0, 1 and 2. */
+int console_setup(struct err *e);
+
+/* ---- sysfs.c: what the kernel tells about devices -------------------- */
+
+/*
+ * Find the partition called partname on the same disk as the block
+ * device dev (usually stat("/").st_dev), looking under sys (normally
+ * "/sys"). Writes its kernel name ("vda4") to name.
+ */
+int sysfs_find_partition(const char *sys, dev_t dev, const char *partname, char *name, size_t size,
+			 struct err *e);
+/* The kernel's active console device ("/dev/ttyS0"): last entry of class/tty/console/active. */
+int sysfs_active_console(const char *sys, char *path, size_t size, struct err *e);
+
+/* ---- mounts.c: the API filesystems and /var ------------------------- */
+
+/* /dev and /proc: needed before the console and the log. Errors are kept for mounts_setup(). */
+void mounts_early(void);
+/* Log what mounts_early() hit, then mount the rest (/sys, /dev/pts, /run, cgroup2, ...). */
+void mounts_setup(void);
+/* sysctl.c: the hardening baseline (docs/hardening.md) into dir (/proc/sys); a knob
+ * not set is a warning. Returns how many were not. mounts_setup() calls it. */
+int sysctl_setup(const char *dir);
+/* Unmount every mount at or below dir, deepest first; remount read-only what stays busy. */
+void mounts_release(const char *dir);
+
+/* ---- state.c: the STATE partition ----------------------------------- */
+
+/* Find STATE on the root disk, fsck it, mount it on /var. Logs, never fails the boot. */
+void state_setup(void);
+
+/* ---- grow.c: grow the last GPT partition to the end of the disk ------ */
+
+/*
+ * fd is the whole disk (or an image file) of size bytes, with 512-byte
+ * sectors. If partition number partno (1-based) is the last one and the
+ * disk has grown, move the backup GPT to the end and extend the partition.
+ * Returns 1 grown (*new_end: its new last LBA), 0 nothing to do, -1 error.
+ */
+int gpt_grow(int fd, uint64_t size, unsigned partno, uint64_t *new_end, struct err *e);
+uint32_t gpt_crc32(const void *buf, size_t len);
+
+/* ---- etc.c: a writable /etc for this boot ---------------------------- */
+
+/* tmpfs overlay on /etc (upper under /run/wisp/etc), then render hosts and resolv.conf. */
+void etc_setup(void);
+
+/* ---- restart.c: when and how soon to restart ------------------------ */
+
+#define BACKOFF_MIN_MS	 100u
+#define BACKOFF_MAX_MS	 30000u
+#define BACKOFF_RESET_MS 60000u /* a run this long was a success: start over from the minimum */
+
+struct backoff {
+	uint32_t next_ms; /* delay of the next restart; 0: fresh */
+};
+
+/* Does policy r want a restart after a program ended with wait status st? */
+bool restart_wanted(enum restart r, int st);
+/* Delay before the next start, given how long the last run lasted; advances the backoff. */
+uint32_t backoff_next(struct backoff *b, uint64_t ran_ms);
+/* Same with a declaration's own initial/max/reset (0: the defaults above). */
+uint32_t backoff_next_cfg(struct backoff *b, uint64_t ran_ms, uint32_t initial, uint32_t max,
+			  uint32_t reset);
+
+/* ---- loop.c: the event loop ----------------------------------------- */
+
+/* A file descriptor the loop watches; ready() runs with the epoll events. */
+struct watch {
+	int fd;
+	void (*ready)(struct watch *w, uint32_t events);
+};
+
+/* A deadline on CLOCK_BOOTTIME; all share one timerfd armed at the earliest. */
+struct timer {
+	uint64_t due;
+	bool armed;
+	struct timer *next;
+	void (*fire)(struct timer *t);
+};
+
+void signals_block(void);
+int loop_setup(struct err *e);
+int loop_watch(struct watch *w, struct err *e);
+/* Also wake w when its fd is writable (a queue to send). Returns 0 or -1 (errno). */
+int loop_watch_out(struct watch *w, bool out);
+void loop_unwatch(struct watch *w);
+void timer_start(struct timer *t, uint64_t due);
+void timer_stop(struct timer *t);
+/* Collect every exited child; tells units and shutdown. */
+void reap(void);
+_Noreturn void loop_run(void);
+/* When the loop cannot be built: reap and honour shutdown signals with sigwaitinfo. */
+_Noreturn void loop_emergency(void);
+
+/* ---- unit.c: the unit table and each unit's state machine ----------- */
+
+enum unit_state {
+	U_STOPPED,  /* not running, nothing planned (maybe waiting for its dependencies) */
+	U_STARTING, /* forked; exec not confirmed yet */
+	U_RUNNING,  /* exec'd (health check not passed yet, or none) */
+	U_HEALTHY,  /* exec'd and its health check passed */
+	U_BACKOFF,  /* ended; a restart is due at its timer */
+	U_STOPPING, /* asked to stop (stop_signal sent; SIGKILL to its cgroup at stop_timeout) */
+	U_FAILED,   /* ended badly, no restart */
+	U_DONE,	    /* ended well, no restart */
+};
+
+struct unit_info {
+	const char *name;
+	const char *kind; /* "service", "oneshot", "container" */
+	enum unit_state state;
+	pid_t pid;
+	uint64_t since_ms; /* now_ms() when it entered its state */
+	unsigned restarts;
+	int last_status;    /* wait status of the last exit, -1 none */
+	const char *health; /* "none","starting","healthy","unhealthy" */
+	char userns[16];    /* containers: "host", or the first host id ("1048576"); else "" */
+};
+
+/* Load DECL_DIR (errors are logged). Returns the number of units. */
+size_t units_load(const char *dir);
+/* A second directory (user-data's units): its services replace dir's of the same name. */
+void units_set_overlay(const char *dir);
+void units_start_all(void);
+/* A child ended: if it is a unit's (or a health check's), move its state machine. */
+bool unit_reaped(pid_t pid, int st);
+/* Shutdown: no more restarts; stop every unit, dependants first. */
+void units_stop_all(void);
+/* Shutdown: every unit has stopped (or none was running). */
+bool units_all_stopped(void);
+/* Shutdown, before /var is unmounted: let go of the units' log files. */
+void units_release(void);
+const char *unit_state_name(enum unit_state s);
+
+size_t units_count(void);
+int unit_info_at(size_t i, struct unit_info *out); /* 0 or -1 */
+int unit_find(const char *name);		   /* index or -1 */
+int unit_start(const char *name, struct err *e);
+/* By hand: no restart until unit_start. */
+int unit_stop(const char *name, struct err *e);
+int unit_restart(const char *name, struct err *e);
+/* Programmatic unit (e.g. udhcpc per NIC); takes ownership of *d's contents. */
+int units_add(struct decl *d, struct err *e);
+
+/* ---- health.c: health checks ---------------------------------------- */
+
+enum health { H_NONE, H_STARTING, H_HEALTHY, H_UNHEALTHY };
+
+struct hcheck {
+	const struct healthcheck *cfg;
+	enum health state;
+	pid_t pid;	  /* the running check, 0 none */
+	bool active;	  /* between health_start and health_stop */
+	unsigned fails;	  /* consecutive */
+	uint64_t started; /* when the unit's program started: start_period counts from there */
+	struct timer next, timeout;
+	void (*changed)(struct hcheck *h); /* state moved between healthy and not */
+	pid_t (*run)(struct hcheck *h);	   /* spawn the check; the unit knows how */
+};
+
+const char *health_name(enum health h);
+/* The program started: checks begin (now, then every interval). */
+void health_start(struct hcheck *h);
+void health_stop(struct hcheck *h);
+/* Was pid this check's? Then account for its status. */
+bool health_reaped(struct hcheck *h, pid_t pid, int st);
+/* One check result (also used by the tests). */
+void health_result(struct hcheck *h, bool ok, uint64_t now);
+
+/* ---- container.c: kind container, through the containerd-lite binary - */
+
+#define CTR_BIN "/bin/containerd-lite"
+
+/* The runtime's steps to start one (container.c says why steps). */
+enum ctr_step { CTR_CLEAN, CTR_BUNDLE, CTR_CREATE, CTR_START };
+
+/* The argv of a step for d (strv_free it), NULL when out of memory. */
+char **ctr_argv(const struct decl *d, enum ctr_step step);
+/* cmd run inside container name (its health check). */
+char **ctr_exec_argv(const char *name, char *const *cmd);
+/* After create: the container's pid. */
+pid_t ctr_pid(const char *name, struct err *e);
+/* After bundle: the image's StopSignal, 0 when it has none. */
+int ctr_stop_signal(const char *name);
+/* After its end: its root unmounted (lazily, never waiting). */
+void ctr_release(const char *name);
+/* Where bundles are made (default /run/wisp/bundles); for the tests. */
+void ctr_set_bundles(const char *dir);
+
+/* ---- userns.c: each container's range of host ids, kept on STATE ----- */
+
+#define USERNS_BASE 0x100000u /* the first range's first id (1048576) */
+#define USERNS_SIZE 65536u
+/* name's first host id: the one recorded, else the next never given (recorded). */
+int userns_range(const char *name, uint32_t *base, struct err *e);
+/* Where the ranges are recorded (default /var/lib/wisp/userns); for the tests. */
+void userns_set_file(const char *path);
+
+/* ---- cgroup.c: cgroup v2 --------------------------------------------- */
+
+#define CGROUP_ROOT "/sys/fs/cgroup"
+
+/* Move init into ROOT/init and enable +cpu +memory +pids +io for ROOT/wisp/<unit>. */
+int cgroup_setup(const char *root, struct err *e);
+/* Make ROOT/wisp/NAME, write its limits; returns an O_DIRECTORY fd of it (for spawn). */
+int cgroup_unit(const char *root, const char *name, const struct resources *r, struct err *e);
+/* SIGKILL everything in it (cgroup.kill, or one by one before 5.14). */
+int cgroup_kill(const char *root, const char *name, struct err *e);
+/* Is anything left in it? */
+bool cgroup_populated(const char *root, const char *name);
+
+/* ---- logs.c: the units' output -> /var/log/wisp/<name>.log ----------- */
+
+#define LOG_DIR		 "/var/log/wisp"
+#define LOG_ROTATE_BYTES (1u << 20)
+#define LOG_ROTATE_FILES 3u
+#define LOG_LINE_MAX	 2048 /* a longer line is cut in pieces of this size */
+
+struct logsink {
+	char unit[DECL_NAME_MAX + 1];
+	struct watch w; /* read end of the pipe */
+	int wfd;	/* write end: the program's stdout and stderr */
+	int file;	/* the open log, -1 none */
+	uint64_t size;
+	char part[LOG_LINE_MAX];
+	size_t plen;
+	unsigned long dropped;
+	bool warned;
+	uint64_t retry_at;
+};
+
+/* Where logs go and how big they grow (tests use a temp dir). */
+void logs_configure(const char *dir, uint64_t max_bytes, unsigned files);
+/* The pipe (watched by the loop) for unit name. */
+int logs_open(struct logsink *l, const char *name, struct err *e);
+void logs_close(struct logsink *l);
+/* Shutdown: close every log file for good (so /var can be unmounted); output is dropped. */
+void logs_shutdown(void);
+/* Output of the program: complete lines are timestamped and written; the rest waits. */
+void logs_feed(struct logsink *l, const char *buf, size_t len);
+/* Called for every complete line written ("2026-...Z text", no newline), e.g. for logs -f. */
+void logs_set_observer(void (*fn)(const char *unit, const char *line, size_t len));
+
+/* ---- shutdown.c ------------------------------------------------------ */
+
+enum shutdown_kind { SHUTDOWN_HALT, SHUTDOWN_POWEROFF, SHUTDOWN_REBOOT };
+
+#define SHUTDOWN_GRACE_S 10u /* the whole sequence */
+#define SHUTDOWN_KILL_WAIT_MS                                                                      \
+	2000u /* after SIGKILL, how long to wait for the dead to be reaped                         \
+	       */
+
+void shutdown_set_grace(unsigned seconds);
+void shutdown_request(enum shutdown_kind k, int sig, pid_t from);
+/* reap() found no child left. */
+void shutdown_no_children(void);
+/* unit.c: during a shutdown, the last unit has stopped. */
+void shutdown_units_stopped(void);
+/* Emergency path: everything in one go, waiting with sigtimedwait. */
+void shutdown_now(enum shutdown_kind k); /* returns only if reboot(2) failed */
+const char *shutdown_name(enum shutdown_kind k);
+
+/* ---- control.c: the control socket server --------------------------- */
+
+/* Listen on CONTROL_SOCK in the loop. Logs its errors; init runs on without it. */
+void control_setup(void);
+
+/* ---- powerbtn.c: the ACPI power button ------------------------------- */
+
+/* Find the "Power Button" input device under sys; KEY_POWER requests a poweroff. */
+void powerbtn_setup(const char *sys);
+
+#endif /* WISP_PID1_H */

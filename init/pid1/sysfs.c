@@ -1,0 +1,194 @@
+/*
+ * sysfs.c: questions about devices, answered from sysfs.
+ *
+ * Everything takes the sysfs root as a parameter ("/sys" at boot) so the
+ * unit tests can build a fake tree in a temporary directory.
+ */
+#include "pid1.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+/* Value of "KEY=" in a uevent text, copied to val. Returns 0 or -1 when absent. */
+static int uevent_get(const char *text, const char *key, char *val, size_t size)
+{
+	size_t klen = strlen(key);
+
+	for (const char *p = text; *p;) {
+		const char *end = strchr(p, '\n');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+
+		if (len > klen && strncmp(p, key, klen) == 0 && p[klen] == '=') {
+			len -= klen + 1;
+			if (len >= size)
+				len = size - 1;
+			memcpy(val, p + klen + 1, len);
+			val[len] = '\0';
+			return 0;
+		}
+		p += len + (end ? 1 : 0);
+	}
+	return -1;
+}
+
+/* The device directory of the disk that holds dev: itself if it is a whole disk. */
+static int disk_of(const char *sys, dev_t dev, char *disk, struct err *e)
+{
+	char link[PATH_MAX], part[PATH_MAX + 16];
+	struct stat st;
+
+	if (fmt_path(link, sizeof(link), "%s/dev/block/%u:%u", sys, major(dev), minor(dev)) < 0)
+		return err_set(e, ENAMETOOLONG, "%s/dev/block", sys);
+	if (!realpath(link, disk))
+		return err_set(e, errno, "disk of block device %u:%u (%s)", major(dev), minor(dev),
+			       link);
+	/* A partition's directory has a "partition" file and sits in its disk's. */
+	if (fmt_path(part, sizeof(part), "%s/partition", disk) == 0 && stat(part, &st) == 0) {
+		char *slash = strrchr(disk, '/');
+		if (slash)
+			*slash = '\0';
+	}
+	return 0;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The entry names of dir, sorted, so that what is found does not depend on readdir order. */
+static char **list_dir(const char *dir, size_t *n, struct err *e)
+{
+	struct dirent *de;
+	char **v = NULL;
+	size_t cap = 0;
+	DIR *d;
+
+	*n = 0;
+	d = opendir(dir);
+	if (!d) {
+		err_set(e, errno, "open %s", dir);
+		return NULL;
+	}
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (*n + 1 >= cap) {
+			char **nv = realloc(v, (cap = cap ? cap * 2 : 32) * sizeof(*v));
+			if (!nv)
+				goto nomem;
+			v = nv;
+		}
+		if (!(v[*n] = strdup(de->d_name)))
+			goto nomem;
+		v[++*n] = NULL;
+	}
+	closedir(d);
+	if (!v && !(v = calloc(1, sizeof(*v)))) {
+		err_set(e, ENOMEM, "list %s", dir);
+		return NULL;
+	}
+	qsort(v, *n, sizeof(*v), name_cmp);
+	return v;
+nomem:
+	closedir(d);
+	strv_free(v);
+	err_set(e, ENOMEM, "list %s", dir);
+	return NULL;
+}
+
+/* Is class/block/<name> a partition called partname whose disk is disk? */
+static bool is_wanted(const char *sys, const char *name, const char *partname, const char *disk,
+		      char *devname, size_t size)
+{
+	char path[PATH_MAX], real[PATH_MAX], uevent[4096], val[256];
+	struct err e;
+	char *slash;
+
+	if (fmt_path(path, sizeof(path), "%s/class/block/%s", sys, name) < 0 ||
+	    !realpath(path, real))
+		return false;
+	if (fmt_path(path, sizeof(path), "%s/uevent", real) < 0 ||
+	    read_text(path, uevent, sizeof(uevent), &e) < 0)
+		return false;
+	if (uevent_get(uevent, "DEVTYPE", val, sizeof(val)) < 0 || strcmp(val, "partition") != 0)
+		return false;
+	if (uevent_get(uevent, "PARTNAME", val, sizeof(val)) < 0 || strcmp(val, partname) != 0)
+		return false;
+	slash = strrchr(real, '/');
+	if (!slash)
+		return false;
+	*slash = '\0';
+	if (strcmp(real, disk) != 0)
+		return false; /* a STATE of another disk: some other installation's */
+	if (uevent_get(uevent, "DEVNAME", devname, size) < 0)
+		snprintf(devname, size, "%s", name);
+	return true;
+}
+
+int sysfs_find_partition(const char *sys, dev_t dev, const char *partname, char *name, size_t size,
+			 struct err *e)
+{
+	char disk[PATH_MAX], dir[PATH_MAX], found[256] = "", cand[256];
+	const char *diskname;
+	size_t n, hits = 0;
+	char **names;
+
+	if (disk_of(sys, dev, disk, e) < 0)
+		return -1;
+	diskname = strrchr(disk, '/') ? strrchr(disk, '/') + 1 : disk;
+	if (fmt_path(dir, sizeof(dir), "%s/class/block", sys) < 0)
+		return err_set(e, ENAMETOOLONG, "%s/class/block", sys);
+	names = list_dir(dir, &n, e);
+	if (!names)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (!is_wanted(sys, names[i], partname, disk, cand, sizeof(cand)))
+			continue;
+		if (hits++ == 0)
+			snprintf(found, sizeof(found), "%s", cand);
+	}
+	strv_free(names);
+	/* Two partitions of the same name on one disk: refuse to guess which holds the data. */
+	if (hits > 1)
+		return err_set(e, 0, "%zu partitions named %s on disk %s", hits, partname,
+			       diskname);
+	if (hits == 0) {
+		err_set(e, 0, "no partition named %s on disk %s", partname, diskname);
+		e->num = ENOENT; /* for callers; the text says it better than strerror */
+		return -1;
+	}
+	snprintf(name, size, "%s", found);
+	return 0;
+}
+
+int sysfs_active_console(const char *sys, char *path, size_t size, struct err *e)
+{
+	char file[PATH_MAX], buf[512];
+	char *end, *last;
+
+	if (fmt_path(file, sizeof(file), "%s/class/tty/console/active", sys) < 0)
+		return err_set(e, ENAMETOOLONG, "%s/class/tty", sys);
+	if (read_text(file, buf, sizeof(buf), e) < 0)
+		return -1;
+	/* "tty0 ttyS0": the last one is the one /dev/console writes to. */
+	end = buf + strlen(buf);
+	while (end > buf && (end[-1] == ' ' || end[-1] == '\n' || end[-1] == '\t'))
+		*--end = '\0';
+	last = end;
+	while (last > buf && last[-1] != ' ' && last[-1] != '\t' && last[-1] != '\n')
+		last--;
+	if (*last == '\0')
+		return err_set(e, ENODEV, "active console (%s is empty)", file);
+	if (strchr(last, '/') || strcmp(last, "..") == 0)
+		return err_set(e, EINVAL, "active console \"%s\"", last);
+	snprintf(path, size, "/dev/%s", last);
+	return 0;
+}

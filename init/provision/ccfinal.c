@@ -1,0 +1,228 @@
+/*
+ * ccfinal.c: the #cloud-config keys that act on the running host rather
+ * than on files: mounts (before any unit starts), timezone, ntp (a
+ * unit), gzip (user-data and write_files), and the script of the
+ * cloud-final unit (per-once, per-boot, per-instance scripts, runcmd,
+ * final_message, power_state).
+ *
+ * PID 1 has a size budget, so the work is done by busybox applets and
+ * the shell script CF_SH (rootfs/skel/usr/share/wisp/cloud-final): in
+ * short bounded children during the early stage (mount, gunzip), or as
+ * the units cloud-final and ntpd. init links no zlib.
+ */
+#include "provision.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CF_SH	   "/usr/share/wisp/cloud-final"
+#define CF_ENV	   "/run/wisp/cloud-final.env"
+#define GZ_IN	   CLOUD_RUN "/.gz"
+#define GZ_OUT	   CLOUD_RUN "/.gunzipped"
+#define MOUNT_MS   15000u /* CF_SH waits 10 s for the device, then mounts */
+#define GUNZIP_MS  10000u
+#define SCRIPTS_AT CLOUD_DIR "/scripts"
+
+/* ntp: asked for by some part (a later one wins); the unit is added after units load. */
+static bool ntp_on;
+
+int cc_run(const char *what, char *const *argv, char *env, unsigned ms, struct ud_sink *w)
+{
+	char *envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/", env, NULL};
+	struct spawn_req r = {.argv = argv, .envp = envp};
+	uint64_t deadline = now_ms() + ms;
+	struct err e;
+	pid_t pid;
+	int st = 0;
+
+	if ((pid = spawn(&r, NULL, &e)) < 0) {
+		if (w)
+			w->warn(w->ctx, "%s: %s", what, e.msg);
+		return -1;
+	}
+	while (waitpid(pid, &st, WNOHANG) == 0) {
+		if (now_ms() > deadline) {
+			kill(-pid, SIGKILL);
+			waitpid(pid, &st, 0);
+			if (w)
+				w->warn(w->ctx, "%s: killed after %u s", what, ms / 1000);
+			return -1;
+		}
+		nanosleep(&(struct timespec){0, 10000000L}, NULL);
+	}
+	return st;
+}
+
+static int put_file(const char *path, const void *data, size_t len, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+	int r = fd < 0 ? -1 : write_all(fd, data, len);
+
+	if (fd >= 0)
+		close(fd);
+	return r < 0 ? -1 : 0;
+}
+
+/* ulimit -f (512-byte blocks) bounds the output: a gzip bomb dies of SIGXFSZ. */
+int cc_gunzip(const unsigned char *in, size_t len, unsigned char **out, size_t *outlen)
+{
+	static char *const argv[] = {
+	    "/bin/sh", "-c", "ulimit -f 2048; exec /bin/busybox gunzip -c <" GZ_IN " >" GZ_OUT,
+	    NULL};
+	struct err e;
+	int n = -1;
+
+	mkdir(CLOUD_RUN, 0755);
+	*out = malloc(YAML_MAX_BYTES + 1);
+	if (*out && put_file(GZ_IN, in, len, 0600) == 0 &&
+	    cc_run("gunzip", argv, NULL, GUNZIP_MS, NULL) == 0)
+		n = read_text(GZ_OUT, (char *)*out, YAML_MAX_BYTES + 1, &e);
+	unlink(GZ_IN), unlink(GZ_OUT);
+	if (n < 0 || n > YAML_MAX_BYTES) {
+		free(*out), *out = NULL;
+		return -1;
+	}
+	*outlen = (size_t)n;
+	return 0;
+}
+
+void cc_split_gzip(const char *src, const char *data, size_t len, struct ud_sink *s)
+{
+	unsigned char *raw;
+	size_t n;
+	char name[300];
+
+	if (cc_gunzip((const unsigned char *)data, len, &raw, &n) < 0) {
+		s->warn(s->ctx, "%s: gzip: not valid, or over %d bytes unpacked; nothing applied",
+			src, YAML_MAX_BYTES);
+		return;
+	}
+	snprintf(name, sizeof(name), "%s (gunzipped)", src);
+	ud_split(name, (const char *)raw, n, s);
+	free(raw);
+}
+
+static void mount_one(const struct cc_mount *m, struct ud_sink *w)
+{
+	char *argv[] = {"/bin/sh", CF_SH, "mount", m->dev, m->dir, m->type, m->opts, NULL};
+	char what[600];
+
+	snprintf(what, sizeof(what), "mounts: %s on %s", m->dev, m->dir);
+	if (cc_run(what, argv, NULL, MOUNT_MS, w) != 0)
+		w->warn(w->ctx, "%s: not mounted", what);
+	else
+		log_msg(LOG_INFO, "cloud-init: %s (%s, %s)", what, m->type, m->opts);
+}
+
+static void set_tz(const char *tz, struct ud_sink *w)
+{
+	char line[200];
+
+	snprintf(line, sizeof(line), "%s\n", tz);
+	if (put_file("/etc/TZ", line, strlen(line), 0644) < 0)
+		w->warn(w->ctx, "timezone: write /etc/TZ: %s", strerror(errno));
+	snprintf(unit_tz, sizeof(unit_tz), "%s", tz); /* decl_environ() hands it to units */
+}
+
+/* NAME='value' to CF_ENV: the script sources it. */
+static void put_var(FILE *f, const char *name, char *val)
+{
+	char *argv[] = {val, NULL}, *q = cc_shell_line(argv);
+
+	fprintf(f, "%s=%s\n", name, q ? q : "''");
+	free(q);
+}
+
+void cc_apply_late(const struct cloudcfg *c, struct ud_sink *w)
+{
+	FILE *f;
+
+	for (size_t i = 0; i < c->nmounts; i++)
+		mount_one(&c->mounts[i], w);
+	if (c->timezone)
+		set_tz(c->timezone, w);
+	if (!(f = fopen(CF_ENV, "ae")))
+		return;
+	if (c->final_message)
+		put_var(f, "FINAL_MESSAGE", c->final_message);
+	if (c->power_mode) {
+		put_var(f, "POWER_MODE", c->power_mode);
+		put_var(f, "POWER_MESSAGE", c->power_message ? c->power_message : "");
+		put_var(f, "POWER_COND", c->power_cond ? c->power_cond : "true");
+		fprintf(f, "POWER_DELAY=%u\n", c->power_delay_s);
+	}
+	if (c->ntp >= 0)
+		ntp_on = c->ntp;
+	if (c->ntp_servers) { /* host names only (cloudcfg.c): no quoting needed */
+		fputs("NTP_SERVERS='", f);
+		for (char **v = c->ntp_servers; *v; v++)
+			fprintf(f, " %s", *v);
+		fputs("'\n", f);
+	}
+	fclose(f);
+}
+
+int cc_unit_add(const char *name, const char *const *argv, enum unit_kind kind, struct err *e)
+{
+	struct decl d = {.kind = kind,
+			 .restart = kind == KIND_SERVICE ? RESTART_ALWAYS : RESTART_NO};
+	size_t n = 0;
+
+	d.backoff_initial_ms = BACKOFF_MIN_MS;
+	d.backoff_max_ms = BACKOFF_MAX_MS;
+	d.backoff_reset_ms = BACKOFF_RESET_MS;
+	d.name = strdup(name);
+	d.file = strdup("cloud-init");
+	while (argv[n])
+		n++;
+	d.argv = calloc(n + 1, sizeof(char *));
+	d.env = calloc(1, sizeof(char *));
+	for (size_t i = 0; d.argv && i < n; i++)
+		if (!(d.argv[i] = strdup(argv[i])))
+			d.env = (free(d.env), NULL);
+	if (!d.name || !d.file || !d.argv || !d.env) {
+		decl_clear(&d);
+		return err_set(e, ENOMEM, "unit \"%s\"", name);
+	}
+	return units_add(&d, e); /* it owns d's contents now, even when it fails */
+}
+
+void cc_ntp_add(void)
+{
+	static const char *const argv[] = {"/bin/sh", CF_SH, "ntpd", NULL};
+	struct err e;
+
+	if (ntp_on && cc_unit_add("ntpd", argv, KIND_SERVICE, &e) < 0)
+		log_msg(LOG_WARNING, "ntp: %s; ntpd is not added", e.msg);
+}
+
+/* The script's (CF_SH) own variables; the rest came from cc_apply_late(). */
+void cc_final_script(const char *idir, bool per_instance, const char *ds, struct ud_sink *w)
+{
+	FILE *f = fopen(CF_ENV, "ae");
+
+	if (!f) {
+		w->warn(w->ctx, "open " CF_ENV ": %s", strerror(errno));
+		return;
+	}
+	put_var(f, "IDIR", (char *)idir);
+	put_var(f, "DATASOURCE", (char *)ds);
+	fprintf(f, "PER_INSTANCE=%d\nVERSION=" WISP_VERSION "\n", per_instance);
+	fclose(f);
+}
+
+const char *cc_script_dir(enum ud_kind k)
+{
+	return k == UD_SCRIPT_BOOT	 ? SCRIPTS_AT "/per-boot"
+	       : k == UD_SCRIPT_INSTANCE ? SCRIPTS_AT "/per-instance"
+	       : k == UD_SCRIPT_ONCE	 ? SCRIPTS_AT "/per-once"
+					 : NULL;
+}

@@ -1,0 +1,327 @@
+/*
+ * cloudinit.c: the provisioning step of the boot (docs/cloud-config.md).
+ *
+ * After /etc and /var are up and before the units load: find a
+ * datasource (ds.c), keep per-instance state under /var/lib/cloud as
+ * cloud-init does (instance -> instances/<id>, sem/ files), then apply
+ * every #cloud-config part (ccapply.c) and run bootcmd. Per-instance
+ * scripts (runcmd, #! parts) run as a oneshot unit added after all the
+ * others (and after sshd.c's unit, when authorized keys were written).
+ * Every problem is one warning line; the boot goes on with whatever is
+ * valid.
+ */
+#include "provision.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define BOOTCMD_TIMEOUT_MS 120000u
+
+static struct {
+	struct ds_found ds;
+	char idir[256]; /* CLOUD_DIR/instances/<iid> */
+	bool found, per_instance, have_var;
+	int nparts, nscripts, warnings;
+	char *runcmd; /* script text gathered from every cloud-config part */
+	size_t runlen;
+	unsigned nkeys; /* authorized keys written this boot: then an SSH server */
+} ci;
+
+static void warn(void *ctx, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	(void)ctx;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	ci.warnings++;
+	log_msg(LOG_WARNING, "cloud-init: %s", msg);
+	cloudinit_report("warning: %s", msg);
+}
+
+static void mkdirs(const char *path)
+{
+	char buf[512];
+	snprintf(buf, sizeof(buf), "%s/", path);
+	for (char *p = buf + 1; *p; p++)
+		if (*p == '/') {
+			*p = '\0';
+			mkdir(buf, 0755);
+			*p = '/';
+		}
+}
+
+static void write_text(const char *path, const char *text, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (fd < 0) {
+		warn(NULL, "create %s: %s", path, strerror(errno));
+		return;
+	}
+	(void)!write_all(fd, text, strlen(text));
+	close(fd);
+}
+
+/* An id names a directory under instances/: ".", ".." or a '/' would name another. */
+static bool iid_valid(const char *id)
+{
+	size_t n = 0; /* printable up to here: a control character is not echoed */
+
+	while ((unsigned char)id[n] >= 0x20 && id[n] != 0x7f)
+		n++;
+	if (!id[n] && !strchr(id, '/') && strcmp(id, ".") && strcmp(id, ".."))
+		return n > 0;
+	warn(NULL,
+	     "instance-id \"%.*s\"%s: not a directory name (\".\", \"..\", a '/' or a control "
+	     "character); using iid-datasource-none",
+	     (int)n, id, id[n] ? "..." : "");
+	return false;
+}
+
+/* instance -> instances/<iid>, data/instance-id, previous-instance-id; first boot? */
+static void instance_state(void)
+{
+	char path[512], old[256] = "";
+	struct err e;
+	int r;
+
+	if (!iid_valid(ci.ds.iid))
+		snprintf(ci.ds.iid, sizeof(ci.ds.iid), "iid-datasource-none");
+	snprintf(ci.idir, sizeof(ci.idir), CLOUD_DIR "/instances/%s", ci.ds.iid);
+	mkdirs(ci.idir);
+	r = cc_sem_take(ci.idir, "config_per_instance", &e);
+	if (r < 0) {
+		warn(NULL, "%s; per-instance work (runcmd, scripts, homes) skipped", e.msg);
+		return;
+	}
+	ci.have_var = true;
+	ci.per_instance = r == 1;
+	mkdirs(CLOUD_DIR "/data");
+	read_text(CLOUD_DIR "/data/instance-id", old, sizeof(old), &e);
+	old[strcspn(old, "\n")] = '\0';
+	if (*old && strcmp(old, ci.ds.iid) != 0) {
+		snprintf(path, sizeof(path), "%s\n", old);
+		write_text(CLOUD_DIR "/data/previous-instance-id", path, 0644);
+	}
+	snprintf(path, sizeof(path), "%s\n", ci.ds.iid);
+	write_text(CLOUD_DIR "/data/instance-id", path, 0644);
+	unlink(CLOUD_DIR "/instance");
+	snprintf(path, sizeof(path), "instances/%s", ci.ds.iid);
+	if (symlink(path, CLOUD_DIR "/instance") < 0)
+		warn(NULL, "symlink " CLOUD_DIR "/instance: %s", strerror(errno));
+}
+
+/* bootcmd: every boot, one at a time, before any unit starts (bounded). */
+static void run_now(char *const *argv)
+{
+	char iid[160], what[300];
+	struct ud_sink w = {.warn = warn};
+	int st;
+
+	snprintf(iid, sizeof(iid), "INSTANCE_ID=%s", ci.ds.iid);
+	snprintf(what, sizeof(what), "bootcmd: %s", argv[strv_len(argv) - 1]);
+	st = cc_run(what, argv, iid, BOOTCMD_TIMEOUT_MS, &w);
+	if (st > 0)
+		warn(NULL, "%s: failed (status %d)", what, st);
+}
+
+static void gather_runcmd(const struct cloudcfg *c)
+{
+	for (size_t i = 0; i < c->nruncmd; i++) {
+		char *line = cc_shell_line(c->runcmd[i]);
+		size_t n = line ? strlen(line) : 0;
+		char *nv = line ? realloc(ci.runcmd, ci.runlen + n + 2) : NULL;
+		if (nv) {
+			ci.runcmd = nv;
+			memcpy(ci.runcmd + ci.runlen, line, n);
+			ci.runlen += n;
+			ci.runcmd[ci.runlen++] = '\n';
+			ci.runcmd[ci.runlen] = '\0';
+		}
+		free(line);
+	}
+}
+
+static void write_units(const char *text)
+{
+	char path[256];
+
+	/* root's alone: a declaration's env can hold secrets (tokens, passwords) */
+	mkdir(CLOUD_UNITS, 0700);
+	snprintf(path, sizeof(path), CLOUD_UNITS "/%02d-user-data.yaml", ci.nparts);
+	write_text(path, text, 0600);
+	units_set_overlay(CLOUD_UNITS);
+}
+
+static void apply_config(const char *path)
+{
+	struct ud_sink w = {.warn = warn};
+	struct cc_env env = {.etc = "/etc",
+			     .root = "",
+			     .per_instance = ci.per_instance,
+			     .warn = &w,
+			     .gunzip = cc_gunzip};
+	struct cloudcfg c;
+
+	cloudcfg_load(path, &c, &w);
+	if (ci.ds.keys && !c.nusers && ci.nparts == 1)
+		warn(NULL, "meta-data public keys: no user in users: to receive them");
+	for (size_t i = 0; ci.ds.keys && ci.ds.keys[i] && ci.nparts == 1; i++) {
+		size_t n = strv_len(c.ssh_keys);
+		char **nv = realloc(c.ssh_keys, (n + 2) * sizeof(*nv));
+		if (!nv)
+			break;
+		c.ssh_keys = nv;
+		c.ssh_keys[n] = strdup(ci.ds.keys[i]);
+		c.ssh_keys[n + 1] = NULL;
+	}
+	cc_apply_hostname(&c, ci.ds.hostname, &env);
+	cc_apply_files(&c, false, &env);
+	ci.nkeys += cc_apply_users(&c, &env);
+	cc_apply_files(&c, true, &env);
+	for (size_t i = 0; i < c.nbootcmd; i++)
+		run_now(c.bootcmd[i]);
+	cc_apply_late(&c, &w); /* mounts (bounded), timezone; ntp, final, power recorded */
+	gather_runcmd(&c);
+	if (c.wisp_units)
+		write_units(c.wisp_units);
+	cloudcfg_free(&c);
+}
+
+static void on_part(void *ctx, enum ud_kind k, const char *name, const char *data, size_t len)
+{
+	const char *src = ctx;
+	char path[512];
+	int fd;
+
+	ci.nparts++;
+	if (k == UD_CLOUD_CONFIG && !strcmp(name, src)) {
+		apply_config(src); /* the file itself: messages name its lines */
+		return;
+	}
+	if (k == UD_CLOUD_CONFIG)
+		snprintf(path, sizeof(path), CLOUD_RUN "/part-%03d.yaml", ci.nparts);
+	else if (ci.per_instance && cc_script_dir(k)) /* MIME per-boot, -instance, -once */
+		snprintf(path, sizeof(path), "%s/part-%03d", cc_script_dir(k), ci.nparts);
+	else if (ci.per_instance)
+		snprintf(path, sizeof(path), "%s/scripts/part-%03d", ci.idir, ci.nparts);
+	else
+		return; /* a script of an instance that already ran them */
+	mkdirs(path);
+	rmdir(path);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+		  k != UD_CLOUD_CONFIG ? 0700 : 0600);
+	if (fd < 0 || write_all(fd, data, len) < 0) {
+		warn(NULL, "%s: write %s: %s", name, path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	close(fd);
+	if (k == UD_CLOUD_CONFIG) {
+		log_msg(LOG_INFO, "cloud-init: %s is %s", name, path);
+		apply_config(path);
+	} else
+		ci.nscripts++;
+}
+
+static void process(const char *file)
+{
+	char path[256];
+	char *buf = malloc(YAML_MAX_BYTES + 1);
+	struct ud_sink s = {.ctx = path, .part = on_part, .warn = warn};
+	struct err e;
+	int n;
+
+	snprintf(path, sizeof(path), CLOUD_RUN "/%s", file);
+	if (!buf || access(path, F_OK) < 0) {
+		free(buf);
+		return;
+	}
+	if ((n = read_file(path, buf, YAML_MAX_BYTES + 1, &e)) < 0)
+		warn(NULL, "%s; nothing applied", e.msg);
+	else if (ud_detect(buf, (size_t)n) == UD_GZIP)
+		cc_split_gzip(path, buf, (size_t)n, &s);
+	else
+		ud_split(path, buf, (size_t)n, &s);
+	free(buf);
+}
+
+void cloudinit_setup(void)
+{
+	struct ud_sink w = {.warn = warn};
+	uint64_t t0 = now_ms();
+	char line[4096];
+	struct err e;
+
+	if (read_text("/proc/cmdline", line, sizeof(line), &e) < 0)
+		line[0] = '\0';
+	mkdir("/run/wisp", 0755);
+	unlink(CLOUD_REPORT);
+	if (!ds_find(line, CLOUD_RUN, &ci.ds, &w)) {
+		log_msg(LOG_INFO, "cloud-init: no datasource (%llu ms)",
+			(unsigned long long)(now_ms() - t0));
+		cloudinit_report("datasource: none");
+		return;
+	}
+	ci.found = true;
+	instance_state();
+	log_msg(LOG_NOTICE, "cloud-init: datasource %s, instance-id %s%s", ci.ds.name, ci.ds.iid,
+		ci.per_instance ? " (new instance)" : "");
+	cloudinit_report("datasource: %s\ninstance-id: %s%s", ci.ds.name, ci.ds.iid,
+			 ci.per_instance ? " (new instance)" : "");
+	process("vendor-data");
+	process("user-data");
+	if (!ci.nparts) { /* meta-data alone still names the host */
+		struct cloudcfg none = {0};
+		struct cc_env env = {.etc = "/etc", .root = "", .warn = &w};
+		cc_apply_hostname(&none, ci.ds.hostname, &env);
+	}
+	if (ci.per_instance && ci.runcmd) {
+		char path[300], *text = malloc(ci.runlen + 16);
+		snprintf(path, sizeof(path), "%s/scripts/runcmd", ci.idir);
+		mkdirs(path), rmdir(path);
+		if (text) {
+			snprintf(text, ci.runlen + 16, "#!/bin/sh\n%s", ci.runcmd);
+			write_text(path, text, 0700);
+			ci.nscripts++;
+		}
+		free(text);
+	}
+	log_msg(LOG_NOTICE, "cloud-init: applied %d part%s, %d warning%s (%llu ms)", ci.nparts,
+		ci.nparts == 1 ? "" : "s", ci.warnings, ci.warnings == 1 ? "" : "s",
+		(unsigned long long)(now_ms() - t0));
+	cloudinit_report("applied: %d part%s, %d warning%s", ci.nparts, ci.nparts == 1 ? "" : "s",
+			 ci.warnings, ci.warnings == 1 ? "" : "s");
+}
+
+/*
+ * cloud-final, a oneshot added last at every boot with a datasource:
+ * units start in table order, so it is spawned after every unit ready at
+ * boot. It does not depend on them: a unit that never comes up must not
+ * hold runcmd back. Its script is ccfinal.c's.
+ */
+void cloudinit_final(void)
+{
+	static const char *const argv[] = {"/bin/sh", "/usr/share/wisp/cloud-final", NULL};
+	struct ud_sink w = {.warn = warn};
+	struct err e;
+
+	free(ci.runcmd), ci.runcmd = NULL;
+	if (ci.nkeys)
+		sshd_add();
+	cc_ntp_add();
+	if (!ci.found)
+		return;
+	cc_final_script(ci.idir, ci.per_instance && ci.have_var, ci.ds.name, &w);
+	if (cc_unit_add("cloud-final", argv, KIND_ONESHOT, &e) < 0)
+		log_err(&e);
+}

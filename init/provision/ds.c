@@ -1,0 +1,483 @@
+/*
+ * ds.c: datasources, in cloud-init's order of preference for a host
+ * with no network yet: the kernel command line, then a NoCloud seed
+ * (filesystem labelled cidata/CIDATA), then an OpenStack config drive
+ * (label config-2), then EC2's metadata service when DMI says EC2 (or
+ * wisp.ds=ec2). Only what is already there is looked at: block
+ * devices are probed once, without waiting for any to appear, so a host
+ * with no datasource pays a few reads of /sys and nothing else.
+ *
+ * A found datasource's files are copied to a directory under /run and
+ * the filesystem is unmounted at once: the rest of the boot reads copies
+ * (whose paths name the messages) and holds no device busy. Image
+ * archives a seed carries (SEED_IMAGES) can be large, so they are not
+ * copied: only the device is noted, for the image-import unit.
+ * meta_data.json is read with init's YAML reader: JSON is a subset of
+ * the YAML flow style that libyaml accepts, which spares init a second
+ * parser library.
+ */
+#include "provision.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PROBE_BYTES    (32768 + 2048)
+#define MNT	       "/run/wisp/ds-mnt"
+#define EC2_HELPER     "/usr/libexec/wisp/ec2-imds" /* rootfs/skel/usr/libexec/wisp/ */
+#define EC2_TIMEOUT_MS 30000u
+
+static void trim_label(char *s)
+{
+	size_t n = strlen(s);
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\0'))
+		s[--n] = '\0';
+}
+
+int ds_label(const unsigned char *buf, size_t len, char *label, size_t size, const char **fstype)
+{
+	char l[33];
+
+	if (size < 33)
+		return -1;
+	/* iso9660 primary volume descriptor: sector 16, "\1CD001", volume id at 40 */
+	if (len >= 32768 + 72 && buf[32768] == 1 && !memcmp(buf + 32769, "CD001", 5)) {
+		memcpy(l, buf + 32768 + 40, 32);
+		l[32] = '\0';
+		trim_label(l);
+		snprintf(label, size, "%s", l);
+		*fstype = "iso9660";
+		return 0;
+	}
+	/* FAT: boot signature 55 AA; the label is in the extended BPB (FAT32's is further on) */
+	if (len >= 512 && buf[510] == 0x55 && buf[511] == 0xaa) {
+		size_t at = 0;
+		if (!memcmp(buf + 82, "FAT32", 5) && buf[66] == 0x29)
+			at = 71;
+		else if ((!memcmp(buf + 54, "FAT12", 5) || !memcmp(buf + 54, "FAT16", 5)) &&
+			 buf[38] == 0x29)
+			at = 43;
+		if (!at)
+			return -1;
+		memcpy(l, buf + at, 11);
+		l[11] = '\0';
+		trim_label(l);
+		snprintf(label, size, "%s", l);
+		*fstype = "vfat";
+		return 0;
+	}
+	return -1;
+}
+
+/* Name in dir matching want case-insensitively (ISO and FAT names vary in case). */
+static int find_ci(const char *dir, const char *want, char *out, size_t size)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int ret = -1;
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d)))
+		if (!strcasecmp(de->d_name, want)) {
+			ret = fmt_path(out, size, "%s/%s", dir, de->d_name);
+			break;
+		}
+	closedir(d);
+	return ret;
+}
+
+static int copy_file(const char *from, const char *to, struct err *e)
+{
+	char *buf = malloc(YAML_MAX_BYTES + 1);
+	int n, fd, ret = -1;
+
+	if (!buf)
+		return err_set(e, ENOMEM, "read %s", from);
+	/* all or nothing: user-data cut at the limit would apply half a config */
+	n = read_file(from, buf, YAML_MAX_BYTES + 1, e);
+	if (n >= 0 &&
+	    (fd = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600)) >= 0) {
+		ret = write_all(fd, buf, (size_t)n) < 0 ? err_set(e, errno, "write %s", to) : 0;
+		close(fd);
+	} else if (n >= 0)
+		err_set(e, errno, "create %s", to);
+	free(buf);
+	return ret;
+}
+
+/* Copy the files named in names (relative to src, matched case-insensitively) to dir. */
+static int copy_seed(const char *src, const char *dir, const char *const *names,
+		     const char *const *as, size_t n, struct ud_sink *w)
+{
+	char from[512], to[512], sub[512];
+	int copied = 0;
+	struct err e;
+
+	for (size_t i = 0; i < n; i++) {
+		char base[512];
+		const char *slash = strrchr(names[i], '/');
+		snprintf(base, sizeof(base), "%s", src);
+		if (slash) { /* one directory level at a time, each matched case-insensitively */
+			char path[256], *save = NULL, *t;
+			snprintf(path, sizeof(path), "%.*s", (int)(slash - names[i]), names[i]);
+			for (t = strtok_r(path, "/", &save); t; t = strtok_r(NULL, "/", &save)) {
+				if (find_ci(base, t, sub, sizeof(sub)) < 0)
+					break;
+				snprintf(base, sizeof(base), "%s", sub);
+			}
+			if (t)
+				continue;
+		}
+		if (find_ci(base, slash ? slash + 1 : names[i], from, sizeof(from)) < 0 ||
+		    fmt_path(to, sizeof(to), "%s/%s", dir, as[i]) < 0)
+			continue;
+		if (copy_file(from, to, &e) < 0)
+			w->warn(w->ctx, "datasource: %s", e.msg);
+		else
+			copied++;
+	}
+	return copied;
+}
+
+static const char *const nocloud_files[] = {"user-data", "meta-data", "network-config",
+					    "vendor-data"};
+static const char *const cd_files[] = {
+    "openstack/latest/meta_data.json", "openstack/latest/user_data",
+    "openstack/latest/network_data.json", "openstack/latest/vendor_data.json"};
+static const char *const cd_as[] = {"meta_data.json", "user-data", "network_data.json",
+				    "vendor_data.json"};
+
+static const char *map_str(const struct ynode *m, const char *key)
+{
+	for (size_t i = 0; m && m->type == Y_MAP && i + 1 < m->n; i += 2)
+		if (m->kid[i]->type == Y_SCALAR && !strcmp(m->kid[i]->str, key) &&
+		    m->kid[i + 1]->type == Y_SCALAR)
+			return m->kid[i + 1]->str;
+	return NULL;
+}
+
+static const struct ynode *map_node(const struct ynode *m, const char *key)
+{
+	for (size_t i = 0; m && m->type == Y_MAP && i + 1 < m->n; i += 2)
+		if (m->kid[i]->type == Y_SCALAR && !strcmp(m->kid[i]->str, key))
+			return m->kid[i + 1];
+	return NULL;
+}
+
+static char **keys_from(const struct ynode *n, char **out)
+{
+	for (size_t i = 0; n && (n->type == Y_SEQ || n->type == Y_MAP) && i < n->n; i++) {
+		const struct ynode *k = n->kid[i];
+		if (n->type == Y_MAP && i % 2 == 0)
+			continue; /* public_keys: {name: key} */
+		if (k->type == Y_SCALAR) {
+			size_t len = strv_len(out);
+			char **nv = realloc(out, (len + 2) * sizeof(*nv));
+			if (!nv)
+				break;
+			out = nv;
+			out[len] = strdup(k->str);
+			out[len + 1] = NULL;
+		}
+	}
+	if (n && n->type == Y_SCALAR)
+		return keys_from(&(struct ynode){.type = Y_SEQ, .kid = (struct ynode **)&n, .n = 1},
+				 out);
+	return out;
+}
+
+/* instance-id, host name and keys from meta-data (YAML) or meta_data.json. */
+static void read_meta(const char *path, bool openstack, struct ds_found *f, struct ud_sink *w)
+{
+	struct yfile y;
+	struct err e;
+	const struct ynode *root;
+	const char *s;
+
+	if (access(path, F_OK) < 0)
+		return;
+	if (ytree_load(path, &y, &e) < 0) {
+		w->warn(w->ctx, "datasource: %s", e.msg);
+		return;
+	}
+	if (y.failed)
+		w->warn(w->ctx, "%s:%d:%d: %s", path, y.line, y.col, y.problem);
+	root = y.ndoc ? y.doc[0] : NULL;
+	if (root && root->type != Y_MAP)
+		w->warn(w->ctx, "%s:%d:%d: expected a mapping", path, root->line, root->col);
+	if ((s = map_str(root, openstack ? "uuid" : "instance-id")))
+		snprintf(f->iid, sizeof(f->iid), "%s", s);
+	if ((s = map_str(root, openstack ? "hostname" : "local-hostname")) ||
+	    (s = map_str(root, "hostname")))
+		snprintf(f->hostname, sizeof(f->hostname), "%s", s);
+	f->keys = keys_from(map_node(root, openstack ? "public_keys" : "public-keys"), f->keys);
+	ytree_free(&y);
+}
+
+/* The seed mounted on MNT has a directory of image archives: note the device, its
+ * type and the directory's name as found, in SEED_INFO, for the image-import unit
+ * (imgimport.c), which mounts the seed again later; PID 1 never reads an archive. */
+static void note_images(const char *dev, const char *fstype, struct ud_sink *w)
+{
+	char dir[512], line[700];
+	int fd;
+
+	if (find_ci(MNT, SEED_IMAGES, dir, sizeof(dir)) < 0)
+		return;
+	snprintf(line, sizeof(line), "%s %s %s\n", dev, fstype, strrchr(dir, '/') + 1);
+	fd = open(SEED_INFO, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || write_all(fd, line, strlen(line)) < 0)
+		w->warn(w->ctx, "datasource: write %s: %s", SEED_INFO, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
+/* One block device: is it a seed? Mount it, copy, unmount. 1 found. */
+static int probe_dev(const char *name, const char *dir, const char *force, struct ds_found *f,
+		     struct ud_sink *w)
+{
+	unsigned char *buf = malloc(PROBE_BYTES);
+	char dev[300], label[64];
+	const char *fstype;
+	ssize_t n;
+	bool cd;
+	int fd, found = 0;
+
+	snprintf(dev, sizeof(dev), "/dev/%s", name);
+	fd = buf ? open(dev, O_RDONLY | O_NONBLOCK | O_CLOEXEC) : -1;
+	n = fd < 0 ? -1 : pread(fd, buf, PROBE_BYTES, 0);
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0 || ds_label(buf, (size_t)n, label, sizeof(label), &fstype) < 0)
+		goto out;
+	free(buf), buf = NULL;
+	cd = !strcmp(label, "config-2") || !strcmp(label, "CONFIG-2");
+	if (strcasecmp(label, "cidata") != 0 && !cd)
+		return 0;
+	if (force && strcmp(force, cd ? "configdrive" : "nocloud") != 0)
+		return 0;
+	mkdir(MNT, 0700);
+	if (mount(dev, MNT, fstype, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
+		w->warn(w->ctx, "datasource: mount %s (%s, label %s): %s", dev, fstype, label,
+			strerror(errno));
+		return 0;
+	}
+	if (cd)
+		found = copy_seed(MNT, dir, cd_files, cd_as, ARRAY_LEN(cd_files), w) > 0;
+	else
+		found = copy_seed(MNT, dir, nocloud_files, nocloud_files, ARRAY_LEN(nocloud_files),
+				  w) > 0;
+	if (found)
+		note_images(dev, fstype, w);
+	umount2(MNT, MNT_DETACH);
+	if (!found) {
+		w->warn(w->ctx, "datasource: %s (label %s) holds none of the expected files", dev,
+			label);
+		return 0;
+	}
+	snprintf(f->name, sizeof(f->name), "%s (%s, %s)", cd ? "ConfigDrive" : "NoCloud", dev,
+		 fstype);
+	return 1;
+out:
+	free(buf);
+	return 0;
+}
+
+static bool skip_dev(const char *n)
+{
+	return n[0] == '.' || !strncmp(n, "loop", 4) || !strncmp(n, "ram", 3) ||
+	       !strncmp(n, "zram", 4) || !strncmp(n, "dm-", 3);
+}
+
+static int scan_disks(const char *dir, const char *force, struct ds_found *f, struct ud_sink *w)
+{
+	DIR *d = opendir("/sys/class/block");
+	struct dirent *de;
+	int found = 0;
+
+	if (!d)
+		return 0;
+	while (!found && (de = readdir(d)))
+		if (!skip_dev(de->d_name))
+			found = probe_dev(de->d_name, dir, force, f, w);
+	closedir(d);
+	return found;
+}
+
+/* "ds=nocloud;s=file:///seed/;i=IID;h=HOST": the seed dir and the overrides. */
+static int cmdline_nocloud(const char *line, const char *dir, struct ds_found *f, struct ud_sink *w)
+{
+	char val[1024], *save = NULL, seed[512] = "";
+	int copied = 0;
+
+	if (cmdline_get(line, "ds", val, sizeof(val)) < 0 || strncasecmp(val, "nocloud", 7) != 0)
+		return 0;
+	for (char *t = strtok_r(val, ";", &save); t; t = strtok_r(NULL, ";", &save)) {
+		if (!strncmp(t, "s=", 2) || !strncmp(t, "seedfrom=", 9)) {
+			const char *u = strchr(t, '=') + 1;
+			if (strncmp(u, "file://", 7) != 0) {
+				w->warn(w->ctx,
+					"datasource: ds=nocloud: seed %s: only file:// is "
+					"supported",
+					u);
+				continue;
+			}
+			snprintf(seed, sizeof(seed), "%s", u + 7);
+		} else if (!strncmp(t, "i=", 2) || !strncmp(t, "instance-id=", 12))
+			snprintf(f->iid, sizeof(f->iid), "%s", strchr(t, '=') + 1);
+		else if (!strncmp(t, "h=", 2) || !strncmp(t, "local-hostname=", 15))
+			snprintf(f->hostname, sizeof(f->hostname), "%s", strchr(t, '=') + 1);
+	}
+	if (!*seed && !*f->iid)
+		return 0; /* plain "ds=nocloud": a cidata disk is what is meant */
+	if (*seed)
+		copied =
+		    copy_seed(seed, dir, nocloud_files, nocloud_files, ARRAY_LEN(nocloud_files), w);
+	if (!copied && !*f->iid) {
+		w->warn(w->ctx, "datasource: ds=nocloud: nothing found at \"%s\"", seed);
+		return 0;
+	}
+	snprintf(f->name, sizeof(f->name), "NoCloud (kernel command line)");
+	return 1;
+}
+
+/* wisp.userdata=BASE64: the whole user-data on the command line (tests, small hosts). */
+static int cmdline_userdata(const char *line, const char *dir, struct ds_found *f,
+			    struct ud_sink *w)
+{
+	char val[4096], path[512];
+	unsigned char out[3072];
+	ssize_t n;
+	int fd;
+
+	if (cmdline_get(line, "wisp.userdata", val, sizeof(val)) < 0)
+		return 0;
+	if ((n = b64_decode(val, strlen(val), out, sizeof(out))) < 0) {
+		w->warn(w->ctx, "datasource: wisp.userdata=: not valid base64; ignored");
+		return 0;
+	}
+	if (fmt_path(path, sizeof(path), "%s/user-data", dir) < 0 ||
+	    (fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
+		return 0;
+	(void)!write_all(fd, out, (size_t)n);
+	close(fd);
+	if (!*f->iid) { /* same user-data, same instance: an id from its bytes (FNV-1a) */
+		uint32_t h = 2166136261u;
+		for (ssize_t i = 0; i < n; i++)
+			h = (h ^ out[i]) * 16777619u;
+		snprintf(f->iid, sizeof(f->iid), "iid-cmdline-%08x", h);
+	}
+	snprintf(f->name, sizeof(f->name), "kernel command line (wisp.userdata)");
+	return 1;
+}
+
+static bool dmi_is(const char *name, const char *prefix)
+{
+	char path[64], buf[128];
+	struct err e;
+
+	snprintf(path, sizeof(path), "/sys/class/dmi/id/%s", name);
+	return read_text(path, buf, sizeof(buf), &e) >= 0 &&
+	       !strncasecmp(buf, prefix, strlen(prefix));
+}
+
+/* EC2, told from DMI as cloud-init does: Nitro's vendor or instance-id asset tag, or
+ * Xen's "ec2..." uuid that is also the serial (a random uuid starts so once in 4096). */
+static bool dmi_ec2(void)
+{
+	return dmi_is("sys_vendor", "Amazon EC2") || dmi_is("board_asset_tag", "i-") ||
+	       (dmi_is("product_uuid", "ec2") && dmi_is("product_serial", "ec2"));
+}
+
+/* Wait for pid at most ms; kill its process group after that. Its wait status, or -1. */
+static int wait_bounded(pid_t pid, uint64_t ms)
+{
+	uint64_t deadline = now_ms() + ms;
+	pid_t done;
+	int st = 0;
+
+	while ((done = waitpid(pid, &st, WNOHANG)) == 0 && now_ms() < deadline)
+		nanosleep(&(struct timespec){0, 10000000L}, NULL);
+	if (done == 0) {
+		kill(-pid, SIGKILL);
+		waitpid(pid, &st, 0);
+	}
+	return done > 0 ? st : -1;
+}
+
+/*
+ * EC2's metadata service needs the network, which is not up yet: the
+ * helper script takes a one-shot DHCP lease and fetches into dir (HTTP is
+ * busybox's, not PID 1's). init waits for it, bounded, as for bootcmd.
+ */
+static int ec2(const char *line, const char *dir, struct ds_found *f, struct ud_sink *w)
+{
+	char ep[128] = "169.254.169.254";
+	char *argv[] = {EC2_HELPER, ep, (char *)dir, NULL};
+	char *envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
+	const struct spawn_req r = {.argv = argv, .envp = envp};
+	struct err e;
+	pid_t pid;
+	int st;
+
+	if (cmdline_get(line, "wisp.imds", ep, sizeof(ep)) >= 0 &&
+	    (!*ep || strspn(ep, "0123456789abcdefghijklmnopqrstuvwxyz.-:[]") != strlen(ep))) {
+		w->warn(w->ctx, "datasource: wisp.imds=%s: not a host[:port]; ignored", ep);
+		return 0;
+	}
+	if ((pid = spawn(&r, NULL, &e)) < 0) {
+		w->warn(w->ctx, "datasource: ec2: %s", e.msg);
+		return 0;
+	}
+	if ((st = wait_bounded(pid, EC2_TIMEOUT_MS)) < 0 || !WIFEXITED(st) || WEXITSTATUS(st)) {
+		w->warn(w->ctx, "datasource: ec2: nothing from the metadata service at %s%s", ep,
+			st < 0 ? " in time" : "");
+		return 0;
+	}
+	snprintf(f->name, sizeof(f->name), "EC2 (metadata service at %s)", ep);
+	return 1;
+}
+
+int ds_find(const char *line, const char *dir, struct ds_found *f, struct ud_sink *w)
+{
+	char force[32] = "", path[512];
+	int found = 0;
+
+	memset(f, 0, sizeof(*f));
+	cmdline_get(line, "wisp.ds", force, sizeof(force));
+	if (!strcmp(force, "none"))
+		return 0;
+	if (*force && strcmp(force, "nocloud") && strcmp(force, "configdrive") &&
+	    strcmp(force, "cmdline") && strcmp(force, "ec2"))
+		w->warn(w->ctx,
+			"wisp.ds=%s: unknown datasource (nocloud, configdrive, cmdline, ec2, "
+			"none); looking for any",
+			force),
+		    force[0] = '\0';
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return 0;
+	if (!*force || !strcmp(force, "cmdline") || !strcmp(force, "nocloud"))
+		found = cmdline_userdata(line, dir, f, w) || cmdline_nocloud(line, dir, f, w);
+	if (!found && strcmp(force, "cmdline") && strcmp(force, "ec2"))
+		found = scan_disks(dir, *force ? force : NULL, f, w);
+	if (!found && (!strcmp(force, "ec2") || (!*force && dmi_ec2())))
+		found = ec2(line, dir, f, w);
+	if (!found)
+		return 0;
+	snprintf(path, sizeof(path), "%s/meta-data", dir);
+	read_meta(path, false, f, w);
+	snprintf(path, sizeof(path), "%s/meta_data.json", dir);
+	read_meta(path, true, f, w);
+	return 1;
+}

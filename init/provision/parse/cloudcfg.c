@@ -1,0 +1,896 @@
+/*
+ * cloudcfg.c: a #cloud-config document -> struct cloudcfg.
+ *
+ * Only reading and checking here; ccapply.c changes the host. Every
+ * problem is one line naming file:line:col and the key path, and the
+ * offending key is skipped while the rest of the document still applies
+ * (cloud-init's behaviour: a bad module does not stop the others).
+ */
+#include "parse.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+struct pctx {
+	const char *path;
+	struct ud_sink *w;
+	int problems;
+};
+
+static void bad(struct pctx *p, const struct ynode *n, const char *key, const char *what)
+{
+	p->problems++;
+	p->w->warn(p->w->ctx, "%s:%d:%d: %s: %s", p->path, n->line, n->col, key, what);
+}
+
+static const char *scalar(const struct ynode *n)
+{
+	return n && n->type == Y_SCALAR ? n->str : NULL;
+}
+
+static bool truthy(const char *s)
+{
+	static const char *const yes[] = {"true", "yes", "on", "1", "y"};
+	for (size_t i = 0; i < ARRAY_LEN(yes); i++)
+		if (!strcasecmp(s, yes[i]))
+			return true;
+	return false;
+}
+
+static bool falsy(const char *s)
+{
+	static const char *const no[] = {"false", "no", "off", "0", "n"};
+	for (size_t i = 0; i < ARRAY_LEN(no); i++)
+		if (!strcasecmp(s, no[i]))
+			return true;
+	return false;
+}
+
+static bool get_bool(struct pctx *p, const struct ynode *v, const char *key, bool *out)
+{
+	const char *s = scalar(v);
+	if (s && truthy(s))
+		return *out = true;
+	if (s && falsy(s))
+		return !(*out = false);
+	bad(p, v, key, "expected true or false");
+	return false;
+}
+
+static bool get_str(struct pctx *p, const struct ynode *v, const char *key, char **out)
+{
+	const char *s = scalar(v);
+	if (!s) {
+		bad(p, v, key, "expected a string");
+		return false;
+	}
+	free(*out);
+	*out = strdup(s);
+	return *out != NULL;
+}
+
+static char **strv_push(char **v, const char *s)
+{
+	size_t n = v ? strv_len(v) : 0;
+	char **nv = realloc(v, (n + 2) * sizeof(*nv));
+	if (!nv)
+		return v;
+	nv[n] = strdup(s);
+	nv[n + 1] = NULL;
+	return nv;
+}
+
+/* A list of strings, or one string of comma-separated names (cloud-init accepts both). */
+static char **get_list(struct pctx *p, const struct ynode *v, const char *key, bool commas)
+{
+	char **out = NULL;
+
+	if (v->type == Y_SCALAR && commas) {
+		char *dup = strdup(v->str), *save = NULL;
+		for (char *t = dup ? strtok_r(dup, ", ", &save) : NULL; t;
+		     t = strtok_r(NULL, ", ", &save))
+			out = strv_push(out, t);
+		free(dup);
+		return out;
+	}
+	if (v->type == Y_SCALAR)
+		return strv_push(NULL, v->str);
+	if (v->type != Y_SEQ) {
+		bad(p, v, key, "expected a list of strings");
+		return NULL;
+	}
+	for (size_t i = 0; i < v->n; i++)
+		if (scalar(v->kid[i]))
+			out = strv_push(out, v->kid[i]->str);
+		else
+			bad(p, v->kid[i], key, "expected a string");
+	return out;
+}
+
+/* key with '-' read as '_': cloud-init's old hyphenated forms (ssh-authorized-keys). */
+static bool key_is(const char *k, const char *want)
+{
+	for (; *k && *want; k++, want++)
+		if (*k != *want && !(*k == '-' && *want == '_'))
+			return false;
+	return !*k && !*want;
+}
+
+/* A user or group name as useradd takes it: nothing that breaks /etc/passwd. */
+static bool valid_name(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 32 || !((*s >= 'a' && *s <= 'z') || *s == '_'))
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_' ||
+		      *s == '-' || *s == '.' || (*s == '$' && s[1] == '\0')))
+			return false;
+	return true;
+}
+
+static bool names_valid(char **v)
+{
+	for (; v && *v; v++)
+		if (!valid_name(*v))
+			return false;
+	return true;
+}
+
+static bool passwd_safe(const char *s)
+{
+	return !s || !strpbrk(s, ":\n\r");
+}
+
+static void user_free(struct cc_user *u)
+{
+	free(u->name), free(u->gecos), free(u->shell), free(u->homedir);
+	free(u->passwd), free(u->primary_group);
+	strv_free(u->groups), strv_free(u->keys);
+}
+
+static void parse_user(struct pctx *p, const struct ynode *n, struct cloudcfg *c)
+{
+	struct cc_user u = {.lock_passwd = true};
+	char key[96];
+
+	if (scalar(n)) {
+		if (!strcmp(n->str, "default")) {
+			p->w->warn(p->w->ctx,
+				   "%s:%d:%d: users: \"default\": Wisp has no distribution default "
+				   "user; ignored",
+				   p->path, n->line, n->col);
+			return;
+		}
+		u.name = strdup(n->str); /* a bare name: a user with the defaults */
+	} else if (n->type != Y_MAP) {
+		bad(p, n, "users", "expected a name or a mapping");
+		return;
+	}
+	for (size_t i = 0; n->type == Y_MAP && i + 1 < n->n; i += 2) {
+		const char *k = scalar(n->kid[i]);
+		const struct ynode *v = n->kid[i + 1];
+		unsigned long id;
+		char *end;
+
+		if (!k)
+			continue;
+		snprintf(key, sizeof(key), "users[%zu].%s", c->nusers, k);
+		if (key_is(k, "name"))
+			get_str(p, v, key, &u.name);
+		else if (key_is(k, "gecos"))
+			get_str(p, v, key, &u.gecos);
+		else if (key_is(k, "shell"))
+			get_str(p, v, key, &u.shell);
+		else if (key_is(k, "homedir"))
+			get_str(p, v, key, &u.homedir);
+		else if (key_is(k, "primary_group"))
+			get_str(p, v, key, &u.primary_group);
+		else if (key_is(k, "passwd") || key_is(k, "hashed_passwd"))
+			get_str(p, v, key, &u.passwd);
+		else if (key_is(k, "groups")) /* given twice (or hyphenated too): the last wins */
+			strv_free(u.groups), u.groups = get_list(p, v, key, true);
+		else if (key_is(k, "ssh_authorized_keys"))
+			strv_free(u.keys), u.keys = get_list(p, v, key, false);
+		else if (key_is(k, "lock_passwd"))
+			get_bool(p, v, key, &u.lock_passwd);
+		else if (key_is(k, "system"))
+			get_bool(p, v, key, &u.system);
+		else if (key_is(k, "no_create_home"))
+			get_bool(p, v, key, &u.no_create_home);
+		else if (key_is(k, "uid")) {
+			const char *s = scalar(v);
+			id = s ? strtoul(s, &end, 10) : 0;
+			if (!s || !*s || *end || id >= 65535)
+				bad(p, v, key, "expected a number below 65535");
+			else
+				u.has_uid = true, u.uid = (uid_t)id;
+		} else if (key_is(k, "sudo") || key_is(k, "doas"))
+			p->w->warn(p->w->ctx, "%s:%d:%d: %s: Wisp has no sudo; ignored", p->path,
+				   v->line, v->col, key);
+		else
+			bad(p, n->kid[i], key, "unknown key, ignored");
+	}
+	if (!u.name || !valid_name(u.name)) {
+		bad(p, n, "users", "a user needs a name of [a-z_][a-z0-9_.-]* (at most 32)");
+		user_free(&u);
+		return;
+	}
+	if (!passwd_safe(u.gecos) || !passwd_safe(u.shell) || !passwd_safe(u.homedir) ||
+	    !passwd_safe(u.passwd) || (u.primary_group && !valid_name(u.primary_group)) ||
+	    !names_valid(u.groups)) {
+		bad(p, n, "users",
+		    "a field holds ':' or a line break, or a group name is invalid; "
+		    "user not created");
+		user_free(&u);
+		return;
+	}
+	struct cc_user *nv = realloc(c->users, (c->nusers + 1) * sizeof(*nv));
+	if (!nv)
+		return;
+	c->users = nv;
+	c->users[c->nusers++] = u;
+}
+
+static void parse_users(struct pctx *p, const struct ynode *v, struct cloudcfg *c)
+{
+	if (scalar(v)) { /* "users: a, b" */
+		char **names = get_list(p, v, "users", true);
+		for (size_t i = 0; names && names[i]; i++) {
+			struct ynode fake = {.type = Y_SCALAR,
+					     .str = names[i],
+					     .line = v->line,
+					     .col = v->col,
+					     .done = true};
+			parse_user(p, &fake, c);
+		}
+		strv_free(names);
+		return;
+	}
+	if (v->type != Y_SEQ) {
+		bad(p, v, "users", "expected a list");
+		return;
+	}
+	for (size_t i = 0; i < v->n; i++)
+		parse_user(p, v->kid[i], c);
+}
+
+static void add_group(struct pctx *p, const struct ynode *at, struct cloudcfg *c, const char *name,
+		      char **members)
+{
+	struct cc_group *nv;
+
+	if (!valid_name(name) || !names_valid(members)) {
+		bad(p, at, "groups", "invalid group or member name; group not created");
+		strv_free(members);
+		return;
+	}
+	nv = realloc(c->groups, (c->ngroups + 1) * sizeof(*nv));
+	if (!nv) {
+		strv_free(members);
+		return;
+	}
+	c->groups = nv;
+	c->groups[c->ngroups].name = strdup(name);
+	c->groups[c->ngroups++].members = members;
+}
+
+/* groups: [a, b] | "a, b" | [{admins: [u1, u2]}] | {admins: [u1]} */
+static void parse_groups(struct pctx *p, const struct ynode *v, struct cloudcfg *c)
+{
+	if (v->type == Y_MAP) {
+		for (size_t i = 0; i + 1 < v->n; i += 2)
+			if (scalar(v->kid[i]))
+				add_group(p, v->kid[i], c, v->kid[i]->str,
+					  scalar(v->kid[i + 1]) && !*v->kid[i + 1]->str
+					      ? NULL
+					      : get_list(p, v->kid[i + 1], "groups", true));
+		return;
+	}
+	if (scalar(v)) {
+		char **names = get_list(p, v, "groups", true);
+		for (size_t i = 0; names && names[i]; i++)
+			add_group(p, v, c, names[i], NULL);
+		strv_free(names);
+		return;
+	}
+	if (v->type != Y_SEQ) {
+		bad(p, v, "groups", "expected a list");
+		return;
+	}
+	for (size_t i = 0; i < v->n; i++) {
+		if (scalar(v->kid[i]))
+			add_group(p, v->kid[i], c, v->kid[i]->str, NULL);
+		else if (v->kid[i]->type == Y_MAP)
+			parse_groups(p, v->kid[i], c);
+		else
+			bad(p, v->kid[i], "groups", "expected a name or a mapping");
+	}
+}
+
+int cc_parse_mode(const char *s, mode_t *mode)
+{
+	unsigned long m = 0;
+
+	if (!strncasecmp(s, "0o", 2))
+		s += 2;
+	if (!*s || strlen(s) > 5)
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '7')
+			return -1;
+		m = m * 8 + (unsigned long)(*s - '0');
+	}
+	if (m > 07777)
+		return -1;
+	*mode = (mode_t)m;
+	return 0;
+}
+
+/* content + encoding -> bytes. gzip forms stay compressed: ccapply has busybox undo them. */
+static bool decode_content(struct pctx *p, const struct ynode *encn, const struct ynode *at,
+			   const char *key, const char *content, struct cc_file *f)
+{
+	static const char *const gz[] = {"gz",	      "gzip",	  "gz+b64",
+					 "gz+base64", "gzip+b64", "gzip+base64"};
+	const char *enc = encn ? scalar(encn) : "text/plain";
+
+	if (!encn)
+		encn = at; /* messages point at the entry */
+	size_t len = strlen(content);
+
+	if (!enc) {
+		bad(p, encn, key, "expected a string");
+		enc = "text/plain";
+	}
+	for (size_t i = 0; i < ARRAY_LEN(gz); i++)
+		if (!strcasecmp(enc, gz[i])) {
+			f->gzip = true;
+			enc += i < 2 ? strlen(enc) : strcspn(enc, "+") + 1;
+		}
+	if (!strcasecmp(enc, "b64") || !strcasecmp(enc, "base64")) {
+		ssize_t n;
+		f->content = malloc(len + 1);
+		if (!f->content || (n = b64_decode(content, len, f->content, len)) < 0) {
+			bad(p, encn, key, "content is not valid base64; file not written");
+			return false;
+		}
+		f->len = (size_t)n;
+		return true;
+	}
+	if (*enc && strcasecmp(enc, "text/plain") != 0)
+		bad(p, encn, key, "unknown encoding; content written as is");
+	f->content = (unsigned char *)strdup(content);
+	f->len = len;
+	return f->content != NULL;
+}
+
+static void parse_file(struct pctx *p, const struct ynode *n, size_t idx, struct cloudcfg *c)
+{
+	struct cc_file f = {.mode = 0644};
+	const struct ynode *encn = NULL;
+	const char *content = "";
+	char key[96];
+
+	if (n->type != Y_MAP) {
+		snprintf(key, sizeof(key), "write_files[%zu]", idx);
+		bad(p, n, key, "expected a mapping");
+		return;
+	}
+	for (size_t i = 0; i + 1 < n->n; i += 2) {
+		const char *k = scalar(n->kid[i]);
+		const struct ynode *v = n->kid[i + 1];
+
+		if (!k)
+			continue;
+		snprintf(key, sizeof(key), "write_files[%zu].%s", idx, k);
+		if (!strcmp(k, "path"))
+			get_str(p, v, key, &f.path);
+		else if (!strcmp(k, "owner"))
+			get_str(p, v, key, &f.owner);
+		else if (!strcmp(k, "content")) {
+			if (!(content = scalar(v)))
+				bad(p, v, key, "expected a string"), content = "";
+		} else if (!strcmp(k, "encoding"))
+			encn = v;
+		else if (!strcmp(k, "append"))
+			get_bool(p, v, key, &f.append);
+		else if (!strcmp(k, "defer"))
+			get_bool(p, v, key, &f.defer);
+		else if (!strcmp(k, "permissions")) {
+			if (!scalar(v) || cc_parse_mode(v->str, &f.mode) < 0)
+				bad(p, v, key, "expected octal permissions (\"0644\")");
+		} else if (!strcmp(k, "source"))
+			bad(p, n->kid[i], key, "not supported; ignored");
+		else
+			bad(p, n->kid[i], key, "unknown key, ignored");
+	}
+	snprintf(key, sizeof(key), "write_files[%zu]", idx);
+	if (!f.path || f.path[0] != '/') {
+		bad(p, n, key, "needs an absolute path; not written");
+		free(f.path);
+		free(f.owner);
+		return;
+	}
+	snprintf(key, sizeof(key), "write_files[%zu].encoding", idx);
+	if (!decode_content(p, encn, n, key, content, &f)) {
+		free(f.path);
+		free(f.owner);
+		free(f.content);
+		return;
+	}
+	struct cc_file *nv = realloc(c->files, (c->nfiles + 1) * sizeof(*nv));
+	if (!nv)
+		return;
+	c->files = nv;
+	c->files[c->nfiles++] = f;
+}
+
+static void cmds_free(char ***v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		strv_free(v[i]);
+	free(v);
+}
+
+/* bootcmd/runcmd: each item a string (sh -c) or a list (argv). */
+static char ***parse_cmds(struct pctx *p, const struct ynode *v, const char *key, size_t *n)
+{
+	char ***out = NULL;
+
+	if (v->type != Y_SEQ) {
+		bad(p, v, key, "expected a list of commands");
+		return NULL;
+	}
+	out = calloc(v->n + 1, sizeof(*out));
+	for (size_t i = 0; out && i < v->n; i++) {
+		const struct ynode *it = v->kid[i];
+		char **argv = NULL;
+
+		if (scalar(it)) {
+			argv = strv_push(strv_push(strv_push(NULL, "/bin/sh"), "-c"), it->str);
+		} else if (it->type == Y_SEQ && it->n > 0) {
+			argv = get_list(p, it, key, false);
+		} else {
+			bad(p, it, key, "expected a string or a list of strings");
+			continue;
+		}
+		if (argv)
+			out[(*n)++] = argv;
+	}
+	return out;
+}
+
+static char *dup_quoted(const char *s)
+{
+	size_t n = 3;
+	for (const char *q = s; *q; q++)
+		n += *q == '\'' ? 4 : 1;
+	char *out = malloc(n), *o = out;
+	if (!out)
+		return NULL;
+	*o++ = '\'';
+	for (; *s; s++)
+		if (*s == '\'')
+			memcpy(o, "'\\''", 4), o += 4;
+		else
+			*o++ = *s;
+	*o++ = '\'';
+	*o = '\0';
+	return out;
+}
+
+char *cc_shell_line(char *const *argv)
+{
+	size_t len = 1;
+	char *out;
+
+	/* sh -c STRING: the string is the line itself */
+	if (strv_len(argv) == 3 && !strcmp(argv[0], "/bin/sh") && !strcmp(argv[1], "-c"))
+		return strdup(argv[2]);
+	out = calloc(1, 1);
+	for (size_t i = 0; out && argv[i]; i++) {
+		char *q = dup_quoted(argv[i]);
+		char *no = q ? realloc(out, len + strlen(q) + 1) : NULL;
+		if (!no) {
+			free(q);
+			free(out);
+			return NULL;
+		}
+		out = no;
+		if (i)
+			strcat(out, " ");
+		strcat(out, q);
+		len += strlen(q) + 1;
+		free(q);
+	}
+	return out;
+}
+
+/* The wisp: key as YAML flow text: every scalar double-quoted, so values stay strings. */
+static void emit(FILE *f, const struct ynode *n)
+{
+	if (n->type == Y_SCALAR || n->type == Y_ALIAS) {
+		fputc('"', f);
+		for (const char *s = n->str; *s; s++) {
+			if (*s == '"' || *s == '\\')
+				fputc('\\', f);
+			if (*s == '\n')
+				fputs("\\n", f);
+			else if ((unsigned char)*s < 0x20)
+				fprintf(f, "\\x%02x", (unsigned char)*s);
+			else
+				fputc(*s, f);
+		}
+		fputc('"', f);
+		return;
+	}
+	fputc(n->type == Y_SEQ ? '[' : '{', f);
+	for (size_t i = 0; i < n->n; i++) {
+		if (i)
+			fputs(n->type == Y_MAP && i % 2 ? ": " : ", ", f);
+		emit(f, n->kid[i]);
+	}
+	fputc(n->type == Y_SEQ ? ']' : '}', f);
+}
+
+static void parse_wisp(struct pctx *p, const struct ynode *v, struct cloudcfg *c)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (v->type != Y_MAP) {
+		bad(p, v, "wisp", "expected a mapping with \"services\" or \"containers\"");
+		return;
+	}
+	if (!(f = open_memstream(&buf, &len)))
+		return;
+	for (size_t i = 0; i + 1 < v->n; i += 2) {
+		const char *k = scalar(v->kid[i]);
+		if (!k || (strcmp(k, "services") != 0 && strcmp(k, "containers") != 0)) {
+			bad(p, v->kid[i], "wisp",
+			    "unknown key, ignored (known: services, containers)");
+			continue;
+		}
+		fprintf(f, "# from user-data %s:%d:%d (wisp.%s)\n%s: ", p->path,
+			v->kid[i + 1]->line, v->kid[i + 1]->col, k, k);
+		emit(f, v->kid[i + 1]);
+		fputc('\n', f);
+	}
+	fclose(f);
+	free(c->wisp_units);
+	c->wisp_units = len ? buf : NULL;
+	if (!len)
+		free(buf);
+}
+
+/* YAML null (a plain ~ or null; the tree keeps no quoting) or cloud-init's "none". */
+static bool nullish(const struct ynode *n)
+{
+	const char *s = scalar(n);
+	return s && (!*s || !strcmp(s, "~") || !strcasecmp(s, "null") || !strcasecmp(s, "none"));
+}
+
+/* Not the whole POSIX grammar: a name, an offset, nothing a shell or a path would take. */
+bool cc_posix_tz(const char *s)
+{
+	if (!strcmp(s, "UTC") || !strcmp(s, "GMT"))
+		return true;
+	for (int i = 0; i < 3; i++) /* a name of 3 letters at least, or <...> */
+		if (!isalpha((unsigned char)s[i]) && *s != '<')
+			return false;
+	const char *digit = strpbrk(s, "0123456789"), *slash = strchr(s, '/');
+	/* a '/' before the offset is an Olson name's; after it, a rule's time (M10.5.0/3) */
+	return strlen(s) < 60 && digit && (!slash || slash > digit) && !strpbrk(s, " \t\n\"'\\$`");
+}
+
+static void parse_tz(struct pctx *p, const struct ynode *v, struct cloudcfg *c)
+{
+	const char *s = scalar(v);
+
+	/* the common spelling of UTC in cloud configs: no zoneinfo needed */
+	if (s && (!strcmp(s, "Etc/UTC") || !strcmp(s, "Etc/GMT") || !strcmp(s, "Universal")))
+		s = "UTC";
+	if (s && !cc_posix_tz(s)) {
+		bad(p, v, "timezone",
+		    "not a POSIX TZ string (\"UTC\", \"EST5EDT\"); an Olson name needs zoneinfo, "
+		    "which Wisp does not have; not set");
+		return;
+	}
+	if (s)
+		get_str(p, v, "timezone", &c->timezone);
+	else
+		bad(p, v, "timezone", "expected a string");
+}
+
+/* delay: "now", "+N" (minutes, as shutdown(8)), or N (minutes, as cloud-init's schema). */
+static void parse_delay(struct pctx *p, const struct ynode *v, struct cloudcfg *c)
+{
+	const char *s = scalar(v);
+	char *end;
+	unsigned long m;
+
+	if (s && !strcmp(s, "now"))
+		return;
+	m = s ? strtoul(s, &end, 10) : 0; /* strtoul takes the '+' */
+	if (!s || !*s || *end || m > 60 * 24 * 365)
+		bad(p, v, "power_state.delay", "expected \"now\", \"+N\" or N (minutes)");
+	else
+		c->power_delay_s = (unsigned)m * 60;
+}
+
+/* condition: true, false, a shell line or an argv; stored as a shell line. */
+static void parse_cond(struct pctx *p, const struct ynode *v, struct cloudcfg *c)
+{
+	const char *s = scalar(v);
+	bool b;
+	char **argv;
+
+	free(c->power_cond), c->power_cond = NULL;
+	if (s && (truthy(s) || falsy(s))) {
+		get_bool(p, v, "power_state.condition", &b);
+		c->power_cond = b ? NULL : strdup("false");
+	} else if (s) {
+		argv = strv_push(strv_push(strv_push(NULL, "/bin/sh"), "-c"), s);
+		c->power_cond = cc_shell_line(argv);
+		strv_free(argv);
+	} else if ((argv = get_list(p, v, "power_state.condition", false))) {
+		c->power_cond = cc_shell_line(argv);
+		strv_free(argv);
+	}
+}
+
+static void parse_power(struct pctx *p, const struct ynode *v, struct cloudcfg *c)
+{
+	static const char *const modes[] = {"poweroff", "reboot", "halt"};
+	char *mode = NULL;
+
+	if (v->type != Y_MAP) {
+		bad(p, v, "power_state", "expected a mapping");
+		return;
+	}
+	for (size_t i = 0; i + 1 < v->n; i += 2) {
+		const char *k = scalar(v->kid[i]);
+		const struct ynode *x = v->kid[i + 1];
+		if (!k)
+			continue;
+		if (!strcmp(k, "mode"))
+			get_str(p, x, "power_state.mode", &mode);
+		else if (!strcmp(k, "delay"))
+			parse_delay(p, x, c);
+		else if (!strcmp(k, "message"))
+			get_str(p, x, "power_state.message", &c->power_message);
+		else if (!strcmp(k, "condition"))
+			parse_cond(p, x, c);
+		else if (strcmp(k, "timeout") != 0) /* nothing to wait for: see the docs */
+			bad(p, v->kid[i], "power_state", "unknown key, ignored");
+	}
+	for (size_t i = 0; mode && i < ARRAY_LEN(modes); i++)
+		if (!strcmp(mode, modes[i]))
+			c->power_mode = strdup(modes[i]);
+	if (!c->power_mode)
+		bad(p, v, "power_state.mode", "expected poweroff, reboot or halt; not done");
+	free(mode);
+}
+
+/* What a host name or an IPv4/IPv6 address is made of; the script splits on blanks. */
+#define HOST_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]"
+
+static void parse_ntp(struct pctx *p, const struct ynode *v, struct cloudcfg *c)
+{
+	bool on = true;
+
+	if (nullish(v)) { /* "ntp:" alone: cloud-init's defaults */
+		c->ntp = 1;
+		return;
+	}
+	if (v->type != Y_MAP) {
+		bad(p, v, "ntp", "expected a mapping");
+		return;
+	}
+	for (size_t i = 0; i + 1 < v->n; i += 2) {
+		const char *k = scalar(v->kid[i]);
+		const struct ynode *x = v->kid[i + 1];
+		char **l;
+		if (k && !strcmp(k, "enabled"))
+			get_bool(p, x, "ntp.enabled", &on);
+		else if (k && (!strcmp(k, "servers") || !strcmp(k, "pools"))) {
+			l = get_list(p, x, "ntp.servers", false);
+			for (size_t j = 0; l && l[j]; j++)
+				if (l[j][strspn(l[j], HOST_CHARS)] || !*l[j])
+					bad(p, x, "ntp.servers",
+					    "not a host name or address; ignored");
+				else
+					c->ntp_servers = strv_push(c->ntp_servers, l[j]);
+			strv_free(l);
+		} else if (k)
+			bad(p, v->kid[i], "ntp", "not supported by Wisp (busybox ntpd); ignored");
+	}
+	c->ntp = on;
+}
+
+static void drop_mounts(struct cloudcfg *c, const char *dev)
+{
+	for (size_t i = 0; i < c->nmounts; i++)
+		if (!strcmp(c->mounts[i].dev, dev))
+			c->mounts[i].dir[0] = '\0'; /* removed: not mounted */
+}
+
+/* [device, mountpoint, fstype, options, dump, pass]: fstype and options from defaults later. */
+static void parse_mount(struct pctx *p, const struct ynode *n, size_t idx, struct cloudcfg *c)
+{
+	char key[40], dev[256];
+	struct cc_mount m = {.line = n->line, .col = n->col};
+	const char *d = n->type == Y_SEQ && n->n ? scalar(n->kid[0]) : NULL;
+
+	snprintf(key, sizeof(key), "mounts[%zu]", idx);
+	if (!d || n->n > 6 || !*d) {
+		bad(p, n, key, "expected [device, mountpoint, fstype, options, dump, pass]");
+		return;
+	}
+	/* cloud-init's short names: "sdb" is /dev/sdb */
+	snprintf(dev, sizeof(dev), "%s%s", *d == '/' || strchr(d, '=') ? "" : "/dev/", d);
+	if (n->n < 2 || nullish(n->kid[1])) { /* only a device: remove its entry */
+		drop_mounts(c, dev);
+		return;
+	}
+	for (size_t i = 1; i < n->n; i++)
+		if (!scalar(n->kid[i])) {
+			bad(p, n->kid[i], key, "expected a string");
+			return;
+		}
+	if (*n->kid[1]->str != '/' || !strncmp(d, "ephemeral", 9) || !strcmp(d, "swap")) {
+		bad(p, n, key,
+		    "needs an absolute mountpoint and a device (no ephemeral/swap "
+		    "names); not mounted");
+		return;
+	}
+	m.dev = strdup(dev), m.dir = strdup(n->kid[1]->str);
+	m.type = n->n > 2 && !nullish(n->kid[2]) ? strdup(n->kid[2]->str) : NULL;
+	m.opts = n->n > 3 && !nullish(n->kid[3]) ? strdup(n->kid[3]->str) : NULL;
+	struct cc_mount *nv = realloc(c->mounts, (c->nmounts + 1) * sizeof(*nv));
+	if (nv)
+		c->mounts = nv, c->mounts[c->nmounts++] = m;
+}
+
+static void parse_mdef(struct pctx *p, const struct ynode *v, struct cloudcfg *c)
+{
+	if (v->type != Y_SEQ || v->n > 6) {
+		bad(p, v, "mount_default_fields", "expected a list of up to 6 fields");
+		return;
+	}
+	for (size_t i = 2; i < 4 && i < v->n; i++)
+		if (scalar(v->kid[i]) && !nullish(v->kid[i]))
+			get_str(p, v->kid[i], "mount_default_fields", &c->mount_defaults[i - 2]);
+}
+
+/* After the whole document: defaults filled in, swap refused, removed entries gone. */
+static void finish_mounts(struct pctx *p, struct cloudcfg *c)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->nmounts; i++) {
+		struct cc_mount *m = &c->mounts[i];
+		const char *o = c->mount_defaults[1] ? c->mount_defaults[1] : "defaults,nofail";
+		if (!m->opts)
+			m->opts = strdup(o);
+		if (!m->type)
+			m->type = strdup(c->mount_defaults[0] ? c->mount_defaults[0] : "auto");
+		if (m->type && !strcmp(m->type, "swap")) {
+			struct ynode at = {.line = m->line, .col = m->col};
+			bad(p, &at, "mounts", "swap is not supported by Wisp; not enabled");
+		} else if (*m->dir && m->type && m->opts) {
+			c->mounts[n++] = *m;
+			continue;
+		}
+		free(m->dev), free(m->dir), free(m->type), free(m->opts);
+	}
+	c->nmounts = n;
+}
+
+/* Keys cloud-init knows that Wisp does not do: one warning each, nothing else. */
+static void top_key(struct pctx *p, const char *k, const struct ynode *kn, const struct ynode *v,
+		    struct cloudcfg *c)
+{
+	if (!strcmp(k, "hostname"))
+		get_str(p, v, k, &c->hostname);
+	else if (!strcmp(k, "fqdn"))
+		get_str(p, v, k, &c->fqdn);
+	else if (!strcmp(k, "preserve_hostname"))
+		get_bool(p, v, k, &c->preserve_hostname);
+	else if (!strcmp(k, "users") || !strcmp(k, "user"))
+		parse_users(p, v, c);
+	else if (!strcmp(k, "groups"))
+		parse_groups(p, v, c);
+	else if (key_is(k, "ssh_authorized_keys")) {
+		char **keys = get_list(p, v, k, false);
+		for (size_t i = 0; keys && keys[i]; i++)
+			c->ssh_keys = strv_push(c->ssh_keys, keys[i]);
+		strv_free(keys);
+	} else if (!strcmp(k, "write_files")) {
+		if (v->type != Y_SEQ)
+			bad(p, v, k, "expected a list");
+		for (size_t i = 0; v->type == Y_SEQ && i < v->n; i++)
+			parse_file(p, v->kid[i], i, c);
+	} else if (!strcmp(k, "bootcmd")) { /* a key given twice: the last wins, as in PyYAML */
+		cmds_free(c->bootcmd, c->nbootcmd), c->nbootcmd = 0;
+		c->bootcmd = parse_cmds(p, v, k, &c->nbootcmd);
+	} else if (!strcmp(k, "runcmd")) {
+		cmds_free(c->runcmd, c->nruncmd), c->nruncmd = 0;
+		c->runcmd = parse_cmds(p, v, k, &c->nruncmd);
+	} else if (!strcmp(k, "wisp"))
+		parse_wisp(p, v, c);
+	else if (!strcmp(k, "final_message"))
+		get_str(p, v, k, &c->final_message);
+	else if (!strcmp(k, "timezone"))
+		parse_tz(p, v, c);
+	else if (!strcmp(k, "power_state"))
+		parse_power(p, v, c);
+	else if (!strcmp(k, "ntp"))
+		parse_ntp(p, v, c);
+	else if (!strcmp(k, "mounts") && v->type == Y_SEQ)
+		for (size_t i = 0; i < v->n; i++)
+			parse_mount(p, v->kid[i], i, c);
+	else if (!strcmp(k, "mounts"))
+		bad(p, v, k, "expected a list");
+	else if (!strcmp(k, "mount_default_fields"))
+		parse_mdef(p, v, c);
+	else
+		bad(p, kn, k, "not supported by Wisp; ignored");
+}
+
+int cloudcfg_load(const char *path, struct cloudcfg *c, struct ud_sink *w)
+{
+	struct pctx p = {.path = path, .w = w};
+	struct yfile y;
+	struct err e;
+	const struct ynode *root;
+
+	memset(c, 0, sizeof(*c));
+	c->ntp = -1;
+	if (ytree_load(path, &y, &e) < 0) {
+		w->warn(w->ctx, "%s", e.msg);
+		return -1;
+	}
+	if (y.failed)
+		w->warn(w->ctx, "%s:%d:%d: %s (what came before it still applies)", path, y.line,
+			y.col, y.problem);
+	root = y.ndoc ? y.doc[0] : NULL;
+	if (root && root->type != Y_MAP)
+		bad(&p, root, "cloud-config", "the top level must be a mapping");
+	for (size_t i = 0; root && root->type == Y_MAP && i + 1 < root->n; i += 2) {
+		const char *k = scalar(root->kid[i]);
+		if (k && root->kid[i + 1]->done)
+			top_key(&p, k, root->kid[i], root->kid[i + 1], c);
+	}
+	finish_mounts(&p, c);
+	ytree_free(&y);
+	return p.problems;
+}
+
+void cloudcfg_free(struct cloudcfg *c)
+{
+	for (size_t i = 0; i < c->nusers; i++)
+		user_free(&c->users[i]);
+	for (size_t i = 0; i < c->ngroups; i++)
+		free(c->groups[i].name), strv_free(c->groups[i].members);
+	for (size_t i = 0; i < c->nfiles; i++)
+		free(c->files[i].path), free(c->files[i].owner), free(c->files[i].content);
+	free(c->users), free(c->groups), free(c->files);
+	free(c->hostname), free(c->fqdn), free(c->wisp_units);
+	strv_free(c->ssh_keys), strv_free(c->ntp_servers);
+	for (size_t i = 0; i < c->nmounts; i++)
+		free(c->mounts[i].dev), free(c->mounts[i].dir), free(c->mounts[i].type),
+		    free(c->mounts[i].opts);
+	free(c->mounts), free(c->mount_defaults[0]), free(c->mount_defaults[1]);
+	free(c->final_message), free(c->timezone), free(c->power_mode);
+	free(c->power_message), free(c->power_cond);
+	cmds_free(c->bootcmd, c->nbootcmd);
+	cmds_free(c->runcmd, c->nruncmd);
+	memset(c, 0, sizeof(*c));
+}

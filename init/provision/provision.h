@@ -1,0 +1,111 @@
+/*
+ * provision/provision.h: the one header of /usr/libexec/wisp/provision:
+ * datasources, user-data, cloud-config, network configuration, SSH, NTP,
+ * image import and cloud-final, all turned into files (docs/cloud-config.md).
+ */
+#ifndef WISP_PROVISION_H
+#define WISP_PROVISION_H
+
+#include "../lib/decl.h"
+#include "../lib/paths.h"
+#include "parse/parse.h"
+
+/* Until provision is its own program and writes declarations (issue 11). */
+#include "../pid1/pid1.h"
+
+/* ---- net.c: loopback, DHCP or static addresses ----------------------- */
+
+/* lo up; one udhcpc unit per NIC, or the static configuration of DECL_DIR's network:. */
+void net_setup(const char *sys);
+/* Receives each unit the network needs: a udhcpc service, or a one-shot `ip` script. */
+typedef void net_unit_fn(void *ctx, const char *name, char *const argv[], bool oneshot);
+/* The units for the NICs under sys and the network: key of dir's YAML files, else the
+ * datasource's network configuration in ds; name servers of a static configuration
+ * are written to resolv. (net_setup() without lo.) */
+void net_plan(const char *sys, const char *dir, const char *ds, const char *resolv, net_unit_fn *fn,
+	      void *ctx);
+
+/* ---- ccapply.c: apply a cloudcfg to this host ------------------------ */
+
+struct cc_env {
+	const char *etc;   /* "/etc" */
+	const char *root;  /* prefix of write_files paths and homes; "" */
+	bool per_instance; /* first boot of this instance-id: per-instance work too */
+	struct ud_sink *warn;
+	/* gzip write_files: decompress (malloc'd *out); NULL: refused with a warning */
+	int (*gunzip)(const unsigned char *in, size_t len, unsigned char **out, size_t *outlen);
+};
+
+void cc_apply_hostname(const struct cloudcfg *c, const char *meta_hostname,
+		       const struct cc_env *env);
+/* Users, groups, homes, authorized keys. Returns the number of keys written. */
+unsigned cc_apply_users(const struct cloudcfg *c, const struct cc_env *env);
+void cc_apply_files(const struct cloudcfg *c, bool deferred, const struct cc_env *env);
+
+/* ---- ds.c: datasources ------------------------------------------------ */
+
+struct ds_found {
+	char name[400];	   /* "NoCloud (/dev/sr0, iso9660)" */
+	char iid[128];	   /* instance-id ("" if none given) */
+	char hostname[80]; /* local-hostname / hostname ("" none) */
+	char **keys;	   /* public keys from meta-data (config drive) */
+};
+
+/* The label of a filesystem in a superblock image (iso9660 or FAT). Returns 0 or -1. */
+int ds_label(const unsigned char *buf, size_t len, char *label, size_t size, const char **fstype);
+/* Find a datasource (cmdline, then cidata/config-2 disks); copy its files to dir. 1 found. */
+int ds_find(const char *cmdline, const char *dir, struct ds_found *f, struct ud_sink *warn);
+
+/* ---- cloudinit.c: the provisioning step of the boot ------------------- */
+
+#define CLOUD_DIR   "/var/lib/cloud"
+#define CLOUD_RUN   "/run/wisp/cidata"
+
+/* Find a datasource and apply it (before units load). Never blocks long. */
+void cloudinit_setup(void);
+/* After units_load: sshd if keys were written; the per-instance scripts (runcmd, #! parts)
+ * as a oneshot unit. */
+void cloudinit_final(void);
+/* Create dir/sem/name if absent: 1 taken now, 0 taken before, -1 error. */
+int cc_sem_take(const char *dir, const char *name, struct err *e);
+
+/* ---- ccfinal.c: mounts, timezone, gunzip, ntp, the cloud-final script -- */
+
+/* Run argv (PATH, HOME and env set), killed after ms. Its wait status, or -1 (warned). */
+int cc_run(const char *what, char *const *argv, char *env, unsigned ms, struct ud_sink *w);
+/* gunzip through busybox, at most YAML_MAX_BYTES out. 0 or -1. */
+int cc_gunzip(const unsigned char *in, size_t len, unsigned char **out, size_t *outlen);
+/* ud_split() of gzip-compressed user-data, gunzipped. */
+void cc_split_gzip(const char *src, const char *data, size_t len, struct ud_sink *s);
+/* Where a MIME per-boot/-instance/-once script is kept; NULL for other kinds. */
+const char *cc_script_dir(enum ud_kind k);
+/* mounts, timezone, ntp of one cloud-config part, in the early stage. */
+void cc_apply_late(const struct cloudcfg *c, struct ud_sink *w);
+/* The text of /run/wisp/cloud-final.sh: per-once, per-boot, per-instance scripts,
+ * final_message, power_state. */
+void cc_final_script(const char *idir, bool per_instance, const char *ds, struct ud_sink *w);
+/* A unit of cloud-init's (file "cloud-init"; a service restarts always). 0 or -1. */
+int cc_unit_add(const char *name, const char *const *argv, enum unit_kind kind, struct err *e);
+/* The ntpd unit when a cloud-config part asked for it. */
+void cc_ntp_add(void);
+
+/* ---- sshd.c: the SSH server ------------------------------------------- */
+
+/* Add the unit "sshd" (dropbear, key-only); cloudinit_final() does when keys were written. */
+void sshd_add(void);
+
+/* ---- imgimport.c: archives in STATE or on the seed, imported at boot -- */
+
+/* The directory of image archives at a seed's root (matched case-insensitively). */
+#define SEED_IMAGES "wisp-images"
+/* "DEV FSTYPE DIR": the seed holding SEED_IMAGES, noted by ds.c for image-import. */
+#define SEED_INFO "/run/wisp/seed-images"
+
+/* dir has an entry `containerd-lite image import-dir` would import. */
+bool imgimport_pending(const char *dir);
+/* Is there anything for image-import: archives in drop, or the seed file seed? */
+bool imgimport_wanted(const char *drop, const char *seed);
+/* After units_load: the oneshot unit image-import, if something waits. */
+void imgimport_setup(void);
+
+#endif /* WISP_PROVISION_H */

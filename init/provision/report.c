@@ -1,0 +1,24 @@
+/*
+ * report.c: CLOUD_REPORT, what provisioning found, applied and warned
+ * about this boot, one line each, for `wispctl config` (control.c sends
+ * the file). Written by cloudinit.c and, for the datasource's network
+ * configuration, netcfg.c; emptied at the start of every boot's step.
+ */
+#include "provision.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+void cloudinit_report(const char *fmt, ...)
+{
+	FILE *f = fopen(CLOUD_REPORT, "ae");
+	va_list ap;
+
+	if (!f)
+		return;
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	fputc('\n', f);
+	fclose(f);
+}

@@ -1,0 +1,31 @@
+/*
+ * sshd.c: the SSH server, when cloud-config gave authorized keys
+ * (docs/cloud-config.md, "SSH").
+ *
+ * Without a key nobody could log in, so then there is no server and no
+ * open port. With one, dropbear runs as the unit "sshd": in the
+ * foreground, so that init supervises and restarts it; on stderr, its unit
+ * log (it is built without syslog); key-only (password authentication is
+ * not compiled in); root refused (-w), as cloud-init's disable_root.
+ * dropbear makes each host key itself at the first connection that wants
+ * its type (-R), in SSHD_KEYS on STATE, so keys survive reboots.
+ */
+#include "provision.h"
+
+#include <sys/stat.h>
+
+/* The host key paths compiled into dropbear (rootfs/dropbear-localoptions.h). */
+#define SSHD_KEYS "/var/lib/wisp/ssh"
+
+void sshd_add(void)
+{
+	static const char *const argv[] = {"/usr/sbin/dropbear", "-F", "-R", "-w", NULL};
+	struct err e;
+
+	/* dropbear -R writes the key files, but not their directory */
+	mkdir("/var/lib/wisp", 0755);
+	mkdir(SSHD_KEYS, 0700);
+	/* EEXIST: user-data's wisp: services declared an sshd of its own */
+	if (cc_unit_add("sshd", argv, KIND_SERVICE, &e) < 0)
+		log_msg(LOG_WARNING, "sshd: %s; the SSH server is not added", e.msg);
+}

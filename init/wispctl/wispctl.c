@@ -1,0 +1,410 @@
+/*
+ * wispctl.c: the client of init's control socket (docs/wispctl.md).
+ *
+ * One request per run, over CONTROL_SOCK; the replies are printed as a
+ * table or, with --json, as JSON for scripts. Exit status: 0 done, 1 init
+ * (or the connection) said no, 2 bad usage. Every error is one line on
+ * stderr starting with "wispctl: ".
+ */
+#include "../lib/proto.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define REPLY_TIMEOUT_S 15
+
+static bool json;
+static bool first_unit = true;
+
+static const char usage_text[] =
+    "usage: wispctl [--json] COMMAND [ARGS]\n"
+    "  ps                       every unit: state, pid, uptime, restarts, last exit, health,\n"
+    "                           a container's host ids (userns)\n"
+    "  status NAME              one unit\n"
+    "  logs NAME [-n N] [-f]    its last N log lines (default 10), -f: then follow\n"
+    "  start|stop|restart NAME\n"
+    "  reboot | poweroff\n"
+    "  config                   the datasource, instance-id and warnings of this boot\n"
+    "  images                   the images in the store\n";
+
+static _Noreturn void usage(const char *fmt, ...) PRINTF_LIKE(1, 2);
+static _Noreturn void usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("wispctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(" (wispctl --help for usage)\n", stderr);
+	exit(2);
+}
+
+static _Noreturn void fail(const char *fmt, ...) PRINTF_LIKE(1, 2);
+static _Noreturn void fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fputs("wispctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+static void json_str(const char *s, size_t len)
+{
+	putchar('"');
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if (ch == '"' || ch == '\\')
+			printf("\\%c", ch);
+		else if (ch == '\n')
+			fputs("\\n", stdout);
+		else if (ch < 0x20 || ch == 0x7f)
+			printf("\\u%04x", ch);
+		else
+			putchar(ch);
+	}
+	putchar('"');
+}
+
+struct unit_rec {
+	char name[DECL_NAME_MAX + 1], kind[32], state[32], health[32], userns[16];
+	uint64_t pid, uptime, restarts, status;
+	bool has_pid, has_uptime, has_health, has_userns;
+};
+
+static void unit_read(const struct pview *m, struct unit_rec *u)
+{
+	memset(u, 0, sizeof(*u));
+	u->status = UINT32_MAX; /* -1: none */
+	if (pview_str(m, PT_NAME, u->name, sizeof(u->name)) <= 0)
+		fail("init sent a unit record without a name");
+	if (pview_str(m, PT_KIND, u->kind, sizeof(u->kind)) <= 0)
+		strcpy(u->kind, "-");
+	if (pview_str(m, PT_STATE, u->state, sizeof(u->state)) <= 0)
+		strcpy(u->state, "?");
+	u->has_health = pview_str(m, PT_HEALTH, u->health, sizeof(u->health)) > 0;
+	u->has_userns = pview_str(m, PT_USERNS, u->userns, sizeof(u->userns)) > 0;
+	u->has_pid = pview_uint(m, PT_PID, 4, &u->pid) > 0;
+	u->has_uptime = pview_uint(m, PT_UPTIME, 8, &u->uptime) > 0;
+	pview_uint(m, PT_RESTARTS, 4, &u->restarts);
+	pview_uint(m, PT_STATUS, 4, &u->status);
+}
+
+/* "exit 0", "signal KILL" or "-". */
+static const char *last_text(uint64_t status, char *buf, size_t size)
+{
+	int st = (int)(uint32_t)status;
+	char sig[16];
+
+	if (st == -1)
+		return "-";
+	if (WIFEXITED(st))
+		snprintf(buf, size, "exit %d", WEXITSTATUS(st));
+	else if (WIFSIGNALED(st))
+		snprintf(buf, size, "signal %s", signal_name(WTERMSIG(st), sig));
+	else
+		snprintf(buf, size, "status %d", st);
+	return buf;
+}
+
+static const char *uptime_text(const struct unit_rec *u, char *buf, size_t size)
+{
+	uint64_t s = u->uptime / 1000;
+
+	if (!u->has_uptime)
+		return "-";
+	if (s >= 3600)
+		snprintf(buf, size, "%uh%02um", (unsigned)(s / 3600), (unsigned)(s % 3600 / 60));
+	else if (s >= 60)
+		snprintf(buf, size, "%um%02us", (unsigned)(s / 60), (unsigned)(s % 60));
+	else
+		snprintf(buf, size, "%u.%us", (unsigned)s, (unsigned)(u->uptime % 1000 / 100));
+	return buf;
+}
+
+/* A container's ids: "1048576-1114111" (its range on the host), "host",
+ * "-" (not a container, or not started yet). */
+static const char *userns_text(const struct unit_rec *u, char *buf, size_t size)
+{
+	unsigned long base;
+	char *end;
+
+	if (!u->has_userns)
+		return "-";
+	base = strtoul(u->userns, &end, 10);
+	if (end == u->userns || *end)
+		return u->userns;
+	snprintf(buf, size, "%lu-%lu", base, base + 65535);
+	return buf;
+}
+
+/* "userns": "host", {"host_id": BASE, "size": 65536}, or null. */
+static void userns_json(const struct unit_rec *u)
+{
+	char *end;
+	unsigned long base = strtoul(u->userns, &end, 10);
+
+	fputs(",\"userns\":", stdout);
+	if (!u->has_userns)
+		fputs("null", stdout);
+	else if (end == u->userns || *end)
+		json_str(u->userns, strlen(u->userns));
+	else
+		printf("{\"host_id\":%lu,\"size\":65536}", base);
+}
+
+static void unit_json(const struct unit_rec *u)
+{
+	int st = (int)(uint32_t)u->status;
+	char sig[16];
+
+	fputs("{\"name\":", stdout);
+	json_str(u->name, strlen(u->name));
+	fputs(",\"kind\":", stdout);
+	json_str(u->kind, strlen(u->kind));
+	fputs(",\"state\":", stdout);
+	json_str(u->state, strlen(u->state));
+	if (u->has_pid)
+		printf(",\"pid\":%u", (unsigned)u->pid);
+	else
+		fputs(",\"pid\":null", stdout);
+	if (u->has_uptime)
+		printf(",\"uptime_ms\":%llu", (unsigned long long)u->uptime);
+	else
+		fputs(",\"uptime_ms\":null", stdout);
+	printf(",\"restarts\":%u,\"last_exit\":", (unsigned)u->restarts);
+	if (st == -1)
+		fputs("null", stdout);
+	else if (WIFSIGNALED(st))
+		printf("{\"signal\":\"%s\"}", signal_name(WTERMSIG(st), sig));
+	else
+		printf("{\"code\":%d}", WEXITSTATUS(st));
+	fputs(",\"health\":", stdout);
+	if (u->has_health)
+		json_str(u->health, strlen(u->health));
+	else
+		fputs("null", stdout);
+	userns_json(u);
+	putchar('}');
+}
+
+static void unit_print(unsigned op, const struct pview *m)
+{
+	char up[32], last[32], pid[16] = "-", ids[32];
+	struct unit_rec u;
+
+	unit_read(m, &u);
+	if (u.has_pid)
+		snprintf(pid, sizeof(pid), "%u", (unsigned)u.pid);
+	if (json) {
+		if (op == P_PS)
+			fputs(first_unit ? "[" : ",", stdout);
+		unit_json(&u);
+	} else if (op == P_PS) {
+		if (first_unit)
+			printf("%-20s %-9s %-9s %7s %8s %8s %-12s %-9s %s\n", "NAME", "KIND",
+			       "STATE", "PID", "UPTIME", "RESTARTS", "LAST", "HEALTH", "USERNS");
+		printf("%-20s %-9s %-9s %7s %8s %8u %-12s %-9s %s\n", u.name, u.kind, u.state, pid,
+		       uptime_text(&u, up, sizeof(up)), (unsigned)u.restarts,
+		       last_text(u.status, last, sizeof(last)), u.has_health ? u.health : "-",
+		       userns_text(&u, ids, sizeof(ids)));
+	} else {
+		printf("name:     %s\nkind:     %s\nstate:    %s\n", u.name, u.kind, u.state);
+		if (u.has_pid)
+			printf("pid:      %u\n", (unsigned)u.pid);
+		printf("uptime:   %s\nrestarts: %u\n", uptime_text(&u, up, sizeof(up)),
+		       (unsigned)u.restarts);
+		printf("last:     %s\nhealth:   %s\n", last_text(u.status, last, sizeof(last)),
+		       u.has_health ? u.health : "-");
+		if (u.has_userns)
+			printf("userns:   %s\n", userns_text(&u, ids, sizeof(ids)));
+	}
+	first_unit = false;
+}
+
+static void lines_print(const struct pview *m)
+{
+	const struct precord *r = pview_find(m, PT_TEXT);
+	const char *p, *end, *nl;
+
+	if (!r)
+		return;
+	if (!json) {
+		fwrite(r->val, 1, r->len, stdout);
+		fflush(stdout);
+		return;
+	}
+	/* One JSON object per line (NDJSON): works for -f, where there is no end. */
+	p = (const char *)r->val;
+	end = p + r->len;
+	for (; p < end; p = nl + 1) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl)
+			nl = end;
+		fputs("{\"line\":", stdout);
+		json_str(p, (size_t)(nl - p));
+		fputs("}\n", stdout);
+	}
+	fflush(stdout);
+}
+
+/* The end of a reply: P_OK. Prints what the request's JSON output still needs. */
+static _Noreturn void done(unsigned op)
+{
+	if (json) {
+		if (op == P_PS)
+			puts(first_unit ? "[]" : "]");
+		else if (op == P_STATUS)
+			putchar('\n');
+		else if (op != P_LOGS && op != P_CONFIG && op != P_IMAGES)
+			puts("{\"ok\":true}");
+	}
+	exit(fflush(stdout) == 0 ? 0 : 1);
+}
+
+static int connect_init(void)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct timeval tv = {.tv_sec = REPLY_TIMEOUT_S};
+	int fd;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", CONTROL_SOCK);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		fail("socket: %s", strerror(errno));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		fail("connect to init at %s: %s", CONTROL_SOCK, strerror(errno));
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+static _Noreturn void talk(const struct preq *r)
+{
+	unsigned char buf[PROTO_MAX_MSG];
+	struct pmsg p;
+	struct pview m;
+	struct err e;
+	int fd = connect_init();
+
+	pmsg_start(&p, r->op);
+	if (r->name[0])
+		pmsg_str(&p, PT_NAME, r->name);
+	if (r->op == P_LOGS) {
+		pmsg_u32(&p, PT_LINES, r->lines);
+		pmsg_bytes(&p, PT_FOLLOW, &(unsigned char){r->follow}, 1);
+		if (r->follow) { /* no answer deadline: lines come when they come */
+			struct timeval tv = {0};
+			setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		}
+	}
+	if (pmsg_end(&p) < 0 || send(fd, p.b, p.len, MSG_NOSIGNAL) < 0)
+		fail("send to init: %s", strerror(errno));
+	for (;;) {
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			fail("no answer from init: %s", strerror(errno));
+		if (n == 0) {
+			if (r->follow)
+				exit(0); /* init closed the log (shutdown) */
+			fail("init closed the connection without an answer");
+		}
+		if (proto_decode(buf, (size_t)n, &m, &e) < 0)
+			fail("reply from init: %s", e.msg);
+		if (m.type == P_ERROR) {
+			char text[PROTO_MAX_MSG];
+			if (pview_str(&m, PT_TEXT, text, sizeof(text)) <= 0)
+				strcpy(text, "init reported an error without a text");
+			fail("%s", text);
+		}
+		if (m.type == P_OK)
+			done(r->op);
+		if (m.type == P_UNIT)
+			unit_print(r->op, &m);
+		else if (m.type == P_LINES)
+			lines_print(&m);
+	}
+}
+
+static unsigned verb_op(const char *verb)
+{
+	for (unsigned op = P_PS; op <= P_IMAGES; op++)
+		if (strcmp(proto_op_name(op), verb) == 0)
+			return op;
+	return 0;
+}
+
+static void logs_args(char **argv, int argc, int i, struct preq *r)
+{
+	for (; i < argc; i++) {
+		char *end;
+		unsigned long v;
+
+		if (strcmp(argv[i], "-f") == 0) {
+			r->follow = true;
+		} else if (strcmp(argv[i], "-n") == 0) {
+			if (++i == argc)
+				usage("logs: -n needs a number");
+			errno = 0;
+			v = strtoul(argv[i], &end, 10);
+			if (argv[i][0] < '0' || argv[i][0] > '9' || *end || errno ||
+			    v > PROTO_MAX_LINES)
+				usage("logs: -n %s: not a number from 0 to %u", argv[i],
+				      PROTO_MAX_LINES);
+			r->lines = (uint32_t)v;
+		} else {
+			usage("logs: unexpected argument \"%s\"", argv[i]);
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct preq r = {.lines = PROTO_DEFAULT_LINES};
+	int i = 1;
+
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			json = true;
+		else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return fputs(usage_text, stdout) == EOF;
+		else if (strcmp(argv[i], "--version") == 0)
+			return printf("wispctl %s\n", WISP_VERSION) < 0;
+		else
+			usage("unknown option \"%s\"", argv[i]);
+	}
+	if (i == argc)
+		usage("no command");
+	r.op = verb_op(argv[i]);
+	if (!r.op)
+		usage("unknown command \"%s\"", argv[i]);
+	i++;
+	if (r.op == P_STATUS || r.op == P_LOGS || r.op == P_START || r.op == P_STOP ||
+	    r.op == P_RESTART) {
+		if (i == argc)
+			usage("%s: needs a unit name", argv[i - 1]);
+		if (!unit_name_valid(argv[i]))
+			usage("%s: \"%.80s\" is not a unit name ([a-z0-9][a-z0-9_.-]*, at most %d "
+			      "characters)",
+			      argv[i - 1], argv[i], DECL_NAME_MAX);
+		strcpy(r.name, argv[i++]);
+	}
+	if (r.op == P_LOGS)
+		logs_args(argv, argc, i, &r);
+	else if (i < argc)
+		usage("%s: unexpected argument \"%s\"", argv[i - 1], argv[i]);
+	talk(&r);
+}
