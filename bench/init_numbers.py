@@ -1,44 +1,58 @@
-"""init's numbers (issue 3): RSS of PID 1 with 50 units running, and the
-time from init's start to the first unit's exec, on a test image with 50
-services (build/tests/bench50.img; the default image is left alone).
+"""init's numbers (issues 3 and 11): PID 1's size, its RSS with 50 units
+running, and the boot's critical path: from init's start to the first
+unit's exec, on a test image with 50 services (TREE/build/tests/bench50.img;
+the default image is left alone). Several source trees (each already built
+with `make`) are measured in one run, boots interleaved, so that a ratio
+compares like with like on a loaded host:
 
-    python3 bench/init_numbers.py        (B=build by default)
+    python3 bench/init_numbers.py                      this tree, 3 boots
+    python3 bench/init_numbers.py -n 5 /work/wt/before .
 
-Prints: init_size_bytes, init_rss_kib_50_units, first_exec_ms (from
-init's start to the first unit's exec, measured by that unit reading
-/proc/uptime), and the same to the first "started" line of the log.
+Per tree: init_size_bytes, then the medians of first_exec_ms (init's start
+to the first unit's exec, CLOCK_BOOTTIME, read by that unit from
+/proc/uptime, which has 10 ms steps), first_started_log_ms (the banner line
+to the first "started" line of the kernel log) and init_rss_kib_50_units;
+with two trees, the ratio of the last to the first. The first boot of a
+tree also times `wispctl poweroff` to QEMU's exit (host wall clock).
 """
 
+import argparse
 import os
 import re
-import time
+import statistics
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "system"))
 from wispvm import VM, BANNER  # noqa: E402
 
-B = os.environ.get("B", "build")
-OUT = os.path.join(B, "tests")
 
-
-def main():
-    os.makedirs(OUT, exist_ok=True)
-    spec = open("image-builder/wisp.yaml").read().replace("name: wisp ", "name: wisp-bench50 ", 1)
+def build_image(tree):
+    """bench50.img from tree's own spec, image-builder and binaries."""
+    out = os.path.join(tree, "build", "tests")
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(tree, "image-builder", "wisp.yaml")) as f:
+        spec = f.read().replace("name: wisp ", "name: wisp-bench50 ", 1)
     # First declared: prints the uptime at its exec (same clock as the banner's).
     units = "  - {name: first, kind: oneshot, command: [cat, /proc/uptime]}\n"
     units += "".join("  - {name: s%02d, command: [sleep, '100000'], restart: always}\n" % i
-                    for i in range(50))
-    path = os.path.join(OUT, "bench50.yaml")
+                     for i in range(50))
+    path = os.path.join(out, "bench50.yaml")
     with open(path, "w") as f:
         f.write(spec.rstrip("\n") + "\n" + units)
-    image = os.path.join(OUT, "bench50.img")
-    tmp = os.path.abspath(os.path.join(OUT, "bench50-tmp"))
+    image = os.path.join(out, "bench50.img")
+    tmp = os.path.abspath(os.path.join(out, "bench50-tmp"))
     os.makedirs(tmp, exist_ok=True)
-    subprocess.run([os.path.join(B, "host", "image-builder"), "-C", ".", "--tmpdir", tmp,
-                    "-o", image, path], check=True, stdout=subprocess.DEVNULL)
-    print("init_size_bytes %d" % os.path.getsize(os.path.join(B, "init", "init")))
-    vm = VM(image, name="bench50", mem=256)
+    subprocess.run([os.path.join(tree, "build", "host", "image-builder"), "-C", tree,
+                    "--tmpdir", tmp, "-o", image, path], check=True, stdout=subprocess.DEVNULL)
+    return image
+
+
+def boot(tree, image, i, poweroff):
+    """One boot: {first_exec_ms, first_started_log_ms, rss_kib[, poweroff_s]}."""
+    r = {}
+    vm = VM(image, name="bench50-%d-%s" % (i, os.path.basename(os.path.abspath(tree))), mem=256)
     try:
         vm.expect(BANNER, 180)
         vm.wait_shell(120)
@@ -46,23 +60,48 @@ def main():
         vm.sh("while [ $(dmesg | grep -c 'init: s[0-9]* started') -lt 50 ]; do sleep 1; done",
               timeout=120)
         _, out = vm.sh("grep VmRSS /proc/1/status")
-        print("init_rss_kib_50_units %s" % out.split()[1])
+        r["rss_kib"] = int(out.split()[1])
         _, out = vm.sh("dmesg | grep -E 'init: started at uptime|init: [a-z0-9]+ started' | head -n 2")
         t = [float(x) for x in re.findall(r"^\[\s*([0-9.]+)\]", out, re.M)]
-        print("first_started_log_ms %.0f (banner line to the first 'started' line, kernel log)"
-              % ((t[1] - t[0]) * 1000))
+        r["first_started_log_ms"] = (t[1] - t[0]) * 1000
         _, out = vm.sh("dmesg | grep 'init: started at uptime'; cat /var/log/wisp/first.log")
         start = float(re.search(r"started at uptime ([0-9.]+) s", out).group(1))
         execd = float(re.search(r"Z ([0-9.]+) ", out).group(1))
-        print("first_exec_ms %.0f (init's start to the first unit's exec, CLOCK_BOOTTIME; "
-              "/proc/uptime has 10 ms steps)" % ((execd - start) * 1000))
-        # Host wall clock from typing the command to QEMU's exit (TCG).
-        t0 = time.monotonic()
-        vm.send("wispctl poweroff\n")
-        status = vm.wait_exit(30)
-        print("wispctl_poweroff_to_qemu_exit_s %.2f (exit status %d)" % (time.monotonic() - t0, status))
+        r["first_exec_ms"] = (execd - start) * 1000
+        if poweroff:
+            t0 = time.monotonic()
+            vm.send("wispctl poweroff\n")
+            vm.wait_exit(30)
+            r["poweroff_s"] = time.monotonic() - t0
     finally:
         vm.close()
+    return r
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("-n", type=int, default=3, help="boots per tree")
+    ap.add_argument("trees", nargs="*", default=["."])
+    a = ap.parse_args()
+    images = {t: build_image(t) for t in a.trees}
+    runs = {t: [] for t in a.trees}
+    for i in range(a.n):
+        for t in a.trees:
+            runs[t].append(boot(t, images[t], i, poweroff=(i == 0)))
+    med = {}
+    for t in a.trees:
+        size = os.path.getsize(os.path.join(t, "build", "init", "init"))
+        med[t] = {k: statistics.median(r[k] for r in runs[t])
+                  for k in ("first_exec_ms", "first_started_log_ms", "rss_kib")}
+        print("%s: init_size_bytes %d" % (t, size))
+        for k, v in med[t].items():
+            print("%s: %s %.0f (median of %d; all: %s)" % (
+                t, k, v, a.n, " ".join("%.0f" % r[k] for r in runs[t])))
+        print("%s: wispctl_poweroff_to_qemu_exit_s %.2f" % (t, runs[t][0]["poweroff_s"]))
+    if len(a.trees) == 2:
+        first, last = a.trees
+        print("first_exec_ms ratio %s/%s: %.2f" % (
+            last, first, med[last]["first_exec_ms"] / med[first]["first_exec_ms"]))
 
 
 if __name__ == "__main__":
