@@ -49,6 +49,18 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
 
 DEPS_STAMP := $(B)/.deps-ok
 
+# What the rest of the Makefile computes from installed packages (the kernel
+# source's version, wildcards under /usr) is only right once they are
+# installed. An included makefile that depends on the install stamp makes
+# GNU make install first, then restart and read everything again, so the
+# README's first command works on a fresh machine. Goals that install
+# nothing (deps-check, clean) are left alone.
+ifneq ($(or $(filter-out deps-check clean distclean,$(MAKECMDGOALS)),$(if $(MAKECMDGOALS),,all)),)
+include $(B)/.deps.mk
+endif
+$(B)/.deps.mk: $(DEPS_STAMP)
+	@echo '# $(DEPS_STAMP) is up to date: packages installed before this makefile was read' >$@
+
 include rootfs/toolchain/toolchain.mk
 include kernel-config/kernel.mk
 include rootfs/rootfs.mk
