@@ -74,6 +74,8 @@ const char *signal_name(int sig, char buf[static 16]);
 void log_line(int prio, const char *fmt, ...) PRINTF_LIKE(2, 3); /* as given */
 void log_msg(int prio, const char *fmt, ...) PRINTF_LIKE(2, 3);	 /* "init: " + text */
 void log_err(const struct err *e);				 /* "init: " + e->msg */
+/* The program's name in log_msg()'s prefix: "init" (default) or "provision". */
+void log_set_ident(const char *name);
 
 /* ---- cmdline.c: the kernel command line ----------------------------- */
 

@@ -25,6 +25,14 @@
 
 #define LOG_MAX 1000 /* below the kernel's LOG_LINE_MAX, so a kmsg write is never refused */
 
+/* "init" or "provision": whose line it is, ahead of every message. */
+static const char *ident = "init";
+
+void log_set_ident(const char *name)
+{
+	ident = name;
+}
+
 /* The kernel prints a record on the consoles iff prio < console_loglevel (or ignore_loglevel). */
 static bool kernel_echoes(int prio)
 {
@@ -59,13 +67,13 @@ static bool to_kmsg(int prio, const char *line, size_t len)
 	return ok;
 }
 
-static void emit(int prio, const char *prefix, const char *fmt, va_list ap)
+static void emit(int prio, bool named, const char *fmt, va_list ap)
 {
 	char line[LOG_MAX + 1];
 	size_t len;
 	int n;
 
-	n = snprintf(line, sizeof(line), "%s", prefix);
+	n = named ? snprintf(line, sizeof(line), "%s: ", ident) : 0;
 	if (n < 0)
 		return;
 	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
@@ -89,7 +97,7 @@ void log_line(int prio, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	emit(prio, "", fmt, ap);
+	emit(prio, false, fmt, ap);
 	va_end(ap);
 	errno = saved;
 }
@@ -100,7 +108,7 @@ void log_msg(int prio, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	emit(prio, "init: ", fmt, ap);
+	emit(prio, true, fmt, ap);
 	va_end(ap);
 	errno = saved;
 }

@@ -1,8 +1,9 @@
 /*
  * report.c: CLOUD_REPORT, what provisioning found, applied and warned
  * about this boot, one line each, for `wispctl config` (control.c sends
- * the file). Written by cloudinit.c and, for the datasource's network
- * configuration, netcfg.c; emptied at the start of every boot's step.
+ * the file). Written by provision (cloudinit.c, declw.c) and, for the
+ * datasource's network configuration, netcfg.c; emptied at the start of
+ * every run (main.c).
  */
 #include "provision.h"
 
@@ -11,7 +12,7 @@
 
 void cloudinit_report(const char *fmt, ...)
 {
-	FILE *f = fopen(CLOUD_REPORT, "ae");
+	FILE *f = fopen(ROOTED(CLOUD_REPORT), "ae");
 	va_list ap;
 
 	if (!f)

@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* net.c logs and adds units through init; the tests collect what it plans instead. */
+/* net.c logs through lib/log.c; the tests collect what it plans (net_plan()) instead. */
 static char logged[4096];
 
 void log_msg(int prio, const char *fmt, ...)
@@ -33,17 +33,6 @@ void log_msg(int prio, const char *fmt, ...)
 void log_err(const struct err *e)
 {
 	log_msg(LOG_ERR, "%s", e->msg);
-}
-
-int units_add(struct decl *d, struct err *e)
-{
-	(void)d;
-	return err_set(e, 0, "not in unit tests");
-}
-
-void decl_clear(struct decl *d)
-{
-	(void)d;
 }
 
 struct planned {
