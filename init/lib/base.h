@@ -76,6 +76,8 @@ void log_msg(int prio, const char *fmt, ...) PRINTF_LIKE(2, 3);	 /* "init: " + t
 void log_err(const struct err *e);				 /* "init: " + e->msg */
 /* The program's name in log_msg()'s prefix: "init" (default) or "provision". */
 void log_set_ident(const char *name);
+/* Lines go to stdout only, not /dev/kmsg (provision --root on the build host). */
+void log_no_kmsg(void);
 
 /* ---- cmdline.c: the kernel command line ----------------------------- */
 

@@ -27,10 +27,17 @@
 
 /* "init" or "provision": whose line it is, ahead of every message. */
 static const char *ident = "init";
+/* false: a run on the build host (provision --root), whose kernel log is not ours */
+static bool use_kmsg = true;
 
 void log_set_ident(const char *name)
 {
 	ident = name;
+}
+
+void log_no_kmsg(void)
+{
+	use_kmsg = false;
 }
 
 /* The kernel prints a record on the consoles iff prio < console_loglevel (or ignore_loglevel). */
@@ -84,7 +91,7 @@ static void emit(int prio, bool named, const char *fmt, va_list ap)
 			*p = ' ';
 	len = strlen(line);
 
-	if (to_kmsg(prio, line, len) && kernel_echoes(prio))
+	if (use_kmsg && to_kmsg(prio, line, len) && kernel_echoes(prio))
 		return;
 	line[len] = '\n';
 	/* fd 1 is /dev/console (console_setup); nothing else can be done if this fails. */

@@ -10,6 +10,7 @@
  *                                   /etc/wisp's network: or DHCP, image import
  *   provision --root DIR --seed DIR a fake tree on the build host (golden tests):
  *                                   paths under DIR, the datasource SEED, nothing run
+ *   provision --root DIR --safe     safe mode on a fake tree
  *
  * Exit status 0: provisioning done (warnings are fine); 2: bad arguments;
  * 1: nothing could be written (no CLOUD_UNITS).
@@ -25,7 +26,7 @@
 
 static int usage(void)
 {
-	static const char msg[] = "usage: provision [--safe | --root DIR --seed DIR]\n";
+	static const char msg[] = "usage: provision [--safe] | --root DIR {--seed DIR | --safe}\n";
 
 	(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
 	return 2;
@@ -43,9 +44,9 @@ static int parse_args(int argc, char **argv)
 		else
 			return -1;
 	}
-	/* --root without a seed would probe the host's devices for a fake tree */
-	if (!!*prov.root != !!prov.seed || (prov.safe && prov.seed) ||
-	    (*prov.root && prov.root[0] != '/'))
+	/* --root probes no device: its datasource is --seed, or none in safe mode */
+	if ((prov.seed && !*prov.root) || (prov.safe && prov.seed) ||
+	    (*prov.root && ((!prov.seed && !prov.safe) || prov.root[0] != '/')))
 		return -1;
 	prov.dry = *prov.root != '\0';
 	return 0;
@@ -82,6 +83,8 @@ int main(int argc, char **argv)
 	log_set_ident("provision");
 	if (parse_args(argc, argv) < 0)
 		return usage();
+	if (prov.dry)
+		log_no_kmsg(); /* the build host's kernel log is not the fake tree's */
 	umask(022);
 	if (prepare() < 0)
 		return 1;

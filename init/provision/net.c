@@ -152,7 +152,7 @@ static void append(char *buf, size_t size, const char *fmt, ...)
 
 static void write_resolv(const struct plan *pl, const struct ifcfg *c)
 {
-	char text[1024] = "# /etc/resolv.conf: from the static network configuration (init)\n";
+	char text[1024] = "# /etc/resolv.conf: from the static network configuration (provision)\n";
 	struct err e;
 	FILE *f;
 

@@ -65,8 +65,8 @@ char *const *net_units(void);
 /* Receives each unit the network needs: a udhcpc service, or a one-shot `ip` script. */
 typedef void net_unit_fn(void *ctx, const char *name, char *const argv[], bool oneshot);
 /* The units for the NICs under sys and the network: key of dir's YAML files, else the
- * datasource's network configuration in ds; name servers of a static configuration
- * are written to resolv. (net_setup() without lo.) */
+ * datasource's network configuration in ds (NULL: none, safe mode); name servers of a
+ * static configuration are written to resolv. (net_setup() without lo.) */
 void net_plan(const char *sys, const char *dir, const char *ds, const char *resolv, net_unit_fn *fn,
 	      void *ctx);
 
