@@ -56,12 +56,15 @@ static int parse_args(int argc, char **argv)
  * cloud-final variables of the run before. */
 static int prepare(void)
 {
+	static char report[4096];
 	char units[4096];
 	struct err e;
 	int fd;
 
 	mkdir(ROOTED("/run"), 0755);
 	mkdir(ROOTED("/run/wisp"), 0755);
+	snprintf(report, sizeof(report), "%s", ROOTED(CLOUD_REPORT));
+	cloudinit_report_to(report);
 	fd =
 	    open(ROOTED(CLOUD_REPORT), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd >= 0)

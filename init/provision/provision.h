@@ -27,6 +27,9 @@ extern struct prov_opts prov;
 const char *rooted(const char *path, char *buf, size_t size);
 #define ROOTED(path) rooted((path), (char[4096]){""}, 4096)
 
+/* report.c: cloudinit_report() (parse.h) appends to path instead of CLOUD_REPORT. */
+void cloudinit_report_to(const char *path);
+
 /* ---- declw.c: declarations written to CLOUD_UNITS --------------------- */
 
 /* One unit provision wants PID 1 to run (docs/declarations.md). */

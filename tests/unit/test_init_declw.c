@@ -34,7 +34,7 @@ void log_err(const struct err *e)
 	log_msg(LOG_ERR, "%s", e->msg);
 }
 
-static char root[64], dir[128];
+static char root[64], dir[128], report[128];
 
 static int setup(void **state)
 {
@@ -42,7 +42,8 @@ static int setup(void **state)
 	snprintf(root, sizeof(root), "/tmp/test_declw.XXXXXX");
 	if (!mkdtemp(root))
 		return -1;
-	prov.root = root; /* the report (report.c) goes under it */
+	snprintf(report, sizeof(report), "%s/report", root);
+	cloudinit_report_to(report);
 	snprintf(dir, sizeof(dir), "%s/run", root);
 	mkdir(dir, 0755);
 	snprintf(dir, sizeof(dir), "%s/run/wisp", root);
@@ -58,7 +59,7 @@ static int teardown(void **state)
 
 	(void)state;
 	declw_close();
-	prov.root = "";
+	cloudinit_report_to(CLOUD_REPORT);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
 	return system(cmd);
 }

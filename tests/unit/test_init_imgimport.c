@@ -78,12 +78,15 @@ static void wanted(void **state)
  * only when an archive waits. */
 static void declared(void **state)
 {
+	static char report[64];
 	char root[] = "/tmp/test_imgimport.XXXXXX", p[256], text[1024];
 	struct err e;
 
 	(void)state;
 	assert_non_null(mkdtemp(root));
 	prov.root = root;
+	snprintf(report, sizeof(report), "%s/report", root);
+	cloudinit_report_to(report); /* not the build host's /run/wisp */
 	snprintf(p, sizeof(p), "mkdir -p %s/var/lib/wisp/import %s/run/wisp", root, root);
 	assert_int_equal(system(p), 0);
 	snprintf(p, sizeof(p), "%s/run/wisp/units", root);
@@ -100,6 +103,7 @@ static void declared(void **state)
 				     "[\"/usr/libexec/wisp/image-import\"]\n    restart: no\n"));
 	declw_close();
 	prov.root = "";
+	cloudinit_report_to(CLOUD_REPORT);
 	snprintf(p, sizeof(p), "rm -rf %s", root);
 	assert_int_equal(system(p), 0);
 }
