@@ -53,7 +53,7 @@ static int parse_args(int argc, char **argv)
 }
 
 /* A rerun (safe mode after a failure) starts clean: no declaration, no report, no
- * cloud-final variables of the run before. */
+ * cloud-final variables, no seed noted for image-import by the run before. */
 static int prepare(void)
 {
 	static char report[4096];
@@ -70,6 +70,7 @@ static int prepare(void)
 	if (fd >= 0)
 		close(fd);
 	unlink(ROOTED(CF_ENV));
+	unlink(ROOTED(SEED_INFO)); /* the datasource's: safe mode imports from STATE only */
 	snprintf(units, sizeof(units), "%s", ROOTED(CLOUD_UNITS));
 	if (declw_open(units, &e) < 0) {
 		log_err(&e);
