@@ -10,12 +10,9 @@ INIT_HDRS := $(wildcard init/lib/*.h init/pid1/*.h init/provision/*.h init/provi
 INIT_SRCS := $(LIB_BASE) $(LIB_DECL) init/lib/proto.c $(addprefix init/pid1/, \
 	main.c console.c mounts.c sysctl.c sysfs.c state.c grow.c etc.c restart.c unit.c loop.c \
 	shutdown.c health.c cgroup.c logs.c control.c powerbtn.c container.c userns.c)
-# Provisioning from cloud-init style user-data (docs/cloud-config.md): still linked into
-# PID 1 until it runs as its own program (issue 11).
-PARSE_SRCS := $(addprefix init/provision/parse/, b64.c userdata.c cloudcfg.c netcfg.c)
-PROVISION_SRCS := $(addprefix init/provision/, ccapply.c ccsem.c ds.c cloudinit.c ccfinal.c \
-	sshd.c imgimport.c net.c report.c) $(PARSE_SRCS)
-INIT_SRCS += $(PROVISION_SRCS)
+# TRANSITIONAL (issue 11): PID 1's boot sequence still calls provision's old entry
+# points; linked.c runs the program instead. Goes when PID 1 spawns provision itself.
+INIT_SRCS += init/provision/linked.c
 INIT_BIN := $(B)/init/init
 # PID 1's size budget (issue 3): the build fails past it.
 INIT_BUDGET := 262144
@@ -41,6 +38,35 @@ $(INIT_BIN): $(INIT_SRCS) $(INIT_HDRS) init/init.mk $(INIT_DEPS) $(MUSL_FLAGS_ST
 	@printf '%-32s %9d bytes\n' $@ $$(stat -c %s $@)
 	@n=$$(stat -c %s $@); [ $$n -le $(INIT_BUDGET) ] || { rm -f $@; \
 		echo "init: $$n bytes is over its budget of $(INIT_BUDGET)" >&2; exit 1; }
+
+# provision: /usr/libexec/wisp/provision (docs/provisioning.md), what a cloud sends
+# (cloud-init style user-data, docs/cloud-config.md) turned into files and
+# declarations for PID 1. Static musl like init; no budget of PID 1's.
+PARSE_SRCS := $(addprefix init/provision/parse/, b64.c userdata.c cloudcfg.c netcfg.c)
+PROVISION_OWN := $(addprefix init/provision/, main.c root.c declw.c ccapply.c ccsem.c ds.c \
+	cloudinit.c ccfinal.c sshd.c imgimport.c net.c report.c)
+PROVISION_SRCS := $(LIB_BASE) $(LIB_DECL) $(PROVISION_OWN) $(PARSE_SRCS)
+PROVISION_BIN := $(B)/init/provision
+init: $(PROVISION_BIN)
+$(PROVISION_BIN): $(PROVISION_SRCS) $(INIT_HDRS) init/init.mk $(INIT_DEPS) $(MUSL_FLAGS_STAMP) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(MUSL_CC) $(MUSL_CFLAGS) $(INIT_CFLAGS) -o $@ $(PROVISION_SRCS) $(MUSL_LDFLAGS) -lyaml
+	@printf '%-32s %9d bytes\n' $@ $$(stat -c %s $@)
+
+# Golden trees (tests/provision/golden/CASE/{root,seed,expected}): provision built for
+# the build host (glibc, ASan + UBSan, as the unit tests) runs `--root TMP --seed SEED`
+# on each case; the tree it leaves must be expected/ (tests/provision/golden.py;
+# WISP_GOLDEN_UPDATE=1 rewrites expected/ instead, for a reviewed change).
+PROVISION_HOST := $(B)/host/provision
+$(PROVISION_HOST): $(PROVISION_SRCS) $(INIT_HDRS) init/init.mk | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_CFLAGS) $(SAN_FLAGS) -o $@ $(PROVISION_SRCS) -lyaml
+.PHONY: provision-golden
+provision-golden: $(PROVISION_HOST)
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		python3 tests/provision/golden.py $(PROVISION_HOST) tests/provision/golden
+unit-test: provision-golden
+test: provision-golden
 
 # Unit tests (tests/tests.mk): native glibc + host libyaml, ASan + UBSan.
 UNIT_TESTS += init_decl init_sysfs init_cmdline init_restart init_spawn
@@ -73,16 +99,23 @@ $(WISPCTL_BIN): $(WISPCTL_SRCS) $(INIT_HDRS) init/init.mk $(B)/sysroot/.headers-
 UNIT_TESTS += init_proto init_grow init_etc init_net
 UNIT_init_proto_SRCS := init/lib/proto.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
 UNIT_init_grow_SRCS := init/pid1/grow.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
-UNIT_init_net_SRCS := init/provision/net.c init/provision/parse/netcfg.c init/provision/report.c init/lib/yamltree.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
+PROVISION_DECLW := init/provision/declw.c init/provision/root.c init/provision/report.c $(LIB_DECL)
+UNIT_init_net_SRCS := init/provision/net.c init/provision/parse/netcfg.c $(PROVISION_DECLW) \
+	init/lib/err.c init/lib/util.c $(INIT_HDRS)
 UNIT_init_net_LIBS := -lyaml
 UNIT_init_etc_SRCS := init/pid1/etc.c init/lib/hostname.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
 UNIT_TESTS += init_imgimport
-UNIT_init_imgimport_SRCS := init/provision/imgimport.c $(INIT_HDRS)
+UNIT_init_imgimport_SRCS := init/provision/imgimport.c $(PROVISION_DECLW) init/lib/err.c init/lib/util.c \
+	$(INIT_HDRS)
+UNIT_init_imgimport_LIBS := -lyaml
+UNIT_TESTS += init_declw
+UNIT_init_declw_SRCS := $(PROVISION_DECLW) init/lib/err.c init/lib/util.c $(INIT_HDRS)
+UNIT_init_declw_LIBS := -lyaml
 
 # The user-data side of issue 5: formats, MIME, #cloud-config, write_files, users, labels.
 UNIT_TESTS += init_cloudcfg
 UNIT_init_cloudcfg_SRCS := init/lib/spawn.c init/provision/parse/b64.c init/provision/parse/userdata.c init/provision/parse/cloudcfg.c init/provision/ccapply.c \
-	init/provision/ccsem.c init/provision/ds.c init/lib/cmdline.c init/lib/yamltree.c init/lib/users.c init/lib/hostname.c \
+	init/provision/ccsem.c init/provision/ds.c init/provision/root.c init/lib/cmdline.c init/lib/yamltree.c init/lib/users.c init/lib/hostname.c \
 	init/lib/decl.c init/lib/parse.c init/lib/deps.c \
 	init/pid1/etc.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
 UNIT_init_cloudcfg_LIBS := -lyaml

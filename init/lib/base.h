@@ -74,6 +74,10 @@ const char *signal_name(int sig, char buf[static 16]);
 void log_line(int prio, const char *fmt, ...) PRINTF_LIKE(2, 3); /* as given */
 void log_msg(int prio, const char *fmt, ...) PRINTF_LIKE(2, 3);	 /* "init: " + text */
 void log_err(const struct err *e);				 /* "init: " + e->msg */
+/* The program's name in log_msg()'s prefix: "init" (default) or "provision". */
+void log_set_ident(const char *name);
+/* Lines go to stdout only, not /dev/kmsg (provision --root on the build host). */
+void log_no_kmsg(void);
 
 /* ---- cmdline.c: the kernel command line ----------------------------- */
 

@@ -25,6 +25,21 @@
 
 #define LOG_MAX 1000 /* below the kernel's LOG_LINE_MAX, so a kmsg write is never refused */
 
+/* "init" or "provision": whose line it is, ahead of every message. */
+static const char *ident = "init";
+/* false: a run on the build host (provision --root), whose kernel log is not ours */
+static bool use_kmsg = true;
+
+void log_set_ident(const char *name)
+{
+	ident = name;
+}
+
+void log_no_kmsg(void)
+{
+	use_kmsg = false;
+}
+
 /* The kernel prints a record on the consoles iff prio < console_loglevel (or ignore_loglevel). */
 static bool kernel_echoes(int prio)
 {
@@ -59,13 +74,13 @@ static bool to_kmsg(int prio, const char *line, size_t len)
 	return ok;
 }
 
-static void emit(int prio, const char *prefix, const char *fmt, va_list ap)
+static void emit(int prio, bool named, const char *fmt, va_list ap)
 {
 	char line[LOG_MAX + 1];
 	size_t len;
 	int n;
 
-	n = snprintf(line, sizeof(line), "%s", prefix);
+	n = named ? snprintf(line, sizeof(line), "%s: ", ident) : 0;
 	if (n < 0)
 		return;
 	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
@@ -76,7 +91,7 @@ static void emit(int prio, const char *prefix, const char *fmt, va_list ap)
 			*p = ' ';
 	len = strlen(line);
 
-	if (to_kmsg(prio, line, len) && kernel_echoes(prio))
+	if (use_kmsg && to_kmsg(prio, line, len) && kernel_echoes(prio))
 		return;
 	line[len] = '\n';
 	/* fd 1 is /dev/console (console_setup); nothing else can be done if this fails. */
@@ -89,7 +104,7 @@ void log_line(int prio, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	emit(prio, "", fmt, ap);
+	emit(prio, false, fmt, ap);
 	va_end(ap);
 	errno = saved;
 }
@@ -100,7 +115,7 @@ void log_msg(int prio, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	emit(prio, "init: ", fmt, ap);
+	emit(prio, true, fmt, ap);
 	va_end(ap);
 	errno = saved;
 }

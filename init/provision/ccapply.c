@@ -194,20 +194,26 @@ static void homes_writable(const struct cc_env *env)
 	}
 }
 
+/* fchown, but in a fake tree (--root) the build host's user owns everything: no chown. */
+static int chown_fd(int fd, uid_t uid, gid_t gid, const struct cc_env *env)
+{
+	return env->fake_root ? 0 : fchown(fd, uid, gid);
+}
+
 /* fd (a directory a user's files live in) belongs to uid or to root? e says whose it is. */
-static bool owned(int fd, uid_t uid, const char *what, struct err *e)
+static bool owned(int fd, uid_t uid, const char *what, const struct cc_env *env, struct err *e)
 {
 	struct stat st;
 
 	if (fstat(fd, &st) < 0)
 		return err_set(e, errno, "%s", what), false;
-	if (st.st_uid != uid && st.st_uid != 0)
+	if (st.st_uid != uid && st.st_uid != 0 && !(env->fake_root && st.st_uid == geteuid()))
 		return err_set(e, 0, "%s: owned by uid %u", what, (unsigned)st.st_uid), false;
 	return true;
 }
 
 /* The user's ~/.ssh, made if missing: never a symlink, nor a foreign user's. */
-static int ssh_dir(int home, uid_t uid, gid_t gid, struct err *e)
+static int ssh_dir(int home, uid_t uid, gid_t gid, const struct cc_env *env, struct err *e)
 {
 	int fd = openat(home, ".ssh", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
@@ -217,8 +223,8 @@ static int ssh_dir(int home, uid_t uid, gid_t gid, struct err *e)
 		return err_set(e, 0, ".ssh: a symlink or not a directory");
 	if (fd < 0)
 		return err_set(e, errno, ".ssh");
-	if (owned(fd, uid, ".ssh", e)) {
-		if (fchown(fd, uid, gid) == 0 && fchmod(fd, 0700) == 0)
+	if (owned(fd, uid, ".ssh", env, e)) {
+		if (chown_fd(fd, uid, gid, env) == 0 && fchmod(fd, 0700) == 0)
 			return fd;
 		err_set(e, errno, ".ssh");
 	}
@@ -243,12 +249,12 @@ static unsigned write_keys(const char *name, const char *home, uid_t uid, gid_t 
 	if (!strv_len(a) && !strv_len(b))
 		return 0;
 	snprintf(path, sizeof(path), "%s%s", env->root, home);
-	if ((hfd = dir_walk(path, true, &e)) < 0 || !owned(hfd, uid, path, &e) ||
-	    (dfd = ssh_dir(hfd, uid, gid, &e)) < 0)
+	if ((hfd = dir_walk(path, true, &e)) < 0 || !owned(hfd, uid, path, env, &e) ||
+	    (dfd = ssh_dir(hfd, uid, gid, env, &e)) < 0)
 		goto out;
 	unlinkat(dfd, tmp, 0); /* a previous boot's, or a plant */
 	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0 || fchown(fd, uid, gid) < 0 || fchmod(fd, 0600) < 0) {
+	if (fd < 0 || chown_fd(fd, uid, gid, env) < 0 || fchmod(fd, 0600) < 0) {
 		err_set(&e, errno, ".ssh/authorized_keys");
 		goto out;
 	}
@@ -317,8 +323,8 @@ static unsigned add_user(struct etcset *s, const struct cc_user *u, char **extra
 		int fd;
 		snprintf(path, sizeof(path), "%s%s", env->root, home);
 		/* through the fd: not a user's symlink; not another user's home */
-		if ((fd = dir_walk(path, true, &e)) >= 0 && owned(fd, uid, path, &e))
-			(void)!fchown(fd, uid, gid);
+		if ((fd = dir_walk(path, true, &e)) >= 0 && owned(fd, uid, path, env, &e))
+			(void)!chown_fd(fd, uid, gid, env);
 		else if (fd >= 0)
 			env->warn->warn(env->warn->ctx, "cloud-config: user %s: %s", u->name,
 					e.msg);
@@ -440,7 +446,8 @@ static void write_one(const struct cc_file *f, const struct cc_env *env)
 		return;
 	}
 	owner_ids(f->owner, env, &uid, &gid);
-	if (write_all(fd, data, len) < 0 || fchmod(fd, f->mode) < 0 || fchown(fd, uid, gid) < 0) {
+	if (write_all(fd, data, len) < 0 || fchmod(fd, f->mode) < 0 ||
+	    chown_fd(fd, uid, gid, env) < 0) {
 		err_set(&e, errno, "write %s", f->path);
 		warnf(env, "write_files", &e);
 	}

@@ -5,10 +5,11 @@
  * cloud-final unit (per-once, per-boot, per-instance scripts, runcmd,
  * final_message, power_state).
  *
- * PID 1 has a size budget, so the work is done by busybox applets and
- * the shell script CF_SH (rootfs/skel/usr/share/wisp/cloud-final): in
- * short bounded children during the early stage (mount, gunzip), or as
- * the units cloud-final and ntpd. init links no zlib.
+ * The work is done by busybox applets and the shell script CF_SH
+ * (rootfs/skel/usr/share/wisp/cloud-final): in short bounded children
+ * while provision runs (mount, gunzip), or as the units cloud-final and
+ * ntpd, declared in /run/wisp/units. provision links no zlib. Under
+ * --root (prov.dry) nothing runs: each command is recorded in the report.
  */
 #include "provision.h"
 
@@ -24,15 +25,17 @@
 #include <unistd.h>
 
 #define CF_SH	   "/usr/share/wisp/cloud-final"
-#define CF_ENV	   "/run/wisp/cloud-final.env"
 #define GZ_IN	   CLOUD_RUN "/.gz"
 #define GZ_OUT	   CLOUD_RUN "/.gunzipped"
+#define GZ_SH	   "ulimit -f 2048; exec /bin/busybox gunzip -c <\"$1\" >\"$2\""
 #define MOUNT_MS   15000u /* CF_SH waits 10 s for the device, then mounts */
 #define GUNZIP_MS  10000u
 #define SCRIPTS_AT CLOUD_DIR "/scripts"
 
-/* ntp: asked for by some part (a later one wins); the unit is added after units load. */
+/* ntp: asked for by some part (a later one wins); the unit is declared at the end. */
 static bool ntp_on;
+/* timezone: the last part's; 00-environment.yaml hands it to every unit as TZ. */
+static char unit_tz_text[64];
 
 int cc_run(const char *what, char *const *argv, char *env, unsigned ms, struct ud_sink *w)
 {
@@ -43,6 +46,10 @@ int cc_run(const char *what, char *const *argv, char *env, unsigned ms, struct u
 	pid_t pid;
 	int st = 0;
 
+	if (prov.dry) {
+		cloudinit_report("not run (--root): %s", what);
+		return -1;
+	}
 	if ((pid = spawn(&r, NULL, &e)) < 0) {
 		if (w)
 			w->warn(w->ctx, "%s: %s", what, e.msg);
@@ -74,18 +81,19 @@ static int put_file(const char *path, const void *data, size_t len, mode_t mode)
 /* ulimit -f (512-byte blocks) bounds the output: a gzip bomb dies of SIGXFSZ. */
 int cc_gunzip(const unsigned char *in, size_t len, unsigned char **out, size_t *outlen)
 {
-	static char *const argv[] = {
-	    "/bin/sh", "-c", "ulimit -f 2048; exec /bin/busybox gunzip -c <" GZ_IN " >" GZ_OUT,
-	    NULL};
+	char gz_in[4096], gz_out[4096];
+	char *const argv[] = {"/bin/sh", "-c", GZ_SH, "gunzip", gz_in, gz_out, NULL};
 	struct err e;
 	int n = -1;
 
-	mkdir(CLOUD_RUN, 0755);
+	snprintf(gz_in, sizeof(gz_in), "%s", ROOTED(GZ_IN));
+	snprintf(gz_out, sizeof(gz_out), "%s", ROOTED(GZ_OUT));
+	mkdir(ROOTED(CLOUD_RUN), 0755);
 	*out = malloc(YAML_MAX_BYTES + 1);
-	if (*out && put_file(GZ_IN, in, len, 0600) == 0 &&
+	if (*out && put_file(gz_in, in, len, 0600) == 0 &&
 	    cc_run("gunzip", argv, NULL, GUNZIP_MS, NULL) == 0)
-		n = read_text(GZ_OUT, (char *)*out, YAML_MAX_BYTES + 1, &e);
-	unlink(GZ_IN), unlink(GZ_OUT);
+		n = read_text(gz_out, (char *)*out, YAML_MAX_BYTES + 1, &e);
+	unlink(gz_in), unlink(gz_out);
 	if (n < 0 || n > YAML_MAX_BYTES) {
 		free(*out), *out = NULL;
 		return -1;
@@ -116,7 +124,9 @@ static void mount_one(const struct cc_mount *m, struct ud_sink *w)
 	char what[600];
 
 	snprintf(what, sizeof(what), "mounts: %s on %s", m->dev, m->dir);
-	if (cc_run(what, argv, NULL, MOUNT_MS, w) != 0)
+	if (prov.dry)
+		cc_run(what, argv, NULL, MOUNT_MS, w); /* recorded */
+	else if (cc_run(what, argv, NULL, MOUNT_MS, w) != 0)
 		w->warn(w->ctx, "%s: not mounted", what);
 	else
 		log_msg(LOG_INFO, "cloud-init: %s (%s, %s)", what, m->type, m->opts);
@@ -127,9 +137,9 @@ static void set_tz(const char *tz, struct ud_sink *w)
 	char line[200];
 
 	snprintf(line, sizeof(line), "%s\n", tz);
-	if (put_file("/etc/TZ", line, strlen(line), 0644) < 0)
+	if (put_file(ROOTED("/etc/TZ"), line, strlen(line), 0644) < 0)
 		w->warn(w->ctx, "timezone: write /etc/TZ: %s", strerror(errno));
-	snprintf(unit_tz, sizeof(unit_tz), "%s", tz); /* decl_environ() hands it to units */
+	snprintf(unit_tz_text, sizeof(unit_tz_text), "%s", tz); /* cc_environment_add() */
 }
 
 /* NAME='value' to CF_ENV: the script sources it. */
@@ -149,7 +159,7 @@ void cc_apply_late(const struct cloudcfg *c, struct ud_sink *w)
 		mount_one(&c->mounts[i], w);
 	if (c->timezone)
 		set_tz(c->timezone, w);
-	if (!(f = fopen(CF_ENV, "ae")))
+	if (!(f = fopen(ROOTED(CF_ENV), "ae")))
 		return;
 	if (c->final_message)
 		put_var(f, "FINAL_MESSAGE", c->final_message);
@@ -170,44 +180,46 @@ void cc_apply_late(const struct cloudcfg *c, struct ud_sink *w)
 	fclose(f);
 }
 
-int cc_unit_add(const char *name, const char *const *argv, enum unit_kind kind, struct err *e)
+int cc_unit_add(int nn, const char *name, const char *const *argv, enum unit_kind kind,
+		char *const *after, const char *about)
 {
-	struct decl d = {.kind = kind,
-			 .restart = kind == KIND_SERVICE ? RESTART_ALWAYS : RESTART_NO};
-	size_t n = 0;
+	const struct wunit u = {.name = name,
+				.kind = kind,
+				.argv = (char *const *)argv,
+				.restart = kind == KIND_SERVICE ? RESTART_ALWAYS : RESTART_NO,
+				.after = after,
+				.about = about};
 
-	d.backoff_initial_ms = BACKOFF_MIN_MS;
-	d.backoff_max_ms = BACKOFF_MAX_MS;
-	d.backoff_reset_ms = BACKOFF_RESET_MS;
-	d.name = strdup(name);
-	d.file = strdup("cloud-init");
-	while (argv[n])
-		n++;
-	d.argv = calloc(n + 1, sizeof(char *));
-	d.env = calloc(1, sizeof(char *));
-	for (size_t i = 0; d.argv && i < n; i++)
-		if (!(d.argv[i] = strdup(argv[i])))
-			d.env = (free(d.env), NULL);
-	if (!d.name || !d.file || !d.argv || !d.env) {
-		decl_clear(&d);
-		return err_set(e, ENOMEM, "unit \"%s\"", name);
-	}
-	return units_add(&d, e); /* it owns d's contents now, even when it fails */
+	return declw_unit(nn, &u);
 }
 
 void cc_ntp_add(void)
 {
 	static const char *const argv[] = {"/bin/sh", CF_SH, "ntpd", NULL};
-	struct err e;
 
-	if (ntp_on && cc_unit_add("ntpd", argv, KIND_SERVICE, &e) < 0)
-		log_msg(LOG_WARNING, "ntp: %s; ntpd is not added", e.msg);
+	if (ntp_on)
+		cc_unit_add(30, "ntpd", argv, KIND_SERVICE, NULL, "NTP: cloud-config's ntp");
+}
+
+/* The time zone is the host's, not one unit's: a top-level environment: applies to
+ * every unit PID 1 loads (a unit's own TZ wins). cc_posix_tz() checked the value. */
+void cc_environment_add(void)
+{
+	char text[256];
+
+	if (!*unit_tz_text)
+		return;
+	snprintf(text, sizeof(text),
+		 "# cloud-config's timezone, for every unit (written by provision: "
+		 "docs/provisioning.md)\nenvironment: [\"TZ=%s\"]\n",
+		 unit_tz_text);
+	declw_text(0, "environment", text);
 }
 
 /* The script's (CF_SH) own variables; the rest came from cc_apply_late(). */
 void cc_final_script(const char *idir, bool per_instance, const char *ds, struct ud_sink *w)
 {
-	FILE *f = fopen(CF_ENV, "ae");
+	FILE *f = fopen(ROOTED(CF_ENV), "ae");
 
 	if (!f) {
 		w->warn(w->ctx, "open " CF_ENV ": %s", strerror(errno));

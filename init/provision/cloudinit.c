@@ -5,10 +5,10 @@
  * datasource (ds.c), keep per-instance state under /var/lib/cloud as
  * cloud-init does (instance -> instances/<id>, sem/ files), then apply
  * every #cloud-config part (ccapply.c) and run bootcmd. Per-instance
- * scripts (runcmd, #! parts) run as a oneshot unit added after all the
- * others (and after sshd.c's unit, when authorized keys were written).
+ * scripts (runcmd, #! parts) run as the oneshot unit cloud-final, declared
+ * to start once the network units have (runcmd expects the network).
  * Every problem is one warning line; the boot goes on with whatever is
- * valid.
+ * valid. Paths are the host's, under prov.root (root.c) for --root.
  */
 #include "provision.h"
 
@@ -49,7 +49,7 @@ static void warn(void *ctx, const char *fmt, ...)
 
 static void mkdirs(const char *path)
 {
-	char buf[512];
+	char buf[4200];
 	snprintf(buf, sizeof(buf), "%s/", path);
 	for (char *p = buf + 1; *p; p++)
 		if (*p == '/') {
@@ -96,26 +96,26 @@ static void instance_state(void)
 	if (!iid_valid(ci.ds.iid))
 		snprintf(ci.ds.iid, sizeof(ci.ds.iid), "iid-datasource-none");
 	snprintf(ci.idir, sizeof(ci.idir), CLOUD_DIR "/instances/%s", ci.ds.iid);
-	mkdirs(ci.idir);
-	r = cc_sem_take(ci.idir, "config_per_instance", &e);
+	mkdirs(ROOTED(ci.idir));
+	r = cc_sem_take(ROOTED(ci.idir), "config_per_instance", &e);
 	if (r < 0) {
 		warn(NULL, "%s; per-instance work (runcmd, scripts, homes) skipped", e.msg);
 		return;
 	}
 	ci.have_var = true;
 	ci.per_instance = r == 1;
-	mkdirs(CLOUD_DIR "/data");
-	read_text(CLOUD_DIR "/data/instance-id", old, sizeof(old), &e);
+	mkdirs(ROOTED(CLOUD_DIR "/data"));
+	read_text(ROOTED(CLOUD_DIR "/data/instance-id"), old, sizeof(old), &e);
 	old[strcspn(old, "\n")] = '\0';
 	if (*old && strcmp(old, ci.ds.iid) != 0) {
 		snprintf(path, sizeof(path), "%s\n", old);
-		write_text(CLOUD_DIR "/data/previous-instance-id", path, 0644);
+		write_text(ROOTED(CLOUD_DIR "/data/previous-instance-id"), path, 0644);
 	}
 	snprintf(path, sizeof(path), "%s\n", ci.ds.iid);
-	write_text(CLOUD_DIR "/data/instance-id", path, 0644);
-	unlink(CLOUD_DIR "/instance");
+	write_text(ROOTED(CLOUD_DIR "/data/instance-id"), path, 0644);
+	unlink(ROOTED(CLOUD_DIR "/instance"));
 	snprintf(path, sizeof(path), "instances/%s", ci.ds.iid);
-	if (symlink(path, CLOUD_DIR "/instance") < 0)
+	if (symlink(path, ROOTED(CLOUD_DIR "/instance")) < 0)
 		warn(NULL, "symlink " CLOUD_DIR "/instance: %s", strerror(errno));
 }
 
@@ -150,22 +150,18 @@ static void gather_runcmd(const struct cloudcfg *c)
 	}
 }
 
+/* user-data's wisp: key, already a declarations text: NN-user-data.yaml, NN its part. */
 static void write_units(const char *text)
 {
-	char path[256];
-
-	/* root's alone: a declaration's env can hold secrets (tokens, passwords) */
-	mkdir(CLOUD_UNITS, 0700);
-	snprintf(path, sizeof(path), CLOUD_UNITS "/%02d-user-data.yaml", ci.nparts);
-	write_text(path, text, 0600);
-	units_set_overlay(CLOUD_UNITS);
+	declw_text(ci.nparts, "user-data", text);
 }
 
 static void apply_config(const char *path)
 {
 	struct ud_sink w = {.warn = warn};
-	struct cc_env env = {.etc = "/etc",
-			     .root = "",
+	struct cc_env env = {.etc = ROOTED("/etc"),
+			     .root = prov.root,
+			     .fake_root = prov.dry,
 			     .per_instance = ci.per_instance,
 			     .warn = &w,
 			     .gunzip = cc_gunzip};
@@ -208,11 +204,11 @@ static void on_part(void *ctx, enum ud_kind k, const char *name, const char *dat
 		return;
 	}
 	if (k == UD_CLOUD_CONFIG)
-		snprintf(path, sizeof(path), CLOUD_RUN "/part-%03d.yaml", ci.nparts);
+		snprintf(path, sizeof(path), "%s/part-%03d.yaml", ROOTED(CLOUD_RUN), ci.nparts);
 	else if (ci.per_instance && cc_script_dir(k)) /* MIME per-boot, -instance, -once */
-		snprintf(path, sizeof(path), "%s/part-%03d", cc_script_dir(k), ci.nparts);
+		snprintf(path, sizeof(path), "%s/part-%03d", ROOTED(cc_script_dir(k)), ci.nparts);
 	else if (ci.per_instance)
-		snprintf(path, sizeof(path), "%s/scripts/part-%03d", ci.idir, ci.nparts);
+		snprintf(path, sizeof(path), "%s/scripts/part-%03d", ROOTED(ci.idir), ci.nparts);
 	else
 		return; /* a script of an instance that already ran them */
 	mkdirs(path);
@@ -235,13 +231,13 @@ static void on_part(void *ctx, enum ud_kind k, const char *name, const char *dat
 
 static void process(const char *file)
 {
-	char path[256];
+	char path[512];
 	char *buf = malloc(YAML_MAX_BYTES + 1);
 	struct ud_sink s = {.ctx = path, .part = on_part, .warn = warn};
 	struct err e;
 	int n;
 
-	snprintf(path, sizeof(path), CLOUD_RUN "/%s", file);
+	snprintf(path, sizeof(path), "%s/%s", ROOTED(CLOUD_RUN), file);
 	if (!buf || access(path, F_OK) < 0) {
 		free(buf);
 		return;
@@ -259,14 +255,15 @@ void cloudinit_setup(void)
 {
 	struct ud_sink w = {.warn = warn};
 	uint64_t t0 = now_ms();
-	char line[4096];
+	char line[4096] = "", run[4096];
 	struct err e;
+	int found, nw;
 
-	if (read_text("/proc/cmdline", line, sizeof(line), &e) < 0)
+	if (!prov.dry && read_text("/proc/cmdline", line, sizeof(line), &e) < 0)
 		line[0] = '\0';
-	mkdir("/run/wisp", 0755);
-	unlink(CLOUD_REPORT);
-	if (!ds_find(line, CLOUD_RUN, &ci.ds, &w)) {
+	snprintf(run, sizeof(run), "%s", ROOTED(CLOUD_RUN));
+	found = prov.seed ? ds_seed(prov.seed, run, &ci.ds, &w) : ds_find(line, run, &ci.ds, &w);
+	if (!found) {
 		log_msg(LOG_INFO, "cloud-init: no datasource (%llu ms)",
 			(unsigned long long)(now_ms() - t0));
 		cloudinit_report("datasource: none");
@@ -282,12 +279,13 @@ void cloudinit_setup(void)
 	process("user-data");
 	if (!ci.nparts) { /* meta-data alone still names the host */
 		struct cloudcfg none = {0};
-		struct cc_env env = {.etc = "/etc", .root = "", .warn = &w};
+		struct cc_env env = {
+		    .etc = ROOTED("/etc"), .root = prov.root, .fake_root = prov.dry, .warn = &w};
 		cc_apply_hostname(&none, ci.ds.hostname, &env);
 	}
 	if (ci.per_instance && ci.runcmd) {
 		char path[300], *text = malloc(ci.runlen + 16);
-		snprintf(path, sizeof(path), "%s/scripts/runcmd", ci.idir);
+		snprintf(path, sizeof(path), "%s/scripts/runcmd", ROOTED(ci.idir));
 		mkdirs(path), rmdir(path);
 		if (text) {
 			snprintf(text, ci.runlen + 16, "#!/bin/sh\n%s", ci.runcmd);
@@ -296,32 +294,33 @@ void cloudinit_setup(void)
 		}
 		free(text);
 	}
+	nw = ci.warnings + declw_warnings(); /* user-data's wisp: declarations too */
 	log_msg(LOG_NOTICE, "cloud-init: applied %d part%s, %d warning%s (%llu ms)", ci.nparts,
-		ci.nparts == 1 ? "" : "s", ci.warnings, ci.warnings == 1 ? "" : "s",
+		ci.nparts == 1 ? "" : "s", nw, nw == 1 ? "" : "s",
 		(unsigned long long)(now_ms() - t0));
 	cloudinit_report("applied: %d part%s, %d warning%s", ci.nparts, ci.nparts == 1 ? "" : "s",
-			 ci.warnings, ci.warnings == 1 ? "" : "s");
+			 nw, nw == 1 ? "" : "s");
 }
 
 /*
- * cloud-final, a oneshot added last at every boot with a datasource:
- * units start in table order, so it is spawned after every unit ready at
- * boot. It does not depend on them: a unit that never comes up must not
- * hold runcmd back. Its script is ccfinal.c's.
+ * cloud-final, a oneshot declared at every boot with a datasource: it waits
+ * for the network units to have started (runcmd expects the network, and
+ * DHCP's lease comes later), for nothing else: a unit that never comes up
+ * must not hold runcmd back. Its script is ccfinal.c's.
  */
 void cloudinit_final(void)
 {
 	static const char *const argv[] = {"/bin/sh", "/usr/share/wisp/cloud-final", NULL};
 	struct ud_sink w = {.warn = warn};
-	struct err e;
 
 	free(ci.runcmd), ci.runcmd = NULL;
 	if (ci.nkeys)
 		sshd_add();
 	cc_ntp_add();
+	cc_environment_add();
 	if (!ci.found)
 		return;
 	cc_final_script(ci.idir, ci.per_instance && ci.have_var, ci.ds.name, &w);
-	if (cc_unit_add("cloud-final", argv, KIND_ONESHOT, &e) < 0)
-		log_err(&e);
+	cc_unit_add(90, "cloud-final", argv, KIND_ONESHOT, net_units(),
+		    "cloud-final: runcmd, scripts, final_message, power_state");
 }

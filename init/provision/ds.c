@@ -26,6 +26,9 @@
 #include <string.h>
 #include <strings.h>
 #include <signal.h>
+#include <limits.h>
+#include <linux/cdrom.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -294,10 +297,32 @@ out:
 	return 0;
 }
 
+/*
+ * A drive with no disc answers every read with an I/O error, and the kernel
+ * prints a dozen "I/O error, dev sr0" lines on the console for one probe.
+ * Asking the drive (CDROM_DRIVE_STATUS, on a non-blocking fd, which opens
+ * without media) reads nothing; a drive that cannot say is read as before.
+ */
+bool ds_no_media(const char *name)
+{
+	char dev[300];
+	int fd, st;
+
+	if (strncmp(name, "sr", 2) != 0)
+		return false;
+	snprintf(dev, sizeof(dev), "/dev/%s", name);
+	if ((fd = open(dev, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0)
+		return true; /* ENOMEDIUM and the like: nothing to read either */
+	st = ioctl(fd, CDROM_DRIVE_STATUS, CDSL_CURRENT);
+	close(fd);
+	/* not ready (spinning up) is read as before: a seed's disc must not be missed */
+	return st == CDS_NO_DISC || st == CDS_TRAY_OPEN;
+}
+
 static bool skip_dev(const char *n)
 {
 	return n[0] == '.' || !strncmp(n, "loop", 4) || !strncmp(n, "ram", 3) ||
-	       !strncmp(n, "zram", 4) || !strncmp(n, "dm-", 3);
+	       !strncmp(n, "zram", 4) || !strncmp(n, "dm-", 3) || ds_no_media(n);
 }
 
 static int scan_disks(const char *dir, const char *force, struct ds_found *f, struct ud_sink *w)
@@ -449,9 +474,44 @@ static int ec2(const char *line, const char *dir, struct ds_found *f, struct ud_
 	return 1;
 }
 
+/* instance-id, host name and keys of the meta-data copied to dir. */
+static void read_metas(const char *dir, struct ds_found *f, struct ud_sink *w)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/meta-data", dir);
+	read_meta(path, false, f, w);
+	snprintf(path, sizeof(path), "%s/meta_data.json", dir);
+	read_meta(path, true, f, w);
+}
+
+int ds_seed(const char *seed, const char *dir, struct ds_found *f, struct ud_sink *w)
+{
+	char sub[512];
+	bool cd;
+	int copied;
+
+	memset(f, 0, sizeof(*f));
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return 0;
+	cd = find_ci(seed, "openstack", sub, sizeof(sub)) == 0;
+	if (cd)
+		copied = copy_seed(seed, dir, cd_files, cd_as, ARRAY_LEN(cd_files), w);
+	else
+		copied =
+		    copy_seed(seed, dir, nocloud_files, nocloud_files, ARRAY_LEN(nocloud_files), w);
+	if (!copied) {
+		w->warn(w->ctx, "datasource: %s holds none of the expected files", seed);
+		return 0;
+	}
+	snprintf(f->name, sizeof(f->name), "%s (seed directory)", cd ? "ConfigDrive" : "NoCloud");
+	read_metas(dir, f, w);
+	return 1;
+}
+
 int ds_find(const char *line, const char *dir, struct ds_found *f, struct ud_sink *w)
 {
-	char force[32] = "", path[512];
+	char force[32] = "";
 	int found = 0;
 
 	memset(f, 0, sizeof(*f));
@@ -475,9 +535,6 @@ int ds_find(const char *line, const char *dir, struct ds_found *f, struct ud_sin
 		found = ec2(line, dir, f, w);
 	if (!found)
 		return 0;
-	snprintf(path, sizeof(path), "%s/meta-data", dir);
-	read_meta(path, false, f, w);
-	snprintf(path, sizeof(path), "%s/meta_data.json", dir);
-	read_meta(path, true, f, w);
+	read_metas(dir, f, w);
 	return 1;
 }

@@ -2,9 +2,9 @@
  * imgimport.c: image archives dropped into /var/lib/wisp/import (on
  * STATE) or carried by the datasource's seed in wisp-images/ are imported
  * at boot (docs/images.md). Importing reads and hashes whole archives,
- * which PID 1's loop must never wait for, so init only looks whether the
- * directory has an entry or ds.c noted a seed with images, and then adds
- * the oneshot unit image-import, running the helper script, which runs
+ * which the boot must never wait for, so provision only looks whether the
+ * directory has an entry or ds.c noted a seed with images, and then declares
+ * the oneshot unit image-import (20-image-import.yaml), running the helper script, which runs
  * `containerd-lite image import-dir` on the drop directory and imports
  * and marks the seed's archives, one log line for each. Container units
  * wait for it when it exists.
@@ -12,6 +12,7 @@
 #include "provision.h"
 
 #include <dirent.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -49,22 +50,15 @@ bool imgimport_wanted(const char *drop, const char *seed)
 
 void imgimport_setup(void)
 {
-	struct decl d = {.kind = KIND_ONESHOT, .restart = RESTART_NO};
-	struct err e;
+	static char *const argv[] = {IMPORT_HELPER, NULL};
+	const struct wunit u = {.name = IMAGE_IMPORT,
+				.kind = KIND_ONESHOT,
+				.argv = argv,
+				.restart = RESTART_NO,
+				.about = "image archives wait in " IMPORT_DIR " or on the seed"};
+	char drop[4096];
 
-	if (!imgimport_wanted(IMPORT_DIR, SEED_INFO))
-		return;
-	d.name = strdup(IMAGE_IMPORT);
-	d.file = strdup(IMPORT_DIR);
-	d.argv = calloc(2, sizeof(char *));
-	d.env = calloc(1, sizeof(char *));
-	if (d.argv)
-		d.argv[0] = strdup(IMPORT_HELPER);
-	if (!d.name || !d.file || !d.env || !d.argv || !d.argv[0]) {
-		decl_clear(&d);
-		log_msg(LOG_ERR, "%s: out of memory", IMAGE_IMPORT);
-		return;
-	}
-	if (units_add(&d, &e) < 0)
-		log_msg(LOG_ERR, "%s: %s", IMAGE_IMPORT, e.msg);
+	snprintf(drop, sizeof(drop), "%s", ROOTED(IMPORT_DIR));
+	if (imgimport_wanted(drop, ROOTED(SEED_INFO)))
+		declw_unit(20, &u);
 }

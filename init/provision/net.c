@@ -5,12 +5,11 @@
  * `network:` key of the /etc/wisp YAML files, else the datasource's
  * network-config or network_data.json (copied to /run/wisp/cidata by ds.c).
  * Without one, every NIC gets busybox udhcpc as a supervised unit
- * ("dhcp-eth0"), whose script (/usr/share/udhcpc/default.script) sets the
- * address, routes and /etc/resolv.conf. With one, only the NICs it names
- * are configured, as netplan does: DHCP where dhcp4 is true, otherwise a
- * one-shot unit ("net-eth0") that runs busybox `ip`. Busybox ip rather than
- * netlink in init: the commands are the ones an admin would type, their
- * errors land in the unit's log, and PID 1 stays small.
+ * ("dhcp-eth0", declared in /run/wisp/units), whose script (/usr/share/udhcpc/default.script) sets
+ * the address, routes and /etc/resolv.conf. With one, only the NICs it names are configured, as
+ * netplan does: DHCP where dhcp4 is true, otherwise a one-shot unit ("net-eth0") that runs busybox
+ * `ip`. Busybox ip rather than netlink in init: the commands are the ones an admin would type,
+ * their errors land in the unit's log, and PID 1 stays small.
  */
 #include "provision.h"
 
@@ -18,7 +17,6 @@
 #include <errno.h>
 #include <fnmatch.h>
 #include <net/if.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,34 +90,33 @@ static void lo_up(void)
 		close(fd);
 }
 
-/* net_setup()'s net_unit_fn: the unit joins init's table. */
-static void add_unit(void *ctx, const char *name, char *const argv[], bool oneshot)
+/* The units declared, for cloud-final's depends_on. */
+static char **declared;
+
+char *const *net_units(void)
 {
-	struct decl d = {0};
-	struct err e;
+	static char *const none[] = {NULL};
+
+	return declared ? declared : none;
+}
+
+/* net_setup()'s net_unit_fn: the unit becomes a declaration file. */
+static void declare(void *ctx, const char *name, char *const argv[], bool oneshot)
+{
+	const struct wunit u = {.name = name,
+				.kind = oneshot ? KIND_ONESHOT : KIND_SERVICE,
+				.argv = argv,
+				.restart = oneshot ? RESTART_NO : RESTART_ALWAYS,
+				.about = oneshot ? "network: static addresses" : "network: DHCP"};
+	size_t n = strv_len(declared);
+	char **v;
 
 	(void)ctx;
-	d.name = strdup(name);
-	d.kind = oneshot ? KIND_ONESHOT : KIND_SERVICE;
-	d.restart = oneshot ? RESTART_NO : RESTART_ALWAYS;
-	d.stop_signal = SIGTERM;
-	d.stop_timeout_ms = DECL_STOP_TIMEOUT_MS;
-	d.backoff_initial_ms = BACKOFF_MIN_MS;
-	d.backoff_max_ms = BACKOFF_MAX_MS;
-	d.backoff_reset_ms = BACKOFF_RESET_MS;
-	d.file = strdup("network");
-	d.argv = calloc(8, sizeof(char *));
-	d.env = calloc(1, sizeof(char *));
-	for (size_t i = 0; argv[i] && d.argv; i++)
-		if (!(d.argv[i] = strdup(argv[i])))
-			break;
-	if (!d.name || !d.file || !d.argv || !d.env) {
-		decl_clear(&d);
-		log_msg(LOG_ERR, "%s: out of memory", name);
+	if (declw_unit(10, &u) < 0 || !(v = realloc(declared, (n + 2) * sizeof(*v))))
 		return;
-	}
-	if (units_add(&d, &e) < 0)
-		log_msg(LOG_ERR, "%s: %s", name, e.msg);
+	declared = v;
+	v[n] = strdup(name);
+	v[n + (v[n] != NULL)] = NULL;
 }
 
 static void dhcp_unit(const struct plan *pl, const char *ifname, const char *rename)
@@ -155,7 +152,7 @@ static void append(char *buf, size_t size, const char *fmt, ...)
 
 static void write_resolv(const struct plan *pl, const struct ifcfg *c)
 {
-	char text[1024] = "# /etc/resolv.conf: from the static network configuration (init)\n";
+	char text[1024] = "# /etc/resolv.conf: from the static network configuration (provision)\n";
 	struct err e;
 	FILE *f;
 
@@ -251,13 +248,15 @@ static void configure(const struct plan *pl, const char *ifname, const char *mac
 }
 
 /* /etc/wisp's network: (the image's, like cloud-init's system config) wins over the
- * datasource's, which replaces the default of DHCP everywhere; "config: disabled" in
- * /etc/wisp keeps that default whatever the datasource says. */
+ * datasource's (ds; NULL in safe mode), which replaces the default of DHCP everywhere;
+ * "config: disabled" in /etc/wisp keeps that default whatever the datasource says. */
 static void load_config(const char *dir, const char *ds, struct netcfg *cfg)
 {
 	char path[512];
 
 	load_dir(dir, cfg);
+	if (!ds) /* safe mode: the image's configuration or DHCP */
+		return;
 	if (!cfg->present && !cfg->disabled) {
 		netcfg_from_ds(ds, cfg);
 		return;
@@ -295,6 +294,11 @@ void net_plan(const char *sys, const char *dir, const char *ds, const char *reso
 
 void net_setup(const char *sys)
 {
-	lo_up();
-	net_plan(sys, DECL_DIR, CLOUD_RUN, "/etc/resolv.conf", add_unit, NULL);
+	char dir[4096], resolv[4096];
+
+	if (!prov.dry)
+		lo_up();
+	snprintf(dir, sizeof(dir), "%s", ROOTED(DECL_DIR));
+	snprintf(resolv, sizeof(resolv), "%s", ROOTED("/etc/resolv.conf"));
+	net_plan(ROOTED(sys), dir, prov.safe ? NULL : ROOTED(CLOUD_RUN), resolv, declare, NULL);
 }

@@ -1,7 +1,9 @@
 /*
  * provision/provision.h: the one header of /usr/libexec/wisp/provision:
  * datasources, user-data, cloud-config, network configuration, SSH, NTP,
- * image import and cloud-final, all turned into files (docs/cloud-config.md).
+ * image import and cloud-final, all turned into files (docs/provisioning.md,
+ * docs/cloud-config.md). It includes no header of PID 1's: what it gives PID 1
+ * are declaration files (lib/decl.h's format) and the report (lib/paths.h).
  */
 #ifndef WISP_PROVISION_H
 #define WISP_PROVISION_H
@@ -10,18 +12,64 @@
 #include "../lib/paths.h"
 #include "parse/parse.h"
 
-/* Until provision is its own program and writes declarations (issue 11). */
-#include "../pid1/pid1.h"
+/* ---- root.c: where provision works and how much it may do ------------ */
+
+struct prov_opts {
+	const char
+	    *root; /* "": this host; --root DIR: every path it reads or writes is under DIR */
+	const char *seed; /* --seed DIR: the datasource (NoCloud or config drive files) */
+	bool safe;	  /* --safe: no datasource, no user-data: the image's configuration only */
+	bool dry;	  /* --root: nothing executed, mounted or set on the host (hostname) */
+};
+extern struct prov_opts prov;
+
+/* path (absolute, as on the host) under prov.root, in buf; path itself when root is "". */
+const char *rooted(const char *path, char *buf, size_t size);
+#define ROOTED(path) rooted((path), (char[4096]){""}, 4096)
+
+/* report.c: cloudinit_report() (parse.h) appends to path instead of CLOUD_REPORT. */
+void cloudinit_report_to(const char *path);
+
+/* ---- declw.c: declarations written to CLOUD_UNITS --------------------- */
+
+/* One unit provision wants PID 1 to run (docs/declarations.md). */
+struct wunit {
+	const char *name;
+	enum unit_kind kind; /* KIND_SERVICE or KIND_ONESHOT */
+	char *const *argv;
+	enum restart restart;
+	char *const *after; /* units it waits for (condition started); NULL: none */
+	const char *about;  /* one comment line: why it is declared */
+};
+
+/* Start a run: dir (made 0700) emptied of every declaration of an earlier run. 0 or -1. */
+int declw_open(const char *dir, struct err *e);
+/* The declaration text of u (malloc'd), or NULL (out of memory). */
+char *declw_render(const struct wunit *u);
+/* Install text as dir/NN-name.yaml: written as .NN-name.yaml.tmp (0600), loaded with
+ * decl_load_file(); renamed into place only with no problem and no unit name that an
+ * earlier file of this run declared; else every problem is a warning and it is removed.
+ * Returns 0 or -1. */
+int declw_text(int nn, const char *name, const char *text);
+int declw_unit(int nn, const struct wunit *u);
+/* A unit of that name was installed in this run. */
+bool declw_declared(const char *name);
+/* How many warnings the declarations cost in this run. */
+int declw_warnings(void);
+void declw_close(void);
 
 /* ---- net.c: loopback, DHCP or static addresses ----------------------- */
 
-/* lo up; one udhcpc unit per NIC, or the static configuration of DECL_DIR's network:. */
+/* lo up; one udhcpc unit per NIC, or the static configuration of DECL_DIR's network:
+ * (the datasource's unless prov.safe), each declared in CLOUD_UNITS. */
 void net_setup(const char *sys);
+/* The network units net_setup() declared (NULL-terminated, maybe empty). */
+char *const *net_units(void);
 /* Receives each unit the network needs: a udhcpc service, or a one-shot `ip` script. */
 typedef void net_unit_fn(void *ctx, const char *name, char *const argv[], bool oneshot);
 /* The units for the NICs under sys and the network: key of dir's YAML files, else the
- * datasource's network configuration in ds; name servers of a static configuration
- * are written to resolv. (net_setup() without lo.) */
+ * datasource's network configuration in ds (NULL: none, safe mode); name servers of a
+ * static configuration are written to resolv. (net_setup() without lo.) */
 void net_plan(const char *sys, const char *dir, const char *ds, const char *resolv, net_unit_fn *fn,
 	      void *ctx);
 
@@ -30,6 +78,7 @@ void net_plan(const char *sys, const char *dir, const char *ds, const char *reso
 struct cc_env {
 	const char *etc;   /* "/etc" */
 	const char *root;  /* prefix of write_files paths and homes; "" */
+	bool fake_root;	   /* a tree of the build host's user: no chown, it owns what root would */
 	bool per_instance; /* first boot of this instance-id: per-instance work too */
 	struct ud_sink *warn;
 	/* gzip write_files: decompress (malloc'd *out); NULL: refused with a warning */
@@ -55,16 +104,23 @@ struct ds_found {
 int ds_label(const unsigned char *buf, size_t len, char *label, size_t size, const char **fstype);
 /* Find a datasource (cmdline, then cidata/config-2 disks); copy its files to dir. 1 found. */
 int ds_find(const char *cmdline, const char *dir, struct ds_found *f, struct ud_sink *warn);
+/* The datasource in directory seed (--seed): NoCloud files, or a config drive's
+ * openstack/latest/; copied to dir as ds_find() does. 1 found. */
+int ds_seed(const char *seed, const char *dir, struct ds_found *f, struct ud_sink *warn);
+/* Block device name (sr0) is a CD-ROM drive without a disc: nothing to read there. */
+bool ds_no_media(const char *name);
 
 /* ---- cloudinit.c: the provisioning step of the boot ------------------- */
 
-#define CLOUD_DIR   "/var/lib/cloud"
-#define CLOUD_RUN   "/run/wisp/cidata"
+#define CLOUD_DIR "/var/lib/cloud"
+#define CLOUD_RUN "/run/wisp/cidata"
+/* cloud-final's variables (ccfinal.c), appended to by every part; emptied by each run. */
+#define CF_ENV "/run/wisp/cloud-final.env"
 
-/* Find a datasource and apply it (before units load). Never blocks long. */
+/* Find a datasource and apply it: files, users, bootcmd (bounded). */
 void cloudinit_setup(void);
-/* After units_load: sshd if keys were written; the per-instance scripts (runcmd, #! parts)
- * as a oneshot unit. */
+/* The declarations of sshd if keys were written, ntpd if asked for, cloud-final (the
+ * per-instance scripts: runcmd, #! parts) after the network units, the environment. */
 void cloudinit_final(void);
 /* Create dir/sem/name if absent: 1 taken now, 0 taken before, -1 error. */
 int cc_sem_take(const char *dir, const char *name, struct err *e);
@@ -84,10 +140,14 @@ void cc_apply_late(const struct cloudcfg *c, struct ud_sink *w);
 /* The text of /run/wisp/cloud-final.sh: per-once, per-boot, per-instance scripts,
  * final_message, power_state. */
 void cc_final_script(const char *idir, bool per_instance, const char *ds, struct ud_sink *w);
-/* A unit of cloud-init's (file "cloud-init"; a service restarts always). 0 or -1. */
-int cc_unit_add(const char *name, const char *const *argv, enum unit_kind kind, struct err *e);
+/* A unit of cloud-init's, declared as CLOUD_UNITS/NN-name.yaml (a service restarts
+ * always), waiting for the units in after to have started. 0 or -1 (warned). */
+int cc_unit_add(int nn, const char *name, const char *const *argv, enum unit_kind kind,
+		char *const *after, const char *about);
 /* The ntpd unit when a cloud-config part asked for it. */
 void cc_ntp_add(void);
+/* 00-environment.yaml: TZ for every unit when a cloud-config part set a timezone. */
+void cc_environment_add(void);
 
 /* ---- sshd.c: the SSH server ------------------------------------------- */
 
@@ -105,7 +165,7 @@ void sshd_add(void);
 bool imgimport_pending(const char *dir);
 /* Is there anything for image-import: archives in drop, or the seed file seed? */
 bool imgimport_wanted(const char *drop, const char *seed);
-/* After units_load: the oneshot unit image-import, if something waits. */
+/* The oneshot unit image-import, declared if something waits. */
 void imgimport_setup(void);
 
 #endif /* WISP_PROVISION_H */

@@ -3,7 +3,7 @@
  * (docs/cloud-config.md, "SSH").
  *
  * Without a key nobody could log in, so then there is no server and no
- * open port. With one, dropbear runs as the unit "sshd": in the
+ * open port. With one, dropbear runs as the unit "sshd" (30-sshd.yaml): in the
  * foreground, so that init supervises and restarts it; on stderr, its unit
  * log (it is built without syslog); key-only (password authentication is
  * not compiled in); root refused (-w), as cloud-init's disable_root.
@@ -20,12 +20,15 @@
 void sshd_add(void)
 {
 	static const char *const argv[] = {"/usr/sbin/dropbear", "-F", "-R", "-w", NULL};
-	struct err e;
 
+	/* user-data's wisp: services declared an sshd of its own: theirs it is */
+	if (declw_declared("sshd")) {
+		log_msg(LOG_NOTICE, "sshd: declared by user-data; the built-in one is not added");
+		return;
+	}
 	/* dropbear -R writes the key files, but not their directory */
-	mkdir("/var/lib/wisp", 0755);
-	mkdir(SSHD_KEYS, 0700);
-	/* EEXIST: user-data's wisp: services declared an sshd of its own */
-	if (cc_unit_add("sshd", argv, KIND_SERVICE, &e) < 0)
-		log_msg(LOG_WARNING, "sshd: %s; the SSH server is not added", e.msg);
+	mkdir(ROOTED("/var/lib/wisp"), 0755);
+	mkdir(ROOTED(SSHD_KEYS), 0700);
+	cc_unit_add(30, "sshd", argv, KIND_SERVICE, NULL,
+		    "SSH: cloud-config wrote authorized keys");
 }

@@ -1,6 +1,6 @@
 /* Unit tests: init/provision/imgimport.c, whether the drop directory has something
  * for `containerd-lite image import-dir`, or ds.c noted a seed with
- * images (then init adds image-import). */
+ * images (then provision declares image-import). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,19 +16,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* imgimport_setup()'s collaborators; not called by these tests. */
-int units_add(struct decl *d, struct err *e)
-{
-	(void)d, (void)e;
-	return -1;
-}
-void decl_clear(struct decl *d)
-{
-	(void)d;
-}
 void log_msg(int prio, const char *fmt, ...)
 {
 	(void)prio, (void)fmt;
+}
+void log_err(const struct err *e)
+{
+	(void)e;
 }
 
 static void touch(const char *dir, const char *name)
@@ -80,9 +74,44 @@ static void wanted(void **state)
 	assert_int_equal(rmdir(drop), 0);
 }
 
+/* imgimport_setup() under a fake root: 20-image-import.yaml, a oneshot of the helper,
+ * only when an archive waits. */
+static void declared(void **state)
+{
+	static char report[64];
+	char root[] = "/tmp/test_imgimport.XXXXXX", p[256], text[1024];
+	struct err e;
+
+	(void)state;
+	assert_non_null(mkdtemp(root));
+	prov.root = root;
+	snprintf(report, sizeof(report), "%s/report", root);
+	cloudinit_report_to(report); /* not the build host's /run/wisp */
+	snprintf(p, sizeof(p), "mkdir -p %s/var/lib/wisp/import %s/run/wisp", root, root);
+	assert_int_equal(system(p), 0);
+	snprintf(p, sizeof(p), "%s/run/wisp/units", root);
+	assert_int_equal(declw_open(p, &e), 0);
+	imgimport_setup();
+	assert_false(declw_declared(IMAGE_IMPORT)); /* nothing waits */
+	snprintf(p, sizeof(p), "%s/var/lib/wisp/import", root);
+	touch(p, "web.tar");
+	imgimport_setup();
+	assert_true(declw_declared(IMAGE_IMPORT));
+	snprintf(p, sizeof(p), "%s/run/wisp/units/20-image-import.yaml", root);
+	assert_true(read_text(p, text, sizeof(text), &e) > 0);
+	assert_non_null(strstr(text, "  - name: \"image-import\"\n    kind: oneshot\n    command: "
+				     "[\"/usr/libexec/wisp/image-import\"]\n    restart: no\n"));
+	declw_close();
+	prov.root = "";
+	cloudinit_report_to(CLOUD_REPORT);
+	snprintf(p, sizeof(p), "rm -rf %s", root);
+	assert_int_equal(system(p), 0);
+}
+
 int main(void)
 {
-	const struct CMUnitTest tests[] = {cmocka_unit_test(pending), cmocka_unit_test(wanted)};
+	const struct CMUnitTest tests[] = {cmocka_unit_test(pending), cmocka_unit_test(wanted),
+					   cmocka_unit_test(declared)};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* net.c logs and adds units through init; the tests collect what it plans instead. */
+/* net.c logs through lib/log.c; the tests collect what it plans (net_plan()) instead. */
 static char logged[4096];
 
 void log_msg(int prio, const char *fmt, ...)
@@ -33,17 +33,6 @@ void log_msg(int prio, const char *fmt, ...)
 void log_err(const struct err *e)
 {
 	log_msg(LOG_ERR, "%s", e->msg);
-}
-
-int units_add(struct decl *d, struct err *e)
-{
-	(void)d;
-	return err_set(e, 0, "not in unit tests");
-}
-
-void decl_clear(struct decl *d)
-{
-	(void)d;
 }
 
 struct planned {
@@ -245,6 +234,26 @@ static void test_ds_v2(void **state)
 	assert_non_null(strstr(logged, "cidata/network-config (1 interface)"));
 }
 
+/* Safe mode (no datasource directory): a network-config the failed run left is not
+ * read; DHCP on every NIC, as /etc/wisp has no network: key. */
+static void test_safe_ignores_ds(void **state)
+{
+	char wisp[128], resolv[128];
+	struct planned p;
+
+	(void)state;
+	put("cidata/network-config",
+	    "version: 2\nethernets:\n  eth0: {addresses: [10.0.2.60/24]}\n");
+	memset(&p, 0, sizeof(p));
+	snprintf(wisp, sizeof(wisp), "%s/wisp", root);
+	snprintf(resolv, sizeof(resolv), "%s/resolv.conf", root);
+	net_plan(root, wisp, NULL, resolv, collect, &p);
+	assert_string_equal(p.text,
+			    "dhcp-eth0|0|udhcpc -f -i eth0 -s /usr/share/udhcpc/default.script\n"
+			    "dhcp-eth1|0|udhcpc -f -i eth1 -s /usr/share/udhcpc/default.script\n");
+	assert_null(strstr(logged, "network-config"));
+}
+
 /* v1, unwrapped: netmask forms, routes, a global nameserver, dhcp, a renamed NIC. */
 static void test_ds_v1(void **state)
 {
@@ -417,6 +426,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_only_configured_nics, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_no_injection, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ds_v2, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_safe_ignores_ds, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ds_v1, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ds_openstack, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ds_invalid, setup, teardown),
