@@ -68,9 +68,11 @@ void cloudinit_setup(void)
 	if (read_text("/proc/cmdline", line, sizeof(line), &e) >= 0 &&
 	    cmdline_uint(line, "wisp.provision_timeout", 86400, &timeout, &e) < 0)
 		log_err(&e);
-	if (failed(run(NULL, timeout)) && failed(run("--safe", timeout)))
-		log_msg(LOG_ERR,
-			"provision failed in safe mode too; booting with " DECL_DIR " only");
+	if (failed(run(NULL, timeout))) {
+		log_msg(LOG_ERR, "running provision in safe mode");
+		if (failed(run("--safe", timeout)))
+			tell("safe mode failed too; booting with " DECL_DIR " only");
+	}
 	units_set_overlay(CLOUD_UNITS);
 	/* 00-environment.yaml's TZ, until decl.c reads a top-level environment: */
 	if (read_text("/etc/TZ", tz, sizeof(tz), &e) > 0) {
