@@ -44,18 +44,30 @@ static int run(const char *mode, unsigned timeout_s)
 	return st;
 }
 
+/* The console line, and the same as "error: ..." in the report for `wispctl config`. */
+static void tell(const char *msg)
+{
+	FILE *f = fopen(CLOUD_REPORT, "ae");
+
+	log_msg(LOG_ERR, "%s", msg);
+	if (f)
+		fprintf(f, "error: %s\n", msg), fclose(f);
+}
+
 static bool failed(int st)
 {
-	char sig[16];
+	char sig[16], msg[128];
 
 	if (st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0)
 		return false;
-	if (st >= 0 && WIFSIGNALED(st))
-		log_msg(LOG_ERR, "provision killed by signal %d (%s); running it in safe mode",
-			WTERMSIG(st), signal_name(WTERMSIG(st), sig));
-	else if (st >= 0)
-		log_msg(LOG_ERR, "provision exited with status %d; running it in safe mode",
-			WEXITSTATUS(st));
+	if (st < 0)
+		snprintf(msg, sizeof(msg), "provision did not run, or passed its deadline");
+	else if (WIFSIGNALED(st))
+		snprintf(msg, sizeof(msg), "provision killed by signal %d (%s)", WTERMSIG(st),
+			 signal_name(WTERMSIG(st), sig));
+	else
+		snprintf(msg, sizeof(msg), "provision exited with status %d", WEXITSTATUS(st));
+	tell(msg);
 	return true;
 }
 
