@@ -302,6 +302,8 @@ out:
  * prints a dozen "I/O error, dev sr0" lines on the console for one probe.
  * Asking the drive (CDROM_DRIVE_STATUS, on a non-blocking fd, which opens
  * without media) reads nothing; a drive that cannot say is read as before.
+ * (sysfs has no answer: an empty drive's size is the sr driver's guess,
+ * 0x1fffff sectors, not 0.)
  */
 bool ds_no_media(const char *name)
 {

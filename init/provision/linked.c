@@ -44,18 +44,30 @@ static int run(const char *mode, unsigned timeout_s)
 	return st;
 }
 
+/* The console line, and the same as "error: ..." in the report for `wispctl config`. */
+static void tell(const char *msg)
+{
+	FILE *f = fopen(CLOUD_REPORT, "ae");
+
+	log_msg(LOG_ERR, "%s", msg);
+	if (f)
+		fprintf(f, "error: %s\n", msg), fclose(f);
+}
+
 static bool failed(int st)
 {
-	char sig[16];
+	char sig[16], msg[128];
 
 	if (st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0)
 		return false;
-	if (st >= 0 && WIFSIGNALED(st))
-		log_msg(LOG_ERR, "provision killed by signal %d (%s); running it in safe mode",
-			WTERMSIG(st), signal_name(WTERMSIG(st), sig));
-	else if (st >= 0)
-		log_msg(LOG_ERR, "provision exited with status %d; running it in safe mode",
-			WEXITSTATUS(st));
+	if (st < 0)
+		snprintf(msg, sizeof(msg), "provision did not run, or passed its deadline");
+	else if (WIFSIGNALED(st))
+		snprintf(msg, sizeof(msg), "provision killed by signal %d (%s)", WTERMSIG(st),
+			 signal_name(WTERMSIG(st), sig));
+	else
+		snprintf(msg, sizeof(msg), "provision exited with status %d", WEXITSTATUS(st));
+	tell(msg);
 	return true;
 }
 
@@ -68,9 +80,11 @@ void cloudinit_setup(void)
 	if (read_text("/proc/cmdline", line, sizeof(line), &e) >= 0 &&
 	    cmdline_uint(line, "wisp.provision_timeout", 86400, &timeout, &e) < 0)
 		log_err(&e);
-	if (failed(run(NULL, timeout)) && failed(run("--safe", timeout)))
-		log_msg(LOG_ERR,
-			"provision failed in safe mode too; booting with " DECL_DIR " only");
+	if (failed(run(NULL, timeout))) {
+		log_msg(LOG_ERR, "running provision in safe mode");
+		if (failed(run("--safe", timeout)))
+			tell("safe mode failed too; booting with " DECL_DIR " only");
+	}
 	units_set_overlay(CLOUD_UNITS);
 	/* 00-environment.yaml's TZ, until decl.c reads a top-level environment: */
 	if (read_text("/etc/TZ", tz, sizeof(tz), &e) > 0) {

@@ -52,8 +52,9 @@ static int parse_args(int argc, char **argv)
 	return 0;
 }
 
-/* A rerun (safe mode after a failure) starts clean: no declaration, no report, no
- * cloud-final variables, no seed noted for image-import by the run before. */
+/* A rerun (safe mode after a failure) starts clean: no declaration, no cloud-final
+ * variables, no seed noted for image-import by the run before. The report is emptied
+ * by a normal run only. */
 static int prepare(void)
 {
 	static char report[4096];
@@ -65,8 +66,9 @@ static int prepare(void)
 	mkdir(ROOTED("/run/wisp"), 0755);
 	snprintf(report, sizeof(report), "%s", ROOTED(CLOUD_REPORT));
 	cloudinit_report_to(report);
-	fd =
-	    open(ROOTED(CLOUD_REPORT), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	/* safe mode keeps what the failed run reported and PID 1's "error: ..." after it */
+	fd = open(report, O_WRONLY | O_CREAT | (prov.safe ? 0 : O_TRUNC) | O_CLOEXEC | O_NOFOLLOW,
+		  0644);
 	if (fd >= 0)
 		close(fd);
 	unlink(ROOTED(CF_ENV));

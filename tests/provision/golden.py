@@ -127,6 +127,23 @@ def compare(case, got, console):
     return out + diff("console.txt", exp_console, console)
 
 
+# argv the contract refuses (exit status 2, nothing done): a seed without a fake root
+# would probe nothing yet write the host's tree; --root needs a datasource or --safe.
+BAD_ARGS = [["--seed", "/nonexistent"], ["--root", "rel", "--seed", "/x"], ["--root", "/x"],
+            ["--root", "/x", "--seed", "/y", "--safe"], ["--bogus"], ["--root"]]
+
+
+def bad_args(prog):
+    failed = 0
+    for args in BAD_ARGS:
+        r = subprocess.run([os.path.abspath(prog)] + args, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+        if r.returncode != 2 or "usage:" not in r.stderr:
+            print("FAIL argv %s: status %d, %r" % (args, r.returncode, r.stderr))
+            failed += 1
+    return failed
+
+
 def main():
     prog, top = sys.argv[1], sys.argv[2]
     update = os.environ.get("WISP_GOLDEN_UPDATE") == "1"
@@ -135,7 +152,7 @@ def main():
     if not cases:
         print("provision-golden: no case in %s" % top, file=sys.stderr)
         return 1
-    failed = 0
+    failed = bad_args(prog)
     for name in cases:
         case = os.path.join(top, name)
         with tempfile.TemporaryDirectory() as tmp:
