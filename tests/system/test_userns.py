@@ -76,8 +76,12 @@ def up(vm):
 
 
 def maps(vm, n):
-    """The uid and gid maps a container printed (its log) and its process's."""
-    _, log = vm.sh("cat /var/log/wisp/%s.log" % n)
+    """The uid and gid maps a container printed (its log) and its process's.
+    Its health check can pass before it prints them (a touches /a-made
+    first): its log is read once it says "N: up" (or after 30 s)."""
+    log = "/var/log/wisp/%s.log" % n
+    _, log = vm.sh("i=0; until grep -qs 'Z %s: up$' %s || [ $i -ge 30 ]; do sleep 1; "
+                   "i=$((i+1)); done; cat %s" % (n, log, log), timeout=60)
     return [" ".join(m.groups()) for m in re.finditer(r"(?m)Z\s+(\d+)\s+(\d+)\s+(\d+)\s*$", log)]
 
 
