@@ -39,6 +39,7 @@ format-check: | $(DEPS_STAMP)
 # other's headers, lib only lib, wispctl only lib/proto.h; no include cycles;
 # program and lib headers under 400 lines. The self-test shows each rule can fail.
 .PHONY: include-check
+test: include-check
 include-check:
 	@python3 tests/check_includes.py --self-test
 	@python3 tests/check_includes.py
