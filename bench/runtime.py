@@ -46,6 +46,9 @@ import sys
 import tempfile
 import time
 
+sys.path.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "system"))
+from hostroot import main_as_root  # noqa: E402
+
 B = os.environ.get("B", "build")
 # the static musl binary of the image by default; CL_BIN=build/host/containerd-lite for glibc
 CL = os.path.abspath(os.environ.get("CL_BIN") or os.path.join(B, "containerd-lite", "containerd-lite"))
@@ -238,18 +241,6 @@ def inner():
     return 0
 
 
-def main():
-    if os.geteuid() != 0:
-        sys.exit("bench/runtime.py: needs root")
-    for f in (CL, BUSYBOX):
-        if not os.path.exists(f):
-            sys.exit("bench/runtime.py: %s missing (make containerd-lite busybox)" % f)
-    if os.environ.get("CL_BENCH_INNER") != "1":
-        env = dict(os.environ, CL_BENCH_INNER="1")
-        return subprocess.call(["unshare", "-m", "--propagation", "private", sys.executable,
-                                os.path.abspath(__file__)], env=env)
-    return inner()
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main_as_root("bench/runtime.py", inner, needs=(CL, BUSYBOX),
+                          hint="make containerd-lite busybox"))

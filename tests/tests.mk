@@ -34,3 +34,12 @@ format-check: | $(DEPS_STAMP)
 	@bad=$$(for f in $$(git ls-files '*.c' '*.h'); do \
 		clang-format --dry-run --Werror "$$f" >/dev/null 2>&1 || echo "$$f"; done); \
 	if [ -n "$$bad" ]; then echo "format-check: not clang-formatted (run clang-format -i):" $$bad >&2; exit 1; fi
+
+# init/'s include rules (issue 11): PID 1 and provision include none of each
+# other's headers, lib only lib, wispctl only lib/proto.h; no include cycles;
+# program and lib headers under 400 lines. The self-test shows each rule can fail.
+.PHONY: include-check
+test: include-check
+include-check:
+	@python3 tests/check_includes.py --self-test
+	@python3 tests/check_includes.py

@@ -21,6 +21,9 @@ import sys
 import tempfile
 import time
 
+sys.path.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "system"))
+from hostroot import main_as_root  # noqa: E402
+
 B = os.environ.get("B", "build")
 CL = os.path.abspath(os.environ.get("CL_BIN") or os.path.join(B, "host", "containerd-lite"))
 BUSYBOX = os.path.abspath(os.path.join(B, "busybox", "busybox"))
@@ -1684,20 +1687,5 @@ def inner():
     return 1 if failures else 0
 
 
-def main():
-    if os.geteuid() != 0:
-        print("FAIL cl-test: the host tests need root (a skip is a failure)")
-        return 1
-    for f in (CL, BUSYBOX):
-        if not os.path.exists(f):
-            print(f"FAIL {f} missing (make containerd-lite busybox)")
-            return 1
-    if os.environ.get("CL_TEST_INNER") != "1":
-        env = dict(os.environ, CL_TEST_INNER="1")
-        return subprocess.call(["unshare", "-m", "--propagation", "private", sys.executable,
-                                os.path.abspath(__file__)], env=env)
-    return inner()
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main_as_root("cl-test", inner, needs=(CL, BUSYBOX), hint="make containerd-lite busybox"))

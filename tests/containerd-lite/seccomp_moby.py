@@ -34,7 +34,9 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, HERE)
+sys.path.append(os.path.join(HERE, "..", "system"))  # after HERE: tests/system has a run.py too
 import run as cl  # noqa: E402  (check, sh, Runtime, make_bundle, CL)
+from hostroot import main_as_root  # noqa: E402
 
 B = os.path.abspath(os.environ.get("B", os.path.join(ROOT, "build")))
 MOBY_FILE = "engine/profiles/seccomp/default.json"
@@ -338,19 +340,5 @@ def inner():
     return 1 if cl.failures else 0
 
 
-def main():
-    if os.geteuid() != 0:
-        print("FAIL cl-test seccomp: needs root (containers are run)")
-        return 1
-    if not os.path.exists(cl.CL):
-        print(f"FAIL {cl.CL} missing (make containerd-lite)")
-        return 1
-    if os.environ.get("CL_TEST_INNER") != "1":
-        env = dict(os.environ, CL_TEST_INNER="1")
-        return subprocess.call(["unshare", "-m", "--propagation", "private", sys.executable,
-                                os.path.abspath(__file__)], env=env)
-    return inner()
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main_as_root("cl-test seccomp", inner, needs=(cl.CL,), hint="make containerd-lite"))

@@ -11,23 +11,31 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-PY = sys.executable
+
+
+def py(script, *args):
+    return [sys.executable, os.path.join(HERE, script)] + list(args)
+
+
+def sh(script):
+    return ["sh", os.path.join(HERE, script)]
+
 
 JOBS = [
-    ("boot-bios", [PY, os.path.join(HERE, "test_boot.py"), "bios"]),
-    ("boot-uefi", [PY, os.path.join(HERE, "test_boot.py"), "uefi"]),
-    ("reproducible", ["sh", os.path.join(HERE, "test_reproducible.sh")]),
-    ("image-builder-cli", ["sh", os.path.join(HERE, "test_image_builder_cli.sh")]),
-    ("control", [PY, os.path.join(HERE, "test_control.py")]),
-    ("host", [PY, os.path.join(HERE, "test_host.py")]),
-    ("supervise", [PY, os.path.join(HERE, "test_supervise.py")]),
-    ("runtime", [PY, os.path.join(HERE, "test_runtime.py")]),
-    ("cloudinit", [PY, os.path.join(HERE, "test_cloudinit.py")]),
-    ("containers", [PY, os.path.join(HERE, "test_containers.py")]),
-    ("userns", [PY, os.path.join(HERE, "test_userns.py")]),
-    ("ssh", [PY, os.path.join(HERE, "test_ssh.py")]),
-    ("netcfg", [PY, os.path.join(HERE, "test_netcfg.py")]),
-    ("escape", [PY, os.path.join(HERE, "test_escape.py")]),
+    ("boot-bios", py("test_boot.py", "bios")),
+    ("boot-uefi", py("test_boot.py", "uefi")),
+    ("reproducible", sh("test_reproducible.sh")),
+    ("image-builder-cli", sh("test_image_builder_cli.sh")),
+    ("control", py("test_control.py")),
+    ("host", py("test_host.py")),
+    ("supervise", py("test_supervise.py")),
+    ("runtime", py("test_runtime.py")),
+    ("cloudinit", py("test_cloudinit.py")),
+    ("containers", py("test_containers.py")),
+    ("userns", py("test_userns.py")),
+    ("ssh", py("test_ssh.py")),
+    ("netcfg", py("test_netcfg.py")),
+    ("escape", py("test_escape.py")),
 ]
 
 

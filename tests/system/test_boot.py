@@ -11,24 +11,15 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from wispvm import VM, BANNER, BootError  # noqa: E402
+from wispvm import BANNER, BOOT_TIMEOUT, VM, check, run_test  # noqa: E402
 
-BOOT_TIMEOUT = 180
 POWEROFF_TIMEOUT = 30
-
-
-def check(cond, what):
-    if not cond:
-        raise BootError(what)
-    print("  ok: " + what, flush=True)
 
 
 def first_boot(vm, version, token):
     m = vm.expect(BANNER, BOOT_TIMEOUT)
     check(m.group(1) == version, "banner names Wisp %s (got %s)" % (version, m.group(1)))
-    vm.expect(r"init: hello exited with status 0", 60)
-    vm.wait_shell()
-    vm.sh("dmesg -n 1")
+    vm.boot(r"init: hello exited with status 0", banner=False, shell_timeout=60)
     rc, out = vm.sh("cat /run/hello/ran")
     check(rc == 0 and out.strip(), "declared program 'hello' left /run/hello/ran")
     rc, out = vm.sh("cat /var/log/wisp/hello.log")
@@ -55,8 +46,7 @@ def second_boot(vm, token):
     # e2fsck -p says "clean" only if the last shutdown unmounted /var cleanly.
     m = vm.expect(r"(\S+): (clean|recovering journal)", 120)
     check(m.group(2) == "clean", "STATE was clean after the reboot (%s)" % m.group(0))
-    vm.wait_shell()
-    vm.sh("dmesg -n 1")
+    vm.boot(banner=False, shell_timeout=60)
     rc, out = vm.sh("cat /var/persist")
     check(rc == 0 and out.strip() == token, "the file in /var survived the reboot")
 
@@ -66,9 +56,7 @@ def ctrl_alt_del(vm):
     # the serial console has no keyboard, so send the signal itself.
     vm.send("kill -INT 1\n")
     vm.expect(r"init: SIGINT from pid \d+: shutting down for reboot", 30)
-    vm.expect(BANNER, BOOT_TIMEOUT)
-    vm.wait_shell()
-    vm.sh("dmesg -n 1")
+    vm.boot(shell_timeout=60)
     rc, out = vm.sh("cat /proc/1/comm")
     check(rc == 0 and out.strip() == "init", "SIGINT (ctrl-alt-del) rebooted into init")
 
@@ -83,8 +71,7 @@ def poweroff(vm):
 
 def halt(image, firmware):
     """busybox halt (SIGUSR1): an orderly shutdown that stops the machine without powering off."""
-    vm = VM(image, firmware=firmware, name="halt-" + firmware)
-    try:
+    with VM(image, firmware=firmware, name="halt-" + firmware) as vm:
         vm.expect(BANNER, BOOT_TIMEOUT)
         vm.wait_shell()
         vm.send("halt\n")
@@ -93,31 +80,18 @@ def halt(image, firmware):
         vm.expect(r"init: reached shutdown target: halt", 30)
         vm.expect(r"reboot: System halted", 30)
         check(vm.proc.poll() is None, "halt stopped the machine and left QEMU running (not powered off)")
-    finally:
-        vm.close()
 
 
-def main():
-    firmware = sys.argv[1]
-    image = sys.argv[2] if len(sys.argv) > 2 else "build/wisp.img"
+def main(firmware, image="build/wisp.img"):
     version = os.environ.get("WISP_VERSION", "")
     token = secrets.token_hex(8)
-    vm = VM(image, firmware=firmware, name="boot-" + firmware)
-    try:
-        print("boot-%s:" % firmware, flush=True)
+    with VM(image, firmware=firmware, name="boot-" + firmware) as vm:
         first_boot(vm, version, token)
         second_boot(vm, token)
         ctrl_alt_del(vm)
         poweroff(vm)
         halt(image, firmware)
-    except BootError as e:
-        print("FAIL boot-%s: %s" % (firmware, e), flush=True)
-        return 1
-    finally:
-        vm.close()
-    print("PASS boot-%s" % firmware, flush=True)
-    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_test("boot-" + sys.argv[1], lambda: main(*sys.argv[1:3])))

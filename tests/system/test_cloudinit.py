@@ -28,10 +28,9 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from wispvm import VM, BANNER, BootError  # noqa: E402
+from wispvm import BANNER, BOOT_TIMEOUT, VM, check, run_test  # noqa: E402
 
 IMAGE = os.path.join(os.environ.get("B", "build"), "wisp.img")
-BOOT_TIMEOUT = 180
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeKeyForTheWispTest test@host"
 
 USER_DATA = """\
@@ -86,12 +85,6 @@ PER_BOOT = '#!/bin/sh\necho "boot $TZ $(date +%Z)" >> /var/per-boot.log\n'
 PER_ONCE = "#!/bin/sh\necho once >> /var/per-once.log\n"
 
 
-def check(cond, what):
-    if not cond:
-        raise BootError(what)
-    print("  ok: " + what, flush=True)
-
-
 def seed(tmp, name, iid, host, fmt, user_data=USER_DATA, scripts=(), gz=False):
     ud = os.path.join(tmp, "user-data")
     md = os.path.join(tmp, "meta-data-" + name)
@@ -120,13 +113,9 @@ def seed(tmp, name, iid, host, fmt, user_data=USER_DATA, scripts=(), gz=False):
 
 
 def boot(vm, banner=True):
-    if banner:
-        vm.expect(BANNER, BOOT_TIMEOUT)
     # to the "(N ms)" that ends the line: the console may deliver half of it first
-    m = vm.expect(r"cloud-init: (applied [^\n]*\(\d+ ms\)|no datasource \((\d+) ms\))", 60)
-    vm.wait_shell(120)
-    vm.sh("dmesg -n 1")
-    return m
+    return vm.boot(r"cloud-init: (applied [^\n]*\(\d+ ms\)|no datasource \((\d+) ms\))",
+                   banner=banner)
 
 
 def count(vm, path):
@@ -164,9 +153,8 @@ def first_instance(tmp):
     iso = seed(tmp, "seed.iso", "iid-one", "meta-name", "iso9660", USER_DATA + ISSUE5_TAIL,
                scripts=[(PER_BOOT, "text/x-shellscript-per-boot"),
                         (PER_ONCE, "text/x-shellscript-per-once")], gz=True)
-    vm = VM(IMAGE, name="cloudinit-iso", extra=[
-        "-cdrom", iso, "-drive", "file=%s,format=raw,if=virtio" % data_disk(tmp)])
-    try:
+    extra = ["-cdrom", iso, "-drive", "file=%s,format=raw,if=virtio" % data_disk(tmp)]
+    with VM(IMAGE, name="cloudinit-iso", extra=extra) as vm:
         m = boot(vm)
         check("applied 3 parts" in m.group(1), "gzip-compressed MIME user-data: 3 parts applied")
         rc, out = vm.sh("hostname")
@@ -231,8 +219,6 @@ def first_instance(tmp):
         disk = os.path.join(tmp, "disk.qcow2")
         shutil.copyfile(vm.overlay, disk)
         return disk
-    finally:
-        vm.close()
 
 
 def second_instance(tmp, disk):
@@ -240,9 +226,8 @@ def second_instance(tmp, disk):
     fat = seed(tmp, "seed.vfat", "iid-two", "fatname", "vfat", USER_DATA.split("wisp:")[0],
                scripts=[("#!/bin/sh\necho part-script >> /var/part-script.log\n",
                          "text/x-shellscript")])
-    vm = VM(IMAGE, name="cloudinit-vfat", overlay=disk,
-            extra=["-drive", "file=%s,format=raw,if=virtio,readonly=on" % fat])
-    try:
+    with VM(IMAGE, name="cloudinit-vfat", overlay=disk,
+            extra=["-drive", "file=%s,format=raw,if=virtio,readonly=on" % fat]) as vm:
         m = boot(vm)
         check("applied 2 parts" in m.group(1), "vfat seed on a second virtio disk found")
         vm.sh("i=0; while [ $(wc -l < /var/runcmd.log) -lt 2 ] && [ $i -lt 100 ]; do sleep 0.2; i=$((i+1)); done")
@@ -257,8 +242,6 @@ def second_instance(tmp, disk):
         rc, out = vm.sh("wispctl ps")
         check("ud-ticker" not in out and re.search(r"(?m)^hello\s+service\s+done", out),
               "wisp: service removed from user-data is gone; the baked hello is back")
-    finally:
-        vm.close()
 
 
 def config_drive(tmp):
@@ -281,8 +264,7 @@ def config_drive(tmp):
     iso = os.path.join(tmp, "config2.iso")
     subprocess.run(["genisoimage", "-quiet", "-o", iso, "-V", "config-2", "-J", "-R", root],
                    check=True)
-    vm = VM(IMAGE, name="cloudinit-config-drive", extra=["-cdrom", iso])
-    try:
+    with VM(IMAGE, name="cloudinit-config-drive", extra=["-cdrom", iso]) as vm:
         vm.expect(BANNER, BOOT_TIMEOUT)
         vm.expect(r"user-data:\d+:\d+: .*\(what came before it still applies\)", 60)
         vm.expect(r"user-data:4:14: write_files: expected a list", 60)
@@ -317,18 +299,13 @@ def config_drive(tmp):
         vm.expect("wisp-bye", 60)
         vm.wait_exit(120)
         print("  ok: power_state: poweroff once its condition holds", flush=True)
-    finally:
-        vm.close()
 
 
 def no_datasource():
-    vm = VM(IMAGE, name="cloudinit-none")
-    try:
+    with VM(IMAGE, name="cloudinit-none") as vm:
         m = boot(vm)
         check(m.group(2) is not None and int(m.group(2)) < 50,
               "no datasource: boot goes on after %s ms" % m.group(2))
-    finally:
-        vm.close()
 
 
 def refused_seed(tmp):
@@ -336,8 +313,7 @@ def refused_seed(tmp):
     big = "#cloud-config\nhostname: cut-short\n"
     big += "#" * (1024 * 1024 + 1 - len(big))
     iso = seed(tmp, "big.iso", "..", "meta-only", "iso9660", user_data=big)
-    vm = VM(IMAGE, name="cloudinit-refused", extra=["-cdrom", iso])
-    try:
+    with VM(IMAGE, name="cloudinit-refused", extra=["-cdrom", iso]) as vm:
         m = boot(vm)
         check("applied 0 parts" in m.group(1), "nothing of the user-data applied")
         check(re.search(r"datasource: \S+/user-data: 1048577 bytes, over the limit of 1048576",
@@ -350,26 +326,16 @@ def refused_seed(tmp):
         # with ".." as its directory, the instance's sem/ would be /var/lib/cloud/sem
         check("instances/iid-datasource-none" in out and "config_per_instance" not in out,
               "state kept under instances/iid-datasource-none, none in /var/lib/cloud itself")
-    finally:
-        vm.close()
 
 
 def main():
-    tmp = tempfile.mkdtemp(prefix="wisp-cloudinit-")
-    try:
+    with tempfile.TemporaryDirectory(prefix="wisp-cloudinit-", ignore_cleanup_errors=True) as tmp:
         no_datasource()
         refused_seed(tmp)
         disk = first_instance(tmp)
         second_instance(tmp, disk)
         config_drive(tmp)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    print("cloudinit: all checks passed")
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except BootError as e:
-        print("FAIL: %s" % e)
-        sys.exit(1)
+    sys.exit(run_test("cloudinit", main))

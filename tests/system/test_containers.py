@@ -32,13 +32,13 @@ mark on STATE names the archive, and the script run again skips it.
 import json
 import os
 import re
-import shutil
-import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from wispvm import VM, BANNER, BootError, build_test_image  # noqa: E402
+from wispvm import (  # noqa: E402
+    DIAGNOSE, VM, OciImage, build_test_image, check, nocloud_seed, run_test, units,
+    wait_units)
 
 B = os.environ.get("B", "build")
 OUT = os.path.join(B, "tests", "containers")
@@ -78,48 +78,22 @@ SERVICES = """\
 """
 
 
-def check(cond, what):
-    if not cond:
-        raise BootError(what)
-    print("  ok: " + what, flush=True)
-
-
 def make_image():
-    """An OCI layout tar of busybox, made with umoci; returns its path."""
-    work = os.path.join(OUT, "oci")
-    shutil.rmtree(work, ignore_errors=True)
-    os.makedirs(work)
-    lay, bundle = os.path.join(work, "lay"), os.path.join(work, "b")
-    run = lambda *a: subprocess.run(list(a), check=True, stdout=subprocess.DEVNULL)  # noqa: E731
-    run("umoci", "init", "--layout", lay)
-    run("umoci", "new", "--image", lay + ":bb")
-    run("umoci", "unpack", "--image", lay + ":bb", bundle)
-    root = os.path.join(bundle, "rootfs")
-    for d in ("bin", "etc", "data", "tmp", "vol"):
-        os.makedirs(os.path.join(root, d), exist_ok=True)
-    shutil.copy(os.path.join(B, "busybox", "busybox"), os.path.join(root, "bin", "busybox"))
-    for a in ("sh", "cat", "echo", "id", "ls", "sleep", "touch", "test", "hostname"):
-        os.symlink("busybox", os.path.join(root, "bin", a))
-    with open(os.path.join(root, "etc", "passwd"), "w") as f:
-        f.write("root:x:0:0:root:/root:/bin/sh\nweb:x:1000:1000::/:/bin/sh\n")
-    with open(os.path.join(root, "etc", "group"), "w") as f:
-        f.write("root:x:0:\nweb:x:1000:\nstaff:x:50:other,web\n")
-    with open(os.path.join(root, "data", "f"), "w") as f:
-        f.write("web: image data\n")
-    run("umoci", "repack", "--image", lay + ":bb", bundle)
-    run("umoci", "config", "--image", lay + ":bb", "--config.cmd", "sh",
-        "--config.env", "A=1", "--config.stopsignal", "SIGUSR1", "--config.volume", "/vol",
-        "--config.label", "org.wisp.test=yes", "--config.exposedports", "80/tcp")
-    run("umoci", "gc", "--layout", lay)
-    tar = os.path.join(OUT, "bb.tar")
-    run("tar", "-C", lay, "-cf", tar, ".")
-    with open(os.path.join(lay, "index.json")) as f:
-        digest = json.load(f)["manifests"][0]["digest"]
-    # the seed's image: the same layer, another Cmd (so another digest)
-    run("umoci", "config", "--image", lay + ":bb", "--config.cmd", "sh", "--config.cmd", "-c",
-        "--config.cmd", 'echo "fromseed: the seed image"; exec sleep 100000')
-    run("umoci", "gc", "--layout", lay)
-    run("tar", "-C", lay, "-cf", os.path.join(OUT, "seedimg.tar"), ".")
+    """An OCI layout tar of busybox, made with umoci; returns its path and
+    its digest. The seed's image (OUT/seedimg.tar): the same layer, another Cmd."""
+    files = {"etc/passwd": "root:x:0:0:root:/root:/bin/sh\nweb:x:1000:1000::/:/bin/sh\n",
+             "etc/group": "root:x:0:\nweb:x:1000:\nstaff:x:50:other,web\n",
+             "data/f": "web: image data\n"}
+    img = OciImage(os.path.join(OUT, "oci"), "bb", dirs=("etc", "data", "tmp", "vol"), files=files,
+                   applets=("sh", "cat", "echo", "id", "ls", "sleep", "touch", "test", "hostname"))
+    img.config("--config.cmd", "sh", "--config.env", "A=1", "--config.stopsignal", "SIGUSR1",
+               "--config.volume", "/vol", "--config.label", "org.wisp.test=yes",
+               "--config.exposedports", "80/tcp")
+    tar = img.tar(os.path.join(OUT, "bb.tar"))
+    digest = img.digest()
+    img.config("--config.cmd", "sh", "--config.cmd", "-c",
+               "--config.cmd", 'echo "fromseed: the seed image"; exec sleep 100000')
+    img.tar(os.path.join(OUT, "seedimg.tar"))
     return tar, digest
 
 
@@ -130,46 +104,6 @@ wisp:
       image: "bb:1"
       command: [sh, -c, 'echo "udc: from user-data"; exec sleep 100000']
 """
-
-
-def make_seed():
-    """The NoCloud seed, as cloud-localds makes it, plus wisp-images/."""
-    root = os.path.join(OUT, "seed")
-    shutil.rmtree(root, ignore_errors=True)
-    os.makedirs(os.path.join(root, "wisp-images"))
-    with open(os.path.join(root, "user-data"), "w") as f:
-        f.write(USER_DATA)
-    with open(os.path.join(root, "meta-data"), "w") as f:
-        f.write("instance-id: containers-1\n")
-    shutil.copy(os.path.join(OUT, "seedimg.tar"), os.path.join(root, "wisp-images"))
-    with open(os.path.join(root, "wisp-images", "seedimg.tar.name"), "w") as f:
-        f.write("seed:1\n")
-    seed = os.path.join(OUT, "seed.iso")
-    subprocess.run(["genisoimage", "-quiet", "-o", seed, "-V", "cidata", "-J", "-R", root],
-                   check=True)
-    return seed
-
-
-def units(vm):
-    """The units by name. init's own console messages can land inside the
-    JSON line (wispvm.py strips only whole lines): then it is asked again."""
-    for _ in range(5):
-        rc, out = vm.sh("wispctl --json ps")
-        try:
-            return {u["name"]: u for u in json.loads(out.strip())} if rc == 0 else {}
-        except ValueError:
-            time.sleep(0.5)
-    raise BootError("wispctl --json ps: no clean JSON in 5 tries: %r" % out)
-
-
-def wait_for(vm, what, pred, timeout=120):
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < timeout:
-        u = units(vm)
-        if pred(u):
-            return u
-        time.sleep(1)
-    raise BootError("timed out waiting for %s: %s" % (what, units(vm)))
 
 
 def log_of(vm, name):
@@ -194,9 +128,9 @@ def resident_runtime(vm):
 
 
 def running(vm):
-    u = wait_for(vm, "web healthy and ro running",
-                 lambda u: u.get("web", {}).get("state") == "healthy"
-                 and u.get("ro", {}).get("state") == "running")
+    u = wait_units(vm, "web healthy and ro running",
+                   lambda u: u.get("web", {}).get("state") == "healthy"
+                   and u.get("ro", {}).get("state") == "running")
     check(u["web"]["kind"] == "container", "web is a container unit, healthy (check run inside it)")
     pid = u["web"]["pid"]
     _, st = vm.sh("cat /proc/%d/stat" % pid)
@@ -231,8 +165,8 @@ def layers(vm):
 
 def restart(vm, pid):
     vm.sh("kill -9 %d" % pid)
-    u = wait_for(vm, "web restarted", lambda u: u.get("web", {}).get("restarts", 0) >= 1
-                 and u["web"]["state"] in ("running", "healthy") and u["web"]["pid"] != pid)
+    u = wait_units(vm, "web restarted", lambda u: u.get("web", {}).get("restarts", 0) >= 1
+                   and u["web"]["state"] in ("running", "healthy") and u["web"]["pid"] != pid)
     check(u["web"]["last_exit"] == {"signal": "KILL"}, "web killed: restarted, last exit KILL")
     time.sleep(2)
     runs = log_of(vm, "web").split("web: GREETING")
@@ -243,7 +177,7 @@ def restart(vm, pid):
 def stop(vm):
     t0 = time.monotonic()
     vm.sh("wispctl stop web")
-    wait_for(vm, "web stopped", lambda u: u["web"]["state"] == "stopped", 30)
+    wait_units(vm, "web stopped", lambda u: u["web"]["state"] == "stopped", 30)
     took = time.monotonic() - t0
     log = log_of(vm, "web")
     check("web: got USR1" in log and took < 8,
@@ -251,8 +185,8 @@ def stop(vm):
 
 
 def debian(vm):
-    u = wait_for(vm, "deb done", lambda u: u.get("deb", {}).get("state") in ("done", "failed"),
-                 300)
+    u = wait_units(vm, "deb done", lambda u: u.get("deb", {}).get("state") in ("done", "failed"),
+                   300)
     log = log_of(vm, "deb")
     check(u["deb"]["state"] == "done" and re.search(r"Z 12\.\d+\n", log),
           "the Debian image baked by image-builder ran as a declared container: %s"
@@ -278,7 +212,8 @@ def verbs(vm):
 
 
 def from_seed(vm):
-    u = wait_for(vm, "fromseed running", lambda u: u.get("fromseed", {}).get("state") == "running")
+    u = wait_units(vm, "fromseed running",
+                   lambda u: u.get("fromseed", {}).get("state") == "running")
     check("fromseed: the seed image" in log_of(vm, "fromseed"),
           "fromseed runs the Cmd of the image imported from the seed's wisp-images/")
     rc, out = vm.sh("wispctl images")
@@ -304,10 +239,10 @@ def others(vm):
     check(re.search(r"ro: net=lo host=ro uid=1000\(web\) gid=1000\(web\) groups=\S*50\(staff\)",
                     log),
           "ro: private network (lo only), own hostname, user web and its group staff from the image")
-    u = wait_for(vm, "udc running", lambda u: u.get("udc", {}).get("state") == "running")
+    u = wait_units(vm, "udc running", lambda u: u.get("udc", {}).get("state") == "running")
     check(u["udc"]["kind"] == "container" and "udc: from user-data" in log_of(vm, "udc"),
           "udc, declared under wisp: containers: in user-data, runs")
-    u = wait_for(vm, "pinned running", lambda u: u.get("pinned", {}).get("state") == "running")
+    u = wait_units(vm, "pinned running", lambda u: u.get("pinned", {}).get("state") == "running")
     check("pinned: by digest" in log_of(vm, "pinned"),
           "pinned runs from its image named bb@sha256:... (two tags of it: one image)")
     check(u["ghost"]["state"] == "failed", "ghost: failed")
@@ -325,12 +260,12 @@ def main():
             "  - {archive: %s, name: 'debian:12'}\n" % (tar, tar, deb))
     image = build_test_image("containers", services_yaml=SERVICES % {"digest": digest},
                              spec_extra=spec, state_size="160MiB")
-    vm = VM(image, name="containers", mem=384, extra=["-cdrom", make_seed()], disk_size="2G")
-    try:
-        print("containers:", flush=True)
-        vm.expect(BANNER, 180)
-        vm.wait_shell(120)
-        vm.sh("dmesg -n 1")
+    # the NoCloud seed, with an image archive for image-import
+    seed = nocloud_seed(OUT, USER_DATA, "containers-1",
+                        {"seedimg.tar": (os.path.join(OUT, "seedimg.tar"), "seed:1")})
+    with VM(image, name="containers", mem=384, extra=["-cdrom", seed], disk_size="2G",
+            diagnose=DIAGNOSE) as vm:
+        vm.boot()
         debian(vm)  # first: its first start unpacks its layer (a runtime step running)
         pid = running(vm)
         layers(vm)
@@ -339,18 +274,7 @@ def main():
         verbs(vm)
         restart(vm, pid)
         stop(vm)
-    except BootError as e:
-        print("FAIL containers: %s" % e, flush=True)
-        try:
-            print(vm.sh("wispctl ps; tail -n 20 /var/log/wisp/*.log")[1], flush=True)
-        except BootError:
-            pass
-        return 1
-    finally:
-        vm.close()
-    print("PASS containers", flush=True)
-    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_test("containers", main))

@@ -17,9 +17,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from wispvm import VM, BANNER, BootError, build_test_image  # noqa: E402
+from wispvm import (  # noqa: E402
+    BANNER, BOOT_TIMEOUT, VM, BootError, build_test_image, check, run_test)
 
-BOOT_TIMEOUT = 180
 POWERDOWN_LIMIT = 10.0
 
 SERVICES = """\
@@ -31,59 +31,43 @@ SERVICES = """\
 PS = "5750010100000000"  # a valid "ps" request: magic WP, version 1, type 1, no payload
 
 
-def check(cond, what):
-    if not cond:
-        raise BootError(what)
-    print("  ok: " + what, flush=True)
-
-
-def sh(vm, cmd, timeout=30):
-    return vm.sh(cmd, timeout=timeout)
-
-
-def boot(vm):
-    vm.expect(BANNER, BOOT_TIMEOUT)
-    vm.wait_shell(120)
-    vm.sh("dmesg -n 1")
-
-
 def field(out, name):
     m = re.search(r"(?m)^%s:\s+(\S+)" % name, out)
     return m.group(1) if m else None
 
 
 def ps_and_json(vm):
-    rc, out = sh(vm, "wispctl ps")
+    rc, out = vm.sh("wispctl ps")
     check(rc == 0 and re.search(r"(?m)^ticker\s+service\s+running\s+\d+", out),
           "wispctl ps lists ticker running with a pid")
     check(re.search(r"(?m)^hello\s+service\s+done\s+-\s+\S+\s+0\s+exit 0", out),
           "wispctl ps shows hello done with its last exit status")
-    rc, out = sh(vm, "wispctl --json ps")
+    rc, out = vm.sh("wispctl --json ps")
     units = json.loads(out.strip())
     names = {u["name"]: u for u in units}
     check(rc == 0 and "ticker" in names and names["ticker"]["pid"] > 0
           and names["hello"]["last_exit"] == {"code": 0},
           "wispctl --json ps parses (%d units)" % len(units))
-    rc, out = sh(vm, "wispctl --json status ticker")
+    rc, out = vm.sh("wispctl --json status ticker")
     check(rc == 0 and json.loads(out.strip())["state"] == "running",
           "wispctl --json status parses")
 
 
 def actions(vm):
-    rc, out = sh(vm, "wispctl status ticker")
+    rc, out = vm.sh("wispctl status ticker")
     pid1 = field(out, "pid")
     check(rc == 0 and field(out, "state") == "running" and pid1, "status ticker: running")
-    rc, out = sh(vm, "wispctl stop ticker && wispctl status ticker")
+    rc, out = vm.sh("wispctl stop ticker && wispctl status ticker")
     check(rc == 0 and field(out, "state") in ("stopped", "stopping"),
           "stop ticker: %s" % field(out, "state"))
     time.sleep(1)
-    rc, out = sh(vm, "wispctl status ticker")
+    rc, out = vm.sh("wispctl status ticker")
     check(field(out, "state") == "stopped", "ticker stays stopped (no restart after stop)")
-    rc, out = sh(vm, "wispctl start ticker; sleep 1; wispctl status ticker")
+    rc, out = vm.sh("wispctl start ticker; sleep 1; wispctl status ticker")
     pid2 = field(out, "pid")
     check(rc == 0 and field(out, "state") == "running" and pid2 != pid1,
           "start ticker: running again, pid %s -> %s" % (pid1, pid2))
-    rc, out = sh(vm, "wispctl restart ticker; sleep 1; wispctl status ticker")
+    rc, out = vm.sh("wispctl restart ticker; sleep 1; wispctl status ticker")
     pid3 = field(out, "pid")
     check(rc == 0 and field(out, "state") == "running" and pid3 != pid2,
           "restart ticker: new pid %s -> %s" % (pid2, pid3))
@@ -91,45 +75,45 @@ def actions(vm):
 
 def logs(vm):
     time.sleep(3)
-    rc, out = sh(vm, "wispctl logs ticker -n 3")
+    rc, out = vm.sh("wispctl logs ticker -n 3")
     lines = [ln for ln in out.splitlines() if "tick" in ln]
     check(rc == 0 and len(lines) == 3, "logs -n 3 gives 3 lines: %r" % lines)
-    rc, out = sh(vm, "wispctl logs ticker -f -n 0 > /tmp/follow & sleep 4; kill $!; "
-                 "cat /tmp/follow")
+    rc, out = vm.sh("wispctl logs ticker -f -n 0 > /tmp/follow & sleep 4; kill $!; "
+                    "cat /tmp/follow")
     lines = [ln for ln in out.splitlines() if "tick" in ln]
     check(len(lines) >= 2, "logs -f follows new lines (%d in 4 s)" % len(lines))
-    rc, out = sh(vm, "wispctl --json logs ticker -n 2")
+    rc, out = vm.sh("wispctl --json logs ticker -n 2")
     objs = [json.loads(ln) for ln in out.strip().splitlines()]
     check(rc == 0 and len(objs) == 2 and "tick" in objs[0]["line"], "logs --json: NDJSON")
 
 
 def errors(vm):
-    rc, out = sh(vm, "wispctl status nope")
+    rc, out = vm.sh("wispctl status nope")
     check(rc == 1 and 'wispctl: no unit named "nope"' in out, "unknown name: exit 1, one line")
-    rc, out = sh(vm, "wispctl stop nope")
+    rc, out = vm.sh("wispctl stop nope")
     check(rc == 1 and "no unit named" in out, "stop of an unknown name: exit 1")
     for cmd in ("wispctl frob", "wispctl status", "wispctl logs ticker -n x",
                 "wispctl ps extra", "wispctl status Bad/Name"):
-        rc, out = sh(vm, cmd)
+        rc, out = vm.sh(cmd)
         check(rc == 2 and out.count("wispctl:") == 1,
               "%s: exit %d, %r" % (cmd, rc, out.strip()))
 
 
 def hostile_clients(vm):
-    rc, out = sh(vm, "ctlprobe -u 65534 %s" % PS)
+    rc, out = vm.sh("ctlprobe -u 65534 %s" % PS)
     check("reply 84 permission denied" in out and "eof" in out,
           "a non-root client (uid 65534) is refused and closed: %r" % out.strip())
     garbage = ["deadbeef", "5750020100000000", "5750010100000005", "5750016300000000",
                "575001020000000501000377", "ffffffffffffffffffffffff"]
-    rc, out = sh(vm, "ctlprobe -z 6000 %s %s" % (" ".join(garbage), PS))
+    rc, out = vm.sh("ctlprobe -z 6000 %s %s" % (" ".join(garbage), PS))
     errs = re.findall(r"reply 84 (.*)", out)
     check(len(errs) == len(garbage) + 1, "every garbage message gets an error reply: %r" % errs)
     check(any("version 2" in e for e in errs), "a version mismatch is named as such")
     check("reply 81" in out and "reply 83" in out,
           "the same connection still answers a valid request afterwards")
     # An idle client holding a connection does not block anyone.
-    rc, out = sh(vm, "ctlprobe -s 20 > /dev/null & sleep 1; wispctl ps > /dev/null; echo ps=$?; "
-                 "kill $!")
+    rc, out = vm.sh("ctlprobe -s 20 > /dev/null & sleep 1; wispctl ps > /dev/null; echo ps=$?; "
+                    "kill $!")
     check("ps=0" in out, "init serves others while an idle client is connected")
 
 
@@ -149,8 +133,7 @@ def second_boot(vm):
     vm.expect(BANNER, BOOT_TIMEOUT)
     m = vm.expect(r"(\S+): (clean|recovering journal)", 120)
     check(m.group(2) == "clean", "/var clean at the next boot (%s)" % m.group(0))
-    vm.wait_shell(120)
-    vm.sh("dmesg -n 1")
+    vm.boot(banner=False)
     vm.send("wispctl poweroff\n")
     t0 = time.monotonic()
     status = vm.wait_exit(30)
@@ -161,29 +144,17 @@ def second_boot(vm):
 
 def main():
     image = build_test_image("control", services_yaml=SERVICES, ctlprobe=True)
-    vm = VM(image, name="control", qmp=True)
-    vm2 = None
-    try:
-        print("control:", flush=True)
-        boot(vm)
+    with VM(image, name="control", qmp=True) as vm:
+        vm.boot()
         ps_and_json(vm)
         actions(vm)
         logs(vm)
         errors(vm)
         hostile_clients(vm)
         powerdown(vm)
-        vm2 = VM(image, name="control-2", overlay=vm.overlay)
-        second_boot(vm2)
-    except (BootError, ValueError) as e:
-        print("FAIL control: %s" % e, flush=True)
-        return 1
-    finally:
-        if vm2:
-            vm2.close()
-        vm.close()
-    print("PASS control", flush=True)
-    return 0
+        with VM(image, name="control-2", overlay=vm.overlay) as vm2:
+            second_boot(vm2)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_test("control", main, errors=(BootError, ValueError)))

@@ -40,13 +40,12 @@ import os
 import re
 import secrets
 import shutil
-import subprocess
 import sys
 import tarfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from wispvm import VM, BANNER, BootError, build_test_image  # noqa: E402
+from wispvm import VM, BootError, build_test_image, nocloud_seed, run_test, units  # noqa: E402
 
 B = os.environ.get("B", "build")
 OUT = os.path.join(B, "tests", "escape")
@@ -201,21 +200,9 @@ wisp:
 
 
 def make_seed(images, marker):
-    root = os.path.join(OUT, "seed")
-    shutil.rmtree(root, ignore_errors=True)
-    os.makedirs(os.path.join(root, "wisp-images"))
-    with open(os.path.join(root, "user-data"), "w") as f:
-        f.write(user_data(marker))
-    with open(os.path.join(root, "meta-data"), "w") as f:
-        f.write("instance-id: escape-1\n")
-    for name in ["main", "dev"] + ["symvol%d" % n for n in SYMVOL]:
-        shutil.copy(images[name], os.path.join(root, "wisp-images", name + ".tar"))
-        with open(os.path.join(root, "wisp-images", name + ".tar.name"), "w") as f:
-            f.write("esc:%s\n" % name)
-    seed = os.path.join(OUT, "seed.iso")
-    subprocess.run(["genisoimage", "-quiet", "-o", seed, "-V", "cidata", "-J", "-R", root],
-                   check=True)
-    return seed
+    return nocloud_seed(OUT, user_data(marker), "escape-1", {
+        name + ".tar": (images[name], "esc:" + name)
+        for name in ["main", "dev"] + ["symvol%d" % n for n in SYMVOL]})
 
 
 # --- results ----------------------------------------------------------------
@@ -236,22 +223,12 @@ class Suite:
         self.add(where, name, "ERROR", detail)
 
 
-def units(vm):
-    for _ in range(5):
-        rc, out = vm.sh("wispctl --json ps", timeout=60)
-        try:
-            return {u["name"]: u for u in json.loads(out.strip())} if rc == 0 else {}
-        except ValueError:
-            time.sleep(0.5)
-    raise BootError("wispctl --json ps: no clean JSON in 5 tries: %r" % out)
-
-
 def wait_ended(vm, names, timeout):
     """Every container of names done or failed, and probe (which stays)
     through its probes; returns the units."""
     t0 = time.monotonic()
     while True:
-        u = units(vm)
+        u = units(vm, timeout=60)
         left = [n for n in names if u.get(n, {}).get("state") not in ("done", "failed")]
         rc, _ = vm.sh("grep -q 'PROBES mode=all' /var/log/wisp/probe.log")
         if rc != 0 and u.get("probe", {}).get("state") not in ("done", "failed"):
@@ -410,16 +387,12 @@ def main():
                                  for n in WD)
     image = build_test_image("escape", manifest_lines=["file /bin/escape-probe %s 0755" % PROBE],
                              spec_extra=spec, state_size="160MiB")
-    vm = VM(image, name="escape", mem=1024, extra=["-cdrom", make_seed(images, marker)],
-            disk_size="2G", nic="user")
     suite = Suite()
     names = ["hcexe", "probenet"] + ["symvol-%d" % n for n in SYMVOL]
     names += ["wd-%s-%d" % (k, n) for n in WD for k in ("img", "decl")]
-    try:
-        print("escape:", flush=True)
-        vm.expect(BANNER, 180)
-        vm.wait_shell(120)
-        vm.sh("dmesg -n 1")
+    with VM(image, name="escape", mem=1024, extra=["-cdrom", make_seed(images, marker)],
+            disk_size="2G", nic="user", diagnose="wispctl ps; tail -n 5 /var/log/wisp/*.log") as vm:
+        vm.boot()
         _, out = vm.sh("ls /sys/block | grep -cv '^loop'")
         disks = int(out.split()[-1])
         u = wait_ended(vm, names, 900)
@@ -440,21 +413,9 @@ def main():
             for k in ("img", "decl"):
                 container(suite, vm, u, "wd-%s-%d" % (k, n), "cwd", CWD_PROBES)
         host_side(suite, vm, marker, runtime_sha, planted)
-    except BootError as e:
-        print("FAIL escape: %s" % e, flush=True)
-        try:
-            print(vm.sh("wispctl ps; tail -n 5 /var/log/wisp/*.log", timeout=120)[1], flush=True)
-        except BootError:
-            pass
-        return 1
-    finally:
-        vm.close()
     if not report(suite):
-        print("FAIL escape: escapes or errors above", flush=True)
-        return 1
-    print("PASS escape", flush=True)
-    return 0
+        raise BootError("escapes or errors above")
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_test("escape", main))

@@ -14,7 +14,6 @@ reported loudly, not reformatted, mounted read-only on /run/wisp/state,
 
 import os
 import re
-import shutil
 import struct
 import subprocess
 import sys
@@ -22,9 +21,9 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from wispvm import VM, BANNER, BootError, build_test_image  # noqa: E402
+from wispvm import (  # noqa: E402
+    BANNER, BOOT_TIMEOUT, VM, BootError, build_test_image, check, run_test)
 
-BOOT_TIMEOUT = 180
 DISK = 2 * 1024 ** 3
 
 NETWORK = """\
@@ -47,18 +46,6 @@ network:
 """
 
 
-def check(cond, what):
-    if not cond:
-        raise BootError(what)
-    print("  ok: " + what, flush=True)
-
-
-def boot(vm):
-    vm.expect(BANNER, BOOT_TIMEOUT)
-    vm.wait_shell(120)
-    vm.sh("dmesg -n 1")
-
-
 def var_kib(vm):
     rc, out = vm.sh("df -k /var | tail -1")
     return int(out.split()[1])
@@ -76,7 +63,7 @@ def wait_for(vm, cmd, pattern, timeout=60):
 
 
 def first_boot(vm):
-    boot(vm)
+    vm.boot()
     kib = var_kib(vm)
     # 2 GiB disk - 1 (BIOS boot) - 32 (ESP) - 2 x 64 (ROOT) - 2 (alignment, GPT) MiB, less ext4's own.
     check(kib > 1700 * 1024, "STATE grew to the disk: /var has %d MiB" % (kib // 1024))
@@ -123,9 +110,7 @@ def check_sysctls(vm):
 def second_boot(vm, kib):
     vm.send("wispctl reboot\n")
     vm.expect(r"reached shutdown target: reboot", 30)
-    vm.expect(BANNER, BOOT_TIMEOUT)
-    vm.wait_shell(120)
-    vm.sh("dmesg -n 1")
+    vm.boot()
     rc, out = vm.sh("cat /etc/wisp-probe")
     check(rc != 0, "the /etc write is gone after the reboot")
     check(var_kib(vm) == kib, "STATE keeps its size after the reboot")
@@ -136,7 +121,7 @@ def second_boot(vm, kib):
 
 
 def static_boot(vm):
-    boot(vm)
+    vm.boot()
     out = wait_for(vm, "wispctl status net-lan0", r"state:\s+done", 30)
     check(re.search(r"state:\s+done", out), "the one-shot net-lan0 ran and succeeded")
     rc, out = vm.sh("ip -4 addr show lan0")
@@ -185,8 +170,7 @@ def broken_boot(vm):
     vm.expect(r"STATE: e2fsck -p /dev/vda5 left errors uncorrected \(status [4-9]", 120)
     vm.expect(r"STATE is NOT reformatted", 10)
     check(True, "an unrepairable STATE is reported loudly on the console")
-    vm.wait_shell(120)
-    vm.sh("dmesg -n 1")
+    vm.boot(banner=False)
     rc, out = vm.sh("grep -E ' (/var|/run/wisp/state) ' /proc/mounts")
     check("tmpfs /var tmpfs rw" in out, "/var is a tmpfs")
     check("/dev/vda5 /run/wisp/state ext4 ro" in out, "STATE is mounted read-only for rescue")
@@ -197,37 +181,19 @@ def broken_boot(vm):
 
 
 def main():
-    vms = []
-    try:
-        print("host:", flush=True)
-        vm = VM("build/wisp.img", name="host", disk_size=DISK, nic="user")
-        vms.append(vm)
+    with VM("build/wisp.img", name="host", disk_size=DISK, nic="user") as vm:
         kib = first_boot(vm)
         second_boot(vm, kib)
-        image = build_test_image(
-            "netstatic", files={"network.yaml": NETWORK},
-            manifest_lines=["file /etc/wisp/50-network.yaml %s 0644" % os.path.join(
-                os.environ.get("B", "build"), "tests", "netstatic", "network.yaml")])
-        vm = VM(image, name="host-static", nic="user,mac=52:54:00:12:34:57")
-        vms.append(vm)
+    image = build_test_image(
+        "netstatic", files={"network.yaml": NETWORK},
+        manifest_lines=["file /etc/wisp/50-network.yaml %s 0644" % os.path.join(
+            os.environ.get("B", "build"), "tests", "netstatic", "network.yaml")])
+    with VM(image, name="host-static", nic="user,mac=52:54:00:12:34:57") as vm:
         static_boot(vm)
-        tmp = tempfile.mkdtemp(prefix="wisp-host-")
-        try:
-            vm = VM(broken_state_image(tmp), name="host-broken")
-            vms.append(vm)
+    with tempfile.TemporaryDirectory(prefix="wisp-host-", ignore_cleanup_errors=True) as tmp:
+        with VM(broken_state_image(tmp), name="host-broken") as vm:
             broken_boot(vm)
-        finally:
-            vm.close()
-            shutil.rmtree(tmp, ignore_errors=True)
-    except (BootError, ValueError) as e:
-        print("FAIL host: %s" % e, flush=True)
-        return 1
-    finally:
-        for vm in vms:
-            vm.close()
-    print("PASS host", flush=True)
-    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_test("host", main, errors=(BootError, ValueError)))

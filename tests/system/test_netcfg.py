@@ -22,38 +22,18 @@ import http.server
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
 import threading
 
 sys.path.insert(0, os.path.dirname(__file__))
-from wispvm import VM, BANNER, BootError, strip_init_lines  # noqa: E402
+from wispvm import BANNER, BOOT_TIMEOUT, VM, check, run_test  # noqa: E402
 
 IMAGE = os.path.join(os.environ.get("B", "build"), "wisp.img")
-BOOT_TIMEOUT = 180
 MAC = "52:54:00:12:34:56"
 NIC = "user,mac=" + MAC
-
-
-def check(cond, what):
-    if not cond:
-        raise BootError(what)
-    print("  ok: " + what, flush=True)
-
-
-def boot(vm, banner=True):
-    if banner:
-        vm.expect(BANNER, BOOT_TIMEOUT)
-    vm.expect(r"cloud-init: (applied .*|no datasource)", 60)
-    vm.wait_shell(120)
-    vm.sh("dmesg -n 1")
-
-
-def out_of(vm, cmd):
-    rc, out = vm.sh(cmd)
-    return strip_init_lines(out)
+PROVISIONED = r"cloud-init: (applied .*|no datasource)"
 
 
 def config_drive(tmp):
@@ -80,26 +60,23 @@ def config_drive(tmp):
     iso = os.path.join(tmp, "config2.iso")
     subprocess.run(["genisoimage", "-quiet", "-o", iso, "-V", "config-2", "-J", "-R", root],
                    check=True)
-    vm = VM(IMAGE, name="netcfg-config-drive", nic=NIC, extra=["-cdrom", iso])
-    try:
-        boot(vm)
+    with VM(IMAGE, name="netcfg-config-drive", nic=NIC, extra=["-cdrom", iso]) as vm:
+        vm.boot(PROVISIONED)
         vm.sh("i=0; until wispctl status net-eth0 | grep -q done || [ $i -ge 50 ];"
               " do sleep 0.2; i=$((i+1)); done")
-        out = out_of(vm, "ip -4 addr show dev eth0")
+        _, out = vm.sh("ip -4 addr show dev eth0")
         check("inet 10.0.2.50/24" in out, "network_data.json: static 10.0.2.50/24 on eth0")
-        out = out_of(vm, "ip route")
+        _, out = vm.sh("ip route")
         check(re.search(r"default via 10\.0\.2\.2 dev eth0", out)
               and re.search(r"192\.168\.77\.0/24 via 10\.0\.2\.3 dev eth0", out),
               "network_data.json: default route and 192.168.77.0/24 via 10.0.2.3")
-        out = out_of(vm, "ip -6 addr show dev eth0; ip -6 route")
+        _, out = vm.sh("ip -6 addr show dev eth0; ip -6 route")
         check("inet6 fec0::50/64" in out and re.search(r"default via fec0::2 dev eth0", out),
               "network_data.json: an ipv6 network (netmask ffff:ffff:ffff:ffff::) and its route")
-        out = out_of(vm, "cat /etc/resolv.conf; wispctl ps")
+        _, out = vm.sh("cat /etc/resolv.conf; wispctl ps")
         check("nameserver 10.0.2.3" in out, "network_data.json: dns service in resolv.conf")
         check("dhcp-" not in out and re.search(r"(?m)^net-eth0\s+oneshot\s+done", out),
               "no DHCP unit: the datasource's configuration replaced it")
-    finally:
-        vm.close()
 
 
 V2 = """\
@@ -128,22 +105,21 @@ def nocloud(tmp):
     seed = os.path.join(tmp, "seed.vfat")
     subprocess.run(["cloud-localds", "-f", "vfat", "-N", paths["network-config"], seed,
                     paths["user-data"], paths["meta-data"]], check=True)
-    vm = VM(IMAGE, name="netcfg-nocloud", nic=NIC,
-            extra=["-drive", "file=%s,format=raw,if=virtio" % seed])
-    try:
-        boot(vm)
+    with VM(IMAGE, name="netcfg-nocloud", nic=NIC,
+            extra=["-drive", "file=%s,format=raw,if=virtio" % seed]) as vm:
+        vm.boot(PROVISIONED)
         vm.sh("i=0; until wispctl status net-lan0 | grep -q done || [ $i -ge 50 ];"
               " do sleep 0.2; i=$((i+1)); done")
-        out = out_of(vm, "ip -4 addr show dev lan0; ip route; cat /etc/resolv.conf")
+        _, out = vm.sh("ip -4 addr show dev lan0; ip route; cat /etc/resolv.conf")
         check("inet 10.0.2.60/24" in out,
               "v2 network-config: NIC matched by MAC, renamed lan0, 10.0.2.60/24")
         check(re.search(r"default via 10\.0\.2\.2 dev lan0", out)
               and "search netcfg.test" in out and "nameserver 10.0.2.3" in out,
               "v2 network-config: gateway4 and nameservers")
         # An unsupported entry on the same seed: the next boot warns and uses DHCP.
-        out = out_of(vm, "mkdir -p /run/seed && mount -t vfat /dev/vdb /run/seed &&"
-                     " printf 'version: 1\\nconfig:\\n  - type: bond\\n    name: bond0\\n'"
-                     " > /run/seed/network-config && umount /run/seed && sync && echo rewrote")
+        _, out = vm.sh("mkdir -p /run/seed && mount -t vfat /dev/vdb /run/seed &&"
+                       " printf 'version: 1\\nconfig:\\n  - type: bond\\n    name: bond0\\n'"
+                       " > /run/seed/network-config && umount /run/seed && sync && echo rewrote")
         check("rewrote" in out, "seed's network-config rewritten from the guest")
         vm.send("wispctl reboot\n")
         vm.expect(BANNER, BOOT_TIMEOUT)
@@ -153,16 +129,13 @@ def nocloud(tmp):
         vm.expect(r"cloud-init: /run/wisp/cidata/network-config: invalid network "
                   r"configuration \(above\); DHCP on every NIC instead", 60)
         print("  ok: invalid network-config: file:line:col, then one warning", flush=True)
-        vm.wait_shell(120)
-        vm.sh("dmesg -n 1")
+        vm.boot(banner=False)
         vm.sh("i=0; until ip -4 addr show dev eth0 | grep -q 'inet ' || [ $i -ge 100 ];"
               " do sleep 0.2; i=$((i+1)); done")
-        out = out_of(vm, "wispctl ps; ip -4 addr show dev eth0")
+        _, out = vm.sh("wispctl ps; ip -4 addr show dev eth0")
         check(re.search(r"(?m)^dhcp-eth0\s+service\s+running", out)
               and "inet 10.0.2.15/24" in out,
               "invalid network-config: DHCP on eth0 instead (10.0.2.15)")
-    finally:
-        vm.close()
 
 
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIImdsKeyForWisp imds@test: #not-a-comment"
@@ -209,62 +182,56 @@ class Imds(http.server.BaseHTTPRequestHandler):
 def ec2():
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Imds)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    ep = "10.0.2.2:%d" % server.server_address[1]  # the host, from QEMU's user network
+    try:
+        ec2_boot("10.0.2.2:%d" % server.server_address[1])  # the host, from QEMU's user network
+    finally:
+        server.shutdown()
+
+
+def ec2_boot(ep):
     b = os.environ.get("B", "build")
     with open(os.path.join(b, "wisp.cmdline")) as f:
         cmdline = f.read().strip() + " wisp.imds=" + ep
-    vm = VM(IMAGE, name="netcfg-ec2", nic=NIC, kernel=os.path.join(b, "wisp.kernel"),
-            cmdline=cmdline, extra=["-smbios", "type=1,manufacturer=Amazon EC2"])
-    try:
+    with VM(IMAGE, name="netcfg-ec2", nic=NIC, kernel=os.path.join(b, "wisp.kernel"),
+            cmdline=cmdline, extra=["-smbios", "type=1,manufacturer=Amazon EC2"]) as vm:
         vm.expect(BANNER, BOOT_TIMEOUT)
         vm.expect(r"ec2-imds: IMDSv2 at " + re.escape(ep), 60)
         vm.expect(r"cloud-init: datasource EC2 \(metadata service at %s\), instance-id "
                   r"i-0abc1234def567890 \(new instance\)" % re.escape(ep), 60)
         print("  ok: DMI says EC2: IMDSv2 datasource found, instance-id", flush=True)
-        boot(vm, banner=False)
+        vm.boot(PROVISIONED, banner=False)
         gets = [e for e in Imds.log if e[0] == "GET"]
         check(Imds.log[0] == ("PUT", "/latest/api/token", "21600") and gets
               and all(e[2] == TOKEN for e in gets),
               "IMDSv2: a token by PUT (with its TTL), then every GET with it")
-        out = out_of(vm, "hostname; cat /run/imds-boot; cat /home/ec2-user/.ssh/authorized_keys")
+        _, out = vm.sh("hostname; cat /run/imds-boot; cat /home/ec2-user/.ssh/authorized_keys")
         check(re.search(r"(?m)^ip-10-0-2-15$", out), "local-hostname gives the host name")
         check("from-imds" in out and KEY in out,
               "user-data applied (bootcmd); public-keys/0 in ec2-user's authorized_keys")
         vm.sh("i=0; until ip -4 addr show dev eth0 | grep -q 'inet ' || [ $i -ge 100 ];"
               " do sleep 0.2; i=$((i+1)); done")
-        out = out_of(vm, "ip -4 addr show dev eth0 | grep -c 'inet '; wispctl ps")
+        _, out = vm.sh("ip -4 addr show dev eth0 | grep -c 'inet '; wispctl ps")
         check(re.search(r"(?m)^1$", out) and re.search(r"(?m)^dhcp-eth0\s+service\s+running", out),
               "EC2 gives no network configuration: eth0 is dhcp-eth0's")
         Imds.v1, Imds.log[:] = True, []
-        out = out_of(vm, "/usr/libexec/wisp/ec2-imds %s /run && grep -A1 instance-id "
-                     "/run/meta-data; ip -4 addr show dev eth0" % ep)
+        _, out = vm.sh("/usr/libexec/wisp/ec2-imds %s /run && grep -A1 instance-id "
+                       "/run/meta-data; ip -4 addr show dev eth0" % ep)
         check("trying IMDSv1" in out and "i-0abc1234def567890" in out
               and all(e[2] is None for e in Imds.log if e[0] == "GET"),
               "no token from the service: IMDSv1 GETs without one")
         check("inet 10.0.2.15/24" in out, "run by hand, the helper leaves eth0's address")
-        out = out_of(vm, "ip -4 addr flush dev eth0; rm /run/meta-data; /usr/libexec/wisp/ec2-imds"
-                     " %s /run; echo rc=$? addrs=$(ip -4 addr show dev eth0 | grep -c 'inet ')"
-                     % ep)
+        _, out = vm.sh("ip -4 addr flush dev eth0; rm /run/meta-data; /usr/libexec/wisp/ec2-imds"
+                       " %s /run; echo rc=$? addrs=$(ip -4 addr show dev eth0 | grep -c 'inet ')"
+                       % ep)
         check("rc=0 addrs=0" in out, "on a bare NIC: a lease to fetch with, dropped on exit")
-    finally:
-        vm.close()
-        server.shutdown()
 
 
 def main():
-    tmp = tempfile.mkdtemp(prefix="wisp-netcfg-")
-    try:
+    with tempfile.TemporaryDirectory(prefix="wisp-netcfg-", ignore_cleanup_errors=True) as tmp:
         ec2()
         config_drive(tmp)
         nocloud(tmp)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    print("netcfg: all checks passed")
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except BootError as e:
-        print("FAIL: %s" % e)
-        sys.exit(1)
+    sys.exit(run_test("netcfg", main))

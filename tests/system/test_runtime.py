@@ -31,7 +31,7 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from wispvm import VM, BANNER, BootError, build_test_image, busybox_oci_tar  # noqa: E402
+from wispvm import VM, build_test_image, busybox_oci_tar, check, run_test  # noqa: E402
 
 CT = "/run/ct"
 
@@ -89,12 +89,6 @@ BUNDLES = {
 ROOTFS = ("mkdir -p %s/rootfs && cd %s/rootfs && mkdir -p bin proc dev tmp sys/fs/cgroup && "
           "cp /bin/busybox bin/ && for a in sh dd cat echo sleep yes seq kill stat; do "
           "ln -sf busybox bin/$a; done; cd /" % (CT, CT))
-
-
-def check(cond, what):
-    if not cond:
-        raise BootError(what)
-    print("  ok: " + what, flush=True)
 
 
 def run(vm, name, timeout=60):
@@ -199,12 +193,8 @@ def main():
     spec_extra = ("images:\n  - {archive: %s, name: 'wisp/baked:1'}\n"
                   "  - {archive: %s, name: 'wisp/dropped:1', import: boot}\n" % (baked, dropped))
     image = build_test_image("runtime", manifest_lines=lines, files=files, spec_extra=spec_extra)
-    vm = VM(image, name="runtime", mem=256)
-    try:
-        print("runtime:", flush=True)
-        vm.expect(BANNER, 180)
-        vm.wait_shell(120)
-        vm.sh("dmesg -n 1")
+    with VM(image, name="runtime", mem=256) as vm:
+        vm.boot()
         rc, out = vm.sh(ROOTFS)
         check(rc == 0, "busybox rootfs in %s" % CT)
         images(vm)
@@ -214,14 +204,7 @@ def main():
         memory(vm)
         pids(vm)
         cpu(vm)
-    except BootError as e:
-        print("FAIL runtime: %s" % e, flush=True)
-        return 1
-    finally:
-        vm.close()
-    print("PASS runtime", flush=True)
-    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_test("runtime", main))

@@ -17,7 +17,6 @@ port 22. Three boots in all.
 
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -25,10 +24,10 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from wispvm import VM, BANNER, BootError  # noqa: E402
+from wispvm import VM, check, run_test  # noqa: E402
 
 IMAGE = os.path.join(os.environ.get("B", "build"), "wisp.img")
-BOOT_TIMEOUT = 180
+PROVISIONED = r"cloud-init: applied"
 SSH_TIMEOUT = 120  # first connection: DHCP, then the host key is made under TCG
 
 USER_DATA = """\
@@ -51,12 +50,6 @@ users:
 """
 
 
-def check(cond, what):
-    if not cond:
-        raise BootError(what)
-    print("  ok: " + what, flush=True)
-
-
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -75,18 +68,10 @@ def seed(tmp, name, user_data):
     return out
 
 
-def boot_vm(name, iso, port):
-    vm = VM(IMAGE, name=name, extra=["-cdrom", iso],
-            nic="user,hostfwd=tcp:127.0.0.1:%d-:22" % port)
-    boot(vm)
-    return vm
-
-
-def boot(vm):
-    vm.expect(BANNER, BOOT_TIMEOUT)
-    vm.expect(r"cloud-init: applied", 60)
-    vm.wait_shell(120)
-    vm.sh("dmesg -n 1")
+def ssh_vm(name, iso, port):
+    """A VM of the seed ISO whose port 22 is the host's PORT."""
+    return VM(IMAGE, name=name, extra=["-cdrom", iso],
+              nic="user,hostfwd=tcp:127.0.0.1:%d-:22" % port)
 
 
 class Client:
@@ -141,8 +126,8 @@ def listening_on_22(vm):
 def with_keys(tmp):
     port = free_port()
     client = Client(tmp, port)
-    vm = boot_vm("ssh-keys", seed(tmp, "keys", USER_DATA % {"key": client.pubkey()}), port)
-    try:
+    with ssh_vm("ssh-keys", seed(tmp, "keys", USER_DATA % {"key": client.pubkey()}), port) as vm:
+        vm.boot(PROVISIONED)
         rc, out = vm.sh("wispctl ps")
         check(re.search(r"(?m)^sshd\s+service\s+running", out), "sshd unit running")
         rc, out = client.login("alice", "id; echo PATH=$PATH")
@@ -180,13 +165,11 @@ def with_keys(tmp):
               "wispctl ps counts one restart of sshd")
         before = plant(vm, client)
         vm.send("wispctl reboot\n")
-        boot(vm)
+        vm.boot(PROVISIONED)
         rc, out = client.login("alice", "echo again")
         check(rc == 0 and "again" in out, "alice logs in after a reboot")
         check(client.host_key() == first, "same host key after the reboot")
         planted_unchanged(vm, client, before)
-    finally:
-        vm.close()
 
 
 # Root's directory and file that bob and carol aim init's key writing at.
@@ -226,31 +209,21 @@ def planted_unchanged(vm, client, before):
 
 def without_keys(tmp):
     port = free_port()
-    vm = boot_vm("ssh-none", seed(tmp, "none", NO_KEYS), port)
-    try:
+    with ssh_vm("ssh-none", seed(tmp, "none", NO_KEYS), port) as vm:
+        vm.boot(PROVISIONED)
         rc, out = vm.sh("grep -c ^eve: /etc/passwd; wispctl ps")
         check(re.search(r"(?m)^1$", out) and not re.search(r"(?m)^sshd\s", out),
               "user without keys: no sshd unit")
         check(not listening_on_22(vm), "nothing listens on port 22")
         rc, out = vm.sh("pidof dropbear; echo pids=$?")
         check("pids=1" in out, "no dropbear process")
-    finally:
-        vm.close()
 
 
 def main():
-    tmp = tempfile.mkdtemp(prefix="wisp-ssh-")
-    try:
+    with tempfile.TemporaryDirectory(prefix="wisp-ssh-", ignore_cleanup_errors=True) as tmp:
         with_keys(tmp)
         without_keys(tmp)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    print("ssh: all checks passed")
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except BootError as e:
-        print("FAIL: %s" % e)
-        sys.exit(1)
+    sys.exit(run_test("ssh", main))

@@ -13,20 +13,13 @@ an orderly poweroff within the shutdown bound.
 
 import os
 import re
-import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from wispvm import VM, BANNER, BootError  # noqa: E402
+from wispvm import VM, BootError, build_test_image, check, run_test  # noqa: E402
 
-B = os.environ.get("B", "build")
-OUT = os.path.join(B, "tests")
-SPEC = os.path.join(OUT, "supervise.yaml")
-IMAGE = os.path.join(OUT, "supervise.img")
-
-UNITS = r"""
-  - name: crasher
+UNITS = r"""  - name: crasher
     command: echo "crash $(date +%s)"; exit 3
     restart: always
     restart_delay: {initial: 200ms, max: 3200ms}
@@ -67,25 +60,6 @@ UNITS = r"""
     command: x
     depends_on: [broken]
 """
-
-
-def check(cond, what):
-    if not cond:
-        raise BootError(what)
-    print("  ok: " + what, flush=True)
-
-
-def build_image():
-    os.makedirs(OUT, exist_ok=True)
-    with open("image-builder/wisp.yaml") as f:
-        spec = f.read()
-    spec = spec.replace("name: wisp ", "name: wisp-supervise ", 1)
-    with open(SPEC, "w") as f:
-        f.write(spec.rstrip("\n") + "\n" + UNITS.lstrip("\n"))
-    tmp = os.path.abspath(os.path.join(OUT, "supervise-tmp"))
-    os.makedirs(tmp, exist_ok=True)
-    subprocess.run([os.path.join(B, "host", "image-builder"), "-C", ".", "--tmpdir", tmp,
-                    "-o", IMAGE, SPEC], check=True, stdout=subprocess.DEVNULL)
 
 
 def dmesg(vm, pattern):
@@ -263,13 +237,9 @@ def shutdown(vm, version):
 
 def main():
     version = os.environ.get("WISP_VERSION", "")
-    build_image()
-    vm = VM(IMAGE, name="supervise", mem=256)
-    try:
-        print("supervise:", flush=True)
-        vm.expect(BANNER, 180)
-        vm.wait_shell(120)
-        vm.sh("dmesg -n 1")
+    image = build_test_image("supervise", services_yaml=UNITS)
+    with VM(image, name="supervise", mem=256) as vm:
+        vm.boot()
         broken(vm)
         oneshot(vm)
         health(vm)
@@ -280,14 +250,7 @@ def main():
         flood(vm)
         stubborn(vm)
         shutdown(vm, version)
-    except BootError as e:
-        print("FAIL supervise: %s" % e, flush=True)
-        return 1
-    finally:
-        vm.close()
-    print("PASS supervise", flush=True)
-    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_test("supervise", main))

@@ -1,10 +1,15 @@
-"""Boot a Wisp disk image under QEMU and talk to it over the serial console.
+"""Boot a Wisp disk image under QEMU and talk to it over the serial console;
+and what every system test shares: its main (run_test), check(), the boot
+up to the console shell (VM.boot), the units by name (units, wait_units),
+test images (build_test_image), NoCloud seeds (nocloud_seed) and OCI images
+made with umoci (OciImage).
 
 The disk image itself is never written: each VM gets a qcow2 overlay backed
 by it, so tests can run in parallel and build/wisp.img stays pristine.
 TCG is the default (KVM hangs on the build hosts); WISP_KVM=1 opts in.
 """
 
+import json
 import os
 import re
 import shutil
@@ -17,13 +22,17 @@ OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
 OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
 
 BANNER = re.compile(r"Wisp (\S+) init: started at uptime ([0-9]+\.[0-9]{3}) s")
+BOOT_TIMEOUT = 180  # from QEMU's start to the banner, under TCG on a loaded host
+# What a failed test with containers prints (VM(diagnose=...)): units and their logs' ends.
+DIAGNOSE = "wispctl ps; tail -n 20 /var/log/wisp/*.log"
 
 
-# init writes its messages to the console itself when the kernel would not
-# (after `dmesg -n 1`), so they can land in the middle of a command's output;
-# so can cloud-final's default final_message at the end of a boot with a
-# datasource (cloud-init prints it on the console too; docs/cloud-config.md).
-INIT_LINE = re.compile(r"^(init: |Cloud-init v\. \S+ finished at ).*\n?", re.M)
+# init and provision (its own program, whose lines start "provision: ") write
+# their messages to the console themselves when the kernel would not (after
+# `dmesg -n 1`), so they can land in the middle of a command's output; so can
+# cloud-final's default final_message at the end of a boot with a datasource
+# (cloud-init prints it on the console too; docs/cloud-config.md).
+INIT_LINE = re.compile(r"^(init: |provision: |Cloud-init v\. \S+ finished at ).*\n?", re.M)
 
 
 def strip_init_lines(text):
@@ -32,6 +41,27 @@ def strip_init_lines(text):
 
 class BootError(Exception):
     pass
+
+
+def check(cond, what):
+    """One check: printed as passed, or the test fails naming it."""
+    if not cond:
+        raise BootError(what)
+    print("  ok: " + what, flush=True)
+
+
+def run_test(name, body, errors=(BootError,)):
+    """The main of a system test: prints NAME:, runs body() (its checks), then
+    PASS NAME, or FAIL NAME: why for an exception of ERRORS. Returns the exit
+    status. VMs are closed by body's `with VM(...)` blocks, on failure too."""
+    print(name + ":", flush=True)
+    try:
+        body()
+    except errors as e:
+        print("FAIL %s: %s" % (name, e), flush=True)
+        return 1
+    print("PASS %s" % name, flush=True)
+    return 0
 
 
 def accel_args():
@@ -45,10 +75,11 @@ class VM:
 
     def __init__(self, image, firmware="bios", name="vm", logdir="build/tests", mem=512,
                  extra=None, kernel=None, cmdline=None, qmp=False, disk_size=None, nic=None,
-                 overlay=None):
+                 overlay=None, diagnose=None):
         if firmware not in ("bios", "uefi"):
             raise ValueError("firmware must be bios or uefi")
         self.name = name
+        self.diagnose = diagnose  # a command whose output a failed test prints
         self.tmp = tempfile.mkdtemp(prefix="wispvm-")
         os.makedirs(logdir, exist_ok=True)
         self.logpath = os.path.join(logdir, name + ".console.log")
@@ -170,6 +201,18 @@ class VM:
                 if time.monotonic() > deadline:
                     raise
 
+    def boot(self, after=None, banner=True, shell_timeout=120):
+        """Wait for a boot up to the console shell: the banner (banner=False:
+        already seen), the pattern AFTER if given (within 60 s; its match is
+        returned), the shell; then the kernel's messages leave the console
+        (dmesg -n 1; init's own lines are stripped from sh's output)."""
+        if banner:
+            self.expect(BANNER, BOOT_TIMEOUT)
+        m = self.expect(after, 60) if after else None
+        self.wait_shell(shell_timeout)
+        self.sh("dmesg -n 1")
+        return m
+
     def wait_exit(self, timeout):
         try:
             return self.proc.wait(timeout=timeout)
@@ -184,6 +227,43 @@ class VM:
         self.reader.join(timeout=5)
         self.log.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        """Closes the VM; on a failure first prints what the diagnose command says."""
+        if kind is not None and self.diagnose and self.proc.poll() is None:
+            try:
+                print(self.sh(self.diagnose, timeout=120)[1], flush=True)
+            except BootError:
+                pass
+        self.close()
+        return False
+
+
+def units(vm, timeout=30):
+    """The units by name (wispctl --json ps). init's own console messages can
+    land inside the JSON line (only whole lines are stripped): then it is
+    asked again."""
+    for _ in range(5):
+        rc, out = vm.sh("wispctl --json ps", timeout=timeout)
+        try:
+            return {u["name"]: u for u in json.loads(out.strip())} if rc == 0 else {}
+        except ValueError:
+            time.sleep(0.5)
+    raise BootError("wispctl --json ps: no clean JSON in 5 tries: %r" % out)
+
+
+def wait_units(vm, what, pred, timeout=120):
+    """The units once pred(units) holds, polled every second; fails after timeout s."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        u = units(vm)
+        if pred(u):
+            return u
+        time.sleep(1)
+    raise BootError("timed out waiting for %s: %s" % (what, units(vm)))
 
 
 def build_test_image(name, manifest_lines=(), services_yaml="", files=None, ctlprobe=False,
@@ -230,25 +310,80 @@ def build_test_image(name, manifest_lines=(), services_yaml="", files=None, ctlp
     return image
 
 
+def nocloud_seed(outdir, user_data, instance_id, images=None):
+    """A NoCloud seed as cloud-localds makes it (iso9660, volume cidata) at
+    OUTDIR/seed.iso, made from OUTDIR/seed/: user-data, meta-data naming
+    INSTANCE_ID and wisp-images/ with each archive of IMAGES (file name ->
+    (archive path, image name)) and its .name file, for image-import.
+    Returns the ISO's path."""
+    root = os.path.join(outdir, "seed")
+    shutil.rmtree(root, ignore_errors=True)
+    os.makedirs(os.path.join(root, "wisp-images"))
+    with open(os.path.join(root, "user-data"), "w") as f:
+        f.write(user_data)
+    with open(os.path.join(root, "meta-data"), "w") as f:
+        f.write("instance-id: %s\n" % instance_id)
+    for file, (archive, name) in (images or {}).items():
+        shutil.copy(archive, os.path.join(root, "wisp-images", file))
+        with open(os.path.join(root, "wisp-images", file + ".name"), "w") as f:
+            f.write(name + "\n")
+    seed = os.path.join(outdir, "seed.iso")
+    subprocess.run(["genisoimage", "-quiet", "-o", seed, "-V", "cidata", "-J", "-R", root],
+                   check=True)
+    return seed
+
+
+class OciImage:
+    """A one-layer image of busybox made with umoci in the layout WORK/lay
+    (tag TAG), unpacked (--rootless if rootless) to add DIRS, /bin/busybox
+    with a link per applet of APPLETS and FILES (path under / -> text), and
+    repacked. config() changes its configuration, tar() writes the layout
+    as an OCI layout tar."""
+
+    def __init__(self, work, tag, dirs=(), applets=(), files=None, rootless=False):
+        shutil.rmtree(work, ignore_errors=True)
+        os.makedirs(work)
+        self.lay, bundle = os.path.join(work, "lay"), os.path.join(work, "bundle")
+        self.ref = self.lay + ":" + tag
+        unpack = ["unpack"] + (["--rootless"] if rootless else []) + ["--image", self.ref, bundle]
+        for args in (["init", "--layout", self.lay], ["new", "--image", self.ref], unpack):
+            self.umoci(*args)
+        root = os.path.join(bundle, "rootfs")
+        for d in ("bin",) + tuple(dirs):
+            os.makedirs(os.path.join(root, d), exist_ok=True)
+        b = os.environ.get("B", "build")
+        shutil.copy(os.path.join(b, "busybox", "busybox"), os.path.join(root, "bin", "busybox"))
+        for a in applets:
+            os.symlink("busybox", os.path.join(root, "bin", a))
+        for path, text in (files or {}).items():
+            with open(os.path.join(root, path), "w") as f:
+                f.write(text)
+        self.umoci("repack", "--image", self.ref, bundle)
+
+    @staticmethod
+    def umoci(*args):
+        subprocess.run(["umoci"] + list(args), check=True, stdout=subprocess.DEVNULL)
+
+    def config(self, *args):
+        """umoci config of the tag: ARGS are its options (--config.cmd sh ...)."""
+        self.umoci("config", "--image", self.ref, *args)
+
+    def tar(self, path):
+        """The layout (unreferenced blobs collected first) as a tar at PATH."""
+        self.umoci("gc", "--layout", self.lay)
+        subprocess.run(["tar", "-C", self.lay, "-cf", path, "."], check=True)
+        return path
+
+    def digest(self):
+        """The manifest digest of the layout's (first) image."""
+        with open(os.path.join(self.lay, "index.json")) as f:
+            return json.load(f)["manifests"][0]["digest"]
+
+
 def busybox_oci_tar(outdir, name, marker):
     """A one-layer image made with umoci: busybox and /etc/marker (so that
     images of different markers share no layer). Returns OUTDIR/NAME.tar,
     an OCI layout tar."""
-    b = os.environ.get("B", "build")
-    lay, bundle = os.path.join(outdir, name + ".oci"), os.path.join(outdir, name + ".bundle")
-    for d in (lay, bundle):
-        shutil.rmtree(d, ignore_errors=True)
-    for args in (["init", "--layout", lay], ["new", "--image", lay + ":1"],
-                 ["unpack", "--rootless", "--image", lay + ":1", bundle]):
-        subprocess.run(["umoci"] + args, check=True, stdout=subprocess.DEVNULL)
-    root = os.path.join(bundle, "rootfs")
-    os.makedirs(os.path.join(root, "bin"))
-    os.makedirs(os.path.join(root, "etc"))
-    shutil.copy(os.path.join(b, "busybox", "busybox"), os.path.join(root, "bin"))
-    with open(os.path.join(root, "etc", "marker"), "w") as f:
-        f.write(marker + "\n")
-    subprocess.run(["umoci", "repack", "--image", lay + ":1", bundle], check=True)
-    subprocess.run(["umoci", "gc", "--layout", lay], check=True)
-    tar = os.path.join(outdir, name + ".tar")
-    subprocess.run(["tar", "-C", lay, "-cf", tar, "."], check=True)
-    return tar
+    img = OciImage(os.path.join(outdir, name + ".oci"), "1", dirs=("etc",),
+                   files={"etc/marker": marker + "\n"}, rootless=True)
+    return img.tar(os.path.join(outdir, name + ".tar"))

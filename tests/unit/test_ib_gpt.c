@@ -93,26 +93,44 @@ static void protective_mbr(void **state)
 	assert_int_equal(mbr[511], 0xaa);
 }
 
+/* The header's number fields (UEFI 2.10, 5.3.2): offset, width, the
+ * primary's value and the backup's (which swaps the LBAs). */
+static const struct {
+	unsigned off, width;
+	uint64_t primary, backup;
+} header_fields[] = {
+    {8, 4, 0x00010000, 0x00010000}, /* revision 1.0 */
+    {12, 4, 92, 92},		    /* header size */
+    {24, 8, 1, 464895},		    /* this header's LBA */
+    {32, 8, 464895, 1},		    /* the other header's LBA */
+    {40, 8, 34, 34},		    /* first usable LBA */
+    {48, 8, 464862, 464862},	    /* last usable LBA */
+    {72, 8, 2, 464863},		    /* the entries' LBA */
+    {80, 4, 128, 128},		    /* number of entries */
+    {84, 4, 128, 128},		    /* size of an entry */
+};
+
 static void check_header(const struct ib_gpt *g, const uint8_t *hdr, bool backup)
 {
 	uint8_t copy[92];
 	uint8_t guid[16];
 
 	assert_memory_equal(hdr, "EFI PART", 8);
-	assert_int_equal(le32(hdr + 8), 0x00010000);
-	assert_int_equal(le32(hdr + 12), 92);
+	for (size_t i = 0; i < sizeof(header_fields) / sizeof(header_fields[0]); i++) {
+		const uint8_t *p = hdr + header_fields[i].off;
+		uint64_t got = header_fields[i].width == 8 ? le64(p) : le32(p);
+		uint64_t want = backup ? header_fields[i].backup : header_fields[i].primary;
+
+		if (got != want)
+			fail_msg("%s header, offset %u: %llu, want %llu",
+				 backup ? "backup" : "primary", header_fields[i].off,
+				 (unsigned long long)got, (unsigned long long)want);
+	}
 	memcpy(copy, hdr, 92);
 	memset(copy + 16, 0, 4);
 	assert_int_equal(le32(hdr + 16), (uint32_t)crc32(0, copy, 92));
-	assert_true(le64(hdr + 24) == (backup ? 464895u : 1u));
-	assert_true(le64(hdr + 32) == (backup ? 1u : 464895u));
-	assert_true(le64(hdr + 40) == 34);
-	assert_true(le64(hdr + 48) == 464862);
 	ib_uuid_to_guid(guid, g->disk_guid);
 	assert_memory_equal(hdr + 56, guid, 16);
-	assert_true(le64(hdr + 72) == (backup ? 464863u : 2u));
-	assert_int_equal(le32(hdr + 80), 128);
-	assert_int_equal(le32(hdr + 84), 128);
 	assert_int_equal(le32(hdr + 88), (uint32_t)crc32(0, entries, sizeof(entries)));
 	for (unsigned i = 92; i < IB_SECTOR; i++)
 		assert_int_equal(hdr[i], 0);

@@ -8,20 +8,27 @@
 
 static void parses_suffixes(void **state)
 {
+	static const struct {
+		const char *text;
+		uint64_t want;
+	} cases[] = {
+	    {"64MiB", 64ull << 20},
+	    {"512KiB", 512ull << 10},
+	    {"2GiB", 2ull << 30},
+	    {"4096", 4096},
+	    {"7B", 7},
+	};
 	const char *problem = NULL;
 	uint64_t v;
 
 	(void)state;
-	assert_int_equal(ib_parse_size("64MiB", &v, &problem), 0);
-	assert_true(v == 64ull << 20);
-	assert_int_equal(ib_parse_size("512KiB", &v, &problem), 0);
-	assert_true(v == 512ull << 10);
-	assert_int_equal(ib_parse_size("2GiB", &v, &problem), 0);
-	assert_true(v == 2ull << 30);
-	assert_int_equal(ib_parse_size("4096", &v, &problem), 0);
-	assert_true(v == 4096);
-	assert_int_equal(ib_parse_size("7B", &v, &problem), 0);
-	assert_true(v == 7);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (ib_parse_size(cases[i].text, &v, &problem) != 0)
+			fail_msg("refused \"%s\": %s", cases[i].text, problem ? problem : "?");
+		if (v != cases[i].want)
+			fail_msg("\"%s\": %llu, want %llu", cases[i].text, (unsigned long long)v,
+				 (unsigned long long)cases[i].want);
+	}
 }
 
 static void rejects_bad_sizes(void **state)
@@ -55,13 +62,20 @@ static void rejects_bad_sizes(void **state)
 
 static void human_sizes(void **state)
 {
+	static const struct {
+		uint64_t size;
+		const char *want;
+	} cases[] = {
+	    {100, "100 B"},
+	    {1536, "1.5 KiB"},
+	    {64ull << 20, "64.0 MiB"},
+	    {3ull << 30, "3.0 GiB"},
+	};
 	char buf[32];
 
 	(void)state;
-	assert_string_equal(ib_human_size(100, buf, sizeof(buf)), "100 B");
-	assert_string_equal(ib_human_size(1536, buf, sizeof(buf)), "1.5 KiB");
-	assert_string_equal(ib_human_size(64ull << 20, buf, sizeof(buf)), "64.0 MiB");
-	assert_string_equal(ib_human_size(3ull << 30, buf, sizeof(buf)), "3.0 GiB");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_string_equal(ib_human_size(cases[i].size, buf, sizeof(buf)), cases[i].want);
 }
 
 int main(void)

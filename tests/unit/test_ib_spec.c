@@ -50,56 +50,96 @@ static int parse(struct ib_spec *s, const char *yaml, struct ib_err *err)
 	return ib_spec_parse(s, "t.yaml", yaml, strlen(yaml), err);
 }
 
-static void valid_full_spec(void **state)
-{
-	static const char yaml[] =
-	    "name: wisp\n"
-	    "hostname: host-1.example\n"
-	    "disk: {esp_size: 33MiB, root_size: 1GiB, state_size: 65536KiB}\n"
-	    "kernel:\n"
-	    "  image: bzImage\n"
-	    "  cmdline: console=ttyS0,115200 quiet\n"
-	    "rootfs:\n"
-	    "  manifest: manifest\n"
-	    "boot:\n"
-	    "  default_slot: B\n"
-	    "  timeout: 5\n"
-	    "services:\n"
-	    "  - name: console\n"
-	    "    command: [/bin/sh, -l]\n"
-	    "    tty: console\n"
-	    "    restart: always\n"
-	    "  - name: hello\n"
-	    "    command: [/bin/sh, -c, 'echo \"hi: $(uname -r)\"; date > /run/x']\n"
-	    "    env: {N: '123', M: 123}\n";
-	static const char services[] =
-	    "services:\n"
-	    "- name: console\n"
-	    "  command: [/bin/sh, -l]\n"
-	    "  tty: console\n"
-	    "  restart: always\n"
-	    "- name: hello\n"
-	    "  command: [/bin/sh, -c, 'echo \"hi: $(uname -r)\"; date > /run/x']\n"
-	    "  env: {N: '123', M: 123}\n";
-	struct ib_spec s;
-	struct ib_err err = {0};
+/* A spec parsed, and every field it gives: each of its keys, and the
+ * defaults (host name = name, no cmdline, slot A, no timeout, no services). */
+struct good {
+	const char *what, *yaml;
+	const char *name, *hostname, *kernel_image, *kernel_cmdline, *manifest;
+	uint64_t esp_size, root_size, state_size;
+	char default_slot;
+	unsigned timeout;
+	const char *services_yaml;
+};
 
+static const struct good good_specs[] = {
+    {.what = "full",
+     .yaml = "name: wisp\n"
+	     "hostname: host-1.example\n"
+	     "disk: {esp_size: 33MiB, root_size: 1GiB, state_size: 65536KiB}\n"
+	     "kernel:\n"
+	     "  image: bzImage\n"
+	     "  cmdline: console=ttyS0,115200 quiet\n"
+	     "rootfs:\n"
+	     "  manifest: manifest\n"
+	     "boot:\n"
+	     "  default_slot: B\n"
+	     "  timeout: 5\n"
+	     "services:\n"
+	     "  - name: console\n"
+	     "    command: [/bin/sh, -l]\n"
+	     "    tty: console\n"
+	     "    restart: always\n"
+	     "  - name: hello\n"
+	     "    command: [/bin/sh, -c, 'echo \"hi: $(uname -r)\"; date > /run/x']\n"
+	     "    env: {N: '123', M: 123}\n",
+     .name = "wisp",
+     .hostname = "host-1.example",
+     .kernel_image = "bzImage",
+     .kernel_cmdline = "console=ttyS0,115200 quiet",
+     .manifest = "manifest",
+     .esp_size = 33 * IB_MIB,
+     .root_size = IB_GIB,
+     .state_size = 64 * IB_MIB,
+     .default_slot = 'B',
+     .timeout = 5,
+     .services_yaml = "services:\n"
+		      "- name: console\n"
+		      "  command: [/bin/sh, -l]\n"
+		      "  tty: console\n"
+		      "  restart: always\n"
+		      "- name: hello\n"
+		      "  command: [/bin/sh, -c, 'echo \"hi: $(uname -r)\"; date > /run/x']\n"
+		      "  env: {N: '123', M: 123}\n"},
+    {.what = "defaults",
+     .yaml = BASE,
+     .name = "wisp",
+     .hostname = "wisp",
+     .kernel_image = "bzImage",
+     .kernel_cmdline = "",
+     .manifest = "manifest",
+     .esp_size = 32 * IB_MIB,
+     .root_size = 64 * IB_MIB,
+     .state_size = 64 * IB_MIB,
+     .default_slot = 'A',
+     .timeout = 0,
+     .services_yaml = "services: []\n"},
+};
+
+static void valid_specs(void **state)
+{
 	(void)state;
-	if (parse(&s, yaml, &err) < 0)
-		fail_msg("%s", err.msg);
-	assert_string_equal(s.name, "wisp");
-	assert_string_equal(s.hostname, "host-1.example");
-	assert_true(s.esp_size == 33 * IB_MIB);
-	assert_true(s.root_size == IB_GIB);
-	assert_true(s.state_size == 64 * IB_MIB);
-	assert_string_equal(s.kernel_image, "bzImage");
-	assert_string_equal(s.kernel_cmdline, "console=ttyS0,115200 quiet");
-	assert_string_equal(s.manifest, "manifest");
-	assert_int_equal(s.default_slot, 'B');
-	assert_int_equal(s.timeout, 5);
-	assert_string_equal(s.services_yaml, services);
-	assert_int_equal(s.services_len, strlen(services));
-	ib_spec_free(&s);
+	for (size_t i = 0; i < sizeof(good_specs) / sizeof(good_specs[0]); i++) {
+		const struct good *w = &good_specs[i];
+		struct ib_spec s;
+		struct ib_err err = {0};
+
+		if (parse(&s, w->yaml, &err) < 0)
+			fail_msg("%s: %s", w->what, err.msg);
+		print_message("spec: %s\n", w->what);
+		assert_string_equal(s.name, w->name);
+		assert_string_equal(s.hostname, w->hostname);
+		assert_true(s.esp_size == w->esp_size);
+		assert_true(s.root_size == w->root_size);
+		assert_true(s.state_size == w->state_size);
+		assert_string_equal(s.kernel_image, w->kernel_image);
+		assert_string_equal(s.kernel_cmdline, w->kernel_cmdline);
+		assert_string_equal(s.manifest, w->manifest);
+		assert_int_equal(s.default_slot, w->default_slot);
+		assert_int_equal(s.timeout, w->timeout);
+		assert_string_equal(s.services_yaml, w->services_yaml);
+		assert_int_equal(s.services_len, strlen(w->services_yaml));
+		ib_spec_free(&s);
+	}
 }
 
 static void images(void **state)
@@ -125,22 +165,6 @@ static void images(void **state)
 	assert_null(s.images[1].name);
 	assert_false(s.images[1].at_boot);
 	assert_true(s.images[2].at_boot);
-	ib_spec_free(&s);
-}
-
-static void defaults(void **state)
-{
-	struct ib_spec s;
-	struct ib_err err = {0};
-
-	(void)state;
-	if (parse(&s, BASE, &err) < 0)
-		fail_msg("%s", err.msg);
-	assert_string_equal(s.hostname, "wisp");
-	assert_string_equal(s.kernel_cmdline, "");
-	assert_int_equal(s.default_slot, 'A');
-	assert_int_equal(s.timeout, 0);
-	assert_string_equal(s.services_yaml, "services: []\n");
 	ib_spec_free(&s);
 }
 
@@ -256,8 +280,7 @@ static void load_missing_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(valid_full_spec),
-	    cmocka_unit_test(defaults),
+	    cmocka_unit_test(valid_specs),
 	    cmocka_unit_test(images),
 	    cmocka_unit_test(errors),
 	    cmocka_unit_test(load_missing_file),
