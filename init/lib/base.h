@@ -72,8 +72,11 @@ const char *signal_name(int sig, char buf[static 16]);
  * (priority below console_loglevel) init does not write it a second time.
  */
 void log_line(int prio, const char *fmt, ...) PRINTF_LIKE(2, 3); /* as given */
-void log_msg(int prio, const char *fmt, ...) PRINTF_LIKE(2, 3);	 /* "init: " + text */
-void log_err(const struct err *e);				 /* "init: " + e->msg */
+void log_msg(int prio, const char *fmt, ...) PRINTF_LIKE(2, 3);	 /* "IDENT: " + text */
+void log_err(const struct err *e);				 /* "IDENT: " + e->msg */
+/* The program's name in front of log_msg()/log_err() lines: "init" unless set (name is kept,
+ * not copied); provision sets "provision". */
+void log_set_ident(const char *name);
 
 /* ---- cmdline.c: the kernel command line ----------------------------- */
 

@@ -1,5 +1,5 @@
 /*
- * log.c: init's own messages.
+ * log.c: init's own messages (and provision's: log_set_ident()).
  *
  * Two sinks: /dev/kmsg, so `dmesg` keeps the boot story with priorities,
  * and the console, where a person (or a test) reads it. The kernel
@@ -24,6 +24,14 @@
 #include <unistd.h>
 
 #define LOG_MAX 1000 /* below the kernel's LOG_LINE_MAX, so a kmsg write is never refused */
+
+/* Who speaks: "init" in PID 1, "provision" in the provisioning program (one log, two voices). */
+static const char *ident = "init";
+
+void log_set_ident(const char *name)
+{
+	ident = name;
+}
 
 /* The kernel prints a record on the consoles iff prio < console_loglevel (or ignore_loglevel). */
 static bool kernel_echoes(int prio)
@@ -59,13 +67,14 @@ static bool to_kmsg(int prio, const char *line, size_t len)
 	return ok;
 }
 
-static void emit(int prio, const char *prefix, const char *fmt, va_list ap)
+/* prefixed: "IDENT: " in front of the text. */
+static void emit(int prio, bool prefixed, const char *fmt, va_list ap)
 {
 	char line[LOG_MAX + 1];
 	size_t len;
 	int n;
 
-	n = snprintf(line, sizeof(line), "%s", prefix);
+	n = prefixed ? snprintf(line, sizeof(line), "%.64s: ", ident) : 0;
 	if (n < 0)
 		return;
 	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
@@ -89,7 +98,7 @@ void log_line(int prio, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	emit(prio, "", fmt, ap);
+	emit(prio, false, fmt, ap);
 	va_end(ap);
 	errno = saved;
 }
@@ -100,7 +109,7 @@ void log_msg(int prio, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	emit(prio, "init: ", fmt, ap);
+	emit(prio, true, fmt, ap);
 	va_end(ap);
 	errno = saved;
 }
