@@ -10,12 +10,11 @@ INIT_HDRS := $(wildcard init/lib/*.h init/pid1/*.h init/provision/*.h init/provi
 INIT_SRCS := $(LIB_BASE) $(LIB_DECL) init/lib/proto.c $(addprefix init/pid1/, \
 	main.c console.c mounts.c sysctl.c sysfs.c state.c grow.c etc.c restart.c unit.c loop.c \
 	shutdown.c health.c cgroup.c logs.c control.c powerbtn.c container.c userns.c)
-# Provisioning from cloud-init style user-data (docs/cloud-config.md): still linked into
-# PID 1 until it runs as its own program (issue 11).
+# Provisioning from cloud-init style user-data (docs/cloud-config.md): its own program,
+# /usr/libexec/wisp/provision, that PID 1 runs (issue 11); never linked into PID 1.
 PARSE_SRCS := $(addprefix init/provision/parse/, b64.c userdata.c cloudcfg.c netcfg.c)
 PROVISION_SRCS := $(addprefix init/provision/, ccapply.c ccsem.c ds.c cloudinit.c ccfinal.c \
 	sshd.c imgimport.c net.c report.c) $(PARSE_SRCS)
-INIT_SRCS += $(PROVISION_SRCS)
 INIT_BIN := $(B)/init/init
 # PID 1's size budget (issue 3): the build fails past it.
 INIT_BUDGET := 262144

@@ -8,8 +8,6 @@
  * logs its failure and the boot goes on with what it has.
  */
 #include "pid1.h"
-/* Until provision runs as its own program (issue 11). */
-#include "../provision/provision.h"
 
 #include <errno.h>
 #include <sys/reboot.h>
@@ -67,7 +65,6 @@ int main(void)
 	etc_setup();
 	hostname_setup("/etc/hostname");
 	state_setup();
-	cloudinit_setup(); /* user-data: /etc, /var and units to load; no network needed */
 	if (loop_setup(&e) < 0) {
 		log_err(&e);
 		loop_emergency();
@@ -75,9 +72,6 @@ int main(void)
 	control_setup();
 	powerbtn_setup("/sys");
 	units_load(DECL_DIR);
-	imgimport_setup(); /* before the units it holds back start */
-	net_setup("/sys");
-	cloudinit_final();
 	units_start_all();
 	reap(); /* whatever the boot steps left behind */
 	loop_run();

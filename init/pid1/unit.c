@@ -58,7 +58,8 @@ static struct unit **units;
 static size_t nunits, cap;
 static bool booted, stopping_all, cgroups_ok, scheduling, rescan;
 static const char *cg_root = CGROUP_ROOT;
-static int devnull = -1; /* health checks' stdout and stderr */
+static int devnull = -1;  /* health checks' stdout and stderr */
+static char **common_env; /* the declarations' top-level "environment", for every unit */
 
 const char *unit_state_name(enum unit_state s)
 {
@@ -665,7 +666,7 @@ static struct unit *add_unit(struct decl *d, struct err *e)
 	u->cgfd = -1;
 	u->last_status = -1;
 	u->wanted = true;
-	u->envp = decl_environ(&u->d);
+	u->envp = decl_environ(&u->d, common_env);
 	if (u->d.kind == KIND_CONTAINER && u->d.health.argv) {
 		char **x = ctr_exec_argv(u->d.name, u->d.health.argv);
 		strv_free(u->d.health.argv);
@@ -700,29 +701,10 @@ void units_set_overlay(const char *dir)
 	overlay_dir = dir;
 }
 
-/* Services of over replace set's of the same name, or join it. over is emptied. */
-static void overlay_merge(struct decls *set, struct decls *over)
+static void log_decl_note(void *ctx, const char *msg)
 {
-	for (size_t i = 0; i < over->n; i++) {
-		int k = decls_find(set, over->v[i].name);
-		if (k >= 0) {
-			log_msg(LOG_INFO, "%s: from %s replaces the one of %s", over->v[i].name,
-				over->v[i].file, set->v[k].file);
-			decl_clear(&set->v[k]);
-			set->v[k] = over->v[i];
-			continue;
-		}
-		struct decl *nv = realloc(set->v, (set->n + 1) * sizeof(*nv));
-		if (!nv) {
-			decl_clear(&over->v[i]);
-			continue;
-		}
-		set->v = nv;
-		set->cap = set->n + 1;
-		set->v[set->n++] = over->v[i];
-	}
-	over->n = 0;
-	decls_free(over);
+	(void)ctx;
+	log_msg(LOG_INFO, "%s", msg);
 }
 
 size_t units_load(const char *dir)
@@ -738,9 +720,12 @@ size_t units_load(const char *dir)
 	decl_load_dir(&set, dir, log_decl_error, NULL);
 	if (overlay_dir) {
 		decl_load_dir(&over, overlay_dir, log_decl_error, NULL);
-		overlay_merge(&set, &over);
+		decls_overlay(&set, &over, log_decl_note, NULL);
 	}
 	deps_check(&set, log_decl_error, NULL);
+	strv_free(common_env);
+	common_env = set.environment;
+	set.environment = NULL;
 	/* Declaration order (the order of `wispctl ps`, and of starts among
 	 * units ready at the same time); dependencies may come later in it. */
 	for (size_t i = 0; i < set.n; i++)

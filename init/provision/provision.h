@@ -58,8 +58,8 @@ int ds_find(const char *cmdline, const char *dir, struct ds_found *f, struct ud_
 
 /* ---- cloudinit.c: the provisioning step of the boot ------------------- */
 
-#define CLOUD_DIR   "/var/lib/cloud"
-#define CLOUD_RUN   "/run/wisp/cidata"
+#define CLOUD_DIR "/var/lib/cloud"
+#define CLOUD_RUN "/run/wisp/cidata"
 
 /* Find a datasource and apply it (before units load). Never blocks long. */
 void cloudinit_setup(void);
