@@ -3,9 +3,11 @@
  *
  * Everything before loop_run() is the part of booting that nothing else
  * can run during: the API filesystems, the console, the host name and the
- * STATE partition. Then the declared programs start and the event loop
- * supervises them until a shutdown signal. PID 1 never exits: every step
- * logs its failure and the boot goes on with what it has.
+ * STATE partition. Then the loop runs provision (provrun.c); once it has
+ * ended, the declared units (/etc/wisp, and /run/wisp/units that provision
+ * wrote) start, and the loop supervises them until a shutdown signal.
+ * PID 1 never exits: every step logs its failure and the boot goes on
+ * with what it has.
  */
 #include "pid1.h"
 
@@ -33,12 +35,40 @@ static void boot_params(void)
 		log_msg(LOG_WARNING, "%s; using %u s", e.msg, SHUTDOWN_GRACE_S);
 		break;
 	}
+	switch (cmdline_uint(line, "wisp.provision_timeout", 86400, &grace, &e)) {
+	case 1:
+		provrun_set_timeout(grace);
+		break;
+	case -1:
+		log_msg(LOG_WARNING, "%s; using %u s", e.msg, PROVISION_TIMEOUT_S);
+		break;
+	}
+}
+
+/* provision has ended (or failed twice): the units of both directories start. */
+static void provisioned(void)
+{
+	units_load(DECL_DIR, CLOUD_UNITS);
+	units_start_all();
+}
+
+/* cgroup v2 for the units and provision; without it they run all the same. */
+static bool cgroups(void)
+{
+	struct err e;
+
+	if (cgroup_setup(CGROUP_ROOT, &e) == 0)
+		return true;
+	log_msg(LOG_ERR, "%s; units run without cgroups (units with resources do not start)",
+		e.msg);
+	return false;
 }
 
 int main(void)
 {
 	struct timespec t0;
 	struct err e;
+	bool cg;
 	int cad;
 
 	/* The banner's uptime is the moment init started, before any work. */
@@ -65,14 +95,20 @@ int main(void)
 	etc_setup();
 	hostname_setup("/etc/hostname");
 	state_setup();
-	if (loop_setup(&e) < 0) {
+	if (loopback_up(&e) < 0)
 		log_err(&e);
-		loop_emergency();
+	if (loop_setup(dispatch_signal, &e) < 0) {
+		log_err(&e);
+		dispatch_emergency();
 	}
+	dispatch_setup();
 	control_setup();
 	powerbtn_setup("/sys");
-	units_load(DECL_DIR);
-	units_start_all();
-	reap(); /* whatever the boot steps left behind */
-	loop_run();
+	cg = cgroups();
+	units_set_cgroups(cg);
+	provrun_start(cg, provisioned);
+	dispatch_reap(); /* whatever the boot steps left behind */
+	if (loop_run(&e) < 0)
+		log_err(&e);
+	dispatch_emergency();
 }

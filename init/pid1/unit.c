@@ -58,8 +58,9 @@ static struct unit **units;
 static size_t nunits, cap;
 static bool booted, stopping_all, cgroups_ok, scheduling, rescan;
 static const char *cg_root = CGROUP_ROOT;
-static int devnull = -1;  /* health checks' stdout and stderr */
-static char **common_env; /* the declarations' top-level "environment", for every unit */
+static int devnull = -1;	  /* health checks' stdout and stderr */
+static char **common_env;	  /* the declarations' top-level "environment", for every unit */
+static void (*all_stopped)(void); /* units_stop_all()'s done */
 
 const char *unit_state_name(enum unit_state s)
 {
@@ -561,8 +562,8 @@ static bool try_stop(size_t i)
 /* Runs the table to a fixed point; set_state() inside it only asks for another pass. */
 static void schedule(void)
 {
-	if (!booted)
-		return; /* units_add() before the boot's units_start_all() */
+	if (!booted && !stopping_all)
+		return; /* before units_start_all() */
 	if (scheduling) {
 		rescan = true;
 		return;
@@ -577,8 +578,11 @@ static void schedule(void)
 				try_start(units[i]);
 	} while (rescan);
 	scheduling = false;
-	if (stopping_all && units_all_stopped())
-		shutdown_units_stopped();
+	if (stopping_all && all_stopped && units_all_stopped()) {
+		void (*done)(void) = all_stopped;
+		all_stopped = NULL; /* once */
+		done();
+	}
 }
 
 /* ---- the table ------------------------------------------------------- */
@@ -694,29 +698,22 @@ static void log_decl_error(void *ctx, const char *msg)
 	log_msg(LOG_ERR, "%s", msg);
 }
 
-static const char *overlay_dir;
-
-void units_set_overlay(const char *dir)
-{
-	overlay_dir = dir;
-}
-
 static void log_decl_note(void *ctx, const char *msg)
 {
 	(void)ctx;
 	log_msg(LOG_INFO, "%s", msg);
 }
 
-size_t units_load(const char *dir)
+void units_set_cgroups(bool ok)
+{
+	cgroups_ok = ok;
+}
+
+size_t units_load(const char *dir, const char *overlay_dir)
 {
 	struct decls set = {0}, over = {0};
 	struct err e;
 
-	if (cgroup_setup(cg_root, &e) < 0)
-		log_msg(LOG_ERR,
-			"%s; units run without cgroups (units with resources do not start)", e.msg);
-	else
-		cgroups_ok = true;
 	decl_load_dir(&set, dir, log_decl_error, NULL);
 	if (overlay_dir) {
 		decl_load_dir(&over, overlay_dir, log_decl_error, NULL);
@@ -759,8 +756,9 @@ void units_start_all(void)
 	schedule();
 }
 
-void units_stop_all(void)
+void units_stop_all(void (*done)(void))
 {
+	all_stopped = done;
 	stopping_all = true;
 	for (size_t i = 0; i < nunits; i++)
 		units[i]->wanted = false;
@@ -899,41 +897,4 @@ int unit_restart(const char *name, struct err *e)
 		return 0;
 	}
 	return unit_start(name, e);
-}
-
-int units_add(struct decl *d, struct err *e)
-{
-	int ret;
-
-	if (!d->name || (!d->argv && d->kind != KIND_CONTAINER)) {
-		ret = err_set(e, EINVAL, "unit without a name or a command");
-	} else if (unit_find(d->name) >= 0) {
-		ret = err_set(e, EEXIST, "unit \"%s\"", d->name);
-	} else {
-		for (size_t j = 0; j < d->ndeps; j++)
-			if (d->deps[j].cond == DEP_DEFAULT) {
-				int k = unit_find(d->deps[j].name);
-				d->deps[j].cond = k >= 0 && units[k]->d.kind == KIND_ONESHOT
-						      ? DEP_COMPLETED
-						      : DEP_STARTED;
-			}
-		if (!d->stop_signal)
-			d->stop_signal = SIGTERM;
-		if (!d->stop_timeout_ms)
-			d->stop_timeout_ms = DECL_STOP_TIMEOUT_MS;
-		struct unit *u = add_unit(d, e);
-		ret = u ? resolve_deps(u, e) : -1;
-		if (u && ret < 0) {
-			/* Last in, nothing refers to it yet: take it out again. */
-			nunits--;
-			decl_clear(&u->d);
-			strv_free(u->envp);
-			free(u->dep);
-			free(u);
-		}
-	}
-	decl_clear(d); /* ours either way; after add_unit() it is empty */
-	if (ret == 0)
-		schedule();
-	return ret;
 }
