@@ -10,7 +10,7 @@ INIT_HDRS := $(wildcard init/lib/*.h init/pid1/*.h init/provision/*.h init/provi
 INIT_SRCS := $(LIB_BASE) $(LIB_DECL) init/lib/proto.c $(addprefix init/pid1/, \
 	main.c console.c mounts.c sysctl.c sysfs.c state.c grow.c etc.c restart.c unit.c loop.c \
 	shutdown.c health.c cgroup.c logs.c control.c powerbtn.c container.c userns.c \
-	dispatch.c provrun.c lo.c)
+	dispatch.c provrun.c lo.c fsclean.c)
 # Provisioning from cloud-init style user-data (docs/cloud-config.md): its own program,
 # /usr/libexec/wisp/provision, that PID 1 runs (issue 11); never linked into PID 1.
 PARSE_SRCS := $(addprefix init/provision/parse/, b64.c userdata.c cloudcfg.c netcfg.c)
@@ -60,6 +60,8 @@ UNIT_init_health_SRCS := init/pid1/health.c init/lib/err.c init/lib/util.c $(INI
 UNIT_init_spawn_SRCS := init/lib/spawn.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
 UNIT_TESTS += init_sysctl
 UNIT_init_sysctl_SRCS := init/pid1/sysctl.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
+UNIT_TESTS += init_fsclean
+UNIT_init_fsclean_SRCS := init/pid1/fsclean.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
 UNIT_TESTS += init_provrun
 UNIT_init_provrun_SRCS := init/pid1/provrun.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
 

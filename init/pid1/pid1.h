@@ -46,6 +46,14 @@ void mounts_release(const char *dir);
 /* Find STATE on the root disk, fsck it, mount it on /var. Logs, never fails the boot. */
 void state_setup(void);
 
+/* ---- fsclean.c: does an ext4 file system need e2fsck? --------------- */
+
+/* Would e2fsck -p check the file system of superblock sb (1024 bytes at offset 1024) at time
+ * now (Unix seconds)? Returns 0 clean, 1 yes (why says why). */
+int ext4_sb_check(const unsigned char sb[static 1024], int64_t now, char *why, size_t size);
+/* The same for device dev; -1 (e filled) if its superblock cannot be read. */
+int ext4_needs_check(const char *dev, int64_t now, char *why, size_t size, struct err *e);
+
 /* ---- grow.c: grow the last GPT partition to the end of the disk ------ */
 
 /*
