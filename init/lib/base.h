@@ -58,6 +58,9 @@ int write_all(int fd, const void *buf, size_t len);
 /* Free a NULL-terminated vector of malloc'd strings, and the vector. */
 void strv_free(char **v);
 size_t strv_len(char *const *v);
+/* Sort v[0..n) in strcmp (byte) order. Insertion sort: the lists are short (a directory's
+ * files), and qsort costs PID 1 2 KiB. */
+void strv_sort(char **v, size_t n);
 /* A unit name as declarations allow it: [a-z0-9][a-z0-9_.-]*, at most DECL_NAME_MAX
  * (here, not in decl.c, because wispctl checks names too and does not link the parser). */
 bool unit_name_valid(const char *s);

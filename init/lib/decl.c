@@ -1112,11 +1112,6 @@ int decl_load_file(struct decls *set, const char *path, decl_report_fn *rep, voi
 	return c.errors;
 }
 
-static int yaml_name_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static bool is_yaml(const char *name)
 {
 	size_t len = strlen(name);
@@ -1163,7 +1158,7 @@ int decl_load_dir(struct decls *set, const char *dir, decl_report_fn *rep, void 
 	}
 	closedir(d);
 	if (n > 0)
-		qsort(names, n, sizeof(*names), yaml_name_cmp);
+		strv_sort(names, n);
 	for (size_t i = 0; i < n; i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
 		errors += decl_load_file(set, path, rep, rctx);

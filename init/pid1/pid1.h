@@ -12,6 +12,11 @@
 #include "../lib/paths.h"
 #include "../lib/proto.h"
 
+/* ---- printf.c: PID 1's snprintf/vsnprintf (integers and text only) ---- */
+
+#include <stdarg.h>
+int pid1_vsnprintf(char *restrict buf, size_t size, const char *restrict fmt, va_list ap);
+
 /* ---- console.c: PID 1's standard fds -------------------------------- */
 
 /* Put /dev/console (or at worst /dev/null) on fds 0, 1 and 2. */
