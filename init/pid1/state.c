@@ -90,7 +90,7 @@ static enum fsck_result fsck(const char *dev)
 
 	switch (ext4_needs_check(dev, (int64_t)time(NULL), why, sizeof(why), &e)) {
 	case 0:
-		log_msg(LOG_INFO, "%s %s is clean: not checked", STATE_LABEL, dev);
+		log_msg(LOG_INFO, "%s %s: clean, not checked (superblock)", STATE_LABEL, dev);
 		return FSCK_OK;
 	case 1:
 		log_msg(LOG_NOTICE, "%s %s: %s: running %s", STATE_LABEL, dev, why, E2FSCK);
