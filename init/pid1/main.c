@@ -45,10 +45,11 @@ static void boot_params(void)
 	}
 }
 
-/* provision has ended (or failed twice): the units of both directories start. */
-static void provisioned(void)
+/* provision has ended: the units of both directories start; the image's only if safe mode
+ * failed too (what a failed run left there is not to be trusted). */
+static void provisioned(bool ok)
 {
-	units_load(DECL_DIR, CLOUD_UNITS);
+	units_load(DECL_DIR, ok ? CLOUD_UNITS : NULL);
 	units_start_all();
 }
 

@@ -145,8 +145,8 @@ void provrun_set_timeout(unsigned seconds);
 /* Where its failures are appended (default CLOUD_REPORT); for the tests. */
 void provrun_set_report(const char *path);
 /* Start provision (cgroup wisp/provision if cgroups); on failure once more with --safe;
- * done() once it is over, whatever the outcome. */
-void provrun_start(bool cgroups, void (*done)(void));
+ * done() once it is over: ok false if safe mode failed too. */
+void provrun_start(bool cgroups, void (*done)(bool ok));
 /* Was pid the provision run's? Then it is over, or safe mode starts. */
 bool provrun_reaped(pid_t pid, int st);
 /* Shutdown: no safe mode, no done() any more (the shutdown kills the run). */

@@ -9,7 +9,8 @@
  * failure (an exit status other than 0, a signal, the deadline) is one
  * console line and an "error: ..." line in the report, then one more run
  * in safe mode (`--safe`: the image's baked configuration only). Whatever
- * the outcome, done() is called once: the units are loaded after it.
+ * the outcome, done() is called once: the units are loaded after it (if
+ * safe mode failed too, only the image's: done(false)).
  * It runs in its own cgroup, wisp/provision, so that the deadline kills
  * everything it started, not only itself.
  */
@@ -35,7 +36,7 @@ static struct {
 	unsigned timeout_s; /* wisp.provision_timeout */
 	char first[256];    /* the first run's failure, for the report after --safe */
 	uint64_t t0;
-	void (*done)(void);
+	void (*done)(bool ok);
 	struct timer deadline;
 } pr = {.report = -1, .cgfd = -1, .timeout_s = PROVISION_TIMEOUT_S};
 
@@ -68,14 +69,14 @@ static void report_error(const char *text)
 		close(fd);
 }
 
-static void finish(void)
+static void finish(bool ok)
 {
 	timer_stop(&pr.deadline);
 	if (pr.cgfd >= 0)
 		close(pr.cgfd);
 	pr.cgfd = -1;
 	pr.over = true;
-	pr.done();
+	pr.done(ok);
 }
 
 /* Everything of the run led by pid. */
@@ -154,7 +155,7 @@ static void failed(const char *text)
 	}
 	log_msg(LOG_ERR, "%s; booting with %s only", text, DECL_DIR);
 	report_error(text);
-	finish();
+	finish(false);
 }
 
 bool provrun_reaped(pid_t pid, int st)
@@ -178,7 +179,7 @@ bool provrun_reaped(pid_t pid, int st)
 	if (!pr.late && !len && WIFEXITED(st) && WEXITSTATUS(st) == 0) {
 		log_msg(LOG_INFO, "%s done (%llu ms)", name[pr.safe],
 			(unsigned long long)(now_ms() - pr.t0));
-		finish();
+		finish(true);
 		return true;
 	}
 	failure_text(st, why, text, sizeof(text));
@@ -186,7 +187,7 @@ bool provrun_reaped(pid_t pid, int st)
 	return true;
 }
 
-void provrun_start(bool cgroups, void (*done)(void))
+void provrun_start(bool cgroups, void (*done)(bool ok))
 {
 	struct resources none = {0};
 	struct err e;

@@ -29,7 +29,7 @@ static char logged[1024];	/* init's lines, "|"-separated */
 static const char *setup_error; /* what the next run's report pipe says ("" none) */
 static pid_t next_pid = FAKE_PID;
 static struct timer *armed;
-static int done_calls;
+static int done_calls, done_ok;
 
 void log_msg(int prio, const char *fmt, ...)
 {
@@ -92,9 +92,10 @@ bool cgroup_populated(const char *root, const char *name)
 	return true;
 }
 
-static void done(void)
+static void done(bool ok)
 {
 	done_calls++;
+	done_ok = ok;
 }
 
 /* One boot: the first run ends with st1 (setup error err1), the safe one (if any) st2/err2. */
@@ -104,6 +105,7 @@ struct provrun_case {
 	bool late1; /* the first run passes its deadline (then st1 is SIGKILL's) */
 	int st2;
 	const char *err2;
+	bool failed; /* safe mode failed too: done(false) */
 	const char *want_spawned, *want_log, *want_report;
 };
 
@@ -123,6 +125,7 @@ static const struct provrun_case cases[] = {
 	 "error: provision exited with status 1\nerror: provision exited with status 1\n"},
     {.st1 = KILLED(SIGSEGV),
      .st2 = EXIT(3),
+     .failed = true,
      .want_spawned = P "|" P " --safe",
      .want_log = "|provision killed by signal 11 (SEGV); running it in safe mode"
 		 "|provision --safe exited with status 3; booting with /etc/wisp only",
@@ -141,6 +144,7 @@ static const struct provrun_case cases[] = {
      .err1 = "exec " P ": No such file or directory",
      .st2 = EXIT(127),
      .err2 = "exec " P ": No such file or directory",
+     .failed = true,
      .want_spawned = P "|" P " --safe",
      .want_log = "|provision could not start: exec " P ": No such file or directory; running "
 		 "it in safe mode|provision --safe could not start: exec " P
@@ -184,6 +188,7 @@ static void run_case(const struct provrun_case *t)
 		assert_true(provrun_reaped(first + 1, t->st2));
 	}
 	assert_int_equal(done_calls, 1);
+	assert_int_equal(done_ok, !t->failed);
 	assert_false(provrun_running());
 	assert_null(armed);
 	assert_string_equal(spawned, t->want_spawned);
