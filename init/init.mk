@@ -10,7 +10,7 @@ INIT_HDRS := $(wildcard init/lib/*.h init/pid1/*.h init/provision/*.h init/provi
 INIT_SRCS := $(LIB_BASE) $(LIB_DECL) init/lib/proto.c $(addprefix init/pid1/, \
 	main.c console.c mounts.c sysctl.c sysfs.c state.c grow.c etc.c restart.c unit.c loop.c \
 	shutdown.c health.c cgroup.c logs.c control.c powerbtn.c container.c userns.c \
-	dispatch.c provrun.c lo.c fsclean.c printf.c assert.c)
+	dispatch.c provrun.c lo.c fsclean.c printf.c assert.c bootlog.c)
 # Provisioning from cloud-init style user-data (docs/cloud-config.md): its own program,
 # /usr/libexec/wisp/provision, that PID 1 runs (issue 11); never linked into PID 1.
 PARSE_SRCS := $(addprefix init/provision/parse/, b64.c userdata.c cloudcfg.c netcfg.c)
@@ -78,7 +78,8 @@ UNIT_init_cmdline_SRCS := init/lib/cmdline.c init/lib/hostname.c init/lib/err.c 
 UNIT_init_restart_SRCS := init/pid1/restart.c $(INIT_HDRS)
 UNIT_TESTS += init_cgroup init_logs init_health init_unit
 UNIT_init_unit_SRCS := init/pid1/unit.c init/lib/decl.c init/lib/yamltree.c init/lib/parse.c init/lib/users.c \
-	init/lib/deps.c init/pid1/restart.c init/pid1/container.c init/pid1/userns.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
+	init/lib/deps.c init/pid1/restart.c init/pid1/container.c init/pid1/userns.c init/pid1/bootlog.c \
+	init/lib/err.c init/lib/util.c $(INIT_HDRS)
 UNIT_init_unit_LIBS := -lyaml
 UNIT_init_cgroup_SRCS := init/pid1/cgroup.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
 UNIT_init_logs_SRCS := init/pid1/logs.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
@@ -88,10 +89,13 @@ UNIT_TESTS += init_sysctl
 UNIT_init_sysctl_SRCS := init/pid1/sysctl.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
 UNIT_TESTS += init_printf
 UNIT_init_printf_SRCS := init/pid1/printf.c $(INIT_HDRS)
+UNIT_TESTS += init_bootlog
+UNIT_init_bootlog_SRCS := init/pid1/bootlog.c $(INIT_HDRS)
 UNIT_TESTS += init_fsclean
 UNIT_init_fsclean_SRCS := init/pid1/fsclean.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
 UNIT_TESTS += init_provrun
-UNIT_init_provrun_SRCS := init/pid1/provrun.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
+UNIT_init_provrun_SRCS := init/pid1/provrun.c init/pid1/bootlog.c init/lib/err.c init/lib/util.c \
+	$(INIT_HDRS)
 
 # wispctl: the control socket's client (docs/wispctl.md), static musl, /bin/wispctl.
 WISPCTL_SRCS := init/wispctl/wispctl.c $(addprefix init/lib/, proto.c err.c util.c)

@@ -49,7 +49,10 @@ static void boot_params(void)
  * failed too (what a failed run left there is not to be trusted). */
 static void provisioned(bool ok)
 {
+	uint64_t t = now_ms();
+
 	units_load(DECL_DIR, ok ? CLOUD_UNITS : NULL);
+	bootlog_step("load declarations", t, now_ms());
 	units_start_all();
 }
 
@@ -69,6 +72,7 @@ int main(void)
 {
 	struct timespec t0;
 	struct err e;
+	uint64_t t;
 	bool cg;
 	int cad;
 
@@ -92,10 +96,17 @@ int main(void)
 		log_err(&e);
 	}
 	mounts_setup();
+	t = (uint64_t)t0.tv_sec * 1000u + (uint64_t)t0.tv_nsec / 1000000u;
+	bootlog_step("mounts and console", t, now_ms());
 	boot_params();
+	t = now_ms();
 	etc_setup();
 	hostname_setup("/etc/hostname");
+	bootlog_step("/etc and host name", t, now_ms());
+	t = now_ms();
 	state_setup();
+	bootlog_step("STATE: check, grow, mount", t, now_ms());
+	t = now_ms();
 	if (loopback_up(&e) < 0)
 		log_err(&e);
 	if (loop_setup(dispatch_signal, &e) < 0) {
@@ -107,6 +118,7 @@ int main(void)
 	powerbtn_setup("/sys");
 	cg = cgroups();
 	units_set_cgroups(cg);
+	bootlog_step("loop, control socket, cgroups", t, now_ms());
 	provrun_start(cg, provisioned);
 	dispatch_reap(); /* whatever the boot steps left behind */
 	if (loop_run(&e) < 0)

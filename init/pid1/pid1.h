@@ -154,6 +154,17 @@ void provrun_cancel(void);
 /* Neither done nor cancelled yet. */
 bool provrun_running(void);
 
+/* ---- bootlog.c: the boot's timeline (`wispctl boot`) -------------------- */
+
+/* An entry begins at start (now_ms()), after waiting for waited (NULL: nothing). Returns its
+ * index for bootlog_end(), or -1 when the timeline is full. */
+int bootlog_begin(const char *what, const char *waited, uint64_t start);
+void bootlog_end(int i, uint64_t end); /* the first end counts; i -1: nothing */
+void bootlog_step(const char *what, uint64_t start, uint64_t end);
+/* Its lines, longest first ("TOOK STARTED WHAT (WAITED FOR)"), into buf. Returns the length
+ * of the whole lines that fit. */
+size_t bootlog_render(char *buf, size_t size, uint64_t now);
+
 /* ---- lo.c ------------------------------------------------------------ */
 
 /* The loopback interface up (the kernel gives it its addresses). */

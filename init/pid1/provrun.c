@@ -28,6 +28,7 @@
 
 static struct {
 	pid_t pid;	    /* the running one, 0 none */
+	int boot_ev;	    /* its entry in the boot's timeline */
 	int report;	    /* its spawn report pipe, -1 none */
 	int cgfd;	    /* wisp/provision, -1 without cgroups */
 	bool safe;	    /* this run is the safe-mode rerun (index of name[]) */
@@ -112,6 +113,7 @@ static int run(bool safe, struct err *e)
 	pr.safe = safe;
 	pr.late = false;
 	pr.t0 = now_ms();
+	pr.boot_ev = bootlog_begin(name[safe], safe ? name[0] : NULL, pr.t0);
 	pr.pid = spawn(&r, &pr.report, e);
 	if (pr.pid < 0) {
 		pr.pid = 0;
@@ -167,6 +169,7 @@ bool provrun_reaped(pid_t pid, int st)
 		return false;
 	pr.pid = 0;
 	timer_stop(&pr.deadline);
+	bootlog_end(pr.boot_ev, now_ms());
 	kill_all(pid); /* whatever it left behind */
 	/* It is dead, so whatever it wrote to the report pipe is there. */
 	spawn_read_report(pr.report, why, sizeof(why), &len);

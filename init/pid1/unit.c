@@ -49,9 +49,12 @@ struct unit {
 	int *dep;	    /* index of each dependency in the table */
 	unsigned restarts;
 	int last_status;
-	bool wanted;	   /* should run: false after a stop by hand, until a start */
-	bool again;	   /* restart: start again once stopped */
-	bool said_waiting; /* "waits for" logged once per wait */
+	bool wanted;			/* should run: false after a stop by hand, until a start */
+	bool again;			/* restart: start again once stopped */
+	bool said_waiting;		/* "waits for" logged once per wait */
+	bool in_bootlog;		/* its first start is in the boot's timeline */
+	int boot_ev;			/* that entry, -1 none */
+	char waited[DECL_NAME_MAX + 1]; /* what it last waited for before its first start */
 };
 
 static struct unit **units;
@@ -85,6 +88,9 @@ static void set_state(struct unit *u, enum unit_state s)
 {
 	u->state = s;
 	u->since = now_ms();
+	/* The timeline: a oneshot's start lasts until it is done, the others' until exec. */
+	if ((s == U_RUNNING && u->d.kind != KIND_ONESHOT) || s == U_DONE || s == U_FAILED)
+		bootlog_end(u->boot_ev, u->since);
 	schedule();
 }
 
@@ -289,6 +295,10 @@ static void unit_spawn(struct unit *u)
 	int fd;
 
 	u->said_waiting = false;
+	if (!u->in_bootlog) {
+		u->in_bootlog = true;
+		u->boot_ev = bootlog_begin(u->d.name, u->waited[0] ? u->waited : NULL, now_ms());
+	}
 	if (prepare_cgroup(u) < 0)
 		return;
 	prepare_log(u);
@@ -539,6 +549,7 @@ static bool try_start(struct unit *u)
 	if ((p = unmet(u)) || (u->d.kind == KIND_CONTAINER && images_pending())) {
 		if (!u->said_waiting)
 			log_msg(LOG_INFO, "%s waits for %s", u->d.name, p ? p->name : IMAGE_IMPORT);
+		snprintf(u->waited, sizeof(u->waited), "%s", p ? p->name : IMAGE_IMPORT);
 		u->said_waiting = true;
 		return false;
 	}
@@ -668,6 +679,7 @@ static struct unit *add_unit(struct decl *d, struct err *e)
 	u->hc.run = run_check;
 	u->log.w.fd = u->log.wfd = u->log.file = -1;
 	u->cgfd = -1;
+	u->boot_ev = -1;
 	u->last_status = -1;
 	u->wanted = true;
 	u->envp = decl_environ(&u->d, common_env);
