@@ -9,21 +9,22 @@ INIT_HDRS := $(wildcard init/lib/*.h init/pid1/*.h init/provision/*.h init/provi
 
 INIT_SRCS := $(LIB_BASE) $(LIB_DECL) init/lib/proto.c $(addprefix init/pid1/, \
 	main.c console.c mounts.c sysctl.c sysfs.c state.c grow.c etc.c restart.c unit.c loop.c \
-	shutdown.c health.c cgroup.c logs.c control.c powerbtn.c container.c userns.c)
-# TRANSITIONAL (issue 11): PID 1's boot sequence still calls provision's old entry
-# points; linked.c runs the program instead. Goes when PID 1 spawns provision itself.
-INIT_SRCS += init/provision/linked.c
+	shutdown.c health.c cgroup.c logs.c control.c powerbtn.c container.c userns.c \
+	dispatch.c provrun.c lo.c fsclean.c printf.c assert.c bootlog.c)
 INIT_BIN := $(B)/init/init
-# PID 1's size budget (issue 3): the build fails past it.
-INIT_BUDGET := 262144
+# PID 1's size budget (issue 11: 160 KiB, it parses nothing from outside): the build fails past it.
+INIT_BUDGET := 163840
 
 .PHONY: init
 init: $(INIT_BIN)
 
-# libyaml is linked statically from the musl sysroot (rootfs.mk: libyaml-musl),
-# named as rootfs.mk names them ($(B)-relative) so that make finds its rules;
-# the kernel headers stamp because MUSL_CFLAGS puts the sysroot first.
-INIT_DEPS := $(B)/sysroot/lib/libyaml.a $(B)/sysroot/include/yaml.h $(B)/sysroot/.headers-ok
+# libyaml's parser (yaml.h from the musl sysroot, rootfs.mk: libyaml-musl) is compiled
+# into PID 1 with its own flags, as LTO objects, not linked from libyaml.a: the
+# whole-program pass reaches into it and it carries no unwind tables (about 4 KiB).
+# Named as rootfs.mk names them ($(B)-relative) so that make finds its rules; the
+# kernel headers stamp because MUSL_CFLAGS puts the sysroot first.
+INIT_DEPS := $(B)/sysroot/include/yaml.h $(B)/sysroot/.headers-ok
+INIT_YAML_OBJS := $(addprefix $(B)/init/yaml/, api.o parser.o reader.o scanner.o)
 
 # One compiler run: the small files build in a few seconds. -flto: whole-
 # program inlining and dead-code removal, about 4 KiB of PID 1's budget.
@@ -32,9 +33,15 @@ INIT_DEPS := $(B)/sysroot/lib/libyaml.a $(B)/sysroot/include/yaml.h $(B)/sysroot
 # (busybox builds the same way). Crashes are read from the core's
 # registers and the symbolized build, not from unwinding in the guest.
 INIT_CFLAGS := -flto=auto -fno-asynchronous-unwind-tables -fno-unwind-tables
-$(INIT_BIN): $(INIT_SRCS) $(INIT_HDRS) init/init.mk $(INIT_DEPS) $(MUSL_FLAGS_STAMP) | $(DEPS_STAMP)
+$(INIT_YAML_OBJS): $(B)/init/yaml/%.o: $(LIBYAML_SRC_STAMP) $(LIBYAML_OBJDIR)/config.h \
+		$(SYSROOT_HEADERS) init/init.mk | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(MUSL_CC) $(MUSL_CFLAGS) $(INIT_CFLAGS) -o $@ $(INIT_SRCS) $(MUSL_LDFLAGS) -lyaml
+	$(MUSL_CC) $(ROOTFS_CFLAGS) $(INIT_CFLAGS) -DHAVE_CONFIG_H -I$(LIBYAML_OBJDIR) \
+		-I$(LIBYAML_SRC)/include -c -o $@ $(LIBYAML_SRC)/src/$*.c
+$(INIT_BIN): $(INIT_SRCS) $(INIT_YAML_OBJS) $(INIT_HDRS) init/init.mk $(INIT_DEPS) \
+		$(MUSL_FLAGS_STAMP) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(MUSL_CC) $(MUSL_CFLAGS) $(INIT_CFLAGS) -o $@ $(INIT_SRCS) $(INIT_YAML_OBJS) $(MUSL_LDFLAGS)
 	@printf '%-32s %9d bytes\n' $@ $$(stat -c %s $@)
 	@n=$$(stat -c %s $@); [ $$n -le $(INIT_BUDGET) ] || { rm -f $@; \
 		echo "init: $$n bytes is over its budget of $(INIT_BUDGET)" >&2; exit 1; }
@@ -68,6 +75,23 @@ provision-golden: $(PROVISION_HOST)
 unit-test: provision-golden
 test: provision-golden
 
+# No parser of what a cloud sends in PID 1 (issue 11): the same build unstripped, and
+# nm must show none of their symbols (user-data, base64, cloud-config, network-config,
+# cloud-config steps, datasources, gzip).
+INIT_FORBIDDEN := ^(ud_|b64_|cloudcfg_|netcfg_|cc_|ds_)|gunzip|inflate
+INIT_UNSTRIPPED := $(B)/init/init.unstripped
+$(INIT_UNSTRIPPED): $(INIT_SRCS) $(INIT_YAML_OBJS) $(INIT_HDRS) init/init.mk $(INIT_DEPS) \
+		$(MUSL_FLAGS_STAMP) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(MUSL_CC) $(MUSL_CFLAGS) $(INIT_CFLAGS) -o $@ $(INIT_SRCS) $(INIT_YAML_OBJS) \
+		$(filter-out -s,$(MUSL_LDFLAGS))
+.PHONY: init-symbols-check
+test: init-symbols-check
+init-symbols-check: $(INIT_UNSTRIPPED)
+	@bad=$$(nm $< | awk '{print $$NF}' | grep -E '$(INIT_FORBIDDEN)' || true); \
+	if [ -n "$$bad" ]; then echo "init-symbols-check: parsers of untrusted input in PID 1:" \
+		$$bad >&2; exit 1; fi; echo "init-symbols-check: $$(nm $< | wc -l) symbols, none of a cloud parser"
+
 # Unit tests (tests/tests.mk): native glibc + host libyaml, ASan + UBSan.
 UNIT_TESTS += init_decl init_sysfs init_cmdline init_restart init_spawn
 UNIT_init_decl_SRCS := init/lib/decl.c init/lib/yamltree.c init/lib/parse.c init/lib/users.c init/lib/deps.c \
@@ -78,7 +102,8 @@ UNIT_init_cmdline_SRCS := init/lib/cmdline.c init/lib/hostname.c init/lib/err.c 
 UNIT_init_restart_SRCS := init/pid1/restart.c $(INIT_HDRS)
 UNIT_TESTS += init_cgroup init_logs init_health init_unit
 UNIT_init_unit_SRCS := init/pid1/unit.c init/lib/decl.c init/lib/yamltree.c init/lib/parse.c init/lib/users.c \
-	init/lib/deps.c init/pid1/restart.c init/pid1/container.c init/pid1/userns.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
+	init/lib/deps.c init/pid1/restart.c init/pid1/container.c init/pid1/userns.c init/pid1/bootlog.c \
+	init/lib/err.c init/lib/util.c $(INIT_HDRS)
 UNIT_init_unit_LIBS := -lyaml
 UNIT_init_cgroup_SRCS := init/pid1/cgroup.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
 UNIT_init_logs_SRCS := init/pid1/logs.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
@@ -86,6 +111,15 @@ UNIT_init_health_SRCS := init/pid1/health.c init/lib/err.c init/lib/util.c $(INI
 UNIT_init_spawn_SRCS := init/lib/spawn.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
 UNIT_TESTS += init_sysctl
 UNIT_init_sysctl_SRCS := init/pid1/sysctl.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
+UNIT_TESTS += init_printf
+UNIT_init_printf_SRCS := init/pid1/printf.c $(INIT_HDRS)
+UNIT_TESTS += init_bootlog
+UNIT_init_bootlog_SRCS := init/pid1/bootlog.c $(INIT_HDRS)
+UNIT_TESTS += init_fsclean
+UNIT_init_fsclean_SRCS := init/pid1/fsclean.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
+UNIT_TESTS += init_provrun
+UNIT_init_provrun_SRCS := init/pid1/provrun.c init/pid1/bootlog.c init/lib/err.c init/lib/util.c \
+	$(INIT_HDRS)
 
 # wispctl: the control socket's client (docs/wispctl.md), static musl, /bin/wispctl.
 WISPCTL_SRCS := init/wispctl/wispctl.c $(addprefix init/lib/, proto.c err.c util.c)

@@ -58,6 +58,9 @@ int write_all(int fd, const void *buf, size_t len);
 /* Free a NULL-terminated vector of malloc'd strings, and the vector. */
 void strv_free(char **v);
 size_t strv_len(char *const *v);
+/* Sort v[0..n) in strcmp (byte) order. Insertion sort: the lists are short (a directory's
+ * files), and qsort costs PID 1 2 KiB. */
+void strv_sort(char **v, size_t n);
 /* A unit name as declarations allow it: [a-z0-9][a-z0-9_.-]*, at most DECL_NAME_MAX
  * (here, not in decl.c, because wispctl checks names too and does not link the parser). */
 bool unit_name_valid(const char *s);
@@ -72,8 +75,8 @@ const char *signal_name(int sig, char buf[static 16]);
  * (priority below console_loglevel) init does not write it a second time.
  */
 void log_line(int prio, const char *fmt, ...) PRINTF_LIKE(2, 3); /* as given */
-void log_msg(int prio, const char *fmt, ...) PRINTF_LIKE(2, 3);	 /* "init: " + text */
-void log_err(const struct err *e);				 /* "init: " + e->msg */
+void log_msg(int prio, const char *fmt, ...) PRINTF_LIKE(2, 3);	 /* "IDENT: " + text */
+void log_err(const struct err *e);				 /* "IDENT: " + e->msg */
 /* The program's name in log_msg()'s prefix: "init" (default) or "provision". */
 void log_set_ident(const char *name);
 /* Lines go to stdout only, not /dev/kmsg (provision --root on the build host). */

@@ -25,8 +25,6 @@ static const char *const base_env[] = {
     "TERM=linux",
 };
 
-char unit_tz[64];
-
 /* Where user and group names are looked up. */
 static const char *etc_dir = "/etc";
 
@@ -48,6 +46,7 @@ struct svc {
 	struct ctx *c;
 	int index; /* 1-based position in the services list */
 	const char *name;
+	const char *who; /* set: what the problems are in, instead of a service */
 	bool bad;
 	bool group_set; /* "group" given: "user" must not override it */
 	struct decl d;
@@ -83,7 +82,9 @@ static void problem(struct svc *s, const struct ynode *n, const char *fmt, ...)
 	char who[DECL_NAME_MAX + 32];
 	va_list ap;
 
-	if (s->name)
+	if (s->who)
+		snprintf(who, sizeof(who), "%s", s->who);
+	else if (s->name)
 		snprintf(who, sizeof(who), "service \"%s\": ", s->name);
 	else
 		snprintf(who, sizeof(who), "service #%d: ", s->index);
@@ -953,9 +954,13 @@ static const struct ynode *cut_service(const struct ynode *list)
 
 static bool top_key_known(const struct ynode *k)
 {
-	/* network: read by net.c (docs/network.md), not a declaration */
-	return k->type == Y_SCALAR && (!strcmp(k->str, "services") ||
-				       !strcmp(k->str, "containers") || !strcmp(k->str, "network"));
+	static const char *const known[] = {"services", "containers", "environment", "network"};
+
+	/* network: read by provision (docs/network.md), not a declaration */
+	for (size_t i = 0; k->type == Y_SCALAR && i < ARRAY_LEN(known); i++)
+		if (!strcmp(k->str, known[i]))
+			return true;
+	return false;
 }
 
 /* The list under key ("services" or "containers"), checked; the first
@@ -989,6 +994,62 @@ static const struct ynode *unit_list(struct ctx *c, const struct ynode *root, co
 	return list;
 }
 
+/* KEY=value into set->environment: a key already there (an earlier file's) is replaced. */
+static int environment_put(struct decls *set, const char *kv)
+{
+	size_t klen = strcspn(kv, "="), n = strv_len(set->environment);
+	int i = env_find(set->environment, n, kv, klen);
+	char *copy = strdup(kv), **v;
+
+	if (!copy)
+		return -1;
+	if (i >= 0) {
+		free(set->environment[i]);
+		set->environment[i] = copy;
+		return 0;
+	}
+	if (!(v = realloc(set->environment, (n + 2) * sizeof(*v)))) {
+		free(copy);
+		return -1;
+	}
+	v[n] = copy;
+	v[n + 1] = NULL;
+	set->environment = v;
+	return 0;
+}
+
+/*
+ * Top-level "environment": variables for every unit of every file (provision's time zone,
+ * a proxy). Read like a unit's env; one problem and the file's environment is left out.
+ */
+static void environment(struct ctx *c, const struct ynode *root)
+{
+	struct svc s = {.c = c, .who = "\"environment\": "};
+	const struct ynode *v = NULL;
+
+	for (size_t i = 0; i + 1 < root->n; i += 2) {
+		const struct ynode *k = root->kid[i];
+
+		if (k->type != Y_SCALAR || strcmp(k->str, "environment") != 0)
+			continue;
+		if (v)
+			file_problem(c, k->line, k->col, "\"environment\" is given twice");
+		else
+			v = root->kid[i + 1];
+	}
+	if (!v || (v->type == Y_SCALAR && v->str[0] == '\0'))
+		return; /* "environment:" with nothing: no variables */
+	if (v->type != Y_SEQ && v->type != Y_MAP) {
+		file_problem(c, v->line, v->col, "\"environment\" must be a list of KEY=value");
+		return;
+	}
+	field_env(&s, v);
+	for (size_t i = 0; !s.bad && s.d.env && s.d.env[i]; i++)
+		if (environment_put(c->set, s.d.env[i]) < 0)
+			problem(&s, v, "out of memory");
+	decl_clear(&s.d);
+}
+
 static void document(struct ctx *c, const struct yfile *y, const struct ynode *root)
 {
 	const struct ynode *list, *cut;
@@ -1001,6 +1062,7 @@ static void document(struct ctx *c, const struct yfile *y, const struct ynode *r
 			     "the top level must be a mapping with a \"services\" list");
 		return;
 	}
+	environment(c, root);
 	for (int k = 0; k < 2; k++) {
 		list = unit_list(c, root, k ? "containers" : "services");
 		cut = list && y->failed ? cut_service(list) : NULL;
@@ -1050,11 +1112,6 @@ int decl_load_file(struct decls *set, const char *path, decl_report_fn *rep, voi
 	return c.errors;
 }
 
-static int yaml_name_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static bool is_yaml(const char *name)
 {
 	size_t len = strlen(name);
@@ -1101,7 +1158,7 @@ int decl_load_dir(struct decls *set, const char *dir, decl_report_fn *rep, void 
 	}
 	closedir(d);
 	if (n > 0)
-		qsort(names, n, sizeof(*names), yaml_name_cmp);
+		strv_sort(names, n);
 	for (size_t i = 0; i < n; i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
 		errors += decl_load_file(set, path, rep, rctx);
@@ -1111,42 +1168,92 @@ int decl_load_dir(struct decls *set, const char *dir, decl_report_fn *rep, void 
 	return errors;
 }
 
+/* Append d (moved) to set. Returns 0, or -1 with d left as it was. */
+static int decls_append(struct decls *set, struct decl *d)
+{
+	if (set->n == set->cap) {
+		size_t cap = set->cap ? set->cap * 2 : 16;
+		struct decl *v = realloc(set->v, cap * sizeof(*v));
+		if (!v)
+			return -1;
+		set->v = v;
+		set->cap = cap;
+	}
+	set->v[set->n++] = *d;
+	memset(d, 0, sizeof(*d));
+	return 0;
+}
+
+void decls_overlay(struct decls *set, struct decls *over, decl_report_fn *note, void *ctx)
+{
+	char msg[768];
+
+	for (size_t i = 0; i < over->n; i++) {
+		struct decl *d = &over->v[i];
+		int k = decls_find(set, d->name);
+
+		if (k < 0) {
+			if (decls_append(set, d) < 0) {
+				snprintf(msg, sizeof(msg), "%s: %s: out of memory; left out",
+					 d->file, d->name);
+				note(ctx, msg);
+			}
+			continue;
+		}
+		snprintf(msg, sizeof(msg), "%s: from %s replaces the one of %s", d->name, d->file,
+			 set->v[k].file);
+		note(ctx, msg);
+		decl_clear(&set->v[k]);
+		set->v[k] = *d;
+		memset(d, 0, sizeof(*d));
+	}
+	for (size_t i = 0; over->environment && over->environment[i]; i++)
+		if (environment_put(set, over->environment[i]) < 0)
+			note(ctx, "environment: out of memory; an entry is left out");
+	/* over's left-out names, for the messages of their dependants (deps_check). */
+	for (size_t i = 0; over->broken && over->broken[i]; i++)
+		note_broken(set, over->broken[i]);
+	decls_free(over);
+}
+
 void decls_free(struct decls *set)
 {
 	for (size_t i = 0; i < set->n; i++)
 		decl_clear(&set->v[i]);
 	free(set->v);
 	strv_free(set->broken);
+	strv_free(set->environment);
 	memset(set, 0, sizeof(*set));
 }
 
-char **decl_environ(const struct decl *d)
+/* Copy the entries of from that neither over1 nor over2 (KEY=value vectors) sets. */
+static int environ_layer(char **env, size_t *n, const char *const *from, size_t nfrom,
+			 char *const *over1, char *const *over2)
 {
-	size_t nb = ARRAY_LEN(base_env), nd = strv_len(d->env), n = 0;
-	char **env = calloc(nb + nd + 2, sizeof(*env));
-
-	if (!env)
-		return NULL;
-	for (size_t i = 0; i < nb; i++) {
-		size_t klen = strcspn(base_env[i], "=");
-		if (env_find(d->env, nd, base_env[i], klen) >= 0)
-			continue; /* declared: the declaration wins */
-		if (!(env[n++] = strdup(base_env[i])))
-			goto nomem;
+	for (size_t i = 0; i < nfrom; i++) {
+		size_t klen = strcspn(from[i], "=");
+		if (env_find(over1, strv_len(over1), from[i], klen) >= 0 ||
+		    env_find(over2, strv_len(over2), from[i], klen) >= 0)
+			continue; /* set again by a layer above */
+		if (!(env[(*n)++] = strdup(from[i])))
+			return -1;
 	}
-	for (size_t i = 0; i < nd; i++)
-		if (!(env[n++] = strdup(d->env[i])))
-			goto nomem;
-	if (*unit_tz && env_find(d->env, nd, "TZ", 2) < 0) {
-		char tz[sizeof(unit_tz) + 3];
-		snprintf(tz, sizeof(tz), "TZ=%s", unit_tz);
-		if (!(env[n++] = strdup(tz)))
-			goto nomem;
+	return 0;
+}
+
+char **decl_environ(const struct decl *d, char *const *common)
+{
+	size_t nb = ARRAY_LEN(base_env), nc = strv_len(common), nd = strv_len(d->env), n = 0;
+	char **env = calloc(nb + nc + nd + 1, sizeof(*env));
+
+	/* Three layers, each winning over the ones below: base, common, the unit's own. */
+	if (!env || environ_layer(env, &n, base_env, nb, common, d->env) < 0 ||
+	    environ_layer(env, &n, (const char *const *)common, nc, d->env, NULL) < 0 ||
+	    environ_layer(env, &n, (const char *const *)d->env, nd, NULL, NULL) < 0) {
+		strv_free(env);
+		return NULL;
 	}
 	return env;
-nomem:
-	strv_free(env);
-	return NULL;
 }
 
 const char *kind_name(enum unit_kind k)

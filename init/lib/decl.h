@@ -72,6 +72,9 @@ struct decls {
 	struct decl *v;
 	size_t n, cap;
 	char **broken; /* names of services left out for their errors (for dependants' messages) */
+	/* Top-level "environment" of every file loaded into the set, KEY=value, NULL-terminated
+	 * (NULL: none); a later file's value of a key replaces an earlier one's. */
+	char **environment;
 };
 
 #define DECL_DIR	     "/etc/wisp"
@@ -88,10 +91,12 @@ int decl_load_dir(struct decls *set, const char *dir, decl_report_fn *report, vo
 void decl_set_etc(const char *dir);
 void decl_clear(struct decl *d);
 void decls_free(struct decls *set);
-/* The environment a program starts with: the base one, then its declared env. NULL on ENOMEM. */
-char **decl_environ(const struct decl *d);
-/* TZ=... for every unit (cloud-config's timezone); "" none. */
-extern char unit_tz[64];
+/* Move over's units into set, each replacing set's unit of the same name (told to note, a
+ * line per replacement), and over's environment onto set's; over is emptied. */
+void decls_overlay(struct decls *set, struct decls *over, decl_report_fn *note, void *ctx);
+/* The environment a program starts with: the base one, common (the set's "environment",
+ * may be NULL), then its declared env; each wins over the ones before. NULL on ENOMEM. */
+char **decl_environ(const struct decl *d, char *const *common);
 const char *restart_name(enum restart r);
 const char *kind_name(enum unit_kind k);
 /* "100ms", "5s", "2m", "1h", "0" -> milliseconds. Returns 0 or -1. */

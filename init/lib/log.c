@@ -1,5 +1,5 @@
 /*
- * log.c: init's own messages.
+ * log.c: init's own messages (and provision's: log_set_ident()).
  *
  * Two sinks: /dev/kmsg, so `dmesg` keeps the boot story with priorities,
  * and the console, where a person (or a test) reads it. The kernel

@@ -223,6 +223,7 @@ int proto_request(const struct pview *m, struct preq *r, struct err *e)
 	case P_POWEROFF:
 	case P_CONFIG:
 	case P_IMAGES:
+	case P_BOOT:
 		return check_tags(m, 0, e);
 	case P_STATUS:
 	case P_START:
@@ -246,7 +247,7 @@ const char *proto_op_name(unsigned op)
 	    [P_PS] = "ps",	   [P_STATUS] = "status",     [P_LOGS] = "logs",
 	    [P_START] = "start",   [P_STOP] = "stop",	      [P_RESTART] = "restart",
 	    [P_REBOOT] = "reboot", [P_POWEROFF] = "poweroff", [P_CONFIG] = "config",
-	    [P_IMAGES] = "images",
+	    [P_IMAGES] = "images", [P_BOOT] = "boot",
 	};
 
 	return op < ARRAY_LEN(names) && names[op] ? names[op] : NULL;

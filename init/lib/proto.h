@@ -29,6 +29,7 @@ enum proto_type {
 	P_POWEROFF = 8,
 	P_CONFIG = 9,  /* cloud-init's report of this boot, as P_LINES */
 	P_IMAGES = 10, /* the image store's listing, as P_LINES */
+	P_BOOT = 11,   /* the boot's timeline, as P_LINES */
 	P_UNIT = 0x81, /* one unit's record (ps, status) */
 	P_LINES,       /* PT_TEXT: whole log lines, each ending in \n */
 	P_OK,	       /* the request is done */

@@ -115,6 +115,18 @@ void strv_free(char **v)
 	free(v);
 }
 
+void strv_sort(char **v, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		char *x = v[i];
+		size_t j = i;
+
+		for (; j > 0 && strcmp(v[j - 1], x) > 0; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
+}
+
 size_t strv_len(char *const *v)
 {
 	size_t n = 0;

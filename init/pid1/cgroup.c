@@ -171,5 +171,9 @@ bool cgroup_populated(const char *root, const char *name)
 	if (fmt_path(path, sizeof(path), "%s/wisp/%s/cgroup.events", root, name) < 0 ||
 	    read_text(path, buf, sizeof(buf), &e) < 0)
 		return false;
-	return strstr(buf, "populated 1") != NULL;
+	/* "populated 1\nfrozen 0\n"; line by line, not strstr (PID 1's size) */
+	for (const char *p = buf; p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+		if (!strncmp(p, "populated 1", 11))
+			return true;
+	return false;
 }

@@ -405,6 +405,21 @@ static void do_images(struct client *c)
 	close(p[1]);
 }
 
+/* The boot's timeline (bootlog.c), longest step first. */
+static void do_boot(struct client *c)
+{
+	char *buf = malloc(LOG_TAIL_BYTES);
+	size_t len = buf ? bootlog_render(buf, LOG_TAIL_BYTES, now_ms()) : 0;
+
+	if (len == 0)
+		reply_error(c, "boot: out of memory");
+	else
+		send_tail(c, buf, len, PROTO_MAX_LINES);
+	free(buf);
+	if (len)
+		reply_ok(c);
+}
+
 static void dispatch(struct client *c, const struct preq *r, pid_t pid)
 {
 	switch (r->op) {
@@ -431,6 +446,9 @@ static void dispatch(struct client *c, const struct preq *r, pid_t pid)
 		break;
 	case P_IMAGES:
 		do_images(c);
+		break;
+	case P_BOOT:
+		do_boot(c);
 		break;
 	}
 }

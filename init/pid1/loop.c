@@ -4,9 +4,11 @@
  * One thread, one epoll: signals arrive through a signalfd (they are
  * blocked, so they are handled here, in order, never in a handler that
  * interrupts half-updated state), deadlines through a single timerfd
- * armed for the earliest one, and anything else a unit needs (the spawn
- * report pipes now; log pipes and the control socket later) as a
- * struct watch. Nothing polls, nothing sleeps, nothing waits for a child.
+ * armed for the earliest one, and anything else (spawn report pipes, log
+ * pipes, the control socket) as a struct watch. Nothing polls, nothing
+ * sleeps, nothing waits for a child. The loop knows no unit, no child and
+ * no shutdown: each signal goes to the one handler given at loop_setup()
+ * (dispatch.c, the top of PID 1, which knows them all).
  */
 #include "pid1.h"
 
@@ -16,13 +18,13 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 static int epfd = -1;
 static sigset_t blocked;
 static struct timer *timers; /* the armed ones; few, so a plain list */
 static struct watch sigw = {.fd = -1}, timw = {.fd = -1};
+static loop_signal_fn *on_sig;
 
 void signals_block(void)
 {
@@ -122,57 +124,13 @@ static void on_timer(struct watch *w, uint32_t events)
 	}
 }
 
-void reap(void)
-{
-	for (;;) {
-		int st;
-		/* __WALL: also children whose exit signal is not SIGCHLD. */
-		pid_t pid = waitpid(-1, &st, WNOHANG | __WALL);
-
-		if (pid > 0) {
-			/* Not a unit's: an orphan re-parented to init. Reaping is all it needs. */
-			unit_reaped(pid, st);
-			continue;
-		}
-		if (pid < 0 && errno == EINTR)
-			continue;
-		if (pid < 0 && errno == ECHILD)
-			shutdown_no_children();
-		return;
-	}
-}
-
-/* busybox's convention, which its halt/poweroff/reboot applets follow. */
-static void on_one_signal(const struct signalfd_siginfo *si)
-{
-	pid_t from = (pid_t)si->ssi_pid;
-
-	switch (si->ssi_signo) {
-	case SIGCHLD:
-		reap();
-		break;
-	case SIGUSR1:
-		shutdown_request(SHUTDOWN_HALT, SIGUSR1, from);
-		break;
-	case SIGUSR2:
-		shutdown_request(SHUTDOWN_POWEROFF, SIGUSR2, from);
-		break;
-	case SIGTERM:
-	case SIGINT: /* ctrl-alt-del, since reboot(RB_DISABLE_CAD) */
-		shutdown_request(SHUTDOWN_REBOOT, (int)si->ssi_signo, from);
-		break;
-	default:
-		break; /* taken off the queue, nothing to do */
-	}
-}
-
 static void on_signal(struct watch *w, uint32_t events)
 {
 	struct signalfd_siginfo si;
 
 	(void)events;
 	while (read(w->fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-		on_one_signal(&si);
+		on_sig((int)si.ssi_signo, (pid_t)si.ssi_pid);
 }
 
 static void close_fd(int *fd)
@@ -182,8 +140,9 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
-int loop_setup(struct err *e)
+int loop_setup(loop_signal_fn *fn, struct err *e)
 {
+	on_sig = fn;
 	epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (epfd < 0)
 		return err_set(e, errno, "epoll_create1");
@@ -209,10 +168,9 @@ fail:
 	return -1;
 }
 
-_Noreturn void loop_run(void)
+int loop_run(struct err *e)
 {
 	struct epoll_event ev[16];
-	struct err e;
 
 	for (;;) {
 		int n;
@@ -221,44 +179,14 @@ _Noreturn void loop_run(void)
 		n = epoll_wait(epfd, ev, (int)ARRAY_LEN(ev), -1);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
-			err_set(&e, errno, "epoll_wait");
-			log_err(&e);
-			loop_emergency();
-		}
+		if (n < 0)
+			return err_set(e, errno, "epoll_wait");
 		/* A handler may close a watch that is later in this batch; watches
 		 * live as long as their unit and ignore readiness they cannot use. */
 		for (int i = 0; i < n; i++) {
 			struct watch *w = ev[i].data.ptr;
 			if (w->fd >= 0)
 				w->ready(w, ev[i].events);
-		}
-	}
-}
-
-_Noreturn void loop_emergency(void)
-{
-	log_msg(LOG_CRIT, "no event loop: no programs are supervised; reaping and "
-			  "honouring shutdown signals only");
-	for (;;) {
-		siginfo_t si;
-
-		switch (sigwaitinfo(&blocked, &si)) {
-		case SIGCHLD:
-			reap();
-			break;
-		case SIGUSR1:
-			shutdown_now(SHUTDOWN_HALT);
-			break;
-		case SIGUSR2:
-			shutdown_now(SHUTDOWN_POWEROFF);
-			break;
-		case SIGTERM:
-		case SIGINT:
-			shutdown_now(SHUTDOWN_REBOOT);
-			break;
-		default:
-			break;
 		}
 	}
 }

@@ -3,13 +3,13 @@
  *
  * Everything before loop_run() is the part of booting that nothing else
  * can run during: the API filesystems, the console, the host name and the
- * STATE partition. Then the declared programs start and the event loop
- * supervises them until a shutdown signal. PID 1 never exits: every step
- * logs its failure and the boot goes on with what it has.
+ * STATE partition. Then the loop runs provision (provrun.c); once it has
+ * ended, the declared units (/etc/wisp, and /run/wisp/units that provision
+ * wrote) start, and the loop supervises them until a shutdown signal.
+ * PID 1 never exits: every step logs its failure and the boot goes on
+ * with what it has.
  */
 #include "pid1.h"
-/* Until provision runs as its own program (issue 11). */
-#include "../provision/provision.h"
 
 #include <errno.h>
 #include <sys/reboot.h>
@@ -35,12 +35,45 @@ static void boot_params(void)
 		log_msg(LOG_WARNING, "%s; using %u s", e.msg, SHUTDOWN_GRACE_S);
 		break;
 	}
+	switch (cmdline_uint(line, "wisp.provision_timeout", 86400, &grace, &e)) {
+	case 1:
+		provrun_set_timeout(grace);
+		break;
+	case -1:
+		log_msg(LOG_WARNING, "%s; using %u s", e.msg, PROVISION_TIMEOUT_S);
+		break;
+	}
+}
+
+/* provision has ended: the units of both directories start; the image's only if safe mode
+ * failed too (what a failed run left there is not to be trusted). */
+static void provisioned(bool ok)
+{
+	uint64_t t = now_ms();
+
+	units_load(DECL_DIR, ok ? CLOUD_UNITS : NULL);
+	bootlog_step("load declarations", t, now_ms());
+	units_start_all();
+}
+
+/* cgroup v2 for the units and provision; without it they run all the same. */
+static bool cgroups(void)
+{
+	struct err e;
+
+	if (cgroup_setup(CGROUP_ROOT, &e) == 0)
+		return true;
+	log_msg(LOG_ERR, "%s; units run without cgroups (units with resources do not start)",
+		e.msg);
+	return false;
 }
 
 int main(void)
 {
 	struct timespec t0;
 	struct err e;
+	uint64_t t;
+	bool cg;
 	int cad;
 
 	/* The banner's uptime is the moment init started, before any work. */
@@ -63,22 +96,32 @@ int main(void)
 		log_err(&e);
 	}
 	mounts_setup();
+	t = (uint64_t)t0.tv_sec * 1000u + (uint64_t)t0.tv_nsec / 1000000u;
+	bootlog_step("mounts and console", t, now_ms());
 	boot_params();
+	t = now_ms();
 	etc_setup();
 	hostname_setup("/etc/hostname");
+	bootlog_step("/etc and host name", t, now_ms());
+	t = now_ms();
 	state_setup();
-	cloudinit_setup(); /* user-data: /etc, /var and units to load; no network needed */
-	if (loop_setup(&e) < 0) {
+	bootlog_step("STATE: check, grow, mount", t, now_ms());
+	t = now_ms();
+	if (loopback_up(&e) < 0)
 		log_err(&e);
-		loop_emergency();
+	if (loop_setup(dispatch_signal, &e) < 0) {
+		log_err(&e);
+		dispatch_emergency();
 	}
+	dispatch_setup();
 	control_setup();
 	powerbtn_setup("/sys");
-	units_load(DECL_DIR);
-	imgimport_setup(); /* before the units it holds back start */
-	net_setup("/sys");
-	cloudinit_final();
-	units_start_all();
-	reap(); /* whatever the boot steps left behind */
-	loop_run();
+	cg = cgroups();
+	units_set_cgroups(cg);
+	bootlog_step("loop, control socket, cgroups", t, now_ms());
+	provrun_start(cg, provisioned);
+	dispatch_reap(); /* whatever the boot steps left behind */
+	if (loop_run(&e) < 0)
+		log_err(&e);
+	dispatch_emergency();
 }

@@ -12,6 +12,11 @@
 #include "../lib/paths.h"
 #include "../lib/proto.h"
 
+/* ---- printf.c: PID 1's snprintf/vsnprintf (integers and text only) ---- */
+
+#include <stdarg.h>
+int pid1_vsnprintf(char *restrict buf, size_t size, const char *restrict fmt, va_list ap);
+
 /* ---- console.c: PID 1's standard fds -------------------------------- */
 
 /* Put /dev/console (or at worst /dev/null) on fds 0, 1 and 2. */
@@ -45,6 +50,14 @@ void mounts_release(const char *dir);
 
 /* Find STATE on the root disk, fsck it, mount it on /var. Logs, never fails the boot. */
 void state_setup(void);
+
+/* ---- fsclean.c: does an ext4 file system need e2fsck? --------------- */
+
+/* Would e2fsck -p check the file system of superblock sb (1024 bytes at offset 1024) at time
+ * now (Unix seconds)? Returns 0 clean, 1 yes (why says why). */
+int ext4_sb_check(const unsigned char sb[static 1024], int64_t now, char *why, size_t size);
+/* The same for device dev; -1 (e filled) if its superblock cannot be read. */
+int ext4_needs_check(const char *dev, int64_t now, char *why, size_t size, struct err *e);
 
 /* ---- grow.c: grow the last GPT partition to the end of the disk ------ */
 
@@ -96,19 +109,66 @@ struct timer {
 	void (*fire)(struct timer *t);
 };
 
+/* A signal taken off the signalfd: its number and sender. */
+typedef void loop_signal_fn(int sig, pid_t from);
+
 void signals_block(void);
-int loop_setup(struct err *e);
+/* epoll, the signalfd (each signal to fn) and the timerfd. */
+int loop_setup(loop_signal_fn *fn, struct err *e);
 int loop_watch(struct watch *w, struct err *e);
 /* Also wake w when its fd is writable (a queue to send). Returns 0 or -1 (errno). */
 int loop_watch_out(struct watch *w, bool out);
 void loop_unwatch(struct watch *w);
 void timer_start(struct timer *t, uint64_t due);
 void timer_stop(struct timer *t);
-/* Collect every exited child; tells units and shutdown. */
-void reap(void);
-_Noreturn void loop_run(void);
-/* When the loop cannot be built: reap and honour shutdown signals with sigwaitinfo. */
-_Noreturn void loop_emergency(void);
+/* Run the loop; returns only if it cannot go on (-1, e filled). */
+int loop_run(struct err *e);
+
+/* ---- dispatch.c: the top of PID 1: signals and ended children ------- */
+
+/* Wire shutdown to the units (and the provision runner). */
+void dispatch_setup(void);
+/* The loop's signal handler: SIGCHLD reaps, the others ask for a shutdown. */
+void dispatch_signal(int sig, pid_t from);
+/* Collect every ended child and give it to whoever started it; tell shutdown when none is
+ * left. */
+void dispatch_reap(void);
+/* Without a loop: reap and honour shutdown signals with sigwaitinfo. */
+_Noreturn void dispatch_emergency(void);
+
+/* ---- provrun.c: provision, run once per boot --------------------------- */
+
+#define PROVISION_BIN	    "/usr/libexec/wisp/provision"
+#define PROVISION_TIMEOUT_S 300u /* wisp.provision_timeout's default */
+
+void provrun_set_timeout(unsigned seconds);
+/* Where its failures are appended (default CLOUD_REPORT); for the tests. */
+void provrun_set_report(const char *path);
+/* Start provision (cgroup wisp/provision if cgroups); on failure once more with --safe;
+ * done() once it is over: ok false if safe mode failed too. */
+void provrun_start(bool cgroups, void (*done)(bool ok));
+/* Was pid the provision run's? Then it is over, or safe mode starts. */
+bool provrun_reaped(pid_t pid, int st);
+/* Shutdown: no safe mode, no done() any more (the shutdown kills the run). */
+void provrun_cancel(void);
+/* Neither done nor cancelled yet. */
+bool provrun_running(void);
+
+/* ---- bootlog.c: the boot's timeline (`wispctl boot`) -------------------- */
+
+/* An entry begins at start (now_ms()), after waiting for waited (NULL: nothing). Returns its
+ * index for bootlog_end(), or -1 when the timeline is full. */
+int bootlog_begin(const char *what, const char *waited, uint64_t start);
+void bootlog_end(int i, uint64_t end); /* the first end counts; i -1: nothing */
+void bootlog_step(const char *what, uint64_t start, uint64_t end);
+/* Its lines, longest first ("TOOK STARTED WHAT (WAITED FOR)"), into buf. Returns the length
+ * of the whole lines that fit. */
+size_t bootlog_render(char *buf, size_t size, uint64_t now);
+
+/* ---- lo.c ------------------------------------------------------------ */
+
+/* The loopback interface up (the kernel gives it its addresses). */
+int loopback_up(struct err *e);
 
 /* ---- unit.c: the unit table and each unit's state machine ----------- */
 
@@ -135,15 +195,17 @@ struct unit_info {
 	char userns[16];    /* containers: "host", or the first host id ("1048576"); else "" */
 };
 
-/* Load DECL_DIR (errors are logged). Returns the number of units. */
-size_t units_load(const char *dir);
-/* A second directory (user-data's units): its services replace dir's of the same name. */
-void units_set_overlay(const char *dir);
+/* Whether cgroup_setup() worked: units with resources need it. */
+void units_set_cgroups(bool ok);
+/* Load dir (DECL_DIR) and over (CLOUD_UNITS, or NULL), whose units replace dir's of the same
+ * name (errors are logged). Returns the number of units. */
+size_t units_load(const char *dir, const char *over);
 void units_start_all(void);
 /* A child ended: if it is a unit's (or a health check's), move its state machine. */
 bool unit_reaped(pid_t pid, int st);
-/* Shutdown: no more restarts; stop every unit, dependants first. */
-void units_stop_all(void);
+/* Shutdown: no more restarts; stop every unit, dependants first; done() once all have
+ * stopped (maybe at once). */
+void units_stop_all(void (*done)(void));
 /* Shutdown: every unit has stopped (or none was running). */
 bool units_all_stopped(void);
 /* Shutdown, before /var is unmounted: let go of the units' log files. */
@@ -157,8 +219,6 @@ int unit_start(const char *name, struct err *e);
 /* By hand: no restart until unit_start. */
 int unit_stop(const char *name, struct err *e);
 int unit_restart(const char *name, struct err *e);
-/* Programmatic unit (e.g. udhcpc per NIC); takes ownership of *d's contents. */
-int units_add(struct decl *d, struct err *e);
 
 /* ---- health.c: health checks ---------------------------------------- */
 
@@ -268,11 +328,20 @@ enum shutdown_kind { SHUTDOWN_HALT, SHUTDOWN_POWEROFF, SHUTDOWN_REBOOT };
 	2000u /* after SIGKILL, how long to wait for the dead to be reaped                         \
 	       */
 
+/* What shutdown needs of the rest of PID 1 (dispatch.c gives it): it calls no unit itself. */
+struct shutdown_ops {
+	/* Stop every unit, dependants first; done() once all have stopped (maybe at once). */
+	void (*stop_units)(void (*done)(void));
+	bool (*units_stopped)(void);
+	void (*release)(void); /* before /var is unmounted: let go of the units' log files */
+};
+
+void shutdown_setup(const struct shutdown_ops *ops);
 void shutdown_set_grace(unsigned seconds);
 void shutdown_request(enum shutdown_kind k, int sig, pid_t from);
-/* reap() found no child left. */
+/* The reaper found no child left. */
 void shutdown_no_children(void);
-/* unit.c: during a shutdown, the last unit has stopped. */
+/* During a shutdown, the last unit has stopped (stop_units' done). */
 void shutdown_units_stopped(void);
 /* Emergency path: everything in one go, waiting with sigtimedwait. */
 void shutdown_now(enum shutdown_kind k); /* returns only if reboot(2) failed */

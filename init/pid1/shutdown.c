@@ -3,9 +3,10 @@
  *
  * UNITS phase: the units stop, dependants first, each with its
  * stop_signal and its stop_timeout before SIGKILL to its cgroup
- * (unit.c). TERM phase: every process left gets SIGTERM. KILL phase:
- * SIGKILL, and a short wait for the kernel to finish them. Then sync,
- * unmount /var (or at least make it read-only, so ext4 is marked clean),
+ * (unit.c, reached through the operations dispatch.c gives: shutdown
+ * knows no unit and reaps no child; it is told when none is left).
+ * TERM phase: every process left gets SIGTERM. KILL phase: SIGKILL, and a short wait for the kernel
+ * to finish them. Then sync, unmount /var (or at least make it read-only, so ext4 is marked clean),
  * reboot(2). Each phase ends early when there is nothing left for it to
  * wait for; the whole sequence is bounded by the grace period
  * (wisp.shutdown_timeout), which the phases share: 70 % for the units,
@@ -27,6 +28,7 @@ static enum phase phase = IDLE;
 static enum shutdown_kind kind;
 static unsigned grace_s = SHUTDOWN_GRACE_S;
 static uint64_t t0; /* when the shutdown began */
+static const struct shutdown_ops *ops;
 
 static void on_deadline(struct timer *t);
 static struct timer deadline = {.fire = on_deadline};
@@ -57,6 +59,11 @@ static int reboot_cmd(enum shutdown_kind k)
 	return RB_AUTOBOOT;
 }
 
+void shutdown_setup(const struct shutdown_ops *o)
+{
+	ops = o;
+}
+
 void shutdown_set_grace(unsigned seconds)
 {
 	grace_s = seconds;
@@ -68,7 +75,8 @@ static void finish(void)
 
 	phase = FINAL;
 	timer_stop(&deadline);
-	units_release();
+	if (ops)
+		ops->release();
 	sync();
 	mounts_release("/var");
 	sync();
@@ -77,6 +85,14 @@ static void finish(void)
 	/* Still here: PID 1 must not exit, so it goes on reaping. */
 	err_set(&e, errno, "reboot(%s)", shutdown_name(kind));
 	log_err(&e);
+}
+
+/* Is any child left (a zombie too)? Asked, not reaped: reaping is dispatch.c's. */
+static bool children_left(void)
+{
+	siginfo_t si;
+
+	return waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT | __WALL) == 0;
 }
 
 /* Share of the grace period, from the start of the shutdown. */
@@ -92,7 +108,9 @@ static void term_phase(void)
 	kill(-1, SIGTERM);
 	kill(-1, SIGCONT);
 	timer_start(&deadline, at(90));
-	reap(); /* nothing may be left: then there is nothing to wait for */
+	/* Nothing left: nothing to wait for. Else the reaper says when the last has gone. */
+	if (!children_left())
+		shutdown_no_children();
 }
 
 static void kill_phase(void)
@@ -103,7 +121,8 @@ static void kill_phase(void)
 	kill(-1, SIGKILL);
 	/* Past the grace already (a zero grace): still give the kernel a moment. */
 	timer_start(&deadline, end > now_ms() + 200 ? end : now_ms() + 200);
-	reap();
+	if (!children_left())
+		shutdown_no_children();
 }
 
 static void on_deadline(struct timer *t)
@@ -157,7 +176,10 @@ void shutdown_request(enum shutdown_kind k, int sig, pid_t from)
 	log_msg(LOG_NOTICE, "%s: shutting down for %s; stopping all programs (grace %u s)",
 		origin(sig, from, who, sizeof(who)), shutdown_name(k), grace_s);
 	timer_start(&deadline, at(70));
-	units_stop_all(); /* may call shutdown_units_stopped() at once */
+	if (ops)
+		ops->stop_units(shutdown_units_stopped); /* may call it at once */
+	else
+		term_phase();
 }
 
 void shutdown_units_stopped(void)
@@ -170,7 +192,7 @@ void shutdown_units_stopped(void)
 
 void shutdown_no_children(void)
 {
-	if (phase == UNITS && units_all_stopped())
+	if (phase == UNITS && (!ops || ops->units_stopped()))
 		term_phase();
 	else if (phase == TERM || phase == KILL) {
 		log_msg(LOG_INFO, "all processes have ended");

@@ -58,11 +58,6 @@ static int disk_of(const char *sys, dev_t dev, char *disk, struct err *e)
 	return 0;
 }
 
-static int name_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* The entry names of dir, sorted, so that what is found does not depend on readdir order. */
 static char **list_dir(const char *dir, size_t *n, struct err *e)
 {
@@ -95,7 +90,7 @@ static char **list_dir(const char *dir, size_t *n, struct err *e)
 		err_set(e, ENOMEM, "list %s", dir);
 		return NULL;
 	}
-	qsort(v, *n, sizeof(*v), name_cmp);
+	strv_sort(v, *n);
 	return v;
 nomem:
 	closedir(d);

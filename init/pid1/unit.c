@@ -49,16 +49,21 @@ struct unit {
 	int *dep;	    /* index of each dependency in the table */
 	unsigned restarts;
 	int last_status;
-	bool wanted;	   /* should run: false after a stop by hand, until a start */
-	bool again;	   /* restart: start again once stopped */
-	bool said_waiting; /* "waits for" logged once per wait */
+	bool wanted;			/* should run: false after a stop by hand, until a start */
+	bool again;			/* restart: start again once stopped */
+	bool said_waiting;		/* "waits for" logged once per wait */
+	bool in_bootlog;		/* its first start is in the boot's timeline */
+	int boot_ev;			/* that entry, -1 none */
+	char waited[DECL_NAME_MAX + 1]; /* what it last waited for before its first start */
 };
 
 static struct unit **units;
 static size_t nunits, cap;
 static bool booted, stopping_all, cgroups_ok, scheduling, rescan;
 static const char *cg_root = CGROUP_ROOT;
-static int devnull = -1; /* health checks' stdout and stderr */
+static int devnull = -1;	  /* health checks' stdout and stderr */
+static char **common_env;	  /* the declarations' top-level "environment", for every unit */
+static void (*all_stopped)(void); /* units_stop_all()'s done */
 
 const char *unit_state_name(enum unit_state s)
 {
@@ -83,6 +88,9 @@ static void set_state(struct unit *u, enum unit_state s)
 {
 	u->state = s;
 	u->since = now_ms();
+	/* The timeline: a oneshot's start lasts until it is done, the others' until exec. */
+	if ((s == U_RUNNING && u->d.kind != KIND_ONESHOT) || s == U_DONE || s == U_FAILED)
+		bootlog_end(u->boot_ev, u->since);
 	schedule();
 }
 
@@ -287,6 +295,10 @@ static void unit_spawn(struct unit *u)
 	int fd;
 
 	u->said_waiting = false;
+	if (!u->in_bootlog) {
+		u->in_bootlog = true;
+		u->boot_ev = bootlog_begin(u->d.name, u->waited[0] ? u->waited : NULL, now_ms());
+	}
 	if (prepare_cgroup(u) < 0)
 		return;
 	prepare_log(u);
@@ -537,6 +549,7 @@ static bool try_start(struct unit *u)
 	if ((p = unmet(u)) || (u->d.kind == KIND_CONTAINER && images_pending())) {
 		if (!u->said_waiting)
 			log_msg(LOG_INFO, "%s waits for %s", u->d.name, p ? p->name : IMAGE_IMPORT);
+		snprintf(u->waited, sizeof(u->waited), "%s", p ? p->name : IMAGE_IMPORT);
 		u->said_waiting = true;
 		return false;
 	}
@@ -560,8 +573,8 @@ static bool try_stop(size_t i)
 /* Runs the table to a fixed point; set_state() inside it only asks for another pass. */
 static void schedule(void)
 {
-	if (!booted)
-		return; /* units_add() before the boot's units_start_all() */
+	if (!booted && !stopping_all)
+		return; /* before units_start_all() */
 	if (scheduling) {
 		rescan = true;
 		return;
@@ -576,8 +589,11 @@ static void schedule(void)
 				try_start(units[i]);
 	} while (rescan);
 	scheduling = false;
-	if (stopping_all && units_all_stopped())
-		shutdown_units_stopped();
+	if (stopping_all && all_stopped && units_all_stopped()) {
+		void (*done)(void) = all_stopped;
+		all_stopped = NULL; /* once */
+		done();
+	}
 }
 
 /* ---- the table ------------------------------------------------------- */
@@ -663,9 +679,10 @@ static struct unit *add_unit(struct decl *d, struct err *e)
 	u->hc.run = run_check;
 	u->log.w.fd = u->log.wfd = u->log.file = -1;
 	u->cgfd = -1;
+	u->boot_ev = -1;
 	u->last_status = -1;
 	u->wanted = true;
-	u->envp = decl_environ(&u->d);
+	u->envp = decl_environ(&u->d, common_env);
 	if (u->d.kind == KIND_CONTAINER && u->d.health.argv) {
 		char **x = ctr_exec_argv(u->d.name, u->d.health.argv);
 		strv_free(u->d.health.argv);
@@ -693,54 +710,31 @@ static void log_decl_error(void *ctx, const char *msg)
 	log_msg(LOG_ERR, "%s", msg);
 }
 
-static const char *overlay_dir;
-
-void units_set_overlay(const char *dir)
+static void log_decl_note(void *ctx, const char *msg)
 {
-	overlay_dir = dir;
+	(void)ctx;
+	log_msg(LOG_INFO, "%s", msg);
 }
 
-/* Services of over replace set's of the same name, or join it. over is emptied. */
-static void overlay_merge(struct decls *set, struct decls *over)
+void units_set_cgroups(bool ok)
 {
-	for (size_t i = 0; i < over->n; i++) {
-		int k = decls_find(set, over->v[i].name);
-		if (k >= 0) {
-			log_msg(LOG_INFO, "%s: from %s replaces the one of %s", over->v[i].name,
-				over->v[i].file, set->v[k].file);
-			decl_clear(&set->v[k]);
-			set->v[k] = over->v[i];
-			continue;
-		}
-		struct decl *nv = realloc(set->v, (set->n + 1) * sizeof(*nv));
-		if (!nv) {
-			decl_clear(&over->v[i]);
-			continue;
-		}
-		set->v = nv;
-		set->cap = set->n + 1;
-		set->v[set->n++] = over->v[i];
-	}
-	over->n = 0;
-	decls_free(over);
+	cgroups_ok = ok;
 }
 
-size_t units_load(const char *dir)
+size_t units_load(const char *dir, const char *overlay_dir)
 {
 	struct decls set = {0}, over = {0};
 	struct err e;
 
-	if (cgroup_setup(cg_root, &e) < 0)
-		log_msg(LOG_ERR,
-			"%s; units run without cgroups (units with resources do not start)", e.msg);
-	else
-		cgroups_ok = true;
 	decl_load_dir(&set, dir, log_decl_error, NULL);
 	if (overlay_dir) {
 		decl_load_dir(&over, overlay_dir, log_decl_error, NULL);
-		overlay_merge(&set, &over);
+		decls_overlay(&set, &over, log_decl_note, NULL);
 	}
 	deps_check(&set, log_decl_error, NULL);
+	strv_free(common_env);
+	common_env = set.environment;
+	set.environment = NULL;
 	/* Declaration order (the order of `wispctl ps`, and of starts among
 	 * units ready at the same time); dependencies may come later in it. */
 	for (size_t i = 0; i < set.n; i++)
@@ -774,8 +768,9 @@ void units_start_all(void)
 	schedule();
 }
 
-void units_stop_all(void)
+void units_stop_all(void (*done)(void))
 {
+	all_stopped = done;
 	stopping_all = true;
 	for (size_t i = 0; i < nunits; i++)
 		units[i]->wanted = false;
@@ -914,41 +909,4 @@ int unit_restart(const char *name, struct err *e)
 		return 0;
 	}
 	return unit_start(name, e);
-}
-
-int units_add(struct decl *d, struct err *e)
-{
-	int ret;
-
-	if (!d->name || (!d->argv && d->kind != KIND_CONTAINER)) {
-		ret = err_set(e, EINVAL, "unit without a name or a command");
-	} else if (unit_find(d->name) >= 0) {
-		ret = err_set(e, EEXIST, "unit \"%s\"", d->name);
-	} else {
-		for (size_t j = 0; j < d->ndeps; j++)
-			if (d->deps[j].cond == DEP_DEFAULT) {
-				int k = unit_find(d->deps[j].name);
-				d->deps[j].cond = k >= 0 && units[k]->d.kind == KIND_ONESHOT
-						      ? DEP_COMPLETED
-						      : DEP_STARTED;
-			}
-		if (!d->stop_signal)
-			d->stop_signal = SIGTERM;
-		if (!d->stop_timeout_ms)
-			d->stop_timeout_ms = DECL_STOP_TIMEOUT_MS;
-		struct unit *u = add_unit(d, e);
-		ret = u ? resolve_deps(u, e) : -1;
-		if (u && ret < 0) {
-			/* Last in, nothing refers to it yet: take it out again. */
-			nunits--;
-			decl_clear(&u->d);
-			strv_free(u->envp);
-			free(u->dep);
-			free(u);
-		}
-	}
-	decl_clear(d); /* ours either way; after add_unit() it is empty */
-	if (ret == 0)
-		schedule();
-	return ret;
 }

@@ -69,18 +69,21 @@ static uint32_t find(const char *text, const char *name, uint64_t *next)
 /* text and "NAME BASE" written whole: a temporary, synced, renamed over it. */
 static int save(const char *text, const char *name, uint32_t base, struct err *e)
 {
-	char tmp[512];
-	FILE *f;
+	char tmp[512], line[DECL_NAME_MAX + 16];
+	size_t len = strlen(text);
+	int fd, n;
 	bool bad;
 
 	if (fmt_path(tmp, sizeof(tmp), "%s.new", file) < 0)
 		return err_set(e, ENAMETOOLONG, "%s", file);
-	if (!(f = fopen(tmp, "we")))
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
 		return err_set(e, errno, "write %s", tmp);
-	bad = fprintf(f, "%s%s%s %u\n", text, *text && text[strlen(text) - 1] != '\n' ? "\n" : "",
-		      name, base) < 0;
-	bad = bad || fflush(f) != 0 || fsync(fileno(f)) < 0;
-	if (fclose(f) != 0 || bad) {
+	n = snprintf(line, sizeof(line), "%s%s %u\n", len && text[len - 1] != '\n' ? "\n" : "",
+		     name, base);
+	errno = 0;
+	bad = n < 0 || (size_t)n >= sizeof(line) || write_all(fd, text, len) < 0 ||
+	      write_all(fd, line, (size_t)n) < 0 || fsync(fd) < 0;
+	if (close(fd) < 0 || bad) {
 		unlink(tmp);
 		return err_set(e, errno ? errno : EIO, "write %s", tmp);
 	}

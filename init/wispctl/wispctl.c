@@ -32,7 +32,8 @@ static const char usage_text[] =
     "  start|stop|restart NAME\n"
     "  reboot | poweroff\n"
     "  config                   the datasource, instance-id and warnings of this boot\n"
-    "  images                   the images in the store\n";
+    "  images                   the images in the store\n"
+    "  boot                     the boot's timeline: each step and unit, longest first\n";
 
 static _Noreturn void usage(const char *fmt, ...) PRINTF_LIKE(1, 2);
 static _Noreturn void usage(const char *fmt, ...)
@@ -268,7 +269,7 @@ static _Noreturn void done(unsigned op)
 			puts(first_unit ? "[]" : "]");
 		else if (op == P_STATUS)
 			putchar('\n');
-		else if (op != P_LOGS && op != P_CONFIG && op != P_IMAGES)
+		else if (op != P_LOGS && op != P_CONFIG && op != P_IMAGES && op != P_BOOT)
 			puts("{\"ok\":true}");
 	}
 	exit(fflush(stdout) == 0 ? 0 : 1);
@@ -341,7 +342,7 @@ static _Noreturn void talk(const struct preq *r)
 
 static unsigned verb_op(const char *verb)
 {
-	for (unsigned op = P_PS; op <= P_IMAGES; op++)
+	for (unsigned op = P_PS; op <= P_BOOT; op++)
 		if (strcmp(proto_op_name(op), verb) == 0)
 			return op;
 	return 0;

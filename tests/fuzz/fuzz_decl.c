@@ -44,7 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	decl_load_file(&set, path, ignore, NULL);
 	deps_check(&set, ignore, NULL);
 	for (size_t i = 0; i < set.n; i++) {
-		char **env = decl_environ(&set.v[i]);
+		char **env = decl_environ(&set.v[i], set.environment);
 		strv_free(env);
 	}
 	decls_free(&set);

@@ -209,7 +209,7 @@ static void test_env_forms(void **state)
 	assert_int_equal(set.n, 3);
 
 	/* The declared value replaces the base one; the rest of the base stays. */
-	env = decl_environ(&set.v[0]);
+	env = decl_environ(&set.v[0], NULL);
 	assert_non_null(env);
 	assert_int_equal(strv_len(env), 4);
 	assert_string_equal(env[0], "HOME=/root");
@@ -218,14 +218,14 @@ static void test_env_forms(void **state)
 	assert_string_equal(env[3], "X=1");
 	strv_free(env);
 
-	env = decl_environ(&set.v[1]);
+	env = decl_environ(&set.v[1], NULL);
 	assert_int_equal(strv_len(env), 3);
 	assert_string_equal(env[0], "PATH=/sbin:/usr/sbin:/bin:/usr/bin");
 	assert_string_equal(env[1], "TERM=linux");
 	assert_string_equal(env[2], "HOME=/srv");
 	strv_free(env);
 
-	env = decl_environ(&set.v[2]);
+	env = decl_environ(&set.v[2], NULL);
 	assert_int_equal(strv_len(env), 3);
 	assert_string_equal(env[0], "PATH=/sbin:/usr/sbin:/bin:/usr/bin");
 	assert_string_equal(env[1], "HOME=/root");
@@ -924,12 +924,173 @@ static void test_values(void **state)
 	assert_int_equal(parse_signal("term"), -1);
 }
 
+/*
+ * Top-level "environment": for every unit of every file, base < environment < unit's env,
+ * a later file's (or the overlay directory's) key over an earlier one's. Each case loads
+ * base[] as the files of one directory, over[] (if any) as a second one laid over it, and
+ * compares unit "u"'s whole environment, or the one problem reported.
+ */
+struct env_case {
+	const char *base[2], *over[2];
+	const char *want;  /* unit u's environ, entries joined by ' '; NULL: u is absent */
+	const char *error; /* the one problem (after "path:"), NULL: none */
+};
+
+static const struct env_case env_cases[] = {
+    {.base = {"environment: [TZ=UTC]\nservices: [{name: u, command: x}]\n"},
+     .want = "PATH=/sbin:/usr/sbin:/bin:/usr/bin HOME=/root TERM=linux TZ=UTC"},
+    /* the unit's own env wins */
+    {.base = {"environment: [TZ=UTC, A=1]\nservices: [{name: u, command: x, env: [TZ=CET]}]\n"},
+     .want = "PATH=/sbin:/usr/sbin:/bin:/usr/bin HOME=/root TERM=linux A=1 TZ=CET"},
+    /* the mapping form too; it may replace a base variable */
+    {.base = {"environment: {PATH: /opt/bin}\nservices: [{name: u, command: x}]\n"},
+     .want = "HOME=/root TERM=linux PATH=/opt/bin"},
+    /* a unit of an earlier file gets a later file's environment; the later key wins */
+    {.base = {"environment: [TZ=UTC, A=1]\nservices: [{name: u, command: x}]\n",
+	      "environment: [TZ=Europe/Paris]\n"},
+     .want = "PATH=/sbin:/usr/sbin:/bin:/usr/bin HOME=/root TERM=linux TZ=Europe/Paris A=1"},
+    /* the overlay directory (provision's 00-environment.yaml) over /etc/wisp's */
+    {.base = {"environment: [TZ=UTC, B=2]\nservices: [{name: u, command: x}]\n"},
+     .over = {"environment: [TZ=Asia/Tokyo]\n"},
+     .want = "PATH=/sbin:/usr/sbin:/bin:/usr/bin HOME=/root TERM=linux TZ=Asia/Tokyo B=2"},
+    /* and an overlay unit of the same name replaces the base one */
+    {.base = {"services: [{name: u, command: x, env: [OLD=1]}]\n"},
+     .over = {"environment: [TZ=UTC]\nservices: [{name: u, command: y}]\n"},
+     .want = "PATH=/sbin:/usr/sbin:/bin:/usr/bin HOME=/root TERM=linux TZ=UTC"},
+    {.base = {"environment:\nservices: [{name: u, command: x}]\n"},
+     .want = "PATH=/sbin:/usr/sbin:/bin:/usr/bin HOME=/root TERM=linux"},
+    /* problems: the file's environment is left out, its units are kept */
+    {.base = {"environment: [TZ]\nservices: [{name: u, command: x}]\n"},
+     .want = "PATH=/sbin:/usr/sbin:/bin:/usr/bin HOME=/root TERM=linux",
+     .error = "1:15: \"environment\": env entry \"TZ\" is not KEY=value"},
+    {.base = {"environment: [TZ=UTC, 1A=x]\nservices: [{name: u, command: x}]\n"},
+     .want = "PATH=/sbin:/usr/sbin:/bin:/usr/bin HOME=/root TERM=linux",
+     .error = "1:23: \"environment\": env name \"1A\" is not valid (letters, digits, _)"},
+    {.base = {"environment: [A=1, A=2]\nservices: [{name: u, command: x}]\n"},
+     .want = "PATH=/sbin:/usr/sbin:/bin:/usr/bin HOME=/root TERM=linux",
+     .error = "1:20: \"environment\": env \"A\" is given twice"},
+    {.base = {"environment: TZ=UTC\nservices: [{name: u, command: x}]\n"},
+     .want = "PATH=/sbin:/usr/sbin:/bin:/usr/bin HOME=/root TERM=linux",
+     .error = "1:14: \"environment\" must be a list of KEY=value"},
+    {.base = {"environment: [A=1]\nenvironment: [B=2]\nservices: [{name: u, command: x}]\n"},
+     .want = "PATH=/sbin:/usr/sbin:/bin:/usr/bin HOME=/root TERM=linux A=1",
+     .error = "2:1: \"environment\" is given twice"},
+    {.base = {"environment: [{TZ: UTC}]\n"},
+     .error = "1:15: \"environment\": \"env\" must be a string, not a mapping"},
+};
+
+/* Write texts as NN.yaml files of a fresh directory dir/sub; returns its path. */
+static const char *env_dir(const char *sub, const char *const texts[2])
+{
+	static char paths[2][256];
+	char *path = paths[sub[0] == 'o'], name[300];
+
+	snprintf(path, 256, "%s/%s", tmpdir, sub);
+	snprintf(name, sizeof(name), "rm -rf '%s' && mkdir '%s'", path, path);
+	assert_int_equal(system(name), 0);
+	for (int i = 0; i < 2 && texts[i]; i++) {
+		FILE *f;
+		snprintf(name, sizeof(name), "%s/%02d.yaml", path, i * 10);
+		assert_non_null(f = fopen(name, "w"));
+		fputs(texts[i], f);
+		fclose(f);
+	}
+	return path;
+}
+
+static void join(char *const *v, char *buf, size_t size)
+{
+	buf[0] = '\0';
+	for (size_t i = 0; v && v[i]; i++)
+		snprintf(buf + strlen(buf), size - strlen(buf), "%s%s", i ? " " : "", v[i]);
+}
+
+static void note_ignore(void *ctx, const char *msg)
+{
+	(void)ctx;
+	(void)msg;
+}
+
+static void env_case_run(const struct env_case *t)
+{
+	struct decls set = {0}, over = {0};
+	struct capture cap = {0};
+	char got[512];
+	int k;
+
+	decl_load_dir(&set, env_dir("base", t->base), capture, &cap);
+	if (t->over[0]) {
+		decl_load_dir(&over, env_dir("over", t->over), capture, &cap);
+		decls_overlay(&set, &over, note_ignore, NULL);
+	}
+	if (t->error) {
+		assert_int_equal(cap.n, 1);
+		assert_non_null(strstr(cap.line[0], ".yaml:"));
+		assert_string_equal(strstr(cap.line[0], ".yaml:") + 6, t->error);
+	} else {
+		assert_int_equal(cap.n, 0);
+	}
+	k = decls_find(&set, "u");
+	if (!t->want) {
+		assert_int_equal(k, -1);
+	} else {
+		char **env;
+		assert_true(k >= 0);
+		assert_non_null(env = decl_environ(&set.v[k], set.environment));
+		join(env, got, sizeof(got));
+		strv_free(env);
+		assert_string_equal(got, t->want);
+	}
+	capture_free(&cap);
+	decls_free(&set);
+}
+
+static void test_environment(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ARRAY_LEN(env_cases); i++) {
+		fprintf(stderr, "case %zu\n", i);
+		env_case_run(&env_cases[i]);
+	}
+}
+
+/* Overlay: a unit of over replaces set's of the same name, in place; others join. */
+static void test_overlay(void **state)
+{
+	static const char *const base[2] = {"services: [{name: a, command: x}, {name: b, "
+					    "command: x}]\n"},
+				 *const over[2] = {"services: [{name: b, command: y}, {name: c, "
+						   "command: y}]\n"};
+	struct decls set = {0}, o = {0};
+	struct capture cap = {0}, notes = {0};
+
+	(void)state;
+	decl_load_dir(&set, env_dir("base", base), capture, &cap);
+	decl_load_dir(&o, env_dir("over", over), capture, &cap);
+	decls_overlay(&set, &o, capture, &notes);
+	assert_int_equal(cap.n, 0);
+	assert_int_equal(o.n, 0);
+	assert_int_equal(set.n, 3);
+	assert_string_equal(set.v[0].name, "a");
+	assert_string_equal(set.v[0].argv[2], "x");
+	assert_string_equal(set.v[1].name, "b");
+	assert_string_equal(set.v[1].argv[2], "y");
+	assert_string_equal(set.v[2].name, "c");
+	assert_int_equal(notes.n, 1);
+	assert_non_null(strstr(notes.line[0], "b: from "));
+	assert_non_null(strstr(notes.line[0], "/over/00.yaml replaces the one of "));
+	capture_free(&notes);
+	decls_free(&set);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_good_file),
 	    cmocka_unit_test(test_empty_files),
 	    cmocka_unit_test(test_env_forms),
+	    cmocka_unit_test(test_environment),
+	    cmocka_unit_test(test_overlay),
 	    cmocka_unit_test(test_field_errors),
 	    cmocka_unit_test(test_containers),
 	    cmocka_unit_test(test_several_problems),

@@ -69,6 +69,15 @@ static void test_roundtrip(void **state)
 	pmsg_end(&p);
 	assert_int_equal(req(p.b, p.len, &r, &e), 0);
 	assert_string_equal(proto_op_name(r.op), "poweroff");
+
+	/* BOOT takes no record; a name is refused. */
+	pmsg_start(&p, P_BOOT);
+	pmsg_end(&p);
+	assert_int_equal(req(p.b, p.len, &r, &e), 0);
+	assert_string_equal(proto_op_name(r.op), "boot");
+	start_named(&p, P_BOOT, "web");
+	pmsg_end(&p);
+	assert_int_equal(req(p.b, p.len, &r, &e), -1);
 }
 
 static void expect_bad(const void *buf, size_t len, const char *what)

@@ -101,8 +101,8 @@ int cgroup_setup(const char *root, struct err *e)
 }
 int cgroup_unit(const char *root, const char *name, const struct resources *r, struct err *e)
 {
-	(void)root, (void)name, (void)r;
-	return err_set(e, ENOENT, "no cgroups here");
+	(void)root, (void)name, (void)r, (void)e;
+	return open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC); /* a directory fd, as the real one */
 }
 int cgroup_kill(const char *root, const char *name, struct err *e)
 {
@@ -140,7 +140,7 @@ bool health_reaped(struct hcheck *h, pid_t pid, int st)
 	(void)h, (void)pid, (void)st;
 	return false;
 }
-void shutdown_units_stopped(void)
+static void all_stopped(void)
 {
 	units_stopped++;
 }
@@ -186,13 +186,6 @@ static void put_file(const char *name, const char *text)
 	fclose(f);
 }
 
-static void add_decl(struct decl *d)
-{
-	struct err e;
-
-	assert_int_equal(units_add(d, &e), 0);
-}
-
 /* Each container's range is its own, recorded, never given twice: web's
  * (given at its start) stays, the next name gets the next range. */
 static void check_userns_ranges(void)
@@ -212,31 +205,13 @@ static void check_userns_ranges(void)
 	assert_string_equal(text, "web 1048576\ndb 1114112\n");
 }
 
-/* A container starts through the runtime's steps, after the image import;
- * its pid is the one create wrote; a failed step fails the start. */
+/* A container starts through the runtime's steps, after the image import (a oneshot of the
+ * overlay directory); its pid is the one create wrote; a failed step fails the start. */
 static void check_containers(void)
 {
-	struct decl imp = {.name = strdup(IMAGE_IMPORT), .kind = KIND_ONESHOT};
-	struct decl d = {.name = strdup("web"), .kind = KIND_CONTAINER, .image = strdup("bb:1")};
 	char path[512];
 	pid_t step;
 
-	static char ranges[512]; /* kept by userns.c */
-
-	ctr_set_bundles(dir);
-	snprintf(ranges, sizeof(ranges), "%s/userns", dir);
-	userns_set_file(ranges);
-	snprintf(path, sizeof(path), "%s/web", dir);
-	mkdir(path, 0755);
-	imp.argv = calloc(2, sizeof(char *));
-	imp.argv[0] = strdup(IMAGE_IMPORT);
-	d.argv = calloc(3, sizeof(char *));
-	d.argv[0] = strdup("httpd");
-	d.argv[1] = strdup("-f");
-	d.user_spec = strdup("www:www");
-	add_decl(&imp);
-	confirm_all();
-	add_decl(&d);
 	assert_int_equal(state_of("web"), U_STOPPED); /* waits for the import */
 	assert_true(unit_reaped(pid_of(IMAGE_IMPORT), 0));
 	assert_int_equal(state_of("web"), U_STARTING);
@@ -274,40 +249,60 @@ static void check_containers(void)
 
 static void test_order_and_shutdown(void **state)
 {
-	char path[512];
-	FILE *f;
+	char path[512], over[512];
+	static char ranges[512]; /* kept by userns.c */
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/10-units.yaml", dir);
-	f = fopen(path, "w");
+	ctr_set_bundles(dir);
+	snprintf(ranges, sizeof(ranges), "%s/userns", dir);
+	userns_set_file(ranges);
+	snprintf(path, sizeof(path), "%s/web", dir);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/etc", dir);
+	mkdir(path, 0755);
+	snprintf(over, sizeof(over), "%s/run", dir);
+	mkdir(over, 0755);
 	/* Declared in an order the dependencies contradict. */
-	fputs("services:\n"
-	      "  - {name: d, command: [d], depends_on: {b: {condition: healthy}}}\n"
-	      "  - {name: b, command: [b], depends_on: [a],\n"
-	      "     healthcheck: {command: [check], interval: 1s}}\n"
-	      "  - {name: a, kind: oneshot, command: [a]}\n"
-	      "  - {name: c, command: [c]}\n"
-	      "  - {name: e, command: [e], depends_on: [nope]}\n",
-	      f);
-	fclose(f);
-	assert_int_equal(units_load(dir), 4);
+	put_file("etc/10-units.yaml",
+		 "services:\n"
+		 "  - {name: d, command: [d], depends_on: {b: {condition: healthy}}}\n"
+		 "  - {name: b, command: [b], depends_on: [a],\n"
+		 "     healthcheck: {command: [check], interval: 1s}}\n"
+		 "  - {name: a, kind: oneshot, command: [a]}\n"
+		 "  - {name: c, command: [c], env: [OLD=1]}\n"
+		 "  - {name: e, command: [e], depends_on: [nope]}\n");
+	/* What provision writes: c replaced, f depending on a, the import and a container. */
+	put_file("run/20-cloud.yaml",
+		 "services:\n"
+		 "  - {name: c, command: [c2]}\n"
+		 "  - {name: f, command: [f], depends_on: [a]}\n"
+		 "  - {name: image-import, kind: oneshot, command: [image-import]}\n"
+		 "containers:\n"
+		 "  - {name: web, image: \"bb:1\", command: [httpd, -f], user: \"www:www\"}\n");
+	units_set_cgroups(true);
+	assert_int_equal(units_load(path, over), 7);
 	units_start_all();
-	/* The oneshot gates b (and so d); c does not wait for it. */
-	assert_string_equal(started, "a c");
+	/* The oneshot gates b and f (and d); c does not wait for it; web waits for the import. */
+	assert_string_equal(started, "a c2 image-import");
 	confirm_all();
 	assert_int_equal(state_of("a"), U_RUNNING);
 	assert_int_equal(state_of("b"), U_STOPPED);
 	assert_true(unit_reaped(pid_of("a"), 0));
 	assert_int_equal(state_of("a"), U_DONE);
-	assert_string_equal(started, "a c b");
+	assert_string_equal(started, "a c2 image-import b f");
 	confirm_all();
+	assert_true(unit_reaped(pid_of("f"), 0));
+	assert_int_equal(state_of("f"), U_DONE);
 	/* b runs but is not healthy yet: d waits. */
 	assert_int_equal(state_of("b"), U_RUNNING);
 	assert_int_equal(state_of("d"), U_STOPPED);
-	checks[nchecks - 1]->state = H_HEALTHY;
-	checks[nchecks - 1]->changed(checks[nchecks - 1]);
+	for (int i = 0; i < nchecks; i++)
+		if (checks[i]->cfg->argv) { /* b's: the one unit with a check */
+			checks[i]->state = H_HEALTHY;
+			checks[i]->changed(checks[i]);
+		}
 	assert_int_equal(state_of("b"), U_HEALTHY);
-	assert_string_equal(started, "a c b d");
+	assert_string_equal(started, "a c2 image-import b f d");
 	confirm_all();
 
 	/* By hand: stop means no restart until start; restart is stop then start. */
@@ -320,12 +315,12 @@ static void test_order_and_shutdown(void **state)
 	assert_int_equal(state_of("c"), U_STOPPED);
 	assert_string_equal(started, "");
 	assert_int_equal(unit_start("c", &e0), 0);
-	assert_string_equal(started, "c");
+	assert_string_equal(started, "c2");
 	confirm_all();
 	assert_int_equal(unit_restart("c", &e0), 0);
 	assert_int_equal(state_of("c"), U_STOPPING);
 	assert_true(unit_reaped(pid_of("c"), SIGTERM));
-	assert_string_equal(started, "c c");
+	assert_string_equal(started, "c2 c2");
 	confirm_all();
 	assert_int_equal(state_of("c"), U_RUNNING);
 	assert_int_equal(unit_info_at((size_t)unit_find("c"), &in), 0);
@@ -333,40 +328,10 @@ static void test_order_and_shutdown(void **state)
 	assert_int_equal(in.last_status, SIGTERM);
 	assert_int_equal(unit_info_at(99, &in), -1);
 
-	/* A programmatic unit, depending on a declared one. */
-	struct decl d = {0};
-	char *argv[] = {"f", NULL};
-	d.name = strdup("f");
-	d.argv = calloc(2, sizeof(char *));
-	d.argv[0] = strdup(argv[0]);
-	d.deps = calloc(1, sizeof(*d.deps));
-	d.deps[0].name = strdup("a");
-	d.deps[0].cond = DEP_DEFAULT;
-	d.ndeps = 1;
-	assert_int_equal(units_add(&d, &e0), 0);
-	assert_null(d.name);
-	assert_string_equal(started, "c c f"); /* a, a oneshot, is done: f starts */
-	confirm_all();
-	assert_true(unit_reaped(pid_of("f"), 0));
-	assert_int_equal(state_of("f"), U_DONE);
-	d.name = strdup("f");
-	d.argv = calloc(2, sizeof(char *));
-	d.argv[0] = strdup("f");
-	assert_int_equal(units_add(&d, &e0), -1); /* the name is taken */
-	d.name = strdup("g");
-	d.argv = calloc(2, sizeof(char *));
-	d.argv[0] = strdup("g");
-	d.deps = calloc(1, sizeof(*d.deps));
-	d.deps[0].name = strdup("nope");
-	d.ndeps = 1;
-	assert_int_equal(units_add(&d, &e0), -1);
-	assert_string_equal(e0.msg, "g: unknown dependency \"nope\"");
-	assert_int_equal(unit_find("g"), -1);
-
 	check_containers();
 
 	/* Shutdown: d and c first; b only once d has ended. */
-	units_stop_all();
+	units_stop_all(all_stopped);
 	assert_int_equal(state_of("d"), U_STOPPING);
 	assert_int_equal(state_of("c"), U_STOPPING);
 	assert_int_equal(state_of("b"), U_HEALTHY);
