@@ -35,7 +35,6 @@ static struct {
 	bool late;	    /* it passed its deadline and was killed */
 	bool over;	    /* done() was called, or a shutdown cancelled it */
 	unsigned timeout_s; /* wisp.provision_timeout */
-	char first[256];    /* the first run's failure, for the report after --safe */
 	uint64_t t0;
 	void (*done)(bool ok);
 	struct timer deadline;
@@ -148,7 +147,6 @@ static void failed(const char *text)
 
 	if (!pr.safe) {
 		log_msg(LOG_ERR, "%s; running it in safe mode", text);
-		snprintf(pr.first, sizeof(pr.first), "%s", text);
 		report_error(text);
 		if (run(true, &e) == 0)
 			return;
@@ -177,8 +175,6 @@ bool provrun_reaped(pid_t pid, int st)
 	pr.report = -1;
 	if (pr.over)
 		return true; /* a shutdown took it */
-	if (pr.safe && pr.first[0] && !len)
-		report_error(pr.first); /* --safe began by truncating the report */
 	if (!pr.late && !len && WIFEXITED(st) && WEXITSTATUS(st) == 0) {
 		log_msg(LOG_INFO, "%s done (%llu ms)", name[pr.safe],
 			(unsigned long long)(now_ms() - pr.t0));
@@ -197,7 +193,6 @@ void provrun_start(bool cgroups, void (*done)(bool ok))
 
 	pr.done = done;
 	pr.over = false;
-	pr.first[0] = '\0';
 	pr.deadline.fire = on_deadline;
 	if (cgroups && (pr.cgfd = cgroup_unit(CGROUP_ROOT, PROVISION_CGROUP, &none, &e)) < 0)
 		log_err(&e); /* it runs all the same; the deadline kills its process group */
