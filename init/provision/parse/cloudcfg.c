@@ -121,7 +121,7 @@ static bool key_is(const char *k, const char *want)
 }
 
 /* A user or group name as useradd takes it: nothing that breaks /etc/passwd. */
-static bool valid_name(const char *s)
+bool cc_valid_name(const char *s)
 {
 	size_t n = strlen(s);
 	if (n == 0 || n > 32 || !((*s >= 'a' && *s <= 'z') || *s == '_'))
@@ -136,12 +136,12 @@ static bool valid_name(const char *s)
 static bool names_valid(char **v)
 {
 	for (; v && *v; v++)
-		if (!valid_name(*v))
+		if (!cc_valid_name(*v))
 			return false;
 	return true;
 }
 
-static bool passwd_safe(const char *s)
+bool cc_passwd_safe(const char *s)
 {
 	return !s || !strpbrk(s, ":\n\r");
 }
@@ -215,13 +215,13 @@ static void parse_user(struct pctx *p, const struct ynode *n, struct cloudcfg *c
 		else
 			bad(p, n->kid[i], key, "unknown key, ignored");
 	}
-	if (!u.name || !valid_name(u.name)) {
+	if (!u.name || !cc_valid_name(u.name)) {
 		bad(p, n, "users", "a user needs a name of [a-z_][a-z0-9_.-]* (at most 32)");
 		user_free(&u);
 		return;
 	}
-	if (!passwd_safe(u.gecos) || !passwd_safe(u.shell) || !passwd_safe(u.homedir) ||
-	    !passwd_safe(u.passwd) || (u.primary_group && !valid_name(u.primary_group)) ||
+	if (!cc_passwd_safe(u.gecos) || !cc_passwd_safe(u.shell) || !cc_passwd_safe(u.homedir) ||
+	    !cc_passwd_safe(u.passwd) || (u.primary_group && !cc_valid_name(u.primary_group)) ||
 	    !names_valid(u.groups)) {
 		bad(p, n, "users",
 		    "a field holds ':' or a line break, or a group name is invalid; "
@@ -264,7 +264,7 @@ static void add_group(struct pctx *p, const struct ynode *at, struct cloudcfg *c
 {
 	struct cc_group *nv;
 
-	if (!valid_name(name) || !names_valid(members)) {
+	if (!cc_valid_name(name) || !names_valid(members)) {
 		bad(p, at, "groups", "invalid group or member name; group not created");
 		strv_free(members);
 		return;
@@ -678,9 +678,6 @@ static void parse_power(struct pctx *p, const struct ynode *v, struct cloudcfg *
 	free(mode);
 }
 
-/* What a host name or an IPv4/IPv6 address is made of; the script splits on blanks. */
-#define HOST_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]"
-
 static void parse_ntp(struct pctx *p, const struct ynode *v, struct cloudcfg *c)
 {
 	bool on = true;
@@ -702,7 +699,7 @@ static void parse_ntp(struct pctx *p, const struct ynode *v, struct cloudcfg *c)
 		else if (k && (!strcmp(k, "servers") || !strcmp(k, "pools"))) {
 			l = get_list(p, x, "ntp.servers", false);
 			for (size_t j = 0; l && l[j]; j++)
-				if (l[j][strspn(l[j], HOST_CHARS)] || !*l[j])
+				if (l[j][strspn(l[j], CC_HOST_CHARS)] || !*l[j])
 					bad(p, x, "ntp.servers",
 					    "not a host name or address; ignored");
 				else
@@ -844,12 +841,30 @@ static void top_key(struct pctx *p, const char *k, const struct ynode *kn, const
 		bad(p, kn, k, "not supported by Wisp; ignored");
 }
 
+/* The document's top level, walked once it is a tree. */
+static void walk(struct pctx *p, struct yfile *y, struct cloudcfg *c)
+{
+	const struct ynode *root = y->ndoc ? y->doc[0] : NULL;
+
+	if (y->failed)
+		p->w->warn(p->w->ctx, "%s:%d:%d: %s (what came before it still applies)", p->path,
+			   y->line, y->col, y->problem);
+	if (root && root->type != Y_MAP)
+		bad(p, root, "cloud-config", "the top level must be a mapping");
+	for (size_t i = 0; root && root->type == Y_MAP && i + 1 < root->n; i += 2) {
+		const char *k = scalar(root->kid[i]);
+		if (k && root->kid[i + 1]->done)
+			top_key(p, k, root->kid[i], root->kid[i + 1], c);
+	}
+	finish_mounts(p, c);
+	ytree_free(y);
+}
+
 int cloudcfg_load(const char *path, struct cloudcfg *c, struct ud_sink *w)
 {
 	struct pctx p = {.path = path, .w = w};
 	struct yfile y;
 	struct err e;
-	const struct ynode *root;
 
 	memset(c, 0, sizeof(*c));
 	c->ntp = -1;
@@ -857,19 +872,24 @@ int cloudcfg_load(const char *path, struct cloudcfg *c, struct ud_sink *w)
 		w->warn(w->ctx, "%s", e.msg);
 		return -1;
 	}
-	if (y.failed)
-		w->warn(w->ctx, "%s:%d:%d: %s (what came before it still applies)", path, y.line,
-			y.col, y.problem);
-	root = y.ndoc ? y.doc[0] : NULL;
-	if (root && root->type != Y_MAP)
-		bad(&p, root, "cloud-config", "the top level must be a mapping");
-	for (size_t i = 0; root && root->type == Y_MAP && i + 1 < root->n; i += 2) {
-		const char *k = scalar(root->kid[i]);
-		if (k && root->kid[i + 1]->done)
-			top_key(&p, k, root->kid[i], root->kid[i + 1], c);
+	walk(&p, &y, c);
+	return p.problems;
+}
+
+int cloudcfg_parse(const char *name, const char *buf, size_t len, struct cloudcfg *c,
+		   struct ud_sink *w)
+{
+	struct pctx p = {.path = name, .w = w};
+	struct yfile y;
+	struct err e;
+
+	memset(c, 0, sizeof(*c));
+	c->ntp = -1;
+	if (ytree_parse(name, buf, len, &y, &e) < 0) {
+		w->warn(w->ctx, "%s", e.msg);
+		return -1;
 	}
-	finish_mounts(&p, c);
-	ytree_free(&y);
+	walk(&p, &y, c);
 	return p.problems;
 }
 

@@ -15,13 +15,13 @@
  */
 #include "parse.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-static int problems; /* logged so far; callers count theirs as a difference */
-static bool from_ds; /* the datasource's: problems go into `wispctl config` too */
+static int problems;	     /* logged so far; callers count theirs as a difference */
+static struct ud_sink *sink; /* the datasource's (the child's): messages go there, not to the log */
 
 bool net_safe(const char *s, const char *allowed)
 {
@@ -31,12 +31,27 @@ bool net_safe(const char *s, const char *allowed)
 static void problem(const char *path, const struct ynode *n, const char *what, const char *val)
 {
 	problems++;
-	log_msg(LOG_ERR, "%s:%d:%d: network: %s%s%s%s", path, n ? n->line : 0, n ? n->col : 0, what,
-		val ? " \"" : "", val ? val : "", val ? "\"" : "");
-	if (from_ds)
-		cloudinit_report("warning: %s:%d:%d: network: %s%s%s%s", path, n ? n->line : 0,
-				 n ? n->col : 0, what, val ? " \"" : "", val ? val : "",
-				 val ? "\"" : "");
+	if (sink)
+		sink->warn(sink->ctx, "%s:%d:%d: network: %s%s%s%s", path, n ? n->line : 0,
+			   n ? n->col : 0, what, val ? " \"" : "", val ? val : "", val ? "\"" : "");
+	else
+		log_msg(LOG_ERR, "%s:%d:%d: network: %s%s%s%s", path, n ? n->line : 0,
+			n ? n->col : 0, what, val ? " \"" : "", val ? val : "", val ? "\"" : "");
+}
+
+/* A note that is not a problem: the log (or the sink's info) only. */
+static void PRINTF_LIKE(1, 2) note(const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (!sink)
+		log_msg(LOG_INFO, "%s", msg);
+	else if (sink->info)
+		sink->info(sink->ctx, "%s", msg);
 }
 
 /* A scalar into buf, checked against allowed. Returns 0, or -1 (reported). */
@@ -300,8 +315,8 @@ static bool skipped_type(const char *path, const struct ynode *t)
 
 	for (size_t i = 0; t && t->type == Y_SCALAR && i < ARRAY_LEN(skip); i++)
 		if (!strcmp(t->str, skip[i])) {
-			log_msg(LOG_INFO, "%s:%d:%d: network: type %s: not done by Wisp; skipped",
-				path, t->line, t->col, t->str);
+			note("%s:%d:%d: network: type %s: not done by Wisp; skipped", path, t->line,
+			     t->col, t->str);
 			return true;
 		}
 	return false;
@@ -408,7 +423,7 @@ int netcfg_read(const char *path, const struct ynode *net, struct netcfg *cfg)
 	int before = problems;
 
 	if (is(ytree_get(net, "config"), "disabled")) {
-		log_msg(LOG_INFO, "network: %s: config: disabled: DHCP on every NIC", path);
+		note("network: %s: config: disabled: DHCP on every NIC", path);
 		cfg->disabled = true;
 		free(global);
 		return 0;
@@ -523,64 +538,33 @@ int netcfg_openstack(const char *path, const struct ynode *root, struct netcfg *
 
 /* ---- the datasource's file ------------------------------------------- */
 
-static int ds_file(const char *path, struct netcfg *cfg)
+int netcfg_parse_ds(const char *name, const char *buf, size_t len, struct netcfg *cfg,
+		    struct ud_sink *w)
 {
 	const struct ynode *root, *net;
 	struct yfile y;
 	struct err e;
-	int bad;
+	int before = problems;
 
-	if (ytree_load(path, &y, &e) < 0) {
-		problem(path, NULL, e.msg, NULL);
-		return 1;
+	sink = w;
+	if (ytree_parse(name, buf, len, &y, &e) < 0) {
+		problem(name, NULL, e.msg, NULL);
+		sink = NULL;
+		return problems - before;
 	}
 	if (y.failed)
-		log_msg(LOG_ERR, "%s:%d:%d: network: %s", path, y.line, y.col, y.problem);
+		problem(name, &(struct ynode){.line = y.line, .col = y.col}, y.problem, NULL);
 	root = y.ndoc ? y.doc[0] : NULL;
 	net = ytree_get(root, "network") ? ytree_get(root, "network") : root;
 	if (!root) /* empty: no configuration, as in cloud-init */
-		bad = 0;
+		;
 	else if (net->type != Y_MAP)
-		bad = (problem(path, net, "expected a mapping", NULL), 1);
-	else if (strstr(path, ".json"))
-		bad = netcfg_openstack(path, net, cfg);
+		problem(name, net, "expected a mapping", NULL);
+	else if (strlen(name) > 5 && !strcmp(name + strlen(name) - 5, ".json"))
+		netcfg_openstack(name, net, cfg);
 	else
-		bad = netcfg_read(path, net, cfg);
-	bad += y.failed;
+		netcfg_read(name, net, cfg);
 	ytree_free(&y);
-	return bad;
-}
-
-int netcfg_from_ds(const char *dir, struct netcfg *cfg)
-{
-	static const char *const names[] = {"network-config", "network_data.json"};
-	char path[512];
-
-	for (size_t i = 0; i < ARRAY_LEN(names); i++) {
-		if (fmt_path(path, sizeof(path), "%s/%s", dir, names[i]) < 0 ||
-		    access(path, F_OK) < 0)
-			continue;
-		from_ds = true;
-		int bad = ds_file(path, cfg);
-		from_ds = false;
-		if (bad > 0) {
-			log_msg(LOG_WARNING,
-				"cloud-init: %s: invalid network configuration (above); DHCP on "
-				"every NIC instead",
-				path);
-			cloudinit_report("warning: %s: invalid network configuration; DHCP on "
-					 "every NIC instead",
-					 path);
-			memset(cfg, 0, sizeof(*cfg));
-			return 0;
-		}
-		if (cfg->present) {
-			log_msg(LOG_INFO, "network: from %s (%zu interface%s)", path, cfg->n,
-				cfg->n == 1 ? "" : "s");
-			cloudinit_report("network: from %s (%zu interface%s)", path, cfg->n,
-					 cfg->n == 1 ? "" : "s");
-		}
-		return cfg->present;
-	}
-	return 0;
+	sink = NULL;
+	return problems - before;
 }
