@@ -115,8 +115,10 @@ static void fault(FILE *plan, const struct parse_input *in)
 {
 	if (memmem(in->data, in->len, "wisp-fault: abort", 17))
 		abort();
-	if (memmem(in->data, in->len, "wisp-fault: segv", 16))
-		*(volatile int *)(uintptr_t)8 = 1;
+	if (memmem(in->data, in->len, "wisp-fault: segv", 16)) {
+		int *volatile nowhere = NULL;
+		*nowhere = 1;
+	}
 	if (memmem(in->data, in->len, "wisp-fault: hang", 16))
 		for (volatile int i = 0;; i++)
 			;

@@ -241,10 +241,11 @@ static void put_obj(FILE *f, enum scope sc, const void *obj)
 			put_field(f, &fields[i], obj);
 	for (size_t i = 0; i < ARRAY_LEN(arrays); i++) {
 		const struct array *a = &arrays[i];
-		const char *base =
-		    a->cap ? AT(obj, a->off, const char) : *AT(obj, a->off, const char *const);
+		const char *base;
+
 		if (a->parent != sc)
 			continue;
+		base = a->cap ? AT(obj, a->off, const char) : *AT(obj, a->off, const char *const);
 		for (size_t j = 0; base && j < *AT(obj, a->count, const size_t); j++) {
 			plan_put(f, a->name, "", 0);
 			put_obj(f, a->scope, base + j * a->elem);
