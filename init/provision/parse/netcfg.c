@@ -97,6 +97,51 @@ static bool truthy(const struct ynode *v)
 	       (!strcmp(v->str, "true") || !strcmp(v->str, "yes") || !strcmp(v->str, "on"));
 }
 
+/* One key of an interface's mapping (m[key] or m[key][sub]): what it may hold and where
+ * it goes in struct ifcfg; a list when count is set; or read by read(). */
+struct nkey {
+	const char *key, *sub;
+	const char *what, *allowed;
+	size_t off, width, count;
+	int (*read)(const char *path, const struct ynode *v, struct ifcfg *c);
+};
+
+#define NK(k, s, what, allowed, m)                                                                 \
+	{                                                                                          \
+		k, s, what, allowed, offsetof(struct ifcfg, m), sizeof(((struct ifcfg *)0)->m), 0, \
+		    NULL                                                                           \
+	}
+#define NL(k, s, what, allowed, m, n)                                                              \
+	{                                                                                          \
+		k, s, what, allowed, offsetof(struct ifcfg, m), sizeof(((struct ifcfg *)0)->m[0]), \
+		    offsetof(struct ifcfg, n), NULL                                                \
+	}
+
+/* The keys of table in m into c, in the table's order; the first problem stops it. */
+static int read_keys(const char *path, const struct ynode *m, const struct nkey *keys, size_t n,
+		     struct ifcfg *c)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct nkey *k = &keys[i];
+		const struct ynode *v = ytree_get(m, k->key);
+		char *dst = (char *)c + k->off;
+		int r;
+
+		if (k->sub)
+			v = ytree_get(v, k->sub);
+		if (k->read)
+			r = k->read(path, v, c);
+		else if (k->count)
+			r = get_list(path, v, k->what, k->allowed, dst, k->width,
+				     (size_t *)(void *)((char *)c + k->count));
+		else
+			r = get_str(path, v, k->what, k->allowed, dst, k->width);
+		if (r < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* ---- version 2 ----------------------------------------------------- */
 
 static int v2_routes(const char *path, const struct ynode *v, struct ifcfg *c)
@@ -125,32 +170,25 @@ static int v2_routes(const char *path, const struct ynode *v, struct ifcfg *c)
 	return 0;
 }
 
+static const struct nkey v2_keys[] = {
+    NK("match", "name", "bad match.name", NET_NAME_CHARS "*?", match_name),
+    NK("match", "macaddress", "bad match.macaddress", NET_ADDR_CHARS, match_mac),
+    NK("set-name", NULL, "bad set-name", NET_NAME_CHARS, set_name),
+    NL("addresses", NULL, "bad address", NET_ADDR_CHARS, addr, naddr),
+    NK("gateway4", NULL, "bad gateway4", NET_ADDR_CHARS, gw4),
+    {"routes", NULL, NULL, NULL, 0, 0, 0, v2_routes},
+    NL("nameservers", "addresses", "bad nameserver", NET_ADDR_CHARS, dns, ndns),
+    NL("nameservers", "search", "bad search domain", NET_NAME_CHARS, search, nsearch),
+};
+
 static int v2_if(const char *path, const char *key, const struct ynode *m, struct ifcfg *c)
 {
-	const struct ynode *match = ytree_get(m, "match"), *ns = ytree_get(m, "nameservers");
-
 	memset(c, 0, sizeof(*c));
 	if (strlen(key) > NET_IFNAMSIZ || !net_safe(key, NET_NAME_CHARS))
 		return problem(path, m, "bad interface key", key), -1;
 	strcpy(c->key, key);
 	c->dhcp4 = truthy(ytree_get(m, "dhcp4"));
-	if (get_str(path, ytree_get(match, "name"), "bad match.name", NET_NAME_CHARS "*?",
-		    c->match_name, sizeof(c->match_name)) < 0 ||
-	    get_str(path, ytree_get(match, "macaddress"), "bad match.macaddress", NET_ADDR_CHARS,
-		    c->match_mac, sizeof(c->match_mac)) < 0 ||
-	    get_str(path, ytree_get(m, "set-name"), "bad set-name", NET_NAME_CHARS, c->set_name,
-		    sizeof(c->set_name)) < 0 ||
-	    get_list(path, ytree_get(m, "addresses"), "bad address", NET_ADDR_CHARS, c->addr[0],
-		     sizeof(c->addr[0]), &c->naddr) < 0 ||
-	    get_str(path, ytree_get(m, "gateway4"), "bad gateway4", NET_ADDR_CHARS, c->gw4,
-		    sizeof(c->gw4)) < 0 ||
-	    v2_routes(path, ytree_get(m, "routes"), c) < 0 ||
-	    get_list(path, ytree_get(ns, "addresses"), "bad nameserver", NET_ADDR_CHARS, c->dns[0],
-		     sizeof(c->dns[0]), &c->ndns) < 0 ||
-	    get_list(path, ytree_get(ns, "search"), "bad search domain", NET_NAME_CHARS,
-		     c->search[0], sizeof(c->search[0]), &c->nsearch) < 0)
-		return -1;
-	return 0;
+	return read_keys(path, m, v2_keys, ARRAY_LEN(v2_keys), c);
 }
 
 static void v2_read(const char *path, const struct ynode *net, struct netcfg *cfg)
@@ -329,6 +367,11 @@ static bool is(const struct ynode *v, const char *s)
 
 /* ---- version 1 ----------------------------------------------------- */
 
+static const struct nkey v1_subnet_keys[] = {
+    NL("dns_nameservers", NULL, "bad nameserver", NET_ADDR_CHARS, dns, ndns),
+    NL("dns_search", NULL, "bad search domain", NET_NAME_CHARS, search, nsearch),
+};
+
 static int v1_subnet(const char *path, const struct ynode *s, struct ifcfg *c)
 {
 	const struct ynode *t = ytree_get(s, "type");
@@ -340,13 +383,13 @@ static int v1_subnet(const char *path, const struct ynode *s, struct ifcfg *c)
 			return -1;
 	} else if (!skipped_type(path, t))
 		return problem(path, t ? t : s, "unknown subnet type", t ? t->str : NULL), -1;
-	if (get_list(path, ytree_get(s, "dns_nameservers"), "bad nameserver", NET_ADDR_CHARS,
-		     c->dns[0], sizeof(c->dns[0]), &c->ndns) < 0 ||
-	    get_list(path, ytree_get(s, "dns_search"), "bad search domain", NET_NAME_CHARS,
-		     c->search[0], sizeof(c->search[0]), &c->nsearch) < 0)
-		return -1;
-	return 0;
+	return read_keys(path, s, v1_subnet_keys, ARRAY_LEN(v1_subnet_keys), c);
 }
+
+static const struct nkey v1_phys_keys[] = {
+    NK("name", NULL, "bad name", NET_NAME_CHARS, set_name),
+    NK("mac_address", NULL, "bad mac_address", NET_ADDR_CHARS, match_mac),
+};
 
 /* type: physical. mac_address picks the NIC and name is then its new name, as in cloud-init. */
 static int v1_physical(const char *path, const struct ynode *e, struct ifcfg *c)
@@ -356,10 +399,7 @@ static int v1_physical(const char *path, const struct ynode *e, struct ifcfg *c)
 	memset(c, 0, sizeof(*c));
 	if (!ytree_get(e, "name"))
 		return problem(path, e, "a physical entry needs \"name\"", NULL), -1;
-	if (get_str(path, ytree_get(e, "name"), "bad name", NET_NAME_CHARS, c->set_name,
-		    sizeof(c->set_name)) < 0 ||
-	    get_str(path, ytree_get(e, "mac_address"), "bad mac_address", NET_ADDR_CHARS,
-		    c->match_mac, sizeof(c->match_mac)) < 0)
+	if (read_keys(path, e, v1_phys_keys, ARRAY_LEN(v1_phys_keys), c) < 0)
 		return -1;
 	strcpy(c->key, c->set_name);
 	if (!c->match_mac[0])
