@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 
 void log_msg(int prio, const char *fmt, ...)
 {
@@ -425,6 +426,62 @@ static void test_child_faults(void **state)
 	}
 }
 
+/* "gz+b64" content of n zero bytes (gzip by zlib, then base64). */
+static char *gz_zeros(size_t n)
+{
+	static const char b64[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	unsigned char *zero = calloc(1, n), gz[8192];
+	z_stream z = {0};
+	char *out, *o;
+	size_t len;
+
+	assert_non_null(zero);
+	assert_int_equal(deflateInit2(&z, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY),
+			 Z_OK);
+	z.next_in = zero, z.avail_in = (uInt)n, z.next_out = gz, z.avail_out = sizeof(gz);
+	assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+	len = z.total_out;
+	deflateEnd(&z);
+	free(zero);
+	o = out = malloc(len / 3 * 4 + 8);
+	for (size_t i = 0; i < len; i += 3) {
+		unsigned v = gz[i] << 16 | (i + 1 < len ? gz[i + 1] << 8 : 0) |
+			     (i + 2 < len ? gz[i + 2] : 0);
+		*o++ = b64[v >> 18 & 63], *o++ = b64[v >> 12 & 63];
+		*o++ = i + 1 < len ? b64[v >> 6 & 63] : '=';
+		*o++ = i + 2 < len ? b64[v & 63] : '=';
+	}
+	*o = '\0';
+	return out;
+}
+
+/* A document past every limit: each file within its 1 MiB, the plan past 8 MiB. */
+static void test_child_past_limits(void **state)
+{
+	char *content = gz_zeros(1 << 20), *ud = malloc(200000), *o = ud;
+	struct parse_plan p;
+	struct err e;
+
+	(void)state;
+	o += sprintf(o, "#cloud-config\nwrite_files:\n");
+	for (int i = 0; i < 9; i++)
+		o += sprintf(o, "  - {path: /f%d, encoding: gz+b64, content: %s}\n", i, content);
+	assert_int_equal(run(ud, 10000, &p, &e), -1);
+	assert_string_equal(e.msg, "wrote more than 8388608 bytes");
+	/* 7 such files fit: the same child reads */
+	ud[0] = '\0', o = ud;
+	o += sprintf(o, "#cloud-config\nwrite_files:\n");
+	for (int i = 0; i < 7; i++)
+		o += sprintf(o, "  - {path: /f%d, encoding: gz+b64, content: %s}\n", i, content);
+	if (run(ud, 10000, &p, &e) < 0)
+		fail_msg("%s", e.msg);
+	assert_int_equal(p.items[0].part->cc.nfiles, 7);
+	assert_int_equal(p.items[0].part->cc.files[6].len, 1 << 20);
+	plan_free(&p);
+	free(content), free(ud);
+}
+
 /* What the child can still reach: not the parent's fds (only its plan's is left). */
 static void probe(FILE *plan, void *arg)
 {
@@ -455,7 +512,7 @@ int main(void)
 	    cmocka_unit_test(test_cloudcfg_round_trip), cmocka_unit_test(test_netcfg_round_trip),
 	    cmocka_unit_test(test_malformed),		cmocka_unit_test(test_child_parses),
 	    cmocka_unit_test(test_child_gzip),		cmocka_unit_test(test_child_faults),
-	    cmocka_unit_test(test_child_fds),
+	    cmocka_unit_test(test_child_fds),		cmocka_unit_test(test_child_past_limits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

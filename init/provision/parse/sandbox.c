@@ -169,12 +169,17 @@ static int collect(int fd, uint64_t deadline, unsigned ms, char **out, size_t *l
 			return err_set(e, errno, "poll");
 		if (!p.revents)
 			continue;
-		if (*len == cap) {
-			char *nv = cap < PLAN_MAX_BYTES ? realloc(*out, cap + 65536 + 1) : NULL;
-			if (!nv)
+		if (*len ==
+		    cap) { /* doubling, up to one byte past the limit: over it is an error */
+			size_t ncap = cap ? 2 * cap : 65536;
+			char *nv;
+
+			if (ncap > PLAN_MAX_BYTES + 1)
+				ncap = PLAN_MAX_BYTES + 1;
+			if (cap == ncap || !(nv = realloc(*out, ncap)))
 				return err_set(e, 0, "wrote more than %d bytes", PLAN_MAX_BYTES);
 			*out = nv;
-			cap += 65536;
+			cap = ncap;
 		}
 		n = read(fd, *out + *len, cap - *len);
 		if (n < 0 && errno == EINTR)
