@@ -211,6 +211,8 @@ static void on_part(struct plan_part *pp)
 		apply_config(&pp->cc);
 		return;
 	}
+	if (pp->kind != UD_CLOUD_CONFIG)
+		part_warnings(pp); /* none from this child today; shown if a plan has them */
 	if (pp->kind == UD_CLOUD_CONFIG)
 		snprintf(path, sizeof(path), CLOUD_RUN "/part-%03d.yaml", ci.nparts);
 	else if (ci.per_instance && cc_script_dir(pp->kind)) /* MIME per-boot, -instance, -once */
