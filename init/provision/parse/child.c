@@ -120,7 +120,7 @@ static void fault(FILE *plan, const struct parse_input *in)
 		*nowhere = 1;
 	}
 	if (memmem(in->data, in->len, "wisp-fault: hang", 16))
-		for (volatile int i = 0;; i++)
+		for (volatile unsigned i = 0;; i++) /* unsigned: wraps, no UB */
 			;
 	if (memmem(in->data, in->len, "wisp-fault: open", 16))
 		open("/etc/passwd", O_RDONLY); /* seccomp: SIGSYS */
