@@ -13,10 +13,11 @@ CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -D_
 # name: sources and libraries (one target a line; add yours here)
 TARGETS='
 decl: tests/fuzz/fuzz_decl.c init/lib/decl.c init/lib/yamltree.c init/lib/parse.c init/lib/users.c init/lib/deps.c init/lib/err.c init/lib/util.c -lyaml
-netcfg: tests/fuzz/fuzz_netcfg.c init/provision/parse/netcfg.c init/provision/report.c init/lib/yamltree.c init/lib/err.c init/lib/util.c -lyaml
+netcfg: tests/fuzz/fuzz_netcfg.c init/provision/parse/b64.c init/provision/parse/userdata.c init/provision/parse/gunzip.c init/provision/parse/cloudcfg.c init/provision/parse/netcfg.c init/provision/parse/plan.c init/provision/parse/child.c init/lib/yamltree.c init/lib/parse.c init/lib/err.c init/lib/util.c -lyaml -lz
 proto: tests/fuzz/fuzz_proto.c init/lib/proto.c init/lib/err.c init/lib/util.c
 cl_spec: tests/fuzz/fuzz_cl_spec.c -Icontainerd-lite containerd-lite/spec.c containerd-lite/err.c containerd-lite/util.c containerd-lite/caps.c containerd-lite/rlimits.c containerd-lite/ns.c containerd-lite/seccomp.c containerd-lite/seccomp-cache.c containerd-lite/signals.c -ljansson -lseccomp
-cloudcfg: tests/fuzz/fuzz_cloudcfg.c init/provision/parse/userdata.c init/provision/parse/cloudcfg.c init/lib/yamltree.c init/provision/parse/b64.c init/lib/parse.c init/lib/err.c init/lib/util.c -lyaml
+cloudcfg: tests/fuzz/fuzz_cloudcfg.c init/provision/parse/b64.c init/provision/parse/userdata.c init/provision/parse/gunzip.c init/provision/parse/cloudcfg.c init/provision/parse/netcfg.c init/provision/parse/plan.c init/provision/parse/child.c init/lib/yamltree.c init/lib/parse.c init/lib/err.c init/lib/util.c -lyaml -lz
+plan: tests/fuzz/fuzz_plan.c init/provision/parse/b64.c init/provision/parse/userdata.c init/provision/parse/gunzip.c init/provision/parse/cloudcfg.c init/provision/parse/netcfg.c init/provision/parse/plan.c init/provision/parse/child.c init/lib/yamltree.c init/lib/parse.c init/lib/err.c init/lib/util.c -lyaml -lz
 image: tests/fuzz/fuzz_image.c -Icontainerd-lite containerd-lite/image_source.c containerd-lite/image_blob.c containerd-lite/image_fs.c containerd-lite/sha256.c containerd-lite/err.c containerd-lite/util.c -ljansson
 tar: tests/fuzz/fuzz_tar.c -Icontainerd-lite containerd-lite/tar.c containerd-lite/tar_path.c containerd-lite/tar_extract.c containerd-lite/image_fs.c containerd-lite/stream.c containerd-lite/sha256.c containerd-lite/err.c -lz -lzstd
 '

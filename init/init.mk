@@ -49,15 +49,19 @@ $(INIT_BIN): $(INIT_SRCS) $(INIT_YAML_OBJS) $(INIT_HDRS) init/init.mk $(INIT_DEP
 # provision: /usr/libexec/wisp/provision (docs/provisioning.md), what a cloud sends
 # (cloud-init style user-data, docs/cloud-config.md) turned into files and
 # declarations for PID 1. Static musl like init; no budget of PID 1's.
-PARSE_SRCS := $(addprefix init/provision/parse/, b64.c userdata.c cloudcfg.c netcfg.c)
+# parse/: the parsers of untrusted bytes and the unprivileged child they run in.
+PARSE_SRCS := $(addprefix init/provision/parse/, b64.c userdata.c gunzip.c cloudcfg.c netcfg.c \
+	plan.c child.c sandbox.c)
 PROVISION_OWN := $(addprefix init/provision/, main.c root.c declw.c ccapply.c ccsem.c ds.c \
-	cloudinit.c ccfinal.c sshd.c imgimport.c net.c report.c)
+	cloudinit.c ccfinal.c sshd.c imgimport.c net.c dsnet.c report.c)
 PROVISION_SRCS := $(LIB_BASE) $(LIB_DECL) $(PROVISION_OWN) $(PARSE_SRCS)
 PROVISION_BIN := $(B)/init/provision
 init: $(PROVISION_BIN)
-$(PROVISION_BIN): $(PROVISION_SRCS) $(INIT_HDRS) init/init.mk $(INIT_DEPS) $(MUSL_FLAGS_STAMP) | $(DEPS_STAMP)
+# libyaml and zlib (the parser child's gunzip) from the musl sysroot (rootfs.mk).
+PROVISION_DEPS := $(INIT_DEPS) $(B)/sysroot/lib/libyaml.a $(B)/sysroot/lib/libz.a
+$(PROVISION_BIN): $(PROVISION_SRCS) $(INIT_HDRS) init/init.mk $(PROVISION_DEPS) $(MUSL_FLAGS_STAMP) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(MUSL_CC) $(MUSL_CFLAGS) $(INIT_CFLAGS) -o $@ $(PROVISION_SRCS) $(MUSL_LDFLAGS) -lyaml
+	$(MUSL_CC) $(MUSL_CFLAGS) $(INIT_CFLAGS) -o $@ $(PROVISION_SRCS) $(MUSL_LDFLAGS) -lyaml -lz
 	@printf '%-32s %9d bytes\n' $@ $$(stat -c %s $@)
 
 # Golden trees (tests/provision/golden/CASE/{root,seed,expected}): provision built for
@@ -67,7 +71,7 @@ $(PROVISION_BIN): $(PROVISION_SRCS) $(INIT_HDRS) init/init.mk $(INIT_DEPS) $(MUS
 PROVISION_HOST := $(B)/host/provision
 $(PROVISION_HOST): $(PROVISION_SRCS) $(INIT_HDRS) init/init.mk | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(HOST_CC) $(HOST_CFLAGS) $(SAN_FLAGS) -o $@ $(PROVISION_SRCS) -lyaml
+	$(HOST_CC) $(HOST_CFLAGS) $(SAN_FLAGS) -o $@ $(PROVISION_SRCS) -lyaml -lz
 .PHONY: provision-golden
 provision-golden: $(PROVISION_HOST)
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
@@ -134,9 +138,9 @@ UNIT_TESTS += init_proto init_grow init_etc init_net
 UNIT_init_proto_SRCS := init/lib/proto.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
 UNIT_init_grow_SRCS := init/pid1/grow.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
 PROVISION_DECLW := init/provision/declw.c init/provision/root.c init/provision/report.c $(LIB_DECL)
-UNIT_init_net_SRCS := init/provision/net.c init/provision/parse/netcfg.c $(PROVISION_DECLW) \
+UNIT_init_net_SRCS := init/provision/net.c init/provision/dsnet.c $(PARSE_SRCS) $(PROVISION_DECLW) \
 	init/lib/err.c init/lib/util.c $(INIT_HDRS)
-UNIT_init_net_LIBS := -lyaml
+UNIT_init_net_LIBS := -lyaml -lz
 UNIT_init_etc_SRCS := init/pid1/etc.c init/lib/hostname.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
 UNIT_TESTS += init_imgimport
 UNIT_init_imgimport_SRCS := init/provision/imgimport.c $(PROVISION_DECLW) init/lib/err.c init/lib/util.c \
@@ -148,8 +152,15 @@ UNIT_init_declw_LIBS := -lyaml
 
 # The user-data side of issue 5: formats, MIME, #cloud-config, write_files, users, labels.
 UNIT_TESTS += init_cloudcfg
-UNIT_init_cloudcfg_SRCS := init/lib/spawn.c init/provision/parse/b64.c init/provision/parse/userdata.c init/provision/parse/cloudcfg.c init/provision/ccapply.c \
+UNIT_init_cloudcfg_SRCS := init/lib/spawn.c $(PARSE_SRCS) init/provision/ccapply.c \
 	init/provision/ccsem.c init/provision/ds.c init/provision/root.c init/lib/cmdline.c init/lib/yamltree.c init/lib/users.c init/lib/hostname.c \
 	init/lib/decl.c init/lib/parse.c init/lib/deps.c \
 	init/pid1/etc.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
-UNIT_init_cloudcfg_LIBS := -lyaml
+UNIT_init_cloudcfg_LIBS := -lyaml -lz
+
+# The parser child and its plan (issue 11): round trips, malformed plans, and a child
+# made to crash or hang on purpose (PARSE_FAULT_INJECT: this test binary only).
+UNIT_TESTS += init_plan
+UNIT_init_plan_SRCS := $(PARSE_SRCS) init/lib/yamltree.c init/lib/parse.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
+UNIT_init_plan_LIBS := -lyaml -lz
+$(B)/unit/test_init_plan: HOST_CFLAGS += -DPARSE_FAULT_INJECT

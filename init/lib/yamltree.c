@@ -276,6 +276,19 @@ out:
 	return ret;
 }
 
+int ytree_parse(const char *name, const char *buf, size_t len, struct yfile *y, struct err *e)
+{
+	int ret;
+
+	memset(y, 0, sizeof(*y));
+	if (len > YAML_MAX_BYTES)
+		return err_set(e, 0, "%s: more than %d bytes", name, YAML_MAX_BYTES);
+	ret = parse(y, buf, len, name, e);
+	if (ret < 0)
+		ytree_free(y);
+	return ret;
+}
+
 const struct ynode *ytree_get(const struct ynode *m, const char *key)
 {
 	for (size_t i = 0; m && m->type == Y_MAP && i + 1 < m->n; i += 2)

@@ -35,6 +35,9 @@ struct yfile {
 
 /* Returns 0 (check y->failed for syntax errors) or -1 if the file cannot be read. */
 int ytree_load(const char *path, struct yfile *y, struct err *e);
+/* The same for len bytes at buf (a NUL need not follow), named name in messages: for a
+ * process that reads no file (provision's parser child). */
+int ytree_parse(const char *name, const char *buf, size_t len, struct yfile *y, struct err *e);
 void ytree_free(struct yfile *y);
 /* The value of key in mapping m, or NULL (also when m is NULL or not a mapping). */
 const struct ynode *ytree_get(const struct ynode *m, const char *key);

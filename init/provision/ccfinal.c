@@ -1,15 +1,16 @@
 /*
  * ccfinal.c: the #cloud-config keys that act on the running host rather
  * than on files: mounts (before any unit starts), timezone, ntp (a
- * unit), gzip (user-data and write_files), and the script of the
+ * unit), and the script of the
  * cloud-final unit (per-once, per-boot, per-instance scripts, runcmd,
  * final_message, power_state).
  *
  * The work is done by busybox applets and the shell script CF_SH
  * (rootfs/skel/usr/share/wisp/cloud-final): in short bounded children
- * while provision runs (mount, gunzip), or as the units cloud-final and
- * ntpd, declared in /run/wisp/units. provision links no zlib. Under
- * --root (prov.dry) nothing runs: each command is recorded in the report.
+ * while provision runs (mount), or as the units cloud-final and ntpd,
+ * declared in /run/wisp/units. gzip is unpacked by the parser child
+ * (parse/gunzip.c, zlib). Under --root (prov.dry) nothing runs: each
+ * command is recorded in the report.
  */
 #include "provision.h"
 
@@ -25,11 +26,7 @@
 #include <unistd.h>
 
 #define CF_SH	   "/usr/share/wisp/cloud-final"
-#define GZ_IN	   CLOUD_RUN "/.gz"
-#define GZ_OUT	   CLOUD_RUN "/.gunzipped"
-#define GZ_SH	   "ulimit -f 2048; exec /bin/busybox gunzip -c <\"$1\" >\"$2\""
 #define MOUNT_MS   15000u /* CF_SH waits 10 s for the device, then mounts */
-#define GUNZIP_MS  10000u
 #define SCRIPTS_AT CLOUD_DIR "/scripts"
 
 /* ntp: asked for by some part (a later one wins); the unit is declared at the end. */
@@ -76,46 +73,6 @@ static int put_file(const char *path, const void *data, size_t len, mode_t mode)
 	if (fd >= 0)
 		close(fd);
 	return r < 0 ? -1 : 0;
-}
-
-/* ulimit -f (512-byte blocks) bounds the output: a gzip bomb dies of SIGXFSZ. */
-int cc_gunzip(const unsigned char *in, size_t len, unsigned char **out, size_t *outlen)
-{
-	char gz_in[4096], gz_out[4096];
-	char *const argv[] = {"/bin/sh", "-c", GZ_SH, "gunzip", gz_in, gz_out, NULL};
-	struct err e;
-	int n = -1;
-
-	snprintf(gz_in, sizeof(gz_in), "%s", ROOTED(GZ_IN));
-	snprintf(gz_out, sizeof(gz_out), "%s", ROOTED(GZ_OUT));
-	mkdir(ROOTED(CLOUD_RUN), 0755);
-	*out = malloc(YAML_MAX_BYTES + 1);
-	if (*out && put_file(gz_in, in, len, 0600) == 0 &&
-	    cc_run("gunzip", argv, NULL, GUNZIP_MS, NULL) == 0)
-		n = read_text(gz_out, (char *)*out, YAML_MAX_BYTES + 1, &e);
-	unlink(gz_in), unlink(gz_out);
-	if (n < 0 || n > YAML_MAX_BYTES) {
-		free(*out), *out = NULL;
-		return -1;
-	}
-	*outlen = (size_t)n;
-	return 0;
-}
-
-void cc_split_gzip(const char *src, const char *data, size_t len, struct ud_sink *s)
-{
-	unsigned char *raw;
-	size_t n;
-	char name[300];
-
-	if (cc_gunzip((const unsigned char *)data, len, &raw, &n) < 0) {
-		s->warn(s->ctx, "%s: gzip: not valid, or over %d bytes unpacked; nothing applied",
-			src, YAML_MAX_BYTES);
-		return;
-	}
-	snprintf(name, sizeof(name), "%s (gunzipped)", src);
-	ud_split(name, (const char *)raw, n, s);
-	free(raw);
 }
 
 static void mount_one(const struct cc_mount *m, struct ud_sink *w)

@@ -156,57 +156,66 @@ static void write_units(const char *text)
 	declw_text(ci.nparts, "user-data", text);
 }
 
-static void apply_config(const char *path)
+/* One cloud-config part of the plan (c is the plan's: the meta-data keys join it). */
+static void apply_config(struct cloudcfg *c)
 {
 	struct ud_sink w = {.warn = warn};
+	/* no gunzip: the parser child unpacked every gzip file (a gzip one left is refused) */
 	struct cc_env env = {.etc = ROOTED("/etc"),
 			     .root = prov.root,
 			     .fake_root = prov.dry,
 			     .per_instance = ci.per_instance,
-			     .warn = &w,
-			     .gunzip = cc_gunzip};
-	struct cloudcfg c;
+			     .warn = &w};
 
-	cloudcfg_load(path, &c, &w);
-	if (ci.ds.keys && !c.nusers && ci.nparts == 1)
+	if (ci.ds.keys && !c->nusers && ci.nparts == 1)
 		warn(NULL, "meta-data public keys: no user in users: to receive them");
 	for (size_t i = 0; ci.ds.keys && ci.ds.keys[i] && ci.nparts == 1; i++) {
-		size_t n = strv_len(c.ssh_keys);
-		char **nv = realloc(c.ssh_keys, (n + 2) * sizeof(*nv));
+		size_t n = strv_len(c->ssh_keys);
+		char **nv = realloc(c->ssh_keys, (n + 2) * sizeof(*nv));
 		if (!nv)
 			break;
-		c.ssh_keys = nv;
-		c.ssh_keys[n] = strdup(ci.ds.keys[i]);
-		c.ssh_keys[n + 1] = NULL;
+		c->ssh_keys = nv;
+		c->ssh_keys[n] = strdup(ci.ds.keys[i]);
+		c->ssh_keys[n + 1] = NULL;
 	}
-	cc_apply_hostname(&c, ci.ds.hostname, &env);
-	cc_apply_files(&c, false, &env);
-	ci.nkeys += cc_apply_users(&c, &env);
-	cc_apply_files(&c, true, &env);
-	for (size_t i = 0; i < c.nbootcmd; i++)
-		run_now(c.bootcmd[i]);
-	cc_apply_late(&c, &w); /* mounts (bounded), timezone; ntp, final, power recorded */
-	gather_runcmd(&c);
-	if (c.wisp_units)
-		write_units(c.wisp_units);
-	cloudcfg_free(&c);
+	cc_apply_hostname(c, ci.ds.hostname, &env);
+	cc_apply_files(c, false, &env);
+	ci.nkeys += cc_apply_users(c, &env);
+	cc_apply_files(c, true, &env);
+	for (size_t i = 0; i < c->nbootcmd; i++)
+		run_now(c->bootcmd[i]);
+	cc_apply_late(c, &w); /* mounts (bounded), timezone; ntp, final, power recorded */
+	gather_runcmd(c);
+	if (c->wisp_units)
+		write_units(c->wisp_units);
 }
 
-static void on_part(void *ctx, enum ud_kind k, const char *name, const char *data, size_t len)
+static void part_warnings(const struct plan_part *pp)
 {
-	const char *src = ctx;
+	for (char **v = pp->warn; v && *v; v++)
+		warn(NULL, "%s", *v);
+}
+
+/* One part of the plan, numbered as the child numbered it: a script is kept, a
+ * cloud-config part is applied (a copy of a MIME or gzip part is kept for its messages). */
+static void on_part(struct plan_part *pp)
+{
 	char path[512];
 	int fd;
 
 	ci.nparts++;
-	if (k == UD_CLOUD_CONFIG && !strcmp(name, src)) {
-		apply_config(src); /* the file itself: messages name its lines */
+	if (pp->kind == UD_CLOUD_CONFIG && pp->whole) {
+		part_warnings(pp); /* the file itself: messages name its lines */
+		apply_config(&pp->cc);
 		return;
 	}
-	if (k == UD_CLOUD_CONFIG)
+	if (pp->kind != UD_CLOUD_CONFIG)
+		part_warnings(pp); /* none from this child today; shown if a plan has them */
+	if (pp->kind == UD_CLOUD_CONFIG)
 		snprintf(path, sizeof(path), "%s/part-%03d.yaml", ROOTED(CLOUD_RUN), ci.nparts);
-	else if (ci.per_instance && cc_script_dir(k)) /* MIME per-boot, -instance, -once */
-		snprintf(path, sizeof(path), "%s/part-%03d", ROOTED(cc_script_dir(k)), ci.nparts);
+	else if (ci.per_instance && cc_script_dir(pp->kind)) /* MIME per-boot, -instance, -once */
+		snprintf(path, sizeof(path), "%s/part-%03d", ROOTED(cc_script_dir(pp->kind)),
+			 ci.nparts);
 	else if (ci.per_instance)
 		snprintf(path, sizeof(path), "%s/scripts/part-%03d", ROOTED(ci.idir), ci.nparts);
 	else
@@ -214,27 +223,48 @@ static void on_part(void *ctx, enum ud_kind k, const char *name, const char *dat
 	mkdirs(path);
 	rmdir(path);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-		  k != UD_CLOUD_CONFIG ? 0700 : 0600);
-	if (fd < 0 || write_all(fd, data, len) < 0) {
-		warn(NULL, "%s: write %s: %s", name, path, strerror(errno));
+		  pp->kind != UD_CLOUD_CONFIG ? 0700 : 0600);
+	if (fd < 0 || write_all(fd, pp->data ? pp->data : "", pp->data ? pp->len : 0) < 0) {
+		warn(NULL, "%s: write %s: %s", pp->name, path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return;
 	}
 	close(fd);
-	if (k == UD_CLOUD_CONFIG) {
-		log_msg(LOG_INFO, "cloud-init: %s is %s", name, path);
-		apply_config(path);
+	if (pp->kind == UD_CLOUD_CONFIG) {
+		log_msg(LOG_INFO, "cloud-init: %s is %s", pp->name, path);
+		part_warnings(pp);
+		apply_config(&pp->cc);
 	} else
 		ci.nscripts++;
 }
 
+/* Everything the child found, in its order: its warnings and notes, and the parts. */
+static void apply_plan(struct parse_plan *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		struct plan_item *it = &p->items[i];
+		if (it->kind == PLAN_WARN)
+			warn(NULL, "%s", it->text);
+		else if (it->kind == PLAN_INFO)
+			log_msg(LOG_INFO, "cloud-init: %s", it->text);
+		else
+			on_part(it->part);
+	}
+}
+
+/* file (vendor-data or user-data) is read here, as root, and parsed by the unprivileged
+ * child (parse/sandbox.c); only its plan is applied. A child that crashes, hangs or
+ * writes a plan that does not read costs this file, nothing else. */
 static void process(const char *file)
 {
-	char path[512];
+	char path[512], *out = NULL;
 	char *buf = malloc(YAML_MAX_BYTES + 1);
-	struct ud_sink s = {.ctx = path, .part = on_part, .warn = warn};
+	struct parse_input in = {.name = path};
+	struct parse_job job = {.in = &in, .n = 1, .partdir = CLOUD_RUN, .nparts = ci.nparts};
+	struct parse_plan plan;
 	struct err e;
+	size_t len;
 	int n;
 
 	snprintf(path, sizeof(path), "%s/%s", ROOTED(CLOUD_RUN), file);
@@ -242,12 +272,21 @@ static void process(const char *file)
 		free(buf);
 		return;
 	}
-	if ((n = read_file(path, buf, YAML_MAX_BYTES + 1, &e)) < 0)
+	if ((n = read_file(path, buf, YAML_MAX_BYTES + 1, &e)) < 0) {
 		warn(NULL, "%s; nothing applied", e.msg);
-	else if (ud_detect(buf, (size_t)n) == UD_GZIP)
-		cc_split_gzip(path, buf, (size_t)n, &s);
-	else
-		ud_split(path, buf, (size_t)n, &s);
+		free(buf);
+		return;
+	}
+	in.data = buf, in.len = (size_t)n;
+	if (sandbox_run(parse_userdata, &job, SANDBOX_MS, &out, &len, &e) < 0)
+		warn(NULL, "%s parser %s; %s of %s not applied", file, e.msg, file, ci.ds.name);
+	else if (plan_read(out, len, &plan, &e) < 0)
+		warn(NULL, "%s parser: %s; %s of %s not applied", file, e.msg, file, ci.ds.name);
+	else {
+		apply_plan(&plan);
+		plan_free(&plan);
+	}
+	free(out);
 	free(buf);
 }
 

@@ -122,6 +122,8 @@ void cloudinit_setup(void);
 /* The declarations of sshd if keys were written, ntpd if asked for, cloud-final (the
  * per-instance scripts: runcmd, #! parts) after the network units, the environment. */
 void cloudinit_final(void);
+/* report.c: one line of CLOUD_REPORT (`wispctl config`). */
+void cloudinit_report(const char *fmt, ...) PRINTF_LIKE(1, 2);
 /* Create dir/sem/name if absent: 1 taken now, 0 taken before, -1 error. */
 int cc_sem_take(const char *dir, const char *name, struct err *e);
 
@@ -129,10 +131,6 @@ int cc_sem_take(const char *dir, const char *name, struct err *e);
 
 /* Run argv (PATH, HOME and env set), killed after ms. Its wait status, or -1 (warned). */
 int cc_run(const char *what, char *const *argv, char *env, unsigned ms, struct ud_sink *w);
-/* gunzip through busybox, at most YAML_MAX_BYTES out. 0 or -1. */
-int cc_gunzip(const unsigned char *in, size_t len, unsigned char **out, size_t *outlen);
-/* ud_split() of gzip-compressed user-data, gunzipped. */
-void cc_split_gzip(const char *src, const char *data, size_t len, struct ud_sink *s);
 /* Where a MIME per-boot/-instance/-once script is kept; NULL for other kinds. */
 const char *cc_script_dir(enum ud_kind k);
 /* mounts, timezone, ntp of one cloud-config part, in the early stage. */

@@ -120,8 +120,88 @@ static bool key_is(const char *k, const char *want)
 	return !*k && !*want;
 }
 
+/* ---- the walker: a table of keys per mapping, in lib/decl.c's fields[]/submap() shape -- */
+
+struct key;
+
+/* One key and its value as the walker found them; path is "prefix.key" for messages. */
+struct kv {
+	const struct key *k;
+	const struct ynode *kn, *v;
+	const char *path;
+	void *obj; /* the mapping's object: a struct cc_user, struct fctx, ... */
+};
+
+struct key {
+	const char *name;
+	void (*read)(struct pctx *p, const struct kv *a);
+	size_t off;   /* generic readers: where in obj */
+	bool hyphens; /* "ssh-authorized-keys" for ssh_authorized_keys (cloud-init's old forms) */
+	bool commas;  /* lists: "a, b" as well as [a, b] */
+};
+
+struct keymap {
+	const struct key *keys;
+	size_t n;
+	const char *unknown; /* what an unknown key is told */
+	bool key_in_path;    /* ... under its own path, or under the mapping's */
+	bool strict;	     /* a key that is no string is unknown too (else skipped) */
+	bool done_only;	     /* values parsed to their end only (the top level) */
+};
+
+#define AT(obj, off, type) ((type *)(void *)((char *)(obj) + (off)))
+
+static void walk_map(struct pctx *p, const struct ynode *m, const struct keymap *km,
+		     const char *prefix, void *obj)
+{
+	char path[256];
+
+	for (size_t i = 0; i + 1 < m->n; i += 2) {
+		const char *k = scalar(m->kid[i]);
+		const struct key *found = NULL;
+
+		if (!k && km->strict)
+			bad(p, m->kid[i], prefix, km->unknown);
+		if (!k || (km->done_only && !m->kid[i + 1]->done))
+			continue;
+		snprintf(path, sizeof(path), "%s%s%s", prefix, *prefix ? "." : "", k);
+		for (size_t j = 0; j < km->n && !found; j++)
+			if (km->keys[j].hyphens ? key_is(k, km->keys[j].name)
+						: !strcmp(k, km->keys[j].name))
+				found = &km->keys[j];
+		if (found)
+			found->read(p, &(struct kv){found, m->kid[i], m->kid[i + 1], path, obj});
+		else
+			bad(p, m->kid[i], km->key_in_path ? path : prefix, km->unknown);
+	}
+}
+
+static void r_str(struct pctx *p, const struct kv *a)
+{
+	get_str(p, a->v, a->path, AT(a->obj, a->k->off, char *));
+}
+
+static void r_bool(struct pctx *p, const struct kv *a)
+{
+	get_bool(p, a->v, a->path, AT(a->obj, a->k->off, bool));
+}
+
+/* given twice (or hyphenated too): the last wins */
+static void r_list(struct pctx *p, const struct kv *a)
+{
+	char ***l = AT(a->obj, a->k->off, char **);
+
+	strv_free(*l);
+	*l = get_list(p, a->v, a->path, a->k->commas);
+}
+
+static void r_ignore(struct pctx *p, const struct kv *a)
+{
+	(void)p, (void)a;
+}
+
 /* A user or group name as useradd takes it: nothing that breaks /etc/passwd. */
-static bool valid_name(const char *s)
+bool cc_valid_name(const char *s)
 {
 	size_t n = strlen(s);
 	if (n == 0 || n > 32 || !((*s >= 'a' && *s <= 'z') || *s == '_'))
@@ -136,12 +216,12 @@ static bool valid_name(const char *s)
 static bool names_valid(char **v)
 {
 	for (; v && *v; v++)
-		if (!valid_name(*v))
+		if (!cc_valid_name(*v))
 			return false;
 	return true;
 }
 
-static bool passwd_safe(const char *s)
+bool cc_passwd_safe(const char *s)
 {
 	return !s || !strpbrk(s, ":\n\r");
 }
@@ -153,10 +233,59 @@ static void user_free(struct cc_user *u)
 	strv_free(u->groups), strv_free(u->keys);
 }
 
+static void r_uid(struct pctx *p, const struct kv *a)
+{
+	struct cc_user *u = a->obj;
+	const char *s = scalar(a->v);
+	char *end;
+	unsigned long id = s ? strtoul(s, &end, 10) : 0;
+
+	if (!s || !*s || *end || id >= 65535)
+		bad(p, a->v, a->path, "expected a number below 65535");
+	else
+		u->has_uid = true, u->uid = (uid_t)id;
+}
+
+static void r_sudo(struct pctx *p, const struct kv *a)
+{
+	p->w->warn(p->w->ctx, "%s:%d:%d: %s: Wisp has no sudo; ignored", p->path, a->v->line,
+		   a->v->col, a->path);
+}
+
+#define U(n, fn, m)                                                                                \
+	{                                                                                          \
+		n, fn, offsetof(struct cc_user, m), true, false                                    \
+	}
+#define UL(n, m, commas)                                                                           \
+	{                                                                                          \
+		n, r_list, offsetof(struct cc_user, m), true, commas                               \
+	}
+
+static const struct key user_keys[] = {
+    U("name", r_str, name),
+    U("gecos", r_str, gecos),
+    U("shell", r_str, shell),
+    U("homedir", r_str, homedir),
+    U("primary_group", r_str, primary_group),
+    U("passwd", r_str, passwd),
+    U("hashed_passwd", r_str, passwd),
+    UL("groups", groups, true),
+    UL("ssh_authorized_keys", keys, false),
+    U("lock_passwd", r_bool, lock_passwd),
+    U("system", r_bool, system),
+    U("no_create_home", r_bool, no_create_home),
+    U("uid", r_uid, uid),
+    U("sudo", r_sudo, name),
+    U("doas", r_sudo, name),
+};
+
+static const struct keymap user_map = {
+    user_keys, ARRAY_LEN(user_keys), "unknown key, ignored", true, false, false};
+
 static void parse_user(struct pctx *p, const struct ynode *n, struct cloudcfg *c)
 {
 	struct cc_user u = {.lock_passwd = true};
-	char key[96];
+	char prefix[40];
 
 	if (scalar(n)) {
 		if (!strcmp(n->str, "default")) {
@@ -171,57 +300,16 @@ static void parse_user(struct pctx *p, const struct ynode *n, struct cloudcfg *c
 		bad(p, n, "users", "expected a name or a mapping");
 		return;
 	}
-	for (size_t i = 0; n->type == Y_MAP && i + 1 < n->n; i += 2) {
-		const char *k = scalar(n->kid[i]);
-		const struct ynode *v = n->kid[i + 1];
-		unsigned long id;
-		char *end;
-
-		if (!k)
-			continue;
-		snprintf(key, sizeof(key), "users[%zu].%s", c->nusers, k);
-		if (key_is(k, "name"))
-			get_str(p, v, key, &u.name);
-		else if (key_is(k, "gecos"))
-			get_str(p, v, key, &u.gecos);
-		else if (key_is(k, "shell"))
-			get_str(p, v, key, &u.shell);
-		else if (key_is(k, "homedir"))
-			get_str(p, v, key, &u.homedir);
-		else if (key_is(k, "primary_group"))
-			get_str(p, v, key, &u.primary_group);
-		else if (key_is(k, "passwd") || key_is(k, "hashed_passwd"))
-			get_str(p, v, key, &u.passwd);
-		else if (key_is(k, "groups")) /* given twice (or hyphenated too): the last wins */
-			strv_free(u.groups), u.groups = get_list(p, v, key, true);
-		else if (key_is(k, "ssh_authorized_keys"))
-			strv_free(u.keys), u.keys = get_list(p, v, key, false);
-		else if (key_is(k, "lock_passwd"))
-			get_bool(p, v, key, &u.lock_passwd);
-		else if (key_is(k, "system"))
-			get_bool(p, v, key, &u.system);
-		else if (key_is(k, "no_create_home"))
-			get_bool(p, v, key, &u.no_create_home);
-		else if (key_is(k, "uid")) {
-			const char *s = scalar(v);
-			id = s ? strtoul(s, &end, 10) : 0;
-			if (!s || !*s || *end || id >= 65535)
-				bad(p, v, key, "expected a number below 65535");
-			else
-				u.has_uid = true, u.uid = (uid_t)id;
-		} else if (key_is(k, "sudo") || key_is(k, "doas"))
-			p->w->warn(p->w->ctx, "%s:%d:%d: %s: Wisp has no sudo; ignored", p->path,
-				   v->line, v->col, key);
-		else
-			bad(p, n->kid[i], key, "unknown key, ignored");
-	}
-	if (!u.name || !valid_name(u.name)) {
+	snprintf(prefix, sizeof(prefix), "users[%zu]", c->nusers);
+	if (n->type == Y_MAP)
+		walk_map(p, n, &user_map, prefix, &u);
+	if (!u.name || !cc_valid_name(u.name)) {
 		bad(p, n, "users", "a user needs a name of [a-z_][a-z0-9_.-]* (at most 32)");
 		user_free(&u);
 		return;
 	}
-	if (!passwd_safe(u.gecos) || !passwd_safe(u.shell) || !passwd_safe(u.homedir) ||
-	    !passwd_safe(u.passwd) || (u.primary_group && !valid_name(u.primary_group)) ||
+	if (!cc_passwd_safe(u.gecos) || !cc_passwd_safe(u.shell) || !cc_passwd_safe(u.homedir) ||
+	    !cc_passwd_safe(u.passwd) || (u.primary_group && !cc_valid_name(u.primary_group)) ||
 	    !names_valid(u.groups)) {
 		bad(p, n, "users",
 		    "a field holds ':' or a line break, or a group name is invalid; "
@@ -264,7 +352,7 @@ static void add_group(struct pctx *p, const struct ynode *at, struct cloudcfg *c
 {
 	struct cc_group *nv;
 
-	if (!valid_name(name) || !names_valid(members)) {
+	if (!cc_valid_name(name) || !names_valid(members)) {
 		bad(p, at, "groups", "invalid group or member name; group not created");
 		strv_free(members);
 		return;
@@ -369,65 +457,81 @@ static bool decode_content(struct pctx *p, const struct ynode *encn, const struc
 	return f->content != NULL;
 }
 
+/* A write_files entry while it is read: content and encoding are decoded at its end. */
+struct fctx {
+	struct cc_file f;
+	const struct ynode *encn;
+	const char *content;
+};
+
+static void r_content(struct pctx *p, const struct kv *a)
+{
+	struct fctx *x = a->obj;
+
+	if (!(x->content = scalar(a->v)))
+		bad(p, a->v, a->path, "expected a string"), x->content = "";
+}
+
+static void r_encoding(struct pctx *p, const struct kv *a)
+{
+	(void)p;
+	((struct fctx *)a->obj)->encn = a->v;
+}
+
+static void r_mode(struct pctx *p, const struct kv *a)
+{
+	if (!scalar(a->v) || cc_parse_mode(a->v->str, &((struct fctx *)a->obj)->f.mode) < 0)
+		bad(p, a->v, a->path, "expected octal permissions (\"0644\")");
+}
+
+static void r_unsupported(struct pctx *p, const struct kv *a)
+{
+	bad(p, a->kn, a->path, "not supported; ignored");
+}
+
+#define FK(n, fn, m)                                                                               \
+	{                                                                                          \
+		n, fn, offsetof(struct fctx, m), false, false                                      \
+	}
+
+static const struct key file_keys[] = {
+    FK("path", r_str, f.path),	   FK("owner", r_str, f.owner),	   FK("content", r_content, f),
+    FK("encoding", r_encoding, f), FK("append", r_bool, f.append), FK("defer", r_bool, f.defer),
+    FK("permissions", r_mode, f),  FK("source", r_unsupported, f),
+};
+
+static const struct keymap file_map = {
+    file_keys, ARRAY_LEN(file_keys), "unknown key, ignored", true, false, false};
+
 static void parse_file(struct pctx *p, const struct ynode *n, size_t idx, struct cloudcfg *c)
 {
-	struct cc_file f = {.mode = 0644};
-	const struct ynode *encn = NULL;
-	const char *content = "";
+	struct fctx x = {.f = {.mode = 0644}, .content = ""};
 	char key[96];
 
+	snprintf(key, sizeof(key), "write_files[%zu]", idx);
 	if (n->type != Y_MAP) {
-		snprintf(key, sizeof(key), "write_files[%zu]", idx);
 		bad(p, n, key, "expected a mapping");
 		return;
 	}
-	for (size_t i = 0; i + 1 < n->n; i += 2) {
-		const char *k = scalar(n->kid[i]);
-		const struct ynode *v = n->kid[i + 1];
-
-		if (!k)
-			continue;
-		snprintf(key, sizeof(key), "write_files[%zu].%s", idx, k);
-		if (!strcmp(k, "path"))
-			get_str(p, v, key, &f.path);
-		else if (!strcmp(k, "owner"))
-			get_str(p, v, key, &f.owner);
-		else if (!strcmp(k, "content")) {
-			if (!(content = scalar(v)))
-				bad(p, v, key, "expected a string"), content = "";
-		} else if (!strcmp(k, "encoding"))
-			encn = v;
-		else if (!strcmp(k, "append"))
-			get_bool(p, v, key, &f.append);
-		else if (!strcmp(k, "defer"))
-			get_bool(p, v, key, &f.defer);
-		else if (!strcmp(k, "permissions")) {
-			if (!scalar(v) || cc_parse_mode(v->str, &f.mode) < 0)
-				bad(p, v, key, "expected octal permissions (\"0644\")");
-		} else if (!strcmp(k, "source"))
-			bad(p, n->kid[i], key, "not supported; ignored");
-		else
-			bad(p, n->kid[i], key, "unknown key, ignored");
-	}
-	snprintf(key, sizeof(key), "write_files[%zu]", idx);
-	if (!f.path || f.path[0] != '/') {
+	walk_map(p, n, &file_map, key, &x);
+	if (!x.f.path || x.f.path[0] != '/') {
 		bad(p, n, key, "needs an absolute path; not written");
-		free(f.path);
-		free(f.owner);
+		free(x.f.path);
+		free(x.f.owner);
 		return;
 	}
 	snprintf(key, sizeof(key), "write_files[%zu].encoding", idx);
-	if (!decode_content(p, encn, n, key, content, &f)) {
-		free(f.path);
-		free(f.owner);
-		free(f.content);
+	if (!decode_content(p, x.encn, n, key, x.content, &x.f)) {
+		free(x.f.path);
+		free(x.f.owner);
+		free(x.f.content);
 		return;
 	}
 	struct cc_file *nv = realloc(c->files, (c->nfiles + 1) * sizeof(*nv));
 	if (!nv)
 		return;
 	c->files = nv;
-	c->files[c->nfiles++] = f;
+	c->files[c->nfiles++] = x.f;
 }
 
 static void cmds_free(char ***v, size_t n)
@@ -538,6 +642,28 @@ static void emit(FILE *f, const struct ynode *n)
 	fputc(n->type == Y_SEQ ? ']' : '}', f);
 }
 
+/* services: and containers: as a declarations file's keys, with where they came from. */
+static void r_units(struct pctx *p, const struct kv *a)
+{
+	FILE *f = a->obj;
+	const char *k = a->kn->str;
+
+	fprintf(f, "# from user-data %s:%d:%d (wisp.%s)\n%s: ", p->path, a->v->line, a->v->col, k,
+		k);
+	emit(f, a->v);
+	fputc('\n', f);
+}
+
+static const struct key wisp_keys[] = {{"services", r_units, 0, false, false},
+				       {"containers", r_units, 0, false, false}};
+
+static const struct keymap wisp_map = {wisp_keys,
+				       ARRAY_LEN(wisp_keys),
+				       "unknown key, ignored (known: services, containers)",
+				       false,
+				       true,
+				       false};
+
 static void parse_wisp(struct pctx *p, const struct ynode *v, struct cloudcfg *c)
 {
 	char *buf = NULL;
@@ -550,18 +676,7 @@ static void parse_wisp(struct pctx *p, const struct ynode *v, struct cloudcfg *c
 	}
 	if (!(f = open_memstream(&buf, &len)))
 		return;
-	for (size_t i = 0; i + 1 < v->n; i += 2) {
-		const char *k = scalar(v->kid[i]);
-		if (!k || (strcmp(k, "services") != 0 && strcmp(k, "containers") != 0)) {
-			bad(p, v->kid[i], "wisp",
-			    "unknown key, ignored (known: services, containers)");
-			continue;
-		}
-		fprintf(f, "# from user-data %s:%d:%d (wisp.%s)\n%s: ", p->path,
-			v->kid[i + 1]->line, v->kid[i + 1]->col, k, k);
-		emit(f, v->kid[i + 1]);
-		fputc('\n', f);
-	}
+	walk_map(p, v, &wisp_map, "wisp", f);
 	fclose(f);
 	free(c->wisp_units);
 	c->wisp_units = len ? buf : NULL;
@@ -645,45 +760,88 @@ static void parse_cond(struct pctx *p, const struct ynode *v, struct cloudcfg *c
 	}
 }
 
+/* power_state while it is read: mode is checked once the mapping is read. */
+struct pwctx {
+	struct cloudcfg *c;
+	char *mode;
+};
+
+static void r_delay(struct pctx *p, const struct kv *a)
+{
+	parse_delay(p, a->v, ((struct pwctx *)a->obj)->c);
+}
+
+static void r_pmessage(struct pctx *p, const struct kv *a)
+{
+	get_str(p, a->v, a->path, &((struct pwctx *)a->obj)->c->power_message);
+}
+
+static void r_cond(struct pctx *p, const struct kv *a)
+{
+	parse_cond(p, a->v, ((struct pwctx *)a->obj)->c);
+}
+
+static const struct key power_keys[] = {
+    {"mode", r_str, offsetof(struct pwctx, mode), false, false},
+    {"delay", r_delay, 0, false, false},
+    {"message", r_pmessage, 0, false, false},
+    {"condition", r_cond, 0, false, false},
+    {"timeout", r_ignore, 0, false, false}, /* nothing to wait for: see the docs */
+};
+
+static const struct keymap power_map = {
+    power_keys, ARRAY_LEN(power_keys), "unknown key, ignored", false, false, false};
+
 static void parse_power(struct pctx *p, const struct ynode *v, struct cloudcfg *c)
 {
 	static const char *const modes[] = {"poweroff", "reboot", "halt"};
-	char *mode = NULL;
+	struct pwctx x = {.c = c};
 
 	if (v->type != Y_MAP) {
 		bad(p, v, "power_state", "expected a mapping");
 		return;
 	}
-	for (size_t i = 0; i + 1 < v->n; i += 2) {
-		const char *k = scalar(v->kid[i]);
-		const struct ynode *x = v->kid[i + 1];
-		if (!k)
-			continue;
-		if (!strcmp(k, "mode"))
-			get_str(p, x, "power_state.mode", &mode);
-		else if (!strcmp(k, "delay"))
-			parse_delay(p, x, c);
-		else if (!strcmp(k, "message"))
-			get_str(p, x, "power_state.message", &c->power_message);
-		else if (!strcmp(k, "condition"))
-			parse_cond(p, x, c);
-		else if (strcmp(k, "timeout") != 0) /* nothing to wait for: see the docs */
-			bad(p, v->kid[i], "power_state", "unknown key, ignored");
-	}
-	for (size_t i = 0; mode && i < ARRAY_LEN(modes); i++)
-		if (!strcmp(mode, modes[i]))
+	walk_map(p, v, &power_map, "power_state", &x);
+	for (size_t i = 0; x.mode && i < ARRAY_LEN(modes); i++)
+		if (!strcmp(x.mode, modes[i]))
 			c->power_mode = strdup(modes[i]);
 	if (!c->power_mode)
 		bad(p, v, "power_state.mode", "expected poweroff, reboot or halt; not done");
-	free(mode);
+	free(x.mode);
 }
 
-/* What a host name or an IPv4/IPv6 address is made of; the script splits on blanks. */
-#define HOST_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]"
+struct ntpctx {
+	struct cloudcfg *c;
+	bool on;
+};
+
+/* servers and pools alike, each a host name or an address (busybox ntpd -p) */
+static void r_servers(struct pctx *p, const struct kv *a)
+{
+	struct cloudcfg *c = ((struct ntpctx *)a->obj)->c;
+	char **l = get_list(p, a->v, "ntp.servers", false);
+
+	for (size_t j = 0; l && l[j]; j++)
+		if (l[j][strspn(l[j], CC_HOST_CHARS)] || !*l[j])
+			bad(p, a->v, "ntp.servers", "not a host name or address; ignored");
+		else
+			c->ntp_servers = strv_push(c->ntp_servers, l[j]);
+	strv_free(l);
+}
+
+static const struct key ntp_keys[] = {
+    {"enabled", r_bool, offsetof(struct ntpctx, on), false, false},
+    {"servers", r_servers, 0, false, false},
+    {"pools", r_servers, 0, false, false},
+};
+
+static const struct keymap ntp_map = {
+    ntp_keys, ARRAY_LEN(ntp_keys), "not supported by Wisp (busybox ntpd); ignored", false, false,
+    false};
 
 static void parse_ntp(struct pctx *p, const struct ynode *v, struct cloudcfg *c)
 {
-	bool on = true;
+	struct ntpctx x = {.c = c, .on = true};
 
 	if (nullish(v)) { /* "ntp:" alone: cloud-init's defaults */
 		c->ntp = 1;
@@ -693,25 +851,8 @@ static void parse_ntp(struct pctx *p, const struct ynode *v, struct cloudcfg *c)
 		bad(p, v, "ntp", "expected a mapping");
 		return;
 	}
-	for (size_t i = 0; i + 1 < v->n; i += 2) {
-		const char *k = scalar(v->kid[i]);
-		const struct ynode *x = v->kid[i + 1];
-		char **l;
-		if (k && !strcmp(k, "enabled"))
-			get_bool(p, x, "ntp.enabled", &on);
-		else if (k && (!strcmp(k, "servers") || !strcmp(k, "pools"))) {
-			l = get_list(p, x, "ntp.servers", false);
-			for (size_t j = 0; l && l[j]; j++)
-				if (l[j][strspn(l[j], HOST_CHARS)] || !*l[j])
-					bad(p, x, "ntp.servers",
-					    "not a host name or address; ignored");
-				else
-					c->ntp_servers = strv_push(c->ntp_servers, l[j]);
-			strv_free(l);
-		} else if (k)
-			bad(p, v->kid[i], "ntp", "not supported by Wisp (busybox ntpd); ignored");
-	}
-	c->ntp = on;
+	walk_map(p, v, &ntp_map, "ntp", &x);
+	c->ntp = x.on;
 }
 
 static void drop_mounts(struct cloudcfg *c, const char *dev)
@@ -793,55 +934,126 @@ static void finish_mounts(struct pctx *p, struct cloudcfg *c)
 	c->nmounts = n;
 }
 
-/* Keys cloud-init knows that Wisp does not do: one warning each, nothing else. */
-static void top_key(struct pctx *p, const char *k, const struct ynode *kn, const struct ynode *v,
-		    struct cloudcfg *c)
+static void r_users(struct pctx *p, const struct kv *a)
 {
-	if (!strcmp(k, "hostname"))
-		get_str(p, v, k, &c->hostname);
-	else if (!strcmp(k, "fqdn"))
-		get_str(p, v, k, &c->fqdn);
-	else if (!strcmp(k, "preserve_hostname"))
-		get_bool(p, v, k, &c->preserve_hostname);
-	else if (!strcmp(k, "users") || !strcmp(k, "user"))
-		parse_users(p, v, c);
-	else if (!strcmp(k, "groups"))
-		parse_groups(p, v, c);
-	else if (key_is(k, "ssh_authorized_keys")) {
-		char **keys = get_list(p, v, k, false);
-		for (size_t i = 0; keys && keys[i]; i++)
-			c->ssh_keys = strv_push(c->ssh_keys, keys[i]);
-		strv_free(keys);
-	} else if (!strcmp(k, "write_files")) {
-		if (v->type != Y_SEQ)
-			bad(p, v, k, "expected a list");
-		for (size_t i = 0; v->type == Y_SEQ && i < v->n; i++)
-			parse_file(p, v->kid[i], i, c);
-	} else if (!strcmp(k, "bootcmd")) { /* a key given twice: the last wins, as in PyYAML */
-		cmds_free(c->bootcmd, c->nbootcmd), c->nbootcmd = 0;
-		c->bootcmd = parse_cmds(p, v, k, &c->nbootcmd);
-	} else if (!strcmp(k, "runcmd")) {
-		cmds_free(c->runcmd, c->nruncmd), c->nruncmd = 0;
-		c->runcmd = parse_cmds(p, v, k, &c->nruncmd);
-	} else if (!strcmp(k, "wisp"))
-		parse_wisp(p, v, c);
-	else if (!strcmp(k, "final_message"))
-		get_str(p, v, k, &c->final_message);
-	else if (!strcmp(k, "timezone"))
-		parse_tz(p, v, c);
-	else if (!strcmp(k, "power_state"))
-		parse_power(p, v, c);
-	else if (!strcmp(k, "ntp"))
-		parse_ntp(p, v, c);
-	else if (!strcmp(k, "mounts") && v->type == Y_SEQ)
-		for (size_t i = 0; i < v->n; i++)
-			parse_mount(p, v->kid[i], i, c);
-	else if (!strcmp(k, "mounts"))
-		bad(p, v, k, "expected a list");
-	else if (!strcmp(k, "mount_default_fields"))
-		parse_mdef(p, v, c);
-	else
-		bad(p, kn, k, "not supported by Wisp; ignored");
+	parse_users(p, a->v, a->obj);
+}
+
+static void r_groups(struct pctx *p, const struct kv *a)
+{
+	parse_groups(p, a->v, a->obj);
+}
+
+static void r_keys(struct pctx *p, const struct kv *a)
+{
+	struct cloudcfg *c = a->obj;
+	char **keys = get_list(p, a->v, a->path, false);
+
+	for (size_t i = 0; keys && keys[i]; i++)
+		c->ssh_keys = strv_push(c->ssh_keys, keys[i]);
+	strv_free(keys);
+}
+
+static void r_files(struct pctx *p, const struct kv *a)
+{
+	if (a->v->type != Y_SEQ)
+		bad(p, a->v, a->path, "expected a list");
+	for (size_t i = 0; a->v->type == Y_SEQ && i < a->v->n; i++)
+		parse_file(p, a->v->kid[i], i, a->obj);
+}
+
+/* bootcmd, runcmd: a key given twice: the last wins, as in PyYAML */
+static void r_cmds(struct pctx *p, const struct kv *a)
+{
+	struct cloudcfg *c = a->obj;
+	bool boot = !strcmp(a->k->name, "bootcmd");
+	char ****v = boot ? &c->bootcmd : &c->runcmd;
+	size_t *n = boot ? &c->nbootcmd : &c->nruncmd;
+
+	cmds_free(*v, *n), *n = 0;
+	*v = parse_cmds(p, a->v, a->path, n);
+}
+
+static void r_wisp(struct pctx *p, const struct kv *a)
+{
+	parse_wisp(p, a->v, a->obj);
+}
+
+static void r_tz(struct pctx *p, const struct kv *a)
+{
+	parse_tz(p, a->v, a->obj);
+}
+
+static void r_power(struct pctx *p, const struct kv *a)
+{
+	parse_power(p, a->v, a->obj);
+}
+
+static void r_ntp(struct pctx *p, const struct kv *a)
+{
+	parse_ntp(p, a->v, a->obj);
+}
+
+static void r_mounts(struct pctx *p, const struct kv *a)
+{
+	if (a->v->type != Y_SEQ)
+		bad(p, a->v, a->path, "expected a list");
+	for (size_t i = 0; a->v->type == Y_SEQ && i < a->v->n; i++)
+		parse_mount(p, a->v->kid[i], i, a->obj);
+}
+
+static void r_mdef(struct pctx *p, const struct kv *a)
+{
+	parse_mdef(p, a->v, a->obj);
+}
+
+#define T(n, fn, m)                                                                                \
+	{                                                                                          \
+		n, fn, offsetof(struct cloudcfg, m), false, false                                  \
+	}
+#define TF(n, fn)                                                                                  \
+	{                                                                                          \
+		n, fn, 0, false, false                                                             \
+	}
+
+/* Keys cloud-init knows that Wisp does not do: one warning each, nothing else. */
+static const struct key top_keys[] = {
+    T("hostname", r_str, hostname),
+    T("fqdn", r_str, fqdn),
+    T("preserve_hostname", r_bool, preserve_hostname),
+    TF("users", r_users),
+    TF("user", r_users),
+    TF("groups", r_groups),
+    {"ssh_authorized_keys", r_keys, 0, true, false},
+    TF("write_files", r_files),
+    TF("bootcmd", r_cmds),
+    TF("runcmd", r_cmds),
+    TF("wisp", r_wisp),
+    T("final_message", r_str, final_message),
+    TF("timezone", r_tz),
+    TF("power_state", r_power),
+    TF("ntp", r_ntp),
+    TF("mounts", r_mounts),
+    TF("mount_default_fields", r_mdef),
+};
+
+static const struct keymap top_map = {
+    top_keys, ARRAY_LEN(top_keys), "not supported by Wisp; ignored", true, false, true};
+
+/* The document's top level, walked once it is a tree. */
+static void walk(struct pctx *p, struct yfile *y, struct cloudcfg *c)
+{
+	const struct ynode *root = y->ndoc ? y->doc[0] : NULL;
+
+	if (y->failed)
+		p->w->warn(p->w->ctx, "%s:%d:%d: %s (what came before it still applies)", p->path,
+			   y->line, y->col, y->problem);
+	if (root && root->type != Y_MAP)
+		bad(p, root, "cloud-config", "the top level must be a mapping");
+	if (root && root->type == Y_MAP)
+		walk_map(p, root, &top_map, "", c);
+	finish_mounts(p, c);
+	ytree_free(y);
 }
 
 int cloudcfg_load(const char *path, struct cloudcfg *c, struct ud_sink *w)
@@ -849,7 +1061,6 @@ int cloudcfg_load(const char *path, struct cloudcfg *c, struct ud_sink *w)
 	struct pctx p = {.path = path, .w = w};
 	struct yfile y;
 	struct err e;
-	const struct ynode *root;
 
 	memset(c, 0, sizeof(*c));
 	c->ntp = -1;
@@ -857,19 +1068,24 @@ int cloudcfg_load(const char *path, struct cloudcfg *c, struct ud_sink *w)
 		w->warn(w->ctx, "%s", e.msg);
 		return -1;
 	}
-	if (y.failed)
-		w->warn(w->ctx, "%s:%d:%d: %s (what came before it still applies)", path, y.line,
-			y.col, y.problem);
-	root = y.ndoc ? y.doc[0] : NULL;
-	if (root && root->type != Y_MAP)
-		bad(&p, root, "cloud-config", "the top level must be a mapping");
-	for (size_t i = 0; root && root->type == Y_MAP && i + 1 < root->n; i += 2) {
-		const char *k = scalar(root->kid[i]);
-		if (k && root->kid[i + 1]->done)
-			top_key(&p, k, root->kid[i], root->kid[i + 1], c);
+	walk(&p, &y, c);
+	return p.problems;
+}
+
+int cloudcfg_parse(const char *name, const char *buf, size_t len, struct cloudcfg *c,
+		   struct ud_sink *w)
+{
+	struct pctx p = {.path = name, .w = w};
+	struct yfile y;
+	struct err e;
+
+	memset(c, 0, sizeof(*c));
+	c->ntp = -1;
+	if (ytree_parse(name, buf, len, &y, &e) < 0) {
+		w->warn(w->ctx, "%s", e.msg);
+		return -1;
 	}
-	finish_mounts(&p, c);
-	ytree_free(&y);
+	walk(&p, &y, c);
 	return p.problems;
 }
 

@@ -1,16 +1,17 @@
 /*
  * provision/parse/parse.h: the parsers of bytes from outside the image:
- * user-data formats and MIME parts, base64, #cloud-config and network
- * configuration. They only read and return structures; applying them is
- * provision's.
+ * user-data formats and MIME parts, gzip, base64, #cloud-config and
+ * network configuration, and the unprivileged child they run in, which
+ * hands provision a plan (docs/provisioning-plan.md). They only read and
+ * return structures; applying them is provision's. Nothing here logs or
+ * reports: every message goes to a struct ud_sink.
  */
 #ifndef WISP_PROVISION_PARSE_H
 #define WISP_PROVISION_PARSE_H
 
 #include "../../lib/ytree.h"
 
-/* report.c: one line of CLOUD_REPORT (until the parsers run in their own child, issue 11). */
-void cloudinit_report(const char *fmt, ...) PRINTF_LIKE(1, 2);
+#include <stdio.h>
 
 /* ---- b64.c ------------------------------------------------------------ */
 
@@ -37,12 +38,21 @@ struct ud_sink {
 	/* One usable part: its kind, a name for messages, its bytes (not NUL-terminated). */
 	void (*part)(void *ctx, enum ud_kind k, const char *name, const char *data, size_t len);
 	void (*warn)(void *ctx, const char *fmt, ...) PRINTF_LIKE(2, 3);
+	/* A note for the log only (e.g. a skipped network type); NULL: dropped. */
+	void (*info)(void *ctx, const char *fmt, ...) PRINTF_LIKE(2, 3);
 };
 
 enum ud_kind ud_detect(const char *data, size_t len);
 const char *ud_kind_name(enum ud_kind k);
 /* Hand each cloud-config or script in data (MIME multipart split) to s; warn about the rest. */
 void ud_split(const char *src, const char *data, size_t len, struct ud_sink *s);
+
+/* ---- gunzip.c: gzip with zlib, bounded --------------------------------- */
+
+/* One gzip member in -> at most max bytes (malloc'd *out). 0, or -1 (invalid, too big). */
+int gz_unpack(const unsigned char *in, size_t len, size_t max, unsigned char **out, size_t *outlen);
+/* ud_split() of gzip-compressed user-data, unpacked (at most YAML_MAX_BYTES). */
+void ud_split_gzip(const char *src, const char *data, size_t len, struct ud_sink *s);
 
 /* ---- cloudcfg.c: #cloud-config -> struct cloudcfg ---------------------- */
 
@@ -98,6 +108,9 @@ struct cloudcfg {
 
 /* Parse the YAML file path (a #cloud-config); each problem goes to warn as one line. */
 int cloudcfg_load(const char *path, struct cloudcfg *c, struct ud_sink *warn);
+/* The same for len bytes at buf, named name in messages (the parser child reads no file). */
+int cloudcfg_parse(const char *name, const char *buf, size_t len, struct cloudcfg *c,
+		   struct ud_sink *warn);
 void cloudcfg_free(struct cloudcfg *c);
 /* "0644", "644", "0o644" or an integer written as octal digits -> mode. Returns 0 or -1. */
 int cc_parse_mode(const char *s, mode_t *mode);
@@ -105,6 +118,12 @@ int cc_parse_mode(const char *s, mode_t *mode);
 char *cc_shell_line(char *const *argv);
 /* "UTC", "EST5EDT", "<+0530>-5:30": a POSIX TZ string; an Olson name (a '/') is not. */
 bool cc_posix_tz(const char *s);
+/* A user or group name as useradd takes it ([a-z_][a-z0-9_.-]*, at most 32). */
+bool cc_valid_name(const char *s);
+/* No ':' and no line break: safe in a field of /etc/passwd or /etc/shadow (NULL is). */
+bool cc_passwd_safe(const char *s);
+/* What a host name or an address is made of: ntp servers go to a shell word list. */
+#define CC_HOST_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]"
 
 /* ---- netcfg.c: network configuration (v2, v1, network_data.json) ---- */
 
@@ -148,9 +167,95 @@ bool net_safe(const char *s, const char *allowed);
 int netcfg_read(const char *path, const struct ynode *net, struct netcfg *cfg);
 /* OpenStack's network_data.json (root: its parsed tree) into cfg; as netcfg_read(). */
 int netcfg_openstack(const char *path, const struct ynode *root, struct netcfg *cfg);
-/* A datasource's network-config (YAML, v1 or v2, with or without a top-level
- * network: key) or else network_data.json from dir. Invalid: one warning and cfg
- * stays empty (DHCP everywhere). Returns 1 if cfg was filled. */
+/* A datasource's file, name ending in ".json": network_data.json, else a network-config
+ * (YAML, v1 or v2, with or without a top-level network: key), len bytes at buf. Problems
+ * go to w->warn ("name:line:col: network: ..."), notes to w->info. Returns the number of
+ * problems (0: cfg holds the configuration, or nothing when cfg->present is false). */
+int netcfg_parse_ds(const char *name, const char *buf, size_t len, struct netcfg *cfg,
+		    struct ud_sink *w);
+/* provision (dsnet.c): the datasource's network-config or else network_data.json from
+ * dir, parsed in the sandboxed child. Invalid: one warning and cfg stays empty (DHCP
+ * everywhere). Returns 1 if cfg was filled. */
 int netcfg_from_ds(const char *dir, struct netcfg *cfg);
+
+/* ---- plan.c: the child's result, a record stream (docs/provisioning-plan.md) ---- */
+
+#define PLAN_VERSION   "1"
+#define PLAN_MAX_BYTES (8 << 20) /* what the parent reads at most */
+
+/* One user-data part of the plan: a script's bytes, or a parsed cloud-config. */
+struct plan_part {
+	enum ud_kind kind;
+	char *name; /* for messages: the file, or "<file>: MIME part 2 (...)" */
+	char *data; /* the part's bytes (scripts; cloud-config parts of MIME or gzip) */
+	size_t len;
+	char **warn; /* the parser's warnings about this part, in order */
+	bool whole;  /* the datasource's file itself (no copy of it is written) */
+	struct cloudcfg cc;
+};
+
+enum plan_item_kind { PLAN_WARN, PLAN_INFO, PLAN_PART };
+
+struct plan_item {
+	enum plan_item_kind kind;
+	char *text;		/* PLAN_WARN, PLAN_INFO */
+	struct plan_part *part; /* PLAN_PART */
+};
+
+struct parse_plan {
+	struct plan_item *items; /* in the order the child found them */
+	size_t n;
+	bool has_net; /* a network configuration record came */
+	struct netcfg net;
+};
+
+/* The writer (the child): one record each; a part's records end with plan_put_end(). */
+void plan_put(FILE *f, const char *name, const void *val, size_t len);
+void plan_put_str(FILE *f, const char *name, const char *s);
+void plan_put_part(FILE *f, enum ud_kind k, const char *name, const char *data, size_t len,
+		   bool whole);
+void plan_put_cloudcfg(FILE *f, const struct cloudcfg *c);
+void plan_put_netcfg(FILE *f, const struct netcfg *n);
+void plan_begin(FILE *f);   /* the first record: "plan 1" */
+void plan_put_end(FILE *f); /* closes a part */
+void plan_finish(FILE *f);  /* the last record: a plan without it was cut short */
+/* The reader (the parent): len bytes -> p. Anything malformed: -1, e names the record. */
+int plan_read(const char *buf, size_t len, struct parse_plan *p, struct err *e);
+void plan_free(struct parse_plan *p);
+
+/* ---- sandbox.c: the unprivileged child ---------------------------------- */
+
+/* The id the child runs as (nobody): owns nothing, is in no group. */
+#define SANDBOX_ID 65534
+#define SANDBOX_MS 10000u /* the child's deadline; then it is killed */
+
+/* Run fn(fd, arg) in a forked child that first drops every privilege (uid/gid nobody,
+ * no groups, no capabilities, no_new_privs, rlimits, a seccomp allowlist: read, write,
+ * memory, exit) and writes its plan to fd. The parent reads it (at most PLAN_MAX_BYTES,
+ * until ms pass: then the child is killed). 0 and the plan in *out (malloc'd), or -1 and
+ * why in e ("killed by signal 11 (SEGV)", "passed its deadline of 10 s", ...). */
+int sandbox_run(void (*fn)(FILE *plan, void *arg), void *arg, unsigned ms, char **out, size_t *len,
+		struct err *e);
+
+/* ---- child.c: what the child parses ------------------------------------- */
+
+struct parse_input {
+	const char *name; /* the file, for messages ("/run/wisp/cidata/user-data") */
+	const char *data; /* its bytes, read by the parent before the fork */
+	size_t len;
+};
+
+/* user-data-like inputs (vendor-data, user-data), in order: parts, cloud-config, gzip.
+ * Copies of cloud-config parts are named partdir/part-NNN.yaml. */
+struct parse_job {
+	const struct parse_input *in;
+	size_t n;
+	const char *partdir;
+	int nparts; /* parts before these (numbered from nparts + 1) */
+};
+
+/* The child's work (sandbox_run fn): job is a struct parse_job / struct parse_input. */
+void parse_userdata(FILE *plan, void *job);
+void parse_network(FILE *plan, void *input);
 
 #endif /* WISP_PROVISION_PARSE_H */

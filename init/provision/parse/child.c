@@ -1,0 +1,165 @@
+/*
+ * child.c: what the parser child does with its input (sandbox.c runs it):
+ * user-data and vendor-data split into parts (gzip, MIME, base64), each
+ * #cloud-config part parsed and its gzip write_files unpacked, and the
+ * datasource's network configuration parsed; all of it, warnings
+ * included, written as a plan (plan.c) for provision to apply.
+ */
+#include "parse.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef PARSE_FAULT_INJECT
+#include <fcntl.h>
+#include <unistd.h>
+#endif
+
+struct cstate {
+	FILE *f;
+	const char *src;     /* the input being split */
+	const char *partdir; /* where provision keeps copies of cloud-config parts */
+	int nparts;	     /* numbered as provision numbers them: across every input */
+};
+
+static void put_msg(FILE *f, const char *rec, const char *fmt, va_list ap)
+{
+	char msg[2048];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	plan_put_str(f, rec, msg);
+}
+
+static void c_warn(void *ctx, const char *fmt, ...)
+{
+	struct cstate *st = ctx;
+	va_list ap;
+
+	va_start(ap, fmt);
+	put_msg(st->f, "warn", fmt, ap);
+	va_end(ap);
+}
+
+static void c_info(void *ctx, const char *fmt, ...)
+{
+	struct cstate *st = ctx;
+	va_list ap;
+
+	va_start(ap, fmt);
+	put_msg(st->f, "info", fmt, ap);
+	va_end(ap);
+}
+
+/* gzip write_files are unpacked here, not by root: a file that does not unpack is dropped. */
+static void unpack_files(struct cstate *st, struct cloudcfg *c)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->nfiles; i++) {
+		struct cc_file *f = &c->files[i];
+		unsigned char *raw;
+		size_t len;
+
+		if (f->gzip && gz_unpack(f->content, f->len, YAML_MAX_BYTES, &raw, &len) < 0) {
+			c_warn(st, "cloud-config: write_files: %s: not valid gzip; not written",
+			       f->path);
+			free(f->path), free(f->owner), free(f->content);
+			continue;
+		}
+		if (f->gzip) {
+			free(f->content);
+			f->content = raw, f->len = len, f->gzip = false;
+		}
+		c->files[n++] = *f;
+	}
+	c->nfiles = n;
+}
+
+static void cloud_config(struct cstate *st, const char *name, const char *data, size_t len)
+{
+	bool whole = !strcmp(name, st->src);
+	struct ud_sink w = {.ctx = st, .warn = c_warn, .info = c_info};
+	struct cloudcfg c;
+	char path[512];
+
+	/* the file itself: messages name its lines; a part: the copy provision writes */
+	if (whole)
+		snprintf(path, sizeof(path), "%s", name);
+	else
+		snprintf(path, sizeof(path), "%s/part-%03d.yaml", st->partdir, st->nparts);
+	plan_put_part(st->f, UD_CLOUD_CONFIG, name, whole ? NULL : data, len, whole);
+	cloudcfg_parse(path, data, len, &c, &w);
+	unpack_files(st, &c);
+	plan_put_cloudcfg(st->f, &c);
+	plan_put_end(st->f);
+	cloudcfg_free(&c);
+}
+
+static void c_part(void *ctx, enum ud_kind k, const char *name, const char *data, size_t len)
+{
+	struct cstate *st = ctx;
+
+	st->nparts++;
+	if (k == UD_CLOUD_CONFIG) {
+		cloud_config(st, name, data, len);
+		return;
+	}
+	plan_put_part(st->f, k, name, data, len, false);
+	plan_put_end(st->f);
+}
+
+#ifdef PARSE_FAULT_INJECT
+/* Test builds only (tests/unit): a line of the input makes the parser fail on purpose. */
+static void fault(FILE *plan, const struct parse_input *in)
+{
+	if (memmem(in->data, in->len, "wisp-fault: abort", 17))
+		abort();
+	if (memmem(in->data, in->len, "wisp-fault: segv", 16)) {
+		int *volatile nowhere = NULL;
+		*nowhere = 1;
+	}
+	if (memmem(in->data, in->len, "wisp-fault: hang", 16))
+		for (volatile unsigned i = 0;; i++) /* unsigned: wraps, no UB */
+			;
+	if (memmem(in->data, in->len, "wisp-fault: open", 16))
+		open("/etc/passwd", O_RDONLY); /* seccomp: SIGSYS */
+	if (memmem(in->data, in->len, "wisp-fault: garbage", 19))
+		plan_put(plan, "user.name", "bob", 3); /* outside a user: the reader refuses */
+}
+#endif
+
+void parse_userdata(FILE *plan, void *arg)
+{
+	const struct parse_job *job = arg;
+	struct cstate st = {.f = plan, .partdir = job->partdir, .nparts = job->nparts};
+	struct ud_sink s = {.ctx = &st, .part = c_part, .warn = c_warn, .info = c_info};
+
+	for (size_t i = 0; i < job->n; i++) {
+		const struct parse_input *in = &job->in[i];
+#ifdef PARSE_FAULT_INJECT
+		fault(plan, in);
+#endif
+		st.src = in->name;
+		if (ud_detect(in->data, in->len) == UD_GZIP)
+			ud_split_gzip(in->name, in->data, in->len, &s);
+		else
+			ud_split(in->name, in->data, in->len, &s);
+	}
+}
+
+void parse_network(FILE *plan, void *arg)
+{
+	const struct parse_input *in = arg;
+	struct cstate st = {.f = plan, .src = in->name};
+	struct ud_sink w = {.ctx = &st, .warn = c_warn, .info = c_info};
+	struct netcfg *cfg = calloc(1, sizeof(*cfg));
+
+	if (!cfg) {
+		c_warn(&st, "%s: network: out of memory", in->name);
+		return;
+	}
+	if (netcfg_parse_ds(in->name, in->data, in->len, cfg, &w) == 0)
+		plan_put_netcfg(plan, cfg);
+	free(cfg);
+}

@@ -1,0 +1,518 @@
+/*
+ * Unit tests: the parser child's plan (init/provision/parse/plan.c) and the
+ * child itself (sandbox.c, child.c): every cloud-config and network field
+ * through the writer and back through the reader, malformed plans refused,
+ * and a child that crashes, hangs, asks the kernel for more than its
+ * allowlist or writes a bad plan costs its input and nothing else. Built
+ * with PARSE_FAULT_INJECT (tests/unit only): "wisp-fault: ..." in the input
+ * makes the child fail on purpose.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "provision/parse/parse.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+void log_msg(int prio, const char *fmt, ...)
+{
+	(void)prio;
+	(void)fmt;
+}
+
+static char warned[8192];
+
+static void on_warn(void *ctx, const char *fmt, ...)
+{
+	size_t n = strlen(warned);
+	va_list ap;
+
+	(void)ctx;
+	va_start(ap, fmt);
+	vsnprintf(warned + n, sizeof(warned) - n, fmt, ap);
+	va_end(ap);
+	strncat(warned, "\n", sizeof(warned) - strlen(warned) - 1);
+}
+
+static struct ud_sink sink = {.warn = on_warn};
+
+/* Every key of struct cloudcfg set, so that every record of the table is written. */
+static const char every[] =
+    "#cloud-config\n"
+    "hostname: h1\n"
+    "fqdn: h1.example.org\n"
+    "preserve_hostname: true\n"
+    "ssh_authorized_keys: [ssh-ed25519 AAAA top]\n"
+    "users:\n"
+    "  - name: alice\n"
+    "    gecos: Alice A\n"
+    "    shell: /bin/ash\n"
+    "    homedir: /home/al\n"
+    "    passwd: $6$salt$hash\n"
+    "    primary_group: staff\n"
+    "    groups: [wheel, adm]\n"
+    "    ssh_authorized_keys: [ssh-ed25519 AAAA alice]\n"
+    "    lock_passwd: false\n"
+    "    system: true\n"
+    "    no_create_home: true\n"
+    "    uid: 1234\n"
+    "groups: [{admins: [alice, bob]}]\n"
+    "write_files:\n"
+    "  - path: /etc/bin\n"
+    "    content: AAEC\n"
+    "    encoding: b64\n"
+    "    owner: alice:staff\n"
+    "    permissions: '0750'\n"
+    "    append: true\n"
+    "    defer: true\n"
+    "bootcmd: [echo boot, [ls, -l]]\n"
+    "runcmd: [echo run]\n"
+    "wisp: {services: [{name: web, command: [/bin/web]}]}\n"
+    "final_message: bye $UPTIME\n"
+    "timezone: CET-1CEST\n"
+    "power_state: {mode: reboot, delay: '+2', message: now, condition: test -f /x}\n"
+    "ntp: {servers: [ntp.example.org], pools: [pool.example.org]}\n"
+    "mount_default_fields: [None, None, ext4, 'defaults,ro']\n"
+    "mounts: [[vdb, /mnt/data]]\n";
+
+static const char *const cc_records[] = {"hostname",
+					 "fqdn",
+					 "preserve_hostname",
+					 "ssh_key",
+					 "wisp_units",
+					 "final_message",
+					 "timezone",
+					 "power_mode",
+					 "power_message",
+					 "power_cond",
+					 "power_delay",
+					 "ntp",
+					 "ntp_server",
+					 "mount_default_type",
+					 "mount_default_opts",
+					 "user",
+					 "user.name",
+					 "user.gecos",
+					 "user.shell",
+					 "user.homedir",
+					 "user.passwd",
+					 "user.primary_group",
+					 "user.group",
+					 "user.key",
+					 "user.lock_passwd",
+					 "user.system",
+					 "user.no_create_home",
+					 "user.uid",
+					 "group",
+					 "group.name",
+					 "group.member",
+					 "file",
+					 "file.path",
+					 "file.owner",
+					 "file.content",
+					 "file.mode",
+					 "file.append",
+					 "file.defer",
+					 "file.gzip",
+					 "mount",
+					 "mount.dev",
+					 "mount.dir",
+					 "mount.type",
+					 "mount.opts",
+					 "mount.line",
+					 "mount.col",
+					 "bootcmd",
+					 "bootcmd.arg",
+					 "runcmd",
+					 "runcmd.arg"};
+
+static char *write_cc(const struct cloudcfg *c, size_t *len)
+{
+	char *buf = NULL;
+	FILE *f = open_memstream(&buf, len);
+
+	assert_non_null(f);
+	plan_begin(f);
+	plan_put_part(f, UD_CLOUD_CONFIG, "ud", NULL, 0, true);
+	plan_put_cloudcfg(f, c);
+	plan_put_end(f);
+	plan_finish(f);
+	fclose(f);
+	return buf;
+}
+
+/* memmem: the plan holds the binary content of a file (NULs). */
+static bool has_record(const char *plan, size_t len, const char *name)
+{
+	char pat[64];
+	int n = snprintf(pat, sizeof(pat), "\n%s ", name);
+	return memmem(plan, len, pat, (size_t)n) != NULL;
+}
+
+static void test_cloudcfg_round_trip(void **state)
+{
+	struct cloudcfg c;
+	struct parse_plan p;
+	struct err e;
+	char *one, *two;
+	size_t len1, len2;
+
+	(void)state;
+	warned[0] = '\0';
+	assert_int_equal(cloudcfg_parse("ud", every, sizeof(every) - 1, &c, &sink), 0);
+	assert_string_equal(warned, "");
+	one = write_cc(&c, &len1);
+	for (size_t i = 0; i < ARRAY_LEN(cc_records); i++)
+		if (!has_record(one, len1, cc_records[i]))
+			fail_msg("record %s not written", cc_records[i]);
+	if (plan_read(one, len1, &p, &e) < 0)
+		fail_msg("%s", e.msg);
+	assert_int_equal(p.n, 1);
+	assert_int_equal(p.items[0].kind, PLAN_PART);
+	/* what was read writes the same plan again: every field came back */
+	two = write_cc(&p.items[0].part->cc, &len2);
+	assert_int_equal(len1, len2);
+	assert_memory_equal(one, two, len1);
+	/* a few by value: binary content, numbers, an argv */
+	const struct cloudcfg *r = &p.items[0].part->cc;
+	assert_int_equal(r->files[0].len, 3);
+	assert_memory_equal(r->files[0].content, "\0\1\2", 3);
+	assert_int_equal(r->files[0].mode, 0750);
+	assert_true(r->users[0].has_uid && r->users[0].uid == 1234 && !r->users[0].lock_passwd);
+	assert_string_equal(r->bootcmd[1][1], "-l");
+	assert_int_equal(r->power_delay_s, 120);
+	assert_int_equal(r->ntp, 1);
+	free(one), free(two);
+	plan_free(&p);
+	cloudcfg_free(&c);
+}
+
+static char *write_net(const struct netcfg *n, size_t *len)
+{
+	char *buf = NULL;
+	FILE *f = open_memstream(&buf, len);
+
+	assert_non_null(f);
+	plan_begin(f);
+	plan_put_netcfg(f, n);
+	plan_finish(f);
+	fclose(f);
+	return buf;
+}
+
+static void test_netcfg_round_trip(void **state)
+{
+	static const char v2[] = "network:\n  version: 2\n  ethernets:\n"
+				 "    id0:\n"
+				 "      match: {macaddress: '52:54:00:ab:cd:ef', name: 'en*'}\n"
+				 "      set-name: lan0\n      dhcp4: true\n"
+				 "      addresses: [10.0.2.60/24, 10.0.3.60/24]\n"
+				 "      gateway4: 10.0.2.2\n"
+				 "      routes: [{to: 10.9.0.0/16, via: 10.0.2.3}]\n"
+				 "      nameservers: {addresses: [10.0.2.3], search: [a.test]}\n"
+				 "    eth1: {dhcp4: true}\n";
+	struct netcfg *n = calloc(1, sizeof(*n));
+	struct parse_plan p;
+	struct err e;
+	size_t len1, len2;
+	char *one, *two;
+
+	(void)state;
+	assert_int_equal(netcfg_parse_ds("network-config", v2, sizeof(v2) - 1, n, &sink), 0);
+	assert_int_equal(n->n, 2);
+	one = write_net(n, &len1);
+	if (plan_read(one, len1, &p, &e) < 0)
+		fail_msg("%s", e.msg);
+	assert_true(p.has_net);
+	assert_memory_equal(&p.net, n, sizeof(*n)); /* the same bytes: every field, every list */
+	two = write_net(&p.net, &len2);
+	assert_int_equal(len1, len2);
+	assert_memory_equal(one, two, len1);
+	free(one), free(two), free(n);
+	plan_free(&p);
+}
+
+/* Malformed plans: each refused whole, with the record named. */
+static void test_malformed(void **state)
+{
+#define HEAD "plan 1\n1\n"
+#define DONE "done 0\n\n"
+#define PART "part 12\ncloud-config\npart.name 2\nud\n"
+	static const struct {
+		const char *plan;
+		size_t len; /* 0: strlen */
+		const char *why;
+	} cases[] = {
+	    {"", 0, "cut short"},
+	    {"plan 1\n2\n" DONE, 0, "not a plan of version 1"},
+	    {HEAD, 0, "cut short"},
+	    {HEAD "bogus 0\n\n" DONE, 0, "(bogus): unknown record"},
+	    {HEAD "user 0\n\n" DONE, 0, "(user): outside its object"},
+	    {HEAD "hostname 1\nh\n" DONE, 0, "(hostname): outside its object"},
+	    {HEAD "warn 99\nshort\n", 0, "cut short"},
+	    {HEAD "warn 2\nabc" DONE, 0, "not followed by a line break"},
+	    {HEAD "warn x\n\n" DONE, 0, "expected a length"},
+	    {HEAD "warn 123456789\n" DONE, 0, "expected a length"},
+	    {HEAD "Warn 0\n\n" DONE, 0, "expected \"NAME LEN\""},
+	    {HEAD "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa 0\n\n" DONE, 0, "expected \"NAME"},
+	    {HEAD "warn 3\na\0b\n" DONE, 20 + 9, "a NUL"},
+	    {HEAD DONE "warn 1\nx\n", 0, "after \"done\""},
+	    {HEAD "part 5\nbogus\n" DONE, 0, "unknown part kind"},
+	    {HEAD PART PART DONE, 0, "a part inside another"},
+	    {HEAD "end 0\n\n" DONE, 0, "no part to end"},
+	    {HEAD PART DONE, 0, "a part without its end"},
+	    {HEAD PART "preserve_hostname 1\n2\nend 0\n\n" DONE, 0, "expected 0 or 1"},
+	    {HEAD PART "file 0\n\nfile.mode 4\n0999\nend 0\n\n" DONE, 0, "octal"},
+	    {HEAD PART "user 0\n\nuser.uid 5\n70000\nend 0\n\n" DONE, 0, "out of range"},
+	    {HEAD PART "ntp 1\n2\nend 0\n\n" DONE, 0, "out of range"},
+	    {HEAD PART "user 1\nx\nend 0\n\n" DONE, 0, "expected no value"},
+	    {HEAD PART "user 0\n\nend 0\n\n" DONE, 0, "the parser would have refused"},
+	    {HEAD PART "user 0\n\nuser.name 4\nroot\nuser.shell 4\n/a:b\nend 0\n\n" DONE, 0,
+	     "the parser would have refused"},
+	    {HEAD PART "user 0\n\nuser.name 3\nBad\nend 0\n\n" DONE, 0, "would have refused"},
+	    {HEAD PART "bootcmd 0\n\nend 0\n\n" DONE, 0, "would have refused"},
+	    {HEAD PART "file 0\n\nfile.path 3\netc\nfile.content 0\n\nend 0\n\n" DONE, 0,
+	     "would have refused"},
+	    {HEAD PART "mount 0\n\nmount.dev 3\nvdb\nend 0\n\n" DONE, 0, "would have refused"},
+	    {HEAD PART "timezone 16\nAmerica/New_York\nend 0\n\n" DONE, 0, "would have refused"},
+	    {HEAD PART "power_mode 4\nkill\nend 0\n\n" DONE, 0, "would have refused"},
+	    {HEAD PART "ntp_server 5\na b c\nend 0\n\n" DONE, 0, "would have refused"},
+	    {HEAD "part 6\nscript\nend 0\n\n" DONE, 0, "without its name or its bytes"},
+	    {HEAD "net 0\n\nnet 0\n\n" DONE, 0, "a second network"},
+	    {HEAD "net 0\n\nif 0\n\nif.addr 16\n10.0.0.5; reboot\n" DONE, 0,
+	     "network value the parser would have refused"},
+	    {HEAD "net 0\n\nif 0\n\nroute 0\n\nroute.to 7\ndefault\n" DONE, 0,
+	     "network value the parser would have refused"},
+	    {HEAD "net 0\n\nif 0\n\nif.key 17\naaaaaaaaaaaaaaaaa\n" DONE, 0, "too long"},
+	    {HEAD "net 0\n\nif 0\n\nif 0\n\nif 0\n\nif 0\n\nif 0\n\nif 0\n\nif 0\n\nif 0\n\n"
+		  "if 0\n\n" DONE,
+	     0, "(if): too many"},
+	    {HEAD "route 0\n\n" DONE, 0, "outside its object"},
+	    {HEAD "if.dhcp4 1\n1\n" DONE, 0, "outside its object"},
+	};
+	(void)state;
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		size_t len = cases[i].len ? cases[i].len : strlen(cases[i].plan);
+		struct parse_plan p;
+		struct err e;
+
+		if (plan_read(cases[i].plan, len, &p, &e) == 0)
+			fail_msg("case %zu: accepted", i);
+		if (!strstr(e.msg, cases[i].why))
+			fail_msg("case %zu: \"%s\" not in \"%s\"", i, cases[i].why, e.msg);
+		assert_null(p.items);
+	}
+}
+
+/* The child, for real: fork, drop, parse, plan; then what the parent reads of it. */
+static int run(const char *data, unsigned ms, struct parse_plan *p, struct err *e)
+{
+	struct parse_input in = {.name = "/run/ud", .data = data, .len = strlen(data)};
+	struct parse_job job = {.in = &in, .n = 1, .partdir = "/run/cidata"};
+	char *out;
+	size_t len;
+	int r = sandbox_run(parse_userdata, &job, ms, &out, &len, e);
+
+	if (r == 0)
+		r = plan_read(out, len, p, e);
+	free(out);
+	return r;
+}
+
+static const char mime[] = "Content-Type: multipart/mixed; boundary=\"XX\"\n\n"
+			   "--XX\nContent-Type: text/cloud-config\n\n"
+			   "#cloud-config\nhostname: m\nfoo: 1\n"
+			   "--XX\nContent-Type: text/x-shellscript-per-boot\n\n#!/bin/sh\necho hi\n"
+			   "--XX\nContent-Type: text/x-include-url\n\nhttp://x/\n--XX--\n";
+
+static void test_child_parses(void **state)
+{
+	struct parse_plan p;
+	struct err e;
+
+	(void)state;
+	if (run(mime, 10000, &p, &e) < 0)
+		fail_msg("%s", e.msg);
+	assert_int_equal(p.n, 3);
+	assert_int_equal(p.items[0].kind, PLAN_PART);
+	assert_string_equal(p.items[0].part->cc.hostname, "m");
+	assert_false(p.items[0].part->whole);
+	/* its own warning, naming the copy provision keeps of the part */
+	assert_string_equal(p.items[0].part->warn[0],
+			    "/run/cidata/part-001.yaml:3:1: foo: not supported by Wisp; ignored");
+	assert_int_equal(p.items[1].part->kind, UD_SCRIPT_BOOT);
+	assert_memory_equal(p.items[1].part->data, "#!/bin/sh\necho hi\n", p.items[1].part->len);
+	assert_int_equal(p.items[2].kind, PLAN_WARN);
+	assert_non_null(strstr(p.items[2].text, "MIME part 3 (text/x-include-url)"));
+	plan_free(&p);
+}
+
+/* gzip user-data and a gzip+base64 file: unpacked in the child with zlib. */
+static void test_child_gzip(void **state)
+{
+	/* gzip of "#cloud-config\nhostname: gz\n" (and of "hi\n" below), base64 */
+	static const char gz_b64[] =
+	    "H4sIAAAAAAACA1NOzskvTdFNzs9Ly0znysgvLslLzE21Ukiv4gIAadGHBRsAAAA=";
+	static const char file_ud[] = "#cloud-config\nwrite_files:\n"
+				      "  - {path: /a, encoding: gz+b64, content: "
+				      "H4sIAAAAAAACA8vI5AIAenpv7QMAAAA=}\n"
+				      "  - {path: /b, encoding: gz+b64, content: aGkK}\n";
+	unsigned char gz[128];
+	ssize_t n = b64_decode(gz_b64, sizeof(gz_b64) - 1, gz, sizeof(gz));
+	struct parse_input in = {.name = "/run/ud", .data = (char *)gz};
+	struct parse_job job = {.in = &in, .n = 1, .partdir = "/run/cidata", .nparts = 4};
+	struct parse_plan p;
+	struct err e;
+	char *out;
+	size_t len;
+
+	(void)state;
+	assert_true(n > 0);
+	in.len = (size_t)n;
+	assert_int_equal(sandbox_run(parse_userdata, &job, 10000, &out, &len, &e), 0);
+	if (plan_read(out, len, &p, &e) < 0)
+		fail_msg("%s", e.msg);
+	free(out);
+	assert_int_equal(p.n, 1);
+	assert_string_equal(p.items[0].part->name, "/run/ud (gunzipped)");
+	assert_string_equal(p.items[0].part->cc.hostname, "gz");
+	plan_free(&p);
+
+	if (run(file_ud, 10000, &p, &e) < 0)
+		fail_msg("%s", e.msg);
+	const struct cloudcfg *c = &p.items[0].part->cc;
+	assert_int_equal(c->nfiles, 1); /* /b is not gzip: dropped with a warning */
+	assert_false(c->files[0].gzip);
+	assert_memory_equal(c->files[0].content, "hi\n", 3);
+	assert_non_null(strstr(p.items[0].part->warn[0], "/b: not valid gzip; not written"));
+	plan_free(&p);
+}
+
+/* Each fault costs the input; the parent gets one error saying what happened. */
+static void test_child_faults(void **state)
+{
+	static const struct {
+		const char *data;
+		unsigned ms;
+		const char *why;
+	} cases[] = {
+	    {"#cloud-config\n# wisp-fault: abort\n", 10000, "killed by signal"},
+	    {"#cloud-config\n# wisp-fault: segv\n", 10000, ""}, /* a signal, or ASan's exit */
+	    {"#cloud-config\n# wisp-fault: hang\n", 1000, "passed its deadline of 1 s"},
+	    {"#cloud-config\n# wisp-fault: open\n", 10000, "killed by signal 31 (SYS)"},
+	    {"#cloud-config\n# wisp-fault: garbage\n", 10000, "(user.name): outside its object"},
+	};
+	(void)state;
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		struct parse_plan p;
+		struct err e;
+		uint64_t t0 = now_ms();
+
+		if (run(cases[i].data, cases[i].ms, &p, &e) == 0)
+			fail_msg("case %zu: a plan was read", i);
+		if (!strstr(e.msg, cases[i].why) ||
+		    (!*cases[i].why && !strstr(e.msg, "killed by signal") &&
+		     !strstr(e.msg, "exited with status")))
+			fail_msg("case %zu: \"%s\" not in \"%s\"", i, cases[i].why, e.msg);
+		assert_true(now_ms() - t0 < cases[i].ms + 2000);
+	}
+}
+
+/* "gz+b64" content of n zero bytes (gzip by zlib, then base64). */
+static char *gz_zeros(size_t n)
+{
+	static const char b64[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	unsigned char *zero = calloc(1, n), gz[8192];
+	z_stream z = {0};
+	char *out, *o;
+	size_t len;
+
+	assert_non_null(zero);
+	assert_int_equal(deflateInit2(&z, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY),
+			 Z_OK);
+	z.next_in = zero, z.avail_in = (uInt)n, z.next_out = gz, z.avail_out = sizeof(gz);
+	assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+	len = z.total_out;
+	deflateEnd(&z);
+	free(zero);
+	o = out = malloc(len / 3 * 4 + 8);
+	for (size_t i = 0; i < len; i += 3) {
+		unsigned v = gz[i] << 16 | (i + 1 < len ? gz[i + 1] << 8 : 0) |
+			     (i + 2 < len ? gz[i + 2] : 0);
+		*o++ = b64[v >> 18 & 63], *o++ = b64[v >> 12 & 63];
+		*o++ = i + 1 < len ? b64[v >> 6 & 63] : '=';
+		*o++ = i + 2 < len ? b64[v & 63] : '=';
+	}
+	*o = '\0';
+	return out;
+}
+
+/* A document past every limit: each file within its 1 MiB, the plan past 8 MiB. */
+static void test_child_past_limits(void **state)
+{
+	char *content = gz_zeros(1 << 20), *ud = malloc(200000), *o = ud;
+	struct parse_plan p;
+	struct err e;
+
+	(void)state;
+	o += sprintf(o, "#cloud-config\nwrite_files:\n");
+	for (int i = 0; i < 9; i++)
+		o += sprintf(o, "  - {path: /f%d, encoding: gz+b64, content: %s}\n", i, content);
+	assert_int_equal(run(ud, 10000, &p, &e), -1);
+	assert_string_equal(e.msg, "wrote more than 8388608 bytes");
+	/* 7 such files fit: the same child reads */
+	ud[0] = '\0', o = ud;
+	o += sprintf(o, "#cloud-config\nwrite_files:\n");
+	for (int i = 0; i < 7; i++)
+		o += sprintf(o, "  - {path: /f%d, encoding: gz+b64, content: %s}\n", i, content);
+	if (run(ud, 10000, &p, &e) < 0)
+		fail_msg("%s", e.msg);
+	assert_int_equal(p.items[0].part->cc.nfiles, 7);
+	assert_int_equal(p.items[0].part->cc.files[6].len, 1 << 20);
+	plan_free(&p);
+	free(content), free(ud);
+}
+
+/* What the child can still reach: not the parent's fds (only its plan's is left). */
+static void probe(FILE *plan, void *arg)
+{
+	(void)arg;
+	if (write(1, "x", 1) < 0 && write(0, "x", 1) < 0)
+		plan_put_str(plan, "warn", "stdin and stdout closed");
+}
+
+static void test_child_fds(void **state)
+{
+	struct parse_plan p;
+	struct err e;
+	char *out;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(sandbox_run(probe, NULL, 10000, &out, &len, &e), 0);
+	assert_int_equal(plan_read(out, len, &p, &e), 0);
+	free(out);
+	assert_int_equal(p.n, 1);
+	assert_string_equal(p.items[0].text, "stdin and stdout closed");
+	plan_free(&p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_cloudcfg_round_trip), cmocka_unit_test(test_netcfg_round_trip),
+	    cmocka_unit_test(test_malformed),		cmocka_unit_test(test_child_parses),
+	    cmocka_unit_test(test_child_gzip),		cmocka_unit_test(test_child_faults),
+	    cmocka_unit_test(test_child_fds),		cmocka_unit_test(test_child_past_limits),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
