@@ -36,6 +36,7 @@ JOBS = [
     ("ssh", py("test_ssh.py")),
     ("netcfg", py("test_netcfg.py")),
     ("escape", py("test_escape.py")),
+    ("provision", py("test_provision.py")),
 ]
 
 
