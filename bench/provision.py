@@ -7,8 +7,11 @@ printk timestamp of "provision: cloud-init: applied ..." (or "no
 datasource"; "init: cloud-init: ..." on images from before provision was its
 own program), whose "(N ms)" is the step's own duration (inside provision,
 so without its exec). Prints the median of N boots of each,
-interleaved:
+interleaved; with more build directories (other trees, e.g. the tree
+before a change), all are booted in the same run, interleaved, and the
+ratio of each to the first is printed:
   python3 bench/provision.py build 3
+  python3 bench/provision.py /work/wt/before/build 3 build
 """
 
 import os
@@ -58,17 +61,25 @@ def one(b, iso, i):
 
 
 def main():
-    b, n = sys.argv[1], int(sys.argv[2])
+    dirs, n = [sys.argv[1]] + sys.argv[3:], int(sys.argv[2])
+    runs = {(b, k): [] for b in dirs for k in ("nocloud_seed", "no_datasource")}
     with tempfile.TemporaryDirectory() as tmp:
         iso = seed(tmp)
-        runs = {"nocloud_seed": [], "no_datasource": []}
         for i in range(n):
-            runs["nocloud_seed"].append(one(b, iso, i))
-            runs["no_datasource"].append(one(b, None, i))
-    for label, r in runs.items():
-        print("%s init_start_to_provisioned_ms median %.0f  cloud_init_step_ms median %d  "
-              "(n=%d, TCG)" % (label, statistics.median(x[0] for x in r),
-                               statistics.median(x[1] for x in r), len(r)))
+            for b in dirs:
+                runs[(b, "nocloud_seed")].append(one(b, iso, i))
+                runs[(b, "no_datasource")].append(one(b, None, i))
+    med = {}
+    for (b, label), r in runs.items():
+        med[(b, label)] = statistics.median(x[0] for x in r)
+        print("%s: %s init_start_to_provisioned_ms median %.0f  cloud_init_step_ms median %d  "
+              "(n=%d, TCG; all: %s)" % (b, label, med[(b, label)],
+                                       statistics.median(x[1] for x in r), len(r),
+                                       " ".join("%.0f" % x[0] for x in r)))
+    for b in dirs[1:]:
+        for label in ("nocloud_seed", "no_datasource"):
+            print("%s: %s ratio to %s: %.2f" % (b, label, dirs[0],
+                                                  med[(b, label)] / med[(dirs[0], label)]))
 
 
 if __name__ == "__main__":
