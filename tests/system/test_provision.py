@@ -5,7 +5,8 @@ child: whatever happens to either, the boot completes with the units of
 ROOT, and the console and `wispctl config` say what failed. Faults come
 from real user-data on seeds made by Debian's `cloud-localds`, no test
 build:
-  1. a good seed: provision's units are declaration files in
+  1. a good seed (and an empty CD-ROM drive, probed without an I/O error
+     on the console): provision's units are declaration files in
      /run/wisp/units (0600 in 0700), the time zone reaches units through
      00-environment.yaml, provision is not resident once done;
   2. bootcmd kills provision with SIGSEGV (`kill -SEGV $PPID`: the parent
@@ -58,10 +59,10 @@ def seed(tmp, name, user_data, host=None):
     return out
 
 
-def vm_for(image, name, iso, extra_cmdline=""):
+def vm_for(image, name, iso, extra_cmdline="", extra=()):
     with open(os.path.join(B, "wisp.cmdline")) as f:
         cmdline = f.read().strip() + extra_cmdline
-    return VM(image, name="provision-" + name, extra=["-cdrom", iso],
+    return VM(image, name="provision-" + name, extra=["-cdrom", iso] + list(extra),
               kernel=os.path.join(B, "wisp.kernel"), cmdline=cmdline)
 
 
@@ -81,8 +82,12 @@ def after_failure(vm, why):
 
 def good(image, tmp):
     iso = seed(tmp, "good", "#cloud-config\ntimezone: EST5EDT\n" + UD_UNIT)
-    with vm_for(image, "good", iso) as vm:
+    # and a second CD-ROM drive without a disc: probed, not read
+    with vm_for(image, "good", iso, extra=["-drive", "if=ide,index=3,media=cdrom"]) as vm:
         vm.boot(after=r"cloud-init: applied [^\n]*\(\d+ ms\)")
+        rc, out = vm.sh("ls /sys/block | grep -c '^sr'; dmesg | grep -c 'I/O error, dev sr'")
+        check(out.split()[-2:] == ["2", "0"],
+              "two CD-ROM drives, no I/O error from the one without a disc")
         rc, out = vm.sh("stat -c '%a %U %n' /run/wisp/units /run/wisp/units/*.yaml")
         check(re.search(r"(?m)^700 root /run/wisp/units$", out), "/run/wisp/units is 0700")
         files = re.findall(r"(?m)^(\d+) root /run/wisp/units/(\S+)$", out)
