@@ -12,8 +12,11 @@ B := build
 SRC := $(CURDIR)
 
 # One timestamp for everything that ends up in an image: the last commit,
-# so that a clean clone rebuilds byte-identical images.
-SOURCE_DATE_EPOCH ?= $(shell git -C $(SRC) log -1 --format=%ct 2>/dev/null || echo 1767225600)
+# so that a clean clone rebuilds byte-identical images. Evaluated once (:=):
+# a commit made while make runs must not give its later rules another value.
+ifndef SOURCE_DATE_EPOCH
+SOURCE_DATE_EPOCH := $(shell git -C $(SRC) log -1 --format=%ct 2>/dev/null || echo 1767225600)
+endif
 export SOURCE_DATE_EPOCH
 # Rules whose output embeds the timestamp depend on this file, rewritten
 # only when the value changes (a new commit), so make redoes them then.
