@@ -36,8 +36,6 @@ import tempfile
 sys.path.insert(0, os.path.dirname(__file__))
 from wispvm import VM, BANNER, BOOT_TIMEOUT, build_test_image, check, run_test  # noqa: E402
 
-B = os.environ.get("B", "build")
-
 # Declared in ROOT: runs at every boot whatever provision does.
 BAKED = """\
   - name: baked
@@ -60,10 +58,13 @@ def seed(tmp, name, user_data, host=None):
 
 
 def vm_for(image, name, iso, extra_cmdline="", extra=()):
-    with open(os.path.join(B, "wisp.cmdline")) as f:
+    """A direct -kernel boot (for extra_cmdline) of image, with the kernel and command
+    line image-builder wrote next to it (the root's PARTUUID is the image's own)."""
+    base = os.path.splitext(image)[0]
+    with open(base + ".cmdline") as f:
         cmdline = f.read().strip() + extra_cmdline
     return VM(image, name="provision-" + name, extra=["-cdrom", iso] + list(extra),
-              kernel=os.path.join(B, "wisp.kernel"), cmdline=cmdline)
+              kernel=base + ".kernel", cmdline=cmdline)
 
 
 def after_failure(vm, why):
