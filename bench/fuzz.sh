@@ -2,9 +2,11 @@
 # Fuzz every target for a bounded time (libFuzzer, clang from Debian:
 # packages clang and libclang-rt-14-dev). Prints one line per target.
 #   bench/fuzz.sh                 each target FUZZ_SECONDS (default 60)
-#   bench/fuzz.sh decl            only the named targets
+#   bench/fuzz.sh decl            only the named targets (an unknown name is an error)
+# `make test` runs every target briefly (make fuzz-test: FUZZ_SECONDS=20),
+# `make fuzz` for longer (FUZZ_SECONDS, default 600).
 # Corpora grow in build/fuzz/corpus-NAME (seeded from tests/fuzz/seeds/NAME);
-# a crash leaves build/fuzz/crash-* and makes the script fail.
+# a crash, or a target that does not build, makes the script fail.
 set -eu
 B=${B:-build}
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
@@ -19,9 +21,20 @@ cl_spec: tests/fuzz/fuzz_cl_spec.c -Icontainerd-lite containerd-lite/spec.c cont
 cloudcfg: tests/fuzz/fuzz_cloudcfg.c init/provision/parse/b64.c init/provision/parse/userdata.c init/provision/parse/gunzip.c init/provision/parse/cloudcfg.c init/provision/parse/netcfg.c init/provision/parse/plan.c init/provision/parse/child.c init/lib/yamltree.c init/lib/parse.c init/lib/err.c init/lib/util.c -lyaml -lz
 plan: tests/fuzz/fuzz_plan.c init/provision/parse/b64.c init/provision/parse/userdata.c init/provision/parse/gunzip.c init/provision/parse/cloudcfg.c init/provision/parse/netcfg.c init/provision/parse/plan.c init/provision/parse/child.c init/lib/yamltree.c init/lib/parse.c init/lib/err.c init/lib/util.c -lyaml -lz
 image: tests/fuzz/fuzz_image.c -Icontainerd-lite containerd-lite/image_source.c containerd-lite/image_blob.c containerd-lite/image_fs.c containerd-lite/sha256.c containerd-lite/err.c containerd-lite/util.c -ljansson
-tar: tests/fuzz/fuzz_tar.c -Icontainerd-lite containerd-lite/tar.c containerd-lite/tar_path.c containerd-lite/tar_extract.c containerd-lite/image_fs.c containerd-lite/stream.c containerd-lite/sha256.c containerd-lite/err.c -lz -lzstd
+tar: tests/fuzz/fuzz_tar.c -Icontainerd-lite containerd-lite/tar.c containerd-lite/tar_path.c containerd-lite/tar_extract.c containerd-lite/image_fs.c containerd-lite/stream.c containerd-lite/sha256.c containerd-lite/err.c containerd-lite/util.c -lz -lzstd
 '
 
+names=$(echo "$TARGETS" | sed -n 's/^\([a-z_]*\):.*/\1/p')
+for want in "$@"; do
+	echo " $names " | tr '\n' ' ' | grep -q " $want " ||
+		{ echo "fuzz: no target \"$want\" (targets: $(echo $names))" >&2; exit 2; }
+done
+# Every target source has its line above, so none can stop compiling unnoticed.
+for f in tests/fuzz/fuzz_*.c; do
+	n=${f#tests/fuzz/fuzz_}; n=${n%.c}
+	echo " $names " | tr '\n' ' ' | grep -q " $n " ||
+		{ echo "fuzz: $f has no line in bench/fuzz.sh's TARGETS" >&2; exit 2; }
+done
 mkdir -p "$B/fuzz"
 fail=0
 echo "$TARGETS" | while IFS=: read -r name srcs; do
@@ -29,7 +42,8 @@ echo "$TARGETS" | while IFS=: read -r name srcs; do
 	if [ $# -gt 0 ] && ! echo " $* " | grep -q " $name "; then continue; fi
 	bin=$B/fuzz/fuzz_$name corpus=$B/fuzz/corpus-$name
 	mkdir -p "$corpus"
-	[ -d "tests/fuzz/seeds/$name" ] && cp -n tests/fuzz/seeds/$name/* "$corpus/" 2>/dev/null || true
+	[ -d "tests/fuzz/seeds/$name" ] || { echo "fuzz_$name FAILED: no seeds in tests/fuzz/seeds/$name"; exit 1; }
+	cp -n tests/fuzz/seeds/$name/* "$corpus/" 2>/dev/null || true
 	# shellcheck disable=SC2086
 	clang $CFLAGS -o "$bin" $srcs || { echo "fuzz_$name: build FAILED"; exit 1; }
 	log=$B/fuzz/$name.log

@@ -43,3 +43,15 @@ test: include-check
 include-check:
 	@python3 tests/check_includes.py --self-test
 	@python3 tests/check_includes.py
+
+# Fuzz targets (tests/fuzz, listed in bench/fuzz.sh): `make test` builds every one
+# and runs it on its seeds for FUZZ_TEST_SECONDS; `make fuzz` longer (FUZZ_SECONDS,
+# FUZZ="name ..." for some). A crash, or a target that does not build, fails.
+FUZZ_TEST_SECONDS ?= 20
+FUZZ_SECONDS ?= 600
+.PHONY: fuzz fuzz-test
+test: fuzz-test
+fuzz-test: | $(DEPS_STAMP)
+	B=$(B) FUZZ_SECONDS=$(FUZZ_TEST_SECONDS) sh bench/fuzz.sh
+fuzz: | $(DEPS_STAMP)
+	B=$(B) FUZZ_SECONDS=$(FUZZ_SECONDS) sh bench/fuzz.sh $(FUZZ)
