@@ -17,6 +17,8 @@
 #include "provision/parse/parse.h"
 
 #include <stdio.h>
+#include <sys/resource.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -482,28 +484,54 @@ static void test_child_past_limits(void **state)
 	free(content), free(ud);
 }
 
-/* What the child can still reach: not the parent's fds (only its plan's is left). */
+/* What the child can still reach: no fd of the parent's but its plan's (and stderr, kept
+ * under the sanitizers for their reports). */
 static void probe(FILE *plan, void *arg)
 {
+	char msg[64], b;
+
 	(void)arg;
-	if (write(1, "x", 1) < 0 && write(0, "x", 1) < 0)
-		plan_put_str(plan, "warn", "stdin and stdout closed");
+	/* read and write of 0 bytes: EBADF alone tells a closed fd (the filter allows
+	 * no fcntl; a child that tried would die of SIGSYS) */
+	for (int fd = 0; fd < 2048; fd++)
+		if (fd != fileno(plan) && fd != 2 &&
+		    (read(fd, &b, 0) >= 0 || write(fd, &b, 0) >= 0)) {
+			snprintf(msg, sizeof(msg), "fd %d open", fd);
+			plan_put_str(plan, "warn", msg);
+		}
+	plan_put_str(plan, "warn", "probed");
 }
 
 static void test_child_fds(void **state)
 {
+	struct rlimit rl;
 	struct parse_plan p;
 	struct err e;
 	char *out;
 	size_t len;
+	int fd = open("/dev/null", O_RDWR), left = -1;
 
 	(void)state;
+	/* fds of the parent's below, between and far above the child's own */
+	getrlimit(RLIMIT_NOFILE, &rl);
+	rl.rlim_cur = rl.rlim_max < 2048 ? rl.rlim_max : 2048;
+	setrlimit(RLIMIT_NOFILE, &rl);
+	assert_true(fd >= 0);
+	assert_int_equal(dup2(fd, 700), 700);
+	if (rl.rlim_cur > 1500)
+		assert_int_equal(dup2(fd, 1500), 1500);
 	assert_int_equal(sandbox_run(probe, NULL, 10000, &out, &len, &e), 0);
 	assert_int_equal(plan_read(out, len, &p, &e), 0);
 	free(out);
-	assert_int_equal(p.n, 1);
-	assert_string_equal(p.items[0].text, "stdin and stdout closed");
+	for (size_t i = 0; i < p.n; i++)
+		print_message("child: %s\n", p.items[i].text);
+	/* one fd left, its plan's pipe: none of those the parent had (0, 1, fd, 700, 1500) */
+	assert_int_equal(p.n, 2);
+	assert_int_equal(sscanf(p.items[0].text, "fd %d open", &left), 1);
+	assert_true(left > 1 && left != fd && left != 700 && left != 1500);
+	assert_string_equal(p.items[1].text, "probed");
 	plan_free(&p);
+	close(700), close(1500), close(fd);
 }
 
 int main(void)
