@@ -115,8 +115,10 @@ def resident_runtime(vm):
     health check runs `containerd-lite exec` every few seconds, so one
     may be alive at any moment (longer since it re-executes from its
     sealed copy); what must not exist is one that stays, as a shim."""
+    # one that ends between pidof and the read of its stat is skipped, not misread
     _, out = vm.sh("for p in $(pidof containerd-lite); do "
-                   "echo $p $(cut -d')' -f2 /proc/$p/stat | cut -d' ' -f21); done; "
+                   "s=$(cat /proc/$p/stat 2>/dev/null) && [ -n \"$s\" ] || continue; "
+                   "echo $p $(echo \"$s\" | cut -d')' -f2 | cut -d' ' -f21); done; "
                    "cut -d' ' -f1 /proc/uptime")
     lines = out.split()
     if not lines:
