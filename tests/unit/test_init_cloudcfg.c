@@ -330,6 +330,28 @@ static void test_keys_twice(void **state)
 	cloudcfg_free(&c);
 }
 
+/* A key entry with a line break (quoted, or a plain scalar folded over CRs, as
+ * the fuzzer found) is dropped with a warning; the plan reader refuses any
+ * such key, so keeping it cost the whole user-data. */
+static void test_key_line_breaks(void **state)
+{
+	struct cloudcfg c;
+	const char *p = write_tmp("cc6", "#cloud-config\n"
+					 "users:\n"
+					 "  - name: al\n"
+					 "    ssh_authorized_keys: [\"k1\\nk2\", k3]\n"
+					 "ssh_authorized_keys: [a\r\r\rb, top]\n");
+	(void)state;
+	cloudcfg_load(p, &c, &sink);
+	assert_int_equal(nwarn, 2);
+	assert_non_null(strstr(warned, "a key with a line break inside"));
+	assert_string_equal(c.users[0].keys[0], "k3");
+	assert_null(c.users[0].keys[1]);
+	assert_string_equal(c.ssh_keys[0], "top");
+	assert_null(c.ssh_keys[1]);
+	cloudcfg_free(&c);
+}
+
 static void test_wisp_key(void **state)
 {
 	struct cloudcfg c;
@@ -915,6 +937,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_modes_and_lines, reset),
 	    cmocka_unit_test_setup(test_bad_yaml_keeps_going, reset),
 	    cmocka_unit_test_setup(test_keys_twice, reset),
+	    cmocka_unit_test_setup(test_key_line_breaks, reset),
 	    cmocka_unit_test_setup(test_wisp_key, reset),
 	    cmocka_unit_test_setup(test_final_power_ntp_tz, reset),
 	    cmocka_unit_test_setup(test_final_power_ntp_tz_bad, reset),

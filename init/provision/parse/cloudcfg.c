@@ -195,6 +195,34 @@ static void r_list(struct pctx *p, const struct kv *a)
 	*l = get_list(p, a->v, a->path, a->k->commas);
 }
 
+/* An authorized_keys entry is one line: a line break inside one (a quoted
+ * scalar, or a plain one folded over lines) would add lines the user never
+ * wrote as keys. Such an entry is dropped with a warning, the others kept. */
+static char **key_lines(struct pctx *p, const struct ynode *v, const char *key)
+{
+	char **l = get_list(p, v, key, false);
+	size_t k = 0;
+
+	for (size_t i = 0; l && l[i]; i++) {
+		if (strpbrk(l[i], "\r\n")) {
+			bad(p, v, key, "a key with a line break inside, ignored");
+			free(l[i]);
+		} else
+			l[k++] = l[i];
+	}
+	if (l)
+		l[k] = NULL;
+	return l;
+}
+
+static void r_keylist(struct pctx *p, const struct kv *a)
+{
+	char ***l = AT(a->obj, a->k->off, char **);
+
+	strv_free(*l);
+	*l = key_lines(p, a->v, a->path);
+}
+
 static void r_ignore(struct pctx *p, const struct kv *a)
 {
 	(void)p, (void)a;
@@ -270,7 +298,7 @@ static const struct key user_keys[] = {
     U("passwd", r_str, passwd),
     U("hashed_passwd", r_str, passwd),
     UL("groups", groups, true),
-    UL("ssh_authorized_keys", keys, false),
+    U("ssh_authorized_keys", r_keylist, keys),
     U("lock_passwd", r_bool, lock_passwd),
     U("system", r_bool, system),
     U("no_create_home", r_bool, no_create_home),
@@ -947,7 +975,7 @@ static void r_groups(struct pctx *p, const struct kv *a)
 static void r_keys(struct pctx *p, const struct kv *a)
 {
 	struct cloudcfg *c = a->obj;
-	char **keys = get_list(p, a->v, a->path, false);
+	char **keys = key_lines(p, a->v, a->path);
 
 	for (size_t i = 0; keys && keys[i]; i++)
 		c->ssh_keys = strv_push(c->ssh_keys, keys[i]);
