@@ -64,6 +64,9 @@ uri=$(mirror | head -n 1)
 
 root=${WISP_CI_ROOT:-$(mktemp -d /var/tmp/wisp-ci.XXXXXX)}
 mkdir -p "$root"
+# It becomes "/": mktemp's 0700 would shut out every uid but root's (a
+# container's mapped uids, runc's and ours, were refused "/" itself).
+chmod 0755 "$root"
 # Deleted only when nothing of the host is mounted under it (the mounts
 # below live in a private namespace that ends with the command).
 cleanup() {

@@ -19,6 +19,7 @@ struct mnt {
 	const char *src, *dir, *type;
 	unsigned long flags;
 	const char *data;
+	bool only_if_there; /* a mount point the kernel makes only sometimes */
 };
 
 #define NOSUID_NODEV_NOEXEC (MS_NOSUID | MS_NODEV | MS_NOEXEC)
@@ -39,6 +40,10 @@ static const struct mnt later[] = {
     {"tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777"},
     /* nsdelegate: a cgroup namespace is a delegation boundary (containers later). */
     {"cgroup2", "/sys/fs/cgroup", "cgroup2", NOSUID_NODEV_NOEXEC, "nsdelegate"},
+    /* Only on a UEFI boot. Read-only: a write can brick some firmware (an
+     * rm -r of it did); who changes a variable remounts it for that. */
+    {"efivarfs", "/sys/firmware/efi/efivars", "efivarfs", NOSUID_NODEV_NOEXEC | MS_RDONLY, NULL,
+     true},
 };
 
 /* Links that programs expect in /dev and devtmpfs does not make. */
@@ -58,6 +63,8 @@ static int mount_one(const struct mnt *m, struct err *e)
 		return 0;
 	if (errno == EBUSY)
 		return 0; /* already there: the kernel or a previous step did it */
+	if (errno == ENOENT && m->only_if_there)
+		return 0;
 	return err_set(e, errno, "mount %s on %s", m->type, m->dir);
 }
 

@@ -2,7 +2,8 @@
 # `make run`: boot the image on this terminal's serial console.
 # WISP_FIRMWARE=uefi boots with OVMF instead of SeaBIOS; WISP_KVM=1 uses KVM.
 # The image is not modified: writes go to a throw-away qcow2 overlay unless
-# WISP_PERSIST=1, which keeps them in build/run.qcow2 across runs.
+# WISP_PERSIST=1, which keeps them in build/run.qcow2 across runs, and under
+# UEFI the firmware's variables in build/run-vars.fd too.
 set -eu
 img=${1:-build/wisp.img}
 dir=$(dirname "$img")
@@ -15,7 +16,9 @@ set -- -m 512 -smp 2 -nographic -serial mon:stdio \
 	-nic user,model=virtio-net-pci
 if [ "${WISP_KVM:-0}" = 1 ]; then set -- "$@" -accel kvm -cpu host; else set -- "$@" -accel tcg; fi
 if [ "${WISP_FIRMWARE:-bios}" = uefi ]; then
-	cp /usr/share/OVMF/OVMF_VARS_4M.fd "$dir/run-vars.fd"
+	if [ "${WISP_PERSIST:-0}" != 1 ] || [ ! -f "$dir/run-vars.fd" ]; then
+		cp /usr/share/OVMF/OVMF_VARS_4M.fd "$dir/run-vars.fd"
+	fi
 	set -- "$@" -drive if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd \
 		-drive "if=pflash,format=raw,file=$dir/run-vars.fd"
 fi

@@ -37,6 +37,7 @@ JOBS = [
     ("netcfg", py("test_netcfg.py")),
     ("escape", py("test_escape.py")),
     ("provision", py("test_provision.py")),
+    ("run", py("test_run.py")),
 ]
 
 
@@ -49,6 +50,11 @@ def run(job):
 
 def main():
     only = sys.argv[1:]
+    unknown = [n for n in only if n not in [j[0] for j in JOBS]]
+    if unknown:  # a misspelt name would otherwise run nothing, and pass
+        print("system tests: no test %s (tests: %s)" % (", ".join(unknown),
+              " ".join(j[0] for j in JOBS)), file=sys.stderr)
+        return 2
     jobs = [j for j in JOBS if not only or j[0] in only]
     workers = max(1, min(len(jobs), int(os.environ.get("WISP_TEST_JOBS", os.cpu_count() or 2))))
     failed = []

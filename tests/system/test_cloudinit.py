@@ -304,8 +304,11 @@ def config_drive(tmp):
 def no_datasource():
     with VM(IMAGE, name="cloudinit-none") as vm:
         m = boot(vm)
-        check(m.group(2) is not None and int(m.group(2)) < 50,
-              "no datasource: boot goes on after %s ms" % m.group(2))
+        # A bound that catches a wait for a datasource that is not there
+        # (a probe's retries, a network timeout), not a performance claim:
+        # bench/provision.py measures this step (no_datasource).
+        check(m.group(2) is not None and int(m.group(2)) < 5000,
+              "no datasource: boot goes on after %s ms, without waiting" % m.group(2))
 
 
 def refused_seed(tmp):

@@ -203,7 +203,7 @@ def flood(vm):
 
 
 def broken(vm):
-    check(dmesg(vm, r'supervise|image.yaml:[0-9]+:[0-9]+: service "broken": unknown field'),
+    check(dmesg(vm, r'image.yaml:[0-9]+:[0-9]+: service "broken": unknown field'),
           "a bad declaration is reported with file:line:col")
     check(dmesg(vm, r'image.yaml:[0-9]+:[0-9]+: service "orphaned-dep": depends on "broken"'),
           "its dependant is reported and not started")

@@ -75,7 +75,10 @@ class VM:
 
     def __init__(self, image, firmware="bios", name="vm", logdir="build/tests", mem=512,
                  extra=None, kernel=None, cmdline=None, qmp=False, disk_size=None, nic=None,
-                 overlay=None, diagnose=None):
+                 overlay=None, diagnose=None, command=None, env=None):
+        """command: a program that starts QEMU itself (tests/system/qemu-run.sh,
+        as `make run` does) instead of the arguments made here; image, firmware
+        and the options that shape QEMU's arguments are then unused."""
         if firmware not in ("bios", "uefi"):
             raise ValueError("firmware must be bios or uefi")
         self.name = name
@@ -83,6 +86,26 @@ class VM:
         self.tmp = tempfile.mkdtemp(prefix="wispvm-")
         os.makedirs(logdir, exist_ok=True)
         self.logpath = os.path.join(logdir, name + ".console.log")
+        self.qmp_path = os.path.join(self.tmp, "qmp.sock") if qmp else None
+        if command:
+            self.overlay = None
+            args = list(command)
+        else:
+            args = self._qemu_args(image, firmware, mem, extra, kernel, cmdline, qmp,
+                                   disk_size, nic, overlay)
+        self.args = args
+        self.buf = ""
+        self.pos = 0
+        self.lock = threading.Condition()
+        self.log = open(self.logpath, "w", encoding="utf-8", errors="replace")
+        self.started = time.monotonic()
+        self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, env=env)
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _qemu_args(self, image, firmware, mem, extra, kernel, cmdline, qmp, disk_size, nic,
+                   overlay):
         # overlay: boot the disk of an earlier VM again (close that VM last).
         self.overlay = overlay or os.path.join(self.tmp, "disk.qcow2")
         if not overlay:
@@ -94,7 +117,6 @@ class VM:
                 "-display", "none", "-serial", "stdio", "-monitor", "none",
                 "-drive", "file=%s,format=qcow2,if=virtio" % self.overlay]
         args += accel_args()
-        self.qmp_path = os.path.join(self.tmp, "qmp.sock") if qmp else None
         if qmp:  # for system_powerdown: the ACPI power button
             args += ["-qmp", "unix:%s,server=on,wait=off" % self.qmp_path]
         if nic:  # e.g. "user": QEMU's user network, guest 10.0.2.15, DNS 10.0.2.3
@@ -107,16 +129,7 @@ class VM:
         if kernel:
             args += ["-kernel", kernel, "-append", cmdline or ""]
         args += extra or []
-        self.args = args
-        self.buf = ""
-        self.pos = 0
-        self.lock = threading.Condition()
-        self.log = open(self.logpath, "w", encoding="utf-8", errors="replace")
-        self.started = time.monotonic()
-        self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT)
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
+        return args
 
     def _read(self):
         while True:
