@@ -19,7 +19,6 @@ struct mnt {
 	const char *src, *dir, *type;
 	unsigned long flags;
 	const char *data;
-	bool only_if_there; /* a mount point the kernel makes only sometimes */
 };
 
 #define NOSUID_NODEV_NOEXEC (MS_NOSUID | MS_NODEV | MS_NOEXEC)
@@ -40,11 +39,12 @@ static const struct mnt later[] = {
     {"tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777"},
     /* nsdelegate: a cgroup namespace is a delegation boundary (containers later). */
     {"cgroup2", "/sys/fs/cgroup", "cgroup2", NOSUID_NODEV_NOEXEC, "nsdelegate"},
-    /* Only on a UEFI boot. Read-only: a write can brick some firmware (an
-     * rm -r of it did); who changes a variable remounts it for that. */
-    {"efivarfs", "/sys/firmware/efi/efivars", "efivarfs", NOSUID_NODEV_NOEXEC | MS_RDONLY, NULL,
-     true},
 };
+
+/* Its mount point exists only on a UEFI boot. Read-only: a write can brick
+ * some firmware (an rm -r of it did); who changes a variable remounts it. */
+static const struct mnt efivars = {"efivarfs", "/sys/firmware/efi/efivars", "efivarfs",
+				   NOSUID_NODEV_NOEXEC | MS_RDONLY, NULL};
 
 /* Links that programs expect in /dev and devtmpfs does not make. */
 static const char *const dev_links[][2] = {
@@ -63,8 +63,6 @@ static int mount_one(const struct mnt *m, struct err *e)
 		return 0;
 	if (errno == EBUSY)
 		return 0; /* already there: the kernel or a previous step did it */
-	if (errno == ENOENT && m->only_if_there)
-		return 0;
 	return err_set(e, errno, "mount %s on %s", m->type, m->dir);
 }
 
@@ -103,6 +101,8 @@ void mounts_setup(void)
 	for (size_t i = 0; i < ARRAY_LEN(later); i++)
 		if (mount_one(&later[i], &e) < 0)
 			log_err(&e);
+	if (access(efivars.dir, F_OK) == 0 && mount_one(&efivars, &e) < 0)
+		log_err(&e);
 	/* before /var, users' homes and user-data are touched */
 	sysctl_setup("/proc/sys");
 }

@@ -6,6 +6,7 @@ clean; poweroff ends QEMU with status 0 within a bounded time.
 """
 
 import os
+import re
 import secrets
 import sys
 import time
@@ -16,7 +17,20 @@ from wispvm import BANNER, BOOT_TIMEOUT, VM, check, run_test  # noqa: E402
 POWEROFF_TIMEOUT = 30
 
 
-def first_boot(vm, version, token):
+def firmware_was(vm, firmware):
+    """The kernel says which firmware started it: /sys/firmware/efi exists
+    only on a UEFI boot (and then init mounts efivarfs, read-only)."""
+    _, out = vm.sh("test -d /sys/firmware/efi; echo efi=$?; grep efivarfs /proc/mounts")
+    if firmware == "uefi":
+        check("efi=0" in out and re.search(
+              r"(?m)^efivarfs /sys/firmware/efi/efivars efivarfs ro,", out),
+              "booted through UEFI: /sys/firmware/efi, efivarfs read-only: %r" % out.strip())
+    else:
+        check("efi=1" in out and "efivarfs" not in out,
+              "booted through BIOS: no /sys/firmware/efi, no efivarfs: %r" % out.strip())
+
+
+def first_boot(vm, version, token, firmware):
     m = vm.expect(BANNER, BOOT_TIMEOUT)
     check(m.group(1) == version, "banner names Wisp %s (got %s)" % (version, m.group(1)))
     vm.boot(r"init: hello exited with status 0", banner=False, shell_timeout=60)
@@ -35,6 +49,7 @@ def first_boot(vm, version, token):
     check(rc == 0 and out.strip() == "0", "no setuid or setgid file in ROOT (found %s)" % out.strip())
     rc, out = vm.sh("grep ' /var ' /proc/mounts")
     check(" ext4 rw" in out, "/var is ext4 mounted rw: %r" % out.strip())
+    firmware_was(vm, firmware)
     rc, _ = vm.sh("echo %s > /var/persist && sync" % token)
     check(rc == 0, "wrote a file in /var")
 
@@ -86,7 +101,7 @@ def main(firmware, image="build/wisp.img"):
     version = os.environ.get("WISP_VERSION", "")
     token = secrets.token_hex(8)
     with VM(image, firmware=firmware, name="boot-" + firmware) as vm:
-        first_boot(vm, version, token)
+        first_boot(vm, version, token, firmware)
         second_boot(vm, token)
         ctrl_alt_del(vm)
         poweroff(vm)

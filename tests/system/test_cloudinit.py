@@ -215,7 +215,7 @@ def first_instance(tmp):
               "per-boot script ran at both boots, per-once script once")
         vm.sh("sync")
         vm.send("wispctl poweroff\n")
-        vm.wait_exit(60)
+        vm.exits_0(60, "wispctl poweroff")
         disk = os.path.join(tmp, "disk.qcow2")
         shutil.copyfile(vm.overlay, disk)
         return disk
@@ -297,8 +297,7 @@ def config_drive(tmp):
               % out[-300:])
         vm.send("touch /run/go-off\n")
         vm.expect("wisp-bye", 60)
-        vm.wait_exit(120)
-        print("  ok: power_state: poweroff once its condition holds", flush=True)
+        vm.exits_0(120, "power_state: poweroff once its condition holds")
 
 
 def no_datasource():

@@ -5,9 +5,9 @@ test-only helper /bin/ctlprobe (tests/system/ctlprobe.c), which sends raw
 bytes to the control socket and can connect as another uid: what wispctl
 itself cannot do. Checks: ps/status/start/stop/restart/logs -n/logs -f,
 --json, errors; a non-root client is refused; garbage is rejected and init
-keeps serving; QEMU's system_powerdown ends in an orderly poweroff within
-10 s with /var clean at the next boot; the time from `wispctl poweroff`
-to QEMU's exit.
+keeps serving; QEMU's system_powerdown ends in an orderly poweroff (QEMU
+exits 0) with /var clean at the next boot; the time from `wispctl poweroff`
+to QEMU's exit is printed (bench/init_numbers.py measures it).
 """
 
 import json
@@ -18,9 +18,11 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from wispvm import (  # noqa: E402
-    BANNER, BOOT_TIMEOUT, VM, BootError, build_test_image, check, run_test)
+    BANNER, BOOT_TIMEOUT, VM, BootError, build_test_image, check, run_test, wait_sh)
 
-POWERDOWN_LIMIT = 10.0
+# A bound that catches a hang, not a performance claim (bench/init_numbers.py
+# times the shutdown): two TCG guests and a build may share the 2 cores.
+POWERDOWN_LIMIT = 60
 
 SERVICES = """\
   - name: ticker
@@ -60,28 +62,36 @@ def actions(vm):
     rc, out = vm.sh("wispctl stop ticker && wispctl status ticker")
     check(rc == 0 and field(out, "state") in ("stopped", "stopping"),
           "stop ticker: %s" % field(out, "state"))
+    wait_sh(vm, "wispctl status ticker", lambda rc, o: field(o, "state") == "stopped",
+            "stop ticker: stopped")
+    # An absence: ten times restart: always's first delay (100 ms) without a restart.
     time.sleep(1)
     rc, out = vm.sh("wispctl status ticker")
     check(field(out, "state") == "stopped", "ticker stays stopped (no restart after stop)")
-    rc, out = vm.sh("wispctl start ticker; sleep 1; wispctl status ticker")
+    rc, out = vm.sh("wispctl start ticker")
+    check(rc == 0, "start ticker accepted")
+    out = wait_sh(vm, "wispctl status ticker",
+                  lambda rc, o: field(o, "state") == "running" and field(o, "pid") != pid1,
+                  "start ticker: running again with a new pid")
     pid2 = field(out, "pid")
-    check(rc == 0 and field(out, "state") == "running" and pid2 != pid1,
-          "start ticker: running again, pid %s -> %s" % (pid1, pid2))
-    rc, out = vm.sh("wispctl restart ticker; sleep 1; wispctl status ticker")
-    pid3 = field(out, "pid")
-    check(rc == 0 and field(out, "state") == "running" and pid3 != pid2,
-          "restart ticker: new pid %s -> %s" % (pid2, pid3))
+    rc, out = vm.sh("wispctl restart ticker")
+    check(rc == 0, "restart ticker accepted")
+    wait_sh(vm, "wispctl status ticker",
+            lambda rc, o: field(o, "state") == "running" and field(o, "pid") not in (pid2, None),
+            "restart ticker: running with a new pid (was %s)" % pid2)
 
 
 def logs(vm):
-    time.sleep(3)
+    wait_sh(vm, "wispctl logs ticker -n 3 | grep -c tick", lambda rc, o: o.strip() == "3",
+            "ticker has logged 3 lines")
     rc, out = vm.sh("wispctl logs ticker -n 3")
     lines = [ln for ln in out.splitlines() if "tick" in ln]
     check(rc == 0 and len(lines) == 3, "logs -n 3 gives 3 lines: %r" % lines)
-    rc, out = vm.sh("wispctl logs ticker -f -n 0 > /tmp/follow & sleep 4; kill $!; "
-                    "cat /tmp/follow")
-    lines = [ln for ln in out.splitlines() if "tick" in ln]
-    check(len(lines) >= 2, "logs -f follows new lines (%d in 4 s)" % len(lines))
+    vm.sh("wispctl logs ticker -f -n 0 > /tmp/follow & echo $! > /tmp/follow.pid")
+    wait_sh(vm, "grep -c tick /tmp/follow", lambda rc, o: o.strip().isdigit() and int(o) >= 2,
+            "logs -f follows new lines (2 seen)")
+    rc, _ = vm.sh("kill $(cat /tmp/follow.pid)")
+    check(rc == 0, "logs -f was still following")
     rc, out = vm.sh("wispctl --json logs ticker -n 2")
     objs = [json.loads(ln) for ln in out.strip().splitlines()]
     check(rc == 0 and len(objs) == 2 and "tick" in objs[0]["line"], "logs --json: NDJSON")
@@ -121,10 +131,10 @@ def powerdown(vm):
     t0 = time.monotonic()
     reply = vm.qmp("system_powerdown")
     check("return" in reply, "QMP system_powerdown accepted")
-    status = vm.wait_exit(30)
+    status = vm.wait_exit(POWERDOWN_LIMIT)
     took = time.monotonic() - t0
-    check(status == 0 and took < POWERDOWN_LIMIT,
-          "system_powerdown -> QEMU exit in %.2f s (limit %.0f s)" % (took, POWERDOWN_LIMIT))
+    check(status == 0, "system_powerdown -> QEMU exit 0 in %.2f s (bound %d s)"
+          % (took, POWERDOWN_LIMIT))
     vm.expect(r"init: power button pressed", 1)
     vm.expect(r"reached shutdown target: poweroff", 1)
 

@@ -117,7 +117,7 @@ def second_boot(vm, kib):
     rc, out = vm.sh("dmesg | grep -c 'grown to'")
     check(out.strip() == "0", "and is not grown again")
     vm.send("poweroff\n")
-    vm.wait_exit(30)
+    vm.exits_0(30, "poweroff")
 
 
 def static_boot(vm):
@@ -137,7 +137,7 @@ def static_boot(vm):
     rc, out = vm.sh("ping -c 1 -W 5 10.0.2.2")
     check(rc == 0, "the gateway answers a ping")
     vm.send("poweroff\n")
-    vm.wait_exit(30)
+    vm.exits_0(30, "poweroff")
 
 
 def broken_state_image(tmp):
@@ -177,7 +177,7 @@ def broken_boot(vm):
     rc, out = vm.sh("wispctl status hello")
     check(rc == 0 and "done" in out, "the units still run (hello done)")
     vm.send("poweroff\n")
-    vm.wait_exit(30)
+    vm.exits_0(30, "poweroff")
 
 
 def main():

@@ -103,8 +103,10 @@ check "images: the baked store unpacks wisp/bb:1 (from its verified blob)" \
 
 # reproducible, and the same bytes unprivileged (uid 65534, umask 077)
 mkdir -p "$t/nobody" && chmod -R a+rX "$t" && chmod 0777 "$t/nobody"
-setpriv --reuid 65534 --regid 65534 --clear-groups sh -c "umask 077; \
-	$ib -C . -o $t/nobody/images.img --tmpdir $t/nobody/tmp $t/images.yaml" >/dev/null || true
+check "images: a second build, unprivileged (uid 65534, umask 077), succeeds" \
+	'setpriv --reuid 65534 --regid 65534 --clear-groups sh -c "umask 077; \
+	 $ib -C . -o $t/nobody/images.img --tmpdir $t/nobody/tmp $t/images.yaml" \
+	 >/dev/null 2>"$t/nobody.err" || { cat "$t/nobody.err"; false; }'
 check "images: a second build, unprivileged, gives the same bytes" \
 	'cmp -s "$t/images.img" "$t/nobody/images.img"'
 

@@ -21,10 +21,9 @@ import os
 import re
 import shutil
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from wispvm import VM, BootError, check, run_test  # noqa: E402
+from wispvm import VM, BootError, check, run_test, wait_sh  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 IMAGE = os.path.abspath("build/wisp.img")
@@ -49,15 +48,6 @@ def start(n, **env):
     return vm
 
 
-def poll(vm, cmd, pattern, timeout=60):
-    deadline = time.monotonic() + timeout
-    while True:
-        _, out = vm.sh(cmd)
-        if re.search(pattern, out) or time.monotonic() > deadline:
-            return out
-        time.sleep(1)
-
-
 def poweroff(vm):
     vm.send("poweroff\n")
     rc = vm.wait_exit(120)
@@ -70,8 +60,8 @@ def first(vm):
     rc, out = vm.sh("grep ' %s ' /proc/mounts" % EFIVARS)
     check(re.match(r"efivarfs %s efivarfs ro,nosuid,nodev,noexec" % EFIVARS, out),
           "UEFI boot: efivarfs mounted, read-only: %r" % out.strip())
-    out = poll(vm, "ip -4 addr show eth0", r"inet 10\.0\.2\.15/24")
-    check("inet 10.0.2.15/24" in out, "user network: eth0 has 10.0.2.15")
+    wait_sh(vm, "ip -4 addr show eth0", lambda rc, o: "inet 10.0.2.15/24" in o,
+            "user network: eth0 has 10.0.2.15")
     vm.send("\x01c")
     vm.expect(r"\(qemu\) ", 30)
     vm.send("info cpus\n")

@@ -155,9 +155,10 @@ def oom(vm):
     check(re.search(r"oom_kill [1-9]", out), "memory.max killed the hog (%s)"
           % " ".join(out.split()))
     _, out = vm.sh("cat /sys/fs/cgroup/wisp/hog/cpu.max /sys/fs/cgroup/wisp/hog/pids.max")
-    check("50000 100000" in out and "20" in out, "cpu.max and pids.max set")
-    rc, _ = vm.sh("kill -0 1 && pidof sleep >/dev/null")
-    check(rc == 0, "init and the other units survived")
+    check(out.split() == ["50000", "100000", "20"], "cpu.max and pids.max set: %r" % out.split())
+    rc, out = vm.sh("wispctl ps")
+    check(rc == 0 and re.search(r"(?m)^logger\s+service\s+running\b", out),
+          "init answers and the other units survived (logger running)")
     _, out = vm.sh("cat /proc/1/cgroup; cat /sys/fs/cgroup/wisp/sick/cgroup.procs | wc -l")
     check("0::/init" in out, "init lives in its own leaf cgroup")
 
@@ -183,7 +184,8 @@ def flood(vm):
         t0 = time.monotonic()
         rc, out = vm.sh("wispctl ps >/dev/null && echo served", timeout=30)
         took = time.monotonic() - t0
-        check(rc == 0 and "served" in out and took < 10,
+        # sh's 30 s is the bound (a stalled init); not a performance claim.
+        check(rc == 0 and "served" in out,
               "init answers wispctl while flood writes (%.1f s)" % took)
     # One listing gives names and sizes together. A rotation renames .1 to .2
     # and then the log to .1, so a listing can fall between the two: list again
@@ -219,7 +221,12 @@ def stubborn(vm):
           "wispctl stop: stubborn ignored SIGTERM and was killed after 2 s")
     vm.sh("wispctl start stubborn")
     poll(vm, "dmesg | grep -c 'init: stubborn started'", lambda rc, o: o.strip() == "2", 15)
-    time.sleep(2)  # its shell must have set its trap before the shutdown's SIGTERM
+    # Its shell must ignore SIGTERM before the shutdown sends it: SigIgn's
+    # bit 14 (SIGTERM) in the unit's shell.
+    poll(vm, "for p in $(cat /sys/fs/cgroup/wisp/stubborn/cgroup.procs); do"
+         " awk '/^SigIgn:/ {print $2}' /proc/$p/status; done",
+         lambda rc, o: any(int(w, 16) & (1 << 14) for w in re.findall(r"\b[0-9a-f]{16}\b", o)),
+         15)
     return True
 
 

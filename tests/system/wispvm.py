@@ -226,6 +226,11 @@ class VM:
         self.sh("dmesg -n 1")
         return m
 
+    def exits_0(self, timeout, what):
+        """A check: QEMU ends (an orderly poweroff) with status 0 within timeout."""
+        status = self.wait_exit(timeout)
+        check(status == 0, "%s: QEMU exits 0 (got %s)" % (what, status))
+
     def wait_exit(self, timeout):
         try:
             return self.proc.wait(timeout=timeout)
@@ -253,6 +258,22 @@ class VM:
                 pass
         self.close()
         return False
+
+
+def wait_sh(vm, cmd, want, what, timeout=60):
+    """Run cmd in the console shell until want(rc, out) holds (every half
+    second): a check of what, passed (returns the output) or failed when the
+    deadline passes."""
+    deadline = time.monotonic() + timeout
+    while True:
+        rc, out = vm.sh(cmd)
+        if want(rc, out):
+            print("  ok: " + what, flush=True)
+            return out
+        if time.monotonic() > deadline:
+            raise BootError("%s: not within %d s; %r last gave %d: %r"
+                            % (what, timeout, cmd, rc, out.strip()[-200:]))
+        time.sleep(0.5)
 
 
 def units(vm, timeout=30):
