@@ -109,6 +109,10 @@ UNIT_init_unit_SRCS := init/pid1/unit.c init/lib/decl.c init/lib/yamltree.c init
 	init/lib/deps.c init/pid1/restart.c init/pid1/container.c init/pid1/userns.c init/pid1/bootlog.c \
 	init/lib/err.c init/lib/util.c $(INIT_HDRS)
 UNIT_init_unit_LIBS := -lyaml
+UNIT_TESTS += init_early
+# test_init_early.c includes test_init_unit.c (its stubs)
+UNIT_init_early_SRCS := $(UNIT_init_unit_SRCS)
+UNIT_init_early_LIBS := -lyaml
 UNIT_init_cgroup_SRCS := init/pid1/cgroup.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
 UNIT_init_logs_SRCS := init/pid1/logs.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
 UNIT_init_health_SRCS := init/pid1/health.c init/lib/err.c init/lib/util.c $(INIT_HDRS)

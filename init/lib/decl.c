@@ -717,6 +717,11 @@ static void field_read_only(struct svc *s, const struct ynode *v)
 	boolean(s, v, "read_only", &s->d.read_only);
 }
 
+static void field_early(struct svc *s, const struct ynode *v)
+{
+	boolean(s, v, "early", &s->d.early);
+}
+
 static void field_network(struct svc *s, const struct ynode *v)
 {
 	const char *str = scalar(s, "network", v);
@@ -762,6 +767,7 @@ static const struct field {
     {"read_only", field_read_only},
     {"network", field_network},
     {"userns", field_userns},
+    {"early", field_early},
 };
 
 /* Fields that only a container has, and those it cannot have. */
@@ -1192,6 +1198,19 @@ void decls_overlay(struct decls *set, struct decls *over, decl_report_fn *note, 
 		struct decl *d = &over->v[i];
 		int k = decls_find(set, d->name);
 
+		if (d->early) { /* loaded after provisioning: too late to start early */
+			snprintf(msg, sizeof(msg), "%s: %s: early applies to %s only; ignored",
+				 d->file, d->name, DECL_DIR);
+			note(ctx, msg);
+			d->early = false;
+		}
+		if (k >= 0 && set->v[k].early) { /* running already, the image's */
+			snprintf(msg, sizeof(msg),
+				 "%s: from %s ignored: the early unit of %s stays", d->name,
+				 d->file, set->v[k].file);
+			note(ctx, msg);
+			continue;
+		}
 		if (k < 0) {
 			if (decls_append(set, d) < 0) {
 				snprintf(msg, sizeof(msg), "%s: %s: out of memory; left out",

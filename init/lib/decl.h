@@ -64,6 +64,7 @@ struct decl {
 	bool read_only;	      /* root read-only; default an upper on /var */
 	bool host_userns;     /* userns: host; default (auto) a user namespace of its own */
 	uint32_t userns_base; /* auto: its first host id, given at its start (userns.c) */
+	bool early;	      /* the image's: starts while provision runs (units_load_early) */
 	char *file;	      /* where it was declared, for messages */
 	int line, col;
 };

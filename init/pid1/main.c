@@ -3,9 +3,10 @@
  *
  * Everything before loop_run() is the part of booting that nothing else
  * can run during: the API filesystems, the console, the host name and the
- * STATE partition. Then the loop runs provision (provrun.c); once it has
- * ended, the declared units (/etc/wisp, and /run/wisp/units that provision
- * wrote) start, and the loop supervises them until a shutdown signal.
+ * STATE partition. Then the image's early units start (/etc/wisp, `early:
+ * true`) and the loop runs provision (provrun.c) beside them; once it has
+ * ended, the other declared units (/etc/wisp, and /run/wisp/units that
+ * provision wrote) start, and the loop supervises them until a shutdown signal.
  * PID 1 never exits: every step logs its failure and the boot goes on
  * with what it has.
  */
@@ -119,6 +120,11 @@ int main(void)
 	cg = cgroups();
 	units_set_cgroups(cg);
 	bootlog_step("loop, control socket, cgroups", t, now_ms());
+	/* The image's early units (the console shell) start now, beside provision. */
+	t = now_ms();
+	if (units_load_early(DECL_DIR))
+		units_start_all();
+	bootlog_step("early units", t, now_ms());
 	provrun_start(cg, provisioned);
 	dispatch_reap(); /* whatever the boot steps left behind */
 	if (loop_run(&e) < 0)

@@ -200,6 +200,9 @@ void units_set_cgroups(bool ok);
 /* Load dir (DECL_DIR) and over (CLOUD_UNITS, or NULL), whose units replace dir's of the same
  * name (errors are logged). Returns the number of units. */
 size_t units_load(const char *dir, const char *over);
+/* The units of dir declared early (and only depending on early ones), before
+ * provision runs; units_load() later adds the others. Returns their count. */
+size_t units_load_early(const char *dir);
 void units_start_all(void);
 /* A child ended: if it is a unit's (or a health check's), move its state machine. */
 bool unit_reaped(pid_t pid, int st);

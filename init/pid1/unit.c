@@ -716,6 +716,54 @@ static void log_decl_note(void *ctx, const char *msg)
 	log_msg(LOG_INFO, "%s", msg);
 }
 
+static void ignore_decl(void *ctx, const char *msg)
+{
+	(void)ctx, (void)msg; /* units_load() reads the same files again and says it */
+}
+
+/* An early unit whose dependency is not early (or not declared) waits for the
+ * others after all; then so do its own dependants: to a fixed point. */
+static bool demote_late_deps(struct decls *set)
+{
+	bool changed = false;
+
+	for (size_t i = 0; i < set->n; i++)
+		for (size_t j = 0; set->v[i].early && j < set->v[i].ndeps; j++) {
+			int k = decls_find(set, set->v[i].deps[j].name);
+			if (k >= 0 && set->v[k].early)
+				continue;
+			log_msg(LOG_WARNING,
+				"%s:%d:%d: %s: early, but depends on \"%s\", which is not; "
+				"starts after provisioning",
+				set->v[i].file, set->v[i].line, set->v[i].col, set->v[i].name,
+				set->v[i].deps[j].name);
+			set->v[i].early = false;
+			changed = true;
+		}
+	return changed;
+}
+
+size_t units_load_early(const char *dir)
+{
+	struct decls set = {0};
+	struct err e;
+
+	decl_load_dir(&set, dir, ignore_decl, NULL);
+	deps_check(&set, ignore_decl, NULL);
+	while (demote_late_deps(&set))
+		;
+	common_env = set.environment;
+	set.environment = NULL;
+	for (size_t i = 0; i < set.n; i++)
+		if (set.v[i].early && !add_unit(&set.v[i], &e))
+			log_err(&e);
+	for (size_t i = 0; i < nunits; i++)
+		if (resolve_deps(units[i], &e) < 0) /* demote_late_deps() makes it impossible */
+			log_err(&e);
+	decls_free(&set);
+	return nunits;
+}
+
 void units_set_cgroups(bool ok)
 {
 	cgroups_ok = ok;
@@ -738,7 +786,9 @@ size_t units_load(const char *dir, const char *overlay_dir)
 	/* Declaration order (the order of `wispctl ps`, and of starts among
 	 * units ready at the same time); dependencies may come later in it. */
 	for (size_t i = 0; i < set.n; i++)
-		if (!add_unit(&set.v[i], &e)) {
+		if (unit_find(set.v[i].name) >= 0)
+			decl_clear(&set.v[i]); /* early: added and started already */
+		else if (!add_unit(&set.v[i], &e)) {
 			log_err(&e);
 			decl_clear(&set.v[i]);
 		}

@@ -114,6 +114,15 @@ def hang(image, tmp):
     iso = seed(tmp, "hang", "#cloud-config\nbootcmd:\n  - sleep 1000\n" + UD_UNIT)
     with vm_for(image, "hang", iso, " wisp.provision_timeout=20") as vm:
         vm.expect(BANNER, BOOT_TIMEOUT)
+        # The console shell is an early unit: it answers while provision hangs,
+        # and the image's other units wait.
+        vm.wait_shell(20)
+        rc, out = vm.sh("ls -l /proc/[0-9]*/exe 2>/dev/null | grep -c wisp/provision;"
+                        " cat /run/baked 2>&1; wispctl ps")
+        check(re.match(r"\s*[1-9]", out) and "baked-ran" not in out
+              and re.search(r"(?m)^console\s+service\s+running", out),
+              "during provisioning: the console (early) answers, the baked unit waits: %r"
+              % out.strip()[:300])
         after_failure(vm, r"passed its deadline of 20 s")
         rc, out = vm.sh("pidof sleep || echo none")
         check(out.strip().endswith("none"), "the hung bootcmd was killed with provision's cgroup")

@@ -23,6 +23,8 @@ OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
 
 BANNER = re.compile(r"Wisp (\S+) init: started at uptime ([0-9]+\.[0-9]{3}) s")
 BOOT_TIMEOUT = 180  # from QEMU's start to the banner, under TCG on a loaded host
+# PID 1's line when provisioning has ended, well or not (the units then start).
+PROVISIONED = re.compile(r"init: provision(?: --safe)? done \(\d+ ms\)|; booting with /etc/wisp only")
 # What a failed test with containers prints (VM(diagnose=...)): units and their logs' ends.
 DIAGNOSE = "wispctl ps; tail -n 20 /var/log/wisp/*.log"
 
@@ -214,15 +216,20 @@ class VM:
                 if time.monotonic() > deadline:
                     raise
 
-    def boot(self, after=None, banner=True, shell_timeout=120):
+    def boot(self, after=None, banner=True, shell_timeout=120, provisioned=True):
         """Wait for a boot up to the console shell: the banner (banner=False:
         already seen), the pattern AFTER if given (within 60 s; its match is
-        returned), the shell; then the kernel's messages leave the console
-        (dmesg -n 1; init's own lines are stripped from sh's output)."""
+        returned), the shell (an early unit: it may answer while provision
+        runs), and unless provisioned=False the end of provisioning (its
+        line, anywhere since this boot's banner); then the kernel's messages
+        leave the console (dmesg -n 1; init's own lines are stripped from
+        sh's output)."""
         if banner:
             self.expect(BANNER, BOOT_TIMEOUT)
         m = self.expect(after, 60) if after else None
         self.wait_shell(shell_timeout)
+        if provisioned:
+            self.seen_since_banner(PROVISIONED, 400)
         self.sh("dmesg -n 1")
         return m
 
@@ -230,6 +237,22 @@ class VM:
         """A check: QEMU ends (an orderly poweroff) with status 0 within timeout."""
         status = self.wait_exit(timeout)
         check(status == 0, "%s: QEMU exits 0 (got %s)" % (what, status))
+
+    def seen_since_banner(self, pattern, timeout):
+        """Wait until pattern is in the output since the last banner, wherever
+        the last expect() left off; return the match."""
+        deadline = time.monotonic() + timeout
+        with self.lock:
+            while True:
+                starts = [b.start() for b in BANNER.finditer(self.buf)]
+                m = pattern.search(self.buf, starts[-1] if starts else 0)
+                if m:
+                    return m
+                left = deadline - time.monotonic()
+                if left <= 0 or self.proc.poll() is not None:
+                    raise BootError("%s: no %r since the boot's banner (see %s)"
+                                    % (self.name, pattern.pattern, self.logpath))
+                self.lock.wait(min(left, 1.0))
 
     def wait_exit(self, timeout):
         try:

@@ -1,0 +1,73 @@
+/*
+ * Unit tests: init/pid1/unit.c's early units (units_load_early): the image's
+ * units declared `early: true` start before provision has run, with only
+ * early dependencies (others make them wait after all); the later load adds
+ * the rest without starting an early unit twice, and user-data can neither
+ * replace an early unit nor declare one. A process of its own (the unit
+ * table is static), with test_init_unit.c's stubs.
+ */
+#define TEST_INIT_UNIT_STUBS_ONLY
+#include "test_init_unit.c"
+
+static void test_early_then_the_rest(void **state)
+{
+	char etc[512], run[512];
+
+	(void)state;
+	snprintf(etc, sizeof(etc), "%s/etc", dir);
+	snprintf(run, sizeof(run), "%s/run", dir);
+	mkdir(etc, 0755);
+	mkdir(run, 0755);
+	put_file("etc/10-units.yaml",
+		 "services:\n"
+		 "  - {name: a, kind: oneshot, command: [a]}\n"
+		 "  - {name: sh, command: [sh], early: true}\n"
+		 "  - {name: g, command: [g], early: true, depends_on: [sh]}\n"
+		 "  - {name: h, command: [h], early: true, depends_on: [a]}\n"
+		 "  - {name: i, command: [i], early: true, depends_on: [h]}\n");
+	put_file("run/20-cloud.yaml", "services:\n"
+				      "  - {name: sh, command: [evil]}\n"
+				      "  - {name: x, command: [x], early: true}\n");
+	units_set_cgroups(true);
+	/* h depends on a late unit, and i on h: both wait, with a warning each. */
+	assert_int_equal(units_load_early(etc), 2);
+	assert_non_null(strstr(logged, "h: early, but depends on \"a\", which is not"));
+	assert_non_null(strstr(logged, "i: early, but depends on \"h\", which is not"));
+	units_start_all();
+	assert_string_equal(started, "sh");
+	confirm_all();
+	assert_string_equal(started, "sh g");
+	confirm_all();
+
+	/* Provisioning ended: the rest, sh and g not again, user-data's sh refused. */
+	logged[0] = started[0] = '\0';
+	assert_int_equal(units_load(etc, run), 6);
+	assert_non_null(strstr(logged, "sh: from "));
+	assert_non_null(strstr(logged, "ignored: the early unit of "));
+	assert_non_null(strstr(logged, "x: early applies to /etc/wisp only; ignored"));
+	units_start_all();
+	assert_string_equal(started, "a x");
+	confirm_all();
+	assert_true(unit_reaped(pid_of("a"), 0));
+	assert_string_equal(started, "a x h");
+	confirm_all();
+	assert_string_equal(started, "a x h i");
+	assert_int_equal(state_of("sh"), U_RUNNING);
+	assert_int_equal(state_of("g"), U_RUNNING);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_early_then_the_rest),
+	};
+
+	if (!mkdtemp(dir))
+		return 1;
+	int ret = cmocka_run_group_tests_name("init_early", tests, NULL, NULL);
+	char cmd[600];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		return 1;
+	return ret;
+}
