@@ -39,8 +39,12 @@ def field(out, name):
 
 
 def ps_and_json(vm):
-    rc, out = vm.sh("wispctl ps")
-    check(rc == 0 and re.search(r"(?m)^ticker\s+service\s+running\s+\d+", out),
+    # The units start once provisioning has ended (VM.boot waits for that): hello, a
+    # program that runs once, may still be running.
+    out = wait_sh(vm, "wispctl ps",
+                  lambda rc, o: re.search(r"(?m)^hello\s+service\s+done\b", o),
+                  "wispctl ps: hello has run")
+    check(re.search(r"(?m)^ticker\s+service\s+running\s+\d+", out),
           "wispctl ps lists ticker running with a pid")
     check(re.search(r"(?m)^hello\s+service\s+done\s+-\s+\S+\s+0\s+exit 0", out),
           "wispctl ps shows hello done with its last exit status")
