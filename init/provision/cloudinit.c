@@ -31,6 +31,7 @@ static struct {
 	char *runcmd; /* script text gathered from every cloud-config part */
 	size_t runlen;
 	unsigned nkeys; /* authorized keys written this boot: then an SSH server */
+	struct cloudcfg host; /* hostname, fqdn, preserve_hostname of every part, merged */
 } ci;
 
 static void warn(void *ctx, const char *fmt, ...)
@@ -157,6 +158,22 @@ static void write_units(const char *text)
 }
 
 /* One cloud-config part of the plan (c is the plan's: the meta-data keys join it). */
+/* cloud-init merges vendor-data and user-data (user-data's keys win) and sets the
+ * host name once, after bootcmd and write_files: a later part's hostname or fqdn
+ * replaces an earlier one's, and any part's preserve_hostname: true keeps the image's. */
+static void host_note(const struct cloudcfg *c)
+{
+	char **to[] = {&ci.host.hostname, &ci.host.fqdn};
+	char *from[] = {c->hostname, c->fqdn};
+
+	for (size_t i = 0; i < ARRAY_LEN(to); i++)
+		if (from[i]) {
+			free(*to[i]);
+			*to[i] = strdup(from[i]);
+		}
+	ci.host.preserve_hostname |= c->preserve_hostname;
+}
+
 static void apply_config(struct cloudcfg *c)
 {
 	struct ud_sink w = {.warn = warn};
@@ -178,7 +195,7 @@ static void apply_config(struct cloudcfg *c)
 		c->ssh_keys[n] = strdup(ci.ds.keys[i]);
 		c->ssh_keys[n + 1] = NULL;
 	}
-	cc_apply_hostname(c, ci.ds.hostname, &env);
+	host_note(c);
 	cc_apply_files(c, false, &env);
 	ci.nkeys += cc_apply_users(c, &env);
 	cc_apply_files(c, true, &env);
@@ -316,11 +333,11 @@ void cloudinit_setup(void)
 			 ci.per_instance ? " (new instance)" : "");
 	process("vendor-data");
 	process("user-data");
-	if (!ci.nparts) { /* meta-data alone still names the host */
-		struct cloudcfg none = {0};
+	{ /* meta-data's local-hostname when no part names one */
 		struct cc_env env = {
 		    .etc = ROOTED("/etc"), .root = prov.root, .fake_root = prov.dry, .warn = &w};
-		cc_apply_hostname(&none, ci.ds.hostname, &env);
+		cc_apply_hostname(&ci.host, ci.ds.hostname, &env);
+		free(ci.host.hostname), free(ci.host.fqdn);
 	}
 	if (ci.per_instance && ci.runcmd) {
 		char path[300], *text = malloc(ci.runlen + 16);
