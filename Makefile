@@ -83,7 +83,7 @@ run: all
 
 test: unit-test system-test
 
-bench: all
+bench: all $(DEBIAN_IMAGE)
 	bench/run.sh
 
 clean:

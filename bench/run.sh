@@ -1,8 +1,11 @@
 #!/bin/sh
-# Backbone numbers (issue 2). Prints, does not judge; results are copied
-# into bench/RESULTS.md with the command that produced them.
-#   bench/run.sh            sizes, rebuild time, kernel time to init and
-#                           provisioning time (TCG)
+# Every number of bench/RESULTS.md but the fuzzing (make fuzz). Prints,
+# does not judge; results are copied into bench/RESULTS.md with the command
+# that produced them. `make bench` runs it, as root.
+#   bench/run.sh            sizes, rebuild time, kernel time to init,
+#                           provisioning time, PID 1's numbers (TCG),
+#                           containerd-lite against crun and runc, the
+#                           image store against umoci
 #   WISP_BENCH_CLEAN=1 ...  also a clean build in build/bench-clean (minutes)
 set -eu
 B=${B:-build}
@@ -22,6 +25,15 @@ python3 bench/boot_time.py "$B" "${WISP_BENCH_BOOTS:-3}"
 
 echo "== provisioning: init's start to the end of cloud-init's step (TCG)"
 python3 bench/provision.py "$B" "${WISP_BENCH_BOOTS:-3}"
+
+echo "== PID 1: RSS with 50 units, init's start to the first unit's exec (TCG)"
+python3 bench/init_numbers.py -n "${WISP_BENCH_BOOTS:-3}" .
+
+echo "== containerd-lite against crun and runc (root)"
+B="$B" python3 bench/runtime.py
+
+echo "== the image store against umoci (root)"
+B="$B" python3 bench/images.py
 
 if [ "${WISP_BENCH_CLEAN:-0}" = 1 ]; then
 	echo "== clean build (build/bench-clean, nothing cached, kernel included)"

@@ -4,7 +4,10 @@ B=${1:-build}
 printf '%-28s %10s  %s\n' artefact bytes budget
 row() { [ -e "$2" ] && printf '%-28s %10d  %s\n' "$1" "$(stat -c %s "$2")" "$3"; }
 row bzImage "$B/kernel/bzImage" "3 MiB (3145728)"
-row init "$B/init/init" ""
+row init "$B/init/init" "160 KiB (163840)"
+row provision "$B/init/provision" ""
+row wispctl "$B/init/wispctl" ""
+row containerd-lite "$B/containerd-lite/containerd-lite" ""
 row busybox "$B/busybox/busybox" ""
 row e2fsck "$B/e2fsprogs/e2fsck" ""
 row resize2fs "$B/e2fsprogs/resize2fs" ""
