@@ -44,3 +44,7 @@ if [ "${WISP_BENCH_CLEAN:-0}" = 1 ]; then
 	printf 'clean_build_s %.0f\n' "$(echo "$t1 - $t0" | bc)"
 	rm -rf "$B/bench-clean"
 fi
+if [ "${WISP_BENCH_CLEAN:-0}" = 1 ]; then
+	echo "== the kernel built twice from nothing, compared"
+	B="$B" sh bench/kernel_repro.sh
+fi
