@@ -30,7 +30,7 @@ static struct {
 	int nparts, nscripts, warnings;
 	char *runcmd; /* script text gathered from every cloud-config part */
 	size_t runlen;
-	unsigned nkeys; /* authorized keys written this boot: then an SSH server */
+	unsigned nkeys;	      /* authorized keys written this boot: then an SSH server */
 	struct cloudcfg host; /* hostname, fqdn, preserve_hostname of every part, merged */
 } ci;
 
