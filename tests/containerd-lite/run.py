@@ -403,6 +403,10 @@ def test_exec(rts, top, base):
     with open(proc_json, "w") as f:
         json.dump({"args": ["sh", "-c", "echo from-process-json $X; id -u"], "env": ["X=y", "PATH=/bin"],
                    "cwd": "/", "user": {"uid": 7, "gid": 7}}, f)
+    # no LSM is applied: a profile asked for by exec is refused, as by create
+    lsm_json = os.path.join(top, "process-lsm.json")
+    with open(lsm_json, "w") as f:
+        json.dump({"args": ["true"], "cwd": "/", "apparmorProfile": "docker-default"}, f)
     seen = {}
     for rt in rts:
         r = rt("run", "--detach", "--bundle", b, "ex")
@@ -417,6 +421,8 @@ def test_exec(rts, top, base):
         got["env cwd user"] = (r.returncode, r.stdout.strip())
         r = rt("exec", "--process", proc_json, "ex")
         got["process.json"] = (r.returncode, r.stdout.strip())
+        r = rt("exec", "--process", lsm_json, "ex")
+        got["apparmorProfile"] = (r.returncode, r.stderr.strip())
         r = rt("exec", "ex", "nonesuch")
         got["missing program rc"] = r.returncode
         rt("kill", "ex", "KILL")
@@ -439,6 +445,10 @@ def test_exec(rts, top, base):
     check("exec: exit status 5", us["exit 5"] == 5, us["exit 5"])
     check("exec: --env --cwd --user", us["env cwd user"] == (0, "bar /proc 1000 1000"), us["env cwd user"])
     check("exec: --process process.json", us["process.json"] == (0, "from-process-json y\n7"), us["process.json"])
+    check("exec: --process with an apparmorProfile is refused (255), naming it",
+          us["apparmorProfile"][0] == 255 and us["apparmorProfile"][1].endswith(
+              ": config.json: .process.apparmorProfile: docker-default: not supported (no LSM)"),
+          us["apparmorProfile"])
     check("exec: missing program fails", us["missing program rc"] != 0, us["missing program rc"])
     check("exec: into a stopped container fails (255)", us["exec stopped rc"] == 255, us["exec stopped rc"])
     if "runc" in seen:
