@@ -34,7 +34,7 @@ struct cl_mount {
 	char *dest, *type, *source;
 	unsigned long flags;	 /* MS_* from options */
 	unsigned long propagate; /* MS_SHARED/SLAVE/PRIVATE/UNBINDABLE(|MS_REC) */
-	bool bind, rec_ro;
+	bool bind;
 	char *data; /* the options that are not flags, comma-joined */
 	/* an idmapped bind mount: its uid/gid mappings, and the detached
 	 * tree the parent makes of it (tree_fd valid when idmapped) */
@@ -150,7 +150,6 @@ struct cl_spec {
 	size_t nrlimits;
 	bool has_oom_score_adj;
 	int oom_score_adj;
-	char *apparmor, *selinux_label;
 	/* root, names, mounts */
 	char *root_path; /* absolute, resolved against the bundle */
 	bool root_readonly;

@@ -290,10 +290,6 @@ static int check_spec(const struct cl_spec *s, const struct cl_opts *o, struct c
 		return cl_error(e, errno, "rootfs %s", s->root_path);
 	if (!S_ISDIR(st.st_mode))
 		return cl_error(e, ENOTDIR, "rootfs %s", s->root_path);
-	if (s->apparmor && s->apparmor[0])
-		return cl_error(e, EOPNOTSUPP, "process.apparmorProfile %s", s->apparmor);
-	if (s->selinux_label && s->selinux_label[0])
-		return cl_error(e, EOPNOTSUPP, "process.selinuxLabel %s", s->selinux_label);
 	if (s->terminal && !o->console_socket)
 		return cl_error(e, 0, "process.terminal needs --console-socket");
 	/* masked paths, pivot_root: all need a mount namespace of our own */

@@ -123,8 +123,6 @@ static int mount_one(const struct cl_mount *m, int rootfd, const char *root, str
 	int src = -1, target = -1, mnt = -1, ret = -1;
 	char *rel = NULL;
 
-	if (m->rec_ro)
-		return cl_error(e, EOPNOTSUPP, "mount %s: option rro", m->dest);
 	if (check_path(m->dest, e) < 0)
 		return -1;
 	if (m->bind)

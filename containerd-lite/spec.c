@@ -302,6 +302,20 @@ static int parse_console_size(json_t *p, struct cl_spec *s, struct cl_err *e)
 	return 0;
 }
 
+/* No LSM is applied: a profile or label asked for is refused, never
+ * silently dropped, here in the decoder so that exec's process.json gets
+ * the same refusal as config.json. An empty string asks for nothing. */
+static int refuse_label(json_t *obj, const char *key, const char *path, struct cl_err *e)
+{
+	char *v = NULL;
+	int ret = get_str(obj, key, path, &v, e);
+
+	if (ret == 0 && v && v[0])
+		ret = cl_error(e, 0, "config.json: %s: %s: not supported (no LSM)", path, v);
+	free(v);
+	return ret;
+}
+
 static int parse_process(json_t *root, struct cl_spec *s, struct cl_err *e)
 {
 	static const char *const sets[5] = {"bounding", "effective", "inheritable", "permitted",
@@ -322,8 +336,8 @@ static int parse_process(json_t *root, struct cl_spec *s, struct cl_err *e)
 	    get_bool(p, "noNewPrivileges", ".process.noNewPrivileges", &s->no_new_privs, e) < 0 ||
 	    get_int(p, "oomScoreAdj", ".process.oomScoreAdj", -1000, 1000, &v,
 		    &s->has_oom_score_adj, e) < 0 ||
-	    get_str(p, "apparmorProfile", ".process.apparmorProfile", &s->apparmor, e) < 0 ||
-	    get_str(p, "selinuxLabel", ".process.selinuxLabel", &s->selinux_label, e) < 0 ||
+	    refuse_label(p, "apparmorProfile", ".process.apparmorProfile", e) < 0 ||
+	    refuse_label(p, "selinuxLabel", ".process.selinuxLabel", e) < 0 ||
 	    parse_user(p, s, e) < 0 || parse_console_size(p, s, e) < 0)
 		return -1;
 	if (s->has_oom_score_adj)
@@ -408,7 +422,9 @@ static void add_data(struct cl_mount *m, const char *opt)
 	sprintf(m->data + old, "%s%s", old ? "," : "", opt);
 }
 
-static void mount_option(struct cl_mount *m, const char *opt)
+/* 0, or -1 for an option refused: rro (recursive read-only) needs
+ * mount_setattr on every submount, not done yet. */
+static int mount_option(struct cl_mount *m, const char *opt)
 {
 	for (size_t i = 0; i < sizeof(mount_opts) / sizeof(mount_opts[0]); i++) {
 		if (strcmp(opt, mount_opts[i].name) != 0)
@@ -419,15 +435,14 @@ static void mount_option(struct cl_mount *m, const char *opt)
 			m->flags |= mount_opts[i].flag;
 		if (mount_opts[i].flag & MS_BIND)
 			m->bind = true;
-		return;
+		return 0;
 	}
-	if (strcmp(opt, "rro") == 0) {
-		m->rec_ro = true;
-		return;
-	}
+	if (strcmp(opt, "rro") == 0)
+		return -1;
 	if (cl_propagation_from_name(opt, &m->propagate) == 0)
-		return;
+		return 0;
 	add_data(m, opt);
+	return 0;
 }
 
 static int one_idmap(json_t *it, const char *path, size_t i, void *arg, struct cl_err *e);
@@ -481,7 +496,11 @@ static int one_mount(json_t *it, const char *path, size_t i, void *arg, struct c
 	if (get_strv(it, "options", p, &opts, e) < 0)
 		return -1;
 	for (size_t k = 0; k < opts.n; k++)
-		mount_option(m, opts.v[k]);
+		if (mount_option(m, opts.v[k]) < 0) {
+			cl_error(e, 0, "config.json: %s: %s: not supported", p, opts.v[k]);
+			cl_strv_free(&opts);
+			return -1;
+		}
 	cl_strv_free(&opts);
 	if (m->type && strcmp(m->type, "bind") == 0)
 		m->bind = true;
@@ -595,6 +614,16 @@ fail:
 	return -1;
 }
 
+/* SCMP_ACT_NOTIFY is known but needs a listener socket (not yet): refused
+ * by name rather than called unknown. */
+static int bad_action(struct cl_err *e, const char *path, const char *action)
+{
+	if (action && strcmp(action, "SCMP_ACT_NOTIFY") == 0)
+		return cl_error(e, 0, "config.json: %s: SCMP_ACT_NOTIFY: not supported", path);
+	return cl_error(e, 0, "config.json: %s: unknown action %s", path,
+			action ? action : "(missing)");
+}
+
 static int one_sc_rule(json_t *it, const char *path, size_t i, void *arg, struct cl_err *e)
 {
 	struct cl_seccomp *sc = arg;
@@ -615,8 +644,7 @@ static int one_sc_rule(json_t *it, const char *path, size_t i, void *arg, struct
 		goto out;
 	if (!action ||
 	    cl_seccomp_action(action, has_eret ? (uint32_t)eret : EPERM, &r->action) < 0) {
-		cl_error(e, 0, "config.json: %s: unknown action %s", p,
-			 action ? action : "(missing)");
+		bad_action(e, p, action);
 		goto out;
 	}
 	r->args = xcalloc(json_is_array(args) ? json_array_size(args) : 1, sizeof(*r->args));
@@ -649,8 +677,7 @@ static int parse_seccomp(json_t *lin, struct cl_spec *s, struct cl_err *e)
 	    get_strv(sc, "flags", ".linux.seccomp.flags", &flags, e) < 0)
 		goto out;
 	if (!def || cl_seccomp_action(def, (uint32_t)eret, &s->seccomp->default_action) < 0) {
-		cl_error(e, 0, "config.json: .linux.seccomp.defaultAction: unknown action %s",
-			 def ? def : "(missing)");
+		bad_action(e, ".linux.seccomp.defaultAction", def);
 		goto out;
 	}
 	for (size_t i = 0; i < flags.n; i++) {
@@ -860,7 +887,8 @@ static int parse_linux(json_t *root, struct cl_spec *s, struct cl_err *e)
 	    parse_personality(lin, s, e) < 0 ||
 	    get_strv(lin, "maskedPaths", ".linux.maskedPaths", &s->masked, e) < 0 ||
 	    get_strv(lin, "readonlyPaths", ".linux.readonlyPaths", &s->readonly, e) < 0 ||
-	    get_str(lin, "rootfsPropagation", ".linux.rootfsPropagation", &prop, e) < 0)
+	    get_str(lin, "rootfsPropagation", ".linux.rootfsPropagation", &prop, e) < 0 ||
+	    refuse_label(lin, "mountLabel", ".linux.mountLabel", e) < 0)
 		return -1;
 	if (prop && cl_propagation_from_name(prop, &s->rootfs_propagation) < 0)
 		ret =
@@ -1044,8 +1072,6 @@ void cl_spec_free(struct cl_spec *s)
 	free(s->cwd);
 	free(s->add_gids);
 	free(s->rlimits);
-	free(s->apparmor);
-	free(s->selinux_label);
 	free(s->root_path);
 	free(s->hostname);
 	free(s->domainname);

@@ -138,6 +138,13 @@ $(WISPCTL_BIN): $(WISPCTL_SRCS) $(INIT_HDRS) init/init.mk $(B)/sysroot/.headers-
 	$(MUSL_CC) $(MUSL_CFLAGS) -o $@ $(WISPCTL_SRCS) $(MUSL_LDFLAGS)
 	@printf '%-32s %9d bytes\n' $@ $$(stat -c %s $@)
 
+# --help and --version on the build host (tests/wispctl/cli.py): the usage
+# is docs/wispctl.md's, the version the build's.
+.PHONY: wispctl-test
+test: wispctl-test
+wispctl-test: $(WISPCTL_BIN)
+	@WISP_VERSION=$(WISP_VERSION) python3 tests/wispctl/cli.py $(WISPCTL_BIN) docs/wispctl.md
+
 UNIT_TESTS += init_proto init_grow init_etc init_net
 UNIT_init_proto_SRCS := init/lib/proto.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
 UNIT_init_grow_SRCS := init/pid1/grow.c init/lib/err.c init/lib/util.c $(INIT_HDRS)

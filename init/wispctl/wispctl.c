@@ -28,12 +28,13 @@ static const char usage_text[] =
     "  ps                       every unit: state, pid, uptime, restarts, last exit, health,\n"
     "                           a container's host ids (userns)\n"
     "  status NAME              one unit\n"
-    "  logs NAME [-n N] [-f]    its last N log lines (default 10), -f: then follow\n"
+    "  logs NAME [-n N] [-f]    its last N log lines (default 10, at most 10000); -f: then follow\n"
     "  start|stop|restart NAME\n"
     "  reboot | poweroff\n"
-    "  config                   the datasource, instance-id and warnings of this boot\n"
-    "  images                   the images in the store\n"
-    "  boot                     the boot's timeline: each step and unit, longest first\n";
+    "  config                   what cloud-init found, applied and warned about this boot\n"
+    "  images                   the images in the store (containerd-lite image list)\n"
+    "  boot                     the boot's timeline: each step and unit, longest first\n"
+    "wispctl --help | --version\n";
 
 static _Noreturn void usage(const char *fmt, ...) PRINTF_LIKE(1, 2);
 static _Noreturn void usage(const char *fmt, ...)

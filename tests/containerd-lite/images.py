@@ -167,6 +167,11 @@ def blob(lay, data):
     return {"digest": "sha256:" + d, "size": len(data)}
 
 
+def config_blob(config):
+    return json.dumps({"architecture": "amd64", "os": "linux", "config": config or {},
+                       "rootfs": {"type": "layers", "diff_ids": []}}).encode()
+
+
 def layout(lay, layers, mt="application/vnd.oci.image.layer.v1.tar", platforms=None,
            config=None):
     """An OCI layout of the given layer blobs; platforms: a list of
@@ -174,9 +179,7 @@ def layout(lay, layers, mt="application/vnd.oci.image.layer.v1.tar", platforms=N
     os.makedirs(lay)
     with open(os.path.join(lay, "oci-layout"), "w") as f:
         json.dump({"imageLayoutVersion": "1.0.0"}, f)
-    cfg = dict(blob(lay, json.dumps({"architecture": "amd64", "os": "linux", "config": config or {},
-                                    "rootfs": {"type": "layers", "diff_ids": []}}).encode()),
-               mediaType="application/vnd.oci.image.config.v1+json")
+    cfg = dict(blob(lay, config_blob(config)), mediaType="application/vnd.oci.image.config.v1+json")
     ls = [dict(blob(lay, data), mediaType=mt) for data in layers]
     man = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
                       "config": cfg, "layers": ls}).encode()
@@ -316,6 +319,70 @@ def platforms(w, store):
     check("unknown layer media type: rejected naming it", r.returncode != 0 and
           "application/vnd.oci.image.layer.v1.tar+bzip2: not supported" in r.stderr, r.stderr)
     cl(store, "rm", "multi")
+
+
+def colliding_configs():
+    """Two image configs whose digests share their first 6 hex digits (a
+    birthday search: some thousand hashes), for an ambiguous prefix."""
+    seen = {}
+    for i in range(1000000):
+        cfg = {"Env": ["N=%d" % i]}
+        head = hashlib.sha256(config_blob(cfg)).hexdigest()[:6]
+        if head in seen:
+            return seen[head], cfg, head
+        seen[head] = cfg
+    raise RuntimeError("no 6-digit collision")
+
+
+def references(w, store):
+    """REF as a digest prefix (docs/images.md): a unique one names the
+    image, tags of one image are one answer, different images ambiguous."""
+    a, b, shared = colliding_configs()
+    layer = tar_of([("hello", tarfile.REGTYPE, b"hi\n")])
+    digests = {}
+    for name, cfg in (("ref-a", a), ("ref-b", b)):
+        lay = os.path.join(w, "oci-" + name)
+        layout(lay, [layer], config=cfg)
+        must(CL, "image", "--store", store, "import", "--name", name, lay)
+        man = json.load(open(os.path.join(lay, "index.json")))["manifests"][0]["digest"]
+        digests[name] = (man[7:], hashlib.sha256(config_blob(cfg)).hexdigest())
+    # a second tag of ref-a's image: the same image, not an ambiguity
+    must(CL, "image", "--store", store, "import", "--name", "ref-a2", os.path.join(w, "oci-ref-a"))
+    man, conf = digests["ref-a"]
+
+    def env_of(ref):
+        r = cl(store, "inspect", ref)
+        return json.loads(r.stdout)["config"].get("Env") if r.returncode == 0 else r.stderr.strip()
+    for ref in (conf[:12], "sha256:" + conf[:12], man[:12], "@sha256:" + man, "ref-a@sha256:" + conf):
+        check("REF %s names ref-a's image" % ref, env_of(ref) == a["Env"], env_of(ref))
+    r = cl(store, "inspect", shared)
+    check("REF %s: a prefix of two images' digests is ambiguous" % shared,
+          r.returncode == 1 and r.stderr.strip() == "containerd-lite: image %s: ambiguous"
+          % shared, r.stderr.strip())
+    r = cl(store, "inspect", conf[:5])
+    check("REF of 5 hex digits is no prefix", r.returncode == 1 and "not in store" in r.stderr,
+          r.stderr.strip())
+    for ref in ("ref-a", "ref-a2", "ref-b"):
+        cl(store, "rm", ref)
+
+
+def devices(w, store):
+    """--allow-devices: a device node is refused by default, per
+    invocation (import and unpack), and made as the layer says with it."""
+    lay = os.path.join(w, "oci-dev")
+    layout(lay, [tar_of([("null", tarfile.CHRTYPE, None)])])
+    r = cl(store, "import", "--name", "dev", "--allow-devices", lay)
+    check("import --allow-devices takes a device node", r.returncode == 0, r.stderr.strip())
+    out = os.path.join(w, "unpack-dev")
+    r = cl(store, "unpack", "dev", out)
+    check("unpack without --allow-devices refuses it",
+          r.returncode == 1 and "device node not allowed" in r.stderr, r.stderr.strip())
+    shutil.rmtree(out, ignore_errors=True)
+    r = cl(store, "unpack", "--allow-devices", "dev", out)
+    st = os.lstat(os.path.join(out, "null")) if r.returncode == 0 else None
+    check("unpack --allow-devices makes the node (c 1:3)", st is not None and stat.S_ISCHR(st.st_mode)
+          and os.major(st.st_rdev) == 1 and os.minor(st.st_rdev) == 3, r.stderr.strip())
+    cl(store, "rm", "dev")
 
 
 def equal_tree(name, store, ref, want, w):
@@ -534,8 +601,33 @@ def bundle(w, lay, store):
     r = cl(store, "bundle", "evil", os.path.join(w, "bundle-evil"))
     check("User lookup does not follow an /etc/passwd symlink to the host's",
           r.returncode != 0 and "/etc/passwd of the image" in r.stderr, r.stderr)
+    overrides(w, store)
     for ref in ("cfg", "nouser", "evil"):
         cl(store, "rm", ref)
+
+
+def overrides(w, store):
+    """bundle --entrypoint / --env as docker run's (docs/images.md): on the
+    image cfg (Entrypoint /bin/busybox, Cmd sh -c ..., Env WISP=from-image)."""
+    cases = [(["--entrypoint", "/bin/echo"], ["/bin/echo"]),  # Cmd dropped
+             (["--entrypoint", "/bin/echo", "--cmd", "hi"], ["/bin/echo", "hi"]),
+             (["--entrypoint", "sh", "--entrypoint", "-c"], ["sh", "-c"]),
+             (["--entrypoint", "", "--cmd", "/bin/echo"], ["/bin/echo"])]  # one empty clears it
+    for i, (opts, want) in enumerate(cases):
+        b = os.path.join(w, "bundle-ep%d" % i)
+        r = cl(store, "bundle", *opts, "cfg", b)
+        args = json.load(open(os.path.join(b, "config.json")))["process"]["args"] if r.returncode == 0 else r.stderr
+        check("bundle %s: args %s" % (" ".join(map(repr, opts)), want), args == want, args)
+    r = cl(store, "bundle", "--entrypoint", "", "cfg", os.path.join(w, "bundle-noep"))
+    check("bundle --entrypoint '' alone: Cmd dropped too, nothing to run", r.returncode == 1 and
+          "no Entrypoint or Cmd, and no command given" in r.stderr, r.stderr.strip())
+    b = os.path.join(w, "bundle-env")
+    r = cl(store, "bundle", "--env", "WISP=over", "--env", "NEW=1", "cfg", b)
+    env = json.load(open(os.path.join(b, "config.json")))["process"]["env"] if r.returncode == 0 else []
+    before = json.load(open(os.path.join(w, "bundle-cfg", "config.json")))["process"]["env"]
+    check("bundle --env: same key replaced in place, a new one added",
+          env == [("WISP=over" if e == "WISP=from-image" else e) for e in before] + ["NEW=1"],
+          (before, env, r.stderr))
 
 
 # --- issue 10: what an archive plants, what an image config asks, who reaches a root
@@ -1008,6 +1100,10 @@ def main():
         userns(w, store)
         isolation(w, lay)
         platforms(w, store)
+        # stores of their own: a layer stored with --allow-devices would be
+        # reused by hostile's import of the same layer (docs/images.md: not re-verified)
+        references(w, os.path.join(w, "store-refs"))
+        devices(w, os.path.join(w, "store-dev"))
         canary_dir = os.path.join(w, "outside")
         os.makedirs(canary_dir)
         hostile(w, store, canary_dir)

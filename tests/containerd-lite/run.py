@@ -16,6 +16,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -289,6 +290,53 @@ def run_killed(rt, b):
         return "timeout"
 
 
+FORWARDED = ("HUP", "INT", "QUIT", "TERM", "USR1", "USR2", "WINCH")
+# traps every forwarded signal; `wait` (not a plain sleep) lets a trap run at once
+TRAPPER = "".join(f"trap 'echo got {s}' {s}; " for s in FORWARDED) + \
+    "echo ready; while :; do sleep 1 & wait; done"
+
+
+def run_forwards(rt, b, out_path):
+    """Which of FORWARDED reached the process of a non-detached run: each
+    signal is sent to the runtime only once the previous one was seen, so
+    that none is merged with another."""
+    seen = []
+    with open(out_path, "w") as out:
+        p = subprocess.Popen([rt.exe, "--root", rt.root, "run", "--bundle", b, "trapper"],
+                             stdout=out, stderr=subprocess.STDOUT)
+
+    def lines():
+        with open(out_path) as f:
+            return f.read().split("\n")
+    try:
+        if poll(lambda: "ready" in lines(), 10):
+            for sig in FORWARDED:
+                p.send_signal(getattr(signal, "SIG" + sig))
+                if not poll(lambda: f"got {sig}" in lines(), 5):
+                    break
+                seen.append(sig)
+    finally:
+        rt("kill", "trapper", "KILL")
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+    return seen
+
+
+def test_signal_forwarding(rts, top, base):
+    c = copy.deepcopy(base)
+    c["process"]["args"] = ["sh", "-c", TRAPPER]
+    b = make_bundle(top, "trapper", c)
+    for rt in rts:
+        # Debian's runc 1.1 only resizes its terminal on WINCH (seen here):
+        # the other six are the check that the probe itself works
+        want = FORWARDED if rt.name == "containerd-lite" else FORWARDED[:-1]
+        got = run_forwards(rt, b, os.path.join(top, f"trapper-{rt.name}.out"))
+        check(f"{rt.name}: run forwards {' '.join(want)}", tuple(got[:len(want)]) == want, got)
+
+
 def test_lifecycle(rts, top, base):
     sleeper = copy.deepcopy(base)
     sleeper["process"]["args"] = ["sleep", "30"]
@@ -355,6 +403,10 @@ def test_exec(rts, top, base):
     with open(proc_json, "w") as f:
         json.dump({"args": ["sh", "-c", "echo from-process-json $X; id -u"], "env": ["X=y", "PATH=/bin"],
                    "cwd": "/", "user": {"uid": 7, "gid": 7}}, f)
+    # no LSM is applied: a profile asked for by exec is refused, as by create
+    lsm_json = os.path.join(top, "process-lsm.json")
+    with open(lsm_json, "w") as f:
+        json.dump({"args": ["true"], "cwd": "/", "apparmorProfile": "docker-default"}, f)
     seen = {}
     for rt in rts:
         r = rt("run", "--detach", "--bundle", b, "ex")
@@ -369,6 +421,8 @@ def test_exec(rts, top, base):
         got["env cwd user"] = (r.returncode, r.stdout.strip())
         r = rt("exec", "--process", proc_json, "ex")
         got["process.json"] = (r.returncode, r.stdout.strip())
+        r = rt("exec", "--process", lsm_json, "ex")
+        got["apparmorProfile"] = (r.returncode, r.stderr.strip())
         r = rt("exec", "ex", "nonesuch")
         got["missing program rc"] = r.returncode
         rt("kill", "ex", "KILL")
@@ -391,6 +445,10 @@ def test_exec(rts, top, base):
     check("exec: exit status 5", us["exit 5"] == 5, us["exit 5"])
     check("exec: --env --cwd --user", us["env cwd user"] == (0, "bar /proc 1000 1000"), us["env cwd user"])
     check("exec: --process process.json", us["process.json"] == (0, "from-process-json y\n7"), us["process.json"])
+    check("exec: --process with an apparmorProfile is refused (255), naming it",
+          us["apparmorProfile"][0] == 255 and us["apparmorProfile"][1].endswith(
+              ": config.json: .process.apparmorProfile: docker-default: not supported (no LSM)"),
+          us["apparmorProfile"])
     check("exec: missing program fails", us["missing program rc"] != 0, us["missing program rc"])
     check("exec: into a stopped container fails (255)", us["exec stopped rc"] == 255, us["exec stopped rc"])
     if "runc" in seen:
@@ -1656,6 +1714,7 @@ def inner():
                    user={"uid": 1000, "gid": 1000, "additionalGids": [10]})
         test_probe(rts, top, base, "userns", userns=True)
         test_lifecycle(rts, top, base)
+        test_signal_forwarding(rts, top, base)
         test_hooks(rts, top, base)
         test_cgroup(rts, top, base)
         test_devices(top, base)

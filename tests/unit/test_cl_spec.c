@@ -369,8 +369,28 @@ static void test_errors(void **state)
 	     "5e9}, "
 	     "\"rlimits\": [{\"type\": \"RLIMIT_CPU\", \"hard\": 18446744073709551615}]}}",
 	     "config.json: .process.user.gid: 5000000000 out of range [0, 4294967295]"},
-	    {DOC(", \"process\": 1"), "config.json: line 1 column 90: duplicate object key near "
-				      "'\"process\"'"},
+	    {DOC(", \"process\": 1"),
+	     "config.json: line 1 column 90: duplicate object key near "
+	     "'\"process\"'"}, /* documented refusals (docs/containerd-lite.md): unsupported, never
+				  ignored */
+	    {"{\"root\": {\"path\": \"r\"}, \"process\": {\"args\": [\"sh\"], "
+	     "\"apparmorProfile\": \"docker-default\"}}",
+	     "config.json: .process.apparmorProfile: docker-default: not supported (no LSM)"},
+	    {"{\"root\": {\"path\": \"r\"}, \"process\": {\"args\": [\"sh\"], "
+	     "\"selinuxLabel\": \"system_u:system_r:svirt_lxc_net_t:s0\"}}",
+	     "config.json: .process.selinuxLabel: system_u:system_r:svirt_lxc_net_t:s0: not "
+	     "supported (no LSM)"},
+	    {DOC(", \"linux\": {\"mountLabel\": \"system_u:object_r:svirt_sandbox_file_t:s0\"}"),
+	     "config.json: .linux.mountLabel: system_u:object_r:svirt_sandbox_file_t:s0: not "
+	     "supported (no LSM)"},
+	    {DOC(", \"mounts\": [{\"destination\": \"/m\", \"type\": \"bind\", \"source\": "
+		 "\"/s\", \"options\": [\"rbind\", \"rro\"]}]"),
+	     "config.json: .mounts[0].options: rro: not supported"},
+	    {DOC(", \"linux\": {\"seccomp\": {\"defaultAction\": \"SCMP_ACT_NOTIFY\"}}"),
+	     "config.json: .linux.seccomp.defaultAction: SCMP_ACT_NOTIFY: not supported"},
+	    {DOC(", \"linux\": {\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": "
+		 "[{\"names\": [\"read\"], \"action\": \"SCMP_ACT_NOTIFY\"}]}}"),
+	     "config.json: .linux.seccomp.syscalls[0].action: SCMP_ACT_NOTIFY: not supported"},
 	};
 
 	(void)state;
