@@ -716,6 +716,21 @@ static void log_decl_note(void *ctx, const char *msg)
 	log_msg(LOG_INFO, "%s", msg);
 }
 
+/* Every unit's dependencies as table indices, once a load has added its units. */
+static void resolve_all(void)
+{
+	struct err e;
+
+	for (size_t i = 0; i < nunits; i++)
+		if (resolve_deps(units[i], &e) < 0) {
+			/* deps_check() makes this impossible; contained all the same */
+			log_err(&e);
+			units[i]->wanted = false;
+			units[i]->state = U_FAILED;
+			units[i]->d.ndeps = 0;
+		}
+}
+
 static void ignore_decl(void *ctx, const char *msg)
 {
 	(void)ctx, (void)msg; /* units_load() reads the same files again and says it */
@@ -757,9 +772,7 @@ size_t units_load_early(const char *dir)
 	for (size_t i = 0; i < set.n; i++)
 		if (set.v[i].early && !add_unit(&set.v[i], &e))
 			log_err(&e);
-	for (size_t i = 0; i < nunits; i++)
-		if (resolve_deps(units[i], &e) < 0) /* demote_late_deps() makes it impossible */
-			log_err(&e);
+	resolve_all();
 	decls_free(&set);
 	return nunits;
 }
@@ -792,14 +805,7 @@ size_t units_load(const char *dir, const char *overlay_dir)
 			log_err(&e);
 			decl_clear(&set.v[i]);
 		}
-	for (size_t i = 0; i < nunits; i++)
-		if (resolve_deps(units[i], &e) < 0) {
-			/* deps_check() makes this impossible; contained all the same */
-			log_err(&e);
-			units[i]->wanted = false;
-			units[i]->state = U_FAILED;
-			units[i]->d.ndeps = 0;
-		}
+	resolve_all();
 	decls_free(&set);
 	log_msg(LOG_INFO, "%zu unit%s declared in %s%s%s", nunits, nunits == 1 ? "" : "s", dir,
 		overlay_dir ? " and " : "", overlay_dir ? overlay_dir : "");

@@ -157,7 +157,6 @@ static void write_units(const char *text)
 	declw_text(ci.nparts, "user-data", text);
 }
 
-/* One cloud-config part of the plan (c is the plan's: the meta-data keys join it). */
 /* cloud-init merges vendor-data and user-data (user-data's keys win) and sets the
  * host name once, after bootcmd and write_files: a later part's hostname or fqdn
  * replaces an earlier one's, and any part's preserve_hostname: true keeps the image's. */
@@ -174,6 +173,7 @@ static void host_note(const struct cloudcfg *c)
 	ci.host.preserve_hostname |= c->preserve_hostname;
 }
 
+/* One cloud-config part of the plan (c is the plan's: the meta-data keys join it). */
 static void apply_config(struct cloudcfg *c)
 {
 	struct ud_sink w = {.warn = warn};

@@ -62,12 +62,5 @@ int main(void)
 	    cmocka_unit_test(test_early_then_the_rest),
 	};
 
-	if (!mkdtemp(dir))
-		return 1;
-	int ret = cmocka_run_group_tests_name("init_early", tests, NULL, NULL);
-	char cmd[600];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	if (system(cmd) != 0)
-		return 1;
-	return ret;
+	return run_in_dir("init_early", tests, ARRAY_LEN(tests));
 }

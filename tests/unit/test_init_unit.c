@@ -190,6 +190,19 @@ static void put_file(const char *name, const char *text)
 	fclose(f);
 }
 
+/* The tests in the directory dir, removed afterwards: each program's main. */
+static int run_in_dir(const char *name, const struct CMUnitTest *tests, size_t n)
+{
+	char cmd[600];
+	int ret;
+
+	if (!mkdtemp(dir))
+		return 1;
+	ret = _cmocka_run_group_tests(name, tests, n, NULL, NULL);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd) != 0 ? 1 : ret;
+}
+
 #ifndef TEST_INIT_UNIT_STUBS_ONLY /* test_init_early.c: these stubs, its own scenario */
 
 static int units_stopped;
@@ -369,13 +382,6 @@ int main(void)
 	    cmocka_unit_test(test_order_and_shutdown),
 	};
 
-	if (!mkdtemp(dir))
-		return 1;
-	int ret = cmocka_run_group_tests_name("init_unit", tests, NULL, NULL);
-	char cmd[600];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	if (system(cmd) != 0)
-		return 1;
-	return ret;
+	return run_in_dir("init_unit", tests, ARRAY_LEN(tests));
 }
 #endif
