@@ -13,8 +13,12 @@ Per tree: init_size_bytes, then the medians of first_exec_ms (init's start
 to the first unit's exec, CLOCK_BOOTTIME, read by that unit from
 /proc/uptime, which has 10 ms steps), first_started_log_ms (the banner line
 to the first "started" line of the kernel log) and init_rss_kib_50_units;
-with two trees, the ratio of the last to the first. The first boot of a
-tree also times `wispctl poweroff` to QEMU's exit (host wall clock).
+with two trees, the ratio of the last to the first for each. Every boot
+ends with a timed poweroff (host wall clock to QEMU's exit): `wispctl
+poweroff` typed on the console for the even boots (0, 2...), QMP's
+system_powerdown (the ACPI power button) for the odd ones; medians of
+each. The first boot of a tree also prints `wispctl boot` (the boot's
+timeline, step by step).
 """
 
 import argparse
@@ -58,10 +62,12 @@ def build_image(tree):
     return image
 
 
-def boot(tree, image, i, poweroff):
-    """One boot: {first_exec_ms, first_started_log_ms, rss_kib[, poweroff_s]}."""
+def boot(tree, image, i):
+    """One boot: {first_exec_ms, first_started_log_ms, rss_kib, poweroff_s or
+    powerdown_s[, timeline]}."""
     r = {}
-    vm = VM(image, name="bench50-%d-%s" % (i, os.path.basename(os.path.abspath(tree))), mem=256)
+    vm = VM(image, name="bench50-%d-%s" % (i, os.path.basename(os.path.abspath(tree))), mem=256,
+            qmp=True)
     try:
         vm.expect(BANNER, 180)
         vm.wait_shell(120)
@@ -77,14 +83,25 @@ def boot(tree, image, i, poweroff):
         start = float(re.search(r"started at uptime ([0-9.]+) s", out).group(1))
         execd = float(re.search(r"Z ([0-9.]+) ", out).group(1))
         r["first_exec_ms"] = (execd - start) * 1000
-        if poweroff:
-            t0 = time.monotonic()
+        if i == 0:
+            _, r["timeline"] = vm.sh("wispctl boot")
+        t0 = time.monotonic()
+        if i % 2 == 0:
             vm.send("wispctl poweroff\n")
-            vm.wait_exit(30)
-            r["poweroff_s"] = time.monotonic() - t0
+        elif "return" not in vm.qmp("system_powerdown"):
+            sys.exit("init_numbers.py: QMP system_powerdown refused")
+        if vm.wait_exit(30) != 0:
+            sys.exit("init_numbers.py: QEMU did not exit 0 after the poweroff")
+        r["poweroff_s" if i % 2 == 0 else "powerdown_s"] = time.monotonic() - t0
     finally:
         vm.close()
     return r
+
+
+def steps_only(timeline):
+    """`wispctl boot`'s lines but those of the services s00..s49."""
+    return "\n".join(l for l in timeline.rstrip().splitlines()
+                     if not re.search(r"\ss\d\d$", l))
 
 
 def main():
@@ -96,7 +113,7 @@ def main():
     runs = {t: [] for t in a.trees}
     for i in range(a.n):
         for t in a.trees:
-            runs[t].append(boot(t, images[t], i, poweroff=(i == 0)))
+            runs[t].append(boot(t, images[t], i))
     med = {}
     for t in a.trees:
         size = os.path.getsize(os.path.join(t, "build", "init", "init"))
@@ -106,11 +123,18 @@ def main():
         for k, v in med[t].items():
             print("%s: %s %.0f (median of %d; all: %s)" % (
                 t, k, v, a.n, " ".join("%.0f" % r[k] for r in runs[t])))
-        print("%s: wispctl_poweroff_to_qemu_exit_s %.2f" % (t, runs[t][0]["poweroff_s"]))
+        for k, what in (("poweroff_s", "wispctl_poweroff_to_qemu_exit_s"),
+                        ("powerdown_s", "qmp_system_powerdown_to_qemu_exit_s")):
+            v = [r[k] for r in runs[t] if k in r]
+            print("%s: %s %s" % (t, what, "%.2f (median of %d; all: %s)" % (
+                statistics.median(v), len(v), " ".join("%.2f" % x for x in v))
+                if v else "not measured (odd boots only: -n 2 or more)"))
+        print("%s: wispctl boot (first boot; the 50 services' lines left out):\n%s"
+              % (t, steps_only(runs[t][0]["timeline"])))
     if len(a.trees) == 2:
         first, last = a.trees
-        print("first_exec_ms ratio %s/%s: %.2f" % (
-            last, first, med[last]["first_exec_ms"] / med[first]["first_exec_ms"]))
+        for k in ("first_exec_ms", "first_started_log_ms", "rss_kib"):
+            print("%s ratio %s/%s: %.2f" % (k, last, first, med[last][k] / med[first][k]))
 
 
 if __name__ == "__main__":

@@ -2,11 +2,17 @@
 # Every number of bench/RESULTS.md but the fuzzing (make fuzz). Prints,
 # does not judge; results are copied into bench/RESULTS.md with the command
 # that produced them. `make bench` runs it, as root.
-#   bench/run.sh            sizes, rebuild time, kernel time to init,
-#                           provisioning time, PID 1's numbers (TCG),
-#                           containerd-lite against crun and runc, the
-#                           image store against umoci
-#   WISP_BENCH_CLEAN=1 ...  also a clean build in build/bench-clean (minutes)
+#   bench/run.sh            sizes, rebuild time, cached kernel step, kernel
+#                           time to init, provisioning time, PID 1's numbers
+#                           (TCG), containerd-lite against crun and runc
+#                           (device policy and user namespace rows too), the
+#                           seccomp filter's build cost, the image store
+#                           against umoci (ext4, then tmpfs), file creation
+#   WISP_BENCH_CLEAN=1 ...  also a clean build in build/bench-clean and the
+#                           kernel built twice from nothing (minutes)
+# Not here: the fuzzing (make fuzz, bench/fuzz_cpu.sh) and the comparisons
+# with another tree (bench/init_numbers.py and bench/provision.py take
+# several; RESULTS.md gives their command lines).
 set -eu
 B=${B:-build}
 echo "== sizes"
@@ -20,6 +26,12 @@ make -s all >/dev/null
 t1=$(date +%s.%N)
 printf 'rebuild_s %.2f (target 5)\n' "$(echo "$t1 - $t0" | bc)"
 
+echo "== cached kernel step (config merge and option check, kernel from the cache)"
+t0=$(date +%s.%N)
+make -s kernel >/dev/null
+t1=$(date +%s.%N)
+printf 'cached_make_kernel_s %.2f\n' "$(echo "$t1 - $t0" | bc)"
+
 echo "== kernel time to init under TCG (direct -kernel boot, kernel timestamps)"
 python3 bench/boot_time.py "$B" "${WISP_BENCH_BOOTS:-3}"
 
@@ -30,10 +42,19 @@ echo "== PID 1: RSS with 50 units, init's start to the first unit's exec (TCG)"
 python3 bench/init_numbers.py -n "${WISP_BENCH_BOOTS:-3}" .
 
 echo "== containerd-lite against crun and runc (root)"
-B="$B" python3 bench/runtime.py
+B="$B" WISP_BENCH_DEVICES="${WISP_BENCH_DEVICES:-1}" WISP_BENCH_USERNS="${WISP_BENCH_USERNS:-1}" \
+	python3 bench/runtime.py
 
-echo "== the image store against umoci (root)"
+echo "== containerd-lite's seccomp filter built without its cache"
+B="$B" sh bench/seccomp.sh
+
+echo "== the image store against umoci (root), on the build's file system"
 B="$B" python3 bench/images.py
+echo "== the same on a tmpfs"
+B="$B" WISP_BENCH_TMPFS=1 python3 bench/images.py
+
+echo "== the cost of creating an empty file (build's file system, /tmp)"
+python3 bench/file_create.py "$B/bench" /tmp
 
 if [ "${WISP_BENCH_CLEAN:-0}" = 1 ]; then
 	echo "== clean build (build/bench-clean, nothing cached, kernel included)"

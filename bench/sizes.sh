@@ -9,6 +9,8 @@ row provision "$B/init/provision" ""
 row wispctl "$B/init/wispctl" ""
 row containerd-lite "$B/containerd-lite/containerd-lite" ""
 row busybox "$B/busybox/busybox" ""
+[ -e "$B/busybox/busybox.manifest" ] &&
+	printf '%-28s %10d\n' "busybox applet links" "$(grep -c '^slink' "$B/busybox/busybox.manifest")"
 row e2fsck "$B/e2fsprogs/e2fsck" ""
 row resize2fs "$B/e2fsprogs/resize2fs" ""
 row dropbear "$B/dropbear/dropbearmulti" ""

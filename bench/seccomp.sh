@@ -1,0 +1,18 @@
+#!/bin/sh
+# The cost of building containerd-lite's seccomp filter without its cache
+# (bench/RESULTS.md, issue 4): bench/seccomp_build.c compiled against
+# containerd-lite's sources with the host's glibc, libseccomp and jansson
+# (Debian's libseccomp-dev, libjansson-dev), then run. Needs no root.
+#   sh bench/seccomp.sh [RUNS]     medians of RUNS rounds (default 100)
+set -eu
+B=${B:-build}
+out="$B/bench/seccomp_build"
+mkdir -p "$B/bench"
+cl=containerd-lite
+# cl_spec's unit-test sources (containerd-lite.mk) but seccomp.c, which
+# the bench program includes to reach its static functions.
+${CC:-cc} -std=c11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -o "$out" bench/seccomp_build.c \
+	$cl/spec.c $cl/err.c $cl/util.c $cl/defspec.c $cl/caps.c $cl/rlimits.c $cl/ns.c \
+	$cl/seccomp-cache.c $cl/signals.c $cl/state.c $cl/cgroup.c $cl/devices.c $cl/rootpath.c \
+	-ljansson -lseccomp
+"$out" "${1:-${WISP_BENCH_RUNS:-100}}"
