@@ -156,14 +156,20 @@ def slot_b(image="build/wisp.img"):
     root_b = img.parts["ROOT-B"].partuuid
     img.set_slot("B")
     with VM(img.path, firmware="uefi", name="slot-b-nokernel") as vm:
-        console_shows(vm, r"error: file `/B/vmlinuz' not found", BOOT_TIMEOUT)
+        m = console_shows(vm, r"Booting `Wisp \S+ \(slot (\S+)\)'", BOOT_TIMEOUT)
+        check(m.group(1) == "B", "GRUB chose the entry of grubenv's wisp_slot=B (%s)" % m.group(0))
+        console_shows(vm, r"error: file `/B/vmlinuz' not found", 30)
         check("Linux version" not in vm.buf, "wisp_slot=B without /B/vmlinuz: GRUB finds no kernel")
     img.copy_kernel("A", "B")
     with VM(img.path, firmware="uefi", name="slot-b-noroot") as vm:
+        m = console_shows(vm, r"Command line: (.*)\n", BOOT_TIMEOUT)
+        check(m.group(1).startswith("BOOT_IMAGE=/B/vmlinuz root=PARTUUID=%s " % root_b),
+              "GRUB started /B/vmlinuz with root=PARTUUID=<ROOT-B>: %r" % m.group(1))
+        # Either the kernel gives up on ROOT-B, or init's banner: a root from elsewhere.
         m = console_shows(vm, r"Kernel panic - not syncing: VFS: Unable to mount root fs on "
-                          r"unknown-block\(\d+,(\d+)\)", BOOT_TIMEOUT)
-        check(m.group(1) == "4" and "Command line: BOOT_IMAGE=/B/vmlinuz root=PARTUUID=%s "
-              % root_b in vm.buf, "/B/vmlinuz with ROOT-B still zero: no root on partition 4")
+                          r"unknown-block\(\d+,(\d+)\)|" + BANNER.pattern, 120)
+        check(m.group(1) == "4", "with ROOT-B still zero the kernel finds no root on partition "
+              "4 (ROOT-B): %r" % m.group(0))
     img.copy_root("ROOT-A", "ROOT-B")
     for firmware in ("uefi", "bios"):
         with VM(img.path, firmware=firmware, name="slot-b-" + firmware) as vm:
