@@ -24,6 +24,7 @@ def sh(script):
 JOBS = [
     ("boot-bios", py("test_boot.py", "bios")),
     ("boot-uefi", py("test_boot.py", "uefi")),
+    ("boot-slot-b", py("test_boot.py", "slot-b")),
     ("reproducible", sh("test_reproducible.sh")),
     ("image-builder-cli", sh("test_image_builder_cli.sh")),
     ("control", py("test_control.py")),

@@ -3,6 +3,8 @@
 Checks, through the serial console: the banner; a declared program ran;
 / is read-only (EROFS); /var is writable and survives a reboot that left it
 clean; poweroff ends QEMU with status 0 within a bounded time.
+
+The case slot-b boots slot B of a copy of the image through GRUB (slot_b).
 """
 
 import os
@@ -12,7 +14,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from wispvm import BANNER, BOOT_TIMEOUT, VM, check, run_test  # noqa: E402
+from slots import SlotImage  # noqa: E402
+from wispvm import BANNER, BOOT_TIMEOUT, VM, BootError, check, run_test  # noqa: E402
 
 POWEROFF_TIMEOUT = 30
 
@@ -108,5 +111,72 @@ def main(firmware, image="build/wisp.img"):
         halt(image, firmware)
 
 
+def console_shows(vm, pattern, timeout):
+    """The first match of pattern in all of VM's console output, waited for, also
+    after a kernel panic (where VM.expect stops)."""
+    rx = re.compile(pattern)
+    deadline = time.monotonic() + timeout
+    while True:
+        with vm.lock:
+            m = rx.search(vm.buf)
+        if m:
+            return m
+        if time.monotonic() > deadline or vm.proc.poll() is not None:
+            raise BootError("%s: no %r on the console (see %s)" % (vm.name, pattern, vm.logpath))
+        time.sleep(0.5)
+
+
+def booted_slot_b(vm, firmware, root_b):
+    """GRUB chose slot B, the kernel came from /B/vmlinuz and mounted ROOT-B as /, and
+    the system came up to its provisioned state."""
+    vm.expect(r"Booting `Wisp \S+ \(slot B\)'", BOOT_TIMEOUT)
+    vm.boot(shell_timeout=60)
+    _, out = vm.sh("cat /proc/cmdline")
+    check(re.match(r"BOOT_IMAGE=/B/vmlinuz root=PARTUUID=%s " % root_b, out.strip()),
+          "GRUB started /B/vmlinuz with root=PARTUUID=<ROOT-B> %s: %r" % (root_b, out.strip()))
+    _, out = vm.sh("cat /proc/self/mountinfo")
+    # Fields: id, parent, major:minor, root, mount point, options, optional fields
+    # up to "-", then the type.
+    root = [f for f in map(str.split, out.splitlines()) if f[4:5] == ["/"]]
+    check(len(root) == 1 and root[0][root[0].index("-") + 1] == "erofs"
+          and root[0][5].split(",")[0] == "ro", "one mount on /, EROFS read-only: %r" % root)
+    _, out = vm.sh("cat /sys/dev/block/%s/uevent" % root[0][2])
+    check("DEVNAME=vda4" in out.split() and "PARTN=4" in out.split(),
+          "/ is mounted from partition 4 (ROOT-B), device %s: %r" % (root[0][2], out.split()))
+    firmware_was(vm, firmware)
+
+
+def slot_b(image="build/wisp.img"):
+    """Slot B of a copy of IMAGE written as an update would (docs/image-spec.md), in
+    steps, each booted under UEFI: wisp_slot=B alone makes GRUB look for a kernel that
+    is not there; with /B/vmlinuz the kernel fails to mount the still empty ROOT-B
+    (so it is B that is booted); with ROOT-B written too slot B boots, under UEFI
+    and BIOS."""
+    img = SlotImage(image, os.path.join(os.environ.get("B", "build"), "tests", "slot-b.img"))
+    root_b = img.parts["ROOT-B"].partuuid
+    img.set_slot("B")
+    with VM(img.path, firmware="uefi", name="slot-b-nokernel") as vm:
+        m = console_shows(vm, r"Booting `Wisp \S+ \(slot (\S+)\)'", BOOT_TIMEOUT)
+        check(m.group(1) == "B", "GRUB chose the entry of grubenv's wisp_slot=B (%s)" % m.group(0))
+        console_shows(vm, r"error: file `/B/vmlinuz' not found", 30)
+        check("Linux version" not in vm.buf, "wisp_slot=B without /B/vmlinuz: GRUB finds no kernel")
+    img.copy_kernel("A", "B")
+    with VM(img.path, firmware="uefi", name="slot-b-noroot") as vm:
+        m = console_shows(vm, r"Command line: (.*)\n", BOOT_TIMEOUT)
+        check(m.group(1).startswith("BOOT_IMAGE=/B/vmlinuz root=PARTUUID=%s " % root_b),
+              "GRUB started /B/vmlinuz with root=PARTUUID=<ROOT-B>: %r" % m.group(1))
+        # Either the kernel gives up on ROOT-B, or init's banner: a root from elsewhere.
+        m = console_shows(vm, r"Kernel panic - not syncing: VFS: Unable to mount root fs on "
+                          r"unknown-block\(\d+,(\d+)\)|" + BANNER.pattern, 120)
+        check(m.group(1) == "4", "with ROOT-B still zero the kernel finds no root on partition "
+              "4 (ROOT-B): %r" % m.group(0))
+    img.copy_root("ROOT-A", "ROOT-B")
+    for firmware in ("uefi", "bios"):
+        with VM(img.path, firmware=firmware, name="slot-b-" + firmware) as vm:
+            booted_slot_b(vm, firmware, root_b)
+
+
 if __name__ == "__main__":
-    sys.exit(run_test("boot-" + sys.argv[1], lambda: main(*sys.argv[1:3])))
+    case = sys.argv[1]
+    body = (lambda: slot_b(*sys.argv[2:3])) if case == "slot-b" else (lambda: main(*sys.argv[1:3]))
+    sys.exit(run_test("boot-" + case, body))
