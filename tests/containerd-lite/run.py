@@ -566,6 +566,31 @@ def ns_of(pid):
     return {n: os.readlink(f"/proc/{pid}/ns/{n}") for n in ("net", "uts", "ipc", "pid")}
 
 
+def ns_holder(args, what):
+    """Start ARGS, a helper that holds namespaces and ends in `exec sleep
+    30`, and wait until it is that sleep. A check named WHAT: when the
+    helper dies or hangs first (unshare refused, say), it fails with the
+    helper's exit status and stderr, and None is returned."""
+    with tempfile.TemporaryFile("w+") as err:
+        p = subprocess.Popen(args, stderr=err)
+        end = time.time() + 5
+        # unreaped until poll() says so: its /proc entry stays readable
+        while p.poll() is None and time.time() < end:
+            if open(f"/proc/{p.pid}/cmdline").read() == "sleep\x0030\x00":
+                check(f"{what}: helper {args[0]} runs", True)
+                return p
+            time.sleep(0.02)
+        rc = p.poll()
+        if rc is None:
+            p.kill()
+            p.wait()
+        err.seek(0)
+        check(f"{what}: helper {args[0]} runs", False, "%r %s: %r" % (
+            " ".join(args), "not asleep within 5 s" if rc is None else f"exited with status {rc}",
+            err.read().strip()))
+    return None
+
+
 def test_ns_join(rts, top, base):
     """linux.namespaces[].path: a container joins the network, uts, ipc
     and pid namespaces of a running container, then those of an
@@ -596,12 +621,11 @@ def test_ns_join(rts, top, base):
               {k: v for k, v in seen["runc"].items() if k != "mounts"}, f"ours {us}, runc {seen['runc']}")
     cl("delete", "--force", "ns-a")
 
-    p = subprocess.Popen(["unshare", "--uts", "--net", "--ipc", "sh", "-c",
-                          "hostname wisp-unshared && ip link set lo up && exec sleep 30"])
+    p = ns_holder(["unshare", "--uts", "--net", "--ipc", "sh", "-c",
+                   "hostname wisp-unshared && ip link set lo up && exec sleep 30"], "ns join (unshare)")
+    if p is None:
+        return
     try:
-        end = time.time() + 5
-        while time.time() < end and open(f"/proc/{p.pid}/cmdline").read() != "sleep\x0030\x00":
-            time.sleep(0.02)
         want = ns_of(p.pid)
         b = make_bundle(top, "ns-unshare", joining(base, p.pid, ("network", "uts", "ipc")))
         seen = {}
@@ -629,11 +653,10 @@ def test_userns_join(rts, top, base):
     maps the test writes: 0 -> 100000): the container is root there (its uid_map), and the
     namespaces made for it are that user namespace's — it can mount proc
     and sysfs; as runc on the same bundle."""
-    p = subprocess.Popen(["unshare", "--user", "sleep", "30"])
+    p = ns_holder(["unshare", "--user", "sleep", "30"], "userns join")
+    if p is None:
+        return
     try:
-        end = time.time() + 5
-        while time.time() < end and open(f"/proc/{p.pid}/cmdline").read() != "sleep\x0030\x00":
-            time.sleep(0.02)
         for m in ("uid_map", "gid_map"):  # as root: no newuidmap needed
             with open(f"/proc/{p.pid}/{m}", "w") as f:
                 f.write("0 100000 65536\n")
@@ -1471,20 +1494,26 @@ def test_seccomp_cache(top, base):
 
 
 def test_cgroup(rts, top, base):
-    """cgroupsPath, a resource written through the unified map, and the
-    cgroup's removal. Only hugetlb is a v2 controller on the build hosts:
-    the other limits are for the QEMU tests of Wisp."""
+    """cgroupsPath, resources written through the unified map, and the
+    cgroup's removal. The unified map is always checked with
+    cgroup.max.descendants: a core interface file every non-root cgroup
+    has, whatever its controllers (kernel's cgroup-v2.rst), and a key of
+    the runtime spec's `unified` map like any other (runc 1.1 writes
+    "cgroup." keys without a controller too). hugetlb, the only v2
+    controller of the build hosts, is checked as well where it is; the
+    other limits are for the QEMU tests of Wisp."""
     c = copy.deepcopy(base)
-    c["process"]["args"] = ["sh", "-c", "cat /sys/fs/cgroup/hugetlb.2MB.max; sleep 30"]
+    c["process"]["args"] = ["sleep", "30"]
     c["linux"]["cgroupsPath"] = "/wisp-cl-test/limited"
-    c["linux"]["resources"] = {"unified": {"hugetlb.2MB.max": "4194304"}}
+    unified = {"cgroup.max.descendants": "7"}  # not the default "max"
     have_hugetlb = os.path.exists("/sys/fs/cgroup/cgroup.controllers") and \
         "hugetlb" in open("/sys/fs/cgroup/cgroup.controllers").read().split() and \
         os.path.isdir("/sys/kernel/mm/hugepages/hugepages-2048kB")
-    if not have_hugetlb:
-        c["process"]["args"] = ["sleep", "30"]
-        del c["linux"]["resources"]
-        print("     (no hugetlb v2 controller here: only cgroupsPath is checked)")
+    if have_hugetlb:
+        unified["hugetlb.2MB.max"] = "4194304"
+    else:
+        print("     (no hugetlb v2 controller here: the unified map is checked with cgroup.* only)")
+    c["linux"]["resources"] = {"unified": unified}
     b = make_bundle(top, "cgroup", c)
     cg = "/sys/fs/cgroup/wisp-cl-test/limited"
     for rt in rts:
@@ -1496,9 +1525,12 @@ def test_cgroup(rts, top, base):
         except OSError as e:
             procs = [str(e)]
         check(f"cgroup: {rt.name} puts the container in cgroupsPath", st and str(st["pid"]) in procs, procs)
-        if have_hugetlb:
-            limit = open(os.path.join(cg, "hugetlb.2MB.max")).read().strip()
-            check(f"cgroup: {rt.name} writes unified hugetlb.2MB.max", limit == "4194304", limit)
+        for key, want in unified.items():
+            try:
+                got = open(os.path.join(cg, key)).read().strip()
+            except OSError as e:
+                got = str(e)
+            check(f"cgroup: {rt.name} writes unified {key} {want}", got == want, got)
         r = rt("delete", "--force", "cg")
         check(f"cgroup: {rt.name} delete --force removes the cgroup", r.returncode == 0 and not os.path.exists(cg),
               r.stderr.strip())

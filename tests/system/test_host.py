@@ -18,11 +18,10 @@ import struct
 import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from wispvm import (  # noqa: E402
-    BANNER, BOOT_TIMEOUT, VM, BootError, build_test_image, check, run_test)
+    BANNER, BOOT_TIMEOUT, VM, BootError, build_test_image, check, run_test, wait_sh)
 
 DISK = 2 * 1024 ** 3
 
@@ -51,17 +50,6 @@ def var_kib(vm):
     return int(out.split()[1])
 
 
-def wait_for(vm, cmd, pattern, timeout=60):
-    deadline = time.monotonic() + timeout
-    while True:
-        rc, out = vm.sh(cmd)
-        if re.search(pattern, out):
-            return out
-        if time.monotonic() > deadline:
-            return out
-        time.sleep(2)
-
-
 def first_boot(vm):
     vm.boot()
     kib = var_kib(vm)
@@ -75,11 +63,11 @@ def first_boot(vm):
     check("wisp" in out, "/etc/hosts names the host: %r" % out.strip())
     rc, out = vm.sh("ip addr show lo")
     check("UP" in out and "inet 127.0.0.1/8" in out, "lo is up with 127.0.0.1")
-    out = wait_for(vm, "ip -4 addr show eth0", r"inet 10\.0\.2\.15/24")
-    check("inet 10.0.2.15/24" in out, "eth0 got 10.0.2.15 by DHCP")
+    wait_sh(vm, "ip -4 addr show eth0", lambda rc, o: "inet 10.0.2.15/24" in o,
+            "eth0 got 10.0.2.15 by DHCP")
     # The lease script writes resolv.conf just after the address and routes.
-    out = wait_for(vm, "cat /etc/resolv.conf; ip route", r"nameserver 10\.0\.2\.3", 20)
-    check("nameserver 10.0.2.3" in out, "resolv.conf names 10.0.2.3")
+    out = wait_sh(vm, "cat /etc/resolv.conf; ip route", lambda rc, o: "nameserver 10.0.2.3" in o,
+                  "resolv.conf names 10.0.2.3", 20)
     check("default via 10.0.2.2" in out, "default route via 10.0.2.2")
     rc, out = vm.sh("wispctl status dhcp-eth0")
     check("state:    running" in out, "udhcpc runs as the supervised unit dhcp-eth0")
@@ -122,8 +110,8 @@ def second_boot(vm, kib):
 
 def static_boot(vm):
     vm.boot()
-    out = wait_for(vm, "wispctl status net-lan0", r"state:\s+done", 30)
-    check(re.search(r"state:\s+done", out), "the one-shot net-lan0 ran and succeeded")
+    wait_sh(vm, "wispctl status net-lan0", lambda rc, o: re.search(r"state:\s+done", o),
+            "the one-shot net-lan0 ran and succeeded", 30)
     rc, out = vm.sh("ip -4 addr show lan0")
     check("inet 10.0.2.50/24" in out, "lan0 (renamed by MAC match) has 10.0.2.50/24")
     rc, out = vm.sh("ip route")

@@ -17,7 +17,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from wispvm import VM, BootError, build_test_image, check, run_test  # noqa: E402
+from wispvm import VM, build_test_image, check, run_test, wait_sh  # noqa: E402
 
 UNITS = r"""  - name: crasher
     command: echo "crash $(date +%s)"; exit 3
@@ -74,20 +74,10 @@ def stamp(line):
     return float(m.group(1)) if m else None
 
 
-def poll(vm, cmd, want, timeout):
-    deadline = time.monotonic() + timeout
-    while True:
-        rc, out = vm.sh(cmd)
-        if want(rc, out):
-            return out
-        if time.monotonic() > deadline:
-            raise BootError("%r never gave what was expected; last: %r" % (cmd, out))
-        time.sleep(1)
-
-
 def restarts(vm):
     # Starts of crasher must be further and further apart.
-    poll(vm, "dmesg | grep -c 'crasher restarts in 3.200 s'", lambda rc, o: o.strip() != "0", 60)
+    wait_sh(vm, "dmesg | grep -c 'crasher restarts in 3.200 s'", lambda rc, o: o.strip() != "0",
+            "crasher reached the 3.2 s restart delay", 60)
     lines = dmesg(vm, "init: crasher (started|exited|restarts in)")
     # The delays init announces double; the kernel log's timestamps show that
     # each restart really waited at least that long (under TCG, often more).
@@ -107,8 +97,9 @@ def restarts(vm):
     m = re.search(r"restarts so far (\d+), last exit status 3", last)
     check(m and int(m.group(1)) >= 4, "restart count and last exit logged: %r" % last)
     # The pid column and the last exit are separate columns, whatever the state.
-    out = poll(vm, "wispctl ps 2>&1 | grep '^crasher '",
-               lambda rc, o: rc == 0 and re.search(r"\s(\d+)\s+exit 3\b", o), 30)
+    out = wait_sh(vm, "wispctl ps 2>&1 | grep '^crasher '",
+                  lambda rc, o: rc == 0 and re.search(r"\s(\d+)\s+exit 3\b", o),
+                  "wispctl ps has a row for crasher with its last exit", 30)
     row = out.strip().splitlines()[0]
     print("  wispctl ps: %s" % row.strip())
     m = re.search(r"\s(\d+)\s+exit 3\b", row)
@@ -119,7 +110,8 @@ def health(vm):
     check(dmesg(vm, "init: needy waits for sick") and not dmesg(vm, "init: needy started"),
           "needy waits while sick has not passed its health check")
     vm.sh("touch /run/ok")
-    poll(vm, "dmesg | grep -c 'init: needy started'", lambda rc, o: o.strip() == "1", 20)
+    wait_sh(vm, "dmesg | grep -c 'init: needy started'", lambda rc, o: o.strip() == "1",
+            "needy started, once", 20)
     check(dmesg(vm, "init: sick is healthy"), "needy started once sick became healthy")
     rc, out = vm.sh("wispctl ps 2>&1 | grep -E '^(sick|needy) '")
     rows = out.strip().splitlines()
@@ -129,7 +121,7 @@ def health(vm):
 
 
 def oneshot(vm):
-    out = poll(vm, "cat /run/gated", lambda rc, o: rc == 0, 30)
+    out = wait_sh(vm, "cat /run/gated", lambda rc, o: rc == 0, "gated wrote /run/gated", 30)
     check(out.strip() == "gate-ok", "gated found the oneshot's result")
     gate = stamp(dmesg(vm, "init: gate exited with status 0")[0])
     gated = stamp(dmesg(vm, "init: gated started")[0])
@@ -142,15 +134,15 @@ def oneshot(vm):
 def orphans(vm):
     # 10 000 forks under TCG: about 2 min alone, several times that on a
     # loaded 2-core host (two QEMUs and builds): the bound is for a hang
-    poll(vm, "dmesg | grep -c 'init: orphans exited with status 0'",
-         lambda rc, o: o.strip() == "1", 600)
-    out = poll(vm, "cat /proc/[0-9]*/stat 2>/dev/null | awk '$3==\"Z\"' | wc -l",
-               lambda rc, o: o.strip() == "0", 10)
-    check(out.strip() == "0", "10 000 orphans left no zombie")
+    wait_sh(vm, "dmesg | grep -c 'init: orphans exited with status 0'",
+            lambda rc, o: o.strip() == "1", "the orphans oneshot exited with status 0", 600)
+    wait_sh(vm, "cat /proc/[0-9]*/stat 2>/dev/null | awk '$3==\"Z\"' | wc -l",
+            lambda rc, o: o.strip() == "0", "10 000 orphans left no zombie", 10)
 
 
 def oom(vm):
-    poll(vm, "dmesg | grep -c 'init: hog killed by signal 9'", lambda rc, o: o.strip() == "1", 30)
+    wait_sh(vm, "dmesg | grep -c 'init: hog killed by signal 9'", lambda rc, o: o.strip() == "1",
+            "init: hog killed by signal 9, once", 30)
     _, out = vm.sh("cat /sys/fs/cgroup/wisp/hog/memory.events")
     check(re.search(r"oom_kill [1-9]", out), "memory.max killed the hog (%s)"
           % " ".join(out.split()))
@@ -164,8 +156,9 @@ def oom(vm):
 
 
 def logs(vm):
-    out = poll(vm, "ls /var/log/wisp/", lambda rc, o: "logger.log.1" in o, 60)
-    check("logger.log.1" in out, "logger's log rotated (%s)" % " ".join(out.split()))
+    out = wait_sh(vm, "ls /var/log/wisp/", lambda rc, o: "logger.log.1" in o,
+                  "logger's log rotated (logger.log.1)", 60)
+    print("  /var/log/wisp: %s" % " ".join(out.split()))
     _, out = vm.sh("ls -l /var/log/wisp/logger.log* | awk '{print $5}'")
     sizes = [int(s) for s in out.split()]
     check(sizes and max(sizes) <= 1 << 20, "log files stay within 1 MiB: %s" % sizes)
@@ -214,19 +207,20 @@ def broken(vm):
 def stubborn(vm):
     rc, out = vm.sh("wispctl stop stubborn 2>&1")
     check(rc == 0, "wispctl stop stubborn accepted: %r" % out.strip()[:200])
-    poll(vm, "dmesg | grep -c 'init: stubborn killed by signal 9'",
-         lambda rc, o: o.strip() == "1", 15)
+    wait_sh(vm, "dmesg | grep -c 'init: stubborn killed by signal 9'",
+            lambda rc, o: o.strip() == "1", "init: stubborn killed by signal 9, once", 15)
     lines = dmesg(vm, "init: stubborn (did not stop|killed)")
     check(any("did not stop within 2.000 s" in l for l in lines),
           "wispctl stop: stubborn ignored SIGTERM and was killed after 2 s")
     vm.sh("wispctl start stubborn")
-    poll(vm, "dmesg | grep -c 'init: stubborn started'", lambda rc, o: o.strip() == "2", 15)
+    wait_sh(vm, "dmesg | grep -c 'init: stubborn started'", lambda rc, o: o.strip() == "2",
+            "wispctl start: stubborn started again", 15)
     # Its shell must ignore SIGTERM before the shutdown sends it: SigIgn's
     # bit 14 (SIGTERM) in the unit's shell.
-    poll(vm, "for p in $(cat /sys/fs/cgroup/wisp/stubborn/cgroup.procs); do"
-         " awk '/^SigIgn:/ {print $2}' /proc/$p/status; done",
-         lambda rc, o: any(int(w, 16) & (1 << 14) for w in re.findall(r"\b[0-9a-f]{16}\b", o)),
-         15)
+    wait_sh(vm, "for p in $(cat /sys/fs/cgroup/wisp/stubborn/cgroup.procs); do"
+            " awk '/^SigIgn:/ {print $2}' /proc/$p/status; done",
+            lambda rc, o: any(int(w, 16) & (1 << 14) for w in re.findall(r"\b[0-9a-f]{16}\b", o)),
+            "stubborn's shell ignores SIGTERM (SigIgn bit 14)", 15)
     return True
 
 

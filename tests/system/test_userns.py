@@ -26,7 +26,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
 from wispvm import (  # noqa: E402
-    DIAGNOSE, VM, OciImage, build_test_image, check, run_test, wait_units)
+    DIAGNOSE, VM, OciImage, build_test_image, check, run_test, wait_sh, wait_units)
 
 B = os.environ.get("B", "build")
 OUT = os.path.join(B, "tests", "userns")
@@ -64,24 +64,23 @@ def make_image():
     return img.tar(os.path.join(OUT, "bb.tar"))
 
 
-def wait_for(vm, what, pred):
-    """wait_units with room for the Debian containers' first starts under TCG."""
-    return wait_units(vm, what, pred, 240)
+# wait_units' bound, with room for the Debian containers' first starts under TCG.
+START_TIMEOUT = 240
 
 
 def up(vm):
-    return wait_for(vm, "a healthy, b, h, v running",
-                    lambda u: u.get("a", {}).get("state") == "healthy" and
-                    all(u.get(n, {}).get("state") == "running" for n in "bhv"))
+    return wait_units(vm, "a healthy, b, h, v running",
+                      lambda u: u.get("a", {}).get("state") == "healthy" and
+                      all(u.get(n, {}).get("state") == "running" for n in "bhv"), START_TIMEOUT)
 
 
 def maps(vm, n):
     """The uid and gid maps a container printed (its log) and its process's.
     Its health check can pass before it prints them (a touches /a-made
-    first): its log is read once it says "N: up" (or after 30 s)."""
+    first): its log is read once it says "N: up", within 30 s."""
     log = "/var/log/wisp/%s.log" % n
-    _, log = vm.sh("i=0; until grep -qs 'Z %s: up$' %s || [ $i -ge 30 ]; do sleep 1; "
-                   "i=$((i+1)); done; cat %s" % (n, log, log), timeout=60)
+    log = wait_sh(vm, "cat %s; grep -qs 'Z %s: up$' %s" % (log, n, log),
+                  lambda rc, o: rc == 0, "%s: its log says %s: up" % (n, n), 30)
     return [" ".join(m.groups()) for m in re.finditer(r"(?m)Z\s+(\d+)\s+(\d+)\s+(\d+)\s*$", log)]
 
 
@@ -160,14 +159,15 @@ def shift_old(vm, bases):
     """An upper made before user namespaces: host ids, no record."""
     up_ = "/var/lib/wisp/containers/b"
     vm.sh("wispctl stop b")
-    wait_for(vm, "b stopped", lambda u: u["b"]["state"] in ("stopped", "done", "failed"))
+    wait_units(vm, "b stopped", lambda u: u["b"]["state"] in ("stopped", "done", "failed"),
+               START_TIMEOUT)
     rc, out = vm.sh("rm %s/userns-base && chown -R 0:0 %s/upper && mkdir %s/upper/old && "
                     "echo old > %s/upper/old/f && chown 5:60 %s/upper/old/f && "
                     "chmod 4755 %s/upper/old/f && ln -s /etc/shadow %s/upper/old/l && echo ok"
                     % ((up_,) * 7))
     check("ok" in out, "b's upper made as before user namespaces (host ids, no record)")
     vm.sh("wispctl start b")
-    wait_for(vm, "b running again", lambda u: u["b"]["state"] == "running")
+    wait_units(vm, "b running again", lambda u: u["b"]["state"] == "running", START_TIMEOUT)
     _, st = vm.sh("stat -c '%%u:%%g %%a %%n' %s/upper/old/f; stat -c %%u %s/upper/old/l; "
                   "stat -c %%u /etc/shadow; cat %s/userns-base"
                   % (up_, up_, up_))

@@ -1,8 +1,9 @@
 """Boot a Wisp disk image under QEMU and talk to it over the serial console;
 and what every system test shares: its main (run_test), check(), the boot
-up to the console shell (VM.boot), the units by name (units, wait_units),
-test images (build_test_image), NoCloud seeds (nocloud_seed) and OCI images
-made with umoci (OciImage).
+up to the console shell (VM.boot), waiting for a shell command's output
+(wait_sh), the units by name (units, wait_units), test images
+(build_test_image), NoCloud seeds (nocloud_seed) and OCI images made with
+umoci (OciImage).
 
 The disk image itself is never written: each VM gets a qcow2 overlay backed
 by it, so tests can run in parallel and build/wisp.img stays pristine.
@@ -286,7 +287,8 @@ class VM:
 def wait_sh(vm, cmd, want, what, timeout=60):
     """Run cmd in the console shell until want(rc, out) holds (every half
     second): a check of what, passed (returns the output) or failed when the
-    deadline passes."""
+    deadline passes, with the last output. The system tests' one wait on a
+    guest command: a pattern is lambda rc, o: re.search(PATTERN, o)."""
     deadline = time.monotonic() + timeout
     while True:
         rc, out = vm.sh(cmd)
