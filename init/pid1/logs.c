@@ -11,7 +11,9 @@
  * writes faster than the disk fills its pipe and waits on it itself,
  * while init goes on serving everything else. When the file cannot be
  * written (/var not mounted, disk full), lines are dropped and counted,
- * reported once; opening is retried at most every LOG_RETRY_MS.
+ * reported once; opening is retried at most every LOG_RETRY_MS. The
+ * boot's early units start before /var is mounted: their pipes are held
+ * (opened, not read) until it is, so nothing they print is lost.
  */
 #include "pid1.h"
 
@@ -31,6 +33,8 @@ static uint64_t max_bytes = LOG_ROTATE_BYTES;
 static unsigned max_files = LOG_ROTATE_FILES;
 static void (*observer)(const char *unit, const char *line, size_t len);
 static bool closed; /* logs_shutdown(): /var is going away */
+static bool holding;
+static struct logsink *held; /* opened while holding, newest first */
 
 void logs_configure(const char *dir, uint64_t bytes, unsigned files)
 {
@@ -217,6 +221,11 @@ int logs_open(struct logsink *l, const char *name, struct err *e)
 	l->w.fd = p[0];
 	l->w.ready = on_output;
 	l->wfd = p[1];
+	if (holding) {
+		l->next_held = held;
+		held = l;
+		return 0;
+	}
 	if (loop_watch(&l->w, e) < 0) {
 		close(p[0]);
 		close(p[1]);
@@ -226,6 +235,36 @@ int logs_open(struct logsink *l, const char *name, struct err *e)
 	return 0;
 }
 
+void logs_hold(void)
+{
+	holding = true;
+}
+
+void logs_release(void)
+{
+	struct err e;
+
+	holding = false;
+	for (struct logsink *l = held, *next; l; l = next) {
+		next = l->next_held;
+		l->next_held = NULL;
+		/* Unread, the unit blocks once its pipe is full: say so, loudly. */
+		if (l->w.fd >= 0 && loop_watch(&l->w, &e) < 0)
+			log_msg(LOG_ERR, "%s: %s; its output is not read", l->unit, e.msg);
+	}
+	held = NULL;
+}
+
+static void unhold(struct logsink *l)
+{
+	for (struct logsink **p = &held; *p; p = &(*p)->next_held)
+		if (*p == l) {
+			*p = l->next_held;
+			break;
+		}
+	l->next_held = NULL;
+}
+
 void logs_shutdown(void)
 {
 	closed = true;
@@ -233,6 +272,7 @@ void logs_shutdown(void)
 
 void logs_close(struct logsink *l)
 {
+	unhold(l);
 	if (l->w.fd >= 0) {
 		loop_unwatch(&l->w);
 		close(l->w.fd);

@@ -2,9 +2,10 @@
  * main.c: Wisp's PID 1, the boot sequence.
  *
  * Everything before loop_run() is the part of booting that nothing else
- * can run during: the API filesystems, the console, the host name and the
- * STATE partition. Then the image's early units start (/etc/wisp, `early:
- * true`) and the loop runs provision (provrun.c) beside them; once it has
+ * can run during: the API filesystems, the console, /etc and the host
+ * name; then the image's early units start (/etc/wisp, `early: true`)
+ * while init mounts the STATE partition, and the loop runs provision
+ * (provrun.c) beside them; once it has
  * ended, the other declared units (/etc/wisp, and /run/wisp/units that
  * provision wrote) start, and the loop supervises them until a shutdown signal.
  * PID 1 never exits: every step logs its failure and the boot goes on
@@ -13,6 +14,7 @@
 #include "pid1.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <sys/reboot.h>
 #include <time.h>
 #include <unistd.h>
@@ -69,6 +71,46 @@ static bool cgroups(void)
 	return false;
 }
 
+/* What starting a unit needs: the loop (a child's end, its output) and the cgroups. */
+static bool loop_and_cgroups(void)
+{
+	uint64_t t = now_ms();
+	struct err e;
+	bool cg;
+
+	if (loop_setup(dispatch_signal, &e) < 0) {
+		log_err(&e);
+		dispatch_emergency();
+	}
+	dispatch_setup();
+	cg = cgroups();
+	units_set_cgroups(cg);
+	bootlog_step("loop and cgroups", t, now_ms());
+	return cg;
+}
+
+/*
+ * The image's early units (the console shell) are the first to start, as
+ * soon as /etc is there and the loop could reap them, even before STATE
+ * and the loopback interface: the boot's critical path is what they wait
+ * for. Their output waits in its pipe until /var is mounted; a container
+ * among them waits for STATE, where its image is.
+ */
+static void early_units(void)
+{
+	uint64_t t = now_ms();
+
+	logs_hold();
+	units_state_ready(false);
+	if (units_load_early(DECL_DIR)) {
+		units_start_all();
+		/* On one CPU a fork's child waits for the parent's time slice:
+		 * let the units reach their exec before STATE's work. */
+		sched_yield();
+	}
+	bootlog_step("early units", t, now_ms());
+}
+
 int main(void)
 {
 	struct timespec t0;
@@ -104,27 +146,19 @@ int main(void)
 	etc_setup();
 	hostname_setup("/etc/hostname");
 	bootlog_step("/etc and host name", t, now_ms());
+	cg = loop_and_cgroups();
+	early_units();
 	t = now_ms();
 	state_setup();
+	logs_release();
+	units_state_ready(true);
 	bootlog_step("STATE: check, grow, mount", t, now_ms());
 	t = now_ms();
 	if (loopback_up(&e) < 0)
 		log_err(&e);
-	if (loop_setup(dispatch_signal, &e) < 0) {
-		log_err(&e);
-		dispatch_emergency();
-	}
-	dispatch_setup();
 	control_setup();
 	powerbtn_setup("/sys");
-	cg = cgroups();
-	units_set_cgroups(cg);
-	bootlog_step("loop, control socket, cgroups", t, now_ms());
-	/* The image's early units (the console shell) start now, beside provision. */
-	t = now_ms();
-	if (units_load_early(DECL_DIR))
-		units_start_all();
-	bootlog_step("early units", t, now_ms());
+	bootlog_step("loopback, control socket, power button", t, now_ms());
 	provrun_start(cg, provisioned);
 	dispatch_reap(); /* whatever the boot steps left behind */
 	if (loop_run(&e) < 0)

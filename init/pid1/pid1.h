@@ -197,6 +197,9 @@ struct unit_info {
 
 /* Whether cgroup_setup() worked: units with resources need it. */
 void units_set_cgroups(bool ok);
+/* false: STATE (/var) is not mounted yet, containers wait ("waits for STATE"); true (the
+ * default): they may start, and the ones waiting do. */
+void units_state_ready(bool ready);
 /* Load dir (DECL_DIR) and over (CLOUD_UNITS, or NULL), whose units replace dir's of the same
  * name (errors are logged). Returns the number of units. */
 size_t units_load(const char *dir, const char *over);
@@ -308,6 +311,7 @@ struct logsink {
 	unsigned long dropped;
 	bool warned;
 	uint64_t retry_at;
+	struct logsink *next_held; /* logs_hold(): opened, not yet read */
 };
 
 /* Where logs go and how big they grow (tests use a temp dir). */
@@ -315,6 +319,11 @@ void logs_configure(const char *dir, uint64_t max_bytes, unsigned files);
 /* The pipe (watched by the loop) for unit name. */
 int logs_open(struct logsink *l, const char *name, struct err *e);
 void logs_close(struct logsink *l);
+/* While held (the boot's early units run before /var is mounted), a pipe is
+ * opened but not read: the output waits in it (64 KiB) and reaches the
+ * files once logs_release() lets the loop read it. */
+void logs_hold(void);
+void logs_release(void);
 /* Shutdown: close every log file for good (so /var can be unmounted); output is dropped. */
 void logs_shutdown(void);
 /* Output of the program: complete lines are timestamped and written; the rest waits. */

@@ -60,6 +60,7 @@ struct unit {
 static struct unit **units;
 static size_t nunits, cap;
 static bool booted, stopping_all, cgroups_ok, scheduling, rescan;
+static bool state_pending; /* units_state_ready(false): /var is not mounted yet */
 static const char *cg_root = CGROUP_ROOT;
 static int devnull = -1;	  /* health checks' stdout and stderr */
 static char **common_env;	  /* the declarations' top-level "environment", for every unit */
@@ -544,12 +545,20 @@ static bool try_start(struct unit *u)
 {
 	const struct dep *p;
 
+	const char *why = NULL;
+
 	if (!u->wanted || u->state != U_STOPPED)
 		return false;
-	if ((p = unmet(u)) || (u->d.kind == KIND_CONTAINER && images_pending())) {
+	if ((p = unmet(u)))
+		why = p->name;
+	else if (u->d.kind == KIND_CONTAINER && state_pending)
+		why = "STATE"; /* its image and its writable layer live on /var */
+	else if (u->d.kind == KIND_CONTAINER && images_pending())
+		why = IMAGE_IMPORT;
+	if (why) {
 		if (!u->said_waiting)
-			log_msg(LOG_INFO, "%s waits for %s", u->d.name, p ? p->name : IMAGE_IMPORT);
-		snprintf(u->waited, sizeof(u->waited), "%s", p ? p->name : IMAGE_IMPORT);
+			log_msg(LOG_INFO, "%s waits for %s", u->d.name, why);
+		snprintf(u->waited, sizeof(u->waited), "%s", why);
 		u->said_waiting = true;
 		return false;
 	}
@@ -780,6 +789,13 @@ size_t units_load_early(const char *dir)
 void units_set_cgroups(bool ok)
 {
 	cgroups_ok = ok;
+}
+
+void units_state_ready(bool ready)
+{
+	state_pending = !ready;
+	if (ready)
+		schedule();
 }
 
 size_t units_load(const char *dir, const char *overlay_dir)

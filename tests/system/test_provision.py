@@ -36,11 +36,16 @@ import tempfile
 sys.path.insert(0, os.path.dirname(__file__))
 from wispvm import VM, BANNER, BOOT_TIMEOUT, build_test_image, check, run_test, wait_sh  # noqa: E402
 
-# Declared in ROOT: runs at every boot whatever provision does.
+# Declared in ROOT: runs at every boot whatever provision does; early-say
+# starts first, before /var is mounted, and its output must still reach its log.
 BAKED = """\
   - name: baked
     kind: oneshot
     command: 'echo baked-ran > /run/baked'
+  - name: early-say
+    kind: oneshot
+    early: true
+    command: 'echo said-early'
 """
 UD_UNIT = "wisp:\n  services:\n    - {name: ud-unit, command: 'sleep 1000'}\n"
 
@@ -95,6 +100,13 @@ def good(image, tmp):
         files = re.findall(r"(?m)^(\d+) root /run/wisp/units/(\S+)$", out)
         check(files and all(m == "600" for m, _ in files),
               "its declaration files are 0600: " + " ".join(n for _, n in files))
+        wait_sh(vm, "cat /var/log/wisp/early-say.log",
+                lambda rc, o: re.search(r"(?m)Z said-early$", o),
+                "an early unit's output, printed before /var was mounted, is in its log")
+        rc, out = vm.sh("wispctl boot")
+        steps = dict((w, float(t)) for t, w in re.findall(r"(?m)^\s*[0-9.]+s\s+([0-9.]+)s\s+(.+?)\s*$", out))
+        check(steps.get("early-say", 1e9) <= steps.get("STATE: check, grow, mount", 0),
+              "wispctl boot: the early unit started before STATE's step: %r" % out)
         rc, out = vm.sh("cat /run/wisp/units/00-environment.yaml")
         check("TZ=EST5EDT" in out, "the time zone is a declaration: 00-environment.yaml")
         rc, out = vm.sh("wispctl ps; tr '\\0' '\\n' </proc/$(pidof -s sleep)/environ")

@@ -3,7 +3,8 @@
  * units declared `early: true` start before provision has run, with only
  * early dependencies (others make them wait after all); the later load adds
  * the rest without starting an early unit twice, and user-data can neither
- * replace an early unit nor declare one. A process of its own (the unit
+ * replace an early unit nor declare one; an early container waits for STATE
+ * (units_state_ready), where its image is. A process of its own (the unit
  * table is static), with test_init_unit.c's stubs.
  */
 #define TEST_INIT_UNIT_STUBS_ONLY
@@ -12,8 +13,12 @@
 static void test_early_then_the_rest(void **state)
 {
 	char etc[512], run[512];
+	static char ranges[512]; /* kept by userns.c */
 
 	(void)state;
+	ctr_set_bundles(dir);
+	snprintf(ranges, sizeof(ranges), "%s/userns", dir);
+	userns_set_file(ranges);
 	snprintf(etc, sizeof(etc), "%s/etc", dir);
 	snprintf(run, sizeof(run), "%s/run", dir);
 	mkdir(etc, 0755);
@@ -24,24 +29,34 @@ static void test_early_then_the_rest(void **state)
 		 "  - {name: sh, command: [sh], early: true}\n"
 		 "  - {name: g, command: [g], early: true, depends_on: [sh]}\n"
 		 "  - {name: h, command: [h], early: true, depends_on: [a]}\n"
-		 "  - {name: i, command: [i], early: true, depends_on: [h]}\n");
+		 "  - {name: i, command: [i], early: true, depends_on: [h]}\n"
+		 "containers:\n"
+		 "  - {name: web, image: \"bb:1\", command: [httpd], early: true}\n");
 	put_file("run/20-cloud.yaml", "services:\n"
 				      "  - {name: sh, command: [evil]}\n"
 				      "  - {name: x, command: [x], early: true}\n");
 	units_set_cgroups(true);
 	/* h depends on a late unit, and i on h: both wait, with a warning each. */
-	assert_int_equal(units_load_early(etc), 2);
+	assert_int_equal(units_load_early(etc), 3);
 	assert_non_null(strstr(logged, "h: early, but depends on \"a\", which is not"));
 	assert_non_null(strstr(logged, "i: early, but depends on \"h\", which is not"));
+	/* As PID 1 starts them: before STATE is mounted. */
+	units_state_ready(false);
 	units_start_all();
 	assert_string_equal(started, "sh");
 	confirm_all();
 	assert_string_equal(started, "sh g");
 	confirm_all();
+	assert_int_equal(state_of("web"), U_STOPPED);
+	assert_non_null(strstr(logged, "web waits for STATE"));
+	assert_string_equal(helper, "");
+	units_state_ready(true);
+	assert_int_equal(state_of("web"), U_STARTING);
+	assert_non_null(strstr(helper, " delete --force web"));
 
 	/* Provisioning ended: the rest, sh and g not again, user-data's sh refused. */
 	logged[0] = started[0] = '\0';
-	assert_int_equal(units_load(etc, run), 6);
+	assert_int_equal(units_load(etc, run), 7);
 	assert_non_null(strstr(logged, "sh: from "));
 	assert_non_null(strstr(logged, "ignored: the early unit of "));
 	assert_non_null(strstr(logged, "x: early applies to /etc/wisp only; ignored"));
