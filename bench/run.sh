@@ -41,6 +41,9 @@ python3 bench/provision.py "$B" "${WISP_BENCH_BOOTS:-3}"
 echo "== PID 1: RSS with 50 units, init's start to the first unit's exec (TCG)"
 python3 bench/init_numbers.py -n "${WISP_BENCH_BOOTS:-3}" .
 
+echo "== loading a declaration file (native, init's musl build)"
+B="$B" sh bench/parse.sh
+
 echo "== containerd-lite against crun and runc (root)"
 B="$B" WISP_BENCH_DEVICES="${WISP_BENCH_DEVICES:-1}" WISP_BENCH_USERNS="${WISP_BENCH_USERNS:-1}" \
 	python3 bench/runtime.py

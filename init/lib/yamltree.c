@@ -14,6 +14,7 @@
 #include "ytree.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,21 +29,56 @@ struct builder {
 	int depth;
 };
 
-static void node_free(struct ynode *n)
+/*
+ * The tree's nodes, strings and child arrays are carved from chunks that
+ * ytree_free() releases together: one allocation per chunk instead of
+ * three per node. musl's allocator maps small groups as they fill and
+ * unmaps them as they empty, two system calls and a page fault each time:
+ * per node allocations made that most of a parse's cost (bench/parse.sh).
+ */
+struct chunk {
+	struct chunk *next;
+	size_t used, size;
+	max_align_t data[];
+};
+
+#define CHUNK_BYTES 16384u
+
+static void *take(struct yfile *y, size_t n)
 {
-	if (!n)
-		return;
-	for (size_t i = 0; i < n->n; i++)
-		node_free(n->kid[i]);
-	free(n->kid);
-	free(n->str);
-	free(n);
+	struct chunk *c = y->mem;
+	void *p;
+
+	n = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
+	if (!c || c->size - c->used < n) {
+		size_t size = n > CHUNK_BYTES / 4 ? n : CHUNK_BYTES - sizeof(*c);
+		struct chunk *nc = malloc(sizeof(*nc) + size);
+		if (!nc)
+			return NULL;
+		nc->used = 0;
+		nc->size = size;
+		/* A big one goes behind the current chunk, whose room stays in use. */
+		if (c && size == n) {
+			nc->next = c->next;
+			c->next = nc;
+		} else {
+			nc->next = c;
+			y->mem = nc;
+		}
+		c = nc;
+	}
+	p = (char *)c->data + c->used;
+	c->used += n;
+	return p;
 }
 
 void ytree_free(struct yfile *y)
 {
-	for (size_t i = 0; i < y->ndoc; i++)
-		node_free(y->doc[i]);
+	for (struct chunk *c = y->mem, *next; c; c = next) {
+		next = c->next;
+		free(c);
+	}
+	y->mem = NULL;
 	free(y->doc);
 	y->doc = NULL;
 	y->ndoc = y->cap = 0;
@@ -63,6 +99,24 @@ static void *grow(void *p, size_t *cap, size_t need, size_t elem)
 	return nv;
 }
 
+/* The same for a node's children, in the tree's chunks (the old array stays there unused). */
+static struct ynode **grow_kids(struct yfile *y, struct ynode *parent)
+{
+	size_t ncap;
+	struct ynode **nv;
+
+	if (parent->n < parent->cap)
+		return parent->kid;
+	ncap = parent->cap ? parent->cap * 2 : 4;
+	nv = take(y, ncap * sizeof(*nv));
+	if (!nv)
+		return NULL;
+	if (parent->n)
+		memcpy(nv, parent->kid, parent->n * sizeof(*nv));
+	parent->cap = ncap;
+	return nv;
+}
+
 static void fail_at(struct yfile *y, int line, int col, const char *problem)
 {
 	y->failed = true;
@@ -78,34 +132,43 @@ static int attach(struct builder *b, struct ynode *n)
 	struct ynode *parent, **kid;
 
 	if (b->depth == 0) {
-		if (y->ndoc == 0 || y->doc[y->ndoc - 1]) {
-			node_free(n); /* cannot happen with libyaml: one root per document */
-			return 0;
-		}
-		y->doc[y->ndoc - 1] = n;
+		/* Always so with libyaml: one root per document. */
+		if (y->ndoc > 0 && !y->doc[y->ndoc - 1])
+			y->doc[y->ndoc - 1] = n;
 		return 0;
 	}
 	parent = b->open[b->depth - 1];
-	kid = grow(parent->kid, &parent->cap, parent->n + 1, sizeof(*parent->kid));
-	if (!kid) {
-		node_free(n);
+	kid = grow_kids(y, parent);
+	if (!kid)
 		return -1;
-	}
 	parent->kid = kid;
 	parent->kid[parent->n++] = n;
 	return 0;
 }
 
-static struct ynode *node_new(enum ytype type, const yaml_mark_t *m)
+static struct ynode *node_new(struct yfile *y, enum ytype type, const yaml_mark_t *m)
 {
-	struct ynode *n = calloc(1, sizeof(*n));
+	struct ynode *n = take(y, sizeof(*n));
 
 	if (n) {
+		memset(n, 0, sizeof(*n));
 		n->type = type;
 		n->line = (int)m->line + 1;
 		n->col = (int)m->column + 1;
 	}
 	return n;
+}
+
+/* len bytes and a NUL, in the tree's chunks. */
+static char *copy(struct yfile *y, const char *s, size_t len)
+{
+	char *d = take(y, len + 1);
+
+	if (d) {
+		memcpy(d, s, len);
+		d[len] = '\0';
+	}
+	return d;
 }
 
 /* One event into the tree. Returns 0, 1 at the end of the stream, -1 on ENOMEM. */
@@ -130,32 +193,25 @@ static int build(struct builder *b, const yaml_event_t *ev)
 				"NUL character in a string");
 			return 1;
 		}
-		if (!(n = node_new(Y_SCALAR, m)))
+		if (!(n = node_new(b->y, Y_SCALAR, m)))
 			return -1;
 		n->done = true;
-		n->str = strndup((const char *)ev->data.scalar.value, ev->data.scalar.length);
-		if (!n->str) {
-			node_free(n);
-			return -1;
-		}
-		return attach(b, n);
+		n->str = copy(b->y, (const char *)ev->data.scalar.value, ev->data.scalar.length);
+		return n->str ? attach(b, n) : -1;
 	case YAML_ALIAS_EVENT:
-		if (!(n = node_new(Y_ALIAS, m)))
+		if (!(n = node_new(b->y, Y_ALIAS, m)))
 			return -1;
 		n->done = true;
-		n->str = strdup((const char *)ev->data.alias.anchor);
-		if (!n->str) {
-			node_free(n);
-			return -1;
-		}
-		return attach(b, n);
+		n->str = copy(b->y, (const char *)ev->data.alias.anchor,
+			      strlen((const char *)ev->data.alias.anchor));
+		return n->str ? attach(b, n) : -1;
 	case YAML_SEQUENCE_START_EVENT:
 	case YAML_MAPPING_START_EVENT:
 		if (b->depth == YAML_MAX_DEPTH) {
 			fail_at(b->y, (int)m->line + 1, (int)m->column + 1, "nested too deep");
 			return 1;
 		}
-		n = node_new(ev->type == YAML_SEQUENCE_START_EVENT ? Y_SEQ : Y_MAP, m);
+		n = node_new(b->y, ev->type == YAML_SEQUENCE_START_EVENT ? Y_SEQ : Y_MAP, m);
 		if (!n || attach(b, n) < 0)
 			return -1;
 		b->open[b->depth++] = n;

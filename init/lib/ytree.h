@@ -26,6 +26,7 @@ struct yfile {
 	bool failed;	   /* a syntax error stopped the parse: the tree is cut there */
 	int line, col;	   /* where */
 	char problem[200]; /* what, in libyaml's words */
+	void *mem;	   /* the chunks nodes, strings and arrays are carved from */
 };
 
 #define YAML_MAX_BYTES                                                                             \
