@@ -31,7 +31,7 @@ for tree in "$@"; do
 		$(for f in decl yamltree parse users deps err util; do echo "$tree/init/lib/$f.c"; done) \
 		"$tree"/build/init/yaml/*.o -static -L"$tree/build/sysroot/lib"
 done
-for round in 1 2 3; do
+for _ in 1 2 3; do
 	n=0
 	for tree in "$@"; do
 		n=$((n + 1))
