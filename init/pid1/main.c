@@ -14,7 +14,6 @@
 #include "pid1.h"
 
 #include <errno.h>
-#include <sched.h>
 #include <sys/reboot.h>
 #include <time.h>
 #include <unistd.h>
@@ -102,12 +101,8 @@ static void early_units(void)
 
 	logs_hold();
 	units_state_ready(false);
-	if (units_load_early(DECL_DIR)) {
+	if (units_load_early(DECL_DIR))
 		units_start_all();
-		/* On one CPU a fork's child waits for the parent's time slice:
-		 * let the units reach their exec before STATE's work. */
-		sched_yield();
-	}
 	bootlog_step("early units", t, now_ms());
 }
 
