@@ -724,8 +724,10 @@ bool cc_posix_tz(const char *s)
 {
 	if (!strcmp(s, "UTC") || !strcmp(s, "GMT"))
 		return true;
-	for (int i = 0; i < 3; i++) /* a name of 3 letters at least, or <...> */
-		if (!isalpha((unsigned char)s[i]) && *s != '<')
+	/* A name of 3 letters at least (the NUL of a shorter one is no letter:
+	 * the loop stops there), or <...>, whose length is not counted here. */
+	for (int i = 0; *s != '<' && i < 3; i++)
+		if (!isalpha((unsigned char)s[i]))
 			return false;
 	const char *digit = strpbrk(s, "0123456789"), *slash = strchr(s, '/');
 	/* a '/' before the offset is an Olson name's; after it, a rule's time (M10.5.0/3) */
