@@ -161,73 +161,6 @@ static const char *const cd_files[] = {
 static const char *const cd_as[] = {"meta_data.json", "user-data", "network_data.json",
 				    "vendor_data.json"};
 
-static const char *map_str(const struct ynode *m, const char *key)
-{
-	for (size_t i = 0; m && m->type == Y_MAP && i + 1 < m->n; i += 2)
-		if (m->kid[i]->type == Y_SCALAR && !strcmp(m->kid[i]->str, key) &&
-		    m->kid[i + 1]->type == Y_SCALAR)
-			return m->kid[i + 1]->str;
-	return NULL;
-}
-
-static const struct ynode *map_node(const struct ynode *m, const char *key)
-{
-	for (size_t i = 0; m && m->type == Y_MAP && i + 1 < m->n; i += 2)
-		if (m->kid[i]->type == Y_SCALAR && !strcmp(m->kid[i]->str, key))
-			return m->kid[i + 1];
-	return NULL;
-}
-
-static char **keys_from(const struct ynode *n, char **out)
-{
-	for (size_t i = 0; n && (n->type == Y_SEQ || n->type == Y_MAP) && i < n->n; i++) {
-		const struct ynode *k = n->kid[i];
-		if (n->type == Y_MAP && i % 2 == 0)
-			continue; /* public_keys: {name: key} */
-		if (k->type == Y_SCALAR) {
-			size_t len = strv_len(out);
-			char **nv = realloc(out, (len + 2) * sizeof(*nv));
-			if (!nv)
-				break;
-			out = nv;
-			out[len] = strdup(k->str);
-			out[len + 1] = NULL;
-		}
-	}
-	if (n && n->type == Y_SCALAR)
-		return keys_from(&(struct ynode){.type = Y_SEQ, .kid = (struct ynode **)&n, .n = 1},
-				 out);
-	return out;
-}
-
-/* instance-id, host name and keys from meta-data (YAML) or meta_data.json. */
-static void read_meta(const char *path, bool openstack, struct ds_found *f, struct ud_sink *w)
-{
-	struct yfile y;
-	struct err e;
-	const struct ynode *root;
-	const char *s;
-
-	if (access(path, F_OK) < 0)
-		return;
-	if (ytree_load(path, &y, &e) < 0) {
-		w->warn(w->ctx, "datasource: %s", e.msg);
-		return;
-	}
-	if (y.failed)
-		w->warn(w->ctx, "%s:%d:%d: %s", path, y.line, y.col, y.problem);
-	root = y.ndoc ? y.doc[0] : NULL;
-	if (root && root->type != Y_MAP)
-		w->warn(w->ctx, "%s:%d:%d: expected a mapping", path, root->line, root->col);
-	if ((s = map_str(root, openstack ? "uuid" : "instance-id")))
-		snprintf(f->iid, sizeof(f->iid), "%s", s);
-	if ((s = map_str(root, openstack ? "hostname" : "local-hostname")) ||
-	    (s = map_str(root, "hostname")))
-		snprintf(f->hostname, sizeof(f->hostname), "%s", s);
-	f->keys = keys_from(map_node(root, openstack ? "public_keys" : "public-keys"), f->keys);
-	ytree_free(&y);
-}
-
 /* The seed mounted on MNT has a directory of image archives: note the device, its
  * type and the directory's name as found, in SEED_INFO, for the image-import unit
  * (imgimport.c), which mounts the seed again later; PID 1 never reads an archive. */
@@ -476,17 +409,6 @@ static int ec2(const char *line, const char *dir, struct ds_found *f, struct ud_
 	return 1;
 }
 
-/* instance-id, host name and keys of the meta-data copied to dir. */
-static void read_metas(const char *dir, struct ds_found *f, struct ud_sink *w)
-{
-	char path[512];
-
-	snprintf(path, sizeof(path), "%s/meta-data", dir);
-	read_meta(path, false, f, w);
-	snprintf(path, sizeof(path), "%s/meta_data.json", dir);
-	read_meta(path, true, f, w);
-}
-
 int ds_seed(const char *seed, const char *dir, struct ds_found *f, struct ud_sink *w)
 {
 	char sub[512];
@@ -507,7 +429,7 @@ int ds_seed(const char *seed, const char *dir, struct ds_found *f, struct ud_sin
 		return 0;
 	}
 	snprintf(f->name, sizeof(f->name), "%s (seed directory)", cd ? "ConfigDrive" : "NoCloud");
-	read_metas(dir, f, w);
+	ds_meta_read(dir, f, w);
 	return 1;
 }
 
@@ -537,6 +459,6 @@ int ds_find(const char *line, const char *dir, struct ds_found *f, struct ud_sin
 		found = ec2(line, dir, f, w);
 	if (!found)
 		return 0;
-	read_metas(dir, f, w);
+	ds_meta_read(dir, f, w);
 	return 1;
 }

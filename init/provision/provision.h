@@ -110,6 +110,12 @@ int ds_seed(const char *seed, const char *dir, struct ds_found *f, struct ud_sin
 /* Block device name (sr0) is a CD-ROM drive without a disc: nothing to read there. */
 bool ds_no_media(const char *name);
 
+/* ---- dsmeta.c: meta-data, parsed in the unprivileged child ----------- */
+
+/* dir's meta-data and meta_data.json: instance-id, host name (replacing f's when they
+ * name one) and public keys (added). A parser that fails: one warning, f unchanged. */
+void ds_meta_read(const char *dir, struct ds_found *f, struct ud_sink *w);
+
 /* ---- cloudinit.c: the provisioning step of the boot ------------------- */
 
 #define CLOUD_DIR "/var/lib/cloud"

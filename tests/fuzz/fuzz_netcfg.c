@@ -1,10 +1,12 @@
 /*
- * Fuzz target: the network configuration parsers (init/provision/parse/netcfg.c +
- * yamltree.c) on one input taken as a network-config (v1 or v2, wrapped
- * in network: or not) and as a network_data.json, as the parser child
- * reads a datasource's files. Every message names a position; every value
+ * Fuzz target: the parsers of a datasource's files other than user-data
+ * (init/provision/parse/netcfg.c, meta.c + yamltree.c) on one input taken
+ * as a network-config (v1 or v2, wrapped in network: or not), as a
+ * network_data.json and as meta-data (YAML and meta_data.json), as the
+ * parser child reads them. Every message names a position; every value
  * stored must pass the character check net.c relies on when it builds `ip`
- * command lines; and the plan of a valid result must read back.
+ * command lines, every key is one line; and the plan of a valid result
+ * must read back.
  * Build and run: bench/fuzz.sh netcfg.
  */
 #include "provision/parse/parse.h"
@@ -100,9 +102,50 @@ static void round_trip(const struct netcfg *cfg)
 	free(one), free(two);
 }
 
+static char *write_meta(const struct ds_meta *m, size_t *len)
+{
+	char *buf = NULL;
+	FILE *f = open_memstream(&buf, len);
+
+	if (!f)
+		abort();
+	plan_begin(f);
+	plan_put_meta(f, m);
+	plan_finish(f);
+	fclose(f);
+	return buf;
+}
+
+/* meta-data: keys are single lines, and its plan reads back into the same record. */
+static void meta(const char *name, const uint8_t *data, size_t size, struct ud_sink *w)
+{
+	struct ds_meta m = {0};
+	struct parse_plan p;
+	size_t l1, l2;
+	struct err e;
+	char *one, *two;
+
+	meta_parse(name, (const char *)data, size, &m, w);
+	for (char **k = m.keys; k && *k; k++)
+		if (strpbrk(*k, "\r\n"))
+			abort();
+	one = write_meta(&m, &l1);
+	if (plan_read(one, l1, &p, &e) < 0) {
+		fprintf(stderr, "meta-data's plan does not read: %s\n", e.msg);
+		abort();
+	}
+	two = write_meta(&p.meta, &l2);
+	if (l1 != l2 || memcmp(one, two, l1) != 0)
+		abort();
+	plan_free(&p);
+	meta_free(&m);
+	free(one), free(two);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const names[] = {"network-config", "network_data.json"};
+	static const char *const metas[] = {"meta-data", "meta_data.json"};
 	struct ud_sink w = {.warn = warn};
 	struct netcfg *cfg = calloc(1, sizeof(*cfg));
 
@@ -115,6 +158,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!bad)
 			round_trip(cfg);
 	}
+	for (size_t i = 0; i < ARRAY_LEN(metas); i++)
+		meta(metas[i], data, size, &w);
 	free(cfg);
 	return 0;
 }

@@ -47,6 +47,8 @@ static char *rewrite(const struct parse_plan *p, size_t *len)
 	}
 	if (p->has_net)
 		plan_put_netcfg(f, &p->net);
+	if (p->has_meta)
+		plan_put_meta(f, &p->meta);
 	plan_finish(f);
 	if (fclose(f) != 0)
 		abort();

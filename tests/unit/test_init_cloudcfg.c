@@ -1,7 +1,9 @@
 /*
  * Unit tests: user-data (init/provision/parse/userdata.c, b64.c), #cloud-config
  * (cloudcfg.c), applying it to a fake root (ccapply.c), semaphores
- * (ccsem.c) and filesystem labels (ds.c).
+ * (ccsem.c), filesystem labels (ds.c) and meta-data (dsmeta.c, parse/meta.c).
+ * Built with PARSE_FAULT_INJECT: "wisp-fault: ..." in an input makes the
+ * parser child fail on purpose.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -927,6 +929,57 @@ static void test_ds_cmdline(void **state)
 	assert_non_null(strstr(warned, "nothing from the metadata service at 10.0.2.2:8169\n"));
 }
 
+static void meta_seed(const char *dir, const char *file, const char *text, struct ds_found *f)
+{
+	char line[512], out[160], path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, dir);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/user-data", dir);
+	write_tmp(path, "#cloud-config\n");
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	write_tmp(path, text);
+	snprintf(out, sizeof(out), "%s/%s-out", tmpdir, dir);
+	snprintf(line, sizeof(line), "ds=nocloud;s=file://%s/%s", tmpdir, dir);
+	assert_int_equal(ds_find(line, out, f, &sink), 1);
+}
+
+/* meta-data comes from the same disk as user-data: parsed in the unprivileged child. A
+ * child that dies costs the meta-data (one warning), not the datasource; a key that is
+ * not one line would be lines of authorized_keys: dropped. */
+static void test_ds_meta_child(void **state)
+{
+	struct ds_found f;
+
+	(void)state;
+	meta_seed("m1", "meta-data", "instance-id: i-m1\nwisp-fault: abort\n", &f);
+	assert_string_equal(f.iid, "");
+	/* abort() asks for a call outside the allowlist first (glibc): a signal either way */
+	assert_non_null(strstr(warned, "datasource: meta-data parser killed by signal "));
+	assert_non_null(strstr(warned, "; meta-data of NoCloud (kernel command line) not used\n"));
+	strv_free(f.keys);
+
+	warned[0] = '\0';
+	meta_seed("m2", "meta-data", "instance-id: i-m2\nwisp-fault: open\n", &f);
+	assert_string_equal(f.iid, "");
+	assert_non_null(strstr(warned, "meta-data parser killed by signal 31 (SYS)"));
+	strv_free(f.keys);
+
+	warned[0] = '\0';
+	meta_seed("m3", "meta-data",
+		  "instance-id: i-m3\nlocal-hostname: m3\n"
+		  "public-keys: [ssh-ed25519 AAAA one, \"ssh-ed25519 AAAA two\\ncommand=x\"]\n",
+		  &f);
+	assert_string_equal(f.iid, "i-m3");
+	assert_string_equal(f.hostname, "m3");
+	assert_non_null(f.keys);
+	assert_string_equal(f.keys[0], "ssh-ed25519 AAAA one");
+	assert_null(f.keys[1]);
+	assert_non_null(
+	    strstr(warned, "m3-out/meta-data:3:37: a public key that is not one line; ignored\n"));
+	strv_free(f.keys);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -956,6 +1009,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_sem, reset),
 	    cmocka_unit_test_setup(test_labels, reset),
 	    cmocka_unit_test_setup(test_ds_cmdline, reset),
+	    cmocka_unit_test_setup(test_ds_meta_child, reset),
 	};
 	int rc;
 

@@ -242,6 +242,46 @@ static void test_netcfg_round_trip(void **state)
 	plan_free(&p);
 }
 
+/* meta-data (parse/meta.c) through the plan: YAML's and meta_data.json's names, keys
+ * as a list or as OpenStack's {name: key}, a later file replacing an earlier's values. */
+static void test_meta_round_trip(void **state)
+{
+	static const char yaml[] = "instance-id: i-1\nlocal-hostname: h1\n"
+				   "public-keys: [ssh-ed25519 AAAA a, ssh-ed25519 AAAA b]\n";
+	static const char json[] = "{\"uuid\": \"u-2\", \"hostname\": \"h2\", "
+				   "\"public_keys\": {\"k\": \"ssh-rsa AAAA c\"}}";
+	struct ds_meta m = {0};
+	struct parse_plan p;
+	char *buf = NULL;
+	size_t len;
+	struct err e;
+	FILE *f;
+
+	(void)state;
+	warned[0] = '\0';
+	meta_parse("meta-data", yaml, sizeof(yaml) - 1, &m, &sink);
+	assert_string_equal(m.iid, "i-1");
+	assert_string_equal(m.hostname, "h1");
+	meta_parse("meta_data.json", json, sizeof(json) - 1, &m, &sink);
+	assert_string_equal(warned, "");
+	assert_non_null(f = open_memstream(&buf, &len));
+	plan_begin(f);
+	plan_put_meta(f, &m);
+	plan_finish(f);
+	fclose(f);
+	if (plan_read(buf, len, &p, &e) < 0)
+		fail_msg("%s", e.msg);
+	assert_true(p.has_meta);
+	assert_string_equal(p.meta.iid, "u-2");
+	assert_string_equal(p.meta.hostname, "h2");
+	assert_int_equal(strv_len(p.meta.keys), 3);
+	assert_string_equal(p.meta.keys[0], "ssh-ed25519 AAAA a");
+	assert_string_equal(p.meta.keys[2], "ssh-rsa AAAA c");
+	plan_free(&p);
+	meta_free(&m);
+	free(buf);
+}
+
 /* Malformed plans: each refused whole, with the record named. */
 static void test_malformed(void **state)
 {
@@ -299,6 +339,11 @@ static void test_malformed(void **state)
 	     0, "(if): too many"},
 	    {HEAD "route 0\n\n" DONE, 0, "outside its object"},
 	    {HEAD "if.dhcp4 1\n1\n" DONE, 0, "outside its object"},
+	    {HEAD "meta.iid 1\ni\n" DONE, 0, "(meta.iid): outside its object"},
+	    {HEAD "meta 0\n\nmeta 0\n\n" DONE, 0, "a second meta-data"},
+	    {HEAD "net 0\n\nmeta 0\n\n" DONE, 0, "a second meta-data"},
+	    {HEAD "meta 0\n\n" PART DONE, 0, "a part inside another"},
+	    {HEAD "meta 0\n\nmeta.key 7\na\nb c d\n" DONE, 0, "meta-data key the parser would"},
 	};
 	(void)state;
 	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
@@ -538,9 +583,10 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_cloudcfg_round_trip), cmocka_unit_test(test_netcfg_round_trip),
-	    cmocka_unit_test(test_malformed),		cmocka_unit_test(test_child_parses),
-	    cmocka_unit_test(test_child_gzip),		cmocka_unit_test(test_child_faults),
-	    cmocka_unit_test(test_child_fds),		cmocka_unit_test(test_child_past_limits),
+	    cmocka_unit_test(test_meta_round_trip),	cmocka_unit_test(test_malformed),
+	    cmocka_unit_test(test_child_parses),	cmocka_unit_test(test_child_gzip),
+	    cmocka_unit_test(test_child_faults),	cmocka_unit_test(test_child_fds),
+	    cmocka_unit_test(test_child_past_limits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

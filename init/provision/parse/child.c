@@ -1,9 +1,9 @@
 /*
  * child.c: what the parser child does with its input (sandbox.c runs it):
  * user-data and vendor-data split into parts (gzip, MIME, base64), each
- * #cloud-config part parsed and its gzip write_files unpacked, and the
- * datasource's network configuration parsed; all of it, warnings
- * included, written as a plan (plan.c) for provision to apply.
+ * #cloud-config part parsed and its gzip write_files unpacked, the
+ * datasource's network configuration and its meta-data parsed; all of it,
+ * warnings included, written as a plan (plan.c) for provision to apply.
  */
 #include "parse.h"
 
@@ -162,4 +162,21 @@ void parse_network(FILE *plan, void *arg)
 	if (netcfg_parse_ds(in->name, in->data, in->len, cfg, &w) == 0)
 		plan_put_netcfg(plan, cfg);
 	free(cfg);
+}
+
+void parse_meta(FILE *plan, void *arg)
+{
+	const struct parse_job *job = arg;
+	struct cstate st = {.f = plan};
+	struct ud_sink w = {.ctx = &st, .warn = c_warn, .info = c_info};
+	struct ds_meta m = {0};
+
+	for (size_t i = 0; i < job->n; i++) {
+#ifdef PARSE_FAULT_INJECT
+		fault(plan, &job->in[i]);
+#endif
+		meta_parse(job->in[i].name, job->in[i].data, job->in[i].len, &m, &w);
+	}
+	plan_put_meta(plan, &m);
+	meta_free(&m);
 }

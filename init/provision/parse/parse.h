@@ -178,6 +178,21 @@ int netcfg_parse_ds(const char *name, const char *buf, size_t len, struct netcfg
  * everywhere). Returns 1 if cfg was filled. */
 int netcfg_from_ds(const char *dir, struct netcfg *cfg);
 
+/* ---- meta.c: a datasource's meta-data --------------------------------- */
+
+struct ds_meta {
+	char iid[128];	   /* instance-id (meta_data.json: uuid); "" none */
+	char hostname[80]; /* local-hostname or hostname; "" none */
+	char **keys;	   /* public-keys (public_keys): one line each */
+};
+
+/* NoCloud or EC2 meta-data (YAML), or OpenStack's meta_data.json (name ends in ".json"),
+ * len bytes at buf: the values it names replace m's, its keys are added. Problems go to
+ * w->warn. */
+void meta_parse(const char *name, const char *buf, size_t len, struct ds_meta *m,
+		struct ud_sink *w);
+void meta_free(struct ds_meta *m);
+
 /* ---- plan.c: the child's result, a record stream (docs/provisioning-plan.md) ---- */
 
 #define PLAN_VERSION   "1"
@@ -207,6 +222,8 @@ struct parse_plan {
 	size_t n;
 	bool has_net; /* a network configuration record came */
 	struct netcfg net;
+	bool has_meta; /* a meta-data record came */
+	struct ds_meta meta;
 };
 
 /* The writer (the child): one record each; a part's records end with plan_put_end(). */
@@ -216,6 +233,7 @@ void plan_put_part(FILE *f, enum ud_kind k, const char *name, const char *data, 
 		   bool whole);
 void plan_put_cloudcfg(FILE *f, const struct cloudcfg *c);
 void plan_put_netcfg(FILE *f, const struct netcfg *n);
+void plan_put_meta(FILE *f, const struct ds_meta *m);
 void plan_begin(FILE *f);   /* the first record: "plan 1" */
 void plan_put_end(FILE *f); /* closes a part */
 void plan_finish(FILE *f);  /* the last record: a plan without it was cut short */
@@ -254,8 +272,10 @@ struct parse_job {
 	int nparts; /* parts before these (numbered from nparts + 1) */
 };
 
-/* The child's work (sandbox_run fn): job is a struct parse_job / struct parse_input. */
+/* The child's work (sandbox_run fn): job is a struct parse_job / struct parse_input.
+ * parse_meta: the job's inputs are meta-data files, read in order into one record. */
 void parse_userdata(FILE *plan, void *job);
 void parse_network(FILE *plan, void *input);
+void parse_meta(FILE *plan, void *job);
 
 #endif /* WISP_PROVISION_PARSE_H */

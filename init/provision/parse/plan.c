@@ -25,7 +25,20 @@
 #define LEN_DIGITS   8
 
 /* Where a record's value goes: the object its name's prefix names. */
-enum scope { S_PART, S_CC, S_USER, S_GROUP, S_FILE, S_MOUNT, S_BOOT, S_RUN, S_NET, S_IF, S_ROUTE };
+enum scope {
+	S_PART,
+	S_CC,
+	S_USER,
+	S_GROUP,
+	S_FILE,
+	S_MOUNT,
+	S_BOOT,
+	S_RUN,
+	S_NET,
+	S_IF,
+	S_ROUTE,
+	S_META
+};
 
 enum ftype {
 	T_STR,	    /* char * */
@@ -127,6 +140,9 @@ static const struct field fields[] = {
     FL("if.search", S_IF, struct ifcfg, search, nsearch),
     FC("route.to", S_ROUTE, struct net_route, to),
     FC("route.via", S_ROUTE, struct net_route, via),
+    FC("meta.iid", S_META, struct ds_meta, iid),
+    FC("meta.hostname", S_META, struct ds_meta, hostname),
+    F("meta.key", S_META, T_STRV, struct ds_meta, keys),
 };
 
 /* Records that open a new element of an array of their parent: "user", "if", ... */
@@ -277,6 +293,12 @@ void plan_put_netcfg(FILE *f, const struct netcfg *n)
 	put_obj(f, S_NET, n);
 }
 
+void plan_put_meta(FILE *f, const struct ds_meta *m)
+{
+	plan_put(f, "meta", "", 0);
+	put_obj(f, S_META, m);
+}
+
 void plan_begin(FILE *f)
 {
 	plan_put_str(f, "plan", PLAN_VERSION);
@@ -297,7 +319,7 @@ void plan_finish(FILE *f)
 struct reader {
 	struct parse_plan *p;
 	struct plan_part *part; /* open between "part" and "end" */
-	bool net, done;
+	bool net, meta, done;	/* net, meta: open from their record to "done" */
 	struct err *e;
 	size_t idx;
 	const char *name;
@@ -318,6 +340,8 @@ static void *current(struct reader *r, enum scope sc)
 		return r->part && r->part->kind == UD_CLOUD_CONFIG ? &r->part->cc : NULL;
 	if (sc == S_NET)
 		return r->net ? &r->p->net : NULL;
+	if (sc == S_META)
+		return r->meta ? &r->p->meta : NULL;
 	for (size_t i = 0; i < ARRAY_LEN(arrays); i++) {
 		const struct array *a = &arrays[i];
 		void *parent;
@@ -507,7 +531,7 @@ static int open_part(struct reader *r, const char *v, size_t len)
 	return fail(r, "unknown part kind");
 }
 
-/* The stream's own records: plan, warn, info, part, end, net, done. */
+/* The stream's own records: plan, warn, info, part, end, net, meta, done. */
 static int stream_record(struct reader *r, const char *v, size_t len)
 {
 	const char *n = r->name;
@@ -525,11 +549,16 @@ static int stream_record(struct reader *r, const char *v, size_t len)
 		return add_item(r, *n == 'w' ? PLAN_WARN : PLAN_INFO, text, NULL);
 	}
 	if (!strcmp(n, "part"))
-		return r->part || r->net ? fail(r, "a part inside another") : open_part(r, v, len);
+		return r->part || r->net || r->meta ? fail(r, "a part inside another")
+						    : open_part(r, v, len);
 	if (!strcmp(n, "net"))
-		return r->part || r->net || r->p->has_net
+		return r->part || r->net || r->meta || r->p->has_net
 			   ? fail(r, "a second network configuration")
 			   : (r->net = r->p->has_net = true, 0);
+	if (!strcmp(n, "meta"))
+		return r->part || r->net || r->meta || r->p->has_meta
+			   ? fail(r, "a second meta-data")
+			   : (r->meta = r->p->has_meta = true, 0);
 	if (!strcmp(n, "end")) {
 		struct plan_part *pp = r->part;
 		if (!pp)
@@ -540,7 +569,7 @@ static int stream_record(struct reader *r, const char *v, size_t len)
 	if (!strcmp(n, "done")) {
 		if (r->part)
 			return fail(r, "a part without its end");
-		r->net = false;
+		r->net = r->meta = false;
 		r->done = true;
 		return 0;
 	}
@@ -698,6 +727,8 @@ static int check(struct reader *r)
 	for (size_t i = 0; i < r->p->net.n; i++)
 		if (!if_ok(&r->p->net.ifs[i]))
 			return fail(r, "a network value the parser would have refused");
+	if (!lines_ok(r->p->meta.keys))
+		return fail(r, "a meta-data key the parser would have refused");
 	return 0;
 }
 
@@ -742,5 +773,6 @@ void plan_free(struct parse_plan *p)
 		part_free(p->items[i].part);
 	}
 	free(p->items);
+	meta_free(&p->meta);
 	memset(p, 0, sizeof(*p));
 }
