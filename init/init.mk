@@ -149,7 +149,7 @@ UNIT_TESTS += init_proto init_grow init_etc init_net
 UNIT_init_proto_SRCS := init/lib/proto.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
 UNIT_init_grow_SRCS := init/pid1/grow.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
 PROVISION_DECLW := init/provision/declw.c init/provision/root.c init/provision/report.c $(LIB_DECL)
-UNIT_init_net_SRCS := init/provision/net.c init/provision/dsnet.c $(PARSE_SRCS) $(PROVISION_DECLW) \
+UNIT_init_net_SRCS := init/provision/net.c init/provision/dsnet.c init/lib/spawn.c $(PARSE_SRCS) $(PROVISION_DECLW) \
 	init/lib/err.c init/lib/util.c $(INIT_HDRS)
 UNIT_init_net_LIBS := -lyaml -lz
 UNIT_init_etc_SRCS := init/pid1/etc.c init/lib/hostname.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
@@ -173,6 +173,6 @@ $(B)/unit/test_init_cloudcfg: HOST_CFLAGS += -DPARSE_FAULT_INJECT
 # The parser child and its plan (issue 11): round trips, malformed plans, and a child
 # made to crash or hang on purpose (PARSE_FAULT_INJECT: this test binary only).
 UNIT_TESTS += init_plan
-UNIT_init_plan_SRCS := $(PARSE_SRCS) init/lib/yamltree.c init/lib/parse.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
+UNIT_init_plan_SRCS := $(PARSE_SRCS) init/lib/spawn.c init/lib/yamltree.c init/lib/parse.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
 UNIT_init_plan_LIBS := -lyaml -lz
 $(B)/unit/test_init_plan: HOST_CFLAGS += -DPARSE_FAULT_INJECT

@@ -126,5 +126,10 @@ struct spawn_req {
 pid_t spawn(const struct spawn_req *r, int *report, struct err *e);
 /* Read what is in a report pipe (non-blocking). Returns 1 on EOF, 0 if more may come. */
 int spawn_read_report(int fd, char *buf, size_t size, size_t *len);
+/* Wait for child pid to end until now_ms() reaches deadline, sleeping in poll(2) on its
+ * pidfd (no polling). 1: it ended, reaped, *status set; 0: the deadline came first (it
+ * still runs, not reaped); -1: e says why (it is then killed and reaped: a child that
+ * cannot be waited for must not outlive its bound). Not for PID 1 (its loop reaps). */
+int spawn_wait(pid_t pid, uint64_t deadline, int *status, struct err *e);
 
 #endif /* WISP_LIB_BASE_H */

@@ -16,7 +16,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <grp.h>
+#include <poll.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -195,4 +198,47 @@ int spawn_read_report(int fd, char *buf, size_t size, size_t *len)
 			buf[(*len)++] = tmp[i];
 		buf[*len] = '\0';
 	}
+}
+
+/* pidfd_open(2), Linux 5.3: musl 1.2.3 has no wrapper. */
+static int pidfd_of(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+	(void)pid;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+int spawn_wait(pid_t pid, uint64_t deadline, int *status, struct err *e)
+{
+	int fd = pidfd_of(pid), r = -1;
+
+	if (fd < 0)
+		err_set(e, errno, "pidfd_open %d", (int)pid);
+	while (fd >= 0) {
+		uint64_t now = now_ms();
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		uint64_t left = now >= deadline ? 0 : deadline - now;
+		int n = left ? poll(&p, 1, left > INT32_MAX ? INT32_MAX : (int)left) : 0;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			err_set(e, errno, "poll pidfd %d", (int)pid);
+		else if (n > 0 && waitpid(pid, status, 0) < 0)
+			err_set(e, errno, "waitpid %d", (int)pid);
+		else
+			r = n > 0;
+		break;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (r < 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, status, 0);
+	}
+	return r;
 }

@@ -52,17 +52,20 @@ int cc_run(const char *what, char *const *argv, char *env, unsigned ms, struct u
 			w->warn(w->ctx, "%s: %s", what, e.msg);
 		return -1;
 	}
-	while (waitpid(pid, &st, WNOHANG) == 0) {
-		if (now_ms() > deadline) {
-			kill(-pid, SIGKILL);
-			waitpid(pid, &st, 0);
-			if (w)
-				w->warn(w->ctx, "%s: killed after %u s", what, ms / 1000);
-			return -1;
-		}
-		nanosleep(&(struct timespec){0, 10000000L}, NULL);
+	switch (spawn_wait(pid, deadline, &st, &e)) {
+	case 1:
+		return st;
+	case 0:
+		kill(-pid, SIGKILL); /* its process group: what it started too */
+		waitpid(pid, &st, 0);
+		if (w)
+			w->warn(w->ctx, "%s: killed after %u s", what, ms / 1000);
+		return -1;
+	default:
+		if (w)
+			w->warn(w->ctx, "%s: %s", what, e.msg);
+		return -1;
 	}
-	return st;
 }
 
 static int put_file(const char *path, const void *data, size_t len, mode_t mode)

@@ -270,41 +270,106 @@ static void apply_plan(struct parse_plan *p)
 	}
 }
 
-/* file (vendor-data or user-data) is read here, as root, and parsed by the unprivileged
- * child (parse/sandbox.c); only its plan is applied. A child that crashes, hangs or
- * writes a plan that does not read costs this file, nothing else. */
-static void process(const char *file)
+/* vendor-data and user-data of CLOUD_RUN, read as root (the child opens nothing): those
+ * present into in[2], named path[i]; one that cannot be read (over its limit) is a
+ * warning and nothing of it is applied. Their number. */
+static size_t read_inputs(struct parse_input *in, char (*path)[512])
 {
-	char path[512], *out = NULL;
-	char *buf = malloc(YAML_MAX_BYTES + 1);
-	struct parse_input in = {.name = path};
-	struct parse_job job = {.in = &in, .n = 1, .partdir = CLOUD_RUN, .nparts = ci.nparts};
+	static const char *const files[] = {"vendor-data", "user-data"};
+	size_t n = 0;
+
+	for (size_t i = 0; i < ARRAY_LEN(files); i++) {
+		char *buf;
+		struct err e;
+		int len;
+
+		snprintf(path[n], sizeof(path[n]), "%s/%s", ROOTED(CLOUD_RUN), files[i]);
+		if (access(path[n], F_OK) < 0)
+			continue;
+		if (!(buf = malloc(YAML_MAX_BYTES + 1)) ||
+		    (len = read_file(path[n], buf, YAML_MAX_BYTES + 1, &e)) < 0) {
+			warn(NULL, "%s; nothing applied", buf ? e.msg : "out of memory");
+			free(buf);
+			continue;
+		}
+		in[n] = (struct parse_input){.name = path[n], .data = buf, .len = (size_t)len};
+		n++;
+	}
+	return n;
+}
+
+/* fn's plan for job from the unprivileged child (parse/sandbox.c). -1: e says why, as
+ * "parser killed by signal 11 (SEGV)" or "parser: plan: record 3 (...): ...". */
+static int child_plan(void (*fn)(FILE *, void *), struct parse_job *job, struct parse_plan *plan,
+		      struct err *e)
+{
+	struct err why;
+	char *out = NULL;
+	size_t len;
+	int r = sandbox_run(fn, job, SANDBOX_MS, &out, &len, &why);
+
+	if (r < 0)
+		err_set(e, 0, "parser %s", why.msg);
+	else if ((r = plan_read(out, len, plan, &why)) < 0)
+		err_set(e, 0, "parser: %s", why.msg);
+	free(out);
+	return r;
+}
+
+/* One file alone, when the datasource's child failed: a child that crashes, hangs or
+ * writes a plan that does not read costs this file, nothing else. */
+static void process(const struct parse_input *in)
+{
+	const char *file = strrchr(in->name, '/') + 1;
+	struct parse_job job = {.in = in, .n = 1, .partdir = CLOUD_RUN, .nparts = ci.nparts};
 	struct parse_plan plan;
 	struct err e;
-	size_t len;
-	int n;
 
-	snprintf(path, sizeof(path), "%s/%s", ROOTED(CLOUD_RUN), file);
-	if (!buf || access(path, F_OK) < 0) {
-		free(buf);
+	if (child_plan(parse_userdata, &job, &plan, &e) < 0) {
+		warn(NULL, "%s %s; %s of %s not applied", file, e.msg, file, ci.ds.name);
 		return;
 	}
-	if ((n = read_file(path, buf, YAML_MAX_BYTES + 1, &e)) < 0) {
-		warn(NULL, "%s; nothing applied", e.msg);
-		free(buf);
-		return;
+	apply_plan(&plan);
+	plan_free(&plan);
+}
+
+/*
+ * The datasource's meta-data, vendor-data and user-data are parsed by one
+ * child (one fork on a seed boot, not three); its plan is applied once the
+ * instance is known. If that child fails, each file gets a child of its
+ * own, so that the failure costs the file that caused it, nothing else.
+ */
+static void parse_and_apply(const char *run, struct ud_sink *w)
+{
+	struct parse_input in[2], meta[DS_META_FILES];
+	char path[2][512], mpath[DS_META_FILES][512];
+	struct parse_job job = {.in = in, .partdir = CLOUD_RUN, .meta = meta};
+	struct parse_plan plan;
+	struct err e;
+	bool together;
+
+	job.n = read_inputs(in, path);
+	job.nmeta = ds_meta_inputs(run, meta, mpath, w);
+	together = (job.n || job.nmeta) && child_plan(parse_datasource, &job, &plan, &e) == 0;
+	if (together)
+		ds_meta_take(&plan.meta, &ci.ds);
+	else if (job.n || job.nmeta) {
+		log_msg(LOG_INFO, "cloud-init: the datasource's %s; its files one by one", e.msg);
+		ds_meta_read(run, &ci.ds, w);
 	}
-	in.data = buf, in.len = (size_t)n;
-	if (sandbox_run(parse_userdata, &job, SANDBOX_MS, &out, &len, &e) < 0)
-		warn(NULL, "%s parser %s; %s of %s not applied", file, e.msg, file, ci.ds.name);
-	else if (plan_read(out, len, &plan, &e) < 0)
-		warn(NULL, "%s parser: %s; %s of %s not applied", file, e.msg, file, ci.ds.name);
-	else {
+	instance_state();
+	log_msg(LOG_NOTICE, "cloud-init: datasource %s, instance-id %s%s", ci.ds.name, ci.ds.iid,
+		ci.per_instance ? " (new instance)" : "");
+	cloudinit_report("datasource: %s\ninstance-id: %s%s", ci.ds.name, ci.ds.iid,
+			 ci.per_instance ? " (new instance)" : "");
+	if (together) {
 		apply_plan(&plan);
 		plan_free(&plan);
 	}
-	free(out);
-	free(buf);
+	for (size_t i = 0; !together && i < job.n; i++)
+		process(&in[i]);
+	ds_inputs_free(in, job.n);
+	ds_inputs_free(meta, job.nmeta);
 }
 
 void cloudinit_setup(void)
@@ -326,13 +391,7 @@ void cloudinit_setup(void)
 		return;
 	}
 	ci.found = true;
-	instance_state();
-	log_msg(LOG_NOTICE, "cloud-init: datasource %s, instance-id %s%s", ci.ds.name, ci.ds.iid,
-		ci.per_instance ? " (new instance)" : "");
-	cloudinit_report("datasource: %s\ninstance-id: %s%s", ci.ds.name, ci.ds.iid,
-			 ci.per_instance ? " (new instance)" : "");
-	process("vendor-data");
-	process("user-data");
+	parse_and_apply(run, &w);
 	{ /* meta-data's local-hostname when no part names one */
 		struct cc_env env = {
 		    .etc = ROOTED("/etc"), .root = prov.root, .fake_root = prov.dry, .warn = &w};

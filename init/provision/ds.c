@@ -361,19 +361,17 @@ static bool dmi_ec2(void)
 }
 
 /* Wait for pid at most ms; kill its process group after that. Its wait status, or -1. */
-static int wait_bounded(pid_t pid, uint64_t ms)
+static int wait_bounded(pid_t pid, uint64_t ms, struct ud_sink *w)
 {
-	uint64_t deadline = now_ms() + ms;
-	pid_t done;
-	int st = 0;
+	struct err e;
+	int st = 0, r = spawn_wait(pid, now_ms() + ms, &st, &e);
 
-	while ((done = waitpid(pid, &st, WNOHANG)) == 0 && now_ms() < deadline)
-		nanosleep(&(struct timespec){0, 10000000L}, NULL);
-	if (done == 0) {
+	if (r == 0) {
 		kill(-pid, SIGKILL);
 		waitpid(pid, &st, 0);
-	}
-	return done > 0 ? st : -1;
+	} else if (r < 0)
+		w->warn(w->ctx, "datasource: ec2: %s", e.msg);
+	return r == 1 ? st : -1;
 }
 
 /*
@@ -400,7 +398,7 @@ static int ec2(const char *line, const char *dir, struct ds_found *f, struct ud_
 		w->warn(w->ctx, "datasource: ec2: %s", e.msg);
 		return 0;
 	}
-	if ((st = wait_bounded(pid, EC2_TIMEOUT_MS)) < 0 || !WIFEXITED(st) || WEXITSTATUS(st)) {
+	if ((st = wait_bounded(pid, EC2_TIMEOUT_MS, w)) < 0 || !WIFEXITED(st) || WEXITSTATUS(st)) {
 		w->warn(w->ctx, "datasource: ec2: nothing from the metadata service at %s%s", ep,
 			st < 0 ? " in time" : "");
 		return 0;
@@ -429,7 +427,6 @@ int ds_seed(const char *seed, const char *dir, struct ds_found *f, struct ud_sin
 		return 0;
 	}
 	snprintf(f->name, sizeof(f->name), "%s (seed directory)", cd ? "ConfigDrive" : "NoCloud");
-	ds_meta_read(dir, f, w);
 	return 1;
 }
 
@@ -459,6 +456,5 @@ int ds_find(const char *line, const char *dir, struct ds_found *f, struct ud_sin
 		found = ec2(line, dir, f, w);
 	if (!found)
 		return 0;
-	ds_meta_read(dir, f, w);
 	return 1;
 }

@@ -6,6 +6,9 @@
  * plan's meta record gives the instance-id, host name and public keys. A
  * crash or a plan that does not read costs the meta-data (one warning):
  * the instance-id is then the command line's or none, as with no file.
+ * On a normal boot the meta-data goes to the same child as user-data
+ * (cloudinit.c, parse_datasource); ds_meta_read() is its own child, for
+ * when that one failed.
  */
 #include "provision.h"
 
@@ -13,11 +16,9 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char *const names[] = {"meta-data", "meta_data.json"};
+static const char *const names[DS_META_FILES] = {"meta-data", "meta_data.json"};
 
-/* The files of dir that exist, read into in[] (buffers malloc'd). Their number. */
-static size_t read_inputs(const char *dir, struct parse_input *in, char (*path)[512],
-			  struct ud_sink *w)
+size_t ds_meta_inputs(const char *dir, struct parse_input *in, char (*path)[512], struct ud_sink *w)
 {
 	size_t n = 0;
 	struct err e;
@@ -41,8 +42,7 @@ static size_t read_inputs(const char *dir, struct parse_input *in, char (*path)[
 	return n;
 }
 
-/* The child's values into f: what meta-data names replaces the command line's. */
-static void take(const struct ds_meta *m, struct ds_found *f)
+void ds_meta_take(const struct ds_meta *m, struct ds_found *f)
 {
 	if (*m->iid)
 		snprintf(f->iid, sizeof(f->iid), "%s", m->iid);
@@ -61,14 +61,14 @@ static void take(const struct ds_meta *m, struct ds_found *f)
 
 void ds_meta_read(const char *dir, struct ds_found *f, struct ud_sink *w)
 {
-	struct parse_input in[ARRAY_LEN(names)];
-	char path[ARRAY_LEN(names)][512], *out = NULL;
-	struct parse_job job = {.in = in};
+	struct parse_input in[DS_META_FILES];
+	char path[DS_META_FILES][512], *out = NULL;
+	struct parse_job job = {.meta = in};
 	struct parse_plan plan;
 	struct err e;
 	size_t len;
 
-	if (!(job.n = read_inputs(dir, in, path, w)))
+	if (!(job.nmeta = ds_meta_inputs(dir, in, path, w)))
 		return;
 	if (sandbox_run(parse_meta, &job, SANDBOX_MS, &out, &len, &e) < 0)
 		w->warn(w->ctx, "datasource: meta-data parser %s; meta-data of %s not used", e.msg,
@@ -80,10 +80,15 @@ void ds_meta_read(const char *dir, struct ds_found *f, struct ud_sink *w)
 		for (size_t i = 0; i < plan.n; i++)
 			if (plan.items[i].kind == PLAN_WARN)
 				w->warn(w->ctx, "%s", plan.items[i].text);
-		take(&plan.meta, f);
+		ds_meta_take(&plan.meta, f);
 		plan_free(&plan);
 	}
 	free(out);
-	for (size_t i = 0; i < job.n; i++)
+	ds_inputs_free(in, job.nmeta);
+}
+
+void ds_inputs_free(struct parse_input *in, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
 		free((char *)in[i].data);
 }

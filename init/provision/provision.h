@@ -102,7 +102,9 @@ struct ds_found {
 
 /* The label of a filesystem in a superblock image (iso9660 or FAT). Returns 0 or -1. */
 int ds_label(const unsigned char *buf, size_t len, char *label, size_t size, const char **fstype);
-/* Find a datasource (cmdline, then cidata/config-2 disks); copy its files to dir. 1 found. */
+/* Find a datasource (cmdline, then cidata/config-2 disks); copy its files to dir. 1 found.
+ * f gets its name and what the command line says (ds=nocloud;i=...;h=...); its meta-data
+ * is parsed later, with its user-data (cloudinit.c). */
 int ds_find(const char *cmdline, const char *dir, struct ds_found *f, struct ud_sink *warn);
 /* The datasource in directory seed (--seed): NoCloud files, or a config drive's
  * openstack/latest/; copied to dir as ds_find() does. 1 found. */
@@ -112,8 +114,17 @@ bool ds_no_media(const char *name);
 
 /* ---- dsmeta.c: meta-data, parsed in the unprivileged child ----------- */
 
-/* dir's meta-data and meta_data.json: instance-id, host name (replacing f's when they
- * name one) and public keys (added). A parser that fails: one warning, f unchanged. */
+#define DS_META_FILES 2 /* meta-data, meta_data.json */
+/* dir's meta-data files that exist, read into in[DS_META_FILES] (as root: the child opens
+ * nothing), named path[i]; one that cannot be read is a warning. Their number. */
+size_t ds_meta_inputs(const char *dir, struct parse_input *in, char (*path)[512],
+		      struct ud_sink *w);
+void ds_inputs_free(struct parse_input *in, size_t n);
+/* A plan's meta record into f: instance-id and host name replace f's when it names them
+ * (the command line's ds=nocloud;i=...), keys are added. */
+void ds_meta_take(const struct ds_meta *m, struct ds_found *f);
+/* dir's meta-data in a child of its own (ds_meta_inputs, ds_meta_take). A parser that
+ * fails: one warning, f unchanged. */
 void ds_meta_read(const char *dir, struct ds_found *f, struct ud_sink *w);
 
 /* ---- cloudinit.c: the provisioning step of the boot ------------------- */

@@ -837,6 +837,7 @@ static void test_ds_too_big(void **state)
 	snprintf(out, sizeof(out), "%s/bigout", tmpdir);
 	snprintf(line, sizeof(line), "ds=nocloud;s=file://%s/bigseed", tmpdir);
 	assert_int_equal(ds_find(line, out, &f, &sink), 1);
+	ds_meta_read(out, &f, &sink);
 	assert_string_equal(f.iid, "i-big");
 	assert_non_null(strstr(warned, "datasource: ")); /* the seed's file, its size */
 	assert_non_null(
@@ -901,6 +902,7 @@ static void test_ds_cmdline(void **state)
 	snprintf(out, sizeof(out), "%s/out1", tmpdir);
 	snprintf(line, sizeof(line), "quiet ds=nocloud;s=file://%s/seed/ console=ttyS0", tmpdir);
 	assert_int_equal(ds_find(line, out, &f, &sink), 1);
+	ds_meta_read(out, &f, &sink);
 	assert_string_equal(f.iid, "i-77"); /* META-DATA: names are matched in any case */
 	assert_string_equal(f.hostname, "h1");
 	snprintf(path, sizeof(path), "%s/user-data", out);
@@ -942,6 +944,7 @@ static void meta_seed(const char *dir, const char *file, const char *text, struc
 	snprintf(out, sizeof(out), "%s/%s-out", tmpdir, dir);
 	snprintf(line, sizeof(line), "ds=nocloud;s=file://%s/%s", tmpdir, dir);
 	assert_int_equal(ds_find(line, out, f, &sink), 1);
+	ds_meta_read(out, f, &sink);
 }
 
 /* meta-data comes from the same disk as user-data: parsed in the unprivileged child. A

@@ -220,14 +220,49 @@ static void test_no_report(void **state)
 	assert_int_equal(WEXITSTATUS(st), 127);
 }
 
+/* spawn_wait: the exit within the deadline, the deadline before the exit (the child
+ * left running, not reaped), and a pid that is not a child (an error, nothing hangs). */
+static void test_wait(void **state)
+{
+	char *quick[] = {"/bin/sh", "-c", "exit 3", NULL};
+	char *slow[] = {"/bin/sh", "-c", "exec sleep 30", NULL};
+	struct spawn_req r = {.argv = quick, .envp = env};
+	struct err e;
+	pid_t pid;
+	int st = 0;
+
+	(void)state;
+	assert_true((pid = spawn(&r, NULL, &e)) > 0);
+	assert_int_equal(spawn_wait(pid, now_ms() + 60000, &st, &e), 1);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 3);
+
+	r.argv = slow;
+	assert_true((pid = spawn(&r, NULL, &e)) > 0);
+	assert_int_equal(spawn_wait(pid, now_ms() + 200, &st, &e), 0);
+	assert_int_equal(kill(pid, 0), 0); /* still there: the caller decides */
+	kill(pid, SIGKILL);
+	assert_int_equal(spawn_wait(pid, now_ms() + 60000, &st, &e), 1);
+	assert_true(WIFSIGNALED(st));
+
+	assert_int_equal(spawn_wait(pid, now_ms() + 60000, &st, &e), -1); /* reaped already */
+	assert_non_null(strstr(e.msg, "pidfd_open"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_exec_ok),	     cmocka_unit_test(test_exec_fails),
-	    cmocka_unit_test(test_path_env_and_dir), cmocka_unit_test(test_chdir_fails),
-	    cmocka_unit_test(test_child_state),	     cmocka_unit_test(test_tty_missing),
-	    cmocka_unit_test(test_tty_controlling),  cmocka_unit_test(test_empty_argv),
-	    cmocka_unit_test(test_out_and_cgroup),   cmocka_unit_test(test_no_report),
+	    cmocka_unit_test(test_exec_ok),
+	    cmocka_unit_test(test_exec_fails),
+	    cmocka_unit_test(test_path_env_and_dir),
+	    cmocka_unit_test(test_chdir_fails),
+	    cmocka_unit_test(test_child_state),
+	    cmocka_unit_test(test_tty_missing),
+	    cmocka_unit_test(test_tty_controlling),
+	    cmocka_unit_test(test_empty_argv),
+	    cmocka_unit_test(test_out_and_cgroup),
+	    cmocka_unit_test(test_no_report),
+	    cmocka_unit_test(test_wait),
 	};
 
 	return cmocka_run_group_tests_name("init_spawn", tests, NULL, NULL);

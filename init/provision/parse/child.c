@@ -164,19 +164,35 @@ void parse_network(FILE *plan, void *arg)
 	free(cfg);
 }
 
-void parse_meta(FILE *plan, void *arg)
+/* The meta-data files of job into m; their warnings go into the plan first. */
+static void meta_files(FILE *plan, const struct parse_job *job, struct ds_meta *m)
 {
-	const struct parse_job *job = arg;
 	struct cstate st = {.f = plan};
 	struct ud_sink w = {.ctx = &st, .warn = c_warn, .info = c_info};
+
+	for (size_t i = 0; i < job->nmeta; i++) {
+#ifdef PARSE_FAULT_INJECT
+		fault(plan, &job->meta[i]);
+#endif
+		meta_parse(job->meta[i].name, job->meta[i].data, job->meta[i].len, m, &w);
+	}
+}
+
+void parse_meta(FILE *plan, void *arg)
+{
 	struct ds_meta m = {0};
 
-	for (size_t i = 0; i < job->n; i++) {
-#ifdef PARSE_FAULT_INJECT
-		fault(plan, &job->in[i]);
-#endif
-		meta_parse(job->in[i].name, job->in[i].data, job->in[i].len, &m, &w);
-	}
+	meta_files(plan, arg, &m);
 	plan_put_meta(plan, &m);
+	meta_free(&m);
+}
+
+void parse_datasource(FILE *plan, void *arg)
+{
+	struct ds_meta m = {0};
+
+	meta_files(plan, arg, &m);
+	parse_userdata(plan, arg);
+	plan_put_meta(plan, &m); /* last: a meta record is open until "done" */
 	meta_free(&m);
 }

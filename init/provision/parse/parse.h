@@ -264,18 +264,23 @@ struct parse_input {
 };
 
 /* user-data-like inputs (vendor-data, user-data), in order: parts, cloud-config, gzip.
- * Copies of cloud-config parts are named partdir/part-NNN.yaml. */
+ * Copies of cloud-config parts are named partdir/part-NNN.yaml. meta: meta-data files
+ * (meta-data, meta_data.json), read in order into one meta record. */
 struct parse_job {
 	const struct parse_input *in;
 	size_t n;
 	const char *partdir;
 	int nparts; /* parts before these (numbered from nparts + 1) */
+	const struct parse_input *meta;
+	size_t nmeta;
 };
 
-/* The child's work (sandbox_run fn): job is a struct parse_job / struct parse_input.
- * parse_meta: the job's inputs are meta-data files, read in order into one record. */
+/* The child's work (sandbox_run fn): job is a struct parse_job (parse_network: a struct
+ * parse_input). parse_datasource: a datasource's meta-data and user-data in one child
+ * (one fork on a seed boot): meta-data's warnings, then the parts, then the meta record. */
 void parse_userdata(FILE *plan, void *job);
 void parse_network(FILE *plan, void *input);
 void parse_meta(FILE *plan, void *job);
+void parse_datasource(FILE *plan, void *job);
 
 #endif /* WISP_PROVISION_PARSE_H */

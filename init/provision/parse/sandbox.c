@@ -210,24 +210,18 @@ static int collect(int fd, uint64_t deadline, unsigned ms, char **out, size_t *l
 }
 
 /* Its exit: 0 for a clean exit after EOF; a crash, a kill or a status is the error. */
-static int reap(pid_t pid, int fd, uint64_t deadline, unsigned ms, struct err *e)
+static int reap(pid_t pid, uint64_t deadline, unsigned ms, struct err *e)
 {
-	int st = 0;
+	int st = 0, r;
 
 	/* EOF came: the child has closed its end, by exiting or on purpose; the latter
 	 * must not hold us past the deadline either. */
-	for (;;) {
-		pid_t r = waitpid(pid, &st, WNOHANG);
-		if (r == pid)
-			break;
-		if (r < 0 && errno != EINTR)
-			return err_set(e, errno, "waitpid");
-		if (now_ms() >= deadline) {
-			kill(pid, SIGKILL);
-			waitpid(pid, &st, 0);
-			return err_set(e, 0, "passed its deadline of %u s", ms / 1000);
-		}
-		poll(&(struct pollfd){.fd = fd, .events = 0}, 1, 5); /* a few ms: it is exiting */
+	if ((r = spawn_wait(pid, deadline, &st, e)) < 0)
+		return -1;
+	if (r == 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+		return err_set(e, 0, "passed its deadline of %u s", ms / 1000);
 	}
 	if (WIFSIGNALED(st))
 		return err_set(e, 0, "killed by signal %d (%s)", WTERMSIG(st),
@@ -264,7 +258,7 @@ int sandbox_run(void (*fn)(FILE *plan, void *arg), void *arg, unsigned ms, char 
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 	} else {
-		r = reap(pid, p[0], deadline, ms, e);
+		r = reap(pid, deadline, ms, e);
 	}
 	close(p[0]);
 	if (r < 0) {
