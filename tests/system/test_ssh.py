@@ -123,11 +123,11 @@ def listening_on_22(vm):
 
 
 def ssh_ready(vm, what, restarts=0):
-    """Wait (a check) until the host's ssh can get in: sshd running (after
-    RESTARTS restarts), listening on port 22, and eth0 has its DHCP address
-    (QEMU's user network forwards the host's port to 10.0.2.15). Then one
-    ssh run answers or the test fails."""
-    state = r"(?m)^state:\s+running$"
+    """Wait (a check) until the host's ssh can get in: the service sshd
+    running (after RESTARTS restarts), listening on port 22, and eth0 has
+    its DHCP address (QEMU's user network forwards the host's port to
+    10.0.2.15). Then one ssh run answers or the test fails."""
+    state = r"(?m)^kind:\s+service\nstate:\s+running$"
     count = r"(?m)^restarts: %d$" % restarts
     wait_sh(vm, "wispctl status sshd; ip -4 addr show dev eth0; cat /proc/net/tcp",
             lambda rc, o: re.search(state, o) and re.search(count, o)
@@ -139,9 +139,8 @@ def with_keys(tmp):
     client = Client(tmp, port)
     with ssh_vm("ssh-keys", seed(tmp, "keys", USER_DATA % {"key": client.pubkey()}), port) as vm:
         vm.boot(PROVISIONED)
-        rc, out = vm.sh("wispctl ps")
-        check(re.search(r"(?m)^sshd\s+service\s+running", out), "sshd unit running")
-        ssh_ready(vm, "sshd listens on port 22 and eth0 has 10.0.2.15")
+        # the unit may still be starting when the shell answers: waited for
+        ssh_ready(vm, "sshd unit running, listening on port 22; eth0 has 10.0.2.15")
         rc, out = client.ssh("alice", "id; echo PATH=$PATH")
         check(rc == 0 and re.search(r"uid=1000\(alice\) gid=1000\(alice\)", out),
               "alice logs in with her key and runs id: %s" % (out.splitlines() or [""])[0])
