@@ -7,10 +7,12 @@
  *   ctlprobe [-u UID] [-z N] [-s SECONDS] [HEX...]
  *
  * -u: setgid/setuid to UID before connecting. -z: also send one message
- * of N zero bytes. Each HEX argument is sent as one message. Every reply
- * is printed as "reply TYPE TEXT" until EOF or SECONDS (default 3) of
- * silence; "eof" at the end if init closed the connection (EOF, or a reset
- * when it closed with our request unread).
+ * of N zero bytes. "connected" is printed (and flushed, so a test polling
+ * the output knows) once connect() has returned. Each HEX argument is sent
+ * as one message. Every reply is printed as "reply TYPE TEXT" until EOF or
+ * SECONDS (default 3) of silence; "silent" then, "eof" at the end if init
+ * closed the connection (EOF, or a reset when it closed with our request
+ * unread).
  */
 #include "lib/proto.h"
 
@@ -74,6 +76,8 @@ int main(int argc, char **argv)
 	fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		return perror("connect"), 1;
+	printf("connected\n");
+	fflush(stdout);
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	for (int i = optind; i < argc; i++) {
 		size_t n = unhex(argv[i], buf, sizeof(buf));

@@ -25,10 +25,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from wispvm import BANNER, BOOT_TIMEOUT, VM, check, run_test  # noqa: E402
+from wispvm import BANNER, BOOT_TIMEOUT, VM, check, run_test, wait_sh  # noqa: E402
 
 IMAGE = os.path.join(os.environ.get("B", "build"), "wisp.img")
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeKeyForTheWispTest test@host"
@@ -124,14 +123,8 @@ def count(vm, path):
     return int(re.search(r"lines=(\d+)", out).group(1))
 
 
-def console_count(vm, pattern, want, timeout=60):
-    """Wait until pattern was seen want times on the console (cloud-final runs late)."""
-    for _ in range(timeout):
-        n = len(re.findall(pattern, vm.buf))
-        if n >= want:
-            return n
-        vm.sh("sleep 1")
-    return len(re.findall(pattern, vm.buf))
+# cloud-final runs late: runcmd and its final_message come after the shell answers.
+FINAL_TIMEOUT = 120
 
 
 def data_disk(tmp):
@@ -172,13 +165,14 @@ def first_instance(tmp):
         rc, out = vm.sh("stat -c %a /etc/demo/b64.txt; cat /etc/demo/b64.txt")
         check("600" in out and "decoded from base64" in out,
               "write_files: b64 encoding, integer permissions 0600")
-        vm.sh("i=0; while [ ! -s /var/runcmd2.log ] && [ $i -lt 100 ]; do sleep 0.2; i=$((i+1)); done")
+        wait_sh(vm, "test -s /var/runcmd2.log", lambda rc, o: rc == 0,
+                "runcmd's last command has run (/var/runcmd2.log written)", FINAL_TIMEOUT)
         rc, out = vm.sh("cat /var/bootcmd.log")
         check(out.count("boot iid-one") == 1, "bootcmd ran at the first boot, INSTANCE_ID set")
         rc, out = vm.sh("cat /var/runcmd.log")
         check(out.count("run iid-one") == 1, "runcmd ran once (list form)")
         check(count(vm, "/var/runcmd2.log") == 1, "runcmd string form ran")
-        check(console_count(vm, FINAL_RE, 1) == 1, "final_message on the console")
+        check(vm.seen_times(FINAL_RE, 1, FINAL_TIMEOUT) == 1, "final_message on the console")
         rc, out = vm.sh("cat /var/lib/demo/gz.txt; cat /var/per-once.log /var/per-boot.log")
         check("unpacked by busybox" in out, "write_files: gzip+base64 encoding")
         check("once" in out and re.search(r"boot EST5EDT E[SD]T", out),
@@ -209,7 +203,8 @@ def first_instance(tmp):
         rc, out = vm.sh("cat /home/alice/.ssh/authorized_keys; dmesg | grep -c 'cloud-init: cloud-config'")
         check(KEY in out and re.search(r"(?m)^0$", out),
               "second boot: alice's key still in her home, no warning")
-        check(console_count(vm, FINAL_RE, 2) == 2, "final_message again at the second boot")
+        check(vm.seen_times(FINAL_RE, 2, FINAL_TIMEOUT) == 2,
+              "final_message again at the second boot")
         check(count(vm, "/var/runcmd.log") == 1, "runcmd did not run again (same instance-id)")
         check(count(vm, "/var/per-boot.log") == 2 and count(vm, "/var/per-once.log") == 1,
               "per-boot script ran at both boots, per-once script once")
@@ -230,7 +225,10 @@ def second_instance(tmp, disk):
             extra=["-drive", "file=%s,format=raw,if=virtio,readonly=on" % fat]) as vm:
         m = boot(vm)
         check("applied 2 parts" in m.group(1), "vfat seed on a second virtio disk found")
-        vm.sh("i=0; while [ $(wc -l < /var/runcmd.log) -lt 2 ] && [ $i -lt 100 ]; do sleep 0.2; i=$((i+1)); done")
+        wait_sh(vm, "echo lines=$(wc -l < /var/runcmd.log)",
+                lambda rc, o: int(re.search(r"lines=(\d+)", o).group(1)) >= 2,
+                "runcmd has run for the new instance (a second line in /var/runcmd.log)",
+                FINAL_TIMEOUT)
         rc, out = vm.sh("cat /var/runcmd.log; cat /var/lib/cloud/data/previous-instance-id")
         check("run iid-two" in out and out.count("run iid-one") == 1,
               "new instance-id: runcmd ran again")
@@ -282,11 +280,9 @@ def config_drive(tmp):
               and re.search(r"(?m)^warning: .*user-data:4:14: write_files: expected a list$", out)
               and re.search(r"(?m)^applied: 1 part, [1-9]\d* warnings?$", out),
               "wispctl config: datasource, instance-id and the warnings")
-        for _ in range(60):  # the unit runs beside the boot: wait for its end
-            rc, out = vm.sh("wispctl ps | grep image-import")
-            if not re.search(r"\b(running|starting|stopped)\b", out):
-                break
-            time.sleep(1)
+        # the unit runs beside the boot: wait for its end, then check how it ended
+        wait_sh(vm, "wispctl status image-import", lambda rc, o: re.search(
+            r"(?m)^state:\s+(done|failed)$", o), "image-import has ended")
         rc, out = vm.sh("cat /run/wisp/seed-images; wispctl ps | grep image-import;"
                         " cat /var/log/wisp/image-import.log")
         check(re.search(r"(?m)^/dev/sr0 iso9660 WISP-IMAGES$", out)

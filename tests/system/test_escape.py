@@ -42,10 +42,10 @@ import secrets
 import shutil
 import sys
 import tarfile
-import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from wispvm import VM, BootError, build_test_image, nocloud_seed, run_test, units  # noqa: E402
+from wispvm import (  # noqa: E402
+    VM, BootError, build_test_image, nocloud_seed, poll, run_test, units)
 
 B = os.environ.get("B", "build")
 OUT = os.path.join(B, "tests", "escape")
@@ -225,20 +225,20 @@ class Suite:
 
 def wait_ended(vm, names, timeout):
     """Every container of names done or failed, and probe (which stays)
-    through its probes; returns the units."""
-    t0 = time.monotonic()
-    while True:
-        u = units(vm, timeout=60)
-        left = [n for n in names if u.get(n, {}).get("state") not in ("done", "failed")]
+    through its probes; returns the units. Polled every second (units and
+    logs cannot wake the test); fails naming the ones left at the deadline."""
+    def left(u):
+        out = [n for n in names if u.get(n, {}).get("state") not in ("done", "failed")]
         rc, _ = vm.sh("grep -q 'PROBES mode=all' /var/log/wisp/probe.log")
         if rc != 0 and u.get("probe", {}).get("state") not in ("done", "failed"):
-            left.append("probe")
-        if not left:
-            return u
-        if time.monotonic() - t0 > timeout:
-            raise BootError("containers not ended after %d s: %s" % (
-                timeout, ", ".join("%s=%s" % (n, u.get(n, {}).get("state")) for n in left)))
-        time.sleep(3)
+            out.append("probe")
+        return u, out
+
+    u, _ = poll(lambda: left(units(vm, timeout=60)), lambda r: not r[1],
+                "containers ended", timeout, every=1,
+                show=lambda r: ", ".join("%s=%s" % (n, r[0].get(n, {}).get("state"))
+                                         for n in r[1]))
+    return u
 
 
 def log_of(vm, name):

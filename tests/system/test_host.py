@@ -153,12 +153,32 @@ def broken_state_image(tmp):
     return image
 
 
+# init's report of an unrepairable STATE (init/pid1/state.c): its lines in
+# order, as regular expressions and as text dmesg's lines are picked by.
+BROKEN_REPORT = [(r"STATE: e2fsck -p /dev/vda5 left errors uncorrected \(status [4-9]\d*\)",
+                  "left errors uncorrected"),
+                 (r"STATE is NOT reformatted; it is mounted read-only on /run/wisp/state",
+                  "is NOT reformatted"),
+                 (r"/var is a tmpfs this boot: NOTHING written there will persist",
+                  "NOTHING written there will persist")]
+RULE = r"init: \*{64}\n"
+
+
 def broken_boot(vm):
     vm.expect(BANNER, BOOT_TIMEOUT)
-    vm.expect(r"STATE: e2fsck -p /dev/vda5 left errors uncorrected \(status [4-9]", 120)
-    vm.expect(r"STATE is NOT reformatted", 10)
-    check(True, "an unrepairable STATE is reported loudly on the console")
+    # Each expect is a check (it fails the test when its line does not come):
+    # the report's lines in order between two rules of stars.
+    vm.expect(RULE, 120)
+    for rx, _ in BROKEN_REPORT:
+        vm.expect(rx, 10)
+    vm.expect(RULE, 10)
     vm.boot(banner=False)
+    # and at priority crit in the kernel log (facility daemon: <26>)
+    rc, out = vm.sh("dmesg -r | grep -F%s" % "".join(" -e '%s'" % t for _, t in BROKEN_REPORT))
+    prios = re.findall(r"(?m)^<(\d+)>", out)
+    check(rc == 0 and len(prios) == len(BROKEN_REPORT) and set(prios) == {"26"},
+          "an unrepairable STATE is reported loudly: framed by stars on the console (above),"
+          " every line at priority crit: %r" % out.strip()[-300:])
     rc, out = vm.sh("grep -E ' (/var|/run/wisp/state) ' /proc/mounts")
     check("tmpfs /var tmpfs rw" in out, "/var is a tmpfs")
     check("/dev/vda5 /run/wisp/state ext4 ro" in out, "STATE is mounted read-only for rescue")

@@ -28,12 +28,24 @@ import tempfile
 import threading
 
 sys.path.insert(0, os.path.dirname(__file__))
-from wispvm import BANNER, BOOT_TIMEOUT, VM, check, run_test  # noqa: E402
+from wispvm import BANNER, BOOT_TIMEOUT, VM, check, run_test, wait_sh  # noqa: E402
 
 IMAGE = os.path.join(os.environ.get("B", "build"), "wisp.img")
 MAC = "52:54:00:12:34:56"
 NIC = "user,mac=" + MAC
 PROVISIONED = r"cloud-init: (applied .*|no datasource)"
+
+
+def oneshot_done(vm, name):
+    """Wait until the network one-shot NAME has run and succeeded (a check)."""
+    wait_sh(vm, "wispctl status " + name, lambda rc, o: re.search(r"(?m)^state:\s+done$", o),
+            "the one-shot %s ran and succeeded" % name)
+
+
+def dhcp_address(vm):
+    """Wait until eth0 has an IPv4 address (a check): udhcpc's lease arrived."""
+    wait_sh(vm, "ip -4 addr show dev eth0", lambda rc, o: "inet " in o,
+            "eth0 has an IPv4 address (DHCP lease)")
 
 
 def config_drive(tmp):
@@ -62,8 +74,7 @@ def config_drive(tmp):
                    check=True)
     with VM(IMAGE, name="netcfg-config-drive", nic=NIC, extra=["-cdrom", iso]) as vm:
         vm.boot(PROVISIONED)
-        vm.sh("i=0; until wispctl status net-eth0 | grep -q done || [ $i -ge 50 ];"
-              " do sleep 0.2; i=$((i+1)); done")
+        oneshot_done(vm, "net-eth0")
         _, out = vm.sh("ip -4 addr show dev eth0")
         check("inet 10.0.2.50/24" in out, "network_data.json: static 10.0.2.50/24 on eth0")
         _, out = vm.sh("ip route")
@@ -108,8 +119,7 @@ def nocloud(tmp):
     with VM(IMAGE, name="netcfg-nocloud", nic=NIC,
             extra=["-drive", "file=%s,format=raw,if=virtio" % seed]) as vm:
         vm.boot(PROVISIONED)
-        vm.sh("i=0; until wispctl status net-lan0 | grep -q done || [ $i -ge 50 ];"
-              " do sleep 0.2; i=$((i+1)); done")
+        oneshot_done(vm, "net-lan0")
         _, out = vm.sh("ip -4 addr show dev lan0; ip route; cat /etc/resolv.conf")
         check("inet 10.0.2.60/24" in out,
               "v2 network-config: NIC matched by MAC, renamed lan0, 10.0.2.60/24")
@@ -130,8 +140,7 @@ def nocloud(tmp):
                   r"configuration \(above\); DHCP on every NIC instead", 60)
         print("  ok: invalid network-config: file:line:col, then one warning", flush=True)
         vm.boot(banner=False)
-        vm.sh("i=0; until ip -4 addr show dev eth0 | grep -q 'inet ' || [ $i -ge 100 ];"
-              " do sleep 0.2; i=$((i+1)); done")
+        dhcp_address(vm)
         _, out = vm.sh("wispctl ps; ip -4 addr show dev eth0")
         check(re.search(r"(?m)^dhcp-eth0\s+service\s+running", out)
               and "inet 10.0.2.15/24" in out,
@@ -208,8 +217,7 @@ def ec2_boot(ep):
         check(re.search(r"(?m)^ip-10-0-2-15$", out), "local-hostname gives the host name")
         check("from-imds" in out and KEY in out,
               "user-data applied (bootcmd); public-keys/0 in ec2-user's authorized_keys")
-        vm.sh("i=0; until ip -4 addr show dev eth0 | grep -q 'inet ' || [ $i -ge 100 ];"
-              " do sleep 0.2; i=$((i+1)); done")
+        dhcp_address(vm)
         _, out = vm.sh("ip -4 addr show dev eth0 | grep -c 'inet '; wispctl ps")
         check(re.search(r"(?m)^1$", out) and re.search(r"(?m)^dhcp-eth0\s+service\s+running", out),
               "EC2 gives no network configuration: eth0 is dhcp-eth0's")

@@ -31,7 +31,7 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from wispvm import VM, build_test_image, busybox_oci_tar, check, run_test  # noqa: E402
+from wispvm import VM, build_test_image, busybox_oci_tar, check, run_test, wait_sh  # noqa: E402
 
 CT = "/run/ct"
 
@@ -166,9 +166,11 @@ def devices(vm):
 
 
 def images(vm):
-    _, out = vm.sh("for i in $(seq 120); do [ -z \"$(ls -A /var/lib/wisp/import)\" ] && break; "
-                   "sleep 1; done; echo import=[$(ls -A /var/lib/wisp/import)]; "
-                   "wispctl ps | grep image-import; containerd-lite image list", 150)
+    # image-import runs beside the boot: wait for its end, then check what it did
+    wait_sh(vm, "wispctl status image-import", lambda rc, o: re.search(
+        r"(?m)^state:\s+(done|failed)$", o), "images: image-import has ended", 150)
+    _, out = vm.sh("echo import=[$(ls -A /var/lib/wisp/import)]; "
+                   "wispctl ps | grep image-import; containerd-lite image list", 60)
     check("import=[]" in out, "images: the drop directory was emptied at boot")
     check(re.search(r"image-import +oneshot +done", out),
           "images: the oneshot unit image-import ran and completed")

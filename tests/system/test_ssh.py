@@ -21,14 +21,14 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from wispvm import VM, check, run_test  # noqa: E402
+from wispvm import VM, check, run_test, wait_sh  # noqa: E402
 
 IMAGE = os.path.join(os.environ.get("B", "build"), "wisp.img")
 PROVISIONED = r"cloud-init: applied"
-SSH_TIMEOUT = 120  # first connection: DHCP, then the host key is made under TCG
+SSH_READY = 120  # from the shell's answer to sshd's port open: DHCP under TCG
+SSH_RUN = 60  # one ssh run: its connection (ConnectTimeout 20), the host key made, the command
 
 USER_DATA = """\
 #cloud-config
@@ -94,18 +94,13 @@ class Client:
                 "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=" + self.known,
                 "-o", "ConnectTimeout=20", "-o", "IdentitiesOnly=yes", "-o", "LogLevel=ERROR"]
         args += list(opts) or ["-i", self.key]
-        p = subprocess.run(args + ["%s@127.0.0.1" % user, cmd], stdin=subprocess.DEVNULL,
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
+        try:
+            p = subprocess.run(args + ["%s@127.0.0.1" % user, cmd], stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               timeout=SSH_RUN)
+        except subprocess.TimeoutExpired:  # the check that called it fails, naming this
+            return None, "ssh %s@: no end within %d s" % (user, SSH_RUN)
         return p.returncode, p.stdout.decode(errors="replace")
-
-    def login(self, user, cmd):
-        """Retry until the guest answers (bounded): TCG boots and DHCP are slow."""
-        deadline = time.monotonic() + SSH_TIMEOUT
-        while True:
-            rc, out = self.ssh(user, cmd)
-            if rc == 0 or time.monotonic() > deadline:
-                return rc, out
-            time.sleep(2)
 
     def host_key(self):
         """The guest's ed25519 host key as ssh-keyscan sees it ("" if none)."""
@@ -116,11 +111,27 @@ class Client:
         return m.group(1) if m else ""
 
 
-def listening_on_22(vm):
-    """Sockets in LISTEN (0A) on local port 22 (0x0016), from /proc/net/tcp and tcp6."""
-    rc, out = vm.sh("cat /proc/net/tcp /proc/net/tcp6")
-    return [line for line in out.splitlines()
+def listeners_22(text):
+    """Sockets in LISTEN (0A) on local port 22 (0x0016), from /proc/net/tcp or tcp6 lines."""
+    return [line for line in text.splitlines()
             if re.match(r"\s*\d+: [0-9A-F]+:0016 [0-9A-F]+:[0-9A-F]+ 0A ", line)]
+
+
+def listening_on_22(vm):
+    """Sockets in LISTEN on port 22, from /proc/net/tcp and tcp6."""
+    return listeners_22(vm.sh("cat /proc/net/tcp /proc/net/tcp6")[1])
+
+
+def ssh_ready(vm, what, restarts=0):
+    """Wait (a check) until the host's ssh can get in: the service sshd
+    running (after RESTARTS restarts), listening on port 22, and eth0 has
+    its DHCP address (QEMU's user network forwards the host's port to
+    10.0.2.15). Then one ssh run answers or the test fails."""
+    state = r"(?m)^kind:\s+service\nstate:\s+running$"
+    count = r"(?m)^restarts: %d$" % restarts
+    wait_sh(vm, "wispctl status sshd; ip -4 addr show dev eth0; cat /proc/net/tcp",
+            lambda rc, o: re.search(state, o) and re.search(count, o)
+            and "inet 10.0.2.15/" in o and listeners_22(o), what, SSH_READY)
 
 
 def with_keys(tmp):
@@ -128,11 +139,11 @@ def with_keys(tmp):
     client = Client(tmp, port)
     with ssh_vm("ssh-keys", seed(tmp, "keys", USER_DATA % {"key": client.pubkey()}), port) as vm:
         vm.boot(PROVISIONED)
-        rc, out = vm.sh("wispctl ps")
-        check(re.search(r"(?m)^sshd\s+service\s+running", out), "sshd unit running")
-        rc, out = client.login("alice", "id; echo PATH=$PATH")
+        # the unit may still be starting when the shell answers: waited for
+        ssh_ready(vm, "sshd unit running, listening on port 22; eth0 has 10.0.2.15")
+        rc, out = client.ssh("alice", "id; echo PATH=$PATH")
         check(rc == 0 and re.search(r"uid=1000\(alice\) gid=1000\(alice\)", out),
-              "alice logs in with her key and runs id: %s" % out.splitlines()[0])
+              "alice logs in with her key and runs id: %s" % (out.splitlines() or [""])[0])
         check("PATH=/usr/sbin:/usr/bin:/sbin:/bin" in out, "her PATH is the units' PATH")
         check(listening_on_22(vm), "the guest listens on port 22 (/proc/net/tcp)")
         rc, out = vm.sh("grep ^alice: /etc/shadow")
@@ -158,7 +169,9 @@ def with_keys(tmp):
         check(rc == 0 and "/dev/pts/" in out, "a terminal session gets a pty: %s" % out.strip())
         # supervised: killed, it is restarted and takes logins again
         vm.sh("kill $(cat /run/dropbear.pid)")
-        rc, out = client.login("alice", "echo back")
+        ssh_ready(vm, "dropbear killed: init restarted it (restarts 1), port 22 open again",
+                  restarts=1)
+        rc, out = client.ssh("alice", "echo back")
         check(rc == 0 and "back" in out, "dropbear killed: init restarts it, logins work")
         rc, out = vm.sh("wispctl ps")
         check(re.search(r"(?m)^sshd\s+service\s+running\s+\d+\s+\S+\s+1\s", out),
@@ -166,7 +179,8 @@ def with_keys(tmp):
         before = plant(vm, client)
         vm.send("wispctl reboot\n")
         vm.boot(PROVISIONED)
-        rc, out = client.login("alice", "echo again")
+        ssh_ready(vm, "after the reboot: sshd listens on port 22, eth0 has 10.0.2.15")
+        rc, out = client.ssh("alice", "echo again")
         check(rc == 0 and "again" in out, "alice logs in after a reboot")
         check(client.host_key() == first, "same host key after the reboot")
         planted_unchanged(vm, client, before)
@@ -181,7 +195,7 @@ def plant(vm, client):
 
     Hard links are made through /var/home: /home is a bind mount of it, and
     link(2) does not cross mount points even on one file system."""
-    rc, out = client.login("bob", "rm -rf ~/.ssh && ln -s /var/lib/cloud ~/.ssh && echo planted")
+    rc, out = client.ssh("bob", "rm -rf ~/.ssh && ln -s /var/lib/cloud ~/.ssh && echo planted")
     check(rc == 0 and "planted" in out, "bob replaced his ~/.ssh by a symlink to /var/lib/cloud")
     rc, out = client.ssh("carol", "ln /var/lib/cloud/data/instance-id /var/home/carol/.ssh/x; echo rc=$?")
     check("Operation not permitted" in out and "rc=1" in out,
@@ -202,7 +216,7 @@ def planted_unchanged(vm, client, before):
     check("authorized_keys" not in out, "no authorized_keys written into /var/lib/cloud")
     check(re.search(r"cloud-config: user bob: keys not written: \.ssh: a symlink or not a "
                     r"directory", vm.buf), "a warning names bob and his symlink")
-    rc, out = client.login("carol", "stat -c '%U %a %h' ~/.ssh/authorized_keys")
+    rc, out = client.ssh("carol", "stat -c '%U %a %h' ~/.ssh/authorized_keys")
     check(rc == 0 and "carol 600 1" in out,
           "carol's link was replaced by her own file (she logs in): %r" % out.strip())
 

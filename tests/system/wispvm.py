@@ -1,7 +1,8 @@
 """Boot a Wisp disk image under QEMU and talk to it over the serial console;
 and what every system test shares: its main (run_test), check(), the boot
 up to the console shell (VM.boot), waiting for a shell command's output
-(wait_sh), the units by name (units, wait_units), test images
+(wait_sh), for anything else (poll) or for a console line's Nth time
+(VM.seen_times), the units by name (units, wait_units), test images
 (build_test_image), NoCloud seeds (nocloud_seed) and OCI images made with
 umoci (OciImage).
 
@@ -255,6 +256,24 @@ class VM:
                                     % (self.name, pattern.pattern, self.logpath))
                 self.lock.wait(min(left, 1.0))
 
+    def seen_times(self, pattern, n, timeout):
+        """Wait until pattern has matched N times in all this VM's console
+        output (every boot); return how many times it has then (more if
+        more came at once). Fails naming the pattern and its count."""
+        rx = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        with self.lock:
+            while True:
+                got = len(rx.findall(self.buf))
+                if got >= n:
+                    return got
+                left = deadline - time.monotonic()
+                if left <= 0 or (self.proc.poll() is not None and not self.reader.is_alive()):
+                    raise BootError("%s: %r seen %d times on the console, not %d, within %d s"
+                                    " (see %s)" % (self.name, rx.pattern, got, n, timeout,
+                                                   self.logpath))
+                self.lock.wait(min(left, 1.0))
+
     def wait_exit(self, timeout):
         try:
             return self.proc.wait(timeout=timeout)
@@ -284,21 +303,30 @@ class VM:
         return False
 
 
+def poll(get, done, what, timeout, every=0.5, show=repr):
+    """get() every EVERY s until done(value) holds; returns that value, or
+    fails naming WHAT and the last value (show(value)) when the deadline
+    passes. The system tests' one poll of something that cannot wake them
+    (a guest's state, a host port): never a blind sleep, never unbounded."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = get()
+        if done(value):
+            return value
+        if time.monotonic() > deadline:
+            raise BootError("%s: not within %d s; last: %s" % (what, timeout, show(value)))
+        time.sleep(every)
+
+
 def wait_sh(vm, cmd, want, what, timeout=60):
     """Run cmd in the console shell until want(rc, out) holds (every half
     second): a check of what, passed (returns the output) or failed when the
     deadline passes, with the last output. The system tests' one wait on a
     guest command: a pattern is lambda rc, o: re.search(PATTERN, o)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        rc, out = vm.sh(cmd)
-        if want(rc, out):
-            print("  ok: " + what, flush=True)
-            return out
-        if time.monotonic() > deadline:
-            raise BootError("%s: not within %d s; %r last gave %d: %r"
-                            % (what, timeout, cmd, rc, out.strip()[-200:]))
-        time.sleep(0.5)
+    rc, out = poll(lambda: vm.sh(cmd), lambda r: want(*r), what, timeout,
+                   show=lambda r: "%r gave %d: %r" % (cmd, r[0], r[1].strip()[-200:]))
+    print("  ok: " + what, flush=True)
+    return out
 
 
 def units(vm, timeout=30):
