@@ -15,6 +15,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -103,8 +104,10 @@ class VM:
         self.lock = threading.Condition()
         self.log = open(self.logpath, "w", encoding="utf-8", errors="replace")
         self.started = time.monotonic()
+        # Its own process group: a command (make run) starts QEMU as a child,
+        # and close() must not leave that QEMU behind.
         self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, env=env)
+                                     stderr=subprocess.STDOUT, env=env, start_new_session=True)
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
 
@@ -283,7 +286,10 @@ class VM:
 
     def close(self):
         if self.proc.poll() is None:
-            self.proc.kill()
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
             self.proc.wait()
         self.reader.join(timeout=5)
         self.log.close()
