@@ -13,12 +13,10 @@
 #include "provision.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #define BOOTCMD_TIMEOUT_MS 120000u
@@ -48,27 +46,12 @@ static void warn(void *ctx, const char *fmt, ...)
 	cloudinit_report("warning: %s", msg);
 }
 
-static void mkdirs(const char *path)
-{
-	char buf[4200];
-	snprintf(buf, sizeof(buf), "%s/", path);
-	for (char *p = buf + 1; *p; p++)
-		if (*p == '/') {
-			*p = '\0';
-			mkdir(buf, 0755);
-			*p = '/';
-		}
-}
-
 static void write_text(const char *path, const char *text, mode_t mode)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
-	if (fd < 0) {
-		warn(NULL, "create %s: %s", path, strerror(errno));
-		return;
-	}
-	(void)!write_all(fd, text, strlen(text));
-	close(fd);
+	struct err e;
+
+	if (write_file(path, text, strlen(text), mode, &e) < 0)
+		warn(NULL, "%s", e.msg);
 }
 
 /* An id names a directory under instances/: ".", ".." or a '/' would name another. */
@@ -97,7 +80,6 @@ static void instance_state(void)
 	if (!iid_valid(ci.ds.iid))
 		snprintf(ci.ds.iid, sizeof(ci.ds.iid), "iid-datasource-none");
 	snprintf(ci.idir, sizeof(ci.idir), CLOUD_DIR "/instances/%s", ci.ds.iid);
-	mkdirs(ROOTED(ci.idir));
 	r = cc_sem_take(ROOTED(ci.idir), "config_per_instance", &e);
 	if (r < 0) {
 		warn(NULL, "%s; per-instance work (runcmd, scripts, homes) skipped", e.msg);
@@ -105,7 +87,7 @@ static void instance_state(void)
 	}
 	ci.have_var = true;
 	ci.per_instance = r == 1;
-	mkdirs(ROOTED(CLOUD_DIR "/data"));
+	(void)mkdir_p(ROOTED(CLOUD_DIR "/data"), 0755, &e); /* failed: write_text() warns */
 	read_text(ROOTED(CLOUD_DIR "/data/instance-id"), old, sizeof(old), &e);
 	old[strcspn(old, "\n")] = '\0';
 	if (*old && strcmp(old, ci.ds.iid) != 0) {
@@ -217,8 +199,8 @@ static void part_warnings(const struct plan_part *pp)
  * cloud-config part is applied (a copy of a MIME or gzip part is kept for its messages). */
 static void on_part(struct plan_part *pp)
 {
-	char path[512];
-	int fd;
+	char dir[512], path[540];
+	struct err e;
 
 	ci.nparts++;
 	if (pp->kind == UD_CLOUD_CONFIG && pp->whole) {
@@ -229,25 +211,21 @@ static void on_part(struct plan_part *pp)
 	if (pp->kind != UD_CLOUD_CONFIG)
 		part_warnings(pp); /* none from this child today; shown if a plan has them */
 	if (pp->kind == UD_CLOUD_CONFIG)
-		snprintf(path, sizeof(path), "%s/part-%03d.yaml", ROOTED(CLOUD_RUN), ci.nparts);
+		snprintf(dir, sizeof(dir), "%s", ROOTED(CLOUD_RUN));
 	else if (ci.per_instance && cc_script_dir(pp->kind)) /* MIME per-boot, -instance, -once */
-		snprintf(path, sizeof(path), "%s/part-%03d", ROOTED(cc_script_dir(pp->kind)),
-			 ci.nparts);
+		snprintf(dir, sizeof(dir), "%s", ROOTED(cc_script_dir(pp->kind)));
 	else if (ci.per_instance)
-		snprintf(path, sizeof(path), "%s/scripts/part-%03d", ROOTED(ci.idir), ci.nparts);
+		snprintf(dir, sizeof(dir), "%s/scripts", ROOTED(ci.idir));
 	else
 		return; /* a script of an instance that already ran them */
-	mkdirs(path);
-	rmdir(path);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-		  pp->kind != UD_CLOUD_CONFIG ? 0700 : 0600);
-	if (fd < 0 || write_all(fd, pp->data ? pp->data : "", pp->data ? pp->len : 0) < 0) {
-		warn(NULL, "%s: write %s: %s", pp->name, path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	snprintf(path, sizeof(path), "%s/part-%03d%s", dir, ci.nparts,
+		 pp->kind == UD_CLOUD_CONFIG ? ".yaml" : "");
+	(void)mkdir_p(dir, 0755, &e); /* failed: the write below warns */
+	if (write_file(path, pp->data ? pp->data : "", pp->data ? pp->len : 0,
+		       pp->kind != UD_CLOUD_CONFIG ? 0700 : 0600, &e) < 0) {
+		warn(NULL, "%s: %s", pp->name, e.msg);
 		return;
 	}
-	close(fd);
 	if (pp->kind == UD_CLOUD_CONFIG) {
 		log_msg(LOG_INFO, "cloud-init: %s is %s", pp->name, path);
 		part_warnings(pp);
@@ -400,8 +378,11 @@ void cloudinit_setup(void)
 	}
 	if (ci.per_instance && ci.runcmd) {
 		char path[300], *text = malloc(ci.runlen + 16);
+		struct err e;
+
+		snprintf(path, sizeof(path), "%s/scripts", ROOTED(ci.idir));
+		(void)mkdir_p(path, 0755, &e); /* failed: write_text() warns */
 		snprintf(path, sizeof(path), "%s/scripts/runcmd", ROOTED(ci.idir));
-		mkdirs(path), rmdir(path);
 		if (text) {
 			snprintf(text, ci.runlen + 16, "#!/bin/sh\n%s", ci.runcmd);
 			write_text(path, text, 0700);

@@ -11,7 +11,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -206,22 +205,11 @@ static void remember(const struct decls *set)
 	v[n] = NULL;
 }
 
-static int write_tmp(const char *tmp, const char *text)
-{
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	int r = fd < 0 || write_all(fd, text, strlen(text)) < 0 ? -1 : 0;
-
-	if (fd >= 0 && close(fd) < 0)
-		r = -1;
-	if (r < 0)
-		warn("write %s: %s", tmp, strerror(errno));
-	return r;
-}
-
 int declw_text(int nn, const char *name, const char *text)
 {
 	char tmp[4200], path[4200];
 	struct decls set = {0};
+	struct err e;
 	int problems;
 
 	if (fmt_path(tmp, sizeof(tmp), "%s/.%02d-%s.yaml.tmp", w.dir, nn, name) < 0 ||
@@ -229,7 +217,8 @@ int declw_text(int nn, const char *name, const char *text)
 		warn("%s/%02d-%s.yaml: name too long; not declared", w.dir, nn, name);
 		return -1;
 	}
-	if (write_tmp(tmp, text) < 0) {
+	if (write_file(tmp, text, strlen(text), 0600, &e) < 0) {
+		warn("%s", e.msg);
 		unlink(tmp);
 		return -1;
 	}
