@@ -13,7 +13,6 @@
 #include "provision.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,33 +24,21 @@ static struct {
 	struct ds_found ds;
 	char idir[256]; /* CLOUD_DIR/instances/<iid> */
 	bool found, per_instance, have_var;
-	int nparts, nscripts, warnings;
+	int nparts, nscripts;
 	char *runcmd; /* script text gathered from every cloud-config part */
 	size_t runlen;
 	unsigned nkeys;	      /* authorized keys written this boot: then an SSH server */
 	struct cloudcfg host; /* hostname, fqdn, preserve_hostname of every part, merged */
 } ci;
-
-static void warn(void *ctx, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-
-	(void)ctx;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	ci.warnings++;
-	log_msg(LOG_WARNING, "cloud-init: %s", msg);
-	cloudinit_report("warning: %s", msg);
-}
+/* Apart from ci: an initialiser would move ci (kilobytes of bss) into the file. */
+static struct warner warner = {.who = "cloud-init"};
 
 static void write_text(const char *path, const char *text, mode_t mode)
 {
 	struct err e;
 
 	if (write_file(path, text, strlen(text), mode, &e) < 0)
-		warn(NULL, "%s", e.msg);
+		report_warn(&warner, "%s", e.msg);
 }
 
 /* An id names a directory under instances/: ".", ".." or a '/' would name another. */
@@ -63,10 +50,11 @@ static bool iid_valid(const char *id)
 		n++;
 	if (!id[n] && !strchr(id, '/') && strcmp(id, ".") && strcmp(id, ".."))
 		return n > 0;
-	warn(NULL,
-	     "instance-id \"%.*s\"%s: not a directory name (\".\", \"..\", a '/' or a control "
-	     "character); using iid-datasource-none",
-	     (int)n, id, id[n] ? "..." : "");
+	report_warn(
+	    &warner,
+	    "instance-id \"%.*s\"%s: not a directory name (\".\", \"..\", a '/' or a control "
+	    "character); using iid-datasource-none",
+	    (int)n, id, id[n] ? "..." : "");
 	return false;
 }
 
@@ -82,7 +70,8 @@ static void instance_state(void)
 	snprintf(ci.idir, sizeof(ci.idir), CLOUD_DIR "/instances/%s", ci.ds.iid);
 	r = cc_sem_take(ROOTED(ci.idir), "config_per_instance", &e);
 	if (r < 0) {
-		warn(NULL, "%s; per-instance work (runcmd, scripts, homes) skipped", e.msg);
+		report_warn(&warner, "%s; per-instance work (runcmd, scripts, homes) skipped",
+			    e.msg);
 		return;
 	}
 	ci.have_var = true;
@@ -99,21 +88,21 @@ static void instance_state(void)
 	unlink(ROOTED(CLOUD_DIR "/instance"));
 	snprintf(path, sizeof(path), "instances/%s", ci.ds.iid);
 	if (symlink(path, ROOTED(CLOUD_DIR "/instance")) < 0)
-		warn(NULL, "symlink " CLOUD_DIR "/instance: %s", strerror(errno));
+		report_warn(&warner, "symlink " CLOUD_DIR "/instance: %s", strerror(errno));
 }
 
 /* bootcmd: every boot, one at a time, before any unit starts (bounded). */
 static void run_now(char *const *argv)
 {
 	char iid[160], what[300];
-	struct ud_sink w = {.warn = warn};
+	struct ud_sink w = {.ctx = &warner, .warn = report_warn};
 	int st;
 
 	snprintf(iid, sizeof(iid), "INSTANCE_ID=%s", ci.ds.iid);
 	snprintf(what, sizeof(what), "bootcmd: %s", argv[strv_len(argv) - 1]);
 	st = cc_run(what, argv, iid, BOOTCMD_TIMEOUT_MS, &w);
 	if (st > 0)
-		warn(NULL, "%s: failed (status %d)", what, st);
+		report_warn(&warner, "%s: failed (status %d)", what, st);
 }
 
 static void gather_runcmd(const struct cloudcfg *c)
@@ -158,7 +147,7 @@ static void host_note(const struct cloudcfg *c)
 /* One cloud-config part of the plan (c is the plan's: the meta-data keys join it). */
 static void apply_config(struct cloudcfg *c)
 {
-	struct ud_sink w = {.warn = warn};
+	struct ud_sink w = {.ctx = &warner, .warn = report_warn};
 	/* no gunzip: the parser child unpacked every gzip file (a gzip one left is refused) */
 	struct cc_env env = {.etc = ROOTED("/etc"),
 			     .root = prov.root,
@@ -167,7 +156,7 @@ static void apply_config(struct cloudcfg *c)
 			     .warn = &w};
 
 	if (ci.ds.keys && !c->nusers && ci.nparts == 1)
-		warn(NULL, "meta-data public keys: no user in users: to receive them");
+		report_warn(&warner, "meta-data public keys: no user in users: to receive them");
 	for (size_t i = 0; ci.ds.keys && ci.ds.keys[i] && ci.nparts == 1; i++) {
 		size_t n = strv_len(c->ssh_keys);
 		char **nv = realloc(c->ssh_keys, (n + 2) * sizeof(*nv));
@@ -192,7 +181,7 @@ static void apply_config(struct cloudcfg *c)
 static void part_warnings(const struct plan_part *pp)
 {
 	for (char **v = pp->warn; v && *v; v++)
-		warn(NULL, "%s", *v);
+		report_warn(&warner, "%s", *v);
 }
 
 /* One part of the plan, numbered as the child numbered it: a script is kept, a
@@ -223,7 +212,7 @@ static void on_part(struct plan_part *pp)
 	(void)mkdir_p(dir, 0755, &e); /* failed: the write below warns */
 	if (write_file(path, pp->data ? pp->data : "", pp->data ? pp->len : 0,
 		       pp->kind != UD_CLOUD_CONFIG ? 0700 : 0600, &e) < 0) {
-		warn(NULL, "%s: %s", pp->name, e.msg);
+		report_warn(&warner, "%s: %s", pp->name, e.msg);
 		return;
 	}
 	if (pp->kind == UD_CLOUD_CONFIG) {
@@ -240,7 +229,7 @@ static void apply_plan(struct parse_plan *p)
 	for (size_t i = 0; i < p->n; i++) {
 		struct plan_item *it = &p->items[i];
 		if (it->kind == PLAN_WARN)
-			warn(NULL, "%s", it->text);
+			report_warn(&warner, "%s", it->text);
 		else if (it->kind == PLAN_INFO)
 			log_msg(LOG_INFO, "cloud-init: %s", it->text);
 		else
@@ -266,7 +255,7 @@ static size_t read_inputs(struct parse_input *in, char (*path)[512])
 			continue;
 		if (!(buf = malloc(YAML_MAX_BYTES + 1)) ||
 		    (len = read_file(path[n], buf, YAML_MAX_BYTES + 1, &e)) < 0) {
-			warn(NULL, "%s; nothing applied", buf ? e.msg : "out of memory");
+			report_warn(&warner, "%s; nothing applied", buf ? e.msg : "out of memory");
 			free(buf);
 			continue;
 		}
@@ -304,7 +293,7 @@ static void process(const struct parse_input *in)
 	struct err e;
 
 	if (child_plan(parse_userdata, &job, &plan, &e) < 0) {
-		warn(NULL, "%s %s; %s of %s not applied", file, e.msg, file, ci.ds.name);
+		report_warn(&warner, "%s %s; %s of %s not applied", file, e.msg, file, ci.ds.name);
 		return;
 	}
 	apply_plan(&plan);
@@ -352,7 +341,7 @@ static void parse_and_apply(const char *run, struct ud_sink *w)
 
 void cloudinit_setup(void)
 {
-	struct ud_sink w = {.warn = warn};
+	struct ud_sink w = {.ctx = &warner, .warn = report_warn};
 	uint64_t t0 = now_ms();
 	char line[4096] = "", run[4096];
 	struct err e;
@@ -390,7 +379,7 @@ void cloudinit_setup(void)
 		}
 		free(text);
 	}
-	nw = ci.warnings + declw_warnings(); /* user-data's wisp: declarations too */
+	nw = warner.count + declw_warnings(); /* user-data's wisp: declarations too */
 	log_msg(LOG_NOTICE, "cloud-init: applied %d part%s, %d warning%s (%llu ms)", ci.nparts,
 		ci.nparts == 1 ? "" : "s", nw, nw == 1 ? "" : "s",
 		(unsigned long long)(now_ms() - t0));
@@ -407,7 +396,7 @@ void cloudinit_setup(void)
 void cloudinit_final(void)
 {
 	static const char *const argv[] = {"/bin/sh", "/usr/share/wisp/cloud-final", NULL};
-	struct ud_sink w = {.warn = warn};
+	struct ud_sink w = {.ctx = &warner, .warn = report_warn};
 
 	free(ci.runcmd), ci.runcmd = NULL;
 	if (ci.nkeys)
