@@ -52,11 +52,8 @@ static void log_line(const char *level, const char *msg)
 
 static int fail(const struct cl_err *e)
 {
-	char buf[1200];
-
-	cl_error_text(e, buf, sizeof(buf));
-	fprintf(stderr, "containerd-lite: %s\n", buf);
-	log_line("error", buf);
+	fprintf(stderr, "containerd-lite: %s\n", e->msg);
+	log_line("error", e->msg);
 	return 1;
 }
 
