@@ -611,7 +611,7 @@ static int cmd_spec(struct cmd_opts *c)
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd < 0)
 		ret = fail((cl_error(&e, errno, "create %s", path), &e));
-	else if (write(fd, text, strlen(text)) != (ssize_t)strlen(text) || write(fd, "\n", 1) != 1)
+	else if (cl_write_all(fd, text, strlen(text)) < 0 || cl_write_all(fd, "\n", 1) < 0)
 		ret = fail((cl_error(&e, errno, "write %s", path), &e));
 	if (fd >= 0)
 		close(fd);
