@@ -33,7 +33,7 @@ static int write_str(const char *dir, const char *file, const char *val, struct 
 
 	if (r < 0) {
 		/* name the value too: "write 100M to .../memory.max: ..." */
-		cl_error(e, e->errnum, "cgroup: write %s to %s", val, p);
+		cl_error(e, e->num, "cgroup: write %s to %s", val, p);
 	}
 	free(p);
 	return r;
@@ -208,9 +208,9 @@ int cl_cgroup_create(const char *path, const struct cl_spec *s, struct cl_err *e
 	/* the device policy even without resources: runc's default devices */
 	if ((ctrls[0] && enable_controllers(path, ctrls, e) < 0) ||
 	    write_resources(path, &s->res, e) < 0 || cl_devices_attach(path, s, e) < 0) {
-		int err = e->errnum;
+		int err = e->num;
 		rmdir(path);
-		e->errnum = err;
+		e->num = err;
 		return -1;
 	}
 	return 0;

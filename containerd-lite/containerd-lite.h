@@ -14,9 +14,11 @@
 
 #define CL_DEFAULT_ROOT "/run/containerd-lite"
 
+/* The shape of init's struct err and image-builder's (err.c); the room for
+ * messages that quote a path or a tool's output. */
 struct cl_err {
-	int errnum;	/* 0 when the message says it all */
-	char msg[1024]; /* "mount proc on /proc: Operation not permitted" */
+	int num;	/* errno of the failure; 0 when there is none */
+	char msg[1024]; /* complete: "mount proc on /proc: Operation not permitted" */
 };
 
 /* --- the decoded config.json ------------------------------------------- */
@@ -240,13 +242,10 @@ int cl_list(const char *root, char ***ids, struct cl_err *e);
 
 /* --- errors ----------------------------------------------------------------- */
 
-/* Fills E and returns -1; ERRNUM 0 leaves ": strerror" off. */
-int cl_error(struct cl_err *e, int errnum, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+/* Fills E with NUM and the text (+ ": strerror(NUM)" when NUM != 0); returns -1. */
+int cl_error(struct cl_err *e, int num, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Prefixes E's message with "CONTEXT: " and returns -1. */
 int cl_error_wrap(struct cl_err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* "message: strerror" in BUF. */
-const char *cl_error_text(const struct cl_err *e, char *buf, size_t size);
 
 /* Name tables shared by the decoder and the CLI (-1 when unknown). */
 int cl_cap_from_name(const char *name);

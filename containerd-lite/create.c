@@ -57,7 +57,7 @@ static int apply_sysctl(const struct cl_spec *s, struct cl_err *e)
 			if (*p == '.')
 				*p = '/';
 		if (strstr(s->sysctl.v[i], "..") || write_proc(path, s->sysctl.v[i + 1], e) < 0)
-			return cl_error(e, e->errnum, "sysctl %s", s->sysctl.v[i]);
+			return cl_error(e, e->num, "sysctl %s", s->sysctl.v[i]);
 	}
 	return 0;
 }
@@ -237,11 +237,9 @@ static __attribute__((noreturn)) void child_main(struct child_ctx *c)
 		goto fail;
 	execve(c->exe, c->s->args.v, c->s->env.v ? c->s->env.v : (char *[]){NULL});
 	cl_error(&e, errno, "exec %s", c->exe);
-fail : {
-	char buf[1200];
+fail:
 	/* start has returned already: stderr is the only witness */
-	dprintf(2, "containerd-lite: %s\n", cl_error_text(&e, buf, sizeof(buf)));
-}
+	dprintf(2, "containerd-lite: %s\n", e.msg);
 	_exit(127);
 }
 
@@ -376,7 +374,7 @@ static int write_oom_score_adj(pid_t pid, int score, struct cl_err *e)
 	snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", (int)pid);
 	snprintf(buf, sizeof(buf), "%d", score);
 	if (write_proc(path, buf, e) < 0)
-		return cl_error(e, e->errnum, "set oomScoreAdj %d", score);
+		return cl_error(e, e->num, "set oomScoreAdj %d", score);
 	return 0;
 }
 
@@ -454,7 +452,7 @@ static int record(const struct cl_opts *o, const struct cl_spec *s, struct made 
 		char buf[32];
 		int fd = open(o->pid_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		int len = snprintf(buf, sizeof(buf), "%d", (int)m->pid);
-		if (fd < 0 || write(fd, buf, (size_t)len) != len)
+		if (fd < 0 || cl_write_all(fd, buf, (size_t)len) < 0)
 			ret = cl_error(e, errno, "write pid file %s", o->pid_file);
 		if (fd >= 0)
 			close(fd);

@@ -1,41 +1,44 @@
-/* err.c: the error object (crun's convention). */
+/*
+ * err.c: the error object (crun's convention), of one shape with init's
+ * (init/lib/err.c) and image-builder's: the message is complete when it is
+ * made, "mount proc on /proc: Operation not permitted", and num keeps the
+ * errno beside it for callers that decide on it.
+ */
 #include "containerd-lite.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-int cl_error(struct cl_err *e, int errnum, const char *fmt, ...)
+int cl_error(struct cl_err *e, int num, const char *fmt, ...)
 {
 	va_list ap;
+	int n;
 
-	e->errnum = errnum;
+	e->num = num;
 	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	n = vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
 	va_end(ap);
+	if (n < 0)
+		n = 0;
+	if (num != 0 && (size_t)n < sizeof(e->msg) &&
+	    snprintf(e->msg + n, sizeof(e->msg) - (size_t)n, ": %s", strerror(num)) < 0)
+		e->msg[n] = '\0';
 	return -1;
 }
 
 int cl_error_wrap(struct cl_err *e, const char *fmt, ...)
 {
-	char prefix[512], old[sizeof(e->msg)], both[sizeof(prefix) + sizeof(old) + 2];
+	char old[sizeof(e->msg)];
 	va_list ap;
+	int n;
 
-	va_start(ap, fmt);
-	vsnprintf(prefix, sizeof(prefix), fmt, ap);
-	va_end(ap);
 	memcpy(old, e->msg, sizeof(old));
-	snprintf(both, sizeof(both), "%s: %s", prefix, old);
-	/* truncated if it must be */
-	memcpy(e->msg, both, sizeof(e->msg) - 1);
-	e->msg[sizeof(e->msg) - 1] = 0;
+	va_start(ap, fmt);
+	n = vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+	/* Truncation keeps the start, which names the object: good enough. */
+	if (n >= 0 && (size_t)n < sizeof(e->msg) &&
+	    snprintf(e->msg + n, sizeof(e->msg) - (size_t)n, ": %s", old) < 0)
+		e->msg[n] = '\0';
 	return -1;
-}
-
-const char *cl_error_text(const struct cl_err *e, char *buf, size_t size)
-{
-	if (e->errnum)
-		snprintf(buf, size, "%s: %s", e->msg, strerror(e->errnum));
-	else
-		snprintf(buf, size, "%s", e->msg);
-	return buf;
 }

@@ -1,5 +1,6 @@
 /* image_blob.c: verified blob copies. A blob is only used once its copy
  * in the staging directory has the size and sha256 its descriptor says. */
+#include "cl-private.h"
 #include "image.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -18,19 +19,6 @@ bool img_digest_valid(const char *d)
 		if (!((d[i] >= '0' && d[i] <= '9') || (d[i] >= 'a' && d[i] <= 'f')))
 			return false;
 	return true;
-}
-
-static int write_all(int fd, const char *b, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, b, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		b += w, n -= (size_t)w;
-	}
-	return 0;
 }
 
 static int copy_fd(int in, int out, uint64_t limit, char hex[65], uint64_t *size,
@@ -52,7 +40,7 @@ static int copy_fd(int in, int out, uint64_t limit, char hex[65], uint64_t *size
 		if (*size > limit)
 			return cl_error(err, 0, "larger than %llu bytes",
 					(unsigned long long)limit);
-		if (out >= 0 && write_all(out, buf, (size_t)n) < 0)
+		if (out >= 0 && cl_write_all(out, buf, (size_t)n) < 0)
 			return cl_error(err, errno, "write");
 	}
 	sha256_hex(&h, hex);

@@ -21,11 +21,9 @@ static int fail(const char *fmt, const char *a)
 
 static int report(int r, const struct cl_err *e)
 {
-	char buf[1200];
-
 	if (r == 0)
 		return 0;
-	fprintf(stderr, "containerd-lite: %s\n", cl_error_text(e, buf, sizeof(buf)));
+	fprintf(stderr, "containerd-lite: %s\n", e->msg);
 	return 1;
 }
 

@@ -86,7 +86,7 @@ static void set_aside(const char *dir, const char *name, const char *why)
 static int import_entry(const struct img_opts *o, const char *dir, const char *name)
 {
 	struct img_opts one = *o;
-	char path[4096], digest[72], why[1200], *ref = NULL, *as;
+	char path[4096], digest[72], *ref = NULL, *as;
 	struct cl_err e = {0};
 
 	struct stat st;
@@ -101,9 +101,8 @@ static int import_entry(const struct img_opts *o, const char *dir, const char *n
 	else
 		r = img_import_one(&one, path, &ref, digest, &e);
 	if (r < 0) {
-		cl_error_text(&e, why, sizeof(why));
-		printf("%s: failed: %s\n", name, why);
-		set_aside(dir, name, why);
+		printf("%s: failed: %s\n", name, e.msg);
+		set_aside(dir, name, e.msg);
 		free(as);
 		return -1;
 	}

@@ -52,11 +52,8 @@ static void log_line(const char *level, const char *msg)
 
 static int fail(const struct cl_err *e)
 {
-	char buf[1200];
-
-	cl_error_text(e, buf, sizeof(buf));
-	fprintf(stderr, "containerd-lite: %s\n", buf);
-	log_line("error", buf);
+	fprintf(stderr, "containerd-lite: %s\n", e->msg);
+	log_line("error", e->msg);
 	return 1;
 }
 
@@ -614,7 +611,7 @@ static int cmd_spec(struct cmd_opts *c)
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd < 0)
 		ret = fail((cl_error(&e, errno, "create %s", path), &e));
-	else if (write(fd, text, strlen(text)) != (ssize_t)strlen(text) || write(fd, "\n", 1) != 1)
+	else if (cl_write_all(fd, text, strlen(text)) < 0 || cl_write_all(fd, "\n", 1) < 0)
 		ret = fail((cl_error(&e, errno, "write %s", path), &e));
 	if (fd >= 0)
 		close(fd);

@@ -65,7 +65,7 @@ static int new_time_ns(const struct cl_spec *s, struct cl_err *e)
 		snprintf(line, sizeof(line), "%s %lld %u", names[c], (long long)o->secs,
 			 o->nanosecs);
 		if (cl_write_file("/proc/self/timens_offsets", line, strlen(line), e) < 0)
-			return cl_error(e, e->errnum, "write timens_offsets \"%s\"", line);
+			return cl_error(e, e->num, "write timens_offsets \"%s\"", line);
 	}
 	fd = open("/proc/self/ns/time_for_children", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)

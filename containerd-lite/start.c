@@ -54,11 +54,8 @@ static void poststart(const struct cl_state *st)
 		return;
 	json = cl_hooks_state(st->oci_version, st->id, "created", st->pid, st->bundle,
 			      st->annotations_json);
-	if (cl_hooks_run(s, CL_HOOK_POSTSTART, json, &e) < 0) {
-		char buf[1200];
-		fprintf(stderr, "containerd-lite: warning: %s\n",
-			cl_error_text(&e, buf, sizeof(buf)));
-	}
+	if (cl_hooks_run(s, CL_HOOK_POSTSTART, json, &e) < 0)
+		fprintf(stderr, "containerd-lite: warning: %s\n", e.msg);
 	free(json);
 	cl_spec_free(s);
 }
@@ -147,11 +144,8 @@ static void poststop(const struct cl_state *st)
 		return;
 	json =
 	    cl_hooks_state(st->oci_version, st->id, "stopped", 0, st->bundle, st->annotations_json);
-	if (cl_hooks_run(s, CL_HOOK_POSTSTOP, json, &e) < 0) {
-		char buf[1200];
-		fprintf(stderr, "containerd-lite: warning: %s\n",
-			cl_error_text(&e, buf, sizeof(buf)));
-	}
+	if (cl_hooks_run(s, CL_HOOK_POSTSTOP, json, &e) < 0)
+		fprintf(stderr, "containerd-lite: warning: %s\n", e.msg);
 	free(json);
 	cl_spec_free(s);
 }

@@ -5,6 +5,7 @@
  * call that does not follow it, so no entry can write through a symlink
  * or escape the root, whatever earlier entries planted. Hardlink targets
  * are resolved the same way, so they stay inside the tree. */
+#include "cl-private.h"
 #include "image.h"
 #include <dirent.h>
 #include <errno.h>
@@ -169,12 +170,8 @@ static int write_file(struct ctx *c, int pfd, const char *name, struct tar_entry
 		size_t k = left < sizeof(buf) ? (size_t)left : sizeof(buf);
 		if (get(c, buf, k, err) < 0)
 			return close(fd), -1;
-		for (size_t w = 0; w < k;) {
-			ssize_t n = write(fd, buf + w, k - w);
-			if (n < 0)
-				return close(fd), cl_error(err, errno, "entry %s: write", e->path);
-			w += (size_t)n;
-		}
+		if (cl_write_all(fd, buf, k) < 0)
+			return close(fd), cl_error(err, errno, "entry %s: write", e->path);
 		left -= k;
 	}
 	if (xattrs(fd, e, err) < 0)

@@ -25,7 +25,7 @@ static int write_map(pid_t pid, const char *file, const struct cl_idmap *m, size
 		for (char *c = buf; *c; c++)
 			if (*c == '\n')
 				*c = ',';
-		return cl_error(e, e->errnum, "write %s \"%.3000s\"", file, buf);
+		return cl_error(e, e->num, "write %s \"%.3000s\"", file, buf);
 	}
 	return 0;
 }

@@ -104,8 +104,7 @@ static int bake_one(struct ib_spec *spec, size_t i, const char *cl, const char *
 		ret = drop(dir, img, err);
 	free(store);
 	if (ret < 0 && !ib_interrupted)
-		ib_err_prefix(err, "%s:%u: images[%zu] %s: ", spec->file, img->line, i,
-			      img->archive);
+		ib_err_ctx(err, "%s:%u: images[%zu] %s", spec->file, img->line, i, img->archive);
 	return ret;
 }
 

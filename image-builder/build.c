@@ -186,7 +186,7 @@ static int add_generated(struct build *b, const char *path, enum ib_mtype type, 
 				  "remove it from the manifest",
 				  old->origin, old->line, path);
 	if (ib_manifest_add(&b->man, &e, err) < 0)
-		return ib_err_prefix(err, "adding builder file: ");
+		return ib_err_ctx(err, "adding builder file");
 	return 0;
 }
 

@@ -32,7 +32,7 @@ int ib_erofs_build(const char *out, const char *dir, const uuid_t uuid, time_t e
 	argv[n++] = dir;
 	argv[n] = NULL;
 	if (ib_run(argv, NULL, err) < 0 || ib_file_size(out, &size, NULL, err) < 0)
-		return ib_err_prefix(err, "ROOT (erofs): ");
+		return ib_err_ctx(err, "ROOT (erofs)");
 	if (size > max_size)
 		return ib_err_set(err, 0, "ROOT (erofs) is %s, larger than disk.root_size %s",
 				  ib_human_size(size, human[0], sizeof(human[0])),

@@ -1,4 +1,8 @@
-/* err.c: crun-style error objects: errno plus a message naming the object. */
+/*
+ * err.c: crun-style error objects, of one shape with init's (init/lib/err.c)
+ * and containerd-lite's: the message is complete when it is made, "open
+ * x.yaml: No such file or directory", and num keeps the errno beside it.
+ */
 #include "image-builder.h"
 
 #include <stdarg.h>
@@ -6,40 +10,43 @@
 
 volatile sig_atomic_t ib_interrupted;
 
-int ib_err_set(struct ib_err *err, int errnum, const char *fmt, ...)
+int ib_err_set(struct ib_err *err, int num, const char *fmt, ...)
 {
 	va_list ap;
+	int n;
 
-	err->errnum = errnum;
+	err->num = num;
 	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	n = vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	va_end(ap);
+	if (n < 0)
+		n = 0;
+	if (num != 0 && (size_t)n < sizeof(err->msg) &&
+	    snprintf(err->msg + n, sizeof(err->msg) - (size_t)n, ": %s", strerror(num)) < 0)
+		err->msg[n] = '\0';
 	return -1;
 }
 
-int ib_err_prefix(struct ib_err *err, const char *fmt, ...)
+int ib_err_ctx(struct ib_err *err, const char *fmt, ...)
 {
-	char prefix[512];
-	char buf[sizeof(prefix) + sizeof(err->msg)];
-	size_t n;
+	char old[sizeof(err->msg)];
 	va_list ap;
+	int n;
 
+	memcpy(old, err->msg, sizeof(old));
 	va_start(ap, fmt);
-	vsnprintf(prefix, sizeof(prefix), fmt, ap);
+	n = vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	va_end(ap);
-	snprintf(buf, sizeof(buf), "%s%s", prefix, err->msg);
-	n = strnlen(buf, sizeof(err->msg) - 1); /* overlong messages are cut */
-	memcpy(err->msg, buf, n);
-	err->msg[n] = '\0';
+	/* Truncation keeps the start, which names the object: good enough. */
+	if (n >= 0 && (size_t)n < sizeof(err->msg) &&
+	    snprintf(err->msg + n, sizeof(err->msg) - (size_t)n, ": %s", old) < 0)
+		err->msg[n] = '\0';
 	return -1;
 }
 
 void ib_err_print(const struct ib_err *err, FILE *f)
 {
-	if (err->errnum)
-		fprintf(f, "image-builder: %s: %s\n", err->msg, strerror(err->errnum));
-	else
-		fprintf(f, "image-builder: %s\n", err->msg);
+	fprintf(f, "image-builder: %s\n", err->msg);
 }
 
 int ib_check_interrupt(struct ib_err *err)

@@ -60,7 +60,7 @@ static int copy_files(const char *out, const struct ib_esp_file *files, size_t n
 				      "-o",    files[i].src, files[i].dst, NULL};
 
 		if (ib_run(argv, mtools_env, err) < 0)
-			return ib_err_prefix(err, "%s: ", files[i].dst + 2);
+			return ib_err_ctx(err, "%s", files[i].dst + 2);
 	}
 	return 0;
 }
@@ -70,6 +70,6 @@ int ib_esp_build(const char *out, uint64_t size, uint32_t volid, const char *con
 {
 	if (mkfs(out, size, volid, err) < 0 || make_dirs(out, dirs, err) < 0 ||
 	    copy_files(out, files, nfiles, err) < 0)
-		return ib_err_prefix(err, "ESP (FAT): ");
+		return ib_err_ctx(err, "ESP (FAT)");
 	return 0;
 }

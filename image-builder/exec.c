@@ -138,7 +138,7 @@ static int report(const char *tool, int status, struct output out[2], struct ib_
 	if (!*line)
 		line = last_line(out[0].buf);
 	if (ib_interrupted)
-		return ib_check_interrupt(err) < 0 ? ib_err_prefix(err, "%s: ", tool) : -1;
+		return ib_check_interrupt(err) < 0 ? ib_err_ctx(err, "%s", tool) : -1;
 	if (WIFSIGNALED(status))
 		return ib_err_set(err, 0, "%s killed by signal %d%s%s", tool, WTERMSIG(status),
 				  *line ? ": " : "", line);

@@ -27,6 +27,6 @@ int ib_ext4_build(const char *out, uint64_t size, const uuid_t uuid, const uuid_
 	if (!dir) /* no -d DIR: shift OUT BLOCKS NULL over it */
 		memmove(&argv[13], &argv[15], 3 * sizeof(argv[0]));
 	if (ib_run(argv, env, err) < 0)
-		return ib_err_prefix(err, "STATE (ext4): ");
+		return ib_err_ctx(err, "STATE (ext4)");
 	return 0;
 }

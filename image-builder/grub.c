@@ -132,6 +132,6 @@ int ib_grub_mkimage(const char *format, const char *early_cfg, const char *out, 
 	ret = ib_run(argv, NULL, err);
 	free(dir);
 	if (ret < 0)
-		return ib_err_prefix(err, "GRUB %s image: ", format);
+		return ib_err_ctx(err, "GRUB %s image", format);
 	return 0;
 }

@@ -33,18 +33,21 @@
 
 /* ---- errors (err.c) ---------------------------------------------------- */
 
+/* The shape of init's struct err and containerd-lite's (err.c); the room for
+ * messages that quote a tool's output. */
 struct ib_err {
-	int errnum; /* errno, or 0 when the message says it all */
-	char msg[1024];
+	int num;	/* errno of the failure; 0 when there is none */
+	char msg[1024]; /* complete: "open x.yaml: No such file or directory" */
 };
 
 #define IB_PRINTF(a, b) __attribute__((format(printf, a, b)))
 
-/* Fill err; always returns -1 so callers can `return ib_err_set(...)`. */
-int ib_err_set(struct ib_err *err, int errnum, const char *fmt, ...) IB_PRINTF(3, 4);
-/* Prepend context ("stage ROOT: ") to an existing message; returns -1. */
-int ib_err_prefix(struct ib_err *err, const char *fmt, ...) IB_PRINTF(2, 3);
-/* "image-builder: MSG[: strerror]" on one line. */
+/* Fill err with num and the text (+ ": strerror(num)" when num != 0); always returns -1
+ * so callers can `return ib_err_set(...)`. */
+int ib_err_set(struct ib_err *err, int num, const char *fmt, ...) IB_PRINTF(3, 4);
+/* Prefix err's message with context: "context: old message". Returns -1. */
+int ib_err_ctx(struct ib_err *err, const char *fmt, ...) IB_PRINTF(2, 3);
+/* "image-builder: MSG" on one line. */
 void ib_err_print(const struct ib_err *err, FILE *f);
 
 /* Set by SIGINT/SIGTERM/SIGHUP; long operations poll it to clean up. */

@@ -231,7 +231,7 @@ static int parse_entry(struct line_ctx *c, char **f, size_t nf)
 	}
 	e.path = f[1];
 	if (ib_manifest_add(c->m, &e, c->err) < 0)
-		return ib_err_prefix(c->err, "%s:%u: ", c->file, c->line);
+		return ib_err_ctx(c->err, "%s:%u", c->file, c->line);
 	return 0;
 }
 
@@ -286,8 +286,7 @@ static int load(struct line_ctx *parent, struct ib_manifest *m, const char *path
 
 	c.file = add_file(m, path);
 	if (ib_read_file(path, &buf, &len, err) < 0)
-		return parent ? ib_err_prefix(err, "%s:%u: include: ", parent->file, parent->line)
-			      : -1;
+		return parent ? ib_err_ctx(err, "%s:%u: include", parent->file, parent->line) : -1;
 	if (strlen(buf) != len) {
 		free(buf);
 		return ib_err_set(err, 0, "%s: contains a NUL byte", path);

@@ -244,12 +244,9 @@ static int set_services(struct ctx *c, const struct field *f, yaml_node_t *v, co
 	}
 	free(*dst);
 	*dst = NULL;
-	if (ib_spec_emit_services(c->doc, v, dst, &c->spec->services_len, c->err) < 0) {
-		char msg[sizeof(c->err->msg)];
-
-		memcpy(msg, c->err->msg, sizeof(msg));
-		return fail(c, v, key, c->err->errnum, "%s", msg);
-	}
+	if (ib_spec_emit_services(c->doc, v, dst, &c->spec->services_len, c->err) < 0)
+		return ib_err_ctx(c->err, "%s:%zu:%zu: key \"%s\"", c->file, v->start_mark.line + 1,
+				  v->start_mark.column + 1, key); /* as fail() says it */
 	return 0;
 }
 

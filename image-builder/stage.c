@@ -15,7 +15,7 @@
 
 static int entry_err(const struct ib_mentry *e, struct ib_err *err)
 {
-	return ib_err_prefix(err, "%s:%u: %s: ", e->origin, e->line, e->path);
+	return ib_err_ctx(err, "%s:%u: %s", e->origin, e->line, e->path);
 }
 
 static int stage_file(const struct ib_mentry *e, const char *dst, struct ib_err *err)

@@ -4,12 +4,13 @@
 #   UNIT_TESTS += NAME
 #   UNIT_NAME_SRCS := init/lib/decl.c init/lib/err.c     # code under test
 #   UNIT_NAME_LIBS := -lyaml                      # extra libraries
-# It is built as build/unit/test_NAME with $(HOST_CFLAGS) $(SAN_FLAGS).
+# It is built as build/unit/test_NAME with $(HOST_CFLAGS) $(SAN_FLAGS). Helpers the
+# tests share are headers in tests/unit (logged.h: log_msg() into a buffer).
 
 .SECONDEXPANSION:
 UNIT_BINS = $(UNIT_TESTS:%=$(B)/unit/test_%)
 
-$(B)/unit/test_%: tests/unit/test_%.c $$(UNIT_$$*_SRCS) | $(DEPS_STAMP)
+$(B)/unit/test_%: tests/unit/test_%.c $$(UNIT_$$*_SRCS) $(wildcard tests/unit/*.h) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(HOST_CC) $(HOST_CFLAGS) $(SAN_FLAGS) -Iinit -Iimage-builder -Icontainerd-lite \
 		-o $@ $(filter %.c,$^) $(UNIT_$*_LIBS) -lcmocka

@@ -55,6 +55,13 @@ int read_file(const char *path, char *buf, size_t size, struct err *e);
 int fmt_path(char *buf, size_t size, const char *fmt, ...) PRINTF_LIKE(3, 4);
 /* write(2) until done or a real error; retries EINTR. Returns 0 or -1 with errno set. */
 int write_all(int fd, const void *buf, size_t len);
+/* Create (or truncate) path, never through a symlink, with exactly mode (whatever the umask
+ * or an older file had), and write len bytes of data. Returns 0 or -1 ("create PATH: ...",
+ * "write PATH: ..." or "chmod PATH: ..."). */
+int write_file(const char *path, const void *data, size_t len, mode_t mode, struct err *e);
+/* mkdir -p -m mode: the missing directories above path 0755, path itself mode; existing
+ * ones are left as they are. Returns 0 or -1 ("mkdir DIR: ..." naming the one that failed). */
+int mkdir_p(const char *path, mode_t mode, struct err *e);
 /* Free a NULL-terminated vector of malloc'd strings, and the vector. */
 void strv_free(char **v);
 size_t strv_len(char *const *v);

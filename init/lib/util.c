@@ -106,6 +106,40 @@ int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+int write_file(const char *path, const void *data, size_t len, mode_t mode, struct err *e)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+	int ret = 0;
+
+	if (fd < 0)
+		return err_set(e, errno, "create %s", path);
+	if (write_all(fd, data, len) < 0)
+		ret = err_set(e, errno, "write %s", path);
+	if (close(fd) < 0 && ret == 0)
+		ret = err_set(e, errno, "write %s", path);
+	return ret;
+}
+
+int mkdir_p(const char *path, mode_t mode, struct err *e)
+{
+	char buf[4096];
+
+	if (fmt_path(buf, sizeof(buf), "%s", path) < 0)
+		return err_set(e, ENAMETOOLONG, "mkdir %s", path);
+	/* Each '/' ends a directory above path (a leading one names "/", which exists). */
+	for (char *s = buf + (buf[0] == '/');; s++) {
+		char c = *s;
+
+		if (c && c != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(buf, c ? 0755 : mode) < 0 && errno != EEXIST)
+			return err_set(e, errno, "mkdir %s", buf);
+		if (!(*s = c))
+			return 0;
+	}
+}
+
 void strv_free(char **v)
 {
 	if (!v)

@@ -19,12 +19,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 static const char controllers[] = "+cpu +memory +pids +io";
 
-static int write_file(const char *path, const char *val, struct err *e)
+static int write_value(const char *path, const char *val, struct err *e)
 {
 	/* O_TRUNC: what a shell's ">" does; kernfs ignores it, a test's plain file needs it. */
 	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY);
@@ -46,14 +45,7 @@ static int write_at(const char *dir, const char *file, const char *val, struct e
 
 	if (fmt_path(path, sizeof(path), "%s/%s", dir, file) < 0)
 		return err_set(e, ENAMETOOLONG, "%s/%s", dir, file);
-	return write_file(path, val, e);
-}
-
-static int make_dir(const char *path, struct err *e)
-{
-	if (mkdir(path, 0755) < 0 && errno != EEXIST)
-		return err_set(e, errno, "mkdir %s", path);
-	return 0;
+	return write_value(path, val, e);
 }
 
 /* Controllers one at a time: a kernel without, say, io still gets the others. */
@@ -78,7 +70,7 @@ int cgroup_setup(const char *root, struct err *e)
 	if (fmt_path(leaf, sizeof(leaf), "%s/init", root) < 0 ||
 	    fmt_path(wisp, sizeof(wisp), "%s/wisp", root) < 0)
 		return err_set(e, ENAMETOOLONG, "%s", root);
-	if (make_dir(leaf, e) < 0 || make_dir(wisp, e) < 0)
+	if (mkdir_p(leaf, 0755, e) < 0 || mkdir_p(wisp, 0755, e) < 0)
 		return -1;
 	/* "0": the writer. init is single-threaded, so this moves all of it. */
 	if (write_at(leaf, "cgroup.procs", "0", e) < 0)
@@ -123,7 +115,7 @@ int cgroup_unit(const char *root, const char *name, const struct resources *r, s
 
 	if (fmt_path(dir, sizeof(dir), "%s/wisp/%s", root, name) < 0)
 		return err_set(e, ENAMETOOLONG, "cgroup of %s", name);
-	if (make_dir(dir, e) < 0)
+	if (mkdir_p(dir, 0755, e) < 0)
 		return -1;
 	/* A unit without limits does not need the controllers' files: a kernel
 	 * without one of them still runs it. */

@@ -645,8 +645,7 @@ void control_setup(void)
 {
 	struct err e;
 
-	if (mkdir("/run/wisp", 0755) < 0 && errno != EEXIST) {
-		err_set(&e, errno, "mkdir /run/wisp");
+	if (mkdir_p("/run/wisp", 0755, &e) < 0) {
 		log_err(&e);
 		return;
 	}

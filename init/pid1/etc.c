@@ -11,11 +11,9 @@
 #include "pid1.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #define ETC_RUN	  "/run/wisp/etc"
@@ -26,24 +24,18 @@ static const char resolv_placeholder[] =
     "# /etc/resolv.conf: no name servers yet. Written by udhcpc when a DHCP lease\n"
     "# arrives, or by init from the static network configuration; this boot only.\n";
 
-/* Write the whole file under a temporary name, then rename: never half a file. */
-static int write_file(const char *path, const char *text, size_t len, struct err *e)
+/* Write the whole file under a temporary name, then rename: never half a file. (No
+ * fsync: the upper layer is tmpfs, gone at the next boot whatever happens.) */
+static int replace(const char *path, const char *text, size_t len, struct err *e)
 {
 	char tmp[256];
-	int fd;
 
 	if (fmt_path(tmp, sizeof(tmp), "%s.init-new", path) < 0)
 		return err_set(e, ENAMETOOLONG, "%s", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0)
-		return err_set(e, errno, "create %s", tmp);
-	if (write_all(fd, text, len) < 0 || fsync(fd) < 0) {
-		err_set(e, errno, "write %s", tmp);
-		close(fd);
+	if (write_file(tmp, text, len, 0644, e) < 0) {
 		unlink(tmp);
 		return -1;
 	}
-	close(fd);
 	if (rename(tmp, path) < 0) {
 		err_set(e, errno, "rename %s to %s", tmp, path);
 		unlink(tmp);
@@ -52,19 +44,9 @@ static int write_file(const char *path, const char *text, size_t len, struct err
 	return 0;
 }
 
-static int mkdirs(struct err *e)
-{
-	static const char *const dirs[] = {"/run/wisp", ETC_RUN, ETC_UPPER, ETC_WORK};
-
-	for (size_t i = 0; i < ARRAY_LEN(dirs); i++)
-		if (mkdir(dirs[i], 0755) < 0 && errno != EEXIST)
-			return err_set(e, errno, "mkdir %s", dirs[i]);
-	return 0;
-}
-
 static int overlay(struct err *e)
 {
-	if (mkdirs(e) < 0)
+	if (mkdir_p(ETC_UPPER, 0755, e) < 0 || mkdir_p(ETC_WORK, 0755, e) < 0)
 		return -1;
 	/* lowerdir is resolved before the mount covers /etc: the overlay sits on ROOT's /etc. */
 	if (mount("overlay", "/etc", "overlay", MS_NOSUID | MS_NODEV,
@@ -82,13 +64,12 @@ static void render(void)
 	if (read_text("/etc/hostname", text, sizeof(text), &e) >= 0)
 		hostname_parse(text, name, sizeof(name)); /* invalid: keeps "wisp", as hostname.c */
 	n = etc_hosts_render(name, hosts, sizeof(hosts));
-	if (n < 0 || write_file("/etc/hosts", hosts, (size_t)n, &e) < 0) {
+	if (n < 0 || replace("/etc/hosts", hosts, (size_t)n, &e) < 0) {
 		if (n < 0)
 			err_set(&e, ENAMETOOLONG, "render /etc/hosts");
 		log_err(&e);
 	}
-	if (write_file("/etc/resolv.conf", resolv_placeholder, sizeof(resolv_placeholder) - 1, &e) <
-	    0)
+	if (replace("/etc/resolv.conf", resolv_placeholder, sizeof(resolv_placeholder) - 1, &e) < 0)
 		log_err(&e);
 }
 

@@ -55,32 +55,19 @@ static int path_of(char *buf, size_t size, const char *unit, unsigned n)
 	return fmt_path(buf, size, "%s/%s.log.%u", log_dir, unit, n);
 }
 
-/* mkdir -p for the log directory (it lives on /var, which starts empty). */
-static void make_dirs(void)
-{
-	char p[4096];
-
-	if (fmt_path(p, sizeof(p), "%s", log_dir) < 0)
-		return;
-	for (char *s = p + 1; *s; s++)
-		if (*s == '/') {
-			*s = '\0';
-			mkdir(p, 0755);
-			*s = '/';
-		}
-	mkdir(p, 0750);
-}
-
 static int open_log(struct logsink *l)
 {
 	char path[4096];
 	struct stat st;
+	struct err e;
 
 	if (path_of(path, sizeof(path), l->unit, 0) < 0)
 		return -1;
 	l->file = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
 	if (l->file < 0 && errno == ENOENT) {
-		make_dirs();
+		/* The log directory lives on /var, which starts empty. A failure shows in the
+		 * open below, which the caller reports. */
+		(void)mkdir_p(log_dir, 0750, &e);
 		l->file = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
 	}
 	if (l->file < 0)

@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 struct mnt {
@@ -79,10 +78,8 @@ static void dev_dirs(void)
 	struct err e;
 
 	for (size_t i = 0; i < ARRAY_LEN(dirs); i++)
-		if (mkdir(dirs[i], 0755) < 0 && errno != EEXIST) {
-			err_set(&e, errno, "mkdir %s", dirs[i]);
+		if (mkdir_p(dirs[i], 0755, &e) < 0)
 			log_err(&e);
-		}
 	for (size_t i = 0; i < ARRAY_LEN(dev_links); i++)
 		if (symlink(dev_links[i][0], dev_links[i][1]) < 0 && errno != EEXIST) {
 			err_set(&e, errno, "symlink %s", dev_links[i][1]);

@@ -136,18 +136,17 @@ static void var_tmpfs(void)
 static void rescue_mount(const char *dev)
 {
 	struct err e;
+	int r = mkdir_p(STATE_RESCUE, 0700, &e);
 
-	if (mkdir(STATE_RESCUE, 0700) < 0 && errno != EEXIST)
-		err_set(&e, errno, "mkdir %s", STATE_RESCUE);
-	else if (mount(dev, STATE_RESCUE, "ext4", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-		       "noload") < 0) /* noload: do not replay the journal onto a damaged fs */
-		err_set(&e, errno, "mount %s read-only on %s", dev, STATE_RESCUE);
-	else {
-		log_msg(LOG_CRIT, "%s %s mounted read-only on %s for rescue", STATE_LABEL, dev,
-			STATE_RESCUE);
+	if (r == 0 && mount(dev, STATE_RESCUE, "ext4", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			    "noload") < 0) /* noload: do not replay the journal onto a damaged fs */
+		r = err_set(&e, errno, "mount %s read-only on %s", dev, STATE_RESCUE);
+	if (r < 0) {
+		log_msg(LOG_CRIT, "%s: %s; left unmounted", STATE_LABEL, e.msg);
 		return;
 	}
-	log_msg(LOG_CRIT, "%s: %s; left unmounted", STATE_LABEL, e.msg);
+	log_msg(LOG_CRIT, "%s %s mounted read-only on %s for rescue", STATE_LABEL, dev,
+		STATE_RESCUE);
 }
 
 /* A number from a sysfs file of the partition, e.g. "start" or "partition". */

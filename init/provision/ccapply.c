@@ -47,22 +47,19 @@ static int etc_read(struct etcfile *f, const char *etc, const char *name)
 static int etc_write(struct etcfile *f, mode_t mode, struct err *e)
 {
 	char tmp[300];
-	int fd;
+	int r;
 
 	if (fmt_path(tmp, sizeof(tmp), "%s.cloud-new", f->path) < 0)
 		return err_set(e, ENAMETOOLONG, "%s", f->path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
-	if (fd < 0)
-		return err_set(e, errno, "create %s", tmp);
-	if (write_all(fd, f->text, f->len) < 0 || fchmod(fd, mode) < 0) {
-		close(fd);
+	r = write_file(tmp, f->text, f->len, mode, e);
+	/* exactly mode (shadow's 0600), whatever the umask or a left-over temporary had */
+	if (r == 0 && chmod(tmp, mode) < 0)
+		r = err_set(e, errno, "chmod %s", tmp);
+	if (r == 0 && rename(tmp, f->path) < 0)
+		r = err_set(e, errno, "rename %s", tmp);
+	if (r < 0)
 		unlink(tmp);
-		return err_set(e, errno, "write %s", tmp);
-	}
-	close(fd);
-	if (rename(tmp, f->path) < 0)
-		return err_set(e, errno, "rename %s", tmp);
-	return 0;
+	return r;
 }
 
 /* The line of f starting "name:", or NULL. */
@@ -469,7 +466,7 @@ void cc_apply_hostname(const struct cloudcfg *c, const char *meta_hostname,
 	char name[80] = "", hosts[512], line[200], path[300];
 	const char *src = c && c->hostname ? c->hostname : c && c->fqdn ? c->fqdn : meta_hostname;
 	struct err e;
-	int n, fd;
+	int n;
 
 	if ((c && c->preserve_hostname) || !src || !*src)
 		return;
@@ -480,23 +477,16 @@ void cc_apply_hostname(const struct cloudcfg *c, const char *meta_hostname,
 		return;
 	}
 	snprintf(path, sizeof(path), "%s/hostname", env->etc);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0 || dprintf(fd, "%s\n", name) < 0) {
-		err_set(&e, errno, "write %s", path);
+	snprintf(line, sizeof(line), "%s\n", name);
+	if (write_file(path, line, strlen(line), 0644, &e) < 0)
 		warnf(env, "hostname", &e);
-	}
-	if (fd >= 0)
-		close(fd);
 	/* /etc/hosts names the fqdn first, as cloud-init's manage_etc_hosts does */
 	const char *fq = c && c->fqdn ? c->fqdn : strchr(src, '.') ? src : NULL;
 	snprintf(line, sizeof(line), fq ? "%s %s" : "%s", fq ? fq : name, name);
 	n = etc_hosts_render(line, hosts, sizeof(hosts));
 	snprintf(path, sizeof(path), "%s/hosts", env->etc);
-	fd = n < 0 ? -1 : open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd >= 0) {
-		(void)!write_all(fd, hosts, (size_t)n);
-		close(fd);
-	}
+	if (n >= 0)
+		(void)write_file(path, hosts, (size_t)n, 0644, &e);
 	if (!*env->root)
 		hostname_setup("/etc/hostname");
 }

@@ -15,12 +15,10 @@
 #include "provision.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -68,16 +66,6 @@ int cc_run(const char *what, char *const *argv, char *env, unsigned ms, struct u
 	}
 }
 
-static int put_file(const char *path, const void *data, size_t len, mode_t mode)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
-	int r = fd < 0 ? -1 : write_all(fd, data, len);
-
-	if (fd >= 0)
-		close(fd);
-	return r < 0 ? -1 : 0;
-}
-
 static void mount_one(const struct cc_mount *m, struct ud_sink *w)
 {
 	char *argv[] = {"/bin/sh", CF_SH, "mount", m->dev, m->dir, m->type, m->opts, NULL};
@@ -95,10 +83,11 @@ static void mount_one(const struct cc_mount *m, struct ud_sink *w)
 static void set_tz(const char *tz, struct ud_sink *w)
 {
 	char line[200];
+	struct err e;
 
 	snprintf(line, sizeof(line), "%s\n", tz);
-	if (put_file(ROOTED("/etc/TZ"), line, strlen(line), 0644) < 0)
-		w->warn(w->ctx, "timezone: write /etc/TZ: %s", strerror(errno));
+	if (write_file(ROOTED("/etc/TZ"), line, strlen(line), 0644, &e) < 0)
+		w->warn(w->ctx, "timezone: write /etc/TZ: %s", strerror(e.num));
 	snprintf(unit_tz_text, sizeof(unit_tz_text), "%s", tz); /* cc_environment_add() */
 }
 

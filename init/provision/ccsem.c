@@ -9,29 +9,18 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
-#include <sys/stat.h>
 #include <unistd.h>
-
-static void mkdirs(const char *path)
-{
-	char buf[512];
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (char *p = buf + 1; *p; p++)
-		if (*p == '/') {
-			*p = '\0';
-			mkdir(buf, 0755);
-			*p = '/';
-		}
-}
 
 int cc_sem_take(const char *dir, const char *name, struct err *e)
 {
-	char path[512];
+	char sem[512], path[512];
 	int fd;
 
-	if (fmt_path(path, sizeof(path), "%s/sem/%s", dir, name) < 0)
+	if (fmt_path(sem, sizeof(sem), "%s/sem", dir) < 0 ||
+	    fmt_path(path, sizeof(path), "%s/%s", sem, name) < 0)
 		return err_set(e, ENAMETOOLONG, "%s/sem/%s", dir, name);
-	mkdirs(path);
+	if (mkdir_p(sem, 0755, e) < 0)
+		return -1;
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return errno == EEXIST ? 0 : err_set(e, errno, "create %s", path);

@@ -13,12 +13,9 @@
 #include "provision.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #define BOOTCMD_TIMEOUT_MS 120000u
@@ -27,48 +24,21 @@ static struct {
 	struct ds_found ds;
 	char idir[256]; /* CLOUD_DIR/instances/<iid> */
 	bool found, per_instance, have_var;
-	int nparts, nscripts, warnings;
+	int nparts, nscripts;
 	char *runcmd; /* script text gathered from every cloud-config part */
 	size_t runlen;
 	unsigned nkeys;	      /* authorized keys written this boot: then an SSH server */
 	struct cloudcfg host; /* hostname, fqdn, preserve_hostname of every part, merged */
 } ci;
-
-static void warn(void *ctx, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-
-	(void)ctx;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	ci.warnings++;
-	log_msg(LOG_WARNING, "cloud-init: %s", msg);
-	cloudinit_report("warning: %s", msg);
-}
-
-static void mkdirs(const char *path)
-{
-	char buf[4200];
-	snprintf(buf, sizeof(buf), "%s/", path);
-	for (char *p = buf + 1; *p; p++)
-		if (*p == '/') {
-			*p = '\0';
-			mkdir(buf, 0755);
-			*p = '/';
-		}
-}
+/* Apart from ci: an initialiser would move ci (kilobytes of bss) into the file. */
+static struct warner warner = {.who = "cloud-init"};
 
 static void write_text(const char *path, const char *text, mode_t mode)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
-	if (fd < 0) {
-		warn(NULL, "create %s: %s", path, strerror(errno));
-		return;
-	}
-	(void)!write_all(fd, text, strlen(text));
-	close(fd);
+	struct err e;
+
+	if (write_file(path, text, strlen(text), mode, &e) < 0)
+		report_warn(&warner, "%s", e.msg);
 }
 
 /* An id names a directory under instances/: ".", ".." or a '/' would name another. */
@@ -80,10 +50,11 @@ static bool iid_valid(const char *id)
 		n++;
 	if (!id[n] && !strchr(id, '/') && strcmp(id, ".") && strcmp(id, ".."))
 		return n > 0;
-	warn(NULL,
-	     "instance-id \"%.*s\"%s: not a directory name (\".\", \"..\", a '/' or a control "
-	     "character); using iid-datasource-none",
-	     (int)n, id, id[n] ? "..." : "");
+	report_warn(
+	    &warner,
+	    "instance-id \"%.*s\"%s: not a directory name (\".\", \"..\", a '/' or a control "
+	    "character); using iid-datasource-none",
+	    (int)n, id, id[n] ? "..." : "");
 	return false;
 }
 
@@ -97,15 +68,15 @@ static void instance_state(void)
 	if (!iid_valid(ci.ds.iid))
 		snprintf(ci.ds.iid, sizeof(ci.ds.iid), "iid-datasource-none");
 	snprintf(ci.idir, sizeof(ci.idir), CLOUD_DIR "/instances/%s", ci.ds.iid);
-	mkdirs(ROOTED(ci.idir));
 	r = cc_sem_take(ROOTED(ci.idir), "config_per_instance", &e);
 	if (r < 0) {
-		warn(NULL, "%s; per-instance work (runcmd, scripts, homes) skipped", e.msg);
+		report_warn(&warner, "%s; per-instance work (runcmd, scripts, homes) skipped",
+			    e.msg);
 		return;
 	}
 	ci.have_var = true;
 	ci.per_instance = r == 1;
-	mkdirs(ROOTED(CLOUD_DIR "/data"));
+	(void)mkdir_p(ROOTED(CLOUD_DIR "/data"), 0755, &e); /* failed: write_text() warns */
 	read_text(ROOTED(CLOUD_DIR "/data/instance-id"), old, sizeof(old), &e);
 	old[strcspn(old, "\n")] = '\0';
 	if (*old && strcmp(old, ci.ds.iid) != 0) {
@@ -117,21 +88,21 @@ static void instance_state(void)
 	unlink(ROOTED(CLOUD_DIR "/instance"));
 	snprintf(path, sizeof(path), "instances/%s", ci.ds.iid);
 	if (symlink(path, ROOTED(CLOUD_DIR "/instance")) < 0)
-		warn(NULL, "symlink " CLOUD_DIR "/instance: %s", strerror(errno));
+		report_warn(&warner, "symlink " CLOUD_DIR "/instance: %s", strerror(errno));
 }
 
 /* bootcmd: every boot, one at a time, before any unit starts (bounded). */
 static void run_now(char *const *argv)
 {
 	char iid[160], what[300];
-	struct ud_sink w = {.warn = warn};
+	struct ud_sink w = {.ctx = &warner, .warn = report_warn};
 	int st;
 
 	snprintf(iid, sizeof(iid), "INSTANCE_ID=%s", ci.ds.iid);
 	snprintf(what, sizeof(what), "bootcmd: %s", argv[strv_len(argv) - 1]);
 	st = cc_run(what, argv, iid, BOOTCMD_TIMEOUT_MS, &w);
 	if (st > 0)
-		warn(NULL, "%s: failed (status %d)", what, st);
+		report_warn(&warner, "%s: failed (status %d)", what, st);
 }
 
 static void gather_runcmd(const struct cloudcfg *c)
@@ -176,7 +147,7 @@ static void host_note(const struct cloudcfg *c)
 /* One cloud-config part of the plan (c is the plan's: the meta-data keys join it). */
 static void apply_config(struct cloudcfg *c)
 {
-	struct ud_sink w = {.warn = warn};
+	struct ud_sink w = {.ctx = &warner, .warn = report_warn};
 	/* no gunzip: the parser child unpacked every gzip file (a gzip one left is refused) */
 	struct cc_env env = {.etc = ROOTED("/etc"),
 			     .root = prov.root,
@@ -185,7 +156,7 @@ static void apply_config(struct cloudcfg *c)
 			     .warn = &w};
 
 	if (ci.ds.keys && !c->nusers && ci.nparts == 1)
-		warn(NULL, "meta-data public keys: no user in users: to receive them");
+		report_warn(&warner, "meta-data public keys: no user in users: to receive them");
 	for (size_t i = 0; ci.ds.keys && ci.ds.keys[i] && ci.nparts == 1; i++) {
 		size_t n = strv_len(c->ssh_keys);
 		char **nv = realloc(c->ssh_keys, (n + 2) * sizeof(*nv));
@@ -210,15 +181,15 @@ static void apply_config(struct cloudcfg *c)
 static void part_warnings(const struct plan_part *pp)
 {
 	for (char **v = pp->warn; v && *v; v++)
-		warn(NULL, "%s", *v);
+		report_warn(&warner, "%s", *v);
 }
 
 /* One part of the plan, numbered as the child numbered it: a script is kept, a
  * cloud-config part is applied (a copy of a MIME or gzip part is kept for its messages). */
 static void on_part(struct plan_part *pp)
 {
-	char path[512];
-	int fd;
+	char dir[512], path[540];
+	struct err e;
 
 	ci.nparts++;
 	if (pp->kind == UD_CLOUD_CONFIG && pp->whole) {
@@ -229,25 +200,21 @@ static void on_part(struct plan_part *pp)
 	if (pp->kind != UD_CLOUD_CONFIG)
 		part_warnings(pp); /* none from this child today; shown if a plan has them */
 	if (pp->kind == UD_CLOUD_CONFIG)
-		snprintf(path, sizeof(path), "%s/part-%03d.yaml", ROOTED(CLOUD_RUN), ci.nparts);
+		snprintf(dir, sizeof(dir), "%s", ROOTED(CLOUD_RUN));
 	else if (ci.per_instance && cc_script_dir(pp->kind)) /* MIME per-boot, -instance, -once */
-		snprintf(path, sizeof(path), "%s/part-%03d", ROOTED(cc_script_dir(pp->kind)),
-			 ci.nparts);
+		snprintf(dir, sizeof(dir), "%s", ROOTED(cc_script_dir(pp->kind)));
 	else if (ci.per_instance)
-		snprintf(path, sizeof(path), "%s/scripts/part-%03d", ROOTED(ci.idir), ci.nparts);
+		snprintf(dir, sizeof(dir), "%s/scripts", ROOTED(ci.idir));
 	else
 		return; /* a script of an instance that already ran them */
-	mkdirs(path);
-	rmdir(path);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-		  pp->kind != UD_CLOUD_CONFIG ? 0700 : 0600);
-	if (fd < 0 || write_all(fd, pp->data ? pp->data : "", pp->data ? pp->len : 0) < 0) {
-		warn(NULL, "%s: write %s: %s", pp->name, path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	snprintf(path, sizeof(path), "%s/part-%03d%s", dir, ci.nparts,
+		 pp->kind == UD_CLOUD_CONFIG ? ".yaml" : "");
+	(void)mkdir_p(dir, 0755, &e); /* failed: the write below warns */
+	if (write_file(path, pp->data ? pp->data : "", pp->data ? pp->len : 0,
+		       pp->kind != UD_CLOUD_CONFIG ? 0700 : 0600, &e) < 0) {
+		report_warn(&warner, "%s: %s", pp->name, e.msg);
 		return;
 	}
-	close(fd);
 	if (pp->kind == UD_CLOUD_CONFIG) {
 		log_msg(LOG_INFO, "cloud-init: %s is %s", pp->name, path);
 		part_warnings(pp);
@@ -262,7 +229,7 @@ static void apply_plan(struct parse_plan *p)
 	for (size_t i = 0; i < p->n; i++) {
 		struct plan_item *it = &p->items[i];
 		if (it->kind == PLAN_WARN)
-			warn(NULL, "%s", it->text);
+			report_warn(&warner, "%s", it->text);
 		else if (it->kind == PLAN_INFO)
 			log_msg(LOG_INFO, "cloud-init: %s", it->text);
 		else
@@ -288,7 +255,7 @@ static size_t read_inputs(struct parse_input *in, char (*path)[512])
 			continue;
 		if (!(buf = malloc(YAML_MAX_BYTES + 1)) ||
 		    (len = read_file(path[n], buf, YAML_MAX_BYTES + 1, &e)) < 0) {
-			warn(NULL, "%s; nothing applied", buf ? e.msg : "out of memory");
+			report_warn(&warner, "%s; nothing applied", buf ? e.msg : "out of memory");
 			free(buf);
 			continue;
 		}
@@ -326,7 +293,7 @@ static void process(const struct parse_input *in)
 	struct err e;
 
 	if (child_plan(parse_userdata, &job, &plan, &e) < 0) {
-		warn(NULL, "%s %s; %s of %s not applied", file, e.msg, file, ci.ds.name);
+		report_warn(&warner, "%s %s; %s of %s not applied", file, e.msg, file, ci.ds.name);
 		return;
 	}
 	apply_plan(&plan);
@@ -374,7 +341,7 @@ static void parse_and_apply(const char *run, struct ud_sink *w)
 
 void cloudinit_setup(void)
 {
-	struct ud_sink w = {.warn = warn};
+	struct ud_sink w = {.ctx = &warner, .warn = report_warn};
 	uint64_t t0 = now_ms();
 	char line[4096] = "", run[4096];
 	struct err e;
@@ -400,8 +367,11 @@ void cloudinit_setup(void)
 	}
 	if (ci.per_instance && ci.runcmd) {
 		char path[300], *text = malloc(ci.runlen + 16);
+		struct err e;
+
+		snprintf(path, sizeof(path), "%s/scripts", ROOTED(ci.idir));
+		(void)mkdir_p(path, 0755, &e); /* failed: write_text() warns */
 		snprintf(path, sizeof(path), "%s/scripts/runcmd", ROOTED(ci.idir));
-		mkdirs(path), rmdir(path);
 		if (text) {
 			snprintf(text, ci.runlen + 16, "#!/bin/sh\n%s", ci.runcmd);
 			write_text(path, text, 0700);
@@ -409,7 +379,7 @@ void cloudinit_setup(void)
 		}
 		free(text);
 	}
-	nw = ci.warnings + declw_warnings(); /* user-data's wisp: declarations too */
+	nw = warner.count + declw_warnings(); /* user-data's wisp: declarations too */
 	log_msg(LOG_NOTICE, "cloud-init: applied %d part%s, %d warning%s (%llu ms)", ci.nparts,
 		ci.nparts == 1 ? "" : "s", nw, nw == 1 ? "" : "s",
 		(unsigned long long)(now_ms() - t0));
@@ -426,7 +396,7 @@ void cloudinit_setup(void)
 void cloudinit_final(void)
 {
 	static const char *const argv[] = {"/bin/sh", "/usr/share/wisp/cloud-final", NULL};
-	struct ud_sink w = {.warn = warn};
+	struct ud_sink w = {.ctx = &warner, .warn = report_warn};
 
 	free(ci.runcmd), ci.runcmd = NULL;
 	if (ci.nkeys)

@@ -103,18 +103,13 @@ static int find_ci(const char *dir, const char *want, char *out, size_t size)
 static int copy_file(const char *from, const char *to, struct err *e)
 {
 	char *buf = malloc(YAML_MAX_BYTES + 1);
-	int n, fd, ret = -1;
+	int n, ret;
 
 	if (!buf)
 		return err_set(e, ENOMEM, "read %s", from);
 	/* all or nothing: user-data cut at the limit would apply half a config */
 	n = read_file(from, buf, YAML_MAX_BYTES + 1, e);
-	if (n >= 0 &&
-	    (fd = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600)) >= 0) {
-		ret = write_all(fd, buf, (size_t)n) < 0 ? err_set(e, errno, "write %s", to) : 0;
-		close(fd);
-	} else if (n >= 0)
-		err_set(e, errno, "create %s", to);
+	ret = n < 0 ? -1 : write_file(to, buf, (size_t)n, 0600, e);
 	free(buf);
 	return ret;
 }
@@ -167,16 +162,13 @@ static const char *const cd_as[] = {"meta_data.json", "user-data", "network_data
 static void note_images(const char *dev, const char *fstype, struct ud_sink *w)
 {
 	char dir[512], line[700];
-	int fd;
+	struct err e;
 
 	if (find_ci(MNT, SEED_IMAGES, dir, sizeof(dir)) < 0)
 		return;
 	snprintf(line, sizeof(line), "%s %s %s\n", dev, fstype, strrchr(dir, '/') + 1);
-	fd = open(SEED_INFO, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || write_all(fd, line, strlen(line)) < 0)
-		w->warn(w->ctx, "datasource: write %s: %s", SEED_INFO, strerror(errno));
-	if (fd >= 0)
-		close(fd);
+	if (write_file(SEED_INFO, line, strlen(line), 0600, &e) < 0)
+		w->warn(w->ctx, "datasource: write %s: %s", SEED_INFO, strerror(e.num));
 }
 
 /* One block device: is it a seed? Mount it, copy, unmount. 1 found. */
@@ -318,8 +310,8 @@ static int cmdline_userdata(const char *line, const char *dir, struct ds_found *
 {
 	char val[4096], path[512];
 	unsigned char out[3072];
+	struct err e;
 	ssize_t n;
-	int fd;
 
 	if (cmdline_get(line, "wisp.userdata", val, sizeof(val)) < 0)
 		return 0;
@@ -328,10 +320,8 @@ static int cmdline_userdata(const char *line, const char *dir, struct ds_found *
 		return 0;
 	}
 	if (fmt_path(path, sizeof(path), "%s/user-data", dir) < 0 ||
-	    (fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
+	    write_file(path, out, (size_t)n, 0600, &e) < 0)
 		return 0;
-	(void)!write_all(fd, out, (size_t)n);
-	close(fd);
 	if (!*f->iid) { /* same user-data, same instance: an id from its bytes (FNV-1a) */
 		uint32_t h = 2166136261u;
 		for (ssize_t i = 0; i < n; i++)

@@ -29,6 +29,14 @@ const char *rooted(const char *path, char *buf, size_t size);
 
 /* report.c: cloudinit_report() (parse.h) appends to path instead of CLOUD_REPORT. */
 void cloudinit_report_to(const char *path);
+/* A source of warnings (cloudinit.c, declw.c): its name in the log, and how many it gave. */
+struct warner {
+	const char *who;
+	int count;
+};
+/* One warning from w, a struct warner (void *: a ud_sink's warn): the log line
+ * "who: text" and the report's "warning: text". */
+void report_warn(void *w, const char *fmt, ...) PRINTF_LIKE(2, 3);
 
 /* ---- declw.c: declarations written to CLOUD_UNITS --------------------- */
 

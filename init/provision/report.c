@@ -3,7 +3,8 @@
  * about this boot, one line each, for `wispctl config` (control.c sends
  * the file). Written by provision (cloudinit.c, declw.c) and, for the
  * datasource's network configuration, netcfg.c; emptied at the start of
- * every run (main.c).
+ * every run (main.c). report_warn() is provision's one way to warn: the
+ * same text in the log and in the report, counted per source.
  */
 #include "provision.h"
 
@@ -30,4 +31,18 @@ void cloudinit_report(const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', f);
 	fclose(f);
+}
+
+void report_warn(void *w, const char *fmt, ...)
+{
+	struct warner *from = w;
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	from->count++;
+	log_msg(LOG_WARNING, "%s: %s", from->who, msg);
+	cloudinit_report("warning: %s", msg);
 }

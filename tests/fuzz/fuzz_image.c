@@ -169,9 +169,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		put(cmd, "{\"imageLayoutVersion\":\"1.0.0\"}", 30);
 	}
 	memset(&err, 0, sizeof(err));
-	char text[1200] = "ok";
-	if (img_plan_build(src, stage, NULL, &plan, &err) < 0 &&
-	    !*cl_error_text(&err, text, sizeof(text)))
+	const char *text = "ok";
+	if (img_plan_build(src, stage, NULL, &plan, &err) < 0 && !*(text = err.msg))
 		abort();		  /* every failure names what failed */
 	if (getenv("FUZZ_IMAGE_VERBOSE")) /* to check that the seeds decode */
 		fprintf(stderr, "fuzz_image: %s (%zu layers)\n", text, plan.nlayers);

@@ -125,7 +125,7 @@ static const char *plan_of(const char *dir, struct img_plan *p)
 	memset(p, 0, sizeof(*p));
 	text[0] = 0;
 	if (img_plan_build(dir, stage, NULL, p, &err) < 0)
-		cl_error_text(&err, text, sizeof(text));
+		snprintf(text, sizeof(text), "%s", err.msg);
 	return text;
 }
 

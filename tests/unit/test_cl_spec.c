@@ -470,7 +470,7 @@ static void test_root_open(void **state)
 	assert_int_equal(cl_root_open(rootfd, "/nothere", CL_ROOT_OPTIONAL, NULL, &e),
 			 CL_ROOT_MISSING);
 	assert_int_equal(cl_root_open(rootfd, "/loop/x", CL_ROOT_MKDIR, NULL, &e), -1);
-	assert_int_equal(e.errnum, ELOOP);
+	assert_int_equal(e.num, ELOOP);
 	close(rootfd);
 	snprintf(path, sizeof(path), "rm -rf '%s'", root);
 	assert_int_equal(system(path), 0);

@@ -38,7 +38,7 @@ static void grubenv_errors(void **state)
 	assert_int_equal(ib_grubenv_block(env, vars, 1, &err), -1);
 	vars[0] = "novalue";
 	assert_int_equal(ib_grubenv_block(env, vars, 1, &err), -1);
-	assert_string_equal(err.msg, "grubenv: \"novalue\" is not NAME=VALUE");
+	assert_string_equal(err.msg, "grubenv: \"novalue\" is not NAME=VALUE: Invalid argument");
 }
 
 static void configs(void **state)

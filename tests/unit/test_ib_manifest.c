@@ -198,8 +198,9 @@ static void stage_reports_missing_source(void **state)
 	assert_int_equal(ib_manifest_load(&m, "miss.manifest", &err), 0);
 	assert_int_equal(mkdir("stage2", 0700), 0);
 	assert_int_equal(ib_stage_tree(&m, "stage2", 1700000000, &err), -1);
-	assert_string_equal(err.msg, "miss.manifest:2: /bin/x: source nothere");
-	assert_int_equal(err.errnum, ENOENT);
+	assert_string_equal(err.msg,
+			    "miss.manifest:2: /bin/x: source nothere: No such file or directory");
+	assert_int_equal(err.num, ENOENT);
 	ib_rm_rf("stage2");
 	ib_manifest_free(&m);
 }

@@ -273,8 +273,8 @@ static void load_missing_file(void **state)
 
 	(void)state;
 	assert_int_equal(ib_spec_load(&s, "nothere.yaml", &err), -1);
-	assert_string_equal(err.msg, "open nothere.yaml");
-	assert_int_equal(err.errnum, ENOENT);
+	assert_string_equal(err.msg, "open nothere.yaml: No such file or directory");
+	assert_int_equal(err.num, ENOENT);
 }
 
 int main(void)

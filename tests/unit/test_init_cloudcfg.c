@@ -817,6 +817,40 @@ static void test_read_file(void **state)
 	free(buf);
 }
 
+/* lib's mkdir -p -m and whole-file writer (PID 1's /etc and logs, provision's files). */
+static void test_mkdir_p_write_file(void **state)
+{
+	char path[256], file[256], link[256];
+	mode_t old = umask(022);
+	struct stat st;
+	struct err e;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/a/b/c", tmpdir);
+	assert_int_equal(mkdir_p(path, 0700, &e), 0);
+	assert_stat(path, getuid(), 0700, NULL); /* the directory itself: mode */
+	snprintf(path, sizeof(path), "%s/a/b", tmpdir);
+	assert_stat(path, getuid(), 0755, NULL); /* those above it: 0755 */
+	assert_int_equal(mkdir_p(path, 0700, &e), 0);
+	assert_stat(path, getuid(), 0755, NULL); /* an existing one is left as it is */
+	snprintf(file, sizeof(file), "%s/a/f", tmpdir);
+	assert_int_equal(write_file(file, "old text\n", 9, 0600, &e), 0);
+	assert_int_equal(write_file(file, "x\n", 2, 0640, &e), 0); /* truncated */
+	assert_stat(file, getuid(), 0600, "x\n"); /* an existing file keeps its mode */
+	snprintf(path, sizeof(path), "%s/a/f/g/h", tmpdir);
+	assert_int_equal(mkdir_p(path, 0755, &e), -1);
+	assert_int_equal(e.num, ENOTDIR);
+	assert_non_null(strstr(e.msg, "/a/f/g: Not a directory")); /* names the one that failed */
+	assert_int_equal(lstat(path, &st), -1);
+	snprintf(link, sizeof(link), "%s/a/link", tmpdir);
+	assert_int_equal(symlink(file, link), 0);
+	assert_int_equal(write_file(link, "y\n", 2, 0644, &e), -1); /* never through a link */
+	assert_int_equal(e.num, ELOOP);
+	assert_non_null(strstr(e.msg, "create "));
+	assert_stat(file, getuid(), 0600, "x\n");
+	umask(old);
+}
+
 /* User-data over the limit on a seed is refused whole, with its size (issue 10). */
 static void test_ds_too_big(void **state)
 {
@@ -1008,6 +1042,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_apply_users_key_count, reset),
 	    cmocka_unit_test_setup(test_keys_user_plants, reset),
 	    cmocka_unit_test_setup(test_read_file, reset),
+	    cmocka_unit_test_setup(test_mkdir_p_write_file, reset),
 	    cmocka_unit_test_setup(test_ds_too_big, reset),
 	    cmocka_unit_test_setup(test_sem, reset),
 	    cmocka_unit_test_setup(test_labels, reset),

@@ -15,42 +15,25 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char logged[8192];
-
-void log_msg(int prio, const char *fmt, ...)
-{
-	size_t len = strlen(logged);
-	va_list ap;
-
-	(void)prio;
-	va_start(ap, fmt);
-	vsnprintf(logged + len, sizeof(logged) - len, fmt, ap);
-	va_end(ap);
-	strncat(logged, "\n", sizeof(logged) - strlen(logged) - 1);
-}
-
-void log_err(const struct err *e)
-{
-	log_msg(LOG_ERR, "%s", e->msg);
-}
+#include "logged.h"
 
 static char root[64], dir[128], report[128];
 
 static int setup(void **state)
 {
+	char run[96];
+	struct err e;
+
 	(void)state;
 	snprintf(root, sizeof(root), "/tmp/test_declw.XXXXXX");
 	if (!mkdtemp(root))
 		return -1;
 	snprintf(report, sizeof(report), "%s/report", root);
 	cloudinit_report_to(report);
-	snprintf(dir, sizeof(dir), "%s/run", root);
-	mkdir(dir, 0755);
-	snprintf(dir, sizeof(dir), "%s/run/wisp", root);
-	mkdir(dir, 0755);
-	snprintf(dir, sizeof(dir), "%s/run/wisp/units", root);
+	snprintf(run, sizeof(run), "%s/run/wisp", root);
+	snprintf(dir, sizeof(dir), "%s/units", run); /* declw_open() makes it */
 	logged[0] = '\0';
-	return 0;
+	return mkdir_p(run, 0755, &e);
 }
 
 static int teardown(void **state)
@@ -72,77 +55,76 @@ static bool exists(const char *name)
 	return access(p, F_OK) == 0;
 }
 
-static void load(const char *name, struct decls *set)
+/* Each unit rendered is what PID 1 reads back (name, kind, argv of any bytes, restart,
+ * deps), in a file of mode 0600 in a 0700 directory (env may hold secrets), and no
+ * temporary is left behind. */
+static void rendered_units(void **state)
 {
-	char p[256];
-
-	snprintf(p, sizeof(p), "%s/%s", dir, name);
-	assert_int_equal(decl_load_file(set, p, NULL, NULL), 0);
-}
-
-/* What is rendered is what PID 1 reads back: name, kind, argv (any bytes), restart, deps. */
-static void render_roundtrip(void **state)
-{
-	char *const argv[] = {"/bin/sh", "-c", "echo \"a\\b\" # not a comment\n\tx: [y]", NULL};
-	char *const after[] = {"dhcp-eth0", "net-eth1", NULL};
-	const struct wunit u = {.name = "cloud-final",
-				.kind = KIND_ONESHOT,
-				.argv = argv,
-				.restart = RESTART_NO,
-				.after = after,
-				.about = "test"};
-	struct decls set = {0};
-	struct err e;
-
-	(void)state;
-	assert_int_equal(declw_open(dir, &e), 0);
-	assert_int_equal(declw_unit(90, &u), 0);
-	assert_true(exists("90-cloud-final.yaml"));
-	assert_false(exists(".90-cloud-final.yaml.tmp"));
-	load("90-cloud-final.yaml", &set);
-	assert_int_equal(set.n, 1);
-	assert_string_equal(set.v[0].name, "cloud-final");
-	assert_int_equal(set.v[0].kind, KIND_ONESHOT);
-	assert_int_equal(set.v[0].restart, RESTART_NO);
-	for (size_t i = 0; i < 3; i++)
-		assert_string_equal(set.v[0].argv[i], argv[i]);
-	assert_null(set.v[0].argv[3]);
-	assert_int_equal(set.v[0].ndeps, 2);
-	assert_string_equal(set.v[0].deps[1].name, "net-eth1");
-	assert_int_equal(set.v[0].deps[1].cond, DEP_STARTED);
-	assert_true(declw_declared("cloud-final"));
-	decls_free(&set);
-}
-
-/* A service restarts always; the file is 0600 in a 0700 directory (env may hold secrets). */
-static void service_modes(void **state)
-{
-	char *const argv[] = {"udhcpc", "-f", "-i", "eth0", NULL};
-	const struct wunit u = {
-	    .name = "dhcp-eth0", .kind = KIND_SERVICE, .argv = argv, .restart = RESTART_ALWAYS};
-	struct decls set = {0};
+	static char *const final_argv[] = {"/bin/sh", "-c",
+					   "echo \"a\\b\" # not a comment\n\tx: [y]", NULL};
+	static char *const after[] = {"dhcp-eth0", "net-eth1", NULL};
+	static char *const dhcp_argv[] = {"udhcpc", "-f", "-i", "eth0", NULL};
+	static const struct {
+		int nn;
+		const char *file;
+		struct wunit u;
+	} cases[] = {
+	    {90,
+	     "90-cloud-final.yaml",
+	     {.name = "cloud-final",
+	      .kind = KIND_ONESHOT,
+	      .argv = final_argv,
+	      .restart = RESTART_NO,
+	      .after = after,
+	      .about = "test"}},
+	    {10,
+	     "10-dhcp-eth0.yaml",
+	     {.name = "dhcp-eth0",
+	      .kind = KIND_SERVICE,
+	      .argv = dhcp_argv,
+	      .restart = RESTART_ALWAYS}},
+	};
 	struct stat st;
-	char p[256];
 	struct err e;
 
 	(void)state;
 	assert_int_equal(declw_open(dir, &e), 0);
-	assert_int_equal(declw_unit(10, &u), 0);
-	load("10-dhcp-eth0.yaml", &set);
-	assert_int_equal(set.v[0].kind, KIND_SERVICE);
-	assert_int_equal(set.v[0].restart, RESTART_ALWAYS);
-	assert_int_equal(set.v[0].ndeps, 0);
-	snprintf(p, sizeof(p), "%s/10-dhcp-eth0.yaml", dir);
-	assert_int_equal(stat(p, &st), 0);
-	assert_int_equal(st.st_mode & 07777, 0600);
 	assert_int_equal(stat(dir, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0700);
-	decls_free(&set);
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		const struct wunit *u = &cases[i].u;
+		size_t argc = strv_len(u->argv);
+		struct decls set = {0};
+		char p[256], tmp[64];
+
+		assert_int_equal(declw_unit(cases[i].nn, u), 0);
+		snprintf(p, sizeof(p), "%s/%s", dir, cases[i].file);
+		snprintf(tmp, sizeof(tmp), ".%s.tmp", cases[i].file);
+		assert_false(exists(tmp));
+		assert_int_equal(stat(p, &st), 0);
+		assert_int_equal(st.st_mode & 07777, 0600);
+		assert_int_equal(decl_load_file(&set, p, NULL, NULL), 0);
+		assert_int_equal(set.n, 1);
+		assert_string_equal(set.v[0].name, u->name);
+		assert_int_equal(set.v[0].kind, u->kind);
+		assert_int_equal(set.v[0].restart, u->restart);
+		for (size_t j = 0; j < argc; j++)
+			assert_string_equal(set.v[0].argv[j], u->argv[j]);
+		assert_null(set.v[0].argv[argc]);
+		assert_int_equal(set.v[0].ndeps, strv_len(u->after));
+		for (size_t j = 0; j < set.v[0].ndeps; j++) {
+			assert_string_equal(set.v[0].deps[j].name, u->after[j]);
+			assert_int_equal(set.v[0].deps[j].cond, DEP_STARTED);
+		}
+		assert_true(declw_declared(u->name));
+		decls_free(&set);
+	}
 }
 
 /* An invalid text is never renamed into place; each problem is a warning naming it. */
 static void invalid_refused(void **state)
 {
+	char text[2048], want[256];
 	struct err e;
 
 	(void)state;
@@ -155,6 +137,12 @@ static void invalid_refused(void **state)
 	assert_non_null(strstr(logged, "01-user-data.yaml: not declared (2 problems)"));
 	assert_int_equal(declw_warnings(), 3);
 	assert_false(declw_declared("x"));
+	/* report_warn(): the log line names the source, the report's says "warning" */
+	snprintf(want, sizeof(want), "declarations: %s/01-user-data.yaml: not declared", dir);
+	assert_non_null(strstr(logged, want));
+	snprintf(want, sizeof(want), "\nwarning: %s/01-user-data.yaml: not declared", dir);
+	assert_true(read_text(report, text, sizeof(text), &e) > 0);
+	assert_non_null(strstr(text, want));
 }
 
 /* A name an earlier file of the run declared: the second file is refused whole. */
@@ -198,8 +186,7 @@ static void open_cleans(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(render_roundtrip, setup, teardown),
-	    cmocka_unit_test_setup_teardown(service_modes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(rendered_units, setup, teardown),
 	    cmocka_unit_test_setup_teardown(invalid_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(duplicate_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(open_cleans, setup, teardown),

@@ -15,25 +15,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* net.c logs through lib/log.c; the tests collect what it plans (net_plan()) instead. */
-static char logged[4096];
-
-void log_msg(int prio, const char *fmt, ...)
-{
-	size_t len = strlen(logged);
-	va_list ap;
-
-	(void)prio;
-	va_start(ap, fmt);
-	vsnprintf(logged + len, sizeof(logged) - len, fmt, ap);
-	va_end(ap);
-	strncat(logged, "\n", sizeof(logged) - strlen(logged) - 1);
-}
-
-void log_err(const struct err *e)
-{
-	log_msg(LOG_ERR, "%s", e->msg);
-}
+/* net.c logs through lib/log.c; the tests read its lines, and collect what it plans
+ * (net_plan()). */
+#include "logged.h"
 
 struct planned {
 	char text[8192]; /* "name|oneshot|argv0 argv1 ...\n" per unit */
@@ -64,33 +48,35 @@ static void put(const char *rel, const char *text)
 	fclose(f);
 }
 
-static void dir(const char *rel)
-{
-	char path[256];
+/* Fake /sys: lo and a veth (no device), eth0 and eth1 (with one); the image's
+ * /etc/wisp and an empty datasource directory. A NULL text: a directory. */
+static const char *const tree[][2] = {
+    {"class/net/lo", NULL},
+    {"class/net/veth0", NULL},
+    {"class/net/eth0/device", NULL},
+    {"class/net/eth0/address", "52:54:00:12:34:56\n"},
+    {"class/net/eth1/device", NULL},
+    {"class/net/eth1/address", "52:54:00:ab:cd:ef\n"},
+    {"wisp", NULL},
+    {"wisp/image.yaml", "services:\n- name: x\n  command: [true]\n"},
+    {"cidata", NULL},
+};
 
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	assert_int_equal(mkdir(path, 0755), 0);
-}
-
-/* Fake /sys: lo and a veth (no device), eth0 and eth1 (with one). */
 static int setup(void **state)
 {
+	char path[256];
+	struct err e;
+
 	(void)state;
 	strcpy(root, "/tmp/test_net_XXXXXX");
 	assert_non_null(mkdtemp(root));
-	dir("class");
-	dir("class/net");
-	dir("class/net/lo");
-	dir("class/net/veth0");
-	dir("class/net/eth0");
-	dir("class/net/eth0/device");
-	put("class/net/eth0/address", "52:54:00:12:34:56\n");
-	dir("class/net/eth1");
-	dir("class/net/eth1/device");
-	put("class/net/eth1/address", "52:54:00:ab:cd:ef\n");
-	dir("wisp");
-	dir("cidata");
-	put("wisp/image.yaml", "services:\n- name: x\n  command: [true]\n");
+	for (size_t i = 0; i < ARRAY_LEN(tree); i++) {
+		snprintf(path, sizeof(path), "%s/%s", root, tree[i][0]);
+		if (tree[i][1])
+			put(tree[i][0], tree[i][1]);
+		else
+			assert_int_equal(mkdir_p(path, 0755, &e), 0);
+	}
 	logged[0] = '\0';
 	return 0;
 }
@@ -115,6 +101,18 @@ static void plan(struct planned *p)
 	net_plan(root, wisp, ds, resolv, collect, p);
 }
 
+static char *resolv_text(void)
+{
+	static char text[512];
+	char path[128];
+	struct err e;
+
+	snprintf(path, sizeof(path), "%s/resolv.conf", root);
+	text[0] = '\0';
+	read_text(path, text, sizeof(text), &e);
+	return text;
+}
+
 static void test_default_dhcp(void **state)
 {
 	struct planned p;
@@ -128,9 +126,7 @@ static void test_default_dhcp(void **state)
 
 static void test_static(void **state)
 {
-	char text[512], path[128];
 	struct planned p;
-	struct err e;
 
 	(void)state;
 	put("wisp/50-net.yaml",
@@ -153,9 +149,7 @@ static void test_static(void **state)
 			    "ip addr add fd00::5/64 dev lan0 && "
 			    "ip route add default via 10.0.0.1 dev lan0 && "
 			    "ip route add 192.168.7.0/24 via 10.0.0.1 dev lan0\n");
-	snprintf(path, sizeof(path), "%s/resolv.conf", root);
-	assert_true(read_text(path, text, sizeof(text), &e) > 0);
-	assert_non_null(strstr(text, "\nsearch a.test b.test\nnameserver 10.0.0.53\n"));
+	assert_non_null(strstr(resolv_text(), "\nsearch a.test b.test\nnameserver 10.0.0.53\n"));
 }
 
 static void test_only_configured_nics(void **state)
@@ -198,18 +192,6 @@ static void test_no_injection(void **state)
 }
 
 #define DHCP(n) "dhcp-" n "|0|udhcpc -f -i " n " -s /usr/share/udhcpc/default.script\n"
-
-static char *resolv_text(void)
-{
-	static char text[512];
-	char path[128];
-	struct err e;
-
-	snprintf(path, sizeof(path), "%s/resolv.conf", root);
-	text[0] = '\0';
-	read_text(path, text, sizeof(text), &e);
-	return text;
-}
 
 /* NoCloud network-config, v2 wrapped in network:, matching eth1 by its MAC. */
 static void test_ds_v2(void **state)
