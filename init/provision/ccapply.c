@@ -468,7 +468,7 @@ void cc_apply_hostname(const struct cloudcfg *c, const char *meta_hostname,
 	struct err e;
 	int n;
 
-	if ((c && c->preserve_hostname) || !src || !*src)
+	if ((c && c->preserve_hostname == 1) || !src || !*src)
 		return;
 	snprintf(name, sizeof(name), "%.*s", (int)strcspn(src, "."), src);
 	if (hostname_parse(name, line, sizeof(line)) < 0) {

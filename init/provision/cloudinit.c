@@ -130,7 +130,7 @@ static void write_units(const char *text)
 
 /* cloud-init merges vendor-data and user-data (user-data's keys win) and sets the
  * host name once, after bootcmd and write_files: a later part's hostname or fqdn
- * replaces an earlier one's, and any part's preserve_hostname: true keeps the image's. */
+ * replaces an earlier one's, and so does its preserve_hostname (true keeps the image's). */
 static void host_note(const struct cloudcfg *c)
 {
 	char **to[] = {&ci.host.hostname, &ci.host.fqdn};
@@ -141,7 +141,8 @@ static void host_note(const struct cloudcfg *c)
 			free(*to[i]);
 			*to[i] = strdup(from[i]);
 		}
-	ci.host.preserve_hostname |= c->preserve_hostname;
+	if (c->preserve_hostname >= 0)
+		ci.host.preserve_hostname = c->preserve_hostname;
 }
 
 /* One cloud-config part of the plan (c is the plan's: the meta-data keys join it). */

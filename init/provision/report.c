@@ -11,7 +11,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-/* Here, not rooted() (root.c): the parsers' fuzz targets link this file alone. */
+/* Set by main.c (its --root) through cloudinit_report_to(); unit tests set their own. */
 static const char *report_path = CLOUD_REPORT;
 
 void cloudinit_report_to(const char *path)

@@ -264,6 +264,10 @@ static void test_meta_round_trip(void **state)
 	assert_string_equal(m.hostname, "h1");
 	meta_parse("meta_data.json", json, sizeof(json) - 1, &m, &sink);
 	assert_string_equal(warned, "");
+	/* a block scalar of two lines is not one key (found by fuzz_netcfg) */
+	meta_parse("meta-data", "public-keys: |-\n  ssh-rsa AAAA x\n  ssh-rsa AAAA y\n", 50, &m,
+		   &sink);
+	assert_string_equal(warned, "meta-data:1:14: a public key that is not one line; ignored\n");
 	assert_non_null(f = open_memstream(&buf, &len));
 	plan_begin(f);
 	plan_put_meta(f, &m);
@@ -311,7 +315,8 @@ static void test_malformed(void **state)
 	    {HEAD PART PART DONE, 0, "a part inside another"},
 	    {HEAD "end 0\n\n" DONE, 0, "no part to end"},
 	    {HEAD PART DONE, 0, "a part without its end"},
-	    {HEAD PART "preserve_hostname 1\n2\nend 0\n\n" DONE, 0, "expected 0 or 1"},
+	    {HEAD PART "preserve_hostname 1\n2\nend 0\n\n" DONE, 0, "out of range"},
+	    {HEAD PART "part.whole 1\n2\nend 0\n\n" DONE, 0, "expected 0 or 1"},
 	    {HEAD PART "file 0\n\nfile.mode 4\n0999\nend 0\n\n" DONE, 0, "octal"},
 	    {HEAD PART "user 0\n\nuser.uid 5\n70000\nend 0\n\n" DONE, 0, "out of range"},
 	    {HEAD PART "ntp 1\n2\nend 0\n\n" DONE, 0, "out of range"},

@@ -186,6 +186,15 @@ static void r_bool(struct pctx *p, const struct kv *a)
 	get_bool(p, a->v, a->path, AT(a->obj, a->k->off, bool));
 }
 
+/* A boolean that may be absent (-1), so that a later part's false can replace a true. */
+static void r_tri(struct pctx *p, const struct kv *a)
+{
+	bool b;
+
+	if (get_bool(p, a->v, a->path, &b))
+		*AT(a->obj, a->k->off, int) = b;
+}
+
 /* given twice (or hyphenated too): the last wins */
 static void r_list(struct pctx *p, const struct kv *a)
 {
@@ -1050,7 +1059,7 @@ static void r_mdef(struct pctx *p, const struct kv *a)
 static const struct key top_keys[] = {
     T("hostname", r_str, hostname),
     T("fqdn", r_str, fqdn),
-    T("preserve_hostname", r_bool, preserve_hostname),
+    T("preserve_hostname", r_tri, preserve_hostname),
     TF("users", r_users),
     TF("user", r_users),
     TF("groups", r_groups),
@@ -1094,6 +1103,7 @@ int cloudcfg_load(const char *path, struct cloudcfg *c, struct ud_sink *w)
 
 	memset(c, 0, sizeof(*c));
 	c->ntp = -1;
+	c->preserve_hostname = -1;
 	if (ytree_load(path, &y, &e) < 0) {
 		w->warn(w->ctx, "%s", e.msg);
 		return -1;
@@ -1111,6 +1121,7 @@ int cloudcfg_parse(const char *name, const char *buf, size_t len, struct cloudcf
 
 	memset(c, 0, sizeof(*c));
 	c->ntp = -1;
+	c->preserve_hostname = -1;
 	if (ytree_parse(name, buf, len, &y, &e) < 0) {
 		w->warn(w->ctx, "%s", e.msg);
 		return -1;

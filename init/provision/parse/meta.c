@@ -37,21 +37,25 @@ static void add_key(struct ds_meta *m, const char *k)
 	nv[len + 1] = NULL;
 }
 
+/* One key: a scalar of one line. A line break would make it more lines of
+ * authorized_keys than the one key meant (the fuzzer found the block scalar). */
+static void one_key(struct ds_meta *m, const struct ynode *k, const char *name, struct ud_sink *w)
+{
+	if (scalar(k) && !strpbrk(k->str, "\r\n"))
+		add_key(m, k->str);
+	else
+		w->warn(w->ctx, "%s:%d:%d: a public key that is not one line; ignored", name,
+			k->line, k->col);
+}
+
 /* A key, a list of keys, or {name: key} (OpenStack's and EC2's public keys). */
 static void add_keys(struct ds_meta *m, const struct ynode *n, const char *name, struct ud_sink *w)
 {
-	if (!n)
-		return;
-	if (n->type == Y_SCALAR) {
-		add_key(m, n->str);
-		return;
-	}
-	for (size_t i = n->type == Y_MAP; i < n->n; i += 1 + (n->type == Y_MAP))
-		if (scalar(n->kid[i]) && !strpbrk(n->kid[i]->str, "\r\n"))
-			add_key(m, n->kid[i]->str);
-		else
-			w->warn(w->ctx, "%s:%d:%d: a public key that is not one line; ignored",
-				name, n->kid[i]->line, n->kid[i]->col);
+	if (n && n->type == Y_SCALAR)
+		one_key(m, n, name, w);
+	for (size_t i = n && n->type == Y_MAP; n && n->type != Y_SCALAR && i < n->n;
+	     i += 1 + (n->type == Y_MAP))
+		one_key(m, n->kid[i], name, w);
 }
 
 void meta_parse(const char *name, const char *buf, size_t len, struct ds_meta *m, struct ud_sink *w)

@@ -84,7 +84,7 @@ struct cc_mount {
 
 struct cloudcfg {
 	char *hostname, *fqdn;
-	bool preserve_hostname;
+	int preserve_hostname; /* -1: not given, 0, 1 (a later part's replaces it) */
 	struct cc_user *users;
 	size_t nusers;
 	struct cc_group *groups;

@@ -43,7 +43,7 @@ enum scope {
 enum ftype {
 	T_STR,	    /* char * */
 	T_BOOL,	    /* bool: "0" or "1" */
-	T_NTP,	    /* int: -1, 0 or 1 */
+	T_TRI,	    /* int: -1 (not given), 0 or 1 */
 	T_LINE,	    /* int: 0 .. INT_MAX/2 (a line or column) */
 	T_DELAY,    /* unsigned: seconds, at most a year */
 	T_UID,	    /* uid_t below 65535, sets has_uid */
@@ -85,7 +85,7 @@ static const struct field fields[] = {
     F("part.whole", S_PART, T_BOOL, struct plan_part, whole),
     F("hostname", S_CC, T_STR, struct cloudcfg, hostname),
     F("fqdn", S_CC, T_STR, struct cloudcfg, fqdn),
-    F("preserve_hostname", S_CC, T_BOOL, struct cloudcfg, preserve_hostname),
+    F("preserve_hostname", S_CC, T_TRI, struct cloudcfg, preserve_hostname),
     F("ssh_key", S_CC, T_STRV, struct cloudcfg, ssh_keys),
     F("wisp_units", S_CC, T_STR, struct cloudcfg, wisp_units),
     F("final_message", S_CC, T_STR, struct cloudcfg, final_message),
@@ -94,7 +94,7 @@ static const struct field fields[] = {
     F("power_message", S_CC, T_STR, struct cloudcfg, power_message),
     F("power_cond", S_CC, T_STR, struct cloudcfg, power_cond),
     F("power_delay", S_CC, T_DELAY, struct cloudcfg, power_delay_s),
-    F("ntp", S_CC, T_NTP, struct cloudcfg, ntp),
+    F("ntp", S_CC, T_TRI, struct cloudcfg, ntp),
     F("ntp_server", S_CC, T_STRV, struct cloudcfg, ntp_servers),
     F("mount_default_type", S_CC, T_STR, struct cloudcfg, mount_defaults[0]),
     F("mount_default_opts", S_CC, T_STR, struct cloudcfg, mount_defaults[1]),
@@ -215,7 +215,7 @@ static void put_field(FILE *f, const struct field *fd, const void *obj)
 	case T_BOOL:
 		plan_put(f, fd->name, *AT(obj, fd->off, const bool) ? "1" : "0", 1);
 		break;
-	case T_NTP:
+	case T_TRI:
 	case T_LINE:
 		put_num(f, fd->name, "%lld", *AT(obj, fd->off, const int));
 		break;
@@ -421,10 +421,10 @@ static int set_field(struct reader *r, const struct field *fd, void *obj, const 
 			return fail(r, "expected 0 or 1");
 		*AT(obj, fd->off, bool) = *v == '1';
 		return 0;
-	case T_NTP:
+	case T_TRI:
 	case T_LINE:
-		if (!number(v, len, 10, fd->type == T_NTP ? -1 : 0,
-			    fd->type == T_NTP ? 1 : INT_MAX / 2, &n))
+		if (!number(v, len, 10, fd->type == T_TRI ? -1 : 0,
+			    fd->type == T_TRI ? 1 : INT_MAX / 2, &n))
 			return fail(r, "number out of range");
 		*AT(obj, fd->off, int) = (int)n;
 		return 0;
@@ -526,6 +526,7 @@ static int open_part(struct reader *r, const char *v, size_t len)
 				return fail(r, "out of memory");
 			r->part->kind = kinds[i].kind;
 			r->part->cc.ntp = -1;
+			r->part->cc.preserve_hostname = -1;
 			return 0;
 		}
 	return fail(r, "unknown part kind");
