@@ -57,4 +57,8 @@ while [ "$used" -lt "$want" ]; do
 	runs_all=$((runs_all + ${runs:-0}))
 	echo "fuzz_$name round: $(((after - before) / hz)) CPU s, ${runs:-?} runs; total $used CPU s"
 done
-echo "fuzz_$name: $used CPU s in all, $runs_all runs in this invocation, corpus $(ls "$corpus" | wc -l), crashes $(ls "$B/fuzz" | grep -c "^crash-$name-" || true)"
+# libFuzzer's slow-unit files and timeouts that ran fine alone (.load) are the
+# load's (a fuzzer stopped with SIGSTOP during a bench leaves some): not crashes.
+crashes=$(ls "$B/fuzz" | grep "^crash-$name-" | grep -v -e "^crash-$name-slow-unit-" -e '\.load$' | wc -l)
+slow=$(ls "$B/fuzz" | grep -c -e "^crash-$name-slow-unit-" -e "^crash-$name-.*\.load$" || true)
+echo "fuzz_$name: $used CPU s in all, $runs_all runs in this invocation, corpus $(ls "$corpus" | wc -l), crashes $crashes (slow or timed out under load only: $slow)"
