@@ -161,6 +161,18 @@ void strv_sort(char **v, size_t n)
 	}
 }
 
+char **strv_push(char **v, const char *s)
+{
+	size_t n = strv_len(v);
+	char **nv = realloc(v, (n + 2) * sizeof(*nv));
+
+	if (!nv)
+		return v;
+	nv[n] = strdup(s);
+	nv[n + 1] = NULL;
+	return nv;
+}
+
 size_t strv_len(char *const *v)
 {
 	size_t n = 0;

@@ -158,15 +158,8 @@ static void apply_config(struct cloudcfg *c)
 
 	if (ci.ds.keys && !c->nusers && ci.nparts == 1)
 		report_warn(&warner, "meta-data public keys: no user in users: to receive them");
-	for (size_t i = 0; ci.ds.keys && ci.ds.keys[i] && ci.nparts == 1; i++) {
-		size_t n = strv_len(c->ssh_keys);
-		char **nv = realloc(c->ssh_keys, (n + 2) * sizeof(*nv));
-		if (!nv)
-			break;
-		c->ssh_keys = nv;
-		c->ssh_keys[n] = strdup(ci.ds.keys[i]);
-		c->ssh_keys[n + 1] = NULL;
-	}
+	for (size_t i = 0; ci.ds.keys && ci.ds.keys[i] && ci.nparts == 1; i++)
+		c->ssh_keys = strv_push(c->ssh_keys, ci.ds.keys[i]);
 	host_note(c);
 	cc_apply_files(c, false, &env);
 	ci.nkeys += cc_apply_users(c, &env);
@@ -238,52 +231,6 @@ static void apply_plan(struct parse_plan *p)
 	}
 }
 
-/* vendor-data and user-data of CLOUD_RUN, read as root (the child opens nothing): those
- * present into in[2], named path[i]; one that cannot be read (over its limit) is a
- * warning and nothing of it is applied. Their number. */
-static size_t read_inputs(struct parse_input *in, char (*path)[512])
-{
-	static const char *const files[] = {"vendor-data", "user-data"};
-	size_t n = 0;
-
-	for (size_t i = 0; i < ARRAY_LEN(files); i++) {
-		char *buf;
-		struct err e;
-		int len;
-
-		snprintf(path[n], sizeof(path[n]), "%s/%s", ROOTED(CLOUD_RUN), files[i]);
-		if (access(path[n], F_OK) < 0)
-			continue;
-		if (!(buf = malloc(YAML_MAX_BYTES + 1)) ||
-		    (len = read_file(path[n], buf, YAML_MAX_BYTES + 1, &e)) < 0) {
-			report_warn(&warner, "%s; nothing applied", buf ? e.msg : "out of memory");
-			free(buf);
-			continue;
-		}
-		in[n] = (struct parse_input){.name = path[n], .data = buf, .len = (size_t)len};
-		n++;
-	}
-	return n;
-}
-
-/* fn's plan for job from the unprivileged child (parse/sandbox.c). -1: e says why, as
- * "parser killed by signal 11 (SEGV)" or "parser: plan: record 3 (...): ...". */
-static int child_plan(void (*fn)(FILE *, void *), struct parse_job *job, struct parse_plan *plan,
-		      struct err *e)
-{
-	struct err why;
-	char *out = NULL;
-	size_t len;
-	int r = sandbox_run(fn, job, SANDBOX_MS, &out, &len, &why);
-
-	if (r < 0)
-		err_set(e, 0, "parser %s", why.msg);
-	else if ((r = plan_read(out, len, plan, &why)) < 0)
-		err_set(e, 0, "parser: %s", why.msg);
-	free(out);
-	return r;
-}
-
 /* One file alone, when the datasource's child failed: a child that crashes, hangs or
  * writes a plan that does not read costs this file, nothing else. */
 static void process(const struct parse_input *in)
@@ -293,7 +240,7 @@ static void process(const struct parse_input *in)
 	struct parse_plan plan;
 	struct err e;
 
-	if (child_plan(parse_userdata, &job, &plan, &e) < 0) {
+	if (sandbox_plan(parse_userdata, &job, &plan, &e) < 0) {
 		report_warn(&warner, "%s %s; %s of %s not applied", file, e.msg, file, ci.ds.name);
 		return;
 	}
@@ -309,6 +256,7 @@ static void process(const struct parse_input *in)
  */
 static void parse_and_apply(const char *run, struct ud_sink *w)
 {
+	static const char *const files[] = {"vendor-data", "user-data"};
 	struct parse_input in[2], meta[DS_META_FILES];
 	char path[2][512], mpath[DS_META_FILES][512];
 	struct parse_job job = {.in = in, .partdir = CLOUD_RUN, .meta = meta};
@@ -316,9 +264,10 @@ static void parse_and_apply(const char *run, struct ud_sink *w)
 	struct err e;
 	bool together;
 
-	job.n = read_inputs(in, path);
+	/* a file that cannot be read (over its limit) is a warning; nothing of it is applied */
+	job.n = ds_read_inputs(run, files, ARRAY_LEN(files), in, path, "", "; nothing applied", w);
 	job.nmeta = ds_meta_inputs(run, meta, mpath, w);
-	together = (job.n || job.nmeta) && child_plan(parse_datasource, &job, &plan, &e) == 0;
+	together = (job.n || job.nmeta) && sandbox_plan(parse_datasource, &job, &plan, &e) == 0;
 	if (together)
 		ds_meta_take(&plan.meta, &ci.ds);
 	else if (job.n || job.nmeta) {

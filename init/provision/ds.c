@@ -448,3 +448,34 @@ int ds_find(const char *line, const char *dir, struct ds_found *f, struct ud_sin
 		return 0;
 	return 1;
 }
+
+size_t ds_read_inputs(const char *dir, const char *const *names, size_t n, struct parse_input *in,
+		      char (*path)[512], const char *before, const char *after, struct ud_sink *w)
+{
+	size_t got = 0;
+	struct err e;
+	int len;
+
+	for (size_t i = 0; i < n; i++) {
+		char *buf;
+
+		if (fmt_path(path[got], sizeof(path[got]), "%s/%s", dir, names[i]) < 0 ||
+		    access(path[got], F_OK) < 0)
+			continue;
+		if (!(buf = malloc(YAML_MAX_BYTES + 1)) ||
+		    (len = read_file(path[got], buf, YAML_MAX_BYTES + 1, &e)) < 0) {
+			w->warn(w->ctx, "%s%s%s", before, buf ? e.msg : "out of memory", after);
+			free(buf);
+			continue;
+		}
+		in[got] = (struct parse_input){.name = path[got], .data = buf, .len = (size_t)len};
+		got++;
+	}
+	return got;
+}
+
+void ds_inputs_free(struct parse_input *in, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free((char *)in[i].data);
+}

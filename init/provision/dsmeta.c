@@ -20,26 +20,7 @@ static const char *const names[DS_META_FILES] = {"meta-data", "meta_data.json"};
 
 size_t ds_meta_inputs(const char *dir, struct parse_input *in, char (*path)[512], struct ud_sink *w)
 {
-	size_t n = 0;
-	struct err e;
-	int len;
-
-	for (size_t i = 0; i < ARRAY_LEN(names); i++) {
-		char *buf;
-
-		if (fmt_path(path[n], sizeof(path[n]), "%s/%s", dir, names[i]) < 0 ||
-		    access(path[n], F_OK) < 0)
-			continue;
-		if (!(buf = malloc(YAML_MAX_BYTES + 1)) ||
-		    (len = read_file(path[n], buf, YAML_MAX_BYTES + 1, &e)) < 0) {
-			w->warn(w->ctx, "datasource: %s", buf ? e.msg : "out of memory");
-			free(buf);
-			continue;
-		}
-		in[n] = (struct parse_input){.name = path[n], .data = buf, .len = (size_t)len};
-		n++;
-	}
-	return n;
+	return ds_read_inputs(dir, names, ARRAY_LEN(names), in, path, "datasource: ", "", w);
 }
 
 void ds_meta_take(const struct ds_meta *m, struct ds_found *f)
@@ -48,33 +29,22 @@ void ds_meta_take(const struct ds_meta *m, struct ds_found *f)
 		snprintf(f->iid, sizeof(f->iid), "%s", m->iid);
 	if (*m->hostname)
 		snprintf(f->hostname, sizeof(f->hostname), "%s", m->hostname);
-	for (char **k = m->keys; k && *k; k++) {
-		size_t len = strv_len(f->keys);
-		char **nv = realloc(f->keys, (len + 2) * sizeof(*nv));
-		if (!nv)
-			break;
-		f->keys = nv;
-		nv[len] = strdup(*k);
-		nv[len + 1] = NULL;
-	}
+	for (char **k = m->keys; k && *k; k++)
+		f->keys = strv_push(f->keys, *k);
 }
 
 void ds_meta_read(const char *dir, struct ds_found *f, struct ud_sink *w)
 {
 	struct parse_input in[DS_META_FILES];
-	char path[DS_META_FILES][512], *out = NULL;
+	char path[DS_META_FILES][512];
 	struct parse_job job = {.meta = in};
 	struct parse_plan plan;
 	struct err e;
-	size_t len;
 
 	if (!(job.nmeta = ds_meta_inputs(dir, in, path, w)))
 		return;
-	if (sandbox_run(parse_meta, &job, SANDBOX_MS, &out, &len, &e) < 0)
-		w->warn(w->ctx, "datasource: meta-data parser %s; meta-data of %s not used", e.msg,
-			f->name);
-	else if (plan_read(out, len, &plan, &e) < 0)
-		w->warn(w->ctx, "datasource: meta-data parser: %s; meta-data of %s not used", e.msg,
+	if (sandbox_plan(parse_meta, &job, &plan, &e) < 0)
+		w->warn(w->ctx, "datasource: meta-data %s; meta-data of %s not used", e.msg,
 			f->name);
 	else {
 		for (size_t i = 0; i < plan.n; i++)
@@ -83,12 +53,5 @@ void ds_meta_read(const char *dir, struct ds_found *f, struct ud_sink *w)
 		ds_meta_take(&plan.meta, f);
 		plan_free(&plan);
 	}
-	free(out);
 	ds_inputs_free(in, job.nmeta);
-}
-
-void ds_inputs_free(struct parse_input *in, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free((char *)in[i].data);
 }

@@ -127,6 +127,11 @@ bool ds_no_media(const char *name);
  * nothing), named path[i]; one that cannot be read is a warning. Their number. */
 size_t ds_meta_inputs(const char *dir, struct parse_input *in, char (*path)[512],
 		      struct ud_sink *w);
+/* The files names[0..n) of dir that exist, read into in[] (as root: the parser child
+ * opens nothing; malloc'd, ds_inputs_free), named path[i]. One that cannot be read is
+ * one warning, "BEFORE<why>AFTER". Their number. */
+size_t ds_read_inputs(const char *dir, const char *const *names, size_t n, struct parse_input *in,
+		      char (*path)[512], const char *before, const char *after, struct ud_sink *w);
 void ds_inputs_free(struct parse_input *in, size_t n);
 /* A plan's meta record into f: instance-id and host name replace f's when it names them
  * (the command line's ds=nocloud;i=...), keys are added. */

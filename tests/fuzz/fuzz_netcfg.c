@@ -68,7 +68,8 @@ static void check(const struct netcfg *cfg)
 	}
 }
 
-static char *write_net(const struct netcfg *cfg, size_t *len)
+/* A plan of a network configuration or of a meta-data record (the other NULL). */
+static char *write_plan(const struct netcfg *cfg, const struct ds_meta *m, size_t *len)
 {
 	char *buf = NULL;
 	FILE *f = open_memstream(&buf, len);
@@ -76,7 +77,10 @@ static char *write_net(const struct netcfg *cfg, size_t *len)
 	if (!f)
 		abort();
 	plan_begin(f);
-	plan_put_netcfg(f, cfg);
+	if (cfg)
+		plan_put_netcfg(f, cfg);
+	if (m)
+		plan_put_meta(f, m);
 	plan_finish(f);
 	fclose(f);
 	return buf;
@@ -89,31 +93,17 @@ static void round_trip(const struct netcfg *cfg)
 	struct parse_plan p;
 	size_t l1, l2;
 	struct err e;
-	char *one = write_net(cfg, &l1), *two;
+	char *one = write_plan(cfg, NULL, &l1), *two;
 
 	if (plan_read(one, l1, &p, &e) < 0) {
 		fprintf(stderr, "a valid configuration's plan does not read: %s\n", e.msg);
 		abort();
 	}
-	two = write_net(&p.net, &l2);
+	two = write_plan(&p.net, NULL, &l2);
 	if (l1 != l2 || memcmp(one, two, l1) != 0)
 		abort();
 	plan_free(&p);
 	free(one), free(two);
-}
-
-static char *write_meta(const struct ds_meta *m, size_t *len)
-{
-	char *buf = NULL;
-	FILE *f = open_memstream(&buf, len);
-
-	if (!f)
-		abort();
-	plan_begin(f);
-	plan_put_meta(f, m);
-	plan_finish(f);
-	fclose(f);
-	return buf;
 }
 
 /* meta-data: keys are single lines, and its plan reads back into the same record. */
@@ -129,12 +119,12 @@ static void meta(const char *name, const uint8_t *data, size_t size, struct ud_s
 	for (char **k = m.keys; k && *k; k++)
 		if (strpbrk(*k, "\r\n"))
 			abort();
-	one = write_meta(&m, &l1);
+	one = write_plan(NULL, &m, &l1);
 	if (plan_read(one, l1, &p, &e) < 0) {
 		fprintf(stderr, "meta-data's plan does not read: %s\n", e.msg);
 		abort();
 	}
-	two = write_meta(&p.meta, &l2);
+	two = write_plan(NULL, &p.meta, &l2);
 	if (l1 != l2 || memcmp(one, two, l1) != 0)
 		abort();
 	plan_free(&p);

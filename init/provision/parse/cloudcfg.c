@@ -73,17 +73,6 @@ static bool get_str(struct pctx *p, const struct ynode *v, const char *key, char
 	return *out != NULL;
 }
 
-static char **strv_push(char **v, const char *s)
-{
-	size_t n = v ? strv_len(v) : 0;
-	char **nv = realloc(v, (n + 2) * sizeof(*nv));
-	if (!nv)
-		return v;
-	nv[n] = strdup(s);
-	nv[n + 1] = NULL;
-	return nv;
-}
-
 /* A list of strings, or one string of comma-separated names (cloud-init accepts both). */
 static char **get_list(struct pctx *p, const struct ynode *v, const char *key, bool commas)
 {

@@ -25,24 +25,12 @@ static const char *scalar(const struct ynode *n)
 	return n && n->type == Y_SCALAR ? n->str : NULL;
 }
 
-static void add_key(struct ds_meta *m, const char *k)
-{
-	size_t len = strv_len(m->keys);
-	char **nv = realloc(m->keys, (len + 2) * sizeof(*nv));
-
-	if (!nv)
-		return;
-	m->keys = nv;
-	nv[len] = strdup(k);
-	nv[len + 1] = NULL;
-}
-
 /* One key: a scalar of one line. A line break would make it more lines of
  * authorized_keys than the one key meant (the fuzzer found the block scalar). */
 static void one_key(struct ds_meta *m, const struct ynode *k, const char *name, struct ud_sink *w)
 {
 	if (scalar(k) && !strpbrk(k->str, "\r\n"))
-		add_key(m, k->str);
+		m->keys = strv_push(m->keys, k->str);
 	else
 		w->warn(w->ctx, "%s:%d:%d: a public key that is not one line; ignored", name,
 			k->line, k->col);

@@ -255,6 +255,11 @@ void plan_free(struct parse_plan *p);
 int sandbox_run(void (*fn)(FILE *plan, void *arg), void *arg, unsigned ms, char **out, size_t *len,
 		struct err *e);
 
+/* sandbox_run(fn, arg, SANDBOX_MS), its plan read into *plan. -1: e says why, as
+ * "parser killed by signal 11 (SEGV)" or "parser: plan: record 3 (...): ...". */
+int sandbox_plan(void (*fn)(FILE *plan, void *arg), void *arg, struct parse_plan *plan,
+		 struct err *e);
+
 /* ---- child.c: what the child parses ------------------------------------- */
 
 struct parse_input {

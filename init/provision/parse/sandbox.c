@@ -268,3 +268,19 @@ int sandbox_run(void (*fn)(FILE *plan, void *arg), void *arg, unsigned ms, char 
 	}
 	return r;
 }
+
+int sandbox_plan(void (*fn)(FILE *plan, void *arg), void *arg, struct parse_plan *plan,
+		 struct err *e)
+{
+	struct err why;
+	char *out = NULL;
+	size_t len;
+	int r = sandbox_run(fn, arg, SANDBOX_MS, &out, &len, &why);
+
+	if (r < 0)
+		err_set(e, 0, "parser %s", why.msg);
+	else if ((r = plan_read(out, len, plan, &why)) < 0)
+		err_set(e, 0, "parser: %s", why.msg);
+	free(out);
+	return r;
+}
