@@ -921,14 +921,7 @@ static void decl_defaults(struct decl *d)
 /* Remember a left-out service's name: its dependants get a precise message. */
 static void note_broken(struct decls *set, const char *name)
 {
-	size_t n = strv_len(set->broken);
-	char **v = realloc(set->broken, (n + 2) * sizeof(*v));
-
-	if (!v)
-		return;
-	set->broken = v;
-	v[n] = strdup(name);
-	v[n + (v[n] != NULL)] = NULL;
+	set->broken = strv_push(set->broken, name);
 }
 
 static void service(struct ctx *c, const struct ynode *m, int index, enum unit_kind kind)
