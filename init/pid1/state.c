@@ -277,7 +277,7 @@ static bool fs_short(const char *dev, const char *part)
 	       bytes + (1u << 20) <= sectors * 512;
 }
 
-void state_setup(void)
+static void mount_state(void)
 {
 	char name[128], dev[160];
 	struct stat st;
@@ -311,4 +311,44 @@ void state_setup(void)
 	log_msg(LOG_INFO, "%s %s mounted on %s", STATE_LABEL, dev, STATE_DIR);
 	if (grown || fs_short(dev, name))
 		resize_fs(dev);
+}
+
+/*
+ * What programs expect under /var (the FHS), made at every boot when
+ * missing: a new STATE holds only what image-builder put there, a tmpfs
+ * /var nothing. One that exists keeps its mode (the administrator's
+ * choice). /var itself is root's alone: no user can plant a link here.
+ */
+static void var_dirs(void)
+{
+	static const struct {
+		const char *path;
+		mode_t mode;
+	} dirs[] = {{"/var/tmp", 01777},
+		    {"/var/lib", 0755},
+		    {"/var/cache", 0755},
+		    {"/var/spool", 0755},
+		    {"/var/log", 0755}};
+	struct err e;
+
+	for (size_t i = 0; i < ARRAY_LEN(dirs); i++) {
+		if (mkdir(dirs[i].path, dirs[i].mode) < 0) {
+			if (errno != EEXIST) {
+				err_set(&e, errno, "mkdir %s", dirs[i].path);
+				log_err(&e);
+			}
+			continue;
+		}
+		/* mkdir(2) applies the umask: the sticky, world-writable mode needs chmod. */
+		if (chmod(dirs[i].path, dirs[i].mode) < 0) {
+			err_set(&e, errno, "chmod %s", dirs[i].path);
+			log_err(&e);
+		}
+	}
+}
+
+void state_setup(void)
+{
+	mount_state();
+	var_dirs();
 }

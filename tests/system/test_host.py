@@ -72,7 +72,22 @@ def first_boot(vm):
     rc, out = vm.sh("wispctl status dhcp-eth0")
     check("state:    running" in out, "udhcpc runs as the supervised unit dhcp-eth0")
     check_sysctls(vm)
+    check_var_dirs(vm, "a new STATE")
+    # Kept across the reboot (a file in /var/tmp), made again when missing (/var/cache).
+    rc, _ = vm.sh("echo kept > /var/tmp/probe && rmdir /var/cache")
+    check(rc == 0, "a file written to /var/tmp, /var/cache removed")
     return kib
+
+
+# What programs expect under /var (docs/state.md), made by init at every boot when missing.
+VAR_DIRS = {"/var/tmp": "1777", "/var/lib": "755", "/var/cache": "755", "/var/spool": "755",
+            "/var/log": "755"}
+
+
+def check_var_dirs(vm, what):
+    rc, out = vm.sh("stat -c '%%n %%a %%U' %s" % " ".join(sorted(VAR_DIRS)))
+    got = {m[0]: m[1] for m in re.findall(r"(?m)^(/var/\w+) (\d+) root$", out)}
+    check(got == VAR_DIRS, "%s has /var's hierarchy, root's: %r" % (what, out.strip()))
 
 
 # The hardening baseline init sets at boot (init/pid1/sysctl.c, docs/hardening.md).
@@ -101,6 +116,9 @@ def second_boot(vm, kib):
     vm.boot()
     rc, out = vm.sh("cat /etc/wisp-probe")
     check(rc != 0, "the /etc write is gone after the reboot")
+    rc, out = vm.sh("cat /var/tmp/probe")
+    check(rc == 0 and "kept" in out, "/var/tmp keeps its files across the reboot")
+    check_var_dirs(vm, "the rebooted STATE (/var/cache made again)")
     check(var_kib(vm) == kib, "STATE keeps its size after the reboot")
     rc, out = vm.sh("dmesg | grep -c 'grown to'")
     check(out.strip() == "0", "and is not grown again")
@@ -182,6 +200,7 @@ def broken_boot(vm):
     rc, out = vm.sh("grep -E ' (/var|/run/wisp/state) ' /proc/mounts")
     check("tmpfs /var tmpfs rw" in out, "/var is a tmpfs")
     check("/dev/vda5 /run/wisp/state ext4 ro" in out, "STATE is mounted read-only for rescue")
+    check_var_dirs(vm, "the tmpfs /var")
     rc, out = vm.sh("wispctl status hello")
     check(rc == 0 and "done" in out, "the units still run (hello done)")
     vm.send("poweroff\n")
