@@ -129,13 +129,17 @@ UNIT_cl_spec_LIBS := -ljansson -lseccomp
 # mount namespace with its own cgroup2 (tests/containerd-lite/run.py).
 # seccomp_moby.py compares spec's seccomp profile with moby's (docker.io
 # source package, fetched by fetch-source.sh --file) and probes it.
+# ctr.py: Debian's containerd and its runc v2 shim drive containerd-lite
+# (`ctr run --runc-binary`), on the Debian minbase image (tests/images.mk).
 # Both builds: the native one, and the static musl one of the image.
 cl-test: $(CL_HOST) $(CL_MUSL) $(BUSYBOX)
 	@echo "== cl-test: $(CL_HOST)"
 	@B=$(B) CL_BIN=$(CL_HOST) python3 tests/containerd-lite/run.py
 	@B=$(B) CL_BIN=$(CL_HOST) python3 tests/containerd-lite/seccomp_moby.py
+	@B=$(B) CL_BIN=$(CL_HOST) python3 tests/containerd-lite/ctr.py
 	@echo "== cl-test: $(CL_MUSL)"
 	@B=$(B) CL_BIN=$(CL_MUSL) python3 tests/containerd-lite/run.py
 	@B=$(B) CL_BIN=$(CL_MUSL) python3 tests/containerd-lite/seccomp_moby.py
+	@B=$(B) CL_BIN=$(CL_MUSL) python3 tests/containerd-lite/ctr.py
 
 # Fuzz target tests/fuzz/fuzz_cl_spec.c: run by bench/fuzz.sh cl_spec.

@@ -25,6 +25,8 @@ debian-image-always:
 # containers system test bakes it into a disk image.
 image-test: $(DEBIAN_IMAGE)
 system-test: $(DEBIAN_IMAGE)
+# and containerd runs it with containerd-lite (tests/containerd-lite/ctr.py).
+cl-test: $(DEBIAN_IMAGE)
 
 # Numbers of issue 6 (bench/RESULTS.md): import+unpack against umoci,
 # store disk use of images sharing the Debian layer. Root.
