@@ -48,6 +48,10 @@ echo "== containerd-lite against crun and runc (root)"
 B="$B" WISP_BENCH_DEVICES="${WISP_BENCH_DEVICES:-1}" WISP_BENCH_USERNS="${WISP_BENCH_USERNS:-1}" \
 	python3 bench/runtime.py
 
+echo "== ctr run (containerd 1.6's runc v2 shim) with containerd-lite and runc (root)"
+# crun cannot run ctr's spec on these hosts (RLIMIT_MEMLOCK): named, not hidden.
+B="$B" WISP_BENCH_NO_CRUN=1 python3 bench/ctr_run.py
+
 echo "== containerd-lite's seccomp filter built without its cache"
 B="$B" sh bench/seccomp.sh
 
