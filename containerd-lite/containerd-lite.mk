@@ -14,8 +14,9 @@ CL_LIB_SRCS := $(addprefix containerd-lite/, \
 	err.c util.c spec.c ns.c mounts.c caps.c rlimits.c seccomp.c seccomp-cache.c cgroup.c \
 	devices.c userns.c userjoin.c idmap.c rootpath.c mountfd.c devnodes.c masks.c hooks.c \
 	state.c create.c start.c exec.c console.c signals.c fds.c inroot.c exeseal.c)
-CL_SRCS := $(CL_LIB_SRCS) containerd-lite/main.c containerd-lite/defspec.c
-CL_HDRS := containerd-lite/containerd-lite.h containerd-lite/cl-private.h
+CL_SRCS := $(CL_LIB_SRCS) containerd-lite/main.c containerd-lite/defspec.c \
+	containerd-lite/cliopt.c containerd-lite/cli_args.c
+CL_HDRS := containerd-lite/containerd-lite.h containerd-lite/cl-private.h containerd-lite/cliopt.h
 CL_HOST := $(B)/host/containerd-lite
 CL_MUSL := $(B)/containerd-lite/containerd-lite
 include containerd-lite/image.mk
@@ -143,3 +144,8 @@ cl-test: $(CL_HOST) $(CL_MUSL) $(BUSYBOX)
 	@B=$(B) CL_BIN=$(CL_MUSL) python3 tests/containerd-lite/ctr.py
 
 # Fuzz target tests/fuzz/fuzz_cl_spec.c: run by bench/fuzz.sh cl_spec.
+
+# The command lines (cliopt.c, cli_args.c, image_cli.c): everything but main().
+UNIT_TESTS += cl_cli
+UNIT_cl_cli_SRCS := $(filter-out containerd-lite/main.c,$(CL_SRCS)) $(CL_HDRS)
+UNIT_cl_cli_LIBS := -ljansson -lseccomp $(IMG_LIBS)

@@ -177,6 +177,7 @@ struct img_opts {
 	struct tar_limits limits;
 	struct img_over over;
 	bool lazy; /* --no-unpack: blobs and record only, layers on first use */
+	bool json; /* list --json: one JSON array instead of the table */
 };
 int img_store_lock(const char *store, struct cl_err *err);
 /* Import src; *ref (malloc'd) and digest (manifest, or config for a

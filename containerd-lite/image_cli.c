@@ -2,10 +2,13 @@
  *
  *   import [--name REF] [--tag TAG] [--max-entries N] [--max-size BYTES] [--max-path N]
  *          [--allow-devices] [--no-unpack] ARCHIVE|DIR
- *   import-dir DIR | list | inspect REF | prepare REF | unpack REF DIR | rm REF | gc
- *   bundle [--cmd ARG]... [--entrypoint ARG]... [--env K=V]... [--cwd DIR] [--user U]
+ *   import-dir DIR | list [--json|--format table|json] | inspect REF | prepare REF | unpack REF DIR
+ * | rm REF | gc bundle [--cmd ARG]... [--entrypoint ARG]... [--env K=V]... [--cwd DIR] [--user U]
  *          [--hostname H] [--cgroups-path P] [--network host|private]
- *          [--userns host|BASE] [--upper DIR | --read-only] REF DIR */
+ *          [--userns host|BASE] [--upper DIR | --read-only] REF DIR
+ *
+ * Options may stand anywhere among the operands (cliopt.c's scanner). */
+#include "cliopt.h"
 #include "image.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,22 +49,75 @@ static int push(const char **v, size_t *n, const char *a, const char *opt)
 	return 0;
 }
 
-/* A repeated bundle option: --cmd, --entrypoint, --env. 1 taken, 0 not ours, -1 bad. */
-static int list_option(const char *a, const char *v, struct img_over *ov)
+enum {
+	I_STORE = 1,
+	I_NAME,
+	I_TAG,
+	I_MAX_ENTRIES,
+	I_MAX_SIZE,
+	I_MAX_PATH,
+	I_ALLOW_DEVICES,
+	I_NO_UNPACK,
+	I_JSON,
+	I_FORMAT,
+	I_HELP,
+	I_VERSION,
+	I_CMD,
+	I_ENTRYPOINT,
+	I_ENV,
+	I_CWD,
+	I_USER,
+	I_HOSTNAME,
+	I_CGROUPS_PATH,
+	I_UPPER,
+	I_READ_ONLY,
+	I_USERNS,
+	I_NETWORK,
+};
+
+/* Every command's options, taken before or after the command and its
+ * operands (the command is known only once an operand is seen). */
+static const struct cli_opt table[] = {
+    {"--store", NULL, true, I_STORE, NULL},
+    {"--name", NULL, true, I_NAME, NULL},
+    {"--tag", NULL, true, I_TAG, NULL},
+    {"--max-entries", NULL, true, I_MAX_ENTRIES, NULL},
+    {"--max-size", NULL, true, I_MAX_SIZE, NULL},
+    {"--max-path", NULL, true, I_MAX_PATH, NULL},
+    {"--allow-devices", NULL, false, I_ALLOW_DEVICES, NULL},
+    {"--no-unpack", NULL, false, I_NO_UNPACK, NULL},
+    {"--json", NULL, false, I_JSON, NULL},
+    {"--format", NULL, true, I_FORMAT, NULL},
+    {"--help", "-h", false, I_HELP, NULL},
+    {"--version", "-v", false, I_VERSION, NULL},
+    {"--cmd", NULL, true, I_CMD, NULL},
+    {"--entrypoint", NULL, true, I_ENTRYPOINT, NULL},
+    {"--env", NULL, true, I_ENV, NULL},
+    {"--cwd", NULL, true, I_CWD, NULL},
+    {"--user", NULL, true, I_USER, NULL},
+    {"--hostname", NULL, true, I_HOSTNAME, NULL},
+    {"--cgroups-path", NULL, true, I_CGROUPS_PATH, NULL},
+    {"--upper", NULL, true, I_UPPER, NULL},
+    {"--read-only", NULL, false, I_READ_ONLY, NULL},
+    {"--userns", NULL, true, I_USERNS, NULL},
+    {"--network", NULL, true, I_NETWORK, NULL},
+    {0},
+};
+
+/* A repeated bundle option: --cmd, --entrypoint, --env. */
+static int list_option(int id, const char *v, struct img_over *ov)
 {
-	if (strcmp(a, "--cmd") == 0) {
+	if (id == I_CMD) {
 		ov->has_cmd = true;
-		return push(ov->cmd, &ov->ncmd, v, a) < 0 ? -1 : 1;
+		return push(ov->cmd, &ov->ncmd, v, "--cmd");
 	}
-	if (strcmp(a, "--entrypoint") == 0) {
+	if (id == I_ENTRYPOINT) {
 		ov->has_entrypoint = true;
-		return push(ov->entrypoint, &ov->nentrypoint, v, a) < 0 ? -1 : 1;
+		return push(ov->entrypoint, &ov->nentrypoint, v, "--entrypoint");
 	}
-	if (strcmp(a, "--env") != 0)
-		return 0;
 	if (!strchr(v, '=') || *v == '=')
 		return -fail("image bundle: --env %s: not KEY=value", v);
-	return push(ov->env, &ov->nenv, v, a) < 0 ? -1 : 1;
+	return push(ov->env, &ov->nenv, v, "--env");
 }
 
 /* --userns host (the default: the host's ids) or BASE: 0..65535 are
@@ -81,89 +137,119 @@ static int userns_option(const char *v, struct img_over *ov)
 	return 0;
 }
 
-/* bundle's overrides. Returns 1 taken (*i moved past its value), 0 not ours, -1 bad. */
-static int override(char **argv, int argc, int *i, struct img_over *ov)
+/* bundle's overrides. 0 taken, -1 bad. */
+static int override(int id, const char *v, struct img_over *ov)
 {
-	const char *a = argv[*i], *v = *i + 1 < argc ? argv[*i + 1] : NULL;
 	const char **str[] = {&ov->cwd, &ov->user, &ov->hostname, &ov->cgroups_path, &ov->upper};
-	const char *names[] = {"--cwd", "--user", "--hostname", "--cgroups-path", "--upper"};
-	int r;
 
-	if (strcmp(a, "--read-only") == 0) {
+	if (id == I_READ_ONLY)
 		ov->readonly = true;
-		return 1;
-	}
-	if (!v)
-		return 0;
-	for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++)
-		if (strcmp(a, names[k]) == 0) {
-			*str[k] = v;
-			return ++*i, 1;
-		}
-	if (strcmp(a, "--userns") == 0)
-		return userns_option(v, ov) < 0 ? -1 : (++*i, 1);
-	if (strcmp(a, "--network") == 0) {
-		if (strcmp(v, "host") != 0 && strcmp(v, "private") != 0)
-			return -fail("image bundle: --network %s: host or private", v);
+	else if (id >= I_CWD && id <= I_UPPER)
+		*str[id - I_CWD] = v;
+	else if (id == I_USERNS)
+		return userns_option(v, ov);
+	else if (id == I_NETWORK && strcmp(v, "host") != 0 && strcmp(v, "private") != 0)
+		return -fail("image bundle: --network %s: host or private", v);
+	else if (id == I_NETWORK)
 		ov->host_net = strcmp(v, "host") == 0;
-		return ++*i, 1;
-	}
-	if ((r = list_option(a, v, ov)) > 0)
-		++*i;
-	return r;
+	else
+		return list_option(id, v, ov);
+	return 0;
 }
 
-/* Options may come anywhere; the rest are positional. */
-static int options(int argc, char **argv, struct img_opts *o, char **pos, int *npos)
+static int limit(const char *opt, const char *v, uint64_t *out)
 {
-	for (int i = 0; i < argc; i++) {
-		const char *a = argv[i];
-		bool has = i + 1 < argc;
-		int ov = override(argv, argc, &i, &o->over);
-
-		if (ov < 0)
-			return 1;
-		if (ov > 0)
-			continue;
-		if (strcmp(a, "--store") == 0 && has)
-			o->store = argv[++i];
-		else if (strcmp(a, "--name") == 0 && has)
-			o->name = argv[++i];
-		else if (strcmp(a, "--tag") == 0 && has)
-			o->tag = argv[++i];
-		else if (strcmp(a, "--max-entries") == 0 && has) {
-			if (!number(argv[++i], &o->limits.max_entries))
-				return fail("image: --max-entries %s: not a number", argv[i]);
-		} else if (strcmp(a, "--max-size") == 0 && has) {
-			if (!number(argv[++i], &o->limits.max_total))
-				return fail("image: --max-size %s: not a number", argv[i]);
-		} else if (strcmp(a, "--max-path") == 0 && has) {
-			if (!number(argv[++i], &o->limits.max_path))
-				return fail("image: --max-path %s: not a number", argv[i]);
-		} else if (strcmp(a, "--allow-devices") == 0)
-			o->limits.allow_devices = true;
-		else if (strcmp(a, "--no-unpack") == 0)
-			o->lazy = true;
-		else if (a[0] == '-' && a[1])
-			return fail("image: unknown option or missing value: %s", a);
-		else if (*npos < 3)
-			pos[(*npos)++] = argv[i];
-		else
-			return fail("image: too many arguments at %s", a);
+	if (!number(v, out)) {
+		fprintf(stderr, "containerd-lite: image: %s %s: not a number\n", opt, v);
+		return -1;
 	}
 	return 0;
 }
 
+/* One option's value into o. 0 taken, -1 bad (said). */
+static int take(int id, const char *v, struct img_opts *o, int *asked)
+{
+	if (id == I_STORE)
+		o->store = v;
+	else if (id == I_NAME)
+		o->name = v;
+	else if (id == I_TAG)
+		o->tag = v;
+	else if (id == I_MAX_ENTRIES)
+		return limit("--max-entries", v, &o->limits.max_entries);
+	else if (id == I_MAX_SIZE)
+		return limit("--max-size", v, &o->limits.max_total);
+	else if (id == I_MAX_PATH)
+		return limit("--max-path", v, &o->limits.max_path);
+	else if (id == I_ALLOW_DEVICES)
+		o->limits.allow_devices = true;
+	else if (id == I_NO_UNPACK)
+		o->lazy = true;
+	else if (id == I_JSON)
+		o->json = true;
+	else if (id == I_FORMAT && strcmp(v, "json") != 0 && strcmp(v, "table") != 0)
+		return -fail("image: --format %s: table or json", v);
+	else if (id == I_FORMAT)
+		o->json = strcmp(v, "json") == 0;
+	else if (id == I_HELP || id == I_VERSION)
+		*asked = *asked ?: id; /* the first of --help and --version wins */
+	else
+		return override(id, v, &o->over);
+	return 0;
+}
+
+/* An unknown option, or one without its value: one line naming the
+ * command (the first operand, wherever it stands). */
+static int bad_option(int r, const char *opt, char **pos, int npos)
+{
+	fprintf(stderr, "containerd-lite: image%s%s: %s %s%s\n", npos ? " " : "",
+		npos ? pos[0] : "", r == CLI_UNKNOWN ? "unknown option" : "option", opt,
+		r == CLI_UNKNOWN ? "" : " needs a value");
+	return 1;
+}
+
+/* Options may come anywhere; the rest are positional. 0, 1 bad (said),
+ * or I_HELP or I_VERSION, which win over any error. */
+static int options(int argc, char **argv, struct img_opts *o, char **pos, int *npos)
+{
+	struct cli_scan s = {.argv = argv, .argc = argc};
+	const char *bad = NULL;
+	int r, bad_r = 0, asked = 0;
+
+	while ((r = cli_next(&s, table, NULL)) != CLI_END) {
+		if (r == CLI_UNKNOWN || r == CLI_NOVALUE) {
+			if (!bad)
+				bad = s.arg, bad_r = r;
+		} else if (r == CLI_OPERAND && *npos < 3) {
+			pos[(*npos)++] = (char *)s.arg;
+		} else if (r == CLI_OPERAND) {
+			return fail("image: too many arguments at %s", s.arg);
+		} else if (take(r, s.val, o, &asked) < 0) {
+			return 1;
+		}
+	}
+	if (asked)
+		return asked;
+	return bad ? bad_option(bad_r, bad, pos, *npos) : 0;
+}
+
+static const char usage_text[] =
+    "usage: containerd-lite image [--store DIR] COMMAND [OPTIONS] ...\n"
+    "  import [--name REF] [--tag TAG] [--no-unpack] [--max-entries N] [--max-size BYTES]\n"
+    "         [--max-path N] [--allow-devices] ARCHIVE|DIR\n"
+    "  import-dir DIR\n"
+    "  list [--json | --format table|json]\n"
+    "  inspect REF | prepare REF | unpack REF DIR | rm REF | gc\n"
+    "  bundle [--cmd ARG]... [--entrypoint ARG]... [--env K=V]... [--cwd DIR] [--user U]\n"
+    "         [--hostname H] [--cgroups-path P] [--network host|private]\n"
+    "         [--userns host|BASE] [--upper DIR | --read-only] REF DIR\n"
+    "Options may stand before or after the command and its operands (-- ends them);\n"
+    "--help (-h) and --version (-v) anywhere.\n";
+
 static int usage(void)
 {
-	return fail("%s", "usage: containerd-lite image [--store DIR] import [--name REF] "
-			  "[--tag TAG] [--no-unpack] ARCHIVE|DIR | import-dir DIR | list | "
-			  "inspect REF | prepare REF | unpack REF DIR | "
-			  "bundle [--cmd ARG]... [--entrypoint ARG]... [--env K=V]... "
-			  "[--cwd DIR] [--user U] [--hostname H] [--cgroups-path P] "
-			  "[--network host|private] [--userns host|BASE] "
-			  "[--upper DIR | --read-only] REF DIR | "
-			  "rm REF | gc");
+	return fail("%s", "usage: containerd-lite image [--store DIR] COMMAND ... "
+			  "(containerd-lite image --help)");
 }
 
 int cl_image_main(int argc, char **argv)
@@ -174,8 +260,16 @@ int cl_image_main(int argc, char **argv)
 	int n = 0;
 
 	tar_limits_default(&o.limits);
-	if (options(argc, argv, &o, pos, &n) != 0)
+	switch (options(argc, argv, &o, pos, &n)) {
+	case 0:
+		break;
+	case I_HELP:
+		return fputs(usage_text, stdout) == EOF;
+	case I_VERSION:
+		return printf("containerd-lite version %s\nspec: 1.1.0\n", WISP_VERSION) < 0;
+	default:
 		return 1;
+	}
 	if (n == 0)
 		return usage();
 	if (strcmp(pos[0], "import") == 0 && n == 2)

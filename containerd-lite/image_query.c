@@ -53,8 +53,36 @@ static int print_one(const char *key, json_t *rec, void *arg, struct cl_err *err
 	return 0;
 }
 
+/* list --json: {"ref", "manifest", "config", "layers": N} per image. */
+static int add_one(const char *key, json_t *rec, void *arg, struct cl_err *err)
+{
+	(void)key, (void)err;
+	json_array_append_new(
+	    arg, json_pack("{s:s, s:s, s:s, s:I}", "ref", str(rec, "ref"), "manifest",
+			   str(rec, "manifest"), "config", str(rec, "config"), "layers",
+			   (json_int_t)json_array_size(json_object_get(rec, "layers"))));
+	return 0;
+}
+
+static int list_json(const struct img_opts *o, struct cl_err *err)
+{
+	json_t *a = json_array();
+	char *s = NULL;
+	int r = each_record(o->store, add_one, a, err);
+
+	if (r == 0 && !(s = json_dumps(a, JSON_COMPACT | JSON_PRESERVE_ORDER)))
+		r = cl_error(err, ENOMEM, "image list");
+	if (r == 0)
+		printf("%s\n", s);
+	free(s);
+	json_decref(a);
+	return r;
+}
+
 int img_list(const struct img_opts *o, struct cl_err *err)
 {
+	if (o->json)
+		return list_json(o, err);
 	return each_record(o->store, print_one, NULL, err);
 }
 

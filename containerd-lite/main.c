@@ -1,11 +1,12 @@
 /* main.c: the runc-compatible command line over the library.
  *
- *   containerd-lite [global options] COMMAND [options] ID
+ *   containerd-lite [global options] COMMAND [options] ID [options]
  *
- * Errors: one line "containerd-lite: what: why" on stderr (and in --log),
- * exit status 1; `run` exits with the container's status (128+N for a
- * signal), as runc. */
+ * (parsed by cli_args.c). Errors: one line "containerd-lite: what: why"
+ * on stderr (and in --log), exit status 1 (exec's own: 255); `run` exits with the container's
+ * status (128+N for a signal), as runc. */
 #include "cl-private.h"
+#include "cliopt.h"
 #include "image.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -85,120 +86,9 @@ static void debug(const char *fmt, ...)
 		fprintf(stderr, "containerd-lite: debug: %s\n", buf);
 }
 
-/* --- options ---------------------------------------------------------------- */
-
-struct cmd_opts {
-	struct cl_opts o;
-	bool force, all, quiet, keep;
-	const char *format;
-	const char *args[2]; /* positional: ID, then a signal for kill */
-	int nargs;
-};
-
-/* "--name=value", "--name value" or "-n value": *VAL set, returns the
- * number of argv entries used; 0 when ARG is not NAME. */
-static int opt_value(char **argv, int i, int argc, const char *lng, const char *shrt,
-		     const char **val)
-{
-	const char *a = argv[i];
-	size_t n = strlen(lng);
-
-	if (strncmp(a, lng, n) == 0 && a[n] == '=') {
-		*val = a + n + 1;
-		return 1;
-	}
-	if (strcmp(a, lng) == 0 || (shrt && strcmp(a, shrt) == 0)) {
-		if (i + 1 >= argc)
-			return -1;
-		*val = argv[i + 1];
-		return 2;
-	}
-	return 0;
-}
-
-static bool flag(const char *a, const char *lng, const char *shrt)
-{
-	return strcmp(a, lng) == 0 || (shrt && strcmp(a, shrt) == 0);
-}
-
-static int set_flag(bool *b)
-{
-	*b = true;
-	return 1;
-}
-
-static int parse_value_opt(char **argv, int i, int argc, struct cmd_opts *c)
-{
-	static const struct {
-		const char *lng, *shrt;
-		size_t off;
-	} vals[] = {
-	    {"--bundle", "-b", offsetof(struct cmd_opts, o.bundle)},
-	    {"--pid-file", NULL, offsetof(struct cmd_opts, o.pid_file)},
-	    {"--console-socket", NULL, offsetof(struct cmd_opts, o.console_socket)},
-	    {"--format", "-f", offsetof(struct cmd_opts, format)},
-	};
-	for (size_t k = 0; k < sizeof(vals) / sizeof(vals[0]); k++) {
-		const char *v;
-		int used = opt_value(argv, i, argc, vals[k].lng, vals[k].shrt, &v);
-		if (used < 0)
-			return usage_error("option %s needs a value", argv[i]), -1;
-		if (used > 0) {
-			*(const char **)((char *)c + vals[k].off) = v;
-			return used;
-		}
-	}
-	return 0;
-}
-
-static int parse_cmd(int argc, char **argv, const char *cmd, struct cmd_opts *c)
-{
-	/* list's and ps's -f is --format; elsewhere -f is --force */
-	bool is_list = strcmp(cmd, "list") == 0 || strcmp(cmd, "ps") == 0;
-
-	for (int i = 0; i < argc;) {
-		const char *a = argv[i];
-		int used = 0;
-
-		if (a[0] == '-' && a[1]) {
-			if (!is_list && flag(a, "--force", "-f"))
-				used = set_flag(&c->force);
-			else if (flag(a, "--all", "-a"))
-				used = set_flag(&c->all);
-			else if (flag(a, "--detach", "-d"))
-				used = set_flag(&c->o.detach);
-			else if (flag(a, "--quiet", "-q"))
-				used = set_flag(&c->quiet);
-			else if (flag(a, "--keep", NULL))
-				used = set_flag(&c->keep);
-			else if (flag(a, "--no-pivot", NULL) || flag(a, "--no-new-keyring", NULL))
-				used = 1; /* accepted for compatibility, no effect */
-			else if ((used = parse_value_opt(argv, i, argc, c)) < 0)
-				return -1;
-			if (!used)
-				return usage_error("%s: unknown option %s", cmd, a), -1;
-		} else {
-			if (c->nargs == 2)
-				return usage_error("%s: too many arguments", cmd), -1;
-			c->args[c->nargs++] = a;
-			used = 1;
-		}
-		i += used;
-	}
-	return 0;
-}
-
-static int need_id(const char *cmd, struct cmd_opts *c)
-{
-	if (c->nargs < 1)
-		return usage_error("%s: container id missing", cmd), -1;
-	c->o.id = c->args[0];
-	return 0;
-}
-
 /* --- commands --------------------------------------------------------------- */
 
-static int do_create(struct cmd_opts *c, pid_t *pid)
+static int do_create(struct cl_cmdline *c, pid_t *pid)
 {
 	struct cl_err e = {0};
 	char bundle[4096];
@@ -218,14 +108,14 @@ static int do_create(struct cmd_opts *c, pid_t *pid)
 	return 0;
 }
 
-static int cmd_create(struct cmd_opts *c)
+static int cmd_create(struct cl_cmdline *c)
 {
 	pid_t pid;
 
 	return do_create(c, &pid);
 }
 
-static int cmd_start(struct cmd_opts *c)
+static int cmd_start(struct cl_cmdline *c)
 {
 	struct cl_err e = {0};
 
@@ -253,7 +143,7 @@ static int run_status(pid_t pid, sigset_t *set)
 	return 128 + WTERMSIG(status);
 }
 
-static int cmd_run(struct cmd_opts *c)
+static int cmd_run(struct cl_cmdline *c)
 {
 	static const int fwd[] = {SIGHUP,  SIGINT,  SIGQUIT, SIGTERM,
 				  SIGUSR1, SIGUSR2, SIGCHLD, SIGWINCH};
@@ -284,7 +174,7 @@ static int cmd_run(struct cmd_opts *c)
 	return ret;
 }
 
-static int cmd_state(struct cmd_opts *c)
+static int cmd_state(struct cl_cmdline *c)
 {
 	struct cl_err e = {0};
 	struct cl_state st;
@@ -299,7 +189,7 @@ static int cmd_state(struct cmd_opts *c)
 	return 0;
 }
 
-static int cmd_kill(struct cmd_opts *c)
+static int cmd_kill(struct cl_cmdline *c)
 {
 	struct cl_err e = {0};
 	int sig = c->nargs > 1 ? cl_signal_from_name(c->args[1]) : SIGTERM;
@@ -309,21 +199,21 @@ static int cmd_kill(struct cmd_opts *c)
 	return cl_kill(g.root, c->o.id, sig, c->all, &e) < 0 ? fail(&e) : 0;
 }
 
-static int cmd_delete(struct cmd_opts *c)
+static int cmd_delete(struct cl_cmdline *c)
 {
 	struct cl_err e = {0};
 
 	return cl_delete(g.root, c->o.id, c->force, &e) < 0 ? fail(&e) : 0;
 }
 
-static int cmd_pause(struct cmd_opts *c)
+static int cmd_pause(struct cl_cmdline *c)
 {
 	struct cl_err e = {0};
 
 	return cl_pause(g.root, c->o.id, true, &e) < 0 ? fail(&e) : 0;
 }
 
-static int cmd_resume(struct cmd_opts *c)
+static int cmd_resume(struct cl_cmdline *c)
 {
 	struct cl_err e = {0};
 
@@ -332,10 +222,10 @@ static int cmd_resume(struct cmd_opts *c)
 
 /* --format json: the pids, as runc's; the table is one pid a line (runc
  * runs ps(1) for it, which a Wisp host does not need). */
-static int cmd_ps(struct cmd_opts *c)
+static int cmd_ps(struct cl_cmdline *c)
 {
 	struct cl_err e = {0};
-	bool json = c->format && strcmp(c->format, "json") == 0;
+	bool json = c->json;
 	pid_t *pids;
 	size_t n;
 
@@ -415,65 +305,8 @@ static void set_env(struct cl_spec *s, const char *kv)
 	s->env.v[s->env.n] = NULL;
 }
 
-struct exec_args {
-	const char *process, *cwd, *user, *pid_file, *console_socket;
-	const char *env[64];
-	int nenv;
-	bool detach, tty;
-	int first; /* index of ID in argv */
-};
-
-static int parse_exec(int argc, char **argv, struct exec_args *x)
-{
-	int i = 0;
-
-	while (i < argc && argv[i][0] == '-') {
-		const char *v = NULL;
-		int used;
-
-		if (flag(argv[i], "--detach", "-d")) {
-			x->detach = true;
-			i++;
-			continue;
-		}
-		if (flag(argv[i], "--tty", "-t")) {
-			x->tty = true;
-			i++;
-			continue;
-		}
-		if ((used = opt_value(argv, i, argc, "--process", "-p", &v)) > 0)
-			x->process = v;
-		else if (used == 0 && (used = opt_value(argv, i, argc, "--cwd", NULL, &v)) > 0)
-			x->cwd = v;
-		else if (used == 0 && (used = opt_value(argv, i, argc, "--user", "-u", &v)) > 0)
-			x->user = v;
-		else if (used == 0 && (used = opt_value(argv, i, argc, "--pid-file", NULL, &v)) > 0)
-			x->pid_file = v;
-		else if (used == 0 &&
-			 (used = opt_value(argv, i, argc, "--console-socket", NULL, &v)) > 0)
-			x->console_socket = v;
-		else if (used == 0 && (used = opt_value(argv, i, argc, "--env", "-e", &v)) > 0) {
-			if (x->nenv == 64)
-				return usage_error("exec: too many --env"), -1;
-			x->env[x->nenv++] = v;
-		}
-		if (used <= 0)
-			return usage_error("exec: %s option %s",
-					   used < 0 ? "a value for" : "unknown", argv[i]),
-			       -1;
-		i += used;
-	}
-	if (i >= argc)
-		return usage_error("exec: container id missing"), -1;
-	x->first = i;
-	if (!x->process && i + 1 >= argc)
-		return usage_error("exec: a command or --process is needed"), -1;
-	return 0;
-}
-
 /* The container's process with exec's changes. */
-static int exec_process(struct cl_spec *s, const struct exec_args *x, int argc, char **argv,
-			struct cl_err *e)
+static int exec_process(struct cl_spec *s, const struct cl_cmdline *x, struct cl_err *e)
 {
 	if (x->process && take_process_json(s, x->process, e) < 0)
 		return -1;
@@ -481,11 +314,11 @@ static int exec_process(struct cl_spec *s, const struct exec_args *x, int argc, 
 		s->umask = 022; /* runc's exec does not take the container's umask */
 		s->terminal = x->tty;
 		cl_strv_free(&s->args);
-		s->args.v = calloc((size_t)(argc - x->first), sizeof(char *));
+		s->args.v = calloc((size_t)x->nrest + 1, sizeof(char *));
 		if (!s->args.v)
 			abort();
-		for (int i = x->first + 1; i < argc; i++)
-			s->args.v[s->args.n++] = cl_strdup(argv[i]);
+		for (int i = 0; i < x->nrest; i++)
+			s->args.v[s->args.n++] = cl_strdup(x->rest[i]);
 	}
 	if (x->tty)
 		s->terminal = true;
@@ -508,37 +341,33 @@ static int exec_process(struct cl_spec *s, const struct exec_args *x, int argc, 
 	return 0;
 }
 
-static int cmd_exec(int argc, char **argv)
+/* exec's own failures exit 255, as runc's: the process's statuses take
+ * the rest of the range. */
+static int cmd_exec(struct cl_cmdline *x)
 {
-	struct exec_args x = {0};
 	struct cl_err e = {0};
 	struct cl_state st;
 	struct cl_spec *s = NULL;
 	int status = 0, ret = 255;
 	pid_t pid;
-
-	/* exec's own failures exit 255, as runc's: the process's statuses
-	 * take the rest of the range */
-	if (parse_exec(argc, argv, &x) < 0)
-		return 255;
 	struct cl_exec_opts o = {.root = g.root,
-				 .id = argv[x.first],
-				 .console_socket = x.console_socket,
-				 .detach = x.detach};
+				 .id = x->o.id,
+				 .console_socket = x->o.console_socket,
+				 .detach = x->o.detach};
 	if (cl_state_read(g.root, o.id, &st, &e) < 0) {
 		fail(&e);
 		return 255;
 	}
-	if (cl_spec_load(st.bundle, &s, &e) < 0 || exec_process(s, &x, argc, argv, &e) < 0 ||
+	if (cl_spec_load(st.bundle, &s, &e) < 0 || exec_process(s, x, &e) < 0 ||
 	    cl_exec(&o, s, &pid, &status, &e) < 0) {
 		fail(&e);
 		goto out;
 	}
 	ret = status;
-	if (x.pid_file) {
-		FILE *f = fopen(x.pid_file, "w");
+	if (x->o.pid_file) {
+		FILE *f = fopen(x->o.pid_file, "w");
 		if (!f || fprintf(f, "%d", (int)pid) < 0) {
-			cl_error(&e, errno, "write pid file %s", x.pid_file);
+			cl_error(&e, errno, "write pid file %s", x->o.pid_file);
 			fail(&e);
 			ret = 255;
 		}
@@ -572,18 +401,18 @@ static void list_json(char **ids)
 	json_decref(a);
 }
 
-static int cmd_list(struct cmd_opts *c)
+static int cmd_list(struct cl_cmdline *c)
 {
 	struct cl_err e = {0};
 	char **ids;
 
 	if (cl_list(g.root, &ids, &e) < 0)
 		return fail(&e);
-	if (c->format && strcmp(c->format, "json") == 0)
+	if (c->json)
 		list_json(ids);
 	else if (!c->quiet)
 		printf("ID\tPID\tSTATUS\tBUNDLE\tCREATED\tOWNER\n");
-	for (size_t i = 0; ids[i] && !(c->format && strcmp(c->format, "json") == 0); i++) {
+	for (size_t i = 0; ids[i] && !c->json; i++) {
 		struct cl_state st;
 		if (c->quiet) {
 			printf("%s\n", ids[i]);
@@ -601,7 +430,7 @@ static int cmd_list(struct cmd_opts *c)
 	return 0;
 }
 
-static int cmd_spec(struct cmd_opts *c)
+static int cmd_spec(struct cl_cmdline *c)
 {
 	char *path = cl_path_join(c->o.bundle ? c->o.bundle : ".", "config.json");
 	char *text = cl_spec_default();
@@ -620,7 +449,7 @@ static int cmd_spec(struct cmd_opts *c)
 	return ret;
 }
 
-static int cmd_features(struct cmd_opts *c)
+static int cmd_features(struct cl_cmdline *c)
 {
 	json_t *caps = json_array(), *o;
 	char *s;
@@ -648,71 +477,45 @@ static int cmd_features(struct cmd_opts *c)
 	return 0;
 }
 
+static int cmd_image(struct cl_cmdline *c)
+{
+	return cl_image_main(c->nrest, c->rest);
+}
+
 static const struct {
 	const char *name;
-	int (*fn)(struct cmd_opts *);
-	bool needs_id;
+	int (*fn)(struct cl_cmdline *);
 } commands[] = {
-    {"create", cmd_create, true}, {"start", cmd_start, true},	{"run", cmd_run, true},
-    {"state", cmd_state, true},	  {"kill", cmd_kill, true},	{"delete", cmd_delete, true},
-    {"list", cmd_list, false},	  {"spec", cmd_spec, false},	{"features", cmd_features, false},
-    {"pause", cmd_pause, true},	  {"resume", cmd_resume, true}, {"ps", cmd_ps, true},
+    {"create", cmd_create}, {"start", cmd_start},   {"run", cmd_run},
+    {"state", cmd_state},   {"kill", cmd_kill},	    {"delete", cmd_delete},
+    {"list", cmd_list},	    {"spec", cmd_spec},	    {"features", cmd_features},
+    {"pause", cmd_pause},   {"resume", cmd_resume}, {"ps", cmd_ps},
+    {"exec", cmd_exec},	    {"image", cmd_image},
 };
-
-static int parse_global(int argc, char **argv, int *i)
-{
-	while (*i < argc && argv[*i][0] == '-') {
-		const char *v;
-		int used;
-
-		if ((used = opt_value(argv, *i, argc, "--root", NULL, &v)) > 0)
-			g.root = v;
-		else if (used == 0 && (used = opt_value(argv, *i, argc, "--log", NULL, &v)) > 0)
-			g.log = v;
-		else if (used == 0 &&
-			 (used = opt_value(argv, *i, argc, "--log-format", NULL, &v)) > 0)
-			g.log_format = v;
-		else if (used == 0 && flag(argv[*i], "--debug", NULL))
-			used = set_flag(&g.debug);
-		else if (used == 0 && flag(argv[*i], "--systemd-cgroup", NULL))
-			return usage_error("--systemd-cgroup: not supported (cgroupfs only)"), -1;
-		else if (used == 0 && flag(argv[*i], "--version", "-v"))
-			return printf("containerd-lite version %s\nspec: 1.1.0\n", WISP_VERSION), 1;
-		if (used <= 0)
-			return usage_error("unknown global option %s", argv[*i]), -1;
-		*i += used;
-	}
-	if (strcmp(g.log_format, "text") != 0 && strcmp(g.log_format, "json") != 0)
-		return usage_error("--log-format: text or json, not %s", g.log_format), -1;
-	return 0;
-}
 
 int main(int argc, char **argv)
 {
-	struct cmd_opts c = {0};
+	struct cl_cmdline c;
 	struct cl_err e = {0};
-	int i = 1, r = parse_global(argc, argv, &i);
+	char msg[sizeof(e.msg)];
+	enum cl_action act = cl_cmdline_parse(argc, argv, &c, msg, sizeof(msg));
 
-	if (r != 0)
-		return r < 0 ? 1 : 0;
-	if (i >= argc)
-		return usage_error("usage: containerd-lite [--root DIR] [--log FILE] "
-				   "[--log-format text|json] [--debug] COMMAND [OPTIONS] [ID]");
-	/* create, run, exec: from a sealed copy (exeseal.c) */
-	if (cl_exe_seal(argv[i], argv, &e) < 0)
-		return fail(&e);
-	if (strcmp(argv[i], "exec") == 0)
-		return cmd_exec(argc - i - 1, argv + i + 1);
-	if (strcmp(argv[i], "image") == 0)
-		return cl_image_main(argc - i - 1, argv + i + 1);
-	for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++) {
-		if (strcmp(argv[i], commands[k].name) != 0)
-			continue;
-		if (parse_cmd(argc - i - 1, argv + i + 1, argv[i], &c) < 0)
-			return 1;
-		if (commands[k].needs_id && need_id(argv[i], &c) < 0)
-			return 1;
-		return commands[k].fn(&c);
+	g = (struct global){
+	    .root = c.root, .log = c.log, .log_format = c.log_format, .debug = c.debug};
+	if (act == CL_HELP)
+		return fputs(cl_usage_text, stdout) == EOF;
+	if (act == CL_VERSION)
+		return printf("containerd-lite version %s\nspec: 1.1.0\n", WISP_VERSION) < 0;
+	if (act == CL_USAGE) {
+		usage_error("%s", msg);
+		return c.cmd && strcmp(c.cmd, "exec") == 0 ? 255 : 1;
 	}
-	return usage_error("unknown command %s", argv[i]);
+	/* create, run, exec: from a sealed copy (exeseal.c) */
+	if (cl_exe_seal(c.cmd, argv, &e) < 0)
+		return fail(&e);
+	c.o.root = g.root;
+	for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++)
+		if (strcmp(c.cmd, commands[k].name) == 0)
+			return commands[k].fn(&c);
+	return usage_error("unknown command %s", c.cmd);
 }

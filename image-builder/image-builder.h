@@ -306,4 +306,15 @@ int ib_depfile_write(const char *path, const char *target, const struct ib_deps 
 
 int ib_build(const struct ib_opts *o, struct ib_err *err);
 
+/* args.c: the command line. IB_USAGE: msg holds the one-line error
+ * (without "image-builder: "); --help and --version win over any error. */
+struct ib_cmdline {
+	struct ib_opts o;
+	const char *dir; /* -C */
+	bool verbose;	 /* -v */
+};
+enum ib_action { IB_RUN, IB_HELP, IB_VERSION, IB_USAGE };
+enum ib_action ib_args(int argc, char **argv, struct ib_cmdline *cl, char *msg, size_t size);
+void ib_usage(FILE *f);
+
 #endif

@@ -47,4 +47,6 @@ UNIT_ib_gpt_LIBS := -luuid -lz
 UNIT_ib_manifest_SRCS := $(IB_H) $(addprefix image-builder/,manifest.c stage.c err.c fsutil.c)
 UNIT_ib_grub_SRCS := $(IB_H) $(addprefix image-builder/,grub.c bios.c err.c fsutil.c exec.c)
 UNIT_ib_uuid_SRCS := $(IB_H) image-builder/uuid.c
+UNIT_TESTS += ib_args
+UNIT_ib_args_SRCS := $(IB_H) image-builder/args.c
 UNIT_ib_uuid_LIBS := -luuid

@@ -2,89 +2,36 @@
 #include "image-builder.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-static void usage(FILE *f)
+/* The command line (args.c): 0 go on, else *exit_code is main's status. */
+static int parse_args(int argc, char **argv, struct ib_opts *o, const char **dir, int *exit_code)
 {
-	fputs("usage: image-builder [-C DIR] [-o IMAGE] [-M DEPFILE] [--tmpdir DIR]\n"
-	      "                     [--containerd-lite PATH] [-v] SPEC\n"
-	      "       image-builder [-C DIR] --print-deps SPEC\n"
-	      "\n"
-	      "Build a hybrid BIOS/UEFI GPT disk image from an image spec\n"
-	      "(docs/image-spec.md), without privileges and reproducibly.\n"
-	      "\n"
-	      "  -C DIR        change to DIR first; every path is relative to it\n"
-	      "  -o IMAGE      output image (default build/wisp.img); IMAGE.kernel and\n"
-	      "                IMAGE.cmdline (minus .img) are written beside it\n"
-	      "  -M DEPFILE    write a make depfile listing every input\n"
-	      "  --tmpdir DIR  where the private temp directory goes (default: the\n"
-	      "                image's directory/tmp)\n"
-	      "  --containerd-lite PATH  the host containerd-lite that imports the\n"
-	      "                spec's images (default: containerd-lite beside image-builder)\n"
-	      "  --print-deps  print every input file, one per line, and exit\n"
-	      "  -v            show the commands run and their output\n"
-	      "  --version     print the Wisp version\n",
-	      f);
-}
+	struct ib_cmdline cl;
+	char msg[256];
 
-enum { OPT_TMPDIR = 256, OPT_PRINT_DEPS, OPT_VERSION, OPT_CL };
-
-static const struct option long_opts[] = {
-    {"tmpdir", required_argument, NULL, OPT_TMPDIR},
-    {"containerd-lite", required_argument, NULL, OPT_CL},
-    {"print-deps", no_argument, NULL, OPT_PRINT_DEPS},
-    {"version", no_argument, NULL, OPT_VERSION},
-    {"help", no_argument, NULL, 'h'},
-    {0},
-};
-
-static int parse_args(int argc, char **argv, struct ib_opts *o, const char **dir)
-{
-	int c;
-
-	while ((c = getopt_long(argc, argv, "C:o:M:vh", long_opts, NULL)) != -1) {
-		switch (c) {
-		case 'C':
-			*dir = optarg;
-			break;
-		case 'o':
-			o->out = optarg;
-			break;
-		case 'M':
-			o->depfile = optarg;
-			break;
-		case 'v':
-			ib_verbose = true;
-			break;
-		case OPT_TMPDIR:
-			o->tmpdir = optarg;
-			break;
-		case OPT_CL:
-			o->containerd_lite = optarg;
-			break;
-		case OPT_PRINT_DEPS:
-			o->print_deps = true;
-			break;
-		case OPT_VERSION:
-			printf("image-builder (Wisp) %s\n", WISP_VERSION);
-			exit(0);
-		case 'h':
-			usage(stdout);
-			exit(0);
-		default:
-			usage(stderr);
-			return -1;
-		}
-	}
-	if (optind != argc - 1) {
-		usage(stderr);
+	switch (ib_args(argc, argv, &cl, msg, sizeof(msg))) {
+	case IB_HELP:
+		ib_usage(stdout);
+		*exit_code = 0;
 		return -1;
+	case IB_VERSION:
+		printf("image-builder (Wisp) %s\n", WISP_VERSION);
+		*exit_code = 0;
+		return -1;
+	case IB_USAGE:
+		fprintf(stderr, "image-builder: %s (image-builder --help for usage)\n", msg);
+		*exit_code = 2;
+		return -1;
+	case IB_RUN:
+		break;
 	}
-	o->spec = argv[optind];
+	*o = cl.o;
+	*dir = cl.dir;
+	ib_verbose = cl.verbose;
 	return 0;
 }
 
@@ -135,8 +82,8 @@ int main(int argc, char **argv)
 	char *out = NULL, *tmpdir = NULL, *cl = NULL;
 	int ret;
 
-	if (parse_args(argc, argv, &o, &dir) < 0)
-		return 2;
+	if (parse_args(argc, argv, &o, &dir, &ret) < 0)
+		return ret;
 	if (!o.containerd_lite)
 		o.containerd_lite = cl = default_cl();
 	if (dir && chdir(dir) < 0) {

@@ -130,10 +130,10 @@ UNIT_init_provrun_SRCS := init/pid1/provrun.c init/pid1/bootlog.c init/lib/err.c
 	$(INIT_HDRS)
 
 # wispctl: the control socket's client (docs/wispctl.md), static musl, /bin/wispctl.
-WISPCTL_SRCS := init/wispctl/wispctl.c $(addprefix init/lib/, proto.c err.c util.c)
+WISPCTL_SRCS := init/wispctl/wispctl.c init/wispctl/args.c $(addprefix init/lib/, proto.c err.c util.c)
 WISPCTL_BIN := $(B)/init/wispctl
 init: $(WISPCTL_BIN)
-$(WISPCTL_BIN): $(WISPCTL_SRCS) $(INIT_HDRS) init/init.mk $(B)/sysroot/.headers-ok $(MUSL_FLAGS_STAMP) | $(DEPS_STAMP)
+$(WISPCTL_BIN): $(WISPCTL_SRCS) $(INIT_HDRS) init/wispctl/wispctl.h init/init.mk $(B)/sysroot/.headers-ok $(MUSL_FLAGS_STAMP) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(MUSL_CC) $(MUSL_CFLAGS) -o $@ $(WISPCTL_SRCS) $(MUSL_LDFLAGS)
 	@printf '%-32s %9d bytes\n' $@ $$(stat -c %s $@)
@@ -146,6 +146,10 @@ wispctl-test: $(WISPCTL_BIN)
 	@WISP_VERSION=$(WISP_VERSION) python3 tests/wispctl/cli.py $(WISPCTL_BIN) docs/wispctl.md
 
 UNIT_TESTS += init_proto init_grow init_etc init_net
+# wispctl's command line: options anywhere, "--", --help/--version, errors.
+UNIT_TESTS += wispctl_args
+UNIT_wispctl_args_SRCS := init/wispctl/args.c init/lib/proto.c init/lib/err.c init/lib/util.c \
+	init/wispctl/wispctl.h $(INIT_HDRS)
 UNIT_init_proto_SRCS := init/lib/proto.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
 UNIT_init_grow_SRCS := init/pid1/grow.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
 PROVISION_DECLW := init/provision/declw.c init/provision/root.c init/provision/report.c $(LIB_DECL)

@@ -6,7 +6,7 @@
  * (or the connection) said no, 2 bad usage. Every error is one line on
  * stderr starting with "wispctl: ".
  */
-#include "../lib/proto.h"
+#include "wispctl.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -22,32 +22,6 @@
 
 static bool json;
 static bool first_unit = true;
-
-static const char usage_text[] =
-    "usage: wispctl [--json] COMMAND [ARGS]\n"
-    "  ps                       every unit: state, pid, uptime, restarts, last exit, health,\n"
-    "                           a container's host ids (userns)\n"
-    "  status NAME              one unit\n"
-    "  logs NAME [-n N] [-f]    its last N log lines (default 10, at most 10000); -f: then follow\n"
-    "  start|stop|restart NAME\n"
-    "  reboot | poweroff\n"
-    "  config                   what cloud-init found, applied and warned about this boot\n"
-    "  images                   the images in the store (containerd-lite image list)\n"
-    "  boot                     the boot's timeline: each step and unit, longest first\n"
-    "wispctl --help | --version\n";
-
-static _Noreturn void usage(const char *fmt, ...) PRINTF_LIKE(1, 2);
-static _Noreturn void usage(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("wispctl: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs(" (wispctl --help for usage)\n", stderr);
-	exit(2);
-}
 
 static _Noreturn void fail(const char *fmt, ...) PRINTF_LIKE(1, 2);
 static _Noreturn void fail(const char *fmt, ...)
@@ -341,72 +315,21 @@ static _Noreturn void talk(const struct preq *r)
 	}
 }
 
-static unsigned verb_op(const char *verb)
-{
-	for (unsigned op = P_PS; op <= P_BOOT; op++)
-		if (strcmp(proto_op_name(op), verb) == 0)
-			return op;
-	return 0;
-}
-
-static void logs_args(char **argv, int argc, int i, struct preq *r)
-{
-	for (; i < argc; i++) {
-		char *end;
-		unsigned long v;
-
-		if (strcmp(argv[i], "-f") == 0) {
-			r->follow = true;
-		} else if (strcmp(argv[i], "-n") == 0) {
-			if (++i == argc)
-				usage("logs: -n needs a number");
-			errno = 0;
-			v = strtoul(argv[i], &end, 10);
-			if (argv[i][0] < '0' || argv[i][0] > '9' || *end || errno ||
-			    v > PROTO_MAX_LINES)
-				usage("logs: -n %s: not a number from 0 to %u", argv[i],
-				      PROTO_MAX_LINES);
-			r->lines = (uint32_t)v;
-		} else {
-			usage("logs: unexpected argument \"%s\"", argv[i]);
-		}
-	}
-}
-
 int main(int argc, char **argv)
 {
-	struct preq r = {.lines = PROTO_DEFAULT_LINES};
-	int i = 1;
+	struct wctl_args a;
 
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		if (strcmp(argv[i], "--json") == 0)
-			json = true;
-		else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
-			return fputs(usage_text, stdout) == EOF;
-		else if (strcmp(argv[i], "--version") == 0)
-			return printf("wispctl %s\n", WISP_VERSION) < 0;
-		else
-			usage("unknown option \"%s\"", argv[i]);
+	switch (wctl_args(argc, argv, &a)) {
+	case WCTL_HELP:
+		return fputs(wctl_usage_text, stdout) == EOF;
+	case WCTL_VERSION:
+		return printf("wispctl %s\n", WISP_VERSION) < 0;
+	case WCTL_USAGE:
+		fprintf(stderr, "wispctl: %s (wispctl --help for usage)\n", a.msg);
+		return 2;
+	case WCTL_RUN:
+		break;
 	}
-	if (i == argc)
-		usage("no command");
-	r.op = verb_op(argv[i]);
-	if (!r.op)
-		usage("unknown command \"%s\"", argv[i]);
-	i++;
-	if (r.op == P_STATUS || r.op == P_LOGS || r.op == P_START || r.op == P_STOP ||
-	    r.op == P_RESTART) {
-		if (i == argc)
-			usage("%s: needs a unit name", argv[i - 1]);
-		if (!unit_name_valid(argv[i]))
-			usage("%s: \"%.80s\" is not a unit name ([a-z0-9][a-z0-9_.-]*, at most %d "
-			      "characters)",
-			      argv[i - 1], argv[i], DECL_NAME_MAX);
-		strcpy(r.name, argv[i++]);
-	}
-	if (r.op == P_LOGS)
-		logs_args(argv, argc, i, &r);
-	else if (i < argc)
-		usage("%s: unexpected argument \"%s\"", argv[i - 1], argv[i]);
-	talk(&r);
+	json = a.json;
+	talk(&a.r);
 }

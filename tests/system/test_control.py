@@ -57,6 +57,10 @@ def ps_and_json(vm):
     rc, out = vm.sh("wispctl --json status ticker")
     check(rc == 0 and json.loads(out.strip())["state"] == "running",
           "wispctl --json status parses")
+    # Options after the command, as docker and kubectl take them.
+    rc, out = vm.sh("wispctl ps --format json")
+    check(rc == 0 and "ticker" in {u["name"] for u in json.loads(out.strip())},
+          "wispctl ps --format json parses")
 
 
 def status_json(vm, name):
@@ -112,6 +116,9 @@ def logs(vm):
     rc, out = vm.sh("wispctl --json logs ticker -n 2")
     objs = [json.loads(ln) for ln in out.strip().splitlines()]
     check(rc == 0 and len(objs) == 2 and "tick" in objs[0]["line"], "logs --json: NDJSON")
+    rc, out = vm.sh("wispctl logs -n 2 ticker --json")
+    objs = [json.loads(ln) for ln in out.strip().splitlines()]
+    check(rc == 0 and len(objs) == 2, "logs -n 2 ticker --json: options before the name")
 
 
 def errors(vm):
@@ -120,7 +127,8 @@ def errors(vm):
     rc, out = vm.sh("wispctl stop nope")
     check(rc == 1 and "no unit named" in out, "stop of an unknown name: exit 1")
     for cmd in ("wispctl frob", "wispctl status", "wispctl logs ticker -n x",
-                "wispctl ps extra", "wispctl status Bad/Name"):
+                "wispctl ps extra", "wispctl status Bad/Name", "wispctl ps --bogus",
+                "wispctl ps -n 3"):
         rc, out = vm.sh(cmd)
         check(rc == 2 and out.count("wispctl:") == 1,
               "%s: exit %d, %r" % (cmd, rc, out.strip()))
