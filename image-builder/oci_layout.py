@@ -4,7 +4,7 @@ The build's demo image (image-builder/busybox_image.py) and the crafted
 layouts of the image tests (tests/containerd-lite/images.py) are made here.
 Nothing of the machine or the moment enters an archive: tar members are
 owned by 0:0 with mtime 0 and the modes given, gzip streams carry no name
-nor time, and JSON keys come in a fixed order, so the same inputs give the
+nor time, and JSON is compact with keys in a fixed order, so the same inputs give the
 same digests on every build (umoci, by contrast, records when it ran).
 """
 
@@ -19,6 +19,11 @@ CONFIG_MT = "application/vnd.oci.image.config.v1+json"
 LAYER_MT = "application/vnd.oci.image.layer.v1.tar"
 
 
+def dumps(obj):
+    """Compact JSON, as docker and umoci write it."""
+    return json.dumps(obj, separators=(",", ":")).encode()
+
+
 def blob(lay, data):
     """Stores DATA in layout LAY's blobs; returns its digest and size."""
     d = hashlib.sha256(data).hexdigest()
@@ -31,8 +36,8 @@ def blob(lay, data):
 def config_blob(config, diff_ids=()):
     """An amd64 image configuration with CONFIG (Cmd, Env, ...) and the
     uncompressed layers' DIFF_IDS (digests)."""
-    return json.dumps({"architecture": "amd64", "os": "linux", "config": config or {},
-                       "rootfs": {"type": "layers", "diff_ids": list(diff_ids)}}).encode()
+    return dumps({"architecture": "amd64", "os": "linux", "config": config or {},
+                  "rootfs": {"type": "layers", "diff_ids": list(diff_ids)}})
 
 
 def layout(lay, layers, mt=LAYER_MT, platforms=None, config=None, diff_ids=()):
@@ -40,12 +45,11 @@ def layout(lay, layers, mt=LAYER_MT, platforms=None, config=None, diff_ids=()):
     list of (arch, variant) for an index with one manifest each. Returns
     the layers' descriptors."""
     os.makedirs(lay)
-    with open(os.path.join(lay, "oci-layout"), "w") as f:
-        json.dump({"imageLayoutVersion": "1.0.0"}, f)
+    with open(os.path.join(lay, "oci-layout"), "wb") as f:
+        f.write(dumps({"imageLayoutVersion": "1.0.0"}))
     cfg = dict(blob(lay, config_blob(config, diff_ids)), mediaType=CONFIG_MT)
     ls = [dict(blob(lay, data), mediaType=mt) for data in layers]
-    man = json.dumps({"schemaVersion": 2, "mediaType": MANIFEST_MT,
-                      "config": cfg, "layers": ls}).encode()
+    man = dumps({"schemaVersion": 2, "mediaType": MANIFEST_MT, "config": cfg, "layers": ls})
     ms = []
     for arch, variant in platforms or [(None, None)]:
         d = dict(blob(lay, man), mediaType=MANIFEST_MT)
@@ -54,8 +58,8 @@ def layout(lay, layers, mt=LAYER_MT, platforms=None, config=None, diff_ids=()):
             if variant:
                 d["platform"]["variant"] = variant
         ms.append(d)
-    with open(os.path.join(lay, "index.json"), "w") as f:
-        json.dump({"schemaVersion": 2, "manifests": ms}, f)
+    with open(os.path.join(lay, "index.json"), "wb") as f:
+        f.write(dumps({"schemaVersion": 2, "manifests": ms}))
     return ls
 
 
