@@ -14,6 +14,7 @@ row busybox "$B/busybox/busybox" ""
 row e2fsck "$B/e2fsprogs/e2fsck" ""
 row resize2fs "$B/e2fsprogs/resize2fs" ""
 row dropbear "$B/dropbear/dropbearmulti" ""
+row "demo image (OCI tar)" "$B/images/demo.tar" ""
 # ROOT-A's erofs size, read from its superblock inside the disk image
 # (blocks at byte 36, log2 block size at byte 12 of the superblock at 1024).
 if [ -e "$B/wisp.img" ]; then

@@ -22,12 +22,28 @@ $(IB): $(wildcard image-builder/*.c) image-builder/image-builder.h | $(DEPS_STAM
 IB_FIRST_DEPS := $(shell awk '$$1 == "file" { print $$3 } $$1 == "include" { print $$2 }' \
 	$(IB_MANIFEST) 2>/dev/null)
 
+# The default image's demo container runs this image (wisp.yaml's images:
+# and services: demo): the build's busybox, the applets /bin/demo
+# (demo.sh) and its health check use, and /tmp. The same bytes from the
+# same inputs (busybox_image.py), so it is made again only when one of them
+# changes, this file included.
+DEMO_IMAGE := $(B)/images/demo.tar
+DEMO_APPLETS := sh awk cat date sleep stat
+$(DEMO_IMAGE): image-builder/busybox_image.py image-builder/oci_layout.py image-builder/demo.sh \
+		image-builder/image-builder.mk $(BUSYBOX) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	@python3 image-builder/busybox_image.py -o $@ --busybox $(BUSYBOX) \
+		$(DEMO_APPLETS:%=--applet %) --dir tmp:1777 --file bin/demo=image-builder/demo.sh \
+		--cmd /bin/demo
+	$(call print_size,$@)
+
 # A spec's images: are imported by the host containerd-lite (built first,
 # order-only; the depfile names it, and every archive, once a spec has
-# images).
+# images). The default spec's one archive is named here for the first
+# build, before there is a depfile.
 # One run writes all three (grouped target; $@ may be any of them).
 $(B)/wisp.img $(B)/wisp.kernel $(B)/wisp.cmdline &: $(IB) $(IB_SPEC) $(IB_MANIFEST) \
-		$(IB_KERNEL) $(IB_FIRST_DEPS) $(SDE_STAMP) | $(DEPS_STAMP) $(CL_HOST)
+		$(IB_KERNEL) $(IB_FIRST_DEPS) $(DEMO_IMAGE) $(SDE_STAMP) | $(DEPS_STAMP) $(CL_HOST)
 	$(IB) -C . -o $(B)/wisp.img -M $(B)/wisp.img.d $(IB_SPEC)
 
 -include $(B)/wisp.img.d

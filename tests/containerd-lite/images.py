@@ -35,6 +35,10 @@ import tarfile
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                "image-builder"))
+from oci_layout import config_blob, layout, tar_of  # noqa: E402
+
 B = os.environ.get("B", "build")
 CL = os.path.abspath(os.environ.get("CL_BIN") or os.path.join(B, "host", "containerd-lite"))
 BUSYBOX = os.path.abspath(os.path.join(B, "busybox", "busybox"))
@@ -157,65 +161,7 @@ def build_image(w):
     return lay, os.path.join(ref, "rootfs")
 
 
-# --- crafted layouts ---------------------------------------------------------
-
-def blob(lay, data):
-    d = hashlib.sha256(data).hexdigest()
-    os.makedirs(os.path.join(lay, "blobs", "sha256"), exist_ok=True)
-    with open(os.path.join(lay, "blobs", "sha256", d), "wb") as f:
-        f.write(data)
-    return {"digest": "sha256:" + d, "size": len(data)}
-
-
-def config_blob(config):
-    return json.dumps({"architecture": "amd64", "os": "linux", "config": config or {},
-                       "rootfs": {"type": "layers", "diff_ids": []}}).encode()
-
-
-def layout(lay, layers, mt="application/vnd.oci.image.layer.v1.tar", platforms=None,
-           config=None):
-    """An OCI layout of the given layer blobs; platforms: a list of
-    (arch, variant) for an index with one manifest each."""
-    os.makedirs(lay)
-    with open(os.path.join(lay, "oci-layout"), "w") as f:
-        json.dump({"imageLayoutVersion": "1.0.0"}, f)
-    cfg = dict(blob(lay, config_blob(config)), mediaType="application/vnd.oci.image.config.v1+json")
-    ls = [dict(blob(lay, data), mediaType=mt) for data in layers]
-    man = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-                      "config": cfg, "layers": ls}).encode()
-    ms = []
-    for arch, variant in platforms or [(None, None)]:
-        d = dict(blob(lay, man), mediaType="application/vnd.oci.image.manifest.v1+json")
-        if arch:
-            d["platform"] = {"os": "linux", "architecture": arch}
-            if variant:
-                d["platform"]["variant"] = variant
-        ms.append(d)
-    with open(os.path.join(lay, "index.json"), "w") as f:
-        json.dump({"schemaVersion": 2, "manifests": ms}, f)
-    return ls
-
-
-def tar_of(entries):
-    """entries: (name, type, data-or-linkname[, extra])"""
-    bio = io.BytesIO()
-    with tarfile.open(fileobj=bio, mode="w", format=tarfile.GNU_FORMAT) as t:
-        for name, kind, arg in entries:
-            ti = tarfile.TarInfo(name)
-            ti.type = kind
-            ti.mode = 0o755
-            if kind in (tarfile.SYMTYPE, tarfile.LNKTYPE):
-                ti.linkname = arg
-                t.addfile(ti)
-            elif kind == tarfile.CHRTYPE:
-                ti.devmajor, ti.devminor = 1, 3
-                t.addfile(ti)
-            else:
-                data = arg or b""
-                ti.size = len(data)
-                t.addfile(ti, io.BytesIO(data))
-    return bio.getvalue()
-
+# --- crafted layouts (image-builder/oci_layout.py) -------------------------
 
 def hostile(w, store, canary_dir):
     canary = os.path.join(canary_dir, "canary")

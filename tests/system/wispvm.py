@@ -3,8 +3,9 @@ and what every system test shares: its main (run_test), check(), the boot
 up to the console shell (VM.boot), waiting for a shell command's output
 (wait_sh), for anything else (poll) or for a console line's Nth time
 (VM.seen_times), the units by name (units, wait_units), test images
-(build_test_image), NoCloud seeds (nocloud_seed) and OCI images made with
-umoci (OciImage).
+(build_test_image, without the default image's demo container), NoCloud
+seeds (nocloud_seed) and OCI images made with umoci (OciImage) or, small
+and reproducible, as the build makes its demo image (busybox_oci_tar).
 
 The disk image itself is never written: each VM gets a qcow2 overlay backed
 by it, so tests can run in parallel and build/wisp.img stays pristine.
@@ -17,6 +18,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -361,7 +363,9 @@ def wait_units(vm, what, pred, timeout=120):
 
 def build_test_image(name, manifest_lines=(), services_yaml="", files=None, ctlprobe=False,
                      spec_extra="", state_size=None):
-    """Build build/tests/NAME.img: the default spec and ROOT plus test-only additions.
+    """Build build/tests/NAME.img: the default spec and ROOT, less the demo
+    container and its image (without_demo: a test's containers, images and
+    user namespace ranges are its own), plus test-only additions.
 
     manifest_lines are appended to an including manifest; files maps a path
     under build/tests/NAME/ to its text (for `file` lines); services_yaml is
@@ -388,7 +392,7 @@ def build_test_image(name, manifest_lines=(), services_yaml="", files=None, ctlp
     with open(manifest, "w") as f:
         f.write("\n".join(lines) + "\n")
     with open("image-builder/wisp.yaml") as f:
-        spec = f.read()
+        spec = without_demo(f.read())
     spec = re.sub(r"(?m)^name: wisp\b", "name: wisp-test-" + name, spec)
     if state_size:
         spec = re.sub(r"(?m)^(\s*state_size:) \S+", r"\1 " + state_size, spec)
@@ -401,6 +405,18 @@ def build_test_image(name, manifest_lines=(), services_yaml="", files=None, ctlp
     subprocess.run([os.path.join(b, "host", "image-builder"), "-C", ".", "--tmpdir", outdir,
                     "-o", image, spec_path], check=True, stdout=subprocess.DEVNULL)
     return image
+
+
+def without_demo(spec):
+    """The default spec's text without its images: block and its unit demo
+    (the demo container and what it runs); an error if either is still
+    named, so that a new layout of wisp.yaml cannot slip it into tests."""
+    spec = re.sub(r"(?m)^images:.*\n(?:  .*\n)*", "", spec)
+    spec = re.sub(r"(?m)^  - name: demo\b.*\n(?:    .*\n)*", "", spec)
+    if re.search(r"(?m)^images:|wisp/demo:1|name: demo\b", spec):
+        raise BootError("image-builder/wisp.yaml: the demo container or image is left after "
+                        "removing them; update without_demo() in tests/system/wispvm.py")
+    return spec
 
 
 def nocloud_seed(outdir, user_data, instance_id, images=None):
@@ -474,9 +490,12 @@ class OciImage:
 
 
 def busybox_oci_tar(outdir, name, marker):
-    """A one-layer image made with umoci: busybox and /etc/marker (so that
-    images of different markers share no layer). Returns OUTDIR/NAME.tar,
-    an OCI layout tar."""
-    img = OciImage(os.path.join(outdir, name + ".oci"), "1", dirs=("etc",),
-                   files={"etc/marker": marker + "\n"}, rootless=True)
-    return img.tar(os.path.join(outdir, name + ".tar"))
+    """A one-layer image of busybox and /etc/marker (so that images of
+    different markers share no layer), made as the build makes its demo
+    image (image-builder/busybox_image.py). Returns OUTDIR/NAME.tar, an
+    OCI layout tar."""
+    out = os.path.join(outdir, name + ".tar")
+    subprocess.run([sys.executable, "image-builder/busybox_image.py", "-o", out, "--busybox",
+                    os.path.join(os.environ.get("B", "build"), "busybox", "busybox"),
+                    "--text", "etc/marker=%s\n" % marker], check=True)
+    return out
