@@ -33,6 +33,7 @@ const char cl_usage_text[] =
     "  spec     [--bundle|-b DIR]\n"
     "  features\n"
     "  image    ...  (containerd-lite image --help)\n"
+    "  network  attach|detach|ls ...  (containerd-lite network --help)\n"
     "Options may follow the command and its operands (-- ends them); exec's options\n"
     "end at COMMAND. --help (-h) and --version (-v) work anywhere.\n";
 
@@ -102,7 +103,7 @@ static const struct {
 } commands[] = {
     {"create", 1, 1}, {"start", 1, 1}, {"run", 1, 1},  {"state", 1, 1},	   {"kill", 1, 2},
     {"delete", 1, 1}, {"list", 0, 0},  {"spec", 0, 0}, {"features", 0, 0}, {"pause", 1, 1},
-    {"resume", 1, 1}, {"ps", 1, 1},    {"exec", 1, 1}, {"image", 0, 0},
+    {"resume", 1, 1}, {"ps", 1, 1},    {"exec", 1, 1}, {"image", 0, 0},	   {"network", 0, 0},
 };
 
 struct parse {
@@ -287,8 +288,8 @@ enum cl_action cl_cmdline_parse(int argc, char **argv, struct cl_cmdline *c, cha
 	scan_global(&p, &s);
 	if (c->cmd && (p.cmd = find_command(c->cmd)) < 0)
 		error(&p, "unknown command %s", c->cmd);
-	if (p.cmd >= 0 && strcmp(c->cmd, "image") == 0) {
-		c->rest = argv + s.i; /* image_cli.c's own options */
+	if (p.cmd >= 0 && (strcmp(c->cmd, "image") == 0 || strcmp(c->cmd, "network") == 0)) {
+		c->rest = argv + s.i; /* image_cli.c's and net_cli.c's own options */
 		c->nrest = argc - s.i;
 	} else if (p.cmd >= 0) {
 		scan_command(&p, &s);

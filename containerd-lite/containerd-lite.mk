@@ -8,15 +8,22 @@
 #   make jansson-musl libseccomp-musl      build/sysroot/lib/lib{jansson,seccomp}.a
 #   make cl-test                           host tests (root), compared with runc
 
-.PHONY: containerd-lite jansson-musl libseccomp-musl cl-test
+.PHONY: containerd-lite jansson-musl libseccomp-musl libnl-musl cl-test
+
+# Container networks (net.h): libnl's route library, static musl in ROOT,
+# Debian's libnl-route-3-dev for the native build.
+NET_SRCS := $(addprefix containerd-lite/,net_cfg.c net_ipam.c net_link.c net_cli.c)
+NET_LIBS := -lnl-route-3 -lnl-3
+NET_HOST_CFLAGS := -I/usr/include/libnl3
 
 CL_LIB_SRCS := $(addprefix containerd-lite/, \
 	err.c util.c spec.c ns.c mounts.c caps.c rlimits.c seccomp.c seccomp-cache.c cgroup.c \
 	devices.c userns.c userjoin.c idmap.c rootpath.c mountfd.c devnodes.c masks.c hooks.c \
 	state.c create.c start.c exec.c console.c signals.c fds.c inroot.c exeseal.c)
 CL_SRCS := $(CL_LIB_SRCS) containerd-lite/main.c containerd-lite/defspec.c \
-	containerd-lite/cliopt.c containerd-lite/cli_args.c
-CL_HDRS := containerd-lite/containerd-lite.h containerd-lite/cl-private.h containerd-lite/cliopt.h
+	containerd-lite/cliopt.c containerd-lite/cli_args.c $(NET_SRCS)
+CL_HDRS := containerd-lite/containerd-lite.h containerd-lite/cl-private.h containerd-lite/cliopt.h \
+	containerd-lite/net.h
 CL_HOST := $(B)/host/containerd-lite
 CL_MUSL := $(B)/containerd-lite/containerd-lite
 include containerd-lite/image.mk
@@ -103,20 +110,61 @@ $(LIBSECCOMP_H): $(B)/libseccomp/.built $(SYSROOT_HEADERS)
 	@install -m 0644 $(LIBSECCOMP_OBJ)/include/seccomp.h $@
 	@install -m 0644 $(LIBSECCOMP_SRC)/include/seccomp-syscalls.h $(@D)/seccomp-syscalls.h
 
+# --- libnl (static musl): container networks' netlink ------------------------
+# libnl-3 and libnl-route-3 (links, veth, bridge, addresses, routes), from
+# the Debian source's generated configure; only their two libraries are made.
+# Debian's patches touch Makefile.am for the shared library only (symbol
+# versions, the /etc path of tc's classid file): the shipped Makefile.in is
+# kept (AUTOMAKE=true and friends) rather than regenerated with autotools.
+
+LIBNL_A := $(B)/sysroot/lib/libnl-route-3.a $(B)/sysroot/lib/libnl-3.a
+LIBNL_H := $(B)/sysroot/include/netlink/version.h
+LIBNL_OBJ := $(B)/libnl/obj
+
+libnl-musl: $(LIBNL_A) $(LIBNL_H)
+
+$(LIBNL_OBJ)/config.status: $(LIBNL_SRC_STAMP) $(SYSROOT_HEADERS) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	@echo "libnl: configure $(LIBNL_VERSION) (log: $(@D)/configure.log)"
+	@cd $(@D) && CC=$(MUSL_CC) CFLAGS='$(ROOTFS_CFLAGS) -isystem $(CURDIR)/$(B)/sysroot/include' \
+		$(CURDIR)/$(LIBNL_SRC)/configure --enable-static --disable-shared --disable-cli \
+		--disable-debug >configure.log 2>&1 || \
+		{ tail -20 configure.log; echo "libnl: configure failed" >&2; exit 1; }
+
+$(B)/libnl/.built: $(LIBNL_OBJ)/config.status | $(DEPS_STAMP)
+	@echo "libnl: building (log: $(@D)/build.log)"
+	@$(SUBMAKE) -C $(LIBNL_OBJ) ACLOCAL=true AUTOMAKE=true AUTOCONF=true AUTOHEADER=true \
+		lib/libnl-3.la lib/libnl-route-3.la >$(@D)/build.log 2>&1 || \
+		{ tail -20 $(@D)/build.log; echo "libnl: build failed" >&2; exit 1; }
+	@touch $@
+
+$(LIBNL_A): $(B)/libnl/.built
+	@mkdir -p $(@D)
+	@cp $(LIBNL_OBJ)/lib/.libs/$(@F) $@
+	$(call print_size,$@)
+
+# The public headers, and version.h that configure generates.
+$(LIBNL_H): $(B)/libnl/.built $(SYSROOT_HEADERS)
+	@mkdir -p $(B)/sysroot/include
+	@cp -R $(LIBNL_SRC)/include/netlink $(B)/sysroot/include/
+	@install -m 0644 $(LIBNL_OBJ)/include/netlink/version.h $@
+
 # --- the CLI ----------------------------------------------------------------
 
 CL_MUSL_DEPS := $(JANSSON_A) $(JANSSON_H) $(LIBSECCOMP_A) $(LIBSECCOMP_H) $(SYSROOT_HEADERS) \
-	$(IMG_MUSL_DEPS)
+	$(IMG_MUSL_DEPS) $(LIBNL_A) $(LIBNL_H)
 
 $(CL_MUSL): $(CL_SRCS) $(CL_HDRS) containerd-lite/containerd-lite.mk $(CL_MUSL_DEPS) \
 		$(MUSL_FLAGS_STAMP) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(MUSL_CC) $(MUSL_CFLAGS) -o $@ $(CL_SRCS) $(MUSL_LDFLAGS) -ljansson -lseccomp $(IMG_LIBS)
+	$(MUSL_CC) $(MUSL_CFLAGS) -o $@ $(CL_SRCS) $(MUSL_LDFLAGS) -ljansson -lseccomp $(IMG_LIBS) \
+		$(NET_LIBS)
 	$(call print_size,$@)
 
 $(CL_HOST): $(CL_SRCS) $(CL_HDRS) containerd-lite/containerd-lite.mk | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(HOST_CC) $(HOST_CFLAGS) -o $@ $(CL_SRCS) -ljansson -lseccomp $(IMG_LIBS)
+	$(HOST_CC) $(HOST_CFLAGS) $(NET_HOST_CFLAGS) -o $@ $(CL_SRCS) -ljansson -lseccomp $(IMG_LIBS) \
+		$(NET_LIBS)
 
 # --- tests -------------------------------------------------------------------
 
@@ -130,6 +178,7 @@ UNIT_cl_spec_LIBS := -ljansson -lseccomp
 # mount namespace with its own cgroup2 (tests/containerd-lite/run.py).
 # seccomp_moby.py compares spec's seccomp profile with moby's (docker.io
 # source package, fetched by fetch-source.sh --file) and probes it.
+# net.py: `network attach|detach|ls` in a private network namespace.
 # ctr.py: Debian's containerd and its runc v2 shim drive containerd-lite
 # (`ctr run --runc-binary`), on the Debian minbase image (tests/images.mk).
 # Both builds: the native one, and the static musl one of the image.
@@ -138,14 +187,16 @@ cl-test: $(CL_HOST) $(CL_MUSL) $(BUSYBOX)
 	@B=$(B) CL_BIN=$(CL_HOST) python3 tests/containerd-lite/run.py
 	@B=$(B) CL_BIN=$(CL_HOST) python3 tests/containerd-lite/seccomp_moby.py
 	@B=$(B) CL_BIN=$(CL_HOST) python3 tests/containerd-lite/ctr.py
+	@B=$(B) CL_BIN=$(CL_HOST) python3 tests/containerd-lite/net.py
 	@echo "== cl-test: $(CL_MUSL)"
 	@B=$(B) CL_BIN=$(CL_MUSL) python3 tests/containerd-lite/run.py
 	@B=$(B) CL_BIN=$(CL_MUSL) python3 tests/containerd-lite/seccomp_moby.py
 	@B=$(B) CL_BIN=$(CL_MUSL) python3 tests/containerd-lite/ctr.py
+	@B=$(B) CL_BIN=$(CL_MUSL) python3 tests/containerd-lite/net.py
 
 # Fuzz target tests/fuzz/fuzz_cl_spec.c: run by bench/fuzz.sh cl_spec.
 
 # The command lines (cliopt.c, cli_args.c, image_cli.c): everything but main().
 UNIT_TESTS += cl_cli
-UNIT_cl_cli_SRCS := $(filter-out containerd-lite/main.c,$(CL_SRCS)) $(CL_HDRS)
+UNIT_cl_cli_SRCS := $(filter-out containerd-lite/main.c $(NET_SRCS),$(CL_SRCS)) $(CL_HDRS)
 UNIT_cl_cli_LIBS := -ljansson -lseccomp $(IMG_LIBS)

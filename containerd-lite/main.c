@@ -8,6 +8,7 @@
 #include "cl-private.h"
 #include "cliopt.h"
 #include "image.h"
+#include "net.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -482,6 +483,11 @@ static int cmd_image(struct cl_cmdline *c)
 	return cl_image_main(c->nrest, c->rest);
 }
 
+static int cmd_network(struct cl_cmdline *c)
+{
+	return cl_net_main(c->nrest, c->rest);
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(struct cl_cmdline *);
@@ -490,7 +496,7 @@ static const struct {
     {"state", cmd_state},   {"kill", cmd_kill},	    {"delete", cmd_delete},
     {"list", cmd_list},	    {"spec", cmd_spec},	    {"features", cmd_features},
     {"pause", cmd_pause},   {"resume", cmd_resume}, {"ps", cmd_ps},
-    {"exec", cmd_exec},	    {"image", cmd_image},
+    {"exec", cmd_exec},	    {"image", cmd_image},   {"network", cmd_network},
 };
 
 int main(int argc, char **argv)

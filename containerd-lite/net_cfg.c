@@ -1,0 +1,66 @@
+/*
+ * net_cfg.c: a container network's name and IPv4 subnet, checked once so
+ * that everything after can trust them: the name becomes an interface name
+ * and a directory name, the subnet the addresses handed out.
+ */
+#include "net.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* An interface name the kernel takes and a safe file name: [a-z0-9_-], 1-15. */
+static bool name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 15)
+		return false;
+	return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-") == n;
+}
+
+int net_cfg_init(struct net_cfg *c, const char *name, const char *subnet, struct cl_err *e)
+{
+	char ip[16], *end;
+	const char *slash = strchr(subnet, '/');
+	struct in_addr a;
+	unsigned long p;
+
+	memset(c, 0, sizeof(*c));
+	c->lease_root = NET_LEASE_ROOT;
+	if (!name_ok(name))
+		return cl_error(e, 0, "network \"%s\": a name is 1-15 of [a-z0-9_-]", name);
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	if (!slash || (size_t)(slash - subnet) >= sizeof(ip))
+		return cl_error(e, 0, "network %s: subnet \"%s\": not A.B.C.D/N", name,
+				subnet);
+	memcpy(ip, subnet, (size_t)(slash - subnet));
+	ip[slash - subnet] = '\0';
+	errno = 0;
+	p = strtoul(slash + 1, &end, 10);
+	if (inet_pton(AF_INET, ip, &a) != 1 || *end || end == slash + 1 || errno)
+		return cl_error(e, 0, "network %s: subnet \"%s\": not A.B.C.D/N", name,
+				subnet);
+	/* /30 at most: a gateway and at least one container; /8 at least: sane lease scans. */
+	if (p < 8 || p > 30)
+		return cl_error(e, 0, "network %s: subnet %s: the prefix must be 8 to 30",
+				name, subnet);
+	c->prefix = (unsigned)p;
+	c->net = ntohl(a.s_addr);
+	if (c->net & ~(~0u << (32 - c->prefix)))
+		return cl_error(e, 0, "network %s: subnet %s has host bits set", name, subnet);
+	return 0;
+}
+
+uint32_t net_gateway(const struct net_cfg *c)
+{
+	return c->net + 1;
+}
+
+void net_ntoa(uint32_t addr, char out[16])
+{
+	snprintf(out, 16, "%u.%u.%u.%u", addr >> 24, (addr >> 16) & 255, (addr >> 8) & 255,
+		 addr & 255);
+}

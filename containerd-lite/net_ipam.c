@@ -1,0 +1,129 @@
+/*
+ * net_ipam.c: addresses for containers without a daemon. Each leased
+ * address is a file LEASE_ROOT/NETWORK/A.B.C.D holding the container's id,
+ * made with O_EXCL: two containers starting at once cannot get the same
+ * one, and whatever holds no file is free. The directory lives in /run, so
+ * a reboot frees everything; a container that already holds a lease (a
+ * restart) gets its address again; a release removes the file.
+ */
+#include "cl-private.h"
+#include "net.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static int lease_dir(const struct net_cfg *c, char *dir, size_t size, struct cl_err *e)
+{
+	if ((size_t)snprintf(dir, size, "%s/%s", c->lease_root, c->name) >= size)
+		return cl_error(e, ENAMETOOLONG, "network %s: lease directory", c->name);
+	if (cl_mkdir_p(dir, 0700, e) < 0)
+		return cl_error_wrap(e, "network %s: leases", c->name);
+	return 0;
+}
+
+/* Whether lease file NAME in dirfd holds ID. */
+static bool holds(int dirfd, const char *name, const char *id)
+{
+	char buf[256];
+	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return strcmp(buf, id) == 0;
+}
+
+/* The address of ID's lease file in DIR, or 0; its name in name. */
+static uint32_t find(const char *dir, const char *id, char name[16])
+{
+	struct dirent *d;
+	struct in_addr a;
+	uint32_t found = 0;
+	DIR *dp = opendir(dir);
+
+	if (!dp)
+		return 0;
+	while (!found && (d = readdir(dp)))
+		if (inet_pton(AF_INET, d->d_name, &a) == 1 && holds(dirfd(dp), d->d_name, id)) {
+			found = ntohl(a.s_addr);
+			net_ntoa(found, name);
+		}
+	closedir(dp);
+	return found;
+}
+
+int net_leased(const struct net_cfg *c, const char *id, uint32_t *addr)
+{
+	char dir[4096], name[16];
+	struct cl_err e;
+
+	if (lease_dir(c, dir, sizeof(dir), &e) < 0)
+		return 0;
+	*addr = find(dir, id, name);
+	return *addr != 0;
+}
+
+/* Writes ID into a new lease file PATH; 1 taken, 0 someone else's, -1 error. */
+static int take(const char *path, const char *id, struct cl_err *e)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+	if (fd < 0)
+		return errno == EEXIST ? 0 : cl_error(e, errno, "lease %s", path);
+	if (cl_write_all(fd, id, strlen(id)) < 0 || cl_write_all(fd, "\n", 1) < 0) {
+		cl_error(e, errno, "write lease %s", path);
+		close(fd);
+		unlink(path);
+		return -1;
+	}
+	close(fd);
+	return 1;
+}
+
+int net_lease(const struct net_cfg *c, const char *id, uint32_t *addr, struct cl_err *e)
+{
+	char dir[4096], path[4200], ip[16];
+	uint32_t hosts = (1u << (32 - c->prefix)) - 1; /* the last is the broadcast address */
+
+	if (lease_dir(c, dir, sizeof(dir), e) < 0)
+		return -1;
+	if ((*addr = find(dir, id, ip)))
+		return 0; /* a restart keeps its address */
+	/* .1 is the bridge's. */
+	for (uint32_t h = 2; h < hosts; h++) {
+		int r;
+		net_ntoa(c->net + h, ip);
+		snprintf(path, sizeof(path), "%s/%s", dir, ip);
+		if ((r = take(path, id, e)) < 0)
+			return -1;
+		if (r == 1) {
+			*addr = c->net + h;
+			return 0;
+		}
+	}
+	net_ntoa(c->net, ip);
+	return cl_error(e, ENOSPC, "network %s: no free address in %s/%u", c->name, ip, c->prefix);
+}
+
+int net_release(const struct net_cfg *c, const char *id, struct cl_err *e)
+{
+	char dir[4096], path[4200], ip[16];
+
+	if (lease_dir(c, dir, sizeof(dir), e) < 0)
+		return -1;
+	while (find(dir, id, ip)) {
+		snprintf(path, sizeof(path), "%s/%s", dir, ip);
+		if (unlink(path) < 0 && errno != ENOENT)
+			return cl_error(e, errno, "release lease %s", path);
+	}
+	return 0;
+}

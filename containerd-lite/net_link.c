@@ -1,0 +1,286 @@
+/*
+ * net_link.c: the kernel's side of a container network, through libnl's
+ * route library: the bridge with the gateway's address, and per container
+ * a veth pair whose host end is a port of the bridge and whose other end
+ * becomes eth0 in the container's network namespace, with its address and
+ * a default route through the bridge (as Docker's and CNI's bridge do).
+ */
+#include "net.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netlink/netlink.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/link.h>
+#include <netlink/route/link/bridge.h>
+#include <netlink/route/link/veth.h>
+#include <netlink/route/route.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static struct nl_sock *nl_open(struct cl_err *e)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	int r;
+
+	if (!sk)
+		return cl_error(e, ENOMEM, "netlink socket"), NULL;
+	if ((r = nl_connect(sk, NETLINK_ROUTE)) < 0) {
+		cl_error(e, 0, "netlink: %s", nl_geterror(r));
+		nl_socket_free(sk);
+		return NULL;
+	}
+	return sk;
+}
+
+/* "wv" and 8 hex digits of the id's FNV-1a hash: ids are longer than IFNAMSIZ. */
+void net_host_ifname(const char *id, char out[16])
+{
+	uint32_t h = 2166136261u;
+
+	for (const unsigned char *p = (const unsigned char *)id; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	snprintf(out, 16, "wv%08x", (unsigned)h);
+}
+
+/* The MTU of the interface of the default route, as Docker takes; 1500
+ * without one. Asked of netlink, not /sys: sysfs shows the network
+ * namespace it was mounted in, which need not be this one. */
+unsigned net_uplink_mtu(void)
+{
+	char line[256], ifname[64], dest[16];
+	unsigned mtu = 1500;
+	struct cl_err e;
+	struct nl_sock *sk;
+	struct rtnl_link *l = NULL;
+	FILE *f = fopen("/proc/net/route", "re");
+
+	if (!f)
+		return mtu;
+	ifname[0] = '\0';
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63s %15s", ifname, dest) == 2 && strcmp(dest, "00000000") == 0)
+			break;
+		else
+			ifname[0] = '\0';
+	fclose(f);
+	if (!ifname[0] || !(sk = nl_open(&e)))
+		return mtu;
+	if (rtnl_link_get_kernel(sk, 0, ifname, &l) >= 0 && rtnl_link_get_mtu(l) >= 576)
+		mtu = rtnl_link_get_mtu(l);
+	rtnl_link_put(l);
+	nl_socket_free(sk);
+	return mtu;
+}
+
+static struct nl_addr *ip4(uint32_t addr, unsigned prefix)
+{
+	uint32_t be = htonl(addr);
+	struct nl_addr *a = nl_addr_build(AF_INET, &be, 4);
+
+	if (a)
+		nl_addr_set_prefixlen(a, (int)prefix);
+	return a;
+}
+
+/* ADDR/PREFIX on interface IFINDEX; an address already there is fine. */
+static int add_addr(struct nl_sock *sk, int ifindex, uint32_t addr, unsigned prefix,
+		    struct cl_err *e)
+{
+	struct rtnl_addr *ra = rtnl_addr_alloc();
+	struct nl_addr *local = ip4(addr, prefix);
+	int r = -NLE_NOMEM;
+
+	if (ra && local) {
+		rtnl_addr_set_ifindex(ra, ifindex);
+		rtnl_addr_set_local(ra, local);
+		r = rtnl_addr_add(sk, ra, NLM_F_CREATE | NLM_F_EXCL);
+	}
+	nl_addr_put(local);
+	rtnl_addr_put(ra);
+	if (r < 0 && r != -NLE_EXIST) {
+		char ip[16];
+		net_ntoa(addr, ip);
+		return cl_error(e, 0, "address %s/%u: %s", ip, prefix, nl_geterror(r));
+	}
+	return 0;
+}
+
+/* Set interface NAME up, with new name RENAME (or NULL), master MASTER (0: none). */
+static int link_up(struct nl_sock *sk, const char *name, const char *rename, int master,
+		   struct cl_err *e)
+{
+	struct rtnl_link *old = NULL, *chg = rtnl_link_alloc();
+	int r = rtnl_link_get_kernel(sk, 0, name, &old);
+
+	if (r >= 0 && chg) {
+		if (rename)
+			rtnl_link_set_name(chg, rename);
+		if (master)
+			rtnl_link_set_master(chg, master);
+		rtnl_link_set_flags(chg, IFF_UP);
+		r = rtnl_link_change(sk, old, chg, 0);
+	}
+	rtnl_link_put(old);
+	rtnl_link_put(chg);
+	return r < 0 ? cl_error(e, 0, "link %s up: %s", name, nl_geterror(r)) : 0;
+}
+
+static int ifindex_of(struct nl_sock *sk, const char *name)
+{
+	struct rtnl_link *l = NULL;
+	int i = rtnl_link_get_kernel(sk, 0, name, &l) < 0 ? 0 : rtnl_link_get_ifindex(l);
+
+	rtnl_link_put(l);
+	return i;
+}
+
+int net_bridge_up(const struct net_cfg *c, unsigned mtu, struct cl_err *e)
+{
+	struct nl_sock *sk = nl_open(e);
+	struct rtnl_link *br;
+	int r = 0, idx;
+
+	if (!sk)
+		return -1;
+	if (!ifindex_of(sk, c->name) && (br = rtnl_link_bridge_alloc())) {
+		rtnl_link_set_name(br, c->name);
+		rtnl_link_set_mtu(br, mtu);
+		r = rtnl_link_add(sk, br, NLM_F_CREATE | NLM_F_EXCL);
+		rtnl_link_put(br);
+	}
+	if (r < 0 && r != -NLE_EXIST)
+		r = cl_error(e, 0, "bridge %s: %s", c->name, nl_geterror(r));
+	else if (!(idx = ifindex_of(sk, c->name)))
+		r = cl_error(e, ENODEV, "bridge %s: not there after its creation", c->name);
+	else if ((r = add_addr(sk, idx, net_gateway(c), c->prefix, e)) == 0)
+		r = link_up(sk, c->name, NULL, 0, e);
+	nl_socket_free(sk);
+	return r < 0 ? cl_error_wrap(e, "network %s", c->name) : 0;
+}
+
+/* The pair: HOST here, PEER created straight in the container's namespace. */
+static int make_pair(struct nl_sock *sk, const char *host, const char *peer,
+		     const struct net_attach *a, struct cl_err *e)
+{
+	struct rtnl_link *v = rtnl_link_veth_alloc();
+	int r;
+
+	if (!v)
+		return cl_error(e, ENOMEM, "veth %s", host);
+	rtnl_link_set_name(v, host);
+	rtnl_link_set_mtu(v, a->mtu);
+	rtnl_link_set_name(rtnl_link_veth_get_peer(v), peer);
+	rtnl_link_set_mtu(rtnl_link_veth_get_peer(v), a->mtu);
+	rtnl_link_set_ns_fd(rtnl_link_veth_get_peer(v), a->netns_fd);
+	r = rtnl_link_add(sk, v, NLM_F_CREATE | NLM_F_EXCL);
+	rtnl_link_put(v);
+	return r < 0 ? cl_error(e, 0, "veth %s: %s", host, nl_geterror(r)) : 0;
+}
+
+/* Inside the container's namespace: PEER becomes eth0, addressed, routed. */
+static int inside(const struct net_cfg *c, const char *peer, const struct net_attach *a,
+		  struct cl_err *e)
+{
+	struct nl_sock *sk = nl_open(e);
+	struct rtnl_route *rt = rtnl_route_alloc();
+	struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
+	struct nl_addr *any = ip4(0, 0), *gw = ip4(net_gateway(c), 32);
+	int r = -1, idx;
+
+	if (!sk || !rt || !nh || !any || !gw)
+		goto out;
+	if (link_up(sk, "lo", NULL, 0, e) < 0 || link_up(sk, peer, "eth0", 0, e) < 0)
+		goto out;
+	idx = ifindex_of(sk, "eth0");
+	if (add_addr(sk, idx, a->addr, c->prefix, e) < 0)
+		goto out;
+	rtnl_route_set_family(rt, AF_INET);
+	rtnl_route_set_dst(rt, any);
+	rtnl_route_nh_set_ifindex(nh, idx);
+	rtnl_route_nh_set_gateway(nh, gw);
+	rtnl_route_add_nexthop(rt, nh);
+	nh = NULL; /* the route owns it now */
+	if ((r = rtnl_route_add(sk, rt, NLM_F_CREATE | NLM_F_EXCL)) < 0 && r != -NLE_EXIST)
+		r = cl_error(e, 0, "default route via the bridge: %s", nl_geterror(r));
+	else
+		r = 0;
+out:
+	if (r < 0 && !e->msg[0])
+		cl_error(e, ENOMEM, "container side");
+	if (nh)
+		rtnl_route_nh_free(nh);
+	rtnl_route_put(rt);
+	nl_addr_put(any);
+	nl_addr_put(gw);
+	if (sk)
+		nl_socket_free(sk);
+	return r;
+}
+
+/* Enters the container's namespace for inside(), and comes back whatever happens. */
+static int in_netns(const struct net_cfg *c, const char *peer, const struct net_attach *a,
+		    struct cl_err *e)
+{
+	int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC), r;
+
+	if (self < 0)
+		return cl_error(e, errno, "open /proc/self/ns/net");
+	if (setns(a->netns_fd, CLONE_NEWNET) < 0) {
+		close(self);
+		return cl_error(e, errno, "enter the container's network namespace");
+	}
+	r = inside(c, peer, a, e);
+	if (setns(self, CLONE_NEWNET) < 0 && r == 0)
+		r = cl_error(e, errno, "return to the host's network namespace");
+	close(self);
+	return r;
+}
+
+int net_veth_attach(const struct net_cfg *c, const struct net_attach *a, struct cl_err *e)
+{
+	char host[16], peer[16];
+	struct nl_sock *sk = nl_open(e);
+	int r, br;
+
+	if (!sk)
+		return -1;
+	net_host_ifname(a->id, host);
+	snprintf(peer, sizeof(peer), "wp%s", host + 2);
+	/* A pair left by a start that died half-way would make EEXIST: it goes first. */
+	net_veth_detach(a->id, e);
+	br = ifindex_of(sk, c->name);
+	if (!br)
+		r = cl_error(e, ENODEV, "bridge %s is not there", c->name);
+	else if ((r = make_pair(sk, host, peer, a, e)) == 0 &&
+		 (r = link_up(sk, host, NULL, br, e)) == 0)
+		r = in_netns(c, peer, a, e);
+	if (r < 0)
+		net_veth_detach(a->id, &(struct cl_err){0});
+	nl_socket_free(sk);
+	return r < 0 ? cl_error_wrap(e, "network %s: attach %s", c->name, a->id) : 0;
+}
+
+int net_veth_detach(const char *id, struct cl_err *e)
+{
+	char host[16];
+	struct nl_sock *sk = nl_open(e);
+	struct rtnl_link *l = rtnl_link_alloc();
+	int r = -NLE_NOMEM;
+
+	net_host_ifname(id, host);
+	if (sk && l) {
+		rtnl_link_set_name(l, host);
+		r = rtnl_link_delete(sk, l); /* the peer in the container goes with it */
+	}
+	rtnl_link_put(l);
+	if (sk)
+		nl_socket_free(sk);
+	if (r < 0 && r != -NLE_NODEV && r != -NLE_OBJ_NOTFOUND)
+		return cl_error(e, 0, "delete veth %s of %s: %s", host, id, nl_geterror(r));
+	return 0;
+}

@@ -1,0 +1,170 @@
+#!/usr/bin/env python3
+"""Container networks on the build host (issue 13 point 1), as root.
+
+`containerd-lite network attach|detach|ls` in a private network and mount
+namespace of this script (a tmpfs on /run holds the leases): two
+"containers" (network namespaces held by `unshare -n sleep`) attached to
+the bridge get the subnet's first free addresses, eth0 with the uplink's
+MTU and a default route via the bridge, reach each other and the bridge;
+a second attach keeps the address; a detach removes the veth pair and
+frees the lease, which the next container gets; bad input is one line
+and leaves nothing behind.
+
+Prints ok/FAIL per check; exits 1 on any failure.
+"""
+import ctypes
+import json
+import os
+import subprocess
+import sys
+import time
+
+sys.path.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "system"))
+from hostroot import main_as_root  # noqa: E402
+
+B = os.environ.get("B", "build")
+CL = os.path.abspath(os.environ.get("CL_BIN") or os.path.join(B, "host", "containerd-lite"))
+BUSYBOX = os.path.abspath(os.path.join(B, "busybox", "busybox"))
+CLONE_NEWNET = 0x40000000
+failures = 0
+
+
+def check(name, cond, detail=""):
+    global failures
+    if not cond:
+        failures += 1
+    print(("ok   " if cond else "FAIL ") + "net: " + name
+          + ("" if cond or not detail else ": " + str(detail)), flush=True)
+    return cond
+
+
+def sh(*args):
+    return subprocess.run(list(args), capture_output=True, text=True, timeout=60)
+
+
+def cl(*args):
+    return sh(CL, "network", *args)
+
+
+def holder():
+    """A process in a network namespace of its own, as a container's first process."""
+    p = subprocess.Popen(["unshare", "-n", "sleep", "120"])
+    me = os.readlink("/proc/self/ns/net")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            if os.readlink("/proc/%d/ns/net" % p.pid) != me:
+                return p
+        except OSError:
+            pass
+        time.sleep(0.01)
+    raise RuntimeError("unshare -n did not make its namespace")
+
+
+def inside(p, *cmd):
+    return sh("nsenter", "-t", str(p.pid), "-n", *cmd)
+
+
+def links():
+    return sh("ip", "-o", "link").stdout
+
+
+def link_names():
+    """Names and bridge ports, not states (a new link's carrier settles on its own time)."""
+    return sorted(" ".join(f for f in (ln.split(":")[1].strip(), "master wisp0" if "master wisp0" in ln
+                                      else "") if f) for ln in links().splitlines())
+
+
+def test_attach(c1, c2, mtu):
+    r = cl("attach", "--netns", "/proc/%d/ns/net" % c1.pid, "c1")
+    check("attach c1: the first free address and the gateway",
+          r.returncode == 0 and r.stdout == "10.88.0.2/16 10.88.0.1\n", (r.returncode, r.stdout, r.stderr))
+    r = cl("attach", "c2", "--netns", "/proc/%d/ns/net" % c2.pid)  # options after the id too
+    check("attach c2: the next one", r.returncode == 0 and r.stdout == "10.88.0.3/16 10.88.0.1\n",
+          (r.returncode, r.stdout, r.stderr))
+    r = sh("ip", "-o", "-4", "addr", "show", "wisp0")
+    check("the bridge wisp0 holds the gateway address", "inet 10.88.0.1/16" in r.stdout, r.stdout)
+    r = inside(c1, "ip", "-o", "-4", "addr", "show", "eth0")
+    check("c1's eth0 has 10.88.0.2/16", "inet 10.88.0.2/16" in r.stdout, r.stdout + r.stderr)
+    r = inside(c1, "ip", "-o", "link", "show", "eth0")
+    check("c1's eth0 is up with the uplink's MTU (%d)" % mtu,
+          ",UP," in r.stdout and "mtu %d " % mtu in r.stdout, r.stdout)
+    r = inside(c1, "ip", "route", "show", "default")
+    check("c1's default route is via the bridge", r.stdout.startswith("default via 10.88.0.1 dev eth0"),
+          r.stdout)
+    r = inside(c1, BUSYBOX, "ping", "-c", "1", "-W", "5", "10.88.0.3")
+    check("c1 reaches c2 through the bridge", r.returncode == 0, r.stdout + r.stderr)
+    r = inside(c2, BUSYBOX, "ping", "-c", "1", "-W", "5", "10.88.0.1")
+    check("c2 reaches the host's end of the bridge", r.returncode == 0, r.stdout + r.stderr)
+    r = cl("ls", "--json")
+    check("ls --json lists both leases", r.returncode == 0 and sorted(
+        (x["address"], x["id"]) for x in json.loads(r.stdout)) ==
+        [("10.88.0.2", "c1"), ("10.88.0.3", "c2")], r.stdout)
+
+
+def test_restart_and_detach(c1, c3):
+    r = cl("attach", "--netns", "/proc/%d/ns/net" % c1.pid, "c1")
+    check("attach c1 again (a restart): the same address, one pair",
+          r.stdout == "10.88.0.2/16 10.88.0.1\n" and links().count("master wisp0") == 2,
+          (r.stdout, r.stderr, links()))
+    r = cl("detach", "c1")
+    check("detach c1", r.returncode == 0, r.stderr)
+    check("its lease is gone", not os.path.exists("/run/wisp/net/wisp0/10.88.0.2"))
+    check("its veth pair is gone (one port left)", links().count("master wisp0") == 1, links())
+    r = inside(c1, "ip", "-o", "link")
+    check("and c1 has no eth0", "eth0" not in r.stdout, r.stdout)
+    r = cl("detach", "c1")
+    check("detach of what is not attached is fine", r.returncode == 0, r.stderr)
+    r = cl("attach", "--netns", "/proc/%d/ns/net" % c3.pid, "c3")
+    check("the freed address goes to the next container", r.stdout == "10.88.0.2/16 10.88.0.1\n",
+          (r.stdout, r.stderr))
+
+
+def test_bad_input(c1):
+    ns = "/proc/%d/ns/net" % c1.pid
+    cases = [
+        (["attach", "--netns", "/etc/passwd", "x"], 1, "containerd-lite: netns /etc/passwd: not a network namespace\n"),
+        (["attach", "--netns", "/proc/self/ns/uts", "x"], 1, "containerd-lite: netns /proc/self/ns/uts: not a network namespace\n"),
+        (["attach", "--netns", "/nonexistent", "x"], 1, "containerd-lite: netns /nonexistent: No such file or directory\n"),
+        (["attach", "--subnet", "10.0.0.1/8", "--netns", ns, "x"], 1, "containerd-lite: network wisp0: subnet 10.0.0.1/8 has host bits set\n"),
+        (["attach", "--subnet", "10.0.0.0/31", "--netns", ns, "x"], 1, "containerd-lite: network wisp0: subnet 10.0.0.0/31: the prefix must be 8 to 30\n"),
+        (["attach", "--network", "../x", "--netns", ns, "x"], 1, "containerd-lite: network \"../x\": a name is 1-15 of [a-z0-9_-]\n"),
+        (["attach", "--bogus", "x"], 2, "containerd-lite: network attach: unknown option --bogus\n"),
+        (["attach", "x"], 2, "containerd-lite: network attach: --netns PATH is needed\n"),
+    ]
+    before = (link_names(), sorted(os.listdir("/run/wisp/net/wisp0")))
+    for args, status, msg in cases:
+        r = cl(*args)
+        check("bad input %s: exit %d, one line" % (" ".join(args[:3]), status),
+              r.returncode == status and r.stderr == msg and r.stdout == "", (r.returncode, r.stderr))
+    after = (link_names(), sorted(os.listdir("/run/wisp/net/wisp0")))
+    check("bad input left nothing behind", after == before, (before, after))
+
+
+def inner():
+    if ctypes.CDLL(None, use_errno=True).unshare(CLONE_NEWNET) != 0:
+        print("FAIL net: unshare(CLONE_NEWNET): errno %d" % ctypes.get_errno())
+        return 1
+    subprocess.run(["mount", "-t", "tmpfs", "tmpfs", "/run"], check=True)
+    subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+    # An uplink with a default route and an MTU of its own, as a host has.
+    subprocess.run(["ip", "link", "add", "up0", "mtu", "1400", "type", "veth", "peer", "name", "up0p"], check=True)
+    subprocess.run(["ip", "link", "set", "up0", "up"], check=True)
+    subprocess.run(["ip", "link", "set", "up0p", "up"], check=True)
+    subprocess.run(["ip", "addr", "add", "192.0.2.10/24", "dev", "up0"], check=True)
+    subprocess.run(["ip", "route", "add", "default", "via", "192.0.2.1"], check=True)
+    ps = [holder() for _ in range(3)]
+    try:
+        test_attach(ps[0], ps[1], 1400)
+        test_restart_and_detach(ps[0], ps[2])
+        test_bad_input(ps[0])
+    finally:
+        for p in ps:
+            p.kill()
+            p.wait()
+    print("net: %d failed" % failures if failures else "net: all passed", flush=True)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main_as_root("net", inner, needs=(CL, BUSYBOX), hint="make"))
