@@ -34,19 +34,17 @@ int net_cfg_init(struct net_cfg *c, const char *name, const char *subnet, struct
 		return cl_error(e, 0, "network \"%s\": a name is 1-15 of [a-z0-9_-]", name);
 	snprintf(c->name, sizeof(c->name), "%s", name);
 	if (!slash || (size_t)(slash - subnet) >= sizeof(ip))
-		return cl_error(e, 0, "network %s: subnet \"%s\": not A.B.C.D/N", name,
-				subnet);
+		return cl_error(e, 0, "network %s: subnet \"%s\": not A.B.C.D/N", name, subnet);
 	memcpy(ip, subnet, (size_t)(slash - subnet));
 	ip[slash - subnet] = '\0';
 	errno = 0;
 	p = strtoul(slash + 1, &end, 10);
 	if (inet_pton(AF_INET, ip, &a) != 1 || *end || end == slash + 1 || errno)
-		return cl_error(e, 0, "network %s: subnet \"%s\": not A.B.C.D/N", name,
-				subnet);
+		return cl_error(e, 0, "network %s: subnet \"%s\": not A.B.C.D/N", name, subnet);
 	/* /30 at most: a gateway and at least one container; /8 at least: sane lease scans. */
 	if (p < 8 || p > 30)
-		return cl_error(e, 0, "network %s: subnet %s: the prefix must be 8 to 30",
-				name, subnet);
+		return cl_error(e, 0, "network %s: subnet %s: the prefix must be 8 to 30", name,
+				subnet);
 	c->prefix = (unsigned)p;
 	c->net = ntohl(a.s_addr);
 	if (c->net & ~(~0u << (32 - c->prefix)))
