@@ -83,7 +83,7 @@ static void mount_one(const struct cc_mount *m, struct ud_sink *w)
 /* A POSIX rule as it is; a zone name (the parser checked it) by the image's table. */
 static void set_tz(const char *tz, const char *src, struct ud_sink *w)
 {
-	char line[200], rule[160];
+	char line[200], rule[64]; /* cc_posix_tz() takes less than 60 */
 	struct err e;
 
 	if (!cc_posix_tz(tz)) {

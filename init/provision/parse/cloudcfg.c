@@ -898,17 +898,20 @@ static void parse_power(struct pctx *p, const struct ynode *v, struct cloudcfg *
 {
 	static const char *const modes[] = {"poweroff", "reboot", "halt"};
 	struct pwctx x = {.c = c};
+	const char *mode = NULL;
 
 	if (v->type != Y_MAP) {
 		bad(p, v, "power_state", "expected a mapping");
 		return;
 	}
 	walk_map(p, v, &power_map, "power_state", &x);
-	for (size_t i = 0; x.mode && !x.invalid && i < ARRAY_LEN(modes); i++)
+	for (size_t i = 0; x.mode && i < ARRAY_LEN(modes); i++)
 		if (!strcmp(x.mode, modes[i]))
-			c->power_mode = strdup(modes[i]);
-	if (!c->power_mode && !x.invalid)
+			mode = modes[i];
+	if (!mode)
 		bad(p, v, "power_state.mode", "expected poweroff, reboot or halt; not done");
+	else if (!x.invalid)
+		c->power_mode = strdup(mode);
 	free(x.mode);
 }
 
