@@ -904,6 +904,7 @@ static void parse_power(struct pctx *p, const struct ynode *v, struct cloudcfg *
 		bad(p, v, "power_state", "expected a mapping");
 		return;
 	}
+	free(c->power_mode), c->power_mode = NULL; /* given twice: the last wins */
 	walk_map(p, v, &power_map, "power_state", &x);
 	for (size_t i = 0; x.mode && i < ARRAY_LEN(modes); i++)
 		if (!strcmp(x.mode, modes[i]))
