@@ -50,10 +50,10 @@ $(INIT_BIN): $(INIT_SRCS) $(INIT_YAML_OBJS) $(INIT_HDRS) init/init.mk $(INIT_DEP
 # (cloud-init style user-data, docs/cloud-config.md) turned into files and
 # declarations for PID 1. Static musl like init; no budget of PID 1's.
 # parse/: the parsers of untrusted bytes and the unprivileged child they run in.
-PARSE_SRCS := $(addprefix init/provision/parse/, b64.c userdata.c gunzip.c cloudcfg.c netcfg.c \
+PARSE_SRCS := $(addprefix init/provision/parse/, b64.c userdata.c gunzip.c yvalue.c cloudcfg.c netcfg.c \
 	meta.c plan.c child.c sandbox.c)
 PROVISION_OWN := $(addprefix init/provision/, main.c root.c declw.c ccapply.c ccsem.c ds.c \
-	cloudinit.c ccfinal.c sshd.c imgimport.c net.c dsnet.c dsmeta.c report.c)
+	cloudinit.c ccfinal.c tzrules.c sshd.c imgimport.c net.c dsnet.c dsmeta.c report.c)
 PROVISION_SRCS := $(LIB_BASE) $(LIB_DECL) $(PROVISION_OWN) $(PARSE_SRCS)
 PROVISION_BIN := $(B)/init/provision
 init: $(PROVISION_BIN)
@@ -168,11 +168,13 @@ UNIT_init_declw_LIBS := -lyaml
 # The user-data side of issue 5: formats, MIME, #cloud-config, write_files, users, labels.
 UNIT_TESTS += init_cloudcfg
 UNIT_init_cloudcfg_SRCS := init/lib/spawn.c $(PARSE_SRCS) init/provision/ccapply.c \
-	init/provision/ccsem.c init/provision/ds.c init/provision/dsmeta.c init/provision/root.c init/lib/cmdline.c init/lib/yamltree.c init/lib/users.c init/lib/hostname.c \
+	init/provision/ccsem.c init/provision/ds.c init/provision/dsmeta.c init/provision/root.c init/provision/tzrules.c init/lib/cmdline.c init/lib/yamltree.c init/lib/users.c init/lib/hostname.c \
 	init/lib/decl.c init/lib/parse.c init/lib/deps.c \
 	init/pid1/etc.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
 UNIT_init_cloudcfg_LIBS := -lyaml -lz
-$(B)/unit/test_init_cloudcfg: HOST_CFLAGS += -DPARSE_FAULT_INJECT
+$(B)/unit/test_init_cloudcfg: HOST_CFLAGS += -DPARSE_FAULT_INJECT -DTZRULES_BUILT='"$(TZRULES)"'
+# the time zone table the build makes (rootfs.mk), looked up by tzrules.c
+$(B)/unit/test_init_cloudcfg: $(TZRULES)
 
 # The parser child and its plan (issue 11): round trips, malformed plans, and a child
 # made to crash or hang on purpose (PARSE_FAULT_INJECT: this test binary only).

@@ -9,6 +9,7 @@
 #   make dropbear         build/dropbear/dropbearmulti
 #   make libyaml-musl     build/sysroot/lib/libyaml.a + include/yaml.h
 #   make rootfs-inputs    everything rootfs/manifest references but init
+#                         (build/rootfs/tzrules: time zone rules, from tzdata)
 #   make busybox-config   regenerate rootfs/busybox.config (then review it)
 
 .PHONY: busybox e2fsprogs dropbear libyaml-musl rootfs-inputs busybox-config
@@ -183,5 +184,18 @@ $(B)/rootfs/os-release: rootfs/skel/etc/os-release.in Makefile | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	@sed 's/@VERSION@/$(WISP_VERSION)/g' $< >$@
 
+# --- time zones --------------------------------------------------------------
+# No zoneinfo in ROOT: one line per zone, "Europe/Berlin CET-1CEST,M3.5.0,M10.5.0/3",
+# the POSIX rule of each TZif file of Debian's tzdata (make deps), for cloud-config's
+# timezone (init/provision/tzrules.c). tzdata.zi changes with every tzdata release.
+
+TZRULES := $(B)/rootfs/tzrules
+TZDATA := /usr/share/zoneinfo
+
+$(TZRULES): rootfs/tzrules.py $(TZDATA)/tzdata.zi | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	@python3 rootfs/tzrules.py $(TZDATA) $@
+	$(call print_size,$@)
+
 rootfs-inputs: $(BUSYBOX) $(BUSYBOX_MANIFEST) $(E2FSCK) $(RESIZE2FS) \
-	$(DROPBEAR) $(B)/rootfs/os-release
+	$(DROPBEAR) $(B)/rootfs/os-release $(TZRULES)

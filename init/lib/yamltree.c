@@ -196,6 +196,8 @@ static int build(struct builder *b, const yaml_event_t *ev)
 		if (!(n = node_new(b->y, Y_SCALAR, m)))
 			return -1;
 		n->done = true;
+		/* Kept in the padding after done: PID 1's nodes do not grow. */
+		n->plain = ev->data.scalar.plain_implicit;
 		n->str = copy(b->y, (const char *)ev->data.scalar.value, ev->data.scalar.length);
 		return n->str ? attach(b, n) : -1;
 	case YAML_ALIAS_EVENT:

@@ -14,6 +14,8 @@ enum ytype { Y_SCALAR, Y_SEQ, Y_MAP, Y_ALIAS };
 struct ynode {
 	enum ytype type;
 	bool done;	    /* its end was parsed; a syntax error leaves open nodes !done */
+	bool plain;	    /* Y_SCALAR: plain and untagged, so YAML 1.1 may read it as a number,
+			       a boolean or null (provision's cloud-config); quoted: a string */
 	int line, col;	    /* 1-based position of its start */
 	char *str;	    /* Y_SCALAR: the value; Y_ALIAS: the anchor name */
 	struct ynode **kid; /* Y_SEQ: items; Y_MAP: key, value, key, value... */

@@ -278,6 +278,25 @@ struct etcset {
 	struct etcfile pw, gr, sh;
 };
 
+/* The user's shell if ROOT has it, else /bin/sh: a login shell that does not exist
+ * (/bin/bash: Wisp has busybox's sh and ash) would leave the user unable to log in,
+ * and nothing would say why. Checked under env->root, as every other path. */
+static const char *login_shell(const struct cc_user *u, const struct cc_env *env)
+{
+	char path[4096];
+	struct stat st;
+
+	if (!u->shell || !*u->shell || !strcmp(u->shell, "/bin/sh"))
+		return "/bin/sh"; /* cloud-init gives useradd no empty shell either */
+	if (u->shell[0] == '/' && fmt_path(path, sizeof(path), "%s%s", env->root, u->shell) == 0 &&
+	    stat(path, &st) == 0 && S_ISREG(st.st_mode))
+		return u->shell;
+	env->warn->warn(env->warn->ctx,
+			"%s: user %s: shell %s is not in the image; /bin/sh instead",
+			env->src ? env->src : "cloud-config", u->name, u->shell);
+	return "/bin/sh";
+}
+
 static unsigned add_user(struct etcset *s, const struct cc_user *u, char **extra_keys,
 			 const struct cc_env *env)
 {
@@ -303,7 +322,7 @@ static unsigned add_user(struct etcset *s, const struct cc_user *u, char **extra
 			? -1
 			: (int)(etc_id_used(&s->gr, uid) ? etc_free_id(&s->gr, NULL, uid) : uid));
 		snprintf(line, sizeof(line), "%s:x:%u:%u:%s:%s:%s", u->name, uid, gid,
-			 u->gecos ? u->gecos : "", home, u->shell ? u->shell : "/bin/sh");
+			 u->gecos ? u->gecos : "", home, login_shell(u, env));
 		etc_add(&s->pw, line);
 		const char *pw = u->passwd ? u->passwd : "";
 		snprintf(line, sizeof(line), "%s:%s%s:19000:0:99999:7:::", u->name,

@@ -80,10 +80,22 @@ static void mount_one(const struct cc_mount *m, struct ud_sink *w)
 		log_msg(LOG_INFO, "cloud-init: %s (%s, %s)", what, m->type, m->opts);
 }
 
-static void set_tz(const char *tz, struct ud_sink *w)
+/* A POSIX rule as it is; a zone name (the parser checked it) by the image's table. */
+static void set_tz(const char *tz, const char *src, struct ud_sink *w)
 {
-	char line[200];
+	char line[200], rule[64]; /* cc_posix_tz() takes less than 60 */
 	struct err e;
+
+	if (!cc_posix_tz(tz)) {
+		if (tz_rule(ROOTED(TZ_RULES), tz, rule, sizeof(rule)) < 0) {
+			w->warn(w->ctx,
+				"%s: timezone: %s: not a time zone of " TZ_RULES
+				"; the time zone stays UTC",
+				src, tz);
+			return;
+		}
+		tz = rule;
+	}
 
 	snprintf(line, sizeof(line), "%s\n", tz);
 	if (write_file(ROOTED("/etc/TZ"), line, strlen(line), 0644, &e) < 0)
@@ -100,14 +112,14 @@ static void put_var(FILE *f, const char *name, char *val)
 	free(q);
 }
 
-void cc_apply_late(const struct cloudcfg *c, struct ud_sink *w)
+void cc_apply_late(const struct cloudcfg *c, const char *src, struct ud_sink *w)
 {
 	FILE *f;
 
 	for (size_t i = 0; i < c->nmounts; i++)
 		mount_one(&c->mounts[i], w);
 	if (c->timezone)
-		set_tz(c->timezone, w);
+		set_tz(c->timezone, src, w);
 	if (!(f = fopen(ROOTED(CF_ENV), "ae")))
 		return;
 	if (c->final_message)
@@ -151,7 +163,8 @@ void cc_ntp_add(void)
 }
 
 /* The time zone is the host's, not one unit's: a top-level environment: applies to
- * every unit PID 1 loads (a unit's own TZ wins). cc_posix_tz() checked the value. */
+ * every unit PID 1 loads (a unit's own TZ wins). cc_posix_tz() checked the value (a
+ * zone's rule from the table too). */
 void cc_environment_add(void)
 {
 	char text[256];

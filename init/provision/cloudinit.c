@@ -146,7 +146,7 @@ static void host_note(const struct cloudcfg *c)
 }
 
 /* One cloud-config part of the plan (c is the plan's: the meta-data keys join it). */
-static void apply_config(struct cloudcfg *c)
+static void apply_config(struct cloudcfg *c, const char *src)
 {
 	struct ud_sink w = {.ctx = &warner, .warn = report_warn};
 	/* no gunzip: the parser child unpacked every gzip file (a gzip one left is refused) */
@@ -154,6 +154,7 @@ static void apply_config(struct cloudcfg *c)
 			     .root = prov.root,
 			     .fake_root = prov.dry,
 			     .per_instance = ci.per_instance,
+			     .src = src,
 			     .warn = &w};
 
 	if (ci.ds.keys && !c->nusers && ci.nparts == 1)
@@ -166,7 +167,7 @@ static void apply_config(struct cloudcfg *c)
 	cc_apply_files(c, true, &env);
 	for (size_t i = 0; i < c->nbootcmd; i++)
 		run_now(c->bootcmd[i]);
-	cc_apply_late(c, &w); /* mounts (bounded), timezone; ntp, final, power recorded */
+	cc_apply_late(c, src, &w); /* mounts (bounded), timezone; ntp, final, power recorded */
 	gather_runcmd(c);
 	if (c->wisp_units)
 		write_units(c->wisp_units);
@@ -188,7 +189,7 @@ static void on_part(struct plan_part *pp)
 	ci.nparts++;
 	if (pp->kind == UD_CLOUD_CONFIG && pp->whole) {
 		part_warnings(pp); /* the file itself: messages name its lines */
-		apply_config(&pp->cc);
+		apply_config(&pp->cc, pp->name);
 		return;
 	}
 	if (pp->kind != UD_CLOUD_CONFIG)
@@ -212,7 +213,7 @@ static void on_part(struct plan_part *pp)
 	if (pp->kind == UD_CLOUD_CONFIG) {
 		log_msg(LOG_INFO, "cloud-init: %s is %s", pp->name, path);
 		part_warnings(pp);
-		apply_config(&pp->cc);
+		apply_config(&pp->cc, pp->name);
 	} else
 		ci.nscripts++;
 }

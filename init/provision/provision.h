@@ -88,6 +88,7 @@ struct cc_env {
 	const char *root;  /* prefix of write_files paths and homes; "" */
 	bool fake_root;	   /* a tree of the build host's user: no chown, it owns what root would */
 	bool per_instance; /* first boot of this instance-id: per-instance work too */
+	const char *src;   /* the cloud-config part, for messages of the applying side */
 	struct ud_sink *warn;
 	/* gzip write_files: decompress (malloc'd *out); NULL: refused with a warning */
 	int (*gunzip)(const unsigned char *in, size_t len, unsigned char **out, size_t *outlen);
@@ -163,8 +164,8 @@ int cc_sem_take(const char *dir, const char *name, struct err *e);
 int cc_run(const char *what, char *const *argv, char *env, unsigned ms, struct ud_sink *w);
 /* Where a MIME per-boot/-instance/-once script is kept; NULL for other kinds. */
 const char *cc_script_dir(enum ud_kind k);
-/* mounts, timezone, ntp of one cloud-config part, in the early stage. */
-void cc_apply_late(const struct cloudcfg *c, struct ud_sink *w);
+/* mounts, timezone, ntp of one cloud-config part (src: its name), in the early stage. */
+void cc_apply_late(const struct cloudcfg *c, const char *src, struct ud_sink *w);
 /* The text of /run/wisp/cloud-final.sh: per-once, per-boot, per-instance scripts,
  * final_message, power_state. */
 void cc_final_script(const char *idir, bool per_instance, const char *ds, struct ud_sink *w);
@@ -176,6 +177,14 @@ int cc_unit_add(int nn, const char *name, const char *const *argv, enum unit_kin
 void cc_ntp_add(void);
 /* 00-environment.yaml: TZ for every unit when a cloud-config part set a timezone. */
 void cc_environment_add(void);
+
+/* ---- tzrules.c: time zone names, from the image's table ------------ */
+
+/* The table of zone name -> POSIX TZ rule the build puts in ROOT (rootfs/tzrules.py). */
+#define TZ_RULES "/usr/share/wisp/tzrules"
+/* name's rule from table into rule. 0, or -1: no table, no such zone, or a rule that is
+ * too long or not a POSIX TZ string (cc_posix_tz). */
+int tz_rule(const char *table, const char *name, char *rule, size_t size);
 
 /* ---- sshd.c: the SSH server ------------------------------------------- */
 

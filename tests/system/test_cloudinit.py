@@ -11,7 +11,7 @@ image-import, whose bad archive fails the unit), a MIME multipart seed (write-mi
 a malformed user_data that still boots, and a boot without any datasource
 that does not wait for one. The first instance's user-data is a gzip-compressed
 MIME multipart with per-boot and per-once scripts, a gzip+base64 file, ntp,
-timezone, final_message and a mounts entry for an ext4 disk made here; the
+timezone (America/New_York, from ROOT's table), final_message and a mounts entry for an ext4 disk made here; the
 config drive's power_state powers the last VM off. The wisp: units are
 0600 in a 0700 /run/wisp/units. A seed whose user-data is one byte over
 1 MiB and whose instance-id is ".." gets both refused with a warning.
@@ -74,7 +74,7 @@ wisp:
 # The first instance only (the second one's user-data ends before "wisp:").
 ISSUE5_TAIL = """\
 final_message: "wisp-final up $UPTIME s, ds ${DATASOURCE}, v. $VERSION"
-timezone: EST5EDT
+timezone: America/New_York
 ntp:
   servers: [10.0.2.2]
 mounts:
@@ -175,10 +175,10 @@ def first_instance(tmp):
         check(vm.seen_times(FINAL_RE, 1, FINAL_TIMEOUT) == 1, "final_message on the console")
         rc, out = vm.sh("cat /var/lib/demo/gz.txt; cat /var/per-once.log /var/per-boot.log")
         check("unpacked by busybox" in out, "write_files: gzip+base64 encoding")
-        check("once" in out and re.search(r"boot EST5EDT E[SD]T", out),
-              "per-once and per-boot scripts ran, with TZ=EST5EDT")
+        check("once" in out and re.search(r"boot EST5EDT,M3\.2\.0,M11\.1\.0 E[SD]T", out),
+              "per-once and per-boot scripts ran, with America/New_York's rule as TZ")
         rc, out = vm.sh("cat /etc/TZ; grep ' /mnt/data ' /proc/mounts; cat /mnt/data/hello.txt")
-        check(re.search(r"(?m)^EST5EDT$", out) and " /mnt/data ext4 " in out
+        check(re.search(r"(?m)^EST5EDT,M3\.2\.0,M11\.1\.0$", out) and " /mnt/data ext4 " in out
               and "from the data disk" in out,
               "timezone in /etc/TZ; mounts: LABEL=wispdata on /mnt/data (fstype auto)")
         rc, out = vm.sh("wispctl ps; ps | grep '[n]tpd -n'")

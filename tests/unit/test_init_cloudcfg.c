@@ -434,7 +434,7 @@ static void test_final_power_ntp_tz_bad(void **state)
 {
 	struct cloudcfg c;
 	const char *p = write_tmp("cc13", "#cloud-config\n"
-					  "timezone: America/New_York\n"
+					  "timezone: ../../etc/passwd\n"
 					  "power_state:\n"
 					  "  mode: sleep\n"
 					  "  delay: soon\n"
@@ -446,8 +446,7 @@ static void test_final_power_ntp_tz_bad(void **state)
 	assert_null(c.timezone);
 	assert_null(c.power_mode);
 	assert_int_equal(c.ntp, -1);
-	assert_non_null(strstr(warned, "cc13:2:11: timezone: not a POSIX TZ string"));
-	assert_non_null(strstr(warned, "Wisp does not have"));
+	assert_non_null(strstr(warned, "cc13:2:11: timezone: neither a POSIX TZ string"));
 	assert_non_null(strstr(warned, "cc13:5:10: power_state.delay: expected"));
 	assert_non_null(strstr(warned, "cc13:4:3: power_state.mode: expected poweroff"));
 	assert_non_null(strstr(warned, "cc13:6:6: ntp: expected a mapping"));
@@ -463,6 +462,109 @@ static void test_final_power_ntp_tz_bad(void **state)
 	char *lt = strdup("<");
 	assert_false(cc_posix_tz(lt));
 	free(lt);
+}
+
+/* Values as cloud-init's PyYAML (YAML 1.1) and its modules read them (yvalue.c). */
+static void test_yaml_values(void **state)
+{
+	struct cloudcfg c;
+	const char *p = write_tmp("cc30", "#cloud-config\n"
+					  "write_files:\n"
+					  "  - {path: /a, permissions: 384}\n"
+					  "  - {path: /b, permissions: 0600}\n"
+					  "  - {path: /c, permissions: '0600'}\n"
+					  "  - {path: /d, permissions: \"0o600\"}\n"
+					  "  - {path: /e, permissions: 0x1ed}\n"
+					  "  - {path: /f, permissions: 644}\n"
+					  "  - {path: /g, permissions: ~}\n"
+					  "  - {path: /h, permissions: '0891'}\n"
+					  "  - {path: /i, append: 'yes', defer: y}\n"
+					  "users:\n"
+					  "  - {name: a, lock_passwd: no}\n"
+					  "  - {name: b, lock_passwd: 'no'}\n"
+					  "  - {name: c, lock_passwd: Off, system: 1, uid: 0x3e8}\n"
+					  "  - {name: d, lock_passwd: ~, no_create_home: \"\"}\n"
+					  "ssh_pwauth: no\n"
+					  "preserve_hostname: y\n"
+					  "timezone: Europe/Berlin\n");
+	(void)state;
+	cloudcfg_load(p, &c, &sink);
+	assert_int_equal(c.nfiles, 9);
+	assert_int_equal(c.files[0].mode, 0600); /* the integer is the mode */
+	assert_int_equal(c.files[1].mode, 0600); /* YAML 1.1 octal */
+	assert_int_equal(c.files[2].mode, 0600); /* octal text */
+	assert_int_equal(c.files[3].mode, 0600);
+	assert_int_equal(c.files[4].mode, 0755);
+	assert_int_equal(c.files[5].mode, 01204); /* 644 decimal, as cloud-init: warned */
+	assert_non_null(strstr(warned, "cc30:8:29: write_files[5].permissions: 644 unquoted is a "
+				       "decimal integer: mode 01204"));
+	assert_int_equal(c.files[6].mode, 0644); /* null: the default */
+	assert_int_equal(c.files[7].mode, 0644);
+	assert_non_null(strstr(warned, "write_files[7].permissions: expected octal"));
+	assert_true(c.files[8].append); /* translate_bool("yes") */
+	assert_false(c.files[8].defer); /* "y" is no YAML 1.1 boolean: a string, false */
+	assert_false(c.users[0].lock_passwd);
+	assert_true(c.users[1].lock_passwd); /* a non-empty string: true in Python */
+	assert_non_null(strstr(warned, "users[1].lock_passwd: expected true or false; cloud-init "
+				       "takes the string \"no\" as true"));
+	assert_false(c.users[2].lock_passwd);
+	assert_true(c.users[2].system);
+	assert_true(c.users[2].has_uid);
+	assert_int_equal(c.users[2].uid, 1000);
+	assert_false(c.users[3].lock_passwd); /* null: falsy, as kwargs.get() gives it */
+	assert_false(c.users[3].no_create_home);
+	assert_null(strstr(warned, "ssh_pwauth"));
+	assert_int_equal(c.preserve_hostname, 0);
+	assert_string_equal(c.timezone, "Europe/Berlin");
+	/* 644, 0891; append 'yes', defer y, lock_passwd 'no', system 1, lock_passwd ~,
+	 * no_create_home "", preserve_hostname y: not booleans, as cloud-init's schema warns */
+	assert_int_equal(nwarn, 9);
+	cloudcfg_free(&c);
+
+	p = write_tmp("cc31",
+		      "#cloud-config\n"
+		      "ssh_pwauth: true\n"
+		      "preserve_hostname: on\n"
+		      "power_state: {mode: halt, delay: 0x2, timeout: '1.5', condition: 'true'}\n"
+		      "ntp: {enabled: 'off'}\n");
+	nwarn = 0, warned[0] = '\0';
+	cloudcfg_load(p, &c, &sink);
+	assert_non_null(strstr(warned, "cc31:2:13: ssh_pwauth: Wisp's SSH server has no password"));
+	assert_int_equal(c.preserve_hostname, 1);
+	assert_string_equal(c.power_mode, "halt");
+	assert_int_equal(c.power_delay_s, 120);
+	assert_string_equal(c.power_cond, "true"); /* a string: the command true */
+	assert_int_equal(c.ntp, 0);		   /* is_false("off") */
+	assert_int_equal(nwarn, 2);		   /* ssh_pwauth, enabled 'off' (a string) */
+	cloudcfg_free(&c);
+
+	p = write_tmp("cc32", "#cloud-config\npower_state: {mode: reboot, condition: 1}\n");
+	cloudcfg_load(p, &c, &sink);
+	assert_null(c.power_mode); /* cloud-init: "condition type ... invalid" */
+	assert_non_null(strstr(warned, "power_state.condition: expected true, false"));
+	cloudcfg_free(&c);
+	p = write_tmp("cc33", "#cloud-config\npower_state: {mode: reboot, timeout: ~}\n");
+	cloudcfg_load(p, &c, &sink);
+	assert_null(c.power_mode);
+	cloudcfg_free(&c);
+	assert_true(cc_zone_name("Europe/Berlin") && cc_zone_name("Etc/GMT+5"));
+	assert_false(cc_zone_name("../../etc/passwd") || cc_zone_name("/etc/passwd"));
+	assert_false(cc_zone_name("Europe//Berlin") || cc_zone_name("a b") || cc_zone_name(""));
+}
+
+/* The table the build made from tzdata (rootfs/tzrules.py), looked up as provision does. */
+static void test_tz_rules(void **state)
+{
+	char rule[64];
+
+	(void)state;
+	assert_int_equal(tz_rule(TZRULES_BUILT, "Europe/Berlin", rule, sizeof(rule)), 0);
+	assert_string_equal(rule, "CET-1CEST,M3.5.0,M10.5.0/3");
+	assert_int_equal(tz_rule(TZRULES_BUILT, "America/New_York", rule, sizeof(rule)), 0);
+	assert_string_equal(rule, "EST5EDT,M3.2.0,M11.1.0");
+	assert_int_equal(tz_rule(TZRULES_BUILT, "Europe/Berli", rule, sizeof(rule)), -1);
+	assert_int_equal(tz_rule(TZRULES_BUILT, "Nowhere/City", rule, sizeof(rule)), -1);
+	assert_int_equal(tz_rule("/nonexistent/tzrules", "UTC", rule, sizeof(rule)), -1);
 }
 
 static void test_mounts(void **state)
@@ -1035,6 +1137,8 @@ int main(void)
 	    cmocka_unit_test_setup(test_wisp_key, reset),
 	    cmocka_unit_test_setup(test_final_power_ntp_tz, reset),
 	    cmocka_unit_test_setup(test_final_power_ntp_tz_bad, reset),
+	    cmocka_unit_test_setup(test_yaml_values, reset),
+	    cmocka_unit_test_setup(test_tz_rules, reset),
 	    cmocka_unit_test_setup(test_mounts, reset),
 	    cmocka_unit_test_setup(test_mime_per_freq, reset),
 	    cmocka_unit_test_setup(test_apply_gzip_files, reset),

@@ -329,7 +329,7 @@ static void test_malformed(void **state)
 	    {HEAD PART "file 0\n\nfile.path 3\netc\nfile.content 0\n\nend 0\n\n" DONE, 0,
 	     "would have refused"},
 	    {HEAD PART "mount 0\n\nmount.dev 3\nvdb\nend 0\n\n" DONE, 0, "would have refused"},
-	    {HEAD PART "timezone 16\nAmerica/New_York\nend 0\n\n" DONE, 0, "would have refused"},
+	    {HEAD PART "timezone 16\n../../etc/passwd\nend 0\n\n" DONE, 0, "would have refused"},
 	    {HEAD PART "power_mode 4\nkill\nend 0\n\n" DONE, 0, "would have refused"},
 	    {HEAD PART "ntp_server 5\na b c\nend 0\n\n" DONE, 0, "would have refused"},
 	    {HEAD "part 6\nscript\nend 0\n\n" DONE, 0, "without its name or its bytes"},

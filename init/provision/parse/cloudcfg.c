@@ -9,6 +9,7 @@
 #include "parse.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,33 +33,39 @@ static const char *scalar(const struct ynode *n)
 	return n && n->type == Y_SCALAR ? n->str : NULL;
 }
 
-static bool truthy(const char *s)
+/* How a cloud-init module reads a key its schema calls a boolean (yvalue.c). */
+enum ci_bool {
+	CB_TRUTHY,    /* Python's bool(): users' lock_passwd, system, no_create_home */
+	CB_TRANSLATE, /* util.get_cfg_option_bool: append, defer, preserve_hostname */
+	CB_NOT_FALSE, /* not util.is_false: ntp's enabled */
+};
+
+static const char *yv_what(const struct yvalue *y)
 {
-	static const char *const yes[] = {"true", "yes", "on", "1", "y"};
-	for (size_t i = 0; i < ARRAY_LEN(yes); i++)
-		if (!strcasecmp(s, yes[i]))
-			return true;
-	return false;
+	static const char *const what[] = {"the string",  "null",	"the boolean",
+					   "the integer", "the number", "a collection"};
+	return what[y->type];
 }
 
-static bool falsy(const char *s)
+/* The value cloud-init's module takes; anything but a YAML boolean is warned about, as
+ * cloud-init's schema check does, and still taken as cloud-init takes it ('no' quoted
+ * is a non-empty string: true for lock_passwd). */
+static bool get_bool(struct pctx *p, const struct ynode *v, const char *key, enum ci_bool how)
 {
-	static const char *const no[] = {"false", "no", "off", "0", "n"};
-	for (size_t i = 0; i < ARRAY_LEN(no); i++)
-		if (!strcasecmp(s, no[i]))
-			return true;
-	return false;
-}
+	struct yvalue y = yv_resolve(v);
+	bool b = how == CB_TRUTHY      ? yv_truthy(&y)
+		 : how == CB_TRANSLATE ? yv_translate(&y)
+				       : !yv_is_false(&y);
+	char what[160];
 
-static bool get_bool(struct pctx *p, const struct ynode *v, const char *key, bool *out)
-{
-	const char *s = scalar(v);
-	if (s && truthy(s))
-		return *out = true;
-	if (s && falsy(s))
-		return !(*out = false);
-	bad(p, v, key, "expected true or false");
-	return false;
+	if (y.type != YV_BOOL) {
+		snprintf(what, sizeof(what),
+			 "expected true or false; cloud-init takes %s%s%.40s%s as %s", yv_what(&y),
+			 y.type == YV_OTHER ? "" : " \"", y.type == YV_OTHER ? "" : y.s,
+			 y.type == YV_OTHER ? "" : "\"", b ? "true" : "false");
+		bad(p, v, key, what);
+	}
+	return b;
 }
 
 static bool get_str(struct pctx *p, const struct ynode *v, const char *key, char **out)
@@ -170,18 +177,25 @@ static void r_str(struct pctx *p, const struct kv *a)
 	get_str(p, a->v, a->path, AT(a->obj, a->k->off, char *));
 }
 
+static void r_truthy(struct pctx *p, const struct kv *a)
+{
+	*AT(a->obj, a->k->off, bool) = get_bool(p, a->v, a->path, CB_TRUTHY);
+}
+
 static void r_bool(struct pctx *p, const struct kv *a)
 {
-	get_bool(p, a->v, a->path, AT(a->obj, a->k->off, bool));
+	*AT(a->obj, a->k->off, bool) = get_bool(p, a->v, a->path, CB_TRANSLATE);
+}
+
+static void r_enabled(struct pctx *p, const struct kv *a)
+{
+	*AT(a->obj, a->k->off, bool) = get_bool(p, a->v, a->path, CB_NOT_FALSE);
 }
 
 /* A boolean that may be absent (-1), so that a later part's false can replace a true. */
 static void r_tri(struct pctx *p, const struct kv *a)
 {
-	bool b;
-
-	if (get_bool(p, a->v, a->path, &b))
-		*AT(a->obj, a->k->off, int) = b;
+	*AT(a->obj, a->k->off, int) = get_bool(p, a->v, a->path, CB_TRANSLATE);
 }
 
 /* given twice (or hyphenated too): the last wins */
@@ -221,11 +235,6 @@ static void r_keylist(struct pctx *p, const struct kv *a)
 	*l = key_lines(p, a->v, a->path);
 }
 
-static void r_ignore(struct pctx *p, const struct kv *a)
-{
-	(void)p, (void)a;
-}
-
 /* A user or group name as useradd takes it: nothing that breaks /etc/passwd. */
 bool cc_valid_name(const char *s)
 {
@@ -262,11 +271,15 @@ static void user_free(struct cc_user *u)
 static void r_uid(struct pctx *p, const struct kv *a)
 {
 	struct cc_user *u = a->obj;
-	const char *s = scalar(a->v);
-	char *end;
-	unsigned long id = s ? strtoul(s, &end, 10) : 0;
+	struct yvalue y = yv_resolve(a->v);
+	const char *s = y.type == YV_STR ? y.s : NULL;
+	char *end = "";
+	/* an integer as YAML reads it (0x3e8, 01750); a string as useradd reads it */
+	unsigned long id = s					    ? strtoul(s, &end, 10)
+			   : y.type == YV_INT && y.fits && y.i >= 0 ? (unsigned long)y.i
+								    : 65535;
 
-	if (!s || !*s || *end || id >= 65535)
+	if ((s && (!*s || *end)) || id >= 65535)
 		bad(p, a->v, a->path, "expected a number below 65535");
 	else
 		u->has_uid = true, u->uid = (uid_t)id;
@@ -297,9 +310,9 @@ static const struct key user_keys[] = {
     U("hashed_passwd", r_str, passwd),
     UL("groups", groups, true),
     U("ssh_authorized_keys", r_keylist, keys),
-    U("lock_passwd", r_bool, lock_passwd),
-    U("system", r_bool, system),
-    U("no_create_home", r_bool, no_create_home),
+    U("lock_passwd", r_truthy, lock_passwd),
+    U("system", r_truthy, system),
+    U("no_create_home", r_truthy, no_create_home),
     U("uid", r_uid, uid),
     U("sudo", r_sudo, name),
     U("doas", r_sudo, name),
@@ -428,18 +441,9 @@ static void parse_groups(struct pctx *p, const struct ynode *v, struct cloudcfg 
 
 int cc_parse_mode(const char *s, mode_t *mode)
 {
-	unsigned long m = 0;
+	long long m;
 
-	if (!strncasecmp(s, "0o", 2))
-		s += 2;
-	if (!*s || strlen(s) > 5)
-		return -1;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '7')
-			return -1;
-		m = m * 8 + (unsigned long)(*s - '0');
-	}
-	if (m > 07777)
+	if (yv_octal(s, &m) < 0 || m < 0 || m > 07777)
 		return -1;
 	*mode = (mode_t)m;
 	return 0;
@@ -504,10 +508,40 @@ static void r_encoding(struct pctx *p, const struct kv *a)
 	((struct fctx *)a->obj)->encn = a->v;
 }
 
+/* cloud-init's decode_perms(): a number is the mode itself (384 and 0600 unquoted, YAML
+ * 1.1's octal, are 0600), a string is octal text ('0600', '0o600'), null the default. */
 static void r_mode(struct pctx *p, const struct kv *a)
 {
-	if (!scalar(a->v) || cc_parse_mode(a->v->str, &((struct fctx *)a->obj)->f.mode) < 0)
-		bad(p, a->v, a->path, "expected octal permissions (\"0644\")");
+	struct yvalue y = yv_resolve(a->v);
+	long long m = -1;
+	char what[200];
+
+	if (y.type == YV_NULL)
+		return;
+	if (y.type == YV_STR)
+		(void)yv_octal(y.s, &m);
+	else if (y.type != YV_OTHER && y.fits)
+		m = y.i; /* a float is cut (int()), a boolean is 0 or 1, as in Python */
+	if (m < 0 || m > 07777) {
+		bad(p, a->v, a->path,
+		    "expected octal permissions ('0644', 0644) or the mode as an integer (420); "
+		    "0644 used");
+		return;
+	}
+	((struct fctx *)a->obj)->f.mode = (mode_t)m;
+	/* 644 unquoted is the integer 644 (01204): what cloud-init does, seldom what was meant */
+	if (y.type == YV_BOOL) {
+		snprintf(what, sizeof(what), "%s is a boolean: mode 0%llo, as cloud-init takes it",
+			 y.s, m);
+		bad(p, a->v, a->path, what);
+	} else if (y.type == YV_INT && y.s[0] >= '1' && y.s[0] <= '7' && strlen(y.s) >= 3 &&
+		   !y.s[strspn(y.s, "01234567")]) {
+		snprintf(what, sizeof(what),
+			 "%.8s unquoted is a decimal integer: mode 0%llo, as cloud-init takes it; "
+			 "write '%.8s' or 0%.8s for octal",
+			 y.s, m, y.s, y.s);
+		bad(p, a->v, a->path, what);
+	}
 }
 
 static void r_unsupported(struct pctx *p, const struct kv *a)
@@ -710,11 +744,11 @@ static void parse_wisp(struct pctx *p, const struct ynode *v, struct cloudcfg *c
 		free(buf);
 }
 
-/* YAML null (a plain ~ or null; the tree keeps no quoting) or cloud-init's "none". */
+/* YAML null (plain ~, null or nothing: '' quoted is a string) or cloud-init's "none". */
 static bool nullish(const struct ynode *n)
 {
 	const char *s = scalar(n);
-	return s && (!*s || !strcmp(s, "~") || !strcasecmp(s, "null") || !strcasecmp(s, "none"));
+	return s && (yv_resolve(n).type == YV_NULL || !strcasecmp(s, "none"));
 }
 
 /* Not the whole POSIX grammar: a name, an offset, nothing a shell or a path would take. */
@@ -732,17 +766,30 @@ bool cc_posix_tz(const char *s)
 	return strlen(s) < 60 && digit && (!slash || slash > digit) && !strpbrk(s, " \t\n\"'\\$`");
 }
 
+/* A tz database name as the image's table (/usr/share/wisp/tzrules) may hold one: only
+ * what such names are made of, never a path out of the table ("..", a leading '/'). */
+bool cc_zone_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 0 && n < 64 &&
+	       !s[strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			    "0123456789/_+-")] &&
+	       !strstr(s, "..") && !strstr(s, "//") && s[0] != '/' && s[0] != '-' &&
+	       s[n - 1] != '/';
+}
+
 static void parse_tz(struct pctx *p, const struct ynode *v, struct cloudcfg *c)
 {
 	const char *s = scalar(v);
 
-	/* the common spelling of UTC in cloud configs: no zoneinfo needed */
+	/* the common spelling of UTC in cloud configs: no table needed */
 	if (s && (!strcmp(s, "Etc/UTC") || !strcmp(s, "Etc/GMT") || !strcmp(s, "Universal")))
 		s = "UTC";
-	if (s && !cc_posix_tz(s)) {
+	if (s && !cc_posix_tz(s) && !cc_zone_name(s)) {
 		bad(p, v, "timezone",
-		    "not a POSIX TZ string (\"UTC\", \"EST5EDT\"); an Olson name needs zoneinfo, "
-		    "which Wisp does not have; not set");
+		    "neither a POSIX TZ string (\"UTC\", \"EST5EDT\") nor a time zone name "
+		    "(\"Europe/Berlin\"); not set");
 		return;
 	}
 	if (s)
@@ -751,52 +798,84 @@ static void parse_tz(struct pctx *p, const struct ynode *v, struct cloudcfg *c)
 		bad(p, v, "timezone", "expected a string");
 }
 
-/* delay: "now", "+N" (minutes, as shutdown(8)), or N (minutes, as cloud-init's schema). */
-static void parse_delay(struct pctx *p, const struct ynode *v, struct cloudcfg *c)
-{
-	const char *s = scalar(v);
-	char *end;
-	unsigned long m;
-
-	if (s && !strcmp(s, "now"))
-		return;
-	m = s ? strtoul(s, &end, 10) : 0; /* strtoul takes the '+' */
-	if (!s || !*s || *end || m > 60 * 24 * 365)
-		bad(p, v, "power_state.delay", "expected \"now\", \"+N\" or N (minutes)");
-	else
-		c->power_delay_s = (unsigned)m * 60;
-}
-
-/* condition: true, false, a shell line or an argv; stored as a shell line. */
-static void parse_cond(struct pctx *p, const struct ynode *v, struct cloudcfg *c)
-{
-	const char *s = scalar(v);
-	bool b;
-	char **argv;
-
-	free(c->power_cond), c->power_cond = NULL;
-	if (s && (truthy(s) || falsy(s))) {
-		get_bool(p, v, "power_state.condition", &b);
-		c->power_cond = b ? NULL : strdup("false");
-	} else if (s) {
-		argv = strv_push(strv_push(strv_push(NULL, "/bin/sh"), "-c"), s);
-		c->power_cond = cc_shell_line(argv);
-		strv_free(argv);
-	} else if ((argv = get_list(p, v, "power_state.condition", false))) {
-		c->power_cond = cc_shell_line(argv);
-		strv_free(argv);
-	}
-}
-
-/* power_state while it is read: mode is checked once the mapping is read. */
+/* power_state while it is read: mode is checked once the mapping is read; a delay,
+ * timeout or condition cloud-init cannot take stops the whole power_state there. */
 struct pwctx {
 	struct cloudcfg *c;
 	char *mode;
+	bool invalid;
 };
 
+static void power_bad(struct pctx *p, const struct kv *a, const char *what)
+{
+	char msg[200];
+
+	snprintf(msg, sizeof(msg), "%s; power_state not done (as cloud-init)", what);
+	bad(p, a->v, a->path, msg);
+	((struct pwctx *)a->obj)->invalid = true;
+}
+
+/* delay: "now", or int(delay) minutes (distros' shutdown_command): "+N", N, 5.5 (5). */
 static void r_delay(struct pctx *p, const struct kv *a)
 {
-	parse_delay(p, a->v, ((struct pwctx *)a->obj)->c);
+	struct yvalue y = yv_resolve(a->v);
+	long long m = -1;
+	char *end;
+
+	if (y.type == YV_STR && !strcmp(y.s, "now"))
+		return;
+	if (y.type == YV_STR) {
+		errno = 0;
+		m = strtoll(y.s, &end, 10); /* Python's int() takes blanks and a sign too */
+		end += strspn(end, " \t\n");
+		if (end == y.s || *end || errno)
+			m = -1;
+	} else if (y.type == YV_INT || y.type == YV_FLOAT || y.type == YV_BOOL) {
+		m = y.fits ? y.i : -1;
+	}
+	if (m < 0 || m > 60 * 24 * 365)
+		power_bad(p, a, "expected \"now\", \"+N\" or N (minutes, at most a year)");
+	else
+		((struct pwctx *)a->obj)->c->power_delay_s = (unsigned)m * 60;
+}
+
+/* timeout: float(timeout) must work; Wisp has nothing for it to bound (see the docs). */
+static void r_timeout(struct pctx *p, const struct kv *a)
+{
+	struct yvalue y = yv_resolve(a->v);
+	char *end = "";
+
+	if (y.type == YV_STR) {
+		(void)strtod(y.s, &end);
+		end += strspn(end, " \t\n");
+	}
+	if (y.type == YV_NULL || y.type == YV_OTHER ||
+	    (y.type == YV_STR && (end == y.s || *end || strpbrk(y.s, "xX"))))
+		power_bad(p, a, "expected a number (seconds)");
+}
+
+/* condition: a boolean, a string (a shell line: 'true' quoted is the command true) or
+ * a list (argv); stored as a shell line. */
+static void r_cond(struct pctx *p, const struct kv *a)
+{
+	struct cloudcfg *c = ((struct pwctx *)a->obj)->c;
+	struct yvalue y = yv_resolve(a->v);
+	char **argv = NULL;
+
+	free(c->power_cond), c->power_cond = NULL;
+	if (y.type == YV_BOOL) {
+		c->power_cond = y.i ? NULL : strdup("false");
+		return;
+	}
+	if (y.type == YV_STR)
+		argv = strv_push(strv_push(strv_push(NULL, "/bin/sh"), "-c"), y.s);
+	else if (a->v->type == Y_SEQ)
+		argv = get_list(p, a->v, a->path, false);
+	else
+		power_bad(p, a, "expected true, false, a command line or a list");
+	if (argv)
+		c->power_cond = cc_shell_line(argv);
+	strv_free(argv);
 }
 
 static void r_pmessage(struct pctx *p, const struct kv *a)
@@ -804,17 +883,12 @@ static void r_pmessage(struct pctx *p, const struct kv *a)
 	get_str(p, a->v, a->path, &((struct pwctx *)a->obj)->c->power_message);
 }
 
-static void r_cond(struct pctx *p, const struct kv *a)
-{
-	parse_cond(p, a->v, ((struct pwctx *)a->obj)->c);
-}
-
 static const struct key power_keys[] = {
     {"mode", r_str, offsetof(struct pwctx, mode), false, false},
     {"delay", r_delay, 0, false, false},
     {"message", r_pmessage, 0, false, false},
     {"condition", r_cond, 0, false, false},
-    {"timeout", r_ignore, 0, false, false}, /* nothing to wait for: see the docs */
+    {"timeout", r_timeout, 0, false, false}, /* checked only: see the docs */
 };
 
 static const struct keymap power_map = {
@@ -824,17 +898,21 @@ static void parse_power(struct pctx *p, const struct ynode *v, struct cloudcfg *
 {
 	static const char *const modes[] = {"poweroff", "reboot", "halt"};
 	struct pwctx x = {.c = c};
+	const char *mode = NULL;
 
 	if (v->type != Y_MAP) {
 		bad(p, v, "power_state", "expected a mapping");
 		return;
 	}
+	free(c->power_mode), c->power_mode = NULL; /* given twice: the last wins */
 	walk_map(p, v, &power_map, "power_state", &x);
 	for (size_t i = 0; x.mode && i < ARRAY_LEN(modes); i++)
 		if (!strcmp(x.mode, modes[i]))
-			c->power_mode = strdup(modes[i]);
-	if (!c->power_mode)
+			mode = modes[i];
+	if (!mode)
 		bad(p, v, "power_state.mode", "expected poweroff, reboot or halt; not done");
+	else if (!x.invalid)
+		c->power_mode = strdup(mode);
 	free(x.mode);
 }
 
@@ -858,7 +936,7 @@ static void r_servers(struct pctx *p, const struct kv *a)
 }
 
 static const struct key ntp_keys[] = {
-    {"enabled", r_bool, offsetof(struct ntpctx, on), false, false},
+    {"enabled", r_enabled, offsetof(struct ntpctx, on), false, false},
     {"servers", r_servers, 0, false, false},
     {"pools", r_servers, 0, false, false},
 };
@@ -1007,6 +1085,20 @@ static void r_wisp(struct pctx *p, const struct kv *a)
 	parse_wisp(p, a->v, a->obj);
 }
 
+/* Wisp's SSH server takes keys only (dropbear built without passwords): false is what
+ * it does already; true cannot be done. cc_set_passwords reads it with is_true/is_false. */
+static void r_pwauth(struct pctx *p, const struct kv *a)
+{
+	struct yvalue y = yv_resolve(a->v);
+
+	if (yv_is_true(&y))
+		bad(p, a->v, a->path,
+		    "Wisp's SSH server has no password authentication (keys only); ignored");
+	else if (!yv_is_false(&y) && y.type != YV_NULL &&
+		 !(y.type == YV_STR && !strcasecmp(y.s, "unchanged")))
+		bad(p, a->v, a->path, "expected true, false or \"unchanged\"; ignored");
+}
+
 static void r_tz(struct pctx *p, const struct kv *a)
 {
 	parse_tz(p, a->v, a->obj);
@@ -1059,6 +1151,7 @@ static const struct key top_keys[] = {
     TF("wisp", r_wisp),
     T("final_message", r_str, final_message),
     TF("timezone", r_tz),
+    TF("ssh_pwauth", r_pwauth),
     TF("power_state", r_power),
     TF("ntp", r_ntp),
     TF("mounts", r_mounts),

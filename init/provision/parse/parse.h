@@ -54,6 +54,33 @@ int gz_unpack(const unsigned char *in, size_t len, size_t max, unsigned char **o
 /* ud_split() of gzip-compressed user-data, unpacked (at most YAML_MAX_BYTES). */
 void ud_split_gzip(const char *src, const char *data, size_t len, struct ud_sink *s);
 
+/* ---- yvalue.c: a scalar's YAML 1.1 value, as PyYAML gives it to cloud-init ---- */
+
+/* YV_OTHER: not a scalar (a list, a mapping, an alias, or none). */
+enum yv_type { YV_STR, YV_NULL, YV_BOOL, YV_INT, YV_FLOAT, YV_OTHER };
+
+struct yvalue {
+	enum yv_type type;
+	const char *s; /* the scalar's text (any type) */
+	long long i;   /* YV_BOOL 0/1, YV_INT, YV_FLOAT truncated toward 0 (Python's int()) */
+	double f;      /* YV_BOOL, YV_INT, YV_FLOAT */
+	bool fits;     /* i holds the value (Python's integers have no limit) */
+};
+
+/* What PyYAML makes of n: a plain, untagged scalar by YAML 1.1's implicit types (yes/On
+ * bool, 0600 octal, 0x1f, 0b1, 1:20 base 60, 1_000, 1.5, ~/null/empty null); a quoted
+ * or tagged one is a string. */
+struct yvalue yv_resolve(const struct ynode *n);
+/* cloudinit/util.py's readings: is_true / is_false ("1", "on", "yes", "true" and their
+ * opposites, any case, as strings or the integers 1/0), translate_bool (false when falsy,
+ * else is_true: get_cfg_option_bool), and Python's bool() (a non-empty string is true). */
+bool yv_is_true(const struct yvalue *v);
+bool yv_is_false(const struct yvalue *v);
+bool yv_translate(const struct yvalue *v);
+bool yv_truthy(const struct yvalue *v);
+/* Python's int(s, 8): "0644", " 644 ", "0o644", "6_44", "-1". 0, or -1 if it is none. */
+int yv_octal(const char *s, long long *out);
+
 /* ---- cloudcfg.c: #cloud-config -> struct cloudcfg ---------------------- */
 
 struct cc_user {
@@ -95,7 +122,7 @@ struct cloudcfg {
 	char ***bootcmd, ***runcmd; /* each an argv (a string: sh -c STRING) */
 	size_t nbootcmd, nruncmd;
 	char *wisp_units;		  /* the wisp: key as a declarations file's text, or NULL */
-	char *final_message, *timezone;	  /* timezone: a POSIX TZ string (checked) */
+	char *final_message, *timezone;	  /* timezone: a POSIX TZ string or a zone name */
 	char *power_mode;		  /* "poweroff", "reboot", "halt" or NULL */
 	char *power_message, *power_cond; /* cond: a shell line, NULL: true */
 	unsigned power_delay_s;		  /* "now": 0, "+N": N minutes */
@@ -118,6 +145,9 @@ int cc_parse_mode(const char *s, mode_t *mode);
 char *cc_shell_line(char *const *argv);
 /* "UTC", "EST5EDT", "<+0530>-5:30": a POSIX TZ string; an Olson name (a '/') is not. */
 bool cc_posix_tz(const char *s);
+/* A time zone name of the tz database ("Europe/Berlin", "Etc/GMT+5"): [A-Za-z0-9/_+-],
+ * no "..", no leading '/' or '-'; looked up in the image's table, not as a path. */
+bool cc_zone_name(const char *s);
 /* A user or group name as useradd takes it ([a-z_][a-z0-9_.-]*, at most 32). */
 bool cc_valid_name(const char *s);
 /* No ':' and no line break: safe in a field of /etc/passwd or /etc/shadow (NULL is). */

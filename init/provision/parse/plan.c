@@ -681,7 +681,8 @@ static bool cc_ok(const struct cloudcfg *c)
 		if (!**v || (*v)[strspn(*v, CC_HOST_CHARS)])
 			return false;
 	return cmds_ok(c->bootcmd, c->nbootcmd) && cmds_ok(c->runcmd, c->nruncmd) && power_ok(c) &&
-	       (!c->timezone || cc_posix_tz(c->timezone)) && lines_ok(c->ssh_keys);
+	       (!c->timezone || cc_posix_tz(c->timezone) || cc_zone_name(c->timezone)) &&
+	       lines_ok(c->ssh_keys);
 }
 
 static bool safe_or_empty(const char *s, const char *allowed)
