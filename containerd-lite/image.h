@@ -168,6 +168,7 @@ struct img_over {
 	bool readonly;	      /* root read-only (its upper, if not given, is DIR/scratch);
 			       * neither: a flattened copy */
 	bool host_net;	      /* the host's network (and UTS) namespace */
+	bool bridge_net;      /* its own, attached to the bridge wisp0 by hooks (net_cli.c) */
 	uint32_t userns_base; /* --userns BASE: a user namespace, 0..65535 -> BASE..; 0: none */
 };
 

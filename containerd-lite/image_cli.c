@@ -4,7 +4,7 @@
  *          [--allow-devices] [--no-unpack] ARCHIVE|DIR
  *   import-dir DIR | list [--json|--format table|json] | inspect REF | prepare REF | unpack REF DIR
  * | rm REF | gc bundle [--cmd ARG]... [--entrypoint ARG]... [--env K=V]... [--cwd DIR] [--user U]
- *          [--hostname H] [--cgroups-path P] [--network host|private]
+ *          [--hostname H] [--cgroups-path P] [--network host|private|bridge]
  *          [--userns host|BASE] [--upper DIR | --read-only] REF DIR
  *
  * Options may stand anywhere among the operands (cliopt.c's scanner). */
@@ -148,10 +148,11 @@ static int override(int id, const char *v, struct img_over *ov)
 		*str[id - I_CWD] = v;
 	else if (id == I_USERNS)
 		return userns_option(v, ov);
-	else if (id == I_NETWORK && strcmp(v, "host") != 0 && strcmp(v, "private") != 0)
-		return -fail("image bundle: --network %s: host or private", v);
+	else if (id == I_NETWORK && strcmp(v, "host") != 0 && strcmp(v, "private") != 0 &&
+		 strcmp(v, "bridge") != 0)
+		return -fail("image bundle: --network %s: host, private or bridge", v);
 	else if (id == I_NETWORK)
-		ov->host_net = strcmp(v, "host") == 0;
+		ov->host_net = strcmp(v, "host") == 0, ov->bridge_net = strcmp(v, "bridge") == 0;
 	else
 		return list_option(id, v, ov);
 	return 0;
@@ -241,7 +242,7 @@ static const char usage_text[] =
     "  list [--json | --format table|json]\n"
     "  inspect REF | prepare REF | unpack REF DIR | rm REF | gc\n"
     "  bundle [--cmd ARG]... [--entrypoint ARG]... [--env K=V]... [--cwd DIR] [--user U]\n"
-    "         [--hostname H] [--cgroups-path P] [--network host|private]\n"
+    "         [--hostname H] [--cgroups-path P] [--network host|private|bridge]\n"
     "         [--userns host|BASE] [--upper DIR | --read-only] REF DIR\n"
     "Options may stand before or after the command and its operands (-- ends them);\n"
     "--help (-h) and --version (-v) anywhere.\n";

@@ -162,6 +162,41 @@ static void host_files(json_t *spec, int root, bool writable)
 			add_mount(spec, files[i], "bind", files[i], "rbind,ro,nosuid,nodev,noexec");
 }
 
+/* HOOK (createRuntime, poststop) runs `THIS network VERB --oci-state`: the
+ * runtime hands the hook the container's state (id, pid) on stdin. */
+static void net_hook(json_t *spec, const char *hook, const char *self, const char *verb)
+{
+	json_t *hooks = json_object_get(spec, "hooks"), *list;
+
+	if (!hooks)
+		json_object_set_new(spec, "hooks", hooks = json_object());
+	if (!(list = json_object_get(hooks, hook)))
+		json_object_set_new(hooks, hook, list = json_array());
+	json_array_append_new(list, json_pack("{s:s, s:[s, s, s, s]}", "path", self, "args", self,
+					      "network", verb, "--oci-state"));
+}
+
+/* --network bridge: eth0 on the bridge (docs/network.md), set up in the
+ * container's new network namespace before its process runs, released
+ * when it is deleted; the host's resolvers, read-only. */
+static int bridge(json_t *spec, const struct img_over *ov, int root, struct cl_err *err)
+{
+	char self[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n <= 0 || (size_t)n >= sizeof(self) - 1 || self[0] != '/')
+		return cl_error(err, errno,
+				"image bundle: --network bridge: the runtime's own path");
+	self[n] = '\0';
+	net_hook(spec, "createRuntime", self, "attach");
+	net_hook(spec, "poststop", self, "detach");
+	if (access("/etc/resolv.conf", R_OK) == 0 &&
+	    (!ov->readonly || faccessat(root, "etc/resolv.conf", F_OK, AT_SYMLINK_NOFOLLOW) == 0))
+		add_mount(spec, "/etc/resolv.conf", "bind", "/etc/resolv.conf",
+			  "rbind,ro,nosuid,nodev,noexec");
+	return 0;
+}
+
 static void network(json_t *spec, const struct img_over *ov, int root)
 {
 	json_t *lin = json_object_get(spec, "linux");
@@ -199,6 +234,8 @@ int img_bundle_runtime(struct json_t *spec, struct json_t *cfg, const struct img
 	if (volumes(spec, cfg, ov, err) < 0)
 		return -1;
 	network(spec, ov, root);
+	if (ov->bridge_net && bridge(spec, ov, root, err) < 0)
+		return -1;
 	img_userns_spec(spec, ov);
 	if (ov->hostname && !ov->host_net)
 		json_object_set_new(spec, "hostname", json_string(ov->hostname));

@@ -6,6 +6,7 @@
 
 #include "containerd-lite.h"
 #include <stdint.h>
+#include <sys/types.h>
 
 #define NET_DEFAULT_NAME   "wisp0"
 #define NET_DEFAULT_SUBNET "10.88.0.0/16"
@@ -26,9 +27,10 @@ uint32_t net_gateway(const struct net_cfg *c);
 void net_ntoa(uint32_t addr, char out[16]);
 
 /* net_ipam.c: one file per leased address, LEASE_ROOT/NAME/A.B.C.D, holding
- * the container's id; made with O_EXCL, so two starts never share one.
- * A container that already holds a lease gets the same address again. */
-int net_lease(const struct net_cfg *c, const char *id, uint32_t *addr, struct cl_err *e);
+ * the container's id and, when known, its first process (pid and start
+ * time): a lease whose process is gone is free again. Allocation holds the
+ * directory's lock. A container that holds a lease gets the same address. */
+int net_lease(const struct net_cfg *c, const char *id, pid_t pid, uint32_t *addr, struct cl_err *e);
 int net_release(const struct net_cfg *c, const char *id, struct cl_err *e);
 int net_leased(const struct net_cfg *c, const char *id, uint32_t *addr); /* 1 found, 0 none */
 

@@ -11,6 +11,11 @@
  *   network ls [--network NAME] [--subnet CIDR] [--json]
  *       the leases: ADDRESS ID
  *
+ * attach and detach with --oci-state take ID (and attach its namespace,
+ * /proc/PID/ns/net) from the OCI state on stdin: what a runtime gives a
+ * hook, so that `image bundle --network bridge` makes them the
+ * container's createRuntime and poststop hooks.
+ *
  * Options come before or after ID. Errors: one line, exit 1; usage: exit 2.
  */
 #include "cl-private.h"
@@ -20,6 +25,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <linux/nsfs.h>
 #include <sched.h>
 #include <stdio.h>
@@ -29,7 +35,8 @@
 
 struct net_opts {
 	const char *network, *subnet, *netns, *id;
-	bool json;
+	bool json, oci_state;
+	char state_netns[64], state_id[256];
 };
 
 static int usage(const char *verb, const char *why, const char *arg)
@@ -42,6 +49,7 @@ static int usage(const char *verb, const char *why, const char *arg)
 static const char net_usage[] =
     "usage: containerd-lite network attach [--network NAME] [--subnet CIDR] --netns PATH ID\n"
     "       containerd-lite network detach [--network NAME] [--subnet CIDR] ID\n"
+    "       containerd-lite network attach|detach [--network NAME] [--subnet CIDR] --oci-state\n"
     "       containerd-lite network ls [--network NAME] [--json]\n"
     "NAME defaults to " NET_DEFAULT_NAME ", CIDR to " NET_DEFAULT_SUBNET
     "; options may follow ID; -- ends them.\n";
@@ -76,6 +84,10 @@ static int parse(int argc, char **argv, const char *verb, struct net_opts *o)
 			o->json = true;
 			continue;
 		}
+		if (!ends && strcmp(a, "--oci-state") == 0) {
+			o->oci_state = true;
+			continue;
+		}
 		while (!ends && k < 3 && strcmp(a, valued[k]) != 0)
 			k++;
 		if (!ends && k < 3) {
@@ -107,6 +119,41 @@ static int open_netns(const char *path, struct cl_err *e)
 	return fd;
 }
 
+/* The OCI state on stdin (a hook's): its id and pid become ID and --netns. */
+static int read_state(struct net_opts *o, struct cl_err *e)
+{
+	json_error_t je;
+	json_t *st = json_loadf(stdin, 0, &je);
+	const char *id = json_string_value(json_object_get(st, "id"));
+	json_int_t pid = json_integer_value(json_object_get(st, "pid"));
+
+	if (!st)
+		return cl_error(e, 0, "OCI state on stdin: %s", je.text);
+	if (!id || !id[0] || strlen(id) >= sizeof(o->state_id)) {
+		json_decref(st);
+		return cl_error(e, 0, "OCI state on stdin: no id");
+	}
+	snprintf(o->state_id, sizeof(o->state_id), "%s", id);
+	o->id = o->state_id;
+	if (pid > 0) {
+		snprintf(o->state_netns, sizeof(o->state_netns), "/proc/%lld/ns/net",
+			 (long long)pid);
+		o->netns = o->state_netns;
+	}
+	json_decref(st);
+	return 0;
+}
+
+/* The pid of a /proc/PID/ns/net path (the lease then ends with that process); 0 otherwise. */
+static pid_t netns_pid(const char *path)
+{
+	int pid = 0, n = 0;
+
+	if (sscanf(path, "/proc/%d/ns/net%n", &pid, &n) == 1 && path[n] == '\0' && pid > 0)
+		return (pid_t)pid;
+	return 0;
+}
+
 static int attach(const struct net_cfg *c, const struct net_opts *o, struct cl_err *e)
 {
 	struct net_attach a = {.id = o->id, .mtu = net_uplink_mtu()};
@@ -114,7 +161,8 @@ static int attach(const struct net_cfg *c, const struct net_opts *o, struct cl_e
 
 	if ((a.netns_fd = open_netns(o->netns, e)) < 0)
 		return -1;
-	if (net_bridge_up(c, a.mtu, e) < 0 || net_lease(c, o->id, &a.addr, e) < 0 ||
+	if (net_bridge_up(c, a.mtu, e) < 0 ||
+	    net_lease(c, o->id, netns_pid(o->netns), &a.addr, e) < 0 ||
 	    net_veth_attach(c, &a, e) < 0) {
 		struct cl_err ignored;
 		net_release(c, o->id, &ignored);
@@ -150,7 +198,7 @@ static int list(const struct net_cfg *c, bool json, struct cl_err *e)
 		n = read(fd, id, sizeof(id) - 1);
 		close(fd);
 		id[n > 0 ? n : 0] = '\0';
-		id[strcspn(id, "\n\"\\")] = '\0'; /* ids are [A-Za-z0-9_.-]: nothing to escape */
+		id[strcspn(id, " \n\"\\")] = '\0'; /* ids are [A-Za-z0-9_.-]: nothing to escape */
 		printf(json ? "%s{\"address\":\"%s\",\"id\":\"%s\"}" : "%s%s %s\n",
 		       json && !first ? "," : "", d->d_name, id);
 		first = false;
@@ -176,6 +224,13 @@ int cl_net_main(int argc, char **argv)
 		return usage(verb, "usage: network attach|detach|ls [OPTIONS] [ID]", NULL);
 	if ((r = parse(argc - 1, argv + 1, verb, &o)) != 0)
 		return r;
+	if (o.oci_state && (o.id || strcmp(verb, "ls") == 0))
+		return usage(verb, "--oci-state takes the id from stdin, not",
+			     o.id ? o.id : "with ls");
+	if (o.oci_state && read_state(&o, &e) < 0) {
+		fprintf(stderr, "containerd-lite: network %s: %s\n", verb, e.msg);
+		return 1;
+	}
 	if (strcmp(verb, "ls") != 0 && !o.id)
 		return usage(verb, "a container id is needed", NULL);
 	if (strcmp(verb, "attach") == 0 && !o.netns)

@@ -722,14 +722,19 @@ static void field_early(struct svc *s, const struct ynode *v)
 	boolean(s, v, "early", &s->d.early);
 }
 
+const char *const decl_net_names[3] = {"host", "private", "bridge"};
+
 static void field_network(struct svc *s, const struct ynode *v)
 {
 	const char *str = scalar(s, "network", v);
+	unsigned char i = 0;
 
-	if (str && strcmp(str, "host") && strcmp(str, "private"))
-		problem(s, v, "\"network\" must be host or private, not \"%s\"", str);
+	while (str && i < 3 && strcmp(str, decl_net_names[i]))
+		i++;
+	if (str && i == 3)
+		problem(s, v, "\"network\" must be host, private or bridge, not \"%s\"", str);
 	else if (str)
-		s->d.private_net = !strcmp(str, "private");
+		s->d.net = i;
 }
 
 /* userns: auto (the default: a range of ids of its own, userns.c) or host. */

@@ -12,6 +12,9 @@
 
 enum restart { RESTART_NO, RESTART_ON_FAILURE, RESTART_ALWAYS };
 enum unit_kind { KIND_SERVICE, KIND_ONESHOT, KIND_CONTAINER };
+/* A container's network, by the names `image bundle --network` takes (decl_net_names). */
+enum decl_net { DECL_NET_HOST, DECL_NET_PRIVATE, DECL_NET_BRIDGE };
+extern const char *const decl_net_names[3];
 /* DEP_DEFAULT (the list form): completed for a oneshot, started for the rest. */
 enum dep_cond { DEP_STARTED, DEP_HEALTHY, DEP_COMPLETED, DEP_DEFAULT };
 
@@ -60,7 +63,7 @@ struct decl {
 	char *image;	      /* reference in the image store */
 	char **entrypoint;    /* NULL: the image's */
 	char *user_spec;      /* "user[:group]", resolved in the image */
-	bool private_net;     /* network: private (loopback only); default the host's */
+	unsigned char net;    /* network: DECL_NET_HOST (default), _PRIVATE (loopback only), _BRIDGE */
 	bool read_only;	      /* root read-only; default an upper on /var */
 	bool host_userns;     /* userns: host; default (auto) a user namespace of its own */
 	uint32_t userns_base; /* auto: its first host id, given at its start (userns.c) */

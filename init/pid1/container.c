@@ -104,13 +104,13 @@ static void bundle_args(struct argv_buf *a, const struct decl *d)
 		push(a, d->user_spec);
 	}
 	push(a, "--network");
-	push(a, d->private_net ? "private" : "host");
+	push(a, decl_net_names[d->net]);
 	/* its own ids (userns.c): container root is no host user */
 	/* (a base of 0, never given, is refused by the runtime: no silent host ids) */
 	snprintf(base, sizeof(base), "%u", d->userns_base);
 	push(a, "--userns");
 	push(a, d->host_userns ? "host" : base);
-	if (d->private_net) {
+	if (d->net != DECL_NET_HOST) {
 		push(a, "--hostname");
 		push(a, d->name);
 	}

@@ -7,8 +7,9 @@ namespace of this script (a tmpfs on /run holds the leases): two
 the bridge get the subnet's first free addresses, eth0 with the uplink's
 MTU and a default route via the bridge, reach each other and the bridge;
 a second attach keeps the address; a detach removes the veth pair and
-frees the lease, which the next container gets; bad input is one line
-and leaves nothing behind.
+frees the lease, which the next container gets; a container that died
+without a detach gives its address back; a hook's OCI state on stdin
+names the container; bad input is one line and leaves nothing behind.
 
 Prints ok/FAIL per check; exits 1 on any failure.
 """
@@ -120,6 +121,33 @@ def test_restart_and_detach(c1, c3):
           (r.stdout, r.stderr))
 
 
+def test_stale_and_hook(c2, c4, c5):
+    """c2's process dies without a detach (a crash): its address is free again.
+    A runtime's hook gives the id and pid as OCI state on stdin."""
+    c2.kill()
+    c2.wait()
+    r = cl("attach", "--netns", "/proc/%d/ns/net" % c4.pid, "c4")
+    check("a dead container's lease is reclaimed (c4 gets c2's .3)",
+          r.stdout == "10.88.0.3/16 10.88.0.1\n", (r.stdout, r.stderr))
+    state = json.dumps({"ociVersion": "1.0.2", "id": "c5", "status": "creating", "pid": c5.pid,
+                        "bundle": "/nonexistent"})
+    r = subprocess.run([CL, "network", "attach", "--oci-state"], input=state, capture_output=True,
+                       text=True, timeout=60)
+    check("attach --oci-state: id and namespace from the hook's stdin",
+          r.returncode == 0 and r.stdout == "10.88.0.4/16 10.88.0.1\n", (r.stdout, r.stderr))
+    r = inside(c5, "ip", "-o", "-4", "addr", "show", "eth0")
+    check("c5's eth0 has 10.88.0.4/16", "inet 10.88.0.4/16" in r.stdout, r.stdout + r.stderr)
+    r = subprocess.run([CL, "network", "detach", "--oci-state"], input=json.dumps(
+        {"id": "c5", "status": "stopped"}), capture_output=True, text=True, timeout=60)
+    check("detach --oci-state releases it", r.returncode == 0 and
+          not os.path.exists("/run/wisp/net/wisp0/10.88.0.4"), r.stderr)
+    r = subprocess.run([CL, "network", "attach", "--oci-state"], input="{\"pid\": 1",
+                       capture_output=True, text=True, timeout=60)
+    check("attach --oci-state of broken JSON: one line, exit 1", r.returncode == 1 and
+          r.stderr.startswith("containerd-lite: network attach: OCI state on stdin: ") and
+          r.stderr.count("\n") == 1, r.stderr)
+
+
 def test_bad_input(c1):
     ns = "/proc/%d/ns/net" % c1.pid
     cases = [
@@ -153,10 +181,11 @@ def inner():
     subprocess.run(["ip", "link", "set", "up0p", "up"], check=True)
     subprocess.run(["ip", "addr", "add", "192.0.2.10/24", "dev", "up0"], check=True)
     subprocess.run(["ip", "route", "add", "default", "via", "192.0.2.1"], check=True)
-    ps = [holder() for _ in range(3)]
+    ps = [holder() for _ in range(5)]
     try:
         test_attach(ps[0], ps[1], 1400)
         test_restart_and_detach(ps[0], ps[2])
+        test_stale_and_hook(ps[1], ps[3], ps[4])
         test_bad_input(ps[0])
     finally:
         for p in ps:

@@ -36,6 +36,7 @@ JOBS = [
     ("cloudinit", py("test_cloudinit.py")),
     ("containers", py("test_containers.py")),
     ("userns", py("test_userns.py")),
+    ("bridge", py("test_bridge.py")),
     ("ssh", py("test_ssh.py")),
     ("netcfg", py("test_netcfg.py")),
     ("escape", py("test_escape.py")),

@@ -268,8 +268,8 @@ static void test_field_errors(void **state)
 	    "containers:\n"
 	    "  - name: a\n"
 	    "    image: busybox\n"
-	    "    network: bridge\n",
-	    "4:14: service \"a\": \"network\" must be host or private, not \"bridge\"");
+	    "    network: nat\n",
+	    "4:14: service \"a\": \"network\" must be host, private or bridge, not \"nat\"");
 	expect_only_error("containers:\n"
 			  "  - name: a\n"
 			  "    image: busybox\n"
@@ -639,6 +639,7 @@ static void test_containers(void **state)
 	     "    image: db@sha256:0123456789abcdef\n"
 	     "  - name: small\n"
 	     "    image: small\n"
+	     "    network: bridge\n"
 	     "    resources: {pids_max: 64}\n",
 	     &set, &cap);
 	assert_int_equal(cap.n, 0);
@@ -655,17 +656,18 @@ static void test_containers(void **state)
 	assert_false(d->has_uid);
 	assert_string_equal(d->entrypoint[0], "/bin/web");
 	assert_string_equal(d->argv[1], "80");
-	assert_true(d->private_net);
+	assert_int_equal(d->net, DECL_NET_PRIVATE);
 	assert_true(d->read_only);
 	assert_true(d->stop_signal_set);
 	assert_true(d->host_userns);
 	d = &set.v[2];
 	assert_int_equal(d->kind, KIND_CONTAINER);
 	assert_null(d->argv); /* the image's command */
-	assert_false(d->private_net);
+	assert_int_equal(d->net, DECL_NET_HOST);
 	assert_false(d->read_only);
 	assert_false(d->stop_signal_set);
 	assert_false(d->host_userns); /* userns: auto, the default */
+	assert_int_equal(set.v[3].net, DECL_NET_BRIDGE);
 	decls_free(&set);
 	capture_free(&cap);
 }

@@ -1,0 +1,115 @@
+"""Containers on the bridge (issue 13 point 1), one TCG boot.
+
+A busybox image baked into STATE; declared: n1, n2 with `network: bridge`
+(each in a user namespace of its own, as by default), h with the host's
+network. Checks: both bridge containers run with eth0 holding a lease of
+10.88.0.0/16 (`containerd-lite network ls`), a default route via the
+bridge 10.88.0.1, and the uplink's MTU; n1 reaches n2 and the host's end
+of the bridge, the host reaches n1; each has its own network namespace,
+and h still the host's; a stop takes n2's veth pair away and a start
+brings it back, attached again.
+"""
+
+import os
+import re
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+from wispvm import (  # noqa: E402
+    DIAGNOSE, VM, build_test_image, check, run_test, wait_sh, wait_units)
+
+B = os.environ.get("B", "build")
+OUT = os.path.join(B, "tests", "bridge")
+
+SERVICES = """\
+  - name: n1
+    kind: container
+    image: "bb:1"
+    network: bridge
+    command: [sleep, '100000']
+  - name: n2
+    kind: container
+    image: "bb:1"
+    network: bridge
+    command: [sleep, '100000']
+  - name: h
+    kind: container
+    image: "bb:1"
+    command: [sleep, '100000']
+"""
+
+
+def in_ctr(vm, n, cmd):
+    return vm.sh("containerd-lite --root /run/wisp/containers exec %s sh -c '%s'" % (n, cmd))
+
+
+def leases(vm):
+    _, out = vm.sh("containerd-lite network ls")
+    return {m[1]: m[0] for m in re.findall(r"(?m)^(10\.88\.\d+\.\d+) (\S+)$", out)}
+
+
+def ports(vm):
+    _, out = vm.sh("ls /sys/class/net/wisp0/brif | wc -l")
+    return int(out.strip() or 0)
+
+
+def make_image():
+    """busybox with the applets the checks run inside (build's demo image recipe)."""
+    out = os.path.join(OUT, "bb.tar")
+    cmd = [sys.executable, "image-builder/busybox_image.py", "-o", out, "--busybox",
+           os.path.join(B, "busybox", "busybox"), "--env", "PATH=/bin"]
+    for a in ("sh", "sleep", "ip", "ping", "cat", "readlink"):
+        cmd += ["--applet", a]
+    subprocess.run(cmd, check=True)
+    return out
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    tar = make_image()
+    image = build_test_image("bridge", services_yaml=SERVICES,
+                             spec_extra="images:\n  - {archive: %s, name: 'bb:1'}\n" % tar)
+    with VM(image, name="bridge", mem=256, diagnose=DIAGNOSE) as vm:
+        vm.boot()
+        wait_units(vm, "n1, n2, h running",
+                   lambda u: all(u.get(n, {}).get("state") == "running" for n in ("n1", "n2", "h")),
+                   180)
+        got = leases(vm)
+        check(set(got) == {"n1", "n2"} and len(set(got.values())) == 2,
+              "n1 and n2 hold leases of 10.88.0.0/16, distinct: %r" % got)
+        # The uplink: the interface of the default route (1500 without one).
+        _, mtu = vm.sh("d=$(ip route show default | sed -n 's/.* dev \\([^ ]*\\).*/\\1/p' | head -n 1);"
+                       " cat /sys/class/net/${d:-none}/mtu 2>/dev/null || echo 1500")
+        for n in ("n1", "n2"):
+            _, out = in_ctr(vm, n, "ip -o -4 addr show eth0; ip route; cat /sys/class/net/eth0/mtu")
+            check("inet %s/16" % got.get(n) in out, "%s: eth0 has its lease: %r" % (n, out))
+            check("default via 10.88.0.1 dev eth0" in out, "%s: default route via the bridge" % n)
+            check(out.strip().endswith(mtu.strip()), "%s: the uplink's MTU (%s)" % (n, mtu.strip()))
+        rc, out = in_ctr(vm, "n1", "ping -c 1 -W 5 %s" % got.get("n2"))
+        check(rc == 0, "n1 reaches n2 through the bridge: %r" % out[-200:])
+        rc, out = in_ctr(vm, "n2", "ping -c 1 -W 5 10.88.0.1")
+        check(rc == 0, "n2 reaches the host's end of the bridge: %r" % out[-200:])
+        rc, out = vm.sh("ping -c 1 -W 5 %s" % got.get("n1"))
+        check(rc == 0, "the host reaches n1: %r" % out[-200:])
+        _, host_ns = vm.sh("readlink /proc/1/ns/net")
+        _, h_ns = in_ctr(vm, "h", "readlink /proc/self/ns/net")
+        _, n1_ns = in_ctr(vm, "n1", "readlink /proc/self/ns/net")
+        check(h_ns.strip() == host_ns.strip() and n1_ns.strip() != host_ns.strip(),
+              "h has the host's network namespace, n1 its own: %r %r %r" % (host_ns, h_ns, n1_ns))
+        check(ports(vm) == 2, "two ports on wisp0")
+        vm.sh("wispctl stop n2")
+        wait_sh(vm, "ls /sys/class/net/wisp0/brif | wc -l", lambda rc, o: o.strip() == "1",
+                "a stop takes n2's veth pair away", 60)
+        vm.sh("wispctl start n2")
+        wait_units(vm, "n2 running again", lambda u: u.get("n2", {}).get("state") == "running", 120)
+        wait_sh(vm, "ls /sys/class/net/wisp0/brif | wc -l", lambda rc, o: o.strip() == "2",
+                "a start attaches it again", 60)
+        got2 = leases(vm)
+        _, out = in_ctr(vm, "n2", "ip -o -4 addr show eth0")
+        check(got2.get("n2") and "inet %s/16" % got2.get("n2") in out and got2.get("n1") == got.get("n1"),
+              "n2 has a lease and its address again, n1 kept its own: %r %r" % (got2, out))
+
+
+if __name__ == "__main__":
+    sys.exit(run_test("bridge", main))
