@@ -47,6 +47,10 @@ int net_veth_detach(const char *id, struct cl_err *e); /* 0 also when there is n
 void net_host_ifname(const char *id, char out[16]);
 unsigned net_uplink_mtu(void);
 
+/* net_nat.c: IPv4 forwarding on and the masquerade of the subnet's traffic
+ * that leaves by another interface than the bridge (nftables table wisp-NAME). */
+int net_nat_up(const struct net_cfg *c, struct cl_err *e);
+
 /* net_cli.c: `containerd-lite network attach|detach|ls`. */
 int cl_net_main(int argc, char **argv);
 

@@ -161,7 +161,7 @@ static int attach(const struct net_cfg *c, const struct net_opts *o, struct cl_e
 
 	if ((a.netns_fd = open_netns(o->netns, e)) < 0)
 		return -1;
-	if (net_bridge_up(c, a.mtu, e) < 0 ||
+	if (net_bridge_up(c, a.mtu, e) < 0 || net_nat_up(c, e) < 0 ||
 	    net_lease(c, o->id, netns_pid(o->netns), &a.addr, e) < 0 ||
 	    net_veth_attach(c, &a, e) < 0) {
 		struct cl_err ignored;

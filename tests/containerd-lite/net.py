@@ -5,7 +5,9 @@
 namespace of this script (a tmpfs on /run holds the leases): two
 "containers" (network namespaces held by `unshare -n sleep`) attached to
 the bridge get the subnet's first free addresses, eth0 with the uplink's
-MTU and a default route via the bridge, reach each other and the bridge;
+MTU and a default route via the bridge, reach each other and the bridge,
+and reach a namespace behind the uplink that has no route back to them
+(masquerade, forwarding);
 a second attach keeps the address; a detach removes the veth pair and
 frees the lease, which the next container gets; a container that died
 without a detach gives its address back; a hook's OCI state on stdin
@@ -103,6 +105,16 @@ def test_attach(c1, c2, mtu):
         [("10.88.0.2", "c1"), ("10.88.0.3", "c2")], r.stdout)
 
 
+def test_nat(c1):
+    """The outside (a namespace behind the uplink, 192.0.2.1) has no route
+    to 10.88.0.0/16: c1 reaches it only masqueraded as the uplink's address."""
+    with open("/proc/sys/net/ipv4/ip_forward") as f:
+        check("IPv4 forwarding is on", f.read().strip() == "1")
+    r = inside(c1, BUSYBOX, "ping", "-c", "1", "-W", "5", "192.0.2.1")
+    check("c1 reaches the outside through the uplink (masquerade)", r.returncode == 0,
+          r.stdout + r.stderr)
+
+
 def test_restart_and_detach(c1, c3):
     r = cl("attach", "--netns", "/proc/%d/ns/net" % c1.pid, "c1")
     check("attach c1 again (a restart): the same address, one pair",
@@ -175,15 +187,20 @@ def inner():
         return 1
     subprocess.run(["mount", "-t", "tmpfs", "tmpfs", "/run"], check=True)
     subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
-    # An uplink with a default route and an MTU of its own, as a host has.
-    subprocess.run(["ip", "link", "add", "up0", "mtu", "1400", "type", "veth", "peer", "name", "up0p"], check=True)
-    subprocess.run(["ip", "link", "set", "up0", "up"], check=True)
-    subprocess.run(["ip", "link", "set", "up0p", "up"], check=True)
-    subprocess.run(["ip", "addr", "add", "192.0.2.10/24", "dev", "up0"], check=True)
+    # An uplink with a default route and an MTU of its own, as a host has;
+    # its other end in "outside", a namespace that knows only 192.0.2.0/24.
+    outside = holder()
+    for cmd in (["link", "add", "up0", "mtu", "1400", "type", "veth", "peer", "name", "up0p"],
+                ["link", "set", "up0p", "netns", str(outside.pid)], ["link", "set", "up0", "up"],
+                ["addr", "add", "192.0.2.10/24", "dev", "up0"]):
+        subprocess.run(["ip"] + cmd, check=True)
+    for cmd in (["link", "set", "up0p", "up"], ["addr", "add", "192.0.2.1/24", "dev", "up0p"]):
+        subprocess.run(["nsenter", "-t", str(outside.pid), "-n", "ip"] + cmd, check=True)
     subprocess.run(["ip", "route", "add", "default", "via", "192.0.2.1"], check=True)
-    ps = [holder() for _ in range(5)]
+    ps = [holder() for _ in range(5)] + [outside]
     try:
         test_attach(ps[0], ps[1], 1400)
+        test_nat(ps[0])
         test_restart_and_detach(ps[0], ps[2])
         test_stale_and_hook(ps[1], ps[3], ps[4])
         test_bad_input(ps[0])

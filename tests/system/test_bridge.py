@@ -5,7 +5,8 @@ A busybox image baked into STATE; declared: n1, n2 with `network: bridge`
 network. Checks: both bridge containers run with eth0 holding a lease of
 10.88.0.0/16 (`containerd-lite network ls`), a default route via the
 bridge 10.88.0.1, and the uplink's MTU; n1 reaches n2 and the host's end
-of the bridge, the host reaches n1; each has its own network namespace,
+of the bridge, the host reaches n1, n1 reaches QEMU's user-network gateway
+(NAT); each has its own network namespace,
 and h still the host's; a stop takes n2's veth pair away and a start
 brings it back, attached again.
 """
@@ -70,7 +71,7 @@ def main():
     tar = make_image()
     image = build_test_image("bridge", services_yaml=SERVICES,
                              spec_extra="images:\n  - {archive: %s, name: 'bb:1'}\n" % tar)
-    with VM(image, name="bridge", mem=256, diagnose=DIAGNOSE) as vm:
+    with VM(image, name="bridge", mem=256, nic="user", diagnose=DIAGNOSE) as vm:
         vm.boot()
         wait_units(vm, "n1, n2, h running",
                    lambda u: all(u.get(n, {}).get("state") == "running" for n in ("n1", "n2", "h")),
@@ -92,6 +93,13 @@ def main():
         check(rc == 0, "n2 reaches the host's end of the bridge: %r" % out[-200:])
         rc, out = vm.sh("ping -c 1 -W 5 %s" % got.get("n1"))
         check(rc == 0, "the host reaches n1: %r" % out[-200:])
+        # Out through the uplink (QEMU's user network, DHCP): forwarding and the
+        # masquerade rule (net.py proves the masquerade itself: there, the far
+        # side has no route back to 10.88.0.0/16).
+        wait_sh(vm, "ip route show default", lambda rc, o: "default via 10.0.2.2" in o,
+                "the host's default route via the uplink (DHCP)", 60)
+        rc, out = in_ctr(vm, "n1", "ping -c 1 -W 5 10.0.2.2")
+        check(rc == 0, "n1 reaches the uplink's gateway 10.0.2.2: %r" % out[-200:])
         _, host_ns = vm.sh("readlink /proc/1/ns/net")
         _, h_ns = in_ctr(vm, "h", "readlink /proc/self/ns/net")
         _, n1_ns = in_ctr(vm, "n1", "readlink /proc/self/ns/net")
