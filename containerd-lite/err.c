@@ -9,6 +9,16 @@
 #include <stdio.h>
 #include <string.h>
 
+/* One line, always: a message quotes what it was given (a path or a JSON
+ * token from config.json), and a newline there must not forge a second
+ * line in the log or on the terminal (init's log.c does the same). */
+static void one_line(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
 int cl_error(struct cl_err *e, int num, const char *fmt, ...)
 {
 	va_list ap;
@@ -23,6 +33,7 @@ int cl_error(struct cl_err *e, int num, const char *fmt, ...)
 	if (num != 0 && (size_t)n < sizeof(e->msg) &&
 	    snprintf(e->msg + n, sizeof(e->msg) - (size_t)n, ": %s", strerror(num)) < 0)
 		e->msg[n] = '\0';
+	one_line(e->msg);
 	return -1;
 }
 
@@ -40,5 +51,6 @@ int cl_error_wrap(struct cl_err *e, const char *fmt, ...)
 	if (n >= 0 && (size_t)n < sizeof(e->msg) &&
 	    snprintf(e->msg + n, sizeof(e->msg) - (size_t)n, ": %s", old) < 0)
 		e->msg[n] = '\0';
+	one_line(e->msg);
 	return -1;
 }
