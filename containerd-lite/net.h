@@ -33,6 +33,8 @@ void net_ntoa(uint32_t addr, char out[16]);
 int net_lease(const struct net_cfg *c, const char *id, pid_t pid, uint32_t *addr, struct cl_err *e);
 int net_release(const struct net_cfg *c, const char *id, struct cl_err *e);
 int net_leased(const struct net_cfg *c, const char *id, uint32_t *addr); /* 1 found, 0 none */
+/* The text of lease file NAME in dirfd ("ID[ PID STARTTIME]\n"), 0; -1 unreadable or empty. */
+int net_lease_read(int dirfd, const char *name, char *buf, size_t size);
 
 /* net_link.c: the kernel's side, through libnl. */
 struct net_attach {

@@ -32,18 +32,26 @@ static int lease_dir(const struct net_cfg *c, char *dir, size_t size, struct cl_
 	return 0;
 }
 
-/* Whether lease file NAME in dirfd holds ID. */
-static bool holds(int dirfd, const char *name, const char *id)
+int net_lease_read(int dirfd, const char *name, char *buf, size_t size)
 {
-	char buf[256];
 	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, size - 1);
 
 	if (fd >= 0)
 		close(fd);
 	if (n <= 0)
-		return false;
+		return -1;
 	buf[n] = '\0';
+	return 0;
+}
+
+/* Whether lease file NAME in dirfd holds ID. */
+static bool holds(int dirfd, const char *name, const char *id)
+{
+	char buf[256];
+
+	if (net_lease_read(dirfd, name, buf, sizeof(buf)) < 0)
+		return false;
 	buf[strcspn(buf, " \n")] = '\0';
 	return strcmp(buf, id) == 0;
 }
@@ -74,14 +82,9 @@ static bool stale(int dirfd, const char *name)
 {
 	char buf[512];
 	unsigned long long pid, t;
-	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
 
-	if (fd >= 0)
-		close(fd);
-	if (n <= 0)
+	if (net_lease_read(dirfd, name, buf, sizeof(buf)) < 0)
 		return false;
-	buf[n] = '\0';
 	if (sscanf(buf, "%*s %llu %llu", &pid, &t) != 2 || pid == 0 || pid > 4194304)
 		return false; /* no process recorded: the lease is released by detach only */
 	return start_time((pid_t)pid) != t;
