@@ -5,6 +5,7 @@
 #define CL_NET_H
 
 #include "containerd-lite.h"
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -26,15 +27,37 @@ int net_cfg_init(struct net_cfg *c, const char *name, const char *subnet, struct
 uint32_t net_gateway(const struct net_cfg *c);
 void net_ntoa(uint32_t addr, char out[16]);
 
+/* net_port.c: a published port, docker's "[HOST_IP:]HOST_PORT:CTR_PORT[/tcp|udp]". */
+#define NET_MAX_PORTS 32
+#define NET_PORT_TEXT 40
+struct net_port {
+	uint32_t host_ip; /* host byte order; 0: every address of the host */
+	uint16_t host_port, ctr_port;
+	uint8_t proto; /* IPPROTO_TCP or IPPROTO_UDP */
+};
+int net_port_parse(const char *spec, struct net_port *p, struct cl_err *e);
+void net_port_format(const struct net_port *p, char out[NET_PORT_TEXT]);
+bool net_port_clash(const struct net_port *a, const struct net_port *b);
+
 /* net_ipam.c: one file per leased address, LEASE_ROOT/NAME/A.B.C.D, holding
- * the container's id and, when known, its first process (pid and start
- * time): a lease whose process is gone is free again. Allocation holds the
- * directory's lock. A container that holds a lease gets the same address. */
-int net_lease(const struct net_cfg *c, const char *id, pid_t pid, uint32_t *addr, struct cl_err *e);
-int net_release(const struct net_cfg *c, const char *id, struct cl_err *e);
-int net_leased(const struct net_cfg *c, const char *id, uint32_t *addr); /* 1 found, 0 none */
-/* The text of lease file NAME in dirfd ("ID[ PID STARTTIME]\n"), 0; -1 unreadable or empty. */
-int net_lease_read(int dirfd, const char *name, char *buf, size_t size);
+ * the container's id, when known its first process (pid and start time),
+ * and its published ports: a lease whose process is gone is free again.
+ * Everything happens under the directory's lock (net_lock: its fd, locked,
+ * or -1), which the caller holds across attach or detach. A container that
+ * holds a lease gets the same address. */
+struct net_lease {
+	uint32_t addr;
+	char id[256];
+	struct net_port ports[NET_MAX_PORTS];
+	unsigned nports;
+};
+int net_lock(const struct net_cfg *c, struct cl_err *e);
+/* WANT's id and ports: its address into *addr; a host port taken is an error. */
+int net_lease(const struct net_cfg *c, int dfd, const struct net_lease *want, pid_t pid,
+	      uint32_t *addr, struct cl_err *e);
+int net_release(int dfd, const char *id, struct cl_err *e);
+/* FN for each lease whose process lives; stops at FN's nonzero, which it returns. */
+int net_each_lease(int dfd, int (*fn)(const struct net_lease *, void *), void *arg);
 
 /* net_link.c: the kernel's side, through libnl. */
 struct net_attach {
@@ -45,13 +68,45 @@ struct net_attach {
 };
 int net_bridge_up(const struct net_cfg *c, unsigned mtu, struct cl_err *e);
 int net_veth_attach(const struct net_cfg *c, const struct net_attach *a, struct cl_err *e);
-int net_veth_detach(const char *id, struct cl_err *e); /* 0 also when there is none */
+int net_veth_detach(const char *id, struct cl_err *e);		/* 0 also when there is none */
+int net_bridge_down(const struct net_cfg *c, struct cl_err *e); /* the last container gone */
 void net_host_ifname(const char *id, char out[16]);
 unsigned net_uplink_mtu(void);
 
-/* net_nat.c: IPv4 forwarding on and the masquerade of the subnet's traffic
- * that leaves by another interface than the bridge (nftables table wisp-NAME). */
-int net_nat_up(const struct net_cfg *c, struct cl_err *e);
+/* net_nft.c: nf_tables messages in one atomic batch (net_nat.c's rules). */
+struct nl_msg;
+struct nlattr;
+struct nft_batch;
+struct nft_rule {
+	struct nl_msg *m;
+	struct nlattr *list;
+};
+struct nft_batch *nft_batch_new(void);
+void nft_batch_free(struct nft_batch *b);
+int nft_batch_send(struct nft_batch *b, struct cl_err *e);
+void nft_begin(struct nft_batch *b);
+void nft_end(struct nft_batch *b);
+void nft_table(struct nft_batch *b, int op, const char *table);
+void nft_chain(struct nft_batch *b, const char *table, const char *chain, const char *type,
+	       int hook, int prio);
+void nft_rule_begin(struct nft_rule *r, const char *table, const char *chain);
+void nft_rule_end(struct nft_batch *b, struct nft_rule *r);
+/* Expressions: loads into register 1, compares with it, and actions. */
+void nft_payload(struct nl_msg *m, int base, int offset, int len);
+void nft_meta(struct nl_msg *m, int key);
+void nft_fib_daddr_type(struct nl_msg *m);
+void nft_ct(struct nl_msg *m, int key);
+void nft_cmp(struct nl_msg *m, int op, const void *v, int len);
+void nft_mask(struct nl_msg *m, const void *mask, int len);
+void nft_imm(struct nl_msg *m, int reg, const void *v, int len);
+void nft_verdict(struct nl_msg *m, int code);
+void nft_dnat(struct nl_msg *m);
+void nft_masq(struct nl_msg *m);
+
+/* net_nat.c: the table wisp-NAME made from the leases of DFD (locked):
+ * masquerade, published ports; forwarding on. With no lease, no table and
+ * forwarding off. Returns the number of leases, or -1. */
+int net_nat_sync(const struct net_cfg *c, int dfd, struct cl_err *e);
 
 /* net_cli.c: `containerd-lite network attach|detach|ls`. */
 int cl_net_main(int argc, char **argv);

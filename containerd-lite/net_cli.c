@@ -2,14 +2,20 @@
  * net_cli.c: `containerd-lite network`, the steps a container's start and
  * end take on a bridge network (docs/network.md, "Container networks"):
  *
- *   network attach [--network NAME] [--subnet CIDR] --netns PATH ID
+ *   network attach [--network NAME] [--subnet CIDR] [--publish PORT]... --netns PATH ID
  *       the bridge (made if missing), an address leased for ID, a veth
- *       pair into the namespace at PATH (/proc/PID/ns/net or a bind mount);
- *       prints ADDRESS/PREFIX GATEWAY
+ *       pair into the namespace at PATH (/proc/PID/ns/net or a bind mount),
+ *       the network's nftables table made again with ID's published ports
+ *       (docker's -p syntax, net_port.c); prints ADDRESS/PREFIX GATEWAY
  *   network detach [--network NAME] [--subnet CIDR] ID
- *       the veth pair removed, the lease released; nothing there is fine
+ *       the veth pair removed, the lease released, the table made again;
+ *       the last container takes the bridge, the table and forwarding with
+ *       it; nothing there is fine
  *   network ls [--network NAME] [--subnet CIDR] [--json]
- *       the leases: ADDRESS ID
+ *       the leases: ADDRESS ID [PORT...]
+ *
+ * Each holds the network's lease lock from start to end: attaches and
+ * detaches of one network happen one after the other.
  *
  * attach and detach with --oci-state take ID (and attach its namespace,
  * /proc/PID/ns/net) from the OCI state on stdin: what a runtime gives a
@@ -21,20 +27,21 @@
 #include "cl-private.h"
 #include "net.h"
 
-#include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <linux/nsfs.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
 struct net_opts {
 	const char *network, *subnet, *netns, *id;
+	const char *publish[NET_MAX_PORTS];
+	unsigned npublish;
 	bool json, oci_state;
 	char state_netns[64], state_id[256];
 };
@@ -47,7 +54,8 @@ static int usage(const char *verb, const char *why, const char *arg)
 }
 
 static const char net_usage[] =
-    "usage: containerd-lite network attach [--network NAME] [--subnet CIDR] --netns PATH ID\n"
+    "usage: containerd-lite network attach [--network NAME] [--subnet CIDR]\n"
+    "           [--publish [HOST_IP:]HOST_PORT:CTR_PORT[/tcp|udp]]... --netns PATH ID\n"
     "       containerd-lite network detach [--network NAME] [--subnet CIDR] ID\n"
     "       containerd-lite network attach|detach [--network NAME] [--subnet CIDR] --oci-state\n"
     "       containerd-lite network ls [--network NAME] [--json]\n"
@@ -86,6 +94,14 @@ static int parse(int argc, char **argv, const char *verb, struct net_opts *o)
 		}
 		if (!ends && strcmp(a, "--oci-state") == 0) {
 			o->oci_state = true;
+			continue;
+		}
+		if (!ends && strcmp(a, "--publish") == 0) {
+			if (i + 1 >= argc)
+				return usage(verb, "a value is missing after", a);
+			if (o->npublish == NET_MAX_PORTS)
+				return usage(verb, "too many ports (32 at most) at", argv[i + 1]);
+			o->publish[o->npublish++] = argv[++i];
 			continue;
 		}
 		while (!ends && k < 3 && strcmp(a, valued[k]) != 0)
@@ -154,66 +170,122 @@ static pid_t netns_pid(const char *path)
 	return 0;
 }
 
-static int attach(const struct net_cfg *c, const struct net_opts *o, struct cl_err *e)
+/* The lease attach asks for: ID and its ports, each checked. */
+static int wanted(const struct net_opts *o, struct net_lease *l, struct cl_err *e)
+{
+	memset(l, 0, sizeof(*l));
+	if (strlen(o->id) >= sizeof(l->id))
+		return cl_error(e, ENAMETOOLONG, "container id %.32s...: too long", o->id);
+	snprintf(l->id, sizeof(l->id), "%s", o->id);
+	for (unsigned i = 0; i < o->npublish; i++)
+		if (net_port_parse(o->publish[i], &l->ports[l->nports++], e) < 0)
+			return -1;
+	return 0;
+}
+
+static int attach(const struct net_cfg *c, int dfd, const struct net_opts *o, struct cl_err *e)
 {
 	struct net_attach a = {.id = o->id, .mtu = net_uplink_mtu()};
+	struct net_lease *want = calloc(1, sizeof(*want));
 	char ip[16], gw[16];
+	int r = -1;
 
-	if ((a.netns_fd = open_netns(o->netns, e)) < 0)
-		return -1;
-	if (net_bridge_up(c, a.mtu, e) < 0 || net_nat_up(c, e) < 0 ||
-	    net_lease(c, o->id, netns_pid(o->netns), &a.addr, e) < 0 ||
-	    net_veth_attach(c, &a, e) < 0) {
+	if (!want)
+		return cl_error(e, ENOMEM, "attach %s", o->id);
+	if (wanted(o, want, e) < 0 || (a.netns_fd = open_netns(o->netns, e)) < 0)
+		goto out;
+	if (net_bridge_up(c, a.mtu, e) < 0 ||
+	    (net_lease(c, dfd, want, netns_pid(o->netns), &a.addr, e) < 0 &&
+	     cl_error_wrap(e, "network %s: attach %s", c->name, o->id)) ||
+	    net_veth_attach(c, &a, e) < 0 || net_nat_sync(c, dfd, e) < 0) {
 		struct cl_err ignored;
-		net_release(c, o->id, &ignored);
+		net_veth_detach(o->id, &ignored);
+		net_release(dfd, o->id, &ignored);
+		if (net_nat_sync(c, dfd, &ignored) == 0)
+			net_bridge_down(c, &ignored);
 		close(a.netns_fd);
-		return -1;
+		goto out;
 	}
 	close(a.netns_fd);
 	net_ntoa(a.addr, ip);
 	net_ntoa(net_gateway(c), gw);
 	printf("%s/%u %s\n", ip, c->prefix, gw);
+	r = 0;
+out:
+	free(want);
+	return r;
+}
+
+/* The veth pair and lease gone; with them the last, the bridge too. */
+static int detach(const struct net_cfg *c, int dfd, const char *id, struct cl_err *e)
+{
+	int n;
+
+	if (net_veth_detach(id, e) < 0 || net_release(dfd, id, e) < 0 ||
+	    (n = net_nat_sync(c, dfd, e)) < 0)
+		return -1;
+	return n == 0 ? net_bridge_down(c, e) : 0;
+}
+
+struct lister {
+	bool json, first;
+};
+
+/* ids are [A-Za-z0-9_.-] and port texts digits, dots and colons: nothing to escape */
+static int list_one(const struct net_lease *l, void *arg)
+{
+	struct lister *ls = arg;
+	char ip[16], port[NET_PORT_TEXT];
+
+	net_ntoa(l->addr, ip);
+	if (ls->json)
+		printf("%s{\"address\":\"%s\",\"id\":\"%s\",\"ports\":[", ls->first ? "" : ",", ip,
+		       l->id);
+	else
+		printf("%s %s", ip, l->id);
+	for (unsigned i = 0; i < l->nports; i++) {
+		net_port_format(&l->ports[i], port);
+		printf(ls->json ? "%s\"%s\"" : "%s%s", ls->json ? (i ? "," : "") : " ", port);
+	}
+	fputs(ls->json ? "]}" : "\n", stdout);
+	ls->first = false;
 	return 0;
 }
 
-static int list(const struct net_cfg *c, bool json, struct cl_err *e)
+static int list(int dfd, bool json, struct cl_err *e)
 {
-	char dir[4096], id[256];
-	struct dirent *d;
-	struct in_addr a;
-	bool first = true;
-	DIR *dp;
+	struct lister ls = {.json = json, .first = true};
 
-	snprintf(dir, sizeof(dir), "%s/%s", c->lease_root, c->name);
-	if (!(dp = opendir(dir)))
-		return errno == ENOENT ? (json ? puts("[]") : 0, 0) : cl_error(e, errno, "%s", dir);
 	if (json)
 		putchar('[');
-	while ((d = readdir(dp))) {
-		int fd;
-		ssize_t n;
-		if (inet_pton(AF_INET, d->d_name, &a) != 1 ||
-		    (fd = openat(dirfd(dp), d->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
-			continue;
-		n = read(fd, id, sizeof(id) - 1);
-		close(fd);
-		id[n > 0 ? n : 0] = '\0';
-		id[strcspn(id, " \n\"\\")] = '\0'; /* ids are [A-Za-z0-9_.-]: nothing to escape */
-		printf(json ? "%s{\"address\":\"%s\",\"id\":\"%s\"}" : "%s%s %s\n",
-		       json && !first ? "," : "", d->d_name, id);
-		first = false;
-	}
-	closedir(dp);
+	if (net_each_lease(dfd, list_one, &ls) < 0)
+		return cl_error(e, errno, "read leases");
 	if (json)
 		puts("]");
 	return 0;
+}
+
+static int run(const char *verb, const struct net_opts *o, struct cl_err *e)
+{
+	struct net_cfg c;
+	int dfd, r;
+
+	if (net_cfg_init(&c, o->network, o->subnet, e) < 0 || (dfd = net_lock(&c, e)) < 0)
+		return -1;
+	if (strcmp(verb, "attach") == 0)
+		r = attach(&c, dfd, o, e);
+	else if (strcmp(verb, "detach") == 0)
+		r = detach(&c, dfd, o->id, e);
+	else
+		r = list(dfd, o->json, e);
+	close(dfd); /* and the lock */
+	return r;
 }
 
 int cl_net_main(int argc, char **argv)
 {
 	const char *verb = argc > 0 ? argv[0] : "";
 	struct net_opts o = {0};
-	struct net_cfg c;
 	struct cl_err e = {0};
 	const char *info = asks_info(argc, argv);
 	int r;
@@ -235,14 +307,9 @@ int cl_net_main(int argc, char **argv)
 		return usage(verb, "a container id is needed", NULL);
 	if (strcmp(verb, "attach") == 0 && !o.netns)
 		return usage(verb, "--netns PATH is needed", NULL);
-	if (net_cfg_init(&c, o.network, o.subnet, &e) < 0)
-		r = -1;
-	else if (strcmp(verb, "attach") == 0)
-		r = attach(&c, &o, &e);
-	else if (strcmp(verb, "detach") == 0)
-		r = net_veth_detach(o.id, &e) < 0 ? -1 : net_release(&c, o.id, &e);
-	else
-		r = list(&c, o.json, &e);
+	if (o.npublish && strcmp(verb, "attach") != 0)
+		return usage(verb, "--publish is for attach, not", verb);
+	r = run(verb, &o, &e);
 	if (r < 0) {
 		fprintf(stderr, "containerd-lite: %s\n", e.msg);
 		return 1;

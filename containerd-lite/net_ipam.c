@@ -1,14 +1,16 @@
 /*
  * net_ipam.c: addresses for containers without a daemon. Each leased
- * address is a file LEASE_ROOT/NETWORK/A.B.C.D holding the container's id,
- * and, when known, "PID STARTTIME" of its first process. Allocation holds
- * an flock on the directory, so two containers starting at once cannot get
- * the same address. An address is free when it has no file, or when the
- * process its file names is gone (a container that died without its
- * poststop hook: the veth pair went with its namespace, the lease goes
- * here). The directory lives in /run, so a reboot frees everything; a
- * container that already holds a lease (a restart) gets its address again;
- * a release removes the file.
+ * address is a file LEASE_ROOT/NETWORK/A.B.C.D: a first line with the
+ * container's id and, when known, "PID STARTTIME" of its first process,
+ * then one line per published port (net_port_format). Every reader and
+ * writer holds an flock on the directory (net_lock), so two containers
+ * starting at once cannot get the same address or host port, and the
+ * nftables rules made from the leases see them whole. An address is free
+ * when it has no file, or when the process its file names is gone (a
+ * container that died without its poststop hook: the veth pair went with
+ * its namespace, the lease goes here). The directory lives in /run, so a
+ * reboot frees everything; a container that already holds a lease (a
+ * restart) gets its address again, with its new process and ports.
  */
 #include "cl-private.h"
 #include "net.h"
@@ -23,37 +25,23 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-static int lease_dir(const struct net_cfg *c, char *dir, size_t size, struct cl_err *e)
+int net_lock(const struct net_cfg *c, struct cl_err *e)
 {
-	if ((size_t)snprintf(dir, size, "%s/%s", c->lease_root, c->name) >= size)
+	char dir[4096];
+	int dfd;
+
+	if ((size_t)snprintf(dir, sizeof(dir), "%s/%s", c->lease_root, c->name) >= sizeof(dir))
 		return cl_error(e, ENAMETOOLONG, "network %s: lease directory", c->name);
 	if (cl_mkdir_p(dir, 0700, e) < 0)
 		return cl_error_wrap(e, "network %s: leases", c->name);
-	return 0;
-}
-
-int net_lease_read(int dirfd, const char *name, char *buf, size_t size)
-{
-	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	ssize_t n = fd < 0 ? -1 : read(fd, buf, size - 1);
-
-	if (fd >= 0)
-		close(fd);
-	if (n <= 0)
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return cl_error(e, errno, "open %s", dir);
+	if (flock(dfd, LOCK_EX) < 0) {
+		cl_error(e, errno, "lock %s", dir);
+		close(dfd);
 		return -1;
-	buf[n] = '\0';
-	return 0;
-}
-
-/* Whether lease file NAME in dirfd holds ID. */
-static bool holds(int dirfd, const char *name, const char *id)
-{
-	char buf[256];
-
-	if (net_lease_read(dirfd, name, buf, sizeof(buf)) < 0)
-		return false;
-	buf[strcspn(buf, " \n")] = '\0';
-	return strcmp(buf, id) == 0;
+	}
+	return dfd;
 }
 
 /* Field 22 of /proc/PID/stat, the process's start time; 0 if it is gone. */
@@ -77,88 +65,152 @@ static unsigned long long start_time(pid_t pid)
 	return t;
 }
 
-/* Whether lease file NAME names a process, and that process is gone. */
-static bool stale(int dirfd, const char *name)
+/* Lease file NAME of DFD into L; whether its process is gone into *STALE. */
+static int load(int dfd, const char *name, struct net_lease *l, bool *stale)
 {
-	char buf[512];
-	unsigned long long pid, t;
-
-	if (net_lease_read(dirfd, name, buf, sizeof(buf)) < 0)
-		return false;
-	if (sscanf(buf, "%*s %llu %llu", &pid, &t) != 2 || pid == 0 || pid > 4194304)
-		return false; /* no process recorded: the lease is released by detach only */
-	return start_time((pid_t)pid) != t;
-}
-
-/* The address of ID's lease file in DIR, or 0; its name in name. */
-static uint32_t find(const char *dir, const char *id, char name[16])
-{
-	struct dirent *d;
+	char buf[4096], *line, *save = NULL;
+	unsigned long long pid = 0, t = 0;
 	struct in_addr a;
-	uint32_t found = 0;
-	DIR *dp = opendir(dir);
+	int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
 
-	if (!dp)
-		return 0;
-	while (!found && (d = readdir(dp)))
-		if (inet_pton(AF_INET, d->d_name, &a) == 1 && holds(dirfd(dp), d->d_name, id)) {
-			found = ntohl(a.s_addr);
-			net_ntoa(found, name);
-		}
-	closedir(dp);
-	return found;
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0 || inet_pton(AF_INET, name, &a) != 1)
+		return -1;
+	buf[n] = '\0';
+	memset(l, 0, sizeof(*l));
+	l->addr = ntohl(a.s_addr);
+	line = strtok_r(buf, "\n", &save);
+	/* no process recorded: the lease is released by detach only */
+	if (!line || sscanf(line, "%255s %llu %llu", l->id, &pid, &t) < 1)
+		return -1;
+	*stale = pid > 0 && pid <= 4194304 && start_time((pid_t)pid) != t;
+	while ((line = strtok_r(NULL, "\n", &save)) && l->nports < NET_MAX_PORTS) {
+		struct cl_err ignored;
+		if (net_port_parse(line, &l->ports[l->nports], &ignored) == 0)
+			l->nports++;
+	}
+	return 0;
 }
 
-int net_leased(const struct net_cfg *c, const char *id, uint32_t *addr)
+/* A stream of DFD's entries from the first: the dup shares DFD's offset. */
+static DIR *open_dir(int dfd)
 {
-	char dir[4096], name[16];
-	struct cl_err e;
+	int fd = dup(dfd);
+	DIR *dp = fd < 0 ? NULL : fdopendir(fd);
 
-	if (lease_dir(c, dir, sizeof(dir), &e) < 0)
-		return 0;
-	*addr = find(dir, id, name);
-	return *addr != 0;
+	if (!dp && fd >= 0)
+		close(fd);
+	if (dp)
+		rewinddir(dp);
+	return dp;
 }
 
-/* Writes ID (and PID's identity) into a new lease file PATH; 1 taken, 0
- * someone else's, -1 error. */
-static int take(const char *path, const char *id, pid_t pid, struct cl_err *e)
+int net_each_lease(int dfd, int (*fn)(const struct net_lease *, void *), void *arg)
 {
-	char line[400];
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	DIR *dp = open_dir(dfd);
+	struct net_lease *l = malloc(sizeof(*l));
+	struct dirent *d;
+	bool stale;
+	int r = dp && l ? 0 : -1;
+
+	while (r == 0 && (d = readdir(dp)))
+		if (load(dfd, d->d_name, l, &stale) == 0 && !stale)
+			r = fn(l, arg);
+	if (dp)
+		closedir(dp);
+	free(l);
+	return r;
+}
+
+/* Writes L (and PID's identity) into lease file NAME: O_EXCL when NEW
+ * (1 taken, 0 someone else's), else over the old one; -1 error. */
+static int store(int dfd, const char *name, const struct net_lease *l, pid_t pid, bool new,
+		 struct cl_err *e)
+{
+	char text[4096], port[NET_PORT_TEXT];
 	unsigned long long t = pid > 0 ? start_time(pid) : 0;
+	int fd =
+	    openat(dfd, name,
+		   O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (new ? O_EXCL : O_TRUNC), 0600);
+	size_t n = t ? (size_t)snprintf(text, sizeof(text), "%s %d %llu\n", l->id, (int)pid, t)
+		     : (size_t)snprintf(text, sizeof(text), "%s\n", l->id);
 
 	if (fd < 0)
-		return errno == EEXIST ? 0 : cl_error(e, errno, "lease %s", path);
-	if (t)
-		snprintf(line, sizeof(line), "%s %d %llu\n", id, (int)pid, t);
-	else
-		snprintf(line, sizeof(line), "%s\n", id);
-	if (cl_write_all(fd, line, strlen(line)) < 0) {
-		cl_error(e, errno, "write lease %s", path);
+		return errno == EEXIST && new ? 0 : cl_error(e, errno, "lease %s", name);
+	for (unsigned i = 0; i < l->nports && n < sizeof(text); i++) {
+		net_port_format(&l->ports[i], port);
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "%s\n", port);
+	}
+	if (n >= sizeof(text) || cl_write_all(fd, text, n) < 0) {
+		cl_error(e, errno, "write lease %s", name);
 		close(fd);
-		unlink(path);
+		unlinkat(dfd, name, 0);
 		return -1;
 	}
 	close(fd);
 	return 1;
 }
 
+struct claim {
+	const struct net_lease *want;
+	uint32_t own; /* the address WANT's id holds already, or 0 */
+	char why[512];
+};
+
+/* Finds WANT's own lease, and a host port another container publishes already. */
+static int claim_check(const struct net_lease *l, void *arg)
+{
+	struct claim *c = arg;
+	char port[NET_PORT_TEXT];
+
+	if (strcmp(l->id, c->want->id) == 0) {
+		c->own = l->addr;
+		return 0;
+	}
+	for (unsigned i = 0; i < c->want->nports; i++)
+		for (unsigned j = 0; j < l->nports; j++)
+			if (net_port_clash(&c->want->ports[i], &l->ports[j])) {
+				net_port_format(&c->want->ports[i], port);
+				snprintf(c->why, sizeof(c->why),
+					 "port %s: its host port is published by container %s",
+					 port, l->id);
+				return 1;
+			}
+	return 0;
+}
+
+/* Two ports of WANT itself that would take the same packets. */
+static int self_clash(const struct net_lease *want, struct cl_err *e)
+{
+	char port[NET_PORT_TEXT];
+
+	for (unsigned i = 0; i < want->nports; i++)
+		for (unsigned j = 0; j < i; j++)
+			if (net_port_clash(&want->ports[i], &want->ports[j])) {
+				net_port_format(&want->ports[i], port);
+				return cl_error(e, 0, "port %s: its host port is given twice",
+						port);
+			}
+	return 0;
+}
+
 /* The first free address from .2 (.1 is the bridge's), reclaiming stale leases. */
-static int allocate(const struct net_cfg *c, int dfd, const char *dir, const char *id, pid_t pid,
+static int allocate(const struct net_cfg *c, int dfd, const struct net_lease *want, pid_t pid,
 		    uint32_t *addr, struct cl_err *e)
 {
-	char path[4200], ip[16];
+	char ip[16];
 	uint32_t hosts = (1u << (32 - c->prefix)) - 1; /* the last is the broadcast address */
+	struct net_lease old;
+	bool stale;
 
 	for (uint32_t h = 2; h < hosts; h++) {
 		int r;
 		net_ntoa(c->net + h, ip);
-		snprintf(path, sizeof(path), "%s/%s", dir, ip);
-		if ((r = take(path, id, pid, e)) == 0 && stale(dfd, ip)) {
-			unlinkat(dfd, ip, 0); /* under the lock: nobody else reclaims it */
-			r = take(path, id, pid, e);
-		}
+		if ((r = store(dfd, ip, want, pid, true, e)) == 0 &&
+		    load(dfd, ip, &old, &stale) == 0 && stale)
+			r = store(dfd, ip, want, pid, false, e); /* under the lock: nobody else */
 		if (r < 0)
 			return -1;
 		if (r == 1) {
@@ -170,33 +222,38 @@ static int allocate(const struct net_cfg *c, int dfd, const char *dir, const cha
 	return cl_error(e, ENOSPC, "network %s: no free address in %s/%u", c->name, ip, c->prefix);
 }
 
-int net_lease(const struct net_cfg *c, const char *id, pid_t pid, uint32_t *addr, struct cl_err *e)
+int net_lease(const struct net_cfg *c, int dfd, const struct net_lease *want, pid_t pid,
+	      uint32_t *addr, struct cl_err *e)
 {
-	char dir[4096], ip[16];
-	int dfd, r = 0;
+	struct claim cl = {.want = want};
+	char ip[16];
 
-	if (lease_dir(c, dir, sizeof(dir), e) < 0)
+	if (self_clash(want, e) < 0)
 		return -1;
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return cl_error(e, errno, "open %s", dir);
-	if (flock(dfd, LOCK_EX) < 0)
-		r = cl_error(e, errno, "lock %s", dir);
-	else if (!(*addr = find(dir, id, ip))) /* a restart keeps its address */
-		r = allocate(c, dfd, dir, id, pid, addr, e);
-	close(dfd); /* and its lock */
-	return r;
+	if (net_each_lease(dfd, claim_check, &cl) != 0)
+		return cl.why[0] ? cl_error(e, 0, "%s", cl.why)
+				 : cl_error(e, errno, "network %s: read leases", c->name);
+	if (!cl.own)
+		return allocate(c, dfd, want, pid, addr, e);
+	*addr = cl.own; /* a restart keeps its address, with its new process and ports */
+	net_ntoa(cl.own, ip);
+	return store(dfd, ip, want, pid, false, e) < 0 ? -1 : 0;
 }
 
-int net_release(const struct net_cfg *c, const char *id, struct cl_err *e)
+int net_release(int dfd, const char *id, struct cl_err *e)
 {
-	char dir[4096], path[4200], ip[16];
+	DIR *dp = open_dir(dfd);
+	struct dirent *d;
+	struct net_lease l;
+	bool stale;
+	int r = 0;
 
-	if (lease_dir(c, dir, sizeof(dir), e) < 0)
-		return -1;
-	while (find(dir, id, ip)) {
-		snprintf(path, sizeof(path), "%s/%s", dir, ip);
-		if (unlink(path) < 0 && errno != ENOENT)
-			return cl_error(e, errno, "release lease %s", path);
-	}
-	return 0;
+	if (!dp)
+		return cl_error(e, errno, "read leases");
+	while ((d = readdir(dp)))
+		if (load(dfd, d->d_name, &l, &stale) == 0 && strcmp(l.id, id) == 0 &&
+		    unlinkat(dfd, d->d_name, 0) < 0 && errno != ENOENT)
+			r = cl_error(e, errno, "release lease %s", d->d_name);
+	closedir(dp);
+	return r;
 }

@@ -163,6 +163,29 @@ int net_bridge_up(const struct net_cfg *c, unsigned mtu, struct cl_err *e)
 	return r < 0 ? cl_error_wrap(e, "network %s", c->name) : 0;
 }
 
+/* Port HOST of the bridge sends a frame back where it came from, as
+ * docker's ports do without its proxy: a host whose bridge hands frames to
+ * netfilter (br_netfilter) turns a container's connection to its own
+ * published port back at the bridge layer, out of the port it came in by. */
+static int hairpin(struct nl_sock *sk, const char *host, struct cl_err *e)
+{
+	struct rtnl_link *old = rtnl_link_alloc(), *chg = rtnl_link_alloc();
+	int r = -NLE_NOMEM, idx = ifindex_of(sk, host);
+
+	if (old && chg && idx) {
+		/* the port's side of the bridge: family AF_BRIDGE, IFLA_PROTINFO */
+		rtnl_link_set_family(old, AF_BRIDGE);
+		rtnl_link_set_family(chg, AF_BRIDGE);
+		rtnl_link_set_ifindex(old, idx);
+		rtnl_link_set_ifindex(chg, idx);
+		rtnl_link_bridge_set_flags(chg, RTNL_BRIDGE_HAIRPIN_MODE);
+		r = rtnl_link_change(sk, old, chg, 0);
+	}
+	rtnl_link_put(old);
+	rtnl_link_put(chg);
+	return r < 0 ? cl_error(e, 0, "link %s hairpin: %s", host, nl_geterror(r)) : 0;
+}
+
 /* The pair: HOST here, PEER created straight in the container's namespace. */
 static int make_pair(struct nl_sock *sk, const char *host, const char *peer,
 		     const struct net_attach *a, struct cl_err *e)
@@ -257,7 +280,7 @@ int net_veth_attach(const struct net_cfg *c, const struct net_attach *a, struct 
 	if (!br)
 		r = cl_error(e, ENODEV, "bridge %s is not there", c->name);
 	else if ((r = make_pair(sk, host, peer, a, e)) == 0 &&
-		 (r = link_up(sk, host, NULL, br, e)) == 0)
+		 (r = link_up(sk, host, NULL, br, e)) == 0 && (r = hairpin(sk, host, e)) == 0)
 		r = in_netns(c, peer, a, e);
 	if (r < 0)
 		net_veth_detach(a->id, &(struct cl_err){0});
@@ -265,22 +288,35 @@ int net_veth_attach(const struct net_cfg *c, const struct net_attach *a, struct 
 	return r < 0 ? cl_error_wrap(e, "network %s: attach %s", c->name, a->id) : 0;
 }
 
-int net_veth_detach(const char *id, struct cl_err *e)
+/* Deletes link NAME; 0 also when there is none. */
+static int link_delete(const char *name, struct cl_err *e)
 {
-	char host[16];
 	struct nl_sock *sk = nl_open(e);
 	struct rtnl_link *l = rtnl_link_alloc();
 	int r = -NLE_NOMEM;
 
-	net_host_ifname(id, host);
 	if (sk && l) {
-		rtnl_link_set_name(l, host);
-		r = rtnl_link_delete(sk, l); /* the peer in the container goes with it */
+		rtnl_link_set_name(l, name);
+		r = rtnl_link_delete(sk, l);
 	}
 	rtnl_link_put(l);
 	if (sk)
 		nl_socket_free(sk);
 	if (r < 0 && r != -NLE_NODEV && r != -NLE_OBJ_NOTFOUND)
-		return cl_error(e, 0, "delete veth %s of %s: %s", host, id, nl_geterror(r));
+		return cl_error(e, 0, "delete link %s: %s", name, nl_geterror(r));
 	return 0;
+}
+
+int net_veth_detach(const char *id, struct cl_err *e)
+{
+	char host[16];
+
+	net_host_ifname(id, host);
+	/* the peer in the container goes with it */
+	return link_delete(host, e) < 0 ? cl_error_wrap(e, "detach %s", id) : 0;
+}
+
+int net_bridge_down(const struct net_cfg *c, struct cl_err *e)
+{
+	return link_delete(c->name, e) < 0 ? cl_error_wrap(e, "network %s", c->name) : 0;
 }

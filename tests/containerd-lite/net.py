@@ -12,6 +12,12 @@ a second attach keeps the address; a detach removes the veth pair and
 frees the lease, which the next container gets; a container that died
 without a detach gives its address back; a hook's OCI state on stdin
 names the container; bad input is one line and leaves nothing behind.
+Published ports (point 3): a port reaches the container from the outside
+with the client's address kept, from the host (its own address and
+127.0.0.1) and from containers (hairpin); one bound to 127.0.0.1 only from
+the host; a host port taken twice is refused; a container cannot reach the
+host's loopback services through the bridge (route_localnet's hole).
+The last detach takes the bridge and forwarding away (point 2).
 
 Prints ok/FAIL per check; exits 1 on any failure.
 """
@@ -160,6 +166,157 @@ def test_stale_and_hook(c2, c4, c5):
           r.stderr.count("\n") == 1, r.stderr)
 
 
+SERVER = r"""
+import socket, sys
+proto, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", port))
+if proto == "tcp":
+    s.listen(8)
+print("ready", flush=True)
+for _ in range(n):
+    if proto == "tcp":
+        c, peer = s.accept()
+        c.sendall(("peer %s\n" % peer[0]).encode())
+        c.close()
+    else:
+        _, peer = s.recvfrom(100)
+        s.sendto(("peer %s\n" % peer[0]).encode(), peer)
+"""
+
+CLIENT = r"""
+import socket, sys
+proto, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM)
+s.settimeout(3)
+try:
+    if proto == "tcp":
+        s.connect((host, port))
+        print(s.recv(100).decode().strip())
+    else:
+        s.sendto(b"hi", (host, port))
+        print(s.recv(100).decode().strip())
+except OSError as e:
+    print("no answer: %s" % e)
+"""
+
+
+def server(p, proto, port, n):
+    """A server in P's namespace answering N clients with the address it sees them from."""
+    srv = subprocess.Popen(["nsenter", "-t", str(p.pid), "-n", sys.executable, "-c", SERVER,
+                            proto, str(port), str(n)], stdout=subprocess.PIPE, text=True)
+    srv.stdout.readline()
+    return srv
+
+
+def ask(p, proto, host, port):
+    cmd = [sys.executable, "-c", CLIENT, proto, host, str(port)]
+    if p:
+        cmd = ["nsenter", "-t", str(p.pid), "-n"] + cmd
+    return sh(*cmd).stdout.strip()
+
+
+def test_ports(c6, c7, c3, outside):
+    r = cl("attach", "--publish", "8080:80", "--publish", "127.0.0.1:5353:53/udp", "--netns",
+           "/proc/%d/ns/net" % c6.pid, "c6")
+    check("attach c6 with two published ports", r.returncode == 0, (r.stdout, r.stderr))
+    me = r.stdout.split("/")[0]
+    r = cl("ls")
+    check("ls shows its ports", me + " c6 0.0.0.0:8080:80/tcp 127.0.0.1:5353:53/udp\n" in r.stdout,
+          r.stdout)
+    tcp = server(c6, "tcp", 80, 5)
+    try:
+        got = ask(outside, "tcp", "192.0.2.10", 8080)
+        check("the outside reaches 8080, the server sees the client's own address",
+              got == "peer 192.0.2.1", got)
+        got = ask(None, "tcp", "192.0.2.10", 8080)
+        check("the host reaches it on its own address", got.startswith("peer "), got)
+        got = ask(None, "tcp", "127.0.0.1", 8080)
+        check("the host reaches it on 127.0.0.1", got.startswith("peer "), got)
+        got = ask(c3, "tcp", "192.0.2.10", 8080)
+        check("another container reaches it through the host's address (hairpin)",
+              got.startswith("peer "), got)
+        got = ask(c6, "tcp", "192.0.2.10", 8080)
+        check("the container reaches its own published port (hairpin)", got.startswith("peer "), got)
+    finally:
+        tcp.kill()
+        tcp.wait()
+    udp = server(c6, "udp", 53, 2)
+    try:
+        got = ask(None, "udp", "127.0.0.1", 5353)
+        check("the host reaches 127.0.0.1:5353/udp", got.startswith("peer "), got)
+        got = ask(outside, "udp", "192.0.2.10", 5353)
+        check("the outside does not: it is published on 127.0.0.1 only", got.startswith("no answer"),
+              got)
+    finally:
+        udp.kill()
+        udp.wait()
+    got = ask(outside, "tcp", "192.0.2.10", 8081)
+    check("a port not published gets no answer", got.startswith("no answer"), got)
+    before = (link_names(), sorted(os.listdir("/run/wisp/net/wisp0")))
+    r = cl("attach", "--publish", "0.0.0.0:9000:90", "--publish", "8080:81", "--netns",
+           "/proc/%d/ns/net" % c7.pid, "c7")
+    check("a host port published twice: one line naming the port and its holder, exit 1",
+          r.returncode == 1 and r.stderr == "containerd-lite: network wisp0: attach c7: port "
+          "0.0.0.0:8080:81/tcp: its host port is published by container c6\n", r.stderr)
+    check("and it left nothing behind", (link_names(), sorted(os.listdir("/run/wisp/net/wisp0")))
+          == before, before)
+    for spec, why in (("80", "a host port is needed"), ("70000:80", "the host port must be 1-65535"),
+                      ("8080:80/sctp", "the protocol must be tcp or udp"),
+                      ("::1:8080:80", "the host address must be IPv4")):
+        r = cl("attach", "--publish", spec, "--netns", "/proc/%d/ns/net" % c7.pid, "c7")
+        check("--publish %s: %s" % (spec, why), r.returncode == 1 and why in r.stderr and
+              r.stderr.count("\n") == 1, r.stderr)
+
+
+def test_loopback_hole(c3):
+    """A frame from a container to the host's MAC with 127.0.0.1 as its destination
+    would reach a service the host keeps on loopback: route_localnet is on for
+    the bridge (127.0.0.1 published ports need it), the raw chain drops it."""
+    inside(c3, BUSYBOX, "ping", "-c", "1", "-W", "5", "10.88.0.1")
+    # (this namespace's links are not in /sys, which shows the namespace that mounted it)
+    gw_mac = sh("ip", "-o", "link", "show", "wisp0").stdout.split("link/ether ")[1].split()[0]
+    probe = r"""
+import socket, struct, sys
+def csum(b):
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    s = (s >> 16) + (s & 0xffff)
+    return ~(s + (s >> 16)) & 0xffff
+src, mac = sys.argv[1], bytes.fromhex(sys.argv[2].replace(":", ""))
+ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + 8 + 5, 1, 0, 64, 17, 0,
+                 socket.inet_aton(src), socket.inet_aton("127.0.0.1"))
+ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+udp = struct.pack("!HHHH", 4444, 9999, 8 + 5, 0) + b"probe"
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(("eth0", 0))
+own = open("/sys/class/net/eth0/address").read().strip()
+for _ in range(3):
+    s.send(mac + bytes.fromhex(own.replace(":", "")) + b"\x08\x00" + ip + udp)
+"""
+    lo = __import__("socket").socket(2, 2)
+    lo.bind(("127.0.0.1", 9999))
+    lo.settimeout(2)
+    src = inside(c3, "ip", "-o", "-4", "addr", "show", "eth0").stdout.split()[3].split("/")[0]
+    r = inside(c3, sys.executable, "-c", probe, src, gw_mac)
+    try:
+        data = lo.recv(100)
+    except OSError:
+        data = b""
+    lo.close()
+    check("a container's packet to the host's 127.0.0.1 is dropped", r.returncode == 0 and
+          data == b"", (r.stderr, data))
+
+
+def test_teardown(ids):
+    for i in ids:
+        cl("detach", i)
+    with open("/proc/sys/net/ipv4/ip_forward") as f:
+        fwd = f.read().strip()
+    check("the last detach takes the bridge away and turns forwarding off",
+          "wisp0" not in links() and fwd == "0", (links(), fwd))
+
+
 def test_bad_input(c1):
     ns = "/proc/%d/ns/net" % c1.pid
     cases = [
@@ -197,13 +354,16 @@ def inner():
     for cmd in (["link", "set", "up0p", "up"], ["addr", "add", "192.0.2.1/24", "dev", "up0p"]):
         subprocess.run(["nsenter", "-t", str(outside.pid), "-n", "ip"] + cmd, check=True)
     subprocess.run(["ip", "route", "add", "default", "via", "192.0.2.1"], check=True)
-    ps = [holder() for _ in range(5)] + [outside]
+    ps = [holder() for _ in range(7)] + [outside]
     try:
         test_attach(ps[0], ps[1], 1400)
         test_nat(ps[0])
         test_restart_and_detach(ps[0], ps[2])
         test_stale_and_hook(ps[1], ps[3], ps[4])
         test_bad_input(ps[0])
+        test_ports(ps[5], ps[6], ps[2], outside)
+        test_loopback_hole(ps[2])
+        test_teardown(["c3", "c4", "c6"])
     finally:
         for p in ps:
             p.kill()
