@@ -196,7 +196,9 @@ cl-test: $(CL_HOST) $(CL_MUSL) $(BUSYBOX)
 
 # Fuzz target tests/fuzz/fuzz_cl_spec.c: run by bench/fuzz.sh cl_spec.
 
-# The command lines (cliopt.c, cli_args.c, image_cli.c): everything but main().
+# The command lines (cliopt.c, cli_args.c, image_cli.c): everything but main()
+# and the network's netlink side (net_cfg.c and net_port.c: --publish is checked).
 UNIT_TESTS += cl_cli
-UNIT_cl_cli_SRCS := $(filter-out containerd-lite/main.c $(NET_SRCS),$(CL_SRCS)) $(CL_HDRS)
+UNIT_cl_cli_SRCS := $(filter-out containerd-lite/main.c $(NET_SRCS),$(CL_SRCS)) \
+	containerd-lite/net_cfg.c containerd-lite/net_port.c $(CL_HDRS)
 UNIT_cl_cli_LIBS := -ljansson -lseccomp $(IMG_LIBS)

@@ -164,11 +164,13 @@ struct img_over {
 	size_t ncmd, nentrypoint, nenv;
 	bool has_cmd, has_entrypoint;
 	const char *cwd, *user, *hostname, *cgroups_path;
-	const char *upper;    /* overlay root with its upper layer here; NULL: see readonly */
-	bool readonly;	      /* root read-only (its upper, if not given, is DIR/scratch);
-			       * neither: a flattened copy */
-	bool host_net;	      /* the host's network (and UTS) namespace */
-	bool bridge_net;      /* its own, attached to the bridge wisp0 by hooks (net_cli.c) */
+	const char *upper;	 /* overlay root with its upper layer here; NULL: see readonly */
+	bool readonly;		 /* root read-only (its upper, if not given, is DIR/scratch);
+				  * neither: a flattened copy */
+	bool host_net;		 /* the host's network (and UTS) namespace */
+	bool bridge_net;	 /* its own, attached to the bridge wisp0 by hooks (net_cli.c) */
+	const char *publish[32]; /* its published ports, as given (net_port.c's syntax) */
+	size_t npublish;
 	uint32_t userns_base; /* --userns BASE: a user namespace, 0..65535 -> BASE..; 0: none */
 };
 

@@ -5,11 +5,13 @@
  *   import-dir DIR | list [--json|--format table|json] | inspect REF | prepare REF | unpack REF DIR
  * | rm REF | gc bundle [--cmd ARG]... [--entrypoint ARG]... [--env K=V]... [--cwd DIR] [--user U]
  *          [--hostname H] [--cgroups-path P] [--network host|private|bridge]
- *          [--userns host|BASE] [--upper DIR | --read-only] REF DIR
+ *          [--publish [IP:]HOST_PORT:CTR_PORT[/tcp|udp]]... [--userns host|BASE] [--upper DIR |
+ * --read-only] REF DIR
  *
  * Options may stand anywhere among the operands (cliopt.c's scanner). */
 #include "cliopt.h"
 #include "image.h"
+#include "net.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +75,7 @@ enum {
 	I_READ_ONLY,
 	I_USERNS,
 	I_NETWORK,
+	I_PUBLISH,
 };
 
 /* Every command's options, taken before or after the command and its
@@ -101,12 +104,22 @@ static const struct cli_opt table[] = {
     {"--read-only", NULL, false, I_READ_ONLY, NULL},
     {"--userns", NULL, true, I_USERNS, NULL},
     {"--network", NULL, true, I_NETWORK, NULL},
+    {"--publish", "-p", true, I_PUBLISH, NULL},
     {0},
 };
 
-/* A repeated bundle option: --cmd, --entrypoint, --env. */
+/* A repeated bundle option: --cmd, --entrypoint, --env, --publish. */
 static int list_option(int id, const char *v, struct img_over *ov)
 {
+	struct net_port port;
+	struct cl_err e;
+
+	if (id == I_PUBLISH && net_port_parse(v, &port, &e) < 0)
+		return -fail("image bundle: --publish: %s", e.msg);
+	if (id == I_PUBLISH)
+		return ov->npublish == NET_MAX_PORTS
+			   ? -fail("image bundle: more than 32 %s", "--publish")
+			   : push(ov->publish, &ov->npublish, v, "--publish");
 	if (id == I_CMD) {
 		ov->has_cmd = true;
 		return push(ov->cmd, &ov->ncmd, v, "--cmd");
@@ -243,7 +256,8 @@ static const char usage_text[] =
     "  inspect REF | prepare REF | unpack REF DIR | rm REF | gc\n"
     "  bundle [--cmd ARG]... [--entrypoint ARG]... [--env K=V]... [--cwd DIR] [--user U]\n"
     "         [--hostname H] [--cgroups-path P] [--network host|private|bridge]\n"
-    "         [--userns host|BASE] [--upper DIR | --read-only] REF DIR\n"
+    "         [--publish [IP:]HOST_PORT:CTR_PORT[/tcp|udp]]... [--userns host|BASE] [--upper DIR | "
+    "--read-only] REF DIR\n"
     "Options may stand before or after the command and its operands (-- ends them);\n"
     "--help (-h) and --version (-v) anywhere.\n";
 

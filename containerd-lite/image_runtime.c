@@ -163,17 +163,23 @@ static void host_files(json_t *spec, int root, bool writable)
 }
 
 /* HOOK (createRuntime, poststop) runs `THIS network VERB --oci-state`: the
- * runtime hands the hook the container's state (id, pid) on stdin. */
-static void net_hook(json_t *spec, const char *hook, const char *self, const char *verb)
+ * runtime hands the hook the container's state (id, pid) on stdin; attach
+ * gets the ports to publish. */
+static void net_hook(json_t *spec, const char *hook, const char *self, const char *verb,
+		     const struct img_over *ov)
 {
-	json_t *hooks = json_object_get(spec, "hooks"), *list;
+	json_t *hooks = json_object_get(spec, "hooks"), *list, *args;
 
 	if (!hooks)
 		json_object_set_new(spec, "hooks", hooks = json_object());
 	if (!(list = json_object_get(hooks, hook)))
 		json_object_set_new(hooks, hook, list = json_array());
-	json_array_append_new(list, json_pack("{s:s, s:[s, s, s, s]}", "path", self, "args", self,
-					      "network", verb, "--oci-state"));
+	args = json_pack("[s, s, s, s]", self, "network", verb, "--oci-state");
+	for (size_t i = 0; ov && i < ov->npublish; i++) {
+		json_array_append_new(args, json_string("--publish"));
+		json_array_append_new(args, json_string(ov->publish[i]));
+	}
+	json_array_append_new(list, json_pack("{s:s, s:o}", "path", self, "args", args));
 }
 
 /* --network bridge: eth0 on the bridge (docs/network.md), set up in the
@@ -188,8 +194,8 @@ static int bridge(json_t *spec, const struct img_over *ov, int root, struct cl_e
 		return cl_error(err, errno,
 				"image bundle: --network bridge: the runtime's own path");
 	self[n] = '\0';
-	net_hook(spec, "createRuntime", self, "attach");
-	net_hook(spec, "poststop", self, "detach");
+	net_hook(spec, "createRuntime", self, "attach", ov);
+	net_hook(spec, "poststop", self, "detach", NULL);
 	if (access("/etc/resolv.conf", R_OK) == 0 &&
 	    (!ov->readonly || faccessat(root, "etc/resolv.conf", F_OK, AT_SYMLINK_NOFOLLOW) == 0))
 		add_mount(spec, "/etc/resolv.conf", "bind", "/etc/resolv.conf",
@@ -233,6 +239,11 @@ int img_bundle_runtime(struct json_t *spec, struct json_t *cfg, const struct img
 	annotations(spec, cfg);
 	if (volumes(spec, cfg, ov, err) < 0)
 		return -1;
+	if (ov->npublish && !ov->bridge_net)
+		return cl_error(err, 0,
+				"image bundle: --publish %s: ports are published from "
+				"--network bridge only",
+				ov->publish[0]);
 	network(spec, ov, root);
 	if (ov->bridge_net && bridge(spec, ov, root, err) < 0)
 		return -1;

@@ -46,6 +46,10 @@ int err_ctx(struct err *e, const char *fmt, ...) PRINTF_LIKE(2, 3);
 
 /* Milliseconds since boot (CLOCK_BOOTTIME: the clock of the banner and of every timer). */
 uint64_t now_ms(void);
+/* Decimal digits at S (one at least; no sign, no space) into *V: the first
+ * character after them, or NULL for none or an overflow. Not strtoul:
+ * musl's __intscan and its wrappers are most of a page of PID 1. */
+const char *dec_scan(const char *s, uint64_t *v);
 /* Read a small text file into buf (NUL-terminated, truncated to size-1). Returns its length. */
 int read_text(const char *path, char *buf, size_t size, struct err *e);
 /* read_text for bytes from outside: a regular file (no symlink, FIFO or device) of at

@@ -66,14 +66,14 @@ int cmdline_get(const char *line, const char *key, char *val, size_t size)
 
 int cmdline_uint(const char *line, const char *key, unsigned max, unsigned *out, struct err *e)
 {
-	char val[32], *end;
-	unsigned long v;
+	char val[32];
+	const char *end;
+	uint64_t v;
 
 	if (cmdline_get(line, key, val, sizeof(val)) < 0)
 		return 0;
-	errno = 0;
-	v = strtoul(val, &end, 10);
-	if (val[0] < '0' || val[0] > '9' || *end != '\0' || errno != 0 || v > max)
+	end = dec_scan(val, &v);
+	if (!end || *end != '\0' || v > max)
 		return err_set(e, 0, "%s=%s: not a number from 0 to %u", key, val, max);
 	*out = (unsigned)v;
 	return 1;

@@ -510,17 +510,14 @@ static void hc_start_period(struct svc *s, const struct ynode *v, const char *pa
 static bool number_in(struct svc *s, const struct ynode *v, const char *path, uint64_t lo,
 		      uint64_t hi, uint64_t *out)
 {
-	const char *str = scalar(s, path, v);
-	char *end;
+	const char *str = scalar(s, path, v), *end;
+	uint64_t n;
 
 	if (!str)
 		return false;
-	if (str[0] >= '0' && str[0] <= '9') {
-		unsigned long long n = strtoull(str, &end, 10);
-		if (!*end && n >= lo && n <= hi) {
-			*out = n;
-			return true;
-		}
+	if ((end = dec_scan(str, &n)) && !*end && n >= lo && n <= hi) {
+		*out = n;
+		return true;
 	}
 	problem(s, v, "\"%s\" must be a number from %llu to %llu, not \"%s\"", path,
 		(unsigned long long)lo, (unsigned long long)hi, str);
@@ -737,6 +734,74 @@ static void field_network(struct svc *s, const struct ynode *v)
 		s->d.net = i;
 }
 
+/* Digits at *P up to STOP into *V, MIN..MAX; *P past STOP. */
+static bool number_to(const char **p, uint64_t min, uint64_t max, char stop, uint64_t *v)
+{
+	const char *q = dec_scan(*p, v);
+
+	if (!q || *q != stop || *v < min || *v > max)
+		return false;
+	*p = q + (stop != '\0');
+	return true;
+}
+
+/* docker's -p, "[A.B.C.D:]HOST_PORT:CTR_PORT[/tcp|/udp]", as containerd-lite
+ * reads it (net_port.c); KEY gets (address, host port, udp) to find clashes. */
+static bool port_spec(const char *spec, uint64_t key[3])
+{
+	const char *slash = strchr(spec, '/'), *p;
+	size_t n = slash ? (size_t)(slash - spec) : strlen(spec);
+	uint64_t b, ctr;
+	char buf[48];
+
+	key[0] = 0;
+	key[2] = slash && !strcmp(slash, "/udp");
+	if ((slash && !key[2] && strcmp(slash, "/tcp")) || n >= sizeof(buf))
+		return false;
+	memcpy(buf, spec, n);
+	buf[n] = '\0';
+	p = buf;
+	for (int i = 0; strchr(buf, '.') && i < 4; i++) { /* an address: four bytes */
+		if (!number_to(&p, 0, 255, i < 3 ? '.' : ':', &b))
+			return false;
+		key[0] = key[0] << 8 | b;
+	}
+	return number_to(&p, 1, 65535, ':', &key[1]) && number_to(&p, 1, 65535, '\0', &ctr);
+}
+
+/* ports: a list of docker's -p (published from the bridge: checked once the
+ * fields are read); one host port given twice is an error here already. */
+static void field_ports(struct svc *s, const struct ynode *v)
+{
+	uint64_t key[32][3];
+
+	if (v->type != Y_SEQ || v->n > 32) {
+		problem(s, v,
+			"\"ports\" must be a list of at most 32 \"[IP:]HOST_PORT:CTR_PORT[/udp]\"");
+		return;
+	}
+	for (size_t i = 0; i < v->n; i++) {
+		const char *str = scalar(s, "ports", v->kid[i]);
+		if (!str)
+			return;
+		if (!port_spec(str, key[i])) {
+			problem(s, v->kid[i],
+				"port \"%s\" is not [IP:]HOST_PORT:CTR_PORT[/tcp|udp]", str);
+			return;
+		}
+		for (size_t j = 0; j < i; j++)
+			if (key[j][1] == key[i][1] && key[j][2] == key[i][2] &&
+			    (key[j][0] == key[i][0] || !key[j][0] || !key[i][0])) {
+				problem(s, v->kid[i], "port \"%s\": its host port is given twice",
+					str);
+				return;
+			}
+	}
+	if ((s->d.ports = strv_new(s, v, v->n)))
+		for (size_t i = 0; i < v->n; i++)
+			s->d.ports[i] = dup_or_flag(s, v->kid[i], v->kid[i]->str);
+}
+
 /* userns: auto (the default: a range of ids of its own, userns.c) or host. */
 static void field_userns(struct svc *s, const struct ynode *v)
 {
@@ -771,13 +836,14 @@ static const struct field {
     {"entrypoint", field_entrypoint},
     {"read_only", field_read_only},
     {"network", field_network},
+    {"ports", field_ports},
     {"userns", field_userns},
     {"early", field_early},
 };
 
 /* Fields that only a container has, and those it cannot have. */
-static const char *const container_only[] = {"image", "entrypoint", "read_only", "network",
-					     "userns"};
+static const char *const container_only[] = {"image",	"entrypoint", "read_only",
+					     "network", "ports",      "userns"};
 
 static const struct field *field_find(const char *name)
 {
@@ -851,6 +917,8 @@ static void read_fields(struct svc *s, const struct ynode *m)
 		problem(s, m, "missing \"name\"");
 	if (s->d.kind == KIND_CONTAINER && !seen_before(m, m->n, "image"))
 		problem(s, m, "missing \"image\"");
+	if (s->d.ports && s->d.net != DECL_NET_BRIDGE)
+		problem(s, m, "\"ports\" are published from \"network: bridge\" only");
 	/* a fork bomb in a container stops at its own limit, not the host's */
 	if (s->d.kind == KIND_CONTAINER && !s->d.res.pids_max)
 		s->d.res.pids_max = CONTAINER_PIDS_MAX;
@@ -872,6 +940,7 @@ void decl_clear(struct decl *d)
 	free(d->working_dir);
 	free(d->image);
 	strv_free(d->entrypoint);
+	strv_free(d->ports);
 	free(d->user_spec);
 	free(d->file);
 	memset(d, 0, sizeof(*d));

@@ -64,6 +64,7 @@ struct decl {
 	char **entrypoint; /* NULL: the image's */
 	char *user_spec;   /* "user[:group]", resolved in the image */
 	unsigned char net; /* network: DECL_NET_HOST (default), _PRIVATE (loopback only), _BRIDGE */
+	char **ports;	   /* bridge: published, docker's -p "[IP:]HOST:CTR[/udp]"; NULL: none */
 	bool read_only;	   /* root read-only; default an upper on /var */
 	bool host_userns;  /* userns: host; default (auto) a user namespace of its own */
 	uint32_t userns_base; /* auto: its first host id, given at its start (userns.c) */

@@ -45,8 +45,7 @@ static bool kernel_echoes(int prio)
 {
 	char buf[64];
 	struct err e;
-	char *end;
-	long level;
+	uint64_t level;
 
 	if (read_text("/sys/module/printk/parameters/ignore_loglevel", buf, sizeof(buf), &e) > 0 &&
 	    buf[0] == 'Y')
@@ -54,8 +53,7 @@ static bool kernel_echoes(int prio)
 	/* /proc/sys/kernel/printk: "console_loglevel default_msg min_console default_console" */
 	if (read_text("/proc/sys/kernel/printk", buf, sizeof(buf), &e) <= 0)
 		return false;
-	level = strtol(buf, &end, 10); /* not sscanf: it would pull in musl's float parser */
-	return end != buf && prio < level;
+	return dec_scan(buf, &level) && (uint64_t)prio < level;
 }
 
 static bool to_kmsg(int prio, const char *line, size_t len)

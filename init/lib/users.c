@@ -12,12 +12,11 @@
 
 static bool number(const char *s, unsigned long *v)
 {
-	char *end;
+	uint64_t n;
+	const char *end = dec_scan(s, &n);
 
-	if (!(s[0] >= '0' && s[0] <= '9'))
-		return false;
-	*v = strtoul(s, &end, 10);
-	return *end == '\0' && *v < 0xffffffffUL;
+	*v = (unsigned long)n;
+	return end && *end == '\0' && n < 0xffffffffUL;
 }
 
 /*

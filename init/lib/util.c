@@ -213,3 +213,15 @@ bool unit_name_valid(const char *s)
 		return false;
 	return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_.-") == len;
 }
+
+const char *dec_scan(const char *s, uint64_t *v)
+{
+	const char *p = s;
+
+	for (*v = 0; *p >= '0' && *p <= '9'; p++) {
+		if (*v > (UINT64_MAX - 9) / 10)
+			return NULL;
+		*v = *v * 10 + (uint64_t)(*p - '0');
+	}
+	return p == s ? NULL : p;
+}

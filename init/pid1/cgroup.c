@@ -136,9 +136,9 @@ static int kill_each(const char *dir, struct err *e)
 	if (fmt_path(path, sizeof(path), "%s/cgroup.procs", dir) < 0 || !(f = fopen(path, "re")))
 		return err_set(e, errno, "open %s/cgroup.procs", dir);
 	while (fgets(line, sizeof(line), f)) {
-		pid_t pid = (pid_t)atoi(line);
-		if (pid > 1)
-			kill(pid, SIGKILL);
+		uint64_t pid;
+		if (dec_scan(line, &pid) && pid > 1 && pid < INT32_MAX)
+			kill((pid_t)pid, SIGKILL);
 	}
 	fclose(f);
 	return 0;

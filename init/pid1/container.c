@@ -105,6 +105,7 @@ static void bundle_args(struct argv_buf *a, const struct decl *d)
 	}
 	push(a, "--network");
 	push(a, decl_net_names[d->net]);
+	push_each(a, "--publish", d->ports);
 	/* its own ids (userns.c): container root is no host user */
 	/* (a base of 0, never given, is refused by the runtime: no silent host ids) */
 	snprintf(base, sizeof(base), "%u", d->userns_base);
@@ -196,13 +197,14 @@ static int bundle_file(const char *name, const char *file, char *buf, size_t siz
 
 pid_t ctr_pid(const char *name, struct err *e)
 {
-	char buf[32], *end;
-	long pid;
+	char buf[32];
+	const char *end;
+	uint64_t pid;
 
 	if (bundle_file(name, "pid", buf, sizeof(buf), e) < 0)
 		return -1;
-	pid = strtol(buf, &end, 10);
-	if (pid <= 1 || (*end && *end != '\n'))
+	end = dec_scan(buf, &pid);
+	if (!end || pid <= 1 || pid >= INT32_MAX || (*end && *end != '\n'))
 		return err_set(e, 0, "pid file of %s: \"%s\" is not a pid", name, buf);
 	return (pid_t)pid;
 }

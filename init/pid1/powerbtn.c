@@ -44,8 +44,8 @@ static void on_button(struct watch *w, uint32_t events)
 static int open_event(const char *sys, const char *ev, struct err *e)
 {
 	char path[300], text[32], node[96];
-	unsigned maj, min;
-	char *end;
+	uint64_t maj, min;
+	const char *end;
 	int fd;
 
 	snprintf(node, sizeof(node), "/dev/input/%s", ev);
@@ -56,12 +56,12 @@ static int open_event(const char *sys, const char *ev, struct err *e)
 	if (read_text(path, text, sizeof(text), e) < 0)
 		return -1;
 	/* Not sscanf: it would pull musl's float parser into PID 1. */
-	maj = (unsigned)strtoul(text, &end, 10);
-	if (end == text || *end != ':')
+	end = dec_scan(text, &maj);
+	if (!end || *end != ':' || !dec_scan(end + 1, &min))
 		return err_set(e, 0, "%s: \"%s\" is not MAJOR:MINOR", path, text);
-	min = (unsigned)strtoul(end + 1, NULL, 10);
 	mkdir("/dev/input", 0755);
-	if (mknod(node, S_IFCHR | 0600, makedev(maj, min)) < 0 && errno != EEXIST)
+	if (mknod(node, S_IFCHR | 0600, makedev((unsigned)maj, (unsigned)min)) < 0 &&
+	    errno != EEXIST)
 		return err_set(e, errno, "mknod %s", node);
 	fd = open(node, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	return fd >= 0 ? fd : err_set(e, errno, "open %s", node);

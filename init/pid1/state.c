@@ -152,14 +152,13 @@ static void rescue_mount(const char *dev)
 /* A number from a sysfs file of the partition, e.g. "start" or "partition". */
 static int part_attr(const char *part, const char *attr, uint64_t *v)
 {
-	char path[256], text[32], *end;
+	char path[256], text[32];
 	struct err e;
 
 	if (fmt_path(path, sizeof(path), "/sys/class/block/%s/%s", part, attr) < 0 ||
 	    read_text(path, text, sizeof(text), &e) < 0)
 		return -1;
-	*v = strtoull(text, &end, 10);
-	return end == text ? -1 : 0;
+	return dec_scan(text, v) ? 0 : -1;
 }
 
 /* "vda" for "vda5": the directory that holds the partition's in sysfs. */

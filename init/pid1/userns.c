@@ -37,14 +37,14 @@ void userns_set_file(const char *path)
 static uint32_t line_base(const char *line, const char *name, bool *mine)
 {
 	const char *sp = strchr(line, ' ');
-	unsigned long v;
-	char *end;
+	uint64_t v;
+	const char *end;
 
 	if (!sp)
 		return 0;
-	v = strtoul(sp + 1, &end, 10);
-	if (end == sp + 1 || (*end && *end != '\n') || v < USERNS_BASE ||
-	    v > UINT32_MAX - USERNS_SIZE || (v - USERNS_BASE) % USERNS_SIZE)
+	end = dec_scan(sp + 1, &v);
+	if (!end || (*end && *end != '\n') || v < USERNS_BASE || v > UINT32_MAX - USERNS_SIZE ||
+	    (v - USERNS_BASE) % USERNS_SIZE)
 		return 0;
 	*mine = (size_t)(sp - line) == strlen(name) && !strncmp(line, name, (size_t)(sp - line));
 	return (uint32_t)v;

@@ -548,6 +548,7 @@ def bundle(w, lay, store):
     check("User lookup does not follow an /etc/passwd symlink to the host's",
           r.returncode != 0 and "/etc/passwd of the image" in r.stderr, r.stderr)
     overrides(w, store)
+    publish(w, store)
     for ref in ("cfg", "nouser", "evil"):
         cl(store, "rm", ref)
 
@@ -574,6 +575,27 @@ def overrides(w, store):
     check("bundle --env: same key replaced in place, a new one added",
           env == [("WISP=over" if e == "WISP=from-image" else e) for e in before] + ["NEW=1"],
           (before, env, r.stderr))
+
+
+def publish(w, store):
+    """bundle --network bridge --publish: the attach hook publishes the ports
+    (docs/network.md); a port without the bridge, or a bad one, is refused."""
+    b = os.path.join(w, "bundle-publish")
+    r = cl(store, "bundle", "--network", "bridge", "--publish", "8080:80", "-p",
+           "127.0.0.1:53:53/udp", "cfg", b)
+    hooks = json.load(open(os.path.join(b, "config.json"))).get("hooks", {}) if r.returncode == 0 else {}
+    attach = [h["args"][1:] for h in hooks.get("createRuntime", [])]
+    detach = [h["args"][1:] for h in hooks.get("poststop", [])]
+    check("bundle --publish: the attach hook gets the ports, the detach hook none",
+          attach == [["network", "attach", "--oci-state", "--publish", "8080:80", "--publish",
+                      "127.0.0.1:53:53/udp"]] and detach == [["network", "detach", "--oci-state"]],
+          (r.stderr, hooks))
+    for opts, why in ((["--publish", "8080:80"], "--publish 8080:80: ports are published from "
+                       "--network bridge only"),
+                      (["--network", "bridge", "--publish", "80"], "a host port is needed")):
+        r = cl(store, "bundle", *opts, "cfg", os.path.join(w, "bundle-publish-bad"))
+        check("bundle %s: refused, one line" % " ".join(opts), r.returncode == 1 and why in r.stderr
+              and r.stderr.count("\n") == 1, r.stderr)
 
 
 # --- issue 10: what an archive plants, what an image config asks, who reaches a root

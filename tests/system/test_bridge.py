@@ -9,16 +9,23 @@ of the bridge, the host reaches n1, n1 reaches QEMU's user-network gateway
 (NAT); each has its own network namespace,
 and h still the host's; a stop takes n2's veth pair away and a start
 brings it back, attached again.
+Published ports (point 3): n1 publishes 8080:80 (a shell loop serving HTTP
+with busybox nc); the machine running this test reaches it through QEMU's
+hostfwd into the guest and n1 sees the connection come from QEMU's own
+address (10.0.2.2: DNAT, no proxy); the guest reaches it on 127.0.0.1 and
+n2 through the guest's address (hairpin); a port forwarded to the guest
+but not published answers nothing.
 """
 
 import os
 import re
+import socket
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
 from wispvm import (  # noqa: E402
-    DIAGNOSE, VM, build_test_image, check, run_test, wait_sh, wait_units)
+    DIAGNOSE, VM, build_test_image, check, poll, run_test, wait_sh, wait_units)
 
 B = os.environ.get("B", "build")
 OUT = os.path.join(B, "tests", "bridge")
@@ -28,7 +35,8 @@ SERVICES = """\
     kind: container
     image: "bb:1"
     network: bridge
-    command: [sleep, '100000']
+    ports: ["8080:80"]
+    command: [sh, -c, 'while true; do { printf "HTTP/1.0 200 OK\\r\\nContent-Length: 14\\r\\n\\r\\nhello from n1\\n"; sleep 5; } | nc -l -p 80; done']
   - name: n2
     kind: container
     image: "bb:1"
@@ -47,7 +55,7 @@ def in_ctr(vm, n, cmd):
 
 def leases(vm):
     _, out = vm.sh("containerd-lite network ls")
-    return {m[1]: m[0] for m in re.findall(r"(?m)^(10\.88\.\d+\.\d+) (\S+)$", out)}
+    return {m[1]: m[0] for m in re.findall(r"(?m)^(10\.88\.\d+\.\d+) (\S+)( .*)?$", out)}
 
 
 def ports(vm):
@@ -55,12 +63,72 @@ def ports(vm):
     return int(out.strip() or 0)
 
 
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def http_get(port):
+    """GET / through QEMU's hostfwd; the answer, or what went wrong."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as c:
+            c.sendall(b"GET / HTTP/1.0\r\n\r\n")
+            c.settimeout(30)
+            data = b""
+            while b"hello from n1" not in data:
+                more = c.recv(4096)
+                if not more:
+                    break
+                data += more
+            return data.decode(errors="replace")
+    except OSError as e:
+        return "error: %s" % e
+
+
+def held(vm, fwd):
+    """n1's TCP sockets while a connection from outside is open; None if it got no answer."""
+    try:
+        with socket.create_connection(("127.0.0.1", fwd), timeout=30) as c:
+            c.settimeout(30)
+            if b"hello" not in c.recv(100):
+                return None
+            return in_ctr(vm, "n1", "cat /proc/net/tcp /proc/net/tcp6")[1]
+    except OSError:
+        return None
+
+
+def check_ports(vm, fwd, unpublished):
+    """n1 serves one client at a time and keeps each connection 5 s after
+    its answer (so that it can be seen from inside): each client waits."""
+    ctr = "containerd-lite --root /run/wisp/containers exec %s sh -c '%s'"
+    wait_sh(vm, "wget -q -O - http://127.0.0.1:8080/", lambda rc, o: "hello from n1" in o,
+            "the guest reaches n1's published port on 127.0.0.1:8080", 60)
+    wait_sh(vm, ctr % ("n2", "wget -q -O - http://10.0.2.15:8080/"),
+            lambda rc, o: "hello from n1" in o,
+            "n2 reaches it through the guest's address (hairpin)", 60)
+    poll(lambda: http_get(fwd), lambda got: "hello from n1" in got,
+         "8080:80 answering from outside the guest (hostfwd)", 60)
+    print("  ok: 8080:80 answers from outside the guest (hostfwd)", flush=True)
+    # Look at a connection from n1 while it is open: its far end is QEMU's
+    # 10.0.2.2 (the client as the guest sees it), not the bridge's address.
+    # (busybox nc listens on IPv6's any address: v4 clients are ::ffff:A.B.C.D)
+    out = poll(lambda: held(vm, fwd), lambda o: o is not None,
+               "a connection to 8080 held open", 60)
+    check(re.search(r"(?im)^ *\d+: [0-9A-F]+:0050 (0000000000000000FFFF0000)?0202000A:[0-9A-F]+ 01",
+                    out), "n1 sees the outside client's own address 10.0.2.2 (DNAT keeps it): %r" % out)
+    got = http_get(unpublished)
+    check("hello" not in got, "a port not published answers nothing: %r" % got[-200:])
+
+
 def make_image():
     """busybox with the applets the checks run inside (build's demo image recipe)."""
     out = os.path.join(OUT, "bb.tar")
     cmd = [sys.executable, "image-builder/busybox_image.py", "-o", out, "--busybox",
            os.path.join(B, "busybox", "busybox"), "--env", "PATH=/bin"]
-    for a in ("sh", "sleep", "ip", "ping", "cat", "readlink"):
+    for a in ("sh", "sleep", "ip", "ping", "cat", "readlink", "nc", "printf", "wget", "grep"):
         cmd += ["--applet", a]
     subprocess.run(cmd, check=True)
     return out
@@ -71,7 +139,9 @@ def main():
     tar = make_image()
     image = build_test_image("bridge", services_yaml=SERVICES,
                              spec_extra="images:\n  - {archive: %s, name: 'bb:1'}\n" % tar)
-    with VM(image, name="bridge", mem=256, nic="user", diagnose=DIAGNOSE) as vm:
+    fwd, unpublished = free_port(), free_port()
+    nic = "user,hostfwd=tcp:127.0.0.1:%d-:8080,hostfwd=tcp:127.0.0.1:%d-:8081" % (fwd, unpublished)
+    with VM(image, name="bridge", mem=256, nic=nic, diagnose=DIAGNOSE) as vm:
         vm.boot()
         wait_units(vm, "n1, n2, h running",
                    lambda u: all(u.get(n, {}).get("state") == "running" for n in ("n1", "n2", "h")),
@@ -106,6 +176,7 @@ def main():
         check(h_ns.strip() == host_ns.strip() and n1_ns.strip() != host_ns.strip(),
               "h has the host's network namespace, n1 its own: %r %r %r" % (host_ns, h_ns, n1_ns))
         check(ports(vm) == 2, "two ports on wisp0")
+        check_ports(vm, fwd, unpublished)
         vm.sh("wispctl stop n2")
         wait_sh(vm, "ls /sys/class/net/wisp0/brif | wc -l", lambda rc, o: o.strip() == "1",
                 "a stop takes n2's veth pair away", 60)

@@ -90,6 +90,21 @@ static void expect_only_error(const char *text, const char *rest)
 	decls_free(&set);
 }
 
+/* A text that loads with no error and one service. */
+static void expect_no_error(const char *text)
+{
+	struct decls set = {0};
+	struct capture cap = {0};
+
+	load(text, &set, &cap);
+	for (int i = 0; i < cap.n; i++)
+		fprintf(stderr, "got: %s\n", cap.line[i]);
+	assert_int_equal(cap.n, 0);
+	assert_int_equal(set.n, 1);
+	capture_free(&cap);
+	decls_free(&set);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -640,6 +655,7 @@ static void test_containers(void **state)
 	     "  - name: small\n"
 	     "    image: small\n"
 	     "    network: bridge\n"
+	     "    ports: ['8080:80', '127.0.0.1:5353:53/udp', 10.0.2.15:8081:81/tcp]\n"
 	     "    resources: {pids_max: 64}\n",
 	     &set, &cap);
 	assert_int_equal(cap.n, 0);
@@ -668,8 +684,53 @@ static void test_containers(void **state)
 	assert_false(d->stop_signal_set);
 	assert_false(d->host_userns); /* userns: auto, the default */
 	assert_int_equal(set.v[3].net, DECL_NET_BRIDGE);
+	assert_int_equal(strv_len(set.v[3].ports), 3);
+	assert_string_equal(set.v[3].ports[1], "127.0.0.1:5353:53/udp");
+	assert_null(set.v[2].ports);
 	decls_free(&set);
 	capture_free(&cap);
+}
+
+/* ports: docker's -p syntax, from the bridge only, a host port once. */
+static void test_port_errors(void **state)
+{
+	static const struct {
+		const char *ports, *error;
+	} cases[] = {
+	    {"['80']", "5:13: service \"a\": port \"80\" is not [IP:]HOST_PORT:CTR_PORT[/tcp|udp]"},
+	    {"['0:80']",
+	     "5:13: service \"a\": port \"0:80\" is not [IP:]HOST_PORT:CTR_PORT[/tcp|udp]"},
+	    {"['65536:80']",
+	     "5:13: service \"a\": port \"65536:80\" is not [IP:]HOST_PORT:CTR_PORT[/tcp|udp]"},
+	    {"['8080:80/sctp']",
+	     "5:13: service \"a\": port \"8080:80/sctp\" is not [IP:]HOST_PORT:CTR_PORT[/tcp|udp]"},
+	    {"['1.2.3:8080:80']", "5:13: service \"a\": port \"1.2.3:8080:80\" is not "
+				  "[IP:]HOST_PORT:CTR_PORT[/tcp|udp]"},
+	    {"['256.0.0.1:8080:80']", "5:13: service \"a\": port \"256.0.0.1:8080:80\" is not "
+				      "[IP:]HOST_PORT:CTR_PORT[/tcp|udp]"},
+	    {"['8080:80', '127.0.0.1:8080:81']",
+	     "5:24: service \"a\": port \"127.0.0.1:8080:81\": its host port is given twice"},
+	    {"[8080:80, 8080:80/tcp]",
+	     "5:22: service \"a\": port \"8080:80/tcp\": its host port is given twice"},
+	    {"'8080:80'", "5:12: service \"a\": \"ports\" must be a list of at most 32 "
+			  "\"[IP:]HOST_PORT:CTR_PORT[/udp]\""},
+	};
+	char doc[512];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(doc, sizeof(doc),
+			 "containers:\n  - name: a\n    image: i\n    network: bridge\n"
+			 "    ports: %s\n",
+			 cases[i].ports);
+		expect_only_error(doc, cases[i].error);
+	}
+	/* the same port on two protocols, or on two addresses, is fine */
+	expect_no_error("containers:\n  - name: a\n    image: i\n    network: bridge\n"
+			"    ports: ['53:53/udp', '53:53', 10.0.0.1:80:80, 10.0.0.2:80:80]\n");
+	expect_only_error(
+	    "containers:\n  - name: a\n    image: i\n    ports: ['80:80']\n",
+	    "2:5: service \"a\": \"ports\" are published from \"network: bridge\" only");
 }
 
 static void test_full_fields(void **state)
@@ -1095,6 +1156,7 @@ int main(void)
 	    cmocka_unit_test(test_overlay),
 	    cmocka_unit_test(test_field_errors),
 	    cmocka_unit_test(test_containers),
+	    cmocka_unit_test(test_port_errors),
 	    cmocka_unit_test(test_several_problems),
 	    cmocka_unit_test(test_others_kept),
 	    cmocka_unit_test(test_top_level_errors),
