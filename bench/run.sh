@@ -52,6 +52,9 @@ echo "== ctr run (containerd 1.6's runc v2 shim) with containerd-lite and runc (
 # crun cannot run ctr's spec on these hosts (RLIMIT_MEMLOCK): named, not hidden.
 B="$B" WISP_BENCH_NO_CRUN=1 python3 bench/ctr_run.py
 
+echo "== a container on the bridge with a published port: containerd-lite against the CNI plugins (root)"
+B="$B" python3 bench/net_attach.py
+
 echo "== containerd-lite's seccomp filter built without its cache"
 B="$B" sh bench/seccomp.sh
 

@@ -5,6 +5,7 @@
  * resolv.conf and hosts too), the cgroup, the device policy and the
  * root's writability. */
 #include "image.h"
+#include "net.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -187,7 +188,7 @@ static void net_hook(json_t *spec, const char *hook, const char *self, const cha
  * when it is deleted; the host's resolvers, read-only. */
 static int bridge(json_t *spec, const struct img_over *ov, int root, struct cl_err *err)
 {
-	char self[4096];
+	char self[4096], hosts[300];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 
 	if (n <= 0 || (size_t)n >= sizeof(self) - 1 || self[0] != '/')
@@ -196,6 +197,11 @@ static int bridge(json_t *spec, const struct img_over *ov, int root, struct cl_e
 	self[n] = '\0';
 	net_hook(spec, "createRuntime", self, "attach", ov);
 	net_hook(spec, "poststop", self, "detach", NULL);
+	/* the bridge's names: its containers' (net_hosts.c) */
+	if (net_hosts_path(NET_DEFAULT_NAME, hosts, sizeof(hosts), err) < 0)
+		return cl_error_wrap(err, "image bundle: --network bridge");
+	if (!ov->readonly || faccessat(root, "etc/hosts", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+		add_mount(spec, "/etc/hosts", "bind", hosts, "rbind,ro,nosuid,nodev,noexec");
 	if (access("/etc/resolv.conf", R_OK) == 0 &&
 	    (!ov->readonly || faccessat(root, "etc/resolv.conf", F_OK, AT_SYMLINK_NOFOLLOW) == 0))
 		add_mount(spec, "/etc/resolv.conf", "bind", "/etc/resolv.conf",

@@ -11,7 +11,8 @@
 
 #define NET_DEFAULT_NAME   "wisp0"
 #define NET_DEFAULT_SUBNET "10.88.0.0/16"
-#define NET_LEASE_ROOT	   "/run/wisp/net" /* a reboot frees every address */
+#define NET_LEASE_ROOT	   "/run/wisp/net"   /* a reboot frees every address */
+#define NET_HOSTS_ROOT	   "/run/wisp/hosts" /* each network's names: containers' /etc/hosts */
 
 /* An IPv4 network: the bridge of that name, its subnet; the bridge's
  * address is the subnet's first host. */
@@ -81,15 +82,17 @@ struct nft_rule {
 	struct nl_msg *m;
 	struct nlattr *list;
 };
-struct nft_batch *nft_batch_new(void);
+struct nft_batch *nft_batch_new(int family); /* NFPROTO_IPV4, NFPROTO_INET */
 void nft_batch_free(struct nft_batch *b);
 int nft_batch_send(struct nft_batch *b, struct cl_err *e);
 void nft_begin(struct nft_batch *b);
 void nft_end(struct nft_batch *b);
 void nft_table(struct nft_batch *b, int op, const char *table);
+/* A base chain; POLICY NF_DROP or NF_ACCEPT, -1 the kernel's default (accept). */
 void nft_chain(struct nft_batch *b, const char *table, const char *chain, const char *type,
-	       int hook, int prio);
-void nft_rule_begin(struct nft_rule *r, const char *table, const char *chain);
+	       int hook, int prio, int policy);
+void nft_rule_begin(const struct nft_batch *b, struct nft_rule *r, const char *table,
+		    const char *chain);
 void nft_rule_end(struct nft_batch *b, struct nft_rule *r);
 /* Expressions: loads into register 1, compares with it, and actions. */
 void nft_payload(struct nl_msg *m, int base, int offset, int len);
@@ -107,6 +110,19 @@ void nft_masq(struct nl_msg *m);
  * masquerade, published ports; forwarding on. With no lease, no table and
  * forwarding off. Returns the number of leases, or -1. */
 int net_nat_sync(const struct net_cfg *c, int dfd, struct cl_err *e);
+
+/* net_fw.c: the host's firewall, table inet wisp-firewall: input closed but
+ * for established flows, lo, ICMP essentials, DHCP clients and ALLOW (their
+ * ctr_port and proto: net_fw_port reads "PORT[/tcp|udp]"); forward only what
+ * leaves a bridge, answers, and published ports. OFF: the table removed. */
+int net_firewall(const struct net_port *allow, unsigned n, bool off, struct cl_err *e);
+int net_fw_port(const char *spec, struct net_port *p, struct cl_err *e);
+
+/* net_hosts.c: HOSTS_ROOT/NAME, localhost and "ADDRESS ID" of each lease:
+ * the containers' /etc/hosts. net_hosts_path makes it if missing (for a
+ * bundle's mount) and says where it is; net_hosts_sync rewrites it in place. */
+int net_hosts_path(const char *network, char *path, size_t size, struct cl_err *e);
+int net_hosts_sync(const struct net_cfg *c, int dfd, struct cl_err *e);
 
 /* net_cli.c: `containerd-lite network attach|detach|ls`. */
 int cl_net_main(int argc, char **argv);

@@ -13,6 +13,8 @@
  *       it; nothing there is fine
  *   network ls [--network NAME] [--subnet CIDR] [--json]
  *       the leases: ADDRESS ID [PORT...]
+ *   network firewall [--allow PORT[/tcp|udp]]... | --off
+ *       the host's firewall (net_fw.c): closed but for ALLOW; or none
  *
  * Each holds the network's lease lock from start to end: attaches and
  * detaches of one network happen one after the other.
@@ -40,9 +42,9 @@
 
 struct net_opts {
 	const char *network, *subnet, *netns, *id;
-	const char *publish[NET_MAX_PORTS];
-	unsigned npublish;
-	bool json, oci_state;
+	const char *publish[NET_MAX_PORTS], *allow[NET_MAX_PORTS];
+	unsigned npublish, nallow;
+	bool json, oci_state, off;
 	char state_netns[64], state_id[256];
 };
 
@@ -59,6 +61,7 @@ static const char net_usage[] =
     "       containerd-lite network detach [--network NAME] [--subnet CIDR] ID\n"
     "       containerd-lite network attach|detach [--network NAME] [--subnet CIDR] --oci-state\n"
     "       containerd-lite network ls [--network NAME] [--json]\n"
+    "       containerd-lite network firewall [--allow PORT[/tcp|udp]]... | --off\n"
     "NAME defaults to " NET_DEFAULT_NAME ", CIDR to " NET_DEFAULT_SUBNET
     "; options may follow ID; -- ends them.\n";
 
@@ -96,12 +99,18 @@ static int parse(int argc, char **argv, const char *verb, struct net_opts *o)
 			o->oci_state = true;
 			continue;
 		}
-		if (!ends && strcmp(a, "--publish") == 0) {
+		if (!ends && strcmp(a, "--off") == 0) {
+			o->off = true;
+			continue;
+		}
+		if (!ends && (strcmp(a, "--publish") == 0 || strcmp(a, "--allow") == 0)) {
+			const char **v = a[2] == 'p' ? o->publish : o->allow;
+			unsigned *n = a[2] == 'p' ? &o->npublish : &o->nallow;
 			if (i + 1 >= argc)
 				return usage(verb, "a value is missing after", a);
-			if (o->npublish == NET_MAX_PORTS)
+			if (*n == NET_MAX_PORTS)
 				return usage(verb, "too many ports (32 at most) at", argv[i + 1]);
-			o->publish[o->npublish++] = argv[++i];
+			v[(*n)++] = argv[++i];
 			continue;
 		}
 		while (!ends && k < 3 && strcmp(a, valued[k]) != 0)
@@ -197,10 +206,12 @@ static int attach(const struct net_cfg *c, int dfd, const struct net_opts *o, st
 	if (net_bridge_up(c, a.mtu, e) < 0 ||
 	    (net_lease(c, dfd, want, netns_pid(o->netns), &a.addr, e) < 0 &&
 	     cl_error_wrap(e, "network %s: attach %s", c->name, o->id)) ||
-	    net_veth_attach(c, &a, e) < 0 || net_nat_sync(c, dfd, e) < 0) {
+	    net_veth_attach(c, &a, e) < 0 || net_nat_sync(c, dfd, e) < 0 ||
+	    net_hosts_sync(c, dfd, e) < 0) {
 		struct cl_err ignored;
 		net_veth_detach(o->id, &ignored);
 		net_release(dfd, o->id, &ignored);
+		net_hosts_sync(c, dfd, &ignored);
 		if (net_nat_sync(c, dfd, &ignored) == 0)
 			net_bridge_down(c, &ignored);
 		close(a.netns_fd);
@@ -222,7 +233,7 @@ static int detach(const struct net_cfg *c, int dfd, const char *id, struct cl_er
 	int n;
 
 	if (net_veth_detach(id, e) < 0 || net_release(dfd, id, e) < 0 ||
-	    (n = net_nat_sync(c, dfd, e)) < 0)
+	    net_hosts_sync(c, dfd, e) < 0 || (n = net_nat_sync(c, dfd, e)) < 0)
 		return -1;
 	return n == 0 ? net_bridge_down(c, e) : 0;
 }
@@ -265,6 +276,16 @@ static int list(int dfd, bool json, struct cl_err *e)
 	return 0;
 }
 
+static int firewall(const struct net_opts *o, struct cl_err *e)
+{
+	struct net_port allow[NET_MAX_PORTS];
+
+	for (unsigned i = 0; i < o->nallow; i++)
+		if (net_fw_port(o->allow[i], &allow[i], e) < 0)
+			return -1;
+	return net_firewall(allow, o->nallow, o->off, e);
+}
+
 static int run(const char *verb, const struct net_opts *o, struct cl_err *e)
 {
 	struct net_cfg c;
@@ -292,10 +313,23 @@ int cl_net_main(int argc, char **argv)
 
 	if (info)
 		return fputs(info, stdout) == EOF;
-	if (strcmp(verb, "attach") && strcmp(verb, "detach") && strcmp(verb, "ls"))
-		return usage(verb, "usage: network attach|detach|ls [OPTIONS] [ID]", NULL);
+	if (strcmp(verb, "attach") && strcmp(verb, "detach") && strcmp(verb, "ls") &&
+	    strcmp(verb, "firewall"))
+		return usage(verb, "usage: network attach|detach|ls|firewall [OPTIONS] [ID]", NULL);
 	if ((r = parse(argc - 1, argv + 1, verb, &o)) != 0)
 		return r;
+	if ((o.nallow || o.off) && strcmp(verb, "firewall") != 0)
+		return usage(verb, "--allow and --off are for firewall, not", verb);
+	if (o.nallow && o.off)
+		return usage(verb, "--allow or --off, not both", NULL);
+	if (strcmp(verb, "firewall") == 0) {
+		if (o.id || o.oci_state || o.npublish)
+			return usage(verb, "takes --allow or --off only", NULL);
+		r = firewall(&o, &e);
+		if (r < 0)
+			fprintf(stderr, "containerd-lite: %s\n", e.msg);
+		return r < 0;
+	}
 	if (o.oci_state && (o.id || strcmp(verb, "ls") == 0))
 		return usage(verb, "--oci-state takes the id from stdin, not",
 			     o.id ? o.id : "with ls");

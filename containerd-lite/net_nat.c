@@ -64,7 +64,7 @@ static void rule_raw(struct nft_batch *b, const char *t, const struct net_cfg *c
 {
 	struct nft_rule r;
 
-	nft_rule_begin(&r, t, "raw");
+	nft_rule_begin(b, &r, t, "raw");
 	ifname_is(r.m, NFT_META_IIFNAME, c->name, true);
 	ip_addr_in(r.m, 16, 0x7f000000, 8);
 	nft_verdict(r.m, NF_DROP);
@@ -78,7 +78,7 @@ static void rule_dnat(struct nft_batch *b, const char *t, const char *chain, uin
 	uint16_t dport = htons(p->host_port), port = htons(p->ctr_port);
 	struct nft_rule r;
 
-	nft_rule_begin(&r, t, chain);
+	nft_rule_begin(b, &r, t, chain);
 	if (p->host_ip) {
 		ip_addr_in(r.m, 16, p->host_ip, 32);
 	} else {
@@ -100,17 +100,17 @@ static void rules_masq(struct nft_batch *b, const char *t, const struct net_cfg 
 	uint32_t dnat = IPS_DST_NAT, zero = 0;
 	struct nft_rule r;
 
-	nft_rule_begin(&r, t, "postrouting");
+	nft_rule_begin(b, &r, t, "postrouting");
 	ip_addr_in(r.m, 12, c->net, c->prefix);
 	ifname_is(r.m, NFT_META_OIFNAME, c->name, false);
 	nft_masq(r.m);
 	nft_rule_end(b, &r);
-	nft_rule_begin(&r, t, "postrouting");
+	nft_rule_begin(b, &r, t, "postrouting");
 	ip_addr_in(r.m, 12, 0x7f000000, 8);
 	ifname_is(r.m, NFT_META_OIFNAME, c->name, true);
 	nft_masq(r.m);
 	nft_rule_end(b, &r);
-	nft_rule_begin(&r, t, "postrouting");
+	nft_rule_begin(b, &r, t, "postrouting");
 	ip_addr_in(r.m, 12, c->net, c->prefix);
 	ifname_is(r.m, NFT_META_OIFNAME, c->name, true);
 	nft_ct(r.m, NFT_CT_STATUS);
@@ -161,10 +161,10 @@ static int count(const struct net_lease *l, void *arg)
 static void table_whole(struct sync *s, const struct net_cfg *c)
 {
 	nft_table(s->b, NFT_MSG_NEWTABLE, s->table);
-	nft_chain(s->b, s->table, "raw", "filter", NF_INET_PRE_ROUTING, -300);
-	nft_chain(s->b, s->table, "prerouting", "nat", NF_INET_PRE_ROUTING, -100);
-	nft_chain(s->b, s->table, "output", "nat", NF_INET_LOCAL_OUT, -100);
-	nft_chain(s->b, s->table, "postrouting", "nat", NF_INET_POST_ROUTING, 100);
+	nft_chain(s->b, s->table, "raw", "filter", NF_INET_PRE_ROUTING, -300, -1);
+	nft_chain(s->b, s->table, "prerouting", "nat", NF_INET_PRE_ROUTING, -100, -1);
+	nft_chain(s->b, s->table, "output", "nat", NF_INET_LOCAL_OUT, -100, -1);
+	nft_chain(s->b, s->table, "postrouting", "nat", NF_INET_POST_ROUTING, 100, -1);
 	rule_raw(s->b, s->table, c);
 	rules_masq(s->b, s->table, c);
 }
@@ -172,7 +172,7 @@ static void table_whole(struct sync *s, const struct net_cfg *c)
 int net_nat_sync(const struct net_cfg *c, int dfd, struct cl_err *e)
 {
 	char table[32], path[96];
-	struct sync s = {.b = nft_batch_new(), .table = table};
+	struct sync s = {.b = nft_batch_new(NFPROTO_IPV4), .table = table};
 	int r = -1;
 
 	snprintf(table, sizeof(table), "wisp-%s", c->name);

@@ -24,15 +24,20 @@
 #include <string.h>
 
 struct nft_batch {
+	int family; /* NFPROTO_IPV4 (nft's "ip"), NFPROTO_INET ("inet") */
 	char *buf;
 	size_t len, cap;
 	unsigned nacks;
 	int err; /* a message could not be made */
 };
 
-struct nft_batch *nft_batch_new(void)
+struct nft_batch *nft_batch_new(int family)
 {
-	return calloc(1, sizeof(struct nft_batch));
+	struct nft_batch *b = calloc(1, sizeof(struct nft_batch));
+
+	if (b)
+		b->family = family;
+	return b;
 }
 
 void nft_batch_free(struct nft_batch *b)
@@ -89,9 +94,9 @@ static struct nl_msg *msg_new(int type, int flags, int family, int subsys)
 	return msg;
 }
 
-static struct nl_msg *nft_new(int op, int flags)
+static struct nl_msg *nft_new(const struct nft_batch *b, int op, int flags)
 {
-	return msg_new((NFNL_SUBSYS_NFTABLES << 8) | op, flags | NLM_F_ACK, NFPROTO_IPV4, 0);
+	return msg_new((NFNL_SUBSYS_NFTABLES << 8) | op, flags | NLM_F_ACK, b->family, 0);
 }
 
 void nft_begin(struct nft_batch *b)
@@ -101,7 +106,7 @@ void nft_begin(struct nft_batch *b)
 
 void nft_table(struct nft_batch *b, int op, const char *table)
 {
-	struct nl_msg *m = nft_new(op, op == NFT_MSG_NEWTABLE ? NLM_F_CREATE : 0);
+	struct nl_msg *m = nft_new(b, op, op == NFT_MSG_NEWTABLE ? NLM_F_CREATE : 0);
 
 	if (m)
 		nla_put_string(m, NFTA_TABLE_NAME, table);
@@ -109,9 +114,9 @@ void nft_table(struct nft_batch *b, int op, const char *table)
 }
 
 void nft_chain(struct nft_batch *b, const char *table, const char *chain, const char *type,
-	       int hook, int prio)
+	       int hook, int prio, int policy)
 {
-	struct nl_msg *m = nft_new(NFT_MSG_NEWCHAIN, NLM_F_CREATE);
+	struct nl_msg *m = nft_new(b, NFT_MSG_NEWCHAIN, NLM_F_CREATE);
 	struct nlattr *h;
 
 	if (m) {
@@ -122,13 +127,16 @@ void nft_chain(struct nft_batch *b, const char *table, const char *chain, const 
 		nla_put_u32(m, NFTA_HOOK_PRIORITY, htonl((uint32_t)prio));
 		nla_nest_end(m, h);
 		nla_put_string(m, NFTA_CHAIN_TYPE, type);
+		if (policy >= 0)
+			nla_put_u32(m, NFTA_CHAIN_POLICY, htonl((uint32_t)policy));
 	}
 	add(b, m);
 }
 
-void nft_rule_begin(struct nft_rule *r, const char *table, const char *chain)
+void nft_rule_begin(const struct nft_batch *b, struct nft_rule *r, const char *table,
+		    const char *chain)
 {
-	r->m = nft_new(NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND);
+	r->m = nft_new(b, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND);
 	r->list = NULL;
 	if (r->m) {
 		nla_put_string(r->m, NFTA_RULE_TABLE, table);

@@ -191,6 +191,13 @@ int tz_rule(const char *table, const char *name, char *rule, size_t size);
 /* Add the unit "sshd" (dropbear, key-only); cloudinit_final() does when keys were written. */
 void sshd_add(void);
 
+/* ---- firewall.c: the host's firewall (containerd-lite network firewall) - */
+
+/* PORT ("22/tcp", a static string) opened by the next fw_apply(). */
+void fw_allow(const char *port);
+/* The firewall applied: closed but for what was allowed. Not with --root. */
+void fw_apply(bool final);
+
 /* ---- imgimport.c: archives in STATE or on the seed, imported at boot -- */
 
 /* The directory of image archives at a seed's root (matched case-insensitively). */

@@ -21,6 +21,7 @@ void sshd_add(void)
 {
 	static const char *const argv[] = {"/usr/sbin/dropbear", "-F", "-R", "-w", NULL};
 
+	fw_allow("22/tcp"); /* any sshd: the port SSH clients ask for */
 	/* user-data's wisp: services declared an sshd of its own: theirs it is */
 	if (declw_declared("sshd")) {
 		log_msg(LOG_NOTICE, "sshd: declared by user-data; the built-in one is not added");

@@ -12,12 +12,17 @@ a second attach keeps the address; a detach removes the veth pair and
 frees the lease, which the next container gets; a container that died
 without a detach gives its address back; a hook's OCI state on stdin
 names the container; bad input is one line and leaves nothing behind.
+The network's hosts file (point 4) names the live containers, rewritten in
+place as they come and go.
 Published ports (point 3): a port reaches the container from the outside
 with the client's address kept, from the host (its own address and
 127.0.0.1) and from containers (hairpin); one bound to 127.0.0.1 only from
 the host; a host port taken twice is refused; a container cannot reach the
 host's loopback services through the bridge (route_localnet's hole).
-The last detach takes the bridge and forwarding away (point 2).
+200 attach/detach cycles leave nothing behind (nft reads the table back).
+The last detach takes the bridge and forwarding away (point 2). The host
+firewall (point 5) drops what it does not allow, also the way to a
+container's unpublished port through a route to the subnet.
 
 Prints ok/FAIL per check; exits 1 on any failure.
 """
@@ -35,6 +40,7 @@ B = os.environ.get("B", "build")
 CL = os.path.abspath(os.environ.get("CL_BIN") or os.path.join(B, "host", "containerd-lite"))
 BUSYBOX = os.path.abspath(os.path.join(B, "busybox", "busybox"))
 CLONE_NEWNET = 0x40000000
+HOSTS = "/run/wisp/hosts/wisp0"
 failures = 0
 
 
@@ -105,6 +111,10 @@ def test_attach(c1, c2, mtu):
     check("c1 reaches c2 through the bridge", r.returncode == 0, r.stdout + r.stderr)
     r = inside(c2, BUSYBOX, "ping", "-c", "1", "-W", "5", "10.88.0.1")
     check("c2 reaches the host's end of the bridge", r.returncode == 0, r.stdout + r.stderr)
+    hosts = open(HOSTS).read()
+    check("the network's hosts file names both (and localhost)",
+          hosts.startswith("127.0.0.1\tlocalhost\n") and "10.88.0.2\tc1\n" in hosts and
+          "10.88.0.3\tc2\n" in hosts, hosts)
     r = cl("ls", "--json")
     check("ls --json lists both leases", r.returncode == 0 and sorted(
         (x["address"], x["id"]) for x in json.loads(r.stdout)) ==
@@ -126,8 +136,13 @@ def test_restart_and_detach(c1, c3):
     check("attach c1 again (a restart): the same address, one pair",
           r.stdout == "10.88.0.2/16 10.88.0.1\n" and links().count("master wisp0") == 2,
           (r.stdout, r.stderr, links()))
+    inode = os.stat(HOSTS).st_ino
     r = cl("detach", "c1")
     check("detach c1", r.returncode == 0, r.stderr)
+    hosts = open(HOSTS).read()
+    check("c1 leaves the hosts file, rewritten in place (one inode: bind mounts see it)",
+          "\tc1\n" not in hosts and "10.88.0.3\tc2\n" in hosts and os.stat(HOSTS).st_ino == inode,
+          hosts)
     check("its lease is gone", not os.path.exists("/run/wisp/net/wisp0/10.88.0.2"))
     check("its veth pair is gone (one port left)", links().count("master wisp0") == 1, links())
     r = inside(c1, "ip", "-o", "link")
@@ -204,8 +219,10 @@ except OSError as e:
 
 def server(p, proto, port, n):
     """A server in P's namespace answering N clients with the address it sees them from."""
-    srv = subprocess.Popen(["nsenter", "-t", str(p.pid), "-n", sys.executable, "-c", SERVER,
-                            proto, str(port), str(n)], stdout=subprocess.PIPE, text=True)
+    cmd = [sys.executable, "-c", SERVER, proto, str(port), str(n)]
+    if p:
+        cmd = ["nsenter", "-t", str(p.pid), "-n"] + cmd
+    srv = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     srv.stdout.readline()
     return srv
 
@@ -308,6 +325,96 @@ for _ in range(3):
           data == b"", (r.stderr, data))
 
 
+def test_firewall(c6, c3, outside):
+    """The host's firewall (point 5): closed but for what --allow opens,
+    established flows, ICMP and published ports; the forward chain closes
+    the way to containers' unpublished ports through a route to the subnet."""
+    outside_route = ["nsenter", "-t", str(outside.pid), "-n", "ip", "route"]
+    subprocess.run(outside_route + ["replace", "10.88.0.0/16", "via", "192.0.2.10"], check=True)
+    srvs = [server(None, "tcp", 2222, 2), server(None, "tcp", 2223, 2), server(c6, "tcp", 81, 2),
+            server(c6, "tcp", 80, 1)]
+    c6_addr = [ln.split()[0] for ln in cl("ls").stdout.splitlines() if ln.split()[1] == "c6"][0]
+    try:
+        got = ask(outside, "tcp", c6_addr, 81)
+        check("without the firewall, a route to the subnet reaches an unpublished port (the hole)",
+              got.startswith("peer "), got)
+        got = ask(outside, "tcp", "192.0.2.10", 2223)
+        check("and any port of the host", got.startswith("peer "), got)
+        r = cl("firewall", "--allow", "2222", "--allow", "53/udp")
+        check("firewall --allow 2222 --allow 53/udp", r.returncode == 0 and r.stderr == "", r.stderr)
+        got = ask(outside, "tcp", "192.0.2.10", 2222)
+        check("an allowed port answers", got.startswith("peer 192.0.2.1"), got)
+        got = ask(outside, "tcp", "192.0.2.10", 2223)
+        check("another port gets no answer at all (dropped, not refused)", "timed out" in got, got)
+        got = ask(outside, "tcp", c6_addr, 81)
+        check("nor does a container's unpublished port through a route", "timed out" in got, got)
+        got = ask(outside, "tcp", "192.0.2.10", 8080)
+        check("a published port does, with the client's address", got == "peer 192.0.2.1", got)
+        got = ask(c3, "tcp", "10.88.0.1", 2223)
+        check("a container gets no answer from the host's services", "timed out" in got, got)
+        r = inside(outside, BUSYBOX, "ping", "-c", "1", "-W", "5", "192.0.2.10")
+        check("ICMP echo answers", r.returncode == 0, r.stdout + r.stderr)
+        r = inside(c3, BUSYBOX, "ping", "-c", "1", "-W", "5", "192.0.2.1")
+        check("containers still reach the outside (forward, NAT)", r.returncode == 0, r.stdout + r.stderr)
+        r = sh(BUSYBOX, "ping", "-c", "1", "-W", "5", "192.0.2.1")
+        check("and the host (outbound open, answers established)", r.returncode == 0, r.stdout + r.stderr)
+        for args, msg in ((["firewall", "--allow", "0"], "containerd-lite: network firewall: --allow 0: "
+                           "not PORT[/tcp|udp] (1-65535)\n"),
+                          (["firewall", "--allow", "22", "--off"], "containerd-lite: network firewall: "
+                           "--allow or --off, not both\n")):
+            r = cl(*args)
+            check("%s: one line, nothing changed" % " ".join(args), r.returncode in (1, 2) and
+                  r.stderr == msg and "timed out" in ask(outside, "tcp", "192.0.2.10", 2223), r.stderr)
+        r = cl("firewall", "--off")
+        got = ask(outside, "tcp", "192.0.2.10", 2223)
+        check("firewall --off opens the host again", r.returncode == 0 and got.startswith("peer "),
+              (r.stderr, got))
+    finally:
+        for s in srvs:
+            s.kill()
+            s.wait()
+        subprocess.run(outside_route + ["del", "10.88.0.0/16"])
+
+
+def nft_rules(table):
+    """The rules of TABLE as Debian's nft reads them back from the kernel."""
+    r = sh("nft", "-j", "list", "table", *table.split())
+    if r.returncode != 0:
+        return None
+    return [x["rule"]["expr"] for x in json.loads(r.stdout)["nftables"] if "rule" in x]
+
+
+def test_churn(c3):
+    """200 starts and stops of a container with a published port leave what
+    was there before: no veth pair, no lease, no rule more (nft reads the
+    table back), and the hosts file as it was."""
+    before = (link_names(), sorted(os.listdir("/run/wisp/net/wisp0")), nft_rules("ip wisp-wisp0"),
+              open(HOSTS).read())
+    check("nft reads the network's table back", before[2] is not None and len(before[2]) >= 4,
+          before[2])
+    bad = None
+    for i in range(200):
+        p = holder()
+        try:
+            r = cl("attach", "--publish", "7000:70", "--netns", "/proc/%d/ns/net" % p.pid, "churn")
+            if r.returncode != 0:
+                bad = ("attach", i, r.stderr)
+            elif i == 0 and len(nft_rules("ip wisp-wisp0")) != len(before[2]) + 2:
+                bad = ("the port's two rules", nft_rules("ip wisp-wisp0"))
+            r = cl("detach", "churn")
+            if r.returncode != 0:
+                bad = ("detach", i, r.stderr)
+        finally:
+            p.kill()
+            p.wait()
+        if bad:
+            break
+    after = (link_names(), sorted(os.listdir("/run/wisp/net/wisp0")), nft_rules("ip wisp-wisp0"),
+             open(HOSTS).read())
+    check("200 attach/detach cycles with a published port: no veth, lease, rule or name left",
+          not bad and after == before, bad or (before, after))
+
+
 def test_teardown(ids):
     for i in ids:
         cl("detach", i)
@@ -363,6 +470,8 @@ def inner():
         test_bad_input(ps[0])
         test_ports(ps[5], ps[6], ps[2], outside)
         test_loopback_hole(ps[2])
+        test_firewall(ps[5], ps[2], outside)
+        test_churn(ps[2])
         test_teardown(["c3", "c4", "c6"])
     finally:
         for p in ps:

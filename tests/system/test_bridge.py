@@ -5,7 +5,8 @@ A busybox image baked into STATE; declared: n1, n2 with `network: bridge`
 network. Checks: both bridge containers run with eth0 holding a lease of
 10.88.0.0/16 (`containerd-lite network ls`), a default route via the
 bridge 10.88.0.1, and the uplink's MTU; n1 reaches n2 and the host's end
-of the bridge, the host reaches n1, n1 reaches QEMU's user-network gateway
+of the bridge and n2 by its name (the network's hosts file), the host
+reaches n1, n1 reaches QEMU's user-network gateway
 (NAT); each has its own network namespace,
 and h still the host's; a stop takes n2's veth pair away and a start
 brings it back, attached again.
@@ -14,7 +15,8 @@ with busybox nc); the machine running this test reaches it through QEMU's
 hostfwd into the guest and n1 sees the connection come from QEMU's own
 address (10.0.2.2: DNAT, no proxy); the guest reaches it on 127.0.0.1 and
 n2 through the guest's address (hairpin); a port forwarded to the guest
-but not published answers nothing.
+to a service of the host's network that the firewall does not open
+answers nothing (issue 13 point 5).
 """
 
 import os
@@ -45,7 +47,7 @@ SERVICES = """\
   - name: h
     kind: container
     image: "bb:1"
-    command: [sleep, '100000']
+    command: [sh, -c, 'while true; do echo hello from h | nc -l -p 8081; done']
 """
 
 
@@ -119,8 +121,14 @@ def check_ports(vm, fwd, unpublished):
                "a connection to 8080 held open", 60)
     check(re.search(r"(?im)^ *\d+: [0-9A-F]+:0050 (0000000000000000FFFF0000)?0202000A:[0-9A-F]+ 01",
                     out), "n1 sees the outside client's own address 10.0.2.2 (DNAT keeps it): %r" % out)
+    # h (the host's network) listens on 8081: the guest reaches it, the
+    # outside does not (the host firewall, docs/network.md "Host firewall").
+    wait_sh(vm, "echo | nc 127.0.0.1 8081", lambda rc, o: "hello from h" in o,
+            "a service of the host's network on 8081 answers inside the guest", 60)
     got = http_get(unpublished)
-    check("hello" not in got, "a port not published answers nothing: %r" % got[-200:])
+    check("hello" not in got, "but not from outside: the host firewall drops it: %r" % got[-200:])
+    rc, out = vm.sh("wispctl config | grep firewall")
+    check("firewall: closed" in out, "wispctl config says the firewall is on: %r" % out.strip())
 
 
 def make_image():
@@ -159,6 +167,8 @@ def main():
             check(out.strip().endswith(mtu.strip()), "%s: the uplink's MTU (%s)" % (n, mtu.strip()))
         rc, out = in_ctr(vm, "n1", "ping -c 1 -W 5 %s" % got.get("n2"))
         check(rc == 0, "n1 reaches n2 through the bridge: %r" % out[-200:])
+        rc, out = in_ctr(vm, "n1", "ping -c 1 -W 5 n2")
+        check(rc == 0 and "(%s)" % got.get("n2") in out, "n1 reaches n2 by its name: %r" % out[-200:])
         rc, out = in_ctr(vm, "n2", "ping -c 1 -W 5 10.88.0.1")
         check(rc == 0, "n2 reaches the host's end of the bridge: %r" % out[-200:])
         rc, out = vm.sh("ping -c 1 -W 5 %s" % got.get("n1"))
@@ -188,6 +198,8 @@ def main():
         _, out = in_ctr(vm, "n2", "ip -o -4 addr show eth0")
         check(got2.get("n2") and "inet %s/16" % got2.get("n2") in out and got2.get("n1") == got.get("n1"),
               "n2 has a lease and its address again, n1 kept its own: %r %r" % (got2, out))
+        rc, out = in_ctr(vm, "n1", "ping -c 1 -W 5 n2")
+        check(rc == 0, "n1 finds n2 by its name again: %r" % out[-200:])
 
 
 if __name__ == "__main__":

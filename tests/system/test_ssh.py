@@ -12,7 +12,9 @@ symlink to /var/lib/cloud: refused with a warning; carol's authorized_keys
 a hard link to a root file: replaced, the root file intact) and
 fs.protected_hardlinks stops carol making such a link herself; a boot whose
 user-data has a user but no key has no sshd unit and nothing listening on
-port 22. Three boots in all.
+port 22, and the host firewall (issue 13 point 5) keeps port 22 closed: a
+listener started there by hand answers the guest, not the outside. Three
+boots in all.
 """
 
 import os
@@ -221,6 +223,16 @@ def planted_unchanged(vm, client, before):
           "carol's link was replaced by her own file (she logs in): %r" % out.strip())
 
 
+def outside_answer(port):
+    """What a connection to the guest's forwarded port gets within 10 s."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as c:
+            c.settimeout(10)
+            return c.recv(100).decode(errors="replace")
+    except OSError as e:
+        return "no answer: %s" % e
+
+
 def without_keys(tmp):
     port = free_port()
     with ssh_vm("ssh-none", seed(tmp, "none", NO_KEYS), port) as vm:
@@ -231,6 +243,15 @@ def without_keys(tmp):
         check(not listening_on_22(vm), "nothing listens on port 22")
         rc, out = vm.sh("pidof dropbear; echo pids=$?")
         check("pids=1" in out, "no dropbear process")
+        # The host firewall opens 22 only with an sshd: a listener started by
+        # hand answers the guest itself, never the outside (dropped).
+        vm.sh("(while true; do echo hello-22 | nc -l -p 22; done) >/dev/null 2>&1 & true")
+        wait_sh(vm, "echo | nc 127.0.0.1 22", lambda rc, o: "hello-22" in o,
+                "a listener on 22 answers inside the guest", 60)
+        got = outside_answer(port)
+        check("hello-22" not in got, "but not from outside: no sshd, no open port 22 (%r)" % got)
+        rc, out = vm.sh("wispctl config | grep firewall")
+        check("firewall: closed" in out and "SSH" not in out, "wispctl config: %r" % out.strip())
 
 
 def main():
