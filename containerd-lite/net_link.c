@@ -187,14 +187,25 @@ static int hairpin(struct nl_sock *sk, const char *host, struct cl_err *e)
 }
 
 /* The pair: HOST here, PEER created straight in the container's namespace. */
+/* The container's end has a MAC made of its address, 02:42:A:B:C:D, as
+ * docker's bridge does: a restarted container keeps its address, and with
+ * its MAC the neighbours' ARP entries stay right (a new random MAC would
+ * leave them sending to the old one until their entries expire). */
 static int make_pair(struct nl_sock *sk, const char *host, const char *peer,
 		     const struct net_attach *a, struct cl_err *e)
 {
 	struct rtnl_link *v = rtnl_link_veth_alloc();
+	unsigned char mac[6] = {0x02, 0x42, a->addr >> 24, a->addr >> 16, a->addr >> 8, a->addr};
+	struct nl_addr *lladdr = nl_addr_build(AF_LLC, mac, sizeof(mac));
 	int r;
 
-	if (!v)
+	if (!v || !lladdr) {
+		rtnl_link_put(v);
+		nl_addr_put(lladdr);
 		return cl_error(e, ENOMEM, "veth %s", host);
+	}
+	rtnl_link_set_addr(rtnl_link_veth_get_peer(v), lladdr);
+	nl_addr_put(lladdr);
 	rtnl_link_set_name(v, host);
 	rtnl_link_set_mtu(v, a->mtu);
 	rtnl_link_set_name(rtnl_link_veth_get_peer(v), peer);

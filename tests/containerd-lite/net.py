@@ -104,6 +104,8 @@ def test_attach(c1, c2, mtu):
     r = inside(c1, "ip", "-o", "link", "show", "eth0")
     check("c1's eth0 is up with the uplink's MTU (%d)" % mtu,
           ",UP," in r.stdout and "mtu %d " % mtu in r.stdout, r.stdout)
+    check("and a MAC made of its address, as docker's (a restart keeps neighbours' ARP right)",
+          "link/ether 02:42:0a:58:00:02 " in r.stdout, r.stdout)
     r = inside(c1, "ip", "route", "show", "default")
     check("c1's default route is via the bridge", r.stdout.startswith("default via 10.88.0.1 dev eth0"),
           r.stdout)
