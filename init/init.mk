@@ -130,7 +130,7 @@ UNIT_init_provrun_SRCS := init/pid1/provrun.c init/pid1/bootlog.c init/lib/err.c
 	$(INIT_HDRS)
 
 # wispctl: the control socket's client (docs/wispctl.md), static musl, /bin/wispctl.
-WISPCTL_SRCS := init/wispctl/wispctl.c init/wispctl/args.c $(addprefix init/lib/, proto.c err.c util.c)
+WISPCTL_SRCS := init/wispctl/wispctl.c init/wispctl/args.c init/wispctl/netinfo.c $(addprefix init/lib/, proto.c err.c util.c)
 WISPCTL_BIN := $(B)/init/wispctl
 init: $(WISPCTL_BIN)
 $(WISPCTL_BIN): $(WISPCTL_SRCS) $(INIT_HDRS) init/wispctl/wispctl.h init/init.mk $(B)/sysroot/.headers-ok $(MUSL_FLAGS_STAMP) | $(DEPS_STAMP)

@@ -141,6 +141,26 @@ static void userns_json(const struct unit_rec *u)
 		printf("{\"host_id\":%lu,\"size\":65536}", base);
 }
 
+/* "address": "10.88.0.2" or null, "ports": [...] (a container on the bridge). */
+static void net_json(const struct unit_rec *u)
+{
+	struct wctl_net ni;
+	bool on = u->has_pid && wctl_net(u->name, (unsigned)u->pid, &ni);
+
+	fputs(",\"address\":", stdout);
+	if (on)
+		json_str(ni.addr, strlen(ni.addr));
+	else
+		fputs("null", stdout);
+	fputs(",\"ports\":[", stdout);
+	for (unsigned i = 0; on && i < ni.nports; i++) {
+		if (i)
+			putchar(',');
+		json_str(ni.ports[i], strlen(ni.ports[i]));
+	}
+	putchar(']');
+}
+
 static void unit_json(const struct unit_rec *u)
 {
 	int st = (int)(uint32_t)u->status;
@@ -173,7 +193,20 @@ static void unit_json(const struct unit_rec *u)
 	else
 		fputs("null", stdout);
 	userns_json(u);
+	net_json(u);
 	putchar('}');
+}
+
+static void net_print(const struct unit_rec *u)
+{
+	struct wctl_net ni;
+
+	if (!u->has_pid || !wctl_net(u->name, (unsigned)u->pid, &ni))
+		return;
+	printf("address:  %s\nports:   ", ni.addr);
+	for (unsigned i = 0; i < ni.nports; i++)
+		printf(" %s", ni.ports[i]);
+	printf("%s\n", ni.nports ? "" : " -");
 }
 
 static void unit_print(unsigned op, const struct pview *m)
@@ -206,6 +239,7 @@ static void unit_print(unsigned op, const struct pview *m)
 		       u.has_health ? u.health : "-");
 		if (u.has_userns)
 			printf("userns:   %s\n", userns_text(&u, ids, sizeof(ids)));
+		net_print(&u);
 	}
 	first_unit = false;
 }

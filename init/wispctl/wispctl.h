@@ -23,4 +23,15 @@ struct wctl_args {
  * error, wherever they are. */
 enum wctl_action wctl_args(int argc, char **argv, struct wctl_args *a);
 
+/* netinfo.c: a running container's address and published ports on the
+ * bridge wisp0, from containerd-lite's leases. false: none (host or
+ * private network, not running, or no lease readable). */
+#define WCTL_NET_PORTS 32
+struct wctl_net {
+	char addr[16];
+	char ports[WCTL_NET_PORTS][40];
+	unsigned nports;
+};
+bool wctl_net(const char *id, unsigned pid, struct wctl_net *ni);
+
 #endif /* WISP_WISPCTL_H */

@@ -27,7 +27,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
 from wispvm import (  # noqa: E402
-    DIAGNOSE, VM, build_test_image, check, poll, run_test, wait_sh, wait_units)
+    DIAGNOSE, VM, build_test_image, check, poll, run_test, units, wait_sh, wait_units)
 
 B = os.environ.get("B", "build")
 OUT = os.path.join(B, "tests", "bridge")
@@ -186,6 +186,15 @@ def main():
         check(h_ns.strip() == host_ns.strip() and n1_ns.strip() != host_ns.strip(),
               "h has the host's network namespace, n1 its own: %r %r %r" % (host_ns, h_ns, n1_ns))
         check(ports(vm) == 2, "two ports on wisp0")
+        _, out = vm.sh("wispctl status n1")
+        check(re.search(r"(?m)^address: +%s$" % re.escape(got.get("n1", "?")), out) and
+              re.search(r"(?m)^ports: +0\.0\.0\.0:8080:80/tcp$", out),
+              "wispctl status n1: its address and published port: %r" % out)
+        u = units(vm)
+        check(u["n1"].get("address") == got.get("n1") and u["n1"].get("ports") == ["0.0.0.0:8080:80/tcp"]
+              and u["h"].get("address") is None and u["h"].get("ports") == [],
+              "wispctl --json ps: n1's address and ports, none for h: %r" % ({k: (v.get("address"), v.get("ports"))
+                                                                              for k, v in u.items()}))
         check_ports(vm, fwd, unpublished)
         vm.sh("wispctl stop n2")
         wait_sh(vm, "ls /sys/class/net/wisp0/brif | wc -l", lambda rc, o: o.strip() == "1",
