@@ -7,6 +7,7 @@
  *       pair into the namespace at PATH (/proc/PID/ns/net or a bind mount),
  *       the network's nftables table made again with ID's published ports
  *       (docker's -p syntax, net_port.c); prints ADDRESS/PREFIX GATEWAY
+ *       (not with --oci-state: a hook's stdout is the container's log)
  *   network detach [--network NAME] [--subnet CIDR] ID
  *       the veth pair removed, the lease released, the table made again;
  *       the last container takes the bridge, the table and forwarding with
@@ -220,7 +221,10 @@ static int attach(const struct net_cfg *c, int dfd, const struct net_opts *o, st
 	close(a.netns_fd);
 	net_ntoa(a.addr, ip);
 	net_ntoa(net_gateway(c), gw);
-	printf("%s/%u %s\n", ip, c->prefix, gw);
+	/* a hook's stdout is the container's log: the address is in `network ls`
+	 * and `wispctl status`, not a line of every container's log */
+	if (!o->oci_state)
+		printf("%s/%u %s\n", ip, c->prefix, gw);
 	r = 0;
 out:
 	free(want);

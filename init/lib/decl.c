@@ -728,8 +728,10 @@ static void field_network(struct svc *s, const struct ynode *v)
 
 	while (str && i < 3 && strcmp(str, decl_net_names[i]))
 		i++;
+	if (str && i == 3 && !strcmp(str, "none"))
+		i = DECL_NET_PRIVATE; /* docker's name for loopback only */
 	if (str && i == 3)
-		problem(s, v, "\"network\" must be host, private or bridge, not \"%s\"", str);
+		problem(s, v, "\"network\" must be host, bridge, private or none, not \"%s\"", str);
 	else if (str)
 		s->d.net = i;
 }

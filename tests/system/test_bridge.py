@@ -186,6 +186,8 @@ def main():
         check(h_ns.strip() == host_ns.strip() and n1_ns.strip() != host_ns.strip(),
               "h has the host's network namespace, n1 its own: %r %r %r" % (host_ns, h_ns, n1_ns))
         check(ports(vm) == 2, "two ports on wisp0")
+        _, out = vm.sh("wispctl logs -n 100 n1")
+        check("10.88." not in out, "the attach hook wrote nothing into n1's log: %r" % out)
         _, out = vm.sh("wispctl status n1")
         check(re.search(r"(?m)^address: +%s$" % re.escape(got.get("n1", "?")), out) and
               re.search(r"(?m)^ports: +0\.0\.0\.0:8080:80/tcp$", out),

@@ -284,7 +284,7 @@ static void test_field_errors(void **state)
 	    "  - name: a\n"
 	    "    image: busybox\n"
 	    "    network: nat\n",
-	    "4:14: service \"a\": \"network\" must be host, private or bridge, not \"nat\"");
+	    "4:14: service \"a\": \"network\" must be host, bridge, private or none, not \"nat\"");
 	expect_only_error("containers:\n"
 			  "  - name: a\n"
 			  "    image: busybox\n"
@@ -652,6 +652,7 @@ static void test_containers(void **state)
 	     "containers:\n"
 	     "  - name: db\n"
 	     "    image: db@sha256:0123456789abcdef\n"
+	     "    network: none\n"
 	     "  - name: small\n"
 	     "    image: small\n"
 	     "    network: bridge\n"
@@ -678,8 +679,8 @@ static void test_containers(void **state)
 	assert_true(d->host_userns);
 	d = &set.v[2];
 	assert_int_equal(d->kind, KIND_CONTAINER);
-	assert_null(d->argv); /* the image's command */
-	assert_int_equal(d->net, DECL_NET_HOST);
+	assert_null(d->argv);			    /* the image's command */
+	assert_int_equal(d->net, DECL_NET_PRIVATE); /* none: docker's name for it */
 	assert_false(d->read_only);
 	assert_false(d->stop_signal_set);
 	assert_false(d->host_userns); /* userns: auto, the default */
