@@ -343,6 +343,11 @@ int cl_net_main(int argc, char **argv)
 	}
 	if (strcmp(verb, "ls") != 0 && !o.id)
 		return usage(verb, "a container id is needed", NULL);
+	/* runc's ids: the id names a veth, a lease line and a hosts file line */
+	if (o.id && cl_valid_id(o.id, &e) < 0) {
+		fprintf(stderr, "containerd-lite: network %s: %s\n", verb, e.msg);
+		return 1;
+	}
 	if (strcmp(verb, "attach") == 0 && !o.netns)
 		return usage(verb, "--netns PATH is needed", NULL);
 	if (o.npublish && strcmp(verb, "attach") != 0)

@@ -439,11 +439,14 @@ def test_bad_input(c1):
         (["attach", "--network", "../x", "--netns", ns, "x"], 1, "containerd-lite: network \"../x\": a name is 1-15 of [a-z0-9_-]\n"),
         (["attach", "--bogus", "x"], 2, "containerd-lite: network attach: unknown option --bogus\n"),
         (["attach", "x"], 2, "containerd-lite: network attach: --netns PATH is needed\n"),
+        (["attach", "--netns", ns, "a b"], 1, "containerd-lite: network attach: invalid container id \"a b\"\n"),
+        (["detach", "x\n1.2.3.4 evil"], 1,
+         "containerd-lite: network detach: invalid container id \"x?1.2.3.4 evil\"\n"),
     ]
     before = (link_names(), sorted(os.listdir("/run/wisp/net/wisp0")))
     for args, status, msg in cases:
         r = cl(*args)
-        check("bad input %s: exit %d, one line" % (" ".join(args[:3]), status),
+        check("bad input %s: exit %d, one line" % (" ".join(args[:3]).replace("\n", "\\n"), status),
               r.returncode == status and r.stderr == msg and r.stdout == "", (r.returncode, r.stderr))
     after = (link_names(), sorted(os.listdir("/run/wisp/net/wisp0")))
     check("bad input left nothing behind", after == before, (before, after))
