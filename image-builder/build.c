@@ -204,6 +204,10 @@ static int add_spec_files(struct build *b, struct ib_err *err)
 		ret = add_generated(b, "/etc/wisp", IB_M_DIR, NULL, err);
 	if (ret == 0)
 		ret = add_generated(b, "/etc/wisp/image.yaml", IB_M_DATA, image_yaml, err);
+	/* firewall.allow: read by provision (init/provision/firewall.c) */
+	if (ret == 0 && b->spec.firewall_allow)
+		ret =
+		    add_generated(b, "/etc/wisp/firewall", IB_M_DATA, b->spec.firewall_allow, err);
 	free(hostname);
 	free(image_yaml);
 	return ret;

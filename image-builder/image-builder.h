@@ -88,6 +88,8 @@ struct ib_spec {
 	size_t services_len;
 	struct ib_image *images; /* baked into STATE (bake.c) */
 	size_t nimages;
+	char
+	    *firewall_allow; /* firewall.allow: "PORT/PROTO\n" each, for /etc/wisp/firewall; NULL */
 };
 
 /* Parse and validate a spec; relative paths in it must exist relative to

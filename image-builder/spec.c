@@ -11,11 +11,12 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <yaml.h>
 
-enum kind { K_STR, K_PATH, K_SIZE, K_UINT, K_SLOT, K_MAP, K_SERVICES, K_IMAGES };
+enum kind { K_STR, K_PATH, K_SIZE, K_UINT, K_SLOT, K_MAP, K_SERVICES, K_IMAGES, K_PORTS };
 
 struct field {
 	const char *key;
@@ -113,6 +114,10 @@ static const struct field boot_fields[] = {
     F("timeout", K_UINT, false, timeout, NULL, NULL),
     {0},
 };
+static const struct field firewall_fields[] = {
+    F("allow", K_PORTS, false, firewall_allow, NULL, NULL),
+    {0},
+};
 static const struct field top_fields[] = {
     F("name", K_STR, true, name, check_name, NULL),
     F("hostname", K_STR, false, hostname, check_hostname, NULL),
@@ -122,6 +127,7 @@ static const struct field top_fields[] = {
     {"boot", K_MAP, false, 0, NULL, boot_fields},
     F("services", K_SERVICES, false, services_yaml, NULL, NULL),
     F("images", K_IMAGES, false, images, NULL, NULL),
+    {"firewall", K_MAP, false, 0, NULL, firewall_fields},
     {0},
 };
 
@@ -360,6 +366,49 @@ static int set_images(struct ctx *c, yaml_node_t *v, const char *key)
 	return 0;
 }
 
+/* "PORT[/tcp|/udp]", 1-65535: as `containerd-lite network firewall --allow` takes it. */
+static const char *check_port(const char *s, unsigned long *port, const char **proto)
+{
+	char *end;
+
+	*port = s[0] >= '0' && s[0] <= '9' ? strtoul(s, &end, 10) : 0;
+	if (*port == 0 || *port > 65535 || (*end && strcmp(end, "/tcp") && strcmp(end, "/udp")))
+		return "expected PORT or PORT/tcp or PORT/udp (1-65535)";
+	*proto = *end ? end + 1 : "tcp";
+	return NULL;
+}
+
+/* firewall.allow: ports the host firewall opens (docs/network.md, "Host
+ * firewall"), kept as the text of /etc/wisp/firewall, one "PORT/PROTO" a line. */
+static int set_ports(struct ctx *c, const struct field *f, yaml_node_t *v, const char *key)
+{
+	char **dst = member(c, f), item[300];
+	yaml_node_item_t *it;
+	size_t n = 0;
+
+	if (v->type != YAML_SEQUENCE_NODE)
+		return fail(c, v, key, 0, "expected a list of ports (PORT[/tcp|udp])");
+	free(*dst);
+	*dst = ib_strdup("");
+	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++, n++) {
+		yaml_node_t *p = yaml_document_get_node(c->doc, *it);
+		const char *s = scalar(p), *problem = s ? NULL : "expected a port", *proto = NULL;
+		unsigned long port = 0;
+		char *more;
+		snprintf(item, sizeof(item), "%s[%zu]", key, n);
+		if (n == 32)
+			return fail(c, p, key, 0, "at most 32 ports");
+		if (!problem)
+			problem = check_port(s, &port, &proto);
+		if (problem)
+			return fail(c, p, item, 0, "%s", problem);
+		more = ib_asprintf("%s%lu/%s\n", *dst, port, proto);
+		free(*dst);
+		*dst = more;
+	}
+	return 0;
+}
+
 static int walk_map(struct ctx *c, yaml_node_t *map, const struct field *fields,
 		    const char *prefix);
 
@@ -384,6 +433,8 @@ static int set_field(struct ctx *c, const struct field *f, yaml_node_t *v, const
 		return set_services(c, f, v, key);
 	case K_IMAGES:
 		return set_images(c, v, key);
+	case K_PORTS:
+		return set_ports(c, f, v, key);
 	}
 	return fail(c, v, key, 0, "internal error: unknown field kind");
 }
@@ -546,6 +597,7 @@ void ib_spec_free(struct ib_spec *spec)
 	free(spec->file);
 	free(spec->name);
 	free(spec->hostname);
+	free(spec->firewall_allow);
 	free(spec->kernel_image);
 	free(spec->kernel_cmdline);
 	free(spec->manifest);

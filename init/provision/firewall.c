@@ -2,7 +2,8 @@
  * firewall.c: the host's firewall at every boot (issue 13 point 5,
  * docs/network.md, "Host firewall"). provision closes the host before it
  * brings up an interface or asks a datasource, then opens what this boot
- * serves once it knows: the SSH port when an sshd is declared. The table
+ * serves once it knows: the ports the image's spec opens (firewall.allow,
+ * /etc/wisp/firewall) and the SSH port when an sshd is declared. The table
  * is containerd-lite's (`network firewall`, net_fw.c), applied in one
  * batch each time. Never on the build host (--root).
  */
@@ -10,7 +11,8 @@
 
 #include <string.h>
 
-#define FW_MAX 8
+#define FW_MAX	 33 /* the image's 32 and SSH's */
+#define FW_IMAGE "/etc/wisp/firewall"
 
 static char *fw_allowed[FW_MAX + 1];
 static unsigned fw_n;
@@ -24,18 +26,42 @@ void fw_allow(const char *port)
 		fw_allowed[fw_n++] = (char *)port;
 }
 
+/* The image's firewall.allow: one "PORT/PROTO" a line, checked by image-builder
+ * (and again by containerd-lite). */
+static void image_allows(void)
+{
+	static char buf[2048];
+	char *line, *save = NULL;
+	struct err e;
+
+	if (read_text(ROOTED(FW_IMAGE), buf, sizeof(buf), &e) <= 0)
+		return;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		if (*line && *line != '#')
+			fw_allow(line);
+}
+
 /* `containerd-lite network firewall --allow P...`; a failure leaves the host
  * as it was, and says so (in the report when FINAL: `wispctl config`). */
 void fw_apply(bool final)
 {
-	char *argv[4 + 2 * FW_MAX] = {"/bin/containerd-lite", "network", "firewall"};
+	char *argv[4 + 2 * FW_MAX] = {"/bin/containerd-lite", "network", "firewall"}, opened[512];
+	static bool loaded;
+	size_t len = 0;
 	int n = 3, st;
 
 	if (prov.dry)
 		return;
+	if (!loaded)
+		image_allows();
+	loaded = true;
+	opened[0] = '\0';
 	for (unsigned i = 0; i < fw_n; i++) {
 		argv[n++] = "--allow";
 		argv[n++] = fw_allowed[i];
+		if (len < sizeof(opened))
+			len += (size_t)snprintf(opened + len, sizeof(opened) - len, "%s%s",
+						i ? ", " : "", fw_allowed[i]);
 	}
 	st = cc_run("firewall", argv, NULL, 10000, NULL);
 	if (st != 0)
@@ -44,6 +70,6 @@ void fw_apply(bool final)
 			"the host's ports are not filtered",
 			st);
 	if (final)
-		cloudinit_report("firewall: %s%s", st ? "FAILED, ports not filtered" : "closed",
-				 st || !fw_n ? "" : " but for the SSH port");
+		cloudinit_report("firewall: %s%s%s", st ? "FAILED, ports not filtered" : "closed",
+				 st || !fw_n ? "" : " but for ", st ? "" : opened);
 }

@@ -16,7 +16,8 @@ hostfwd into the guest and n1 sees the connection come from QEMU's own
 address (10.0.2.2: DNAT, no proxy); the guest reaches it on 127.0.0.1 and
 n2 through the guest's address (hairpin); a port forwarded to the guest
 to a service of the host's network that the firewall does not open
-answers nothing (issue 13 point 5).
+answers nothing, one the image spec's firewall.allow opens does (issue 13
+point 5).
 """
 
 import os
@@ -47,7 +48,8 @@ SERVICES = """\
   - name: h
     kind: container
     image: "bb:1"
-    command: [sh, -c, 'while true; do echo hello from h | nc -l -p 8081; done']
+    command: [sh, -c, '(while true; do echo opened by the spec | nc -l -p 8082; done) &
+              while true; do echo hello from h | nc -l -p 8081; done']
 """
 
 
@@ -102,7 +104,17 @@ def held(vm, fwd):
         return None
 
 
-def check_ports(vm, fwd, unpublished):
+def outside_text(port):
+    """What a connection through QEMU's hostfwd gets within 10 s."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as c:
+            c.settimeout(10)
+            return c.recv(100).decode(errors="replace")
+    except OSError as e:
+        return "error: %s" % e
+
+
+def check_ports(vm, fwd, unpublished, opened):
     """n1 serves one client at a time and keeps each connection 5 s after
     its answer (so that it can be seen from inside): each client waits."""
     ctr = "containerd-lite --root /run/wisp/containers exec %s sh -c '%s'"
@@ -127,8 +139,13 @@ def check_ports(vm, fwd, unpublished):
             "a service of the host's network on 8081 answers inside the guest", 60)
     got = http_get(unpublished)
     check("hello" not in got, "but not from outside: the host firewall drops it: %r" % got[-200:])
+    # 8082 is opened by the image spec's firewall.allow: it answers from outside
+    poll(lambda: outside_text(opened), lambda got: "opened by the spec" in got,
+         "8082 (the spec's firewall.allow) answering from outside", 60)
+    print("  ok: 8082, opened by the image spec's firewall.allow, answers from outside", flush=True)
     rc, out = vm.sh("wispctl config | grep firewall")
-    check("firewall: closed" in out, "wispctl config says the firewall is on: %r" % out.strip())
+    check("firewall: closed but for 8082/tcp" in out,
+          "wispctl config says the firewall is on, 8082 open: %r" % out.strip())
 
 
 def make_image():
@@ -146,9 +163,11 @@ def main():
     os.makedirs(OUT, exist_ok=True)
     tar = make_image()
     image = build_test_image("bridge", services_yaml=SERVICES,
-                             spec_extra="images:\n  - {archive: %s, name: 'bb:1'}\n" % tar)
-    fwd, unpublished = free_port(), free_port()
-    nic = "user,hostfwd=tcp:127.0.0.1:%d-:8080,hostfwd=tcp:127.0.0.1:%d-:8081" % (fwd, unpublished)
+                             spec_extra="images:\n  - {archive: %s, name: 'bb:1'}\n"
+                             "firewall:\n  allow: [8082/tcp]\n" % tar)
+    fwd, unpublished, opened = free_port(), free_port(), free_port()
+    nic = ("user,hostfwd=tcp:127.0.0.1:%d-:8080,hostfwd=tcp:127.0.0.1:%d-:8081,"
+           "hostfwd=tcp:127.0.0.1:%d-:8082" % (fwd, unpublished, opened))
     with VM(image, name="bridge", mem=256, nic=nic, diagnose=DIAGNOSE) as vm:
         vm.boot()
         wait_units(vm, "n1, n2, h running",
@@ -197,7 +216,7 @@ def main():
               and u["h"].get("address") is None and u["h"].get("ports") == [],
               "wispctl --json ps: n1's address and ports, none for h: %r" % ({k: (v.get("address"), v.get("ports"))
                                                                               for k, v in u.items()}))
-        check_ports(vm, fwd, unpublished)
+        check_ports(vm, fwd, unpublished, opened)
         vm.sh("wispctl stop n2")
         wait_sh(vm, "ls /sys/class/net/wisp0/brif | wc -l", lambda rc, o: o.strip() == "1",
                 "a stop takes n2's veth pair away", 60)

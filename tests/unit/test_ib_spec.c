@@ -59,6 +59,7 @@ struct good {
 	char default_slot;
 	unsigned timeout;
 	const char *services_yaml;
+	const char *firewall_allow; /* NULL: no firewall key */
 };
 
 static const struct good good_specs[] = {
@@ -81,7 +82,10 @@ static const struct good good_specs[] = {
 	     "    restart: always\n"
 	     "  - name: hello\n"
 	     "    command: [/bin/sh, -c, 'echo \"hi: $(uname -r)\"; date > /run/x']\n"
-	     "    env: {N: '123', M: 123}\n",
+	     "    env: {N: '123', M: 123}\n"
+	     "firewall:\n"
+	     "  allow: [8080, 53/udp, '443/tcp']\n",
+     .firewall_allow = "8080/tcp\n53/udp\n443/tcp\n",
      .name = "wisp",
      .hostname = "host-1.example",
      .kernel_image = "bzImage",
@@ -138,6 +142,10 @@ static void valid_specs(void **state)
 		assert_int_equal(s.timeout, w->timeout);
 		assert_string_equal(s.services_yaml, w->services_yaml);
 		assert_int_equal(s.services_len, strlen(w->services_yaml));
+		if (w->firewall_allow)
+			assert_string_equal(s.firewall_allow, w->firewall_allow);
+		else
+			assert_null(s.firewall_allow);
 		ib_spec_free(&s);
 	}
 }
@@ -241,6 +249,13 @@ static const struct bad bad_specs[] = {
      "t.yaml:2:20: key \"images[0].archive\": .: import: boot needs a file"},
     {"name: wisp\nimages: [{archive: bzImage, tag: x}]\n",
      "t.yaml:2:29: key \"images[0].tag\": unknown key"},
+    {"name: wisp\nfirewall: {allow: [22, 0]}\n",
+     "t.yaml:2:24: key \"firewall.allow[1]\": expected PORT or PORT/tcp or PORT/udp (1-65535)"},
+    {"name: wisp\nfirewall: {allow: [22/sctp]}\n",
+     "t.yaml:2:20: key \"firewall.allow[0]\": expected PORT or PORT/tcp"},
+    {"name: wisp\nfirewall: {allow: 22}\n",
+     "t.yaml:2:19: key \"firewall.allow\": expected a list of ports"},
+    {"name: wisp\nfirewall: {open: [22]}\n", "t.yaml:2:12: key \"firewall.open\": unknown key"},
 };
 
 static void errors(void **state)
