@@ -171,6 +171,8 @@ static void apply_config(struct cloudcfg *c, const char *src)
 	gather_runcmd(c);
 	if (c->wisp_units)
 		write_units(c->wisp_units);
+	for (char **v = c->fw_allow; v && *v; v++)
+		fw_allow(*v); /* applied at provision's end with the rest (firewall.c) */
 }
 
 static void part_warnings(const struct plan_part *pp)

@@ -9,9 +9,10 @@
  */
 #include "provision.h"
 
+#include <stdlib.h>
 #include <string.h>
 
-#define FW_MAX	 33 /* the image's 32 and SSH's */
+#define FW_MAX	 65 /* the image's 32, user-data's 32 and SSH's */
 #define FW_IMAGE "/etc/wisp/firewall"
 
 static char *fw_allowed[FW_MAX + 1];
@@ -22,8 +23,8 @@ void fw_allow(const char *port)
 	for (unsigned i = 0; i < fw_n; i++)
 		if (!strcmp(fw_allowed[i], port))
 			return;
-	if (fw_n < FW_MAX)
-		fw_allowed[fw_n++] = (char *)port;
+	if (fw_n < FW_MAX && (fw_allowed[fw_n] = strdup(port)))
+		fw_n++;
 }
 
 /* The image's firewall.allow: one "PORT/PROTO" a line, checked by image-builder
@@ -45,7 +46,7 @@ static void image_allows(void)
  * as it was, and says so (in the report when FINAL: `wispctl config`). */
 void fw_apply(bool final)
 {
-	char *argv[4 + 2 * FW_MAX] = {"/bin/containerd-lite", "network", "firewall"}, opened[512];
+	char *argv[4 + 2 * FW_MAX] = {"/bin/containerd-lite", "network", "firewall"}, opened[1024];
 	static bool loaded;
 	size_t len = 0;
 	int n = 3, st;

@@ -193,7 +193,7 @@ void sshd_add(void);
 
 /* ---- firewall.c: the host's firewall (containerd-lite network firewall) - */
 
-/* PORT ("22/tcp", a static string) opened by the next fw_apply(). */
+/* PORT ("22/tcp", copied) opened by the next fw_apply(). */
 void fw_allow(const char *port);
 /* The firewall applied: closed but for what was allowed. Not with --root. */
 void fw_apply(bool final);

@@ -362,12 +362,23 @@ static void test_wisp_key(void **state)
 					 "  services:\n"
 					 "    - name: web\n"
 					 "      command: [/bin/web, \"8080\"]\n"
-					 "  other: 1\n");
+					 "  other: 1\n"
+					 "  firewall:\n"
+					 "    allow: [8080, 53/udp, '443/tcp', 0, 22/sctp]\n"
+					 "    deny: [1]\n");
 	struct decls set = {0};
 	(void)state;
 	cloudcfg_load(p, &c, &sink);
 	assert_non_null(c.wisp_units);
 	assert_non_null(strstr(warned, "cc4:6:3: wisp: unknown key"));
+	/* firewall.allow: normalised PORT/PROTO, bad ones warned and left out */
+	assert_int_equal(strv_len(c.fw_allow), 3);
+	assert_string_equal(c.fw_allow[0], "8080/tcp");
+	assert_string_equal(c.fw_allow[1], "53/udp");
+	assert_string_equal(c.fw_allow[2], "443/tcp");
+	assert_non_null(strstr(warned, "cc4:8:12: wisp.firewall.allow: not PORT, PORT/tcp or "
+				       "PORT/udp (1-65535); ignored"));
+	assert_non_null(strstr(warned, "cc4:9:5: wisp.firewall.deny: unknown key"));
 	/* the rendered text reads back as a declarations file */
 	write_tmp("units.yaml", c.wisp_units);
 	char path[256];

@@ -77,7 +77,7 @@ static const char every[] =
     "    defer: true\n"
     "bootcmd: [echo boot, [ls, -l]]\n"
     "runcmd: [echo run]\n"
-    "wisp: {services: [{name: web, command: [/bin/web]}]}\n"
+    "wisp: {services: [{name: web, command: [/bin/web]}], firewall: {allow: [8080, 53/udp]}}\n"
     "final_message: bye $UPTIME\n"
     "timezone: CET-1CEST\n"
     "power_state: {mode: reboot, delay: '+2', message: now, condition: test -f /x}\n"
@@ -90,6 +90,7 @@ static const char *const cc_records[] = {"hostname",
 					 "preserve_hostname",
 					 "ssh_key",
 					 "wisp_units",
+					 "fw_allow",
 					 "final_message",
 					 "timezone",
 					 "power_mode",
@@ -332,6 +333,8 @@ static void test_malformed(void **state)
 	    {HEAD PART "timezone 16\n../../etc/passwd\nend 0\n\n" DONE, 0, "would have refused"},
 	    {HEAD PART "power_mode 4\nkill\nend 0\n\n" DONE, 0, "would have refused"},
 	    {HEAD PART "ntp_server 5\na b c\nend 0\n\n" DONE, 0, "would have refused"},
+	    {HEAD PART "fw_allow 6\n22; rm\nend 0\n\n" DONE, 0, "would have refused"},
+	    {HEAD PART "fw_allow 2\n22\nend 0\n\n" DONE, 0, "would have refused"},
 	    {HEAD "part 6\nscript\nend 0\n\n" DONE, 0, "without its name or its bytes"},
 	    {HEAD "net 0\n\nnet 0\n\n" DONE, 0, "a second network"},
 	    {HEAD "net 0\n\nif 0\n\nif.addr 16\n10.0.0.5; reboot\n" DONE, 0,

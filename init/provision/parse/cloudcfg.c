@@ -235,6 +235,21 @@ static void r_keylist(struct pctx *p, const struct kv *a)
 	*l = key_lines(p, a->v, a->path);
 }
 
+bool cc_fw_port(const char *s, char out[16])
+{
+	unsigned long port = 0;
+	size_t n = strspn(s, "0123456789");
+	const char *proto = s[n] ? s + n + 1 : "tcp";
+
+	for (size_t i = 0; i < n && port <= 65535; i++)
+		port = port * 10 + (unsigned long)(s[i] - '0');
+	if (n == 0 || port == 0 || port > 65535 || (s[n] && s[n] != '/') ||
+	    (strcmp(proto, "tcp") && strcmp(proto, "udp")))
+		return false;
+	snprintf(out, 16, "%lu/%s", port, proto);
+	return true;
+}
+
 /* A user or group name as useradd takes it: nothing that breaks /etc/passwd. */
 bool cc_valid_name(const char *s)
 {
@@ -702,10 +717,15 @@ static void emit(FILE *f, const struct ynode *n)
 	fputc(n->type == Y_SEQ ? ']' : '}', f);
 }
 
+struct wctx {
+	FILE *units;
+	struct cloudcfg *c;
+};
+
 /* services: and containers: as a declarations file's keys, with where they came from. */
 static void r_units(struct pctx *p, const struct kv *a)
 {
-	FILE *f = a->obj;
+	FILE *f = ((struct wctx *)a->obj)->units;
 	const char *k = a->kn->str;
 
 	fprintf(f, "# from user-data %s:%d:%d (wisp.%s)\n%s: ", p->path, a->v->line, a->v->col, k,
@@ -714,30 +734,62 @@ static void r_units(struct pctx *p, const struct kv *a)
 	fputc('\n', f);
 }
 
-static const struct key wisp_keys[] = {{"services", r_units, 0, false, false},
-				       {"containers", r_units, 0, false, false}};
+/* firewall.allow: ports the host firewall opens this boot (docs/network.md) */
+static void r_fw_allow(struct pctx *p, const struct kv *a)
+{
+	struct cloudcfg *c = ((struct wctx *)a->obj)->c;
+	char **l = get_list(p, a->v, a->path, false), port[16];
 
-static const struct keymap wisp_map = {wisp_keys,
-				       ARRAY_LEN(wisp_keys),
-				       "unknown key, ignored (known: services, containers)",
-				       false,
-				       true,
-				       false};
+	for (size_t j = 0; l && l[j]; j++)
+		if (!cc_fw_port(l[j], port))
+			bad(p, a->v, a->path, "not PORT, PORT/tcp or PORT/udp (1-65535); ignored");
+		else if (strv_len(c->fw_allow) >= 32)
+			bad(p, a->v, a->path, "more than 32 ports; the rest ignored");
+		else
+			c->fw_allow = strv_push(c->fw_allow, port);
+	strv_free(l);
+}
+
+static const struct key fw_keys[] = {{"allow", r_fw_allow, 0, false, false}};
+
+static const struct keymap fw_map = {
+    fw_keys, ARRAY_LEN(fw_keys), "unknown key, ignored (known: allow)", true, true, false};
+
+static void r_firewall(struct pctx *p, const struct kv *a)
+{
+	if (a->v->type != Y_MAP)
+		bad(p, a->v, a->path, "expected a mapping with \"allow\"");
+	else
+		walk_map(p, a->v, &fw_map, a->path, a->obj);
+}
+
+static const struct key wisp_keys[] = {{"services", r_units, 0, false, false},
+				       {"containers", r_units, 0, false, false},
+				       {"firewall", r_firewall, 0, false, false}};
+
+static const struct keymap wisp_map = {
+    wisp_keys,
+    ARRAY_LEN(wisp_keys),
+    "unknown key, ignored (known: services, containers, firewall)",
+    false,
+    true,
+    false};
 
 static void parse_wisp(struct pctx *p, const struct ynode *v, struct cloudcfg *c)
 {
 	char *buf = NULL;
 	size_t len = 0;
-	FILE *f;
+	struct wctx w = {.c = c};
 
 	if (v->type != Y_MAP) {
-		bad(p, v, "wisp", "expected a mapping with \"services\" or \"containers\"");
+		bad(p, v, "wisp",
+		    "expected a mapping with \"services\", \"containers\" or \"firewall\"");
 		return;
 	}
-	if (!(f = open_memstream(&buf, &len)))
+	if (!(w.units = open_memstream(&buf, &len)))
 		return;
-	walk_map(p, v, &wisp_map, "wisp", f);
-	fclose(f);
+	walk_map(p, v, &wisp_map, "wisp", &w);
+	fclose(w.units);
 	free(c->wisp_units);
 	c->wisp_units = len ? buf : NULL;
 	if (!len)
@@ -1222,7 +1274,7 @@ void cloudcfg_free(struct cloudcfg *c)
 		free(c->files[i].path), free(c->files[i].owner), free(c->files[i].content);
 	free(c->users), free(c->groups), free(c->files);
 	free(c->hostname), free(c->fqdn), free(c->wisp_units);
-	strv_free(c->ssh_keys), strv_free(c->ntp_servers);
+	strv_free(c->ssh_keys), strv_free(c->ntp_servers), strv_free(c->fw_allow);
 	for (size_t i = 0; i < c->nmounts; i++)
 		free(c->mounts[i].dev), free(c->mounts[i].dir), free(c->mounts[i].type),
 		    free(c->mounts[i].opts);

@@ -122,6 +122,7 @@ struct cloudcfg {
 	char ***bootcmd, ***runcmd; /* each an argv (a string: sh -c STRING) */
 	size_t nbootcmd, nruncmd;
 	char *wisp_units;		  /* the wisp: key as a declarations file's text, or NULL */
+	char **fw_allow;		  /* wisp.firewall.allow: "PORT/PROTO" each (cc_fw_port) */
 	char *final_message, *timezone;	  /* timezone: a POSIX TZ string or a zone name */
 	char *power_mode;		  /* "poweroff", "reboot", "halt" or NULL */
 	char *power_message, *power_cond; /* cond: a shell line, NULL: true */
@@ -152,6 +153,8 @@ bool cc_zone_name(const char *s);
 bool cc_valid_name(const char *s);
 /* No ':' and no line break: safe in a field of /etc/passwd or /etc/shadow (NULL is). */
 bool cc_passwd_safe(const char *s);
+/* "PORT", "PORT/tcp", "PORT/udp" (1-65535) -> "PORT/PROTO" in out; false if not one. */
+bool cc_fw_port(const char *s, char out[16]);
 /* What a host name or an address is made of: ntp servers go to a shell word list. */
 #define CC_HOST_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]"
 

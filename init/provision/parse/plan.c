@@ -88,6 +88,7 @@ static const struct field fields[] = {
     F("preserve_hostname", S_CC, T_TRI, struct cloudcfg, preserve_hostname),
     F("ssh_key", S_CC, T_STRV, struct cloudcfg, ssh_keys),
     F("wisp_units", S_CC, T_STR, struct cloudcfg, wisp_units),
+    F("fw_allow", S_CC, T_STRV, struct cloudcfg, fw_allow),
     F("final_message", S_CC, T_STR, struct cloudcfg, final_message),
     F("timezone", S_CC, T_STR, struct cloudcfg, timezone),
     F("power_mode", S_CC, T_STR, struct cloudcfg, power_mode),
@@ -680,6 +681,11 @@ static bool cc_ok(const struct cloudcfg *c)
 	for (char **v = c->ntp_servers; v && *v; v++)
 		if (!**v || (*v)[strspn(*v, CC_HOST_CHARS)])
 			return false;
+	for (char **v = c->fw_allow; v && *v; v++) {
+		char port[16];
+		if (!cc_fw_port(*v, port) || strcmp(port, *v))
+			return false;
+	}
 	return cmds_ok(c->bootcmd, c->nbootcmd) && cmds_ok(c->runcmd, c->nruncmd) && power_ok(c) &&
 	       (!c->timezone || cc_posix_tz(c->timezone) || cc_zone_name(c->timezone)) &&
 	       lines_ok(c->ssh_keys);
