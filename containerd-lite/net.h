@@ -105,6 +105,10 @@ void nft_imm(struct nl_msg *m, int reg, const void *v, int len);
 void nft_verdict(struct nl_msg *m, int code);
 void nft_dnat(struct nl_msg *m);
 void nft_masq(struct nl_msg *m);
+/* Matches made of the above, shared by the NAT table and the firewall. */
+void nft_ifname(struct nl_msg *m, int key, const char *name, int op, bool prefix);
+void nft_ct_any(struct nl_msg *m, int key, uint32_t bits);
+void nft_l4(struct nl_msg *m, uint8_t proto, int offset, const void *v, int len);
 
 /* net_nat.c: the table wisp-NAME made from the leases of DFD (locked):
  * masquerade, published ports; forwarding on. With no lease, no table and

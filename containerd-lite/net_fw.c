@@ -42,28 +42,13 @@
 static const uint8_t icmp4[] = {8, 3, 11, 12};
 static const uint8_t icmp6[] = {1, 2, 3, 4, 128, 134, 135, 136};
 
-/* ct state & BITS != 0 (bits in host order, as the kernel keeps them) */
-static void ct_state(struct nl_msg *m, uint32_t bits)
-{
-	uint32_t zero = 0;
-
-	nft_ct(m, NFT_CT_STATE);
-	nft_mask(m, &bits, 4);
-	nft_cmp(m, NFT_CMP_NEQ, &zero, 4);
-}
-
-static void l4proto(struct nl_msg *m, uint8_t proto)
-{
-	nft_meta(m, NFT_META_L4PROTO);
-	nft_cmp(m, NFT_CMP_EQ, &proto, 1);
-}
-
-static void rule_ct(struct nft_batch *b, const char *chain, uint32_t bits, int verdict)
+/* ct KEY & BITS != 0, VERDICT: ct state established,related / invalid, ct status dnat */
+static void rule_ct(struct nft_batch *b, const char *chain, int key, uint32_t bits, int verdict)
 {
 	struct nft_rule r;
 
 	nft_rule_begin(b, &r, FW_TABLE, chain);
-	ct_state(r.m, bits);
+	nft_ct_any(r.m, key, bits);
 	nft_verdict(r.m, verdict);
 	nft_rule_end(b, &r);
 }
@@ -71,27 +56,21 @@ static void rule_ct(struct nft_batch *b, const char *chain, uint32_t bits, int v
 /* iifname NAME (a prefix when PREFIX: nft's "wisp*") accept */
 static void rule_iif(struct nft_batch *b, const char *chain, const char *name, bool prefix)
 {
-	char v[16] = {0};
 	struct nft_rule r;
 
-	memcpy(v, name, strnlen(name, 15));
 	nft_rule_begin(b, &r, FW_TABLE, chain);
-	nft_meta(r.m, NFT_META_IIFNAME);
-	nft_cmp(r.m, NFT_CMP_EQ, v, prefix ? (int)strlen(v) : (int)sizeof(v));
+	nft_ifname(r.m, NFT_META_IIFNAME, name, NFT_CMP_EQ, prefix);
 	nft_verdict(r.m, NF_ACCEPT);
 	nft_rule_end(b, &r);
 }
 
-/* meta l4proto PROTO, LEN bytes at OFFSET of its header == V, accept: the
- * ICMP type (offset 0, 1 byte) or the destination port (2, 2, big-endian). */
+/* an ICMP type or a destination port of PROTO (nft_l4), accept */
 static void rule_l4(struct nft_batch *b, uint8_t proto, int offset, const void *v, int len)
 {
 	struct nft_rule r;
 
 	nft_rule_begin(b, &r, FW_TABLE, "input");
-	l4proto(r.m, proto);
-	nft_payload(r.m, NFT_PAYLOAD_TRANSPORT_HEADER, offset, len);
-	nft_cmp(r.m, NFT_CMP_EQ, v, len);
+	nft_l4(r.m, proto, offset, v, len);
 	nft_verdict(r.m, NF_ACCEPT);
 	nft_rule_end(b, &r);
 }
@@ -103,25 +82,12 @@ static void rule_port(struct nft_batch *b, uint8_t proto, uint16_t port)
 	rule_l4(b, proto, 2, &be, 2);
 }
 
-static void rule_dnat(struct nft_batch *b)
-{
-	uint32_t dnat = IPS_DST_NAT, zero = 0;
-	struct nft_rule r;
-
-	nft_rule_begin(b, &r, FW_TABLE, "forward");
-	nft_ct(r.m, NFT_CT_STATUS);
-	nft_mask(r.m, &dnat, 4);
-	nft_cmp(r.m, NFT_CMP_NEQ, &zero, 4);
-	nft_verdict(r.m, NF_ACCEPT);
-	nft_rule_end(b, &r);
-}
-
 static void input(struct nft_batch *b, const struct net_port *allow, unsigned n)
 {
 	nft_chain(b, FW_TABLE, "input", "filter", NF_INET_LOCAL_IN, 0, NF_DROP);
-	rule_ct(b, "input", NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED),
-		NF_ACCEPT);
-	rule_ct(b, "input", NF_CT_STATE_INVALID_BIT, NF_DROP);
+	rule_ct(b, "input", NFT_CT_STATE,
+		NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED), NF_ACCEPT);
+	rule_ct(b, "input", NFT_CT_STATE, NF_CT_STATE_INVALID_BIT, NF_DROP);
 	rule_iif(b, "input", "lo", false);
 	for (size_t i = 0; i < sizeof(icmp4); i++)
 		rule_l4(b, IPPROTO_ICMP, 0, &icmp4[i], 1);
@@ -136,10 +102,10 @@ static void input(struct nft_batch *b, const struct net_port *allow, unsigned n)
 static void forward(struct nft_batch *b)
 {
 	nft_chain(b, FW_TABLE, "forward", "filter", NF_INET_FORWARD, 0, NF_DROP);
-	rule_ct(b, "forward", NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED),
-		NF_ACCEPT);
+	rule_ct(b, "forward", NFT_CT_STATE,
+		NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED), NF_ACCEPT);
 	rule_iif(b, "forward", "wisp", true);
-	rule_dnat(b);
+	rule_ct(b, "forward", NFT_CT_STATUS, IPS_DST_NAT, NF_ACCEPT);
 }
 
 int net_firewall(const struct net_port *allow, unsigned n, bool off, struct cl_err *e)

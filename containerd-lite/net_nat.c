@@ -51,21 +51,12 @@ static void ip_addr_in(struct nl_msg *m, int offset, uint32_t net, unsigned pref
 	nft_cmp(m, NFT_CMP_EQ, &v, 4);
 }
 
-static void ifname_is(struct nl_msg *m, int key, const char *name, bool eq)
-{
-	char v[16] = {0}; /* IFNAMSIZ, zero-padded as the kernel keeps names */
-
-	memcpy(v, name, strnlen(name, sizeof(v) - 1));
-	nft_meta(m, key);
-	nft_cmp(m, eq ? NFT_CMP_EQ : NFT_CMP_NEQ, v, sizeof(v));
-}
-
 static void rule_raw(struct nft_batch *b, const char *t, const struct net_cfg *c)
 {
 	struct nft_rule r;
 
 	nft_rule_begin(b, &r, t, "raw");
-	ifname_is(r.m, NFT_META_IIFNAME, c->name, true);
+	nft_ifname(r.m, NFT_META_IIFNAME, c->name, NFT_CMP_EQ, false);
 	ip_addr_in(r.m, 16, 0x7f000000, 8);
 	nft_verdict(r.m, NF_DROP);
 	nft_rule_end(b, &r);
@@ -85,10 +76,7 @@ static void rule_dnat(struct nft_batch *b, const char *t, const char *chain, uin
 		nft_fib_daddr_type(r.m);
 		nft_cmp(r.m, NFT_CMP_EQ, &local, 4);
 	}
-	nft_meta(r.m, NFT_META_L4PROTO);
-	nft_cmp(r.m, NFT_CMP_EQ, &p->proto, 1);
-	nft_payload(r.m, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2);
-	nft_cmp(r.m, NFT_CMP_EQ, &dport, 2);
+	nft_l4(r.m, p->proto, 2, &dport, 2);
 	nft_imm(r.m, NFT_REG_1, &to, 4);
 	nft_imm(r.m, NFT_REG_2, &port, 2);
 	nft_dnat(r.m);
@@ -97,25 +85,22 @@ static void rule_dnat(struct nft_batch *b, const char *t, const char *chain, uin
 
 static void rules_masq(struct nft_batch *b, const char *t, const struct net_cfg *c)
 {
-	uint32_t dnat = IPS_DST_NAT, zero = 0;
 	struct nft_rule r;
 
 	nft_rule_begin(b, &r, t, "postrouting");
 	ip_addr_in(r.m, 12, c->net, c->prefix);
-	ifname_is(r.m, NFT_META_OIFNAME, c->name, false);
+	nft_ifname(r.m, NFT_META_OIFNAME, c->name, NFT_CMP_NEQ, false);
 	nft_masq(r.m);
 	nft_rule_end(b, &r);
 	nft_rule_begin(b, &r, t, "postrouting");
 	ip_addr_in(r.m, 12, 0x7f000000, 8);
-	ifname_is(r.m, NFT_META_OIFNAME, c->name, true);
+	nft_ifname(r.m, NFT_META_OIFNAME, c->name, NFT_CMP_EQ, false);
 	nft_masq(r.m);
 	nft_rule_end(b, &r);
 	nft_rule_begin(b, &r, t, "postrouting");
 	ip_addr_in(r.m, 12, c->net, c->prefix);
-	ifname_is(r.m, NFT_META_OIFNAME, c->name, true);
-	nft_ct(r.m, NFT_CT_STATUS);
-	nft_mask(r.m, &dnat, 4);
-	nft_cmp(r.m, NFT_CMP_NEQ, &zero, 4);
+	nft_ifname(r.m, NFT_META_OIFNAME, c->name, NFT_CMP_EQ, false);
+	nft_ct_any(r.m, NFT_CT_STATUS, IPS_DST_NAT);
 	nft_masq(r.m);
 	nft_rule_end(b, &r);
 }

@@ -214,6 +214,37 @@ void nft_cmp(struct nl_msg *m, int op, const void *v, int len)
 	expr(m, "cmp", PAIRS(NFTA_CMP_SREG, NFT_REG_1, NFTA_CMP_OP, op), NFTA_CMP_DATA, v, len);
 }
 
+/* meta KEY (an interface name) OP NAME; PREFIX: its first strlen(NAME) bytes
+ * only (nft's "wisp*"), else all of IFNAMSIZ, zero-padded as the kernel keeps it */
+void nft_ifname(struct nl_msg *m, int key, const char *name, int op, bool prefix)
+{
+	char v[16] = {0};
+
+	memcpy(v, name, strnlen(name, sizeof(v) - 1));
+	nft_meta(m, key);
+	nft_cmp(m, op, v, prefix ? (int)strlen(v) : (int)sizeof(v));
+}
+
+/* ct KEY & BITS != 0 (ct state's or status's bits, in host order as the kernel keeps them) */
+void nft_ct_any(struct nl_msg *m, int key, uint32_t bits)
+{
+	uint32_t zero = 0;
+
+	nft_ct(m, key);
+	nft_mask(m, &bits, 4);
+	nft_cmp(m, NFT_CMP_NEQ, &zero, 4);
+}
+
+/* meta l4proto PROTO, then LEN bytes at OFFSET of its header == V: the ICMP
+ * type (offset 0, 1 byte) or the destination port (2, 2, big-endian) */
+void nft_l4(struct nl_msg *m, uint8_t proto, int offset, const void *v, int len)
+{
+	nft_meta(m, NFT_META_L4PROTO);
+	nft_cmp(m, NFT_CMP_EQ, &proto, 1);
+	nft_payload(m, NFT_PAYLOAD_TRANSPORT_HEADER, offset, len);
+	nft_cmp(m, NFT_CMP_EQ, v, len);
+}
+
 /* register 1 &= MASK (the xor a bitwise expression also needs is zero) */
 void nft_mask(struct nl_msg *m, const void *mask, int len)
 {
