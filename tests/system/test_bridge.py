@@ -28,7 +28,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
 from wispvm import (  # noqa: E402
-    DIAGNOSE, VM, build_test_image, check, poll, run_test, units, wait_sh, wait_units)
+    DIAGNOSE, VM, build_test_image, check, free_port, host_port_text, poll, run_test, units, wait_sh,
+    wait_units)
 
 B = os.environ.get("B", "build")
 OUT = os.path.join(B, "tests", "bridge")
@@ -67,14 +68,6 @@ def ports(vm):
     return int(out.strip() or 0)
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def http_get(port):
     """GET / through QEMU's hostfwd; the answer, or what went wrong."""
     try:
@@ -104,16 +97,6 @@ def held(vm, fwd):
         return None
 
 
-def outside_text(port):
-    """What a connection through QEMU's hostfwd gets within 10 s."""
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=10) as c:
-            c.settimeout(10)
-            return c.recv(100).decode(errors="replace")
-    except OSError as e:
-        return "error: %s" % e
-
-
 def check_ports(vm, fwd, unpublished, opened):
     """n1 serves one client at a time and keeps each connection 5 s after
     its answer (so that it can be seen from inside): each client waits."""
@@ -140,7 +123,7 @@ def check_ports(vm, fwd, unpublished, opened):
     got = http_get(unpublished)
     check("hello" not in got, "but not from outside: the host firewall drops it: %r" % got[-200:])
     # 8082 is opened by the image spec's firewall.allow: it answers from outside
-    poll(lambda: outside_text(opened), lambda got: "opened by the spec" in got,
+    poll(lambda: host_port_text(opened), lambda got: "opened by the spec" in got,
          "8082 (the spec's firewall.allow) answering from outside", 60)
     print("  ok: 8082, opened by the image spec's firewall.allow, answers from outside", flush=True)
     rc, out = vm.sh("wispctl config | grep firewall")

@@ -20,13 +20,12 @@ all.
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
-from wispvm import VM, check, poll, run_test, wait_sh  # noqa: E402
+from wispvm import VM, check, free_port, host_port_text, poll, run_test, wait_sh  # noqa: E402
 
 IMAGE = os.path.join(os.environ.get("B", "build"), "wisp.img")
 PROVISIONED = r"cloud-init: applied"
@@ -54,12 +53,6 @@ wisp:
   firewall:
     allow: [2222]
 """
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def seed(tmp, name, user_data):
@@ -229,16 +222,6 @@ def planted_unchanged(vm, client, before):
           "carol's link was replaced by her own file (she logs in): %r" % out.strip())
 
 
-def outside_answer(port):
-    """What a connection to the guest's forwarded port gets within 10 s."""
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=10) as c:
-            c.settimeout(10)
-            return c.recv(100).decode(errors="replace")
-    except OSError as e:
-        return "no answer: %s" % e
-
-
 def without_keys(tmp):
     port, port2222 = free_port(), free_port()
     with ssh_vm("ssh-none", seed(tmp, "none", NO_KEYS), port, port2222) as vm:
@@ -254,11 +237,11 @@ def without_keys(tmp):
         vm.sh("(while true; do echo hello-22 | nc -l -p 22; done) >/dev/null 2>&1 & true")
         wait_sh(vm, "echo | nc 127.0.0.1 22", lambda rc, o: "hello-22" in o,
                 "a listener on 22 answers inside the guest", 60)
-        got = outside_answer(port)
+        got = host_port_text(port)
         check("hello-22" not in got, "but not from outside: no sshd, no open port 22 (%r)" % got)
         # user-data's wisp.firewall.allow opens 2222: a listener there answers the outside
         vm.sh("(while true; do echo hello-2222 | nc -l -p 2222; done) >/dev/null 2>&1 & true")
-        poll(lambda: outside_answer(port2222), lambda got: "hello-2222" in got,
+        poll(lambda: host_port_text(port2222), lambda got: "hello-2222" in got,
              "2222, opened by user-data's wisp.firewall.allow, answering from outside", 60)
         print("  ok: 2222, opened by user-data's wisp.firewall.allow, answers from outside",
               flush=True)

@@ -17,6 +17,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -309,6 +310,24 @@ class VM:
                 pass
         self.close()
         return False
+
+
+def free_port():
+    """A TCP port of this machine's loopback free now: for QEMU's hostfwd."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def host_port_text(port, timeout=10):
+    """What a connection to PORT on this machine's loopback (a guest's hostfwd)
+    gets within TIMEOUT s, or "no answer: WHY"."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as c:
+            c.settimeout(timeout)
+            return c.recv(100).decode(errors="replace")
+    except OSError as e:
+        return "no answer: %s" % e
 
 
 def poll(get, done, what, timeout, every=0.5, show=repr):
