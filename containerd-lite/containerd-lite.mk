@@ -12,7 +12,7 @@
 
 # Container networks (net.h): libnl's route library, static musl in ROOT,
 # Debian's libnl-route-3-dev for the native build.
-NET_SRCS := $(addprefix containerd-lite/,net_cfg.c net_port.c net_ipam.c net_link.c net_nft.c net_nat.c net_fw.c net_hosts.c net_cli.c)
+NET_SRCS := $(addprefix containerd-lite/,net_cfg.c net_port.c net_ipam.c net_link.c net_nft.c net_nat.c net_ct.c net_fw.c net_hosts.c net_cli.c)
 NET_LIBS := -lnl-route-3 -lnl-3
 NET_HOST_CFLAGS := -I/usr/include/libnl3
 

@@ -56,7 +56,8 @@ int net_lock(const struct net_cfg *c, struct cl_err *e);
 /* WANT's id and ports: its address into *addr; a host port taken is an error. */
 int net_lease(const struct net_cfg *c, int dfd, const struct net_lease *want, pid_t pid,
 	      uint32_t *addr, struct cl_err *e);
-int net_release(int dfd, const char *id, struct cl_err *e);
+/* ID's lease gone; its address into *addr (0: it had none). */
+int net_release(int dfd, const char *id, uint32_t *addr, struct cl_err *e);
 /* FN for each lease whose process lives; stops at FN's nonzero, which it returns. */
 int net_each_lease(int dfd, int (*fn)(const struct net_lease *, void *), void *arg);
 
@@ -121,6 +122,9 @@ int net_nat_sync(const struct net_cfg *c, int dfd, struct cl_err *e);
  * leaves a bridge, answers, and published ports. OFF: the table removed. */
 int net_firewall(const struct net_port *allow, unsigned n, bool off, struct cl_err *e);
 int net_fw_port(const char *spec, struct net_port *p, struct cl_err *e);
+
+/* net_ct.c: the host's conntrack entries to or from ADDR deleted. */
+int net_ct_forget(uint32_t addr, struct cl_err *e);
 
 /* net_hosts.c: HOSTS_ROOT/NAME, localhost and "ADDRESS ID" of each lease:
  * the containers' /etc/hosts. net_hosts_path makes it if missing (for a

@@ -240,7 +240,7 @@ int net_lease(const struct net_cfg *c, int dfd, const struct net_lease *want, pi
 	return store(dfd, ip, want, pid, false, e) < 0 ? -1 : 0;
 }
 
-int net_release(int dfd, const char *id, struct cl_err *e)
+int net_release(int dfd, const char *id, uint32_t *addr, struct cl_err *e)
 {
 	DIR *dp = open_dir(dfd);
 	struct dirent *d;
@@ -248,12 +248,15 @@ int net_release(int dfd, const char *id, struct cl_err *e)
 	bool stale;
 	int r = 0;
 
+	*addr = 0;
 	if (!dp)
 		return cl_error(e, errno, "read leases");
 	while ((d = readdir(dp)))
-		if (load(dfd, d->d_name, &l, &stale) == 0 && strcmp(l.id, id) == 0 &&
-		    unlinkat(dfd, d->d_name, 0) < 0 && errno != ENOENT)
-			r = cl_error(e, errno, "release lease %s", d->d_name);
+		if (load(dfd, d->d_name, &l, &stale) == 0 && strcmp(l.id, id) == 0) {
+			if (unlinkat(dfd, d->d_name, 0) < 0 && errno != ENOENT)
+				r = cl_error(e, errno, "release lease %s", d->d_name);
+			*addr = l.addr;
+		}
 	closedir(dp);
 	return r;
 }

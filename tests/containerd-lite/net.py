@@ -19,7 +19,9 @@ with the client's address kept, from the host (its own address and
 127.0.0.1) and from containers (hairpin); one bound to 127.0.0.1 only from
 the host; a host port taken twice is refused; a container cannot reach the
 host's loopback services through the bridge (route_localnet's hole).
-200 attach/detach cycles leave nothing behind (nft reads the table back).
+200 attach/detach cycles leave nothing behind (nft reads the table back),
+no conntrack entry either: a UDP flow kept to a published port follows the
+container to its next address.
 The last detach takes the bridge and forwarding away (point 2). The host
 firewall (point 5) drops what it does not allow, also the way to a
 container's unpublished port through a route to the subnet.
@@ -209,6 +211,9 @@ import socket, sys
 proto, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
 s = socket.socket(socket.AF_INET, socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM)
 s.settimeout(3)
+if len(sys.argv) > 4:  # a source port of its own: one flow, asked again
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("0.0.0.0", int(sys.argv[4])))
 try:
     if proto == "tcp":
         s.connect((host, port))
@@ -231,8 +236,8 @@ def server(p, proto, port, n):
     return srv
 
 
-def ask(p, proto, host, port):
-    cmd = [sys.executable, "-c", CLIENT, proto, host, str(port)]
+def ask(p, proto, host, port, sport=None):
+    cmd = [sys.executable, "-c", CLIENT, proto, host, str(port)] + ([str(sport)] if sport else [])
     if p:
         cmd = ["nsenter", "-t", str(p.pid), "-n"] + cmd
     return sh(*cmd).stdout.strip()
@@ -289,6 +294,41 @@ def test_ports(c6, c7, c3, outside):
         r = cl("attach", "--publish", spec, "--netns", "/proc/%d/ns/net" % c7.pid, "c7")
         check("--publish %s: %s" % (spec, why), r.returncode == 1 and why in r.stderr and
               r.stderr.count("\n") == 1, r.stderr)
+
+
+def flows_of(addr):
+    """The conntrack entries (this namespace's) naming ADDR."""
+    with open("/proc/net/nf_conntrack") as f:
+        return [ln for ln in f if "=%s " % addr in ln]
+
+
+def test_conntrack(ca, cf, cb, outside):
+    """A client that keeps one UDP flow to a published port (a resolver's
+    client, a syslog sender) reaches the container that publishes it after a
+    restart at another address: the detach deleted the flow's conntrack
+    entry, whose DNAT to the old address would otherwise live on."""
+    r = cl("attach", "--publish", "6000:60/udp", "--netns", "/proc/%d/ns/net" % ca.pid, "ca")
+    a = r.stdout.split("/")[0]
+    srv = server(ca, "udp", 60, 1)
+    got = ask(outside, "udp", "192.0.2.10", 6000, 40000)
+    srv.wait()
+    check("a UDP flow from the outside reaches ca's published port", got == "peer 192.0.2.1", got)
+    check("and the host tracks it", len(flows_of(a)) > 0, flows_of(a))
+    r = cl("detach", "ca")
+    check("ca's detach deletes the conntrack entries naming its address",
+          r.returncode == 0 and flows_of(a) == [], (r.stderr, flows_of(a)))
+    r = cl("attach", "--netns", "/proc/%d/ns/net" % cf.pid, "cf")
+    check("another container takes ca's address", r.stdout.split("/")[0] == a, r.stdout)
+    r = cl("attach", "--publish", "6000:60/udp", "--netns", "/proc/%d/ns/net" % cb.pid, "cb")
+    check("cb publishes the port from another address", r.returncode == 0 and
+          r.stdout.split("/")[0] != a, (r.stdout, r.stderr))
+    srv = server(cb, "udp", 60, 1)
+    got = ask(outside, "udp", "192.0.2.10", 6000, 40000)
+    srv.kill()
+    srv.wait()
+    check("the same flow now reaches cb", got == "peer 192.0.2.1", got)
+    for i in ("cb", "cf"):
+        cl("detach", i)
 
 
 def test_loopback_hole(c3):
@@ -396,11 +436,15 @@ def test_churn(c3):
               open(HOSTS).read())
     check("nft reads the network's table back", before[2] is not None and len(before[2]) >= 4,
           before[2])
-    bad = None
+    bad, addrs = None, set()
     for i in range(200):
         p = holder()
         try:
             r = cl("attach", "--publish", "7000:70", "--netns", "/proc/%d/ns/net" % p.pid, "churn")
+            addrs.add(r.stdout.split("/")[0])
+            if i % 50 == 0:  # flows to the host and through it
+                inside(p, BUSYBOX, "ping", "-c", "1", "-W", "2", "10.88.0.1")
+                inside(p, BUSYBOX, "ping", "-c", "1", "-W", "2", "192.0.2.1")
             if r.returncode != 0:
                 bad = ("attach", i, r.stderr)
             elif i == 0 and len(nft_rules("ip wisp-wisp0")) != len(before[2]) + 2:
@@ -417,6 +461,8 @@ def test_churn(c3):
              open(HOSTS).read())
     check("200 attach/detach cycles with a published port: no veth, lease, rule or name left",
           not bad and after == before, bad or (before, after))
+    left = [ln for a in addrs for ln in flows_of(a)]
+    check("nor a conntrack entry of the churned container's address", addrs and not left, left)
 
 
 def test_teardown(ids):
@@ -468,7 +514,7 @@ def inner():
     for cmd in (["link", "set", "up0p", "up"], ["addr", "add", "192.0.2.1/24", "dev", "up0p"]):
         subprocess.run(["nsenter", "-t", str(outside.pid), "-n", "ip"] + cmd, check=True)
     subprocess.run(["ip", "route", "add", "default", "via", "192.0.2.1"], check=True)
-    ps = [holder() for _ in range(7)] + [outside]
+    ps = [holder() for _ in range(10)] + [outside]
     try:
         test_attach(ps[0], ps[1], 1400)
         test_nat(ps[0])
@@ -477,6 +523,7 @@ def inner():
         test_bad_input(ps[0])
         test_ports(ps[5], ps[6], ps[2], outside)
         test_loopback_hole(ps[2])
+        test_conntrack(ps[7], ps[8], ps[9], outside)
         test_firewall(ps[5], ps[2], outside)
         test_churn(ps[2])
         test_teardown(["c3", "c4", "c6"])
