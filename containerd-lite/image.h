@@ -169,6 +169,8 @@ struct img_over {
 				  * neither: a flattened copy */
 	bool host_net;		 /* the host's network (and UTS) namespace */
 	bool bridge_net;	 /* its own, attached to the bridge wisp0 by hooks (net_cli.c) */
+	const char *net_peer;	 /* container:ID: ID's (image_netjoin.c); NULL: none */
+	const char *state_root;	 /* the runtime's --root, where ID's state is */
 	const char *publish[32]; /* its published ports, as given (net_port.c's syntax) */
 	size_t npublish;
 	uint32_t userns_base; /* --userns BASE: a user namespace, 0..65535 -> BASE..; 0: none */
@@ -234,6 +236,9 @@ int img_stop_signal_write(const char *dir, struct json_t *cfg, struct cl_err *er
 /* The spec's user namespace and mappings (nothing for base 0), and the
  * host's /sys bound for sysfs with the host's network. */
 void img_userns_spec(struct json_t *spec, const struct img_over *ov);
+/* image_netjoin.c: --network container:ID, ID's network (and user)
+ * namespace and name files; ID must be running. */
+int img_netjoin(struct json_t *spec, const struct img_over *ov, int root, struct cl_err *err);
 /* A container's own directory (bundle, upper): 0710 root:base, or 0700
  * root:root for base 0. */
 int img_userns_dir(const char *path, uint32_t base, struct cl_err *err);
@@ -251,6 +256,7 @@ int img_shift_tree(const char *path, uint32_t from, uint32_t to, struct cl_err *
 int img_bundle(const struct img_opts *o, const char *ref, const char *dir, struct cl_err *err);
 
 /* image_cli.c: `containerd-lite image ...`, called from main.c */
-int cl_image_main(int argc, char **argv);
+/* STATE_ROOT: the runtime's --root, where --network container:ID finds ID. */
+int cl_image_main(int argc, char **argv, const char *state_root);
 
 #endif

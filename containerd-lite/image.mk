@@ -10,7 +10,7 @@
 IMG_SRCS := $(addprefix containerd-lite/, sha256.c tar.c tar_path.c stream.c image_fs.c \
 	tar_extract.c image_blob.c image_source.c image_store.c image_query.c image_cli.c \
 	image_user.c image_bundle.c image_overlay.c image_runtime.c image_layers.c \
-	image_importdir.c image_userns.c image_shift.c)
+	image_importdir.c image_userns.c image_shift.c image_netjoin.c)
 CL_SRCS += $(IMG_SRCS)
 CL_HDRS += containerd-lite/image.h
 IMG_LIBS := -lz -lzstd

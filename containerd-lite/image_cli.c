@@ -4,11 +4,12 @@
  *          [--allow-devices] [--no-unpack] ARCHIVE|DIR
  *   import-dir DIR | list [--json|--format table|json] | inspect REF | prepare REF | unpack REF DIR
  * | rm REF | gc bundle [--cmd ARG]... [--entrypoint ARG]... [--env K=V]... [--cwd DIR] [--user U]
- *          [--hostname H] [--cgroups-path P] [--network host|private|bridge]
+ *          [--hostname H] [--cgroups-path P] [--network host|private|bridge|container:ID]
  *          [--publish [IP:]HOST_PORT:CTR_PORT[/tcp|udp]]... [--userns host|BASE] [--upper DIR |
  * --read-only] REF DIR
  *
  * Options may stand anywhere among the operands (cliopt.c's scanner). */
+#include "cl-private.h"
 #include "cliopt.h"
 #include "image.h"
 #include "net.h"
@@ -133,6 +134,26 @@ static int list_option(int id, const char *v, struct img_over *ov)
 	return push(ov->env, &ov->nenv, v, "--env");
 }
 
+/* host, private, bridge, or container:ID (docker's: ID's network namespace) */
+static int network_option(const char *v, struct img_over *ov)
+{
+	struct cl_err e;
+
+	ov->net_peer = NULL; /* the last --network counts */
+	if (strncmp(v, "container:", 10) == 0) {
+		if (cl_valid_id(v + 10, &e) < 0)
+			return -fail("image bundle: --network container:ID: %s", e.msg);
+		ov->net_peer = v + 10;
+	} else if (strcmp(v, "host") != 0 && strcmp(v, "private") != 0 &&
+		   strcmp(v, "bridge") != 0) {
+		return -fail("image bundle: --network %s: host, private, bridge or container:ID",
+			     v);
+	}
+	ov->host_net = strcmp(v, "host") == 0;
+	ov->bridge_net = strcmp(v, "bridge") == 0;
+	return 0;
+}
+
 /* --userns host (the default: the host's ids) or BASE: 0..65535 are
  * BASE..BASE+65535 on the host (a range of its own, given by init). */
 static int userns_option(const char *v, struct img_over *ov)
@@ -161,11 +182,8 @@ static int override(int id, const char *v, struct img_over *ov)
 		*str[id - I_CWD] = v;
 	else if (id == I_USERNS)
 		return userns_option(v, ov);
-	else if (id == I_NETWORK && strcmp(v, "host") != 0 && strcmp(v, "private") != 0 &&
-		 strcmp(v, "bridge") != 0)
-		return -fail("image bundle: --network %s: host, private or bridge", v);
 	else if (id == I_NETWORK)
-		ov->host_net = strcmp(v, "host") == 0, ov->bridge_net = strcmp(v, "bridge") == 0;
+		return network_option(v, ov);
 	else
 		return list_option(id, v, ov);
 	return 0;
@@ -255,7 +273,7 @@ static const char usage_text[] =
     "  list [--json | --format table|json]\n"
     "  inspect REF | prepare REF | unpack REF DIR | rm REF | gc\n"
     "  bundle [--cmd ARG]... [--entrypoint ARG]... [--env K=V]... [--cwd DIR] [--user U]\n"
-    "         [--hostname H] [--cgroups-path P] [--network host|private|bridge]\n"
+    "         [--hostname H] [--cgroups-path P] [--network host|private|bridge|container:ID]\n"
     "         [--publish [IP:]HOST_PORT:CTR_PORT[/tcp|udp]]... [--userns host|BASE] [--upper DIR | "
     "--read-only] REF DIR\n"
     "Options may stand before or after the command and its operands (-- ends them);\n"
@@ -267,9 +285,9 @@ static int usage(void)
 			  "(containerd-lite image --help)");
 }
 
-int cl_image_main(int argc, char **argv)
+int cl_image_main(int argc, char **argv, const char *state_root)
 {
-	struct img_opts o = {.store = IMG_DEFAULT_STORE};
+	struct img_opts o = {.store = IMG_DEFAULT_STORE, .over.state_root = state_root};
 	struct cl_err e = {0};
 	char *pos[3] = {0};
 	int n = 0;

@@ -254,6 +254,8 @@ int img_bundle_runtime(struct json_t *spec, struct json_t *cfg, const struct img
 	if (ov->bridge_net && bridge(spec, ov, root, err) < 0)
 		return -1;
 	img_userns_spec(spec, ov);
+	if (ov->net_peer && img_netjoin(spec, ov, root, err) < 0)
+		return -1;
 	if (ov->hostname && !ov->host_net)
 		json_object_set_new(spec, "hostname", json_string(ov->hostname));
 	if (ov->cgroups_path)

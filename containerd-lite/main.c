@@ -480,7 +480,7 @@ static int cmd_features(struct cl_cmdline *c)
 
 static int cmd_image(struct cl_cmdline *c)
 {
-	return cl_image_main(c->nrest, c->rest);
+	return cl_image_main(c->nrest, c->rest, g.root);
 }
 
 static int cmd_network(struct cl_cmdline *c)

@@ -48,7 +48,8 @@ struct svc {
 	const char *name;
 	const char *who; /* set: what the problems are in, instead of a service */
 	bool bad;
-	bool group_set; /* "group" given: "user" must not override it */
+	bool group_set;		    /* "group" given: "user" must not override it */
+	const struct ynode *net_at; /* network: NAME, where: its implied dependency */
 	struct decl d;
 };
 
@@ -730,10 +731,38 @@ static void field_network(struct svc *s, const struct ynode *v)
 		i++;
 	if (str && i == 3 && !strcmp(str, "none"))
 		i = DECL_NET_PRIVATE; /* docker's name for loopback only */
-	if (str && i == 3)
-		problem(s, v, "\"network\" must be host, bridge, private or none, not \"%s\"", str);
-	else if (str)
-		s->d.net = i;
+	if (str && i == 3 && unit_name_valid(str)) {
+		/* another container's: docker's container:NAME, a pod's */
+		s->d.net_peer = dup_or_flag(s, v, str);
+		s->net_at = v;
+	} else if (str && i == 3) {
+		problem(s, v, "\"network\" must be host, bridge, none or a container, not \"%s\"",
+			str);
+		return;
+	}
+	if (str)
+		s->d.net = i; /* 3: DECL_NET_CONTAINER */
+}
+
+/* network: NAME starts once NAME has (its namespaces exist): a dependency
+ * as if written, unless it is. */
+static void net_dependency(struct svc *s)
+{
+	struct dep *v;
+
+	for (size_t i = 0; i < s->d.ndeps; i++)
+		if (!strcmp(s->d.deps[i].name, s->d.net_peer))
+			return;
+	if (!(v = realloc(s->d.deps, (s->d.ndeps + 1) * sizeof(*v)))) {
+		problem(s, s->net_at, "out of memory");
+		return;
+	}
+	s->d.deps = v;
+	v[s->d.ndeps] = (struct dep){.cond = DEP_STARTED,
+				     .line = s->net_at->line,
+				     .col = s->net_at->col,
+				     .name = dup_or_flag(s, s->net_at, s->d.net_peer)};
+	s->d.ndeps += v[s->d.ndeps].name != NULL;
 }
 
 /* Digits at *P up to STOP into *V, MIN..MAX; *P past STOP. */
@@ -921,6 +950,10 @@ static void read_fields(struct svc *s, const struct ynode *m)
 		problem(s, m, "missing \"image\"");
 	if (s->d.ports && s->d.net != DECL_NET_BRIDGE)
 		problem(s, m, "\"ports\" are published from \"network: bridge\" only");
+	if (s->d.net_peer && seen_before(m, m->n, "userns"))
+		problem(s, m, "\"userns\" comes from network %s", s->d.net_peer);
+	if (s->d.net_peer)
+		net_dependency(s);
 	/* a fork bomb in a container stops at its own limit, not the host's */
 	if (s->d.kind == KIND_CONTAINER && !s->d.res.pids_max)
 		s->d.res.pids_max = CONTAINER_PIDS_MAX;
@@ -943,6 +976,7 @@ void decl_clear(struct decl *d)
 	free(d->image);
 	strv_free(d->entrypoint);
 	strv_free(d->ports);
+	free(d->net_peer);
 	free(d->user_spec);
 	free(d->file);
 	memset(d, 0, sizeof(*d));

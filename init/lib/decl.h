@@ -13,7 +13,7 @@
 enum restart { RESTART_NO, RESTART_ON_FAILURE, RESTART_ALWAYS };
 enum unit_kind { KIND_SERVICE, KIND_ONESHOT, KIND_CONTAINER };
 /* A container's network, by the names `image bundle --network` takes (decl_net_names). */
-enum decl_net { DECL_NET_HOST, DECL_NET_PRIVATE, DECL_NET_BRIDGE };
+enum decl_net { DECL_NET_HOST, DECL_NET_PRIVATE, DECL_NET_BRIDGE, DECL_NET_CONTAINER };
 extern const char *const decl_net_names[3];
 /* DEP_DEFAULT (the list form): completed for a oneshot, started for the rest. */
 enum dep_cond { DEP_STARTED, DEP_HEALTHY, DEP_COMPLETED, DEP_DEFAULT };
@@ -63,7 +63,9 @@ struct decl {
 	char *image;	   /* reference in the image store */
 	char **entrypoint; /* NULL: the image's */
 	char *user_spec;   /* "user[:group]", resolved in the image */
-	unsigned char net; /* network: DECL_NET_HOST (default), _PRIVATE (loopback only), _BRIDGE */
+	unsigned char net; /* network: DECL_NET_HOST (default), _PRIVATE (loopback only), _BRIDGE,
+			    * _CONTAINER (net_peer's namespaces) */
+	char *net_peer;	   /* network: NAME, the container whose network this one shares */
 	char **ports;	   /* bridge: published, docker's -p "[IP:]HOST:CTR[/udp]"; NULL: none */
 	bool read_only;	   /* root read-only; default an upper on /var */
 	bool host_userns;  /* userns: host; default (auto) a user namespace of its own */

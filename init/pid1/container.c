@@ -104,7 +104,10 @@ static void bundle_args(struct argv_buf *a, const struct decl *d)
 		push(a, d->user_spec);
 	}
 	push(a, "--network");
-	push(a, decl_net_names[d->net]);
+	if (d->net_peer)
+		pushf(a, "container:%s", d->net_peer);
+	else
+		push(a, decl_net_names[d->net]);
 	push_each(a, "--publish", d->ports);
 	/* its own ids (userns.c): container root is no host user */
 	/* (a base of 0, never given, is refused by the runtime: no silent host ids) */

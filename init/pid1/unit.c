@@ -287,6 +287,18 @@ static void ctr_step_done(struct unit *u, int st)
 	}
 }
 
+/* network: NAME: NAME's user namespace too (image_netjoin.c), whose ids
+ * its root and files then have. NAME has started (a dependency). */
+static void share_userns(struct unit *u)
+{
+	int k = unit_find(u->d.net_peer);
+
+	if (k >= 0) {
+		u->d.host_userns = units[k]->d.host_userns;
+		u->d.userns_base = units[k]->d.userns_base;
+	}
+}
+
 static void unit_spawn(struct unit *u)
 {
 	struct spawn_req r = {.argv = u->d.argv};
@@ -307,6 +319,8 @@ static void unit_spawn(struct unit *u)
 		u->pid = 0;
 		u->started = now_ms();
 		set_state(u, U_STARTING);
+		if (u->d.net_peer)
+			share_userns(u);
 		if (!u->d.host_userns && !u->d.userns_base &&
 		    userns_range(u->d.name, &u->d.userns_base, &e) < 0) {
 			start_failed(u, &e);
@@ -436,6 +450,24 @@ static void status_text(int st, char *buf, size_t size)
 }
 
 /* After an end (exit, or a start that failed): restart later, or rest. */
+static void begin_stop(struct unit *u);
+
+/* A container whose network namespace was U's (network: U) stops with it
+ * and starts again once U has (its dependency): the namespace it holds
+ * lost U's interfaces, as a pod's containers go with its sandbox. */
+static void net_followers_stop(const struct unit *u)
+{
+	for (size_t k = 0; k < nunits; k++) {
+		struct unit *f = units[k];
+		if (f->d.net_peer && !strcmp(f->d.net_peer, u->d.name) && live(f) &&
+		    f->state != U_STOPPING) {
+			log_msg(LOG_INFO, "%s stops with %s (its network)", f->d.name, u->d.name);
+			f->again = true;
+			begin_stop(f);
+		}
+	}
+}
+
 static void unit_ended(struct unit *u, int st, uint64_t ran_ms)
 {
 	char last[32];
@@ -445,8 +477,10 @@ static void unit_ended(struct unit *u, int st, uint64_t ran_ms)
 	u->helper = 0;
 	u->last_status = st;
 	health_stop(&u->hc);
-	if (u->d.kind == KIND_CONTAINER)
+	if (u->d.kind == KIND_CONTAINER) {
 		ctr_release(u->d.name);
+		net_followers_stop(u);
+	}
 	timer_stop(&u->kill);
 	/* Whatever it left behind in its cgroup goes with it. */
 	if (u->cgfd >= 0 && cgroup_populated(cg_root, u->d.name)) {

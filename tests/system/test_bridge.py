@@ -18,6 +18,10 @@ n2 through the guest's address (hairpin); a port forwarded to the guest
 to a service of the host's network that the firewall does not open
 answers nothing, one the image spec's firewall.allow opens does (issue 13
 point 5).
+A pod (point 8): `pod` declares `network: n1`: it runs in n1's network
+namespace (its address, its loopback) and user namespace, so its root may
+bind port 81, which n1 publishes as 8083; when n1 restarts, pod stops and
+starts again in n1's new namespace.
 """
 
 import os
@@ -39,13 +43,18 @@ SERVICES = """\
     kind: container
     image: "bb:1"
     network: bridge
-    ports: ["8080:80"]
+    ports: ["8080:80", "8083:81"]
     command: [sh, -c, 'while true; do { printf "HTTP/1.0 200 OK\\r\\nContent-Length: 14\\r\\n\\r\\nhello from n1\\n"; sleep 5; } | nc -l -p 80; done']
   - name: n2
     kind: container
     image: "bb:1"
     network: bridge
     command: [sleep, '100000']
+  - name: pod
+    kind: container
+    image: "bb:1"
+    network: n1
+    command: [sh, -c, 'while true; do echo hello from pod | nc -l -p 81; done']
   - name: h
     kind: container
     image: "bb:1"
@@ -192,10 +201,10 @@ def main():
         check("10.88." not in out, "the attach hook wrote nothing into n1's log: %r" % out)
         _, out = vm.sh("wispctl status n1")
         check(re.search(r"(?m)^address: +%s$" % re.escape(got.get("n1", "?")), out) and
-              re.search(r"(?m)^ports: +0\.0\.0\.0:8080:80/tcp$", out),
+              re.search(r"(?m)^ports: +0\.0\.0\.0:8080:80/tcp 0\.0\.0\.0:8083:81/tcp$", out),
               "wispctl status n1: its address and published port: %r" % out)
         u = units(vm)
-        check(u["n1"].get("address") == got.get("n1") and u["n1"].get("ports") == ["0.0.0.0:8080:80/tcp"]
+        check(u["n1"].get("address") == got.get("n1") and u["n1"].get("ports") == ["0.0.0.0:8080:80/tcp", "0.0.0.0:8083:81/tcp"]
               and u["h"].get("address") is None and u["h"].get("ports") == [],
               "wispctl --json ps: n1's address and ports, none for h: %r" % ({k: (v.get("address"), v.get("ports"))
                                                                               for k, v in u.items()}))
@@ -213,6 +222,31 @@ def main():
               "n2 has a lease and its address again, n1 kept its own: %r %r" % (got2, out))
         rc, out = in_ctr(vm, "n1", "ping -c 1 -W 5 n2")
         check(rc == 0, "n1 finds n2 by its name again: %r" % out[-200:])
+        check_pod(vm, got2)
+
+
+def netns(vm, n):
+    return in_ctr(vm, n, "readlink /proc/self/ns/net; readlink /proc/self/ns/user")[1].split()
+
+
+def check_pod(vm, got):
+    """pod shares n1's network and user namespaces, and follows n1's restart."""
+    check(netns(vm, "pod") == netns(vm, "n1") and len(netns(vm, "n1")) == 2,
+          "pod has n1's network and user namespaces: %r %r" % (netns(vm, "pod"), netns(vm, "n1")))
+    _, out = in_ctr(vm, "pod", "ip -o -4 addr show eth0")
+    check("inet %s/16" % got.get("n1") in out, "pod has n1's address: %r" % out)
+    check("pod" not in got, "pod holds no lease of its own: %r" % got)
+    wait_sh(vm, "echo | nc 127.0.0.1 8083", lambda rc, o: "hello from pod" in o,
+            "pod's server on port 81 (bound by its root) answers on n1's published 8083", 60)
+    pid = units(vm)["pod"].get("pid")
+    vm.sh("wispctl restart n1")
+    wait_units(vm, "n1 restarted, pod started again after it",
+               lambda u: u.get("n1", {}).get("state") == "running" and
+               u.get("pod", {}).get("state") == "running" and u["pod"].get("pid") != pid, 120)
+    check(netns(vm, "pod") == netns(vm, "n1"),
+          "after n1's restart pod is in n1's new namespaces: %r %r" % (netns(vm, "pod"), netns(vm, "n1")))
+    wait_sh(vm, "echo | nc 127.0.0.1 8083", lambda rc, o: "hello from pod" in o,
+            "and answers on 8083 again", 60)
 
 
 if __name__ == "__main__":

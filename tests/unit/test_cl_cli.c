@@ -137,7 +137,7 @@ static int image_main(char **argv, int argc, char *out, size_t outsz, char *err,
 	fflush(stderr);
 	dup2(fileno(o), 1);
 	dup2(fileno(e), 2);
-	r = cl_image_main(argc, argv);
+	r = cl_image_main(argc, argv, CL_DEFAULT_ROOT);
 	fflush(stdout);
 	fflush(stderr);
 	dup2(saved_out, 1);

@@ -283,8 +283,9 @@ static void test_field_errors(void **state)
 	    "containers:\n"
 	    "  - name: a\n"
 	    "    image: busybox\n"
-	    "    network: nat\n",
-	    "4:14: service \"a\": \"network\" must be host, bridge, private or none, not \"nat\"");
+	    "    network: Nat/1\n",
+	    "4:14: service \"a\": \"network\" must be host, bridge, none or a container, not "
+	    "\"Nat/1\"");
 	expect_only_error("containers:\n"
 			  "  - name: a\n"
 			  "    image: busybox\n"
@@ -734,6 +735,54 @@ static void test_port_errors(void **state)
 	    "2:5: service \"a\": \"ports\" are published from \"network: bridge\" only");
 }
 
+static void deps_case(const char *text, const char *kept, const char *const *errors);
+
+/* network: NAME, another container's namespaces: it depends on NAME
+ * (started, unless written otherwise), takes NAME's ids (no userns of
+ * its own) and publishes nothing itself. */
+static void test_network_share(void **state)
+{
+	static const char *const none[] = {NULL};
+	static const char *const unknown[] = {
+	    "4:14: service \"side\": unknown dependency \"nosuch\"", NULL};
+	struct decls set = {0};
+	struct capture cap = {0};
+	const struct decl *d;
+
+	(void)state;
+	load("containers:\n"
+	     "  - name: web\n    image: i\n    network: bridge\n"
+	     "  - name: side\n    image: i\n    network: web\n    depends_on: [db]\n"
+	     "  - name: probe\n    image: i\n    network: web\n"
+	     "    depends_on: {web: {condition: healthy}}\n"
+	     "  - name: db\n    image: i\n",
+	     &set, &cap);
+	assert_int_equal(cap.n, 0);
+	assert_int_equal(deps_check(&set, capture, &cap), 0);
+	d = &set.v[1];
+	assert_int_equal(d->net, DECL_NET_CONTAINER);
+	assert_string_equal(d->net_peer, "web");
+	assert_int_equal(d->ndeps, 2);
+	assert_string_equal(d->deps[1].name, "web");
+	assert_int_equal(d->deps[1].cond, DEP_STARTED);
+	assert_int_equal(d->deps[1].line, 7);
+	d = &set.v[2];
+	assert_int_equal(d->ndeps, 1); /* written: healthy, kept */
+	assert_int_equal(d->deps[0].cond, DEP_HEALTHY);
+	decls_free(&set);
+	capture_free(&cap);
+	deps_case("containers:\n  - name: side\n    image: i\n    network: nosuch\n", "", unknown);
+	deps_case("containers:\n  - name: a\n    image: i\n    network: b\n"
+		  "  - name: b\n    image: i\n    network: private\n",
+		  "a b", none);
+	expect_only_error("containers:\n  - name: a\n    image: i\n    network: b\n"
+			  "    userns: host\n",
+			  "2:5: service \"a\": \"userns\" comes from network b");
+	expect_only_error(
+	    "containers:\n  - name: a\n    image: i\n    network: b\n    ports: ['80:80']\n",
+	    "2:5: service \"a\": \"ports\" are published from \"network: bridge\" only");
+}
+
 static void test_full_fields(void **state)
 {
 	struct decls set = {0};
@@ -1158,6 +1207,7 @@ int main(void)
 	    cmocka_unit_test(test_field_errors),
 	    cmocka_unit_test(test_containers),
 	    cmocka_unit_test(test_port_errors),
+	    cmocka_unit_test(test_network_share),
 	    cmocka_unit_test(test_several_problems),
 	    cmocka_unit_test(test_others_kept),
 	    cmocka_unit_test(test_top_level_errors),
