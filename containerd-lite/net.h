@@ -15,11 +15,16 @@
 #define NET_HOSTS_ROOT	   "/run/wisp/hosts" /* each network's names: containers' /etc/hosts */
 
 /* An IPv4 network: the bridge of that name, its subnet; the bridge's
- * address is the subnet's first host. */
+ * address is the subnet's first host. Where the host has IPv6, also a ULA
+ * /64 made of the IPv4 subnet, fd88:AABB:CCDD:PP::/64 for AA.BB.CC.DD/PP,
+ * in which each address's IPv4 host part is its interface id (10.88.0.2 of
+ * 10.88.0.0/16 is fd88:a58:0:10::2): no lease of its own to keep. */
 struct net_cfg {
 	char name[16]; /* the bridge's interface name, also the lease directory's */
 	uint32_t net;  /* host byte order, host bits zero */
 	unsigned prefix;
+	bool v6;	  /* the host has IPv6: the ULA too */
+	uint8_t net6[16]; /* the ULA /64, interface id zero */
 	const char *lease_root;
 };
 
@@ -27,6 +32,8 @@ struct net_cfg {
 int net_cfg_init(struct net_cfg *c, const char *name, const char *subnet, struct cl_err *e);
 uint32_t net_gateway(const struct net_cfg *c);
 void net_ntoa(uint32_t addr, char out[16]);
+/* ADDR (an IPv4 address of c's subnet) as its ULA: c->net6 and its host part. */
+void net_addr6(const struct net_cfg *c, uint32_t addr, uint8_t out[16]);
 
 /* net_port.c: a published port, docker's "[HOST_IP:]HOST_PORT:CTR_PORT[/tcp|udp]". */
 #define NET_MAX_PORTS 32
@@ -74,6 +81,7 @@ int net_veth_detach(const char *id, struct cl_err *e);		/* 0 also when there is 
 int net_bridge_down(const struct net_cfg *c, struct cl_err *e); /* the last container gone */
 void net_host_ifname(const char *id, char out[16]);
 unsigned net_uplink_mtu(void);
+void net_uplink6_accept_ra(void);
 
 /* net_nft.c: nf_tables messages in one atomic batch (net_nat.c's rules). */
 struct nl_msg;
@@ -84,6 +92,8 @@ struct nft_rule {
 	struct nlattr *list;
 };
 struct nft_batch *nft_batch_new(int family); /* NFPROTO_IPV4, NFPROTO_INET */
+/* The family of the tables, chains and rules added next: one batch, both. */
+void nft_batch_family(struct nft_batch *b, int family);
 void nft_batch_free(struct nft_batch *b);
 int nft_batch_send(struct nft_batch *b, struct cl_err *e);
 void nft_begin(struct nft_batch *b);
@@ -104,7 +114,7 @@ void nft_cmp(struct nl_msg *m, int op, const void *v, int len);
 void nft_mask(struct nl_msg *m, const void *mask, int len);
 void nft_imm(struct nl_msg *m, int reg, const void *v, int len);
 void nft_verdict(struct nl_msg *m, int code);
-void nft_dnat(struct nl_msg *m);
+void nft_dnat(struct nl_msg *m, int family);
 void nft_masq(struct nl_msg *m);
 /* Matches made of the above, shared by the NAT table and the firewall. */
 void nft_ifname(struct nl_msg *m, int key, const char *name, int op, bool prefix);
@@ -123,8 +133,8 @@ int net_nat_sync(const struct net_cfg *c, int dfd, struct cl_err *e);
 int net_firewall(const struct net_port *allow, unsigned n, bool off, struct cl_err *e);
 int net_fw_port(const char *spec, struct net_port *p, struct cl_err *e);
 
-/* net_ct.c: the host's conntrack entries to or from ADDR deleted. */
-int net_ct_forget(uint32_t addr, struct cl_err *e);
+/* net_ct.c: the host's conntrack entries to or from ADDR (and its ULA) deleted. */
+int net_ct_forget(const struct net_cfg *c, uint32_t addr, struct cl_err *e);
 
 /* net_hosts.c: HOSTS_ROOT/NAME, localhost and "ADDRESS ID" of each lease:
  * the containers' /etc/hosts. net_hosts_path makes it if missing (for a

@@ -1,7 +1,8 @@
 /*
  * net_cfg.c: a container network's name and IPv4 subnet, checked once so
  * that everything after can trust them: the name becomes an interface name
- * and a directory name, the subnet the addresses handed out.
+ * and a directory name, the subnet the addresses handed out; and its IPv6
+ * ULA where the host has IPv6 (net.h).
  */
 #include "net.h"
 
@@ -19,6 +20,20 @@ static bool name_ok(const char *s)
 	if (n == 0 || n > 15)
 		return false;
 	return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-") == n;
+}
+
+/* IPv6 in this namespace's kernel, not turned off (docker's bridge gets a
+ * ULA only when asked; here it costs nothing where IPv6 is there). */
+static bool host_has_ipv6(void)
+{
+	char v = '1';
+	FILE *f = fopen("/proc/sys/net/ipv6/conf/all/disable_ipv6", "re");
+
+	if (f) {
+		v = (char)fgetc(f);
+		fclose(f);
+	}
+	return v == '0';
 }
 
 int net_cfg_init(struct net_cfg *c, const char *name, const char *subnet, struct cl_err *e)
@@ -49,7 +64,22 @@ int net_cfg_init(struct net_cfg *c, const char *name, const char *subnet, struct
 	c->net = ntohl(a.s_addr);
 	if (c->net & ~(~0u << (32 - c->prefix)))
 		return cl_error(e, 0, "network %s: subnet %s has host bits set", name, subnet);
+	c->v6 = host_has_ipv6();
+	c->net6[0] = 0xfd;
+	c->net6[1] = 0x88;
+	for (int i = 0; i < 4; i++)
+		c->net6[2 + i] = (uint8_t)(c->net >> (24 - 8 * i));
+	c->net6[7] = (uint8_t)c->prefix;
 	return 0;
+}
+
+void net_addr6(const struct net_cfg *c, uint32_t addr, uint8_t out[16])
+{
+	uint32_t host = addr & ~(~0u << (32 - c->prefix));
+
+	memcpy(out, c->net6, 16);
+	for (int i = 0; i < 4; i++)
+		out[12 + i] = (uint8_t)(host >> (24 - 8 * i));
 }
 
 uint32_t net_gateway(const struct net_cfg *c)

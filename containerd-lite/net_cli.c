@@ -207,7 +207,7 @@ static int attach(const struct net_cfg *c, int dfd, const struct net_opts *o, st
 	if (net_bridge_up(c, a.mtu, e) < 0 ||
 	    (net_lease(c, dfd, want, netns_pid(o->netns), &a.addr, e) < 0 &&
 	     cl_error_wrap(e, "network %s: attach %s", c->name, o->id)) ||
-	    net_veth_attach(c, &a, e) < 0 || net_ct_forget(a.addr, e) < 0 ||
+	    net_veth_attach(c, &a, e) < 0 || net_ct_forget(c, a.addr, e) < 0 ||
 	    net_nat_sync(c, dfd, e) < 0 || net_hosts_sync(c, dfd, e) < 0) {
 		struct cl_err ignored;
 		uint32_t unused;
@@ -241,7 +241,7 @@ static int detach(const struct net_cfg *c, int dfd, const char *id, struct cl_er
 
 	if (net_veth_detach(id, e) < 0 || net_release(dfd, id, &addr, e) < 0 ||
 	    net_hosts_sync(c, dfd, e) < 0 || (n = net_nat_sync(c, dfd, e)) < 0 ||
-	    (addr && net_ct_forget(addr, e) < 0))
+	    (addr && net_ct_forget(c, addr, e) < 0))
 		return -1;
 	return n == 0 ? net_bridge_down(c, e) : 0;
 }

@@ -9,7 +9,8 @@
  * The kernel of 6.1 flushes by mark only (its CTA_FILTER is for dumps), so
  * the entries are chosen here: any whose original or reply tuple has the
  * address as its source or destination (DNAT'd clients are in the reply's
- * source; what the container opened, in the original's).
+ * source; what the container opened, in the original's): its IPv4 address
+ * and, where the network has it, its IPv6 ULA.
  */
 #include "net.h"
 
@@ -24,16 +25,18 @@
 #include <string.h>
 
 struct ct_doomed {
-	uint32_t addr;		/* network order */
-	struct nlattr **tuples; /* copies of CTA_TUPLE_ORIG, each followed by CTA_ID */
+	uint32_t addr;	   /* network order */
+	uint8_t addr6[16]; /* all zero: none */
+	/* each: the family's byte, then copies of CTA_TUPLE_ORIG and CTA_ID */
+	uint8_t **tuples;
 	size_t n, cap;
 	int err;
 };
 
-static struct nl_msg *ct_msg(int type, int flags)
+static struct nl_msg *ct_msg(int type, int flags, int family)
 {
 	struct nl_msg *m = nlmsg_alloc();
-	struct nfgenmsg g = {.nfgen_family = AF_INET, .version = NFNETLINK_V0};
+	struct nfgenmsg g = {.nfgen_family = (uint8_t)family, .version = NFNETLINK_V0};
 
 	if (m && (!nlmsg_put(m, NL_AUTO_PORT, NL_AUTO_SEQ, (NFNL_SUBSYS_CTNETLINK << 8) | type, 0,
 			     NLM_F_REQUEST | flags) ||
@@ -44,29 +47,35 @@ static struct nl_msg *ct_msg(int type, int flags)
 	return m;
 }
 
-/* Does the tuple nest T (CTA_TUPLE_ORIG or _REPLY) name ADDR either way? */
-static bool names(const struct nlattr *t, uint32_t addr)
+/* Does the tuple nest T (CTA_TUPLE_ORIG or _REPLY) name D's address either way? */
+static bool names(const struct nlattr *t, const struct ct_doomed *d)
 {
+	static const uint8_t none[16];
 	struct nlattr *tb[CTA_TUPLE_MAX + 1], *ip[CTA_IP_MAX + 1];
 
 	if (!t || nla_parse_nested(tb, CTA_TUPLE_MAX, (struct nlattr *)t, NULL) < 0 ||
 	    !tb[CTA_TUPLE_IP] || nla_parse_nested(ip, CTA_IP_MAX, tb[CTA_TUPLE_IP], NULL) < 0)
 		return false;
-	for (int k = CTA_IP_V4_SRC; k <= CTA_IP_V4_DST; k++)
-		if (ip[k] && nla_len(ip[k]) == 4 && memcmp(nla_data(ip[k]), &addr, 4) == 0)
+	for (int k = CTA_IP_V4_SRC; k <= CTA_IP_V6_DST; k++) {
+		const void *want = k <= CTA_IP_V4_DST ? (const void *)&d->addr : d->addr6;
+		int len = k <= CTA_IP_V4_DST ? 4 : 16;
+		if (ip[k] && nla_len(ip[k]) == len && memcmp(nla_data(ip[k]), want, len) == 0 &&
+		    memcmp(want, none, (size_t)len) != 0)
 			return true;
+	}
 	return false;
 }
 
-/* Keeps ORIG and ID, back to back, as the delete request's attributes. */
-static void doom(struct ct_doomed *d, const struct nlattr *orig, const struct nlattr *id)
+/* Keeps the family, ORIG and ID, back to back, for the delete request. */
+static void doom(struct ct_doomed *d, uint8_t family, const struct nlattr *orig,
+		 const struct nlattr *id)
 {
 	size_t a = (size_t)nla_total_size(nla_len(orig)), b = (size_t)nla_total_size(nla_len(id));
-	struct nlattr *copy;
+	uint8_t *copy;
 
 	if (d->n == d->cap) {
 		size_t cap = d->cap ? d->cap * 2 : 16;
-		struct nlattr **v = realloc(d->tuples, cap * sizeof(*v));
+		uint8_t **v = realloc(d->tuples, cap * sizeof(*v));
 		if (!v) {
 			d->err = ENOMEM;
 			return;
@@ -74,12 +83,13 @@ static void doom(struct ct_doomed *d, const struct nlattr *orig, const struct nl
 		d->tuples = v;
 		d->cap = cap;
 	}
-	if (!(copy = calloc(1, a + b))) {
+	if (!(copy = calloc(1, NLA_ALIGNTO + a + b))) {
 		d->err = ENOMEM;
 		return;
 	}
-	memcpy(copy, orig, (size_t)orig->nla_len);
-	memcpy((char *)copy + a, id, (size_t)id->nla_len);
+	copy[0] = family;
+	memcpy(copy + NLA_ALIGNTO, orig, (size_t)orig->nla_len);
+	memcpy(copy + NLA_ALIGNTO + a, id, (size_t)id->nla_len);
 	d->tuples[d->n++] = copy;
 }
 
@@ -91,14 +101,15 @@ static int each_entry(struct nl_msg *m, void *arg)
 	if (nlmsg_parse(nlmsg_hdr(m), sizeof(struct nfgenmsg), tb, CTA_MAX, NULL) < 0)
 		return NL_SKIP;
 	if (tb[CTA_TUPLE_ORIG] && tb[CTA_ID] &&
-	    (names(tb[CTA_TUPLE_ORIG], d->addr) || names(tb[CTA_TUPLE_REPLY], d->addr)))
-		doom(d, tb[CTA_TUPLE_ORIG], tb[CTA_ID]);
+	    (names(tb[CTA_TUPLE_ORIG], d) || names(tb[CTA_TUPLE_REPLY], d)))
+		doom(d, ((struct nfgenmsg *)nlmsg_data(nlmsg_hdr(m)))->nfgen_family,
+		     tb[CTA_TUPLE_ORIG], tb[CTA_ID]);
 	return NL_OK;
 }
 
 static int dump(struct nl_sock *sk, struct ct_doomed *d)
 {
-	struct nl_msg *m = ct_msg(IPCTNL_MSG_CT_GET, NLM_F_DUMP);
+	struct nl_msg *m = ct_msg(IPCTNL_MSG_CT_GET, NLM_F_DUMP, AF_UNSPEC); /* both */
 	int r;
 
 	if (!m)
@@ -111,12 +122,13 @@ static int dump(struct nl_sock *sk, struct ct_doomed *d)
 	return nl_recvmsgs_default(sk);
 }
 
-/* One entry gone; one that ended meanwhile is fine. */
-static int forget(struct nl_sock *sk, const struct nlattr *orig)
+/* One entry gone (what doom() kept); one that ended meanwhile is fine. */
+static int forget(struct nl_sock *sk, const uint8_t *kept)
 {
+	const struct nlattr *orig = (const void *)(kept + NLA_ALIGNTO);
 	const struct nlattr *id =
 	    (const void *)((const char *)orig + nla_total_size(nla_len(orig)));
-	struct nl_msg *m = ct_msg(IPCTNL_MSG_CT_DELETE, NLM_F_ACK);
+	struct nl_msg *m = ct_msg(IPCTNL_MSG_CT_DELETE, NLM_F_ACK, kept[0]);
 	int r;
 
 	if (!m)
@@ -127,13 +139,15 @@ static int forget(struct nl_sock *sk, const struct nlattr *orig)
 	return r == -NLE_OBJ_NOTFOUND ? 0 : r;
 }
 
-int net_ct_forget(uint32_t addr, struct cl_err *e)
+int net_ct_forget(const struct net_cfg *c, uint32_t addr, struct cl_err *e)
 {
 	struct ct_doomed d = {.addr = htonl(addr)};
 	struct nl_sock *sk = nl_socket_alloc();
 	char ip[16];
 	int r = -NLE_NOMEM;
 
+	if (c->v6)
+		net_addr6(c, addr, d.addr6);
 	if (sk && (r = nl_connect(sk, NETLINK_NETFILTER)) >= 0 && (r = dump(sk, &d)) >= 0) {
 		nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_DEFAULT, NULL, NULL);
 		for (size_t i = 0; i < d.n && r >= 0; i++)

@@ -77,6 +77,39 @@ unsigned net_uplink_mtu(void)
 	return mtu;
 }
 
+/* The interface of the IPv6 default route keeps taking router
+ * advertisements once the host forwards: accept_ra 1 becomes 2 (0, an
+ * administrator's choice, stays). */
+void net_uplink6_accept_ra(void)
+{
+	char line[256], dst[40], ifname[32], path[96], v[4] = "";
+	unsigned plen;
+	FILE *f = fopen("/proc/net/ipv6_route", "re");
+
+	ifname[0] = '\0';
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%32s %x %*s %*s %*s %*s %*s %*s %*s %31s", dst, &plen, ifname) ==
+			3 &&
+		    plen == 0 && strspn(dst, "0") == 32 && strcmp(ifname, "lo") != 0)
+			break;
+		else
+			ifname[0] = '\0';
+	if (f)
+		fclose(f);
+	if (!ifname[0] ||
+	    snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/accept_ra", ifname) >=
+		(int)sizeof(path) ||
+	    !(f = fopen(path, "re")))
+		return;
+	if (!fgets(v, sizeof(v), f))
+		v[0] = '\0';
+	fclose(f);
+	if (v[0] == '1' && (f = fopen(path, "we"))) {
+		fputs("2", f);
+		fclose(f);
+	}
+}
+
 static struct nl_addr *ip4(uint32_t addr, unsigned prefix)
 {
 	uint32_t be = htonl(addr);
@@ -87,27 +120,49 @@ static struct nl_addr *ip4(uint32_t addr, unsigned prefix)
 	return a;
 }
 
-/* ADDR/PREFIX on interface IFINDEX; an address already there is fine. */
-static int add_addr(struct nl_sock *sk, int ifindex, uint32_t addr, unsigned prefix,
-		    struct cl_err *e)
+/* ADDR (IPv4) as its ULA in c's /64 (or /128 for a route's gateway). */
+static struct nl_addr *ip6(const struct net_cfg *c, uint32_t addr, unsigned prefix)
+{
+	uint8_t a6[16];
+	struct nl_addr *a;
+
+	net_addr6(c, addr, a6);
+	if ((a = nl_addr_build(AF_INET6, a6, 16)))
+		nl_addr_set_prefixlen(a, (int)prefix);
+	return a;
+}
+
+/* LOCAL (taken) on interface IFINDEX; one already there is fine. An IPv6
+ * one skips duplicate address detection: it is unique by its IPv4 lease,
+ * and DAD would leave it unusable for its first second. */
+static int add_addr(struct nl_sock *sk, int ifindex, struct nl_addr *local, struct cl_err *e)
 {
 	struct rtnl_addr *ra = rtnl_addr_alloc();
-	struct nl_addr *local = ip4(addr, prefix);
 	int r = -NLE_NOMEM;
+	char text[64];
 
 	if (ra && local) {
 		rtnl_addr_set_ifindex(ra, ifindex);
 		rtnl_addr_set_local(ra, local);
+		if (nl_addr_get_family(local) == AF_INET6)
+			rtnl_addr_set_flags(ra, IFA_F_NODAD);
 		r = rtnl_addr_add(sk, ra, NLM_F_CREATE | NLM_F_EXCL);
 	}
-	nl_addr_put(local);
 	rtnl_addr_put(ra);
-	if (r < 0 && r != -NLE_EXIST) {
-		char ip[16];
-		net_ntoa(addr, ip);
-		return cl_error(e, 0, "address %s/%u: %s", ip, prefix, nl_geterror(r));
-	}
-	return 0;
+	if (r < 0 && r != -NLE_EXIST)
+		r = cl_error(e, 0, "address %s: %s",
+			     local ? nl_addr2str(local, text, sizeof(text)) : "?", nl_geterror(r));
+	nl_addr_put(local);
+	return r < 0 && r != -NLE_EXIST ? -1 : 0;
+}
+
+/* The bridge's or a container's addresses: IPv4, and the ULA with IPv6. */
+static int add_addrs(struct nl_sock *sk, int ifindex, const struct net_cfg *c, uint32_t addr,
+		     struct cl_err *e)
+{
+	if (add_addr(sk, ifindex, ip4(addr, c->prefix), e) < 0)
+		return -1;
+	return c->v6 ? add_addr(sk, ifindex, ip6(c, addr, 64), e) : 0;
 }
 
 /* Set interface NAME up, with new name RENAME (or NULL), master MASTER (0: none). */
@@ -157,7 +212,7 @@ int net_bridge_up(const struct net_cfg *c, unsigned mtu, struct cl_err *e)
 		r = cl_error(e, 0, "bridge %s: %s", c->name, nl_geterror(r));
 	else if (!(idx = ifindex_of(sk, c->name)))
 		r = cl_error(e, ENODEV, "bridge %s: not there after its creation", c->name);
-	else if ((r = add_addr(sk, idx, net_gateway(c), c->prefix, e)) == 0)
+	else if ((r = add_addrs(sk, idx, c, net_gateway(c), e)) == 0)
 		r = link_up(sk, c->name, NULL, 0, e);
 	nl_socket_free(sk);
 	return r < 0 ? cl_error_wrap(e, "network %s", c->name) : 0;
@@ -216,41 +271,48 @@ static int make_pair(struct nl_sock *sk, const char *host, const char *peer,
 	return r < 0 ? cl_error(e, 0, "veth %s: %s", host, nl_geterror(r)) : 0;
 }
 
-/* Inside the container's namespace: PEER becomes eth0, addressed, routed. */
-static int inside(const struct net_cfg *c, const char *peer, const struct net_attach *a,
-		  struct cl_err *e)
+/* The default route of family GW's (taken) via GW on interface IDX. */
+static int default_route(struct nl_sock *sk, int idx, struct nl_addr *gw, struct cl_err *e)
 {
-	struct nl_sock *sk = nl_open(e);
+	static const uint8_t zero[16];
+	int family = gw ? nl_addr_get_family(gw) : AF_INET;
 	struct rtnl_route *rt = rtnl_route_alloc();
 	struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
-	struct nl_addr *any = ip4(0, 0), *gw = ip4(net_gateway(c), 32);
-	int r = -1, idx;
+	struct nl_addr *any = nl_addr_build(family, zero, family == AF_INET6 ? 16 : 4);
+	int r = -NLE_NOMEM;
 
-	if (!sk || !rt || !nh || !any || !gw)
-		goto out;
-	if (link_up(sk, "lo", NULL, 0, e) < 0 || link_up(sk, peer, "eth0", 0, e) < 0)
-		goto out;
-	idx = ifindex_of(sk, "eth0");
-	if (add_addr(sk, idx, a->addr, c->prefix, e) < 0)
-		goto out;
-	rtnl_route_set_family(rt, AF_INET);
-	rtnl_route_set_dst(rt, any);
-	rtnl_route_nh_set_ifindex(nh, idx);
-	rtnl_route_nh_set_gateway(nh, gw);
-	rtnl_route_add_nexthop(rt, nh);
-	nh = NULL; /* the route owns it now */
-	if ((r = rtnl_route_add(sk, rt, NLM_F_CREATE | NLM_F_EXCL)) < 0 && r != -NLE_EXIST)
-		r = cl_error(e, 0, "default route via the bridge: %s", nl_geterror(r));
-	else
-		r = 0;
-out:
-	if (r < 0 && !e->msg[0])
-		cl_error(e, ENOMEM, "container side");
+	if (rt && nh && any && gw) {
+		nl_addr_set_prefixlen(any, 0);
+		rtnl_route_set_family(rt, (uint8_t)family);
+		rtnl_route_set_dst(rt, any);
+		rtnl_route_nh_set_ifindex(nh, idx);
+		rtnl_route_nh_set_gateway(nh, gw);
+		rtnl_route_add_nexthop(rt, nh);
+		nh = NULL; /* the route owns it now */
+		r = rtnl_route_add(sk, rt, NLM_F_CREATE | NLM_F_EXCL);
+	}
 	if (nh)
 		rtnl_route_nh_free(nh);
 	rtnl_route_put(rt);
 	nl_addr_put(any);
 	nl_addr_put(gw);
+	if (r < 0 && r != -NLE_EXIST)
+		return cl_error(e, 0, "default route (%s) via the bridge: %s",
+				family == AF_INET6 ? "IPv6" : "IPv4", nl_geterror(r));
+	return 0;
+}
+
+/* Inside the container's namespace: PEER becomes eth0, addressed, routed. */
+static int inside(const struct net_cfg *c, const char *peer, const struct net_attach *a,
+		  struct cl_err *e)
+{
+	struct nl_sock *sk = nl_open(e);
+	int r = -1, idx;
+
+	if (sk && link_up(sk, "lo", NULL, 0, e) == 0 && link_up(sk, peer, "eth0", 0, e) == 0 &&
+	    add_addrs(sk, idx = ifindex_of(sk, "eth0"), c, a->addr, e) == 0 &&
+	    default_route(sk, idx, ip4(net_gateway(c), 32), e) == 0)
+		r = c->v6 ? default_route(sk, idx, ip6(c, net_gateway(c), 128), e) : 0;
 	if (sk)
 		nl_socket_free(sk);
 	return r;

@@ -25,6 +25,12 @@
  * kube-proxy had, CVE-2020-8558). A container reaching a published port
  * of the bridge ("hairpin") is masqueraded, or the answer would bypass
  * the NAT. With no lease left the table goes, and IPv4 forwarding is off.
+ *
+ * Where the host has IPv6 the same batch makes `ip6 wisp-NAME` the same way
+ * for the network's ULA (net.h): the masquerade rules for fd88:...::/64 and
+ * a DNAT rule per port published on every address (an IPv4 HOST_IP has no
+ * IPv6 twin; ::1 is left out: it cannot be routed to the bridge, and there
+ * is no route_localnet for IPv6, nor its hole).
  */
 #include "net.h"
 
@@ -41,14 +47,26 @@
 #include <string.h>
 #include <unistd.h>
 
-static void ip_addr_in(struct nl_msg *m, int offset, uint32_t net, unsigned prefix)
+/* The family's source or destination address (SRC) in NET/PREFIX. */
+static void addr_in(struct nl_msg *m, int family, bool src, const void *net, unsigned prefix)
 {
-	uint32_t mask = htonl(prefix ? ~0u << (32 - prefix) : 0), v = htonl(net);
+	int len = family == NFPROTO_IPV6 ? 16 : 4;
+	uint8_t mask[16] = {0};
 
-	nft_payload(m, NFT_PAYLOAD_NETWORK_HEADER, offset, 4);
-	if (prefix < 32)
-		nft_mask(m, &mask, 4);
-	nft_cmp(m, NFT_CMP_EQ, &v, 4);
+	for (unsigned i = 0; i < prefix; i++)
+		mask[i / 8] |= (uint8_t)(0x80 >> (i % 8));
+	nft_payload(m, NFT_PAYLOAD_NETWORK_HEADER, len == 16 ? (src ? 8 : 24) : (src ? 12 : 16),
+		    len);
+	if (prefix < (unsigned)len * 8)
+		nft_mask(m, mask, len);
+	nft_cmp(m, NFT_CMP_EQ, net, len);
+}
+
+static void ip4_in(struct nl_msg *m, bool src, uint32_t net, unsigned prefix)
+{
+	uint32_t v = htonl(net);
+
+	addr_in(m, NFPROTO_IPV4, src, &v, prefix);
 }
 
 static void rule_raw(struct nft_batch *b, const char *t, const struct net_cfg *c)
@@ -57,67 +75,94 @@ static void rule_raw(struct nft_batch *b, const char *t, const struct net_cfg *c
 
 	nft_rule_begin(b, &r, t, "raw");
 	nft_ifname(r.m, NFT_META_IIFNAME, c->name, NFT_CMP_EQ, false);
-	ip_addr_in(r.m, 16, 0x7f000000, 8);
+	ip4_in(r.m, false, 0x7f000000, 8);
 	nft_verdict(r.m, NF_DROP);
-	nft_rule_end(b, &r);
-}
-
-static void rule_dnat(struct nft_batch *b, const char *t, const char *chain, uint32_t addr,
-		      const struct net_port *p)
-{
-	uint32_t local = RTN_LOCAL, to = htonl(addr);
-	uint16_t dport = htons(p->host_port), port = htons(p->ctr_port);
-	struct nft_rule r;
-
-	nft_rule_begin(b, &r, t, chain);
-	if (p->host_ip) {
-		ip_addr_in(r.m, 16, p->host_ip, 32);
-	} else {
-		nft_fib_daddr_type(r.m);
-		nft_cmp(r.m, NFT_CMP_EQ, &local, 4);
-	}
-	nft_l4(r.m, p->proto, 2, &dport, 2);
-	nft_imm(r.m, NFT_REG_1, &to, 4);
-	nft_imm(r.m, NFT_REG_2, &port, 2);
-	nft_dnat(r.m);
-	nft_rule_end(b, &r);
-}
-
-static void rules_masq(struct nft_batch *b, const char *t, const struct net_cfg *c)
-{
-	struct nft_rule r;
-
-	nft_rule_begin(b, &r, t, "postrouting");
-	ip_addr_in(r.m, 12, c->net, c->prefix);
-	nft_ifname(r.m, NFT_META_OIFNAME, c->name, NFT_CMP_NEQ, false);
-	nft_masq(r.m);
-	nft_rule_end(b, &r);
-	nft_rule_begin(b, &r, t, "postrouting");
-	ip_addr_in(r.m, 12, 0x7f000000, 8);
-	nft_ifname(r.m, NFT_META_OIFNAME, c->name, NFT_CMP_EQ, false);
-	nft_masq(r.m);
-	nft_rule_end(b, &r);
-	nft_rule_begin(b, &r, t, "postrouting");
-	ip_addr_in(r.m, 12, c->net, c->prefix);
-	nft_ifname(r.m, NFT_META_OIFNAME, c->name, NFT_CMP_EQ, false);
-	nft_ct_any(r.m, NFT_CT_STATUS, IPS_DST_NAT);
-	nft_masq(r.m);
 	nft_rule_end(b, &r);
 }
 
 struct sync {
 	struct nft_batch *b;
+	const struct net_cfg *c;
 	const char *table;
+	int family; /* of the table being made */
 	unsigned leases;
 };
+
+/* Published port P of the container at ADDR: its DNAT rule in CHAIN. In
+ * IPv6 only a port of every address (there is no HOST_IP of that family),
+ * and not for ::1, which cannot be routed to the bridge. */
+static void rule_dnat(const struct sync *s, const char *chain, uint32_t addr,
+		      const struct net_port *p)
+{
+	static const uint8_t loop6[16] = {[15] = 1};
+	uint32_t local = RTN_LOCAL, to = htonl(addr);
+	uint16_t dport = htons(p->host_port), port = htons(p->ctr_port);
+	uint8_t to6[16];
+	struct nft_rule r;
+
+	if (s->family == NFPROTO_IPV6 && p->host_ip)
+		return;
+	nft_rule_begin(s->b, &r, s->table, chain);
+	if (p->host_ip) {
+		ip4_in(r.m, false, p->host_ip, 32);
+	} else {
+		nft_fib_daddr_type(r.m);
+		nft_cmp(r.m, NFT_CMP_EQ, &local, 4);
+	}
+	if (s->family == NFPROTO_IPV6 && !strcmp(chain, "output")) {
+		nft_payload(r.m, NFT_PAYLOAD_NETWORK_HEADER, 24, 16);
+		nft_cmp(r.m, NFT_CMP_NEQ, loop6, 16);
+	}
+	nft_l4(r.m, p->proto, 2, &dport, 2);
+	net_addr6(s->c, addr, to6);
+	nft_imm(r.m, NFT_REG_1, s->family == NFPROTO_IPV6 ? (void *)to6 : (void *)&to,
+		s->family == NFPROTO_IPV6 ? 16 : 4);
+	nft_imm(r.m, NFT_REG_2, &port, 2);
+	nft_dnat(r.m, s->family);
+	nft_rule_end(s->b, &r);
+}
+
+/* The subnet's own source address, for the masquerade rules. */
+static void from_subnet(const struct sync *s, struct nl_msg *m)
+{
+	if (s->family == NFPROTO_IPV6)
+		addr_in(m, NFPROTO_IPV6, true, s->c->net6, 64);
+	else
+		ip4_in(m, true, s->c->net, s->c->prefix);
+}
+
+static void rules_masq(const struct sync *s)
+{
+	const struct net_cfg *c = s->c;
+	struct nft_rule r;
+
+	nft_rule_begin(s->b, &r, s->table, "postrouting");
+	from_subnet(s, r.m);
+	nft_ifname(r.m, NFT_META_OIFNAME, c->name, NFT_CMP_NEQ, false);
+	nft_masq(r.m);
+	nft_rule_end(s->b, &r);
+	if (s->family == NFPROTO_IPV4) {
+		nft_rule_begin(s->b, &r, s->table, "postrouting");
+		ip4_in(r.m, true, 0x7f000000, 8);
+		nft_ifname(r.m, NFT_META_OIFNAME, c->name, NFT_CMP_EQ, false);
+		nft_masq(r.m);
+		nft_rule_end(s->b, &r);
+	}
+	nft_rule_begin(s->b, &r, s->table, "postrouting");
+	from_subnet(s, r.m);
+	nft_ifname(r.m, NFT_META_OIFNAME, c->name, NFT_CMP_EQ, false);
+	nft_ct_any(r.m, NFT_CT_STATUS, IPS_DST_NAT);
+	nft_masq(r.m);
+	nft_rule_end(s->b, &r);
+}
 
 static int lease_rules(const struct net_lease *l, void *arg)
 {
 	struct sync *s = arg;
 
 	for (unsigned i = 0; i < l->nports; i++) {
-		rule_dnat(s->b, s->table, "prerouting", l->addr, &l->ports[i]);
-		rule_dnat(s->b, s->table, "output", l->addr, &l->ports[i]);
+		rule_dnat(s, "prerouting", l->addr, &l->ports[i]);
+		rule_dnat(s, "output", l->addr, &l->ports[i]);
 	}
 	return 0;
 }
@@ -143,44 +188,72 @@ static int count(const struct net_lease *l, void *arg)
 	return 0;
 }
 
-static void table_whole(struct sync *s, const struct net_cfg *c)
+static void table_whole(struct sync *s)
 {
 	nft_table(s->b, NFT_MSG_NEWTABLE, s->table);
-	nft_chain(s->b, s->table, "raw", "filter", NF_INET_PRE_ROUTING, -300, -1);
+	if (s->family == NFPROTO_IPV4)
+		nft_chain(s->b, s->table, "raw", "filter", NF_INET_PRE_ROUTING, -300, -1);
 	nft_chain(s->b, s->table, "prerouting", "nat", NF_INET_PRE_ROUTING, -100, -1);
 	nft_chain(s->b, s->table, "output", "nat", NF_INET_LOCAL_OUT, -100, -1);
 	nft_chain(s->b, s->table, "postrouting", "nat", NF_INET_POST_ROUTING, 100, -1);
-	rule_raw(s->b, s->table, c);
-	rules_masq(s->b, s->table, c);
+	if (s->family == NFPROTO_IPV4)
+		rule_raw(s->b, s->table, s->c);
+	rules_masq(s);
+}
+
+/* The table of FAMILY into the batch: emptied, then made whole if there are leases. */
+static int table_sync(struct sync *s, int family, int dfd)
+{
+	s->family = family;
+	nft_batch_family(s->b, family);
+	nft_table(s->b, NFT_MSG_NEWTABLE, s->table);
+	nft_table(s->b, NFT_MSG_DELTABLE, s->table);
+	if (!s->leases)
+		return 0;
+	table_whole(s);
+	return net_each_lease(dfd, lease_rules, s);
+}
+
+/* Forwarding of both families (only with the masquerade in place, off
+ * before it goes). A host that learns its IPv6 route from router
+ * advertisements stops taking them once it forwards (accept_ra 1), so its
+ * uplink's accept_ra becomes 2 then, as for a router that takes them. */
+static int forwarding(const struct net_cfg *c, bool on, struct cl_err *e)
+{
+	char path[96];
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/route_localnet", c->name);
+	if (sysctl("/proc/sys/net/ipv4/ip_forward", on ? "1" : "0", e) < 0 ||
+	    (on && sysctl(path, "1", e) < 0))
+		return -1;
+	if (!c->v6)
+		return 0;
+	if (on)
+		net_uplink6_accept_ra();
+	return sysctl("/proc/sys/net/ipv6/conf/all/forwarding", on ? "1" : "0", e);
 }
 
 int net_nat_sync(const struct net_cfg *c, int dfd, struct cl_err *e)
 {
-	char table[32], path[96];
-	struct sync s = {.b = nft_batch_new(NFPROTO_IPV4), .table = table};
+	char table[32];
+	struct sync s = {.b = nft_batch_new(NFPROTO_IPV4), .c = c, .table = table};
 	int r = -1;
 
 	snprintf(table, sizeof(table), "wisp-%s", c->name);
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/route_localnet", c->name);
 	if (!s.b) {
 		cl_error(e, ENOMEM, "nftables");
 		goto out;
 	}
 	nft_begin(s.b);
-	nft_table(s.b, NFT_MSG_NEWTABLE, table);
-	nft_table(s.b, NFT_MSG_DELTABLE, table);
 	/* the chains first, then the leases' rules: counted, then made */
-	if (net_each_lease(dfd, count, &s.leases) < 0 ||
-	    (s.leases && (table_whole(&s, c), net_each_lease(dfd, lease_rules, &s) < 0))) {
+	if (net_each_lease(dfd, count, &s.leases) < 0 || table_sync(&s, NFPROTO_IPV4, dfd) < 0 ||
+	    (c->v6 && table_sync(&s, NFPROTO_IPV6, dfd) < 0)) {
 		cl_error(e, errno, "read leases");
 		goto out;
 	}
 	nft_end(s.b);
-	/* forwarding only with the masquerade in place, off before it goes */
-	if ((!s.leases && sysctl("/proc/sys/net/ipv4/ip_forward", "0", e) < 0) ||
-	    nft_batch_send(s.b, e) < 0 ||
-	    (s.leases && sysctl("/proc/sys/net/ipv4/ip_forward", "1", e) < 0) ||
-	    (s.leases && sysctl(path, "1", e) < 0))
+	if ((!s.leases && forwarding(c, false, e) < 0) || nft_batch_send(s.b, e) < 0 ||
+	    (s.leases && forwarding(c, true, e) < 0))
 		goto out;
 	r = (int)s.leases;
 out:

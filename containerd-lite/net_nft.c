@@ -24,7 +24,7 @@
 #include <string.h>
 
 struct nft_batch {
-	int family; /* NFPROTO_IPV4 (nft's "ip"), NFPROTO_INET ("inet") */
+	int family; /* of the next messages: NFPROTO_IPV4 ("ip"), _IPV6, _INET */
 	char *buf;
 	size_t len, cap;
 	unsigned nacks;
@@ -38,6 +38,11 @@ struct nft_batch *nft_batch_new(int family)
 	if (b)
 		b->family = family;
 	return b;
+}
+
+void nft_batch_family(struct nft_batch *b, int family)
+{
+	b->family = family;
 }
 
 void nft_batch_free(struct nft_batch *b)
@@ -293,12 +298,12 @@ void nft_verdict(struct nl_msg *m, int code)
 	nla_nest_end(m, elem);
 }
 
-/* dnat to the address in register 1, the port in register 2 */
-void nft_dnat(struct nl_msg *m)
+/* dnat to the address (of FAMILY) in register 1, the port in register 2 */
+void nft_dnat(struct nl_msg *m, int family)
 {
 	expr(m, "nat",
-	     PAIRS(NFTA_NAT_TYPE, NFT_NAT_DNAT, NFTA_NAT_FAMILY, NFPROTO_IPV4,
-		   NFTA_NAT_REG_ADDR_MIN, NFT_REG_1, NFTA_NAT_REG_PROTO_MIN, NFT_REG_2),
+	     PAIRS(NFTA_NAT_TYPE, NFT_NAT_DNAT, NFTA_NAT_FAMILY, family, NFTA_NAT_REG_ADDR_MIN,
+		   NFT_REG_1, NFTA_NAT_REG_PROTO_MIN, NFT_REG_2),
 	     0, NULL, 0);
 }
 
