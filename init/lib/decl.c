@@ -948,6 +948,10 @@ static void read_fields(struct svc *s, const struct ynode *m)
 		problem(s, m, "missing \"name\"");
 	if (s->d.kind == KIND_CONTAINER && !seen_before(m, m->n, "image"))
 		problem(s, m, "missing \"image\"");
+	/* a container's own address on the bridge unless it asks otherwise,
+	 * as docker's default network (host stays for who wants it) */
+	if (s->d.kind == KIND_CONTAINER && !seen_before(m, m->n, "network"))
+		s->d.net = DECL_NET_BRIDGE;
 	if (s->d.ports && s->d.net != DECL_NET_BRIDGE)
 		problem(s, m, "\"ports\" are published from \"network: bridge\" only");
 	if (s->d.net_peer && seen_before(m, m->n, "userns"))

@@ -60,15 +60,16 @@ struct decl {
 	struct resources res;
 	bool stop_signal_set; /* given: wins over a container image's StopSignal */
 	/* kind container (init/container.c): argv/env/working_dir override the image's */
-	char *image;	   /* reference in the image store */
-	char **entrypoint; /* NULL: the image's */
-	char *user_spec;   /* "user[:group]", resolved in the image */
-	unsigned char net; /* network: DECL_NET_HOST (default), _PRIVATE (loopback only), _BRIDGE,
-			    * _CONTAINER (net_peer's namespaces) */
-	char *net_peer;	   /* network: NAME, the container whose network this one shares */
-	char **ports;	   /* bridge: published, docker's -p "[IP:]HOST:CTR[/udp]"; NULL: none */
-	bool read_only;	   /* root read-only; default an upper on /var */
-	bool host_userns;  /* userns: host; default (auto) a user namespace of its own */
+	char *image;	      /* reference in the image store */
+	char **entrypoint;    /* NULL: the image's */
+	char *user_spec;      /* "user[:group]", resolved in the image */
+	unsigned char net;    /* network: DECL_NET_BRIDGE (a container's default), _HOST, _PRIVATE
+			       * (loopback only),
+			       * _CONTAINER (net_peer's namespaces) */
+	char *net_peer;	      /* network: NAME, the container whose network this one shares */
+	char **ports;	      /* bridge: published, docker's -p "[IP:]HOST:CTR[/udp]"; NULL: none */
+	bool read_only;	      /* root read-only; default an upper on /var */
+	bool host_userns;     /* userns: host; default (auto) a user namespace of its own */
 	uint32_t userns_base; /* auto: its first host id, given at its start (userns.c) */
 	bool early;	      /* the image's: starts while provision runs (units_load_early) */
 	char *file;	      /* where it was declared, for messages */

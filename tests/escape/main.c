@@ -151,7 +151,7 @@ static int run_all(bool stay)
 	probes_calls();
 	probes_devices();
 	probes_files();
-	probes_net(false);
+	probes_net(true); /* the default network: a bridge's */
 	plant();
 	probes_watch();
 	summary("all");
@@ -184,7 +184,7 @@ int main(int argc, char **argv)
 	if (strcmp(mode, "all") == 0)
 		return run_all(argc > 2 && strcmp(argv[2], "stay") == 0);
 	if (strcmp(mode, "net") == 0) {
-		probes_net(true);
+		probes_net(false); /* declared network: host */
 		return summary("net");
 	}
 	if (strcmp(mode, "hcexe") == 0) {

@@ -1,8 +1,8 @@
 """Containers on the bridge (issue 13 point 1), one TCG boot.
 
-A busybox image baked into STATE; declared: n1, n2 with `network: bridge`
-(each in a user namespace of its own, as by default), h with the host's
-network. Checks: both bridge containers run with eth0 holding a lease of
+A busybox image baked into STATE; declared: n1 with `network: bridge`, n2
+with no `network:` (a container's default is the bridge), each in a user
+namespace of its own, as by default; h with `network: host`. Checks: both bridge containers run with eth0 holding a lease of
 10.88.0.0/16 (`containerd-lite network ls`), a default route via the
 bridge 10.88.0.1, and the uplink's MTU; n1 reaches n2 and the host's end
 of the bridge and n2 by its name (the network's hosts file), the host
@@ -48,7 +48,6 @@ SERVICES = """\
   - name: n2
     kind: container
     image: "bb:1"
-    network: bridge
     command: [sleep, '100000']
   - name: pod
     kind: container
@@ -58,6 +57,7 @@ SERVICES = """\
   - name: h
     kind: container
     image: "bb:1"
+    network: host
     command: [sh, -c, '(while true; do echo opened by the spec | nc -l -p 8082; done) &
               while true; do echo hello from h | nc -l -p 8081; done']
 """

@@ -17,7 +17,8 @@ user-data declares, under `wisp: containers:`, with default settings:
   hcexe        esc:main, whose health check is the image's script
                `#!/proc/self/exe --log=FIFO`: the runtime exec'd in the
                container (CVE-2019-5736), which the probe attacks;
-  probenet     esc:main with `network: private`: the network probes;
+  probenet     esc:main with `network: host`: the network probes there
+               (the others have the default, a bridge's own namespace);
   symvol-1..3  esc:symvol1..3: where their volume leads;
   wd-img-N     esc:wdN (the image's WorkingDir), N = 3..31;
   wd-decl-N    esc:main with `working_dir: /proc/self/fd/N`, N = 3..31;
@@ -180,7 +181,7 @@ def user_data(marker):
       healthcheck: {command: [/bin/hc-fifo], interval: 1s, retries: 1}
     - name: probenet
       image: "esc:main"
-      network: private
+      network: host
       command: [/bin/escape-probe, net]
 """]
     for n in SYMVOL:

@@ -686,6 +686,7 @@ static void test_containers(void **state)
 	assert_false(d->stop_signal_set);
 	assert_false(d->host_userns); /* userns: auto, the default */
 	assert_int_equal(set.v[3].net, DECL_NET_BRIDGE);
+	assert_int_equal(set.v[1].net, DECL_NET_HOST); /* a service: the host's, always */
 	assert_int_equal(strv_len(set.v[3].ports), 3);
 	assert_string_equal(set.v[3].ports[1], "127.0.0.1:5353:53/udp");
 	assert_null(set.v[2].ports);
@@ -731,8 +732,10 @@ static void test_port_errors(void **state)
 	expect_no_error("containers:\n  - name: a\n    image: i\n    network: bridge\n"
 			"    ports: ['53:53/udp', '53:53', 10.0.0.1:80:80, 10.0.0.2:80:80]\n");
 	expect_only_error(
-	    "containers:\n  - name: a\n    image: i\n    ports: ['80:80']\n",
+	    "containers:\n  - name: a\n    image: i\n    network: host\n    ports: ['80:80']\n",
 	    "2:5: service \"a\": \"ports\" are published from \"network: bridge\" only");
+	/* bridge is a container's default network */
+	expect_no_error("containers:\n  - name: a\n    image: i\n    ports: ['80:80']\n");
 }
 
 static void deps_case(const char *text, const char *kept, const char *const *errors);
@@ -759,6 +762,7 @@ static void test_network_share(void **state)
 	     &set, &cap);
 	assert_int_equal(cap.n, 0);
 	assert_int_equal(deps_check(&set, capture, &cap), 0);
+	assert_int_equal(set.v[3].net, DECL_NET_BRIDGE); /* not written: the default */
 	d = &set.v[1];
 	assert_int_equal(d->net, DECL_NET_CONTAINER);
 	assert_string_equal(d->net_peer, "web");

@@ -247,7 +247,8 @@ static void check_containers(void)
 	assert_true(unit_reaped(step, 1 << 8)); /* nothing to delete: not an error */
 	snprintf(path, sizeof(path),
 		 "/bin/containerd-lite --root /run/wisp/containers image bundle --cmd httpd "
-		 "--cmd -f --user www:www --network host --userns 1048576 --cgroups-path "
+		 "--cmd -f --user www:www --network bridge --userns 1048576 --hostname web "
+		 "--cgroups-path "
 		 "/wisp/web/ctr --upper "
 		 "/var/lib/wisp/containers/web bb:1 %s/web",
 		 dir);
