@@ -171,6 +171,7 @@ struct img_over {
 	bool bridge_net;	 /* its own, attached to the bridge wisp0 by hooks (net_cli.c) */
 	const char *publish[32]; /* its published ports, as given (net_port.c's syntax) */
 	size_t npublish;
+	const char *net_egress, *net_ingress; /* bridge: its bandwidth ("20mbit", net_rate.c) */
 	uint32_t userns_base; /* --userns BASE: a user namespace, 0..65535 -> BASE..; 0: none */
 };
 
