@@ -88,9 +88,11 @@ int net_rate_parse(const char *text, uint64_t *bps, struct cl_err *e);
 
 /* net_tc.c: A's egress and ingress limits, on the host's end of its veth
  * (which must be there) and its ifb device; a failure leaves neither.
- * net_tc_remove: the ifb device gone (the veth's qdiscs go with the veth). */
+ * net_tc_remove: the ifb device gone (the veth's qdiscs go with the veth).
+ * net_tc_sweep: every container's ifb whose veth is gone, gone too. */
 int net_tc_limit(const struct net_attach *a, struct cl_err *e);
 int net_tc_remove(const char *id, struct cl_err *e);
+void net_tc_sweep(void);
 void net_ifb_ifname(const char *id, char out[16]);
 
 /* net_nft.c: nf_tables messages in one atomic batch (net_nat.c's rules). */

@@ -219,6 +219,7 @@ static int attach(const struct net_cfg *c, int dfd, const struct net_opts *o, st
 
 	if (!want)
 		return cl_error(e, ENOMEM, "attach %s", o->id);
+	net_tc_sweep();
 	if (wanted(o, want, e) < 0 || rates(o, &a, e) < 0 ||
 	    (a.netns_fd = open_netns(o->netns, e)) < 0)
 		goto out;
@@ -257,6 +258,7 @@ static int detach(const struct net_cfg *c, int dfd, const char *id, struct cl_er
 {
 	int n;
 
+	net_tc_sweep();
 	if (net_tc_remove(id, e) < 0 || net_veth_detach(id, e) < 0 || net_release(dfd, id, e) < 0 ||
 	    net_hosts_sync(c, dfd, e) < 0 || (n = net_nat_sync(c, dfd, e)) < 0)
 		return -1;

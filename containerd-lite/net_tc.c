@@ -12,6 +12,12 @@
  *       container's ("wi" and the veth's hash), whose root tbf queues
  *       and shapes it; ifb hands it back to the host's end as received.
  *
+ * The veth's qdiscs and filter go with it; the ifb must be deleted. PID 1
+ * deletes a container (which runs its detach hook) only at its next start,
+ * while the veth dies with the container's namespace: so every attach and
+ * detach also sweeps ifb devices whose veth is gone (net_tc_sweep), as
+ * leases of dead processes are taken back (net_ipam.c).
+ *
  * The token bucket: rate as given; a bucket (burst) of 10 ms at that rate,
  * at least 64 KiB. tc-tbf(8) wants at least rate/HZ (4 ms at the guest's
  * HZ 250): 10 ms leaves room for a watchdog timer that fires late without
@@ -197,6 +203,37 @@ int net_tc_limit(const struct net_attach *a, struct cl_err *e)
 	if (r < 0) /* the veth's qdiscs go with the veth, which attach removes */
 		net_tc_remove(a->id, &(struct cl_err){0});
 	return r;
+}
+
+/* The ifb LINK (a "wi" name of its hash), if its veth is gone, deleted. */
+static void sweep_one(struct nl_object *o, void *arg)
+{
+	struct nl_sock *sk = ((void **)arg)[0];
+	struct nl_cache *links = ((void **)arg)[1];
+	struct rtnl_link *l = (struct rtnl_link *)o, *veth;
+	const char *name = rtnl_link_get_name(l), *kind = rtnl_link_get_type(l);
+	char host[16];
+
+	if (!name || !kind || strcmp(kind, "ifb") || strncmp(name, "wi", 2) || strlen(name) != 10)
+		return;
+	snprintf(host, sizeof(host), "wv%s", name + 2);
+	if ((veth = rtnl_link_get_by_name(links, host)))
+		rtnl_link_put(veth);
+	else
+		rtnl_link_delete(sk, l);
+}
+
+void net_tc_sweep(void)
+{
+	struct cl_err e;
+	struct nl_sock *sk = net_nl_open(&e);
+	struct nl_cache *links = NULL;
+
+	if (sk && rtnl_link_alloc_cache(sk, AF_UNSPEC, &links) == 0)
+		nl_cache_foreach(links, sweep_one, (void *[]){sk, links});
+	nl_cache_free(links);
+	if (sk)
+		nl_socket_free(sk);
 }
 
 int net_tc_remove(const char *id, struct cl_err *e)

@@ -436,13 +436,14 @@ def tc_show(*args):
     return sh("tc", *args).stdout
 
 
-def test_bandwidth(lim, free, free2):
+def test_bandwidth(lim, free, free2, dead):
     """--egress 20mbit --ingress 40mbit: a tbf on the host's end of lim's veth
     (what it receives), an ifb with a tbf fed by a redirect from that end's
     ingress (what it sends), read back with tc; timed transfers run at the
     limits, each way its own, while two unlimited containers go well past
-    them; nothing of it is in lim's namespace; a detach takes the ifb; a
-    failed tc step fails the attach and leaves nothing."""
+    them; nothing of it is in lim's namespace; a detach takes the ifb, and
+    those of containers gone without one; a failed tc step fails the attach
+    and leaves nothing."""
     r = cl("attach", "--egress", "20mbit", "--ingress", "40mbit", "--netns",
            "/proc/%d/ns/net" % lim.pid, "lim")
     check("attach lim --egress 20mbit --ingress 40mbit", r.returncode == 0, r.stderr)
@@ -475,8 +476,22 @@ def test_bandwidth(lim, free, free2):
               0.75 * limit <= bps <= 1.05 * limit, bps)
     bps = transfer(free, free2, size)
     check("two unlimited containers: %.0f Mbit/s, well past the limits" % (bps / 1e6), bps > 200e6, bps)
+    # A container that ends without its detach (PID 1 deletes it only at its
+    # next start): its veth goes with its namespace, its ifb stays until the
+    # next attach or detach sweeps it.
+    r = cl("attach", "--egress", "1mbit", "--netns", "/proc/%d/ns/net" % dead.pid, "dead")
+    gone = sorted(set(re.findall(r"\bwi[0-9a-f]{8}\b", links())) - {ifb})
+    dead.kill()
+    dead.wait()
+    deadline = time.monotonic() + 20
+    while "wv" + (gone or ["none"])[0][2:] in links() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    check("a container gone without a detach: its veth goes, its ifb stays",
+          r.returncode == 0 and len(gone) == 1 and "wv" + gone[0][2:] not in links() and
+          gone[0] in links(), (r.stderr, gone, links()))
     r = cl("detach", "lim")
-    check("detach lim takes its ifb", r.returncode == 0 and ifb not in links(), (r.stderr, links()))
+    check("detach lim takes its ifb, and the dead one's (the sweep)", r.returncode == 0 and
+          not re.search(r"\bwi[0-9a-f]{8}\b", links()), (r.stderr, links()))
     # lo renamed to lim's ifb name: a link that cannot be deleted, so the
     # tc step's first move (a stale ifb away) fails
     before = (link_names(), sorted(os.listdir("/run/wisp/net/wisp0")))
@@ -590,7 +605,7 @@ def inner():
     for cmd in (["link", "set", "up0p", "up"], ["addr", "add", "192.0.2.1/24", "dev", "up0p"]):
         subprocess.run(["nsenter", "-t", str(outside.pid), "-n", "ip"] + cmd, check=True)
     subprocess.run(["ip", "route", "add", "default", "via", "192.0.2.1"], check=True)
-    ps = [holder() for _ in range(10)] + [outside]
+    ps = [holder() for _ in range(11)] + [outside]
     try:
         test_attach(ps[0], ps[1], 1400)
         test_nat(ps[0])
@@ -600,7 +615,7 @@ def inner():
         test_ports(ps[5], ps[6], ps[2], outside)
         test_loopback_hole(ps[2])
         test_firewall(ps[5], ps[2], outside)
-        test_bandwidth(ps[7], ps[8], ps[9])
+        test_bandwidth(ps[7], ps[8], ps[9], ps[10])
         test_churn(ps[2])
         test_teardown(["c3", "c4", "c6"])
     finally:
