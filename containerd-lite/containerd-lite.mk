@@ -12,7 +12,7 @@
 
 # Container networks (net.h): libnl's route library, static musl in ROOT,
 # Debian's libnl-route-3-dev for the native build.
-NET_SRCS := $(addprefix containerd-lite/,net_cfg.c net_port.c net_ipam.c net_link.c net_nft.c net_nat.c net_ct.c net_fw.c net_hosts.c net_cli.c)
+NET_SRCS := $(addprefix containerd-lite/,net_cfg.c net_port.c net_rate.c net_tc.c net_ipam.c net_link.c net_nft.c net_nat.c net_ct.c net_fw.c net_hosts.c net_cli.c)
 NET_LIBS := -lnl-route-3 -lnl-3
 NET_HOST_CFLAGS := -I/usr/include/libnl3
 
@@ -197,9 +197,10 @@ cl-test: $(CL_HOST) $(CL_MUSL) $(BUSYBOX)
 # Fuzz target tests/fuzz/fuzz_cl_spec.c: run by bench/fuzz.sh cl_spec.
 
 # The command lines (cliopt.c, cli_args.c, image_cli.c): everything but main()
-# and the network's netlink side (--publish is checked, the hosts file made).
+# and the network's netlink side (--publish and rates are checked, the hosts
+# file made).
 UNIT_TESTS += cl_cli
 UNIT_cl_cli_SRCS := $(filter-out containerd-lite/main.c $(NET_SRCS),$(CL_SRCS)) \
-	containerd-lite/net_cfg.c containerd-lite/net_port.c containerd-lite/net_hosts.c \
-	containerd-lite/net_ipam.c $(CL_HDRS)
+	containerd-lite/net_cfg.c containerd-lite/net_port.c containerd-lite/net_rate.c \
+	containerd-lite/net_hosts.c containerd-lite/net_ipam.c $(CL_HDRS)
 UNIT_cl_cli_LIBS := -ljansson -lseccomp $(IMG_LIBS)

@@ -173,6 +173,7 @@ struct img_over {
 	const char *state_root;	 /* the runtime's --root, where ID's state is */
 	const char *publish[32]; /* its published ports, as given (net_port.c's syntax) */
 	size_t npublish;
+	const char *net_egress, *net_ingress; /* bridge: its bandwidth ("20mbit", net_rate.c) */
 	uint32_t userns_base; /* --userns BASE: a user namespace, 0..65535 -> BASE..; 0: none */
 };
 

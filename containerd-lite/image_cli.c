@@ -5,8 +5,8 @@
  *   import-dir DIR | list [--json|--format table|json] | inspect REF | prepare REF | unpack REF DIR
  * | rm REF | gc bundle [--cmd ARG]... [--entrypoint ARG]... [--env K=V]... [--cwd DIR] [--user U]
  *          [--hostname H] [--cgroups-path P] [--network host|private|bridge|container:ID]
- *          [--publish [IP:]HOST_PORT:CTR_PORT[/tcp|udp]]... [--userns host|BASE] [--upper DIR |
- * --read-only] REF DIR
+ *          [--publish [IP:]HOST_PORT:CTR_PORT[/tcp|udp]]... [--net-egress RATE]
+ *          [--net-ingress RATE] [--userns host|BASE] [--upper DIR | --read-only] REF DIR
  *
  * Options may stand anywhere among the operands (cliopt.c's scanner). */
 #include "cl-private.h"
@@ -77,6 +77,8 @@ enum {
 	I_USERNS,
 	I_NETWORK,
 	I_PUBLISH,
+	I_NET_EGRESS,
+	I_NET_INGRESS,
 };
 
 /* Every command's options, taken before or after the command and its
@@ -106,6 +108,8 @@ static const struct cli_opt table[] = {
     {"--userns", NULL, true, I_USERNS, NULL},
     {"--network", NULL, true, I_NETWORK, NULL},
     {"--publish", "-p", true, I_PUBLISH, NULL},
+    {"--net-egress", NULL, true, I_NET_EGRESS, NULL},
+    {"--net-ingress", NULL, true, I_NET_INGRESS, NULL},
     {0},
 };
 
@@ -171,6 +175,22 @@ static int userns_option(const char *v, struct img_over *ov)
 	return 0;
 }
 
+/* --net-egress, --net-ingress RATE (net_rate.c): checked here, passed on
+ * as text to the network's attach hook, which applies them. */
+static int rate_option(int id, const char *v, struct img_over *ov)
+{
+	const char *opt = id == I_NET_EGRESS ? "--net-egress" : "--net-ingress";
+	struct cl_err e;
+	uint64_t bps;
+
+	if (net_rate_parse(v, &bps, &e) < 0) {
+		fprintf(stderr, "containerd-lite: image bundle: %s: %s\n", opt, e.msg);
+		return -1;
+	}
+	*(id == I_NET_EGRESS ? &ov->net_egress : &ov->net_ingress) = v;
+	return 0;
+}
+
 /* bundle's overrides. 0 taken, -1 bad. */
 static int override(int id, const char *v, struct img_over *ov)
 {
@@ -182,6 +202,8 @@ static int override(int id, const char *v, struct img_over *ov)
 		*str[id - I_CWD] = v;
 	else if (id == I_USERNS)
 		return userns_option(v, ov);
+	else if (id == I_NET_EGRESS || id == I_NET_INGRESS)
+		return rate_option(id, v, ov);
 	else if (id == I_NETWORK)
 		return network_option(v, ov);
 	else
@@ -274,8 +296,8 @@ static const char usage_text[] =
     "  inspect REF | prepare REF | unpack REF DIR | rm REF | gc\n"
     "  bundle [--cmd ARG]... [--entrypoint ARG]... [--env K=V]... [--cwd DIR] [--user U]\n"
     "         [--hostname H] [--cgroups-path P] [--network host|private|bridge|container:ID]\n"
-    "         [--publish [IP:]HOST_PORT:CTR_PORT[/tcp|udp]]... [--userns host|BASE] [--upper DIR | "
-    "--read-only] REF DIR\n"
+    "         [--publish [IP:]HOST_PORT:CTR_PORT[/tcp|udp]]... [--net-egress RATE]\n"
+    "         [--net-ingress RATE] [--userns host|BASE] [--upper DIR | --read-only] REF DIR\n"
     "Options may stand before or after the command and its operands (-- ends them);\n"
     "--help (-h) and --version (-v) anywhere.\n";
 

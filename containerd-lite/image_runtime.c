@@ -163,9 +163,15 @@ static void host_files(json_t *spec, int root, bool writable)
 			add_mount(spec, files[i], "bind", files[i], "rbind,ro,nosuid,nodev,noexec");
 }
 
+static void opt_arg(json_t *args, const char *opt, const char *value)
+{
+	json_array_append_new(args, json_string(opt));
+	json_array_append_new(args, json_string(value));
+}
+
 /* HOOK (createRuntime, poststop) runs `THIS network VERB --oci-state`: the
  * runtime hands the hook the container's state (id, pid) on stdin; attach
- * gets the ports to publish. */
+ * gets the ports to publish and the bandwidth limits. */
 static void net_hook(json_t *spec, const char *hook, const char *self, const char *verb,
 		     const struct img_over *ov)
 {
@@ -176,10 +182,12 @@ static void net_hook(json_t *spec, const char *hook, const char *self, const cha
 	if (!(list = json_object_get(hooks, hook)))
 		json_object_set_new(hooks, hook, list = json_array());
 	args = json_pack("[s, s, s, s]", self, "network", verb, "--oci-state");
-	for (size_t i = 0; ov && i < ov->npublish; i++) {
-		json_array_append_new(args, json_string("--publish"));
-		json_array_append_new(args, json_string(ov->publish[i]));
-	}
+	for (size_t i = 0; ov && i < ov->npublish; i++)
+		opt_arg(args, "--publish", ov->publish[i]);
+	if (ov && ov->net_egress)
+		opt_arg(args, "--egress", ov->net_egress);
+	if (ov && ov->net_ingress)
+		opt_arg(args, "--ingress", ov->net_ingress);
 	json_array_append_new(list, json_pack("{s:s, s:o}", "path", self, "args", args));
 }
 
@@ -250,6 +258,10 @@ int img_bundle_runtime(struct json_t *spec, struct json_t *cfg, const struct img
 				"image bundle: --publish %s: ports are published from "
 				"--network bridge only",
 				ov->publish[0]);
+	if ((ov->net_egress || ov->net_ingress) && !ov->bridge_net)
+		return cl_error(err, 0,
+				"image bundle: --net-egress and --net-ingress limit "
+				"--network bridge only");
 	network(spec, ov, root);
 	if (ov->bridge_net && bridge(spec, ov, root, err) < 0)
 		return -1;

@@ -70,10 +70,11 @@ int net_each_lease(int dfd, int (*fn)(const struct net_lease *, void *), void *a
 
 /* net_link.c: the kernel's side, through libnl. */
 struct net_attach {
-	const char *id; /* the container's id: names its host-side veth */
-	int netns_fd;	/* the container's network namespace */
-	uint32_t addr;	/* its address in c's subnet */
-	unsigned mtu;	/* the uplink's */
+	const char *id;		  /* the container's id: names its host-side veth */
+	int netns_fd;		  /* the container's network namespace */
+	uint32_t addr;		  /* its address in c's subnet */
+	unsigned mtu;		  /* the uplink's */
+	uint64_t egress, ingress; /* bit/s, 0: none (net_tc.c) */
 };
 int net_bridge_up(const struct net_cfg *c, unsigned mtu, struct cl_err *e);
 int net_veth_attach(const struct net_cfg *c, const struct net_attach *a, struct cl_err *e);
@@ -82,6 +83,26 @@ int net_bridge_down(const struct net_cfg *c, struct cl_err *e); /* the last cont
 void net_host_ifname(const char *id, char out[16]);
 unsigned net_uplink_mtu(void);
 void net_uplink6_accept_ra(void);
+/* For net_tc.c: a route socket; an interface's index (0: none); a link
+ * deleted (0 also when there is none). */
+struct nl_sock *net_nl_open(struct cl_err *e);
+int net_ifindex(struct nl_sock *sk, const char *name);
+int net_link_delete(const char *name, struct cl_err *e);
+
+/* net_rate.c: a bandwidth, "20mbit": tc's units (bit, kbit, mbit, gbit;
+ * decimal), a unit required, NET_RATE_MIN..NET_RATE_MAX -> bit/s. */
+#define NET_RATE_MIN 100000ull	    /* 100kbit */
+#define NET_RATE_MAX 16000000000ull /* 16gbit */
+int net_rate_parse(const char *text, uint64_t *bps, struct cl_err *e);
+
+/* net_tc.c: A's egress and ingress limits, on the host's end of its veth
+ * (which must be there) and its ifb device; a failure leaves neither.
+ * net_tc_remove: the ifb device gone (the veth's qdiscs go with the veth).
+ * net_tc_sweep: every container's ifb whose veth is gone, gone too. */
+int net_tc_limit(const struct net_attach *a, struct cl_err *e);
+int net_tc_remove(const char *id, struct cl_err *e);
+void net_tc_sweep(void);
+void net_ifb_ifname(const char *id, char out[16]);
 
 /* net_nft.c: nf_tables messages in one atomic batch (net_nat.c's rules). */
 struct nl_msg;

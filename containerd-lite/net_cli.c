@@ -2,16 +2,19 @@
  * net_cli.c: `containerd-lite network`, the steps a container's start and
  * end take on a bridge network (docs/network.md, "Container networks"):
  *
- *   network attach [--network NAME] [--subnet CIDR] [--publish PORT]... --netns PATH ID
+ *   network attach [--network NAME] [--subnet CIDR] [--publish PORT]...
+ *                  [--egress RATE] [--ingress RATE] --netns PATH ID
  *       the bridge (made if missing), an address leased for ID, a veth
  *       pair into the namespace at PATH (/proc/PID/ns/net or a bind mount),
- *       the network's nftables table made again with ID's published ports
- *       (docker's -p syntax, net_port.c); prints ADDRESS/PREFIX GATEWAY
- *       (not with --oci-state: a hook's stdout is the container's log)
+ *       ID's bandwidth limits on the host's side (tc's rates, "20mbit":
+ *       net_rate.c, net_tc.c), the network's nftables table made again
+ *       with ID's published ports (docker's -p syntax, net_port.c); prints
+ *       ADDRESS/PREFIX GATEWAY (not with --oci-state: a hook's stdout is
+ *       the container's log)
  *   network detach [--network NAME] [--subnet CIDR] ID
- *       the veth pair removed, the lease released, the table made again;
- *       the last container takes the bridge, the table and forwarding with
- *       it; nothing there is fine
+ *       the veth pair and ifb device removed, the lease released, the
+ *       table made again; the last container takes the bridge, the table
+ *       and forwarding with it; nothing there is fine
  *   network ls [--network NAME] [--subnet CIDR] [--json]
  *       the leases: ADDRESS ID [PORT...]
  *   network firewall [--allow PORT[/tcp|udp]]... | --off
@@ -42,7 +45,7 @@
 #include <unistd.h>
 
 struct net_opts {
-	const char *network, *subnet, *netns, *id;
+	const char *network, *subnet, *netns, *id, *egress, *ingress;
 	const char *publish[NET_MAX_PORTS], *allow[NET_MAX_PORTS];
 	unsigned npublish, nallow;
 	bool json, oci_state, off;
@@ -58,13 +61,15 @@ static int usage(const char *verb, const char *why, const char *arg)
 
 static const char net_usage[] =
     "usage: containerd-lite network attach [--network NAME] [--subnet CIDR]\n"
-    "           [--publish [HOST_IP:]HOST_PORT:CTR_PORT[/tcp|udp]]... --netns PATH ID\n"
+    "           [--publish [HOST_IP:]HOST_PORT:CTR_PORT[/tcp|udp]]... [--egress RATE]\n"
+    "           [--ingress RATE] --netns PATH ID\n"
     "       containerd-lite network detach [--network NAME] [--subnet CIDR] ID\n"
     "       containerd-lite network attach|detach [--network NAME] [--subnet CIDR] --oci-state\n"
     "       containerd-lite network ls [--network NAME] [--json]\n"
     "       containerd-lite network firewall [--allow PORT[/tcp|udp]]... | --off\n"
     "NAME defaults to " NET_DEFAULT_NAME ", CIDR to " NET_DEFAULT_SUBNET
-    "; options may follow ID; -- ends them.\n";
+    "; RATE is tc's, like 20mbit (bit, kbit,\n"
+    "mbit, gbit: decimal); options may follow ID; -- ends them.\n";
 
 /* --help or --version anywhere before "--": what to print instead of working. */
 static const char *asks_info(int argc, char **argv)
@@ -80,13 +85,15 @@ static const char *asks_info(int argc, char **argv)
 /* Returns 0, or an exit status. */
 static int parse(int argc, char **argv, const char *verb, struct net_opts *o)
 {
-	static const char *const valued[] = {"--network", "--subnet", "--netns"};
+	static const char *const valued[] = {"--network", "--subnet", "--netns", "--egress",
+					     "--ingress"};
 	bool ends = false;
 
 	o->network = NET_DEFAULT_NAME;
 	o->subnet = NET_DEFAULT_SUBNET;
 	for (int i = 0; i < argc; i++) {
-		const char *a = argv[i], **slot[] = {&o->network, &o->subnet, &o->netns};
+		const char *a = argv[i],
+			   **slot[] = {&o->network, &o->subnet, &o->netns, &o->egress, &o->ingress};
 		size_t k = 0;
 		if (!ends && strcmp(a, "--") == 0) {
 			ends = true;
@@ -114,9 +121,9 @@ static int parse(int argc, char **argv, const char *verb, struct net_opts *o)
 			v[(*n)++] = argv[++i];
 			continue;
 		}
-		while (!ends && k < 3 && strcmp(a, valued[k]) != 0)
+		while (!ends && k < 5 && strcmp(a, valued[k]) != 0)
 			k++;
-		if (!ends && k < 3) {
+		if (!ends && k < 5) {
 			if (i + 1 >= argc)
 				return usage(verb, "a value is missing after", a);
 			*slot[k] = argv[++i];
@@ -193,6 +200,16 @@ static int wanted(const struct net_opts *o, struct net_lease *l, struct cl_err *
 	return 0;
 }
 
+/* --egress and --ingress: A's limits in bit/s. */
+static int rates(const struct net_opts *o, struct net_attach *a, struct cl_err *e)
+{
+	if (o->egress && net_rate_parse(o->egress, &a->egress, e) < 0)
+		return cl_error_wrap(e, "network attach %s: --egress", o->id);
+	if (o->ingress && net_rate_parse(o->ingress, &a->ingress, e) < 0)
+		return cl_error_wrap(e, "network attach %s: --ingress", o->id);
+	return 0;
+}
+
 static int attach(const struct net_cfg *c, int dfd, const struct net_opts *o, struct cl_err *e)
 {
 	struct net_attach a = {.id = o->id, .mtu = net_uplink_mtu()};
@@ -202,15 +219,21 @@ static int attach(const struct net_cfg *c, int dfd, const struct net_opts *o, st
 
 	if (!want)
 		return cl_error(e, ENOMEM, "attach %s", o->id);
-	if (wanted(o, want, e) < 0 || (a.netns_fd = open_netns(o->netns, e)) < 0)
+	net_tc_sweep();
+	if (wanted(o, want, e) < 0 || rates(o, &a, e) < 0 ||
+	    (a.netns_fd = open_netns(o->netns, e)) < 0)
 		goto out;
 	if (net_bridge_up(c, a.mtu, e) < 0 ||
 	    (net_lease(c, dfd, want, netns_pid(o->netns), &a.addr, e) < 0 &&
 	     cl_error_wrap(e, "network %s: attach %s", c->name, o->id)) ||
-	    net_veth_attach(c, &a, e) < 0 || net_ct_forget(c, a.addr, e) < 0 ||
-	    net_nat_sync(c, dfd, e) < 0 || net_hosts_sync(c, dfd, e) < 0) {
+	    net_veth_attach(c, &a, e) < 0 ||
+	    (net_tc_limit(&a, e) < 0 &&
+	     cl_error_wrap(e, "network %s: attach %s", c->name, o->id)) ||
+	    net_ct_forget(c, a.addr, e) < 0 || net_nat_sync(c, dfd, e) < 0 ||
+	    net_hosts_sync(c, dfd, e) < 0) {
 		struct cl_err ignored;
 		uint32_t unused;
+		net_tc_remove(o->id, &ignored);
 		net_veth_detach(o->id, &ignored);
 		net_release(dfd, o->id, &unused, &ignored);
 		net_hosts_sync(c, dfd, &ignored);
@@ -232,16 +255,17 @@ out:
 	return r;
 }
 
-/* The veth pair, lease and flows gone (the flows once no rule makes new
- * ones); with them the last, the bridge too. */
+/* The veth pair, ifb, lease and flows gone (the flows once no rule makes
+ * new ones); with them the last, the bridge too. */
 static int detach(const struct net_cfg *c, int dfd, const char *id, struct cl_err *e)
 {
 	uint32_t addr;
 	int n;
 
-	if (net_veth_detach(id, e) < 0 || net_release(dfd, id, &addr, e) < 0 ||
-	    net_hosts_sync(c, dfd, e) < 0 || (n = net_nat_sync(c, dfd, e)) < 0 ||
-	    (addr && net_ct_forget(c, addr, e) < 0))
+	net_tc_sweep();
+	if (net_tc_remove(id, e) < 0 || net_veth_detach(id, e) < 0 ||
+	    net_release(dfd, id, &addr, e) < 0 || net_hosts_sync(c, dfd, e) < 0 ||
+	    (n = net_nat_sync(c, dfd, e)) < 0 || (addr && net_ct_forget(c, addr, e) < 0))
 		return -1;
 	return n == 0 ? net_bridge_down(c, e) : 0;
 }
@@ -331,7 +355,7 @@ int cl_net_main(int argc, char **argv)
 	if (o.nallow && o.off)
 		return usage(verb, "--allow or --off, not both", NULL);
 	if (strcmp(verb, "firewall") == 0) {
-		if (o.id || o.oci_state || o.npublish)
+		if (o.id || o.oci_state || o.npublish || o.egress || o.ingress)
 			return usage(verb, "takes --allow or --off only", NULL);
 		r = firewall(&o, &e);
 		if (r < 0)
@@ -354,8 +378,8 @@ int cl_net_main(int argc, char **argv)
 	}
 	if (strcmp(verb, "attach") == 0 && !o.netns)
 		return usage(verb, "--netns PATH is needed", NULL);
-	if (o.npublish && strcmp(verb, "attach") != 0)
-		return usage(verb, "--publish is for attach, not", verb);
+	if ((o.npublish || o.egress || o.ingress) && strcmp(verb, "attach") != 0)
+		return usage(verb, "--publish, --egress and --ingress are for attach, not", verb);
 	r = run(verb, &o, &e);
 	if (r < 0) {
 		fprintf(stderr, "containerd-lite: %s\n", e.msg);

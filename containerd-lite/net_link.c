@@ -22,7 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static struct nl_sock *nl_open(struct cl_err *e)
+struct nl_sock *net_nl_open(struct cl_err *e)
 {
 	struct nl_sock *sk = nl_socket_alloc();
 	int r;
@@ -68,7 +68,7 @@ unsigned net_uplink_mtu(void)
 		else
 			ifname[0] = '\0';
 	fclose(f);
-	if (!ifname[0] || !(sk = nl_open(&e)))
+	if (!ifname[0] || !(sk = net_nl_open(&e)))
 		return mtu;
 	if (rtnl_link_get_kernel(sk, 0, ifname, &l) >= 0 && rtnl_link_get_mtu(l) >= 576)
 		mtu = rtnl_link_get_mtu(l);
@@ -185,7 +185,7 @@ static int link_up(struct nl_sock *sk, const char *name, const char *rename, int
 	return r < 0 ? cl_error(e, 0, "link %s up: %s", name, nl_geterror(r)) : 0;
 }
 
-static int ifindex_of(struct nl_sock *sk, const char *name)
+int net_ifindex(struct nl_sock *sk, const char *name)
 {
 	struct rtnl_link *l = NULL;
 	int i = rtnl_link_get_kernel(sk, 0, name, &l) < 0 ? 0 : rtnl_link_get_ifindex(l);
@@ -196,13 +196,13 @@ static int ifindex_of(struct nl_sock *sk, const char *name)
 
 int net_bridge_up(const struct net_cfg *c, unsigned mtu, struct cl_err *e)
 {
-	struct nl_sock *sk = nl_open(e);
+	struct nl_sock *sk = net_nl_open(e);
 	struct rtnl_link *br;
 	int r = 0, idx;
 
 	if (!sk)
 		return -1;
-	if (!ifindex_of(sk, c->name) && (br = rtnl_link_bridge_alloc())) {
+	if (!net_ifindex(sk, c->name) && (br = rtnl_link_bridge_alloc())) {
 		rtnl_link_set_name(br, c->name);
 		rtnl_link_set_mtu(br, mtu);
 		r = rtnl_link_add(sk, br, NLM_F_CREATE | NLM_F_EXCL);
@@ -210,7 +210,7 @@ int net_bridge_up(const struct net_cfg *c, unsigned mtu, struct cl_err *e)
 	}
 	if (r < 0 && r != -NLE_EXIST)
 		r = cl_error(e, 0, "bridge %s: %s", c->name, nl_geterror(r));
-	else if (!(idx = ifindex_of(sk, c->name)))
+	else if (!(idx = net_ifindex(sk, c->name)))
 		r = cl_error(e, ENODEV, "bridge %s: not there after its creation", c->name);
 	else if ((r = add_addrs(sk, idx, c, net_gateway(c), e)) == 0)
 		r = link_up(sk, c->name, NULL, 0, e);
@@ -225,7 +225,7 @@ int net_bridge_up(const struct net_cfg *c, unsigned mtu, struct cl_err *e)
 static int hairpin(struct nl_sock *sk, const char *host, struct cl_err *e)
 {
 	struct rtnl_link *old = rtnl_link_alloc(), *chg = rtnl_link_alloc();
-	int r = -NLE_NOMEM, idx = ifindex_of(sk, host);
+	int r = -NLE_NOMEM, idx = net_ifindex(sk, host);
 
 	if (old && chg && idx) {
 		/* the port's side of the bridge: family AF_BRIDGE, IFLA_PROTINFO */
@@ -306,11 +306,11 @@ static int default_route(struct nl_sock *sk, int idx, struct nl_addr *gw, struct
 static int inside(const struct net_cfg *c, const char *peer, const struct net_attach *a,
 		  struct cl_err *e)
 {
-	struct nl_sock *sk = nl_open(e);
+	struct nl_sock *sk = net_nl_open(e);
 	int r = -1, idx;
 
 	if (sk && link_up(sk, "lo", NULL, 0, e) == 0 && link_up(sk, peer, "eth0", 0, e) == 0 &&
-	    add_addrs(sk, idx = ifindex_of(sk, "eth0"), c, a->addr, e) == 0 &&
+	    add_addrs(sk, idx = net_ifindex(sk, "eth0"), c, a->addr, e) == 0 &&
 	    default_route(sk, idx, ip4(net_gateway(c), 32), e) == 0)
 		r = c->v6 ? default_route(sk, idx, ip6(c, net_gateway(c), 128), e) : 0;
 	if (sk)
@@ -340,7 +340,7 @@ static int in_netns(const struct net_cfg *c, const char *peer, const struct net_
 int net_veth_attach(const struct net_cfg *c, const struct net_attach *a, struct cl_err *e)
 {
 	char host[16], peer[16];
-	struct nl_sock *sk = nl_open(e);
+	struct nl_sock *sk = net_nl_open(e);
 	int r, br;
 
 	if (!sk)
@@ -349,7 +349,7 @@ int net_veth_attach(const struct net_cfg *c, const struct net_attach *a, struct 
 	snprintf(peer, sizeof(peer), "wp%s", host + 2);
 	/* A pair left by a start that died half-way would make EEXIST: it goes first. */
 	net_veth_detach(a->id, e);
-	br = ifindex_of(sk, c->name);
+	br = net_ifindex(sk, c->name);
 	if (!br)
 		r = cl_error(e, ENODEV, "bridge %s is not there", c->name);
 	else if ((r = make_pair(sk, host, peer, a, e)) == 0 &&
@@ -362,9 +362,9 @@ int net_veth_attach(const struct net_cfg *c, const struct net_attach *a, struct 
 }
 
 /* Deletes link NAME; 0 also when there is none. */
-static int link_delete(const char *name, struct cl_err *e)
+int net_link_delete(const char *name, struct cl_err *e)
 {
-	struct nl_sock *sk = nl_open(e);
+	struct nl_sock *sk = net_nl_open(e);
 	struct rtnl_link *l = rtnl_link_alloc();
 	int r = -NLE_NOMEM;
 
@@ -386,10 +386,10 @@ int net_veth_detach(const char *id, struct cl_err *e)
 
 	net_host_ifname(id, host);
 	/* the peer in the container goes with it */
-	return link_delete(host, e) < 0 ? cl_error_wrap(e, "detach %s", id) : 0;
+	return net_link_delete(host, e) < 0 ? cl_error_wrap(e, "detach %s", id) : 0;
 }
 
 int net_bridge_down(const struct net_cfg *c, struct cl_err *e)
 {
-	return link_delete(c->name, e) < 0 ? cl_error_wrap(e, "network %s", c->name) : 0;
+	return net_link_delete(c->name, e) < 0 ? cl_error_wrap(e, "network %s", c->name) : 0;
 }

@@ -78,6 +78,8 @@ static void file_problem(struct ctx *c, int line, int col, const char *fmt, ...)
 
 /* A problem in service s, at node n: the service will be skipped. */
 static void problem(struct svc *s, const struct ynode *n, const char *fmt, ...) PRINTF_LIKE(3, 4);
+/* "FIELD" must be WHAT, not "VALUE": one format for them all, one string in PID 1. */
+#define MUST_BE "\"%s\" must be %s, not \"%s\""
 static void problem(struct svc *s, const struct ynode *n, const char *fmt, ...)
 {
 	char who[DECL_NAME_MAX + 32];
@@ -214,9 +216,7 @@ static void field_tty(struct svc *s, const struct ynode *v)
 	if (!str)
 		return;
 	if (strcmp(str, "console") != 0 && str[0] != '/') {
-		problem(s, v,
-			"\"tty\" must be \"console\" or a device path like /dev/ttyS0, not \"%s\"",
-			str);
+		problem(s, v, MUST_BE, "tty", "\"console\" or a device path like /dev/ttyS0", str);
 		return;
 	}
 	s->d.tty = dup_or_flag(s, v, str);
@@ -234,7 +234,7 @@ static void field_restart(struct svc *s, const struct ynode *v)
 			s->d.restart = all[i];
 			return;
 		}
-	problem(s, v, "\"restart\" must be no, on-failure or always, not \"%s\"", str);
+	problem(s, v, MUST_BE, "restart", "no, on-failure or always", str);
 }
 
 static void field_working_dir(struct svc *s, const struct ynode *v)
@@ -244,7 +244,7 @@ static void field_working_dir(struct svc *s, const struct ynode *v)
 	if (!str)
 		return;
 	if (str[0] != '/') {
-		problem(s, v, "\"working_dir\" must be an absolute path, not \"%s\"", str);
+		problem(s, v, MUST_BE, "working_dir", "an absolute path", str);
 		return;
 	}
 	s->d.working_dir = dup_or_flag(s, v, str);
@@ -352,7 +352,7 @@ static void field_kind(struct svc *s, const struct ynode *v)
 	else if (!strcmp(str, "container"))
 		s->d.kind = KIND_CONTAINER;
 	else
-		problem(s, v, "\"kind\" must be service, oneshot or container, not \"%s\"", str);
+		problem(s, v, MUST_BE, "kind", "service, oneshot or container", str);
 }
 
 static void field_user(struct svc *s, const struct ynode *v)
@@ -406,8 +406,7 @@ static void field_stop_signal(struct svc *s, const struct ynode *v)
 	if (!str)
 		return;
 	if ((sig = parse_signal(str)) < 0) {
-		problem(s, v, "\"stop_signal\" must be a signal name like TERM or INT, not \"%s\"",
-			str);
+		problem(s, v, MUST_BE, "stop_signal", "a signal name like TERM or INT", str);
 		return;
 	}
 	s->d.stop_signal = sig;
@@ -420,8 +419,7 @@ static void duration(struct svc *s, const struct ynode *v, const char *field, ui
 	const char *str = scalar(s, field, v);
 
 	if (str && parse_duration(str, ms) < 0)
-		problem(s, v, "\"%s\" must be a duration like 100ms, 5s or 2m, not \"%s\"", field,
-			str);
+		problem(s, v, MUST_BE, field, "a duration like 100ms, 5s or 2m", str);
 }
 
 static void field_stop_timeout(struct svc *s, const struct ynode *v)
@@ -575,8 +573,7 @@ static void res_memory_max(struct svc *s, const struct ynode *v, const char *pat
 	if (!strcmp(str, "max"))
 		s->d.res.memory_max = UINT64_MAX;
 	else if (parse_size(str, &s->d.res.memory_max) < 0 || s->d.res.memory_max == 0)
-		problem(s, v, "\"%s\" must be a size like 512M or 2G, or max, not \"%s\"", path,
-			str);
+		problem(s, v, MUST_BE, path, "a size like 512M or 2G, or max", str);
 }
 
 static void res_pids_max(struct svc *s, const struct ynode *v, const char *path)
@@ -589,13 +586,42 @@ static void res_pids_max(struct svc *s, const struct ynode *v, const char *path)
 		number_in(s, v, path, 1, 4194304, &s->d.res.pids_max);
 }
 
+/* "20mbit": tc's rate as containerd-lite's net_rate.c reads it (decimal bit,
+ * kbit, mbit, gbit; 100kbit..16gbit), kept as text for it. */
+static void net_rate(struct svc *s, const struct ynode *v, const char *path, char out[16])
+{
+	static const char kmg[] = "kmg";
+	static const uint32_t mults[] = {1000, 1000000, 1000000000};
+	const char *str = scalar(s, path, v), *end, *k;
+	uint64_t n = 0, mul = 1;
+
+	if (!str)
+		return;
+	if ((end = dec_scan(str, &n)) && *end && (k = strchr(kmg, *end)))
+		mul = mults[k - kmg], end++;
+	if (end && !strcmp(end, "bit") && strlen(str) < 16 && n <= 16000000000 / mul &&
+	    n * mul >= 100000)
+		memcpy(out, str, strlen(str) + 1);
+	else
+		problem(s, v, MUST_BE, path, "a rate like 20mbit", str);
+}
+
+static void res_net_egress(struct svc *s, const struct ynode *v, const char *path)
+{
+	net_rate(s, v, path, s->d.res.net_egress);
+}
+
+static void res_net_ingress(struct svc *s, const struct ynode *v, const char *path)
+{
+	net_rate(s, v, path, s->d.res.net_ingress);
+}
+
 static void field_resources(struct svc *s, const struct ynode *v)
 {
 	static const struct sub subs[] = {
-	    {"cpu_weight", res_cpu_weight},
-	    {"cpu_max", res_cpu_max},
-	    {"memory_max", res_memory_max},
-	    {"pids_max", res_pids_max},
+	    {"cpu_weight", res_cpu_weight}, {"cpu_max", res_cpu_max},
+	    {"memory_max", res_memory_max}, {"pids_max", res_pids_max},
+	    {"net_egress", res_net_egress}, {"net_ingress", res_net_ingress},
 	};
 
 	submap(s, v, "resources", subs, ARRAY_LEN(subs));
@@ -707,7 +733,7 @@ static void boolean(struct svc *s, const struct ynode *v, const char *field, boo
 			return;
 		}
 	if (str)
-		problem(s, v, "\"%s\" must be true or false, not \"%s\"", field, str);
+		problem(s, v, MUST_BE, field, "true or false", str);
 }
 
 static void field_read_only(struct svc *s, const struct ynode *v)
@@ -736,8 +762,7 @@ static void field_network(struct svc *s, const struct ynode *v)
 		s->d.net_peer = dup_or_flag(s, v, str);
 		s->net_at = v;
 	} else if (str && i == 3) {
-		problem(s, v, "\"network\" must be host, bridge, none or a container, not \"%s\"",
-			str);
+		problem(s, v, MUST_BE, "network", "host, bridge, none or a container", str);
 		return;
 	}
 	if (str)
@@ -839,7 +864,7 @@ static void field_userns(struct svc *s, const struct ynode *v)
 	const char *str = scalar(s, "userns", v);
 
 	if (str && strcmp(str, "auto") && strcmp(str, "host"))
-		problem(s, v, "\"userns\" must be auto or host, not \"%s\"", str);
+		problem(s, v, MUST_BE, "userns", "auto or host", str);
 	else if (str)
 		s->d.host_userns = !strcmp(str, "host");
 }
@@ -958,6 +983,10 @@ static void read_fields(struct svc *s, const struct ynode *m)
 		problem(s, m, "\"userns\" comes from network %s", s->d.net_peer);
 	if (s->d.net_peer)
 		net_dependency(s);
+	if ((s->d.res.net_egress[0] || s->d.res.net_ingress[0]) && s->d.net != DECL_NET_BRIDGE)
+		/* the ports message's tail: one string less in PID 1 */
+		problem(s, m, "\"resources.net_egress\" and \"net_ingress\" are for %s",
+			"\"network: bridge\" only");
 	/* a fork bomb in a container stops at its own limit, not the host's */
 	if (s->d.kind == KIND_CONTAINER && !s->d.res.pids_max)
 		s->d.res.pids_max = CONTAINER_PIDS_MAX;

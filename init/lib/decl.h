@@ -38,6 +38,9 @@ struct resources {
 	char cpu_max[32];    /* "max 100000", "50000 100000" (cpus are converted) */
 	uint64_t memory_max; /* bytes; UINT64_MAX: "max" */
 	uint64_t pids_max;   /* UINT64_MAX: "max"; containers: CONTAINER_PIDS_MAX if unset */
+	/* bridge containers' bandwidth, checked text ("20mbit") that containerd-lite
+	 * reads (net_rate.c) and applies with tc (not cgroups); "": no limit */
+	char net_egress[16], net_ingress[16];
 };
 
 struct decl {

@@ -109,6 +109,15 @@ static void bundle_args(struct argv_buf *a, const struct decl *d)
 	else
 		push(a, decl_net_names[d->net]);
 	push_each(a, "--publish", d->ports);
+	/* --net-egress, --net-ingress: the field names' tails, no new strings */
+	if (d->res.net_egress[0]) {
+		pushf(a, "--net-%s", "egress");
+		push(a, d->res.net_egress);
+	}
+	if (d->res.net_ingress[0]) {
+		pushf(a, "--net-%s", "ingress");
+		push(a, d->res.net_ingress);
+	}
 	/* its own ids (userns.c): container root is no host user */
 	/* (a base of 0, never given, is refused by the runtime: no silent host ids) */
 	snprintf(base, sizeof(base), "%u", d->userns_base);

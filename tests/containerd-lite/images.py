@@ -578,21 +578,27 @@ def overrides(w, store):
 
 
 def publish(w, store):
-    """bundle --network bridge --publish: the attach hook publishes the ports
-    (docs/network.md); a port without the bridge, or a bad one, is refused."""
+    """bundle --network bridge --publish --net-egress --net-ingress: the attach
+    hook publishes the ports and limits the bandwidth (docs/network.md); a port
+    or a limit without the bridge, or a bad one, is refused."""
     b = os.path.join(w, "bundle-publish")
     r = cl(store, "bundle", "--network", "bridge", "--publish", "8080:80", "-p",
-           "127.0.0.1:53:53/udp", "cfg", b)
+           "127.0.0.1:53:53/udp", "--net-ingress", "50mbit", "--net-egress", "20mbit", "cfg", b)
     hooks = json.load(open(os.path.join(b, "config.json"))).get("hooks", {}) if r.returncode == 0 else {}
     attach = [h["args"][1:] for h in hooks.get("createRuntime", [])]
     detach = [h["args"][1:] for h in hooks.get("poststop", [])]
-    check("bundle --publish: the attach hook gets the ports, the detach hook none",
+    check("bundle --publish --net-egress --net-ingress: the attach hook gets the ports and the "
+          "limits, the detach hook none",
           attach == [["network", "attach", "--oci-state", "--publish", "8080:80", "--publish",
-                      "127.0.0.1:53:53/udp"]] and detach == [["network", "detach", "--oci-state"]],
-          (r.stderr, hooks))
+                      "127.0.0.1:53:53/udp", "--egress", "20mbit", "--ingress", "50mbit"]] and
+          detach == [["network", "detach", "--oci-state"]], (r.stderr, hooks))
     for opts, why in ((["--publish", "8080:80"], "--publish 8080:80: ports are published from "
                        "--network bridge only"),
-                      (["--network", "bridge", "--publish", "80"], "a host port is needed")):
+                      (["--network", "bridge", "--publish", "80"], "a host port is needed"),
+                      (["--net-egress", "20mbit"], "--net-egress and --net-ingress limit "
+                       "--network bridge only"),
+                      (["--network", "bridge", "--net-ingress", "20"], "--net-ingress: \"20\": "
+                       "not a rate")):
         r = cl(store, "bundle", *opts, "cfg", os.path.join(w, "bundle-publish-bad"))
         check("bundle %s: refused, one line" % " ".join(opts), r.returncode == 1 and why in r.stderr
               and r.stderr.count("\n") == 1, r.stderr)

@@ -25,6 +25,10 @@ container to its next address.
 The last detach takes the bridge and forwarding away (point 2). The host
 firewall (point 5) drops what it does not allow, also the way to a
 container's unpublished port through a route to the subnet.
+Bandwidth (point 7): --egress/--ingress make tc's tbf, ingress qdisc,
+redirect and ifb on the host's side (tc reads them back), timed transfers
+run at the limits, a detach takes the ifb, a failed tc step undoes the
+attach.
 
 Prints ok/FAIL per check; exits 1 on any failure.
 """
@@ -32,6 +36,7 @@ import ctypes
 import ipaddress
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -464,6 +469,138 @@ def test_firewall(c6, c3, outside):
         subprocess.run(outside_route + ["del", "10.88.0.0/16"])
 
 
+SINK = r"""
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", int(sys.argv[1])))
+s.listen(1)
+print("ready", flush=True)
+c, _ = s.accept()
+n = 0
+while True:
+    b = c.recv(65536)
+    if not b:
+        break
+    n += len(b)
+c.sendall(str(n).encode())
+c.close()
+"""
+
+SOURCE = r"""
+import socket, sys, time
+host, port, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+s = socket.create_connection((host, port), timeout=30)
+t0 = time.monotonic()
+s.sendall(bytes(size))
+s.shutdown(socket.SHUT_WR)
+got = s.recv(100).decode()
+print(got, time.monotonic() - t0)
+"""
+
+
+def transfer(src, dst, size):
+    """SIZE bytes from SRC's namespace to DST's over TCP; bit/s, from the
+    sender's connect to the receiver's count of what arrived."""
+    addr = inside(dst, "ip", "-o", "-4", "addr", "show", "eth0").stdout.split()[3].split("/")[0]
+    sink = subprocess.Popen(["nsenter", "-t", str(dst.pid), "-n", sys.executable, "-c", SINK, "5001"],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        sink.stdout.readline()
+        out = inside(src, sys.executable, "-c", SOURCE, addr, "5001", str(size)).stdout.split()
+    finally:
+        sink.kill()
+        sink.wait()
+    if len(out) != 2 or int(out[0]) != size:
+        return 0.0
+    return size * 8 / float(out[1])
+
+
+def tc_show(*args):
+    return sh("tc", *args).stdout
+
+
+def test_bandwidth(lim, free, free2, dead):
+    """--egress 20mbit --ingress 40mbit: a tbf on the host's end of lim's veth
+    (what it receives), an ifb with a tbf fed by a redirect from that end's
+    ingress (what it sends), read back with tc; timed transfers run at the
+    limits, each way its own, while two unlimited containers go well past
+    them; nothing of it is in lim's namespace; a detach takes the ifb, and
+    those of containers gone without one; a failed tc step fails the attach
+    and leaves nothing."""
+    r = cl("attach", "--egress", "20mbit", "--ingress", "40mbit", "--netns",
+           "/proc/%d/ns/net" % lim.pid, "lim")
+    check("attach lim --egress 20mbit --ingress 40mbit", r.returncode == 0, r.stderr)
+    for p, n in ((free, "free"), (free2, "free2")):
+        r = cl("attach", "--netns", "/proc/%d/ns/net" % p.pid, n)
+        check("attach %s, no limits" % n, r.returncode == 0, r.stderr)
+    names = {ln.split(":")[1].strip().split("@")[0] for ln in links().splitlines()}
+    hosts = sorted(n for n in names if n.startswith("wv"))
+    ifbs = sorted(n for n in names if re.match(r"wi[0-9a-f]{8}$", n))
+    check("one ifb device, for lim only", len(ifbs) == 1 and len(hosts) >= 3, (ifbs, hosts))
+    ifb = ifbs[0] if ifbs else "none"
+    host = "wv" + ifb[2:]
+    q = tc_show("qdisc", "show", "dev", host)
+    check("lim's host end: root tbf at 40Mbit (what it receives), an ingress qdisc",
+          "qdisc tbf 1: root" in q and "rate 40Mbit" in q and "qdisc ingress ffff:" in q, q)
+    f = tc_show("filter", "show", "dev", host, "ingress")
+    check("its ingress filter redirects everything to the ifb",
+          "mirred (Egress Redirect to device %s)" % ifb in f and "protocol all" in f, f)
+    q = tc_show("qdisc", "show", "dev", ifb)
+    check("the ifb: root tbf at 20Mbit (what lim sends)", "qdisc tbf 1: root" in q and
+          "rate 20Mbit" in q, q)
+    r = inside(lim, "tc", "qdisc", "show")
+    check("nothing of it in lim's namespace", "tbf" not in r.stdout and "ingress" not in r.stdout and
+          "wi" not in inside(lim, "ip", "-o", "link").stdout, r.stdout)
+    size = 3000000
+    for src, dst, limit, what in ((lim, free, 20e6, "lim sends at its egress limit"),
+                                  (free, lim, 40e6, "lim receives at its ingress limit")):
+        bps = transfer(src, dst, size)
+        check("%s: 3 MB at %.1f Mbit/s (limit %d)" % (what, bps / 1e6, limit / 1e6),
+              0.75 * limit <= bps <= 1.05 * limit, bps)
+    bps = transfer(free, free2, size)
+    check("two unlimited containers: %.0f Mbit/s, well past the limits" % (bps / 1e6), bps > 200e6, bps)
+    # A container that ends without its detach (PID 1 deletes it only at its
+    # next start): its veth goes with its namespace, its ifb stays until the
+    # next attach or detach sweeps it.
+    r = cl("attach", "--egress", "1mbit", "--netns", "/proc/%d/ns/net" % dead.pid, "dead")
+    gone = sorted(set(re.findall(r"\bwi[0-9a-f]{8}\b", links())) - {ifb})
+    dead.kill()
+    dead.wait()
+    deadline = time.monotonic() + 20
+    while "wv" + (gone or ["none"])[0][2:] in links() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    check("a container gone without a detach: its veth goes, its ifb stays",
+          r.returncode == 0 and len(gone) == 1 and "wv" + gone[0][2:] not in links() and
+          gone[0] in links(), (r.stderr, gone, links()))
+    r = cl("detach", "lim")
+    check("detach lim takes its ifb, and the dead one's (the sweep)", r.returncode == 0 and
+          not re.search(r"\bwi[0-9a-f]{8}\b", links()), (r.stderr, links()))
+    # lo renamed to lim's ifb name: a link that cannot be deleted, so the
+    # tc step's first move (a stale ifb away) fails
+    before = (link_names(), sorted(os.listdir("/run/wisp/net/wisp0")))
+    for cmd in (["set", "lo", "down"], ["set", "lo", "name", ifb]):
+        subprocess.run(["ip", "link"] + cmd, check=True)
+    try:
+        r = cl("attach", "--egress", "20mbit", "--netns", "/proc/%d/ns/net" % lim.pid, "lim")
+    finally:
+        for cmd in (["set", ifb, "name", "lo"], ["set", "lo", "up"]):
+            subprocess.run(["ip", "link"] + cmd, check=True)
+    check("a failed tc step: one line naming it, exit 1", r.returncode == 1 and
+          r.stderr.startswith("containerd-lite: network wisp0: attach lim: delete link %s: " % ifb)
+          and r.stderr.count("\n") == 1, r.stderr)
+    check("and it left nothing behind", (link_names(), sorted(os.listdir("/run/wisp/net/wisp0")))
+          == before, (before, link_names()))
+    for n in ("free", "free2"):
+        cl("detach", n)
+    r = cl("attach", "--egress", "20mb", "--netns", "/proc/%d/ns/net" % lim.pid, "lim")
+    check("--egress 20mb: one line, exit 1", r.returncode == 1 and r.stderr ==
+          "containerd-lite: network attach lim: --egress: \"20mb\": not a rate (a whole number and "
+          "bit, kbit, mbit or gbit)\n", r.stderr)
+    r = cl("detach", "--ingress", "1mbit", "lim")
+    check("--ingress is for attach", r.returncode == 2, r.stderr)
+
+
 def nft_rules(table):
     """The rules of TABLE as Debian's nft reads them back from the kernel."""
     r = sh("nft", "-j", "list", "table", *table.split())
@@ -568,7 +705,7 @@ def inner():
     subprocess.run(["nsenter", "-t", str(outside.pid), "-n", "ip", "addr", "add", "2001:db8::1/64",
                     "dev", "up0p", "nodad"], check=True)
     subprocess.run(["ip", "-6", "route", "add", "default", "via", "2001:db8::1"], check=True)
-    ps = [holder() for _ in range(10)] + [outside]
+    ps = [holder() for _ in range(14)] + [outside]
     try:
         test_attach(ps[0], ps[1], 1400)
         test_ipv6(ps[0], ps[1], outside)
@@ -580,6 +717,7 @@ def inner():
         test_loopback_hole(ps[2])
         test_conntrack(ps[7], ps[8], ps[9], outside)
         test_firewall(ps[5], ps[2], outside)
+        test_bandwidth(ps[10], ps[11], ps[12], ps[13])
         test_churn(ps[2])
         test_teardown(["c3", "c4", "c6"])
     finally:

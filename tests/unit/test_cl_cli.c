@@ -1,6 +1,7 @@
 /* Unit tests: containerd-lite's command lines (cliopt.c, cli_args.c,
  * image_cli.c): options anywhere, "--", --help/--version after a command,
- * the unknown option's line, and `image list --json` over a store fixture. */
+ * the unknown option's line, and `image list --json` over a store fixture;
+ * the bandwidth rates they take (net_rate.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,7 @@
 
 #include "cliopt.h"
 #include "image.h"
+#include "net.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -234,6 +236,64 @@ static void test_image_options(void **state)
 	assert_non_null(strstr(err, "--help"));
 }
 
+static void test_net_rate(void **state)
+{
+	static const struct {
+		const char *text;
+		uint64_t bps;
+	} good[] = {
+	    {"20mbit", 20000000},
+	    {"100mbit", 100000000},
+	    {"1gbit", 1000000000},
+	    {"100kbit", 100000},
+	    {"100000bit", 100000},
+	    {"16gbit", 16000000000ull},
+	    {"16000000kbit", 16000000000ull},
+	    {"0020mbit", 20000000},
+	};
+	static const char *const bad[] = {
+	    "",	      "mbit",	 "20",	 "20 mbit", "20mbps",  "20Mbit",   "20mbit ",
+	    "-1mbit", "1.5mbit", "20kb", "20m",	    "+20mbit", "0x10mbit",
+	};
+	static const char *const range[] = {
+	    "0mbit",  "99kbit",		"99999bit",
+	    "17gbit", "16000000001bit", "99999999999999999999999gbit",
+	};
+	struct cl_err e;
+	uint64_t bps;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		bps = 0;
+		assert_int_equal(net_rate_parse(good[i].text, &bps, &e), 0);
+		assert_true(bps == good[i].bps);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(net_rate_parse(bad[i], &bps, &e), -1);
+		assert_non_null(
+		    strstr(e.msg, "not a rate (a whole number and bit, kbit, mbit or gbit)"));
+	}
+	for (size_t i = 0; i < sizeof(range) / sizeof(range[0]); i++) {
+		assert_int_equal(net_rate_parse(range[i], &bps, &e), -1);
+		assert_non_null(strstr(e.msg, "not from 100kbit to 16gbit"));
+	}
+}
+
+static void test_image_bundle_rates(void **state)
+{
+	char out[4096], err[1024];
+
+	(void)state;
+	char *bad[] = {"bundle", "--net-egress", "20mbps", "--network", "bridge", "r", "d", NULL};
+	assert_int_equal(image_main(bad, 7, out, sizeof(out), err, sizeof(err)), 1);
+	assert_string_equal(err, "containerd-lite: image bundle: --net-egress: \"20mbps\": not a "
+				 "rate (a whole number and bit, kbit, mbit or gbit)\n");
+	char *low[] = {"bundle", "--network", "bridge", "--net-ingress", "1kbit", "r", "d", NULL};
+	assert_int_equal(image_main(low, 7, out, sizeof(out), err, sizeof(err)), 1);
+	assert_string_equal(err, "containerd-lite: image bundle: --net-ingress: \"1kbit\": not "
+				 "from 100kbit to 16gbit\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -244,6 +304,8 @@ int main(void)
 	    cmocka_unit_test(test_errors),
 	    cmocka_unit_test(test_image_list_json),
 	    cmocka_unit_test(test_image_options),
+	    cmocka_unit_test(test_net_rate),
+	    cmocka_unit_test(test_image_bundle_rates),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

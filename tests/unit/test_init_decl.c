@@ -787,6 +787,63 @@ static void test_network_share(void **state)
 	    "2:5: service \"a\": \"ports\" are published from \"network: bridge\" only");
 }
 
+/* resources.net_egress, net_ingress: tc's rates, kept as text; bridge containers only. */
+static void test_net_rates(void **state)
+{
+	static const char *const good[] = {"20mbit", "100kbit", "16gbit", "100000bit", "1gbit"};
+	static const char *const bad[] = {
+	    "20",     "20mbps", "20Mbit", "1.5mbit", "mbit",
+	    "99kbit", "0mbit",	"17gbit", "20 mbit", "99999999999999999999gbit"};
+	struct decls set = {0};
+	struct capture cap = {0};
+	char doc[512], want[256];
+
+	(void)state;
+	load("containers:\n  - name: a\n    image: i\n    network: bridge\n"
+	     "    resources: {net_egress: 20mbit, net_ingress: 1gbit, pids_max: 9}\n"
+	     "  - name: b\n    image: i\n    network: bridge\n",
+	     &set, &cap);
+	assert_int_equal(cap.n, 0);
+	assert_string_equal(set.v[0].res.net_egress, "20mbit");
+	assert_string_equal(set.v[0].res.net_ingress, "1gbit");
+	assert_string_equal(set.v[1].res.net_egress, "");
+	assert_string_equal(set.v[1].res.net_ingress, "");
+	decls_free(&set);
+	capture_free(&cap);
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		snprintf(doc, sizeof(doc),
+			 "containers:\n  - name: a\n    image: i\n    network: bridge\n"
+			 "    resources: {net_ingress: %s}\n",
+			 good[i]);
+		expect_no_error(doc);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(doc, sizeof(doc),
+			 "containers:\n  - name: a\n    image: i\n    network: bridge\n"
+			 "    resources: {net_egress: '%s'}\n",
+			 bad[i]);
+		snprintf(want, sizeof(want),
+			 "5:29: service \"a\": \"resources.net_egress\" must be a rate like "
+			 "20mbit, not \"%s\"",
+			 bad[i]);
+		expect_only_error(doc, want);
+	}
+	expect_no_error("containers:\n  - name: a\n    image: i\n" /* the bridge: the default */
+			"    resources: {net_egress: 20mbit}\n");
+	expect_only_error("containers:\n  - name: a\n    image: i\n    network: host\n"
+			  "    resources: {net_egress: 20mbit}\n",
+			  "2:5: service \"a\": \"resources.net_egress\" and \"net_ingress\" are "
+			  "for \"network: bridge\" only");
+	expect_only_error("containers:\n  - name: a\n    image: i\n    network: private\n"
+			  "    resources: {net_ingress: 20mbit}\n",
+			  "2:5: service \"a\": \"resources.net_egress\" and \"net_ingress\" are "
+			  "for \"network: bridge\" only");
+	expect_only_error("services:\n  - name: a\n    command: x\n"
+			  "    resources: {net_ingress: 20mbit}\n",
+			  "2:5: service \"a\": \"resources.net_egress\" and \"net_ingress\" are "
+			  "for \"network: bridge\" only");
+}
+
 static void test_full_fields(void **state)
 {
 	struct decls set = {0};
@@ -1212,6 +1269,7 @@ int main(void)
 	    cmocka_unit_test(test_containers),
 	    cmocka_unit_test(test_port_errors),
 	    cmocka_unit_test(test_network_share),
+	    cmocka_unit_test(test_net_rates),
 	    cmocka_unit_test(test_several_problems),
 	    cmocka_unit_test(test_others_kept),
 	    cmocka_unit_test(test_top_level_errors),
