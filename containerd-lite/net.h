@@ -60,9 +60,11 @@ struct net_lease {
 	unsigned nports;
 };
 int net_lock(const struct net_cfg *c, struct cl_err *e);
-/* WANT's id and ports: its address into *addr; a host port taken is an error. */
+/* WANT's id and ports: its address into *addr; a host port taken is an
+ * error. *reused: the address had a lease still (WANT's own, or a dead
+ * container's), so flows of an earlier holder may be left. */
 int net_lease(const struct net_cfg *c, int dfd, const struct net_lease *want, pid_t pid,
-	      uint32_t *addr, struct cl_err *e);
+	      uint32_t *addr, bool *reused, struct cl_err *e);
 /* ID's lease gone; its address into *addr (0: it had none). */
 int net_release(int dfd, const char *id, uint32_t *addr, struct cl_err *e);
 /* FN for each lease whose process lives; stops at FN's nonzero, which it returns. */

@@ -215,6 +215,7 @@ static int attach(const struct net_cfg *c, int dfd, const struct net_opts *o, st
 	struct net_attach a = {.id = o->id, .mtu = net_uplink_mtu()};
 	struct net_lease *want = calloc(1, sizeof(*want));
 	char ip[16], gw[16];
+	bool reused = false;
 	int r = -1;
 
 	if (!want)
@@ -224,12 +225,15 @@ static int attach(const struct net_cfg *c, int dfd, const struct net_opts *o, st
 	    (a.netns_fd = open_netns(o->netns, e)) < 0)
 		goto out;
 	if (net_bridge_up(c, a.mtu, e) < 0 ||
-	    (net_lease(c, dfd, want, netns_pid(o->netns), &a.addr, e) < 0 &&
+	    (net_lease(c, dfd, want, netns_pid(o->netns), &a.addr, &reused, e) < 0 &&
 	     cl_error_wrap(e, "network %s: attach %s", c->name, o->id)) ||
 	    net_veth_attach(c, &a, e) < 0 ||
 	    (net_tc_limit(&a, e) < 0 &&
 	     cl_error_wrap(e, "network %s: attach %s", c->name, o->id)) ||
-	    net_ct_forget(c, a.addr, e) < 0 || net_nat_sync(c, dfd, e) < 0 ||
+	    /* a free address's last holder forgot its flows at its detach;
+	     * one left by a dead container (or this one, attached again) may
+	     * have some: a dump costs the walk of the whole conntrack hash */
+	    (reused && net_ct_forget(c, a.addr, e) < 0) || net_nat_sync(c, dfd, e) < 0 ||
 	    net_hosts_sync(c, dfd, e) < 0) {
 		struct cl_err ignored;
 		uint32_t unused;

@@ -198,7 +198,7 @@ static int self_clash(const struct net_lease *want, struct cl_err *e)
 
 /* The first free address from .2 (.1 is the bridge's), reclaiming stale leases. */
 static int allocate(const struct net_cfg *c, int dfd, const struct net_lease *want, pid_t pid,
-		    uint32_t *addr, struct cl_err *e)
+		    uint32_t *addr, bool *reused, struct cl_err *e)
 {
 	char ip[16];
 	uint32_t hosts = (1u << (32 - c->prefix)) - 1; /* the last is the broadcast address */
@@ -209,8 +209,10 @@ static int allocate(const struct net_cfg *c, int dfd, const struct net_lease *wa
 		int r;
 		net_ntoa(c->net + h, ip);
 		if ((r = store(dfd, ip, want, pid, true, e)) == 0 &&
-		    load(dfd, ip, &old, &stale) == 0 && stale)
+		    load(dfd, ip, &old, &stale) == 0 && stale) {
 			r = store(dfd, ip, want, pid, false, e); /* under the lock: nobody else */
+			*reused = true;
+		}
 		if (r < 0)
 			return -1;
 		if (r == 1) {
@@ -223,19 +225,21 @@ static int allocate(const struct net_cfg *c, int dfd, const struct net_lease *wa
 }
 
 int net_lease(const struct net_cfg *c, int dfd, const struct net_lease *want, pid_t pid,
-	      uint32_t *addr, struct cl_err *e)
+	      uint32_t *addr, bool *reused, struct cl_err *e)
 {
 	struct claim cl = {.want = want};
 	char ip[16];
 
+	*reused = false;
 	if (self_clash(want, e) < 0)
 		return -1;
 	if (net_each_lease(dfd, claim_check, &cl) != 0)
 		return cl.why[0] ? cl_error(e, 0, "%s", cl.why)
 				 : cl_error(e, errno, "network %s: read leases", c->name);
 	if (!cl.own)
-		return allocate(c, dfd, want, pid, addr, e);
+		return allocate(c, dfd, want, pid, addr, reused, e);
 	*addr = cl.own; /* a restart keeps its address, with its new process and ports */
+	*reused = true;
 	net_ntoa(cl.own, ip);
 	return store(dfd, ip, want, pid, false, e) < 0 ? -1 : 0;
 }
