@@ -69,6 +69,8 @@ int net_lease(const struct net_cfg *c, int dfd, const struct net_lease *want, pi
 int net_release(int dfd, const char *id, uint32_t *addr, struct cl_err *e);
 /* FN for each lease whose process lives; stops at FN's nonzero, which it returns. */
 int net_each_lease(int dfd, int (*fn)(const struct net_lease *, void *), void *arg);
+/* Another network than c's has a live lease (read without its lock). */
+bool net_others_live(const struct net_cfg *c);
 
 /* net_link.c: the kernel's side, through libnl. */
 struct net_attach {

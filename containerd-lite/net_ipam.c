@@ -264,3 +264,29 @@ int net_release(int dfd, const char *id, uint32_t *addr, struct cl_err *e)
 	closedir(dp);
 	return r;
 }
+
+static int stop_at_one(const struct net_lease *l, void *arg)
+{
+	(void)l;
+	(void)arg;
+	return 1;
+}
+
+bool net_others_live(const struct net_cfg *c)
+{
+	DIR *dp = opendir(c->lease_root);
+	struct dirent *d;
+	bool live = false;
+
+	while (dp && !live && (d = readdir(dp))) {
+		int dfd;
+		if (d->d_name[0] == '.' || !strcmp(d->d_name, c->name) ||
+		    (dfd = openat(dirfd(dp), d->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+			continue;
+		live = net_each_lease(dfd, stop_at_one, NULL) == 1;
+		close(dfd);
+	}
+	if (dp)
+		closedir(dp);
+	return live;
+}

@@ -222,6 +222,9 @@ static int forwarding(const struct net_cfg *c, bool on, struct cl_err *e)
 {
 	char path[96];
 
+	/* forwarding is the host's, not a network's: on while any has a container */
+	if (!on && net_others_live(c))
+		return 0;
 	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/route_localnet", c->name);
 	if (sysctl("/proc/sys/net/ipv4/ip_forward", on ? "1" : "0", e) < 0 ||
 	    (on && sysctl(path, "1", e) < 0))

@@ -368,6 +368,35 @@ def test_conntrack(ca, cf, cb, outside):
     check("the same flow now reaches cb", got == "peer 192.0.2.1", got)
     for i in ("cb", "cf"):
         cl("detach", i)
+    test_conntrack_stale(outside)
+
+
+def test_conntrack_stale(outside):
+    """A container that died without its detach left its flows; the next
+    attach that takes its address (the only one of a /30) deletes them."""
+    net = ["--network", "wisp1", "--subnet", "10.99.0.0/30"]
+    cd, ce = holder(), holder()
+    try:
+        r = cl("attach", *net, "--publish", "6002:62/udp", "--netns", "/proc/%d/ns/net" % cd.pid, "cd")
+        check("cd on a /30 network: its one address", r.stdout.startswith("10.99.0.2/30"),
+              (r.stdout, r.stderr))
+        ask(outside, "udp", "192.0.2.10", 6002, 40002)  # nothing answers: the entry stays
+        check("a flow to cd's published port is tracked", len(flows_of("10.99.0.2")) > 0)
+        cd.kill()
+        cd.wait()
+        r = cl("attach", *net, "--netns", "/proc/%d/ns/net" % ce.pid, "ce")
+        check("cd died without a detach: ce takes its address and its flows are gone",
+              r.stdout.startswith("10.99.0.2/30") and flows_of("10.99.0.2") == [],
+              (r.stdout, r.stderr, flows_of("10.99.0.2")))
+        r = cl("detach", *net, "ce")
+        with open("/proc/sys/net/ipv4/ip_forward") as f:
+            fwd = f.read().strip()
+        check("wisp1's last detach leaves forwarding on: wisp0 still has containers",
+              r.returncode == 0 and fwd == "1" and "wisp1" not in links(), (r.stderr, fwd))
+    finally:
+        for p in (cd, ce):
+            p.kill()
+            p.wait()
 
 
 def test_loopback_hole(c3):
