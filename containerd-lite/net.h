@@ -13,6 +13,9 @@
 #define NET_DEFAULT_SUBNET "10.88.0.0/16"
 #define NET_LEASE_ROOT	   "/run/wisp/net"   /* a reboot frees every address */
 #define NET_HOSTS_ROOT	   "/run/wisp/hosts" /* each network's names: containers' /etc/hosts */
+/* The default network's subnet when no --subnet is given: "subnet CIDR" */
+#define NET_CONF_RUN "/run/wisp/bridge" /* this boot's (provisioning) */
+#define NET_CONF_ETC "/etc/wisp/bridge" /* the image spec's bridge.subnet */
 
 /* An IPv4 network: the bridge of that name, its subnet; the bridge's
  * address is the subnet's first host. Where the host has IPv6, also a ULA
@@ -30,6 +33,9 @@ struct net_cfg {
 
 /* net_cfg.c: "10.88.0.0/16" -> net, prefix; names that are interface names. */
 int net_cfg_init(struct net_cfg *c, const char *name, const char *subnet, struct cl_err *e);
+/* The subnet of NET_CONF_RUN or NET_CONF_ETC (*from: which; NULL and
+ * NET_DEFAULT_SUBNET when neither is there). */
+const char *net_config_subnet(char *buf, size_t size, const char **from);
 uint32_t net_gateway(const struct net_cfg *c);
 void net_ntoa(uint32_t addr, char out[16]);
 /* ADDR (an IPv4 address of c's subnet) as its ULA: c->net6 and its host part. */

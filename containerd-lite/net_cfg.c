@@ -92,3 +92,25 @@ void net_ntoa(uint32_t addr, char out[16])
 	snprintf(out, 16, "%u.%u.%u.%u", addr >> 24, (addr >> 16) & 255, (addr >> 8) & 255,
 		 addr & 255);
 }
+
+/* "subnet CIDR" in the first of FILES there: the image spec's bridge.subnet
+ * (/etc/wisp/bridge) or what provisioning set for this boot (/run). */
+const char *net_config_subnet(char *buf, size_t size, const char **from)
+{
+	static const char *const files[] = {NET_CONF_RUN, NET_CONF_ETC};
+
+	for (size_t i = 0; i < 2; i++) {
+		FILE *f = fopen(files[i], "re");
+		char line[96];
+		int ok;
+		if (!f)
+			continue;
+		ok = fgets(line, sizeof(line), f) && sscanf(line, "subnet %63s", buf) == 1 &&
+		     strlen(buf) < size;
+		fclose(f);
+		*from = files[i];
+		return ok ? buf : "(unreadable)";
+	}
+	*from = NULL;
+	return NET_DEFAULT_SUBNET;
+}

@@ -50,7 +50,21 @@ struct net_opts {
 	unsigned npublish, nallow;
 	bool json, oci_state, off;
 	char state_netns[64], state_id[256];
+	char conf_subnet[64];
+	const char *subnet_from; /* the file the default network's subnet came from */
 };
+
+/* No --subnet: the default network's is the configured one (net_config_subnet). */
+static void default_subnet(struct net_opts *o)
+{
+	if (o->subnet)
+		return;
+	if (strcmp(o->network, NET_DEFAULT_NAME) == 0)
+		o->subnet =
+		    net_config_subnet(o->conf_subnet, sizeof(o->conf_subnet), &o->subnet_from);
+	else
+		o->subnet = NET_DEFAULT_SUBNET;
+}
 
 static int usage(const char *verb, const char *why, const char *arg)
 {
@@ -67,7 +81,8 @@ static const char net_usage[] =
     "       containerd-lite network attach|detach [--network NAME] [--subnet CIDR] --oci-state\n"
     "       containerd-lite network ls [--network NAME] [--json]\n"
     "       containerd-lite network firewall [--allow PORT[/tcp|udp]]... | --off\n"
-    "NAME defaults to " NET_DEFAULT_NAME ", CIDR to " NET_DEFAULT_SUBNET
+    "NAME defaults to " NET_DEFAULT_NAME ", CIDR to " NET_DEFAULT_NAME "'s in " NET_CONF_RUN
+    " or " NET_CONF_ETC "\n(\"subnet CIDR\"), else " NET_DEFAULT_SUBNET
     "; RATE is tc's, like 20mbit (bit, kbit,\n"
     "mbit, gbit: decimal); options may follow ID; -- ends them.\n";
 
@@ -90,7 +105,7 @@ static int parse(int argc, char **argv, const char *verb, struct net_opts *o)
 	bool ends = false;
 
 	o->network = NET_DEFAULT_NAME;
-	o->subnet = NET_DEFAULT_SUBNET;
+	o->subnet = NULL; /* none given: default_subnet() */
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i],
 			   **slot[] = {&o->network, &o->subnet, &o->netns, &o->egress, &o->ingress};
@@ -327,7 +342,9 @@ static int run(const char *verb, const struct net_opts *o, struct cl_err *e)
 	struct net_cfg c;
 	int dfd, r;
 
-	if (net_cfg_init(&c, o->network, o->subnet, e) < 0 || (dfd = net_lock(&c, e)) < 0)
+	if (net_cfg_init(&c, o->network, o->subnet, e) < 0)
+		return o->subnet_from ? cl_error_wrap(e, "%s", o->subnet_from) : -1;
+	if ((dfd = net_lock(&c, e)) < 0)
 		return -1;
 	if (strcmp(verb, "attach") == 0)
 		r = attach(&c, dfd, o, e);
@@ -384,6 +401,7 @@ int cl_net_main(int argc, char **argv)
 		return usage(verb, "--netns PATH is needed", NULL);
 	if ((o.npublish || o.egress || o.ingress) && strcmp(verb, "attach") != 0)
 		return usage(verb, "--publish, --egress and --ingress are for attach, not", verb);
+	default_subnet(&o);
 	r = run(verb, &o, &e);
 	if (r < 0) {
 		fprintf(stderr, "containerd-lite: %s\n", e.msg);

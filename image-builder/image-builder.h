@@ -90,6 +90,7 @@ struct ib_spec {
 	size_t nimages;
 	char
 	    *firewall_allow; /* firewall.allow: "PORT/PROTO\n" each, for /etc/wisp/firewall; NULL */
+	char *bridge_subnet; /* bridge.subnet: CIDR, for /etc/wisp/bridge; NULL: the default */
 };
 
 /* Parse and validate a spec; relative paths in it must exist relative to

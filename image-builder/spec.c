@@ -11,6 +11,8 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -89,6 +91,27 @@ static const char *check_cmdline(const char *v)
 	return NULL;
 }
 
+/* bridge.subnet: the containers' network (docs/network.md), an IPv4
+ * A.B.C.D/N with N 8..30 and no host bits, as `containerd-lite network
+ * attach --subnet` takes it. */
+static const char *check_subnet(const char *v)
+{
+	unsigned a[4], n;
+	char tail;
+	uint32_t addr;
+
+	if (sscanf(v, "%3u.%3u.%3u.%3u/%2u%c", &a[0], &a[1], &a[2], &a[3], &n, &tail) != 5 ||
+	    a[0] > 255 || a[1] > 255 || a[2] > 255 || a[3] > 255 || !strchr(v, '/') ||
+	    strspn(v, "0123456789./") != strlen(v))
+		return "expected an IPv4 subnet A.B.C.D/N";
+	if (n < 8 || n > 30)
+		return "the prefix must be 8 to 30";
+	addr = a[0] << 24 | a[1] << 16 | a[2] << 8 | a[3];
+	if (addr & ~(~0u << (32 - n)))
+		return "has host bits set";
+	return NULL;
+}
+
 #define F(k, kind, req, member, check, sub)                                                        \
 	{                                                                                          \
 		k, kind, req, offsetof(struct ib_spec, member), check, sub                         \
@@ -118,6 +141,10 @@ static const struct field firewall_fields[] = {
     F("allow", K_PORTS, false, firewall_allow, NULL, NULL),
     {0},
 };
+static const struct field bridge_fields[] = {
+    F("subnet", K_STR, false, bridge_subnet, check_subnet, NULL),
+    {0},
+};
 static const struct field top_fields[] = {
     F("name", K_STR, true, name, check_name, NULL),
     F("hostname", K_STR, false, hostname, check_hostname, NULL),
@@ -128,6 +155,7 @@ static const struct field top_fields[] = {
     F("services", K_SERVICES, false, services_yaml, NULL, NULL),
     F("images", K_IMAGES, false, images, NULL, NULL),
     {"firewall", K_MAP, false, 0, NULL, firewall_fields},
+    {"bridge", K_MAP, false, 0, NULL, bridge_fields},
     {0},
 };
 
@@ -598,6 +626,7 @@ void ib_spec_free(struct ib_spec *spec)
 	free(spec->name);
 	free(spec->hostname);
 	free(spec->firewall_allow);
+	free(spec->bridge_subnet);
 	free(spec->kernel_image);
 	free(spec->kernel_cmdline);
 	free(spec->manifest);

@@ -689,6 +689,31 @@ def test_teardown(ids):
     check("and the tables", nft_rules("ip wisp-wisp0") is None and nft_rules("ip6 wisp-wisp0") is None)
 
 
+def test_config_subnet():
+    """The default network's subnet from /run/wisp/bridge (provisioning's)
+    or /etc/wisp/bridge (the image spec's bridge.subnet) when no --subnet
+    is given; a bad one is one line naming the file."""
+    with open("/run/wisp/bridge", "w") as f:
+        f.write("subnet 10.77.0.0/24\n")
+    p = holder()
+    try:
+        r = cl("attach", "--netns", "/proc/%d/ns/net" % p.pid, "cfg")
+        check("/run/wisp/bridge's subnet is wisp0's", r.stdout == "10.77.0.2/24 10.77.0.1\n",
+              (r.stdout, r.stderr))
+        r = cl("detach", "cfg")
+        check("detach under it", r.returncode == 0 and "wisp0" not in links(), r.stderr)
+        with open("/run/wisp/bridge", "w") as f:
+            f.write("subnet 10.77.0.1/24\n")
+        r = cl("attach", "--netns", "/proc/%d/ns/net" % p.pid, "cfg")
+        check("a bad subnet there: one line naming the file",
+              r.returncode == 1 and r.stderr == "containerd-lite: /run/wisp/bridge: network wisp0: "
+              "subnet 10.77.0.1/24 has host bits set\n", r.stderr)
+    finally:
+        os.unlink("/run/wisp/bridge")
+        p.kill()
+        p.wait()
+
+
 def test_bad_input(c1):
     ns = "/proc/%d/ns/net" % c1.pid
     cases = [
@@ -749,6 +774,7 @@ def inner():
         test_bandwidth(ps[10], ps[11], ps[12], ps[13])
         test_churn(ps[2])
         test_teardown(["c3", "c4", "c6"])
+        test_config_subnet()
     finally:
         for p in ps:
             p.kill()

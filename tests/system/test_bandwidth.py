@@ -86,13 +86,21 @@ def main():
     os.makedirs(OUT, exist_ok=True)
     tar = make_image()
     image = build_test_image("bandwidth", services_yaml=SERVICES,
-                             spec_extra="images:\n  - {archive: %s, name: 'bb:1'}\n" % tar)
+                             spec_extra="images:\n  - {archive: %s, name: 'bb:1'}\n"
+                             "bridge: {subnet: 10.77.0.0/24}\n" % tar)
     with VM(image, name="bandwidth", mem=256, diagnose=DIAGNOSE) as vm:
         vm.boot()
         wait_units(vm, "lim, free, cli running",
                    lambda u: all(u.get(n, {}).get("state") == "running" for n in ("lim", "free", "cli")),
                    180)
         check(len(ifbs(vm)) == 1, "one ifb device, lim's: %r" % ifbs(vm))
+        # the image spec's bridge.subnet (/etc/wisp/bridge) is the bridge's
+        _, br = vm.sh("ip -o -4 addr show wisp0")
+        _, ls = vm.sh("containerd-lite network ls")
+        addrs = [ln.split()[0] for ln in ls.splitlines() if ln.strip()]
+        check("inet 10.77.0.1/24" in br and len(addrs) == 3 and
+              all(a.startswith("10.77.0.") for a in addrs),
+              "the spec's bridge.subnet 10.77.0.0/24: the bridge and every lease in it: %r %r" % (br, ls))
         for n in ("lim", "free"):  # busybox nc listens on IPv6's any address
             wait_sh(vm, "containerd-lite --root /run/wisp/containers exec %s cat /proc/net/tcp6" % n,
                     lambda rc, o: re.search(r"(?m)^ *\d+: 0+:0050 0+:0000 0A ", o),

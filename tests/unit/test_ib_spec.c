@@ -60,6 +60,7 @@ struct good {
 	unsigned timeout;
 	const char *services_yaml;
 	const char *firewall_allow; /* NULL: no firewall key */
+	const char *bridge_subnet;  /* NULL: no bridge key */
 };
 
 static const struct good good_specs[] = {
@@ -84,8 +85,10 @@ static const struct good good_specs[] = {
 	     "    command: [/bin/sh, -c, 'echo \"hi: $(uname -r)\"; date > /run/x']\n"
 	     "    env: {N: '123', M: 123}\n"
 	     "firewall:\n"
-	     "  allow: [8080, 53/udp, '443/tcp']\n",
+	     "  allow: [8080, 53/udp, '443/tcp']\n"
+	     "bridge: {subnet: 10.77.0.0/24}\n",
      .firewall_allow = "8080/tcp\n53/udp\n443/tcp\n",
+     .bridge_subnet = "10.77.0.0/24",
      .name = "wisp",
      .hostname = "host-1.example",
      .kernel_image = "bzImage",
@@ -142,6 +145,10 @@ static void valid_specs(void **state)
 		assert_int_equal(s.timeout, w->timeout);
 		assert_string_equal(s.services_yaml, w->services_yaml);
 		assert_int_equal(s.services_len, strlen(w->services_yaml));
+		if (w->bridge_subnet)
+			assert_string_equal(s.bridge_subnet, w->bridge_subnet);
+		else
+			assert_null(s.bridge_subnet);
 		if (w->firewall_allow)
 			assert_string_equal(s.firewall_allow, w->firewall_allow);
 		else
@@ -256,6 +263,14 @@ static const struct bad bad_specs[] = {
     {"name: wisp\nfirewall: {allow: 22}\n",
      "t.yaml:2:19: key \"firewall.allow\": expected a list of ports"},
     {"name: wisp\nfirewall: {open: [22]}\n", "t.yaml:2:12: key \"firewall.open\": unknown key"},
+    {"name: wisp\nbridge: {subnet: 10.77.0.1/24}\n",
+     "t.yaml:2:18: key \"bridge.subnet\": has host bits set"},
+    {"name: wisp\nbridge: {subnet: 10.77.0.0/31}\n",
+     "t.yaml:2:18: key \"bridge.subnet\": the prefix must be 8 to 30"},
+    {"name: wisp\nbridge: {subnet: 10.77.0.0}\n",
+     "t.yaml:2:18: key \"bridge.subnet\": expected an IPv4 subnet A.B.C.D/N"},
+    {"name: wisp\nbridge: {subnet: 300.1.0.0/16}\n",
+     "t.yaml:2:18: key \"bridge.subnet\": expected an IPv4 subnet A.B.C.D/N"},
 };
 
 static void errors(void **state)
