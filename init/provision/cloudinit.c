@@ -173,6 +173,8 @@ static void apply_config(struct cloudcfg *c, const char *src)
 		write_units(c->wisp_units);
 	for (char **v = c->fw_allow; v && *v; v++)
 		fw_allow(*v); /* applied at provision's end with the rest (firewall.c) */
+	if (c->bridge_subnet)
+		bridge_subnet(c->bridge_subnet);
 }
 
 static void part_warnings(const struct plan_part *pp)

@@ -195,6 +195,9 @@ void sshd_add(void);
 
 /* PORT ("22/tcp", copied) opened by the next fw_apply(). */
 void fw_allow(const char *port);
+/* user-data's wisp.bridge.subnet (checked): /run/wisp/bridge, which
+ * containerd-lite network reads for wisp0 before the image's /etc/wisp/bridge. */
+void bridge_subnet(const char *cidr);
 /* The firewall applied: closed but for what was allowed. Not with --root. */
 void fw_apply(bool final);
 

@@ -14,7 +14,8 @@ fs.protected_hardlinks stops carol making such a link herself; a boot whose
 user-data has a user but no key has no sshd unit and nothing listening on
 port 22, and the host firewall (issue 13 point 5) keeps port 22 closed: a
 listener started there by hand answers the guest, not the outside, while
-2222, which its user-data opens (wisp.firewall.allow), does. Three boots in
+2222, which its user-data opens (wisp.firewall.allow), does; its user-data
+sets the containers' bridge subnet (wisp.bridge.subnet: /run/wisp/bridge). Three boots in
 all.
 """
 
@@ -52,6 +53,8 @@ users:
 wisp:
   firewall:
     allow: [2222]
+  bridge:
+    subnet: 10.66.0.0/24
 """
 
 
@@ -248,6 +251,10 @@ def without_keys(tmp):
         rc, out = vm.sh("wispctl config | grep firewall")
         check("firewall: closed but for 2222/tcp" in out and "22/tcp," not in out,
               "wispctl config: %r" % out.strip())
+        # user-data's wisp.bridge.subnet: this boot's, for containerd-lite network (net.py
+        # shows the runtime taking it)
+        rc, out = vm.sh("cat /run/wisp/bridge")
+        check(out.strip() == "subnet 10.66.0.0/24", "/run/wisp/bridge from user-data: %r" % out)
 
 
 def main():

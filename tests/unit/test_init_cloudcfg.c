@@ -365,7 +365,9 @@ static void test_wisp_key(void **state)
 					 "  other: 1\n"
 					 "  firewall:\n"
 					 "    allow: [8080, 53/udp, '443/tcp', 0, 22/sctp]\n"
-					 "    deny: [1]\n");
+					 "    deny: [1]\n"
+					 "  bridge: {subnet: 10.77.0.1/24}\n"
+					 "  bridge: {subnet: 10.77.0.0/24}\n");
 	struct decls set = {0};
 	(void)state;
 	cloudcfg_load(p, &c, &sink);
@@ -379,6 +381,9 @@ static void test_wisp_key(void **state)
 	assert_non_null(strstr(warned, "cc4:8:12: wisp.firewall.allow: not PORT, PORT/tcp or "
 				       "PORT/udp (1-65535); ignored"));
 	assert_non_null(strstr(warned, "cc4:9:5: wisp.firewall.deny: unknown key"));
+	/* bridge.subnet: a CIDR without host bits; a bad one warned and left out */
+	assert_string_equal(c.bridge_subnet, "10.77.0.0/24");
+	assert_non_null(strstr(warned, "cc4:10:20: wisp.bridge.subnet: not an IPv4 subnet"));
 	/* the rendered text reads back as a declarations file */
 	write_tmp("units.yaml", c.wisp_units);
 	char path[256];

@@ -77,7 +77,8 @@ static const char every[] =
     "    defer: true\n"
     "bootcmd: [echo boot, [ls, -l]]\n"
     "runcmd: [echo run]\n"
-    "wisp: {services: [{name: web, command: [/bin/web]}], firewall: {allow: [8080, 53/udp]}}\n"
+    "wisp: {services: [{name: web, command: [/bin/web]}], firewall: {allow: [8080, 53/udp]},\n"
+    "       bridge: {subnet: 10.77.0.0/24}}\n"
     "final_message: bye $UPTIME\n"
     "timezone: CET-1CEST\n"
     "power_state: {mode: reboot, delay: '+2', message: now, condition: test -f /x}\n"
@@ -91,6 +92,7 @@ static const char *const cc_records[] = {"hostname",
 					 "ssh_key",
 					 "wisp_units",
 					 "fw_allow",
+					 "bridge_subnet",
 					 "final_message",
 					 "timezone",
 					 "power_mode",
@@ -335,6 +337,8 @@ static void test_malformed(void **state)
 	    {HEAD PART "ntp_server 5\na b c\nend 0\n\n" DONE, 0, "would have refused"},
 	    {HEAD PART "fw_allow 6\n22; rm\nend 0\n\n" DONE, 0, "would have refused"},
 	    {HEAD PART "fw_allow 2\n22\nend 0\n\n" DONE, 0, "would have refused"},
+	    {HEAD PART "bridge_subnet 12\n10.77.0.1/24\nend 0\n\n" DONE, 0, "would have refused"},
+	    {HEAD PART "bridge_subnet 12\n10.0.0.0/8 x\nend 0\n\n" DONE, 0, "would have refused"},
 	    {HEAD "part 6\nscript\nend 0\n\n" DONE, 0, "without its name or its bytes"},
 	    {HEAD "net 0\n\nnet 0\n\n" DONE, 0, "a second network"},
 	    {HEAD "net 0\n\nif 0\n\nif.addr 16\n10.0.0.5; reboot\n" DONE, 0,

@@ -235,6 +235,25 @@ static void r_keylist(struct pctx *p, const struct kv *a)
 	*l = key_lines(p, a->v, a->path);
 }
 
+bool cc_subnet(const char *s)
+{
+	unsigned long b[5] = {0};
+	const char *p = s;
+
+	for (int i = 0; i < 5; i++) {
+		size_t n = strspn(p, "0123456789");
+		if (n == 0 || n > 3 || p[n] != (i < 3 ? '.' : i == 3 ? '/' : '\0'))
+			return false;
+		for (size_t j = 0; j < n; j++)
+			b[i] = b[i] * 10 + (unsigned long)(p[j] - '0');
+		p += n + (i < 4);
+	}
+	if (b[0] > 255 || b[1] > 255 || b[2] > 255 || b[3] > 255 || b[4] < 8 || b[4] > 30)
+		return false;
+	return ((b[0] << 24 | b[1] << 16 | b[2] << 8 | b[3]) & ~(~0ul << (32 - b[4])) &
+		0xfffffffful) == 0;
+}
+
 bool cc_fw_port(const char *s, char out[16])
 {
 	unsigned long port = 0;
@@ -763,14 +782,43 @@ static void r_firewall(struct pctx *p, const struct kv *a)
 		walk_map(p, a->v, &fw_map, a->path, a->obj);
 }
 
+/* bridge.subnet: the containers' bridge's IPv4 subnet this boot (docs/network.md) */
+static void r_bridge_subnet(struct pctx *p, const struct kv *a)
+{
+	struct cloudcfg *c = ((struct wctx *)a->obj)->c;
+	const char *s = a->v->type == Y_SCALAR ? a->v->str : NULL;
+
+	if (!s || !cc_subnet(s)) {
+		bad(p, a->v, a->path,
+		    "not an IPv4 subnet A.B.C.D/N (N 8-30, no host bits); ignored");
+		return;
+	}
+	free(c->bridge_subnet);
+	c->bridge_subnet = strdup(s);
+}
+
+static const struct key bridge_keys[] = {{"subnet", r_bridge_subnet, 0, false, false}};
+
+static const struct keymap bridge_map = {
+    bridge_keys, ARRAY_LEN(bridge_keys), "unknown key, ignored (known: subnet)", true, true, false};
+
+static void r_bridge(struct pctx *p, const struct kv *a)
+{
+	if (a->v->type != Y_MAP)
+		bad(p, a->v, a->path, "expected a mapping with \"subnet\"");
+	else
+		walk_map(p, a->v, &bridge_map, a->path, a->obj);
+}
+
 static const struct key wisp_keys[] = {{"services", r_units, 0, false, false},
 				       {"containers", r_units, 0, false, false},
-				       {"firewall", r_firewall, 0, false, false}};
+				       {"firewall", r_firewall, 0, false, false},
+				       {"bridge", r_bridge, 0, false, false}};
 
 static const struct keymap wisp_map = {
     wisp_keys,
     ARRAY_LEN(wisp_keys),
-    "unknown key, ignored (known: services, containers, firewall)",
+    "unknown key, ignored (known: services, containers, firewall, bridge)",
     false,
     true,
     false};
@@ -1275,6 +1323,7 @@ void cloudcfg_free(struct cloudcfg *c)
 	free(c->users), free(c->groups), free(c->files);
 	free(c->hostname), free(c->fqdn), free(c->wisp_units);
 	strv_free(c->ssh_keys), strv_free(c->ntp_servers), strv_free(c->fw_allow);
+	free(c->bridge_subnet);
 	for (size_t i = 0; i < c->nmounts; i++)
 		free(c->mounts[i].dev), free(c->mounts[i].dir), free(c->mounts[i].type),
 		    free(c->mounts[i].opts);

@@ -123,6 +123,7 @@ struct cloudcfg {
 	size_t nbootcmd, nruncmd;
 	char *wisp_units;		  /* the wisp: key as a declarations file's text, or NULL */
 	char **fw_allow;		  /* wisp.firewall.allow: "PORT/PROTO" each (cc_fw_port) */
+	char *bridge_subnet;		  /* wisp.bridge.subnet: A.B.C.D/N (cc_subnet), or NULL */
 	char *final_message, *timezone;	  /* timezone: a POSIX TZ string or a zone name */
 	char *power_mode;		  /* "poweroff", "reboot", "halt" or NULL */
 	char *power_message, *power_cond; /* cond: a shell line, NULL: true */
@@ -155,6 +156,8 @@ bool cc_valid_name(const char *s);
 bool cc_passwd_safe(const char *s);
 /* "PORT", "PORT/tcp", "PORT/udp" (1-65535) -> "PORT/PROTO" in out; false if not one. */
 bool cc_fw_port(const char *s, char out[16]);
+/* "A.B.C.D/N", N 8-30, no host bits: a container bridge's subnet. */
+bool cc_subnet(const char *s);
 /* What a host name or an address is made of: ntp servers go to a shell word list. */
 #define CC_HOST_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]"
 

@@ -89,6 +89,7 @@ static const struct field fields[] = {
     F("ssh_key", S_CC, T_STRV, struct cloudcfg, ssh_keys),
     F("wisp_units", S_CC, T_STR, struct cloudcfg, wisp_units),
     F("fw_allow", S_CC, T_STRV, struct cloudcfg, fw_allow),
+    F("bridge_subnet", S_CC, T_STR, struct cloudcfg, bridge_subnet),
     F("final_message", S_CC, T_STR, struct cloudcfg, final_message),
     F("timezone", S_CC, T_STR, struct cloudcfg, timezone),
     F("power_mode", S_CC, T_STR, struct cloudcfg, power_mode),
@@ -686,6 +687,8 @@ static bool cc_ok(const struct cloudcfg *c)
 		if (!cc_fw_port(*v, port) || strcmp(port, *v))
 			return false;
 	}
+	if (c->bridge_subnet && !cc_subnet(c->bridge_subnet))
+		return false;
 	return cmds_ok(c->bootcmd, c->nbootcmd) && cmds_ok(c->runcmd, c->nruncmd) && power_ok(c) &&
 	       (!c->timezone || cc_posix_tz(c->timezone) || cc_zone_name(c->timezone)) &&
 	       lines_ok(c->ssh_keys);
