@@ -209,7 +209,12 @@ static __attribute__((noreturn)) void child_main(struct child_ctx *c)
 		send_msg(c->sync, 0, &e);
 		_exit(1);
 	}
-	/* `run` blocks the signals it forwards; the container starts clean */
+	/* `run` blocks the signals it forwards; the container starts clean,
+	 * also of what its caller ignored (a shell's background job ignores
+	 * INT and QUIT: a container's trap on them would be void), as runc's */
+	for (int s = 1; s < NSIG; s++)
+		if (s != SIGKILL && s != SIGSTOP)
+			signal(s, SIG_DFL); /* musl's own refuse: fine */
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	/* the parent writes our id maps and cgroup, and runs the

@@ -299,11 +299,18 @@ TRAPPER = "".join(f"trap 'echo got {s}' {s}; " for s in FORWARDED) + \
 def run_forwards(rt, b, out_path):
     """Which of FORWARDED reached the process of a non-detached run: each
     signal is sent to the runtime only once the previous one was seen, so
-    that none is merged with another."""
+    that none is merged with another. The runtime is started as a shell
+    starts a background job, INT and QUIT ignored (CI met it so)."""
     seen = []
+
+    def as_background_job():
+        # what a shell's `cmd &` (no job control) does to its child: the
+        # container must not inherit it (runc resets them)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGQUIT, signal.SIG_IGN)
     with open(out_path, "w") as out:
         p = subprocess.Popen([rt.exe, "--root", rt.root, "run", "--bundle", b, "trapper"],
-                             stdout=out, stderr=subprocess.STDOUT)
+                             stdout=out, stderr=subprocess.STDOUT, preexec_fn=as_background_job)
 
     def lines():
         with open(out_path) as f:
