@@ -831,7 +831,8 @@ static void parse_wisp(struct pctx *p, const struct ynode *v, struct cloudcfg *c
 
 	if (v->type != Y_MAP) {
 		bad(p, v, "wisp",
-		    "expected a mapping with \"services\", \"containers\" or \"firewall\"");
+		    "expected a mapping with \"services\", \"containers\", \"firewall\" or "
+		    "\"bridge\"");
 		return;
 	}
 	if (!(w.units = open_memstream(&buf, &len)))
