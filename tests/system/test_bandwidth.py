@@ -16,11 +16,11 @@ receives, a rate off by a unit) either of the first two. It runs alone
 
 import os
 import re
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from wispvm import DIAGNOSE, VM, build_test_image, check, run_test, wait_sh, wait_units  # noqa: E402
+from wispvm import (  # noqa: E402
+    DIAGNOSE, VM, build_test_image, busybox_applets_tar, check, run_test, wait_sh, wait_units)
 
 B = os.environ.get("B", "build")
 OUT = os.path.join(B, "tests", "bandwidth")
@@ -73,13 +73,8 @@ def ifbs(vm):
 
 
 def make_image():
-    out = os.path.join(OUT, "bb.tar")
-    cmd = [sys.executable, "image-builder/busybox_image.py", "-o", out, "--busybox",
-           os.path.join(B, "busybox", "busybox"), "--env", "PATH=/bin"]
-    for a in ("sh", "sleep", "cat", "nc", "dd", "printf", "wget", "wc", "grep"):
-        cmd += ["--applet", a]
-    subprocess.run(cmd, check=True)
-    return out
+    return busybox_applets_tar(OUT, ("sh", "sleep", "cat", "nc", "dd", "printf", "wget", "wc",
+                                     "grep"))
 
 
 def main():

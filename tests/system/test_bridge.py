@@ -27,13 +27,12 @@ starts again in n1's new namespace.
 import os
 import re
 import socket
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
 from wispvm import (  # noqa: E402
-    DIAGNOSE, VM, build_test_image, check, free_port, host_port_text, poll, run_test, units, wait_sh,
-    wait_units)
+    DIAGNOSE, VM, build_test_image, busybox_applets_tar, check, free_port, host_port_text, poll,
+    run_test, units, wait_sh, wait_units)
 
 B = os.environ.get("B", "build")
 OUT = os.path.join(B, "tests", "bridge")
@@ -142,13 +141,8 @@ def check_ports(vm, fwd, unpublished, opened):
 
 def make_image():
     """busybox with the applets the checks run inside (build's demo image recipe)."""
-    out = os.path.join(OUT, "bb.tar")
-    cmd = [sys.executable, "image-builder/busybox_image.py", "-o", out, "--busybox",
-           os.path.join(B, "busybox", "busybox"), "--env", "PATH=/bin"]
-    for a in ("sh", "sleep", "ip", "ping", "cat", "readlink", "nc", "printf", "wget", "grep"):
-        cmd += ["--applet", a]
-    subprocess.run(cmd, check=True)
-    return out
+    return busybox_applets_tar(OUT, ("sh", "sleep", "ip", "ping", "cat", "readlink", "nc",
+                                     "printf", "wget", "grep"))
 
 
 def main():

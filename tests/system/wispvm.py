@@ -508,6 +508,18 @@ class OciImage:
             return json.load(f)["manifests"][0]["digest"]
 
 
+def busybox_applets_tar(outdir, applets):
+    """busybox with APPLETS linked and PATH=/bin, made as the build makes its
+    demo image (image-builder/busybox_image.py). Returns OUTDIR/bb.tar."""
+    out = os.path.join(outdir, "bb.tar")
+    cmd = [sys.executable, "image-builder/busybox_image.py", "-o", out, "--busybox",
+           os.path.join(os.environ.get("B", "build"), "busybox", "busybox"), "--env", "PATH=/bin"]
+    for a in applets:
+        cmd += ["--applet", a]
+    subprocess.run(cmd, check=True)
+    return out
+
+
 def busybox_oci_tar(outdir, name, marker):
     """A one-layer image of busybox and /etc/marker (so that images of
     different markers share no layer), made as the build makes its demo
