@@ -17,6 +17,11 @@
 #include <unistd.h>
 
 enum { P_BIOS, P_ESP, P_ROOT_A, P_ROOT_B, P_STATE, NPARTS };
+/* The outputs: the disk image first (make compares it against its inputs, and
+ * the others must not look older), then its siblings: the kernel and command
+ * line for direct -kernel boots, ROOT with its verity tree and the tree's
+ * parameters (what an update bundle carries, docs/update-bundle.md). */
+enum { O_IMAGE, O_KERNEL, O_CMDLINE, O_ROOT, O_VERITY, NOUTS };
 
 #define BIOS_BOOT_SIZE IB_MIB
 
@@ -27,9 +32,10 @@ struct build {
 	struct ib_deps deps;
 	struct ib_gpt gpt;
 	time_t epoch;
-	char *tmp;			/* private temp directory */
-	char *kernel_out, *cmdline_out; /* final names */
-	char *tmp_out[3];		/* image, kernel, cmdline before rename */
+	char *tmp;	      /* private temp directory */
+	char *out[NOUTS];     /* final names ([O_IMAGE] is o->out's copy) */
+	char *tmp_out[NOUTS]; /* before rename */
+	struct ib_verity verity;
 	char partuuid[NPARTS][37];
 	char volid[10];
 	uint64_t esp_files, root_size, state_alloc, kernel_size, core_size, efi_size;
@@ -234,7 +240,8 @@ static int build_root(struct build *b, struct ib_err *err)
 		ret = ib_erofs_build(img, dir, uuid, b->epoch, ib_manifest_all_root(&b->man),
 				     b->spec.root_size, err);
 	if (ret == 0)
-		ret = ib_file_size(img, &b->root_size, NULL, err);
+		ret = ib_verity_format(img, b->spec.name, b->spec.root_size, &b->verity, err);
+	b->root_size = b->verity.total_size;
 	free(dir);
 	free(img);
 	return ret;
@@ -282,14 +289,12 @@ static int write_dated(const struct build *b, const char *name, const void *data
 
 static int write_grub_config(struct build *b, struct ib_err *err)
 {
-	const struct ib_grub_slot slots[] = {{'A', b->partuuid[P_ROOT_A]},
-					     {'B', b->partuuid[P_ROOT_B]}};
 	char slot_var[] = "wisp_slot=A";
 	const char *vars[] = {slot_var};
 	uint8_t env[IB_GRUBENV_SIZE];
 	char *early = ib_grub_early_cfg(b->volid);
-	char *cfg =
-	    ib_grub_cfg(b->spec.timeout, b->spec.default_slot, b->spec.kernel_cmdline, slots, 2);
+	char *cfg = ib_grub_cfg(b->spec.timeout, b->spec.default_slot);
+	char *slot = ib_slot_cfg('A', b->partuuid[P_ROOT_A], &b->verity, b->spec.kernel_cmdline);
 	int ret;
 
 	slot_var[sizeof(slot_var) - 2] = b->spec.default_slot;
@@ -297,11 +302,12 @@ static int write_grub_config(struct build *b, struct ib_err *err)
 	if (ret == 0)
 		ret = write_dated(b, "grub.cfg", cfg, strlen(cfg), err);
 	if (ret == 0)
+		ret = write_dated(b, "slot.cfg", slot, strlen(slot), err);
+	if (ret == 0)
 		ret = ib_grubenv_block(env, vars, 1, err);
 	if (ret == 0)
 		ret = write_dated(b, "grubenv", env, sizeof(env), err);
-	free(early);
-	free(cfg);
+	free(early), free(cfg), free(slot);
 	return ret;
 }
 
@@ -335,12 +341,10 @@ static int build_esp(struct build *b, struct ib_err *err)
 					   "::/A",   "::/B",	    NULL};
 	char *efi = tmp_path(b, "BOOTX64.EFI"), *cfg = tmp_path(b, "grub.cfg");
 	char *env = tmp_path(b, "grubenv"), *kernel = tmp_path(b, "vmlinuz");
-	char *img = tmp_path(b, "esp.img");
+	char *img = tmp_path(b, "esp.img"), *slot = tmp_path(b, "slot.cfg");
 	const struct ib_esp_file files[] = {
-	    {efi, "::/EFI/BOOT/BOOTX64.EFI"},
-	    {cfg, "::/grub/grub.cfg"},
-	    {env, "::/grub/grubenv"},
-	    {kernel, "::/A/vmlinuz"},
+	    {efi, "::/EFI/BOOT/BOOTX64.EFI"}, {cfg, "::/grub/grub.cfg"}, {env, "::/grub/grubenv"},
+	    {kernel, "::/A/vmlinuz"},	      {slot, "::/A/slot.cfg"},
 	};
 	int ret = ib_copy_file(b->spec.kernel_image, kernel, 0644, err);
 
@@ -357,7 +361,7 @@ static int build_esp(struct build *b, struct ib_err *err)
 	if (ret == 0)
 		ret = ib_esp_build(img, b->spec.esp_size, ib_fat_volid(b->spec.name), dirs, files,
 				   sizeof(files) / sizeof(files[0]), err);
-	free(efi), free(cfg), free(env), free(kernel), free(img);
+	free(efi), free(cfg), free(env), free(kernel), free(img), free(slot);
 	return ret;
 }
 
@@ -466,39 +470,49 @@ static int assemble(struct build *b, struct ib_err *err)
 	return ret;
 }
 
-/* wisp.kernel and wisp.cmdline: for direct `qemu -kernel` boots. */
-static int write_direct_boot(struct build *b, struct ib_err *err)
+/* A sibling output: a temporary file next to its final name, then src's
+ * bytes or data's. */
+static int write_output(struct build *b, int idx, const char *src, const char *data,
+			struct ib_err *err)
 {
-	char *cmdline = ib_kernel_cmdline(b->partuuid[P_ROOT_A], b->spec.kernel_cmdline);
-	char *line = ib_asprintf("%s\n", cmdline);
-	int fd, ret = create_tmp_output(b, 1, b->kernel_out, &fd, err);
+	int fd, ret = create_tmp_output(b, idx, b->out[idx], &fd, err);
 
 	if (fd >= 0)
 		close(fd);
-	if (ret == 0)
-		ret = ib_copy_file(b->spec.kernel_image, b->tmp_out[1], 0644, err);
-	if (ret == 0)
-		ret = create_tmp_output(b, 2, b->cmdline_out, &fd, err);
-	if (ret == 0) {
-		close(fd);
-		ret = ib_write_file(b->tmp_out[2], line, strlen(line), 0644, err);
-	}
-	free(cmdline);
-	free(line);
+	if (ret == 0 && src)
+		ret = ib_copy_file(src, b->tmp_out[idx], 0644, err);
+	if (ret == 0 && data)
+		ret = ib_write_file(b->tmp_out[idx], data, strlen(data), 0644, err);
 	return ret;
 }
 
-/* The image goes first: make compares it against its inputs, and the
- * kernel and cmdline must not look older than it. */
+/* wisp.kernel and wisp.cmdline: for direct `qemu -kernel` boots; wisp.root
+ * and wisp.verity: what an update bundle is made of. */
+static int write_siblings(struct build *b, struct ib_err *err)
+{
+	char *cmdline =
+	    ib_kernel_cmdline('A', b->partuuid[P_ROOT_A], &b->verity, b->spec.kernel_cmdline);
+	char *line = ib_asprintf("%s\n", cmdline), *verity = ib_verity_text(&b->verity);
+	char *root = tmp_path(b, "root.erofs");
+	int ret = write_output(b, O_KERNEL, b->spec.kernel_image, NULL, err);
+
+	if (ret == 0)
+		ret = write_output(b, O_CMDLINE, NULL, line, err);
+	if (ret == 0)
+		ret = write_output(b, O_ROOT, root, NULL, err);
+	if (ret == 0)
+		ret = write_output(b, O_VERITY, NULL, verity, err);
+	free(cmdline), free(line), free(verity), free(root);
+	return ret;
+}
+
 static int commit_outputs(struct build *b, struct ib_err *err)
 {
-	const char *finals[3] = {b->o->out, b->kernel_out, b->cmdline_out};
-
 	if (ib_check_interrupt(err) < 0)
 		return -1;
-	for (int i = 0; i < 3; i++) {
-		if (rename(b->tmp_out[i], finals[i]) < 0)
-			return ib_err_set(err, errno, "rename %s to %s", b->tmp_out[i], finals[i]);
+	for (int i = 0; i < NOUTS; i++) {
+		if (rename(b->tmp_out[i], b->out[i]) < 0)
+			return ib_err_set(err, errno, "rename %s to %s", b->tmp_out[i], b->out[i]);
 		free(b->tmp_out[i]);
 		b->tmp_out[i] = NULL;
 	}
@@ -514,8 +528,8 @@ static void summary(const struct build *b)
 	uint64_t alloc = 0;
 	struct ib_err ignored;
 
-	ib_file_size(b->o->out, NULL, &alloc, &ignored);
-	printf("image-builder: %s %s (%s allocated), boots slot %c\n", b->o->out,
+	ib_file_size(b->out[O_IMAGE], NULL, &alloc, &ignored);
+	printf("image-builder: %s %s (%s allocated), boots slot %c\n", b->out[O_IMAGE],
 	       ib_human_size(b->gpt.total_sectors * IB_SECTOR, h[0], 32),
 	       ib_human_size(alloc, h[1], 32), b->spec.default_slot);
 	printf("  ESP       FAT%u %s, %s used (BOOTX64.EFI %s, A/vmlinuz %s)\n",
@@ -524,11 +538,13 @@ static void summary(const struct build *b)
 	       ib_human_size(b->kernel_size, h[3], 32));
 	printf("  BIOS-BOOT core.img %s of %s\n", ib_human_size(b->core_size, h[0], 32),
 	       ib_human_size(BIOS_BOOT_SIZE, h[1], 32));
-	printf("  ROOT-A    erofs %s of %s\n", ib_human_size(b->root_size, h[0], 32),
-	       ib_human_size(b->spec.root_size, h[1], 32));
+	printf("  ROOT-A    erofs %s and its verity tree: %s of %s, root hash %s\n",
+	       ib_human_size(b->verity.data_blocks * IB_VERITY_BLOCK, h[0], 32),
+	       ib_human_size(b->root_size, h[1], 32), ib_human_size(b->spec.root_size, h[2], 32),
+	       b->verity.root_hash);
 	printf("  STATE     ext4 %s (%s allocated)\n", ib_human_size(b->spec.state_size, h[0], 32),
 	       ib_human_size(b->state_alloc, h[1], 32));
-	printf("  kernel    %s (%s)\n", ib_human_size(b->kernel_size, h[0], 32), b->kernel_out);
+	printf("  kernel    %s (%s)\n", ib_human_size(b->kernel_size, h[0], 32), b->out[O_KERNEL]);
 	for (size_t i = 0; i < b->spec.nimages; i++) {
 		const struct ib_image *img = &b->spec.images[i];
 
@@ -539,16 +555,15 @@ static void summary(const struct build *b)
 
 static void cleanup(struct build *b)
 {
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < NOUTS; i++) {
 		if (b->tmp_out[i])
 			unlink(b->tmp_out[i]);
 		free(b->tmp_out[i]);
+		free(b->out[i]);
 	}
 	if (b->tmp && !getenv("IB_KEEP_TMP"))
 		ib_rm_rf(b->tmp);
 	free(b->tmp);
-	free(b->kernel_out);
-	free(b->cmdline_out);
 	ib_deps_free(&b->deps);
 	ib_manifest_free(&b->man);
 	ib_spec_free(&b->spec);
@@ -578,7 +593,7 @@ static int run_steps(struct build *b, struct ib_err *err)
 	derive_partitions(b);
 	if (build_root(b, err) < 0 || ib_check_interrupt(err) < 0 || build_state(b, err) < 0 ||
 	    build_grub(b, err) < 0 || build_esp(b, err) < 0 || assemble(b, err) < 0 ||
-	    write_direct_boot(b, err) < 0 || commit_outputs(b, err) < 0)
+	    write_siblings(b, err) < 0 || commit_outputs(b, err) < 0)
 		return -1;
 	if (b->o->depfile && ib_depfile_write(b->o->depfile, b->o->out, &b->deps, err) < 0)
 		return -1;
@@ -594,8 +609,11 @@ int ib_build(const struct ib_opts *o, struct ib_err *err)
 	if (ret == 0 && o->print_deps) {
 		print_deps(&b);
 	} else if (ret == 0) {
-		b.kernel_out = sibling(o->out, ".kernel");
-		b.cmdline_out = sibling(o->out, ".cmdline");
+		b.out[O_IMAGE] = ib_strdup(o->out);
+		b.out[O_KERNEL] = sibling(o->out, ".kernel");
+		b.out[O_CMDLINE] = sibling(o->out, ".cmdline");
+		b.out[O_ROOT] = sibling(o->out, ".root");
+		b.out[O_VERITY] = sibling(o->out, ".verity");
 		ret = run_steps(&b, err);
 	}
 	cleanup(&b);

@@ -3,12 +3,17 @@
  * Both images (i386-pc core.img and x86_64-efi BOOTX64.EFI) carry every
  * module they need and the same small embedded config, which finds the ESP
  * by its FAT volume id and hands over to /grub/grub.cfg there. Nothing but
- * grub.cfg and grubenv lives on the ESP, so BIOS and UEFI boots can't
- * diverge through module files.
+ * grub.cfg, grubenv and each slot's kernel and slot.cfg lives on the ESP, so
+ * BIOS and UEFI boots can't diverge through module files. grub.cfg is the
+ * same for every version: what a slot boots is in its own directory, which
+ * an update of the other slot never writes.
  */
 #include "image-builder.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const common_modules[] = {
@@ -30,44 +35,132 @@ char *ib_grub_early_cfg(const char *volid_str)
 			   volid_str);
 }
 
-char *ib_kernel_cmdline(const char *partuuid, const char *spec_cmdline)
+/* The kernel's arguments for one slot but dm-mod.create's table: the root is
+ * the verity device the kernel makes of the slot's partition (dm-mod.waitfor:
+ * a slow disk delays the boot instead of failing it); panic=: a crash
+ * reboots, and GRUB counts the try. */
+static char *slot_args(char slot, const char *partuuid, const char *spec_cmdline)
 {
-	return ib_asprintf("root=PARTUUID=%s ro rootfstype=erofs rootwait%s%s", partuuid,
-			   *spec_cmdline ? " " : "", spec_cmdline);
+	return ib_asprintf("dm-mod.waitfor=PARTUUID=%s root=/dev/dm-0 ro rootfstype=erofs "
+			   "wisp.slot=%c panic=10%s%s",
+			   partuuid, slot, *spec_cmdline ? " " : "", spec_cmdline);
 }
 
-static char *menu_entry(char *cfg, const struct ib_grub_slot *s, const char *cmdline_tail)
+static char *dm_create(const struct ib_verity *v, const char *partuuid)
 {
-	char *cmdline = ib_kernel_cmdline(s->partuuid, cmdline_tail);
-	char *out = ib_asprintf("%s\nmenuentry \"Wisp %s (slot %c)\" --id wisp-%c {\n"
-				"\tlinux /%c/vmlinuz %s\n}\n",
-				cfg, WISP_VERSION, s->name, s->name, s->name, cmdline);
+	char *table = ib_verity_table(v, partuuid);
+	char *dm = ib_asprintf(IB_DM_NAME ",,,ro,%s", table);
 
-	free(cmdline);
-	free(cfg);
+	free(table);
+	return dm;
+}
+
+char *ib_kernel_cmdline(char slot, const char *partuuid, const struct ib_verity *v,
+			const char *spec_cmdline)
+{
+	char *dm = dm_create(v, partuuid), *args = slot_args(slot, partuuid, spec_cmdline);
+	/* Quoted whole, as GRUB passes a word with blanks (and the kernel reads it). */
+	char *line = ib_asprintf("\"dm-mod.create=%s\" %s", dm, args);
+
+	free(dm), free(args);
+	return line;
+}
+
+/* cfg + the formatted text; cfg is freed. */
+static char *append(char *cfg, const char *fmt, ...) IB_PRINTF(2, 3);
+static char *append(char *cfg, const char *fmt, ...)
+{
+	va_list ap;
+	char *text, *out;
+
+	va_start(ap, fmt);
+	if (vasprintf(&text, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	out = ib_asprintf("%s%s", cfg, text);
+	free(cfg), free(text);
 	return out;
 }
 
-char *ib_grub_cfg(unsigned timeout, char default_slot, const char *cmdline_tail,
-		  const struct ib_grub_slot *slots, size_t nslots)
+/* GRUB script single quotes: literal up to the next ', which is written '\''. */
+static char *squote(const char *s)
+{
+	char *out = ib_strdup("'");
+
+	for (; *s; s++)
+		out = *s == '\'' ? append(out, "'\\''") : append(out, "%c", *s);
+	return append(out, "'");
+}
+
+char *ib_slot_cfg(char slot, const char *partuuid, const struct ib_verity *v,
+		  const char *spec_cmdline)
+{
+	char *dm = dm_create(v, partuuid), *args = slot_args(slot, partuuid, spec_cmdline);
+	char *qdm = squote(dm), *qargs = squote(args);
+	char *cfg = ib_asprintf("# Slot %c's kernel arguments, read by /grub/grub.cfg: written by "
+				"image-builder,\n# or by the update that wrote this slot "
+				"(docs/update.md).\n"
+				"set wisp_version=%s\nset wisp_dm=%s\nset wisp_args=%s\n",
+				slot, WISP_VERSION, qdm, qargs);
+
+	free(dm), free(args), free(qdm), free(qargs);
+	return cfg;
+}
+
+static char *menu_entry(char *cfg, char slot)
+{
+	return append(cfg,
+		      "\nmenuentry \"Wisp (slot %c)\" --id wisp-%c {\n"
+		      "\tsource /%c/slot.cfg\n"
+		      "\techo \"Wisp $wisp_version, slot %c\"\n"
+		      "\tlinux /%c/vmlinuz \"dm-mod.create=$wisp_dm\" $wisp_args\n}\n",
+		      slot, slot, slot, slot, slot);
+}
+
+/* An update's slot boots with wisp_tries=N: each boot takes one try (GRUB has
+ * no arithmetic: one case per count); a boot that finds none left goes back
+ * to wisp_prev and says so, on the console and in wisp_rollback. The updater's
+ * mark-good empties wisp_tries once the boot is good (docs/update.md). */
+static char *counting(char *cfg)
+{
+	static const char env[] = "($root)/grub/grubenv";
+
+	cfg = append(cfg,
+		     "if [ \"$wisp_tries\" = 0 -a -n \"$wisp_prev\" ]; then\n"
+		     "\techo \"wisp: slot $wisp_slot used its tries without a good boot: "
+		     "rolling back to slot $wisp_prev\"\n"
+		     "\tset wisp_rollback=\"$wisp_slot\"\n\tset wisp_slot=\"$wisp_prev\"\n"
+		     "\tset wisp_prev=\"$wisp_rollback\"\n\tset wisp_tries=\n"
+		     "\tsave_env -f %s wisp_slot wisp_prev wisp_tries wisp_rollback\n",
+		     env);
+	for (int n = IB_MAX_TRIES; n > 0; n--)
+		cfg = append(cfg,
+			     "elif [ \"$wisp_tries\" = %d ]; then\n\tset wisp_tries=%d\n"
+			     "\tsave_env -f %s wisp_tries\n",
+			     n, n - 1, env);
+	return append(cfg, "fi\n");
+}
+
+char *ib_grub_cfg(unsigned timeout, char default_slot)
 {
 	/* wisp_slot from grubenv picks the entry by its id (an update flips it
-	 * to B); the spec's default applies when grubenv says nothing, and
-	 * GRUB falls back to the first entry for an unknown id. */
-	char *cfg =
-	    ib_asprintf("# Written by image-builder. The slot to boot is wisp_slot in grubenv.\n"
-			"serial --unit=0 --speed=115200\n"
-			"terminal_input serial console\n"
-			"terminal_output serial console\n"
-			"set timeout=%u\n"
-			"set wisp_slot=%c\n"
-			"load_env -f ($root)/grub/grubenv\n"
-			"set default=\"wisp-${wisp_slot}\"\n",
-			timeout, default_slot);
+	 * to B); the spec's default applies when grubenv says nothing. When the
+	 * chosen slot cannot boot at all (no kernel), GRUB falls back to wisp_prev. */
+	char *cfg = ib_asprintf("# Written by image-builder. grubenv holds wisp_slot (the slot to "
+				"boot), wisp_prev,\n# wisp_tries and wisp_rollback "
+				"(docs/update.md).\n"
+				"serial --unit=0 --speed=115200\n"
+				"terminal_input serial console\n"
+				"terminal_output serial console\n"
+				"set timeout=%u\n"
+				"set wisp_slot=%c\nset wisp_prev=\nset wisp_tries=\n"
+				"load_env -f ($root)/grub/grubenv wisp_slot wisp_prev wisp_tries\n",
+				timeout, default_slot);
 
-	for (size_t i = 0; i < nslots; i++)
-		cfg = menu_entry(cfg, &slots[i], cmdline_tail);
-	return cfg;
+	cfg = counting(cfg);
+	cfg =
+	    append(cfg, "set default=\"wisp-${wisp_slot}\"\nset fallback=\"wisp-${wisp_prev}\"\n");
+	return menu_entry(menu_entry(cfg, 'A'), 'B');
 }
 
 /* Same escaping as GRUB's lib/envblk.c: backslash before '\\' and '\n'. */

@@ -182,6 +182,26 @@ unsigned ib_esp_fat_bits(uint64_t size);
 int ib_esp_build(const char *out, uint64_t size, uint32_t volid, const char *const *dirs,
 		 const struct ib_esp_file *files, size_t nfiles, struct ib_err *err);
 
+/* ---- dm-verity (verity.c) --------------------------------------------- */
+
+#define IB_VERITY_BLOCK 4096u
+#define IB_DM_NAME	"wisp-root" /* the root's device-mapper name */
+
+struct ib_verity {
+	uint64_t data_blocks; /* 4 KiB blocks of erofs */
+	uint64_t hash_start;  /* the tree's first block, in 4 KiB blocks */
+	uint64_t total_size;  /* erofs and tree: what the slot holds */
+	char root_hash[65], salt[65];
+};
+
+/* Append the hash tree to img (ROOT's erofs), salted from the image's name. */
+int ib_verity_format(const char *img, const char *name, uint64_t max_size, struct ib_verity *v,
+		     struct ib_err *err);
+/* The dm table of the root over PARTUUID=partuuid. */
+char *ib_verity_table(const struct ib_verity *v, const char *partuuid);
+/* KEY=VALUE lines of build/wisp.verity (docs/update-bundle.md). */
+char *ib_verity_text(const struct ib_verity *v);
+
 /* ---- GRUB (grub.c, bios.c) --------------------------------------------- */
 
 #define IB_GRUBENV_SIZE 1024
@@ -190,17 +210,18 @@ int ib_esp_build(const char *out, uint64_t size, uint32_t volid, const char *con
 int ib_grubenv_block(uint8_t out[IB_GRUBENV_SIZE], const char *const *vars, size_t n,
 		     struct ib_err *err);
 
-struct ib_grub_slot {
-	char name;	      /* 'A' or 'B' */
-	const char *partuuid; /* lowercase string */
-};
 /* The early config embedded into both GRUB images. */
 char *ib_grub_early_cfg(const char *volid_str);
-/* /grub/grub.cfg. */
-char *ib_grub_cfg(unsigned timeout, char default_slot, const char *cmdline_tail,
-		  const struct ib_grub_slot *slots, size_t nslots);
-/* The kernel command line for one slot. */
-char *ib_kernel_cmdline(const char *partuuid, const char *spec_cmdline);
+/* /grub/grub.cfg: boot counting and both slots' entries, each reading its
+ * /X/slot.cfg (docs/update.md). */
+#define IB_MAX_TRIES 9
+char *ib_grub_cfg(unsigned timeout, char default_slot);
+/* /X/slot.cfg: slot X's kernel arguments, root hash included. */
+char *ib_slot_cfg(char slot, const char *partuuid, const struct ib_verity *v,
+		  const char *spec_cmdline);
+/* The kernel command line of slot X, as GRUB passes it (wisp.cmdline). */
+char *ib_kernel_cmdline(char slot, const char *partuuid, const struct ib_verity *v,
+			const char *spec_cmdline);
 /* grub-mkimage for "i386-pc" or "x86_64-efi" with every module built in. */
 int ib_grub_mkimage(const char *format, const char *early_cfg, const char *out, struct ib_err *err);
 

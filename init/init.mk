@@ -4,10 +4,11 @@
 # sends, turned into files; init/wispctl: the client. One header per program.
 
 LIB_BASE := $(addprefix init/lib/, err.c util.c log.c cmdline.c hostname.c spawn.c)
+LIB_BLKDEV := init/lib/blkdev.c
 LIB_DECL := $(addprefix init/lib/, yamltree.c decl.c parse.c users.c deps.c)
 INIT_HDRS := $(wildcard init/lib/*.h init/pid1/*.h init/provision/*.h init/provision/parse/*.h)
 
-INIT_SRCS := $(LIB_BASE) $(LIB_DECL) init/lib/proto.c $(addprefix init/pid1/, \
+INIT_SRCS := $(LIB_BASE) $(LIB_BLKDEV) $(LIB_DECL) init/lib/proto.c $(addprefix init/pid1/, \
 	main.c console.c mounts.c sysctl.c sysfs.c state.c grow.c etc.c restart.c unit.c loop.c \
 	shutdown.c health.c cgroup.c logs.c control.c powerbtn.c container.c userns.c \
 	dispatch.c provrun.c lo.c fsclean.c printf.c assert.c bootlog.c)
@@ -101,7 +102,7 @@ UNIT_TESTS += init_decl init_sysfs init_cmdline init_restart init_spawn
 UNIT_init_decl_SRCS := init/lib/decl.c init/lib/yamltree.c init/lib/parse.c init/lib/users.c init/lib/deps.c \
 	init/lib/err.c init/lib/util.c $(INIT_HDRS)
 UNIT_init_decl_LIBS := -lyaml
-UNIT_init_sysfs_SRCS := init/pid1/sysfs.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
+UNIT_init_sysfs_SRCS := init/pid1/sysfs.c init/lib/blkdev.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
 UNIT_init_cmdline_SRCS := init/lib/cmdline.c init/lib/hostname.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
 UNIT_init_restart_SRCS := init/pid1/restart.c $(INIT_HDRS)
 UNIT_TESTS += init_cgroup init_logs init_health init_unit

@@ -42,6 +42,17 @@ int err_set(struct err *e, int num, const char *fmt, ...) PRINTF_LIKE(3, 4);
 /* Prefix e's message with context: "context: old message". Returns -1. */
 int err_ctx(struct err *e, const char *fmt, ...) PRINTF_LIKE(2, 3);
 
+/* ---- blkdev.c: partitions of the root's disk ------------------------ */
+
+/*
+ * Find the partition called partname on the same disk as the block
+ * device dev (usually stat("/").st_dev; a device-mapper device over one
+ * partition, the verity root, stands for that partition), looking under
+ * sys (normally "/sys"). Writes its kernel name ("vda4") to name.
+ */
+int sysfs_find_partition(const char *sys, dev_t dev, const char *partname, char *name, size_t size,
+			 struct err *e);
+
 /* ---- util.c: small helpers ------------------------------------------ */
 
 /* Milliseconds since boot (CLOCK_BOOTTIME: the clock of the banner and of every timer). */

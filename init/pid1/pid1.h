@@ -22,15 +22,8 @@ int pid1_vsnprintf(char *restrict buf, size_t size, const char *restrict fmt, va
 /* Put /dev/console (or at worst /dev/null) on fds 0, 1 and 2. */
 int console_setup(struct err *e);
 
-/* ---- sysfs.c: what the kernel tells about devices -------------------- */
+/* ---- sysfs.c: what the kernel tells about the console --------------- */
 
-/*
- * Find the partition called partname on the same disk as the block
- * device dev (usually stat("/").st_dev), looking under sys (normally
- * "/sys"). Writes its kernel name ("vda4") to name.
- */
-int sysfs_find_partition(const char *sys, dev_t dev, const char *partname, char *name, size_t size,
-			 struct err *e);
 /* The kernel's active console device ("/dev/ttyS0"): last entry of class/tty/console/active. */
 int sysfs_active_console(const char *sys, char *path, size_t size, struct err *e);
 

@@ -10,6 +10,9 @@
 
 #include "image-builder.h"
 
+#define HASH "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define SALT "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
+
 static void grubenv_block(void **state)
 {
 	static const char head[] = "# GRUB Environment Block\nwisp_slot=A\nx=a\\\\b\\\nc\n";
@@ -48,18 +51,33 @@ static void configs(void **state)
 	    "serial --unit=0 --speed=115200\n",
 	    "terminal_output serial console\n",
 	    "set timeout=3\n",
-	    "set wisp_slot=B\nload_env -f ($root)/grub/grubenv\n",
-	    "set default=\"wisp-${wisp_slot}\"\n",
-	    "menuentry \"Wisp " WISP_VERSION " (slot A)\" --id wisp-A {\n"
-	    "\tlinux /A/vmlinuz root=PARTUUID=aaaa ro rootfstype=erofs "
-	    "rootwait console=ttyS0,115200\n}\n",
-	    "(slot B)\" --id wisp-B {\n"
-	    "\tlinux /B/vmlinuz root=PARTUUID=bbbb ro",
+	    "set wisp_slot=B\nset wisp_prev=\nset wisp_tries=\n"
+	    "load_env -f ($root)/grub/grubenv wisp_slot wisp_prev wisp_tries\n",
+	    "if [ \"$wisp_tries\" = 0 -a -n \"$wisp_prev\" ]; then\n",
+	    "\tset wisp_rollback=\"$wisp_slot\"\n\tset wisp_slot=\"$wisp_prev\"\n"
+	    "\tset wisp_prev=\"$wisp_rollback\"\n\tset wisp_tries=\n"
+	    "\tsave_env -f ($root)/grub/grubenv wisp_slot wisp_prev wisp_tries wisp_rollback\n",
+	    "elif [ \"$wisp_tries\" = 9 ]; then\n\tset wisp_tries=8\n"
+	    "\tsave_env -f ($root)/grub/grubenv wisp_tries\n",
+	    "elif [ \"$wisp_tries\" = 1 ]; then\n\tset wisp_tries=0\n"
+	    "\tsave_env -f ($root)/grub/grubenv wisp_tries\nfi\n",
+	    "set default=\"wisp-${wisp_slot}\"\nset fallback=\"wisp-${wisp_prev}\"\n",
+	    "menuentry \"Wisp (slot A)\" --id wisp-A {\n"
+	    "\tsource /A/slot.cfg\n"
+	    "\techo \"Wisp $wisp_version, slot A\"\n"
+	    "\tlinux /A/vmlinuz \"dm-mod.create=$wisp_dm\" $wisp_args\n}\n",
+	    "menuentry \"Wisp (slot B)\" --id wisp-B {\n\tsource /B/slot.cfg\n",
 	};
-	const struct ib_grub_slot slots[] = {{'A', "aaaa"}, {'B', "bbbb"}};
+	static const char table[] =
+	    "0 80 verity 1 PARTUUID=aaaa PARTUUID=aaaa 4096 4096 10 10 sha256 " HASH " " SALT
+	    " 1 restart_on_corruption";
+	const struct ib_verity v = {
+	    .data_blocks = 10, .hash_start = 10, .root_hash = HASH, .salt = SALT};
 	char *early = ib_grub_early_cfg("08AE-F6DC");
-	char *cfg = ib_grub_cfg(3, 'B', "console=ttyS0,115200", slots, 2);
-	char *cmdline = ib_kernel_cmdline("aaaa", "");
+	char *cfg = ib_grub_cfg(3, 'B');
+	char *cmdline = ib_kernel_cmdline('A', "aaaa", &v, "");
+	char *slot = ib_slot_cfg('B', "aaaa", &v, "console=ttyS0 it's");
+	char *tbl = ib_verity_table(&v, "aaaa");
 
 	(void)state;
 	assert_string_equal(early, "search --no-floppy --fs-uuid --set=root 08AE-F6DC\n"
@@ -68,10 +86,20 @@ static void configs(void **state)
 	for (size_t i = 0; i < sizeof(cfg_has) / sizeof(cfg_has[0]); i++)
 		if (!strstr(cfg, cfg_has[i]))
 			fail_msg("grub.cfg lacks \"%s\":\n%s", cfg_has[i], cfg);
-	assert_string_equal(cmdline, "root=PARTUUID=aaaa ro rootfstype=erofs rootwait");
-	free(early);
-	free(cfg);
-	free(cmdline);
+	assert_string_equal(tbl, table);
+	assert_string_equal(cmdline, "\"dm-mod.create=wisp-root,,,ro,"
+				     "0 80 verity 1 PARTUUID=aaaa "
+				     "PARTUUID=aaaa 4096 4096 10 10 sha256 " HASH " " SALT
+				     " 1 restart_on_corruption\" dm-mod.waitfor=PARTUUID=aaaa "
+				     "root=/dev/dm-0 ro rootfstype=erofs wisp.slot=A panic=10");
+	/* single quotes: literal in GRUB's script, a ' in the spec's tail escaped */
+	assert_non_null(strstr(slot, "set wisp_version=" WISP_VERSION "\n"));
+	assert_non_null(strstr(slot, "set wisp_dm='wisp-root,,,ro,0 80 verity 1 PARTUUID=aaaa"));
+	assert_non_null(strstr(slot,
+			       "set wisp_args='dm-mod.waitfor=PARTUUID=aaaa root=/dev/dm-0 ro "
+			       "rootfstype=erofs wisp.slot=B panic=10 console=ttyS0 "
+			       "it'\\''s'\n"));
+	free(early), free(cfg), free(cmdline), free(slot), free(tbl);
 }
 
 static void fake_boot_img(uint8_t *b)

@@ -108,6 +108,20 @@ static int setup(void **state)
 	disk("pci0000:00/0000:00:06.0/virtio3", "vdc", 254, 32, plain);
 	disk("pci0000:00/0000:00:07.0/virtio4", "vdd", 254, 48, twice);
 	disk("pci0000:00/0000:00:08.0/nvme/nvme0", "nvme0n1", 259, 0, wisp);
+	/* The verity root: dm-0 over vda's ROOT-A (data and tree on it). */
+	put("devices/virtual/block/dm-0/uevent",
+	    "MAJOR=253\nMINOR=0\nDEVNAME=dm-0\nDEVTYPE=disk\n");
+	link_to("../../devices/virtual/block/dm-0", "dev/block/253:0");
+	link_to("../../../../pci0000:00/0000:00:04.0/virtio1/block/vda/vda2",
+		"devices/virtual/block/dm-0/slaves/vda2");
+	/* dm-1 over two devices: nothing to stand for */
+	put("devices/virtual/block/dm-1/uevent",
+	    "MAJOR=253\nMINOR=1\nDEVNAME=dm-1\nDEVTYPE=disk\n");
+	link_to("../../devices/virtual/block/dm-1", "dev/block/253:1");
+	link_to("../../../../pci0000:00/0000:00:04.0/virtio1/block/vda/vda2",
+		"devices/virtual/block/dm-1/slaves/vda2");
+	link_to("../../../../pci0000:00/0000:00:05.0/virtio2/block/vdb/vdb1",
+		"devices/virtual/block/dm-1/slaves/vdb1");
 	put("class/tty/console/active", "tty0 ttyS0\n");
 	return 0;
 }
@@ -144,6 +158,19 @@ static void test_root_on_whole_disk(void **state)
 	(void)state;
 	expect_found(makedev(254, 0), "vda4");
 	expect_found(makedev(254, 16), "vdb1");
+}
+
+/* Root on dm-verity: STATE is looked for on the disk of the partition under it. */
+static void test_root_on_dm(void **state)
+{
+	char name[64];
+	struct err e = {0};
+
+	(void)state;
+	expect_found(makedev(253, 0), "vda4");
+	assert_int_equal(
+	    sysfs_find_partition(sys, makedev(253, 1), "STATE", name, sizeof(name), &e), -1);
+	assert_string_equal(e.msg, "no partition named STATE on disk dm-1");
 }
 
 static void test_no_state_on_root_disk(void **state)
@@ -222,10 +249,10 @@ static void test_console_missing(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_root_on_partition),	  cmocka_unit_test(test_root_on_whole_disk),
-	    cmocka_unit_test(test_no_state_on_root_disk), cmocka_unit_test(test_two_states),
-	    cmocka_unit_test(test_not_a_block_device),	  cmocka_unit_test(test_console),
-	    cmocka_unit_test(test_console_missing),
+	    cmocka_unit_test(test_root_on_partition), cmocka_unit_test(test_root_on_whole_disk),
+	    cmocka_unit_test(test_root_on_dm),	      cmocka_unit_test(test_no_state_on_root_disk),
+	    cmocka_unit_test(test_two_states),	      cmocka_unit_test(test_not_a_block_device),
+	    cmocka_unit_test(test_console),	      cmocka_unit_test(test_console_missing),
 	};
 
 	return cmocka_run_group_tests_name("init_sysfs", tests, setup, teardown);
