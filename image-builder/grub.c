@@ -107,14 +107,20 @@ char *ib_slot_cfg(char slot, const char *partuuid, const struct ib_verity *v,
 	return cfg;
 }
 
+/* A slot without its slot.cfg (never written, or an update cut short) loads no
+ * kernel: the entry fails and GRUB takes its fallback, wisp_prev. */
 static char *menu_entry(char *cfg, char slot)
 {
 	return append(cfg,
 		      "\nmenuentry \"Wisp (slot %c)\" --id wisp-%c {\n"
-		      "\tsource /%c/slot.cfg\n"
-		      "\techo \"Wisp $wisp_version, slot %c\"\n"
-		      "\tlinux /%c/vmlinuz \"dm-mod.create=$wisp_dm\" $wisp_args\n}\n",
-		      slot, slot, slot, slot, slot);
+		      "\tif [ -f /%c/slot.cfg ]; then\n"
+		      "\t\tsource /%c/slot.cfg\n"
+		      "\t\techo \"Wisp $wisp_version, slot %c\"\n"
+		      "\t\tlinux /%c/vmlinuz \"dm-mod.create=$wisp_dm\" $wisp_args\n"
+		      "\telse\n"
+		      "\t\techo \"wisp: slot %c holds no system (no /%c/slot.cfg)\"\n"
+		      "\tfi\n}\n",
+		      slot, slot, slot, slot, slot, slot, slot, slot);
 }
 
 /* An update's slot boots with wisp_tries=N: each boot takes one try (GRUB has

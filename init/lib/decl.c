@@ -746,6 +746,12 @@ static void field_early(struct svc *s, const struct ynode *v)
 	boolean(s, v, "early", &s->d.early);
 }
 
+/* PID 1 does not read it: provision makes the boot-good unit depend on it. */
+static void field_critical(struct svc *s, const struct ynode *v)
+{
+	boolean(s, v, "critical", &s->d.critical);
+}
+
 const char *const decl_net_names[3] = {"host", "private", "bridge"};
 
 static void field_network(struct svc *s, const struct ynode *v)
@@ -895,6 +901,7 @@ static const struct field {
     {"ports", field_ports},
     {"userns", field_userns},
     {"early", field_early},
+    {"critical", field_critical},
 };
 
 /* Fields that only a container has, and those it cannot have. */

@@ -75,6 +75,7 @@ struct decl {
 	bool host_userns;     /* userns: host; default (auto) a user namespace of its own */
 	uint32_t userns_base; /* auto: its first host id, given at its start (userns.c) */
 	bool early;	      /* the image's: starts while provision runs (units_load_early) */
+	bool critical;	      /* the boot is good only once it is healthy (docs/update.md) */
 	char *file;	      /* where it was declared, for messages */
 	int line, col;
 };

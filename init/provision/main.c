@@ -107,6 +107,7 @@ int main(int argc, char **argv)
 	imgimport_setup();
 	cloudinit_final();
 	fw_apply(true); /* open for what this boot serves: sshd's port */
+	bootgood_add(); /* last: it depends on what the others declared */
 	declw_close();
 	log_msg(LOG_INFO, "done%s (%llu ms)", prov.safe ? " in safe mode" : "",
 		(unsigned long long)(now_ms() - t0));

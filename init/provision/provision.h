@@ -175,6 +175,9 @@ int cc_unit_add(int nn, const char *name, const char *const *argv, enum unit_kin
 		char *const *after, const char *about);
 /* The ntpd unit when a cloud-config part asked for it. */
 void cc_ntp_add(void);
+/* bootgood.c: CLOUD_UNITS/99-boot-good.yaml, the updater's mark-good once every unit
+ * declared critical (the image's and this run's) is healthy (docs/update.md). */
+void bootgood_add(void);
 /* 00-environment.yaml: TZ for every unit when a cloud-config part set a timezone. */
 void cc_environment_add(void);
 

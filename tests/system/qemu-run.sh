@@ -13,7 +13,7 @@ if [ "${WISP_PERSIST:-0}" != 1 ] || [ ! -f "$overlay" ]; then
 fi
 set -- -m 512 -smp 2 -nographic -serial mon:stdio \
 	-drive "file=$overlay,format=qcow2,if=virtio" \
-	-nic user,model=virtio-net-pci
+	-nic user,model=virtio-net-pci -device i6300esb
 if [ "${WISP_KVM:-0}" = 1 ]; then set -- "$@" -accel kvm -cpu host; else set -- "$@" -accel tcg; fi
 if [ "${WISP_FIRMWARE:-bios}" = uefi ]; then
 	if [ "${WISP_PERSIST:-0}" != 1 ] || [ ! -f "$dir/run-vars.fd" ]; then

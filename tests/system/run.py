@@ -27,6 +27,7 @@ JOBS = [
     ("boot-bios", py("test_boot.py", "bios")),
     ("boot-uefi", py("test_boot.py", "uefi")),
     ("boot-slot-b", py("test_boot.py", "slot-b")),
+    ("boot-verity", py("test_boot.py", "verity")),
     ("reproducible", sh("test_reproducible.sh")),
     ("image-builder-cli", sh("test_image_builder_cli.sh")),
     ("control", py("test_control.py")),

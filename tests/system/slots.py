@@ -28,6 +28,18 @@ def partitions(image):
             for p in table["partitions"]}
 
 
+def grubenv(image):
+    """The grubenv on IMAGE's ESP (a raw disk image) as grub-editenv lists it."""
+    esp = "%s@@%d" % (image, partitions(image)["ESP"].offset)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "grubenv")
+        subprocess.run(["mcopy", "-i", esp, "::/grub/grubenv", path], check=True,
+                       env=dict(os.environ, MTOOLS_SKIP_CHECK="1"))
+        out = subprocess.run(["grub-editenv", path, "list"], check=True,
+                             stdout=subprocess.PIPE, text=True).stdout
+    return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+
+
 def zero(data):
     return data.count(0) == len(data)
 
@@ -39,6 +51,7 @@ class SlotImage:
         os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
         subprocess.run(["cp", "--sparse=always", image, path], check=True)
         self.path = path
+        self.image = image
         self.parts = partitions(path)
         self.esp = "%s@@%d" % (path, self.parts["ESP"].offset)
 
@@ -49,11 +62,43 @@ class SlotImage:
 
     def set_slot(self, slot):
         """wisp_slot=SLOT in the ESP's /grub/grubenv, which grub.cfg reads."""
+        self.set_env(wisp_slot=slot)
+
+    def set_env(self, **env):
+        """Variables of the ESP's /grub/grubenv, set with grub-editenv (GRUB's own tool)."""
         with tempfile.TemporaryDirectory() as tmp:
-            env = os.path.join(tmp, "grubenv")
-            self._mcopy("::/grub/grubenv", env)
-            subprocess.run(["grub-editenv", env, "set", "wisp_slot=" + slot], check=True)
-            self._mcopy(env, "::/grub/grubenv")
+            path = os.path.join(tmp, "grubenv")
+            self._mcopy("::/grub/grubenv", path)
+            subprocess.run(["grub-editenv", path, "set"] + ["%s=%s" % kv for kv in env.items()],
+                           check=True)
+            self._mcopy(path, "::/grub/grubenv")
+
+    def env(self):
+        """The ESP's grubenv as grub-editenv lists it."""
+        return grubenv(self.path)
+
+    def read(self, src):
+        """A file of the ESP (::/PATH), as text."""
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "f")
+            self._mcopy(src, path)
+            with open(path) as f:
+                return f.read()
+
+    def write(self, dst, text):
+        """A file of the ESP (::/PATH), written with TEXT."""
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "f")
+            with open(path, "w") as f:
+                f.write(text)
+            self._mcopy(path, dst)
+
+    def copy_slot_cfg(self, src, dst):
+        """/SRC/slot.cfg as /DST/slot.cfg for the same root in slot DST: its partition's
+        PARTUUID and wisp.slot= changed, the root hash kept (the same bytes in both)."""
+        text = self.read("::/%s/slot.cfg" % src)
+        text = text.replace(self.parts["ROOT-" + src].partuuid, self.parts["ROOT-" + dst].partuuid)
+        self.write("::/%s/slot.cfg" % dst, text.replace("wisp.slot=" + src, "wisp.slot=" + dst))
 
     def copy_kernel(self, src, dst):
         """The ESP's /SRC/vmlinuz to /DST/vmlinuz: the kernel an update brings."""

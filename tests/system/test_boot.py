@@ -10,11 +10,12 @@ The case slot-b boots slot B of a copy of the image through GRUB (slot_b).
 import os
 import re
 import secrets
+import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from slots import SlotImage  # noqa: E402
+from slots import SlotImage, grubenv, partitions  # noqa: E402
 from wispvm import BANNER, BOOT_TIMEOUT, VM, BootError, check, run_test  # noqa: E402
 
 POWEROFF_TIMEOUT = 30
@@ -33,7 +34,34 @@ def firmware_was(vm, firmware):
               "booted through BIOS: no /sys/firmware/efi, no efivarfs: %r" % out.strip())
 
 
-def first_boot(vm, version, token, firmware):
+def read_verity(image):
+    """build/wisp.verity, next to the image: the tree's parameters image-builder printed."""
+    with open(re.sub(r"\.img$", "", image) + ".verity") as f:
+        return dict(line.strip().split("=", 1) for line in f if "=" in line)
+
+
+def verified_root(vm, partuuid, partn, verity):
+    """/ is the dm-verity device the kernel made of the slot's partition (dm-mod.create on its
+    command line, with the build's root hash and salt): dm-0, named wisp-root, over partition
+    PARTN alone, the erofs mounted read-only from it."""
+    _, out = vm.sh("cat /proc/cmdline")
+    table = ("dm-mod.create=wisp-root,,,ro,0 %d verity 1 PARTUUID=%s PARTUUID=%s 4096 4096 %s %s "
+             "sha256 %s %s 1 restart_on_corruption" % (
+                 int(verity["data_blocks"]) * 8, partuuid, partuuid, verity["data_blocks"],
+                 verity["hash_start_block"], verity["root_hash"], verity["salt"]))
+    check(table in out and "dm-mod.waitfor=PARTUUID=%s root=/dev/dm-0 " % partuuid in out,
+          "the command line makes the verity root of PARTUUID %s with the build's root hash %s: %r"
+          % (partuuid, verity["root_hash"], out.strip()))
+    _, out = vm.sh("awk '$5 == \"/\" { print $3 }' /proc/self/mountinfo; cat /sys/block/dm-0/dm/name; "
+                   "ls /sys/block/dm-0/slaves; cat /sys/block/dm-0/dev")
+    words = out.split()
+    check(len(words) == 4 and words[0] == words[3] and words[1] == "wisp-root",
+          "/ is mounted from dm-0 (wisp-root): %r" % words)
+    _, out = vm.sh("cat /sys/class/block/%s/partition" % words[2])
+    check(out.strip() == partn, "dm-0 sits on partition %s alone (%s): %r" % (partn, words[2], out))
+
+
+def first_boot(vm, image, version, token, firmware):
     m = vm.expect(BANNER, BOOT_TIMEOUT)
     check(m.group(1) == version, "banner names Wisp %s (got %s)" % (version, m.group(1)))
     vm.boot(r"init: hello exited with status 0", banner=False, shell_timeout=60)
@@ -46,8 +74,7 @@ def first_boot(vm, version, token, firmware):
     check("Read-only file system" in out, "write to / fails with EROFS: %r" % out.strip())
     rc, out = vm.sh("grep ' / ' /proc/mounts")
     check(" erofs ro" in out, "/ is erofs mounted ro: %r" % out.strip())
-    rc, out = vm.sh("cat /proc/cmdline")
-    check("root=PARTUUID=" in out, "the kernel mounted ROOT by PARTUUID: %r" % out.strip())
+    verified_root(vm, partitions(image)["ROOT-A"].partuuid, "3", read_verity(image))
     rc, out = vm.sh("find / -xdev \\( -perm -4000 -o -perm -2000 \\) -print | wc -l")
     check(rc == 0 and out.strip() == "0", "no setuid or setgid file in ROOT (found %s)" % out.strip())
     rc, out = vm.sh("grep ' /var ' /proc/mounts")
@@ -104,7 +131,7 @@ def main(firmware, image="build/wisp.img"):
     version = os.environ.get("WISP_VERSION", "")
     token = secrets.token_hex(8)
     with VM(image, firmware=firmware, name="boot-" + firmware) as vm:
-        first_boot(vm, version, token, firmware)
+        first_boot(vm, image, version, token, firmware)
         second_boot(vm, token)
         ctrl_alt_del(vm)
         poweroff(vm)
@@ -126,57 +153,114 @@ def console_shows(vm, pattern, timeout):
         time.sleep(0.5)
 
 
-def booted_slot_b(vm, firmware, root_b):
-    """GRUB chose slot B, the kernel came from /B/vmlinuz and mounted ROOT-B as /, and
-    the system came up to its provisioned state."""
-    vm.expect(r"Booting `Wisp \S+ \(slot B\)'", BOOT_TIMEOUT)
+def booted_slot_b(vm, firmware, img):
+    """GRUB chose slot B, the kernel came from /B/vmlinuz and made its verified root of
+    ROOT-B, and the system came up to its provisioned state."""
+    vm.expect(r"Booting `Wisp \(slot B\)'", BOOT_TIMEOUT)
     vm.boot(shell_timeout=60)
     _, out = vm.sh("cat /proc/cmdline")
-    check(re.match(r"BOOT_IMAGE=/B/vmlinuz root=PARTUUID=%s " % root_b, out.strip()),
-          "GRUB started /B/vmlinuz with root=PARTUUID=<ROOT-B> %s: %r" % (root_b, out.strip()))
-    _, out = vm.sh("cat /proc/self/mountinfo")
-    # Fields: id, parent, major:minor, root, mount point, options, optional fields
-    # up to "-", then the type.
-    root = [f for f in map(str.split, out.splitlines()) if f[4:5] == ["/"]]
-    check(len(root) == 1 and root[0][root[0].index("-") + 1] == "erofs"
-          and root[0][5].split(",")[0] == "ro", "one mount on /, EROFS read-only: %r" % root)
-    _, out = vm.sh("cat /sys/dev/block/%s/uevent" % root[0][2])
-    check("DEVNAME=vda4" in out.split() and "PARTN=4" in out.split(),
-          "/ is mounted from partition 4 (ROOT-B), device %s: %r" % (root[0][2], out.split()))
+    check(out.startswith("BOOT_IMAGE=/B/vmlinuz ") and " wisp.slot=B " in out,
+          "GRUB started /B/vmlinuz with slot B's arguments: %r" % out.strip())
+    verified_root(vm, img.parts["ROOT-B"].partuuid, "4", read_verity(img.image))
     firmware_was(vm, firmware)
 
 
 def slot_b(image="build/wisp.img"):
-    """Slot B of a copy of IMAGE written as an update would (docs/image-spec.md), in
-    steps, each booted under UEFI: wisp_slot=B alone makes GRUB look for a kernel that
-    is not there; with /B/vmlinuz the kernel fails to mount the still empty ROOT-B
-    (so it is B that is booted); with ROOT-B written too slot B boots, under UEFI
-    and BIOS."""
+    """Slot B of a copy of IMAGE written as an update would (docs/update.md), in steps, each
+    booted under UEFI: wisp_slot=B alone makes GRUB find no /B/slot.cfg and boot nothing;
+    with /B/vmlinuz and /B/slot.cfg the kernel makes its verity root of the still empty
+    ROOT-B and finds it corrupted (so it is B that is booted, and verified); with ROOT-B
+    written too slot B boots, under UEFI and BIOS."""
     img = SlotImage(image, os.path.join(os.environ.get("B", "build"), "tests", "slot-b.img"))
     root_b = img.parts["ROOT-B"].partuuid
     img.set_slot("B")
     with VM(img.path, firmware="uefi", name="slot-b-nokernel") as vm:
-        m = console_shows(vm, r"Booting `Wisp \S+ \(slot (\S+)\)'", BOOT_TIMEOUT)
+        m = console_shows(vm, r"Booting `Wisp \(slot (\S+)\)'", BOOT_TIMEOUT)
         check(m.group(1) == "B", "GRUB chose the entry of grubenv's wisp_slot=B (%s)" % m.group(0))
-        console_shows(vm, r"error: file `/B/vmlinuz' not found", 30)
-        check("Linux version" not in vm.buf, "wisp_slot=B without /B/vmlinuz: GRUB finds no kernel")
+        console_shows(vm, r"wisp: slot B holds no system \(no /B/slot.cfg\)", 30)
+        check("Linux version" not in vm.buf, "wisp_slot=B without /B: GRUB boots no kernel")
     img.copy_kernel("A", "B")
+    img.copy_slot_cfg("A", "B")
     with VM(img.path, firmware="uefi", name="slot-b-noroot") as vm:
         m = console_shows(vm, r"Command line: (.*)\n", BOOT_TIMEOUT)
-        check(m.group(1).startswith("BOOT_IMAGE=/B/vmlinuz root=PARTUUID=%s " % root_b),
-              "GRUB started /B/vmlinuz with root=PARTUUID=<ROOT-B>: %r" % m.group(1))
-        # Either the kernel gives up on ROOT-B, or init's banner: a root from elsewhere.
-        m = console_shows(vm, r"Kernel panic - not syncing: VFS: Unable to mount root fs on "
-                          r"unknown-block\(\d+,(\d+)\)|" + BANNER.pattern, 120)
-        check(m.group(1) == "4", "with ROOT-B still zero the kernel finds no root on partition "
-              "4 (ROOT-B): %r" % m.group(0))
+        check(m.group(1).startswith('BOOT_IMAGE=/B/vmlinuz "dm-mod.create=wisp-root,,,ro,0 ')
+              and "verity 1 PARTUUID=%s PARTUUID=%s " % (root_b, root_b) in m.group(1),
+              "GRUB started /B/vmlinuz with ROOT-B's verity root: %r" % m.group(1))
+        m = console_shows(vm, r"device-mapper: verity: \d+:(\d+): (?:meta)?data block \d+ is "
+                          r"corrupted|"
+                          + BANNER.pattern, 120)
+        check(m.group(1) == "4", "with ROOT-B still zero, the verity root on partition 4 (ROOT-B) "
+              "is corrupted: %r" % m.group(0))
     img.copy_root("ROOT-A", "ROOT-B")
     for firmware in ("uefi", "bios"):
         with VM(img.path, firmware=firmware, name="slot-b-" + firmware) as vm:
-            booted_slot_b(vm, firmware, root_b)
+            booted_slot_b(vm, firmware, img)
+    counting(img)
+
+
+def down(vm):
+    """Powered off from the shell: QEMU flushes the overlay's metadata as it exits (a killed
+    QEMU may lose what GRUB wrote)."""
+    vm.send("poweroff\n")
+    check(vm.wait_exit(POWEROFF_TIMEOUT) == 0, "%s powered off" % vm.name)
+
+
+def counting(img):
+    """GRUB's boot counting (docs/update.md) on slot B of a copy, with nothing in the guest
+    marking the boot good: wisp_tries=2 boots B twice, taking a try each time; the third
+    boot finds none left, says so on the console, and boots A, with grubenv telling what
+    happened (wisp_rollback=B). The boots share one disk (a qcow2 overlay of the copy)."""
+    img.set_env(wisp_slot="B", wisp_prev="A", wisp_tries="2")
+    disk, raw = img.path + ".qcow2", img.path + ".now"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b",
+                    os.path.abspath(img.path), disk], check=True)
+
+    def env():
+        subprocess.run(["qemu-img", "convert", "-O", "raw", disk, raw], check=True)
+        return grubenv(raw)
+
+    for left in ("1", "0"):
+        with VM(img.path, firmware="bios", name="count-" + left, overlay=disk) as vm:
+            vm.expect(r"Booting `Wisp \(slot B\)'", BOOT_TIMEOUT)
+            vm.boot(shell_timeout=60)
+            down(vm)
+        e = env()
+        check(e.get("wisp_tries") == left and e.get("wisp_slot") == "B",
+              "a boot of slot B on trial took a try: %r" % e)
+    with VM(img.path, firmware="bios", name="count-rollback", overlay=disk) as vm:
+        vm.expect(r"wisp: slot B used its tries without a good boot: rolling back to slot A",
+                  BOOT_TIMEOUT)
+        vm.expect(r"Booting `Wisp \(slot A\)'", 30)
+        vm.boot(shell_timeout=60)
+        _, out = vm.sh("cat /proc/cmdline")
+        check(" wisp.slot=A " in out, "the rolled-back boot runs slot A: %r" % out.strip())
+        down(vm)
+    e = env()
+    check(e.get("wisp_slot") == "A" and e.get("wisp_prev") == "B" and e.get("wisp_rollback")
+          == "B" and e.get("wisp_tries", "") == "", "grubenv after the rollback: %r" % e)
+    os.unlink(raw)
+
+
+def verity(image="build/wisp.img"):
+    """One byte of ROOT-A changed where erofs never looks (the first 1 KiB, before its
+    superblock): without dm-verity the system boots as before; with it the kernel's first
+    read of the root finds block 0 corrupted and restarts the machine
+    (restart_on_corruption), before init."""
+    img = SlotImage(image, os.path.join(os.environ.get("B", "build"), "tests", "verity.img"))
+    with open(img.path, "r+b") as f:
+        f.seek(img.parts["ROOT-A"].offset)
+        byte = f.read(1)
+        f.seek(img.parts["ROOT-A"].offset)
+        f.write(bytes([byte[0] ^ 0x01]))
+    with VM(img.path, firmware="bios", name="verity-corrupt") as vm:
+        m = console_shows(vm, r"device-mapper: verity: (\d+:\d+): data block (\d+) is corrupted", 120)
+        check(m.group(2) == "0", "dm-verity found ROOT-A's block 0 corrupted: %r" % m.group(0))
+        console_shows(vm, r"reboot: Restarting system with command 'dm-verity device corrupted'", 30)
+        check(not re.search(BANNER, vm.buf), "init never ran from the corrupted root")
 
 
 if __name__ == "__main__":
     case = sys.argv[1]
-    body = (lambda: slot_b(*sys.argv[2:3])) if case == "slot-b" else (lambda: main(*sys.argv[1:3]))
+    cases = {"slot-b": slot_b, "verity": verity}
+    body = (lambda: cases[case](*sys.argv[2:3])) if case in cases else (lambda: main(*sys.argv[1:3]))
     sys.exit(run_test("boot-" + case, body))

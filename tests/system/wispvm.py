@@ -125,7 +125,9 @@ class VM:
             subprocess.run(["qemu-img", "resize", "-q", self.overlay, str(disk_size)], check=True)
         args = ["qemu-system-x86_64", "-m", str(mem), "-smp", "1", "-nodefaults",
                 "-display", "none", "-serial", "stdio", "-monitor", "none",
-                "-drive", "file=%s,format=qcow2,if=virtio" % self.overlay]
+                "-drive", "file=%s,format=qcow2,if=virtio" % self.overlay,
+                # the watchdog of trial boots (docs/update.md)
+                "-device", "i6300esb"]
         args += accel_args()
         if qmp:  # for system_powerdown: the ACPI power button
             args += ["-qmp", "unix:%s,server=on,wait=off" % self.qmp_path]

@@ -63,10 +63,15 @@ static void configs(void **state)
 	    "\tsave_env -f ($root)/grub/grubenv wisp_tries\nfi\n",
 	    "set default=\"wisp-${wisp_slot}\"\nset fallback=\"wisp-${wisp_prev}\"\n",
 	    "menuentry \"Wisp (slot A)\" --id wisp-A {\n"
-	    "\tsource /A/slot.cfg\n"
-	    "\techo \"Wisp $wisp_version, slot A\"\n"
-	    "\tlinux /A/vmlinuz \"dm-mod.create=$wisp_dm\" $wisp_args\n}\n",
-	    "menuentry \"Wisp (slot B)\" --id wisp-B {\n\tsource /B/slot.cfg\n",
+	    "\tif [ -f /A/slot.cfg ]; then\n"
+	    "\t\tsource /A/slot.cfg\n"
+	    "\t\techo \"Wisp $wisp_version, slot A\"\n"
+	    "\t\tlinux /A/vmlinuz \"dm-mod.create=$wisp_dm\" $wisp_args\n"
+	    "\telse\n"
+	    "\t\techo \"wisp: slot A holds no system (no /A/slot.cfg)\"\n"
+	    "\tfi\n}\n",
+	    "menuentry \"Wisp (slot B)\" --id wisp-B {\n\tif [ -f /B/slot.cfg ]; then\n"
+	    "\t\tsource /B/slot.cfg\n",
 	};
 	static const char table[] =
 	    "0 80 verity 1 PARTUUID=aaaa PARTUUID=aaaa 4096 4096 10 10 sha256 " HASH " " SALT

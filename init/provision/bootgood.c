@@ -1,0 +1,71 @@
+/*
+ * bootgood.c: the unit that ends an update's trial boot (docs/update.md).
+ *
+ * The updater's `mark-good` must run once every unit declared `critical:
+ * true` is healthy, in the image's /etc/wisp or in what this run declared
+ * from user-data. That is a oneshot depending on each with condition
+ * healthy: PID 1's ordinary ordering does the waiting, and PID 1 knows
+ * nothing of updates. Declared last, when every other declaration of this
+ * run is in CLOUD_UNITS.
+ */
+#include "provision.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MARK_GOOD "/usr/libexec/wisp/update"
+
+static void quiet(void *ctx, const char *msg)
+{
+	(void)ctx, (void)msg; /* each file's problems are reported where it is loaded */
+}
+
+/* A critical unit of v[i]'s name before it (user-data's unit of the image's name). */
+static bool listed_before(const struct decls *set, size_t i)
+{
+	for (size_t j = 0; j < i; j++)
+		if (set->v[j].critical && !strcmp(set->v[j].name, set->v[i].name))
+			return true;
+	return false;
+}
+
+/* depends_on: each critical unit of set, once, with condition healthy. */
+static void critical_deps(FILE *f, const struct decls *set)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < set->n; i++) {
+		const struct decl *d = &set->v[i];
+
+		if (!d->critical || listed_before(set, i))
+			continue;
+		if (!any)
+			fputs("    depends_on:\n", f);
+		any = true;
+		fprintf(f, "      %s: {condition: healthy}\n", d->name);
+	}
+}
+
+void bootgood_add(void)
+{
+	struct decls set = {0};
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f)
+		return;
+	decl_load_dir(&set, ROOTED("/etc/wisp"), quiet, NULL);
+	decl_load_dir(&set, ROOTED(CLOUD_UNITS), quiet, NULL);
+	fputs("# Written by provision: the updater marks this boot good once the critical units\n"
+	      "# are healthy (docs/update.md).\n"
+	      "services:\n  - name: boot-good\n    kind: oneshot\n"
+	      "    command: [" MARK_GOOD ", mark-good]\n",
+	      f);
+	critical_deps(f, &set);
+	if (fclose(f) == 0)
+		declw_text(99, "boot-good", text);
+	free(text);
+	decls_free(&set);
+}
