@@ -37,15 +37,16 @@ static void print_manifest(const struct upd_head *h)
 	printf("cmdline:  %s\n", m->cmdline);
 	for (int i = 0; i < UPD_NPARTS; i++) {
 		hex(m->part[i].sha256, 32, sum);
-		printf("%-8s  %llu bytes, sha256 %s\n", m->part[i].name,
-		       (unsigned long long)m->part[i].size, sum);
+		printf("%s:%*s%llu bytes, sha256 %s\n", m->part[i].name,
+		       (int)(9 - strlen(m->part[i].name)), "", (unsigned long long)m->part[i].size,
+		       sum);
 	}
 	printf("verity:   root hash %s, %llu data blocks of %u, tree at block %llu\n",
 	       m->verity.root_hash, (unsigned long long)m->verity.data_blocks,
 	       m->verity.data_block_size, (unsigned long long)m->verity.hash_start_block);
 	upd_key_id_str(h->sig.id, id);
-	printf("signed:   key %s%s%s, %s\n", id, h->key ? " " : " (not checked)",
-	       h->key ? h->key->file : "", h->sig.prehashed ? "prehashed (ED)" : "legacy (Ed)");
+	printf("signed:   key %s (%s), %s\n", id, h->key ? h->key->file : "not checked",
+	       h->sig.prehashed ? "prehashed (ED)" : "legacy (Ed)");
 	printf("trusted comment: %s\n", h->sig.trusted);
 }
 

@@ -155,6 +155,18 @@ static void test_versions(void **state)
 	assert_int_equal(upd_version_parse("0.0.0", &v, &e), 0);
 }
 
+static void test_utc(void **state)
+{
+	char buf[UPD_UTC_LEN];
+
+	(void)state;
+	assert_string_equal(upd_utc(0, buf), "1970-01-01 00:00:00 UTC");
+	assert_string_equal(upd_utc(951782400, buf), "2000-02-29 00:00:00 UTC");
+	assert_string_equal(upd_utc(1798761599, buf), "2026-12-31 23:59:59 UTC");
+	assert_string_equal(upd_utc(4107542400, buf), "2100-03-01 00:00:00 UTC");  /* no Feb 29 */
+	assert_string_equal(upd_utc(1ull << 40, buf), "36812-02-20 00:36:16 UTC"); /* date -u */
+}
+
 static const char pub[] = "untrusted comment: minisign public key 76B57A7EA0F014FA\n"
 			  "RWT6FPCgfnq1dj3LaBNZvfcrIdRpU8eFgbGtbVBstTvR4p8CLdua4Jm+\n";
 
@@ -277,10 +289,15 @@ static void test_args(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_good),	   cmocka_unit_test(test_bad_lines),
-	    cmocka_unit_test(test_bad_values),	   cmocka_unit_test(test_verity_layout),
-	    cmocka_unit_test(test_versions),	   cmocka_unit_test(test_pubkey),
-	    cmocka_unit_test(test_signature_file), cmocka_unit_test(test_args),
+	    cmocka_unit_test(test_good),
+	    cmocka_unit_test(test_bad_lines),
+	    cmocka_unit_test(test_bad_values),
+	    cmocka_unit_test(test_verity_layout),
+	    cmocka_unit_test(test_versions),
+	    cmocka_unit_test(test_pubkey),
+	    cmocka_unit_test(test_signature_file),
+	    cmocka_unit_test(test_args),
+	    cmocka_unit_test(test_utc),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
