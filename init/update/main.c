@@ -149,6 +149,14 @@ static int dispatch(const struct upd_args *a)
 	return usage(msg);
 }
 
+/*
+ * No sodium_init(): it picks the fastest of libsodium's implementations for the CPU
+ * and seeds its random generator, and linking it brings every picker and every
+ * implementation into this program (45 KiB, half again its size). The updater uses
+ * none of what it sets up: Ed25519 verification, SHA-256 and SHA-512 have one
+ * implementation; BLAKE2b's starts as the portable one (blake2b-ref.c), the only one
+ * rootfs.mk builds; nothing here needs random numbers.
+ */
 int main(int argc, char **argv)
 {
 	static struct upd_args a;
