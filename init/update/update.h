@@ -141,7 +141,7 @@ struct upd_head {
 	uint64_t len; /* bytes of the head: the first part starts here */
 	struct upd_manifest m;
 	struct upd_sig sig;
-	const struct upd_pubkey *key; /* after upd_head_verify: the key that signed it */
+	const struct upd_pubkey *key; /* after upd_head_verify: the key that signed it (in keys) */
 };
 
 /* Read the head from fd (a file, pipe or socket; reads exactly its bytes, nothing of the
