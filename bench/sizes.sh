@@ -7,6 +7,7 @@ row bzImage "$B/kernel/bzImage" "3 MiB (3145728)"
 row init "$B/init/init" "160 KiB (163840)"
 row provision "$B/init/provision" ""
 row wispctl "$B/init/wispctl" ""
+row update "$B/init/update" ""
 row containerd-lite "$B/containerd-lite/containerd-lite" ""
 row busybox "$B/busybox/busybox" ""
 [ -e "$B/busybox/busybox.manifest" ] &&
@@ -15,6 +16,7 @@ row e2fsck "$B/e2fsprogs/e2fsck" ""
 row resize2fs "$B/e2fsprogs/resize2fs" ""
 row dropbear "$B/dropbear/dropbearmulti" ""
 row "demo image (OCI tar)" "$B/images/demo.tar" ""
+row "update bundle" "$B/wisp-update.bundle" ""
 # ROOT-A's erofs size, read from its superblock inside the disk image
 # (blocks at byte 36, log2 block size at byte 12 of the superblock at 1024).
 if [ -e "$B/wisp.img" ]; then

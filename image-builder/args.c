@@ -15,6 +15,7 @@ void ib_usage(FILE *f)
 	fputs("usage: image-builder [-C DIR] [-o IMAGE] [-M DEPFILE] [--tmpdir DIR]\n"
 	      "                     [--containerd-lite PATH] [-v] SPEC\n"
 	      "       image-builder [-C DIR] --print-deps SPEC\n"
+	      "       image-builder bundle ...   a signed update bundle (bundle --help)\n"
 	      "\n"
 	      "Build a hybrid BIOS/UEFI GPT disk image from an image spec\n"
 	      "(docs/image-spec.md), without privileges and reproducibly.\n"

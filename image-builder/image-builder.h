@@ -307,6 +307,34 @@ int ib_pwrite_all(int fd, const void *buf, size_t len, uint64_t off, const char 
 int ib_copy_sparse(int fd, uint64_t offset, const char *src, uint64_t max, const char *name,
 		   struct ib_err *err);
 
+/* ---- update bundles (bundle.c, bundle_verity.c, bundle_args.c) -------- */
+
+/* build/wisp.verity, veritysetup's parameters of the root part (docs/update-bundle.md). */
+struct ib_verity {
+	uint32_t data_block_size, hash_block_size;
+	uint64_t data_blocks, hash_start_block;
+	char root_hash[65], salt[65];
+};
+int ib_verity_parse(const char *text, size_t len, const char *name, struct ib_verity *v,
+		    struct ib_err *err);
+int ib_verity_load(const char *path, struct ib_verity *v, struct ib_err *err);
+
+struct ib_bundle_opts {
+	const char *out, *kernel, *root, *verity;
+	const char *key;      /* minisign secret key */
+	const char *minisign; /* NULL: minisign from PATH */
+	const char *version, *variant, *cmdline;
+	time_t created;	  /* SOURCE_DATE_EPOCH */
+	uint64_t expires; /* UTC seconds, after created */
+};
+/* Write o->out: framing, manifest, its minisign signature, kernel, root. */
+int ib_bundle(const struct ib_bundle_opts *o, struct ib_err *err);
+/* "365d" (days after created), "2027-06-30" (00:00 UTC) or "@SECONDS". NULL or the problem. */
+const char *ib_expires_parse(const char *s, time_t created, uint64_t *out);
+/* `image-builder bundle ...` (argv[0]: "bundle"): its command line, then ib_bundle.
+ * Returns main's exit status. */
+int ib_bundle_main(int argc, char **argv);
+
 /* ---- the build (build.c, depfile.c) ------------------------------------ */
 
 struct ib_opts {

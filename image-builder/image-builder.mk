@@ -9,7 +9,7 @@ IB := $(B)/host/image-builder
 IB_SPEC := image-builder/wisp.yaml
 IB_MANIFEST := rootfs/manifest
 IB_KERNEL := $(B)/kernel/bzImage
-IB_LIBS := -lyaml -luuid -lz
+IB_LIBS := -lyaml -luuid -lz -lsodium
 
 $(IB): $(wildcard image-builder/*.c) image-builder/image-builder.h | $(DEPS_STAMP)
 	@mkdir -p $(@D)
@@ -68,3 +68,32 @@ UNIT_ib_uuid_SRCS := $(IB_H) image-builder/uuid.c
 UNIT_TESTS += ib_args
 UNIT_ib_args_SRCS := $(IB_H) image-builder/args.c
 UNIT_ib_uuid_LIBS := -luuid
+
+# The signed update bundle (docs/update-bundle.md): the kernel and ROOT's part with its
+# verity tree, which `image-builder build` writes beside the image, and the verity
+# parameters, under a manifest signed with minisign. `make bundle` signs with the test
+# key (tests/keys: public, for tests only); BUNDLE_KEY=path signs with a real one
+# (minisign asks for its password). Not part of `all` until the image build writes
+# build/wisp.root and build/wisp.verity (then: all: bundle).
+WISP_BUNDLE := $(B)/wisp-update.bundle
+BUNDLE_KEY ?= tests/keys/wisp-test.key
+BUNDLE_EXPIRES ?= 365d
+$(WISP_BUNDLE): $(IB) $(B)/wisp.kernel $(B)/wisp.root $(B)/wisp.verity $(IB_SPEC) \
+		$(SDE_STAMP) | $(DEPS_STAMP)
+	$(IB) bundle -C . -o $@ --key $(BUNDLE_KEY) --expires $(BUNDLE_EXPIRES) --spec $(IB_SPEC) \
+		--os-version $(WISP_VERSION) --kernel $(B)/wisp.kernel --root $(B)/wisp.root \
+		--verity $(B)/wisp.verity
+
+.PHONY: bundle update-test
+bundle: $(WISP_BUNDLE)
+
+# The writer and the updater together (tests/update/bundle.py): real erofs, veritysetup
+# and minisign; the static updater of ROOT runs on the build host.
+unit-test: update-test
+update-test: $(IB) $(UPDATE_BIN) | $(DEPS_STAMP)
+	@WISP_VERSION=$(WISP_VERSION) python3 tests/update/bundle.py $(IB) $(UPDATE_BIN) tests/keys
+
+UNIT_TESTS += ib_bundle
+UNIT_ib_bundle_SRCS := $(IB_H) $(addprefix image-builder/,bundle_verity.c bundle_args.c err.c fsutil.c \
+	spec.c spec_emit.c size.c bundle.c exec.c)
+UNIT_ib_bundle_LIBS := -lyaml -lsodium

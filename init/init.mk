@@ -65,6 +65,20 @@ $(PROVISION_BIN): $(PROVISION_SRCS) $(INIT_HDRS) init/init.mk $(PROVISION_DEPS) 
 	$(MUSL_CC) $(MUSL_CFLAGS) $(INIT_CFLAGS) -o $@ $(PROVISION_SRCS) $(MUSL_LDFLAGS) -lyaml -lz
 	@printf '%-32s %9d bytes\n' $@ $$(stat -c %s $@)
 
+# update: /usr/libexec/wisp/update (docs/update-bundle.md), the updater wispctl's
+# `update` verb runs: signed bundles checked with libsodium (static musl,
+# rootfs.mk: libsodium-musl). Its own program: nothing of PID 1's or provision's.
+UPDATE_SRCS := $(addprefix init/update/, main.c args.c bundle.c manifest.c minisig.c version.c utc.c) \
+	$(addprefix init/lib/, err.c util.c)
+UPDATE_BIN := $(B)/init/update
+init: $(UPDATE_BIN)
+UPDATE_DEPS := $(B)/sysroot/.headers-ok $(B)/sysroot/lib/libsodium.a $(B)/sysroot/include/sodium.h
+$(UPDATE_BIN): $(UPDATE_SRCS) init/update/update.h $(INIT_HDRS) init/init.mk $(UPDATE_DEPS) \
+		$(MUSL_FLAGS_STAMP) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(MUSL_CC) $(MUSL_CFLAGS) $(INIT_CFLAGS) -o $@ $(UPDATE_SRCS) $(MUSL_LDFLAGS) -lsodium
+	@printf '%-32s %9d bytes\n' $@ $$(stat -c %s $@)
+
 # Golden trees (tests/provision/golden/CASE/{root,seed,expected}): provision built for
 # the build host (glibc, ASan + UBSan, as the unit tests) runs `--root TMP --seed SEED`
 # on each case; the tree it leaves must be expected/ (tests/provision/golden.py;
@@ -183,3 +197,13 @@ UNIT_TESTS += init_plan
 UNIT_init_plan_SRCS := $(PARSE_SRCS) init/lib/spawn.c init/lib/yamltree.c init/lib/parse.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
 UNIT_init_plan_LIBS := -lyaml -lz
 $(B)/unit/test_init_plan: HOST_CFLAGS += -DPARSE_FAULT_INJECT
+
+# The updater (issue 14): bundles signed by Debian's minisign with tests/keys, each way
+# one is refused; the manifest parser, versions and the command line. Debian's libsodium.
+UNIT_TESTS += update_bundle update_manifest
+UPDATE_LIB_SRCS := $(addprefix init/update/, bundle.c manifest.c minisig.c version.c utc.c) \
+	init/lib/err.c init/lib/util.c init/update/update.h $(INIT_HDRS)
+UNIT_update_bundle_SRCS := $(UPDATE_LIB_SRCS)
+UNIT_update_bundle_LIBS := -lsodium
+UNIT_update_manifest_SRCS := $(UPDATE_LIB_SRCS) init/update/args.c
+UNIT_update_manifest_LIBS := -lsodium

@@ -8,11 +8,12 @@
 #   make e2fsprogs        build/e2fsprogs/{e2fsck,resize2fs}
 #   make dropbear         build/dropbear/dropbearmulti
 #   make libyaml-musl     build/sysroot/lib/libyaml.a + include/yaml.h
+#   make libsodium-musl   build/sysroot/lib/libsodium.a + include/sodium.h (the updater)
 #   make rootfs-inputs    everything rootfs/manifest references but init
 #                         (build/rootfs/tzrules: time zone rules, from tzdata)
 #   make busybox-config   regenerate rootfs/busybox.config (then review it)
 
-.PHONY: busybox e2fsprogs dropbear libyaml-musl rootfs-inputs busybox-config
+.PHONY: busybox e2fsprogs dropbear libyaml-musl libsodium-musl rootfs-inputs busybox-config
 
 # Kernel UAPI headers (kernel-config/kernel.mk, `make sysroot`).
 SYSROOT_HEADERS ?= $(B)/sysroot/.headers-ok
@@ -68,6 +69,96 @@ $(LIBYAML_A): $(LIBYAML_OBJS) | $(DEPS_STAMP)
 # After the headers: `make sysroot` may lay the include dir anew.
 $(LIBYAML_H): $(LIBYAML_SRC_STAMP) $(SYSROOT_HEADERS) | $(DEPS_STAMP)
 	@install -m 0644 $(LIBYAML_SRC)/include/yaml.h $@
+
+# --- libsodium ---------------------------------------------------------------
+# Ed25519, BLAKE2b and SHA-256 for the updater's signed bundles (init/update,
+# docs/update-bundle.md). Compiled directly like libyaml and jansson: the Debian
+# source has no generated configure (Debian runs autoreconf), and for musl on
+# x86-64 configure would only pick the -D below. The file list is Makefile.am's
+# libsodium_la_SOURCES as --enable-minimal leaves it (SODIUM_LIBRARY_MINIMAL:
+# no scrypt, no XChaCha box, no ristretto; Ed25519 signatures, BLAKE2b and
+# SHA-256 stay), with the portable implementations only: no SSE/AVX variants
+# (none of the HAVE_*INTRIN_H), no amd64 assembly. The updater hashes a few
+# hundred MiB once per update; the reference code costs no measurable time there
+# and keeps the library free of CPU dispatch.
+LIBSODIUM_A := $(B)/sysroot/lib/libsodium.a
+LIBSODIUM_H := $(B)/sysroot/include/sodium.h
+LIBSODIUM_OBJDIR := $(B)/libsodium
+LIBSODIUM_UPSTREAM := $(call upstream_version,$(LIBSODIUM_VERSION))
+LIBSODIUM_C := $(addprefix crypto_aead/, chacha20poly1305/sodium/aead_chacha20poly1305 \
+		xchacha20poly1305/sodium/aead_xchacha20poly1305) \
+	$(addprefix crypto_auth/, crypto_auth hmacsha256/auth_hmacsha256 hmacsha512/auth_hmacsha512 \
+		hmacsha512256/auth_hmacsha512256) \
+	$(addprefix crypto_box/, crypto_box crypto_box_easy crypto_box_seal \
+		curve25519xsalsa20poly1305/box_curve25519xsalsa20poly1305) \
+	$(addprefix crypto_core/, ed25519/ref10/ed25519_ref10 hchacha20/core_hchacha20 \
+		hsalsa20/ref2/core_hsalsa20_ref2 hsalsa20/core_hsalsa20 salsa/ref/core_salsa_ref) \
+	$(addprefix crypto_generichash/, crypto_generichash blake2b/generichash_blake2 \
+		blake2b/ref/blake2b-compress-ref blake2b/ref/blake2b-ref blake2b/ref/generichash_blake2b) \
+	$(addprefix crypto_hash/, crypto_hash sha256/hash_sha256 sha256/cp/hash_sha256_cp \
+		sha512/hash_sha512 sha512/cp/hash_sha512_cp) \
+	crypto_kdf/blake2b/kdf_blake2b crypto_kdf/crypto_kdf crypto_kx/crypto_kx \
+	$(addprefix crypto_onetimeauth/, crypto_onetimeauth poly1305/onetimeauth_poly1305 \
+		poly1305/donna/poly1305_donna poly1305/sse2/poly1305_sse2) \
+	$(addprefix crypto_pwhash/, argon2/argon2-core argon2/argon2-encoding argon2/argon2-fill-block-ref \
+		argon2/argon2 argon2/blake2b-long argon2/pwhash_argon2i argon2/pwhash_argon2id crypto_pwhash) \
+	$(addprefix crypto_scalarmult/, crypto_scalarmult curve25519/ref10/x25519_ref10 \
+		curve25519/scalarmult_curve25519) \
+	$(addprefix crypto_secretbox/, crypto_secretbox crypto_secretbox_easy \
+		xsalsa20poly1305/secretbox_xsalsa20poly1305) \
+	crypto_secretstream/xchacha20poly1305/secretstream_xchacha20poly1305 \
+	$(addprefix crypto_shorthash/, crypto_shorthash siphash24/shorthash_siphash24 \
+		siphash24/ref/shorthash_siphash24_ref) \
+	$(addprefix crypto_sign/, crypto_sign ed25519/sign_ed25519 ed25519/ref10/keypair \
+		ed25519/ref10/open ed25519/ref10/sign) \
+	$(addprefix crypto_stream/, chacha20/stream_chacha20 chacha20/ref/chacha20_ref crypto_stream \
+		salsa20/stream_salsa20 salsa20/ref/salsa20_ref xsalsa20/stream_xsalsa20) \
+	crypto_verify/sodium/verify randombytes/randombytes randombytes/sysrandom/randombytes_sysrandom \
+	randombytes/internal/randombytes_internal_random \
+	$(addprefix sodium/, codecs core runtime utils version)
+LIBSODIUM_OBJS := $(addprefix $(LIBSODIUM_OBJDIR)/, $(addsuffix .o, $(LIBSODIUM_C)))
+# What configure finds for musl on x86-64 Linux (HAVE_TI_MODE: the 64-bit field
+# arithmetic of ref10, fe_51), the SIMD headers left out on purpose.
+LIBSODIUM_DEFS := -DCONFIGURED=1 -DNATIVE_LITTLE_ENDIAN=1 -DHAVE_TI_MODE=1 -DHAVE_WEAK_SYMBOLS=1 \
+	-DHAVE_ATOMIC_OPS=1 -DHAVE_C_VARARRAYS=1 -DHAVE_INLINE_ASM=1 -DHAVE_ALLOCA_H=1 -DHAVE_ALLOCA=1 \
+	-DHAVE_SYS_MMAN_H=1 -DHAVE_MMAP=1 -DHAVE_MPROTECT=1 -DHAVE_MLOCK=1 -DHAVE_MADVISE=1 \
+	-DHAVE_POSIX_MEMALIGN=1 -DHAVE_GETPID=1 -DHAVE_NANOSLEEP=1 -DHAVE_PTHREAD=1 \
+	-DHAVE_SYS_RANDOM_H=1 -DHAVE_GETRANDOM=1 \
+	-DHAVE_EXPLICIT_BZERO=1 -DSODIUM_STATIC=1
+LIBSODIUM_INC := $(LIBSODIUM_SRC)/src/libsodium/include
+# As init's programs (init.mk): C without exceptions, nothing unwinds (3 KiB).
+LIBSODIUM_NOUNWIND := -fno-asynchronous-unwind-tables -fno-unwind-tables
+
+libsodium-musl: $(LIBSODIUM_A) $(LIBSODIUM_H)
+
+# version.h is the one header configure writes.
+$(LIBSODIUM_OBJDIR)/sodium/version.h: $(LIBSODIUM_SRC_STAMP) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	@sed -e 's/@VERSION@/$(LIBSODIUM_UPSTREAM)/' -e 's/@SODIUM_LIBRARY_VERSION_MAJOR@/10/' \
+		-e 's/@SODIUM_LIBRARY_VERSION_MINOR@/3/' \
+		-e 's/@SODIUM_LIBRARY_MINIMAL_DEF@/#define SODIUM_LIBRARY_MINIMAL 1/' \
+		$(LIBSODIUM_INC)/sodium/version.h.in >$@
+
+$(LIBSODIUM_OBJS): $(LIBSODIUM_OBJDIR)/%.o: $(LIBSODIUM_SRC_STAMP) \
+		$(LIBSODIUM_OBJDIR)/sodium/version.h $(SYSROOT_HEADERS) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	@echo "libsodium: CC $*.c"
+	@$(MUSL_CC) $(ROOTFS_CFLAGS) $(LIBSODIUM_NOUNWIND) $(LIBSODIUM_DEFS) -I$(LIBSODIUM_OBJDIR)/sodium \
+		-I$(LIBSODIUM_OBJDIR) -I$(LIBSODIUM_INC)/sodium -I$(LIBSODIUM_INC) \
+		-c -o $@ $(LIBSODIUM_SRC)/src/libsodium/$*.c
+
+$(LIBSODIUM_A): $(LIBSODIUM_OBJS) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	@rm -f $@
+	@ar rcD $@ $^
+	$(call print_size,$@)
+
+# The public headers (sodium.h and sodium/*.h, private/ left out), version.h ours.
+$(LIBSODIUM_H): $(LIBSODIUM_SRC_STAMP) $(LIBSODIUM_OBJDIR)/sodium/version.h $(SYSROOT_HEADERS) \
+		| $(DEPS_STAMP)
+	@mkdir -p $(@D)/sodium
+	@install -m 0644 $(LIBSODIUM_INC)/sodium/*.h $(LIBSODIUM_OBJDIR)/sodium/version.h $(@D)/sodium/
+	@install -m 0644 $(LIBSODIUM_INC)/sodium.h $@
 
 # --- busybox ---------------------------------------------------------------
 # Built out of tree from the Debian source with our config (not Debian's

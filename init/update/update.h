@@ -1,0 +1,193 @@
+/*
+ * update/update.h: the one header of the updater (/usr/libexec/wisp/update),
+ * which wispctl's `update` verb runs: signed update bundles
+ * (docs/update-bundle.md) read from a file or a stream, checked, and copied
+ * part by part.
+ *
+ * Trust comes first: a bundle starts with its manifest and the manifest's
+ * minisign signature, so that a reader decides whether to trust it before
+ * it reads (or writes) a byte of the parts. The manifest holds each part's
+ * size and SHA-256; the parts are checked as they are copied.
+ *
+ * Conventions are init/'s (lib/base.h): a fallible function returns a
+ * negative value and fills a struct err whose message names the object.
+ */
+#ifndef WISP_UPDATE_H
+#define WISP_UPDATE_H
+
+#include "../lib/base.h"
+
+/* ---- version.c: Wisp versions, "MAJOR.MINOR.PATCH" ------------------ */
+
+struct upd_version {
+	uint32_t major, minor, patch;
+};
+
+/* Longest version text: three 10-digit numbers and two dots. */
+#define UPD_VERSION_MAX 32
+
+/* Parse s: decimal numbers without sign or leading zero ("0" itself is one),
+ * each below 2^32, two dots, nothing else. Returns 0 or -1 (e: "version "S": ..."). */
+int upd_version_parse(const char *s, struct upd_version *v, struct err *e);
+/* <0, 0, >0 as a is older than, the same as, newer than b (numerically: 0.1.10 > 0.1.9). */
+int upd_version_cmp(const struct upd_version *a, const struct upd_version *b);
+
+/* ---- utc.c ----------------------------------------------------------- */
+
+#define UPD_UTC_LEN 64
+/* t as "2027-01-15 08:00:00 UTC" in buf. Returns buf. */
+const char *upd_utc(uint64_t t, char buf[UPD_UTC_LEN]);
+
+/* ---- minisig.c: minisign public keys and signatures ----------------- */
+
+#define UPD_KEY_ID_LEN	8
+#define UPD_PUBKEY_LEN	32
+#define UPD_SIG_LEN	64
+#define UPD_COMMENT_MAX 1024 /* minisign's own limit for comments */
+#define UPD_KEYS_MAX	16   /* trusted keys in the directory */
+#define UPD_KEYS_DIR	"/etc/wisp/update-keys"
+#define UPD_MINISIG_MAX 4096 /* a .minisig file with both comments at their longest */
+
+struct upd_pubkey {
+	uint8_t id[UPD_KEY_ID_LEN]; /* as stored: little endian */
+	uint8_t pk[UPD_PUBKEY_LEN];
+	char file[256]; /* where it came from, for messages */
+};
+
+struct upd_keys {
+	struct upd_pubkey key[UPD_KEYS_MAX];
+	size_t n;
+};
+
+struct upd_sig {
+	bool prehashed; /* "ED": the signature is over BLAKE2b-512 of the data; "Ed": the data */
+	uint8_t id[UPD_KEY_ID_LEN];
+	uint8_t sig[UPD_SIG_LEN];
+	char trusted[UPD_COMMENT_MAX + 1]; /* the trusted comment's text */
+	uint8_t global[UPD_SIG_LEN];	   /* over sig || trusted */
+};
+
+/* A key id as minisign prints it: 16 upper-case hex digits of the little-endian number. */
+void upd_key_id_str(const uint8_t id[UPD_KEY_ID_LEN], char out[2 * UPD_KEY_ID_LEN + 1]);
+/* A .pub file's text (name: for messages). Returns 0 or -1 ("NAME: ..."). */
+int upd_pubkey_parse(const char *text, size_t len, const char *name, struct upd_pubkey *k,
+		     struct err *e);
+/* Every *.pub file of dir, in name order; none is an error. Returns 0 or -1. */
+int upd_keys_load(const char *dir, struct upd_keys *keys, struct err *e);
+/* A .minisig file's text. Returns 0 or -1 ("NAME: ..."). */
+int upd_sig_parse(const char *text, size_t len, const char *name, struct upd_sig *s, struct err *e);
+/* Check s over data with the trusted key of s's key id, and the global signature over
+ * its trusted comment. *used: that key. Returns 0 or -1 ("NAME: ..." says which check). */
+int upd_sig_verify(const struct upd_sig *s, const void *data, size_t len,
+		   const struct upd_keys *keys, const char *name, const struct upd_pubkey **used,
+		   struct err *e);
+
+/* ---- manifest.c: the manifest, "key: value" lines -------------------- */
+
+#define UPD_MANIFEST_MAX 8192
+#define UPD_FORMAT	 1
+#define UPD_VARIANT_MAX	 64
+#define UPD_CMDLINE_MAX	 1024
+#define UPD_KERNEL_MAX	 (256ull << 20) /* bytes: far above a kernel with everything built in */
+#define UPD_ROOT_MAX	 (16ull << 30)	/* bytes: far above any ROOT slot */
+#define UPD_HEX_HASH	 64		/* a SHA-256, a verity root hash or salt, in hex */
+
+enum upd_part_id { UPD_KERNEL, UPD_ROOT, UPD_NPARTS };
+
+struct upd_part {
+	const char *name; /* "kernel", "root" */
+	uint64_t size;
+	uint8_t sha256[32];
+};
+
+/* dm-verity's table parameters for the root part (veritysetup format
+ * --no-superblock: the hash tree follows the data, in the same part). */
+struct upd_verity {
+	uint32_t data_block_size, hash_block_size;
+	uint64_t data_blocks, hash_start_block; /* hash_start_block: in hash blocks */
+	char root_hash[UPD_HEX_HASH + 1];	/* lower-case hex */
+	char salt[UPD_HEX_HASH + 1];
+};
+
+struct upd_manifest {
+	unsigned format;
+	struct upd_version version;
+	char version_str[UPD_VERSION_MAX];
+	char variant[UPD_VARIANT_MAX + 1];
+	uint64_t created, expires; /* UTC seconds */
+	char cmdline[UPD_CMDLINE_MAX + 1];
+	struct upd_part part[UPD_NPARTS]; /* in the order they follow the head */
+	struct upd_verity verity;
+};
+
+/* Parse a manifest's bytes (name: for messages): every key once, no other key, every
+ * value checked and bounded, the verity layout consistent with the root part.
+ * Returns 0 or -1 ("NAME:LINE: ..."). */
+int upd_manifest_parse(const char *text, size_t len, const char *name, struct upd_manifest *m,
+		       struct err *e);
+
+/* ---- bundle.c: a bundle read from an fd, in stream order ------------- */
+
+/* The first line: "wisp-bundle 1 MANIFEST_LEN SIGNATURE_LEN\n", at most this long. */
+#define UPD_MAGIC	 "wisp-bundle"
+#define UPD_PREAMBLE_MAX 64
+
+struct upd_head {
+	const char *name; /* the bundle, for messages */
+	char manifest_raw[UPD_MANIFEST_MAX];
+	size_t manifest_len;
+	char sig_raw[UPD_MINISIG_MAX];
+	size_t sig_len;
+	uint64_t len; /* bytes of the head: the first part starts here */
+	struct upd_manifest m;
+	struct upd_sig sig;
+	const struct upd_pubkey *key; /* after upd_head_verify: the key that signed it (in keys) */
+};
+
+/* Read the head from fd (a file, pipe or socket; reads exactly its bytes, nothing of the
+ * parts) and parse its framing and signature file, trusting nothing yet: the manifest is
+ * parsed only by upd_head_verify, after its signature has been checked, or by
+ * upd_head_inspect. name: the bundle, for messages. Returns 0 or -1 ("NAME: ..."). */
+int upd_head_read(int fd, const char *name, struct upd_head *h, struct err *e);
+/* The same for a head held in memory (buf, len: at least the head; the fuzz target's
+ * entry). Returns 0 or -1. */
+int upd_head_parse(const char *buf, size_t len, const char *name, struct upd_head *h,
+		   struct err *e);
+/* Decide trust: the manifest's signature by one of keys, then the manifest itself, then
+ * now (UTC seconds) before its expiry. Sets h->m and h->key. Returns 0 or -1 ("NAME: ..."). */
+int upd_head_verify(struct upd_head *h, const struct upd_keys *keys, uint64_t now, struct err *e);
+/* Parse the manifest without any trust (`update inspect`). Sets h->m. Returns 0 or -1. */
+int upd_head_inspect(struct upd_head *h, struct err *e);
+/* Copy part p, the next bytes of in, to out (-1: read and check only), computing its
+ * SHA-256: fails if in ends early or the digest differs. out_name: for messages. Nothing
+ * is trusted until this returns 0: a caller writing to a slot marks it bootable only
+ * after every part has passed. Returns 0 or -1 ("NAME: part P: ..."). */
+int upd_part_copy(int in, const struct upd_head *h, const struct upd_part *p, int out,
+		  const char *out_name, struct err *e);
+/* After the last part: fails unless in is at its end (a longer bundle is refused). */
+int upd_bundle_end(int in, const struct upd_head *h, struct err *e);
+/* The whole check: the head, its trust, every part (copied nowhere), the end.
+ * Returns 0 or -1. */
+int upd_bundle_verify(int fd, const char *name, const struct upd_keys *keys, uint64_t now,
+		      struct upd_head *h, struct err *e);
+
+/* ---- args.c: the command line ---------------------------------------- */
+
+extern const char upd_usage_text[];
+
+enum upd_action { UPD_RUN, UPD_HELP, UPD_VERSION_ACT, UPD_USAGE };
+
+struct upd_args {
+	const char *command;
+	const char *operand[2];
+	int noperands;
+	const char *keys; /* --keys DIR */
+	const char *now;  /* --now SECONDS, as given */
+	char msg[256];	  /* UPD_USAGE: the one-line error */
+};
+
+/* Options anywhere among the operands, "--" ends them; --help and --version win over
+ * any error. */
+enum upd_action upd_args(int argc, char **argv, struct upd_args *a);
+
+#endif /* WISP_UPDATE_H */

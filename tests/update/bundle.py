@@ -1,0 +1,242 @@
+#!/usr/bin/env python3
+"""The bundle writer and the updater together (docs/update-bundle.md), run by
+`make update-test` on the build host: `image-builder bundle` (native) writes
+bundles from a real ROOT part (mkfs.erofs, then veritysetup format
+--no-superblock appending the tree) signed by Debian's minisign with the test
+key; the updater (the static musl binary that goes into ROOT) verifies them.
+
+Checks: the bundle verifies, from a file and from standard input; the same
+inputs and SOURCE_DATE_EPOCH give the same bytes, another epoch other bytes;
+Debian's minisign verifies the manifest's signature with the .pub file (so an
+operator can check a bundle with the tool they signed it with); inspect needs
+no key; the verity numbers in the manifest are veritysetup's; a changed byte
+in each region, another key, an expired bundle and a cut bundle each fail
+with exit 1 and one line naming the problem; the writer refuses a verity file
+or root part that do not match, a bad version, an expiry before the epoch;
+--help, --version, usage errors (exit 2).
+
+usage: bundle.py IMAGE_BUILDER UPDATE KEYS_DIR
+Prints ok/FAIL per check; exits 1 on any failure (a missing tool is one).
+"""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+failures = 0
+EPOCH = "1767225600"  # 2026-01-01
+NOW = "1780000000"    # 2026-05-28, before the 365d expiry
+
+
+def check(name, cond, detail=""):
+    global failures
+    if not cond:
+        failures += 1
+    print(("ok   " if cond else "FAIL ") + name + ("" if cond or not detail else ": " + repr(detail)))
+
+
+def run(*args, epoch=EPOCH, stdin=None):
+    env = dict(os.environ, SOURCE_DATE_EPOCH=epoch, PATH=os.environ["PATH"] + ":/usr/sbin:/sbin")
+    return subprocess.run(list(args), capture_output=True, env=env, timeout=60, input=stdin)
+
+
+def make_root(d):
+    """ROOT's part as image-builder build makes it: erofs, whole blocks, its verity tree."""
+    tree = os.path.join(d, "tree")
+    os.makedirs(os.path.join(tree, "sbin"))
+    with open(os.path.join(tree, "sbin", "init"), "wb") as f:
+        f.write(bytes(range(256)) * 600)
+    root = os.path.join(d, "wisp.root")
+    r = run("mkfs.erofs", "--quiet", "-T" + EPOCH, "-U", "6a1d7f5e-0000-4000-8000-000000000001",
+            root, tree)
+    check("mkfs.erofs", r.returncode == 0, r.stderr)
+    size = (os.path.getsize(root) + 4095) // 4096 * 4096
+    os.truncate(root, size)
+    salt = "ab" * 32
+    r = run("veritysetup", "format", "--no-superblock", "--hash-offset=%d" % size,
+            "--data-blocks=%d" % (size // 4096), "--salt=" + salt, root, root)
+    check("veritysetup format", r.returncode == 0, r.stderr)
+    root_hash = [l.split()[-1] for l in r.stdout.decode().splitlines() if l.startswith("Root hash")]
+    with open(os.path.join(d, "wisp.verity"), "w") as f:
+        f.write("hash=sha256\ndata_block_size=4096\nhash_block_size=4096\n"
+                "data_blocks=%d\nhash_start_block=%d\nroot_hash=%s\nsalt=%s\n"
+                % (size // 4096, size // 4096, root_hash[0] if root_hash else "", salt))
+    with open(os.path.join(d, "wisp.kernel"), "wb") as f:
+        f.write(b"bzImage" * 40000)
+    return root_hash[0] if root_hash else None, os.path.getsize(root)
+
+
+def write(ib, d, out, *extra, epoch=EPOCH, key="wisp-test.key"):
+    return run(ib, "bundle", "-C", d, "-o", out, "--key", os.path.join(KEYS, key),
+               "--expires", "365d", "--variant", "wisp", "--cmdline", "console=ttyS0,115200",
+               "--kernel", "wisp.kernel", "--root", "wisp.root", "--verity", "wisp.verity",
+               *extra, epoch=epoch)
+
+
+def verify(upd, path, trusted, *extra, stdin=None):
+    return run(upd, "verify", path, "--keys", trusted, "--now", NOW, *extra, stdin=stdin)
+
+
+def refused(name, upd, data, trusted, want, d):
+    path = os.path.join(d, "bad.bundle")
+    with open(path, "wb") as f:
+        f.write(data)
+    r = verify(upd, path, trusted)
+    err = r.stderr.decode()
+    check(name + ": exit 1, " + want, r.returncode == 1 and want in err and
+          err.count("\n") == 1 and err.startswith("update: "), (r.returncode, err))
+
+
+def regions(data):
+    """Offsets of the manifest, the signature file and the parts."""
+    head = data.index(b"\n") + 1
+    _, _, mlen, slen = data[:head].split()
+    sig = head + int(mlen)
+    kernel = sig + int(slen)
+    return head, sig, kernel
+
+
+def tamper_checks(upd, data, trusted, d, root_size):
+    head, sig, kernel = regions(data)
+
+    def changed(at):
+        b = bytearray(data)
+        b[at] = ord("A") if b[at] != ord("A") else ord("B")
+        return bytes(b)
+
+    man = data[head:sig]
+    refused("a byte of the manifest", upd, changed(head + man.index(b"variant: ") + 9), trusted,
+            "the manifest does not match its signature", d)
+    sig_line = sig + data[sig:kernel].index(b"\n") + 1
+    refused("a byte of the signature", upd, changed(sig_line + 40), trusted,
+            "the signature is damaged", d)
+    refused("a byte of the trusted comment", upd,
+            changed(sig + data[sig:kernel].index(b"version:")), trusted,
+            "the trusted comment does not match its signature", d)
+    refused("a byte of the kernel", upd, changed(kernel + 100), trusted,
+            "part kernel: SHA-256 differs from the manifest's", d)
+    refused("a byte of the root part", upd, changed(len(data) - root_size + 5), trusted,
+            "part root: SHA-256 differs from the manifest's", d)
+    refused("a byte of the verity tree", upd, changed(len(data) - 1), trusted,
+            "part root: SHA-256 differs", d)
+    refused("cut in the root part", upd, data[:-10], trusted, "part root: truncated", d)
+    refused("cut in the head", upd, data[:head + 20], trusted, "truncated in its manifest", d)
+    refused("a byte more", upd, data + b"\0", trusted, "data after the last part", d)
+    refused("empty", upd, b"", trusted, "empty or truncated in its framing line", d)
+
+
+def writer_refuses(ib, d):
+    cases = [
+        ("an unknown verity key", "wisp.verity", lambda t: t + "uuid=x\n", "unknown key uuid"),
+        ("a verity file without salt", "wisp.verity",
+         lambda t: "".join(l + "\n" for l in t.splitlines() if not l.startswith("salt=")), "no salt="),
+        ("a tree offset past the root part", "wisp.verity",
+         lambda t: t.replace("hash_start_block=", "hash_start_block=9"), "verity tree"),
+    ]
+    for name, fname, change, want in cases:
+        path = os.path.join(d, fname)
+        with open(path) as f:
+            orig = f.read()
+        with open(path, "w") as f:
+            f.write(change(orig))
+        r = write(ib, d, "x.bundle")
+        with open(path, "w") as f:
+            f.write(orig)
+        err = r.stderr.decode()
+        check("writer refuses " + name, r.returncode == 1 and want in err, (r.returncode, err))
+    for args, want in ((["--os-version", "0.1"], "--os-version: not MAJOR.MINOR.PATCH"),
+                       (["--variant", "Wisp"], "variant: not"),
+                       (["--expires", "2025-01-01"], "not after the bundle's creation"),
+                       (["--expires", "2027-02-29"], "not a date")):
+        r = write(ib, d, "x.bundle", *args)
+        err = r.stderr.decode()
+        check("writer refuses " + " ".join(args), r.returncode == 1 and want in err,
+              (r.returncode, err))
+    check("no bundle left by a failed run", not os.path.exists(os.path.join(d, "x.bundle")) and
+          not os.path.exists(os.path.join(d, "x.bundle.tmp")))
+
+
+def cli(upd):
+    r = run(upd, "--help")
+    check("update --help: usage, exit 0", r.returncode == 0 and r.stdout.startswith(b"usage: update"))
+    r = run(upd, "verify", "x", "--version")
+    check("update --version", r.returncode == 0 and
+          r.stdout.decode() == "update (Wisp) %s\n" % os.environ.get("WISP_VERSION", ""),
+          r.stdout)
+    for args, want in ((["verify"], "verify takes 1 argument"), (["frob", "x"], "unknown command frob"),
+                       (["inspect", "x", "--now", "5"], "inspect takes no --keys or --now"),
+                       (["verify", "x", "--bogus"], "unknown option --bogus")):
+        r = run(upd, *args)
+        check("update %s: exit 2" % " ".join(args), r.returncode == 2 and want in r.stderr.decode(),
+              (r.returncode, r.stderr))
+
+
+def main(argv):
+    global KEYS
+    if len(argv) != 4:
+        print(__doc__.splitlines()[-2], file=sys.stderr)
+        return 2
+    ib, upd, KEYS = (os.path.abspath(a) for a in argv[1:])
+    for tool in ("minisign", "mkfs.erofs"):
+        check("%s is installed" % tool, shutil.which(tool) is not None)
+    check("veritysetup is installed", shutil.which("veritysetup", path=os.environ["PATH"] +
+                                                   ":/usr/sbin:/sbin") is not None)
+    with tempfile.TemporaryDirectory(prefix="wisp-bundle-test-") as d:
+        trusted = os.path.join(d, "keys")
+        os.mkdir(trusted)
+        shutil.copy(os.path.join(KEYS, "wisp-test.pub"), trusted)
+        root_hash, root_size = make_root(d)
+        b1, b2, b3 = (os.path.join(d, n) for n in ("b1.bundle", "b2.bundle", "b3.bundle"))
+        r = write(ib, d, b1)
+        check("image-builder bundle writes a bundle", r.returncode == 0 and os.path.exists(b1),
+              r.stderr)
+        if not os.path.exists(b1):
+            return 1
+        write(ib, d, b2)
+        write(ib, d, b3, epoch="1767225601")
+        data = open(b1, "rb").read()
+        check("the same inputs give the same bytes", data == open(b2, "rb").read())
+        check("another SOURCE_DATE_EPOCH gives other bytes", data != open(b3, "rb").read())
+
+        r = verify(upd, b1, trusted)
+        out = r.stdout.decode()
+        check("update verify: exit 0", r.returncode == 0, r.stderr)
+        check("the summary names the version, variant and root hash",
+              "version:  0.1.0\n" in out and "variant:  wisp\n" in out and
+              "root hash %s" % root_hash in out and "created:  2026-01-01 00:00:00 UTC" in out, out)
+        r = verify(upd, "-", trusted, stdin=data)
+        check("update verify - (standard input)", r.returncode == 0, r.stderr)
+        r = run(upd, "inspect", b1)
+        check("update inspect: no key needed", r.returncode == 0 and b"(not checked)" in r.stdout,
+              r.stderr)
+        r = run(upd, "verify", b1, "--keys", trusted)
+        check("update verify with the clock: not expired", r.returncode == 0, r.stderr)
+
+        head, sig, kernel = regions(data)
+        man, sigf = os.path.join(d, "manifest"), os.path.join(d, "manifest.minisig")
+        open(man, "wb").write(data[head:sig])
+        open(sigf, "wb").write(data[sig:kernel])
+        r = run("minisign", "-V", "-p", os.path.join(KEYS, "wisp-test.pub"), "-m", man, "-x", sigf)
+        check("Debian's minisign verifies the manifest", r.returncode == 0, r.stderr)
+        manifest = data[head:sig].decode()
+        check("the manifest carries veritysetup's numbers",
+              "root.verity.root_hash: %s\n" % root_hash in manifest and
+              "root.size: %d\n" % root_size in manifest, manifest)
+
+        tamper_checks(upd, data, trusted, d, root_size)
+        r = write(ib, d, os.path.join(d, "other.bundle"), key="other-test.key")
+        r = verify(upd, os.path.join(d, "other.bundle"), trusted)
+        check("another key's bundle: not a trusted key",
+              r.returncode == 1 and b"which is not a trusted key" in r.stderr, r.stderr)
+        r = run(upd, "verify", b1, "--keys", trusted, "--now", "1798761600")
+        check("expired: exit 1", r.returncode == 1 and b"expired at 2027-01-01 00:00:00 UTC" in
+              r.stderr, r.stderr)
+        writer_refuses(ib, d)
+    cli(upd)
+    print("update-test: %d failure%s" % (failures, "" if failures == 1 else "s"))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
