@@ -73,8 +73,9 @@ include image-builder/image-builder.mk
 include tests/tests.mk
 include tests/images.mk
 include tests/escape/escape.mk
+include tests/update/update.mk
 
-all: $(B)/wisp.img
+all: $(B)/wisp.img $(WISP_BUNDLE)
 	@bench/sizes.sh $(B)
 
 # QEMU is the user's; TCG unless WISP_KVM=1 (KVM hangs on some hosts).

@@ -24,8 +24,10 @@ if [ -e "$B/wisp.img" ]; then
 	sb=$((start * 512 + 1024))
 	blocks=$(od -An -tu4 -j $((sb + 36)) -N4 "$B/wisp.img" | tr -d ' ')
 	bits=$(od -An -tu1 -j $((sb + 12)) -N1 "$B/wisp.img" | tr -d ' ')
-	printf '%-28s %10d  %s\n' "ROOT erofs" $((blocks << bits)) "2 MiB (2097152)"
+	# 2.5 MiB since the updater (issue 14: libsodium's signature checks, 37 KiB of its ~110)
+	printf '%-28s %10d  %s\n' "ROOT erofs" $((blocks << bits)) "2.5 MiB (2621440)"
 fi
+row "ROOT with its verity tree" "$B/wisp.root" ""
 row "disk image (apparent)" "$B/wisp.img" ""
 [ -e "$B/wisp.img" ] && printf '%-28s %10d\n' "disk image (allocated)" $(( $(stat -c %b "$B/wisp.img") * 512 ))
 exit 0

@@ -69,6 +69,8 @@ static int collect_deps(struct build *b)
 	int ret = ib_deps_add(&b->deps, b->o->spec);
 
 	ret |= ib_deps_add(&b->deps, b->spec.kernel_image);
+	if (b->spec.update_key)
+		ret |= ib_deps_add(&b->deps, b->spec.update_key);
 	for (size_t i = 0; i < b->man.nfiles; i++)
 		ret |= ib_deps_add(&b->deps, b->man.files[i]);
 	for (size_t i = 0; i < b->man.n; i++)
@@ -196,6 +198,29 @@ static int add_generated(struct build *b, const char *path, enum ib_mtype type, 
 	return 0;
 }
 
+/* For the updater (docs/update.md): the image's name, which a bundle's variant must
+ * match, and update.key, the key a bundle must be signed with. */
+static int add_update_files(struct build *b, struct ib_err *err)
+{
+	char *variant = ib_asprintf("%s\n", b->spec.name), *key = NULL;
+	size_t len;
+	int ret = add_generated(b, "/etc/wisp/variant", IB_M_DATA, variant, err);
+
+	if (ret == 0 && b->spec.update_key) {
+		ret = ib_read_file(b->spec.update_key, &key, &len, err);
+		if (ret == 0 && (len != strlen(key) || len > 4096))
+			ret =
+			    ib_err_set(err, 0, "%s: not a minisign public key", b->spec.update_key);
+		if (ret == 0)
+			ret = add_generated(b, "/etc/wisp/update-keys", IB_M_DIR, NULL, err);
+		if (ret == 0)
+			ret = add_generated(b, "/etc/wisp/update-keys/image.pub", IB_M_DATA, key,
+					    err);
+	}
+	free(variant), free(key);
+	return ret;
+}
+
 static int add_spec_files(struct build *b, struct ib_err *err)
 {
 	char *hostname = ib_asprintf("%s\n", b->spec.hostname);
@@ -220,6 +245,8 @@ static int add_spec_files(struct build *b, struct ib_err *err)
 		snprintf(text, sizeof(text), "subnet %s\n", b->spec.bridge_subnet);
 		ret = add_generated(b, "/etc/wisp/bridge", IB_M_DATA, text, err);
 	}
+	if (ret == 0)
+		ret = add_update_files(b, err);
 	free(hostname);
 	free(image_yaml);
 	return ret;

@@ -91,6 +91,7 @@ struct ib_spec {
 	char
 	    *firewall_allow; /* firewall.allow: "PORT/PROTO\n" each, for /etc/wisp/firewall; NULL */
 	char *bridge_subnet; /* bridge.subnet: CIDR, for /etc/wisp/bridge; NULL: the default */
+	char *update_key;    /* update.key: the minisign public key bundles are checked with */
 };
 
 /* Parse and validate a spec; relative paths in it must exist relative to
@@ -187,10 +188,13 @@ int ib_esp_build(const char *out, uint64_t size, uint32_t volid, const char *con
 #define IB_VERITY_BLOCK 4096u
 #define IB_DM_NAME	"wisp-root" /* the root's device-mapper name */
 
+/* veritysetup's parameters of the root part; build/wisp.verity's KEY=VALUE lines
+ * (docs/update-bundle.md). */
 struct ib_verity {
-	uint64_t data_blocks; /* 4 KiB blocks of erofs */
-	uint64_t hash_start;  /* the tree's first block, in 4 KiB blocks */
-	uint64_t total_size;  /* erofs and tree: what the slot holds */
+	uint32_t data_block_size, hash_block_size; /* 4 KiB, both */
+	uint64_t data_blocks;			   /* of erofs */
+	uint64_t hash_start_block;		   /* the tree's first block, in hash blocks */
+	uint64_t total_size;			   /* erofs and tree: what the slot holds */
 	char root_hash[65], salt[65];
 };
 
@@ -309,12 +313,7 @@ int ib_copy_sparse(int fd, uint64_t offset, const char *src, uint64_t max, const
 
 /* ---- update bundles (bundle.c, bundle_verity.c, bundle_args.c) -------- */
 
-/* build/wisp.verity, veritysetup's parameters of the root part (docs/update-bundle.md). */
-struct ib_verity {
-	uint32_t data_block_size, hash_block_size;
-	uint64_t data_blocks, hash_start_block;
-	char root_hash[65], salt[65];
-};
+/* build/wisp.verity (struct ib_verity above), read back for a bundle. */
 int ib_verity_parse(const char *text, size_t len, const char *name, struct ib_verity *v,
 		    struct ib_err *err);
 int ib_verity_load(const char *path, struct ib_verity *v, struct ib_err *err);

@@ -41,8 +41,8 @@ $(DEMO_IMAGE): image-builder/busybox_image.py image-builder/oci_layout.py image-
 # order-only; the depfile names it, and every archive, once a spec has
 # images). The default spec's one archive is named here for the first
 # build, before there is a depfile.
-# One run writes all three (grouped target; $@ may be any of them).
-$(B)/wisp.img $(B)/wisp.kernel $(B)/wisp.cmdline &: $(IB) $(IB_SPEC) $(IB_MANIFEST) \
+# One run writes all five (grouped target; $@ may be any of them).
+$(B)/wisp.img $(B)/wisp.kernel $(B)/wisp.cmdline $(B)/wisp.root $(B)/wisp.verity &: $(IB) $(IB_SPEC) $(IB_MANIFEST) \
 		$(IB_KERNEL) $(IB_FIRST_DEPS) $(DEMO_IMAGE) $(SDE_STAMP) | $(DEPS_STAMP) $(CL_HOST)
 	$(IB) -C . -o $(B)/wisp.img -M $(B)/wisp.img.d $(IB_SPEC)
 
@@ -73,8 +73,7 @@ UNIT_ib_uuid_LIBS := -luuid
 # verity tree, which `image-builder build` writes beside the image, and the verity
 # parameters, under a manifest signed with minisign. `make bundle` signs with the test
 # key (tests/keys: public, for tests only); BUNDLE_KEY=path signs with a real one
-# (minisign asks for its password). Not part of `all` until the image build writes
-# build/wisp.root and build/wisp.verity (then: all: bundle).
+# (minisign asks for its password). Part of `all`.
 WISP_BUNDLE := $(B)/wisp-update.bundle
 BUNDLE_KEY ?= tests/keys/wisp-test.key
 BUNDLE_EXPIRES ?= 365d

@@ -145,6 +145,10 @@ static const struct field bridge_fields[] = {
     F("subnet", K_STR, false, bridge_subnet, check_subnet, NULL),
     {0},
 };
+static const struct field update_fields[] = {
+    F("key", K_PATH, false, update_key, NULL, NULL),
+    {0},
+};
 static const struct field top_fields[] = {
     F("name", K_STR, true, name, check_name, NULL),
     F("hostname", K_STR, false, hostname, check_hostname, NULL),
@@ -156,6 +160,7 @@ static const struct field top_fields[] = {
     F("images", K_IMAGES, false, images, NULL, NULL),
     {"firewall", K_MAP, false, 0, NULL, firewall_fields},
     {"bridge", K_MAP, false, 0, NULL, bridge_fields},
+    {"update", K_MAP, false, 0, NULL, update_fields},
     {0},
 };
 
@@ -627,6 +632,7 @@ void ib_spec_free(struct ib_spec *spec)
 	free(spec->hostname);
 	free(spec->firewall_allow);
 	free(spec->bridge_subnet);
+	free(spec->update_key);
 	free(spec->kernel_image);
 	free(spec->kernel_cmdline);
 	free(spec->manifest);

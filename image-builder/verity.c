@@ -66,7 +66,8 @@ int ib_verity_format(const char *img, const char *name, uint64_t max_size, struc
 	memset(v, 0, sizeof(*v));
 	derive_salt(v, name);
 	v->data_blocks = size / IB_VERITY_BLOCK;
-	v->hash_start = v->data_blocks; /* in hash blocks, the same 4 KiB */
+	v->data_block_size = v->hash_block_size = IB_VERITY_BLOCK;
+	v->hash_start_block = v->data_blocks; /* in hash blocks, the same 4 KiB */
 	snprintf(salt, sizeof(salt), "--salt=%s", v->salt);
 	snprintf(offset, sizeof(offset), "--hash-offset=%llu", (unsigned long long)size);
 	snprintf(blocks, sizeof(blocks), "--data-blocks=%llu", (unsigned long long)v->data_blocks);
@@ -89,8 +90,8 @@ char *ib_verity_table(const struct ib_verity *v, const char *partuuid)
 			   "%.64s 1 restart_on_corruption",
 			   (unsigned long long)v->data_blocks * (IB_VERITY_BLOCK / IB_SECTOR),
 			   partuuid, partuuid, IB_VERITY_BLOCK, IB_VERITY_BLOCK,
-			   (unsigned long long)v->data_blocks, (unsigned long long)v->hash_start,
-			   v->root_hash, v->salt);
+			   (unsigned long long)v->data_blocks,
+			   (unsigned long long)v->hash_start_block, v->root_hash, v->salt);
 }
 
 /* build/wisp.verity: what a bundle carries (docs/update-bundle.md). */
@@ -99,5 +100,5 @@ char *ib_verity_text(const struct ib_verity *v)
 	return ib_asprintf("hash=sha256\ndata_block_size=%u\nhash_block_size=%u\n"
 			   "data_blocks=%llu\nhash_start_block=%llu\nroot_hash=%.64s\nsalt=%.64s\n",
 			   IB_VERITY_BLOCK, IB_VERITY_BLOCK, (unsigned long long)v->data_blocks,
-			   (unsigned long long)v->hash_start, v->root_hash, v->salt);
+			   (unsigned long long)v->hash_start_block, v->root_hash, v->salt);
 }

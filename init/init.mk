@@ -68,8 +68,9 @@ $(PROVISION_BIN): $(PROVISION_SRCS) $(INIT_HDRS) init/init.mk $(PROVISION_DEPS) 
 # update: /usr/libexec/wisp/update (docs/update-bundle.md), the updater wispctl's
 # `update` verb runs: signed bundles checked with libsodium (static musl,
 # rootfs.mk: libsodium-musl). Its own program: nothing of PID 1's or provision's.
-UPDATE_SRCS := $(addprefix init/update/, main.c args.c bundle.c manifest.c minisig.c version.c utc.c) \
-	$(addprefix init/lib/, err.c util.c)
+UPDATE_SRCS := $(addprefix init/update/, main.c args.c bundle.c manifest.c minisig.c version.c utc.c \
+	apply.c grubenv.c esp.c boot.c slotdev.c mark.c watch.c status.c) \
+	$(addprefix init/lib/, err.c util.c cmdline.c blkdev.c spawn.c)
 UPDATE_BIN := $(B)/init/update
 init: $(UPDATE_BIN)
 UPDATE_DEPS := $(B)/sysroot/.headers-ok $(B)/sysroot/lib/libsodium.a $(B)/sysroot/include/sodium.h
@@ -200,10 +201,12 @@ $(B)/unit/test_init_plan: HOST_CFLAGS += -DPARSE_FAULT_INJECT
 
 # The updater (issue 14): bundles signed by Debian's minisign with tests/keys, each way
 # one is refused; the manifest parser, versions and the command line. Debian's libsodium.
-UNIT_TESTS += update_bundle update_manifest
+UNIT_TESTS += update_bundle update_manifest update_grubenv
 UPDATE_LIB_SRCS := $(addprefix init/update/, bundle.c manifest.c minisig.c version.c utc.c) \
 	init/lib/err.c init/lib/util.c init/update/update.h $(INIT_HDRS)
 UNIT_update_bundle_SRCS := $(UPDATE_LIB_SRCS)
 UNIT_update_bundle_LIBS := -lsodium
 UNIT_update_manifest_SRCS := $(UPDATE_LIB_SRCS) init/update/args.c
 UNIT_update_manifest_LIBS := -lsodium
+UNIT_update_grubenv_SRCS := init/update/grubenv.c init/lib/err.c init/lib/util.c \
+	init/update/update.h $(INIT_HDRS)

@@ -15,6 +15,12 @@
 
 const char upd_usage_text[] =
     "usage: update COMMAND [ARGS] [OPTIONS]\n"
+    "  apply BUNDLE      verify BUNDLE while writing it to the other slot, then boot\n"
+    "                    that slot next, on trial (" UPD_TRIES " tries)\n"
+    "  status            both slots, their versions, the trial and the last rollback\n"
+    "  rollback          boot the other slot next\n"
+    "  mark-good         end this boot's trial: its slot is good\n"
+    "  watch             guard a trial boot: reboot when it is not good in time\n"
     "  verify BUNDLE     check the signature against the trusted keys, the expiry\n"
     "                    and every part's size and SHA-256; print the manifest\n"
     "  inspect BUNDLE    print the manifest, trusting nothing\n"
@@ -22,9 +28,12 @@ const char upd_usage_text[] =
     "options, anywhere on the line (-- ends them):\n"
     "  --keys DIR        trusted minisign public keys, *.pub (default " UPD_KEYS_DIR ")\n"
     "  --now SECONDS     the time to check the expiry against (default: the clock)\n"
+    "  --allow-downgrade apply a bundle older than the running system\n"
+    "  --reboot          apply: reboot into the new slot when it is written\n"
+    "  --deadline SECONDS  watch: how long a trial boot has (default 300)\n"
     "  -h, --help  --version\n";
 
-enum opt_id { O_KEYS = 1, O_NOW, O_HELP, O_VERSION };
+enum opt_id { O_KEYS = 1, O_NOW, O_DEADLINE, O_DOWNGRADE, O_REBOOT, O_HELP, O_VERSION };
 
 static const struct opt {
 	const char *lng;
@@ -32,9 +41,9 @@ static const struct opt {
 	bool takes_value;
 	enum opt_id id;
 } opts[] = {
-    {"--keys", 0, true, O_KEYS},
-    {"--now", 0, true, O_NOW},
-    {"--help", 'h', false, O_HELP},
+    {"--keys", 0, true, O_KEYS},	 {"--now", 0, true, O_NOW},
+    {"--deadline", 0, true, O_DEADLINE}, {"--allow-downgrade", 0, false, O_DOWNGRADE},
+    {"--reboot", 0, false, O_REBOOT},	 {"--help", 'h', false, O_HELP},
     {"--version", 0, false, O_VERSION},
 };
 
@@ -90,6 +99,10 @@ static int option(struct upd_args *a, int argc, char **argv, int *i)
 		a->keys = val;
 	else if (o->id == O_NOW)
 		a->now = val;
+	else if (o->id == O_DEADLINE)
+		a->deadline = val;
+	a->allow_downgrade |= o->id == O_DOWNGRADE;
+	a->reboot |= o->id == O_REBOOT;
 	return o->id;
 }
 

@@ -61,7 +61,7 @@ static int open_bundle(const char *path, struct err *e)
 	return fd;
 }
 
-static int parse_now(const char *s, uint64_t *now, struct err *e)
+int upd_parse_now(const char *s, uint64_t *now, struct err *e)
 {
 	const char *end;
 
@@ -82,7 +82,7 @@ static int cmd_verify(const struct upd_args *a, struct err *e)
 	uint64_t now;
 	int fd, ret;
 
-	if (parse_now(a->now, &now, e) < 0 ||
+	if (upd_parse_now(a->now, &now, e) < 0 ||
 	    upd_keys_load(a->keys ? a->keys : UPD_KEYS_DIR, &keys, e) < 0)
 		return -1;
 	fd = open_bundle(a->operand[0], e);
@@ -110,8 +110,10 @@ static int cmd_inspect(const struct upd_args *a, struct err *e)
 }
 
 static const struct cmd cmds[] = {
-    {"verify", 1, true, cmd_verify},
-    {"inspect", 1, false, cmd_inspect},
+    {"verify", 1, true, cmd_verify},	  {"inspect", 1, false, cmd_inspect},
+    {"apply", 1, true, cmd_apply},	  {"status", 0, false, cmd_status},
+    {"rollback", 0, false, cmd_rollback}, {"mark-good", 0, false, cmd_mark_good},
+    {"watch", 0, false, cmd_watch},
 };
 
 static int usage(const char *msg)
@@ -137,6 +139,14 @@ static int dispatch(const struct upd_args *a)
 		}
 		if (!c->trust && (a->keys || a->now)) {
 			snprintf(msg, sizeof(msg), "%s takes no --keys or --now", c->name);
+			return usage(msg);
+		}
+		if ((a->deadline && strcmp(c->name, "watch")) ||
+		    ((a->allow_downgrade || a->reboot) && strcmp(c->name, "apply"))) {
+			snprintf(msg, sizeof(msg), "%s takes no %s", c->name,
+				 a->deadline ? "--deadline"
+				 : a->reboot ? "--reboot"
+					     : "--allow-downgrade");
 			return usage(msg);
 		}
 		if (c->run(a, &e) < 0) {

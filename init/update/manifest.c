@@ -106,6 +106,11 @@ static const char *f_cmdline(struct upd_manifest *m, const char *v, int arg)
 	(void)arg;
 	if (n > UPD_CMDLINE_MAX)
 		return "longer than 1024";
+	/* the image spec's rule for kernel.cmdline: it becomes GRUB script (slot.cfg) */
+	for (const char *c = v; *c; c++)
+		if (*c < 0x20 || *c > 0x7e || strchr("\"'\\$;&|<>{}#`", *c))
+			return "has a character GRUB's script would read (\" ' \\ $ ; & | < > { } "
+			       "# `)";
 	memcpy(m->cmdline, v, n + 1);
 	return NULL;
 }

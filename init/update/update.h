@@ -181,13 +181,94 @@ struct upd_args {
 	const char *command;
 	const char *operand[2];
 	int noperands;
-	const char *keys; /* --keys DIR */
-	const char *now;  /* --now SECONDS, as given */
-	char msg[256];	  /* UPD_USAGE: the one-line error */
+	const char *keys;     /* --keys DIR */
+	const char *now;      /* --now SECONDS, as given */
+	const char *deadline; /* watch --deadline SECONDS */
+	bool allow_downgrade; /* apply --allow-downgrade */
+	bool reboot;	      /* apply --reboot: reboot into it when written */
+	char msg[256];	      /* UPD_USAGE: the one-line error */
 };
 
 /* Options anywhere among the operands, "--" ends them; --help and --version win over
  * any error. */
 enum upd_action upd_args(int argc, char **argv, struct upd_args *a);
+
+/* ---- grubenv.c: GRUB's environment block, rewritten in place ---------- */
+
+#define GRUBENV_SIZE   1024
+#define GRUBENV_SECTOR 512
+
+struct grubenv_var {
+	char name[32];
+	char value[128];
+};
+
+struct grubenv {
+	struct grubenv_var vars[16];
+	size_t n;
+};
+
+/* block: the whole file (GRUBENV_SIZE bytes). */
+int grubenv_parse(struct grubenv *env, const char *block, size_t len, struct err *e);
+/* NAME's value; "" when it is not set. */
+const char *grubenv_get(const struct grubenv *env, const char *name);
+int grubenv_set(struct grubenv *env, const char *name, const char *value, struct err *e);
+/* The block: every variable in its first sector, '#' after them. */
+int grubenv_format(const struct grubenv *env, char out[GRUBENV_SIZE], struct err *e);
+int grubenv_load(struct grubenv *env, const char *path, struct err *e);
+/* Rewrite path's first sector in place (no truncation, no new blocks), then fsync. */
+int grubenv_store(const struct grubenv *env, const char *path, struct err *e);
+
+/* ---- esp.c: the ESP, mounted for this process only ------------------- */
+
+#define ESP_DIR "/run/wisp/update/esp"
+
+/* Find the partition named ESP on the root's disk and mount it on ESP_DIR in a
+ * mount namespace of this process's own (nobody else sees it; it goes with
+ * the process). */
+int esp_mount(struct err *e);
+
+/* ---- boot.c: this boot's slot and the state of both ------------------ */
+
+struct boot_state {
+	char booted; /* wisp.slot= of this boot's command line, 0 if none */
+	struct grubenv env;
+	char path[64]; /* the grubenv file */
+};
+
+int boot_load(struct boot_state *b, struct err *e);
+/* "A" -> 'A'; anything else -> 0. */
+char slot_of(const char *s);
+/* The other slot. */
+char slot_other(char s);
+/* A slot's version, from its /X/slot.cfg on the mounted ESP ("" if it has none). */
+void slot_version(char slot, char *out, size_t size);
+/* A line on the console, through the kernel's log (what a cloud operator's console log shows). */
+void console_say(const char *fmt, ...) PRINTF_LIKE(1, 2);
+
+/* ---- slotdev.c: the other slot's partition ------------------------- */
+
+struct slot_dev {
+	char slot;	   /* 'A' or 'B' */
+	char dev[64];	   /* "/dev/vda4" */
+	uint64_t size;	   /* bytes */
+	char partuuid[37]; /* from the disk's GPT, lower case */
+};
+
+/* ROOT-<slot> on the root's disk: its device, size and PARTUUID. */
+int slot_dev_find(char slot, struct slot_dev *d, struct err *e);
+
+/* ---- the commands: apply.c, mark.c, watch.c, status.c ---------------- */
+
+#define BOOT_GOOD_FILE "/run/wisp/update/good"
+#define UPD_TRIES      "3" /* boots an update's slot has to prove itself */
+
+/* --now's value, or the clock (main.c). */
+int upd_parse_now(const char *s, uint64_t *now, struct err *e);
+int cmd_apply(const struct upd_args *a, struct err *e);
+int cmd_mark_good(const struct upd_args *a, struct err *e);
+int cmd_watch(const struct upd_args *a, struct err *e);
+int cmd_status(const struct upd_args *a, struct err *e);
+int cmd_rollback(const struct upd_args *a, struct err *e);
 
 #endif /* WISP_UPDATE_H */

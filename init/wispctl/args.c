@@ -26,6 +26,8 @@ const char wctl_usage_text[] =
     "  config                   what cloud-init found, applied and warned about this boot\n"
     "  images                   the images in the store (containerd-lite image list)\n"
     "  boot                     the boot's timeline: each step and unit, longest first\n"
+    "  update apply|status|rollback ...  the slots and updates (docs/update.md): runs\n"
+    "                           /usr/libexec/wisp/update (update --help)\n"
     "options, anywhere on the line (-- ends them):\n"
     "  --json, --format json|table   JSON for scripts, or the table (the default)\n"
     "  -n, --lines N  -f, --follow   logs only\n"

@@ -349,10 +349,29 @@ static _Noreturn void talk(const struct preq *r)
 	}
 }
 
+/* `wispctl update ...` is the updater's (docs/update.md): it writes the ESP and the
+ * other slot itself, as root, and nothing of it goes through PID 1's socket. Every
+ * other word of the line goes to it, its options with them. */
+static void update_verb(int argc, char **argv)
+{
+	int i = 1;
+
+	while (i < argc && argv[i][0] == '-' && strcmp(argv[i], "--") != 0)
+		i++;
+	if (i == argc || strcmp(argv[i], "update") != 0)
+		return;
+	memmove(argv + i, argv + i + 1, (size_t)(argc - i) * sizeof(*argv)); /* its NULL too */
+	argv[0] = "update";
+	execv(UPDATER, argv);
+	fprintf(stderr, "wispctl: update: exec %s: %s\n", UPDATER, strerror(errno));
+	exit(1);
+}
+
 int main(int argc, char **argv)
 {
 	struct wctl_args a;
 
+	update_verb(argc, argv);
 	switch (wctl_args(argc, argv, &a)) {
 	case WCTL_HELP:
 		return fputs(wctl_usage_text, stdout) == EOF;

@@ -27,6 +27,8 @@ enum wctl_action wctl_args(int argc, char **argv, struct wctl_args *a);
  * bridge wisp0, from containerd-lite's leases. false: none (host or
  * private network, not running, or no lease readable). */
 #define WCTL_NET_PORTS 32
+/* the updater that `wispctl update` runs (docs/update.md) */
+#define UPDATER "/usr/libexec/wisp/update"
 struct wctl_net {
 	char addr[16];
 	char ports[WCTL_NET_PORTS][40];

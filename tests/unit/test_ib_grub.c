@@ -77,7 +77,7 @@ static void configs(void **state)
 	    "0 80 verity 1 PARTUUID=aaaa PARTUUID=aaaa 4096 4096 10 10 sha256 " HASH " " SALT
 	    " 1 restart_on_corruption";
 	const struct ib_verity v = {
-	    .data_blocks = 10, .hash_start = 10, .root_hash = HASH, .salt = SALT};
+	    .data_blocks = 10, .hash_start_block = 10, .root_hash = HASH, .salt = SALT};
 	char *early = ib_grub_early_cfg("08AE-F6DC");
 	char *cfg = ib_grub_cfg(3, 'B');
 	char *cmdline = ib_kernel_cmdline('A', "aaaa", &v, "");

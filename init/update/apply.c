@@ -1,0 +1,210 @@
+/*
+ * apply.c: `update apply BUNDLE`, a signed bundle into the other slot.
+ *
+ * The order is what makes a power cut at any moment harmless (docs/update.md):
+ *  1. trust first: the head (manifest and signature) is read and checked before
+ *     a byte is written; the version must be newer than the running one (or
+ *     --allow-downgrade), the variant this image's;
+ *  2. the target slot stops being bootable: its slot.cfg goes, so GRUB boots
+ *     nothing from it (the entry fails over to the running slot);
+ *  3. the kernel streams into the ESP's /X/vmlinuz.new and the root into
+ *     ROOT-X, each checked against its SHA-256 as it goes; the bundle must end;
+ *  4. only then: vmlinuz.new becomes vmlinuz and a new slot.cfg (the verity
+ *     table with the manifest's root hash) is written and renamed into place;
+ *  5. grubenv, one sector rewritten in place: wisp_slot=X, wisp_prev=the
+ *     running slot, wisp_tries=3.
+ * A cut before 5 boots the running slot as before; after it, the new one on
+ * trial. Nothing of the running slot, its directory or its partition is written.
+ */
+#include "update.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int check_target(const struct boot_state *b, struct err *e)
+{
+	if (!b->booted)
+		return err_set(e, 0, "this boot names no slot (wisp.slot= on the command line)");
+	if (*grubenv_get(&b->env, "wisp_tries") &&
+	    slot_of(grubenv_get(&b->env, "wisp_slot")) == b->booted)
+		return err_set(e, 0,
+			       "slot %c is on trial: its fallback, slot %c, is not overwritten "
+			       "until it is marked good",
+			       b->booted, slot_other(b->booted));
+	return 0;
+}
+
+static int check_bundle(const struct upd_head *h, bool downgrade, struct err *e)
+{
+	struct upd_version running;
+	char variant[128];
+	struct err ignored;
+
+	if (upd_version_parse(WISP_VERSION, &running, e) < 0)
+		return -1;
+	if (upd_version_cmp(&h->m.version, &running) <= 0 && !downgrade)
+		return err_set(e, 0,
+			       "%s: version %s is not newer than the running %s "
+			       "(--allow-downgrade to apply it)",
+			       h->name, h->m.version_str, WISP_VERSION);
+	if (read_text("/etc/wisp/variant", variant, sizeof(variant), &ignored) < 0)
+		return 0; /* an image made before variants: any */
+	variant[strcspn(variant, "\n")] = '\0';
+	if (strcmp(variant, h->m.variant) != 0)
+		return err_set(e, 0, "%s: variant %s, this image is %s", h->name, h->m.variant,
+			       variant);
+	return 0;
+}
+
+static int sync_path(const char *path, struct err *e)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return err_set(e, errno, "open %s", path);
+	if (fsync(fd) < 0)
+		ret = err_set(e, errno, "fsync %s", path);
+	close(fd);
+	return ret;
+}
+
+/* Step 2: the slot's directory without slot.cfg, durably. */
+static int unboot(char slot, char *dir, size_t size, struct err *e)
+{
+	char cfg[96];
+
+	snprintf(dir, size, "%s/%c", ESP_DIR, slot);
+	snprintf(cfg, sizeof(cfg), "%s/slot.cfg", dir);
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return err_set(e, errno, "mkdir %s", dir);
+	if (unlink(cfg) < 0 && errno != ENOENT)
+		return err_set(e, errno, "remove %s", cfg);
+	return sync_path(dir, e);
+}
+
+/* Step 3: one part into path (created) or onto a device (written over). */
+static int stream_part(int in, const struct upd_head *h, int id, const char *path, bool create,
+		       struct err *e)
+{
+	int flags = O_WRONLY | O_CLOEXEC | (create ? O_CREAT | O_TRUNC | O_NOFOLLOW : 0);
+	int fd = open(path, flags, 0600), ret;
+
+	if (fd < 0)
+		return err_set(e, errno, "open %s", path);
+	ret = upd_part_copy(in, h, &h->m.part[id], fd, path, e);
+	if (ret == 0 && fsync(fd) < 0)
+		ret = err_set(e, errno, "fsync %s", path);
+	close(fd);
+	return ret;
+}
+
+/* Step 4's slot.cfg: image-builder's format (docs/update.md). */
+static int write_slot_cfg(const struct upd_head *h, const struct slot_dev *d, const char *dir,
+			  struct err *e)
+{
+	const struct upd_verity *v = &h->m.verity;
+	char tmp[96], cfg[96], text[3072];
+	int n = snprintf(
+	    text, sizeof(text),
+	    "# Slot %c's kernel arguments, read by /grub/grub.cfg: written by the updater from\n"
+	    "# a bundle of %s (docs/update.md).\n"
+	    "set wisp_version=%s\n"
+	    "set wisp_dm='wisp-root,,,ro,0 %llu verity 1 PARTUUID=%s PARTUUID=%s %u %u %llu %llu "
+	    "sha256 %s %s 1 restart_on_corruption'\n"
+	    "set wisp_args='dm-mod.waitfor=PARTUUID=%s root=/dev/dm-0 ro rootfstype=erofs "
+	    "wisp.slot=%c panic=10%s%s'\n",
+	    d->slot, h->m.variant, h->m.version_str,
+	    (unsigned long long)(v->data_blocks * (v->data_block_size / 512)), d->partuuid,
+	    d->partuuid, v->data_block_size, v->hash_block_size, (unsigned long long)v->data_blocks,
+	    (unsigned long long)v->hash_start_block, v->root_hash, v->salt, d->partuuid, d->slot,
+	    *h->m.cmdline ? " " : "", h->m.cmdline);
+
+	snprintf(tmp, sizeof(tmp), "%s/slot.new", dir);
+	snprintf(cfg, sizeof(cfg), "%s/slot.cfg", dir);
+	if (n < 0 || (size_t)n >= sizeof(text))
+		return err_set(e, 0, "%s: slot.cfg too long", h->name);
+	if (write_file(tmp, text, (size_t)n, 0600, e) < 0 || sync_path(tmp, e) < 0)
+		return -1;
+	if (rename(tmp, cfg) < 0)
+		return err_set(e, errno, "rename %s to %s", tmp, cfg);
+	return sync_path(dir, e);
+}
+
+static int write_slot(int in, const struct upd_head *h, const struct slot_dev *d, struct err *e)
+{
+	char dir[64], kernel_new[96], kernel[96];
+
+	if (h->m.part[UPD_ROOT].size > d->size)
+		return err_set(e, 0, "%s: root is %llu bytes, %s only %llu", h->name,
+			       (unsigned long long)h->m.part[UPD_ROOT].size, d->dev,
+			       (unsigned long long)d->size);
+	if (unboot(d->slot, dir, sizeof(dir), e) < 0)
+		return -1;
+	snprintf(kernel_new, sizeof(kernel_new), "%s/vmlinuz.new", dir);
+	snprintf(kernel, sizeof(kernel), "%s/vmlinuz", dir);
+	if (stream_part(in, h, UPD_KERNEL, kernel_new, true, e) < 0 ||
+	    stream_part(in, h, UPD_ROOT, d->dev, false, e) < 0 || upd_bundle_end(in, h, e) < 0)
+		return -1;
+	if (rename(kernel_new, kernel) < 0)
+		return err_set(e, errno, "rename %s to %s", kernel_new, kernel);
+	return write_slot_cfg(h, d, dir, e);
+}
+
+/* Step 5. */
+static int boot_next(struct boot_state *b, char slot, struct err *e)
+{
+	if (grubenv_set(&b->env, "wisp_slot", (char[]){slot, 0}, e) < 0 ||
+	    grubenv_set(&b->env, "wisp_prev", (char[]){b->booted, 0}, e) < 0 ||
+	    grubenv_set(&b->env, "wisp_tries", UPD_TRIES, e) < 0 ||
+	    grubenv_set(&b->env, "wisp_rollback", "", e) < 0)
+		return -1;
+	return grubenv_store(&b->env, b->path, e);
+}
+
+static int apply(const struct upd_args *a, int in, struct boot_state *b, struct upd_head *h,
+		 struct err *e)
+{
+	static struct upd_keys keys;
+	struct slot_dev d;
+	uint64_t now;
+
+	if (upd_parse_now(a->now, &now, e) < 0 ||
+	    upd_keys_load(a->keys ? a->keys : UPD_KEYS_DIR, &keys, e) < 0 ||
+	    upd_head_read(in, a->operand[0], h, e) < 0 || upd_head_verify(h, &keys, now, e) < 0 ||
+	    check_bundle(h, a->allow_downgrade, e) < 0 || boot_load(b, e) < 0 ||
+	    check_target(b, e) < 0 || slot_dev_find(slot_other(b->booted), &d, e) < 0)
+		return -1;
+	printf("update: writing Wisp %s to slot %c (%s)\n", h->m.version_str, d.slot, d.dev);
+	fflush(stdout);
+	if (write_slot(in, h, &d, e) < 0 || boot_next(b, d.slot, e) < 0)
+		return -1;
+	console_say("Wisp %s is in slot %c: the next boot tries it (%s tries), slot %c is its "
+		    "fallback",
+		    h->m.version_str, d.slot, UPD_TRIES, b->booted);
+	return 0;
+}
+
+int cmd_apply(const struct upd_args *a, struct err *e)
+{
+	static struct boot_state b;
+	static struct upd_head h;
+	const char *path = a->operand[0];
+	int in = strcmp(path, "-") == 0 ? dup(STDIN_FILENO)
+					: open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	int ret;
+
+	if (in < 0)
+		return err_set(e, errno, "open %s", path);
+	ret = apply(a, in, &b, &h, e);
+	close(in);
+	if (ret < 0)
+		return err_ctx(e, "apply");
+	if (a->reboot && kill(1, SIGTERM) < 0)
+		return err_set(e, errno, "apply: written; reboot (signal PID 1)");
+	return 0;
+}

@@ -1,0 +1,64 @@
+/*
+ * status.c: `update status` and `update rollback`.
+ */
+#include "update.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void show_slot(const struct boot_state *b, char slot)
+{
+	char version[32];
+	const char *cur = grubenv_get(&b->env, "wisp_slot");
+
+	slot_version(slot, version, sizeof(version));
+	printf("slot %c: %-10s%s%s%s\n", slot, *version ? version : "(empty)",
+	       b->booted == slot ? "  booted" : "", slot_of(cur) == slot ? "  next" : "",
+	       slot_of(grubenv_get(&b->env, "wisp_prev")) == slot ? "  previous" : "");
+}
+
+int cmd_status(const struct upd_args *a, struct err *e)
+{
+	static struct boot_state b;
+	const char *tries, *rolled;
+
+	(void)a;
+	if (boot_load(&b, e) < 0)
+		return err_ctx(e, "status");
+	show_slot(&b, 'A');
+	show_slot(&b, 'B');
+	tries = grubenv_get(&b.env, "wisp_tries");
+	rolled = grubenv_get(&b.env, "wisp_rollback");
+	if (*tries)
+		printf("trial: slot %s, %s tries left\n", grubenv_get(&b.env, "wisp_slot"), tries);
+	else
+		printf("trial: none (slot %s is good)\n", grubenv_get(&b.env, "wisp_slot"));
+	if (*rolled)
+		printf("last result: slot %s used its tries and was rolled back\n", rolled);
+	return 0;
+}
+
+/* The other slot next, as a good slot (no trial): it booted before. */
+int cmd_rollback(const struct upd_args *a, struct err *e)
+{
+	static struct boot_state b;
+	char to, version[32];
+
+	(void)a;
+	if (boot_load(&b, e) < 0)
+		goto fail;
+	to = slot_other(b.booted ? b.booted : slot_of(grubenv_get(&b.env, "wisp_slot")));
+	slot_version(to, version, sizeof(version));
+	if (!*version) {
+		err_set(e, 0, "slot %c holds no system", to);
+		goto fail;
+	}
+	if (grubenv_set(&b.env, "wisp_prev", (char[]){slot_other(to), 0}, e) < 0 ||
+	    grubenv_set(&b.env, "wisp_slot", (char[]){to, 0}, e) < 0 ||
+	    grubenv_set(&b.env, "wisp_tries", "", e) < 0 || grubenv_store(&b.env, b.path, e) < 0)
+		goto fail;
+	printf("update: the next boot is slot %c (Wisp %s)\n", to, version);
+	return 0;
+fail:
+	return err_ctx(e, "rollback");
+}

@@ -1,0 +1,42 @@
+# tests/update/update.mk: what the update system test (tests/system/test_update.py)
+# updates to: Wisp UPDATE_TEST_VERSION, the same image but for the programs whose
+# version shows (init's banner, the updater's checks) and /etc/os-release, built again
+# with that version in build/v2, and its bundle signed with the test key. The real
+# build's rules and sources; only WISP_VERSION differs.
+UPDATE_TEST_VERSION := 0.2.0
+V2 := $(B)/v2
+V2_CFLAGS := $(subst '"$(WISP_VERSION)"','"$(UPDATE_TEST_VERSION)"',$(MUSL_CFLAGS))
+V2_BUNDLE := $(V2)/wisp-update.bundle
+
+$(V2)/init: $(INIT_SRCS) $(INIT_YAML_OBJS) $(INIT_HDRS) init/init.mk $(INIT_DEPS) \
+		tests/update/update.mk $(MUSL_FLAGS_STAMP) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(MUSL_CC) $(V2_CFLAGS) $(INIT_CFLAGS) -o $@ $(INIT_SRCS) $(INIT_YAML_OBJS) $(MUSL_LDFLAGS)
+$(V2)/update: $(UPDATE_SRCS) init/update/update.h $(INIT_HDRS) init/init.mk $(UPDATE_DEPS) \
+		tests/update/update.mk $(MUSL_FLAGS_STAMP) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(MUSL_CC) $(V2_CFLAGS) $(INIT_CFLAGS) -o $@ $(UPDATE_SRCS) $(MUSL_LDFLAGS) -lsodium
+$(V2)/os-release: $(B)/rootfs/os-release tests/update/update.mk
+	@mkdir -p $(@D)
+	sed 's/$(subst .,\.,$(WISP_VERSION))/$(UPDATE_TEST_VERSION)/g' $< > $@
+# rootfs/manifest with those three files in place of the build's
+$(V2)/manifest: $(IB_MANIFEST) tests/update/update.mk
+	@mkdir -p $(@D)
+	sed -e 's|build/init/init\b|$(V2)/init|; s|build/init/update\b|$(V2)/update|' \
+		-e 's|build/rootfs/os-release\b|$(V2)/os-release|' $< > $@
+$(V2)/wisp.yaml: $(IB_SPEC) tests/update/update.mk
+	@mkdir -p $(@D)
+	sed 's|^  manifest: rootfs/manifest|  manifest: $(V2)/manifest|' $< > $@
+	@grep -q '^  manifest: $(V2)/manifest' $@ || { echo "$@: no rootfs.manifest to replace" >&2; exit 1; }
+
+$(V2)/wisp.img $(V2)/wisp.kernel $(V2)/wisp.root $(V2)/wisp.verity &: $(IB) $(V2)/wisp.yaml \
+		$(V2)/manifest $(V2)/init $(V2)/update $(V2)/os-release $(B)/wisp.img | $(DEPS_STAMP)
+	$(IB) -C . -o $(V2)/wisp.img $(V2)/wisp.yaml
+$(V2_BUNDLE): $(V2)/wisp.img $(V2)/wisp.kernel $(V2)/wisp.root $(V2)/wisp.verity
+	$(IB) bundle -C . -o $@ --key $(BUNDLE_KEY) --expires $(BUNDLE_EXPIRES) --spec $(IB_SPEC) \
+		--os-version $(UPDATE_TEST_VERSION) --kernel $(V2)/wisp.kernel --root $(V2)/wisp.root \
+		--verity $(V2)/wisp.verity
+
+.PHONY: update-bundle-v2
+update-bundle-v2: $(V2_BUNDLE)
+system-test: $(V2_BUNDLE)
