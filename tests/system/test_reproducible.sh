@@ -34,7 +34,8 @@ if ! make -C "$copy" SOURCE_DATE_EPOCH="$SOURCE_DATE_EPOCH" KERNEL_EPOCH="$KERNE
 fi
 bad=0
 for f in kernel/bzImage init/init busybox/busybox e2fsprogs/e2fsck e2fsprogs/resize2fs \
-		dropbear/dropbearmulti wisp.kernel wisp.cmdline wisp.img; do
+		dropbear/dropbearmulti wisp.kernel wisp.cmdline wisp.root wisp.verity wisp.img \
+		wisp-update.bundle; do
 	a=$(sum "$B/$f") b=$(sum "$copy/build/$f")
 	if [ "$a" = "$b" ]; then echo "  same $f $a"; else echo "  DIFF $f $a $b"; bad=1; fi
 done
