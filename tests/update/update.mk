@@ -40,3 +40,9 @@ $(V2_BUNDLE): $(V2)/wisp.img $(V2)/wisp.kernel $(V2)/wisp.root $(V2)/wisp.verity
 .PHONY: update-bundle-v2
 update-bundle-v2: $(V2_BUNDLE)
 system-test: $(V2_BUNDLE)
+
+# The built image's ROOT-A against Debian's veritysetup verify (tests/update/verity.py).
+.PHONY: verity-test
+test: verity-test
+verity-test: $(B)/wisp.img | $(DEPS_STAMP)
+	@python3 tests/update/verity.py $(B)/wisp.img
