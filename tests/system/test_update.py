@@ -11,6 +11,8 @@ One disk (a qcow2 overlay of the image) through every boot:
    previous. The v1 bundle is refused as a downgrade, a bundle with one byte changed as
    untrusted, and nothing is written for either.
 3. `update rollback`, reboot: slot A, v1 again.
+4. Wisp 0.3.0, whose init fails, into slot B: three failed boots, then GRUB takes the
+   host back to slot A without help, and status says B was rolled back.
 """
 
 import os
@@ -64,7 +66,7 @@ def refused(vm, cmd, why, name):
     check(rc == 1 and why in out, "%s refused: %r" % (name, out.strip()))
 
 
-def on_v2(vm, img, v1_size, bad_size):
+def on_v2(vm, img, sizes):
     vm.expect(r"Booting `Wisp \(slot B\)'", BOOT_TIMEOUT)
     vm.expect(r"Wisp %s, slot B" % re.escape(V2), 30)
     m = vm.expect(BANNER, BOOT_TIMEOUT)
@@ -79,10 +81,15 @@ def on_v2(vm, img, v1_size, bad_size):
     check(re.search(r"slot B: %s\s+booted\s+next" % re.escape(V2), out)
           and re.search(r"slot A: \S+\s+previous", out) and "trial: none (slot B is good)" in out,
           "status: B booted and good, A previous: %r" % out)
-    refused(vm, "head -c %d /dev/vdc | wispctl update apply - 2>&1" % v1_size,
-            "is not newer than the running %s" % V2, "the v1 bundle (a downgrade)")
-    refused(vm, "head -c %d /dev/vdd | wispctl update apply - 2>&1" % bad_size,
-            "signature", "a bundle with a changed manifest byte")
+    _, before = vm.sh("sha256sum /dev/vda3", timeout=120)
+    for dev, why, name in (("vdc", "is not newer than the running %s" % V2, "v1 (a downgrade)"),
+                           ("vdd", "does not match its signature", "one changed manifest byte"),
+                           ("vde", "which is not a trusted key", "signed by another key"),
+                           ("vdf", "expired at", "expired")):
+        refused(vm, "head -c %d /dev/%s | wispctl update apply - 2>&1" % (sizes[dev], dev), why,
+                "the bundle %s" % name)
+    _, after = vm.sh("sha256sum /dev/vda3", timeout=120)
+    check(before.split()[0] == after.split()[0], "the inactive slot A is unchanged")
     out = status(vm)
     check("trial: none (slot B is good)" in out, "nothing changed by the refusals: %r" % out)
 
@@ -93,21 +100,23 @@ def main(image="build/wisp.img", bundle="build/v2/wisp-update.bundle"):
     disk = os.path.join(work, "disk.qcow2")
     subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b",
                     os.path.abspath(image), disk], check=True)
-    size = disk_of(bundle, os.path.join(work, "v2.bundle"))
-    v1_size = disk_of("build/wisp-update.bundle", os.path.join(work, "v1.bundle"))
-    bad_size = disk_of(bundle, os.path.join(work, "bad.bundle"))
-    with open(os.path.join(work, "bad.bundle"), "r+b") as f:
+    disks = (("vdb", bundle), ("vdc", "build/wisp-update.bundle"), ("vdd", bundle),
+             ("vde", "build/v2/other-key.bundle"), ("vdf", "build/v2/expired.bundle"),
+             ("vdg", "build/v3/wisp-update.bundle"))
+    sizes, extra = {}, []
+    for i, (dev, path) in enumerate(disks):
+        sizes[dev] = disk_of(path, os.path.join(work, dev))
+        extra += drive(os.path.join(work, dev), i + 1)
+    with open(os.path.join(work, "vdd"), "r+b") as f:
         head = f.read(256)
         i = head.index(b"variant: ") + len(b"variant: ")
         f.seek(i)
         f.write(bytes([head[i] ^ 0x20]))  # "wisp" -> "Wisp": signed bytes changed
-    extra = (drive(os.path.join(work, "v2.bundle"), 1) + drive(os.path.join(work, "v1.bundle"), 2)
-             + drive(os.path.join(work, "bad.bundle"), 3))
     with VM(image, firmware="bios", name="update", overlay=disk, extra=extra) as vm:
         vm.boot(shell_timeout=120)
-        apply_v2(vm, size, "vda3")
+        apply_v2(vm, sizes["vdb"], "vda3")
         vm.send("reboot\n")
-        on_v2(vm, image, v1_size, bad_size)
+        on_v2(vm, image, sizes)
         rc, out = vm.sh("wispctl update rollback", timeout=60)
         check(rc == 0 and "the next boot is slot A" in out, "rollback: %r" % out)
         vm.send("reboot\n")
@@ -120,6 +129,30 @@ def main(image="build/wisp.img", bundle="build/v2/wisp-update.bundle"):
         check(re.search(r"slot A: \S+\s+booted\s+next", out)
               and re.search(r"slot B: %s\s+previous" % re.escape(V2), out),
               "status after the rollback: %r" % out)
+        failing(vm, sizes["vdg"])
+
+
+def failing(vm, size):
+    """Wisp 0.3.0, whose init fails, into slot B: three boots end in a kernel panic (init
+    exits) and a reboot (panic=10), each taking a try; then GRUB rolls back to slot A by
+    itself, and status says so."""
+    rc, out = vm.sh("head -c %d /dev/vdg | wispctl update apply - 2>&1" % size, timeout=600)
+    check(rc == 0 and "update: writing Wisp 0.3.0 to slot B" in out, "apply 0.3.0: %r" % out)
+    vm.send("reboot\n")
+    for n in range(3):
+        vm.expect(r"Booting `Wisp \(slot B\)'", BOOT_TIMEOUT)
+        vm.expect(r"wisp test: this init fails on purpose", BOOT_TIMEOUT)
+        vm.expect(r"Kernel panic - not syncing: Attempted to kill init", 60)
+        print("  ok: boot %d of slot B on trial: init failed, the kernel panicked" % (n + 1),
+              flush=True)
+    vm.expect(r"wisp: slot B used its tries without a good boot: rolling back to slot A",
+              BOOT_TIMEOUT)
+    vm.expect(r"Booting `Wisp \(slot A\)'", 30)
+    vm.boot(shell_timeout=120)
+    out = status(vm)
+    check(re.search(r"slot A: \S+\s+booted\s+next", out)
+          and "last result: slot B used its tries and was rolled back" in out,
+          "status after GRUB's rollback: %r" % out)
 
 
 if __name__ == "__main__":

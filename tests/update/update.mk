@@ -46,3 +46,35 @@ system-test: $(V2_BUNDLE)
 test: verity-test
 verity-test: $(B)/wisp.img | $(DEPS_STAMP)
 	@python3 tests/update/verity.py $(B)/wisp.img
+
+# Wisp 0.3.0, whose init fails (tests/update/failing-init): a bundle GRUB must roll back.
+UPDATE_FAIL_VERSION := 0.3.0
+V3 := $(B)/v3
+V3_BUNDLE := $(V3)/wisp-update.bundle
+$(V3)/manifest: $(IB_MANIFEST) tests/update/update.mk
+	@mkdir -p $(@D)
+	sed 's|build/init/init\b|tests/update/failing-init|' $< > $@
+$(V3)/wisp.yaml: $(IB_SPEC) tests/update/update.mk
+	@mkdir -p $(@D)
+	sed 's|^  manifest: rootfs/manifest|  manifest: $(V3)/manifest|' $< > $@
+$(V3)/wisp.img $(V3)/wisp.kernel $(V3)/wisp.root $(V3)/wisp.verity &: $(IB) $(V3)/wisp.yaml \
+		$(V3)/manifest tests/update/failing-init $(B)/wisp.img | $(DEPS_STAMP)
+	$(IB) -C . -o $(V3)/wisp.img $(V3)/wisp.yaml
+$(V3_BUNDLE): $(V3)/wisp.img $(V3)/wisp.kernel $(V3)/wisp.root $(V3)/wisp.verity
+	$(IB) bundle -C . -o $@ --key $(BUNDLE_KEY) --expires $(BUNDLE_EXPIRES) --spec $(IB_SPEC) \
+		--os-version $(UPDATE_FAIL_VERSION) --kernel $(V3)/wisp.kernel --root $(V3)/wisp.root \
+		--verity $(V3)/wisp.verity
+system-test: $(V3_BUNDLE)
+
+# Bundles of 0.2.0 the device must refuse: signed by a key the image does not trust,
+# and one that expired (made as if in 2020, valid for a day).
+V2_REFUSED := $(V2)/other-key.bundle $(V2)/expired.bundle
+$(V2)/other-key.bundle: $(V2_BUNDLE)
+	$(IB) bundle -C . -o $@ --key tests/keys/other-test.key --expires $(BUNDLE_EXPIRES) \
+		--spec $(IB_SPEC) --os-version $(UPDATE_TEST_VERSION) --kernel $(V2)/wisp.kernel \
+		--root $(V2)/wisp.root --verity $(V2)/wisp.verity
+$(V2)/expired.bundle: $(V2_BUNDLE)
+	SOURCE_DATE_EPOCH=1577836800 $(IB) bundle -C . -o $@ --key $(BUNDLE_KEY) --expires 1d \
+		--spec $(IB_SPEC) --os-version $(UPDATE_TEST_VERSION) --kernel $(V2)/wisp.kernel \
+		--root $(V2)/wisp.root --verity $(V2)/wisp.verity
+system-test: $(V2_REFUSED)
