@@ -116,7 +116,7 @@ static char *menu_entry(char *cfg, char slot)
 		      "\tif [ -f /%c/slot.cfg ]; then\n"
 		      "\t\tsource /%c/slot.cfg\n"
 		      "\t\techo \"Wisp $wisp_version, slot %c\"\n"
-		      "\t\tlinux /%c/vmlinuz \"dm-mod.create=$wisp_dm\" $wisp_args\n"
+		      "\t\tlinux /%c/vmlinuz \"dm-mod.create=$wisp_dm\" $wisp_args $wisp_trial\n"
 		      "\telse\n"
 		      "\t\techo \"wisp: slot %c holds no system (no /%c/slot.cfg)\"\n"
 		      "\tfi\n}\n",
@@ -124,8 +124,10 @@ static char *menu_entry(char *cfg, char slot)
 }
 
 /* An update's slot boots with wisp_tries=N: each boot takes one try (GRUB has
- * no arithmetic: one case per count); a boot that finds none left goes back
- * to wisp_prev and says so, on the console and in wisp_rollback. The updater's
+ * no arithmetic: one case per count) and gets wisp_watch's arguments (softdog
+ * running from the kernel's start: a boot that never arms a watchdog is reset);
+ * a boot that finds none left goes back to wisp_prev and says so, on the
+ * console and in wisp_rollback. The updater's
  * mark-good empties wisp_tries once the boot is good (docs/update.md). */
 static char *counting(char *cfg)
 {
@@ -142,7 +144,7 @@ static char *counting(char *cfg)
 	for (int n = IB_MAX_TRIES; n > 0; n--)
 		cfg = append(cfg,
 			     "elif [ \"$wisp_tries\" = %d ]; then\n\tset wisp_tries=%d\n"
-			     "\tsave_env -f %s wisp_tries\n",
+			     "\tsave_env -f %s wisp_tries\n\tset wisp_trial=\"$wisp_watch\"\n",
 			     n, n - 1, env);
 	return append(cfg, "fi\n");
 }
@@ -160,7 +162,9 @@ char *ib_grub_cfg(unsigned timeout, char default_slot)
 				"terminal_output serial console\n"
 				"set timeout=%u\n"
 				"set wisp_slot=%c\nset wisp_prev=\nset wisp_tries=\n"
-				"load_env -f ($root)/grub/grubenv wisp_slot wisp_prev wisp_tries\n",
+				"set wisp_watch=\"" IB_TRIAL_WATCH "\"\nset wisp_trial=\n"
+				"load_env -f ($root)/grub/grubenv wisp_slot wisp_prev wisp_tries "
+				"wisp_watch\n",
 				timeout, default_slot);
 
 	cfg = counting(cfg);

@@ -219,6 +219,10 @@ char *ib_grub_early_cfg(const char *volid_str);
 /* /grub/grub.cfg: boot counting and both slots' entries, each reading its
  * /X/slot.cfg (docs/update.md). */
 #define IB_MAX_TRIES 9
+/* A trial boot's kernel arguments (grubenv's wisp_watch replaces them): softdog
+ * runs from the kernel's start and resets the host unless `update watch` takes
+ * it over in time (docs/update.md). */
+#define IB_TRIAL_WATCH "softdog.soft_active_on_boot=1 softdog.soft_margin=120"
 char *ib_grub_cfg(unsigned timeout, char default_slot);
 /* /X/slot.cfg: slot X's kernel arguments, root hash included. */
 char *ib_slot_cfg(char slot, const char *partuuid, const struct ib_verity *v,

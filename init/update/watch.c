@@ -2,10 +2,11 @@
  * watch.c: `update watch [--deadline SECONDS]`, the guard of a trial boot.
  *
  * A service of every image (/etc/wisp/update.yaml), started at every boot.
- * Not a trial boot (wisp_tries empty): it exits at once. A trial: it arms the
- * watchdog (/dev/watchdog, 30 s) and feeds it every 10 s while it waits for
- * mark-good's file (inotify: no polling). Marked good: it disarms the
- * watchdog (magic close) and exits. The deadline first: the boot is not
+ * Not a trial boot (wisp_tries empty): it exits at once. A trial: it arms every
+ * watchdog (/dev/watchdogN, 30 s: the hardware's, and softdog, which the trial's
+ * command line started with the kernel) and feeds them every 10 s while it
+ * waits for mark-good's file (inotify: no polling). Marked good: it disarms
+ * them (magic close) and exits. The deadline first: the boot is not
  * good; it says so on the console and asks PID 1 for an orderly reboot
  * (SIGTERM, as busybox's reboot), after which GRUB counts the try. If that
  * reboot does not come, nothing feeds the watchdog any more and it resets the
@@ -28,27 +29,41 @@
 #define FEED_EVERY	 10000u
 #define DEFAULT_DEADLINE 300u
 
-static int arm_watchdog(void)
-{
-	int fd = open("/dev/watchdog", O_WRONLY | O_CLOEXEC), t = WATCHDOG_TIMEOUT;
+#define MAX_DOGS 4
 
-	if (fd < 0) {
-		console_say("no watchdog (/dev/watchdog: %s): a hang is not caught",
-			    strerror(errno));
-		return -1;
+struct dogs {
+	int fd[MAX_DOGS];
+	int n;
+};
+
+/* Every /dev/watchdogN: the hardware one and softdog, which a trial boot's command line
+ * started at the kernel's start (it resets the host unless someone feeds it now). */
+static void arm_watchdogs(struct dogs *d)
+{
+	d->n = 0;
+	for (int i = 0; i < MAX_DOGS; i++) {
+		char path[32];
+		int t = WATCHDOG_TIMEOUT, fd;
+
+		snprintf(path, sizeof(path), "/dev/watchdog%d", i);
+		if ((fd = open(path, O_WRONLY | O_CLOEXEC)) < 0)
+			continue;
+		ioctl(fd, WDIOC_SETTIMEOUT, &t);
+		d->fd[d->n++] = fd;
 	}
-	ioctl(fd, WDIOC_SETTIMEOUT, &t);
-	return fd;
+	if (d->n == 0)
+		console_say("no watchdog (/dev/watchdog0: %s): a hang is not caught",
+			    strerror(errno));
 }
 
-static void feed(int wd)
+static void feed(const struct dogs *d, const char *what)
 {
-	if (wd >= 0)
-		(void)!write(wd, "k", 1);
+	for (int i = 0; i < d->n; i++)
+		(void)!write(d->fd[i], what, 1);
 }
 
 /* Until BOOT_GOOD_FILE exists (1) or the deadline passes (0). */
-static int wait_good(int wd, uint64_t deadline, struct err *e)
+static int wait_good(const struct dogs *d, uint64_t deadline, struct err *e)
 {
 	int in = inotify_init1(IN_CLOEXEC);
 
@@ -60,7 +75,7 @@ static int wait_good(int wd, uint64_t deadline, struct err *e)
 		char buf[4096];
 		uint64_t now = now_ms();
 
-		feed(wd);
+		feed(d, "k");
 		if (access(BOOT_GOOD_FILE, F_OK) == 0)
 			return 1;
 		if (now >= deadline)
@@ -76,7 +91,8 @@ int cmd_watch(const struct upd_args *a, struct err *e)
 	static struct boot_state b;
 	uint64_t deadline = DEFAULT_DEADLINE;
 	const char *end;
-	int wd, good;
+	struct dogs d;
+	int good;
 
 	if (a->deadline && (!(end = dec_scan(a->deadline, &deadline)) || *end || deadline == 0 ||
 			    deadline > 86400))
@@ -90,11 +106,10 @@ int cmd_watch(const struct upd_args *a, struct err *e)
 	console_say("slot %c on trial: good within %llu s, or a reboot counts the try (%s left)",
 		    b.booted ? b.booted : '?', (unsigned long long)deadline,
 		    grubenv_get(&b.env, "wisp_tries"));
-	wd = arm_watchdog();
-	good = wait_good(wd, now_ms() + deadline * 1000, e);
+	arm_watchdogs(&d);
+	good = wait_good(&d, now_ms() + deadline * 1000, e);
 	if (good > 0) {
-		if (wd >= 0)
-			(void)!write(wd, "V", 1); /* magic close: disarmed */
+		feed(&d, "V"); /* magic close: disarmed when closed */
 		return 0;
 	}
 	console_say("slot %c was not good within %llu s%s%s: rebooting", b.booted ? b.booted : '?',

@@ -28,6 +28,7 @@ JOBS = [
     ("boot-uefi", py("test_boot.py", "uefi")),
     ("boot-slot-b", py("test_boot.py", "slot-b")),
     ("boot-verity", py("test_boot.py", "verity")),
+    ("boot-hang", py("test_boot.py", "hang")),
     ("update", py("test_update.py")),
     ("reproducible", sh("test_reproducible.sh")),
     ("image-builder-cli", sh("test_image_builder_cli.sh")),

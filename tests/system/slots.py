@@ -40,6 +40,17 @@ def grubenv(image):
     return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
 
 
+def esp_read(image, path):
+    """A file (::/PATH) of IMAGE's ESP, as text."""
+    esp = "%s@@%d" % (image, partitions(image)["ESP"].offset)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "f")
+        subprocess.run(["mcopy", "-i", esp, path, out], check=True,
+                       env=dict(os.environ, MTOOLS_SKIP_CHECK="1"))
+        with open(out) as f:
+            return f.read()
+
+
 def zero(data):
     return data.count(0) == len(data)
 
@@ -106,6 +117,21 @@ class SlotImage:
             kernel = os.path.join(tmp, "vmlinuz")
             self._mcopy("::/%s/vmlinuz" % src, kernel)
             self._mcopy(kernel, "::/%s/vmlinuz" % dst)
+
+    def install(self, other, slot):
+        """Slot SLOT made of OTHER's slot A (another build of the same spec, its own
+        ROOT and root hash): ROOT-A's bytes of OTHER into ROOT-SLOT, its /A/slot.cfg as
+        /SLOT/slot.cfg with this image's partition and wisp.slot=SLOT, its kernel."""
+        src, dst = partitions(other)["ROOT-A"], self.parts["ROOT-" + slot]
+        with open(other, "rb") as f, open(self.path, "r+b") as g:
+            for off in range(0, src.size, CHUNK):
+                f.seek(src.offset + off)
+                data = f.read(min(CHUNK, src.size - off))
+                g.seek(dst.offset + off)
+                g.write(data)
+        text = esp_read(other, "::/A/slot.cfg").replace(src.partuuid, dst.partuuid)
+        self.write("::/%s/slot.cfg" % slot, text.replace("wisp.slot=A", "wisp.slot=" + slot))
+        self.copy_kernel("A", slot)
 
     def copy_root(self, src, dst):
         """Partition SRC (ROOT-A: the build's EROFS) byte for byte into DST, of the same

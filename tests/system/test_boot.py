@@ -259,8 +259,43 @@ def verity(image="build/wisp.img"):
         check(not re.search(BANNER, vm.buf), "init never ran from the corrupted root")
 
 
+def hang(image="build/wisp.img", hung="build/hang/wisp.img"):
+    """Slot B of a copy holds a build whose init hangs (tests/update/hanging-init), on
+    trial with one try: softdog, started with the kernel by the trial's command line
+    (grubenv's wisp_watch: a 15 s margin here, 120 s by default), is fed by nobody, resets
+    the machine, and the next boot finds no try left and rolls back to slot A."""
+    img = SlotImage(image, os.path.join(os.environ.get("B", "build"), "tests", "hang.img"))
+    img.install(hung, "B")
+    img.set_env(wisp_slot="B", wisp_prev="A", wisp_tries="1",
+                wisp_watch="softdog.soft_active_on_boot=1 softdog.soft_margin=15")
+    disk = img.path + ".qcow2"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b",
+                    os.path.abspath(img.path), disk], check=True)
+    with VM(img.path, firmware="bios", name="hang", overlay=disk) as vm:
+        vm.expect(r"Booting `Wisp \(slot B\)'", BOOT_TIMEOUT)
+        m = vm.expect(r"Command line: (.*)\n", 60)
+        check("softdog.soft_active_on_boot=1 softdog.soft_margin=15" in m.group(1),
+              "the trial boot's command line starts softdog: %r" % m.group(1))
+        vm.expect(r"wisp test: this init hangs on purpose", BOOT_TIMEOUT)
+        vm.expect(r"softdog: Initiating system reboot", 60)
+        print("  ok: nothing fed softdog: it reset the machine", flush=True)
+        vm.expect(r"wisp: slot B used its tries without a good boot: rolling back to slot A",
+                  BOOT_TIMEOUT)
+        vm.expect(r"Booting `Wisp \(slot A\)'", 30)
+        vm.boot(shell_timeout=60)
+        _, out = vm.sh("cat /proc/cmdline")
+        check(" wisp.slot=A " in out and "softdog" not in out,
+              "slot A again, a good boot without the trial's watchdog: %r" % out.strip())
+        down(vm)
+    subprocess.run(["qemu-img", "convert", "-O", "raw", disk, img.path + ".now"], check=True)
+    e = grubenv(img.path + ".now")
+    check(e.get("wisp_slot") == "A" and e.get("wisp_rollback") == "B",
+          "grubenv after the rollback: %r" % e)
+    os.unlink(img.path + ".now")
+
+
 if __name__ == "__main__":
     case = sys.argv[1]
-    cases = {"slot-b": slot_b, "verity": verity}
+    cases = {"slot-b": slot_b, "verity": verity, "hang": hang}
     body = (lambda: cases[case](*sys.argv[2:3])) if case in cases else (lambda: main(*sys.argv[1:3]))
     sys.exit(run_test("boot-" + case, body))

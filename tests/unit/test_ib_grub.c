@@ -52,21 +52,23 @@ static void configs(void **state)
 	    "terminal_output serial console\n",
 	    "set timeout=3\n",
 	    "set wisp_slot=B\nset wisp_prev=\nset wisp_tries=\n"
-	    "load_env -f ($root)/grub/grubenv wisp_slot wisp_prev wisp_tries\n",
+	    "set wisp_watch=\"softdog.soft_active_on_boot=1 softdog.soft_margin=120\"\n"
+	    "set wisp_trial=\n"
+	    "load_env -f ($root)/grub/grubenv wisp_slot wisp_prev wisp_tries wisp_watch\n",
 	    "if [ \"$wisp_tries\" = 0 -a -n \"$wisp_prev\" ]; then\n",
 	    "\tset wisp_rollback=\"$wisp_slot\"\n\tset wisp_slot=\"$wisp_prev\"\n"
 	    "\tset wisp_prev=\"$wisp_rollback\"\n\tset wisp_tries=\n"
 	    "\tsave_env -f ($root)/grub/grubenv wisp_slot wisp_prev wisp_tries wisp_rollback\n",
 	    "elif [ \"$wisp_tries\" = 9 ]; then\n\tset wisp_tries=8\n"
-	    "\tsave_env -f ($root)/grub/grubenv wisp_tries\n",
+	    "\tsave_env -f ($root)/grub/grubenv wisp_tries\n\tset wisp_trial=\"$wisp_watch\"\n",
 	    "elif [ \"$wisp_tries\" = 1 ]; then\n\tset wisp_tries=0\n"
-	    "\tsave_env -f ($root)/grub/grubenv wisp_tries\nfi\n",
+	    "\tsave_env -f ($root)/grub/grubenv wisp_tries\n\tset wisp_trial=\"$wisp_watch\"\nfi\n",
 	    "set default=\"wisp-${wisp_slot}\"\nset fallback=\"wisp-${wisp_prev}\"\n",
 	    "menuentry \"Wisp (slot A)\" --id wisp-A {\n"
 	    "\tif [ -f /A/slot.cfg ]; then\n"
 	    "\t\tsource /A/slot.cfg\n"
 	    "\t\techo \"Wisp $wisp_version, slot A\"\n"
-	    "\t\tlinux /A/vmlinuz \"dm-mod.create=$wisp_dm\" $wisp_args\n"
+	    "\t\tlinux /A/vmlinuz \"dm-mod.create=$wisp_dm\" $wisp_args $wisp_trial\n"
 	    "\telse\n"
 	    "\t\techo \"wisp: slot A holds no system (no /A/slot.cfg)\"\n"
 	    "\tfi\n}\n",

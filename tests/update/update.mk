@@ -47,24 +47,35 @@ test: verity-test
 verity-test: $(B)/wisp.img | $(DEPS_STAMP)
 	@python3 tests/update/verity.py $(B)/wisp.img
 
+# Images whose init does not come up, as a broken update would: $(1) the build
+# directory, $(2) the program in /sbin/init's place.
+define broken_image
+$(1)/manifest: $$(IB_MANIFEST) tests/update/update.mk
+	@mkdir -p $$(@D)
+	sed 's|build/init/init\b|$(2)|' $$< > $$@
+$(1)/wisp.yaml: $$(IB_SPEC) tests/update/update.mk
+	@mkdir -p $$(@D)
+	sed 's|^  manifest: rootfs/manifest|  manifest: $(1)/manifest|' $$< > $$@
+$(1)/wisp.img $(1)/wisp.kernel $(1)/wisp.root $(1)/wisp.verity &: $$(IB) $(1)/wisp.yaml \
+		$(1)/manifest $(2) $$(B)/wisp.img | $$(DEPS_STAMP)
+	$$(IB) -C . -o $(1)/wisp.img $(1)/wisp.yaml
+endef
+
 # Wisp 0.3.0, whose init fails (tests/update/failing-init): a bundle GRUB must roll back.
 UPDATE_FAIL_VERSION := 0.3.0
 V3 := $(B)/v3
 V3_BUNDLE := $(V3)/wisp-update.bundle
-$(V3)/manifest: $(IB_MANIFEST) tests/update/update.mk
-	@mkdir -p $(@D)
-	sed 's|build/init/init\b|tests/update/failing-init|' $< > $@
-$(V3)/wisp.yaml: $(IB_SPEC) tests/update/update.mk
-	@mkdir -p $(@D)
-	sed 's|^  manifest: rootfs/manifest|  manifest: $(V3)/manifest|' $< > $@
-$(V3)/wisp.img $(V3)/wisp.kernel $(V3)/wisp.root $(V3)/wisp.verity &: $(IB) $(V3)/wisp.yaml \
-		$(V3)/manifest tests/update/failing-init $(B)/wisp.img | $(DEPS_STAMP)
-	$(IB) -C . -o $(V3)/wisp.img $(V3)/wisp.yaml
+$(eval $(call broken_image,$(V3),tests/update/failing-init))
 $(V3_BUNDLE): $(V3)/wisp.img $(V3)/wisp.kernel $(V3)/wisp.root $(V3)/wisp.verity
 	$(IB) bundle -C . -o $@ --key $(BUNDLE_KEY) --expires $(BUNDLE_EXPIRES) --spec $(IB_SPEC) \
 		--os-version $(UPDATE_FAIL_VERSION) --kernel $(V3)/wisp.kernel --root $(V3)/wisp.root \
 		--verity $(V3)/wisp.verity
 system-test: $(V3_BUNDLE)
+
+# An image whose init hangs (tests/update/hanging-init): system test boot-hang puts its
+# ROOT into slot B of a copy of the build's image.
+$(eval $(call broken_image,$(B)/hang,tests/update/hanging-init))
+system-test: $(B)/hang/wisp.img
 
 # Bundles of 0.2.0 the device must refuse: signed by a key the image does not trust,
 # and one that expired (made as if in 2020, valid for a day).
