@@ -146,6 +146,15 @@ static char *counting(char *cfg)
 			     "elif [ \"$wisp_tries\" = %d ]; then\n\tset wisp_tries=%d\n"
 			     "\tsave_env -f %s wisp_tries\n\tset wisp_trial=\"$wisp_watch\"\n",
 			     n, n - 1, env);
+	/* A good slot is counted too while the other holds a system it may fall back
+	 * to (not one just rolled back from): a slot that keeps failing (a block that
+	 * fails verity restarts the host, a critical unit never healthy) goes back to
+	 * wisp_prev; mark-good empties the count at every good boot. */
+	cfg = append(cfg,
+		     "elif [ -z \"$wisp_tries\" -a -n \"$wisp_prev\" -a \"$wisp_prev\" != "
+		     "\"$wisp_rollback\" ]; then\n\tset wisp_tries=%d\n"
+		     "\tsave_env -f %s wisp_tries\n\tset wisp_trial=\"$wisp_watch\"\n",
+		     IB_GOOD_TRIES - 1, env);
 	return append(cfg, "fi\n");
 }
 
@@ -164,7 +173,7 @@ char *ib_grub_cfg(unsigned timeout, char default_slot)
 				"set wisp_slot=%c\nset wisp_prev=\nset wisp_tries=\n"
 				"set wisp_watch=\"" IB_TRIAL_WATCH "\"\nset wisp_trial=\n"
 				"load_env -f ($root)/grub/grubenv wisp_slot wisp_prev wisp_tries "
-				"wisp_watch\n",
+				"wisp_watch wisp_rollback\n",
 				timeout, default_slot);
 
 	cfg = counting(cfg);

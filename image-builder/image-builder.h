@@ -218,7 +218,8 @@ int ib_grubenv_block(uint8_t out[IB_GRUBENV_SIZE], const char *const *vars, size
 char *ib_grub_early_cfg(const char *volid_str);
 /* /grub/grub.cfg: boot counting and both slots' entries, each reading its
  * /X/slot.cfg (docs/update.md). */
-#define IB_MAX_TRIES 9
+#define IB_MAX_TRIES  9
+#define IB_GOOD_TRIES 3 /* boots a good slot gets before GRUB takes the other one */
 /* A trial boot's kernel arguments (grubenv's wisp_watch replaces them): softdog
  * runs from the kernel's start and resets the host unless `update watch` takes
  * it over in time (docs/update.md). */

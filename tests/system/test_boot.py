@@ -205,58 +205,81 @@ def down(vm):
     check(vm.wait_exit(POWEROFF_TIMEOUT) == 0, "%s powered off" % vm.name)
 
 
-def counting(img):
-    """GRUB's boot counting (docs/update.md) on slot B of a copy, with nothing in the guest
-    marking the boot good: wisp_tries=2 boots B twice, taking a try each time; the third
-    boot finds none left, says so on the console, and boots A, with grubenv telling what
-    happened (wisp_rollback=B). The boots share one disk (a qcow2 overlay of the copy)."""
-    img.set_env(wisp_slot="B", wisp_prev="A", wisp_tries="2")
+def boot_good(vm):
+    """The output of this boot's boot-good unit (update mark-good), once it has run."""
+    _, out = vm.sh("for i in $(seq 300); do wispctl status boot-good | grep -q 'state: *done' "
+                   "&& break; sleep 1; done; cat /var/log/wisp/boot-good.log", timeout=330)
+    return out
+
+
+def overlay_of(img):
+    """A qcow2 overlay of IMG's copy that several boots share, and a function that reads
+    its grubenv (the overlay converted to raw)."""
     disk, raw = img.path + ".qcow2", img.path + ".now"
     subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b",
                     os.path.abspath(img.path), disk], check=True)
 
     def env():
         subprocess.run(["qemu-img", "convert", "-O", "raw", disk, raw], check=True)
-        return grubenv(raw)
+        e = grubenv(raw)
+        os.unlink(raw)
+        return e
+    return disk, env
 
-    for left in ("1", "0"):
-        with VM(img.path, firmware="bios", name="count-" + left, overlay=disk) as vm:
-            vm.expect(r"Booting `Wisp \(slot B\)'", BOOT_TIMEOUT)
-            vm.boot(shell_timeout=60)
-            down(vm)
-        e = env()
-        check(e.get("wisp_tries") == left and e.get("wisp_slot") == "B",
-              "a boot of slot B on trial took a try: %r" % e)
-    with VM(img.path, firmware="bios", name="count-rollback", overlay=disk) as vm:
-        vm.expect(r"wisp: slot B used its tries without a good boot: rolling back to slot A",
-                  BOOT_TIMEOUT)
-        vm.expect(r"Booting `Wisp \(slot A\)'", 30)
+
+def counting(img):
+    """GRUB's boot counting (docs/update.md) on slot B of a copy: wisp_tries=2 boots B on
+    trial, taking a try before the kernel; the boot comes up, provision's boot-good unit
+    marks it good, and the count is gone."""
+    img.set_env(wisp_slot="B", wisp_prev="A", wisp_tries="2")
+    disk, env = overlay_of(img)
+    with VM(img.path, firmware="bios", name="count", overlay=disk) as vm:
+        vm.expect(r"Booting `Wisp \(slot B\)'", BOOT_TIMEOUT)
         vm.boot(shell_timeout=60)
-        _, out = vm.sh("cat /proc/cmdline")
-        check(" wisp.slot=A " in out, "the rolled-back boot runs slot A: %r" % out.strip())
+        out = boot_good(vm)
+        check("wisp-update: slot B is good: its trial ends with 1 tries left" in out,
+              "the trial boot took a try and was marked good: %r" % out)
         down(vm)
     e = env()
-    check(e.get("wisp_slot") == "A" and e.get("wisp_prev") == "B" and e.get("wisp_rollback")
-          == "B" and e.get("wisp_tries", "") == "", "grubenv after the rollback: %r" % e)
-    os.unlink(raw)
+    check(e.get("wisp_slot") == "B" and e.get("wisp_prev") == "A" and e.get("wisp_tries") == "",
+          "grubenv after a good trial boot: %r" % e)
 
 
 def verity(image="build/wisp.img"):
     """One byte of ROOT-A changed where erofs never looks (the first 1 KiB, before its
-    superblock): without dm-verity the system boots as before; with it the kernel's first
-    read of the root finds block 0 corrupted and restarts the machine
-    (restart_on_corruption), before init."""
+    superblock), slot B a copy of A: without dm-verity the system boots as before; with it
+    the kernel's first read of the root finds block 0 corrupted and restarts the machine
+    (restart_on_corruption) before init, and since B holds a system every boot of A is
+    counted: after three, GRUB takes the host to slot B."""
     img = SlotImage(image, os.path.join(os.environ.get("B", "build"), "tests", "verity.img"))
+    img.copy_root("ROOT-A", "ROOT-B")
+    img.copy_kernel("A", "B")
+    img.copy_slot_cfg("A", "B")
+    img.set_env(wisp_slot="A", wisp_prev="B")
     with open(img.path, "r+b") as f:
         f.seek(img.parts["ROOT-A"].offset)
         byte = f.read(1)
         f.seek(img.parts["ROOT-A"].offset)
         f.write(bytes([byte[0] ^ 0x01]))
-    with VM(img.path, firmware="bios", name="verity-corrupt") as vm:
-        m = console_shows(vm, r"device-mapper: verity: (\d+:\d+): data block (\d+) is corrupted", 120)
-        check(m.group(2) == "0", "dm-verity found ROOT-A's block 0 corrupted: %r" % m.group(0))
-        console_shows(vm, r"reboot: Restarting system with command 'dm-verity device corrupted'", 30)
+    disk, env = overlay_of(img)
+    with VM(img.path, firmware="bios", name="verity-corrupt", overlay=disk) as vm:
+        for n in range(3):
+            vm.expect(r"Booting `Wisp \(slot A\)'", BOOT_TIMEOUT)
+            m = vm.expect(r"device-mapper: verity: (\d+:\d+): data block (\d+) is corrupted", 120)
+            check(m.group(2) == "0", "boot %d: dm-verity found ROOT-A's block 0 corrupted: %r"
+                  % (n + 1, m.group(0)))
+            vm.expect(r"reboot: Restarting system with command 'dm-verity device corrupted'", 30)
         check(not re.search(BANNER, vm.buf), "init never ran from the corrupted root")
+        vm.expect(r"wisp: slot A used its tries without a good boot: rolling back to slot B",
+                  BOOT_TIMEOUT)
+        vm.expect(r"Booting `Wisp \(slot B\)'", 30)
+        vm.boot(shell_timeout=60)
+        _, out = vm.sh("cat /proc/cmdline")
+        check(" wisp.slot=B " in out, "the host runs slot B: %r" % out.strip())
+        down(vm)
+    e = env()
+    check(e.get("wisp_slot") == "B" and e.get("wisp_rollback") == "A",
+          "grubenv after the rollback: %r" % e)
 
 
 def hang(image="build/wisp.img", hung="build/hang/wisp.img"):
@@ -268,9 +291,7 @@ def hang(image="build/wisp.img", hung="build/hang/wisp.img"):
     img.install(hung, "B")
     img.set_env(wisp_slot="B", wisp_prev="A", wisp_tries="1",
                 wisp_watch="softdog.soft_active_on_boot=1 softdog.soft_margin=15")
-    disk = img.path + ".qcow2"
-    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b",
-                    os.path.abspath(img.path), disk], check=True)
+    disk, env = overlay_of(img)
     with VM(img.path, firmware="bios", name="hang", overlay=disk) as vm:
         vm.expect(r"Booting `Wisp \(slot B\)'", BOOT_TIMEOUT)
         m = vm.expect(r"Command line: (.*)\n", 60)
@@ -287,11 +308,9 @@ def hang(image="build/wisp.img", hung="build/hang/wisp.img"):
         check(" wisp.slot=A " in out and "softdog" not in out,
               "slot A again, a good boot without the trial's watchdog: %r" % out.strip())
         down(vm)
-    subprocess.run(["qemu-img", "convert", "-O", "raw", disk, img.path + ".now"], check=True)
-    e = grubenv(img.path + ".now")
+    e = env()
     check(e.get("wisp_slot") == "A" and e.get("wisp_rollback") == "B",
           "grubenv after the rollback: %r" % e)
-    os.unlink(img.path + ".now")
 
 
 if __name__ == "__main__":

@@ -54,7 +54,8 @@ static void configs(void **state)
 	    "set wisp_slot=B\nset wisp_prev=\nset wisp_tries=\n"
 	    "set wisp_watch=\"softdog.soft_active_on_boot=1 softdog.soft_margin=120\"\n"
 	    "set wisp_trial=\n"
-	    "load_env -f ($root)/grub/grubenv wisp_slot wisp_prev wisp_tries wisp_watch\n",
+	    "load_env -f ($root)/grub/grubenv wisp_slot wisp_prev wisp_tries wisp_watch "
+	    "wisp_rollback\n",
 	    "if [ \"$wisp_tries\" = 0 -a -n \"$wisp_prev\" ]; then\n",
 	    "\tset wisp_rollback=\"$wisp_slot\"\n\tset wisp_slot=\"$wisp_prev\"\n"
 	    "\tset wisp_prev=\"$wisp_rollback\"\n\tset wisp_tries=\n"
@@ -62,6 +63,9 @@ static void configs(void **state)
 	    "elif [ \"$wisp_tries\" = 9 ]; then\n\tset wisp_tries=8\n"
 	    "\tsave_env -f ($root)/grub/grubenv wisp_tries\n\tset wisp_trial=\"$wisp_watch\"\n",
 	    "elif [ \"$wisp_tries\" = 1 ]; then\n\tset wisp_tries=0\n"
+	    "\tsave_env -f ($root)/grub/grubenv wisp_tries\n\tset wisp_trial=\"$wisp_watch\"\n"
+	    "elif [ -z \"$wisp_tries\" -a -n \"$wisp_prev\" -a \"$wisp_prev\" != "
+	    "\"$wisp_rollback\" ]; then\n\tset wisp_tries=2\n"
 	    "\tsave_env -f ($root)/grub/grubenv wisp_tries\n\tset wisp_trial=\"$wisp_watch\"\nfi\n",
 	    "set default=\"wisp-${wisp_slot}\"\nset fallback=\"wisp-${wisp_prev}\"\n",
 	    "menuentry \"Wisp (slot A)\" --id wisp-A {\n"
