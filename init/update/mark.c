@@ -11,10 +11,12 @@
 #include "update.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/statfs.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #define EXT4_MAGIC 0xEF53
 
@@ -33,10 +35,12 @@ static int state_mounted(struct err *e)
 static int control_answers(struct err *e)
 {
 	char *const argv[] = {"/bin/wispctl", "ps", NULL};
-	struct spawn_req r = {.argv = argv, .envp = (char *const[]){NULL}};
-	int status;
-	pid_t pid = spawn(&r, NULL, e);
+	int null = open("/dev/null", O_WRONLY | O_CLOEXEC), status;
+	struct spawn_req r = {.argv = argv, .envp = (char *const[]){NULL}, .out_fd = null};
+	pid_t pid = spawn(&r, NULL, e); /* its table is not the log's business */
 
+	if (null >= 0)
+		close(null);
 	if (pid < 0)
 		return -1;
 	if (spawn_wait(pid, now_ms() + 30000, &status, e) <= 0)
