@@ -29,6 +29,7 @@ JOBS = [
     ("boot-slot-b", py("test_boot.py", "slot-b")),
     ("boot-verity", py("test_boot.py", "verity")),
     ("boot-hang", py("test_boot.py", "hang")),
+    ("boot-disks", py("test_boot.py", "disks")),
     ("update", py("test_update.py")),
     ("reproducible", sh("test_reproducible.sh")),
     ("image-builder-cli", sh("test_image_builder_cli.sh")),

@@ -83,7 +83,7 @@ class VM:
 
     def __init__(self, image, firmware="bios", name="vm", logdir="build/tests", mem=512,
                  extra=None, kernel=None, cmdline=None, qmp=False, disk_size=None, nic=None,
-                 overlay=None, diagnose=None, command=None, env=None):
+                 overlay=None, diagnose=None, command=None, env=None, disk_bus="virtio"):
         """command: a program that starts QEMU itself (tests/system/qemu-run.sh,
         as `make run` does) instead of the arguments made here; image, firmware
         and the options that shape QEMU's arguments are then unused."""
@@ -100,7 +100,7 @@ class VM:
             args = list(command)
         else:
             args = self._qemu_args(image, firmware, mem, extra, kernel, cmdline, qmp,
-                                   disk_size, nic, overlay)
+                                   disk_size, nic, overlay, disk_bus)
         self.args = args
         self.buf = ""
         self.pos = 0
@@ -115,7 +115,7 @@ class VM:
         self.reader.start()
 
     def _qemu_args(self, image, firmware, mem, extra, kernel, cmdline, qmp, disk_size, nic,
-                   overlay):
+                   overlay, disk_bus):
         # overlay: boot the disk of an earlier VM again (close that VM last).
         self.overlay = overlay or os.path.join(self.tmp, "disk.qcow2")
         if not overlay:
@@ -125,9 +125,8 @@ class VM:
             subprocess.run(["qemu-img", "resize", "-q", self.overlay, str(disk_size)], check=True)
         args = ["qemu-system-x86_64", "-m", str(mem), "-smp", "1", "-nodefaults",
                 "-display", "none", "-serial", "stdio", "-monitor", "none",
-                "-drive", "file=%s,format=qcow2,if=virtio" % self.overlay,
                 # the watchdog of trial boots (docs/update.md)
-                "-device", "i6300esb"]
+                "-device", "i6300esb"] + DISK_BUS[disk_bus](self.overlay)
         args += accel_args()
         if qmp:  # for system_powerdown: the ACPI power button
             args += ["-qmp", "unix:%s,server=on,wait=off" % self.qmp_path]
@@ -312,6 +311,16 @@ class VM:
                 pass
         self.close()
         return False
+
+
+# The system disk on the controllers clouds give: virtio-blk, AHCI (SATA), NVMe.
+DISK_BUS = {
+    "virtio": lambda f: ["-drive", "file=%s,format=qcow2,if=virtio" % f],
+    "ahci": lambda f: ["-drive", "file=%s,format=qcow2,if=none,id=sys" % f,
+                       "-device", "ahci,id=ahci", "-device", "ide-hd,drive=sys,bus=ahci.0"],
+    "nvme": lambda f: ["-drive", "file=%s,format=qcow2,if=none,id=sys" % f,
+                       "-device", "nvme,drive=sys,serial=wisp0"],
+}
 
 
 def free_port():
