@@ -69,7 +69,7 @@ $(PROVISION_BIN): $(PROVISION_SRCS) $(INIT_HDRS) init/init.mk $(PROVISION_DEPS) 
 # `update` verb runs: signed bundles checked with libsodium (static musl,
 # rootfs.mk: libsodium-musl). Its own program: nothing of PID 1's or provision's.
 UPDATE_SRCS := $(addprefix init/update/, main.c args.c bundle.c manifest.c minisig.c version.c utc.c \
-	apply.c grubenv.c esp.c boot.c slotdev.c mark.c watch.c status.c) \
+	apply.c fetch.c grubenv.c esp.c boot.c slotdev.c mark.c watch.c status.c) \
 	$(addprefix init/lib/, err.c util.c cmdline.c blkdev.c spawn.c)
 UPDATE_BIN := $(B)/init/update
 init: $(UPDATE_BIN)

@@ -189,19 +189,39 @@ static int apply(const struct upd_args *a, int in, struct boot_state *b, struct 
 	return 0;
 }
 
+/* BUNDLE: a file, - (standard input) or an http:// URL (*pid: its wget). */
+static int open_input(const char *path, pid_t *pid, struct err *e)
+{
+	int in;
+
+	*pid = -1;
+	if (fetch_is_url(path))
+		return fetch_open(path, pid, e);
+	in = strcmp(path, "-") == 0 ? dup(STDIN_FILENO)
+				    : open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (in < 0)
+		return err_set(e, errno, "open %s", path);
+	return in;
+}
+
 int cmd_apply(const struct upd_args *a, struct err *e)
 {
 	static struct boot_state b;
 	static struct upd_head h;
 	const char *path = a->operand[0];
-	int in = strcmp(path, "-") == 0 ? dup(STDIN_FILENO)
-					: open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	int ret;
+	struct err fetched;
+	pid_t pid;
+	int in = open_input(path, &pid, e), ret;
 
 	if (in < 0)
-		return err_set(e, errno, "open %s", path);
+		return err_ctx(e, "apply");
 	ret = apply(a, in, &b, &h, e);
-	close(in);
+	/* A bundle that passed every check is applied, whatever wget says after; one that
+	 * did not is explained by wget's failure (a 404 reads as a truncated bundle). */
+	if (pid > 0 && fetch_close(in, pid, path, &fetched) < 0 && ret < 0)
+		*e = fetched;
+	else if (pid <= 0)
+		close(in);
 	if (ret < 0)
 		return err_ctx(e, "apply");
 	if (a->reboot && kill(1, SIGTERM) < 0)

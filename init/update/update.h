@@ -258,6 +258,14 @@ struct slot_dev {
 /* ROOT-<slot> on the root's disk: its device, size and PARTUUID. */
 int slot_dev_find(char slot, struct slot_dev *d, struct err *e);
 
+/* ---- fetch.c: a bundle from an http:// URL (busybox wget) ------------ */
+
+bool fetch_is_url(const char *s);
+/* The read end of wget's output for url; *pid its process. https:// is refused. */
+int fetch_open(const char *url, pid_t *pid, struct err *e);
+/* Close fd, reap wget: 0, or -1 when it failed. */
+int fetch_close(int fd, pid_t pid, const char *url, struct err *e);
+
 /* ---- the commands: apply.c, mark.c, watch.c, status.c ---------------- */
 
 #define BOOT_GOOD_FILE "/run/wisp/update/good"

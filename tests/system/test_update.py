@@ -3,7 +3,8 @@ bundle of Wisp 0.2.0 (tests/update/update.mk: the same image with init and the u
 built as 0.2.0, signed with the test key that the image trusts).
 
 One disk (a qcow2 overlay of the image) through every boot:
-1. v1: the bundle arrives on a second disk and streams into `wispctl update apply -`;
+1. v1: `wispctl update apply http://...` streams the bundle from the host (a URL that
+   is not there fails in one line);
    `update status` names slot B, 0.2.0, as next; the running slot is not touched.
 2. reboot: GRUB boots slot B on trial, the banner says 0.2.0, the command line names
    ROOT-B and the bundle's root hash, / is the verity device over partition 4; the
@@ -16,10 +17,13 @@ One disk (a qcow2 overlay of the image) through every boot:
 """
 
 import os
+import functools
+import http.server
 import re
 import shutil
 import subprocess
 import sys
+import threading
 
 sys.path.insert(0, os.path.dirname(__file__))
 from slots import partitions  # noqa: E402
@@ -48,11 +52,24 @@ def status(vm):
     return out
 
 
-def apply_v2(vm, size, slot_a):
+def serve(path):
+    """PATH over HTTP on the host's loopback (the guest's 10.0.2.2, QEMU's user network):
+    the server and its port."""
+    directory, name = os.path.split(os.path.abspath(path))
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=directory)
+    handler.log_message = lambda *a: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, "http://10.0.2.2:%d/%s" % (server.server_address[1], name)
+
+
+def apply_v2(vm, url, slot_a):
     rc, before = vm.sh("sha256sum /dev/%s" % slot_a, timeout=120)
-    rc, out = vm.sh("head -c %d /dev/vdb | wispctl update apply -" % size, timeout=600)
+    rc, out = vm.sh("wispctl update apply %s/missing 2>&1" % url.rsplit("/", 1)[0], timeout=120)
+    check(rc == 1 and "wget failed" in out, "a URL that is not there: one line: %r" % out.strip())
+    rc, out = vm.sh("wispctl update apply %s" % url, timeout=600)
     check(rc == 0 and "update: writing Wisp %s to slot B" % V2 in out,
-          "apply streamed the bundle into slot B: %r" % out)
+          "apply streamed the bundle from %s into slot B: %r" % (url, out))
     _, after = vm.sh("sha256sum /dev/%s" % slot_a, timeout=120)
     check(before.split()[0] == after.split()[0], "the running slot's partition is unchanged")
     out = status(vm)
@@ -110,9 +127,11 @@ def main(image="build/wisp.img", bundle="build/v2/wisp-update.bundle"):
         i = head.index(b"variant: ") + len(b"variant: ")
         f.seek(i)
         f.write(bytes([head[i] ^ 0x20]))  # "wisp" -> "Wisp": signed bytes changed
-    with VM(image, firmware="bios", name="update", overlay=disk, extra=extra) as vm:
+    server, url = serve(bundle)
+    with VM(image, firmware="bios", name="update", overlay=disk, extra=extra, nic="user") as vm:
         vm.boot(shell_timeout=120)
-        apply_v2(vm, sizes["vdb"], "vda3")
+        apply_v2(vm, url, "vda3")
+        server.shutdown()
         vm.send("reboot\n")
         on_v2(vm, image, sizes)
         rc, out = vm.sh("wispctl update rollback", timeout=60)
