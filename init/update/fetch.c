@@ -14,7 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define WGET "/bin/wget"
+#define WGET "/usr/bin/wget"
 
 bool fetch_is_url(const char *s)
 {

@@ -61,9 +61,9 @@ static void tell_watch(void)
 
 static int mark(struct boot_state *b, struct err *e)
 {
-	const char *tries = grubenv_get(&b->env, "wisp_tries");
-	char slot = slot_of(grubenv_get(&b->env, "wisp_slot"));
+	char tries[8], slot = slot_of(grubenv_get(&b->env, "wisp_slot"));
 
+	snprintf(tries, sizeof(tries), "%s", grubenv_get(&b->env, "wisp_tries")); /* set below */
 	if (!*tries || !b->booted || slot != b->booted) {
 		printf("update: slot %c is good (not a trial boot)\n", b->booted ? b->booted : '?');
 		return 0;

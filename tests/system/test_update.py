@@ -66,7 +66,9 @@ def serve(path):
 def apply_v2(vm, url, slot_a):
     rc, before = vm.sh("sha256sum /dev/%s" % slot_a, timeout=120)
     rc, out = vm.sh("wispctl update apply %s/missing 2>&1" % url.rsplit("/", 1)[0], timeout=120)
-    check(rc == 1 and "wget failed" in out, "a URL that is not there: one line: %r" % out.strip())
+    lines = out.strip().splitlines()
+    check(rc == 1 and lines and "404" in out and "wget failed (status 1)" in lines[-1],
+          "a URL that is not there: wget's 404, then the updater's one line: %r" % out.strip())
     rc, out = vm.sh("wispctl update apply %s" % url, timeout=600)
     check(rc == 0 and "update: writing Wisp %s to slot B" % V2 in out,
           "apply streamed the bundle from %s into slot B: %r" % (url, out))
