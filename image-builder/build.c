@@ -36,6 +36,7 @@ struct build {
 	char *out[NOUTS];     /* final names ([O_IMAGE] is o->out's copy) */
 	char *tmp_out[NOUTS]; /* before rename */
 	struct ib_verity verity;
+	struct ib_slotb slotb; /* update.slot_b's bundle, when the spec has one */
 	char partuuid[NPARTS][37];
 	char volid[10];
 	uint64_t esp_files, root_size, state_alloc, kernel_size, core_size, efi_size;
@@ -71,6 +72,8 @@ static int collect_deps(struct build *b)
 	ret |= ib_deps_add(&b->deps, b->spec.kernel_image);
 	if (b->spec.update_key)
 		ret |= ib_deps_add(&b->deps, b->spec.update_key);
+	if (b->spec.update_slot_b)
+		ret |= ib_deps_add(&b->deps, b->spec.update_slot_b);
 	for (size_t i = 0; i < b->man.nfiles; i++)
 		ret |= ib_deps_add(&b->deps, b->man.files[i]);
 	for (size_t i = 0; i < b->man.n; i++)
@@ -314,26 +317,58 @@ static int write_dated(const struct build *b, const char *name, const void *data
 	return ret;
 }
 
-static int write_grub_config(struct build *b, struct ib_err *err)
+/* update.slot_b's bundle into b.vmlinuz and b.root, and its /B/slot.cfg. */
+static int build_slot_b(struct build *b, struct ib_err *err)
 {
-	char slot_var[] = "wisp_slot=A";
-	const char *vars[] = {slot_var};
+	char *kernel = tmp_path(b, "b.vmlinuz"), *root = tmp_path(b, "b.root"), *cfg = NULL;
+	int ret = ib_slotb_unpack(&b->spec, kernel, root, &b->slotb, err);
+
+	if (ret == 0 && b->slotb.verity.total_size > b->spec.root_size)
+		ret = ib_err_set(err, 0, "update.slot_b: its root is larger than disk.root_size");
+	if (ret == 0)
+		ret = ib_set_mtime(kernel, b->epoch, err);
+	if (ret == 0) {
+		cfg = ib_slot_cfg('B', b->partuuid[P_ROOT_B], &b->slotb.verity, b->slotb.version,
+				  b->slotb.cmdline);
+		ret = write_dated(b, "b.slot.cfg", cfg, strlen(cfg), err);
+	}
+	free(kernel), free(root), free(cfg);
+	return ret;
+}
+
+/* grubenv: the spec's default slot; with a system in both slots, the other one is
+ * wisp_prev, what GRUB falls back to (docs/update.md). */
+static int write_grubenv(struct build *b, struct ib_err *err)
+{
+	char slot_var[] = "wisp_slot=A", prev_var[] = "wisp_prev=B";
+	const char *vars[] = {slot_var, prev_var};
 	uint8_t env[IB_GRUBENV_SIZE];
-	char *early = ib_grub_early_cfg(b->volid);
-	char *cfg = ib_grub_cfg(b->spec.timeout, b->spec.default_slot);
-	char *slot = ib_slot_cfg('A', b->partuuid[P_ROOT_A], &b->verity, b->spec.kernel_cmdline);
 	int ret;
 
 	slot_var[sizeof(slot_var) - 2] = b->spec.default_slot;
-	ret = write_dated(b, "early.cfg", early, strlen(early), err);
+	prev_var[sizeof(prev_var) - 2] = b->spec.default_slot == 'A' ? 'B' : 'A';
+	ret = ib_grubenv_block(env, vars, b->spec.update_slot_b ? 2 : 1, err);
+	if (ret == 0)
+		ret = write_dated(b, "grubenv", env, sizeof(env), err);
+	return ret;
+}
+
+static int write_grub_config(struct build *b, struct ib_err *err)
+{
+	char *early = ib_grub_early_cfg(b->volid);
+	char *cfg = ib_grub_cfg(b->spec.timeout, b->spec.default_slot);
+	char *slot = ib_slot_cfg('A', b->partuuid[P_ROOT_A], &b->verity, WISP_VERSION,
+				 b->spec.kernel_cmdline);
+	int ret = write_dated(b, "early.cfg", early, strlen(early), err);
+
 	if (ret == 0)
 		ret = write_dated(b, "grub.cfg", cfg, strlen(cfg), err);
 	if (ret == 0)
 		ret = write_dated(b, "slot.cfg", slot, strlen(slot), err);
+	if (ret == 0 && b->spec.update_slot_b)
+		ret = build_slot_b(b, err);
 	if (ret == 0)
-		ret = ib_grubenv_block(env, vars, 1, err);
-	if (ret == 0)
-		ret = write_dated(b, "grubenv", env, sizeof(env), err);
+		ret = write_grubenv(b, err);
 	free(early), free(cfg), free(slot);
 	return ret;
 }
@@ -369,17 +404,24 @@ static int build_esp(struct build *b, struct ib_err *err)
 	char *efi = tmp_path(b, "BOOTX64.EFI"), *cfg = tmp_path(b, "grub.cfg");
 	char *env = tmp_path(b, "grubenv"), *kernel = tmp_path(b, "vmlinuz");
 	char *img = tmp_path(b, "esp.img"), *slot = tmp_path(b, "slot.cfg");
+	char *bkernel = tmp_path(b, "b.vmlinuz"), *bslot = tmp_path(b, "b.slot.cfg");
 	const struct ib_esp_file files[] = {
-	    {efi, "::/EFI/BOOT/BOOTX64.EFI"}, {cfg, "::/grub/grub.cfg"}, {env, "::/grub/grubenv"},
-	    {kernel, "::/A/vmlinuz"},	      {slot, "::/A/slot.cfg"},
+	    {efi, "::/EFI/BOOT/BOOTX64.EFI"},
+	    {cfg, "::/grub/grub.cfg"},
+	    {env, "::/grub/grubenv"},
+	    {kernel, "::/A/vmlinuz"},
+	    {slot, "::/A/slot.cfg"},
+	    {bkernel, "::/B/vmlinuz"}, /* the last two: update.slot_b's */
+	    {bslot, "::/B/slot.cfg"},
 	};
+	size_t nfiles = sizeof(files) / sizeof(files[0]) - (b->spec.update_slot_b ? 0 : 2);
 	int ret = ib_copy_file(b->spec.kernel_image, kernel, 0644, err);
 
 	if (ret == 0)
 		ret = ib_set_mtime(kernel, b->epoch, err);
 	if (ret == 0)
 		ret = ib_file_size(kernel, &b->kernel_size, NULL, err);
-	for (size_t i = 0; ret == 0 && i < sizeof(files) / sizeof(files[0]); i++) {
+	for (size_t i = 0; ret == 0 && i < nfiles; i++) {
 		uint64_t size;
 
 		ret = ib_file_size(files[i].src, &size, NULL, err);
@@ -387,8 +429,9 @@ static int build_esp(struct build *b, struct ib_err *err)
 	}
 	if (ret == 0)
 		ret = ib_esp_build(img, b->spec.esp_size, ib_fat_volid(b->spec.name), dirs, files,
-				   sizeof(files) / sizeof(files[0]), err);
-	free(efi), free(cfg), free(env), free(kernel), free(img), free(slot);
+				   nfiles, err);
+	free(efi), free(cfg), free(env), free(kernel), free(img), free(slot), free(bkernel),
+	    free(bslot);
 	return ret;
 }
 
@@ -491,7 +534,9 @@ static int assemble(struct build *b, struct ib_err *err)
 	if (ret == 0)
 		ret = place(b, fd, P_ROOT_A, "root.erofs", name, err);
 	if (ret == 0)
-		ret = place(b, fd, P_STATE, "state.ext4", name, err); /* ROOT-B stays zero */
+		ret = place(b, fd, P_STATE, "state.ext4", name, err);
+	if (ret == 0 && b->spec.update_slot_b) /* else ROOT-B stays zero */
+		ret = place(b, fd, P_ROOT_B, "b.root", name, err);
 	if (close(fd) < 0 && ret == 0)
 		ret = ib_err_set(err, errno, "close %s", b->tmp_out[0]);
 	return ret;
@@ -569,6 +614,9 @@ static void summary(const struct build *b)
 	       ib_human_size(b->verity.data_blocks * IB_VERITY_BLOCK, h[0], 32),
 	       ib_human_size(b->root_size, h[1], 32), ib_human_size(b->spec.root_size, h[2], 32),
 	       b->verity.root_hash);
+	if (b->spec.update_slot_b)
+		printf("  ROOT-B    Wisp %s from %s, root hash %s\n", b->slotb.version,
+		       b->spec.update_slot_b, b->slotb.verity.root_hash);
 	printf("  STATE     ext4 %s (%s allocated)\n", ib_human_size(b->spec.state_size, h[0], 32),
 	       ib_human_size(b->state_alloc, h[1], 32));
 	printf("  kernel    %s (%s)\n", ib_human_size(b->kernel_size, h[0], 32), b->out[O_KERNEL]);
@@ -591,6 +639,7 @@ static void cleanup(struct build *b)
 	if (b->tmp && !getenv("IB_KEEP_TMP"))
 		ib_rm_rf(b->tmp);
 	free(b->tmp);
+	free(b->slotb.cmdline);
 	ib_deps_free(&b->deps);
 	ib_manifest_free(&b->man);
 	ib_spec_free(&b->spec);

@@ -92,7 +92,7 @@ static char *squote(const char *s)
 	return append(out, "'");
 }
 
-char *ib_slot_cfg(char slot, const char *partuuid, const struct ib_verity *v,
+char *ib_slot_cfg(char slot, const char *partuuid, const struct ib_verity *v, const char *version,
 		  const char *spec_cmdline)
 {
 	char *dm = dm_create(v, partuuid), *args = slot_args(slot, partuuid, spec_cmdline);
@@ -101,7 +101,7 @@ char *ib_slot_cfg(char slot, const char *partuuid, const struct ib_verity *v,
 				"image-builder,\n# or by the update that wrote this slot "
 				"(docs/update.md).\n"
 				"set wisp_version=%s\nset wisp_dm=%s\nset wisp_args=%s\n",
-				slot, WISP_VERSION, qdm, qargs);
+				slot, version, qdm, qargs);
 
 	free(dm), free(args), free(qdm), free(qargs);
 	return cfg;

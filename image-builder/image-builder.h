@@ -92,6 +92,7 @@ struct ib_spec {
 	    *firewall_allow; /* firewall.allow: "PORT/PROTO\n" each, for /etc/wisp/firewall; NULL */
 	char *bridge_subnet; /* bridge.subnet: CIDR, for /etc/wisp/bridge; NULL: the default */
 	char *update_key;    /* update.key: the minisign public key bundles are checked with */
+	char *update_slot_b; /* update.slot_b: a bundle slot B holds from the start; NULL */
 };
 
 /* Parse and validate a spec; relative paths in it must exist relative to
@@ -225,9 +226,22 @@ char *ib_grub_early_cfg(const char *volid_str);
  * it over in time (docs/update.md). */
 #define IB_TRIAL_WATCH "softdog.soft_active_on_boot=1 softdog.soft_margin=120"
 char *ib_grub_cfg(unsigned timeout, char default_slot);
-/* /X/slot.cfg: slot X's kernel arguments, root hash included. */
-char *ib_slot_cfg(char slot, const char *partuuid, const struct ib_verity *v,
+/* /X/slot.cfg: slot X's kernel arguments, root hash included, for a root of
+ * Wisp version. */
+char *ib_slot_cfg(char slot, const char *partuuid, const struct ib_verity *v, const char *version,
 		  const char *spec_cmdline);
+
+/* ---- update.slot_b (slotb.c) -------------------------------------------- */
+
+struct ib_slotb {
+	char version[32];
+	char *cmdline; /* the bundle's kernel.cmdline */
+	struct ib_verity verity;
+};
+/* Check spec's update.slot_b as the device would (update.key, expiry, variant, every
+ * part's SHA-256) and copy its kernel and root out to the files kernel and root. */
+int ib_slotb_unpack(const struct ib_spec *spec, const char *kernel, const char *root,
+		    struct ib_slotb *sb, struct ib_err *err);
 /* The kernel command line of slot X, as GRUB passes it (wisp.cmdline). */
 char *ib_kernel_cmdline(char slot, const char *partuuid, const struct ib_verity *v,
 			const char *spec_cmdline);

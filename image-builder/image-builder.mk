@@ -11,7 +11,11 @@ IB_MANIFEST := rootfs/manifest
 IB_KERNEL := $(B)/kernel/bzImage
 IB_LIBS := -lyaml -luuid -lz -lsodium
 
-$(IB): $(wildcard image-builder/*.c) image-builder/image-builder.h | $(DEPS_STAMP)
+# update.slot_b reads bundles with the updater's own reader (one format, one parser).
+IB_UPDATE_SRCS := $(addprefix init/update/, bundle.c manifest.c minisig.c version.c utc.c) \
+	init/lib/err.c init/lib/util.c
+$(IB): $(wildcard image-builder/*.c) image-builder/image-builder.h $(IB_UPDATE_SRCS) \
+		init/update/update.h init/lib/base.h | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(HOST_CC) $(HOST_CFLAGS) -o $@ $(filter %.c,$^) $(IB_LIBS)
 

@@ -147,6 +147,7 @@ static const struct field bridge_fields[] = {
 };
 static const struct field update_fields[] = {
     F("key", K_PATH, false, update_key, NULL, NULL),
+    F("slot_b", K_PATH, false, update_slot_b, NULL, NULL),
     {0},
 };
 static const struct field top_fields[] = {
@@ -633,6 +634,7 @@ void ib_spec_free(struct ib_spec *spec)
 	free(spec->firewall_allow);
 	free(spec->bridge_subnet);
 	free(spec->update_key);
+	free(spec->update_slot_b);
 	free(spec->kernel_image);
 	free(spec->kernel_cmdline);
 	free(spec->manifest);

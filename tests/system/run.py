@@ -30,6 +30,7 @@ JOBS = [
     ("boot-verity", py("test_boot.py", "verity")),
     ("boot-hang", py("test_boot.py", "hang")),
     ("boot-disks", py("test_boot.py", "disks")),
+    ("boot-slotb-spec", py("test_boot.py", "slotb-spec")),
     ("update", py("test_update.py")),
     ("reproducible", sh("test_reproducible.sh")),
     ("image-builder-cli", sh("test_image_builder_cli.sh")),

@@ -331,8 +331,29 @@ def disks(image="build/wisp.img"):
                   "%s: / over %s, STATE on /var: %r" % (bus, part, out))
 
 
+def slotb_spec(image="build/slotb/wisp.img"):
+    """An image built with update.slot_b (the 0.2.0 bundle, checked at build time as the
+    device checks it) and boot.default_slot B: its first boot runs Wisp 0.2.0 from slot B,
+    verified, counted (slot A holds a system too) and marked good."""
+    with VM(image, firmware="bios", name="slotb-spec") as vm:
+        vm.expect(r"Booting `Wisp \(slot B\)'", BOOT_TIMEOUT)
+        vm.expect(r"Wisp 0\.2\.0, slot B", 30)
+        m = vm.expect(BANNER, BOOT_TIMEOUT)
+        check(m.group(1) == "0.2.0", "the banner shows Wisp 0.2.0 (%s)" % m.group(1))
+        vm.boot(banner=False, shell_timeout=60)
+        verified_root(vm, partitions(image)["ROOT-B"].partuuid, "4",
+                      read_verity("build/v2/wisp.img"))
+        out = boot_good(vm)
+        check("wisp-update: slot B is good" in out, "the first boot was marked good: %r" % out)
+        _, out = vm.sh("wispctl update status")
+        check(re.search(r"slot A: \S+\s+previous", out)
+              and re.search(r"slot B: 0\.2\.0\s+booted\s+next", out),
+              "status: B 0.2.0 booted, A the previous: %r" % out)
+
+
 if __name__ == "__main__":
     case = sys.argv[1]
-    cases = {"slot-b": slot_b, "verity": verity, "hang": hang, "disks": disks}
+    cases = {"slot-b": slot_b, "verity": verity, "hang": hang, "disks": disks,
+             "slotb-spec": slotb_spec}
     body = (lambda: cases[case](*sys.argv[2:3])) if case in cases else (lambda: main(*sys.argv[1:3]))
     sys.exit(run_test("boot-" + case, body))

@@ -87,7 +87,7 @@ static void configs(void **state)
 	char *early = ib_grub_early_cfg("08AE-F6DC");
 	char *cfg = ib_grub_cfg(3, 'B');
 	char *cmdline = ib_kernel_cmdline('A', "aaaa", &v, "");
-	char *slot = ib_slot_cfg('B', "aaaa", &v, "console=ttyS0 it's");
+	char *slot = ib_slot_cfg('B', "aaaa", &v, WISP_VERSION, "console=ttyS0 it's");
 	char *tbl = ib_verity_table(&v, "aaaa");
 
 	(void)state;

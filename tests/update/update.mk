@@ -89,3 +89,15 @@ $(V2)/expired.bundle: $(V2_BUNDLE)
 		--spec $(IB_SPEC) --os-version $(UPDATE_TEST_VERSION) --kernel $(V2)/wisp.kernel \
 		--root $(V2)/wisp.root --verity $(V2)/wisp.verity
 system-test: $(V2_REFUSED)
+
+# update.slot_b (docs/image-spec.md): the build's image with the 0.2.0 bundle in slot B
+# from the start, booted first (system test boot-slotb-spec).
+$(B)/slotb/wisp.yaml: $(IB_SPEC) tests/update/update.mk
+	@mkdir -p $(@D)
+	sed -e 's|^  default_slot: A|  default_slot: B|' \
+		-e 's|^\(  key: tests/keys/wisp-test.pub.*\)|\1\n  slot_b: $(V2_BUNDLE)|' $< > $@
+	@grep -q '^  slot_b: ' $@ && grep -q '^  default_slot: B' $@ || \
+		{ echo "$@: the spec's boot or update section moved" >&2; rm -f $@; exit 1; }
+$(B)/slotb/wisp.img: $(IB) $(B)/slotb/wisp.yaml $(V2_BUNDLE) $(B)/wisp.img | $(DEPS_STAMP)
+	$(IB) -C . -o $@ $(B)/slotb/wisp.yaml
+system-test: $(B)/slotb/wisp.img
