@@ -29,6 +29,7 @@ static struct {
 	size_t runlen;
 	unsigned nkeys;	      /* authorized keys written this boot: then an SSH server */
 	struct cloudcfg host; /* hostname, fqdn, preserve_hostname of every part, merged */
+	char *update[3];      /* wisp.update's url, sha256, reboot: the last part's (update.c) */
 } ci;
 /* Apart from ci: an initialiser would move ci (kilobytes of bss) into the file. */
 static struct warner warner = {.who = "cloud-init"};
@@ -175,6 +176,11 @@ static void apply_config(struct cloudcfg *c, const char *src)
 		fw_allow(*v); /* applied at provision's end with the rest (firewall.c) */
 	if (c->bridge_subnet)
 		bridge_subnet(c->bridge_subnet);
+	if (c->update_url) { /* declared by cloudinit_final, once the network units are */
+		const char *v[3] = {c->update_url, c->update_sha256, c->update_reboot};
+		for (int i = 0; i < 3; i++)
+			free(ci.update[i]), ci.update[i] = v[i] ? strdup(v[i]) : NULL;
+	}
 }
 
 static void part_warnings(const struct plan_part *pp)
@@ -358,6 +364,8 @@ void cloudinit_final(void)
 		sshd_add();
 	cc_ntp_add();
 	cc_environment_add();
+	if (ci.update[0])
+		update_unit(ci.update[0], ci.update[1], ci.update[2]);
 	if (!ci.found)
 		return;
 	cc_final_script(ci.idir, ci.per_instance && ci.have_var, ci.ds.name, &w);

@@ -178,6 +178,8 @@ void cc_ntp_add(void);
 /* bootgood.c: CLOUD_UNITS/99-boot-good.yaml, the updater's mark-good once every unit
  * declared critical (the image's and this run's) is healthy (docs/update.md). */
 void bootgood_add(void);
+/* update.c: CLOUD_UNITS/80-update-apply.yaml, user-data's wisp.update (docs/update.md). */
+void update_unit(const char *url, const char *sha256, const char *reboot);
 /* 00-environment.yaml: TZ for every unit when a cloud-config part set a timezone. */
 void cc_environment_add(void);
 

@@ -19,11 +19,13 @@
 #include "update.h"
 
 #include <errno.h>
+#include <sodium.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static int check_target(const struct boot_state *b, struct err *e)
@@ -39,7 +41,8 @@ static int check_target(const struct boot_state *b, struct err *e)
 	return 0;
 }
 
-static int check_bundle(const struct upd_head *h, bool downgrade, struct err *e)
+/* 0: go on; 1: not newer and --if-newer (done: nothing to apply); -1: refused. */
+static int check_bundle(const struct upd_head *h, bool downgrade, bool if_newer, struct err *e)
 {
 	struct upd_version running;
 	char variant[128];
@@ -47,6 +50,11 @@ static int check_bundle(const struct upd_head *h, bool downgrade, struct err *e)
 
 	if (upd_version_parse(WISP_VERSION, &running, e) < 0)
 		return -1;
+	if (upd_version_cmp(&h->m.version, &running) <= 0 && if_newer && !downgrade) {
+		printf("update: Wisp %s is not newer than the running %s: nothing to do\n",
+		       h->m.version_str, WISP_VERSION);
+		return 1;
+	}
 	if (upd_version_cmp(&h->m.version, &running) <= 0 && !downgrade)
 		return err_set(e, 0,
 			       "%s: version %s is not newer than the running %s "
@@ -135,7 +143,43 @@ static int write_slot_cfg(const struct upd_head *h, const struct slot_dev *d, co
 	return sync_path(dir, e);
 }
 
-static int write_slot(int in, const struct upd_head *h, const struct slot_dev *d, struct err *e)
+/* --sha256: the whole bundle's digest, the framing line and head included (the line is
+ * canonical: the reader takes no other spelling of the two lengths). */
+static void hash_head(const struct upd_head *h, crypto_hash_sha256_state *st)
+{
+	char line[UPD_PREAMBLE_MAX + 1];
+	int n = snprintf(line, sizeof(line), UPD_MAGIC " 1 %zu %zu\n", h->manifest_len, h->sig_len);
+
+	crypto_hash_sha256_init(st);
+	crypto_hash_sha256_update(st, (const unsigned char *)line, (size_t)n);
+	crypto_hash_sha256_update(st, (const unsigned char *)h->manifest_raw, h->manifest_len);
+	crypto_hash_sha256_update(st, (const unsigned char *)h->sig_raw, h->sig_len);
+}
+
+static int check_whole(const struct upd_head *h, const uint8_t *want, struct err *e)
+{
+	uint8_t sum[crypto_hash_sha256_BYTES];
+
+	if (!want)
+		return 0;
+	crypto_hash_sha256_final(h->whole, sum);
+	if (sodium_memcmp(sum, want, sizeof(sum)) != 0)
+		return err_set(e, 0, "%s: its SHA-256 is not the one given (--sha256)", h->name);
+	return 0;
+}
+
+static int parse_sha256(const char *hex, uint8_t out[32], struct err *e)
+{
+	size_t n;
+
+	if (strlen(hex) != 64 || strspn(hex, "0123456789abcdef") != 64 ||
+	    sodium_hex2bin(out, 32, hex, 64, NULL, &n, NULL) != 0 || n != 32)
+		return err_set(e, 0, "--sha256 %s: not 64 lower-case hex digits", hex);
+	return 0;
+}
+
+static int write_slot(int in, const struct upd_head *h, const struct slot_dev *d,
+		      const uint8_t *want, struct err *e)
 {
 	char dir[64], kernel_new[96], kernel[96];
 
@@ -148,7 +192,8 @@ static int write_slot(int in, const struct upd_head *h, const struct slot_dev *d
 	snprintf(kernel_new, sizeof(kernel_new), "%s/vmlinuz.new", dir);
 	snprintf(kernel, sizeof(kernel), "%s/vmlinuz", dir);
 	if (stream_part(in, h, UPD_KERNEL, kernel_new, true, e) < 0 ||
-	    stream_part(in, h, UPD_ROOT, d->dev, false, e) < 0 || upd_bundle_end(in, h, e) < 0)
+	    stream_part(in, h, UPD_ROOT, d->dev, false, e) < 0 || upd_bundle_end(in, h, e) < 0 ||
+	    check_whole(h, want, e) < 0)
 		return -1;
 	if (rename(kernel_new, kernel) < 0)
 		return err_set(e, errno, "rename %s to %s", kernel_new, kernel);
@@ -170,22 +215,74 @@ static int apply(const struct upd_args *a, int in, struct boot_state *b, struct 
 		 struct err *e)
 {
 	static struct upd_keys keys;
+	static crypto_hash_sha256_state whole;
+	uint8_t want[32];
 	struct slot_dev d;
 	uint64_t now;
+	int go;
 
-	if (upd_parse_now(a->now, &now, e) < 0 ||
+	if ((a->sha256 && parse_sha256(a->sha256, want, e) < 0) ||
+	    upd_parse_now(a->now, &now, e) < 0 ||
 	    upd_keys_load(a->keys ? a->keys : UPD_KEYS_DIR, &keys, e) < 0 ||
 	    upd_head_read(in, a->operand[0], h, e) < 0 || upd_head_verify(h, &keys, now, e) < 0 ||
-	    check_bundle(h, a->allow_downgrade, e) < 0 || boot_load(b, e) < 0 ||
-	    check_target(b, e) < 0 || slot_dev_find(slot_other(b->booted), &d, e) < 0)
+	    (go = check_bundle(h, a->allow_downgrade, a->if_newer, e)) < 0)
 		return -1;
+	if (go == 1)
+		return 1;
+	if (boot_load(b, e) < 0 || check_target(b, e) < 0 ||
+	    slot_dev_find(slot_other(b->booted), &d, e) < 0)
+		return -1;
+	if (a->sha256) {
+		hash_head(h, &whole);
+		h->whole = &whole;
+	}
 	printf("update: writing Wisp %s to slot %c (%s)\n", h->m.version_str, d.slot, d.dev);
 	fflush(stdout);
-	if (write_slot(in, h, &d, e) < 0 || boot_next(b, d.slot, e) < 0)
+	if (write_slot(in, h, &d, a->sha256 ? want : NULL, e) < 0 || boot_next(b, d.slot, e) < 0)
 		return -1;
 	console_say("Wisp %s is in slot %c: the next boot tries it (%s tries), slot %c is its "
 		    "fallback",
 		    h->m.version_str, d.slot, UPD_TRIES, b->booted);
+	return 0;
+}
+
+/* --reboot-at HH:MM: seconds since midnight UTC. */
+static int parse_hhmm(const char *s, unsigned *secs, struct err *e)
+{
+	unsigned h, m;
+
+	if (!s)
+		return 0;
+	/* by hand: sscanf brings musl's scanf, 10 KiB, for two numbers */
+	if (strlen(s) != 5 || strspn(s, "0123456789") != 2 || s[2] != ':' ||
+	    strspn(s + 3, "0123456789") != 2)
+		return err_set(e, 0, "--reboot-at %s: not HH:MM (UTC)", s);
+	h = (unsigned)(s[0] - '0') * 10 + (unsigned)(s[1] - '0');
+	m = (unsigned)(s[3] - '0') * 10 + (unsigned)(s[4] - '0');
+	if (h > 23 || m > 59)
+		return err_set(e, 0, "--reboot-at %s: not a time of day", s);
+	*secs = h * 3600 + m * 60;
+	return 0;
+}
+
+/* The maintenance window: sleep until the next HH:MM UTC (the wall clock's: a clock set
+ * meanwhile moves it), then the orderly reboot. */
+static int reboot_at(unsigned secs, const char *text, struct err *e)
+{
+	struct timespec now, at;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	at.tv_sec = now.tv_sec - now.tv_sec % 86400 + secs;
+	at.tv_nsec = 0;
+	if (at.tv_sec <= now.tv_sec)
+		at.tv_sec += 86400;
+	printf("update: rebooting into it at %s UTC, in %lld s\n", text,
+	       (long long)(at.tv_sec - now.tv_sec));
+	fflush(stdout);
+	while (clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &at, NULL) == EINTR)
+		;
+	if (kill(1, SIGTERM) < 0)
+		return err_set(e, errno, "reboot (signal PID 1)");
 	return 0;
 }
 
@@ -210,10 +307,13 @@ int cmd_apply(const struct upd_args *a, struct err *e)
 	static struct upd_head h;
 	const char *path = a->operand[0];
 	struct err fetched;
+	unsigned at = 0;
 	pid_t pid;
-	int in = open_input(path, &pid, e), ret;
+	int in, ret;
 
-	if (in < 0)
+	if (parse_hhmm(a->reboot_at, &at, e) < 0)
+		return -1;
+	if ((in = open_input(path, &pid, e)) < 0)
 		return err_ctx(e, "apply");
 	ret = apply(a, in, &b, &h, e);
 	/* A bundle that passed every check is applied, whatever wget says after; one that
@@ -224,6 +324,10 @@ int cmd_apply(const struct upd_args *a, struct err *e)
 		close(in);
 	if (ret < 0)
 		return err_ctx(e, "apply");
+	if (ret == 1) /* --if-newer: nothing to do */
+		return 0;
+	if (a->reboot_at)
+		return reboot_at(at, a->reboot_at, e);
 	if (a->reboot && kill(1, SIGTERM) < 0)
 		return err_set(e, errno, "apply: written; reboot (signal PID 1)");
 	return 0;

@@ -30,10 +30,24 @@ const char upd_usage_text[] =
     "  --now SECONDS     the time to check the expiry against (default: the clock)\n"
     "  --allow-downgrade apply a bundle older than the running system\n"
     "  --reboot          apply: reboot into the new slot when it is written\n"
+    "  --reboot-at HH:MM apply: then, at the next HH:MM (UTC; a maintenance window)\n"
+    "  --sha256 HEX      apply: the whole bundle must have this SHA-256\n"
+    "  --if-newer        apply: a bundle not newer than the running system: nothing to do\n"
     "  --deadline SECONDS  watch: how long a trial boot has (default 300)\n"
     "  -h, --help  --version\n";
 
-enum opt_id { O_KEYS = 1, O_NOW, O_DEADLINE, O_DOWNGRADE, O_REBOOT, O_HELP, O_VERSION };
+enum opt_id {
+	O_KEYS = 1,
+	O_NOW,
+	O_DEADLINE,
+	O_DOWNGRADE,
+	O_REBOOT,
+	O_SHA256,
+	O_REBOOT_AT,
+	O_IF_NEWER,
+	O_HELP,
+	O_VERSION
+};
 
 static const struct opt {
 	const char *lng;
@@ -41,10 +55,11 @@ static const struct opt {
 	bool takes_value;
 	enum opt_id id;
 } opts[] = {
-    {"--keys", 0, true, O_KEYS},	 {"--now", 0, true, O_NOW},
-    {"--deadline", 0, true, O_DEADLINE}, {"--allow-downgrade", 0, false, O_DOWNGRADE},
-    {"--reboot", 0, false, O_REBOOT},	 {"--help", 'h', false, O_HELP},
-    {"--version", 0, false, O_VERSION},
+    {"--keys", 0, true, O_KEYS},	   {"--now", 0, true, O_NOW},
+    {"--deadline", 0, true, O_DEADLINE},   {"--allow-downgrade", 0, false, O_DOWNGRADE},
+    {"--reboot", 0, false, O_REBOOT},	   {"--sha256", 0, true, O_SHA256},
+    {"--reboot-at", 0, true, O_REBOOT_AT}, {"--if-newer", 0, false, O_IF_NEWER},
+    {"--help", 'h', false, O_HELP},	   {"--version", 0, false, O_VERSION},
 };
 
 static void usage_err(struct upd_args *a, const char *fmt, ...) PRINTF_LIKE(2, 3);
@@ -101,6 +116,11 @@ static int option(struct upd_args *a, int argc, char **argv, int *i)
 		a->now = val;
 	else if (o->id == O_DEADLINE)
 		a->deadline = val;
+	else if (o->id == O_SHA256)
+		a->sha256 = val;
+	else if (o->id == O_REBOOT_AT)
+		a->reboot_at = val;
+	a->if_newer |= o->id == O_IF_NEWER;
 	a->allow_downgrade |= o->id == O_DOWNGRADE;
 	a->reboot |= o->id == O_REBOOT;
 	return o->id;

@@ -217,6 +217,8 @@ int upd_part_copy(int in, const struct upd_head *h, const struct upd_part *p, in
 		if (r < 0)
 			return err_set(e, errno, "read %s (part %s)", h->name, p->name);
 		crypto_hash_sha256_update(&st, buf, (size_t)r);
+		if (h->whole)
+			crypto_hash_sha256_update(h->whole, buf, (size_t)r);
 		if (out >= 0 && write_all(out, buf, (size_t)r) < 0)
 			return err_set(e, errno, "write %s (part %s of %s)", out_name, p->name,
 				       h->name);

@@ -142,11 +142,11 @@ static int dispatch(const struct upd_args *a)
 			return usage(msg);
 		}
 		if ((a->deadline && strcmp(c->name, "watch")) ||
-		    ((a->allow_downgrade || a->reboot) && strcmp(c->name, "apply"))) {
+		    ((a->allow_downgrade || a->reboot || a->sha256 || a->reboot_at ||
+		      a->if_newer) &&
+		     strcmp(c->name, "apply"))) {
 			snprintf(msg, sizeof(msg), "%s takes no %s", c->name,
-				 a->deadline ? "--deadline"
-				 : a->reboot ? "--reboot"
-					     : "--allow-downgrade");
+				 a->deadline ? "--deadline" : "option of apply's");
 			return usage(msg);
 		}
 		if (c->run(a, &e) < 0) {

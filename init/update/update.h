@@ -142,6 +142,7 @@ struct upd_head {
 	struct upd_manifest m;
 	struct upd_sig sig;
 	const struct upd_pubkey *key; /* after upd_head_verify: the key that signed it (in keys) */
+	void *whole; /* NULL, or a crypto_hash_sha256_state the parts' bytes are added to */
 };
 
 /* Read the head from fd (a file, pipe or socket; reads exactly its bytes, nothing of the
@@ -181,9 +182,12 @@ struct upd_args {
 	const char *command;
 	const char *operand[2];
 	int noperands;
-	const char *keys;     /* --keys DIR */
-	const char *now;      /* --now SECONDS, as given */
-	const char *deadline; /* watch --deadline SECONDS */
+	const char *keys;      /* --keys DIR */
+	const char *now;       /* --now SECONDS, as given */
+	const char *deadline;  /* watch --deadline SECONDS */
+	const char *sha256;    /* apply --sha256 HEX: the whole bundle's */
+	const char *reboot_at; /* apply --reboot-at HH:MM (UTC) */
+	bool if_newer;	      /* apply --if-newer: an older or equal bundle is done, not an error */
 	bool allow_downgrade; /* apply --allow-downgrade */
 	bool reboot;	      /* apply --reboot: reboot into it when written */
 	char msg[256];	      /* UPD_USAGE: the one-line error */

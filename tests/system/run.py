@@ -32,6 +32,7 @@ JOBS = [
     ("boot-disks", py("test_boot.py", "disks")),
     ("boot-slotb-spec", py("test_boot.py", "slotb-spec")),
     ("update", py("test_update.py")),
+    ("update-userdata", py("test_update.py", "userdata")),
     ("reproducible", sh("test_reproducible.sh")),
     ("image-builder-cli", sh("test_image_builder_cli.sh")),
     ("control", py("test_control.py")),

@@ -28,7 +28,7 @@ import threading
 sys.path.insert(0, os.path.dirname(__file__))
 from slots import partitions  # noqa: E402
 from test_boot import boot_good, read_verity, verified_root  # noqa: E402
-from wispvm import BANNER, BOOT_TIMEOUT, VM, check, run_test  # noqa: E402
+from wispvm import BANNER, BOOT_TIMEOUT, VM, check, nocloud_seed, run_test  # noqa: E402
 
 V2 = "0.2.0"
 
@@ -56,9 +56,14 @@ def serve(path):
     """PATH over HTTP on the host's loopback (the guest's 10.0.2.2, QEMU's user network):
     the server and its port."""
     directory, name = os.path.split(os.path.abspath(path))
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=directory)
-    handler.log_message = lambda *a: None
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+    handler = functools.partial(Quiet, directory=directory)
+    class Server(http.server.ThreadingHTTPServer):
+        def handle_error(self, request, client_address):
+            pass  # a client that stops reading (nothing newer to apply) is not an error
+    server = Server(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, "http://10.0.2.2:%d/%s" % (server.server_address[1], name)
 
@@ -177,5 +182,40 @@ def failing(vm, size):
           "status after GRUB's rollback: %r" % out)
 
 
+def from_userdata(image="build/wisp.img", bundle="build/v2/wisp-update.bundle"):
+    """user-data's wisp.update (docs/update.md): a NoCloud seed names the 0.2.0 bundle by
+    its http:// URL on the host and its SHA-256, reboot now. The first boot's update-apply
+    unit applies it and reboots into slot B; the second boot, with the same user-data,
+    finds nothing newer and stays on 0.2.0."""
+    work = os.path.join(os.environ.get("B", "build"), "tests", "update-userdata")
+    os.makedirs(work, exist_ok=True)
+    digest = subprocess.run(["sha256sum", bundle], check=True, stdout=subprocess.PIPE,
+                            text=True).stdout.split()[0]
+    server, url = serve(bundle)
+    seed = nocloud_seed(work, "#cloud-config\nwisp:\n  update:\n    url: %s\n    sha256: %s\n"
+                        "    reboot: now\n" % (url, digest), "update-userdata")
+    disk = os.path.join(work, "disk.qcow2")
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b",
+                    os.path.abspath(image), disk], check=True)
+    with VM(image, firmware="bios", name="update-userdata", overlay=disk, nic="user",
+            extra=["-cdrom", seed]) as vm:
+        vm.expect(BANNER, BOOT_TIMEOUT)
+        vm.expect(r"wisp-update: Wisp %s is in slot B" % re.escape(V2), 300)
+        vm.expect(r"Booting `Wisp \(slot B\)'", 120)
+        m = vm.expect(BANNER, BOOT_TIMEOUT)
+        check(m.group(1) == V2, "user-data's update rebooted into Wisp %s (%s)" % (V2, m.group(1)))
+        vm.boot(banner=False, shell_timeout=120)
+        out = boot_good(vm)
+        check("wisp-update: slot B is good" in out, "the new slot was marked good: %r" % out)
+        rc, out = vm.sh("for i in $(seq 120); do wispctl status update-apply | "
+                        "grep -q 'state: *done' && break; sleep 1; done; "
+                        "cat /var/log/wisp/update-apply.log", timeout=150)
+        check("is not newer than the running %s: nothing to do" % V2 in out,
+              "the same user-data at the next boot: nothing to do: %r" % out[-800:])
+    server.shutdown()
+
+
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["userdata"]:
+        sys.exit(run_test("update-userdata", from_userdata))
     sys.exit(run_test("update", lambda: main(*sys.argv[1:3])))

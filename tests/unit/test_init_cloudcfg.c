@@ -396,6 +396,38 @@ static void test_wisp_key(void **state)
 	cloudcfg_free(&c);
 }
 
+/* wisp.update (docs/update.md): url (http:// only), sha256, reboot; a bad value warned
+ * and left out; the plan's reader takes only what the parser would. */
+static void test_wisp_update(void **state)
+{
+	struct cloudcfg c;
+	const char *p = write_tmp(
+	    "cc9", "#cloud-config\n"
+		   "wisp:\n"
+		   "  update:\n"
+		   "    url: https://example.com/b\n"
+		   "    url: http://10.0.2.2:8080/wisp-update.bundle?v=2\n"
+		   "    sha256: ABCD\n"
+		   "    sha256: 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"
+		   "    reboot: '25:00'\n"
+		   "    reboot: '03:30'\n"
+		   "    when: now\n");
+	(void)state;
+	cloudcfg_load(p, &c, &sink);
+	assert_string_equal(c.update_url, "http://10.0.2.2:8080/wisp-update.bundle?v=2");
+	assert_string_equal(c.update_sha256,
+			    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+	assert_string_equal(c.update_reboot, "03:30");
+	assert_non_null(strstr(warned, "cc9:4:10: wisp.update.url: not an http:// URL"));
+	assert_non_null(strstr(warned, "cc9:6:13: wisp.update.sha256: not 64 lower-case hex"));
+	assert_non_null(strstr(warned, "cc9:8:13: wisp.update.reboot: not now, never or HH:MM"));
+	assert_non_null(strstr(warned, "cc9:10:5: wisp.update.when: unknown key"));
+	assert_true(cc_update_value("reboot", "never") && cc_update_value("reboot", "23:59"));
+	assert_false(cc_update_value("reboot", "24:00") || cc_update_value("reboot", "3:30"));
+	assert_false(cc_update_value("url", "http://a b") || cc_update_value("url", "http://\"x"));
+	cloudcfg_free(&c);
+}
+
 static void test_final_power_ntp_tz(void **state)
 {
 	struct cloudcfg c;
@@ -1151,6 +1183,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_keys_twice, reset),
 	    cmocka_unit_test_setup(test_key_line_breaks, reset),
 	    cmocka_unit_test_setup(test_wisp_key, reset),
+	    cmocka_unit_test_setup(test_wisp_update, reset),
 	    cmocka_unit_test_setup(test_final_power_ntp_tz, reset),
 	    cmocka_unit_test_setup(test_final_power_ntp_tz_bad, reset),
 	    cmocka_unit_test_setup(test_yaml_values, reset),

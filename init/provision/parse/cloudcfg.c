@@ -254,6 +254,25 @@ bool cc_subnet(const char *s)
 		0xfffffffful) == 0;
 }
 
+static bool hhmm(const char *s)
+{
+	return strlen(s) == 5 && strspn(s, "0123456789") == 2 && s[2] == ':' &&
+	       strspn(s + 3, "0123456789") == 2 && (s[0] - '0') * 10 + (s[1] - '0') < 24 &&
+	       s[3] < '6';
+}
+
+bool cc_update_value(const char *key, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!strcmp(key, "url")) /* argv of the unit: no quoting needed, none allowed */
+		return n > 7 && n < 1024 && !strncmp(s, "http://", 7) &&
+		       strspn(s, CC_URL_CHARS) == n;
+	if (!strcmp(key, "sha256"))
+		return n == 64 && strspn(s, "0123456789abcdef") == 64;
+	return !strcmp(s, "now") || !strcmp(s, "never") || hhmm(s);
+}
+
 bool cc_fw_port(const char *s, char out[16])
 {
 	unsigned long port = 0;
@@ -810,15 +829,56 @@ static void r_bridge(struct pctx *p, const struct kv *a)
 		walk_map(p, a->v, &bridge_map, a->path, a->obj);
 }
 
+/* update.url, .sha256, .reboot: a bundle applied at boot (docs/update.md) */
+static void r_update_value(struct pctx *p, const struct kv *a)
+{
+	struct cloudcfg *c = ((struct wctx *)a->obj)->c;
+	const char *s = a->v->type == Y_SCALAR ? a->v->str : NULL;
+	const char *key = strrchr(a->path, '.') + 1;
+	char **dst = !strcmp(key, "url")      ? &c->update_url
+		     : !strcmp(key, "sha256") ? &c->update_sha256
+					      : &c->update_reboot;
+
+	if (!s || !cc_update_value(key, s)) {
+		bad(p, a->v, a->path,
+		    !strcmp(key, "url")	     ? "not an http:// URL (https: pipe it in); ignored"
+		    : !strcmp(key, "sha256") ? "not 64 lower-case hex digits; ignored"
+					     : "not now, never or HH:MM (UTC); ignored");
+		return;
+	}
+	free(*dst);
+	*dst = strdup(s);
+}
+
+static const struct key update_keys[] = {{"url", r_update_value, 0, false, false},
+					 {"sha256", r_update_value, 0, false, false},
+					 {"reboot", r_update_value, 0, false, false}};
+
+static const struct keymap update_map = {update_keys,
+					 ARRAY_LEN(update_keys),
+					 "unknown key, ignored (known: url, sha256, reboot)",
+					 true,
+					 true,
+					 false};
+
+static void r_update(struct pctx *p, const struct kv *a)
+{
+	if (a->v->type != Y_MAP)
+		bad(p, a->v, a->path, "expected a mapping with \"url\"");
+	else
+		walk_map(p, a->v, &update_map, a->path, a->obj);
+}
+
 static const struct key wisp_keys[] = {{"services", r_units, 0, false, false},
 				       {"containers", r_units, 0, false, false},
 				       {"firewall", r_firewall, 0, false, false},
-				       {"bridge", r_bridge, 0, false, false}};
+				       {"bridge", r_bridge, 0, false, false},
+				       {"update", r_update, 0, false, false}};
 
 static const struct keymap wisp_map = {
     wisp_keys,
     ARRAY_LEN(wisp_keys),
-    "unknown key, ignored (known: services, containers, firewall, bridge)",
+    "unknown key, ignored (known: services, containers, firewall, bridge, update)",
     false,
     true,
     false};
@@ -831,8 +891,8 @@ static void parse_wisp(struct pctx *p, const struct ynode *v, struct cloudcfg *c
 
 	if (v->type != Y_MAP) {
 		bad(p, v, "wisp",
-		    "expected a mapping with \"services\", \"containers\", \"firewall\" or "
-		    "\"bridge\"");
+		    "expected a mapping with \"services\", \"containers\", \"firewall\", "
+		    "\"bridge\" or \"update\"");
 		return;
 	}
 	if (!(w.units = open_memstream(&buf, &len)))
@@ -1324,7 +1384,7 @@ void cloudcfg_free(struct cloudcfg *c)
 	free(c->users), free(c->groups), free(c->files);
 	free(c->hostname), free(c->fqdn), free(c->wisp_units);
 	strv_free(c->ssh_keys), strv_free(c->ntp_servers), strv_free(c->fw_allow);
-	free(c->bridge_subnet);
+	free(c->bridge_subnet), free(c->update_url), free(c->update_sha256), free(c->update_reboot);
 	for (size_t i = 0; i < c->nmounts; i++)
 		free(c->mounts[i].dev), free(c->mounts[i].dir), free(c->mounts[i].type),
 		    free(c->mounts[i].opts);

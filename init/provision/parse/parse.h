@@ -121,9 +121,13 @@ struct cloudcfg {
 	size_t nfiles;
 	char ***bootcmd, ***runcmd; /* each an argv (a string: sh -c STRING) */
 	size_t nbootcmd, nruncmd;
-	char *wisp_units;		  /* the wisp: key as a declarations file's text, or NULL */
-	char **fw_allow;		  /* wisp.firewall.allow: "PORT/PROTO" each (cc_fw_port) */
-	char *bridge_subnet;		  /* wisp.bridge.subnet: A.B.C.D/N (cc_subnet), or NULL */
+	char *wisp_units;    /* the wisp: key as a declarations file's text, or NULL */
+	char **fw_allow;     /* wisp.firewall.allow: "PORT/PROTO" each (cc_fw_port) */
+	char *bridge_subnet; /* wisp.bridge.subnet: A.B.C.D/N (cc_subnet), or NULL */
+	/* wisp.update (docs/update.md): a bundle applied at boot; NULL: none */
+	char *update_url;		  /* http://... (cc_update_value) */
+	char *update_sha256;		  /* 64 lower-case hex, or NULL */
+	char *update_reboot;		  /* "now", "never" or "HH:MM" (UTC), or NULL: now */
 	char *final_message, *timezone;	  /* timezone: a POSIX TZ string or a zone name */
 	char *power_mode;		  /* "poweroff", "reboot", "halt" or NULL */
 	char *power_message, *power_cond; /* cond: a shell line, NULL: true */
@@ -158,8 +162,14 @@ bool cc_passwd_safe(const char *s);
 bool cc_fw_port(const char *s, char out[16]);
 /* "A.B.C.D/N", N 8-30, no host bits: a container bridge's subnet. */
 bool cc_subnet(const char *s);
+/* wisp.update's values: KEY "url" (http://, printable, no blank or quote), "sha256" (64
+ * lower-case hex), "reboot" (now, never, HH:MM). */
+bool cc_update_value(const char *key, const char *s);
 /* What a host name or an address is made of: ntp servers go to a shell word list. */
 #define CC_HOST_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]"
+/* an http:// URL's characters (RFC 3986: unreserved, reserved, %): no blank, quote or backslash */
+#define CC_URL_CHARS                                                                               \
+	"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~:/?#[]@!$&()*+,;=%"
 
 /* ---- netcfg.c: network configuration (v2, v1, network_data.json) ---- */
 

@@ -90,6 +90,9 @@ static const struct field fields[] = {
     F("wisp_units", S_CC, T_STR, struct cloudcfg, wisp_units),
     F("fw_allow", S_CC, T_STRV, struct cloudcfg, fw_allow),
     F("bridge_subnet", S_CC, T_STR, struct cloudcfg, bridge_subnet),
+    F("update_url", S_CC, T_STR, struct cloudcfg, update_url),
+    F("update_sha256", S_CC, T_STR, struct cloudcfg, update_sha256),
+    F("update_reboot", S_CC, T_STR, struct cloudcfg, update_reboot),
     F("final_message", S_CC, T_STR, struct cloudcfg, final_message),
     F("timezone", S_CC, T_STR, struct cloudcfg, timezone),
     F("power_mode", S_CC, T_STR, struct cloudcfg, power_mode),
@@ -688,6 +691,11 @@ static bool cc_ok(const struct cloudcfg *c)
 			return false;
 	}
 	if (c->bridge_subnet && !cc_subnet(c->bridge_subnet))
+		return false;
+	if ((c->update_url && !cc_update_value("url", c->update_url)) ||
+	    (c->update_sha256 && !cc_update_value("sha256", c->update_sha256)) ||
+	    (c->update_reboot && !cc_update_value("reboot", c->update_reboot)) ||
+	    ((c->update_sha256 || c->update_reboot) && !c->update_url))
 		return false;
 	return cmds_ok(c->bootcmd, c->nbootcmd) && cmds_ok(c->runcmd, c->nruncmd) && power_ok(c) &&
 	       (!c->timezone || cc_posix_tz(c->timezone) || cc_zone_name(c->timezone)) &&
