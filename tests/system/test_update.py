@@ -167,13 +167,13 @@ def failing(vm, size):
     check(rc == 0 and "update: writing Wisp 0.3.0 to slot B" in out, "apply 0.3.0: %r" % out)
     vm.send("reboot\n")
     for n in range(3):
-        vm.expect(r"Booting `Wisp \(slot B\)'", BOOT_TIMEOUT)
-        vm.expect(r"wisp test: this init fails on purpose", BOOT_TIMEOUT)
-        vm.expect(r"Kernel panic - not syncing: Attempted to kill init", 60)
+        vm.expect(r"Booting `Wisp \(slot B\)'", BOOT_TIMEOUT, panic_ok=True)
+        vm.expect(r"wisp test: this init fails on purpose", BOOT_TIMEOUT, panic_ok=True)
+        vm.expect(r"Kernel panic - not syncing: Attempted to kill init", 60, panic_ok=True)
         print("  ok: boot %d of slot B on trial: init failed, the kernel panicked" % (n + 1),
               flush=True)
     vm.expect(r"wisp: slot B used its tries without a good boot: rolling back to slot A",
-              BOOT_TIMEOUT)
+              BOOT_TIMEOUT, panic_ok=True)
     vm.expect(r"Booting `Wisp \(slot A\)'", 30)
     vm.boot(shell_timeout=120)
     out = status(vm)

@@ -156,8 +156,9 @@ class VM:
         with self.lock:
             self.lock.notify_all()
 
-    def expect(self, pattern, timeout=60):
-        """Wait for pattern after the last match; return the match object."""
+    def expect(self, pattern, timeout=60, panic_ok=False):
+        """Wait for pattern after the last match; return the match object. A kernel
+        panic on the way fails it, unless panic_ok (a test that expects one)."""
         rx = re.compile(pattern) if isinstance(pattern, str) else pattern
         deadline = time.monotonic() + timeout
         with self.lock:
@@ -166,7 +167,7 @@ class VM:
                 if m:
                     self.pos = m.end()
                     return m
-                panic = self.buf.find("Kernel panic", self.pos)
+                panic = -1 if panic_ok else self.buf.find("Kernel panic", self.pos)
                 if panic >= 0:
                     raise BootError("%s: kernel panic: %s" % (self.name,
                                     self.buf[panic:panic + 200].strip()))
