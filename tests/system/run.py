@@ -33,6 +33,7 @@ JOBS = [
     ("boot-slotb-spec", py("test_boot.py", "slotb-spec")),
     ("update", py("test_update.py")),
     ("update-userdata", py("test_update.py", "userdata")),
+    ("powercut", py("test_powercut.py")),
     ("reproducible", sh("test_reproducible.sh")),
     ("image-builder-cli", sh("test_image_builder_cli.sh")),
     ("control", py("test_control.py")),

@@ -1,0 +1,110 @@
+"""Power cuts during an update (docs/update.md): QEMU killed (SIGKILL: whatever the guest
+had not flushed is lost, as in a power cut) at a random moment while `wispctl update
+apply` writes the 0.2.0 bundle, and at a random moment of a trial boot of slot B (while
+mark-good runs, or around it), N times each (WISP_POWERCUT_N, 20 by default). Every next
+boot must come up on a good slot: to the console shell, with / a verified root, and
+`wispctl update status` answering, on the slot grubenv names.
+
+The random moments are printed (seeded from WISP_POWERCUT_SEED, or the time) so that a
+failure can be replayed.
+"""
+
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from test_update import disk_of  # noqa: E402
+from wispvm import BANNER, BOOT_TIMEOUT, VM, check, run_test  # noqa: E402
+
+N = int(os.environ.get("WISP_POWERCUT_N", "20"))
+
+
+def overlay(base, path):
+    if os.path.exists(path):
+        os.unlink(path)
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2" if
+                    base.endswith(".qcow2") else "raw", "-b", os.path.abspath(base), path],
+                   check=True)
+    return path
+
+
+def comes_up(image, disk, name):
+    """The next boot after a cut: up to the shell, on a verified root, status answering.
+    Returns the version the banner named and the status text."""
+    with VM(image, firmware="bios", name=name, overlay=disk) as vm:
+        m = vm.expect(BANNER, BOOT_TIMEOUT)
+        vm.boot(banner=False, shell_timeout=120)
+        _, root = vm.sh("cat /sys/block/dm-0/dm/name; awk '$5 == \"/\" { print $3 }' "
+                        "/proc/self/mountinfo; cat /sys/block/dm-0/dev")
+        rc, out = vm.sh("wispctl update status", timeout=60)
+        words = root.split()
+        check(rc == 0 and len(words) == 3 and words[0] == "wisp-root" and words[1] == words[2],
+              "%s: up on Wisp %s, / the verified root, status: %r"
+              % (name, m.group(1), out.replace("\n", "; ")))
+        vm.send("poweroff\n")
+        vm.wait_exit(60)
+    return m.group(1), out
+
+
+def cut_apply(image, bundle, work, rng):
+    size = disk_of(bundle, os.path.join(work, "bundle.disk"))
+    extra = ["-drive", "file=%s,format=raw,if=virtio,readonly=on" % os.path.join(work, "bundle.disk")]
+    for i in range(N):
+        disk = overlay(image, os.path.join(work, "apply.qcow2"))
+        delay = rng.uniform(0.0, 4.0)
+        with VM(image, firmware="bios", name="cut-apply-%d" % i, overlay=disk, extra=extra) as vm:
+            vm.boot(shell_timeout=120)
+            vm.send("head -c %d /dev/vdb | wispctl update apply -\n" % size)
+            time.sleep(delay)  # the moment of the cut: chosen, not waited for
+        version, out = comes_up(image, disk, "after-cut-apply-%d" % i)
+        b = re.search(r"slot B: (\S+)", out)
+        print("  ok: cut %.2f s into apply: the next boot came up on Wisp %s (slot B: %s)"
+              % (delay, version, b.group(1) if b else "?"), flush=True)
+
+
+def trial_image(image, bundle, work):
+    """IMAGE with the bundle applied and slot B on trial (not booted yet), as a qcow2."""
+    size = disk_of(bundle, os.path.join(work, "bundle.disk"))
+    disk = overlay(image, os.path.join(work, "trial.qcow2"))
+    extra = ["-drive", "file=%s,format=raw,if=virtio,readonly=on" % os.path.join(work, "bundle.disk")]
+    with VM(image, firmware="bios", name="cut-trial-setup", overlay=disk, extra=extra) as vm:
+        vm.boot(shell_timeout=120)
+        rc, out = vm.sh("head -c %d /dev/vdb | wispctl update apply -" % size, timeout=300)
+        check(rc == 0, "the trial's setup: apply: %r" % out)
+        vm.send("poweroff\n")
+        vm.wait_exit(60)
+    return disk
+
+
+def cut_trial(image, trial, work, rng):
+    for i in range(N):
+        disk = overlay(trial, os.path.join(work, "cut.qcow2"))
+        delay = rng.uniform(0.0, 8.0)
+        with VM(image, firmware="bios", name="cut-trial-%d" % i, overlay=disk) as vm:
+            vm.expect(r"Booting `Wisp \(slot B\)'", BOOT_TIMEOUT)
+            vm.expect(BANNER, BOOT_TIMEOUT)
+            time.sleep(delay)  # from init's start: provisioning, boot-good, mark-good
+        version, out = comes_up(image, disk, "after-cut-trial-%d" % i)
+        print("  ok: cut %.2f s after the trial's banner: the next boot came up on Wisp %s (%s)"
+              % (delay, version, out.strip().splitlines()[-1]), flush=True)
+
+
+def main(image="build/wisp.img", bundle="build/v2/wisp-update.bundle"):
+    seed = int(os.environ.get("WISP_POWERCUT_SEED", str(int(time.time()))))
+    rng = random.Random(seed)
+    print("  seed %d (WISP_POWERCUT_SEED), %d cuts each" % (seed, N), flush=True)
+    work = os.path.join(os.environ.get("B", "build"), "tests", "powercut")
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    cut_apply(image, bundle, work, rng)
+    cut_trial(image, trial_image(image, bundle, work), work, rng)
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(run_test("powercut", main))
