@@ -426,6 +426,16 @@ static void test_wisp_update(void **state)
 	assert_false(cc_update_value("reboot", "24:00") || cc_update_value("reboot", "3:30"));
 	assert_false(cc_update_value("url", "http://a b") || cc_update_value("url", "http://\"x"));
 	cloudcfg_free(&c);
+	/* no valid url: sha256 and reboot go too (the plan's reader takes them only with one;
+	 * fuzz_cloudcfg found the parser keeping them) */
+	p = write_tmp("cc10", "#cloud-config\nwisp:\n  update:\n    url: htts://x/b\n"
+			      "    reboot: now\n");
+	cloudcfg_load(p, &c, &sink);
+	assert_null(c.update_url);
+	assert_null(c.update_reboot);
+	if (!strstr(warned, "cc10:") || !strstr(warned, "wisp.update: no (valid) url"))
+		fail_msg("%s", warned);
+	cloudcfg_free(&c);
 }
 
 static void test_final_power_ntp_tz(void **state)

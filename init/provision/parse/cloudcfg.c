@@ -863,10 +863,19 @@ static const struct keymap update_map = {update_keys,
 
 static void r_update(struct pctx *p, const struct kv *a)
 {
-	if (a->v->type != Y_MAP)
+	struct cloudcfg *c = ((struct wctx *)a->obj)->c;
+
+	if (a->v->type != Y_MAP) {
 		bad(p, a->v, a->path, "expected a mapping with \"url\"");
-	else
-		walk_map(p, a->v, &update_map, a->path, a->obj);
+		return;
+	}
+	walk_map(p, a->v, &update_map, a->path, a->obj);
+	/* sha256 and reboot say how to apply a URL's bundle: without one, nothing */
+	if (!c->update_url && (c->update_sha256 || c->update_reboot)) {
+		bad(p, a->v, a->path, "no (valid) url: sha256 and reboot ignored");
+		free(c->update_sha256), c->update_sha256 = NULL;
+		free(c->update_reboot), c->update_reboot = NULL;
+	}
 }
 
 static const struct key wisp_keys[] = {{"services", r_units, 0, false, false},
