@@ -1,13 +1,16 @@
 """A container's bandwidth (issue 13 point 7), one TCG boot.
 
 A busybox image baked into STATE; declared on the bridge: lim with
-`resources: {net_egress: 20mbit}` and free without, each serving 10 MiB
+`resources: {net_egress: 8mbit}` and free without, each serving 5 MiB
 over HTTP (a shell loop feeding busybox nc), and cli, the client. Checks:
 lim has an ifb device on the guest's side and free none; cli fetches the
-10 MiB from lim with busybox wget in 4-5 s (16.8 to 21 Mbit/s: the limit,
-on what lim sends), and from free clearly faster (1.5 times the limit at
-least: TCG itself moves about 50 Mbit/s between two containers), both
-timed inside the guest from /proc/uptime and with every byte counted; once
+5 MiB from lim with busybox wget at 0.8 to 1.05 times the limit (6.4 to
+8.4 Mbit/s: the limit, on what lim sends), and from free clearly faster
+(1.5 times the limit at least), both timed inside the guest from
+/proc/uptime and with every byte counted. The limit sits well under what
+TCG itself moves between two containers (48-52 Mbit/s on a quiet machine,
+26.5 seen on a loaded one: a 20mbit limit made free's margin depend on
+the host's load, and CI failed on it); once
 lim is stopped, the next attach (cli's restart) takes its ifb away. A
 missing limit fails the first check by time, a wrong one (on what lim
 receives, a rate off by a unit) either of the first two. It runs alone
@@ -24,10 +27,10 @@ from wispvm import (  # noqa: E402
 
 B = os.environ.get("B", "build")
 OUT = os.path.join(B, "tests", "bandwidth")
-SIZE = 10 * 1024 * 1024
-LIMIT = 20e6  # bit/s
+SIZE = 5 * 1024 * 1024
+LIMIT = 8e6  # bit/s
 
-# One client at a time; nc shuts its side when dd's 10 MiB have gone, and
+# One client at a time; nc shuts its side when dd's 5 MiB have gone, and
 # the loop listens again.
 SERVE = ("while true; do { printf \"HTTP/1.0 200 OK\\r\\nContent-Length: %d\\r\\n\\r\\n\"; "
          "dd if=/dev/zero bs=65536 count=%d 2>/dev/null; } | nc -l -p 80 >/dev/null; done"
@@ -38,7 +41,7 @@ SERVICES = """\
     kind: container
     image: "bb:1"
     network: bridge
-    resources: {net_egress: 20mbit}
+    resources: {net_egress: 8mbit}
     command: [sh, -c, '%s']
   - name: free
     kind: container
@@ -102,17 +105,17 @@ def main():
                     "%s listens on port 80" % n, 60)
         took, got = fetch(vm, "lim")
         rate = got * 8 / took if took > 0 else 0
-        print("  lim (net_egress: 20mbit): %d bytes in %.2f s, %.1f Mbit/s" % (got, took, rate / 1e6),
+        print("  lim (net_egress: 8mbit): %d bytes in %.2f s, %.1f Mbit/s" % (got, took, rate / 1e6),
               flush=True)
-        check(got == SIZE and 4.0 <= took <= 5.0,
-              "10 MiB from lim in 4-5 s (20 Mbit/s would be %.2f s): %.2f s, %d bytes"
-              % (SIZE * 8 / LIMIT, took, got))
+        check(got == SIZE and 0.8 * LIMIT <= rate <= 1.05 * LIMIT,
+              "5 MiB from lim at 0.8-1.05 times 8 Mbit/s (%.2f s at the limit): %.2f s, %.1f Mbit/s, %d bytes"
+              % (SIZE * 8 / LIMIT, took, rate / 1e6, got))
         took_free, got = fetch(vm, "free")
         rate_free = got * 8 / took_free if took_free > 0 else 0
         print("  free (no limit): %d bytes in %.2f s, %.1f Mbit/s" % (got, took_free, rate_free / 1e6),
               flush=True)
         check(got == SIZE and rate_free >= 1.5 * LIMIT,
-              "10 MiB from free at 1.5 times the limit at least: %.2f s, %.1f Mbit/s, %d bytes"
+              "5 MiB from free at 1.5 times the limit at least: %.2f s, %.1f Mbit/s, %d bytes"
               % (took_free, rate_free / 1e6, got))
         # PID 1 deletes a stopped container (its detach hook) only at its next
         # start: lim's ifb goes at the next attach or detach, here cli's restart
