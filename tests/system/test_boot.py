@@ -245,13 +245,67 @@ def counting(img):
           "grubenv after a good trial boot: %r" % e)
 
 
+def file_block(root, path):
+    """The first 4 KiB block of PATH's data in the erofs ROOT (build/wisp.root), as
+    erofs-utils' dump.erofs lays it out (a peer: image-builder is not asked)."""
+    out = subprocess.run(["dump.erofs", "-e", "--path=" + path, root], check=True,
+                         stdout=subprocess.PIPE, text=True).stdout
+    m = re.search(r"(?m)^ +0: +\d+\.\. +\d+ \| +\d+ : +(\d+)\.\. +\d+ \| +4096$", out)
+    check(m, "dump.erofs: the first extent of %s: %r" % (path, out[-400:]))
+    return int(m.group(1)) // 4096
+
+
+def corrupted_file(img, path, block):
+    """ROOT-A with one byte flipped in BLOCK, a block of PATH's data only, which no boot
+    reads (the time zone rules: read for cloud-config's timezone). With the slot's table
+    without restart_on_corruption (dm-verity's default: an I/O error), the host boots and
+    reading PATH fails with EIO, the kernel naming that block; with restart_on_corruption
+    (the slot as built) the read restarts the machine, and the next boot comes up, since no
+    boot reads PATH."""
+    table = img.read("::/A/slot.cfg")
+    check(" 1 restart_on_corruption'" in table, "slot A's table: %r" % table)
+    with open(img.path, "r+b") as f:
+        f.seek(img.parts["ROOT-A"].offset + block * 4096 + 2048)
+        byte = f.read(1)
+        f.seek(-1, 1)
+        f.write(bytes([byte[0] ^ 0x01]))
+    img.write("::/A/slot.cfg", table.replace(" 1 restart_on_corruption'", " 0'"))
+    disk, _ = overlay_of(img)
+    with VM(img.path, firmware="bios", name="verity-eio", overlay=disk) as vm:
+        vm.boot()
+        _, out = vm.sh("cat %s 2>&1 >/dev/null; cat %s 2>/dev/null | wc -c" % (path, path))
+        check("I/O error" in out and re.search(r"(?m)^0$", out),
+              "reading %s fails with an I/O error, not one byte of it: %r" % (path, out))
+        _, out = vm.sh("dmesg | grep 'verity.*corrupted'")
+        check(re.search(r"data block %d is corrupted" % block, out),
+              "the kernel names ROOT-A's block %d, %s's: %r" % (block, path, out))
+        down(vm)
+    img.write("::/A/slot.cfg", table)
+    disk, _ = overlay_of(img)
+    with VM(img.path, firmware="bios", name="verity-restart", overlay=disk) as vm:
+        vm.boot()
+        vm.send("cat %s >/dev/null\n" % path)
+        # init keeps the console's log level above KERN_ERR: dm-verity's "block N is
+        # corrupted" is in the EIO boot's dmesg above, the restart is KERN_EMERG
+        vm.expect(r"reboot: Restarting system with command 'dm-verity device corrupted'", 60)
+        vm.expect(r"Booting `Wisp \(slot A\)'", BOOT_TIMEOUT)
+        vm.boot(shell_timeout=60)
+        print("  ok: reading it restarted the machine; the next boot, which does not read it, "
+              "came up", flush=True)
+        down(vm)
+
+
 def verity(image="build/wisp.img"):
-    """One byte of ROOT-A changed where erofs never looks (the first 1 KiB, before its
+    """First corrupted_file(): a flipped byte in one file's data fails its read with EIO
+    and restarts the machine under restart_on_corruption. Then one byte of ROOT-A
+    changed where erofs never looks (the first 1 KiB, before its
     superblock), slot B a copy of A: without dm-verity the system boots as before; with it
     the kernel's first read of the root finds block 0 corrupted and restarts the machine
     (restart_on_corruption) before init, and since B holds a system every boot of A is
     counted: after three, GRUB takes the host to slot B."""
     img = SlotImage(image, os.path.join(os.environ.get("B", "build"), "tests", "verity.img"))
+    tz = "/usr/share/wisp/tzrules"
+    corrupted_file(img, tz, file_block(os.path.splitext(image)[0] + ".root", tz))
     img.copy_root("ROOT-A", "ROOT-B")
     img.copy_kernel("A", "B")
     img.copy_slot_cfg("A", "B")
