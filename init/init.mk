@@ -69,8 +69,8 @@ $(PROVISION_BIN): $(PROVISION_SRCS) $(INIT_HDRS) init/init.mk $(PROVISION_DEPS) 
 # `update` verb runs: signed bundles checked with libsodium (static musl,
 # rootfs.mk: libsodium-musl). Its own program: nothing of PID 1's or provision's.
 UPDATE_SRCS := $(addprefix init/update/, main.c args.c bundle.c manifest.c minisig.c version.c utc.c \
-	apply.c fetch.c grubenv.c esp.c boot.c slotdev.c mark.c watch.c status.c) \
-	$(addprefix init/lib/, err.c util.c cmdline.c blkdev.c spawn.c)
+	apply.c fetch.c grubenv.c esp.c boot.c slotdev.c mark.c watch.c status.c trial.c units.c) \
+	$(addprefix init/lib/, err.c util.c cmdline.c blkdev.c spawn.c proto.c)
 UPDATE_BIN := $(B)/init/update
 init: $(UPDATE_BIN)
 UPDATE_DEPS := $(B)/sysroot/.headers-ok $(B)/sysroot/lib/libsodium.a $(B)/sysroot/include/sodium.h
@@ -201,7 +201,7 @@ $(B)/unit/test_init_plan: HOST_CFLAGS += -DPARSE_FAULT_INJECT
 
 # The updater (issue 14): bundles signed by Debian's minisign with tests/keys, each way
 # one is refused; the manifest parser, versions and the command line. Debian's libsodium.
-UNIT_TESTS += update_bundle update_manifest update_grubenv
+UNIT_TESTS += update_bundle update_manifest update_grubenv update_trial
 UPDATE_LIB_SRCS := $(addprefix init/update/, bundle.c manifest.c minisig.c version.c utc.c) \
 	init/lib/err.c init/lib/util.c init/update/update.h $(INIT_HDRS)
 UNIT_update_bundle_SRCS := $(UPDATE_LIB_SRCS)
@@ -209,4 +209,6 @@ UNIT_update_bundle_LIBS := -lsodium
 UNIT_update_manifest_SRCS := $(UPDATE_LIB_SRCS) init/update/args.c
 UNIT_update_manifest_LIBS := -lsodium
 UNIT_update_grubenv_SRCS := init/update/grubenv.c init/lib/err.c init/lib/util.c \
+	init/update/update.h $(INIT_HDRS)
+UNIT_update_trial_SRCS := init/update/trial.c init/update/units.c init/lib/proto.c init/lib/err.c init/lib/util.c \
 	init/update/update.h $(INIT_HDRS)

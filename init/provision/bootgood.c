@@ -30,23 +30,27 @@ static bool listed_before(const struct decls *set, size_t i)
 	return false;
 }
 
-/* depends_on: each critical unit of set, once, with condition healthy. */
-static void critical_deps(FILE *f, const struct decls *set)
+/* Each critical unit of set, once, as FMT's %s. Returns how many. */
+static size_t each_critical(FILE *f, const struct decls *set, const char *fmt)
 {
-	bool any = false;
+	size_t n = 0;
 
 	for (size_t i = 0; i < set->n; i++) {
 		const struct decl *d = &set->v[i];
 
 		if (!d->critical || listed_before(set, i))
 			continue;
-		if (!any)
-			fputs("    depends_on:\n", f);
-		any = true;
-		fprintf(f, "      %s: {condition: healthy}\n", d->name);
+		fprintf(f, fmt, d->name);
+		n++;
 	}
+	return n;
 }
 
+/*
+ * mark-good names the critical units too: PID 1's "healthy" holds from the start of a
+ * unit without a health check, so mark-good asks again whether each is up steadily; until
+ * it is, mark-good fails and PID 1 runs it again after its backoff (restart: on-failure).
+ */
 void bootgood_add(void)
 {
 	struct decls set = {0};
@@ -59,11 +63,18 @@ void bootgood_add(void)
 	decl_load_dir(&set, ROOTED("/etc/wisp"), quiet, NULL);
 	decl_load_dir(&set, ROOTED(CLOUD_UNITS), quiet, NULL);
 	fputs("# Written by provision: the updater marks this boot good once the critical units\n"
-	      "# are healthy (docs/update.md).\n"
+	      "# are up (docs/update.md).\n"
 	      "services:\n  - name: boot-good\n    kind: oneshot\n"
-	      "    command: [" MARK_GOOD ", mark-good]\n",
+	      "    command: [" MARK_GOOD ", mark-good",
 	      f);
-	critical_deps(f, &set);
+	each_critical(f, &set, ", %s");
+	fputs("]\n    restart: on-failure\n"
+	      "    restart_delay: {initial: 1s, max: 10s}\n",
+	      f);
+	if (each_critical(f, &set, "") > 0) {
+		fputs("    depends_on:\n", f);
+		each_critical(f, &set, "      %s: {condition: healthy}\n");
+	}
 	if (fclose(f) == 0)
 		declw_text(99, "boot-good", text);
 	free(text);

@@ -200,9 +200,10 @@ static int write_slot(int in, const struct upd_head *h, const struct slot_dev *d
 	return write_slot_cfg(h, d, dir, e);
 }
 
-/* Step 5. */
+/* Step 5. The slot's record of an older trial goes first: its boots are not this one's. */
 static int boot_next(struct boot_state *b, char slot, struct err *e)
 {
+	trial_clear(TRIAL_DIR, slot);
 	if (grubenv_set(&b->env, "wisp_slot", (char[]){slot, 0}, e) < 0 ||
 	    grubenv_set(&b->env, "wisp_prev", (char[]){b->booted, 0}, e) < 0 ||
 	    grubenv_set(&b->env, "wisp_tries", UPD_TRIES, e) < 0 ||

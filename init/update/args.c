@@ -19,7 +19,7 @@ const char upd_usage_text[] =
     "                    that slot next, on trial (" UPD_TRIES " tries)\n"
     "  status            both slots, their versions, the trial and the last rollback\n"
     "  rollback          boot the other slot next\n"
-    "  mark-good         end this boot's trial: its slot is good\n"
+    "  mark-good [UNIT...]  end this boot's trial (its slot is good) once each UNIT is up\n"
     "  watch             guard a trial boot: reboot when it is not good in time\n"
     "  verify BUNDLE     check the signature against the trusted keys, the expiry\n"
     "                    and every part's size and SHA-256; print the manifest\n"
@@ -33,7 +33,8 @@ const char upd_usage_text[] =
     "  --reboot-at HH:MM apply: then, at the next HH:MM (UTC; a maintenance window)\n"
     "  --sha256 HEX      apply: the whole bundle must have this SHA-256\n"
     "  --if-newer        apply: a bundle not newer than the running system: nothing to do\n"
-    "  --deadline SECONDS  watch: how long a trial boot has (default 300)\n"
+    "  --deadline SECONDS  watch: how long a trial boot has (default: the command line's\n"
+    "                      wisp.update_deadline=, else 300)\n"
     "  -h, --help  --version\n";
 
 enum opt_id {

@@ -15,7 +15,7 @@
 
 struct cmd {
 	const char *name;
-	int nargs;  /* operands after the command */
+	int nargs;  /* operands after the command; -1: any number */
 	bool trust; /* takes --keys and --now */
 	int (*run)(const struct upd_args *a, struct err *e);
 };
@@ -112,7 +112,7 @@ static int cmd_inspect(const struct upd_args *a, struct err *e)
 static const struct cmd cmds[] = {
     {"verify", 1, true, cmd_verify},	  {"inspect", 1, false, cmd_inspect},
     {"apply", 1, true, cmd_apply},	  {"status", 0, false, cmd_status},
-    {"rollback", 0, false, cmd_rollback}, {"mark-good", 0, false, cmd_mark_good},
+    {"rollback", 0, false, cmd_rollback}, {"mark-good", -1, false, cmd_mark_good},
     {"watch", 0, false, cmd_watch},
 };
 
@@ -132,7 +132,7 @@ static int dispatch(const struct upd_args *a)
 
 		if (strcmp(c->name, a->command) != 0)
 			continue;
-		if (a->noperands != c->nargs) {
+		if (c->nargs >= 0 && a->noperands != c->nargs) {
 			snprintf(msg, sizeof(msg), "%s takes %d argument%s", c->name, c->nargs,
 				 c->nargs == 1 ? "" : "s");
 			return usage(msg);

@@ -4,18 +4,19 @@
  * PID 1 starts it (the boot-good oneshot, docs/update.md) once every unit
  * declared `critical: true` is healthy; what every boot needs is checked
  * here: STATE mounted on /var (not the tmpfs of a failed mount) and PID 1's
- * control socket answering. Then an update's slot has proved itself:
+ * control socket answering. PID 1's "healthy" condition holds from a unit's start
+ * when it has no health check, so each critical unit (the operands) is asked again
+ * here: healthy, done, or running for UNIT_STEADY_MS (a unit that crashes right
+ * after each start does not make a boot good). Then an update's slot has proved itself:
  * wisp_tries is emptied in grubenv (rewritten in place, fsync'd), and GRUB
  * boots it as a good slot from now on.
  */
 #include "update.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/statfs.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #define EXT4_MAGIC 0xEF53
@@ -31,22 +32,38 @@ static int state_mounted(struct err *e)
 	return 0;
 }
 
-/* wispctl ps: PID 1 reads and answers its control socket. */
-static int control_answers(struct err *e)
+/* Each critical unit up steadily (units.c), which also proves PID 1 answers its control
+ * socket. Not yet: a one-line error, and boot-good (restart: on-failure) runs again after
+ * its backoff; the trial's deadline bounds it. */
+static int critical_up(const struct upd_args *a, struct err *e)
 {
-	char *const argv[] = {"/bin/wispctl", "ps", NULL};
-	int null = open("/dev/null", O_WRONLY | O_CLOEXEC), status;
-	struct spawn_req r = {.argv = argv, .envp = (char *const[]){NULL}, .out_fd = null};
-	pid_t pid = spawn(&r, NULL, e); /* its table is not the log's business */
+	static struct unit_now units[256];
+	size_t n;
 
-	if (null >= 0)
-		close(null);
-	if (pid < 0)
+	if (units_ps(units, ARRAY_LEN(units), &n, e) < 0)
 		return -1;
-	if (spawn_wait(pid, now_ms() + 30000, &status, e) <= 0)
-		return err_set(e, ETIMEDOUT, "PID 1's control socket: no answer in 30 s");
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return err_set(e, 0, "PID 1's control socket: wispctl ps failed");
+	for (int i = 0; i < a->noperands; i++) {
+		const struct unit_now *u = NULL;
+		uint64_t wait;
+
+		for (size_t j = 0; j < n && !u; j++)
+			if (!strcmp(units[j].name, a->operand[i]))
+				u = &units[j];
+		if (!u)
+			return err_set(e, 0, "critical unit %s: PID 1 has no such unit",
+				       a->operand[i]);
+		if (unit_steady(u, &wait))
+			continue;
+		if (wait)
+			return err_set(
+			    e, 0,
+			    "critical unit %s: running %llu.%llu s, not yet the %u s a unit "
+			    "without a health check must run",
+			    u->name, (unsigned long long)(u->uptime_ms / 1000),
+			    (unsigned long long)(u->uptime_ms % 1000 / 100), UNIT_STEADY_MS / 1000);
+		return err_set(e, 0, "critical unit %s: %s, health %s", u->name, u->state,
+			       u->health);
+	}
 	return 0;
 }
 
@@ -66,10 +83,14 @@ static int mark(struct boot_state *b, struct err *e)
 	snprintf(tries, sizeof(tries), "%s", grubenv_get(&b->env, "wisp_tries")); /* set below */
 	if (!*tries || !b->booted || slot != b->booted) {
 		printf("update: slot %c is good (not a trial boot)\n", b->booted ? b->booted : '?');
+		if (b->booted && slot == b->booted)
+			trial_clear(TRIAL_DIR,
+				    b->booted); /* a good slot counted (docs/update.md) */
 		return 0;
 	}
 	if (grubenv_set(&b->env, "wisp_tries", "", e) < 0 || grubenv_store(&b->env, b->path, e) < 0)
 		return -1;
+	trial_clear(TRIAL_DIR, slot);
 	console_say("slot %c is good: its trial ends with %s tries left", slot, tries);
 	return 0;
 }
@@ -78,8 +99,7 @@ int cmd_mark_good(const struct upd_args *a, struct err *e)
 {
 	static struct boot_state b;
 
-	(void)a;
-	if (state_mounted(e) < 0 || control_answers(e) < 0 || boot_load(&b, e) < 0 ||
+	if (state_mounted(e) < 0 || critical_up(a, e) < 0 || boot_load(&b, e) < 0 ||
 	    mark(&b, e) < 0)
 		return err_ctx(e, "mark-good");
 	tell_watch();

@@ -6,6 +6,21 @@
 #include <stdio.h>
 #include <string.h>
 
+/* GRUB's rollback (wisp_rollback), and why from what the slot's boots left on STATE. */
+static void show_rollback(const char *rolled)
+{
+	char version[32], why[TRIAL_TEXT_MAX + 160];
+	struct trial t;
+
+	if (!slot_of(rolled))
+		return;
+	slot_version(slot_of(rolled), version, sizeof(version));
+	trial_load(TRIAL_DIR, slot_of(rolled), &t);
+	trial_why(&t, why, sizeof(why));
+	printf("last result: slot %s used its tries and was rolled back (Wisp %s): %s\n", rolled,
+	       *version ? version : "?", why);
+}
+
 static void show_slot(const struct boot_state *b, char slot)
 {
 	char version[32];
@@ -33,8 +48,7 @@ int cmd_status(const struct upd_args *a, struct err *e)
 		printf("trial: slot %s, %s tries left\n", grubenv_get(&b.env, "wisp_slot"), tries);
 	else
 		printf("trial: none (slot %s is good)\n", grubenv_get(&b.env, "wisp_slot"));
-	if (*rolled)
-		printf("last result: slot %s used its tries and was rolled back\n", rolled);
+	show_rollback(rolled);
 	return 0;
 }
 

@@ -180,7 +180,7 @@ enum upd_action { UPD_RUN, UPD_HELP, UPD_VERSION_ACT, UPD_USAGE };
 
 struct upd_args {
 	const char *command;
-	const char *operand[2];
+	const char *operand[64]; /* mark-good: the critical units */
 	int noperands;
 	const char *keys;      /* --keys DIR */
 	const char *now;       /* --now SECONDS, as given */
@@ -269,6 +269,43 @@ bool fetch_is_url(const char *s);
 int fetch_open(const char *url, pid_t *pid, struct err *e);
 /* Close fd, reap wget: 0, or -1 when it failed. */
 int fetch_close(int fd, pid_t pid, const char *url, struct err *e);
+
+/* ---- trial.c: how far a slot's trial boots got (on STATE) ------------ */
+
+#define TRIAL_DIR      "/var/lib/wisp/update"
+#define TRIAL_TEXT_MAX 240
+
+struct trial {
+	unsigned reached;	       /* boots of the trial that came up to update-watch */
+	char last[TRIAL_TEXT_MAX + 1]; /* what the latest of them said last */
+};
+
+/* DIR/trial-SLOT; none, or one that does not parse: all zero. */
+void trial_load(const char *dir, char slot, struct trial *t);
+/* Replace it whole, synced. Returns 0 or -1. */
+int trial_store(const char *dir, char slot, const struct trial *t, struct err *e);
+void trial_clear(const char *dir, char slot);
+/* Why a slot with record t was rolled back, one line. */
+void trial_why(const struct trial *t, char *out, size_t size);
+
+/* ---- units.c: PID 1's units, over its control socket ----------------- */
+
+#define UNIT_STEADY_MS 10000u /* a critical unit without a health check: up this long */
+
+struct unit_now {
+	char name[DECL_NAME_MAX + 1], state[32], health[32];
+	uint64_t uptime_ms;
+	bool has_uptime;
+};
+
+/* Every unit PID 1 has (at most max). Returns 0, or -1 when the socket does not answer. */
+int units_ps(struct unit_now *v, size_t max, size_t *n, struct err *e);
+/* 1: up steadily: healthy (its check passed), done (ended well), or running without a
+ * health check for UNIT_STEADY_MS. 0: not (yet); *wait_ms > 0: it will be if it keeps
+ * running that much longer. */
+int unit_steady(const struct unit_now *u, uint64_t *wait_ms);
+/* The units not steady, "web (backoff, health none), ...", cut to size; "" if none. */
+void units_not_up(const struct unit_now *v, size_t n, char *out, size_t size);
 
 /* ---- the commands: apply.c, mark.c, watch.c, status.c ---------------- */
 

@@ -86,23 +86,97 @@ static int wait_good(const struct dogs *d, uint64_t deadline, struct err *e)
 	}
 }
 
+/* On STATE, for `update status` after a rollback (trial.c). */
+static void record(char slot, const struct trial *t)
+{
+	struct err e;
+
+	if (slot && trial_store(TRIAL_DIR, slot, t, &e) < 0)
+		console_say("the trial's record: %s", e.msg);
+}
+
+static void record_start(char slot, const char *tries, struct trial *t)
+{
+	trial_load(TRIAL_DIR, slot, t);
+	t->reached++;
+	snprintf(t->last, sizeof(t->last), "came up with %s tries left, not yet good", tries);
+	record(slot, t);
+}
+
+static void record_deadline(char slot, uint64_t deadline, struct trial *t)
+{
+	static struct unit_now units[256];
+	char down[TRIAL_TEXT_MAX];
+	struct err e;
+	size_t n;
+
+	if (units_ps(units, 256, &n, &e) < 0)
+		snprintf(down, sizeof(down), "(PID 1 did not say: %s)", e.msg);
+	else
+		units_not_up(units, n, down, sizeof(down));
+	snprintf(t->last, sizeof(t->last), "not good within %llu s; not up: %s",
+		 (unsigned long long)deadline,
+		 *down ? down : "(every unit is, yet nothing marked the boot good)");
+	record(slot, t);
+}
+
+/* Not a trial: a rollback GRUB did is said at every boot until the next update. */
+static void say_rollback(const struct boot_state *b)
+{
+	char slot = slot_of(grubenv_get(&b->env, "wisp_rollback")), version[32];
+	char why[TRIAL_TEXT_MAX + 160];
+	struct trial t;
+
+	if (!slot)
+		return;
+	slot_version(slot, version, sizeof(version));
+	trial_load(TRIAL_DIR, slot, &t);
+	trial_why(&t, why, sizeof(why));
+	console_say("slot %c (Wisp %s) was rolled back: %s", slot, *version ? version : "?", why);
+}
+
+/* --deadline, else the trial's command line (grubenv's wisp_watch may carry
+ * wisp.update_deadline=), else DEFAULT_DEADLINE. */
+static int deadline_of(const struct upd_args *a, uint64_t *deadline, struct err *e)
+{
+	char line[4096];
+	const char *end;
+	unsigned v = 0;
+	int got;
+
+	*deadline = DEFAULT_DEADLINE;
+	if (a->deadline) {
+		if (!(end = dec_scan(a->deadline, deadline)) || *end || *deadline == 0 ||
+		    *deadline > 86400)
+			return err_set(e, 0, "--deadline %s: not 1 to 86400 seconds", a->deadline);
+		return 0;
+	}
+	if (read_text("/proc/cmdline", line, sizeof(line), e) < 0 ||
+	    (got = cmdline_uint(line, "wisp.update_deadline", 86400, &v, e)) < 0)
+		return -1;
+	if (got && v == 0)
+		return err_set(e, 0, "wisp.update_deadline=0: not 1 to 86400 seconds");
+	if (got)
+		*deadline = v;
+	return 0;
+}
+
 int cmd_watch(const struct upd_args *a, struct err *e)
 {
 	static struct boot_state b;
-	uint64_t deadline = DEFAULT_DEADLINE;
-	const char *end;
+	uint64_t deadline;
+	struct trial t;
 	struct dogs d;
 	int good;
 
-	if (a->deadline && (!(end = dec_scan(a->deadline, &deadline)) || *end || deadline == 0 ||
-			    deadline > 86400))
-		return err_set(e, 0, "watch: --deadline %s: not 1 to 86400 seconds", a->deadline);
-	if (boot_load(&b, e) < 0)
+	if (deadline_of(a, &deadline, e) < 0 || boot_load(&b, e) < 0)
 		return err_ctx(e, "watch");
 	if (!*grubenv_get(&b.env, "wisp_tries")) {
+		say_rollback(&b);
 		printf("update: not a trial boot: nothing to watch\n");
 		return 0;
 	}
+	record_start(b.booted, grubenv_get(&b.env, "wisp_tries"), &t);
 	console_say("slot %c on trial: good within %llu s, or a reboot counts the try (%s left)",
 		    b.booted ? b.booted : '?', (unsigned long long)deadline,
 		    grubenv_get(&b.env, "wisp_tries"));
@@ -112,6 +186,7 @@ int cmd_watch(const struct upd_args *a, struct err *e)
 		feed(&d, "V"); /* magic close: disarmed when closed */
 		return 0;
 	}
+	record_deadline(b.booted, deadline, &t);
 	console_say("slot %c was not good within %llu s%s%s: rebooting", b.booted ? b.booted : '?',
 		    (unsigned long long)deadline, good < 0 ? ": " : "", good < 0 ? e->msg : "");
 	kill(1, SIGTERM);

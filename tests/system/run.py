@@ -29,6 +29,7 @@ JOBS = [
     ("boot-slot-b", py("test_boot.py", "slot-b")),
     ("boot-verity", py("test_boot.py", "verity")),
     ("boot-hang", py("test_boot.py", "hang")),
+    ("boot-deadline", py("test_boot.py", "deadline")),
     ("boot-disks", py("test_boot.py", "disks")),
     ("boot-slotb-spec", py("test_boot.py", "slotb-spec")),
     ("update", py("test_update.py")),

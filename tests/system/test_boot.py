@@ -16,7 +16,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from slots import SlotImage, grubenv, partitions  # noqa: E402
-from wispvm import BANNER, BOOT_TIMEOUT, VM, BootError, check, run_test  # noqa: E402
+from wispvm import (  # noqa: E402
+    BANNER, BOOT_TIMEOUT, VM, BootError, check, nocloud_seed, run_test)
 
 POWEROFF_TIMEOUT = 30
 
@@ -361,6 +362,54 @@ def hang(image="build/wisp.img", hung="build/hang/wisp.img"):
         _, out = vm.sh("cat /proc/cmdline")
         check(" wisp.slot=A " in out and "softdog" not in out,
               "slot A again, a good boot without the trial's watchdog: %r" % out.strip())
+        vm.seen_since_banner(re.compile(r"wisp-update: slot B \(Wisp [0-9.]+\) was rolled back: "
+                                        r"none of its boots came up as far as update-watch"), 60)
+        _, out = vm.sh("wispctl update status", timeout=60)
+        check(re.search(r"last result: slot B used its tries and was rolled back \(Wisp [0-9.]+\): "
+                        r"none of its boots came up as far as update-watch on STATE", out),
+              "the console and status say B was rolled back, and why: %r" % out)
+        down(vm)
+    e = env()
+    check(e.get("wisp_slot") == "A" and e.get("wisp_rollback") == "B",
+          "grubenv after the rollback: %r" % e)
+
+
+def deadline(image="build/wisp.img"):
+    """A trial boot that comes up but never becomes good: user-data declares a critical
+    service that keeps failing; slot B (a copy of A) on trial with one try and a 40 s
+    deadline (wisp.update_deadline= in grubenv's wisp_watch, beside softdog's 120 s
+    margin). update-watch records the boot on STATE, reboots at the deadline naming what
+    was not up, GRUB rolls back to slot A, and its console and `update status` say why."""
+    work = os.path.join(os.environ.get("B", "build"), "tests", "deadline")
+    os.makedirs(work, exist_ok=True)
+    img = SlotImage(image, os.path.join(work, "deadline.img"))
+    img.copy_root("ROOT-A", "ROOT-B")
+    img.copy_kernel("A", "B")
+    img.copy_slot_cfg("A", "B")
+    img.set_env(wisp_slot="B", wisp_prev="A", wisp_tries="1",
+                wisp_watch="softdog.soft_active_on_boot=1 softdog.soft_margin=120 "
+                "wisp.update_deadline=40")
+    seed = nocloud_seed(work, "#cloud-config\nwisp:\n  services:\n    - name: broken\n"
+                        "      command: [sh, -c, 'exit 3']\n      restart: always\n"
+                        "      critical: true\n", "deadline")
+    disk, env = overlay_of(img)
+    why = (r"1 of its boots came up as far as update-watch; the last: not good within 40 s; "
+           r"not up: [^\n]*broken \((backoff|failed|starting|running), health none\)")
+    with VM(img.path, firmware="bios", name="deadline", overlay=disk,
+            extra=["-cdrom", seed]) as vm:
+        vm.expect(r"Booting `Wisp \(slot B\)'", BOOT_TIMEOUT)
+        vm.expect(r"wisp-update: slot B on trial: good within 40 s", BOOT_TIMEOUT)
+        vm.expect(r"wisp-update: slot B was not good within 40 s: rebooting", 120)
+        vm.expect(r"wisp: slot B used its tries without a good boot: rolling back to slot A",
+                  BOOT_TIMEOUT)
+        vm.expect(r"Booting `Wisp \(slot A\)'", 30)
+        vm.boot(shell_timeout=60)
+        vm.seen_since_banner(re.compile(r"wisp-update: slot B \(Wisp [0-9.]+\) was rolled back: "
+                                        + why), 60)
+        _, out = vm.sh("wispctl update status", timeout=60)
+        check(re.search(r"last result: slot B used its tries and was rolled back "
+                        r"\(Wisp [0-9.]+\): " + why, out),
+              "the console and status say why B was rolled back, naming the unit: %r" % out)
         down(vm)
     e = env()
     check(e.get("wisp_slot") == "A" and e.get("wisp_rollback") == "B",
@@ -407,7 +456,7 @@ def slotb_spec(image="build/slotb/wisp.img"):
 
 if __name__ == "__main__":
     case = sys.argv[1]
-    cases = {"slot-b": slot_b, "verity": verity, "hang": hang, "disks": disks,
+    cases = {"slot-b": slot_b, "verity": verity, "hang": hang, "deadline": deadline, "disks": disks,
              "slotb-spec": slotb_spec}
     body = (lambda: cases[case](*sys.argv[2:3])) if case in cases else (lambda: main(*sys.argv[1:3]))
     sys.exit(run_test("boot-" + case, body))

@@ -13,7 +13,8 @@ One disk (a qcow2 overlay of the image) through every boot:
    untrusted, and nothing is written for either.
 3. `update rollback`, reboot: slot A, v1 again.
 4. Wisp 0.3.0, whose init fails, into slot B: three failed boots, then GRUB takes the
-   host back to slot A without help, and status says B was rolled back.
+   host back to slot A without help, and the console and status say B was rolled back,
+   and why: none of its boots came up as far as update-watch (init/update/trial.c).
 """
 
 import os
@@ -24,6 +25,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from slots import partitions  # noqa: E402
@@ -163,9 +165,10 @@ def failing(vm, size):
     """Wisp 0.3.0, whose init fails, into slot B: three boots end in a kernel panic (init
     exits) and a reboot (panic=10), each taking a try; then GRUB rolls back to slot A by
     itself, and status says so."""
-    rc, out = vm.sh("head -c %d /dev/vdg | wispctl update apply - 2>&1" % size, timeout=600)
-    check(rc == 0 and "update: writing Wisp 0.3.0 to slot B" in out, "apply 0.3.0: %r" % out)
-    vm.send("reboot\n")
+    vm.send("head -c %d /dev/vdg | wispctl update apply --reboot - 2>&1\n" % size)
+    vm.expect(r"update: writing Wisp 0\.3\.0 to slot B", 600)
+    vm.expect(r"reboot: Restarting system", 300)
+    print("  ok: apply --reboot wrote 0.3.0 to slot B and rebooted", flush=True)
     for n in range(3):
         vm.expect(r"Booting `Wisp \(slot B\)'", BOOT_TIMEOUT, panic_ok=True)
         vm.expect(r"wisp test: this init fails on purpose", BOOT_TIMEOUT, panic_ok=True)
@@ -175,25 +178,38 @@ def failing(vm, size):
     vm.expect(r"wisp: slot B used its tries without a good boot: rolling back to slot A",
               BOOT_TIMEOUT, panic_ok=True)
     vm.expect(r"Booting `Wisp \(slot A\)'", 30)
+    why = ("slot B used its tries and was rolled back (Wisp 0.3.0): none of its boots came up "
+           "as far as update-watch on STATE")
     vm.boot(shell_timeout=120)
+    vm.seen_since_banner(re.compile(r"wisp-update: slot B \(Wisp 0\.3\.0\) was rolled back: none "
+                                    r"of its boots came up as far as update-watch on STATE"), 60)
+    print("  ok: the console of the boot after the rollback says why", flush=True)
     out = status(vm)
-    check(re.search(r"slot A: \S+\s+booted\s+next", out)
-          and "last result: slot B used its tries and was rolled back" in out,
-          "status after GRUB's rollback: %r" % out)
+    check(re.search(r"slot A: \S+\s+booted\s+next", out) and "last result: " + why in out,
+          "status after GRUB's rollback says why: %r" % out)
+
+
+def window():
+    """A maintenance window (HH:MM UTC) at least 100 s from now, by the host's clock,
+    which QEMU gives the guest's RTC: its time as seconds since the epoch, and its text."""
+    at = (int(time.time()) + 100 + 59) // 60 * 60
+    return at, time.strftime("%H:%M", time.gmtime(at))
 
 
 def from_userdata(image="build/wisp.img", bundle="build/v2/wisp-update.bundle"):
     """user-data's wisp.update (docs/update.md): a NoCloud seed names the 0.2.0 bundle by
-    its http:// URL on the host and its SHA-256, reboot now. The first boot's update-apply
-    unit applies it and reboots into slot B; the second boot, with the same user-data,
-    finds nothing newer and stays on 0.2.0."""
+    its http:// URL on the host and its SHA-256, reboot at a maintenance window (the next
+    whole minute at least 100 s away). The first boot's update-apply unit applies it well
+    before the window and reboots into slot B at it, not before (the host's clock); the
+    second boot, with the same user-data, finds nothing newer and stays on 0.2.0."""
     work = os.path.join(os.environ.get("B", "build"), "tests", "update-userdata")
     os.makedirs(work, exist_ok=True)
     digest = subprocess.run(["sha256sum", bundle], check=True, stdout=subprocess.PIPE,
                             text=True).stdout.split()[0]
     server, url = serve(bundle)
+    at, hhmm = window()
     seed = nocloud_seed(work, "#cloud-config\nwisp:\n  update:\n    url: %s\n    sha256: %s\n"
-                        "    reboot: now\n" % (url, digest), "update-userdata")
+                        "    reboot: \"%s\"\n" % (url, digest, hhmm), "update-userdata")
     disk = os.path.join(work, "disk.qcow2")
     subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b",
                     os.path.abspath(image), disk], check=True)
@@ -201,7 +217,12 @@ def from_userdata(image="build/wisp.img", bundle="build/v2/wisp-update.bundle"):
             extra=["-cdrom", seed]) as vm:
         vm.expect(BANNER, BOOT_TIMEOUT)
         vm.expect(r"wisp-update: Wisp %s is in slot B" % re.escape(V2), 300)
-        vm.expect(r"Booting `Wisp \(slot B\)'", 120)
+        written = time.time()
+        check(written < at - 30, "the bundle was written %.0f s before the window %s UTC"
+              % (at - written, hhmm))
+        vm.expect(r"Booting `Wisp \(slot B\)'", at - written + 120)
+        check(time.time() >= at - 2, "the reboot came at the window %s UTC, not before "
+              "(%.1f s after it)" % (hhmm, time.time() - at))
         m = vm.expect(BANNER, BOOT_TIMEOUT)
         check(m.group(1) == V2, "user-data's update rebooted into Wisp %s (%s)" % (V2, m.group(1)))
         vm.boot(banner=False, shell_timeout=120)
@@ -210,7 +231,8 @@ def from_userdata(image="build/wisp.img", bundle="build/v2/wisp-update.bundle"):
         rc, out = vm.sh("for i in $(seq 120); do wispctl status update-apply | "
                         "grep -q 'state: *done' && break; sleep 1; done; "
                         "cat /var/log/wisp/update-apply.log", timeout=150)
-        check("is not newer than the running %s: nothing to do" % V2 in out,
+        check("rebooting into it at %s UTC, in " % hhmm in out
+              and "is not newer than the running %s: nothing to do" % V2 in out,
               "the same user-data at the next boot: nothing to do: %r" % out[-800:])
     server.shutdown()
 

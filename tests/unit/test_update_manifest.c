@@ -282,22 +282,39 @@ static void test_args(void **state)
 	assert_string_equal(a.msg, "option --keys needs a value");
 	assert_int_equal(args(&a, 1), UPD_USAGE);
 	assert_string_equal(a.msg, "no command");
-	assert_int_equal(args(&a, 5, "a", "b", "c", "d"), UPD_USAGE);
-	assert_string_equal(a.msg, "unexpected argument d");
+	assert_int_equal(args(&a, 5, "mark-good", "b", "c", "d"), UPD_RUN);
+	assert_int_equal(a.noperands, 3);
+	assert_string_equal(a.operand[2], "d");
+}
+
+/* mark-good's critical units: as many as operand[] holds, one more is refused. */
+static void test_args_many(void **state)
+{
+	char *argv[2 + ARRAY_LEN(((struct upd_args *)0)->operand) + 1] = {"update", "mark-good"};
+	char names[ARRAY_LEN(argv)][8];
+	struct upd_args a;
+
+	(void)state;
+	for (size_t i = 2; i < ARRAY_LEN(argv); i++) {
+		snprintf(names[i], sizeof(names[i]), "u%zu", i);
+		argv[i] = names[i];
+	}
+	memset(&a, 0, sizeof(a));
+	assert_int_equal(upd_args((int)ARRAY_LEN(argv) - 1, argv, &a), UPD_RUN);
+	assert_int_equal(a.noperands, (int)ARRAY_LEN(a.operand));
+	memset(&a, 0, sizeof(a));
+	assert_int_equal(upd_args((int)ARRAY_LEN(argv), argv, &a), UPD_USAGE);
+	assert_string_equal(a.msg, "unexpected argument u66");
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_good),
-	    cmocka_unit_test(test_bad_lines),
-	    cmocka_unit_test(test_bad_values),
-	    cmocka_unit_test(test_verity_layout),
-	    cmocka_unit_test(test_versions),
-	    cmocka_unit_test(test_pubkey),
-	    cmocka_unit_test(test_signature_file),
-	    cmocka_unit_test(test_args),
-	    cmocka_unit_test(test_utc),
+	    cmocka_unit_test(test_good),	   cmocka_unit_test(test_bad_lines),
+	    cmocka_unit_test(test_bad_values),	   cmocka_unit_test(test_verity_layout),
+	    cmocka_unit_test(test_versions),	   cmocka_unit_test(test_pubkey),
+	    cmocka_unit_test(test_signature_file), cmocka_unit_test(test_args),
+	    cmocka_unit_test(test_args_many),	   cmocka_unit_test(test_utc),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
