@@ -290,3 +290,6 @@ $(TZRULES): rootfs/tzrules.py $(TZDATA)/tzdata.zi | $(DEPS_STAMP)
 
 rootfs-inputs: $(BUSYBOX) $(BUSYBOX_MANIFEST) $(E2FSCK) $(RESIZE2FS) \
 	$(DROPBEAR) $(B)/rootfs/os-release $(TZRULES)
+
+# mbedTLS, libcurl, the CA bundle
+include rootfs/tls/tls.mk
