@@ -114,3 +114,9 @@ $(TLS_HELLO): tests/tls/hello.c $(SYSROOT_HEADERS) $(MUSL_FLAGS_STAMP) | $(DEPS_
 	@mkdir -p $(@D)
 	$(MUSL_CC) $(MUSL_CFLAGS) -o $@ $< $(MUSL_LDFLAGS)
 	$(call print_size,$@)
+
+# Host test (no root, no QEMU): tlsget against local HTTP(S) servers.
+tls-test: $(TLSGET) | $(DEPS_STAMP)
+	@echo "== tls-test: $(TLSGET)"
+	@python3 tests/tls/test_tls.py $(TLSGET)
+test: tls-test

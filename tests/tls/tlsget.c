@@ -97,7 +97,9 @@ static int get(const struct opts *o, FILE *out)
 		r = curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 	curl_easy_cleanup(c);
 	if (r) {
-		fprintf(stderr, "tlsget: %s: %s\n", o->url, err[0] ? err : curl_easy_strerror(r));
+		/* curl's class of error, then its detail (mbedTLS's verify flags) */
+		fprintf(stderr, "tlsget: %s: %s%s%s\n", o->url, curl_easy_strerror(r),
+			err[0] ? ": " : "", err);
 		return -1;
 	}
 	printf("status %ld bytes %lld\n", status, (long long)s.bytes);
