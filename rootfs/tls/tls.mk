@@ -115,8 +115,24 @@ $(TLS_HELLO): tests/tls/hello.c $(SYSROOT_HEADERS) $(MUSL_FLAGS_STAMP) | $(DEPS_
 	$(MUSL_CC) $(MUSL_CFLAGS) -o $@ $< $(MUSL_LDFLAGS)
 	$(call print_size,$@)
 
-# Host test (no root, no QEMU): tlsget against local HTTP(S) servers.
-tls-test: $(TLSGET) | $(DEPS_STAMP)
+
+# --- the CA bundle -------------------------------------------------------------
+# Mozilla's CAs from the pinned ca-certificates source, as Debian's
+# update-ca-certificates bundles them (rootfs/tls/ca-bundle.sh), not the
+# build host's /etc/ssl: that one holds whatever the host's admin added.
+
+CA_BUNDLE := $(B)/rootfs/ca-certificates.crt
+
+ca-certificates: $(CA_BUNDLE)
+
+$(CA_BUNDLE): rootfs/tls/ca-bundle.sh $(CA_CERTIFICATES_SRC_STAMP) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	@rootfs/tls/ca-bundle.sh $(CA_CERTIFICATES_SRC) $@
+	$(call print_size,$@)
+
+# Host test (no root, no QEMU): tlsget against local HTTP(S) servers, and
+# with ROOT's CA bundle (plus the test's root) as its CA file.
+tls-test: $(TLSGET) $(CA_BUNDLE) | $(DEPS_STAMP)
 	@echo "== tls-test: $(TLSGET)"
-	@python3 tests/tls/test_tls.py $(TLSGET)
+	@python3 tests/tls/test_tls.py $(TLSGET) $(CA_BUNDLE)
 test: tls-test

@@ -8,9 +8,11 @@ leaf certificates; all thrown away afterwards):
   - another CA: fails, one line naming the URL, a certificate verification error;
   - a certificate for another host name: fails the same way, a name mismatch;
   - plain http: works, no CA needed;
-  - a redirect (http -> https, then https -> https) is followed to the body.
+  - a redirect (http -> https, then https -> https) is followed to the body;
+  - with BUNDLE (ROOT's /etc/ssl/certs/ca-certificates.crt) and the test's root after it
+    as the CA file: the body (mbedTLS reads all of Mozilla's CAs); BUNDLE alone: refused.
 
-usage: test_tls.py TLSGET
+usage: test_tls.py TLSGET [BUNDLE]
 A missing openssl or Python ssl module is a failure, not a skip.
 Prints ok/FAIL per check; exits 1 on any failure."""
 import http.server
@@ -194,7 +196,23 @@ def make_pki(d):
     return pki
 
 
-def run(prog, d):
+def with_bundle(prog, bundle, pki, url):
+    """The image's CA bundle as the CA file, with and without the test's root."""
+    both = pki.path("bundle+root.crt")
+    with open(both, "w") as f:
+        for n in (bundle, pki.path("root.crt")):
+            with open(n) as c:
+                f.write(c.read())
+    with open(bundle) as f:
+        n = f.read().count("-----BEGIN CERTIFICATE-----")
+    check("%s: %d certificates" % (bundle, n), n > 100)
+    expect_body(prog, "https, the CA bundle and the test's root: the body", url + "/data", both,
+                pki.path("body"))
+    expect_refused(prog, "https, the CA bundle alone: a certificate verification error",
+                   url + "/data", bundle, "BADCERT_NOT_TRUSTED")
+
+
+def run(prog, bundle, d):
     pki = make_pki(d)
     ca, other, out = pki.path("root.crt"), pki.path("other.crt"), pki.path("body")
     rsa, rsa_url = serve(pki.chain("rsa", "intermediate"), pki.path("rsa.key"))
@@ -216,19 +234,21 @@ def run(prog, d):
     expect_body(prog, "plain http: the body", http_url + "/data", None, out)
     expect_body(prog, "redirects http -> https -> https: the body",
                 http_url + "/to?" + ecdsa_url + "/to?" + rsa_url + "/data", ca, out)
+    if bundle:
+        with_bundle(prog, bundle, pki, rsa_url)
 
 
-def main(prog):
+def main(prog, bundle=None):
     need_prerequisites()
     if not os.access(prog, os.X_OK):
         sys.exit("FAIL test_tls: %s: not built (make %s)" % (prog, prog))
     with tempfile.TemporaryDirectory() as d:
-        run(prog, d)
+        run(prog, bundle, d)
     print("test_tls: %s" % ("ok" if not failures else "%d FAILED" % failures))
     return 1 if failures else 0
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
+    if len(sys.argv) not in (2, 3):
         sys.exit(__doc__)
-    sys.exit(main(sys.argv[1]))
+    sys.exit(main(*sys.argv[1:]))
