@@ -31,13 +31,18 @@ MBEDTLS_A := $(B)/sysroot/lib/libmbedtls.a $(B)/sysroot/lib/libmbedx509.a \
 	$(B)/sysroot/lib/libmbedcrypto.a
 MBEDTLS_H := $(B)/sysroot/include/mbedtls/config.h
 MBEDTLS_DEFS := -DMBEDTLS_CONFIG_FILE='"mbedtls-config.h"' -Irootfs/tls -I$(MBEDTLS_SRC)/include
+# As libsodium and init's programs: C that nothing unwinds needs no unwind
+# tables (40 KiB of a program linking both libraries).
+TLS_NOUNWIND := -fno-asynchronous-unwind-tables -fno-unwind-tables
 
 mbedtls-musl: $(MBEDTLS_A) $(MBEDTLS_H)
 
-$(MBEDTLS_OBJDIR)/%.o: $(MBEDTLS_SRC_STAMP) $(MBEDTLS_CONFIG) $(SYSROOT_HEADERS) | $(DEPS_STAMP)
+# This file is a prerequisite: its flags and file lists are inputs.
+$(MBEDTLS_OBJDIR)/%.o: $(MBEDTLS_SRC_STAMP) $(MBEDTLS_CONFIG) rootfs/tls/tls.mk $(SYSROOT_HEADERS) \
+		| $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	@echo "mbedtls: CC $*.c"
-	@$(MUSL_CC) $(ROOTFS_CFLAGS) $(MBEDTLS_DEFS) -c -o $@ $(MBEDTLS_SRC)/library/$*.c
+	@$(MUSL_CC) $(ROOTFS_CFLAGS) $(TLS_NOUNWIND) $(MBEDTLS_DEFS) -c -o $@ $(MBEDTLS_SRC)/library/$*.c
 
 # $(call mbedtls_lib,NAME,FILES): one of the three libraries.
 define mbedtls_lib
@@ -82,11 +87,11 @@ CURL_DEFS := -DHAVE_CONFIG_H -DBUILDING_LIBCURL -DCURL_HIDDEN_SYMBOLS -fvisibili
 
 libcurl-musl: $(CURL_A) $(CURL_H)
 
-$(CURL_OBJS): $(CURL_OBJDIR)/%.o: $(CURL_SRC_STAMP) rootfs/tls/curl_config.h $(MBEDTLS_H) \
-		$(SYSROOT_HEADERS) | $(DEPS_STAMP)
+$(CURL_OBJS): $(CURL_OBJDIR)/%.o: $(CURL_SRC_STAMP) rootfs/tls/curl_config.h rootfs/tls/tls.mk \
+		$(MBEDTLS_H) $(SYSROOT_HEADERS) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	@echo "curl: CC $*.c"
-	@$(MUSL_CC) $(ROOTFS_CFLAGS) $(CURL_DEFS) -c -o $@ $(CURL_SRC)/lib/$*.c
+	@$(MUSL_CC) $(ROOTFS_CFLAGS) $(TLS_NOUNWIND) $(CURL_DEFS) -c -o $@ $(CURL_SRC)/lib/$*.c
 
 $(CURL_A): $(CURL_OBJS) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
