@@ -9,8 +9,12 @@
 #   make libcurl-musl     build/sysroot/lib/libcurl.a + include/curl/
 #   make ca-certificates  build/rootfs/ca-certificates.crt (ROOT's /etc/ssl/certs/)
 #   make tls-test         tests/tls/test_tls.py: build/tls/tlsget against a local server
+#   make tls-sizes        what libcurl + mbedTLS add to a static program (docs/tls.md)
+#
+# A program of the image that fetches over HTTPS lists $(TLS_MUSL_DEPS) among its
+# prerequisites and links $(TLS_LIBS) (in that order) after $(MUSL_LDFLAGS).
 
-.PHONY: mbedtls-musl libcurl-musl ca-certificates tls-test
+.PHONY: mbedtls-musl libcurl-musl ca-certificates tls-test tls-sizes
 
 # --- mbedTLS -------------------------------------------------------------------
 # Compiled directly like libsodium: the only thing its CMake or Makefile would
@@ -106,11 +110,11 @@ $(CURL_H): $(CURL_SRC_STAMP) $(SYSROOT_HEADERS) | $(DEPS_STAMP)
 # --- the proof: tlsget, its test, its size -------------------------------------
 
 TLS_LIBS := -lcurl -lmbedtls -lmbedx509 -lmbedcrypto
+TLS_MUSL_DEPS := $(CURL_A) $(CURL_H) $(MBEDTLS_A) $(MBEDTLS_H)
 TLSGET := $(B)/tls/tlsget
 TLS_HELLO := $(B)/tls/hello
 
-$(TLSGET): tests/tls/tlsget.c $(CURL_A) $(CURL_H) $(MBEDTLS_A) $(MBEDTLS_H) $(MUSL_FLAGS_STAMP) \
-		| $(DEPS_STAMP)
+$(TLSGET): tests/tls/tlsget.c $(TLS_MUSL_DEPS) $(MUSL_FLAGS_STAMP) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(MUSL_CC) $(MUSL_CFLAGS) -o $@ $< $(MUSL_LDFLAGS) $(TLS_LIBS)
 	$(call print_size,$@)
@@ -141,3 +145,9 @@ tls-test: $(TLSGET) $(CA_BUNDLE) | $(DEPS_STAMP)
 	@echo "== tls-test: $(TLSGET)"
 	@python3 tests/tls/test_tls.py $(TLSGET) $(CA_BUNDLE)
 test: tls-test
+
+# tlsget against a static hello with the same flags (both stripped by -s):
+# the difference is what the libraries cost a program that does a GET.
+tls-sizes: $(TLSGET) $(TLS_HELLO)
+	@t=$$(stat -c %s $(TLSGET)); h=$$(stat -c %s $(TLS_HELLO)); \
+	printf '%-32s %9d bytes\n' $(TLS_HELLO) $$h $(TLSGET) $$t 'libcurl + mbedTLS (difference)' $$((t - h))
