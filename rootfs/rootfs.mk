@@ -10,7 +10,8 @@
 #   make libyaml-musl     build/sysroot/lib/libyaml.a + include/yaml.h
 #   make libsodium-musl   build/sysroot/lib/libsodium.a + include/sodium.h (the updater)
 #   make rootfs-inputs    everything rootfs/manifest references but init
-#                         (build/rootfs/tzrules: time zone rules, from tzdata)
+#                         (build/rootfs/tzrules: time zone rules, from tzdata;
+#                         build/rootfs/ca-certificates.crt: rootfs/tls/tls.mk)
 #   make busybox-config   regenerate rootfs/busybox.config (then review it)
 
 .PHONY: busybox e2fsprogs dropbear libyaml-musl libsodium-musl rootfs-inputs busybox-config
@@ -288,5 +289,8 @@ $(TZRULES): rootfs/tzrules.py $(TZDATA)/tzdata.zi | $(DEPS_STAMP)
 	@python3 rootfs/tzrules.py $(TZDATA) $@
 	$(call print_size,$@)
 
+# mbedTLS, libcurl, the CA bundle (before rootfs-inputs: it names $(CA_BUNDLE))
+include rootfs/tls/tls.mk
+
 rootfs-inputs: $(BUSYBOX) $(BUSYBOX_MANIFEST) $(E2FSCK) $(RESIZE2FS) \
-	$(DROPBEAR) $(B)/rootfs/os-release $(TZRULES)
+	$(DROPBEAR) $(B)/rootfs/os-release $(TZRULES) $(CA_BUNDLE)
