@@ -167,8 +167,12 @@ class FrontHandler(FaultHandler):
             return self.redirect(m.group(3), faults.redirect_host)
         conn = self.server.upstream()
         try:
-            headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP}
-            conn.request(self.command, self.path, body, headers)
+            # header by header: Go clients send one Accept line per media type
+            conn.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
+            for k, v in self.headers.items():
+                if k.lower() not in HOP:
+                    conn.putheader(k, v)
+            conn.endheaders(body)
             resp = conn.getresponse()
             digest = m.group(3) if m else resp.getheader("Docker-Content-Digest")
             self.answer(resp, digest)

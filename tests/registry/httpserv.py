@@ -23,10 +23,14 @@ class RequestLog:
         self._entries = []
 
     def add(self, server, method, path, headers):
-        """Records a request; returns its entry, whose "status" the server
+        """Records a request (HEADERS: an http.client.HTTPMessage); returns its entry, whose "status" the server
         fills in once it has answered (None until then, or if cut)."""
+        # a header sent several times (Go sends one Accept per media type)
+        # is one entry, its values joined as RFC 9110 5.3 allows
+        names = {k.lower() for k in headers.keys()}
         entry = {"server": server, "method": method, "path": path, "time": time.time(),
-                 "headers": {k.lower(): v for k, v in headers.items()}, "status": None}
+                 "headers": {k: ", ".join(headers.get_all(k)) for k in sorted(names)},
+                 "status": None}
         with self._lock:
             self._entries.append(entry)
         return entry
