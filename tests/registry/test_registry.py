@@ -184,9 +184,11 @@ def test_token(reg):
     status, _ = token(reg, params, reg.user, "wrong")
     check("token service: a wrong password is 401", status == 401, status)
     status, anon = token(reg, params)
-    st2, _, _, _ = c.get(path, dict(accept, Authorization="Bearer %s" % anon))
-    check("token service: an anonymous token does not open private/", status == 200 and st2 == 401,
-          (status, st2))
+    st2, h2, _, _ = c.get(path, dict(accept, Authorization="Bearer %s" % anon))
+    check("token service: an anonymous token does not open private/ (insufficient_scope)",
+          status == 200 and st2 == 401
+          and challenge(h2.get("www-authenticate", ""))[1].get("error") == "insufficient_scope",
+          (status, st2, h2.get("www-authenticate")))
     status, tok = token(reg, params, reg.user, reg.password)
     st2, h2, body, _ = c.get(path, dict(accept, Authorization="Bearer %s" % tok))
     want = reg.digests["private/busybox:1"]
