@@ -72,6 +72,7 @@ include containerd-lite/containerd-lite.mk
 include image-builder/image-builder.mk
 include tests/tests.mk
 include tests/images.mk
+include tests/registry/registry.mk
 include tests/escape/escape.mk
 include tests/update/update.mk
 
