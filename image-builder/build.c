@@ -6,6 +6,7 @@
  * leaves the previous outputs (or nothing) behind, never a partial image.
  */
 #include "image-builder.h"
+#include "../init/update/update.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -70,8 +71,8 @@ static int collect_deps(struct build *b)
 	int ret = ib_deps_add(&b->deps, b->o->spec);
 
 	ret |= ib_deps_add(&b->deps, b->spec.kernel_image);
-	if (b->spec.update_key)
-		ret |= ib_deps_add(&b->deps, b->spec.update_key);
+	for (size_t i = 0; i < b->spec.nupdate_keys; i++)
+		ret |= ib_deps_add(&b->deps, b->spec.update_keys[i]);
 	if (b->spec.update_slot_b)
 		ret |= ib_deps_add(&b->deps, b->spec.update_slot_b);
 	for (size_t i = 0; i < b->man.nfiles; i++)
@@ -201,26 +202,39 @@ static int add_generated(struct build *b, const char *path, enum ib_mtype type, 
 	return 0;
 }
 
+/* update.key's Nth key in ROOT: image.pub, then image-2.pub... (the updater trusts
+ * every *.pub of the directory), each checked as the updater reads it. */
+static int add_update_key(struct build *b, size_t n, struct ib_err *err)
+{
+	const char *path = b->spec.update_keys[n];
+	char *text = NULL, *dst;
+	struct upd_pubkey k;
+	struct err e;
+	size_t len;
+	int ret = ib_read_file(path, &text, &len, err);
+
+	if (ret == 0 && (len != strlen(text) || upd_pubkey_parse(text, len, path, &k, &e) < 0))
+		ret = ib_err_set(err, 0, "update.key %s: not a minisign public key", path);
+	dst = n ? ib_asprintf("/etc/wisp/update-keys/image-%zu.pub", n + 1)
+		: ib_strdup("/etc/wisp/update-keys/image.pub");
+	if (ret == 0)
+		ret = add_generated(b, dst, IB_M_DATA, text, err);
+	free(text), free(dst);
+	return ret;
+}
+
 /* For the updater (docs/update.md): the image's name, which a bundle's variant must
- * match, and update.key, the key a bundle must be signed with. */
+ * match, and update.key, the keys a bundle must be signed with (one of). */
 static int add_update_files(struct build *b, struct ib_err *err)
 {
-	char *variant = ib_asprintf("%s\n", b->spec.name), *key = NULL;
-	size_t len;
+	char *variant = ib_asprintf("%s\n", b->spec.name);
 	int ret = add_generated(b, "/etc/wisp/variant", IB_M_DATA, variant, err);
 
-	if (ret == 0 && b->spec.update_key) {
-		ret = ib_read_file(b->spec.update_key, &key, &len, err);
-		if (ret == 0 && (len != strlen(key) || len > 4096))
-			ret =
-			    ib_err_set(err, 0, "%s: not a minisign public key", b->spec.update_key);
-		if (ret == 0)
-			ret = add_generated(b, "/etc/wisp/update-keys", IB_M_DIR, NULL, err);
-		if (ret == 0)
-			ret = add_generated(b, "/etc/wisp/update-keys/image.pub", IB_M_DATA, key,
-					    err);
-	}
-	free(variant), free(key);
+	if (ret == 0 && b->spec.nupdate_keys)
+		ret = add_generated(b, "/etc/wisp/update-keys", IB_M_DIR, NULL, err);
+	for (size_t i = 0; ret == 0 && i < b->spec.nupdate_keys; i++)
+		ret = add_update_key(b, i, err);
+	free(variant);
 	return ret;
 }
 

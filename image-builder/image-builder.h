@@ -74,6 +74,8 @@ struct ib_image {
 	char digest[72];
 };
 
+#define IB_UPDATE_KEYS_MAX 8
+
 struct ib_spec {
 	char *file; /* the spec path, for messages */
 	char *name;
@@ -91,7 +93,10 @@ struct ib_spec {
 	char
 	    *firewall_allow; /* firewall.allow: "PORT/PROTO\n" each, for /etc/wisp/firewall; NULL */
 	char *bridge_subnet; /* bridge.subnet: CIDR, for /etc/wisp/bridge; NULL: the default */
-	char *update_key;    /* update.key: the minisign public key bundles are checked with */
+	/* update.key: the minisign public keys bundles are checked with (one path, or a
+	 * list: a key rotation trusts the old and the new key for a while) */
+	char *update_keys[IB_UPDATE_KEYS_MAX];
+	size_t nupdate_keys;
 	char *update_slot_b; /* update.slot_b: a bundle slot B holds from the start; NULL */
 };
 

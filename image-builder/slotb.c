@@ -19,21 +19,27 @@
 
 static int from_init(struct ib_err *err, const struct err *e, const char *what)
 {
-	return ib_err_set(err, 0, "update.slot_b %s: %s", what, e->msg);
+	return ib_err_set(err, 0, "update.slot_b%s%s: %s", *what ? " " : "", what, e->msg);
 }
 
-static int trust(const char *key, struct upd_keys *keys, struct ib_err *err)
+/* Every key of update.key, as the device's /etc/wisp/update-keys holds them. */
+static int trust(const struct ib_spec *spec, struct upd_keys *keys, struct ib_err *err)
 {
-	char *text = NULL;
-	size_t len;
-	struct err e;
-	int ret = ib_read_file(key, &text, &len, err);
+	keys->n = 0;
+	for (size_t i = 0; i < spec->nupdate_keys; i++) {
+		const char *key = spec->update_keys[i];
+		char *text = NULL;
+		size_t len;
+		struct err e;
+		int ret = ib_read_file(key, &text, &len, err);
 
-	if (ret == 0 && upd_pubkey_parse(text, len, key, &keys->key[0], &e) < 0)
-		ret = from_init(err, &e, key);
-	keys->n = 1;
-	free(text);
-	return ret;
+		if (ret == 0 && upd_pubkey_parse(text, len, key, &keys->key[keys->n++], &e) < 0)
+			ret = from_init(err, &e, key);
+		free(text);
+		if (ret < 0)
+			return -1;
+	}
+	return 0;
 }
 
 static int copy_part(int in, const struct upd_head *h, int id, const char *out, struct ib_err *err)
@@ -75,10 +81,10 @@ int ib_slotb_unpack(const struct ib_spec *spec, const char *kernel, const char *
 	struct err e;
 	int in, ret;
 
-	if (!spec->update_key)
+	if (!spec->nupdate_keys)
 		return ib_err_set(err, 0,
 				  "update.slot_b needs update.key, the key it is signed with");
-	if (trust(spec->update_key, &keys, err) < 0)
+	if (trust(spec, &keys, err) < 0)
 		return -1;
 	if ((in = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return ib_err_set(err, errno, "update.slot_b: open %s", path);

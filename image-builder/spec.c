@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <yaml.h>
 
-enum kind { K_STR, K_PATH, K_SIZE, K_UINT, K_SLOT, K_MAP, K_SERVICES, K_IMAGES, K_PORTS };
+enum kind { K_STR, K_PATH, K_SIZE, K_UINT, K_SLOT, K_MAP, K_SERVICES, K_IMAGES, K_PORTS, K_KEYS };
 
 struct field {
 	const char *key;
@@ -146,7 +146,7 @@ static const struct field bridge_fields[] = {
     {0},
 };
 static const struct field update_fields[] = {
-    F("key", K_PATH, false, update_key, NULL, NULL),
+    {"key", K_KEYS, false, 0, NULL, NULL},
     F("slot_b", K_PATH, false, update_slot_b, NULL, NULL),
     {0},
 };
@@ -209,7 +209,8 @@ static int set_string(struct ctx *c, const struct field *f, const yaml_node_t *v
 }
 
 /* Paths are relative to -C; checking them here points at the spec line. */
-static int set_path(struct ctx *c, const struct field *f, const yaml_node_t *v, const char *key)
+/* A path to a regular file that exists. */
+static int check_path(struct ctx *c, const yaml_node_t *v, const char *key)
 {
 	struct stat st;
 	const char *s = scalar(v);
@@ -220,7 +221,41 @@ static int set_path(struct ctx *c, const struct field *f, const yaml_node_t *v, 
 		return fail(c, v, key, errno, "%s", s);
 	if (!S_ISREG(st.st_mode))
 		return fail(c, v, key, 0, "%s: not a regular file", s);
-	return set_string(c, f, v, key);
+	return 0;
+}
+
+static int set_path(struct ctx *c, const struct field *f, const yaml_node_t *v, const char *key)
+{
+	return check_path(c, v, key) < 0 ? -1 : set_string(c, f, v, key);
+}
+
+/* update.key: one path, or a list of 1 to IB_UPDATE_KEYS_MAX (a key rotation). */
+static int set_keys(struct ctx *c, yaml_node_t *v, const char *key)
+{
+	struct ib_spec *spec = c->spec;
+	yaml_node_item_t *it;
+	char item[300];
+
+	if (v->type == YAML_SCALAR_NODE) {
+		if (check_path(c, v, key) < 0)
+			return -1;
+		spec->update_keys[spec->nupdate_keys++] = ib_strdup(scalar(v));
+		return 0;
+	}
+	if (v->type != YAML_SEQUENCE_NODE ||
+	    v->data.sequence.items.start == v->data.sequence.items.top)
+		return fail(c, v, key, 0, "expected a path or a list of paths");
+	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+		yaml_node_t *p = yaml_document_get_node(c->doc, *it);
+
+		snprintf(item, sizeof(item), "%s[%zu]", key, spec->nupdate_keys);
+		if (spec->nupdate_keys == IB_UPDATE_KEYS_MAX)
+			return fail(c, p, key, 0, "at most %d keys", IB_UPDATE_KEYS_MAX);
+		if (check_path(c, p, item) < 0)
+			return -1;
+		spec->update_keys[spec->nupdate_keys++] = ib_strdup(scalar(p));
+	}
+	return 0;
 }
 
 static int set_size(struct ctx *c, const struct field *f, const yaml_node_t *v, const char *key)
@@ -469,6 +504,8 @@ static int set_field(struct ctx *c, const struct field *f, yaml_node_t *v, const
 		return set_images(c, v, key);
 	case K_PORTS:
 		return set_ports(c, f, v, key);
+	case K_KEYS:
+		return set_keys(c, v, key);
 	}
 	return fail(c, v, key, 0, "internal error: unknown field kind");
 }
@@ -633,7 +670,8 @@ void ib_spec_free(struct ib_spec *spec)
 	free(spec->hostname);
 	free(spec->firewall_allow);
 	free(spec->bridge_subnet);
-	free(spec->update_key);
+	for (size_t i = 0; i < spec->nupdate_keys; i++)
+		free(spec->update_keys[i]);
 	free(spec->update_slot_b);
 	free(spec->kernel_image);
 	free(spec->kernel_cmdline);

@@ -119,6 +119,24 @@ tar -C "$t/bad" -cf "$t/bad.tar" .
 sed "s|archive: $t/bb.tar|archive: $t/bad.tar|" "$t/images.yaml" >"$t/corrupt.yaml"
 expect corrupt "corrupt\.yaml:[0-9]+: images\[0\] .*bad\.tar: .*blob sha256:$blob: sha256 is [0-9a-f]{64}$"
 
+# --- update.key: a key rotation ------------------------------------------
+# A bundle signed by the other test key (tests/update/update.mk) in slot B:
+# refused by an image that trusts the test key only, taken by one that trusts
+# both (a list), whose ROOT holds both where the updater looks.
+key='^  key: tests/keys/wisp-test.pub.*'
+slotb="  slot_b: $B/v2/other-key.bundle"
+sed "s|$key|  key: tests/keys/wisp-test.pub\n$slotb|" $spec >"$t/onekey.yaml"
+expect onekey "update\.slot_b: .*other-key\.bundle: signed by key [0-9A-F]{16}, which is not a trusted key"
+sed "s|$key|  key: [tests/keys/wisp-test.pub, tests/keys/other-test.pub]\n$slotb|" $spec \
+	>"$t/rotate.yaml"
+check "update.key: a list of two keys takes a bundle signed by the second" \
+	'$ib -C . -o "$t/rotate.img" --tmpdir "$t/tmp-rotate" "$t/rotate.yaml" >/dev/null \
+	 2>"$t/rotate.err" || { cat "$t/rotate.err"; false; }'
+check "update.key: ROOT holds both keys as /etc/wisp/update-keys/image.pub and image-2.pub" \
+	'fsck.erofs --extract="$t/rotate.tree" "$t/rotate.root" >/dev/null 2>&1 &&
+	 cmp -s "$t/rotate.tree/etc/wisp/update-keys/image.pub" tests/keys/wisp-test.pub &&
+	 cmp -s "$t/rotate.tree/etc/wisp/update-keys/image-2.pub" tests/keys/other-test.pub'
+
 [ $fail -eq 0 ] || exit 1
 rm -rf "$t"
 echo "PASS image-builder-cli"

@@ -183,6 +183,26 @@ static void images(void **state)
 	ib_spec_free(&s);
 }
 
+/* update.key: one path, or a list of them (a key rotation), in order. */
+static void update_keys(void **state)
+{
+	struct ib_spec s;
+	struct ib_err err = {0};
+
+	(void)state;
+	if (parse(&s, BASE "update: {key: bzImage}\n", &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(s.nupdate_keys, 1);
+	assert_string_equal(s.update_keys[0], "bzImage");
+	ib_spec_free(&s);
+	if (parse(&s, BASE "update:\n  key: [bzImage, manifest]\n", &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(s.nupdate_keys, 2);
+	assert_string_equal(s.update_keys[0], "bzImage");
+	assert_string_equal(s.update_keys[1], "manifest");
+	ib_spec_free(&s);
+}
+
 struct bad {
 	const char *yaml;
 	const char *msg;
@@ -271,6 +291,17 @@ static const struct bad bad_specs[] = {
      "t.yaml:2:18: key \"bridge.subnet\": expected an IPv4 subnet A.B.C.D/N"},
     {"name: wisp\nbridge: {subnet: 300.1.0.0/16}\n",
      "t.yaml:2:18: key \"bridge.subnet\": expected an IPv4 subnet A.B.C.D/N"},
+    {"name: wisp\nupdate: {key: []}\n",
+     "t.yaml:2:15: key \"update.key\": expected a path or a list of paths"},
+    {"name: wisp\nupdate: {key: {a: b}}\n",
+     "t.yaml:2:15: key \"update.key\": expected a path or a list of paths"},
+    {"name: wisp\nupdate: {key: [bzImage, nothere]}\n",
+     "t.yaml:2:25: key \"update.key[1]\": nothere"},
+    {"name: wisp\nupdate: {key: [bzImage, [bzImage]]}\n",
+     "t.yaml:2:25: key \"update.key[1]\": expected a path"},
+    {"name: wisp\nupdate:\n  key: [bzImage, bzImage, bzImage, bzImage, bzImage, bzImage, bzImage, "
+     "bzImage, bzImage]\n",
+     "key \"update.key\": at most 8 keys"},
 };
 
 static void errors(void **state)
@@ -310,9 +341,8 @@ static void load_missing_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(valid_specs),
-	    cmocka_unit_test(images),
-	    cmocka_unit_test(errors),
+	    cmocka_unit_test(valid_specs),	 cmocka_unit_test(images),
+	    cmocka_unit_test(update_keys),	 cmocka_unit_test(errors),
 	    cmocka_unit_test(load_missing_file),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
