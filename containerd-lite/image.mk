@@ -15,6 +15,22 @@ CL_SRCS += $(IMG_SRCS)
 CL_HDRS += containerd-lite/image.h
 IMG_LIBS := -lz -lzstd
 
+# `image pull` (issue 15): the registry client, over libcurl. Its parsers
+# (references, headers, credentials, settings) need no curl and are unit
+# tested alone; image_registry.c and image_fetch.c are the HTTP side.
+# The native build links Debian's libcurl4-openssl-dev. The static musl
+# build gets PULL_SRCS and PULL_MUSL_LIBS once libcurl and mbedTLS are
+# built for musl (branch tls: $(B)/sysroot/lib/libcurl.a); until then it
+# compiles image_pull_off.c, whose `pull` says the build has no client.
+PULL_PARSE_SRCS := $(addprefix containerd-lite/,image_ref.c image_httphdr.c image_auth.c \
+	image_regcfg.c)
+PULL_SRCS := $(PULL_PARSE_SRCS) $(addprefix containerd-lite/,image_registry.c image_fetch.c \
+	image_pull.c)
+PULL_OFF_SRCS := containerd-lite/image_pull_off.c
+PULL_HDRS := containerd-lite/image_http.h
+PULL_HOST_LIBS := -lcurl
+PULL_MUSL_LIBS := -lcurl -lmbedtls -lmbedx509 -lmbedcrypto
+
 # --- zlib (static musl): only what inflate needs ----------------------------
 
 ZLIB_A := $(B)/sysroot/lib/libz.a
@@ -80,6 +96,12 @@ UNIT_TESTS += cl_image
 UNIT_cl_image_SRCS := $(addprefix containerd-lite/,image_source.c image_blob.c image_fs.c \
 	sha256.c err.c util.c image.h)
 UNIT_cl_image_LIBS := -ljansson
+# pull's parsers: references, WWW-Authenticate, Content-Range, config.json
+# auths, registries.json, the index's platform choice
+UNIT_TESTS += cl_pull
+UNIT_cl_pull_SRCS := $(PULL_PARSE_SRCS) $(addprefix containerd-lite/,image_source.c \
+	image_blob.c image_fs.c sha256.c err.c util.c image.h)
+UNIT_cl_pull_LIBS := -ljansson
 
 # Real images built with umoci and skopeo, hostile ones crafted; both
 # builds of the CLI.
