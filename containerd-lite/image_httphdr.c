@@ -8,6 +8,7 @@
  * the registry's Authorization (never to another origin). */
 #include "image.h"
 #include <ctype.h>
+#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,8 +108,9 @@ static int number(const char **p, uint64_t *out)
 
 	if (!isdigit((unsigned char)**p))
 		return -1;
+	errno = 0;
 	*out = strtoull(*p, &end, 10);
-	if (*out == UINT64_MAX || end - *p > 19)
+	if (errno == ERANGE)
 		return -1;
 	*p = end;
 	return 0;

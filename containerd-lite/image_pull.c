@@ -31,7 +31,7 @@
 #define MT_DOCKER_LIST	   "application/vnd.docker.distribution.manifest.list.v2+json"
 
 struct pulled {
-	char mt[128], digest[72]; /* the top manifest's, for the layout's index */
+	char mt[128], digest[72]; /* the image manifest's, for the layout's index */
 	uint64_t size;
 	struct img_want *want; /* blobs to fetch */
 	size_t nwant;
@@ -78,52 +78,63 @@ static json_t *get_manifest(struct img_endpoint *ep, const char *name, const cha
 		cl_error(err, 0, "manifest %s: sha256 is %s", want, hex);
 	else if (!(j = json_loadb(body, len, 0, NULL)) || !json_is_object(j))
 		cl_error(err, 0, "manifest %s: not a JSON object", p->digest);
-	else if (write_blob(stage, hex, body, len, err) < 0)
-		json_decref(j), j = NULL;
-	free(body);
 	if (j) {
 		const char *mt = json_string_value(json_object_get(j, "mediaType"));
-		img_fmt(p->mt, sizeof(p->mt), "%s", ctype[0] && strcmp(ctype, "application/json")
-							? ctype
-							: mt ?: MT_OCI_MANIFEST);
+		img_fmt(p->mt, sizeof(p->mt), "%s",
+			ctype[0] && strcmp(ctype, "application/json") ? ctype
+								       : mt ?: MT_OCI_MANIFEST);
 	}
+	/* an index is not stored: the record names the image's manifest */
+	if (j && !is_index(p->mt) && write_blob(stage, hex, body, len, err) < 0)
+		json_decref(j), j = NULL;
+	free(body);
 	return j;
 }
 
-/* The image manifest, through indexes (4 levels, as import follows). */
-static json_t *resolve(struct img_endpoint *ep, const char *stage, struct pulled *top,
+/* The manifest an index names for linux/amd64, its size and digest
+ * checked against the index's descriptor. */
+static json_t *follow(struct img_endpoint *ep, const char *stage, json_t *index, struct pulled *cur,
+		      struct cl_err *err)
+{
+	json_t *d = img_index_choose(index, NULL, err), *next;
+	const char *dg = json_string_value(json_object_get(d, "digest"));
+	json_int_t size = json_integer_value(json_object_get(d, "size"));
+
+	if (!d)
+		return cl_error_wrap(err, "index %s", cur->digest), NULL;
+	if (!img_digest_valid(dg ?: ""))
+		return cl_error(err, 0, "index %s: descriptor digest %.80s", cur->digest, dg ?: ""),
+		       NULL;
+	printf("index %s: linux/amd64 is %s\n", cur->digest, dg);
+	if (!(next = get_manifest(ep, dg, dg, stage, cur, err)) || (uint64_t)size == cur->size)
+		return next;
+	json_decref(next);
+	return cl_error(err, 0, "manifest %s: size %llu, the index says %lld", dg,
+			(unsigned long long)cur->size, (long long)size),
+	       NULL;
+}
+
+/* The image manifest, through indexes (4 levels, as import follows);
+ * cur says which it is. */
+static json_t *resolve(struct img_endpoint *ep, const char *stage, struct pulled *cur,
 		       struct cl_err *err)
 {
 	const struct img_ref *r = ep->ref;
-	struct pulled cur;
 	json_t *j = get_manifest(ep, r->digest[0] ? r->digest : r->tag,
-				 r->digest[0] ? r->digest : NULL, stage, top, err);
+				 r->digest[0] ? r->digest : NULL, stage, cur, err),
+	       *next;
 
-	cur = *top;
-	for (int depth = 0; j && is_index(cur.mt); depth++) {
-		json_t *d = depth < 4 ? img_index_choose(j, NULL, err) : NULL;
-		const char *dg = json_string_value(json_object_get(d, "digest"));
-		json_t *next = NULL;
-
-		if (depth == 4)
-			cl_error(err, 0, "index %s: nested too deep", cur.digest);
-		else if (d && !img_digest_valid(dg ?: ""))
-			cl_error(err, 0, "index %s: descriptor digest %.80s", cur.digest, dg ?: "");
-		else if (d)
-			next = get_manifest(ep, dg, dg, stage, &cur, err);
-		if (d && next &&
-		    (uint64_t)json_integer_value(json_object_get(d, "size")) != cur.size)
-			cl_error(err, 0, "manifest %s: size %llu, index says %lld", dg,
-				 (unsigned long long)cur.size,
-				 (long long)json_integer_value(json_object_get(d, "size"))),
-			    json_decref(next), next = NULL;
+	for (int depth = 0; j && is_index(cur->mt); depth++, j = next) {
+		next = depth < 4
+			   ? follow(ep, stage, j, cur, err)
+			   : (cl_error(err, 0, "index %s: nested too deep", cur->digest), NULL);
 		json_decref(j);
-		j = next;
 	}
-	if (j && strcmp(cur.mt, MT_OCI_MANIFEST) && strcmp(cur.mt, MT_DOCKER_MANIFEST)) {
-		cl_error(err, 0, "manifest %s: media type %.100s: not supported", cur.digest,
-			 cur.mt);
-		json_decref(j), j = NULL;
+	if (j && strcmp(cur->mt, MT_OCI_MANIFEST) && strcmp(cur->mt, MT_DOCKER_MANIFEST)) {
+		cl_error(err, 0, "manifest %s: media type %.100s: not supported", cur->digest,
+			 cur->mt);
+		json_decref(j);
+		j = NULL;
 	}
 	return j;
 }
@@ -174,7 +185,7 @@ static int want(const struct img_opts *o, const char *stage, json_t *desc, bool 
 	return 0;
 }
 
-/* stage/src: an OCI layout whose index names the top manifest, its
+/* stage/src: an OCI layout whose index names the image's manifest, its
  * blobs in stage/blobs already (img_blob_stage takes them as they are). */
 static int layout(const char *stage, const struct pulled *top, char *src, size_t n,
 		  struct cl_err *err)
