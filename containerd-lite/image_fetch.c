@@ -21,7 +21,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define MAX_TRIES 5 /* attempts per blob after a transport error */
+#define MAX_TRIES 5   /* attempts per blob that brought nothing, or restarts */
+#define MAX_CUTS  100 /* transfers cut after some progress, resumed */
 
 struct xfer {
 	const struct img_want *w;
@@ -34,7 +35,7 @@ struct xfer {
 	bool restart;	/* the answer did not continue part: start over */
 	bool too_big, body;
 	int werr; /* errno of a failed write to part */
-	int tries;
+	int tries, cuts;
 	struct img_req req;
 	CURL *curl;
 	char errbody[1024];
@@ -144,7 +145,7 @@ static int finish(struct xfer *x, struct cl_err *err)
 
 	sha256_hex(&h, hex);
 	if (strcmp(hex, x->w->digest + 7) != 0) {
-		if (x->resumed && start_over(x) == 0)
+		if (x->resumed && x->tries++ < MAX_TRIES && start_over(x) == 0)
 			return 1;
 		unlink(x->part);
 		return cl_error(err, 0, "blob %s: sha256 is %s (GET %s)", x->w->digest, hex,
@@ -176,6 +177,10 @@ static int ended(struct img_endpoint *ep, struct xfer *x, CURLcode rc, struct cl
 					x->req.url);
 		return 1;
 	}
+	/* a transfer cut after some progress is resumed without counting:
+	 * every attempt then brings the blob closer to its end */
+	if (rc != CURLE_OK && x->have > x->asked && ++x->cuts <= MAX_CUTS)
+		return 1;
 	if (rc != CURLE_OK)
 		return x->tries++ < MAX_TRIES
 			   ? 1

@@ -150,6 +150,8 @@ static int reuse(const struct img_opts *o, const char *stage, const char *digest
 
 	img_fmt(from, sizeof(from), "%s/blobs/%s", o->store, digest + 7);
 	img_fmt(to, sizeof(to), "%s/blobs/%s", stage, digest + 7);
+	if (stat(to, &st) == 0)
+		return 0; /* staged by an earlier endpoint's attempt, verified */
 	if (stat(from, &st) < 0 || link(from, to) < 0)
 		return 1;
 	img_fmt(from, sizeof(from), "%s/layers/%s", o->store, digest + 7);
@@ -198,7 +200,7 @@ static int layout(const char *stage, const struct pulled *top, char *src, size_t
 
 	img_fmt(src, n, "%s/src", stage);
 	img_fmt(path, sizeof(path), "%s/index.json", src);
-	if (mkdir(src, 0700) < 0 || !idx || json_dump_file(idx, path, 0) < 0)
+	if ((mkdir(src, 0700) < 0 && errno != EEXIST) || !idx || json_dump_file(idx, path, 0) < 0)
 		r = cl_error(err, errno, "write %s", path);
 	img_fmt(path, sizeof(path), "%s/oci-layout", src);
 	json_decref(idx);
