@@ -15,7 +15,8 @@ blobs to a second front (another origin).
 
 Checked: the pulled trees equal `umoci unpack` of what `skopeo copy`
 fetched into an OCI layout, and the digests `skopeo inspect` reports;
-a second pull asks for no blob; a wrong digest in the reference fails
+--no-unpack stores no layer; a second pull asks for no blob; seven
+blobs go 4 at a time; a wrong digest in the reference fails
 naming it and leaves the store as it was; an index gives its amd64
 image; a blob cut mid-way is resumed with Range (a 206), and restarted
 when the server ignores Range; a pull killed mid-blob leaves no record
@@ -105,13 +106,14 @@ class Front:
     """A proxy to upstream (host:port) on a port of its own. mode keys:
     cut: {digest: bytes} send that many bytes of the blob once, then close;
     stall: {digest: bytes} send that many, then hang; corrupt: {digest}
-    flip a byte; swap: (path, other) serve other's answer for path;
+    flip a byte; delay: seconds before each blob; swap: (path, other) serve other's answer for path;
     norange: ignore Range; auth: demand Bearer TOKEN (its
     /token wants basic USER:PASSWORD); redirect: Front whose origin
     serves blobs (307); down: 503 for everything."""
 
     def __init__(self, upstream):
         self.upstream, self.mode, self.log = upstream, {}, []
+        self.lock, self.active, self.max_active = threading.Lock(), 0, 0
         front = self
 
         class H(http.server.BaseHTTPRequestHandler):
@@ -166,6 +168,17 @@ class Front:
         self.log.append((h.command, h.path, dict(h.headers)))
         if self.gate(h):
             return
+        if "/blobs/" in h.path and self.mode.get("delay"):
+            # requests waiting at once: the client's transfers in flight
+            with self.lock:
+                self.active += 1
+                self.max_active = max(self.max_active, self.active)
+            time.sleep(self.mode["delay"])
+            with self.lock:
+                self.active -= 1
+        self.forward(h)
+
+    def forward(self, h):
         headers = {k: v for k, v in h.headers.items()
                    if k.lower() not in ("host", "authorization", "connection")}
         if self.mode.get("norange"):
@@ -274,6 +287,14 @@ def basics(w, reg, front, regs):
           rec and rec["config"] == man["config"]["digest"] and rec["layers"] == 3, rec)
     want = umoci_tree(w, reg.host + "/wisp/busybox:1", "bb")
     same_tree("busybox", store, ref, want, w)
+    lazy = os.path.join(w, "store-lazy")
+    r = pull(lazy, ref, regs, "--no-unpack", "--name", "bb-lazy")
+    check("--no-unpack --name: blobs and record, no layer; unpack from the blobs",
+          r.returncode == 0 and r.stdout.strip().endswith("bb-lazy " + want_digest)
+          and len(os.listdir(os.path.join(lazy, "blobs"))) == 5
+          and not os.listdir(os.path.join(lazy, "layers")), r.stdout + r.stderr)
+    same_tree("busybox --no-unpack", lazy, "bb-lazy", want, w)
+    shutil.rmtree(lazy)
     n = len(front.log)
     r = pull(store, ref, regs)
     check("second pull succeeds", r.returncode == 0, r.stderr)
@@ -377,6 +398,21 @@ def debian(w, reg, front, regs):
           r.returncode == 1 and "blob %s: sha256 is" % layer["digest"] in r.stderr and
           not os.listdir(os.path.join(store, "images")), r.stderr)
     front.mode.pop("corrupt")
+    shutil.rmtree(store)
+
+
+def parallel(w, reg, front, regs):
+    """Seven blobs, each answered after 0.5 s: 4 at a time, never more."""
+    store = os.path.join(w, "store-par")
+    front.mode["delay"] = 0.5
+    front.max_active = 0
+    t0 = time.monotonic()
+    r = pull(store, front.host + "/wisp/many:1", regs)
+    took = time.monotonic() - t0
+    front.mode.pop("delay")
+    check("parallel: 7 blobs pulled 4 at a time (at most 4 at once: %d; %.1f s)"
+          % (front.max_active, took), r.returncode == 0 and front.max_active == 4
+          and r.stdout.count("bytes fetched") == 7, r.stdout + r.stderr)
     shutil.rmtree(store)
 
 
@@ -484,6 +520,17 @@ def fill(w, reg):
     with open(os.path.join(lay, "index.json"), "w") as f:
         json.dump(index_json, f)
     reg.push("oci:%s:multi" % lay, "wisp/multi:1")
+    # six layers: three more small ones on a copy
+    many = os.path.join(w, "many")
+    shutil.copytree(lay, many)
+    for i in range(3):
+        d = os.path.join(w, "extra%d" % i)
+        os.makedirs(os.path.join(d, "extra"))
+        with open(os.path.join(d, "extra", "f%d" % i), "w") as f:
+            f.write("layer %d\n" % i)
+        must("tar", "-C", d, "-cf", d + ".tar", "extra")
+        must("umoci", "raw", "add-layer", "--image", many + ":img", d + ".tar")
+    reg.push("oci:%s:img" % many, "wisp/many:1")
 
 
 def main():
@@ -501,6 +548,7 @@ def main():
         store, _ = basics(w, reg, front, regs)
         index(w, reg, front, regs, store)
         debian(w, reg, front, regs)
+        parallel(w, reg, front, regs)
         auth(w, reg, front, regs)
         gc(w, mirrors(w, reg, front))
         gc(w, store)
