@@ -79,11 +79,12 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
 	}
 	if (!x->body) {
 		x->body = true;
-		if (x->asked && (status == 200 || !range_ok(x))) {
-			/* not the rest of part: start over (a 200 from here on) */
-			if (status == 206 || start_over(x) < 0)
-				return x->restart = true, 0;
-		}
+		/* a range other than the one asked for: ask again from 0 */
+		if (status == 206 && !range_ok(x))
+			return x->restart = true, 0;
+		/* the whole blob instead of its rest: take it from byte 0 */
+		if (status == 200 && x->asked && start_over(x) < 0)
+			return x->werr = errno, 0;
 	}
 	if (x->have + len > x->w->size)
 		return x->too_big = true, 0;
