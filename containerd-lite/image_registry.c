@@ -76,7 +76,7 @@ CURL *img_http_get(struct img_endpoint *ep, struct img_req *req, uint64_t range,
 {
 	CURL *h = curl_easy_init();
 	struct curl_slist *hd = NULL;
-	char line[4200];
+	char line[4200], *auth;
 
 	if (!h)
 		return cl_error(err, ENOMEM, "curl"), NULL;
@@ -84,10 +84,12 @@ CURL *img_http_get(struct img_endpoint *ep, struct img_req *req, uint64_t range,
 		img_fmt(line, sizeof(line), "Accept: %s", req->accept);
 		hd = curl_slist_append(hd, line);
 	}
-	if (ep_origin(ep, req->url) && (ep->bearer || ep->basic)) {
-		img_fmt(line, sizeof(line), "Authorization: %s %s", ep->bearer ? "Bearer" : "Basic",
-			ep->bearer ?: ep->basic);
-		hd = curl_slist_append(hd, line);
+	/* tokens run to kilobytes (JWTs): the line is made to their size */
+	if (ep_origin(ep, req->url) && (ep->bearer || ep->basic) &&
+	    asprintf(&auth, "Authorization: %s %s", ep->bearer ? "Bearer" : "Basic",
+		     ep->bearer ?: ep->basic) >= 0) {
+		hd = curl_slist_append(hd, auth);
+		free(auth);
 	}
 	if (range) {
 		img_fmt(line, sizeof(line), "Range: bytes=%llu-", (unsigned long long)range);

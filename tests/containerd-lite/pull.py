@@ -23,7 +23,8 @@ when the server ignores Range or answers another range; a pull killed mid-blob l
 and the next pull resumes the partial blob; a corrupt blob is refused;
 bearer tokens with credentials from a 0600 config.json (a 0644 one is
 refused, none gets the 401 named); a redirect to another origin carries
-no Authorization; a dead mirror is passed over, a live one serves
+no Authorization; HTTPS verified with a registry's own CA and refused with the default
+bundle; a dead mirror is passed over, a live one serves
 everything; a missing tag names the URL and HTTP 404; `rm` + `gc` treat
 pulled images as imported ones.
 
@@ -39,6 +40,7 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -52,7 +54,8 @@ from images import check, run, must, tree, diff, snapshot  # noqa: E402
 B = os.environ.get("B", "build")
 CL = images.CL
 DEBIAN_TAR = os.path.abspath(os.path.join(B, "images", "debian-minbase.oci.tar"))
-USER, PASSWORD, TOKEN = "wisp", "s3cret", "tok-4f2a"
+# a token of 4 kB: the size of real JWTs, beyond any fixed header buffer
+USER, PASSWORD, TOKEN = "wisp", "s3cret", "tok-" + "4f2a" * 1000
 
 
 def free_port():
@@ -111,7 +114,7 @@ class Front:
     /token wants basic USER:PASSWORD); redirect: Front whose origin
     serves blobs (307); down: 503 for everything."""
 
-    def __init__(self, upstream):
+    def __init__(self, upstream, tls=None):
         self.upstream, self.mode, self.log = upstream, {}, []
         self.lock, self.active, self.max_active = threading.Lock(), 0, 0
         front = self
@@ -130,6 +133,10 @@ class Front:
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
         self.server.daemon_threads = True
+        if tls:  # (cert, key): HTTPS
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*tls)
+            self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
         self.host = "127.0.0.1:%d" % self.server.server_address[1]
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
@@ -485,6 +492,26 @@ def mirrors(w, reg, front):
     return store
 
 
+def tls(w, reg):
+    """HTTPS: verified against the CA a registry's settings name, and
+    against the default bundle (which does not have it) otherwise."""
+    cert, key = os.path.join(w, "cert.pem"), os.path.join(w, "key.pem")
+    must("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+         "-days", "1", "-subj", "/CN=wisp-pull-test", "-addext", "subjectAltName=IP:127.0.0.1")
+    front = Front(reg.host, tls=(cert, key))
+    store = os.path.join(w, "store-tls")
+    ref = front.host + "/wisp/busybox:1"
+    r = pull(store, ref, regs_file(w, {front.host: {"ca": cert}}))
+    check("tls: https verified with the registry's own CA (ca setting)",
+          r.returncode == 0 and "from https://" in r.stdout, r.stdout + r.stderr)
+    r = pull(store, ref, regs_file(w, {}))
+    check("tls: the default bundle does not trust it: one line naming the URL",
+          r.returncode == 1 and "GET https://%s/v2/wisp/busybox/manifests/1" % front.host
+          in r.stderr and len(r.stderr.splitlines()) == 1, r.stderr)
+    front.server.shutdown()
+    shutil.rmtree(store)
+
+
 def gc(w, store):
     refs = [i["ref"] for i in json.loads(run(CL, "image", "--store", store, "list", "--json").stdout)]
     os.makedirs(os.path.join(store, "tmp/partial"), exist_ok=True)
@@ -564,6 +591,7 @@ def main():
         debian(w, reg, front, regs)
         parallel(w, reg, front, regs)
         auth(w, reg, front, regs)
+        tls(w, reg)
         gc(w, mirrors(w, reg, front))
         gc(w, store)
     finally:
