@@ -22,6 +22,7 @@ cloudcfg: tests/fuzz/fuzz_cloudcfg.c init/provision/parse/b64.c init/provision/p
 plan: tests/fuzz/fuzz_plan.c init/provision/parse/b64.c init/provision/parse/userdata.c init/provision/parse/gunzip.c init/provision/parse/yvalue.c init/provision/parse/cloudcfg.c init/provision/parse/netcfg.c init/provision/parse/meta.c init/provision/parse/plan.c init/provision/parse/child.c init/lib/yamltree.c init/lib/parse.c init/lib/err.c init/lib/util.c -lyaml -lz
 image: tests/fuzz/fuzz_image.c -Icontainerd-lite containerd-lite/image_source.c containerd-lite/image_blob.c containerd-lite/image_fs.c containerd-lite/sha256.c containerd-lite/err.c containerd-lite/util.c -ljansson
 bundle: tests/fuzz/fuzz_bundle.c init/update/bundle.c init/update/manifest.c init/update/minisig.c init/update/version.c init/update/utc.c init/lib/err.c init/lib/util.c -lsodium
+pull: tests/fuzz/fuzz_pull.c -Icontainerd-lite containerd-lite/image_ref.c containerd-lite/image_httphdr.c containerd-lite/image_auth.c containerd-lite/image_regcfg.c containerd-lite/image_blob.c containerd-lite/image_fs.c containerd-lite/sha256.c containerd-lite/err.c containerd-lite/util.c -ljansson
 tar: tests/fuzz/fuzz_tar.c -Icontainerd-lite containerd-lite/tar.c containerd-lite/tar_path.c containerd-lite/tar_extract.c containerd-lite/image_fs.c containerd-lite/stream.c containerd-lite/sha256.c containerd-lite/err.c containerd-lite/util.c -lz -lzstd
 '
 

@@ -154,17 +154,20 @@ $(LIBNL_H): $(B)/libnl/.built $(SYSROOT_HEADERS)
 CL_MUSL_DEPS := $(JANSSON_A) $(JANSSON_H) $(LIBSECCOMP_A) $(LIBSECCOMP_H) $(SYSROOT_HEADERS) \
 	$(IMG_MUSL_DEPS) $(LIBNL_A) $(LIBNL_H)
 
-$(CL_MUSL): $(CL_SRCS) $(CL_HDRS) containerd-lite/containerd-lite.mk $(CL_MUSL_DEPS) \
-		$(MUSL_FLAGS_STAMP) | $(DEPS_STAMP)
+# Without pull until libcurl-musl lands (image.mk, PULL_SRCS): then
+# $(PULL_OFF_SRCS) becomes $(PULL_SRCS), and $(PULL_MUSL_LIBS) is linked.
+$(CL_MUSL): $(CL_SRCS) $(PULL_OFF_SRCS) $(CL_HDRS) containerd-lite/containerd-lite.mk \
+		$(CL_MUSL_DEPS) $(MUSL_FLAGS_STAMP) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(MUSL_CC) $(MUSL_CFLAGS) -o $@ $(CL_SRCS) $(MUSL_LDFLAGS) -ljansson -lseccomp $(IMG_LIBS) \
-		$(NET_LIBS)
+	$(MUSL_CC) $(MUSL_CFLAGS) -o $@ $(CL_SRCS) $(PULL_OFF_SRCS) $(MUSL_LDFLAGS) -ljansson \
+		-lseccomp $(IMG_LIBS) $(NET_LIBS)
 	$(call print_size,$@)
 
-$(CL_HOST): $(CL_SRCS) $(CL_HDRS) containerd-lite/containerd-lite.mk | $(DEPS_STAMP)
+$(CL_HOST): $(CL_SRCS) $(PULL_SRCS) $(CL_HDRS) $(PULL_HDRS) containerd-lite/containerd-lite.mk \
+		containerd-lite/image.mk | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(HOST_CC) $(HOST_CFLAGS) $(NET_HOST_CFLAGS) -o $@ $(CL_SRCS) -ljansson -lseccomp $(IMG_LIBS) \
-		$(NET_LIBS)
+	$(HOST_CC) $(HOST_CFLAGS) $(NET_HOST_CFLAGS) -o $@ $(CL_SRCS) $(PULL_SRCS) -ljansson \
+		-lseccomp $(IMG_LIBS) $(NET_LIBS) $(PULL_HOST_LIBS)
 
 # --- tests -------------------------------------------------------------------
 
@@ -202,5 +205,5 @@ cl-test: $(CL_HOST) $(CL_MUSL) $(BUSYBOX)
 UNIT_TESTS += cl_cli
 UNIT_cl_cli_SRCS := $(filter-out containerd-lite/main.c $(NET_SRCS),$(CL_SRCS)) \
 	containerd-lite/net_cfg.c containerd-lite/net_port.c containerd-lite/net_rate.c \
-	containerd-lite/net_hosts.c containerd-lite/net_ipam.c $(CL_HDRS)
-UNIT_cl_cli_LIBS := -ljansson -lseccomp $(IMG_LIBS)
+	containerd-lite/net_hosts.c containerd-lite/net_ipam.c $(PULL_SRCS) $(CL_HDRS) $(PULL_HDRS)
+UNIT_cl_cli_LIBS := -ljansson -lseccomp $(IMG_LIBS) $(PULL_HOST_LIBS)

@@ -136,6 +136,10 @@ int img_blob_stage(const char *srcdir, const char *stage, const char *digest, ui
 		   struct cl_err *err);
 /* dir/rel (img_open_file), at most limit bytes, NUL-terminated. */
 char *img_slurp(const char *dir, const char *rel, size_t limit, size_t *len, struct cl_err *err);
+/* path itself (a settings file: regular, not a symlink), at most limit
+ * bytes, NUL-terminated; err->num is ENOENT when it is missing. */
+char *img_slurp_path(const char *path, size_t limit, struct stat *st, size_t *len,
+		     struct cl_err *err);
 /* dir/rel as JSON (img_slurp, IMG_MAX_JSON at most). */
 struct json_t;
 struct json_t *img_load_json(const char *dir, const char *rel, struct cl_err *err);
@@ -152,6 +156,9 @@ struct img_plan {
 	struct img_layer *layers;
 	size_t nlayers;
 };
+/* The descriptor of index's manifests for linux/amd64 (tagged tag, if
+ * given): no variant or v1 first, then v2, v3/v4. Borrowed from index. */
+struct json_t *img_index_choose(struct json_t *index, const char *tag, struct cl_err *err);
 int img_plan_build(const char *srcdir, const char *stage, const char *tag, struct img_plan *p,
 		   struct cl_err *err);
 void img_plan_free(struct img_plan *p);
@@ -180,6 +187,7 @@ struct img_over {
 /* image_source.c / image_store.c */
 struct img_opts {
 	const char *store, *name, *tag;
+	const char *creds, *registries; /* pull: --creds, --registries (NULL: defaults) */
 	struct tar_limits limits;
 	struct img_over over;
 	bool lazy; /* --no-unpack: blobs and record only, layers on first use */
@@ -191,6 +199,14 @@ int img_store_lock(const char *store, struct cl_err *err);
 int img_import_one(const struct img_opts *o, const char *src, char **ref, char digest[72],
 		   struct cl_err *err);
 int img_import(const struct img_opts *o, const char *src, struct cl_err *err);
+/* A staging directory STORE/tmp/KIND-XXXXXX with blobs/ and layers/,
+ * locked while it lives (gc removes only unlocked ones): the lock's fd. */
+int img_stage_open(const char *store, const char *kind, char stage[4096], struct cl_err *err);
+void img_stage_close(const char *stage, int fd);
+/* srcdir (an OCI layout or a docker-archive directory) into the store
+ * through stage; a blob already in stage/blobs counts as verified. */
+int img_import_from(const struct img_opts *o, const char *srcdir, const char *stage, char **ref,
+		    char digest[72], struct cl_err *err);
 /* image_importdir.c: import every archive of dir (the boot-time drop
  * directory); imported ones are removed, failed ones moved to dir/failed
  * with NAME.error beside them. One line per archive on stdout. */
@@ -255,6 +271,98 @@ int img_userns_volume(const char *dir, uint32_t base, struct cl_err *err);
 int img_shift_tree(const char *path, uint32_t from, uint32_t to, struct cl_err *err);
 /* image_bundle.c: an OCI bundle (rootfs + config.json) from an image. */
 int img_bundle(const struct img_opts *o, const char *ref, const char *dir, struct cl_err *err);
+
+/* --- pull (issue 15): the OCI distribution spec's client side ------------ */
+
+/* image_ref.c: a reference normalised as docker does. */
+#define IMG_REF_MAX 768
+struct img_ref {
+	char host[256];		/* as named: docker.io, ghcr.io, host:5000 */
+	char api_host[256];	/* where its API answers: registry-1.docker.io for docker.io */
+	char repo[256];		/* library/nginx */
+	char tag[132];		/* "" when only a digest is given */
+	char digest[72];	/* "" or sha256:HEX */
+	char full[IMG_REF_MAX]; /* docker.io/library/nginx:latest: what is recorded */
+};
+int img_ref_parse(const char *in, struct img_ref *r, struct cl_err *err);
+
+/* image_httphdr.c: the HTTP headers a registry client reads. */
+struct img_challenge {
+	char scheme[16]; /* Bearer, Basic */
+	char realm[1024], service[256], scope[512];
+};
+/* WWW-Authenticate: SCHEME key=value|"quoted", ... */
+int img_challenge_parse(const char *value, struct img_challenge *c, struct cl_err *err);
+/* Content-Range: bytes FIRST-LAST/TOTAL (TOTAL -1 for '*'). */
+int img_content_range_parse(const char *value, uint64_t *first, uint64_t *last, int64_t *total,
+			    struct cl_err *err);
+/* Same scheme, host and port (default ports made explicit). */
+bool img_same_origin(const char *url_a, const char *url_b);
+/* s percent-encoded for a query string (RFC 3986 unreserved kept). */
+int img_url_escape(const char *s, char *out, size_t n);
+
+/* image_auth.c: credentials and tokens. */
+/* The "auth" (base64 user:pass) of host in a docker config.json's auths
+ * (keys "host", "https://host/...", docker.io's index.docker.io forms);
+ * *basic NULL when the file names none. path names it in errors. */
+int img_creds_parse(const char *text, size_t len, const char *path, const char *host, char **basic,
+		    struct cl_err *err);
+/* The file at path, refused unless only its owner (root or us) can read it;
+ * a missing file is no credentials when !required. */
+int img_creds_load(const char *path, bool required, const char *host, char **basic,
+		   struct cl_err *err);
+/* realm?service=S&scope=SCOPE (the challenge's scope, else dflt_scope). */
+int img_token_url(const struct img_challenge *c, const char *dflt_scope, char *out, size_t n,
+		  struct cl_err *err);
+/* The bearer token of a token service's answer: "token" or "access_token". */
+char *img_token_parse(const char *body, size_t len, struct cl_err *err);
+
+/* image_regcfg.c: per-registry settings (docs/images.md, "Pull"). */
+#define IMG_REGISTRIES	"/etc/wisp/registries.json"
+#define IMG_CREDS	"/etc/wisp/registry-auth.json"
+#define IMG_CA_DEFAULT	"/etc/ssl/certs/ca-certificates.crt"
+#define IMG_MAX_MIRRORS 8
+struct img_regcfg {
+	bool insecure; /* plain HTTP: only for a registry named so */
+	char ca[1024]; /* CA bundle; IMG_CA_DEFAULT unless set */
+	char mirrors[IMG_MAX_MIRRORS][256];
+	size_t nmirrors;
+};
+int img_regcfg_parse(const char *text, size_t len, const char *path, const char *host,
+		     struct img_regcfg *c, struct cl_err *err);
+int img_regcfg_load(const char *path, bool required, const char *host, struct img_regcfg *c,
+		    struct cl_err *err);
+
+/* image_registry.c (libcurl): one registry endpoint (a mirror or the origin). */
+struct img_endpoint {
+	char host[256]; /* API host[:port] */
+	bool insecure;	/* http:// */
+	char ca[1024];
+	char *basic;  /* base64 user:pass, or NULL */
+	char *bearer; /* the token of the last challenge, or NULL */
+	const struct img_ref *ref;
+};
+/* scheme://host/v2/REPO/KIND/NAME */
+void img_ep_url(const struct img_endpoint *ep, const char *kind, const char *name, char *out,
+		size_t n);
+/* GET a manifest (or index) by tag or digest, at most IMG_MAX_JSON bytes:
+ * *body malloc'd, its Content-Type in ctype. Errors name the URL and the
+ * HTTP status. */
+int img_reg_manifest(struct img_endpoint *ep, const char *name, char **body, size_t *len,
+		     char ctype[128], struct cl_err *err);
+void img_endpoint_free(struct img_endpoint *ep);
+/* image_fetch.c (libcurl multi): blobs into stage/blobs/HEX, each
+ * verified while it streams, IMG_PULL_PARALLEL at a time; a partial
+ * download waits in STORE/tmp/partial/HEX and is resumed (Range). */
+#define IMG_PULL_PARALLEL 4
+struct img_want {
+	char digest[72];
+	uint64_t size;
+};
+int img_fetch_blobs(struct img_endpoint *ep, const char *store, const char *stage,
+		    const struct img_want *w, size_t n, struct cl_err *err);
+/* image_pull.c: `image pull REF`: prints progress and "REF DIGEST". */
+int img_pull(const struct img_opts *o, const char *ref, struct cl_err *err);
 
 /* image_cli.c: `containerd-lite image ...`, called from main.c */
 /* STATE_ROOT: the runtime's --root, where --network container:ID finds ID. */

@@ -147,6 +147,31 @@ char *img_slurp(const char *dir, const char *rel, size_t limit, size_t *len, str
 	return b;
 }
 
+char *img_slurp_path(const char *path, size_t limit, struct stat *st, size_t *len,
+		     struct cl_err *err)
+{
+	/* a settings file: not a symlink's target, not a FIFO to hang on */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	ssize_t n;
+	char *b;
+
+	if (fd < 0)
+		return cl_error(err, errno, "%s", path), NULL;
+	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode))
+		return close(fd), cl_error(err, 0, "%s: not a regular file", path), NULL;
+	if (!(b = malloc(limit + 1)))
+		return close(fd), cl_error(err, ENOMEM, "%s", path), NULL;
+	n = read_full(fd, b, limit + 1);
+	close(fd);
+	if (n < 0)
+		return free(b), cl_error(err, errno, "read %s", path), NULL;
+	if ((size_t)n > limit)
+		return free(b), cl_error(err, 0, "%s: larger than %zu bytes", path, limit), NULL;
+	*len = (size_t)n;
+	b[*len] = 0;
+	return b;
+}
+
 json_t *img_load_json(const char *dir, const char *rel, struct cl_err *err)
 {
 	size_t len;

@@ -2,6 +2,7 @@
  *
  *   import [--name REF] [--tag TAG] [--max-entries N] [--max-size BYTES] [--max-path N]
  *          [--allow-devices] [--no-unpack] ARCHIVE|DIR
+ *   pull [--name REF] [--no-unpack] [--creds FILE] [--registries FILE] REF
  *   import-dir DIR | list [--json|--format table|json] | inspect REF | prepare REF | unpack REF DIR
  * | rm REF | gc bundle [--cmd ARG]... [--entrypoint ARG]... [--env K=V]... [--cwd DIR] [--user U]
  *          [--hostname H] [--cgroups-path P] [--network host|private|bridge|container:ID]
@@ -79,6 +80,8 @@ enum {
 	I_PUBLISH,
 	I_NET_EGRESS,
 	I_NET_INGRESS,
+	I_CREDS,
+	I_REGISTRIES,
 };
 
 /* Every command's options, taken before or after the command and its
@@ -110,6 +113,8 @@ static const struct cli_opt table[] = {
     {"--publish", "-p", true, I_PUBLISH, NULL},
     {"--net-egress", NULL, true, I_NET_EGRESS, NULL},
     {"--net-ingress", NULL, true, I_NET_INGRESS, NULL},
+    {"--creds", NULL, true, I_CREDS, NULL},
+    {"--registries", NULL, true, I_REGISTRIES, NULL},
     {0},
 };
 
@@ -229,6 +234,10 @@ static int take(int id, const char *v, struct img_opts *o, int *asked)
 		o->name = v;
 	else if (id == I_TAG)
 		o->tag = v;
+	else if (id == I_CREDS)
+		o->creds = v;
+	else if (id == I_REGISTRIES)
+		o->registries = v;
 	else if (id == I_MAX_ENTRIES)
 		return limit("--max-entries", v, &o->limits.max_entries);
 	else if (id == I_MAX_SIZE)
@@ -291,6 +300,7 @@ static const char usage_text[] =
     "usage: containerd-lite image [--store DIR] COMMAND [OPTIONS] ...\n"
     "  import [--name REF] [--tag TAG] [--no-unpack] [--max-entries N] [--max-size BYTES]\n"
     "         [--max-path N] [--allow-devices] ARCHIVE|DIR\n"
+    "  pull [--name REF] [--no-unpack] [--creds FILE] [--registries FILE] REF\n"
     "  import-dir DIR\n"
     "  list [--json | --format table|json]\n"
     "  inspect REF | prepare REF | unpack REF DIR | rm REF | gc\n"
@@ -329,6 +339,8 @@ int cl_image_main(int argc, char **argv, const char *state_root)
 		return usage();
 	if (strcmp(pos[0], "import") == 0 && n == 2)
 		return report(img_import(&o, pos[1], &e), &e);
+	if (strcmp(pos[0], "pull") == 0 && n == 2)
+		return report(img_pull(&o, pos[1], &e), &e);
 	if (strcmp(pos[0], "import-dir") == 0 && n == 2)
 		return report(img_import_dir(&o, pos[1], &e), &e);
 	if (strcmp(pos[0], "prepare") == 0 && n == 2)

@@ -92,12 +92,14 @@ struct find {
 	char key[80];
 };
 
-/* "name:tag" -> length of "name" (a ':' after the last '/' starts the tag). */
+/* "name:tag" -> length of "name" (a ':' after the last '/' starts the
+ * tag); a pulled "name@sha256:..." (or "name:tag@...") has its name too. */
 static size_t repo_len(const char *ref)
 {
-	const char *slash = strrchr(ref, '/'), *colon = strrchr(ref, ':');
+	size_t end = strcspn(ref, "@");
+	const char *slash = memrchr(ref, '/', end), *colon = memrchr(ref, ':', end);
 
-	return colon && (!slash || colon > slash) ? (size_t)(colon - ref) : strlen(ref);
+	return colon && (!slash || colon > slash) ? (size_t)(colon - ref) : end;
 }
 
 /* "[name]@sha256:HEX": the whole manifest (or config) digest, and the
@@ -119,10 +121,10 @@ static bool matches(const char *ref, json_t *rec)
 	const char *m = str(rec, "manifest"), *c = str(rec, "config"), *at = strchr(ref, '@');
 	size_t n;
 
-	if (at)
-		return pinned(ref, at, rec);
 	if (strcmp(str(rec, "ref"), ref) == 0)
 		return true;
+	if (at)
+		return pinned(ref, at, rec);
 	if (strncmp(ref, "sha256:", 7) == 0)
 		ref += 7;
 	n = strlen(ref);

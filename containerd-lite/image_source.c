@@ -78,8 +78,9 @@ static void describe(json_t *ms, char *buf, size_t n)
 	}
 }
 
-/* The manifest descriptor of the index for linux/amd64 (and tag). */
-static json_t *choose(json_t *index, const char *tag, struct cl_err *err)
+/* The manifest descriptor of the index for linux/amd64 (and tag): a
+ * layout's index.json, or an index a registry serves (image_pull.c). */
+json_t *img_index_choose(json_t *index, const char *tag, struct cl_err *err)
 {
 	json_t *ms = json_object_get(index, "manifests"), *d, *best = NULL;
 	int best_score = -1, score, n = 0;
@@ -171,7 +172,7 @@ static int from_oci(const char *src, const char *stage, const char *tag, struct 
 	for (int depth = 0; depth < 4; depth++) {
 		const char *mt;
 
-		if (!(desc = choose(index, depth ? NULL : tag, err)))
+		if (!(desc = img_index_choose(index, depth ? NULL : tag, err)))
 			goto out;
 		if (depth == 0 && !p->ref) {
 			const char *ref = json_string_value(

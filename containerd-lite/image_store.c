@@ -195,21 +195,17 @@ static int source_dir(const char *src, const char *stage, const struct tar_limit
 	return r < 0 ? cl_error_wrap(err, "archive") : 0;
 }
 
-static int import_staged(const struct img_opts *o, const char *src, const char *stage, char **ref,
-			 char digest[72], struct cl_err *err)
+/* srcdir's image (an OCI layout or a docker-archive directory) into the
+ * store: its plan (each blob verified into stage/blobs, or found there
+ * already verified: a pull's), its layers unpacked, the record written,
+ * all renamed into place last. */
+int img_import_from(const struct img_opts *o, const char *srcdir, const char *stage, char **ref,
+		    char digest[72], struct cl_err *err)
 {
 	struct img_plan p = {0};
-	char dir[4096], sub[4096];
 	int r = -1;
 
-	img_fmt(sub, sizeof(sub), "%s/blobs", stage);
-	if (mkdir(sub, 0700) < 0)
-		return cl_error(err, errno, "mkdir %s", sub);
-	img_fmt(sub, sizeof(sub), "%s/layers", stage);
-	if (mkdir(sub, 0700) < 0)
-		return cl_error(err, errno, "mkdir %s", sub);
-	if (source_dir(src, stage, &o->limits, dir, sizeof(dir), err) < 0 ||
-	    img_plan_build(dir, stage, o->tag, &p, err) < 0)
+	if (img_plan_build(srcdir, stage, o->tag, &p, err) < 0)
 		goto out;
 	if (o->name) {
 		free(p.ref);
@@ -231,26 +227,57 @@ out:
 	return r;
 }
 
-int img_import_one(const struct img_opts *o, const char *src, char **ref, char digest[72],
-		   struct cl_err *err)
+int img_stage_open(const char *store, const char *kind, char stage[4096], struct cl_err *err)
 {
-	char stage[4096];
-	struct cl_err ignored;
-	int fd, r;
+	const char *sub[] = {"blobs", "layers"};
+	char p[4096];
+	int fd;
 
-	if (store_dirs(o->store, err) < 0)
+	if (store_dirs(store, err) < 0)
 		return -1;
-	img_fmt(stage, sizeof(stage), "%s/tmp/import-XXXXXX", o->store);
+	img_fmt(stage, 4096, "%s/tmp/%s-XXXXXX", store, kind);
 	if (!mkdtemp(stage))
 		return cl_error(err, errno, "mkdtemp %s", stage);
 	/* held while staging: gc removes only unlocked (dead) staging dirs */
 	fd = open(stage, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0)
-		flock(fd, LOCK_EX);
-	r = import_staged(o, src, stage, ref, digest, err);
+	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
+		cl_error(err, errno, "lock %s", stage);
+		goto fail;
+	}
+	for (int i = 0; i < 2; i++) {
+		img_fmt(p, sizeof(p), "%s/%s", stage, sub[i]);
+		if (mkdir(p, 0700) < 0) {
+			cl_error(err, errno, "mkdir %s", p);
+			goto fail;
+		}
+	}
+	return fd;
+fail:
+	img_stage_close(stage, fd);
+	return -1;
+}
+
+void img_stage_close(const char *stage, int fd)
+{
+	struct cl_err ignored;
+
 	img_rm_tree(stage, &ignored);
 	if (fd >= 0)
 		close(fd);
+}
+
+int img_import_one(const struct img_opts *o, const char *src, char **ref, char digest[72],
+		   struct cl_err *err)
+{
+	char stage[4096], dir[4096];
+	int fd = img_stage_open(o->store, "import", stage, err), r;
+
+	if (fd < 0)
+		return cl_error_wrap(err, "image import %s", src);
+	r = source_dir(src, stage, &o->limits, dir, sizeof(dir), err);
+	if (r == 0)
+		r = img_import_from(o, dir, stage, ref, digest, err);
+	img_stage_close(stage, fd);
 	return r < 0 ? cl_error_wrap(err, "image import %s", src) : 0;
 }
 

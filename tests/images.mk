@@ -24,6 +24,7 @@ debian-image-always:
 # The image tests import it (tests/containerd-lite/images.py); the
 # containers system test bakes it into a disk image.
 image-test: $(DEBIAN_IMAGE)
+pull-test: $(DEBIAN_IMAGE)
 system-test: $(DEBIAN_IMAGE)
 # and containerd runs it with containerd-lite (tests/containerd-lite/ctr.py).
 cl-test: $(DEBIAN_IMAGE)

@@ -27,6 +27,7 @@ system-test: all
 		python3 tests/system/run.py $(ONLY)
 test: cl-test
 test: image-test
+test: pull-test
 
 # Every C file follows the repo's .clang-format.
 .PHONY: format-check

@@ -1,0 +1,605 @@
+#!/usr/bin/env python3
+"""Host test of `containerd-lite image pull` (make pull-test), as root.
+
+A registry is started on loopback (start_registry(): Debian's
+docker-registry, plain HTTP, a private config and storage; the one place
+to point at another registry, such as tests/registry/registry.py) and
+filled with `skopeo copy`: the busybox image of images.py (three layers,
+whiteouts, an opaque directory), the Debian minbase image
+(build/images/debian-minbase.oci.tar, make debian-image) and an index of
+an arm64 and an amd64 image. Pulls go through Front, a small HTTP proxy
+in this process that records every request and its headers and, when
+asked, cuts or corrupts a blob, stalls it, ignores Range, demands a
+bearer token (its own token service, basic credentials) or redirects
+blobs to a second front (another origin).
+
+Checked: the pulled trees equal `umoci unpack` of what `skopeo copy`
+fetched into an OCI layout, and the digests `skopeo inspect` reports;
+--no-unpack stores no layer; a second pull asks for no blob; seven
+blobs go 4 at a time; a wrong digest in the reference fails
+naming it and leaves the store as it was; an index gives its amd64
+image; a blob cut mid-way is resumed with Range (a 206), and restarted
+when the server ignores Range or answers another range; a pull killed mid-blob leaves no record
+and the next pull resumes the partial blob; a corrupt blob is refused;
+bearer tokens with credentials from a 0600 config.json (a 0644 one is
+refused, none gets the 401 named); a redirect to another origin carries
+no Authorization; HTTPS verified with a registry's own CA and refused with the default
+bundle; a dead mirror is passed over, a live one serves
+everything; a missing tag names the URL and HTTP 404; `rm` + `gc` treat
+pulled images as imported ones.
+
+Prints ok/FAIL per check; exits 1 on any failure (a missing tool or
+image is a failure, not a skip).
+"""
+import base64
+import hashlib
+import http.client
+import http.server
+import json
+import os
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import images  # noqa: E402  (build_image, tree, diff, snapshot)
+from images import check, run, must, tree, diff, snapshot  # noqa: E402
+
+B = os.environ.get("B", "build")
+CL = images.CL
+DEBIAN_TAR = os.path.abspath(os.path.join(B, "images", "debian-minbase.oci.tar"))
+# a token of 4 kB: the size of real JWTs, beyond any fixed header buffer
+USER, PASSWORD, TOKEN = "wisp", "s3cret", "tok-" + "4f2a" * 1000
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+# --- the registry ------------------------------------------------------------
+
+class Registry:
+    def __init__(self, host, proc, log):
+        self.host, self.proc, self.log = host, proc, log
+
+    def push(self, src, name):
+        must("skopeo", "copy", "--all", "--dest-tls-verify=false", src,
+             "docker://%s/%s" % (self.host, name))
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
+def start_registry(w):
+    """Debian's docker-registry on loopback, plain HTTP, storage in w."""
+    port = free_port()
+    conf = os.path.join(w, "registry.yml")
+    with open(conf, "w") as f:
+        f.write("version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n"
+                "    rootdirectory: %s\n  delete:\n    enabled: true\n"
+                "http:\n  addr: 127.0.0.1:%d\n" % (os.path.join(w, "registry"), port))
+    log = open(os.path.join(w, "registry.log"), "w")
+    proc = subprocess.Popen(["docker-registry", "serve", conf], stdout=log, stderr=log)
+    for _ in range(100):
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            c.request("GET", "/v2/")
+            if c.getresponse().status == 200:
+                return Registry("127.0.0.1:%d" % port, proc, log)
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    sys.exit("pull.py: docker-registry did not answer on port %d (%s)" % (port, conf))
+
+
+# --- the front: records requests, injects faults ------------------------------
+
+class Front:
+    """A proxy to upstream (host:port) on a port of its own. mode keys:
+    cut: {digest: bytes} send that many bytes of the blob once, then close;
+    stall: {digest: bytes} send that many, then hang; corrupt: {digest}
+    flip a byte; delay: seconds before each blob; swap: (path, other) serve other's answer for path;
+    norange: ignore Range; badrange: a 206's Content-Range made wrong; auth: demand Bearer TOKEN (its
+    /token wants basic USER:PASSWORD); redirect: Front whose origin
+    serves blobs (307); down: 503 for everything."""
+
+    def __init__(self, upstream, tls=None):
+        self.upstream, self.mode, self.log = upstream, {}, []
+        self.lock, self.active, self.max_active = threading.Lock(), 0, 0
+        front = self
+
+        class H(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a):
+                pass
+
+            def do_GET(self):
+                front.handle(self)
+
+            def do_HEAD(self):
+                front.handle(self)
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.server.daemon_threads = True
+        if tls:  # (cert, key): HTTPS
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*tls)
+            self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
+        self.host = "127.0.0.1:%d" % self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def reply(self, h, status, body=b"", headers=()):
+        h.send_response(status)
+        for k, v in headers:
+            h.send_header(k, v)
+        h.send_header("Content-Length", str(len(body)))
+        h.end_headers()
+        h.wfile.write(body)
+
+    def gate(self, h):
+        """Faults decided before upstream is asked. True: answered."""
+        if self.mode.get("down"):
+            self.reply(h, 503)
+            return True
+        if h.path.startswith("/token"):
+            ok = h.headers.get("Authorization") == "Basic " + base64.b64encode(
+                ("%s:%s" % (USER, PASSWORD)).encode()).decode()
+            self.reply(h, 200 if ok else 401, json.dumps({"token": TOKEN}).encode() if ok
+                       else b'{"errors":[{"code":"UNAUTHORIZED","message":"bad credentials"}]}')
+            return True
+        if self.mode.get("auth") and h.headers.get("Authorization") != "Bearer " + TOKEN:
+            repo = h.path.split("/")[2:-2]
+            self.reply(h, 401, b'{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}',
+                       [("WWW-Authenticate", 'Bearer realm="http://%s/token",service="wisp-test",'
+                         'scope="repository:%s:pull"' % (self.host, "/".join(repo)))])
+            return True
+        if self.mode.get("redirect") and "/blobs/" in h.path:
+            self.reply(h, 307, headers=[("Location", "http://%s%s?sig=x" % (
+                self.mode["redirect"].host, h.path))])
+            return True
+        return False
+
+    def handle(self, h):
+        self.log.append((h.command, h.path, dict(h.headers)))
+        if self.gate(h):
+            return
+        if "/blobs/" in h.path and self.mode.get("delay"):
+            # requests waiting at once: the client's transfers in flight
+            with self.lock:
+                self.active += 1
+                self.max_active = max(self.max_active, self.active)
+            time.sleep(self.mode["delay"])
+            with self.lock:
+                self.active -= 1
+        try:
+            self.forward(h)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up on this answer (a range it did not ask for)
+
+    def forward(self, h):
+        headers = {k: v for k, v in h.headers.items()
+                   if k.lower() not in ("host", "authorization", "connection")}
+        if self.mode.get("norange"):
+            headers.pop("Range", None)
+        c = http.client.HTTPConnection(*self.upstream.split(":"), timeout=30)
+        path = h.path.split("?")[0]
+        if self.mode.get("swap", ("",))[0] == path:
+            path = self.mode["swap"][1]
+        c.request(h.command, path, headers=headers)
+        r = c.getresponse()
+        body = r.read()
+        digest = h.path.split("/blobs/")[-1].split("?")[0] if "/blobs/" in h.path else None
+        if digest in self.mode.get("corrupt", ()) and body:
+            body = bytes([body[0] ^ 1]) + body[1:]
+        h.send_response(r.status)
+        for k, v in r.getheaders():
+            if k.lower() == "content-range" and self.mode.get("badrange"):
+                v = "bytes 1-%s" % v.split("-", 1)[1]  # not the start asked for
+            if k.lower() not in ("content-length", "connection", "transfer-encoding"):
+                h.send_header(k, v)
+        h.send_header("Content-Length", str(len(body)))
+        h.end_headers()
+        if h.command == "HEAD":
+            return
+        limit = self.mode.get("cut", {}).pop(digest, None)
+        stall = self.mode.get("stall", {}).get(digest)
+        if stall is not None:
+            h.wfile.write(body[:stall])
+            h.wfile.flush()
+            time.sleep(3600)
+        if limit is not None:
+            h.wfile.write(body[:limit])
+            h.wfile.flush()
+            h.connection.shutdown(socket.SHUT_RDWR)
+            h.close_connection = True
+            return
+        h.wfile.write(body)
+
+    def blob_gets(self, since=0):
+        return [(p, hd) for m, p, hd in self.log[since:] if m == "GET" and "/blobs/" in p]
+
+
+# --- helpers ------------------------------------------------------------------
+
+def regs_file(w, entries):
+    path = os.path.join(w, "registries-%d.json" % len(os.listdir(w)))
+    with open(path, "w") as f:
+        json.dump({"registries": entries}, f)
+    return path
+
+
+def pull(store, ref, regs, *extra, timeout=300):
+    return run(CL, "image", "--store", store, "pull", "--registries", regs, *extra, ref,
+               timeout=timeout)
+
+
+def skopeo_digest(ref):
+    r = must("skopeo", "inspect", "--tls-verify=false", "docker://" + ref)
+    return json.loads(r.stdout)["Digest"]
+
+
+def skopeo_manifest(ref):
+    """The linux/amd64 image manifest skopeo resolves (its digest, its JSON)."""
+    raw = must("skopeo", "inspect", "--raw", "--tls-verify=false", "docker://" + ref).stdout
+    return "sha256:" + hashlib.sha256(raw.encode()).hexdigest(), json.loads(raw)
+
+
+def umoci_tree(w, ref, name):
+    """What skopeo fetches, unpacked by umoci: the reference tree."""
+    lay, out = os.path.join(w, "sk-" + name), os.path.join(w, "umoci-" + name)
+    must("skopeo", "copy", "--src-tls-verify=false", "docker://" + ref, "oci:%s:x" % lay)
+    must("umoci", "unpack", "--image", lay + ":x", out)
+    t = tree(os.path.join(out, "rootfs"))
+    shutil.rmtree(lay)
+    shutil.rmtree(out)
+    return t
+
+
+def record(store, ref):
+    r = run(CL, "image", "--store", store, "list", "--json")
+    return next((i for i in json.loads(r.stdout or "[]") if i["ref"] == ref), None)
+
+
+def same_tree(name, store, ref, want, w):
+    out = os.path.join(w, "unpack-" + name)
+    r = run(CL, "image", "--store", store, "unpack", ref, out)
+    if check("%s: unpack" % name, r.returncode == 0, r.stderr.strip()):
+        got = tree(out)
+        check("%s: same tree as umoci unpack of skopeo's copy (%d entries)" % (name, len(want)),
+              got == want, diff(got, want))
+    shutil.rmtree(out, ignore_errors=True)
+
+
+# --- the checks -------------------------------------------------------------------
+
+def basics(w, reg, front, regs):
+    store = os.path.join(w, "store")
+    ref = front.host + "/wisp/busybox:1"
+    r = pull(store, ref, regs)
+    check("busybox: pull", r.returncode == 0, r.stdout + r.stderr)
+    want_digest = skopeo_digest(reg.host + "/wisp/busybox:1")
+    last = r.stdout.strip().splitlines()[-1:] or [""]
+    check("busybox: prints REF and the manifest digest skopeo inspect gives",
+          last[0] == "%s %s" % (ref, want_digest), (last, want_digest))
+    rec = record(store, ref)
+    _, man = skopeo_manifest(reg.host + "/wisp/busybox:1")
+    check("busybox: config and layers as skopeo inspect --raw says",
+          rec and rec["config"] == man["config"]["digest"] and rec["layers"] == 3, rec)
+    want = umoci_tree(w, reg.host + "/wisp/busybox:1", "bb")
+    same_tree("busybox", store, ref, want, w)
+    lazy = os.path.join(w, "store-lazy")
+    r = pull(lazy, ref, regs, "--no-unpack", "--name", "bb-lazy")
+    check("--no-unpack --name: blobs and record, no layer; unpack from the blobs",
+          r.returncode == 0 and r.stdout.strip().endswith("bb-lazy " + want_digest)
+          and len(os.listdir(os.path.join(lazy, "blobs"))) == 5
+          and not os.listdir(os.path.join(lazy, "layers")), r.stdout + r.stderr)
+    same_tree("busybox --no-unpack", lazy, "bb-lazy", want, w)
+    shutil.rmtree(lazy)
+    n = len(front.log)
+    r = pull(store, ref, regs)
+    check("second pull succeeds", r.returncode == 0, r.stderr)
+    check("second pull fetches no blob (manifest only; %d requests)" % (len(front.log) - n),
+          not front.blob_gets(n) and any("/manifests/" in p for _, p, _ in front.log[n:]),
+          [p for _, p, _ in front.log[n:]])
+    # a wrong digest in the reference
+    before = snapshot(store)
+    bad = "sha256:" + "0" * 64
+    r = pull(store, "%s/wisp/busybox@%s" % (front.host, bad), regs)
+    check("wrong digest: fails naming the reference and the URL",
+          r.returncode == 1 and ("image pull %s/wisp/busybox@%s" % (front.host, bad)) in r.stderr
+          and "HTTP 404" in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr)
+    r = pull(store, "%s/wisp/busybox:1@%s" % (front.host, bad), regs)
+    check("wrong digest with a tag: refused too", r.returncode == 1, r.stderr)
+    right = "%s/wisp/busybox@%s" % (front.host, want_digest)
+    r = pull(store, right, regs)
+    check("by digest: pull", r.returncode == 0 and r.stdout.strip().endswith(
+        "%s %s" % (right, want_digest)), r.stdout + r.stderr)
+    before = snapshot(store)
+    # another manifest served under the digest asked for: a proxy that lies
+    front.mode["swap"] = ("/v2/wisp/busybox/manifests/" + want_digest,
+                          "/v2/wisp/debian/manifests/bookworm")
+    r = pull(store, right, regs)
+    check("by digest: a manifest that is not that digest is refused, store unchanged",
+          r.returncode == 1 and "manifest %s: sha256 is" % want_digest in r.stderr
+          and snapshot(store) == before, r.stderr)
+    front.mode.pop("swap")
+    r = pull(store, front.host + "/wisp/nothere:1", regs)
+    check("missing tag: one line naming the URL and HTTP 404",
+          r.returncode == 1 and "http://%s/v2/wisp/nothere/manifests/1" % front.host in r.stderr
+          and "HTTP 404" in r.stderr and len(r.stderr.splitlines()) == 1, r.stderr)
+    r = pull(store, "Bad/Ref", regs)
+    check("bad reference: one line naming it", r.returncode == 1 and
+          "reference Bad/Ref: repository names must be lowercase" in r.stderr, r.stderr)
+    return store, want
+
+
+def index(w, reg, front, regs, store):
+    ref = front.host + "/wisp/multi:1"
+    r = pull(store, ref, regs)
+    amd64, _ = skopeo_manifest(reg.host + "/wisp/busybox:1")
+    check("index: pull picks linux/amd64 (its manifest digest)",
+          r.returncode == 0 and r.stdout.strip().endswith(amd64), r.stdout + r.stderr)
+
+
+def debian(w, reg, front, regs):
+    store = os.path.join(w, "store-debian")
+    ref = front.host + "/wisp/debian:bookworm"
+    layer = skopeo_manifest(reg.host + "/wisp/debian:bookworm")[1]["layers"][0]
+    # a cut at 10 MB, resumed with Range
+    front.mode["cut"] = {layer["digest"]: 10 << 20}
+    n = len(front.log)
+    r = pull(store, ref, regs)
+    check("debian: pull (a blob cut at 10 MB on the way)", r.returncode == 0, r.stdout + r.stderr)
+    gets = [hd.get("Range") for p, hd in front.blob_gets(n) if layer["digest"] in p]
+    check("debian: the cut blob resumed with Range: bytes=N- (N >= 10 MB)",
+          len(gets) == 2 and gets[0] is None and gets[1] and gets[1].startswith("bytes=")
+          and int(gets[1][6:-1]) >= 10 << 20, gets)
+    check("debian: digest as skopeo inspect gives",
+          r.stdout.strip().endswith(skopeo_digest(reg.host + "/wisp/debian:bookworm")),
+          r.stdout[-200:])
+    same_tree("debian", store, ref, umoci_tree(w, reg.host + "/wisp/debian:bookworm", "deb"), w)
+    # Range ignored: the blob starts over
+    shutil.rmtree(store)
+    front.mode.update(cut={layer["digest"]: 5 << 20}, norange=True)
+    n = len(front.log)
+    r = pull(store, ref, regs)
+    gets = [hd.get("Range") for p, hd in front.blob_gets(n) if layer["digest"] in p]
+    check("debian: a server ignoring Range: restarted from 0, pulled",
+          r.returncode == 0 and len(gets) == 2 and gets[1], (gets, r.stderr))
+    front.mode.pop("norange")
+    # a 206 whose Content-Range is not the rest asked for: again from 0
+    shutil.rmtree(store)
+    front.mode.update(cut={layer["digest"]: 5 << 20}, badrange=True)
+    n = len(front.log)
+    r = pull(store, ref, regs)
+    gets = [hd.get("Range") for p, hd in front.blob_gets(n) if layer["digest"] in p]
+    check("debian: a 206 with another Content-Range: restarted without Range, pulled",
+          r.returncode == 0 and len(gets) == 3 and gets[1] and gets[2] is None, (gets, r.stderr))
+    front.mode.pop("badrange")
+    # killed mid-blob: no record, the partial resumed by the next pull
+    shutil.rmtree(store)
+    front.mode["stall"] = {layer["digest"]: 20 << 20}
+    p = subprocess.Popen([CL, "image", "--store", store, "pull", "--registries", regs, ref],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    part = os.path.join(store, "tmp/partial", layer["digest"][7:])
+    deadline = time.time() + 60
+    while time.time() < deadline and (not os.path.exists(part) or
+                                      os.path.getsize(part) < 20 << 20):
+        time.sleep(0.2)
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    check("killed pull: no image recorded, no layer stored, the partial blob kept",
+          not os.listdir(os.path.join(store, "images")) and
+          not os.listdir(os.path.join(store, "layers")) and os.path.exists(part) and
+          os.path.getsize(part) == 20 << 20, snapshot(store))
+    front.mode.pop("stall")
+    n = len(front.log)
+    r = pull(store, ref, regs)
+    gets = [hd.get("Range") for p, hd in front.blob_gets(n) if layer["digest"] in p]
+    check("next pull resumes the partial blob (Range: bytes=%d-)" % (20 << 20),
+          r.returncode == 0 and gets == ["bytes=%d-" % (20 << 20)], (gets, r.stderr))
+    check("partial blob gone once stored", not os.path.exists(part))
+    # a corrupt blob
+    shutil.rmtree(store)
+    front.mode["corrupt"] = {layer["digest"]}
+    r = pull(store, ref, regs)
+    check("corrupt blob: refused naming it, nothing recorded",
+          r.returncode == 1 and "blob %s: sha256 is" % layer["digest"] in r.stderr and
+          not os.listdir(os.path.join(store, "images")), r.stderr)
+    front.mode.pop("corrupt")
+    shutil.rmtree(store)
+
+
+def parallel(w, reg, front, regs):
+    """Seven blobs, each answered after 0.5 s: 4 at a time, never more."""
+    store = os.path.join(w, "store-par")
+    front.mode["delay"] = 0.5
+    front.max_active = 0
+    t0 = time.monotonic()
+    r = pull(store, front.host + "/wisp/many:1", regs)
+    took = time.monotonic() - t0
+    front.mode.pop("delay")
+    check("parallel: 7 blobs pulled 4 at a time (at most 4 at once: %d; %.1f s)"
+          % (front.max_active, took), r.returncode == 0 and front.max_active == 4
+          and r.stdout.count("bytes fetched") == 7, r.stdout + r.stderr)
+    shutil.rmtree(store)
+
+
+def auth(w, reg, front, regs):
+    """Bearer tokens, credentials, redirects to another origin."""
+    store = os.path.join(w, "store-auth")
+    front.mode["auth"] = True
+    ref = front.host + "/wisp/busybox:1"
+    r = pull(store, ref, regs)
+    check("auth: no credentials: the token service's 401, named",
+          r.returncode == 1 and "/token?service=wisp-test" in r.stderr and "HTTP 401" in r.stderr,
+          r.stderr)
+    creds = os.path.join(w, "auth.json")
+    with open(creds, "w") as f:
+        json.dump({"auths": {front.host: {"auth": base64.b64encode(
+            ("%s:%s" % (USER, PASSWORD)).encode()).decode()}}}, f)
+    os.chmod(creds, 0o644)
+    r = pull(store, ref, regs, "--creds", creds)
+    check("auth: a credentials file others may read is refused",
+          r.returncode == 1 and "mode 644: others may read it" in r.stderr, r.stderr)
+    os.chmod(creds, 0o600)
+    blobstore = Front(reg.host)
+    front.mode["redirect"] = blobstore
+    r = pull(store, ref, regs, "--creds", creds)
+    check("auth: bearer token from the realm with basic credentials; pull",
+          r.returncode == 0, r.stdout + r.stderr)
+    tok = [hd for m, p, hd in front.log if p.startswith("/token")]
+    check("auth: the token service got the basic credentials", any(
+        hd.get("Authorization", "").startswith("Basic ") for hd in tok), tok[-1:])
+    got = blobstore.blob_gets()
+    check("redirect: blobs fetched from the other origin (%d)" % len(got), len(got) >= 4, got)
+    check("redirect: no Authorization sent to the other origin",
+          got and not any("Authorization" in hd for _, hd in got), got)
+    front.mode.pop("redirect")
+    front.mode.pop("auth")
+    blobstore.server.shutdown()
+
+
+def mirrors(w, reg, front):
+    store = os.path.join(w, "store-mirror")
+    dead, live = Front(reg.host), Front(reg.host)
+    dead.mode["down"] = True
+    regs = regs_file(w, {"origin.invalid": {"mirrors": [dead.host, live.host]},
+                         dead.host: {"insecure": True}, live.host: {"insecure": True}})
+    r = pull(store, "origin.invalid/wisp/busybox:1", regs)
+    check("mirrors: a dead one passed over, the next serves the pull",
+          r.returncode == 0 and "HTTP 503" in r.stdout and dead.log and live.blob_gets(),
+          r.stdout + r.stderr)
+    check("mirrors: recorded under the reference's own name",
+          record(store, "origin.invalid/wisp/busybox:1") is not None)
+    r = pull(store, front.host + "/wisp/busybox:1", regs_file(w, {}))
+    check("https unless named insecure: a plain HTTP registry fails TLS",
+          r.returncode == 1 and "https://" + front.host in r.stderr, r.stderr)
+    dead.server.shutdown()
+    live.server.shutdown()
+    return store
+
+
+def tls(w, reg):
+    """HTTPS: verified against the CA a registry's settings name, and
+    against the default bundle (which does not have it) otherwise."""
+    cert, key = os.path.join(w, "cert.pem"), os.path.join(w, "key.pem")
+    must("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+         "-days", "1", "-subj", "/CN=wisp-pull-test", "-addext", "subjectAltName=IP:127.0.0.1")
+    front = Front(reg.host, tls=(cert, key))
+    store = os.path.join(w, "store-tls")
+    ref = front.host + "/wisp/busybox:1"
+    r = pull(store, ref, regs_file(w, {front.host: {"ca": cert}}))
+    check("tls: https verified with the registry's own CA (ca setting)",
+          r.returncode == 0 and "from https://" in r.stdout, r.stdout + r.stderr)
+    r = pull(store, ref, regs_file(w, {}))
+    check("tls: the default bundle does not trust it: one line naming the URL",
+          r.returncode == 1 and "GET https://%s/v2/wisp/busybox/manifests/1" % front.host
+          in r.stderr and len(r.stderr.splitlines()) == 1, r.stderr)
+    front.server.shutdown()
+    shutil.rmtree(store)
+
+
+def gc(w, store):
+    refs = [i["ref"] for i in json.loads(run(CL, "image", "--store", store, "list", "--json").stdout)]
+    os.makedirs(os.path.join(store, "tmp/partial"), exist_ok=True)
+    r = run(CL, "image", "--store", store, "gc")
+    check("gc keeps pulled images' blobs and layers (removes only dead staging)",
+          r.returncode == 0 and all(l.startswith("removed tmp/") for l in r.stdout.splitlines()),
+          r.stdout)
+    for ref in refs:
+        run(CL, "image", "--store", store, "rm", ref)
+    r = run(CL, "image", "--store", store, "gc")
+    left = [p for p in snapshot(store) if "/" in p]
+    check("rm + gc of pulled images empties the store", r.returncode == 0 and not left, left)
+
+
+def fill(w, reg):
+    lay, _ = images.build_image(w)
+    reg.push("oci:%s:img" % lay, "wisp/busybox:1")
+    if not check("debian image present (make debian-image)", os.path.exists(DEBIAN_TAR),
+                 DEBIAN_TAR):
+        sys.exit(1)
+    reg.push("oci-archive:%s:bookworm" % DEBIAN_TAR, "wisp/debian:bookworm")
+    # an index: an arm64 image (busybox's layers, an arm64 config) then amd64
+    man = json.load(open(os.path.join(lay, "index.json")))["manifests"][0]
+    mblob = json.load(open(os.path.join(lay, "blobs/sha256", man["digest"][7:])))
+    cfg = json.load(open(os.path.join(lay, "blobs/sha256", mblob["config"]["digest"][7:])))
+    cfg["architecture"] = "arm64"
+
+    def put(obj):
+        data = json.dumps(obj).encode()
+        d = hashlib.sha256(data).hexdigest()
+        with open(os.path.join(lay, "blobs/sha256", d), "wb") as f:
+            f.write(data)
+        return {"digest": "sha256:" + d, "size": len(data)}
+    c = put(cfg)
+    arm = dict(mblob, config=dict(mblob["config"], **c))
+    a = put(arm)
+    idx = put({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+               "manifests": [
+                   dict(a, mediaType=man["mediaType"],
+                        platform={"os": "linux", "architecture": "arm64", "variant": "v8"}),
+                   {"mediaType": man["mediaType"], "digest": man["digest"], "size": man["size"],
+                    "platform": {"os": "linux", "architecture": "amd64"}}]})
+    top = dict(idx, mediaType="application/vnd.oci.image.index.v1+json",
+               annotations={"org.opencontainers.image.ref.name": "multi"})
+    index_json = json.load(open(os.path.join(lay, "index.json")))
+    index_json["manifests"].append(top)
+    with open(os.path.join(lay, "index.json"), "w") as f:
+        json.dump(index_json, f)
+    reg.push("oci:%s:multi" % lay, "wisp/multi:1")
+    # six layers: three more small ones on a copy
+    many = os.path.join(w, "many")
+    shutil.copytree(lay, many)
+    for i in range(3):
+        d = os.path.join(w, "extra%d" % i)
+        os.makedirs(os.path.join(d, "extra"))
+        with open(os.path.join(d, "extra", "f%d" % i), "w") as f:
+            f.write("layer %d\n" % i)
+        must("tar", "-C", d, "-cf", d + ".tar", "extra")
+        must("umoci", "raw", "add-layer", "--image", many + ":img", d + ".tar")
+    reg.push("oci:%s:img" % many, "wisp/many:1")
+
+
+def main():
+    if os.geteuid() != 0:
+        sys.exit("pull.py: run as root")
+    for tool in ("docker-registry", "skopeo", "umoci"):
+        if not shutil.which(tool):
+            sys.exit("pull.py: %s missing (make deps)" % tool)
+    w = tempfile.mkdtemp(prefix="wisp-pull-")
+    reg = start_registry(w)
+    try:
+        fill(w, reg)
+        front = Front(reg.host)
+        regs = regs_file(w, {front.host: {"insecure": True}})
+        store, _ = basics(w, reg, front, regs)
+        index(w, reg, front, regs, store)
+        debian(w, reg, front, regs)
+        parallel(w, reg, front, regs)
+        auth(w, reg, front, regs)
+        tls(w, reg)
+        gc(w, mirrors(w, reg, front))
+        gc(w, store)
+    finally:
+        reg.stop()
+        shutil.rmtree(w, ignore_errors=True)
+    print("pull.py: %s" % ("FAILED (%d)" % images.failures if images.failures else "all ok"))
+    sys.exit(1 if images.failures else 0)
+
+
+if __name__ == "__main__":
+    main()
