@@ -298,6 +298,9 @@ int img_content_range_parse(const char *value, uint64_t *first, uint64_t *last, 
 			    struct cl_err *err);
 /* Same scheme, host and port (default ports made explicit). */
 bool img_same_origin(const char *url_a, const char *url_b);
+/* The host of url when it is an IP address literal (a.b.c.d, or [v6]): its 4 or
+ * 16 bytes in out, their count returned; 0 for a host name. */
+size_t img_url_ip(const char *url, unsigned char out[16]);
 /* s percent-encoded for a query string (RFC 3986 unreserved kept). */
 int img_url_escape(const char *s, char *out, size_t n);
 

@@ -19,18 +19,15 @@ IMG_LIBS := -lz -lzstd
 # `image pull` (issue 15): the registry client, over libcurl. Its parsers
 # (references, headers, credentials, settings) need no curl and are unit
 # tested alone; image_registry.c and image_fetch.c are the HTTP side.
-# The native build links Debian's libcurl4-openssl-dev. The static musl
-# build gets PULL_SRCS and PULL_MUSL_LIBS once libcurl and mbedTLS are
-# built for musl (branch tls: $(B)/sysroot/lib/libcurl.a); until then it
-# compiles image_pull_off.c, whose `pull` says the build has no client.
+# The native build links Debian's libcurl4-openssl-dev, the static musl
+# one libcurl and mbedTLS built from Debian source (rootfs/tls/tls.mk:
+# TLS_LIBS, docs/tls.md).
 PULL_PARSE_SRCS := $(addprefix containerd-lite/,image_ref.c image_httphdr.c image_auth.c \
 	image_regcfg.c)
-PULL_SRCS := $(PULL_PARSE_SRCS) $(addprefix containerd-lite/,image_registry.c image_fetch.c \
+PULL_SRCS := $(PULL_PARSE_SRCS) $(addprefix containerd-lite/,image_registry.c image_fetch.c image_tlsip.c \
 	image_pull.c)
-PULL_OFF_SRCS := containerd-lite/image_pull_off.c
 PULL_HDRS := containerd-lite/image_http.h
 PULL_HOST_LIBS := -lcurl
-PULL_MUSL_LIBS := -lcurl -lmbedtls -lmbedx509 -lmbedcrypto
 
 # --- zlib (static musl): only what inflate needs ----------------------------
 
@@ -114,10 +111,12 @@ image-test: $(CL_HOST) $(CL_MUSL) $(BUSYBOX)
 
 # `image pull` against Debian's docker-registry on loopback through a
 # recording, fault-injecting front (tests/containerd-lite/pull.py),
-# compared with skopeo and umoci. The native CLI only until the musl one
-# has libcurl (PULL_SRCS above); then add the same two lines for $(CL_MUSL).
-pull-test: $(CL_HOST) $(BUSYBOX)
+# compared with skopeo and umoci; both builds of the CLI (libcurl with
+# OpenSSL, and with mbedTLS).
+pull-test: $(CL_HOST) $(CL_MUSL) $(BUSYBOX)
 	@echo "== pull-test: $(CL_HOST)"
 	@B=$(B) CL_BIN=$(CL_HOST) python3 tests/containerd-lite/pull.py
+	@echo "== pull-test: $(CL_MUSL)"
+	@B=$(B) CL_BIN=$(CL_MUSL) python3 tests/containerd-lite/pull.py
 
 # Fuzz target tests/fuzz/fuzz_tar.c: run by bench/fuzz.sh tar.

@@ -7,6 +7,7 @@
  * and the origin of a URL, which decides whether a redirect may carry
  * the registry's Authorization (never to another origin). */
 #include "image.h"
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stddef.h>
@@ -178,6 +179,26 @@ bool img_same_origin(const char *a, const char *b)
 	char oa[512], ob[512];
 
 	return origin(a, oa, sizeof(oa)) && origin(b, ob, sizeof(ob)) && !strcmp(oa, ob);
+}
+
+size_t img_url_ip(const char *url, unsigned char out[16])
+{
+	const char *sep = strstr(url, "://"), *host = sep ? sep + 3 : "";
+	char text[64];
+	size_t n;
+
+	if (*host == '[') { /* [v6]: up to the bracket */
+		n = strcspn(++host, "]/?#");
+		if (host[n] != ']' || n >= sizeof(text))
+			return 0;
+		img_fmt(text, sizeof(text), "%.*s", (int)n, host);
+		return inet_pton(AF_INET6, text, out) == 1 ? 16 : 0;
+	}
+	n = strcspn(host, ":/?#");
+	if (!sep || n >= sizeof(text))
+		return 0;
+	img_fmt(text, sizeof(text), "%.*s", (int)n, host);
+	return inet_pton(AF_INET, text, out) == 1 ? 4 : 0;
 }
 
 int img_url_escape(const char *s, char *out, size_t n)

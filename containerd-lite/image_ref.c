@@ -173,8 +173,10 @@ static int locate(const char *in, const char *name, struct img_ref *r, struct cl
 	}
 	if (strlen(path) + 9 >= sizeof(r->repo) || strlen(r->host) + strlen(path) > 255)
 		return bad(err, in, "name longer than 255 characters");
-	snprintf(r->repo, sizeof(r->repo), "%s%s",
-		 !strcmp(r->host, DOCKER_HUB) && !strchr(path, '/') ? "library/" : "", path);
+	/* the precision only tells the compiler what the check above made sure of */
+	snprintf(r->repo, sizeof(r->repo), "%s%.*s",
+		 !strcmp(r->host, DOCKER_HUB) && !strchr(path, '/') ? "library/" : "",
+		 (int)(sizeof(r->repo) - 9), path);
 	snprintf(r->api_host, sizeof(r->api_host), "%s",
 		 !strcmp(r->host, DOCKER_HUB) ? DOCKER_HUB_API : r->host);
 	return 0;

@@ -211,6 +211,36 @@ static void test_origins(void **state)
 			fail_msg("%s vs %s: want %d", t[i].a, t[i].b, t[i].same);
 }
 
+/* A URL's host as an address (image_tlsip.c matches it with iPAddress names). */
+static void test_url_ip(void **state)
+{
+	static const struct {
+		const char *url;
+		size_t len;
+		unsigned char ip[16];
+	} t[] = {
+	    {"https://10.0.2.2:5000/v2/", 4, {10, 0, 2, 2}},
+	    {"https://127.0.0.1/v2/a", 4, {127, 0, 0, 1}},
+	    {"https://[::1]:5000/v2/", 16, {[15] = 1}},
+	    {"https://[fd00::1]/", 16, {0xfd, [15] = 1}},
+	    {"https://registry.example/v2/", 0, {0}},
+	    {"https://10.0.2/v2/", 0, {0}},
+	    {"https://10.0.2.2.example/", 0, {0}},
+	    {"https://[::1/", 0, {0}},
+	    {"10.0.2.2:5000/v2/", 0, {0}},
+	    {"https://[1234567890123456789012345678901234567890123456789012345678901234]/", 0, {0}},
+	};
+	unsigned char ip[16];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		size_t n = img_url_ip(t[i].url, ip);
+
+		if (n != t[i].len || memcmp(ip, t[i].ip, n) != 0)
+			fail_msg("%s: %zu bytes, want %zu", t[i].url, n, t[i].len);
+	}
+}
+
 static void test_token(void **state)
 {
 	struct img_challenge c = {"Bearer", "https://auth.io/token", "reg.io", ""};
@@ -441,7 +471,7 @@ int main(void)
 	    cmocka_unit_test(test_content_range), cmocka_unit_test(test_origins),
 	    cmocka_unit_test(test_token),	  cmocka_unit_test(test_creds),
 	    cmocka_unit_test(test_creds_file),	  cmocka_unit_test(test_regcfg),
-	    cmocka_unit_test(test_index_choice),
+	    cmocka_unit_test(test_index_choice),  cmocka_unit_test(test_url_ip),
 	};
 
 	return cmocka_run_group_tests_name("cl_pull", tests, NULL, NULL);
