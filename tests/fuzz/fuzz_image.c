@@ -34,13 +34,21 @@ struct part {
 };
 
 static char dir[] = "/tmp/fuzz_image.XXXXXX";
+static bool made; /* not dir's last letter: mkdtemp may end its name in 'X' */
+
+/* The harness's own setup failed: say why (not an input's fault). */
+static void setup_failed(const char *what)
+{
+	perror(what);
+	abort();
+}
 
 static void put(const char *path, const char *text, size_t len)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 
 	if (fd < 0 || write(fd, text, len) != (ssize_t)len)
-		abort();
+		setup_failed(path);
 	close(fd);
 }
 
@@ -139,12 +147,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct cl_err err;
 	size_t n;
 
-	if (dir[strlen(dir) - 1] == 'X' && !mkdtemp(dir))
-		abort();
+	if (!made && !(made = mkdtemp(dir) != NULL))
+		setup_failed("fuzz_image: mkdtemp");
 	snprintf(src, sizeof(src), "%s/src", dir);
 	snprintf(stage, sizeof(stage), "%s/stage", dir);
 	if (img_rm_tree(src, &err) < 0 || img_rm_tree(stage, &err) < 0)
-		abort();
+		setup_failed(err.msg);
 	snprintf(cmd, sizeof(cmd), "%s/blobs", src);
 	mkdir(src, 0755), mkdir(cmd, 0755);
 	snprintf(cmd, sizeof(cmd), "%s/blobs/sha256", src);
