@@ -190,6 +190,11 @@ struct img_opts {
 	const char *creds, *registries; /* pull: --creds, --registries (NULL: defaults) */
 	struct tar_limits limits;
 	struct img_over over;
+	enum img_pull_policy {
+		IMG_PULL_MISSING,
+		IMG_PULL_ALWAYS,
+		IMG_PULL_NEVER
+	} pull;	   /* bundle */
 	bool lazy; /* --no-unpack: blobs and record only, layers on first use */
 	bool json; /* list --json: one JSON array instead of the table */
 };
@@ -366,6 +371,8 @@ int img_fetch_blobs(struct img_endpoint *ep, const char *store, const char *stag
 		    const struct img_want *w, size_t n, struct cl_err *err);
 /* image_pull.c: `image pull REF`: prints progress and "REF DIGEST". */
 int img_pull(const struct img_opts *o, const char *ref, struct cl_err *err);
+/* bundle --pull POLICY (o->pull): REF in the store before it is used. */
+int img_pull_policy(const struct img_opts *o, const char *ref, struct cl_err *err);
 
 /* image_cli.c: `containerd-lite image ...`, called from main.c */
 /* STATE_ROOT: the runtime's --root, where --network container:ID finds ID. */

@@ -268,6 +268,8 @@ int img_bundle(const struct img_opts *o, const char *ref, const char *dir, struc
 	bool mounted = false;
 
 	img_fmt(rootfs, sizeof(rootfs), "%s/rootfs", dir);
+	if (img_pull_policy(o, ref, err) < 0)
+		return cl_error_wrap(err, "image bundle %s", ref);
 	if (bundle_dir(dir, o->over.userns_base, err) < 0)
 		return cl_error_wrap(err, "image bundle %s", ref);
 	if (make_root(o, ref, dir, rootfs, err) < 0)

@@ -7,7 +7,8 @@
  * | rm REF | gc bundle [--cmd ARG]... [--entrypoint ARG]... [--env K=V]... [--cwd DIR] [--user U]
  *          [--hostname H] [--cgroups-path P] [--network host|private|bridge|container:ID]
  *          [--publish [IP:]HOST_PORT:CTR_PORT[/tcp|udp]]... [--net-egress RATE]
- *          [--net-ingress RATE] [--userns host|BASE] [--upper DIR | --read-only] REF DIR
+ *          [--net-ingress RATE] [--userns host|BASE] [--upper DIR | --read-only]
+ *          [--pull missing|always|never] [--creds FILE] [--registries FILE] REF DIR
  *
  * Options may stand anywhere among the operands (cliopt.c's scanner). */
 #include "cl-private.h"
@@ -82,6 +83,7 @@ enum {
 	I_NET_INGRESS,
 	I_CREDS,
 	I_REGISTRIES,
+	I_PULL,
 };
 
 /* Every command's options, taken before or after the command and its
@@ -115,6 +117,7 @@ static const struct cli_opt table[] = {
     {"--net-ingress", NULL, true, I_NET_INGRESS, NULL},
     {"--creds", NULL, true, I_CREDS, NULL},
     {"--registries", NULL, true, I_REGISTRIES, NULL},
+    {"--pull", NULL, true, I_PULL, NULL},
     {0},
 };
 
@@ -225,6 +228,17 @@ static int limit(const char *opt, const char *v, uint64_t *out)
 	return 0;
 }
 
+/* bundle --pull missing (the default, as docker run's), always, never */
+static int pull_option(const char *v, enum img_pull_policy *out)
+{
+	static const char *const names[] = {"missing", "always", "never"};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
+		if (strcmp(v, names[i]) == 0)
+			return *out = (enum img_pull_policy)i, 0;
+	return -fail("image bundle: --pull %s: missing, always or never", v);
+}
+
 /* One option's value into o. 0 taken, -1 bad (said). */
 static int take(int id, const char *v, struct img_opts *o, int *asked)
 {
@@ -238,6 +252,8 @@ static int take(int id, const char *v, struct img_opts *o, int *asked)
 		o->creds = v;
 	else if (id == I_REGISTRIES)
 		o->registries = v;
+	else if (id == I_PULL)
+		return pull_option(v, &o->pull);
 	else if (id == I_MAX_ENTRIES)
 		return limit("--max-entries", v, &o->limits.max_entries);
 	else if (id == I_MAX_SIZE)
@@ -307,7 +323,8 @@ static const char usage_text[] =
     "  bundle [--cmd ARG]... [--entrypoint ARG]... [--env K=V]... [--cwd DIR] [--user U]\n"
     "         [--hostname H] [--cgroups-path P] [--network host|private|bridge|container:ID]\n"
     "         [--publish [IP:]HOST_PORT:CTR_PORT[/tcp|udp]]... [--net-egress RATE]\n"
-    "         [--net-ingress RATE] [--userns host|BASE] [--upper DIR | --read-only] REF DIR\n"
+    "         [--net-ingress RATE] [--userns host|BASE] [--upper DIR | --read-only]\n"
+    "         [--pull missing|always|never] [--creds FILE] [--registries FILE] REF DIR\n"
     "Options may stand before or after the command and its operands (-- ends them);\n"
     "--help (-h) and --version (-v) anywhere.\n";
 

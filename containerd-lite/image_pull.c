@@ -308,3 +308,27 @@ int img_pull(const struct img_opts *o, const char *in, struct cl_err *err)
 	free(ref);
 	return 0;
 }
+
+/* bundle --pull, as docker run's: never (the store's image or an error),
+ * missing (pulled only when the store has none by that name), always
+ * (pulled at every start: what the store has is not transferred again). */
+int img_pull_policy(const struct img_opts *o, const char *ref, struct cl_err *err)
+{
+	json_t *rec;
+
+	if (o->pull == IMG_PULL_ALWAYS)
+		return img_pull(o, ref, err);
+	if (o->pull == IMG_PULL_NEVER)
+		return 0; /* the bundle's own lookup says what is missing */
+	if ((rec = img_record(o->store, ref, err))) {
+		json_decref(rec);
+		return 0;
+	}
+	if (err->num != ENOENT)
+		return -1;
+	printf("%s\n", err->msg);
+	fflush(stdout);
+	if (img_pull(o, ref, err) == 0)
+		return 0;
+	return cl_error_wrap(err, "image %s: not in store %s; pulled", ref, o->store);
+}

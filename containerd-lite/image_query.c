@@ -90,6 +90,7 @@ struct find {
 	const char *ref;
 	json_t *rec;
 	char key[80];
+	bool normal; /* the second pass: ref and names in docker's full form */
 };
 
 /* "name:tag" -> length of "name" (a ':' after the last '/' starts the
@@ -133,11 +134,31 @@ static bool matches(const char *ref, json_t *rec)
 }
 
 /* Several records of the same image (tags) are one answer; of different ones, ambiguous. */
+/* docker's full form of a name ("nginx" -> "docker.io/library/nginx:latest"),
+ * or "" for what is no reference. */
+static void full_form(const char *ref, char out[IMG_REF_MAX])
+{
+	struct img_ref r;
+	struct cl_err e;
+
+	*out = 0;
+	if (img_ref_parse(ref, &r, &e) == 0)
+		memcpy(out, r.full, sizeof(r.full));
+}
+
+static bool matches_full(const char *full, json_t *rec)
+{
+	char name[IMG_REF_MAX];
+
+	full_form(str(rec, "ref"), name);
+	return *name && strcmp(name, full) == 0;
+}
+
 static int match(const char *key, json_t *rec, void *arg, struct cl_err *err)
 {
 	struct find *f = arg;
 
-	if (!matches(f->ref, rec))
+	if (!(f->normal ? matches_full(f->ref, rec) : matches(f->ref, rec)))
 		return 0;
 	if (f->rec && strcmp(str(f->rec, "config"), str(rec, "config")) != 0)
 		return cl_error(err, 0, "image %s: ambiguous", f->ref);
@@ -148,14 +169,27 @@ static int match(const char *key, json_t *rec, void *arg, struct cl_err *err)
 	return 0;
 }
 
+/* ref as named, then (none found) in docker's full form, as docker
+ * normalises: "nginx" finds a pulled docker.io/library/nginx:latest, and
+ * docker.io/library/demo:1 an image imported as demo:1. */
 static json_t *find(const char *store, const char *ref, char *key, struct cl_err *err)
 {
 	struct find f = {.ref = ref};
+	char full[IMG_REF_MAX];
 
 	if (each_record(store, match, &f, err) < 0)
 		return json_decref(f.rec), NULL;
-	if (!f.rec)
-		return cl_error(err, 0, "image %s: not in store %s", ref, store), NULL;
+	full_form(ref, full);
+	if (!f.rec && *full) {
+		f = (struct find){.ref = full, .normal = true};
+		if (each_record(store, match, &f, err) < 0)
+			return json_decref(f.rec), NULL;
+	}
+	if (!f.rec) {
+		cl_error(err, 0, "image %s: not in store %s", ref, store);
+		err->num = ENOENT; /* for --pull missing (image_pull.c), not in the message */
+		return NULL;
+	}
 	if (key)
 		strcpy(key, f.key);
 	return f.rec;

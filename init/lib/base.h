@@ -52,6 +52,9 @@ int err_ctx(struct err *e, const char *fmt, ...) PRINTF_LIKE(2, 3);
  */
 int sysfs_find_partition(const char *sys, dev_t dev, const char *partname, char *name, size_t size,
 			 struct err *e);
+/* realpath(3) of a sysfs path whose last component only may be a link
+ * (class/block/NAME, dev/block/M:N): 0, or -1 with errno. */
+int sysfs_resolve(const char *path, char *out, size_t size);
 
 /* ---- util.c: small helpers ------------------------------------------ */
 

@@ -39,6 +39,51 @@ static int uevent_get(const char *text, const char *key, char *val, size_t size)
 	return -1;
 }
 
+/* in made absolute without "." and ".." components, lexically. */
+static int normalize(const char *in, char *out, size_t size)
+{
+	size_t o = 0;
+
+	for (const char *p = in, *e; *p; p = *e ? e + 1 : e) {
+		size_t len = (size_t)((e = strchrnul(p, '/')) - p);
+
+		if (len == 2 && p[0] == '.' && p[1] == '.')
+			while (o > 0 && out[--o] != '/')
+				;
+		else if (len && !(len == 1 && *p == '.')) {
+			if (o + len + 2 > size)
+				return errno = ENAMETOOLONG, -1;
+			out[o++] = '/';
+			memcpy(out + o, p, len);
+			o += len;
+		}
+	}
+	if (o == 0)
+		out[o++] = '/';
+	out[o] = '\0';
+	return 0;
+}
+
+/* realpath(3) for sysfs, where only a path's last component is a link
+ * (class/block/NAME, dev/block/M:N, slaves/NAME) and the directories above
+ * it are real: its target, joined to its directory, made absolute
+ * lexically. (musl's realpath, which walks every component, is 1 KiB of
+ * PID 1's budget.) A path that is no link is made absolute as it is. */
+int sysfs_resolve(const char *path, char *out, size_t size)
+{
+	char target[PATH_MAX], joined[2 * PATH_MAX + 2];
+	ssize_t n = readlink(path, target, sizeof(target) - 1);
+	const char *slash = strrchr(path, '/');
+
+	if (n < 0)
+		return errno == EINVAL ? normalize(path, out, size) : -1;
+	target[n] = '\0';
+	if (target[0] == '/' || !slash)
+		return normalize(target, out, size);
+	snprintf(joined, sizeof(joined), "%.*s/%s", (int)(slash - path), path, target);
+	return normalize(joined, out, size);
+}
+
 /* A device-mapper device over one device (the root's dm-verity, data and
  * tree on one partition) stands for it: dir becomes its only slave's. */
 static void below_dm(char *dir)
@@ -54,7 +99,7 @@ static void below_dm(char *dir)
 		if (de->d_name[0] != '.' && n++ == 0)
 			fmt_path(path, sizeof(path), "%s/slaves/%s", dir, de->d_name);
 	closedir(d);
-	if (n == 1 && realpath(path, real))
+	if (n == 1 && sysfs_resolve(path, real, sizeof(real)) == 0)
 		memcpy(dir, real, sizeof(real));
 }
 
@@ -66,7 +111,7 @@ static int disk_of(const char *sys, dev_t dev, char *disk, struct err *e)
 
 	if (fmt_path(link, sizeof(link), "%s/dev/block/%u:%u", sys, major(dev), minor(dev)) < 0)
 		return err_set(e, ENAMETOOLONG, "%s/dev/block", sys);
-	if (!realpath(link, disk))
+	if (sysfs_resolve(link, disk, PATH_MAX) < 0)
 		return err_set(e, errno, "disk of block device %u:%u (%s)", major(dev), minor(dev),
 			       link);
 	below_dm(disk);
@@ -129,7 +174,7 @@ static bool is_wanted(const char *sys, const char *name, const char *partname, c
 	char *slash;
 
 	if (fmt_path(path, sizeof(path), "%s/class/block/%s", sys, name) < 0 ||
-	    !realpath(path, real))
+	    sysfs_resolve(path, real, sizeof(real)) < 0)
 		return false;
 	if (fmt_path(path, sizeof(path), "%s/uevent", real) < 0 ||
 	    read_text(path, uevent, sizeof(uevent), &e) < 0)

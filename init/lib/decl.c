@@ -716,6 +716,19 @@ static void field_image(struct svc *s, const struct ynode *v)
 		s->d.image = dup_or_flag(s, v, str);
 }
 
+/* pull: missing (the default), always or never, as docker run's --pull. */
+static void field_pull(struct svc *s, const struct ynode *v)
+{
+	const char *str = scalar(s, "pull", v);
+
+	if (str && !strcmp(str, "always"))
+		s->d.pull = DECL_PULL_ALWAYS;
+	else if (str && !strcmp(str, "never"))
+		s->d.pull = DECL_PULL_NEVER;
+	else if (str && strcmp(str, "missing"))
+		problem(s, v, MUST_BE, "pull", "missing, always or never", str);
+}
+
 static void field_entrypoint(struct svc *s, const struct ynode *v)
 {
 	read_command(s, v, "entrypoint", &s->d.entrypoint);
@@ -895,6 +908,7 @@ static const struct field {
     {"healthcheck", field_healthcheck},
     {"resources", field_resources},
     {"image", field_image},
+    {"pull", field_pull},
     {"entrypoint", field_entrypoint},
     {"read_only", field_read_only},
     {"network", field_network},
@@ -905,8 +919,8 @@ static const struct field {
 };
 
 /* Fields that only a container has, and those it cannot have. */
-static const char *const container_only[] = {"image",	"entrypoint", "read_only",
-					     "network", "ports",      "userns"};
+static const char *const container_only[] = {"image",	"pull",	 "entrypoint", "read_only",
+					     "network", "ports", "userns"};
 
 static const struct field *field_find(const char *name)
 {

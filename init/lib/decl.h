@@ -14,6 +14,8 @@ enum restart { RESTART_NO, RESTART_ON_FAILURE, RESTART_ALWAYS };
 enum unit_kind { KIND_SERVICE, KIND_ONESHOT, KIND_CONTAINER };
 /* A container's network, by the names `image bundle --network` takes (decl_net_names). */
 enum decl_net { DECL_NET_HOST, DECL_NET_PRIVATE, DECL_NET_BRIDGE, DECL_NET_CONTAINER };
+/* A container's pull policy, docker run's --pull (`image bundle --pull`). */
+enum decl_pull { DECL_PULL_MISSING, DECL_PULL_ALWAYS, DECL_PULL_NEVER };
 extern const char *const decl_net_names[3];
 /* DEP_DEFAULT (the list form): completed for a oneshot, started for the rest. */
 enum dep_cond { DEP_STARTED, DEP_HEALTHY, DEP_COMPLETED, DEP_DEFAULT };
@@ -63,16 +65,17 @@ struct decl {
 	struct resources res;
 	bool stop_signal_set; /* given: wins over a container image's StopSignal */
 	/* kind container (init/container.c): argv/env/working_dir override the image's */
-	char *image;	      /* reference in the image store */
-	char **entrypoint;    /* NULL: the image's */
-	char *user_spec;      /* "user[:group]", resolved in the image */
-	unsigned char net;    /* network: DECL_NET_BRIDGE (a container's default), _HOST, _PRIVATE
-			       * (loopback only),
-			       * _CONTAINER (net_peer's namespaces) */
-	char *net_peer;	      /* network: NAME, the container whose network this one shares */
-	char **ports;	      /* bridge: published, docker's -p "[IP:]HOST:CTR[/udp]"; NULL: none */
-	bool read_only;	      /* root read-only; default an upper on /var */
-	bool host_userns;     /* userns: host; default (auto) a user namespace of its own */
+	char *image;	    /* reference in the image store */
+	char **entrypoint;  /* NULL: the image's */
+	char *user_spec;    /* "user[:group]", resolved in the image */
+	unsigned char net;  /* network: DECL_NET_BRIDGE (a container's default), _HOST, _PRIVATE
+			     * (loopback only),
+			     * _CONTAINER (net_peer's namespaces) */
+	char *net_peer;	    /* network: NAME, the container whose network this one shares */
+	unsigned char pull; /* DECL_PULL_MISSING (default), _ALWAYS, _NEVER: image bundle --pull */
+	char **ports;	    /* bridge: published, docker's -p "[IP:]HOST:CTR[/udp]"; NULL: none */
+	bool read_only;	    /* root read-only; default an upper on /var */
+	bool host_userns;   /* userns: host; default (auto) a user namespace of its own */
 	uint32_t userns_base; /* auto: its first host id, given at its start (userns.c) */
 	bool early;	      /* the image's: starts while provision runs (units_load_early) */
 	bool critical;	      /* the boot is good only once it is healthy (docs/update.md) */

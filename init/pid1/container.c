@@ -136,6 +136,10 @@ static void bundle_args(struct argv_buf *a, const struct decl *d)
 		push(a, "--upper");
 		pushf(a, CTR_DATA "/%s", d->name);
 	}
+	if (d->pull != DECL_PULL_MISSING) { /* the runtime's default */
+		push(a, "--pull");
+		push(a, d->pull == DECL_PULL_ALWAYS ? "always" : "never");
+	}
 	push(a, d->image);
 	push_bundle(a, d->name, NULL);
 }

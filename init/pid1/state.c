@@ -166,7 +166,8 @@ static int disk_name(const char *part, char *disk, size_t size)
 {
 	char path[256], real[4096], *slash, *base;
 
-	if (fmt_path(path, sizeof(path), "/sys/class/block/%s", part) < 0 || !realpath(path, real))
+	if (fmt_path(path, sizeof(path), "/sys/class/block/%s", part) < 0 ||
+	    sysfs_resolve(path, real, sizeof(real)) < 0)
 		return -1;
 	if (!(slash = strrchr(real, '/')))
 		return -1;

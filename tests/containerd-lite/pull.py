@@ -345,6 +345,62 @@ def basics(w, reg, front, regs):
     return store, want
 
 
+def policy(w, reg, front, regs):
+    """bundle --pull (a container's start): missing, always, never; names in
+    docker's full form."""
+    store = os.path.join(w, "store-policy")
+    ref = front.host + "/wisp/busybox:1"
+
+    def bundle(*extra, name=ref):
+        out = os.path.join(w, "bundle-policy")
+        shutil.rmtree(out, ignore_errors=True)
+        r = run(CL, "image", "--store", store, "bundle", "--registries", regs, "--cmd", "sh",
+                *extra, name, out)
+        ok = os.path.exists(os.path.join(out, "config.json"))
+        shutil.rmtree(out, ignore_errors=True)
+        return r, ok
+
+    n = len(front.log)
+    r, ok = bundle("--pull", "never")
+    check("--pull never: not in the store, one line naming it; nothing asked of the registry",
+          r.returncode == 1 and not ok and len(r.stderr.strip().splitlines()) == 1
+          and "image %s: not in store" % ref in r.stderr and len(front.log) == n, r.stderr)
+    r, ok = bundle()
+    check("--pull missing (the default): pulled (manifest and every blob), then the bundle",
+          r.returncode == 0 and ok and "pulling %s" % ref in r.stdout
+          and len(front.blob_gets(n)) == 4, r.stdout + r.stderr)
+    n = len(front.log)
+    r, ok = bundle()
+    check("--pull missing: in the store now, nothing asked of the registry",
+          r.returncode == 0 and ok and len(front.log) == n, [p for _, p, _ in front.log[n:]])
+    r, ok = bundle("--pull", "always")
+    check("--pull always: the manifest asked for again, no blob fetched",
+          r.returncode == 0 and ok and not front.blob_gets(n)
+          and any("/manifests/" in p for _, p, _ in front.log[n:]), r.stdout + r.stderr)
+    r, _ = bundle("--pull", "sometimes")
+    check("--pull sometimes: refused in one line naming the choices",
+          r.returncode == 1 and "--pull sometimes: missing, always or never" in r.stderr,
+          r.stderr)
+    dead = "127.0.0.1:%d/wisp/busybox:1" % free_port()
+    r, ok = bundle(name=dead)
+    check("--pull missing, registry down: one line: not in store, the pull's error",
+          r.returncode == 1 and not ok and len(r.stderr.strip().splitlines()) == 1
+          and "image %s: not in store %s; pulled: image pull %s" % (dead, store, dead)
+          in r.stderr, r.stderr)
+    # docker's normal form: "bbn" is docker.io/library/bbn:latest and back
+    r = pull(store, ref, regs, "--name", "docker.io/library/bbn:latest")
+    r2 = pull(store, ref, regs, "--name", "local:1")
+    check("normal form: pulled under two names", r.returncode == 0 and r2.returncode == 0,
+          r.stderr + r2.stderr)
+    for name in ("bbn", "bbn:latest", "docker.io/library/local:1", "library/local:1"):
+        r = run(CL, "image", "--store", store, "inspect", name)
+        check("normal form: %s found" % name, r.returncode == 0, r.stderr)
+    r = run(CL, "image", "--store", store, "inspect", "bbm")
+    check("normal form: bbm is not bbn", r.returncode == 1 and "not in store" in r.stderr,
+          r.stderr)
+    shutil.rmtree(store)
+
+
 def index(w, reg, front, regs, store):
     ref = front.host + "/wisp/multi:1"
     r = pull(store, ref, regs)
@@ -600,6 +656,7 @@ def main():
         front = Front(reg.host)
         regs = regs_file(w, {front.host: {"insecure": True}})
         store, _ = basics(w, reg, front, regs)
+        policy(w, reg, front, regs)
         index(w, reg, front, regs, store)
         debian(w, reg, front, regs)
         parallel(w, reg, front, regs)

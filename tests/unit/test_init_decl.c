@@ -302,6 +302,17 @@ static void test_field_errors(void **state)
 	    "    image: busybox\n"
 	    "    read_only: maybe\n",
 	    "4:16: service \"a\": \"read_only\" must be true or false, not \"maybe\"");
+	expect_only_error(
+	    "containers:\n"
+	    "  - name: a\n"
+	    "    image: busybox\n"
+	    "    pull: sometimes\n",
+	    "4:11: service \"a\": \"pull\" must be missing, always or never, not \"sometimes\"");
+	expect_only_error("services:\n"
+			  "  - name: a\n"
+			  "    command: [x]\n"
+			  "    pull: always\n",
+			  "4:5: service \"a\": field \"pull\" is only for kind container");
 	expect_only_error("services:\n"
 			  "  - command: x\n",
 			  "2:5: service #1: missing \"name\"");
@@ -648,12 +659,14 @@ static void test_containers(void **state)
 	     "    stop_signal: QUIT\n"
 	     "    resources: {pids_max: max}\n"
 	     "    userns: host\n"
+	     "    pull: always\n"
 	     "  - name: plain\n"
 	     "    command: x\n"
 	     "containers:\n"
 	     "  - name: db\n"
 	     "    image: db@sha256:0123456789abcdef\n"
 	     "    network: none\n"
+	     "    pull: never\n"
 	     "  - name: small\n"
 	     "    image: small\n"
 	     "    network: bridge\n"
@@ -678,6 +691,9 @@ static void test_containers(void **state)
 	assert_true(d->read_only);
 	assert_true(d->stop_signal_set);
 	assert_true(d->host_userns);
+	assert_int_equal(d->pull, DECL_PULL_ALWAYS);
+	assert_int_equal(set.v[2].pull, DECL_PULL_NEVER);
+	assert_int_equal(set.v[3].pull, DECL_PULL_MISSING); /* the default, as docker run's */
 	d = &set.v[2];
 	assert_int_equal(d->kind, KIND_CONTAINER);
 	assert_null(d->argv);			    /* the image's command */

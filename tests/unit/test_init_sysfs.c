@@ -145,6 +145,42 @@ static void expect_found(dev_t dev, const char *want)
 	assert_string_equal(name, want);
 }
 
+/* sysfs_resolve: realpath(3)'s answer for sysfs's links, lexically. */
+static void test_resolve(void **state)
+{
+	static const struct {
+		const char *rel, *want; /* want: under sys; NULL: fails */
+	} cases[] = {
+	    {"class/block/vda2", "/devices/pci0000:00/0000:00:04.0/virtio1/block/vda/vda2"},
+	    {"dev/block/253:0", "/devices/virtual/block/dm-0"},
+	    {"devices/virtual/block/dm-0/slaves/vda2",
+	     "/devices/pci0000:00/0000:00:04.0/virtio1/block/vda/vda2"},
+	    {"devices/./virtual//block/dm-0/../dm-1/", "/devices/virtual/block/dm-1"},
+	    {"class/block/nothere", NULL},
+	};
+	char path[512], out[4096], want[4096];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		snprintf(path, sizeof(path), "%s/%s", sys, cases[i].rel);
+		if (!cases[i].want) {
+			assert_int_equal(sysfs_resolve(path, out, sizeof(out)), -1);
+			assert_int_equal(errno, ENOENT);
+			continue;
+		}
+		assert_int_equal(sysfs_resolve(path, out, sizeof(out)), 0);
+		snprintf(want, sizeof(want), "%s%s", sys, cases[i].want);
+		assert_string_equal(out, want);
+		assert_non_null(realpath(path, want)); /* the libc's answer, the same */
+		assert_string_equal(out, want);
+	}
+	assert_int_equal(sysfs_resolve("/..", out, sizeof(out)), 0);
+	assert_string_equal(out, "/");
+	snprintf(path, sizeof(path), "%s/class/block/vda2", sys);
+	assert_int_equal(sysfs_resolve(path, out, 20), -1);
+	assert_int_equal(errno, ENAMETOOLONG);
+}
+
 static void test_root_on_partition(void **state)
 {
 	(void)state;
@@ -249,10 +285,15 @@ static void test_console_missing(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_root_on_partition), cmocka_unit_test(test_root_on_whole_disk),
-	    cmocka_unit_test(test_root_on_dm),	      cmocka_unit_test(test_no_state_on_root_disk),
-	    cmocka_unit_test(test_two_states),	      cmocka_unit_test(test_not_a_block_device),
-	    cmocka_unit_test(test_console),	      cmocka_unit_test(test_console_missing),
+	    cmocka_unit_test(test_resolve),
+	    cmocka_unit_test(test_root_on_partition),
+	    cmocka_unit_test(test_root_on_whole_disk),
+	    cmocka_unit_test(test_root_on_dm),
+	    cmocka_unit_test(test_no_state_on_root_disk),
+	    cmocka_unit_test(test_two_states),
+	    cmocka_unit_test(test_not_a_block_device),
+	    cmocka_unit_test(test_console),
+	    cmocka_unit_test(test_console_missing),
 	};
 
 	return cmocka_run_group_tests_name("init_sysfs", tests, setup, teardown);
