@@ -25,6 +25,8 @@ const char wctl_usage_text[] =
     "  reboot | poweroff\n"
     "  config                   what cloud-init found, applied and warned about this boot\n"
     "  images                   the images in the store (containerd-lite image list)\n"
+    "  pull REF                 fetch an image from its registry into the store: progress,\n"
+    "                           then REF DIGEST (containerd-lite image pull REF)\n"
     "  boot                     the boot's timeline: each step and unit, longest first\n"
     "  update apply|status|rollback ...  the slots and updates (docs/update.md): runs\n"
     "                           /usr/libexec/wisp/update (update --help)\n"

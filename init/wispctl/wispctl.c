@@ -349,21 +349,39 @@ static _Noreturn void talk(const struct preq *r)
 	}
 }
 
-/* `wispctl update ...` is the updater's (docs/update.md): it writes the ESP and the
- * other slot itself, as root, and nothing of it goes through PID 1's socket. Every
+/* Verbs another program answers, as root, without PID 1's socket: `update`
+ * (docs/update.md: it writes the ESP and the other slot itself) and `pull`
+ * (the runtime's image pull: a download has no business in PID 1). Every
  * other word of the line goes to it, its options with them. */
-static void update_verb(int argc, char **argv)
+static const struct {
+	const char *verb, *path;
+	const char *pre[3]; /* its argv before the line's words */
+} handed[] = {
+    {"update", UPDATER, {"update"}},
+    {"pull", RUNTIME, {"containerd-lite", "image", "pull"}},
+};
+
+static void handed_verb(int argc, char **argv)
 {
-	int i = 1;
+	char *v[argc + 3];
+	int i = 1, n = 0;
+	size_t h = 0;
 
 	while (i < argc && argv[i][0] == '-' && strcmp(argv[i], "--") != 0)
 		i++;
-	if (i == argc || strcmp(argv[i], "update") != 0)
+	while (i < argc && h < sizeof(handed) / sizeof(*handed) && strcmp(argv[i], handed[h].verb))
+		h++;
+	if (i == argc || h == sizeof(handed) / sizeof(*handed))
 		return;
-	memmove(argv + i, argv + i + 1, (size_t)(argc - i) * sizeof(*argv)); /* its NULL too */
-	argv[0] = "update";
-	execv(UPDATER, argv);
-	fprintf(stderr, "wispctl: update: exec %s: %s\n", UPDATER, strerror(errno));
+	for (size_t k = 0; k < 3 && handed[h].pre[k]; k++)
+		v[n++] = (char *)handed[h].pre[k];
+	for (int k = 1; k < argc; k++)
+		if (k != i)
+			v[n++] = argv[k];
+	v[n] = NULL;
+	execv(handed[h].path, v);
+	fprintf(stderr, "wispctl: %s: exec %s: %s\n", handed[h].verb, handed[h].path,
+		strerror(errno));
 	exit(1);
 }
 
@@ -371,7 +389,7 @@ int main(int argc, char **argv)
 {
 	struct wctl_args a;
 
-	update_verb(argc, argv);
+	handed_verb(argc, argv);
 	switch (wctl_args(argc, argv, &a)) {
 	case WCTL_HELP:
 		return fputs(wctl_usage_text, stdout) == EOF;

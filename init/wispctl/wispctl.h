@@ -29,6 +29,8 @@ enum wctl_action wctl_args(int argc, char **argv, struct wctl_args *a);
 #define WCTL_NET_PORTS 32
 /* the updater that `wispctl update` runs (docs/update.md) */
 #define UPDATER "/usr/libexec/wisp/update"
+/* the runtime whose image pull `wispctl pull` runs (docs/images.md) */
+#define RUNTIME "/bin/containerd-lite"
 struct wctl_net {
 	char addr[16];
 	char ports[WCTL_NET_PORTS][40];

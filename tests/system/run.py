@@ -34,6 +34,7 @@ JOBS = [
     ("boot-slotb-spec", py("test_boot.py", "slotb-spec")),
     ("update", py("test_update.py")),
     ("update-userdata", py("test_update.py", "userdata")),
+    ("pull", py("test_pull.py")),
     ("powercut", py("test_powercut.py")),
     ("reproducible", sh("test_reproducible.sh")),
     ("image-builder-cli", sh("test_image_builder_cli.sh")),

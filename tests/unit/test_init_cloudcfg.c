@@ -438,6 +438,81 @@ static void test_wisp_update(void **state)
 	cloudcfg_free(&c);
 }
 
+/* The content of write_files' entry for path, or NULL. */
+static const char *file_of(const struct cloudcfg *c, const char *path, mode_t *mode)
+{
+	for (size_t i = c->nfiles; i-- > 0;)
+		if (!strcmp(c->files[i].path, path)) {
+			*mode = c->files[i].mode;
+			return (const char *)c->files[i].content;
+		}
+	return NULL;
+}
+
+/* wisp.registries: containerd-lite's files, as write_files entries (ccreg.c). */
+static void test_wisp_registries(void **state)
+{
+	struct cloudcfg c;
+	mode_t mode = 0;
+	const char *t,
+	    *p = write_tmp("cc11",
+			   "#cloud-config\n"
+			   "wisp:\n"
+			   "  registries:\n"
+			   "    docker.io: {mirrors: [mirror.lan:5000, 'bad host']}\n"
+			   "    mirror.lan:5000: {insecure: true}\n"
+			   "    10.0.2.2:5443:\n"
+			   "      ca: |\n"
+			   "        -----BEGIN CERTIFICATE-----\n"
+			   "        MIIB\n"
+			   "        -----END CERTIFICATE-----\n"
+			   "      username: bot\n"
+			   "      password: 'p\"w:1'\n"
+			   "    ghcr.io: {auth: Ym90OnB3, ca: /etc/ssl/ghcr.pem}\n"
+			   "    q.io: {username: a, insecur: true, ca: 'not pem', auth: '!!'}\n"
+			   "    'a b': {insecure: true}\n");
+	(void)state;
+	cloudcfg_load(p, &c, &sink);
+	t = file_of(&c, "/etc/wisp/registries.json", &mode);
+	assert_non_null(t);
+	assert_int_equal(mode, 0644);
+	assert_string_equal(
+	    t, "{\"registries\": {\n"
+	       "    \"docker.io\": {\"mirrors\": [\"mirror.lan:5000\"]},\n"
+	       "    \"mirror.lan:5000\": {\"insecure\": true},\n"
+	       "    \"10.0.2.2:5443\": {\"ca\": \"/etc/wisp/registry-ca/10.0.2.2:5443.pem\"},\n"
+	       "    \"ghcr.io\": {\"ca\": \"/etc/ssl/ghcr.pem\"}\n"
+	       "}}\n");
+	t = file_of(&c, "/etc/wisp/registry-auth.json", &mode);
+	assert_non_null(t);
+	assert_int_equal(mode, 0600); /* the runtime refuses credentials others may read */
+	/* base64 of bot:p"w:1, and auth as given */
+	assert_string_equal(t, "{\"auths\": {\n"
+			       "    \"10.0.2.2:5443\": {\"auth\": \"Ym90OnAidzox\"},\n"
+			       "    \"ghcr.io\": {\"auth\": \"Ym90OnB3\"}\n"
+			       "}}\n");
+	t = file_of(&c, "/etc/wisp/registry-ca/10.0.2.2:5443.pem", &mode);
+	assert_non_null(t);
+	assert_string_equal(t, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
+	if (!strstr(warned, "cc11:4:26: wisp.registries.docker.io.mirrors: not a registry host") ||
+	    !strstr(warned,
+		    "cc11:14:11: wisp.registries.q.io: username and password go together") ||
+	    !strstr(warned, "cc11:14:25: wisp.registries.q.io.insecur: unknown key") ||
+	    !strstr(warned, "cc11:14:44: wisp.registries.q.io.ca: neither PEM certificates nor") ||
+	    !strstr(warned, "cc11:14:61: wisp.registries.q.io.auth: not base64 of USER:PASSWORD") ||
+	    !strstr(warned, "cc11:15:5: wisp.registries.a b: not a registry host"))
+		fail_msg("%s", warned);
+	cloudcfg_free(&c);
+	/* nothing valid: no file at all */
+	p = write_tmp("cc12", "#cloud-config\nwisp:\n  registries: {x.io: {ca: /a/../b}}\n");
+	cloudcfg_load(p, &c, &sink);
+	assert_null(file_of(&c, "/etc/wisp/registries.json", &mode));
+	assert_null(file_of(&c, "/etc/wisp/registry-auth.json", &mode));
+	cloudcfg_free(&c);
+	assert_true(cc_registry_path("/etc/a.pem") && !cc_registry_path("/etc/..") &&
+		    !cc_registry_path("/a\"b") && !cc_registry_path("rel/a.pem"));
+}
+
 static void test_final_power_ntp_tz(void **state)
 {
 	struct cloudcfg c;
@@ -1194,6 +1269,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_key_line_breaks, reset),
 	    cmocka_unit_test_setup(test_wisp_key, reset),
 	    cmocka_unit_test_setup(test_wisp_update, reset),
+	    cmocka_unit_test_setup(test_wisp_registries, reset),
 	    cmocka_unit_test_setup(test_final_power_ntp_tz, reset),
 	    cmocka_unit_test_setup(test_final_power_ntp_tz_bad, reset),
 	    cmocka_unit_test_setup(test_yaml_values, reset),

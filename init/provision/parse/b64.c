@@ -46,3 +46,22 @@ ssize_t b64_decode(const char *in, size_t len, unsigned char *out, size_t size)
 	}
 	return (ssize_t)n;
 }
+
+/* len bytes as base64 with '=' padding into out (4 * ((len + 2) / 3) + 1 bytes). */
+void b64_encode(const unsigned char *in, size_t len, char *out)
+{
+	static const char abc[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t o = 0;
+
+	for (size_t i = 0; i < len; i += 3) {
+		unsigned v = (unsigned)in[i] << 16 | (i + 1 < len ? (unsigned)in[i + 1] << 8 : 0) |
+			     (i + 2 < len ? in[i + 2] : 0);
+
+		out[o++] = abc[v >> 18];
+		out[o++] = abc[(v >> 12) & 63];
+		out[o++] = i + 1 < len ? abc[(v >> 6) & 63] : '=';
+		out[o++] = i + 2 < len ? abc[v & 63] : '=';
+	}
+	out[o] = '\0';
+}

@@ -878,16 +878,144 @@ static void r_update(struct pctx *p, const struct kv *a)
 	}
 }
 
-static const struct key wisp_keys[] = {{"services", r_units, 0, false, false},
-				       {"containers", r_units, 0, false, false},
-				       {"firewall", r_firewall, 0, false, false},
-				       {"bridge", r_bridge, 0, false, false},
-				       {"update", r_update, 0, false, false}};
+/* registries.HOST.mirrors: host[:port] each, at most 8, asked before HOST */
+static void r_reg_mirrors(struct pctx *p, const struct kv *a)
+{
+	struct cc_registry *r = a->obj;
+	char **l = get_list(p, a->v, a->path, false);
+
+	for (size_t j = 0; l && l[j]; j++)
+		if (!cc_registry_host(l[j]))
+			bad(p, a->v, a->path, "not a registry host[:port]; ignored");
+		else if (strv_len(r->mirrors) >= 8)
+			bad(p, a->v, a->path, "more than 8 mirrors; the rest ignored");
+		else
+			r->mirrors = strv_push(r->mirrors, l[j]);
+	strv_free(l);
+}
+
+static void r_reg_insecure(struct pctx *p, const struct kv *a)
+{
+	((struct cc_registry *)a->obj)->insecure = get_bool(p, a->v, a->path, CB_TRANSLATE);
+}
+
+/* ca: PEM text (written to a file of its own), or the path of one in the image */
+static void r_reg_ca(struct pctx *p, const struct kv *a)
+{
+	struct cc_registry *r = a->obj;
+	const char *s = scalar(a->v);
+
+	if (!s || (s[0] == '/' ? !cc_registry_path(s) : !cc_registry_pem(s))) {
+		bad(p, a->v, a->path, "neither PEM certificates nor an absolute path; ignored");
+		return;
+	}
+	free(r->ca);
+	r->ca = strdup(s);
+}
+
+/* username and password, or auth (base64 of user:password, as docker's config.json) */
+static void r_reg_cred(struct pctx *p, const struct kv *a)
+{
+	struct cc_registry *r = a->obj;
+	const char *s = scalar(a->v), *k = strrchr(a->path, '.') + 1;
+	char **dst = *k == 'u' ? &r->user : *k == 'p' ? &r->password : &r->auth;
+	unsigned char raw[1024];
+	ssize_t n;
+
+	if (!s || !*s || strlen(s) > 512 || (*k == 'u' && strchr(s, ':')) ||
+	    (*k == 'a' && (s[strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+				       "0123456789+/=")] ||
+			   (n = b64_decode(s, strlen(s), raw, sizeof(raw))) < 0 ||
+			   !memchr(raw, ':', (size_t)n)))) {
+		bad(p, a->v, a->path,
+		    *k == 'u'	? "not a user name (1-512 characters, no ':'); ignored"
+		    : *k == 'p' ? "not a password (1-512 characters); ignored"
+				: "not base64 of USER:PASSWORD; ignored");
+		return;
+	}
+	free(*dst);
+	*dst = strdup(s);
+}
+
+static const struct key registry_keys[] = {
+    {"mirrors", r_reg_mirrors, 0, false, false}, {"insecure", r_reg_insecure, 0, false, false},
+    {"ca", r_reg_ca, 0, false, false},		 {"username", r_reg_cred, 0, false, false},
+    {"password", r_reg_cred, 0, false, false},	 {"auth", r_reg_cred, 0, false, false}};
+
+static const struct keymap registry_map = {
+    registry_keys,
+    ARRAY_LEN(registry_keys),
+    "unknown key, ignored (known: mirrors, insecure, ca, username, password, auth)",
+    true,
+    true,
+    false};
+
+/* One registries.HOST: read into a new entry, kept when whole. */
+static void parse_registry(struct pctx *p, const struct ynode *k, const struct ynode *v,
+			   const char *path, struct cloudcfg *c)
+{
+	struct cc_registry r = {.insecure = -1}, *nv;
+
+	if (!cc_registry_host(k->str)) {
+		bad(p, k, path,
+		    "not a registry host[:port] (docker.io, ghcr.io, 10.0.0.5:5000); "
+		    "ignored");
+		return;
+	}
+	if (v->type != Y_MAP) {
+		bad(p, v, path,
+		    "expected a mapping (mirrors, insecure, ca, username, password, "
+		    "auth); ignored");
+		return;
+	}
+	walk_map(p, v, &registry_map, path, &r);
+	if (!r.user != !r.password) {
+		bad(p, v, path, "username and password go together; credentials ignored");
+		free(r.user), free(r.password), r.user = r.password = NULL;
+	}
+	if ((r.host = strdup(k->str)) &&
+	    (nv = realloc(c->registries, (c->nregistries + 1) * sizeof(*nv)))) {
+		c->registries = nv;
+		c->registries[c->nregistries++] = r;
+		return;
+	}
+	free(r.host), strv_free(r.mirrors), free(r.ca), free(r.user), free(r.password),
+	    free(r.auth);
+}
+
+/* registries: {HOST: {...}}: containerd-lite's files (ccreg.c), replacing an earlier
+ * part's */
+static void r_registries(struct pctx *p, const struct kv *a)
+{
+	struct cloudcfg *c = ((struct wctx *)a->obj)->c;
+	char path[512];
+
+	if (a->v->type != Y_MAP) {
+		bad(p, a->v, a->path, "expected a mapping of registry hosts");
+		return;
+	}
+	cc_registries_free(c);
+	for (size_t i = 0; i + 1 < a->v->n; i += 2) {
+		const char *host = scalar(a->v->kid[i]);
+
+		snprintf(path, sizeof(path), "%s.%.256s", a->path, host ? host : "?");
+		if (!host)
+			bad(p, a->v->kid[i], a->path, "expected a registry host as the key");
+		else
+			parse_registry(p, a->v->kid[i], a->v->kid[i + 1], path, c);
+	}
+	cc_registry_files(c);
+}
+
+static const struct key wisp_keys[] = {
+    {"services", r_units, 0, false, false},    {"containers", r_units, 0, false, false},
+    {"firewall", r_firewall, 0, false, false}, {"bridge", r_bridge, 0, false, false},
+    {"update", r_update, 0, false, false},     {"registries", r_registries, 0, false, false}};
 
 static const struct keymap wisp_map = {
     wisp_keys,
     ARRAY_LEN(wisp_keys),
-    "unknown key, ignored (known: services, containers, firewall, bridge, update)",
+    "unknown key, ignored (known: services, containers, firewall, bridge, update, registries)",
     false,
     true,
     false};
@@ -901,7 +1029,7 @@ static void parse_wisp(struct pctx *p, const struct ynode *v, struct cloudcfg *c
 	if (v->type != Y_MAP) {
 		bad(p, v, "wisp",
 		    "expected a mapping with \"services\", \"containers\", \"firewall\", "
-		    "\"bridge\" or \"update\"");
+		    "\"bridge\", \"update\" or \"registries\"");
 		return;
 	}
 	if (!(w.units = open_memstream(&buf, &len)))
@@ -1398,6 +1526,7 @@ void cloudcfg_free(struct cloudcfg *c)
 		free(c->mounts[i].dev), free(c->mounts[i].dir), free(c->mounts[i].type),
 		    free(c->mounts[i].opts);
 	free(c->mounts), free(c->mount_defaults[0]), free(c->mount_defaults[1]);
+	cc_registries_free(c);
 	free(c->final_message), free(c->timezone), free(c->power_mode);
 	free(c->power_message), free(c->power_cond);
 	cmds_free(c->bootcmd, c->nbootcmd);

@@ -17,6 +17,8 @@
 
 /* Decode base64 (blanks skipped, '=' ends it) into out. Returns its length or -1. */
 ssize_t b64_decode(const char *in, size_t len, unsigned char *out, size_t size);
+/* len bytes as base64 ('=' padded) into out, 4 * ((len + 2) / 3) + 1 bytes. */
+void b64_encode(const unsigned char *in, size_t len, char *out);
 
 /* ---- userdata.c: user-data formats, MIME parts ------------------------ */
 
@@ -109,6 +111,16 @@ struct cc_mount {
 	int line, col;
 };
 
+/* wisp.registries.HOST (docs/cloud-config.md): one registry's settings and credentials,
+ * checked as read; ccreg.c turns them into containerd-lite's files. */
+struct cc_registry {
+	char *host;
+	char **mirrors;
+	int insecure; /* -1: not given */
+	char *ca;     /* PEM text, or an absolute path in the image */
+	char *user, *password, *auth;
+};
+
 struct cloudcfg {
 	char *hostname, *fqdn;
 	int preserve_hostname; /* -1: not given, 0, 1 (a later part's replaces it) */
@@ -136,6 +148,8 @@ struct cloudcfg {
 	char **ntp_servers;		  /* servers then pools */
 	struct cc_mount *mounts;
 	size_t nmounts;
+	struct cc_registry *registries;
+	size_t nregistries;
 	char *mount_defaults[2]; /* mount_default_fields' fstype and options */
 };
 
@@ -165,8 +179,23 @@ bool cc_subnet(const char *s);
 /* wisp.update's values: KEY "url" (http://, printable, no blank or quote), "sha256" (64
  * lower-case hex), "reboot" (now, never, HH:MM). */
 bool cc_update_value(const char *key, const char *s);
+
+/* ---- ccreg.c: wisp.registries as containerd-lite's files -------------- */
+
+/* host[:port] as a reference names a registry (CC_HOST_CHARS, 1-255). */
+bool cc_registry_host(const char *s);
+/* An absolute path without ".." of CC_PATH_CHARS: a CA file in the image. */
+bool cc_registry_path(const char *s);
+/* PEM text with a certificate: printable ASCII and line breaks. */
+bool cc_registry_pem(const char *s);
+/* c->registries as write_files entries: /etc/wisp/registries.json, registry-auth.json
+ * (0600) and registry-ca/HOST.pem (docs/cloud-config.md, "wisp"). */
+void cc_registry_files(struct cloudcfg *c);
+void cc_registries_free(struct cloudcfg *c);
 /* What a host name or an address is made of: ntp servers go to a shell word list. */
 #define CC_HOST_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]"
+/* what a path written into JSON unescaped may hold */
+#define CC_PATH_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._/+@:"
 /* an http:// URL's characters (RFC 3986: unreserved, reserved, %): no blank, quote or backslash */
 #define CC_URL_CHARS                                                                               \
 	"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~:/?#[]@!$&()*+,;=%"

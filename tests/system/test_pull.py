@@ -1,0 +1,149 @@
+"""Containers whose images come from registries (issue 15, docs/declarations.md "Pulls"):
+the registry fixture (tests/registry: docker-registry over HTTPS with the run's CA, a
+token-protected instance behind its fault-injecting front, a plain-HTTP instance) on the
+host's loopback, which a guest reaches at QEMU's user-network gateway 10.0.2.2.
+
+One boot of the default image with a NoCloud seed whose user-data gives the registry
+settings under wisp.registries (the CA for the HTTPS endpoints as PEM text, the token
+front's credentials, the plain-HTTP instance as docker.io's mirror, named insecure), which
+provision writes as containerd-lite's files (/etc/wisp/registries.json,
+/etc/wisp/registry-auth.json 0600, /etc/wisp/registry-ca/HOST.pem), and declares four
+containers, none of whose images is in the store:
+- pub: 10.0.2.2:P/wisp/busybox:1 over verified HTTPS: pulled at its start, runs the
+  image's Cmd (cat /etc/marker);
+- priv: private/busybox:1 through the token front: the bearer token flow with the
+  credentials (the realm the guest is given is the host it used);
+- short: wisp/busybox:1, which docker's rules make docker.io/wisp/busybox:1, from the
+  mirror (the guest has no route to docker.io);
+- down: a registry that is not there: the start fails, its log says the image is not in
+  the store and why the pull failed.
+Then `wispctl images` lists the three (the image's config, 2 layers), and `wispctl
+pull` of pub's reference transfers no blob (all stored) and prints REF DIGEST; a tag the
+registry lacks is one line naming HTTP 404. The requests the fronts and instances logged
+show the guest's pulls came from the registry.
+"""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "registry"))
+from registry import Registry  # noqa: E402
+from ref_images import busybox_layout, build_dir, need  # noqa: E402
+from wispvm import VM, check, nocloud_seed, run_test, wait_units  # noqa: E402
+
+GW = "10.0.2.2"
+MARKER = "wisp registry fixture"
+
+
+def user_data(reg):
+    """wisp.registries: the CA (PEM text) for the HTTPS endpoints, the token front's
+    credentials, the plain-HTTP instance as docker.io's mirror, named insecure."""
+    https, ftok, mirror = (reg.host(e, GW) for e in ("https", "front-token", "mirror"))
+    with open(reg.ca) as f:
+        pem = "".join("        " + line for line in f)
+    return ("#cloud-config\nwisp:\n  registries:\n"
+            "    '%s':\n      ca: |\n%s"
+            "    '%s':\n      username: %s\n      password: %s\n      ca: |\n%s"
+            "    docker.io: {mirrors: ['%s']}\n"
+            "    '%s': {insecure: true}\n"
+            "  containers:\n"
+            "    - {name: pub, image: '%s/wisp/busybox:1'}\n"
+            "    - {name: priv, image: '%s/private/busybox:1', pull: always}\n"
+            "    - {name: short, image: 'wisp/busybox:1'}\n"
+            "    - {name: down, image: '%s:1/wisp/busybox:1'}\n"
+            % (https, pem, ftok, reg.user, reg.password, pem, mirror, mirror, https, ftok, GW))
+
+
+def log_of(vm, name):
+    return vm.sh("cat /var/log/wisp/%s.log" % name)[1]
+
+
+def pulled(vm, reg):
+    rc, out = vm.sh("stat -c '%a %U' /etc/wisp/registry-auth.json /etc/wisp/registries.json")
+    check(rc == 0 and out.split() == ["600", "root", "644", "root"],
+          "wisp.registries written: the credentials 0600 root's, the settings 0644: %r" % out)
+    u = wait_units(vm, "the pulled containers done, down failed",
+                   lambda u: all(u.get(n, {}).get("state") == "done"
+                                 for n in ("pub", "priv", "short"))
+                   and u.get("down", {}).get("state") == "failed", timeout=300)
+    check(all(u[n]["kind"] == "container" for n in ("pub", "priv", "short", "down")),
+          "four containers declared from user-data")
+    for name, ref, scheme, host in (
+            ("pub", "%s/wisp/busybox:1" % reg.host("https", GW), "https", reg.host("https", GW)),
+            ("priv", "%s/private/busybox:1" % reg.host("front-token", GW), "https",
+             reg.host("front-token", GW)),
+            ("short", "docker.io/wisp/busybox:1", "http", reg.host("mirror", GW))):
+        log = log_of(vm, name)
+        check("pulling %s from %s%s://%s" % (ref, "mirror " if name == "short" else "",
+                                              scheme, host) in log
+              and re.search(r"^%s sha256:[0-9a-f]{64}$" % re.escape(ref), log, re.M)
+              and MARKER in log,
+              "%s: pulled at its start, then ran the image's Cmd: %r" % (name, log[-600:]))
+    log = log_of(vm, "down")
+    check("image %s:1/wisp/busybox:1: not in store /var/lib/wisp/images; pulled: image pull"
+          % GW in log, "down: its log says the image is missing and why the pull failed: %r"
+          % log[-400:])
+
+
+def config_digest(lay):
+    """The config digest of the layout's one image: what `images` lists."""
+    with open(os.path.join(lay, "index.json")) as f:
+        man = json.load(f)["manifests"][0]["digest"]
+    with open(os.path.join(lay, "blobs", "sha256", man[7:])) as f:
+        return json.load(f)["config"]["digest"]
+
+
+def images(vm, reg, lay):
+    want = reg.digests["wisp/busybox:1"]
+    rc, out = vm.sh("wispctl images")
+    rows = {line.split("\t")[0]: line.split("\t")[1:] for line in out.splitlines()
+            if line.count("\t") == 2}
+    for ref in ("%s/wisp/busybox:1" % reg.host("https", GW),
+                "%s/private/busybox:1" % reg.host("front-token", GW), "docker.io/wisp/busybox:1"):
+        check(rc == 0 and rows.get(ref) == [config_digest(lay), "2 layers"],
+              "wispctl images: %s, its config and 2 layers: %r" % (ref, out))
+    ref = "%s/wisp/busybox:1" % reg.host("https", GW)
+    rc, out = vm.sh("wispctl pull %s" % ref, timeout=120)
+    lines = out.strip().splitlines()
+    check(rc == 0 and lines[-1:] == ["%s %s" % (ref, want)]
+          and "bytes fetched" not in out and out.count(": in the store") == 3,
+          "wispctl pull of a stored image: every blob in the store, REF DIGEST: %r" % out)
+    rc, out = vm.sh("wispctl pull %s/wisp/nothere:1 2>&1" % reg.host("https", GW), timeout=120)
+    check(rc == 1 and "HTTP 404" in out and out.strip().splitlines()[-1].startswith(
+        "containerd-lite: image pull "), "wispctl pull of a missing tag: one line, HTTP 404: %r"
+        % out)
+
+
+def main(image="build/wisp.img"):
+    work = os.path.join(build_dir(), "tests", "pull")
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    busybox = need(os.path.join(build_dir(), "busybox", "busybox"), "make busybox")
+    lay = busybox_layout(os.path.join(work, "busybox-oci"), busybox)
+    with Registry(os.path.join(work, "registry"),
+                  images={"wisp/busybox:1": "oci:%s" % lay,
+                          "private/busybox:1": "oci:%s" % lay}) as reg:
+        seed = nocloud_seed(work, user_data(reg), "pull")
+        disk = os.path.join(work, "disk.qcow2")
+        subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b",
+                        os.path.abspath(image), disk], check=True)
+        with VM(image, name="pull", overlay=disk, nic="user", extra=["-cdrom", seed],
+                diagnose="wispctl ps; tail -n 20 /var/log/wisp/*.log") as vm:
+            vm.boot()
+            pulled(vm, reg)
+            images(vm, reg, lay)
+        seen = [(e.get("server"), e.get("path")) for e in reg.log.entries()]
+        check(any(s == "front-token" and "/private/busybox/manifests/" in p for s, p in seen)
+              and any(s == "token" and p.startswith("/token") for s, p in seen),
+              "the registry's log: the guest's requests through the token front: %r"
+              % seen[-20:])
+
+
+if __name__ == "__main__":
+    sys.exit(run_test("pull", main))
