@@ -9,17 +9,20 @@ front's credentials, the plain-HTTP instance as docker.io's mirror, named insecu
 provision writes as containerd-lite's files (/etc/wisp/registries.json,
 /etc/wisp/registry-auth.json 0600, /etc/wisp/registry-ca/HOST.pem), and declares four
 containers, none of whose images is in the store:
-- pub: 10.0.2.2:P/wisp/busybox:1 over verified HTTPS: pulled at its start, runs the
+- pub: 10.0.2.2:P/wisp/busybox:1 over verified HTTPS (the front, which logs requests): pulled at its start, runs the
   image's Cmd (cat /etc/marker);
 - priv: private/busybox:1 through the token front: the bearer token flow with the
   credentials (the realm the guest is given is the host it used);
 - short: wisp/busybox:1, which docker's rules make docker.io/wisp/busybox:1, from the
   mirror (the guest has no route to docker.io);
+  both start once pub has completed, and fetch its manifest only: the blobs are stored;
 - down: a registry that is not there: the start fails, its log says the image is not in
   the store and why the pull failed.
 Then `wispctl images` lists the three (the image's config, 2 layers), and `wispctl
 pull` of pub's reference transfers no blob (all stored) and prints REF DIGEST; a tag the
-registry lacks is one line naming HTTP 404. The requests the fronts and instances logged
+registry lacks is one line naming HTTP 404. A second boot of the same disk runs them again
+without a request for pub's image (pull: missing) and with priv's manifest only (pull:
+always). The requests the fronts and instances logged
 show the guest's pulls came from the registry.
 """
 
@@ -44,7 +47,7 @@ MARKER = "wisp registry fixture"
 def user_data(reg):
     """wisp.registries: the CA (PEM text) for the HTTPS endpoints, the token front's
     credentials, the plain-HTTP instance as docker.io's mirror, named insecure."""
-    https, ftok, mirror = (reg.host(e, GW) for e in ("https", "front-token", "mirror"))
+    https, ftok, mirror = (reg.host(e, GW) for e in ("front", "front-token", "mirror"))
     with open(reg.ca) as f:
         pem = "".join("        " + line for line in f)
     return ("#cloud-config\nwisp:\n  registries:\n"
@@ -54,8 +57,9 @@ def user_data(reg):
             "    '%s': {insecure: true}\n"
             "  containers:\n"
             "    - {name: pub, image: '%s/wisp/busybox:1'}\n"
-            "    - {name: priv, image: '%s/private/busybox:1', pull: always}\n"
-            "    - {name: short, image: 'wisp/busybox:1'}\n"
+            "    - {name: priv, image: '%s/private/busybox:1', pull: always,\n"
+            "       depends_on: {pub: {condition: completed}}}\n"
+            "    - {name: short, image: 'wisp/busybox:1', depends_on: {pub: {condition: completed}}}\n"
             "    - {name: down, image: '%s:1/wisp/busybox:1'}\n"
             % (https, pem, ftok, reg.user, reg.password, pem, mirror, mirror, https, ftok, GW))
 
@@ -75,16 +79,20 @@ def pulled(vm, reg):
     check(all(u[n]["kind"] == "container" for n in ("pub", "priv", "short", "down")),
           "four containers declared from user-data")
     for name, ref, scheme, host in (
-            ("pub", "%s/wisp/busybox:1" % reg.host("https", GW), "https", reg.host("https", GW)),
+            ("pub", "%s/wisp/busybox:1" % reg.host("front", GW), "https", reg.host("front", GW)),
             ("priv", "%s/private/busybox:1" % reg.host("front-token", GW), "https",
              reg.host("front-token", GW)),
             ("short", "docker.io/wisp/busybox:1", "http", reg.host("mirror", GW))):
         log = log_of(vm, name)
         check("pulling %s from %s%s://%s" % (ref, "mirror " if name == "short" else "",
                                               scheme, host) in log
-              and re.search(r"^%s sha256:[0-9a-f]{64}$" % re.escape(ref), log, re.M)
-              and MARKER in log,
-              "%s: pulled at its start, then ran the image's Cmd: %r" % (name, log[-600:]))
+              and re.search(r" %s sha256:[0-9a-f]{64}$" % re.escape(ref), log, re.M)
+              and MARKER in log
+              and (log.count("bytes fetched") == 3 if name == "pub"
+                   else log.count(": in the store") == 3 and "bytes fetched" not in log),
+              "%s: pulled at its start (%s), then ran the image's Cmd: %r"
+              % (name, "3 blobs fetched" if name == "pub" else "the manifest: its blobs are "
+                 "pub's", log[-600:]))
     log = log_of(vm, "down")
     check("image %s:1/wisp/busybox:1: not in store /var/lib/wisp/images; pulled: image pull"
           % GW in log, "down: its log says the image is missing and why the pull failed: %r"
@@ -104,20 +112,38 @@ def images(vm, reg, lay):
     rc, out = vm.sh("wispctl images")
     rows = {line.split("\t")[0]: line.split("\t")[1:] for line in out.splitlines()
             if line.count("\t") == 2}
-    for ref in ("%s/wisp/busybox:1" % reg.host("https", GW),
+    for ref in ("%s/wisp/busybox:1" % reg.host("front", GW),
                 "%s/private/busybox:1" % reg.host("front-token", GW), "docker.io/wisp/busybox:1"):
         check(rc == 0 and rows.get(ref) == [config_digest(lay), "2 layers"],
               "wispctl images: %s, its config and 2 layers: %r" % (ref, out))
-    ref = "%s/wisp/busybox:1" % reg.host("https", GW)
+    ref = "%s/wisp/busybox:1" % reg.host("front", GW)
     rc, out = vm.sh("wispctl pull %s" % ref, timeout=120)
     lines = out.strip().splitlines()
     check(rc == 0 and lines[-1:] == ["%s %s" % (ref, want)]
           and "bytes fetched" not in out and out.count(": in the store") == 3,
           "wispctl pull of a stored image: every blob in the store, REF DIGEST: %r" % out)
-    rc, out = vm.sh("wispctl pull %s/wisp/nothere:1 2>&1" % reg.host("https", GW), timeout=120)
+    rc, out = vm.sh("wispctl pull %s/wisp/nothere:1 2>&1" % reg.host("front", GW), timeout=120)
     check(rc == 1 and "HTTP 404" in out and out.strip().splitlines()[-1].startswith(
         "containerd-lite: image pull "), "wispctl pull of a missing tag: one line, HTTP 404: %r"
         % out)
+
+
+def second_boot(vm, reg, since):
+    """The same disk again: pub and short (pull: missing) start from the store without a
+    request; priv (pull: always) asks for its manifest again, and for no blob."""
+    wait_units(vm, "the containers done again",
+               lambda u: all(u.get(n, {}).get("state") == "done"
+                             for n in ("pub", "priv", "short")), timeout=300)
+    for name, times in (("pub", 1), ("short", 1), ("priv", 2)):
+        log = log_of(vm, name)
+        check(log.count("pulling ") == times and log.count(MARKER) == 2,
+              "second boot: %s ran again, pulled %d time(s) in all: %r" % (name, times, log[-600:]))
+    seen = [(e["server"], e["method"], e["path"]) for e in reg.log.entries()[since:]]
+    check(not [x for x in seen if x[0] == "front"],
+          "second boot: nothing asked of pub's registry: %r" % seen)
+    check(any(x[0] == "front-token" and "/private/busybox/manifests/" in x[2] for x in seen)
+          and not [x for x in seen if x[0] == "front-token" and "/blobs/" in x[2]],
+          "second boot: priv's manifest asked for again (pull: always), no blob: %r" % seen)
 
 
 def main(image="build/wisp.img"):
@@ -138,6 +164,12 @@ def main(image="build/wisp.img"):
             vm.boot()
             pulled(vm, reg)
             images(vm, reg, lay)
+            vm.sh("sync")
+        since = len(reg.log.entries())
+        with VM(image, name="pull-2", overlay=disk, nic="user", extra=["-cdrom", seed],
+                diagnose="wispctl ps; tail -n 20 /var/log/wisp/*.log") as vm:
+            vm.boot()
+            second_boot(vm, reg, since)
         seen = [(e.get("server"), e.get("path")) for e in reg.log.entries()]
         check(any(s == "front-token" and "/private/busybox/manifests/" in p for s, p in seen)
               and any(s == "token" and p.startswith("/token") for s, p in seen),
