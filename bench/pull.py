@@ -1,14 +1,16 @@
 """Pull time and bytes: containerd-lite image pull against skopeo copy (issue 15).
 
 The registry fixture (tests/registry: Debian's docker-registry over HTTPS with the run's
-test CA, on loopback) serves the Debian minbase image the build makes (make
-debian-image) and the same image with one more small layer. For N rounds, each client
-fetches the image from the same HTTPS endpoint into an empty destination:
-- skopeo copy docker://... oci:DIR (an OCI layout: blobs verified, nothing unpacked);
-- containerd-lite image pull --no-unpack (blobs verified and recorded: skopeo's work);
-- containerd-lite image pull (the same, and every layer unpacked into the store, as a
-  container start needs it).
-Then the second image (sharing every layer but one) is fetched into the destination
+test CA, and a plain-HTTP instance over the same storage, on loopback) serves the Debian
+minbase image the build makes (make debian-image) and the same image with one more small
+layer. For N rounds, each client fetches the image into an empty destination:
+- skopeo copy docker://... oci:DIR (an OCI layout: blobs verified, nothing unpacked)
+  against containerd-lite image pull --no-unpack (blobs verified and recorded: the same
+  work), over HTTPS and over plain HTTP (which leaves the TLS libraries out: Go's crypto
+  against mbedTLS 2.28);
+- skopeo copy + umoci unpack (a runnable tree) against containerd-lite image pull (every
+  layer unpacked into the store, as a container start needs it), over HTTPS.
+Each then fetches the second image (sharing every layer but one) into the destination
 that holds the first: what each transfers and how long it takes. Bytes are what the
 registry says it wrote ("http.response.written" in docker-registry's own log), so
 both clients are measured at the same place. Prints one line per measurement and the
@@ -31,37 +33,38 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "registry"))
 
 
-def written(reg, since):
-    """Bytes the HTTPS instance wrote since its log's offset SINCE, and the new offset."""
-    with open(reg.instances["https"].logfile, "rb") as f:
+def log_size(reg, inst):
+    return os.path.getsize(reg.instances[inst].logfile)
+
+
+def written(reg, inst, since):
+    """Bytes the instance INST wrote since its log's offset SINCE, as it logged them."""
+    with open(reg.instances[inst].logfile, "rb") as f:
         f.seek(since)
         text = f.read().decode(errors="replace")
-    n = sum(int(m) for m in re.findall(r"http\.response\.written=(\d+)", text))
-    return n, since + len(text.encode())
+    return sum(int(m) for m in re.findall(r"http\.response\.written=(\d+)", text))
 
 
-def offset(reg):
-    return os.path.getsize(reg.instances["https"].logfile)
-
-
-def timed(cmd):
-    t0 = time.monotonic()
+def run(cmd):
     r = subprocess.run(cmd, capture_output=True, text=True)
-    dt = time.monotonic() - t0
     if r.returncode != 0:
-        sys.exit("bench/pull.py: %s failed: %s" % (" ".join(cmd[:4]), r.stderr.strip()))
-    return dt
+        sys.exit("bench/pull.py: %s failed: %s" % (" ".join(cmd[:6]), r.stderr.strip()))
 
 
-def skopeo(reg, ref, dest):
+def skopeo(reg, inst, ref, dest):
+    tls = (["--src-cert-dir", reg.cert_dir] if inst == "https" else ["--src-tls-verify=false"])
     return ["skopeo", "--policy", os.path.join(reg.workdir, "policy.json"), "copy", "-q",
-            "--src-cert-dir", reg.cert_dir, "--src-no-creds",
-            "docker://%s/%s" % (reg.host("https"), ref), "oci:%s:img" % dest]
+            "--src-no-creds"] + tls + ["docker://%s/%s" % (reg.host(inst), ref),
+                                       "oci:%s:img" % dest]
 
 
-def cl_pull(cl, regs, store, ref, host, lazy):
+def umoci(dest, out):
+    return ["umoci", "unpack", "--image", dest + ":img", out]
+
+
+def cl_pull(cl, regs, store, reg, inst, ref, lazy):
     return [cl, "image", "--store", store, "pull", "--registries", regs] + (
-        ["--no-unpack"] if lazy else []) + ["%s/%s" % (host, ref)]
+        ["--no-unpack"] if lazy else []) + ["%s/%s" % (reg.host(inst), ref)]
 
 
 def plus_image(reg, work, deb_layout):
@@ -95,50 +98,54 @@ def main():
             plus_image(reg, work, deb)
             regs = os.path.join(work, "registries.json")
             with open(regs, "w") as f:
-                json.dump({"registries": {reg.host("https"): {"ca": reg.ca}}}, f)
+                json.dump({"registries": {reg.host("https"): {"ca": reg.ca},
+                                          reg.host("mirror"): {"insecure": True}}}, f)
             print("containerd-lite %s (%d bytes), skopeo %s" % (
                 cl, os.path.getsize(cl), subprocess.run(["skopeo", "--version"],
                                                         capture_output=True, text=True
                                                         ).stdout.split()[-1]))
+            d, out = os.path.join(work, "dest"), os.path.join(work, "bundle")
+
+            def case(name, inst, first, then):
+                """FIRST: commands into an empty destination (timed); THEN: the second
+                image's, into the destination FIRST filled (timed apart)."""
+                for label, cmds in ((name, first), (name + ", 2nd image", then)):
+                    if label == name:
+                        shutil.rmtree(d, ignore_errors=True)
+                        shutil.rmtree(out, ignore_errors=True)
+                    since, t0 = log_size(reg, inst), time.monotonic()
+                    for c in cmds:
+                        run(c)
+                    dt, n = time.monotonic() - t0, written(reg, inst, since)
+                    results.setdefault(label, []).append((dt, n))
+                    print("%-42s %7.3f s  %10d bytes" % (label, dt, n), flush=True)
+
             results = {}
-
-            def measure(name, cmd, dest):
-                shutil.rmtree(dest, ignore_errors=True)
-                since = offset(reg)
-                dt = timed(cmd)
-                n, _ = written(reg, since)
-                results.setdefault(name, []).append((dt, n))
-                print("%-28s %7.3f s  %10d bytes" % (name, dt, n), flush=True)
-
-            for i in range(rounds):
-                d = os.path.join(work, "dest")
-                measure("skopeo copy", skopeo(reg, "wisp/debian:1", d), d)
-                # the second image into the layout that holds the first: shared blobs kept
-                since = offset(reg)
-                dt = timed(skopeo(reg, "wisp/debian-plus:1", d))
-                n, _ = written(reg, since)
-                results.setdefault("skopeo copy, 2nd image", []).append((dt, n))
-                print("%-28s %7.3f s  %10d bytes" % ("skopeo copy, 2nd image", dt, n))
-                for lazy in (True, False):
-                    name = "cl pull" + (" --no-unpack" if lazy else "")
-                    measure(name, cl_pull(cl, regs, d, "wisp/debian:1", reg.host("https"), lazy),
-                            d)
-                    since = offset(reg)
-                    dt = timed(cl_pull(cl, regs, d, "wisp/debian-plus:1", reg.host("https"),
-                                       lazy))
-                    n, _ = written(reg, since)
-                    results.setdefault(name + ", 2nd image", []).append((dt, n))
-                    print("%-28s %7.3f s  %10d bytes" % (name + ", 2nd image", dt, n))
+            deb, plus = "wisp/debian:1", "wisp/debian-plus:1"
+            for _ in range(rounds):
+                for inst in ("https", "mirror"):
+                    case("skopeo copy (%s)" % inst, inst, [skopeo(reg, inst, deb, d)],
+                         [skopeo(reg, inst, plus, d)])
+                    case("cl pull --no-unpack (%s)" % inst, inst,
+                         [cl_pull(cl, regs, d, reg, inst, deb, True)],
+                         [cl_pull(cl, regs, d, reg, inst, plus, True)])
+                case("skopeo copy + umoci unpack (https)", "https",
+                     [skopeo(reg, "https", deb, d), umoci(d, out)],
+                     [skopeo(reg, "https", plus, d), umoci(d, out + "2")])
+                case("cl pull (https)", "https", [cl_pull(cl, regs, d, reg, "https", deb, False)],
+                     [cl_pull(cl, regs, d, reg, "https", plus, False)])
+                shutil.rmtree(out + "2", ignore_errors=True)
             med = {k: (statistics.median(t for t, _ in v), statistics.median(n for _, n in v))
                    for k, v in results.items()}
-            print("medians of %d rounds:" % rounds)
-            for k, (t, n) in med.items():
-                print("  %-28s %7.3f s  %10d bytes" % (k, t, n))
-            for a, bb in (("skopeo copy", "cl pull --no-unpack"), ("skopeo copy", "cl pull"),
-                          ("skopeo copy, 2nd image", "cl pull --no-unpack, 2nd image"),
-                          ("skopeo copy, 2nd image", "cl pull, 2nd image")):
-                print("time %s / %s: %.2f   bytes %s / %s: %.3f" % (
-                    a, bb, med[a][0] / med[bb][0], a, bb, med[a][1] / med[bb][1]))
+            print("medians of %d rounds (ratio: skopeo's / containerd-lite's; above 1: "
+                  "containerd-lite is faster or smaller):" % rounds)
+            for a, bb in (("skopeo copy (https)", "cl pull --no-unpack (https)"),
+                          ("skopeo copy (mirror)", "cl pull --no-unpack (mirror)"),
+                          ("skopeo copy + umoci unpack (https)", "cl pull (https)")):
+                for sfx in ("", ", 2nd image"):
+                    (ta, na), (tb, nb) = med[a + sfx], med[bb + sfx]
+                    print("  %-44s %7.3f s %10d B | %-38s %7.3f s %10d B | time %.2f  bytes %.3f"
+                          % (a + sfx, ta, na, bb + sfx, tb, nb, ta / tb, na / nb))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

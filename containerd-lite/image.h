@@ -21,6 +21,10 @@ struct sha256 {
 void sha256_init(struct sha256 *s);
 void sha256_update(struct sha256 *s, const void *data, size_t len);
 void sha256_hex(struct sha256 *s, char hex[65]);
+/* Which block code hashes: 1 the CPU's SHA extensions, 0 the portable C. WANT
+ * -1 asks (the CPU decides, once), 0 forces the portable code, 1 the
+ * extensions where the CPU has them (tests run both). */
+int sha256_impl(int want);
 
 /* tar.c: the tar header parser (ustar, pax, GNU long names). */
 enum tar_type {

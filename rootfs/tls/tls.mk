@@ -41,12 +41,18 @@ TLS_NOUNWIND := -fno-asynchronous-unwind-tables -fno-unwind-tables
 
 mbedtls-musl: $(MBEDTLS_A) $(MBEDTLS_H)
 
+# The bulk cipher of a download (AES-GCM, image_tlsip.c puts it first where
+# the CPU has AES-NI) at -O2: a pull's time is mostly in these loops, and -Os
+# leaves gcm.c's byte loops unvectorised (bench/pull.py; docs/tls.md).
+MBEDTLS_FAST := aes aesni cipher gcm
+$(addprefix $(MBEDTLS_OBJDIR)/,$(addsuffix .o,$(MBEDTLS_FAST))): MBEDTLS_OPT := -O2
+
 # This file is a prerequisite: its flags and file lists are inputs.
 $(MBEDTLS_OBJDIR)/%.o: $(MBEDTLS_SRC_STAMP) $(MBEDTLS_CONFIG) rootfs/tls/tls.mk $(SYSROOT_HEADERS) \
 		| $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	@echo "mbedtls: CC $*.c"
-	@$(MUSL_CC) $(ROOTFS_CFLAGS) $(TLS_NOUNWIND) $(MBEDTLS_DEFS) -c -o $@ $(MBEDTLS_SRC)/library/$*.c
+	@$(MUSL_CC) $(ROOTFS_CFLAGS) $(MBEDTLS_OPT) $(TLS_NOUNWIND) $(MBEDTLS_DEFS) -c -o $@ $(MBEDTLS_SRC)/library/$*.c
 
 # $(call mbedtls_lib,NAME,FILES): one of the three libraries.
 define mbedtls_lib
