@@ -16,6 +16,12 @@ Docker-Content-Digest):
                          by S3 do
   fail(substring, status)  the next request whose path contains SUBSTRING
                          gets STATUS (503, 429, ...) without reaching upstream
+  stall_after(digest, n) the body stops after byte N and the connection is
+                         held open, silent, until release() (then cut), for
+                         STALL_MAX s at most: a transfer caught mid-way for as
+                         long as a test needs (a power cut of the client's
+                         machine); stalled(digest) is an Event set when a body
+                         reaches byte N
 
 docker-registry itself could redirect (its `redirect` storage middleware,
 `baseurl`), but only for a whole instance, fixed at start; the front
@@ -39,6 +45,7 @@ import urllib.parse
 from httpserv import Handler, Server
 
 CHUNK = 64 * 1024
+STALL_MAX = 300  # s: a stalled body is cut after this even without release()
 # Hop-by-hop headers are the relay's own business (RFC 9110 7.6.1).
 HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
        "proxy-connection", "proxy-authorization", "proxy-authenticate"}
@@ -58,6 +65,25 @@ class Faults:
         with self._lock:
             self._cuts, self._corrupt, self._fails = {}, set(), []
             self.redirect_host = None
+            for _, reached, go in getattr(self, "_stalls", {}).values():
+                go.set()  # a body stalled now goes on to its cut
+            self._stalls = {}
+
+    def stall_after(self, digest, n):
+        """Hold DIGEST's bodies silent after absolute byte N until release()."""
+        with self._lock:
+            self._stalls[digest] = (n, threading.Event(), threading.Event())
+
+    def stalled(self, digest):
+        """The Event set when a body of DIGEST reached its stall."""
+        with self._lock:
+            return self._stalls[digest][1]
+
+    def release(self):
+        """Stalled bodies are cut now (their clients see the connection end)."""
+        with self._lock:
+            for _, _, go in self._stalls.values():
+                go.set()
 
     def cut_after(self, digest, n, times=None):
         """Cut DIGEST's bodies after absolute byte N; TIMES bodies, or all."""
@@ -94,13 +120,19 @@ class Faults:
                     c[1] -= 1
             if digest in self._corrupt and total:
                 flip = total // 2
-            return cut, flip
+            st = self._stalls.get(digest)
+            stall = st if st and start < st[0] else None
+            return cut, flip, stall
 
 
 def send_body(handler, src, digest, start, total):
     """Copies SRC (read(n)) to the client, applying the faults planned for
     DIGEST; returns False when the connection was cut."""
-    cut, flip = handler.server.faults.plan(digest, start, total)
+    cut, flip, stall = handler.server.faults.plan(digest, start, total)
+    if stall and (cut is None or stall[0] < cut):
+        cut = stall[0]
+    else:
+        stall = None
     pos = start
     while True:
         chunk = src.read(CHUNK)
@@ -111,6 +143,10 @@ def send_body(handler, src, digest, start, total):
             chunk = chunk[:i] + bytes([chunk[i] ^ 0xFF]) + chunk[i + 1:]
         if cut is not None and pos + len(chunk) >= cut:
             handler.wfile.write(chunk[:cut - pos])
+            if stall:
+                handler.wfile.flush()
+                stall[1].set()
+                stall[2].wait(STALL_MAX)
             handler.cut()
             return False
         handler.wfile.write(chunk)
@@ -305,10 +341,6 @@ class Front:
         self.server.start()
         return self
 
-    def stop(self):
-        self.server.stop()
-        self.blob_store.stop()
-
     # the fault controls (Faults) under the names the tests use
     def cut_after(self, digest, n, times=None):
         self.faults.cut_after(digest, n, times)
@@ -321,6 +353,20 @@ class Front:
 
     def fail(self, substring, status, times=1):
         self.faults.fail(substring, status, times)
+
+    def stall_after(self, digest, n):
+        self.faults.stall_after(digest, n)
+
+    def stalled(self, digest):
+        return self.faults.stalled(digest)
+
+    def release(self):
+        self.faults.release()
+
+    def stop(self):
+        self.faults.release()  # no handler thread waits on a stall past the end
+        self.server.stop()
+        self.blob_store.stop()
 
     def reset(self):
         self.faults.reset()

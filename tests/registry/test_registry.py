@@ -28,6 +28,7 @@ import ssl
 import subprocess
 import sys
 import tempfile
+import threading
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -245,6 +246,25 @@ def test_cut(reg, big):
     check("reset: the blob whole again", sha(whole) == big["digest"] and err is None, err)
 
 
+def test_stall(reg, big):
+    """stall_after: the body stops at byte N and the connection stays open and silent
+    until release(), which cuts it."""
+    c, got = Client(reg, "front"), {}
+    reg.front.stall_after(big["digest"], 2 * MIB)
+    t = threading.Thread(target=lambda: got.update(r=c.get(blob_path("wisp/big", big))))
+    t.start()
+    check("stall_after: the body reached byte 2 MiB (stalled() set)",
+          reg.front.stalled(big["digest"]).wait(30))
+    t.join(2)
+    check("stall_after: the connection held open while stalled", t.is_alive())
+    reg.front.release()
+    t.join(30)
+    status, _, body, err = got.get("r", (None, None, b"", None))
+    check("release: the stalled body cut at byte 2 MiB", status == 200 and len(body) == 2 * MIB,
+          (status, len(body), err))
+    reg.front.reset()
+
+
 def test_corrupt(reg):
     bb = layers(reg.images["wisp/busybox:1"])[0]
     c = Client(reg, "front")
@@ -387,6 +407,7 @@ def main():
             test_token(reg)
             test_range(reg, big)
             test_cut(reg, big)
+            test_stall(reg, big)
             test_corrupt(reg)
             test_redirect(reg)
             test_urllib_leak_seen(reg)

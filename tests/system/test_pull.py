@@ -22,7 +22,10 @@ Then `wispctl images` lists the three (the image's config, 2 layers), and `wispc
 pull` of pub's reference transfers no blob (all stored) and prints REF DIGEST; a tag the
 registry lacks is one line naming HTTP 404. A second boot of the same disk runs them again
 without a request for pub's image (pull: missing) and with priv's manifest only (pull:
-always). The requests the fronts and instances logged
+always). A third boot's `wispctl pull` of a 50 MiB image is held by the front after 24 MiB
+of its layer and the machine loses its power (QEMU killed); the fourth boot lists no such
+image, keeps the partial blob, and a pull again resumes it with one Range request from
+where it was and verifies the whole; gc leaves no staging behind. The requests the fronts and instances logged
 show the guest's pulls came from the registry.
 """
 
@@ -37,11 +40,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "registry"))
 from registry import Registry  # noqa: E402
-from ref_images import busybox_layout, build_dir, need  # noqa: E402
+from ref_images import big_layout, busybox_layout, build_dir, need  # noqa: E402
 from wispvm import VM, check, nocloud_seed, run_test, wait_units  # noqa: E402
 
 GW = "10.0.2.2"
 MARKER = "wisp registry fixture"
+MIB = 1 << 20
+STORE = "/var/lib/wisp/images"
 
 
 def user_data(reg):
@@ -146,19 +151,71 @@ def second_boot(vm, reg, since):
           "second boot: priv's manifest asked for again (pull: always), no blob: %r" % seen)
 
 
+def layer_of(lay):
+    """The digest of the one layer of the layout's image."""
+    with open(os.path.join(lay, "index.json")) as f:
+        man = json.load(f)["manifests"][0]["digest"]
+    with open(os.path.join(lay, "blobs", "sha256", man[7:])) as f:
+        return json.load(f)["layers"][0]["digest"]
+
+
+def cut_mid_pull(vm, reg, layer):
+    """`wispctl pull` of the 50 MiB image, its layer held by the front after 24 MiB; once
+    there (the bytes written out: sync), the machine loses its power (QEMU killed)."""
+    reg.front.stall_after(layer, 24 * MIB)
+    vm.sh("(wispctl pull %s/wisp/big:1 >/dev/null 2>&1 &)" % reg.host("front", GW))
+    check(reg.front.stalled(layer).wait(600), "the guest's pull reached byte 24 MiB of the layer")
+    vm.sh("sync")
+    vm.close()
+    reg.front.reset()
+
+
+def after_cut(vm, reg, layer):
+    """Nothing of the cut pull is visible; the next pull resumes the partial blob with one
+    Range request and the image is whole; gc leaves a consistent store."""
+    ref = "%s/wisp/big:1" % reg.host("front", GW)
+    rc, out = vm.sh("wispctl images")
+    check(rc == 0 and "wisp/big" not in out, "after the power cut: no image big listed: %r" % out)
+    rc, out = vm.sh("ls %s/images | grep -c . ; stat -c %%s %s/tmp/partial/%s"
+                    % (STORE, STORE, layer[7:]))
+    part = out.split()[-1] if rc == 0 else ""
+    check(rc == 0 and part.isdigit() and int(part) > 0,
+          "after the power cut: the partial blob kept (%s bytes), no record: %r" % (part, out))
+    since = len(reg.log.entries())
+    rc, out = vm.sh("wispctl pull %s" % ref, timeout=900)
+    check(rc == 0 and out.strip().splitlines()[-1:] == ["%s %s" % (ref, reg.digests["wisp/big:1"])],
+          "the pull again: whole, REF DIGEST: %r" % out[-400:])
+    gets = [e["headers"].get("range") for e in reg.log.entries()[since:]
+            if e["server"] == "front" and e["path"].endswith("/blobs/" + layer)]
+    check(gets == ["bytes=%s-" % part], "the layer resumed from byte %s, one request: %r"
+          % (part, gets))
+    rc, out = vm.sh("wispctl images | grep -c wisp/big; containerd-lite image gc && "
+                    "ls %s/tmp | grep -v '^partial$' | grep -c . ; "
+                    "containerd-lite image unpack %s /tmp/big && test -s /tmp/big/big.bin && echo unpacked"
+                    % (STORE, ref), timeout=300)
+    lines = out.split("\n")
+    check(rc == 0 and lines[0] == "1" and lines[-3:] == ["0", "unpacked", ""]
+          and any(x.startswith("removed tmp/pull-") for x in lines),
+          "listed once; gc removed the cut pull's staging directory and left none; the tree "
+          "unpacks: %r" % out)
+
+
 def main(image="build/wisp.img"):
     work = os.path.join(build_dir(), "tests", "pull")
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
     busybox = need(os.path.join(build_dir(), "busybox", "busybox"), "make busybox")
     lay = busybox_layout(os.path.join(work, "busybox-oci"), busybox)
+    big = big_layout(os.path.join(work, "big-oci"))
     with Registry(os.path.join(work, "registry"),
                   images={"wisp/busybox:1": "oci:%s" % lay,
-                          "private/busybox:1": "oci:%s" % lay}) as reg:
+                          "private/busybox:1": "oci:%s" % lay,
+                          "wisp/big:1": "oci:%s" % big}) as reg:
         seed = nocloud_seed(work, user_data(reg), "pull")
         disk = os.path.join(work, "disk.qcow2")
+        # 1 GiB: STATE grows into it at the first boot, room for the 50 MiB image twice
         subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b",
-                        os.path.abspath(image), disk], check=True)
+                        os.path.abspath(image), disk, "1G"], check=True)
         with VM(image, name="pull", overlay=disk, nic="user", extra=["-cdrom", seed],
                 diagnose="wispctl ps; tail -n 20 /var/log/wisp/*.log") as vm:
             vm.boot()
@@ -170,6 +227,13 @@ def main(image="build/wisp.img"):
                 diagnose="wispctl ps; tail -n 20 /var/log/wisp/*.log") as vm:
             vm.boot()
             second_boot(vm, reg, since)
+        with VM(image, name="pull-3", overlay=disk, nic="user", extra=["-cdrom", seed]) as vm:
+            vm.boot()
+            cut_mid_pull(vm, reg, layer_of(big))
+        with VM(image, name="pull-4", overlay=disk, nic="user", extra=["-cdrom", seed],
+                diagnose="wispctl ps; ls -lR %s/tmp" % STORE) as vm:
+            vm.boot()
+            after_cut(vm, reg, layer_of(big))
         seen = [(e.get("server"), e.get("path")) for e in reg.log.entries()]
         check(any(s == "front-token" and "/private/busybox/manifests/" in p for s, p in seen)
               and any(s == "token" and p.startswith("/token") for s, p in seen),
