@@ -133,7 +133,6 @@ static bool matches(const char *ref, json_t *rec)
 	       ((*m && strncmp(m + 7, ref, n) == 0) || (*c && strncmp(c + 7, ref, n) == 0));
 }
 
-/* Several records of the same image (tags) are one answer; of different ones, ambiguous. */
 /* docker's full form of a name ("nginx" -> "docker.io/library/nginx:latest"),
  * or "" for what is no reference. */
 static void full_form(const char *ref, char out[IMG_REF_MAX])
@@ -154,6 +153,7 @@ static bool matches_full(const char *full, json_t *rec)
 	return *name && strcmp(name, full) == 0;
 }
 
+/* Several records of the same image (tags) are one answer; of different ones, ambiguous. */
 static int match(const char *key, json_t *rec, void *arg, struct cl_err *err)
 {
 	struct find *f = arg;
@@ -179,7 +179,8 @@ static json_t *find(const char *store, const char *ref, char *key, struct cl_err
 
 	if (each_record(store, match, &f, err) < 0)
 		return json_decref(f.rec), NULL;
-	full_form(ref, full);
+	if (!f.rec)
+		full_form(ref, full);
 	if (!f.rec && *full) {
 		f = (struct find){.ref = full, .normal = true};
 		if (each_record(store, match, &f, err) < 0)

@@ -73,13 +73,13 @@ static CURLcode on_ssl_ctx(CURL *h, void *conf, void *req)
 	return CURLE_OK;
 }
 
-void img_tls_ip_names(CURL *h, struct img_req *req)
+void img_tls_hook(CURL *h, struct img_req *req)
 {
 	curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
 	curl_easy_setopt(h, CURLOPT_SSL_CTX_DATA, req);
 }
 #else
-void img_tls_ip_names(CURL *h, struct img_req *req)
+void img_tls_hook(CURL *h, struct img_req *req)
 {
 	(void)h, (void)req;
 }

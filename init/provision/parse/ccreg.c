@@ -108,7 +108,8 @@ static void credentials(FILE *f, const struct cc_registry *r, bool *first)
 	free(pair), free(b64);
 }
 
-static char *render(struct cloudcfg *c, bool auth, size_t *len)
+static char *render(struct cloudcfg *c, const struct cc_registry *regs, size_t n, bool auth,
+		    size_t *len)
 {
 	char *buf = NULL;
 	bool first = true;
@@ -117,13 +118,11 @@ static char *render(struct cloudcfg *c, bool auth, size_t *len)
 	if (!f)
 		return NULL;
 	fprintf(f, "{\"%s\": {", auth ? "auths" : "registries");
-	for (size_t i = 0; i < c->nregistries; i++) {
-		const struct cc_registry *r = &c->registries[i];
-
-		if (auth && (r->auth || r->user))
-			credentials(f, r, &first);
-		else if (!auth && has_settings(r))
-			settings(c, f, r, &first);
+	for (size_t i = 0; i < n; i++) {
+		if (auth && (regs[i].auth || regs[i].user))
+			credentials(f, &regs[i], &first);
+		else if (!auth && has_settings(&regs[i]))
+			settings(c, f, &regs[i], &first);
 	}
 	fputs("\n}}\n", f);
 	if (fclose(f) != 0 || first) {
@@ -133,26 +132,19 @@ static char *render(struct cloudcfg *c, bool auth, size_t *len)
 	return buf;
 }
 
-void cc_registry_files(struct cloudcfg *c)
+void cc_registry_files(struct cloudcfg *c, const struct cc_registry *regs, size_t n)
 {
 	size_t len = 0;
 	char *text;
 
-	if ((text = render(c, false, &len)))
+	if ((text = render(c, regs, n, false, &len)))
 		add(c, REG_JSON, text, len, 0644);
-	if ((text = render(c, true, &len)))
+	if ((text = render(c, regs, n, true, &len)))
 		add(c, AUTH_JSON, text, len, 0600);
 }
 
-void cc_registries_free(struct cloudcfg *c)
+void cc_registry_free(struct cc_registry *r)
 {
-	for (size_t i = 0; i < c->nregistries; i++) {
-		struct cc_registry *r = &c->registries[i];
-
-		free(r->host), strv_free(r->mirrors), free(r->ca);
-		free(r->user), free(r->password), free(r->auth);
-	}
-	free(c->registries);
-	c->registries = NULL;
-	c->nregistries = 0;
+	free(r->host), strv_free(r->mirrors), free(r->ca);
+	free(r->user), free(r->password), free(r->auth);
 }

@@ -913,24 +913,38 @@ static void r_reg_ca(struct pctx *p, const struct kv *a)
 	r->ca = strdup(s);
 }
 
+/* base64 (the standard alphabet) of text holding a ':', as docker's "auth" */
+static bool b64_user_pass(const char *s)
+{
+	unsigned char raw[1024];
+	ssize_t n;
+
+	return !s[strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")] &&
+	       (n = b64_decode(s, strlen(s), raw, sizeof(raw))) >= 0 && memchr(raw, ':', (size_t)n);
+}
+
+/* What is wrong with the value s of username, password or auth, or NULL. */
+static const char *cred_problem(const char *key, const char *s)
+{
+	const char *what = *key == 'u'	 ? "not a user name (1-512 characters, no ':'); ignored"
+			   : *key == 'p' ? "not a password (1-512 characters); ignored"
+					 : "not base64 of USER:PASSWORD; ignored";
+
+	if (!s || !*s || strlen(s) > 512 || (*key == 'u' && strchr(s, ':')) ||
+	    (*key == 'a' && !b64_user_pass(s)))
+		return what;
+	return NULL;
+}
+
 /* username and password, or auth (base64 of user:password, as docker's config.json) */
 static void r_reg_cred(struct pctx *p, const struct kv *a)
 {
 	struct cc_registry *r = a->obj;
-	const char *s = scalar(a->v), *k = strrchr(a->path, '.') + 1;
-	char **dst = *k == 'u' ? &r->user : *k == 'p' ? &r->password : &r->auth;
-	unsigned char raw[1024];
-	ssize_t n;
+	const char *s = scalar(a->v), *key = a->k->name, *why = cred_problem(key, s);
+	char **dst = *key == 'u' ? &r->user : *key == 'p' ? &r->password : &r->auth;
 
-	if (!s || !*s || strlen(s) > 512 || (*k == 'u' && strchr(s, ':')) ||
-	    (*k == 'a' && (s[strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-				       "0123456789+/=")] ||
-			   (n = b64_decode(s, strlen(s), raw, sizeof(raw))) < 0 ||
-			   !memchr(raw, ':', (size_t)n)))) {
-		bad(p, a->v, a->path,
-		    *k == 'u'	? "not a user name (1-512 characters, no ':'); ignored"
-		    : *k == 'p' ? "not a password (1-512 characters); ignored"
-				: "not base64 of USER:PASSWORD; ignored");
+	if (why) {
+		bad(p, a->v, a->path, why);
 		return;
 	}
 	free(*dst);
@@ -950,9 +964,15 @@ static const struct keymap registry_map = {
     true,
     false};
 
+/* The registries of one wisp.registries mapping, while it is read. */
+struct regs {
+	struct cc_registry *v;
+	size_t n;
+};
+
 /* One registries.HOST: read into a new entry, kept when whole. */
 static void parse_registry(struct pctx *p, const struct ynode *k, const struct ynode *v,
-			   const char *path, struct cloudcfg *c)
+			   const char *path, struct regs *rs)
 {
 	struct cc_registry r = {.insecure = -1}, *nv;
 
@@ -973,28 +993,26 @@ static void parse_registry(struct pctx *p, const struct ynode *k, const struct y
 		bad(p, v, path, "username and password go together; credentials ignored");
 		free(r.user), free(r.password), r.user = r.password = NULL;
 	}
-	if ((r.host = strdup(k->str)) &&
-	    (nv = realloc(c->registries, (c->nregistries + 1) * sizeof(*nv)))) {
-		c->registries = nv;
-		c->registries[c->nregistries++] = r;
+	if ((r.host = strdup(k->str)) && (nv = realloc(rs->v, (rs->n + 1) * sizeof(*nv)))) {
+		rs->v = nv;
+		rs->v[rs->n++] = r;
 		return;
 	}
-	free(r.host), strv_free(r.mirrors), free(r.ca), free(r.user), free(r.password),
-	    free(r.auth);
+	cc_registry_free(&r);
 }
 
-/* registries: {HOST: {...}}: containerd-lite's files (ccreg.c), replacing an earlier
- * part's */
+/* registries: {HOST: {...}}: containerd-lite's files (ccreg.c), as write_files entries;
+ * a later part's are written after an earlier part's */
 static void r_registries(struct pctx *p, const struct kv *a)
 {
 	struct cloudcfg *c = ((struct wctx *)a->obj)->c;
+	struct regs rs = {0};
 	char path[512];
 
 	if (a->v->type != Y_MAP) {
 		bad(p, a->v, a->path, "expected a mapping of registry hosts");
 		return;
 	}
-	cc_registries_free(c);
 	for (size_t i = 0; i + 1 < a->v->n; i += 2) {
 		const char *host = scalar(a->v->kid[i]);
 
@@ -1002,9 +1020,12 @@ static void r_registries(struct pctx *p, const struct kv *a)
 		if (!host)
 			bad(p, a->v->kid[i], a->path, "expected a registry host as the key");
 		else
-			parse_registry(p, a->v->kid[i], a->v->kid[i + 1], path, c);
+			parse_registry(p, a->v->kid[i], a->v->kid[i + 1], path, &rs);
 	}
-	cc_registry_files(c);
+	cc_registry_files(c, rs.v, rs.n);
+	for (size_t i = 0; i < rs.n; i++)
+		cc_registry_free(&rs.v[i]);
+	free(rs.v);
 }
 
 static const struct key wisp_keys[] = {
@@ -1526,7 +1547,6 @@ void cloudcfg_free(struct cloudcfg *c)
 		free(c->mounts[i].dev), free(c->mounts[i].dir), free(c->mounts[i].type),
 		    free(c->mounts[i].opts);
 	free(c->mounts), free(c->mount_defaults[0]), free(c->mount_defaults[1]);
-	cc_registries_free(c);
 	free(c->final_message), free(c->timezone), free(c->power_mode);
 	free(c->power_message), free(c->power_cond);
 	cmds_free(c->bootcmd, c->nbootcmd);

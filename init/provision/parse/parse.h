@@ -148,8 +148,6 @@ struct cloudcfg {
 	char **ntp_servers;		  /* servers then pools */
 	struct cc_mount *mounts;
 	size_t nmounts;
-	struct cc_registry *registries;
-	size_t nregistries;
 	char *mount_defaults[2]; /* mount_default_fields' fstype and options */
 };
 
@@ -188,10 +186,10 @@ bool cc_registry_host(const char *s);
 bool cc_registry_path(const char *s);
 /* PEM text with a certificate: printable ASCII and line breaks. */
 bool cc_registry_pem(const char *s);
-/* c->registries as write_files entries: /etc/wisp/registries.json, registry-auth.json
- * (0600) and registry-ca/HOST.pem (docs/cloud-config.md, "wisp"). */
-void cc_registry_files(struct cloudcfg *c);
-void cc_registries_free(struct cloudcfg *c);
+/* The N registries at regs as write_files entries of c: /etc/wisp/registries.json,
+ * registry-auth.json (0600) and registry-ca/HOST.pem (docs/cloud-config.md, "wisp"). */
+void cc_registry_files(struct cloudcfg *c, const struct cc_registry *regs, size_t n);
+void cc_registry_free(struct cc_registry *r);
 /* What a host name or an address is made of: ntp servers go to a shell word list. */
 #define CC_HOST_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]"
 /* what a path written into JSON unescaped may hold */
