@@ -192,6 +192,7 @@ struct img_over {
 struct img_opts {
 	const char *store, *name, *tag;
 	const char *creds, *registries; /* pull: --creds, --registries (NULL: defaults) */
+	const char *ca;			/* fetch: --ca (NULL: IMG_CA_DEFAULT) */
 	struct tar_limits limits;
 	struct img_over over;
 	enum img_pull_policy {
@@ -375,6 +376,10 @@ int img_fetch_blobs(struct img_endpoint *ep, const char *store, const char *stag
 		    const struct img_want *w, size_t n, struct cl_err *err);
 /* image_pull.c: `image pull REF`: prints progress and "REF DIGEST". */
 int img_pull(const struct img_opts *o, const char *ref, struct cl_err *err);
+/* image_urlget.c: `image fetch URL`: the body of a 2xx answer to fd, TLS
+ * verified with ca (NULL: IMG_CA_DEFAULT), redirects followed (never https
+ * to http). */
+int img_fetch_url(const char *url, const char *ca, int fd, struct cl_err *err);
 /* bundle --pull POLICY (o->pull): REF in the store before it is used. */
 int img_pull_policy(const struct img_opts *o, const char *ref, struct cl_err *err);
 

@@ -25,7 +25,7 @@ IMG_LIBS := -lz -lzstd
 PULL_PARSE_SRCS := $(addprefix containerd-lite/,image_ref.c image_httphdr.c image_auth.c \
 	image_regcfg.c)
 PULL_SRCS := $(PULL_PARSE_SRCS) $(addprefix containerd-lite/,image_registry.c image_fetch.c image_tlsip.c \
-	image_pull.c)
+	image_pull.c image_urlget.c)
 PULL_HDRS := containerd-lite/image_http.h
 PULL_HOST_LIBS := -lcurl
 

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int fail(const char *fmt, const char *a)
 {
@@ -84,6 +85,7 @@ enum {
 	I_CREDS,
 	I_REGISTRIES,
 	I_PULL,
+	I_CA,
 };
 
 /* Every command's options, taken before or after the command and its
@@ -118,6 +120,7 @@ static const struct cli_opt table[] = {
     {"--creds", NULL, true, I_CREDS, NULL},
     {"--registries", NULL, true, I_REGISTRIES, NULL},
     {"--pull", NULL, true, I_PULL, NULL},
+    {"--ca", NULL, true, I_CA, NULL},
     {0},
 };
 
@@ -252,6 +255,8 @@ static int take(int id, const char *v, struct img_opts *o, int *asked)
 		o->creds = v;
 	else if (id == I_REGISTRIES)
 		o->registries = v;
+	else if (id == I_CA)
+		o->ca = v;
 	else if (id == I_PULL)
 		return pull_option(v, &o->pull);
 	else if (id == I_MAX_ENTRIES)
@@ -318,6 +323,7 @@ static const char usage_text[] =
     "         [--max-path N] [--allow-devices] ARCHIVE|DIR\n"
     "  pull [--name REF] [--no-unpack] [--creds FILE] [--registries FILE] REF\n"
     "  import-dir DIR\n"
+    "  fetch [--ca FILE] URL   a file over http(s):// to stdout, TLS verified\n"
     "  list [--json | --format table|json]\n"
     "  inspect REF | prepare REF | unpack REF DIR | rm REF | gc\n"
     "  bundle [--cmd ARG]... [--entrypoint ARG]... [--env K=V]... [--cwd DIR] [--user U]\n"
@@ -358,6 +364,8 @@ int cl_image_main(int argc, char **argv, const char *state_root)
 		return report(img_import(&o, pos[1], &e), &e);
 	if (strcmp(pos[0], "pull") == 0 && n == 2)
 		return report(img_pull(&o, pos[1], &e), &e);
+	if (strcmp(pos[0], "fetch") == 0 && n == 2)
+		return report(img_fetch_url(pos[1], o.ca, STDOUT_FILENO, &e), &e);
 	if (strcmp(pos[0], "import-dir") == 0 && n == 2)
 		return report(img_import_dir(&o, pos[1], &e), &e);
 	if (strcmp(pos[0], "prepare") == 0 && n == 2)

@@ -287,8 +287,10 @@ int img_http_next(struct img_endpoint *ep, CURL *h, struct img_req *req, const c
 	if (req->status == 301 || req->status == 302 || req->status == 303 || req->status == 307 ||
 	    req->status == 308)
 		return redirect(h, req, err);
-	/* only the registry's own 401 is answered with its credentials */
-	if (req->status == 401 && ep_origin(ep, req->url) && (r = authorize(ep, req, err)) != 0)
+	/* only the registry's own 401 is answered with its credentials (a
+	 * plain fetch has no repository to ask a token for: it stands) */
+	if (req->status == 401 && ep->ref && ep_origin(ep, req->url) &&
+	    (r = authorize(ep, req, err)) != 0)
 		return r;
 	return status_error(req, body, len, err);
 }

@@ -51,7 +51,7 @@ $(INIT_BIN): $(INIT_SRCS) $(INIT_YAML_OBJS) $(INIT_HDRS) init/init.mk $(INIT_DEP
 # (cloud-init style user-data, docs/cloud-config.md) turned into files and
 # declarations for PID 1. Static musl like init; no budget of PID 1's.
 # parse/: the parsers of untrusted bytes and the unprivileged child they run in.
-PARSE_SRCS := $(addprefix init/provision/parse/, b64.c userdata.c gunzip.c yvalue.c cloudcfg.c ccreg.c netcfg.c \
+PARSE_SRCS := $(addprefix init/provision/parse/, b64.c userdata.c gunzip.c yvalue.c cloudcfg.c ccreg.c ccca.c netcfg.c \
 	meta.c plan.c child.c sandbox.c)
 PROVISION_OWN := $(addprefix init/provision/, main.c root.c declw.c bootgood.c update.c ccapply.c ccsem.c ds.c \
 	cloudinit.c ccfinal.c tzrules.c sshd.c firewall.c bridge.c imgimport.c net.c dsnet.c dsmeta.c report.c)

@@ -287,14 +287,14 @@ static int reboot_at(unsigned secs, const char *text, struct err *e)
 	return 0;
 }
 
-/* BUNDLE: a file, - (standard input) or an http:// URL (*pid: its wget). */
-static int open_input(const char *path, pid_t *pid, struct err *e)
+/* BUNDLE: a file, - (standard input) or an http(s):// URL (f: its fetcher). */
+static int open_input(const char *path, struct fetch *f, struct err *e)
 {
 	int in;
 
-	*pid = -1;
+	f->pid = -1;
 	if (fetch_is_url(path))
-		return fetch_open(path, pid, e);
+		return fetch_open(path, f, e);
 	in = strcmp(path, "-") == 0 ? dup(STDIN_FILENO)
 				    : open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (in < 0)
@@ -308,20 +308,21 @@ int cmd_apply(const struct upd_args *a, struct err *e)
 	static struct upd_head h;
 	const char *path = a->operand[0];
 	struct err fetched;
+	struct fetch f = {.pid = -1, .err_fd = -1};
 	unsigned at = 0;
-	pid_t pid;
 	int in, ret;
 
 	if (parse_hhmm(a->reboot_at, &at, e) < 0)
 		return -1;
-	if ((in = open_input(path, &pid, e)) < 0)
+	if ((in = open_input(path, &f, e)) < 0)
 		return err_ctx(e, "apply");
 	ret = apply(a, in, &b, &h, e);
-	/* A bundle that passed every check is applied, whatever wget says after; one that
-	 * did not is explained by wget's failure (a 404 reads as a truncated bundle). */
-	if (pid > 0 && fetch_close(in, pid, path, &fetched) < 0 && ret < 0)
+	/* A bundle that passed every check is applied, whatever the fetcher says after;
+	 * one that did not is explained by the fetcher's failure (a 404 reads as a
+	 * truncated bundle). */
+	if (f.pid > 0 && fetch_close(in, &f, path, &fetched) < 0 && ret < 0)
 		*e = fetched;
-	else if (pid <= 0)
+	else if (f.pid <= 0)
 		close(in);
 	if (ret < 0)
 		return err_ctx(e, "apply");

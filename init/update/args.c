@@ -24,7 +24,7 @@ const char upd_usage_text[] =
     "  verify BUNDLE     check the signature against the trusted keys, the expiry\n"
     "                    and every part's size and SHA-256; print the manifest\n"
     "  inspect BUNDLE    print the manifest, trusting nothing\n"
-    "BUNDLE: a file, - for standard input, or (apply) an http:// URL\n"
+    "BUNDLE: a file, - for standard input, or (apply) an http:// or https:// URL\n"
     "options, anywhere on the line (-- ends them):\n"
     "  --keys DIR        trusted minisign public keys, *.pub (default " UPD_KEYS_DIR ")\n"
     "  --now SECONDS     the time to check the expiry against (default: the clock)\n"

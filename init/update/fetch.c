@@ -1,60 +1,96 @@
 /*
- * fetch.c: a bundle named by an http:// URL, read from busybox wget's output.
+ * fetch.c: a bundle named by an http:// or https:// URL, read from the
+ * output of `containerd-lite image fetch URL` (image_urlget.c).
  *
  * The bundle carries its own trust (its signature and digests, checked as it
- * streams), so plain HTTP is enough to carry it; https:// needs the TLS that
- * registry pulls bring (issue 15) and is refused until then: pipe it in from
- * a tool that speaks it (`curl URL | wispctl update apply -`).
+ * streams), so TLS adds privacy and a sooner refusal, not trust; it is still
+ * verified (the system's CAs, which user-data's ca_certs extends). TLS lives
+ * in the runtime, which pulls images with it: the updater stays small. The
+ * runtime's stderr is kept, so that a failed download is the updater's one
+ * line ("GET URL: HTTP 404"), not two.
  */
 #include "update.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define WGET "/usr/bin/wget"
+#define FETCHER "/bin/containerd-lite"
 
 bool fetch_is_url(const char *s)
 {
 	return strncmp(s, "http://", 7) == 0 || strncmp(s, "https://", 8) == 0;
 }
 
-int fetch_open(const char *url, pid_t *pid, struct err *e)
+static void child(const int out[2], const int errp[2], const char *url)
 {
-	int p[2];
-
-	if (strncmp(url, "https://", 8) == 0)
-		return err_set(e, 0,
-			       "%s: no TLS in the updater yet: pipe it in (curl %s | "
-			       "wispctl update apply -)",
-			       url, url);
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return err_set(e, errno, "pipe for %s", WGET);
-	*pid = fork();
-	if (*pid == 0) {
-		dup2(p[1], STDOUT_FILENO); /* stderr stays ours: its errors are not the bundle */
-		execl(WGET, "wget", "-q", "-O", "-", url, (char *)NULL);
-		_exit(127);
-	}
-	close(p[1]);
-	if (*pid < 0) {
-		close(p[0]);
-		return err_set(e, errno, "fork for %s", WGET);
-	}
-	return p[0];
+	dup2(out[1], STDOUT_FILENO);
+	dup2(errp[1], STDERR_FILENO);
+	execl(FETCHER, "containerd-lite", "image", "fetch", url, (char *)NULL);
+	dprintf(STDERR_FILENO, "exec %s: %s\n", FETCHER, strerror(errno));
+	_exit(127);
 }
 
-int fetch_close(int fd, pid_t pid, const char *url, struct err *e)
+int fetch_open(const char *url, struct fetch *f, struct err *e)
 {
+	int out[2], errp[2];
+
+	if (pipe2(out, O_CLOEXEC) < 0)
+		return err_set(e, errno, "pipe for %s", FETCHER);
+	if (pipe2(errp, O_CLOEXEC) < 0) {
+		close(out[0]), close(out[1]);
+		return err_set(e, errno, "pipe for %s", FETCHER);
+	}
+	f->pid = fork();
+	if (f->pid == 0)
+		child(out, errp, url);
+	close(out[1]), close(errp[1]);
+	f->err_fd = errp[0];
+	if (f->pid < 0) {
+		close(out[0]), close(errp[0]);
+		return err_set(e, errno, "fork for %s", FETCHER);
+	}
+	return out[0];
+}
+
+/* The fetcher's last line on stderr, without its "containerd-lite: " prefix. */
+static void last_line(int fd, char *buf, size_t size)
+{
+	size_t len = 0;
+	ssize_t n;
+	char *nl;
+
+	while (len + 1 < size && (n = read(fd, buf + len, size - 1 - len)) != 0)
+		if (n > 0)
+			len += (size_t)n;
+		else if (errno != EINTR)
+			break;
+	buf[len] = 0;
+	while (len && buf[len - 1] == '\n')
+		buf[--len] = 0;
+	nl = strrchr(buf, '\n');
+	memmove(buf, nl ? nl + 1 : buf, strlen(nl ? nl + 1 : buf) + 1);
+	if (!strncmp(buf, "containerd-lite: ", 17))
+		memmove(buf, buf + 17, strlen(buf + 17) + 1);
+}
+
+int fetch_close(int fd, const struct fetch *f, const char *url, struct err *e)
+{
+	char why[512];
 	int status;
 
-	close(fd);
-	if (waitpid(pid, &status, 0) < 0)
-		return err_set(e, errno, "wait for %s", WGET);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return err_set(e, 0, "%s: wget failed (status %d)", url,
-			       WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
-	return 0;
+	close(fd); /* a fetcher still writing gets EPIPE and ends */
+	last_line(f->err_fd, why, sizeof(why));
+	close(f->err_fd);
+	if (waitpid(f->pid, &status, 0) < 0)
+		return err_set(e, errno, "wait for %s", FETCHER);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	if (why[0])
+		return err_set(e, 0, "%s", why);
+	return err_set(e, 0, "%s: %s failed (status %d)", url, FETCHER,
+		       WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 }

@@ -262,13 +262,17 @@ struct slot_dev {
 /* ROOT-<slot> on the root's disk: its device, size and PARTUUID. */
 int slot_dev_find(char slot, struct slot_dev *d, struct err *e);
 
-/* ---- fetch.c: a bundle from an http:// URL (busybox wget) ------------ */
+/* ---- fetch.c: a bundle from an http(s):// URL (containerd-lite) ------ */
 
+struct fetch {
+	pid_t pid;  /* containerd-lite image fetch URL */
+	int err_fd; /* its stderr */
+};
 bool fetch_is_url(const char *s);
-/* The read end of wget's output for url; *pid its process. https:// is refused. */
-int fetch_open(const char *url, pid_t *pid, struct err *e);
-/* Close fd, reap wget: 0, or -1 when it failed. */
-int fetch_close(int fd, pid_t pid, const char *url, struct err *e);
+/* The read end of the fetcher's output for url; f: the process. */
+int fetch_open(const char *url, struct fetch *f, struct err *e);
+/* Close fd, reap the fetcher: 0, or -1 with its one-line error. */
+int fetch_close(int fd, const struct fetch *f, const char *url, struct err *e);
 
 /* ---- trial.c: how far a slot's trial boots got (on STATE) ------------ */
 

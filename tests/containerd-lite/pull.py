@@ -26,7 +26,7 @@ refused, none gets the 401 named); a redirect to another origin carries
 no Authorization; HTTPS verified with a registry's own CA and refused with the default
 bundle; a dead mirror is passed over, a live one serves
 everything; a missing tag names the URL and HTTP 404; `rm` + `gc` treat
-pulled images as imported ones.
+pulled images as imported ones; `image fetch URL` (fetch_url.py).
 
 Prints ok/FAIL per check; exits 1 on any failure (a missing tool or
 image is a failure, not a skip).
@@ -48,6 +48,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fetch_url  # noqa: E402
 import images  # noqa: E402  (build_image, tree, diff, snapshot)
 from images import check, run, must, tree, diff, snapshot  # noqa: E402
 
@@ -662,6 +663,7 @@ def main():
         parallel(w, reg, front, regs)
         auth(w, reg, front, regs)
         tls(w, reg)
+        fetch_url.checks(w, CL)
         gc(w, mirrors(w, reg, front))
         gc(w, store)
     finally:

@@ -22,12 +22,15 @@ import functools
 import http.server
 import re
 import shutil
+import ssl
 import subprocess
 import sys
 import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "registry"))
+from pki import Pki  # noqa: E402
 from slots import partitions  # noqa: E402
 from test_boot import boot_good, read_verity, verified_root  # noqa: E402
 from wispvm import BANNER, BOOT_TIMEOUT, VM, check, nocloud_seed, run_test  # noqa: E402
@@ -54,9 +57,9 @@ def status(vm):
     return out
 
 
-def serve(path):
-    """PATH over HTTP on the host's loopback (the guest's 10.0.2.2, QEMU's user network):
-    the server and its port."""
+def serve(path, tls=None):
+    """PATH over HTTP, or HTTPS with tls's (certificate, key), on the host's loopback (the
+    guest's 10.0.2.2, QEMU's user network): the server and the guest's URL of PATH."""
     directory, name = os.path.split(os.path.abspath(path))
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args):
@@ -66,16 +69,23 @@ def serve(path):
         def handle_error(self, request, client_address):
             pass  # a client that stops reading (nothing newer to apply) is not an error
     server = Server(("127.0.0.1", 0), handler)
+    if tls:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(*tls)
+        server.socket = ctx.wrap_socket(server.socket, server_side=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, "http://10.0.2.2:%d/%s" % (server.server_address[1], name)
+    return server, "%s://10.0.2.2:%d/%s" % ("https" if tls else "http",
+                                           server.server_address[1], name)
 
 
 def apply_v2(vm, url, slot_a):
     rc, before = vm.sh("sha256sum /dev/%s" % slot_a, timeout=120)
     rc, out = vm.sh("wispctl update apply %s/missing 2>&1" % url.rsplit("/", 1)[0], timeout=120)
     lines = out.strip().splitlines()
-    check(rc == 1 and lines and "404" in out and "wget failed (status 1)" in lines[-1],
-          "a URL that is not there: wget's 404, then the updater's one line: %r" % out.strip())
+    missing = url.rsplit("/", 1)[0] + "/missing"
+    check(rc == 1 and len(lines) == 1 and "GET %s: HTTP 404" % missing in lines[0],
+          "a URL that is not there: one line with the URL and the HTTP status: %r"
+          % out.strip())
     rc, out = vm.sh("wispctl update apply %s" % url, timeout=600)
     check(rc == 0 and "update: writing Wisp %s to slot B" % V2 in out,
           "apply streamed the bundle from %s into slot B: %r" % (url, out))
@@ -198,18 +208,22 @@ def window():
 
 def from_userdata(image="build/wisp.img", bundle="build/v2/wisp-update.bundle"):
     """user-data's wisp.update (docs/update.md): a NoCloud seed names the 0.2.0 bundle by
-    its http:// URL on the host and its SHA-256, reboot at a maintenance window (the next
-    whole minute at least 100 s away). The first boot's update-apply unit applies it well
-    before the window and reboots into slot B at it, not before (the host's clock); the
-    second boot, with the same user-data, finds nothing newer and stays on 0.2.0."""
+    its https:// URL on the host (a certificate of this run's own CA, which user-data's
+    ca_certs adds to the trusted ones) and its SHA-256, reboot at a maintenance window (the
+    next whole minute at least 100 s away). The first boot's update-apply unit applies it
+    well before the window and reboots into slot B at it, not before (the host's clock);
+    the second boot, with the same user-data, finds nothing newer and stays on 0.2.0."""
     work = os.path.join(os.environ.get("B", "build"), "tests", "update-userdata")
     os.makedirs(work, exist_ok=True)
     digest = subprocess.run(["sha256sum", bundle], check=True, stdout=subprocess.PIPE,
                             text=True).stdout.split()[0]
-    server, url = serve(bundle)
+    pki = Pki(os.path.join(work, "pki"))
+    server, url = serve(bundle, tls=(pki.server, pki.server_key))
+    ca = "".join("    " + line for line in open(pki.ca).read().splitlines(True))
     at, hhmm = window()
-    seed = nocloud_seed(work, "#cloud-config\nwisp:\n  update:\n    url: %s\n    sha256: %s\n"
-                        "    reboot: \"%s\"\n" % (url, digest, hhmm), "update-userdata")
+    seed = nocloud_seed(work, "#cloud-config\nca_certs:\n  trusted:\n  - |\n%s"
+                        "wisp:\n  update:\n    url: %s\n    sha256: %s\n"
+                        "    reboot: \"%s\"\n" % (ca, url, digest, hhmm), "update-userdata")
     disk = os.path.join(work, "disk.qcow2")
     subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b",
                     os.path.abspath(image), disk], check=True)

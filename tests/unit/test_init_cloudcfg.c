@@ -405,7 +405,7 @@ static void test_wisp_update(void **state)
 	    "cc9", "#cloud-config\n"
 		   "wisp:\n"
 		   "  update:\n"
-		   "    url: https://example.com/b\n"
+		   "    url: ftp://example.com/b\n"
 		   "    url: http://10.0.2.2:8080/wisp-update.bundle?v=2\n"
 		   "    sha256: ABCD\n"
 		   "    sha256: 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"
@@ -418,13 +418,15 @@ static void test_wisp_update(void **state)
 	assert_string_equal(c.update_sha256,
 			    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
 	assert_string_equal(c.update_reboot, "03:30");
-	assert_non_null(strstr(warned, "cc9:4:10: wisp.update.url: not an http:// URL"));
+	assert_non_null(
+	    strstr(warned, "cc9:4:10: wisp.update.url: not an http:// or https:// URL"));
 	assert_non_null(strstr(warned, "cc9:6:13: wisp.update.sha256: not 64 lower-case hex"));
 	assert_non_null(strstr(warned, "cc9:8:13: wisp.update.reboot: not now, never or HH:MM"));
 	assert_non_null(strstr(warned, "cc9:10:5: wisp.update.when: unknown key"));
 	assert_true(cc_update_value("reboot", "never") && cc_update_value("reboot", "23:59"));
 	assert_false(cc_update_value("reboot", "24:00") || cc_update_value("reboot", "3:30"));
 	assert_false(cc_update_value("url", "http://a b") || cc_update_value("url", "http://\"x"));
+	assert_true(cc_update_value("url", "https://a/b") && !cc_update_value("url", "https://"));
 	cloudcfg_free(&c);
 	/* no valid url: sha256 and reboot go too (the plan's reader takes them only with one;
 	 * fuzz_cloudcfg found the parser keeping them) */
@@ -511,6 +513,51 @@ static void test_wisp_registries(void **state)
 	cloudcfg_free(&c);
 	assert_true(cc_registry_path("/etc/a.pem") && !cc_registry_path("/etc/..") &&
 		    !cc_registry_path("/a\"b") && !cc_registry_path("rel/a.pem"));
+}
+
+/* ca_certs (cloud-init's): the trusted certificates appended to the system bundle, or
+ * replacing it with remove_defaults (ccca.c); the old hyphenated names too. */
+static void test_ca_certs(void **state)
+{
+	struct cloudcfg c;
+	mode_t mode = 0;
+	const char *pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----",
+		   *p = write_tmp("cc13", "#cloud-config\n"
+					  "ca_certs:\n"
+					  "  trusted:\n"
+					  "  - |\n"
+					  "    -----BEGIN CERTIFICATE-----\n"
+					  "    MIIB\n"
+					  "    -----END CERTIFICATE-----\n"
+					  "  - 'not a certificate'\n"
+					  "  - \"-----BEGIN CERTIFICATE-----\\nMIIB\\n-----END "
+					  "CERTIFICATE-----\"\n"
+					  "  remove_default: true\n");
+	char want[200];
+
+	(void)state;
+	cloudcfg_load(p, &c, &sink);
+	assert_int_equal(c.nfiles, 1);
+	assert_string_equal(c.files[0].path, "/etc/ssl/certs/ca-certificates.crt");
+	assert_true(c.files[0].append); /* the image's CAs stay: remove_default is a typo */
+	snprintf(want, sizeof(want), "%s\n%s\n", pem, pem);
+	assert_string_equal(file_of(&c, "/etc/ssl/certs/ca-certificates.crt", &mode), want);
+	assert_int_equal(mode, 0644);
+	if (!strstr(warned, "cc13:4:3: ca_certs.trusted: not a PEM certificate; ignored") ||
+	    !strstr(warned, "cc13:10:3: ca_certs.remove_default: unknown key"))
+		fail_msg("%s", warned);
+	cloudcfg_free(&c);
+	p = write_tmp("cc14", "#cloud-config\nca-certs: {remove-defaults: true}\n");
+	cloudcfg_load(p, &c, &sink);
+	assert_int_equal(c.nfiles, 1);
+	assert_false(c.files[0].append); /* no defaults, no trusted: an empty bundle */
+	assert_int_equal(c.files[0].len, 0);
+	cloudcfg_free(&c);
+	p = write_tmp("cc15", "#cloud-config\nca_certs: [x]\n");
+	cloudcfg_load(p, &c, &sink);
+	assert_int_equal(c.nfiles, 0);
+	assert_non_null(strstr(warned, "cc15:2:11: ca_certs: expected a mapping"));
+	cloudcfg_free(&c);
 }
 
 static void test_final_power_ntp_tz(void **state)
@@ -1270,6 +1317,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_wisp_key, reset),
 	    cmocka_unit_test_setup(test_wisp_update, reset),
 	    cmocka_unit_test_setup(test_wisp_registries, reset),
+	    cmocka_unit_test_setup(test_ca_certs, reset),
 	    cmocka_unit_test_setup(test_final_power_ntp_tz, reset),
 	    cmocka_unit_test_setup(test_final_power_ntp_tz_bad, reset),
 	    cmocka_unit_test_setup(test_yaml_values, reset),

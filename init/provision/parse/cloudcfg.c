@@ -266,8 +266,9 @@ bool cc_update_value(const char *key, const char *s)
 	size_t n = strlen(s);
 
 	if (!strcmp(key, "url")) /* argv of the unit: no quoting needed, none allowed */
-		return n > 7 && n < 1024 && !strncmp(s, "http://", 7) &&
-		       strspn(s, CC_URL_CHARS) == n;
+		return n < 1024 && strspn(s, CC_URL_CHARS) == n &&
+		       ((n > 7 && !strncmp(s, "http://", 7)) ||
+			(n > 8 && !strncmp(s, "https://", 8)));
 	if (!strcmp(key, "sha256"))
 		return n == 64 && strspn(s, "0123456789abcdef") == 64;
 	return !strcmp(s, "now") || !strcmp(s, "never") || hhmm(s);
@@ -841,7 +842,7 @@ static void r_update_value(struct pctx *p, const struct kv *a)
 
 	if (!s || !cc_update_value(key, s)) {
 		bad(p, a->v, a->path,
-		    !strcmp(key, "url")	     ? "not an http:// URL (https: pipe it in); ignored"
+		    !strcmp(key, "url")	     ? "not an http:// or https:// URL; ignored"
 		    : !strcmp(key, "sha256") ? "not 64 lower-case hex digits; ignored"
 					     : "not now, never or HH:MM (UTC); ignored");
 		return;
@@ -1026,6 +1027,50 @@ static void r_registries(struct pctx *p, const struct kv *a)
 	for (size_t i = 0; i < rs.n; i++)
 		cc_registry_free(&rs.v[i]);
 	free(rs.v);
+}
+
+/* ca_certs (cloud-init's; ca-certs its old name): PEM certificates the host trusts
+ * besides, or instead of (remove_defaults), the image's CAs (ccca.c) */
+struct cactx {
+	char **trusted;
+	bool remove_defaults;
+};
+
+static void r_ca_trusted(struct pctx *p, const struct kv *a)
+{
+	struct cactx *x = a->obj;
+	char **l = get_list(p, a->v, a->path, false);
+
+	for (size_t i = 0; l && l[i]; i++)
+		if (!cc_registry_pem(l[i]))
+			bad(p, a->v, a->path, "not a PEM certificate; ignored");
+		else
+			x->trusted = strv_push(x->trusted, l[i]);
+	strv_free(l);
+}
+
+static const struct key ca_keys[] = {
+    {"trusted", r_ca_trusted, 0, false, false},
+    {"remove_defaults", r_bool, offsetof(struct cactx, remove_defaults), true, false}};
+
+static const struct keymap ca_map = {ca_keys,
+				     ARRAY_LEN(ca_keys),
+				     "unknown key, ignored (known: trusted, remove_defaults)",
+				     true,
+				     true,
+				     false};
+
+static void r_ca_certs(struct pctx *p, const struct kv *a)
+{
+	struct cactx x = {0};
+
+	if (a->v->type != Y_MAP) {
+		bad(p, a->v, a->path, "expected a mapping (trusted, remove_defaults)");
+		return;
+	}
+	walk_map(p, a->v, &ca_map, a->path, &x);
+	cc_ca_bundle(a->obj, x.trusted, x.remove_defaults);
+	strv_free(x.trusted);
 }
 
 static const struct key wisp_keys[] = {
@@ -1475,6 +1520,7 @@ static const struct key top_keys[] = {
     TF("ntp", r_ntp),
     TF("mounts", r_mounts),
     TF("mount_default_fields", r_mdef),
+    {"ca_certs", r_ca_certs, 0, true, false},
 };
 
 static const struct keymap top_map = {

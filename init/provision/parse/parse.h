@@ -190,6 +190,10 @@ bool cc_registry_pem(const char *s);
  * registry-auth.json (0600) and registry-ca/HOST.pem (docs/cloud-config.md, "wisp"). */
 void cc_registry_files(struct cloudcfg *c, const struct cc_registry *regs, size_t n);
 void cc_registry_free(struct cc_registry *r);
+/* ccca.c: ca_certs' trusted PEM certificates as a write_files entry of c for
+ * /etc/ssl/certs/ca-certificates.crt: appended to the image's bundle, or
+ * replacing it (remove_defaults). Nothing when there is nothing to do. */
+void cc_ca_bundle(struct cloudcfg *c, char *const *trusted, bool remove_defaults);
 /* What a host name or an address is made of: ntp servers go to a shell word list. */
 #define CC_HOST_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]"
 /* what a path written into JSON unescaped may hold */
