@@ -7,6 +7,7 @@
  */
 #include "image-builder.h"
 #include "../init/update/update.h"
+#include "../init/lib/regcfg.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -178,11 +179,12 @@ static void derive_partitions(struct build *b)
 
 /* ---- ROOT -------------------------------------------------------------- */
 
-static int add_generated(struct build *b, const char *path, enum ib_mtype type, const char *data,
-			 struct ib_err *err)
+/* A file (mode: its mode) or directory (0755) the builder writes into ROOT from the spec. */
+static int add_generated_mode(struct build *b, const char *path, enum ib_mtype type,
+			      const char *data, mode_t mode, struct ib_err *err)
 {
 	struct ib_mentry e = {
-	    .type = type, .path = (char *)path, .mode = 0644, .origin = b->o->spec, .line = 0};
+	    .type = type, .path = (char *)path, .mode = mode, .origin = b->o->spec, .line = 0};
 	const struct ib_mentry *old = ib_manifest_find(&b->man, path);
 
 	if (type == IB_M_DIR) {
@@ -200,6 +202,12 @@ static int add_generated(struct build *b, const char *path, enum ib_mtype type, 
 	if (ib_manifest_add(&b->man, &e, err) < 0)
 		return ib_err_ctx(err, "adding builder file");
 	return 0;
+}
+
+static int add_generated(struct build *b, const char *path, enum ib_mtype type, const char *data,
+			 struct ib_err *err)
+{
+	return add_generated_mode(b, path, type, data, 0644, err);
 }
 
 /* update.key's Nth key in ROOT: image.pub, then image-2.pub... (the updater trusts
@@ -220,6 +228,45 @@ static int add_update_key(struct build *b, size_t n, struct ib_err *err)
 	if (ret == 0)
 		ret = add_generated(b, dst, IB_M_DATA, text, err);
 	free(text), free(dst);
+	return ret;
+}
+
+/* registries' ca as a path: a file (or a symlink, not followed) that ROOT holds, as the
+ * manifest and the builder list it: else every pull from that registry would fail. */
+static int check_registry_ca(struct build *b, size_t i, struct ib_err *err)
+{
+	const struct reg_cfg *r = &b->spec.registries[i];
+	const unsigned *at = b->spec.registry_ca_at[i];
+	const struct ib_mentry *e = at[0] ? ib_manifest_find(&b->man, r->ca) : NULL;
+
+	if (!at[0] || (e && e->type != IB_M_DIR))
+		return 0;
+	return ib_err_set(err, 0, "%s:%u:%u: key \"registries.%s.ca\": %s: %s", b->o->spec, at[0],
+			  at[1], r->host, r->ca,
+			  e ? "a directory of ROOT, not a file"
+			    : "not in ROOT (the manifest lists no such file)");
+}
+
+/* registries: containerd-lite's files, rendered by init/lib/regcfg.c as provision renders
+ * user-data's wisp.registries (whose files, written at every boot, replace these). */
+static int add_registry_files(struct build *b, struct ib_err *err)
+{
+	struct reg_file *f = NULL;
+	size_t n = 0;
+	int ret = 0;
+
+	if (b->spec.nregistries && reg_render(b->spec.registries, b->spec.nregistries, &f, &n) < 0)
+		return ib_err_set(err, ENOMEM, "registries");
+	for (size_t i = 0; ret == 0 && i < n; i++) {
+		if (strncmp(f[i].path, REG_CA_DIR "/", sizeof(REG_CA_DIR)) == 0)
+			ret = add_generated(b, REG_CA_DIR, IB_M_DIR, NULL, err);
+		if (ret == 0)
+			ret =
+			    add_generated_mode(b, f[i].path, IB_M_DATA, f[i].text, f[i].mode, err);
+	}
+	for (size_t i = 0; ret == 0 && i < b->spec.nregistries; i++)
+		ret = check_registry_ca(b, i, err);
+	reg_files_free(f, n);
 	return ret;
 }
 
@@ -264,6 +311,8 @@ static int add_spec_files(struct build *b, struct ib_err *err)
 	}
 	if (ret == 0)
 		ret = add_update_files(b, err);
+	if (ret == 0)
+		ret = add_registry_files(b, err);
 	free(hostname);
 	free(image_yaml);
 	return ret;

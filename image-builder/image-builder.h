@@ -98,6 +98,10 @@ struct ib_spec {
 	char *update_keys[IB_UPDATE_KEYS_MAX];
 	size_t nupdate_keys;
 	char *update_slot_b; /* update.slot_b: a bundle slot B holds from the start; NULL */
+	/* registries (init/lib/regcfg.h) for ROOT; ca_at[i]: line, column of a path ca, or 0 */
+	struct reg_cfg *registries;
+	size_t nregistries;
+	unsigned (*registry_ca_at)[2];
 };
 
 /* Parse and validate a spec; relative paths in it must exist relative to

@@ -14,8 +14,10 @@ IB_LIBS := -lyaml -luuid -lz -lsodium
 # update.slot_b reads bundles with the updater's own reader (one format, one parser).
 IB_UPDATE_SRCS := $(addprefix init/update/, bundle.c manifest.c minisig.c version.c utc.c) \
 	init/lib/err.c init/lib/util.c
-$(IB): $(wildcard image-builder/*.c) image-builder/image-builder.h $(IB_UPDATE_SRCS) \
-		init/update/update.h init/lib/base.h | $(DEPS_STAMP)
+# registries: renders the files user-data's wisp.registries does, with the same code.
+IB_REG_SRCS := init/lib/regcfg.c init/lib/b64.c
+$(IB): $(wildcard image-builder/*.c) image-builder/image-builder.h $(IB_UPDATE_SRCS) $(IB_REG_SRCS) \
+		init/update/update.h init/lib/base.h init/lib/regcfg.h | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(HOST_CC) $(HOST_CFLAGS) -o $@ $(filter %.c,$^) $(IB_LIBS)
 
@@ -59,7 +61,9 @@ image: $(B)/wisp.img
 # rebuilds the tests (tests.mk compiles only the .c files).
 IB_H := image-builder/image-builder.h
 UNIT_TESTS += ib_spec ib_size ib_gpt ib_manifest ib_grub ib_uuid
-UNIT_ib_spec_SRCS := $(IB_H) $(addprefix image-builder/,spec.c spec_emit.c size.c err.c fsutil.c)
+IB_SPEC_SRCS := $(addprefix image-builder/,spec.c spec_emit.c size.c err.c fsutil.c) $(IB_REG_SRCS) \
+	init/lib/regcfg.h init/lib/err.c init/lib/util.c
+UNIT_ib_spec_SRCS := $(IB_H) $(IB_SPEC_SRCS)
 UNIT_ib_spec_LIBS := -lyaml
 UNIT_ib_size_SRCS := $(IB_H) image-builder/size.c
 UNIT_ib_gpt_SRCS := $(IB_H) $(addprefix image-builder/,gpt.c uuid.c err.c)
@@ -97,6 +101,6 @@ update-test: $(IB) $(UPDATE_BIN) | $(DEPS_STAMP)
 	@WISP_VERSION=$(WISP_VERSION) python3 tests/update/bundle.py $(IB) $(UPDATE_BIN) tests/keys
 
 UNIT_TESTS += ib_bundle
-UNIT_ib_bundle_SRCS := $(IB_H) $(addprefix image-builder/,bundle_verity.c bundle_args.c err.c fsutil.c \
-	spec.c spec_emit.c size.c bundle.c exec.c)
+UNIT_ib_bundle_SRCS := $(IB_H) $(IB_SPEC_SRCS) $(addprefix image-builder/,bundle_verity.c bundle_args.c \
+	bundle.c exec.c)
 UNIT_ib_bundle_LIBS := -lyaml -lsodium

@@ -7,6 +7,7 @@
  * don't silently fall back to defaults.
  */
 #include "image-builder.h"
+#include "../init/lib/regcfg.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -18,7 +19,19 @@
 #include <sys/stat.h>
 #include <yaml.h>
 
-enum kind { K_STR, K_PATH, K_SIZE, K_UINT, K_SLOT, K_MAP, K_SERVICES, K_IMAGES, K_PORTS, K_KEYS };
+enum kind {
+	K_STR,
+	K_PATH,
+	K_SIZE,
+	K_UINT,
+	K_SLOT,
+	K_MAP,
+	K_SERVICES,
+	K_IMAGES,
+	K_PORTS,
+	K_KEYS,
+	K_REGISTRIES
+};
 
 struct field {
 	const char *key;
@@ -162,6 +175,7 @@ static const struct field top_fields[] = {
     {"firewall", K_MAP, false, 0, NULL, firewall_fields},
     {"bridge", K_MAP, false, 0, NULL, bridge_fields},
     {"update", K_MAP, false, 0, NULL, update_fields},
+    {"registries", K_REGISTRIES, false, 0, NULL, NULL},
     {0},
 };
 
@@ -478,6 +492,159 @@ static int set_ports(struct ctx *c, const struct field *f, yaml_node_t *v, const
 	return 0;
 }
 
+static void join_key(char *buf, size_t len, const char *prefix, const char *key)
+{
+	snprintf(buf, len, "%s%s%s", prefix, *prefix ? "." : "", key);
+}
+
+/* ---- registries: containerd-lite's registry files in ROOT ---------------
+ * The schema and checks of user-data's wisp.registries (docs/cloud-config.md), from
+ * init/lib/regcfg.c, its renderer too (build.c); here a problem is an error, where
+ * user-data's parser warns and leaves the value out. */
+
+struct reg_field {
+	const char *key;
+	int (*set)(struct ctx *c, const struct reg_field *f, yaml_node_t *v, const char *key,
+		   struct reg_cfg *r);
+	size_t off; /* reg_string's member */
+};
+
+/* mirrors: a list of host[:port], at most REG_MIRRORS_MAX */
+static int reg_mirrors(struct ctx *c, const struct reg_field *f, yaml_node_t *v, const char *key,
+		       struct reg_cfg *r)
+{
+	yaml_node_item_t *it;
+	char item[352]; /* key[320] of reg_entry, and "[N]" */
+
+	(void)f;
+	if (v->type != YAML_SEQUENCE_NODE)
+		return fail(c, v, key, 0, "expected a list of registry hosts (host[:port])");
+	it = v->data.sequence.items.start;
+	for (size_t n = 0; it < v->data.sequence.items.top; it++, n++) {
+		yaml_node_t *m = yaml_document_get_node(c->doc, *it);
+		const char *problem = reg_problem("mirrors", scalar(m));
+
+		snprintf(item, sizeof(item), "%s[%zu]", key, n);
+		if (problem)
+			return fail(c, m, item, 0, "%s", problem);
+		if (n == REG_MIRRORS_MAX)
+			return fail(c, m, key, 0, "at most %d mirrors", REG_MIRRORS_MAX);
+		r->mirrors = strv_push(r->mirrors, scalar(m));
+	}
+	return 0;
+}
+
+/* insecure: YAML's true or false (no yes/on: a typo must not turn TLS off) */
+static int reg_insecure(struct ctx *c, const struct reg_field *f, yaml_node_t *v, const char *key,
+			struct reg_cfg *r)
+{
+	static const char *const spellings[] = {"false", "False", "FALSE", "true", "True", "TRUE"};
+	const char *s = scalar(v);
+
+	(void)f;
+	for (size_t i = 0; s && i < ARRAY_LEN(spellings); i++)
+		if (strcmp(s, spellings[i]) == 0) {
+			r->insecure = i >= ARRAY_LEN(spellings) / 2;
+			return 0;
+		}
+	return fail(c, v, key, 0, "expected true or false");
+}
+
+/* ca, username, password, auth: strings as lib/regcfg.c checks them */
+static int reg_string(struct ctx *c, const struct reg_field *f, yaml_node_t *v, const char *key,
+		      struct reg_cfg *r)
+{
+	const char *s = scalar(v), *problem;
+
+	if (s && strlen(s) != v->data.scalar.length)
+		return fail(c, v, key, 0, "contains a NUL character");
+	if ((problem = reg_problem(f->key, s)))
+		return fail(c, v, key, 0, "%s", problem);
+	*(char **)((char *)r + f->off) = ib_strdup(s);
+	return 0;
+}
+
+static const struct reg_field reg_fields[] = {
+    {"mirrors", reg_mirrors, 0},
+    {"insecure", reg_insecure, 0},
+    {"ca", reg_string, offsetof(struct reg_cfg, ca)},
+    {"username", reg_string, offsetof(struct reg_cfg, user)},
+    {"password", reg_string, offsetof(struct reg_cfg, password)},
+    {"auth", reg_string, offsetof(struct reg_cfg, auth)},
+};
+
+/* One registries.HOST: a mapping of reg_fields, each once. */
+static int reg_entry(struct ctx *c, yaml_node_t *map, const char *prefix, size_t idx)
+{
+	struct reg_cfg *r = &c->spec->registries[idx];
+	bool seen[ARRAY_LEN(reg_fields)] = {false};
+	char key[320];
+	size_t i;
+
+	if (map->type != YAML_MAPPING_NODE)
+		return fail(c, map, prefix, 0,
+			    "expected a mapping (mirrors, insecure, ca, username, password, auth)");
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+	     p++) {
+		yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
+		yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
+
+		if (!scalar(k))
+			return fail(c, k, prefix, 0, "keys must be strings");
+		join_key(key, sizeof(key), prefix, scalar(k));
+		for (i = 0; i < ARRAY_LEN(reg_fields) && strcmp(reg_fields[i].key, scalar(k)); i++)
+			;
+		if (i == ARRAY_LEN(reg_fields))
+			return fail(c, k, key, 0, "unknown key");
+		if (seen[i])
+			return fail(c, k, key, 0, "duplicate key");
+		seen[i] = true;
+		if (reg_fields[i].set(c, &reg_fields[i], v, key, r) < 0)
+			return -1;
+		/* a path: build.c looks for it in ROOT, and names this place if it is not */
+		if (!strcmp(scalar(k), "ca") && r->ca[0] == '/') {
+			c->spec->registry_ca_at[idx][0] = (unsigned)v->start_mark.line + 1;
+			c->spec->registry_ca_at[idx][1] = (unsigned)v->start_mark.column + 1;
+		}
+	}
+	return reg_cfg_problem(r) ? fail(c, map, prefix, 0, "%s", reg_cfg_problem(r)) : 0;
+}
+
+/* registries: {HOST: {...}}, each HOST a host[:port] as a reference names it, once. */
+static int set_registries(struct ctx *c, yaml_node_t *v, const char *key)
+{
+	struct ib_spec *spec = c->spec;
+	yaml_node_pair_t *p;
+	size_t n;
+	char host[288]; /* "registries." and a host of at most 255 */
+
+	if (v->type != YAML_MAPPING_NODE)
+		return fail(c, v, key, 0, "expected a mapping of registry hosts (host[:port])");
+	p = v->data.mapping.pairs.start;
+	n = (size_t)(v->data.mapping.pairs.top - p);
+	spec->registries = calloc(n ? n : 1, sizeof(*spec->registries));
+	spec->registry_ca_at = calloc(n ? n : 1, sizeof(*spec->registry_ca_at));
+	if (!spec->registries || !spec->registry_ca_at)
+		return ib_err_set(c->err, ENOMEM, "%s: registries", c->file);
+	for (spec->nregistries = n; p < v->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
+		size_t i = (size_t)(p - v->data.mapping.pairs.start);
+		const char *name = scalar(k), *problem = reg_problem("host", name);
+
+		spec->registries[i].insecure = -1;
+		join_key(host, sizeof(host), key, name ? name : "?");
+		if (problem)
+			return fail(c, k, host, 0, "%s", problem);
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(spec->registries[j].host, name) == 0)
+				return fail(c, k, host, 0, "duplicate key");
+		spec->registries[i].host = ib_strdup(name);
+		if (reg_entry(c, yaml_document_get_node(c->doc, p->value), host, i) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int walk_map(struct ctx *c, yaml_node_t *map, const struct field *fields,
 		    const char *prefix);
 
@@ -506,6 +673,8 @@ static int set_field(struct ctx *c, const struct field *f, yaml_node_t *v, const
 		return set_ports(c, f, v, key);
 	case K_KEYS:
 		return set_keys(c, v, key);
+	case K_REGISTRIES:
+		return set_registries(c, v, key);
 	}
 	return fail(c, v, key, 0, "internal error: unknown field kind");
 }
@@ -516,11 +685,6 @@ static const struct field *find_field(const struct field *fields, const char *ke
 		if (strcmp(f->key, key) == 0)
 			return f;
 	return NULL;
-}
-
-static void join_key(char *buf, size_t len, const char *prefix, const char *key)
-{
-	snprintf(buf, len, "%s%s%s", prefix, *prefix ? "." : "", key);
 }
 
 static int check_required(struct ctx *c, yaml_node_t *map, const struct field *fields,
@@ -673,6 +837,10 @@ void ib_spec_free(struct ib_spec *spec)
 	for (size_t i = 0; i < spec->nupdate_keys; i++)
 		free(spec->update_keys[i]);
 	free(spec->update_slot_b);
+	for (size_t i = 0; i < spec->nregistries; i++)
+		reg_cfg_free(&spec->registries[i]);
+	free(spec->registries);
+	free(spec->registry_ca_at);
 	free(spec->kernel_image);
 	free(spec->kernel_cmdline);
 	free(spec->manifest);

@@ -51,8 +51,11 @@ $(INIT_BIN): $(INIT_SRCS) $(INIT_YAML_OBJS) $(INIT_HDRS) init/init.mk $(INIT_DEP
 # (cloud-init style user-data, docs/cloud-config.md) turned into files and
 # declarations for PID 1. Static musl like init; no budget of PID 1's.
 # parse/: the parsers of untrusted bytes and the unprivileged child they run in.
-PARSE_SRCS := $(addprefix init/provision/parse/, b64.c userdata.c gunzip.c yvalue.c cloudcfg.c ccreg.c ccca.c netcfg.c \
-	meta.c plan.c child.c sandbox.c)
+# LIB_REG: base64 and the registry files' checks and renderer, shared with
+# image-builder (the image spec's registries); never in PID 1.
+LIB_REG := init/lib/b64.c init/lib/regcfg.c
+PARSE_SRCS := $(addprefix init/provision/parse/, userdata.c gunzip.c yvalue.c cloudcfg.c ccreg.c ccca.c netcfg.c \
+	meta.c plan.c child.c sandbox.c) $(LIB_REG)
 PROVISION_OWN := $(addprefix init/provision/, main.c root.c declw.c bootgood.c update.c ccapply.c ccsem.c ds.c \
 	cloudinit.c ccfinal.c tzrules.c sshd.c firewall.c bridge.c imgimport.c net.c dsnet.c dsmeta.c report.c)
 PROVISION_SRCS := $(LIB_BASE) $(LIB_DECL) $(PROVISION_OWN) $(PARSE_SRCS)

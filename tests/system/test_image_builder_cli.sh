@@ -137,6 +137,53 @@ check "update.key: ROOT holds both keys as /etc/wisp/update-keys/image.pub and i
 	 cmp -s "$t/rotate.tree/etc/wisp/update-keys/image.pub" tests/keys/wisp-test.pub &&
 	 cmp -s "$t/rotate.tree/etc/wisp/update-keys/image-2.pub" tests/keys/other-test.pub'
 
+# --- registries: containerd-lite's registry files in ROOT -------------------
+# The spec's registries (user-data's wisp.registries schema and checks) rendered
+# into ROOT by the renderer provision uses: the settings and a PEM ca 0644, the
+# credentials 0600, all 0:0; a path ca must be a file of ROOT; the builder's files
+# may not also be in the manifest.
+regs='registries:
+  ghcr.io: {username: bot, password: s3cret, ca: /etc/ssl/certs/ca-certificates.crt}
+  docker.io: {mirrors: [mirror.lan:5000]}
+  mirror.lan:5000: {insecure: true}
+  registry.corp:5443:
+    ca: |
+      -----BEGIN CERTIFICATE-----
+      MIIB
+      -----END CERTIFICATE-----'
+{ cat $spec; echo "$regs"; } >"$t/regs.yaml"
+check "registries: a spec with registries builds" \
+	'$ib -C . -o "$t/regs.img" --tmpdir "$t/tmp-regs" "$t/regs.yaml" >/dev/null \
+	 2>"$t/regs.err" || { cat "$t/regs.err"; false; }'
+# mode and owner of a path of ROOT, as the erofs records them ("0600 0:0")
+inode() { dump.erofs --path="$1" "$t/regs.root" 2>/dev/null |
+	sed -n 's/^Uid: \([0-9]*\) *Gid: \([0-9]*\) *Access: \([0-7]*\).*/\3 \1:\2/p'; }
+check "registries: registries.json 0644, registry-auth.json 0600, the PEM ca 0644, owned by 0:0" \
+	'[ "$(inode /etc/wisp/registries.json)" = "0644 0:0" ] &&
+	 [ "$(inode /etc/wisp/registry-auth.json)" = "0600 0:0" ] &&
+	 [ "$(inode /etc/wisp/registry-ca/registry.corp:5443.pem)" = "0644 0:0" ]'
+printf '%s\n' '{"registries": {' \
+	'    "ghcr.io": {"ca": "/etc/ssl/certs/ca-certificates.crt"},' \
+	'    "docker.io": {"mirrors": ["mirror.lan:5000"]},' \
+	'    "mirror.lan:5000": {"insecure": true},' \
+	'    "registry.corp:5443": {"ca": "/etc/wisp/registry-ca/registry.corp:5443.pem"}' \
+	'}}' >"$t/want-registries.json"
+printf '%s\n' '{"auths": {' '    "ghcr.io": {"auth": "Ym90OnMzY3JldA=="}' '}}' >"$t/want-auth.json"
+printf '%s\n' '-----BEGIN CERTIFICATE-----' MIIB '-----END CERTIFICATE-----' >"$t/want-ca.pem"
+check "registries: their text is what user-data's wisp.registries would write" \
+	'fsck.erofs --extract="$t/regs.tree" "$t/regs.root" >/dev/null 2>&1 &&
+	 cmp -s "$t/regs.tree/etc/wisp/registries.json" "$t/want-registries.json" &&
+	 cmp -s "$t/regs.tree/etc/wisp/registry-auth.json" "$t/want-auth.json" &&
+	 cmp -s "$t/regs.tree/etc/wisp/registry-ca/registry.corp:5443.pem" "$t/want-ca.pem"'
+sed 's|ca: /etc/ssl/certs/ca-certificates.crt|ca: /etc/ssl/nothere.pem|' "$t/regs.yaml" >"$t/regca.yaml"
+expect regca "regca\.yaml:[0-9]+:[0-9]+: key \"registries\.ghcr\.io\.ca\": /etc/ssl/nothere\.pem: not in ROOT"
+sed 's|{insecure: true}|{insecure: yes}|' "$t/regs.yaml" >"$t/reginsecure.yaml"
+expect reginsecure "reginsecure\.yaml:[0-9]+:[0-9]+: key \"registries\.mirror\.lan:5000\.insecure\": expected true or false"
+printf 'include rootfs/manifest\nfile /etc/wisp/registries.json %s 0644\n' "$t/want-registries.json" \
+	>"$t/regs.manifest"
+sed "s|^\(  manifest:\).*|\1 $t/regs.manifest|" "$t/regs.yaml" >"$t/regman.yaml"
+expect regman "regs\.manifest:2: /etc/wisp/registries\.json: written by the builder from the spec"
+
 [ $fail -eq 0 ] || exit 1
 rm -rf "$t"
 echo "PASS image-builder-cli"

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "image-builder.h"
+#include "lib/regcfg.h"
 
 static char dir[] = "/tmp/test_ib_spec.XXXXXX";
 static char cwd[4096];
@@ -203,6 +204,93 @@ static void update_keys(void **state)
 	ib_spec_free(&s);
 }
 
+/* registries: user-data's wisp.registries schema, into the files lib/regcfg.c renders. */
+static void registries(void **state)
+{
+	struct ib_spec s;
+	struct ib_err err = {0};
+	struct reg_file *f;
+	size_t n;
+
+	(void)state;
+	if (parse(&s,
+		  BASE "registries:\n"
+		       "  docker.io: {mirrors: [mirror.lan:5000, '10.0.0.5:5000']}\n"
+		       "  mirror.lan:5000: {insecure: true}\n"
+		       "  plain.lan: {insecure: False}\n"
+		       "  ghcr.io: {username: bot, password: 'p\"w:1', ca: /etc/ssl/ghcr.pem}\n"
+		       "  quay.io: {auth: Ym90OnB3}\n"
+		       "  10.0.2.2:5443:\n"
+		       "    ca: |\n"
+		       "      -----BEGIN CERTIFICATE-----\n"
+		       "      MIIB\n"
+		       "      -----END CERTIFICATE-----\n"
+		       "  empty.io: {}\n",
+		  &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(s.nregistries, 7);
+	assert_string_equal(s.registries[0].host, "docker.io");
+	assert_string_equal(s.registries[0].mirrors[1], "10.0.0.5:5000");
+	assert_null(s.registries[0].mirrors[2]);
+	assert_int_equal(s.registries[0].insecure, -1);
+	assert_int_equal(s.registries[1].insecure, 1);
+	assert_int_equal(s.registries[2].insecure, 0);
+	assert_string_equal(s.registries[3].password, "p\"w:1");
+	/* where a path ca was written, for the build's look into ROOT; none for PEM text */
+	assert_int_equal(s.registry_ca_at[3][0], 14);
+	assert_int_equal(s.registry_ca_at[3][1], 51);
+	assert_int_equal(s.registry_ca_at[5][0], 0);
+	assert_int_equal(reg_render(s.registries, s.nregistries, &f, &n), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(f[0].path, "/etc/wisp/registry-ca/10.0.2.2:5443.pem");
+	assert_string_equal(f[0].text,
+			    "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
+	assert_string_equal(f[1].path, "/etc/wisp/registries.json");
+	assert_int_equal(f[1].mode, 0644);
+	assert_string_equal(
+	    f[1].text,
+	    "{\"registries\": {\n"
+	    "    \"docker.io\": {\"mirrors\": [\"mirror.lan:5000\", \"10.0.0.5:5000\"]},\n"
+	    "    \"mirror.lan:5000\": {\"insecure\": true},\n"
+	    "    \"plain.lan\": {\"insecure\": false},\n"
+	    "    \"ghcr.io\": {\"ca\": \"/etc/ssl/ghcr.pem\"},\n"
+	    "    \"10.0.2.2:5443\": {\"ca\": \"/etc/wisp/registry-ca/10.0.2.2:5443.pem\"}\n"
+	    "}}\n");
+	assert_string_equal(f[2].path, "/etc/wisp/registry-auth.json");
+	assert_int_equal(f[2].mode, 0600);
+	assert_string_equal(f[2].text, "{\"auths\": {\n"
+				       "    \"ghcr.io\": {\"auth\": \"Ym90OnAidzox\"},\n"
+				       "    \"quay.io\": {\"auth\": \"Ym90OnB3\"}\n"
+				       "}}\n");
+	reg_files_free(f, n);
+	ib_spec_free(&s);
+	if (parse(&s, BASE "registries: {}\n", &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(s.nregistries, 0);
+	ib_spec_free(&s);
+}
+
+/* The longest user name and password are 512 characters, as in user-data. */
+static void registry_lengths(void **state)
+{
+	char yaml[1400], long_[514];
+	struct ib_spec s;
+	struct ib_err err = {0};
+
+	(void)state;
+	memset(long_, 'x', 512), long_[512] = '\0';
+	snprintf(yaml, sizeof(yaml), BASE "registries: {a.io: {username: %s, password: %s}}\n",
+		 long_, long_);
+	if (parse(&s, yaml, &err) < 0)
+		fail_msg("%s", err.msg);
+	ib_spec_free(&s);
+	long_[512] = 'x', long_[513] = '\0';
+	snprintf(yaml, sizeof(yaml), BASE "registries: {a.io: {username: u, password: %s}}\n",
+		 long_);
+	assert_int_equal(parse(&s, yaml, &err), -1);
+	assert_non_null(strstr(err.msg, "key \"registries.a.io.password\": not a password"));
+}
+
 struct bad {
 	const char *yaml;
 	const char *msg;
@@ -302,6 +390,64 @@ static const struct bad bad_specs[] = {
     {"name: wisp\nupdate:\n  key: [bzImage, bzImage, bzImage, bzImage, bzImage, bzImage, bzImage, "
      "bzImage, bzImage]\n",
      "key \"update.key\": at most 8 keys"},
+    {"name: wisp\nregistries: [a.io]\n",
+     "t.yaml:2:13: key \"registries\": expected a mapping of registry hosts (host[:port])"},
+    {"name: wisp\nregistries: {'a b': {}}\n",
+     "t.yaml:2:14: key \"registries.a b\": not a registry host[:port] (docker.io, ghcr.io, "
+     "10.0.0.5:5000)"},
+    {"name: wisp\nregistries: {-a.io: {}}\n",
+     "t.yaml:2:14: key \"registries.-a.io\": not a registry host[:port]"},
+    {"name: wisp\nregistries: {[a]: {}}\n",
+     "t.yaml:2:14: key \"registries.?\": not a registry host[:port]"},
+    {"name: wisp\nregistries: {a.io: {}, a.io: {}}\n",
+     "t.yaml:2:24: key \"registries.a.io\": duplicate key"},
+    {"name: wisp\nregistries: {a.io: 5}\n",
+     "t.yaml:2:20: key \"registries.a.io\": expected a mapping (mirrors, insecure, ca, username, "
+     "password, auth)"},
+    {"name: wisp\nregistries: {a.io: {insecur: true}}\n",
+     "t.yaml:2:21: key \"registries.a.io.insecur\": unknown key"},
+    {"name: wisp\nregistries: {a.io: {[x]: true}}\n",
+     "t.yaml:2:21: key \"registries.a.io\": keys must be strings"},
+    {"name: wisp\nregistries: {a.io: {insecure: true, insecure: false}}\n",
+     "t.yaml:2:37: key \"registries.a.io.insecure\": duplicate key"},
+    {"name: wisp\nregistries: {a.io: {insecure: yes}}\n",
+     "t.yaml:2:31: key \"registries.a.io.insecure\": expected true or false"},
+    {"name: wisp\nregistries: {a.io: {insecure: [true]}}\n",
+     "t.yaml:2:31: key \"registries.a.io.insecure\": expected true or false"},
+    {"name: wisp\nregistries: {a.io: {mirrors: m.io}}\n",
+     "t.yaml:2:30: key \"registries.a.io.mirrors\": expected a list of registry hosts"},
+    {"name: wisp\nregistries: {a.io: {mirrors: [m.io, 'b c']}}\n",
+     "t.yaml:2:37: key \"registries.a.io.mirrors[1]\": not a registry host[:port]"},
+    {"name: wisp\nregistries: {a.io: {mirrors: [[m.io]]}}\n",
+     "t.yaml:2:31: key \"registries.a.io.mirrors[0]\": not a registry host[:port]"},
+    {"name: wisp\nregistries: {a.io: {mirrors: [a, b, c, d, e, f, g, h, i]}}\n",
+     "t.yaml:2:55: key \"registries.a.io.mirrors\": at most 8 mirrors"},
+    {"name: wisp\nregistries: {a.io: {ca: 'not pem'}}\n",
+     "t.yaml:2:25: key \"registries.a.io.ca\": neither PEM certificates nor an absolute path"},
+    {"name: wisp\nregistries: {a.io: {ca: /etc/../x.pem}}\n",
+     "t.yaml:2:25: key \"registries.a.io.ca\": neither PEM certificates nor an absolute path"},
+    {"name: wisp\nregistries: {a.io: {ca: '/etc/a b.pem'}}\n",
+     "t.yaml:2:25: key \"registries.a.io.ca\": neither PEM certificates nor an absolute path"},
+    {"name: wisp\nregistries: {a.io: {ca: \"-----BEGIN CERTIFICATE-----\\x01\"}}\n",
+     "t.yaml:2:25: key \"registries.a.io.ca\": neither PEM certificates nor an absolute path"},
+    {"name: wisp\nregistries: {a.io: {ca: \"/etc/a\\0.pem\"}}\n",
+     "t.yaml:2:25: key \"registries.a.io.ca\": contains a NUL character"},
+    {"name: wisp\nregistries: {a.io: {ca: [/etc/a.pem]}}\n",
+     "t.yaml:2:25: key \"registries.a.io.ca\": neither PEM certificates nor an absolute path"},
+    {"name: wisp\nregistries: {a.io: {username: 'a:b', password: p}}\n",
+     "t.yaml:2:31: key \"registries.a.io.username\": not a user name (1-512 characters, no ':')"},
+    {"name: wisp\nregistries: {a.io: {username: '', password: p}}\n",
+     "t.yaml:2:31: key \"registries.a.io.username\": not a user name"},
+    {"name: wisp\nregistries: {a.io: {username: u, password: ''}}\n",
+     "t.yaml:2:44: key \"registries.a.io.password\": not a password (1-512 characters)"},
+    {"name: wisp\nregistries: {a.io: {auth: '!!'}}\n",
+     "t.yaml:2:27: key \"registries.a.io.auth\": not base64 of USER:PASSWORD"},
+    {"name: wisp\nregistries: {a.io: {auth: Ym90}}\n",
+     "t.yaml:2:27: key \"registries.a.io.auth\": not base64 of USER:PASSWORD"},
+    {"name: wisp\nregistries: {a.io: {username: u}}\n",
+     "t.yaml:2:20: key \"registries.a.io\": username and password go together"},
+    {"name: wisp\nregistries: {a.io: {password: p}}\n",
+     "t.yaml:2:20: key \"registries.a.io\": username and password go together"},
 };
 
 static void errors(void **state)
@@ -342,7 +488,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(valid_specs),	 cmocka_unit_test(images),
-	    cmocka_unit_test(update_keys),	 cmocka_unit_test(errors),
+	    cmocka_unit_test(update_keys),	 cmocka_unit_test(registries),
+	    cmocka_unit_test(registry_lengths),	 cmocka_unit_test(errors),
 	    cmocka_unit_test(load_missing_file),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

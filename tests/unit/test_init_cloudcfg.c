@@ -511,8 +511,8 @@ static void test_wisp_registries(void **state)
 	assert_null(file_of(&c, "/etc/wisp/registries.json", &mode));
 	assert_null(file_of(&c, "/etc/wisp/registry-auth.json", &mode));
 	cloudcfg_free(&c);
-	assert_true(cc_registry_path("/etc/a.pem") && !cc_registry_path("/etc/..") &&
-		    !cc_registry_path("/a\"b") && !cc_registry_path("rel/a.pem"));
+	assert_true(reg_path_ok("/etc/a.pem") && !reg_path_ok("/etc/..") && !reg_path_ok("/a\"b") &&
+		    !reg_path_ok("rel/a.pem"));
 }
 
 /* ca_certs (cloud-init's): the trusted certificates appended to the system bundle, or

@@ -879,16 +879,27 @@ static void r_update(struct pctx *p, const struct kv *a)
 	}
 }
 
+/* A value of registries.HOST refused by lib/regcfg.c's checks (the image spec's too). */
+static void reg_bad(struct pctx *p, const struct ynode *n, const char *key, const char *problem,
+		    const char *outcome)
+{
+	char msg[200];
+
+	snprintf(msg, sizeof(msg), "%s; %s", problem, outcome);
+	bad(p, n, key, msg);
+}
+
 /* registries.HOST.mirrors: host[:port] each, at most 8, asked before HOST */
 static void r_reg_mirrors(struct pctx *p, const struct kv *a)
 {
-	struct cc_registry *r = a->obj;
+	struct reg_cfg *r = a->obj;
 	char **l = get_list(p, a->v, a->path, false);
+	const char *why;
 
 	for (size_t j = 0; l && l[j]; j++)
-		if (!cc_registry_host(l[j]))
-			bad(p, a->v, a->path, "not a registry host[:port]; ignored");
-		else if (strv_len(r->mirrors) >= 8)
+		if ((why = reg_problem("mirrors", l[j])))
+			reg_bad(p, a->v, a->path, why, "ignored");
+		else if (strv_len(r->mirrors) >= REG_MIRRORS_MAX)
 			bad(p, a->v, a->path, "more than 8 mirrors; the rest ignored");
 		else
 			r->mirrors = strv_push(r->mirrors, l[j]);
@@ -897,55 +908,22 @@ static void r_reg_mirrors(struct pctx *p, const struct kv *a)
 
 static void r_reg_insecure(struct pctx *p, const struct kv *a)
 {
-	((struct cc_registry *)a->obj)->insecure = get_bool(p, a->v, a->path, CB_TRANSLATE);
+	((struct reg_cfg *)a->obj)->insecure = get_bool(p, a->v, a->path, CB_TRANSLATE);
 }
 
-/* ca: PEM text (written to a file of its own), or the path of one in the image */
-static void r_reg_ca(struct pctx *p, const struct kv *a)
+/* ca: PEM text (written to a file of its own), or the path of one in the image;
+ * username and password, or auth (base64 of user:password, as docker's config.json) */
+static void r_reg_string(struct pctx *p, const struct kv *a)
 {
-	struct cc_registry *r = a->obj;
-	const char *s = scalar(a->v);
-
-	if (!s || (s[0] == '/' ? !cc_registry_path(s) : !cc_registry_pem(s))) {
-		bad(p, a->v, a->path, "neither PEM certificates nor an absolute path; ignored");
-		return;
-	}
-	free(r->ca);
-	r->ca = strdup(s);
-}
-
-/* base64 (the standard alphabet) of text holding a ':', as docker's "auth" */
-static bool b64_user_pass(const char *s)
-{
-	unsigned char raw[1024];
-	ssize_t n;
-
-	return !s[strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")] &&
-	       (n = b64_decode(s, strlen(s), raw, sizeof(raw))) >= 0 && memchr(raw, ':', (size_t)n);
-}
-
-/* What is wrong with the value s of username, password or auth, or NULL. */
-static const char *cred_problem(const char *key, const char *s)
-{
-	const char *what = *key == 'u'	 ? "not a user name (1-512 characters, no ':'); ignored"
-			   : *key == 'p' ? "not a password (1-512 characters); ignored"
-					 : "not base64 of USER:PASSWORD; ignored";
-
-	if (!s || !*s || strlen(s) > 512 || (*key == 'u' && strchr(s, ':')) ||
-	    (*key == 'a' && !b64_user_pass(s)))
-		return what;
-	return NULL;
-}
-
-/* username and password, or auth (base64 of user:password, as docker's config.json) */
-static void r_reg_cred(struct pctx *p, const struct kv *a)
-{
-	struct cc_registry *r = a->obj;
-	const char *s = scalar(a->v), *key = a->k->name, *why = cred_problem(key, s);
-	char **dst = *key == 'u' ? &r->user : *key == 'p' ? &r->password : &r->auth;
+	struct reg_cfg *r = a->obj;
+	const char *s = scalar(a->v), *key = a->k->name, *why = reg_problem(key, s);
+	char **dst = *key == 'c'   ? &r->ca
+		     : *key == 'u' ? &r->user
+		     : *key == 'p' ? &r->password
+				   : &r->auth;
 
 	if (why) {
-		bad(p, a->v, a->path, why);
+		reg_bad(p, a->v, a->path, why, "ignored");
 		return;
 	}
 	free(*dst);
@@ -954,8 +932,8 @@ static void r_reg_cred(struct pctx *p, const struct kv *a)
 
 static const struct key registry_keys[] = {
     {"mirrors", r_reg_mirrors, 0, false, false}, {"insecure", r_reg_insecure, 0, false, false},
-    {"ca", r_reg_ca, 0, false, false},		 {"username", r_reg_cred, 0, false, false},
-    {"password", r_reg_cred, 0, false, false},	 {"auth", r_reg_cred, 0, false, false}};
+    {"ca", r_reg_string, 0, false, false},	 {"username", r_reg_string, 0, false, false},
+    {"password", r_reg_string, 0, false, false}, {"auth", r_reg_string, 0, false, false}};
 
 static const struct keymap registry_map = {
     registry_keys,
@@ -967,7 +945,7 @@ static const struct keymap registry_map = {
 
 /* The registries of one wisp.registries mapping, while it is read. */
 struct regs {
-	struct cc_registry *v;
+	struct reg_cfg *v;
 	size_t n;
 };
 
@@ -975,12 +953,11 @@ struct regs {
 static void parse_registry(struct pctx *p, const struct ynode *k, const struct ynode *v,
 			   const char *path, struct regs *rs)
 {
-	struct cc_registry r = {.insecure = -1}, *nv;
+	struct reg_cfg r = {.insecure = -1}, *nv;
+	const char *why = reg_problem("host", k->str);
 
-	if (!cc_registry_host(k->str)) {
-		bad(p, k, path,
-		    "not a registry host[:port] (docker.io, ghcr.io, 10.0.0.5:5000); "
-		    "ignored");
+	if (why) {
+		reg_bad(p, k, path, why, "ignored");
 		return;
 	}
 	if (v->type != Y_MAP) {
@@ -990,8 +967,8 @@ static void parse_registry(struct pctx *p, const struct ynode *k, const struct y
 		return;
 	}
 	walk_map(p, v, &registry_map, path, &r);
-	if (!r.user != !r.password) {
-		bad(p, v, path, "username and password go together; credentials ignored");
+	if ((why = reg_cfg_problem(&r))) {
+		reg_bad(p, v, path, why, "credentials ignored");
 		free(r.user), free(r.password), r.user = r.password = NULL;
 	}
 	if ((r.host = strdup(k->str)) && (nv = realloc(rs->v, (rs->n + 1) * sizeof(*nv)))) {
@@ -999,7 +976,7 @@ static void parse_registry(struct pctx *p, const struct ynode *k, const struct y
 		rs->v[rs->n++] = r;
 		return;
 	}
-	cc_registry_free(&r);
+	reg_cfg_free(&r);
 }
 
 /* registries: {HOST: {...}}: containerd-lite's files (ccreg.c), as write_files entries;
@@ -1025,7 +1002,7 @@ static void r_registries(struct pctx *p, const struct kv *a)
 	}
 	cc_registry_files(c, rs.v, rs.n);
 	for (size_t i = 0; i < rs.n; i++)
-		cc_registry_free(&rs.v[i]);
+		reg_cfg_free(&rs.v[i]);
 	free(rs.v);
 }
 
@@ -1042,7 +1019,7 @@ static void r_ca_trusted(struct pctx *p, const struct kv *a)
 	char **l = get_list(p, a->v, a->path, false);
 
 	for (size_t i = 0; l && l[i]; i++)
-		if (!cc_registry_pem(l[i]))
+		if (!reg_pem_ok(l[i]))
 			bad(p, a->v, a->path, "not a PEM certificate; ignored");
 		else
 			x->trusted = strv_push(x->trusted, l[i]);

@@ -9,16 +9,10 @@
 #ifndef WISP_PROVISION_PARSE_H
 #define WISP_PROVISION_PARSE_H
 
+#include "../../lib/regcfg.h" /* base64, and wisp.registries' checks and files */
 #include "../../lib/ytree.h"
 
 #include <stdio.h>
-
-/* ---- b64.c ------------------------------------------------------------ */
-
-/* Decode base64 (blanks skipped, '=' ends it) into out. Returns its length or -1. */
-ssize_t b64_decode(const char *in, size_t len, unsigned char *out, size_t size);
-/* len bytes as base64 ('=' padded) into out, 4 * ((len + 2) / 3) + 1 bytes. */
-void b64_encode(const unsigned char *in, size_t len, char *out);
 
 /* ---- userdata.c: user-data formats, MIME parts ------------------------ */
 
@@ -111,16 +105,6 @@ struct cc_mount {
 	int line, col;
 };
 
-/* wisp.registries.HOST (docs/cloud-config.md): one registry's settings and credentials,
- * checked as read; ccreg.c turns them into containerd-lite's files. */
-struct cc_registry {
-	char *host;
-	char **mirrors;
-	int insecure; /* -1: not given */
-	char *ca;     /* PEM text, or an absolute path in the image */
-	char *user, *password, *auth;
-};
-
 struct cloudcfg {
 	char *hostname, *fqdn;
 	int preserve_hostname; /* -1: not given, 0, 1 (a later part's replaces it) */
@@ -180,24 +164,16 @@ bool cc_update_value(const char *key, const char *s);
 
 /* ---- ccreg.c: wisp.registries as containerd-lite's files -------------- */
 
-/* host[:port] as a reference names a registry (CC_HOST_CHARS, 1-255). */
-bool cc_registry_host(const char *s);
-/* An absolute path without ".." of CC_PATH_CHARS: a CA file in the image. */
-bool cc_registry_path(const char *s);
-/* PEM text with a certificate: printable ASCII and line breaks. */
-bool cc_registry_pem(const char *s);
-/* The N registries at regs as write_files entries of c: /etc/wisp/registries.json,
+/* The N registries at regs (wisp.registries.HOST, checked as read with lib/regcfg.h's
+ * reg_problem) as write_files entries of c: /etc/wisp/registries.json,
  * registry-auth.json (0600) and registry-ca/HOST.pem (docs/cloud-config.md, "wisp"). */
-void cc_registry_files(struct cloudcfg *c, const struct cc_registry *regs, size_t n);
-void cc_registry_free(struct cc_registry *r);
+void cc_registry_files(struct cloudcfg *c, const struct reg_cfg *regs, size_t n);
 /* ccca.c: ca_certs' trusted PEM certificates as a write_files entry of c for
  * /etc/ssl/certs/ca-certificates.crt: appended to the image's bundle, or
  * replacing it (remove_defaults). Nothing when there is nothing to do. */
 void cc_ca_bundle(struct cloudcfg *c, char *const *trusted, bool remove_defaults);
 /* What a host name or an address is made of: ntp servers go to a shell word list. */
-#define CC_HOST_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]"
-/* what a path written into JSON unescaped may hold */
-#define CC_PATH_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._/+@:"
+#define CC_HOST_CHARS REG_HOST_CHARS
 /* an http:// URL's characters (RFC 3986: unreserved, reserved, %): no blank, quote or backslash */
 #define CC_URL_CHARS                                                                               \
 	"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~:/?#[]@!$&()*+,;=%"

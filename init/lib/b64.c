@@ -1,5 +1,5 @@
-/* b64.c: base64 decoding (write_files encodings, wisp.userdata=, MIME parts). */
-#include "parse.h"
+/* b64.c: base64 (write_files encodings, wisp.userdata=, MIME parts; registry credentials). */
+#include "regcfg.h"
 
 #include <string.h>
 
