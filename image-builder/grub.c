@@ -9,6 +9,7 @@
  * an update of the other slot never writes.
  */
 #include "image-builder.h"
+#include "../init/update/update.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -35,37 +36,6 @@ char *ib_grub_early_cfg(const char *volid_str)
 			   volid_str);
 }
 
-/* The kernel's arguments for one slot but dm-mod.create's table: the root is
- * the verity device the kernel makes of the slot's partition (dm-mod.waitfor:
- * a slow disk delays the boot instead of failing it); panic=: a crash
- * reboots, and GRUB counts the try. */
-static char *slot_args(char slot, const char *partuuid, const char *spec_cmdline)
-{
-	return ib_asprintf("dm-mod.waitfor=PARTUUID=%s root=/dev/dm-0 ro rootfstype=erofs "
-			   "wisp.slot=%c panic=10%s%s",
-			   partuuid, slot, *spec_cmdline ? " " : "", spec_cmdline);
-}
-
-static char *dm_create(const struct ib_verity *v, const char *partuuid)
-{
-	char *table = ib_verity_table(v, partuuid);
-	char *dm = ib_asprintf(IB_DM_NAME ",,,ro,%s", table);
-
-	free(table);
-	return dm;
-}
-
-char *ib_kernel_cmdline(char slot, const char *partuuid, const struct ib_verity *v,
-			const char *spec_cmdline)
-{
-	char *dm = dm_create(v, partuuid), *args = slot_args(slot, partuuid, spec_cmdline);
-	/* Quoted whole, as GRUB passes a word with blanks (and the kernel reads it). */
-	char *line = ib_asprintf("\"dm-mod.create=%s\" %s", dm, args);
-
-	free(dm), free(args);
-	return line;
-}
-
 /* cfg + the formatted text; cfg is freed. */
 static char *append(char *cfg, const char *fmt, ...) IB_PRINTF(2, 3);
 static char *append(char *cfg, const char *fmt, ...)
@@ -82,29 +52,47 @@ static char *append(char *cfg, const char *fmt, ...)
 	return out;
 }
 
-/* GRUB script single quotes: literal up to the next ', which is written '\''. */
-static char *squote(const char *s)
+/* The slot's verity parameters as the updater's manifest holds them: one
+ * renderer of the kernel arguments for both (init/update/slotcfg.c). */
+static struct upd_verity upd_of(const struct ib_verity *v)
 {
-	char *out = ib_strdup("'");
+	struct upd_verity u = {.data_block_size = v->data_block_size,
+			       .hash_block_size = v->hash_block_size,
+			       .data_blocks = v->data_blocks,
+			       .hash_start_block = v->hash_start_block};
 
-	for (; *s; s++)
-		out = *s == '\'' ? append(out, "'\\''") : append(out, "%c", *s);
-	return append(out, "'");
+	snprintf(u.root_hash, sizeof(u.root_hash), "%s", v->root_hash);
+	snprintf(u.salt, sizeof(u.salt), "%s", v->salt);
+	return u;
+}
+
+/* malloc'd text, or abort (as ib_asprintf) */
+static char *must(char *s)
+{
+	if (!s)
+		abort();
+	return s;
+}
+
+char *ib_kernel_cmdline(char slot, const char *partuuid, const struct ib_verity *v,
+			const char *spec_cmdline)
+{
+	struct upd_verity u = upd_of(v);
+	char *dm = must(slot_dm(&u, partuuid)),
+	     *args = must(slot_args(slot, partuuid, spec_cmdline));
+	/* Quoted whole, as GRUB passes a word with blanks (and the kernel reads it). */
+	char *line = ib_asprintf("\"dm-mod.create=%s\" %s", dm, args);
+
+	free(dm), free(args);
+	return line;
 }
 
 char *ib_slot_cfg(char slot, const char *partuuid, const struct ib_verity *v, const char *version,
 		  const char *spec_cmdline)
 {
-	char *dm = dm_create(v, partuuid), *args = slot_args(slot, partuuid, spec_cmdline);
-	char *qdm = squote(dm), *qargs = squote(args);
-	char *cfg = ib_asprintf("# Slot %c's kernel arguments, read by /grub/grub.cfg: written by "
-				"image-builder,\n# or by the update that wrote this slot "
-				"(docs/update.md).\n"
-				"set wisp_version=%s\nset wisp_dm=%s\nset wisp_args=%s\n",
-				slot, version, qdm, qargs);
+	struct upd_verity u = upd_of(v);
 
-	free(dm), free(args), free(qdm), free(qargs);
-	return cfg;
+	return must(slot_cfg(slot, partuuid, &u, version, spec_cmdline, "image-builder"));
 }
 
 /* A slot without its slot.cfg (never written, or an update cut short) loads no

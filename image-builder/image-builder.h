@@ -196,7 +196,6 @@ int ib_esp_build(const char *out, uint64_t size, uint32_t volid, const char *con
 /* ---- dm-verity (verity.c) --------------------------------------------- */
 
 #define IB_VERITY_BLOCK 4096u
-#define IB_DM_NAME	"wisp-root" /* the root's device-mapper name */
 
 /* veritysetup's parameters of the root part; build/wisp.verity's KEY=VALUE lines
  * (docs/update-bundle.md). */
@@ -211,8 +210,6 @@ struct ib_verity {
 /* Append the hash tree to img (ROOT's erofs), salted from the image's name. */
 int ib_verity_format(const char *img, const char *name, uint64_t max_size, struct ib_verity *v,
 		     struct ib_err *err);
-/* The dm table of the root over PARTUUID=partuuid. */
-char *ib_verity_table(const struct ib_verity *v, const char *partuuid);
 /* KEY=VALUE lines of build/wisp.verity (docs/update-bundle.md). */
 char *ib_verity_text(const struct ib_verity *v);
 

@@ -11,8 +11,9 @@ IB_MANIFEST := rootfs/manifest
 IB_KERNEL := $(B)/kernel/bzImage
 IB_LIBS := -lyaml -luuid -lz -lsodium
 
-# update.slot_b reads bundles with the updater's own reader (one format, one parser).
-IB_UPDATE_SRCS := $(addprefix init/update/, bundle.c manifest.c minisig.c version.c utc.c) \
+# update.slot_b reads bundles with the updater's own reader (one format, one parser);
+# slot.cfg and the kernel's arguments are rendered by the updater's slotcfg.c.
+IB_UPDATE_SRCS := $(addprefix init/update/, bundle.c manifest.c minisig.c version.c utc.c slotcfg.c) \
 	init/lib/err.c init/lib/util.c
 # registries: renders the files user-data's wisp.registries does, with the same code.
 IB_REG_SRCS := init/lib/regcfg.c init/lib/b64.c
@@ -70,7 +71,7 @@ UNIT_ib_gpt_SRCS := $(IB_H) $(addprefix image-builder/,gpt.c uuid.c err.c)
 UNIT_ib_gpt_LIBS := -luuid -lz
 UNIT_ib_manifest_SRCS := $(IB_H) $(addprefix image-builder/,manifest.c stage.c err.c fsutil.c)
 UNIT_ib_grub_SRCS := $(IB_H) $(addprefix image-builder/,grub.c bios.c verity.c uuid.c size.c err.c \
-	fsutil.c exec.c)
+	fsutil.c exec.c) init/update/slotcfg.c init/update/update.h
 UNIT_ib_grub_LIBS := -luuid
 UNIT_ib_uuid_SRCS := $(IB_H) image-builder/uuid.c
 UNIT_TESTS += ib_args

@@ -82,18 +82,6 @@ int ib_verity_format(const char *img, const char *name, uint64_t max_size, struc
 	return 0;
 }
 
-/* The dm table line: one verity target over the whole data area, data and
- * tree on the same partition (Documentation/admin-guide/device-mapper/verity.rst). */
-char *ib_verity_table(const struct ib_verity *v, const char *partuuid)
-{
-	return ib_asprintf("0 %llu verity 1 PARTUUID=%s PARTUUID=%s %u %u %llu %llu sha256 %.64s "
-			   "%.64s 1 restart_on_corruption",
-			   (unsigned long long)v->data_blocks * (IB_VERITY_BLOCK / IB_SECTOR),
-			   partuuid, partuuid, IB_VERITY_BLOCK, IB_VERITY_BLOCK,
-			   (unsigned long long)v->data_blocks,
-			   (unsigned long long)v->hash_start_block, v->root_hash, v->salt);
-}
-
 /* build/wisp.verity: what a bundle carries (docs/update-bundle.md). */
 char *ib_verity_text(const struct ib_verity *v)
 {

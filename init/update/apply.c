@@ -23,6 +23,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -111,32 +112,23 @@ static int stream_part(int in, const struct upd_head *h, int id, const char *pat
 	return ret;
 }
 
-/* Step 4's slot.cfg: image-builder's format (docs/update.md). */
+/* Step 4's slot.cfg: image-builder's format (docs/update.md, slotcfg.c). */
 static int write_slot_cfg(const struct upd_head *h, const struct slot_dev *d, const char *dir,
 			  struct err *e)
 {
-	const struct upd_verity *v = &h->m.verity;
-	char tmp[96], cfg[96], text[3072];
-	int n = snprintf(
-	    text, sizeof(text),
-	    "# Slot %c's kernel arguments, read by /grub/grub.cfg: written by the updater from\n"
-	    "# a bundle of %s (docs/update.md).\n"
-	    "set wisp_version=%s\n"
-	    "set wisp_dm='wisp-root,,,ro,0 %llu verity 1 PARTUUID=%s PARTUUID=%s %u %u %llu %llu "
-	    "sha256 %s %s 1 restart_on_corruption'\n"
-	    "set wisp_args='dm-mod.waitfor=PARTUUID=%s root=/dev/dm-0 ro rootfstype=erofs "
-	    "wisp.slot=%c panic=10%s%s'\n",
-	    d->slot, h->m.variant, h->m.version_str,
-	    (unsigned long long)(v->data_blocks * (v->data_block_size / 512)), d->partuuid,
-	    d->partuuid, v->data_block_size, v->hash_block_size, (unsigned long long)v->data_blocks,
-	    (unsigned long long)v->hash_start_block, v->root_hash, v->salt, d->partuuid, d->slot,
-	    *h->m.cmdline ? " " : "", h->m.cmdline);
+	char tmp[96], cfg[96], writer[UPD_VARIANT_MAX + 48];
+	char *text;
+	int ret;
 
+	snprintf(writer, sizeof(writer), "the updater from a bundle of %s", h->m.variant);
+	text = slot_cfg(d->slot, d->partuuid, &h->m.verity, h->m.version_str, h->m.cmdline, writer);
+	if (!text)
+		return err_set(e, ENOMEM, "%s: slot.cfg", h->name);
 	snprintf(tmp, sizeof(tmp), "%s/slot.new", dir);
 	snprintf(cfg, sizeof(cfg), "%s/slot.cfg", dir);
-	if (n < 0 || (size_t)n >= sizeof(text))
-		return err_set(e, 0, "%s: slot.cfg too long", h->name);
-	if (write_file(tmp, text, (size_t)n, 0600, e) < 0 || sync_path(tmp, e) < 0)
+	ret = write_file(tmp, text, strlen(text), 0600, e);
+	free(text);
+	if (ret < 0 || sync_path(tmp, e) < 0)
 		return -1;
 	if (rename(tmp, cfg) < 0)
 		return err_set(e, errno, "rename %s to %s", tmp, cfg);

@@ -262,6 +262,18 @@ struct slot_dev {
 /* ROOT-<slot> on the root's disk: its device, size and PARTUUID. */
 int slot_dev_find(char slot, struct slot_dev *d, struct err *e);
 
+/* ---- slotcfg.c: a slot's kernel arguments (image-builder's too) ------ */
+
+#define SLOT_DM_NAME "wisp-root" /* the verified root's device-mapper name */
+/* dm-mod.create's value: the verified root of the slot over PARTUUID=partuuid. */
+char *slot_dm(const struct upd_verity *v, const char *partuuid);
+/* The other arguments: dm-mod.waitfor, root, wisp.slot, panic=, then cmdline. */
+char *slot_args(char slot, const char *partuuid, const char *cmdline);
+/* /X/slot.cfg's text for GRUB (each value single-quoted); writer goes into its
+ * comment. Each malloc'd; NULL: out of memory. */
+char *slot_cfg(char slot, const char *partuuid, const struct upd_verity *v, const char *version,
+	       const char *cmdline, const char *writer);
+
 /* ---- fetch.c: a bundle from an http(s):// URL (containerd-lite) ------ */
 
 struct fetch {
