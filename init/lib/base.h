@@ -77,6 +77,10 @@ int write_all(int fd, const void *buf, size_t len);
  * or an older file had), and write len bytes of data. Returns 0 or -1 ("create PATH: ...",
  * "write PATH: ..." or "chmod PATH: ..."). */
 int write_file(const char *path, const void *data, size_t len, mode_t mode, struct err *e);
+/* write_file, fsync'd before it is closed. */
+int write_file_synced(const char *path, const void *data, size_t len, mode_t mode, struct err *e);
+/* fsync path (a file, or a directory after a rename in it). */
+int sync_path(const char *path, struct err *e);
 /* mkdir -p -m mode: the missing directories above path 0755, path itself mode; existing
  * ones are left as they are. Returns 0 or -1 ("mkdir DIR: ..." naming the one that failed). */
 int mkdir_p(const char *path, mode_t mode, struct err *e);

@@ -106,17 +106,41 @@ int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-int write_file(const char *path, const void *data, size_t len, mode_t mode, struct err *e)
+/* durable: fsync'd before it is closed (what a reset may follow must be on disk) */
+static int put_file(const char *path, const void *data, size_t len, mode_t mode, bool durable,
+		    struct err *e)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
 	int ret = 0;
 
 	if (fd < 0)
 		return err_set(e, errno, "create %s", path);
-	if (write_all(fd, data, len) < 0)
+	if (write_all(fd, data, len) < 0 || (durable && fsync(fd) < 0))
 		ret = err_set(e, errno, "write %s", path);
 	if (close(fd) < 0 && ret == 0)
 		ret = err_set(e, errno, "write %s", path);
+	return ret;
+}
+
+int write_file(const char *path, const void *data, size_t len, mode_t mode, struct err *e)
+{
+	return put_file(path, data, len, mode, false, e);
+}
+
+int write_file_synced(const char *path, const void *data, size_t len, mode_t mode, struct err *e)
+{
+	return put_file(path, data, len, mode, true, e);
+}
+
+int sync_path(const char *path, struct err *e)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return err_set(e, errno, "open %s", path);
+	if (fsync(fd) < 0)
+		ret = err_set(e, errno, "fsync %s", path);
+	close(fd);
 	return ret;
 }
 

@@ -70,18 +70,6 @@ static int check_bundle(const struct upd_head *h, bool downgrade, bool if_newer,
 	return 0;
 }
 
-static int sync_path(const char *path, struct err *e)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC), ret = 0;
-
-	if (fd < 0)
-		return err_set(e, errno, "open %s", path);
-	if (fsync(fd) < 0)
-		ret = err_set(e, errno, "fsync %s", path);
-	close(fd);
-	return ret;
-}
-
 /* Step 2: the slot's directory without slot.cfg, durably. */
 static int unboot(char slot, char *dir, size_t size, struct err *e)
 {
@@ -126,9 +114,9 @@ static int write_slot_cfg(const struct upd_head *h, const struct slot_dev *d, co
 		return err_set(e, ENOMEM, "%s: slot.cfg", h->name);
 	snprintf(tmp, sizeof(tmp), "%s/slot.new", dir);
 	snprintf(cfg, sizeof(cfg), "%s/slot.cfg", dir);
-	ret = write_file(tmp, text, strlen(text), 0600, e);
+	ret = write_file_synced(tmp, text, strlen(text), 0600, e);
 	free(text);
-	if (ret < 0 || sync_path(tmp, e) < 0)
+	if (ret < 0)
 		return -1;
 	if (rename(tmp, cfg) < 0)
 		return err_set(e, errno, "rename %s to %s", tmp, cfg);

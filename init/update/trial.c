@@ -44,36 +44,20 @@ void trial_load(const char *dir, char slot, struct trial *t)
 	snprintf(t->last, sizeof(t->last), "%s", end + 6);
 }
 
-static int write_synced(const char *path, const char *text, size_t len, struct err *e)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	int ret = 0;
-
-	if (fd < 0)
-		return err_set(e, errno, "create %s", path);
-	if (write_all(fd, text, len) < 0 || fsync(fd) < 0)
-		ret = err_set(e, errno, "write %s", path);
-	close(fd);
-	return ret;
-}
-
 /* Synced before it counts: a watchdog reset may follow at any moment. */
 int trial_store(const char *dir, char slot, const struct trial *t, struct err *e)
 {
 	char path[256], tmp[256], text[TRIAL_TEXT_MAX + 32];
+	struct err ignored;
 	int len = snprintf(text, sizeof(text), "reached %u\nlast %s\n", t->reached, t->last);
-	int dfd;
 
 	if (trial_path(dir, slot, "", path, sizeof(path), e) < 0 ||
 	    trial_path(dir, slot, ".new", tmp, sizeof(tmp), e) < 0 || mkdir_p(dir, 0700, e) < 0 ||
-	    write_synced(tmp, text, (size_t)len, e) < 0)
+	    write_file_synced(tmp, text, (size_t)len, 0600, e) < 0)
 		return -1;
 	if (rename(tmp, path) < 0)
 		return err_set(e, errno, "rename %s to %s", tmp, path);
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
+	(void)sync_path(dir, &ignored); /* the rename's durability: best effort, as before */
 	return 0;
 }
 
