@@ -17,7 +17,7 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 from slots import SlotImage, grubenv, partitions  # noqa: E402
 from wispvm import (  # noqa: E402
-    BANNER, BOOT_TIMEOUT, VM, BootError, check, nocloud_seed, run_test)
+    BANNER, BOOT_TIMEOUT, VM, BootError, check, make_overlay, nocloud_seed, run_test)
 
 POWEROFF_TIMEOUT = 30
 
@@ -217,8 +217,7 @@ def overlay_of(img):
     """A qcow2 overlay of IMG's copy that several boots share, and a function that reads
     its grubenv (the overlay converted to raw)."""
     disk, raw = img.path + ".qcow2", img.path + ".now"
-    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b",
-                    os.path.abspath(img.path), disk], check=True)
+    make_overlay(img.path, disk)
 
     def env():
         subprocess.run(["qemu-img", "convert", "-O", "raw", disk, raw], check=True)

@@ -13,24 +13,15 @@ import os
 import random
 import re
 import shutil
-import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from test_update import disk_of  # noqa: E402
-from wispvm import BANNER, BOOT_TIMEOUT, VM, check, run_test  # noqa: E402
+from wispvm import (  # noqa: E402
+    BANNER, BOOT_TIMEOUT, VM, check, make_overlay as overlay, run_test)
 
 N = int(os.environ.get("WISP_POWERCUT_N", "20"))
-
-
-def overlay(base, path):
-    if os.path.exists(path):
-        os.unlink(path)
-    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2" if
-                    base.endswith(".qcow2") else "raw", "-b", os.path.abspath(base), path],
-                   check=True)
-    return path
 
 
 def comes_up(image, disk, name):

@@ -33,7 +33,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -41,7 +40,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "registry"))
 from registry import Registry  # noqa: E402
 from ref_images import big_layout, busybox_layout, build_dir, need  # noqa: E402
-from wispvm import VM, check, nocloud_seed, run_test, wait_units  # noqa: E402
+from wispvm import VM, check, make_overlay, nocloud_seed, run_test, wait_units  # noqa: E402
 
 GW = "10.0.2.2"
 MARKER = "wisp registry fixture"
@@ -214,8 +213,7 @@ def main(image="build/wisp.img"):
         seed = nocloud_seed(work, user_data(reg), "pull")
         disk = os.path.join(work, "disk.qcow2")
         # 1 GiB: STATE grows into it at the first boot, room for the 50 MiB image twice
-        subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b",
-                        os.path.abspath(image), disk, "1G"], check=True)
+        make_overlay(image, disk, "1G")
         with VM(image, name="pull", overlay=disk, nic="user", extra=["-cdrom", seed],
                 diagnose="wispctl ps; tail -n 20 /var/log/wisp/*.log") as vm:
             vm.boot()

@@ -33,7 +33,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "registry"))
 from pki import Pki  # noqa: E402
 from slots import partitions  # noqa: E402
 from test_boot import boot_good, read_verity, verified_root  # noqa: E402
-from wispvm import BANNER, BOOT_TIMEOUT, VM, check, nocloud_seed, run_test  # noqa: E402
+from wispvm import (  # noqa: E402
+    BANNER, BOOT_TIMEOUT, VM, check, make_overlay, nocloud_seed, run_test)
 
 V2 = "0.2.0"
 
@@ -132,8 +133,7 @@ def main(image="build/wisp.img", bundle="build/v2/wisp-update.bundle"):
     work = os.path.join(os.environ.get("B", "build"), "tests", "update")
     os.makedirs(work, exist_ok=True)
     disk = os.path.join(work, "disk.qcow2")
-    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b",
-                    os.path.abspath(image), disk], check=True)
+    make_overlay(image, disk)
     disks = (("vdb", bundle), ("vdc", "build/wisp-update.bundle"), ("vdd", bundle),
              ("vde", "build/v2/other-key.bundle"), ("vdf", "build/v2/expired.bundle"),
              ("vdg", "build/v3/wisp-update.bundle"))
@@ -225,8 +225,7 @@ def from_userdata(image="build/wisp.img", bundle="build/v2/wisp-update.bundle"):
                         "wisp:\n  update:\n    url: %s\n    sha256: %s\n"
                         "    reboot: \"%s\"\n" % (ca, url, digest, hhmm), "update-userdata")
     disk = os.path.join(work, "disk.qcow2")
-    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b",
-                    os.path.abspath(image), disk], check=True)
+    make_overlay(image, disk)
     with VM(image, firmware="bios", name="update-userdata", overlay=disk, nic="user",
             extra=["-cdrom", seed]) as vm:
         vm.expect(BANNER, BOOT_TIMEOUT)

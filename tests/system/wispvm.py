@@ -78,6 +78,17 @@ def accel_args():
     return ["-accel", "tcg"]
 
 
+def make_overlay(base, path, size=None):
+    """A new qcow2 overlay at PATH over BASE (a raw image, or a qcow2 overlay of one),
+    optionally SIZE large ("1G": STATE grows into it at the first boot); PATH."""
+    if os.path.exists(path):
+        os.unlink(path)
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F",
+                    "qcow2" if base.endswith(".qcow2") else "raw", "-b", os.path.abspath(base),
+                    path] + ([size] if size else []), check=True)
+    return path
+
+
 class VM:
     """One QEMU process; console output is collected by a reader thread."""
 
@@ -119,8 +130,7 @@ class VM:
         # overlay: boot the disk of an earlier VM again (close that VM last).
         self.overlay = overlay or os.path.join(self.tmp, "disk.qcow2")
         if not overlay:
-            subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw",
-                            "-b", os.path.abspath(image), self.overlay], check=True)
+            make_overlay(image, self.overlay)
         if disk_size:  # a larger disk than the image: STATE grows at first boot
             subprocess.run(["qemu-img", "resize", "-q", self.overlay, str(disk_size)], check=True)
         args = ["qemu-system-x86_64", "-m", str(mem), "-smp", "1", "-nodefaults",
