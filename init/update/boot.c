@@ -26,12 +26,12 @@ char slot_other(char s)
 
 int boot_load(struct boot_state *b, struct err *e)
 {
-	char line[4096], val[8];
+	char val[8];
 
 	memset(b, 0, sizeof(*b));
-	if (read_text("/proc/cmdline", line, sizeof(line), e) < 0)
+	if (read_text("/proc/cmdline", b->cmdline, sizeof(b->cmdline), e) < 0)
 		return -1;
-	if (cmdline_get(line, "wisp.slot", val, sizeof(val)) >= 0)
+	if (cmdline_get(b->cmdline, "wisp.slot", val, sizeof(val)) >= 0)
 		b->booted = slot_of(val);
 	if (esp_mount(e) < 0)
 		return -1;

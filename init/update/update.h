@@ -235,7 +235,8 @@ int esp_mount(struct err *e);
 /* ---- boot.c: this boot's slot and the state of both ------------------ */
 
 struct boot_state {
-	char booted; /* wisp.slot= of this boot's command line, 0 if none */
+	char cmdline[4096]; /* this boot's /proc/cmdline */
+	char booted;	    /* its wisp.slot=, 0 if none */
 	struct grubenv env;
 	char path[64]; /* the grubenv file */
 };

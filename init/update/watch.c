@@ -137,9 +137,9 @@ static void say_rollback(const struct boot_state *b)
 
 /* --deadline, else the trial's command line (grubenv's wisp_watch may carry
  * wisp.update_deadline=), else DEFAULT_DEADLINE. */
-static int deadline_of(const struct upd_args *a, uint64_t *deadline, struct err *e)
+static int deadline_of(const struct upd_args *a, const char *cmdline, uint64_t *deadline,
+		       struct err *e)
 {
-	char line[4096];
 	const char *end;
 	unsigned v = 0;
 	int got;
@@ -151,8 +151,7 @@ static int deadline_of(const struct upd_args *a, uint64_t *deadline, struct err 
 			return err_set(e, 0, "--deadline %s: not 1 to 86400 seconds", a->deadline);
 		return 0;
 	}
-	if (read_text("/proc/cmdline", line, sizeof(line), e) < 0 ||
-	    (got = cmdline_uint(line, "wisp.update_deadline", 86400, &v, e)) < 0)
+	if ((got = cmdline_uint(cmdline, "wisp.update_deadline", 86400, &v, e)) < 0)
 		return -1;
 	if (got && v == 0)
 		return err_set(e, 0, "wisp.update_deadline=0: not 1 to 86400 seconds");
@@ -169,7 +168,7 @@ int cmd_watch(const struct upd_args *a, struct err *e)
 	struct dogs d;
 	int good;
 
-	if (deadline_of(a, &deadline, e) < 0 || boot_load(&b, e) < 0)
+	if (boot_load(&b, e) < 0 || deadline_of(a, b.cmdline, &deadline, e) < 0)
 		return err_ctx(e, "watch");
 	if (!*grubenv_get(&b.env, "wisp_tries")) {
 		say_rollback(&b);
