@@ -336,6 +336,31 @@ def verity(image="build/wisp.img"):
           "grubenv after the rollback: %r" % e)
 
 
+def rolled_back(vm, why):
+    """After slot B's failed trial: GRUB rolls back to slot A, which boots without the
+    trial's watchdog, and its console and `update status` say why (the pattern why)."""
+    vm.expect(r"wisp: slot B used its tries without a good boot: rolling back to slot A",
+              BOOT_TIMEOUT)
+    vm.expect(r"Booting `Wisp \(slot A\)'", 30)
+    vm.boot(shell_timeout=60)
+    _, out = vm.sh("cat /proc/cmdline")
+    check(" wisp.slot=A " in out and "softdog" not in out,
+          "slot A again, a good boot without the trial's watchdog: %r" % out.strip())
+    vm.seen_since_banner(re.compile(r"wisp-update: slot B \(Wisp [0-9.]+\) was rolled back: "
+                                    + why), 60)
+    _, out = vm.sh("wispctl update status", timeout=60)
+    check(re.search(r"last result: slot B used its tries and was rolled back "
+                    r"\(Wisp [0-9.]+\): " + why, out),
+          "the console and status say B was rolled back, and why: %r" % out)
+    down(vm)
+
+
+def grubenv_rolled_back(env):
+    e = env()
+    check(e.get("wisp_slot") == "A" and e.get("wisp_rollback") == "B",
+          "grubenv after the rollback: %r" % e)
+
+
 def hang(image="build/wisp.img", hung="build/hang/wisp.img"):
     """Slot B of a copy holds a build whose init hangs (tests/update/hanging-init), on
     trial with one try: softdog, started with the kernel by the trial's command line
@@ -354,23 +379,8 @@ def hang(image="build/wisp.img", hung="build/hang/wisp.img"):
         vm.expect(r"wisp test: this init hangs on purpose", BOOT_TIMEOUT)
         vm.expect(r"softdog: Initiating system reboot", 60)
         print("  ok: nothing fed softdog: it reset the machine", flush=True)
-        vm.expect(r"wisp: slot B used its tries without a good boot: rolling back to slot A",
-                  BOOT_TIMEOUT)
-        vm.expect(r"Booting `Wisp \(slot A\)'", 30)
-        vm.boot(shell_timeout=60)
-        _, out = vm.sh("cat /proc/cmdline")
-        check(" wisp.slot=A " in out and "softdog" not in out,
-              "slot A again, a good boot without the trial's watchdog: %r" % out.strip())
-        vm.seen_since_banner(re.compile(r"wisp-update: slot B \(Wisp [0-9.]+\) was rolled back: "
-                                        r"none of its boots came up as far as update-watch"), 60)
-        _, out = vm.sh("wispctl update status", timeout=60)
-        check(re.search(r"last result: slot B used its tries and was rolled back \(Wisp [0-9.]+\): "
-                        r"none of its boots came up as far as update-watch on STATE", out),
-              "the console and status say B was rolled back, and why: %r" % out)
-        down(vm)
-    e = env()
-    check(e.get("wisp_slot") == "A" and e.get("wisp_rollback") == "B",
-          "grubenv after the rollback: %r" % e)
+        rolled_back(vm, r"none of its boots came up as far as update-watch on STATE")
+    grubenv_rolled_back(env)
 
 
 def deadline(image="build/wisp.img"):
@@ -399,20 +409,8 @@ def deadline(image="build/wisp.img"):
         vm.expect(r"Booting `Wisp \(slot B\)'", BOOT_TIMEOUT)
         vm.expect(r"wisp-update: slot B on trial: good within 40 s", BOOT_TIMEOUT)
         vm.expect(r"wisp-update: slot B was not good within 40 s: rebooting", 120)
-        vm.expect(r"wisp: slot B used its tries without a good boot: rolling back to slot A",
-                  BOOT_TIMEOUT)
-        vm.expect(r"Booting `Wisp \(slot A\)'", 30)
-        vm.boot(shell_timeout=60)
-        vm.seen_since_banner(re.compile(r"wisp-update: slot B \(Wisp [0-9.]+\) was rolled back: "
-                                        + why), 60)
-        _, out = vm.sh("wispctl update status", timeout=60)
-        check(re.search(r"last result: slot B used its tries and was rolled back "
-                        r"\(Wisp [0-9.]+\): " + why, out),
-              "the console and status say why B was rolled back, naming the unit: %r" % out)
-        down(vm)
-    e = env()
-    check(e.get("wisp_slot") == "A" and e.get("wisp_rollback") == "B",
-          "grubenv after the rollback: %r" % e)
+        rolled_back(vm, why)
+    grubenv_rolled_back(env)
 
 
 def disks(image="build/wisp.img"):
