@@ -71,7 +71,7 @@ UNIT_ib_gpt_SRCS := $(IB_H) $(addprefix image-builder/,gpt.c uuid.c err.c)
 UNIT_ib_gpt_LIBS := -luuid -lz
 UNIT_ib_manifest_SRCS := $(IB_H) $(addprefix image-builder/,manifest.c stage.c err.c fsutil.c)
 UNIT_ib_grub_SRCS := $(IB_H) $(addprefix image-builder/,grub.c bios.c verity.c uuid.c size.c err.c \
-	fsutil.c exec.c) init/update/slotcfg.c init/update/update.h
+	fsutil.c exec.c) init/update/slotcfg.c init/update/update.h init/lib/util.c init/lib/err.c
 UNIT_ib_grub_LIBS := -luuid
 UNIT_ib_uuid_SRCS := $(IB_H) image-builder/uuid.c
 UNIT_TESTS += ib_args

@@ -87,6 +87,9 @@ int mkdir_p(const char *path, mode_t mode, struct err *e);
 /* Free a NULL-terminated vector of malloc'd strings, and the vector. */
 void strv_free(char **v);
 size_t strv_len(char *const *v);
+/* s in single quotes, each ' inside as '\'' : one word for sh and for GRUB's
+ * script alike. malloc'd; NULL: out of memory. */
+char *single_quoted(const char *s);
 /* v (NULL: an empty vector) with a copy of s appended; out of memory: v as it was. */
 char **strv_push(char **v, const char *s);
 /* Sort v[0..n) in strcmp (byte) order. Insertion sort: the lists are short (a directory's

@@ -197,6 +197,26 @@ char **strv_push(char **v, const char *s)
 	return nv;
 }
 
+char *single_quoted(const char *s)
+{
+	size_t n = 3;
+	char *out, *o;
+
+	for (const char *q = s; *q; q++)
+		n += *q == '\'' ? 4 : 1;
+	if (!(out = o = malloc(n)))
+		return NULL;
+	*o++ = '\'';
+	for (; *s; s++)
+		if (*s == '\'')
+			memcpy(o, "'\\''", 4), o += 4;
+		else
+			*o++ = *s;
+	*o++ = '\'';
+	*o = '\0';
+	return out;
+}
+
 size_t strv_len(char *const *v)
 {
 	size_t n = 0;

@@ -43,31 +43,13 @@ char *slot_args(char slot, const char *partuuid, const char *cmdline)
 	return s;
 }
 
-/* GRUB script single quotes: literal up to the next ', which is written '\''. */
-static char *squote(const char *s)
-{
-	size_t n = 2;
-	char *out, *p;
-
-	for (const char *c = s; *c; c++)
-		n += *c == '\'' ? 4 : 1;
-	if (!(out = p = malloc(n + 1)))
-		return NULL;
-	*p++ = '\'';
-	for (; *s; s++)
-		if (*s == '\'')
-			memcpy(p, "'\\''", 4), p += 4;
-		else
-			*p++ = *s;
-	*p++ = '\'', *p = 0;
-	return out;
-}
-
 char *slot_cfg(char slot, const char *partuuid, const struct upd_verity *v, const char *version,
 	       const char *cmdline, const char *writer)
 {
 	char *dm = slot_dm(v, partuuid), *args = slot_args(slot, partuuid, cmdline);
-	char *qdm = dm ? squote(dm) : NULL, *qargs = args ? squote(args) : NULL, *cfg = NULL;
+	/* GRUB's single quotes are sh's: literal up to the next ', written '\'' */
+	char *qdm = dm ? single_quoted(dm) : NULL, *qargs = args ? single_quoted(args) : NULL;
+	char *cfg = NULL;
 
 	if (qdm && qargs &&
 	    asprintf(&cfg,

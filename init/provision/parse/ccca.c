@@ -22,17 +22,14 @@
 void cc_ca_bundle(struct cloudcfg *c, char *const *trusted, bool remove_defaults)
 {
 	size_t len = 0, off = 0, n = strv_len((char **)trusted);
-	struct cc_file *nv;
-	char *text, *path;
+	char *text;
 
 	if (!n && !remove_defaults)
 		return;
 	for (size_t i = 0; i < n; i++)
 		len += strlen(trusted[i]) + 1;
-	if (!(text = malloc(len + 1)) || !(path = strdup(CA_BUNDLE))) {
-		free(text);
+	if (!(text = malloc(len + 1)))
 		return;
-	}
 	for (size_t i = 0; i < n; i++) {
 		size_t l = strlen(trusted[i]);
 		memcpy(text + off, trusted[i], l);
@@ -41,14 +38,9 @@ void cc_ca_bundle(struct cloudcfg *c, char *const *trusted, bool remove_defaults
 			text[off++] = '\n';
 	}
 	text[off] = 0; /* as every content: text too */
-	if (!(nv = realloc(c->files, (c->nfiles + 1) * sizeof(*nv)))) {
-		free(text), free(path);
-		return;
-	}
-	c->files = nv;
-	c->files[c->nfiles++] = (struct cc_file){.path = path,
-						 .content = (unsigned char *)text,
-						 .len = off,
-						 .mode = 0644,
-						 .append = !remove_defaults};
+	cc_file_add(c, (struct cc_file){.path = strdup(CA_BUNDLE),
+					.content = (unsigned char *)text,
+					.len = off,
+					.mode = 0644,
+					.append = !remove_defaults});
 }

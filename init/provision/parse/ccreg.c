@@ -13,20 +13,14 @@
 void cc_registry_files(struct cloudcfg *c, const struct reg_cfg *regs, size_t n)
 {
 	struct reg_file *f;
-	struct cc_file *nv;
-	size_t nf, i;
+	size_t nf;
 
-	if (reg_render(regs, n, &f, &nf) < 0 || !nf)
+	if (reg_render(regs, n, &f, &nf) < 0)
 		return;
-	if (!(nv = realloc(c->files, (c->nfiles + nf) * sizeof(*nv)))) {
-		reg_files_free(f, nf);
-		return;
-	}
-	c->files = nv;
-	for (i = 0; i < nf; i++)
-		c->files[c->nfiles++] = (struct cc_file){.path = f[i].path,
-							 .content = (unsigned char *)f[i].text,
-							 .len = f[i].len,
-							 .mode = f[i].mode};
+	for (size_t i = 0; i < nf; i++)
+		cc_file_add(c, (struct cc_file){.path = f[i].path,
+						.content = (unsigned char *)f[i].text,
+						.len = f[i].len,
+						.mode = f[i].mode});
 	free(f); /* its strings now c's */
 }

@@ -641,11 +641,20 @@ static void parse_file(struct pctx *p, const struct ynode *n, size_t idx, struct
 		free(x.f.content);
 		return;
 	}
-	struct cc_file *nv = realloc(c->files, (c->nfiles + 1) * sizeof(*nv));
-	if (!nv)
+	cc_file_add(c, x.f);
+}
+
+void cc_file_add(struct cloudcfg *c, struct cc_file f)
+{
+	struct cc_file *nv =
+	    f.path && f.content ? realloc(c->files, (c->nfiles + 1) * sizeof(*nv)) : NULL;
+
+	if (!nv) {
+		free(f.path), free(f.owner), free(f.content);
 		return;
+	}
 	c->files = nv;
-	c->files[c->nfiles++] = x.f;
+	c->files[c->nfiles++] = f;
 }
 
 static void cmds_free(char ***v, size_t n)
@@ -683,25 +692,6 @@ static char ***parse_cmds(struct pctx *p, const struct ynode *v, const char *key
 	return out;
 }
 
-static char *dup_quoted(const char *s)
-{
-	size_t n = 3;
-	for (const char *q = s; *q; q++)
-		n += *q == '\'' ? 4 : 1;
-	char *out = malloc(n), *o = out;
-	if (!out)
-		return NULL;
-	*o++ = '\'';
-	for (; *s; s++)
-		if (*s == '\'')
-			memcpy(o, "'\\''", 4), o += 4;
-		else
-			*o++ = *s;
-	*o++ = '\'';
-	*o = '\0';
-	return out;
-}
-
 char *cc_shell_line(char *const *argv)
 {
 	size_t len = 1;
@@ -712,7 +702,7 @@ char *cc_shell_line(char *const *argv)
 		return strdup(argv[2]);
 	out = calloc(1, 1);
 	for (size_t i = 0; out && argv[i]; i++) {
-		char *q = dup_quoted(argv[i]);
+		char *q = single_quoted(argv[i]);
 		char *no = q ? realloc(out, len + strlen(q) + 1) : NULL;
 		if (!no) {
 			free(q);

@@ -141,6 +141,9 @@ int cloudcfg_load(const char *path, struct cloudcfg *c, struct ud_sink *warn);
 int cloudcfg_parse(const char *name, const char *buf, size_t len, struct cloudcfg *c,
 		   struct ud_sink *warn);
 void cloudcfg_free(struct cloudcfg *c);
+/* f (its strings malloc'd, now c's) as c's next write_files entry; out of memory, or
+ * f without its path or content: freed, not added. */
+void cc_file_add(struct cloudcfg *c, struct cc_file f);
 /* "0644", "644", "0o644" or an integer written as octal digits -> mode. Returns 0 or -1. */
 int cc_parse_mode(const char *s, mode_t *mode);
 /* A command as a shell script line (a list is quoted word by word). malloc'd. */
