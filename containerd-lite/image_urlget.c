@@ -4,9 +4,8 @@
  * TLS is linked into this one program of ROOT, not into each that needs a
  * download. The pull's rules hold: TLS verified with the system's CAs
  * (/etc/ssl/certs/ca-certificates.crt, which user-data's ca_certs extends)
- * or --ca FILE,
- * redirects followed by image_registry.c (never from https to http), no
- * credentials, and an error names the URL and the HTTP status. Only a 2xx
+ * or --ca FILE, redirects followed by image_registry.c (never from https to
+ * http), no credentials, and an error names the URL and the HTTP status. Only a 2xx
  * response's body reaches stdout: a 404's page must never be read as the
  * file's bytes. */
 #include "image_http.h"
