@@ -7,7 +7,7 @@ layer. For N rounds, each client fetches the image into an empty destination:
 - skopeo copy docker://... oci:DIR (an OCI layout: blobs verified, nothing unpacked)
   against containerd-lite image pull --no-unpack (blobs verified and recorded: the same
   work), over HTTPS and over plain HTTP (which leaves the TLS libraries out: Go's crypto
-  against mbedTLS 2.28);
+  against wolfSSL 5.5.4);
 - skopeo copy + umoci unpack (a runnable tree) against containerd-lite image pull (every
   layer unpacked into the store, as a container start needs it), over HTTPS.
 Each then fetches the second image (sharing every layer but one) into the destination

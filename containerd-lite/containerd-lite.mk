@@ -154,11 +154,11 @@ $(LIBNL_H): $(B)/libnl/.built $(SYSROOT_HEADERS)
 CL_MUSL_DEPS := $(JANSSON_A) $(JANSSON_H) $(LIBSECCOMP_A) $(LIBSECCOMP_H) $(SYSROOT_HEADERS) \
 	$(IMG_MUSL_DEPS) $(LIBNL_A) $(LIBNL_H)
 
-# image pull over libcurl and mbedTLS, static musl (rootfs/tls/tls.mk).
+# image pull over libcurl and wolfSSL, static musl (rootfs/tls/tls.mk).
 $(CL_MUSL): $(CL_SRCS) $(PULL_SRCS) $(CL_HDRS) $(PULL_HDRS) containerd-lite/containerd-lite.mk \
 		containerd-lite/image.mk $(CL_MUSL_DEPS) $(TLS_MUSL_DEPS) $(MUSL_FLAGS_STAMP) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(MUSL_CC) $(MUSL_CFLAGS) -DWISP_TLS_MBEDTLS -o $@ $(CL_SRCS) $(PULL_SRCS) $(MUSL_LDFLAGS) -ljansson \
+	$(MUSL_CC) $(MUSL_CFLAGS) -DWISP_TLS_WOLFSSL -o $@ $(CL_SRCS) $(PULL_SRCS) $(MUSL_LDFLAGS) -ljansson \
 		-lseccomp $(IMG_LIBS) $(NET_LIBS) $(TLS_LIBS)
 	$(call print_size,$@)
 

@@ -20,11 +20,11 @@ IMG_LIBS := -lz -lzstd
 # (references, headers, credentials, settings) need no curl and are unit
 # tested alone; image_registry.c and image_fetch.c are the HTTP side.
 # The native build links Debian's libcurl4-openssl-dev, the static musl
-# one libcurl and mbedTLS built from Debian source (rootfs/tls/tls.mk:
+# one libcurl and wolfSSL built from Debian source (rootfs/tls/tls.mk:
 # TLS_LIBS, docs/tls.md).
 PULL_PARSE_SRCS := $(addprefix containerd-lite/,image_ref.c image_httphdr.c image_auth.c \
 	image_regcfg.c)
-PULL_SRCS := $(PULL_PARSE_SRCS) $(addprefix containerd-lite/,image_registry.c image_fetch.c image_tlsip.c \
+PULL_SRCS := $(PULL_PARSE_SRCS) $(addprefix containerd-lite/,image_registry.c image_fetch.c image_tls.c \
 	image_pull.c image_urlget.c)
 PULL_HDRS := containerd-lite/image_http.h
 PULL_HOST_LIBS := -lcurl
@@ -112,7 +112,7 @@ image-test: $(CL_HOST) $(CL_MUSL) $(BUSYBOX)
 # `image pull` against Debian's docker-registry on loopback through a
 # recording, fault-injecting front (tests/containerd-lite/pull.py),
 # compared with skopeo and umoci; both builds of the CLI (libcurl with
-# OpenSSL, and with mbedTLS).
+# OpenSSL, and with wolfSSL).
 pull-test: $(CL_HOST) $(CL_MUSL) $(BUSYBOX)
 	@echo "== pull-test: $(CL_HOST)"
 	@B=$(B) CL_BIN=$(CL_HOST) python3 tests/containerd-lite/pull.py

@@ -29,10 +29,9 @@ struct img_req {
 CURL *img_http_get(struct img_endpoint *ep, struct img_req *req, uint64_t range,
 		   struct cl_err *err);
 void img_http_done(CURL *h);
-/* image_tlsip.c: under mbedTLS, through curl's SSL_CTX hook, a certificate's
- * iPAddress names match a URL's address, and the cipher suites are ordered for
- * the CPU (req: the request, alive until its handshake is over). */
-void img_tls_hook(CURL *h, struct img_req *req);
+/* image_tls.c: under wolfSSL, through curl's SSL_CTX hook, the cipher suites
+ * ordered for the CPU (AES-GCM first with AES-NI, ChaCha20 first without). */
+void img_tls_hook(CURL *h);
 /* After a response without a transport error: 0 a 2xx, 1 ask again
  * (a redirect, req->url now its target; or a 401 now authorized), -1 an
  * error naming the URL and the HTTP status (body: the registry's error

@@ -103,7 +103,7 @@ CURL *img_http_get(struct img_endpoint *ep, struct img_req *req, uint64_t range,
 	curl_easy_setopt(h, CURLOPT_CAINFO, ep->ca[0] ? ep->ca : IMG_CA_DEFAULT);
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-	img_tls_hook(h, req);
+	img_tls_hook(h);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, UA);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 30L);
 	/* a stalled transfer (no byte in 60 s) fails and is resumed */

@@ -289,7 +289,7 @@ $(TZRULES): rootfs/tzrules.py $(TZDATA)/tzdata.zi | $(DEPS_STAMP)
 	@python3 rootfs/tzrules.py $(TZDATA) $@
 	$(call print_size,$@)
 
-# mbedTLS, libcurl, the CA bundle (before rootfs-inputs: it names $(CA_BUNDLE))
+# wolfSSL, libcurl, the CA bundle (before rootfs-inputs: it names $(CA_BUNDLE))
 include rootfs/tls/tls.mk
 
 rootfs-inputs: $(BUSYBOX) $(BUSYBOX_MANIFEST) $(E2FSCK) $(RESIZE2FS) \

@@ -1,5 +1,5 @@
 /* curl_config.h: what curl's configure would write for Wisp's libcurl
- * (rootfs/tls/tls.mk, docs/tls.md): static musl on x86-64 Linux, mbedTLS,
+ * (rootfs/tls/tls.mk, docs/tls.md): static musl on x86-64 Linux, wolfSSL,
  * HTTP and HTTPS only. Written by hand because the Debian source's configure
  * is generated from a configure.ac that Debian's patches change (Debian runs
  * autoreconf), and because for musl it would only probe what is listed here.
@@ -9,10 +9,16 @@
 #ifndef WISP_CURL_CONFIG_H
 #define WISP_CURL_CONFIG_H
 
-/* TLS: mbedTLS (its options: mbedtls/config.h in the sysroot). No CA bundle
+/* TLS: wolfSSL (its options: user_settings.h in the sysroot, which
+ * wolfssl/options.h points at; ALPN is among them). No CA bundle
  * path is compiled in: the caller names one (CURLOPT_CAINFO), and curl's
  * default would be a build-host guess. */
-#define USE_MBEDTLS 1
+#define USE_WOLFSSL	     1
+#define HAVE_WOLFSSL_USEALPN 1
+/* vtls/wolfssl.c calls this only for CURLOPT_SSL_EC_CURVES, which no program
+ * of the image sets; wolfSSL has it with OPENSSL_EXTRA only, which is not
+ * built. A transfer that sets curves fails ("failed setting curves list"). */
+#define SSL_CTX_set1_curves_list(ctx, names) ((void)(ctx), (void)(names), 0)
 
 /* Name resolution in a thread of its own (musl's getaddrinfo, which works
  * statically: no NSS), so that CURLOPT_TIMEOUT bounds DNS too without

@@ -53,12 +53,12 @@ $(eval $(call debian_source,libzstd,LIBZSTD))
 $(eval $(call debian_source,dropbear,DROPBEAR))
 $(eval $(call debian_source,libnl3,LIBNL))
 $(eval $(call debian_source,libsodium,LIBSODIUM))
-$(eval $(call debian_source,mbedtls,MBEDTLS))
+$(eval $(call debian_source,wolfssl,WOLFSSL))
 $(eval $(call debian_source,curl,CURL))
 $(eval $(call debian_source,ca-certificates,CA_CERTIFICATES))
 
 .PHONY: sources
 sources: $(BUSYBOX_SRC_STAMP) $(LIBYAML_SRC_STAMP) $(E2FSPROGS_SRC_STAMP) \
 	$(JANSSON_SRC_STAMP) $(LIBSECCOMP_SRC_STAMP) $(ZLIB_SRC_STAMP) $(LIBZSTD_SRC_STAMP) \
-	$(DROPBEAR_SRC_STAMP) $(LIBNL_SRC_STAMP) $(LIBSODIUM_SRC_STAMP) $(MBEDTLS_SRC_STAMP) \
+	$(DROPBEAR_SRC_STAMP) $(LIBNL_SRC_STAMP) $(LIBSODIUM_SRC_STAMP) $(WOLFSSL_SRC_STAMP) \
 	$(CURL_SRC_STAMP) $(CA_CERTIFICATES_SRC_STAMP)

@@ -567,8 +567,8 @@ def tls(w, reg):
           in r.stderr and len(r.stderr.splitlines()) == 1, r.stderr)
     front.server.shutdown()
     # a certificate naming another address (its iPAddress entry is 127.0.0.2): refused,
-    # though the chain is trusted; mbedTLS 2.28 matches iPAddress names only through
-    # containerd-lite's own check (image_tlsip.c), which must not accept a wrong one
+    # though the chain is trusted (wolfSSL's iPAddress matching, WOLFSSL_IP_ALT_NAME and
+    # rootfs/tls/wolfssl.patch, must not accept a wrong one)
     other, okey = os.path.join(w, "other.pem"), os.path.join(w, "other-key.pem")
     must("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", okey, "-out",
          other, "-days", "1", "-subj", "/CN=127.0.0.1", "-addext",

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The image's libcurl + mbedTLS against local servers (docs/tls.md): build/tls/tlsget,
+"""The image's libcurl + wolfSSL against local servers (docs/tls.md): build/tls/tlsget,
 static musl, GETs from HTTPS servers on 127.0.0.1 that Python's ssl module runs with
 certificates this test makes with openssl (a root CA, an intermediate the servers send,
 leaf certificates; all thrown away afterwards):
@@ -7,10 +7,13 @@ leaf certificates; all thrown away afterwards):
   - the right CA: status 200, the body byte for byte (RSA and ECDSA server keys);
   - another CA: fails, one line naming the URL, a certificate verification error;
   - a certificate for another host name: fails the same way, a name mismatch;
+  - a server that speaks TLS 1.2 at most: the body;
+  - hosts named by address (127.0.0.1, [::1]): the certificate's iPAddress entry
+    matches; one naming other addresses is a name mismatch;
   - plain http: works, no CA needed;
   - a redirect (http -> https, then https -> https) is followed to the body;
   - with BUNDLE (ROOT's /etc/ssl/certs/ca-certificates.crt) and the test's root after it
-    as the CA file: the body (mbedTLS reads all of Mozilla's CAs); BUNDLE alone: refused.
+    as the CA file: the body (wolfSSL reads all of Mozilla's CAs); BUNDLE alone: refused.
 
 usage: test_tls.py TLSGET [BUNDLE]
 A missing openssl or Python ssl module is a failure, not a skip.
@@ -18,6 +21,7 @@ Prints ok/FAIL per check; exits 1 on any failure."""
 import http.server
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -145,20 +149,27 @@ class Server(http.server.ThreadingHTTPServer):
         pass  # a refused handshake is what some checks expect
 
 
-def serve(certfile=None, keyfile=None):
-    """A server on 127.0.0.1 (TLS with CERTFILE), running in a thread; its base URL."""
+class Server6(Server):
+    address_family = socket.AF_INET6
+
+
+def serve(certfile=None, keyfile=None, host="localhost", tls12=False):
+    """A server on 127.0.0.1, or ::1 for HOST "[::1]" (TLS with CERTFILE, at most
+    TLS 1.2 with TLS12), running in a thread; its base URL, naming HOST."""
     import ssl
 
-    srv = Server(("127.0.0.1", 0), Handler)
+    srv = Server6(("::1", 0), Handler) if host == "[::1]" else Server(("127.0.0.1", 0), Handler)
     srv.seen = []
     scheme = "http"
     if certfile:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        if tls12:
+            ctx.maximum_version = ssl.TLSVersion.TLSv1_2
         ctx.load_cert_chain(certfile, keyfile)
         srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
         scheme = "https"
     threading.Thread(target=srv.serve_forever, daemon=True).start()
-    return srv, "%s://localhost:%d" % (scheme, srv.server_address[1])
+    return srv, "%s://%s:%d" % (scheme, host, srv.server_address[1])
 
 
 def tlsget(prog, url, cacert=None, out=None):
@@ -176,11 +187,18 @@ def expect_body(prog, name, url, cacert, out):
           "exit %d, stdout %r, stderr %r, %d bytes" % (rc, so, se, len(got)))
 
 
+# How libcurl's wolfSSL backend words the two refusals (vtls/wolfssl.c):
+# ASN_NO_SIGNER_E becomes CURLE_SSL_CACERT_BADFILE, whose text ("Problem with
+# the SSL CA cert (path? access rights?)") precedes wolfSSL's reason.
+NOT_TRUSTED = "CA signer not available for verification"
+NAME_MISMATCH = "subject alt name(s) or common name do not match"
+
+
 def expect_refused(prog, name, url, cacert, reason):
     rc, so, se = tlsget(prog, url, cacert)
     lines = se.splitlines()
     check(name, rc == 1 and not so and len(lines) == 1 and lines[0].startswith(
-        "tlsget: %s: " % url) and reason in lines[0] and "certificate" in lines[0], "exit %d, stderr %r" % (rc, se))
+        "tlsget: %s: " % url) and reason in lines[0] and "cert" in lines[0], "exit %d, stderr %r" % (rc, se))
     if lines:
         print("     " + lines[0])
 
@@ -193,6 +211,8 @@ def make_pki(d):
     pki.issue("rsa", "intermediate", "leaf", san="DNS:localhost,IP:127.0.0.1")
     pki.issue("ecdsa", "intermediate", "leaf", key=EC, san="DNS:localhost,IP:127.0.0.1")
     pki.issue("elsewhere", "intermediate", "leaf", san="DNS:registry.example")
+    pki.issue("v6", "intermediate", "leaf", key=EC, san="DNS:localhost,IP:::1")
+    pki.issue("otherip", "intermediate", "leaf", san="DNS:localhost,IP:127.0.0.2,IP:::2")
     return pki
 
 
@@ -209,7 +229,7 @@ def with_bundle(prog, bundle, pki, url):
     expect_body(prog, "https, the CA bundle and the test's root: the body", url + "/data", both,
                 pki.path("body"))
     expect_refused(prog, "https, the CA bundle alone: a certificate verification error",
-                   url + "/data", bundle, "BADCERT_NOT_TRUSTED")
+                   url + "/data", bundle, NOT_TRUSTED)
 
 
 def run(prog, bundle, d):
@@ -226,16 +246,35 @@ def run(prog, bundle, d):
                 out)
     print("     server saw %s" % (ecdsa.seen[-1:],))
     expect_refused(prog, "https, another CA: a certificate verification error",
-                   rsa_url + "/data", other, "BADCERT_NOT_TRUSTED")
+                   rsa_url + "/data", other, NOT_TRUSTED)
     expect_refused(prog, "https, no CA file: a certificate verification error",
-                   rsa_url + "/data", None, "BADCERT_NOT_TRUSTED")
+                   rsa_url + "/data", None, NOT_TRUSTED)
     expect_refused(prog, "https, a certificate for registry.example: a name mismatch",
-                   wrong_url + "/data", ca, "BADCERT_CN_MISMATCH")
+                   wrong_url + "/data", ca, NAME_MISMATCH)
     expect_body(prog, "plain http: the body", http_url + "/data", None, out)
     expect_body(prog, "redirects http -> https -> https: the body",
                 http_url + "/to?" + ecdsa_url + "/to?" + rsa_url + "/data", ca, out)
+    tls12, tls12_url = serve(pki.chain("rsa", "intermediate"), pki.path("rsa.key"), tls12=True)
+    expect_body(prog, "https, TLS 1.2 only server: the body", tls12_url + "/data", ca, out)
+    print("     server saw %s" % (tls12.seen[-1:],))
+    by_address(prog, pki, ca, other, out)
     if bundle:
         with_bundle(prog, bundle, pki, rsa_url)
+
+
+def by_address(prog, pki, ca, other, out):
+    """Hosts named by address: iPAddress entries of subjectAltName, IPv4 and IPv6."""
+    _, v4_url = serve(pki.chain("rsa", "intermediate"), pki.path("rsa.key"), host="127.0.0.1")
+    expect_body(prog, "https to 127.0.0.1, its iPAddress entry: the body", v4_url + "/data", ca,
+                out)
+    _, v6_url = serve(pki.chain("v6", "intermediate"), pki.path("v6.key"), host="[::1]")
+    expect_body(prog, "https to [::1], its iPAddress entry: the body", v6_url + "/data", ca, out)
+    expect_refused(prog, "https to [::1], another CA: a certificate verification error",
+                   v6_url + "/data", other, NOT_TRUSTED)
+    for host in ("127.0.0.1", "[::1]"):
+        _, url = serve(pki.chain("otherip", "intermediate"), pki.path("otherip.key"), host=host)
+        expect_refused(prog, "https to %s, a certificate naming other addresses: a name mismatch"
+                       % host, url + "/data", ca, NAME_MISMATCH)
 
 
 def main(prog, bundle=None):

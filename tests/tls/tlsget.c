@@ -1,4 +1,4 @@
-/* tlsget.c: GET one URL with the image's libcurl and mbedTLS (static musl),
+/* tlsget.c: GET one URL with the image's libcurl and wolfSSL (static musl),
  * the proof that they work (tests/tls/test_tls.py) and the program whose size
  * docs/tls.md reports.
  *
@@ -97,7 +97,7 @@ static int get(const struct opts *o, FILE *out)
 		r = curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 	curl_easy_cleanup(c);
 	if (r) {
-		/* curl's class of error, then its detail (mbedTLS's verify flags) */
+		/* curl's class of error, then its detail (wolfSSL's reason) */
 		fprintf(stderr, "tlsget: %s: %s%s%s\n", o->url, curl_easy_strerror(r),
 			err[0] ? ": " : "", err);
 		return -1;

@@ -211,7 +211,7 @@ static void test_origins(void **state)
 			fail_msg("%s vs %s: want %d", t[i].a, t[i].b, t[i].same);
 }
 
-/* A URL's host as an address (image_tlsip.c matches it with iPAddress names). */
+/* A URL's host as an address. */
 static void test_url_ip(void **state)
 {
 	static const struct {
