@@ -43,11 +43,15 @@ static void image_allows(void)
 }
 
 /* `containerd-lite network firewall --allow P...`; a failure leaves the host
- * as it was, and says so (in the report when FINAL: `wispctl config`). */
+ * as it was, and says so (in the report when FINAL: `wispctl config`). The
+ * final one runs only if this boot opened a port since the first (an sshd's):
+ * the same table again would cost the boot an exec of containerd-lite. */
 void fw_apply(bool final)
 {
 	char *argv[4 + 2 * FW_MAX] = {"/bin/containerd-lite", "network", "firewall"}, opened[1024];
 	static bool loaded;
+	static unsigned applied_n;
+	static int applied_st = -1;
 	size_t len = 0;
 	int n = 3, st;
 
@@ -64,7 +68,12 @@ void fw_apply(bool final)
 			len += (size_t)snprintf(opened + len, sizeof(opened) - len, "%s%s",
 						i ? ", " : "", fw_allowed[i]);
 	}
-	st = cc_run("firewall", argv, NULL, 10000, NULL);
+	if (final && applied_st == 0 && applied_n == fw_n)
+		st = 0; /* fw_allow() only adds: the same count is the same table */
+	else
+		st = cc_run("firewall", argv, NULL, 10000, NULL);
+	applied_st = st;
+	applied_n = fw_n;
 	if (st != 0)
 		log_msg(LOG_ERR,
 			"firewall: containerd-lite network firewall failed (%d): "
