@@ -41,6 +41,12 @@ python3 bench/provision.py "$B" "${WISP_BENCH_BOOTS:-3}"
 echo "== PID 1: RSS with 50 units, init's start to the first unit's exec (TCG)"
 python3 bench/init_numbers.py -n "${WISP_BENCH_BOOTS:-3}" .
 
+echo "== the floor of that path: an init that only execs busybox cat (TCG)"
+python3 bench/exec_floor.py -n "${WISP_BENCH_BOOTS:-3}" .
+
+echo "== provision's whole run on the default image, no datasource (TCG)"
+python3 bench/provision_done.py "${WISP_BENCH_BOOTS:-3}" .
+
 echo "== loading a declaration file (native, init's musl build)"
 B="$B" sh bench/parse.sh
 

@@ -29,6 +29,9 @@ struct img_req {
 CURL *img_http_get(struct img_endpoint *ep, struct img_req *req, uint64_t range,
 		   struct cl_err *err);
 void img_http_done(CURL *h);
+/* An http:// or https:// URL as the endpoint of its origin: host[:port] up to
+ * the path, insecure for http://; 0, or -1 for another scheme or no host. */
+int img_url_origin(const char *url, struct img_endpoint *ep);
 /* image_tls.c: under wolfSSL, through curl's SSL_CTX hook, the cipher suites
  * ordered for the CPU (AES-GCM first with AES-NI, ChaCha20 first without). */
 void img_tls_hook(CURL *h);

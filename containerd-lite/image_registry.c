@@ -200,17 +200,28 @@ static int get_small(struct img_endpoint *ep, struct img_req *req, size_t cap, c
 
 /* The token service of a challenge, as an endpoint of its own: its
  * origin gets our basic credentials (as docker sends them), no token. */
-static int realm_endpoint(const struct img_endpoint *ep, const char *url,
-			  struct img_endpoint *realm, struct cl_err *err)
+int img_url_origin(const char *url, struct img_endpoint *ep)
 {
 	bool plain = !strncmp(url, "http://", 7);
 	const char *host = url + (plain ? 7 : 8);
 
+	if (!plain && strncmp(url, "https://", 8))
+		return -1;
+	ep->insecure = plain;
+	img_fmt(ep->host, sizeof(ep->host), "%.*s", (int)strcspn(host, "/?#"), host);
+	return ep->host[0] ? 0 : -1;
+}
+
+/* The token service's endpoint: ep's CA and credentials, the realm's origin
+ * (image_auth.c took only http:// and https:// realms). */
+static int realm_endpoint(const struct img_endpoint *ep, const char *url,
+			  struct img_endpoint *realm, struct cl_err *err)
+{
 	*realm = *ep;
 	realm->bearer = NULL;
-	realm->insecure = plain;
-	img_fmt(realm->host, sizeof(realm->host), "%.*s", (int)strcspn(host, "/?#"), host);
-	if (plain && ep->basic && !ep->insecure)
+	if (img_url_origin(url, realm) < 0)
+		return cl_error(err, 0, "token realm %.300s: no host", url);
+	if (realm->insecure && ep->basic && !ep->insecure)
 		return cl_error(err, 0, "token realm %.300s: credentials are not sent over http",
 				url);
 	return 0;

@@ -46,16 +46,12 @@ static size_t to_fd(char *p, size_t size, size_t n, void *ud)
  * credentials), so img_http_next follows redirects but answers no 401. */
 static int origin(const char *url, const char *ca, struct img_endpoint *ep, struct cl_err *err)
 {
-	bool plain = !strncmp(url, "http://", 7);
-	const char *host = url + (plain ? 7 : 8);
-
-	if (!plain && strncmp(url, "https://", 8))
+	*ep = (struct img_endpoint){0};
+	if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8))
 		return cl_error(err, 0, "%.300s: not an http:// or https:// URL", url);
-	*ep = (struct img_endpoint){.insecure = plain};
-	img_fmt(ep->host, sizeof(ep->host), "%.*s", (int)strcspn(host, "/?#"), host);
-	img_fmt(ep->ca, sizeof(ep->ca), "%s", ca ? ca : IMG_CA_DEFAULT);
-	if (!ep->host[0])
+	if (img_url_origin(url, ep) < 0)
 		return cl_error(err, 0, "%.300s: no host", url);
+	img_fmt(ep->ca, sizeof(ep->ca), "%s", ca ? ca : IMG_CA_DEFAULT);
 	return 0;
 }
 
