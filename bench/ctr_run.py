@@ -21,7 +21,6 @@ Needs root.
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -55,9 +54,7 @@ def one(ctr, exe, i):
 
 
 def inner():
-    subprocess.run(["mount", "-t", "cgroup2", "none", "/sys/fs/cgroup"], check=True)
-    os.makedirs("/run/containerd", exist_ok=True)
-    subprocess.run(["mount", "-t", "tmpfs", "tmpfs", "/run/containerd"], check=True)
+    T.host_mounts()
     top = tempfile.mkdtemp(prefix="wisp-ctr-bench-")
     proc = None
     try:
@@ -85,8 +82,7 @@ def inner():
         return 1
     finally:
         if proc:
-            proc.terminate()
-            proc.wait(30)
+            T.stop_containerd(proc)
         # A runtime that failed half-way may leave its container's cgroup.
         for d, _, _ in sorted(os.walk("/sys/fs/cgroup/" + T.NS), key=lambda w: -len(w[0])):
             os.rmdir(d)

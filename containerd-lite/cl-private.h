@@ -35,6 +35,7 @@ int cl_ns_pid_enter(const struct cl_spec *s, int *restore, struct cl_err *e);
 void cl_ns_pid_restore(int restore);
 int cl_ns_clone_flags(const struct cl_spec *s);
 int cl_ns_unshare_late(const struct cl_spec *s, struct cl_err *e);
+bool cl_ns_mnt_inherited(const struct cl_spec *s);
 
 /* userns.c: run by the parent once the child exists. */
 int cl_userns_write_maps(pid_t pid, const struct cl_spec *s, struct cl_err *e);
@@ -107,6 +108,7 @@ int cl_masks_apply(const struct cl_spec *s, int rootfd, struct cl_err *e);
  * (the createContainer hooks run before the pivot). */
 int cl_mounts_prepare(const struct cl_spec *s, struct cl_err *e);
 int cl_mounts_pivot(const struct cl_spec *s, struct cl_err *e);
+int cl_mounts_bind_root(const char *root, struct cl_err *e);
 int cl_mounts_finish(const struct cl_spec *s, struct cl_err *e);
 
 /* caps.c */
@@ -148,7 +150,6 @@ int cl_devices_attach(const char *cgroup, const struct cl_spec *s, struct cl_err
  * runtime-spec state for them (malloc'd). */
 char *cl_hooks_state(const char *oci_version, const char *id, const char *status, pid_t pid,
 		     const char *bundle, const char *annotations_json);
-char *cl_hooks_restate(const char *state_json, const char *status);
 int cl_hooks_run(const struct cl_spec *s, enum cl_hook_kind k, const char *state_json,
 		 struct cl_err *e);
 

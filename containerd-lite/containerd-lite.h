@@ -230,6 +230,7 @@ struct cl_state {
 	char *annotations_json;
 	pid_t pid;
 	unsigned long long start_time; /* /proc/PID/stat field 22 */
+	bool root_bound; /* in the runtime's mount namespace: delete detaches the rootfs */
 	enum cl_status status;
 };
 

@@ -189,11 +189,13 @@ cl-test: $(CL_HOST) $(CL_MUSL) $(BUSYBOX)
 	@B=$(B) CL_BIN=$(CL_HOST) python3 tests/containerd-lite/run.py
 	@B=$(B) CL_BIN=$(CL_HOST) python3 tests/containerd-lite/seccomp_moby.py
 	@B=$(B) CL_BIN=$(CL_HOST) python3 tests/containerd-lite/ctr.py
+	@B=$(B) CL_BIN=$(CL_HOST) /usr/bin/python3 tests/containerd-lite/cri.py
 	@B=$(B) CL_BIN=$(CL_HOST) python3 tests/containerd-lite/net.py
 	@echo "== cl-test: $(CL_MUSL)"
 	@B=$(B) CL_BIN=$(CL_MUSL) python3 tests/containerd-lite/run.py
 	@B=$(B) CL_BIN=$(CL_MUSL) python3 tests/containerd-lite/seccomp_moby.py
 	@B=$(B) CL_BIN=$(CL_MUSL) python3 tests/containerd-lite/ctr.py
+	@B=$(B) CL_BIN=$(CL_MUSL) /usr/bin/python3 tests/containerd-lite/cri.py
 	@B=$(B) CL_BIN=$(CL_MUSL) python3 tests/containerd-lite/net.py
 
 # Fuzz target tests/fuzz/fuzz_cl_spec.c: run by bench/fuzz.sh cl_spec.

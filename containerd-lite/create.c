@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/personality.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -233,9 +234,6 @@ static __attribute__((noreturn)) void child_main(struct child_ctx *c)
 	}
 	send_msg(c->sync, 1, NULL);
 	close(c->sync);
-	/* runc's startContainer hooks see "created" */
-	if (c->s->nhooks[CL_HOOK_START_CONTAINER])
-		c->state = cl_hooks_restate(c->state, "created");
 	if (wait_start(c->fifo, &e) < 0 ||
 	    cl_hooks_run(c->s, CL_HOOK_START_CONTAINER, c->state ? c->state : "{}", &e) < 0 ||
 	    (c->s->no_new_privs && cl_seccomp_load(c->sc, &e) < 0))
@@ -253,6 +251,7 @@ fail:
 struct made {
 	char *dir, *cgroup;
 	bool dir_made, cgroup_made, in_cgroup;
+	const char *root_bound; /* the rootfs bound by cl_mounts_bind_root */
 	pid_t pid;
 };
 
@@ -266,6 +265,8 @@ static void undo(struct made *m)
 	}
 	if (m->cgroup_made)
 		cl_cgroup_destroy(m->cgroup, &e);
+	if (m->root_bound)
+		umount2(m->root_bound, MNT_DETACH);
 	if (m->dir_made) {
 		static const char *const files[] = {"exec.fifo", "state.json", ".state.json"};
 		for (size_t i = 0; i < 3; i++) {
@@ -295,11 +296,6 @@ static int check_spec(const struct cl_spec *s, const struct cl_opts *o, struct c
 		return cl_error(e, ENOTDIR, "rootfs %s", s->root_path);
 	if (s->terminal && !o->console_socket)
 		return cl_error(e, 0, "process.terminal needs --console-socket");
-	/* masked paths, pivot_root: all need a mount namespace of our own */
-	if (!(s->ns_flags & CLONE_NEWNS))
-		return cl_error(e, 0,
-				"config.json: .linux.namespaces: a new mount namespace is "
-				"required");
 	if ((s->hostname || s->domainname) && !has_ns(s, CLONE_NEWUTS))
 		return cl_error(e, 0, "config.json: .hostname: needs a uts namespace");
 	return cl_ns_check_paths(s, e);
@@ -384,11 +380,14 @@ static int write_oom_score_adj(pid_t pid, int score, struct cl_err *e)
 }
 
 /* Sends the go message: the state for the hooks, after the runtime's own
- * hooks have run. */
+ * hooks have run. Their status is "created": the runtime-spec's lifecycle
+ * runs prestart, createRuntime, createContainer and startContainer after
+ * its step 2, and "created" is its name for "after step 2" (runc says
+ * "creating" here; the runtime-tools suite and crun follow the spec). */
 static int send_go(const struct cl_opts *o, const struct cl_spec *s, struct made *m, int sock,
 		   struct cl_err *e)
 {
-	char *state = cl_hooks_state(s->oci_version ? s->oci_version : "1.0.2", o->id, "creating",
+	char *state = cl_hooks_state(s->oci_version ? s->oci_version : "1.0.2", o->id, "created",
 				     m->pid, o->bundle, s->annotations_json);
 	size_t len = strlen(state);
 	char *msg = malloc(len + 2);
@@ -447,6 +446,7 @@ static int record(const struct cl_opts *o, const struct cl_spec *s, struct made 
 	    .annotations_json = s->annotations_json,
 	    .pid = m->pid,
 	    .start_time = cl_proc_start_time(m->pid),
+	    .root_bound = m->root_bound != NULL,
 	};
 	int ret;
 
@@ -538,6 +538,11 @@ int cl_create(const struct cl_opts *o, pid_t *pid, struct cl_err *e)
 	if (cl_cgroup_create(m.cgroup, s, e) < 0)
 		goto fail;
 	m.cgroup_made = true;
+	if (cl_ns_mnt_inherited(s)) {
+		if (cl_mounts_bind_root(s->root_path, e) < 0)
+			goto fail;
+		m.root_bound = s->root_path;
+	}
 	if (spawn(o, s, &m, e) < 0)
 		goto fail;
 	*pid = m.pid;

@@ -110,18 +110,3 @@ char *cl_hooks_state(const char *oci_version, const char *id, const char *status
 	json_decref(o);
 	return text;
 }
-
-/* The same state with another status (the container process updates
- * the parent's "creating" for its startContainer hooks). */
-char *cl_hooks_restate(const char *state_json, const char *status)
-{
-	json_t *o = json_loads(state_json, 0, NULL);
-	char *text;
-
-	if (!o)
-		return NULL;
-	json_object_set_new(o, "status", json_string(status));
-	text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	json_decref(o);
-	return text;
-}

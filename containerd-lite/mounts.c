@@ -208,11 +208,15 @@ int cl_mounts_prepare(const struct cl_spec *s, struct cl_err *e)
 	const char *root = s->root_path;
 	int rootfd, r;
 
-	/* Nothing we mount may propagate back to the host. */
-	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
-		return cl_error(e, errno, "make / a slave mount");
-	if (mount(root, root, NULL, MS_BIND | MS_REC, NULL) < 0)
-		return cl_error(e, errno, "bind the rootfs %s", root);
+	/* Nothing we mount may propagate back to the host. In the runtime's
+	 * own mount namespace the parent bound the rootfs private already
+	 * (cl_mounts_bind_root): "/" there is the host's, never ours to change. */
+	if (!cl_ns_mnt_inherited(s)) {
+		if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+			return cl_error(e, errno, "make / a slave mount");
+		if (mount(root, root, NULL, MS_BIND | MS_REC, NULL) < 0)
+			return cl_error(e, errno, "bind the rootfs %s", root);
+	}
 	rootfd = open_root(root, e);
 	if (rootfd < 0)
 		return -1;
@@ -222,11 +226,38 @@ int cl_mounts_prepare(const struct cl_spec *s, struct cl_err *e)
 	return r < 0 ? -1 : cl_masks_open(s, e);
 }
 
+/* Without a mount namespace of its own the container's root is a chroot
+ * into the rootfs bind (pivot_root would move the host's root), as
+ * runc's and crun's. */
+static int enter_root(const struct cl_spec *s, struct cl_err *e)
+{
+	if (!cl_ns_mnt_inherited(s))
+		return pivot(s->root_path, e);
+	if (chdir(s->root_path) < 0 || chroot(".") < 0 || chdir("/") < 0)
+		return cl_error(e, errno, "chroot to %s", s->root_path);
+	return 0;
+}
+
+/* The container inherits the runtime's mount namespace: the rootfs is
+ * bound on itself, private, before the container process exists, so that
+ * every mount of the container lies under that one bind (never propagated
+ * to the host's peers) and `delete` detaches them all at once. */
+int cl_mounts_bind_root(const char *root, struct cl_err *e)
+{
+	if (mount(root, root, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return cl_error(e, errno, "bind the rootfs %s", root);
+	if (mount(NULL, root, NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+		umount2(root, MNT_DETACH);
+		return cl_error(e, errno, "make the rootfs %s private", root);
+	}
+	return 0;
+}
+
 int cl_mounts_pivot(const struct cl_spec *s, struct cl_err *e)
 {
 	unsigned long prop = s->rootfs_propagation ? s->rootfs_propagation : MS_REC | MS_PRIVATE;
 
-	if (pivot(s->root_path, e) < 0)
+	if (enter_root(s, e) < 0)
 		return -1;
 	if (mount(NULL, "/", NULL, prop, NULL) < 0)
 		return cl_error(e, errno, "set the propagation of /");

@@ -204,6 +204,36 @@ static const char *proc_name(int flag)
 	}
 }
 
+/* True when the spec lists no mount namespace: the container inherits
+ * the runtime's (runtime-spec), and its root is a chroot (mounts.c). */
+bool cl_ns_mnt_inherited(const struct cl_spec *s)
+{
+	for (size_t i = 0; i < s->nns; i++)
+		if (s->ns[i].type == CLONE_NEWNS)
+			return false;
+	return true;
+}
+
+/* A container in the runtime's mount namespace has its root only as a
+ * chroot: exec takes the same root from its process, before any setns
+ * (chroot needs CAP_SYS_CHROOT where the mount namespace belongs). */
+static int chroot_as(pid_t pid, struct cl_err *e)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/root", (int)pid);
+	fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return cl_error(e, errno, "open %s", path);
+	if (fchdir(fd) < 0 || chroot(".") < 0 || chdir("/") < 0) {
+		close(fd);
+		return cl_error(e, errno, "chroot to %s", path);
+	}
+	close(fd);
+	return 0;
+}
+
 /* Opens them all first (after the mount namespace, /proc is the
  * container's), then joins: user first, mount last (it changes our root). */
 int cl_ns_join_pid(const struct cl_spec *s, pid_t pid, struct cl_err *e)
@@ -226,6 +256,8 @@ int cl_ns_join_pid(const struct cl_spec *s, pid_t pid, struct cl_err *e)
 		if (fds[i] < 0 && ret == 0)
 			ret = cl_error(e, errno, "open %s", path);
 	}
+	if (ret == 0 && cl_ns_mnt_inherited(s))
+		ret = chroot_as(pid, e);
 	for (int i = 0; i < 8 && ret == 0; i++)
 		if (fds[i] >= 0 && setns(fds[i], order[i]) < 0)
 			ret = cl_error(e, errno, "join the %s namespace of pid %d",

@@ -80,6 +80,37 @@ static int add_arches(scmp_filter_ctx ctx, const struct cl_seccomp *sc, struct c
 	return 0;
 }
 
+/* True when two conditions test the same argument: libseccomp ANDs a
+ * rule's conditions and refuses one argument twice (EINVAL). */
+static bool repeats_index(const struct cl_sc_rule *r)
+{
+	unsigned seen = 0;
+
+	for (size_t i = 0; i < r->nargs; i++) {
+		if (seen & (1u << r->args[i].index))
+			return true;
+		seen |= 1u << r->args[i].index;
+	}
+	return false;
+}
+
+/* Conditions on distinct arguments are one rule (all must hold); where an
+ * argument repeats, as in `personality` with 0, 8 or 0xffffffff, each
+ * condition is a rule of its own (any may hold): runc's and crun's reading,
+ * which profiles written for them rely on. */
+static int add_conditions(scmp_filter_ctx ctx, const struct cl_sc_rule *r, int nr,
+			  const struct scmp_arg_cmp *cmp)
+{
+	if (!repeats_index(r))
+		return seccomp_rule_add_array(ctx, r->action, nr, (unsigned)r->nargs, cmp);
+	for (size_t i = 0; i < r->nargs; i++) {
+		int ret = seccomp_rule_add_array(ctx, r->action, nr, 1, &cmp[i]);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
 static int add_rule(scmp_filter_ctx ctx, const struct cl_seccomp *sc, const struct cl_sc_rule *r,
 		    struct cl_err *e)
 {
@@ -98,7 +129,7 @@ static int add_rule(scmp_filter_ctx ctx, const struct cl_seccomp *sc, const stru
 		 * know are skipped, so one profile serves many kernels. */
 		if (nr == __NR_SCMP_ERROR || r->action == sc->default_action)
 			continue;
-		ret = seccomp_rule_add_array(ctx, r->action, nr, (unsigned)r->nargs, cmp);
+		ret = add_conditions(ctx, r, nr, cmp);
 		if (ret < 0)
 			return cl_error(e, -ret, "seccomp: add rule for %s", r->names.v[i]);
 	}

@@ -6,6 +6,7 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/personality.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -314,6 +315,17 @@ static int refuse_label(json_t *obj, const char *key, const char *path, struct c
 		ret = cl_error(e, 0, "config.json: %s: %s: not supported (no LSM)", path, v);
 	free(v);
 	return ret;
+}
+
+/* linux.mountLabel labels mounts for SELinux: where the kernel runs no
+ * SELinux a label has nothing to act on and is ignored, as runc and crun
+ * do (specs written on SELinux hosts carry one); where SELinux runs, we
+ * cannot apply it and refuse. */
+static int mount_label(json_t *lin, struct cl_err *e)
+{
+	if (access("/sys/fs/selinux/enforce", F_OK) < 0)
+		return 0;
+	return refuse_label(lin, "mountLabel", ".linux.mountLabel", e);
 }
 
 static int parse_process(json_t *root, struct cl_spec *s, struct cl_err *e)
@@ -749,6 +761,23 @@ static int one_dev_rule(json_t *it, const char *path, size_t i, void *arg, struc
 	return ret;
 }
 
+/* linux.resources.network sets net_cls and net_prio, two cgroup v1
+ * controllers cgroup v2 has no counterpart of: refused, never dropped
+ * (crun refuses too; match their traffic with nftables' socket cgroupv2). */
+static int refuse_network(json_t *res, struct cl_err *e)
+{
+	json_t *net;
+
+	if (get_obj(res, "network", ".linux.resources.network", &net, e) < 0)
+		return -1;
+	if (net && ((member(net, "classID") && !json_is_null(member(net, "classID"))) ||
+		    json_array_size(member(net, "priorities")) > 0))
+		return cl_error(e, 0,
+				"config.json: .linux.resources.network: net_cls and net_prio "
+				"are cgroup v1 controllers, absent in cgroup v2");
+	return 0;
+}
+
 static int parse_resources(json_t *lin, struct cl_spec *s, struct cl_err *e)
 {
 	struct cl_resources *r = &s->res;
@@ -776,7 +805,8 @@ static int parse_resources(json_t *lin, struct cl_spec *s, struct cl_err *e)
 	    get_str(cpu, "mems", ".linux.resources.cpu.mems", &r->mems, e) < 0 ||
 	    parse_i64(pids, "limit", ".linux.resources.pids.limit", &r->pids_limit, e) < 0 ||
 	    get_int(blk, "weight", ".linux.resources.blockIO.weight", 10, 1000, &v, &has, e) < 0 ||
-	    get_strmap(res, "unified", ".linux.resources.unified", &r->unified, e) < 0)
+	    get_strmap(res, "unified", ".linux.resources.unified", &r->unified, e) < 0 ||
+	    refuse_network(res, e) < 0)
 		return -1;
 	if (has)
 		r->blkio_weight = (uint16_t)v;
@@ -888,7 +918,7 @@ static int parse_linux(json_t *root, struct cl_spec *s, struct cl_err *e)
 	    get_strv(lin, "maskedPaths", ".linux.maskedPaths", &s->masked, e) < 0 ||
 	    get_strv(lin, "readonlyPaths", ".linux.readonlyPaths", &s->readonly, e) < 0 ||
 	    get_str(lin, "rootfsPropagation", ".linux.rootfsPropagation", &prop, e) < 0 ||
-	    refuse_label(lin, "mountLabel", ".linux.mountLabel", e) < 0)
+	    mount_label(lin, e) < 0)
 		return -1;
 	if (prop && cl_propagation_from_name(prop, &s->rootfs_propagation) < 0)
 		ret =

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -43,7 +44,8 @@ static int read_fifo(const char *fifo, const struct cl_state *st, struct cl_err 
 }
 
 /* poststart: failures are warnings (runtime-spec), the container runs.
- * The state says "created", as runc's does (it is read before the fifo). */
+ * The state says "running": poststart is the lifecycle's step 9, after the
+ * user's program began (step 8); runc says "created" here. */
 static void poststart(const struct cl_state *st)
 {
 	struct cl_spec *s;
@@ -52,7 +54,7 @@ static void poststart(const struct cl_state *st)
 
 	if (!st->bundle || !st->bundle[0] || cl_spec_load(st->bundle, &s, &e) < 0)
 		return;
-	json = cl_hooks_state(st->oci_version, st->id, "created", st->pid, st->bundle,
+	json = cl_hooks_state(st->oci_version, st->id, "running", st->pid, st->bundle,
 			      st->annotations_json);
 	if (cl_hooks_run(s, CL_HOOK_POSTSTART, json, &e) < 0)
 		fprintf(stderr, "containerd-lite: warning: %s\n", e.msg);
@@ -94,10 +96,14 @@ int cl_kill(const char *root, const char *id, int sig, bool all, struct cl_err *
 
 	if (cl_state_read(root, id, &st, e) < 0)
 		return -1;
-	if (st.status == CL_STOPPED || st.status == CL_CREATING)
-		ret = cl_error(e, 0, "container \"%s\" is not running", id);
-	else if (all)
+	/* --all reaches a stopped container's cgroup too, as runc's: in a
+	 * pid namespace it did not own, its init's exit leaves the rest of
+	 * its processes running (containerd's shim then kills them so). The
+	 * error keeps runc's words, which containerd's shim matches. */
+	if (all && st.status != CL_CREATING)
 		cl_cgroup_kill(st.cgroup, sig);
+	else if (st.status == CL_STOPPED || st.status == CL_CREATING)
+		ret = cl_error(e, 0, "container \"%s\": container not running", id);
 	else if (kill(st.pid, sig) < 0)
 		ret = cl_error(e, errno, "kill container \"%s\" (pid %d)", id, (int)st.pid);
 	cl_state_free(&st);
@@ -173,6 +179,10 @@ int cl_delete(const char *root, const char *id, bool force, struct cl_err *e)
 	}
 	if (st.cgroup && st.cgroup[0] && cl_cgroup_destroy(st.cgroup, e) < 0)
 		ret = -1;
+	/* every mount of a container in our mount namespace is under its
+	 * rootfs bind (create.c): one detach, nothing left on the host */
+	if (st.root_bound && st.rootfs && umount2(st.rootfs, MNT_DETACH) < 0 && errno != EINVAL)
+		ret = cl_error(e, errno, "detach the rootfs %s", st.rootfs);
 	if (st.status != CL_CREATING)
 		poststop(&st);
 	if (ret == 0)

@@ -66,6 +66,8 @@ int cl_state_write(const char *dir, const struct cl_state *st, struct cl_err *e)
 	}
 	if (st->annotations_json)
 		json_object_set_new(o, "annotations", json_loads(st->annotations_json, 0, NULL));
+	if (st->root_bound)
+		json_object_set_new(o, "rootfsBound", json_true());
 	/* written whole, then renamed: a reader never sees half a state */
 	if (json_dump_file(o, tmp, JSON_COMPACT) < 0)
 		ret = cl_error(e, errno ? errno : EIO, "write %s", tmp);
@@ -129,6 +131,7 @@ int cl_state_read(const char *root, const char *id, struct cl_state *st, struct 
 	st->cgroup = jstr(o, "cgroup");
 	st->pid = (pid_t)json_integer_value(json_object_get(o, "pid"));
 	st->start_time = (unsigned long long)json_integer_value(json_object_get(o, "startTime"));
+	st->root_bound = json_is_true(json_object_get(o, "rootfsBound"));
 	ann = json_object_get(o, "annotations");
 	if (ann)
 		st->annotations_json = json_dumps(ann, JSON_COMPACT | JSON_SORT_KEYS);

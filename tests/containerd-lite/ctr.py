@@ -44,8 +44,9 @@ def check(name, cond, detail=""):
 
 
 class Ctr:
-    def __init__(self, sock):
-        self.base = ["ctr", "--address", sock, "--namespace", NS]
+    def __init__(self, sock, ns=NS):
+        self.sock = sock
+        self.base = ["ctr", "--address", sock, "--namespace", ns]
 
     def __call__(self, *args, timeout=60):
         return subprocess.run(self.base + list(args), capture_output=True, text=True,
@@ -72,16 +73,30 @@ class Ctr:
         return False
 
 
-def start_containerd(top):
+def host_mounts():
+    """What containerd needs of the private mount namespace: cgroup2 on
+    /sys/fs/cgroup (the build hosts' is hybrid) and a tmpfs on
+    /run/containerd, where its shims keep the runtime's state."""
+    if subprocess.run(["stat", "-f", "-c", "%T", "/sys/fs/cgroup"], capture_output=True,
+                      text=True).stdout.strip() != "cgroup2fs":
+        subprocess.run(["mount", "-t", "cgroup2", "none", "/sys/fs/cgroup"], check=True)
+    os.makedirs("/run/containerd", exist_ok=True)
+    subprocess.run(["mount", "-t", "tmpfs", "tmpfs", "/run/containerd"], check=True)
+
+
+def start_containerd(top, cri="", ns=NS):
+    """containerd with everything under TOP, answering on TOP/containerd.sock;
+    its CRI plugin disabled unless CRI (TOML of its section) is given."""
     sock = os.path.join(top, "containerd.sock")
     with open(os.path.join(top, "config.toml"), "w") as f:
-        f.write('version = 2\nroot = "%s/root"\nstate = "%s/state"\n'
-                'disabled_plugins = ["io.containerd.grpc.v1.cri"]\n'
-                '[grpc]\n  address = "%s"\n' % (top, top, sock))
+        f.write('version = 2\nroot = "%s/root"\nstate = "%s/state"\n%s'
+                '[grpc]\n  address = "%s"\n%s' % (
+                    top, top, "" if cri else 'disabled_plugins = ["io.containerd.grpc.v1.cri"]\n',
+                    sock, cri))
     log = open(os.path.join(top, "containerd.log"), "w")
     proc = subprocess.Popen(["containerd", "--config", os.path.join(top, "config.toml")],
                             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    ctr = Ctr(sock)
+    ctr = Ctr(sock, ns)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and proc.poll() is None:
         if ctr("version").returncode == 0:
@@ -157,12 +172,16 @@ def test_clean(ctr, top):
         "/sys/fs/cgroup", NS, d)) for d in left), left)
 
 
+def stop_containerd(proc):
+    proc.terminate()
+    try:
+        proc.wait(30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 def inner():
-    if subprocess.run(["stat", "-f", "-c", "%T", "/sys/fs/cgroup"], capture_output=True,
-                      text=True).stdout.strip() != "cgroup2fs":
-        subprocess.run(["mount", "-t", "cgroup2", "none", "/sys/fs/cgroup"], check=True)
-    os.makedirs("/run/containerd", exist_ok=True)
-    subprocess.run(["mount", "-t", "tmpfs", "tmpfs", "/run/containerd"], check=True)
+    host_mounts()
     top = tempfile.mkdtemp(prefix="wisp-ctr-")
     proc = None
     try:
@@ -176,11 +195,7 @@ def inner():
         test_clean(ctr, top)
     finally:
         if proc:
-            proc.terminate()
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop_containerd(proc)
         if NS and os.path.isdir("/sys/fs/cgroup/" + NS):
             subprocess.run(["rmdir", "/sys/fs/cgroup/" + NS])
         shutil.rmtree(top, ignore_errors=True)

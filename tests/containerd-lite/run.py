@@ -655,6 +655,114 @@ def test_ns_join(rts, top, base):
         p.wait()
 
 
+MNTPROBE = "readlink /proc/self/ns/mnt; cat /wisp-marker; touch /ro 2>&1 | sed 's/.*: //'"
+
+
+def without_mount_ns(base, args):
+    c = copy.deepcopy(base)
+    c["process"]["args"] = args
+    c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "mount"]
+    return c
+
+
+def mounts_under(path):
+    return [m for m in mountpoints("/proc/self/mountinfo") if m == path or m.startswith(path + "/")]
+
+
+def test_mount_ns(rts, top, base):
+    """The mount namespace as the runtime-spec has it: joined by path (the
+    container's root is pivoted inside that namespace), and inherited when
+    the spec lists none (a chroot into the rootfs, its mounts under one
+    private bind that delete detaches, exec in the same root). Debian's
+    runc 1.1 is no reference here: by path it fails ("error preparing
+    rootfs: open /proc/self/mountinfo"), inherited it refuses a spec with
+    masked paths; crun passes runtime-tools' linux_ns_path and
+    linux_ns_itype, but leaves the inherited container's /proc mounted."""
+    cl = rts[0]
+    rts = rts[:1]
+    rootfs = os.path.join(top, "rootfs")
+    with open(os.path.join(rootfs, "wisp-marker"), "w") as f:
+        f.write("in the rootfs\n")
+    p = ns_holder(["unshare", "--mount", "--propagation", "private", "sleep", "30"], "mount ns by path")
+    if p is not None:
+        try:
+            want = os.readlink(f"/proc/{p.pid}/ns/mnt")
+            c = copy.deepcopy(base)
+            c["process"]["args"] = ["sh", "-c", MNTPROBE]
+            c["linux"]["namespaces"] = [n if n["type"] != "mount" else
+                                        {"type": "mount", "path": f"/proc/{p.pid}/ns/mnt"}
+                                        for n in c["linux"]["namespaces"]]
+            b = make_bundle(top, "mnt-join", c)
+            for rt in rts:
+                r = rt("run", "--bundle", b, "mnt-join")
+                out = r.stdout.splitlines()
+                check(f"mount ns by path: {rt.name} runs in it, root pivoted, read-only",
+                      r.returncode == 0 and out == [want, "in the rootfs", "Read-only file system"],
+                      (r.stdout + r.stderr).strip())
+        finally:
+            p.kill()
+            p.wait()
+    ours = os.readlink("/proc/self/ns/mnt")
+    b = make_bundle(top, "mnt-inherit", without_mount_ns(base, ["sh", "-c", MNTPROBE]))
+    for rt in rts:
+        r = rt("run", "--bundle", b, "mnt-inherit")
+        check(f"mount ns inherited: {rt.name} runs in ours, chrooted, root read-only",
+              r.returncode == 0 and r.stdout.splitlines() == [ours, "in the rootfs", "Read-only file system"],
+              (r.stdout + r.stderr).strip())
+        left = mounts_under(rootfs)
+        check(f"mount ns inherited: {rt.name} leaves no mount under the rootfs", not left, left)
+        for m in reversed(left):  # runc's leftovers must not fail the next checks
+            subprocess.run(["umount", "-l", m], capture_output=True)
+    b = make_bundle(top, "mnt-inherit-exec", without_mount_ns(base, ["sleep", "30"]))
+    r = cl("run", "--detach", "--bundle", b, "mnt-x")
+    st = cl.wait_status("mnt-x", "running")
+    if check("mount ns inherited: a detached container runs", r.returncode == 0 and st, r.stderr.strip()):
+        r = cl("exec", "mnt-x", "cat", "/wisp-marker")
+        check("mount ns inherited: exec runs in the container's root",
+              r.returncode == 0 and r.stdout == "in the rootfs\n", (r.stdout + r.stderr).strip())
+        check("mount ns inherited: its mounts are under the rootfs", len(mounts_under(rootfs)) > 1,
+              mounts_under(rootfs))
+    r = cl("delete", "--force", "mnt-x")
+    check("mount ns inherited: delete --force detaches them all",
+          r.returncode == 0 and not mounts_under(rootfs), (r.stderr, mounts_under(rootfs)))
+    os.unlink(os.path.join(rootfs, "wisp-marker"))
+
+
+def test_mount_label(top, base):
+    """linux.mountLabel is SELinux's: ignored where the kernel runs no
+    SELinux (runc, crun), refused where it runs and we cannot apply it."""
+    rt = Runtime("containerd-lite", CL, os.path.join(top, "cl-root"))
+    c = copy.deepcopy(base)
+    c["process"]["args"] = ["true"]
+    c["linux"]["mountLabel"] = "system_u:object_r:container_file_t:s0:c1,c2"
+    r = rt("run", "--bundle", make_bundle(top, "mlabel", c), "mlabel")
+    if os.path.exists("/sys/fs/selinux/enforce"):
+        check("mountLabel: refused under SELinux", r.returncode == 1 and "not supported" in r.stderr, r.stderr)
+    else:
+        check("mountLabel: ignored without SELinux", r.returncode == 0, r.stderr.strip())
+
+
+def test_seccomp_args(rts, top, base):
+    """Conditions on the same argument are alternatives (runc's and crun's
+    reading, which runtime-tools' default profile relies on for
+    personality; libseccomp itself refuses one argument twice in a rule):
+    chmod allowed to 0700 or 0711 only, 0755 gets the default EPERM
+    (masked: busybox passes the file type bits along)."""
+    c = copy.deepcopy(base)
+    c["process"]["args"] = ["sh", "-c", "touch /dev/shm/f; for m in 700 711 755; do "
+                            "chmod $m /dev/shm/f 2>/dev/null; echo $m=$?; done"]
+    sc = c["linux"]["seccomp"]
+    sc["syscalls"][0]["names"] = [n for n in sc["syscalls"][0]["names"] if n != "chmod"]
+    sc["syscalls"].append({"names": ["chmod"], "action": "SCMP_ACT_ALLOW", "args": [
+        {"index": 1, "value": 0o7777, "valueTwo": 0o700, "op": "SCMP_CMP_MASKED_EQ"},
+        {"index": 1, "value": 0o7777, "valueTwo": 0o711, "op": "SCMP_CMP_MASKED_EQ"}]})
+    b = make_bundle(top, "sc-args", c)
+    for rt in rts:
+        r = rt("run", "--bundle", b, "sc-args")
+        check(f"seccomp: one argument twice is either ({rt.name})",
+              r.returncode == 0 and r.stdout.split() == ["700=0", "711=0", "755=1"], (r.stdout + r.stderr).strip())
+
+
 def test_userns_join(rts, top, base):
     """A user namespace joined by path (an `unshare --user` process whose
     maps the test writes: 0 -> 100000): the container is root there (its uid_map), and the
@@ -1550,6 +1658,11 @@ def test_cgroup(rts, top, base):
 # --- hooks -------------------------------------------------------------------
 
 HOOKS = ("prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop")
+# runtime.md: steps 3-7 come after step 2 ("created"), poststart after the
+# program began (step 8, "running"); runc says "creating" for the first
+# three and "created" for poststart
+HOOK_STATUS = {"prestart": "created", "createRuntime": "created", "createContainer": "created",
+               "startContainer": "created", "poststart": "running", "poststop": "stopped"}
 
 
 def hook_config(base, logdir):
@@ -1589,12 +1702,12 @@ def test_hooks(rts, top, base):
     for h in HOOKS:
         st = us[h]
         check(f"hooks: {h} ran with the state on stdin", st is not None and st.get("id") == "hooked", st)
+        check(f"hooks: {h} status {HOOK_STATUS[h]} (runtime-spec lifecycle)",
+              st is not None and st.get("status") == HOOK_STATUS[h], st and st.get("status"))
         if "runc" in seen and st is not None:
             theirs = seen["runc"][h] or {}
             check(f"hooks: {h} state keys as runc's", sorted(st) == sorted(theirs),
                   f"ours {sorted(st)}, runc {sorted(theirs)}")
-            check(f"hooks: {h} status as runc's", st.get("status") == theirs.get("status"),
-                  f"ours {st.get('status')!r}, runc {theirs.get('status')!r}")
             check(f"hooks: {h} pid given as runc's", (st.get("pid", 0) > 0) == (theirs.get("pid", 0) > 0),
                   f"ours {st.get('pid')!r}, runc {theirs.get('pid')!r}")
 
@@ -1683,9 +1796,9 @@ def bad_bundles(base):
         ("user namespace by path: the runtime's own", cfg(lambda c: c["linux"]["namespaces"].append(
             {"type": "user", "path": "/proc/self/ns/user"})),
          r"clone in user namespace /proc/self/ns/user: Invalid argument$"),
-        ("no mount namespace", cfg(lambda c: c["linux"].__setitem__(
-            "namespaces", [n for n in c["linux"]["namespaces"] if n["type"] != "mount"])),
-         r"config\.json: \.linux\.namespaces: a new mount namespace is required$"),
+        ("net_cls/net_prio on cgroup v2", cfg(set_(["linux", "resources"], {"network": {"classID": 1048577}})),
+         r"config\.json: \.linux\.resources\.network: net_cls and net_prio are cgroup v1 controllers, "
+         r"absent in cgroup v2$"),
         ("cgroup controller missing", cfg(set_(["linux", "resources"], {"memory": {"limit": 1 << 30}})),
          r"cgroup: write "),
     ]
@@ -1766,6 +1879,9 @@ def inner():
         test_idmap(top, base)
         test_ns_join(rts, top, base)
         test_userns_join(rts, top, base)
+        test_mount_ns(rts, top, base)
+        test_seccomp_args(rts, top, base)
+        test_mount_label(top, base)
         test_time_ns(top, base)
         test_personality(rts, top, base)
         test_symlink_escape(rts, top, base)

@@ -382,9 +382,10 @@ static void test_errors(void **state)
 	     "\"selinuxLabel\": \"system_u:system_r:svirt_lxc_net_t:s0\"}}",
 	     "config.json: .process.selinuxLabel: system_u:system_r:svirt_lxc_net_t:s0: not "
 	     "supported (no LSM)"},
-	    {DOC(", \"linux\": {\"mountLabel\": \"system_u:object_r:svirt_sandbox_file_t:s0\"}"),
-	     "config.json: .linux.mountLabel: system_u:object_r:svirt_sandbox_file_t:s0: not "
-	     "supported (no LSM)"},
+	    {DOC(", \"linux\": {\"resources\": {\"network\": {\"priorities\": [{\"name\": "
+		 "\"eth0\", \"priority\": 5}]}}}"),
+	     "config.json: .linux.resources.network: net_cls and net_prio are cgroup v1 "
+	     "controllers, absent in cgroup v2"},
 	    {DOC(", \"mounts\": [{\"destination\": \"/m\", \"type\": \"bind\", \"source\": "
 		 "\"/s\", \"options\": [\"rbind\", \"rro\"]}]"),
 	     "config.json: .mounts[0].options: rro: not supported"},

@@ -1,0 +1,242 @@
+#!/usr/bin/python3
+"""Kubernetes' runtime interface (CRI) with containerd-lite as the runtime
+(issue 16 point 6), as root, with Debian's python3 (python3-grpcio and
+python3-grpc-tools: the stubs are generated from cri/runtime.proto, the
+part of k8s.io/cri-api runtime.v1 a kubelet uses for a pod).
+
+Debian's containerd 1.6 runs its CRI plugin in a private mount namespace
+(hostroot.py) with cgroup2 on /sys/fs/cgroup and a tmpfs on
+/run/containerd; its runc v2 shim calls containerd-lite (BinaryName).
+The test is the kubelet: a pod sandbox (its pause container: the Debian
+minbase image with `sleep infinity` as its command), a container in it
+started, its log in CRI's format, exec'd into (the pod's pid namespace:
+its pid 1 is the pause process), stopped, removed; the pod stopped and
+removed; nothing left in containerd-lite's state.
+
+The build hosts' cgroup v2 has no cpu or memory controller (hybrid
+cgroups), and CRI gives every sandbox cpu shares: `disable_cgroup` keeps
+CRI from asking for limits these hosts cannot apply (runc and crun refuse
+them too); the pod runs on the host's network (CRI's NODE mode: no CNI
+plugin). Inside a Wisp guest both are there (docs/kubernetes.md). The
+build machines' root also lacks CAP_SYS_RESOURCE, which a sandbox's
+oom_score_adj of -998 needs: `restrict_oom_score_adj` keeps it no lower
+than containerd's own.
+
+Prints ok/FAIL per check; exits 1 on any failure.
+"""
+import io
+import json
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.append(os.path.join(HERE, "..", "system"))
+from hostroot import main_as_root  # noqa: E402
+import ctr as T  # noqa: E402
+
+CL, ARCHIVE = T.CL, T.ARCHIVE
+# `ctr import --base-name B` names each manifest B:TAG, TAG its
+# org.opencontainers.image.ref.name ("bookworm" in the Debian archive)
+IMAGE = "wisp.test/debian:bookworm"
+PAUSE = "wisp.test/pause:1"
+NS = "k8s.io"  # CRI's containerd namespace
+failures = 0
+
+
+def check(name, cond, detail=""):
+    global failures
+    if not cond:
+        failures += 1
+    print(("ok   " if cond else "FAIL ") + "cri: " + name
+          + ("" if cond or not detail else ": " + str(detail)), flush=True)
+    return cond
+
+
+def stubs(top):
+    """runtime_pb2 and runtime_pb2_grpc, generated into TOP."""
+    from grpc_tools import protoc
+    out = os.path.join(top, "stubs")
+    os.makedirs(out)
+    if protoc.main(["protoc", "-I" + os.path.join(HERE, "cri"), "--python_out=" + out,
+                    "--grpc_python_out=" + out, os.path.join(HERE, "cri", "runtime.proto")]):
+        raise RuntimeError("protoc failed on cri/runtime.proto")
+    sys.path.insert(0, out)
+    import runtime_pb2
+    import runtime_pb2_grpc
+    return runtime_pb2, runtime_pb2_grpc
+
+
+def pause_archive(top):
+    """The Debian minbase OCI archive with `sleep infinity` as its command
+    (the sandbox's pause container) and PAUSE as its name."""
+    blobs = {}
+    with tarfile.open(ARCHIVE) as t:
+        for m in t.getmembers():
+            if m.isfile():
+                blobs[os.path.normpath(m.name)] = t.extractfile(m).read()
+
+    def blob(desc):
+        return blobs[os.path.join("blobs", *desc["digest"].split(":"))]
+
+    def put(obj, media):
+        data = json.dumps(obj, separators=(",", ":")).encode()
+        digest = "sha256:" + hashlib.sha256(data).hexdigest()
+        blobs[os.path.join("blobs", "sha256", digest[7:])] = data
+        return {"mediaType": media, "digest": digest, "size": len(data)}
+
+    index = json.loads(blobs["index.json"])
+    manifest = json.loads(blob(index["manifests"][0]))
+    config = json.loads(blob(manifest["config"]))
+    config.setdefault("config", {}).update({"Entrypoint": None, "Cmd": ["sleep", "infinity"]})
+    manifest["config"] = put(config, manifest["config"]["mediaType"])
+    desc = put(manifest, "application/vnd.oci.image.manifest.v1+json")
+    desc["annotations"] = {"org.opencontainers.image.ref.name": PAUSE.split(":")[1]}
+    blobs["index.json"] = json.dumps({"schemaVersion": 2, "manifests": [desc]}).encode()
+    path = os.path.join(top, "pause.oci.tar")
+    with tarfile.open(path, "w") as t:
+        for name, data in sorted(blobs.items()):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            t.addfile(info, io.BytesIO(data))
+    return path
+
+
+def start_containerd(top):
+    cri = 'plugins."io.containerd.grpc.v1.cri"'
+    for d in ("cni/bin", "cni/net.d", "logs"):
+        os.makedirs(os.path.join(top, d))
+    return T.start_containerd(top, f'''[{cri}]
+  sandbox_image = "{PAUSE}"
+  disable_cgroup = true
+  disable_apparmor = true
+  restrict_oom_score_adj = true
+  [{cri}.cni]
+    bin_dir = "{top}/cni/bin"
+    conf_dir = "{top}/cni/net.d"
+  [{cri}.containerd]
+    default_runtime_name = "wisp"
+    [{cri}.containerd.runtimes.wisp]
+      runtime_type = "io.containerd.runc.v2"
+      [{cri}.containerd.runtimes.wisp.options]
+        BinaryName = "{CL}"
+''', NS)
+
+
+def poll(pred, seconds=30):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.05)
+    return pred()
+
+
+def cl_list():
+    r = subprocess.run([CL, "--root", "/run/containerd/runc/" + NS, "list", "-q"],
+                       capture_output=True, text=True)
+    return r.stdout.split() if r.returncode == 0 else None
+
+
+def kubelet(pb, rs, top):
+    """One pod and one container through their whole life, as a kubelet."""
+    v = rs.Version(pb.VersionRequest(version="v1"))
+    check("Version: containerd answers CRI v1", v.runtime_name == "containerd" and
+          v.runtime_api_version == "v1", v)
+    pod = pb.PodSandboxConfig(
+        metadata=pb.PodSandboxMetadata(name="web", uid="wisp-pod-1", namespace="default"),
+        log_directory=os.path.join(top, "logs"),
+        linux=pb.LinuxPodSandboxConfig(security_context=pb.LinuxSandboxSecurityContext(
+            namespace_options=pb.NamespaceOption(network=pb.NODE, pid=pb.POD, ipc=pb.POD))))
+    sid = rs.RunPodSandbox(pb.RunPodSandboxRequest(config=pod)).pod_sandbox_id
+    st = rs.PodSandboxStatus(pb.PodSandboxStatusRequest(pod_sandbox_id=sid)).status
+    check("RunPodSandbox: the pod is READY", st.state == pb.SANDBOX_READY, st)
+    check("RunPodSandbox: its pause container is containerd-lite's", sid in (cl_list() or []),
+          cl_list())
+    cfg = pb.ContainerConfig(metadata=pb.ContainerMetadata(name="app"),
+                             image=pb.ImageSpec(image=IMAGE), log_path="app.log",
+                             command=["sh", "-c", "echo hello from the pod; exec sleep 1000"])
+    cid = rs.CreateContainer(pb.CreateContainerRequest(
+        pod_sandbox_id=sid, config=cfg, sandbox_config=pod)).container_id
+    state = lambda: rs.ContainerStatus(pb.ContainerStatusRequest(container_id=cid)).status
+    check("CreateContainer: CREATED", state().state == pb.CONTAINER_CREATED, state())
+    rs.StartContainer(pb.StartContainerRequest(container_id=cid))
+    check("StartContainer: RUNNING", poll(lambda: state().state == pb.CONTAINER_RUNNING), state())
+    logf = os.path.join(top, "logs", "app.log")
+    line = poll(lambda: os.path.exists(logf) and open(logf).read())
+    check("the container's stdout in its CRI log (TIME stdout F LINE)",
+          line and line.split(" ", 1)[1] == "stdout F hello from the pod\n", line)
+    r = rs.ExecSync(pb.ExecSyncRequest(container_id=cid, timeout=30, cmd=[
+        "sh", "-c", "tr '\\0' ' ' < /proc/1/cmdline; echo; echo to stderr >&2; exit 3"]))
+    check("ExecSync: its status, stdout and stderr back", r.exit_code == 3 and
+          r.stdout == b"sleep infinity \n" and r.stderr == b"to stderr\n", r)
+    rs.StopContainer(pb.StopContainerRequest(container_id=cid, timeout=10))
+    s = state()
+    check("StopContainer: EXITED, killed by SIGTERM (143)", s.state == pb.CONTAINER_EXITED and
+          s.exit_code == 143, s)
+    rs.RemoveContainer(pb.RemoveContainerRequest(container_id=cid))
+    check("RemoveContainer: gone from containerd-lite", cid not in (cl_list() or [cid]), cl_list())
+    rs.StopPodSandbox(pb.StopPodSandboxRequest(pod_sandbox_id=sid))
+    st = rs.PodSandboxStatus(pb.PodSandboxStatusRequest(pod_sandbox_id=sid)).status
+    check("StopPodSandbox: NOTREADY", st.state == pb.SANDBOX_NOTREADY, st)
+    rs.RemovePodSandbox(pb.RemovePodSandboxRequest(pod_sandbox_id=sid))
+    check("RemovePodSandbox: nothing left in containerd-lite's state", cl_list() == [], cl_list())
+    check("RemovePodSandbox: its shim is gone", poll(lambda: not shims(top), 10), shims(top))
+
+
+def shims(top):
+    """The pids of the shims serving this test's containerd."""
+    r = subprocess.run(["pgrep", "-f", "containerd-shim-runc-v2 .*-address " + top],
+                       capture_output=True, text=True)
+    return r.stdout.split()
+
+
+def cleanup(top):
+    """After a failure: no container, process or shim outlives the test
+    (CRI's containers are in the host's cgroup2 tree, disable_cgroup)."""
+    for cid in cl_list() or []:
+        subprocess.run([CL, "--root", "/run/containerd/runc/" + NS, "delete", "--force", cid],
+                       capture_output=True)
+    for pid in shims(top):
+        subprocess.run(["kill", "-9", pid])
+
+
+def inner():
+    import grpc
+    T.host_mounts()
+    top = tempfile.mkdtemp(prefix="wisp-cri-")
+    proc = None
+    try:
+        pb, pbg = stubs(top)
+        proc, ctr = start_containerd(top)
+        for arch, name in ((ARCHIVE, IMAGE), (pause_archive(top), PAUSE)):
+            r = ctr("image", "import", "--base-name", name.split(":")[0], arch, timeout=300)
+            if not check("image import of %s into %s" % (name, NS), r.returncode == 0, r.stderr):
+                return 1
+        with grpc.insecure_channel("unix://" + ctr.sock) as ch:
+            try:
+                kubelet(pb, pbg.RuntimeServiceStub(ch), top)
+            except grpc.RpcError as e:
+                check("CRI call", False, "%s: %s" % (e.code(), e.details()))
+    finally:
+        if proc:
+            T.stop_containerd(proc)
+        if failures:  # what containerd said, for whoever reads the failure
+            with open(os.path.join(top, "containerd.log")) as f:
+                print("".join(f.readlines()[-25:]), flush=True)
+            cleanup(top)
+        shutil.rmtree(top, ignore_errors=True)
+    print("cri: %d failed" % failures if failures else "cri: all passed", flush=True)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main_as_root("cri", inner, needs=(CL, ARCHIVE, shutil.which("containerd") or
+                                                 "containerd (package containerd)"),
+                          hint="make deps && make debian-image"))
