@@ -23,6 +23,7 @@ plan: tests/fuzz/fuzz_plan.c init/lib/b64.c init/lib/regcfg.c init/provision/par
 image: tests/fuzz/fuzz_image.c -Icontainerd-lite containerd-lite/image_source.c containerd-lite/image_blob.c containerd-lite/image_fs.c containerd-lite/sha256.c containerd-lite/err.c containerd-lite/util.c -ljansson
 bundle: tests/fuzz/fuzz_bundle.c init/update/bundle.c init/update/manifest.c init/update/minisig.c init/update/version.c init/update/utc.c init/lib/err.c init/lib/util.c -lsodium
 pull: tests/fuzz/fuzz_pull.c -Icontainerd-lite containerd-lite/image_ref.c containerd-lite/image_httphdr.c containerd-lite/image_auth.c containerd-lite/image_regcfg.c containerd-lite/image_blob.c containerd-lite/image_fs.c containerd-lite/sha256.c containerd-lite/err.c containerd-lite/util.c -ljansson
+ib_spec: tests/fuzz/fuzz_ib_spec.c image-builder/spec.c image-builder/spec_emit.c image-builder/size.c image-builder/err.c image-builder/fsutil.c init/lib/regcfg.c init/lib/b64.c init/lib/err.c init/lib/util.c -lyaml
 tar: tests/fuzz/fuzz_tar.c -Icontainerd-lite containerd-lite/tar.c containerd-lite/tar_path.c containerd-lite/tar_extract.c containerd-lite/image_fs.c containerd-lite/stream.c containerd-lite/sha256.c containerd-lite/err.c containerd-lite/util.c -lz -lzstd
 '
 

@@ -24,6 +24,11 @@ int ib_err_set(struct ib_err *err, int num, const char *fmt, ...)
 	if (num != 0 && (size_t)n < sizeof(err->msg) &&
 	    snprintf(err->msg + n, sizeof(err->msg) - (size_t)n, ": %s", strerror(num)) < 0)
 		err->msg[n] = '\0';
+	/* one line, whatever a spec's key or value held (a YAML key may
+	 * span lines): control characters become '?' */
+	for (char *p = err->msg; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	return -1;
 }
 

@@ -330,6 +330,8 @@ static const struct bad bad_specs[] = {
     {"name: wisp\nboot: {timeout: 99999}\n",
      "t.yaml:2:17: key \"boot.timeout\": \"99999\": more than 3600 seconds"},
     {"name: wisp\nboot: {bogus: 1}\n", "t.yaml:2:8: key \"boot.bogus\": unknown key"},
+    /* a key spanning lines (fuzz_ib_spec): the error stays one line */
+    {"name: wisp\nboot: {bo\n\n\ngus}\n", "t.yaml:2:8: key \"boot.bo??gus\": unknown key"},
     {"name: wisp\nservices: {a: 1}\n", "t.yaml:2:11: key \"services\": expected a list"},
     {"name: wisp\nservices:\n  - a\n",
      "t.yaml:3:5: key \"services\": each service must be a mapping"},
