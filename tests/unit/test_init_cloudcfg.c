@@ -511,6 +511,18 @@ static void test_wisp_registries(void **state)
 	assert_null(file_of(&c, "/etc/wisp/registries.json", &mode));
 	assert_null(file_of(&c, "/etc/wisp/registry-auth.json", &mode));
 	cloudcfg_free(&c);
+	/* a host twice: the last wins, written once */
+	p = write_tmp("cc12b", "#cloud-config\nwisp:\n  registries:\n"
+			       "    a.io: {insecure: true}\n    b.io: {insecure: true}\n"
+			       "    a.io: {mirrors: [m.lan]}\n");
+	cloudcfg_load(p, &c, &sink);
+	t = file_of(&c, "/etc/wisp/registries.json", &mode);
+	assert_non_null(t);
+	assert_string_equal(t, "{\"registries\": {\n"
+			       "    \"a.io\": {\"mirrors\": [\"m.lan\"]},\n"
+			       "    \"b.io\": {\"insecure\": true}\n"
+			       "}}\n");
+	cloudcfg_free(&c);
 	assert_true(reg_path_ok("/etc/a.pem") && !reg_path_ok("/etc/..") && !reg_path_ok("/a\"b") &&
 		    !reg_path_ok("rel/a.pem"));
 }

@@ -961,11 +961,21 @@ static void parse_registry(struct pctx *p, const struct ynode *k, const struct y
 		reg_bad(p, v, path, why, "credentials ignored");
 		free(r.user), free(r.password), r.user = r.password = NULL;
 	}
-	if ((r.host = strdup(k->str)) && (nv = realloc(rs->v, (rs->n + 1) * sizeof(*nv)))) {
+	if (!(r.host = strdup(k->str)))
+		goto drop;
+	/* a host given twice: the last wins, as any key (PyYAML's) */
+	for (size_t i = 0; i < rs->n; i++)
+		if (strcmp(rs->v[i].host, r.host) == 0) {
+			reg_cfg_free(&rs->v[i]);
+			rs->v[i] = r;
+			return;
+		}
+	if ((nv = realloc(rs->v, (rs->n + 1) * sizeof(*nv)))) {
 		rs->v = nv;
 		rs->v[rs->n++] = r;
 		return;
 	}
+drop:
 	reg_cfg_free(&r);
 }
 
