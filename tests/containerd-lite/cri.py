@@ -192,9 +192,17 @@ def kubelet(pb, rs, top):
 
 def shims(top):
     """The pids of the shims serving this test's containerd."""
-    r = subprocess.run(["pgrep", "-f", "containerd-shim-runc-v2 .*-address " + top],
-                       capture_output=True, text=True)
-    return r.stdout.split()
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open("/proc/%s/cmdline" % pid, "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        if argv[0].endswith(b"containerd-shim-runc-v2") and any(a.startswith(top.encode())
+                                                                 for a in argv):
+            found.append(int(pid))
+    return found
 
 
 def cleanup(top):
@@ -204,7 +212,10 @@ def cleanup(top):
         subprocess.run([CL, "--root", "/run/containerd/runc/" + NS, "delete", "--force", cid],
                        capture_output=True)
     for pid in shims(top):
-        subprocess.run(["kill", "-9", pid])
+        try:
+            os.kill(pid, 9)
+        except OSError:
+            pass
 
 
 def inner():
