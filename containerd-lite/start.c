@@ -100,7 +100,7 @@ int cl_kill(const char *root, const char *id, int sig, bool all, struct cl_err *
 	 * pid namespace it did not own, its init's exit leaves the rest of
 	 * its processes running (containerd's shim then kills them so). The
 	 * error keeps runc's words, which containerd's shim matches. */
-	if (all && st.status != CL_CREATING)
+	if (all && st.status != CL_CREATING && st.cgroup && st.cgroup[0])
 		cl_cgroup_kill(st.cgroup, sig);
 	else if (st.status == CL_STOPPED || st.status == CL_CREATING)
 		ret = cl_error(e, 0, "container \"%s\": container not running", id);
@@ -181,7 +181,8 @@ int cl_delete(const char *root, const char *id, bool force, struct cl_err *e)
 		ret = -1;
 	/* every mount of a container in our mount namespace is under its
 	 * rootfs bind (create.c): one detach, nothing left on the host */
-	if (st.root_bound && st.rootfs && umount2(st.rootfs, MNT_DETACH) < 0 && errno != EINVAL)
+	if (st.root_bound && st.rootfs && umount2(st.rootfs, MNT_DETACH) < 0 && errno != EINVAL &&
+	    errno != ENOENT) /* gone already (a reboot, the bundle removed) */
 		ret = cl_error(e, errno, "detach the rootfs %s", st.rootfs);
 	if (st.status != CL_CREATING)
 		poststop(&st);
