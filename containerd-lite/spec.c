@@ -323,8 +323,14 @@ static int refuse_label(json_t *obj, const char *key, const char *path, struct c
  * cannot apply it and refuse. */
 static int mount_label(json_t *lin, struct cl_err *e)
 {
-	if (access("/sys/fs/selinux/enforce", F_OK) < 0)
-		return 0;
+	char *v = NULL;
+	int ret = get_str(lin, "mountLabel", ".linux.mountLabel", &v, e);
+	bool set = ret == 0 && v && v[0];
+
+	free(v);
+	/* a label's type is checked always; SELinux asked only when one is set */
+	if (!set || access("/sys/fs/selinux/enforce", F_OK) < 0)
+		return ret;
 	return refuse_label(lin, "mountLabel", ".linux.mountLabel", e);
 }
 
