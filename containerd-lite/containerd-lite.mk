@@ -154,18 +154,20 @@ $(LIBNL_H): $(B)/libnl/.built $(SYSROOT_HEADERS)
 CL_MUSL_DEPS := $(JANSSON_A) $(JANSSON_H) $(LIBSECCOMP_A) $(LIBSECCOMP_H) $(SYSROOT_HEADERS) \
 	$(IMG_MUSL_DEPS) $(LIBNL_A) $(LIBNL_H)
 
+# A hash of the linked output (reproducible): seccomp-cache.c keys its filters by it.
+CL_BUILD_ID := -Wl,--build-id=sha1
 # image pull over libcurl and wolfSSL, static musl (rootfs/tls/tls.mk).
 $(CL_MUSL): $(CL_SRCS) $(PULL_SRCS) $(CL_HDRS) $(PULL_HDRS) containerd-lite/containerd-lite.mk \
 		containerd-lite/image.mk $(CL_MUSL_DEPS) $(TLS_MUSL_DEPS) $(MUSL_FLAGS_STAMP) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(MUSL_CC) $(MUSL_CFLAGS) -DWISP_TLS_WOLFSSL -o $@ $(CL_SRCS) $(PULL_SRCS) $(MUSL_LDFLAGS) -ljansson \
+	$(MUSL_CC) $(MUSL_CFLAGS) -DWISP_TLS_WOLFSSL -o $@ $(CL_SRCS) $(PULL_SRCS) $(MUSL_LDFLAGS) $(CL_BUILD_ID) -ljansson \
 		-lseccomp $(IMG_LIBS) $(NET_LIBS) $(TLS_LIBS)
 	$(call print_size,$@)
 
 $(CL_HOST): $(CL_SRCS) $(PULL_SRCS) $(CL_HDRS) $(PULL_HDRS) containerd-lite/containerd-lite.mk \
 		containerd-lite/image.mk | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(HOST_CC) $(HOST_CFLAGS) $(NET_HOST_CFLAGS) -o $@ $(CL_SRCS) $(PULL_SRCS) -ljansson \
+	$(HOST_CC) $(HOST_CFLAGS) $(NET_HOST_CFLAGS) -o $@ $(CL_SRCS) $(PULL_SRCS) $(CL_BUILD_ID) -ljansson \
 		-lseccomp $(IMG_LIBS) $(NET_LIBS) $(PULL_HOST_LIBS)
 
 # --- tests -------------------------------------------------------------------

@@ -3,11 +3,14 @@
  * of `run` with Docker's profile; the same profile yields the same BPF
  * program, so it is compiled once and kept in ROOT/.seccomp@/ (a name no container id can take). A
  * cache file holds the whole key (the decoded profile, libseccomp's version, its kernel API level,
- * the kernel release) before the program, and is used only when that key matches byte for byte: a
- * hash collision can only cost a compile. Files are written whole and renamed into place. */
+ * the kernel release, and the build-id of this containerd-lite, so that a newer one that compiles
+ * a profile differently never runs an older one's program) before the program, and is used only
+ * when that key matches byte for byte: a hash collision can only cost a compile. Files are written
+ * whole and renamed into place. */
 #include "cl-private.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <link.h>
 #include <seccomp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,13 +45,38 @@ static void put_str(struct buf *b, const char *s)
 	put(b, s, strlen(s) + 1);
 }
 
+/* The executable's GNU build-id note (linked with --build-id), appended to B; none: nothing. */
+static int put_build_id(struct dl_phdr_info *info, size_t size, void *data)
+{
+	(void)size;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		const char *p = (const char *)(info->dlpi_addr + ph->p_vaddr),
+			   *end = p + ph->p_memsz;
+
+		while (ph->p_type == PT_NOTE && p + sizeof(ElfW(Nhdr)) <= end) {
+			const ElfW(Nhdr) *n = (const void *)p;
+			const char *name = p + sizeof(*n), *desc = name + ((n->n_namesz + 3) & ~3u);
+
+			if (desc + n->n_descsz > end)
+				break;
+			if (n->n_type == NT_GNU_BUILD_ID && n->n_namesz == 4 &&
+			    !memcmp(name, "GNU", 4))
+				put(data, desc, n->n_descsz);
+			p = desc + ((n->n_descsz + 3) & ~3u);
+		}
+	}
+	return 1; /* the first object is the executable */
+}
+
 /* Everything the compiled program depends on, in a fixed layout. */
 static void make_key(const struct cl_seccomp *sc, struct buf *b)
 {
 	const struct scmp_version *v = seccomp_version();
 	struct utsname u;
 
-	put_str(b, "containerd-lite seccomp cache 1");
+	put_str(b, "containerd-lite seccomp cache 2");
+	dl_iterate_phdr(put_build_id, b);
 	put_u64(b, ((uint64_t)v->major << 32) | (v->minor << 16) | v->micro);
 	put_u64(b, seccomp_api_get());
 	if (uname(&u) == 0)

@@ -1599,6 +1599,15 @@ def test_seccomp_cache(top, base):
         check(f"seccomp cache: run {i + 1} of a profile differing in errnoRet gives ERANGE",
               r.stdout.strip() == "Result not representable", r.stdout.strip() + r.stderr.strip())
     check("seccomp cache: one more filter", len(os.listdir(cache)) == n + 1, os.listdir(cache))
+    # The key holds the runtime's build-id: a newer containerd-lite never runs an older one's program.
+    out = subprocess.run(["readelf", "-n", CL], capture_output=True, text=True).stdout
+    m = re.search(r"Build ID: ([0-9a-f]+)", out)
+    check("seccomp cache: containerd-lite has a build-id", m is not None, out.strip()[-200:])
+    if m:
+        bid = bytes.fromhex(m.group(1))
+        files = [os.path.join(cache, f) for f in os.listdir(cache)]
+        check("seccomp cache: every filter's key holds the build-id",
+              files and all(bid in open(f, "rb").read() for f in files), m.group(1))
 
 
 def test_cgroup(rts, top, base):
