@@ -10,6 +10,8 @@ and reproducible, as the build makes its demo image (busybox_oci_tar).
 The disk image itself is never written: each VM gets a qcow2 overlay backed
 by it, so tests can run in parallel and build/wisp.img stays pristine.
 TCG is the default (KVM hangs on the build hosts); WISP_KVM=1 opts in.
+Guests have one vCPU; WISP_SMP=N gives them N (benches: under TCG, N
+threads on the host's cores).
 """
 
 import json
@@ -70,6 +72,13 @@ def run_test(name, body, errors=(BootError,)):
         return 1
     print("PASS %s" % name, flush=True)
     return 0
+
+
+def smp():
+    n = os.environ.get("WISP_SMP", "1")
+    if not n.isdigit() or not 1 <= int(n) <= 64:
+        sys.exit("wispvm: WISP_SMP=%r: not a number of vCPUs from 1 to 64" % n)
+    return n
 
 
 def accel_args():
@@ -133,7 +142,7 @@ class VM:
             make_overlay(image, self.overlay)
         if disk_size:  # a larger disk than the image: STATE grows at first boot
             subprocess.run(["qemu-img", "resize", "-q", self.overlay, str(disk_size)], check=True)
-        args = ["qemu-system-x86_64", "-m", str(mem), "-smp", "1", "-nodefaults",
+        args = ["qemu-system-x86_64", "-m", str(mem), "-smp", smp(), "-nodefaults",
                 "-display", "none", "-serial", "stdio", "-monitor", "none",
                 # the watchdog of trial boots (docs/update.md)
                 "-device", "i6300esb"] + DISK_BUS[disk_bus](self.overlay)
