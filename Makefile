@@ -30,6 +30,8 @@ NPROC := $(shell nproc 2>/dev/null || echo 2)
 # from the very kernel source we boot (build/sysroot).
 SYSROOT := $(CURDIR)/$(B)/sysroot
 MUSL_CC := musl-gcc
+# -fstack-protector-strong: Debian's gcc enables no stack protector by default
+# (PID 1 takes a lighter one, init/init.mk's INIT_SSP; docs/hardening.md).
 # The static programs are linked at a fixed address (static, not static-pie), so
 # their code need not be position-independent: -fno-pie (Debian's gcc makes
 # PIE code by default) gives shorter code and puts const tables of pointers

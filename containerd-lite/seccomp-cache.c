@@ -45,7 +45,8 @@ static void put_str(struct buf *b, const char *s)
 	put(b, s, strlen(s) + 1);
 }
 
-/* The executable's GNU build-id note (linked with --build-id), appended to B; none: nothing. */
+/* The executable's GNU build-id note (linked with --build-id), appended to B after its length (the
+ * key's layout stays unambiguous); none: nothing. */
 static int put_build_id(struct dl_phdr_info *info, size_t size, void *data)
 {
 	(void)size;
@@ -61,8 +62,10 @@ static int put_build_id(struct dl_phdr_info *info, size_t size, void *data)
 			if (desc + n->n_descsz > end)
 				break;
 			if (n->n_type == NT_GNU_BUILD_ID && n->n_namesz == 4 &&
-			    !memcmp(name, "GNU", 4))
+			    !memcmp(name, "GNU", 4)) {
+				put_u64(data, n->n_descsz);
 				put(data, desc, n->n_descsz);
+			}
 			p = desc + ((n->n_descsz + 3) & ~3u);
 		}
 	}
