@@ -169,7 +169,8 @@ void img_plan_free(struct img_plan *p);
 
 /* What `image bundle` changes of the image's process and root, as the
  * flags of `docker run` do (a declared container's fields, from init). */
-#define IMG_OVER_MAX 256
+#define IMG_OVER_MAX	256
+#define IMG_MAX_VOLUMES 32
 struct img_over {
 	const char *cmd[IMG_OVER_MAX], *entrypoint[IMG_OVER_MAX], *env[IMG_OVER_MAX];
 	size_t ncmd, nentrypoint, nenv;
@@ -186,6 +187,11 @@ struct img_over {
 	size_t npublish;
 	const char *net_egress, *net_ingress; /* bridge: its bandwidth ("20mbit", net_rate.c) */
 	uint32_t userns_base; /* --userns BASE: a user namespace, 0..65535 -> BASE..; 0: none */
+	const char
+	    *volume[IMG_MAX_VOLUMES]; /* --volume SRC:DST[:OPTS], docker's -v (image_host.c) */
+	size_t nvolume;
+	bool host_pid;	 /* --pid host */
+	bool privileged; /* --privileged: every capability, no seccomp, no masks */
 };
 
 /* image_source.c / image_store.c */
@@ -255,6 +261,12 @@ int img_overlay_mount(const struct img_opts *o, const char *ref, const char *roo
  * the overrides' network, hostname, cgroup and root mode, into spec. */
 int img_bundle_runtime(struct json_t *spec, struct json_t *cfg, const struct img_over *ov, int root,
 		       struct cl_err *err);
+/* "a,b" as a JSON array of strings; a namespace of type taken out of lin. */
+struct json_t *img_split_opts(const char *opts);
+void img_drop_namespace(struct json_t *lin, const char *type);
+/* image_host.c: --volume, --pid host, --privileged into spec (the
+ * bind sources checked and resolved, missing ones made). */
+int img_host_spec(struct json_t *spec, const struct img_over *ov, struct cl_err *err);
 /* DIR/stop-signal: the image's StopSignal, for the supervisor; none: no file. */
 int img_stop_signal_write(const char *dir, struct json_t *cfg, struct cl_err *err);
 /* image_userns.c: a container in a user namespace of its own (--userns

@@ -10,7 +10,7 @@
 
 IMG_SRCS := $(addprefix containerd-lite/, sha256.c tar.c tar_path.c stream.c image_fs.c \
 	tar_extract.c image_blob.c image_source.c image_store.c image_query.c image_cli.c \
-	image_user.c image_bundle.c image_overlay.c image_runtime.c image_layers.c \
+	image_user.c image_bundle.c image_overlay.c image_runtime.c image_host.c image_layers.c \
 	image_importdir.c image_userns.c image_shift.c image_netjoin.c)
 CL_SRCS += $(IMG_SRCS)
 CL_HDRS += containerd-lite/image.h
@@ -101,13 +101,15 @@ UNIT_cl_pull_SRCS := $(PULL_PARSE_SRCS) $(addprefix containerd-lite/,image_sourc
 	image_blob.c image_fs.c sha256.c err.c util.c image.h)
 UNIT_cl_pull_LIBS := -ljansson
 
-# Real images built with umoci and skopeo, hostile ones crafted; both
-# builds of the CLI.
+# Real images built with umoci and skopeo, hostile ones crafted; bundles
+# with host access (--volume, --pid host, --privileged); both builds of the CLI.
 image-test: $(CL_HOST) $(CL_MUSL) $(BUSYBOX)
 	@echo "== image-test: $(CL_HOST)"
 	@B=$(B) CL_BIN=$(CL_HOST) python3 tests/containerd-lite/images.py
+	@B=$(B) CL_BIN=$(CL_HOST) python3 tests/containerd-lite/hostaccess.py
 	@echo "== image-test: $(CL_MUSL)"
 	@B=$(B) CL_BIN=$(CL_MUSL) python3 tests/containerd-lite/images.py
+	@B=$(B) CL_BIN=$(CL_MUSL) python3 tests/containerd-lite/hostaccess.py
 
 # `image pull` against Debian's docker-registry on loopback through a
 # recording, fault-injecting front (tests/containerd-lite/pull.py),

@@ -8,6 +8,7 @@
  *          [--hostname H] [--cgroups-path P] [--network host|private|bridge|container:ID]
  *          [--publish [IP:]HOST_PORT:CTR_PORT[/tcp|udp]]... [--net-egress RATE]
  *          [--net-ingress RATE] [--userns host|BASE] [--upper DIR | --read-only]
+ *          [--volume SRC:DST[:OPTS]]... [--pid host|private] [--privileged]
  *          [--pull missing|always|never] [--creds FILE] [--registries FILE] REF DIR
  *
  * Options may stand anywhere among the operands (cliopt.c's scanner). */
@@ -78,6 +79,9 @@ enum {
 	I_UPPER,
 	I_READ_ONLY,
 	I_USERNS,
+	I_VOLUME,
+	I_PRIVILEGED,
+	I_PID,
 	I_NETWORK,
 	I_PUBLISH,
 	I_NET_EGRESS,
@@ -113,6 +117,9 @@ static const struct cli_opt table[] = {
     {"--upper", NULL, true, I_UPPER, NULL},
     {"--read-only", NULL, false, I_READ_ONLY, NULL},
     {"--userns", NULL, true, I_USERNS, NULL},
+    {"--volume", NULL, true, I_VOLUME, NULL},
+    {"--privileged", NULL, false, I_PRIVILEGED, NULL},
+    {"--pid", NULL, true, I_PID, NULL},
     {"--network", NULL, true, I_NETWORK, NULL},
     {"--publish", "-p", true, I_PUBLISH, NULL},
     {"--net-egress", NULL, true, I_NET_EGRESS, NULL},
@@ -202,6 +209,22 @@ static int rate_option(int id, const char *v, struct img_over *ov)
 	return 0;
 }
 
+/* What the container shares with the host (image_host.c): -v, --pid, --privileged. */
+static int host_option(int id, const char *v, struct img_over *ov)
+{
+	if (id == I_PRIVILEGED)
+		ov->privileged = true;
+	else if (id == I_PID && strcmp(v, "host") != 0 && strcmp(v, "private") != 0)
+		return -fail("image bundle: --pid %s: host or private", v);
+	else if (id == I_PID)
+		ov->host_pid = strcmp(v, "host") == 0;
+	else if (ov->nvolume == IMG_MAX_VOLUMES)
+		return -fail("image bundle: more than 32 %s", "--volume");
+	else
+		ov->volume[ov->nvolume++] = v;
+	return 0;
+}
+
 /* bundle's overrides. 0 taken, -1 bad. */
 static int override(int id, const char *v, struct img_over *ov)
 {
@@ -217,6 +240,8 @@ static int override(int id, const char *v, struct img_over *ov)
 		return rate_option(id, v, ov);
 	else if (id == I_NETWORK)
 		return network_option(v, ov);
+	else if (id >= I_VOLUME && id <= I_PID)
+		return host_option(id, v, ov);
 	else
 		return list_option(id, v, ov);
 	return 0;
@@ -330,6 +355,7 @@ static const char usage_text[] =
     "         [--hostname H] [--cgroups-path P] [--network host|private|bridge|container:ID]\n"
     "         [--publish [IP:]HOST_PORT:CTR_PORT[/tcp|udp]]... [--net-egress RATE]\n"
     "         [--net-ingress RATE] [--userns host|BASE] [--upper DIR | --read-only]\n"
+    "         [--volume SRC:DST[:OPTS]]... [--pid host|private] [--privileged]\n"
     "         [--pull missing|always|never] [--creds FILE] [--registries FILE] REF DIR\n"
     "Options may stand before or after the command and its operands (-- ends them);\n"
     "--help (-h) and --version (-v) anywhere.\n";

@@ -65,8 +65,8 @@ static void annotations(json_t *spec, json_t *cfg)
 		json_decref(a);
 }
 
-static void add_mount(json_t *spec, const char *dest, const char *type, const char *src,
-		      const char *opts)
+/* "a,b,c" as a JSON array of strings. */
+json_t *img_split_opts(const char *opts)
 {
 	json_t *o = json_array();
 
@@ -75,9 +75,15 @@ static void add_mount(json_t *spec, const char *dest, const char *type, const ch
 		json_array_append_new(o, json_stringn(p, n));
 		p += n + (p[n] == ',');
 	}
+	return o;
+}
+
+static void add_mount(json_t *spec, const char *dest, const char *type, const char *src,
+		      const char *opts)
+{
 	json_array_append_new(json_object_get(spec, "mounts"),
 			      json_pack("{s:s, s:s, s:s, s:o}", "destination", dest, "type", type,
-					"source", src, "options", o));
+					"source", src, "options", img_split_opts(opts)));
 }
 
 /* "/var/lib/db" -> "var%2Flib%2Fdb": one directory per volume, no collisions. */
@@ -138,7 +144,7 @@ static int volumes(json_t *spec, json_t *cfg, const struct img_over *ov, struct 
 	return 0;
 }
 
-static void drop_namespace(json_t *lin, const char *type)
+void img_drop_namespace(json_t *lin, const char *type)
 {
 	json_t *ns = json_object_get(lin, "namespaces"), *v;
 	size_t i;
@@ -223,9 +229,9 @@ static void network(json_t *spec, const struct img_over *ov, int root)
 
 	if (!ov->host_net)
 		return;
-	drop_namespace(lin, "network");
+	img_drop_namespace(lin, "network");
 	/* docker --network host: the host's name too */
-	drop_namespace(lin, "uts");
+	img_drop_namespace(lin, "uts");
 	json_object_del(spec, "hostname");
 	host_files(spec, root, !ov->readonly);
 }
@@ -267,6 +273,8 @@ int img_bundle_runtime(struct json_t *spec, struct json_t *cfg, const struct img
 		return -1;
 	img_userns_spec(spec, ov);
 	if (ov->net_peer && img_netjoin(spec, ov, root, err) < 0)
+		return -1;
+	if (img_host_spec(spec, ov, err) < 0)
 		return -1;
 	if (ov->hostname && !ov->host_net)
 		json_object_set_new(spec, "hostname", json_string(ov->hostname));

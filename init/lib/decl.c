@@ -888,6 +888,74 @@ static void field_userns(struct svc *s, const struct ynode *v)
 		s->d.host_userns = !strcmp(str, "host");
 }
 
+/* Host access (docs/declarations.md): for a root author's node agent. */
+static void field_privileged(struct svc *s, const struct ynode *v)
+{
+	boolean(s, v, "privileged", &s->d.privileged);
+}
+
+static void field_pid(struct svc *s, const struct ynode *v)
+{
+	const char *str = scalar(s, "pid", v);
+
+	if (str && strcmp(str, "host") && strcmp(str, "private"))
+		problem(s, v, MUST_BE, "pid", "host or private", str);
+	else if (str)
+		s->d.host_pid = !strcmp(str, "host");
+}
+
+/* OPTS of "SRC:DST:OPTS": comma-separated, each from docker's -v set. */
+static bool bind_opts(const char *o)
+{
+	static const char opts[] = " ro rw shared rshared slave rslave private rprivate ";
+	char w[12];
+
+	for (;;) {
+		size_t n = strcspn(o, ",");
+		if (n > 8)
+			return false;
+		snprintf(w, sizeof(w), " %.*s ", (int)n, o);
+		if (!strstr(opts, w))
+			return false; /* also an empty one: "  " is not in opts */
+		if (!o[n])
+			return true;
+		o += n + 1;
+	}
+}
+
+/* "SRC:DST[:OPTS]", both absolute: a named volume is docker's, not Wisp's. */
+static bool volume_spec(const char *v)
+{
+	const char *dst = strchr(v, ':'), *opts;
+
+	if (v[0] != '/' || !dst || dst[1] != '/')
+		return false;
+	opts = strchr(dst + 1, ':');
+	return !opts || (opts[1] && bind_opts(opts + 1));
+}
+
+static void field_volumes(struct svc *s, const struct ynode *v)
+{
+	if (v->type != Y_SEQ || v->n > 32) {
+		problem(s, v, "\"volumes\" must be a list of at most 32 \"SRC:DST[:OPTS]\"");
+		return;
+	}
+	for (size_t i = 0; i < v->n; i++) {
+		const char *str = scalar(s, "volumes", v->kid[i]);
+		if (!str)
+			return;
+		if (!volume_spec(str)) {
+			problem(s, v->kid[i],
+				"volume \"%s\" is not /HOST_PATH:/PATH[:ro|rw,rshared|rslave|...]",
+				str);
+			return;
+		}
+	}
+	if ((s->d.volumes = strv_new(s, v, v->n)))
+		for (size_t i = 0; i < v->n; i++)
+			s->d.volumes[i] = dup_or_flag(s, v->kid[i], v->kid[i]->str);
+}
+
 static const struct field {
 	const char *name;
 	void (*read)(struct svc *s, const struct ynode *v);
@@ -914,13 +982,17 @@ static const struct field {
     {"network", field_network},
     {"ports", field_ports},
     {"userns", field_userns},
+    {"privileged", field_privileged},
+    {"pid", field_pid},
+    {"volumes", field_volumes},
     {"early", field_early},
     {"critical", field_critical},
 };
 
 /* Fields that only a container has, and those it cannot have. */
-static const char *const container_only[] = {"image",	"pull",	 "entrypoint", "read_only",
-					     "network", "ports", "userns"};
+static const char *const container_only[] = {"image",	"pull",	  "entrypoint", "read_only",
+					     "network", "ports",  "userns",	"privileged",
+					     "pid",	"volumes"};
 
 static const struct field *field_find(const char *name)
 {
@@ -1004,6 +1076,15 @@ static void read_fields(struct svc *s, const struct ynode *m)
 		problem(s, m, "\"userns\" comes from network %s", s->d.net_peer);
 	if (s->d.net_peer)
 		net_dependency(s);
+	/* docker refuses --privileged in a user namespace, and the host's pid
+	 * namespace's /proc cannot be mounted from one: their root is the host's */
+	if ((s->d.privileged || s->d.host_pid) &&
+	    (s->d.net_peer || (seen_before(m, m->n, "userns") && !s->d.host_userns)))
+		problem(s, m,
+			"\"%s\" needs the host's ids: \"userns: host\", no container's network",
+			s->d.privileged ? "privileged" : "pid");
+	if (s->d.privileged || s->d.host_pid)
+		s->d.host_userns = true;
 	if ((s->d.res.net_egress[0] || s->d.res.net_ingress[0]) && s->d.net != DECL_NET_BRIDGE)
 		/* the ports message's tail: one string less in PID 1 */
 		problem(s, m, "\"resources.net_egress\" and \"net_ingress\" are for %s",
@@ -1030,6 +1111,7 @@ void decl_clear(struct decl *d)
 	free(d->image);
 	strv_free(d->entrypoint);
 	strv_free(d->ports);
+	strv_free(d->volumes);
 	free(d->net_peer);
 	free(d->user_spec);
 	free(d->file);

@@ -76,6 +76,9 @@ struct decl {
 	char **ports;	    /* bridge: published, docker's -p "[IP:]HOST:CTR[/udp]"; NULL: none */
 	bool read_only;	    /* root read-only; default an upper on /var */
 	bool host_userns;   /* userns: host; default (auto) a user namespace of its own */
+	bool privileged;    /* every capability, no seccomp, no masks (docs: "Host access") */
+	bool host_pid;	    /* pid: host, the host's pid namespace */
+	char **volumes;	    /* host binds, docker's -v "SRC:DST[:OPTS]"; NULL: none */
 	uint32_t userns_base; /* auto: its first host id, given at its start (userns.c) */
 	bool early;	      /* the image's: starts while provision runs (units_load_early) */
 	bool critical;	      /* the boot is good only once it is healthy (docs/update.md) */

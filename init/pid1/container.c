@@ -109,6 +109,13 @@ static void bundle_args(struct argv_buf *a, const struct decl *d)
 	else
 		push(a, decl_net_names[d->net]);
 	push_each(a, "--publish", d->ports);
+	push_each(a, "--volume", d->volumes);
+	if (d->privileged)
+		push(a, "--privileged");
+	if (d->host_pid) {
+		push(a, "--pid");
+		push(a, "host");
+	}
 	/* --net-egress, --net-ingress: the field names' tails, no new strings */
 	if (d->res.net_egress[0]) {
 		pushf(a, "--net-%s", "egress");

@@ -638,6 +638,86 @@ static void test_dir(void **state)
 	assert_int_equal(set.n, 0);
 }
 
+/* Host access (a node agent's: containerd): privileged, pid: host and
+ * binds, read as given; privileged and pid: host take the host's ids. */
+static void test_host_access(void **state)
+{
+	struct decls set = {0};
+	struct capture cap = {0};
+	const struct decl *d;
+
+	(void)state;
+	load("containers:\n"
+	     "  - name: node\n"
+	     "    image: node:1\n"
+	     "    privileged: true\n"
+	     "    pid: host\n"
+	     "    volumes: [/var/lib/containerd:/var/lib/containerd, '/run/x:/run/x:rw,rshared',\n"
+	     "              '/dev:/dev:ro']\n"
+	     "  - name: pidonly\n"
+	     "    image: node:1\n"
+	     "    pid: host\n"
+	     "    userns: host\n"
+	     "  - name: plain\n"
+	     "    image: node:1\n"
+	     "    volumes: ['/srv/web:/usr/share/web:ro']\n",
+	     &set, &cap);
+	assert_int_equal(cap.n, 0);
+	assert_int_equal(set.n, 3);
+	d = &set.v[0];
+	assert_true(d->privileged);
+	assert_true(d->host_pid);
+	assert_true(d->host_userns); /* implied */
+	assert_int_equal(strv_len(d->volumes), 3);
+	assert_string_equal(d->volumes[1], "/run/x:/run/x:rw,rshared");
+	assert_false(set.v[1].privileged);
+	assert_true(set.v[1].host_pid && set.v[1].host_userns);
+	d = &set.v[2];
+	assert_false(d->privileged || d->host_pid || d->host_userns);
+	assert_string_equal(d->volumes[0], "/srv/web:/usr/share/web:ro");
+	decls_free(&set);
+	capture_free(&cap);
+}
+
+/* What host access refuses: each a one-line error at its place. */
+static void test_host_access_errors(void **state)
+{
+	static const struct {
+		const char *field, *error;
+	} cases[] = {
+	    {"privileged: maybe", "4:17: service \"a\": \"privileged\" must be true or false, not "
+				  "\"maybe\""},
+	    {"pid: container", "4:10: service \"a\": \"pid\" must be host or private, not "
+			       "\"container\""},
+	    {"volumes: /a:/b", "4:14: service \"a\": \"volumes\" must be a list of at most 32 "
+			       "\"SRC:DST[:OPTS]\""},
+	    {"volumes: [data:/b]", "4:15: service \"a\": volume \"data:/b\" is not "
+				   "/HOST_PATH:/PATH[:ro|rw,rshared|rslave|...]"},
+	    {"volumes: ['/a:b']", "4:15: service \"a\": volume \"/a:b\" is not "
+				  "/HOST_PATH:/PATH[:ro|rw,rshared|rslave|...]"},
+	    {"volumes: ['/a:/b:ro,']", "4:15: service \"a\": volume \"/a:/b:ro,\" is not "
+				       "/HOST_PATH:/PATH[:ro|rw,rshared|rslave|...]"},
+	    {"volumes: ['/a:/b:z']", "4:15: service \"a\": volume \"/a:/b:z\" is not "
+				     "/HOST_PATH:/PATH[:ro|rw,rshared|rslave|...]"},
+	    {"privileged: true\n    userns: auto",
+	     "2:5: service \"a\": \"privileged\" needs the host's ids: \"userns: host\", no "
+	     "container's network"},
+	    {"pid: host\n    network: b",
+	     "2:5: service \"a\": \"pid\" needs the host's ids: \"userns: host\", no "
+	     "container's network"},
+	};
+	char text[512];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(text, sizeof(text),
+			 "containers:\n  - name: a\n    image: busybox\n    %s\n", cases[i].field);
+		expect_only_error(text, cases[i].error);
+	}
+	expect_only_error("services:\n  - name: a\n    command: [x]\n    privileged: true\n",
+			  "4:5: service \"a\": field \"privileged\" is only for kind container");
+}
+
 /* A container: kind from its list or its field (read first, whatever its
  * place), its user kept as text for the image, its own fields. */
 static void test_containers(void **state)
@@ -1283,6 +1363,8 @@ int main(void)
 	    cmocka_unit_test(test_overlay),
 	    cmocka_unit_test(test_field_errors),
 	    cmocka_unit_test(test_containers),
+	    cmocka_unit_test(test_host_access),
+	    cmocka_unit_test(test_host_access_errors),
 	    cmocka_unit_test(test_port_errors),
 	    cmocka_unit_test(test_network_share),
 	    cmocka_unit_test(test_net_rates),
