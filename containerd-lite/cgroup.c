@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
@@ -67,6 +68,43 @@ static int enable_controllers(const char *path, const char *ctrls, struct cl_err
 	     s = strchr(s + 1, '/')) {
 		*s = 0;
 		ret = enable_in(p, ctrls, e);
+		*s = '/';
+	}
+	free(p);
+	return ret;
+}
+
+/* A container whose cgroup mount is writable manages its own subtree (a
+ * node agent: containerd with its runtime inside). As runc does for every
+ * container, each ancestor hands down every controller it has, so that the
+ * container's cgroup has them all to give to the cgroups it makes. */
+static bool delegated(const struct cl_spec *s)
+{
+	for (size_t i = 0; i < s->nmounts; i++)
+		if (s->mounts[i].type && strncmp(s->mounts[i].type, "cgroup", 6) == 0 &&
+		    !(s->mounts[i].flags & MS_RDONLY))
+			return true;
+	return false;
+}
+
+static int delegate(const char *path, struct cl_err *e)
+{
+	char *p = cl_strdup(path), *have;
+	size_t len;
+	int ret = 0;
+
+	for (char *s = strchr(p + strlen(CGROUP_ROOT), '/'); ret == 0 && s;
+	     s = strchr(s + 1, '/')) {
+		char *file;
+		*s = 0;
+		file = cl_path_join(p, "cgroup.controllers");
+		ret = cl_read_file(file, &have, &len, e);
+		free(file);
+		if (ret == 0) {
+			have[strcspn(have, "\n")] = 0;
+			ret = enable_in(p, have, e);
+			free(have);
+		}
 		*s = '/';
 	}
 	free(p);
@@ -206,7 +244,8 @@ int cl_cgroup_create(const char *path, const struct cl_spec *s, struct cl_err *e
 		return cl_error_wrap(e, "cgroup");
 	needed_controllers(&s->res, ctrls, sizeof(ctrls));
 	/* the device policy even without resources: runc's default devices */
-	if ((ctrls[0] && enable_controllers(path, ctrls, e) < 0) ||
+	if ((delegated(s) && delegate(path, e) < 0) ||
+	    (ctrls[0] && enable_controllers(path, ctrls, e) < 0) ||
 	    write_resources(path, &s->res, e) < 0 || cl_devices_attach(path, s, e) < 0) {
 		int err = e->num;
 		rmdir(path);

@@ -52,6 +52,7 @@ JOBS = [
     ("escape", py("test_escape.py")),
     ("provision", py("test_provision.py")),
     ("run", py("test_run.py")),
+    ("node", py("test_node.py")),
 ]
 
 # Run after the others, one at a time (issue 12): reproducible's nested
