@@ -144,23 +144,46 @@ def cl_list():
     return r.stdout.split() if r.returncode == 0 else None
 
 
-def kubelet(pb, rs, top):
-    """One pod and one container through their whole life, as a kubelet."""
+class Site:
+    """Where containerd runs, as the kubelet sees it: the build host here;
+    tests/system/test_node.py has a Wisp guest's. log_dir is containerd's
+    path for the pods' logs; read_log(NAME) a log's text ("" while none);
+    cl_list() containerd-lite's containers (None if it cannot say);
+    shims() the shims serving it."""
+
+    def __init__(self, top):
+        self.top = top
+        self.log_dir = os.path.join(top, "logs")
+
+    def read_log(self, name):
+        path = os.path.join(self.log_dir, name)
+        return open(path).read() if os.path.exists(path) else ""
+
+    def cl_list(self):
+        return cl_list()
+
+    def shims(self):
+        return shims(self.top)
+
+
+def kubelet(pb, rs, site, image=IMAGE, pause_cmd="sleep infinity"):
+    """One pod and one container through their whole life, as a kubelet;
+    the pod's pause container runs PAUSE_CMD."""
     v = rs.Version(pb.VersionRequest(version="v1"))
     check("Version: containerd answers CRI v1", v.runtime_name == "containerd" and
           v.runtime_api_version == "v1", v)
     pod = pb.PodSandboxConfig(
         metadata=pb.PodSandboxMetadata(name="web", uid="wisp-pod-1", namespace="default"),
-        log_directory=os.path.join(top, "logs"),
+        log_directory=site.log_dir,
         linux=pb.LinuxPodSandboxConfig(security_context=pb.LinuxSandboxSecurityContext(
             namespace_options=pb.NamespaceOption(network=pb.NODE, pid=pb.POD, ipc=pb.POD))))
     sid = rs.RunPodSandbox(pb.RunPodSandboxRequest(config=pod)).pod_sandbox_id
     st = rs.PodSandboxStatus(pb.PodSandboxStatusRequest(pod_sandbox_id=sid)).status
     check("RunPodSandbox: the pod is READY", st.state == pb.SANDBOX_READY, st)
-    check("RunPodSandbox: its pause container is containerd-lite's", sid in (cl_list() or []),
-          cl_list())
+    check("RunPodSandbox: its pause container is containerd-lite's",
+          sid in (site.cl_list() or []), site.cl_list())
     cfg = pb.ContainerConfig(metadata=pb.ContainerMetadata(name="app"),
-                             image=pb.ImageSpec(image=IMAGE), log_path="app.log",
+                             image=pb.ImageSpec(image=image), log_path="app.log",
                              command=["sh", "-c", "echo hello from the pod; exec sleep 1000"])
     cid = rs.CreateContainer(pb.CreateContainerRequest(
         pod_sandbox_id=sid, config=cfg, sandbox_config=pod)).container_id
@@ -168,26 +191,27 @@ def kubelet(pb, rs, top):
     check("CreateContainer: CREATED", state().state == pb.CONTAINER_CREATED, state())
     rs.StartContainer(pb.StartContainerRequest(container_id=cid))
     check("StartContainer: RUNNING", poll(lambda: state().state == pb.CONTAINER_RUNNING), state())
-    logf = os.path.join(top, "logs", "app.log")
-    line = poll(lambda: os.path.exists(logf) and open(logf).read())
+    line = poll(lambda: site.read_log("app.log"))
     check("the container's stdout in its CRI log (TIME stdout F LINE)",
           line and line.split(" ", 1)[1] == "stdout F hello from the pod\n", line)
     r = rs.ExecSync(pb.ExecSyncRequest(container_id=cid, timeout=30, cmd=[
         "sh", "-c", "tr '\\0' ' ' < /proc/1/cmdline; echo; echo to stderr >&2; exit 3"]))
     check("ExecSync: its status, stdout and stderr back", r.exit_code == 3 and
-          r.stdout == b"sleep infinity \n" and r.stderr == b"to stderr\n", r)
+          r.stdout == (pause_cmd + " \n").encode() and r.stderr == b"to stderr\n", r)
     rs.StopContainer(pb.StopContainerRequest(container_id=cid, timeout=10))
     s = state()
     check("StopContainer: EXITED, killed by SIGTERM (143)", s.state == pb.CONTAINER_EXITED and
           s.exit_code == 143, s)
     rs.RemoveContainer(pb.RemoveContainerRequest(container_id=cid))
-    check("RemoveContainer: gone from containerd-lite", cid not in (cl_list() or [cid]), cl_list())
+    check("RemoveContainer: gone from containerd-lite", cid not in (site.cl_list() or [cid]),
+          site.cl_list())
     rs.StopPodSandbox(pb.StopPodSandboxRequest(pod_sandbox_id=sid))
     st = rs.PodSandboxStatus(pb.PodSandboxStatusRequest(pod_sandbox_id=sid)).status
     check("StopPodSandbox: NOTREADY", st.state == pb.SANDBOX_NOTREADY, st)
     rs.RemovePodSandbox(pb.RemovePodSandboxRequest(pod_sandbox_id=sid))
-    check("RemovePodSandbox: nothing left in containerd-lite's state", cl_list() == [], cl_list())
-    check("RemovePodSandbox: its shim is gone", poll(lambda: not shims(top), 10), shims(top))
+    check("RemovePodSandbox: nothing left in containerd-lite's state", site.cl_list() == [],
+          site.cl_list())
+    check("RemovePodSandbox: its shim is gone", poll(lambda: not site.shims(), 10), site.shims())
 
 
 def shims(top):
@@ -232,7 +256,7 @@ def inner():
                 return 1
         with grpc.insecure_channel("unix://" + ctr.sock) as ch:
             try:
-                kubelet(pb, pbg.RuntimeServiceStub(ch), top)
+                kubelet(pb, pbg.RuntimeServiceStub(ch), Site(top))
             except grpc.RpcError as e:
                 check("CRI call", False, "%s: %s" % (e.code(), e.details()))
     finally:

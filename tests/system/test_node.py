@@ -20,22 +20,33 @@ image's own /etc/wisp declares it as a container with host access
 Checks: containerd's container ran through the host's containerd-lite and
 printed its output (its pid 1 its own command); the detached one runs in a
 cgroup below the node's (/wisp/node/ctr/...), with its memory limit in the
-guest's cgroup v2 tree; plain reads the bind, cannot write it, and keeps
-the defaults (seccomp filter, its own pid namespace); `wispctl stop node`
-ends everything containerd started (its cgroup emptied).
+guest's cgroup v2 tree; Kubernetes' CRI from the build host (cri.py's
+kubelet, Python's grpc, through QEMU's hostfwd to containerd's TCP
+address): a pod and a container through their whole life; plain reads the
+bind, cannot write it, and keeps the defaults (seccomp filter, its own pid
+namespace); `wispctl stop node` ends everything containerd started (its
+cgroup emptied).
 """
 
 import os
 import shutil
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
 from wispvm import (  # noqa: E402
-    DIAGNOSE, VM, OciImage, build_test_image, check, run_test, wait_sh, wait_units)
+    DIAGNOSE, VM, OciImage, build_test_image, check, free_port, poll, run_test, wait_sh,
+    wait_units)
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                                "containerd-lite"))
+import cri  # noqa: E402  (its kubelet: the CRI calls and their checks)
 
 B = os.environ.get("B", "build")
 OUT = os.path.join(B, "tests", "node")
 CL_IN = "/usr/local/bin/containerd-lite"
+CRI_PORT = 10010
+PAUSE_CMD = "sleep 1000000"
 
 SERVICES = """\
   - name: node
@@ -44,8 +55,8 @@ SERVICES = """\
     privileged: true
     pid: host
     network: host
-    volumes: [/var/lib/node-containerd:/var/lib/containerd,
-              "/bin/containerd-lite:%(cl)s:ro"]
+    volumes: [/var/lib/node-containerd:/var/lib/containerd, /run/node-containerd:/run/containerd,
+              /var/lib/node-pods:/var/log/pods, "/bin/containerd-lite:%(cl)s:ro"]
   - name: plain
     kind: container
     image: "bb:1"
@@ -57,18 +68,31 @@ SERVICES = """\
               exec sleep 100000']
 """ % {"cl": CL_IN}
 
-# containerd's configuration: state in the container's /run, its root the
-# host's bind; the CRI plugin (a kubelet's) is not used here.
+# containerd's configuration: its root and state the host's binds; its
+# gRPC API (CRI included) also on TCP, for the test's kubelet through
+# QEMU's hostfwd (no TLS: a test's loopback only); CRI's runtime
+# containerd-lite, its pods' network the node's (no CNI plugin here).
+CRI = 'plugins."io.containerd.grpc.v1.cri"'
 CONFIG = """\
 version = 2
 root = "/var/lib/containerd"
 state = "/run/containerd"
-disabled_plugins = ["io.containerd.grpc.v1.cri"]
 [grpc]
   address = "/run/containerd/containerd.sock"
+  tcp_address = "0.0.0.0:%(port)d"
 [debug]
   level = "warn"
-"""
+[%(cri)s]
+  sandbox_image = "wisp.test/pause:bb"
+  disable_apparmor = true
+  disable_tcp_service = false
+  [%(cri)s.containerd]
+    default_runtime_name = "wisp"
+    [%(cri)s.containerd.runtimes.wisp]
+      runtime_type = "io.containerd.runc.v2"
+      [%(cri)s.containerd.runtimes.wisp.options]
+        BinaryName = "%(cl)s"
+""" % {"cri": CRI, "cl": CL_IN, "port": CRI_PORT}
 
 # As a docker-in-docker entrypoint does: the container's own cgroup (the
 # root of its namespace) keeps no process, so that it may hand its
@@ -87,6 +111,11 @@ until ctr version >/dev/null 2>&1; do
 done
 echo "node: containerd up"
 ctr image import --index-name wisp.test/bb:1 /images/bb.tar
+# CRI's images: in containerd's namespace for Kubernetes
+# (--base-name: each named NAME:TAG, TAG the archive's ref.name, "bb", and
+# nothing else, as CRI wants every name of an image to be one it can parse)
+ctr -n k8s.io image import --base-name wisp.test/bb /images/bb.tar
+ctr -n k8s.io image import --base-name wisp.test/pause /images/pause.tar
 ctr run --rm --runc-binary %(cl)s wisp.test/bb:1 hello \\
 	sh -c 'echo "hello-from-containerd pid1=$(cat /proc/1/comm)"'
 ctr run -d --memory-limit 67108864 --runc-binary %(cl)s wisp.test/bb:1 sleeper sleep 100001
@@ -108,10 +137,15 @@ def make_images():
     """bb.tar (busybox) and node.tar (busybox, glibc, containerd, its
     shim, ctr, bb.tar inside, /node.sh); returns their paths."""
     bb = OciImage(os.path.join(OUT, "bb"), "bb", dirs=("etc", "tmp"),
-                  applets=("sh", "cat", "echo", "grep", "test", "touch", "sleep"),
+                  applets=("sh", "cat", "echo", "grep", "test", "touch", "sleep", "tr"),
                   files={"etc/passwd": "root:x:0:0:root:/root:/bin/sh\n"})
     bb.config("--config.cmd", "sh")
     bb_tar = bb.tar(os.path.join(OUT, "bb.tar"))
+    cmd = []
+    for word in PAUSE_CMD.split():
+        cmd += ["--config.cmd", word]
+    bb.config(*cmd)  # a pod's pause container: it only waits
+    pause_tar = bb.tar(os.path.join(OUT, "pause.tar"))
     node = OciImage(os.path.join(OUT, "node"), "node",
                     dirs=("etc/containerd", "tmp", "run", "images", "var/lib/containerd",
                           "usr/bin", "usr/local/bin", "lib64", "lib/x86_64-linux-gnu"),
@@ -129,6 +163,7 @@ def make_images():
             raise SystemExit("FAIL node: %s missing (package containerd, libc6)" % src)
         shutil.copy(src, os.path.join(root, rel))
     shutil.copy(bb_tar, os.path.join(root, "images", "bb.tar"))
+    shutil.copy(pause_tar, os.path.join(root, "images", "pause.tar"))
     os.chmod(os.path.join(root, "node.sh"), 0o755)
     os.chmod(os.path.join(root, "tmp"), 0o1777)
     node.umoci("repack", "--image", node.ref, bundle)
@@ -180,20 +215,72 @@ def stop(vm):
             "stopping node ended containerd and everything it started")
 
 
+class GuestSite:
+    """containerd in the guest's node container, as cri.kubelet() sees it:
+    the pods' logs in its /var/log/pods (the guest's /var/lib/node-pods),
+    containerd-lite's state for CRI in its /run/containerd/runc/k8s.io (the
+    guest's /run/node-containerd/...), its shims host processes (pid: host)."""
+    log_dir = "/var/log/pods"
+
+    def __init__(self, vm):
+        self.vm = vm
+
+    def read_log(self, name):
+        rc, out = self.vm.sh("cat /var/lib/node-pods/%s 2>/dev/null" % name)
+        return out if rc == 0 else ""
+
+    def cl_list(self):
+        rc, out = self.vm.sh("containerd-lite --root /run/node-containerd/runc/k8s.io list -q")
+        return out.split() if rc == 0 else None
+
+    def shims(self):
+        _, out = self.vm.sh("for p in $(pidof containerd-shim-runc-v2); do "
+                            "grep -q k8s.io /proc/$p/cmdline && echo $p; done")
+        return out.split()
+
+
+def kubelet(vm, port):
+    """The build host's CRI client (cri.py: Python's grpc) through QEMU's
+    hostfwd to containerd's TCP address in the guest: a pod and a container
+    through their whole life, run by the guest's containerd-lite."""
+    import grpc
+    with tempfile.TemporaryDirectory(prefix="wisp-node-cri-") as top:
+        pb, pbg = cri.stubs(top)
+        with grpc.insecure_channel("127.0.0.1:%d" % port) as ch:
+            rs = pbg.RuntimeServiceStub(ch)
+
+            def version():
+                try:
+                    return rs.Version(pb.VersionRequest(version="v1"), timeout=10)
+                except grpc.RpcError as e:
+                    return "no answer: %s" % e.code()
+            poll(version, lambda v: not isinstance(v, str),
+                 "CRI answers through the hostfwd", 120)
+            try:
+                cri.kubelet(pb, rs, GuestSite(vm), image="wisp.test/bb:bb", pause_cmd=PAUSE_CMD)
+            except grpc.RpcError as e:
+                cri.check("CRI call", False, "%s: %s" % (e.code(), e.details()))
+    check(cri.failures == 0, "the kubelet's CRI calls, each as the checks above say")
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     bb_tar, node_tar = make_images()
     spec = ("images:\n  - {archive: %s, name: 'node:1'}\n"
-            "  - {archive: %s, name: 'bb:1'}\n" % (node_tar, bb_tar))
+            "  - {archive: %s, name: 'bb:1'}\n"
+            "firewall:\n  allow: [%d/tcp]\n" % (node_tar, bb_tar, CRI_PORT))
     image = build_test_image("node", services_yaml=SERVICES, spec_extra=spec,
                              state_size="512MiB")
-    with VM(image, name="node", mem=768, disk_size="2G", diagnose=DIAGNOSE) as vm:
+    port = free_port()
+    nic = "user,hostfwd=tcp:127.0.0.1:%d-:%d" % (port, CRI_PORT)
+    with VM(image, name="node", mem=768, disk_size="2G", nic=nic, diagnose=DIAGNOSE) as vm:
         vm.boot()
         wait_units(vm, "node and plain running",
                    lambda u: all(u.get(n, {}).get("state") == "running"
                                  for n in ("node", "plain")), timeout=600)
         plain(vm)
         nested(vm)
+        kubelet(vm, port)
         stop(vm)
 
 
