@@ -56,8 +56,24 @@ static int enable_in(const char *dir, const char *ctrls, struct cl_err *e)
 	return 0;
 }
 
+/* Each ancestor's own controllers (cgroup.controllers), all of them. */
+static int enable_all_in(const char *dir, struct cl_err *e)
+{
+	char *file = cl_path_join(dir, "cgroup.controllers"), *have;
+	int ret = cl_read_file(file, &have, NULL, e);
+
+	free(file);
+	if (ret < 0)
+		return -1;
+	have[strcspn(have, "\n")] = 0;
+	ret = enable_in(dir, have, e);
+	free(have);
+	return ret;
+}
+
 /* Controllers are enabled down the path, from the root to the parent of
- * the container's cgroup (whose own subtree_control stays empty). */
+ * the container's cgroup (whose own subtree_control stays empty): CTRLS,
+ * or NULL for every controller each ancestor has. */
 static int enable_controllers(const char *path, const char *ctrls, struct cl_err *e)
 {
 	char *p = cl_strdup(path);
@@ -67,7 +83,7 @@ static int enable_controllers(const char *path, const char *ctrls, struct cl_err
 	for (char *s = strchr(p + strlen(CGROUP_ROOT), '/'); ret == 0 && s;
 	     s = strchr(s + 1, '/')) {
 		*s = 0;
-		ret = enable_in(p, ctrls, e);
+		ret = ctrls ? enable_in(p, ctrls, e) : enable_all_in(p, e);
 		*s = '/';
 	}
 	free(p);
@@ -76,8 +92,9 @@ static int enable_controllers(const char *path, const char *ctrls, struct cl_err
 
 /* A container whose cgroup mount is writable manages its own subtree (a
  * node agent: containerd with its runtime inside). As runc does for every
- * container, each ancestor hands down every controller it has, so that the
- * container's cgroup has them all to give to the cgroups it makes. */
+ * container, each ancestor hands down every controller it has
+ * (enable_controllers(path, NULL)), so that the container's cgroup has them
+ * all to give to the cgroups it makes. */
 static bool delegated(const struct cl_spec *s)
 {
 	for (size_t i = 0; i < s->nmounts; i++)
@@ -85,30 +102,6 @@ static bool delegated(const struct cl_spec *s)
 		    !(s->mounts[i].flags & MS_RDONLY))
 			return true;
 	return false;
-}
-
-static int delegate(const char *path, struct cl_err *e)
-{
-	char *p = cl_strdup(path), *have;
-	size_t len;
-	int ret = 0;
-
-	for (char *s = strchr(p + strlen(CGROUP_ROOT), '/'); ret == 0 && s;
-	     s = strchr(s + 1, '/')) {
-		char *file;
-		*s = 0;
-		file = cl_path_join(p, "cgroup.controllers");
-		ret = cl_read_file(file, &have, &len, e);
-		free(file);
-		if (ret == 0) {
-			have[strcspn(have, "\n")] = 0;
-			ret = enable_in(p, have, e);
-			free(have);
-		}
-		*s = '/';
-	}
-	free(p);
-	return ret;
 }
 
 static int write_i64(const char *dir, const char *file, int64_t v, struct cl_err *e)
@@ -235,6 +228,7 @@ int cl_cgroup_create(const char *path, const struct cl_spec *s, struct cl_err *e
 {
 	struct statfs fs;
 	char ctrls[256];
+	bool all;
 
 	if (statfs(CGROUP_ROOT, &fs) < 0)
 		return cl_error(e, errno, "cgroup: statfs %s", CGROUP_ROOT);
@@ -243,9 +237,9 @@ int cl_cgroup_create(const char *path, const struct cl_spec *s, struct cl_err *e
 	if (cl_mkdir_p(path, 0755, e) < 0)
 		return cl_error_wrap(e, "cgroup");
 	needed_controllers(&s->res, ctrls, sizeof(ctrls));
+	all = delegated(s); /* every controller: the ones its limits need among them */
 	/* the device policy even without resources: runc's default devices */
-	if ((delegated(s) && delegate(path, e) < 0) ||
-	    (ctrls[0] && enable_controllers(path, ctrls, e) < 0) ||
+	if (((all || ctrls[0]) && enable_controllers(path, all ? NULL : ctrls, e) < 0) ||
 	    write_resources(path, &s->res, e) < 0 || cl_devices_attach(path, s, e) < 0) {
 		int err = e->num;
 		rmdir(path);

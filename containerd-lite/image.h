@@ -261,8 +261,13 @@ int img_overlay_mount(const struct img_opts *o, const char *ref, const char *roo
  * the overrides' network, hostname, cgroup and root mode, into spec. */
 int img_bundle_runtime(struct json_t *spec, struct json_t *cfg, const struct img_over *ov, int root,
 		       struct cl_err *err);
-/* "a,b" as a JSON array of strings; a namespace of type taken out of lin. */
-struct json_t *img_split_opts(const char *opts);
+/* A volume's destination, clean, into out: absolute, no "..", not "/", nor
+ * under /dev, /proc or /sys (unless REFUSED is NULL; else it ends the message). */
+int img_volume_dest(const char *path, char *out, size_t n, const char *refused, struct cl_err *err);
+/* A mount appended to spec's mounts (OPTS "a,b" its options); a namespace
+ * of type taken out of lin. */
+void img_add_mount(struct json_t *spec, const char *dest, const char *type, const char *src,
+		   const char *opts);
 void img_drop_namespace(struct json_t *lin, const char *type);
 /* image_host.c: --volume, --pid host, --privileged into spec (the
  * bind sources checked and resolved, missing ones made). */

@@ -125,7 +125,7 @@ static int volume_opts(const char *src, const char *opts, char *out, size_t size
 static int volume(json_t *spec, const char *v, bool privileged, struct cl_err *err)
 {
 	char src[PATH_MAX], dst[PATH_MAX], clean[PATH_MAX], resolved[PATH_MAX], opts[128];
-	const char *colon = strchr(v, ':'), *o, *kernel;
+	const char *colon = strchr(v, ':'), *o;
 
 	if (!colon || (size_t)(colon - v) >= sizeof(src))
 		return cl_error(err, 0, "volume %s: not SRC:DST[:OPTS]", v);
@@ -133,19 +133,12 @@ static int volume(json_t *spec, const char *v, bool privileged, struct cl_err *e
 	o = strchr(colon + 1, ':');
 	img_fmt(dst, sizeof(dst), "%.*s", (int)(o ? o - colon - 1 : (long)strlen(colon + 1)),
 		colon + 1);
-	if (!img_abs_clean(dst, clean, sizeof(clean)) || strcmp(clean, "/") == 0)
-		return cl_error(
-		    err, 0, "volume %s: %s is not an absolute path without '..' below /", v, dst);
-	if ((kernel = img_kernel_path(clean)) && !privileged)
-		return cl_error(err, 0, "volume %s: under %s (refused unless --privileged)", v,
-				kernel);
-	if (volume_opts(v, o ? o + 1 : NULL, opts, sizeof(opts), err) < 0 ||
+	if (img_volume_dest(dst, clean, sizeof(clean),
+			    privileged ? NULL : "refused unless --privileged", err) < 0 ||
+	    volume_opts(v, o ? o + 1 : NULL, opts, sizeof(opts), err) < 0 ||
 	    host_source(src, resolved, err) < 0)
 		return -1;
-	json_array_append_new(json_object_get(spec, "mounts"),
-			      json_pack("{s:s, s:s, s:s, s:o}", "destination", clean, "type",
-					"bind", "source", resolved, "options",
-					img_split_opts(opts)));
+	img_add_mount(spec, clean, "bind", resolved, opts);
 	return 0;
 }
 

@@ -65,8 +65,8 @@ static void annotations(json_t *spec, json_t *cfg)
 		json_decref(a);
 }
 
-/* "a,b,c" as a JSON array of strings. */
-json_t *img_split_opts(const char *opts)
+void img_add_mount(json_t *spec, const char *dest, const char *type, const char *src,
+		   const char *opts)
 {
 	json_t *o = json_array();
 
@@ -75,15 +75,9 @@ json_t *img_split_opts(const char *opts)
 		json_array_append_new(o, json_stringn(p, n));
 		p += n + (p[n] == ',');
 	}
-	return o;
-}
-
-static void add_mount(json_t *spec, const char *dest, const char *type, const char *src,
-		      const char *opts)
-{
 	json_array_append_new(json_object_get(spec, "mounts"),
 			      json_pack("{s:s, s:s, s:s, s:o}", "destination", dest, "type", type,
-					"source", src, "options", img_split_opts(opts)));
+					"source", src, "options", o));
 }
 
 /* "/var/lib/db" -> "var%2Flib%2Fdb": one directory per volume, no collisions. */
@@ -100,16 +94,17 @@ static void volume_dir(const char *upper, const char *path, char *out, size_t si
  * nor in the kernel's trees: a volume over /dev (or /dev/null) would let
  * what the container wrote there stand in for the runtime's own nodes
  * and mask targets at the next start (CVE-2025-31133), and one over
- * /proc or /sys would shadow what the runtime masks. */
-static int volume_dest(const char *path, char *out, size_t n, struct cl_err *err)
+ * /proc or /sys would shadow what the runtime masks (a privileged
+ * container's bind, whose runtime masks nothing, passes REFUSED NULL). */
+int img_volume_dest(const char *path, char *out, size_t n, const char *refused, struct cl_err *err)
 {
 	const char *kernel;
 
 	if (!img_abs_clean(path, out, n) || strcmp(out, "/") == 0)
 		return cl_error(err, 0, "volume %s: not an absolute path without '..' below /",
 				path);
-	if ((kernel = img_kernel_path(out)))
-		return cl_error(err, 0, "volume %s: under %s (refused)", path, kernel);
+	if (refused && (kernel = img_kernel_path(out)))
+		return cl_error(err, 0, "volume %s: under %s (%s)", path, kernel, refused);
 	return 0;
 }
 
@@ -123,10 +118,10 @@ static int volumes(json_t *spec, json_t *cfg, const struct img_over *ov, struct 
 
 	json_object_foreach(json_object_get(cfg, "Volumes"), key, v)
 	{
-		if (volume_dest(key, path, sizeof(path), err) < 0)
+		if (img_volume_dest(key, path, sizeof(path), "refused", err) < 0)
 			return cl_error_wrap(err, "image config");
 		if (!ov->upper) {
-			add_mount(spec, path, "tmpfs", "tmpfs", "nosuid,nodev,mode=755");
+			img_add_mount(spec, path, "tmpfs", "tmpfs", "nosuid,nodev,mode=755");
 			continue;
 		}
 		img_fmt(dir, sizeof(dir), "%s/volumes", ov->upper);
@@ -139,7 +134,7 @@ static int volumes(json_t *spec, json_t *cfg, const struct img_over *ov, struct 
 			return cl_error(err, errno, "volume %s: mkdir %s", path, dir);
 		if (img_userns_volume(dir, ov->userns_base, err) < 0)
 			return -1;
-		add_mount(spec, path, "bind", dir, "rbind,rw");
+		img_add_mount(spec, path, "bind", dir, "rbind,rw");
 	}
 	return 0;
 }
@@ -166,7 +161,8 @@ static void host_files(json_t *spec, int root, bool writable)
 	for (size_t i = 0; i < 2; i++)
 		if (access(files[i], R_OK) == 0 &&
 		    (writable || faccessat(root, files[i] + 1, F_OK, AT_SYMLINK_NOFOLLOW) == 0))
-			add_mount(spec, files[i], "bind", files[i], "rbind,ro,nosuid,nodev,noexec");
+			img_add_mount(spec, files[i], "bind", files[i],
+				      "rbind,ro,nosuid,nodev,noexec");
 }
 
 static void opt_arg(json_t *args, const char *opt, const char *value)
@@ -215,11 +211,11 @@ static int bridge(json_t *spec, const struct img_over *ov, int root, struct cl_e
 	if (net_hosts_path(NET_DEFAULT_NAME, hosts, sizeof(hosts), err) < 0)
 		return cl_error_wrap(err, "image bundle: --network bridge");
 	if (!ov->readonly || faccessat(root, "etc/hosts", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
-		add_mount(spec, "/etc/hosts", "bind", hosts, "rbind,ro,nosuid,nodev,noexec");
+		img_add_mount(spec, "/etc/hosts", "bind", hosts, "rbind,ro,nosuid,nodev,noexec");
 	if (access("/etc/resolv.conf", R_OK) == 0 &&
 	    (!ov->readonly || faccessat(root, "etc/resolv.conf", F_OK, AT_SYMLINK_NOFOLLOW) == 0))
-		add_mount(spec, "/etc/resolv.conf", "bind", "/etc/resolv.conf",
-			  "rbind,ro,nosuid,nodev,noexec");
+		img_add_mount(spec, "/etc/resolv.conf", "bind", "/etc/resolv.conf",
+			      "rbind,ro,nosuid,nodev,noexec");
 	return 0;
 }
 

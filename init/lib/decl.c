@@ -844,17 +844,34 @@ static bool port_spec(const char *spec, uint64_t key[3])
 	return number_to(&p, 1, 65535, ':', &key[1]) && number_to(&p, 1, 65535, '\0', &ctr);
 }
 
+/* ports and volumes: a list of at most 32 strings of SHAPE (each checked by
+ * its field); false, said, if v is not one. */
+static bool short_list(struct svc *s, const struct ynode *v, const char *field, const char *shape)
+{
+	if (v->type == Y_SEQ && v->n <= 32)
+		return true;
+	problem(s, v, "\"%s\" must be a list of at most 32 \"%s\"", field, shape);
+	return false;
+}
+
+/* The strings of such a list, copied (NULL-terminated). */
+static char **list_copy(struct svc *s, const struct ynode *v)
+{
+	char **out = strv_new(s, v, v->n);
+
+	for (size_t i = 0; out && i < v->n; i++)
+		out[i] = dup_or_flag(s, v->kid[i], v->kid[i]->str);
+	return out;
+}
+
 /* ports: a list of docker's -p (published from the bridge: checked once the
  * fields are read); one host port given twice is an error here already. */
 static void field_ports(struct svc *s, const struct ynode *v)
 {
 	uint64_t key[32][3];
 
-	if (v->type != Y_SEQ || v->n > 32) {
-		problem(s, v,
-			"\"ports\" must be a list of at most 32 \"[IP:]HOST_PORT:CTR_PORT[/udp]\"");
+	if (!short_list(s, v, "ports", "[IP:]HOST_PORT:CTR_PORT[/udp]"))
 		return;
-	}
 	for (size_t i = 0; i < v->n; i++) {
 		const char *str = scalar(s, "ports", v->kid[i]);
 		if (!str)
@@ -872,9 +889,7 @@ static void field_ports(struct svc *s, const struct ynode *v)
 				return;
 			}
 	}
-	if ((s->d.ports = strv_new(s, v, v->n)))
-		for (size_t i = 0; i < v->n; i++)
-			s->d.ports[i] = dup_or_flag(s, v->kid[i], v->kid[i]->str);
+	s->d.ports = list_copy(s, v);
 }
 
 /* userns: auto (the default: a range of ids of its own, userns.c) or host. */
@@ -936,10 +951,8 @@ static bool volume_spec(const char *v)
 
 static void field_volumes(struct svc *s, const struct ynode *v)
 {
-	if (v->type != Y_SEQ || v->n > 32) {
-		problem(s, v, "\"volumes\" must be a list of at most 32 \"SRC:DST[:OPTS]\"");
+	if (!short_list(s, v, "volumes", "SRC:DST[:OPTS]"))
 		return;
-	}
 	for (size_t i = 0; i < v->n; i++) {
 		const char *str = scalar(s, "volumes", v->kid[i]);
 		if (!str)
@@ -951,9 +964,7 @@ static void field_volumes(struct svc *s, const struct ynode *v)
 			return;
 		}
 	}
-	if ((s->d.volumes = strv_new(s, v, v->n)))
-		for (size_t i = 0; i < v->n; i++)
-			s->d.volumes[i] = dup_or_flag(s, v->kid[i], v->kid[i]->str);
+	s->d.volumes = list_copy(s, v);
 }
 
 static const struct field {
