@@ -287,7 +287,7 @@ static int add_update_files(struct build *b, struct ib_err *err)
 
 static int add_spec_files(struct build *b, struct ib_err *err)
 {
-	char *hostname = ib_asprintf("%s\n", b->spec.hostname);
+	char *hostname = ib_asprintf("%s\n", b->spec.hostname), hosts[512];
 	char *image_yaml = ib_asprintf("# Written by image-builder from %s; read by init "
 				       "(docs/declarations.md).\n%s",
 				       b->o->spec, b->spec.services_yaml);
@@ -295,6 +295,13 @@ static int add_spec_files(struct build *b, struct ib_err *err)
 
 	if (ret == 0)
 		ret = add_generated(b, "/etc/hostname", IB_M_DATA, hostname, err);
+	/* what init once wrote at every boot, with init's text (init/lib/etcfiles.c) */
+	if (ret == 0 && etc_hosts_render(b->spec.hostname, hosts, sizeof(hosts)) < 0)
+		ret = ib_err_set(err, 0, "%s: hostname too long for /etc/hosts", b->o->spec);
+	if (ret == 0)
+		ret = add_generated(b, "/etc/hosts", IB_M_DATA, hosts, err);
+	if (ret == 0)
+		ret = add_generated(b, "/etc/resolv.conf", IB_M_DATA, etc_resolv_placeholder, err);
 	if (ret == 0)
 		ret = add_generated(b, "/etc/wisp", IB_M_DIR, NULL, err);
 	if (ret == 0)

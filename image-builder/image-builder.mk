@@ -16,7 +16,7 @@ IB_LIBS := -lyaml -luuid -lz -lsodium
 IB_UPDATE_SRCS := $(addprefix init/update/, bundle.c manifest.c minisig.c version.c utc.c slotcfg.c) \
 	init/lib/err.c init/lib/util.c
 # registries: renders the files user-data's wisp.registries does, with the same code.
-IB_REG_SRCS := init/lib/regcfg.c init/lib/b64.c
+IB_REG_SRCS := init/lib/regcfg.c init/lib/b64.c init/lib/etcfiles.c
 $(IB): $(wildcard image-builder/*.c) image-builder/image-builder.h $(IB_UPDATE_SRCS) $(IB_REG_SRCS) \
 		init/update/update.h init/lib/base.h init/lib/regcfg.h | $(DEPS_STAMP)
 	@mkdir -p $(@D)

@@ -3,7 +3,7 @@
 # init/lib: shared pieces; init/pid1: PID 1; init/provision (+parse/): what a cloud
 # sends, turned into files; init/wispctl: the client. One header per program.
 
-LIB_BASE := $(addprefix init/lib/, err.c util.c log.c cmdline.c hostname.c spawn.c)
+LIB_BASE := $(addprefix init/lib/, err.c util.c log.c cmdline.c hostname.c etcfiles.c spawn.c)
 LIB_BLKDEV := init/lib/blkdev.c
 LIB_DECL := $(addprefix init/lib/, yamltree.c decl.c parse.c users.c deps.c)
 INIT_HDRS := $(wildcard init/lib/*.h init/pid1/*.h init/provision/*.h init/provision/parse/*.h)
@@ -11,7 +11,7 @@ INIT_HDRS := $(wildcard init/lib/*.h init/pid1/*.h init/provision/*.h init/provi
 INIT_SRCS := $(LIB_BASE) $(LIB_BLKDEV) $(LIB_DECL) init/lib/proto.c $(addprefix init/pid1/, \
 	main.c console.c mounts.c sysctl.c sysfs.c state.c grow.c etc.c restart.c unit.c loop.c \
 	shutdown.c health.c cgroup.c logs.c control.c powerbtn.c container.c userns.c \
-	dispatch.c provrun.c lo.c fsclean.c printf.c assert.c bootlog.c)
+	dispatch.c provrun.c lo.c fsclean.c printf.c assert.c bootlog.c rcu.c)
 INIT_BIN := $(B)/init/init
 # PID 1's size budget (issue 11: 160 KiB, it parses nothing from outside): the build fails past it.
 INIT_BUDGET := 163840
@@ -151,6 +151,8 @@ UNIT_init_health_SRCS := init/pid1/health.c init/lib/err.c init/lib/util.c $(INI
 UNIT_init_spawn_SRCS := init/lib/spawn.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
 UNIT_TESTS += init_sysctl
 UNIT_init_sysctl_SRCS := init/pid1/sysctl.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
+UNIT_TESTS += init_rcu
+UNIT_init_rcu_SRCS := init/pid1/rcu.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
 UNIT_TESTS += init_printf
 UNIT_init_printf_SRCS := init/pid1/printf.c $(INIT_HDRS)
 UNIT_TESTS += init_bootlog
@@ -188,7 +190,7 @@ PROVISION_DECLW := init/provision/declw.c init/provision/root.c init/provision/r
 UNIT_init_net_SRCS := init/provision/net.c init/provision/dsnet.c init/lib/spawn.c $(PARSE_SRCS) $(PROVISION_DECLW) \
 	init/lib/err.c init/lib/util.c $(INIT_HDRS)
 UNIT_init_net_LIBS := -lyaml -lz
-UNIT_init_etc_SRCS := init/pid1/etc.c init/lib/hostname.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
+UNIT_init_etc_SRCS := init/pid1/etc.c init/lib/etcfiles.c init/lib/hostname.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
 UNIT_TESTS += init_imgimport
 UNIT_init_imgimport_SRCS := init/provision/imgimport.c $(PROVISION_DECLW) init/lib/err.c init/lib/util.c \
 	$(INIT_HDRS)
@@ -200,7 +202,7 @@ UNIT_init_declw_LIBS := -lyaml
 # The user-data side of issue 5: formats, MIME, #cloud-config, write_files, users, labels.
 UNIT_TESTS += init_cloudcfg
 UNIT_init_cloudcfg_SRCS := init/lib/spawn.c $(PARSE_SRCS) init/provision/ccapply.c \
-	init/provision/ccsem.c init/provision/ds.c init/provision/dsmeta.c init/provision/root.c init/provision/tzrules.c init/lib/cmdline.c init/lib/yamltree.c init/lib/users.c init/lib/hostname.c \
+	init/provision/ccsem.c init/provision/ds.c init/provision/dsmeta.c init/provision/root.c init/provision/tzrules.c init/lib/cmdline.c init/lib/yamltree.c init/lib/users.c init/lib/hostname.c init/lib/etcfiles.c \
 	init/lib/decl.c init/lib/parse.c init/lib/deps.c \
 	init/pid1/etc.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
 UNIT_init_cloudcfg_LIBS := -lyaml -lz

@@ -129,8 +129,11 @@ int cmdline_uint(const char *line, const char *key, unsigned max, unsigned *out,
 int hostname_parse(const char *text, char *name, size_t size);
 /* Set the host name from path, "wisp" if it has none. */
 void hostname_setup(const char *path);
+/* ---- etcfiles.c: /etc/hosts and resolv.conf's placeholder (ROOT's, init's, provision's) */
+
 /* The /etc/hosts text for host name name. Returns its length or -1 if it does not fit. */
 int etc_hosts_render(const char *name, char *buf, size_t size);
+extern const char etc_resolv_placeholder[];
 
 /* ---- spawn.c: fork/exec with setup errors reported back ------------- */
 

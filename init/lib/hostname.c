@@ -1,4 +1,4 @@
-/* hostname.c: the host name, from /etc/hostname or the default "wisp", and /etc/hosts's text. */
+/* hostname.c: the host name, from /etc/hostname or the default "wisp". */
 #include "base.h"
 
 #include <errno.h>
@@ -54,17 +54,4 @@ void hostname_setup(const char *path)
 		return;
 	}
 	log_msg(LOG_INFO, "hostname %s", name);
-}
-
-int etc_hosts_render(const char *name, char *buf, size_t size)
-{
-	int n =
-	    snprintf(buf, size,
-		     "# /etc/hosts: rendered by init at every boot (changes last until reboot)\n"
-		     "127.0.0.1\tlocalhost\n"
-		     "127.0.1.1\t%s\n"
-		     "::1\tlocalhost ip6-localhost ip6-loopback\n",
-		     name);
-
-	return n < 0 || (size_t)n >= size ? -1 : n;
 }

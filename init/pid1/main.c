@@ -56,6 +56,7 @@ static void provisioned(bool ok)
 	units_load(DECL_DIR, ok ? CLOUD_UNITS : NULL);
 	bootlog_step("load declarations", t, now_ms());
 	units_start_all();
+	rcu_boot_end();
 }
 
 /* cgroup v2 for the units and provision; without it they run all the same. */
@@ -134,6 +135,7 @@ int main(void)
 		log_err(&e);
 	}
 	mounts_setup();
+	rcu_boot_begin("/sys/kernel/rcu_expedited");
 	t = (uint64_t)t0.tv_sec * 1000u + (uint64_t)t0.tv_nsec / 1000000u;
 	bootlog_step("mounts and console", t, now_ms());
 	boot_params();

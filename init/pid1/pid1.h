@@ -39,6 +39,13 @@ int sysctl_setup(const char *dir);
 /* Unmount every mount at or below dir, deepest first; remount read-only what stays busy. */
 void mounts_release(const char *dir);
 
+/* ---- rcu.c: expedited RCU grace periods while the boot runs ---------- */
+
+/* Ask for them through path (/sys/kernel/rcu_expedited) unless already asked for. */
+void rcu_boot_begin(const char *path);
+/* Give the setting back (the boot's units have started); nothing if init did not take it. */
+void rcu_boot_end(void);
+
 /* ---- state.c: the STATE partition ----------------------------------- */
 
 /* Find STATE on the root disk, fsck it, mount it on /var. Logs, never fails the boot. */

@@ -59,8 +59,10 @@ def first_boot(vm):
     check(rc == 0 and "probe" in out, "/etc is writable")
     rc, out = vm.sh("grep ' /etc ' /proc/mounts")
     check(out.startswith("overlay /etc overlay"), "/etc is an overlay: %r" % out.strip())
-    rc, out = vm.sh("grep 127.0.1.1 /etc/hosts")
+    rc, out = vm.sh("grep 127.0.1.1 /etc/hosts; ls /run/wisp/etc/upper")
     check("wisp" in out, "/etc/hosts names the host: %r" % out.strip())
+    check(not re.search(r"(?m)^hosts$", out),
+          "it is ROOT's (image-builder wrote it): init wrote none into /etc's upper layer")
     rc, out = vm.sh("ip addr show lo")
     check("UP" in out and "inet 127.0.0.1/8" in out, "lo is up with 127.0.0.1")
     wait_sh(vm, "ip -4 addr show eth0", lambda rc, o: "inet 10.0.2.15/24" in o,

@@ -45,7 +45,7 @@ BAKED = """\
   - name: early-say
     kind: oneshot
     early: true
-    command: 'echo said-early'
+    command: 'echo said-early rcu_expedited=$(cat /sys/kernel/rcu_expedited)'
 """
 UD_UNIT = "wisp:\n  services:\n    - {name: ud-unit, command: 'sleep 1000'}\n"
 
@@ -101,8 +101,12 @@ def good(image, tmp):
         check(files and all(m == "600" for m, _ in files),
               "its declaration files are 0600: " + " ".join(n for _, n in files))
         wait_sh(vm, "cat /var/log/wisp/early-say.log",
-                lambda rc, o: re.search(r"(?m)Z said-early$", o),
-                "an early unit's output, printed before /var was mounted, is in its log")
+                lambda rc, o: re.search(r"(?m)Z said-early rcu_expedited=1$", o),
+                "an early unit's output, printed before /var was mounted, is in its log; "
+                "RCU grace periods were expedited then (init's boot, init/pid1/rcu.c)")
+        rc, out = vm.sh("cat /sys/kernel/rcu_expedited; dmesg | grep -c rcu_expedited")
+        check(out.split()[-2:] == ["0", "0"],
+              "once the units have started, init gave the setting back, without an error")
         rc, out = vm.sh("wispctl boot")
         steps = dict((w, float(t)) for t, w in re.findall(r"(?m)^\s*[0-9.]+s\s+([0-9.]+)s\s+(.+?)\s*$", out))
         check(steps.get("early-say", 1e9) <= steps.get("STATE: check, grow, mount", 0),
