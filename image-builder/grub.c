@@ -96,7 +96,9 @@ char *ib_slot_cfg(char slot, const char *partuuid, const struct ib_verity *v, co
 }
 
 /* A slot without its slot.cfg (never written, or an update cut short) loads no
- * kernel: the entry fails and GRUB takes its fallback, wisp_prev. */
+ * kernel: the entry fails and GRUB takes its fallback, wisp_prev. wisp.tries= and
+ * wisp.rollback= tell the updater's early `watch` what GRUB decided, so that a
+ * boot that is no trial need not mount the ESP to learn it (init/update/watch.c). */
 static char *menu_entry(char *cfg, char slot)
 {
 	return append(cfg,
@@ -104,7 +106,8 @@ static char *menu_entry(char *cfg, char slot)
 		      "\tif [ -f /%c/slot.cfg ]; then\n"
 		      "\t\tsource /%c/slot.cfg\n"
 		      "\t\techo \"Wisp $wisp_version, slot %c\"\n"
-		      "\t\tlinux /%c/vmlinuz \"dm-mod.create=$wisp_dm\" $wisp_args $wisp_trial\n"
+		      "\t\tlinux /%c/vmlinuz \"dm-mod.create=$wisp_dm\" $wisp_args $wisp_trial "
+		      "wisp.tries=$wisp_tries wisp.rollback=$wisp_rollback\n"
 		      "\telse\n"
 		      "\t\techo \"wisp: slot %c holds no system (no /%c/slot.cfg)\"\n"
 		      "\tfi\n}\n",

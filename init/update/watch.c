@@ -1,8 +1,13 @@
 /*
  * watch.c: `update watch [--deadline SECONDS]`, the guard of a trial boot.
  *
- * A service of every image (/etc/wisp/update.yaml), started at every boot.
- * Not a trial boot (wisp_tries empty): it exits at once. A trial: it arms every
+ * A service of every image (/etc/wisp/update.yaml), started at every boot,
+ * early: on the boot's critical path. Not a trial boot (wisp_tries empty): it
+ * exits at once, told so by the kernel command line (GRUB adds wisp.tries= and
+ * wisp.rollback=), without mounting the ESP (a vfat mount in a new mount
+ * namespace, as costly as the rest of the early units' start together); a
+ * command line without wisp.tries= (a grub.cfg from before it, a direct kernel
+ * boot) is answered by grubenv, as a rollback to be said is. A trial: it arms every
  * watchdog (/dev/watchdogN, 30 s: the hardware's, and softdog, which the trial's
  * command line started with the kernel) and feeds them every 10 s while it
  * waits for mark-good's file (inotify: no polling). Marked good: it disarms
@@ -23,13 +28,15 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define WATCHDOG_TIMEOUT 30 /* s: the hardware's, armed */
 #define FEED_EVERY	 10000u
 #define DEFAULT_DEADLINE 300u
 
-#define MAX_DOGS 4
+#define MAX_DOGS    4
+#define VAR_WAIT_MS 60000u /* half of softdog's default margin */
 
 struct dogs {
 	int fd[MAX_DOGS];
@@ -160,6 +167,47 @@ static int deadline_of(const struct upd_args *a, const char *cmdline, uint64_t *
 	return 0;
 }
 
+/*
+ * An early unit starts before STATE is mounted on /var, where the trial's record
+ * is; and the ESP is then mounted in a mount namespace of this program's own,
+ * which PID 1's later mount of /var would not reach. So a trial (or a rollback
+ * to say) first waits for /var, on the mount table's own events (proc(5):
+ * /proc/self/mounts is pollable; a mount after the open is never missed), at
+ * most VAR_WAIT_MS, well inside softdog's margin.
+ */
+static void wait_var(void)
+{
+	int fd = open("/proc/self/mounts", O_RDONLY | O_CLOEXEC);
+	uint64_t end = now_ms() + VAR_WAIT_MS;
+	struct stat root, var;
+
+	while (fd >= 0 && stat("/", &root) == 0 && stat("/var", &var) == 0 &&
+	       var.st_dev == root.st_dev) {
+		struct pollfd p = {.fd = fd, .events = POLLPRI};
+		uint64_t now = now_ms();
+
+		if (now >= end) {
+			console_say(
+			    "/var is not mounted after %u s: the trial's record is not kept",
+			    VAR_WAIT_MS / 1000);
+			break;
+		}
+		if (poll(&p, 1, (int)(end - now)) < 0 && errno != EINTR)
+			break;
+	}
+	if (fd >= 0)
+		close(fd);
+}
+
+/* GRUB's word on the command line line: neither a trial nor a rollback to say. */
+static bool plain_boot(const char *line)
+{
+	char v[8];
+
+	return cmdline_get(line, "wisp.tries", v, sizeof(v)) == 0 &&
+	       cmdline_get(line, "wisp.rollback", v, sizeof(v)) == 0;
+}
+
 int cmd_watch(const struct upd_args *a, struct err *e)
 {
 	static struct boot_state b;
@@ -168,7 +216,15 @@ int cmd_watch(const struct upd_args *a, struct err *e)
 	struct dogs d;
 	int good;
 
-	if (boot_load(&b, e) < 0 || deadline_of(a, b.cmdline, &deadline, e) < 0)
+	if (read_text("/proc/cmdline", b.cmdline, sizeof(b.cmdline), e) < 0 ||
+	    deadline_of(a, b.cmdline, &deadline, e) < 0)
+		return err_ctx(e, "watch");
+	if (plain_boot(b.cmdline)) {
+		printf("update: not a trial boot (GRUB's wisp.tries=): nothing to watch\n");
+		return 0;
+	}
+	wait_var();
+	if (boot_load(&b, e) < 0)
 		return err_ctx(e, "watch");
 	if (!*grubenv_get(&b.env, "wisp_tries")) {
 		say_rollback(&b);

@@ -72,7 +72,8 @@ static void configs(void **state)
 	    "\tif [ -f /A/slot.cfg ]; then\n"
 	    "\t\tsource /A/slot.cfg\n"
 	    "\t\techo \"Wisp $wisp_version, slot A\"\n"
-	    "\t\tlinux /A/vmlinuz \"dm-mod.create=$wisp_dm\" $wisp_args $wisp_trial\n"
+	    "\t\tlinux /A/vmlinuz \"dm-mod.create=$wisp_dm\" $wisp_args $wisp_trial "
+	    "wisp.tries=$wisp_tries wisp.rollback=$wisp_rollback\n"
 	    "\telse\n"
 	    "\t\techo \"wisp: slot A holds no system (no /A/slot.cfg)\"\n"
 	    "\tfi\n}\n",
