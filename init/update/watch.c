@@ -4,8 +4,8 @@
  * A service of every image (/etc/wisp/update.yaml), started at every boot,
  * early: on the boot's critical path. Not a trial boot (wisp_tries empty): it
  * exits at once, told so by the kernel command line (GRUB adds wisp.tries= and
- * wisp.rollback=), without mounting the ESP (a vfat mount in a new mount
- * namespace, as costly as the rest of the early units' start together); a
+ * wisp.rollback=), without mounting the ESP (a new mount namespace and a vfat
+ * mount: kernel code run for the first time among the first units); a
  * command line without wisp.tries= (a grub.cfg from before it, a direct kernel
  * boot) is answered by grubenv, as a rollback to be said is. A trial: it arms every
  * watchdog (/dev/watchdogN, 30 s: the hardware's, and softdog, which the trial's
