@@ -77,6 +77,9 @@ int write_all(int fd, const void *buf, size_t len);
  * or an older file had), and write len bytes of data. Returns 0 or -1 ("create PATH: ...",
  * "write PATH: ..." or "chmod PATH: ..."). */
 int write_file(const char *path, const void *data, size_t len, mode_t mode, struct err *e);
+/* val into an existing kernel file (a sysctl, a sysfs knob, a cgroup file): never created,
+ * never through a symlink. Returns 0 or -1 (e filled). */
+int write_value(const char *path, const char *val, struct err *e);
 /* write_file, fsync'd before it is closed. */
 int write_file_synced(const char *path, const void *data, size_t len, mode_t mode, struct err *e);
 /* fsync path (a file, or a directory after a rename in it). */

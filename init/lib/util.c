@@ -122,6 +122,22 @@ static int put_file(const char *path, const void *data, size_t len, mode_t mode,
 	return ret;
 }
 
+int write_value(const char *path, const char *val, struct err *e)
+{
+	/* O_TRUNC: what a shell's ">" does; kernfs ignores it, a test's plain file needs it. */
+	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+
+	if (fd < 0)
+		return err_set(e, errno, "open %s", path);
+	if (write_all(fd, val, strlen(val)) < 0) {
+		err_set(e, errno, "write \"%s\" to %s", val, path);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
 int write_file(const char *path, const void *data, size_t len, mode_t mode, struct err *e)
 {
 	return put_file(path, data, len, mode, false, e);

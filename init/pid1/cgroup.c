@@ -23,22 +23,6 @@
 
 static const char controllers[] = "+cpu +memory +pids +io";
 
-static int write_value(const char *path, const char *val, struct err *e)
-{
-	/* O_TRUNC: what a shell's ">" does; kernfs ignores it, a test's plain file needs it. */
-	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY);
-
-	if (fd < 0)
-		return err_set(e, errno, "open %s", path);
-	if (write_all(fd, val, strlen(val)) < 0) {
-		err_set(e, errno, "write \"%s\" to %s", val, path);
-		close(fd);
-		return -1;
-	}
-	close(fd);
-	return 0;
-}
-
 static int write_at(const char *dir, const char *file, const char *val, struct err *e)
 {
 	char path[4096];

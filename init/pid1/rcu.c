@@ -17,24 +17,8 @@
 #include "pid1.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <unistd.h>
 
 static const char *knob; /* set while init holds the setting */
-
-static int put(const char *path, char v, struct err *e)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-
-	if (fd < 0 || write(fd, &v, 1) != 1) {
-		err_set(e, errno, "write %c to %s", v, path);
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	close(fd);
-	return 0;
-}
 
 void rcu_boot_begin(const char *path)
 {
@@ -48,7 +32,7 @@ void rcu_boot_begin(const char *path)
 	}
 	if (cur[0] != '0')
 		return; /* the command line asked for it: not init's to undo */
-	if (put(path, '1', &e) < 0) {
+	if (write_value(path, "1", &e) < 0) {
 		log_err(&e);
 		return;
 	}
@@ -59,7 +43,7 @@ void rcu_boot_end(void)
 {
 	struct err e;
 
-	if (knob && put(knob, '0', &e) < 0)
+	if (knob && write_value(knob, "0", &e) < 0)
 		log_err(&e);
 	knob = NULL;
 }

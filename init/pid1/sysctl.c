@@ -8,11 +8,8 @@
  */
 #include "pid1.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 static const char *const knobs[][2] = {
     /* links and files that a user plants for root to follow or open */
@@ -38,18 +35,15 @@ int sysctl_setup(const char *dir)
 
 	for (size_t i = 0; i < ARRAY_LEN(knobs); i++) {
 		const char *v = knobs[i][1];
-		int fd;
+		struct err e;
 
 		snprintf(path, sizeof(path), "%s/%s", dir, knobs[i][0]);
 		for (char *p = path + strlen(dir); *p; p++)
 			*p = *p == '.' ? '/' : *p; /* kernel.yama.x is kernel/yama/x */
-		fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW);
-		if (fd < 0 || write_all(fd, v, strlen(v)) < 0) {
-			log_msg(LOG_WARNING, "sysctl %s=%s: %s", knobs[i][0], v, strerror(errno));
+		if (write_value(path, v, &e) < 0) {
+			log_msg(LOG_WARNING, "sysctl %s=%s: %s", knobs[i][0], v, strerror(e.num));
 			failed++;
 		}
-		if (fd >= 0)
-			close(fd);
 	}
 	return failed;
 }
