@@ -17,7 +17,7 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 from slots import SlotImage, grubenv, partitions  # noqa: E402
 from wispvm import (  # noqa: E402
-    BANNER, BOOT_TIMEOUT, VM, BootError, check, make_overlay, nocloud_seed, run_test)
+    BANNER, BOOT_TIMEOUT, VM, BootError, check, make_overlay, nocloud_seed, run_test, wait_sh)
 
 POWEROFF_TIMEOUT = 30
 
@@ -80,6 +80,10 @@ def first_boot(vm, image, version, token, firmware):
     check(rc == 0 and out.strip() == "0", "no setuid or setgid file in ROOT (found %s)" % out.strip())
     rc, out = vm.sh("grep ' /var ' /proc/mounts")
     check(" ext4 rw" in out, "/var is ext4 mounted rw: %r" % out.strip())
+    # GRUB's wisp.tries= tells the early update-watch that this is no trial: no ESP mount
+    wait_sh(vm, "cat /var/log/wisp/update-watch.log",
+            lambda rc, o: "not a trial boot (GRUB's wisp.tries=): nothing to watch" in o,
+            "update-watch: a plain boot, told by the kernel command line")
     firmware_was(vm, firmware)
     rc, _ = vm.sh("echo %s > /var/persist && sync" % token)
     check(rc == 0, "wrote a file in /var")
