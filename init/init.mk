@@ -5,7 +5,7 @@
 
 LIB_BASE := $(addprefix init/lib/, err.c util.c log.c cmdline.c hostname.c etcfiles.c spawn.c)
 LIB_BLKDEV := init/lib/blkdev.c
-LIB_DECL := $(addprefix init/lib/, yamltree.c decl.c parse.c users.c deps.c)
+LIB_DECL := $(addprefix init/lib/, yamltree.c decl.c parse.c users.c deps.c declbin.c)
 INIT_HDRS := $(wildcard init/lib/*.h init/pid1/*.h init/provision/*.h init/provision/parse/*.h)
 
 INIT_SRCS := $(LIB_BASE) $(LIB_BLKDEV) $(LIB_DECL) init/lib/proto.c $(addprefix init/pid1/, \
@@ -130,15 +130,18 @@ init-ssp-check: $(INIT_UNSTRIPPED)
 
 # Unit tests (tests/tests.mk): native glibc + host libyaml, ASan + UBSan.
 UNIT_TESTS += init_decl init_sysfs init_cmdline init_restart init_spawn
-UNIT_init_decl_SRCS := init/lib/decl.c init/lib/yamltree.c init/lib/parse.c init/lib/users.c init/lib/deps.c \
+UNIT_init_decl_SRCS := init/lib/decl.c init/lib/yamltree.c init/lib/parse.c init/lib/users.c init/lib/deps.c init/lib/declbin.c \
 	init/lib/err.c init/lib/util.c $(INIT_HDRS)
 UNIT_init_decl_LIBS := -lyaml
+UNIT_TESTS += init_declbin
+UNIT_init_declbin_SRCS := $(UNIT_init_decl_SRCS)
+UNIT_init_declbin_LIBS := -lyaml
 UNIT_init_sysfs_SRCS := init/pid1/sysfs.c init/lib/blkdev.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
 UNIT_init_cmdline_SRCS := init/lib/cmdline.c init/lib/hostname.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
 UNIT_init_restart_SRCS := init/pid1/restart.c $(INIT_HDRS)
 UNIT_TESTS += init_cgroup init_logs init_health init_unit
 UNIT_init_unit_SRCS := init/pid1/unit.c init/lib/decl.c init/lib/yamltree.c init/lib/parse.c init/lib/users.c \
-	init/lib/deps.c init/pid1/restart.c init/pid1/container.c init/pid1/userns.c init/pid1/bootlog.c \
+	init/lib/deps.c init/lib/declbin.c init/pid1/restart.c init/pid1/container.c init/pid1/userns.c init/pid1/bootlog.c \
 	init/lib/err.c init/lib/util.c $(INIT_HDRS)
 UNIT_init_unit_LIBS := -lyaml
 UNIT_TESTS += init_early
@@ -203,7 +206,7 @@ UNIT_init_declw_LIBS := -lyaml
 UNIT_TESTS += init_cloudcfg
 UNIT_init_cloudcfg_SRCS := init/lib/spawn.c $(PARSE_SRCS) init/provision/ccapply.c \
 	init/provision/ccsem.c init/provision/ds.c init/provision/dsmeta.c init/provision/root.c init/provision/tzrules.c init/lib/cmdline.c init/lib/yamltree.c init/lib/users.c init/lib/hostname.c init/lib/etcfiles.c \
-	init/lib/decl.c init/lib/parse.c init/lib/deps.c \
+	init/lib/decl.c init/lib/parse.c init/lib/deps.c init/lib/declbin.c \
 	init/pid1/etc.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
 UNIT_init_cloudcfg_LIBS := -lyaml -lz
 $(B)/unit/test_init_cloudcfg: HOST_CFLAGS += -DPARSE_FAULT_INJECT -DTZRULES_BUILT='"$(TZRULES)"'

@@ -126,6 +126,25 @@ int parse_cpu_max(const char *s, char *out, size_t size);
 /* "TERM", "SIGTERM", "15" -> signal number, or -1. */
 int parse_signal(const char *s);
 
+/* ---- declbin.c: the compiled form (image-builder writes, PID 1 reads) ---- */
+
+/* In DECL_DIR: ROOT's early units (deps_early()), compiled by image-builder from its YAML. */
+#define DECL_EARLY_FILE "early.compiled"
+
+/* set's units and environment in the compiled form: a malloc'ed buf. 0, or -1 (ENOMEM). */
+int declbin_encode(const struct decls *set, char **buf, size_t *len);
+/* dir's early units (deps_early(), told to warn), each named as if in as_dir (the path
+ * PID 1 sees), compiled: what image-builder writes as DECL_EARLY_FILE. 0, or -1 (ENOMEM).
+ * A declaration's errors are left out silently: PID 1 logs them when it loads every unit. */
+int declbin_compile(const char *dir, const char *as_dir, decl_report_fn *warn, void *ctx,
+		    char **buf, size_t *len);
+/* The units and environment of a compiled form (from src, for messages) into an empty
+ * set. 0, or -1 with e saying what is wrong and set left empty. */
+int declbin_decode(struct decls *set, const void *buf, size_t len, const char *src, struct err *e);
+/* declbin_decode() of the file at path, at most DECLBIN_MAX bytes (image-builder's limit). */
+#define DECLBIN_MAX (256 * 1024)
+int declbin_read(struct decls *set, const char *path, struct err *e);
+
 /* ---- users.c: /etc/passwd and /etc/group -------------------------- */
 
 /* Name or number -> uid (and that user's primary gid, if known). Returns 0 or -1. */
@@ -141,6 +160,13 @@ int group_lookup(const char *etc, const char *name, gid_t *gid);
  * reported. What is left can always be started in some order.
  */
 int deps_check(struct decls *set, decl_report_fn *report, void *ctx);
+/*
+ * Keep in set only the units that can start before provisioning: those declared
+ * `early: true` whose dependencies are all early too (to a fixed point); report each
+ * early unit that has to wait after all. Run after deps_check(). Returns the number
+ * reported.
+ */
+int deps_early(struct decls *set, decl_report_fn *report, void *rctx);
 /* Index of name in set, or -1. */
 int decls_find(const struct decls *set, const char *name);
 

@@ -177,3 +177,47 @@ out:
 	free(path);
 	return c.errors;
 }
+
+/* An early unit whose dependency is not early (or not declared) waits for the others
+ * after all; then so do its own dependants: to a fixed point. */
+static bool demote_late_deps(struct decls *set, decl_report_fn *report, void *rctx, int *n)
+{
+	bool changed = false;
+	char msg[768];
+
+	for (size_t i = 0; i < set->n; i++)
+		for (size_t j = 0; set->v[i].early && j < set->v[i].ndeps; j++) {
+			int k = decls_find(set, set->v[i].deps[j].name);
+			if (k >= 0 && set->v[k].early)
+				continue;
+			snprintf(msg, sizeof(msg),
+				 "%s:%d:%d: %s: early, but depends on \"%s\", which is not; "
+				 "starts after provisioning",
+				 set->v[i].file, set->v[i].line, set->v[i].col, set->v[i].name,
+				 set->v[i].deps[j].name);
+			report(rctx, msg);
+			set->v[i].early = false;
+			changed = true;
+			(*n)++;
+		}
+	return changed;
+}
+
+int deps_early(struct decls *set, decl_report_fn *report, void *rctx)
+{
+	bool *drop;
+	int n = 0;
+
+	while (demote_late_deps(set, report, rctx, &n))
+		;
+	if (!(drop = calloc(set->n ? set->n : 1, sizeof(*drop)))) {
+		report(rctx, "early units: out of memory; none start early");
+		decls_free(set);
+		return n + 1;
+	}
+	for (size_t i = 0; i < set->n; i++)
+		drop[i] = !set->v[i].early;
+	compact(set, drop);
+	free(drop);
+	return n;
+}

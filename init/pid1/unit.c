@@ -774,31 +774,22 @@ static void resolve_all(void)
 		}
 }
 
-static void ignore_decl(void *ctx, const char *msg)
+/*
+ * ROOT's early units as image-builder compiled them (lib/declbin.c): no YAML is
+ * parsed before the first fork. A root without that file (not made by
+ * image-builder), or with one that another init's table wrote, has no early
+ * units: they start with the others, after provisioning.
+ */
+static void load_early(const char *dir, struct decls *set)
 {
-	(void)ctx, (void)msg; /* units_load() reads the same files again and says it */
-}
+	char path[256];
+	struct err e;
 
-/* An early unit whose dependency is not early (or not declared) waits for the
- * others after all; then so do its own dependants: to a fixed point. */
-static bool demote_late_deps(struct decls *set)
-{
-	bool changed = false;
-
-	for (size_t i = 0; i < set->n; i++)
-		for (size_t j = 0; set->v[i].early && j < set->v[i].ndeps; j++) {
-			int k = decls_find(set, set->v[i].deps[j].name);
-			if (k >= 0 && set->v[k].early)
-				continue;
-			log_msg(LOG_WARNING,
-				"%s:%d:%d: %s: early, but depends on \"%s\", which is not; "
-				"starts after provisioning",
-				set->v[i].file, set->v[i].line, set->v[i].col, set->v[i].name,
-				set->v[i].deps[j].name);
-			set->v[i].early = false;
-			changed = true;
-		}
-	return changed;
+	if (fmt_path(path, sizeof(path), "%s/" DECL_EARLY_FILE, dir) < 0)
+		err_set(&e, ENAMETOOLONG, "%s", dir);
+	else if (declbin_read(set, path, &e) == 0)
+		return;
+	log_msg(LOG_WARNING, "%s; no unit starts before provisioning", e.msg);
 }
 
 size_t units_load_early(const char *dir)
@@ -806,14 +797,11 @@ size_t units_load_early(const char *dir)
 	struct decls set = {0};
 	struct err e;
 
-	decl_load_dir(&set, dir, ignore_decl, NULL);
-	deps_check(&set, ignore_decl, NULL);
-	while (demote_late_deps(&set))
-		;
+	load_early(dir, &set);
 	common_env = set.environment;
 	set.environment = NULL;
 	for (size_t i = 0; i < set.n; i++)
-		if (set.v[i].early && !add_unit(&set.v[i], &e))
+		if (!add_unit(&set.v[i], &e))
 			log_err(&e);
 	resolve_all();
 	decls_free(&set);

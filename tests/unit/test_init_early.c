@@ -4,11 +4,32 @@
  * early dependencies (others make them wait after all); the later load adds
  * the rest without starting an early unit twice, and user-data can neither
  * replace an early unit nor declare one; an early container waits for STATE
- * (units_state_ready), where its image is. A process of its own (the unit
- * table is static), with test_init_unit.c's stubs.
+ * (units_state_ready), where its image is. PID 1 reads them compiled, as
+ * image-builder writes them (lib/declbin.c): without that file, or with a
+ * damaged one, no unit is early. A process of its own (the unit table is
+ * static), with test_init_unit.c's stubs.
  */
 #define TEST_INIT_UNIT_STUBS_ONLY
 #include "test_init_unit.c"
+
+static void warn_logged(void *ctx, const char *msg)
+{
+	(void)ctx;
+	log_msg(LOG_WARNING, "%s", msg);
+}
+
+/* What image-builder does to ROOT's /etc/wisp (image-builder/early.c). */
+static void compile(const char *etc)
+{
+	char path[600], *buf = NULL;
+	size_t len = 0;
+	struct err e;
+
+	assert_int_equal(declbin_compile(etc, "/etc/wisp", warn_logged, NULL, &buf, &len), 0);
+	snprintf(path, sizeof(path), "%s/" DECL_EARLY_FILE, etc);
+	assert_int_equal(write_file(path, buf, len, 0644, &e), 0);
+	free(buf);
+}
 
 static void test_early_then_the_rest(void **state)
 {
@@ -36,7 +57,9 @@ static void test_early_then_the_rest(void **state)
 				      "  - {name: sh, command: [evil]}\n"
 				      "  - {name: x, command: [x], early: true}\n");
 	units_set_cgroups(true);
-	/* h depends on a late unit, and i on h: both wait, with a warning each. */
+	/* h depends on a late unit, and i on h: both wait, with a warning each (by
+	 * image-builder: PID 1 reads what it compiled). */
+	compile(etc);
 	assert_int_equal(units_load_early(etc), 3);
 	assert_non_null(strstr(logged, "h: early, but depends on \"a\", which is not"));
 	assert_non_null(strstr(logged, "i: early, but depends on \"h\", which is not"));
@@ -71,9 +94,37 @@ static void test_early_then_the_rest(void **state)
 	assert_int_equal(state_of("g"), U_RUNNING);
 }
 
+/* No compiled file, or one another init's table wrote: no early unit (they start with the
+ * others). First: the unit table is still empty. */
+static void test_not_compiled(void **state)
+{
+	static const char *const damage[] = {NULL, "wisp compiled declarations\n\1\2\3\4"};
+	char etc[512], path[600];
+	struct err e;
+
+	(void)state;
+	snprintf(etc, sizeof(etc), "%s/etc", dir);
+	snprintf(path, sizeof(path), "%s/" DECL_EARLY_FILE, etc);
+	mkdir(etc, 0755);
+	put_file("etc/10-units.yaml", "services:\n  - {name: sh, command: [sh], early: true}\n");
+	for (size_t i = 0; i < ARRAY_LEN(damage); i++) {
+		unlink(path);
+		if (damage[i])
+			assert_int_equal(write_file(path, damage[i], strlen(damage[i]), 0644, &e),
+					 0);
+		logged[0] = '\0';
+		assert_int_equal(units_load_early(etc), 0);
+		assert_non_null(strstr(logged, "no unit starts before provisioning"));
+		assert_non_null(strstr(logged, damage[i] ? "not declarations compiled for this init"
+							 : "No such file"));
+	}
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_not_compiled),
 	    cmocka_unit_test(test_early_then_the_rest),
 	};
 
