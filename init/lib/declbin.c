@@ -409,15 +409,10 @@ int declbin_decode(struct decls *set, const void *buf, size_t len, const char *s
 
 int declbin_read(struct decls *set, const char *path, struct err *e)
 {
-	char *buf = malloc(DECLBIN_MAX + 1);
-	int n;
-
-	if (!buf)
-		return err_set(e, ENOMEM, "%s", path);
+	/* read once per boot: static, so that only the pages read are ever touched */
+	static char buf[DECLBIN_MAX + 1];
 	/* a longer file reads truncated, and so is refused */
-	n = read_text(path, buf, DECLBIN_MAX + 1, e);
-	if (n >= 0)
-		n = declbin_decode(set, buf, (size_t)n, path, e);
-	free(buf);
-	return n;
+	int n = read_text(path, buf, sizeof(buf), e);
+
+	return n < 0 ? n : declbin_decode(set, buf, (size_t)n, path, e);
 }

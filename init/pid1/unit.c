@@ -785,9 +785,9 @@ static void load_early(const char *dir, struct decls *set)
 	char path[256];
 	struct err e;
 
-	if (fmt_path(path, sizeof(path), "%s/" DECL_EARLY_FILE, dir) < 0)
-		err_set(&e, ENAMETOOLONG, "%s", dir);
-	else if (declbin_read(set, path, &e) == 0)
+	/* a path cut short is not found, and said so */
+	snprintf(path, sizeof(path), "%s/" DECL_EARLY_FILE, dir);
+	if (declbin_read(set, path, &e) == 0)
 		return;
 	log_msg(LOG_WARNING, "%s; no unit starts before provisioning", e.msg);
 }

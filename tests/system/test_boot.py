@@ -84,6 +84,13 @@ def first_boot(vm, image, version, token, firmware):
     wait_sh(vm, "cat /var/log/wisp/update-watch.log",
             lambda rc, o: "not a trial boot (GRUB's wisp.tries=): nothing to watch" in o,
             "update-watch: a plain boot, told by the kernel command line")
+    # STATE's step ran at nice 10 behind the early units; init is back at 0, and so is
+    # the shell (field 19 of stat: the nice value), a unit started before that step
+    rc, out = vm.sh("cut -d' ' -f19 /proc/1/stat /proc/$$/stat | tr '\\n' ' '")
+    check(rc == 0 and out.split() == ["0", "0"], "init and the console at nice 0: %r" % out)
+    # init read the early units image-builder compiled: no line about that file
+    rc, out = vm.sh("dmesg | grep -c early.compiled")
+    check(out.strip() == "0", "no message about /etc/wisp/early.compiled: %r" % out.strip())
     firmware_was(vm, firmware)
     rc, _ = vm.sh("echo %s > /var/persist && sync" % token)
     check(rc == 0, "wrote a file in /var")
