@@ -373,8 +373,11 @@ static void get_record(struct in *in, void *base, const struct bfield *t, size_t
 			v = get_count(in, 16);
 			if (v && !(d->deps = calloc(v, sizeof(*d->deps))))
 				in->bad = "out of memory";
-			for (; d->ndeps < v && !in->bad; d->ndeps++)
+			for (; d->ndeps < v && !in->bad; d->ndeps++) {
 				get_record(in, &d->deps[d->ndeps], dep_fields, NDEP_FIELDS);
+				if (!in->bad && !d->deps[d->ndeps].name)
+					in->bad = "a dependency without a name";
+			}
 			break;
 		}
 	}
@@ -396,8 +399,7 @@ int declbin_decode(struct decls *set, const void *buf, size_t len, const char *s
 		get_record(&in, &set->v[set->n], fields, NFIELDS);
 	set->cap = set->n;
 	for (size_t i = 0; !in.bad && i < set->n; i++)
-		if (!set->v[i].name || !set->v[i].argv || !set->v[i].file ||
-		    (set->v[i].ndeps && !set->v[i].deps[set->v[i].ndeps - 1].name))
+		if (!set->v[i].name || !set->v[i].argv || !set->v[i].file)
 			in.bad = "a unit without a name, command or file";
 	if (!in.bad && in.pos != len)
 		in.bad = "bytes after the last unit";

@@ -164,9 +164,12 @@ static void test_damage(void **state)
 		for (int bit = 0; bit < 8; bit++) {
 			buf[i] ^= (char)(1 << bit);
 			if (declbin_decode(&set, buf, len, "f", &e) == 0) {
-				for (size_t j = 0; j < set.n; j++)
-					assert_true(set.v[j].name && set.v[j].argv &&
-						    set.v[j].file);
+				for (size_t j = 0; j < set.n; j++) {
+					const struct decl *d = &set.v[j];
+					assert_true(d->name && d->argv && d->file);
+					for (size_t k = 0; k < d->ndeps; k++)
+						assert_non_null(d->deps[k].name);
+				}
 				decls_free(&set);
 			}
 			buf[i] ^= (char)(1 << bit);
