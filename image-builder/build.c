@@ -8,6 +8,7 @@
 #include "image-builder.h"
 #include "../init/update/update.h"
 #include "../init/lib/regcfg.h"
+#include "../init/lib/decl.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -308,7 +309,7 @@ static int add_spec_files(struct build *b, struct ib_err *err)
 		ret = add_generated(b, "/etc/wisp/image.yaml", IB_M_DATA, image_yaml, err);
 	/* its content is compiled from the staged tree (early.c, build_root) */
 	if (ret == 0)
-		ret = add_generated(b, "/etc/wisp/early.compiled", IB_M_DATA, "", err);
+		ret = add_generated(b, DECL_DIR "/" DECL_EARLY_FILE, IB_M_DATA, "", err);
 	/* firewall.allow: read by provision (init/provision/firewall.c) */
 	if (ret == 0 && b->spec.firewall_allow)
 		ret =

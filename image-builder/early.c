@@ -25,7 +25,7 @@ static void warn(void *ctx, const char *msg)
 int ib_compile_early(const char *root, struct ib_err *err)
 {
 	char *etc = ib_path_join(root, "etc"), *dir = ib_path_join(root, DECL_DIR);
-	char *out = ib_asprintf("%s/%s", dir, DECL_EARLY_FILE), *buf = NULL;
+	char *out = ib_path_join(dir, DECL_EARLY_FILE), *buf = NULL;
 	size_t len = 0;
 	int ret = 0;
 
