@@ -119,11 +119,12 @@ init-symbols-check: $(INIT_UNSTRIPPED)
 	if [ -n "$$bad" ]; then echo "init-symbols-check: parsers of untrusted input in PID 1:" \
 		$$bad >&2; exit 1; fi; echo "init-symbols-check: $$(nm $< | wc -l) symbols, none of a cloud parser"
 # PID 1 is built with a stack protector (INIT_SSP): the handler of the control
-# socket's requests, its one input from other processes, reads the canary.
+# socket's requests, its one input from other processes, reads the canary (under LTO
+# its symbol may carry a suffix: on_client.lto_priv.0).
 .PHONY: init-ssp-check
 test: init-ssp-check
 init-ssp-check: $(INIT_UNSTRIPPED)
-	@objdump -d --no-show-raw-insn $< | awk '/^[0-9a-f]+ <on_client>:$$/{f=1; next} \
+	@objdump -d --no-show-raw-insn $< | awk '/^[0-9a-f]+ <on_client(\.[a-z_0-9.]+)?>:$$/{f=1; next} \
 		/^[0-9a-f]+ <.*>:$$/{f=0} f && /%fs:0x28/{n++} END{exit n ? 0 : 1}' || \
 		{ echo "init-ssp-check: on_client in $< reads no stack canary (-fstack-protector?)" >&2; \
 		exit 1; }; echo "init-ssp-check: on_client reads the stack canary"

@@ -919,19 +919,22 @@ static void field_pid(struct svc *s, const struct ynode *v)
 		s->d.host_pid = !strcmp(str, "host");
 }
 
-/* OPTS of "SRC:DST:OPTS": comma-separated, each from docker's -v set. */
+/* OPTS of "SRC:DST:OPTS": comma-separated, each from docker's -v set. (Compared word by
+ * word, not with strstr: that one function is ~1 KiB of PID 1.) */
 static bool bind_opts(const char *o)
 {
-	static const char opts[] = " ro rw shared rshared slave rslave private rprivate ";
-	char w[12];
+	static const char *const opts[] = {"ro",    "rw",     "shared",	 "rshared",
+					   "slave", "rslave", "private", "rprivate"};
 
 	for (;;) {
 		size_t n = strcspn(o, ",");
-		if (n > 8)
+		bool known = false;
+
+		/* an empty one matches no word */
+		for (size_t i = 0; i < ARRAY_LEN(opts); i++)
+			known |= strlen(opts[i]) == n && strncmp(o, opts[i], n) == 0;
+		if (!known)
 			return false;
-		snprintf(w, sizeof(w), " %.*s ", (int)n, o);
-		if (!strstr(opts, w))
-			return false; /* also an empty one: "  " is not in opts */
 		if (!o[n])
 			return true;
 		o += n + 1;

@@ -1,5 +1,5 @@
 /*
- * mounts.c: the kernel's API filesystems, and letting go of /var.
+ * mounts.c: the kernel's API filesystems, ROOT's read-ahead, and letting go of /var.
  *
  * The root is a read-only erofs in which every mount point already
  * exists; init never creates anything in it. Below /dev (a devtmpfs,
@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 struct mnt {
@@ -87,6 +89,30 @@ static void dev_dirs(void)
 		}
 }
 
+/*
+ * ROOT's read-ahead, raised from the kernel's 128 KiB: a program's first page
+ * fault then reads all of a binary up to 1 MiB (the read-around is centred on
+ * the fault), one I/O that dm-verity checks and erofs decompresses at once,
+ * instead of one round trip for every 128 KiB a program touches on its way to
+ * main(). The first unit's exec came ~10% sooner under TCG (bench/RESULTS.md).
+ */
+#define ROOT_READAHEAD_KB "2048"
+
+static void root_readahead(void)
+{
+	char path[80];
+	struct stat st;
+	struct err e;
+
+	if (stat("/", &st) < 0)
+		return; /* cannot happen: init runs from it */
+	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/queue/read_ahead_kb", major(st.st_dev),
+		 minor(st.st_dev));
+	/* ENOENT: not a block device's file system (none of Wisp's images) */
+	if (write_value(path, ROOT_READAHEAD_KB, &e) < 0 && e.num != ENOENT)
+		log_msg(LOG_WARNING, "%s; ROOT keeps the kernel's read-ahead", e.msg);
+}
+
 void mounts_setup(void)
 {
 	struct err e;
@@ -98,6 +124,7 @@ void mounts_setup(void)
 	for (size_t i = 0; i < ARRAY_LEN(later); i++)
 		if (mount_one(&later[i], &e) < 0)
 			log_err(&e);
+	root_readahead();
 	if (access(efivars.dir, F_OK) == 0 && mount_one(&efivars, &e) < 0)
 		log_err(&e);
 	/* before /var, users' homes and user-data are touched */

@@ -60,6 +60,9 @@ def verified_root(vm, partuuid, partn, verity):
           "/ is mounted from dm-0 (wisp-root): %r" % words)
     _, out = vm.sh("cat /sys/class/block/%s/partition" % words[2])
     check(out.strip() == partn, "dm-0 sits on partition %s alone (%s): %r" % (partn, words[2], out))
+    # init raised ROOT's read-ahead (mounts.c): a binary's first fault reads all of it
+    _, out = vm.sh("cat /sys/block/dm-0/queue/read_ahead_kb")
+    check(out.strip() == "2048", "ROOT's read-ahead is 2048 KiB: %r" % out.strip())
 
 
 def first_boot(vm, image, version, token, firmware):

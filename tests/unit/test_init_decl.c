@@ -699,6 +699,15 @@ static void test_host_access_errors(void **state)
 				       "/HOST_PATH:/PATH[:ro|rw,rshared|rslave|...]"},
 	    {"volumes: ['/a:/b:z']", "4:15: service \"a\": volume \"/a:/b:z\" is not "
 				     "/HOST_PATH:/PATH[:ro|rw,rshared|rslave|...]"},
+	    {"volumes: ['/a:/b:r']", "4:15: service \"a\": volume \"/a:/b:r\" is not "
+				     "/HOST_PATH:/PATH[:ro|rw,rshared|rslave|...]"},
+	    {"volumes: ['/a:/b:rox']", "4:15: service \"a\": volume \"/a:/b:rox\" is not "
+				       "/HOST_PATH:/PATH[:ro|rw,rshared|rslave|...]"},
+	    {"volumes: ['/a:/b:ro,,rw']", "4:15: service \"a\": volume \"/a:/b:ro,,rw\" is not "
+					  "/HOST_PATH:/PATH[:ro|rw,rshared|rslave|...]"},
+	    {"volumes: ['/a:/b:rprivates']",
+	     "4:15: service \"a\": volume \"/a:/b:rprivates\" is not "
+	     "/HOST_PATH:/PATH[:ro|rw,rshared|rslave|...]"},
 	    {"privileged: true\n    userns: auto",
 	     "2:5: service \"a\": \"privileged\" needs the host's ids: \"userns: host\", no "
 	     "container's network"},
