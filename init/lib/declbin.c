@@ -304,6 +304,11 @@ static char *get_str(struct in *in)
 
 	if (!p)
 		return NULL;
+	/* one string, one reading: a NUL inside would read as a shorter one */
+	if (memchr(p, 0, n - 1)) {
+		in->bad = "a string with a NUL byte";
+		return NULL;
+	}
 	if (!(s = strndup((const char *)p, n - 1)))
 		in->bad = "out of memory";
 	return s;

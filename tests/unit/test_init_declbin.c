@@ -189,7 +189,7 @@ static void test_refused(void **state)
 	    {"services:\n", 10, "f: not declarations compiled for this init"},
 	};
 	struct decls set = {0};
-	char *buf;
+	char *buf, *p;
 	size_t len;
 	struct err e;
 
@@ -204,6 +204,12 @@ static void test_refused(void **state)
 	buf[len] = 'x';
 	assert_int_equal(declbin_decode(&set, buf, len + 1, "f", &e), -1);
 	assert_non_null(strstr(e.msg, "f: bytes after the last unit at byte"));
+	/* a NUL inside a string (its length says more): one spelling per set, so refused */
+	buf[len] = '\0';
+	assert_non_null(p = memmem(buf, len, "/srv/web", 8));
+	p[4] = '\0';
+	assert_int_equal(declbin_decode(&set, buf, len, "f", &e), -1);
+	assert_non_null(strstr(e.msg, "f: a string with a NUL byte at byte"));
 	free(buf);
 }
 
