@@ -30,18 +30,21 @@ void ib_usage(FILE *f)
 	      "  --containerd-lite PATH  the host containerd-lite that imports the\n"
 	      "                spec's images (default: containerd-lite beside image-builder)\n"
 	      "  --print-deps  print every input file, one per line, and exit\n"
+	      "  --allow-declaration-errors  build even if a unit declared in ROOT's\n"
+	      "                /etc/wisp does not parse (init logs it at every boot)\n"
 	      "  -v            show the commands run and their output\n"
 	      "  -h, --help    print this and exit\n"
 	      "  --version     print the Wisp version\n",
 	      f);
 }
 
-enum { OPT_TMPDIR = 256, OPT_PRINT_DEPS, OPT_VERSION, OPT_CL };
+enum { OPT_TMPDIR = 256, OPT_PRINT_DEPS, OPT_VERSION, OPT_CL, OPT_ALLOW_DECL };
 
 static const struct option long_opts[] = {
     {"tmpdir", required_argument, NULL, OPT_TMPDIR},
     {"containerd-lite", required_argument, NULL, OPT_CL},
     {"print-deps", no_argument, NULL, OPT_PRINT_DEPS},
+    {"allow-declaration-errors", no_argument, NULL, OPT_ALLOW_DECL},
     {"version", no_argument, NULL, OPT_VERSION},
     {"help", no_argument, NULL, 'h'},
     {0},
@@ -96,6 +99,9 @@ static void take(int c, struct ib_cmdline *cl, int *asked)
 		break;
 	case OPT_PRINT_DEPS:
 		cl->o.print_deps = true;
+		break;
+	case OPT_ALLOW_DECL:
+		cl->o.allow_decl_errors = true;
 		break;
 	case OPT_VERSION:
 	case 'h':

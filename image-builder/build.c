@@ -341,7 +341,7 @@ static int build_root(struct build *b, struct ib_err *err)
 	if (ret == 0)
 		ret = ib_stage_tree(&b->man, dir, b->epoch, err);
 	if (ret == 0)
-		ret = ib_compile_early(dir, err);
+		ret = ib_compile_early(dir, b->o->allow_decl_errors, err);
 	if (ret == 0)
 		ret = ib_erofs_build(img, dir, uuid, b->epoch, ib_manifest_all_root(&b->man),
 				     b->spec.root_size, err);

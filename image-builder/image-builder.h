@@ -165,8 +165,9 @@ void ib_manifest_free(struct ib_manifest *m);
 
 /* Build the tree of m under dir (which must exist), all mtimes = epoch. */
 int ib_stage_tree(const struct ib_manifest *m, const char *dir, time_t epoch, struct ib_err *err);
-/* ROOT's early units, compiled from root's /etc/wisp for PID 1 (early.c). */
-int ib_compile_early(const char *root, struct ib_err *err);
+/* ROOT's early units, compiled from root's /etc/wisp for PID 1 (early.c); a declaration
+ * that does not parse fails the build unless allow_errors. */
+int ib_compile_early(const char *root, bool allow_errors, struct ib_err *err);
 /* True when every entry is owned by 0:0 (mkfs.erofs --all-root suffices). */
 bool ib_manifest_all_root(const struct ib_manifest *m);
 
@@ -368,8 +369,8 @@ struct ib_opts {
 	const char *out;    /* disk image */
 	const char *tmpdir; /* parent of the private temp directory */
 	const char *depfile;
-	const char *containerd_lite; /* host build, for images: (bake.c) */
-	bool print_deps;
+	const char *containerd_lite;	    /* host build, for images: (bake.c) */
+	bool print_deps, allow_decl_errors; /* --allow-declaration-errors (early.c) */
 };
 
 struct ib_deps {

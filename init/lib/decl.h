@@ -135,9 +135,11 @@ int parse_signal(const char *s);
 int declbin_encode(const struct decls *set, char **buf, size_t *len);
 /* dir's early units (deps_early(), told to warn), each named as if in as_dir (the path
  * PID 1 sees), compiled: what image-builder writes as DECL_EARLY_FILE. 0, or -1 (ENOMEM).
- * A declaration's errors are left out silently: PID 1 logs them when it loads every unit. */
-int declbin_compile(const char *dir, const char *as_dir, decl_report_fn *warn, void *ctx,
-		    char **buf, size_t *len);
+ * error hears each declaration's error, as its file names it in dir (a unit that is
+ * refused is left out); dependencies are not checked against the other units: some
+ * are provision's. */
+int declbin_compile(const char *dir, const char *as_dir, decl_report_fn *error,
+		    decl_report_fn *warn, void *ctx, char **buf, size_t *len);
 /* The units and environment of a compiled form (from src, for messages) into an empty
  * set. 0, or -1 with e saying what is wrong and set left empty. */
 int declbin_decode(struct decls *set, const void *buf, size_t len, const char *src, struct err *e);

@@ -235,16 +235,16 @@ int declbin_encode(const struct decls *set, char **buf, size_t *len)
 
 static void ignore(void *ctx, const char *msg)
 {
-	(void)ctx, (void)msg; /* init logs a declaration's errors when it loads every unit */
+	(void)ctx, (void)msg; /* init checks dependencies against every unit, provision's too */
 }
 
-int declbin_compile(const char *dir, const char *as_dir, decl_report_fn *warn, void *ctx,
-		    char **buf, size_t *len)
+int declbin_compile(const char *dir, const char *as_dir, decl_report_fn *error,
+		    decl_report_fn *warn, void *ctx, char **buf, size_t *len)
 {
 	struct decls set = {0};
 	int ret = 0;
 
-	decl_load_dir(&set, dir, ignore, NULL);
+	decl_load_dir(&set, dir, error, ctx);
 	for (size_t i = 0; i < set.n && ret == 0; i++) {
 		const char *base = strrchr(set.v[i].file, '/');
 		char *file = malloc(strlen(as_dir) + strlen(base) + 1);

@@ -40,6 +40,31 @@ expect syntax "syntax\.yaml:[0-9]+:[0-9]+: "
 sed 's|^\(  image:\).*|\1 build/no-such-kernel|' $spec >"$t/nokernel.yaml"
 expect nokernel "nokernel\.yaml:[0-9]+:[0-9]+: .*kernel\.image"
 
+# A unit in ROOT's /etc/wisp that init's parser refuses fails the build: its line
+# names the file as ROOT has it, with line and column, then one summary; nothing is
+# left. --allow-declaration-errors builds it, the same line a warning.
+{ cat $spec; echo "  - {name: broken, command: [x], colour: blue}"; } >"$t/baddecl.yaml"
+if $ib -C . -o "$t/out/baddecl.img" --tmpdir "$t/tmp-baddecl" "$t/baddecl.yaml" \
+		>"$t/baddecl.out" 2>"$t/baddecl.err"; then
+	echo "FAIL baddecl: image-builder accepted a unit init refuses"; fail=1
+elif [ "$(wc -l <"$t/baddecl.err")" -ne 2 ] ||
+	! grep -Eq '^image-builder: /etc/wisp/image\.yaml:[0-9]+:[0-9]+: service "broken": unknown field "colour"' "$t/baddecl.err" ||
+	! grep -q '^image-builder: /etc/wisp: 1 declaration error(s) (above); --allow-declaration-errors builds anyway$' "$t/baddecl.err"; then
+	echo "FAIL baddecl: expected the declaration's line and the summary, got:"; cat "$t/baddecl.err"; fail=1
+elif [ -n "$(ls -A "$t/out" "$t/tmp-baddecl" 2>/dev/null | grep -v :)" ]; then
+	echo "FAIL baddecl: residue left: $(ls -A "$t/out" "$t/tmp-baddecl")"; fail=1
+else
+	echo "  ok: baddecl: $(head -1 "$t/baddecl.err")"
+fi
+if ! $ib -C . -o "$t/baddecl-allowed.img" --tmpdir "$t/tmp-baddecl2" --allow-declaration-errors \
+		"$t/baddecl.yaml" >"$t/baddecl2.out" 2>"$t/baddecl2.err" ||
+	! grep -Eq '^image-builder: warning: /etc/wisp/image\.yaml:[0-9]+:[0-9]+: service "broken": unknown field' "$t/baddecl2.err"; then
+	echo "FAIL baddecl: --allow-declaration-errors did not build with a warning:"; cat "$t/baddecl2.err"; fail=1
+else
+	echo "  ok: baddecl: --allow-declaration-errors builds, saying $(cat "$t/baddecl2.err")"
+fi
+rm -f "$t/baddecl-allowed.img"
+
 # --- images: baked into STATE --------------------------------------------
 # A one-layer busybox image made as the build makes its demo image, as an
 # OCI tar and as a layout directory, plus the tar once more for import at

@@ -238,7 +238,7 @@ def shutdown(vm, version):
 
 def main():
     version = os.environ.get("WISP_VERSION", "")
-    image = build_test_image("supervise", services_yaml=UNITS)
+    image = build_test_image("supervise", services_yaml=UNITS, decl_errors=True)
     with VM(image, name="supervise", mem=256) as vm:
         vm.boot()
         broken(vm)

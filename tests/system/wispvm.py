@@ -412,7 +412,7 @@ def wait_units(vm, what, pred, timeout=120):
 
 
 def build_test_image(name, manifest_lines=(), services_yaml="", files=None, ctlprobe=False,
-                     spec_extra="", state_size=None):
+                     spec_extra="", state_size=None, decl_errors=False):
     """Build build/tests/NAME.img: the default spec and ROOT, less the demo
     container and its image (without_demo: a test's containers, images and
     user namespace ranges are its own), plus test-only additions.
@@ -421,7 +421,8 @@ def build_test_image(name, manifest_lines=(), services_yaml="", files=None, ctlp
     under build/tests/NAME/ to its text (for `file` lines); services_yaml is
     appended under the spec's services list; spec_extra after it (top-level
     keys, e.g. images:); ctlprobe adds the test helper as /bin/ctlprobe;
-    state_size replaces the spec's (room for baked images).
+    state_size replaces the spec's (room for baked images); decl_errors builds
+    declarations init refuses (to test how init reports them).
     Returns the image path. Run from the source tree root.
     """
     b = os.environ.get("B", "build")
@@ -453,7 +454,8 @@ def build_test_image(name, manifest_lines=(), services_yaml="", files=None, ctlp
         f.write(spec)
     image = os.path.join(b, "tests", name + ".img")
     subprocess.run([os.path.join(b, "host", "image-builder"), "-C", ".", "--tmpdir", outdir,
-                    "-o", image, spec_path], check=True, stdout=subprocess.DEVNULL)
+                    "-o", image, spec_path] + (["--allow-declaration-errors"] if decl_errors else []),
+                   check=True, stdout=subprocess.DEVNULL)
     return image
 
 

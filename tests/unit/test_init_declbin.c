@@ -82,6 +82,12 @@ static void count(void *ctx, const char *msg)
 	warnings++;
 }
 
+static void refuse(void *ctx, const char *msg)
+{
+	(void)ctx;
+	fail_msg("a declaration's error: %s", msg);
+}
+
 static void compiled(char **buf, size_t *len)
 {
 	char etc[600];
@@ -89,7 +95,7 @@ static void compiled(char **buf, size_t *len)
 	snprintf(etc, sizeof(etc), "%s/etc", dir);
 	decl_set_etc(etc);
 	warnings = 0;
-	assert_int_equal(declbin_compile(dir, "/etc/wisp", count, NULL, buf, len), 0);
+	assert_int_equal(declbin_compile(dir, "/etc/wisp", refuse, count, NULL, buf, len), 0);
 	decl_set_etc("/etc");
 }
 

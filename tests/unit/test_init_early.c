@@ -25,7 +25,8 @@ static void compile(const char *etc)
 	size_t len = 0;
 	struct err e;
 
-	assert_int_equal(declbin_compile(etc, "/etc/wisp", warn_logged, NULL, &buf, &len), 0);
+	assert_int_equal(
+	    declbin_compile(etc, "/etc/wisp", warn_logged, warn_logged, NULL, &buf, &len), 0);
 	snprintf(path, sizeof(path), "%s/" DECL_EARLY_FILE, etc);
 	assert_int_equal(write_file(path, buf, len, 0644, &e), 0);
 	free(buf);
