@@ -246,13 +246,13 @@ int declbin_compile(const char *dir, const char *as_dir, decl_report_fn *error,
 
 	decl_load_dir(&set, dir, error, ctx);
 	for (size_t i = 0; i < set.n && ret == 0; i++) {
-		const char *base = strrchr(set.v[i].file, '/');
-		char *file = malloc(strlen(as_dir) + strlen(base) + 1);
+		char *file;
 
-		if (!file)
+		/* decl_load_dir() named it dir/NAME.yaml */
+		if (asprintf(&file, "%s%s", as_dir, strrchr(set.v[i].file, '/')) < 0) {
+			file = NULL; /* asprintf leaves it undefined */
 			ret = -1;
-		else
-			strcat(strcpy(file, as_dir), base);
+		}
 		free(set.v[i].file);
 		set.v[i].file = file;
 	}

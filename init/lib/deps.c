@@ -179,10 +179,10 @@ out:
 }
 
 /* An early unit whose dependency is not early (or not declared) waits for the others
- * after all; then so do its own dependants: to a fixed point. */
-static bool demote_late_deps(struct decls *set, decl_report_fn *report, void *rctx, int *n)
+ * after all (one report each, counted in *n); deps_early() repeats it until nothing
+ * changes, so that their own dependants wait too. */
+static void demote_late_deps(struct decls *set, decl_report_fn *report, void *rctx, int *n)
 {
-	bool changed = false;
 	char msg[768];
 
 	for (size_t i = 0; i < set->n; i++)
@@ -197,19 +197,19 @@ static bool demote_late_deps(struct decls *set, decl_report_fn *report, void *rc
 				 set->v[i].deps[j].name);
 			report(rctx, msg);
 			set->v[i].early = false;
-			changed = true;
 			(*n)++;
 		}
-	return changed;
 }
 
 int deps_early(struct decls *set, decl_report_fn *report, void *rctx)
 {
 	bool *drop;
-	int n = 0;
+	int n = 0, before;
 
-	while (demote_late_deps(set, report, rctx, &n))
-		;
+	do {
+		before = n;
+		demote_late_deps(set, report, rctx, &n);
+	} while (n != before);
 	if (!(drop = calloc(set->n ? set->n : 1, sizeof(*drop)))) {
 		report(rctx, "early units: out of memory; none start early");
 		decls_free(set);
