@@ -179,7 +179,8 @@ void cc_environment_add(void)
 }
 
 /* The script's (CF_SH) own variables; the rest came from cc_apply_late(). */
-void cc_final_script(const char *idir, bool per_instance, const char *ds, struct ud_sink *w)
+void cc_final_script(const char *idir, bool per_instance, const char *ds, const char *net_wait,
+		     struct ud_sink *w)
 {
 	FILE *f = fopen(ROOTED(CF_ENV), "ae");
 
@@ -189,6 +190,7 @@ void cc_final_script(const char *idir, bool per_instance, const char *ds, struct
 	}
 	put_var(f, "IDIR", (char *)idir);
 	put_var(f, "DATASOURCE", (char *)ds);
+	put_var(f, "NET_WAIT", (char *)net_wait);
 	fprintf(f, "PER_INSTANCE=%d\nVERSION=" WISP_VERSION "\n", per_instance);
 	fclose(f);
 }

@@ -350,9 +350,11 @@ void cloudinit_setup(void)
 
 /*
  * cloud-final, a oneshot declared at every boot with a datasource: it waits
- * for the network units to have started (runcmd expects the network, and
- * DHCP's lease comes later), for nothing else: a unit that never comes up
- * must not hold runcmd back. Its script is ccfinal.c's.
+ * for the network units to have started, for nothing else (a unit that never
+ * comes up must not hold runcmd back); then its script waits for a DHCP lease
+ * on one of NET_WAIT's interfaces, at most 120 s (cloud-init's final stage
+ * comes after network-online: runcmd expects the network). The script is
+ * ccfinal.c's.
  */
 void cloudinit_final(void)
 {
@@ -368,7 +370,7 @@ void cloudinit_final(void)
 		update_unit(ci.update[0], ci.update[1], ci.update[2]);
 	if (!ci.found)
 		return;
-	cc_final_script(ci.idir, ci.per_instance && ci.have_var, ci.ds.name, &w);
+	cc_final_script(ci.idir, ci.per_instance && ci.have_var, ci.ds.name, net_dhcp_ifs(), &w);
 	cc_unit_add(90, "cloud-final", argv, KIND_ONESHOT, net_units(),
 		    "cloud-final: runcmd, scripts, final_message, power_state");
 }

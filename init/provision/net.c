@@ -90,8 +90,8 @@ static void lo_up(void)
 		close(fd);
 }
 
-/* The units declared, for cloud-final's depends_on. */
-static char **declared;
+/* The units declared, for cloud-final's depends_on; the interfaces DHCP configures. */
+static char **declared, *dhcp_ifs;
 
 char *const *net_units(void)
 {
@@ -119,6 +119,22 @@ static void declare(void *ctx, const char *name, char *const argv[], bool onesho
 	v[n + (v[n] != NULL)] = NULL;
 }
 
+const char *net_dhcp_ifs(void)
+{
+	return dhcp_ifs ? dhcp_ifs : "";
+}
+
+/* ifname to the space-separated list net_dhcp_ifs() gives */
+static void dhcp_if_add(const char *ifname)
+{
+	char *v;
+
+	if (asprintf(&v, "%s%s%s", net_dhcp_ifs(), dhcp_ifs ? " " : "", ifname) < 0)
+		return;
+	free(dhcp_ifs);
+	dhcp_ifs = v;
+}
+
 static void dhcp_unit(const struct plan *pl, const char *ifname, const char *rename)
 {
 	char unit[DECL_NAME_MAX + 1], cmd[256];
@@ -129,6 +145,7 @@ static void dhcp_unit(const struct plan *pl, const char *ifname, const char *ren
 	for (char *p = unit; *p; p++)
 		if (*p >= 'A' && *p <= 'Z')
 			*p = (char)(*p - 'A' + 'a');
+	dhcp_if_add(rename ? rename : ifname);
 	if (!rename) {
 		pl->fn(pl->ctx, unit, argv, false);
 		return;

@@ -73,6 +73,9 @@ void declw_close(void);
 void net_setup(const char *sys);
 /* The network units net_setup() declared (NULL-terminated, maybe empty). */
 char *const *net_units(void);
+/* The interfaces net_setup() gave a DHCP unit, space-separated ("" for none): cloud-final
+ * waits for a lease on one of them (its NET_WAIT). */
+const char *net_dhcp_ifs(void);
 /* Receives each unit the network needs: a udhcpc service, or a one-shot `ip` script. */
 typedef void net_unit_fn(void *ctx, const char *name, char *const argv[], bool oneshot);
 /* The units for the NICs under sys and the network: key of dir's YAML files, else the
@@ -168,7 +171,8 @@ const char *cc_script_dir(enum ud_kind k);
 void cc_apply_late(const struct cloudcfg *c, const char *src, struct ud_sink *w);
 /* The text of /run/wisp/cloud-final.sh: per-once, per-boot, per-instance scripts,
  * final_message, power_state. */
-void cc_final_script(const char *idir, bool per_instance, const char *ds, struct ud_sink *w);
+void cc_final_script(const char *idir, bool per_instance, const char *ds, const char *net_wait,
+		     struct ud_sink *w);
 /* A unit of cloud-init's, declared as CLOUD_UNITS/NN-name.yaml (a service restarts
  * always), waiting for the units in after to have started. 0 or -1 (warned). */
 int cc_unit_add(int nn, const char *name, const char *const *argv, enum unit_kind kind,

@@ -14,7 +14,8 @@ Two boots under QEMU user networking (guest NIC 52:54:00:12:34:56, host
 And one boot as an EC2 instance (SMBIOS vendor "Amazon EC2", so DMI says
 EC2; wisp.imds= points init at a metadata service in this script that
 answers only with an IMDSv2 token): instance-id, host name, the SSH key
-and the user-data all arrive; then, in the same guest, the helper falls
+and the user-data all arrive, and runcmd runs only once DHCP's lease is
+there (cloud-final waits for it); then, in the same guest, the helper falls
 back to IMDSv1 when the service gives no token.
 """
 
@@ -160,7 +161,9 @@ class Imds(http.server.BaseHTTPRequestHandler):
         "/latest/meta-data/local-hostname": "ip-10-0-2-15.ec2.internal",
         "/latest/meta-data/public-keys/0/openssh-key": KEY + "\n",
         "/latest/user-data": "#cloud-config\nusers: [{name: ec2-user}]\n"
-                             "bootcmd: [echo from-imds > /run/imds-boot]\n",
+                             "bootcmd: [echo from-imds > /run/imds-boot]\n"
+                             # what runcmd finds: the lease's routes (cloud-final waits)
+                             "runcmd: [ip -4 route show dev eth0 > /run/runcmd-routes]\n",
     }
 
     def log_message(self, *args):
@@ -217,6 +220,12 @@ def ec2_boot(ep):
         check(re.search(r"(?m)^ip-10-0-2-15$", out), "local-hostname gives the host name")
         check("from-imds" in out and KEY in out,
               "user-data applied (bootcmd); public-keys/0 in ec2-user's authorized_keys")
+        # cloud-init's final stage comes after network-online: runcmd finds the lease
+        wait_sh(vm, "wispctl status cloud-final", lambda rc, o: re.search(
+            r"(?m)^state:\s+done$", o), "cloud-final ran (runcmd)", 120)
+        _, out = vm.sh("cat /run/runcmd-routes")
+        check("default via 10.0.2.2" in out and "10.0.2.0/24" in out,
+              "runcmd ran once eth0 had its DHCP lease (its routes): %r" % out.strip())
         dhcp_address(vm)
         _, out = vm.sh("ip -4 addr show dev eth0 | grep -c 'inet '; wispctl ps")
         check(re.search(r"(?m)^1$", out) and re.search(r"(?m)^dhcp-eth0\s+service\s+running", out),
