@@ -705,6 +705,8 @@ static void test_host_access_errors(void **state)
 				       "/HOST_PATH:/PATH[:ro|rw,rshared|rslave|...]"},
 	    {"volumes: ['/a:/b:ro,,rw']", "4:15: service \"a\": volume \"/a:/b:ro,,rw\" is not "
 					  "/HOST_PATH:/PATH[:ro|rw,rshared|rslave|...]"},
+	    {"volumes: ['/a:/b:ro rw']", "4:15: service \"a\": volume \"/a:/b:ro rw\" is not "
+					 "/HOST_PATH:/PATH[:ro|rw,rshared|rslave|...]"},
 	    {"volumes: ['/a:/b:rprivates']",
 	     "4:15: service \"a\": volume \"/a:/b:rprivates\" is not "
 	     "/HOST_PATH:/PATH[:ro|rw,rshared|rslave|...]"},
