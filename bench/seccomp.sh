@@ -12,7 +12,8 @@ cl=containerd-lite
 # cl_spec's unit-test sources (containerd-lite.mk) but seccomp.c, which
 # the bench program includes to reach its static functions.
 ${CC:-cc} -std=c11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -o "$out" bench/seccomp_build.c \
-	$cl/spec.c $cl/err.c $cl/util.c $cl/defspec.c $cl/caps.c $cl/rlimits.c $cl/ns.c \
-	$cl/seccomp-cache.c $cl/signals.c $cl/state.c $cl/cgroup.c $cl/devices.c $cl/rootpath.c \
+	$cl/runtime/spec.c $cl/runtime/err.c $cl/runtime/util.c $cl/cli/defspec.c $cl/runtime/caps.c \
+	$cl/runtime/rlimits.c $cl/runtime/ns.c $cl/runtime/seccomp-cache.c $cl/runtime/signals.c \
+	$cl/runtime/state.c $cl/runtime/cgroup.c $cl/runtime/devices.c $cl/runtime/rootpath.c \
 	-ljansson -lseccomp
 "$out" "${1:-${WISP_BENCH_RUNS:-100}}"

@@ -17,7 +17,7 @@
 /* seccomp.c is compiled into this program rather than linked, so that the
  * variants use its very compile_ctx and export_prog (static there) with
  * no hook added to containerd-lite for a bench. */
-#include "../containerd-lite/seccomp.c"
+#include "../containerd-lite/runtime/seccomp.c"
 
 #include <stdio.h>
 #include <time.h>

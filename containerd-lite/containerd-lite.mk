@@ -12,21 +12,24 @@
 
 # Container networks (net.h): libnl's route library, static musl in ROOT,
 # Debian's libnl-route-3-dev for the native build.
-NET_SRCS := $(addprefix containerd-lite/,net_cfg.c net_port.c net_rate.c net_tc.c net_ipam.c net_link.c net_nft.c net_nat.c net_ct.c net_fw.c net_hosts.c net_cli.c)
+NET_SRCS := $(addprefix containerd-lite/net/,cfg.c port.c rate.c tc.c ipam.c link.c nft.c nat.c \
+	ct.c fw.c hosts.c) containerd-lite/cli/network.c
 NET_LIBS := -lnl-route-3 -lnl-3
 NET_HOST_CFLAGS := -I/usr/include/libnl3
 
-CL_LIB_SRCS := $(addprefix containerd-lite/, \
+# The runtime library (runtime/), the CLI (cli/); image/ and net/ are the
+# `image` and `network` commands' own folders.
+CL_LIB_SRCS := $(addprefix containerd-lite/runtime/, \
 	err.c util.c spec.c ns.c mounts.c caps.c rlimits.c seccomp.c seccomp-cache.c cgroup.c \
 	devices.c userns.c userjoin.c idmap.c rootpath.c mountfd.c devnodes.c masks.c hooks.c \
 	state.c create.c start.c exec.c console.c signals.c fds.c inroot.c exeseal.c)
-CL_SRCS := $(CL_LIB_SRCS) containerd-lite/main.c containerd-lite/defspec.c \
-	containerd-lite/cliopt.c containerd-lite/cli_args.c $(NET_SRCS)
-CL_HDRS := containerd-lite/containerd-lite.h containerd-lite/cl-private.h containerd-lite/cliopt.h \
-	containerd-lite/net.h
+CL_SRCS := $(CL_LIB_SRCS) $(addprefix containerd-lite/cli/,main.c defspec.c cliopt.c args.c) \
+	$(NET_SRCS)
+CL_HDRS := containerd-lite/containerd-lite.h containerd-lite/runtime/cl-private.h \
+	containerd-lite/cli/cliopt.h containerd-lite/net/net.h
 CL_HOST := $(B)/host/containerd-lite
 CL_MUSL := $(B)/containerd-lite/containerd-lite
-include containerd-lite/image.mk
+include containerd-lite/image/image.mk
 
 containerd-lite: $(CL_HOST) $(CL_MUSL)
 
@@ -158,14 +161,14 @@ CL_MUSL_DEPS := $(JANSSON_A) $(JANSSON_H) $(LIBSECCOMP_A) $(LIBSECCOMP_H) $(SYSR
 CL_BUILD_ID := -Wl,--build-id=sha1
 # image pull over libcurl and wolfSSL, static musl (rootfs/tls/tls.mk).
 $(CL_MUSL): $(CL_SRCS) $(PULL_SRCS) $(CL_HDRS) $(PULL_HDRS) containerd-lite/containerd-lite.mk \
-		containerd-lite/image.mk $(CL_MUSL_DEPS) $(TLS_MUSL_DEPS) $(MUSL_FLAGS_STAMP) | $(DEPS_STAMP)
+		containerd-lite/image/image.mk $(CL_MUSL_DEPS) $(TLS_MUSL_DEPS) $(MUSL_FLAGS_STAMP) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(MUSL_CC) $(MUSL_CFLAGS) -DWISP_TLS_WOLFSSL -o $@ $(CL_SRCS) $(PULL_SRCS) $(MUSL_LDFLAGS) $(CL_BUILD_ID) -ljansson \
 		-lseccomp $(IMG_LIBS) $(NET_LIBS) $(TLS_LIBS)
 	$(call print_size,$@)
 
 $(CL_HOST): $(CL_SRCS) $(PULL_SRCS) $(CL_HDRS) $(PULL_HDRS) containerd-lite/containerd-lite.mk \
-		containerd-lite/image.mk | $(DEPS_STAMP)
+		containerd-lite/image/image.mk | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(HOST_CC) $(HOST_CFLAGS) $(NET_HOST_CFLAGS) -o $@ $(CL_SRCS) $(PULL_SRCS) $(CL_BUILD_ID) -ljansson \
 		-lseccomp $(IMG_LIBS) $(NET_LIBS) $(PULL_HOST_LIBS)
@@ -173,9 +176,9 @@ $(CL_HOST): $(CL_SRCS) $(PULL_SRCS) $(CL_HDRS) $(PULL_HDRS) containerd-lite/cont
 # --- tests -------------------------------------------------------------------
 
 UNIT_TESTS += cl_spec
-UNIT_cl_spec_SRCS := $(addprefix containerd-lite/,spec.c err.c util.c defspec.c caps.c \
-	rlimits.c ns.c seccomp.c seccomp-cache.c signals.c state.c cgroup.c devices.c rootpath.c) \
-	$(CL_HDRS)
+UNIT_cl_spec_SRCS := $(addprefix containerd-lite/runtime/,spec.c err.c util.c caps.c rlimits.c \
+	ns.c seccomp.c seccomp-cache.c signals.c state.c cgroup.c devices.c rootpath.c) \
+	containerd-lite/cli/defspec.c $(CL_HDRS)
 UNIT_cl_spec_LIBS := -ljansson -lseccomp
 
 # Host tests need root and a busybox; the containers run in a private
@@ -202,11 +205,11 @@ cl-test: $(CL_HOST) $(CL_MUSL) $(BUSYBOX)
 
 # Fuzz target tests/fuzz/fuzz_cl_spec.c: run by bench/fuzz.sh cl_spec.
 
-# The command lines (cliopt.c, cli_args.c, image_cli.c): everything but main()
+# The command lines (cli/: cliopt.c, args.c, image.c): everything but main()
 # and the network's netlink side (--publish and rates are checked, the hosts
 # file made).
 UNIT_TESTS += cl_cli
-UNIT_cl_cli_SRCS := $(filter-out containerd-lite/main.c $(NET_SRCS),$(CL_SRCS)) \
-	containerd-lite/net_cfg.c containerd-lite/net_port.c containerd-lite/net_rate.c \
-	containerd-lite/net_hosts.c containerd-lite/net_ipam.c $(PULL_SRCS) $(CL_HDRS) $(PULL_HDRS)
+UNIT_cl_cli_SRCS := $(filter-out containerd-lite/cli/main.c $(NET_SRCS),$(CL_SRCS)) \
+	$(addprefix containerd-lite/net/,cfg.c port.c rate.c hosts.c ipam.c) $(PULL_SRCS) \
+	$(CL_HDRS) $(PULL_HDRS)
 UNIT_cl_cli_LIBS := -ljansson -lseccomp $(IMG_LIBS) $(PULL_HOST_LIBS)

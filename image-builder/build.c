@@ -314,7 +314,7 @@ static int add_spec_files(struct build *b, struct ib_err *err)
 	if (ret == 0 && b->spec.firewall_allow)
 		ret =
 		    add_generated(b, "/etc/wisp/firewall", IB_M_DATA, b->spec.firewall_allow, err);
-	/* bridge.subnet: read by containerd-lite network (net_cli.c) */
+	/* bridge.subnet: read by containerd-lite network (cli/network.c) */
 	if (ret == 0 && b->spec.bridge_subnet) {
 		char text[64];
 		snprintf(text, sizeof(text), "subnet %s\n", b->spec.bridge_subnet);

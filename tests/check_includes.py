@@ -12,7 +12,11 @@ know of the others, so the rules are about #include lines:
      updater, its own program) only init/lib and its own;
   4. no include cycle among the repository's headers (all of C in git);
   5. each program's header (pid1/pid1.h, provision/provision.h,
-     provision/parse/parse.h, update/update.h) and each header of init/lib is under 400 lines.
+     provision/parse/parse.h, update/update.h) and each header of init/lib is under 400 lines;
+  6. containerd-lite's folders are layers, runtime/ < net/ < image/ < cli/: a
+     file includes, of containerd-lite's headers, containerd-lite.h and those
+     of its own folder or a lower one (the runtime knows nothing of images,
+     networks or command lines; nothing but cli/ includes cli/'s).
 An include is resolved as the compilers see it: "x.h" next to the including
 file first, then in the -I directories of the build (init, image-builder,
 containerd-lite); <x.h> only there (else it is a system header). A quoted
@@ -43,6 +47,8 @@ RULE_UPDATE = "init/update includes only init/lib headers and its own"
 RULE_CYCLE = "no include cycles among the repo's headers"
 RULE_SIZE = "each program's header and each lib header is under %d lines" % MAX_LINES
 RULE_FOUND = "a quoted include names a file of the tree"
+RULE_CL = "containerd-lite's folders are layers: runtime/ < net/ < image/ < cli/"
+CL_LAYERS = ("runtime", "net", "image", "cli")
 
 
 def c_files(root):
@@ -89,17 +95,23 @@ def under(path, d):
     return path.startswith(d + "/")
 
 
+def resolved(f, incs, problems):
+    """(where, path) of f's includes that name a file of the tree; a quoted one
+    that names none is a problem."""
+    for n, spelled, to, quoted in incs:
+        where = "%s:%d: #include %s" % (f, n, spelled)
+        if to is not None:
+            yield where, to
+        elif quoted:
+            problems.append("%s: not found: %s" % (where, RULE_FOUND))
+
+
 def check_edges(inc, problems):
     """Rules 1 to 3 and unresolved quoted includes, include by include."""
     for f, incs in inc.items():
         if not under(f, "init"):
             continue
-        for n, spelled, to, quoted in incs:
-            where = "%s:%d: #include %s" % (f, n, spelled)
-            if to is None:
-                if quoted:
-                    problems.append("%s: not found: %s" % (where, RULE_FOUND))
-                continue
+        for where, to in resolved(f, incs, problems):
             if under(f, "init/pid1") and under(to, "init/provision"):
                 problems.append("%s is a header of init/provision: %s" % (where, RULE_SPLIT))
             if under(f, "init/provision") and under(to, "init/pid1"):
@@ -123,6 +135,28 @@ def pulled_by_proto(inc, header):
                 seen.add(to)
                 todo.append(to)
     return header in seen
+
+
+def cl_layer(path):
+    """containerd-lite's layer of path (an index of CL_LAYERS; -1: the top header), or None."""
+    parts = path.split("/")
+    if parts[0] != "containerd-lite":
+        return None
+    if len(parts) == 2:
+        return -1
+    return CL_LAYERS.index(parts[1]) if parts[1] in CL_LAYERS else len(CL_LAYERS)
+
+
+def check_cl_layers(inc, problems):
+    """Rule 6, and unresolved quoted includes in containerd-lite."""
+    for f, incs in inc.items():
+        mine = cl_layer(f)
+        if mine is None:
+            continue
+        for where, to in resolved(f, incs, problems):
+            theirs = cl_layer(to)
+            if theirs is not None and theirs > max(mine, 0):
+                problems.append("%s is %s: %s" % (where, to, RULE_CL))
 
 
 def check_cycles(inc, problems):
@@ -169,6 +203,7 @@ def check(root):
     problems = []
     check_edges(inc, problems)
     check_cycles(inc, problems)
+    check_cl_layers(inc, problems)
     check_sizes(root, files, problems)
     return problems
 
@@ -189,6 +224,10 @@ GOOD = {
     "init/update/main.c": '#include "update.h"\n',
     "containerd-lite/a.h": '#include "b.h"\n',
     "containerd-lite/b.h": "#include <string.h>\n",
+    "containerd-lite/runtime/rt.h": '#include "../a.h"\n',
+    "containerd-lite/net/net.h": '#include "../runtime/rt.h"\n',
+    "containerd-lite/image/image.h": '#include "../net/net.h"\n',
+    "containerd-lite/cli/main.c": '#include "../image/image.h"\n#include "../runtime/rt.h"\n',
 }
 
 BROKEN = [  # (change to GOOD, the rule its one problem names, the file:line it names)
@@ -206,6 +245,11 @@ BROKEN = [  # (change to GOOD, the rule its one problem names, the file:line it 
                             '#include "../provision/provision.h"\n'},
      RULE_UPDATE, "init/update/main.c:3:"),
     ({"containerd-lite/b.h": '#include "a.h"\n'}, RULE_CYCLE, "containerd-lite/b.h:1:"),
+    ({"containerd-lite/runtime/x.c": '#include "rt.h"\n#include "../image/image.h"\n'},
+     RULE_CL, "containerd-lite/runtime/x.c:2:"),
+    ({"containerd-lite/net/x.c": '#include "../cli/cli.h"\n', "containerd-lite/cli/cli.h": ""},
+     RULE_CL, "containerd-lite/net/x.c:1:"),
+    ({"containerd-lite/image/x.c": '#include "nope.h"\n'}, RULE_FOUND, "containerd-lite/image/x.c:1:"),
     ({"init/lib/base.h": "int x;\n" * MAX_LINES}, RULE_SIZE, "init/lib/base.h:400:"),
     ({"init/pid1/pid1.h": "int x;\n" * (MAX_LINES + 5)}, RULE_SIZE, "init/pid1/pid1.h:400:"),
     ({"init/pid1/main.c": '#include "pid1.h"\n#include "nope.h"\n'},

@@ -586,7 +586,7 @@ static void res_pids_max(struct svc *s, const struct ynode *v, const char *path)
 		number_in(s, v, path, 1, 4194304, &s->d.res.pids_max);
 }
 
-/* "20mbit": tc's rate as containerd-lite's net_rate.c reads it (decimal bit,
+/* "20mbit": tc's rate as containerd-lite's net/rate.c reads it (decimal bit,
  * kbit, mbit, gbit; 100kbit..16gbit), kept as text for it. */
 static void net_rate(struct svc *s, const struct ynode *v, const char *path, char out[16])
 {
@@ -821,7 +821,7 @@ static bool number_to(const char **p, uint64_t min, uint64_t max, char stop, uin
 }
 
 /* docker's -p, "[A.B.C.D:]HOST_PORT:CTR_PORT[/tcp|/udp]", as containerd-lite
- * reads it (net_port.c); KEY gets (address, host port, udp) to find clashes. */
+ * reads it (net/port.c); KEY gets (address, host port, udp) to find clashes. */
 static bool port_spec(const char *spec, uint64_t key[3])
 {
 	const char *slash = strchr(spec, '/'), *p;

@@ -41,7 +41,7 @@ struct resources {
 	uint64_t memory_max; /* bytes; UINT64_MAX: "max" */
 	uint64_t pids_max;   /* UINT64_MAX: "max"; containers: CONTAINER_PIDS_MAX if unset */
 	/* bridge containers' bandwidth, checked text ("20mbit") that containerd-lite
-	 * reads (net_rate.c) and applies with tc (not cgroups); "": no limit */
+	 * reads (net/rate.c) and applies with tc (not cgroups); "": no limit */
 	char net_egress[16], net_ingress[16];
 };
 

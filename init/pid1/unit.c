@@ -287,7 +287,7 @@ static void ctr_step_done(struct unit *u, int st)
 	}
 }
 
-/* network: NAME: NAME's user namespace too (image_netjoin.c), whose ids
+/* network: NAME: NAME's user namespace too (image/netjoin.c), whose ids
  * its root and files then have. NAME has started (a dependency). */
 static void share_userns(struct unit *u)
 {

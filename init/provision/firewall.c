@@ -4,7 +4,7 @@
  * brings up an interface or asks a datasource, then opens what this boot
  * serves once it knows: the ports the image's spec opens (firewall.allow,
  * /etc/wisp/firewall) and the SSH port when an sshd is declared. The table
- * is containerd-lite's (`network firewall`, net_fw.c), applied in one
+ * is containerd-lite's (`network firewall`, net/fw.c), applied in one
  * batch each time. Never on the build host (--root).
  */
 #include "provision.h"

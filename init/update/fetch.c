@@ -1,6 +1,6 @@
 /*
  * fetch.c: a bundle named by an http:// or https:// URL, read from the
- * output of `containerd-lite image fetch URL` (image_urlget.c).
+ * output of `containerd-lite image fetch URL` (image/urlget.c).
  *
  * The bundle carries its own trust (its signature and digests, checked as it
  * streams), so TLS adds privacy and a sooner refusal, not trust; it is still

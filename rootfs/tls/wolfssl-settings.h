@@ -73,7 +73,7 @@
 /* GCM runs AES forwards only: no inverse cipher, its tables, its key schedule */
 #define NO_AES_DECRYPT
 #define HAVE_AESGCM_DECRYPT
-/* C AES (CPUs without AES-NI, where ChaCha20 goes first: image_tls.c) with
+/* C AES (CPUs without AES-NI, where ChaCha20 goes first: image/tls.c) with
  * one 256-byte table instead of 8 KiB of them */
 #define WOLFSSL_AES_SMALL_TABLES
 #define NO_AES_192

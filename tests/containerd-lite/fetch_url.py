@@ -1,4 +1,4 @@
-"""`containerd-lite image fetch URL` (image_urlget.c), run by pull.py for both builds of
+"""`containerd-lite image fetch URL` (image/urlget.c), run by pull.py for both builds of
 the CLI: the updater reads bundles named by URL through it (docs/update.md).
 
 A file server on loopback, over HTTPS with a certificate of its own CA and over plain

@@ -1,5 +1,5 @@
 /*
- * Fuzz target: the image decoders of containerd-lite (image_source.c) —
+ * Fuzz target: the image decoders of containerd-lite (image/source.c) —
  * OCI index.json (platforms, nested indexes, ref names), the manifest,
  * the config's rootfs.diff_ids, and a docker-archive's manifest.json —
  * as `image import` runs them on an archive already unpacked into a
@@ -14,7 +14,7 @@
  * (the layer's), and @MH@ / @CH@ / @LH@ (bare hex, for a docker-archive's
  * file names) in the parts before them. Build and run: bench/fuzz.sh image.
  */
-#include "image.h"
+#include "image/image.h"
 
 #include <fcntl.h>
 #include <stdio.h>

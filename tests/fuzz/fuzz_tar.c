@@ -4,7 +4,7 @@
  * pax and path parsers directly. Nothing may escape the directory: the
  * sanitizers catch memory errors, and a file planted next to the scratch
  * root must survive. */
-#include "image.h"
+#include "image/image.h"
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
-/* Unit tests: containerd-lite's command lines (cliopt.c, cli_args.c,
- * image_cli.c): options anywhere, "--", --help/--version after a command,
+/* Unit tests: containerd-lite's command lines (cliopt.c, cli/args.c,
+ * cli/image.c): options anywhere, "--", --help/--version after a command,
  * the unknown option's line, and `image list --json` over a store fixture;
- * the bandwidth rates they take (net_rate.c). */
+ * the bandwidth rates they take (net/rate.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,9 +9,9 @@
 
 #include <cmocka.h>
 
-#include "cliopt.h"
-#include "image.h"
-#include "net.h"
+#include "cli/cliopt.h"
+#include "image/image.h"
+#include "net/net.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -157,7 +157,7 @@ static int image_main(char **argv, int argc, char *out, size_t outsz, char *err,
 	return r;
 }
 
-/* A store with one image record, as image_store.c writes it. */
+/* A store with one image record, as image/store.c writes it. */
 static void make_store(char *dir)
 {
 	char path[512];

@@ -1,4 +1,4 @@
-/* test_cl_image.c: the image decoders (image_source.c) on layouts written
+/* test_cl_image.c: the image decoders (image/source.c) on layouts written
  * here: an OCI image, the linux/amd64 choice of an index, a docker-archive,
  * and the errors — no amd64, an unknown layer media type, a blob whose
  * digest is not the one its descriptor names — and the members an archive
@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "image.h"
+#include "image/image.h"
 
 #define MT_MANIFEST "application/vnd.oci.image.manifest.v1+json"
 #define MT_CONFIG   "application/vnd.oci.image.config.v1+json"

@@ -6,7 +6,7 @@
 #include <cmocka.h>
 
 #include "containerd-lite.h"
-#include "cl-private.h"
+#include "runtime/cl-private.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>

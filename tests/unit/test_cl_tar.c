@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "image.h"
+#include "image/image.h"
 
 static void octal(unsigned char *p, size_t n, uint64_t v)
 {

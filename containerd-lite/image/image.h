@@ -1,0 +1,407 @@
+/* image/image.h: OCI image import, verification, safe extraction and the store
+ * (issue 6). Private to containerd-lite; errors are struct cl_err. */
+#ifndef CL_IMAGE_H
+#define CL_IMAGE_H
+
+#include "../containerd-lite.h"
+#include <stdint.h>
+#include <sys/types.h>
+
+#define IMG_DEFAULT_STORE "/var/lib/wisp/images"
+#define IMG_IMPORT_DIR	  "/var/lib/wisp/import" /* init's boot-time drop directory */
+
+/* sha256.c: compact FIPS 180-4 SHA-256 (checked against NIST vectors in
+ * tests/unit/test_cl_tar.c). */
+struct sha256 {
+	uint32_t h[8];
+	uint64_t len;
+	unsigned char buf[64];
+	size_t n;
+};
+void sha256_init(struct sha256 *s);
+void sha256_update(struct sha256 *s, const void *data, size_t len);
+void sha256_hex(struct sha256 *s, char hex[65]);
+/* Which block code hashes: 1 the CPU's SHA extensions, 0 the portable C. WANT
+ * -1 asks (the CPU decides, once), 0 forces the portable code, 1 the
+ * extensions where the CPU has them (tests run both). */
+int sha256_impl(int want);
+
+/* tar.c: the tar header parser (ustar, pax, GNU long names). */
+enum tar_type {
+	TAR_FILE,
+	TAR_HARDLINK,
+	TAR_SYMLINK,
+	TAR_CHAR,
+	TAR_BLOCK,
+	TAR_DIR,
+	TAR_FIFO,
+	TAR_PAX,
+	TAR_PAX_GLOBAL,
+	TAR_GNU_LONGNAME,
+	TAR_GNU_LONGLINK
+};
+
+struct tar_xattr {
+	char *name;
+	char *value;
+	size_t len;
+};
+
+struct tar_entry {
+	enum tar_type type;
+	char *path, *link;
+	uint64_t size;
+	uint32_t mode, uid, gid, devmajor, devminor;
+	int64_t mtime;
+	struct tar_xattr *xattrs;
+	size_t nxattrs;
+	unsigned set; /* TAR_SET_*: fields given by a pax record win */
+};
+#define TAR_SET_SIZE  1u
+#define TAR_SET_UID   2u
+#define TAR_SET_GID   4u
+#define TAR_SET_MTIME 8u
+
+/* One 512-byte header: 0 ok, 1 a zero block (end), -1 error. Long names
+ * from pax/GNU records that precede it are in *e already and kept. */
+int tar_header_parse(const unsigned char blk[512], struct tar_entry *e, struct cl_err *err);
+/* The body of a pax 'x' record, applied to *e. */
+int tar_pax_parse(const char *buf, size_t len, struct tar_entry *e, struct cl_err *err);
+void tar_entry_clear(struct tar_entry *e);
+
+/* tar_path.c: an entry's path made relative and clean ("a/b", never
+ * absolute, never "..", no empty or "." components). "" is the root. */
+int tar_path_clean(const char *in, char *out, size_t outsz, struct cl_err *err);
+
+/* stream.c: a byte source, plain or decompressed. */
+enum stream_comp { COMP_NONE, COMP_GZIP, COMP_ZSTD };
+struct stream;
+struct stream *stream_open(int fd, enum stream_comp c, struct cl_err *err);
+ssize_t stream_read(struct stream *s, void *buf, size_t n, struct cl_err *err);
+/* Hash every byte read from the file (before decompression) into h. */
+void stream_hash(struct stream *s, struct sha256 *h);
+/* Read (and hash) what is left of the file. */
+int stream_drain(struct stream *s, struct cl_err *err);
+void stream_close(struct stream *s);
+
+/* tar_extract.c: extract a tar stream beneath dirfd, never outside it. */
+/* What a .wh. entry becomes: kept as a file (plain archives), applied to
+ * the tree (flattening), or written as overlayfs whiteouts (a stored
+ * layer, ready to be a read-only lower: char 0/0, trusted.overlay.opaque). */
+enum tar_wh { WH_KEEP, WH_APPLY, WH_OVERLAY };
+struct tar_limits {
+	uint64_t max_entries, max_total, max_path;
+	bool allow_devices;
+	enum tar_wh whiteouts;
+};
+void tar_limits_default(struct tar_limits *l);
+int tar_extract(struct stream *in, int dirfd, const struct tar_limits *l, struct cl_err *err);
+
+/* image/fs.c: filesystem helpers that never follow symlinks. */
+int img_rm_tree_at(int dirfd, const char *name, struct cl_err *err);
+/* The directory rel beneath root (openat2 RESOLVE_BENEATH|NO_SYMLINKS),
+ * created 0755 component by component when create is set. */
+int img_open_dir_beneath(int root, const char *rel, bool create, struct cl_err *err);
+int img_rm_tree(const char *path, struct cl_err *err);
+/* A regular file rel beneath dirfd (an archive's member, a store's blob,
+ * an image's /etc/passwd), open for reading: no symlink anywhere (openat2
+ * RESOLVE_BENEATH|NO_SYMLINKS|NO_MAGICLINKS), its type checked before it
+ * is opened (a FIFO, a device, a directory are refused: one would hang,
+ * the other read forever or act), O_NONBLOCK. *st is its stat. Errors
+ * name rel. */
+struct stat;
+int img_open_file_at(int dirfd, const char *rel, struct stat *st, struct cl_err *err);
+int img_open_file(const char *dir, const char *rel, struct stat *st, struct cl_err *err);
+/* path made 0700 if missing (its missing parents 0755): what host users
+ * must not reach (a store's setuid files and device nodes). */
+int img_mkdir_private(const char *path, struct cl_err *err);
+/* An absolute path made clean ("/a/b": "." and empty components dropped)
+ * into out; NULL for a relative one or one with a ".." component. */
+const char *img_abs_clean(const char *in, char *out, size_t n);
+/* Under (or equal to) /dev, /proc or /sys: the kernel's interfaces, that
+ * an image must not shadow with a volume nor start in. The prefix, or NULL. */
+const char *img_kernel_path(const char *clean);
+/* snprintf for paths; store paths are short, a truncated one fails later
+ * with the truncated name rather than aliasing silently. */
+void img_fmt(char *buf, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* image/blob.c: blobs copied into staging while their size and sha256
+ * are checked against the descriptor. */
+#define IMG_MAX_JSON (4 << 20)
+bool img_digest_valid(const char *digest);
+/* Copy dir/rel (img_open_file: beneath dir, a regular file) to dst
+ * (O_EXCL; NULL: hash only); hex gets the sha256, *size the length; more
+ * than limit bytes is an error, before reading when the file says so. */
+int img_copy_hash(const char *dir, const char *rel, const char *dst, uint64_t limit, char hex[65],
+		  uint64_t *size, struct cl_err *err);
+/* Verify and stage blob "sha256:HEX" of size from srcdir/blobs/sha256/HEX
+ * to stage/blobs/HEX. */
+int img_blob_stage(const char *srcdir, const char *stage, const char *digest, uint64_t size,
+		   struct cl_err *err);
+/* dir/rel (img_open_file), at most limit bytes, NUL-terminated. */
+char *img_slurp(const char *dir, const char *rel, size_t limit, size_t *len, struct cl_err *err);
+/* path itself (a settings file: regular, not a symlink), at most limit
+ * bytes, NUL-terminated; err->num is ENOENT when it is missing. */
+char *img_slurp_path(const char *path, size_t limit, struct stat *st, size_t *len,
+		     struct cl_err *err);
+/* dir/rel as JSON (img_slurp, IMG_MAX_JSON at most). */
+struct json_t;
+struct json_t *img_load_json(const char *dir, const char *rel, struct cl_err *err);
+int img_layer_comp(const char *media_type, enum stream_comp *c, struct cl_err *err);
+
+/* image/source.c: what an archive holds, verified into stage/blobs. */
+struct img_layer {
+	char digest[72]; /* sha256:HEX of the blob as stored */
+	char *media_type;
+};
+struct img_plan {
+	char *ref;
+	char manifest[72], config[72]; /* manifest "" for docker-archive */
+	struct img_layer *layers;
+	size_t nlayers;
+};
+/* The descriptor of index's manifests for linux/amd64 (tagged tag, if
+ * given): no variant or v1 first, then v2, v3/v4. Borrowed from index. */
+struct json_t *img_index_choose(struct json_t *index, const char *tag, struct cl_err *err);
+int img_plan_build(const char *srcdir, const char *stage, const char *tag, struct img_plan *p,
+		   struct cl_err *err);
+void img_plan_free(struct img_plan *p);
+
+/* What `image bundle` changes of the image's process and root, as the
+ * flags of `docker run` do (a declared container's fields, from init). */
+#define IMG_OVER_MAX	256
+#define IMG_MAX_VOLUMES 32
+struct img_over {
+	const char *cmd[IMG_OVER_MAX], *entrypoint[IMG_OVER_MAX], *env[IMG_OVER_MAX];
+	size_t ncmd, nentrypoint, nenv;
+	bool has_cmd, has_entrypoint;
+	const char *cwd, *user, *hostname, *cgroups_path;
+	const char *upper;	/* overlay root with its upper layer here; NULL: see readonly */
+	bool readonly;		/* root read-only (its upper, if not given, is DIR/scratch);
+				 * neither: a flattened copy */
+	bool host_net;		/* the host's network (and UTS) namespace */
+	bool bridge_net;	/* its own, attached to the bridge wisp0 by hooks (cli/network.c) */
+	const char *net_peer;	/* container:ID: ID's (image/netjoin.c); NULL: none */
+	const char *state_root; /* the runtime's --root, where ID's state is */
+	const char *publish[32]; /* its published ports, as given (net/port.c's syntax) */
+	size_t npublish;
+	const char *net_egress, *net_ingress; /* bridge: its bandwidth ("20mbit", net/rate.c) */
+	uint32_t userns_base; /* --userns BASE: a user namespace, 0..65535 -> BASE..; 0: none */
+	const char
+	    *volume[IMG_MAX_VOLUMES]; /* --volume SRC:DST[:OPTS], docker's -v (image/host.c) */
+	size_t nvolume;
+	bool host_pid;	 /* --pid host */
+	bool privileged; /* --privileged: every capability, no seccomp, no masks */
+};
+
+/* image/source.c / image/store.c */
+struct img_opts {
+	const char *store, *name, *tag;
+	const char *creds, *registries; /* pull: --creds, --registries (NULL: defaults) */
+	const char *ca;			/* fetch: --ca (NULL: IMG_CA_DEFAULT) */
+	struct tar_limits limits;
+	struct img_over over;
+	enum img_pull_policy {
+		IMG_PULL_MISSING,
+		IMG_PULL_ALWAYS,
+		IMG_PULL_NEVER
+	} pull;	   /* bundle */
+	bool lazy; /* --no-unpack: blobs and record only, layers on first use */
+	bool json; /* list --json: one JSON array instead of the table */
+};
+int img_store_lock(const char *store, struct cl_err *err);
+/* Import src; *ref (malloc'd) and digest (manifest, or config for a
+ * docker-archive) say what was stored. img_import prints "REF DIGEST". */
+int img_import_one(const struct img_opts *o, const char *src, char **ref, char digest[72],
+		   struct cl_err *err);
+int img_import(const struct img_opts *o, const char *src, struct cl_err *err);
+/* A staging directory STORE/tmp/KIND-XXXXXX with blobs/ and layers/,
+ * locked while it lives (gc removes only unlocked ones): the lock's fd. */
+int img_stage_open(const char *store, const char *kind, char stage[4096], struct cl_err *err);
+void img_stage_close(const char *stage, int fd);
+/* srcdir (an OCI layout or a docker-archive directory) into the store
+ * through stage; a blob already in stage/blobs counts as verified. */
+int img_import_from(const struct img_opts *o, const char *srcdir, const char *stage, char **ref,
+		    char digest[72], struct cl_err *err);
+/* image/importdir.c: import every archive of dir (the boot-time drop
+ * directory); imported ones are removed, failed ones moved to dir/failed
+ * with NAME.error beside them. One line per archive on stdout. */
+int img_import_dir(const struct img_opts *o, const char *dir, struct cl_err *err);
+int img_list(const struct img_opts *o, struct cl_err *err);
+int img_inspect(const struct img_opts *o, const char *ref, struct cl_err *err);
+int img_unpack(const struct img_opts *o, const char *ref, const char *dir, struct cl_err *err);
+int img_rm(const struct img_opts *o, const char *ref, struct cl_err *err);
+int img_gc(const struct img_opts *o, struct cl_err *err);
+
+/* image/query.c: an image's record (a json_t, to json_decref), by REF. */
+struct json_t;
+struct json_t *img_record(const char *store, const char *ref, struct cl_err *err);
+/* The config digest of an image. */
+int img_config_digest(const struct img_opts *o, const char *ref, char *out, size_t n,
+		      struct cl_err *err);
+/* image/layers.c: unpack the layers of ref missing from STORE/layers (a
+ * lazy import, or a gc'd layer) from their blobs, re-hashed as they are
+ * read, under the store lock; a layer is renamed into place only whole
+ * and verified. Every user of STORE/layers calls it first. */
+int img_ensure_layers(const struct img_opts *o, const char *ref, struct cl_err *err);
+/* `image prepare REF`: img_ensure_layers, and a line saying what it did. */
+int img_prepare(const struct img_opts *o, const char *ref, struct cl_err *err);
+
+/* image/user.c */
+int img_resolve_user(int root, const char *spec, uint32_t *uid, uint32_t *gid, struct cl_err *err);
+/* The supplementary groups of a user given by name: the gids of the
+ * image's /etc/group entries listing it (but primary), at most max. */
+size_t img_user_groups(int root, const char *spec, uint32_t primary, uint32_t *gids, size_t max);
+/* image/overlay.c: mount the image's stored layers as an overlay on rootfs,
+ * with its upper and work directories in upper/. A mount left on rootfs
+ * by an earlier run is detached first. */
+int img_overlay_mount(const struct img_opts *o, const char *ref, const char *rootfs,
+		      const char *upper, struct cl_err *err);
+/* image/runtime.c: the image config's Labels, ExposedPorts and Volumes and
+ * the overrides' network, hostname, cgroup and root mode, into spec. */
+int img_bundle_runtime(struct json_t *spec, struct json_t *cfg, const struct img_over *ov, int root,
+		       struct cl_err *err);
+/* A volume's destination, clean, into out: absolute, no "..", not "/", nor
+ * under /dev, /proc or /sys (unless REFUSED is NULL; else it ends the message). */
+int img_volume_dest(const char *path, char *out, size_t n, const char *refused, struct cl_err *err);
+/* A mount appended to spec's mounts (OPTS "a,b" its options); a namespace
+ * of type taken out of lin. */
+void img_add_mount(struct json_t *spec, const char *dest, const char *type, const char *src,
+		   const char *opts);
+void img_drop_namespace(struct json_t *lin, const char *type);
+/* image/host.c: --volume, --pid host, --privileged into spec (the
+ * bind sources checked and resolved, missing ones made). */
+int img_host_spec(struct json_t *spec, const struct img_over *ov, struct cl_err *err);
+/* DIR/stop-signal: the image's StopSignal, for the supervisor; none: no file. */
+int img_stop_signal_write(const char *dir, struct json_t *cfg, struct cl_err *err);
+/* image/userns.c: a container in a user namespace of its own (--userns
+ * BASE): IMG_USERNS_SIZE ids from BASE. */
+#define IMG_USERNS_SIZE 65536u
+/* The spec's user namespace and mappings (nothing for base 0), and the
+ * host's /sys bound for sysfs with the host's network. */
+void img_userns_spec(struct json_t *spec, const struct img_over *ov);
+/* image/netjoin.c: --network container:ID, ID's network (and user)
+ * namespace and name files; ID must be running. */
+int img_netjoin(struct json_t *spec, const struct img_over *ov, int root, struct cl_err *err);
+/* A container's own directory (bundle, upper): 0710 root:base, or 0700
+ * root:root for base 0. */
+int img_userns_dir(const char *path, uint32_t base, struct cl_err *err);
+/* path's parent searchable by everyone (g+x, o+x), not listable. */
+int img_userns_traverse(const char *path, struct cl_err *err);
+/* UPPER made (UPPER/upper too), its tree and volumes shifted into base's
+ * range once, and the range recorded (UPPER/userns-base). */
+int img_userns_upper(const char *upper, uint32_t base, struct cl_err *err);
+/* A volume directory just made (host root's) given to the container's root. */
+int img_userns_volume(const char *dir, uint32_t base, struct cl_err *err);
+/* image/shift.c: owners in [from, from + IMG_USERNS_SIZE) of the tree at
+ * path (itself included) moved to [to, ...); nothing else changes. */
+int img_shift_tree(const char *path, uint32_t from, uint32_t to, struct cl_err *err);
+/* image/bundle.c: an OCI bundle (rootfs + config.json) from an image. */
+int img_bundle(const struct img_opts *o, const char *ref, const char *dir, struct cl_err *err);
+
+/* --- pull (issue 15): the OCI distribution spec's client side ------------ */
+
+/* image/ref.c: a reference normalised as docker does. */
+#define IMG_REF_MAX 768
+struct img_ref {
+	char host[256];		/* as named: docker.io, ghcr.io, host:5000 */
+	char api_host[256];	/* where its API answers: registry-1.docker.io for docker.io */
+	char repo[256];		/* library/nginx */
+	char tag[132];		/* "" when only a digest is given */
+	char digest[72];	/* "" or sha256:HEX */
+	char full[IMG_REF_MAX]; /* docker.io/library/nginx:latest: what is recorded */
+};
+int img_ref_parse(const char *in, struct img_ref *r, struct cl_err *err);
+
+/* image/httphdr.c: the HTTP headers a registry client reads. */
+struct img_challenge {
+	char scheme[16]; /* Bearer, Basic */
+	char realm[1024], service[256], scope[512];
+};
+/* WWW-Authenticate: SCHEME key=value|"quoted", ... */
+int img_challenge_parse(const char *value, struct img_challenge *c, struct cl_err *err);
+/* Content-Range: bytes FIRST-LAST/TOTAL (TOTAL -1 for '*'). */
+int img_content_range_parse(const char *value, uint64_t *first, uint64_t *last, int64_t *total,
+			    struct cl_err *err);
+/* Same scheme, host and port (default ports made explicit). */
+bool img_same_origin(const char *url_a, const char *url_b);
+/* The host of url when it is an IP address literal (a.b.c.d, or [v6]): its 4 or
+ * 16 bytes in out, their count returned; 0 for a host name. */
+size_t img_url_ip(const char *url, unsigned char out[16]);
+/* s percent-encoded for a query string (RFC 3986 unreserved kept). */
+int img_url_escape(const char *s, char *out, size_t n);
+
+/* image/auth.c: credentials and tokens. */
+/* The "auth" (base64 user:pass) of host in a docker config.json's auths
+ * (keys "host", "https://host/...", docker.io's index.docker.io forms);
+ * *basic NULL when the file names none. path names it in errors. */
+int img_creds_parse(const char *text, size_t len, const char *path, const char *host, char **basic,
+		    struct cl_err *err);
+/* The file at path, refused unless only its owner (root or us) can read it;
+ * a missing file is no credentials when !required. */
+int img_creds_load(const char *path, bool required, const char *host, char **basic,
+		   struct cl_err *err);
+/* realm?service=S&scope=SCOPE (the challenge's scope, else dflt_scope). */
+int img_token_url(const struct img_challenge *c, const char *dflt_scope, char *out, size_t n,
+		  struct cl_err *err);
+/* The bearer token of a token service's answer: "token" or "access_token". */
+char *img_token_parse(const char *body, size_t len, struct cl_err *err);
+
+/* image/regcfg.c: per-registry settings (docs/images.md, "Pull"). */
+#define IMG_REGISTRIES	"/etc/wisp/registries.json"
+#define IMG_CREDS	"/etc/wisp/registry-auth.json"
+#define IMG_CA_DEFAULT	"/etc/ssl/certs/ca-certificates.crt"
+#define IMG_MAX_MIRRORS 8
+struct img_regcfg {
+	bool insecure; /* plain HTTP: only for a registry named so */
+	char ca[1024]; /* CA bundle; IMG_CA_DEFAULT unless set */
+	char mirrors[IMG_MAX_MIRRORS][256];
+	size_t nmirrors;
+};
+int img_regcfg_parse(const char *text, size_t len, const char *path, const char *host,
+		     struct img_regcfg *c, struct cl_err *err);
+int img_regcfg_load(const char *path, bool required, const char *host, struct img_regcfg *c,
+		    struct cl_err *err);
+
+/* image/registry.c (libcurl): one registry endpoint (a mirror or the origin). */
+struct img_endpoint {
+	char host[256]; /* API host[:port] */
+	bool insecure;	/* http:// */
+	char ca[1024];
+	char *basic;  /* base64 user:pass, or NULL */
+	char *bearer; /* the token of the last challenge, or NULL */
+	const struct img_ref *ref;
+};
+/* scheme://host/v2/REPO/KIND/NAME */
+void img_ep_url(const struct img_endpoint *ep, const char *kind, const char *name, char *out,
+		size_t n);
+/* GET a manifest (or index) by tag or digest, at most IMG_MAX_JSON bytes:
+ * *body malloc'd, its Content-Type in ctype. Errors name the URL and the
+ * HTTP status. */
+int img_reg_manifest(struct img_endpoint *ep, const char *name, char **body, size_t *len,
+		     char ctype[128], struct cl_err *err);
+void img_endpoint_free(struct img_endpoint *ep);
+/* image/fetch.c (libcurl multi): blobs into stage/blobs/HEX, each
+ * verified while it streams, IMG_PULL_PARALLEL at a time; a partial
+ * download waits in STORE/tmp/partial/HEX and is resumed (Range). */
+#define IMG_PULL_PARALLEL 4
+struct img_want {
+	char digest[72];
+	uint64_t size;
+};
+int img_fetch_blobs(struct img_endpoint *ep, const char *store, const char *stage,
+		    const struct img_want *w, size_t n, struct cl_err *err);
+/* image/pull.c: `image pull REF`: prints progress and "REF DIGEST". */
+int img_pull(const struct img_opts *o, const char *ref, struct cl_err *err);
+/* image/urlget.c: `image fetch URL`: the body of a 2xx answer to fd, TLS
+ * verified with ca (NULL: IMG_CA_DEFAULT), redirects followed (never https
+ * to http). */
+int img_fetch_url(const char *url, const char *ca, int fd, struct cl_err *err);
+/* bundle --pull POLICY (o->pull): REF in the store before it is used. */
+int img_pull_policy(const struct img_opts *o, const char *ref, struct cl_err *err);
+
+/* cli/image.c: `containerd-lite image ...`, called from main.c */
+/* STATE_ROOT: the runtime's --root, where --network container:ID finds ID. */
+int cl_image_main(int argc, char **argv, const char *state_root);
+
+#endif

@@ -1,0 +1,444 @@
+/* image/query.c: list, inspect, unpack, rm and gc over the store's
+ * records (see image/store.c for the layout). */
+#include "image.h"
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+typedef int (*record_fn)(const char *key, json_t *rec, void *arg, struct cl_err *err);
+
+static int each_record(const char *store, record_fn fn, void *arg, struct cl_err *err)
+{
+	char dir[4096];
+	struct dirent *de;
+	DIR *d;
+	int r = 0;
+
+	img_fmt(dir, sizeof(dir), "%s/images", store);
+	if (!(d = opendir(dir)))
+		return errno == ENOENT ? 0 : cl_error(err, errno, "store %s", dir);
+	while (r == 0 && (de = readdir(d))) {
+		json_t *rec;
+
+		if (de->d_name[0] == '.')
+			continue;
+		if (!(rec = img_load_json(dir, de->d_name, err))) {
+			r = cl_error_wrap(err, "store record %s", dir);
+			break;
+		}
+		r = fn(de->d_name, rec, arg, err);
+		json_decref(rec);
+	}
+	closedir(d);
+	return r;
+}
+
+static const char *str(json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k)) ?: "";
+}
+
+static int print_one(const char *key, json_t *rec, void *arg, struct cl_err *err)
+{
+	(void)key, (void)arg, (void)err;
+	printf("%s\t%s\t%zu layers\n", str(rec, "ref"), str(rec, "config"),
+	       json_array_size(json_object_get(rec, "layers")));
+	return 0;
+}
+
+/* list --json: {"ref", "manifest", "config", "layers": N} per image. */
+static int add_one(const char *key, json_t *rec, void *arg, struct cl_err *err)
+{
+	(void)key, (void)err;
+	json_array_append_new(
+	    arg, json_pack("{s:s, s:s, s:s, s:I}", "ref", str(rec, "ref"), "manifest",
+			   str(rec, "manifest"), "config", str(rec, "config"), "layers",
+			   (json_int_t)json_array_size(json_object_get(rec, "layers"))));
+	return 0;
+}
+
+static int list_json(const struct img_opts *o, struct cl_err *err)
+{
+	json_t *a = json_array();
+	char *s = NULL;
+	int r = each_record(o->store, add_one, a, err);
+
+	if (r == 0 && !(s = json_dumps(a, JSON_COMPACT | JSON_PRESERVE_ORDER)))
+		r = cl_error(err, ENOMEM, "image list");
+	if (r == 0)
+		printf("%s\n", s);
+	free(s);
+	json_decref(a);
+	return r;
+}
+
+int img_list(const struct img_opts *o, struct cl_err *err)
+{
+	if (o->json)
+		return list_json(o, err);
+	return each_record(o->store, print_one, NULL, err);
+}
+
+struct find {
+	const char *ref;
+	json_t *rec;
+	char key[80];
+	bool normal; /* the second pass: ref and names in docker's full form */
+};
+
+/* "name:tag" -> length of "name" (a ':' after the last '/' starts the
+ * tag); a pulled "name@sha256:..." (or "name:tag@...") has its name too. */
+static size_t repo_len(const char *ref)
+{
+	size_t end = strcspn(ref, "@");
+	const char *slash = memrchr(ref, '/', end), *colon = memrchr(ref, ':', end);
+
+	return colon && (!slash || colon > slash) ? (size_t)(colon - ref) : end;
+}
+
+/* "[name]@sha256:HEX": the whole manifest (or config) digest, and the
+ * repository of the name the image was imported as, as docker pins. */
+static bool pinned(const char *ref, const char *at, json_t *rec)
+{
+	const char *name = str(rec, "ref"), *d = at + 1;
+	size_t n = (size_t)(at - ref);
+
+	if (n && (repo_len(name) != n || strncmp(name, ref, n) != 0))
+		return false;
+	return !strcmp(str(rec, "manifest"), d) || !strcmp(str(rec, "config"), d);
+}
+
+/* A reference: the name it was imported as, name@sha256:DIGEST, or a
+ * (prefix of a) manifest or config digest, "sha256:" optional. */
+static bool matches(const char *ref, json_t *rec)
+{
+	const char *m = str(rec, "manifest"), *c = str(rec, "config"), *at = strchr(ref, '@');
+	size_t n;
+
+	if (strcmp(str(rec, "ref"), ref) == 0)
+		return true;
+	if (at)
+		return pinned(ref, at, rec);
+	if (strncmp(ref, "sha256:", 7) == 0)
+		ref += 7;
+	n = strlen(ref);
+	return n >= 6 &&
+	       ((*m && strncmp(m + 7, ref, n) == 0) || (*c && strncmp(c + 7, ref, n) == 0));
+}
+
+/* docker's full form of a name ("nginx" -> "docker.io/library/nginx:latest"),
+ * or "" for what is no reference. */
+static void full_form(const char *ref, char out[IMG_REF_MAX])
+{
+	struct img_ref r;
+	struct cl_err e;
+
+	*out = 0;
+	if (img_ref_parse(ref, &r, &e) == 0)
+		memcpy(out, r.full, sizeof(r.full));
+}
+
+static bool matches_full(const char *full, json_t *rec)
+{
+	char name[IMG_REF_MAX];
+
+	full_form(str(rec, "ref"), name);
+	return *name && strcmp(name, full) == 0;
+}
+
+/* Several records of the same image (tags) are one answer; of different ones, ambiguous. */
+static int match(const char *key, json_t *rec, void *arg, struct cl_err *err)
+{
+	struct find *f = arg;
+
+	if (!(f->normal ? matches_full(f->ref, rec) : matches(f->ref, rec)))
+		return 0;
+	if (f->rec && strcmp(str(f->rec, "config"), str(rec, "config")) != 0)
+		return cl_error(err, 0, "image %s: ambiguous", f->ref);
+	if (f->rec)
+		return 0;
+	f->rec = json_incref(rec);
+	img_fmt(f->key, sizeof(f->key), "%s", key);
+	return 0;
+}
+
+/* ref as named, then (none found) in docker's full form, as docker
+ * normalises: "nginx" finds a pulled docker.io/library/nginx:latest, and
+ * docker.io/library/demo:1 an image imported as demo:1. */
+static json_t *find(const char *store, const char *ref, char *key, struct cl_err *err)
+{
+	struct find f = {.ref = ref};
+	char full[IMG_REF_MAX];
+
+	if (each_record(store, match, &f, err) < 0)
+		return json_decref(f.rec), NULL;
+	if (!f.rec)
+		full_form(ref, full);
+	if (!f.rec && *full) {
+		f = (struct find){.ref = full, .normal = true};
+		if (each_record(store, match, &f, err) < 0)
+			return json_decref(f.rec), NULL;
+	}
+	if (!f.rec) {
+		cl_error(err, 0, "image %s: not in store %s", ref, store);
+		err->num = ENOENT; /* for --pull missing (image/pull.c), not in the message */
+		return NULL;
+	}
+	if (key)
+		strcpy(key, f.key);
+	return f.rec;
+}
+
+json_t *img_record(const char *store, const char *ref, struct cl_err *err)
+{
+	return find(store, ref, NULL, err);
+}
+
+int img_config_digest(const struct img_opts *o, const char *ref, char *out, size_t n,
+		      struct cl_err *err)
+{
+	json_t *rec = find(o->store, ref, NULL, err);
+
+	if (!rec)
+		return -1;
+	img_fmt(out, n, "%s", str(rec, "config"));
+	json_decref(rec);
+	return img_digest_valid(out) ? 0 : cl_error(err, 0, "image %s: bad record", ref);
+}
+
+int img_inspect(const struct img_opts *o, const char *ref, struct cl_err *err)
+{
+	char digest[80], blobs[4096];
+	json_t *cfg;
+
+	if (img_config_digest(o, ref, digest, sizeof(digest), err) < 0)
+		return -1;
+	img_fmt(blobs, sizeof(blobs), "%s/blobs", o->store);
+	if (!(cfg = img_load_json(blobs, digest + 7, err)))
+		return cl_error_wrap(err, "image %s: config %s", ref, digest);
+	json_dumpf(cfg, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	putchar('\n');
+	json_decref(cfg);
+	return 0;
+}
+
+static int unpack_blob(const char *store, json_t *l, int dfd, const struct tar_limits *lim,
+		       struct cl_err *err)
+{
+	const char *digest = str(l, "digest");
+	enum stream_comp comp;
+	char blobs[4096];
+	struct stream *s;
+	struct stat st;
+	int fd, r;
+
+	if (!img_digest_valid(digest) || img_layer_comp(str(l, "mediaType"), &comp, err) < 0)
+		return cl_error(err, 0, "layer %s: bad record", digest);
+	img_fmt(blobs, sizeof(blobs), "%s/blobs", store);
+	if ((fd = img_open_file(blobs, digest + 7, &st, err)) < 0)
+		return cl_error_wrap(err, "layer %s", digest);
+	s = stream_open(fd, comp, err);
+	r = s ? tar_extract(s, dfd, lim, err) : -1;
+	stream_close(s);
+	close(fd);
+	return r < 0 ? cl_error_wrap(err, "layer %s", digest) : 0;
+}
+
+/* The flattened tree: layers in order, whiteouts applied. The stored
+ * layers are made first, so that a lazily imported image is verified
+ * (and ready as overlay lowers) before anything is written to dir. */
+/* The layer blobs hash to their digests, before anything is written:
+ * unpack reads the blobs, not the stored layers (a lazy import has none,
+ * and making them would create every file twice). */
+static int verify_blobs(const char *store, json_t *layers, struct cl_err *err)
+{
+	char blobs[4096], hex[65];
+	uint64_t size;
+	json_t *l;
+	size_t i;
+
+	img_fmt(blobs, sizeof(blobs), "%s/blobs", store);
+	json_array_foreach(layers, i, l)
+	{
+		const char *d = str(l, "digest");
+		if (!img_digest_valid(d))
+			return cl_error(err, 0, "layer %s: bad record", d);
+		if (img_copy_hash(blobs, d + 7, NULL, UINT64_MAX, hex, &size, err) < 0)
+			return cl_error_wrap(err, "blob %s", d);
+		if (strcmp(hex, d + 7) != 0)
+			return cl_error(err, 0, "blob %s: sha256 is %s", d, hex);
+	}
+	return 0;
+}
+
+int img_unpack(const struct img_opts *o, const char *ref, const char *dir, struct cl_err *err)
+{
+	json_t *rec, *l;
+	struct tar_limits lim = o->limits;
+	size_t i;
+	int dfd, r = 0;
+
+	if (!(rec = find(o->store, ref, NULL, err)))
+		return -1;
+	if (verify_blobs(o->store, json_object_get(rec, "layers"), err) < 0)
+		return json_decref(rec), cl_error_wrap(err, "image unpack %s", ref);
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return json_decref(rec),
+		       cl_error(err, errno, "image unpack %s: mkdir %s", ref, dir);
+	if ((dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return json_decref(rec), cl_error(err, errno, "image unpack %s: %s", ref, dir);
+	lim.whiteouts = WH_APPLY;
+	json_array_foreach(json_object_get(rec, "layers"), i, l)
+	{
+		if ((r = unpack_blob(o->store, l, dfd, &lim, err)) < 0)
+			break;
+	}
+	close(dfd);
+	json_decref(rec);
+	return r < 0 ? cl_error_wrap(err, "image unpack %s", ref) : 0;
+}
+
+int img_rm(const struct img_opts *o, const char *ref, struct cl_err *err)
+{
+	char key[80] = "", path[4096];
+	int lock = img_store_lock(o->store, err), r = 0;
+	json_t *rec;
+
+	if (lock < 0)
+		return -1;
+	if (!(rec = find(o->store, ref, key, err)))
+		r = -1;
+	img_fmt(path, sizeof(path), "%s/images/%s", o->store, key);
+	if (rec && unlink(path) < 0)
+		r = cl_error(err, errno, "image rm %s: %s", ref, path);
+	json_decref(rec);
+	close(lock);
+	return r;
+}
+
+/* --- gc: mark the digests records name, sweep the rest ------------------- */
+
+static int mark(const char *key, json_t *rec, void *arg, struct cl_err *err)
+{
+	json_t *used = arg, *l;
+	size_t i;
+
+	(void)key, (void)err;
+	/* a digest is a file name only once it is "sha256:" + 64 hex */
+	if (img_digest_valid(str(rec, "manifest")))
+		json_object_set_new(used, str(rec, "manifest") + 7, json_true());
+	if (img_digest_valid(str(rec, "config")))
+		json_object_set_new(used, str(rec, "config") + 7, json_true());
+	json_array_foreach(json_object_get(rec, "layers"), i, l)
+	{
+		if (img_digest_valid(str(l, "digest")))
+			json_object_set_new(used, str(l, "digest") + 7, json_true());
+	}
+	return 0;
+}
+
+/* Staging directories are removed only when no import holds their lock. */
+static bool removable(const char *kind, int dfd, const char *name, json_t *used)
+{
+	int fd;
+	bool dead;
+
+	if (strcmp(kind, "tmp") != 0)
+		return !json_object_get(used, name);
+	if ((fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return false;
+	dead = flock(fd, LOCK_EX | LOCK_NB) == 0;
+	close(fd);
+	return dead;
+}
+
+static int sweep(const char *store, const char *kind, json_t *used, struct cl_err *err)
+{
+	char dir[4096];
+	struct dirent *de;
+	DIR *d;
+	int r = 0;
+
+	img_fmt(dir, sizeof(dir), "%s/%s", store, kind);
+	if (!(d = opendir(dir)))
+		return errno == ENOENT ? 0 : cl_error(err, errno, "gc %s", dir);
+	while (r == 0 && (de = readdir(d))) {
+		if (de->d_name[0] == '.' || !removable(kind, dirfd(d), de->d_name, used))
+			continue;
+		r = img_rm_tree_at(dirfd(d), de->d_name, err);
+		if (r == 0)
+			printf("removed %s/%s\n", kind, de->d_name);
+	}
+	closedir(d);
+	return r;
+}
+
+/* Mark the layers of lowerdir=A:B:... that lie in layers/ (prefix). */
+static void mark_lowers(char *opts, const char *prefix, json_t *used)
+{
+	char *low = strstr(opts, "lowerdir="), *save = NULL;
+	size_t n = strlen(prefix);
+
+	if (!low)
+		return;
+	low += strlen("lowerdir=");
+	low[strcspn(low, ",\n")] = 0;
+	for (char *d = strtok_r(low, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		char digest[80];
+
+		if (strncmp(d, prefix, n) != 0)
+			continue;
+		snprintf(digest, sizeof(digest), "sha256:%.70s", d + n);
+		if (img_digest_valid(digest))
+			json_object_set_new(used, d + n, json_true());
+	}
+}
+
+/* A layer that is a lower of a mounted overlay — a running container's
+ * root, even one whose image was removed — is in use: gc keeps it. */
+static int mark_mounted(const char *store, json_t *used, struct cl_err *err)
+{
+	char real[4096], prefix[4200], line[8192];
+	FILE *f;
+
+	if (!realpath(store, real))
+		return cl_error(err, errno, "store %s", store);
+	img_fmt(prefix, sizeof(prefix), "%s/layers/", real);
+	if (!(f = fopen("/proc/self/mountinfo", "re")))
+		return cl_error(err, errno, "/proc/self/mountinfo");
+	while (fgets(line, sizeof(line), f)) {
+		char *sep = strstr(line, " - overlay ");
+		if (sep)
+			mark_lowers(sep, prefix, used);
+	}
+	fclose(f);
+	return 0;
+}
+
+int img_gc(const struct img_opts *o, struct cl_err *err)
+{
+	json_t *used = json_object();
+	int lock = img_store_lock(o->store, err), r;
+
+	if (lock < 0)
+		return json_decref(used), -1;
+	r = mark_mounted(o->store, used, err);
+	if (r == 0)
+		r = each_record(o->store, mark, used, err);
+	if (r == 0)
+		r = sweep(o->store, "blobs", used, err);
+	if (r == 0)
+		r = sweep(o->store, "layers", used, err);
+	if (r == 0)
+		r = sweep(o->store, "tmp", used, err);
+	close(lock);
+	json_decref(used);
+	return r < 0 ? cl_error_wrap(err, "image gc") : 0;
+}

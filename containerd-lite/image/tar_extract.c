@@ -1,0 +1,480 @@
+/* image/tar_extract.c: extract a tar stream beneath a directory, safely.
+ *
+ * Every parent is opened with openat2(RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS)
+ * and every final component is created with O_EXCL/O_NOFOLLOW or an *at
+ * call that does not follow it, so no entry can write through a symlink
+ * or escape the root, whatever earlier entries planted. Hardlink targets
+ * are resolved the same way, so they stay inside the tree. */
+#include "../runtime/cl-private.h"
+#include "image.h"
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#define PAX_MAX (1024 * 1024)
+
+struct ctx {
+	struct stream *in;
+	int root;
+	const struct tar_limits *l;
+	uint64_t entries, total;
+	char **created; /* paths created by this layer (opaque dirs keep them) */
+	size_t ncreated;
+	struct dir_time *dirs; /* set last: writing children changes them */
+	size_t ndirs;
+};
+
+/* A directory's mtime to set at the end: its entry's (explicit), or the
+ * one it had before this layer wrote into it (parent), as umoci does. */
+struct dir_time {
+	char *path;
+	int64_t mtime;
+	bool parent;
+};
+
+void tar_limits_default(struct tar_limits *l)
+{
+	*l =
+	    (struct tar_limits){.max_entries = 1000000, .max_total = 64ULL << 30, .max_path = 4096};
+}
+
+static int get(struct ctx *c, void *buf, size_t n, struct cl_err *err)
+{
+	for (size_t got = 0; got < n;) {
+		ssize_t r = stream_read(c->in, (char *)buf + got, n - got, err);
+
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			return cl_error(err, 0, "tar: truncated archive");
+		got += (size_t)r;
+	}
+	return 0;
+}
+
+static int skip(struct ctx *c, uint64_t n, struct cl_err *err)
+{
+	char buf[16384];
+
+	while (n) {
+		size_t k = n < sizeof(buf) ? (size_t)n : sizeof(buf);
+		if (get(c, buf, k, err) < 0)
+			return -1;
+		n -= k;
+	}
+	return 0;
+}
+
+static uint64_t pad(uint64_t n)
+{
+	return (512 - n % 512) % 512;
+}
+
+/* A pax or GNU long-name body, read whole (bounded). */
+static char *body(struct ctx *c, uint64_t size, struct cl_err *err)
+{
+	char *b;
+
+	if (size > PAX_MAX)
+		return cl_error(err, 0, "tar: metadata record of %llu bytes",
+				(unsigned long long)size),
+		       NULL;
+	if (!(b = malloc((size_t)size + 1)))
+		return cl_error(err, ENOMEM, "tar"), NULL;
+	if (get(c, b, (size_t)size, err) < 0 || skip(c, pad(size), err) < 0)
+		return free(b), NULL;
+	b[size] = 0;
+	return b;
+}
+
+static int meta(struct ctx *c, struct tar_entry *h, struct tar_entry *next, struct cl_err *err)
+{
+	char *b = body(c, h->size, err);
+	int r = 0;
+
+	if (!b)
+		return -1;
+	if (h->type == TAR_PAX)
+		r = tar_pax_parse(b, (size_t)h->size, next, err);
+	else if (h->type == TAR_GNU_LONGNAME)
+		free(next->path), next->path = strdup(b);
+	else if (h->type == TAR_GNU_LONGLINK)
+		free(next->link), next->link = strdup(b);
+	free(b);
+	return r;
+}
+
+static bool was_created(struct ctx *c, const char *path)
+{
+	for (size_t i = 0; i < c->ncreated; i++)
+		if (strcmp(c->created[i], path) == 0)
+			return true;
+	return false;
+}
+
+static int remember(struct ctx *c, const char *path)
+{
+	char **v;
+
+	if (c->l->whiteouts != WH_APPLY)
+		return 0;
+	if (!(v = realloc(c->created, (c->ncreated + 1) * sizeof(*v))))
+		return -1;
+	c->created = v;
+	return (v[c->ncreated] = strdup(path)) ? (int)(c->ncreated++ * 0) : -1;
+}
+
+/* Metadata in the order that keeps it: owner first (chown clears the
+ * setuid/setgid bits), then mode, times last. */
+static int meta_at(int pfd, const char *name, const struct tar_entry *e, struct cl_err *err)
+{
+	struct timespec ts[2] = {{.tv_sec = e->mtime}, {.tv_sec = e->mtime}};
+
+	if (fchownat(pfd, name, e->uid, e->gid, AT_SYMLINK_NOFOLLOW) < 0 && errno != EPERM)
+		return cl_error(err, errno, "entry %s: chown", e->path);
+	if (e->type != TAR_SYMLINK && fchmodat(pfd, name, e->mode, 0) < 0)
+		return cl_error(err, errno, "entry %s: chmod", e->path);
+	if (utimensat(pfd, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
+		return cl_error(err, errno, "entry %s: utimes", e->path);
+	return 0;
+}
+
+static int xattrs(int fd, const struct tar_entry *e, struct cl_err *err)
+{
+	for (size_t i = 0; i < e->nxattrs; i++)
+		if (fsetxattr(fd, e->xattrs[i].name, e->xattrs[i].value, e->xattrs[i].len, 0) < 0 &&
+		    errno != ENOTSUP && errno != EPERM)
+			return cl_error(err, errno, "entry %s: xattr %s", e->path,
+					e->xattrs[i].name);
+	return 0;
+}
+
+static int write_file(struct ctx *c, int pfd, const char *name, struct tar_entry *e,
+		      struct cl_err *err)
+{
+	int fd = openat(pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	char buf[65536];
+	uint64_t left = e->size;
+
+	if (fd < 0)
+		return cl_error(err, errno, "entry %s: create", e->path);
+	while (left) {
+		size_t k = left < sizeof(buf) ? (size_t)left : sizeof(buf);
+		if (get(c, buf, k, err) < 0)
+			return close(fd), -1;
+		if (cl_write_all(fd, buf, k) < 0)
+			return close(fd), cl_error(err, errno, "entry %s: write", e->path);
+		left -= k;
+	}
+	if (xattrs(fd, e, err) < 0)
+		return close(fd), -1;
+	close(fd);
+	return skip(c, pad(e->size), err);
+}
+
+static int hardlink(struct ctx *c, int pfd, const char *name, struct tar_entry *e,
+		    struct cl_err *err)
+{
+	char target[PATH_MAX], *slash;
+	struct stat st;
+	int tfd, r;
+
+	if (tar_path_clean(e->link, target, sizeof(target), err) < 0)
+		return cl_error_wrap(err, "hardlink %s", e->path);
+	slash = strrchr(target, '/');
+	if (slash)
+		*slash = 0;
+	tfd = img_open_dir_beneath(c->root, slash ? target : "", false, err);
+	if (tfd < 0)
+		return cl_error_wrap(err, "entry %s: hardlink target %s", e->path, e->link);
+	if (fstatat(tfd, slash ? slash + 1 : target, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    S_ISDIR(st.st_mode)) {
+		close(tfd);
+		return cl_error(err, 0, "entry %s: hardlink target %s: not in the layer", e->path,
+				e->link);
+	}
+	r = linkat(tfd, slash ? slash + 1 : target, pfd, name, 0);
+	close(tfd);
+	return r < 0 ? cl_error(err, errno, "entry %s: link", e->path) : 0;
+}
+
+static int defer_mtime(struct ctx *c, const char *rel, int64_t mtime, bool parent)
+{
+	struct dir_time *d = realloc(c->dirs, (c->ndirs + 1) * sizeof(*d));
+
+	if (!d)
+		return -1;
+	c->dirs = d;
+	d[c->ndirs].mtime = mtime;
+	d[c->ndirs].parent = parent;
+	if (!(d[c->ndirs].path = strdup(rel)))
+		return -1;
+	c->ndirs++;
+	return 0;
+}
+
+static void set_mtime(struct ctx *c, const char *path, int64_t mtime)
+{
+	char rel[PATH_MAX], *slash;
+	struct timespec ts[2] = {{.tv_sec = mtime}, {.tv_sec = mtime}};
+	struct cl_err ignored;
+	int pfd;
+
+	snprintf(rel, sizeof(rel), "%s", path);
+	slash = strrchr(rel, '/');
+	if (slash)
+		*slash = 0;
+	pfd = img_open_dir_beneath(c->root, slash ? rel : "", false, &ignored);
+	if (pfd >= 0) {
+		utimensat(pfd, slash ? slash + 1 : rel, ts, AT_SYMLINK_NOFOLLOW);
+		close(pfd);
+	}
+}
+
+/* Order: utimensat on a directory does not touch its parent, so only
+ * repeats matter: of the parent records the earliest wins (applied
+ * last), and an entry's own mtime wins over all of them. A directory
+ * removed since by a whiteout is skipped. */
+static void dir_mtimes(struct ctx *c)
+{
+	for (size_t i = c->ndirs; i-- > 0;)
+		if (c->dirs[i].parent)
+			set_mtime(c, c->dirs[i].path, c->dirs[i].mtime);
+	for (size_t i = 0; i < c->ndirs; i++)
+		if (!c->dirs[i].parent)
+			set_mtime(c, c->dirs[i].path, c->dirs[i].mtime);
+}
+
+static int make_dir(int pfd, const char *name, struct tar_entry *e, bool exists, struct cl_err *err)
+{
+	int fd;
+
+	if (!exists && mkdirat(pfd, name, 0700) < 0)
+		return cl_error(err, errno, "entry %s: mkdir", e->path);
+	fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return cl_error(err, errno, "entry %s: open", e->path);
+	if (xattrs(fd, e, err) < 0)
+		return close(fd), -1;
+	close(fd);
+	return meta_at(pfd, name, e, err);
+}
+
+static int create(struct ctx *c, int pfd, const char *name, struct tar_entry *e, bool dir_exists,
+		  struct cl_err *err)
+{
+	mode_t t = e->type == TAR_CHAR ? S_IFCHR : e->type == TAR_BLOCK ? S_IFBLK : S_IFIFO;
+
+	switch (e->type) {
+	case TAR_DIR:
+		return make_dir(pfd, name, e, dir_exists, err);
+	case TAR_FILE:
+		if (write_file(c, pfd, name, e, err) < 0)
+			return -1;
+		break;
+	case TAR_HARDLINK:
+		return hardlink(c, pfd, name, e, err);
+	case TAR_SYMLINK:
+		if (symlinkat(e->link, pfd, name) < 0)
+			return cl_error(err, errno, "entry %s: symlink", e->path);
+		break;
+	case TAR_CHAR:
+	case TAR_BLOCK:
+		if (!c->l->allow_devices)
+			return cl_error(err, 0, "entry %s: device node not allowed in this store",
+					e->path);
+		/* fallthrough */
+	default:
+		if (mknodat(pfd, name, t | 0600, makedev(e->devmajor, e->devminor)) < 0)
+			return cl_error(err, errno, "entry %s: mknod", e->path);
+	}
+	return meta_at(pfd, name, e, err);
+}
+
+/* Opaque directory: what lower layers put in it goes, this layer's stays. */
+static int opaque(struct ctx *c, int pfd, const char *dir, struct cl_err *err)
+{
+	int fd = openat(pfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	struct dirent *de;
+	char path[PATH_MAX];
+	int r = 0;
+
+	if (!d)
+		return fd >= 0 ? close(fd) : 0, cl_error(err, errno, "opaque dir %s", dir);
+	while (r == 0 && (de = readdir(d))) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		img_fmt(path, sizeof(path), "%s%s%s", dir, *dir ? "/" : "", de->d_name);
+		if (!was_created(c, path))
+			r = img_rm_tree_at(pfd, de->d_name, err);
+	}
+	closedir(d);
+	return r;
+}
+
+/* overlayfs form: the whiteout a 0/0 character device, the opaque
+ * directory marked with an xattr (trusted.*: needs root, as overlay). */
+static int overlay_whiteout(int pfd, const char *parent, const char *name, struct cl_err *err)
+{
+	int fd;
+
+	if (strcmp(name, ".wh..wh..opq") != 0) {
+		if (img_rm_tree_at(pfd, name + 4, err) < 0)
+			return -1;
+		if (mknodat(pfd, name + 4, S_IFCHR | 0600, makedev(0, 0)) < 0)
+			return cl_error(err, errno, "whiteout %s/%s", parent, name + 4);
+		return 0;
+	}
+	fd = openat(pfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsetxattr(fd, "trusted.overlay.opaque", "y", 1, 0) < 0) {
+		cl_error(err, errno, "opaque dir %s", *parent ? parent : "/");
+		return fd >= 0 ? close(fd), -1 : -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static int whiteout(struct ctx *c, int pfd, const char *parent, const char *name,
+		    struct cl_err *err)
+{
+	bool opq = strcmp(name, ".wh..wh..opq") == 0;
+
+	if (!opq && (!name[4] || strcmp(name + 4, ".") == 0 || strcmp(name + 4, "..") == 0 ||
+		     strchr(name + 4, '/')))
+		return cl_error(err, 0, "entry %s/%s: bad whiteout", parent, name);
+	if (c->l->whiteouts == WH_OVERLAY)
+		return overlay_whiteout(pfd, parent, name, err);
+	return opq ? opaque(c, pfd, parent, err) : img_rm_tree_at(pfd, name + 4, err);
+}
+
+/* Consecutive entries mostly share a parent: one record per run. */
+static int keep_parent_mtime(struct ctx *c, int pfd, const char *parent)
+{
+	struct stat st;
+
+	if (c->ndirs && c->dirs[c->ndirs - 1].parent &&
+	    strcmp(c->dirs[c->ndirs - 1].path, parent) == 0)
+		return 0;
+	if (fstat(pfd, &st) < 0)
+		return 0;
+	return defer_mtime(c, parent, st.st_mtim.tv_sec, true);
+}
+
+static int apply(struct ctx *c, struct tar_entry *e, struct cl_err *err)
+{
+	char rel[PATH_MAX], *slash, *name;
+	struct stat st;
+	bool dir_exists = false;
+	int pfd, r;
+
+	if (tar_path_clean(e->path, rel, sizeof(rel), err) < 0)
+		return -1;
+	if (!*rel) /* the root itself: keep the store's */
+		return e->type == TAR_FILE ? skip(c, e->size + pad(e->size), err) : 0;
+	slash = strrchr(rel, '/');
+	name = slash ? slash + 1 : rel;
+	if (slash)
+		*slash = 0;
+	pfd = img_open_dir_beneath(c->root, slash ? rel : "", true, err);
+	if (pfd < 0)
+		return cl_error_wrap(err, "entry %s", e->path);
+	if (slash && keep_parent_mtime(c, pfd, rel) < 0)
+		return close(pfd), cl_error(err, ENOMEM, "entry %s", e->path);
+	if (c->l->whiteouts != WH_KEEP && strncmp(name, ".wh.", 4) == 0) {
+		r = whiteout(c, pfd, slash ? rel : "", name, err);
+		close(pfd);
+		return r < 0 ? -1 : skip(c, e->size + pad(e->size), err);
+	}
+	if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		dir_exists = S_ISDIR(st.st_mode) && e->type == TAR_DIR;
+		if (!dir_exists && img_rm_tree_at(pfd, name, err) < 0)
+			return close(pfd), -1;
+	}
+	r = create(c, pfd, name, e, dir_exists, err);
+	close(pfd);
+	if (slash)
+		*slash = '/';
+	if (r == 0 && e->type == TAR_DIR && defer_mtime(c, rel, e->mtime, false) < 0)
+		return cl_error(err, ENOMEM, "entry %s", e->path);
+	return r < 0 || remember(c, rel) < 0 ? -1 : 0;
+}
+
+static int check_limits(struct ctx *c, struct tar_entry *e, struct cl_err *err)
+{
+	if (++c->entries > c->l->max_entries)
+		return cl_error(err, 0, "tar: more than %llu entries",
+				(unsigned long long)c->l->max_entries);
+	if (strlen(e->path) > c->l->max_path || (e->link && strlen(e->link) > c->l->max_path))
+		return cl_error(err, ENAMETOOLONG, "tar: entry %.64s...: path longer than %llu",
+				e->path, (unsigned long long)c->l->max_path);
+	if (e->size > c->l->max_total - c->total)
+		return cl_error(err, 0, "tar: entry %s: contents exceed %llu bytes", e->path,
+				(unsigned long long)c->l->max_total);
+	c->total += e->size;
+	return 0;
+}
+
+static int one(struct ctx *c, struct tar_entry *e, int *end, struct cl_err *err)
+{
+	unsigned char blk[512];
+
+	for (;;) {
+		struct tar_entry h = {0};
+		int r;
+
+		if (get(c, blk, sizeof(blk), err) < 0)
+			return -1;
+		/* meta records go into h; the real header then fills *e on top
+		 * of what they set */
+		r = tar_header_parse(blk, &h, err);
+		if (r == 0 && h.type < TAR_PAX) {
+			tar_entry_clear(&h);
+			if (tar_header_parse(blk, e, err) != 0)
+				return cl_error_wrap(err, "tar");
+			break;
+		}
+		if (r == 0 && h.type == TAR_PAX_GLOBAL)
+			r = skip(c, h.size + pad(h.size), err);
+		else if (r == 0)
+			r = meta(c, &h, e, err);
+		tar_entry_clear(&h);
+		if (r != 0)
+			return r < 0 ? -1 : (*end = 1, 0);
+	}
+	if (!e->path)
+		return cl_error(err, 0, "tar: entry without a name");
+	if (check_limits(c, e, err) < 0 || apply(c, e, err) < 0)
+		return -1;
+	return 0;
+}
+
+int tar_extract(struct stream *in, int dirfd, const struct tar_limits *l, struct cl_err *err)
+{
+	struct ctx c = {.in = in, .root = dirfd, .l = l};
+	int end = 0, r = 0;
+
+	while (!end && r == 0) {
+		struct tar_entry e = {0};
+
+		r = one(&c, &e, &end, err);
+		tar_entry_clear(&e);
+	}
+	if (r == 0)
+		dir_mtimes(&c);
+	for (size_t i = 0; i < c.ndirs; i++)
+		free(c.dirs[i].path);
+	free(c.dirs);
+	for (size_t i = 0; i < c.ncreated; i++)
+		free(c.created[i]);
+	free(c.created);
+	return r;
+}

@@ -1,0 +1,56 @@
+/*
+ * runtime/err.c: the error object (crun's convention), of one shape with init's
+ * (init/lib/err.c) and image-builder's: the message is complete when it is
+ * made, "mount proc on /proc: Operation not permitted", and num keeps the
+ * errno beside it for callers that decide on it.
+ */
+#include "../containerd-lite.h"
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+/* One line, always: a message quotes what it was given (a path or a JSON
+ * token from config.json), and a newline there must not forge a second
+ * line in the log or on the terminal (init's log.c does the same). */
+static void one_line(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
+int cl_error(struct cl_err *e, int num, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	e->num = num;
+	va_start(ap, fmt);
+	n = vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	if (num != 0 && (size_t)n < sizeof(e->msg) &&
+	    snprintf(e->msg + n, sizeof(e->msg) - (size_t)n, ": %s", strerror(num)) < 0)
+		e->msg[n] = '\0';
+	one_line(e->msg);
+	return -1;
+}
+
+int cl_error_wrap(struct cl_err *e, const char *fmt, ...)
+{
+	char old[sizeof(e->msg)];
+	va_list ap;
+	int n;
+
+	memcpy(old, e->msg, sizeof(old));
+	va_start(ap, fmt);
+	n = vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+	/* Truncation keeps the start, which names the object: good enough. */
+	if (n >= 0 && (size_t)n < sizeof(e->msg) &&
+	    snprintf(e->msg + n, sizeof(e->msg) - (size_t)n, ": %s", old) < 0)
+		e->msg[n] = '\0';
+	one_line(e->msg);
+	return -1;
+}
