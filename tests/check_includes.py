@@ -12,7 +12,8 @@ know of the others, so the rules are about #include lines:
      updater, its own program) only init/lib and its own;
   4. no include cycle among the repository's headers (all of C in git);
   5. each program's header (pid1/pid1.h, provision/provision.h,
-     provision/parse/parse.h, update/update.h) and each header of init/lib is under 400 lines;
+     provision/parse/parse.h, update/update.h, image-builder/image-builder.h),
+     each header of init/lib and each of containerd-lite is under 400 lines;
   6. containerd-lite's folders are layers, runtime/ < net/ < image/ < cli/: a
      file includes, of containerd-lite's headers, containerd-lite.h and those
      of its own folder or a lower one (the runtime knows nothing of images,
@@ -36,7 +37,8 @@ import tempfile
 
 INCLUDE_DIRS = ("init", "image-builder", "containerd-lite")
 PROGRAM_HEADERS = ("init/pid1/pid1.h", "init/provision/provision.h",
-                   "init/provision/parse/parse.h", "init/update/update.h")
+                   "init/provision/parse/parse.h", "init/update/update.h",
+                   "image-builder/image-builder.h")
 MAX_LINES = 400  # a program's or lib's header has fewer lines than this
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')
 
@@ -45,7 +47,7 @@ RULE_LIB = "init/lib includes only init/lib headers"
 RULE_WISPCTL = "wispctl includes only init/lib/proto.h (and what it pulls in) of the repo's headers"
 RULE_UPDATE = "init/update includes only init/lib headers and its own"
 RULE_CYCLE = "no include cycles among the repo's headers"
-RULE_SIZE = "each program's header and each lib header is under %d lines" % MAX_LINES
+RULE_SIZE = "each program's header, each lib header and each of containerd-lite's is under %d lines" % MAX_LINES
 RULE_FOUND = "a quoted include names a file of the tree"
 RULE_CL = "containerd-lite's folders are layers: runtime/ < net/ < image/ < cli/"
 CL_LAYERS = ("runtime", "net", "image", "cli")
@@ -189,7 +191,8 @@ def check_cycles(inc, problems):
 def check_sizes(root, files, problems):
     """Rule 5."""
     for f in files:
-        if f in PROGRAM_HEADERS or (under(f, "init/lib") and f.endswith(".h")):
+        if f in PROGRAM_HEADERS or (f.endswith(".h") and (under(f, "init/lib")
+                                                          or under(f, "containerd-lite"))):
             with open(os.path.join(root, f), errors="replace") as fh:
                 n = len(fh.read().splitlines())
             if n >= MAX_LINES:
@@ -252,6 +255,8 @@ BROKEN = [  # (change to GOOD, the rule its one problem names, the file:line it 
     ({"containerd-lite/image/x.c": '#include "nope.h"\n'}, RULE_FOUND, "containerd-lite/image/x.c:1:"),
     ({"init/lib/base.h": "int x;\n" * MAX_LINES}, RULE_SIZE, "init/lib/base.h:400:"),
     ({"init/pid1/pid1.h": "int x;\n" * (MAX_LINES + 5)}, RULE_SIZE, "init/pid1/pid1.h:400:"),
+    ({"containerd-lite/net/net.h": '#include "../runtime/rt.h"\n' + "int x;\n" * MAX_LINES},
+     RULE_SIZE, "containerd-lite/net/net.h:400:"),
     ({"init/pid1/main.c": '#include "pid1.h"\n#include "nope.h"\n'},
      RULE_FOUND, "init/pid1/main.c:2:"),
 ]

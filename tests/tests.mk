@@ -39,7 +39,7 @@ format-check: | $(DEPS_STAMP)
 
 # init/'s include rules (issue 11): PID 1 and provision include none of each
 # other's headers, lib only lib, wispctl only lib/proto.h; no include cycles;
-# program and lib headers under 400 lines; containerd-lite's folders are layers
+# program, lib and containerd-lite headers under 400 lines; containerd-lite's folders are layers
 # (runtime/ < net/ < image/ < cli/). The self-test shows each rule can fail.
 .PHONY: include-check
 test: include-check

@@ -14,7 +14,7 @@
  * Options may stand anywhere among the operands (cliopt.c's scanner). */
 #include "../runtime/cl-private.h"
 #include "cliopt.h"
-#include "../image/image.h"
+#include "../image/pull.h"
 #include "../net/net.h"
 #include <stdio.h>
 #include <stdlib.h>

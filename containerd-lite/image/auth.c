@@ -10,7 +10,7 @@
  * or whoever runs the pull): credentials other users can read are
  * refused rather than used. The bearer token of a challenge comes from
  * the token service as JSON, {"token": ...} or {"access_token": ...}. */
-#include "image.h"
+#include "pull.h"
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>

@@ -4,7 +4,7 @@
  * Cmd, Env, WorkingDir and User (resolved in the image's /etc/passwd and
  * /etc/group). */
 #include "../runtime/cl-private.h"
-#include "image.h"
+#include "pull.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>

@@ -4,7 +4,7 @@
 #ifndef CL_IMAGE_HTTP_H
 #define CL_IMAGE_HTTP_H
 
-#include "image.h"
+#include "pull.h"
 #include <curl/curl.h>
 
 #define IMG_MAX_REDIRECTS 5

@@ -6,7 +6,7 @@
  *
  * and the origin of a URL, which decides whether a redirect may carry
  * the registry's Authorization (never to another origin). */
-#include "image.h"
+#include "pull.h"
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>

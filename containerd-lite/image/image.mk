@@ -24,7 +24,7 @@ IMG_LIBS := -lz -lzstd
 PULL_PARSE_SRCS := $(addprefix containerd-lite/image/,ref.c httphdr.c auth.c regcfg.c)
 PULL_SRCS := $(PULL_PARSE_SRCS) $(addprefix containerd-lite/image/,registry.c fetch.c tls.c \
 	pull.c urlget.c)
-PULL_HDRS := containerd-lite/image/http.h
+PULL_HDRS := $(addprefix containerd-lite/image/,pull.h http.h)
 PULL_HOST_LIBS := -lcurl
 
 # --- zlib (static musl): only what inflate needs ----------------------------
@@ -97,7 +97,7 @@ UNIT_cl_image_LIBS := -ljansson
 # auths, registries.json, the index's platform choice
 UNIT_TESTS += cl_pull
 UNIT_cl_pull_SRCS := $(PULL_PARSE_SRCS) $(addprefix containerd-lite/image/,source.c blob.c fs.c \
-	sha256.c image.h) $(addprefix containerd-lite/runtime/,err.c util.c)
+	sha256.c image.h pull.h) $(addprefix containerd-lite/runtime/,err.c util.c)
 UNIT_cl_pull_LIBS := -ljansson
 
 # Real images built with umoci and skopeo, hostile ones crafted; bundles

@@ -15,7 +15,7 @@
  * Mirrors (image/regcfg.c) are asked for the manifest first, in order,
  * then the registry; the first that has it serves the blobs too. */
 #include "../runtime/cl-private.h"
-#include "image.h"
+#include "pull.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>

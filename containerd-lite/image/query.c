@@ -1,6 +1,6 @@
 /* image/query.c: list, inspect, unpack, rm and gc over the store's
  * records (see image/store.c for the layout). */
-#include "image.h"
+#include "pull.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

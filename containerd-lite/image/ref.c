@@ -8,7 +8,7 @@
  * The first component is a registry host only when it has a '.' or a ':'
  * or is "localhost"; otherwise the image is on docker.io, whose one-name
  * images live under library/ and whose API is registry-1.docker.io. */
-#include "image.h"
+#include "pull.h"
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>

@@ -12,7 +12,7 @@
  * so (TLS is otherwise always verified); ca: a PEM bundle instead of
  * IMG_CA_DEFAULT. An unknown key is an error (a typo must not silently
  * turn a setting off). */
-#include "image.h"
+#include "pull.h"
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>

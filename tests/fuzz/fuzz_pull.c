@@ -4,7 +4,7 @@
  * config.json and a registries.json; its first byte chooses the host
  * looked up. Every refusal must name what it refused, and what is
  * accepted must hold its invariants. */
-#include "image/image.h"
+#include "image/pull.h"
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>

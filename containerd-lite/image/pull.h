@@ -1,0 +1,110 @@
+/* image/pull.h: `image pull` and `image fetch` (issue 15), the OCI
+ * distribution spec's client side: references, the registry's headers,
+ * credentials and tokens, per-registry settings, the endpoint, blobs in
+ * parallel. The libcurl side is http.h's. Private to containerd-lite;
+ * errors are struct cl_err. */
+#ifndef CL_IMAGE_PULL_H
+#define CL_IMAGE_PULL_H
+
+#include "image.h"
+
+/* image/ref.c: a reference normalised as docker does. */
+#define IMG_REF_MAX 768
+struct img_ref {
+	char host[256];		/* as named: docker.io, ghcr.io, host:5000 */
+	char api_host[256];	/* where its API answers: registry-1.docker.io for docker.io */
+	char repo[256];		/* library/nginx */
+	char tag[132];		/* "" when only a digest is given */
+	char digest[72];	/* "" or sha256:HEX */
+	char full[IMG_REF_MAX]; /* docker.io/library/nginx:latest: what is recorded */
+};
+int img_ref_parse(const char *in, struct img_ref *r, struct cl_err *err);
+
+/* image/httphdr.c: the HTTP headers a registry client reads. */
+struct img_challenge {
+	char scheme[16]; /* Bearer, Basic */
+	char realm[1024], service[256], scope[512];
+};
+/* WWW-Authenticate: SCHEME key=value|"quoted", ... */
+int img_challenge_parse(const char *value, struct img_challenge *c, struct cl_err *err);
+/* Content-Range: bytes FIRST-LAST/TOTAL (TOTAL -1 for '*'). */
+int img_content_range_parse(const char *value, uint64_t *first, uint64_t *last, int64_t *total,
+			    struct cl_err *err);
+/* Same scheme, host and port (default ports made explicit). */
+bool img_same_origin(const char *url_a, const char *url_b);
+/* The host of url when it is an IP address literal (a.b.c.d, or [v6]): its 4 or
+ * 16 bytes in out, their count returned; 0 for a host name. */
+size_t img_url_ip(const char *url, unsigned char out[16]);
+/* s percent-encoded for a query string (RFC 3986 unreserved kept). */
+int img_url_escape(const char *s, char *out, size_t n);
+
+/* image/auth.c: credentials and tokens. */
+/* The "auth" (base64 user:pass) of host in a docker config.json's auths
+ * (keys "host", "https://host/...", docker.io's index.docker.io forms);
+ * *basic NULL when the file names none. path names it in errors. */
+int img_creds_parse(const char *text, size_t len, const char *path, const char *host, char **basic,
+		    struct cl_err *err);
+/* The file at path, refused unless only its owner (root or us) can read it;
+ * a missing file is no credentials when !required. */
+int img_creds_load(const char *path, bool required, const char *host, char **basic,
+		   struct cl_err *err);
+/* realm?service=S&scope=SCOPE (the challenge's scope, else dflt_scope). */
+int img_token_url(const struct img_challenge *c, const char *dflt_scope, char *out, size_t n,
+		  struct cl_err *err);
+/* The bearer token of a token service's answer: "token" or "access_token". */
+char *img_token_parse(const char *body, size_t len, struct cl_err *err);
+
+/* image/regcfg.c: per-registry settings (docs/images.md, "Pull"). */
+#define IMG_REGISTRIES	"/etc/wisp/registries.json"
+#define IMG_CREDS	"/etc/wisp/registry-auth.json"
+#define IMG_CA_DEFAULT	"/etc/ssl/certs/ca-certificates.crt"
+#define IMG_MAX_MIRRORS 8
+struct img_regcfg {
+	bool insecure; /* plain HTTP: only for a registry named so */
+	char ca[1024]; /* CA bundle; IMG_CA_DEFAULT unless set */
+	char mirrors[IMG_MAX_MIRRORS][256];
+	size_t nmirrors;
+};
+int img_regcfg_parse(const char *text, size_t len, const char *path, const char *host,
+		     struct img_regcfg *c, struct cl_err *err);
+int img_regcfg_load(const char *path, bool required, const char *host, struct img_regcfg *c,
+		    struct cl_err *err);
+
+/* image/registry.c (libcurl): one registry endpoint (a mirror or the origin). */
+struct img_endpoint {
+	char host[256]; /* API host[:port] */
+	bool insecure;	/* http:// */
+	char ca[1024];
+	char *basic;  /* base64 user:pass, or NULL */
+	char *bearer; /* the token of the last challenge, or NULL */
+	const struct img_ref *ref;
+};
+/* scheme://host/v2/REPO/KIND/NAME */
+void img_ep_url(const struct img_endpoint *ep, const char *kind, const char *name, char *out,
+		size_t n);
+/* GET a manifest (or index) by tag or digest, at most IMG_MAX_JSON bytes:
+ * *body malloc'd, its Content-Type in ctype. Errors name the URL and the
+ * HTTP status. */
+int img_reg_manifest(struct img_endpoint *ep, const char *name, char **body, size_t *len,
+		     char ctype[128], struct cl_err *err);
+void img_endpoint_free(struct img_endpoint *ep);
+/* image/fetch.c (libcurl multi): blobs into stage/blobs/HEX, each
+ * verified while it streams, IMG_PULL_PARALLEL at a time; a partial
+ * download waits in STORE/tmp/partial/HEX and is resumed (Range). */
+#define IMG_PULL_PARALLEL 4
+struct img_want {
+	char digest[72];
+	uint64_t size;
+};
+int img_fetch_blobs(struct img_endpoint *ep, const char *store, const char *stage,
+		    const struct img_want *w, size_t n, struct cl_err *err);
+/* image/pull.c: `image pull REF`: prints progress and "REF DIGEST". */
+int img_pull(const struct img_opts *o, const char *ref, struct cl_err *err);
+/* image/urlget.c: `image fetch URL`: the body of a 2xx answer to fd, TLS
+ * verified with ca (NULL: IMG_CA_DEFAULT), redirects followed (never https
+ * to http). */
+int img_fetch_url(const char *url, const char *ca, int fd, struct cl_err *err);
+/* bundle --pull POLICY (o->pull): REF in the store before it is used. */
+int img_pull_policy(const struct img_opts *o, const char *ref, struct cl_err *err);
+
+#endif
