@@ -39,6 +39,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.append(os.path.join(HERE, "..", "system"))
 from hostroot import main_as_root  # noqa: E402
 import ctr as T  # noqa: E402
+from harness import Checks  # noqa: E402
 
 CL, ARCHIVE = T.CL, T.ARCHIVE
 # `ctr import --base-name B` names each manifest B:TAG, TAG its
@@ -46,16 +47,7 @@ CL, ARCHIVE = T.CL, T.ARCHIVE
 IMAGE = "wisp.test/debian:bookworm"
 PAUSE = "wisp.test/pause:1"
 NS = "k8s.io"  # CRI's containerd namespace
-failures = 0
-
-
-def check(name, cond, detail=""):
-    global failures
-    if not cond:
-        failures += 1
-    print(("ok   " if cond else "FAIL ") + "cri: " + name
-          + ("" if cond or not detail else ": " + str(detail)), flush=True)
-    return cond
+check = Checks("cri: ")
 
 
 def stubs(top):
@@ -262,13 +254,12 @@ def inner():
     finally:
         if proc:
             T.stop_containerd(proc)
-        if failures:  # what containerd said, for whoever reads the failure
+        if check.failures:  # what containerd said, for whoever reads the failure
             with open(os.path.join(top, "containerd.log")) as f:
                 print("".join(f.readlines()[-25:]), flush=True)
             cleanup(top)
         shutil.rmtree(top, ignore_errors=True)
-    print("cri: %d failed" % failures if failures else "cri: all passed", flush=True)
-    return 1 if failures else 0
+    return check.status("cri")
 
 
 if __name__ == "__main__":

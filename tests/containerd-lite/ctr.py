@@ -26,21 +26,11 @@ import time
 sys.path.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "system"))
 from hostroot import main_as_root  # noqa: E402
 
-B = os.environ.get("B", "build")
-CL = os.path.abspath(os.environ.get("CL_BIN") or os.path.join(B, "host", "containerd-lite"))
+from harness import B, CL, Checks  # noqa: E402
 ARCHIVE = os.path.abspath(os.path.join(B, "images", "debian-minbase.oci.tar"))
 IMAGE = "wisp.test/debian:minbase"
 NS = "wisp-ctr-test"
-failures = 0
-
-
-def check(name, cond, detail=""):
-    global failures
-    if not cond:
-        failures += 1
-    print(("ok   " if cond else "FAIL ") + "ctr: " + name
-          + ("" if cond or not detail else ": " + str(detail)), flush=True)
-    return cond
+check = Checks("ctr: ")
 
 
 class Ctr:
@@ -199,8 +189,7 @@ def inner():
         if NS and os.path.isdir("/sys/fs/cgroup/" + NS):
             subprocess.run(["rmdir", "/sys/fs/cgroup/" + NS])
         shutil.rmtree(top, ignore_errors=True)
-    print("ctr: %d failed" % failures if failures else "ctr: all passed", flush=True)
-    return 1 if failures else 0
+    return check.status("ctr")
 
 
 if __name__ == "__main__":

@@ -28,19 +28,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "image-builder"))
 from oci_layout import layout, tar_of  # noqa: E402
 
-B = os.environ.get("B", "build")
-CL = os.path.abspath(os.environ.get("CL_BIN") or os.path.join(B, "host", "containerd-lite"))
-BUSYBOX = os.path.abspath(os.path.join(B, "busybox", "busybox"))
-failures = 0
-
-
-def check(name, cond, detail=""):
-    global failures
-    if not cond:
-        failures += 1
-    print(("ok   " if cond else "FAIL ") + "hostaccess: " + name
-          + ("" if cond or not detail else ": " + str(detail)), flush=True)
-    return cond
+from harness import B, BUSYBOX, CL, Checks  # noqa: E402
+check = Checks("hostaccess: ")
 
 
 def run(*args, timeout=120):
@@ -183,14 +172,13 @@ def main():
         r, _ = bundle(w, store, "plain", "--volume", made + ":/y",
                       "--volume", src + ":/data:ro")
         check("bundle with binds only", r.returncode == 0, r.stderr)
-        if not failures:
+        if not check.failures:
             run_checks(w, src)
         refusals(w, store)
     finally:
         subprocess.run(["sh", "-c", 'umount -R "$0"/*/rootfs 2>/dev/null; true', w])
         shutil.rmtree(w, ignore_errors=True)
-    print("hostaccess: %d failure(s)" % failures, flush=True)
-    sys.exit(1 if failures else 0)
+    sys.exit(check.status("hostaccess"))
 
 
 if __name__ == "__main__":

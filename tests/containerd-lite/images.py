@@ -39,20 +39,10 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
                                 "image-builder"))
 from oci_layout import config_blob, layout, tar_of  # noqa: E402
 
-B = os.environ.get("B", "build")
-CL = os.path.abspath(os.environ.get("CL_BIN") or os.path.join(B, "host", "containerd-lite"))
-BUSYBOX = os.path.abspath(os.path.join(B, "busybox", "busybox"))
+from harness import B, BUSYBOX, CL, Checks  # noqa: E402
 DEBIAN = os.path.abspath(os.path.join(B, "images", "debian-minbase"))
 SEED_SCRIPT = os.path.abspath("rootfs/skel/usr/libexec/wisp/image-import")
-failures = 0
-
-
-def check(name, cond, detail=""):
-    global failures
-    if not cond:
-        failures += 1
-    print(("ok   " if cond else "FAIL ") + name + ("" if cond or not detail else ": " + str(detail)))
-    return cond
+check = Checks()
 
 
 def run(*args, **kw):
@@ -1119,8 +1109,7 @@ def main():
               "image c3: not in store" in r.stderr, r.stderr)
     finally:
         shutil.rmtree(w, ignore_errors=True)
-    print("images: %s" % ("all ok" if failures == 0 else "%d FAILED" % failures))
-    sys.exit(1 if failures else 0)
+    sys.exit(check.status("images"))
 
 
 if __name__ == "__main__":

@@ -44,21 +44,10 @@ import time
 sys.path.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "system"))
 from hostroot import main_as_root  # noqa: E402
 
-B = os.environ.get("B", "build")
-CL = os.path.abspath(os.environ.get("CL_BIN") or os.path.join(B, "host", "containerd-lite"))
-BUSYBOX = os.path.abspath(os.path.join(B, "busybox", "busybox"))
+from harness import B, BUSYBOX, CL, Checks  # noqa: E402
 CLONE_NEWNET = 0x40000000
 HOSTS = "/run/wisp/hosts/wisp0"
-failures = 0
-
-
-def check(name, cond, detail=""):
-    global failures
-    if not cond:
-        failures += 1
-    print(("ok   " if cond else "FAIL ") + "net: " + name
-          + ("" if cond or not detail else ": " + str(detail)), flush=True)
-    return cond
+check = Checks("net: ")
 
 
 def sh(*args):
@@ -779,8 +768,7 @@ def inner():
         for p in ps:
             p.kill()
             p.wait()
-    print("net: %d failed" % failures if failures else "net: all passed", flush=True)
-    return 1 if failures else 0
+    return check.status("net")
 
 
 if __name__ == "__main__":

@@ -669,8 +669,7 @@ def main():
     finally:
         reg.stop()
         shutil.rmtree(w, ignore_errors=True)
-    print("pull.py: %s" % ("FAILED (%d)" % images.failures if images.failures else "all ok"))
-    sys.exit(1 if images.failures else 0)
+    sys.exit(images.check.status("pull.py"))
 
 
 if __name__ == "__main__":

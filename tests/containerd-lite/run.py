@@ -25,19 +25,9 @@ import time
 sys.path.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "system"))
 from hostroot import main_as_root  # noqa: E402
 
-B = os.environ.get("B", "build")
-CL = os.path.abspath(os.environ.get("CL_BIN") or os.path.join(B, "host", "containerd-lite"))
-BUSYBOX = os.path.abspath(os.path.join(B, "busybox", "busybox"))
+from harness import B, BUSYBOX, CL, Checks  # noqa: E402
 RUNC = shutil.which("runc")
-failures = 0
-
-
-def check(name, cond, detail=""):
-    global failures
-    if not cond:
-        failures += 1
-    print(("ok   " if cond else "FAIL ") + name + ("" if cond or not detail else ": " + str(detail)))
-    return cond
+check = Checks()
 
 
 def sh(*args, **kw):
@@ -1899,8 +1889,7 @@ def inner():
             os.rmdir("/sys/fs/cgroup/containerd-lite")
         except OSError:
             pass
-    print(f"cl-test: {failures} failure(s)")
-    return 1 if failures else 0
+    return check.status("cl-test")
 
 
 if __name__ == "__main__":

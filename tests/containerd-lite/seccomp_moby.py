@@ -336,8 +336,7 @@ def inner():
             os.rmdir("/sys/fs/cgroup/containerd-lite")
         except OSError:
             pass
-    print(f"cl-test seccomp: {cl.failures} failure(s)")
-    return 1 if cl.failures else 0
+    return cl.check.status("cl-test seccomp")
 
 
 if __name__ == "__main__":

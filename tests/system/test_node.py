@@ -260,7 +260,7 @@ def kubelet(vm, port):
                 cri.kubelet(pb, rs, GuestSite(vm), image="wisp.test/bb:bb", pause_cmd=PAUSE_CMD)
             except grpc.RpcError as e:
                 cri.check("CRI call", False, "%s: %s" % (e.code(), e.details()))
-    check(cri.failures == 0, "the kubelet's CRI calls, each as the checks above say")
+    check(cri.check.failures == 0, "the kubelet's CRI calls, each as the checks above say")
 
 
 def main():

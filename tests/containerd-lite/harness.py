@@ -1,0 +1,34 @@
+"""What containerd-lite's host tests share (run.py, images.py, net.py,
+hostaccess.py, ctr.py, cri.py; pull.py and seccomp_moby.py through them):
+the build's paths, and the check that prints ok or FAIL, counts failures
+and goes on to the next (tests/system/wispvm.py's check ends a boot's test
+at its first failure instead; tests/system/hostroot.py gives the tests that
+need root their private mount namespace)."""
+
+import os
+
+B = os.environ.get("B", "build")
+CL = os.path.abspath(os.environ.get("CL_BIN") or os.path.join(B, "host", "containerd-lite"))
+BUSYBOX = os.path.abspath(os.path.join(B, "busybox", "busybox"))
+
+
+class Checks:
+    """check = Checks("net: "); check(name, cond, detail="") prints `ok   net: NAME`
+    or `FAIL net: NAME: DETAIL` and returns cond; check.failures counts the FAILs."""
+
+    def __init__(self, prefix=""):
+        self.prefix = prefix
+        self.failures = 0
+
+    def __call__(self, name, cond, detail=""):
+        if not cond:
+            self.failures += 1
+        print(("ok   " if cond else "FAIL ") + self.prefix + name
+              + ("" if cond or not detail else ": " + str(detail)), flush=True)
+        return cond
+
+    def status(self, what):
+        """Prints WHAT's tally; the exit status: 1 if any check failed."""
+        print("%s: %s" % (what, "%d failed" % self.failures if self.failures else "all passed"),
+              flush=True)
+        return 1 if self.failures else 0
