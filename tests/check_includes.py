@@ -21,7 +21,8 @@ know of the others, so the rules are about #include lines:
 An include is resolved as the compilers see it: "x.h" next to the including
 file first, then in the -I directories of the build (init, image-builder,
 containerd-lite); <x.h> only there (else it is a system header). A quoted
-include that resolves to no file of init/ is an error too.
+include of a file of init/ or containerd-lite that resolves to no file of
+the tree is an error too.
 
 Prints one line per violation, `file:line: what: rule`, and exits 1 if
 there is any. --root DIR checks another tree (DIR/init...); --self-test
@@ -140,7 +141,9 @@ def pulled_by_proto(inc, header):
 
 
 def cl_layer(path):
-    """containerd-lite's layer of path (an index of CL_LAYERS; -1: the top header), or None."""
+    """containerd-lite's layer of path: an index of CL_LAYERS, -1 for a file on top
+    (containerd-lite.h), len(CL_LAYERS) for a folder not listed (above them all);
+    None outside containerd-lite."""
     parts = path.split("/")
     if parts[0] != "containerd-lite":
         return None

@@ -51,9 +51,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fetch_url  # noqa: E402
 import images  # noqa: E402  (build_image, tree, diff, snapshot)
 from images import check, run, must, tree, diff, snapshot  # noqa: E402
+from harness import B, CL  # noqa: E402
 
-B = os.environ.get("B", "build")
-CL = images.CL
 DEBIAN_TAR = os.path.abspath(os.path.join(B, "images", "debian-minbase.oci.tar"))
 # a token of 4 kB: the size of real JWTs, beyond any fixed header buffer
 USER, PASSWORD, TOKEN = "wisp", "s3cret", "tok-" + "4f2a" * 1000
