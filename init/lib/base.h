@@ -149,6 +149,7 @@ struct spawn_req {
 	 * and a zeroed request keeps the old behaviour. */
 	int out_fd;    /* > 2 (and no tty): stdout and stderr; else the console */
 	int cgroup_fd; /* > 2: a cgroup directory the child joins before anything else */
+	int nice;      /* the child's, whatever its parent's (PID 1 lowers its own at boot) */
 	bool set_uid, set_gid;
 	uid_t uid;
 	gid_t gid;

@@ -18,6 +18,7 @@
 #include <grp.h>
 #include <poll.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -126,6 +127,9 @@ static _Noreturn void child(const struct spawn_req *r, int report)
 	/* init blocks nearly every signal; a program must start with none blocked. */
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* Before child_ids(): a lower nice than the parent's needs CAP_SYS_NICE, which
+	 * PID 1 and provision have; without it the child only keeps its parent's. */
+	(void)setpriority(PRIO_PROCESS, 0, r->nice);
 	if (r->cgroup_fd > 2)
 		child_cgroup(r->cgroup_fd, report);
 	/* Keep the report pipe out of 0-2, which are about to be replaced. */

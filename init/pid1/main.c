@@ -96,40 +96,32 @@ static bool loop_and_cgroups(void)
  * and the loopback interface: the boot's critical path is what they wait
  * for. Their output waits in its pipe until /var is mounted; a container
  * among them waits for STATE, where its image is.
+ *
+ * From their spawn to STATE's mount init runs at BOOT_NICE, its children at
+ * nice 0 (spawn_req.nice): on a one-vCPU guest what init does after a fork
+ * (the next unit's spawn, STATE's check and mount: ~50 ms of CPU under TCG the
+ * first time) then yields to the units' exec instead of delaying it. e2fsck
+ * and resize2fs are asked for at BOOT_NICE too (state.c).
  */
-static bool early_units(void)
+static void early_units(void)
 {
 	uint64_t t = now_ms();
-	bool any;
 
 	logs_hold();
 	units_state_ready(false);
-	if ((any = units_load_early(DECL_DIR) > 0))
+	/* PID 1 has CAP_SYS_NICE: neither this call nor state_step()'s can fail */
+	(void)setpriority(PRIO_PROCESS, 0, BOOT_NICE);
+	if (units_load_early(DECL_DIR) > 0)
 		units_start_all();
 	bootlog_step("early units", t, now_ms());
-	return any;
 }
 
-/* CFS weight 110 against a nice-0 unit's 1024: about a tenth of the CPU while both run. */
-#define STATE_NICE 10
-
-/*
- * STATE's check, grow and mount run at a lower CPU priority while early units
- * start: on a one-vCPU guest they shared it with the units' first exec
- * (e2fsck and the ext4 mount cost ~50 ms of CPU under TCG, the first time),
- * and the early units are the critical path. e2fsck and resize2fs inherit the
- * priority; init takes its own back before anything else starts.
- */
-static void state_step(bool early)
+static void state_step(void)
 {
 	uint64_t t = now_ms();
 
-	/* PID 1 has CAP_SYS_NICE: neither call can fail */
-	if (early)
-		(void)setpriority(PRIO_PROCESS, 0, STATE_NICE);
 	state_setup();
-	if (early)
-		(void)setpriority(PRIO_PROCESS, 0, 0);
+	(void)setpriority(PRIO_PROCESS, 0, 0); /* init's own back before anything else starts */
 	logs_release();
 	units_state_ready(true);
 	bootlog_step("STATE: check, grow, mount", t, now_ms());
@@ -140,7 +132,7 @@ int main(void)
 	struct timespec t0;
 	struct err e;
 	uint64_t t;
-	bool cg, early;
+	bool cg;
 	int cad;
 
 	/* The banner's uptime is the moment init started, before any work. */
@@ -172,8 +164,8 @@ int main(void)
 	hostname_setup("/etc/hostname");
 	bootlog_step("/etc and host name", t, now_ms());
 	cg = loop_and_cgroups();
-	early = early_units();
-	state_step(early);
+	early_units();
+	state_step();
 	t = now_ms();
 	if (loopback_up(&e) < 0)
 		log_err(&e);

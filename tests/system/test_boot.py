@@ -87,8 +87,9 @@ def first_boot(vm, image, version, token, firmware):
     wait_sh(vm, "cat /var/log/wisp/update-watch.log",
             lambda rc, o: "not a trial boot (GRUB's wisp.tries=): nothing to watch" in o,
             "update-watch: a plain boot, told by the kernel command line")
-    # STATE's step ran at nice 10 behind the early units; init is back at 0, and so is
-    # the shell (field 19 of stat: the nice value), a unit started before that step
+    # init ran at nice 10 from the early units' start to STATE's mount; it is back at 0,
+    # and the shell (field 19 of stat: the nice value), an early unit spawned while init
+    # was at 10, was at 0 from its start (spawn_req.nice)
     rc, out = vm.sh("cut -d' ' -f19 /proc/1/stat /proc/$$/stat | tr '\\n' ' '")
     check(rc == 0 and out.split() == ["0", "0"], "init and the console at nice 0: %r" % out)
     # init read the early units image-builder compiled: no line about that file

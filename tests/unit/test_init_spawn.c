@@ -8,11 +8,13 @@
 
 #include "pid1/pid1.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -124,6 +126,23 @@ static void test_child_state(void **state)
 	sigprocmask(SIG_BLOCK, &set, &old); /* as init does */
 	expect_exit(&r, 0, "");
 	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+/* The child's nice is the request's, not its parent's (init lowers its own while early
+ * units start): one above this process's, which any process may ask for. */
+static void test_nice(void **state)
+{
+	char want[16];
+	char *argv[] = {"/bin/sh", "-c", "[ \"$(cut -d' ' -f19 /proc/$$/stat)\" = \"$1\" ]",
+			"sh",	   want, NULL};
+	struct spawn_req r = {.argv = argv};
+
+	(void)state;
+	errno = 0;
+	r.nice = getpriority(PRIO_PROCESS, 0) + 3;
+	assert_int_equal(errno, 0);
+	snprintf(want, sizeof(want), "%d", r.nice);
+	expect_exit(&r, 0, "");
 }
 
 static void test_tty_missing(void **state)
@@ -252,17 +271,12 @@ static void test_wait(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_exec_ok),
-	    cmocka_unit_test(test_exec_fails),
-	    cmocka_unit_test(test_path_env_and_dir),
-	    cmocka_unit_test(test_chdir_fails),
-	    cmocka_unit_test(test_child_state),
-	    cmocka_unit_test(test_tty_missing),
-	    cmocka_unit_test(test_tty_controlling),
-	    cmocka_unit_test(test_empty_argv),
-	    cmocka_unit_test(test_out_and_cgroup),
-	    cmocka_unit_test(test_no_report),
-	    cmocka_unit_test(test_wait),
+	    cmocka_unit_test(test_exec_ok),	     cmocka_unit_test(test_exec_fails),
+	    cmocka_unit_test(test_path_env_and_dir), cmocka_unit_test(test_chdir_fails),
+	    cmocka_unit_test(test_child_state),	     cmocka_unit_test(test_nice),
+	    cmocka_unit_test(test_tty_missing),	     cmocka_unit_test(test_tty_controlling),
+	    cmocka_unit_test(test_empty_argv),	     cmocka_unit_test(test_out_and_cgroup),
+	    cmocka_unit_test(test_no_report),	     cmocka_unit_test(test_wait),
 	};
 
 	return cmocka_run_group_tests_name("init_spawn", tests, NULL, NULL);
