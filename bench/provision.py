@@ -6,7 +6,9 @@ init's start is the uptime its banner prints; the end is the kernel's
 printk timestamp of "provision: cloud-init: applied ..." (or "no
 datasource"; "init: cloud-init: ..." on images from before provision was its
 own program), whose "(N ms)" is the step's own duration (inside provision,
-so without its exec). Prints the median of N boots of each,
+so without its exec). Where provision is its own program, also init's start to
+its end ("init: provision done"), which waits for the host's firewall and
+after which init starts the units. Prints the median of N boots of each,
 interleaved; with more build directories (other trees, e.g. the tree
 before a change), all are booted in the same run, interleaved, and the
 ratio of each to the first is printed:
@@ -27,6 +29,7 @@ from wispvm import VM, BANNER  # noqa: E402
 # "provision: " since provisioning is its own program (issue 11); "init: " before.
 END = re.compile(r"\[\s*([0-9]+\.[0-9]+)\] (?:provision|init): cloud-init: "
                  r"(?:applied [^\n]*|no datasource) \((\d+) ms\)")
+DONE = re.compile(r"\[\s*([0-9]+\.[0-9]+)\] init: provision done \(\d+ ms\)")
 USER_DATA = """#cloud-config
 hostname: bench
 users:
@@ -55,7 +58,10 @@ def one(b, iso, i):
     try:
         start = float(vm.expect(BANNER, 180).group(2))
         m = vm.expect(END, 120)
-        return (float(m.group(1)) - start) * 1000, int(m.group(2))
+        done = None
+        if "] provision: " in m.group(0):
+            done = (float(vm.expect(DONE, 120).group(1)) - start) * 1000
+        return (float(m.group(1)) - start) * 1000, int(m.group(2)), done
     finally:
         vm.close()
 
@@ -76,6 +82,9 @@ def main():
               "(n=%d, TCG; all: %s)" % (b, label, med[(b, label)],
                                        statistics.median(x[1] for x in r), len(r),
                                        " ".join("%.0f" % x[0] for x in r)))
+        if all(x[2] is not None for x in r):
+            print("%s: %s init_start_to_provision_done_ms median %.0f (all: %s)" % (
+                b, label, statistics.median(x[2] for x in r), " ".join("%.0f" % x[2] for x in r)))
     for b in dirs[1:]:
         for label in ("nocloud_seed", "no_datasource"):
             print("%s: %s ratio to %s: %.2f" % (b, label, dirs[0],

@@ -60,7 +60,7 @@ $(INIT_BIN): $(INIT_SRCS) $(INIT_YAML_OBJS) $(INIT_HDRS) init/init.mk $(INIT_DEP
 LIB_REG := init/lib/b64.c init/lib/regcfg.c
 PARSE_SRCS := $(addprefix init/provision/parse/, userdata.c gunzip.c yvalue.c cloudcfg.c ccreg.c ccca.c netcfg.c \
 	meta.c plan.c child.c sandbox.c) $(LIB_REG)
-PROVISION_OWN := $(addprefix init/provision/, main.c root.c declw.c bootgood.c update.c ccapply.c ccsem.c ds.c \
+PROVISION_OWN := $(addprefix init/provision/, main.c run.c root.c declw.c bootgood.c update.c ccapply.c ccsem.c ds.c \
 	cloudinit.c ccfinal.c tzrules.c sshd.c firewall.c bridge.c imgimport.c net.c dsnet.c dsmeta.c report.c)
 PROVISION_SRCS := $(LIB_BASE) $(LIB_DECL) $(PROVISION_OWN) $(PARSE_SRCS)
 PROVISION_BIN := $(B)/init/provision
@@ -213,6 +213,13 @@ UNIT_init_cloudcfg_LIBS := -lyaml -lz
 $(B)/unit/test_init_cloudcfg: HOST_CFLAGS += -DPARSE_FAULT_INJECT -DTZRULES_BUILT='"$(TZRULES)"'
 # the time zone table the build makes (rootfs.mk), looked up by tzrules.c
 $(B)/unit/test_init_cloudcfg: $(TZRULES)
+
+# provision's children and the host's firewall (issue 11): the first table runs beside
+# provision, nothing provision runs starts before it has ended. FW_BIN: a slow stand-in.
+UNIT_TESTS += init_firewall
+UNIT_init_firewall_SRCS := init/provision/firewall.c init/provision/run.c init/provision/root.c \
+	init/provision/report.c init/lib/spawn.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
+$(B)/unit/test_init_firewall: HOST_CFLAGS += -DFW_BIN='"$(abspath $(B))/unit/fw-stand-in"'
 
 # The parser child and its plan (issue 11): round trips, malformed plans, and a child
 # made to crash or hang on purpose (PARSE_FAULT_INJECT: this test binary only).

@@ -15,11 +15,9 @@
 #include "provision.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,40 +29,6 @@
 static bool ntp_on;
 /* timezone: the last part's; 00-environment.yaml hands it to every unit as TZ. */
 static char unit_tz_text[64];
-
-int cc_run(const char *what, char *const *argv, char *env, unsigned ms, struct ud_sink *w)
-{
-	char *envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/", env, NULL};
-	struct spawn_req r = {.argv = argv, .envp = envp};
-	uint64_t deadline = now_ms() + ms;
-	struct err e;
-	pid_t pid;
-	int st = 0;
-
-	if (prov.dry) {
-		cloudinit_report("not run (--root): %s", what);
-		return -1;
-	}
-	if ((pid = spawn(&r, NULL, &e)) < 0) {
-		if (w)
-			w->warn(w->ctx, "%s: %s", what, e.msg);
-		return -1;
-	}
-	switch (spawn_wait(pid, deadline, &st, &e)) {
-	case 1:
-		return st;
-	case 0:
-		kill(-pid, SIGKILL); /* its process group: what it started too */
-		waitpid(pid, &st, 0);
-		if (w)
-			w->warn(w->ctx, "%s: killed after %u s", what, ms / 1000);
-		return -1;
-	default:
-		if (w)
-			w->warn(w->ctx, "%s: %s", what, e.msg);
-		return -1;
-	}
-}
 
 static void mount_one(const struct cc_mount *m, struct ud_sink *w)
 {

@@ -384,6 +384,7 @@ static int ec2(const char *line, const char *dir, struct ds_found *f, struct ud_
 		w->warn(w->ctx, "datasource: wisp.imds=%s: not a host[:port]; ignored", ep);
 		return 0;
 	}
+	fw_wait(); /* its lease brings up an interface: the host is closed first */
 	if ((pid = spawn(&r, NULL, &e)) < 0) {
 		w->warn(w->ctx, "datasource: ec2: %s", e.msg);
 		return 0;

@@ -1,11 +1,18 @@
 /*
  * firewall.c: the host's firewall at every boot (issue 13 point 5,
  * docs/network.md, "Host firewall"). provision closes the host before it
- * brings up an interface or asks a datasource, then opens what this boot
- * serves once it knows: the ports the image's spec opens (firewall.allow,
+ * brings up an interface or runs anything, then opens what this boot serves
+ * once it knows: the ports the image's spec opens (firewall.allow,
  * /etc/wisp/firewall) and the SSH port when an sshd is declared. The table
  * is containerd-lite's (`network firewall`, net/fw.c), applied in one
  * batch each time. Never on the build host (--root).
+ *
+ * The first table runs beside the datasource's probe (fw_start(): ~100 ms of
+ * containerd-lite's exec and nf_tables' first use under TCG, which a seed's
+ * reading overlaps), and everything that could bring up an interface waits for
+ * it (fw_wait()): every command provision runs (cc_run(): bootcmd, mounts), the
+ * EC2 helper's one-shot lease (ds.c), and provision's end, after which PID 1
+ * starts the network units. Reading a seed from a disk needs no interface.
  */
 #include "provision.h"
 
@@ -14,6 +21,10 @@
 
 #define FW_MAX	 65 /* the image's 32, user-data's 32 and SSH's */
 #define FW_IMAGE "/etc/wisp/firewall"
+#define FW_MS	 10000u /* containerd-lite's batch takes ~100 ms under TCG */
+#ifndef FW_BIN		/* a slow stand-in in tests/unit/test_init_firewall.c's build only */
+#define FW_BIN "/bin/containerd-lite"
+#endif
 
 static char *fw_allowed[FW_MAX + 1];
 static unsigned fw_n;
@@ -42,24 +53,19 @@ static void image_allows(void)
 			fw_allow(line);
 }
 
-/* `containerd-lite network firewall --allow P...`; a failure leaves the host
- * as it was, and says so (in the report when FINAL: `wispctl config`). The
- * final one runs only if this boot opened a port since the first (an sshd's):
- * the same table again would cost the boot an exec of containerd-lite. */
-void fw_apply(bool final)
-{
-	char *argv[4 + 2 * FW_MAX] = {"/bin/containerd-lite", "network", "firewall"}, opened[1024];
-	static bool loaded;
-	static unsigned applied_n;
-	static int applied_st = -1;
-	size_t len = 0;
-	int n = 3, st;
+static char *argv[4 + 2 * FW_MAX] = {FW_BIN, "network", "firewall"};
+static char opened[1024];    /* "22/tcp, 8080/tcp": what the report says is open */
+static unsigned applied_n;   /* fw_n when the table was last made */
+static int applied_st = -1;  /* its wait status; -1: none made (or not known yet) */
+static pid_t first = -1;     /* the first table's containerd-lite while it may run */
+static uint64_t first_since; /* now_ms() at its spawn: killed FW_MS after */
 
-	if (prov.dry)
-		return;
-	if (!loaded)
-		image_allows();
-	loaded = true;
+/* argv and opened for fw_allowed[] as they are. */
+static void fill(void)
+{
+	size_t len = 0;
+	int n = 3;
+
 	opened[0] = '\0';
 	for (unsigned i = 0; i < fw_n; i++) {
 		argv[n++] = "--allow";
@@ -68,18 +74,61 @@ void fw_apply(bool final)
 			len += (size_t)snprintf(opened + len, sizeof(opened) - len, "%s%s",
 						i ? ", " : "", fw_allowed[i]);
 	}
-	if (final && applied_st == 0 && applied_n == fw_n)
-		st = 0; /* fw_allow() only adds: the same count is the same table */
-	else
-		st = cc_run("firewall", argv, NULL, 10000, NULL);
-	applied_st = st;
-	applied_n = fw_n;
+	argv[n] = NULL;
+}
+
+static void failed(int st)
+{
 	if (st != 0)
 		log_msg(LOG_ERR,
 			"firewall: containerd-lite network firewall failed (%d): "
 			"the host's ports are not filtered",
 			st);
-	if (final)
-		cloudinit_report("firewall: %s%s%s", st ? "FAILED, ports not filtered" : "closed",
-				 st || !fw_n ? "" : " but for ", st ? "" : opened);
+}
+
+void fw_start(void)
+{
+	struct err e;
+
+	if (prov.dry)
+		return;
+	image_allows();
+	fill();
+	applied_n = fw_n;
+	first_since = now_ms();
+	if ((first = cc_spawn(argv, NULL, &e)) < 0) {
+		log_err(&e);
+		failed(applied_st = -1);
+	}
+}
+
+void fw_wait(void)
+{
+	if (first < 0)
+		return;
+	applied_st = cc_wait("firewall", first, first_since, FW_MS, NULL);
+	first = -1;
+	failed(applied_st);
+}
+
+/* `containerd-lite network firewall --allow P...` again if this boot opened a port
+ * since the first (an sshd's): the same table again would cost the boot an exec of
+ * containerd-lite. A failure leaves the host as it was, and says so in the report
+ * (`wispctl config`). */
+void fw_apply(void)
+{
+	int st;
+
+	if (prov.dry)
+		return;
+	fw_wait();
+	if (applied_st == 0 && applied_n == fw_n) {
+		st = 0; /* fw_allow() only adds: the same count is the same table */
+	} else {
+		fill();
+		st = cc_run("firewall", argv, NULL, FW_MS, NULL);
+		failed(st);
+	}
+	cloudinit_report("firewall: %s%s%s", st ? "FAILED, ports not filtered" : "closed",
+			 st || !fw_n ? "" : " but for ", st ? "" : opened);
 }

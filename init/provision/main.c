@@ -97,7 +97,7 @@ int main(int argc, char **argv)
 	/* declarations name users: looked up in the tree they are written for */
 	snprintf(etc, sizeof(etc), "%s", ROOTED("/etc"));
 	decl_set_etc(etc);
-	fw_apply(false); /* closed before any interface is up or any datasource asked */
+	fw_start(); /* closed before any interface is up: beside the datasource's probe */
 	if (prov.safe) {
 		log_msg(LOG_NOTICE, "safe mode: no datasource, no user-data");
 		cloudinit_report("datasource: none (safe mode)");
@@ -106,7 +106,7 @@ int main(int argc, char **argv)
 	net_setup("/sys");
 	imgimport_setup();
 	cloudinit_final();
-	fw_apply(true); /* open for what this boot serves: sshd's port */
+	fw_apply();	/* open for what this boot serves: sshd's port; waited for */
 	bootgood_add(); /* last: it depends on what the others declared */
 	declw_close();
 	log_msg(LOG_INFO, "done%s (%llu ms)", prov.safe ? " in safe mode" : "",

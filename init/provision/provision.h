@@ -161,10 +161,18 @@ void cloudinit_report(const char *fmt, ...) PRINTF_LIKE(1, 2);
 /* Create dir/sem/name if absent: 1 taken now, 0 taken before, -1 error. */
 int cc_sem_take(const char *dir, const char *name, struct err *e);
 
+/* ---- run.c: the programs provision runs ------------------------------ */
+
+/* Run argv (PATH, HOME and env set), killed after ms, once the host's firewall is in
+ * (fw_wait()). Its wait status, or -1 (warned). */
+int cc_run(const char *what, char *const *argv, char *env, unsigned ms, struct ud_sink *w);
+/* cc_run()'s halves, for a child that runs beside provision: argv started in its own
+ * process group; waited for until since + ms, then killed with its group. */
+pid_t cc_spawn(char *const *argv, char *env, struct err *e);
+int cc_wait(const char *what, pid_t pid, uint64_t since, unsigned ms, struct ud_sink *w);
+
 /* ---- ccfinal.c: mounts, timezone, gunzip, ntp, the cloud-final script -- */
 
-/* Run argv (PATH, HOME and env set), killed after ms. Its wait status, or -1 (warned). */
-int cc_run(const char *what, char *const *argv, char *env, unsigned ms, struct ud_sink *w);
 /* Where a MIME per-boot/-instance/-once script is kept; NULL for other kinds. */
 const char *cc_script_dir(enum ud_kind k);
 /* mounts, timezone, ntp of one cloud-config part (src: its name), in the early stage. */
@@ -202,13 +210,18 @@ void sshd_add(void);
 
 /* ---- firewall.c: the host's firewall (containerd-lite network firewall) - */
 
-/* PORT ("22/tcp", copied) opened by the next fw_apply(). */
+/* PORT ("22/tcp", copied) opened by the next table made. */
 void fw_allow(const char *port);
 /* user-data's wisp.bridge.subnet (checked): /run/wisp/bridge, which
  * containerd-lite network reads for wisp0 before the image's /etc/wisp/bridge. */
 void bridge_subnet(const char *cidr);
-/* The firewall applied: closed but for what was allowed. Not with --root. */
-void fw_apply(bool final);
+/* The first table, closed but for the image's ports, started at provision's start;
+ * fw_wait() before anything that could bring up an interface, or run a program that
+ * could. fw_apply() at the end: the table again if a port was allowed since, and
+ * the report's line. Nothing with --root. */
+void fw_start(void);
+void fw_wait(void);
+void fw_apply(void);
 
 /* ---- imgimport.c: archives in STATE or on the seed, imported at boot -- */
 

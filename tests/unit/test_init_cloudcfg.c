@@ -32,6 +32,14 @@ void log_err(const struct err *e)
 	(void)e;
 }
 
+/* ds.c's EC2 helper waits for the host's firewall (firewall.c, not linked here, runs
+ * none in these tests): counted, so that the EC2 case can check it asked. */
+static unsigned fw_waits;
+void fw_wait(void)
+{
+	fw_waits++;
+}
+
 /* What the sinks received. */
 static char warned[8192];
 static char parts[8192];
@@ -1253,10 +1261,14 @@ static void test_ds_cmdline(void **state)
 
 	/* wisp.ds=ec2: a bad wisp.imds= is refused before anything runs; a helper that
 	 * fails (here: none installed) is one warning naming the endpoint */
+	fw_waits = 0;
 	assert_int_equal(ds_find("wisp.ds=ec2 wisp.imds=x;reboot", out, &f, &sink), 0);
 	assert_non_null(strstr(warned, "wisp.imds=x;reboot: not a host[:port]"));
+	assert_int_equal(fw_waits, 0);
 	assert_int_equal(ds_find("wisp.ds=ec2 wisp.imds=10.0.2.2:8169", out, &f, &sink), 0);
 	assert_non_null(strstr(warned, "nothing from the metadata service at 10.0.2.2:8169\n"));
+	/* the helper's lease brings up an interface: it waited for the firewall first */
+	assert_int_equal(fw_waits, 1);
 }
 
 static void meta_seed(const char *dir, const char *file, const char *text, struct ds_found *f)

@@ -1,0 +1,60 @@
+/*
+ * run.c: the programs provision runs and waits for (bootcmd, mounts, the
+ * firewall), each in its own process group and killed with it after its time;
+ * none before the host's firewall is in (firewall.c), since any of them may
+ * bring up an interface. Under --root nothing runs: each is recorded in the
+ * report.
+ */
+#include "provision.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+
+pid_t cc_spawn(char *const *argv, char *env, struct err *e)
+{
+	char *envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/", env, NULL};
+	struct spawn_req r = {.argv = argv, .envp = envp};
+
+	return spawn(&r, NULL, e);
+}
+
+int cc_wait(const char *what, pid_t pid, uint64_t since, unsigned ms, struct ud_sink *w)
+{
+	struct err e;
+	int st = 0;
+
+	switch (spawn_wait(pid, since + ms, &st, &e)) {
+	case 1:
+		return st;
+	case 0:
+		kill(-pid, SIGKILL); /* its process group: what it started too */
+		waitpid(pid, &st, 0);
+		if (w)
+			w->warn(w->ctx, "%s: killed after %u s", what, ms / 1000);
+		return -1;
+	default:
+		if (w)
+			w->warn(w->ctx, "%s: %s", what, e.msg);
+		return -1;
+	}
+}
+
+int cc_run(const char *what, char *const *argv, char *env, unsigned ms, struct ud_sink *w)
+{
+	uint64_t since;
+	struct err e;
+	pid_t pid;
+
+	if (prov.dry) {
+		cloudinit_report("not run (--root): %s", what);
+		return -1;
+	}
+	fw_wait(); /* a command may bring up an interface: not before the host is closed */
+	since = now_ms();
+	if ((pid = cc_spawn(argv, env, &e)) < 0) {
+		if (w)
+			w->warn(w->ctx, "%s: %s", what, e.msg);
+		return -1;
+	}
+	return cc_wait(what, pid, since, ms, w);
+}
