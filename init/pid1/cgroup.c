@@ -4,8 +4,9 @@
  * cgroup v2 lets a group hand controllers to its children only when it
  * has no process of its own ("no internal processes"); the root is the
  * exception, but ROOT/wisp is not. So init moves itself into a leaf,
- * ROOT/init, and enables the controllers in ROOT and in ROOT/wisp; every
- * unit then gets its own limits in ROOT/wisp/<name>.
+ * ROOT/init, and enables the controllers in ROOT and in ROOT/wisp (units
+ * already in ROOT/wisp/<name> do not prevent that: ROOT/wisp has none of its
+ * own); every unit then gets its own limits in ROOT/wisp/<name>.
  *
  * Everything takes the cgroup root as a parameter so that the unit tests
  * can point it at a plain directory.
@@ -59,9 +60,23 @@ int cgroup_setup(const char *root, struct err *e)
 	/* "0": the writer. init is single-threaded, so this moves all of it. */
 	if (write_at(leaf, "cgroup.procs", "0", e) < 0)
 		return err_ctx(e, "move init into its cgroup");
+	return 0;
+}
+
+/* Enabling them costs ~6 ms under TCG, which the boot's first units and STATE need
+ * not wait for: main.c enables them after STATE's mount, or the first unit with
+ * limits does, whichever comes first. */
+static bool enabled;
+
+void cgroup_controllers(const char *root)
+{
+	char wisp[4096];
+
+	if (enabled || fmt_path(wisp, sizeof(wisp), "%s/wisp", root) < 0)
+		return;
+	enabled = true;
 	enable(root);
 	enable(wisp);
-	return 0;
 }
 
 static int set_limits(const char *dir, const struct resources *r, struct err *e)
@@ -103,8 +118,11 @@ int cgroup_unit(const char *root, const char *name, const struct resources *r, s
 		return -1;
 	/* A unit without limits does not need the controllers' files: a kernel
 	 * without one of them still runs it. */
-	if (!no_limits(r) && set_limits(dir, r, e) < 0)
-		return -1;
+	if (!no_limits(r)) {
+		cgroup_controllers(root);
+		if (set_limits(dir, r, e) < 0)
+			return -1;
+	}
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return err_set(e, errno, "open %s", dir);

@@ -166,6 +166,8 @@ int main(void)
 	cg = loop_and_cgroups();
 	early_units();
 	state_step();
+	if (cg) /* after the first units' exec and STATE; unless an early unit's limits did */
+		cgroup_controllers(CGROUP_ROOT);
 	t = now_ms();
 	if (loopback_up(&e) < 0)
 		log_err(&e);

@@ -288,8 +288,10 @@ void userns_set_file(const char *path);
 
 #define CGROUP_ROOT "/sys/fs/cgroup"
 
-/* Move init into ROOT/init and enable +cpu +memory +pids +io for ROOT/wisp/<unit>. */
+/* Make ROOT/init and ROOT/wisp, move init into ROOT/init. */
 int cgroup_setup(const char *root, struct err *e);
+/* Enable +cpu +memory +pids +io in ROOT and ROOT/wisp for ROOT/wisp/<unit>; once. */
+void cgroup_controllers(const char *root);
 /* Make ROOT/wisp/NAME, write its limits; returns an O_DIRECTORY fd of it (for spawn). */
 int cgroup_unit(const char *root, const char *name, const struct resources *r, struct err *e);
 /* SIGKILL everything in it (cgroup.kill, or one by one before 5.14). */

@@ -59,24 +59,6 @@ static int teardown(void **state)
 	return system(cmd);
 }
 
-static void test_setup(void **state)
-{
-	struct err e;
-
-	(void)state;
-	/* The kernel makes these files; a plain directory gets them made here. */
-	assert_int_equal(mkdir(strcat(strcpy((char[512]){0}, root), "/init"), 0755), 0);
-	touch("init/cgroup.procs");
-	touch("cgroup.subtree_control");
-	assert_int_equal(mkdir(strcat(strcpy((char[512]){0}, root), "/wisp"), 0755), 0);
-	touch("wisp/cgroup.subtree_control");
-	assert_int_equal(cgroup_setup(root, &e), 0);
-	expect_file("init/cgroup.procs", "0");
-	/* One controller per write: each overwrote the plain file; the last stays. */
-	expect_file("cgroup.subtree_control", "+io");
-	expect_file("wisp/cgroup.subtree_control", "+io");
-}
-
 static void test_unit_limits(void **state)
 {
 	struct resources r = {.cpu_weight = 50, .memory_max = 64 << 20, .pids_max = 100};
@@ -91,9 +73,15 @@ static void test_unit_limits(void **state)
 	touch("wisp/web/cpu.max");
 	touch("wisp/web/memory.max");
 	touch("wisp/web/pids.max");
+	touch("cgroup.subtree_control");
+	touch("wisp/cgroup.subtree_control");
 	fd = cgroup_unit(root, "web", &r, &e);
 	assert_true(fd > 2);
 	close(fd);
+	/* The first unit with limits enabled the controllers, one per write: each
+	 * overwrote the plain file; the last stays. */
+	expect_file("cgroup.subtree_control", "+io");
+	expect_file("wisp/cgroup.subtree_control", "+io");
 	expect_file("wisp/web/cpu.weight", "50");
 	expect_file("wisp/web/cpu.max", "50000 100000");
 	expect_file("wisp/web/memory.max", "67108864");
@@ -109,6 +97,27 @@ static void test_unit_limits(void **state)
 	expect_file("wisp/web/cpu.max", "max 100000");
 	expect_file("wisp/web/memory.max", "max");
 	expect_file("wisp/web/pids.max", "max");
+}
+
+/* Run after test_unit_limits: the controllers were enabled there, once for the process. */
+static void test_setup(void **state)
+{
+	struct err e;
+
+	(void)state;
+	/* The kernel makes these files; a plain directory gets them made here. */
+	assert_int_equal(mkdir(strcat(strcpy((char[512]){0}, root), "/init"), 0755), 0);
+	touch("init/cgroup.procs");
+	touch("cgroup.subtree_control");
+	touch("wisp/cgroup.subtree_control");
+	assert_int_equal(cgroup_setup(root, &e), 0);
+	expect_file("init/cgroup.procs", "0");
+	/* Setting up enables nothing; main.c's call after STATE's mount, here after a
+	 * unit with limits, writes nothing again. */
+	expect_file("cgroup.subtree_control", "");
+	cgroup_controllers(root);
+	expect_file("cgroup.subtree_control", "");
+	expect_file("wisp/cgroup.subtree_control", "");
 }
 
 /* A controller file that is not there (controller not enabled): one error, no start. */
@@ -155,8 +164,8 @@ static void test_kill_and_populated(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_setup),
 	    cmocka_unit_test(test_unit_limits),
+	    cmocka_unit_test(test_setup),
 	    cmocka_unit_test(test_missing_controller),
 	    cmocka_unit_test(test_kill_and_populated),
 	};
