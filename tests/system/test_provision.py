@@ -135,6 +135,9 @@ def hang(image, tmp):
         # and the image's other units wait.
         vm.wait_shell(20)
         vm.sh("dmesg -n 1")
+        # The shell may answer before STATE is mounted and provision started: polled.
+        wait_sh(vm, "ls -l /proc/[0-9]*/exe 2>/dev/null | grep -c wisp/provision",
+                lambda rc, o: re.search(r"(?m)^[1-9]", o), "provision running", 20)
         rc, out = vm.sh("echo provisions=$(ls -l /proc/[0-9]*/exe 2>/dev/null | grep -c wisp/provision);"
                         " cat /run/baked 2>&1; wispctl ps")
         check(re.search(r"provisions=[1-9]", out) and "baked-ran" not in out
