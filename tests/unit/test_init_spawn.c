@@ -108,6 +108,39 @@ static void test_chdir_fails(void **state)
 	expect_exit(&r, 127, "chdir /nonexistent: No such file or directory");
 }
 
+/*
+ * vfork: spawn() returns once the child has exec'd or ended, so a setup error is
+ * in the report pipe already (a forked child may not have run yet), and the
+ * environment the child's execvp needed is not left in the parent's environ.
+ */
+static void test_returns_after_exec(void **state)
+{
+	char *argv[] = {"/bin/true", NULL};
+	char *path_only[] = {"PATH=/nonexistent", NULL};
+	struct spawn_req r = {.argv = argv, .envp = path_only, .working_dir = "/nonexistent"};
+	char **before = environ, why[256] = "";
+	struct err e = {0};
+	size_t len = 0;
+	int fd, st;
+	pid_t pid;
+
+	(void)state;
+	pid = spawn(&r, &fd, &e);
+	assert_true(pid > 0);
+	assert_ptr_equal(environ, before);
+	/* no wait before this read: the child has written already (its end, and so the
+	 * pipe's EOF, may still be on the way: the parent resumes as its memory goes) */
+	(void)spawn_read_report(fd, why, sizeof(why), &len);
+	assert_string_equal(why, "chdir /nonexistent: No such file or directory");
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_int_equal(spawn_read_report(fd, why, sizeof(why), &len), 1);
+	close(fd);
+	argv[0] = "true"; /* found through path_only's PATH: it is not there */
+	r.working_dir = NULL;
+	expect_exit(&r, 127, "exec true: No such file or directory");
+	assert_ptr_equal(environ, before);
+}
+
 /* Own session, no blocked signal, stdin on /dev/null. */
 static void test_child_state(void **state)
 {
@@ -271,12 +304,19 @@ static void test_wait(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_exec_ok),	     cmocka_unit_test(test_exec_fails),
-	    cmocka_unit_test(test_path_env_and_dir), cmocka_unit_test(test_chdir_fails),
-	    cmocka_unit_test(test_child_state),	     cmocka_unit_test(test_nice),
-	    cmocka_unit_test(test_tty_missing),	     cmocka_unit_test(test_tty_controlling),
-	    cmocka_unit_test(test_empty_argv),	     cmocka_unit_test(test_out_and_cgroup),
-	    cmocka_unit_test(test_no_report),	     cmocka_unit_test(test_wait),
+	    cmocka_unit_test(test_exec_ok),
+	    cmocka_unit_test(test_exec_fails),
+	    cmocka_unit_test(test_path_env_and_dir),
+	    cmocka_unit_test(test_chdir_fails),
+	    cmocka_unit_test(test_child_state),
+	    cmocka_unit_test(test_nice),
+	    cmocka_unit_test(test_tty_missing),
+	    cmocka_unit_test(test_tty_controlling),
+	    cmocka_unit_test(test_empty_argv),
+	    cmocka_unit_test(test_out_and_cgroup),
+	    cmocka_unit_test(test_no_report),
+	    cmocka_unit_test(test_wait),
+	    cmocka_unit_test(test_returns_after_exec),
 	};
 
 	return cmocka_run_group_tests_name("init_spawn", tests, NULL, NULL);
