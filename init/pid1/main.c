@@ -97,7 +97,7 @@ static bool loop_and_cgroups(void)
  * for. Their output waits in its pipe until /var is mounted; a container
  * among them waits for STATE, where its image is.
  *
- * From their spawn to STATE's mount init runs at BOOT_NICE, its children at
+ * From their spawn to its last boot step init runs at BOOT_NICE, its children at
  * nice 0 (spawn_req.nice): on a one-vCPU guest what init does after a fork
  * (the next unit's spawn, STATE's check and mount: ~50 ms of CPU under TCG the
  * first time) then yields to the units' exec instead of delaying it. e2fsck
@@ -121,7 +121,6 @@ static void state_step(void)
 	uint64_t t = now_ms();
 
 	state_setup();
-	(void)setpriority(PRIO_PROCESS, 0, 0); /* init's own back before anything else starts */
 	logs_release();
 	units_state_ready(true);
 	bootlog_step("STATE: check, grow, mount", t, now_ms());
@@ -166,6 +165,9 @@ int main(void)
 	cg = loop_and_cgroups();
 	early_units();
 	state_step();
+	/* provision (which needs /var) before what it does not need: init's chores below
+	 * then yield to it (still at BOOT_NICE) instead of delaying the datasource's probe */
+	provrun_start(cg, provisioned);
 	if (cg) /* after the first units' exec and STATE; unless an early unit's limits did */
 		cgroup_controllers(CGROUP_ROOT);
 	t = now_ms();
@@ -174,8 +176,8 @@ int main(void)
 	control_setup();
 	powerbtn_setup("/sys");
 	bootlog_step("loopback, control socket, power button", t, now_ms());
-	provrun_start(cg, provisioned);
-	dispatch_reap(); /* whatever the boot steps left behind */
+	(void)setpriority(PRIO_PROCESS, 0, 0); /* init's own back before the loop runs */
+	dispatch_reap();		       /* whatever the boot steps left behind */
 	if (loop_run(&e) < 0)
 		log_err(&e);
 	dispatch_emergency();

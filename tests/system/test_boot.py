@@ -87,7 +87,7 @@ def first_boot(vm, image, version, token, firmware):
     wait_sh(vm, "cat /var/log/wisp/update-watch.log",
             lambda rc, o: "not a trial boot (GRUB's wisp.tries=): nothing to watch" in o,
             "update-watch: a plain boot, told by the kernel command line")
-    # init ran at nice 10 from the early units' start to STATE's mount; it is back at 0,
+    # init ran at nice 10 from the early units' start to its last boot step; it is back at 0,
     # and the shell (field 19 of stat: the nice value), an early unit spawned while init
     # was at 10, was at 0 from its start (spawn_req.nice)
     rc, out = vm.sh("cut -d' ' -f19 /proc/1/stat /proc/$$/stat | tr '\\n' ' '")
