@@ -1,7 +1,8 @@
 /* Unit tests: init/provision/firewall.c and run.c, the order of provision's children.
  * The first table runs beside provision and nothing provision runs starts before it
  * has ended (any program may bring up an interface). FW_BIN is a stand-in here (this
- * test's build only): a script that takes 300 ms, then leaves its arguments in a file. */
+ * test's build only): a script that takes 300 ms, then leaves its arguments and its nice
+ * value in a file. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -37,8 +38,11 @@ static void stand_in(int code)
 	FILE *f = fopen(FW_BIN, "w");
 
 	assert_non_null(f);
-	fprintf(f, "#!/bin/sh\nsleep 0.3\necho \"$*\" > %s.new && mv %s.new %s\nexit %d\n", args,
-		args, args, code);
+	/* field 19 of stat: the nice value */
+	fprintf(f,
+		"#!/bin/sh\nsleep 0.3\necho \"$* nice=$(cut -d' ' -f19 /proc/$$/stat)\" > %s.new "
+		"&& mv %s.new %s\nexit %d\n",
+		args, args, args, code);
 	assert_int_equal(fclose(f), 0);
 	assert_int_equal(chmod(FW_BIN, 0755), 0);
 }
@@ -89,7 +93,8 @@ static void test_command_waits(void **state)
 	snprintf(cmd, sizeof(cmd), "test -e %s", args);
 	assert_int_equal(cc_run("bootcmd", argv, NULL, 5000, NULL), 0);
 	slurp(args, buf, sizeof(buf));
-	assert_string_equal(buf, "network firewall --allow 8080/tcp\n");
+	/* beside provision's own work, behind it (FW_NICE) */
+	assert_string_equal(buf, "network firewall --allow 8080/tcp nice=10\n");
 	/* Nothing opened since: the same table, not made again. */
 	unlink(args);
 	fw_apply();
@@ -108,7 +113,8 @@ static void test_apply_again(void **state)
 	unlink(args);
 	fw_apply();
 	slurp(args, buf, sizeof(buf));
-	assert_string_equal(buf, "network firewall --allow 8080/tcp --allow 22/tcp\n");
+	/* provision waits for this one: at its own priority */
+	assert_string_equal(buf, "network firewall --allow 8080/tcp --allow 22/tcp nice=0\n");
 	slurp(report, buf, sizeof(buf));
 	assert_non_null(strstr(buf, "firewall: closed but for 8080/tcp, 22/tcp\n"));
 }
