@@ -1,7 +1,7 @@
 /*
  * lib/base.h: what every program of init/ shares (PID 1, provision, wispctl):
  * the error object, small helpers, log lines, the kernel command line,
- * host names and vfork/exec with setup errors reported back.
+ * host names and fork/exec with setup errors reported back.
  *
  * Conventions (see DESIGN.md):
  *  - a fallible function returns a negative value and fills a struct err
@@ -138,7 +138,7 @@ void hostname_setup(const char *path);
 int etc_hosts_render(const char *name, char *buf, size_t size);
 extern const char etc_resolv_placeholder[];
 
-/* ---- spawn.c: vfork/exec with setup errors reported back ------------ */
+/* ---- spawn.c: fork/exec with setup errors reported back ------------- */
 
 struct spawn_req {
 	char *const *argv;
@@ -153,6 +153,10 @@ struct spawn_req {
 	bool set_uid, set_gid;
 	uid_t uid;
 	gid_t gid;
+	/* vfork: spawn() returns once the child has exec'd. Only for a program and a
+	 * working directory on the image's own file systems (ROOT, /run): the wait
+	 * includes the child's chdir and exec, endless on a hung network mount. */
+	bool wait_exec;
 };
 
 /*
@@ -162,8 +166,8 @@ struct spawn_req {
  * report may be NULL: no pipe, a setup failure is only exit status 127.
  * The child joins r->cgroup_fd itself, before anything else, so that it
  * never runs a line of the program outside its limits.
- * Returns once the child has exec'd or ended (vfork): a setup error is then
- * already in the pipe. Returns the pid, or -1 if not even the fork happened.
+ * With r->wait_exec it returns once the child has exec'd or ended: a setup error
+ * is then already in the pipe. Returns the pid, or -1 if not even the fork happened.
  */
 pid_t spawn(const struct spawn_req *r, int *report, struct err *e);
 /* Read what is in a report pipe (non-blocking). Returns 1 on EOF, 0 if more may come. */

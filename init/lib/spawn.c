@@ -7,16 +7,20 @@
  * a failure writes one line ("exec /bin/x: No such file or directory")
  * and exits 127. The parent reads it from its event loop, never waiting.
  *
- * The child is a vfork() one, as posix_spawn's in musl and glibc: it borrows
- * the parent's memory until its exec (or its _exit), and the parent waits
- * that long. No page table is copied, and the parent takes no copy-on-write
- * fault afterwards on every page it writes (PID 1 starts 50 units in a row);
- * the program starts at once instead of when the scheduler gets to a forked
- * child (the first unit's exec ~5% sooner under TCG, bench/RESULTS.md). What
- * the child may do follows from the sharing: system calls and work on its own
- * stack only; no signal handler runs in it (init and provision have none, and
- * a signal's default action ends the child alone); the one global it sets,
- * environ, for execvp's PATH, the parent puts back as soon as it resumes.
+ * A caller that asks (wait_exec) gets a vfork() child, as posix_spawn's in
+ * musl and glibc: it borrows the parent's memory until its exec (or its
+ * _exit), and the parent waits that long. No page table is copied, no
+ * copy-on-write fault follows in the parent, and the program starts at once
+ * instead of when the scheduler gets to a forked child (the first unit's exec
+ * ~5% sooner under TCG, bench/RESULTS.md). Only for a program and a working
+ * directory on the image's own file systems: the wait includes the child's
+ * chdir and exec, which a hung network mount would make endless; any other
+ * request forks, and its caller never waits for the child's file systems.
+ * What a vfork child may do follows from the sharing: system calls and work
+ * on its own stack only; no signal handler runs in it (init and provision
+ * have none, and a signal's default action ends the child alone); the one
+ * global it sets, environ, for execvp's PATH, the parent puts back as soon as
+ * it resumes.
  */
 #include "base.h"
 
@@ -178,10 +182,10 @@ pid_t spawn(const struct spawn_req *r, int *report, struct err *e)
 	if (report && pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
 		return err_set(e, errno, "pipe for %s", r->argv[0]);
 	saved_environ = environ;
-	pid = vfork();
-	environ = saved_environ; /* the child's exec set it in the memory both shared */
+	pid = r->wait_exec ? vfork() : fork();
+	environ = saved_environ; /* a vfork child's exec set it in the memory both shared */
 	if (pid < 0) {
-		err_set(e, errno, "vfork for %s", r->argv[0]);
+		err_set(e, errno, "fork for %s", r->argv[0]);
 		if (report) {
 			close(p[0]);
 			close(p[1]);

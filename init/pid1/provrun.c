@@ -107,7 +107,9 @@ static int run(bool safe, struct err *e)
 	static char *argv[2][3] = {{PROVISION_BIN, NULL}, {PROVISION_BIN, "--safe", NULL}};
 	static char *envp[] = {"PATH=/sbin:/usr/sbin:/bin:/usr/bin", "HOME=/root", "TERM=linux",
 			       NULL};
-	struct spawn_req r = {.argv = argv[safe], .envp = envp, .cgroup_fd = pr.cgfd};
+	/* on ROOT, working directory "/": nothing to wait for but its exec */
+	struct spawn_req r = {
+	    .argv = argv[safe], .envp = envp, .cgroup_fd = pr.cgfd, .wait_exec = true};
 
 	pr.safe = safe;
 	pr.late = false;

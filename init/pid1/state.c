@@ -41,7 +41,7 @@ enum fsck_result { FSCK_OK, FSCK_BROKEN, FSCK_NOT_RUN };
 static int run(char *const argv[])
 {
 	char *envp[] = {"PATH=/sbin:/usr/sbin:/bin:/usr/bin", NULL};
-	struct spawn_req r = {.argv = argv, .envp = envp, .nice = BOOT_NICE};
+	struct spawn_req r = {.argv = argv, .envp = envp, .nice = BOOT_NICE, .wait_exec = true};
 	char why[256];
 	size_t len = 0;
 	struct err e;

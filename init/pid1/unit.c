@@ -330,6 +330,10 @@ static void unit_spawn(struct unit *u)
 		return;
 	}
 	fill_req(u, &r);
+	/* Before STATE's mount (the early units) nothing but the image's own file systems
+	 * is mounted: the first unit starts at once (spawn.c). After, a unit's directory
+	 * may be on a network mount: init must never wait for it. */
+	r.wait_exec = state_pending;
 	/* "console" is resolved at every start: the active console is the
 	 * kernel's choice (console=), not the declaration's. */
 	r.tty = u->d.tty;

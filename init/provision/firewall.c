@@ -98,7 +98,7 @@ void fw_start(void)
 	image_allows();
 	fill();
 	applied_n = fw_n;
-	if ((first = cc_spawn(argv, NULL, FW_NICE, &e)) < 0) {
+	if ((first = cc_spawn(argv, NULL, FW_NICE, true, &e)) < 0) { /* on ROOT */
 		log_err(&e);
 		failed(applied_st = -1);
 	}

@@ -10,10 +10,10 @@
 #include <signal.h>
 #include <sys/wait.h>
 
-pid_t cc_spawn(char *const *argv, char *env, int nice, struct err *e)
+pid_t cc_spawn(char *const *argv, char *env, int nice, bool wait_exec, struct err *e)
 {
 	char *envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/", env, NULL};
-	struct spawn_req r = {.argv = argv, .envp = envp, .nice = nice};
+	struct spawn_req r = {.argv = argv, .envp = envp, .nice = nice, .wait_exec = wait_exec};
 
 	return spawn(&r, NULL, e);
 }
@@ -51,7 +51,8 @@ int cc_run(const char *what, char *const *argv, char *env, unsigned ms, struct u
 	}
 	fw_wait(); /* a command may bring up an interface: not before the host is closed */
 	since = now_ms();
-	if ((pid = cc_spawn(argv, env, 0, &e)) < 0) {
+	/* forked: a user's command may live on any mount, provision must reach its deadline */
+	if ((pid = cc_spawn(argv, env, 0, false, &e)) < 0) {
 		if (w)
 			w->warn(w->ctx, "%s: %s", what, e.msg);
 		return -1;

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -109,15 +110,16 @@ static void test_chdir_fails(void **state)
 }
 
 /*
- * vfork: spawn() returns once the child has exec'd or ended, so a setup error is
- * in the report pipe already (a forked child may not have run yet), and the
+ * wait_exec (vfork): spawn() returns once the child has exec'd or ended, so a setup
+ * error is in the report pipe already (a forked child may not have run yet), and the
  * environment the child's execvp needed is not left in the parent's environ.
  */
 static void test_returns_after_exec(void **state)
 {
 	char *argv[] = {"/bin/true", NULL};
 	char *path_only[] = {"PATH=/nonexistent", NULL};
-	struct spawn_req r = {.argv = argv, .envp = path_only, .working_dir = "/nonexistent"};
+	struct spawn_req r = {
+	    .argv = argv, .envp = path_only, .working_dir = "/nonexistent", .wait_exec = true};
 	char **before = environ, why[256] = "";
 	struct err e = {0};
 	size_t len = 0;
@@ -139,6 +141,44 @@ static void test_returns_after_exec(void **state)
 	r.working_dir = NULL;
 	expect_exit(&r, 127, "exec true: No such file or directory");
 	assert_ptr_equal(environ, before);
+}
+
+/*
+ * Without wait_exec the parent never waits for the child's setup: here the child
+ * blocks joining its "cgroup", whose cgroup.procs is a FIFO nobody reads yet (as a
+ * working directory on a hung NFS mount would block it); spawn() has returned all
+ * the same, and the child goes on once the FIFO is read. A vfork would hang here
+ * (alarm: the test fails instead of hanging).
+ */
+static void test_fork_does_not_wait(void **state)
+{
+	char dir[] = "/tmp/test_init_spawn.XXXXXX", fifo[64], got[8] = "";
+	char *argv[] = {"/bin/true", NULL};
+	struct spawn_req r = {.argv = argv};
+	struct err e = {0};
+	int st, rd;
+	pid_t pid;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(fifo, sizeof(fifo), "%s/cgroup.procs", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	r.cgroup_fd = open(dir, O_RDONLY | O_DIRECTORY);
+	assert_true(r.cgroup_fd > 2);
+	alarm(10);
+	pid = spawn(&r, NULL, &e);
+	alarm(0);
+	assert_true(pid > 0);
+	rd = open(fifo, O_RDONLY); /* the child's open of the write end is waiting for this */
+	assert_true(rd >= 0);
+	assert_int_equal(read(rd, got, sizeof(got) - 1), 1);
+	assert_string_equal(got, "0");
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	close(rd);
+	close(r.cgroup_fd);
+	unlink(fifo);
+	rmdir(dir);
 }
 
 /* Own session, no blocked signal, stdin on /dev/null. */
@@ -317,6 +357,7 @@ int main(void)
 	    cmocka_unit_test(test_no_report),
 	    cmocka_unit_test(test_wait),
 	    cmocka_unit_test(test_returns_after_exec),
+	    cmocka_unit_test(test_fork_does_not_wait),
 	};
 
 	return cmocka_run_group_tests_name("init_spawn", tests, NULL, NULL);
