@@ -63,10 +63,10 @@ def one(b, iso, i):
         done = None
         if "] provision: " in m.group(0):
             done = (float(vm.expect(DONE, 120).group(1)) - start) * 1000
+        ms = (float(m.group(1)) - start) * 1000
         # per second of the kernel's own time to init (CPU bound under TCG like the
         # path measured): steadier than ms on a host whose speed drifts between boots
-        return (float(m.group(1)) - start) * 1000, int(m.group(2)), done, (
-            float(m.group(1)) - start) * 1000 / start
+        return ms, int(m.group(2)), done, ms / start
     finally:
         vm.close()
 
