@@ -60,7 +60,7 @@ $(INIT_BIN): $(INIT_SRCS) $(INIT_YAML_OBJS) $(INIT_HDRS) init/init.mk $(INIT_DEP
 LIB_REG := init/lib/b64.c init/lib/regcfg.c
 PARSE_SRCS := $(addprefix init/provision/parse/, userdata.c gunzip.c yvalue.c cloudcfg.c ccreg.c ccca.c netcfg.c \
 	meta.c plan.c child.c sandbox.c) $(LIB_REG)
-PROVISION_OWN := $(addprefix init/provision/, main.c run.c root.c declw.c bootgood.c update.c ccapply.c ccsem.c ds.c \
+PROVISION_OWN := $(addprefix init/provision/, main.c run.c root.c declw.c bootgood.c update.c ccapply.c ccsem.c ds.c dsdev.c \
 	cloudinit.c ccfinal.c tzrules.c sshd.c firewall.c bridge.c imgimport.c net.c dsnet.c dsmeta.c report.c)
 PROVISION_SRCS := $(LIB_BASE) $(LIB_DECL) $(PROVISION_OWN) $(PARSE_SRCS)
 PROVISION_BIN := $(B)/init/provision
@@ -206,13 +206,17 @@ UNIT_init_declw_LIBS := -lyaml
 # The user-data side of issue 5: formats, MIME, #cloud-config, write_files, users, labels.
 UNIT_TESTS += init_cloudcfg
 UNIT_init_cloudcfg_SRCS := init/lib/spawn.c $(PARSE_SRCS) init/provision/ccapply.c \
-	init/provision/ccsem.c init/provision/ds.c init/provision/dsmeta.c init/provision/root.c init/provision/tzrules.c init/lib/cmdline.c init/lib/yamltree.c init/lib/users.c init/lib/hostname.c init/lib/etcfiles.c \
+	init/provision/ccsem.c init/provision/ds.c init/provision/dsdev.c init/provision/dsmeta.c init/provision/root.c init/provision/tzrules.c init/lib/cmdline.c init/lib/yamltree.c init/lib/users.c init/lib/hostname.c init/lib/etcfiles.c \
 	init/lib/decl.c init/lib/parse.c init/lib/deps.c init/lib/declbin.c \
 	init/pid1/etc.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
 UNIT_init_cloudcfg_LIBS := -lyaml -lz
 $(B)/unit/test_init_cloudcfg: HOST_CFLAGS += -DPARSE_FAULT_INJECT -DTZRULES_BUILT='"$(TZRULES)"'
 # the time zone table the build makes (rootfs.mk), looked up by tzrules.c
 $(B)/unit/test_init_cloudcfg: $(TZRULES)
+
+# the block devices the datasource probe reads (in use: held, mounted, partitioned): a fake sysfs
+UNIT_TESTS += init_dsdev
+UNIT_init_dsdev_SRCS := init/provision/dsdev.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
 
 # provision's children and the host's firewall (issue 11): the first table runs beside
 # provision, nothing provision runs starts before it has ended. FW_BIN: a slow stand-in.

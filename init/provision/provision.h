@@ -121,8 +121,17 @@ int ds_find(const char *cmdline, const char *dir, struct ds_found *f, struct ud_
 /* The datasource in directory seed (--seed): NoCloud files, or a config drive's
  * openstack/latest/; copied to dir as ds_find() does. 1 found. */
 int ds_seed(const char *seed, const char *dir, struct ds_found *f, struct ud_sink *warn);
+
+/* ---- dsdev.c: the block devices the probe reads --------------------- */
+
 /* Block device name (sr0) is a CD-ROM drive without a disc: nothing to read there. */
 bool ds_no_media(const char *name);
+/* Device name (under sysblock, "/sys/class/block") is this host's, in use: held (dm, md)
+ * or mounted (its MAJOR:MINOR in mountinfo, /proc/self/mountinfo's text), or a disk one
+ * of whose partitions is. */
+bool ds_in_use(const char *sysblock, const char *name, const char *mountinfo);
+/* Not worth reading for a seed: loop, ram, zram, dm-*, in use, a drive without a disc. */
+bool ds_skip(const char *sysblock, const char *name, const char *mountinfo);
 
 /* ---- dsmeta.c: meta-data, parsed in the unprivileged child ----------- */
 
