@@ -239,19 +239,17 @@ static int probe_dev(const char *name, const char *dir, const char *force, struc
 static int scan_disks(const char *dir, const char *force, struct ds_found *f, struct ud_sink *w)
 {
 	static char mountinfo[16384]; /* cut short, a mounted device is only read needlessly */
-	DIR *d = opendir(SYS_BLOCK);
-	struct dirent *de;
+	struct ds_dev *devs;
 	struct err e;
+	size_t n;
 	int found = 0;
 
-	if (!d)
-		return 0;
 	if (read_text("/proc/self/mountinfo", mountinfo, sizeof(mountinfo), &e) < 0)
 		mountinfo[0] = '\0';
-	while (!found && (de = readdir(d)))
-		if (!ds_skip(SYS_BLOCK, de->d_name, mountinfo))
-			found = probe_dev(de->d_name, dir, force, f, w);
-	closedir(d);
+	n = ds_devices(SYS_BLOCK, mountinfo, &devs);
+	for (size_t i = 0; !found && i < n; i++)
+		found = probe_dev(devs[i].name, dir, force, f, w);
+	free(devs);
 	return found;
 }
 

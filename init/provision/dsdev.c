@@ -1,8 +1,8 @@
 /*
- * dsdev.c: which block devices the datasource probe (ds.c) reads. Each read
- * is a round trip through the block layer (2-27 ms under QEMU's TCG, where a
- * boot without a datasource spends most of its probe on them), so what
- * cannot hold a seed is not read:
+ * dsdev.c: which block devices the datasource probe (ds.c) reads, and in
+ * what order. Each read is a round trip through the block layer (1-30 ms of
+ * the one vCPU under QEMU's TCG, a CD-ROM's more), so what cannot hold a
+ * seed is not read:
  *  - loop, ram, zram and device-mapper devices (this host's own);
  *  - a CD-ROM drive without a disc (reading it prints a dozen I/O errors);
  *  - a device this host already uses: one something holds (ROOT under
@@ -13,7 +13,10 @@
  *    found; a disk none of whose partitions is used is read whole too, for
  *    an ISO whose partition table does not start at its volume descriptor).
  * cloud-init finds a seed by its label (blkid), which a device in use here
- * (ext4 STATE, erofs ROOT, a partition table) never carries.
+ * (ext4 STATE, erofs ROOT, a partition table) never carries. The rest are
+ * read in a fixed order, likeliest first (ds_devices()): a seed on a CD-ROM
+ * is found before the boot disk's partitions are read, and of two seeds the
+ * same one wins at every boot (cloud-init leaves that to blkid's order).
  */
 #include "provision.h"
 
@@ -22,24 +25,54 @@
 #include <limits.h> /* linux/cdrom.h uses INT_MAX */
 #include <linux/cdrom.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+/* sysfs attribute dir/file (at) into buf, its first line only: its length, 0 if none. */
+static size_t attr(int at, const char *dir, const char *file, char *buf, size_t size)
+{
+	char path[300];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	if ((fd = openat(at, path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return strlen(buf);
+}
+
+/* sysfs's size (512-byte units) of a drive the sr driver found without a disc: the
+ * capacity it starts every drive with (sr_probe()), kept when the drive is not ready. */
+#define SR_GUESS_SECTORS "2097151" /* 0x1fffff */
+
 /*
  * A drive with no disc answers every read with an I/O error, and the kernel
  * prints a dozen "I/O error, dev sr0" lines on the console for one probe.
- * Asking the drive (CDROM_DRIVE_STATUS, on a non-blocking fd, which opens
- * without media) reads nothing; a drive that cannot say is read as before.
- * (sysfs has no answer: an empty drive's size is the sr driver's guess,
- * 0x1fffff sectors, not 0.)
+ * When the kernel found the drive it read the capacity of a disc in it: a
+ * size in sysfs other than 0 or the driver's guess for an empty drive means
+ * a disc, without a command to the drive (30-50 ms of QEMU's ATAPI emulation
+ * under TCG). Otherwise the drive is asked (CDROM_DRIVE_STATUS, on a
+ * non-blocking fd, which opens without media), which reads nothing; a drive
+ * that cannot say is read as before.
  */
-bool ds_no_media(const char *name)
+bool ds_no_media(const char *sysblock, const char *name)
 {
-	char dev[300];
+	char dev[300], size[32] = "";
 	int fd, st;
 
 	if (strncmp(name, "sr", 2) != 0)
+		return false;
+	if ((fd = open(sysblock, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		attr(fd, name, "size", size, sizeof(size));
+		close(fd);
+	}
+	if (*size && strcmp(size, "0") != 0 && strcmp(size, SR_GUESS_SECTORS) != 0)
 		return false;
 	snprintf(dev, sizeof(dev), "/dev/%s", name);
 	if ((fd = open(dev, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0)
@@ -62,21 +95,11 @@ static const char *mount_dev(const char *line)
 /* NAME's "MAJOR:MINOR" (sysfs's dev file) is a mount's device in mountinfo. */
 static bool mounted(int at, const char *name, const char *mountinfo)
 {
-	char path[300], dev[32];
+	char dev[32];
+	size_t len = attr(at, name, "dev", dev, sizeof(dev));
 	const char *f;
-	size_t len;
-	ssize_t n;
-	int fd;
 
-	snprintf(path, sizeof(path), "%s/dev", name);
-	if ((fd = openat(at, path, O_RDONLY | O_CLOEXEC)) < 0)
-		return false;
-	n = read(fd, dev, sizeof(dev) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	dev[n] = '\0';
-	if (!(len = strcspn(dev, "\n")))
+	if (!len)
 		return false;
 	for (const char *l = mountinfo; l && *l;) {
 		if ((f = mount_dev(l)) && !strncmp(f, dev, len) && f[len] == ' ')
@@ -156,5 +179,57 @@ bool ds_skip(const char *sysblock, const char *name, const char *mountinfo)
 {
 	return name[0] == '.' || !strncmp(name, "loop", 4) || !strncmp(name, "ram", 3) ||
 	       !strncmp(name, "zram", 4) || !strncmp(name, "dm-", 3) ||
-	       ds_in_use(sysblock, name, mountinfo) || ds_no_media(name);
+	       ds_in_use(sysblock, name, mountinfo) || ds_no_media(sysblock, name);
+}
+
+/* Where a seed is likeliest first: a removable drive (a CD-ROM, where cloud-localds's
+ * ISO and most config drives are), then a whole disk (a seed on a disk of its own), then
+ * a partition. */
+static int rank(int at, const char *name)
+{
+	char v[8];
+
+	if (attr(at, name, "removable", v, sizeof(v)) && v[0] == '1')
+		return 0;
+	return attr(at, name, "partition", v, sizeof(v)) ? 2 : 1;
+}
+
+static int by_rank(const void *a, const void *b)
+{
+	const struct ds_dev *x = a, *y = b;
+
+	return x->rank != y->rank ? x->rank - y->rank : strverscmp(x->name, y->name);
+}
+
+size_t ds_devices(const char *sysblock, const char *mountinfo, struct ds_dev **out)
+{
+	int at = open(sysblock, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = at < 0 ? NULL : open_dir(at, ".");
+	struct ds_dev *v = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+
+	while (d && (de = readdir(d))) {
+		if (strlen(de->d_name) >= sizeof(v->name) ||
+		    ds_skip(sysblock, de->d_name, mountinfo))
+			continue; /* the kernel's names are shorter (DISK_NAME_LEN) */
+		if (n == cap) {
+			struct ds_dev *grown = realloc(v, (cap ? 2 * cap : 16) * sizeof(*v));
+			if (!grown)
+				break; /* out of memory: the devices so far */
+			v = grown;
+			cap = cap ? 2 * cap : 16;
+		}
+		snprintf(v[n].name, sizeof(v[n].name), "%s", de->d_name);
+		v[n].rank = rank(at, de->d_name);
+		n++;
+	}
+	if (d)
+		closedir(d);
+	if (at >= 0)
+		close(at);
+	if (n)
+		qsort(v, n, sizeof(*v), by_rank);
+	*out = v;
+	return n;
 }

@@ -124,14 +124,22 @@ int ds_seed(const char *seed, const char *dir, struct ds_found *f, struct ud_sin
 
 /* ---- dsdev.c: the block devices the probe reads --------------------- */
 
-/* Block device name (sr0) is a CD-ROM drive without a disc: nothing to read there. */
-bool ds_no_media(const char *name);
+/* Block device name (sr0) is a CD-ROM drive without a disc: nothing to read there. Its
+ * size in sysblock ("/sys/class/block") says when the kernel saw a disc; else it asks. */
+bool ds_no_media(const char *sysblock, const char *name);
 /* Device name (under sysblock, "/sys/class/block") is this host's, in use: held (dm, md)
  * or mounted (its MAJOR:MINOR in mountinfo, /proc/self/mountinfo's text), or a disk one
  * of whose partitions is. */
 bool ds_in_use(const char *sysblock, const char *name, const char *mountinfo);
 /* Not worth reading for a seed: loop, ram, zram, dm-*, in use, a drive without a disc. */
 bool ds_skip(const char *sysblock, const char *name, const char *mountinfo);
+struct ds_dev {
+	char name[32]; /* "sr0" */
+	int rank;      /* 0 removable, 1 a whole disk, 2 a partition */
+};
+/* The devices of sysblock worth reading, in the order to read them: removable drives, whole
+ * disks, partitions, each by name ("vda2" before "vda10"). Their number; *out malloc'd. */
+size_t ds_devices(const char *sysblock, const char *mountinfo, struct ds_dev **out);
 
 /* ---- dsmeta.c: meta-data, parsed in the unprivileged child ----------- */
 

@@ -85,6 +85,11 @@ static int setup(void **state)
 	put("nvme0n1/nvme0n1p1/holders/md0", "");
 	dev("sdb", "8:16\n", false); /* partitioned, none of it used: an isohybrid seed, say */
 	dev("sdb/sdb1", "8:17\n", true);
+	dev("sr0", "11:0\n", false); /* a CD-ROM drive with a disc of 368 KiB */
+	put("sr0/removable", "1\n");
+	put("sr0/size", "736\n");
+	dev("vda10", "254:10\n", true);
+	dev("vda/vda10", "254:10\n", true);
 	return 0;
 }
 
@@ -148,13 +153,53 @@ static void test_skip(void **state)
 	assert_false(ds_skip(sys, "vdb", mountinfo));
 }
 
+/* A disc the kernel saw (its size) is read without a command to the drive (without it
+ * the test would open the build host's /dev/sr0); a name not a CD-ROM's is not asked. */
+static void test_media(void **state)
+{
+	char path[128];
+
+	(void)state;
+	assert_false(ds_no_media(sys, "sr0"));
+	assert_false(ds_no_media(sys, "vdb"));
+	/* the size of a drive found empty, or none: asked (there is no /dev/sr_x to ask) */
+	assert_true(ds_no_media(sys, "sr_x"));
+	put("sr_x/size", "2097151\n");
+	assert_true(ds_no_media(sys, "sr_x"));
+	put("sr_x/size", "0\n");
+	assert_true(ds_no_media(sys, "sr_x"));
+	put("sr_x/size", "736\n");
+	assert_false(ds_no_media(sys, "sr_x"));
+	snprintf(path, sizeof(path), "%s/sr_x/size", sys);
+	assert_int_equal(unlink(path), 0);
+	snprintf(path, sizeof(path), "%s/sr_x", sys);
+	assert_int_equal(rmdir(path), 0); /* not a device for test_order */
+}
+
+/* Removable drives, whole disks, partitions, each by name (vda2 before vda10); nothing
+ * in use, nothing that is not a disk. */
+static void test_order(void **state)
+{
+	static const char *const want[] = {"sr0", "sdb", "vdb", "vda1", "vda2", "vda4", "vda10"};
+	struct ds_dev *d;
+	size_t n;
+
+	(void)state;
+	n = ds_devices(sys, mountinfo, &d);
+	assert_int_equal(n, ARRAY_LEN(want));
+	for (size_t i = 0; i < n; i++)
+		assert_string_equal(d[i].name, want[i]);
+	free(d);
+	assert_int_equal(ds_devices("/nonexistent", mountinfo, &d), 0);
+	free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_in_use),
-	    cmocka_unit_test(test_each_rule),
-	    cmocka_unit_test(test_unknown_is_read),
-	    cmocka_unit_test(test_skip),
+	    cmocka_unit_test(test_in_use),	    cmocka_unit_test(test_each_rule),
+	    cmocka_unit_test(test_unknown_is_read), cmocka_unit_test(test_skip),
+	    cmocka_unit_test(test_media),	    cmocka_unit_test(test_order),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
