@@ -30,19 +30,15 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-/* sysfs attribute dir/file (at) into buf, its first line only: its length, 0 if none. */
-static size_t attr(int at, const char *dir, const char *file, char *buf, size_t size)
+/* sysblock/dir/file's first line into buf (read_text): its length, 0 if none. */
+static size_t attr(const char *sysblock, const char *dir, const char *file, char *buf, size_t size)
 {
-	char path[300];
-	ssize_t n;
-	int fd;
+	char path[512];
+	struct err e;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	if ((fd = openat(at, path, O_RDONLY | O_CLOEXEC)) < 0)
-		return 0;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	buf[n > 0 ? n : 0] = '\0';
+	if (fmt_path(path, sizeof(path), "%s/%s/%s", sysblock, dir, file) < 0 ||
+	    read_text(path, buf, size, &e) < 0)
+		buf[0] = '\0';
 	buf[strcspn(buf, "\n")] = '\0';
 	return strlen(buf);
 }
@@ -63,16 +59,13 @@ static size_t attr(int at, const char *dir, const char *file, char *buf, size_t 
  */
 bool ds_no_media(const char *sysblock, const char *name)
 {
-	char dev[300], size[32] = "";
+	char dev[300], size[32];
 	int fd, st;
 
 	if (strncmp(name, "sr", 2) != 0)
 		return false;
-	if ((fd = open(sysblock, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		attr(fd, name, "size", size, sizeof(size));
-		close(fd);
-	}
-	if (*size && strcmp(size, "0") != 0 && strcmp(size, SR_GUESS_SECTORS) != 0)
+	if (attr(sysblock, name, "size", size, sizeof(size)) && strcmp(size, "0") != 0 &&
+	    strcmp(size, SR_GUESS_SECTORS) != 0)
 		return false;
 	snprintf(dev, sizeof(dev), "/dev/%s", name);
 	if ((fd = open(dev, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0)
@@ -93,10 +86,10 @@ static const char *mount_dev(const char *line)
 }
 
 /* NAME's "MAJOR:MINOR" (sysfs's dev file) is a mount's device in mountinfo. */
-static bool mounted(int at, const char *name, const char *mountinfo)
+static bool mounted(const char *sysblock, const char *name, const char *mountinfo)
 {
 	char dev[32];
-	size_t len = attr(at, name, "dev", dev, sizeof(dev));
+	size_t len = attr(sysblock, name, "dev", dev, sizeof(dev));
 	const char *f;
 
 	if (!len)
@@ -110,53 +103,41 @@ static bool mounted(int at, const char *name, const char *mountinfo)
 	return false;
 }
 
-/* Opens dir (at) for reading its entries; NULL when there is none. */
-static DIR *open_dir(int at, const char *dir)
-{
-	int fd = openat(at, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = fd < 0 ? NULL : fdopendir(fd);
-
-	if (!d && fd >= 0)
-		close(fd);
-	return d;
-}
-
-/* The device in sysfs directory dir (at) is held by another (its holders/ has an
+/* The device in sysfs directory sysblock/dir is held by another (its holders/ has an
  * entry: dm-verity over ROOT, LVM, md) or mounted. */
-static bool used(int at, const char *dir, const char *mountinfo)
+static bool used(const char *sysblock, const char *dir, const char *mountinfo)
 {
-	char path[300];
+	char path[512];
 	struct dirent *de;
 	bool held = false;
 	DIR *d;
 
-	snprintf(path, sizeof(path), "%s/holders", dir);
-	if ((d = open_dir(at, path))) {
+	if (fmt_path(path, sizeof(path), "%s/%s/holders", sysblock, dir) == 0 &&
+	    (d = opendir(path))) {
 		while (!held && (de = readdir(d)))
 			held = de->d_name[0] != '.';
 		closedir(d);
 	}
-	return held || mounted(at, dir, mountinfo);
+	return held || mounted(sysblock, dir, mountinfo);
 }
 
 /* A partition of disk name (sysfs: the subdirectory NAMEx holding a file "partition")
  * is used: the disk is this host's own. */
-static bool part_used(int at, const char *name, const char *mountinfo)
+static bool part_used(const char *sysblock, const char *name, const char *mountinfo)
 {
 	size_t len = strlen(name);
+	char path[512], part[512];
 	struct dirent *de;
 	bool found = false;
-	DIR *d = open_dir(at, name);
+	DIR *d = fmt_path(path, sizeof(path), "%s/%s", sysblock, name) ? NULL : opendir(path);
 
 	while (d && !found && (de = readdir(d))) {
-		char part[600];
-		if (strncmp(de->d_name, name, len) != 0 || !de->d_name[len])
+		if (strncmp(de->d_name, name, len) != 0 || !de->d_name[len] ||
+		    fmt_path(part, sizeof(part), "%s/%s/partition", path, de->d_name) < 0 ||
+		    access(part, F_OK) != 0)
 			continue;
-		snprintf(part, sizeof(part), "%s/%s/partition", name, de->d_name);
-		if (faccessat(at, part, F_OK, 0) == 0) {
-			*strrchr(part, '/') = '\0';
-			found = used(at, part, mountinfo);
-		}
+		snprintf(part, sizeof(part), "%s/%s", name, de->d_name);
+		found = used(sysblock, part, mountinfo);
 	}
 	if (d)
 		closedir(d);
@@ -165,14 +146,7 @@ static bool part_used(int at, const char *name, const char *mountinfo)
 
 bool ds_in_use(const char *sysblock, const char *name, const char *mountinfo)
 {
-	int at = open(sysblock, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	bool in_use;
-
-	if (at < 0)
-		return false; /* nothing known: read it */
-	in_use = used(at, name, mountinfo) || part_used(at, name, mountinfo);
-	close(at);
-	return in_use;
+	return used(sysblock, name, mountinfo) || part_used(sysblock, name, mountinfo);
 }
 
 bool ds_skip(const char *sysblock, const char *name, const char *mountinfo)
@@ -185,13 +159,13 @@ bool ds_skip(const char *sysblock, const char *name, const char *mountinfo)
 /* Where a seed is likeliest first: a removable drive (a CD-ROM, where cloud-localds's
  * ISO and most config drives are), then a whole disk (a seed on a disk of its own), then
  * a partition. */
-static int rank(int at, const char *name)
+static int rank(const char *sysblock, const char *name)
 {
 	char v[8];
 
-	if (attr(at, name, "removable", v, sizeof(v)) && v[0] == '1')
+	if (attr(sysblock, name, "removable", v, sizeof(v)) && v[0] == '1')
 		return 0;
-	return attr(at, name, "partition", v, sizeof(v)) ? 2 : 1;
+	return attr(sysblock, name, "partition", v, sizeof(v)) ? 2 : 1;
 }
 
 static int by_rank(const void *a, const void *b)
@@ -203,8 +177,7 @@ static int by_rank(const void *a, const void *b)
 
 size_t ds_devices(const char *sysblock, const char *mountinfo, struct ds_dev **out)
 {
-	int at = open(sysblock, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = at < 0 ? NULL : open_dir(at, ".");
+	DIR *d = opendir(sysblock);
 	struct ds_dev *v = NULL;
 	size_t n = 0, cap = 0;
 	struct dirent *de;
@@ -221,13 +194,11 @@ size_t ds_devices(const char *sysblock, const char *mountinfo, struct ds_dev **o
 			cap = cap ? 2 * cap : 16;
 		}
 		snprintf(v[n].name, sizeof(v[n].name), "%s", de->d_name);
-		v[n].rank = rank(at, de->d_name);
+		v[n].rank = rank(sysblock, de->d_name);
 		n++;
 	}
 	if (d)
 		closedir(d);
-	if (at >= 0)
-		close(at);
 	if (n)
 		qsort(v, n, sizeof(*v), by_rank);
 	*out = v;
