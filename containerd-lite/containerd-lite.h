@@ -241,6 +241,18 @@ void cl_state_free(struct cl_state *st);
 /* Container ids under ROOT (malloc'd vector, NULL-terminated). */
 int cl_list(const char *root, char ***ids, struct cl_err *e);
 
+/* --- the host's firewall (net/fw.c) ---------------------------------------- */
+
+/* provision's most: the image spec's 32, user-data's 32 and the SSH port */
+#define CL_FW_MAX_PORTS 65
+/* Makes the table inet wisp-firewall whole in one nf_tables batch: the host
+ * closed but for ALLOW ("PORT[/tcp|udp]", N of them), established flows, lo,
+ * ICMP essentials and DHCP clients; forwarded only what leaves a bridge, its
+ * answers and published ports (docs/network.md, "Host firewall"). OFF: the
+ * table removed. `network firewall` and provision (linked in: no exec of
+ * this program on the boot's path) call it. */
+int cl_host_firewall(const char *const *allow, unsigned n, bool off, struct cl_err *e);
+
 /* --- errors ----------------------------------------------------------------- */
 
 /* Fills E with NUM and the text (+ ": strerror(NUM)" when NUM != 0); returns -1. */

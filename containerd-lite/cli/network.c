@@ -46,7 +46,7 @@
 
 struct net_opts {
 	const char *network, *subnet, *netns, *id, *egress, *ingress;
-	const char *publish[NET_MAX_PORTS], *allow[NET_MAX_PORTS];
+	const char *publish[NET_MAX_PORTS], *allow[CL_FW_MAX_PORTS];
 	unsigned npublish, nallow;
 	bool json, oci_state, off;
 	char state_netns[64], state_id[256];
@@ -131,8 +131,11 @@ static int parse(int argc, char **argv, const char *verb, struct net_opts *o)
 			unsigned *n = a[2] == 'p' ? &o->npublish : &o->nallow;
 			if (i + 1 >= argc)
 				return usage(verb, "a value is missing after", a);
-			if (*n == NET_MAX_PORTS)
-				return usage(verb, "too many ports (32 at most) at", argv[i + 1]);
+			if (*n == (a[2] == 'p' ? NET_MAX_PORTS : CL_FW_MAX_PORTS))
+				return usage(verb,
+					     a[2] == 'p' ? "too many ports (32 at most) at"
+							 : "too many ports (65 at most) at",
+					     argv[i + 1]);
 			v[(*n)++] = argv[++i];
 			continue;
 		}
@@ -327,16 +330,6 @@ static int list(int dfd, bool json, struct cl_err *e)
 	return 0;
 }
 
-static int firewall(const struct net_opts *o, struct cl_err *e)
-{
-	struct net_port allow[NET_MAX_PORTS];
-
-	for (unsigned i = 0; i < o->nallow; i++)
-		if (net_fw_port(o->allow[i], &allow[i], e) < 0)
-			return -1;
-	return net_firewall(allow, o->nallow, o->off, e);
-}
-
 static int run(const char *verb, const struct net_opts *o, struct cl_err *e)
 {
 	struct net_cfg c;
@@ -378,7 +371,7 @@ int cl_net_main(int argc, char **argv)
 	if (strcmp(verb, "firewall") == 0) {
 		if (o.id || o.oci_state || o.npublish || o.egress || o.ingress)
 			return usage(verb, "takes --allow or --off only", NULL);
-		r = firewall(&o, &e);
+		r = cl_host_firewall(o.allow, o.nallow, o.off, &e);
 		if (r < 0)
 			fprintf(stderr, "containerd-lite: %s\n", e.msg);
 		return r < 0;

@@ -108,7 +108,7 @@ static void forward(struct nft_batch *b)
 	rule_ct(b, "forward", NFT_CT_STATUS, IPS_DST_NAT, NF_ACCEPT);
 }
 
-int net_firewall(const struct net_port *allow, unsigned n, bool off, struct cl_err *e)
+static int fw_batch(const struct net_port *allow, unsigned n, bool off, struct cl_err *e)
 {
 	struct nft_batch *b = nft_batch_new(NFPROTO_INET);
 	int r;
@@ -130,7 +130,7 @@ int net_firewall(const struct net_port *allow, unsigned n, bool off, struct cl_e
 }
 
 /* "PORT[/tcp|/udp]" (docker's EXPOSE): the port in ctr_port. */
-int net_fw_port(const char *spec, struct net_port *p, struct cl_err *e)
+static int fw_port(const char *spec, struct net_port *p, struct cl_err *e)
 {
 	char buf[48];
 
@@ -140,4 +140,17 @@ int net_fw_port(const char *spec, struct net_port *p, struct cl_err *e)
 		return cl_error(e, 0, "network firewall: --allow %s: not PORT[/tcp|udp] (1-65535)",
 				spec);
 	return 0;
+}
+
+int cl_host_firewall(const char *const *allow, unsigned n, bool off, struct cl_err *e)
+{
+	struct net_port ports[CL_FW_MAX_PORTS];
+
+	if (n > CL_FW_MAX_PORTS)
+		return cl_error(e, 0, "network firewall: %u ports to open, %d at most", n,
+				CL_FW_MAX_PORTS);
+	for (unsigned i = 0; i < n; i++)
+		if (fw_port(allow[i], &ports[i], e) < 0)
+			return -1;
+	return fw_batch(ports, n, off, e);
 }

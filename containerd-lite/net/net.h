@@ -157,13 +157,6 @@ void nft_l4(struct nl_msg *m, uint8_t proto, int offset, const void *v, int len)
  * forwarding off. Returns the number of leases, or -1. */
 int net_nat_sync(const struct net_cfg *c, int dfd, struct cl_err *e);
 
-/* net/fw.c: the host's firewall, table inet wisp-firewall: input closed but
- * for established flows, lo, ICMP essentials, DHCP clients and ALLOW (their
- * ctr_port and proto: net_fw_port reads "PORT[/tcp|udp]"); forward only what
- * leaves a bridge, answers, and published ports. OFF: the table removed. */
-int net_firewall(const struct net_port *allow, unsigned n, bool off, struct cl_err *e);
-int net_fw_port(const char *spec, struct net_port *p, struct cl_err *e);
-
 /* net/ct.c: the host's conntrack entries to or from ADDR (and its ULA) deleted. */
 int net_ct_forget(const struct net_cfg *c, uint32_t addr, struct cl_err *e);
 

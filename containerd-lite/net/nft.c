@@ -22,6 +22,7 @@
 #include <netlink/netlink.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 struct nft_batch {
 	int family; /* of the next messages: NFPROTO_IPV4 ("ip"), _IPV6, _INET */
@@ -313,6 +314,18 @@ void nft_masq(struct nl_msg *m)
 }
 
 /* Sends the batch and reads one answer per message that asked for an ack. */
+/* Room for every ack: the kernel queues them all while sendto() runs, and libnl's
+ * 32 KiB receive buffer holds ~40 (each a small skb of ~800 bytes truesize); a
+ * fuller queue drops the rest (ENOBUFS, libnl's "Out of memory") after the batch
+ * was applied. Forced past rmem_max, as nft does, when the caller may (root). */
+static void ack_room(struct nl_sock *sk, unsigned nacks)
+{
+	int fd = nl_socket_get_fd(sk), size = 32768 + (int)nacks * 1024;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+}
+
 int nft_batch_send(struct nft_batch *b, struct cl_err *e)
 {
 	struct nl_sock *sk;
@@ -322,6 +335,7 @@ int nft_batch_send(struct nft_batch *b, struct cl_err *e)
 		return cl_error(e, ENOMEM, "nftables: a message could not be made");
 	if ((sk = nl_socket_alloc()) && (r = nl_connect(sk, NETLINK_NETFILTER)) >= 0) {
 		nl_socket_disable_seq_check(sk);
+		ack_room(sk, b->nacks);
 		r = nl_sendto(sk, b->buf, b->len);
 		for (unsigned i = 0; r >= 0 && i < b->nacks; i++)
 			r = nl_wait_for_ack(sk);

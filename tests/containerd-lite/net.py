@@ -476,6 +476,17 @@ def test_firewall(c6, c3, outside):
             r = cl(*args)
             check("%s: one line, nothing changed" % " ".join(args), r.returncode in (1, 2) and
                   r.stderr == msg and "timed out" in ask(outside, "tcp", "192.0.2.10", 2223), r.stderr)
+        # provision's most: the image spec's 32, user-data's 32 and SSH's
+        ports = [str(2300 + i) for i in range(65)]
+        r = cl("firewall", *[a for p in ports for a in ("--allow", p)])
+        rules = nft_rules("inet wisp-firewall") or []
+        got = ask(outside, "tcp", "192.0.2.10", 2223)
+        check("firewall with 65 ports: the table has a rule for each, 2223 still dropped",
+              r.returncode == 0 and len(rules) == 20 + 65 and "timed out" in got,
+              (r.stderr, len(rules), got))
+        r = cl("firewall", *[a for p in ports + ["2400"] for a in ("--allow", p)])
+        check("a 66th port: one line, usage", r.returncode == 2 and r.stderr.count("\n") == 1
+              and "too many ports (65 at most) at 2400" in r.stderr, r.stderr)
         r = cl("firewall", "--off")
         got = ask(outside, "tcp", "192.0.2.10", 2223)
         check("firewall --off opens the host again", r.returncode == 0 and got.startswith("peer "),

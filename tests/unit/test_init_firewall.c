@@ -1,8 +1,9 @@
 /* Unit tests: init/provision/firewall.c and run.c, the order of provision's children.
- * The first table runs beside provision and nothing provision runs starts before it
- * has ended (any program may bring up an interface). FW_BIN is a stand-in here (this
- * test's build only): a script that takes 300 ms, then leaves its arguments and its nice
- * value in a file. */
+ * The first table is made beside provision and nothing provision runs starts before
+ * it has ended (any program may bring up an interface). cl_host_firewall() is a
+ * stand-in here (tests/containerd-lite/net.py and the system tests make the real
+ * table): it takes 300 ms, then leaves its ports, its nice value and its process in
+ * a file, and returns `code`. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,13 +11,16 @@
 
 #include <cmocka.h>
 
+#include "containerd-lite.h"
 #include "provision/provision.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 void log_msg(int prio, const char *fmt, ...)
@@ -31,20 +35,27 @@ void log_err(const struct err *e)
 }
 
 static char dir[] = "/tmp/test_init_firewall.XXXXXX", report[64], args[64];
+static int code;	/* what the stand-in returns */
+static pid_t provision; /* this test's process: the stand-in says whether it ran in it */
 
-/* The stand-in: exit status `code`, its arguments in `args` once it is done. */
-static void stand_in(int code)
+int cl_host_firewall(const char *const *allow, unsigned n, bool off, struct cl_err *e)
 {
-	FILE *f = fopen(FW_BIN, "w");
+	struct timespec t = {0, 300 * 1000 * 1000};
+	char tmp[80];
+	FILE *f;
 
-	assert_non_null(f);
-	/* field 19 of stat: the nice value */
-	fprintf(f,
-		"#!/bin/sh\nsleep 0.3\necho \"$* nice=$(cut -d' ' -f19 /proc/$$/stat)\" > %s.new "
-		"&& mv %s.new %s\nexit %d\n",
-		args, args, args, code);
-	assert_int_equal(fclose(f), 0);
-	assert_int_equal(chmod(FW_BIN, 0755), 0);
+	nanosleep(&t, NULL);
+	snprintf(tmp, sizeof(tmp), "%s.new", args);
+	assert_non_null(f = fopen(tmp, "w"));
+	for (unsigned i = 0; i < n; i++)
+		fprintf(f, "%s ", allow[i]);
+	fprintf(f, "%snice=%d %s\n", off ? "off " : "", getpriority(PRIO_PROCESS, 0),
+		getpid() == provision ? "in provision" : "in a child");
+	fclose(f);
+	rename(tmp, args);
+	if (code)
+		snprintf(e->msg, sizeof(e->msg), "a stand-in's failure");
+	return code ? -1 : 0;
 }
 
 static void slurp(const char *path, char *buf, size_t size)
@@ -64,6 +75,7 @@ static int setup(void **state)
 	FILE *f;
 
 	(void)state;
+	provision = getpid();
 	assert_non_null(mkdtemp(dir));
 	snprintf(report, sizeof(report), "%s/report", dir);
 	snprintf(args, sizeof(args), "%s/args", dir);
@@ -87,14 +99,14 @@ static void test_command_waits(void **state)
 	char *argv[] = {"/bin/sh", "-c", cmd, NULL};
 
 	(void)state;
-	stand_in(0);
+	code = 0;
 	unlink(args);
 	fw_start();
 	snprintf(cmd, sizeof(cmd), "test -e %s", args);
 	assert_int_equal(cc_run("bootcmd", argv, NULL, 5000, NULL), 0);
 	slurp(args, buf, sizeof(buf));
 	/* beside provision's own work, behind it (FW_NICE) */
-	assert_string_equal(buf, "network firewall --allow 8080/tcp nice=10\n");
+	assert_string_equal(buf, "8080/tcp nice=10 in a child\n");
 	/* Nothing opened since: the same table, not made again. */
 	unlink(args);
 	fw_apply();
@@ -113,8 +125,8 @@ static void test_apply_again(void **state)
 	unlink(args);
 	fw_apply();
 	slurp(args, buf, sizeof(buf));
-	/* provision waits for this one: at its own priority */
-	assert_string_equal(buf, "network firewall --allow 8080/tcp --allow 22/tcp nice=0\n");
+	/* provision waits for this one: made by provision itself */
+	assert_string_equal(buf, "8080/tcp 22/tcp nice=0 in provision\n");
 	slurp(report, buf, sizeof(buf));
 	assert_non_null(strstr(buf, "firewall: closed but for 8080/tcp, 22/tcp\n"));
 }
@@ -125,10 +137,14 @@ static void test_failure(void **state)
 	char buf[512];
 
 	(void)state;
-	stand_in(1);
+	code = 1;
 	fw_start();
 	fw_wait();
+	unlink(args);
 	fw_apply();
+	/* tried again at the end, by provision itself */
+	slurp(args, buf, sizeof(buf));
+	assert_string_equal(buf, "8080/tcp 22/tcp nice=0 in provision\n");
 	slurp(report, buf, sizeof(buf));
 	assert_non_null(strstr(buf, "firewall: FAILED, ports not filtered\n"));
 }
@@ -140,7 +156,6 @@ static int teardown(void **state)
 	(void)state;
 	unlink(report);
 	unlink(args);
-	unlink(FW_BIN);
 	snprintf(path, sizeof(path), "%s/etc/wisp/firewall", dir);
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/etc/wisp", dir);
