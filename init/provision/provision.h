@@ -226,7 +226,7 @@ int tz_rule(const char *table, const char *name, char *rule, size_t size);
 /* Add the unit "sshd" (dropbear, key-only); cloudinit_final() does when keys were written. */
 void sshd_add(void);
 
-/* ---- firewall.c: the host's firewall (containerd-lite network firewall) - */
+/* ---- firewall.c: the host's firewall (containerd-lite's cl_host_firewall) -- */
 
 /* PORT ("22/tcp", copied) opened by the next table made. */
 void fw_allow(const char *port);
