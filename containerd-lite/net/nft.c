@@ -313,7 +313,6 @@ void nft_masq(struct nl_msg *m)
 	expr(m, "masq", NULL, 0, 0, NULL, 0);
 }
 
-/* Sends the batch and reads one answer per message that asked for an ack. */
 /* Room for every ack: the kernel queues them all while sendto() runs, and libnl's
  * 32 KiB receive buffer holds ~40 (each a small skb of ~800 bytes truesize); a
  * fuller queue drops the rest (ENOBUFS, libnl's "Out of memory") after the batch
@@ -326,6 +325,7 @@ static void ack_room(struct nl_sock *sk, unsigned nacks)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
 }
 
+/* Sends the batch and reads one answer per message that asked for an ack. */
 int nft_batch_send(struct nft_batch *b, struct cl_err *e)
 {
 	struct nl_sock *sk;
