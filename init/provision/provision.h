@@ -183,10 +183,8 @@ int cc_sem_take(const char *dir, const char *name, struct err *e);
 /* Run argv (PATH, HOME and env set), killed after ms, once the host's firewall is in
  * (fw_wait()). Its wait status, or -1 (warned). */
 int cc_run(const char *what, char *const *argv, char *env, unsigned ms, struct ud_sink *w);
-/* cc_run()'s halves, for a child that runs beside provision: argv started at nice in
- * its own process group (wait_exec: spawn_req's); waited for until since + ms, then
- * killed with its group. */
-pid_t cc_spawn(char *const *argv, char *env, int nice, bool wait_exec, struct err *e);
+/* cc_run()'s wait, also for the firewall's child beside provision (its own process
+ * group): waited for until since + ms, then killed with its group. */
 int cc_wait(const char *what, pid_t pid, uint64_t since, unsigned ms, struct ud_sink *w);
 
 /* ---- ccfinal.c: mounts, timezone, gunzip, ntp, the cloud-final script -- */

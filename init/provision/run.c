@@ -1,22 +1,14 @@
 /*
- * run.c: the programs provision runs and waits for (bootcmd, mounts, the
- * firewall), each in its own process group and killed with it after its time;
- * none before the host's firewall is in (firewall.c), since any of them may
- * bring up an interface. Under --root nothing runs: each is recorded in the
- * report.
+ * run.c: the programs provision runs and waits for (bootcmd, mounts; and the
+ * firewall's child, firewall.c), each in its own process group and killed with
+ * it after its time; none before the host's firewall is in (firewall.c), since
+ * any of them may bring up an interface. Under --root nothing runs: each is
+ * recorded in the report.
  */
 #include "provision.h"
 
 #include <signal.h>
 #include <sys/wait.h>
-
-pid_t cc_spawn(char *const *argv, char *env, int nice, bool wait_exec, struct err *e)
-{
-	char *envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/", env, NULL};
-	struct spawn_req r = {.argv = argv, .envp = envp, .nice = nice, .wait_exec = wait_exec};
-
-	return spawn(&r, NULL, e);
-}
 
 int cc_wait(const char *what, pid_t pid, uint64_t since, unsigned ms, struct ud_sink *w)
 {
@@ -41,6 +33,10 @@ int cc_wait(const char *what, pid_t pid, uint64_t since, unsigned ms, struct ud_
 
 int cc_run(const char *what, char *const *argv, char *env, unsigned ms, struct ud_sink *w)
 {
+	char *envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/", env, NULL};
+	/* forked (no wait_exec): a user's command may live on any mount, provision must
+	 * reach its deadline */
+	struct spawn_req r = {.argv = argv, .envp = envp};
 	uint64_t since;
 	struct err e;
 	pid_t pid;
@@ -51,8 +47,7 @@ int cc_run(const char *what, char *const *argv, char *env, unsigned ms, struct u
 	}
 	fw_wait(); /* a command may bring up an interface: not before the host is closed */
 	since = now_ms();
-	/* forked: a user's command may live on any mount, provision must reach its deadline */
-	if ((pid = cc_spawn(argv, env, 0, false, &e)) < 0) {
+	if ((pid = spawn(&r, NULL, &e)) < 0) {
 		if (w)
 			w->warn(w->ctx, "%s: %s", what, e.msg);
 		return -1;
