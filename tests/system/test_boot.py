@@ -431,15 +431,29 @@ def deadline(image="build/wisp.img"):
     grubenv_rolled_back(env)
 
 
+def root_hash_drivers(vm):
+    """The SHA-256 implementations of /proc/crypto that something holds beyond their
+    registration (refcnt above 1): after boot, what dm-verity hashes ROOT's blocks with."""
+    _, out = vm.sh("awk '/^name/{n=$3} /^driver/{d=$3} /^refcnt/{r=$3} "
+                   "/^$/{if (n == \"sha256\") print \"HASH\", d, r}' /proc/crypto")
+    rows = re.findall(r"(?m)^HASH (\S+) (\d+)$", out)
+    check(rows, "/proc/crypto lists sha256: %r" % out)
+    return [d for d, r in rows if int(r) > 1]
+
+
 def disks(image="build/wisp.img"):
-    """The verified root on the other disk controllers a cloud gives (virtio-blk is every
-    other test's): AHCI and NVMe, whose disks appear after the kernel's own probing, so that
-    dm-mod.waitfor is what lets the kernel make the root device; STATE found and mounted
-    on the same disk."""
+    """The verified root on the other disk controllers and CPUs a cloud gives (virtio-blk
+    and TCG's qemu64 are every other test's): AHCI and NVMe, whose disks appear after the
+    kernel's own probing, so that dm-mod.waitfor is what lets the kernel make the root
+    device; STATE found and mounted on the same disk. The NVMe boot has TCG's "max" CPU
+    (AVX2, as a cloud's CPUs have): dm-verity hashes with the kernel's AVX2 (or SHA-NI)
+    SHA-256 there, the generic C code only on qemu64, which has neither."""
     verity = read_verity(image)
     partuuid = partitions(image)["ROOT-A"].partuuid
-    for bus, part in (("ahci", "sda3"), ("nvme", "nvme0n1p3")):
-        with VM(image, firmware="bios", name="disk-" + bus, disk_bus=bus) as vm:
+    for bus, part, cpu in (("ahci", "sda3", "qemu64"), ("nvme", "nvme0n1p3", "max")):
+        # the last -cpu counts: this one, whatever WISP_CPU says
+        with VM(image, firmware="bios", name="disk-" + bus, disk_bus=bus,
+                extra=["-cpu", cpu]) as vm:
             vm.expect(r"device-mapper: init: waiting for device PARTUUID=%s" % partuuid,
                       BOOT_TIMEOUT)
             vm.boot(shell_timeout=60)
@@ -447,6 +461,10 @@ def disks(image="build/wisp.img"):
             _, out = vm.sh("ls /sys/block/dm-0/slaves; grep ' /var ' /proc/mounts")
             check(out.split()[0] == part and " ext4 rw" in out,
                   "%s: / over %s, STATE on /var: %r" % (bus, part, out))
+            used = root_hash_drivers(vm)
+            want = ["sha256-avx2", "sha256-ni"] if cpu == "max" else ["sha256-generic"]
+            check(len(used) == 1 and used[0] in want, "%s, CPU %s: ROOT's blocks are hashed "
+                  "with %s: %r" % (bus, cpu, " or ".join(want), used))
 
 
 def slotb_spec(image="build/slotb/wisp.img"):

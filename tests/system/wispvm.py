@@ -11,7 +11,12 @@ The disk image itself is never written: each VM gets a qcow2 overlay backed
 by it, so tests can run in parallel and build/wisp.img stays pristine.
 TCG is the default (KVM hangs on the build hosts); WISP_KVM=1 opts in.
 Guests have one vCPU; WISP_SMP=N gives them N (benches: under TCG, N
-threads on the host's cores).
+threads on the host's cores). Under TCG, for benches: WISP_CPU=MODEL is
+QEMU's -cpu (default qemu64, without SSSE3 or AVX2; "max": what TCG can
+emulate, as a cloud's CPUs have), and WISP_ICOUNT=1 makes the guest's clocks
+count instructions (one a nanosecond) instead of the host's time: TCG's
+translation and the host's load then cost the guest nothing, and a boot
+takes the same guest time every run (waits for I/O still pass in host time).
 """
 
 import json
@@ -84,7 +89,18 @@ def smp():
 def accel_args():
     if os.environ.get("WISP_KVM") == "1":
         return ["-accel", "kvm", "-cpu", "host"]
-    return ["-accel", "tcg"]
+    args = ["-accel", "tcg"]
+    cpu = os.environ.get("WISP_CPU")
+    if cpu is not None:
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.,=+-]*", cpu):
+            sys.exit("wispvm: WISP_CPU=%r: not a QEMU CPU model" % cpu)
+        args += ["-cpu", cpu]
+    icount = os.environ.get("WISP_ICOUNT", "0")
+    if icount not in ("0", "1"):
+        sys.exit("wispvm: WISP_ICOUNT=%r: 0 or 1" % icount)
+    if icount == "1":  # one instruction a nanosecond; idle time passes as the host's
+        args += ["-icount", "shift=0,sleep=on"]
+    return args
 
 
 def make_overlay(base, path, size=None):
