@@ -252,6 +252,10 @@ int cl_list(const char *root, char ***ids, struct cl_err *e);
  * table removed. `network firewall` and provision (linked in: no exec of
  * this program on the boot's path) call it. */
 int cl_host_firewall(const char *const *allow, unsigned n, bool off, struct cl_err *e);
+/* ALLOW's rules appended to that table's input chain, in one batch: what
+ * cl_host_firewall() puts last, so the table is then the same as one made with
+ * every port. -1 (E says why) when there is no table; nothing changed then. */
+int cl_host_firewall_add(const char *const *allow, unsigned n, struct cl_err *e);
 
 /* --- errors ----------------------------------------------------------------- */
 

@@ -17,8 +17,9 @@
  *       and forwarding with it; nothing there is fine
  *   network ls [--network NAME] [--subnet CIDR] [--json]
  *       the leases: ADDRESS ID [PORT...]
- *   network firewall [--allow PORT[/tcp|udp]]... | --off
- *       the host's firewall (net/fw.c): closed but for ALLOW; or none
+ *   network firewall [--allow PORT[/tcp|udp]]... | --off | (--add PORT[/tcp|udp])...
+ *       the host's firewall (net/fw.c): closed but for ALLOW; or none; or
+ *       the table as it is with ADD's ports open too
  *
  * Each holds the network's lease lock from start to end: attaches and
  * detaches of one network happen one after the other.
@@ -48,7 +49,7 @@ struct net_opts {
 	const char *network, *subnet, *netns, *id, *egress, *ingress;
 	const char *publish[NET_MAX_PORTS], *allow[CL_FW_MAX_PORTS];
 	unsigned npublish, nallow;
-	bool json, oci_state, off;
+	bool json, oci_state, off, add; /* add: the firewall's ports came as --add */
 	char state_netns[64], state_id[256];
 	char conf_subnet[64];
 	const char *subnet_from; /* the file the default network's subnet came from */
@@ -81,6 +82,7 @@ static const char net_usage[] =
     "       containerd-lite network attach|detach [--network NAME] [--subnet CIDR] --oci-state\n"
     "       containerd-lite network ls [--network NAME] [--json]\n"
     "       containerd-lite network firewall [--allow PORT[/tcp|udp]]... | --off\n"
+    "       containerd-lite network firewall --add PORT[/tcp|udp] [--add PORT[/tcp|udp]]...\n"
     "NAME defaults to " NET_DEFAULT_NAME ", CIDR to " NET_DEFAULT_NAME "'s in " NET_CONF_RUN
     " or " NET_CONF_ETC "\n(\"subnet CIDR\"), else " NET_DEFAULT_SUBNET
     "; RATE is tc's, like 20mbit (bit, kbit,\n"
@@ -126,7 +128,8 @@ static int parse(int argc, char **argv, const char *verb, struct net_opts *o)
 			o->off = true;
 			continue;
 		}
-		if (!ends && (strcmp(a, "--publish") == 0 || strcmp(a, "--allow") == 0)) {
+		if (!ends &&
+		    (!strcmp(a, "--publish") || !strcmp(a, "--allow") || !strcmp(a, "--add"))) {
 			const char **v = a[2] == 'p' ? o->publish : o->allow;
 			unsigned *n = a[2] == 'p' ? &o->npublish : &o->nallow;
 			if (i + 1 >= argc)
@@ -136,6 +139,9 @@ static int parse(int argc, char **argv, const char *verb, struct net_opts *o)
 					     a[2] == 'p' ? "too many ports (32 at most) at"
 							 : "too many ports (65 at most) at",
 					     argv[i + 1]);
+			if (a[2] != 'p' && *n && o->add != (a[3] == 'd'))
+				return usage(verb, "--allow or --add, not both", NULL);
+			o->add = a[3] == 'd';
 			v[(*n)++] = argv[++i];
 			continue;
 		}
@@ -365,13 +371,15 @@ int cl_net_main(int argc, char **argv)
 	if ((r = parse(argc - 1, argv + 1, verb, &o)) != 0)
 		return r;
 	if ((o.nallow || o.off) && strcmp(verb, "firewall") != 0)
-		return usage(verb, "--allow and --off are for firewall, not", verb);
+		return usage(verb, "--allow, --add and --off are for firewall, not", verb);
 	if (o.nallow && o.off)
-		return usage(verb, "--allow or --off, not both", NULL);
+		return usage(
+		    verb, o.add ? "--add or --off, not both" : "--allow or --off, not both", NULL);
 	if (strcmp(verb, "firewall") == 0) {
 		if (o.id || o.oci_state || o.npublish || o.egress || o.ingress)
-			return usage(verb, "takes --allow or --off only", NULL);
-		r = cl_host_firewall(o.allow, o.nallow, o.off, &e);
+			return usage(verb, "takes --allow, --add or --off only", NULL);
+		r = o.add ? cl_host_firewall_add(o.allow, o.nallow, &e)
+			  : cl_host_firewall(o.allow, o.nallow, o.off, &e);
 		if (r < 0)
 			fprintf(stderr, "containerd-lite: %s\n", e.msg);
 		return r < 0;

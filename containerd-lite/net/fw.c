@@ -25,6 +25,9 @@
  * are the host's upstream servers, not the host). Without this table a
  * host with a route to 10.88.0.0/16 through it could reach containers'
  * unpublished ports; the forward chain closes that. `--off` removes it.
+ * `--add PORT...` appends rules for more ports to the input chain as it is
+ * (provision's second table, an sshd's port): the same table as one made
+ * whole with every port, for a rule's cost rather than the table's.
  */
 #include "net.h"
 
@@ -108,7 +111,10 @@ static void forward(struct nft_batch *b)
 	rule_ct(b, "forward", NFT_CT_STATUS, IPS_DST_NAT, NF_ACCEPT);
 }
 
-static int fw_batch(const struct net_port *allow, unsigned n, bool off, struct cl_err *e)
+/* How: FW_MAKE (or FW_OFF) the table whole, FW_ADD the ports' rules to it as it is. */
+enum fw_how { FW_MAKE, FW_OFF, FW_ADD };
+
+static int fw_batch(const struct net_port *allow, unsigned n, enum fw_how how, struct cl_err *e)
 {
 	struct nft_batch *b = nft_batch_new(NFPROTO_INET);
 	int r;
@@ -116,9 +122,14 @@ static int fw_batch(const struct net_port *allow, unsigned n, bool off, struct c
 	if (!b)
 		return cl_error(e, ENOMEM, "firewall");
 	nft_begin(b);
-	nft_table(b, NFT_MSG_NEWTABLE, FW_TABLE);
-	nft_table(b, NFT_MSG_DELTABLE, FW_TABLE);
-	if (!off) {
+	if (how == FW_ADD) { /* where input() puts them, last: no table, no batch (ENOENT) */
+		for (unsigned i = 0; i < n; i++)
+			rule_port(b, allow[i].proto, allow[i].ctr_port);
+	} else {
+		nft_table(b, NFT_MSG_NEWTABLE, FW_TABLE);
+		nft_table(b, NFT_MSG_DELTABLE, FW_TABLE);
+	}
+	if (how == FW_MAKE) {
 		nft_table(b, NFT_MSG_NEWTABLE, FW_TABLE);
 		input(b, allow, n);
 		forward(b);
@@ -126,6 +137,8 @@ static int fw_batch(const struct net_port *allow, unsigned n, bool off, struct c
 	nft_end(b);
 	r = nft_batch_send(b, e);
 	nft_batch_free(b);
+	if (r < 0 && how == FW_ADD)
+		return cl_error_wrap(e, "firewall: adding to table inet " FW_TABLE);
 	return r < 0 ? cl_error_wrap(e, "firewall") : 0;
 }
 
@@ -142,7 +155,7 @@ static int fw_port(const char *spec, struct net_port *p, struct cl_err *e)
 	return 0;
 }
 
-int cl_host_firewall(const char *const *allow, unsigned n, bool off, struct cl_err *e)
+static int fw_ports(const char *const *allow, unsigned n, enum fw_how how, struct cl_err *e)
 {
 	struct net_port ports[CL_FW_MAX_PORTS];
 
@@ -152,5 +165,15 @@ int cl_host_firewall(const char *const *allow, unsigned n, bool off, struct cl_e
 	for (unsigned i = 0; i < n; i++)
 		if (fw_port(allow[i], &ports[i], e) < 0)
 			return -1;
-	return fw_batch(ports, n, off, e);
+	return fw_batch(ports, n, how, e);
+}
+
+int cl_host_firewall(const char *const *allow, unsigned n, bool off, struct cl_err *e)
+{
+	return fw_ports(allow, n, off ? FW_OFF : FW_MAKE, e);
+}
+
+int cl_host_firewall_add(const char *const *allow, unsigned n, struct cl_err *e)
+{
+	return fw_ports(allow, n, FW_ADD, e);
 }

@@ -433,7 +433,7 @@ def test_firewall(c6, c3, outside):
     outside_route = ["nsenter", "-t", str(outside.pid), "-n", "ip", "route"]
     subprocess.run(outside_route + ["replace", "10.88.0.0/16", "via", "192.0.2.10"], check=True)
     srvs = [server(None, "tcp", 2222, 2), server(None, "tcp", 2223, 2), server(c6, "tcp", 81, 2),
-            server(c6, "tcp", 80, 1)]
+            server(c6, "tcp", 80, 1), server(None, "tcp", 2224, 1)]
     c6_addr = [ln.split()[0] for ln in cl("ls").stdout.splitlines() if ln.split()[1] == "c6"][0]
     try:
         got = ask(outside, "tcp", c6_addr, 81)
@@ -487,10 +487,28 @@ def test_firewall(c6, c3, outside):
         r = cl("firewall", *[a for p in ports + ["2400"] for a in ("--allow", p)])
         check("a 66th port: one line, usage", r.returncode == 2 and r.stderr.count("\n") == 1
               and "too many ports (65 at most) at 2400" in r.stderr, r.stderr)
+        # --add: provision's second table (an sshd's port) as a rule more
+        cl("firewall", "--allow", "2222", "--allow", "53/udp", "--allow", "2224")
+        whole = nft_rules("inet wisp-firewall")
+        cl("firewall", "--allow", "2222", "--allow", "53/udp")
+        r = cl("firewall", "--add", "2224")
+        got = ask(outside, "tcp", "192.0.2.10", 2224)
+        check("firewall --add 2224: it answers, the table the same as one made with it",
+              r.returncode == 0 and r.stderr == "" and got.startswith("peer ")
+              and whole and nft_rules("inet wisp-firewall") == whole,
+              (r.stderr, got, whole, nft_rules("inet wisp-firewall")))
+        r = cl("firewall", "--allow", "22", "--add", "23")
+        check("--allow and --add: one line, usage", r.returncode == 2 and r.stderr ==
+              "containerd-lite: network firewall: --allow or --add, not both\n", r.stderr)
         r = cl("firewall", "--off")
         got = ask(outside, "tcp", "192.0.2.10", 2223)
         check("firewall --off opens the host again", r.returncode == 0 and got.startswith("peer "),
               (r.stderr, got))
+        r = cl("firewall", "--add", "2225")
+        check("--add without the table: one line, no table made", r.returncode == 1
+              and r.stderr.count("\n") == 1 and r.stderr.startswith(
+                  "containerd-lite: firewall: adding to table inet wisp-firewall: ")
+              and nft_rules("inet wisp-firewall") is None, r.stderr)
     finally:
         for s in srvs:
             s.kill()
