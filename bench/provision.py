@@ -10,7 +10,8 @@ datasource"; "init: cloud-init: ..." on images from before provision was its
 own program), whose "(N ms)" is the step's own duration (inside provision,
 so without its exec). Where provision is its own program, also init's start to
 its end ("init: provision done"), which waits for the host's firewall and
-after which init starts the units. Prints the median of N boots of each,
+after which init starts the units, and the time from the step's end to it.
+Prints the median of N boots of each,
 interleaved; with more build directories (other trees, e.g. the tree
 before a change), all are booted in the same run, interleaved, and the
 ratio of each to the first is printed, in ms and per second of the kernel's
@@ -99,6 +100,11 @@ def main():
         if all(x[2] is not None for x in r):
             print("%s: %s init_start_to_provision_done_ms median %.0f (all: %s)" % (
                 b, label, statistics.median(x[2] for x in r), " ".join("%.0f" % x[2] for x in r)))
+            # what provision does after cloud-init's step (network, image import,
+            # cloud-final, the firewall's ports, boot-good) and init's reading of its end
+            tail = [x[2] - x[0] for x in r]
+            print("%s: %s provisioned_to_provision_done_ms median %.1f (all: %s)" % (
+                b, label, statistics.median(tail), " ".join("%.1f" % t for t in tail)))
     for b in dirs[1:]:
         for label in ("nocloud_seed", "no_datasource"):
             print("%s: %s ratio to %s: %.2f (per kernel second %.2f)" % (
