@@ -95,7 +95,8 @@ static bool loop_and_cgroups(void)
  * soon as /etc is there and the loop could reap them, even before STATE
  * and the loopback interface: the boot's critical path is what they wait
  * for. Their output waits in its pipe until /var is mounted; a container
- * among them waits for STATE, where its image is.
+ * among them waits for STATE, where its image is, as does a service whose
+ * working directory or program is on /var (unit.c).
  *
  * From their spawn to its last boot step init runs at BOOT_NICE, its children at
  * nice 0 (spawn_req.nice): on a one-vCPU guest what init does after a fork

@@ -579,6 +579,20 @@ static bool images_pending(void)
 	return k >= 0 && (live(units[k]) || (units[k]->wanted && units[k]->state == U_STOPPED));
 }
 
+/* PATH on STATE (/var or below): before STATE's mount, the image's own empty /var. */
+static bool on_var(const char *path)
+{
+	return path && strncmp(path, "/var", 4) == 0 && (path[4] == '\0' || path[4] == '/');
+}
+
+/* Before STATE's mount, what an early unit cannot start without: a container's image
+ * and writable layer, a service's working directory or program on /var. */
+static bool needs_state(const struct unit *u)
+{
+	return u->d.kind == KIND_CONTAINER || on_var(u->d.working_dir) ||
+	       (u->d.argv && on_var(u->d.argv[0]));
+}
+
 static bool try_start(struct unit *u)
 {
 	const struct dep *p;
@@ -589,8 +603,8 @@ static bool try_start(struct unit *u)
 		return false;
 	if ((p = unmet(u)))
 		why = p->name;
-	else if (u->d.kind == KIND_CONTAINER && state_pending)
-		why = "STATE"; /* its image and its writable layer live on /var */
+	else if (state_pending && needs_state(u))
+		why = "STATE";
 	else if (u->d.kind == KIND_CONTAINER && images_pending())
 		why = IMAGE_IMPORT;
 	if (why) {

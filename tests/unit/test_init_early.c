@@ -4,7 +4,8 @@
  * early dependencies (others make them wait after all); the later load adds
  * the rest without starting an early unit twice, and user-data can neither
  * replace an early unit nor declare one; an early container waits for STATE
- * (units_state_ready), where its image is. PID 1 reads them compiled, as
+ * (units_state_ready), where its image is, as does a service whose working
+ * directory or program is on /var. PID 1 reads them compiled, as
  * image-builder writes them (lib/declbin.c): without that file, or with a
  * damaged one, no unit is early. A process of its own (the unit table is
  * static), with test_init_unit.c's stubs.
@@ -52,6 +53,9 @@ static void test_early_then_the_rest(void **state)
 		 "  - {name: g, command: [g], early: true, depends_on: [sh]}\n"
 		 "  - {name: h, command: [h], early: true, depends_on: [a]}\n"
 		 "  - {name: i, command: [i], early: true, depends_on: [h]}\n"
+		 "  - {name: v, command: [v], early: true, working_dir: /var/lib/v}\n"
+		 "  - {name: w, command: [/var/lib/w/run], early: true}\n"
+		 "  - {name: vx, command: [vx], early: true, working_dir: /varx}\n"
 		 "containers:\n"
 		 "  - {name: web, image: \"bb:1\", command: [httpd], early: true}\n");
 	put_file("run/20-cloud.yaml", "services:\n"
@@ -61,26 +65,29 @@ static void test_early_then_the_rest(void **state)
 	/* h depends on a late unit, and i on h: both wait, with a warning each (by
 	 * image-builder: PID 1 reads what it compiled). */
 	compile(etc);
-	assert_int_equal(units_load_early(etc), 3);
+	assert_int_equal(units_load_early(etc), 6);
 	assert_non_null(strstr(logged, "h: early, but depends on \"a\", which is not"));
 	assert_non_null(strstr(logged, "i: early, but depends on \"h\", which is not"));
 	/* As PID 1 starts them: before STATE is mounted. */
 	units_state_ready(false);
 	units_start_all();
-	assert_string_equal(started, "sh");
+	assert_string_equal(started, "sh vx");
 	confirm_all();
-	assert_string_equal(started, "sh g");
+	assert_string_equal(started, "sh vx g");
 	confirm_all();
 	assert_int_equal(state_of("web"), U_STOPPED);
 	assert_non_null(strstr(logged, "web waits for STATE"));
+	assert_non_null(strstr(logged, "v waits for STATE"));
+	assert_non_null(strstr(logged, "w waits for STATE"));
 	assert_string_equal(helper, "");
 	units_state_ready(true);
+	assert_string_equal(started, "sh vx g v /var/lib/w/run");
 	assert_int_equal(state_of("web"), U_STARTING);
 	assert_non_null(strstr(helper, " delete --force web"));
 
 	/* Provisioning ended: the rest, sh and g not again, user-data's sh refused. */
 	logged[0] = started[0] = '\0';
-	assert_int_equal(units_load(etc, run), 7);
+	assert_int_equal(units_load(etc, run), 10);
 	assert_non_null(strstr(logged, "sh: from "));
 	assert_non_null(strstr(logged, "ignored: the early unit of "));
 	assert_non_null(strstr(logged, "x: early applies to /etc/wisp only; ignored"));
