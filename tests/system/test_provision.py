@@ -37,7 +37,8 @@ sys.path.insert(0, os.path.dirname(__file__))
 from wispvm import VM, BANNER, BOOT_TIMEOUT, build_test_image, check, run_test, wait_sh  # noqa: E402
 
 # Declared in ROOT: runs at every boot whatever provision does; early-say
-# starts first, before /var is mounted, and its output must still reach its log.
+# starts first, before /var is mounted, and its output must still reach its log;
+# early-var, early too, works in /var: it waits for STATE.
 BAKED = """\
   - name: baked
     kind: oneshot
@@ -46,6 +47,11 @@ BAKED = """\
     kind: oneshot
     early: true
     command: 'echo said-early rcu_expedited=$(cat /sys/kernel/rcu_expedited)'
+  - name: early-var
+    kind: oneshot
+    early: true
+    working_dir: /var/log
+    command: 'pwd > early-var.txt'
 """
 UD_UNIT = "wisp:\n  services:\n    - {name: ud-unit, command: 'sleep 1000'}\n"
 
@@ -111,6 +117,10 @@ def good(image, tmp):
         steps = dict((w, float(t)) for t, w in re.findall(r"(?m)^\s*[0-9.]+s\s+([0-9.]+)s\s+(.+?)\s*$", out))
         check(steps.get("early-say", 1e9) <= steps.get("STATE: check, grow, mount", 0),
               "wispctl boot: the early unit started before STATE's step: %r" % out)
+        check("early-var (waited for STATE)" in out, "wispctl boot: the early unit that works "
+              "in /var/log waited for STATE: %r" % out)
+        rc, out = vm.sh("cat /var/log/early-var.txt")
+        check(out.strip() == "/var/log", "and ran there, on STATE: %r" % out)
         rc, out = vm.sh("cat /run/wisp/units/00-environment.yaml")
         check("TZ=EST5EDT" in out, "the time zone is a declaration: 00-environment.yaml")
         rc, out = vm.sh("wispctl ps; tr '\\0' '\\n' </proc/$(pidof -s sleep)/environ")
