@@ -100,6 +100,19 @@ static int stream_part(int in, const struct upd_head *h, int id, const char *pat
 	return ret;
 }
 
+/* FROM renamed to TO on the ESP, durably. vfat writes a renamed file's directory entry
+ * (its first cluster and size) with the file's inode, not with the directory: until
+ * writeback the new name has the old file's entry, or an empty one, whatever fsync
+ * of the directory says. So TO is synced under its new name, then DIR. */
+static int rename_synced(const char *from, const char *to, const char *dir, struct err *e)
+{
+	if (rename(from, to) < 0)
+		return err_set(e, errno, "rename %s to %s", from, to);
+	if (sync_path(to, e) < 0)
+		return -1;
+	return sync_path(dir, e);
+}
+
 /* Step 4's slot.cfg: image-builder's format (docs/update.md, slotcfg.c). */
 static int write_slot_cfg(const struct upd_head *h, const struct slot_dev *d, const char *dir,
 			  struct err *e)
@@ -118,9 +131,7 @@ static int write_slot_cfg(const struct upd_head *h, const struct slot_dev *d, co
 	free(text);
 	if (ret < 0)
 		return -1;
-	if (rename(tmp, cfg) < 0)
-		return err_set(e, errno, "rename %s to %s", tmp, cfg);
-	return sync_path(dir, e);
+	return rename_synced(tmp, cfg, dir, e);
 }
 
 /* --sha256: the whole bundle's digest, the framing line and head included (the line is
@@ -175,8 +186,8 @@ static int write_slot(int in, const struct upd_head *h, const struct slot_dev *d
 	    stream_part(in, h, UPD_ROOT, d->dev, false, e) < 0 || upd_bundle_end(in, h, e) < 0 ||
 	    check_whole(h, want, e) < 0)
 		return -1;
-	if (rename(kernel_new, kernel) < 0)
-		return err_set(e, errno, "rename %s to %s", kernel_new, kernel);
+	if (rename_synced(kernel_new, kernel, dir, e) < 0)
+		return -1;
 	return write_slot_cfg(h, d, dir, e);
 }
 
