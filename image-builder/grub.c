@@ -168,8 +168,11 @@ char *ib_grub_cfg(unsigned timeout, char default_slot)
 				timeout, default_slot);
 
 	cfg = counting(cfg);
-	cfg =
-	    append(cfg, "set default=\"wisp-${wisp_slot}\"\nset fallback=\"wisp-${wisp_prev}\"\n");
+	/* fallback is an entry's number in GRUB 2.06 (menu.c reads it with
+	 * strtoul; an id there means no fallback at all): A is entry 0, B 1. */
+	cfg = append(cfg, "set default=\"wisp-${wisp_slot}\"\n"
+			  "if [ \"$wisp_prev\" = A ]; then set fallback=0; "
+			  "elif [ \"$wisp_prev\" = B ]; then set fallback=1; fi\n");
 	return menu_entry(menu_entry(cfg, 'A'), 'B');
 }
 

@@ -17,7 +17,8 @@ static void show_rollback(const char *rolled)
 	slot_version(slot_of(rolled), version, sizeof(version));
 	trial_load(TRIAL_DIR, slot_of(rolled), &t);
 	trial_why(&t, why, sizeof(why));
-	printf("last result: slot %s used its tries and was rolled back (Wisp %s): %s\n", rolled,
+	printf("last result: slot %s %s (Wisp %s): %s\n", rolled,
+	       t.reached == 0 && *t.last ? "was rolled back" : "used its tries and was rolled back",
 	       *version ? version : "?", why);
 }
 

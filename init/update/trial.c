@@ -72,7 +72,9 @@ void trial_clear(const char *dir, char slot)
 
 void trial_why(const struct trial *t, char *out, size_t size)
 {
-	if (t->reached == 0)
+	if (t->reached == 0 && *t->last) /* not booted at all: GRUB's fallback (watch.c) */
+		snprintf(out, size, "%s", t->last);
+	else if (t->reached == 0)
 		snprintf(out, size,
 			 "none of its boots came up as far as update-watch on STATE (the kernel or "
 			 "init failed or hung before: its console log says which)");

@@ -142,6 +142,43 @@ static void say_rollback(const struct boot_state *b)
 	console_say("slot %c (Wisp %s) was rolled back: %s", slot, *version ? version : "?", why);
 }
 
+/*
+ * A trial whose slot GRUB did not boot: its fallback when the slot could not be
+ * (its kernel or slot.cfg unreadable: an apply cut short, a damaged ESP), or the
+ * previous slot chosen in GRUB's menu. Either way GRUB put the trial's counter
+ * (wisp.tries=) on the previous slot's command line and started softdog. Another
+ * try would read the same bytes, so the trial ends here as GRUB ends one out of
+ * tries (the booted slot next, the other rolled back), and this boot is an
+ * ordinary one of the good slot: softdog disarmed.
+ */
+static void fell_back(struct boot_state *b, char trial)
+{
+	char mine[2] = {b->booted, 0}, other[2] = {trial, 0};
+	struct dogs d;
+	struct trial t;
+	struct err e;
+
+	trial_load(TRIAL_DIR, trial, &t);
+	snprintf(t.last, sizeof(t.last),
+		 "GRUB booted slot %c instead (its fallback when a slot cannot be booted, or a "
+		 "choice in its menu)",
+		 b->booted);
+	record(trial, &t);
+	if (grubenv_set(&b->env, "wisp_slot", mine, &e) < 0 ||
+	    grubenv_set(&b->env, "wisp_prev", other, &e) < 0 ||
+	    grubenv_set(&b->env, "wisp_tries", "", &e) < 0 ||
+	    grubenv_set(&b->env, "wisp_rollback", other, &e) < 0 ||
+	    grubenv_store(&b->env, b->path, &e) < 0)
+		console_say("slot %c's fallback: grubenv: %s (GRUB counts the next tries)", trial,
+			    e.msg);
+	else
+		console_say("slot %c's trial ended: GRUB booted slot %c instead; slot %c was "
+			    "rolled back",
+			    trial, b->booted, trial);
+	arm_watchdogs(&d);
+	feed(&d, "V"); /* magic close at our exit */
+}
+
 /* --deadline, else the trial's command line (grubenv's wisp_watch may carry
  * wisp.update_deadline=), else DEFAULT_DEADLINE. */
 static int deadline_of(const struct upd_args *a, const char *cmdline, uint64_t *deadline,
@@ -214,6 +251,7 @@ int cmd_watch(const struct upd_args *a, struct err *e)
 	uint64_t deadline;
 	struct trial t;
 	struct dogs d;
+	char trial;
 	int good;
 
 	if (read_text("/proc/cmdline", b.cmdline, sizeof(b.cmdline), e) < 0 ||
@@ -229,6 +267,12 @@ int cmd_watch(const struct upd_args *a, struct err *e)
 	if (!*grubenv_get(&b.env, "wisp_tries")) {
 		say_rollback(&b);
 		printf("update: not a trial boot: nothing to watch\n");
+		return 0;
+	}
+	trial = slot_of(grubenv_get(&b.env, "wisp_slot"));
+	if (b.booted && trial && trial != b.booted &&
+	    cmdline_get(b.cmdline, "wisp.tries", (char[8]){0}, 8) > 0) {
+		fell_back(&b, trial);
 		return 0;
 	}
 	record_start(b.booted, grubenv_get(&b.env, "wisp_tries"), &t);

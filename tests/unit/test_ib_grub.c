@@ -67,8 +67,10 @@ static void configs(void **state)
 	    "elif [ -z \"$wisp_tries\" -a -n \"$wisp_prev\" -a \"$wisp_prev\" != "
 	    "\"$wisp_rollback\" ]; then\n\tset wisp_tries=2\n"
 	    "\tsave_env -f ($root)/grub/grubenv wisp_tries\n\tset wisp_trial=\"$wisp_watch\"\nfi\n",
-	    "set default=\"wisp-${wisp_slot}\"\nset fallback=\"wisp-${wisp_prev}\"\n",
-	    "menuentry \"Wisp (slot A)\" --id wisp-A {\n"
+	    "set default=\"wisp-${wisp_slot}\"\n"
+	    "if [ \"$wisp_prev\" = A ]; then set fallback=0; "
+	    "elif [ \"$wisp_prev\" = B ]; then set fallback=1; fi\n"
+	    "\nmenuentry \"Wisp (slot A)\" --id wisp-A {\n"
 	    "\tif [ -f /A/slot.cfg ]; then\n"
 	    "\t\tsource /A/slot.cfg\n"
 	    "\t\techo \"Wisp $wisp_version, slot A\"\n"
@@ -98,6 +100,8 @@ static void configs(void **state)
 	for (size_t i = 0; i < sizeof(cfg_has) / sizeof(cfg_has[0]); i++)
 		if (!strstr(cfg, cfg_has[i]))
 			fail_msg("grub.cfg lacks \"%s\":\n%s", cfg_has[i], cfg);
+	/* fallback=0 is slot A: A's entry comes first */
+	assert_true(strstr(cfg, "--id wisp-A") < strstr(cfg, "--id wisp-B"));
 	assert_string_equal(cmdline, "\"dm-mod.create=wisp-root,,,ro,"
 				     "0 80 verity 1 PARTUUID=aaaa "
 				     "PARTUUID=aaaa 4096 4096 10 10 sha256 " HASH " " SALT
