@@ -32,20 +32,28 @@ SYSROOT := $(CURDIR)/$(B)/sysroot
 MUSL_CC := musl-gcc
 # -fstack-protector-strong: Debian's gcc enables no stack protector by default
 # (PID 1 takes a lighter one, init/init.mk's INIT_SSP; docs/hardening.md).
-# The static programs are linked at a fixed address (static, not static-pie), so
-# their code need not be position-independent: -fno-pie (Debian's gcc makes
-# PIE code by default) gives shorter code and puts const tables of pointers
-# in .rodata. -z norelro: musl applies PT_GNU_RELRO in its dynamic linker
-# only, so in a static binary those pages stay writable anyway (its maps
-# show them rw-p); the segment only cost page-alignment padding in the file.
-MUSL_CFLAGS := -std=c11 -Os -Wall -Wextra -Werror -D_GNU_SOURCE -fno-pie -fstack-protector-strong \
+# -fPIE: Wisp's programs are static-pie (below), loaded at a random address.
+# -z norelro: musl applies PT_GNU_RELRO in its dynamic linker only, so in a
+# static binary those pages stay writable anyway (its maps show them rw-p);
+# the segment only cost page-alignment padding in the file.
+MUSL_CFLAGS := -std=c11 -Os -Wall -Wextra -Werror -D_GNU_SOURCE -fPIE -fstack-protector-strong \
 	-isystem $(SYSROOT)/include -ffunction-sections -fdata-sections \
 	-ffile-prefix-map=$(CURDIR)/= -DWISP_VERSION='"$(WISP_VERSION)"'
-MUSL_LDFLAGS := -static -no-pie -Wl,--gc-sections -Wl,-z,norelro -s -L$(SYSROOT)/lib
+MUSL_LDFLAGS := -static -Wl,--gc-sections -Wl,-z,norelro -s -L$(SYSROOT)/lib
+# static-pie (docs/hardening.md): the program relocates itself at its start
+# (musl's rcrt1.o) wherever the kernel put it, so its code and globals are at a
+# random address at every exec, as its stack, heap and mmaps are. musl-gcc's
+# specs start every program with Scrt1.o (no self-relocation), so the start and
+# end files are named here: PIE_LDFLAGS with MUSL_LDFLAGS, PIE_LDEND after the
+# libraries. PID 1 alone stays at a fixed address (init/init.mk: its budget).
+MUSL_LIB := /usr/lib/x86_64-linux-musl
+PIE_LDFLAGS := -nostartfiles $(MUSL_LIB)/rcrt1.o $(MUSL_LIB)/crti.o \
+	$(shell gcc -print-file-name=crtbeginS.o) -Wl,-pie,--no-dynamic-linker,-z,text
+PIE_LDEND := $(shell gcc -print-file-name=crtendS.o) $(MUSL_LIB)/crtn.o
 # Rewritten only when the flags change, so that programs built with them
 # are rebuilt then (a flags change is an input change).
 MUSL_FLAGS_STAMP := $(B)/.musl-flags
-$(shell mkdir -p $(B); f='$(MUSL_CC) $(MUSL_CFLAGS) $(MUSL_LDFLAGS)'; \
+$(shell mkdir -p $(B); f='$(MUSL_CC) $(MUSL_CFLAGS) $(MUSL_LDFLAGS) $(PIE_LDFLAGS) $(PIE_LDEND)'; \
 	[ "$$(cat $(MUSL_FLAGS_STAMP) 2>/dev/null)" = "$$f" ] || echo "$$f" > $(MUSL_FLAGS_STAMP))
 
 # Host tools (image-builder) and unit tests: native glibc.

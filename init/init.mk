@@ -38,6 +38,11 @@ INIT_CFLAGS := -flto=auto -fno-asynchronous-unwind-tables -fno-unwind-tables
 # canaries where a function has a char array (every path and line buffer) in
 # 160 KiB; -strong costs it 8 KiB more. PID 1 parses no untrusted input.
 INIT_SSP := -fstack-protector
+# PID 1 alone is linked at a fixed address, not static-pie (the top Makefile):
+# position-independent code and its relocations cost about 5% of its size,
+# and its budget has no room left; it parses no untrusted input.
+INIT_FIXED := -fno-pie
+INIT_FIXED_LD := -no-pie
 $(INIT_YAML_OBJS): $(B)/init/yaml/%.o: $(LIBYAML_SRC_STAMP) $(LIBYAML_OBJDIR)/config.h \
 		$(SYSROOT_HEADERS) init/init.mk | $(DEPS_STAMP)
 	@mkdir -p $(@D)
@@ -46,7 +51,8 @@ $(INIT_YAML_OBJS): $(B)/init/yaml/%.o: $(LIBYAML_SRC_STAMP) $(LIBYAML_OBJDIR)/co
 $(INIT_BIN): $(INIT_SRCS) $(INIT_YAML_OBJS) $(INIT_HDRS) init/init.mk $(INIT_DEPS) \
 		$(MUSL_FLAGS_STAMP) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(MUSL_CC) $(MUSL_CFLAGS) $(INIT_CFLAGS) $(INIT_SSP) -o $@ $(INIT_SRCS) $(INIT_YAML_OBJS) $(MUSL_LDFLAGS)
+	$(MUSL_CC) $(MUSL_CFLAGS) $(INIT_FIXED) $(INIT_CFLAGS) $(INIT_SSP) -o $@ $(INIT_SRCS) $(INIT_YAML_OBJS) \
+		$(MUSL_LDFLAGS) $(INIT_FIXED_LD)
 	@printf '%-32s %9d bytes\n' $@ $$(stat -c %s $@)
 	@n=$$(stat -c %s $@); [ $$n -le $(INIT_BUDGET) ] || { rm -f $@; \
 		echo "init: $$n bytes is over its budget of $(INIT_BUDGET)" >&2; exit 1; }
@@ -78,7 +84,7 @@ PROVISION_DEPS := $(INIT_DEPS) $(B)/sysroot/lib/libyaml.a $(B)/sysroot/lib/libz.
 $(PROVISION_BIN): $(PROVISION_SRCS) $(PROVISION_HDRS) init/init.mk $(PROVISION_DEPS) $(MUSL_FLAGS_STAMP) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(MUSL_CC) $(MUSL_CFLAGS) $(INIT_CFLAGS) -Icontainerd-lite -o $@ $(PROVISION_SRCS) $(MUSL_LDFLAGS) \
-		-lyaml -lz -lnl-3
+		$(PIE_LDFLAGS) -lyaml -lz -lnl-3 $(PIE_LDEND)
 	@printf '%-32s %9d bytes\n' $@ $$(stat -c %s $@)
 
 # update: /usr/libexec/wisp/update (docs/update-bundle.md), the updater wispctl's
@@ -93,7 +99,8 @@ UPDATE_DEPS := $(B)/sysroot/.headers-ok $(B)/sysroot/lib/libsodium.a $(B)/sysroo
 $(UPDATE_BIN): $(UPDATE_SRCS) init/update/update.h $(INIT_HDRS) init/init.mk $(UPDATE_DEPS) \
 		$(MUSL_FLAGS_STAMP) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(MUSL_CC) $(MUSL_CFLAGS) $(INIT_CFLAGS) -o $@ $(UPDATE_SRCS) $(MUSL_LDFLAGS) -lsodium
+	$(MUSL_CC) $(MUSL_CFLAGS) $(INIT_CFLAGS) -o $@ $(UPDATE_SRCS) $(MUSL_LDFLAGS) $(PIE_LDFLAGS) -lsodium \
+		$(PIE_LDEND)
 	@printf '%-32s %9d bytes\n' $@ $$(stat -c %s $@)
 
 # Golden trees (tests/provision/golden/CASE/{root,seed,expected}): provision built for
@@ -120,8 +127,8 @@ INIT_UNSTRIPPED := $(B)/init/init.unstripped
 $(INIT_UNSTRIPPED): $(INIT_SRCS) $(INIT_YAML_OBJS) $(INIT_HDRS) init/init.mk $(INIT_DEPS) \
 		$(MUSL_FLAGS_STAMP) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(MUSL_CC) $(MUSL_CFLAGS) $(INIT_CFLAGS) $(INIT_SSP) -o $@ $(INIT_SRCS) $(INIT_YAML_OBJS) \
-		$(filter-out -s,$(MUSL_LDFLAGS))
+	$(MUSL_CC) $(MUSL_CFLAGS) $(INIT_FIXED) $(INIT_CFLAGS) $(INIT_SSP) -o $@ $(INIT_SRCS) \
+		$(INIT_YAML_OBJS) $(filter-out -s,$(MUSL_LDFLAGS)) $(INIT_FIXED_LD)
 .PHONY: init-symbols-check
 test: init-symbols-check
 init-symbols-check: $(INIT_UNSTRIPPED)
@@ -183,7 +190,7 @@ WISPCTL_BIN := $(B)/init/wispctl
 init: $(WISPCTL_BIN)
 $(WISPCTL_BIN): $(WISPCTL_SRCS) $(INIT_HDRS) init/wispctl/wispctl.h init/init.mk $(B)/sysroot/.headers-ok $(MUSL_FLAGS_STAMP) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(MUSL_CC) $(MUSL_CFLAGS) -o $@ $(WISPCTL_SRCS) $(MUSL_LDFLAGS)
+	$(MUSL_CC) $(MUSL_CFLAGS) -o $@ $(WISPCTL_SRCS) $(MUSL_LDFLAGS) $(PIE_LDFLAGS) $(PIE_LDEND)
 	@printf '%-32s %9d bytes\n' $@ $$(stat -c %s $@)
 
 # --help and --version on the build host (tests/wispctl/cli.py): the usage

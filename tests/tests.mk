@@ -47,6 +47,15 @@ include-check:
 	@python3 tests/check_includes.py --self-test
 	@python3 tests/check_includes.py
 
+# Wisp's programs other than PID 1 are static-pie (docs/hardening.md): each loads at
+# a random address, PID 1 at its fixed one (the two execs of each are read from
+# /proc/PID/maps, stopped by ptrace at their first instruction).
+.PHONY: pie-check
+test: pie-check
+pie-check: $(PROVISION_BIN) $(UPDATE_BIN) $(WISPCTL_BIN) $(CL_MUSL) $(INIT_BIN)
+	@python3 tests/check_pie.py $(PROVISION_BIN) $(UPDATE_BIN) $(WISPCTL_BIN) $(CL_MUSL) \
+		--fixed $(INIT_BIN)
+
 # Fuzz targets (tests/fuzz, listed in bench/fuzz.sh): `make test` builds every one
 # and runs it on its seeds for FUZZ_TEST_SECONDS; `make fuzz` longer (FUZZ_SECONDS,
 # FUZZ="name ..." for some). A crash, or a target that does not build, fails.
