@@ -20,6 +20,9 @@ with a user namespace added to the same bundle (container root mapped to
 host 100000, 65536 ids, as Wisp's `userns: auto` does) and its own copy
 of the rootfs owned by the mapped root, interleaved with the bundle
 without one.
+With WISP_BENCH_CL_OTHER=PATH a second containerd-lite binary (a build
+before a change) is timed too, interleaved with the rest as
+"containerd-lite (other)", and the ratio of this build's to it printed.
 
 Two operations, interleaved (cl, crun, runc, cl, ...), N runs each
 (WISP_BENCH_RUNS, default 50): `run`, and `create` + `start` +
@@ -146,8 +149,8 @@ def report(title, res):
     for n, (w, c) in med.items():
         print("  %-24s wall %7.2f ms  cpu %7.2f ms" % (n, w * 1e3, c * 1e3))
     for us in ("containerd-lite", "containerd-lite (cold)"):
-        for n in ("crun", "runc"):
-            if us in med and n in med:
+        for n in ("crun", "runc", "containerd-lite (other)"):
+            if us in med and n in med and not (us.endswith("(cold)") and n.endswith("(other)")):
                 print("  %s / %-5s wall %.2fx  cpu %.2fx"
                       % (us, n, med[us][0] / med[n][0], med[us][1] / med[n][1]))
     print(flush=True)
@@ -205,6 +208,9 @@ def inner():
         make_rootfs(os.path.join(top, "rootfs"))
         cfg = base_config(top)
         runtimes = [("containerd-lite", CL), ("containerd-lite (cold)", CL)]
+        other = os.environ.get("WISP_BENCH_CL_OTHER")
+        if other:
+            runtimes.append(("containerd-lite (other)", os.path.abspath(other)))
         for n in ("crun", "runc"):
             if not shutil.which(n):  # no ratio is a failure, not a shorter table
                 sys.exit("runtime.py: %s not found (make deps installs it)" % n)
