@@ -63,7 +63,7 @@ $(JANSSON_OBJDIR)/jansson_private_config.h: $(JANSSON_SRC_STAMP) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	@echo '/* containerd-lite.mk passes the settings with -D */' >$@
 
-$(JANSSON_OBJS): $(JANSSON_OBJDIR)/%.o: $(JANSSON_SRC_STAMP) $(JANSSON_OBJDIR)/jansson_config.h \
+$(JANSSON_OBJS): $(JANSSON_OBJDIR)/%.o: $(JANSSON_SRC_STAMP) $(JANSSON_OBJDIR)/jansson_config.h $(ROOTFS_FLAGS_STAMP) \
 		$(JANSSON_OBJDIR)/jansson_private_config.h $(SYSROOT_HEADERS) | $(DEPS_STAMP)
 	@echo "jansson: CC $*.c"
 	@$(MUSL_CC) $(ROOTFS_CFLAGS) $(JANSSON_DEFS) -I$(JANSSON_OBJDIR) \
@@ -89,7 +89,8 @@ LIBSECCOMP_OBJ := $(B)/libseccomp/obj
 
 libseccomp-musl: $(LIBSECCOMP_A) $(LIBSECCOMP_H)
 
-$(LIBSECCOMP_OBJ)/config.status: $(LIBSECCOMP_SRC_STAMP) $(SYSROOT_HEADERS) | $(DEPS_STAMP)
+$(LIBSECCOMP_OBJ)/config.status: $(LIBSECCOMP_SRC_STAMP) $(SYSROOT_HEADERS) $(ROOTFS_FLAGS_STAMP) | $(DEPS_STAMP)
+	@rm -rf $(@D) # a configure with other flags keeps the old objects (automake)
 	@mkdir -p $(@D)
 	@echo "libseccomp: configure $(LIBSECCOMP_VERSION) (log: $(@D)/configure.log)"
 	@cd $(@D) && CC=$(MUSL_CC) CFLAGS='$(ROOTFS_CFLAGS)' \
@@ -126,7 +127,8 @@ LIBNL_OBJ := $(B)/libnl/obj
 
 libnl-musl: $(LIBNL_A) $(LIBNL_H)
 
-$(LIBNL_OBJ)/config.status: $(LIBNL_SRC_STAMP) $(SYSROOT_HEADERS) | $(DEPS_STAMP)
+$(LIBNL_OBJ)/config.status: $(LIBNL_SRC_STAMP) $(SYSROOT_HEADERS) $(ROOTFS_FLAGS_STAMP) | $(DEPS_STAMP)
+	@rm -rf $(@D) # a configure with other flags keeps the old objects (automake)
 	@mkdir -p $(@D)
 	@echo "libnl: configure $(LIBNL_VERSION) (log: $(@D)/configure.log)"
 	@cd $(@D) && CC=$(MUSL_CC) CFLAGS='$(ROOTFS_CFLAGS) -isystem $(CURDIR)/$(B)/sysroot/include' \

@@ -43,7 +43,7 @@ INIT_SSP := -fstack-protector
 # and its budget has no room left; it parses no untrusted input.
 INIT_FIXED := -fno-pie
 INIT_FIXED_LD := -no-pie
-$(INIT_YAML_OBJS): $(B)/init/yaml/%.o: $(LIBYAML_SRC_STAMP) $(LIBYAML_OBJDIR)/config.h \
+$(INIT_YAML_OBJS): $(B)/init/yaml/%.o: $(LIBYAML_SRC_STAMP) $(LIBYAML_OBJDIR)/config.h $(ROOTFS_FLAGS_STAMP) \
 		$(SYSROOT_HEADERS) init/init.mk | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(MUSL_CC) $(ROOTFS_CFLAGS) $(INIT_CFLAGS) $(INIT_SSP) -DHAVE_CONFIG_H -I$(LIBYAML_OBJDIR) \

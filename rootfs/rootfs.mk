@@ -23,9 +23,18 @@ SYSROOT_HEADERS ?= $(B)/sysroot/.headers-ok
 # the headers of the kernel we boot.
 # -ffile-prefix-map: __FILE__ (assertions) must not carry the checkout's
 # path, or two clones build different binaries.
+# -fstack-protector-strong: the libraries parse what the network and images
+# send inside Wisp's programs (libyaml user-data, zlib, jansson, wolfSSL,
+# curl), dropbear faces the network and e2fsck reads STATE's disk; Debian's
+# gcc enables no stack protector by default (docs/hardening.md, ssp-check).
 ROOTFS_CFLAGS := -Os -ffunction-sections -fdata-sections -isystem $(SYSROOT)/include \
-	-ffile-prefix-map=$(CURDIR)/=
+	-ffile-prefix-map=$(CURDIR)/= -fstack-protector-strong
 ROOTFS_LDFLAGS := -static -Wl,--gc-sections -s
+# The libraries compiled here with ROOTFS_CFLAGS are compiled again when the flags
+# change (configure-based builds keep flag stamps of their own, below).
+ROOTFS_FLAGS_STAMP := $(B)/.rootfs-flags
+$(shell mkdir -p $(B); f='$(MUSL_CC) $(ROOTFS_CFLAGS)'; \
+	[ "$$(cat $(ROOTFS_FLAGS_STAMP) 2>/dev/null)" = "$$f" ] || echo "$$f" > $(ROOTFS_FLAGS_STAMP))
 
 # Foreign makefiles get none of our make's flags or command-line variables:
 # a `make CC=clang` of ours must not reach e2fsprogs' Makefile.
@@ -55,7 +64,7 @@ $(LIBYAML_OBJDIR)/config.h: $(LIBYAML_SRC_STAMP) | $(DEPS_STAMP)
 		echo "#define YAML_VERSION_PATCH $$3"; \
 		echo '#define YAML_VERSION_STRING "$(LIBYAML_UPSTREAM)"'; } >$@
 
-$(LIBYAML_OBJS): $(LIBYAML_OBJDIR)/%.o: $(LIBYAML_SRC_STAMP) \
+$(LIBYAML_OBJS): $(LIBYAML_OBJDIR)/%.o: $(LIBYAML_SRC_STAMP) $(ROOTFS_FLAGS_STAMP) \
 		$(LIBYAML_OBJDIR)/config.h $(SYSROOT_HEADERS) | $(DEPS_STAMP)
 	@echo "libyaml: CC $*.c"
 	@$(MUSL_CC) $(ROOTFS_CFLAGS) -DHAVE_CONFIG_H -I$(LIBYAML_OBJDIR) \
@@ -140,7 +149,7 @@ $(LIBSODIUM_OBJDIR)/sodium/version.h: $(LIBSODIUM_SRC_STAMP) | $(DEPS_STAMP)
 		-e 's/@SODIUM_LIBRARY_MINIMAL_DEF@/#define SODIUM_LIBRARY_MINIMAL 1/' \
 		$(LIBSODIUM_INC)/sodium/version.h.in >$@
 
-$(LIBSODIUM_OBJS): $(LIBSODIUM_OBJDIR)/%.o: $(LIBSODIUM_SRC_STAMP) \
+$(LIBSODIUM_OBJS): $(LIBSODIUM_OBJDIR)/%.o: $(LIBSODIUM_SRC_STAMP) $(ROOTFS_FLAGS_STAMP) \
 		$(LIBSODIUM_OBJDIR)/sodium/version.h $(SYSROOT_HEADERS) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	@echo "libsodium: CC $*.c"

@@ -36,7 +36,7 @@ ZLIB_OBJS := $(addprefix $(ZLIB_OBJDIR)/,adler32.o crc32.o inffast.o inflate.o i
 
 zlib-musl: $(ZLIB_A) $(ZLIB_H)
 
-$(ZLIB_OBJS): $(ZLIB_OBJDIR)/%.o: $(ZLIB_SRC_STAMP) $(SYSROOT_HEADERS) | $(DEPS_STAMP)
+$(ZLIB_OBJS): $(ZLIB_OBJDIR)/%.o: $(ZLIB_SRC_STAMP) $(SYSROOT_HEADERS) $(ROOTFS_FLAGS_STAMP) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	@echo "zlib: CC $*.c"
 	@$(MUSL_CC) $(ROOTFS_CFLAGS) -DHAVE_UNISTD_H -DHAVE_STDARG_H -c -o $@ $(ZLIB_SRC)/$*.c
@@ -66,7 +66,7 @@ ZSTD_OBJS := $(addprefix $(ZSTD_OBJDIR)/,$(ZSTD_CSRCS:.c=.o))
 
 libzstd-musl: $(ZSTD_A) $(ZSTD_H)
 
-$(ZSTD_OBJS): $(ZSTD_OBJDIR)/%.o: $(LIBZSTD_SRC_STAMP) $(SYSROOT_HEADERS) | $(DEPS_STAMP)
+$(ZSTD_OBJS): $(ZSTD_OBJDIR)/%.o: $(LIBZSTD_SRC_STAMP) $(SYSROOT_HEADERS) $(ROOTFS_FLAGS_STAMP) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	@echo "libzstd: CC $*.c"
 	@$(MUSL_CC) $(ROOTFS_CFLAGS) -DZSTD_DISABLE_ASM -DZSTD_LEGACY_SUPPORT=0 -DXXH_NAMESPACE=ZSTD_ \

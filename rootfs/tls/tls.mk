@@ -53,13 +53,13 @@ TLS_NOUNWIND := -fno-asynchronous-unwind-tables -fno-unwind-tables
 wolfssl-musl: $(WOLFSSL_A) $(WOLFSSL_H)
 
 # This file is a prerequisite: its flags and file lists are inputs.
-$(WOLFSSL_OBJDIR)/src/%.o: $(WOLFSSL_SRC_STAMP) $(WOLFSSL_H) rootfs/tls/tls.mk | $(DEPS_STAMP)
+$(WOLFSSL_OBJDIR)/src/%.o: $(WOLFSSL_SRC_STAMP) $(WOLFSSL_H) rootfs/tls/tls.mk $(ROOTFS_FLAGS_STAMP) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	@echo "wolfssl: CC src/$*.c"
 	@$(MUSL_CC) $(ROOTFS_CFLAGS) $(TLS_NOUNWIND) $(WOLFSSL_DEFS) -c -o $@ \
 		$(or $(WOLFSSL_FILE),$(WOLFSSL_SRC)/src/$*.c)
 
-$(WOLFSSL_OBJDIR)/wolfcrypt/%.o: $(WOLFSSL_SRC_STAMP) $(WOLFSSL_H) rootfs/tls/tls.mk | $(DEPS_STAMP)
+$(WOLFSSL_OBJDIR)/wolfcrypt/%.o: $(WOLFSSL_SRC_STAMP) $(WOLFSSL_H) rootfs/tls/tls.mk $(ROOTFS_FLAGS_STAMP) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	@echo "wolfssl: CC wolfcrypt/src/$*.c"
 	@$(MUSL_CC) $(ROOTFS_CFLAGS) $(TLS_NOUNWIND) $(WOLFSSL_DEFS) -c -o $@ \
@@ -100,7 +100,7 @@ $(WOLFSSL_OBJDIR)/wolfcrypt/aes_gcm_asm.S: $(WOLFSSL_SRC_STAMP) rootfs/tls/tls.m
 	@! grep -q '^#define HAVE_INTEL_AVX' $@.tmp || { echo "wolfssl: AVX defines left in $@" >&2; exit 1; }
 	@mv $@.tmp $@
 
-$(WOLFSSL_OBJDIR)/wolfcrypt/aes_gcm_asm.o: $(WOLFSSL_OBJDIR)/wolfcrypt/aes_gcm_asm.S $(WOLFSSL_H)
+$(WOLFSSL_OBJDIR)/wolfcrypt/aes_gcm_asm.o: $(WOLFSSL_OBJDIR)/wolfcrypt/aes_gcm_asm.S $(WOLFSSL_H) $(ROOTFS_FLAGS_STAMP)
 	@echo "wolfssl: AS wolfcrypt/src/aes_gcm_asm.S (without AVX)"
 	@$(MUSL_CC) $(ROOTFS_CFLAGS) $(WOLFSSL_DEFS) -c -o $@ $<
 
@@ -145,7 +145,7 @@ CURL_DEFS := -DHAVE_CONFIG_H -DBUILDING_LIBCURL -DCURL_HIDDEN_SYMBOLS -fvisibili
 
 libcurl-musl: $(CURL_A) $(CURL_H)
 
-$(CURL_OBJS): $(CURL_OBJDIR)/%.o: $(CURL_SRC_STAMP) rootfs/tls/curl_config.h rootfs/tls/tls.mk \
+$(CURL_OBJS): $(CURL_OBJDIR)/%.o: $(CURL_SRC_STAMP) rootfs/tls/curl_config.h rootfs/tls/tls.mk $(ROOTFS_FLAGS_STAMP) \
 		$(WOLFSSL_H) $(SYSROOT_HEADERS) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	@echo "curl: CC $*.c"
