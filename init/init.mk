@@ -39,8 +39,8 @@ INIT_CFLAGS := -flto=auto -fno-asynchronous-unwind-tables -fno-unwind-tables
 # 160 KiB; -strong costs it 8 KiB more. PID 1 parses no untrusted input.
 INIT_SSP := -fstack-protector
 # PID 1 alone is linked at a fixed address, not static-pie (the top Makefile):
-# position-independent code and its relocations cost about 5% of its size,
-# and its budget has no room left; it parses no untrusted input.
+# position-independent code and its relocations cost the others 1-6% of their
+# size, and PID 1's budget has no room left; it parses no untrusted input.
 INIT_FIXED := -fno-pie
 INIT_FIXED_LD := -no-pie
 $(INIT_YAML_OBJS): $(B)/init/yaml/%.o: $(LIBYAML_SRC_STAMP) $(LIBYAML_OBJDIR)/config.h $(ROOTFS_FLAGS_STAMP) \

@@ -44,9 +44,14 @@ def comes_up(image, disk, name):
     return m.group(1), out
 
 
+def bundle_drive(bundle, work):
+    """The bundle as a read-only second disk (/dev/vdb): its size, QEMU's arguments."""
+    path = os.path.join(work, "bundle.disk")
+    return disk_of(bundle, path), ["-drive", "file=%s,format=raw,if=virtio,readonly=on" % path]
+
+
 def cut_apply(image, bundle, work, rng):
-    size = disk_of(bundle, os.path.join(work, "bundle.disk"))
-    extra = ["-drive", "file=%s,format=raw,if=virtio,readonly=on" % os.path.join(work, "bundle.disk")]
+    size, extra = bundle_drive(bundle, work)
     for i in range(N):
         disk = overlay(image, os.path.join(work, "apply.qcow2"))
         delay = rng.uniform(0.0, 4.0)
@@ -64,8 +69,7 @@ def cut_after_report(image, bundle, work):
     """The cut right after apply says the update is in slot B: what it reported is
     on disk (every file synced under its final name, docs/update.md), so the next
     boot is the new version's, not the fallback's."""
-    size = disk_of(bundle, os.path.join(work, "bundle.disk"))
-    extra = ["-drive", "file=%s,format=raw,if=virtio,readonly=on" % os.path.join(work, "bundle.disk")]
+    size, extra = bundle_drive(bundle, work)
     disk = overlay(image, os.path.join(work, "report.qcow2"))
     with VM(image, firmware="bios", name="cut-after-report", overlay=disk, extra=extra) as vm:
         vm.boot(shell_timeout=120)
@@ -116,9 +120,8 @@ def fallback(image, trial, work):
 
 def trial_image(image, bundle, work):
     """IMAGE with the bundle applied and slot B on trial (not booted yet), as a qcow2."""
-    size = disk_of(bundle, os.path.join(work, "bundle.disk"))
+    size, extra = bundle_drive(bundle, work)
     disk = overlay(image, os.path.join(work, "trial.qcow2"))
-    extra = ["-drive", "file=%s,format=raw,if=virtio,readonly=on" % os.path.join(work, "bundle.disk")]
     with VM(image, firmware="bios", name="cut-trial-setup", overlay=disk, extra=extra) as vm:
         vm.boot(shell_timeout=120)
         rc, out = vm.sh("head -c %d /dev/vdb | wispctl update apply -" % size, timeout=300)
