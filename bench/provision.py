@@ -19,6 +19,11 @@ own time to init ("Run /sbin/init": steadier on a host whose speed
 drifts between boots):
   python3 bench/provision.py build 3
   python3 bench/provision.py /work/wt/before/build 3 build
+BUILD:plain boots that build's kernel directly with ROOT straight from its
+partition, without dm-verity (bench/verity_cost.py's plain boot): the tree
+before the split had no verified root, and on TCG's default CPU (no SHA
+instructions) every block read from a verified ROOT is hashed emulated:
+  python3 bench/provision.py /work/wt/before/build 3 build:plain build
 Under an instruction clock (tests/system/wispvm.py: the same guest time
 every run; TCG's translation and the host's load left out):
   WISP_ICOUNT=1 python3 bench/provision.py /work/wt/before/build 2 build
@@ -32,6 +37,8 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "system"))
+from slots import partitions  # noqa: E402
+from verity_cost import plain_cmdline  # noqa: E402
 from wispvm import VM  # noqa: E402
 
 # "provision: " since provisioning is its own program (issue 11); "init: " before.
@@ -60,10 +67,30 @@ def seed(tmp):
     return iso
 
 
-def one(b, iso, i):
+def boot_args(arg):
+    """BUILD, or BUILD:plain: that build's kernel booted with -kernel and its ROOT
+    mounted straight from the partition, without dm-verity (verity_cost.py's
+    plain boot), to compare with a tree that had no verified root."""
+    b, _, how = arg.partition(":")
+    if how not in ("", "plain"):
+        sys.exit("provision.py: %s: BUILD or BUILD:plain" % arg)
+    if not how:
+        return b, {}
+    with open(os.path.join(b, "wisp.cmdline")) as f:
+        line = plain_cmdline(f.read().strip(),
+                             partitions(os.path.join(b, "wisp.img"))["ROOT-A"].partuuid)
+    # what grub.cfg adds on a boot that is not a trial: without it update-watch
+    # reads grubenv from the ESP (a direct kernel boot), work a GRUB boot skips
+    line += " wisp.tries= wisp.rollback="
+    return b, {"kernel": os.path.join(b, "wisp.kernel"), "cmdline": line}
+
+
+def one(arg, iso, i):
+    b, kw = boot_args(arg)
     extra = ["-cdrom", iso] if iso else []
-    vm = VM(os.path.join(b, "wisp.img"), name="bench-provision-%s-%d" % ("seed" if iso else "none", i),
-            logdir=os.path.join(b, "bench"), extra=extra)
+    vm = VM(os.path.join(b, "wisp.img"),
+            name="bench-provision-%s%s-%d" % ("seed" if iso else "none", "-plain" if kw else "", i),
+            logdir=os.path.join(b, "bench"), extra=extra, **kw)
     try:
         start = float(vm.expect(RUN_INIT, 180).group(1))
         m = vm.expect(END, 120)
