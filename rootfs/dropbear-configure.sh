@@ -2,7 +2,7 @@
 # dropbear-configure.sh SRC OBJ
 #
 # Configures dropbear in OBJ (made anew, out of tree) for a static musl
-# server. CC, CFLAGS and LDFLAGS come from the environment; compile-time
+# server. CC, CFLAGS, LDFLAGS and LIBS come from the environment; compile-time
 # options are rootfs/dropbear-localoptions.h, copied in as localoptions.h.
 # The options live here rather than in rootfs.mk so that changing them
 # reconfigures (the rule depends on this file).
@@ -23,7 +23,8 @@ echo "dropbear: configure (log: $obj/configure.log)"
 # No zlib (compression is off by default in OpenSSH clients anyway), no PAM.
 # No syslog: Wisp runs no syslogd; dropbear logs to stderr, the unit's log.
 # No lastlog/utmp/wtmp: musl's are stubs and /var/log has no such files.
-# No hardening flags: they add -pie, which a -static link refuses.
+# No --enable-harden: it adds -pie alone, which a -static link refuses; rootfs.mk
+# makes it static-pie itself (its own start files, as the top Makefile's PIE_LDFLAGS).
 # libtommath defaults to -O3 -funroll-loops; size matters more here.
 LTM_CFLAGS=-Os "$src/configure" \
 	--enable-bundled-libtom --disable-zlib --disable-pam --disable-syslog \

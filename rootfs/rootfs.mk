@@ -193,10 +193,28 @@ $(BUSYBOX_OBJ)/.config: rootfs/busybox.config $(BUSYBOX_SRC_STAMP) | $(DEPS_STAM
 		echo "busybox: rootfs/busybox.config does not fit busybox" \
 			"$(BUSYBOX_VERSION): make busybox-config" >&2; rm -f $@; exit 1; }
 
-$(BUSYBOX): $(BUSYBOX_OBJ)/.config $(SYSROOT_HEADERS) | $(DEPS_STAMP)
+# Stack canaries and static-pie as in the rest of the image (ROOTFS_CFLAGS' and
+# PIE_LDFLAGS' reasons): busybox is the console's and the units' shell, and
+# udhcpc parses the network's DHCP replies as root. The start files go in
+# CFLAGS_busybox, which only the final link reads (LDFLAGS also makes each
+# directory's built-in.o); that link (scripts/trylink) drops a library it can
+# link without, but keeps CONFIG_EXTRA_LDLIBS, and words there that start with
+# "-" as they are, after every object: the end files go there. Its kbuild
+# recompiles an object whose command changed; the flags file makes this rule
+# run when they do.
+BUSYBOX_CFLAGS := -isystem $(SYSROOT)/include -fstack-protector-strong -fPIE
+BUSYBOX_LDFLAGS := -static $(PIE_LDFLAGS)
+comma := ,
+BUSYBOX_LDLIBS := $(addprefix -Wl$(comma),$(PIE_LDEND))
+BUSYBOX_FLAGS := $(B)/busybox/flags
+$(shell mkdir -p $(B)/busybox; f='$(MUSL_CC) $(BUSYBOX_CFLAGS) $(BUSYBOX_LDFLAGS) $(BUSYBOX_LDLIBS)'; \
+	[ "$$(cat $(BUSYBOX_FLAGS) 2>/dev/null)" = "$$f" ] || echo "$$f" > $(BUSYBOX_FLAGS))
+
+$(BUSYBOX): $(BUSYBOX_OBJ)/.config $(BUSYBOX_FLAGS) $(SYSROOT_HEADERS) | $(DEPS_STAMP)
 	@echo "busybox: building $(BUSYBOX_VERSION) (log: $(@D)/build.log)"
 	@$(BUSYBOX_MAKE) CC=$(MUSL_CC) \
-		CONFIG_EXTRA_CFLAGS='-isystem $(SYSROOT)/include' \
+		CONFIG_EXTRA_CFLAGS='$(BUSYBOX_CFLAGS)' CFLAGS_busybox='$(BUSYBOX_LDFLAGS)' \
+		CONFIG_EXTRA_LDLIBS='$(BUSYBOX_LDLIBS)' \
 		BB_EXTRA_VERSION='Debian $(BUSYBOX_VERSION)' \
 		busybox busybox.links >$(@D)/build.log 2>&1 || \
 		{ tail -20 $(@D)/build.log; echo "busybox: build failed: see $(@D)/build.log" >&2; exit 1; }
@@ -255,19 +273,24 @@ $(RESIZE2FS): $(B)/e2fsprogs/.built
 # The SSH server init runs when cloud-config gives authorized keys
 # (init/provision/sshd.c): one static multi-call binary, dropbear and dropbearkey
 # (host key fingerprints), key-only (rootfs/dropbear-localoptions.h).
+# static-pie as Wisp's own programs (the top Makefile's PIE_LDFLAGS): the one
+# root daemon that faces the network gets its code at a random address; the end
+# files go in LIBS, which dropbear's link puts after everything else.
 
 DROPBEAR := $(B)/dropbear/dropbearmulti
 DROPBEAR_OBJ := $(B)/dropbear/obj
+DROPBEAR_CFLAGS := $(ROOTFS_CFLAGS) -fPIE
+DROPBEAR_LDFLAGS := $(ROOTFS_LDFLAGS) $(PIE_LDFLAGS)
 
 dropbear: $(DROPBEAR)
 
 DROPBEAR_FLAGS := $(B)/dropbear/flags
-$(shell mkdir -p $(B)/dropbear; f='$(MUSL_CC) $(ROOTFS_CFLAGS) $(ROOTFS_LDFLAGS)'; \
+$(shell mkdir -p $(B)/dropbear; f='$(MUSL_CC) $(DROPBEAR_CFLAGS) $(DROPBEAR_LDFLAGS) $(PIE_LDEND)'; \
 	[ "$$(cat $(DROPBEAR_FLAGS) 2>/dev/null)" = "$$f" ] || echo "$$f" > $(DROPBEAR_FLAGS))
 
 $(DROPBEAR_OBJ)/config.status: rootfs/dropbear-configure.sh rootfs/dropbear-localoptions.h \
 		$(DROPBEAR_FLAGS) $(DROPBEAR_SRC_STAMP) $(SYSROOT_HEADERS) | $(DEPS_STAMP)
-	@CC=$(MUSL_CC) CFLAGS='$(ROOTFS_CFLAGS)' LDFLAGS='$(ROOTFS_LDFLAGS)' \
+	@CC=$(MUSL_CC) CFLAGS='$(DROPBEAR_CFLAGS)' LDFLAGS='$(DROPBEAR_LDFLAGS)' LIBS='$(PIE_LDEND)' \
 		rootfs/dropbear-configure.sh $(DROPBEAR_SRC) $(@D)
 
 $(DROPBEAR): $(DROPBEAR_OBJ)/config.status | $(DEPS_STAMP)

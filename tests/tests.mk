@@ -47,25 +47,29 @@ include-check:
 	@python3 tests/check_includes.py --self-test
 	@python3 tests/check_includes.py
 
-# Wisp's programs other than PID 1 are static-pie (docs/hardening.md): each loads at
-# a random address, PID 1 at its fixed one (the two execs of each are read from
-# /proc/PID/maps, stopped by ptrace at their first instruction).
+# Wisp's programs other than PID 1, busybox and dropbear are static-pie
+# (docs/hardening.md): each loads at a random address, PID 1 at its fixed one (the
+# two execs of each are read from /proc/PID/maps, stopped by ptrace at their first
+# instruction).
 .PHONY: pie-check
 test: pie-check
-pie-check: $(PROVISION_BIN) $(UPDATE_BIN) $(WISPCTL_BIN) $(CL_MUSL) $(INIT_BIN)
+pie-check: $(PROVISION_BIN) $(UPDATE_BIN) $(WISPCTL_BIN) $(CL_MUSL) $(BUSYBOX) $(DROPBEAR) \
+		$(INIT_BIN)
 	@python3 tests/check_pie.py $(PROVISION_BIN) $(UPDATE_BIN) $(WISPCTL_BIN) $(CL_MUSL) \
-		--fixed $(INIT_BIN)
+		$(BUSYBOX) $(DROPBEAR) --fixed $(INIT_BIN)
 
-# Third-party code in the image has stack canaries (rootfs/rootfs.mk's ROOTFS_CFLAGS,
-# docs/hardening.md): every static library of the sysroot, and dropbear's and
-# e2fsck's objects, call __stack_chk_fail somewhere (none does without the flag).
+# Third-party code in the image has stack canaries (rootfs/rootfs.mk's ROOTFS_CFLAGS
+# and BUSYBOX_CFLAGS, docs/hardening.md): every static library of the sysroot,
+# dropbear's and e2fsck's objects, and busybox's DHCP client and shell call
+# __stack_chk_fail somewhere (none does without the flag).
 .PHONY: ssp-check
 test: ssp-check
-ssp-check: $(DROPBEAR) $(E2FSCK) $(PROVISION_BIN) $(CL_MUSL) $(UPDATE_BIN)
-	@bad=; for f in $(SYSROOT)/lib/*.a "$(DROPBEAR_OBJ)/*.o" "$(E2FSPROGS_OBJ)/e2fsck/*.o"; do \
+ssp-check: $(DROPBEAR) $(E2FSCK) $(BUSYBOX) $(PROVISION_BIN) $(CL_MUSL) $(UPDATE_BIN)
+	@bad=; for f in $(SYSROOT)/lib/*.a "$(DROPBEAR_OBJ)/*.o" "$(E2FSPROGS_OBJ)/e2fsck/*.o" \
+			$(BUSYBOX_OBJ)/networking/udhcp/dhcpc.o $(BUSYBOX_OBJ)/shell/ash.o; do \
 		nm $$f 2>/dev/null | grep -q ' U __stack_chk_fail$$' || bad="$$bad $$f"; done; \
 	if [ -n "$$bad" ]; then echo "ssp-check: no stack canary in:$$bad" >&2; exit 1; fi; \
-	echo "ssp-check: the sysroot's libraries, dropbear and e2fsck have stack canaries"
+	echo "ssp-check: the sysroot's libraries, dropbear, e2fsck and busybox have stack canaries"
 
 # Fuzz targets (tests/fuzz, listed in bench/fuzz.sh): `make test` builds every one
 # and runs it on its seeds for FUZZ_TEST_SECONDS; `make fuzz` longer (FUZZ_SECONDS,
