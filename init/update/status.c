@@ -18,7 +18,7 @@ static void show_rollback(const char *rolled)
 	trial_load(TRIAL_DIR, slot_of(rolled), &t);
 	trial_why(&t, why, sizeof(why));
 	printf("last result: slot %s %s (Wisp %s): %s\n", rolled,
-	       t.reached == 0 && *t.last ? "was rolled back" : "used its tries and was rolled back",
+	       trial_not_booted(&t) ? "was rolled back" : "used its tries and was rolled back",
 	       *version ? version : "?", why);
 }
 

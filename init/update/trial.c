@@ -70,9 +70,16 @@ void trial_clear(const char *dir, char slot)
 		unlink(path);
 }
 
+/* No boot of the trial came up, and update-watch recorded why: GRUB's fallback
+ * booted the other slot instead (watch.c), so the slot had no tries of its own. */
+bool trial_not_booted(const struct trial *t)
+{
+	return t->reached == 0 && *t->last;
+}
+
 void trial_why(const struct trial *t, char *out, size_t size)
 {
-	if (t->reached == 0 && *t->last) /* not booted at all: GRUB's fallback (watch.c) */
+	if (trial_not_booted(t))
 		snprintf(out, size, "%s", t->last);
 	else if (t->reached == 0)
 		snprintf(out, size,

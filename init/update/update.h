@@ -303,6 +303,7 @@ void trial_load(const char *dir, char slot, struct trial *t);
 int trial_store(const char *dir, char slot, const struct trial *t, struct err *e);
 void trial_clear(const char *dir, char slot);
 /* Why a slot with record t was rolled back, one line. */
+bool trial_not_booted(const struct trial *t);
 void trial_why(const struct trial *t, char *out, size_t size);
 
 /* ---- units.c: PID 1's units, over its control socket ----------------- */
