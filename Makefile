@@ -43,17 +43,16 @@ MUSL_LDFLAGS := -static -Wl,--gc-sections -Wl,-z,norelro -s -L$(SYSROOT)/lib
 # static-pie (docs/hardening.md): the program relocates itself at its start
 # (musl's rcrt1.o) wherever the kernel put it, so its code and globals are at a
 # random address at every exec, as its stack, heap and mmaps are. musl-gcc's
-# specs start every program with Scrt1.o (no self-relocation), so the start and
-# end files are named here: PIE_LDFLAGS with MUSL_LDFLAGS, PIE_LDEND after the
-# libraries. PID 1 alone stays at a fixed address (init/init.mk: its budget).
-MUSL_LIB := /usr/lib/x86_64-linux-musl
-PIE_LDFLAGS := -nostartfiles $(MUSL_LIB)/rcrt1.o $(MUSL_LIB)/crti.o \
-	$(shell gcc -print-file-name=crtbeginS.o) -Wl,-pie,--no-dynamic-linker,-z,text
-PIE_LDEND := $(shell gcc -print-file-name=crtendS.o) $(MUSL_LIB)/crtn.o
-# Rewritten only when the flags change, so that programs built with them
-# are rebuilt then (a flags change is an input change).
+# specs start every program with Scrt1.o (no self-relocation): MUSL_PIE_CC is
+# musl-gcc with a specs file of ours after its own (rootfs/toolchain/). Every
+# program in the image but PID 1 is linked with it, third-party ones too; PID 1
+# alone stays at a fixed address (init/init.mk: its budget).
+MUSL_PIE_CC := $(CURDIR)/rootfs/toolchain/musl-pie-gcc
+# Rewritten only when the flags or the static-pie driver change, so that programs
+# built with them are rebuilt then (a flags change is an input change).
 MUSL_FLAGS_STAMP := $(B)/.musl-flags
-$(shell mkdir -p $(B); f='$(MUSL_CC) $(MUSL_CFLAGS) $(MUSL_LDFLAGS) $(PIE_LDFLAGS) $(PIE_LDEND)'; \
+MUSL_PIE_ID := $(shell cat rootfs/toolchain/musl-pie-gcc rootfs/toolchain/musl-pie.specs | sha256sum | cut -c1-16)
+$(shell mkdir -p $(B); f='$(MUSL_CC) $(MUSL_CFLAGS) $(MUSL_LDFLAGS) pie:$(MUSL_PIE_ID)'; \
 	[ "$$(cat $(MUSL_FLAGS_STAMP) 2>/dev/null)" = "$$f" ] || echo "$$f" > $(MUSL_FLAGS_STAMP))
 
 # Host tools (image-builder) and unit tests: native glibc.

@@ -165,8 +165,8 @@ CL_BUILD_ID := -Wl,--build-id=sha1
 $(CL_MUSL): $(CL_SRCS) $(PULL_SRCS) $(CL_HDRS) $(PULL_HDRS) containerd-lite/containerd-lite.mk \
 		containerd-lite/image/image.mk $(CL_MUSL_DEPS) $(TLS_MUSL_DEPS) $(MUSL_FLAGS_STAMP) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(MUSL_CC) $(MUSL_CFLAGS) -DWISP_TLS_WOLFSSL -o $@ $(CL_SRCS) $(PULL_SRCS) $(MUSL_LDFLAGS) $(PIE_LDFLAGS) \
-		$(CL_BUILD_ID) -ljansson -lseccomp $(IMG_LIBS) $(NET_LIBS) $(TLS_LIBS) $(PIE_LDEND)
+	$(MUSL_PIE_CC) $(MUSL_CFLAGS) -DWISP_TLS_WOLFSSL -o $@ $(CL_SRCS) $(PULL_SRCS) $(MUSL_LDFLAGS) \
+		$(CL_BUILD_ID) -ljansson -lseccomp $(IMG_LIBS) $(NET_LIBS) $(TLS_LIBS)
 	$(call print_size,$@)
 
 $(CL_HOST): $(CL_SRCS) $(PULL_SRCS) $(CL_HDRS) $(PULL_HDRS) containerd-lite/containerd-lite.mk \

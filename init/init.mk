@@ -83,8 +83,8 @@ PROVISION_DEPS := $(INIT_DEPS) $(B)/sysroot/lib/libyaml.a $(B)/sysroot/lib/libz.
 	$(B)/sysroot/lib/libnl-3.a $(B)/sysroot/include/netlink/version.h
 $(PROVISION_BIN): $(PROVISION_SRCS) $(PROVISION_HDRS) init/init.mk $(PROVISION_DEPS) $(MUSL_FLAGS_STAMP) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(MUSL_CC) $(MUSL_CFLAGS) $(INIT_CFLAGS) -Icontainerd-lite -o $@ $(PROVISION_SRCS) $(MUSL_LDFLAGS) \
-		$(PIE_LDFLAGS) -lyaml -lz -lnl-3 $(PIE_LDEND)
+	$(MUSL_PIE_CC) $(MUSL_CFLAGS) $(INIT_CFLAGS) -Icontainerd-lite -o $@ $(PROVISION_SRCS) \
+		$(MUSL_LDFLAGS) -lyaml -lz -lnl-3
 	@printf '%-32s %9d bytes\n' $@ $$(stat -c %s $@)
 
 # update: /usr/libexec/wisp/update (docs/update-bundle.md), the updater wispctl's
@@ -99,8 +99,7 @@ UPDATE_DEPS := $(B)/sysroot/.headers-ok $(B)/sysroot/lib/libsodium.a $(B)/sysroo
 $(UPDATE_BIN): $(UPDATE_SRCS) init/update/update.h $(INIT_HDRS) init/init.mk $(UPDATE_DEPS) \
 		$(MUSL_FLAGS_STAMP) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(MUSL_CC) $(MUSL_CFLAGS) $(INIT_CFLAGS) -o $@ $(UPDATE_SRCS) $(MUSL_LDFLAGS) $(PIE_LDFLAGS) -lsodium \
-		$(PIE_LDEND)
+	$(MUSL_PIE_CC) $(MUSL_CFLAGS) $(INIT_CFLAGS) -o $@ $(UPDATE_SRCS) $(MUSL_LDFLAGS) -lsodium
 	@printf '%-32s %9d bytes\n' $@ $$(stat -c %s $@)
 
 # Golden trees (tests/provision/golden/CASE/{root,seed,expected}): provision built for
@@ -190,7 +189,7 @@ WISPCTL_BIN := $(B)/init/wispctl
 init: $(WISPCTL_BIN)
 $(WISPCTL_BIN): $(WISPCTL_SRCS) $(INIT_HDRS) init/wispctl/wispctl.h init/init.mk $(B)/sysroot/.headers-ok $(MUSL_FLAGS_STAMP) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(MUSL_CC) $(MUSL_CFLAGS) -o $@ $(WISPCTL_SRCS) $(MUSL_LDFLAGS) $(PIE_LDFLAGS) $(PIE_LDEND)
+	$(MUSL_PIE_CC) $(MUSL_CFLAGS) -o $@ $(WISPCTL_SRCS) $(MUSL_LDFLAGS)
 	@printf '%-32s %9d bytes\n' $@ $$(stat -c %s $@)
 
 # --help and --version on the build host (tests/wispctl/cli.py): the usage

@@ -2,7 +2,7 @@
 # dropbear-configure.sh SRC OBJ
 #
 # Configures dropbear in OBJ (made anew, out of tree) for a static musl
-# server. CC, CFLAGS, LDFLAGS and LIBS come from the environment; compile-time
+# server. CC, CFLAGS and LDFLAGS come from the environment; compile-time
 # options are rootfs/dropbear-localoptions.h, copied in as localoptions.h.
 # The options live here rather than in rootfs.mk so that changing them
 # reconfigures (the rule depends on this file).
@@ -24,7 +24,7 @@ echo "dropbear: configure (log: $obj/configure.log)"
 # No syslog: Wisp runs no syslogd; dropbear logs to stderr, the unit's log.
 # No lastlog/utmp/wtmp: musl's are stubs and /var/log has no such files.
 # No --enable-harden: it adds -pie alone, which a -static link refuses; rootfs.mk
-# makes it static-pie itself (its own start files, as the top Makefile's PIE_LDFLAGS).
+# makes it static-pie with its compiler (the top Makefile's MUSL_PIE_CC).
 # libtommath defaults to -O3 -funroll-loops; size matters more here.
 LTM_CFLAGS=-Os "$src/configure" \
 	--enable-bundled-libtom --disable-zlib --disable-pam --disable-syslog \

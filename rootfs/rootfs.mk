@@ -194,27 +194,17 @@ $(BUSYBOX_OBJ)/.config: rootfs/busybox.config $(BUSYBOX_SRC_STAMP) | $(DEPS_STAM
 			"$(BUSYBOX_VERSION): make busybox-config" >&2; rm -f $@; exit 1; }
 
 # Stack canaries and static-pie as in the rest of the image (ROOTFS_CFLAGS' and
-# PIE_LDFLAGS' reasons): busybox is the console's and the units' shell, and
-# udhcpc parses the network's DHCP replies as root. The start files go in
-# CFLAGS_busybox, which only the final link reads (LDFLAGS also makes each
-# directory's built-in.o); that link (scripts/trylink) drops a library it can
-# link without, but keeps CONFIG_EXTRA_LDLIBS, and words there that start with
-# "-" as they are, after every object: the end files go there. Its kbuild
-# recompiles an object whose command changed; the flags file makes this rule
-# run when they do.
+# MUSL_PIE_CC's reasons): busybox is the console's and the units' shell, and
+# udhcpc parses the network's DHCP replies as root. Its kbuild recompiles an
+# object whose command changed; the flags file makes this rule run when they do.
 BUSYBOX_CFLAGS := -isystem $(SYSROOT)/include -fstack-protector-strong -fPIE
-BUSYBOX_LDFLAGS := -static $(PIE_LDFLAGS)
-comma := ,
-BUSYBOX_LDLIBS := $(addprefix -Wl$(comma),$(PIE_LDEND))
 BUSYBOX_FLAGS := $(B)/busybox/flags
-$(shell mkdir -p $(B)/busybox; f='$(MUSL_CC) $(BUSYBOX_CFLAGS) $(BUSYBOX_LDFLAGS) $(BUSYBOX_LDLIBS)'; \
+$(shell mkdir -p $(B)/busybox; f='$(MUSL_PIE_CC) $(BUSYBOX_CFLAGS) pie:$(MUSL_PIE_ID)'; \
 	[ "$$(cat $(BUSYBOX_FLAGS) 2>/dev/null)" = "$$f" ] || echo "$$f" > $(BUSYBOX_FLAGS))
 
 $(BUSYBOX): $(BUSYBOX_OBJ)/.config $(BUSYBOX_FLAGS) $(SYSROOT_HEADERS) | $(DEPS_STAMP)
 	@echo "busybox: building $(BUSYBOX_VERSION) (log: $(@D)/build.log)"
-	@$(BUSYBOX_MAKE) CC=$(MUSL_CC) \
-		CONFIG_EXTRA_CFLAGS='$(BUSYBOX_CFLAGS)' CFLAGS_busybox='$(BUSYBOX_LDFLAGS)' \
-		CONFIG_EXTRA_LDLIBS='$(BUSYBOX_LDLIBS)' \
+	@$(BUSYBOX_MAKE) CC=$(MUSL_PIE_CC) CONFIG_EXTRA_CFLAGS='$(BUSYBOX_CFLAGS)' \
 		BB_EXTRA_VERSION='Debian $(BUSYBOX_VERSION)' \
 		busybox busybox.links >$(@D)/build.log 2>&1 || \
 		{ tail -20 $(@D)/build.log; echo "busybox: build failed: see $(@D)/build.log" >&2; exit 1; }
@@ -242,14 +232,17 @@ E2FSPROGS_OBJ := $(B)/e2fsprogs/obj
 
 e2fsprogs: $(E2FSCK) $(RESIZE2FS)
 
-# configure records the flags, so a change of flags must configure again.
+# static-pie (MUSL_PIE_CC), as its build-time helpers (util/subst, which run
+# on the build host) are. configure records the flags, so a change of flags must
+# configure again.
+E2FSPROGS_CFLAGS := $(ROOTFS_CFLAGS) -fPIE
 E2FSPROGS_FLAGS := $(B)/e2fsprogs/flags
-$(shell mkdir -p $(B)/e2fsprogs; f='$(MUSL_CC) $(ROOTFS_CFLAGS) $(ROOTFS_LDFLAGS)'; \
+$(shell mkdir -p $(B)/e2fsprogs; f='$(MUSL_PIE_CC) $(E2FSPROGS_CFLAGS) $(ROOTFS_LDFLAGS) pie:$(MUSL_PIE_ID)'; \
 	[ "$$(cat $(E2FSPROGS_FLAGS) 2>/dev/null)" = "$$f" ] || echo "$$f" > $(E2FSPROGS_FLAGS))
 
 $(E2FSPROGS_OBJ)/config.status: rootfs/e2fsprogs-configure.sh $(E2FSPROGS_FLAGS) \
 		$(E2FSPROGS_SRC_STAMP) $(SYSROOT_HEADERS) | $(DEPS_STAMP)
-	@CC=$(MUSL_CC) CFLAGS='$(ROOTFS_CFLAGS)' LDFLAGS='$(ROOTFS_LDFLAGS)' \
+	@CC=$(MUSL_PIE_CC) CFLAGS='$(E2FSPROGS_CFLAGS)' LDFLAGS='$(ROOTFS_LDFLAGS)' \
 		rootfs/e2fsprogs-configure.sh $(E2FSPROGS_SRC) $(@D)
 
 # One build gives both programs; the stamp keeps make from running it twice.
@@ -273,24 +266,22 @@ $(RESIZE2FS): $(B)/e2fsprogs/.built
 # The SSH server init runs when cloud-config gives authorized keys
 # (init/provision/sshd.c): one static multi-call binary, dropbear and dropbearkey
 # (host key fingerprints), key-only (rootfs/dropbear-localoptions.h).
-# static-pie as Wisp's own programs (the top Makefile's PIE_LDFLAGS): the one
-# root daemon that faces the network gets its code at a random address; the end
-# files go in LIBS, which dropbear's link puts after everything else.
+# static-pie as Wisp's own programs (the top Makefile's MUSL_PIE_CC): the one
+# root daemon that faces the network gets its code at a random address.
 
 DROPBEAR := $(B)/dropbear/dropbearmulti
 DROPBEAR_OBJ := $(B)/dropbear/obj
 DROPBEAR_CFLAGS := $(ROOTFS_CFLAGS) -fPIE
-DROPBEAR_LDFLAGS := $(ROOTFS_LDFLAGS) $(PIE_LDFLAGS)
 
 dropbear: $(DROPBEAR)
 
 DROPBEAR_FLAGS := $(B)/dropbear/flags
-$(shell mkdir -p $(B)/dropbear; f='$(MUSL_CC) $(DROPBEAR_CFLAGS) $(DROPBEAR_LDFLAGS) $(PIE_LDEND)'; \
+$(shell mkdir -p $(B)/dropbear; f='$(MUSL_PIE_CC) $(DROPBEAR_CFLAGS) $(ROOTFS_LDFLAGS) pie:$(MUSL_PIE_ID)'; \
 	[ "$$(cat $(DROPBEAR_FLAGS) 2>/dev/null)" = "$$f" ] || echo "$$f" > $(DROPBEAR_FLAGS))
 
 $(DROPBEAR_OBJ)/config.status: rootfs/dropbear-configure.sh rootfs/dropbear-localoptions.h \
 		$(DROPBEAR_FLAGS) $(DROPBEAR_SRC_STAMP) $(SYSROOT_HEADERS) | $(DEPS_STAMP)
-	@CC=$(MUSL_CC) CFLAGS='$(DROPBEAR_CFLAGS)' LDFLAGS='$(DROPBEAR_LDFLAGS)' LIBS='$(PIE_LDEND)' \
+	@CC=$(MUSL_PIE_CC) CFLAGS='$(DROPBEAR_CFLAGS)' LDFLAGS='$(ROOTFS_LDFLAGS)' \
 		rootfs/dropbear-configure.sh $(DROPBEAR_SRC) $(@D)
 
 $(DROPBEAR): $(DROPBEAR_OBJ)/config.status | $(DEPS_STAMP)

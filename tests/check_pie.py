@@ -2,13 +2,15 @@
 """pie-check (docs/hardening.md): Wisp's static programs other than PID 1 are static-pie,
 loaded at a random address at every exec; PID 1 is at its fixed one.
 
-    python3 tests/check_pie.py PROGRAM... --fixed PROGRAM
+    python3 tests/check_pie.py [--manifest FILE] PROGRAM... --fixed PROGRAM
 
 For each PROGRAM: the ELF header says ET_DYN with no PT_INTERP (static-pie: no dynamic
 linker to run it), and two execs of it, each stopped by ptrace at its first instruction,
 map it at two different addresses (read from /proc/PID/maps: the kernel's placement,
 not a claim of the file's). For --fixed: ET_EXEC, the same address both times. On a
-build without static-pie every program fails both checks.
+build without static-pie every program fails both checks. With --manifest (ROOT's,
+rootfs/manifest): every ELF file it puts in the image must be one of the PROGRAMs or
+the --fixed one, so that a program added to the image is not left out of the check.
 """
 
 import ctypes
@@ -76,9 +78,36 @@ def check(path, pie):
     return None
 
 
+def unchecked(manifest, checked):
+    """ELF files the manifest's "file PATH SOURCE MODE" lines put in the image that are
+    not among the checked programs (a source that is not built yet is missing: said)."""
+    left = []
+    with open(manifest) as f:
+        for n, line in enumerate(f, 1):
+            w = line.split()
+            if len(w) < 3 or w[0] != "file":
+                continue
+            try:
+                with open(w[2], "rb") as src:
+                    elf = src.read(4) == b"\x7fELF"
+            except OSError as e:
+                sys.exit("pie-check: %s:%d: %s: %s" % (manifest, n, w[2], e.strerror))
+            if elf and os.path.realpath(w[2]) not in checked:
+                left.append("%s (%s)" % (w[1], w[2]))
+    return left
+
+
 def main(argv):
+    manifest = None
+    if argv[:1] == ["--manifest"] and len(argv) > 1:
+        manifest, argv = argv[1], argv[2:]
     if "--fixed" not in argv or argv.index("--fixed") != len(argv) - 2 or len(argv) < 3:
-        sys.exit("usage: check_pie.py PROGRAM... --fixed PROGRAM")
+        sys.exit("usage: check_pie.py [--manifest FILE] PROGRAM... --fixed PROGRAM")
+    if manifest:
+        left = unchecked(manifest, {os.path.realpath(p) for p in argv if p != "--fixed"})
+        if left:
+            sys.exit("pie-check: %s puts programs in the image this check was not given: %s"
+                     % (manifest, ", ".join(left)))
     with open("/proc/sys/kernel/randomize_va_space") as f:
         if f.read().strip() == "0":
             sys.exit("pie-check: this host's kernel.randomize_va_space is 0: "

@@ -16,8 +16,7 @@ $(V2)/init: $(INIT_SRCS) $(INIT_YAML_OBJS) $(INIT_HDRS) init/init.mk $(INIT_DEPS
 $(V2)/update: $(UPDATE_SRCS) init/update/update.h $(INIT_HDRS) init/init.mk $(UPDATE_DEPS) \
 		tests/update/update.mk $(MUSL_FLAGS_STAMP) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(MUSL_CC) $(V2_CFLAGS) $(INIT_CFLAGS) -o $@ $(UPDATE_SRCS) $(MUSL_LDFLAGS) $(PIE_LDFLAGS) -lsodium \
-		$(PIE_LDEND)
+	$(MUSL_PIE_CC) $(V2_CFLAGS) $(INIT_CFLAGS) -o $@ $(UPDATE_SRCS) $(MUSL_LDFLAGS) -lsodium
 $(V2)/os-release: $(B)/rootfs/os-release tests/update/update.mk
 	@mkdir -p $(@D)
 	sed 's/$(subst .,\.,$(WISP_VERSION))/$(UPDATE_TEST_VERSION)/g' $< > $@
