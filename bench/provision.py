@@ -22,8 +22,11 @@ drifts between boots):
 BUILD:plain boots that build's kernel directly with ROOT straight from its
 partition, without dm-verity (bench/verity_cost.py's plain boot): the tree
 before the split had no verified root, and on TCG's default CPU (no SHA
-instructions) every block read from a verified ROOT is hashed emulated:
+instructions) every block read from a verified ROOT is hashed emulated.
+BUILD:direct boots the kernel directly with slot A's verity command line, to
+tell the direct boot's share from the verification's:
   python3 bench/provision.py /work/wt/before/build 3 build:plain build
+  python3 bench/provision.py build 3 build:direct build:plain
 Under an instruction clock (tests/system/wispvm.py: the same guest time
 every run; TCG's translation and the host's load left out):
   WISP_ICOUNT=1 python3 bench/provision.py /work/wt/before/build 2 build
@@ -68,17 +71,20 @@ def seed(tmp):
 
 
 def boot_args(arg):
-    """BUILD, or BUILD:plain: that build's kernel booted with -kernel and its ROOT
-    mounted straight from the partition, without dm-verity (verity_cost.py's
-    plain boot), to compare with a tree that had no verified root."""
+    """BUILD, BUILD:direct or BUILD:plain: the build's disk image booted by GRUB;
+    or its kernel booted with -kernel and slot A's command line (direct); or so,
+    with ROOT mounted straight from the partition, without dm-verity
+    (verity_cost.py's plain boot), to compare with a tree that had no verified
+    root."""
     b, _, how = arg.partition(":")
-    if how not in ("", "plain"):
-        sys.exit("provision.py: %s: BUILD or BUILD:plain" % arg)
+    if how not in ("", "direct", "plain"):
+        sys.exit("provision.py: %s: BUILD, BUILD:direct or BUILD:plain" % arg)
     if not how:
         return b, {}
     with open(os.path.join(b, "wisp.cmdline")) as f:
-        line = plain_cmdline(f.read().strip(),
-                             partitions(os.path.join(b, "wisp.img"))["ROOT-A"].partuuid)
+        line = f.read().strip()
+    if how == "plain":
+        line = plain_cmdline(line, partitions(os.path.join(b, "wisp.img"))["ROOT-A"].partuuid)
     # what grub.cfg adds on a boot that is not a trial: without it update-watch
     # reads grubenv from the ESP (a direct kernel boot), work a GRUB boot skips
     line += " wisp.tries= wisp.rollback="
@@ -89,7 +95,8 @@ def one(arg, iso, i):
     b, kw = boot_args(arg)
     extra = ["-cdrom", iso] if iso else []
     vm = VM(os.path.join(b, "wisp.img"),
-            name="bench-provision-%s%s-%d" % ("seed" if iso else "none", "-plain" if kw else "", i),
+            name="bench-provision-%s%s-%d" % ("seed" if iso else "none",
+                                              "-" + arg.partition(":")[2] if kw else "", i),
             logdir=os.path.join(b, "bench"), extra=extra, **kw)
     try:
         start = float(vm.expect(RUN_INIT, 180).group(1))
