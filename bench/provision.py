@@ -71,16 +71,16 @@ def seed(tmp):
 
 
 def boot_args(arg):
-    """BUILD, BUILD:direct or BUILD:plain: the build's disk image booted by GRUB;
-    or its kernel booted with -kernel and slot A's command line (direct); or so,
-    with ROOT mounted straight from the partition, without dm-verity
-    (verity_cost.py's plain boot), to compare with a tree that had no verified
-    root."""
+    """(build, mode, VM arguments) of BUILD, BUILD:direct or BUILD:plain: the
+    build's disk image booted by GRUB; or its kernel booted with -kernel and slot
+    A's command line (direct); or so, with ROOT mounted straight from the
+    partition, without dm-verity (verity_cost.py's plain boot), to compare with a
+    tree that had no verified root."""
     b, _, how = arg.partition(":")
     if how not in ("", "direct", "plain"):
         sys.exit("provision.py: %s: BUILD, BUILD:direct or BUILD:plain" % arg)
     if not how:
-        return b, {}
+        return b, how, {}
     with open(os.path.join(b, "wisp.cmdline")) as f:
         line = f.read().strip()
     if how == "plain":
@@ -88,15 +88,14 @@ def boot_args(arg):
     # what grub.cfg adds on a boot that is not a trial: without it update-watch
     # reads grubenv from the ESP (a direct kernel boot), work a GRUB boot skips
     line += " wisp.tries= wisp.rollback="
-    return b, {"kernel": os.path.join(b, "wisp.kernel"), "cmdline": line}
+    return b, how, {"kernel": os.path.join(b, "wisp.kernel"), "cmdline": line}
 
 
 def one(arg, iso, i):
-    b, kw = boot_args(arg)
+    b, how, kw = boot_args(arg)
     extra = ["-cdrom", iso] if iso else []
     vm = VM(os.path.join(b, "wisp.img"),
-            name="bench-provision-%s%s-%d" % ("seed" if iso else "none",
-                                              "-" + arg.partition(":")[2] if kw else "", i),
+            name="bench-provision-%s%s-%d" % ("seed" if iso else "none", how and "-" + how, i),
             logdir=os.path.join(b, "bench"), extra=extra, **kw)
     try:
         start = float(vm.expect(RUN_INIT, 180).group(1))

@@ -302,8 +302,9 @@ void trial_load(const char *dir, char slot, struct trial *t);
 /* Replace it whole, synced. Returns 0 or -1. */
 int trial_store(const char *dir, char slot, const struct trial *t, struct err *e);
 void trial_clear(const char *dir, char slot);
-/* Why a slot with record t was rolled back, one line. */
+/* No boot of the trial came up; GRUB's fallback booted the other slot (watch.c). */
 bool trial_not_booted(const struct trial *t);
+/* Why a slot with record t was rolled back, one line. */
 void trial_why(const struct trial *t, char *out, size_t size);
 
 /* ---- units.c: PID 1's units, over its control socket ----------------- */
