@@ -18,11 +18,17 @@ ifndef SOURCE_DATE_EPOCH
 SOURCE_DATE_EPOCH := $(shell git -C $(SRC) log -1 --format=%ct 2>/dev/null || echo 1767225600)
 endif
 export SOURCE_DATE_EPOCH
+
+# $(call text_stamp,FILE,TEXT): FILE holds TEXT and is rewritten only when TEXT
+# changes, so that a rule depending on FILE reruns exactly then: a value that is
+# an input of its output (a flag, a timestamp) but no file make could date.
+text_stamp = $(shell mkdir -p $(dir $(1)); f='$(2)'; \
+	[ "$$(cat $(1) 2>/dev/null)" = "$$f" ] || echo "$$f" > $(1))
+
 # Rules whose output embeds the timestamp depend on this file, rewritten
 # only when the value changes (a new commit), so make redoes them then.
 SDE_STAMP := $(B)/.source-date-epoch
-$(shell mkdir -p $(B); [ "$$(cat $(SDE_STAMP) 2>/dev/null)" = "$(SOURCE_DATE_EPOCH)" ] || \
-	echo $(SOURCE_DATE_EPOCH) > $(SDE_STAMP))
+$(call text_stamp,$(SDE_STAMP),$(SOURCE_DATE_EPOCH))
 
 NPROC := $(shell nproc 2>/dev/null || echo 2)
 
@@ -52,8 +58,7 @@ MUSL_PIE_CC := $(CURDIR)/rootfs/toolchain/musl-pie-gcc
 # built with them are rebuilt then (a flags change is an input change).
 MUSL_FLAGS_STAMP := $(B)/.musl-flags
 MUSL_PIE_ID := $(shell cat rootfs/toolchain/musl-pie-gcc rootfs/toolchain/musl-pie.specs | sha256sum | cut -c1-16)
-$(shell mkdir -p $(B); f='$(MUSL_CC) $(MUSL_CFLAGS) $(MUSL_LDFLAGS) pie:$(MUSL_PIE_ID)'; \
-	[ "$$(cat $(MUSL_FLAGS_STAMP) 2>/dev/null)" = "$$f" ] || echo "$$f" > $(MUSL_FLAGS_STAMP))
+$(call text_stamp,$(MUSL_FLAGS_STAMP),$(MUSL_CC) $(MUSL_CFLAGS) $(MUSL_LDFLAGS) pie:$(MUSL_PIE_ID))
 
 # Host tools (image-builder) and unit tests: native glibc.
 HOST_CC := gcc

@@ -33,8 +33,7 @@ ROOTFS_LDFLAGS := -static -Wl,--gc-sections -s
 # The libraries compiled here with ROOTFS_CFLAGS are compiled again when the flags
 # change (configure-based builds keep flag stamps of their own, below).
 ROOTFS_FLAGS_STAMP := $(B)/.rootfs-flags
-$(shell mkdir -p $(B); f='$(MUSL_CC) $(ROOTFS_CFLAGS)'; \
-	[ "$$(cat $(ROOTFS_FLAGS_STAMP) 2>/dev/null)" = "$$f" ] || echo "$$f" > $(ROOTFS_FLAGS_STAMP))
+$(call text_stamp,$(ROOTFS_FLAGS_STAMP),$(MUSL_CC) $(ROOTFS_CFLAGS))
 
 # Foreign makefiles get none of our make's flags or command-line variables:
 # a `make CC=clang` of ours must not reach e2fsprogs' Makefile.
@@ -199,8 +198,7 @@ $(BUSYBOX_OBJ)/.config: rootfs/busybox.config $(BUSYBOX_SRC_STAMP) | $(DEPS_STAM
 # object whose command changed; the flags file makes this rule run when they do.
 BUSYBOX_CFLAGS := -isystem $(SYSROOT)/include -fstack-protector-strong -fPIE
 BUSYBOX_FLAGS := $(B)/busybox/flags
-$(shell mkdir -p $(B)/busybox; f='$(MUSL_PIE_CC) $(BUSYBOX_CFLAGS) pie:$(MUSL_PIE_ID)'; \
-	[ "$$(cat $(BUSYBOX_FLAGS) 2>/dev/null)" = "$$f" ] || echo "$$f" > $(BUSYBOX_FLAGS))
+$(call text_stamp,$(BUSYBOX_FLAGS),$(MUSL_PIE_CC) $(BUSYBOX_CFLAGS) pie:$(MUSL_PIE_ID))
 
 $(BUSYBOX): $(BUSYBOX_OBJ)/.config $(BUSYBOX_FLAGS) $(SYSROOT_HEADERS) | $(DEPS_STAMP)
 	@echo "busybox: building $(BUSYBOX_VERSION) (log: $(@D)/build.log)"
@@ -237,8 +235,7 @@ e2fsprogs: $(E2FSCK) $(RESIZE2FS)
 # configure again.
 E2FSPROGS_CFLAGS := $(ROOTFS_CFLAGS) -fPIE
 E2FSPROGS_FLAGS := $(B)/e2fsprogs/flags
-$(shell mkdir -p $(B)/e2fsprogs; f='$(MUSL_PIE_CC) $(E2FSPROGS_CFLAGS) $(ROOTFS_LDFLAGS) pie:$(MUSL_PIE_ID)'; \
-	[ "$$(cat $(E2FSPROGS_FLAGS) 2>/dev/null)" = "$$f" ] || echo "$$f" > $(E2FSPROGS_FLAGS))
+$(call text_stamp,$(E2FSPROGS_FLAGS),$(MUSL_PIE_CC) $(E2FSPROGS_CFLAGS) $(ROOTFS_LDFLAGS) pie:$(MUSL_PIE_ID))
 
 $(E2FSPROGS_OBJ)/config.status: rootfs/e2fsprogs-configure.sh $(E2FSPROGS_FLAGS) \
 		$(E2FSPROGS_SRC_STAMP) $(SYSROOT_HEADERS) | $(DEPS_STAMP)
@@ -276,8 +273,7 @@ DROPBEAR_CFLAGS := $(ROOTFS_CFLAGS) -fPIE
 dropbear: $(DROPBEAR)
 
 DROPBEAR_FLAGS := $(B)/dropbear/flags
-$(shell mkdir -p $(B)/dropbear; f='$(MUSL_PIE_CC) $(DROPBEAR_CFLAGS) $(ROOTFS_LDFLAGS) pie:$(MUSL_PIE_ID)'; \
-	[ "$$(cat $(DROPBEAR_FLAGS) 2>/dev/null)" = "$$f" ] || echo "$$f" > $(DROPBEAR_FLAGS))
+$(call text_stamp,$(DROPBEAR_FLAGS),$(MUSL_PIE_CC) $(DROPBEAR_CFLAGS) $(ROOTFS_LDFLAGS) pie:$(MUSL_PIE_ID))
 
 $(DROPBEAR_OBJ)/config.status: rootfs/dropbear-configure.sh rootfs/dropbear-localoptions.h \
 		$(DROPBEAR_FLAGS) $(DROPBEAR_SRC_STAMP) $(SYSROOT_HEADERS) | $(DEPS_STAMP)
