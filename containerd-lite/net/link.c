@@ -77,6 +77,35 @@ unsigned net_uplink_mtu(void)
 	return mtu;
 }
 
+int net_sysctl(const char *path, const char *v, struct cl_err *e)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0 || write(fd, v, strlen(v)) != (ssize_t)strlen(v)) {
+		cl_error(e, errno, "%s", path);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/* IFNAME of this namespace ("all", "default" or a link) takes no router
+ * advertisement. Any container on a bridge can send one (CAP_NET_RAW is
+ * docker's default): a namespace taking them would route its IPv6 through
+ * that container (CVE-2020-10749, CVE-2020-13401). A kernel without IPv6
+ * has no such file, nor the hole. */
+static int no_ra(const char *ifname, struct cl_err *e)
+{
+	char path[96];
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/accept_ra", ifname);
+	if (access("/proc/sys/net/ipv6", F_OK) < 0 && errno == ENOENT)
+		return 0;
+	return net_sysctl(path, "0", e);
+}
+
 /* The interface of the IPv6 default route keeps taking router
  * advertisements once the host forwards: accept_ra 1 becomes 2 (0, an
  * administrator's choice, stays). */
@@ -212,7 +241,9 @@ int net_bridge_up(const struct net_cfg *c, unsigned mtu, struct cl_err *e)
 		r = cl_error(e, 0, "bridge %s: %s", c->name, nl_geterror(r));
 	else if (!(idx = net_ifindex(sk, c->name)))
 		r = cl_error(e, ENODEV, "bridge %s: not there after its creation", c->name);
-	else if ((r = add_addrs(sk, idx, c, net_gateway(c), e)) == 0)
+	/* the host forwards (and so ignores them) only once the first container is there */
+	else if ((r = no_ra(c->name, e)) == 0 &&
+		 (r = add_addrs(sk, idx, c, net_gateway(c), e)) == 0)
 		r = link_up(sk, c->name, NULL, 0, e);
 	nl_socket_free(sk);
 	return r < 0 ? cl_error_wrap(e, "network %s", c->name) : 0;
@@ -309,7 +340,9 @@ static int inside(const struct net_cfg *c, const char *peer, const struct net_at
 	struct nl_sock *sk = net_nl_open(e);
 	int r = -1, idx;
 
-	if (sk && link_up(sk, "lo", NULL, 0, e) == 0 && link_up(sk, peer, "eth0", 0, e) == 0 &&
+	/* before eth0 is up: "default" for links made later, "all" for the record */
+	if (sk && no_ra("all", e) == 0 && no_ra("default", e) == 0 && no_ra(peer, e) == 0 &&
+	    link_up(sk, "lo", NULL, 0, e) == 0 && link_up(sk, peer, "eth0", 0, e) == 0 &&
 	    add_addrs(sk, idx = net_ifindex(sk, "eth0"), c, a->addr, e) == 0 &&
 	    default_route(sk, idx, ip4(net_gateway(c), 32), e) == 0)
 		r = c->v6 ? default_route(sk, idx, ip6(c, net_gateway(c), 128), e) : 0;

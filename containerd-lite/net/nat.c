@@ -8,7 +8,8 @@
  * nft would print them (docs/network.md, "Container networks"):
  *
  *   chain raw         { type filter hook prerouting priority -300
- *     iifname "wisp0" ip daddr 127.0.0.0/8 drop }
+ *     iifname != "lo" ip daddr 127.0.0.0/8 drop
+ *     iifname "wisp0" ip daddr 169.254.169.254 drop }
  *   chain prerouting  { type nat hook prerouting priority -100
  *     [ip daddr HOST_IP | fib daddr type local] meta l4proto tcp th dport 8080
  *         dnat to 10.88.0.2:80 }                           (one per port)
@@ -22,15 +23,25 @@
  * client's address. The host's own connections to 127.0.0.1:PORT need
  * route_localnet on the bridge, which would let a container send to the
  * host's loopback services: the raw chain drops that first (the hole
- * kube-proxy had, CVE-2020-8558). A container reaching a published port
- * of the bridge ("hairpin") is masqueraded, or the answer would bypass
- * the NAT. With no lease left the table goes, and IPv4 forwarding is off.
+ * kube-proxy had, CVE-2020-8558). It drops 127.0.0.0/8 from every interface
+ * but lo, before the DNAT: a neighbour on the uplink's segment sending a
+ * frame to 127.0.0.1 would otherwise reach a port published on 127.0.0.1
+ * only (moby#41872). And the cloud's metadata service (169.254.169.254;
+ * fd00:ec2::254 in the ip6 table) is the host's, not its containers': it
+ * serves user-data, whose secrets (units' env, registry passwords) only
+ * root may read, and the instance's role credentials (docs/security.md).
+ * The drops are in the network's table, which is there whenever a container
+ * is, even where the host's firewall could not be made. A container reaching
+ * a published port of the bridge ("hairpin") is masqueraded, or the answer
+ * would bypass the NAT. With no lease left the table goes, and IPv4
+ * forwarding is off.
  *
  * Where the host has IPv6 the same batch makes `ip6 wisp-NAME` the same way
- * for the network's ULA (net.h): the masquerade rules for fd88:...::/64 and
- * a DNAT rule per port published on every address (an IPv4 HOST_IP has no
- * IPv6 twin; ::1 is left out: it cannot be routed to the bridge, and there
- * is no route_localnet for IPv6, nor its hole).
+ * for the network's ULA (net.h): the metadata service's drop, the masquerade
+ * rules for fd88:...::/64 and a DNAT rule per port published on every
+ * address (an IPv4 HOST_IP has no IPv6 twin; ::1 is left out: it cannot be
+ * routed to the bridge, and there is no route_localnet for IPv6, nor its
+ * hole).
  */
 #include "net.h"
 
@@ -69,13 +80,28 @@ static void ip4_in(struct nl_msg *m, bool src, uint32_t net, unsigned prefix)
 	addr_in(m, NFPROTO_IPV4, src, &v, prefix);
 }
 
-static void rule_raw(struct nft_batch *b, const char *t, const struct net_cfg *c)
+/* The cloud's metadata service: EC2's IPv6 address, everyone's IPv4 one. */
+static const uint8_t imds6[16] = {0xfd, 0x00, 0x0e, 0xc2, [14] = 0x02, 0x54};
+#define IMDS4 0xa9fea9feu /* 169.254.169.254 */
+
+/* The raw chain's drops (the comment above): IPv4 has both, IPv6 the metadata's. */
+static void rules_raw(struct nft_batch *b, const char *t, const struct net_cfg *c, int family)
 {
 	struct nft_rule r;
 
+	if (family == NFPROTO_IPV4) {
+		nft_rule_begin(b, &r, t, "raw");
+		nft_ifname(r.m, NFT_META_IIFNAME, "lo", NFT_CMP_NEQ, false);
+		ip4_in(r.m, false, 0x7f000000, 8);
+		nft_verdict(r.m, NF_DROP);
+		nft_rule_end(b, &r);
+	}
 	nft_rule_begin(b, &r, t, "raw");
 	nft_ifname(r.m, NFT_META_IIFNAME, c->name, NFT_CMP_EQ, false);
-	ip4_in(r.m, false, 0x7f000000, 8);
+	if (family == NFPROTO_IPV4)
+		ip4_in(r.m, false, IMDS4, 32);
+	else
+		addr_in(r.m, NFPROTO_IPV6, false, imds6, 128);
 	nft_verdict(r.m, NF_DROP);
 	nft_rule_end(b, &r);
 }
@@ -167,20 +193,6 @@ static int lease_rules(const struct net_lease *l, void *arg)
 	return 0;
 }
 
-static int sysctl(const char *path, const char *v, struct cl_err *e)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-
-	if (fd < 0 || write(fd, v, strlen(v)) != (ssize_t)strlen(v)) {
-		cl_error(e, errno, "%s", path);
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	close(fd);
-	return 0;
-}
-
 static int count(const struct net_lease *l, void *arg)
 {
 	(void)l;
@@ -191,13 +203,11 @@ static int count(const struct net_lease *l, void *arg)
 static void table_whole(struct sync *s)
 {
 	nft_table(s->b, NFT_MSG_NEWTABLE, s->table);
-	if (s->family == NFPROTO_IPV4)
-		nft_chain(s->b, s->table, "raw", "filter", NF_INET_PRE_ROUTING, -300, -1);
+	nft_chain(s->b, s->table, "raw", "filter", NF_INET_PRE_ROUTING, -300, -1);
 	nft_chain(s->b, s->table, "prerouting", "nat", NF_INET_PRE_ROUTING, -100, -1);
 	nft_chain(s->b, s->table, "output", "nat", NF_INET_LOCAL_OUT, -100, -1);
 	nft_chain(s->b, s->table, "postrouting", "nat", NF_INET_POST_ROUTING, 100, -1);
-	if (s->family == NFPROTO_IPV4)
-		rule_raw(s->b, s->table, s->c);
+	rules_raw(s->b, s->table, s->c, s->family);
 	rules_masq(s);
 }
 
@@ -226,14 +236,14 @@ static int forwarding(const struct net_cfg *c, bool on, struct cl_err *e)
 	if (!on && net_others_live(c))
 		return 0;
 	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/route_localnet", c->name);
-	if (sysctl("/proc/sys/net/ipv4/ip_forward", on ? "1" : "0", e) < 0 ||
-	    (on && sysctl(path, "1", e) < 0))
+	if (net_sysctl("/proc/sys/net/ipv4/ip_forward", on ? "1" : "0", e) < 0 ||
+	    (on && net_sysctl(path, "1", e) < 0))
 		return -1;
 	if (!c->v6)
 		return 0;
 	if (on)
 		net_uplink6_accept_ra();
-	return sysctl("/proc/sys/net/ipv6/conf/all/forwarding", on ? "1" : "0", e);
+	return net_sysctl("/proc/sys/net/ipv6/conf/all/forwarding", on ? "1" : "0", e);
 }
 
 int net_nat_sync(const struct net_cfg *c, int dfd, struct cl_err *e)

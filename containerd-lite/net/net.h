@@ -93,6 +93,8 @@ int net_bridge_down(const struct net_cfg *c, struct cl_err *e); /* the last cont
 void net_host_ifname(const char *id, char out[16]);
 unsigned net_uplink_mtu(void);
 void net_uplink6_accept_ra(void);
+/* Writes V to the sysctl file PATH (of the calling thread's network namespace). */
+int net_sysctl(const char *path, const char *v, struct cl_err *e);
 /* For net/tc.c: a route socket; an interface's index (0: none); a link
  * deleted (0 also when there is none). */
 struct nl_sock *net_nl_open(struct cl_err *e);

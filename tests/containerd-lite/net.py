@@ -17,8 +17,11 @@ place as they come and go.
 Published ports (point 3): a port reaches the container from the outside
 with the client's address kept, from the host (its own address and
 127.0.0.1) and from containers (hairpin); one bound to 127.0.0.1 only from
-the host; a host port taken twice is refused; a container cannot reach the
-host's loopback services through the bridge (route_localnet's hole).
+the host, not by a frame to 127.0.0.1 from the uplink's segment; a host port
+taken twice is refused; a container cannot reach the host's loopback
+services through the bridge (route_localnet's hole), nor the cloud's
+metadata service (169.254.169.254, fd00:ec2::254), which the host reaches;
+one container's router advertisement changes nothing in another.
 200 attach/detach cycles leave nothing behind (nft reads the table back),
 no conntrack entry either: a UDP flow kept to a published port follows the
 container to its next address.
@@ -141,6 +144,46 @@ def test_ipv6(c1, c2, outside):
     check("c1 reaches the outside over IPv6, masqueraded", r.returncode == 0, r.stdout + r.stderr)
     with open("/proc/sys/net/ipv6/conf/all/forwarding") as f:
         check("IPv6 forwarding is on", f.read().strip() == "1")
+    test_router_advert(c1, c2)
+
+
+# A router advertisement from eth0 to every node of the link: prefix
+# 2001:db8:bad::/64 (on-link, autonomous), a default router of high preference.
+ROUTER_ADVERT = r"""
+import socket, struct
+s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 255)
+idx = socket.if_nametoindex("eth0")
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, idx)
+ra = struct.pack("!BBHBBHII", 134, 0, 0, 64, 0x08, 1800, 0, 0)
+pio = struct.pack("!BBBBIII16s", 3, 4, 64, 0xc0, 86400, 14400, 0,
+                  socket.inet_pton(socket.AF_INET6, "2001:db8:bad::"))
+for _ in range(3):
+    s.sendto(ra + pio, ("ff02::1", 0, 0, idx))
+"""
+
+
+def test_router_advert(c1, c2):
+    """c1 (root in a container: CAP_NET_RAW) advertises itself as the link's
+    router: c2 takes neither its prefix nor its route (accept_ra 0 in every
+    container's namespace, CVE-2020-10749)."""
+    deadline = time.monotonic() + 10
+    while "tentative" in inside(c1, "ip", "-6", "addr", "show", "dev", "eth0").stdout + inside(
+            c2, "ip", "-6", "addr", "show", "dev", "eth0").stdout and time.monotonic() < deadline:
+        time.sleep(0.05)
+    routes = inside(c2, "ip", "-6", "route").stdout
+    r = inside(c1, sys.executable, "-c", ROUTER_ADVERT)
+    # c2 has taken the advertisement or not by the time it answers what c1 sent after it
+    inside(c1, BUSYBOX, "ping", "-6", "-c", "1", "-W", "5", "fd88:a58:0:10::3")
+    after = inside(c2, "ip", "-6", "route").stdout
+    addrs = inside(c2, "ip", "-6", "-o", "addr", "show", "dev", "eth0").stdout
+    check("c1's router advertisement changes nothing in c2 (no address, no route)",
+          r.returncode == 0 and after == routes and "2001:db8:bad:" not in addrs,
+          (r.stderr, routes, after, addrs))
+    got = inside(c2, "cat", "/proc/sys/net/ipv6/conf/eth0/accept_ra",
+                 "/proc/sys/net/ipv6/conf/default/accept_ra").stdout.split()
+    check("c2's eth0 and default take no router advertisement (accept_ra 0)", got == ["0", "0"],
+          got)
 
 
 def test_nat(c1):
@@ -300,6 +343,16 @@ def test_ports(c6, c7, c3, outside):
     finally:
         udp.kill()
         udp.wait()
+    # A neighbour on the uplink's segment sends a frame to the host's MAC with
+    # 127.0.0.1 as its destination: DNAT would take it to the container before
+    # routing could call it a martian (moby#41872).
+    srv = collector(c6, 53)
+    r = to_loopback(outside, "up0p", "192.0.2.1", mac_of("up0"), 5353)
+    send_udp(None, "127.0.0.1", 5353, "marker")
+    got = collected(srv)
+    check("nor a frame from the uplink's segment to 127.0.0.1:5353 (only the host's marker "
+          "arrives)", r.returncode == 0 and got.splitlines()[:1] == ["marker 10.88.0.1"],
+          (r.stderr, got))
     got = ask(outside, "tcp", "192.0.2.10", 8081)
     check("a port not published gets no answer", got.startswith("no answer"), got)
     before = (link_names(), sorted(os.listdir("/run/wisp/net/wisp0")))
@@ -388,35 +441,91 @@ def test_conntrack_stale(outside):
             p.wait()
 
 
+# A UDP datagram to 127.0.0.1:PORT in a frame to MAC, sent raw out of DEV:
+# what a container can send to the bridge, or a neighbour to the host's uplink.
+LOOPBACK_FRAME = r"""
+import fcntl, socket, struct, sys
+def csum(b):
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    s = (s >> 16) + (s & 0xffff)
+    return ~(s + (s >> 16)) & 0xffff
+dev, src, mac, port = sys.argv[1], sys.argv[2], bytes.fromhex(sys.argv[3].replace(":", "")), int(sys.argv[4])
+ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + 8 + 5, 1, 0, 64, 17, 0,
+                 socket.inet_aton(src), socket.inet_aton("127.0.0.1"))
+ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+udp = struct.pack("!HHHH", 4444, port, 8 + 5, 0) + b"probe"
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind((dev, 0))
+own = fcntl.ioctl(s.fileno(), 0x8927, struct.pack("256s", dev.encode()))[18:24]  # SIOCGIFHWADDR
+for _ in range(3):
+    s.send(mac + own + b"\x08\x00" + ip + udp)
+"""
+
+
+def mac_of(link):
+    # (this namespace's links are not in /sys, which shows the namespace that mounted it)
+    return sh("ip", "-o", "link", "show", link).stdout.split("link/ether ")[1].split()[0]
+
+
+def to_loopback(p, dev, src, mac, port):
+    return inside(p, sys.executable, "-c", LOOPBACK_FRAME, dev, src, mac, str(port))
+
+
+# Collects what reaches [::]:PORT (both families) until a datagram "marker",
+# at most 10 s, and prints each datagram's payload and sender on a line.
+COLLECT = r"""
+import socket, sys
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.bind(("::", int(sys.argv[1])))
+s.settimeout(10)
+print("ready", flush=True)
+try:
+    while True:
+        d, a = s.recvfrom(100)
+        print(d.decode(errors="replace"), a[0].removeprefix("::ffff:"), flush=True)
+        if d == b"marker":
+            break
+except OSError:
+    print("timeout", flush=True)
+"""
+
+
+def collector(p, port):
+    srv = subprocess.Popen(["nsenter", "-t", str(p.pid), "-n", sys.executable, "-c", COLLECT,
+                            str(port)], stdout=subprocess.PIPE, text=True)
+    srv.stdout.readline()
+    return srv
+
+
+def send_udp(p, host, port, payload):
+    code = ("import socket,sys; socket.socket(socket.AF_INET6 if ':' in sys.argv[1] else "
+            "socket.AF_INET, socket.SOCK_DGRAM).sendto(sys.argv[3].encode(), "
+            "(sys.argv[1], int(sys.argv[2])))")
+    cmd = [sys.executable, "-c", code, host, str(port), payload]
+    return sh(*(["nsenter", "-t", str(p.pid), "-n"] + cmd if p else cmd))
+
+
+def collected(srv):
+    """What a collector got, once the marker (sent after the datagrams that
+    must not arrive: each is forwarded, or dropped, within its send) ended it."""
+    try:
+        out = srv.communicate(timeout=20)[0]
+    except subprocess.TimeoutExpired:
+        srv.kill()
+        out = srv.communicate()[0]
+    return out
+
+
 def test_loopback_hole(c3):
     """A frame from a container to the host's MAC with 127.0.0.1 as its destination
     would reach a service the host keeps on loopback: route_localnet is on for
     the bridge (127.0.0.1 published ports need it), the raw chain drops it."""
     inside(c3, BUSYBOX, "ping", "-c", "1", "-W", "5", "10.88.0.1")
-    # (this namespace's links are not in /sys, which shows the namespace that mounted it)
-    gw_mac = sh("ip", "-o", "link", "show", "wisp0").stdout.split("link/ether ")[1].split()[0]
-    probe = r"""
-import socket, struct, sys
-def csum(b):
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    s = (s >> 16) + (s & 0xffff)
-    return ~(s + (s >> 16)) & 0xffff
-src, mac = sys.argv[1], bytes.fromhex(sys.argv[2].replace(":", ""))
-ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + 8 + 5, 1, 0, 64, 17, 0,
-                 socket.inet_aton(src), socket.inet_aton("127.0.0.1"))
-ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
-udp = struct.pack("!HHHH", 4444, 9999, 8 + 5, 0) + b"probe"
-s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
-s.bind(("eth0", 0))
-own = open("/sys/class/net/eth0/address").read().strip()
-for _ in range(3):
-    s.send(mac + bytes.fromhex(own.replace(":", "")) + b"\x08\x00" + ip + udp)
-"""
     lo = __import__("socket").socket(2, 2)
     lo.bind(("127.0.0.1", 9999))
     lo.settimeout(2)
     src = inside(c3, "ip", "-o", "-4", "addr", "show", "eth0").stdout.split()[3].split("/")[0]
-    r = inside(c3, sys.executable, "-c", probe, src, gw_mac)
+    r = to_loopback(c3, "eth0", src, mac_of("wisp0"), 9999)
     try:
         data = lo.recv(100)
     except OSError:
@@ -424,6 +533,28 @@ for _ in range(3):
     lo.close()
     check("a container's packet to the host's 127.0.0.1 is dropped", r.returncode == 0 and
           data == b"", (r.stderr, data))
+
+
+def test_metadata(c3, outside):
+    """The cloud's metadata service (169.254.169.254, and EC2's fd00:ec2::254,
+    here in "outside" behind the uplink) serves user-data and the instance's
+    credentials: the host reaches it, a container does not."""
+    ip = ["nsenter", "-t", str(outside.pid), "-n", "ip"]
+    subprocess.run(ip + ["addr", "add", "169.254.169.254/32", "dev", "up0p"], check=True)
+    subprocess.run(ip + ["-6", "addr", "add", "fd00:ec2::254/128", "dev", "up0p", "nodad"],
+                   check=True)
+    try:
+        for host in ("169.254.169.254", "fd00:ec2::254"):
+            srv = collector(outside, 80)
+            r = send_udp(c3, host, 80, "from-a-container")
+            send_udp(None, host, 80, "marker")
+            got = collected(srv)
+            check("a container's datagram to %s is dropped; the host's arrives" % host,
+                  r.returncode == 0 and [ln.split()[0] for ln in got.splitlines()] == ["marker"],
+                  (r.stderr, got))
+    finally:
+        subprocess.run(ip + ["addr", "del", "169.254.169.254/32", "dev", "up0p"])
+        subprocess.run(ip + ["-6", "addr", "del", "fd00:ec2::254/128", "dev", "up0p"])
 
 
 def test_firewall(c6, c3, outside):
@@ -787,6 +918,7 @@ def inner():
         test_bad_input(ps[0])
         test_ports(ps[5], ps[6], ps[2], outside)
         test_loopback_hole(ps[2])
+        test_metadata(ps[2], outside)
         test_conntrack(ps[7], ps[8], ps[9], outside)
         test_firewall(ps[5], ps[2], outside)
         test_bandwidth(ps[10], ps[11], ps[12], ps[13])
