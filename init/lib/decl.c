@@ -48,8 +48,9 @@ struct svc {
 	const char *name;
 	const char *who; /* set: what the problems are in, instead of a service */
 	bool bad;
-	bool group_set;		    /* "group" given: "user" must not override it */
-	const struct ynode *net_at; /* network: NAME, where: its implied dependency */
+	bool group_set;		     /* "group" given: "user" must not override it */
+	const struct ynode *net_at;  /* network: NAME, where: its implied dependency */
+	const struct ynode *user_at; /* a uid no passwd entry names: its group must be given */
 	struct decl d;
 };
 
@@ -378,6 +379,8 @@ static void field_user(struct svc *s, const struct ynode *v)
 		s->d.gid = gid;
 		s->d.has_gid = true;
 	}
+	if (!has_gid)
+		s->user_at = v;
 }
 
 static void field_group(struct svc *s, const struct ynode *v)
@@ -1196,6 +1199,10 @@ static void service(struct ctx *c, const struct ynode *m, int index, enum unit_k
 	s.d.kind = kind;
 	s.name = early_name(m);
 	read_fields(&s, m);
+	/* else it would keep PID 1's group, root's: every unit's log is root's group's */
+	if (s.user_at && !s.d.has_gid)
+		problem(&s, s.user_at, "\"user\": %s has no entry in %s/passwd: give its \"group\"",
+			s.user_at->str, etc_dir);
 	if (!s.bad)
 		add(&s, m);
 	if (s.bad && s.name)
@@ -1326,7 +1333,12 @@ static void document(struct ctx *c, const struct yfile *y, const struct ynode *r
 		list = unit_list(c, root, k ? "containers" : "services");
 		cut = list && y->failed ? cut_service(list) : NULL;
 		for (size_t i = 0; list && i < list->n; i++)
-			if (list->kid[i] != cut)
+			if (i == DECL_MAX_UNITS || c->set->n == DECL_MAX_UNITS) {
+				file_problem(c, list->kid[i]->line, list->kid[i]->col,
+					     "more than %d units: the rest of \"%s\" is left out",
+					     DECL_MAX_UNITS, k ? "containers" : "services");
+				break;
+			} else if (list->kid[i] != cut)
 				service(c, list->kid[i], (int)i + 1,
 					k ? KIND_CONTAINER : KIND_SERVICE);
 	}

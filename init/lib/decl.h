@@ -24,6 +24,7 @@ struct dep {
 	char *name;
 	enum dep_cond cond;
 	int line, col; /* where it was written, for "unknown dependency" */
+	int k;	       /* deps_check()'s own: the unit's index in the set, -1: none */
 };
 
 struct healthcheck {
@@ -95,7 +96,11 @@ struct decls {
 	char **environment;
 };
 
-#define DECL_DIR	     "/etc/wisp"
+#define DECL_DIR "/etc/wisp"
+/* Units a set (and a file's list) holds at most: the checks of a set are
+ * quadratic and its dependency walk recurses a unit deep (~0.5 KiB of PID 1's
+ * stack each); a host runs tens. */
+#define DECL_MAX_UNITS	     1024
 #define DECL_STOP_TIMEOUT_MS 10000u
 
 /* Receives one complete error line ("path:line:col: service "x": problem"). */

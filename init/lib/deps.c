@@ -61,7 +61,7 @@ static void drop_unmet(struct dctx *c)
 
 			for (size_t j = 0; !c->drop[i] && j < d->ndeps; j++) {
 				const struct dep *p = &d->deps[j];
-				int k = decls_find(c->set, p->name);
+				int k = p->k;
 
 				if (k >= 0 && !c->drop[k])
 					continue;
@@ -90,7 +90,7 @@ static void visit(struct dctx *c, size_t i, char *colour, size_t *path, size_t d
 	colour[i] = 1;
 	path[depth] = i;
 	for (size_t j = 0; j < d->ndeps; j++) {
-		int k = decls_find(c->set, d->deps[j].name);
+		int k = d->deps[j].k;
 
 		if (k < 0 || c->drop[k])
 			continue;
@@ -120,13 +120,22 @@ static void visit(struct dctx *c, size_t i, char *colour, size_t *path, size_t d
 	colour[i] = 2;
 }
 
+/* Each dependency's unit, looked up once: the checks below then walk a chain
+ * of n units in n passes of n, not n of n * n. */
+static void find_deps(struct decls *set)
+{
+	for (size_t i = 0; i < set->n; i++)
+		for (size_t j = 0; j < set->v[i].ndeps; j++)
+			set->v[i].deps[j].k = decls_find(set, set->v[i].deps[j].name);
+}
+
 /* The list form means: started, or completed for a oneshot. */
 static void resolve_defaults(struct decls *set)
 {
 	for (size_t i = 0; i < set->n; i++)
 		for (size_t j = 0; j < set->v[i].ndeps; j++) {
 			struct dep *p = &set->v[i].deps[j];
-			int k = decls_find(set, p->name);
+			int k = p->k;
 
 			if (p->cond == DEP_DEFAULT)
 				p->cond = k >= 0 && set->v[k].kind == KIND_ONESHOT ? DEP_COMPLETED
@@ -163,8 +172,9 @@ int deps_check(struct decls *set, decl_report_fn *report, void *rctx)
 		c.errors++;
 		goto out;
 	}
+	find_deps(set);
 	drop_unmet(&c);
-	/* A graph this small recurses at most n deep; declarations are few. */
+	/* At most n deep: two sets of DECL_MAX_UNITS (ROOT's and provision's), ~1 MiB. */
 	for (size_t i = 0; i < set->n; i++)
 		if (!colour[i] && !c.drop[i])
 			visit(&c, i, colour, path, 0);

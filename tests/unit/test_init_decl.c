@@ -1037,6 +1037,19 @@ static void test_full_errors(void **state)
 	decl_set_etc(tmpdir);
 	put("passwd", "root:x:0:0:root:/root:/bin/sh\n");
 	put("group", "root:x:0:\n");
+	/* a uid without a passwd entry has no group: it would run in root's */
+	{
+		char want[256];
+
+		snprintf(want, sizeof(want),
+			 "4:11: service \"a\": \"user\": 4242 has no entry in %s/passwd: give its "
+			 "\"group\"",
+			 tmpdir);
+		expect_only_error("services:\n  - name: a\n    command: x\n    user: '4242'\n",
+				  want);
+		expect_no_error("services:\n  - name: a\n    command: x\n    user: '4242'\n"
+				"    group: '4242'\n");
+	}
 	expect_only_error("services:\n  - name: a\n    command: x\n    kind: daemon\n",
 			  "4:11: service \"a\": \"kind\" must be service, oneshot or container, "
 			  "not \"daemon\"");
@@ -1147,6 +1160,57 @@ static void test_deps(void **state)
 		  "  - {name: late, command: x, depends_on: [early]}\n"
 		  "  - {name: early, command: x}\n",
 		  "late early", (const char *const[]){NULL});
+}
+
+/* N services in one file, each depending on the next (UP) or on the one before. */
+static char *chain(int n, bool up)
+{
+	size_t size = (size_t)n * 64 + 16, len;
+	char *text = malloc(size);
+
+	assert_non_null(text);
+	len = (size_t)snprintf(text, size, "services:\n");
+	for (int i = 0; i < n; i++)
+		if (up || i)
+			len +=
+			    (size_t)snprintf(text + len, size - len,
+					     "  - {name: u%05d, command: x, depends_on: [u%05d]}\n",
+					     i, up ? i + 1 : i - 1);
+		else
+			len += (size_t)snprintf(text + len, size - len,
+						"  - {name: u00000, command: x}\n");
+	return text;
+}
+
+/* User-data can declare many units: 16 000 in a chain, under the 1 MiB of a
+ * file, once overflowed PID 1's stack in deps_check() (a kernel panic at every
+ * boot). A list is read up to DECL_MAX_UNITS, with one line for the rest, and
+ * a chain that long is checked whole. */
+static void test_many_units(void **state)
+{
+	(void)state;
+	for (int up = 1; up >= 0; up--) {
+		struct decls set = {0};
+		struct capture cap = {0};
+		char *text = chain(16000, up);
+		const char *path = load(text, &set, &cap);
+		int errors;
+
+		free(text);
+		assert_int_equal(set.n, DECL_MAX_UNITS);
+		assert_int_equal(cap.n, 1);
+		expect_line(&cap, 0, path,
+			    "1026:5: more than 1024 units: the rest of \"services\" is left out");
+		errors = deps_check(&set, capture, &cap);
+		/* up: u01023 depends on u01024, left out; so do all before it, in turn */
+		assert_int_equal(errors, up ? DECL_MAX_UNITS : 0);
+		assert_int_equal(set.n, up ? 0 : DECL_MAX_UNITS);
+		if (up)
+			expect_line(&cap, 1, path,
+				    "1025:45: service \"u01023\": unknown dependency \"u01024\"");
+		capture_free(&cap);
+		decls_free(&set);
+	}
 }
 
 static void test_values(void **state)
@@ -1392,6 +1456,7 @@ int main(void)
 	    cmocka_unit_test(test_full_fields),
 	    cmocka_unit_test(test_full_errors),
 	    cmocka_unit_test(test_deps),
+	    cmocka_unit_test(test_many_units),
 	    cmocka_unit_test(test_values),
 	};
 
