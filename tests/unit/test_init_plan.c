@@ -371,6 +371,57 @@ static void test_malformed(void **state)
 	}
 }
 
+/* HEAD PART, then N users (none: the part's own ssh_key list) of K keys each. */
+static char *key_plan(int users, int keys, size_t *len)
+{
+	size_t size = 64 + (size_t)(users ? users : 1) * ((size_t)keys * 16 + 64), n;
+	char *t = malloc(size);
+
+	assert_non_null(t);
+	n = (size_t)snprintf(t, size, HEAD PART);
+	for (int u = 0; u < (users ? users : 1); u++) {
+		if (users)
+			n += (size_t)snprintf(t + n, size - n, "user 0\n\nuser.name 6\nu%05d\n", u);
+		for (int k = 0; k < keys; k++)
+			n += (size_t)snprintf(t + n, size - n, "%s 1\nk\n",
+					      users ? "user.key" : "ssh_key");
+	}
+	n += (size_t)snprintf(t + n, size - n, "end 0\n\n" DONE);
+	*len = n;
+	return t;
+}
+
+/* A list is walked to its end at each item: a plan of many long lists (a child
+ * that a parser bug gave over) is refused, not read for minutes. */
+static void test_long_lists(void **state)
+{
+	static const struct {
+		int users, keys;
+		bool ok;
+	} cases[] = {
+	    {0, 4096, true},   /* one list at its most */
+	    {0, 4097, false},  /* one over */
+	    {16, 4096, true},  /* every list of a plan at their most */
+	    {17, 4000, false}, /* past them */
+	};
+	(void)state;
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		size_t len;
+		char *t = key_plan(cases[i].users, cases[i].keys, &len);
+		struct parse_plan p;
+		struct err e;
+		int r = plan_read(t, len, &p, &e);
+
+		free(t);
+		if (cases[i].ok && r != 0)
+			fail_msg("case %zu: refused: %s", i, e.msg);
+		if (!cases[i].ok && (r == 0 || !strstr(e.msg, "too many items in lists")))
+			fail_msg("case %zu: %s", i, r == 0 ? "accepted" : e.msg);
+		if (r == 0)
+			plan_free(&p);
+	}
+}
+
 /* The child, for real: fork, drop, parse, plan; then what the parent reads of it. */
 static int run(const char *data, unsigned ms, struct parse_plan *p, struct err *e)
 {
@@ -596,9 +647,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_cloudcfg_round_trip), cmocka_unit_test(test_netcfg_round_trip),
 	    cmocka_unit_test(test_meta_round_trip),	cmocka_unit_test(test_malformed),
-	    cmocka_unit_test(test_child_parses),	cmocka_unit_test(test_child_gzip),
-	    cmocka_unit_test(test_child_faults),	cmocka_unit_test(test_child_fds),
-	    cmocka_unit_test(test_child_past_limits),
+	    cmocka_unit_test(test_long_lists),		cmocka_unit_test(test_child_parses),
+	    cmocka_unit_test(test_child_gzip),		cmocka_unit_test(test_child_faults),
+	    cmocka_unit_test(test_child_fds),		cmocka_unit_test(test_child_past_limits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -328,7 +328,15 @@ struct reader {
 	struct err *e;
 	size_t idx;
 	const char *name;
+	size_t listed; /* items of every list so far (PLAN_MAX_LISTED) */
 };
+
+/* Elements of one array, items of one list; items of all lists of a plan. A
+ * list is found long by walking it (push()): without both bounds a child's 8
+ * MiB of one-byte keys costs the root parent minutes of TCG, and the
+ * provisioning deadline the whole datasource, not the file that did it. */
+#define PLAN_MAX_ELEMS	4096
+#define PLAN_MAX_LISTED 65536
 
 static int fail(struct reader *r, const char *why)
 {
@@ -398,9 +406,11 @@ static char *dup_text(const char *v, size_t len)
 static int push(struct reader *r, char ***vp, const char *v, size_t len)
 {
 	size_t n = *vp ? strv_len(*vp) : 0;
-	char **nv = realloc(*vp, (n + 2) * sizeof(*nv));
+	char **nv;
 
-	if (!nv)
+	if (n == PLAN_MAX_ELEMS || r->listed++ == PLAN_MAX_LISTED)
+		return fail(r, "too many items in lists");
+	if (!(nv = realloc(*vp, (n + 2) * sizeof(*nv))))
 		return fail(r, "out of memory");
 	*vp = nv;
 	nv[n + 1] = NULL;
@@ -491,7 +501,7 @@ static int new_elem(struct reader *r, const struct array *a)
 		memset(AT(parent, a->off + *count * a->elem, char), 0, a->elem);
 	} else {
 		char **base = AT(parent, a->off, char *);
-		char *nv = *count < 4096 ? realloc(*base, (*count + 1) * a->elem) : NULL;
+		char *nv = *count < PLAN_MAX_ELEMS ? realloc(*base, (*count + 1) * a->elem) : NULL;
 		if (!nv)
 			return fail(r, "too many, or out of memory");
 		*base = nv;
