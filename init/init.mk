@@ -184,7 +184,8 @@ UNIT_init_provrun_SRCS := init/pid1/provrun.c init/pid1/bootlog.c init/lib/err.c
 	$(INIT_HDRS)
 
 # wispctl: the control socket's client (docs/wispctl.md), static musl, /bin/wispctl.
-WISPCTL_SRCS := init/wispctl/wispctl.c init/wispctl/args.c init/wispctl/netinfo.c $(addprefix init/lib/, proto.c err.c util.c)
+WISPCTL_SRCS := init/wispctl/wispctl.c init/wispctl/args.c init/wispctl/netinfo.c init/wispctl/tty.c \
+	$(addprefix init/lib/, proto.c err.c util.c)
 WISPCTL_BIN := $(B)/init/wispctl
 init: $(WISPCTL_BIN)
 $(WISPCTL_BIN): $(WISPCTL_SRCS) $(INIT_HDRS) init/wispctl/wispctl.h init/init.mk $(B)/sysroot/.headers-ok $(MUSL_FLAGS_STAMP) | $(DEPS_STAMP)
@@ -201,7 +202,8 @@ wispctl-test: $(WISPCTL_BIN)
 
 UNIT_TESTS += init_proto init_grow init_etc init_net
 # wispctl's command line: options anywhere, "--", --help/--version, errors.
-UNIT_TESTS += wispctl_args
+UNIT_TESTS += wispctl_args wispctl_tty
+UNIT_wispctl_tty_SRCS := init/wispctl/tty.c init/wispctl/wispctl.h $(INIT_HDRS)
 UNIT_wispctl_args_SRCS := init/wispctl/args.c init/lib/proto.c init/lib/err.c init/lib/util.c \
 	init/wispctl/wispctl.h $(INIT_HDRS)
 UNIT_init_proto_SRCS := init/lib/proto.c init/lib/err.c init/lib/util.c $(INIT_HDRS)

@@ -252,7 +252,10 @@ static void lines_print(const struct pview *m)
 	if (!r)
 		return;
 	if (!json) {
-		fwrite(r->val, 1, r->len, stdout);
+		if (isatty(STDOUT_FILENO))
+			wctl_tty_write(stdout, r->val, r->len);
+		else
+			fwrite(r->val, 1, r->len, stdout);
 		fflush(stdout);
 		return;
 	}

@@ -5,6 +5,8 @@
 #include "../lib/proto.h"
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
 
 extern const char wctl_usage_text[];
 
@@ -37,5 +39,8 @@ struct wctl_net {
 	unsigned nports;
 };
 bool wctl_net(const char *id, unsigned pid, struct wctl_net *ni);
+
+/* tty.c: LEN bytes of a log to a terminal, its controls as \xHH text. */
+void wctl_tty_write(FILE *f, const void *buf, size_t len);
 
 #endif /* WISP_WISPCTL_H */
