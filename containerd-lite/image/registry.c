@@ -8,7 +8,8 @@
  * img_http_get adds Authorization only for the endpoint's own origin. A
  * redirect from https to http is refused. A 401 gets one answer: a
  * token from the Bearer challenge's realm (with the basic credentials,
- * if any), or the basic credentials themselves. */
+ * if any), or the basic credentials themselves; the realm's own 401
+ * none (one token request per request, at most). */
 #include "http.h"
 #include <errno.h>
 #include <jansson.h>
@@ -213,12 +214,16 @@ int img_url_origin(const char *url, struct img_endpoint *ep)
 }
 
 /* The token service's endpoint: ep's CA and credentials, the realm's origin
- * (image/auth.c took only http:// and https:// realms). */
+ * (image/auth.c took only http:// and https:// realms). No repository: its
+ * 401 stands (img_http_next), else a realm challenging its own token
+ * requests would be asked for a token again, without end (each request
+ * its own count of answers, each token request a new request). */
 static int realm_endpoint(const struct img_endpoint *ep, const char *url,
 			  struct img_endpoint *realm, struct cl_err *err)
 {
 	*realm = *ep;
 	realm->bearer = NULL;
+	realm->ref = NULL;
 	if (img_url_origin(url, realm) < 0)
 		return cl_error(err, 0, "token realm %.300s: no host", url);
 	if (realm->insecure && ep->basic && !ep->insecure)

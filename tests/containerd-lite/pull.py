@@ -28,6 +28,10 @@ bundle; a dead mirror is passed over, a live one serves
 everything; a missing tag names the URL and HTTP 404; `rm` + `gc` treat
 pulled images as imported ones; `image fetch URL` (fetch_url.py).
 
+A hostile registry (hostile(); `pull.py hostile` runs these alone, without
+a registry): a token realm that answers its own token requests with a 401
+naming itself ends the pull in one line after one token request.
+
 Prints ok/FAIL per check; exits 1 on any failure (a missing tool or
 image is a failure, not a skip).
 """
@@ -112,7 +116,8 @@ class Front:
     flip a byte; delay: seconds before each blob; swap: (path, other) serve other's answer for path;
     norange: ignore Range; badrange: a 206's Content-Range made wrong; auth: demand Bearer TOKEN (its
     /token wants basic USER:PASSWORD); redirect: Front whose origin
-    serves blobs (307); down: 503 for everything."""
+    serves blobs (307); down: 503 for everything; authloop: 401 for everything, its
+    challenge a realm on this front."""
 
     def __init__(self, upstream, tls=None):
         self.upstream, self.mode, self.log = upstream, {}, []
@@ -153,6 +158,10 @@ class Front:
         if self.mode.get("down"):
             self.reply(h, 503)
             return True
+        if self.mode.get("authloop"):  # the token requests too: a realm that never answers
+            self.reply(h, 401, headers=[("WWW-Authenticate", 'Bearer realm="http://%s/token",'
+                                         'service="loop"' % self.host)])
+            return True
         if h.path.startswith("/token"):
             ok = h.headers.get("Authorization") == "Basic " + base64.b64encode(
                 ("%s:%s" % (USER, PASSWORD)).encode()).decode()
@@ -187,6 +196,8 @@ class Front:
             self.forward(h)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up on this answer (a range it did not ask for)
+        except ConnectionRefusedError:
+            self.reply(h, 502)  # no upstream (pull.py hostile)
 
     def forward(self, h):
         headers = {k: v for k, v in h.headers.items()
@@ -528,6 +539,26 @@ def auth(w, reg, front, regs):
     blobstore.server.shutdown()
 
 
+def hostile(w, front, regs):
+    """A registry that attacks the client: each attack ends in one line, its
+    work bounded. Needs no upstream."""
+    store = os.path.join(w, "store-hostile")
+
+    def one_line(r):
+        return r.returncode == 1 and len(r.stderr.splitlines()) == 1
+
+    front.mode["authloop"] = True
+    n = len(front.log)
+    r = pull(store, front.host + "/wisp/loop:1", regs)
+    front.mode.pop("authloop")
+    tokens = [p for _, p, _ in front.log[n:] if p.startswith("/token")]
+    check("hostile: a realm that answers its token requests with 401 and itself: one line "
+          "naming the token URL, %d token requests (at most 2)" % len(tokens),
+          one_line(r) and len(tokens) <= 2 and "GET http://%s/token?" % front.host in r.stderr
+          and "HTTP 401" in r.stderr, (r.returncode, r.stderr[-300:]))
+    shutil.rmtree(store, ignore_errors=True)
+
+
 def mirrors(w, reg, front):
     store = os.path.join(w, "store-mirror")
     dead, live = Front(reg.host), Front(reg.host)
@@ -646,6 +677,14 @@ def fill(w, reg):
 def main():
     if os.geteuid() != 0:
         sys.exit("pull.py: run as root")
+    if sys.argv[1:] == ["hostile"]:  # alone: no registry, no image needed
+        w = tempfile.mkdtemp(prefix="wisp-pull-")
+        front = Front("127.0.0.1:%d" % free_port())
+        try:
+            hostile(w, front, regs_file(w, {front.host: {"insecure": True}}))
+        finally:
+            shutil.rmtree(w, ignore_errors=True)
+        sys.exit(images.check.status("pull.py hostile"))
     for tool in ("docker-registry", "skopeo", "umoci"):
         if not shutil.which(tool):
             sys.exit("pull.py: %s missing (make deps)" % tool)
@@ -661,6 +700,7 @@ def main():
         debian(w, reg, front, regs)
         parallel(w, reg, front, regs)
         auth(w, reg, front, regs)
+        hostile(w, front, regs)
         tls(w, reg)
         fetch_url.checks(w, CL)
         gc(w, mirrors(w, reg, front))
