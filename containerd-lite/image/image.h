@@ -54,18 +54,24 @@ struct tar_entry {
 	uint32_t mode, uid, gid, devmajor, devminor;
 	int64_t mtime;
 	struct tar_xattr *xattrs;
-	size_t nxattrs;
-	unsigned set; /* TAR_SET_*: fields given by a pax record win */
+	size_t nxattrs, xattr_bytes; /* xattr_bytes: their names and values */
+	unsigned set;		     /* TAR_SET_*: fields given by a pax record win */
 };
-#define TAR_SET_SIZE  1u
-#define TAR_SET_UID   2u
-#define TAR_SET_GID   4u
-#define TAR_SET_MTIME 8u
+/* The xattrs one entry may carry: far beyond what images hold (a file
+ * capability, an SELinux label), within what Linux lists (XATTR_LIST_MAX
+ * is 64 KiB of names); chained pax headers cannot pile up more. */
+#define TAR_MAX_XATTRS	    1024
+#define TAR_MAX_XATTR_BYTES (64 * 1024)
+#define TAR_SET_SIZE	    1u
+#define TAR_SET_UID	    2u
+#define TAR_SET_GID	    4u
+#define TAR_SET_MTIME	    8u
 
 /* One 512-byte header: 0 ok, 1 a zero block (end), -1 error. Long names
  * from pax/GNU records that precede it are in *e already and kept. */
 int tar_header_parse(const unsigned char blk[512], struct tar_entry *e, struct cl_err *err);
-/* The body of a pax 'x' record, applied to *e. */
+/* The body of a pax 'x' record, applied to *e (xattrs added to those of
+ * earlier records, TAR_MAX_XATTRS and TAR_MAX_XATTR_BYTES at most). */
 int tar_pax_parse(const char *buf, size_t len, struct tar_entry *e, struct cl_err *err);
 void tar_entry_clear(struct tar_entry *e);
 

@@ -87,8 +87,9 @@ IMG_MUSL_DEPS := $(ZLIB_A) $(ZLIB_H) $(ZSTD_A) $(ZSTD_H)
 # --- tests -------------------------------------------------------------------
 
 UNIT_TESTS += cl_tar
-UNIT_cl_tar_SRCS := $(addprefix containerd-lite/image/,tar.c tar_path.c sha256.c image.h) \
-	containerd-lite/runtime/err.c
+UNIT_cl_tar_SRCS := $(addprefix containerd-lite/image/,tar.c tar_path.c sha256.c tar_extract.c \
+	stream.c fs.c image.h) $(addprefix containerd-lite/runtime/,err.c util.c)
+UNIT_cl_tar_LIBS := $(IMG_LIBS)
 UNIT_TESTS += cl_image
 UNIT_cl_image_SRCS := $(addprefix containerd-lite/image/,source.c blob.c fs.c sha256.c image.h) \
 	$(addprefix containerd-lite/runtime/,err.c util.c)

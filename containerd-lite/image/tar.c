@@ -166,11 +166,14 @@ int tar_header_parse(const unsigned char b[512], struct tar_entry *e, struct cl_
 	return 0;
 }
 
+/* -1 out of memory, -2 over the entry's limits */
 static int add_xattr(struct tar_entry *e, const char *name, size_t nlen, const char *v, size_t vlen)
 {
-	struct tar_xattr *x = realloc(e->xattrs, (e->nxattrs + 1) * sizeof(*x));
+	struct tar_xattr *x;
 
-	if (!x)
+	if (e->nxattrs >= TAR_MAX_XATTRS || nlen + vlen > TAR_MAX_XATTR_BYTES - e->xattr_bytes)
+		return -2;
+	if (!(x = realloc(e->xattrs, (e->nxattrs + 1) * sizeof(*x))))
 		return -1;
 	e->xattrs = x;
 	x = &x[e->nxattrs];
@@ -184,6 +187,7 @@ static int add_xattr(struct tar_entry *e, const char *name, size_t nlen, const c
 	memcpy(x->value, v, vlen);
 	x->len = vlen;
 	e->nxattrs++;
+	e->xattr_bytes += nlen + vlen;
 	return 0;
 }
 
@@ -241,6 +245,7 @@ int tar_pax_parse(const char *buf, size_t len, struct tar_entry *e, struct cl_er
 	while (off < len) {
 		size_t rlen = 0, i = off;
 		const char *eq, *rec;
+		int r;
 
 		while (i < len && buf[i] >= '0' && buf[i] <= '9' && rlen < len)
 			rlen = rlen * 10 + (size_t)(buf[i++] - '0');
@@ -251,8 +256,15 @@ int tar_pax_parse(const char *buf, size_t len, struct tar_entry *e, struct cl_er
 		eq = memchr(rec, '=', (size_t)(buf + off + rlen - 1 - rec));
 		if (!eq)
 			return cl_error(err, 0, "tar pax header: record without '=' at %zu", off);
-		if (pax_record(rec, (size_t)(eq - rec), eq + 1,
-			       (size_t)(buf + off + rlen - 1 - (eq + 1)), e) < 0)
+		r = pax_record(rec, (size_t)(eq - rec), eq + 1,
+			       (size_t)(buf + off + rlen - 1 - (eq + 1)), e);
+		if (r == -2)
+			return cl_error(err, 0,
+					"tar pax header: %.*s: more than %d xattrs or %d bytes of "
+					"them for one entry",
+					(int)(eq - rec > 64 ? 64 : eq - rec), rec, TAR_MAX_XATTRS,
+					TAR_MAX_XATTR_BYTES);
+		if (r < 0)
 			return cl_error(err, 0, "tar pax header: bad value for %.*s",
 					(int)(eq - rec > 64 ? 64 : eq - rec), rec);
 		off += rlen;

@@ -19,6 +19,8 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+/* The pax and GNU records before one entry, together: Go's archive/tar
+ * (docker, containerd) takes 1 MiB for one; chained ones get no more. */
 #define PAX_MAX (1024 * 1024)
 
 struct ctx {
@@ -78,15 +80,11 @@ static uint64_t pad(uint64_t n)
 	return (512 - n % 512) % 512;
 }
 
-/* A pax or GNU long-name body, read whole (bounded). */
+/* A pax or GNU long-name body, read whole (meta_limits bounded it). */
 static char *body(struct ctx *c, uint64_t size, struct cl_err *err)
 {
 	char *b;
 
-	if (size > PAX_MAX)
-		return cl_error(err, 0, "tar: metadata record of %llu bytes",
-				(unsigned long long)size),
-		       NULL;
 	if (!(b = malloc((size_t)size + 1)))
 		return cl_error(err, ENOMEM, "tar"), NULL;
 	if (get(c, b, (size_t)size, err) < 0 || skip(c, pad(size), err) < 0)
@@ -408,24 +406,50 @@ static int apply(struct ctx *c, struct tar_entry *e, struct cl_err *err)
 	return r < 0 || remember(c, rel) < 0 ? -1 : 0;
 }
 
-static int check_limits(struct ctx *c, struct tar_entry *e, struct cl_err *err)
+/* One more header of the archive, its body size bytes. name: the entry's, or
+ * NULL for a meta record. */
+static int count(struct ctx *c, const char *name, uint64_t size, struct cl_err *err)
 {
 	if (++c->entries > c->l->max_entries)
 		return cl_error(err, 0, "tar: more than %llu entries",
 				(unsigned long long)c->l->max_entries);
+	if (size > c->l->max_total - c->total)
+		return cl_error(err, 0, "tar: %s%s: contents exceed %llu bytes",
+				name ? "entry " : "pax or GNU record", name ?: "",
+				(unsigned long long)c->l->max_total);
+	c->total += size;
+	return 0;
+}
+
+static int check_limits(struct ctx *c, struct tar_entry *e, struct cl_err *err)
+{
 	if (strlen(e->path) > c->l->max_path || (e->link && strlen(e->link) > c->l->max_path))
 		return cl_error(err, ENAMETOOLONG, "tar: entry %.64s...: path longer than %llu",
 				e->path, (unsigned long long)c->l->max_path);
-	if (e->size > c->l->max_total - c->total)
-		return cl_error(err, 0, "tar: entry %s: contents exceed %llu bytes", e->path,
-				(unsigned long long)c->l->max_total);
-	c->total += e->size;
+	return count(c, e->path, e->size, err);
+}
+
+/* Meta records are headers too (a layer of empty pax headers is a layer of
+ * entries); those before one entry, global ones aside, PAX_MAX together. */
+static int meta_limits(struct ctx *c, const struct tar_entry *h, uint64_t *gathered,
+		       struct cl_err *err)
+{
+	if (count(c, NULL, h->size, err) < 0)
+		return -1;
+	if (h->type == TAR_PAX_GLOBAL)
+		return 0;
+	if (h->size > PAX_MAX - *gathered)
+		return cl_error(err, 0,
+				"tar: pax and GNU records of more than %d bytes for one entry",
+				PAX_MAX);
+	*gathered += h->size;
 	return 0;
 }
 
 static int one(struct ctx *c, struct tar_entry *e, int *end, struct cl_err *err)
 {
 	unsigned char blk[512];
+	uint64_t gathered = 0; /* bytes of meta records for *e */
 
 	for (;;) {
 		struct tar_entry h = {0};
@@ -442,7 +466,9 @@ static int one(struct ctx *c, struct tar_entry *e, int *end, struct cl_err *err)
 				return cl_error_wrap(err, "tar");
 			break;
 		}
-		if (r == 0 && h.type == TAR_PAX_GLOBAL)
+		if (r == 0 && meta_limits(c, &h, &gathered, err) < 0)
+			r = -1;
+		else if (r == 0 && h.type == TAR_PAX_GLOBAL)
 			r = skip(c, h.size + pad(h.size), err);
 		else if (r == 0)
 			r = meta(c, &h, e, err);

@@ -1,13 +1,17 @@
 /* test_cl_tar.c: the tar header and pax parser, the path sanitisers (tar
- * entries; an image's WorkingDir and volume destinations) and
- * SHA-256 (NIST FIPS 180-2 vectors). */
+ * entries; an image's WorkingDir and volume destinations), the extractor's
+ * limits on archives written here, and SHA-256 (NIST FIPS 180-2 vectors). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "image/image.h"
 
@@ -165,6 +169,171 @@ static void test_pax_malformed(void **state)
 	}
 }
 
+/* "LEN KEY=VALUE\n", LEN counting itself: the record's length. */
+static size_t pax_rec(char *out, size_t n, const char *key, const char *value)
+{
+	size_t body = strlen(key) + strlen(value) + 3, len = body + 1;
+
+	while ((size_t)snprintf(NULL, 0, "%zu", len) + body != len)
+		len++;
+	assert_int_equal(snprintf(out, n, "%zu %s=%s\n", len, key, value), len);
+	return len;
+}
+
+/* count copies of one record: a pax body (malloc'd), its length in *len. */
+static char *pax_body(const char *key, const char *value, size_t count, size_t *len)
+{
+	char rec[256], *b;
+	size_t n = pax_rec(rec, sizeof(rec), key, value);
+
+	b = malloc(n * count + 1);
+	assert_non_null(b);
+	for (size_t i = 0; i < count; i++)
+		memcpy(b + i * n, rec, n);
+	*len = n * count;
+	return b;
+}
+
+/* The xattrs of one entry are bounded, also across chained pax headers. */
+static void test_pax_xattr_limits(void **state)
+{
+	char big[40 * 1024], rec[41 * 1024];
+	struct tar_entry e = {0};
+	struct cl_err err = {0};
+	size_t len;
+	char *b = pax_body("SCHILY.xattr.user.a", "b", TAR_MAX_XATTRS, &len);
+
+	(void)state;
+	assert_int_equal(tar_pax_parse(b, len, &e, &err), 0);
+	assert_int_equal(e.nxattrs, TAR_MAX_XATTRS);
+	free(b);
+	/* the next record, in a pax header of its own, is one too many */
+	len = pax_rec(rec, sizeof(rec), "SCHILY.xattr.user.z", "y");
+	assert_int_equal(tar_pax_parse(rec, len, &e, &err), -1);
+	assert_string_equal(err.msg,
+			    "tar pax header: SCHILY.xattr.user.z: more than 1024 xattrs or "
+			    "65536 bytes of them for one entry");
+	tar_entry_clear(&e);
+	/* bytes: two values of 40 KiB, each in its own header */
+	memset(big, 'v', sizeof(big) - 1);
+	big[sizeof(big) - 1] = 0;
+	len = pax_rec(rec, sizeof(rec), "SCHILY.xattr.user.big", big);
+	assert_int_equal(tar_pax_parse(rec, len, &e, &err), 0);
+	assert_int_equal(tar_pax_parse(rec, len, &e, &err), -1);
+	assert_non_null(strstr(err.msg, "more than 1024 xattrs or 65536 bytes"));
+	tar_entry_clear(&e);
+}
+
+/* An archive written in memory. */
+struct arc {
+	unsigned char *b;
+	size_t len;
+};
+
+static void put(struct arc *a, const void *p, size_t n)
+{
+	a->b = realloc(a->b, a->len + n);
+	assert_non_null(a->b);
+	memcpy(a->b + a->len, p, n);
+	a->len += n;
+}
+
+static void member(struct arc *a, const char *name, char type, const char *body, size_t n)
+{
+	static const unsigned char zero[1024];
+	unsigned char h[512];
+
+	header(h, name, type, n);
+	put(a, h, sizeof(h));
+	put(a, body, n);
+	put(a, zero, (512 - n % 512) % 512);
+}
+
+/* a's entries, then the end, extracted beneath a scratch directory. */
+static int extract(struct arc *a, const struct tar_limits *l, struct cl_err *err)
+{
+	static const unsigned char end[1024];
+	char dir[] = "/tmp/test_cl_tar.XXXXXX";
+	int fd = memfd_create("tar", MFD_CLOEXEC), dfd, r;
+	struct cl_err ignored;
+	struct stream *s;
+
+	put(a, end, sizeof(end));
+	assert_true(fd >= 0 && write(fd, a->b, a->len) == (ssize_t)a->len);
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	assert_non_null(mkdtemp(dir));
+	assert_true((dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) >= 0);
+	assert_non_null(s = stream_open(fd, COMP_NONE, err));
+	r = tar_extract(s, dfd, l, err);
+	stream_close(s);
+	close(fd);
+	close(dfd);
+	img_rm_tree(dir, &ignored);
+	free(a->b);
+	a->b = NULL;
+	a->len = 0;
+	return r;
+}
+
+/* 150 chained pax headers before one file: what they gather for it is
+ * bounded (PAX_MAX bytes of records, TAR_MAX_XATTRS xattrs), so memory is
+ * too, however many follow; each limit is named. */
+static void test_extract_chained_pax(void **state)
+{
+	struct tar_limits l;
+	struct cl_err err = {0};
+	struct arc a = {0};
+	size_t clen, xlen;
+	char *comments = pax_body("comment", "c", 8192 / 12, &clen);
+	char *xattrs = pax_body("SCHILY.xattr.user.a", "b", 8192 / 26, &xlen);
+
+	(void)state;
+	tar_limits_default(&l);
+	for (int i = 0; i < 150; i++) /* 8 KiB each: 1.2 MiB in all */
+		member(&a, "PaxHeaders/f", 'x', comments, clen);
+	member(&a, "f", '0', "", 0);
+	assert_int_equal(extract(&a, &l, &err), -1);
+	assert_string_equal(err.msg,
+			    "tar: pax and GNU records of more than 1048576 bytes for one entry");
+	for (int i = 0; i < 150; i++) /* 315 xattrs each */
+		member(&a, "PaxHeaders/f", 'x', xattrs, xlen);
+	member(&a, "f", '0', "", 0);
+	assert_int_equal(extract(&a, &l, &err), -1);
+	assert_non_null(strstr(err.msg, "more than 1024 xattrs or 65536 bytes of them"));
+	/* one header of them is an ordinary entry's */
+	member(&a, "PaxHeaders/f", 'x', xattrs, xlen);
+	member(&a, "f", '0', "", 0);
+	assert_int_equal(extract(&a, &l, &err), 0);
+	free(comments);
+	free(xattrs);
+}
+
+/* Meta records count as entries and toward the size, global ones too. */
+static void test_extract_meta_counted(void **state)
+{
+	struct tar_limits l;
+	struct cl_err err = {0};
+	struct arc a = {0};
+	char body[4096];
+	size_t len = pax_rec(body, sizeof(body), "comment", "global");
+
+	(void)state;
+	tar_limits_default(&l);
+	l.max_entries = 5;
+	for (int i = 0; i < 10; i++)
+		member(&a, "pax_global_header", 'g', body, len);
+	member(&a, "f", '0', "", 0);
+	assert_int_equal(extract(&a, &l, &err), -1);
+	assert_string_equal(err.msg, "tar: more than 5 entries");
+	tar_limits_default(&l);
+	l.max_total = 1024;
+	memset(body, 'x', sizeof(body));
+	member(&a, "pax_global_header", 'g', body, sizeof(body));
+	member(&a, "f", '0', "", 0);
+	assert_int_equal(extract(&a, &l, &err), -1);
+	assert_string_equal(err.msg, "tar: pax or GNU record: contents exceed 1024 bytes");
+}
+
 static void test_path_clean(void **state)
 {
 	static const struct {
@@ -282,10 +451,17 @@ static void vectors(void)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_header_basic),  cmocka_unit_test(test_header_prefix_and_link),
-	    cmocka_unit_test(test_header_errors), cmocka_unit_test(test_header_base256),
-	    cmocka_unit_test(test_pax),		  cmocka_unit_test(test_pax_malformed),
-	    cmocka_unit_test(test_path_clean),	  cmocka_unit_test(test_abs_clean),
+	    cmocka_unit_test(test_header_basic),
+	    cmocka_unit_test(test_header_prefix_and_link),
+	    cmocka_unit_test(test_header_errors),
+	    cmocka_unit_test(test_header_base256),
+	    cmocka_unit_test(test_pax),
+	    cmocka_unit_test(test_pax_malformed),
+	    cmocka_unit_test(test_pax_xattr_limits),
+	    cmocka_unit_test(test_extract_chained_pax),
+	    cmocka_unit_test(test_extract_meta_counted),
+	    cmocka_unit_test(test_path_clean),
+	    cmocka_unit_test(test_abs_clean),
 	    cmocka_unit_test(test_sha256),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
