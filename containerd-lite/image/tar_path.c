@@ -1,13 +1,14 @@
 /* image/tar_path.c: the path sanitiser. Entries must stay beneath the layer
  * root: absolute paths and ".." components are rejected, not rewritten,
- * because a layer that contains them is hostile or broken. */
+ * because a layer that contains them is hostile or broken; so are paths
+ * deeper than TAR_MAX_DEPTH, whose every entry costs that many opens. */
 #include "image.h"
 #include <errno.h>
 #include <string.h>
 
 int tar_path_clean(const char *in, char *out, size_t outsz, struct cl_err *err)
 {
-	size_t o = 0;
+	size_t o = 0, depth = 0;
 	const char *p = in;
 
 	if (in[0] == '/')
@@ -19,6 +20,10 @@ int tar_path_clean(const char *in, char *out, size_t outsz, struct cl_err *err)
 		if (n == 2 && p[0] == '.' && p[1] == '.')
 			return cl_error(err, 0, "entry %s: '..' in path", in);
 		if (n > 0 && !(n == 1 && p[0] == '.')) {
+			if (++depth > TAR_MAX_DEPTH)
+				return cl_error(err, 0,
+						"entry %.64s...: more than %d path components", in,
+						TAR_MAX_DEPTH);
 			if (o + n + 2 > outsz)
 				return cl_error(err, ENAMETOOLONG, "entry %.64s...: path", in);
 			if (o)

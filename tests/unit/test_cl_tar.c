@@ -360,6 +360,50 @@ static void test_path_clean(void **state)
 	assert_int_equal(tar_path_clean("aaaaaaaaaa/bbbbbbbbbb", out, 8, &err), -1);
 }
 
+/* "a/a/.../a", depth components (malloc'd). */
+static char *deep(int depth)
+{
+	char *p = malloc((size_t)depth * 2);
+
+	assert_non_null(p);
+	for (int i = 0; i < depth; i++)
+		memcpy(p + 2 * i, i + 1 < depth ? "a/" : "a", 2);
+	return p;
+}
+
+/* TAR_MAX_DEPTH components pass, one more is refused naming the entry: a
+ * path given by a pax record, and a hardlink's target. */
+static void test_path_depth(void **state)
+{
+	char *ok = deep(TAR_MAX_DEPTH), *bad = deep(TAR_MAX_DEPTH + 1), out[4096], rec[4096];
+	struct tar_limits l;
+	struct cl_err err = {0};
+	struct arc a = {0};
+
+	(void)state;
+	assert_int_equal(tar_path_clean(ok, out, sizeof(out), &err), 0);
+	assert_int_equal(tar_path_clean(bad, out, sizeof(out), &err), -1);
+	assert_string_equal(err.msg,
+			    "entry a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/"
+			    "a/...: more than 256 path components");
+	tar_limits_default(&l);
+	member(&a, "PaxHeaders/x", 'x', rec, pax_rec(rec, sizeof(rec), "path", ok));
+	member(&a, "x", '0', "", 0);
+	assert_int_equal(extract(&a, &l, &err), 0);
+	member(&a, "PaxHeaders/x", 'x', rec, pax_rec(rec, sizeof(rec), "path", bad));
+	member(&a, "x", '0', "", 0);
+	assert_int_equal(extract(&a, &l, &err), -1);
+	assert_non_null(strstr(err.msg, "...: more than 256 path components"));
+	member(&a, "f", '0', "", 0);
+	member(&a, "PaxHeaders/l", 'x', rec, pax_rec(rec, sizeof(rec), "linkpath", bad));
+	member(&a, "l", '1', "", 0);
+	assert_int_equal(extract(&a, &l, &err), -1);
+	assert_non_null(strstr(err.msg, "hardlink l: entry a/a/a"));
+	assert_non_null(strstr(err.msg, "...: more than 256 path components"));
+	free(ok);
+	free(bad);
+}
+
 static void vectors(void);
 
 static void sha(const char *in, size_t reps, const char *want)
@@ -461,6 +505,7 @@ int main(void)
 	    cmocka_unit_test(test_extract_chained_pax),
 	    cmocka_unit_test(test_extract_meta_counted),
 	    cmocka_unit_test(test_path_clean),
+	    cmocka_unit_test(test_path_depth),
 	    cmocka_unit_test(test_abs_clean),
 	    cmocka_unit_test(test_sha256),
 	};
