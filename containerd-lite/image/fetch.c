@@ -10,8 +10,14 @@
  * other Content-Range starts the blob over from byte 0. A second pull
  * wanting a blob another one is downloading gets a private file in its
  * own staging directory (no resume). gc removes tmp/partial only when no
- * pull holds it (a shared lock on the directory). */
+ * pull holds it (a shared lock on the directory).
+ *
+ * Partials are kept for the image being pulled only: every pull first
+ * removes those its image does not name (but the ones another pull holds),
+ * so what a failed pull leaves lasts until the next pull of another image,
+ * and a registry naming new digests at every retry fills nothing. */
 #include "http.h"
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -109,6 +115,28 @@ static int start(struct img_endpoint *ep, CURLM *m, struct xfer *x, struct cl_er
 	return 0;
 }
 
+/* x->part open and locked in x->fd: 0, or -1 when another pull holds it
+ * (or it cannot be opened). The file locked must still be the one the
+ * path names: another pull's sweep may have removed it in between. */
+static int lock_part(struct xfer *x)
+{
+	struct stat a, b;
+
+	for (int i = 0; i < 8; i++) {
+		int fd = open(x->part, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+		if (fd < 0)
+			break;
+		if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+			return close(fd), x->fd = -1;
+		if (fstat(fd, &a) == 0 && stat(x->part, &b) == 0 && a.st_ino == b.st_ino &&
+		    a.st_dev == b.st_dev)
+			return x->fd = fd, 0;
+		close(fd);
+	}
+	return x->fd = -1;
+}
+
 /* part's bytes hashed again: what an earlier attempt left is resumed. */
 static int open_part(const char *store, const char *stage, struct xfer *x, struct cl_err *err)
 {
@@ -118,9 +146,8 @@ static int open_part(const char *store, const char *stage, struct xfer *x, struc
 
 	img_fmt(x->dst, sizeof(x->dst), "%s/blobs/%s", stage, hex);
 	img_fmt(x->part, sizeof(x->part), "%s/tmp/partial/%s", store, hex);
-	x->fd = open(x->part, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (x->fd >= 0 && flock(x->fd, LOCK_EX | LOCK_NB) < 0) {
-		close(x->fd); /* another pull is fetching it: a private copy */
+	if (lock_part(x) < 0) {
+		/* another pull is fetching it: a private copy */
 		img_fmt(x->part, sizeof(x->part), "%s/blobs/%s.part", stage, hex);
 		x->fd = open(x->part, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	}
@@ -235,6 +262,36 @@ static int run(struct img_endpoint *ep, CURLM *m, struct xfer *xs, size_t n, str
 	return r;
 }
 
+static bool wanted(const char *name, const struct img_want *w, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(name, w[i].digest + 7))
+			return true;
+	return false;
+}
+
+/* The partials of dir this pull does not want, removed unless another pull
+ * holds them (locked, as lock_part does). */
+static void sweep(const char *dir, const struct img_want *w, size_t n)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	while (d && (de = readdir(d))) {
+		int fd;
+
+		if (de->d_name[0] == '.' || wanted(de->d_name, w, n))
+			continue;
+		fd = openat(dirfd(d), de->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0)
+			unlinkat(dirfd(d), de->d_name, 0);
+		if (fd >= 0)
+			close(fd);
+	}
+	if (d)
+		closedir(d);
+}
+
 int img_fetch_blobs(struct img_endpoint *ep, const char *store, const char *stage,
 		    const struct img_want *w, size_t n, struct cl_err *err)
 {
@@ -250,6 +307,8 @@ int img_fetch_blobs(struct img_endpoint *ep, const char *store, const char *stag
 		 (lock = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
 		 flock(lock, LOCK_SH) < 0)
 		r = cl_error(err, errno, "%s", dir);
+	else
+		sweep(dir, w, n);
 	for (size_t i = 0; i < n; i++)
 		xs[i].fd = -1;
 	for (size_t i = 0; r == 0 && i < n; i++) {

@@ -10,7 +10,10 @@
  * blobs, and the import's own code (img_import_from: plan, layers,
  * record, renames under the store lock) finishes: a pull interrupted
  * anywhere leaves partial blobs in STORE/tmp/partial (resumed by the
- * next pull) and nothing else; the name is recorded last.
+ * next pull of the image, removed by the next that does not want them:
+ * image/fetch.c) and nothing else; the name is recorded last. A manifest
+ * or config is refused unfetched when its descriptor says it is over
+ * IMG_MAX_JSON.
  *
  * Mirrors (image/regcfg.c) are asked for the manifest first, in order,
  * then the registry; the first that has it serves the blobs too. */
@@ -105,6 +108,10 @@ static json_t *follow(struct img_endpoint *ep, const char *stage, json_t *index,
 	if (!img_digest_valid(dg ?: ""))
 		return cl_error(err, 0, "index %s: descriptor digest %.80s", cur->digest, dg ?: ""),
 		       NULL;
+	if (size > IMG_MAX_JSON) /* unasked: it would fail only after 4 MiB of it */
+		return cl_error(err, 0, "manifest %s: %lld bytes is too large (at most %d)", dg,
+				(long long)size, IMG_MAX_JSON),
+		       NULL;
 	printf("index %s: linux/amd64 is %s\n", cur->digest, dg);
 	if (!(next = get_manifest(ep, dg, dg, stage, cur, err)) || (uint64_t)size == cur->size)
 		return next;
@@ -175,6 +182,10 @@ static int want(const struct img_opts *o, const char *stage, json_t *desc, bool 
 	if (!d || !img_digest_valid(d) || !json_is_integer(size) || json_integer_value(size) < 0)
 		return cl_error(err, 0, "manifest %s: a descriptor without a sha256 digest or size",
 				p->digest);
+	/* refused before it is fetched: its partial would wait in the store */
+	if (!layer && json_integer_value(size) > IMG_MAX_JSON)
+		return cl_error(err, 0, "config %s: %lld bytes is too large (at most %d)", d,
+				(long long)json_integer_value(size), IMG_MAX_JSON);
 	if (reuse(o, stage, d, layer, err) == 0) {
 		printf("blob %s: in the store\n", d);
 		return 0;

@@ -29,8 +29,12 @@ everything; a missing tag names the URL and HTTP 404; `rm` + `gc` treat
 pulled images as imported ones; `image fetch URL` (fetch_url.py).
 
 A hostile registry (hostile(); `pull.py hostile` runs these alone, without
-a registry): a token realm that answers its own token requests with a 401
-naming itself ends the pull in one line after one token request.
+a registry; its images are the front's own, fake_image()): a token realm
+that answers its own token requests with a 401 naming itself ends the pull
+in one line after one token request; a config, or an index's manifest,
+declared 1 TiB is refused before it is asked for; the partial of a layer
+cut every time is kept for the next pull of its image (which resumes it),
+removed by the pull of another image, and by gc.
 
 Prints ok/FAIL per check; exits 1 on any failure (a missing tool or
 image is a failure, not a skip).
@@ -39,6 +43,7 @@ import base64
 import hashlib
 import http.client
 import http.server
+import io
 import json
 import os
 import shutil
@@ -47,6 +52,7 @@ import socket
 import ssl
 import subprocess
 import sys
+import tarfile
 import tempfile
 import threading
 import time
@@ -117,7 +123,9 @@ class Front:
     norange: ignore Range; badrange: a 206's Content-Range made wrong; auth: demand Bearer TOKEN (its
     /token wants basic USER:PASSWORD); redirect: Front whose origin
     serves blobs (307); down: 503 for everything; authloop: 401 for everything, its
-    challenge a realm on this front."""
+    challenge a realm on this front; fake: {path: (content type, body, cut)} answered
+    here, not by upstream, cut (if not None) bytes of it every time, then the
+    connection closed (fake_image())."""
 
     def __init__(self, upstream, tls=None):
         self.upstream, self.mode, self.log = upstream, {}, []
@@ -153,6 +161,17 @@ class Front:
         h.end_headers()
         h.wfile.write(body)
 
+    def reply_cut(self, h, ctype, body, cut):
+        h.send_response(200)
+        h.send_header("Content-Type", ctype)
+        h.send_header("Content-Length", str(len(body)))
+        h.end_headers()
+        h.wfile.write(body if cut is None else body[:cut])
+        if cut is not None:
+            h.wfile.flush()
+            h.connection.shutdown(socket.SHUT_RDWR)
+            h.close_connection = True
+
     def gate(self, h):
         """Faults decided before upstream is asked. True: answered."""
         if self.mode.get("down"):
@@ -161,6 +180,11 @@ class Front:
         if self.mode.get("authloop"):  # the token requests too: a realm that never answers
             self.reply(h, 401, headers=[("WWW-Authenticate", 'Bearer realm="http://%s/token",'
                                          'service="loop"' % self.host)])
+            return True
+        fake = self.mode.get("fake", {}).get(h.path.split("?")[0])
+        if fake:
+            ctype, body, cut = fake
+            self.reply_cut(h, ctype, body, cut)
             return True
         if h.path.startswith("/token"):
             ok = h.headers.get("Authorization") == "Basic " + base64.b64encode(
@@ -291,6 +315,44 @@ def same_tree(name, store, ref, want, w):
         check("%s: same tree as umoci unpack of skopeo's copy (%d entries)" % (name, len(want)),
               got == want, diff(got, want))
     shutil.rmtree(out, ignore_errors=True)
+
+
+MT_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+MT_INDEX = "application/vnd.oci.image.index.v1+json"
+
+
+def tar_bytes(files):
+    """A plain tar of {name: bytes}."""
+    b = io.BytesIO()
+    with tarfile.open(fileobj=b, mode="w", format=tarfile.PAX_FORMAT) as t:
+        for name, data in files.items():
+            ti = tarfile.TarInfo(name)
+            ti.size = len(data)
+            t.addfile(ti, io.BytesIO(data))
+    return b.getvalue()
+
+
+def fake_image(front, repo, layers, cfg_size=None):
+    """REPO:1 served by front itself (mode fake): an OCI manifest, its config and
+    layers [(tar, cut)]. cfg_size: the config's size the manifest declares instead
+    (the config then not served). The config's digest and the layers' descriptors."""
+    fake = front.mode.setdefault("fake", {})
+    descs = []
+    for data, cut in layers:
+        d = "sha256:" + hashlib.sha256(data).hexdigest()
+        fake["/v2/%s/blobs/%s" % (repo, d)] = ("application/octet-stream", data, cut)
+        descs.append({"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": d,
+                      "size": len(data)})
+    cfg = json.dumps({"architecture": "amd64", "os": "linux", "rootfs": {
+        "type": "layers", "diff_ids": [l["digest"] for l in descs]}}).encode()
+    cd = "sha256:" + hashlib.sha256(cfg).hexdigest()
+    if cfg_size is None:
+        fake["/v2/%s/blobs/%s" % (repo, cd)] = ("application/octet-stream", cfg, None)
+    man = {"schemaVersion": 2, "mediaType": MT_MANIFEST, "config": {
+        "mediaType": "application/vnd.oci.image.config.v1+json", "digest": cd,
+        "size": len(cfg) if cfg_size is None else cfg_size}, "layers": descs}
+    fake["/v2/%s/manifests/1" % repo] = (MT_MANIFEST, json.dumps(man).encode(), None)
+    return cd, descs
 
 
 # --- the checks -------------------------------------------------------------------
@@ -541,8 +603,12 @@ def auth(w, reg, front, regs):
 
 def hostile(w, front, regs):
     """A registry that attacks the client: each attack ends in one line, its
-    work bounded. Needs no upstream."""
+    work and the space it leaves bounded. Needs no upstream (fake images)."""
     store = os.path.join(w, "store-hostile")
+    partial = os.path.join(store, "tmp", "partial")
+
+    def parts():
+        return sorted(os.listdir(partial)) if os.path.isdir(partial) else []
 
     def one_line(r):
         return r.returncode == 1 and len(r.stderr.splitlines()) == 1
@@ -556,6 +622,44 @@ def hostile(w, front, regs):
           "naming the token URL, %d token requests (at most 2)" % len(tokens),
           one_line(r) and len(tokens) <= 2 and "GET http://%s/token?" % front.host in r.stderr
           and "HTTP 401" in r.stderr, (r.returncode, r.stderr[-300:]))
+    cd, _ = fake_image(front, "wisp/huge", [], cfg_size=1 << 40)
+    n = len(front.log)
+    r = pull(store, front.host + "/wisp/huge:1", regs)
+    check("hostile: a config declared 1 TiB: refused in one line naming it, never asked for, "
+          "no partial left", one_line(r) and "config %s: %d bytes" % (cd, 1 << 40) in r.stderr
+          and not any(cd in p for _, p, _ in front.log[n:]) and not parts(),
+          (r.stderr, [p for _, p, _ in front.log[n:]], parts()))
+    big = "sha256:" + "e" * 64
+    front.mode["fake"]["/v2/wisp/hugeidx/manifests/1"] = (MT_INDEX, json.dumps({
+        "schemaVersion": 2, "mediaType": MT_INDEX, "manifests": [{
+            "mediaType": MT_MANIFEST, "digest": big, "size": 1 << 40,
+            "platform": {"os": "linux", "architecture": "amd64"}}]}).encode(), None)
+    n = len(front.log)
+    r = pull(store, front.host + "/wisp/hugeidx:1", regs)
+    check("hostile: an index's manifest declared 1 TiB: refused in one line, never asked for",
+          one_line(r) and "manifest %s: %d bytes" % (big, 1 << 40) in r.stderr
+          and not any(big in p for _, p, _ in front.log[n:]),
+          (r.stderr, [p for _, p, _ in front.log[n:]]))
+    # the partials policy (docs/images.md, "Resume")
+    _, cut = fake_image(front, "wisp/cut", [(tar_bytes({"big": bytes(range(256)) * 256}), 4096)])
+    hexcut = cut[0]["digest"][7:]
+    r = pull(store, front.host + "/wisp/cut:1", regs)
+    check("hostile: a layer cut at 4 kB every time: the pull fails in one line, its partial "
+          "kept for a resume", one_line(r) and parts() == [hexcut], (r.stderr, parts()))
+    n = len(front.log)
+    pull(store, front.host + "/wisp/cut:1", regs)
+    gets = [hd.get("Range") for p, hd in front.blob_gets(n) if hexcut in p]
+    check("hostile: the next pull of that image resumes its partial (Range: bytes=4096-)",
+          gets[:1] == ["bytes=4096-"] and parts() == [hexcut], (gets, parts()))
+    fake_image(front, "wisp/other", [(tar_bytes({"hello": b"hi\n"}), None)])
+    r = pull(store, front.host + "/wisp/other:1", regs)
+    check("hostile: the next pull, of another image, removes the partials it does not need",
+          r.returncode == 0 and parts() == [], (r.stderr, parts()))
+    pull(store, front.host + "/wisp/cut:1", regs)
+    r = run(CL, "image", "--store", store, "gc")
+    check("hostile: gc removes every partial", r.returncode == 0 and not parts()
+          and "removed tmp/partial" in r.stdout, (r.stdout, r.stderr, parts()))
+    front.mode.pop("fake")
     shutil.rmtree(store, ignore_errors=True)
 
 
