@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <search.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -28,8 +29,10 @@ struct ctx {
 	int root;
 	const struct tar_limits *l;
 	uint64_t entries, total;
-	char **created; /* paths created by this layer (opaque dirs keep them) */
-	size_t ncreated;
+	/* tsearch trees (balanced: a hostile layer gets log n, no worse): the
+	 * paths this layer created, which its opaque dirs keep, and the dirs
+	 * made opaque already (once is all: what follows is this layer's) */
+	void *created, *opaqued;
 	struct dir_time *dirs; /* set last: writing children changes them */
 	size_t ndirs;
 };
@@ -110,24 +113,29 @@ static int meta(struct ctx *c, struct tar_entry *h, struct tar_entry *next, stru
 	return r;
 }
 
-static bool was_created(struct ctx *c, const char *path)
+static int by_name(const void *a, const void *b)
 {
-	for (size_t i = 0; i < c->ncreated; i++)
-		if (strcmp(c->created[i], path) == 0)
-			return true;
-	return false;
+	return strcmp(a, b);
+}
+
+/* path into the tree: 1 added, 0 there already, -1 out of memory */
+static int add_path(void **tree, const char *path)
+{
+	char *p = strdup(path);
+	void **at = p ? tsearch(p, tree, by_name) : NULL;
+
+	if (!at)
+		return free(p), -1;
+	if (*at != p)
+		return free(p), 0;
+	return 1;
 }
 
 static int remember(struct ctx *c, const char *path)
 {
-	char **v;
-
 	if (c->l->whiteouts != WH_APPLY)
 		return 0;
-	if (!(v = realloc(c->created, (c->ncreated + 1) * sizeof(*v))))
-		return -1;
-	c->created = v;
-	return (v[c->ncreated] = strdup(path)) ? (int)(c->ncreated++ * 0) : -1;
+	return add_path(&c->created, path) < 0 ? -1 : 0;
 }
 
 /* Metadata in the order that keeps it: owner first (chown clears the
@@ -300,19 +308,22 @@ static int create(struct ctx *c, int pfd, const char *name, struct tar_entry *e,
 /* Opaque directory: what lower layers put in it goes, this layer's stays. */
 static int opaque(struct ctx *c, int pfd, const char *dir, struct cl_err *err)
 {
-	int fd = openat(pfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	int fd, r = add_path(&c->opaqued, dir);
+	DIR *d;
 	struct dirent *de;
 	char path[PATH_MAX];
-	int r = 0;
 
-	if (!d)
+	if (r <= 0)
+		return r < 0 ? cl_error(err, ENOMEM, "opaque dir %s", dir) : 0;
+	fd = openat(pfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (!(d = fd < 0 ? NULL : fdopendir(fd)))
 		return fd >= 0 ? close(fd) : 0, cl_error(err, errno, "opaque dir %s", dir);
+	r = 0;
 	while (r == 0 && (de = readdir(d))) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
 		img_fmt(path, sizeof(path), "%s%s%s", dir, *dir ? "/" : "", de->d_name);
-		if (!was_created(c, path))
+		if (!tfind(path, &c->created, by_name))
 			r = img_rm_tree_at(pfd, de->d_name, err);
 	}
 	closedir(d);
@@ -499,8 +510,7 @@ int tar_extract(struct stream *in, int dirfd, const struct tar_limits *l, struct
 	for (size_t i = 0; i < c.ndirs; i++)
 		free(c.dirs[i].path);
 	free(c.dirs);
-	for (size_t i = 0; i < c.ncreated; i++)
-		free(c.created[i]);
-	free(c.created);
+	tdestroy(c.created, free);
+	tdestroy(c.opaqued, free);
 	return r;
 }

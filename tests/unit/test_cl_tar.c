@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "image/image.h"
@@ -249,29 +250,45 @@ static void member(struct arc *a, const char *name, char type, const char *body,
 	put(a, zero, (512 - n % 512) % 512);
 }
 
-/* a's entries, then the end, extracted beneath a scratch directory. */
-static int extract(struct arc *a, const struct tar_limits *l, struct cl_err *err)
+/* a's entries, then the end, extracted beneath dfd; a emptied. */
+static int extract_at(int dfd, struct arc *a, const struct tar_limits *l, struct cl_err *err)
 {
 	static const unsigned char end[1024];
-	char dir[] = "/tmp/test_cl_tar.XXXXXX";
-	int fd = memfd_create("tar", MFD_CLOEXEC), dfd, r;
-	struct cl_err ignored;
+	int fd = memfd_create("tar", MFD_CLOEXEC), r;
 	struct stream *s;
 
 	put(a, end, sizeof(end));
 	assert_true(fd >= 0 && write(fd, a->b, a->len) == (ssize_t)a->len);
 	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
-	assert_non_null(mkdtemp(dir));
-	assert_true((dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) >= 0);
 	assert_non_null(s = stream_open(fd, COMP_NONE, err));
 	r = tar_extract(s, dfd, l, err);
 	stream_close(s);
 	close(fd);
-	close(dfd);
-	img_rm_tree(dir, &ignored);
 	free(a->b);
 	a->b = NULL;
 	a->len = 0;
+	return r;
+}
+
+static int scratch(char dir[24])
+{
+	int dfd;
+
+	strcpy(dir, "/tmp/test_cl_tar.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	assert_true((dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) >= 0);
+	return dfd;
+}
+
+/* ... beneath a scratch directory, removed after. */
+static int extract(struct arc *a, const struct tar_limits *l, struct cl_err *err)
+{
+	char dir[24];
+	int dfd = scratch(dir), r = extract_at(dfd, a, l, err);
+	struct cl_err ignored;
+
+	close(dfd);
+	img_rm_tree(dir, &ignored);
 	return r;
 }
 
@@ -358,6 +375,42 @@ static void test_path_clean(void **state)
 		assert_non_null(strstr(err.msg, bad[i].why));
 	}
 	assert_int_equal(tar_path_clean("aaaaaaaaaa/bbbbbbbbbb", out, 8, &err), -1);
+}
+
+/* Flattening (WH_APPLY): an opaque directory loses what a lower layer put
+ * there and keeps what its own layer did, however often it is marked. */
+static void test_extract_opaque(void **state)
+{
+	static const char *const gone[] = {"d/old", "d/sub"}, *const kept[] = {"d/new", "d/new2",
+									       "keep"};
+	struct tar_limits l;
+	struct cl_err err = {0};
+	struct arc a = {0};
+	struct stat st;
+	char dir[24];
+	int dfd = scratch(dir);
+
+	(void)state;
+	tar_limits_default(&l);
+	l.whiteouts = WH_APPLY;
+	member(&a, "d/old", '0', "", 0);
+	member(&a, "d/sub/x", '0', "", 0);
+	member(&a, "keep", '0', "", 0);
+	assert_int_equal(extract_at(dfd, &a, &l, &err), 0);
+	member(&a, "d/", '5', "", 0);
+	member(&a, "d/.wh..wh..opq", '0', "", 0);
+	member(&a, "d/new", '0', "", 0);
+	for (int i = 0; i < 3; i++)
+		member(&a, "d/.wh..wh..opq", '0', "", 0);
+	member(&a, "d/new2", '0', "", 0);
+	member(&a, "d/.wh..wh..opq", '0', "", 0);
+	assert_int_equal(extract_at(dfd, &a, &l, &err), 0);
+	for (size_t i = 0; i < sizeof(gone) / sizeof(gone[0]); i++)
+		assert_int_equal(fstatat(dfd, gone[i], &st, AT_SYMLINK_NOFOLLOW), -1);
+	for (size_t i = 0; i < sizeof(kept) / sizeof(kept[0]); i++)
+		assert_int_equal(fstatat(dfd, kept[i], &st, AT_SYMLINK_NOFOLLOW), 0);
+	close(dfd);
+	img_rm_tree(dir, &err);
 }
 
 /* "a/a/.../a", depth components (malloc'd). */
@@ -504,6 +557,7 @@ int main(void)
 	    cmocka_unit_test(test_pax_xattr_limits),
 	    cmocka_unit_test(test_extract_chained_pax),
 	    cmocka_unit_test(test_extract_meta_counted),
+	    cmocka_unit_test(test_extract_opaque),
 	    cmocka_unit_test(test_path_clean),
 	    cmocka_unit_test(test_path_depth),
 	    cmocka_unit_test(test_abs_clean),
