@@ -80,8 +80,8 @@ void tar_entry_clear(struct tar_entry *e);
  * most). "" is the root. */
 int tar_path_clean(const char *in, char *out, size_t outsz, struct cl_err *err);
 /* Components of a path: each costs every entry beneath it an openat2 (a
- * layer of 2000-deep paths took 16 s for 1.2 KB of zstd); as deep as
- * image/shift.c walks, deeper than any real tree. */
+ * layer of 2000-deep paths took 16 s for 1.2 KB of zstd); deeper than any
+ * real tree. image/shift.c walks as deep. */
 #define TAR_MAX_DEPTH 256
 
 /* stream.c: a byte source, plain or decompressed. */

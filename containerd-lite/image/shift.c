@@ -18,8 +18,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* deeper than any real tree; a bound on the fds one walk holds */
-#define SHIFT_DEPTH 256
+/* A bound on the fds one walk holds: as deep as a layer's paths may go
+ * (image.h), deeper than any real tree. */
+#define SHIFT_DEPTH TAR_MAX_DEPTH
 
 struct shift {
 	uint32_t from, to;
