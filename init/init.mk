@@ -66,7 +66,7 @@ $(INIT_BIN): $(INIT_SRCS) $(INIT_YAML_OBJS) $(INIT_HDRS) init/init.mk $(INIT_DEP
 LIB_REG := init/lib/b64.c init/lib/regcfg.c
 PARSE_SRCS := $(addprefix init/provision/parse/, userdata.c gunzip.c yvalue.c cloudcfg.c ccreg.c ccca.c netcfg.c \
 	meta.c plan.c child.c sandbox.c) $(LIB_REG)
-PROVISION_OWN := $(addprefix init/provision/, main.c run.c root.c declw.c bootgood.c update.c ccapply.c ccsem.c ds.c dsdev.c \
+PROVISION_OWN := $(addprefix init/provision/, main.c run.c root.c declw.c bootgood.c update.c ccapply.c dirwalk.c ccsem.c ds.c dsdev.c \
 	cloudinit.c ccfinal.c tzrules.c sshd.c firewall.c bridge.c imgimport.c net.c dsnet.c dsmeta.c report.c)
 # The host's firewall (firewall.c): containerd-lite's table (containerd-lite.h's
 # cl_host_firewall), linked in with what it needs (the nf_tables batch, the port
@@ -223,7 +223,7 @@ UNIT_init_declw_LIBS := -lyaml
 
 # The user-data side of issue 5: formats, MIME, #cloud-config, write_files, users, labels.
 UNIT_TESTS += init_cloudcfg
-UNIT_init_cloudcfg_SRCS := init/lib/spawn.c $(PARSE_SRCS) init/provision/ccapply.c \
+UNIT_init_cloudcfg_SRCS := init/lib/spawn.c $(PARSE_SRCS) init/provision/ccapply.c init/provision/dirwalk.c \
 	init/provision/ccsem.c init/provision/ds.c init/provision/dsdev.c init/provision/dsmeta.c init/provision/root.c init/provision/tzrules.c init/lib/cmdline.c init/lib/yamltree.c init/lib/users.c init/lib/hostname.c init/lib/etcfiles.c \
 	init/lib/decl.c init/lib/parse.c init/lib/deps.c init/lib/declbin.c \
 	init/pid1/etc.c init/lib/err.c init/lib/util.c $(INIT_HDRS)

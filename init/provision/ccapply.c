@@ -142,41 +142,6 @@ static void warnf(const struct cc_env *env, const char *what, const struct err *
 	env->warn->warn(env->warn->ctx, "cloud-config: %s: %s", what, e->msg);
 }
 
-/*
- * An fd of directory path, walked from / one component at a time (made,
- * 0755, when missing and mk). Homes and much of /var belong to users, who
- * can aim a path written by root anywhere with a symlink: one is followed
- * only when root owns it (with fs.protected_hardlinks, sysctl.c, no user
- * can make one root's). Returns the fd or -1, e naming the component.
- */
-static int dir_walk(const char *path, bool mk, struct err *e)
-{
-	char buf[4096], *save = NULL, *c = buf;
-	int fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	bool link = false;
-	struct stat st;
-
-	if (fmt_path(buf, sizeof(buf), "%s", path) < 0)
-		close(fd), fd = -1, errno = ENAMETOOLONG;
-	for (c = strtok_r(buf, "/", &save); c && fd >= 0 && !link; c = strtok_r(NULL, "/", &save)) {
-		int next = openat(fd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (next < 0 && errno == ENOENT && mk && mkdirat(fd, c, 0755) == 0)
-			next = openat(fd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (next < 0 && fstatat(fd, c, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    S_ISLNK(st.st_mode))
-			link = st.st_uid != 0 ||
-			       (next = openat(fd, c, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0;
-		close(fd);
-		fd = next;
-	}
-	if (link)
-		err_set(e, 0, "%s: a symlink of uid %u on the way, not followed", path,
-			(unsigned)st.st_uid);
-	else if (fd < 0)
-		err_set(e, errno, "%s", path);
-	return fd;
-}
-
 /* ROOT's /home is read-only: homes live in /var/home, bound on /home. */
 static void homes_writable(const struct cc_env *env)
 {

@@ -15,9 +15,11 @@
 #include "provision.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,18 +32,52 @@ static bool ntp_on;
 /* timezone: the last part's; 00-environment.yaml hands it to every unit as TZ. */
 static char unit_tz_text[64];
 
+/*
+ * The mountpoint, made and opened by dir_walk(): mounts: at every boot, and
+ * a user who owns a directory on the way (a home: /home/alice/data) could
+ * make it a symlink to /etc/wisp while the device is away for one boot, and
+ * have the next boot mount her file system there. One under ROOT's empty,
+ * read-only /mnt gets a tmpfs on /mnt first.
+ */
+static int mountpoint(const char *dir, struct err *e)
+{
+	int fd = dir_walk(dir, true, e);
+
+	if (fd < 0 && e->num == EROFS && strncmp(dir, "/mnt/", 5) == 0) {
+		if (mount("tmpfs", "/mnt", "tmpfs", MS_NOSUID | MS_NODEV, "mode=755") < 0)
+			return err_set(e, errno, "mount a tmpfs on /mnt");
+		fd = dir_walk(dir, true, e);
+	}
+	return fd;
+}
+
+/* CF_SH mounts on /proc/self/fd/N, the directory opened here (inherited): the
+ * kernel follows that link to it, nothing of the path is looked up again. */
 static void mount_one(const struct cc_mount *m, struct ud_sink *w)
 {
+	char at[32], what[600];
 	char *argv[] = {"/bin/sh", CF_SH, "mount", m->dev, m->dir, m->type, m->opts, NULL};
-	char what[600];
+	struct err e;
+	int fd;
 
 	snprintf(what, sizeof(what), "mounts: %s on %s", m->dev, m->dir);
-	if (prov.dry)
+	if (prov.dry) {
 		cc_run(what, argv, NULL, MOUNT_MS, w); /* recorded */
-	else if (cc_run(what, argv, NULL, MOUNT_MS, w) != 0)
+		return;
+	}
+	if ((fd = mountpoint(m->dir, &e)) < 0 || fcntl(fd, F_SETFD, 0) < 0) {
+		w->warn(w->ctx, "%s: not mounted: %s", what, fd < 0 ? e.msg : strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	snprintf(at, sizeof(at), "/proc/self/fd/%d", fd);
+	argv[4] = at;
+	if (cc_run(what, argv, NULL, MOUNT_MS, w) != 0)
 		w->warn(w->ctx, "%s: not mounted", what);
 	else
 		log_msg(LOG_INFO, "cloud-init: %s (%s, %s)", what, m->type, m->opts);
+	close(fd);
 }
 
 /* A POSIX rule as it is; a zone name (the parser checked it) by the image's table. */

@@ -103,6 +103,13 @@ void cc_apply_hostname(const struct cloudcfg *c, const char *meta_hostname,
 unsigned cc_apply_users(const struct cloudcfg *c, const struct cc_env *env);
 void cc_apply_files(const struct cloudcfg *c, bool deferred, const struct cc_env *env);
 
+/* ---- dirwalk.c: a directory root writes in, no user's symlink on the way -- */
+
+/* An fd of directory path (absolute), walked a component at a time, missing ones
+ * made 0755 when mk; a symlink followed only when root owns it (its text walked
+ * the same way). Returns the fd or -1, e naming path and the component. */
+int dir_walk(const char *path, bool mk, struct err *e);
+
 /* ---- ds.c: datasources ------------------------------------------------ */
 
 struct ds_found {

@@ -11,7 +11,9 @@ image-import, whose bad archive fails the unit), a MIME multipart seed (write-mi
 a malformed user_data that still boots, and a boot without any datasource
 that does not wait for one. The first instance's user-data is a gzip-compressed
 MIME multipart with per-boot and per-once scripts, a gzip+base64 file, ntp,
-timezone (America/New_York, from ROOT's table), final_message and a mounts entry for an ext4 disk made here; the
+timezone (America/New_York, from ROOT's table), final_message and mounts entries for two ext4 disks made here
+(one in alice's home, which she turns into a symlink to a directory of root's: the
+next boot mounts nothing there and says why); the
 config drive's power_state powers the last VM off. The wisp: units are
 0600 in a 0700 /run/wisp/units. A seed whose user-data is one byte over
 1 MiB and whose instance-id is ".." gets both refused with a warning.
@@ -79,6 +81,7 @@ ntp:
   servers: [10.0.2.2]
 mounts:
   - [LABEL=wispdata, /mnt/data]
+  - [LABEL=alicedata, /home/alice/data]
 """
 PER_BOOT = '#!/bin/sh\necho "boot $TZ $(date +%Z)" >> /var/per-boot.log\n'
 PER_ONCE = "#!/bin/sh\necho once >> /var/per-once.log\n"
@@ -127,15 +130,15 @@ def count(vm, path):
 FINAL_TIMEOUT = 120
 
 
-def data_disk(tmp):
-    """A small ext4 disk labelled wispdata, for mounts:."""
-    root = os.path.join(tmp, "data-root")
+def data_disk(tmp, label="wispdata"):
+    """A small ext4 disk labelled LABEL, for mounts:."""
+    root = os.path.join(tmp, label + "-root")
     os.makedirs(root)
     with open(os.path.join(root, "hello.txt"), "w") as f:
-        f.write("from the data disk\n")
-    img = os.path.join(tmp, "data.img")
+        f.write("from the data disk %s\n" % label)
+    img = os.path.join(tmp, label + ".img")
     subprocess.run(["truncate", "-s", "8M", img], check=True)
-    subprocess.run(["mkfs.ext4", "-q", "-F", "-L", "wispdata", "-d", root, img], check=True)
+    subprocess.run(["mkfs.ext4", "-q", "-F", "-L", label, "-d", root, img], check=True)
     return img
 
 
@@ -146,7 +149,9 @@ def first_instance(tmp):
     iso = seed(tmp, "seed.iso", "iid-one", "meta-name", "iso9660", USER_DATA + ISSUE5_TAIL,
                scripts=[(PER_BOOT, "text/x-shellscript-per-boot"),
                         (PER_ONCE, "text/x-shellscript-per-once")], gz=True)
-    extra = ["-cdrom", iso, "-drive", "file=%s,format=raw,if=virtio" % data_disk(tmp)]
+    extra = ["-cdrom", iso]
+    for label in ("wispdata", "alicedata"):
+        extra += ["-drive", "file=%s,format=raw,if=virtio" % data_disk(tmp, label)]
     with VM(IMAGE, name="cloudinit-iso", extra=extra) as vm:
         m = boot(vm)
         check("applied 3 parts" in m.group(1), "gzip-compressed MIME user-data: 3 parts applied")
@@ -181,6 +186,15 @@ def first_instance(tmp):
         check(re.search(r"(?m)^EST5EDT,M3\.2\.0,M11\.1\.0$", out) and " /mnt/data ext4 " in out
               and "from the data disk" in out,
               "timezone in /etc/TZ; mounts: LABEL=wispdata on /mnt/data (fstype auto)")
+        rc, out = vm.sh("grep ' /home/alice/data ' /proc/mounts; cat /home/alice/data/hello.txt")
+        check(" /home/alice/data ext4 " in out and "from the data disk alicedata" in out,
+              "mounts: LABEL=alicedata on /home/alice/data, in her home")
+        # A boot without her disk left the mountpoint a plain directory in her home
+        # (here: unmounted): alice makes it her symlink to a directory of root's.
+        rc, out = vm.sh("umount /home/alice/data && rmdir /home/alice/data &&"
+                        " ln -s /var/lib/demo /home/alice/data &&"
+                        " chown -h alice:alice /home/alice/data && echo planted")
+        check(rc == 0 and "planted" in out, "alice's symlink /home/alice/data -> /var/lib/demo")
         rc, out = vm.sh("wispctl ps; ps | grep '[n]tpd -n'")
         check(re.search(r"(?m)^ntpd\s+service", out) and "ntpd -n -p 10.0.2.2" in out,
               "ntp: an ntpd unit, busybox ntpd -n -p 10.0.2.2")
@@ -206,6 +220,13 @@ def first_instance(tmp):
         check(vm.seen_times(FINAL_RE, 2, FINAL_TIMEOUT) == 2,
               "final_message again at the second boot")
         check(count(vm, "/var/runcmd.log") == 1, "runcmd did not run again (same instance-id)")
+        rc, out = vm.sh("grep -c ' /var/lib/demo ' /proc/mounts; cat /var/lib/demo/plain.txt;"
+                        " wispctl config | grep alicedata")
+        check(re.search(r"(?m)^0$", out) and "plain text" in out
+              and "mounts: LABEL=alicedata on /home/alice/data: not mounted: /home/alice/data:"
+              " symlink data of uid " in out,
+              "alice's symlink not followed: nothing mounted on /var/lib/demo, a warning: %r"
+              % out[-300:])
         check(count(vm, "/var/per-boot.log") == 2 and count(vm, "/var/per-once.log") == 1,
               "per-boot script ran at both boots, per-once script once")
         vm.sh("sync")

@@ -1003,6 +1003,34 @@ static void assert_stat(const char *path, uid_t uid, mode_t mode, const char *te
 }
 
 /*
+ * A link of root's is followed, its text walked by the same rule: through
+ * mal's symlink in it, root's link reaches nothing (the kernel followed
+ * root's link whole, mal's with it, before dirwalk.c).
+ */
+static void links_of_root(const struct cc_env *env)
+{
+	struct cloudcfg c;
+	const char *p;
+
+	assert_int_equal(symlink(kr("/var"), kr("/rok")), 0);
+	assert_int_equal(symlink("../home/mal/ud", kr("/var/rl")), 0);
+	assert_int_equal(symlink(kr("/var/cloud"), kr("/home/mal/ud")), 0);
+	assert_int_equal(lchown(kr("/home/mal/ud"), 1000, 1000), 0);
+	p = write_tmp("cck4", "#cloud-config\n"
+			      "write_files:\n"
+			      "  - {path: /rok/ok.txt, content: ok}\n"
+			      "  - {path: /rok/rl/x, content: y}\n");
+	cloudcfg_load(p, &c, &sink);
+	reset(NULL);
+	cc_apply_files(&c, false, env);
+	assert_stat(kr("/var/ok.txt"), 0, 0644, "ok");
+	assert_non_null(
+	    strstr(warned, "/rok/rl: symlink ud of uid 1000 on the way, not followed\n"));
+	assert_int_equal(access(kr("/var/cloud/x"), F_OK), -1);
+	cloudcfg_free(&c);
+}
+
+/*
  * Keys are written as root, at every boot, in directories their users own
  * (issue 10): a user's symlink is never followed, a hard link is replaced
  * rather than written through, a home of another user is left alone.
@@ -1062,7 +1090,7 @@ static void test_keys_user_plants(void **state)
 		assert_non_null(strstr(warned, "cloud-config: user bea: keys not written: "));
 		assert_non_null(strstr(warned, "/home/bea: owned by uid 4242\n"));
 		assert_non_null(strstr(warned, "cloud-config: user cyd: keys not written: "));
-		assert_non_null(strstr(warned, "/lnk/cyd: a symlink of uid 1000 on the way, not "
+		assert_non_null(strstr(warned, "/lnk/cyd: symlink lnk of uid 1000 on the way, not "
 					       "followed\n"));
 		/* root's directory and file: owner, mode and content as they were */
 		assert_stat(kr("/var/cloud"), 0, 0750, NULL);
@@ -1087,6 +1115,7 @@ static void test_keys_user_plants(void **state)
 			       "regular file, or a hard link in a directory of uid 1001\n"));
 	assert_stat(kr("/var/secret"), 0, 0600, "root only\n");
 	cloudcfg_free(&c);
+	links_of_root(&env);
 }
 
 /* Seed files: all or nothing, regular files only (issue 10). */
