@@ -182,6 +182,10 @@ UNIT_init_fsclean_SRCS := init/pid1/fsclean.c init/lib/err.c init/lib/util.c $(I
 UNIT_TESTS += init_provrun
 UNIT_init_provrun_SRCS := init/pid1/provrun.c init/pid1/bootlog.c init/lib/err.c init/lib/util.c \
 	$(INIT_HDRS)
+# control.c is included by the test itself (its listener's handler is static)
+UNIT_TESTS += init_control
+UNIT_init_control_SRCS := init/lib/proto.c init/lib/err.c init/lib/util.c init/pid1/control.c $(INIT_HDRS)
+UNIT_init_control_INCLUDED := init/pid1/control.c
 
 # wispctl: the control socket's client (docs/wispctl.md), static musl, /bin/wispctl.
 WISPCTL_SRCS := init/wispctl/wispctl.c init/wispctl/args.c init/wispctl/netinfo.c init/wispctl/tty.c \

@@ -4,6 +4,7 @@
 #   UNIT_TESTS += NAME
 #   UNIT_NAME_SRCS := init/lib/decl.c init/lib/err.c     # code under test
 #   UNIT_NAME_LIBS := -lyaml                      # extra libraries
+#   UNIT_NAME_INCLUDED := init/pid1/control.c     # in SRCS, #included by the test, not linked
 # It is built as build/unit/test_NAME with $(HOST_CFLAGS) $(SAN_FLAGS). Helpers the
 # tests share are headers in tests/unit (logged.h: log_msg() into a buffer).
 
@@ -13,7 +14,7 @@ UNIT_BINS = $(UNIT_TESTS:%=$(B)/unit/test_%)
 $(B)/unit/test_%: tests/unit/test_%.c $$(UNIT_$$*_SRCS) $(wildcard tests/unit/*.h) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(HOST_CC) $(HOST_CFLAGS) $(SAN_FLAGS) -Iinit -Iimage-builder -Icontainerd-lite \
-		-o $@ $(filter %.c,$^) $(UNIT_$*_LIBS) -lcmocka
+		-o $@ $(filter-out $(UNIT_$*_INCLUDED),$(filter %.c,$^)) $(UNIT_$*_LIBS) -lcmocka
 
 unit-test: $$(UNIT_BINS)
 	@test -n "$(UNIT_BINS)" || { echo "unit-test: no unit tests registered" >&2; exit 1; }

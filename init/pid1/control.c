@@ -570,10 +570,13 @@ static void client_add(int fd)
 	timer_start(&c->idle, now_ms() + CLIENT_IDLE_MS);
 }
 
+/* At most MAX_CLIENTS connections a turn: anyone may connect, and the loop
+ * is level-triggered, so the rest wait for its next turn, after the timers,
+ * signals and units a flood of connections would otherwise hold up. */
 static void on_listener(struct watch *w, uint32_t events)
 {
 	(void)events;
-	for (;;) {
+	for (int n = 0; n < MAX_CLIENTS; n++) {
 		int fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd < 0 && errno == EINTR)
