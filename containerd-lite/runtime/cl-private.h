@@ -171,8 +171,18 @@ char *cl_find_program(const struct cl_spec *s, struct cl_err *e);
  * a sealed memfd copy (returns only on error) unless it runs from one or
  * from a read-only mount; 0 for the other commands. */
 int cl_exe_seal(const char *cmd, char **argv, struct cl_err *e);
-/* ns.c: joins the namespaces of the container process PID (exec). */
-int cl_ns_join_pid(const struct cl_spec *s, pid_t pid, struct cl_err *e);
+/* ns.c: joins the namespaces of the container process (exec) through
+ * PIDFD, cl_pidfd_open's. */
+int cl_ns_join_pid(const struct cl_spec *s, const struct cl_state *st, int pidfd, struct cl_err *e);
+
+/* pidfd.c: the container's process (ST's pid, checked by its start time
+ * after the open) as a pidfd, or -1 with "container not running"; a
+ * signal to it; cl_pidfd_signal returns 0 or -1 with errno (ESRCH: the
+ * process is reaped, its pid free for another). */
+int cl_pidfd_open(const struct cl_state *st, struct cl_err *e);
+int cl_pidfd_signal(int pidfd, int sig);
+int cl_pidfd_kill(const struct cl_state *st, int sig, struct cl_err *e);
+int cl_not_running(const char *id, struct cl_err *e);
 
 /* console.c: the parent connects, the container process sets up. */
 int cl_console_connect(const char *path, struct cl_err *e);

@@ -66,18 +66,19 @@ static int status_code(int status)
 }
 
 static __attribute__((noreturn)) void run_a(const struct cl_spec *s, const struct cl_state *st,
-					    void *sc, int sock, int console, bool detach)
+					    int pidfd, void *sc, int sock, int console, bool detach)
 {
 	struct cl_err e = {0};
 	int status;
 	pid_t b;
 
 	/* nothing of the runtime's (nor of our caller's) enters the container */
-	if (cl_close_fds_except((int[]){sock, console}, 2, &e) < 0 ||
-	    cl_cgroup_enter(st->cgroup, getpid(), &e) < 0 || cl_ns_join_pid(s, st->pid, &e) < 0) {
+	if (cl_close_fds_except((int[]){sock, console, pidfd}, 3, &e) < 0 ||
+	    cl_cgroup_enter(st->cgroup, getpid(), &e) < 0 || cl_ns_join_pid(s, st, pidfd, &e) < 0) {
 		send_exec_msg(sock, 1, 0, &e);
 		_exit(127);
 	}
+	close(pidfd);
 	b = fork();
 	if (b < 0) {
 		cl_error(&e, errno, "fork into the container");
@@ -124,7 +125,7 @@ int cl_exec(const struct cl_exec_opts *o, struct cl_spec *s, pid_t *pid, int *st
 	    struct cl_err *e)
 {
 	struct cl_state st;
-	int sv[2], ret = -1, wst, console = -1;
+	int sv[2], ret = -1, wst, console = -1, pidfd = -1;
 	void *sc = NULL;
 	pid_t a;
 
@@ -135,6 +136,11 @@ int cl_exec(const struct cl_exec_opts *o, struct cl_spec *s, pid_t *pid, int *st
 		cl_error(e, 0, "cannot exec in a %s container", cl_status_name(st.status));
 		goto out;
 	}
+	/* the container's process, for good: its pid may be another's by the
+	 * time A joins (exec is PID 1's health check, the container the one
+	 * that decides when it ends) */
+	if ((pidfd = cl_pidfd_open(&st, e)) < 0)
+		goto out;
 	if (s->terminal && !o->console_socket) {
 		cl_error(e, 0, "exec: a terminal needs --console-socket");
 		goto out;
@@ -166,7 +172,7 @@ int cl_exec(const struct cl_exec_opts *o, struct cl_spec *s, pid_t *pid, int *st
 	}
 	if (a == 0) {
 		close(sv[0]);
-		run_a(s, &st, sc, sv[1], console, o->detach);
+		run_a(s, &st, pidfd, sc, sv[1], console, o->detach);
 	}
 	close(sv[1]);
 	ret = collect(sv[0], pid, e);
@@ -178,6 +184,8 @@ int cl_exec(const struct cl_exec_opts *o, struct cl_spec *s, pid_t *pid, int *st
 out:
 	if (console >= 0)
 		close(console);
+	if (pidfd >= 0)
+		close(pidfd);
 	cl_seccomp_free(sc);
 	cl_state_free(&st);
 	return ret;

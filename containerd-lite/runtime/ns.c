@@ -1,4 +1,5 @@
-/* runtime/ns.c: namespace names, clone flags, and joining namespaces by path. */
+/* runtime/ns.c: namespace names, clone flags, and joining namespaces: by path
+ * (create), by the container's pidfd (exec). */
 #include "cl-private.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -191,19 +192,6 @@ int cl_ns_join(const struct cl_spec *s, struct cl_err *e)
 	return 0;
 }
 
-/* /proc/PID/ns/ names of the CLONE_NEW* flags. */
-static const char *proc_name(int flag)
-{
-	switch (flag) {
-	case CLONE_NEWNET:
-		return "net";
-	case CLONE_NEWNS:
-		return "mnt";
-	default:
-		return ns_name(flag);
-	}
-}
-
 /* True when the spec lists no mount namespace: the container inherits
  * the runtime's (runtime-spec), and its root is a chroot (mounts.c). */
 bool cl_ns_mnt_inherited(const struct cl_spec *s)
@@ -216,54 +204,45 @@ bool cl_ns_mnt_inherited(const struct cl_spec *s)
 
 /* A container in the runtime's mount namespace has its root only as a
  * chroot: exec takes the same root from its process, before any setns
- * (chroot needs CAP_SYS_CHROOT where the mount namespace belongs). */
-static int chroot_as(pid_t pid, struct cl_err *e)
+ * (chroot needs CAP_SYS_CHROOT where the mount namespace belongs). The
+ * root is opened by pid, so it is the container's only if the pidfd's
+ * process still holds that pid after the open: not reaped, so not
+ * replaced by another. */
+static int chroot_as(const struct cl_state *st, int pidfd, struct cl_err *e)
 {
 	char path[64];
-	int fd;
+	int fd, ret = 0;
 
-	snprintf(path, sizeof(path), "/proc/%d/root", (int)pid);
+	snprintf(path, sizeof(path), "/proc/%d/root", (int)st->pid);
 	fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return cl_error(e, errno, "open %s", path);
-	if (fchdir(fd) < 0 || chroot(".") < 0 || chdir("/") < 0) {
+	if (cl_pidfd_signal(pidfd, 0) < 0)
+		ret = cl_not_running(st->id, e);
+	else if (fd < 0)
+		ret = cl_error(e, errno, "open %s", path);
+	else if (fchdir(fd) < 0 || chroot(".") < 0 || chdir("/") < 0)
+		ret = cl_error(e, errno, "chroot to %s", path);
+	if (fd >= 0)
 		close(fd);
-		return cl_error(e, errno, "chroot to %s", path);
-	}
-	close(fd);
-	return 0;
+	return ret;
 }
 
-/* Opens them all first (after the mount namespace, /proc is the
- * container's), then joins: user first, mount last (it changes our root). */
-int cl_ns_join_pid(const struct cl_spec *s, pid_t pid, struct cl_err *e)
+/* setns with the pidfd (Linux 5.8) enters every namespace the spec
+ * lists at once, of the process the pidfd holds or none: no window in
+ * which the pid could name another. The kernel checks the others with
+ * the credentials the user namespace gives, as joining user first and
+ * mount (which changes our root) last did. */
+int cl_ns_join_pid(const struct cl_spec *s, const struct cl_state *st, int pidfd, struct cl_err *e)
 {
-	static const int order[] = {CLONE_NEWUSER, CLONE_NEWIPC,    CLONE_NEWUTS,  CLONE_NEWNET,
-				    CLONE_NEWPID,  CLONE_NEWCGROUP, CLONE_NEWTIME, CLONE_NEWNS};
-	int fds[8], ret = 0;
+	int types = 0;
 
-	for (int i = 0; i < 8; i++) {
-		char path[64];
-		bool wanted = false;
-
-		for (size_t k = 0; k < s->nns; k++)
-			wanted |= s->ns[k].type == order[i];
-		fds[i] = -1;
-		if (!wanted)
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)pid, proc_name(order[i]));
-		fds[i] = open(path, O_RDONLY | O_CLOEXEC);
-		if (fds[i] < 0 && ret == 0)
-			ret = cl_error(e, errno, "open %s", path);
-	}
-	if (ret == 0 && cl_ns_mnt_inherited(s))
-		ret = chroot_as(pid, e);
-	for (int i = 0; i < 8 && ret == 0; i++)
-		if (fds[i] >= 0 && setns(fds[i], order[i]) < 0)
-			ret = cl_error(e, errno, "join the %s namespace of pid %d",
-				       ns_name(order[i]), (int)pid);
-	for (int i = 0; i < 8; i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
-	return ret;
+	for (size_t i = 0; i < s->nns; i++)
+		types |= s->ns[i].type;
+	if (cl_ns_mnt_inherited(s) && chroot_as(st, pidfd, e) < 0)
+		return -1;
+	if (types == 0 || setns(pidfd, types) == 0)
+		return 0;
+	if (errno == ESRCH)
+		return cl_not_running(st->id, e);
+	return cl_error(e, errno, "join the namespaces of container \"%s\" (pid %d)", st->id,
+			(int)st->pid);
 }

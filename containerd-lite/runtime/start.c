@@ -103,9 +103,9 @@ int cl_kill(const char *root, const char *id, int sig, bool all, struct cl_err *
 	if (all && st.status != CL_CREATING && st.cgroup && st.cgroup[0])
 		cl_cgroup_kill(st.cgroup, sig);
 	else if (st.status == CL_STOPPED || st.status == CL_CREATING)
-		ret = cl_error(e, 0, "container \"%s\": container not running", id);
-	else if (kill(st.pid, sig) < 0)
-		ret = cl_error(e, errno, "kill container \"%s\" (pid %d)", id, (int)st.pid);
+		ret = cl_not_running(id, e);
+	else
+		ret = cl_pidfd_kill(&st, sig, e);
 	cl_state_free(&st);
 	return ret;
 }
@@ -172,7 +172,9 @@ int cl_delete(const char *root, const char *id, bool force, struct cl_err *e)
 		/* a frozen cgroup would hold the dying processes */
 		if (st.status == CL_PAUSED)
 			cl_cgroup_freeze(st.cgroup, false, e);
-		kill(st.pid, SIGKILL);
+		/* by pidfd: the pid may be another process's by now (the
+		 * error is no matter: gone is what delete wants) */
+		cl_pidfd_kill(&st, SIGKILL, &(struct cl_err){0});
 		if (st.cgroup && st.cgroup[0])
 			cl_cgroup_kill(st.cgroup, SIGKILL);
 		wait_gone(&st);
