@@ -15,5 +15,6 @@ ${CC:-cc} -std=c11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -o "$out" bench/secco
 	$cl/runtime/spec.c $cl/runtime/err.c $cl/runtime/util.c $cl/cli/defspec.c $cl/runtime/caps.c \
 	$cl/runtime/rlimits.c $cl/runtime/ns.c $cl/runtime/seccomp-cache.c $cl/runtime/signals.c \
 	$cl/runtime/state.c $cl/runtime/cgroup.c $cl/runtime/devices.c $cl/runtime/rootpath.c \
+	$cl/runtime/kerneltree.c $cl/runtime/pidfd.c \
 	-ljansson -lseccomp
 "$out" "${1:-${WISP_BENCH_RUNS:-100}}"

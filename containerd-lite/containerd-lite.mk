@@ -22,7 +22,7 @@ NET_HOST_CFLAGS := -I/usr/include/libnl3
 CL_LIB_SRCS := $(addprefix containerd-lite/runtime/, \
 	err.c util.c spec.c ns.c mounts.c caps.c rlimits.c seccomp.c seccomp-cache.c cgroup.c \
 	devices.c userns.c userjoin.c idmap.c rootpath.c mountfd.c devnodes.c masks.c hooks.c \
-	state.c create.c start.c exec.c pidfd.c console.c signals.c fds.c inroot.c exeseal.c)
+	state.c create.c start.c exec.c pidfd.c console.c signals.c fds.c inroot.c exeseal.c kerneltree.c)
 CL_SRCS := $(CL_LIB_SRCS) $(addprefix containerd-lite/cli/,main.c defspec.c cliopt.c args.c) \
 	$(NET_SRCS)
 CL_HDRS := containerd-lite/containerd-lite.h containerd-lite/runtime/cl-private.h \
@@ -179,7 +179,8 @@ $(CL_HOST): $(CL_SRCS) $(PULL_SRCS) $(CL_HDRS) $(PULL_HDRS) containerd-lite/cont
 
 UNIT_TESTS += cl_spec
 UNIT_cl_spec_SRCS := $(addprefix containerd-lite/runtime/,spec.c err.c util.c caps.c rlimits.c \
-	ns.c pidfd.c seccomp.c seccomp-cache.c signals.c state.c cgroup.c devices.c rootpath.c) \
+	ns.c pidfd.c seccomp.c seccomp-cache.c signals.c state.c cgroup.c devices.c rootpath.c \
+	kerneltree.c) \
 	containerd-lite/cli/defspec.c $(CL_HDRS)
 UNIT_cl_spec_LIBS := -ljansson -lseccomp
 

@@ -45,17 +45,27 @@ int cl_userns_write(pid_t pid, const struct cl_idmap *uids, size_t nuids,
 /* rootpath.c: paths beneath the container's root as O_PATH fds
  * (openat2 RESOLVE_IN_ROOT), missing components made when asked.
  * cl_root_open returns the fd (and the resolved relative path in *REL
- * if REL), CL_ROOT_MISSING for a missing path with CL_ROOT_OPTIONAL, or
- * -1 with E filled. */
+ * if REL), CL_ROOT_MISSING for a missing path with CL_ROOT_OPTIONAL,
+ * CL_ROOT_KERNEL with CL_ROOT_STAYOUT (E filled), or -1 with E filled. */
 #define CL_ROOT_MKDIR	 1 /* make missing directories */
 #define CL_ROOT_MKFILE	 2 /* ... and the last component as an empty file */
 #define CL_ROOT_NOFOLLOW 4 /* a last component that is a symlink is returned as is */
 #define CL_ROOT_OPTIONAL 8
-#define CL_ROOT_MISSING	 (-2)
+/* a walk entering /dev, /proc or /sys where PATH's text does not is
+ * stopped there: CL_ROOT_KERNEL, *REL where it entered (kerneltree.c) */
+#define CL_ROOT_STAYOUT 16
+#define CL_ROOT_MISSING (-2)
+#define CL_ROOT_KERNEL	(-3)
 int cl_root_open(int rootfd, const char *path, int how, char **rel, struct cl_err *e);
 int cl_root_openat(int rootfd, const char *rel, int flags, bool nosymlinks);
 /* the O_PATH fd of a bind's SOURCE, beneath ROOT when it is inside it */
 int cl_bind_source(const char *root, const char *source, struct cl_err *e);
+
+/* kerneltree.c: the kernel tree ("dev", "proc", "sys") PATH's first
+ * component names, or NULL; and the error of a PATH whose walk entered
+ * one of them at REL (CL_ROOT_KERNEL), naming WHAT ("mount") and PATH. */
+const char *cl_kernel_tree(const char *path);
+int cl_kernel_refused(const char *what, const char *path, const char *rel, struct cl_err *e);
 
 /* mountfd.c: detached mounts attached onto fds (see there). */
 #define CL_MOUNT_ATTR_RDONLY	  0x01

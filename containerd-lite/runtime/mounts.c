@@ -4,7 +4,9 @@
  * target is resolved beneath the root as an fd (rootpath.c) and every
  * mount is made detached and attached onto that fd (mountfd.c): a
  * concurrent writer in the rootfs cannot redirect a mount by swapping a
- * directory for a symlink. */
+ * directory for a symlink. A target a symlink of the root leads into
+ * /dev, /proc or /sys when the destination's text is not there is
+ * refused (CL_ROOT_STAYOUT, kerneltree.c). */
 #include "cl-private.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -100,13 +102,18 @@ static bool is_special(const struct cl_mount *m)
 static int open_target(const struct cl_mount *m, int rootfd, int src, char **rel, struct cl_err *e)
 {
 	struct stat st;
-	int how = CL_ROOT_MKDIR, fd;
+	/* a remount too: "rw" on /data -> /sys would make sysfs writable */
+	int how = CL_ROOT_STAYOUT, fd;
 
 	if (m->bind && fstat(src, &st) == 0 && !S_ISDIR(st.st_mode))
-		how = CL_ROOT_MKFILE;
+		how |= CL_ROOT_MKFILE;
+	else
+		how |= CL_ROOT_MKDIR;
 	if (is_special(m))
 		how |= CL_ROOT_NOFOLLOW;
 	fd = cl_root_open(rootfd, m->dest, how, rel, e);
+	if (fd == CL_ROOT_KERNEL)
+		return cl_kernel_refused("mount", m->dest, *rel, e);
 	if (fd >= 0 && is_special(m) && (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode))) {
 		close(fd);
 		free(*rel);

@@ -13,7 +13,9 @@
  * targets made as mount points (e.g. /etc/resolv.conf -> ../run/...);
  * the final open then asks the kernel for the resulting path with
  * RESOLVE_NO_SYMLINKS: a component swapped for a symlink meanwhile
- * makes it fail, never escape. */
+ * makes it fail, never escape. With CL_ROOT_STAYOUT the walk also stops
+ * where a symlink takes it into /dev, /proc or /sys when the path's
+ * text is not there (kerneltree.c). */
 #include "cl-private.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -137,8 +139,19 @@ static int step(int rootfd, char *cur, const char *name, char *todo, size_t cap,
 	return 0;
 }
 
+/* With CL_ROOT_STAYOUT, 1 when CUR has entered a kernel tree other than
+ * the one (if any) PATH's text names: checked after every component, so
+ * that nothing in it is looked up (its magic links) or made. */
+static bool strayed(const char *cur, const char *path, int how)
+{
+	const char *in = cl_kernel_tree(cur);
+
+	return (how & CL_ROOT_STAYOUT) && in && in != cl_kernel_tree(path);
+}
+
 /* PATH resolved beneath ROOTFD to a relative path without symlinks or
- * "..", in *REL (malloc'd). Sets errno and returns -1 on failure. */
+ * "..", in *REL (malloc'd). Sets errno and returns -1 on failure;
+ * CL_ROOT_KERNEL with *REL where the walk strayed (CL_ROOT_STAYOUT). */
 static int resolve(int rootfd, const char *path, int how, char **rel)
 {
 	size_t cap = strlen(path) + PATH_MAX + 2;
@@ -167,8 +180,14 @@ static int resolve(int rootfd, const char *path, int how, char **rel)
 			pop_component(cur);
 		else
 			r = step(rootfd, cur, name, todo, cap, how, &links);
+		if (r >= 0 && strayed(cur, path, how))
+			r = CL_ROOT_KERNEL;
 	}
 	free(todo);
+	if (r == CL_ROOT_KERNEL) {
+		*rel = cur;
+		return r;
+	}
 	if (r < 0) {
 		free(cur);
 		return -1;
@@ -180,9 +199,17 @@ static int resolve(int rootfd, const char *path, int how, char **rel)
 int cl_root_open(int rootfd, const char *path, int how, char **rel_out, struct cl_err *e)
 {
 	char *rel;
-	int fd;
+	int fd, r = resolve(rootfd, path, how, &rel);
 
-	if (resolve(rootfd, path, how, &rel) < 0) {
+	if (r == CL_ROOT_KERNEL) {
+		cl_kernel_refused("resolve", path, rel, e);
+		if (rel_out)
+			*rel_out = rel;
+		else
+			free(rel);
+		return r;
+	}
+	if (r < 0) {
 		if (errno == ENOENT && (how & CL_ROOT_OPTIONAL))
 			return CL_ROOT_MISSING;
 		return open_error(e, path);
@@ -209,6 +236,7 @@ int cl_root_open(int rootfd, const char *path, int how, char **rel_out, struct c
 int cl_bind_source(const char *root, const char *source, struct cl_err *e)
 {
 	size_t n = strlen(root);
+	char *rel = NULL;
 	int rootfd, fd;
 
 	while (n > 1 && root[n - 1] == '/')
@@ -220,7 +248,11 @@ int cl_bind_source(const char *root, const char *source, struct cl_err *e)
 	rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return cl_error(e, errno, "open the rootfs %s", root);
-	fd = cl_root_open(rootfd, source + n, 0, NULL, e);
+	/* the container's own /proc bound elsewhere would be unmasked there */
+	fd = cl_root_open(rootfd, source + n, CL_ROOT_STAYOUT, &rel, e);
 	close(rootfd);
+	if (fd == CL_ROOT_KERNEL)
+		fd = cl_kernel_refused("bind source", source + n, rel, e);
+	free(rel);
 	return fd;
 }

@@ -735,6 +735,80 @@ def config_refusals(w, store):
           "--cwd /proc/1/root: under /proc" in r.stderr, r.stderr.strip())
 
 
+def symlinked_volumes(w, store):
+    """A Volume whose path a symlink of the root leads into /dev or /proc
+    passes the bundle's text check; the runtime refuses it at mount time,
+    on the resolved target, before the container runs: an image layer's
+    data -> /dev and data -> ../proc (a tmpfs volume, a volume beside an
+    upper), and a container that turns a directory of its persistent upper
+    into a link to /dev before its next start. /var/run -> ../run is fine."""
+    bb = open(BUSYBOX, "rb").read()
+    base = [("bin", tarfile.DIRTYPE, None), ("bin/busybox", tarfile.REGTYPE, bb),
+            ("bin/sh", tarfile.SYMTYPE, "busybox")]
+    # what the container writes through /data lands in the volume
+    cmd = ["/bin/sh", "-c", "echo mark > /data/marker && echo ran"]
+    cases = [("symvol-abs", [("data", tarfile.SYMTYPE, "/dev")], "/data", "/dev"),
+             ("symvol-rel", [("data", tarfile.SYMTYPE, "../proc")], "/data", "/proc")]
+    for name, extra, vol, to in cases:
+        lay = os.path.join(w, "oci-" + name)
+        layout(lay, [tar_of(base + extra)], config={"Cmd": cmd, "Volumes": {vol: {}}})
+        must(CL, "image", "--store", store, "import", "--name", name, lay)
+        for how in ("tmpfs", "upper"):
+            b, upper = os.path.join(w, name + "-b-" + how), os.path.join(w, name + "-u")
+            r = cl(store, "bundle", *(["--upper", upper] if how == "upper" else []), name, b)
+            if not check("%s (%s volume): bundle (the text /data passes)" % (name, how),
+                         r.returncode == 0, r.stderr):
+                continue
+            r = run_bundle(b, name + "-" + how)
+            want = "mount %s: resolves into %s through a symlink in the root (refused)" % (vol, to)
+            marker = os.path.join(upper, "volumes", "data", "marker")
+            check("%s (%s volume): run refused, one line (%s), the command never ran, the "
+                  "volume untouched" % (name, how, want),
+                  r.returncode != 0 and want in r.stderr and
+                  len(r.stderr.strip().splitlines()) == 1 and "ran" not in r.stdout and
+                  not os.path.exists(marker), r.stdout + r.stderr)
+            while os.path.ismount(os.path.join(b, "rootfs")):
+                run("umount", "-l", os.path.join(b, "rootfs"))
+    persistent_symlink(w, store, base)
+
+
+def persistent_symlink(w, store, base):
+    """The container's own writable root: its first run replaces /srv
+    (where its volume /srv/shm is mounted) by a link to /dev; at the next
+    start the volume would cover the container's /dev/shm."""
+    script = ("if [ -L /srv ]; then echo second; busybox cat /dev/shm/marker; else "
+              "echo vol > /srv/shm/marker && busybox mv /srv /srv.old && "
+              "busybox ln -s /dev /srv && echo first; fi")
+    lay = os.path.join(w, "oci-symvol-own")
+    layout(lay, [tar_of(base + [("var", tarfile.DIRTYPE, None), ("run", tarfile.DIRTYPE, None),
+                                ("var/run", tarfile.SYMTYPE, "../run")])],
+           config={"Cmd": ["/bin/sh", "-c", script],
+                   "Volumes": {"/srv/shm": {}, "/var/run/app": {}}})
+    must(CL, "image", "--store", store, "import", "--name", "symvol-own", lay)
+    b, upper = os.path.join(w, "symvol-own-b"), os.path.join(w, "symvol-own-u")
+    rootfs = os.path.join(b, "rootfs")
+    try:
+        outs = []
+        for i in range(2):
+            r = cl(store, "bundle", "--upper", upper, "symvol-own", b)
+            if r.returncode == 0:
+                r = run_bundle(b, "symvol-own-%d" % i)
+            outs.append(r)
+            while os.path.ismount(rootfs):
+                run("umount", "-l", rootfs)
+        check("symvol-own: first start runs (a volume under /var/run -> ../run is fine) and "
+              "links /srv to /dev", outs[0].returncode == 0 and outs[0].stdout == "first\n" and
+              os.path.islink(os.path.join(upper, "upper", "srv")), outs[0].stdout + outs[0].stderr)
+        want = "mount /srv/shm: resolves into /dev through a symlink in the root (refused)"
+        check("symvol-own: the next start is refused (%s), one line, the command never ran" % want,
+              outs[1].returncode != 0 and want in outs[1].stderr and
+              len(outs[1].stderr.strip().splitlines()) == 1 and "second" not in outs[1].stdout,
+              outs[1].stdout + outs[1].stderr)
+    finally:
+        while os.path.ismount(rootfs):
+            run("umount", "-l", rootfs)
+
+
 def mount_options(path):
     """The per-mount options of the mount at path (/proc/self/mountinfo)."""
     opts = None
@@ -1062,6 +1136,7 @@ def main():
         debian(w)
         bundle(w, lay, store)
         userns(w, store)
+        symlinked_volumes(w, store)
         isolation(w, lay)
         platforms(w, store)
         # stores of their own: a layer stored with --allow-devices would be

@@ -1037,6 +1037,56 @@ def test_symlink_escape(rts, top, base):
     shutil.rmtree(os.path.join(top, "rootfs", top.lstrip("/").split("/")[0]), ignore_errors=True)
 
 
+def test_kernel_redirect(top, base):
+    """A mount whose destination (or bind source inside the rootfs) a
+    rootfs symlink leads into /dev, /proc or /sys while its text is not
+    there is refused at mount time, on the resolved target, with one line,
+    before the process runs (an image's /data -> /dev under a Volume, the
+    CVE-2025-31133 class; runc checks /proc destinations only)."""
+    cl = Runtime("containerd-lite", CL, os.path.join(top, "cl-root"))
+    root = os.path.join(top, "rootfs")
+    links = {"kdev": "/dev", "kproc": "../proc", "ksys": "./sys/.", "kfd": "/proc/self/fd/1",
+             "kgone": "/sys/none"}
+    for name, target in links.items():
+        os.symlink(target, os.path.join(root, name))
+    src = os.path.join(top, "kredirect-src")
+    os.makedirs(src)
+    cases = [("tmpfs through an absolute link",
+              {"destination": "/kdev", "type": "tmpfs", "source": "tmpfs"},
+              "mount /kdev: resolves into /dev through a symlink in the root (refused)"),
+             ("bind through a relative link, below it",
+              {"destination": "/kproc/sys", "type": "bind", "source": src, "options": ["rbind"]},
+              "mount /kproc/sys: resolves into /proc through a symlink in the root (refused)"),
+             ("tmpfs through a link that names the tree with ./",
+              {"destination": "/ksys", "type": "tmpfs", "source": "tmpfs"},
+              "mount /ksys: resolves into /sys through a symlink in the root (refused)"),
+             ("tmpfs through /proc's magic links (nothing read or made there)",
+              {"destination": "/kfd", "type": "tmpfs", "source": "tmpfs"},
+              "mount /kfd: resolves into /proc through a symlink in the root (refused)"),
+             ("tmpfs through a link to a missing /sys path",
+              {"destination": "/kgone/x", "type": "tmpfs", "source": "tmpfs"},
+              "mount /kgone/x: resolves into /sys through a symlink in the root (refused)"),
+             ("bind source inside the rootfs through a link",
+              {"destination": "/mnt", "type": "bind", "source": os.path.join(root, "kproc"),
+               "options": ["rbind"]},
+              "bind source /kproc: resolves into /proc through a symlink in the root (refused)")]
+    try:
+        for label, mount, want in cases:
+            c = copy.deepcopy(base)
+            c["process"]["args"] = ["sh", "-c", "echo ran"]
+            c["mounts"].append(mount)
+            r = cl("run", "--bundle", make_bundle(top, "kredirect-" + label.replace(" ", "-"), c),
+                   "kredirect")
+            check(f"kernel trees: {label}: refused ({want}), one line, never ran",
+                  r.returncode != 0 and want in r.stderr and
+                  len(r.stderr.strip().splitlines()) == 1 and "ran" not in r.stdout,
+                  (r.stdout + r.stderr).strip())
+            cl("delete", "--force", "kredirect")
+    finally:
+        for name in links:
+            os.unlink(os.path.join(root, name))
+
+
 # --- leaked descriptors (CVE-2024-21626) ---------------------------------------
 
 
@@ -1877,6 +1927,7 @@ def inner():
         test_time_ns(top, base)
         test_personality(rts, top, base)
         test_symlink_escape(rts, top, base)
+        test_kernel_redirect(top, base)
         test_fd_escape(top, base)
         test_exe_protection(top, base)
 

@@ -479,6 +479,58 @@ static void test_root_open(void **state)
 	assert_int_equal(system(path), 0);
 }
 
+/* kerneltree.c and CL_ROOT_STAYOUT: a walk that a symlink takes into
+ * /dev, /proc or /sys, where the text is not, stops there (nothing made
+ * in it); the text's own tree and links elsewhere pass. */
+static void test_root_stayout(void **state)
+{
+	char root[] = "/tmp/cl-so.XXXXXX", path[512];
+	static const struct {
+		const char *in, *out;
+		int ret;
+	} cases[] = {
+	    {"/kdev/x", "/dev", CL_ROOT_KERNEL},    {"/kproc", "/proc", CL_ROOT_KERNEL},
+	    {"/dev/kp/y", "/proc", CL_ROOT_KERNEL}, {"/dev/pts", "/dev/pts", 0},
+	    {"/var/run/app", "/run/app", 0},	    {"/devices/z", "/devices/z", 0},
+	    {"//./kdev/.", "/dev", CL_ROOT_KERNEL},
+	};
+	struct cl_err e = {0};
+	int rootfd, fd;
+	char *rel;
+
+	(void)state;
+	assert_string_equal(cl_kernel_tree("//./proc/sys"), "proc");
+	assert_string_equal(cl_kernel_tree("sys"), "sys");
+	assert_null(cl_kernel_tree("/procfs"));
+	assert_null(cl_kernel_tree(""));
+	assert_non_null(mkdtemp(root));
+	rootfd = open(root, O_PATH | O_DIRECTORY);
+	assert_true(rootfd >= 0);
+	assert_int_equal(mkdirat(rootfd, "dev", 0755), 0);
+	assert_int_equal(mkdirat(rootfd, "var", 0755), 0);
+	assert_int_equal(symlinkat("/dev", rootfd, "kdev"), 0);
+	assert_int_equal(symlinkat("../proc/x", rootfd, "kproc"), 0);
+	assert_int_equal(symlinkat("/proc", rootfd, "dev/kp"), 0);
+	assert_int_equal(symlinkat("../run", rootfd, "var/run"), 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		rel = NULL;
+		fd = cl_root_open(rootfd, cases[i].in, CL_ROOT_MKDIR | CL_ROOT_STAYOUT, &rel, &e);
+		assert_int_equal(fd < 0 ? fd : 0, cases[i].ret);
+		assert_string_equal(rel, cases[i].out);
+		free(rel);
+		if (fd >= 0)
+			close(fd);
+	}
+	assert_string_equal(e.msg, "resolve //./kdev/.: resolves into /dev through a symlink "
+				   "in the root (refused)");
+	/* nothing made inside the tree the walk strayed into */
+	assert_int_equal(faccessat(rootfd, "dev/x", F_OK, AT_SYMLINK_NOFOLLOW), -1);
+	assert_int_equal(faccessat(rootfd, "proc/x", F_OK, AT_SYMLINK_NOFOLLOW), -1);
+	close(rootfd);
+	snprintf(path, sizeof(path), "rm -rf '%s'", root);
+	assert_int_equal(system(path), 0);
+}
+
 static void test_names(void **state)
 {
 	(void)state;
@@ -507,6 +559,7 @@ int main(void)
 	    cmocka_unit_test(test_errors),
 	    cmocka_unit_test(test_state_json),
 	    cmocka_unit_test(test_root_open),
+	    cmocka_unit_test(test_root_stayout),
 	    cmocka_unit_test(test_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
