@@ -322,12 +322,20 @@ static _Noreturn void talk(const struct preq *r)
 			setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 		}
 	}
-	if (pmsg_end(&p) < 0 || send(fd, p.b, p.len, MSG_NOSIGNAL) < 0)
+	/* EPIPE: init has answered and closed already (it refuses a user at
+	 * once): its reason is still to be read */
+	if (pmsg_end(&p) < 0 || (send(fd, p.b, p.len, MSG_NOSIGNAL) < 0 && errno != EPIPE))
 		fail("send to init: %s", strerror(errno));
-	for (;;) {
+	for (bool reset = false;;) {
 		ssize_t n = recv(fd, buf, sizeof(buf), 0);
 		if (n < 0 && errno == EINTR)
 			continue;
+		/* init refusing us (not root) after our request came closes with it
+		 * unread: the reset is told first, its reply is still queued behind */
+		if (n < 0 && errno == ECONNRESET && !reset) {
+			reset = true;
+			continue;
+		}
 		if (n < 0)
 			fail("no answer from init: %s", strerror(errno));
 		if (n == 0) {

@@ -5,8 +5,10 @@
  * another uid.
  *
  *   ctlprobe [-u UID] [-z N] [-s SECONDS] [HEX...]
+ *   ctlprobe -u UID -x PROGRAM [ARG...]
  *
- * -u: setgid/setuid to UID before connecting. -z: also send one message
+ * -u: setgid/setuid to UID before connecting (-x: before exec'ing PROGRAM,
+ * e.g. wispctl as a user: the image has no su). -z: also send one message
  * of N zero bytes. "connected" is printed (and flushed, so a test polling
  * the output knows) once connect() has returned. Each HEX argument is sent
  * as one message. Every reply is printed as "reply TYPE TEXT" until EOF or
@@ -59,7 +61,7 @@ int main(int argc, char **argv)
 	size_t zeros = 0;
 	int opt, fd;
 
-	while ((opt = getopt(argc, argv, "u:z:s:")) != -1) {
+	while ((opt = getopt(argc, argv, "+u:z:s:x:")) != -1) {
 		if (opt == 'u') {
 			unsigned id = (unsigned)atoi(optarg);
 			if (setgid(id) < 0 || setuid(id) < 0)
@@ -68,6 +70,9 @@ int main(int argc, char **argv)
 			zeros = (size_t)atoi(optarg);
 		} else if (opt == 's') {
 			tv.tv_sec = atoi(optarg);
+		} else if (opt == 'x') {
+			execv(optarg, argv + optind - 1);
+			return perror(optarg), 2;
 		} else {
 			return 2;
 		}
@@ -89,10 +94,15 @@ int main(int argc, char **argv)
 		if (send(fd, buf, zeros < sizeof(buf) ? zeros : sizeof(buf), MSG_NOSIGNAL) < 0)
 			printf("send: %s\n", strerror(errno));
 	}
-	for (;;) {
+	for (bool reset = false;;) {
 		ssize_t n = recv(fd, buf, sizeof(buf), 0);
-		/* init closing with our request still unread reaches us as a reset:
-		 * closed all the same (a timeout is the silence) */
+		/* init closing with our request still unread reaches us as a reset,
+		 * told before the replies queued ahead of it: read on, once */
+		if (n < 0 && errno == ECONNRESET && !reset) {
+			reset = true;
+			continue;
+		}
+		/* a second reset: closed all the same (a timeout is the silence) */
 		if (n < 0 && errno != ECONNRESET) {
 			printf("silent\n");
 			break;

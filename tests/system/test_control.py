@@ -138,6 +138,12 @@ def hostile_clients(vm):
     rc, out = vm.sh("ctlprobe -u 65534 %s" % PS)
     check("reply 84 permission denied" in out and "eof" in out,
           "a non-root client (uid 65534) is refused and closed: %r" % out.strip())
+    # wispctl as that user hears why, however its request and init's refusal cross
+    for _ in range(3):
+        rc, out = vm.sh("ctlprobe -u 65534 -x /bin/wispctl ps")
+        check(rc == 1 and re.search(r"(?m)^wispctl: permission denied: only root may use the"
+                                    r" control socket$", out),
+              "wispctl as uid 65534: exit 1, the refusal's reason: %r" % out.strip())
     garbage = ["deadbeef", "5750020100000000", "5750010100000005", "5750016300000000",
                "575001020000000501000377", "ffffffffffffffffffffffff"]
     rc, out = vm.sh("ctlprobe -z 6000 %s %s" % (" ".join(garbage), PS))
