@@ -71,6 +71,10 @@ def first_boot(vm):
     out = wait_sh(vm, "cat /etc/resolv.conf; ip route", lambda rc, o: "nameserver 10.0.2.3" in o,
                   "resolv.conf names 10.0.2.3", 20)
     check("default via 10.0.2.2" in out, "default route via 10.0.2.2")
+    check("6.6.6.6" not in out and "search" not in out,
+          "a DHCP search list with a newline adds no line to resolv.conf: %r" % out)
+    rc, out = vm.sh("grep -c 'search list offered is not host names' /var/log/wisp/dhcp-eth0.log")
+    check(re.search(r"(?m)^[1-9]", out), "the unit's log says why the search list was left out")
     rc, out = vm.sh("wispctl status dhcp-eth0")
     check("state:    running" in out, "udhcpc runs as the supervised unit dhcp-eth0")
     check_sysctls(vm)
@@ -210,7 +214,9 @@ def broken_boot(vm):
 
 
 def main():
-    with VM("build/wisp.img", name="host", disk_size=DISK, nic="user") as vm:
+    # a search list whose label holds a newline and a line of the server's choosing
+    with VM("build/wisp.img", name="host", disk_size=DISK,
+            nic="user,dnssearch=wisp.example,dnssearch=x.example\nnameserver 6.6.6.6") as vm:
         kib = first_boot(vm)
         second_boot(vm, kib)
     image = build_test_image(
