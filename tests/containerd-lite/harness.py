@@ -6,6 +6,7 @@ at its first failure instead; tests/system/hostroot.py gives the tests that
 need root their private mount namespace)."""
 
 import os
+import shutil
 
 B = os.environ.get("B", "build")
 CL = os.path.abspath(os.environ.get("CL_BIN") or os.path.join(B, "host", "containerd-lite"))
@@ -32,3 +33,13 @@ class Checks:
         print("%s: %s" % (what, "%d failed" % self.failures if self.failures else "all passed"),
               flush=True)
         return 1 if self.failures else 0
+
+
+def remove_work(top, cgroup="/sys/fs/cgroup/containerd-lite"):
+    """A test's end: its directory, and the runtime's default cgroups' parent
+    (empty by now; cgroup2 is the host's hierarchy)."""
+    shutil.rmtree(top, ignore_errors=True)
+    try:
+        os.rmdir(cgroup)
+    except OSError:
+        pass

@@ -34,7 +34,7 @@ import time
 sys.path.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "system"))
 from hostroot import main_as_root  # noqa: E402
 
-from harness import BUSYBOX, CL, Checks  # noqa: E402
+from harness import BUSYBOX, CL, Checks, remove_work  # noqa: E402
 from run import Runtime, make_bundle, make_rootfs, sh, without_mount_ns  # noqa: E402
 
 STRACE = "/usr/bin/strace"
@@ -233,11 +233,7 @@ def inner():
         base["root"]["path"] = "rootfs"
         run_cases(top, base)
     finally:
-        shutil.rmtree(top, ignore_errors=True)
-        try:
-            os.rmdir("/sys/fs/cgroup/containerd-lite")
-        except OSError:
-            pass
+        remove_work(top)
     return check.status("cl-test pidreuse")
 
 

@@ -25,7 +25,7 @@ import time
 sys.path.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "system"))
 from hostroot import main_as_root  # noqa: E402
 
-from harness import B, BUSYBOX, CL, Checks  # noqa: E402
+from harness import B, BUSYBOX, CL, Checks, remove_work  # noqa: E402
 RUNC = shutil.which("runc")
 check = Checks()
 
@@ -1935,11 +1935,7 @@ def inner():
         test_rootfs_hardening(rts, top, base)
         test_bad_bundles(top, base)
     finally:
-        shutil.rmtree(top, ignore_errors=True)
-        try:  # the default cgroups' parent, empty now (cgroup2 is the host's hierarchy)
-            os.rmdir("/sys/fs/cgroup/containerd-lite")
-        except OSError:
-            pass
+        remove_work(top)
     return check.status("cl-test")
 
 

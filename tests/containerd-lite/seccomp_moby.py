@@ -26,7 +26,6 @@ import copy
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -36,6 +35,7 @@ ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, HERE)
 sys.path.append(os.path.join(HERE, "..", "system"))  # after HERE: tests/system has a run.py too
 import run as cl  # noqa: E402  (check, sh, Runtime, make_bundle, CL)
+from harness import remove_work  # noqa: E402
 from hostroot import main_as_root  # noqa: E402
 
 B = os.path.abspath(os.environ.get("B", os.path.join(ROOT, "build")))
@@ -331,11 +331,7 @@ def inner():
                     compare(base["linux"]["seccomp"], moby_profile(json.load(f), kernel))
             behaviour(base, top)
     finally:
-        shutil.rmtree(top, ignore_errors=True)
-        try:
-            os.rmdir("/sys/fs/cgroup/containerd-lite")
-        except OSError:
-            pass
+        remove_work(top)
     return cl.check.status("cl-test seccomp")
 
 
