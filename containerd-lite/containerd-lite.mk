@@ -13,7 +13,7 @@
 # Container networks (net.h): libnl's route library, static musl in ROOT,
 # Debian's libnl-route-3-dev for the native build.
 NET_SRCS := $(addprefix containerd-lite/net/,cfg.c port.c rate.c tc.c ipam.c link.c nft.c nat.c \
-	ct.c fw.c hosts.c) containerd-lite/cli/network.c
+	l2.c ct.c fw.c hosts.c) containerd-lite/cli/network.c
 NET_LIBS := -lnl-route-3 -lnl-3
 NET_HOST_CFLAGS := -I/usr/include/libnl3
 

@@ -91,19 +91,24 @@ int net_sysctl(const char *path, const char *v, struct cl_err *e)
 	return 0;
 }
 
-/* IFNAME of this namespace ("all", "default" or a link) takes no router
- * advertisement. Any container on a bridge can send one (CAP_NET_RAW is
- * docker's default): a namespace taking them would route its IPv6 through
- * that container (CVE-2020-10749, CVE-2020-13401). A kernel without IPv6
- * has no such file, nor the hole. */
-static int no_ra(const char *ifname, struct cl_err *e)
+/* IPv6 setting KEY of IFNAME in this namespace ("all", "default" or a
+ * link) set to V. A kernel without IPv6 has no such file, nor a need. */
+static int conf6(const char *ifname, const char *key, const char *v, struct cl_err *e)
 {
 	char path[96];
 
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/accept_ra", ifname);
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/%s", ifname, key);
 	if (access("/proc/sys/net/ipv6", F_OK) < 0 && errno == ENOENT)
 		return 0;
-	return net_sysctl(path, "0", e);
+	return net_sysctl(path, v, e);
+}
+
+/* IFNAME takes no router advertisement. Any container on a bridge can send
+ * one (CAP_NET_RAW is docker's default): a namespace taking them would
+ * route its IPv6 through that container (CVE-2020-10749, CVE-2020-13401). */
+static int no_ra(const char *ifname, struct cl_err *e)
+{
+	return conf6(ifname, "accept_ra", "0", e);
 }
 
 /* The interface of the IPv6 default route keeps taking router
@@ -272,19 +277,22 @@ static int hairpin(struct nl_sock *sk, const char *host, struct cl_err *e)
 	return r < 0 ? cl_error(e, 0, "link %s hairpin: %s", host, nl_geterror(r)) : 0;
 }
 
-/* The pair: HOST here, PEER created straight in the container's namespace. */
-/* The container's end has a MAC made of its address, 02:42:A:B:C:D, as
- * docker's bridge does: a restarted container keeps its address, and with
- * its MAC the neighbours' ARP entries stay right (a new random MAC would
- * leave them sending to the old one until their entries expire). */
-static int make_pair(struct nl_sock *sk, const char *host, const char *peer,
-		     const struct net_attach *a, struct cl_err *e)
+/* The pair: HOST here, PEER created straight in the container's namespace.
+ * The container's end has a MAC made of its address (net_mac), as docker's
+ * bridge does: the bridge table (net/l2.c) pins the port to it from the
+ * lease alone, and a restarted container keeps its address and with its MAC
+ * the neighbours' ARP entries stay right. The host end is in the network's
+ * interface group, by which the table drops a port without a lease. */
+static int make_pair(struct nl_sock *sk, const struct net_cfg *c, const char *host,
+		     const char *peer, const struct net_attach *a, struct cl_err *e)
 {
 	struct rtnl_link *v = rtnl_link_veth_alloc();
-	unsigned char mac[6] = {0x02, 0x42, a->addr >> 24, a->addr >> 16, a->addr >> 8, a->addr};
-	struct nl_addr *lladdr = nl_addr_build(AF_LLC, mac, sizeof(mac));
+	uint8_t mac[6];
+	struct nl_addr *lladdr;
 	int r;
 
+	net_mac(a->addr, mac);
+	lladdr = nl_addr_build(AF_LLC, mac, sizeof(mac));
 	if (!v || !lladdr) {
 		rtnl_link_put(v);
 		nl_addr_put(lladdr);
@@ -294,6 +302,7 @@ static int make_pair(struct nl_sock *sk, const char *host, const char *peer,
 	nl_addr_put(lladdr);
 	rtnl_link_set_name(v, host);
 	rtnl_link_set_mtu(v, a->mtu);
+	rtnl_link_set_group(v, net_port_group(c));
 	rtnl_link_set_name(rtnl_link_veth_get_peer(v), peer);
 	rtnl_link_set_mtu(rtnl_link_veth_get_peer(v), a->mtu);
 	rtnl_link_set_ns_fd(rtnl_link_veth_get_peer(v), a->netns_fd);
@@ -333,7 +342,9 @@ static int default_route(struct nl_sock *sk, int idx, struct nl_addr *gw, struct
 	return 0;
 }
 
-/* Inside the container's namespace: PEER becomes eth0, addressed, routed. */
+/* Inside the container's namespace: PEER becomes eth0, addressed, routed.
+ * Its link-local address is the EUI-64 of its MAC (addr_gen_mode 0, the
+ * kernel's default, set all the same: the bridge table allows that one). */
 static int inside(const struct net_cfg *c, const char *peer, const struct net_attach *a,
 		  struct cl_err *e)
 {
@@ -342,7 +353,8 @@ static int inside(const struct net_cfg *c, const char *peer, const struct net_at
 
 	/* before eth0 is up: "default" for links made later, "all" for the record */
 	if (sk && no_ra("all", e) == 0 && no_ra("default", e) == 0 && no_ra(peer, e) == 0 &&
-	    link_up(sk, "lo", NULL, 0, e) == 0 && link_up(sk, peer, "eth0", 0, e) == 0 &&
+	    conf6(peer, "addr_gen_mode", "0", e) == 0 && link_up(sk, "lo", NULL, 0, e) == 0 &&
+	    link_up(sk, peer, "eth0", 0, e) == 0 &&
 	    add_addrs(sk, idx = net_ifindex(sk, "eth0"), c, a->addr, e) == 0 &&
 	    default_route(sk, idx, ip4(net_gateway(c), 32), e) == 0)
 		r = c->v6 ? default_route(sk, idx, ip6(c, net_gateway(c), 128), e) : 0;
@@ -385,7 +397,7 @@ int net_veth_attach(const struct net_cfg *c, const struct net_attach *a, struct 
 	br = net_ifindex(sk, c->name);
 	if (!br)
 		r = cl_error(e, ENODEV, "bridge %s is not there", c->name);
-	else if ((r = make_pair(sk, host, peer, a, e)) == 0 &&
+	else if ((r = make_pair(sk, c, host, peer, a, e)) == 0 &&
 		 (r = link_up(sk, host, NULL, br, e)) == 0 && (r = hairpin(sk, host, e)) == 0)
 		r = in_netns(c, peer, a, e);
 	if (r < 0)

@@ -36,6 +36,11 @@
  * would bypass the NAT. With no lease left the table goes, and IPv4
  * forwarding is off.
  *
+ * The same batch makes `bridge wisp-NAME` (net/l2.c): each lease's port of
+ * the bridge pinned to its MAC and addresses, and a port of the network
+ * without a live lease dropped: a new container's from its veth pair until
+ * its attach's batch (the first one's has nobody on the bridge to fool).
+ *
  * Where the host has IPv6 the same batch makes `ip6 wisp-NAME` the same way
  * for the network's ULA (net.h): the metadata service's drop, the masquerade
  * rules for fd88:...::/64 and a DNAT rule per port published on every
@@ -224,6 +229,15 @@ static int table_sync(struct sync *s, int family, int dfd)
 	return net_each_lease(dfd, lease_rules, s);
 }
 
+/* The bridge table (net/l2.c): emptied, then made whole if there are leases. */
+static int bridge_sync(struct sync *s, int dfd)
+{
+	nft_batch_family(s->b, NFPROTO_BRIDGE);
+	nft_table(s->b, NFT_MSG_NEWTABLE, s->table);
+	nft_table(s->b, NFT_MSG_DELTABLE, s->table);
+	return s->leases ? net_l2_table(s->b, s->c, s->table, dfd) : 0;
+}
+
 /* Forwarding of both families (only with the masquerade in place, off
  * before it goes). A host that learns its IPv6 route from router
  * advertisements stops taking them once it forwards (accept_ra 1), so its
@@ -260,7 +274,7 @@ int net_nat_sync(const struct net_cfg *c, int dfd, struct cl_err *e)
 	nft_begin(s.b);
 	/* the chains first, then the leases' rules: counted, then made */
 	if (net_each_lease(dfd, count, &s.leases) < 0 || table_sync(&s, NFPROTO_IPV4, dfd) < 0 ||
-	    (c->v6 && table_sync(&s, NFPROTO_IPV6, dfd) < 0)) {
+	    (c->v6 && table_sync(&s, NFPROTO_IPV6, dfd) < 0) || bridge_sync(&s, dfd) < 0) {
 		cl_error(e, errno, "read leases");
 		goto out;
 	}

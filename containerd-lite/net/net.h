@@ -124,7 +124,7 @@ struct nft_rule {
 	struct nl_msg *m;
 	struct nlattr *list;
 };
-struct nft_batch *nft_batch_new(int family); /* NFPROTO_IPV4, NFPROTO_INET */
+struct nft_batch *nft_batch_new(int family); /* NFPROTO_IPV4, _IPV6, _INET, _BRIDGE */
 /* The family of the tables, chains and rules added next: one batch, both. */
 void nft_batch_family(struct nft_batch *b, int family);
 void nft_batch_free(struct nft_batch *b);
@@ -132,7 +132,8 @@ int nft_batch_send(struct nft_batch *b, struct cl_err *e);
 void nft_begin(struct nft_batch *b);
 void nft_end(struct nft_batch *b);
 void nft_table(struct nft_batch *b, int op, const char *table);
-/* A base chain; POLICY NF_DROP or NF_ACCEPT, -1 the kernel's default (accept). */
+/* A base chain of TYPE on HOOK; POLICY NF_DROP or NF_ACCEPT, -1 the kernel's
+ * default (accept). TYPE NULL: a regular chain, reached by a goto (the rest unused). */
 void nft_chain(struct nft_batch *b, const char *table, const char *chain, const char *type,
 	       int hook, int prio, int policy);
 void nft_rule_begin(const struct nft_batch *b, struct nft_rule *r, const char *table,
@@ -147,6 +148,7 @@ void nft_cmp(struct nl_msg *m, int op, const void *v, int len);
 void nft_mask(struct nl_msg *m, const void *mask, int len);
 void nft_imm(struct nl_msg *m, int reg, const void *v, int len);
 void nft_verdict(struct nl_msg *m, int code);
+void nft_goto(struct nl_msg *m, const char *chain); /* the chain's verdict is the rule's */
 void nft_dnat(struct nl_msg *m, int family);
 void nft_masq(struct nl_msg *m);
 /* Matches made of the above, shared by the NAT table and the firewall. */
@@ -154,10 +156,21 @@ void nft_ifname(struct nl_msg *m, int key, const char *name, int op, bool prefix
 void nft_ct_any(struct nl_msg *m, int key, uint32_t bits);
 void nft_l4(struct nl_msg *m, uint8_t proto, int offset, const void *v, int len);
 
-/* net/nat.c: the table wisp-NAME made from the leases of DFD (locked):
- * masquerade, published ports; forwarding on. With no lease, no table and
- * forwarding off. Returns the number of leases, or -1. */
+/* net/nat.c: the tables wisp-NAME made from the leases of DFD (locked):
+ * masquerade, published ports (ip, ip6), the ports pinned (bridge, net/l2.c);
+ * forwarding on. With no lease, no table and forwarding off. Returns the
+ * number of leases, or -1. */
 int net_nat_sync(const struct net_cfg *c, int dfd, struct cl_err *e);
+
+/* net/l2.c: each container's port pinned to its lease (net_l2_table: the
+ * table `bridge TABLE`, into B, for DFD's leases, net/nat.c's batch). The
+ * MAC of eth0 for ADDR, 02:42:A:B:C:D (locally administered, as docker's);
+ * the link-local address the kernel makes of a MAC (EUI-64); the interface
+ * group of the network's host ends, which the table's last rule names. */
+void net_mac(uint32_t addr, uint8_t mac[6]);
+void net_addr_ll(const uint8_t mac[6], uint8_t out[16]);
+uint32_t net_port_group(const struct net_cfg *c);
+int net_l2_table(struct nft_batch *b, const struct net_cfg *c, const char *table, int dfd);
 
 /* net/ct.c: the host's conntrack entries to or from ADDR (and its ULA) deleted. */
 int net_ct_forget(const struct net_cfg *c, uint32_t addr, struct cl_err *e);

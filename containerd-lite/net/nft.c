@@ -25,7 +25,7 @@
 #include <sys/socket.h>
 
 struct nft_batch {
-	int family; /* of the next messages: NFPROTO_IPV4 ("ip"), _IPV6, _INET */
+	int family; /* of the next messages: NFPROTO_IPV4 ("ip"), _IPV6, _INET, _BRIDGE */
 	char *buf;
 	size_t len, cap;
 	unsigned nacks;
@@ -128,6 +128,8 @@ void nft_chain(struct nft_batch *b, const char *table, const char *chain, const 
 	if (m) {
 		nla_put_string(m, NFTA_CHAIN_TABLE, table);
 		nla_put_string(m, NFTA_CHAIN_NAME, chain);
+	}
+	if (m && type) {
 		h = nla_nest_start(m, NFTA_CHAIN_HOOK);
 		nla_put_u32(m, NFTA_HOOK_HOOKNUM, htonl((uint32_t)hook));
 		nla_put_u32(m, NFTA_HOOK_PRIORITY, htonl((uint32_t)prio));
@@ -280,7 +282,8 @@ void nft_imm(struct nl_msg *m, int reg, const void *v, int len)
 	expr(m, "immediate", PAIRS(NFTA_IMMEDIATE_DREG, reg), NFTA_IMMEDIATE_DATA, v, len);
 }
 
-void nft_verdict(struct nl_msg *m, int code)
+/* The verdict CODE; CHAIN: the chain it jumps to or goes to (NFT_JUMP, NFT_GOTO). */
+static void verdict(struct nl_msg *m, int code, const char *chain)
 {
 	struct nlattr *elem, *data, *d, *v;
 
@@ -293,10 +296,22 @@ void nft_verdict(struct nl_msg *m, int code)
 	d = nla_nest_start(m, NFTA_IMMEDIATE_DATA);
 	v = nla_nest_start(m, NFTA_DATA_VERDICT);
 	nla_put_u32(m, NFTA_VERDICT_CODE, htonl((uint32_t)code));
+	if (chain)
+		nla_put_string(m, NFTA_VERDICT_CHAIN, chain);
 	nla_nest_end(m, v);
 	nla_nest_end(m, d);
 	nla_nest_end(m, data);
 	nla_nest_end(m, elem);
+}
+
+void nft_verdict(struct nl_msg *m, int code)
+{
+	verdict(m, code, NULL);
+}
+
+void nft_goto(struct nl_msg *m, const char *chain)
+{
+	verdict(m, NFT_GOTO, chain);
 }
 
 /* dnat to the address (of FAMILY) in register 1, the port in register 2 */

@@ -22,6 +22,11 @@ taken twice is refused; a container cannot reach the host's loopback
 services through the bridge (route_localnet's hole), nor the cloud's
 metadata service (169.254.169.254, fd00:ec2::254), which the host reaches;
 one container's router advertisement changes nothing in another.
+Each container's port of the bridge is pinned to its lease: a container's
+ARP or neighbour advertisement claiming another's address, datagrams from
+another's address or MAC change nothing and arrive nowhere, and a
+namespace that outlived its lease is cut off when its address goes to the
+next container.
 200 attach/detach cycles leave nothing behind (nft reads the table back),
 no conntrack entry either: a UDP flow kept to a published port follows the
 container to its next address.
@@ -491,8 +496,10 @@ except OSError:
 
 
 def collector(p, port):
-    srv = subprocess.Popen(["nsenter", "-t", str(p.pid), "-n", sys.executable, "-c", COLLECT,
-                            str(port)], stdout=subprocess.PIPE, text=True)
+    """A collector in P's namespace (None: the host's)."""
+    cmd = [sys.executable, "-c", COLLECT, str(port)]
+    srv = subprocess.Popen((["nsenter", "-t", str(p.pid), "-n"] if p else []) + cmd,
+                           stdout=subprocess.PIPE, text=True)
     srv.stdout.readline()
     return srv
 
@@ -533,6 +540,164 @@ def test_loopback_hole(c3):
     lo.close()
     check("a container's packet to the host's 127.0.0.1 is dropped", r.returncode == 0 and
           data == b"", (r.stderr, data))
+
+
+# What root in a container can send with CAP_NET_RAW, out of eth0: KIND
+# "arp" SRC_MAC ADDR, a gratuitous ARP claiming ADDR for SRC_MAC; "udp4" or
+# "udp6" SRC_MAC DST_MAC SRC DST PORT TEXT, a datagram from any address
+# and MAC ("own": eth0's).
+SPOOF = r"""
+import fcntl, socket, struct, sys
+def csum(b):
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b + b"\0" * (len(b) % 2)))
+    while s >> 16:
+        s = (s >> 16) + (s & 0xffff)
+    return ~s & 0xffff
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(("eth0", 0))
+own = fcntl.ioctl(s.fileno(), 0x8927, struct.pack("256s", b"eth0"))[18:24]  # SIOCGIFHWADDR
+kind, a = sys.argv[1], sys.argv[2:]
+src = own if a[0] == "own" else bytes.fromhex(a[0].replace(":", ""))
+if kind == "arp":
+    ip = socket.inet_aton(a[1])
+    frame = (b"\xff" * 6 + src + b"\x08\x06" + struct.pack("!HHBBH", 1, 0x0800, 6, 4, 1) +
+             src + ip + b"\0" * 6 + ip)
+else:
+    dst, fam = bytes.fromhex(a[1].replace(":", "")), socket.AF_INET if kind == "udp4" else socket.AF_INET6
+    sa, da, text = socket.inet_pton(fam, a[2]), socket.inet_pton(fam, a[3]), a[5].encode()
+    udp = struct.pack("!HHHH", 4444, int(a[4]), 8 + len(text), 0) + text
+    if kind == "udp4":
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 1, 0, 64, 17, 0, sa, da)
+        l3 = b"\x08\x00" + ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+    else:  # UDP over IPv6 needs its checksum
+        c = csum(sa + da + struct.pack("!IxxxB", len(udp), 17) + udp) or 0xffff
+        udp = udp[:6] + struct.pack("!H", c) + udp[8:]
+        l3 = b"\x86\xdd" + struct.pack("!IHBB16s16s", 6 << 28, len(udp), 17, 64, sa, da)
+    frame = dst + src + l3 + udp
+for _ in range(3):
+    s.send(frame)
+"""
+
+# An unsolicited neighbour advertisement (override) to every other node: TARGET is at MAC.
+NEIGHBOUR_ADVERT = r"""
+import socket, struct, sys
+s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 255)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_LOOP, 0)  # not to the sender's own cache
+idx = socket.if_nametoindex("eth0")
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, idx)
+na = struct.pack("!BBHI16sBB6s", 136, 0, 0, 0x20000000, socket.inet_pton(socket.AF_INET6, sys.argv[1]),
+                 2, 1, bytes.fromhex(sys.argv[2].replace(":", "")))
+for _ in range(3):
+    s.sendto(na, ("ff02::1", 0, 0, idx))
+"""
+
+
+def neigh(addr):
+    """The MAC the host's neighbour table has for ADDR on the bridge."""
+    out = sh("ip", "neigh", "show", addr, "dev", "wisp0").stdout.split()
+    return out[out.index("lladdr") + 1] if "lladdr" in out else out
+
+
+def host_ifname(cid):
+    """The host end of container CID's veth pair: wv and the FNV-1a hash of the id."""
+    h = 2166136261
+    for b in cid.encode():
+        h = ((h ^ b) * 16777619) & 0xffffffff
+    return "wv%08x" % h
+
+
+def fdb_port(mac):
+    """The bridge port the forwarding table puts MAC behind."""
+    for ln in sh("bridge", "fdb", "show", "br", "wisp0").stdout.splitlines():
+        if ln.startswith(mac + " dev "):
+            return ln.split()[2]
+    return None
+
+
+def test_l2_pinning(c1, c2):
+    """c1 (10.88.0.2, root in a container: CAP_NET_RAW) claims c2's addresses
+    (10.88.0.3, fd88:a58:0:10::3) by ARP and neighbour advertisement, sends
+    as c2, and as c2's MAC: the bridge table pins each port to its lease's
+    MAC and addresses, so the host's neighbours and the bridge's forwarding
+    table keep c2 where it is and nothing sent as c2 arrives; ordinary
+    traffic goes on."""
+    c1mac, c2mac, brmac = "02:42:0a:58:00:02", "02:42:0a:58:00:03", mac_of("wisp0")
+    for addr in ("10.88.0.3", "fd88:a58:0:10::3"):  # the host knows c2 (and the bridge its port)
+        sh(BUSYBOX, "ping", "-c", "1", "-W", "5", addr)
+    before = (neigh("10.88.0.3"), neigh("fd88:a58:0:10::3"), fdb_port(c2mac))
+    check("the host's neighbours and the bridge know c2 at its MAC and port",
+          before == (c2mac, c2mac, host_ifname("c2")), before)
+    r = inside(c1, sys.executable, "-c", SPOOF, "arp", "own", "10.88.0.3")
+    time.sleep(0.2)
+    check("c1's gratuitous ARP claiming 10.88.0.3 leaves the host's entry at c2's MAC",
+          r.returncode == 0 and neigh("10.88.0.3") == c2mac, (r.stderr, neigh("10.88.0.3")))
+    r = inside(c1, sys.executable, "-c", NEIGHBOUR_ADVERT, "fd88:a58:0:10::3", c1mac)
+    time.sleep(0.2)
+    check("c1's neighbour advertisement for fd88:a58:0:10::3 leaves it at c2's MAC",
+          r.returncode == 0 and neigh("fd88:a58:0:10::3") == c2mac,
+          (r.stderr, neigh("fd88:a58:0:10::3")))
+    srv = collector(None, 9998)
+    sent = [inside(c1, sys.executable, "-c", SPOOF, "udp4", "own", brmac, "10.88.0.3", "10.88.0.1",
+                   "9998", "as-c2-v4"),
+            inside(c1, sys.executable, "-c", SPOOF, "udp6", "own", brmac, "fd88:a58:0:10::3",
+                   "fd88:a58:0:10::1", "9998", "as-c2-v6"),
+            inside(c1, sys.executable, "-c", SPOOF, "udp4", c2mac, brmac, "10.88.0.2", "10.88.0.1",
+                   "9998", "as-c2-mac")]
+    time.sleep(0.2)
+    port = fdb_port(c2mac)
+    send_udp(c2, "10.88.0.1", 9998, "marker")
+    got = collected(srv)
+    check("nor does c1's frame from c2's MAC move it to c1's port in the bridge",
+          all(r.returncode == 0 for r in sent) and port == before[2], ([r.stderr for r in sent], port))
+    for text, what in (("as-c2-v4", "from 10.88.0.3"), ("as-c2-v6", "from fd88:a58:0:10::3"),
+                       ("as-c2-mac", "from its own address and c2's MAC")):
+        check("c1's datagram to the host %s is dropped (c2's marker arrives)" % what,
+              text not in got and "marker 10.88.0.3" in got, sorted(set(got.splitlines())))
+    for cmd in (["ping", "-c", "1", "-W", "5", "10.88.0.3"],
+                ["ping", "-6", "-c", "1", "-W", "5", "fd88:a58:0:10::3"],
+                ["ping", "-c", "1", "-W", "5", "10.88.0.1"],
+                ["ping", "-6", "-c", "1", "-W", "5", "fe80::42:aff:fe58:3%eth0"]):
+        r = inside(c1, BUSYBOX, *cmd)
+        check("c1 still reaches %s" % cmd[-1], r.returncode == 0, r.stdout + r.stderr)
+    r = sh("nft", "list", "chain", "bridge", "wisp-wisp0", "prerouting")
+    check("the bridge table has a goto per lease and drops the rest of the network's ports",
+          r.stdout.count(" goto wv") == 2 and "iifgroup" in r.stdout, r.stdout + r.stderr)
+    test_l2_orphan()
+
+
+def test_l2_orphan():
+    """A container's namespace that outlives its lease's process keeps its
+    veth, and its address goes to the next container: its port is dropped
+    whole at that container's attach."""
+    p = holder()
+    keep = None
+    try:
+        r = cl("attach", "--netns", "/proc/%d/ns/net" % p.pid, "orphan")
+        addr = r.stdout.split("/")[0]
+        keep = subprocess.Popen(["nsenter", "-t", str(p.pid), "-n", "sleep", "120"])
+        time.sleep(0.2)
+        r1 = sh("nsenter", "-t", str(keep.pid), "-n", BUSYBOX, "ping", "-c", "1", "-W", "5",
+                "10.88.0.1")
+        p.kill()
+        p.wait()
+        q = holder()
+        r = cl("attach", "--netns", "/proc/%d/ns/net" % q.pid, "heir")
+        check("the next container takes the address of one whose process died (%s)" % addr,
+              r.stdout.split("/")[0] == addr, (r.stdout, r.stderr))
+        r2 = sh("nsenter", "-t", str(keep.pid), "-n", BUSYBOX, "ping", "-c", "1", "-W", "2",
+                "10.88.0.1")
+        check("the namespace it left behind reached the host before, not any more",
+              r1.returncode == 0 and r2.returncode != 0, (r1.stdout, r2.stdout))
+        q.kill()
+        q.wait()
+        cl("detach", "heir")
+    finally:
+        for x in (p, keep):
+            if x:
+                x.kill()
+                x.wait()
+        cl("detach", "orphan")
 
 
 def test_metadata(c3, outside):
@@ -792,7 +957,7 @@ def test_churn(c3):
     was there before: no veth pair, no lease, no rule more (nft reads the
     table back), and the hosts file as it was."""
     before = (link_names(), sorted(os.listdir("/run/wisp/net/wisp0")), nft_rules("ip wisp-wisp0"),
-              open(HOSTS).read())
+              open(HOSTS).read(), nft_rules("bridge wisp-wisp0"))
     check("nft reads the network's table back", before[2] is not None and len(before[2]) >= 4,
           before[2])
     bad, addrs = None, set()
@@ -819,7 +984,7 @@ def test_churn(c3):
         if bad:
             break
     after = (link_names(), sorted(os.listdir("/run/wisp/net/wisp0")), nft_rules("ip wisp-wisp0"),
-             open(HOSTS).read())
+             open(HOSTS).read(), nft_rules("bridge wisp-wisp0"))
     check("200 attach/detach cycles with a published port: no veth, lease, rule or name left",
           not bad and after == before, bad or (before, after))
     left = [ln for a in addrs for ln in flows_of(a)]
@@ -835,7 +1000,8 @@ def test_teardown(ids):
         fwd6 = f.read().strip()
     check("the last detach takes the bridge away and turns forwarding off (both families)",
           "wisp0" not in links() and fwd == "0" and fwd6 == "0", (links(), fwd, fwd6))
-    check("and the tables", nft_rules("ip wisp-wisp0") is None and nft_rules("ip6 wisp-wisp0") is None)
+    check("and the tables", nft_rules("ip wisp-wisp0") is None and nft_rules("ip6 wisp-wisp0") is None
+          and nft_rules("bridge wisp-wisp0") is None)
 
 
 def test_config_subnet():
@@ -913,6 +1079,7 @@ def inner():
         test_attach(ps[0], ps[1], 1400)
         test_ipv6(ps[0], ps[1], outside)
         test_nat(ps[0])
+        test_l2_pinning(ps[0], ps[1])
         test_restart_and_detach(ps[0], ps[2])
         test_stale_and_hook(ps[1], ps[3], ps[4])
         test_bad_input(ps[0])

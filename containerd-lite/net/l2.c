@@ -1,0 +1,249 @@
+/*
+ * net/l2.c: each container's port of the bridge pinned to what its lease
+ * gives it. Root in a container has CAP_NET_RAW in its namespace: without
+ * this it could answer ARP or neighbour discovery for another container's
+ * address or the gateway's, send with another's source address, or take
+ * another's MAC into the bridge's forwarding table, and so receive their
+ * traffic (libvirt's clean-traffic and CNI bridge's spoof check close the
+ * same). Everything follows from the IPv4 lease, so the rules are made
+ * from the leases alone: the MAC 02:42:A:B:C:D that attach gives eth0 (as
+ * docker's bridge does), the link-local address the kernel makes of it
+ * (EUI-64, addr_gen_mode 0, which attach sets), and the ULA (net.h).
+ *
+ * net/nat.c makes the table `bridge wisp-NAME` in the batch that makes the
+ * network's other tables. As nft prints it (docs/network.md), which leaves
+ * out that each match of a protocol's field first compares the ether type
+ * (offset 12 of the frame):
+ *
+ *   chain prerouting { type filter hook prerouting priority filter
+ *     iifname "wv8829dfd9" goto wv8829dfd9                  (one per lease)
+ *     iifgroup 1578819562 drop }         (the network's port without a lease)
+ *   chain wv8829dfd9 {                                    (10.88.0.2's port)
+ *     ether saddr != 02:42:0a:58:00:02 drop
+ *     ip saddr 10.88.0.2 accept
+ *     arp saddr ether 02:42:0a:58:00:02 arp saddr ip 10.88.0.2 accept
+ *     arp saddr ether 02:42:0a:58:00:02 arp saddr ip 0.0.0.0 accept
+ *     icmpv6 type nd-neighbor-advert @th,64,128 != LL @th,64,128 != ULA drop
+ *     ip6 saddr :: icmpv6 type nd-neighbor-solicit
+ *         @th,64,128 != LL @th,64,128 != ULA drop
+ *     ip6 saddr fe80::42:aff:fe58:2 accept                           (LL)
+ *     ip6 saddr fd88:a58:0:10::2 accept                              (ULA)
+ *     ip6 saddr :: meta l4proto ipv6-icmp accept
+ *     drop }
+ *
+ * Whatever is not listed goes: other ether types, and VLAN-tagged frames
+ * (the payload expression reads the tag back at offset 12): one tagged
+ * with VLAN id 0 would reach a receiver as untagged, past the rules for
+ * its inner type. ARP is read at the
+ * offsets of Ethernet and IPv4 (hardware length 6, protocol length 4),
+ * the only layout the kernel's arp_rcv() takes on an Ethernet device. From
+ * :: come duplicate address detection and early MLD reports, ICMPv6 both:
+ * a probe for another's address would take that address from it while
+ * tentative.
+ *
+ * A port whose container has no live lease (a namespace that outlived its
+ * lease's process; a pair being made, until this batch) is dropped whole:
+ * nothing says which addresses are its, and its old address may be
+ * another's now. Bridge tables see every bridge's frames, so that last rule
+ * matches this network's ports by their interface group (net_port_group),
+ * which link.c gives each host end (a name prefix would take in other
+ * networks' ports). Without IPv6 on the host there is no ULA; the
+ * link-local and :: rules stay, for containers' kernels have IPv6 anyway.
+ */
+#include "net.h"
+
+#include <arpa/inet.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <net/ethernet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+
+/* <linux/netfilter_bridge.h>'s NF_BR_PRE_ROUTING and NF_BR_PRI_FILTER_BRIDGED
+ * (that header pulls <linux/in.h>, which clashes with the libc's) */
+#define BR_PRE_ROUTING 0
+#define BR_PRI_FILTER  -200
+
+void net_mac(uint32_t addr, uint8_t mac[6])
+{
+	mac[0] = 0x02; /* locally administered, unicast */
+	mac[1] = 0x42;
+	for (int i = 0; i < 4; i++)
+		mac[2 + i] = (uint8_t)(addr >> (24 - 8 * i));
+}
+
+/* fe80::/64 and the MAC's modified EUI-64 (RFC 4291 appendix A) */
+void net_addr_ll(const uint8_t mac[6], uint8_t out[16])
+{
+	memset(out, 0, 16);
+	out[0] = 0xfe;
+	out[1] = 0x80;
+	out[8] = mac[0] ^ 0x02;
+	out[9] = mac[1];
+	out[10] = mac[2];
+	out[11] = 0xff;
+	out[12] = 0xfe;
+	memcpy(out + 13, mac + 3, 3);
+}
+
+/* FNV-1a of the network's name; never 0, every interface's group by default */
+uint32_t net_port_group(const struct net_cfg *c)
+{
+	uint32_t h = 2166136261u;
+
+	for (const unsigned char *p = (const unsigned char *)c->name; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	return h ? h : 1;
+}
+
+/* One lease's port: its chain (named as its host end) and what it may send as. */
+struct port {
+	struct nft_batch *b;
+	const char *table;
+	char chain[16];
+	uint8_t mac[6], ll[16], ula[16];
+	uint32_t ip; /* network order */
+	bool v6;     /* the ULA too */
+};
+
+static void ether_type(struct nl_msg *m, uint16_t type)
+{
+	uint16_t be = htons(type);
+
+	nft_payload(m, NFT_PAYLOAD_LL_HEADER, 12, 2);
+	nft_cmp(m, NFT_CMP_EQ, &be, 2);
+}
+
+/* LEN bytes at OFFSET of the network header == V */
+static void nh_is(struct nl_msg *m, int offset, const void *v, int len)
+{
+	nft_payload(m, NFT_PAYLOAD_NETWORK_HEADER, offset, len);
+	nft_cmp(m, NFT_CMP_EQ, v, len);
+}
+
+static void rule_ether_src(const struct port *p)
+{
+	struct nft_rule r;
+
+	nft_rule_begin(p->b, &r, p->table, p->chain);
+	nft_payload(r.m, NFT_PAYLOAD_LL_HEADER, 6, 6);
+	nft_cmp(r.m, NFT_CMP_NEQ, p->mac, 6);
+	nft_verdict(r.m, NF_DROP);
+	nft_rule_end(p->b, &r);
+}
+
+/* ether type TYPE, LEN bytes at OFFSET of its header == V, accept; ARP:
+ * the sender's MAC (offset 8) first, then its address (OFFSET 14) */
+static void rule_from(const struct port *p, uint16_t type, int offset, const void *v, int len)
+{
+	struct nft_rule r;
+
+	nft_rule_begin(p->b, &r, p->table, p->chain);
+	ether_type(r.m, type);
+	if (type == ETHERTYPE_ARP)
+		nh_is(r.m, 8, p->mac, 6);
+	nh_is(r.m, offset, v, len);
+	nft_verdict(r.m, NF_ACCEPT);
+	nft_rule_end(p->b, &r);
+}
+
+/* ICMPv6 TYPE (from :: only: FROM_ANY) whose target is none of the port's, drop */
+static void rule_nd(const struct port *p, uint8_t type, bool from_any)
+{
+	static const uint8_t any[16];
+	struct nft_rule r;
+
+	nft_rule_begin(p->b, &r, p->table, p->chain);
+	ether_type(r.m, ETHERTYPE_IPV6);
+	if (from_any)
+		nh_is(r.m, 8, any, 16);
+	nft_l4(r.m, IPPROTO_ICMPV6, 0, &type, 1);
+	nft_payload(r.m, NFT_PAYLOAD_TRANSPORT_HEADER, 8, 16); /* the target address */
+	nft_cmp(r.m, NFT_CMP_NEQ, p->ll, 16);
+	if (p->v6)
+		nft_cmp(r.m, NFT_CMP_NEQ, p->ula, 16);
+	nft_verdict(r.m, NF_DROP);
+	nft_rule_end(p->b, &r);
+}
+
+/* ICMPv6 from :: (duplicate address detection, MLD reports before the
+ * link-local address is there); nothing else has a use for it */
+static void rule_unspecified(const struct port *p)
+{
+	static const uint8_t any[16];
+	uint8_t icmp6 = IPPROTO_ICMPV6;
+	struct nft_rule r;
+
+	nft_rule_begin(p->b, &r, p->table, p->chain);
+	ether_type(r.m, ETHERTYPE_IPV6);
+	nh_is(r.m, 8, any, 16);
+	nft_meta(r.m, NFT_META_L4PROTO);
+	nft_cmp(r.m, NFT_CMP_EQ, &icmp6, 1);
+	nft_verdict(r.m, NF_ACCEPT);
+	nft_rule_end(p->b, &r);
+}
+
+static void port_rules(const struct port *p)
+{
+	static const uint8_t any[4];
+	struct nft_rule r;
+
+	rule_ether_src(p);
+	rule_from(p, ETHERTYPE_IP, 12, &p->ip, 4);
+	rule_from(p, ETHERTYPE_ARP, 14, &p->ip, 4);
+	rule_from(p, ETHERTYPE_ARP, 14, any, 4); /* a probe (RFC 5227) */
+	rule_nd(p, 136, false);			 /* neighbour advertisement */
+	rule_nd(p, 135, true);			 /* duplicate address detection */
+	rule_from(p, ETHERTYPE_IPV6, 8, p->ll, 16);
+	if (p->v6)
+		rule_from(p, ETHERTYPE_IPV6, 8, p->ula, 16);
+	rule_unspecified(p);
+	nft_rule_begin(p->b, &r, p->table, p->chain);
+	nft_verdict(r.m, NF_DROP);
+	nft_rule_end(p->b, &r);
+}
+
+struct l2 {
+	struct nft_batch *b;
+	const struct net_cfg *c;
+	const char *table;
+};
+
+/* The lease's chain, and the rule of the prerouting chain that goes to it. */
+static int lease_port(const struct net_lease *l, void *arg)
+{
+	const struct l2 *s = arg;
+	struct port p = {.b = s->b, .table = s->table, .ip = htonl(l->addr), .v6 = s->c->v6};
+	struct nft_rule r;
+
+	net_host_ifname(l->id, p.chain);
+	net_mac(l->addr, p.mac);
+	net_addr_ll(p.mac, p.ll);
+	net_addr6(s->c, l->addr, p.ula);
+	nft_chain(s->b, s->table, p.chain, NULL, 0, 0, -1);
+	port_rules(&p);
+	nft_rule_begin(s->b, &r, s->table, "prerouting");
+	nft_ifname(r.m, NFT_META_IIFNAME, p.chain, NFT_CMP_EQ, false);
+	nft_goto(r.m, p.chain);
+	nft_rule_end(s->b, &r);
+	return 0;
+}
+
+int net_l2_table(struct nft_batch *b, const struct net_cfg *c, const char *table, int dfd)
+{
+	struct l2 s = {.b = b, .c = c, .table = table};
+	uint32_t group = net_port_group(c);
+	struct nft_rule r;
+
+	nft_table(b, NFT_MSG_NEWTABLE, table);
+	nft_chain(b, table, "prerouting", "filter", BR_PRE_ROUTING, BR_PRI_FILTER, -1);
+	if (net_each_lease(dfd, lease_port, &s) < 0)
+		return -1;
+	nft_rule_begin(b, &r, table, "prerouting");
+	nft_meta(r.m, NFT_META_IIFGROUP);
+	nft_cmp(r.m, NFT_CMP_EQ, &group, 4); /* host order, as the kernel keeps it */
+	nft_verdict(r.m, NF_DROP);
+	nft_rule_end(b, &r);
+	return 0;
+}
