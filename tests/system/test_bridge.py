@@ -4,7 +4,8 @@ A busybox image baked into STATE; declared: n1 with `network: bridge`, n2
 with no `network:` (a container's default is the bridge), each in a user
 namespace of its own, as by default; h with `network: host`. Checks: both bridge containers run with eth0 holding a lease of
 10.88.0.0/16 (`containerd-lite network ls`), a default route via the
-bridge 10.88.0.1, and the uplink's MTU; n1 reaches n2 and the host's end
+bridge 10.88.0.1, and the uplink's MTU; n1 sending as n2 (its address added
+in n1's namespace) reaches nothing, as itself it does; n1 reaches n2 and the host's end
 of the bridge and n2 by its name (the network's hosts file), the host
 reaches n1, n1 reaches QEMU's user-network gateway
 (NAT); each has its own network namespace,
@@ -178,6 +179,7 @@ def main():
         check(rc == 0, "n2 reaches the host's end of the bridge: %r" % out[-200:])
         rc, out = vm.sh("ping -c 1 -W 5 %s" % got.get("n1"))
         check(rc == 0, "the host reaches n1: %r" % out[-200:])
+        check_l2(vm, got)
         # Out through the uplink (QEMU's user network, DHCP): forwarding and the
         # masquerade rule (net.py proves the masquerade itself: there, the far
         # side has no route back to 10.88.0.0/16).
@@ -217,6 +219,34 @@ def main():
         rc, out = in_ctr(vm, "n1", "ping -c 1 -W 5 n2")
         check(rc == 0, "n1 finds n2 by its name again: %r" % out[-200:])
         check_pod(vm, got2)
+
+
+def echoes(vm):
+    """The guest's count of ICMP echo requests received (/proc/net/snmp)."""
+    _, out = vm.sh("grep ^Icmp: /proc/net/snmp")
+    head, values = [l.split() for l in out.splitlines() if l.startswith("Icmp:")][:2]
+    return int(values[head.index("InEchos")])
+
+
+def check_l2(vm, got):
+    """n1's port of the bridge is pinned to its lease (docs/network.md, "Layer 2"):
+    as the guest's root in n1's network namespace, n2's address added to eth0,
+    echo requests from it never reach the host; from n1's own address they do
+    (the host's count of echo requests received tells, no other ping runs)."""
+    _, out = vm.sh("containerd-lite --root /run/wisp/containers state n1")
+    pid = re.search(r'"pid": *(\d+)', out)
+    n2 = got.get("n2")
+    check(pid and n2, "n1's process and n2's address: %r %r" % (out[-200:], got))
+    net = "nsenter -t %s -n sh -c " % pid.group(1)
+    before = echoes(vm)
+    vm.sh(net + "'ip addr add %s/32 dev eth0 && ping -c 2 -W 2 -I %s 10.88.0.1;"
+          " ip addr del %s/32 dev eth0'" % (n2, n2, n2))
+    spoofed, before = echoes(vm) - before, echoes(vm)
+    rc, out = vm.sh(net + "'ping -c 2 -W 2 10.88.0.1'")
+    own = echoes(vm) - before
+    check(spoofed == 0 and own == 2 and rc == 0,
+          "n1 sending as n2 reaches nothing (echo requests received: %d), as itself it does"
+          " (%d): %r" % (spoofed, own, out[-200:]))
 
 
 def netns(vm, n):
