@@ -242,9 +242,10 @@ def check_l2(vm, got):
     vm.sh(net + "'ip addr add %s/32 dev eth0 && ping -c 2 -W 2 -I %s 10.88.0.1;"
           " ip addr del %s/32 dev eth0'" % (n2, n2, n2))
     spoofed, before = echoes(vm) - before, echoes(vm)
-    rc, out = vm.sh(net + "'ping -c 2 -W 2 10.88.0.1'")
+    # the count is the check (a reply's time under a loaded TCG is not)
+    _, out = vm.sh(net + "'ping -c 2 -W 5 10.88.0.1'")
     own = echoes(vm) - before
-    check(spoofed == 0 and own == 2 and rc == 0,
+    check(spoofed == 0 and own >= 1,
           "n1 sending as n2 reaches nothing (echo requests received: %d), as itself it does"
           " (%d): %r" % (spoofed, own, out[-200:]))
 
