@@ -155,26 +155,34 @@ static bool at_or_below(const char *path, const char *dir)
 	return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
 }
 
+/*
+ * Read-only first: a remount reaches the file system itself, which ext4 then
+ * marks clean, even where a mount of it lives on after ours goes (root's bind
+ * of a directory of /var elsewhere, another mount namespace's copy torn down
+ * late): umount alone drops only this mount, and would leave STATE's journal
+ * to be recovered at the next boot.
+ */
 static void release_one(const char *dir)
 {
 	struct err e;
+	bool ro = mount(NULL, dir, NULL, MS_REMOUNT | MS_RDONLY, NULL) == 0;
 
+	if (!ro && errno != EINVAL) { /* EINVAL: not a mount point */
+		err_set(&e, errno, "remount %s read-only", dir);
+		log_err(&e);
+	}
 	if (umount2(dir, 0) == 0) {
 		log_msg(LOG_INFO, "unmounted %s", dir);
 		return;
 	}
 	if (errno == EINVAL || errno == ENOENT)
 		return; /* not a mount point (any more) */
-	/* Busy: something still holds a file open. Read-only still gets
-	 * the file system marked clean, which is what matters for ext4. */
+	/* Busy: something still holds a file open; read-only, it is clean all the same. */
 	err_set(&e, errno, "unmount %s", dir);
-	log_err(&e);
-	if (mount(NULL, dir, NULL, MS_REMOUNT | MS_RDONLY, NULL) == 0) {
-		log_msg(LOG_WARNING, "remounted %s read-only", dir);
-		return;
-	}
-	err_set(&e, errno, "remount %s read-only", dir);
-	log_msg(LOG_CRIT, "%s: it will be checked at next boot", e.msg);
+	if (ro)
+		log_msg(LOG_WARNING, "%s; left read-only", e.msg);
+	else
+		log_msg(LOG_CRIT, "%s: it will be checked at next boot", e.msg);
 }
 
 void mounts_release(const char *dir)

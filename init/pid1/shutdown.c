@@ -6,9 +6,9 @@
  * (unit.c, reached through the operations dispatch.c gives: shutdown
  * knows no unit and reaps no child; it is told when none is left).
  * TERM phase: every process left gets SIGTERM. KILL phase: SIGKILL, and a short wait for the kernel
- * to finish them. Then sync, unmount /var (or at least make it read-only, so ext4 is marked clean),
- * reboot(2). Each phase ends early when there is nothing left for it to
- * wait for; the whole sequence is bounded by the grace period
+ * to finish them. Then sync, make /var read-only (its file system, so ext4 is marked clean even
+ * where a mount of it lives on elsewhere) and unmount it, reboot(2). Each phase ends early when
+ * there is nothing left for it to wait for; the whole sequence is bounded by the grace period
  * (wisp.shutdown_timeout), which the phases share: 70 % for the units,
  * up to 90 % for the rest to take SIGTERM, then SIGKILL.
  */

@@ -2,7 +2,8 @@
 
 Checks, through the serial console: the banner; a declared program ran;
 / is read-only (EROFS); /var is writable and survives a reboot that left it
-clean; poweroff ends QEMU with status 0 within a bounded time.
+clean, also with a bind of a directory of /var outside it (a mount of STATE
+that outlives init's unmount of /var); poweroff ends QEMU with status 0 within a bounded time.
 
 The case slot-b boots slot B of a copy of the image through GRUB (slot_b).
 """
@@ -101,6 +102,10 @@ def first_boot(vm, image, version, token, firmware):
 
 
 def second_boot(vm, token):
+    # A mount of STATE that outlives init's unmount of /var (root's bind outside /var here; a
+    # mount namespace torn down late would do the same) must not leave ext4 unclean.
+    rc, _ = vm.sh("mkdir -p /tmp/held && mount --bind /var/tmp /tmp/held")
+    check(rc == 0, "bound /var/tmp on /tmp/held")
     vm.send("reboot\n")
     vm.expect(r"init: .*reboot", 30)
     vm.expect(BANNER, BOOT_TIMEOUT)
