@@ -96,7 +96,7 @@ include tests/registry/registry.mk
 include tests/escape/escape.mk
 include tests/update/update.mk
 
-all: $(B)/wisp.img $(WISP_BUNDLE)
+all: $(B)/wisp.img $(WISP_BUNDLE) $(CLOUD_IMAGES)
 	@bench/sizes.sh $(B)
 
 # QEMU is the user's; TCG unless WISP_KVM=1 (KVM hangs on some hosts).

@@ -96,25 +96,32 @@ static int load_inputs(struct build *b, struct ib_err *err)
 	return 0;
 }
 
-static int read_epoch(struct build *b, struct ib_err *err)
+int ib_source_date(time_t *epoch, struct ib_err *err)
 {
 	const char *s = getenv("SOURCE_DATE_EPOCH");
-	char buf[32], *end;
+	char *end;
 	long long v;
 
 	if (!s || !*s) {
-		b->epoch = IB_DEFAULT_EPOCH;
-	} else {
-		errno = 0;
-		v = strtoll(s, &end, 10);
-		/* FAT can't date anything before 1980. */
-		if (errno || *end || v < 315532800 || v > 4102444800)
-			return ib_err_set(err, 0,
-					  "SOURCE_DATE_EPOCH=%s: expected seconds between "
-					  "1980 and 2100",
-					  s);
-		b->epoch = (time_t)v;
+		*epoch = IB_DEFAULT_EPOCH;
+		return 0;
 	}
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	/* FAT can't date anything before 1980. */
+	if (errno || *end || v < 315532800 || v > 4102444800)
+		return ib_err_set(
+		    err, 0, "SOURCE_DATE_EPOCH=%s: expected seconds between 1980 and 2100", s);
+	*epoch = (time_t)v;
+	return 0;
+}
+
+static int read_epoch(struct build *b, struct ib_err *err)
+{
+	char buf[32];
+
+	if (ib_source_date(&b->epoch, err) < 0)
+		return -1;
 	/* The tools read it too (mtools for directory dates, mkfs.erofs). */
 	snprintf(buf, sizeof(buf), "%lld", (long long)b->epoch);
 	setenv("SOURCE_DATE_EPOCH", buf, 1);

@@ -42,8 +42,7 @@ struct ib_err {
 
 #define IB_PRINTF(a, b) __attribute__((format(printf, a, b)))
 
-/* Fill err with num and the text (+ ": strerror(num)" when num != 0); always returns -1
- * so callers can `return ib_err_set(...)`. */
+/* err: num and the text (+ ": strerror(num)" if num); -1, to `return ib_err_set(...)`. */
 int ib_err_set(struct ib_err *err, int num, const char *fmt, ...) IB_PRINTF(3, 4);
 /* Prefix err's message with context: "context: old message". Returns -1. */
 int ib_err_ctx(struct ib_err *err, const char *fmt, ...) IB_PRINTF(2, 3);
@@ -339,7 +338,7 @@ int ib_pwrite_all(int fd, const void *buf, size_t len, uint64_t off, const char 
 int ib_copy_sparse(int fd, uint64_t offset, const char *src, uint64_t max, const char *name,
 		   struct ib_err *err);
 
-/* ---- update bundles (bundle.c, bundle_verity.c, bundle_args.c) -------- */
+/* ---- subcommands: bundles (bundle*.c), cloud formats (convert.c) ------- */
 
 /* build/wisp.verity (struct ib_verity above), read back for a bundle. */
 int ib_verity_parse(const char *text, size_t len, const char *name, struct ib_verity *v,
@@ -358,12 +357,13 @@ struct ib_bundle_opts {
 int ib_bundle(const struct ib_bundle_opts *o, struct ib_err *err);
 /* "365d" (days after created), "2027-06-30" (00:00 UTC) or "@SECONDS". NULL or the problem. */
 const char *ib_expires_parse(const char *s, time_t created, uint64_t *out);
-/* `image-builder bundle ...` (argv[0]: "bundle"): its command line, then ib_bundle.
- * Returns main's exit status. */
+/* `image-builder bundle|convert ...` (bundle_args.c; convert.c): main's exit status. */
 int ib_bundle_main(int argc, char **argv);
+int ib_convert_main(int argc, char **argv);
 
 /* ---- the build (build.c, depfile.c) ------------------------------------ */
 
+int ib_source_date(time_t *epoch, struct ib_err *err); /* SOURCE_DATE_EPOCH, or the default */
 struct ib_opts {
 	const char *spec;
 	const char *out;    /* disk image */

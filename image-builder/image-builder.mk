@@ -95,7 +95,20 @@ $(WISP_BUNDLE): $(IB) $(B)/wisp.kernel $(B)/wisp.root $(B)/wisp.verity $(IB_SPEC
 		--os-version $(WISP_VERSION) --kernel $(B)/wisp.kernel --root $(B)/wisp.root \
 		--verity $(B)/wisp.verity
 
-.PHONY: bundle update-test
+# The image in each cloud's format (docs/image-spec.md, "Cloud image formats"), part of
+# `all` (under a second for the four): build/cloud/wisp.qcow2 (QEMU/KVM, OpenStack),
+# wisp.vhd (Azure, Hyper-V: fixed), wisp.vmdk (VMware, AWS VM import: streamOptimized),
+# wisp-gce.tar.gz (Google Compute Engine). The same bytes from the same image and epoch.
+CLOUD_IMAGES := $(addprefix $(B)/cloud/,wisp.qcow2 wisp.vhd wisp.vmdk wisp-gce.tar.gz)
+$(B)/cloud/wisp.%: $(B)/wisp.img $(IB) $(SDE_STAMP) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(IB) convert --format $* $< $@
+$(B)/cloud/wisp-gce.tar.gz: $(B)/wisp.img $(IB) $(SDE_STAMP) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(IB) convert --format gce $< $@
+
+.PHONY: bundle update-test cloud-images
+cloud-images: $(CLOUD_IMAGES)
 bundle: $(WISP_BUNDLE)
 
 # The writer and the updater together (tests/update/bundle.py): real erofs, veritysetup

@@ -82,9 +82,12 @@ int main(int argc, char **argv)
 	char *out = NULL, *tmpdir = NULL, *cl = NULL;
 	int ret;
 
-	/* A subcommand of its own (bundle_args.c): its options are not the build's. */
+	/* Subcommands of their own (bundle_args.c, convert_args.c): their options are not the
+	 * build's. */
 	if (argc > 1 && strcmp(argv[1], "bundle") == 0)
 		return ib_bundle_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "convert") == 0)
+		return ib_convert_main(argc - 1, argv + 1);
 	if (parse_args(argc, argv, &o, &dir, &ret) < 0)
 		return ret;
 	if (!o.containerd_lite)

@@ -38,6 +38,7 @@ JOBS = [
     ("powercut", py("test_powercut.py")),
     ("reproducible", sh("test_reproducible.sh")),
     ("image-builder-cli", sh("test_image_builder_cli.sh")),
+    ("formats", py("test_formats.py")),
     ("control", py("test_control.py")),
     ("host", py("test_host.py")),
     ("supervise", py("test_supervise.py")),

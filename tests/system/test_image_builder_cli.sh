@@ -209,6 +209,30 @@ printf 'include rootfs/manifest\nfile /etc/wisp/registries.json %s 0644\n' "$t/w
 sed "s|^\(  manifest:\).*|\1 $t/regs.manifest|" "$t/regs.yaml" >"$t/regman.yaml"
 expect regman "regs\.manifest:2: /etc/wisp/registries\.json: written by the builder from the spec"
 
+# convert: bad input is one line naming it, exit status 1 (2: usage), no output left.
+convert() {
+	name=$1 want=$2 pattern=$3; shift 3
+	mkdir -p "$t/conv"
+	$ib convert "$@" >"$t/$name.out" 2>"$t/$name.err" && st=0 || st=$?
+	if [ $st -ne "$want" ] || [ "$(wc -l <"$t/$name.err")" -ne 1 ] ||
+			! grep -Eq "$pattern" "$t/$name.err" || [ -n "$(ls -A "$t/conv")" ]; then
+		echo "FAIL convert $name: status $st (want $want), left: $(ls -A "$t/conv"), said:"
+		cat "$t/$name.err"; fail=1; return
+	fi
+	echo "  ok: convert $name: $(cat "$t/$name.err")"
+}
+convert format 1 "^image-builder convert: --format vdi: not one of qcow2, vhd, vmdk, gce\$" \
+	--format vdi "$B/wisp.img" "$t/conv/x"
+convert notgpt 1 "^image-builder convert: $t/bb\.tar: not a GPT disk image" \
+	--format vhd "$t/bb.tar" "$t/conv/x.vhd"
+convert missing 1 "^image-builder convert: open $t/none\.img: No such file or directory\$" \
+	--format qcow2 "$t/none.img" "$t/conv/x.qcow2"
+convert usage 2 "^image-builder convert: --format, IMAGE and OUT are needed" "$B/wisp.img"
+truncate -s 1000000 "$t/odd.img"
+dd if="$B/wisp.img" of="$t/odd.img" bs=512 count=34 conv=notrunc 2>/dev/null
+convert vhdsize 1 "odd\.img: 1000000 bytes, not a whole number of MiB \(vhd needs it\)" \
+	--format vhd "$t/odd.img" "$t/conv/x.vhd"
+
 [ $fail -eq 0 ] || exit 1
 rm -rf "$t"
 echo "PASS image-builder-cli"

@@ -6,7 +6,7 @@
 #  2. the whole build: a copy of the source tree in another directory,
 #     built from scratch (only the kernel may come from the shared cache,
 #     whose entries are keyed by their inputs), gives the same bytes for
-#     every artefact and the disk image.
+#     every artefact, the disk image and its cloud formats.
 # Needs: B, SOURCE_DATE_EPOCH and KERNEL_EPOCH from make.
 set -eu
 B=${B:-build}
@@ -35,7 +35,8 @@ fi
 bad=0
 for f in kernel/bzImage init/init busybox/busybox e2fsprogs/e2fsck e2fsprogs/resize2fs \
 		dropbear/dropbearmulti wisp.kernel wisp.cmdline wisp.root wisp.verity wisp.img \
-		wisp-update.bundle; do
+		wisp-update.bundle cloud/wisp.qcow2 cloud/wisp.vhd cloud/wisp.vmdk \
+		cloud/wisp-gce.tar.gz; do
 	a=$(sum "$B/$f") b=$(sum "$copy/build/$f")
 	if [ "$a" = "$b" ]; then echo "  same $f $a"; else echo "  DIFF $f $a $b"; bad=1; fi
 done

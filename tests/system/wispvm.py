@@ -103,14 +103,19 @@ def accel_args():
     return args
 
 
+# QEMU's format of a disk image by its name's ending (image-builder convert's outputs); raw else
+DISK_FORMATS = {".qcow2": "qcow2", ".vhd": "vpc", ".vmdk": "vmdk"}
+
+
 def make_overlay(base, path, size=None):
-    """A new qcow2 overlay at PATH over BASE (a raw image, or a qcow2 overlay of one),
-    optionally SIZE large ("1G": STATE grows into it at the first boot); PATH."""
+    """A new qcow2 overlay at PATH over BASE (a raw image, a qcow2 overlay of one, or a
+    cloud format of one: DISK_FORMATS), optionally SIZE large ("1G": STATE grows into it at
+    the first boot); PATH."""
     if os.path.exists(path):
         os.unlink(path)
-    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F",
-                    "qcow2" if base.endswith(".qcow2") else "raw", "-b", os.path.abspath(base),
-                    path] + ([size] if size else []), check=True)
+    fmt = DISK_FORMATS.get(os.path.splitext(base)[1], "raw")
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", fmt, "-b",
+                    os.path.abspath(base), path] + ([size] if size else []), check=True)
     return path
 
 
