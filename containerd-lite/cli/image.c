@@ -1,8 +1,8 @@
 /* cli/image.c: `containerd-lite image [--store DIR] COMMAND ...`.
  *
  *   import [--name REF] [--tag TAG] [--max-entries N] [--max-size BYTES] [--max-path N]
- *          [--allow-devices] [--no-unpack] ARCHIVE|DIR
- *   pull [--name REF] [--no-unpack] [--creds FILE] [--registries FILE] REF
+ *          [--allow-devices] [--no-unpack] [--reserve BYTES] ARCHIVE|DIR
+ *   pull [--name REF] [--no-unpack] [--creds FILE] [--registries FILE] [--reserve BYTES] REF
  *   import-dir DIR | list [--json|--format table|json] | inspect REF | prepare REF | unpack REF DIR
  * | rm REF | gc bundle [--cmd ARG]... [--entrypoint ARG]... [--env K=V]... [--cwd DIR] [--user U]
  *          [--hostname H] [--cgroups-path P] [--network host|private|bridge|container:ID]
@@ -63,6 +63,7 @@ enum {
 	I_MAX_ENTRIES,
 	I_MAX_SIZE,
 	I_MAX_PATH,
+	I_RESERVE,
 	I_ALLOW_DEVICES,
 	I_NO_UNPACK,
 	I_JSON,
@@ -101,6 +102,7 @@ static const struct cli_opt table[] = {
     {"--max-entries", NULL, true, I_MAX_ENTRIES, NULL},
     {"--max-size", NULL, true, I_MAX_SIZE, NULL},
     {"--max-path", NULL, true, I_MAX_PATH, NULL},
+    {"--reserve", NULL, true, I_RESERVE, NULL},
     {"--allow-devices", NULL, false, I_ALLOW_DEVICES, NULL},
     {"--no-unpack", NULL, false, I_NO_UNPACK, NULL},
     {"--json", NULL, false, I_JSON, NULL},
@@ -290,6 +292,8 @@ static int take(int id, const char *v, struct img_opts *o, int *asked)
 		return limit("--max-size", v, &o->limits.max_total);
 	else if (id == I_MAX_PATH)
 		return limit("--max-path", v, &o->limits.max_path);
+	else if (id == I_RESERVE) /* free space the store keeps (image/reserve.c) */
+		return limit("--reserve", v, &o->limits.reserve.bytes);
 	else if (id == I_ALLOW_DEVICES)
 		o->limits.allow_devices = true;
 	else if (id == I_NO_UNPACK)
@@ -345,8 +349,8 @@ static int options(int argc, char **argv, struct img_opts *o, char **pos, int *n
 static const char usage_text[] =
     "usage: containerd-lite image [--store DIR] COMMAND [OPTIONS] ...\n"
     "  import [--name REF] [--tag TAG] [--no-unpack] [--max-entries N] [--max-size BYTES]\n"
-    "         [--max-path N] [--allow-devices] ARCHIVE|DIR\n"
-    "  pull [--name REF] [--no-unpack] [--creds FILE] [--registries FILE] REF\n"
+    "         [--max-path N] [--allow-devices] [--reserve BYTES] ARCHIVE|DIR\n"
+    "  pull [--name REF] [--no-unpack] [--creds FILE] [--registries FILE] [--reserve BYTES] REF\n"
     "  import-dir DIR\n"
     "  fetch [--ca FILE] URL   a file over http(s):// to stdout, TLS verified\n"
     "  list [--json | --format table|json]\n"

@@ -22,7 +22,7 @@ bool img_digest_valid(const char *d)
 }
 
 static int copy_fd(int in, int out, uint64_t limit, char hex[65], uint64_t *size,
-		   struct cl_err *err)
+		   struct img_meter *m, struct cl_err *err)
 {
 	static char buf[1 << 17];
 	struct sha256 h;
@@ -40,6 +40,8 @@ static int copy_fd(int in, int out, uint64_t limit, char hex[65], uint64_t *size
 		if (*size > limit)
 			return cl_error(err, 0, "larger than %llu bytes",
 					(unsigned long long)limit);
+		if (out >= 0 && img_meter_add(m, (uint64_t)n, err) < 0)
+			return -1;
 		if (out >= 0 && cl_write_all(out, buf, (size_t)n) < 0)
 			return cl_error(err, errno, "write");
 	}
@@ -48,10 +50,11 @@ static int copy_fd(int in, int out, uint64_t limit, char hex[65], uint64_t *size
 }
 
 int img_copy_hash(const char *dir, const char *rel, const char *dst, uint64_t limit, char hex[65],
-		  uint64_t *size, struct cl_err *err)
+		  uint64_t *size, const struct img_reserve *res, struct cl_err *err)
 {
 	struct stat st;
 	int in = img_open_file(dir, rel, &st, err), out = -1, r;
+	struct img_meter m = {.r = res, .what = "copying"};
 
 	*size = 0;
 	if (in < 0)
@@ -62,11 +65,17 @@ int img_copy_hash(const char *dir, const char *rel, const char *dst, uint64_t li
 		return cl_error(err, 0, "%s: larger than %llu bytes", rel,
 				(unsigned long long)limit);
 	}
+	/* its size known before a byte is read: refused unread */
+	if (dst && img_reserve_declared(res, (uint64_t)st.st_size, err) < 0) {
+		close(in);
+		return cl_error_wrap(err, "%s", rel);
+	}
 	if (dst && (out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444)) < 0) {
 		close(in);
 		return cl_error(err, errno, "create %s", dst);
 	}
-	r = copy_fd(in, out, limit, hex, size, err) < 0 ? cl_error_wrap(err, "%s", rel) : 0;
+	m.fd = out;
+	r = copy_fd(in, out, limit, hex, size, &m, err) < 0 ? cl_error_wrap(err, "%s", rel) : 0;
 	close(in);
 	if (out >= 0 && (close(out) < 0 && r == 0))
 		r = cl_error(err, errno, "close %s", dst);
@@ -74,7 +83,7 @@ int img_copy_hash(const char *dir, const char *rel, const char *dst, uint64_t li
 }
 
 int img_blob_stage(const char *srcdir, const char *stage, const char *digest, uint64_t size,
-		   struct cl_err *err)
+		   const struct img_reserve *res, struct cl_err *err)
 {
 	char rel[80], dst[4096], hex[65];
 	uint64_t got = 0;
@@ -85,9 +94,11 @@ int img_blob_stage(const char *srcdir, const char *stage, const char *digest, ui
 	img_fmt(dst, sizeof(dst), "%s/blobs/%s", stage, digest + 7);
 	if (stat(dst, &st) == 0)
 		return 0; /* already staged and verified (a shared blob) */
+	if (img_reserve_declared(res, size, err) < 0) /* refused before a byte is copied */
+		return cl_error_wrap(err, "blob %s", digest);
 	img_fmt(rel, sizeof(rel), "blobs/sha256/%s", digest + 7);
 	/* reading one byte past the size tells "too big" without reading it all */
-	if (img_copy_hash(srcdir, rel, dst, size, hex, &got, err) < 0) {
+	if (img_copy_hash(srcdir, rel, dst, size, hex, &got, res, err) < 0) {
 		unlink(dst);
 		if (got > size)
 			return cl_error(err, 0, "blob %s: size larger than %llu, expected %llu",

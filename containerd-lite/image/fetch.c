@@ -40,7 +40,10 @@ struct xfer {
 	bool resumed;	/* part held bytes of an earlier attempt */
 	bool restart;	/* the answer did not continue part: start over */
 	bool too_big, body;
-	int werr; /* errno of a failed write to part */
+	int werr;		/* errno of a failed write to part */
+	struct img_meter meter; /* the store's reserve, per MiB written */
+	struct cl_err full;	/* the meter's refusal: the blob stops there */
+	bool refused;
 	int tries, cuts;
 	struct img_req req;
 	CURL *curl;
@@ -94,6 +97,8 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
 	}
 	if (x->have + len > x->w->size)
 		return x->too_big = true, 0;
+	if (img_meter_add(&x->meter, len, &x->full) < 0)
+		return x->refused = true, 0;
 	if (pwrite(x->fd, p, len, (off_t)x->have) != (ssize_t)len)
 		return x->werr = errno ?: ENOSPC, 0;
 	sha256_update(&x->h, p, len);
@@ -195,6 +200,8 @@ static int ended(struct img_endpoint *ep, struct xfer *x, CURLcode rc, struct cl
 
 	if (x->werr)
 		return cl_error(err, x->werr, "blob %s: write %s", x->w->digest, x->part);
+	if (x->refused)
+		return cl_error(err, 0, "blob %s: %s", x->w->digest, x->full.msg);
 	if (x->too_big)
 		return cl_error(err, 0, "blob %s: larger than %llu bytes (GET %s)", x->w->digest,
 				(unsigned long long)x->w->size, x->req.url);
@@ -292,8 +299,36 @@ static void sweep(const char *dir, const struct img_want *w, size_t n)
 		closedir(d);
 }
 
+/* Refused for the reserve: the partials this pull holds go too, so that
+ * nothing of it is left in the store. */
+static void drop_parts(struct xfer *xs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (xs[i].fd >= 0)
+			unlink(xs[i].part);
+}
+
+/* x's rest, declared, against the reserve before a byte of it is asked
+ * for; its meter set for what comes. */
+static int reserve_rest(struct xfer *x, const struct img_reserve *res, struct cl_err *err)
+{
+	x->meter = (struct img_meter){.r = res, .fd = x->fd, .what = "downloading"};
+	if (img_reserve_declared(res, x->w->size - x->have, err) < 0)
+		return x->refused = true, cl_error_wrap(err, "blob %s", x->w->digest);
+	return 0;
+}
+
+static bool any_refused(const struct xfer *xs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (xs[i].refused)
+			return true;
+	return false;
+}
+
 int img_fetch_blobs(struct img_endpoint *ep, const char *store, const char *stage,
-		    const struct img_want *w, size_t n, struct cl_err *err)
+		    const struct img_want *w, size_t n, const struct img_reserve *res,
+		    struct cl_err *err)
 {
 	struct xfer *xs = calloc(n ? n : 1, sizeof(*xs));
 	CURLM *m = curl_multi_init();
@@ -318,9 +353,13 @@ int img_fetch_blobs(struct img_endpoint *ep, const char *store, const char *stag
 		/* complete already (a pull stopped before its rename)? */
 		if (r == 0 && xs[i].have == w[i].size && (r = finish(&xs[i], err)) == 1)
 			r = 0;
+		if (r == 0 && xs[i].fd >= 0)
+			r = reserve_rest(&xs[i], res, err);
 	}
 	if (r == 0)
 		r = run(ep, m, xs, n, err);
+	if (xs && any_refused(xs, n))
+		drop_parts(xs, n);
 	for (size_t i = 0; xs && i < n; i++) {
 		if (xs[i].curl) {
 			curl_multi_remove_handle(m, xs[i].curl);

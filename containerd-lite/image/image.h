@@ -95,6 +95,38 @@ void stream_hash(struct stream *s, struct sha256 *h);
 int stream_drain(struct stream *s, struct cl_err *err);
 void stream_close(struct stream *s);
 
+/* image/reserve.c: the free space the store keeps on its file system
+ * (STATE, shared with PID 1's logs and the containers' data): a write
+ * that would leave less is refused, naming where. */
+#define IMG_RESERVE_AUTO UINT64_MAX /* the default: img_reserve_of */
+#define IMG_RESERVE_MIN	 (64ULL << 20)
+#define IMG_RESERVE_PCT	 5
+#define IMG_RESERVE_STEP (1ULL << 20) /* a meter asks once per MiB written */
+struct img_reserve {
+	uint64_t bytes;	   /* to keep free; IMG_RESERVE_AUTO; 0: nothing kept */
+	const char *where; /* the store, named in messages; NULL: nothing checked */
+};
+/* The bytes kept on a file system of fs_size: r's, or by default the larger
+ * of IMG_RESERVE_PCT % and IMG_RESERVE_MIN, at most a quarter of it. */
+uint64_t img_reserve_of(const struct img_reserve *r, uint64_t fs_size);
+/* 0 when need more bytes on fd's file system (fd -1: r->where's) leave the
+ * reserve free; else -1, "WHAT would leave less than N MiB free on WHERE
+ * (the store's reserve); refused". r NULL: 0. */
+int img_reserve_check(const struct img_reserve *r, int fd, uint64_t need, const char *what,
+		      struct cl_err *err);
+/* A descriptor's declared size, before a byte of it is written:
+ * "storing its N MiB would leave ...". */
+int img_reserve_declared(const struct img_reserve *r, uint64_t size, struct cl_err *err);
+/* Bytes written in a stream, checked once per IMG_RESERVE_STEP (one
+ * fstatvfs): budget is what the last check allowed and is not written yet. */
+struct img_meter {
+	const struct img_reserve *r;
+	int fd;
+	const char *what; /* "unpacking", "copying", "downloading" */
+	uint64_t budget;
+};
+int img_meter_add(struct img_meter *m, uint64_t n, struct cl_err *err);
+
 /* tar_extract.c: extract a tar stream beneath dirfd, never outside it. */
 /* What a .wh. entry becomes: kept as a file (plain archives), applied to
  * the tree (flattening), or written as overlayfs whiteouts (a stored
@@ -104,6 +136,9 @@ struct tar_limits {
 	uint64_t max_entries, max_total, max_path;
 	bool allow_devices;
 	enum tar_wh whiteouts;
+	/* kept free on dirfd's file system (where: the store's, set by the
+	 * store's extractions only; a plain `image unpack DIR` checks none) */
+	struct img_reserve reserve;
 };
 void tar_limits_default(struct tar_limits *l);
 int tar_extract(struct stream *in, int dirfd, const struct tar_limits *l, struct cl_err *err);
@@ -142,13 +177,14 @@ void img_fmt(char *buf, size_t n, const char *fmt, ...) __attribute__((format(pr
 bool img_digest_valid(const char *digest);
 /* Copy dir/rel (img_open_file: beneath dir, a regular file) to dst
  * (O_EXCL; NULL: hash only); hex gets the sha256, *size the length; more
- * than limit bytes is an error, before reading when the file says so. */
+ * than limit bytes is an error, before reading when the file says so; so
+ * is a copy that would eat into res (NULL: none). */
 int img_copy_hash(const char *dir, const char *rel, const char *dst, uint64_t limit, char hex[65],
-		  uint64_t *size, struct cl_err *err);
+		  uint64_t *size, const struct img_reserve *res, struct cl_err *err);
 /* Verify and stage blob "sha256:HEX" of size from srcdir/blobs/sha256/HEX
- * to stage/blobs/HEX. */
+ * to stage/blobs/HEX; refused unread when size would eat into res. */
 int img_blob_stage(const char *srcdir, const char *stage, const char *digest, uint64_t size,
-		   struct cl_err *err);
+		   const struct img_reserve *res, struct cl_err *err);
 /* dir/rel (img_open_file), at most limit bytes, NUL-terminated. */
 char *img_slurp(const char *dir, const char *rel, size_t limit, size_t *len, struct cl_err *err);
 /* path itself (a settings file: regular, not a symlink), at most limit
@@ -170,6 +206,7 @@ struct img_plan {
 	char manifest[72], config[72]; /* manifest "" for docker-archive */
 	struct img_layer *layers;
 	size_t nlayers;
+	const struct img_reserve *reserve; /* in: kept free while blobs are staged */
 };
 /* The descriptor of index's manifests for linux/amd64 (tagged tag, if
  * given): no variant or v1 first, then v2, v3/v4. Borrowed from index. */

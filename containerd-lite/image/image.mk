@@ -9,7 +9,7 @@
 .PHONY: zlib-musl libzstd-musl image-test pull-test
 
 IMG_SRCS := $(addprefix containerd-lite/image/,sha256.c tar.c tar_path.c stream.c fs.c \
-	tar_extract.c blob.c source.c store.c query.c user.c bundle.c overlay.c runtime.c host.c \
+	reserve.c tar_extract.c blob.c source.c store.c query.c user.c bundle.c overlay.c runtime.c host.c \
 	layers.c importdir.c userns.c shift.c netjoin.c) containerd-lite/cli/image.c
 CL_SRCS += $(IMG_SRCS)
 CL_HDRS += containerd-lite/image/image.h
@@ -88,28 +88,32 @@ IMG_MUSL_DEPS := $(ZLIB_A) $(ZLIB_H) $(ZSTD_A) $(ZSTD_H)
 
 UNIT_TESTS += cl_tar
 UNIT_cl_tar_SRCS := $(addprefix containerd-lite/image/,tar.c tar_path.c sha256.c tar_extract.c \
-	stream.c fs.c image.h) $(addprefix containerd-lite/runtime/,err.c util.c)
+	reserve.c stream.c fs.c image.h) $(addprefix containerd-lite/runtime/,err.c util.c)
 UNIT_cl_tar_LIBS := $(IMG_LIBS)
 UNIT_TESTS += cl_image
-UNIT_cl_image_SRCS := $(addprefix containerd-lite/image/,source.c blob.c fs.c sha256.c image.h) \
+UNIT_cl_image_SRCS := $(addprefix containerd-lite/image/,source.c blob.c reserve.c fs.c sha256.c \
+	image.h) \
 	$(addprefix containerd-lite/runtime/,err.c util.c)
 UNIT_cl_image_LIBS := -ljansson
 # pull's parsers: references, WWW-Authenticate, Content-Range, config.json
 # auths, registries.json, the index's platform choice
 UNIT_TESTS += cl_pull
-UNIT_cl_pull_SRCS := $(PULL_PARSE_SRCS) $(addprefix containerd-lite/image/,source.c blob.c fs.c \
-	sha256.c image.h pull.h) $(addprefix containerd-lite/runtime/,err.c util.c)
+UNIT_cl_pull_SRCS := $(PULL_PARSE_SRCS) $(addprefix containerd-lite/image/,source.c blob.c \
+	reserve.c fs.c sha256.c image.h pull.h) $(addprefix containerd-lite/runtime/,err.c util.c)
 UNIT_cl_pull_LIBS := -ljansson
 
 # Real images built with umoci and skopeo, hostile ones crafted; bundles
-# with host access (--volume, --pid host, --privileged); both builds of the CLI.
+# with host access (--volume, --pid host, --privileged); the store's reserve
+# of free space, on a small tmpfs (reserve.py); both builds of the CLI.
 image-test: $(CL_HOST) $(CL_MUSL) $(BUSYBOX)
 	@echo "== image-test: $(CL_HOST)"
 	@B=$(B) CL_BIN=$(CL_HOST) python3 tests/containerd-lite/images.py
 	@B=$(B) CL_BIN=$(CL_HOST) python3 tests/containerd-lite/hostaccess.py
+	@B=$(B) CL_BIN=$(CL_HOST) python3 tests/containerd-lite/reserve.py
 	@echo "== image-test: $(CL_MUSL)"
 	@B=$(B) CL_BIN=$(CL_MUSL) python3 tests/containerd-lite/images.py
 	@B=$(B) CL_BIN=$(CL_MUSL) python3 tests/containerd-lite/hostaccess.py
+	@B=$(B) CL_BIN=$(CL_MUSL) python3 tests/containerd-lite/reserve.py
 
 # `image pull` against Debian's docker-registry on loopback through a
 # recording, fault-injecting front (tests/containerd-lite/pull.py),

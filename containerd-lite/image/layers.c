@@ -80,6 +80,7 @@ static int make_layer(const struct img_opts *o, json_t *l, struct cl_err *err)
 	img_fmt(blobs, sizeof(blobs), "%s/blobs", o->store);
 	img_fmt(dst, sizeof(dst), "%s/layers/%s", o->store, digest + 7);
 	lim.whiteouts = WH_OVERLAY;
+	lim.reserve.where = o->store;
 	if (mkdir(dir, 0755) < 0 || (dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		cl_error(err, errno, "mkdir %s", dir);
 		goto out;

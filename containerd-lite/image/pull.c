@@ -165,7 +165,7 @@ static int reuse(const struct img_opts *o, const char *stage, const char *digest
 	if (layer && stat(from, &st) == 0)
 		return 0;
 	img_fmt(rel, sizeof(rel), "blobs/%s", digest + 7);
-	if (img_copy_hash(stage, rel, NULL, UINT64_MAX, hex, &size, err) == 0 &&
+	if (img_copy_hash(stage, rel, NULL, UINT64_MAX, hex, &size, NULL, err) == 0 &&
 	    !strcmp(hex, digest + 7))
 		return 0;
 	unlink(to); /* changed in the store: fetched again */
@@ -242,7 +242,8 @@ static int pull_from(const struct img_opts *o, struct img_endpoint *ep, const ch
 	}
 	fflush(stdout);
 	if (r == 0)
-		r = img_fetch_blobs(ep, o->store, stage, top.want, top.nwant, err);
+		r = img_fetch_blobs(ep, o->store, stage, top.want, top.nwant,
+				    &(struct img_reserve){o->limits.reserve.bytes, o->store}, err);
 	if (r == 0)
 		r = layout(stage, &top, src, sizeof(src), err);
 	if (r == 0)

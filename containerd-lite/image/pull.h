@@ -97,7 +97,8 @@ struct img_want {
 	uint64_t size;
 };
 int img_fetch_blobs(struct img_endpoint *ep, const char *store, const char *stage,
-		    const struct img_want *w, size_t n, struct cl_err *err);
+		    const struct img_want *w, size_t n, const struct img_reserve *res,
+		    struct cl_err *err);
 /* image/pull.c: `image pull REF`: prints progress and "REF DIGEST". */
 int img_pull(const struct img_opts *o, const char *ref, struct cl_err *err);
 /* image/urlget.c: `image fetch URL`: the body of a 2xx answer to fd, TLS

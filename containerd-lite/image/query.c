@@ -270,7 +270,7 @@ static int verify_blobs(const char *store, json_t *layers, struct cl_err *err)
 		const char *d = str(l, "digest");
 		if (!img_digest_valid(d))
 			return cl_error(err, 0, "layer %s: bad record", d);
-		if (img_copy_hash(blobs, d + 7, NULL, UINT64_MAX, hex, &size, err) < 0)
+		if (img_copy_hash(blobs, d + 7, NULL, UINT64_MAX, hex, &size, NULL, err) < 0)
 			return cl_error_wrap(err, "blob %s", d);
 		if (strcmp(hex, d + 7) != 0)
 			return cl_error(err, 0, "blob %s: sha256 is %s", d, hex);

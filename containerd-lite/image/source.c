@@ -25,7 +25,7 @@ void img_plan_free(struct img_plan *p)
 
 /* A descriptor's blob, verified, then decoded. */
 static json_t *load_blob(const char *src, const char *stage, json_t *desc, const char *what,
-			 struct cl_err *err)
+			 const struct img_reserve *res, struct cl_err *err)
 {
 	const char *digest = json_string_value(json_object_get(desc, "digest"));
 	json_t *size = json_object_get(desc, "size");
@@ -37,7 +37,7 @@ static json_t *load_blob(const char *src, const char *stage, json_t *desc, const
 		return cl_error(err, 0, "%s %s: %lld bytes is too large", what, digest,
 				(long long)json_integer_value(size)),
 		       NULL;
-	if (img_blob_stage(src, stage, digest, (uint64_t)json_integer_value(size), err) < 0)
+	if (img_blob_stage(src, stage, digest, (uint64_t)json_integer_value(size), res, err) < 0)
 		return NULL;
 	img_fmt(rel, sizeof(rel), "blobs/%s", digest + 7);
 	return img_load_json(stage, rel, err);
@@ -133,7 +133,7 @@ static int oci_layers(const char *src, const char *stage, json_t *man, struct im
 {
 	json_t *cfg = json_object_get(man, "config"), *ls = json_object_get(man, "layers"), *l;
 	const char *cd = json_string_value(json_object_get(cfg, "digest"));
-	json_t *c = load_blob(src, stage, cfg, "config", err);
+	json_t *c = load_blob(src, stage, cfg, "config", p->reserve, err);
 	size_t i;
 
 	if (!c)
@@ -153,7 +153,8 @@ static int oci_layers(const char *src, const char *stage, json_t *man, struct im
 			return -1;
 		if (!d || !json_is_integer(size) || json_integer_value(size) < 0)
 			return cl_error(err, 0, "layer %zu: digest or size missing", i);
-		if (img_blob_stage(src, stage, d, (uint64_t)json_integer_value(size), err) < 0 ||
+		if (img_blob_stage(src, stage, d, (uint64_t)json_integer_value(size), p->reserve,
+				   err) < 0 ||
 		    add_layer(p, d, mt) < 0)
 			return -1;
 	}
@@ -181,7 +182,7 @@ static int from_oci(const char *src, const char *stage, const char *tag, struct 
 		}
 		img_fmt(p->manifest, sizeof(p->manifest), "%s",
 			json_string_value(json_object_get(desc, "digest")) ?: "");
-		if (!(man = load_blob(src, stage, desc, "manifest", err)))
+		if (!(man = load_blob(src, stage, desc, "manifest", p->reserve, err)))
 			goto out;
 		mt = json_string_value(json_object_get(desc, "mediaType")) ?: "";
 		if (strcmp(mt, MT_INDEX) != 0 && strcmp(mt, MT_DOCKER_LIST) != 0)
@@ -208,7 +209,7 @@ static int docker_config(const char *src, const char *stage, const char *name, j
 
 	img_fmt(tmp, sizeof(tmp), "%s/config.tmp", stage);
 	/* name is the archive's: beneath src, no symlink (img_open_file) */
-	if (img_copy_hash(src, name, tmp, IMG_MAX_JSON, hex, &size, err) < 0)
+	if (img_copy_hash(src, name, tmp, IMG_MAX_JSON, hex, &size, p->reserve, err) < 0)
 		return cl_error_wrap(err, "docker-archive config");
 	if (strncmp(name, hex, 64) != 0 && strstr(name, hex) == NULL)
 		return cl_error(err, 0, "docker-archive config %s: sha256 is %s", name, hex);
@@ -230,7 +231,7 @@ static int docker_layer(const char *src, const char *stage, const char *name, co
 	if (!diff_id)
 		return cl_error(err, 0, "docker-archive layer %s: no diff_id", name);
 	/* a regular file beneath src, so its size bounds the copy */
-	if (img_copy_hash(src, name, tmp, UINT64_MAX, hex, &size, err) < 0)
+	if (img_copy_hash(src, name, tmp, UINT64_MAX, hex, &size, p->reserve, err) < 0)
 		return cl_error_wrap(err, "docker-archive layer");
 	img_fmt(digest, sizeof(digest), "sha256:%s", hex);
 	if (strcmp(digest, diff_id) != 0) {

@@ -88,6 +88,7 @@ static int unpack_layer(const char *stage, const char *store, const struct img_l
 	if (mkdir(dst, 0755) < 0 || (dfd = open(dst, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return close(fd), cl_error(err, errno, "mkdir %s", dst);
 	keep.whiteouts = WH_OVERLAY; /* a stored layer is an overlay lower */
+	keep.reserve.where = store;
 	s = stream_open(fd, comp, err);
 	r = s ? tar_extract(s, dfd, &keep, err) : -1;
 	stream_close(s);
@@ -162,8 +163,8 @@ static int commit(const char *stage, const char *store, const struct img_plan *p
 }
 
 /* An archive is extracted (safely) into the staging directory first. */
-static int source_dir(const char *src, const char *stage, const struct tar_limits *lim, char *out,
-		      size_t n, struct cl_err *err)
+static int source_dir(const char *src, const char *stage, const char *store,
+		      const struct tar_limits *lim, char *out, size_t n, struct cl_err *err)
 {
 	struct tar_limits l = *lim;
 	struct stat st;
@@ -187,6 +188,7 @@ static int source_dir(const char *src, const char *stage, const struct tar_limit
 		return close(fd), cl_error(err, errno, "mkdir %s", out);
 	l.whiteouts = WH_KEEP;
 	l.allow_devices = false;
+	l.reserve.where = store;
 	s = stream_open(fd, COMP_NONE, err);
 	r = s ? tar_extract(s, dfd, &l, err) : -1;
 	stream_close(s);
@@ -202,7 +204,8 @@ static int source_dir(const char *src, const char *stage, const struct tar_limit
 int img_import_from(const struct img_opts *o, const char *srcdir, const char *stage, char **ref,
 		    char digest[72], struct cl_err *err)
 {
-	struct img_plan p = {0};
+	struct img_reserve res = {o->limits.reserve.bytes, o->store};
+	struct img_plan p = {.reserve = &res};
 	int r = -1;
 
 	if (img_plan_build(srcdir, stage, o->tag, &p, err) < 0)
@@ -274,7 +277,7 @@ int img_import_one(const struct img_opts *o, const char *src, char **ref, char d
 
 	if (fd < 0)
 		return cl_error_wrap(err, "image import %s", src);
-	r = source_dir(src, stage, &o->limits, dir, sizeof(dir), err);
+	r = source_dir(src, stage, o->store, &o->limits, dir, sizeof(dir), err);
 	if (r == 0)
 		r = img_import_from(o, dir, stage, ref, digest, err);
 	img_stage_close(stage, fd);

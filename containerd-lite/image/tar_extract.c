@@ -35,6 +35,7 @@ struct ctx {
 	void *created, *opaqued;
 	struct dir_time *dirs; /* set last: writing children changes them */
 	size_t ndirs;
+	struct img_meter meter; /* l->reserve, for what is written */
 };
 
 /* A directory's mtime to set at the end: its entry's (explicit), or the
@@ -47,8 +48,10 @@ struct dir_time {
 
 void tar_limits_default(struct tar_limits *l)
 {
-	*l =
-	    (struct tar_limits){.max_entries = 1000000, .max_total = 64ULL << 30, .max_path = 4096};
+	*l = (struct tar_limits){.max_entries = 1000000,
+				 .max_total = 64ULL << 30,
+				 .max_path = 4096,
+				 .reserve.bytes = IMG_RESERVE_AUTO};
 }
 
 static int get(struct ctx *c, void *buf, size_t n, struct cl_err *err)
@@ -174,7 +177,7 @@ static int write_file(struct ctx *c, int pfd, const char *name, struct tar_entry
 		return cl_error(err, errno, "entry %s: create", e->path);
 	while (left) {
 		size_t k = left < sizeof(buf) ? (size_t)left : sizeof(buf);
-		if (get(c, buf, k, err) < 0)
+		if (get(c, buf, k, err) < 0 || img_meter_add(&c->meter, k, err) < 0)
 			return close(fd), -1;
 		if (cl_write_all(fd, buf, k) < 0)
 			return close(fd), cl_error(err, errno, "entry %s: write", e->path);
@@ -432,12 +435,25 @@ static int count(struct ctx *c, const char *name, uint64_t size, struct cl_err *
 	return 0;
 }
 
+/* The free space an entry takes: a file larger than a meter's step is
+ * refused at its header when its size alone would eat into the reserve;
+ * every entry counts a header's worth (its inode, its name). */
+static int reserve_entry(struct ctx *c, const struct tar_entry *e, struct cl_err *err)
+{
+	if (e->type == TAR_FILE && e->size > IMG_RESERVE_STEP &&
+	    img_reserve_check(c->meter.r, c->root, e->size, c->meter.what, err) < 0)
+		return -1;
+	return img_meter_add(&c->meter, 512, err);
+}
+
 static int check_limits(struct ctx *c, struct tar_entry *e, struct cl_err *err)
 {
 	if (strlen(e->path) > c->l->max_path || (e->link && strlen(e->link) > c->l->max_path))
 		return cl_error(err, ENAMETOOLONG, "tar: entry %.64s...: path longer than %llu",
 				e->path, (unsigned long long)c->l->max_path);
-	return count(c, e->path, e->size, err);
+	if (count(c, e->path, e->size, err) < 0)
+		return -1;
+	return reserve_entry(c, e, err);
 }
 
 /* Meta records are headers too (a layer of empty pax headers is a layer of
@@ -499,6 +515,7 @@ int tar_extract(struct stream *in, int dirfd, const struct tar_limits *l, struct
 	struct ctx c = {.in = in, .root = dirfd, .l = l};
 	int end = 0, r = 0;
 
+	c.meter = (struct img_meter){.r = &l->reserve, .fd = dirfd, .what = "unpacking"};
 	while (!end && r == 0) {
 		struct tar_entry e = {0};
 
