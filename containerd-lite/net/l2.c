@@ -26,6 +26,10 @@
  *     icmpv6 type nd-neighbor-advert @th,64,128 != LL @th,64,128 != ULA drop
  *     ip6 saddr :: icmpv6 type nd-neighbor-solicit
  *         @th,64,128 != LL @th,64,128 != ULA drop
+ *     icmpv6 type nd-neighbor-solicit ip6 length != 24-32 drop
+ *     icmpv6 type nd-neighbor-solicit @th,192,8 0x1-0x2
+ *         @th,208,48 != 0x2420a580002 drop              (the option's MAC)
+ *     (the same two for nd-neighbor-advert; nd-router-solicit's: 8-16, @th,64)
  *     ip6 saddr fe80::42:aff:fe58:2 accept                           (LL)
  *     ip6 saddr fd88:a58:0:10::2 accept                              (ULA)
  *     ip6 saddr :: meta l4proto ipv6-icmp accept
@@ -39,7 +43,12 @@
  * the only layout the kernel's arp_rcv() takes on an Ethernet device. From
  * :: come duplicate address detection and early MLD reports, ICMPv6 both:
  * a probe for another's address would take that address from it while
- * tentative.
+ * tentative. A neighbour or router solicitation's source link-layer
+ * address option, an advertisement's target one, makes its receivers map
+ * the address to the MAC it names: only the port's own passes. Receivers
+ * take the first option of each type wherever it is, so the rules pin the
+ * message's length (the IPv6 payload's, extension headers in it) to room
+ * for one 8-byte option at most, which can then only be at the fixed offset.
  *
  * A port whose container has no live lease (a namespace that outlived its
  * lease's process; a pair being made, until this batch) is dropped whole:
@@ -167,6 +176,40 @@ static void rule_nd(const struct port *p, uint8_t type, bool from_any)
 	nft_rule_end(p->b, &r);
 }
 
+/* A rule of the port's chain for ICMPv6 of TYPE, into R (its ether type first). */
+static void icmp6_rule(const struct port *p, struct nft_rule *r, uint8_t type)
+{
+	nft_rule_begin(p->b, r, p->table, p->chain);
+	ether_type(r->m, ETHERTYPE_IPV6);
+	nft_l4(r->m, IPPROTO_ICMPV6, 0, &type, 1);
+}
+
+/* A solicitation or advertisement (TYPE) whose link-layer address option
+ * names another MAC than the port's, dropped: its receivers would map the
+ * sender's address (or the target) to that MAC. Options start at OPT, and
+ * the receiver takes the first of each type, so the IPv6 payload's length
+ * (extension headers in it) must leave room for one 8-byte option at most:
+ * then the only one is at OPT, type 1 or 2 (source or target), length, MAC. */
+static void rule_lla(const struct port *p, uint8_t type, int opt)
+{
+	static const uint8_t src_ll = 1, tgt_ll = 2;
+	uint16_t lo = htons((uint16_t)opt), hi = htons((uint16_t)(opt + 8));
+	struct nft_rule r;
+
+	icmp6_rule(p, &r, type);
+	nft_payload(r.m, NFT_PAYLOAD_NETWORK_HEADER, 4, 2); /* the payload's length */
+	nft_range(r.m, NFT_RANGE_NEQ, &lo, &hi, 2);
+	nft_verdict(r.m, NF_DROP);
+	nft_rule_end(p->b, &r);
+	icmp6_rule(p, &r, type);
+	nft_payload(r.m, NFT_PAYLOAD_TRANSPORT_HEADER, opt, 1);
+	nft_range(r.m, NFT_RANGE_EQ, &src_ll, &tgt_ll, 1);
+	nft_payload(r.m, NFT_PAYLOAD_TRANSPORT_HEADER, opt + 2, 6);
+	nft_cmp(r.m, NFT_CMP_NEQ, p->mac, 6);
+	nft_verdict(r.m, NF_DROP);
+	nft_rule_end(p->b, &r);
+}
+
 /* ICMPv6 from :: (duplicate address detection, MLD reports before the
  * link-local address is there); nothing else has a use for it */
 static void rule_unspecified(const struct port *p)
@@ -195,6 +238,9 @@ static void port_rules(const struct port *p)
 	rule_from(p, ETHERTYPE_ARP, 14, any, 4); /* a probe (RFC 5227) */
 	rule_nd(p, 136, false);			 /* neighbour advertisement */
 	rule_nd(p, 135, true);			 /* duplicate address detection */
+	rule_lla(p, 135, 24);			 /* solicitation: after the target */
+	rule_lla(p, 136, 24);			 /* advertisement: the same */
+	rule_lla(p, 133, 8);			 /* router solicitation */
 	rule_from(p, ETHERTYPE_IPV6, 8, p->ll, 16);
 	if (p->v6)
 		rule_from(p, ETHERTYPE_IPV6, 8, p->ula, 16);

@@ -146,6 +146,7 @@ void nft_fib_daddr_type(struct nl_msg *m);
 void nft_ct(struct nl_msg *m, int key);
 void nft_cmp(struct nl_msg *m, int op, const void *v, int len);
 void nft_mask(struct nl_msg *m, const void *mask, int len);
+void nft_range(struct nl_msg *m, int op, const void *from, const void *to, int len);
 void nft_imm(struct nl_msg *m, int reg, const void *v, int len);
 void nft_verdict(struct nl_msg *m, int code);
 void nft_goto(struct nl_msg *m, const char *chain); /* the chain's verdict is the rule's */

@@ -253,6 +253,29 @@ void nft_l4(struct nl_msg *m, uint8_t proto, int offset, const void *v, int len)
 	nft_cmp(m, NFT_CMP_EQ, v, len);
 }
 
+/* register 1 compared with FROM..TO (LEN bytes each, big-endian: memcmp's order);
+ * OP NFT_RANGE_EQ: within, NFT_RANGE_NEQ: outside */
+void nft_range(struct nl_msg *m, int op, const void *from, const void *to, int len)
+{
+	struct nlattr *elem, *data, *d;
+
+	if (!m)
+		return;
+	elem = nla_nest_start(m, NFTA_LIST_ELEM);
+	nla_put_string(m, NFTA_EXPR_NAME, "range");
+	data = nla_nest_start(m, NFTA_EXPR_DATA);
+	nla_put_u32(m, NFTA_RANGE_SREG, htonl(NFT_REG_1));
+	nla_put_u32(m, NFTA_RANGE_OP, htonl((uint32_t)op));
+	d = nla_nest_start(m, NFTA_RANGE_FROM_DATA);
+	nla_put(m, NFTA_DATA_VALUE, len, from);
+	nla_nest_end(m, d);
+	d = nla_nest_start(m, NFTA_RANGE_TO_DATA);
+	nla_put(m, NFTA_DATA_VALUE, len, to);
+	nla_nest_end(m, d);
+	nla_nest_end(m, data);
+	nla_nest_end(m, elem);
+}
+
 /* register 1 &= MASK (the xor a bitwise expression also needs is zero) */
 void nft_mask(struct nl_msg *m, const void *mask, int len)
 {

@@ -23,8 +23,9 @@ services through the bridge (route_localnet's hole), nor the cloud's
 metadata service (169.254.169.254, fd00:ec2::254), which the host reaches;
 one container's router advertisement changes nothing in another.
 Each container's port of the bridge is pinned to its lease: a container's
-ARP or neighbour advertisement claiming another's address, datagrams from
-another's address or MAC change nothing and arrive nowhere, and a
+ARP or neighbour advertisement claiming another's address, its neighbour
+discovery naming another's MAC in a link-layer address option, datagrams
+from another's address or MAC change nothing and arrive nowhere, and a
 namespace that outlived its lease is cut off when its address goes to the
 next container.
 200 attach/detach cycles leave nothing behind (nft reads the table back),
@@ -592,6 +593,28 @@ for _ in range(3):
     s.sendto(na, ("ff02::1", 0, 0, idx))
 """
 
+# Neighbour discovery from ADDR (eth0's) to DST as root in a container may:
+# KIND "ns" or "na" (override) for TARGET, or "rs"; each OPTION "TYPE=MAC" a
+# link-layer address option (1 source, 2 target), in that order.
+ND = r"""
+import socket, struct, sys
+kind, src, dst, target, opts = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5:]
+s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+idx = socket.if_nametoindex("eth0")
+for opt in (socket.IPV6_UNICAST_HOPS, socket.IPV6_MULTICAST_HOPS):
+    s.setsockopt(socket.IPPROTO_IPV6, opt, 255)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, idx)
+s.bind((src, 0))
+t = socket.inet_pton(socket.AF_INET6, target)
+msg = {"ns": struct.pack("!BBHI16s", 135, 0, 0, 0, t), "rs": struct.pack("!BBHI", 133, 0, 0, 0),
+       "na": struct.pack("!BBHI16s", 136, 0, 0, 0x20000000, t)}[kind]
+for o in opts:
+    kind_, mac = o.split("=")
+    msg += struct.pack("!BB6s", int(kind_), 1, bytes.fromhex(mac.replace(":", "")))
+for _ in range(3):
+    s.sendto(msg, (dst, 0, 0, idx))
+"""
+
 
 def neigh(addr):
     """The MAC the host's neighbour table has for ADDR on the bridge."""
@@ -663,7 +686,45 @@ def test_l2_pinning(c1, c2):
     r = sh("nft", "list", "chain", "bridge", "wisp-wisp0", "prerouting")
     check("the bridge table has a goto per lease and drops the rest of the network's ports",
           r.stdout.count(" goto wv") == 2 and "iifgroup" in r.stdout, r.stdout + r.stderr)
+    test_l2_lla(c1)
     test_l2_orphan()
+
+
+def test_l2_lla(c1):
+    """c1's neighbour discovery naming c2's MAC in its link-layer address
+    option, for c1's own address: the host would send c1's traffic to c2's
+    MAC, which the bridge forwards to c2. Only the option naming its port's
+    MAC passes, and one option at most (the receiver reads every one)."""
+    c1mac, c2mac = "02:42:0a:58:00:02", "02:42:0a:58:00:03"
+    a1, gw = ula("10.88.0.2"), ula("10.88.0.1")
+    spoofs = [("its advertisement's target option (override)", c1mac, "na", "ff02::1", a1,
+               "2=" + c2mac),
+              ("its solicitation's source option", None, "ns", gw, gw, "1=" + c2mac),
+              ("a solicitation's second option after its own", None, "ns", gw, gw, "2=" + c1mac,
+               "1=" + c2mac),
+              ("its router solicitation's source option", None, "rs", "ff02::2", "::", "1=" + c2mac)]
+    for what, entry, *nd in spoofs:
+        r = neigh_after(c1, a1, entry, nd)
+        check("c1 naming c2's MAC in %s: the host's entry for c1 is not c2's MAC" % what,
+              r[0] == 0 and r[1] != c2mac, r)
+    for kind, dst, target, opt in (("na", "ff02::1", a1, "2="), ("ns", gw, gw, "1="),
+                                   ("rs", "ff02::2", "::", "1=")):
+        stale = "02:42:0a:58:00:99" if kind == "na" else None  # an NA only updates an entry
+        r = neigh_after(c1, a1, stale, [kind, dst, target, opt + c1mac])
+        check("c1's %s naming its own MAC sets the host's entry" % kind, r == (0, c1mac, ""), r)
+    sh("ip", "neigh", "del", a1, "dev", "wisp0")
+    sh(BUSYBOX, "ping", "-c", "1", "-W", "5", a1)
+
+
+def neigh_after(p, addr, entry, nd):
+    """The host's entry for ADDR (ENTRY: one made first, stale; None: none)
+    after P sent neighbour discovery ND: (ND's status, the MAC, its stderr)."""
+    sh("ip", "neigh", "del", addr, "dev", "wisp0")
+    if entry:
+        sh("ip", "neigh", "replace", addr, "lladdr", entry, "dev", "wisp0", "nud", "stale")
+    r = inside(p, sys.executable, "-c", ND, nd[0], addr, *nd[1:])
+    time.sleep(0.2)
+    return r.returncode, neigh(addr), r.stderr
 
 
 def test_l2_orphan():
