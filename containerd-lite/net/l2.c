@@ -58,10 +58,14 @@
  * which link.c gives each host end (a name prefix would take in other
  * networks' ports). Without IPv6 on the host there is no ULA; the
  * link-local and :: rules stay, for containers' kernels have IPv6 anyway.
+ * A network's first container has no table to meet yet: net_l2_guard makes
+ * one of that last rule alone before its pair is made (link.c), so its port,
+ * too, joins the bridge dropped.
  */
 #include "net.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <net/ethernet.h>
@@ -276,20 +280,52 @@ static int lease_port(const struct net_lease *l, void *arg)
 	return 0;
 }
 
-int net_l2_table(struct nft_batch *b, const struct net_cfg *c, const char *table, int dfd)
+/* The prerouting chain's last rule: the network's ports without a lease dropped. */
+static void group_drop(struct nft_batch *b, const struct net_cfg *c, const char *table)
 {
-	struct l2 s = {.b = b, .c = c, .table = table};
 	uint32_t group = net_port_group(c);
 	struct nft_rule r;
 
-	nft_table(b, NFT_MSG_NEWTABLE, table);
-	nft_chain(b, table, "prerouting", "filter", BR_PRE_ROUTING, BR_PRI_FILTER, -1);
-	if (net_each_lease(dfd, lease_port, &s) < 0)
-		return -1;
 	nft_rule_begin(b, &r, table, "prerouting");
 	nft_meta(r.m, NFT_META_IIFGROUP);
 	nft_cmp(r.m, NFT_CMP_EQ, &group, 4); /* host order, as the kernel keeps it */
 	nft_verdict(r.m, NF_DROP);
 	nft_rule_end(b, &r);
+}
+
+int net_l2_table(struct nft_batch *b, const struct net_cfg *c, const char *table, int dfd)
+{
+	struct l2 s = {.b = b, .c = c, .table = table};
+
+	nft_table(b, NFT_MSG_NEWTABLE, table);
+	nft_chain(b, table, "prerouting", "filter", BR_PRE_ROUTING, BR_PRI_FILTER, -1);
+	if (net_each_lease(dfd, lease_port, &s) < 0)
+		return -1;
+	group_drop(b, c, table);
 	return 0;
+}
+
+/* Before a port joins the bridge: the table, if the network has none (its
+ * first container's attach), with only the drop of the network's ports. A
+ * port is dropped whole from its joining until the attach's batch, the
+ * first container's as every later one's; the batch then makes the table
+ * whole, or takes it away with the last lease. One already there (EEXIST:
+ * the batch fails whole) has the drop. */
+int net_l2_guard(const struct net_cfg *c, struct cl_err *e)
+{
+	struct nft_batch *b = nft_batch_new(NFPROTO_BRIDGE);
+	char table[32];
+	int r;
+
+	if (!b)
+		return cl_error(e, ENOMEM, "nftables");
+	snprintf(table, sizeof(table), "wisp-%s", c->name);
+	nft_begin(b);
+	nft_table_new(b, table);
+	nft_chain(b, table, "prerouting", "filter", BR_PRE_ROUTING, BR_PRI_FILTER, -1);
+	group_drop(b, c, table);
+	nft_end(b);
+	r = nft_batch_send(b, e);
+	nft_batch_free(b);
+	return r < 0 && e->num != EEXIST ? -1 : 0;
 }

@@ -395,9 +395,10 @@ int net_veth_attach(const struct net_cfg *c, const struct net_attach *a, struct 
 	/* A pair left by a start that died half-way would make EEXIST: it goes first. */
 	net_veth_detach(a->id, e);
 	br = net_ifindex(sk, c->name);
+	/* the port joins the bridge dropped, until the attach's batch pins it (net/l2.c) */
 	if (!br)
 		r = cl_error(e, ENODEV, "bridge %s is not there", c->name);
-	else if ((r = make_pair(sk, c, host, peer, a, e)) == 0 &&
+	else if ((r = net_l2_guard(c, e)) == 0 && (r = make_pair(sk, c, host, peer, a, e)) == 0 &&
 		 (r = link_up(sk, host, NULL, br, e)) == 0 && (r = hairpin(sk, host, e)) == 0)
 		r = in_netns(c, peer, a, e);
 	if (r < 0)

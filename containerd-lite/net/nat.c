@@ -39,7 +39,7 @@
  * The same batch makes `bridge wisp-NAME` (net/l2.c): each lease's port of
  * the bridge pinned to its MAC and addresses, and a port of the network
  * without a live lease dropped: a new container's from its veth pair until
- * its attach's batch (the first one's has nobody on the bridge to fool).
+ * its attach's batch (the first one's by the table net_l2_guard made).
  *
  * Where the host has IPv6 the same batch makes `ip6 wisp-NAME` the same way
  * for the network's ULA (net.h): the metadata service's drop, the masquerade

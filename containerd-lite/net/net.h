@@ -132,6 +132,7 @@ int nft_batch_send(struct nft_batch *b, struct cl_err *e);
 void nft_begin(struct nft_batch *b);
 void nft_end(struct nft_batch *b);
 void nft_table(struct nft_batch *b, int op, const char *table);
+void nft_table_new(struct nft_batch *b, const char *table); /* EEXIST if there */
 /* A base chain of TYPE on HOOK; POLICY NF_DROP or NF_ACCEPT, -1 the kernel's
  * default (accept). TYPE NULL: a regular chain, reached by a goto (the rest unused). */
 void nft_chain(struct nft_batch *b, const char *table, const char *chain, const char *type,
@@ -172,6 +173,8 @@ void net_mac(uint32_t addr, uint8_t mac[6]);
 void net_addr_ll(const uint8_t mac[6], uint8_t out[16]);
 uint32_t net_port_group(const struct net_cfg *c);
 int net_l2_table(struct nft_batch *b, const struct net_cfg *c, const char *table, int dfd);
+/* Where the network has no bridge table yet, one that drops its every port. */
+int net_l2_guard(const struct net_cfg *c, struct cl_err *e);
 
 /* net/ct.c: the host's conntrack entries to or from ADDR (and its ULA) deleted. */
 int net_ct_forget(const struct net_cfg *c, uint32_t addr, struct cl_err *e);

@@ -119,6 +119,16 @@ void nft_table(struct nft_batch *b, int op, const char *table)
 	add(b, m);
 }
 
+/* Only where there is none: a batch making one that is there fails (EEXIST). */
+void nft_table_new(struct nft_batch *b, const char *table)
+{
+	struct nl_msg *m = nft_new(b, NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_EXCL);
+
+	if (m)
+		nla_put_string(m, NFTA_TABLE_NAME, table);
+	add(b, m);
+}
+
 void nft_chain(struct nft_batch *b, const char *table, const char *chain, const char *type,
 	       int hook, int prio, int policy)
 {
@@ -380,5 +390,7 @@ int nft_batch_send(struct nft_batch *b, struct cl_err *e)
 	}
 	if (sk)
 		nl_socket_free(sk);
+	if (r == -NLE_EXIST)
+		return cl_error(e, EEXIST, "nftables");
 	return r < 0 ? cl_error(e, 0, "nftables: %s", nl_geterror(r)) : 0;
 }

@@ -27,7 +27,8 @@ ARP or neighbour advertisement claiming another's address, its neighbour
 discovery naming another's MAC in a link-layer address option, datagrams
 from another's address or MAC change nothing and arrive nowhere, and a
 namespace that outlived its lease is cut off when its address goes to the
-next container.
+next container, and a network's first container is cut off until its
+attach's batch pins its port.
 200 attach/detach cycles leave nothing behind (nft reads the table back),
 no conntrack entry either: a UDP flow kept to a published port follows the
 container to its next address.
@@ -688,6 +689,7 @@ def test_l2_pinning(c1, c2):
           r.stdout.count(" goto wv") == 2 and "iifgroup" in r.stdout, r.stdout + r.stderr)
     test_l2_lla(c1)
     test_l2_orphan()
+    test_first_port()
 
 
 def test_l2_lla(c1):
@@ -725,6 +727,42 @@ def neigh_after(p, addr, entry, nd):
     r = inside(p, sys.executable, "-c", ND, nd[0], addr, *nd[1:])
     time.sleep(0.2)
     return r.returncode, neigh(addr), r.stderr
+
+
+def test_first_port():
+    """A network's first container: its port joins the bridge before its
+    attach's batch makes the port's chain, and must be dropped until then,
+    as a later container's is (or it sends as anyone meanwhile). strace
+    holds each of the attach's nftables batches (sendto) 2 s; once the
+    container's eth0 is up, while the attach still runs, it sends from an
+    address not its own to the host; after the attach, from its own."""
+    net = ["--network", "wisp3", "--subnet", "10.67.0.0/24"]
+    p, srv = holder(), collector(None, 9997)
+    st = subprocess.Popen(["strace", "-o", "/dev/null", "-e", "trace=sendto", "-e",
+                           "inject=sendto:delay_enter=2000000", CL, "network", "attach", *net,
+                           "--netns", "/proc/%d/ns/net" % p.pid, "first"],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 15
+        while "state UP" not in inside(p, "ip", "-o", "link", "show", "eth0").stdout:
+            if time.monotonic() > deadline or st.poll() is not None:
+                break
+            time.sleep(0.02)
+        sent = inside(p, sys.executable, "-c", SPOOF, "udp4", "own", mac_of("wisp3"), "10.67.0.99",
+                      "10.67.0.1", "9997", "unleased")
+        during = st.poll() is None
+        out, err = st.communicate(timeout=30)
+        send_udp(p, "10.67.0.1", 9997, "marker")
+        got = collected(srv)
+        check("a network's first container sends as another address before its attach's batch: "
+              "dropped (its own after it arrives)", st.returncode == 0 and sent.returncode == 0 and
+              during and "unleased" not in got and "marker 10.67.0.2" in got,
+              (out, err, sent.stderr, during, got))
+    finally:
+        st.kill()
+        p.kill()
+        p.wait()
+        cl("detach", *net, "first")
 
 
 def test_l2_orphan():
