@@ -16,7 +16,7 @@
  * (offset 12 of the frame):
  *
  *   chain prerouting { type filter hook prerouting priority filter
- *     iifname "wv8829dfd9" goto wv8829dfd9                  (one per lease)
+ *     iifname vmap { "wv8829dfd9" : goto wv8829dfd9, ... }  (each lease's)
  *     iifgroup 1578819562 drop }         (the network's port without a lease)
  *   chain wv8829dfd9 {                                    (10.88.0.2's port)
  *     ether saddr != 02:42:0a:58:00:02 drop
@@ -49,6 +49,9 @@
  * take the first option of each type wherever it is, so the rules pin the
  * message's length (the IPv6 payload's, extension headers in it) to room
  * for one 8-byte option at most, which can then only be at the fixed offset.
+ *
+ * A frame's port is looked up in the map (a hash: one lookup however many
+ * containers), then at most sixteen rules of its chain decide.
  *
  * A port whose container has no live lease (a namespace that outlived its
  * lease's process; a pair being made, until this batch) is dropped whole:
@@ -260,12 +263,14 @@ struct l2 {
 	const char *table;
 };
 
-/* The lease's chain, and the rule of the prerouting chain that goes to it. */
+/* The map of the ports' names to their chains, the batch's only one (net/nft.c) */
+#define PORTS_MAP 1
+
+/* The lease's chain, and the element of the ports' map that goes to it. */
 static int lease_port(const struct net_lease *l, void *arg)
 {
 	const struct l2 *s = arg;
 	struct port p = {.b = s->b, .table = s->table, .ip = htonl(l->addr), .v6 = s->c->v6};
-	struct nft_rule r;
 
 	net_host_ifname(l->id, p.chain);
 	net_mac(l->addr, p.mac);
@@ -273,10 +278,7 @@ static int lease_port(const struct net_lease *l, void *arg)
 	net_addr6(s->c, l->addr, p.ula);
 	nft_chain(s->b, s->table, p.chain, NULL, 0, 0, -1);
 	port_rules(&p);
-	nft_rule_begin(s->b, &r, s->table, "prerouting");
-	nft_ifname(r.m, NFT_META_IIFNAME, p.chain, NFT_CMP_EQ, false);
-	nft_goto(r.m, p.chain);
-	nft_rule_end(s->b, &r);
+	nft_vmap_goto(s->b, s->table, PORTS_MAP, p.chain, p.chain);
 	return 0;
 }
 
@@ -296,11 +298,17 @@ static void group_drop(struct nft_batch *b, const struct net_cfg *c, const char 
 int net_l2_table(struct nft_batch *b, const struct net_cfg *c, const char *table, int dfd)
 {
 	struct l2 s = {.b = b, .c = c, .table = table};
+	struct nft_rule r;
 
 	nft_table(b, NFT_MSG_NEWTABLE, table);
 	nft_chain(b, table, "prerouting", "filter", BR_PRE_ROUTING, BR_PRI_FILTER, -1);
+	nft_vmap_new(b, table, PORTS_MAP);
 	if (net_each_lease(dfd, lease_port, &s) < 0)
 		return -1;
+	nft_rule_begin(b, &r, table, "prerouting"); /* one lookup, however many ports */
+	nft_meta(r.m, NFT_META_IIFNAME);
+	nft_vmap(r.m, PORTS_MAP);
+	nft_rule_end(b, &r);
 	group_drop(b, c, table);
 	return 0;
 }

@@ -152,6 +152,12 @@ void nft_imm(struct nl_msg *m, int reg, const void *v, int len);
 void nft_verdict(struct nl_msg *m, int code);
 void nft_goto(struct nl_msg *m, const char *chain); /* the chain's verdict is the rule's */
 void nft_dnat(struct nl_msg *m, int family);
+/* An anonymous verdict map (ID: its number in the batch), interface names
+ * its keys: made, each element added, then bound by a rule's nft_vmap. */
+void nft_vmap_new(struct nft_batch *b, const char *table, uint32_t id);
+void nft_vmap_goto(struct nft_batch *b, const char *table, uint32_t id, const char *ifname,
+		   const char *chain);
+void nft_vmap(struct nl_msg *m, uint32_t id);
 void nft_masq(struct nl_msg *m);
 /* Matches made of the above, shared by the NAT table and the firewall. */
 void nft_ifname(struct nl_msg *m, int key, const char *name, int op, bool prefix);

@@ -19,6 +19,7 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <netlink/attr.h>
 #include <netlink/msg.h>
+#include <net/if.h>
 #include <netlink/netlink.h>
 #include <stdlib.h>
 #include <string.h>
@@ -316,9 +317,20 @@ void nft_imm(struct nl_msg *m, int reg, const void *v, int len)
 }
 
 /* The verdict CODE; CHAIN: the chain it jumps to or goes to (NFT_JUMP, NFT_GOTO). */
+static void verdict_data(struct nl_msg *m, int code, const char *chain)
+{
+	struct nlattr *v = nla_nest_start(m, NFTA_DATA_VERDICT);
+
+	nla_put_u32(m, NFTA_VERDICT_CODE, htonl((uint32_t)code));
+	if (chain)
+		nla_put_string(m, NFTA_VERDICT_CHAIN, chain);
+	nla_nest_end(m, v);
+}
+
+/* An immediate verdict: CODE, and CHAIN as verdict_data's. */
 static void verdict(struct nl_msg *m, int code, const char *chain)
 {
-	struct nlattr *elem, *data, *d, *v;
+	struct nlattr *elem, *data, *d;
 
 	if (!m)
 		return;
@@ -327,11 +339,7 @@ static void verdict(struct nl_msg *m, int code, const char *chain)
 	data = nla_nest_start(m, NFTA_EXPR_DATA);
 	nla_put_u32(m, NFTA_IMMEDIATE_DREG, htonl(NFT_REG_VERDICT));
 	d = nla_nest_start(m, NFTA_IMMEDIATE_DATA);
-	v = nla_nest_start(m, NFTA_DATA_VERDICT);
-	nla_put_u32(m, NFTA_VERDICT_CODE, htonl((uint32_t)code));
-	if (chain)
-		nla_put_string(m, NFTA_VERDICT_CHAIN, chain);
-	nla_nest_end(m, v);
+	verdict_data(m, code, chain);
 	nla_nest_end(m, d);
 	nla_nest_end(m, data);
 	nla_nest_end(m, elem);
@@ -345,6 +353,82 @@ void nft_verdict(struct nl_msg *m, int code)
 void nft_goto(struct nl_msg *m, const char *chain)
 {
 	verdict(m, NFT_GOTO, chain);
+}
+
+/* The anonymous map ID of the batch (nft's "vmap { ... }"): interface
+ * names to verdicts, a hash (O(1) a lookup), filled with nft_vmap_goto
+ * before a rule's nft_vmap binds it, which leaves it constant. The kernel
+ * names it __mapN; this batch's messages find it by ID. */
+#define VMAP_NAME   "__map%d"
+#define TYPE_IFNAME 41 /* nft's type of the keys, for its listing */
+
+void nft_vmap_new(struct nft_batch *b, const char *table, uint32_t id)
+{
+	struct nl_msg *m = nft_new(b, NFT_MSG_NEWSET, NLM_F_CREATE);
+	/* for nft alone, which reads keys big-endian unless told: libnftnl's
+	 * user data, record 0 (the keys' byte order), 4 bytes, 1 (host's) */
+	uint8_t udata[6] = {0, 4};
+	uint32_t host = 1;
+
+	memcpy(udata + 2, &host, sizeof(host));
+
+	if (m) {
+		nla_put_string(m, NFTA_SET_TABLE, table);
+		nla_put_string(m, NFTA_SET_NAME, VMAP_NAME);
+		nla_put_u32(m, NFTA_SET_FLAGS,
+			    htonl(NFT_SET_ANONYMOUS | NFT_SET_CONSTANT | NFT_SET_MAP));
+		nla_put_u32(m, NFTA_SET_KEY_TYPE, htonl(TYPE_IFNAME));
+		nla_put_u32(m, NFTA_SET_KEY_LEN, htonl(IFNAMSIZ));
+		nla_put_u32(m, NFTA_SET_DATA_TYPE, htonl(NFT_DATA_VERDICT));
+		nla_put_u32(m, NFTA_SET_ID, htonl(id));
+		nla_put(m, NFTA_SET_USERDATA, sizeof(udata), udata);
+	}
+	add(b, m);
+}
+
+/* Map ID's element: interface IFNAME goes to CHAIN. */
+void nft_vmap_goto(struct nft_batch *b, const char *table, uint32_t id, const char *ifname,
+		   const char *chain)
+{
+	struct nl_msg *m = nft_new(b, NFT_MSG_NEWSETELEM, NLM_F_CREATE);
+	struct nlattr *list, *elem, *d;
+	char key[IFNAMSIZ] = {0};
+
+	memcpy(key, ifname, strnlen(ifname, sizeof(key) - 1)); /* zero-padded, as the kernel's */
+	if (m) {
+		nla_put_string(m, NFTA_SET_ELEM_LIST_TABLE, table);
+		nla_put_string(m, NFTA_SET_ELEM_LIST_SET, VMAP_NAME);
+		nla_put_u32(m, NFTA_SET_ELEM_LIST_SET_ID, htonl(id));
+		list = nla_nest_start(m, NFTA_SET_ELEM_LIST_ELEMENTS);
+		elem = nla_nest_start(m, NFTA_LIST_ELEM);
+		d = nla_nest_start(m, NFTA_SET_ELEM_KEY);
+		nla_put(m, NFTA_DATA_VALUE, sizeof(key), key);
+		nla_nest_end(m, d);
+		d = nla_nest_start(m, NFTA_SET_ELEM_DATA);
+		verdict_data(m, NFT_GOTO, chain);
+		nla_nest_end(m, d);
+		nla_nest_end(m, elem);
+		nla_nest_end(m, list);
+	}
+	add(b, m);
+}
+
+/* Register 1 looked up in map ID: the element's verdict is the rule's; none, the next rule. */
+void nft_vmap(struct nl_msg *m, uint32_t id)
+{
+	struct nlattr *elem, *data;
+
+	if (!m)
+		return;
+	elem = nla_nest_start(m, NFTA_LIST_ELEM);
+	nla_put_string(m, NFTA_EXPR_NAME, "lookup");
+	data = nla_nest_start(m, NFTA_EXPR_DATA);
+	nla_put_string(m, NFTA_LOOKUP_SET, VMAP_NAME);
+	nla_put_u32(m, NFTA_LOOKUP_SET_ID, htonl(id));
+	nla_put_u32(m, NFTA_LOOKUP_SREG, htonl(NFT_REG_1));
+	nla_put_u32(m, NFTA_LOOKUP_DREG, htonl(NFT_REG_VERDICT));
+	nla_nest_end(m, data);
+	nla_nest_end(m, elem);
 }
 
 /* dnat to the address (of FAMILY) in register 1, the port in register 2 */

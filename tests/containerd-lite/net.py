@@ -685,8 +685,12 @@ def test_l2_pinning(c1, c2):
         r = inside(c1, BUSYBOX, *cmd)
         check("c1 still reaches %s" % cmd[-1], r.returncode == 0, r.stdout + r.stderr)
     r = sh("nft", "list", "chain", "bridge", "wisp-wisp0", "prerouting")
-    check("the bridge table has a goto per lease and drops the rest of the network's ports",
-          r.stdout.count(" goto wv") == 2 and "iifgroup" in r.stdout, r.stdout + r.stderr)
+    lookup = re.findall(r"iifname vmap \{ (.*) \}", r.stdout)
+    check("the bridge table looks a port up in one map of the leases' (O(1), not a rule each) "
+          "and drops the rest of the network's ports",
+          len(lookup) == 1 and sorted(lookup[0].split(", ")) ==
+          sorted('"%s" : goto %s' % (host_ifname(c), host_ifname(c)) for c in ("c1", "c2")) and
+          r.stdout.count("goto") == 2 and "iifgroup" in r.stdout, r.stdout + r.stderr)
     test_l2_lla(c1)
     test_l2_orphan()
     test_first_port()
