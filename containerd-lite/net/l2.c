@@ -30,6 +30,7 @@
  *     icmpv6 type nd-neighbor-solicit @th,192,8 0x1-0x2
  *         @th,208,48 != 0x2420a580002 drop              (the option's MAC)
  *     (the same two for nd-neighbor-advert; nd-router-solicit's: 8-16, @th,64)
+ *     icmpv6 type nd-router-advert drop
  *     ip6 saddr fe80::42:aff:fe58:2 accept                           (LL)
  *     ip6 saddr fd88:a58:0:10::2 accept                              (ULA)
  *     ip6 saddr :: meta l4proto ipv6-icmp accept
@@ -49,9 +50,11 @@
  * take the first option of each type wherever it is, so the rules pin the
  * message's length (the IPv6 payload's, extension headers in it) to room
  * for one 8-byte option at most, which can then only be at the fixed offset.
+ * A router advertisement goes whole: a container is no router, and its
+ * source option is read even where advertisements are not taken.
  *
  * A frame's port is looked up in the map (a hash: one lookup however many
- * containers), then at most sixteen rules of its chain decide.
+ * containers), then at most seventeen rules of its chain decide.
  *
  * A port whose container has no live lease (a namespace that outlived its
  * lease's process; a pair being made, until this batch) is dropped whole:
@@ -217,6 +220,21 @@ static void rule_lla(const struct port *p, uint8_t type, int opt)
 	nft_rule_end(p->b, &r);
 }
 
+/* A router's ICMPv6 (TYPE), dropped: a container is none. A router
+ * advertisement's source link-layer address option would map the sender's
+ * address to the MAC it names in every receiver, even one that takes no
+ * advertisement (accept_ra 0 skips only their routes and prefixes). (A
+ * redirect's is taken only from the receiver's router, the gateway, whose
+ * addresses no port may send from.) */
+static void rule_router(const struct port *p, uint8_t type)
+{
+	struct nft_rule r;
+
+	icmp6_rule(p, &r, type);
+	nft_verdict(r.m, NF_DROP);
+	nft_rule_end(p->b, &r);
+}
+
 /* ICMPv6 from :: (duplicate address detection, MLD reports before the
  * link-local address is there); nothing else has a use for it */
 static void rule_unspecified(const struct port *p)
@@ -248,6 +266,7 @@ static void port_rules(const struct port *p)
 	rule_lla(p, 135, 24);			 /* solicitation: after the target */
 	rule_lla(p, 136, 24);			 /* advertisement: the same */
 	rule_lla(p, 133, 8);			 /* router solicitation */
+	rule_router(p, 134);			 /* advertisement */
 	rule_from(p, ETHERTYPE_IPV6, 8, p->ll, 16);
 	if (p->v6)
 		rule_from(p, ETHERTYPE_IPV6, 8, p->ula, 16);

@@ -595,7 +595,7 @@ for _ in range(3):
 """
 
 # Neighbour discovery from ADDR (eth0's) to DST as root in a container may:
-# KIND "ns" or "na" (override) for TARGET, or "rs"; each OPTION "TYPE=MAC" a
+# KIND "ns" or "na" (override) for TARGET, "rs" or "ra"; each OPTION "TYPE=MAC" a
 # link-layer address option (1 source, 2 target), in that order.
 ND = r"""
 import socket, struct, sys
@@ -605,9 +605,10 @@ idx = socket.if_nametoindex("eth0")
 for opt in (socket.IPV6_UNICAST_HOPS, socket.IPV6_MULTICAST_HOPS):
     s.setsockopt(socket.IPPROTO_IPV6, opt, 255)
 s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, idx)
-s.bind((src, 0))
+s.bind((src, 0, 0, idx))
 t = socket.inet_pton(socket.AF_INET6, target)
 msg = {"ns": struct.pack("!BBHI16s", 135, 0, 0, 0, t), "rs": struct.pack("!BBHI", 133, 0, 0, 0),
+       "ra": struct.pack("!BBHBBHII", 134, 0, 0, 64, 0, 0, 0, 0),  # no default route
        "na": struct.pack("!BBHI16s", 136, 0, 0, 0x20000000, t)}[kind]
 for o in opts:
     kind_, mac = o.split("=")
@@ -700,7 +701,9 @@ def test_l2_lla(c1):
     """c1's neighbour discovery naming c2's MAC in its link-layer address
     option, for c1's own address: the host would send c1's traffic to c2's
     MAC, which the bridge forwards to c2. Only the option naming its port's
-    MAC passes, and one option at most (the receiver reads every one)."""
+    MAC passes, and one option at most (the receiver reads every one); a
+    router advertisement (its source option is read even where it is not
+    taken) not at all."""
     c1mac, c2mac = "02:42:0a:58:00:02", "02:42:0a:58:00:03"
     a1, gw = ula("10.88.0.2"), ula("10.88.0.1")
     spoofs = [("its advertisement's target option (override)", c1mac, "na", "ff02::1", a1,
@@ -713,6 +716,12 @@ def test_l2_lla(c1):
         r = neigh_after(c1, a1, entry, nd)
         check("c1 naming c2's MAC in %s: the host's entry for c1 is not c2's MAC" % what,
               r[0] == 0 and r[1] != c2mac, r)
+    # (an advertisement's source is link-local: the entry is that address's)
+    ll = "fe80::42:aff:fe58:2"
+    r = neigh_after(c1, ll, None, ["ra", "ff02::1", "::", "1=" + c2mac])
+    check("c1's router advertisement naming c2's MAC: the host's entry for c1's link-local "
+          "address is not c2's MAC (a container is no router)", r[0] == 0 and r[1] != c2mac, r)
+    sh("ip", "neigh", "del", ll, "dev", "wisp0")
     for kind, dst, target, opt in (("na", "ff02::1", a1, "2="), ("ns", gw, gw, "1="),
                                    ("rs", "ff02::2", "::", "1=")):
         stale = "02:42:0a:58:00:99" if kind == "na" else None  # an NA only updates an entry
