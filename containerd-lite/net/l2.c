@@ -50,6 +50,8 @@
  * take the first option of each type wherever it is, so the rules pin the
  * message's length (the IPv6 payload's, extension headers in it) to room
  * for one 8-byte option at most, which can then only be at the fixed offset.
+ * (Options in a later fragment go unread: receivers drop fragmented
+ * neighbour discovery, RFC 6980, the kernel's suppress_frag_ndisc 1.)
  * A router advertisement goes whole: a container is no router, and its
  * source option is read even where advertisements are not taken.
  *
