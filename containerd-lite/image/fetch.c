@@ -318,6 +318,25 @@ static int reserve_rest(struct xfer *x, const struct img_reserve *res, struct cl
 	return 0;
 }
 
+/* The blobs still to come, together, before any is asked for: each may
+ * fit alone and all of them not (one alone: reserve_rest said). */
+static int reserve_all(struct xfer *xs, size_t n, const struct img_reserve *res, struct cl_err *err)
+{
+	uint64_t total = 0, rest;
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (xs[i].fd >= 0) {
+			rest = xs[i].w->size - xs[i].have;
+			total = total > UINT64_MAX - rest ? UINT64_MAX : total + rest;
+			k++;
+		}
+	if (k < 2 || img_reserve_declared(res, total, err) == 0)
+		return 0;
+	xs[0].refused = true; /* drop_parts: nothing of this pull stays */
+	return cl_error_wrap(err, "%zu blobs together", k);
+}
+
 static bool any_refused(const struct xfer *xs, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -356,6 +375,8 @@ int img_fetch_blobs(struct img_endpoint *ep, const char *store, const char *stag
 		if (r == 0 && xs[i].fd >= 0)
 			r = reserve_rest(&xs[i], res, err);
 	}
+	if (r == 0)
+		r = reserve_all(xs, n, res, err);
 	if (r == 0)
 		r = run(ep, m, xs, n, err);
 	if (xs && any_refused(xs, n))

@@ -221,8 +221,8 @@ def serve(repo, layers):
 
 def pulls(w, store):
     """image pull: a layer declared 1 TiB is refused before it is asked
-    for; two of 50 MiB, each fitting alone, stop while downloading; no
-    partial left either way."""
+    for; so are two of 50 and 51 MiB, each fitting alone, not together (the
+    pull's sum, before either is asked for); no partial left either way."""
     srv = ThreadingHTTPServer(("127.0.0.1", 0), Registry)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     host = "127.0.0.1:%d" % srv.server_address[1]
@@ -230,25 +230,25 @@ def pulls(w, store):
     with open(regs, "w") as f:
         json.dump({"registries": {host: {"insecure": True}}}, f)
     try:
-        for repo, layers, want in (("huge", [(MIB, 1 << 40)], "storing its 1048576 MiB"),
-                                   ("two", [(50 * MIB, 50 * MIB), (51 * MIB, 51 * MIB)],
-                                    "downloading")):
+        for repo, layers, who, want in (
+                ("huge", [(MIB, 1 << 40)], "blob sha256:", "storing its 1048576 MiB"),
+                ("two", [(50 * MIB, 50 * MIB), (51 * MIB, 51 * MIB)], "2 blobs together: ",
+                 "storing its 101 MiB")):
             ds, n, before = serve("wisp/" + repo, layers), len(Registry.asked), snapshot(store)
             ref = "%s/wisp/%s:1" % (host, repo)
             r = run(CL, "image", "--store", store, "pull", "--registries", regs, ref)
             msg = r.stderr.strip().splitlines()
             ok = (r.returncode == 1 and len(msg) == 1 and
-                  msg[0].startswith("containerd-lite: image pull %s: blob sha256:" % ref) and
+                  msg[0].startswith("containerd-lite: image pull %s: %s" % (ref, who)) and
                   msg[0].endswith(": %s would leave less than 24 MiB free on %s (the store's "
                                   "reserve); refused" % (want, store)))
-            check("pull %s: refused in one line naming a blob and the reserve" % repo, ok,
+            check("pull %s: refused in one line naming the blobs and the reserve" % repo, ok,
                   "exit %d: %s" % (r.returncode, r.stderr.strip()[-400:]))
             # tmp/partial itself, empty, is the pull's (gc removes it)
             left = (set(snapshot(store)) ^ set(before)) - {"tmp/partial"}
             check("pull %s: nothing partial left" % repo, not left, sorted(left)[:5])
-            if repo == "huge":
-                check("pull huge: the layer never asked for",
-                      not any(ds[0] in p for p in Registry.asked[n:]), Registry.asked[n:])
+            check("pull %s: no layer asked for" % repo,
+                  not any(d in p for d in ds for p in Registry.asked[n:]), Registry.asked[n:])
     finally:
         srv.shutdown()
 
