@@ -16,6 +16,7 @@ void ib_usage(FILE *f)
 	      "                     [--containerd-lite PATH] [-v] SPEC\n"
 	      "       image-builder [-C DIR] --print-deps SPEC\n"
 	      "       image-builder bundle ...   a signed update bundle (bundle --help)\n"
+	      "       image-builder convert ...  an image in a cloud's format (convert --help)\n"
 	      "\n"
 	      "Build a hybrid BIOS/UEFI GPT disk image from an image spec\n"
 	      "(docs/image-spec.md), without privileges and reproducibly.\n"
