@@ -24,6 +24,14 @@
  * (docker, containerd) takes 1 MiB for one; chained ones get no more. */
 #define PAX_MAX (1024 * 1024)
 
+/* The names kept until the layer's end (directory times, a flattening's
+ * created and opaque paths), each counted with what holds it (a record or
+ * tree node, malloc's own): a hostile layer of a million entries, each
+ * under another 4 KiB parent, would otherwise hold gigabytes. A real
+ * layer keeps well under a MiB. */
+#define KEEP_MAX  (64u << 20)
+#define KEEP_NODE 64
+
 struct ctx {
 	struct stream *in;
 	int root;
@@ -34,7 +42,9 @@ struct ctx {
 	 * made opaque already (once is all: what follows is this layer's) */
 	void *created, *opaqued;
 	struct dir_time *dirs; /* set last: writing children changes them */
-	size_t ndirs;
+	size_t ndirs, cap;
+	size_t kept;		/* bytes of names kept, against KEEP_MAX */
+	bool over;		/* a name refused for KEEP_MAX */
 	struct img_meter meter; /* l->reserve, for what is written */
 };
 
@@ -121,10 +131,32 @@ static int by_name(const void *a, const void *b)
 	return strcmp(a, b);
 }
 
-/* path into the tree: 1 added, 0 there already, -1 out of memory */
-static int add_path(void **tree, const char *path)
+/* A copy of name to keep until the layer's end; NULL past KEEP_MAX or out of memory. */
+static char *keep(struct ctx *c, const char *name)
 {
-	char *p = strdup(path);
+	size_t n = strlen(name) + 1 + KEEP_NODE;
+
+	if (c->kept > KEEP_MAX - n)
+		return c->over = true, NULL;
+	c->kept += n;
+	return strdup(name);
+}
+
+/* keep()'s refusal, for entry PATH. */
+static int keep_failed(struct ctx *c, const char *path, struct cl_err *err)
+{
+	if (c->over)
+		return cl_error(err, 0,
+				"tar: entry %.64s: more than %u MiB of directory names to keep "
+				"(directory times, whiteouts)",
+				path, KEEP_MAX >> 20);
+	return cl_error(err, ENOMEM, "entry %s", path);
+}
+
+/* path into the tree: 1 added, 0 there already, -1 refused (keep) */
+static int add_path(struct ctx *c, void **tree, const char *path)
+{
+	char *p = keep(c, path);
 	void **at = p ? tsearch(p, tree, by_name) : NULL;
 
 	if (!at)
@@ -134,11 +166,11 @@ static int add_path(void **tree, const char *path)
 	return 1;
 }
 
-static int remember(struct ctx *c, const char *path)
+static int remember(struct ctx *c, const char *path, struct cl_err *err)
 {
-	if (c->l->whiteouts != WH_APPLY)
+	if (c->l->whiteouts != WH_APPLY || add_path(c, &c->created, path) >= 0)
 		return 0;
-	return add_path(&c->created, path) < 0 ? -1 : 0;
+	return keep_failed(c, path, err);
 }
 
 /* Metadata in the order that keeps it: owner first (chown clears the
@@ -217,14 +249,17 @@ static int hardlink(struct ctx *c, int pfd, const char *name, struct tar_entry *
 
 static int defer_mtime(struct ctx *c, const char *rel, int64_t mtime, bool parent)
 {
-	struct dir_time *d = realloc(c->dirs, (c->ndirs + 1) * sizeof(*d));
+	struct dir_time *d = c->dirs;
 
-	if (!d)
-		return -1;
-	c->dirs = d;
+	if (c->ndirs == c->cap) { /* doubled: a million records are not a million copies */
+		if (!(d = realloc(c->dirs, (c->cap ? 2 * c->cap : 64) * sizeof(*d))))
+			return -1;
+		c->dirs = d;
+		c->cap = c->cap ? 2 * c->cap : 64;
+	}
 	d[c->ndirs].mtime = mtime;
 	d[c->ndirs].parent = parent;
-	if (!(d[c->ndirs].path = strdup(rel)))
+	if (!(d[c->ndirs].path = keep(c, rel)))
 		return -1;
 	c->ndirs++;
 	return 0;
@@ -311,13 +346,13 @@ static int create(struct ctx *c, int pfd, const char *name, struct tar_entry *e,
 /* Opaque directory: what lower layers put in it goes, this layer's stays. */
 static int opaque(struct ctx *c, int pfd, const char *dir, struct cl_err *err)
 {
-	int fd, r = add_path(&c->opaqued, dir);
+	int fd, r = add_path(c, &c->opaqued, dir);
 	DIR *d;
 	struct dirent *de;
 	char path[PATH_MAX];
 
 	if (r <= 0)
-		return r < 0 ? cl_error(err, ENOMEM, "opaque dir %s", dir) : 0;
+		return r < 0 ? keep_failed(c, dir, err) : 0;
 	fd = openat(pfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (!(d = fd < 0 ? NULL : fdopendir(fd)))
 		return fd >= 0 ? close(fd) : 0, cl_error(err, errno, "opaque dir %s", dir);
@@ -400,7 +435,7 @@ static int apply(struct ctx *c, struct tar_entry *e, struct cl_err *err)
 	if (pfd < 0)
 		return cl_error_wrap(err, "entry %s", e->path);
 	if (slash && keep_parent_mtime(c, pfd, rel) < 0)
-		return close(pfd), cl_error(err, ENOMEM, "entry %s", e->path);
+		return close(pfd), keep_failed(c, e->path, err);
 	if (c->l->whiteouts != WH_KEEP && strncmp(name, ".wh.", 4) == 0) {
 		r = whiteout(c, pfd, slash ? rel : "", name, err);
 		close(pfd);
@@ -416,8 +451,8 @@ static int apply(struct ctx *c, struct tar_entry *e, struct cl_err *err)
 	if (slash)
 		*slash = '/';
 	if (r == 0 && e->type == TAR_DIR && defer_mtime(c, rel, e->mtime, false) < 0)
-		return cl_error(err, ENOMEM, "entry %s", e->path);
-	return r < 0 || remember(c, rel) < 0 ? -1 : 0;
+		return keep_failed(c, e->path, err);
+	return r < 0 || remember(c, rel, err) < 0 ? -1 : 0;
 }
 
 /* One more header of the archive, its body size bytes. name: the entry's, or

@@ -8,7 +8,9 @@ imported as an OCI layout directory and tar, as a docker-archive and with
 zstd layers, and each `containerd-lite image unpack` must give the same
 tree (paths, types, modes, owners, sizes, link targets) as `umoci unpack`.
 Crafted hostile layouts and layers must be rejected with their error and
-leave the store and a canary outside it unchanged.
+leave the store and a canary outside it unchanged; a layer that would make
+the extractor keep gigabytes of directory names is refused at 64 MiB, the
+importer's peak memory bounded.
 
 The Debian minbase image of `make debian-image` (tests/images/
 debian-minbase.sh: debootstrap, umoci) is imported as an OCI tar and as a
@@ -37,7 +39,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
                                 "image-builder"))
-from oci_layout import config_blob, layout, tar_of  # noqa: E402
+from oci_layout import LAYER_MT, config_blob, layout, tar_of  # noqa: E402
 
 from harness import B, BUSYBOX, CL, Checks  # noqa: E402
 DEBIAN = os.path.abspath(os.path.join(B, "images", "debian-minbase"))
@@ -210,6 +212,45 @@ def hostile(w, store, canary_dir):
               intact and sorted(os.listdir(canary_dir)) == ["canary", "shadow"] and
               os.listdir(os.path.join(lazy_store, "layers")) == [] and
               os.listdir(os.path.join(lazy_store, "tmp")) == [])
+
+
+def kept_names(w, store):
+    """A layer whose 40 000 directories alternate between two parents 3.8 KiB
+    deep: every entry makes the extractor keep its parent's name until the
+    end (for the parent's time), 150 MiB for this layer, gigabytes for one of
+    a million entries. Refused once 64 MiB of names are kept, in one line,
+    the store unchanged, the importer's peak memory under 128 MiB."""
+    parents = ["/".join(c * 250 for c in "abcdefghijklmno"[:15])[:3700] + "/" + p
+               for p in ("p", "q")]
+    bio = io.BytesIO()
+    with gzip.GzipFile(fileobj=bio, mode="wb", mtime=0, compresslevel=1) as z, \
+            tarfile.open(fileobj=z, mode="w|", format=tarfile.PAX_FORMAT) as t:
+        def put(name):
+            ti = tarfile.TarInfo(name)
+            ti.type, ti.mode = tarfile.DIRTYPE, 0o755
+            t.addfile(ti)
+        for p in parents:
+            parts = p.split("/")
+            for i in range(1, len(parts) + 1):
+                put("/".join(parts[:i]))
+        for i in range(40000):
+            put("%s/d%d" % (parents[i % 2], i))
+    lay = os.path.join(w, "kept-names")
+    layout(lay, [bio.getvalue()], mt=LAYER_MT + "+gzip")
+    before = snapshot(store)
+    # GNU time's child: its own peak (a child of this Python would count Python's)
+    peak_file = os.path.join(w, "kept-peak")
+    r = run("/usr/bin/time", "-o", peak_file, "-f", "%M", CL, "image", "--store", store,
+            "import", "--name", "kept", lay)
+    errs = r.stderr.replace("Command exited with non-zero status 1\n", "")
+    with open(peak_file) as f:
+        peak = int(f.read().split()[-1])
+    check("kept names: refused once 64 MiB of names are kept, in one line",
+          r.returncode == 1 and len(errs.strip().splitlines()) == 1 and
+          "more than 64 MiB of directory names to keep" in errs, errs.strip()[-300:])
+    check("kept names: the importer's peak memory under 128 MiB (%d KiB)" % peak,
+          peak < 128 * 1024)
+    check("kept names: store unchanged", snapshot(store) == before)
 
 
 def corrupt(w, lay, store):
@@ -1146,6 +1187,7 @@ def main():
         canary_dir = os.path.join(w, "outside")
         os.makedirs(canary_dir)
         hostile(w, store, canary_dir)
+        kept_names(w, store)
         # concurrent imports of images sharing layers, into a fresh store
         store2 = os.path.join(w, "store2")
         ps = [subprocess.Popen([CL, "image", "--store", store2, "import", "--name", "c%d" % i,
