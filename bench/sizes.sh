@@ -30,4 +30,9 @@ fi
 row "ROOT with its verity tree" "$B/wisp.root" ""
 row "disk image (apparent)" "$B/wisp.img" ""
 [ -e "$B/wisp.img" ] && printf '%-28s %10d\n' "disk image (allocated)" $(( $(stat -c %b "$B/wisp.img") * 512 ))
+# the cloud formats (image-builder convert): what a user uploads
+row "qcow2" "$B/cloud/wisp.qcow2" ""
+row "VHD (fixed)" "$B/cloud/wisp.vhd" ""
+row "VMDK (streamOptimized)" "$B/cloud/wisp.vmdk" ""
+row "GCE tar.gz" "$B/cloud/wisp-gce.tar.gz" ""
 exit 0
