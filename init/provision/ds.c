@@ -3,7 +3,8 @@
  * with no network yet: the kernel command line, then a NoCloud seed
  * (filesystem labelled cidata/CIDATA), then an OpenStack config drive
  * (label config-2), then EC2's metadata service when DMI says EC2 (or
- * wisp.ds=ec2). Only what is already there is looked at: block
+ * wisp.ds=ec2), or GCE's metadata server when DMI says GCE (or
+ * wisp.ds=gce). Only what is already there is looked at: block
  * devices are probed once, without waiting for any to appear, and only
  * those that could hold a seed (dsdev.c): a host with no datasource pays
  * a read of the first 36 KiB of each of the others.
@@ -37,11 +38,12 @@
 /* iso9660's volume descriptor at 32 KiB, FAT's boot sector at 0: in one direct read
  * (no page cache, no read-ahead of 128 KiB: 1-3 ms a device under TCG against 2-14),
  * of whole 4 KiB blocks into a buffer so aligned, which any device's sectors divide */
-#define PROBE_BYTES    (32768 + 4096)
-#define MNT	       "/run/wisp/ds-mnt"
-#define SYS_BLOCK      "/sys/class/block"
-#define EC2_HELPER     "/usr/libexec/wisp/ec2-imds" /* rootfs/skel/usr/libexec/wisp/ */
-#define EC2_TIMEOUT_MS 30000u
+#define PROBE_BYTES   (32768 + 4096)
+#define MNT	      "/run/wisp/ds-mnt"
+#define SYS_BLOCK     "/sys/class/block"
+#define EC2_HELPER    "/usr/libexec/wisp/ec2-imds"     /* rootfs/skel/usr/libexec/wisp/ */
+#define GCE_HELPER    "/usr/libexec/wisp/gce-metadata" /* likewise */
+#define MD_TIMEOUT_MS 30000u
 
 static void trim_label(char *s)
 {
@@ -336,8 +338,27 @@ static bool dmi_ec2(void)
 	       (dmi_is("product_uuid", "ec2") && dmi_is("product_serial", "ec2"));
 }
 
+/* GCE, told from DMI as cloud-init does: its product name, or Google as the vendor. */
+static bool dmi_gce(void)
+{
+	return dmi_is("product_name", "Google Compute Engine") || dmi_is("sys_vendor", "Google");
+}
+
+/* The metadata services: each is looked at only when DMI names its cloud (or
+ * wisp.ds= does), so at most one is asked on a host, and none on others. */
+static const struct md_source {
+	const char *ds;	    /* wisp.ds= value, and the name in messages */
+	const char *name;   /* in the datasource line */
+	const char *helper; /* fetches into a directory in NoCloud's layout */
+	const char *what;
+	bool (*dmi)(void);
+} md_sources[] = {
+    {"ec2", "EC2", EC2_HELPER, "metadata service", dmi_ec2},
+    {"gce", "GCE", GCE_HELPER, "metadata server", dmi_gce},
+};
+
 /* Wait for pid at most ms; kill its process group after that. Its wait status, or -1. */
-static int wait_bounded(pid_t pid, uint64_t ms, struct ud_sink *w)
+static int wait_bounded(pid_t pid, uint64_t ms, const char *ds, struct ud_sink *w)
 {
 	struct err e;
 	int st = 0, r = spawn_wait(pid, now_ms() + ms, &st, &e);
@@ -346,19 +367,23 @@ static int wait_bounded(pid_t pid, uint64_t ms, struct ud_sink *w)
 		kill(-pid, SIGKILL);
 		waitpid(pid, &st, 0);
 	} else if (r < 0)
-		w->warn(w->ctx, "datasource: ec2: %s", e.msg);
+		w->warn(w->ctx, "datasource: %s: %s", ds, e.msg);
 	return r == 1 ? st : -1;
 }
 
 /*
- * EC2's metadata service needs the network, which is not up yet: the
- * helper script takes a one-shot DHCP lease and fetches into dir (HTTP is
- * busybox's, not PID 1's). init waits for it, bounded, as for bootcmd.
+ * A metadata service needs the network, which is not up yet: the helper
+ * script takes a one-shot DHCP lease and fetches into dir (HTTP is
+ * busybox's, not provision's). provision waits for it, bounded, as for
+ * bootcmd. EC2 and GCE both answer at 169.254.169.254 (GCE's name,
+ * metadata.google.internal, needs DNS, which is not there yet), so one
+ * wisp.imds= points either elsewhere.
  */
-static int ec2(const char *line, const char *dir, struct ds_found *f, struct ud_sink *w)
+static int md_fetch(const struct md_source *m, const char *line, const char *dir,
+		    struct ds_found *f, struct ud_sink *w)
 {
 	char ep[128] = "169.254.169.254";
-	char *argv[] = {EC2_HELPER, ep, (char *)dir, NULL};
+	char *argv[] = {(char *)m->helper, ep, (char *)dir, NULL};
 	char *envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
 	const struct spawn_req r = {.argv = argv, .envp = envp};
 	struct err e;
@@ -372,16 +397,40 @@ static int ec2(const char *line, const char *dir, struct ds_found *f, struct ud_
 	}
 	fw_wait(); /* its lease brings up an interface: the host is closed first */
 	if ((pid = spawn(&r, NULL, &e)) < 0) {
-		w->warn(w->ctx, "datasource: ec2: %s", e.msg);
+		w->warn(w->ctx, "datasource: %s: %s", m->ds, e.msg);
 		return 0;
 	}
-	if ((st = wait_bounded(pid, EC2_TIMEOUT_MS, w)) < 0 || !WIFEXITED(st) || WEXITSTATUS(st)) {
-		w->warn(w->ctx, "datasource: ec2: nothing from the metadata service at %s%s", ep,
+	if ((st = wait_bounded(pid, MD_TIMEOUT_MS, m->ds, w)) < 0 || !WIFEXITED(st) ||
+	    WEXITSTATUS(st)) {
+		w->warn(w->ctx, "datasource: %s: nothing from the %s at %s%s", m->ds, m->what, ep,
 			st < 0 ? " in time" : "");
 		return 0;
 	}
-	snprintf(f->name, sizeof(f->name), "EC2 (metadata service at %s)", ep);
+	snprintf(f->name, sizeof(f->name), "%s (%s at %s)", m->name, m->what, ep);
 	return 1;
+}
+
+/* The metadata service wisp.ds= names, or NULL. */
+static const struct md_source *md_forced(const char *force)
+{
+	for (size_t i = 0; i < ARRAY_LEN(md_sources); i++)
+		if (!strcmp(force, md_sources[i].ds))
+			return &md_sources[i];
+	return NULL;
+}
+
+/* The forced metadata service, or (nothing forced) the first whose DMI matches. */
+static int md_find(const char *force, const char *line, const char *dir, struct ds_found *f,
+		   struct ud_sink *w)
+{
+	const struct md_source *m = md_forced(force);
+
+	if (m)
+		return md_fetch(m, line, dir, f, w);
+	for (size_t i = 0; !*force && i < ARRAY_LEN(md_sources); i++)
+		if (md_sources[i].dmi())
+			return md_fetch(&md_sources[i], line, dir, f, w);
+	return 0;
 }
 
 int ds_seed(const char *seed, const char *dir, struct ds_found *f, struct ud_sink *w)
@@ -417,9 +466,9 @@ int ds_find(const char *line, const char *dir, struct ds_found *f, struct ud_sin
 	if (!strcmp(force, "none"))
 		return 0;
 	if (*force && strcmp(force, "nocloud") && strcmp(force, "configdrive") &&
-	    strcmp(force, "cmdline") && strcmp(force, "ec2"))
+	    strcmp(force, "cmdline") && !md_forced(force))
 		w->warn(w->ctx,
-			"wisp.ds=%s: unknown datasource (nocloud, configdrive, cmdline, ec2, "
+			"wisp.ds=%s: unknown datasource (nocloud, configdrive, cmdline, ec2, gce, "
 			"none); looking for any",
 			force),
 		    force[0] = '\0';
@@ -427,10 +476,10 @@ int ds_find(const char *line, const char *dir, struct ds_found *f, struct ud_sin
 		return 0;
 	if (!*force || !strcmp(force, "cmdline") || !strcmp(force, "nocloud"))
 		found = cmdline_userdata(line, dir, f, w) || cmdline_nocloud(line, dir, f, w);
-	if (!found && strcmp(force, "cmdline") && strcmp(force, "ec2"))
+	if (!found && strcmp(force, "cmdline") && !md_forced(force))
 		found = scan_disks(dir, *force ? force : NULL, f, w);
-	if (!found && (!strcmp(force, "ec2") || (!*force && dmi_ec2())))
-		found = ec2(line, dir, f, w);
+	if (!found)
+		found = md_find(force, line, dir, f, w);
 	if (!found)
 		return 0;
 	return 1;

@@ -17,7 +17,16 @@ answers only with an IMDSv2 token): instance-id, host name, the SSH key
 and the user-data all arrive, and runcmd runs only once DHCP's lease is
 there (cloud-final waits for it); then, in the same guest, the helper falls
 back to IMDSv1 when the service gives no token.
+And one boot as a GCE instance (SMBIOS "Google"/"Google Compute Engine";
+wisp.imds= points at a metadata server here that refuses requests without
+Metadata-Flavor: Google): instance id, the host name's first label, the
+SSH keys cloud-init would take (user "cloudinit" or the first user; none
+for others, none expired, no project keys when the instance blocks them)
+and base64 user-data; then, in the same guest, an answer without the
+response header Metadata-Flavor: Google is not taken as GCE's.
 """
+
+import base64
 
 import http.server
 import json
@@ -243,12 +252,104 @@ def ec2_boot(ep):
         check("rc=0 addrs=0" in out, "on a bare NIC: a lease to fetch with, dropped on exit")
 
 
-def main():
+GCE_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGceInstanceKeyForWisp gceuser"
+GCE_PROJECT_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGceProjectKeyForWisp cloudinit-key"
+GCE_OTHER_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGceOtherUsersKeyForWisp other"
+GCE_EXPIRED_KEY = ('ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGceExpiredKeyForWisp google-ssh '
+                   '{"userName":"gceuser@example.com","expireOn":"2018-01-01T00:00:00+0000"}')
+GCE_USER_DATA = ("#cloud-config\nusers: [{name: gceuser}]\n"
+                 "write_files: [{path: /etc/gce.txt, content: from-gce-metadata}]\n")
+
+
+class GceMd(http.server.BaseHTTPRequestHandler):
+    """GCE's metadata server as far as Wisp uses it: like the real one, it refuses a
+    request without Metadata-Flavor: Google, and marks its answers with it (unless
+    flavorless is set: a server that only looks like it)."""
+    flavorless = False
+    log = []
+    base = "/computeMetadata/v1/"
+    data = {
+        "instance/id": "4567890123456789012",
+        "instance/hostname": "wisp-gce-1.c.wisp-test.internal",
+        "instance/attributes/ssh-keys": "gceuser:%s\nother:%s\ngceuser:%s\n"
+                                        % (GCE_KEY, GCE_OTHER_KEY, GCE_EXPIRED_KEY),
+        "project/attributes/ssh-keys": "cloudinit:%s\n" % GCE_PROJECT_KEY,
+        "instance/attributes/user-data": base64.b64encode(GCE_USER_DATA.encode()).decode(),
+        "instance/attributes/user-data-encoding": "base64",
+    }
+
+    def log_message(self, *args):
+        pass
+
+    def reply(self, code, body=b""):
+        self.send_response(code)
+        if not GceMd.flavorless:
+            self.send_header("Metadata-Flavor", "Google")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        flavor = self.headers.get("Metadata-Flavor")
+        GceMd.log.append((self.path, flavor))
+        if flavor != "Google":
+            return self.reply(403)
+        body = GceMd.data.get(self.path[len(GceMd.base):]) if self.path.startswith(
+            GceMd.base) else None
+        self.reply(200, body.encode()) if body is not None else self.reply(404)
+
+
+def gce():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), GceMd)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        gce_boot("10.0.2.2:%d" % server.server_address[1])
+    finally:
+        server.shutdown()
+
+
+def gce_boot(ep):
+    b = os.environ.get("B", "build")
+    with open(os.path.join(b, "wisp.cmdline")) as f:
+        cmdline = f.read().strip() + " wisp.imds=" + ep
+    with VM(IMAGE, name="netcfg-gce", nic=NIC, kernel=os.path.join(b, "wisp.kernel"),
+            cmdline=cmdline,
+            extra=["-smbios", "type=1,manufacturer=Google,product=Google Compute Engine"]) as vm:
+        vm.expect(BANNER, BOOT_TIMEOUT)
+        vm.expect(r"cloud-init: datasource GCE \(metadata server at %s\), instance-id "
+                  r"4567890123456789012 \(new instance\)" % re.escape(ep), 60)
+        print("  ok: DMI says GCE: metadata server datasource found, instance-id", flush=True)
+        vm.boot(PROVISIONED, banner=False)
+        check(GceMd.log and all(e[1] == "Google" for e in GceMd.log),
+              "every request carries Metadata-Flavor: Google")
+        _, out = vm.sh("hostname; cat /etc/gce.txt; echo; cat /home/gceuser/.ssh/authorized_keys")
+        check(re.search(r"(?m)^wisp-gce-1$", out), "host name: the first label of instance/hostname")
+        check("from-gce-metadata" in out, "base64 user-data decoded and applied (write_files)")
+        check(GCE_KEY in out and GCE_PROJECT_KEY in out and "GceOther" not in out
+              and "GceExpired" not in out,
+              "ssh-keys: the first user's and cloudinit's, instance and project; not another "
+              "user's, not an expired one")
+        GceMd.data["instance/attributes/block-project-ssh-keys"] = "true"
+        _, out = vm.sh("/usr/libexec/wisp/gce-metadata %s /run; echo rc=$?; cat /run/meta-data"
+                       % ep)
+        check("rc=0" in out and GCE_KEY in out and "GceProject" not in out,
+              "block-project-ssh-keys: true: the project's keys are left out")
+        GceMd.flavorless = True
+        _, out = vm.sh("rm /run/meta-data; /usr/libexec/wisp/gce-metadata %s /run; echo rc=$?; "
+                       "ls /run/meta-data" % ep)
+        check("rc=1" in out and "not GCE's metadata server" in out and "No such file" in out,
+              "an answer without the response header Metadata-Flavor: Google is not GCE's")
+
+
+def main(case=None):
+    if case == "gce":  # the GCE boot alone
+        return gce()
     with tempfile.TemporaryDirectory(prefix="wisp-netcfg-", ignore_cleanup_errors=True) as tmp:
         ec2()
+        gce()
         config_drive(tmp)
         nocloud(tmp)
 
 
 if __name__ == "__main__":
-    sys.exit(run_test("netcfg", main))
+    sys.exit(run_test("netcfg", lambda: main(*sys.argv[1:2])))
