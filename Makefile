@@ -95,6 +95,7 @@ include tests/images.mk
 include tests/registry/registry.mk
 include tests/escape/escape.mk
 include tests/update/update.mk
+include tests/system/secureboot.mk
 
 all: $(B)/wisp.img $(WISP_BUNDLE) $(CLOUD_IMAGES)
 	@bench/sizes.sh $(B)

@@ -25,6 +25,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#define IB_STORE_DIR  "lib/wisp/images" /* /var/lib/wisp/images */
+#define IB_IMPORT_DIR "lib/wisp/import" /* /var/lib/wisp/import, init's drop directory */
+
 static int mkdir_mode(const char *path, mode_t mode, struct ib_err *err)
 {
 	if (mkdir(path, mode) < 0 && errno != EEXIST)

@@ -11,6 +11,12 @@
 #include <errno.h>
 #include <string.h>
 
+/* Offsets in boot.img and diskboot.img (GRUB 2.06 include/grub/i386/pc/boot.h,
+ * util/setup.c); the rest are in image-builder.h. */
+#define IB_BOOT_KERNEL_SECTOR 0x5c
+#define IB_BOOT_BOOT_DRIVE    0x64
+#define IB_CORE_BLOCKLIST     0x1f4 /* 512 - sizeof(struct grub_boot_blocklist) */
+
 static void put_le64(uint8_t *p, uint64_t v)
 {
 	for (int i = 0; i < 8; i++)

@@ -40,6 +40,7 @@ struct build {
 	char *tmp_out[NOUTS]; /* before rename */
 	struct ib_verity verity;
 	struct ib_slotb slotb; /* update.slot_b's bundle, when the spec has one */
+	struct ib_secboot sb;  /* secure_boot's signer, when the spec has one */
 	char partuuid[NPARTS][37];
 	char volid[10];
 	uint64_t esp_files, root_size, state_alloc, kernel_size, core_size, efi_size;
@@ -77,6 +78,11 @@ static int collect_deps(struct build *b)
 		ret |= ib_deps_add(&b->deps, b->spec.update_keys[i]);
 	if (b->spec.update_slot_b)
 		ret |= ib_deps_add(&b->deps, b->spec.update_slot_b);
+	if (b->spec.sb_key) {
+		ret |= ib_deps_add(&b->deps, b->spec.sb_key);
+		ret |= ib_deps_add(&b->deps, b->spec.sb_cert);
+		ret |= ib_deps_add(&b->deps, b->spec.sb_gpg_key);
+	}
 	for (size_t i = 0; i < b->man.nfiles; i++)
 		ret |= ib_deps_add(&b->deps, b->man.files[i]);
 	for (size_t i = 0; i < b->man.n; i++)
@@ -412,7 +418,7 @@ static int build_slot_b(struct build *b, struct ib_err *err)
 		ret = ib_set_mtime(kernel, b->epoch, err);
 	if (ret == 0) {
 		cfg = ib_slot_cfg('B', b->partuuid[P_ROOT_B], &b->slotb.verity, b->slotb.version,
-				  b->slotb.cmdline);
+				  b->slotb.cmdline, NULL);
 		ret = write_dated(b, "b.slot.cfg", cfg, strlen(cfg), err);
 	}
 	free(kernel), free(root), free(cfg);
@@ -438,12 +444,15 @@ static int write_grubenv(struct build *b, struct ib_err *err)
 
 static int write_grub_config(struct build *b, struct ib_err *err)
 {
-	char *early = ib_grub_early_cfg(b->volid);
+	char *early = ib_grub_early_cfg(b->volid, false);
+	char *efi_early = ib_grub_early_cfg(b->volid, b->spec.sb_key != NULL);
 	char *cfg = ib_grub_cfg(b->spec.timeout, b->spec.default_slot);
 	char *slot = ib_slot_cfg('A', b->partuuid[P_ROOT_A], &b->verity, WISP_VERSION,
-				 b->spec.kernel_cmdline);
+				 b->spec.kernel_cmdline, NULL);
 	int ret = write_dated(b, "early.cfg", early, strlen(early), err);
 
+	if (ret == 0)
+		ret = write_dated(b, "early-efi.cfg", efi_early, strlen(efi_early), err);
 	if (ret == 0)
 		ret = write_dated(b, "grub.cfg", cfg, strlen(cfg), err);
 	if (ret == 0)
@@ -452,20 +461,36 @@ static int write_grub_config(struct build *b, struct ib_err *err)
 		ret = build_slot_b(b, err);
 	if (ret == 0)
 		ret = write_grubenv(b, err);
-	free(early), free(cfg), free(slot);
+	free(early), free(efi_early), free(cfg), free(slot);
+	return ret;
+}
+
+/* Secure Boot: GRUB's EFI image with the OpenPGP key, signed for the firmware's db. */
+static int build_signed_efi(struct build *b, const char *early, const char *efi, struct ib_err *err)
+{
+	char *unsigned_efi = tmp_path(b, "grubx64-unsigned.efi");
+	int ret = ib_sb_begin(&b->sb, &b->spec, b->tmp, b->epoch, err);
+
+	if (ret == 0)
+		ret = ib_grub_mkimage("x86_64-efi", early, b->sb.pubkey, unsigned_efi, err);
+	if (ret == 0)
+		ret = ib_sb_pe_sign(&b->sb, unsigned_efi, efi, err);
+	free(unsigned_efi);
 	return ret;
 }
 
 static int build_grub(struct build *b, struct ib_err *err)
 {
 	char *early = tmp_path(b, "early.cfg"), *core = tmp_path(b, "core.img");
-	char *efi = tmp_path(b, "BOOTX64.EFI");
+	char *efi = tmp_path(b, "BOOTX64.EFI"), *efi_early = tmp_path(b, "early-efi.cfg");
 	int ret = write_grub_config(b, err);
 
 	if (ret == 0)
-		ret = ib_grub_mkimage("i386-pc", early, core, err);
-	if (ret == 0)
-		ret = ib_grub_mkimage("x86_64-efi", early, efi, err);
+		ret = ib_grub_mkimage("i386-pc", early, NULL, core, err);
+	if (ret == 0 && b->spec.sb_key)
+		ret = build_signed_efi(b, efi_early, efi, err);
+	else if (ret == 0)
+		ret = ib_grub_mkimage("x86_64-efi", efi_early, NULL, efi, err);
 	if (ret == 0)
 		ret = ib_set_mtime(efi, b->epoch, err);
 	if (ret == 0)
@@ -474,37 +499,56 @@ static int build_grub(struct build *b, struct ib_err *err)
 		ret = ib_file_size(efi, &b->efi_size, NULL, err);
 	if (ret == 0 && b->core_size > BIOS_BOOT_SIZE)
 		ret = ib_err_set(err, EFBIG, "core.img is larger than the BIOS boot partition");
-	free(early);
-	free(core);
-	free(efi);
+	free(early), free(core), free(efi), free(efi_early);
 	return ret;
+}
+
+/* Secure Boot: GRUB reads each of these only with a good detached .sig beside it. */
+static int sign_esp_files(struct build *b, struct ib_esp_file *files, size_t *n, struct ib_err *err)
+{
+	size_t signed_n = *n;
+
+	for (size_t i = 1; i < signed_n; i++) { /* [0], GRUB's image, is the firmware's */
+		if (strcmp(files[i].dst, "::/grub/grubenv") == 0)
+			continue; /* GRUB writes it: grub.cfg checks what it reads from it */
+		files[*n].src = ib_asprintf("%s.sig", files[i].src);
+		if (ib_sb_detach_sign(&b->sb, files[i].src, files[*n].src, err) < 0) {
+			free((char *)files[*n].src);
+			return -1;
+		}
+		files[(*n)++].dst = ib_asprintf("%s.sig", files[i].dst);
+	}
+	return 0;
 }
 
 static int build_esp(struct build *b, struct ib_err *err)
 {
 	static const char *const dirs[] = {"::/EFI", "::/EFI/BOOT", "::/grub",
 					   "::/A",   "::/B",	    NULL};
-	char *efi = tmp_path(b, "BOOTX64.EFI"), *cfg = tmp_path(b, "grub.cfg");
-	char *env = tmp_path(b, "grubenv"), *kernel = tmp_path(b, "vmlinuz");
-	char *img = tmp_path(b, "esp.img"), *slot = tmp_path(b, "slot.cfg");
-	char *bkernel = tmp_path(b, "b.vmlinuz"), *bslot = tmp_path(b, "b.slot.cfg");
-	const struct ib_esp_file files[] = {
-	    {efi, "::/EFI/BOOT/BOOTX64.EFI"},
-	    {cfg, "::/grub/grub.cfg"},
-	    {env, "::/grub/grubenv"},
-	    {kernel, "::/A/vmlinuz"},
-	    {slot, "::/A/slot.cfg"},
-	    {bkernel, "::/B/vmlinuz"}, /* the last two: update.slot_b's */
-	    {bslot, "::/B/slot.cfg"},
+	static const char *const names[][2] = {
+	    {"BOOTX64.EFI", "::/EFI/BOOT/BOOTX64.EFI"},
+	    {"grub.cfg", "::/grub/grub.cfg"},
+	    {"grubenv", "::/grub/grubenv"},
+	    {"vmlinuz", "::/A/vmlinuz"},
+	    {"slot.cfg", "::/A/slot.cfg"},
+	    {"b.vmlinuz", "::/B/vmlinuz"}, /* the last two: update.slot_b's */
+	    {"b.slot.cfg", "::/B/slot.cfg"},
 	};
-	size_t nfiles = sizeof(files) / sizeof(files[0]) - (b->spec.update_slot_b ? 0 : 2);
+	enum { NNAMES = sizeof(names) / sizeof(names[0]) };
+	struct ib_esp_file files[2 * NNAMES];
+	size_t n = NNAMES - (b->spec.update_slot_b ? 0 : 2), base = n;
+	char *img = tmp_path(b, "esp.img"), *kernel = tmp_path(b, "vmlinuz");
 	int ret = ib_copy_file(b->spec.kernel_image, kernel, 0644, err);
 
+	for (size_t i = 0; i < n; i++)
+		files[i] = (struct ib_esp_file){tmp_path(b, names[i][0]), names[i][1]};
 	if (ret == 0)
 		ret = ib_set_mtime(kernel, b->epoch, err);
 	if (ret == 0)
 		ret = ib_file_size(kernel, &b->kernel_size, NULL, err);
-	for (size_t i = 0; ret == 0 && i < nfiles; i++) {
+	if (ret == 0 && b->spec.sb_key)
+		ret = sign_esp_files(b, files, &n, err);
+	for (size_t i = 0; ret == 0 && i < n; i++) {
 		uint64_t size;
 
 		ret = ib_file_size(files[i].src, &size, NULL, err);
@@ -512,9 +556,13 @@ static int build_esp(struct build *b, struct ib_err *err)
 	}
 	if (ret == 0)
 		ret = ib_esp_build(img, b->spec.esp_size, ib_fat_volid(b->spec.name), dirs, files,
-				   nfiles, err);
-	free(efi), free(cfg), free(env), free(kernel), free(img), free(slot), free(bkernel),
-	    free(bslot);
+				   n, err);
+	for (size_t i = 0; i < n; i++) {
+		free((char *)files[i].src);
+		if (i >= base)
+			free((char *)files[i].dst);
+	}
+	free(img), free(kernel);
 	return ret;
 }
 
@@ -719,6 +767,7 @@ static void cleanup(struct build *b)
 		free(b->tmp_out[i]);
 		free(b->out[i]);
 	}
+	ib_sb_end(&b->sb); /* its agent's socket is in tmp */
 	if (b->tmp && !getenv("IB_KEEP_TMP"))
 		ib_rm_rf(b->tmp);
 	free(b->tmp);

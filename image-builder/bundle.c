@@ -6,12 +6,18 @@
  * stream order: framing, manifest, signature, kernel, root. Reproducible:
  * the manifest's times come from SOURCE_DATE_EPOCH, not the clock, and
  * minisign is given both comments, so that its output, an Ed25519
- * signature (deterministic), is the same for the same inputs. */
+ * signature (deterministic), is the same for the same inputs.
+ *
+ * With a spec that has secure_boot, the bundle is format 2: the manifest also
+ * carries GRUB's signatures (secboot.c) of the kernel and of the slot.cfg the
+ * updater will write into slot A and into slot B, rendered here with the
+ * updater's own renderer and words (slotcfg.c), byte for byte what it writes. */
 #include "image-builder.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -76,26 +82,100 @@ static int root_layout(const struct part *root, const struct ib_verity *v, struc
 	return 0;
 }
 
-/* The manifest, keys in the documented order (docs/update-bundle.md). */
+/* The manifest, keys in the documented order (docs/update-bundle.md); sigs: format 2's
+ * lines, or "". */
 static char *manifest(const struct ib_bundle_opts *o, const struct part parts[2],
-		      const struct ib_verity *v, time_t created, uint64_t expires)
+		      const struct ib_verity *v, time_t created, uint64_t expires, const char *sigs)
 {
 	char k[65], r[65];
 
 	hex(parts[0].sha256, 32, k);
 	hex(parts[1].sha256, 32, r);
-	return ib_asprintf("format: 1\nversion: %s\nvariant: %s\ncreated: %lld\nexpires: %llu\n"
+	return ib_asprintf("format: %d\nversion: %s\nvariant: %s\ncreated: %lld\nexpires: %llu\n"
 			   "cmdline%s%s\nkernel.size: %llu\nkernel.sha256: %s\nroot.size: %llu\n"
 			   "root.sha256: %s\nroot.verity.hash: sha256\n"
 			   "root.verity.data_block_size: %u\nroot.verity.hash_block_size: %u\n"
 			   "root.verity.data_blocks: %llu\nroot.verity.hash_start_block: %llu\n"
-			   "root.verity.root_hash: %s\nroot.verity.salt: %s\n",
-			   o->version, o->variant, (long long)created, (unsigned long long)expires,
-			   o->cmdline[0] ? ": " : ":", o->cmdline,
+			   "root.verity.root_hash: %s\nroot.verity.salt: %s\n%s",
+			   *sigs ? 2 : 1, o->version, o->variant, (long long)created,
+			   (unsigned long long)expires, o->cmdline[0] ? ": " : ":", o->cmdline,
 			   (unsigned long long)parts[0].size, k, (unsigned long long)parts[1].size,
 			   r, v->data_block_size, v->hash_block_size,
 			   (unsigned long long)v->data_blocks,
-			   (unsigned long long)v->hash_start_block, v->root_hash, v->salt);
+			   (unsigned long long)v->hash_start_block, v->root_hash, v->salt, sigs);
+}
+
+/* One "key: base64" line of the signature in file sig. */
+static char *sig_line(const char *key, const char *sig, struct ib_err *err)
+{
+	char *data = NULL, *b64 = NULL, *line = NULL;
+	size_t len, n;
+
+	if (ib_read_file(sig, &data, &len, err) < 0)
+		return NULL;
+	n = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
+	b64 = malloc(n);
+	if (!b64)
+		ib_err_set(err, ENOMEM, "%s", sig);
+	else
+		line = ib_asprintf("%s: %s\n", key,
+				   sodium_bin2base64(b64, n, (const unsigned char *)data, len,
+						     sodium_base64_VARIANT_ORIGINAL));
+	free(data), free(b64);
+	return line;
+}
+
+/* FILE (the kernel or slot X's slot.cfg, rendered into dir) signed: KEY's line. */
+static char *boot_sig(const struct ib_secboot *sb, const char *key, const char *file,
+		      struct ib_err *err)
+{
+	char *sig = ib_asprintf("%s.sig", file), *line = NULL;
+
+	if (ib_sb_detach_sign(sb, file, sig, err) == 0)
+		line = sig_line(key, sig, err);
+	free(sig);
+	return line;
+}
+
+/* slot X's slot.cfg as the updater writes it into the partition the spec's name derives. */
+static char *render_slot_cfg(const struct ib_bundle_opts *o, const struct ib_verity *v, char slot,
+			     const char *dir, struct ib_err *err)
+{
+	char purpose[32], partuuid[37], *writer, *cfg, *path = NULL;
+	uuid_t u;
+
+	snprintf(purpose, sizeof(purpose), "partition/ROOT-%c", slot);
+	ib_uuid_derive(u, o->secure->name, purpose);
+	uuid_unparse_lower(u, partuuid);
+	/* the updater's words (init/update/apply.c) */
+	writer = ib_asprintf("the updater from a bundle of %s", o->variant);
+	cfg = ib_slot_cfg(slot, partuuid, v, o->version, o->cmdline, writer);
+	path = ib_asprintf("%s/slot-%c.cfg", dir, slot);
+	if (ib_write_file(path, cfg, strlen(cfg), 0644, err) < 0) {
+		free(path);
+		path = NULL;
+	}
+	free(writer), free(cfg);
+	return path;
+}
+
+/* Format 2's three lines: the kernel's, slot A's and slot B's slot.cfg signatures. */
+static char *boot_sigs(const struct ib_bundle_opts *o, const struct ib_verity *v, const char *dir,
+		       struct ib_err *err)
+{
+	struct ib_secboot sb = {0};
+	char *lines[3] = {NULL}, *a = NULL, *b = NULL, *all = NULL;
+
+	if (ib_sb_begin(&sb, o->secure, dir, o->created, err) == 0 &&
+	    (lines[0] = boot_sig(&sb, "boot.kernel.sig", o->kernel, err)) &&
+	    (a = render_slot_cfg(o, v, 'A', dir, err)) &&
+	    (lines[1] = boot_sig(&sb, "boot.slot_a.sig", a, err)) &&
+	    (b = render_slot_cfg(o, v, 'B', dir, err)) &&
+	    (lines[2] = boot_sig(&sb, "boot.slot_b.sig", b, err)))
+		all = ib_asprintf("%s%s%s", lines[0], lines[1], lines[2]);
+	ib_sb_end(&sb);
+	free(lines[0]), free(lines[1]), free(lines[2]), free(a), free(b);
+	return all;
 }
 
 /* minisign -S, prehashed (its default). Both comments given: nothing of the clock or
@@ -196,6 +276,25 @@ static int signed_manifest(const struct ib_bundle_opts *o, const char *man, char
 	return ret;
 }
 
+/* The signatures are made in a private directory beside the bundle, removed after. */
+static int secure_manifest(const struct ib_bundle_opts *o, const struct ib_verity *v,
+			   const struct part parts[2], char **man, struct ib_err *err)
+{
+	char *dir = ib_asprintf("%s.secure.XXXXXX", o->out), *sigs = NULL;
+
+	if (!mkdtemp(dir)) {
+		ib_err_set(err, errno, "mkdtemp %s", dir);
+		free(dir);
+		return -1;
+	}
+	sigs = boot_sigs(o, v, dir, err);
+	if (sigs)
+		*man = manifest(o, parts, v, o->created, o->expires, sigs);
+	ib_rm_rf(dir);
+	free(dir), free(sigs);
+	return sigs ? 0 : ib_err_ctx(err, "secure_boot signatures");
+}
+
 int ib_bundle(const struct ib_bundle_opts *o, struct ib_err *err)
 {
 	struct part parts[2] = {{"kernel", o->kernel, 0, {0}}, {"root", o->root, 0, {0}}};
@@ -209,8 +308,10 @@ int ib_bundle(const struct ib_bundle_opts *o, struct ib_err *err)
 		ret = part_hash(&parts[i], err);
 	if (ret == 0)
 		ret = root_layout(&parts[1], &v, err);
-	if (ret == 0)
-		man = manifest(o, parts, &v, o->created, o->expires);
+	if (ret == 0 && o->secure)
+		ret = secure_manifest(o, &v, parts, &man, err);
+	else if (ret == 0)
+		man = manifest(o, parts, &v, o->created, o->expires, "");
 	if (ret == 0)
 		ret = signed_manifest(o, man, &sig, &sig_len, err);
 	if (ret == 0)

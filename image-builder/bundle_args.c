@@ -242,6 +242,8 @@ static int from_spec(struct cl *cl, struct ib_spec *spec, struct ib_err *err)
 		cl->o.variant = spec->name;
 	if (!cl->o.cmdline)
 		cl->o.cmdline = spec->kernel_cmdline;
+	if (spec->sb_key) /* format 2: the slot's Secure Boot signatures */
+		cl->o.secure = spec;
 	return 0;
 }
 

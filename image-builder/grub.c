@@ -18,22 +18,39 @@
 #include <string.h>
 
 static const char *const common_modules[] = {
-    "part_gpt", "fat",	 "search", "search_fs_uuid", "configfile", "normal",
-    "linux",	"boot",	 "serial", "terminal",	     "loadenv",	   "test",
-    "echo",	"sleep", "reboot", "halt",	     "ls",	   "cat",
+    "part_gpt", "fat",	    "search",  "search_fs_uuid", "configfile", "normal", "linux",  "boot",
+    "serial",	"terminal", "loadenv", "test",		 "echo",       "sleep",	 "reboot", "halt",
+    "ls",	"cat",	    "regexp",
 };
+/* OpenPGP signatures of RSA keys over SHA-256 (secboot.c signs so) */
+static const char *const sig_modules[] = {"pgp", "gcry_rsa", "gcry_sha256"};
 
 static const char *const pc_modules[] = {"biosdisk"};
 static const char *const efi_modules[] = {"efi_gop"};
 
+#define IB_MAX_TRIES  9
+#define IB_GOOD_TRIES 3 /* boots a good slot gets before GRUB takes the other one */
+/* A trial boot's kernel arguments (grubenv's wisp_watch replaces them): softdog
+ * runs from the kernel's start and resets the host unless `update watch` takes
+ * it over in time (docs/update.md). */
+#define IB_TRIAL_WATCH "softdog.soft_active_on_boot=1 softdog.soft_margin=120"
+
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-char *ib_grub_early_cfg(const char *volid_str)
+/* Secure Boot: check_signatures from here on, and superusers without any password:
+ * nobody can edit an entry or type a command (a `linux` line of one's own would boot
+ * the signed kernel on another root), where grub.cfg failing its check would
+ * otherwise leave GRUB's command line. Exported: configfile's context sees only those. */
+#define ENFORCE "set check_signatures=enforce\nset superusers=\"root\"\nexport superusers\n"
+
+char *ib_grub_early_cfg(const char *volid_str, bool enforce)
 {
-	return ib_asprintf("search --no-floppy --fs-uuid --set=root %s\n"
+	/* enforce: from here on GRUB opens no file without a good .sig beside it, by the
+	 * key built into the image (secboot.c) */
+	return ib_asprintf("%ssearch --no-floppy --fs-uuid --set=root %s\n"
 			   "set prefix=($root)/grub\n"
 			   "configfile ($root)/grub/grub.cfg\n",
-			   volid_str);
+			   enforce ? ENFORCE : "", volid_str);
 }
 
 /* cfg + the formatted text; cfg is freed. */
@@ -88,30 +105,41 @@ char *ib_kernel_cmdline(char slot, const char *partuuid, const struct ib_verity 
 }
 
 char *ib_slot_cfg(char slot, const char *partuuid, const struct ib_verity *v, const char *version,
-		  const char *spec_cmdline)
+		  const char *spec_cmdline, const char *writer)
 {
 	struct upd_verity u = upd_of(v);
 
-	return must(slot_cfg(slot, partuuid, &u, version, spec_cmdline, "image-builder"));
+	return must(
+	    slot_cfg(slot, partuuid, &u, version, spec_cmdline, writer ? writer : "image-builder"));
 }
 
-/* A slot without its slot.cfg (never written, or an update cut short) loads no
- * kernel: the entry fails and GRUB takes its fallback, wisp_prev. wisp.tries= and
+/* A slot without its slot.cfg (never written, or an update cut short), or whose
+ * slot.cfg does not load (Secure Boot: no good signature), loads no kernel: the
+ * entry fails and GRUB takes its fallback, wisp_prev. wisp.tries= and
  * wisp.rollback= tell the updater's early `watch` what GRUB decided, so that a
  * boot that is no trial need not mount the ESP to learn it (init/update/watch.c). */
 static char *menu_entry(char *cfg, char slot)
 {
+	/* wisp_dm emptied first: a slot.cfg that fails its signature loads nothing and
+	 * GRUB's source still succeeds, and the other entry's values must not stand in.
+	 * --unrestricted: a Secure Boot image sets superusers (nobody), so that the menu's
+	 * entries boot but nobody edits them or reaches GRUB's command line. */
 	return append(cfg,
-		      "\nmenuentry \"Wisp (slot %c)\" --id wisp-%c {\n"
-		      "\tif [ -f /%c/slot.cfg ]; then\n"
-		      "\t\tsource /%c/slot.cfg\n"
-		      "\t\techo \"Wisp $wisp_version, slot %c\"\n"
-		      "\t\tlinux /%c/vmlinuz \"dm-mod.create=$wisp_dm\" $wisp_args $wisp_trial "
-		      "wisp.tries=$wisp_tries wisp.rollback=$wisp_rollback\n"
+		      "\nmenuentry \"Wisp (slot %1$c)\" --id wisp-%1$c --unrestricted {\n"
+		      "\tset wisp_dm=\n\tset wisp_args=\n\tset wisp_version=\n"
+		      "\tif [ ! -f /%1$c/slot.cfg ]; then\n"
+		      "\t\techo \"wisp: slot %1$c holds no system (no /%1$c/slot.cfg)\"\n"
 		      "\telse\n"
-		      "\t\techo \"wisp: slot %c holds no system (no /%c/slot.cfg)\"\n"
+		      "\t\tsource /%1$c/slot.cfg\n"
+		      "\t\tif [ -z \"$wisp_dm\" ]; then\n"
+		      "\t\t\techo \"wisp: slot %1$c: /%1$c/slot.cfg did not load\"\n"
+		      "\t\telse\n"
+		      "\t\t\techo \"Wisp $wisp_version, slot %1$c\"\n"
+		      "\t\t\tlinux /%1$c/vmlinuz \"dm-mod.create=$wisp_dm\" $wisp_args $wisp_trial "
+		      "wisp.tries=$wisp_tries wisp.rollback=$wisp_rollback\n"
+		      "\t\tfi\n"
 		      "\tfi\n}\n",
-		      slot, slot, slot, slot, slot, slot, slot, slot);
+		      slot);
 }
 
 /* An update's slot boots with wisp_tries=N: each boot takes one try (GRUB has
@@ -149,6 +177,33 @@ static char *counting(char *cfg)
 	return append(cfg, "fi\n");
 }
 
+/* grubenv is GRUB's to write, so nothing signs it (load_env --skip-sig): under
+ * Secure Boot whoever can write the ESP can write it. What reaches the kernel's
+ * command line from it is therefore only what the boot counting and the updater
+ * write, each value matched whole (a wisp_tries of "1 init=/bin/sh" would be two
+ * arguments): anything else is the default. */
+static char *checked(char *cfg, const char *var, const char *re, const char *dflt)
+{
+	return append(cfg,
+		      "set wisp_v=\"$%s\"\nset %s=\"%s\"\n"
+		      "if regexp '%s' \"$wisp_v\"; then set %s=\"$wisp_v\"; fi\n",
+		      var, var, dflt, re, var);
+}
+
+static char *checked_env(char *cfg, char default_slot)
+{
+	char slot[2] = {default_slot, '\0'};
+
+	cfg = checked(cfg, "wisp_slot", "^[AB]$", slot);
+	cfg = checked(cfg, "wisp_prev", "^[AB]?$", "");
+	cfg = checked(cfg, "wisp_rollback", "^[AB]?$", "");
+	cfg = checked(cfg, "wisp_tries", "^[0-9]?$", "");
+	return checked(cfg, "wisp_watch",
+		       "^softdog\\.soft_active_on_boot=1 softdog\\.soft_margin=[0-9]{1,5}"
+		       "( wisp\\.update_deadline=[0-9]{1,7})?$",
+		       IB_TRIAL_WATCH);
+}
+
 char *ib_grub_cfg(unsigned timeout, char default_slot)
 {
 	/* wisp_slot from grubenv picks the entry by its id (an update flips it
@@ -163,10 +218,11 @@ char *ib_grub_cfg(unsigned timeout, char default_slot)
 				"set timeout=%u\n"
 				"set wisp_slot=%c\nset wisp_prev=\nset wisp_tries=\n"
 				"set wisp_watch=\"" IB_TRIAL_WATCH "\"\nset wisp_trial=\n"
-				"load_env -f ($root)/grub/grubenv wisp_slot wisp_prev wisp_tries "
-				"wisp_watch wisp_rollback\n",
+				"load_env --skip-sig -f ($root)/grub/grubenv wisp_slot wisp_prev "
+				"wisp_tries wisp_watch wisp_rollback\n",
 				timeout, default_slot);
 
+	cfg = checked_env(cfg, default_slot);
 	cfg = counting(cfg);
 	/* fallback is an entry's number in GRUB 2.06 (menu.c reads it with
 	 * strtoul; an id there means no fallback at all): A is entry 0, B 1. */
@@ -217,7 +273,8 @@ static size_t add_modules(const char **argv, size_t n, const char *const *mods, 
 	return n;
 }
 
-int ib_grub_mkimage(const char *format, const char *early_cfg, const char *out, struct ib_err *err)
+int ib_grub_mkimage(const char *format, const char *early_cfg, const char *pubkey, const char *out,
+		    struct ib_err *err)
 {
 	const char *argv[64];
 	char *dir = ib_asprintf("%s/%s", IB_GRUB_DIR, format);
@@ -231,9 +288,16 @@ int ib_grub_mkimage(const char *format, const char *early_cfg, const char *out, 
 	argv[n++] = "-p", argv[n++] = "/grub";
 	argv[n++] = "-c", argv[n++] = early_cfg;
 	argv[n++] = "-o", argv[n++] = out;
+	if (pubkey) {
+		/* no shim: the firmware's db trusts this image itself, and GRUB checks the
+		 * kernel with its own key rather than asking shim */
+		argv[n++] = "--disable-shim-lock", argv[n++] = "--pubkey", argv[n++] = pubkey;
+	}
 	n = add_modules(argv, n, common_modules, ARRAY_SIZE(common_modules));
 	n = pc ? add_modules(argv, n, pc_modules, ARRAY_SIZE(pc_modules))
 	       : add_modules(argv, n, efi_modules, ARRAY_SIZE(efi_modules));
+	if (pubkey)
+		n = add_modules(argv, n, sig_modules, ARRAY_SIZE(sig_modules));
 	argv[n] = NULL;
 	ret = ib_run(argv, NULL, err);
 	free(dir);

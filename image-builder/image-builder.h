@@ -1,10 +1,9 @@
 /* image-builder.h: the one header of the image builder.
  *
- * The builder turns an image spec (docs/image-spec.md) into a hybrid
- * BIOS/UEFI GPT disk image without privileges: filesystems are made into
- * plain files by the usual mkfs tools and placed into the disk image by
- * offset. Every fallible function returns a negative value and fills a
- * struct ib_err with errno and a message naming the object (crun style).
+ * The builder turns an image spec (docs/image-spec.md) into a hybrid BIOS/UEFI GPT
+ * disk image without privileges: filesystems are made into plain files by the usual
+ * mkfs tools and placed into the disk image by offset. Every fallible function returns
+ * a negative value and fills a struct ib_err with errno and a message naming the object.
  */
 #ifndef WISP_IMAGE_BUILDER_H
 #define WISP_IMAGE_BUILDER_H
@@ -33,8 +32,7 @@
 
 /* ---- errors (err.c) ---------------------------------------------------- */
 
-/* The shape of init's struct err and containerd-lite's (err.c); the room for
- * messages that quote a tool's output. */
+/* init's struct err's shape; room for messages that quote a tool's output. */
 struct ib_err {
 	int num;	/* errno of the failure; 0 when there is none */
 	char msg[1024]; /* complete: "open x.yaml: No such file or directory" */
@@ -101,6 +99,7 @@ struct ib_spec {
 	struct reg_cfg *registries;
 	size_t nregistries;
 	unsigned (*registry_ca_at)[2];
+	char *sb_key, *sb_cert, *sb_gpg_key; /* secure_boot: NULL, or all three (secboot.c) */
 };
 
 /* Parse and validate a spec; relative paths in it must exist relative to
@@ -179,8 +178,6 @@ int ib_ext4_build(const char *out, uint64_t size, const uuid_t uuid, const uuid_
 /* bake.c: the spec's images in a tree for STATE (dir: its root, which
  * must exist; scratch: a directory for verifying import: boot archives).
  * Fills each image's ref and digest. cl is the host containerd-lite. */
-#define IB_STORE_DIR  "lib/wisp/images" /* /var/lib/wisp/images */
-#define IB_IMPORT_DIR "lib/wisp/import" /* /var/lib/wisp/import, init's drop directory */
 int ib_bake_stage(struct ib_spec *spec, const char *cl, const char *dir, const char *scratch,
 		  time_t epoch, struct ib_err *err);
 /* After mke2fs -d: every inode of the tree owned by 0:0, ctime = epoch. */
@@ -218,29 +215,33 @@ char *ib_verity_text(const struct ib_verity *v);
 /* ---- GRUB (grub.c, bios.c) --------------------------------------------- */
 
 #define IB_GRUBENV_SIZE 1024
-
 /* The standard 1024-byte GRUB environment block with vars "k=v". */
 int ib_grubenv_block(uint8_t out[IB_GRUBENV_SIZE], const char *const *vars, size_t n,
 		     struct ib_err *err);
-
-/* The early config embedded into both GRUB images. */
-char *ib_grub_early_cfg(const char *volid_str);
-/* /grub/grub.cfg: boot counting and both slots' entries, each reading its
- * /X/slot.cfg (docs/update.md). */
-#define IB_MAX_TRIES  9
-#define IB_GOOD_TRIES 3 /* boots a good slot gets before GRUB takes the other one */
-/* A trial boot's kernel arguments (grubenv's wisp_watch replaces them): softdog
- * runs from the kernel's start and resets the host unless `update watch` takes
- * it over in time (docs/update.md). */
-#define IB_TRIAL_WATCH "softdog.soft_active_on_boot=1 softdog.soft_margin=120"
+/* The early config embedded into a GRUB image; enforce: check_signatures (Secure Boot). */
+char *ib_grub_early_cfg(const char *volid_str, bool enforce);
+/* /grub/grub.cfg: boot counting, both slots' entries reading /X/slot.cfg (docs/update.md). */
 char *ib_grub_cfg(unsigned timeout, char default_slot);
-/* /X/slot.cfg: slot X's kernel arguments, root hash included, for a root of
- * Wisp version. */
+/* /X/slot.cfg: slot X's arguments, root hash included, for Wisp version (writer: NULL). */
 char *ib_slot_cfg(char slot, const char *partuuid, const struct ib_verity *v, const char *version,
-		  const char *spec_cmdline);
+		  const char *spec_cmdline, const char *writer);
+
+/* ---- Secure Boot (secboot.c) ------------------------------------------- */
+struct ib_secboot {
+	const char *key, *cert; /* the db key and certificate (PEM) */
+	char *home, *pubkey;	/* gpg's private home (and agent); the public key GRUB embeds */
+	time_t epoch;		/* every signature's date */
+};
+/* gpg's home in tmp with the spec's OpenPGP key (one secret key) and its public part;
+ * FILE's detached signature into SIG; an EFI image signed for the db key. */
+int ib_sb_begin(struct ib_secboot *sb, const struct ib_spec *spec, const char *tmp, time_t epoch,
+		struct ib_err *err);
+int ib_sb_detach_sign(const struct ib_secboot *sb, const char *file, const char *sig,
+		      struct ib_err *err);
+int ib_sb_pe_sign(const struct ib_secboot *sb, const char *in, const char *out, struct ib_err *err);
+void ib_sb_end(struct ib_secboot *sb); /* stops the agent; safe to call twice */
 
 /* ---- update.slot_b (slotb.c) -------------------------------------------- */
-
 struct ib_slotb {
 	char version[32];
 	char *cmdline; /* the bundle's kernel.cmdline */
@@ -253,16 +254,14 @@ int ib_slotb_unpack(const struct ib_spec *spec, const char *kernel, const char *
 /* The kernel command line of slot X, as GRUB passes it (wisp.cmdline). */
 char *ib_kernel_cmdline(char slot, const char *partuuid, const struct ib_verity *v,
 			const char *spec_cmdline);
-/* grub-mkimage for "i386-pc" or "x86_64-efi" with every module built in. */
-int ib_grub_mkimage(const char *format, const char *early_cfg, const char *out, struct ib_err *err);
+/* grub-mkimage for "i386-pc" or "x86_64-efi" with every module built in; pubkey: the
+ * OpenPGP key GRUB checks files with (and its modules), or NULL. */
+int ib_grub_mkimage(const char *format, const char *early_cfg, const char *pubkey, const char *out,
+		    struct ib_err *err);
 
-/* Offsets in boot.img and diskboot.img (GRUB 2.06 include/grub/i386/pc/boot.h,
- * util/setup.c). */
-#define IB_BOOT_KERNEL_SECTOR 0x5c
-#define IB_BOOT_BOOT_DRIVE    0x64
-#define IB_BOOT_DRIVE_CHECK   0x66
-#define IB_BOOT_CODE_SIZE     440   /* up to the disk signature */
-#define IB_CORE_BLOCKLIST     0x1f4 /* 512 - sizeof(struct grub_boot_blocklist) */
+/* Offsets in boot.img and diskboot.img (GRUB 2.06 include/grub/i386/pc/boot.h) */
+#define IB_BOOT_DRIVE_CHECK 0x66
+#define IB_BOOT_CODE_SIZE   440 /* up to the disk signature */
 
 /* Copy boot.img's code into mbr[0..440) and point it at core_lba. */
 int ib_bios_patch_mbr(uint8_t mbr[IB_SECTOR], const uint8_t boot_img[IB_SECTOR], uint64_t core_lba,
@@ -350,8 +349,9 @@ struct ib_bundle_opts {
 	const char *key;      /* minisign secret key */
 	const char *minisign; /* NULL: minisign from PATH */
 	const char *version, *variant, *cmdline;
-	time_t created;	  /* SOURCE_DATE_EPOCH */
-	uint64_t expires; /* UTC seconds, after created */
+	time_t created;		      /* SOURCE_DATE_EPOCH */
+	const struct ib_spec *secure; /* a spec with secure_boot: format 2, its signatures */
+	uint64_t expires;	      /* UTC seconds, after created */
 };
 /* Write o->out: framing, manifest, its minisign signature, kernel, root. */
 int ib_bundle(const struct ib_bundle_opts *o, struct ib_err *err);

@@ -163,6 +163,13 @@ static const struct field update_fields[] = {
     F("slot_b", K_PATH, false, update_slot_b, NULL, NULL),
     {0},
 };
+/* secure_boot: all three, or no Secure Boot signatures (secboot.c) */
+static const struct field secure_boot_fields[] = {
+    F("key", K_PATH, true, sb_key, NULL, NULL),
+    F("cert", K_PATH, true, sb_cert, NULL, NULL),
+    F("gpg_key", K_PATH, true, sb_gpg_key, NULL, NULL),
+    {0},
+};
 static const struct field top_fields[] = {
     F("name", K_STR, true, name, check_name, NULL),
     F("hostname", K_STR, false, hostname, check_hostname, NULL),
@@ -175,6 +182,7 @@ static const struct field top_fields[] = {
     {"firewall", K_MAP, false, 0, NULL, firewall_fields},
     {"bridge", K_MAP, false, 0, NULL, bridge_fields},
     {"update", K_MAP, false, 0, NULL, update_fields},
+    {"secure_boot", K_MAP, false, 0, NULL, secure_boot_fields},
     {"registries", K_REGISTRIES, false, 0, NULL, NULL},
     {0},
 };
@@ -837,6 +845,7 @@ void ib_spec_free(struct ib_spec *spec)
 	for (size_t i = 0; i < spec->nupdate_keys; i++)
 		free(spec->update_keys[i]);
 	free(spec->update_slot_b);
+	free(spec->sb_key), free(spec->sb_cert), free(spec->sb_gpg_key);
 	for (size_t i = 0; i < spec->nregistries; i++)
 		reg_cfg_free(&spec->registries[i]);
 	free(spec->registries);

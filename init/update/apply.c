@@ -10,7 +10,8 @@
  *  3. the kernel streams into the ESP's /X/vmlinuz.new and the root into
  *     ROOT-X, each checked against its SHA-256 as it goes; the bundle must end;
  *  4. only then: vmlinuz.new becomes vmlinuz and a new slot.cfg (the verity
- *     table with the manifest's root hash) is written and renamed into place;
+ *     table with the manifest's root hash) is written and renamed into place,
+ *     each after its Secure Boot signature (format 2) is in place beside it;
  *  5. grubenv, one sector rewritten in place: wisp_slot=X, wisp_prev=the
  *     running slot, wisp_tries=3.
  * A cut before 5 boots the running slot as before; after it, the new one on
@@ -28,6 +29,22 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+/* An ESP whose grub.cfg is signed boots under a GRUB that enforces signatures
+ * (docs/image-spec.md, "Secure Boot"): a slot written without them would not boot. */
+static int check_signed(const struct upd_head *h, char slot, struct err *e)
+{
+	char path[96];
+
+	snprintf(path, sizeof(path), "%s/grub/grub.cfg.sig", ESP_DIR);
+	if (h->m.format < 2 && access(path, F_OK) == 0)
+		return err_set(e, 0,
+			       "%s: this host's boot files are signed (Secure Boot), and the "
+			       "bundle (format %u) brings no signatures for slot %c's kernel and "
+			       "slot.cfg",
+			       h->name, h->m.format, slot);
+	return 0;
+}
 
 static int check_target(const struct boot_state *b, struct err *e)
 {
@@ -113,6 +130,22 @@ static int rename_synced(const char *from, const char *to, const char *dir, stru
 	return sync_path(dir, e);
 }
 
+/* Step 4: NAME's signature (format 2) as NAME.sig beside it, before NAME itself. */
+static int write_boot_sig(const struct upd_head *h, int id, const char *dir, const char *name,
+			  struct err *e)
+{
+	const struct upd_boot_sig *s = &h->m.boot_sig[id];
+	char tmp[96], sig[96];
+
+	if (!s->len)
+		return 0;
+	snprintf(tmp, sizeof(tmp), "%s/%s.sig.new", dir, name);
+	snprintf(sig, sizeof(sig), "%s/%s.sig", dir, name);
+	if (write_file_synced(tmp, s->data, s->len, 0600, e) < 0)
+		return -1;
+	return rename_synced(tmp, sig, dir, e);
+}
+
 /* Step 4's slot.cfg: image-builder's format (docs/update.md, slotcfg.c). */
 static int write_slot_cfg(const struct upd_head *h, const struct slot_dev *d, const char *dir,
 			  struct err *e)
@@ -127,7 +160,10 @@ static int write_slot_cfg(const struct upd_head *h, const struct slot_dev *d, co
 		return err_set(e, ENOMEM, "%s: slot.cfg", h->name);
 	snprintf(tmp, sizeof(tmp), "%s/slot.new", dir);
 	snprintf(cfg, sizeof(cfg), "%s/slot.cfg", dir);
-	ret = write_file_synced(tmp, text, strlen(text), 0600, e);
+	ret =
+	    write_boot_sig(h, d->slot == 'A' ? UPD_SIG_SLOT_A : UPD_SIG_SLOT_B, dir, "slot.cfg", e);
+	if (ret == 0)
+		ret = write_file_synced(tmp, text, strlen(text), 0600, e);
 	free(text);
 	if (ret < 0)
 		return -1;
@@ -186,7 +222,8 @@ static int write_slot(int in, const struct upd_head *h, const struct slot_dev *d
 	    stream_part(in, h, UPD_ROOT, d->dev, false, e) < 0 || upd_bundle_end(in, h, e) < 0 ||
 	    check_whole(h, want, e) < 0)
 		return -1;
-	if (rename_synced(kernel_new, kernel, dir, e) < 0)
+	if (write_boot_sig(h, UPD_SIG_KERNEL, dir, "vmlinuz", e) < 0 ||
+	    rename_synced(kernel_new, kernel, dir, e) < 0)
 		return -1;
 	return write_slot_cfg(h, d, dir, e);
 }
@@ -222,7 +259,7 @@ static int apply(const struct upd_args *a, int in, struct boot_state *b, struct 
 	if (go == 1)
 		return 1;
 	if (boot_load(b, e) < 0 || check_target(b, e) < 0 ||
-	    slot_dev_find(slot_other(b->booted), &d, e) < 0)
+	    slot_dev_find(slot_other(b->booted), &d, e) < 0 || check_signed(h, d.slot, e) < 0)
 		return -1;
 	if (a->sha256) {
 		hash_head(h, &whole);

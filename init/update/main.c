@@ -44,6 +44,11 @@ static void print_manifest(const struct upd_head *h)
 	printf("verity:   root hash %s, %llu data blocks of %u, tree at block %llu\n",
 	       m->verity.root_hash, (unsigned long long)m->verity.data_blocks,
 	       m->verity.data_block_size, (unsigned long long)m->verity.hash_start_block);
+	if (m->format >= 2)
+		printf("boot:     Secure Boot signatures of the kernel (%zu bytes), slot A's "
+		       "slot.cfg (%zu), slot B's (%zu)\n",
+		       m->boot_sig[UPD_SIG_KERNEL].len, m->boot_sig[UPD_SIG_SLOT_A].len,
+		       m->boot_sig[UPD_SIG_SLOT_B].len);
 	upd_key_id_str(h->sig.id, id);
 	printf("signed:   key %s (%s), %s\n", id, h->key ? h->key->file : "not checked",
 	       h->sig.prehashed ? "prehashed (ED)" : "legacy (Ed)");

@@ -10,6 +10,7 @@
  */
 #include "update.h"
 
+#include <sodium.h>
 #include <string.h>
 
 #define LINE_MAX_LEN (UPD_CMDLINE_MAX + 64)
@@ -61,8 +62,8 @@ static const char *f_format(struct upd_manifest *m, const char *v, int arg)
 	(void)arg;
 	if (bad)
 		return bad;
-	if (n != UPD_FORMAT)
-		return "a format this updater does not read (it reads 1)";
+	if (n < 1 || n > UPD_FORMAT)
+		return "a format this updater does not read (it reads 1 and 2)";
 	m->format = (unsigned)n;
 	return NULL;
 }
@@ -165,29 +166,48 @@ static const char *f_vhex(struct upd_manifest *m, const char *v, int arg)
 	return bad;
 }
 
+/* base64 (RFC 4648, padded) of one OpenPGP signature, as gpg --detach-sign writes it */
+static const char *f_boot_sig(struct upd_manifest *m, const char *v, int arg)
+{
+	struct upd_boot_sig *s = &m->boot_sig[arg];
+
+	if (sodium_base642bin(s->data, sizeof(s->data), v, strlen(v), NULL, &s->len, NULL,
+			      sodium_base64_VARIANT_ORIGINAL) != 0)
+		return "not base64 of at most 768 bytes";
+	/* an OpenPGP packet of tag 2 (signature), old or new format */
+	if (s->len < 2 || !(s->data[0] & 0x80) ||
+	    ((s->data[0] & 0x40) ? (s->data[0] & 0x3f) : (s->data[0] >> 2 & 0x0f)) != 2)
+		return "not an OpenPGP signature packet";
+	return NULL;
+}
+
 static const struct field {
 	const char *key;
 	field_fn read;
 	int arg;
 	bool empty_ok;
+	unsigned format; /* the first format with this key */
 } fields[] = {
-    {"format", f_format, 0, false},
-    {"version", f_version, 0, false},
-    {"variant", f_variant, 0, false},
-    {"created", f_time, 0, false},
-    {"expires", f_time, 1, false},
-    {"cmdline", f_cmdline, 0, true},
-    {"kernel.size", f_size, UPD_KERNEL, false},
-    {"kernel.sha256", f_sha256, UPD_KERNEL, false},
-    {"root.size", f_size, UPD_ROOT, false},
-    {"root.sha256", f_sha256, UPD_ROOT, false},
-    {"root.verity.hash", f_vhash, 0, false},
-    {"root.verity.data_block_size", f_block, 0, false},
-    {"root.verity.hash_block_size", f_block, 1, false},
-    {"root.verity.data_blocks", f_blocks, 0, false},
-    {"root.verity.hash_start_block", f_blocks, 1, false},
-    {"root.verity.root_hash", f_vhex, 0, false},
-    {"root.verity.salt", f_vhex, 1, false},
+    {"format", f_format, 0, false, 1},
+    {"version", f_version, 0, false, 1},
+    {"variant", f_variant, 0, false, 1},
+    {"created", f_time, 0, false, 1},
+    {"expires", f_time, 1, false, 1},
+    {"cmdline", f_cmdline, 0, true, 1},
+    {"kernel.size", f_size, UPD_KERNEL, false, 1},
+    {"kernel.sha256", f_sha256, UPD_KERNEL, false, 1},
+    {"root.size", f_size, UPD_ROOT, false, 1},
+    {"root.sha256", f_sha256, UPD_ROOT, false, 1},
+    {"root.verity.hash", f_vhash, 0, false, 1},
+    {"root.verity.data_block_size", f_block, 0, false, 1},
+    {"root.verity.hash_block_size", f_block, 1, false, 1},
+    {"root.verity.data_blocks", f_blocks, 0, false, 1},
+    {"root.verity.hash_start_block", f_blocks, 1, false, 1},
+    {"root.verity.root_hash", f_vhex, 0, false, 1},
+    {"root.verity.salt", f_vhex, 1, false, 1},
+    {"boot.kernel.sig", f_boot_sig, UPD_SIG_KERNEL, false, 2},
+    {"boot.slot_a.sig", f_boot_sig, UPD_SIG_SLOT_A, false, 2},
+    {"boot.slot_b.sig", f_boot_sig, UPD_SIG_SLOT_B, false, 2},
 };
 
 struct scan {
@@ -255,11 +275,20 @@ static int verity_layout(const struct upd_manifest *m, const char *name, struct 
 	return 0;
 }
 
+/* Every key of the manifest's format, none of a later one (format may be on any line). */
 static int complete(const struct upd_manifest *m, const struct scan *s, struct err *e)
 {
-	for (size_t i = 0; i < ARRAY_LEN(fields); i++)
-		if (!(s->seen & (1u << i)))
+	if (!(s->seen & 1u))
+		return err_set(e, 0, "%s: no format", s->name);
+	for (size_t i = 0; i < ARRAY_LEN(fields); i++) {
+		bool in_format = fields[i].format <= m->format;
+
+		if (!(s->seen & (1u << i)) && in_format)
 			return err_set(e, 0, "%s: no %s", s->name, fields[i].key);
+		if ((s->seen & (1u << i)) && !in_format)
+			return err_set(e, 0, "%s: %s is a key of format %u, not of format %u",
+				       s->name, fields[i].key, fields[i].format, m->format);
+	}
 	if (m->expires < m->created)
 		return err_set(e, 0, "%s: expires before it was created", s->name);
 	return verity_layout(m, s->name, e);

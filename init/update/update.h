@@ -85,7 +85,7 @@ int upd_sig_verify(const struct upd_sig *s, const void *data, size_t len,
 /* ---- manifest.c: the manifest, "key: value" lines -------------------- */
 
 #define UPD_MANIFEST_MAX 8192
-#define UPD_FORMAT	 1
+#define UPD_FORMAT	 2 /* the newest read: 2 adds the Secure Boot signatures */
 #define UPD_VARIANT_MAX	 64
 #define UPD_CMDLINE_MAX	 1024
 #define UPD_KERNEL_MAX	 (256ull << 20) /* bytes: far above a kernel with everything built in */
@@ -93,6 +93,15 @@ int upd_sig_verify(const struct upd_sig *s, const void *data, size_t len,
 #define UPD_HEX_HASH	 64		/* a SHA-256, a verity root hash or salt, in hex */
 
 enum upd_part_id { UPD_KERNEL, UPD_ROOT, UPD_NPARTS };
+/* Format 2: GRUB's detached OpenPGP signatures of the kernel and of the slot.cfg the
+ * updater writes into slot A or B (docs/update-bundle.md, "Secure Boot"). */
+enum upd_sig_id { UPD_SIG_KERNEL, UPD_SIG_SLOT_A, UPD_SIG_SLOT_B, UPD_NSIGS };
+#define UPD_BOOT_SIG_MAX 768 /* bytes: an RSA-4096 signature packet is ~570 */
+
+struct upd_boot_sig {
+	uint8_t data[UPD_BOOT_SIG_MAX];
+	size_t len; /* 0: none (format 1) */
+};
 
 struct upd_part {
 	const char *name; /* "kernel", "root" */
@@ -118,6 +127,7 @@ struct upd_manifest {
 	char cmdline[UPD_CMDLINE_MAX + 1];
 	struct upd_part part[UPD_NPARTS]; /* in the order they follow the head */
 	struct upd_verity verity;
+	struct upd_boot_sig boot_sig[UPD_NSIGS]; /* format 2 */
 };
 
 /* Parse a manifest's bytes (name: for messages): every key once, no other key, every

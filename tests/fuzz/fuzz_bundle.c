@@ -37,8 +37,9 @@ static void manifest_invariants(const struct upd_manifest *m)
 {
 	const struct upd_verity *v = &m->verity;
 
-	if (m->format != UPD_FORMAT || m->expires < m->created || !m->part[UPD_KERNEL].size ||
-	    m->part[UPD_KERNEL].size > UPD_KERNEL_MAX || m->part[UPD_ROOT].size > UPD_ROOT_MAX ||
+	if (m->format < 1 || m->format > UPD_FORMAT || m->expires < m->created ||
+	    !m->part[UPD_KERNEL].size || m->part[UPD_KERNEL].size > UPD_KERNEL_MAX ||
+	    m->part[UPD_ROOT].size > UPD_ROOT_MAX ||
 	    v->data_blocks * v->data_block_size > v->hash_start_block * v->hash_block_size ||
 	    v->hash_start_block * v->hash_block_size >= m->part[UPD_ROOT].size ||
 	    strlen(v->root_hash) != UPD_HEX_HASH)

@@ -39,6 +39,7 @@ JOBS = [
     ("reproducible", sh("test_reproducible.sh")),
     ("image-builder-cli", sh("test_image_builder_cli.sh")),
     ("formats", py("test_formats.py")),
+    ("secureboot", py("test_secureboot.py")),
     ("control", py("test_control.py")),
     ("host", py("test_host.py")),
     ("supervise", py("test_supervise.py")),

@@ -40,6 +40,18 @@ expect syntax "syntax\.yaml:[0-9]+:[0-9]+: "
 sed 's|^\(  image:\).*|\1 build/no-such-kernel|' $spec >"$t/nokernel.yaml"
 expect nokernel "nokernel\.yaml:[0-9]+:[0-9]+: .*kernel\.image"
 
+# secure_boot (docs/image-spec.md, "Secure Boot"): all three keys, each one usable;
+# from the Secure Boot test image's spec (tests/system/secureboot.mk)
+sb=$B/secureboot/wisp.yaml
+sed '/^  gpg_key:/d' "$sb" >"$t/sbnogpg.yaml"
+expect sbnogpg "sbnogpg\.yaml:[0-9]+:[0-9]+: key \"secure_boot\.gpg_key\": missing"
+sed 's|^  gpg_key:.*|  gpg_key: README.md|' "$sb" >"$t/sbnotgpg.yaml"
+expect sbnotgpg "secure_boot\.gpg_key README\.md: not an OpenPGP key gpg imports"
+sed 's|^  key: \(.*\)db\.key$|  key: \1db.crt|' "$sb" >"$t/sbbadkey.yaml"
+expect sbbadkey "secure_boot\.key .*db\.crt, cert .*db\.crt: signing GRUB's EFI image"
+if pgrep -af "gpg-agent.*$t"; then echo "FAIL secure_boot: gpg-agent left running"; fail=1
+else echo "  ok: secure_boot: no gpg-agent left running by those builds"; fi
+
 # A unit in ROOT's /etc/wisp that init's parser refuses fails the build: its line
 # names the file as ROOT has it, with line and column, then one summary; nothing is
 # left. --allow-declaration-errors builds it, the same line a warning.

@@ -33,6 +33,11 @@ import time
 
 OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
 OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
+# Secure Boot: OVMF with SMM (so that the firmware's variables are out of the OS's
+# reach) and variables that enroll Debian's snakeoil test key in PK, KEK and db
+# (tests/system/test_secureboot.py signs with it).
+OVMF_CODE_SB = "/usr/share/OVMF/OVMF_CODE_4M.secboot.fd"
+OVMF_VARS_SB = "/usr/share/OVMF/OVMF_VARS_4M.snakeoil.fd"
 
 BANNER = re.compile(r"Wisp (\S+) init: started at uptime ([0-9]+\.[0-9]{3}) s")
 BOOT_TIMEOUT = 180  # from QEMU's start to the banner, under TCG on a loaded host
@@ -128,8 +133,8 @@ class VM:
         """command: a program that starts QEMU itself (tests/system/qemu-run.sh,
         as `make run` does) instead of the arguments made here; image, firmware
         and the options that shape QEMU's arguments are then unused."""
-        if firmware not in ("bios", "uefi"):
-            raise ValueError("firmware must be bios or uefi")
+        if firmware not in ("bios", "uefi", "uefi-secureboot"):
+            raise ValueError("firmware must be bios, uefi or uefi-secureboot")
         self.name = name
         self.diagnose = diagnose  # a command whose output a failed test prints
         self.tmp = tempfile.mkdtemp(prefix="wispvm-")
@@ -172,10 +177,15 @@ class VM:
             args += ["-qmp", "unix:%s,server=on,wait=off" % self.qmp_path]
         if nic:  # e.g. "user": QEMU's user network, guest 10.0.2.15, DNS 10.0.2.3
             args += ["-nic", "%s,model=virtio-net-pci" % nic]
-        if firmware == "uefi":
+        if firmware.startswith("uefi"):
+            secure = firmware == "uefi-secureboot"
             vars_copy = os.path.join(self.tmp, "OVMF_VARS.fd")
-            shutil.copyfile(OVMF_VARS, vars_copy)
-            args += ["-drive", "if=pflash,format=raw,readonly=on,file=" + OVMF_CODE,
+            shutil.copyfile(OVMF_VARS_SB if secure else OVMF_VARS, vars_copy)
+            if secure:
+                args += ["-machine", "q35,smm=on",
+                         "-global", "driver=cfi.pflash01,property=secure,value=on"]
+            args += ["-drive", "if=pflash,format=raw,readonly=on,file=" +
+                     (OVMF_CODE_SB if secure else OVMF_CODE),
                      "-drive", "if=pflash,format=raw,file=" + vars_copy]
         if kernel:
             args += ["-kernel", kernel, "-append", cmdline or ""]

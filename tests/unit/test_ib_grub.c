@@ -54,8 +54,16 @@ static void configs(void **state)
 	    "set wisp_slot=B\nset wisp_prev=\nset wisp_tries=\n"
 	    "set wisp_watch=\"softdog.soft_active_on_boot=1 softdog.soft_margin=120\"\n"
 	    "set wisp_trial=\n"
-	    "load_env -f ($root)/grub/grubenv wisp_slot wisp_prev wisp_tries wisp_watch "
-	    "wisp_rollback\n",
+	    "load_env --skip-sig -f ($root)/grub/grubenv wisp_slot wisp_prev wisp_tries "
+	    "wisp_watch wisp_rollback\n",
+	    /* grubenv's values, each matched whole before it is used */
+	    "set wisp_v=\"$wisp_slot\"\nset wisp_slot=\"B\"\n"
+	    "if regexp '^[AB]$' \"$wisp_v\"; then set wisp_slot=\"$wisp_v\"; fi\n",
+	    "set wisp_v=\"$wisp_tries\"\nset wisp_tries=\"\"\n"
+	    "if regexp '^[0-9]?$' \"$wisp_v\"; then set wisp_tries=\"$wisp_v\"; fi\n",
+	    "if regexp '^softdog\\.soft_active_on_boot=1 softdog\\.soft_margin=[0-9]{1,5}"
+	    "( wisp\\.update_deadline=[0-9]{1,7})?$' \"$wisp_v\"; then set "
+	    "wisp_watch=\"$wisp_v\"; fi\n",
 	    "if [ \"$wisp_tries\" = 0 -a -n \"$wisp_prev\" ]; then\n",
 	    "\tset wisp_rollback=\"$wisp_slot\"\n\tset wisp_slot=\"$wisp_prev\"\n"
 	    "\tset wisp_prev=\"$wisp_rollback\"\n\tset wisp_tries=\n"
@@ -70,16 +78,21 @@ static void configs(void **state)
 	    "set default=\"wisp-${wisp_slot}\"\n"
 	    "if [ \"$wisp_prev\" = A ]; then set fallback=0; "
 	    "elif [ \"$wisp_prev\" = B ]; then set fallback=1; fi\n"
-	    "\nmenuentry \"Wisp (slot A)\" --id wisp-A {\n"
-	    "\tif [ -f /A/slot.cfg ]; then\n"
-	    "\t\tsource /A/slot.cfg\n"
-	    "\t\techo \"Wisp $wisp_version, slot A\"\n"
-	    "\t\tlinux /A/vmlinuz \"dm-mod.create=$wisp_dm\" $wisp_args $wisp_trial "
-	    "wisp.tries=$wisp_tries wisp.rollback=$wisp_rollback\n"
-	    "\telse\n"
+	    "\nmenuentry \"Wisp (slot A)\" --id wisp-A --unrestricted {\n"
+	    "\tset wisp_dm=\n\tset wisp_args=\n\tset wisp_version=\n"
+	    "\tif [ ! -f /A/slot.cfg ]; then\n"
 	    "\t\techo \"wisp: slot A holds no system (no /A/slot.cfg)\"\n"
+	    "\telse\n"
+	    "\t\tsource /A/slot.cfg\n"
+	    "\t\tif [ -z \"$wisp_dm\" ]; then\n"
+	    "\t\t\techo \"wisp: slot A: /A/slot.cfg did not load\"\n"
+	    "\t\telse\n"
+	    "\t\t\techo \"Wisp $wisp_version, slot A\"\n"
+	    "\t\t\tlinux /A/vmlinuz \"dm-mod.create=$wisp_dm\" $wisp_args $wisp_trial "
+	    "wisp.tries=$wisp_tries wisp.rollback=$wisp_rollback\n"
+	    "\t\tfi\n"
 	    "\tfi\n}\n",
-	    "menuentry \"Wisp (slot B)\" --id wisp-B {\n\tif [ -f /B/slot.cfg ]; then\n"
+	    "menuentry \"Wisp (slot B)\" --id wisp-B --unrestricted {\n",
 	    "\t\tsource /B/slot.cfg\n",
 	};
 	const struct ib_verity v = {.data_block_size = 4096,
@@ -88,10 +101,11 @@ static void configs(void **state)
 				    .hash_start_block = 10,
 				    .root_hash = HASH,
 				    .salt = SALT};
-	char *early = ib_grub_early_cfg("08AE-F6DC");
+	char *early = ib_grub_early_cfg("08AE-F6DC", false);
+	char *enforcing = ib_grub_early_cfg("08AE-F6DC", true);
 	char *cfg = ib_grub_cfg(3, 'B');
 	char *cmdline = ib_kernel_cmdline('A', "aaaa", &v, "");
-	char *slot = ib_slot_cfg('B', "aaaa", &v, WISP_VERSION, "console=ttyS0 it's");
+	char *slot = ib_slot_cfg('B', "aaaa", &v, WISP_VERSION, "console=ttyS0 it's", NULL);
 
 	(void)state;
 	assert_string_equal(early, "search --no-floppy --fs-uuid --set=root 08AE-F6DC\n"
@@ -115,7 +129,12 @@ static void configs(void **state)
 			       "set wisp_args='dm-mod.waitfor=PARTUUID=aaaa root=/dev/dm-0 ro "
 			       "rootfstype=erofs wisp.slot=B panic=10 console=ttyS0 "
 			       "it'\\''s'\n"));
-	free(early), free(cfg), free(cmdline), free(slot);
+	assert_string_equal(enforcing, "set check_signatures=enforce\nset superusers=\"root\"\n"
+				       "export superusers\n"
+				       "search --no-floppy --fs-uuid --set=root 08AE-F6DC\n"
+				       "set prefix=($root)/grub\n"
+				       "configfile ($root)/grub/grub.cfg\n");
+	free(early), free(enforcing), free(cfg), free(cmdline), free(slot);
 }
 
 static void fake_boot_img(uint8_t *b)

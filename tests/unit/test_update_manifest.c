@@ -86,7 +86,53 @@ static void test_bad_lines(void **state)
 	big[sizeof(big) - 2] = '\n';
 	big[sizeof(big) - 1] = '\0';
 	bad(big, "over the limit of 8192");
-	bad(edit("format", "format: 2\n"), "a format this updater does not read");
+	bad(edit("format", "format: 3\n"), "a format this updater does not read");
+	bad(edit("format", "format: 0\n"), "a format this updater does not read");
+}
+
+/* Format 2: the three Secure Boot signatures (base64 of an OpenPGP signature packet). */
+#define SIG_B64 "iQEzBAABCAAdFiEE" /* 0x89: old-format packet, tag 2 */
+#define SIGS                                                                                       \
+	"boot.kernel.sig: " SIG_B64 "\nboot.slot_a.sig: " SIG_B64 "\nboot.slot_b.sig: " SIG_B64 "\n"
+
+/* good as format 2, its three signatures at the end */
+static const char *format2(void)
+{
+	static char buf[4096];
+
+	snprintf(buf, sizeof(buf), "format: 2%s" SIGS, strchr(good, '\n'));
+	return buf;
+}
+
+static void test_format2(void **state)
+{
+	static struct upd_manifest m;
+	struct err e = {0};
+	const char *text = format2();
+	char buf[4096];
+
+	(void)state;
+	if (upd_manifest_parse(text, strlen(text), "M", &m, &e) < 0)
+		fail_msg("%s", e.msg);
+	assert_int_equal(m.format, 2);
+	assert_int_equal(m.boot_sig[UPD_SIG_SLOT_B].len, 12);
+	assert_int_equal(m.boot_sig[UPD_SIG_KERNEL].data[0], 0x89);
+	/* format 1 has none; a format 1 manifest naming one is refused, as is format 2
+	 * without all three */
+	assert_int_equal(upd_manifest_parse(good, strlen(good), "M", &m, &e), 0);
+	assert_int_equal(m.boot_sig[UPD_SIG_KERNEL].len, 0);
+	snprintf(buf, sizeof(buf), "%sboot.kernel.sig: " SIG_B64 "\n", good);
+	bad(buf, "M: boot.kernel.sig is a key of format 2, not of format 1");
+	snprintf(buf, sizeof(buf), "%s", text);
+	*strstr(buf, "boot.slot_b.sig") = '\0';
+	bad(buf, "M: no boot.slot_b.sig");
+	snprintf(buf, sizeof(buf), "%s", text);
+	memcpy(strstr(buf, "boot.slot_a.sig: ") + 17, "AAEz", 4); /* a packet of tag 0 */
+	bad(buf, "boot.slot_a.sig \"AAEz");
+	bad(buf, "not an OpenPGP signature packet");
+	snprintf(buf, sizeof(buf), "%s", text);
+	memcpy(strstr(buf, "boot.kernel.sig: ") + 17, "!", 1);
+	bad(buf, "not base64 of at most 768 bytes");
 }
 
 static void test_bad_values(void **state)
@@ -310,11 +356,12 @@ static void test_args_many(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_good),	   cmocka_unit_test(test_bad_lines),
-	    cmocka_unit_test(test_bad_values),	   cmocka_unit_test(test_verity_layout),
-	    cmocka_unit_test(test_versions),	   cmocka_unit_test(test_pubkey),
-	    cmocka_unit_test(test_signature_file), cmocka_unit_test(test_args),
-	    cmocka_unit_test(test_args_many),	   cmocka_unit_test(test_utc),
+	    cmocka_unit_test(test_good),	  cmocka_unit_test(test_bad_lines),
+	    cmocka_unit_test(test_format2),	  cmocka_unit_test(test_bad_values),
+	    cmocka_unit_test(test_verity_layout), cmocka_unit_test(test_versions),
+	    cmocka_unit_test(test_pubkey),	  cmocka_unit_test(test_signature_file),
+	    cmocka_unit_test(test_args),	  cmocka_unit_test(test_args_many),
+	    cmocka_unit_test(test_utc),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,11 +13,14 @@ no key; the verity numbers in the manifest are veritysetup's; a changed byte
 in each region, another key, an expired bundle and a cut bundle each fail
 with exit 1 and one line naming the problem; the writer refuses a verity file
 or root part that do not match, a bad version, an expiry before the epoch;
---help, --version, usage errors (exit 2).
+--help, --version, usage errors (exit 2). With a spec that has secure_boot, the
+bundle is format 2: the updater reads its three signatures, gpg verifies the
+kernel's with the key's public part, and it is reproducible too.
 
 usage: bundle.py IMAGE_BUILDER UPDATE KEYS_DIR
 Prints ok/FAIL per check; exits 1 on any failure (a missing tool is one).
 """
+import base64
 import os
 import shutil
 import subprocess
@@ -172,13 +175,58 @@ def cli(upd):
               (r.returncode, r.stderr))
 
 
+SPEC = """name: wisp
+disk: {esp_size: 32MiB, root_size: 64MiB, state_size: 64MiB}
+kernel:
+  image: wisp.kernel
+  cmdline: console=ttyS0,115200
+rootfs: {manifest: wisp.verity}
+secure_boot: {key: db.key, cert: db.crt, gpg_key: %s}
+"""
+
+
+def secure(ib, upd, d, trusted):
+    """Format 2: a spec with secure_boot (a db key made here, the GRUB test key)."""
+    r = run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=test db",
+            "-days", "1", "-keyout", os.path.join(d, "db.key"), "-out", os.path.join(d, "db.crt"))
+    check("openssl makes a db key", r.returncode == 0, r.stderr)
+    with open(os.path.join(d, "secure.yaml"), "w") as f:
+        f.write(SPEC % os.path.join(KEYS, "grub-test.sec.asc"))
+    outs = [os.path.join(d, n) for n in ("s1.bundle", "s2.bundle")]
+    for out in outs:
+        r = write(ib, d, out, "--spec", "secure.yaml")
+        check("image-builder bundle --spec (secure_boot)", r.returncode == 0, r.stderr)
+        if r.returncode != 0:
+            return
+    data = open(outs[0], "rb").read()
+    check("format 2 is reproducible too", data == open(outs[1], "rb").read())
+    r = verify(upd, outs[0], trusted)
+    check("the updater verifies the format 2 bundle and reads its signatures",
+          r.returncode == 0 and b"boot:     Secure Boot signatures of the kernel" in r.stdout,
+          r.stdout + r.stderr)
+    head, sig, _ = regions(data)
+    lines = dict(l.split(": ", 1) for l in data[head:sig].decode().splitlines() if ": " in l)
+    check("format: 2 with three signatures", lines.get("format") == "2" and all(
+        "boot.%s.sig" % k in lines for k in ("kernel", "slot_a", "slot_b")), lines)
+    home = os.path.join(d, "gnupg")
+    os.mkdir(home, 0o700)
+    run("gpg", "--homedir", home, "--batch", "--import", os.path.join(KEYS, "grub-test.sec.asc"))
+    sigfile = os.path.join(d, "kernel.sig")
+    with open(sigfile, "wb") as f:
+        f.write(base64.b64decode(lines.get("boot.kernel.sig", "")))
+    r = run("gpg", "--homedir", home, "--batch", "--verify", sigfile, os.path.join(d, "wisp.kernel"))
+    check("gpg verifies boot.kernel.sig over the kernel part",
+          r.returncode == 0 and b"Good signature" in r.stderr, r.stderr)
+    run("gpgconf", "--homedir", home, "--kill", "gpg-agent")
+
+
 def main(argv):
     global KEYS
     if len(argv) != 4:
         print(__doc__.splitlines()[-2], file=sys.stderr)
         return 2
     ib, upd, KEYS = (os.path.abspath(a) for a in argv[1:])
-    for tool in ("minisign", "mkfs.erofs"):
+    for tool in ("minisign", "mkfs.erofs", "gpg", "openssl", "osslsigncode"):
         check("%s is installed" % tool, shutil.which(tool) is not None)
     check("veritysetup is installed", shutil.which("veritysetup", path=os.environ["PATH"] +
                                                    ":/usr/sbin:/sbin") is not None)
@@ -233,6 +281,7 @@ def main(argv):
         check("expired: exit 1", r.returncode == 1 and b"expired at 2027-01-01 00:00:00 UTC" in
               r.stderr, r.stderr)
         writer_refuses(ib, d)
+        secure(ib, upd, d, trusted)
     cli(upd)
     print("update-test: %d failure%s" % (failures, "" if failures == 1 else "s"))
     return 1 if failures else 0
