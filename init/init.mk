@@ -65,7 +65,7 @@ $(INIT_BIN): $(INIT_SRCS) $(INIT_YAML_OBJS) $(INIT_HDRS) init/init.mk $(INIT_DEP
 # image-builder (the image spec's registries); never in PID 1.
 LIB_REG := init/lib/b64.c init/lib/regcfg.c
 PARSE_SRCS := $(addprefix init/provision/parse/, userdata.c gunzip.c yvalue.c cloudcfg.c ccreg.c ccca.c netcfg.c \
-	meta.c plan.c child.c sandbox.c) $(LIB_REG)
+	meta.c xmltext.c plan.c child.c sandbox.c) $(LIB_REG)
 PROVISION_OWN := $(addprefix init/provision/, main.c run.c root.c declw.c bootgood.c update.c ccapply.c dirwalk.c ccsem.c ds.c dsdev.c \
 	cloudinit.c ccfinal.c tzrules.c sshd.c firewall.c bridge.c imgimport.c net.c dsnet.c dsmeta.c report.c)
 # The host's firewall (firewall.c): containerd-lite's table (containerd-lite.h's
@@ -120,8 +120,8 @@ test: provision-golden
 
 # No parser of what a cloud sends in PID 1 (issue 11): the same build unstripped, and
 # nm must show none of their symbols (user-data, base64, cloud-config, network-config,
-# cloud-config steps, datasources, gzip).
-INIT_FORBIDDEN := ^(ud_|b64_|cloudcfg_|netcfg_|cc_|ds_)|gunzip|inflate
+# cloud-config steps, datasources, meta-data, XML, Azure's report, gzip).
+INIT_FORBIDDEN := ^(ud_|b64_|cloudcfg_|netcfg_|cc_|ds_|meta_|xml_|azure_)|gunzip|inflate
 INIT_UNSTRIPPED := $(B)/init/init.unstripped
 $(INIT_UNSTRIPPED): $(INIT_SRCS) $(INIT_YAML_OBJS) $(INIT_HDRS) init/init.mk $(INIT_DEPS) \
 		$(MUSL_FLAGS_STAMP) | $(DEPS_STAMP)

@@ -135,7 +135,8 @@ static void meta(const char *name, const uint8_t *data, size_t size, struct ud_s
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const names[] = {"network-config", "network_data.json"};
-	static const char *const metas[] = {"meta-data", "meta_data.json"};
+	static const char *const metas[] = {"meta-data", "meta_data.json", AZURE_IMDS_FILE,
+					    AZURE_GOALSTATE_FILE};
 	struct ud_sink w = {.warn = warn};
 	struct netcfg *cfg = calloc(1, sizeof(*cfg));
 

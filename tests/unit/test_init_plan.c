@@ -290,6 +290,91 @@ static void test_meta_round_trip(void **state)
 }
 
 /* Malformed plans: each refused whole, with the record named. */
+/* Azure: the IMDS answer (JSON read as YAML flow) and the goal state (xmltext.c); the
+ * admin user and the goal state's values through the plan; what is refused, with its line. */
+static void test_meta_azure(void **state)
+{
+	static const char imds[] =
+	    "{\"compute\": {\"vmId\": \"v-1\", \"osProfile\": {\"adminUsername\": \"azureuser\", "
+	    "\"computerName\": \"az1\"}, \"publicKeys\": [{\"keyData\": \"ssh-rsa AAAA a\", "
+	    "\"path\": \"/home/azureuser/.ssh/authorized_keys\"}, {\"path\": \"/x\"}]}}";
+	static const char gs[] =
+	    "<?xml version=\"1.0\"?>\n<!-- c -->\n<GoalState a='1'><Incarnation> 4 </Incarnation>"
+	    "<Container><ContainerId>c-1</ContainerId><RoleInstanceList><RoleInstance>"
+	    "<InstanceId>i.1</InstanceId><x/><Configuration>a &amp; b</Configuration>"
+	    "</RoleInstance><RoleInstance><InstanceId>i.2</InstanceId></RoleInstance>"
+	    "</RoleInstanceList></Container></GoalState>\n";
+	static const char gs_x[] =
+	    "<GoalState><Incarnation>x</Incarnation><Container><ContainerId>c</ContainerId>"
+	    "<RoleInstanceList><RoleInstance><InstanceId>i</InstanceId></RoleInstance>"
+	    "</RoleInstanceList></Container></GoalState>";
+	static const struct {
+		const char *xml, *why;
+	} bad[] = {
+	    {"<!DOCTYPE a [<!ENTITY b \"c\">]><a/>", "g.xml:1: a DOCTYPE or CDATA"},
+	    {"<a><b></a>", "g.xml:1: an end tag that does not match"},
+	    {"<a>\n<b>", "g.xml:2: cut short"},
+	    {"<a>&#65;</a>", "g.xml:1: a reference other than"},
+	    {"<a/><b/>", "g.xml:1: a second root"},
+	    {"x<a/>", "g.xml:1: text outside the root"},
+	};
+	char inc[16], cont[64], why[128];
+	struct xml_want want[] = {{"GoalState/Incarnation", inc, sizeof(inc)},
+				  {"GoalState/Container/ContainerId", cont, sizeof(cont)}};
+	struct ds_meta m = {0};
+	struct parse_plan p;
+	char *buf = NULL;
+	size_t len;
+	struct err e;
+	FILE *f;
+	int line;
+
+	(void)state;
+	warned[0] = '\0';
+	meta_parse("/run/" AZURE_IMDS_FILE, imds, sizeof(imds) - 1, &m, &sink);
+	meta_parse("/run/" AZURE_GOALSTATE_FILE, gs, sizeof(gs) - 1, &m, &sink);
+	assert_string_equal(m.iid, "v-1");
+	assert_string_equal(m.hostname, "az1");
+	assert_string_equal(m.user, "azureuser");
+	assert_int_equal(strv_len(m.keys), 1);
+	assert_string_equal(m.ready.incarnation, "4");
+	assert_string_equal(m.ready.container, "c-1");
+	assert_string_equal(m.ready.instance, "i.1"); /* the first RoleInstance's */
+	assert_non_null(strstr(warned, "a public key without keyData; ignored"));
+	assert_non_null(f = open_memstream(&buf, &len));
+	plan_begin(f);
+	plan_put_meta(f, &m);
+	plan_finish(f);
+	fclose(f);
+	if (plan_read(buf, len, &p, &e) < 0)
+		fail_msg("%s", e.msg);
+	assert_string_equal(p.meta.user, "azureuser");
+	assert_string_equal(p.meta.ready.instance, "i.1");
+	plan_free(&p);
+	meta_free(&m);
+	free(buf);
+	warned[0] = '\0'; /* cut JSON, or not an object: refused whole */
+	meta_parse(AZURE_IMDS_FILE, "{\"compute\": {\"vmId\": \"v\"", 24, &m, &sink);
+	meta_parse(AZURE_IMDS_FILE, "<html>", 6, &m, &sink);
+	assert_string_equal(m.iid, "");
+	assert_non_null(strstr(warned, "not valid JSON ("));
+	assert_non_null(strstr(warned, AZURE_IMDS_FILE ": not a JSON object; Azure's IMDS"));
+	warned[0] = '\0'; /* ids that would not be safe in the health report */
+	meta_parse(AZURE_GOALSTATE_FILE, gs_x, sizeof(gs_x) - 1, &m, &sink);
+	assert_string_equal(m.ready.incarnation, "");
+	assert_non_null(strstr(warned, "an incarnation not of digits"));
+	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+		char msg[200];
+		assert_int_equal(xml_texts(bad[i].xml, strlen(bad[i].xml), want, 2, why, &line),
+				 -1);
+		snprintf(msg, sizeof(msg), "g.xml:%d: %s", line, why);
+		if (strncmp(msg, bad[i].why, strlen(bad[i].why)))
+			fail_msg("%s: %s", bad[i].xml, msg);
+		assert_string_equal(inc, "");
+	}
+	meta_free(&m);
+}
+
 static void test_malformed(void **state)
 {
 #define HEAD "plan 1\n1\n"
@@ -356,6 +441,11 @@ static void test_malformed(void **state)
 	    {HEAD "net 0\n\nmeta 0\n\n" DONE, 0, "a second meta-data"},
 	    {HEAD "meta 0\n\n" PART DONE, 0, "a part inside another"},
 	    {HEAD "meta 0\n\nmeta.key 7\na\nb c d\n" DONE, 0, "meta-data key the parser would"},
+	    {HEAD "meta 0\n\nmeta.user 4\nRoot\n" DONE, 0, "user or goal state the parser"},
+	    {HEAD "meta 0\n\nmeta.ready.incarnation 1\n1\nmeta.ready.container 3\na<b\n"
+		  "meta.ready.instance 1\ni\n" DONE,
+	     0, "user or goal state the parser"},
+	    {HEAD "meta 0\n\nmeta.ready.incarnation 1\n1\n" DONE, 0, "user or goal state"},
 	};
 	(void)state;
 	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
@@ -646,10 +736,11 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_cloudcfg_round_trip), cmocka_unit_test(test_netcfg_round_trip),
-	    cmocka_unit_test(test_meta_round_trip),	cmocka_unit_test(test_malformed),
-	    cmocka_unit_test(test_long_lists),		cmocka_unit_test(test_child_parses),
-	    cmocka_unit_test(test_child_gzip),		cmocka_unit_test(test_child_faults),
-	    cmocka_unit_test(test_child_fds),		cmocka_unit_test(test_child_past_limits),
+	    cmocka_unit_test(test_meta_round_trip),	cmocka_unit_test(test_meta_azure),
+	    cmocka_unit_test(test_malformed),		cmocka_unit_test(test_long_lists),
+	    cmocka_unit_test(test_child_parses),	cmocka_unit_test(test_child_gzip),
+	    cmocka_unit_test(test_child_faults),	cmocka_unit_test(test_child_fds),
+	    cmocka_unit_test(test_child_past_limits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -236,18 +236,49 @@ int netcfg_from_ds(const char *dir, struct netcfg *cfg);
 
 /* ---- meta.c: a datasource's meta-data --------------------------------- */
 
+/* Azure's goal state (its wire server's GoalState XML): what the health report names. */
+struct ds_ready {
+	char incarnation[16]; /* GoalState/Incarnation: digits */
+	char container[64];   /* Container/ContainerId */
+	char instance[128];   /* the first RoleInstance's InstanceId */
+};
+
 struct ds_meta {
 	char iid[128];	   /* instance-id (meta_data.json: uuid); "" none */
 	char hostname[80]; /* local-hostname or hostname; "" none */
 	char **keys;	   /* public-keys (public_keys): one line each */
+	char user[33];	   /* the cloud's default user (Azure's adminUsername); "" none */
+	struct ds_ready ready;
 };
 
-/* NoCloud or EC2 meta-data (YAML), or OpenStack's meta_data.json (name ends in ".json"),
+/* NoCloud or EC2 meta-data (YAML), OpenStack's meta_data.json (name ends in ".json"),
+ * Azure's IMDS answer (AZURE_IMDS_FILE, JSON) or goal state (AZURE_GOALSTATE_FILE, XML),
  * len bytes at buf: the values it names replace m's, its keys are added. Problems go to
  * w->warn. */
 void meta_parse(const char *name, const char *buf, size_t len, struct ds_meta *m,
 		struct ud_sink *w);
 void meta_free(struct ds_meta *m);
+/* The files Azure's helper (rootfs/skel/usr/libexec/wisp/azure-imds) leaves. */
+#define AZURE_IMDS_FILE	     "azure-imds.json"
+#define AZURE_GOALSTATE_FILE "azure-goalstate.xml"
+/* A goal state's values as the health report may carry them: all empty, or an
+ * incarnation of digits and ids of [A-Za-z0-9_.-] (the reader checks them again). */
+bool meta_ready_ok(const struct ds_ready *r);
+
+/* ---- xmltext.c: the text of chosen elements of an XML document -------- */
+
+/* One element wanted: its path of local names from the root ("GoalState/Incarnation";
+ * any namespace prefix is dropped), and where its text goes (trimmed, NUL-terminated). */
+struct xml_want {
+	const char *path;
+	char *out;
+	size_t size;
+};
+/* The text of the first element at each want's path. No DTD, no CDATA, no entity but
+ * the five predefined ones, at most 32 levels deep. 0, or -1 with the problem in why
+ * (at most 128 bytes) and its line in *line; then the outs hold nothing. */
+int xml_texts(const char *buf, size_t len, const struct xml_want *want, size_t n, char *why,
+	      int *line);
 
 /* ---- plan.c: the child's result, a record stream (docs/provisioning-plan.md) ---- */
 

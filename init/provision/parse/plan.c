@@ -148,6 +148,10 @@ static const struct field fields[] = {
     FC("meta.iid", S_META, struct ds_meta, iid),
     FC("meta.hostname", S_META, struct ds_meta, hostname),
     F("meta.key", S_META, T_STRV, struct ds_meta, keys),
+    FC("meta.user", S_META, struct ds_meta, user),
+    FC("meta.ready.incarnation", S_META, struct ds_meta, ready.incarnation),
+    FC("meta.ready.container", S_META, struct ds_meta, ready.container),
+    FC("meta.ready.instance", S_META, struct ds_meta, ready.instance),
 };
 
 /* Records that open a new element of an array of their parent: "user", "if", ... */
@@ -758,6 +762,9 @@ static int check(struct reader *r)
 			return fail(r, "a network value the parser would have refused");
 	if (!lines_ok(r->p->meta.keys))
 		return fail(r, "a meta-data key the parser would have refused");
+	if ((*r->p->meta.user && !cc_valid_name(r->p->meta.user)) ||
+	    !meta_ready_ok(&r->p->meta.ready))
+		return fail(r, "a meta-data user or goal state the parser would have refused");
 	return 0;
 }
 
