@@ -67,7 +67,8 @@ LIB_REG := init/lib/b64.c init/lib/regcfg.c
 PARSE_SRCS := $(addprefix init/provision/parse/, userdata.c gunzip.c yvalue.c cloudcfg.c ccreg.c ccca.c netcfg.c \
 	meta.c xmltext.c plan.c child.c sandbox.c) $(LIB_REG)
 PROVISION_OWN := $(addprefix init/provision/, main.c run.c root.c declw.c bootgood.c update.c ccapply.c dirwalk.c ccsem.c ds.c dsdev.c \
-	cloudinit.c ccfinal.c tzrules.c sshd.c firewall.c bridge.c imgimport.c net.c dsnet.c dsmeta.c report.c)
+	cloudinit.c ccfinal.c tzrules.c sshd.c firewall.c bridge.c imgimport.c net.c dsnet.c dsmeta.c dsuser.c \
+	azure.c report.c)
 # The host's firewall (firewall.c): containerd-lite's table (containerd-lite.h's
 # cl_host_firewall), linked in with what it needs (the nf_tables batch, the port
 # syntax and its address helpers, its errors) and libnl-3: at boot an exec of

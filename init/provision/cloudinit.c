@@ -24,6 +24,8 @@ static struct {
 	struct ds_found ds;
 	char idir[256]; /* CLOUD_DIR/instances/<iid> */
 	bool found, per_instance, have_var;
+	bool have_iid;	/* the datasource's meta-data gave an instance id */
+	bool user_done; /* its default user (Azure's admin) was given to a cloud-config part */
 	int nparts, nscripts;
 	char *runcmd; /* script text gathered from every cloud-config part */
 	size_t runlen;
@@ -157,10 +159,16 @@ static void apply_config(struct cloudcfg *c, const char *src)
 			     .per_instance = ci.per_instance,
 			     .src = src,
 			     .warn = &w};
+	bool keys_here = ci.nparts == 1; /* meta-data's keys join the first part */
 
-	if (ci.ds.keys && !c->nusers && ci.nparts == 1)
+	if (*ci.ds.user && !ci.user_done) {	 /* the keys' receiver, as cloud-init's default */
+		ci.user_done = keys_here = true; /* and its keys, should part 1 be a script */
+		if (ds_user_first(c, ci.ds.user) < 0)
+			report_warn(&warner, "default user %s: out of memory", ci.ds.user);
+	}
+	if (ci.ds.keys && !c->nusers && keys_here)
 		report_warn(&warner, "meta-data public keys: no user in users: to receive them");
-	for (size_t i = 0; ci.ds.keys && ci.ds.keys[i] && ci.nparts == 1; i++)
+	for (size_t i = 0; ci.ds.keys && ci.ds.keys[i] && keys_here; i++)
 		c->ssh_keys = strv_push(c->ssh_keys, ci.ds.keys[i]);
 	host_note(c);
 	cc_apply_files(c, false, &env);
@@ -187,6 +195,30 @@ static void part_warnings(const struct plan_part *pp)
 {
 	for (char **v = pp->warn; v && *v; v++)
 		report_warn(&warner, "%s", *v);
+}
+
+/* The datasource's default user when no cloud-config part took it (no user-data, or
+ * a script): made alone, with the datasource's keys. */
+static void default_user_alone(void)
+{
+	struct ud_sink w = {.ctx = &warner, .warn = report_warn};
+	struct cc_env env = {.etc = ROOTED("/etc"),
+			     .root = prov.root,
+			     .fake_root = prov.dry,
+			     .per_instance = ci.per_instance,
+			     .src = "meta-data",
+			     .warn = &w};
+	struct cloudcfg c = {0};
+
+	if (!*ci.ds.user || ci.user_done)
+		return;
+	for (size_t i = 0; ci.ds.keys && ci.ds.keys[i]; i++)
+		c.ssh_keys = strv_push(c.ssh_keys, ci.ds.keys[i]);
+	if (ds_user_first(&c, ci.ds.user) < 0)
+		report_warn(&warner, "default user %s: out of memory", ci.ds.user);
+	else
+		ci.nkeys += cc_apply_users(&c, &env);
+	cloudcfg_free(&c);
 }
 
 /* One part of the plan, numbered as the child numbered it: a script is kept, a
@@ -285,6 +317,7 @@ static void parse_and_apply(const char *run, struct ud_sink *w)
 		log_msg(LOG_INFO, "cloud-init: the datasource's %s; its files one by one", e.msg);
 		ds_meta_read(run, &ci.ds, w);
 	}
+	ci.have_iid = *ci.ds.iid != '\0';
 	instance_state();
 	log_msg(LOG_NOTICE, "cloud-init: datasource %s, instance-id %s%s", ci.ds.name, ci.ds.iid,
 		ci.per_instance ? " (new instance)" : "");
@@ -320,6 +353,7 @@ void cloudinit_setup(void)
 	}
 	ci.found = true;
 	parse_and_apply(run, &w);
+	default_user_alone();
 	{ /* meta-data's local-hostname when no part names one */
 		struct cc_env env = {
 		    .etc = ROOTED("/etc"), .root = prov.root, .fake_root = prov.dry, .warn = &w};
@@ -373,4 +407,5 @@ void cloudinit_final(void)
 	cc_final_script(ci.idir, ci.per_instance && ci.have_var, ci.ds.name, net_dhcp_ifs(), &w);
 	cc_unit_add(90, "cloud-final", argv, KIND_ONESHOT, net_units(),
 		    "cloud-final: runcmd, scripts, final_message, power_state");
+	azure_ready(&ci.ds, ci.have_iid, &w); /* last: everything of the datasource applied */
 }

@@ -3,8 +3,9 @@
  * with no network yet: the kernel command line, then a NoCloud seed
  * (filesystem labelled cidata/CIDATA), then an OpenStack config drive
  * (label config-2), then EC2's metadata service when DMI says EC2 (or
- * wisp.ds=ec2), or GCE's metadata server when DMI says GCE (or
- * wisp.ds=gce). Only what is already there is looked at: block
+ * wisp.ds=ec2), GCE's metadata server when DMI says GCE (or
+ * wisp.ds=gce), or Azure's IMDS when DMI says Azure (or wisp.ds=azure).
+ * Only what is already there is looked at: block
  * devices are probed once, without waiting for any to appear, and only
  * those that could hold a seed (dsdev.c): a host with no datasource pays
  * a read of the first 36 KiB of each of the others.
@@ -43,6 +44,8 @@
 #define SYS_BLOCK     "/sys/class/block"
 #define EC2_HELPER    "/usr/libexec/wisp/ec2-imds"     /* rootfs/skel/usr/libexec/wisp/ */
 #define GCE_HELPER    "/usr/libexec/wisp/gce-metadata" /* likewise */
+#define AZURE_HELPER  "/usr/libexec/wisp/azure-imds"   /* likewise */
+#define AZURE_TAG     "7783-7084-3265-9085-8269-3286-77"
 #define MD_TIMEOUT_MS 30000u
 
 static void trim_label(char *s)
@@ -344,6 +347,12 @@ static bool dmi_gce(void)
 	return dmi_is("product_name", "Google Compute Engine") || dmi_is("sys_vendor", "Google");
 }
 
+/* Azure, told from DMI as cloud-init does: the chassis asset tag every Azure VM has. */
+static bool dmi_azure(void)
+{
+	return dmi_is("chassis_asset_tag", AZURE_TAG);
+}
+
 /* The metadata services: each is looked at only when DMI names its cloud (or
  * wisp.ds= does), so at most one is asked on a host, and none on others. */
 static const struct md_source {
@@ -352,9 +361,12 @@ static const struct md_source {
 	const char *helper; /* fetches into a directory in NoCloud's layout */
 	const char *what;
 	bool (*dmi)(void);
+	const char *ready_key; /* the command line's key for the ready report's endpoint */
+	const char *ready_ep;  /* its default; NULL: no ready report */
 } md_sources[] = {
-    {"ec2", "EC2", EC2_HELPER, "metadata service", dmi_ec2},
-    {"gce", "GCE", GCE_HELPER, "metadata server", dmi_gce},
+    {"ec2", "EC2", EC2_HELPER, "metadata service", dmi_ec2, NULL, NULL},
+    {"gce", "GCE", GCE_HELPER, "metadata server", dmi_gce, NULL, NULL},
+    {"azure", "Azure", AZURE_HELPER, "IMDS", dmi_azure, "wisp.wireserver", AZURE_WIRESERVER},
 };
 
 /* Wait for pid at most ms; kill its process group after that. Its wait status, or -1. */
@@ -371,30 +383,43 @@ static int wait_bounded(pid_t pid, uint64_t ms, const char *ds, struct ud_sink *
 	return r == 1 ? st : -1;
 }
 
+/* The command line's key=HOST[:PORT] into ep (left as it is without the key). */
+static int endpoint(const char *line, const char *key, char *ep, size_t size, struct ud_sink *w)
+{
+	if (cmdline_get(line, key, ep, size) >= 0 &&
+	    (!*ep || strspn(ep, "0123456789abcdefghijklmnopqrstuvwxyz.-:[]") != strlen(ep))) {
+		w->warn(w->ctx, "datasource: %s=%s: not a host[:port]; ignored", key, ep);
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * A metadata service needs the network, which is not up yet: the helper
  * script takes a one-shot DHCP lease and fetches into dir (HTTP is
  * busybox's, not provision's). provision waits for it, bounded, as for
- * bootcmd. EC2 and GCE both answer at 169.254.169.254 (GCE's name,
+ * bootcmd. EC2, GCE and Azure all answer at 169.254.169.254 (GCE's name,
  * metadata.google.internal, needs DNS, which is not there yet), so one
- * wisp.imds= points either elsewhere.
+ * wisp.imds= points any elsewhere. Azure's helper also fetches the goal
+ * state from its wire server (wisp.wireserver=), which the ready report
+ * names once provisioning has applied what it got (azure.c).
  */
 static int md_fetch(const struct md_source *m, const char *line, const char *dir,
 		    struct ds_found *f, struct ud_sink *w)
 {
-	char ep[128] = "169.254.169.254";
-	char *argv[] = {(char *)m->helper, ep, (char *)dir, NULL};
+	char ep[128] = "169.254.169.254", ws[128] = "";
+	char *argv[] = {(char *)m->helper, ep, (char *)dir, m->ready_ep ? ws : NULL, NULL};
 	char *envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
 	const struct spawn_req r = {.argv = argv, .envp = envp};
 	struct err e;
 	pid_t pid;
 	int st;
 
-	if (cmdline_get(line, "wisp.imds", ep, sizeof(ep)) >= 0 &&
-	    (!*ep || strspn(ep, "0123456789abcdefghijklmnopqrstuvwxyz.-:[]") != strlen(ep))) {
-		w->warn(w->ctx, "datasource: wisp.imds=%s: not a host[:port]; ignored", ep);
+	if (m->ready_ep)
+		snprintf(ws, sizeof(ws), "%s", m->ready_ep);
+	if (endpoint(line, "wisp.imds", ep, sizeof(ep), w) < 0 ||
+	    (m->ready_ep && endpoint(line, m->ready_key, ws, sizeof(ws), w) < 0))
 		return 0;
-	}
 	fw_wait(); /* its lease brings up an interface: the host is closed first */
 	if ((pid = spawn(&r, NULL, &e)) < 0) {
 		w->warn(w->ctx, "datasource: %s: %s", m->ds, e.msg);
@@ -407,6 +432,7 @@ static int md_fetch(const struct md_source *m, const char *line, const char *dir
 		return 0;
 	}
 	snprintf(f->name, sizeof(f->name), "%s (%s at %s)", m->name, m->what, ep);
+	snprintf(f->wireserver, sizeof(f->wireserver), "%s", ws);
 	return 1;
 }
 
@@ -433,26 +459,33 @@ static int md_find(const char *force, const char *line, const char *dir, struct 
 	return 0;
 }
 
+/* What Azure's helper leaves (golden tests: tests/provision/golden/azure/seed). */
+static const char *const azure_files[] = {AZURE_IMDS_FILE, AZURE_GOALSTATE_FILE, "user-data"};
+
 int ds_seed(const char *seed, const char *dir, struct ds_found *f, struct ud_sink *w)
 {
+	const char *kind = "NoCloud";
 	char sub[512];
-	bool cd;
 	int copied;
 
 	memset(f, 0, sizeof(*f));
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return 0;
-	cd = find_ci(seed, "openstack", sub, sizeof(sub)) == 0;
-	if (cd)
+	if (find_ci(seed, "openstack", sub, sizeof(sub)) == 0) {
+		kind = "ConfigDrive";
 		copied = copy_seed(seed, dir, cd_files, cd_as, ARRAY_LEN(cd_files), w);
-	else
+	} else if (find_ci(seed, AZURE_IMDS_FILE, sub, sizeof(sub)) == 0) {
+		kind = "Azure";
+		copied = copy_seed(seed, dir, azure_files, azure_files, ARRAY_LEN(azure_files), w);
+		snprintf(f->wireserver, sizeof(f->wireserver), AZURE_WIRESERVER);
+	} else
 		copied =
 		    copy_seed(seed, dir, nocloud_files, nocloud_files, ARRAY_LEN(nocloud_files), w);
 	if (!copied) {
 		w->warn(w->ctx, "datasource: %s holds none of the expected files", seed);
 		return 0;
 	}
-	snprintf(f->name, sizeof(f->name), "%s (seed directory)", cd ? "ConfigDrive" : "NoCloud");
+	snprintf(f->name, sizeof(f->name), "%s (seed directory)", kind);
 	return 1;
 }
 
@@ -469,7 +502,7 @@ int ds_find(const char *line, const char *dir, struct ds_found *f, struct ud_sin
 	    strcmp(force, "cmdline") && !md_forced(force))
 		w->warn(w->ctx,
 			"wisp.ds=%s: unknown datasource (nocloud, configdrive, cmdline, ec2, gce, "
-			"none); looking for any",
+			"azure, none); looking for any",
 			force),
 		    force[0] = '\0';
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)

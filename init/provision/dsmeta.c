@@ -16,7 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char *const names[DS_META_FILES] = {"meta-data", "meta_data.json"};
+static const char *const names[DS_META_FILES] = {"meta-data", "meta_data.json", AZURE_IMDS_FILE,
+						 AZURE_GOALSTATE_FILE};
 
 size_t ds_meta_inputs(const char *dir, struct parse_input *in, char (*path)[512], struct ud_sink *w)
 {
@@ -31,6 +32,10 @@ void ds_meta_take(const struct ds_meta *m, struct ds_found *f)
 		snprintf(f->hostname, sizeof(f->hostname), "%s", m->hostname);
 	for (char **k = m->keys; k && *k; k++)
 		f->keys = strv_push(f->keys, *k);
+	if (*m->user)
+		snprintf(f->user, sizeof(f->user), "%s", m->user);
+	if (*m->ready.incarnation)
+		f->ready = m->ready;
 }
 
 void ds_meta_read(const char *dir, struct ds_found *f, struct ud_sink *w)

@@ -113,10 +113,13 @@ int dir_walk(const char *path, bool mk, struct err *e);
 /* ---- ds.c: datasources ------------------------------------------------ */
 
 struct ds_found {
-	char name[400];	   /* "NoCloud (/dev/sr0, iso9660)" */
-	char iid[128];	   /* instance-id ("" if none given) */
-	char hostname[80]; /* local-hostname / hostname ("" none) */
-	char **keys;	   /* public keys from meta-data (config drive) */
+	char name[400];	       /* "NoCloud (/dev/sr0, iso9660)" */
+	char iid[128];	       /* instance-id ("" if none given) */
+	char hostname[80];     /* local-hostname / hostname ("" none) */
+	char **keys;	       /* public keys from meta-data (config drive) */
+	char user[33];	       /* the cloud's default user (Azure's admin), the keys' ("" none) */
+	struct ds_ready ready; /* Azure's goal state, for its ready report ("" none) */
+	char wireserver[128];  /* Azure's wire server HOST[:PORT] ("": not Azure) */
 };
 
 /* The label of a filesystem in a superblock image (iso9660 or FAT). Returns 0 or -1. */
@@ -148,9 +151,23 @@ struct ds_dev {
  * disks, partitions, each by name ("vda2" before "vda10"). Their number; *out malloc'd. */
 size_t ds_devices(const char *sysblock, const char *mountinfo, struct ds_dev **out);
 
+/* ---- dsuser.c: the datasource's default user (Azure's admin) ---------- */
+
+/* user (a valid name) made c's first user, so that the datasource's keys and top-level
+ * ssh_authorized_keys go to it: added with the defaults, or moved. 0, -1 out of memory. */
+int ds_user_first(struct cloudcfg *c, const char *user);
+
+/* ---- azure.c: the ready report to Azure's wire server ----------------- */
+
+#define AZURE_WIRESERVER "168.63.129.16" /* wisp.wireserver=HOST[:PORT] for another */
+/* On Azure (f->wireserver set): the health report Ready for f's goal state, written to
+ * /run/wisp/azure-health.xml and POSTed by the helper azure-ready (not under --root),
+ * once have_iid (IMDS gave a vmId). A failure is one warning naming the wire server. */
+void azure_ready(const struct ds_found *f, bool have_iid, struct ud_sink *w);
+
 /* ---- dsmeta.c: meta-data, parsed in the unprivileged child ----------- */
 
-#define DS_META_FILES 2 /* meta-data, meta_data.json */
+#define DS_META_FILES 4 /* meta-data, meta_data.json, Azure's IMDS answer and goal state */
 /* dir's meta-data files that exist, read into in[DS_META_FILES] (as root: the child opens
  * nothing), named path[i]; one that cannot be read is a warning. Their number. */
 size_t ds_meta_inputs(const char *dir, struct parse_input *in, char (*path)[512],

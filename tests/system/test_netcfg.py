@@ -24,6 +24,15 @@ SSH keys cloud-init would take (user "cloudinit" or the first user; none
 for others, none expired, no project keys when the instance blocks them)
 and base64 user-data; then, in the same guest, an answer without the
 response header Metadata-Flavor: Google is not taken as GCE's.
+And one boot as an Azure VM (SMBIOS chassis asset tag 7783-7084-3265-9085-
+8269-3286-77, Azure's; wisp.imds= and wisp.wireserver= point at a server
+here that is both IMDS, refusing requests without Metadata: true, and the
+wire server): host name, the admin user made with IMDS's SSH key, base64
+user-data applied (write_files, runcmd), and the ready report: the goal
+state fetched with x-ms-version, then the health report POSTed with the
+goal state's incarnation, container and instance ids and Ready; then, in
+the same guest, an IMDS answer that is not a JSON object is refused with
+one line, and a wire server that refuses the report is one line naming it.
 """
 
 import base64
@@ -341,12 +350,161 @@ def gce_boot(ep):
               "an answer without the response header Metadata-Flavor: Google is not GCE's")
 
 
+AZ_VMID = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+AZ_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAzureAdminKeyForWispTests azureuser"
+AZ_USER_DATA = ("#cloud-config\nwrite_files: [{path: /etc/azure.txt, content: from-azure-imds}]\n"
+                "runcmd: [[touch, /run/azure-runcmd]]\n")
+AZ_CONTAINER = "5b8a3c1d-2e4f-4a6b-8c9d-0e1f2a3b4c5d"
+AZ_INSTANCE = "0f1e2d3c4b5a69788796a5b4c3d2e1f0.wisp-az-1"
+AZ_GOALSTATE = """<?xml version="1.0" encoding="utf-8"?>
+<GoalState xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+  <Version>2012-11-30</Version>
+  <Incarnation>7</Incarnation>
+  <Machine><ExpectedState>Started</ExpectedState></Machine>
+  <Container>
+    <ContainerId>%s</ContainerId>
+    <RoleInstanceList>
+      <RoleInstance>
+        <InstanceId>%s</InstanceId>
+        <State>Started</State>
+        <Configuration><ConfigName>a.0.b.0.wisp-az-1.1.xml</ConfigName></Configuration>
+      </RoleInstance>
+    </RoleInstanceList>
+  </Container>
+</GoalState>
+""" % (AZ_CONTAINER, AZ_INSTANCE)
+
+
+class AzureMd(http.server.BaseHTTPRequestHandler):
+    """Azure's IMDS and wire server in one: IMDS refuses a request without Metadata:
+    true, as the real one does (400); the wire server records the health report."""
+    log = []
+    reports = []
+    not_json = False
+    refuse_report = False
+    imds = {"compute": {
+        "vmId": AZ_VMID, "name": "wisp-az-1", "osType": "Linux",
+        "osProfile": {"adminUsername": "azureuser", "computerName": "wisp-az-1",
+                      "disablePasswordAuthentication": "true"},
+        "publicKeys": [{"keyData": AZ_KEY, "path": "/home/azureuser/.ssh/authorized_keys"}]}}
+
+    def log_message(self, *args):
+        pass
+
+    def reply(self, code, body=b"", ctype="text/plain"):
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        AzureMd.log.append(("GET", self.path, dict(self.headers)))
+        if self.path.startswith("/metadata/"):
+            if self.headers.get("Metadata") != "true":
+                return self.reply(400, b'{"error": "Required metadata header not specified"}')
+            if self.path == "/metadata/instance?api-version=2021-08-01":
+                body = ("<html>a captive portal</html>" if AzureMd.not_json
+                        else json.dumps(AzureMd.imds))
+                return self.reply(200, body.encode(), "application/json")
+            if self.path == ("/metadata/instance/compute/userData?api-version=2021-01-01"
+                             "&format=text"):
+                return self.reply(200, base64.b64encode(AZ_USER_DATA.encode()))
+        elif self.path == "/machine/?comp=goalstate":
+            if self.headers.get("x-ms-version") != "2012-11-30":
+                return self.reply(400)
+            return self.reply(200, AZ_GOALSTATE.encode(), "text/xml")
+        self.reply(404)
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0"))).decode()
+        AzureMd.log.append(("POST", self.path, dict(self.headers)))
+        if self.path != "/machine?comp=health":
+            return self.reply(404)
+        AzureMd.reports.append((dict(self.headers), body))
+        self.reply(500 if AzureMd.refuse_report else 200)
+
+
+def azure():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), AzureMd)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        azure_boot("10.0.2.2:%d" % server.server_address[1])
+    finally:
+        server.shutdown()
+
+
+def health_ok(report):
+    """The health report names the goal state's incarnation and ids, and Ready."""
+    headers, body = report
+    want = ["<GoalStateIncarnation>7</GoalStateIncarnation>",
+            "<ContainerId>%s</ContainerId>" % AZ_CONTAINER,
+            "<InstanceId>%s</InstanceId>" % AZ_INSTANCE, "<State>Ready</State>"]
+    return (all(w in body for w in want) and headers.get("x-ms-version") == "2012-11-30"
+            and headers.get("Content-Type") == "text/xml; charset=utf-8"
+            and headers.get("x-ms-agent-name"))
+
+
+def azure_boot(ep):
+    b = os.environ.get("B", "build")
+    with open(os.path.join(b, "wisp.cmdline")) as f:
+        cmdline = f.read().strip() + " wisp.imds=%s wisp.wireserver=%s" % (ep, ep)
+    with VM(IMAGE, name="netcfg-azure", nic=NIC, kernel=os.path.join(b, "wisp.kernel"),
+            cmdline=cmdline,
+            extra=["-smbios", "type=3,asset=7783-7084-3265-9085-8269-3286-77"]) as vm:
+        vm.expect(BANNER, BOOT_TIMEOUT)
+        vm.expect(r"cloud-init: datasource Azure \(IMDS at %s\), instance-id %s "
+                  r"\(new instance\)" % (re.escape(ep), AZ_VMID), 60)
+        print("  ok: DMI's chassis asset tag says Azure: IMDS datasource found, vmId", flush=True)
+        vm.boot(PROVISIONED, banner=False)
+        vm.seen_since_banner(re.compile(r"cloud-init: Azure: reported ready to the wire server "
+                                        r"at %s \(incarnation 7\)" % re.escape(ep)), 60)
+        imds = [e for e in AzureMd.log if e[1].startswith("/metadata/")]
+        check(imds and all(e[2].get("Metadata") == "true" for e in imds),
+              "every IMDS request carries Metadata: true")
+        gs = [e for e in AzureMd.log if e[1] == "/machine/?comp=goalstate"]
+        check(len(gs) == 1 and gs[0][2].get("x-ms-version") == "2012-11-30"
+              and gs[0][2].get("x-ms-agent-name"),
+              "the goal state: one GET with x-ms-version: 2012-11-30 and x-ms-agent-name")
+        check(len(AzureMd.reports) == 1 and health_ok(AzureMd.reports[0]),
+              "ready: one health report POSTed, with the goal state's incarnation, "
+              "ContainerId, InstanceId and <State>Ready</State>, as text/xml")
+        _, out = vm.sh("hostname; cat /etc/azure.txt; echo; cat /home/azureuser/.ssh/"
+                       "authorized_keys; grep ^azureuser: /etc/passwd")
+        check(re.search(r"(?m)^wisp-az-1$", out), "host name: compute.osProfile.computerName")
+        check("from-azure-imds" in out, "base64 userData decoded and applied (write_files)")
+        check(AZ_KEY in out and re.search(r"(?m)^azureuser:x:\d+:", out),
+              "the admin user (adminUsername) made, with compute.publicKeys' key")
+        wait_sh(vm, "wispctl status cloud-final", lambda rc, o: re.search(
+            r"(?m)^state:\s+done$", o), "cloud-final ran (runcmd)", 120)
+        rc, _ = vm.sh("test -e /run/azure-runcmd")
+        check(rc == 0, "userData's runcmd ran")
+        rc, out = vm.sh("wget -q -O - 'http://%s/metadata/instance?api-version=2021-08-01'" % ep)
+        check(rc != 0, "the fixture refuses IMDS requests without Metadata: true: %r"
+              % out.strip())
+        AzureMd.not_json = True
+        _, out = vm.sh("mkdir -p /run/az; /usr/libexec/wisp/azure-imds %s /run/az %s; "
+                       "echo rc=$?; ls /run/az" % (ep, ep))
+        check("rc=1" in out and "something other than a JSON object" in out
+              and "azure-imds.json" not in out,
+              "an IMDS answer that is not a JSON object is refused, nothing kept: %r"
+              % out.strip())
+        AzureMd.refuse_report = True
+        _, out = vm.sh("/usr/libexec/wisp/azure-ready %s /run/wisp/azure-health.xml; echo rc=$?"
+                       % ep)
+        check("rc=1" in out and re.search(r"(?m)^server returned error: HTTP/1\.\d 500", out),
+              "a wire server refusing the report: one line saying why: %r" % out.strip())
+
+
 def main(case=None):
     if case == "gce":  # the GCE boot alone
         return gce()
+    if case == "azure":  # the Azure boot alone
+        return azure()
     with tempfile.TemporaryDirectory(prefix="wisp-netcfg-", ignore_cleanup_errors=True) as tmp:
         ec2()
         gce()
+        azure()
         config_drive(tmp)
         nocloud(tmp)
 
