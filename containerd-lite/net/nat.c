@@ -9,7 +9,8 @@
  *
  *   chain raw         { type filter hook prerouting priority -300
  *     iifname != "lo" ip daddr 127.0.0.0/8 drop
- *     iifname "wisp0" ip daddr 169.254.169.254 drop }
+ *     iifname "wisp0" ip daddr 169.254.169.254 drop
+ *     iifname "wisp0" ip daddr 168.63.129.16 th dport != 53 drop }
  *   chain prerouting  { type nat hook prerouting priority -100
  *     [ip daddr HOST_IP | fib daddr type local] meta l4proto tcp th dport 8080
  *         dnat to 10.88.0.2:80 }                           (one per port)
@@ -30,6 +31,9 @@
  * fd00:ec2::254 in the ip6 table) is the host's, not its containers': it
  * serves user-data, whose secrets (units' env, registry passwords) only
  * root may read, and the instance's role credentials (docs/security.md).
+ * Azure's wire server (168.63.129.16) likewise: its goal state carries the
+ * VM's certificates and takes the health report that says the VM is up;
+ * its DNS (port 53) stays open, as Azure's agent leaves it to every user.
  * The drops are in the network's table, which is there whenever a container
  * is, even where the host's firewall could not be made. A container reaching
  * a published port of the bridge ("hairpin") is masqueraded, or the answer
@@ -87,9 +91,25 @@ static void ip4_in(struct nl_msg *m, bool src, uint32_t net, unsigned prefix)
 
 /* The cloud's metadata service: EC2's IPv6 address, everyone's IPv4 one. */
 static const uint8_t imds6[16] = {0xfd, 0x00, 0x0e, 0xc2, [14] = 0x02, 0x54};
-#define IMDS4 0xa9fea9feu /* 169.254.169.254 */
+#define IMDS4	   0xa9fea9feu /* 169.254.169.254 */
+#define WIRESERVER 0xa83f8110u /* 168.63.129.16, Azure's */
 
-/* The raw chain's drops (the comment above): IPv4 has both, IPv6 the metadata's. */
+/* Azure's wire server: all but DNS (th dport: UDP's and TCP's alike). */
+static void rule_wireserver(struct nft_batch *b, const char *t, const struct net_cfg *c)
+{
+	uint16_t dns = htons(53);
+	struct nft_rule r;
+
+	nft_rule_begin(b, &r, t, "raw");
+	nft_ifname(r.m, NFT_META_IIFNAME, c->name, NFT_CMP_EQ, false);
+	ip4_in(r.m, false, WIRESERVER, 32);
+	nft_payload(r.m, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2);
+	nft_cmp(r.m, NFT_CMP_NEQ, &dns, 2);
+	nft_verdict(r.m, NF_DROP);
+	nft_rule_end(b, &r);
+}
+
+/* The raw chain's drops (the comment above): IPv4 has all, IPv6 the metadata's. */
 static void rules_raw(struct nft_batch *b, const char *t, const struct net_cfg *c, int family)
 {
 	struct nft_rule r;
@@ -109,6 +129,8 @@ static void rules_raw(struct nft_batch *b, const char *t, const struct net_cfg *
 		addr_in(r.m, NFPROTO_IPV6, false, imds6, 128);
 	nft_verdict(r.m, NF_DROP);
 	nft_rule_end(b, &r);
+	if (family == NFPROTO_IPV4)
+		rule_wireserver(b, t, c);
 }
 
 struct sync {

@@ -815,9 +815,11 @@ def test_l2_orphan():
 def test_metadata(c3, outside):
     """The cloud's metadata service (169.254.169.254, and EC2's fd00:ec2::254,
     here in "outside" behind the uplink) serves user-data and the instance's
-    credentials: the host reaches it, a container does not."""
+    credentials: the host reaches it, a container does not. Azure's wire server
+    (168.63.129.16: certificates, the health report) the same, but for DNS."""
     ip = ["nsenter", "-t", str(outside.pid), "-n", "ip"]
     subprocess.run(ip + ["addr", "add", "169.254.169.254/32", "dev", "up0p"], check=True)
+    subprocess.run(ip + ["addr", "add", "168.63.129.16/32", "dev", "up0p"], check=True)
     subprocess.run(ip + ["-6", "addr", "add", "fd00:ec2::254/128", "dev", "up0p", "nodad"],
                    check=True)
     try:
@@ -829,7 +831,24 @@ def test_metadata(c3, outside):
             check("a container's datagram to %s is dropped; the host's arrives" % host,
                   r.returncode == 0 and [ln.split()[0] for ln in got.splitlines()] == ["marker"],
                   (r.stderr, got))
+        for port in (80, 32526):
+            srv = collector(outside, port)
+            r = send_udp(c3, "168.63.129.16", port, "from-a-container")
+            send_udp(None, "168.63.129.16", port, "marker")
+            got = collected(srv)
+            check("a container's datagram to the wire server's port %d is dropped; the "
+                  "host's arrives" % port,
+                  r.returncode == 0 and [ln.split()[0] for ln in got.splitlines()] == ["marker"],
+                  (r.stderr, got))
+        srv = collector(outside, 53)
+        r = send_udp(c3, "168.63.129.16", 53, "from-a-container")
+        send_udp(None, "168.63.129.16", 53, "marker")
+        got = collected(srv)
+        check("a container's DNS datagram to the wire server arrives",
+              r.returncode == 0 and [ln.split()[0] for ln in got.splitlines()] ==
+              ["from-a-container", "marker"], (r.stderr, got))
     finally:
+        subprocess.run(ip + ["addr", "del", "168.63.129.16/32", "dev", "up0p"])
         subprocess.run(ip + ["addr", "del", "169.254.169.254/32", "dev", "up0p"])
         subprocess.run(ip + ["-6", "addr", "del", "fd00:ec2::254/128", "dev", "up0p"])
 
