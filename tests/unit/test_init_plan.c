@@ -372,6 +372,9 @@ static void test_meta_azure(void **state)
 			fail_msg("%s: %s", bad[i].xml, msg);
 		assert_string_equal(inc, "");
 	}
+	/* a NUL byte is no blank: before the root it is text */
+	assert_int_equal(xml_texts("\0<GoalState/>", 13, want, 2, why, &line), -1);
+	assert_non_null(strstr(why, "text outside the root element"));
 	meta_free(&m);
 }
 

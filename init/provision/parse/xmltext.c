@@ -52,9 +52,15 @@ static bool at(const struct xr *x, const char *s)
 	return (size_t)(x->end - x->p) >= k && !memcmp(x->p, s, k);
 }
 
+/* not strchr: it finds a NUL byte too, which is no blank */
+static bool blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
 static void skip_space(struct xr *x)
 {
-	while (x->p < x->end && strchr(" \t\r\n", *x->p))
+	while (x->p < x->end && blank(*x->p))
 		adv(x, 1);
 }
 
@@ -201,7 +207,7 @@ static int text_char(struct xr *x, char c)
 	bool own;
 
 	if (!x->depth)
-		return strchr(" \t\r\n", c) ? 0 : fail(x, "text outside the root element");
+		return blank(c) ? 0 : fail(x, "text outside the root element");
 	if (x->cur < 0)
 		return 0;
 	w = &x->want[x->cur];
