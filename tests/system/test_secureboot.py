@@ -7,6 +7,9 @@ key enrolled in PK, KEK and db).
   SecureBoot variable (UEFI 2.x, 3.3 "Globally Defined Variables") reads 1; GRUB's EFI
   image carries an Authenticode signature sbverify accepts; a second build of the spec
   is the same bytes.
+- The kernel locks itself down (integrity) when booted so: root's write of a PCI
+  device's configuration space (its interrupt line's byte, written back as it is) is
+  refused; booted through SeaBIOS, the same write is taken.
 - grubenv is not signed (GRUB writes it): values planted there (kernel arguments in
   wisp_tries, wisp_watch, wisp_prev, wisp_slot) do not reach the kernel's command line.
 - What the chain refuses, each on a copy of the image: the unsigned GRUB of
@@ -46,6 +49,10 @@ V2 = "0.2.0"
 V2_SIGNED = os.path.join(SB, "wisp-update-%s.bundle" % V2)  # tests/system/secureboot.mk
 V2_UNSIGNED = os.path.join(B, "v2", "wisp-update.bundle")  # tests/update/update.mk
 GRUB_TIMEOUT = 120
+# The host bridge's interrupt line byte (0x3c) written back as it is: harmless, and
+# refused by a kernel locked down (LOCKDOWN_PCI_ACCESS)
+PCI_WRITE = ("c=/sys/bus/pci/devices/0000:00:00.0/config; dd if=$c of=/tmp/b bs=1 skip=60 "
+             "count=1 2>/dev/null && dd if=/tmp/b of=$c bs=1 seek=60 count=1 conv=notrunc 2>&1")
 
 
 def signed_files():
@@ -75,6 +82,7 @@ def signed_boot():
     img.set_env(wisp_slot="A " + PLANTED, wisp_prev="B " + PLANTED,
                 wisp_tries="1 " + PLANTED, wisp_watch=PLANTED)
     with VM(img.path, firmware="uefi-secureboot", name="secureboot") as vm:
+        vm.expect(r"Kernel is locked down from EFI Secure Boot;", GRUB_TIMEOUT)
         vm.expect(r"secureboot: Secure boot enabled", GRUB_TIMEOUT)
         vm.boot()
         firmware_was(vm, "uefi")
@@ -85,6 +93,9 @@ def signed_boot():
         _, out = vm.sh("cat /proc/cmdline")
         check(PLANTED not in out and " wisp.tries= wisp.rollback=" in out,
               "nothing planted in grubenv is on the command line: %r" % out.strip())
+        rc, out = vm.sh(PCI_WRITE)
+        check(rc != 0 and "Operation not permitted" in out,
+              "locked down: a write to PCI configuration space is refused: %r" % out.strip())
 
 
 def update():
@@ -162,6 +173,9 @@ def body():
     with VM(IMAGE, firmware="bios", name="secureboot-bios") as vm:
         vm.boot()
         firmware_was(vm, "bios")
+        rc, out = vm.sh(PCI_WRITE)
+        check(rc == 0, "not locked down without Secure Boot: the same write is taken: %r"
+              % out.strip())
 
 
 if __name__ == "__main__":
