@@ -179,10 +179,19 @@ void nft_end(struct nft_batch *b)
 
 /* One expression: NAME and its u32 attributes, (type, value) pairs, big-endian
  * as the kernel reads them; VTYPE, when not 0, a data attribute of LEN bytes. */
+/* ATTR holding V as an nft data value (NFTA_DATA_VALUE nested in it) */
+static void data_value(struct nl_msg *m, int attr, const void *v, int len)
+{
+	struct nlattr *d = nla_nest_start(m, attr);
+
+	nla_put(m, NFTA_DATA_VALUE, len, v);
+	nla_nest_end(m, d);
+}
+
 static void expr(struct nl_msg *m, const char *name, const int *pairs, size_t n, int vtype,
 		 const void *v, int len)
 {
-	struct nlattr *elem, *data, *d;
+	struct nlattr *elem, *data;
 
 	if (!m)
 		return;
@@ -191,11 +200,8 @@ static void expr(struct nl_msg *m, const char *name, const int *pairs, size_t n,
 	data = nla_nest_start(m, NFTA_EXPR_DATA);
 	for (size_t i = 0; i + 1 < n; i += 2)
 		nla_put_u32(m, pairs[i], htonl((uint32_t)pairs[i + 1]));
-	if (vtype) {
-		d = nla_nest_start(m, vtype);
-		nla_put(m, NFTA_DATA_VALUE, len, v);
-		nla_nest_end(m, d);
-	}
+	if (vtype)
+		data_value(m, vtype, v, len);
 	nla_nest_end(m, data);
 	nla_nest_end(m, elem);
 }
@@ -268,7 +274,7 @@ void nft_l4(struct nl_msg *m, uint8_t proto, int offset, const void *v, int len)
  * OP NFT_RANGE_EQ: within, NFT_RANGE_NEQ: outside */
 void nft_range(struct nl_msg *m, int op, const void *from, const void *to, int len)
 {
-	struct nlattr *elem, *data, *d;
+	struct nlattr *elem, *data;
 
 	if (!m)
 		return;
@@ -277,12 +283,8 @@ void nft_range(struct nl_msg *m, int op, const void *from, const void *to, int l
 	data = nla_nest_start(m, NFTA_EXPR_DATA);
 	nla_put_u32(m, NFTA_RANGE_SREG, htonl(NFT_REG_1));
 	nla_put_u32(m, NFTA_RANGE_OP, htonl((uint32_t)op));
-	d = nla_nest_start(m, NFTA_RANGE_FROM_DATA);
-	nla_put(m, NFTA_DATA_VALUE, len, from);
-	nla_nest_end(m, d);
-	d = nla_nest_start(m, NFTA_RANGE_TO_DATA);
-	nla_put(m, NFTA_DATA_VALUE, len, to);
-	nla_nest_end(m, d);
+	data_value(m, NFTA_RANGE_FROM_DATA, from, len);
+	data_value(m, NFTA_RANGE_TO_DATA, to, len);
 	nla_nest_end(m, data);
 	nla_nest_end(m, elem);
 }
@@ -291,7 +293,7 @@ void nft_range(struct nl_msg *m, int op, const void *from, const void *to, int l
 void nft_mask(struct nl_msg *m, const void *mask, int len)
 {
 	static const char zero[16];
-	struct nlattr *elem, *data, *d;
+	struct nlattr *elem, *data;
 
 	if (!m)
 		return;
@@ -301,12 +303,8 @@ void nft_mask(struct nl_msg *m, const void *mask, int len)
 	nla_put_u32(m, NFTA_BITWISE_SREG, htonl(NFT_REG_1));
 	nla_put_u32(m, NFTA_BITWISE_DREG, htonl(NFT_REG_1));
 	nla_put_u32(m, NFTA_BITWISE_LEN, htonl((uint32_t)len));
-	d = nla_nest_start(m, NFTA_BITWISE_MASK);
-	nla_put(m, NFTA_DATA_VALUE, len, mask);
-	nla_nest_end(m, d);
-	d = nla_nest_start(m, NFTA_BITWISE_XOR);
-	nla_put(m, NFTA_DATA_VALUE, len, zero);
-	nla_nest_end(m, d);
+	data_value(m, NFTA_BITWISE_MASK, mask, len);
+	data_value(m, NFTA_BITWISE_XOR, zero, len);
 	nla_nest_end(m, data);
 	nla_nest_end(m, elem);
 }
@@ -401,9 +399,7 @@ void nft_vmap_goto(struct nft_batch *b, const char *table, uint32_t id, const ch
 		nla_put_u32(m, NFTA_SET_ELEM_LIST_SET_ID, htonl(id));
 		list = nla_nest_start(m, NFTA_SET_ELEM_LIST_ELEMENTS);
 		elem = nla_nest_start(m, NFTA_LIST_ELEM);
-		d = nla_nest_start(m, NFTA_SET_ELEM_KEY);
-		nla_put(m, NFTA_DATA_VALUE, sizeof(key), key);
-		nla_nest_end(m, d);
+		data_value(m, NFTA_SET_ELEM_KEY, key, sizeof(key));
 		d = nla_nest_start(m, NFTA_SET_ELEM_DATA);
 		verdict_data(m, NFT_GOTO, chain);
 		nla_nest_end(m, d);
