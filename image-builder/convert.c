@@ -211,25 +211,31 @@ static int convert_in(const struct format *f, const char *image, uint64_t size,
 	return f->fix ? f->fix(tmp, guid, epoch, err) : 0;
 }
 
+/* The private directory beside OUT, to be made by mkdtemp. */
+static char *dir_beside(const char *out)
+{
+	char *copy = ib_strdup(out);
+	char *dir = ib_asprintf("%s/.convert-XXXXXX", dirname(copy));
+
+	free(copy);
+	return dir;
+}
+
 static int convert(const char *format, const char *image, const char *out, time_t epoch,
 		   struct ib_err *err)
 {
 	const struct format *f = format_of(format);
-	char *copy = ib_strdup(out), *dir, *base, *tmp = NULL;
+	/* the output keeps OUT's name inside the private directory: a VMDK's
+	 * descriptor records it */
+	const char *base = strrchr(out, '/') ? strrchr(out, '/') + 1 : out;
+	char *dir, *tmp = NULL;
 	uint8_t guid[16];
 	uint64_t size = 0;
 	int ret = -1;
 
-	if (!f) {
-		free(copy);
+	if (!f)
 		return ib_err_set(err, 0, "--format %s: not one of %s", format, FORMATS);
-	}
-	/* the private directory beside OUT; the output keeps OUT's name inside it,
-	 * which a VMDK's descriptor records */
-	dir = ib_asprintf("%s/.convert-XXXXXX", dirname(copy));
-	free(copy);
-	copy = ib_strdup(out);
-	base = basename(copy);
+	dir = dir_beside(out);
 	if (read_guid(image, &size, guid, err) < 0)
 		goto out;
 	if (!mkdtemp(dir)) {
@@ -244,7 +250,6 @@ static int convert(const char *format, const char *image, const char *out, time_
 out:
 	free(tmp);
 	free(dir);
-	free(copy);
 	return ret;
 }
 
