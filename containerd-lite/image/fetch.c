@@ -333,7 +333,6 @@ static int reserve_all(struct xfer *xs, size_t n, const struct img_reserve *res,
 		}
 	if (k < 2 || img_reserve_declared(res, total, err) == 0)
 		return 0;
-	xs[0].refused = true; /* drop_parts: nothing of this pull stays */
 	return cl_error_wrap(err, "%zu blobs together", k);
 }
 
@@ -353,6 +352,7 @@ int img_fetch_blobs(struct img_endpoint *ep, const char *store, const char *stag
 	CURLM *m = curl_multi_init();
 	char dir[4096];
 	int lock = -1, r = 0;
+	bool refused = false; /* by reserve_all: nothing of this pull stays */
 
 	img_fmt(dir, sizeof(dir), "%s/tmp/partial", store);
 	if (!xs || !m)
@@ -363,7 +363,7 @@ int img_fetch_blobs(struct img_endpoint *ep, const char *store, const char *stag
 		r = cl_error(err, errno, "%s", dir);
 	else
 		sweep(dir, w, n);
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; xs && i < n; i++)
 		xs[i].fd = -1;
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		xs[i].w = &w[i];
@@ -375,11 +375,11 @@ int img_fetch_blobs(struct img_endpoint *ep, const char *store, const char *stag
 		if (r == 0 && xs[i].fd >= 0)
 			r = reserve_rest(&xs[i], res, err);
 	}
-	if (r == 0)
-		r = reserve_all(xs, n, res, err);
+	if (r == 0 && (r = reserve_all(xs, n, res, err)) < 0)
+		refused = true;
 	if (r == 0)
 		r = run(ep, m, xs, n, err);
-	if (xs && any_refused(xs, n))
+	if (xs && (refused || any_refused(xs, n)))
 		drop_parts(xs, n);
 	for (size_t i = 0; xs && i < n; i++) {
 		if (xs[i].curl) {
