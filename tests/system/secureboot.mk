@@ -32,3 +32,17 @@ $(SB_V2_BUNDLE): $(IB) $(SB_DIR)/wisp.yaml $(SB_DIR)/db.key $(SB_DIR)/db.crt \
 		--spec $(SB_DIR)/wisp.yaml --os-version $(UPDATE_TEST_VERSION) \
 		--kernel $(V2)/wisp.kernel --root $(V2)/wisp.root --verity $(V2)/wisp.verity
 system-test: $(SB_V2_BUNDLE)
+
+# The same 0.2.0 bundle with GRUB's signatures made by another OpenPGP key than the
+# image's (tests/keys/grub-other-test.sec.asc): written by the updater, refused by
+# GRUB at its trial boot, which falls back to the running slot.
+SB_OTHER_BUNDLE := $(SB_DIR)/wisp-update-$(UPDATE_TEST_VERSION)-other-key.bundle
+$(SB_DIR)/other-key.yaml: $(SB_DIR)/wisp.yaml
+	sed 's|^  gpg_key: .*|  gpg_key: tests/keys/grub-other-test.sec.asc|' $< > $@
+$(SB_OTHER_BUNDLE): $(IB) $(SB_DIR)/other-key.yaml $(SB_DIR)/db.key $(SB_DIR)/db.crt \
+		tests/keys/grub-other-test.sec.asc $(V2)/wisp.img $(V2)/wisp.kernel \
+		$(V2)/wisp.root $(V2)/wisp.verity | $(DEPS_STAMP)
+	$(IB) bundle -C . -o $@ --key $(BUNDLE_KEY) --expires $(BUNDLE_EXPIRES) \
+		--spec $(SB_DIR)/other-key.yaml --os-version $(UPDATE_TEST_VERSION) \
+		--kernel $(V2)/wisp.kernel --root $(V2)/wisp.root --verity $(V2)/wisp.verity
+system-test: $(SB_OTHER_BUNDLE)

@@ -20,7 +20,9 @@ key enrolled in PK, KEK and db).
 - An update under Secure Boot: a format 1 bundle (no signatures) is refused before
   anything is written; the 0.2.0 bundle made for this spec (format 2: the signatures of
   its kernel and of the slot.cfg the updater writes) goes into slot B, whose trial boot
-  GRUB accepts under Secure Boot: Wisp 0.2.0 runs from ROOT-B, verified.
+  GRUB accepts under Secure Boot: Wisp 0.2.0 runs from ROOT-B, verified. The same
+  bundle signed for GRUB by another OpenPGP key is written, but its trial boot's
+  slot.cfg does not load and GRUB falls back to slot A, which ends the trial.
 - The same image boots through SeaBIOS (no signatures there: the BIOS path is as
   before).
 """
@@ -48,6 +50,7 @@ PLANTED = "init=/bin/sh"
 V2 = "0.2.0"
 V2_SIGNED = os.path.join(SB, "wisp-update-%s.bundle" % V2)  # tests/system/secureboot.mk
 V2_UNSIGNED = os.path.join(B, "v2", "wisp-update.bundle")  # tests/update/update.mk
+V2_OTHER_KEY = os.path.join(SB, "wisp-update-%s-other-key.bundle" % V2)
 GRUB_TIMEOUT = 120
 # The host bridge's interrupt line byte (0x3c) written back as it is: harmless, and
 # refused by a kernel locked down (LOCKDOWN_PCI_ACCESS)
@@ -131,6 +134,27 @@ def update():
               "a trial boot, counted: %r" % out.strip())
 
 
+def other_key():
+    """A format 2 bundle whose signatures GRUB's key did not make: a trial that falls back."""
+    img = SlotImage(IMAGE, os.path.join(WORK, "other-key.img"))
+    size = disk_of(V2_OTHER_KEY, os.path.join(WORK, "vdd"))
+    with VM(img.path, firmware="uefi-secureboot", name="secureboot-other-key",
+            extra=drive(os.path.join(WORK, "vdd"), 1)) as vm:
+        vm.boot()
+        rc, out = vm.sh("head -c %d /dev/vdb | wispctl update apply - 2>&1" % size, timeout=300)
+        check(rc == 0, "the updater cannot tell GRUB's key: it writes the bundle: %r"
+              % out.strip())
+        vm.send("reboot\n")
+        vm.expect(r"wisp: slot B: /B/slot\.cfg did not load", BOOT_TIMEOUT)
+        m = vm.expect(BANNER, BOOT_TIMEOUT)
+        check(m.group(1) == os.environ.get("WISP_VERSION", ""),
+              "GRUB refused slot B's slot.cfg and fell back to slot A (banner: %s)"
+              % m.group(1))
+        vm.boot(banner=False)
+        _, out = vm.sh("cat /proc/cmdline")
+        check("wisp.slot=A" in out, "slot A runs: %r" % out.strip())
+
+
 def refused(name, image, tamper, refusal):
     """A copy of IMAGE changed by TAMPER(SlotImage) stops at REFUSAL before any kernel."""
     img = SlotImage(image, os.path.join(WORK, name + ".img"))
@@ -160,6 +184,7 @@ def body():
     reproducible()
     signed_boot()
     update()
+    other_key()
     refused("unsigned", UNSIGNED, lambda img: None,
             r"failed to load Boot0001 [^\n]*: Access Denied")
     refused("grub-cfg", IMAGE,
