@@ -65,7 +65,7 @@ $(INIT_BIN): $(INIT_SRCS) $(INIT_YAML_OBJS) $(INIT_HDRS) init/init.mk $(INIT_DEP
 # image-builder (the image spec's registries); never in PID 1.
 LIB_REG := init/lib/b64.c init/lib/regcfg.c
 PARSE_SRCS := $(addprefix init/provision/parse/, userdata.c gunzip.c yvalue.c cloudcfg.c ccreg.c ccca.c netcfg.c \
-	meta.c xmltext.c plan.c child.c sandbox.c) $(LIB_REG)
+	meta.c ovfenv.c xmltext.c plan.c child.c sandbox.c) $(LIB_REG)
 PROVISION_OWN := $(addprefix init/provision/, main.c run.c root.c declw.c bootgood.c update.c ccapply.c dirwalk.c ccsem.c ds.c dsdev.c \
 	cloudinit.c ccfinal.c tzrules.c sshd.c firewall.c bridge.c imgimport.c net.c dsnet.c dsmeta.c dsuser.c \
 	azure.c report.c)

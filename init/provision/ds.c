@@ -4,7 +4,8 @@
  * (filesystem labelled cidata/CIDATA), then an OpenStack config drive
  * (label config-2), then EC2's metadata service when DMI says EC2 (or
  * wisp.ds=ec2), GCE's metadata server when DMI says GCE (or
- * wisp.ds=gce), or Azure's IMDS when DMI says Azure (or wisp.ds=azure).
+ * wisp.ds=gce), or Azure's provisioning media (ovf-env.xml on a UDF or
+ * iso9660 CD) and IMDS when DMI says Azure (or wisp.ds=azure).
  * Only what is already there is looked at: block
  * devices are probed once, without waiting for any to appear, and only
  * those that could hold a seed (dsdev.c): a host with no datasource pays
@@ -21,6 +22,7 @@
  */
 #include "provision.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -36,10 +38,12 @@
 #include <time.h>
 #include <unistd.h>
 
-/* iso9660's volume descriptor at 32 KiB, FAT's boot sector at 0: in one direct read
- * (no page cache, no read-ahead of 128 KiB: 1-3 ms a device under TCG against 2-14),
- * of whole 4 KiB blocks into a buffer so aligned, which any device's sectors divide */
-#define PROBE_BYTES   (32768 + 4096)
+/* iso9660's volume descriptor at 32 KiB, FAT's boot sector at 0, UDF's volume
+ * recognition sequence from 32 KiB (after iso9660's descriptors on a bridge disc): in
+ * one direct read (no page cache, no read-ahead of 128 KiB: 1-3 ms a device under TCG
+ * against 2-14), of whole 4 KiB blocks into a buffer so aligned, which any device's
+ * sectors divide */
+#define PROBE_BYTES   (32768 + 8192)
 #define MNT	      "/run/wisp/ds-mnt"
 #define SYS_BLOCK     "/sys/class/block"
 #define EC2_HELPER    "/usr/libexec/wisp/ec2-imds"     /* rootfs/skel/usr/libexec/wisp/ */
@@ -88,6 +92,17 @@ int ds_label(const unsigned char *buf, size_t len, char *label, size_t size, con
 		return 0;
 	}
 	return -1;
+}
+
+/* UDF: a volume recognition sequence's NSR descriptor ("\0NSR02" or 03) in one of
+ * the 2 KiB sectors from 16 in buf; after iso9660's descriptors on a bridge disc. */
+bool ds_udf(const unsigned char *buf, size_t len)
+{
+	for (size_t at = 32768; at + 6 <= len; at += 2048)
+		if (buf[at] == 0 &&
+		    (!memcmp(buf + at + 1, "NSR02", 5) || !memcmp(buf + at + 1, "NSR03", 5)))
+			return true;
+	return false;
 }
 
 /* Name in dir matching want case-insensitively (ISO and FAT names vary in case). */
@@ -241,17 +256,73 @@ static int probe_dev(const char *name, const char *dir, const char *force, struc
 	return 1;
 }
 
-static int scan_disks(const char *dir, const char *force, struct ds_found *f, struct ud_sink *w)
+/*
+ * Azure's provisioning media: a CD whose UDF (or iso9660) file system holds
+ * ovf-env.xml, read as cloud-init's DataSourceAzure reads it (it mounts
+ * each udf and iso9660 device). Mounted read-only, nosuid, nodev, noexec,
+ * ovf-env.xml copied (at most YAML_MAX_BYTES, all or nothing) and
+ * unmounted at once. 1 found.
+ */
+static int azure_dev(const char *name, const char *dir, char *what, size_t size, struct ud_sink *w)
+{
+	static unsigned char buf[PROBE_BYTES] __attribute__((aligned(4096)));
+	static const char *const ovf[] = {AZURE_OVF_FILE};
+	const char *types[2] = {NULL, NULL}, *fstype;
+	char dev[300], label[64];
+	ssize_t n;
+	int found = 0;
+
+	snprintf(dev, sizeof(dev), "/dev/%s", name);
+	if ((n = read_start(dev, buf)) <= 0)
+		return 0;
+	if (ds_label(buf, (size_t)n, label, sizeof(label), &fstype) == 0 &&
+	    !strcmp(fstype, "iso9660"))
+		types[1] = "iso9660"; /* a bridge disc's other view, should udf fail */
+	if (ds_udf(buf, (size_t)n))
+		types[0] = "udf";
+	mkdir(MNT, 0700);
+	for (int i = 0; i < 2 && !found; i++) {
+		if (!types[i] || mount(dev, MNT, types[i],
+				       MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+			continue;
+		found = copy_seed(MNT, dir, ovf, ovf, 1, w) > 0;
+		umount2(MNT, MNT_DETACH);
+		if (found)
+			snprintf(what, size, "provisioning media %s, %s", dev, types[i]);
+	}
+	return found;
+}
+
+/* The block devices worth reading (dsdev.c), in their order. */
+static size_t devices(struct ds_dev **devs)
 {
 	static char mountinfo[16384]; /* cut short, a mounted device is only read needlessly */
-	struct ds_dev *devs;
 	struct err e;
-	size_t n;
-	int found = 0;
 
 	if (read_text("/proc/self/mountinfo", mountinfo, sizeof(mountinfo), &e) < 0)
 		mountinfo[0] = '\0';
-	n = ds_devices(SYS_BLOCK, mountinfo, &devs);
+	return ds_devices(SYS_BLOCK, mountinfo, devs);
+}
+
+/* The first device that is Azure's provisioning media. 1 found, its name in what. */
+static int azure_media(const char *dir, char *what, size_t size, struct ud_sink *w)
+{
+	struct ds_dev *devs;
+	size_t n = devices(&devs);
+	int found = 0;
+
+	for (size_t i = 0; !found && i < n; i++)
+		found = azure_dev(devs[i].name, dir, what, size, w);
+	free(devs);
+	return found;
+}
+
+static int scan_disks(const char *dir, const char *force, struct ds_found *f, struct ud_sink *w)
+{
+	struct ds_dev *devs;
+	size_t n = devices(&devs);
+	int found = 0;
+
 	for (size_t i = 0; !found && i < n; i++)
 		found = probe_dev(devs[i].name, dir, force, f, w);
 	free(devs);
@@ -363,10 +434,13 @@ static const struct md_source {
 	bool (*dmi)(void);
 	const char *ready_key; /* the command line's key for the ready report's endpoint */
 	const char *ready_ep;  /* its default; NULL: no ready report */
+	/* media the cloud attaches, read before the service (enough without it); NULL none */
+	int (*media)(const char *dir, char *what, size_t size, struct ud_sink *w);
 } md_sources[] = {
-    {"ec2", "EC2", EC2_HELPER, "metadata service", dmi_ec2, NULL, NULL},
-    {"gce", "GCE", GCE_HELPER, "metadata server", dmi_gce, NULL, NULL},
-    {"azure", "Azure", AZURE_HELPER, "IMDS", dmi_azure, "wisp.wireserver", AZURE_WIRESERVER},
+    {"ec2", "EC2", EC2_HELPER, "metadata service", dmi_ec2, NULL, NULL, NULL},
+    {"gce", "GCE", GCE_HELPER, "metadata server", dmi_gce, NULL, NULL, NULL},
+    {"azure", "Azure", AZURE_HELPER, "IMDS", dmi_azure, "wisp.wireserver", AZURE_WIRESERVER,
+     azure_media},
 };
 
 /* Wait for pid at most ms; kill its process group after that. Its wait status, or -1. */
@@ -404,10 +478,37 @@ static int endpoint(const char *line, const char *key, char *ep, size_t size, st
  * state from its wire server (wisp.wireserver=), which the ready report
  * names once provisioning has applied what it got (azure.c).
  */
+/* Azure's instance id without IMDS: the VM's DMI uuid, as cloud-init's _iid() (IMDS's
+ * vmId, the same VM's, replaces it); lower case, only [0-9a-f-]. */
+static void dmi_iid(struct ds_found *f)
+{
+	char buf[64];
+	struct err e;
+
+	if (*f->iid || read_text("/sys/class/dmi/id/product_uuid", buf, sizeof(buf), &e) < 0)
+		return;
+	buf[strcspn(buf, "\n")] = '\0';
+	for (char *c = buf; *c; c++)
+		*c = (char)tolower((unsigned char)*c);
+	if (*buf && strspn(buf, "0123456789abcdef-") == strlen(buf))
+		snprintf(f->iid, sizeof(f->iid), "%s", buf);
+}
+
+/* The name of what was found: the service, the media, or both. */
+static void md_name(const struct md_source *m, const char *ep, bool svc, const char *media,
+		    struct ds_found *f)
+{
+	if (svc)
+		snprintf(f->name, sizeof(f->name), "%s (%s at %s%s%s)", m->name, m->what, ep,
+			 *media ? "; " : "", media);
+	else
+		snprintf(f->name, sizeof(f->name), "%s (%s)", m->name, media);
+}
+
 static int md_fetch(const struct md_source *m, const char *line, const char *dir,
 		    struct ds_found *f, struct ud_sink *w)
 {
-	char ep[128] = "169.254.169.254", ws[128] = "";
+	char ep[128] = "169.254.169.254", ws[128] = "", media[350] = "";
 	char *argv[] = {(char *)m->helper, ep, (char *)dir, m->ready_ep ? ws : NULL, NULL};
 	char *envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
 	const struct spawn_req r = {.argv = argv, .envp = envp};
@@ -420,18 +521,21 @@ static int md_fetch(const struct md_source *m, const char *line, const char *dir
 	if (endpoint(line, "wisp.imds", ep, sizeof(ep), w) < 0 ||
 	    (m->ready_ep && endpoint(line, m->ready_key, ws, sizeof(ws), w) < 0))
 		return 0;
+	if (m->media && m->media(dir, media, sizeof(media), w))
+		dmi_iid(f);
 	fw_wait(); /* its lease brings up an interface: the host is closed first */
 	if ((pid = spawn(&r, NULL, &e)) < 0) {
 		w->warn(w->ctx, "datasource: %s: %s", m->ds, e.msg);
-		return 0;
+		st = -1;
+	} else if ((st = wait_bounded(pid, MD_TIMEOUT_MS, m->ds, w)) < 0 || !WIFEXITED(st) ||
+		   WEXITSTATUS(st)) {
+		w->warn(w->ctx, "datasource: %s: nothing from the %s at %s%s%s", m->ds, m->what, ep,
+			st < 0 ? " in time" : "", *media ? "; the media alone" : "");
+		st = -1;
 	}
-	if ((st = wait_bounded(pid, MD_TIMEOUT_MS, m->ds, w)) < 0 || !WIFEXITED(st) ||
-	    WEXITSTATUS(st)) {
-		w->warn(w->ctx, "datasource: %s: nothing from the %s at %s%s", m->ds, m->what, ep,
-			st < 0 ? " in time" : "");
+	if (st < 0 && !*media)
 		return 0;
-	}
-	snprintf(f->name, sizeof(f->name), "%s (%s at %s)", m->name, m->what, ep);
+	md_name(m, ep, st >= 0, media, f);
 	snprintf(f->wireserver, sizeof(f->wireserver), "%s", ws);
 	return 1;
 }
@@ -460,7 +564,8 @@ static int md_find(const char *force, const char *line, const char *dir, struct 
 }
 
 /* What Azure's helper leaves (golden tests: tests/provision/golden/azure/seed). */
-static const char *const azure_files[] = {AZURE_IMDS_FILE, AZURE_GOALSTATE_FILE, "user-data"};
+static const char *const azure_files[] = {AZURE_OVF_FILE, AZURE_IMDS_FILE, AZURE_GOALSTATE_FILE,
+					  "user-data"};
 
 int ds_seed(const char *seed, const char *dir, struct ds_found *f, struct ud_sink *w)
 {
@@ -474,7 +579,8 @@ int ds_seed(const char *seed, const char *dir, struct ds_found *f, struct ud_sin
 	if (find_ci(seed, "openstack", sub, sizeof(sub)) == 0) {
 		kind = "ConfigDrive";
 		copied = copy_seed(seed, dir, cd_files, cd_as, ARRAY_LEN(cd_files), w);
-	} else if (find_ci(seed, AZURE_IMDS_FILE, sub, sizeof(sub)) == 0) {
+	} else if (find_ci(seed, AZURE_IMDS_FILE, sub, sizeof(sub)) == 0 ||
+		   find_ci(seed, AZURE_OVF_FILE, sub, sizeof(sub)) == 0) {
 		kind = "Azure";
 		copied = copy_seed(seed, dir, azure_files, azure_files, ARRAY_LEN(azure_files), w);
 		snprintf(f->wireserver, sizeof(f->wireserver), AZURE_WIRESERVER);

@@ -16,8 +16,10 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char *const names[DS_META_FILES] = {"meta-data", "meta_data.json", AZURE_IMDS_FILE,
-						 AZURE_GOALSTATE_FILE};
+/* In this order: Azure's IMDS answer names the host and the user after the media's
+ * ovf-env.xml, and wins, as in cloud-init's DataSourceAzure. */
+static const char *const names[DS_META_FILES] = {"meta-data", "meta_data.json", AZURE_OVF_FILE,
+						 AZURE_IMDS_FILE, AZURE_GOALSTATE_FILE};
 
 size_t ds_meta_inputs(const char *dir, struct parse_input *in, char (*path)[512], struct ud_sink *w)
 {

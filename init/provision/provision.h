@@ -124,6 +124,8 @@ struct ds_found {
 
 /* The label of a filesystem in a superblock image (iso9660 or FAT). Returns 0 or -1. */
 int ds_label(const unsigned char *buf, size_t len, char *label, size_t size, const char **fstype);
+/* A device's first len bytes (from 0) show a UDF file system (its NSR descriptor). */
+bool ds_udf(const unsigned char *buf, size_t len);
 /* Find a datasource (cmdline, then cidata/config-2 disks); copy its files to dir. 1 found.
  * f gets its name and what the command line says (ds=nocloud;i=...;h=...); its meta-data
  * is parsed later, with its user-data (cloudinit.c). */
@@ -167,7 +169,8 @@ void azure_ready(const struct ds_found *f, bool have_iid, struct ud_sink *w);
 
 /* ---- dsmeta.c: meta-data, parsed in the unprivileged child ----------- */
 
-#define DS_META_FILES 4 /* meta-data, meta_data.json, Azure's IMDS answer and goal state */
+#define DS_META_FILES                                                                              \
+	5 /* meta-data, meta_data.json, Azure's ovf-env.xml, IMDS answer, goal state */
 /* dir's meta-data files that exist, read into in[DS_META_FILES] (as root: the child opens
  * nothing), named path[i]; one that cannot be read is a warning. Their number. */
 size_t ds_meta_inputs(const char *dir, struct parse_input *in, char (*path)[512],

@@ -2,7 +2,8 @@
  * Fuzz target: the parsers of a datasource's files other than user-data
  * (init/provision/parse/netcfg.c, meta.c + yamltree.c) on one input taken
  * as a network-config (v1 or v2, wrapped in network: or not), as a
- * network_data.json and as meta-data (YAML and meta_data.json), as the
+ * network_data.json and as meta-data (YAML and meta_data.json, Azure's
+ * IMDS answer, goal state and ovf-env.xml), as the
  * parser child reads them. Every message names a position; every value
  * stored must pass the character check net.c relies on when it builds `ip`
  * command lines, every key is one line; and the plan of a valid result
@@ -136,7 +137,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const names[] = {"network-config", "network_data.json"};
 	static const char *const metas[] = {"meta-data", "meta_data.json", AZURE_IMDS_FILE,
-					    AZURE_GOALSTATE_FILE};
+					    AZURE_GOALSTATE_FILE, AZURE_OVF_FILE};
 	struct ud_sink w = {.warn = warn};
 	struct netcfg *cfg = calloc(1, sizeof(*cfg));
 

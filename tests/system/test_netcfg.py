@@ -33,6 +33,10 @@ state fetched with x-ms-version, then the health report POSTed with the
 goal state's incarnation, container and instance ids and Ready; then, in
 the same guest, an IMDS answer that is not a JSON object is refused with
 one line, and a wire server that refuses the report is one line naming it.
+And one Azure boot from its provisioning media alone: a CD (UDF, genisoimage
+-udf) holding ovf-env.xml, IMDS unreachable: the host name, the user and its
+key from ovf-env.xml, CustomData applied as the user-data (write_files,
+runcmd), the CD's file system unmounted, and the ready report still sent.
 """
 
 import base64
@@ -496,15 +500,98 @@ def azure_boot(ep):
               "a wire server refusing the report: one line saying why: %r" % out.strip())
 
 
+AZ_MEDIA_UUID = "6A1B2C3D-4E5F-4071-8293-A4B5C6D7E8F9"  # -uuid: the VM's DMI product_uuid
+AZ_MEDIA_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMediaKeyOfTheProvisioningCD ovfuser"
+AZ_CUSTOM_DATA = ("#cloud-config\nwrite_files: [{path: /etc/ovf.txt, content: from-custom-data}]\n"
+                  "runcmd: [[touch, /run/customdata-runcmd]]\n")
+AZ_OVF = """<?xml version="1.0" encoding="utf-8"?>
+<ns0:Environment xmlns="http://schemas.dmtf.org/ovf/environment/1"
+ xmlns:ns0="http://schemas.dmtf.org/ovf/environment/1"
+ xmlns:ns1="http://schemas.microsoft.com/windowsazure"
+ xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<ns1:ProvisioningSection><ns1:Version>1.0</ns1:Version>
+<ns1:LinuxProvisioningConfigurationSet>
+<ns1:ConfigurationSetType>LinuxProvisioningConfiguration</ns1:ConfigurationSetType>
+<ns1:HostName>wisp-ovf-1</ns1:HostName>
+<ns1:UserName>ovfuser</ns1:UserName>
+<ns1:CustomData>%s</ns1:CustomData>
+<ns1:DisableSshPasswordAuthentication>true</ns1:DisableSshPasswordAuthentication>
+<ns1:SSH><ns1:PublicKeys>
+<ns1:PublicKey><ns1:Fingerprint>6BE7A7C3C8A8F4B123CCA5D0C2F1BE4CA7B63ED7</ns1:Fingerprint>
+<ns1:Path>/home/ovfuser/.ssh/authorized_keys</ns1:Path><ns1:Value>%s</ns1:Value></ns1:PublicKey>
+</ns1:PublicKeys></ns1:SSH>
+</ns1:LinuxProvisioningConfigurationSet></ns1:ProvisioningSection>
+<ns1:PlatformSettingsSection><ns1:Version>1.0</ns1:Version><ns1:PlatformSettings>
+<ns1:ProvisionGuestAgent>false</ns1:ProvisionGuestAgent>
+<ns1:GuestAgentPackageName xsi:nil="true" /></ns1:PlatformSettings></ns1:PlatformSettingsSection>
+</ns0:Environment>
+""" % (base64.encodebytes(AZ_CUSTOM_DATA.encode()).decode(), AZ_MEDIA_KEY)
+
+
+def azure_media(tmp):
+    """Azure's provisioning CD (UDF, as genisoimage -udf writes it) with IMDS unreachable:
+    provisioned from the media alone, reported ready to the wire server."""
+    root = os.path.join(tmp, "ovf")
+    os.makedirs(root)
+    with open(os.path.join(root, "ovf-env.xml"), "w") as f:
+        f.write(AZ_OVF)
+    iso = os.path.join(tmp, "ovf.iso")
+    subprocess.run(["genisoimage", "-quiet", "-udf", "-o", iso, "-V", "rd_rdfe_stable", root],
+                   check=True)
+    AzureMd.log, AzureMd.reports, AzureMd.refuse_report = [], [], False
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), AzureMd)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        azure_media_boot(iso, "10.0.2.2:%d" % server.server_address[1])
+    finally:
+        server.shutdown()
+
+
+def azure_media_boot(iso, ws):
+    b = os.environ.get("B", "build")
+    with open(os.path.join(b, "wisp.cmdline")) as f:  # IMDS: a port nothing listens on
+        cmdline = f.read().strip() + " wisp.imds=10.0.2.2:9 wisp.wireserver=%s" % ws
+    with VM(IMAGE, name="netcfg-azure-media", nic=NIC, kernel=os.path.join(b, "wisp.kernel"),
+            cmdline=cmdline,
+            extra=["-smbios", "type=3,asset=7783-7084-3265-9085-8269-3286-77",
+                   "-uuid", AZ_MEDIA_UUID, "-cdrom", iso]) as vm:
+        vm.expect(BANNER, BOOT_TIMEOUT)
+        vm.expect(r"cloud-init: datasource Azure \(provisioning media /dev/sr0, udf\), "
+                  r"instance-id %s \(new instance\)" % AZ_MEDIA_UUID.lower(), 60)
+        print("  ok: the provisioning CD found and mounted as UDF; IMDS unreachable; "
+              "instance id: DMI's uuid", flush=True)
+        vm.boot(PROVISIONED, banner=False)
+        vm.seen_since_banner(re.compile(r"cloud-init: Azure: reported ready to the wire server "
+                                        r"at %s \(incarnation 7\)" % re.escape(ws)), 60)
+        check(len(AzureMd.reports) == 1 and health_ok(AzureMd.reports[0]),
+              "ready reported without IMDS: the goal state's ids and Ready")
+        _, out = vm.sh("hostname; cat /etc/ovf.txt; echo; cat /home/ovfuser/.ssh/"
+                       "authorized_keys; grep ^ovfuser: /etc/passwd; grep -c ' udf ' /proc/mounts;"
+                       " grep -c ds-mnt /proc/mounts")
+        check(re.search(r"(?m)^wisp-ovf-1$", out), "host name: ovf-env.xml's HostName")
+        check("from-custom-data" in out, "CustomData decoded and applied (write_files)")
+        check(AZ_MEDIA_KEY in out and re.search(r"(?m)^ovfuser:x:\d+:", out),
+              "ovf-env.xml's UserName made, with its PublicKey's Value")
+        check(re.search(r"(?m)^0\n0$", out), "the media's file system unmounted: %r"
+              % out.strip())
+        wait_sh(vm, "wispctl status cloud-final", lambda rc, o: re.search(
+            r"(?m)^state:\s+done$", o), "cloud-final ran (runcmd)", 120)
+        rc, _ = vm.sh("test -e /run/customdata-runcmd")
+        check(rc == 0, "CustomData's runcmd ran")
+
+
 def main(case=None):
     if case == "gce":  # the GCE boot alone
         return gce()
     if case == "azure":  # the Azure boot alone
         return azure()
     with tempfile.TemporaryDirectory(prefix="wisp-netcfg-", ignore_cleanup_errors=True) as tmp:
+        if case == "azure-media":  # the Azure boot from its provisioning CD alone
+            return azure_media(tmp)
         ec2()
         gce()
         azure()
+        azure_media(tmp)
         config_drive(tmp)
         nocloud(tmp)
 

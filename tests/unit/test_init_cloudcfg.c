@@ -1224,6 +1224,30 @@ static void test_sem(void **state)
 	assert_int_equal(cc_sem_take(dir, "config_runcmd", &e), 1); /* a new instance */
 }
 
+/* UDF (Azure's provisioning media): the NSR descriptor at sector 17 (mkudffs) or 19 (a
+ * bridge disc: iso9660's descriptor and terminator first, as genisoimage -udf writes);
+ * nothing past the bytes read, nothing without NSR. */
+static void test_udf(void **state)
+{
+	unsigned char *b = calloc(1, 40960);
+
+	(void)state;
+	assert_false(ds_udf(b, 40960));
+	memcpy(b + 16 * 2048 + 1, "BEA01", 5);
+	memcpy(b + 17 * 2048 + 1, "NSR03", 5);
+	assert_true(ds_udf(b, 40960));
+	memset(b, 0, 40960);
+	memcpy(b + 16 * 2048, "\1CD001", 6);
+	memcpy(b + 17 * 2048, "\377CD001", 6);
+	memcpy(b + 18 * 2048 + 1, "BEA01", 5);
+	memcpy(b + 19 * 2048 + 1, "NSR02", 5);
+	assert_true(ds_udf(b, 40960));
+	assert_false(ds_udf(b, 19 * 2048 + 5)); /* cut before its descriptor ends */
+	b[19 * 2048] = 1;			/* not a VRS descriptor (its type is 0) */
+	assert_false(ds_udf(b, 40960));
+	free(b);
+}
+
 static void test_labels(void **state)
 {
 	unsigned char *b = calloc(1, 40000);
@@ -1386,6 +1410,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_ds_too_big, reset),
 	    cmocka_unit_test_setup(test_sem, reset),
 	    cmocka_unit_test_setup(test_labels, reset),
+	    cmocka_unit_test(test_udf),
 	    cmocka_unit_test_setup(test_ds_cmdline, reset),
 	    cmocka_unit_test_setup(test_ds_meta_child, reset),
 	};

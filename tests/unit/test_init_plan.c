@@ -319,8 +319,9 @@ static void test_meta_azure(void **state)
 	    {"x<a/>", "g.xml:1: text outside the root"},
 	};
 	char inc[16], cont[64], why[128];
-	struct xml_want want[] = {{"GoalState/Incarnation", inc, sizeof(inc)},
-				  {"GoalState/Container/ContainerId", cont, sizeof(cont)}};
+	struct xml_want want[] = {
+	    {"GoalState/Incarnation", inc, sizeof(inc), NULL, NULL},
+	    {"GoalState/Container/ContainerId", cont, sizeof(cont), NULL, NULL}};
 	struct ds_meta m = {0};
 	struct parse_plan p;
 	char *buf = NULL;
@@ -376,6 +377,169 @@ static void test_meta_azure(void **state)
 	assert_int_equal(xml_texts("\0<GoalState/>", 13, want, 2, why, &line), -1);
 	assert_non_null(strstr(why, "text outside the root element"));
 	meta_free(&m);
+}
+
+/* An ovf-env.xml of Azure's shape (as cloud-init's tests make one): LPC's fields. */
+#define OVF_HEAD                                                                                   \
+	"<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"                                             \
+	"<ns0:Environment xmlns:ns0=\"http://schemas.dmtf.org/ovf/environment/1\" "                \
+	"xmlns:ns1=\"http://schemas.microsoft.com/windowsazure\">\n"                               \
+	"<ns1:ProvisioningSection><ns1:Version>1.0</ns1:Version>\n"                                \
+	"<ns1:LinuxProvisioningConfigurationSet>\n"
+#define OVF_TAIL                                                                                   \
+	"</ns1:LinuxProvisioningConfigurationSet></ns1:ProvisioningSection>\n"                     \
+	"<ns1:PlatformSettingsSection><ns1:PlatformSettings/></ns1:PlatformSettingsSection>\n"     \
+	"</ns0:Environment>\n"
+#define OVF_KEYS                                                                                   \
+	"<ns1:SSH><ns1:PublicKeys>\n"                                                              \
+	"<ns1:PublicKey><ns1:Fingerprint>F1</ns1:Fingerprint>"                                     \
+	"<ns1:Path>/home/ovfuser/.ssh/authorized_keys</ns1:Path>"                                  \
+	"<ns1:Value>ssh-ed25519 AAAA media</ns1:Value></ns1:PublicKey>\n"                          \
+	"<ns1:PublicKey><ns1:Fingerprint>F2</ns1:Fingerprint>"                                     \
+	"<ns1:Path>/home/ovfuser/.ssh/authorized_keys</ns1:Path></ns1:PublicKey>\n"                \
+	"</ns1:PublicKeys></ns1:SSH>\n"
+
+static void ovf(const char *xml, struct ds_meta *m)
+{
+	warned[0] = '\0';
+	meta_parse("/run/" AZURE_OVF_FILE, xml, strlen(xml), m, &sink);
+}
+
+/* Azure's provisioning media's ovf-env.xml (parse/ovfenv.c): names, keys by Value
+ * (by fingerprint: IMDS's, merged without doubles), CustomData decoded; each bad input
+ * one line naming the file, the rest kept. */
+static void test_meta_ovf(void **state)
+{
+	/* base64 of "#cloud-config\nruncmd: [x]\n", broken across lines as Azure may */
+	static const char good[] =
+	    OVF_HEAD "<ns1:HostName>ovfhost</ns1:HostName><ns1:UserName>ovfuser</ns1:UserName>\n"
+		     "<ns1:UserPassword>secret</ns1:UserPassword>\n"
+		     "<ns1:CustomData>I2Nsb3VkLWNvbmZp\n  ZwpydW5jbWQ6IFt4XQo=</ns1:CustomData>\n"
+		     "<ns1:DisableSshPasswordAuthentication>true"
+		     "</ns1:DisableSshPasswordAuthentication>\n" OVF_KEYS OVF_TAIL;
+	static const char imds[] = "{\"compute\": {\"vmId\": \"v-1\", \"osProfile\": "
+				   "{\"adminUsername\": \"imdsuser\"}, \"publicKeys\": "
+				   "[{\"keyData\": \"ssh-ed25519 AAAA media\"}, "
+				   "{\"keyData\": \"ssh-ed25519 AAAA byfp\"}]}}";
+	static const struct {
+		const char *xml, *why;
+	} bad[] = {
+	    {"<!DOCTYPE x [<!ENTITY a \"b\">]>" OVF_HEAD OVF_TAIL,
+	     "/run/ovf-env.xml:1: a DOCTYPE or CDATA section (not read); Azure's provisioning "
+	     "media not used\n"},
+	    {OVF_HEAD "<ns1:HostName>h", "/run/ovf-env.xml:5: cut short"},
+	    {OVF_HEAD "<ns1:HostName>h</ns1:HostName>" OVF_TAIL "<x/>",
+	     "/run/ovf-env.xml:8: a second root element"},
+	    {OVF_HEAD "<ns1:UserName>u</ns1:UserName>" OVF_TAIL,
+	     "/run/ovf-env.xml: no Environment/ProvisioningSection/"
+	     "LinuxProvisioningConfigurationSet/HostName: not Azure's provisioning configuration; "
+	     "not used\n"},
+	    {"<GoalState/>", "/run/ovf-env.xml: no Environment/ProvisioningSection/"},
+	};
+	struct ds_meta m = {0};
+	char long_host[200], xml[1200];
+
+	(void)state;
+	ovf(good, &m);
+	assert_string_equal(warned, "");
+	assert_string_equal(m.hostname, "ovfhost");
+	assert_string_equal(m.user, "ovfuser");
+	assert_int_equal(strv_len(m.keys), 1);
+	assert_string_equal(m.keys[0], "ssh-ed25519 AAAA media");
+	assert_int_equal(m.userdata_len, 26);
+	assert_memory_equal(m.userdata, "#cloud-config\nruncmd: [x]\n", 26);
+	/* then IMDS's answer: its user wins, its keys join without the one named twice */
+	meta_parse(AZURE_IMDS_FILE, imds, sizeof(imds) - 1, &m, &sink);
+	assert_string_equal(m.user, "imdsuser");
+	assert_int_equal(strv_len(m.keys), 2);
+	assert_string_equal(m.keys[1], "ssh-ed25519 AAAA byfp");
+	meta_free(&m);
+	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+		ovf(bad[i].xml, &m);
+		if (strncmp(warned, bad[i].why, strlen(bad[i].why)))
+			fail_msg("case %zu: %s", i, warned);
+		assert_string_equal(m.hostname, "");
+		assert_null(m.userdata);
+	}
+	/* bad base64 (a character outside it; a quartet cut short): no user-data, names kept */
+	ovf(OVF_HEAD
+	    "<ns1:HostName>h</ns1:HostName><ns1:CustomData>I2Ns*</ns1:CustomData>" OVF_TAIL,
+	    &m);
+	assert_string_equal(
+	    warned, "/run/ovf-env.xml: CustomData is not valid base64; no user-data from it\n");
+	assert_string_equal(m.hostname, "h");
+	ovf(OVF_HEAD "<ns1:HostName>h</ns1:HostName><ns1:CustomData>I2N</ns1:CustomData>" OVF_TAIL,
+	    &m);
+	assert_non_null(strstr(warned, "CustomData is not valid base64"));
+	ovf(OVF_HEAD "<ns1:HostName>h</ns1:HostName><ns1:CustomData>I2=s</ns1:CustomData>" OVF_TAIL,
+	    &m);
+	assert_non_null(strstr(warned, "CustomData is not valid base64"));
+	assert_null(m.userdata);
+	meta_free(&m);
+	/* past a value's own limit: a host name of 199 bytes, a user name not one, a key of
+	 * two lines: each one line, the rest of the file kept */
+	memset(long_host, 'h', sizeof(long_host) - 1);
+	long_host[sizeof(long_host) - 1] = '\0';
+	snprintf(xml, sizeof(xml),
+		 OVF_HEAD "<ns1:HostName>%s</ns1:HostName><ns1:UserName>Bad User</ns1:UserName>"
+			  "<ns1:SSH><ns1:PublicKeys><ns1:PublicKey><ns1:Value>ssh-rsa A\nssh-rsa B"
+			  "</ns1:Value></ns1:PublicKey></ns1:PublicKeys></ns1:SSH>"
+			  "<ns1:CustomData>aGk=</ns1:CustomData>" OVF_TAIL,
+		 long_host);
+	ovf(xml, &m);
+	assert_non_null(strstr(warned, "/run/ovf-env.xml: HostName longer than 79 bytes"));
+	assert_non_null(strstr(warned, "/run/ovf-env.xml: UserName is not one of"));
+	assert_non_null(strstr(warned, "/run/ovf-env.xml: 1 public key Value(s) of more than one"));
+	assert_string_equal(m.hostname, "");
+	assert_string_equal(m.user, "");
+	assert_null(m.keys);
+	assert_int_equal(m.userdata_len, 2);
+	meta_free(&m);
+}
+
+/* In the child: CustomData is the user-data, IMDS's user-data file is not read (one note). */
+static void test_child_customdata(void **state)
+{
+	static const char xml[] = OVF_HEAD "<ns1:HostName>h</ns1:HostName>"
+					   "<ns1:CustomData>I2Nsb3VkLWNvbmZpZwpob3N0bmFtZTogY2QK"
+					   "</ns1:CustomData>" OVF_TAIL; /* hostname: cd */
+	static const char imds_ud[] = "#cloud-config\nhostname: imds\n";
+	struct parse_input meta = {
+	    .name = "/run/cidata/" AZURE_OVF_FILE, .data = xml, .len = sizeof(xml) - 1};
+	struct parse_input in = {
+	    .name = "/run/cidata/user-data", .data = imds_ud, .len = sizeof(imds_ud) - 1};
+	struct parse_job job = {
+	    .in = &in, .n = 1, .partdir = "/run/cidata", .meta = &meta, .nmeta = 1};
+	struct parse_plan p;
+	struct err e;
+	char *out;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(sandbox_run(parse_datasource, &job, 10000, &out, &len, &e), 0);
+	if (plan_read(out, len, &p, &e) < 0)
+		fail_msg("%s", e.msg);
+	free(out);
+	assert_int_equal(p.n, 2);
+	assert_int_equal(p.items[0].kind, PLAN_INFO);
+	assert_string_equal(p.items[0].text,
+			    "/run/cidata/user-data: not read: "
+			    "/run/cidata/ovf-env.xml's CustomData is the user-data");
+	assert_string_equal(p.items[1].part->name, "/run/cidata/ovf-env.xml: CustomData");
+	assert_false(p.items[1].part->whole); /* a copy is kept: its messages name it */
+	assert_string_equal(p.items[1].part->cc.hostname, "cd");
+	assert_string_equal(p.meta.hostname, "h");
+	plan_free(&p);
+	/* without CustomData, IMDS's user-data is the user-data */
+	meta.data = OVF_HEAD "<ns1:HostName>h</ns1:HostName>" OVF_TAIL;
+	meta.len = strlen(meta.data);
+	assert_int_equal(sandbox_run(parse_datasource, &job, 10000, &out, &len, &e), 0);
+	if (plan_read(out, len, &p, &e) < 0)
+		fail_msg("%s", e.msg);
+	free(out);
+	assert_int_equal(p.n, 1);
+	assert_string_equal(p.items[0].part->cc.hostname, "imds");
+	plan_free(&p);
 }
 
 static void test_malformed(void **state)
@@ -738,11 +902,18 @@ static void test_child_fds(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_cloudcfg_round_trip), cmocka_unit_test(test_netcfg_round_trip),
-	    cmocka_unit_test(test_meta_round_trip),	cmocka_unit_test(test_meta_azure),
-	    cmocka_unit_test(test_malformed),		cmocka_unit_test(test_long_lists),
-	    cmocka_unit_test(test_child_parses),	cmocka_unit_test(test_child_gzip),
-	    cmocka_unit_test(test_child_faults),	cmocka_unit_test(test_child_fds),
+	    cmocka_unit_test(test_cloudcfg_round_trip),
+	    cmocka_unit_test(test_netcfg_round_trip),
+	    cmocka_unit_test(test_meta_round_trip),
+	    cmocka_unit_test(test_meta_azure),
+	    cmocka_unit_test(test_meta_ovf),
+	    cmocka_unit_test(test_child_customdata),
+	    cmocka_unit_test(test_malformed),
+	    cmocka_unit_test(test_long_lists),
+	    cmocka_unit_test(test_child_parses),
+	    cmocka_unit_test(test_child_gzip),
+	    cmocka_unit_test(test_child_faults),
+	    cmocka_unit_test(test_child_fds),
 	    cmocka_unit_test(test_child_past_limits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

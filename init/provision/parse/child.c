@@ -2,7 +2,8 @@
  * child.c: what the parser child does with its input (sandbox.c runs it):
  * user-data and vendor-data split into parts (gzip, MIME, base64), each
  * #cloud-config part parsed and its gzip write_files unpacked, the
- * datasource's network configuration and its meta-data parsed; all of it,
+ * datasource's network configuration and its meta-data parsed (Azure's
+ * ovf-env.xml's CustomData is the user-data); all of it,
  * warnings included, written as a plan (plan.c) for provision to apply.
  */
 #include "parse.h"
@@ -129,23 +130,57 @@ static void fault(FILE *plan, const struct parse_input *in)
 }
 #endif
 
-void parse_userdata(FILE *plan, void *arg)
+static void split(struct ud_sink *s, const char *name, const char *data, size_t len)
 {
-	const struct parse_job *job = arg;
+	if (ud_detect(data, len) == UD_GZIP)
+		ud_split_gzip(name, data, len, s);
+	else
+		ud_split(name, data, len, s);
+}
+
+static bool is_userdata(const char *name)
+{
+	const char *base = strrchr(name, '/');
+	return !strcmp(base ? base + 1 : name, "user-data");
+}
+
+/*
+ * The inputs in order; with an ovf-env.xml's CustomData (m->userdata), that is the
+ * user-data and the datasource's user-data file (IMDS's userData) is not read, as
+ * cloud-init's DataSourceAzure reads IMDS's userData only without CustomData. Its
+ * parts are named "<ovf-env.xml>: CustomData", not the file: a cloud-config part is
+ * kept as a copy (part-NNN.yaml), whose lines its messages name.
+ */
+static void split_inputs(FILE *plan, const struct parse_job *job, const struct ds_meta *m,
+			 const char *ovf)
+{
 	struct cstate st = {.f = plan, .partdir = job->partdir, .nparts = job->nparts};
 	struct ud_sink s = {.ctx = &st, .part = c_part, .warn = c_warn, .info = c_info};
+	char name[600];
 
 	for (size_t i = 0; i < job->n; i++) {
 		const struct parse_input *in = &job->in[i];
 #ifdef PARSE_FAULT_INJECT
 		fault(plan, in);
 #endif
+		if (m && m->userdata && is_userdata(in->name)) {
+			c_info(&st, "%s: not read: %s's CustomData is the user-data", in->name,
+			       ovf);
+			continue;
+		}
 		st.src = in->name;
-		if (ud_detect(in->data, in->len) == UD_GZIP)
-			ud_split_gzip(in->name, in->data, in->len, &s);
-		else
-			ud_split(in->name, in->data, in->len, &s);
+		split(&s, in->name, in->data, in->len);
 	}
+	if (m && m->userdata) {
+		snprintf(name, sizeof(name), "%s: CustomData", ovf);
+		st.src = ovf;
+		split(&s, name, (const char *)m->userdata, m->userdata_len);
+	}
+}
+
+void parse_userdata(FILE *plan, void *arg)
+{
+	split_inputs(plan, arg, NULL, NULL);
 }
 
 void parse_network(FILE *plan, void *arg)
@@ -164,18 +199,23 @@ void parse_network(FILE *plan, void *arg)
 	free(cfg);
 }
 
-/* The meta-data files of job into m; their warnings go into the plan first. */
-static void meta_files(FILE *plan, const struct parse_job *job, struct ds_meta *m)
+/* The meta-data files of job into m; their warnings go into the plan first. The name
+ * of the one that gave CustomData, or NULL. */
+static const char *meta_files(FILE *plan, const struct parse_job *job, struct ds_meta *m)
 {
 	struct cstate st = {.f = plan};
 	struct ud_sink w = {.ctx = &st, .warn = c_warn, .info = c_info};
+	const char *ovf = NULL;
 
 	for (size_t i = 0; i < job->nmeta; i++) {
 #ifdef PARSE_FAULT_INJECT
 		fault(plan, &job->meta[i]);
 #endif
 		meta_parse(job->meta[i].name, job->meta[i].data, job->meta[i].len, m, &w);
+		if (m->userdata && !ovf)
+			ovf = job->meta[i].name;
 	}
+	return ovf;
 }
 
 void parse_meta(FILE *plan, void *arg)
@@ -191,8 +231,9 @@ void parse_datasource(FILE *plan, void *arg)
 {
 	struct ds_meta m = {0};
 
-	meta_files(plan, arg, &m);
-	parse_userdata(plan, arg);
+	const char *ovf = meta_files(plan, arg, &m);
+
+	split_inputs(plan, arg, &m, ovf);
 	plan_put_meta(plan, &m); /* last: a meta record is open until "done" */
 	meta_free(&m);
 }

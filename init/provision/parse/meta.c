@@ -4,7 +4,8 @@
  * public-keys), the config drive's meta_data.json (uuid, hostname,
  * public_keys), Azure's IMDS answer (JSON, read as YAML flow: vmId,
  * computerName, publicKeys, adminUsername) and its wire server's goal
- * state (XML: xmltext.c). It comes from the same disk or metadata service
+ * state (XML: xmltext.c), and the ovf-env.xml of Azure's provisioning
+ * media (ovfenv.c). It comes from the same disk or metadata service
  * as user-data, so it is parsed as unprivileged as user-data is; provision
  * gets the values through the plan's meta records.
  */
@@ -51,12 +52,21 @@ static const struct ynode *get_path(const struct ynode *n, const char *path)
 	return n;
 }
 
+/* Azure names a key twice (ovf-env.xml's Value, IMDS's keyData): one line of it. */
+void meta_add_key(struct ds_meta *m, const char *key)
+{
+	for (char **k = m->keys; k && *k; k++)
+		if (!strcmp(*k, key))
+			return;
+	m->keys = strv_push(m->keys, key);
+}
+
 /* One key: a scalar of one line. A line break would make it more lines of
  * authorized_keys than the one key meant (the fuzzer found the block scalar). */
 static void one_key(struct ds_meta *m, const struct ynode *k, const char *name, struct ud_sink *w)
 {
 	if (scalar(k) && !strpbrk(k->str, "\r\n"))
-		m->keys = strv_push(m->keys, k->str);
+		meta_add_key(m, k->str);
 	else
 		w->warn(w->ctx, "%s:%d:%d: a public key that is not one line; ignored", name,
 			k->line, k->col);
@@ -172,10 +182,10 @@ static void goalstate(const char *name, const char *buf, size_t len, struct ds_m
 {
 	struct ds_ready r;
 	const struct xml_want want[] = {
-	    {"GoalState/Incarnation", r.incarnation, sizeof(r.incarnation)},
-	    {"GoalState/Container/ContainerId", r.container, sizeof(r.container)},
+	    {"GoalState/Incarnation", r.incarnation, sizeof(r.incarnation), NULL, NULL},
+	    {"GoalState/Container/ContainerId", r.container, sizeof(r.container), NULL, NULL},
 	    {"GoalState/Container/RoleInstanceList/RoleInstance/InstanceId", r.instance,
-	     sizeof(r.instance)},
+	     sizeof(r.instance), NULL, NULL},
 	};
 	char why[128];
 	int line;
@@ -200,6 +210,8 @@ void meta_parse(const char *name, const char *buf, size_t len, struct ds_meta *m
 {
 	if (ends_with(name, AZURE_GOALSTATE_FILE))
 		goalstate(name, buf, len, m, w);
+	else if (ends_with(name, AZURE_OVF_FILE))
+		meta_ovf(name, buf, len, m, w);
 	else
 		yaml_meta(name, buf, len, m, w);
 }
@@ -207,5 +219,6 @@ void meta_parse(const char *name, const char *buf, size_t len, struct ds_meta *m
 void meta_free(struct ds_meta *m)
 {
 	strv_free(m->keys);
+	free(m->userdata);
 	memset(m, 0, sizeof(*m));
 }

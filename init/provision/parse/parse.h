@@ -249,18 +249,31 @@ struct ds_meta {
 	char **keys;	   /* public-keys (public_keys): one line each */
 	char user[33];	   /* the cloud's default user (Azure's adminUsername); "" none */
 	struct ds_ready ready;
+	/* ovf-env.xml's CustomData, decoded: the user-data (child.c). The child's own: not
+	 * in the plan's meta record. NULL: none. */
+	unsigned char *userdata;
+	size_t userdata_len;
 };
 
 /* NoCloud or EC2 meta-data (YAML), OpenStack's meta_data.json (name ends in ".json"),
- * Azure's IMDS answer (AZURE_IMDS_FILE, JSON) or goal state (AZURE_GOALSTATE_FILE, XML),
+ * Azure's IMDS answer (AZURE_IMDS_FILE, JSON), goal state (AZURE_GOALSTATE_FILE, XML)
+ * or provisioning media's ovf-env.xml (AZURE_OVF_FILE),
  * len bytes at buf: the values it names replace m's, its keys are added. Problems go to
  * w->warn. */
 void meta_parse(const char *name, const char *buf, size_t len, struct ds_meta *m,
 		struct ud_sink *w);
 void meta_free(struct ds_meta *m);
+/* key added to m's keys unless it is there already (Azure names one in two files). */
+void meta_add_key(struct ds_meta *m, const char *key);
+/* ovfenv.c: Azure's ovf-env.xml (meta_parse() chooses it by name): HostName, UserName
+ * and the keys' Values into m, CustomData decoded into m->userdata. */
+void meta_ovf(const char *name, const char *buf, size_t len, struct ds_meta *m, struct ud_sink *w);
 /* The files Azure's helper (rootfs/skel/usr/libexec/wisp/azure-imds) leaves. */
 #define AZURE_IMDS_FILE	     "azure-imds.json"
 #define AZURE_GOALSTATE_FILE "azure-goalstate.xml"
+/* Azure's provisioning media's file (ds.c copies it from the CD): read before IMDS's
+ * answer, whose values then win, as in cloud-init's DataSourceAzure. */
+#define AZURE_OVF_FILE "ovf-env.xml"
 /* A goal state's values as the health report may carry them: all empty, or an
  * incarnation of digits and ids of [A-Za-z0-9_.-] (the reader checks them again). */
 bool meta_ready_ok(const struct ds_ready *r);
@@ -268,15 +281,20 @@ bool meta_ready_ok(const struct ds_ready *r);
 /* ---- xmltext.c: the text of chosen elements of an XML document -------- */
 
 /* One element wanted: its path of local names from the root ("GoalState/Incarnation";
- * any namespace prefix is dropped), and where its text goes (trimmed, NUL-terminated). */
+ * any namespace prefix is dropped), and where its text goes (trimmed, NUL-terminated).
+ * With each: every element at the path, not only the first; each(ctx, text) is called
+ * as one closes (out is its buffer, reused). */
 struct xml_want {
 	const char *path;
 	char *out;
 	size_t size;
+	void (*each)(void *ctx, const char *text);
+	void *ctx;
 };
-/* The text of the first element at each want's path. No DTD, no CDATA, no entity but
- * the five predefined ones, at most 32 levels deep. 0, or -1 with the problem in why
- * (at most 128 bytes) and its line in *line; then the outs hold nothing. */
+/* The text of the first element at each want's path (every one's, with each). No DTD,
+ * no CDATA, no entity but the five predefined ones, at most 32 levels deep. 0, or -1
+ * with the problem in why (at most 128 bytes) and its line in *line; then the outs hold
+ * nothing (each may have been called: its caller keeps what it got only on 0). */
 int xml_texts(const char *buf, size_t len, const struct xml_want *want, size_t n, char *why,
 	      int *line);
 

@@ -9,6 +9,8 @@
  * or other entity reference, an end tag that does not close what opened,
  * more than XML_DEPTH levels, a second root, text outside the root, a
  * document cut short. Every bound is the caller's buffer or a constant.
+ * Also Azure's ovf-env.xml (meta.c), whose repeated elements (PublicKey)
+ * are handed one by one to the want's each().
  */
 #include "parse.h"
 
@@ -144,7 +146,10 @@ static void close_want(struct xr *x)
 	memmove(s, s + b, n + 1);
 	while (n && strchr(" \t\r\n", s[n - 1]))
 		s[--n] = '\0';
-	x->found |= 1u << x->cur;
+	if (x->want[x->cur].each) /* one of many: handed over, the next one read too */
+		x->want[x->cur].each(x->want[x->cur].ctx, s);
+	else
+		x->found |= 1u << x->cur;
 	x->cur = -1;
 }
 
