@@ -4,7 +4,8 @@
 # that produced them. `make bench` runs it, as root.
 #   bench/run.sh            sizes, rebuild time, cached kernel step, kernel
 #                           time to init, provisioning time, PID 1's numbers
-#                           (TCG), containerd-lite against crun and runc
+#                           (TCG), Secure Boot's boot cost, containerd-lite
+#                           against crun and runc
 #                           (device policy and user namespace rows too), the
 #                           seccomp filter's build cost, the image store
 #                           against umoci (ext4, then tmpfs), file creation
@@ -37,6 +38,10 @@ python3 bench/boot_time.py "$B" "${WISP_BENCH_BOOTS:-3}"
 
 echo "== provisioning: init's start to the end of cloud-init's step (TCG)"
 python3 bench/provision.py "$B" "${WISP_BENCH_BOOTS:-3}"
+
+echo "== what Secure Boot costs a boot: OVMF, OVMF's Secure Boot, the signed image (TCG)"
+make -s "$B/secureboot/wisp.img" >/dev/null
+B="$B" python3 bench/secureboot.py "${WISP_BENCH_BOOTS:-3}"
 
 echo "== PID 1: RSS with 50 units, init's start to the first unit's exec (TCG)"
 python3 bench/init_numbers.py -n "${WISP_BENCH_BOOTS:-3}" .
