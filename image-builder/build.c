@@ -179,12 +179,10 @@ static void derive_partitions(struct build *b)
 	b->gpt.nparts = NPARTS;
 	for (int i = 0; i < NPARTS; i++) {
 		struct ib_part *p = &b->gpt.part[i];
-		char purpose[64];
 
-		snprintf(purpose, sizeof(purpose), "partition/%s", names[i]);
 		p->name = names[i];
 		uuid_parse(types[i], p->type);
-		ib_uuid_derive(p->uuid, b->spec.name, purpose);
+		ib_part_uuid(p->uuid, b->spec.name, names[i]);
 		uuid_unparse_lower(p->uuid, b->partuuid[i]);
 		p->size = sizes[i];
 	}

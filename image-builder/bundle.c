@@ -141,11 +141,11 @@ static char *boot_sig(const struct ib_secboot *sb, const char *key, const char *
 static char *render_slot_cfg(const struct ib_bundle_opts *o, const struct ib_verity *v, char slot,
 			     const char *dir, struct ib_err *err)
 {
-	char purpose[32], partuuid[37], *writer, *cfg, *path = NULL;
+	char part[] = "ROOT-A", partuuid[37], *writer, *cfg, *path = NULL;
 	uuid_t u;
 
-	snprintf(purpose, sizeof(purpose), "partition/ROOT-%c", slot);
-	ib_uuid_derive(u, o->secure->name, purpose);
+	part[5] = slot;
+	ib_part_uuid(u, o->secure->name, part);
 	uuid_unparse_lower(u, partuuid);
 	/* the updater's words (init/update/apply.c) */
 	writer = ib_asprintf("the updater from a bundle of %s", o->variant);

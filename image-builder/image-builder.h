@@ -117,10 +117,10 @@ int ib_spec_emit_services(struct yaml_document_s *doc, struct yaml_node_s *servi
 
 /* ---- UUIDs (uuid.c) ---------------------------------------------------- */
 
-/* Version 5 UUID of "<name>/<purpose>" in the fixed Wisp namespace. */
+/* Version 5 UUID of "<name>/<purpose>" in Wisp's namespace; a partition's by its GPT name. */
 void ib_uuid_derive(uuid_t out, const char *name, const char *purpose);
-/* RFC 4122 byte order -> GPT's mixed-endian on-disk GUID. */
-void ib_uuid_to_guid(uint8_t out[16], const uuid_t in);
+void ib_part_uuid(uuid_t out, const char *name, const char *part);
+void ib_uuid_to_guid(uint8_t out[16], const uuid_t in); /* RFC 4122 -> GPT's mixed-endian */
 /* FAT volume id (32 bits) and its "XXXX-XXXX" spelling, as GRUB prints it. */
 uint32_t ib_fat_volid(const char *name);
 void ib_fat_volid_str(uint32_t volid, char out[10]);

@@ -23,6 +23,14 @@ void ib_uuid_derive(uuid_t out, const char *name, const char *purpose)
 	uuid_generate_sha1(out, ns, buf, (size_t)n);
 }
 
+void ib_part_uuid(uuid_t out, const char *name, const char *part)
+{
+	char purpose[64];
+
+	snprintf(purpose, sizeof(purpose), "partition/%s", part);
+	ib_uuid_derive(out, name, purpose);
+}
+
 void ib_uuid_to_guid(uint8_t out[16], const uuid_t in)
 {
 	/* GUIDs store time_low, time_mid and time_hi little-endian. */
