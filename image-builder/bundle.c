@@ -125,11 +125,12 @@ static char *sig_line(const char *key, const char *sig, struct ib_err *err)
 	return line;
 }
 
-/* FILE (the kernel or slot X's slot.cfg, rendered into dir) signed: KEY's line. */
+/* FILE (the kernel or slot X's slot.cfg) signed into the private DIR, not beside FILE
+ * (an input, maybe in a directory not ours): KEY's line. */
 static char *boot_sig(const struct ib_secboot *sb, const char *key, const char *file,
-		      struct ib_err *err)
+		      const char *dir, struct ib_err *err)
 {
-	char *sig = ib_asprintf("%s.sig", file), *line = NULL;
+	char *sig = ib_asprintf("%s/%s", dir, key), *line = NULL;
 
 	if (ib_sb_detach_sign(sb, file, sig, err) == 0)
 		line = sig_line(key, sig, err);
@@ -167,11 +168,11 @@ static char *boot_sigs(const struct ib_bundle_opts *o, const struct ib_verity *v
 	char *lines[3] = {NULL}, *a = NULL, *b = NULL, *all = NULL;
 
 	if (ib_sb_begin(&sb, o->secure, dir, o->created, err) == 0 &&
-	    (lines[0] = boot_sig(&sb, "boot.kernel.sig", o->kernel, err)) &&
+	    (lines[0] = boot_sig(&sb, "boot.kernel.sig", o->kernel, dir, err)) &&
 	    (a = render_slot_cfg(o, v, 'A', dir, err)) &&
-	    (lines[1] = boot_sig(&sb, "boot.slot_a.sig", a, err)) &&
+	    (lines[1] = boot_sig(&sb, "boot.slot_a.sig", a, dir, err)) &&
 	    (b = render_slot_cfg(o, v, 'B', dir, err)) &&
-	    (lines[2] = boot_sig(&sb, "boot.slot_b.sig", b, err)))
+	    (lines[2] = boot_sig(&sb, "boot.slot_b.sig", b, dir, err)))
 		all = ib_asprintf("%s%s%s", lines[0], lines[1], lines[2]);
 	ib_sb_end(&sb);
 	free(lines[0]), free(lines[1]), free(lines[2]), free(a), free(b);

@@ -198,6 +198,9 @@ def secure(ib, upd, d, trusted):
         check("image-builder bundle --spec (secure_boot)", r.returncode == 0, r.stderr)
         if r.returncode != 0:
             return
+    left = [n for n in os.listdir(d) if n.endswith(".sig") or ".secure." in n]
+    check("format 2: nothing left beside the inputs or the bundle (signatures made in a "
+          "private directory)", not left, left)
     data = open(outs[0], "rb").read()
     check("format 2 is reproducible too", data == open(outs[1], "rb").read())
     r = verify(upd, outs[0], trusted)
