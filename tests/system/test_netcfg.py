@@ -213,21 +213,34 @@ class Imds(http.server.BaseHTTPRequestHandler):
         self.reply(200, body.encode()) if body is not None else self.reply(404)
 
 
-def ec2():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Imds)
+def serve(handler, boot, *args):
+    """BOOT(*ARGS, ENDPOINT) while HANDLER's fixture server runs on the host's loopback,
+    which the guest reaches at 10.0.2.2 (QEMU's user network)."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        ec2_boot("10.0.2.2:%d" % server.server_address[1])  # the host, from QEMU's user network
+        boot(*args, "10.0.2.2:%d" % server.server_address[1])
     finally:
         server.shutdown()
 
 
-def ec2_boot(ep):
+def cloud_vm(name, args, extra):
+    """The build's kernel booted directly with slot A's command line and ARGS (the
+    metadata endpoints), EXTRA telling QEMU which cloud it plays (DMI)."""
     b = os.environ.get("B", "build")
     with open(os.path.join(b, "wisp.cmdline")) as f:
-        cmdline = f.read().strip() + " wisp.imds=" + ep
-    with VM(IMAGE, name="netcfg-ec2", nic=NIC, kernel=os.path.join(b, "wisp.kernel"),
-            cmdline=cmdline, extra=["-smbios", "type=1,manufacturer=Amazon EC2"]) as vm:
+        cmdline = f.read().strip() + " " + args
+    return VM(IMAGE, name=name, nic=NIC, kernel=os.path.join(b, "wisp.kernel"),
+              cmdline=cmdline, extra=extra)
+
+
+def ec2():
+    serve(Imds, ec2_boot)
+
+
+def ec2_boot(ep):
+    with cloud_vm("netcfg-ec2", "wisp.imds=" + ep,
+                  ["-smbios", "type=1,manufacturer=Amazon EC2"]) as vm:
         vm.expect(BANNER, BOOT_TIMEOUT)
         vm.expect(r"ec2-imds: IMDSv2 at " + re.escape(ep), 60)
         vm.expect(r"cloud-init: datasource EC2 \(metadata service at %s\), instance-id "
@@ -313,21 +326,12 @@ class GceMd(http.server.BaseHTTPRequestHandler):
 
 
 def gce():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), GceMd)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        gce_boot("10.0.2.2:%d" % server.server_address[1])
-    finally:
-        server.shutdown()
+    serve(GceMd, gce_boot)
 
 
 def gce_boot(ep):
-    b = os.environ.get("B", "build")
-    with open(os.path.join(b, "wisp.cmdline")) as f:
-        cmdline = f.read().strip() + " wisp.imds=" + ep
-    with VM(IMAGE, name="netcfg-gce", nic=NIC, kernel=os.path.join(b, "wisp.kernel"),
-            cmdline=cmdline,
-            extra=["-smbios", "type=1,manufacturer=Google,product=Google Compute Engine"]) as vm:
+    with cloud_vm("netcfg-gce", "wisp.imds=" + ep,
+                  ["-smbios", "type=1,manufacturer=Google,product=Google Compute Engine"]) as vm:
         vm.expect(BANNER, BOOT_TIMEOUT)
         vm.expect(r"cloud-init: datasource GCE \(metadata server at %s\), instance-id "
                   r"4567890123456789012 \(new instance\)" % re.escape(ep), 60)
@@ -430,12 +434,7 @@ class AzureMd(http.server.BaseHTTPRequestHandler):
 
 
 def azure():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), AzureMd)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        azure_boot("10.0.2.2:%d" % server.server_address[1])
-    finally:
-        server.shutdown()
+    serve(AzureMd, azure_boot)
 
 
 def health_ok(report):
@@ -450,12 +449,8 @@ def health_ok(report):
 
 
 def azure_boot(ep):
-    b = os.environ.get("B", "build")
-    with open(os.path.join(b, "wisp.cmdline")) as f:
-        cmdline = f.read().strip() + " wisp.imds=%s wisp.wireserver=%s" % (ep, ep)
-    with VM(IMAGE, name="netcfg-azure", nic=NIC, kernel=os.path.join(b, "wisp.kernel"),
-            cmdline=cmdline,
-            extra=["-smbios", "type=3,asset=7783-7084-3265-9085-8269-3286-77"]) as vm:
+    with cloud_vm("netcfg-azure", "wisp.imds=%s wisp.wireserver=%s" % (ep, ep),
+                  ["-smbios", "type=3,asset=7783-7084-3265-9085-8269-3286-77"]) as vm:
         vm.expect(BANNER, BOOT_TIMEOUT)
         vm.expect(r"cloud-init: datasource Azure \(IMDS at %s\), instance-id %s "
                   r"\(new instance\)" % (re.escape(ep), AZ_VMID), 60)
@@ -539,21 +534,13 @@ def azure_media(tmp):
     subprocess.run(["genisoimage", "-quiet", "-udf", "-o", iso, "-V", "rd_rdfe_stable", root],
                    check=True)
     AzureMd.log, AzureMd.reports, AzureMd.refuse_report = [], [], False
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), AzureMd)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        azure_media_boot(iso, "10.0.2.2:%d" % server.server_address[1])
-    finally:
-        server.shutdown()
+    serve(AzureMd, azure_media_boot, iso)
 
 
 def azure_media_boot(iso, ws):
-    b = os.environ.get("B", "build")
-    with open(os.path.join(b, "wisp.cmdline")) as f:  # IMDS: a port nothing listens on
-        cmdline = f.read().strip() + " wisp.imds=10.0.2.2:9 wisp.wireserver=%s" % ws
-    with VM(IMAGE, name="netcfg-azure-media", nic=NIC, kernel=os.path.join(b, "wisp.kernel"),
-            cmdline=cmdline,
-            extra=["-smbios", "type=3,asset=7783-7084-3265-9085-8269-3286-77",
+    # IMDS: a port nothing listens on
+    with cloud_vm("netcfg-azure-media", "wisp.imds=10.0.2.2:9 wisp.wireserver=%s" % ws,
+                  ["-smbios", "type=3,asset=7783-7084-3265-9085-8269-3286-77",
                    "-uuid", AZ_MEDIA_UUID, "-cdrom", iso]) as vm:
         vm.expect(BANNER, BOOT_TIMEOUT)
         vm.expect(r"cloud-init: datasource Azure \(provisioning media /dev/sr0, udf\), "
