@@ -196,12 +196,16 @@ int ib_mkdir_p(const char *path, mode_t mode, struct ib_err *err)
 	return ret;
 }
 
+/* An entry gone since the walk listed it is removed, not a reason to stop: a gpg-agent
+ * stopped by secboot.c deletes its sockets as it exits, while its home is removed
+ * (nftw ends the walk at the first non-zero return, which left the rest behind). */
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
+	int r;
+
 	(void)st, (void)ftw;
-	if (flag == FTW_DP)
-		return rmdir(path) < 0 ? -1 : 0;
-	return unlink(path) < 0 ? -1 : 0;
+	r = flag == FTW_DP ? rmdir(path) : unlink(path);
+	return r < 0 && errno != ENOENT ? -1 : 0;
 }
 
 /* Staged directories may be read-only (mode 0555 from the manifest):
