@@ -112,10 +112,19 @@ $(PROVISION_HOST): $(PROVISION_SRCS) $(PROVISION_HDRS) init/init.mk | $(DEPS_STA
 	@mkdir -p $(@D)
 	$(HOST_CC) $(HOST_CFLAGS) $(SAN_FLAGS) -Icontainerd-lite -I/usr/include/libnl3 -o $@ \
 		$(PROVISION_SRCS) -lyaml -lz -lnl-3
+# The same with PARSE_FAULT_INJECT ("wisp-fault: ..." in an input makes the parser child
+# die on purpose): tests/provision/golden-fault, provision's fallbacks when a child fails.
+PROVISION_FAULT := $(B)/host/provision-fault
+$(PROVISION_FAULT): $(PROVISION_SRCS) $(PROVISION_HDRS) init/init.mk | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_CFLAGS) $(SAN_FLAGS) -DPARSE_FAULT_INJECT -Icontainerd-lite \
+		-I/usr/include/libnl3 -o $@ $(PROVISION_SRCS) -lyaml -lz -lnl-3
 .PHONY: provision-golden
-provision-golden: $(PROVISION_HOST)
+provision-golden: $(PROVISION_HOST) $(PROVISION_FAULT)
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		python3 tests/provision/golden.py $(PROVISION_HOST) tests/provision/golden
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		python3 tests/provision/golden.py $(PROVISION_FAULT) tests/provision/golden-fault
 unit-test: provision-golden
 test: provision-golden
 

@@ -291,11 +291,53 @@ static void process(const struct parse_input *in)
 	plan_free(&plan);
 }
 
+/* Azure's ovf-env.xml may carry the admin's password (UserPassword, which Wisp does not
+ * use): once read, its copy is not kept in /run (cloud-init keeps one with the password
+ * redacted; Wisp reads the disc again at every boot). */
+static void forget_ovf(const char *run)
+{
+	char path[4200];
+
+	snprintf(path, sizeof(path), "%s/%s", run, AZURE_OVF_FILE);
+	if (unlink(path) < 0 && errno != ENOENT)
+		report_warn(&warner, "%s: %s", path, strerror(errno));
+}
+
+/* ovf-env.xml's CustomData alone, when the datasource's child failed: after vendor-data,
+ * as the one child orders them; a CustomData the parser cannot take costs itself. */
+static void process_custom(const struct parse_input *meta, size_t nmeta)
+{
+	struct parse_job job = {
+	    .meta = meta, .nmeta = nmeta, .partdir = CLOUD_RUN, .nparts = ci.nparts};
+	struct parse_plan plan;
+	struct err e;
+
+	if (sandbox_plan(parse_customdata, &job, &plan, &e) < 0) {
+		report_warn(&warner, "%s's CustomData: %s; not applied", AZURE_OVF_FILE, e.msg);
+		return;
+	}
+	apply_plan(&plan);
+	plan_free(&plan);
+}
+
+/* Not read beside CustomData, which is the user-data (cloud-init's DataSourceAzure). */
+static bool customdata_replaces(const struct parse_input *in)
+{
+	const char *file = strrchr(in->name, '/') + 1;
+
+	if (!ci.ds.customdata || strcmp(file, "user-data"))
+		return false;
+	log_msg(LOG_INFO, "cloud-init: %s: not read: %s's CustomData is the user-data", in->name,
+		AZURE_OVF_FILE);
+	return true;
+}
+
 /*
  * The datasource's meta-data, vendor-data and user-data are parsed by one
  * child (one fork on a seed boot, not three); its plan is applied once the
  * instance is known. If that child fails, each file gets a child of its
- * own, so that the failure costs the file that caused it, nothing else.
+ * own, so that the failure costs the file that caused it, nothing else;
+ * ovf-env.xml's CustomData gets one too, after its meta-data's.
  */
 static void parse_and_apply(const char *run, struct ud_sink *w)
 {
@@ -328,9 +370,13 @@ static void parse_and_apply(const char *run, struct ud_sink *w)
 		plan_free(&plan);
 	}
 	for (size_t i = 0; !together && i < job.n; i++)
-		process(&in[i]);
+		if (!customdata_replaces(&in[i]))
+			process(&in[i]);
+	if (!together && ci.ds.customdata)
+		process_custom(meta, job.nmeta);
 	ds_inputs_free(in, job.n);
 	ds_inputs_free(meta, job.nmeta);
+	forget_ovf(run);
 }
 
 void cloudinit_setup(void)

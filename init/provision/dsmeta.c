@@ -38,6 +38,7 @@ void ds_meta_take(const struct ds_meta *m, struct ds_found *f)
 		snprintf(f->user, sizeof(f->user), "%s", m->user);
 	if (*m->ready.incarnation)
 		f->ready = m->ready;
+	f->customdata = f->customdata || m->customdata;
 }
 
 void ds_meta_read(const char *dir, struct ds_found *f, struct ud_sink *w)

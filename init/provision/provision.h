@@ -120,6 +120,7 @@ struct ds_found {
 	char user[33];	       /* the cloud's default user (Azure's admin), the keys' ("" none) */
 	struct ds_ready ready; /* Azure's goal state, for its ready report ("" none) */
 	char wireserver[128];  /* Azure's wire server HOST[:PORT] ("": not Azure) */
+	bool customdata;       /* ovf-env.xml has CustomData: it is the user-data, not user-data */
 };
 
 /* The label of a filesystem in a superblock image (iso9660 or FAT). Returns 0 or -1. */

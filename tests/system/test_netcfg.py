@@ -497,6 +497,7 @@ def azure_boot(ep):
 
 AZ_MEDIA_UUID = "6A1B2C3D-4E5F-4071-8293-A4B5C6D7E8F9"  # -uuid: the VM's DMI product_uuid
 AZ_MEDIA_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMediaKeyOfTheProvisioningCD ovfuser"
+AZ_PASSWORD = "Wisp-Media-Secret-7"  # not used (keys only), and kept nowhere
 AZ_CUSTOM_DATA = ("#cloud-config\nwrite_files: [{path: /etc/ovf.txt, content: from-custom-data}]\n"
                   "runcmd: [[touch, /run/customdata-runcmd]]\n")
 AZ_OVF = """<?xml version="1.0" encoding="utf-8"?>
@@ -509,6 +510,7 @@ AZ_OVF = """<?xml version="1.0" encoding="utf-8"?>
 <ns1:ConfigurationSetType>LinuxProvisioningConfiguration</ns1:ConfigurationSetType>
 <ns1:HostName>wisp-ovf-1</ns1:HostName>
 <ns1:UserName>ovfuser</ns1:UserName>
+<ns1:UserPassword>%s</ns1:UserPassword>
 <ns1:CustomData>%s</ns1:CustomData>
 <ns1:DisableSshPasswordAuthentication>true</ns1:DisableSshPasswordAuthentication>
 <ns1:SSH><ns1:PublicKeys>
@@ -520,7 +522,7 @@ AZ_OVF = """<?xml version="1.0" encoding="utf-8"?>
 <ns1:ProvisionGuestAgent>false</ns1:ProvisionGuestAgent>
 <ns1:GuestAgentPackageName xsi:nil="true" /></ns1:PlatformSettings></ns1:PlatformSettingsSection>
 </ns0:Environment>
-""" % (base64.encodebytes(AZ_CUSTOM_DATA.encode()).decode(), AZ_MEDIA_KEY)
+""" % (AZ_PASSWORD, base64.encodebytes(AZ_CUSTOM_DATA.encode()).decode(), AZ_MEDIA_KEY)
 
 
 def azure_media(tmp):
@@ -565,6 +567,14 @@ def azure_media_boot(iso, ws):
             r"(?m)^state:\s+done$", o), "cloud-final ran (runcmd)", 120)
         rc, _ = vm.sh("test -e /run/customdata-runcmd")
         check(rc == 0, "CustomData's runcmd ran")
+        # split, so that the typed line (a shell's history) does not hold it
+        # regular files only (grep -r would open the control socket); the control line
+        # proves the search reads what it is given
+        rc, out = vm.sh("p=%s; echo \"$p%s\" > /tmp/control; find /run /var /etc /tmp "
+                        "-type f -exec grep -lF \"$p%s\" {} +"
+                        % ((AZ_PASSWORD[:10],) + (AZ_PASSWORD[10:],) * 2))
+        check(out.split() == ["/tmp/control"],
+              "the media's UserPassword kept in no file: %r" % out.strip())
 
 
 def main(case=None):

@@ -320,8 +320,8 @@ static void test_meta_azure(void **state)
 	};
 	char inc[16], cont[64], why[128];
 	struct xml_want want[] = {
-	    {"GoalState/Incarnation", inc, sizeof(inc), NULL, NULL},
-	    {"GoalState/Container/ContainerId", cont, sizeof(cont), NULL, NULL}};
+	    {"GoalState/Incarnation", inc, sizeof(inc), NULL, NULL, false},
+	    {"GoalState/Container/ContainerId", cont, sizeof(cont), NULL, NULL, false}};
 	struct ds_meta m = {0};
 	struct parse_plan p;
 	char *buf = NULL;
@@ -435,6 +435,12 @@ static void test_meta_ovf(void **state)
 	     "LinuxProvisioningConfigurationSet/HostName: not Azure's provisioning configuration; "
 	     "not used\n"},
 	    {"<GoalState/>", "/run/ovf-env.xml: no Environment/ProvisioningSection/"},
+	    /* a property twice: refused, as cloud-init's "multiple configuration matches" */
+	    {OVF_HEAD "<ns1:HostName>h</ns1:HostName>\n<ns1:HostName>i</ns1:HostName>" OVF_TAIL,
+	     "/run/ovf-env.xml:6: a second HostName; Azure's provisioning media not used\n"},
+	    {OVF_HEAD "<ns1:HostName>h</ns1:HostName><ns1:CustomData>I2Nsb3Vk</ns1:CustomData>"
+		      "<ns1:CustomData/>" OVF_TAIL,
+	     "/run/ovf-env.xml:5: a second CustomData; Azure's provisioning media not used\n"},
 	};
 	struct ds_meta m = {0};
 	char long_host[200], xml[1200];

@@ -174,6 +174,10 @@ static void split_inputs(FILE *plan, const struct parse_job *job, const struct d
 	if (m && m->userdata) {
 		snprintf(name, sizeof(name), "%s: CustomData", ovf);
 		st.src = ovf;
+#ifdef PARSE_FAULT_INJECT
+		fault(plan,
+		      &(struct parse_input){name, (const char *)m->userdata, m->userdata_len});
+#endif
 		split(&s, name, (const char *)m->userdata, m->userdata_len);
 	}
 }
@@ -215,6 +219,7 @@ static const char *meta_files(FILE *plan, const struct parse_job *job, struct ds
 		if (m->userdata && !ovf)
 			ovf = job->meta[i].name;
 	}
+	m->customdata = ovf != NULL;
 	return ovf;
 }
 
@@ -224,6 +229,33 @@ void parse_meta(FILE *plan, void *arg)
 
 	meta_files(plan, arg, &m);
 	plan_put_meta(plan, &m);
+	meta_free(&m);
+}
+
+static void quiet(void *ctx, const char *fmt, ...)
+{
+	(void)ctx, (void)fmt;
+}
+
+/* The meta-data read again for its CustomData only: its warnings were parse_meta's, and
+ * none of the files that are not Azure's provisioning media is read. */
+void parse_customdata(FILE *plan, void *arg)
+{
+	const struct parse_job *job = arg;
+	struct parse_job none = {.partdir = job->partdir, .nparts = job->nparts};
+	struct ud_sink w = {.warn = quiet};
+	struct ds_meta m = {0};
+	const char *ovf = NULL;
+
+	for (size_t i = 0; i < job->nmeta && !ovf; i++) {
+		const char *base = strrchr(job->meta[i].name, '/');
+		if (strcmp(base ? base + 1 : job->meta[i].name, AZURE_OVF_FILE))
+			continue;
+		meta_parse(job->meta[i].name, job->meta[i].data, job->meta[i].len, &m, &w);
+		ovf = job->meta[i].name;
+	}
+	if (m.userdata)
+		split_inputs(plan, &none, &m, ovf);
 	meta_free(&m);
 }
 

@@ -182,10 +182,11 @@ static void goalstate(const char *name, const char *buf, size_t len, struct ds_m
 {
 	struct ds_ready r;
 	const struct xml_want want[] = {
-	    {"GoalState/Incarnation", r.incarnation, sizeof(r.incarnation), NULL, NULL},
-	    {"GoalState/Container/ContainerId", r.container, sizeof(r.container), NULL, NULL},
+	    {"GoalState/Incarnation", r.incarnation, sizeof(r.incarnation), NULL, NULL, false},
+	    {"GoalState/Container/ContainerId", r.container, sizeof(r.container), NULL, NULL,
+	     false},
 	    {"GoalState/Container/RoleInstanceList/RoleInstance/InstanceId", r.instance,
-	     sizeof(r.instance), NULL, NULL},
+	     sizeof(r.instance), NULL, NULL, false},
 	};
 	char why[128];
 	int line;

@@ -7,8 +7,8 @@
  * Path carries no key: its key is IMDS's publicKeys, which meta.c merges)
  * and CustomData, base64: the user-data (child.c). UserPassword and
  * DisableSshPasswordAuthentication are noted, not used: Wisp logs in by
- * key only. The elements wanted are a table. One bound for all: each
- * element's text has a buffer as long as the file (at most YAML_MAX_BYTES,
+ * key only. Each of these properties given twice refuses the file. The elements wanted are a table.
+ * One bound for all: each element's text has a buffer as long as the file (at most YAML_MAX_BYTES,
  * as the parent read it), so no long value refuses the whole file; each
  * value is then checked against its own limit, and one that fails it is
  * one warning and left out.
@@ -151,8 +151,10 @@ static int wants(struct ovf *o, size_t len, struct xml_want *want)
 	for (size_t i = 0; i < ARRAY_LEN(fields); i++) {
 		if (!(*field(o, i) = malloc(len + 1)))
 			return -1;
-		want[i] =
-		    (struct xml_want){fields[i].path, *field(o, i), len + 1, fields[i].each, o};
+		/* a property given twice refuses the file (cloud-init: "multiple configuration
+		 * matches"): which HostName or CustomData would be meant? */
+		want[i] = (struct xml_want){
+		    fields[i].path, *field(o, i), len + 1, fields[i].each, o, !fields[i].each};
 	}
 	return 0;
 }

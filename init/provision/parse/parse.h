@@ -249,17 +249,17 @@ struct ds_meta {
 	char **keys;	   /* public-keys (public_keys): one line each */
 	char user[33];	   /* the cloud's default user (Azure's adminUsername); "" none */
 	struct ds_ready ready;
-	/* ovf-env.xml's CustomData, decoded: the user-data (child.c). The child's own: not
-	 * in the plan's meta record. NULL: none. */
+	/* ovf-env.xml's CustomData decoded, the user-data (child.c; not in the plan); NULL:
+	 * none. customdata (meta.customdata): there was some: user-data is not read. */
 	unsigned char *userdata;
 	size_t userdata_len;
+	bool customdata;
 };
 
 /* NoCloud or EC2 meta-data (YAML), OpenStack's meta_data.json (name ends in ".json"),
- * Azure's IMDS answer (AZURE_IMDS_FILE, JSON), goal state (AZURE_GOALSTATE_FILE, XML)
- * or provisioning media's ovf-env.xml (AZURE_OVF_FILE),
- * len bytes at buf: the values it names replace m's, its keys are added. Problems go to
- * w->warn. */
+ * Azure's IMDS answer (AZURE_IMDS_FILE, JSON), goal state (AZURE_GOALSTATE_FILE, XML) or
+ * ovf-env.xml (AZURE_OVF_FILE), len bytes at buf: the values it names replace m's, its
+ * keys are added. Problems go to w->warn. */
 void meta_parse(const char *name, const char *buf, size_t len, struct ds_meta *m,
 		struct ud_sink *w);
 void meta_free(struct ds_meta *m);
@@ -272,7 +272,7 @@ void meta_ovf(const char *name, const char *buf, size_t len, struct ds_meta *m, 
 #define AZURE_IMDS_FILE	     "azure-imds.json"
 #define AZURE_GOALSTATE_FILE "azure-goalstate.xml"
 /* Azure's provisioning media's file (ds.c copies it from the CD): read before IMDS's
- * answer, whose values then win, as in cloud-init's DataSourceAzure. */
+ * answer, whose values win (cloud-init's DataSourceAzure). */
 #define AZURE_OVF_FILE "ovf-env.xml"
 /* A goal state's values as the health report may carry them: all empty, or an
  * incarnation of digits and ids of [A-Za-z0-9_.-] (the reader checks them again). */
@@ -282,14 +282,15 @@ bool meta_ready_ok(const struct ds_ready *r);
 
 /* One element wanted: its path of local names from the root ("GoalState/Incarnation";
  * any namespace prefix is dropped), and where its text goes (trimmed, NUL-terminated).
- * With each: every element at the path, not only the first; each(ctx, text) is called
- * as one closes (out is its buffer, reused). */
+ * With each: every element at the path; each(ctx, text) is called as one closes (out is
+ * its buffer, reused). once: a second element at the path refuses the document. */
 struct xml_want {
 	const char *path;
 	char *out;
 	size_t size;
 	void (*each)(void *ctx, const char *text);
 	void *ctx;
+	bool once;
 };
 /* The text of the first element at each want's path (every one's, with each). No DTD,
  * no CDATA, no entity but the five predefined ones, at most 32 levels deep. 0, or -1
@@ -387,10 +388,12 @@ struct parse_job {
 
 /* The child's work (sandbox_run fn): job is a struct parse_job (parse_network: a struct
  * parse_input). parse_datasource: a datasource's meta-data and user-data in one child
- * (one fork on a seed boot): meta-data's warnings, then the parts, then the meta record. */
+ * (one fork on a seed boot): meta-data's warnings, then the parts, then the meta record.
+ * parse_customdata: ovf-env.xml's CustomData's parts alone (no meta record, warning). */
 void parse_userdata(FILE *plan, void *job);
 void parse_network(FILE *plan, void *input);
 void parse_meta(FILE *plan, void *job);
 void parse_datasource(FILE *plan, void *job);
+void parse_customdata(FILE *plan, void *job);
 
 #endif /* WISP_PROVISION_PARSE_H */

@@ -149,6 +149,7 @@ static const struct field fields[] = {
     FC("meta.hostname", S_META, struct ds_meta, hostname),
     F("meta.key", S_META, T_STRV, struct ds_meta, keys),
     FC("meta.user", S_META, struct ds_meta, user),
+    F("meta.customdata", S_META, T_BOOL, struct ds_meta, customdata),
     FC("meta.ready.incarnation", S_META, struct ds_meta, ready.incarnation),
     FC("meta.ready.container", S_META, struct ds_meta, ready.container),
     FC("meta.ready.instance", S_META, struct ds_meta, ready.instance),

@@ -10,7 +10,9 @@
  * more than XML_DEPTH levels, a second root, text outside the root, a
  * document cut short. Every bound is the caller's buffer or a constant.
  * Also Azure's ovf-env.xml (meta.c), whose repeated elements (PublicKey)
- * are handed one by one to the want's each().
+ * are handed one by one to the want's each(), and whose properties are
+ * each wanted once: a second HostName refuses the file, as cloud-init's
+ * OvfEnvXml refuses "multiple configuration matches".
  */
 #include "parse.h"
 
@@ -126,15 +128,27 @@ static int skip_attrs(struct xr *x)
 	return x->p < x->end ? 0 : fail(x, "cut short inside a tag");
 }
 
-static void open_want(struct xr *x)
+/* An element opens: the want of its path starts reading (the first of its kind, or
+ * each one), or a second of a once want refuses the document. */
+static int open_want(struct xr *x, const char *local)
 {
+	char msg[128];
+
 	x->cur = -1;
-	for (size_t i = 0; i < x->n; i++)
-		if (!(x->found & (1u << i)) && !strcmp(x->path, x->want[i].path)) {
+	for (size_t i = 0; i < x->n; i++) {
+		if (strcmp(x->path, x->want[i].path))
+			continue;
+		if (!(x->found & (1u << i))) {
 			x->cur = (int)i, x->curlen = 0;
 			x->want[i].out[0] = '\0';
-			return;
+			return 0;
 		}
+		if (x->want[i].once) {
+			snprintf(msg, sizeof(msg), "a second %.110s", local);
+			return fail(x, msg);
+		}
+	}
+	return 0;
 }
 
 /* The want being read ends with its element: its text, trimmed of blanks. */
@@ -169,8 +183,8 @@ static int start_tag(struct xr *x)
 		return fail(x, "elements nested too long a path");
 	x->plen[x->depth++] = len;
 	snprintf(x->path + len, XML_PATH - len, "%s%s", len ? "/" : "", local);
-	if (x->cur < 0)
-		open_want(x);
+	if (x->cur < 0 && open_want(x, local) < 0)
+		return -1;
 	if (*x->p == '/') { /* <name/>: opened and closed */
 		adv(x, 1);
 		if (x->p >= x->end || *x->p != '>')
