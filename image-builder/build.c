@@ -444,7 +444,7 @@ static int write_grub_config(struct build *b, struct ib_err *err)
 {
 	char *early = ib_grub_early_cfg(b->volid, false);
 	char *efi_early = ib_grub_early_cfg(b->volid, b->spec.sb_key != NULL);
-	char *cfg = ib_grub_cfg(b->spec.timeout, b->spec.default_slot);
+	char *cfg = ib_grub_cfg(b->spec.timeout, b->spec.default_slot, !b->spec.sb_key);
 	char *slot = ib_slot_cfg('A', b->partuuid[P_ROOT_A], &b->verity, WISP_VERSION,
 				 b->spec.kernel_cmdline, NULL);
 	int ret = write_dated(b, "early.cfg", early, strlen(early), err);

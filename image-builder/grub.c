@@ -26,7 +26,13 @@ static const char *const common_modules[] = {
 static const char *const sig_modules[] = {"pgp", "gcry_rsa", "gcry_sha256"};
 
 static const char *const pc_modules[] = {"biosdisk"};
-static const char *const efi_modules[] = {"efi_gop"};
+/* tpm: GRUB measures what it reads and runs into the TPM, if the machine has one
+ * (docs/security.md, "Measured boot"); nothing without one */
+static const char *const efi_modules[] = {"efi_gop", "tpm"};
+/* The kernel started through its EFI stub, which hands it the firmware's TPM event
+ * log. Not in a Secure Boot image: there Debian's linux command tries linuxefi first,
+ * which asks shim (Wisp has none) to check the kernel, and fails the boot. */
+static const char *const stub_modules[] = {"linuxefi"};
 
 #define IB_MAX_TRIES  9
 #define IB_GOOD_TRIES 3 /* boots a good slot gets before GRUB takes the other one */
@@ -135,7 +141,8 @@ static char *menu_entry(char *cfg, char slot)
 		      "\t\t\techo \"wisp: slot %1$c: /%1$c/slot.cfg did not load\"\n"
 		      "\t\telse\n"
 		      "\t\t\techo \"Wisp $wisp_version, slot %1$c\"\n"
-		      "\t\t\tlinux /%1$c/vmlinuz \"dm-mod.create=$wisp_dm\" $wisp_args $wisp_trial "
+		      "\t\t\t$wisp_linux /%1$c/vmlinuz \"dm-mod.create=$wisp_dm\" $wisp_args "
+		      "$wisp_trial "
 		      "wisp.tries=$wisp_tries wisp.rollback=$wisp_rollback\n"
 		      "\t\tfi\n"
 		      "\tfi\n}\n",
@@ -204,7 +211,11 @@ static char *checked_env(char *cfg, char default_slot)
 		       IB_TRIAL_WATCH);
 }
 
-char *ib_grub_cfg(unsigned timeout, char default_slot)
+/* UEFI: the kernel through its EFI stub (GRUB's linuxefi, the handover), which hands it
+ * the firmware's TPM event log (measured boot); BIOS: linux. */
+#define STUB_CFG "if [ \"$grub_platform\" = efi ]; then set wisp_linux=linuxefi; fi\n"
+
+char *ib_grub_cfg(unsigned timeout, char default_slot, bool efi_stub)
 {
 	/* wisp_slot from grubenv picks the entry by its id (an update flips it
 	 * to B); the spec's default applies when grubenv says nothing. When the
@@ -216,11 +227,12 @@ char *ib_grub_cfg(unsigned timeout, char default_slot)
 				"terminal_input serial console\n"
 				"terminal_output serial console\n"
 				"set timeout=%u\n"
+				"set wisp_linux=linux\n%s"
 				"set wisp_slot=%c\nset wisp_prev=\nset wisp_tries=\n"
 				"set wisp_watch=\"" IB_TRIAL_WATCH "\"\nset wisp_trial=\n"
 				"load_env --skip-sig -f ($root)/grub/grubenv wisp_slot wisp_prev "
 				"wisp_tries wisp_watch wisp_rollback\n",
-				timeout, default_slot);
+				timeout, efi_stub ? STUB_CFG : "", default_slot);
 
 	cfg = checked_env(cfg, default_slot);
 	cfg = counting(cfg);
@@ -298,6 +310,8 @@ int ib_grub_mkimage(const char *format, const char *early_cfg, const char *pubke
 	       : add_modules(argv, n, efi_modules, ARRAY_SIZE(efi_modules));
 	if (pubkey)
 		n = add_modules(argv, n, sig_modules, ARRAY_SIZE(sig_modules));
+	else if (!pc)
+		n = add_modules(argv, n, stub_modules, ARRAY_SIZE(stub_modules));
 	argv[n] = NULL;
 	ret = ib_run(argv, NULL, err);
 	free(dir);

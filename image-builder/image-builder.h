@@ -220,8 +220,8 @@ int ib_grubenv_block(uint8_t out[IB_GRUBENV_SIZE], const char *const *vars, size
 		     struct ib_err *err);
 /* The early config embedded into a GRUB image; enforce: check_signatures (Secure Boot). */
 char *ib_grub_early_cfg(const char *volid_str, bool enforce);
-/* /grub/grub.cfg: boot counting, both slots' entries reading /X/slot.cfg (docs/update.md). */
-char *ib_grub_cfg(unsigned timeout, char default_slot);
+/* /grub/grub.cfg: counting, slots' entries (docs/update.md); efi_stub: UEFI via linuxefi. */
+char *ib_grub_cfg(unsigned timeout, char default_slot, bool efi_stub);
 /* /X/slot.cfg: slot X's arguments, root hash included, for Wisp version (writer: NULL). */
 char *ib_slot_cfg(char slot, const char *partuuid, const struct ib_verity *v, const char *version,
 		  const char *spec_cmdline, const char *writer);

@@ -33,6 +33,8 @@ static const struct mnt early[] = {
 
 static const struct mnt later[] = {
     {"sysfs", "/sys", "sysfs", NOSUID_NODEV_NOEXEC, NULL},
+    /* the TPM's event log of the measured boot (tpm0/), the lockdown state */
+    {"securityfs", "/sys/kernel/security", "securityfs", NOSUID_NODEV_NOEXEC, NULL},
     /* gid 5 = tty: what ptys get, so that `write`/`mesg` conventions hold. */
     {"devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "gid=5,mode=620,ptmxmode=0666"},
     {"tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777"},

@@ -40,6 +40,7 @@ JOBS = [
     ("image-builder-cli", sh("test_image_builder_cli.sh")),
     ("formats", py("test_formats.py")),
     ("secureboot", py("test_secureboot.py")),
+    ("measured-boot", py("test_measured.py")),
     ("control", py("test_control.py")),
     ("host", py("test_host.py")),
     ("supervise", py("test_supervise.py")),

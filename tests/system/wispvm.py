@@ -129,10 +129,12 @@ class VM:
 
     def __init__(self, image, firmware="bios", name="vm", logdir="build/tests", mem=512,
                  extra=None, kernel=None, cmdline=None, qmp=False, disk_size=None, nic=None,
-                 overlay=None, diagnose=None, command=None, env=None, disk_bus="virtio"):
+                 overlay=None, diagnose=None, command=None, env=None, disk_bus="virtio",
+                 tpm=None):
         """command: a program that starts QEMU itself (tests/system/qemu-run.sh,
         as `make run` does) instead of the arguments made here; image, firmware
-        and the options that shape QEMU's arguments are then unused."""
+        and the options that shape QEMU's arguments are then unused. tpm: "tis" or
+        "crb", a TPM 2.0 (swtpm, fresh for this VM) on that interface."""
         if firmware not in ("bios", "uefi", "uefi-secureboot"):
             raise ValueError("firmware must be bios, uefi or uefi-secureboot")
         self.name = name
@@ -141,12 +143,14 @@ class VM:
         os.makedirs(logdir, exist_ok=True)
         self.logpath = os.path.join(logdir, name + ".console.log")
         self.qmp_path = os.path.join(self.tmp, "qmp.sock") if qmp else None
+        self.swtpm_pid = None
         if command:
             self.overlay = None
             args = list(command)
         else:
             args = self._qemu_args(image, firmware, mem, extra, kernel, cmdline, qmp,
                                    disk_size, nic, overlay, disk_bus)
+            args += self._swtpm(tpm) if tpm else []
         self.args = args
         self.buf = ""
         self.pos = 0
@@ -191,6 +195,23 @@ class VM:
             args += ["-kernel", kernel, "-append", cmdline or ""]
         args += extra or []
         return args
+
+    def _swtpm(self, interface):
+        """A TPM 2.0 emulator for this VM alone: swtpm listens on a socket in tmp before
+        it daemonises (so QEMU finds it at once) and ends when QEMU disconnects."""
+        if interface not in ("tis", "crb"):
+            raise ValueError("tpm must be tis or crb")
+        state = os.path.join(self.tmp, "tpm")
+        os.mkdir(state)
+        sock, pid = os.path.join(self.tmp, "swtpm.sock"), os.path.join(self.tmp, "swtpm.pid")
+        subprocess.run(["swtpm", "socket", "--tpm2", "--tpmstate", "dir=" + state,
+                        "--ctrl", "type=unixio,path=" + sock, "--terminate", "--daemon",
+                        "--pid", "file=" + pid], check=True)
+        with open(pid) as f:
+            self.swtpm_pid = int(f.read())
+        return ["-chardev", "socket,id=chrtpm,path=" + sock,
+                "-tpmdev", "emulator,id=tpm0,chardev=chrtpm",
+                "-device", "tpm-%s,tpmdev=tpm0" % interface]
 
     def _read(self):
         while True:
@@ -346,6 +367,11 @@ class VM:
             except ProcessLookupError:
                 pass
             self.proc.wait()
+        if self.swtpm_pid:  # gone with QEMU (--terminate), unless QEMU never connected
+            try:
+                os.kill(self.swtpm_pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         self.reader.join(timeout=5)
         self.log.close()
         shutil.rmtree(self.tmp, ignore_errors=True)

@@ -88,7 +88,7 @@ static void configs(void **state)
 	    "\t\t\techo \"wisp: slot A: /A/slot.cfg did not load\"\n"
 	    "\t\telse\n"
 	    "\t\t\techo \"Wisp $wisp_version, slot A\"\n"
-	    "\t\t\tlinux /A/vmlinuz \"dm-mod.create=$wisp_dm\" $wisp_args $wisp_trial "
+	    "\t\t\t$wisp_linux /A/vmlinuz \"dm-mod.create=$wisp_dm\" $wisp_args $wisp_trial "
 	    "wisp.tries=$wisp_tries wisp.rollback=$wisp_rollback\n"
 	    "\t\tfi\n"
 	    "\tfi\n}\n",
@@ -103,7 +103,7 @@ static void configs(void **state)
 				    .salt = SALT};
 	char *early = ib_grub_early_cfg("08AE-F6DC", false);
 	char *enforcing = ib_grub_early_cfg("08AE-F6DC", true);
-	char *cfg = ib_grub_cfg(3, 'B');
+	char *cfg = ib_grub_cfg(3, 'B', true), *sb_cfg = ib_grub_cfg(3, 'B', false);
 	char *cmdline = ib_kernel_cmdline('A', "aaaa", &v, "");
 	char *slot = ib_slot_cfg('B', "aaaa", &v, WISP_VERSION, "console=ttyS0 it's", NULL);
 
@@ -114,6 +114,13 @@ static void configs(void **state)
 	for (size_t i = 0; i < sizeof(cfg_has) / sizeof(cfg_has[0]); i++)
 		if (!strstr(cfg, cfg_has[i]))
 			fail_msg("grub.cfg lacks \"%s\":\n%s", cfg_has[i], cfg);
+	/* UEFI boots through the kernel's EFI stub (its TPM event log), but in a Secure Boot
+	 * image, where Debian's linuxefi would ask shim to check the kernel */
+	assert_non_null(strstr(cfg, "set wisp_linux=linux\nif [ \"$grub_platform\" = efi ]; "
+				    "then set wisp_linux=linuxefi; fi\n"));
+	assert_non_null(strstr(cfg, "\t$wisp_linux /A/vmlinuz \"dm-mod.create=$wisp_dm\" "));
+	assert_null(strstr(sb_cfg, "linuxefi"));
+	assert_non_null(strstr(sb_cfg, "set wisp_linux=linux\n"));
 	/* fallback=0 is slot A: A's entry comes first */
 	assert_true(strstr(cfg, "--id wisp-A") < strstr(cfg, "--id wisp-B"));
 	assert_string_equal(cmdline, "\"dm-mod.create=wisp-root,,,ro,"
@@ -134,7 +141,7 @@ static void configs(void **state)
 				       "search --no-floppy --fs-uuid --set=root 08AE-F6DC\n"
 				       "set prefix=($root)/grub\n"
 				       "configfile ($root)/grub/grub.cfg\n");
-	free(early), free(enforcing), free(cfg), free(cmdline), free(slot);
+	free(early), free(enforcing), free(cfg), free(sb_cfg), free(cmdline), free(slot);
 }
 
 static void fake_boot_img(uint8_t *b)
