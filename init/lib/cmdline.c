@@ -78,3 +78,12 @@ int cmdline_uint(const char *line, const char *key, unsigned max, unsigned *out,
 	*out = (unsigned)v;
 	return 1;
 }
+
+bool cmdline_live(void)
+{
+	char line[4096], v[8];
+	struct err e;
+
+	return read_text("/proc/cmdline", line, sizeof(line), &e) >= 0 &&
+	       cmdline_get(line, "wisp.live", v, sizeof(v)) > 0 && strcmp(v, "0") != 0;
+}

@@ -11,7 +11,8 @@
  * cannot repair is never reformatted (it holds the only copy of the
  * host's data): it is mounted read-only on /run/wisp/state for rescue,
  * /var becomes a tmpfs, and the console says so loudly. The host still
- * comes up, reachable and fixable.
+ * comes up, reachable and fixable. A boot from the live CD (wisp.live=1)
+ * looks for no STATE: /var is a tmpfs, said once.
  */
 #include "pid1.h"
 
@@ -121,16 +122,23 @@ static enum fsck_result fsck(const char *dev)
 }
 
 /* /var on a tmpfs: the system runs, nothing persists. */
-static void var_tmpfs(void)
+static bool tmpfs_var(void)
 {
 	struct err e;
 
 	if (mount("tmpfs", STATE_DIR, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0) {
 		err_set(&e, errno, "mount tmpfs on %s", STATE_DIR);
 		log_err(&e);
-		return;
+		return false;
 	}
-	log_msg(LOG_WARNING, "%s is a tmpfs: nothing written there survives a reboot", STATE_DIR);
+	return true;
+}
+
+static void var_tmpfs(void)
+{
+	if (tmpfs_var())
+		log_msg(LOG_WARNING, "%s is a tmpfs: nothing written there survives a reboot",
+			STATE_DIR);
 }
 
 static void rescue_mount(const char *dev)
@@ -318,17 +326,16 @@ static void mount_state(void)
  * missing: a new STATE holds only what image-builder put there, a tmpfs
  * /var nothing. One that exists keeps its mode (the administrator's
  * choice). /var itself is root's alone: no user can plant a link here.
+ * /var/lib/wisp is Wisp's own (userns.c, the image store): a tmpfs /var
+ * (the live CD) has none.
  */
 static void var_dirs(void)
 {
 	static const struct {
 		const char *path;
 		mode_t mode;
-	} dirs[] = {{"/var/tmp", 01777},
-		    {"/var/lib", 0755},
-		    {"/var/cache", 0755},
-		    {"/var/spool", 0755},
-		    {"/var/log", 0755}};
+	} dirs[] = {{"/var/tmp", 01777},  {"/var/lib", 0755},	{"/var/lib/wisp", 0755},
+		    {"/var/cache", 0755}, {"/var/spool", 0755}, {"/var/log", 0755}};
 	struct err e;
 
 	for (size_t i = 0; i < ARRAY_LEN(dirs); i++) {
@@ -349,6 +356,10 @@ static void var_dirs(void)
 
 void state_setup(void)
 {
-	mount_state();
+	/* the live CD (docs/image-spec.md): no STATE by design, not a failure to shout */
+	if (!cmdline_live())
+		mount_state();
+	else if (tmpfs_var())
+		log_msg(LOG_NOTICE, "live medium: %s is a tmpfs", STATE_DIR);
 	var_dirs();
 }

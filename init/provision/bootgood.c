@@ -6,7 +6,7 @@
  * from user-data. That is a oneshot depending on each with condition
  * healthy: PID 1's ordinary ordering does the waiting, and PID 1 knows
  * nothing of updates. Declared last, when every other declaration of this
- * run is in CLOUD_UNITS.
+ * run is in CLOUD_UNITS. Not on the live CD, which has no grubenv to write.
  */
 #include "provision.h"
 
@@ -56,9 +56,12 @@ void bootgood_add(void)
 	struct decls set = {0};
 	char *text = NULL;
 	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
+	FILE *f;
 
-	if (!f)
+	/* the live CD (wisp.live=1): no slots, no grubenv, nothing to mark */
+	if (!prov.dry && cmdline_live())
+		return;
+	if (!(f = open_memstream(&text, &len)))
 		return;
 	decl_load_dir(&set, ROOTED("/etc/wisp"), quiet, NULL);
 	decl_load_dir(&set, ROOTED(CLOUD_UNITS), quiet, NULL);
