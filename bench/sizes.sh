@@ -36,4 +36,5 @@ row "qcow2" "$B/cloud/wisp.qcow2" ""
 row "VHD (fixed)" "$B/cloud/wisp.vhd" ""
 row "VMDK (streamOptimized)" "$B/cloud/wisp.vmdk" ""
 row "GCE tar.gz" "$B/cloud/wisp-gce.tar.gz" ""
+row "ISO (live CD)" "$B/cloud/wisp.iso" ""
 exit 0

@@ -4,14 +4,16 @@
  *
  * qemu-img writes qcow2, VHD and VMDK (the tool every cloud's documentation
  * names for them); a GCE image is the raw disk as `disk.raw` in a gzip'd GNU
- * tar (Google's "import a custom image"). qemu-img stamps a VHD with the time
- * and a random UUID and a VMDK with a random content id: both are set here
- * from SOURCE_DATE_EPOCH and the image's own GPT disk GUID, so that the same
- * image always converts to the same bytes. Each output is written in a
- * private directory beside OUT and renamed into place: a failed conversion
- * leaves nothing. The command line: docs/image-spec.md, "Cloud image formats".
+ * tar (Google's "import a custom image"); a live CD is made by iso.c.
+ * qemu-img stamps a VHD with the time and a random UUID and a VMDK with a
+ * random content id: both are set here from SOURCE_DATE_EPOCH and the
+ * image's own GPT disk GUID, so that the same image always converts to the
+ * same bytes. Each output is written in a private directory beside OUT and
+ * renamed into place: a failed conversion leaves nothing. The command line:
+ * docs/image-spec.md, "Cloud image formats".
  */
 #include "image-builder.h"
+#include "iso.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -25,26 +27,34 @@
 #define VHD_EPOCH     946684800 /* 2000-01-01T00:00:00Z, where a VHD's seconds count from */
 #define VHD_FOOTER    512
 #define VMDK_DESC_MAX (64u << 10)
-#define FORMATS	      "qcow2, vhd, vmdk, gce"
+#define FORMATS	      "qcow2, vhd, vmdk, gce, iso"
 
 struct format {
 	const char *name;
-	/* qemu-img's output format and options; NULL: not qemu-img's (gce) */
+	/* qemu-img's output format and options; NULL: not qemu-img's (gce, iso) */
 	const char *qemu, *opts;
 	bool whole_mib; /* the size must be a whole number of MiB */
 	int (*fix)(const char *path, const uint8_t guid[16], time_t epoch, struct ib_err *err);
+	/* what makes it when qemu-img does not: out is written in dir */
+	int (*make)(const char *image, uint64_t size, const char *dir, const char *out,
+		    time_t epoch, struct ib_err *err);
 };
 
 static int fix_vhd(const char *path, const uint8_t guid[16], time_t epoch, struct ib_err *err);
 static int fix_vmdk(const char *path, const uint8_t guid[16], time_t epoch, struct ib_err *err);
+static int make_gce(const char *image, uint64_t size, const char *dir, const char *out,
+		    time_t epoch, struct ib_err *err);
+static int make_iso(const char *image, uint64_t size, const char *dir, const char *out,
+		    time_t epoch, struct ib_err *err);
 
 static const struct format formats[] = {
-    {"qcow2", "qcow2", "compat=1.1", false, NULL},
+    {"qcow2", "qcow2", "compat=1.1", false, NULL, NULL},
     /* Azure takes fixed VHDs only, their size a whole number of MiB; force_size
      * keeps the size exact (creator "qem2": readers take the footer's size) */
-    {"vhd", "vpc", "subformat=fixed,force_size", true, fix_vhd},
-    {"vmdk", "vmdk", "subformat=streamOptimized", false, fix_vmdk},
-    {"gce", NULL, NULL, false, NULL}, /* grown to whole GiB (make_gce) */
+    {"vhd", "vpc", "subformat=fixed,force_size", true, fix_vhd, NULL},
+    {"vmdk", "vmdk", "subformat=streamOptimized", false, fix_vmdk, NULL},
+    {"gce", NULL, NULL, false, NULL, make_gce}, /* grown to whole GiB */
+    {"iso", NULL, NULL, false, NULL, make_iso}, /* a live CD of slot A (iso.c) */
 };
 
 static const struct format *format_of(const char *name)
@@ -204,11 +214,18 @@ static int convert_in(const struct format *f, const char *image, uint64_t size,
 	if (f->whole_mib && size % IB_MIB)
 		return ib_err_set(err, 0, "%s: %llu bytes, not a whole number of MiB (%s needs it)",
 				  image, (unsigned long long)size, f->name);
-	if (!f->qemu)
-		return make_gce(image, size, dir, tmp, epoch, err);
+	if (f->make)
+		return f->make(image, size, dir, tmp, epoch, err);
 	if (run_qemu_img(f, image, tmp, err) < 0)
 		return -1;
 	return f->fix ? f->fix(tmp, guid, epoch, err) : 0;
+}
+
+static int make_iso(const char *image, uint64_t size, const char *dir, const char *out,
+		    time_t epoch, struct ib_err *err)
+{
+	(void)size; /* the CD holds slot A's files, not the disk */
+	return ib_iso_make(image, dir, out, epoch, err);
 }
 
 /* The private directory beside OUT, to be made by mkdtemp. */
@@ -269,6 +286,8 @@ static void usage(FILE *f)
 		"                   vmdk   VMware, AWS VM import (streamOptimized)\n"
 		"                   gce    Google Compute Engine (disk.raw, whole GiB, in a\n"
 		"                          gzip'd GNU tar)\n"
+		"                   iso    a live CD (BIOS and UEFI): slot A, ROOT verified,\n"
+		"                          /var on a tmpfs\n"
 		"  -C DIR           change to DIR first\n"
 		"  -v               show the commands run\n"
 		"  -h, --help       print this and exit\n",

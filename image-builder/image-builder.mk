@@ -19,7 +19,7 @@ IB_UPDATE_SRCS := $(addprefix init/update/, bundle.c manifest.c minisig.c versio
 IB_REG_SRCS := init/lib/regcfg.c init/lib/b64.c init/lib/etcfiles.c
 # early units: ROOT's declarations parsed with init's parser and compiled (early.c).
 IB_DECL_SRCS := $(LIB_DECL)
-$(IB): $(wildcard image-builder/*.c) image-builder/image-builder.h $(IB_UPDATE_SRCS) $(IB_REG_SRCS) \
+$(IB): $(wildcard image-builder/*.c) $(wildcard image-builder/*.h) $(IB_UPDATE_SRCS) $(IB_REG_SRCS) \
 		$(IB_DECL_SRCS) init/update/update.h init/lib/base.h init/lib/regcfg.h init/lib/decl.h \
 		init/lib/ytree.h | $(DEPS_STAMP)
 	@mkdir -p $(@D)
@@ -85,6 +85,11 @@ UNIT_ib_grub_SRCS := $(IB_H) $(addprefix image-builder/,grub.c bios.c verity.c u
 	fsutil.c exec.c) init/update/slotcfg.c init/update/update.h init/lib/util.c init/lib/err.c
 UNIT_ib_grub_LIBS := -luuid
 UNIT_ib_uuid_SRCS := $(IB_H) image-builder/uuid.c
+UNIT_TESTS += ib_iso
+UNIT_ib_iso_SRCS := $(IB_H) image-builder/iso.h $(addprefix image-builder/,iso_boot.c grub.c esp.c \
+	verity.c uuid.c size.c err.c fsutil.c exec.c) init/update/slotcfg.c init/update/update.h \
+	init/lib/util.c init/lib/err.c
+UNIT_ib_iso_LIBS := -luuid
 UNIT_TESTS += ib_args
 UNIT_ib_args_SRCS := $(IB_H) image-builder/args.c
 UNIT_ib_uuid_LIBS := -luuid
@@ -104,16 +109,19 @@ $(WISP_BUNDLE): $(IB) $(B)/wisp.kernel $(B)/wisp.root $(B)/wisp.verity $(IB_SPEC
 		--verity $(B)/wisp.verity
 
 # The image in each cloud's format (docs/image-spec.md, "Cloud image formats"), part of
-# `all` (under a second for the four): build/cloud/wisp.qcow2 (QEMU/KVM, OpenStack),
+# `all` (under a second for the five): build/cloud/wisp.qcow2 (QEMU/KVM, OpenStack),
 # wisp.vhd (Azure, Hyper-V: fixed), wisp.vmdk (VMware, AWS VM import: streamOptimized),
-# wisp-gce.tar.gz (Google Compute Engine). The same bytes from the same image and epoch.
-CLOUD_IMAGES := $(addprefix $(B)/cloud/,wisp.qcow2 wisp.vhd wisp.vmdk wisp-gce.tar.gz)
+# wisp-gce.tar.gz (Google Compute Engine), wisp.iso (a live CD of slot A, BIOS and UEFI).
+# The same bytes from the same image and epoch.
+CLOUD_IMAGES := $(addprefix $(B)/cloud/,wisp.qcow2 wisp.vhd wisp.vmdk wisp-gce.tar.gz wisp.iso)
 $(B)/cloud/wisp.%: $(B)/wisp.img $(IB) $(SDE_STAMP) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(IB) convert --format $* $< $@
+	$(call print_size,$@)
 $(B)/cloud/wisp-gce.tar.gz: $(B)/wisp.img $(IB) $(SDE_STAMP) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(IB) convert --format gce $< $@
+	$(call print_size,$@)
 
 .PHONY: bundle update-test cloud-images
 cloud-images: $(CLOUD_IMAGES)

@@ -233,7 +233,7 @@ convert() {
 	fi
 	echo "  ok: convert $name: $(cat "$t/$name.err")"
 }
-convert format 1 "^image-builder convert: --format vdi: not one of qcow2, vhd, vmdk, gce\$" \
+convert format 1 "^image-builder convert: --format vdi: not one of qcow2, vhd, vmdk, gce, iso\$" \
 	--format vdi "$B/wisp.img" "$t/conv/x"
 convert notgpt 1 "^image-builder convert: $t/bb\.tar: not a GPT disk image" \
 	--format vhd "$t/bb.tar" "$t/conv/x.vhd"
@@ -244,6 +244,13 @@ truncate -s 1000000 "$t/odd.img"
 dd if="$B/wisp.img" of="$t/odd.img" bs=512 count=34 conv=notrunc 2>/dev/null
 convert vhdsize 1 "odd\.img: 1000000 bytes, not a whole number of MiB \(vhd needs it\)" \
 	--format vhd "$t/odd.img" "$t/conv/x.vhd"
+# iso: slot A's files come from the image's ESP and ROOT-A, found by GPT name
+convert isoesp 1 "^image-builder convert: $t/odd\.img: the ESP's /A/slot\.cfg: mcopy failed" \
+	--format iso "$t/odd.img" "$t/conv/x.iso"
+truncate -s 4M "$t/esp-only.img"
+printf 'label: gpt\nsize=1MiB, name=ESP\n' | sfdisk -q "$t/esp-only.img" >/dev/null
+convert isoroot 1 "^image-builder convert: $t/esp-only\.img: no ROOT-A partition in its GPT\$" \
+	--format iso "$t/esp-only.img" "$t/conv/x.iso"
 
 [ $fail -eq 0 ] || exit 1
 rm -rf "$t"
