@@ -39,6 +39,7 @@ JOBS = [
     ("reproducible", sh("test_reproducible.sh")),
     ("image-builder-cli", sh("test_image_builder_cli.sh")),
     ("formats", py("test_formats.py")),
+    ("iso", py("test_iso.py")),
     ("secureboot", py("test_secureboot.py")),
     ("measured-boot", py("test_measured.py")),
     ("control", py("test_control.py")),

@@ -167,15 +167,17 @@ class VM:
     def _qemu_args(self, image, firmware, mem, extra, kernel, cmdline, qmp, disk_size, nic,
                    overlay, disk_bus):
         # overlay: boot the disk of an earlier VM again (close that VM last).
-        self.overlay = overlay or os.path.join(self.tmp, "disk.qcow2")
-        if not overlay:
+        # disk_bus=None: no disk (a live CD boots from its extra arguments' CD drives)
+        self.overlay = None if disk_bus is None else (
+            overlay or os.path.join(self.tmp, "disk.qcow2"))
+        if disk_bus is not None and not overlay:
             make_overlay(image, self.overlay)
         if disk_size:  # a larger disk than the image: STATE grows at first boot
             subprocess.run(["qemu-img", "resize", "-q", self.overlay, str(disk_size)], check=True)
         args = ["qemu-system-x86_64", "-m", str(mem), "-smp", smp(), "-nodefaults",
                 "-display", "none", "-serial", "stdio", "-monitor", "none",
                 # the watchdog of trial boots (docs/update.md)
-                "-device", "i6300esb"] + DISK_BUS[disk_bus](self.overlay)
+                "-device", "i6300esb"] + (DISK_BUS[disk_bus](self.overlay) if disk_bus else [])
         args += accel_args()
         if qmp:  # for system_powerdown: the ACPI power button
             args += ["-qmp", "unix:%s,server=on,wait=off" % self.qmp_path]
