@@ -119,8 +119,12 @@ static int copy_root(int fd, const char *image, const struct part *root, uint64_
 	for (uint64_t at = 0; at < len && ret == 0;) {
 		size_t n = len - at < sizeof(buf) ? (size_t)(len - at) : sizeof(buf);
 
-		if (pread(fd, buf, n, (off_t)(root->off + at)) != (ssize_t)n)
-			ret = ib_err_set(err, errno, "%s: read ROOT-A", image);
+		ssize_t got = pread(fd, buf, n, (off_t)(root->off + at));
+
+		if (got != (ssize_t)n)
+			ret = ib_err_set(err, got < 0 ? errno : 0, "%s: ROOT-A: %s at byte %llu",
+					 image, got < 0 ? "read error" : "the image ends",
+					 (unsigned long long)at);
 		else
 			ret = ib_pwrite_all(out, buf, n, at, dst, err);
 		at += n;
@@ -178,7 +182,8 @@ static int stage(const char *image, const char *dir, const char *tree, const cha
 	    ib_mkdir_p(wisp, 0755, err) < 0 ||
 	    esp_get(image, &esp, "::/A/slot.cfg", slotcfg, err) < 0 ||
 	    esp_get(image, &esp, "::/A/vmlinuz", kernel, err) < 0 ||
-	    slot_a(slotcfg, part.size, &cfg, mark, &len, err) < 0 ||
+	    (slot_a(slotcfg, part.size, &cfg, mark, &len, err) < 0 &&
+	     ib_err_ctx(err, "%s", image) < 0) ||
 	    ib_write_file(cfgpath, cfg, strlen(cfg), 0644, err) < 0 ||
 	    copy_root(fd, image, &part, len, root, err) < 0 ||
 	    ib_iso_grub_images(dir, tree, uuid, epoch, err) < 0)

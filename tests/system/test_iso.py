@@ -92,7 +92,7 @@ def layout():
     check(re.search(r"(?m)^set wisp_args='wisp\.live=1 wisp\.tries= wisp\.rollback= "
                     r"dm-mod\.waitfor=/dev/sr0 root=/dev/dm-1 ro rootfstype=erofs ", cfg),
           "grub.cfg: wisp.live=1, no trial, waits for sr0, root=/dev/dm-1")
-    return lba, size
+    return lba, size, table
 
 
 def reproducible(tmp):
@@ -115,7 +115,11 @@ def cds(iso, seed=None):
     return args
 
 
-def verified_chain(vm, size):
+def verified_chain(vm, size, table):
+    _, out = vm.sh("cat /proc/cmdline")
+    check('"dm-mod.create=%s"' % table in out and " root=/dev/dm-1 " in out,
+          "the kernel was given grub.cfg's two devices, verity over linear over sr0, and "
+          "root=/dev/dm-1: %r" % out.strip())
     _, out = vm.sh("awk '$5 == \"/\" { print $3 }' /proc/self/mountinfo; "
                    "cd /sys/block; cat dm-1/dev dm-1/dm/name; ls dm-1/slaves; "
                    "cat dm-0/dm/name; ls dm-0/slaves; cat dm-0/size sr0/size")
@@ -144,7 +148,7 @@ def live(vm):
           "update-watch ended on the command line, grubenv unread: %r" % out.strip())
 
 
-def boots(firmware, seed, size):
+def boots(firmware, seed, size, table):
     with VM(None, firmware=firmware, name="iso-" + firmware, disk_bus=None,
             extra=cds(ISO, seed)) as vm:
         vm.expect(r"Booting `Wisp \S+ \(live\)'", BOOT_TIMEOUT)
@@ -153,7 +157,7 @@ def boots(firmware, seed, size):
         firmware_was(vm, firmware)
         _, out = vm.sh("hostname")
         check(out.strip() == HOSTNAME, "provisioned from the seed CD: hostname %r" % out.strip())
-        verified_chain(vm, size)
+        verified_chain(vm, size, table)
         live(vm)
 
 
@@ -179,13 +183,13 @@ def corrupted(tmp, lba):
 
 def body():
     need(IMAGE, "the disk image")
-    lba, size = layout()
+    lba, size, table = layout()
     os.makedirs(os.path.join(B, "tests"), exist_ok=True)
     with tempfile.TemporaryDirectory(dir=os.path.join(B, "tests")) as tmp:
         reproducible(tmp)
         seed = nocloud_seed(tmp, "#cloud-config\nhostname: %s\n" % HOSTNAME, "iso-1")
         for firmware in ("bios", "uefi"):
-            boots(firmware, seed, size)
+            boots(firmware, seed, size, table)
         corrupted(tmp, lba)
 
 
