@@ -43,8 +43,11 @@ def need(path, what):
 
 
 def xorriso(iso, *args):
-    r = subprocess.run(["xorriso", "-no_rc", "-indev", iso] + list(args), stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, text=True)
+    try:
+        r = subprocess.run(["xorriso", "-no_rc", "-indev", iso] + list(args),
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    except FileNotFoundError:
+        raise BootError("xorriso is not installed (rootfs/toolchain/packages.list: make deps)")
     if r.returncode != 0:
         raise BootError("xorriso -indev %s %s: %s" % (iso, " ".join(args), r.stdout[-400:]))
     return r.stdout
