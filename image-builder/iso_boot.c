@@ -213,9 +213,11 @@ char *ib_iso_grub_cfg(const struct ib_iso_slot *s, uint64_t root_sectors, size_t
 		    "serial --unit=0 --speed=115200\n"
 		    "terminal_input serial console\nterminal_output serial console\n"
 		    "set timeout=0\nset wisp_dm=%s\nset wisp_args=%s\n"
+		    "set wisp_linux=linux\n"
+		    "if [ \"$grub_platform\" = efi ]; then set wisp_linux=linuxefi; fi\n"
 		    "menuentry \"Wisp %s (live)\" --id wisp-live {\n"
 		    "\techo \"Wisp %s, live medium\"\n"
-		    "\tlinux /boot/vmlinuz \"dm-mod.create=$wisp_dm\" $wisp_args\n}\n",
+		    "\t$wisp_linux /boot/vmlinuz \"dm-mod.create=$wisp_dm\" $wisp_args\n}\n",
 		    qdm, qargs, s->version, s->version);
 	free(dm), free(args), free(qdm), free(qargs);
 	/* exactly one mark: the patch after the layout must find its place */
@@ -235,8 +237,14 @@ static const char *const live_modules[] = {
     "boot",    "serial", "terminal",	   "echo",	 "test",
 };
 
-static int mkimage(const char *format, const char *moddir, const char *extra, const char *early,
-		   const char *out, struct ib_err *err)
+/* UEFI's own: its console, and the measured boot (docs/security.md): GRUB measures the
+ * CD's grub.cfg and kernel into the TPM, and linuxefi starts the kernel through its EFI
+ * stub, which hands it the firmware's event log (the CD has no Secure Boot) */
+static const char *const efi_extra[] = {"efi_gop", "tpm", "linuxefi", NULL};
+static const char *const bios_extra[] = {"biosdisk", NULL};
+
+static int mkimage(const char *format, const char *moddir, const char *const *extra,
+		   const char *early, const char *out, struct ib_err *err)
 {
 	const char *argv[32] = {"grub-mkimage", "-O", format, "-d", moddir, "-p",
 				"/boot/grub",	"-c", early,  "-o", out};
@@ -244,7 +252,8 @@ static int mkimage(const char *format, const char *moddir, const char *extra, co
 
 	for (size_t i = 0; i < ARRAY_SIZE(live_modules); i++)
 		argv[n++] = live_modules[i];
-	argv[n++] = extra;
+	while (*extra)
+		argv[n++] = *extra++;
 	argv[n] = NULL;
 	if (ib_run(argv, NULL, err) < 0)
 		return ib_err_ctx(err, "GRUB %s image", format);
@@ -280,9 +289,9 @@ int ib_iso_grub_images(const char *dir, const char *tree, const char *iso_uuid, 
 	int ret = -1;
 
 	if (ib_write_file(early, cfg, strlen(cfg), 0644, err) == 0 &&
-	    mkimage("i386-pc-eltorito", IB_GRUB_DIR "/i386-pc", "biosdisk", early, bios, err) ==
+	    mkimage("i386-pc-eltorito", IB_GRUB_DIR "/i386-pc", bios_extra, early, bios, err) ==
 		0 &&
-	    mkimage("x86_64-efi", IB_GRUB_DIR "/x86_64-efi", "efi_gop", early, efi, err) == 0 &&
+	    mkimage("x86_64-efi", IB_GRUB_DIR "/x86_64-efi", efi_extra, early, efi, err) == 0 &&
 	    efi_image(efi, fat, iso_uuid, epoch, err) == 0)
 		ret = 0;
 	free(early), free(efi), free(bios), free(fat), free(cfg);

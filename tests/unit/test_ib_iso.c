@@ -84,7 +84,10 @@ static void live_cmdline(void **state)
 	assert_null(strstr(cfg, "PARTUUID"));
 	assert_null(strstr(cfg, "wisp.slot"));
 	assert_non_null(
-	    strstr(cfg, "\tlinux /boot/vmlinuz \"dm-mod.create=$wisp_dm\" $wisp_args\n"));
+	    strstr(cfg, "\t$wisp_linux /boot/vmlinuz \"dm-mod.create=$wisp_dm\" $wisp_args\n"));
+	/* UEFI: through the kernel's EFI stub (its TPM event log), as the disk's grub.cfg */
+	assert_non_null(strstr(cfg, "set wisp_linux=linux\nif [ \"$grub_platform\" = efi ]; "
+				    "then set wisp_linux=linuxefi; fi\n"));
 	free(cfg);
 	ib_iso_slot_free(&s);
 }
