@@ -211,10 +211,6 @@ static char *checked_env(char *cfg, char default_slot)
 		       IB_TRIAL_WATCH);
 }
 
-/* UEFI: the kernel through its EFI stub (GRUB's linuxefi, the handover), which hands it
- * the firmware's TPM event log (measured boot); BIOS: linux. */
-#define STUB_CFG "if [ \"$grub_platform\" = efi ]; then set wisp_linux=linuxefi; fi\n"
-
 char *ib_grub_cfg(unsigned timeout, char default_slot, bool efi_stub)
 {
 	/* wisp_slot from grubenv picks the entry by its id (an update flips it
@@ -232,7 +228,7 @@ char *ib_grub_cfg(unsigned timeout, char default_slot, bool efi_stub)
 				"set wisp_watch=\"" IB_TRIAL_WATCH "\"\nset wisp_trial=\n"
 				"load_env --skip-sig -f ($root)/grub/grubenv wisp_slot wisp_prev "
 				"wisp_tries wisp_watch wisp_rollback\n",
-				timeout, efi_stub ? STUB_CFG : "", default_slot);
+				timeout, efi_stub ? IB_GRUB_STUB_CFG : "", default_slot);
 
 	cfg = checked_env(cfg, default_slot);
 	cfg = counting(cfg);

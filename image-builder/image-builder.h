@@ -214,14 +214,15 @@ char *ib_verity_text(const struct ib_verity *v);
 
 /* ---- GRUB (grub.c, bios.c) --------------------------------------------- */
 
-#define IB_GRUBENV_SIZE 1024
-/* The standard 1024-byte GRUB environment block with vars "k=v". */
+#define IB_GRUBENV_SIZE 1024 /* GRUB's standard environment block, vars "k=v" */
 int ib_grubenv_block(uint8_t out[IB_GRUBENV_SIZE], const char *const *vars, size_t n,
 		     struct ib_err *err);
 /* The early config embedded into a GRUB image; enforce: check_signatures (Secure Boot). */
 char *ib_grub_early_cfg(const char *volid_str, bool enforce);
-/* /grub/grub.cfg: counting, slots' entries (docs/update.md); efi_stub: UEFI via linuxefi. */
+/* /grub/grub.cfg: counting, slots' entries (docs/update.md); efi_stub: IB_GRUB_STUB_CFG. */
 char *ib_grub_cfg(unsigned timeout, char default_slot, bool efi_stub);
+/* UEFI boots the kernel through its EFI stub (its TPM event log); BIOS with linux. */
+#define IB_GRUB_STUB_CFG "if [ \"$grub_platform\" = efi ]; then set wisp_linux=linuxefi; fi\n"
 /* /X/slot.cfg: slot X's arguments, root hash included, for Wisp version (writer: NULL). */
 char *ib_slot_cfg(char slot, const char *partuuid, const struct ib_verity *v, const char *version,
 		  const char *spec_cmdline, const char *writer);
@@ -254,8 +255,7 @@ int ib_slotb_unpack(const struct ib_spec *spec, const char *kernel, const char *
 /* The kernel command line of slot X, as GRUB passes it (wisp.cmdline). */
 char *ib_kernel_cmdline(char slot, const char *partuuid, const struct ib_verity *v,
 			const char *spec_cmdline);
-/* grub-mkimage for "i386-pc" or "x86_64-efi" with every module built in; pubkey: the
- * OpenPGP key GRUB checks files with (and its modules), or NULL. */
+/* grub-mkimage, i386-pc or x86_64-efi, every module in; pubkey: GRUB's OpenPGP key or NULL */
 int ib_grub_mkimage(const char *format, const char *early_cfg, const char *pubkey, const char *out,
 		    struct ib_err *err);
 

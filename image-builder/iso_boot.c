@@ -213,8 +213,7 @@ char *ib_iso_grub_cfg(const struct ib_iso_slot *s, uint64_t root_sectors, size_t
 		    "serial --unit=0 --speed=115200\n"
 		    "terminal_input serial console\nterminal_output serial console\n"
 		    "set timeout=0\nset wisp_dm=%s\nset wisp_args=%s\n"
-		    "set wisp_linux=linux\n"
-		    "if [ \"$grub_platform\" = efi ]; then set wisp_linux=linuxefi; fi\n"
+		    "set wisp_linux=linux\n" IB_GRUB_STUB_CFG
 		    "menuentry \"Wisp %s (live)\" --id wisp-live {\n"
 		    "\techo \"Wisp %s, live medium\"\n"
 		    "\t$wisp_linux /boot/vmlinuz \"dm-mod.create=$wisp_dm\" $wisp_args\n}\n",
