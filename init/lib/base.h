@@ -125,8 +125,8 @@ void log_no_kmsg(void);
 int cmdline_get(const char *line, const char *key, char *val, size_t size);
 /* Read key as an unsigned number <= max. Returns 1 found, 0 absent, -1 invalid (e filled). */
 int cmdline_uint(const char *line, const char *key, unsigned max, unsigned *out, struct err *e);
-/* Booted from the live CD: /proc/cmdline has wisp.live=1 (the ISO's grub.cfg sets it). */
-bool cmdline_live(void);
+/* Booted from the live CD: the command line has wisp.live=1 (the ISO's grub.cfg sets it). */
+bool cmdline_live(const char *line);
 
 /* ---- hostname.c ------------------------------------------------------ */
 

@@ -79,11 +79,9 @@ int cmdline_uint(const char *line, const char *key, unsigned max, unsigned *out,
 	return 1;
 }
 
-bool cmdline_live(void)
+bool cmdline_live(const char *line)
 {
-	char line[4096], v[8];
-	struct err e;
+	char v[8];
 
-	return read_text("/proc/cmdline", line, sizeof(line), &e) >= 0 &&
-	       cmdline_get(line, "wisp.live", v, sizeof(v)) > 0 && strcmp(v, "0") != 0;
+	return cmdline_get(line, "wisp.live", v, sizeof(v)) > 0 && strcmp(v, "0") != 0;
 }

@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+static bool live_medium; /* wisp.live=1: booted from the live CD */
+
 /* wisp.* keys of the kernel command line. */
 static void boot_params(void)
 {
@@ -30,6 +32,7 @@ static void boot_params(void)
 		log_err(&e);
 		return;
 	}
+	live_medium = cmdline_live(line);
 	switch (cmdline_uint(line, "wisp.shutdown_timeout", 3600, &grace, &e)) {
 	case 1:
 		shutdown_set_grace(grace);
@@ -121,7 +124,7 @@ static void state_step(void)
 {
 	uint64_t t = now_ms();
 
-	state_setup();
+	state_setup(live_medium);
 	logs_release();
 	units_state_ready(true);
 	bootlog_step("STATE: check, grow, mount", t, now_ms());

@@ -48,8 +48,9 @@ void rcu_boot_end(void);
 
 /* ---- state.c: the STATE partition ----------------------------------- */
 
-/* Find STATE on the root disk, fsck it, mount it on /var. Logs, never fails the boot. */
-void state_setup(void);
+/* Find STATE on the root disk, fsck it, mount it on /var (live: the live CD's tmpfs
+ * instead). Logs, never fails the boot. */
+void state_setup(bool live);
 /* init's nice from the early units' spawn to its last boot step (main.c), and e2fsck's and
  * resize2fs's: CFS weight 110 against a nice-0 unit's 1024, a tenth of the CPU while
  * both run. */

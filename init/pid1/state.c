@@ -354,10 +354,10 @@ static void var_dirs(void)
 	}
 }
 
-void state_setup(void)
+void state_setup(bool live)
 {
 	/* the live CD (docs/image-spec.md): no STATE by design, not a failure to shout */
-	if (!cmdline_live())
+	if (!live)
 		mount_state();
 	else if (tmpfs_var())
 		log_msg(LOG_NOTICE, "live medium: %s is a tmpfs", STATE_DIR);

@@ -54,12 +54,14 @@ static size_t each_critical(FILE *f, const struct decls *set, const char *fmt)
 void bootgood_add(void)
 {
 	struct decls set = {0};
-	char *text = NULL;
+	char *text = NULL, line[4096];
 	size_t len = 0;
+	struct err e;
 	FILE *f;
 
 	/* the live CD (wisp.live=1): no slots, no grubenv, nothing to mark */
-	if (!prov.dry && cmdline_live())
+	if (!prov.dry && read_text("/proc/cmdline", line, sizeof(line), &e) >= 0 &&
+	    cmdline_live(line))
 		return;
 	if (!(f = open_memstream(&text, &len)))
 		return;
