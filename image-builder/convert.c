@@ -4,7 +4,8 @@
  *
  * qemu-img writes qcow2, VHD and VMDK (the tool every cloud's documentation
  * names for them); a GCE image is the raw disk as `disk.raw` in a gzip'd GNU
- * tar (Google's "import a custom image"); a live CD is made by iso.c.
+ * tar (Google's "import a custom image"); a live CD is made by iso.c, a
+ * netboot's directory (kernel, initramfs, iPXE script) by pxe.c.
  * qemu-img stamps a VHD with the time and a random UUID and a VMDK with a
  * random content id: both are set here from SOURCE_DATE_EPOCH and the
  * image's own GPT disk GUID, so that the same image always converts to the
@@ -27,7 +28,7 @@
 #define VHD_EPOCH     946684800 /* 2000-01-01T00:00:00Z, where a VHD's seconds count from */
 #define VHD_FOOTER    512
 #define VMDK_DESC_MAX (64u << 10)
-#define FORMATS	      "qcow2, vhd, vmdk, gce, iso"
+#define FORMATS	      "qcow2, vhd, vmdk, gce, iso, pxe"
 
 struct format {
 	const char *name;
@@ -46,6 +47,8 @@ static int make_gce(const char *image, uint64_t size, const char *dir, const cha
 		    time_t epoch, struct ib_err *err);
 static int make_iso(const char *image, uint64_t size, const char *dir, const char *out,
 		    time_t epoch, struct ib_err *err);
+static int make_pxe(const char *image, uint64_t size, const char *dir, const char *out,
+		    time_t epoch, struct ib_err *err);
 
 static const struct format formats[] = {
     {"qcow2", "qcow2", "compat=1.1", false, NULL, NULL},
@@ -55,6 +58,7 @@ static const struct format formats[] = {
     {"vmdk", "vmdk", "subformat=streamOptimized", false, fix_vmdk, NULL},
     {"gce", NULL, NULL, false, NULL, make_gce}, /* grown to whole GiB */
     {"iso", NULL, NULL, false, NULL, make_iso}, /* a live CD of slot A (iso.c) */
+    {"pxe", NULL, NULL, false, NULL, make_pxe}, /* a netboot of slot A: a directory (pxe.c) */
 };
 
 static const struct format *format_of(const char *name)
@@ -228,6 +232,27 @@ static int make_iso(const char *image, uint64_t size, const char *dir, const cha
 	return ib_iso_make(image, dir, out, epoch, err);
 }
 
+static int make_pxe(const char *image, uint64_t size, const char *dir, const char *out,
+		    time_t epoch, struct ib_err *err)
+{
+	(void)size;
+	return ib_pxe_make(image, dir, out, epoch, err);
+}
+
+/* TMP renamed to OUT. A directory (pxe's) replaces an older one whole: the two
+ * are exchanged and the old one, now TMP, goes with the private directory. */
+static int put_in_place(const char *tmp, const char *out, struct ib_err *err)
+{
+	struct stat st;
+
+	if (rename(tmp, out) == 0)
+		return 0;
+	if ((errno == ENOTEMPTY || errno == EEXIST) && stat(tmp, &st) == 0 && S_ISDIR(st.st_mode) &&
+	    renameat2(AT_FDCWD, tmp, AT_FDCWD, out, RENAME_EXCHANGE) == 0)
+		return 0;
+	return ib_err_set(err, errno, "rename %s to %s", tmp, out);
+}
+
 /* The private directory beside OUT, to be made by mkdtemp. */
 static char *dir_beside(const char *out)
 {
@@ -261,8 +286,8 @@ static int convert(const char *format, const char *image, const char *out, time_
 	}
 	tmp = ib_path_join(dir, base);
 	ret = convert_in(f, image, size, guid, dir, tmp, epoch, err);
-	if (ret == 0 && rename(tmp, out) < 0)
-		ret = ib_err_set(err, errno, "rename %s to %s", tmp, out);
+	if (ret == 0)
+		ret = put_in_place(tmp, out, err);
 	ib_rm_rf(dir);
 out:
 	free(tmp);
@@ -288,6 +313,9 @@ static void usage(FILE *f)
 		"                          gzip'd GNU tar)\n"
 		"                   iso    a live CD (BIOS and UEFI): slot A, ROOT verified,\n"
 		"                          /var on a tmpfs\n"
+		"                   pxe    a netboot (iPXE, TFTP, HTTP): OUT is a directory\n"
+		"                          of vmlinuz, initrd.img, cmdline and boot.ipxe;\n"
+		"                          slot A, ROOT verified, /var on a tmpfs\n"
 		"  -C DIR           change to DIR first\n"
 		"  -v               show the commands run\n"
 		"  -h, --help       print this and exit\n",

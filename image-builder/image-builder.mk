@@ -111,9 +111,11 @@ $(WISP_BUNDLE): $(IB) $(B)/wisp.kernel $(B)/wisp.root $(B)/wisp.verity $(IB_SPEC
 # The image in each cloud's format (docs/image-spec.md, "Cloud image formats"), part of
 # `all` (under a second for the five): build/cloud/wisp.qcow2 (QEMU/KVM, OpenStack),
 # wisp.vhd (Azure, Hyper-V: fixed), wisp.vmdk (VMware, AWS VM import: streamOptimized),
-# wisp-gce.tar.gz (Google Compute Engine), wisp.iso (a live CD of slot A, BIOS and UEFI).
+# wisp-gce.tar.gz (Google Compute Engine), wisp.iso (a live CD of slot A, BIOS and UEFI),
+# pxe/ (a netboot of slot A: vmlinuz, initrd.img, cmdline, boot.ipxe; named by its script).
 # The same bytes from the same image and epoch.
-CLOUD_IMAGES := $(addprefix $(B)/cloud/,wisp.qcow2 wisp.vhd wisp.vmdk wisp-gce.tar.gz wisp.iso)
+CLOUD_IMAGES := $(addprefix $(B)/cloud/,wisp.qcow2 wisp.vhd wisp.vmdk wisp-gce.tar.gz wisp.iso \
+	pxe/boot.ipxe)
 $(B)/cloud/wisp.%: $(B)/wisp.img $(IB) $(SDE_STAMP) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(IB) convert --format $* $< $@
@@ -122,6 +124,11 @@ $(B)/cloud/wisp-gce.tar.gz: $(B)/wisp.img $(IB) $(SDE_STAMP) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(IB) convert --format gce $< $@
 	$(call print_size,$@)
+
+$(B)/cloud/pxe/boot.ipxe: $(B)/wisp.img $(IB) $(SDE_STAMP) | $(DEPS_STAMP)
+	@mkdir -p $(B)/cloud
+	$(IB) convert --format pxe $< $(B)/cloud/pxe
+	$(call print_size,$(B)/cloud/pxe/initrd.img)
 
 .PHONY: bundle update-test cloud-images
 cloud-images: $(CLOUD_IMAGES)

@@ -35,164 +35,29 @@
 #define ROOT_FILE "wisp/root.img"
 #define CFG_FILE  "boot/grub/grub.cfg"
 
-struct part {
-	uint64_t off, size;
-};
-
-static uint64_t get_le(const uint8_t *p, int n)
-{
-	uint64_t v = 0;
-
-	while (n--)
-		v = v << 8 | p[n];
-	return v;
-}
-
-/* Does a GPT entry's UTF-16LE name say NAME (ASCII)? */
-static bool named(const uint8_t *e, const char *name)
-{
-	size_t i;
-
-	for (i = 0; name[i]; i++)
-		if (e[56 + 2 * i] != (uint8_t)name[i] || e[57 + 2 * i])
-			return false;
-	return e[56 + 2 * i] == 0 && e[57 + 2 * i] == 0;
-}
-
-/* The ESP and ROOT-A of the image's primary GPT, by name (gpt.c writes them). */
-static int find_parts(int fd, const char *image, struct part *esp, struct part *root,
-		      struct ib_err *err)
-{
-	uint8_t hdr[IB_SECTOR], e[IB_GPT_ENTRY_SIZE];
-	uint64_t lba;
-	uint32_t n, size;
-
-	esp->size = root->size = 0;
-	if (pread(fd, hdr, sizeof(hdr), IB_SECTOR) != (ssize_t)sizeof(hdr) ||
-	    memcmp(hdr, "EFI PART", 8) != 0)
-		return ib_err_set(err, 0, "%s: not a GPT disk image", image);
-	lba = get_le(hdr + 72, 8), n = (uint32_t)get_le(hdr + 80, 4);
-	size = (uint32_t)get_le(hdr + 84, 4);
-	for (uint32_t i = 0; i < n && i < IB_GPT_ENTRIES && size >= sizeof(e); i++) {
-		struct part *p = NULL;
-
-		if (pread(fd, e, sizeof(e), (off_t)(lba * IB_SECTOR + i * size)) !=
-		    (ssize_t)sizeof(e))
-			return ib_err_set(err, errno, "%s: read GPT entry %u", image, i);
-		if (named(e, "ESP"))
-			p = esp;
-		else if (named(e, "ROOT-A"))
-			p = root;
-		if (p) {
-			p->off = get_le(e + 32, 8) * IB_SECTOR;
-			p->size = (get_le(e + 40, 8) + 1) * IB_SECTOR - p->off;
-		}
-	}
-	if (!esp->size || !root->size)
-		return ib_err_set(err, 0, "%s: no %s partition in its GPT", image,
-				  esp->size ? "ROOT-A" : "ESP");
-	return 0;
-}
-
-/* One file of the image's ESP, read where it lies (mtools' IMAGE@@OFFSET). */
-static int esp_get(const char *image, const struct part *esp, const char *file, const char *dst,
-		   struct ib_err *err)
-{
-	static const char *const env[] = {"MTOOLS_SKIP_CHECK=1", NULL};
-	char *img = ib_asprintf("%s@@%llu", image, (unsigned long long)esp->off);
-	const char *argv[] = {"mcopy", "-n", "-i", img, file, dst, NULL};
-	int ret = ib_run(argv, env, err);
-
-	free(img);
-	return ret < 0 ? ib_err_ctx(err, "%s: the ESP's %s", image, file + 2) : 0;
-}
-
-/* ROOT-A's first LEN bytes as DST. */
-static int copy_root(int fd, const char *image, const struct part *root, uint64_t len,
-		     const char *dst, struct ib_err *err)
-{
-	static char buf[1 << 20];
-	int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644), ret = 0;
-
-	if (out < 0)
-		return ib_err_set(err, errno, "create %s", dst);
-	for (uint64_t at = 0; at < len && ret == 0;) {
-		size_t n = len - at < sizeof(buf) ? (size_t)(len - at) : sizeof(buf);
-
-		ssize_t got = pread(fd, buf, n, (off_t)(root->off + at));
-
-		if (got != (ssize_t)n)
-			ret = ib_err_set(err, got < 0 ? errno : 0, "%s: ROOT-A: %s at byte %llu",
-					 image, got < 0 ? "read error" : "the image ends",
-					 (unsigned long long)at);
-		else
-			ret = ib_pwrite_all(out, buf, n, at, dst, err);
-		at += n;
-	}
-	close(out);
-	return ret;
-}
-
-/* grub.cfg for slot A of the image, its mark's offset in *mark, and the ROOT
- * file's length in *root_len. */
-static int slot_a(const char *tmp, uint64_t root_size, char **cfg, size_t *mark, uint64_t *root_len,
-		  struct ib_err *err)
-{
-	struct ib_iso_slot s;
-	char *text = NULL;
-	size_t len;
-	int ret = -1;
-
-	if (ib_read_file(tmp, &text, &len, err) < 0 || ib_iso_slot_parse(text, &s, err) < 0)
-		goto out;
-	if (ib_iso_root_bytes(s.dm, root_len, err) == 0) {
-		if (*root_len > root_size)
-			ib_err_set(err, 0,
-				   "ROOT-A: its tree ends at %llu bytes, past the partition",
-				   (unsigned long long)*root_len);
-		else if (!(*cfg = ib_iso_grub_cfg(&s, *root_len / IB_SECTOR, mark)))
-			ib_err_set(err, 0,
-				   "/A/slot.cfg: wisp_dm is not NAME,UUID,MINOR,FLAGS,TABLE");
-		else
-			ret = 0;
-	}
-	ib_iso_slot_free(&s);
-out:
-	free(text);
-	return ret;
-}
-
 /* The tree xorriso writes: kernel, grub.cfg, ROOT from the image, GRUB's images. */
 static int stage(const char *image, const char *dir, const char *tree, const char *uuid,
 		 time_t epoch, size_t *mark, struct ib_err *err)
 {
 	char *boot = ib_path_join(tree, "boot/grub"), *wisp = ib_path_join(tree, "wisp");
-	char *slotcfg = ib_path_join(dir, "slot.cfg"), *kernel = ib_path_join(tree, "boot/vmlinuz");
-	char *root = ib_path_join(tree, ROOT_FILE), *cfgpath = ib_path_join(tree, CFG_FILE);
-	struct part esp, part;
-	char *cfg = NULL;
+	char *kernel = ib_path_join(tree, "boot/vmlinuz"), *root = ib_path_join(tree, ROOT_FILE);
+	char *cfgpath = ib_path_join(tree, CFG_FILE), *cfg = NULL;
+	struct ib_iso_slot s;
 	uint64_t len = 0;
-	int fd = open(image, O_RDONLY | O_CLOEXEC), ret = -1;
+	int ret = -1;
 
-	if (fd < 0) {
-		ib_err_set(err, errno, "open %s", image);
+	if (ib_mkdir_p(boot, 0755, err) < 0 || ib_mkdir_p(wisp, 0755, err) < 0 ||
+	    ib_media_slot_a(image, dir, kernel, root, &s, &len, err) < 0)
 		goto out;
-	}
-	if (find_parts(fd, image, &esp, &part, err) < 0 || ib_mkdir_p(boot, 0755, err) < 0 ||
-	    ib_mkdir_p(wisp, 0755, err) < 0 ||
-	    esp_get(image, &esp, "::/A/slot.cfg", slotcfg, err) < 0 ||
-	    esp_get(image, &esp, "::/A/vmlinuz", kernel, err) < 0 ||
-	    (slot_a(slotcfg, part.size, &cfg, mark, &len, err) < 0 &&
-	     ib_err_ctx(err, "%s", image) < 0) ||
-	    ib_write_file(cfgpath, cfg, strlen(cfg), 0644, err) < 0 ||
-	    copy_root(fd, image, &part, len, root, err) < 0 ||
-	    ib_iso_grub_images(dir, tree, uuid, epoch, err) < 0)
-		goto out;
-	ret = 0;
+	if (!(cfg = ib_iso_grub_cfg(&s, len / IB_SECTOR, mark)))
+		ib_err_set(err, 0, "%s: /A/slot.cfg: wisp_dm is not NAME,UUID,MINOR,FLAGS,TABLE",
+			   image);
+	else if (ib_write_file(cfgpath, cfg, strlen(cfg), 0644, err) == 0 &&
+		 ib_iso_grub_images(dir, tree, uuid, epoch, err) == 0)
+		ret = 0;
+	ib_iso_slot_free(&s);
 out:
-	if (fd >= 0)
-		close(fd);
-	free(boot), free(wisp), free(slotcfg), free(kernel), free(root), free(cfgpath), free(cfg);
+	free(boot), free(wisp), free(kernel), free(root), free(cfgpath), free(cfg);
 	return ret;
 }
 

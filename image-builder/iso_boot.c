@@ -121,8 +121,7 @@ int ib_iso_root_bytes(const char *dm, uint64_t *bytes, struct ib_err *err)
 	return 0;
 }
 
-/* TABLE with each device named by partition (PARTUUID=...) named as DEV. */
-static char *on_device(const char *table, const char *dev)
+char *ib_iso_on_device(const char *table, const char *dev)
 {
 	char *out = ib_strdup("");
 
@@ -153,7 +152,7 @@ static char *live_dm(const char *dm, uint64_t root_sectors)
 			return NULL;
 	if (!c[3])
 		return NULL;
-	table = on_device(c[3] + 1, LIVE_LINEAR_DEV);
+	table = ib_iso_on_device(c[3] + 1, LIVE_LINEAR_DEV);
 	out = ib_asprintf("wisp-live,,0,ro,0 %llu linear " LIVE_CD " " IB_ISO_LBA_MARK
 			  ";%.*s,1,%.*s,%s",
 			  (unsigned long long)root_sectors, (int)(c[1] - dm), dm,
@@ -162,17 +161,25 @@ static char *live_dm(const char *dm, uint64_t root_sectors)
 	return out;
 }
 
-/* The slot's arguments, word by word: those naming its partition or slot
- * changed for the CD (NULL: dropped), the rest (console, panic) kept. */
-static const struct {
-	const char *prefix, *live;
-} arg_rules[] = {
+/* The slot's arguments changed for the CD (iso.h's struct ib_live_arg): its
+ * partition and slot are not there. */
+static const struct ib_live_arg arg_rules[] = {
     {"dm-mod.waitfor=", "dm-mod.waitfor=/dev/sr0"},
     {"root=", "root=/dev/dm-1"},
     {"wisp.slot=", NULL}, /* no slot: the updater has no ESP to write */
+    {NULL, NULL},
 };
 
-static char *live_args(const char *args)
+/* Does word W (LEN bytes) match RULE's prefix: a key ending in '=' or a whole word? */
+static bool arg_matches(const char *w, size_t len, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return prefix[n - 1] == '=' ? len >= n && strncmp(w, prefix, n) == 0
+				    : len == n && strncmp(w, prefix, n) == 0;
+}
+
+char *ib_iso_live_args(const char *args, const struct ib_live_arg *rules)
 {
 	/* wisp.live=1: PID 1 puts /var on a tmpfs without looking for STATE, provision
 	 * declares no boot-good; wisp.tries= and wisp.rollback= empty, as GRUB passes
@@ -180,21 +187,18 @@ static char *live_args(const char *args)
 	char *out = ib_strdup("wisp.live=1 wisp.tries= wisp.rollback=");
 
 	for (const char *w = args; *w;) {
-		size_t len = strcspn(w, " "), i;
-		const char *repl = NULL;
+		size_t len = strcspn(w, " ");
+		const struct ib_live_arg *r = rules;
 		char *next;
 
-		for (i = 0; i < ARRAY_SIZE(arg_rules); i++)
-			if (strncmp(w, arg_rules[i].prefix, strlen(arg_rules[i].prefix)) == 0)
-				break;
-		if (i < ARRAY_SIZE(arg_rules) && !(repl = arg_rules[i].live)) {
-			w += len + strspn(w + len, " ");
-			continue;
+		while (r->prefix && !arg_matches(w, len, r->prefix))
+			r++;
+		if (!r->prefix || r->live) {
+			next = r->prefix ? ib_asprintf("%s %s", out, r->live)
+					 : ib_asprintf("%s %.*s", out, (int)len, w);
+			free(out);
+			out = next;
 		}
-		next = repl ? ib_asprintf("%s %s", out, repl)
-			    : ib_asprintf("%s %.*s", out, (int)len, w);
-		free(out);
-		out = next;
 		w += len + strspn(w + len, " ");
 	}
 	return out;
@@ -202,7 +206,7 @@ static char *live_args(const char *args)
 
 char *ib_iso_grub_cfg(const struct ib_iso_slot *s, uint64_t root_sectors, size_t *mark)
 {
-	char *dm = live_dm(s->dm, root_sectors), *args = live_args(s->args);
+	char *dm = live_dm(s->dm, root_sectors), *args = ib_iso_live_args(s->args, arg_rules);
 	char *qdm = dm ? single_quoted(dm) : NULL, *qargs = single_quoted(args), *cfg = NULL;
 	const char *at;
 

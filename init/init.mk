@@ -1,4 +1,4 @@
-# init/init.mk: Wisp's PID 1, provision and wispctl (static musl), and their unit tests.
+# init/init.mk: Wisp's PID 1, provision, update, wispctl and a netboot's /init (static musl), and their unit tests.
 # See docs/build.md for the layout and docs/declarations.md for what PID 1 reads.
 # init/lib: shared pieces; init/pid1: PID 1; init/provision (+parse/): what a cloud
 # sends, turned into files; init/wispctl: the client. One header per program.
@@ -206,6 +206,24 @@ $(WISPCTL_BIN): $(WISPCTL_SRCS) $(INIT_HDRS) init/wispctl/wispctl.h init/init.mk
 	@mkdir -p $(@D)
 	$(MUSL_PIE_CC) $(MUSL_CFLAGS) -o $@ $(WISPCTL_SRCS) $(MUSL_LDFLAGS)
 	@printf '%-32s %9d bytes\n' $@ $$(stat -c %s $@)
+
+# initramfs: a netboot initramfs's /init (docs/image-spec.md, "Network boot"), in ROOT as
+# /usr/libexec/wisp/initramfs-init for `image-builder convert --format pxe` to take; never
+# run from ROOT. Static-pie musl over init/lib's base (errors, log lines, the command line).
+INITRAMFS_SRCS := $(addprefix init/initramfs/, main.c dmspec.c devmapper.c loopdev.c switchroot.c) \
+	$(addprefix init/lib/, err.c util.c log.c cmdline.c)
+INITRAMFS_BIN := $(B)/init/initramfs-init
+init: $(INITRAMFS_BIN)
+$(INITRAMFS_BIN): $(INITRAMFS_SRCS) $(INIT_HDRS) init/initramfs/initramfs.h init/init.mk $(B)/sysroot/.headers-ok \
+		$(MUSL_FLAGS_STAMP) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(MUSL_PIE_CC) $(MUSL_CFLAGS) -o $@ $(INITRAMFS_SRCS) $(MUSL_LDFLAGS)
+	@printf '%-32s %9d bytes\n' $@ $$(stat -c %s $@)
+
+# The device of wisp.initramfs.dm= (dm-mod.create='s syntax), good and bad.
+UNIT_TESTS += initramfs_dmspec
+UNIT_initramfs_dmspec_SRCS := init/initramfs/dmspec.c init/lib/err.c init/lib/util.c \
+	init/initramfs/initramfs.h $(INIT_HDRS)
 
 # --help and --version on the build host (tests/wispctl/cli.py): the usage
 # is docs/wispctl.md's, the version the build's.

@@ -33,7 +33,7 @@ SYSROOT_HEADERS := $(B)/sysroot/.headers-ok
 # check, so the order only decides which fragment the error names.
 KERNEL_FRAGMENTS := $(addprefix kernel-config/, \
 	base.config virt.config fs.config containers.config net.config \
-	efi.config slots.config hardening.config tpm.config)
+	efi.config slots.config hardening.config tpm.config netboot.config)
 
 # KBUILD_BUILD_TIMESTAMP: SOURCE_DATE_EPOCH's rule (time of the last
 # commit) applied to the kernel's own inputs, so that an unrelated commit

@@ -52,7 +52,7 @@ include-check:
 # loads at a random address, PID 1 at its fixed one (the two execs of each are read
 # from /proc/PID/maps, stopped by ptrace at their first instruction); an ELF file
 # ROOT's manifest names that is not in this list fails it.
-PIE_PROGRAMS := $(PROVISION_BIN) $(UPDATE_BIN) $(WISPCTL_BIN) $(CL_MUSL) $(BUSYBOX) $(DROPBEAR) \
+PIE_PROGRAMS := $(PROVISION_BIN) $(UPDATE_BIN) $(WISPCTL_BIN) $(INITRAMFS_BIN) $(CL_MUSL) $(BUSYBOX) $(DROPBEAR) \
 	$(E2FSCK) $(RESIZE2FS)
 .PHONY: pie-check
 test: pie-check
