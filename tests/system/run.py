@@ -40,6 +40,7 @@ JOBS = [
     ("image-builder-cli", sh("test_image_builder_cli.sh")),
     ("formats", py("test_formats.py")),
     ("iso", py("test_iso.py")),
+    ("pxe", py("test_pxe.py")),
     ("secureboot", py("test_secureboot.py")),
     ("measured-boot", py("test_measured.py")),
     ("control", py("test_control.py")),
