@@ -32,7 +32,7 @@
 
 struct format {
 	const char *name;
-	/* qemu-img's output format and options; NULL: not qemu-img's (gce, iso) */
+	/* qemu-img's output format and options; NULL: not qemu-img's (gce, iso, pxe) */
 	const char *qemu, *opts;
 	bool whole_mib; /* the size must be a whole number of MiB */
 	int (*fix)(const char *path, const uint8_t guid[16], time_t epoch, struct ib_err *err);

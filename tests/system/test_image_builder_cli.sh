@@ -233,7 +233,7 @@ convert() {
 	fi
 	echo "  ok: convert $name: $(cat "$t/$name.err")"
 }
-convert format 1 "^image-builder convert: --format vdi: not one of qcow2, vhd, vmdk, gce, iso\$" \
+convert format 1 "^image-builder convert: --format vdi: not one of qcow2, vhd, vmdk, gce, iso, pxe\$" \
 	--format vdi "$B/wisp.img" "$t/conv/x"
 convert notgpt 1 "^image-builder convert: $t/bb\.tar: not a GPT disk image" \
 	--format vhd "$t/bb.tar" "$t/conv/x.vhd"
