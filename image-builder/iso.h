@@ -51,6 +51,11 @@ char *ib_iso_grub_cfg(const struct ib_iso_slot *s, uint64_t root_sectors, size_t
 int ib_iso_grub_images(const char *dir, const char *tree, const char *iso_uuid, time_t epoch,
 		       struct ib_err *err);
 
+/* grub-mkimage of FORMAT (i386-pc-eltorito, x86_64-efi, ...) as OUT: $prefix PREFIX,
+ * the early config EARLY, the modules of each NULL-ended list in LISTS (NULL-ended). */
+int ib_live_mkimage(const char *format, const char *prefix, const char *const *const *lists,
+		    const char *early, const char *out, struct ib_err *err);
+
 /* ---- cpio.c: the initramfs, in the kernel's "newc" format ---------------- */
 
 struct ib_cpio_entry {

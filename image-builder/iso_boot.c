@@ -237,7 +237,7 @@ char *ib_iso_grub_cfg(const struct ib_iso_slot *s, uint64_t root_sectors, size_t
 
 static const char *const live_modules[] = {
     "iso9660", "search", "search_fs_uuid", "configfile", "normal", "linux",
-    "boot",    "serial", "terminal",	   "echo",	 "test",
+    "boot",    "serial", "terminal",	   "echo",	 "test",   NULL,
 };
 
 /* UEFI's own: its console, and the measured boot (docs/security.md): GRUB measures the
@@ -246,21 +246,27 @@ static const char *const live_modules[] = {
 static const char *const efi_extra[] = {"efi_gop", "tpm", "linuxefi", NULL};
 static const char *const bios_extra[] = {"biosdisk", NULL};
 
-static int mkimage(const char *format, const char *moddir, const char *const *extra,
-		   const char *early, const char *out, struct ib_err *err)
+int ib_live_mkimage(const char *format, const char *prefix, const char *const *const *lists,
+		    const char *early, const char *out, struct ib_err *err)
 {
-	const char *argv[32] = {"grub-mkimage", "-O", format, "-d", moddir, "-p",
-				"/boot/grub",	"-c", early,  "-o", out};
+	/* the modules of i386-pc-eltorito (and -pxe) are i386-pc's: the platform is the
+	 * format's first two words */
+	const char *dash = strchr(format, '-');
+	size_t plat = dash && strchr(dash + 1, '-') ? (size_t)(strchr(dash + 1, '-') - format)
+						    : strlen(format);
+	char *moddir = ib_asprintf("%s/%.*s", IB_GRUB_DIR, (int)plat, format);
+	const char *argv[48] = {"grub-mkimage", "-O", format, "-d", moddir, "-p",
+				prefix,		"-c", early,  "-o", out};
 	size_t n = 11;
+	int ret;
 
-	for (size_t i = 0; i < ARRAY_SIZE(live_modules); i++)
-		argv[n++] = live_modules[i];
-	while (*extra)
-		argv[n++] = *extra++;
+	for (; *lists; lists++)
+		for (const char *const *m = *lists; *m && n + 1 < ARRAY_SIZE(argv); m++)
+			argv[n++] = *m;
 	argv[n] = NULL;
-	if (ib_run(argv, NULL, err) < 0)
-		return ib_err_ctx(err, "GRUB %s image", format);
-	return 0;
+	ret = ib_run(argv, NULL, err);
+	free(moddir);
+	return ret < 0 ? ib_err_ctx(err, "GRUB %s image", format) : 0;
 }
 
 /* The El Torito EFI image: a FAT image that the firmware reads as the CD's
@@ -289,12 +295,13 @@ int ib_iso_grub_images(const char *dir, const char *tree, const char *iso_uuid, 
 				"set prefix=($root)/boot/grub\n"
 				"configfile ($root)/boot/grub/grub.cfg\n",
 				iso_uuid);
+	const char *const *bios_lists[] = {live_modules, bios_extra, NULL};
+	const char *const *efi_lists[] = {live_modules, efi_extra, NULL};
 	int ret = -1;
 
 	if (ib_write_file(early, cfg, strlen(cfg), 0644, err) == 0 &&
-	    mkimage("i386-pc-eltorito", IB_GRUB_DIR "/i386-pc", bios_extra, early, bios, err) ==
-		0 &&
-	    mkimage("x86_64-efi", IB_GRUB_DIR "/x86_64-efi", efi_extra, early, efi, err) == 0 &&
+	    ib_live_mkimage("i386-pc-eltorito", "/boot/grub", bios_lists, early, bios, err) == 0 &&
+	    ib_live_mkimage("x86_64-efi", "/boot/grub", efi_lists, early, efi, err) == 0 &&
 	    efi_image(efi, fat, iso_uuid, epoch, err) == 0)
 		ret = 0;
 	free(early), free(efi), free(bios), free(fat), free(cfg);

@@ -7,7 +7,9 @@
  *   initrd.img  the initramfs (cpio.c): /init, ROOT-A's bytes as /root.img
  *               (the erofs and its verity tree) and the mount points /init uses
  *   cmdline     the kernel's command line: slot A's, for a root on loop0
- *   boot.ipxe   an iPXE script that boots the three
+ *   boot.ipxe   an iPXE script that boots the three (BIOS clients: iPXE)
+ *   grubx64.efi GRUB for UEFI clients, their firmware's PXE boot file: it reads
+ *   grub.cfg    from the same TFTP server, which boots the three
  *
  * /init is init/initramfs (initramfs.h), taken from the image's own ROOT
  * (/usr/libexec/wisp/initramfs-init, read by fsck.erofs --extract): the
@@ -23,6 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include "../init/update/update.h" /* single_quoted(), as iso_boot.c quotes for GRUB */
 
 #define INITRAMFS_INIT "usr/libexec/wisp/initramfs-init"
 #define LOOP0	       "7:0" /* block major 7, the loop device /init adds */
@@ -40,6 +44,50 @@ static char *cmdline(const struct ib_iso_slot *s)
 
 	free(dm), free(args);
 	return line;
+}
+
+/* GRUB for UEFI clients: their firmware's PXE (over the NIC's driver) loads it
+ * by TFTP, and it reads grub.cfg from the server it came from, ($root) being
+ * (tftp,SERVER). tpm: a measured network boot (grub.cfg, kernel, initramfs in
+ * PCR 9, the command line in PCR 8); linuxefi: the kernel through its EFI stub. */
+static const char *const net_modules[] = {
+    "efinet", "tftp",	  "configfile", "normal", "linux",   "linuxefi", "boot",
+    "serial", "terminal", "echo",	"test",	  "efi_gop", "tpm",	 NULL,
+};
+
+static int grub_efi(const char *dir, const char *out, struct ib_err *err)
+{
+	static const char early_cfg[] = "configfile ($root)/grub.cfg\n";
+	const char *const *lists[] = {net_modules, NULL};
+	char *early = ib_path_join(dir, "early.cfg"), *efi = ib_path_join(out, "grubx64.efi");
+	int ret = -1;
+
+	if (ib_write_file(early, early_cfg, strlen(early_cfg), 0644, err) == 0 &&
+	    ib_live_mkimage("x86_64-efi", "/", lists, early, efi, err) == 0)
+		ret = 0;
+	free(early), free(efi);
+	return ret;
+}
+
+static char *grub_cfg(const struct ib_iso_slot *s)
+{
+	char *dm = ib_iso_on_device(s->dm, LOOP0), *args = ib_iso_live_args(s->args, pxe_args);
+	char *qdm = single_quoted(dm), *qargs = single_quoted(args), *cfg = NULL;
+
+	if (qdm && qargs)
+		cfg = ib_asprintf(
+		    "# Written by image-builder convert --format pxe: slot A's kernel and ROOT\n"
+		    "# over the network, ROOT verified (docs/image-spec.md, \"Network boot\").\n"
+		    "serial --unit=0 --speed=115200\n"
+		    "terminal_input serial console\nterminal_output serial console\n"
+		    "set timeout=0\nset wisp_dm=%s\nset wisp_args=%s\n"
+		    "menuentry \"Wisp %s (network)\" --id wisp-net {\n"
+		    "\techo \"Wisp %s, network boot\"\n"
+		    "\tlinuxefi /vmlinuz \"wisp.initramfs.dm=$wisp_dm\" $wisp_args\n"
+		    "\tinitrdefi /initrd.img\n}\n",
+		    qdm, qargs, s->version, s->version);
+	free(dm), free(args), free(qdm), free(qargs);
+	return cfg;
 }
 
 /* ROOT's tree in DIR/rootfs, for its /init. */
@@ -87,21 +135,33 @@ static int text_file(const char *out, const char *file, const char *text, time_t
 	return ret;
 }
 
+static int set_grub_mtime(const char *out, time_t epoch, struct ib_err *err)
+{
+	char *efi = ib_path_join(out, "grubx64.efi");
+	int ret = ib_set_mtime(efi, epoch, err);
+
+	free(efi);
+	return ret;
+}
+
 static int outputs(const char *out, const struct ib_iso_slot *s, time_t epoch, struct ib_err *err)
 {
-	char *line = cmdline(s), *text = ib_asprintf("%s\n", line);
+	char *line = cmdline(s), *text = ib_asprintf("%s\n", line), *cfg = grub_cfg(s);
 	char *ipxe =
 	    ib_asprintf("#!ipxe\n"
 			"# Written by image-builder convert --format pxe: Wisp %s, slot A,\n"
 			"# ROOT verified (docs/image-spec.md, \"Network boot\").\n"
 			"kernel vmlinuz %s\ninitrd initrd.img\nboot\n",
 			s->version, line);
-	int ret = text_file(out, "cmdline", text, epoch, err) == 0 &&
-			  text_file(out, "boot.ipxe", ipxe, epoch, err) == 0
-		      ? 0
-		      : -1;
+	int ret = -1;
 
-	free(line), free(text), free(ipxe);
+	if (!cfg)
+		ib_err_set(err, ENOMEM, "grub.cfg");
+	else if (text_file(out, "cmdline", text, epoch, err) == 0 &&
+		 text_file(out, "boot.ipxe", ipxe, epoch, err) == 0 &&
+		 text_file(out, "grub.cfg", cfg, epoch, err) == 0)
+		ret = 0;
+	free(line), free(text), free(ipxe), free(cfg);
 	return ret;
 }
 
@@ -121,8 +181,9 @@ int ib_pxe_make(const char *image, const char *dir, const char *out, time_t epoc
 	if (ib_media_slot_a(image, dir, kernel, root, &s, &len, err) < 0)
 		goto out;
 	if (extract(root, dir, err) == 0 && initrd(dir, root, rd, epoch, err) == 0 &&
-	    ib_set_mtime(kernel, epoch, err) == 0 && ib_set_mtime(rd, epoch, err) == 0 &&
-	    outputs(out, &s, epoch, err) == 0 && ib_set_mtime(out, epoch, err) == 0)
+	    grub_efi(dir, out, err) == 0 && ib_set_mtime(kernel, epoch, err) == 0 &&
+	    ib_set_mtime(rd, epoch, err) == 0 && outputs(out, &s, epoch, err) == 0 &&
+	    set_grub_mtime(out, epoch, err) == 0 && ib_set_mtime(out, epoch, err) == 0)
 		ret = 0;
 	ib_iso_slot_free(&s);
 out:

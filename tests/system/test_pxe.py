@@ -6,18 +6,22 @@
   /usr/libexec/wisp/initramfs-init, build/init/initramfs-init), /proc, /root.img (ROOT-A's
   erofs and verity tree, build/wisp.root) and /sysroot, owned by root; cmdline gives slot
   A's verity table (its root hash) on loop0 as wisp.initramfs.dm=, wisp.live=1, and no
-  root= or dm-mod.create= (the kernel makes no root itself); boot.ipxe boots the three;
+  root= or dm-mod.create= (the kernel makes no root itself); boot.ipxe boots the three, and
+  so does grub.cfg (the same table and arguments) for grubx64.efi, a GRUB EFI image;
 - the same image and epoch convert to the same bytes, and nothing is left beside;
 - netbooted, no disk: SeaBIOS runs QEMU's iPXE, which fetches boot.ipxe, the kernel and the
-  initramfs over TFTP (QEMU's user network); with a NoCloud seed on a CD the console comes
-  up provisioned; / is dm-0 (wisp-root) over loop0, whose file is the initramfs's
-  /root.img; /var is a tmpfs, said once; no boot-good unit;
+  initramfs over TFTP (QEMU's user network); OVMF's PXE fetches grubx64.efi, which reads
+  grub.cfg and the two over TFTP, with a TPM (the kernel, through its EFI stub, gets the
+  firmware's event log, GRUB's measurement of the initramfs in it); with a NoCloud seed (a
+  CD under SeaBIOS, a virtio disk under OVMF) the console comes up provisioned; / is dm-0 (wisp-root) over loop0, whose file is the
+  initramfs's /root.img; /var is a tmpfs, said once; no boot-good unit;
 - an initramfs with one byte of root.img flipped: dm-verity finds the block corrupted and
   restarts the machine before init runs;
 - a command line without wisp.initramfs.dm=: /init says so in one line and the kernel
   panics (panic= restarts the machine), init never runs.
 """
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -26,6 +30,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
 from test_boot import read_verity  # noqa: E402
+from test_measured import grub_events, read_tpm, replay  # noqa: E402
 from wispvm import (BANNER, BOOT_TIMEOUT, VM, BootError, check, nocloud_seed,  # noqa: E402
                     run_test, units)
 
@@ -33,7 +38,7 @@ B = os.environ.get("B", "build")
 IMAGE = os.path.join(B, "wisp.img")
 PXE = os.path.join(B, "cloud", "pxe")
 IB = os.path.join(B, "host", "image-builder")
-FILES = ["boot.ipxe", "cmdline", "initrd.img", "vmlinuz"]
+FILES = ["boot.ipxe", "cmdline", "grub.cfg", "grubx64.efi", "initrd.img", "vmlinuz"]
 HOSTNAME = "net-booted"
 LIVE_SAID = "init: live medium: /var is a tmpfs"
 
@@ -106,6 +111,13 @@ def layout(tmp):
     ipxe = read(os.path.join(PXE, "boot.ipxe")).decode()
     check(ipxe.startswith("#!ipxe\n") and "\nkernel vmlinuz %s\ninitrd initrd.img\nboot\n"
           % line.strip() in ipxe, "boot.ipxe: kernel vmlinuz with the command line, initrd, boot")
+    cfg = read(os.path.join(PXE, "grub.cfg")).decode()
+    args = line.strip()[len('"wisp.initramfs.dm=%s" ' % table()):]
+    check("\nset wisp_dm='%s'\nset wisp_args='%s'\n" % (table(), args) in cfg and
+          '\tlinuxefi /vmlinuz "wisp.initramfs.dm=$wisp_dm" $wisp_args\n'
+          "\tinitrdefi /initrd.img\n" in cfg,
+          "grub.cfg: the same table and arguments, the kernel through its EFI stub, initrd")
+    check(read(os.path.join(PXE, "grubx64.efi"))[:2] == b"MZ", "grubx64.efi is a PE image")
 
 
 def reproducible(tmp):
@@ -114,7 +126,7 @@ def reproducible(tmp):
     out = os.path.join(again, "pxe")
     subprocess.run([IB, "convert", "--format", "pxe", IMAGE, out], check=True)
     check(all(read(os.path.join(out, f)) == read(os.path.join(PXE, f)) for f in FILES) and
-          sorted(os.listdir(out)) == FILES, "a second conversion gives the same four files")
+          sorted(os.listdir(out)) == FILES, "a second conversion gives the same six files")
     # a third over the second: the directory is replaced whole
     with open(os.path.join(out, "stale"), "w") as f:
         f.write("x")
@@ -125,27 +137,57 @@ def reproducible(tmp):
     shutil.rmtree(again)
 
 
-def netboot(tftp, seed=None):
+def netboot(tftp, seed=None, bootfile="boot.ipxe", seed_bus="ide"):
     """QEMU's user network serving TFTP from TFTP; the NIC boots first (SeaBIOS runs its
-    iPXE ROM, which fetches boot.ipxe), SEED as a CD."""
-    args = ["-netdev", "user,id=pxe,tftp=%s,bootfile=boot.ipxe" % os.path.abspath(tftp),
+    iPXE ROM, which fetches boot.ipxe; under OVMF the ROM's EFI iPXE, grubx64.efi), SEED
+    as a CD (seed_bus "ide") or a virtio disk ("virtio")."""
+    args = ["-netdev", "user,id=pxe,tftp=%s,bootfile=%s" % (os.path.abspath(tftp), bootfile),
             "-device", "virtio-net-pci,netdev=pxe,bootindex=0"]
-    if seed:
+    if seed and seed_bus == "ide":
         args += ["-drive", "file=%s,format=raw,if=none,id=seed,media=cdrom,readonly=on" % seed,
                  "-device", "ide-cd,drive=seed,bus=ide.0,unit=0"]
+    elif seed:
+        args += ["-drive", "file=%s,format=raw,if=none,id=seed,readonly=on" % seed,
+                 "-device", "virtio-blk-pci,drive=seed"]
     return args
 
 
-def boots(seed):
-    with VM(None, firmware="bios", name="pxe", disk_bus=None, mem=768,
-            extra=netboot(PXE, seed)) as vm:
+def measured(vm):
+    """The firmware's event log reached the kernel (through linuxefi's EFI stub), replays to
+    the TPM's PCRs, and holds GRUB's measurements (PCR 9) of the kernel and the initramfs it
+    fetched over the network and (PCR 8) of the command line with the root hash."""
+    events, pcrs = read_tpm(vm)
+    replayed = replay(events)
+    check(all(replayed.get(i, bytes(32)) == pcrs[i] for i in range(10)),
+          "the event log replays to the TPM's SHA-256 PCRs 0-9")
+    digests = [d for d, _ in grub_events(events, 9)]
+    for name in ("vmlinuz", "initrd.img"):
+        want = hashlib.sha256(read(os.path.join(PXE, name))).digest()
+        check(want in digests, "PCR 9: GRUB measured %s (its SHA-256)" % name)
+    line = [ev for _, ev in grub_events(events, 8) if ev.startswith("kernel_cmdline: ")]
+    check(len(line) == 1 and read_verity(IMAGE)["root_hash"] in line[0],
+          "PCR 8: the kernel's command line, with the root hash: %r" % line)
+
+
+def boots(firmware, seed):
+    uefi = firmware == "uefi"
+    with VM(None, firmware=firmware, name="pxe-" + firmware, disk_bus=None, mem=768,
+            tpm="tis" if uefi else None,
+            # the seed as a virtio disk under OVMF: its IDE CD drive is not found by the
+            # kernel after a network boot there (closing note of 2026-12-06)
+            extra=netboot(PXE, seed, "grubx64.efi" if uefi else "boot.ipxe",
+                          "virtio" if uefi else "ide")) as vm:
         # no disk and no -kernel: what boots came over TFTP (iPXE prints on the VGA only)
+        if uefi:
+            vm.expect(r"Wisp \S+, network boot", BOOT_TIMEOUT)
         vm.boot()
-        print("  pxe: at the provisioned console", flush=True)
+        print("  pxe-%s: at the provisioned console" % firmware, flush=True)
         _, out = vm.sh("hostname")
-        check(out.strip() == HOSTNAME, "provisioned from the seed CD: hostname %r" % out.strip())
+        check(out.strip() == HOSTNAME, "provisioned from the NoCloud seed: hostname %r" % out.strip())
         _, out = vm.sh("cat /proc/cmdline")
-        check(out.strip() == read(os.path.join(PXE, "cmdline")).decode().strip(),
+        want = read(os.path.join(PXE, "cmdline")).decode().strip()
+        # GRUB puts the kernel's name first, as on a disk's boot
+        check(out.strip() == ("BOOT_IMAGE=/vmlinuz " if uefi else "") + want,
               "the kernel was given cmdline's words: %r" % out.strip())
         _, out = vm.sh("awk '$5 == \"/\" { print $3 }' /proc/self/mountinfo; cd /sys/block; "
                        "cat dm-0/dev dm-0/dm/name; ls dm-0/slaves; cat loop0/loop/backing_file "
@@ -162,6 +204,8 @@ def boots(seed):
               "/init said what it made")
         u = units(vm)
         check("boot-good" not in u, "no boot-good unit among the units: %r" % sorted(u))
+        if uefi:
+            measured(vm)
 
 
 def copy_pxe(tmp, name):
@@ -216,7 +260,8 @@ def body():
         layout(tmp)
         reproducible(tmp)
         seed = nocloud_seed(tmp, "#cloud-config\nhostname: %s\n" % HOSTNAME, "pxe-1")
-        boots(seed)
+        for firmware in ("bios", "uefi"):
+            boots(firmware, seed)
         corrupted(tmp)
         no_table(tmp)
 
