@@ -36,7 +36,9 @@ bad=0
 for f in kernel/bzImage init/init busybox/busybox e2fsprogs/e2fsck e2fsprogs/resize2fs \
 		dropbear/dropbearmulti wisp.kernel wisp.cmdline wisp.root wisp.verity wisp.img \
 		wisp-update.bundle cloud/wisp.qcow2 cloud/wisp.vhd cloud/wisp.vmdk \
-		cloud/wisp-gce.tar.gz cloud/wisp.iso; do
+		cloud/wisp-gce.tar.gz cloud/wisp.iso init/initramfs-init cloud/pxe/vmlinuz \
+		cloud/pxe/initrd.img cloud/pxe/cmdline cloud/pxe/boot.ipxe cloud/pxe/grub.cfg \
+		cloud/pxe/grubx64.efi; do
 	a=$(sum "$B/$f") b=$(sum "$copy/build/$f")
 	if [ "$a" = "$b" ]; then echo "  same $f $a"; else echo "  DIFF $f $a $b"; bad=1; fi
 done
