@@ -55,7 +55,7 @@ static const char *const net_modules[] = {
     "serial", "terminal", "echo",	"test",	  "efi_gop", "tpm",	 NULL,
 };
 
-static int grub_efi(const char *dir, const char *out, struct ib_err *err)
+static int grub_efi(const char *dir, const char *out, time_t epoch, struct ib_err *err)
 {
 	static const char early_cfg[] = "configfile ($root)/grub.cfg\n";
 	const char *const *lists[] = {net_modules, NULL};
@@ -64,7 +64,7 @@ static int grub_efi(const char *dir, const char *out, struct ib_err *err)
 
 	if (ib_write_file(early, early_cfg, strlen(early_cfg), 0644, err) == 0 &&
 	    ib_live_mkimage("x86_64-efi", "/", lists, early, efi, err) == 0)
-		ret = 0;
+		ret = ib_set_mtime(efi, epoch, err);
 	free(early), free(efi);
 	return ret;
 }
@@ -135,15 +135,6 @@ static int text_file(const char *out, const char *file, const char *text, time_t
 	return ret;
 }
 
-static int set_grub_mtime(const char *out, time_t epoch, struct ib_err *err)
-{
-	char *efi = ib_path_join(out, "grubx64.efi");
-	int ret = ib_set_mtime(efi, epoch, err);
-
-	free(efi);
-	return ret;
-}
-
 static int outputs(const char *out, const struct ib_iso_slot *s, time_t epoch, struct ib_err *err)
 {
 	char *line = cmdline(s), *text = ib_asprintf("%s\n", line), *cfg = grub_cfg(s);
@@ -181,9 +172,9 @@ int ib_pxe_make(const char *image, const char *dir, const char *out, time_t epoc
 	if (ib_media_slot_a(image, dir, kernel, root, &s, &len, err) < 0)
 		goto out;
 	if (extract(root, dir, err) == 0 && initrd(dir, root, rd, epoch, err) == 0 &&
-	    grub_efi(dir, out, err) == 0 && ib_set_mtime(kernel, epoch, err) == 0 &&
+	    grub_efi(dir, out, epoch, err) == 0 && ib_set_mtime(kernel, epoch, err) == 0 &&
 	    ib_set_mtime(rd, epoch, err) == 0 && outputs(out, &s, epoch, err) == 0 &&
-	    set_grub_mtime(out, epoch, err) == 0 && ib_set_mtime(out, epoch, err) == 0)
+	    ib_set_mtime(out, epoch, err) == 0)
 		ret = 0;
 	ib_iso_slot_free(&s);
 out:

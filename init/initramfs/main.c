@@ -7,8 +7,10 @@
 #include "initramfs.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/mount.h>
+#include <unistd.h>
 
 static int api_mounts(struct err *e)
 {
@@ -38,6 +40,13 @@ int main(int argc, char **argv)
 	dev_t dev;
 
 	(void)argc;
+	/* ROOT carries this program for image-builder; run there, it would mount over
+	 * the running host's /proc before finding no table */
+	if (getpid() != 1) {
+		fprintf(stderr, "initramfs-init: not PID 1: this is a network boot's /init "
+				"(docs/image-spec.md, \"Network boot\")\n");
+		return 2;
+	}
 	log_set_ident("initramfs");
 	if (api_mounts(&e) < 0 || root_spec(&spec, &e) < 0 ||
 	    loop_attach(INITRAMFS_ROOT_FILE, &e) < 0 || dm_make(&spec, &dev, &e) < 0)

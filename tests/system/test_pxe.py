@@ -18,7 +18,8 @@
 - an initramfs with one byte of root.img flipped: dm-verity finds the block corrupted and
   restarts the machine before init runs;
 - a command line without wisp.initramfs.dm=: /init says so in one line and the kernel
-  panics (panic= restarts the machine), init never runs.
+  panics (panic= restarts the machine), init never runs; ROOT's copy of it, run on a booted
+  host, refuses (not PID 1) and mounts nothing.
 """
 
 import hashlib
@@ -206,6 +207,12 @@ def boots(firmware, seed):
         check("boot-good" not in u, "no boot-good unit among the units: %r" % sorted(u))
         if uefi:
             measured(vm)
+        else:
+            rc, out = vm.sh("/usr/libexec/wisp/initramfs-init; echo rc=$?; grep -c ' /proc ' "
+                            "/proc/mounts")
+            check("not PID 1" in out and "rc=2" in out and out.split()[-1] == "1",
+                  "ROOT's initramfs-init run on the host refuses (not PID 1), mounts nothing: "
+                  "%r" % out.strip())
 
 
 def copy_pxe(tmp, name):
