@@ -43,6 +43,9 @@ echo "== what Secure Boot costs a boot: OVMF, OVMF's Secure Boot, the signed ima
 make -s "$B/secureboot/wisp.img" >/dev/null
 B="$B" python3 bench/secureboot.py "${WISP_BENCH_BOOTS:-3}"
 
+echo "== what a network boot costs against a disk's: iPXE and GRUB over TFTP, the initramfs (TCG)"
+B="$B" python3 bench/netboot.py "${WISP_BENCH_BOOTS:-3}"
+
 echo "== PID 1: RSS with 50 units, init's start to the first unit's exec (TCG)"
 python3 bench/init_numbers.py -n "${WISP_BENCH_BOOTS:-3}" .
 
