@@ -9,7 +9,7 @@
  *
  *   chain raw         { type filter hook prerouting priority -300
  *     iifname != "lo" ip daddr 127.0.0.0/8 drop
- *     iifname "wisp0" ip daddr 169.254.169.254 drop
+ *     iifname "wisp0" ip daddr 169.254.169.254 drop    (ip6: fd00:ec2::254, fd20:ce::254)
  *     iifname "wisp0" ip daddr 168.63.129.16 th dport != 53 drop }
  *   chain prerouting  { type nat hook prerouting priority -100
  *     [ip daddr HOST_IP | fib daddr type local] meta l4proto tcp th dport 8080
@@ -28,14 +28,13 @@
  * but lo, before the DNAT: a neighbour on the uplink's segment sending a
  * frame to 127.0.0.1 would otherwise reach a port published on 127.0.0.1
  * only (moby#41872). And the cloud's metadata service (169.254.169.254;
- * fd00:ec2::254 in the ip6 table) is the host's, not its containers': it
- * serves user-data, whose secrets (units' env, registry passwords) only
- * root may read, and the instance's role credentials (docs/security.md).
- * Azure's wire server (168.63.129.16) likewise: its goal state carries the
- * VM's certificates and takes the health report that says the VM is up;
- * its DNS (port 53) stays open, as Azure's agent leaves it to every user.
- * The drops are in the network's table, which is there whenever a container
- * is, even where the host's firewall could not be made. A container reaching
+ * EC2's fd00:ec2::254 and GCE's fd20:ce::254 in the ip6 table) is the
+ * host's, not its containers': it serves user-data, whose secrets (units'
+ * env, registry passwords) only root may read, and the instance's role credentials
+ * (docs/security.md). Azure's wire server (168.63.129.16) likewise: its goal state carries the VM's
+ * certificates and takes the health report that says the VM is up; its DNS (port 53) stays open, as
+ * Azure's agent leaves it to every user. The drops are in the network's table, which is there
+ * whenever a container is, even where the host's firewall could not be made. A container reaching
  * a published port of the bridge ("hairpin") is masqueraded, or the answer
  * would bypass the NAT. With no lease left the table goes, and IPv4
  * forwarding is off.
@@ -89,8 +88,12 @@ static void ip4_in(struct nl_msg *m, bool src, uint32_t net, unsigned prefix)
 	addr_in(m, NFPROTO_IPV4, src, &v, prefix);
 }
 
-/* The cloud's metadata service: EC2's IPv6 address, everyone's IPv4 one. */
-static const uint8_t imds6[16] = {0xfd, 0x00, 0x0e, 0xc2, [14] = 0x02, 0x54};
+/* The cloud's metadata service: everyone's IPv4 address, and the IPv6 ones of EC2
+ * (fd00:ec2::254) and GCE (fd20:ce::254, its IPv6-only and dual-stack VMs'). */
+static const uint8_t imds6[][16] = {
+    {0xfd, 0x00, 0x0e, 0xc2, [14] = 0x02, 0x54},
+    {0xfd, 0x20, 0x00, 0xce, [14] = 0x02, 0x54},
+};
 #define IMDS4	   0xa9fea9feu /* 169.254.169.254 */
 #define WIRESERVER 0xa83f8110u /* 168.63.129.16, Azure's */
 
@@ -121,14 +124,17 @@ static void rules_raw(struct nft_batch *b, const char *t, const struct net_cfg *
 		nft_verdict(r.m, NF_DROP);
 		nft_rule_end(b, &r);
 	}
-	nft_rule_begin(b, &r, t, "raw");
-	nft_ifname(r.m, NFT_META_IIFNAME, c->name, NFT_CMP_EQ, false);
-	if (family == NFPROTO_IPV4)
-		ip4_in(r.m, false, IMDS4, 32);
-	else
-		addr_in(r.m, NFPROTO_IPV6, false, imds6, 128);
-	nft_verdict(r.m, NF_DROP);
-	nft_rule_end(b, &r);
+	for (size_t i = 0; i < (family == NFPROTO_IPV4 ? 1 : sizeof(imds6) / sizeof(imds6[0]));
+	     i++) {
+		nft_rule_begin(b, &r, t, "raw");
+		nft_ifname(r.m, NFT_META_IIFNAME, c->name, NFT_CMP_EQ, false);
+		if (family == NFPROTO_IPV4)
+			ip4_in(r.m, false, IMDS4, 32);
+		else
+			addr_in(r.m, NFPROTO_IPV6, false, imds6[i], 128);
+		nft_verdict(r.m, NF_DROP);
+		nft_rule_end(b, &r);
+	}
 	if (family == NFPROTO_IPV4)
 		rule_wireserver(b, t, c);
 }

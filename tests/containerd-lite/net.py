@@ -813,17 +813,17 @@ def test_l2_orphan():
 
 
 def test_metadata(c3, outside):
-    """The cloud's metadata service (169.254.169.254, and EC2's fd00:ec2::254,
-    here in "outside" behind the uplink) serves user-data and the instance's
+    """The cloud's metadata service (169.254.169.254, EC2's fd00:ec2::254 and GCE's
+    fd20:ce::254, here in "outside" behind the uplink) serves user-data and the instance's
     credentials: the host reaches it, a container does not. Azure's wire server
     (168.63.129.16: certificates, the health report) the same, but for DNS."""
     ip = ["nsenter", "-t", str(outside.pid), "-n", "ip"]
     subprocess.run(ip + ["addr", "add", "169.254.169.254/32", "dev", "up0p"], check=True)
     subprocess.run(ip + ["addr", "add", "168.63.129.16/32", "dev", "up0p"], check=True)
-    subprocess.run(ip + ["-6", "addr", "add", "fd00:ec2::254/128", "dev", "up0p", "nodad"],
-                   check=True)
+    for v6 in ("fd00:ec2::254/128", "fd20:ce::254/128"):
+        subprocess.run(ip + ["-6", "addr", "add", v6, "dev", "up0p", "nodad"], check=True)
     try:
-        for host in ("169.254.169.254", "fd00:ec2::254"):
+        for host in ("169.254.169.254", "fd00:ec2::254", "fd20:ce::254"):
             srv = collector(outside, 80)
             r = send_udp(c3, host, 80, "from-a-container")
             send_udp(None, host, 80, "marker")
@@ -851,6 +851,7 @@ def test_metadata(c3, outside):
         subprocess.run(ip + ["addr", "del", "168.63.129.16/32", "dev", "up0p"])
         subprocess.run(ip + ["addr", "del", "169.254.169.254/32", "dev", "up0p"])
         subprocess.run(ip + ["-6", "addr", "del", "fd00:ec2::254/128", "dev", "up0p"])
+        subprocess.run(ip + ["-6", "addr", "del", "fd20:ce::254/128", "dev", "up0p"])
 
 
 def test_firewall(c6, c3, outside):
