@@ -162,9 +162,12 @@ static _Noreturn void child(const struct spawn_req *r, int report)
 		child_tty(r->tty, report);
 	else
 		child_notty(report, r->out_fd);
+	/* After child_ids(): the directory is entered with the unit's rights, so a user
+	 * who points its working_dir, or a symlink on the way, behind a directory only
+	 * root may enter is refused, as systemd refuses it (docs/security.md). */
+	child_ids(r, report);
 	if (chdir(dir) < 0)
 		child_fail(report, "chdir %s", dir);
-	child_ids(r, report);
 	/* execvp looks PATH up in environ: make it the program's environment. */
 	environ = (char **)r->envp;
 	execvp(r->argv[0], r->argv);

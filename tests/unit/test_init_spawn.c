@@ -109,6 +109,37 @@ static void test_chdir_fails(void **state)
 	expect_exit(&r, 127, "chdir /nonexistent: No such file or directory");
 }
 
+/* The working directory is entered with the unit's ids, not PID 1's: a unit's user
+ * who points its working_dir (or a symlink on the way) at a directory behind one only
+ * root may enter gets its own refusal, not a cwd inside (a container's root, the image
+ * store). Needs root, as PID 1 is; make test runs as root. */
+static void test_chdir_as_the_user(void **state)
+{
+	char dir[] = "/tmp/test_init_spawn.XXXXXX", inner[64], link[64], want[160];
+	char *argv[] = {"/bin/true", NULL};
+	struct spawn_req r = {
+	    .argv = argv, .set_uid = true, .uid = 65534, .set_gid = true, .gid = 65534};
+
+	(void)state;
+	if (geteuid() != 0)
+		fail_msg("test_chdir_as_the_user needs root (it spawns as uid 65534)");
+	assert_non_null(mkdtemp(dir)); /* 0700, root's */
+	snprintf(inner, sizeof(inner), "%s/in", dir);
+	assert_int_equal(mkdir(inner, 0755), 0);
+	r.working_dir = inner;
+	snprintf(want, sizeof(want), "chdir %s: Permission denied", inner);
+	expect_exit(&r, 127, want);
+	/* a symlink the user could plant in a directory of theirs: the same */
+	snprintf(link, sizeof(link), "%s.link", dir);
+	assert_int_equal(symlink(inner, link), 0);
+	r.working_dir = link;
+	snprintf(want, sizeof(want), "chdir %s: Permission denied", link);
+	expect_exit(&r, 127, want);
+	unlink(link);
+	rmdir(inner);
+	rmdir(dir);
+}
+
 /*
  * wait_exec (vfork): spawn() returns once the child has exec'd or ended, so a setup
  * error is in the report pipe already (a forked child may not have run yet), and the
@@ -348,6 +379,7 @@ int main(void)
 	    cmocka_unit_test(test_exec_fails),
 	    cmocka_unit_test(test_path_env_and_dir),
 	    cmocka_unit_test(test_chdir_fails),
+	    cmocka_unit_test(test_chdir_as_the_user),
 	    cmocka_unit_test(test_child_state),
 	    cmocka_unit_test(test_nice),
 	    cmocka_unit_test(test_tty_missing),
