@@ -427,8 +427,10 @@ static void write_one(const struct cc_file *f, const struct cc_env *env)
 		return;
 	}
 	owner_ids(f->owner, env, &uid, &gid);
-	if (write_all(fd, data, len) < 0 || fchmod(fd, f->mode) < 0 ||
-	    chown_fd(fd, uid, gid, env) < 0) {
+	/* Owner and permission bits before the content: a file that existed keeps no wider
+	 * mode while the new bytes go in; the set-id bits last, as a chown clears them. */
+	if (chown_fd(fd, uid, gid, env) < 0 || fchmod(fd, f->mode & 0777) < 0 ||
+	    write_all(fd, data, len) < 0 || fchmod(fd, f->mode) < 0) {
 		err_set(&e, errno, "write %s", f->path);
 		warnf(env, "write_files", &e);
 	}

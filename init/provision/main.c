@@ -66,11 +66,15 @@ static int prepare(void)
 	mkdir(ROOTED("/run/wisp"), 0755);
 	snprintf(report, sizeof(report), "%s", ROOTED(CLOUD_REPORT));
 	cloudinit_report_to(report);
-	/* safe mode keeps what the failed run reported and PID 1's "error: ..." after it */
+	/* safe mode keeps what the failed run reported and PID 1's "error: ..." after it.
+	 * Root's only: a warning may quote user-data's words (a malformed env entry's
+	 * secret); `wispctl config` reads it through PID 1 */
 	fd = open(report, O_WRONLY | O_CREAT | (prov.safe ? 0 : O_TRUNC) | O_CLOEXEC | O_NOFOLLOW,
-		  0644);
-	if (fd >= 0)
+		  0600);
+	if (fd >= 0) {
+		(void)fchmod(fd, 0600);
 		close(fd);
+	}
 	unlink(ROOTED(CF_ENV));
 	unlink(ROOTED(SEED_INFO)); /* the datasource's: safe mode imports from STATE only */
 	snprintf(units, sizeof(units), "%s", ROOTED(CLOUD_UNITS));

@@ -51,6 +51,12 @@ write_files:
     permissions: '0640'
     owner: alice:alice
     defer: true
+  - path: /var/lib/demo/tool
+    content: |
+      #!/bin/sh
+    permissions: '2755'
+    owner: alice:alice
+    defer: true
   - path: /etc/demo/b64.txt
     encoding: b64
     content: %(b64)s
@@ -167,6 +173,10 @@ def first_instance(tmp):
         rc, out = vm.sh("stat -c '%a %U:%G' /var/lib/demo/plain.txt; cat /var/lib/demo/plain.txt")
         check("640 alice:alice" in out and "plain text" in out,
               "write_files: plain content, '0640', owner alice:alice")
+        rc, out = vm.sh("stat -c '%a %U:%G' /var/lib/demo/tool")
+        check(out.strip() == "2755 alice:alice",
+              "write_files: '2755' with owner alice:alice keeps its set-group-id bit (the "
+              "chown before the mode): %r" % out.strip())
         rc, out = vm.sh("stat -c %a /etc/demo/b64.txt; cat /etc/demo/b64.txt")
         check("600" in out and "decoded from base64" in out,
               "write_files: b64 encoding, integer permissions 0600")
