@@ -196,6 +196,7 @@ static int finish(struct xfer *x, struct cl_err *err)
 /* One transfer ended: 0 the blob is done, 1 ask again, -1 error. */
 static int ended(struct img_endpoint *ep, struct xfer *x, CURLcode rc, struct cl_err *err)
 {
+	char why[300];
 	int r;
 
 	if (x->werr)
@@ -212,6 +213,9 @@ static int ended(struct img_endpoint *ep, struct xfer *x, CURLcode rc, struct cl
 					x->req.url);
 		return 1;
 	}
+	if (rc != CURLE_OK && x->req.refused[0]) /* by the guard: no retry can change it */
+		return cl_error(err, 0, "blob %s: GET %s: %s", x->w->digest, x->req.url,
+				img_reach_error(&x->req, rc, why, sizeof(why)));
 	/* a transfer cut after some progress is resumed without counting:
 	 * every attempt then brings the blob closer to its end */
 	if (rc != CURLE_OK && x->have > x->asked && ++x->cuts <= MAX_CUTS)

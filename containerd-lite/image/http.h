@@ -19,6 +19,11 @@ struct img_req {
 	char www_auth[2048]; /* a Bearer challenge preferred over Basic */
 	char ctype[128];
 	char crange[128];
+	/* reach.c: the endpoint whose connections' classes decide, whether this
+	 * request is for another origin, and the address a guard refused */
+	struct img_endpoint *guard;
+	bool foreign;
+	char refused[64];
 };
 
 /* A GET of req->url for ep: TLS verified with ep's CA (plain HTTP only
@@ -32,6 +37,17 @@ void img_http_done(CURL *h);
 /* An http:// or https:// URL as the endpoint of its origin: host[:port] up to
  * the path, insecure for http://; 0, or -1 for another scheme or no host. */
 int img_url_origin(const char *url, struct img_endpoint *ep);
+/* image/reach.c: the host's own address classes a connection may not be led
+ * into by a registry (a realm on another host, a redirect): */
+#define IMG_REACH_LOOP 1u /* loopback, unspecified */
+#define IMG_REACH_LINK 2u /* link-local, the clouds' metadata and wire-server addresses */
+unsigned img_reach_class(const struct sockaddr *sa);
+/* h's sockets opened through the guard: for ep's own origin (foreign false) their
+ * classes are recorded in ep->reach; for another, a class outside it is refused
+ * (req->refused names the address). */
+void img_reach_guard(CURL *h, struct img_endpoint *ep, struct img_req *req, bool foreign);
+/* A failed transfer's reason: the guard's refusal (in out) or curl's. */
+const char *img_reach_error(const struct img_req *req, CURLcode rc, char *out, size_t n);
 /* image/tls.c: under wolfSSL, through curl's SSL_CTX hook, the cipher suites
  * ordered for the CPU (AES-GCM first with AES-NI, ChaCha20 first without). */
 void img_tls_hook(CURL *h);

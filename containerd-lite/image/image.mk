@@ -17,12 +17,13 @@ IMG_LIBS := -lz -lzstd
 
 # `image pull` (issue 15): the registry client, over libcurl. Its parsers
 # (references, headers, credentials, settings) need no curl and are unit
-# tested alone; image/registry.c and image/fetch.c are the HTTP side.
+# tested alone; image/registry.c and image/fetch.c are the HTTP side, image/reach.c
+# the guard on where a registry may lead the host.
 # The native build links Debian's libcurl4-openssl-dev, the static musl
 # one libcurl and wolfSSL built from Debian source (rootfs/tls/tls.mk:
 # TLS_LIBS, docs/tls.md).
 PULL_PARSE_SRCS := $(addprefix containerd-lite/image/,ref.c httphdr.c auth.c regcfg.c)
-PULL_SRCS := $(PULL_PARSE_SRCS) $(addprefix containerd-lite/image/,registry.c fetch.c tls.c \
+PULL_SRCS := $(PULL_PARSE_SRCS) $(addprefix containerd-lite/image/,registry.c fetch.c tls.c reach.c \
 	pull.c urlget.c)
 PULL_HDRS := $(addprefix containerd-lite/image/,pull.h http.h)
 PULL_HOST_LIBS := -lcurl
@@ -118,11 +119,14 @@ image-test: $(CL_HOST) $(CL_MUSL) $(BUSYBOX)
 # `image pull` against Debian's docker-registry on loopback through a
 # recording, fault-injecting front (tests/containerd-lite/pull.py),
 # compared with skopeo and umoci; both builds of the CLI (libcurl with
-# OpenSSL, and with wolfSSL).
+# OpenSSL, and with wolfSSL). reach.py: a registry leading the host to its own
+# loopback or metadata service (a realm, a redirect), in a private network namespace.
 pull-test: $(CL_HOST) $(CL_MUSL) $(BUSYBOX)
 	@echo "== pull-test: $(CL_HOST)"
 	@B=$(B) CL_BIN=$(CL_HOST) python3 tests/containerd-lite/pull.py
+	@B=$(B) CL_BIN=$(CL_HOST) python3 tests/containerd-lite/reach.py
 	@echo "== pull-test: $(CL_MUSL)"
 	@B=$(B) CL_BIN=$(CL_MUSL) python3 tests/containerd-lite/pull.py
+	@B=$(B) CL_BIN=$(CL_MUSL) python3 tests/containerd-lite/reach.py
 
 # Fuzz target tests/fuzz/fuzz_tar.c: run by bench/fuzz.sh tar.

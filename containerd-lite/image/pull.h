@@ -78,6 +78,10 @@ struct img_endpoint {
 	char *basic;  /* base64 user:pass, or NULL */
 	char *bearer; /* the token of the last challenge, or NULL */
 	const struct img_ref *ref;
+	/* image/reach.c: the host's own address classes the registry's own
+	 * connections went to; guest: a token service on another origin */
+	unsigned reach;
+	bool guest;
 };
 /* scheme://host/v2/REPO/KIND/NAME */
 void img_ep_url(const struct img_endpoint *ep, const char *kind, const char *name, char *out,

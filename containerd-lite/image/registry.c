@@ -113,6 +113,7 @@ CURL *img_http_get(struct img_endpoint *ep, struct img_req *req, uint64_t range,
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, req);
+	img_reach_guard(h, ep, req, ep->guest || !ep_origin(ep, req->url));
 	req->status = 0;
 	return h;
 }
@@ -170,6 +171,7 @@ static int get_small(struct img_endpoint *ep, struct img_req *req, size_t cap, c
 		char *b;
 		size_t len, cap;
 	} m = {malloc(cap + 1), 0, cap};
+	char why[300];
 	int r = 1;
 
 	if (!m.b)
@@ -186,7 +188,8 @@ static int get_small(struct img_endpoint *ep, struct img_req *req, size_t cap, c
 		if (rc == CURLE_WRITE_ERROR)
 			r = cl_error(err, 0, "GET %s: larger than %zu bytes", req->url, cap);
 		else if (rc != CURLE_OK)
-			r = cl_error(err, 0, "GET %s: %s", req->url, curl_easy_strerror(rc));
+			r = cl_error(err, 0, "GET %s: %s", req->url,
+				     img_reach_error(req, rc, why, sizeof(why)));
 		else
 			r = img_http_next(ep, h, req, m.b, m.len, err);
 		img_http_done(h);
@@ -224,6 +227,7 @@ static int realm_endpoint(const struct img_endpoint *ep, const char *url,
 	*realm = *ep;
 	realm->bearer = NULL;
 	realm->ref = NULL;
+	realm->guest = !ep_origin(ep, url); /* its connections checked as a redirect's */
 	if (img_url_origin(url, realm) < 0)
 		return cl_error(err, 0, "token realm %.300s: no host", url);
 	if (realm->insecure && ep->basic && !ep->insecure)
