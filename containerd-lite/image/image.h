@@ -98,10 +98,11 @@ void stream_close(struct stream *s);
 /* image/reserve.c: the free space the store keeps on its file system
  * (STATE, shared with PID 1's logs and the containers' data): a write
  * that would leave less is refused, naming where. */
-#define IMG_RESERVE_AUTO UINT64_MAX /* the default: img_reserve_of */
-#define IMG_RESERVE_MIN	 (64ULL << 20)
-#define IMG_RESERVE_PCT	 5
-#define IMG_RESERVE_STEP (1ULL << 20) /* a meter asks once per MiB written */
+#define IMG_RESERVE_AUTO       UINT64_MAX /* the default: img_reserve_of */
+#define IMG_RESERVE_MIN	       (64ULL << 20)
+#define IMG_RESERVE_PCT	       5
+#define IMG_RESERVE_STEP       (1ULL << 20) /* a meter asks once per MiB written */
+#define IMG_RESERVE_MIN_INODES 4096	    /* inodes kept: IMG_RESERVE_PCT %, at least this */
 struct img_reserve {
 	uint64_t bytes;	   /* to keep free; IMG_RESERVE_AUTO; 0: nothing kept */
 	const char *where; /* the store, named in messages; NULL: nothing checked */

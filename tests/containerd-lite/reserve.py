@@ -176,6 +176,39 @@ def cases(w, store):
     check("a small image still imports afterwards", r.returncode == 0, r.stderr.strip())
 
 
+def inodes(w):
+    """A layer of 30 000 empty files (no data block, every one an inode) into a store
+    whose file system has 20 000 inodes (a tmpfs with nr_inodes; STATE's ext4 has a fixed
+    number too): refused once 4096 would be left (IMG_RESERVE_MIN_INODES), in one line,
+    nothing left behind; a small image still imports."""
+    store = os.path.join(w, "istore")
+    os.makedirs(store)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%d,nr_inodes=20000" % TMPFS,
+                    "wisp-reserve-inodes", store], check=True)
+    try:
+        small = os.path.join(w, "small")
+        r = run(CL, "image", "--store", store, "import", "--name", "first", small)
+        check("inode-bomb: a small image imports first", r.returncode == 0, r.stderr.strip())
+        src = os.path.join(w, "inode-bomb")
+        ls = layout(src, [gzip_bomb([("e%05d" % i, 0) for i in range(30000)])],
+                    mt=LAYER_MT + "+gzip")
+        before = snapshot(store)
+        r = run(CL, "image", "--store", store, "import", "--name", "inode-bomb", src)
+        line = ("containerd-lite: image import %s: layer %s: unpacking would leave less than "
+                "4096 inodes free on %s (the store's reserve); refused" % (src, ls[0]["digest"],
+                                                                          store))
+        check("inode-bomb: refused, one line naming the image, the layer and the inodes kept",
+              r.returncode == 1 and r.stderr.strip() == line, r.stderr.strip())
+        check("inode-bomb: nothing partial left, the inodes free again",
+              snapshot(store) == before and os.statvfs(store).f_favail > 4096,
+              (sorted(set(snapshot(store)) ^ set(before))[:5], os.statvfs(store).f_favail))
+        r = run(CL, "image", "--store", store, "import", "--name", "after", small)
+        check("inode-bomb: a small image still imports afterwards", r.returncode == 0,
+              r.stderr.strip())
+    finally:
+        subprocess.run(["umount", "-l", store])
+
+
 class Registry(BaseHTTPRequestHandler):
     """A registry of paths -> (media type, size, body or None for zeros),
     over plain HTTP on loopback; what was asked for, in asked."""
@@ -262,6 +295,7 @@ def inner():
                        check=True)
         cases(w, store)
         pulls(w, store)
+        inodes(w)
     finally:
         subprocess.run(["umount", "-l", store])
         shutil.rmtree(w, ignore_errors=True)
