@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -257,17 +258,60 @@ int cl_cgroup_enter(const char *path, pid_t pid, struct cl_err *e)
 	return write_str(path, "cgroup.procs", buf, e);
 }
 
-/* Signals every process of the cgroup (kill --all, delete --force). */
+/* Is the process PID now a direct member of the cgroup at PATH? Asked after a
+ * pidfd of it is open: if PID went to another process before the open, this is
+ * that one's cgroup; if the member leaves after the check, the pidfd's signal
+ * fails (ESRCH) rather than reach whoever gets the number next. */
+static bool member(pid_t pid, const char *path)
+{
+	char file[64], line[640], want[640];
+	bool in = false;
+	FILE *f;
+
+	if (strncmp(path, CGROUP_ROOT "/", strlen(CGROUP_ROOT) + 1) != 0)
+		return false;
+	snprintf(want, sizeof(want), "0::%s\n", path + strlen(CGROUP_ROOT));
+	snprintf(file, sizeof(file), "/proc/%d/cgroup", (int)pid);
+	if (!(f = fopen(file, "re")))
+		return false;
+	while (!in && fgets(line, sizeof(line), f))
+		in = strcmp(line, want) == 0;
+	fclose(f);
+	return in;
+}
+
+static bool signal_member(long pid, const char *path, int sig)
+{
+	int fd = pid > 0 ? cl_pidfd_of((pid_t)pid) : -1;
+	bool done;
+
+	if (fd < 0)
+		return false;
+	done = member((pid_t)pid, path) && cl_pidfd_signal(fd, sig) == 0;
+	close(fd);
+	return done;
+}
+
+/* Signals every process of the cgroup (kill --all, delete --force). A pid read
+ * from cgroup.procs is only a number: the process may exit (its parent in the
+ * container reaps it) and the number go to a host process before the signal,
+ * so each is signalled through a pidfd checked for membership (signal_member).
+ * SIGKILL goes through cgroup.kill (Linux 5.14), which also reaches what forks
+ * meanwhile. */
 int cl_cgroup_kill(const char *path, int sig)
 {
 	char *procs = cl_path_join(path, "cgroup.procs"), *text = NULL;
 	struct cl_err e;
 	int n = 0;
 
+	if (sig == SIGKILL && write_str(path, "cgroup.kill", "1", &e) == 0) {
+		free(procs);
+		return 1;
+	}
 	if (cl_read_file(procs, &text, NULL, &e) == 0) {
 		for (char *p = text; *p;) {
 			long pid = strtol(p, &p, 10);
-			if (pid > 0 && kill((pid_t)pid, sig) == 0)
+			if (signal_member(pid, path, sig))
 				n++;
 			while (*p == '\n')
 				p++;

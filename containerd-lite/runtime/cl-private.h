@@ -191,6 +191,8 @@ int cl_ns_join_pid(const struct cl_spec *s, const struct cl_state *st, int pidfd
  * process is reaped, its pid free for another). */
 int cl_pidfd_open(const struct cl_state *st, struct cl_err *e);
 int cl_pidfd_signal(int pidfd, int sig);
+/* A pidfd of whatever process has PID now, or -1 with errno. */
+int cl_pidfd_of(pid_t pid);
 int cl_pidfd_kill(const struct cl_state *st, int sig, struct cl_err *e);
 int cl_not_running(const char *id, struct cl_err *e);
 

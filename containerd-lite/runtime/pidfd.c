@@ -30,13 +30,18 @@ int cl_pidfd_signal(int pidfd, int sig)
 	return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
 }
 
+int cl_pidfd_of(pid_t pid)
+{
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
 int cl_pidfd_open(const struct cl_state *st, struct cl_err *e)
 {
 	int fd;
 
 	if (st->pid <= 0)
 		return cl_not_running(st->id, e);
-	fd = (int)syscall(SYS_pidfd_open, st->pid, 0);
+	fd = cl_pidfd_of(st->pid);
 	if (fd < 0 && errno == ESRCH)
 		return cl_not_running(st->id, e);
 	if (fd < 0)

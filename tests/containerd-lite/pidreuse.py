@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""exec, kill and delete --force against a reused pid (make cl-test), as root.
+"""exec, kill, kill --all and delete --force against a reused pid (make cl-test), as root.
 
 A container's init may exit whenever it likes, and its pid go to another
 process, a host one too, between the runtime's check of the pid (the
@@ -8,7 +8,9 @@ would join that process's namespaces, kill and delete --force would
 signal it. Deterministic: strace holds the runtime just after its Nth
 read of /proc/PID/stat (delay_exit); meanwhile the test SIGKILLs the
 container's init, reaps it, and forks an impostor onto the same pid
-(ns_last_pid), in a UTS namespace of its own named "impostor". Every read
+(ns_last_pid), in a UTS namespace of its own named "impostor". kill --all
+is held after its read of the container's cgroup.procs instead, the pid it
+read then the impostor's. Every read
 a dry run makes (up to 3) is tried. The runtime must fail with one line
 (the container is not running; delete succeeds, nothing to kill) and
 leave the impostor alive. exec is tried with and without a mount
@@ -133,12 +135,22 @@ def start(cl, b, cid):
     return st["pid"]
 
 
-def reads(cl, b, cid, args):
-    """How many times the command reads /proc/PID/stat, on a live container."""
+def watched(pid, what):
+    """The file whose reads are held: the container init's /proc/PID/stat, or the
+    cgroup.procs of its cgroup (kill --all reads the members' pids there)."""
+    if what == "stat":
+        return f"/proc/{pid}/stat"
+    with open(f"/proc/{pid}/cgroup") as f:
+        rel = [ln.strip()[3:] for ln in f if ln.startswith("0::")][0]
+    return "/sys/fs/cgroup" + rel + "/cgroup.procs"
+
+
+def reads(cl, b, cid, args, what):
+    """How many times the command reads the watched file, on a live container."""
     pid = start(cl, b, cid)
     if not pid:
         return 0
-    stat = f"/proc/{pid}/stat"
+    stat = watched(pid, what)
     with tempfile.NamedTemporaryFile("r") as log:
         cmd = traced(cl, args, stat, 0)
         cmd[cmd.index("/dev/null")] = log.name
@@ -149,13 +161,13 @@ def reads(cl, b, cid, args):
     return n
 
 
-def race(cl, b, cid, args, when):
+def race(cl, b, cid, args, when, what):
     """The command, held after read WHEN while the pid changes hands:
     (held, impostor alive (None: none made), rc, stdout, stderr)."""
     pid = start(cl, b, cid)
     if not pid:
         return None
-    stat = f"/proc/{pid}/stat"
+    stat = watched(pid, what)
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         p = subprocess.Popen(traced(cl, args, stat, when), stdout=out, stderr=err, text=True)
         held = wait_held(stat, p)
@@ -190,27 +202,33 @@ def verdict(what, res, want_rc):
 
 
 CASES = [
-    # name, config changes, dry-run args, racing args, exit status wanted
-    ("exec", None, ["exec", "{id}", "true"], ["exec", "{id}", "cat", "/proc/sys/kernel/hostname"], 255),
+    # name, config changes, dry-run args, racing args, exit status wanted, file held
+    ("exec", None, ["exec", "{id}", "true"], ["exec", "{id}", "cat", "/proc/sys/kernel/hostname"], 255,
+     "stat"),
     ("exec (no mount namespace)", "nomnt", ["exec", "{id}", "true"],
-     ["exec", "{id}", "cat", "/proc/sys/kernel/hostname"], 255),
-    ("kill", None, ["kill", "{id}", "CONT"], ["kill", "{id}", "KILL"], 1),
-    ("delete --force", None, ["delete", "--force", "{id}"], ["delete", "--force", "{id}"], 0),
+     ["exec", "{id}", "cat", "/proc/sys/kernel/hostname"], 255, "stat"),
+    ("kill", None, ["kill", "{id}", "CONT"], ["kill", "{id}", "KILL"], 1, "stat"),
+    ("delete --force", None, ["delete", "--force", "{id}"], ["delete", "--force", "{id}"], 0, "stat"),
+    # the pids of cgroup.procs (TERM: through the members' pidfds; KILL is cgroup.kill's,
+    # which reads no pid)
+    ("kill --all", None, ["kill", "--all", "{id}", "CONT"], ["kill", "--all", "{id}", "TERM"], 0,
+     "procs"),
 ]
 
 
 def run_cases(top, base):
     cl = Runtime("containerd-lite", CL, os.path.join(top, "cl-root"))
-    for n, (name, how, dry, args, want_rc) in enumerate(CASES):
+    for n, (name, how, dry, args, want_rc, what) in enumerate(CASES):
         cid = f"reuse-{n}"
         c = copy.deepcopy(base)
         c["process"]["args"] = ["sleep", "60"]
         b = make_bundle(top, cid, without_mount_ns(c, c["process"]["args"]) if how == "nomnt" else c)
-        k = reads(cl, b, cid, [a.format(id=cid) for a in dry])
-        if not check(f"{name}: reads /proc/PID/stat ({k})", k > 0):
+        k = reads(cl, b, cid, [a.format(id=cid) for a in dry], what)
+        if not check(f"{name}: reads {'/proc/PID/stat' if what == 'stat' else 'cgroup.procs'} "
+                     f"({k})", k > 0):
             continue
         for when in range(1, min(k, 3) + 1):
-            res = race(cl, b, cid, [a.format(id=cid) for a in args], when)
+            res = race(cl, b, cid, [a.format(id=cid) for a in args], when, what)
             verdict(f"{name}, held after read {when} of {k}", res, want_rc)
 
 
