@@ -258,70 +258,89 @@ int cl_cgroup_enter(const char *path, pid_t pid, struct cl_err *e)
 	return write_str(path, "cgroup.procs", buf, e);
 }
 
-/* Is the process PID now a direct member of the cgroup at PATH? Asked after a
- * pidfd of it is open: if PID went to another process before the open, this is
- * that one's cgroup; if the member leaves after the check, the pidfd's signal
- * fails (ESRCH) rather than reach whoever gets the number next. */
-static bool member(pid_t pid, const char *path)
-{
-	char file[64], line[640], want[640];
-	bool in = false;
-	FILE *f;
+#define KILL_BATCH 256 /* pidfds open at once */
 
-	if (strncmp(path, CGROUP_ROOT "/", strlen(CGROUP_ROOT) + 1) != 0)
-		return false;
-	snprintf(want, sizeof(want), "0::%s\n", path + strlen(CGROUP_ROOT));
-	snprintf(file, sizeof(file), "/proc/%d/cgroup", (int)pid);
-	if (!(f = fopen(file, "re")))
-		return false;
-	while (!in && fgets(line, sizeof(line), f))
-		in = strcmp(line, want) == 0;
-	fclose(f);
-	return in;
+/* The pids of cgroup.procs (malloc'd, *n of them; NULL: none or unreadable). */
+static long *read_pids(const char *procs, size_t *n)
+{
+	struct cl_err e;
+	char *text = NULL, *p;
+	long *pids = NULL;
+	size_t cap = 0;
+
+	*n = 0;
+	if (cl_read_file(procs, &text, NULL, &e) < 0)
+		return NULL;
+	for (p = text; *p;) {
+		long pid = strtol(p, &p, 10);
+		if (pid <= 0)
+			break;
+		if (*n == cap && !(pids = realloc(pids, sizeof(long) * (cap = cap * 2 + 64))))
+			abort();
+		pids[(*n)++] = pid;
+		while (*p == '\n')
+			p++;
+	}
+	free(text);
+	return pids;
 }
 
-static bool signal_member(long pid, const char *path, int sig)
+static bool listed(long pid, const long *pids, size_t n)
 {
-	int fd = pid > 0 ? cl_pidfd_of((pid_t)pid) : -1;
-	bool done;
+	for (size_t i = 0; i < n; i++)
+		if (pids[i] == pid)
+			return true;
+	return false;
+}
 
-	if (fd < 0)
-		return false;
-	done = member((pid_t)pid, path) && cl_pidfd_signal(fd, sig) == 0;
-	close(fd);
+/* One batch: a pidfd of each pid read, then cgroup.procs read again; a pid
+ * still listed is a member now, and while it lives its number is its own, so
+ * the pidfd opened before names that member. If it left and the number went
+ * to another process, the pidfd's signal fails (ESRCH) instead. */
+static int kill_batch(const char *procs, const long *pids, size_t n, int sig)
+{
+	int fds[KILL_BATCH], done = 0;
+	size_t m;
+	long *now;
+
+	for (size_t i = 0; i < n; i++)
+		fds[i] = cl_pidfd_of((pid_t)pids[i]);
+	now = read_pids(procs, &m);
+	for (size_t i = 0; i < n; i++) {
+		if (fds[i] >= 0 && listed(pids[i], now, m) && cl_pidfd_signal(fds[i], sig) == 0)
+			done++;
+		if (fds[i] >= 0)
+			close(fds[i]);
+	}
+	free(now);
 	return done;
 }
 
 /* Signals every process of the cgroup (kill --all, delete --force). A pid read
  * from cgroup.procs is only a number: the process may exit (its parent in the
  * container reaps it) and the number go to a host process before the signal,
- * so each is signalled through a pidfd checked for membership (signal_member).
- * SIGKILL goes through cgroup.kill (Linux 5.14), which also reaches what forks
- * meanwhile. */
+ * so each goes through a pidfd that a second read shows is a member's
+ * (kill_batch). SIGKILL goes through cgroup.kill (Linux 5.14), which also
+ * reaches what forks meanwhile. */
 int cl_cgroup_kill(const char *path, int sig)
 {
-	char *procs = cl_path_join(path, "cgroup.procs"), *text = NULL;
+	char *procs = cl_path_join(path, "cgroup.procs");
 	struct cl_err e;
-	int n = 0;
+	size_t n, at;
+	long *pids;
+	int done = 0;
 
 	if (sig == SIGKILL && write_str(path, "cgroup.kill", "1", &e) == 0) {
 		free(procs);
 		return 1;
 	}
-	if (cl_read_file(procs, &text, NULL, &e) == 0) {
-		for (char *p = text; *p;) {
-			long pid = strtol(p, &p, 10);
-			if (signal_member(pid, path, sig))
-				n++;
-			while (*p == '\n')
-				p++;
-			if (pid <= 0)
-				break;
-		}
-	}
-	free(text);
+	pids = read_pids(procs, &n);
+	for (at = 0; at < n; at += KILL_BATCH)
+		done +=
+		    kill_batch(procs, pids + at, n - at < KILL_BATCH ? n - at : KILL_BATCH, sig);
+	free(pids);
 	free(procs);
-	return n;
+	return done;
 }
 
 int cl_cgroup_destroy(const char *path, struct cl_err *e)

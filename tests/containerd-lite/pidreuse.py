@@ -232,6 +232,32 @@ def run_cases(top, base):
             verdict(f"{name}, held after read {when} of {k}", res, want_rc)
 
 
+def kill_all_reaches(top, base):
+    """kill --all's pidfds reach the members: a container of two processes (its init, a
+    shell with a TERM handler, as a pid namespace's init takes only handled signals, and
+    its child) ends on one `kill --all ID TERM`, its cgroup empty."""
+    cl = Runtime("containerd-lite", CL, os.path.join(top, "cl-root"))
+    c = copy.deepcopy(base)
+    c["process"]["args"] = ["sh", "-c", "trap 'exit 0' TERM; sleep 60 & wait"]
+    cid = "reuse-all"
+    pid = start(cl, make_bundle(top, cid, c), cid)
+    if not pid:
+        return
+    procs = watched(pid, "procs")
+    deadline = time.time() + 10
+    while len(open(procs).read().split()) < 2 and time.time() < deadline:
+        time.sleep(0.05)
+    before = open(procs).read().split()
+    r = cl("kill", "--all", cid, "TERM")
+    st = cl.wait_status(cid, "stopped", seconds=10)
+    left = open(procs).read().split() if os.path.exists(procs) else []
+    check("kill --all TERM: both members signalled, the container stopped, its cgroup empty",
+          len(before) == 2 and r.returncode == 0 and st and st["status"] == "stopped"
+          and not left, (before, r.returncode, r.stderr.strip(), st and st["status"], left))
+    cl("delete", "--force", cid)
+    reap_orphans()
+
+
 def inner():
     if os.getpid() != 1:  # again, as the init of a new pid namespace
         return subprocess.call(["unshare", "--pid", "--fork", "--mount-proc", sys.executable,
@@ -250,6 +276,7 @@ def inner():
             base = json.load(f)
         base["root"]["path"] = "rootfs"
         run_cases(top, base)
+        kill_all_reaches(top, base)
     finally:
         remove_work(top)
     return check.status("cl-test pidreuse")
