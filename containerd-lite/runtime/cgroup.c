@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -260,32 +259,7 @@ int cl_cgroup_enter(const char *path, pid_t pid, struct cl_err *e)
 
 #define KILL_BATCH 256 /* pidfds open at once */
 
-/* The pids of cgroup.procs (malloc'd, *n of them; NULL: none or unreadable). */
-static long *read_pids(const char *procs, size_t *n)
-{
-	struct cl_err e;
-	char *text = NULL, *p;
-	long *pids = NULL;
-	size_t cap = 0;
-
-	*n = 0;
-	if (cl_read_file(procs, &text, NULL, &e) < 0)
-		return NULL;
-	for (p = text; *p;) {
-		long pid = strtol(p, &p, 10);
-		if (pid <= 0)
-			break;
-		if (*n == cap && !(pids = realloc(pids, sizeof(long) * (cap = cap * 2 + 64))))
-			abort();
-		pids[(*n)++] = pid;
-		while (*p == '\n')
-			p++;
-	}
-	free(text);
-	return pids;
-}
-
-static bool listed(long pid, const long *pids, size_t n)
+static bool listed(pid_t pid, const pid_t *pids, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if (pids[i] == pid)
@@ -297,15 +271,16 @@ static bool listed(long pid, const long *pids, size_t n)
  * still listed is a member now, and while it lives its number is its own, so
  * the pidfd opened before names that member. If it left and the number went
  * to another process, the pidfd's signal fails (ESRCH) instead. */
-static int kill_batch(const char *procs, const long *pids, size_t n, int sig)
+static int kill_batch(const char *path, const pid_t *pids, size_t n, int sig)
 {
 	int fds[KILL_BATCH], done = 0;
+	struct cl_err e;
+	pid_t *now;
 	size_t m;
-	long *now;
 
 	for (size_t i = 0; i < n; i++)
-		fds[i] = cl_pidfd_of((pid_t)pids[i]);
-	now = read_pids(procs, &m);
+		fds[i] = cl_pidfd_of(pids[i]);
+	cl_cgroup_pids(path, &now, &m, &e); /* unreadable: m is 0, none signalled */
 	for (size_t i = 0; i < n; i++) {
 		if (fds[i] >= 0 && listed(pids[i], now, m) && cl_pidfd_signal(fds[i], sig) == 0)
 			done++;
@@ -324,22 +299,17 @@ static int kill_batch(const char *procs, const long *pids, size_t n, int sig)
  * reaches what forks meanwhile. */
 int cl_cgroup_kill(const char *path, int sig)
 {
-	char *procs = cl_path_join(path, "cgroup.procs");
 	struct cl_err e;
 	size_t n, at;
-	long *pids;
+	pid_t *pids;
 	int done = 0;
 
-	if (sig == SIGKILL && write_str(path, "cgroup.kill", "1", &e) == 0) {
-		free(procs);
+	if (sig == SIGKILL && write_str(path, "cgroup.kill", "1", &e) == 0)
 		return 1;
-	}
-	pids = read_pids(procs, &n);
+	cl_cgroup_pids(path, &pids, &n, &e);
 	for (at = 0; at < n; at += KILL_BATCH)
-		done +=
-		    kill_batch(procs, pids + at, n - at < KILL_BATCH ? n - at : KILL_BATCH, sig);
+		done += kill_batch(path, pids + at, n - at < KILL_BATCH ? n - at : KILL_BATCH, sig);
 	free(pids);
-	free(procs);
 	return done;
 }
 
