@@ -314,8 +314,9 @@ static void usage(FILE *f)
 		"                   iso    a live CD (BIOS and UEFI): slot A, ROOT verified,\n"
 		"                          /var on a tmpfs\n"
 		"                   pxe    a netboot (iPXE, TFTP, HTTP): OUT is a directory\n"
-		"                          of vmlinuz, initrd.img, cmdline and boot.ipxe;\n"
-		"                          slot A, ROOT verified, /var on a tmpfs\n"
+		"                          of vmlinuz, initrd.img, cmdline, boot.ipxe and,\n"
+		"                          for UEFI, grubx64.efi and grub.cfg; slot A, ROOT\n"
+		"                          verified, /var on a tmpfs\n"
 		"  -C DIR           change to DIR first\n"
 		"  -v               show the commands run\n"
 		"  -h, --help       print this and exit\n",

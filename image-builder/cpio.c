@@ -60,29 +60,6 @@ static int header(struct cpio *c, const char *name, unsigned ino, mode_t mode, u
 	return put(c, h, (size_t)n + nlen);
 }
 
-static int data(struct cpio *c, const char *src, uint64_t size)
-{
-	static char buf[1 << 20];
-	int in = open(src, O_RDONLY | O_CLOEXEC), ret = 0;
-
-	if (in < 0)
-		return ib_err_set(c->err, errno, "open %s", src);
-	for (uint64_t done = 0; done < size && ret == 0;) {
-		size_t want = size - done < sizeof(buf) ? (size_t)(size - done) : sizeof(buf);
-		ssize_t got = read(in, buf, want);
-
-		if (got <= 0)
-			ret = ib_err_set(c->err, got < 0 ? errno : 0, "read %s: %s", src,
-					 got < 0 ? "error" : "it shrank");
-		else if (ib_pwrite_all(c->fd, buf, (size_t)got, c->at, c->out, c->err) < 0)
-			ret = -1;
-		else
-			c->at += (uint64_t)got, done += (uint64_t)got;
-	}
-	close(in);
-	return ret < 0 ? -1 : put(c, "", 0);
-}
-
 static int entry(struct cpio *c, const struct ib_cpio_entry *e, unsigned ino, time_t epoch)
 {
 	uint64_t size = 0;
@@ -91,7 +68,13 @@ static int entry(struct cpio *c, const struct ib_cpio_entry *e, unsigned ino, ti
 		return -1;
 	if (header(c, e->name, ino, e->mode, size, epoch) < 0)
 		return -1;
-	return e->src ? data(c, e->src, size) : 0;
+	if (!e->src)
+		return 0;
+	/* zero blocks left as holes read as zeros: the archive's bytes are the same */
+	if (ib_copy_sparse(c->fd, c->at, e->src, size, c->out, c->err) < 0)
+		return -1;
+	c->at += size;
+	return put(c, "", 0);
 }
 
 int ib_cpio_write(const char *out, const struct ib_cpio_entry *entries, size_t n, time_t epoch,

@@ -37,15 +37,6 @@ static const struct ib_live_arg pxe_args[] = {
     {"wisp.slot=", NULL},      {NULL, NULL},
 };
 
-static char *cmdline(const struct ib_iso_slot *s)
-{
-	char *dm = ib_iso_on_device(s->dm, LOOP0), *args = ib_iso_live_args(s->args, pxe_args);
-	char *line = ib_asprintf("\"wisp.initramfs.dm=%s\" %s", dm, args);
-
-	free(dm), free(args);
-	return line;
-}
-
 /* GRUB for UEFI clients: their firmware's PXE (over the NIC's driver) loads it
  * by TFTP, and it reads grub.cfg from the server it came from, ($root) being
  * (tftp,SERVER). tpm: a measured network boot (grub.cfg, kernel, initramfs in
@@ -69,9 +60,9 @@ static int grub_efi(const char *dir, const char *out, time_t epoch, struct ib_er
 	return ret;
 }
 
-static char *grub_cfg(const struct ib_iso_slot *s)
+/* DM: the slot's table on loop0; ARGS: its arguments for a netboot. */
+static char *grub_cfg(const struct ib_iso_slot *s, const char *dm, const char *args)
 {
-	char *dm = ib_iso_on_device(s->dm, LOOP0), *args = ib_iso_live_args(s->args, pxe_args);
 	char *qdm = single_quoted(dm), *qargs = single_quoted(args), *cfg = NULL;
 
 	if (qdm && qargs)
@@ -86,7 +77,7 @@ static char *grub_cfg(const struct ib_iso_slot *s)
 		    "\tlinuxefi /vmlinuz \"wisp.initramfs.dm=$wisp_dm\" $wisp_args\n"
 		    "\tinitrdefi /initrd.img\n}\n",
 		    qdm, qargs, s->version, s->version);
-	free(dm), free(args), free(qdm), free(qargs);
+	free(qdm), free(qargs);
 	return cfg;
 }
 
@@ -137,7 +128,9 @@ static int text_file(const char *out, const char *file, const char *text, time_t
 
 static int outputs(const char *out, const struct ib_iso_slot *s, time_t epoch, struct ib_err *err)
 {
-	char *line = cmdline(s), *text = ib_asprintf("%s\n", line), *cfg = grub_cfg(s);
+	char *dm = ib_iso_on_device(s->dm, LOOP0), *args = ib_iso_live_args(s->args, pxe_args);
+	char *line = ib_asprintf("\"wisp.initramfs.dm=%s\" %s", dm, args);
+	char *text = ib_asprintf("%s\n", line), *cfg = grub_cfg(s, dm, args);
 	char *ipxe =
 	    ib_asprintf("#!ipxe\n"
 			"# Written by image-builder convert --format pxe: Wisp %s, slot A,\n"
@@ -152,7 +145,7 @@ static int outputs(const char *out, const struct ib_iso_slot *s, time_t epoch, s
 		 text_file(out, "boot.ipxe", ipxe, epoch, err) == 0 &&
 		 text_file(out, "grub.cfg", cfg, epoch, err) == 0)
 		ret = 0;
-	free(line), free(text), free(ipxe), free(cfg);
+	free(dm), free(args), free(line), free(text), free(ipxe), free(cfg);
 	return ret;
 }
 

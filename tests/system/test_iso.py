@@ -175,13 +175,19 @@ def corrupted(tmp, lba):
         f.seek(lba * BLOCK + 512)
         f.write(bytes([byte[0] ^ 0x01]))
     with VM(None, firmware="bios", name="iso-corrupt", disk_bus=None, extra=cds(bad)) as vm:
-        m = vm.expect(r"device-mapper: verity: (\d+:\d+): data block (\d+) is corrupted|"
-                      + BANNER.pattern, BOOT_TIMEOUT)
-        check(m.group(1) == "253:0" and m.group(2) == "0",
-              "dm-verity found block 0 of the ROOT file (on dm-0) corrupted: %r" % m.group(0))
-        vm.expect(r"reboot: Restarting system with command 'dm-verity device corrupted'", 30)
-        check(not BANNER.search(vm.buf), "the machine restarted (restart_on_corruption) and "
-              "init never ran from the corrupted root")
+        verity_restarts(vm, "253:0", "the ROOT file (on dm-0)")
+
+
+def verity_restarts(vm, dev, what):
+    """The boot of a medium with block 0 of its ROOT file flipped: dm-verity on DEV
+    finds it corrupted and restarts the machine before init runs."""
+    m = vm.expect(r"device-mapper: verity: (\d+:\d+): data block (\d+) is corrupted|"
+                  + BANNER.pattern, BOOT_TIMEOUT)
+    check(m.group(1) == dev and m.group(2) == "0",
+          "dm-verity found block 0 of %s corrupted: %r" % (what, m.group(0)))
+    vm.expect(r"reboot: Restarting system with command 'dm-verity device corrupted'", 30)
+    check(not BANNER.search(vm.buf), "the machine restarted (restart_on_corruption) and "
+          "init never ran from the corrupted root")
 
 
 def body():

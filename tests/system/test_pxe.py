@@ -31,6 +31,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
 from test_boot import read_verity  # noqa: E402
+from test_iso import LIVE_SAID, need, verity_restarts  # noqa: E402
 from test_measured import grub_events, read_tpm, replay  # noqa: E402
 from wispvm import (BANNER, BOOT_TIMEOUT, VM, BootError, check, nocloud_seed,  # noqa: E402
                     run_test, units)
@@ -41,12 +42,6 @@ PXE = os.path.join(B, "cloud", "pxe")
 IB = os.path.join(B, "host", "image-builder")
 FILES = ["boot.ipxe", "cmdline", "grub.cfg", "grubx64.efi", "initrd.img", "vmlinuz"]
 HOSTNAME = "net-booted"
-LIVE_SAID = "init: live medium: /var is a tmpfs"
-
-
-def need(path, what):
-    if not os.path.exists(path):
-        raise BootError("%s is missing (%s): `make all` builds it" % (path, what))
 
 
 def read(path):
@@ -234,13 +229,7 @@ def corrupted(tmp):
         f.write(bytes([rd[at + 512] ^ 0x01]))
     with VM(None, firmware="bios", name="pxe-corrupt", disk_bus=None, mem=768,
             extra=netboot(bad)) as vm:
-        m = vm.expect(r"device-mapper: verity: (\d+:\d+): data block (\d+) is corrupted|"
-                      + BANNER.pattern, BOOT_TIMEOUT)
-        check(m.group(1) == "7:0" and m.group(2) == "0",
-              "dm-verity found block 0 of root.img (on loop0) corrupted: %r" % m.group(0))
-        vm.expect(r"reboot: Restarting system with command 'dm-verity device corrupted'", 30)
-        check(not BANNER.search(vm.buf), "the machine restarted (restart_on_corruption) and "
-              "init never ran from the corrupted root")
+        verity_restarts(vm, "7:0", "root.img (on loop0)")
 
 
 def no_table(tmp):
