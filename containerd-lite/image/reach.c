@@ -13,6 +13,7 @@
  * target) into a class the registry's were not in is refused before the
  * socket exists. Docker and containerd follow both anywhere. */
 #include "http.h"
+#include "../net/net.h" /* the clouds' metadata addresses */
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -24,17 +25,13 @@ static unsigned class4(uint32_t a) /* host order */
 {
 	if (a >> 24 == 127 || a >> 24 == 0)
 		return IMG_REACH_LOOP;
-	if (a >> 16 == 0xa9fe || a == 0xa83f8110u) /* 169.254/16, Azure's 168.63.129.16 */
+	if (a >> 16 == 0xa9fe || a == NET_WIRESERVER) /* 169.254/16 (NET_IMDS4's) */
 		return IMG_REACH_LINK;
 	return 0;
 }
 
 static unsigned class6(const struct in6_addr *a)
 {
-	static const uint8_t metadata[][16] = {
-	    {0xfd, 0x00, 0x0e, 0xc2, [14] = 0x02, 0x54}, /* EC2's */
-	    {0xfd, 0x20, 0x00, 0xce, [14] = 0x02, 0x54}, /* GCE's */
-	};
 	uint32_t v4;
 
 	if (IN6_IS_ADDR_V4MAPPED(a)) {
@@ -45,8 +42,8 @@ static unsigned class6(const struct in6_addr *a)
 		return IMG_REACH_LOOP;
 	if (IN6_IS_ADDR_LINKLOCAL(a))
 		return IMG_REACH_LINK;
-	for (size_t i = 0; i < sizeof(metadata) / sizeof(metadata[0]); i++)
-		if (!memcmp(a->s6_addr, metadata[i], 16))
+	for (size_t i = 0; i < NET_IMDS6_N; i++)
+		if (!memcmp(a->s6_addr, net_imds6[i], 16))
 			return IMG_REACH_LINK;
 	return 0;
 }

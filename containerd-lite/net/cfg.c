@@ -12,6 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* GCE's serves IPv6-only and dual-stack VMs. */
+const uint8_t net_imds6[NET_IMDS6_N][16] = {
+    {0xfd, 0x00, 0x0e, 0xc2, [14] = 0x02, 0x54},
+    {0xfd, 0x20, 0x00, 0xce, [14] = 0x02, 0x54},
+};
+
 /* An interface name the kernel takes and a safe file name: [a-z0-9_-], 1-15. */
 static bool name_ok(const char *s)
 {

@@ -88,15 +88,6 @@ static void ip4_in(struct nl_msg *m, bool src, uint32_t net, unsigned prefix)
 	addr_in(m, NFPROTO_IPV4, src, &v, prefix);
 }
 
-/* The cloud's metadata service: everyone's IPv4 address, and the IPv6 ones of EC2
- * (fd00:ec2::254) and GCE (fd20:ce::254, its IPv6-only and dual-stack VMs'). */
-static const uint8_t imds6[][16] = {
-    {0xfd, 0x00, 0x0e, 0xc2, [14] = 0x02, 0x54},
-    {0xfd, 0x20, 0x00, 0xce, [14] = 0x02, 0x54},
-};
-#define IMDS4	   0xa9fea9feu /* 169.254.169.254 */
-#define WIRESERVER 0xa83f8110u /* 168.63.129.16, Azure's */
-
 /* Azure's wire server: all but DNS (th dport: UDP's and TCP's alike). */
 static void rule_wireserver(struct nft_batch *b, const char *t, const struct net_cfg *c)
 {
@@ -105,7 +96,7 @@ static void rule_wireserver(struct nft_batch *b, const char *t, const struct net
 
 	nft_rule_begin(b, &r, t, "raw");
 	nft_ifname(r.m, NFT_META_IIFNAME, c->name, NFT_CMP_EQ, false);
-	ip4_in(r.m, false, WIRESERVER, 32);
+	ip4_in(r.m, false, NET_WIRESERVER, 32);
 	nft_payload(r.m, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2);
 	nft_cmp(r.m, NFT_CMP_NEQ, &dns, 2);
 	nft_verdict(r.m, NF_DROP);
@@ -124,14 +115,13 @@ static void rules_raw(struct nft_batch *b, const char *t, const struct net_cfg *
 		nft_verdict(r.m, NF_DROP);
 		nft_rule_end(b, &r);
 	}
-	for (size_t i = 0; i < (family == NFPROTO_IPV4 ? 1 : sizeof(imds6) / sizeof(imds6[0]));
-	     i++) {
+	for (size_t i = 0; i < (family == NFPROTO_IPV4 ? 1 : NET_IMDS6_N); i++) {
 		nft_rule_begin(b, &r, t, "raw");
 		nft_ifname(r.m, NFT_META_IIFNAME, c->name, NFT_CMP_EQ, false);
 		if (family == NFPROTO_IPV4)
-			ip4_in(r.m, false, IMDS4, 32);
+			ip4_in(r.m, false, NET_IMDS4, 32);
 		else
-			addr_in(r.m, NFPROTO_IPV6, false, imds6[i], 128);
+			addr_in(r.m, NFPROTO_IPV6, false, net_imds6[i], 128);
 		nft_verdict(r.m, NF_DROP);
 		nft_rule_end(b, &r);
 	}

@@ -17,6 +17,14 @@
 #define NET_CONF_RUN "/run/wisp/bridge" /* this boot's (provisioning) */
 #define NET_CONF_ETC "/etc/wisp/bridge" /* the image spec's bridge.subnet */
 
+/* The clouds' metadata services (user-data, credentials), the host's alone:
+ * containers' packets to them are dropped (nat.c), and a registry may not
+ * lead the host to them (image/reach.c). */
+#define NET_IMDS4      0xa9fea9feu /* 169.254.169.254, every cloud's */
+#define NET_WIRESERVER 0xa83f8110u /* 168.63.129.16, Azure's wire server */
+#define NET_IMDS6_N    2
+extern const uint8_t net_imds6[NET_IMDS6_N][16]; /* EC2's fd00:ec2::254, GCE's fd20:ce::254 */
+
 /* An IPv4 network: the bridge of that name, its subnet; the bridge's
  * address is the subnet's first host. Where the host has IPv6, also a ULA
  * /64 made of the IPv4 subnet, fd88:AABB:CCDD:PP::/64 for AA.BB.CC.DD/PP,
