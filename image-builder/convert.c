@@ -135,11 +135,11 @@ static uint64_t le64(const uint8_t *p)
 	return v;
 }
 
-/* The descriptor's CID= (8 hex digits, qemu-img's random content id). */
+/* The descriptor's CID= (qemu-img's random content id): the GUID's (vmdk.c). */
 static int fix_vmdk(const char *path, const uint8_t guid[16], time_t epoch, struct ib_err *err)
 {
 	uint8_t hdr[IB_SECTOR];
-	char desc[VMDK_DESC_MAX + 1], cid[9], *p;
+	char desc[VMDK_DESC_MAX + 1];
 	uint64_t off, len;
 	int fd = open(path, O_RDWR | O_CLOEXEC), ret = -1;
 
@@ -153,13 +153,10 @@ static int fix_vmdk(const char *path, const uint8_t guid[16], time_t epoch, stru
 		ib_err_set(err, 0, "%s: qemu-img wrote no VMDK descriptor", path);
 		goto out;
 	}
-	desc[len] = '\0';
-	if (!(p = strstr(desc, "\nCID=")) || strspn(p + 5, "0123456789abcdef") != 8) {
+	if (ib_vmdk_set_cid(desc, len, guid) < 0) {
 		ib_err_set(err, 0, "%s: no CID in the VMDK descriptor", path);
 		goto out;
 	}
-	snprintf(cid, sizeof(cid), "%02x%02x%02x%02x", guid[0], guid[1], guid[2], guid[3]);
-	memcpy(p + 5, cid, 8);
 	ret = ib_pwrite_all(fd, desc, len, off, path, err);
 out:
 	close(fd);

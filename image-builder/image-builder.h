@@ -47,14 +47,12 @@ int ib_err_ctx(struct ib_err *err, const char *fmt, ...) IB_PRINTF(2, 3);
 /* "image-builder: MSG" on one line. */
 void ib_err_print(const struct ib_err *err, FILE *f);
 
-/* Set by SIGINT/SIGTERM/SIGHUP; long operations poll it to clean up. */
-extern volatile sig_atomic_t ib_interrupted;
+extern volatile sig_atomic_t ib_interrupted; /* SIGINT/SIGTERM/SIGHUP: long steps stop */
 int ib_check_interrupt(struct ib_err *err);
 
 /* ---- sizes (size.c) ---------------------------------------------------- */
 
-/* "64MiB", "512KiB", "1GiB", "4096" (bytes). On error returns -1 and
- * points *problem at a static description. */
+/* "64MiB", "512KiB", "1GiB", "4096" (bytes). -1 with *problem a static description. */
 int ib_parse_size(const char *s, uint64_t *out, const char **problem);
 /* "64.0 MiB" style, for the summary. */
 const char *ib_human_size(uint64_t bytes, char *buf, size_t len);
@@ -360,6 +358,8 @@ const char *ib_expires_parse(const char *s, time_t created, uint64_t *out);
 /* `image-builder bundle|convert ...` (bundle_args.c; convert.c): main's exit status. */
 int ib_bundle_main(int argc, char **argv);
 int ib_convert_main(int argc, char **argv);
+/* DESC (LEN bytes, NUL-padded text) with CID= the first four bytes of GUID (vmdk.c). */
+int ib_vmdk_set_cid(char *desc, size_t len, const uint8_t guid[16]);
 
 /* ---- the build (build.c, depfile.c) ------------------------------------ */
 

@@ -93,6 +93,8 @@ UNIT_ib_iso_LIBS := -luuid
 UNIT_TESTS += ib_args
 UNIT_ib_args_SRCS := $(IB_H) image-builder/args.c
 UNIT_ib_uuid_LIBS := -luuid
+UNIT_TESTS += ib_vmdk
+UNIT_ib_vmdk_SRCS := $(IB_H) image-builder/vmdk.c
 
 # The signed update bundle (docs/update-bundle.md): the kernel and ROOT's part with its
 # verity tree, which `image-builder build` writes beside the image, and the verity
