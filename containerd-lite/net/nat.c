@@ -8,6 +8,7 @@
  * nft would print them (docs/network.md, "Container networks"):
  *
  *   chain raw         { type filter hook prerouting priority -300
+ *     iifname != "wisp0" iifname != "lo" ip daddr 10.88.0.0/16 drop   (ip6: its ULA)
  *     iifname != "lo" ip daddr 127.0.0.0/8 drop
  *     iifname "wisp0" ip daddr 169.254.169.254 drop    (ip6: fd00:ec2::254, fd20:ce::254)
  *     iifname "wisp0" ip daddr 168.63.129.16 th dport != 53 drop }
@@ -19,6 +20,12 @@
  *     ip saddr 10.88.0.0/16 oifname != "wisp0" masquerade
  *     ip saddr 127.0.0.0/8 oifname "wisp0" masquerade
  *     ip saddr 10.88.0.0/16 oifname "wisp0" ct status dnat masquerade }
+ *
+ * The subnet is reached from its own bridge only (Docker 28's filter of
+ * direct routing): not from another container network (Docker's isolation
+ * of networks from each other), nor from a neighbour with a route to the
+ * subnet through the host, firewall or not; published ports lead in, as
+ * they are sent to a host address.
  *
  * Published ports are docker's without its userland proxy: DNAT keeps the
  * client's address. The host's own connections to 127.0.0.1:PORT need
@@ -103,11 +110,32 @@ static void rule_wireserver(struct nft_batch *b, const char *t, const struct net
 	nft_rule_end(b, &r);
 }
 
-/* The raw chain's drops (the comment above): IPv4 has all, IPv6 the metadata's. */
+/* The subnet's addresses are this bridge's to send to (and the host's own,
+ * over lo): from anywhere else, another network's bridge or a route through
+ * the uplink, a packet to them is dropped before DNAT could see it, so only
+ * published ports (sent to a host address) lead in. */
+static void rule_direct(struct nft_batch *b, const char *t, const struct net_cfg *c, int family)
+{
+	struct nft_rule r;
+
+	nft_rule_begin(b, &r, t, "raw");
+	nft_ifname(r.m, NFT_META_IIFNAME, c->name, NFT_CMP_NEQ, false);
+	nft_ifname(r.m, NFT_META_IIFNAME, "lo", NFT_CMP_NEQ, false);
+	if (family == NFPROTO_IPV6)
+		addr_in(r.m, NFPROTO_IPV6, false, c->net6, 64);
+	else
+		ip4_in(r.m, false, c->net, c->prefix);
+	nft_verdict(r.m, NF_DROP);
+	nft_rule_end(b, &r);
+}
+
+/* The raw chain's drops (the comment above): IPv4 has all, IPv6 the
+ * metadata's and the subnet's. */
 static void rules_raw(struct nft_batch *b, const char *t, const struct net_cfg *c, int family)
 {
 	struct nft_rule r;
 
+	rule_direct(b, t, c, family);
 	if (family == NFPROTO_IPV4) {
 		nft_rule_begin(b, &r, t, "raw");
 		nft_ifname(r.m, NFT_META_IIFNAME, "lo", NFT_CMP_NEQ, false);

@@ -22,6 +22,9 @@ taken twice is refused; a container cannot reach the host's loopback
 services through the bridge (route_localnet's hole), nor the cloud's
 metadata service (169.254.169.254, fd00:ec2::254), which the host reaches;
 one container's router advertisement changes nothing in another.
+A second network's containers reach no container of the first but through
+its published ports, nor does a neighbour routing the subnet through the
+host without a firewall, in either family.
 Each container's port of the bridge is pinned to its lease: a container's
 ARP or neighbour advertisement claiming another's address, its neighbour
 discovery naming another's MAC in a link-layer address option, datagrams
@@ -376,6 +379,46 @@ def test_ports(c6, c7, c3, outside):
         r = cl("attach", "--publish", spec, "--netns", "/proc/%d/ns/net" % c7.pid, "c7")
         check("--publish %s: %s" % (spec, why), r.returncode == 1 and why in r.stderr and
               r.stderr.count("\n") == 1, r.stderr)
+
+
+def test_networks(c6, c3, cx, outside):
+    """A container network's subnet is reached from its own bridge only (Docker 28's filter
+    of direct routing, Docker's isolation of networks): not from a second network's
+    containers, nor from a neighbour with a route to the subnet through the host, firewall
+    or not (none is made yet). Published ports lead in from both."""
+    net = ["--network", "wisp2", "--subnet", "10.99.4.0/24"]
+    r = cl("attach", *net, "--netns", "/proc/%d/ns/net" % cx.pid, "cx")
+    check("cx on a second network, wisp2", r.returncode == 0 and r.stdout.startswith("10.99.4.2/24"),
+          (r.stdout, r.stderr))
+    c6_addr = [ln.split()[0] for ln in cl("ls").stdout.splitlines() if ln.split()[1] == "c6"][0]
+    route = ["nsenter", "-t", str(outside.pid), "-n", "ip", "route"]
+    subprocess.run(route + ["replace", "10.88.0.0/16", "via", "192.0.2.10"], check=True)
+    subprocess.run(route[:-1] + ["-6", "route", "replace", "fd88:a58:0:10::/64", "via",
+                                 "2001:db8::10"], check=True)
+    srvs = [server(c6, "tcp", 81, 5), server(c6, "tcp", 80, 1), server(cx, "tcp", 81, 1)]
+    try:
+        got = ask(c3, "tcp", c6_addr, 81)
+        check("a container of c6's own network reaches its unpublished port", got.startswith("peer "),
+              got)
+        for who, p, host in (("a container of wisp2", cx, c6_addr),
+                             ("nor over IPv6", cx, ula(c6_addr)),
+                             ("nor, without a firewall, a neighbour routing to the subnet", outside,
+                              c6_addr),
+                             ("nor over IPv6", outside, ula(c6_addr)),
+                             ("nor the other way, wisp0's to wisp2's", c3, "10.99.4.2")):
+            got = ask(p, "tcp", host, 81)
+            check("%s: no answer from %s port 81" % (who, host), "timed out" in got, got)
+        got = ask(cx, "tcp", "192.0.2.10", 8080)
+        check("wisp2's container reaches c6's published port through the host's address",
+              got.startswith("peer "), got)
+    finally:
+        for srv in srvs:
+            srv.kill()
+            srv.wait()
+        subprocess.run(route + ["del", "10.88.0.0/16"])
+        subprocess.run(route[:-1] + ["-6", "route", "del", "fd88:a58:0:10::/64"])
+        r = cl("detach", *net, "cx")
+        check("detach cx: wisp2 goes", r.returncode == 0 and "wisp2" not in links(), r.stderr)
 
 
 def ula(addr):
@@ -864,9 +907,6 @@ def test_firewall(c6, c3, outside):
             server(c6, "tcp", 80, 1), server(None, "tcp", 2224, 1)]
     c6_addr = [ln.split()[0] for ln in cl("ls").stdout.splitlines() if ln.split()[1] == "c6"][0]
     try:
-        got = ask(outside, "tcp", c6_addr, 81)
-        check("without the firewall, a route to the subnet reaches an unpublished port (the hole)",
-              got.startswith("peer "), got)
         got = ask(outside, "tcp", "192.0.2.10", 2223)
         check("and any port of the host", got.startswith("peer "), got)
         r = cl("firewall", "--allow", "2222", "--allow", "53/udp")
@@ -876,7 +916,8 @@ def test_firewall(c6, c3, outside):
         got = ask(outside, "tcp", "192.0.2.10", 2223)
         check("another port gets no answer at all (dropped, not refused)", "timed out" in got, got)
         got = ask(outside, "tcp", c6_addr, 81)
-        check("nor does a container's unpublished port through a route", "timed out" in got, got)
+        check("nor does a container's unpublished port through a route (the network's table "
+              "drops it too: test_networks)", "timed out" in got, got)
         got = ask(outside, "tcp", "192.0.2.10", 8080)
         check("a published port does, with the client's address", got == "peer 192.0.2.1", got)
         got = ask(c3, "tcp", "10.88.0.1", 2223)
@@ -1206,7 +1247,7 @@ def inner():
     subprocess.run(["nsenter", "-t", str(outside.pid), "-n", "ip", "addr", "add", "2001:db8::1/64",
                     "dev", "up0p", "nodad"], check=True)
     subprocess.run(["ip", "-6", "route", "add", "default", "via", "2001:db8::1"], check=True)
-    ps = [holder() for _ in range(14)] + [outside]
+    ps = [holder() for _ in range(15)] + [outside]
     try:
         test_attach(ps[0], ps[1], 1400)
         test_ipv6(ps[0], ps[1], outside)
@@ -1219,6 +1260,7 @@ def inner():
         test_loopback_hole(ps[2])
         test_metadata(ps[2], outside)
         test_conntrack(ps[7], ps[8], ps[9], outside)
+        test_networks(ps[5], ps[2], ps[14], outside)
         test_firewall(ps[5], ps[2], outside)
         test_bandwidth(ps[10], ps[11], ps[12], ps[13])
         test_churn(ps[2])
