@@ -17,7 +17,8 @@
  *     meta l4proto tcp th dport 22 accept          one per --allow }
  *   chain forward { type filter hook forward priority 0; policy drop;
  *     ct state established,related accept
- *     iifname "wisp*" accept            containers out, through the NAT
+ *     iifgroup 0x77697370 accept        containers out, through the NAT
+ *                                       (every network's bridge, net.h)
  *     ct status dnat accept }           published ports (net/nat.c)
  *
  * Outbound is open. Containers are outside too: from a bridge they reach
@@ -56,13 +57,26 @@ static void rule_ct(struct nft_batch *b, const char *chain, int key, uint32_t bi
 	nft_rule_end(b, &r);
 }
 
-/* iifname NAME (a prefix when PREFIX: nft's "wisp*") accept */
-static void rule_iif(struct nft_batch *b, const char *chain, const char *name, bool prefix)
+/* iifname NAME accept */
+static void rule_iif(struct nft_batch *b, const char *chain, const char *name)
 {
 	struct nft_rule r;
 
 	nft_rule_begin(b, &r, FW_TABLE, chain);
-	nft_ifname(r.m, NFT_META_IIFNAME, name, NFT_CMP_EQ, prefix);
+	nft_ifname(r.m, NFT_META_IIFNAME, name, NFT_CMP_EQ);
+	nft_verdict(r.m, NF_ACCEPT);
+	nft_rule_end(b, &r);
+}
+
+/* iifgroup NET_BRIDGE_GROUP accept: a network's name is the user's, its bridge's group ours */
+static void rule_bridges(struct nft_batch *b)
+{
+	uint32_t group = NET_BRIDGE_GROUP;
+	struct nft_rule r;
+
+	nft_rule_begin(b, &r, FW_TABLE, "forward");
+	nft_meta(r.m, NFT_META_IIFGROUP);
+	nft_cmp(r.m, NFT_CMP_EQ, &group, 4); /* host order, as the kernel keeps it */
 	nft_verdict(r.m, NF_ACCEPT);
 	nft_rule_end(b, &r);
 }
@@ -91,7 +105,7 @@ static void input(struct nft_batch *b, const struct net_port *allow, unsigned n)
 	rule_ct(b, "input", NFT_CT_STATE,
 		NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED), NF_ACCEPT);
 	rule_ct(b, "input", NFT_CT_STATE, NF_CT_STATE_INVALID_BIT, NF_DROP);
-	rule_iif(b, "input", "lo", false);
+	rule_iif(b, "input", "lo");
 	for (size_t i = 0; i < sizeof(icmp4); i++)
 		rule_l4(b, IPPROTO_ICMP, 0, &icmp4[i], 1);
 	for (size_t i = 0; i < sizeof(icmp6); i++)
@@ -107,7 +121,7 @@ static void forward(struct nft_batch *b)
 	nft_chain(b, FW_TABLE, "forward", "filter", NF_INET_FORWARD, 0, NF_DROP);
 	rule_ct(b, "forward", NFT_CT_STATE,
 		NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED), NF_ACCEPT);
-	rule_iif(b, "forward", "wisp", true);
+	rule_bridges(b);
 	rule_ct(b, "forward", NFT_CT_STATUS, IPS_DST_NAT, NF_ACCEPT);
 }
 

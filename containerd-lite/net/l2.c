@@ -108,14 +108,15 @@ void net_addr_ll(const uint8_t mac[6], uint8_t out[16])
 	memcpy(out + 13, mac + 3, 3);
 }
 
-/* FNV-1a of the network's name; never 0, every interface's group by default */
+/* FNV-1a of the network's name; never 0, every interface's group by default,
+ * nor the bridges' */
 uint32_t net_port_group(const struct net_cfg *c)
 {
 	uint32_t h = 2166136261u;
 
 	for (const unsigned char *p = (const unsigned char *)c->name; *p; p++)
 		h = (h ^ *p) * 16777619u;
-	return h ? h : 1;
+	return h && h != NET_BRIDGE_GROUP ? h : 1;
 }
 
 /* One lease's port: its chain (named as its host end) and what it may send as. */

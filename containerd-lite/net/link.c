@@ -239,6 +239,7 @@ int net_bridge_up(const struct net_cfg *c, unsigned mtu, struct cl_err *e)
 	if (!net_ifindex(sk, c->name) && (br = rtnl_link_bridge_alloc())) {
 		rtnl_link_set_name(br, c->name);
 		rtnl_link_set_mtu(br, mtu);
+		rtnl_link_set_group(br, NET_BRIDGE_GROUP);
 		r = rtnl_link_add(sk, br, NLM_F_CREATE | NLM_F_EXCL);
 		rtnl_link_put(br);
 	}

@@ -102,7 +102,7 @@ static void rule_wireserver(struct nft_batch *b, const char *t, const struct net
 	struct nft_rule r;
 
 	nft_rule_begin(b, &r, t, "raw");
-	nft_ifname(r.m, NFT_META_IIFNAME, c->name, NFT_CMP_EQ, false);
+	nft_ifname(r.m, NFT_META_IIFNAME, c->name, NFT_CMP_EQ);
 	ip4_in(r.m, false, NET_WIRESERVER, 32);
 	nft_payload(r.m, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2);
 	nft_cmp(r.m, NFT_CMP_NEQ, &dns, 2);
@@ -119,8 +119,8 @@ static void rule_direct(struct nft_batch *b, const char *t, const struct net_cfg
 	struct nft_rule r;
 
 	nft_rule_begin(b, &r, t, "raw");
-	nft_ifname(r.m, NFT_META_IIFNAME, c->name, NFT_CMP_NEQ, false);
-	nft_ifname(r.m, NFT_META_IIFNAME, "lo", NFT_CMP_NEQ, false);
+	nft_ifname(r.m, NFT_META_IIFNAME, c->name, NFT_CMP_NEQ);
+	nft_ifname(r.m, NFT_META_IIFNAME, "lo", NFT_CMP_NEQ);
 	if (family == NFPROTO_IPV6)
 		addr_in(r.m, NFPROTO_IPV6, false, c->net6, 64);
 	else
@@ -138,14 +138,14 @@ static void rules_raw(struct nft_batch *b, const char *t, const struct net_cfg *
 	rule_direct(b, t, c, family);
 	if (family == NFPROTO_IPV4) {
 		nft_rule_begin(b, &r, t, "raw");
-		nft_ifname(r.m, NFT_META_IIFNAME, "lo", NFT_CMP_NEQ, false);
+		nft_ifname(r.m, NFT_META_IIFNAME, "lo", NFT_CMP_NEQ);
 		ip4_in(r.m, false, 0x7f000000, 8);
 		nft_verdict(r.m, NF_DROP);
 		nft_rule_end(b, &r);
 	}
 	for (size_t i = 0; i < (family == NFPROTO_IPV4 ? 1 : NET_IMDS6_N); i++) {
 		nft_rule_begin(b, &r, t, "raw");
-		nft_ifname(r.m, NFT_META_IIFNAME, c->name, NFT_CMP_EQ, false);
+		nft_ifname(r.m, NFT_META_IIFNAME, c->name, NFT_CMP_EQ);
 		if (family == NFPROTO_IPV4)
 			ip4_in(r.m, false, NET_IMDS4, 32);
 		else
@@ -215,19 +215,19 @@ static void rules_masq(const struct sync *s)
 
 	nft_rule_begin(s->b, &r, s->table, "postrouting");
 	from_subnet(s, r.m);
-	nft_ifname(r.m, NFT_META_OIFNAME, c->name, NFT_CMP_NEQ, false);
+	nft_ifname(r.m, NFT_META_OIFNAME, c->name, NFT_CMP_NEQ);
 	nft_masq(r.m);
 	nft_rule_end(s->b, &r);
 	if (s->family == NFPROTO_IPV4) {
 		nft_rule_begin(s->b, &r, s->table, "postrouting");
 		ip4_in(r.m, true, 0x7f000000, 8);
-		nft_ifname(r.m, NFT_META_OIFNAME, c->name, NFT_CMP_EQ, false);
+		nft_ifname(r.m, NFT_META_OIFNAME, c->name, NFT_CMP_EQ);
 		nft_masq(r.m);
 		nft_rule_end(s->b, &r);
 	}
 	nft_rule_begin(s->b, &r, s->table, "postrouting");
 	from_subnet(s, r.m);
-	nft_ifname(r.m, NFT_META_OIFNAME, c->name, NFT_CMP_EQ, false);
+	nft_ifname(r.m, NFT_META_OIFNAME, c->name, NFT_CMP_EQ);
 	nft_ct_any(r.m, NFT_CT_STATUS, IPS_DST_NAT);
 	nft_masq(r.m);
 	nft_rule_end(s->b, &r);

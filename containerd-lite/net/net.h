@@ -14,8 +14,11 @@
 #define NET_LEASE_ROOT	   "/run/wisp/net"   /* a reboot frees every address */
 #define NET_HOSTS_ROOT	   "/run/wisp/hosts" /* each network's names: containers' /etc/hosts */
 /* The default network's subnet when no --subnet is given: "subnet CIDR" */
-#define NET_CONF_RUN "/run/wisp/bridge" /* this boot's (provisioning) */
-#define NET_CONF_ETC "/etc/wisp/bridge" /* the image spec's bridge.subnet */
+/* Every network's bridge's interface group ("wisp"): the host firewall lets
+ * what they send be forwarded, whatever the networks are named (net/fw.c). */
+#define NET_BRIDGE_GROUP 0x77697370u
+#define NET_CONF_RUN	 "/run/wisp/bridge" /* this boot's (provisioning) */
+#define NET_CONF_ETC	 "/etc/wisp/bridge" /* the image spec's bridge.subnet */
 
 /* The clouds' metadata services (user-data, credentials), the host's alone:
  * containers' packets to them are dropped (nat.c), and a registry may not
@@ -168,7 +171,7 @@ void nft_vmap_goto(struct nft_batch *b, const char *table, uint32_t id, const ch
 void nft_vmap(struct nl_msg *m, uint32_t id);
 void nft_masq(struct nl_msg *m);
 /* Matches made of the above, shared by the NAT table and the firewall. */
-void nft_ifname(struct nl_msg *m, int key, const char *name, int op, bool prefix);
+void nft_ifname(struct nl_msg *m, int key, const char *name, int op);
 void nft_ct_any(struct nl_msg *m, int key, uint32_t bits);
 void nft_l4(struct nl_msg *m, uint8_t proto, int offset, const void *v, int len);
 

@@ -239,15 +239,14 @@ void nft_cmp(struct nl_msg *m, int op, const void *v, int len)
 	expr(m, "cmp", PAIRS(NFTA_CMP_SREG, NFT_REG_1, NFTA_CMP_OP, op), NFTA_CMP_DATA, v, len);
 }
 
-/* meta KEY (an interface name) OP NAME; PREFIX: its first strlen(NAME) bytes
- * only (nft's "wisp*"), else all of IFNAMSIZ, zero-padded as the kernel keeps it */
-void nft_ifname(struct nl_msg *m, int key, const char *name, int op, bool prefix)
+/* meta KEY (an interface name) OP NAME: all of IFNAMSIZ, zero-padded as the kernel keeps it */
+void nft_ifname(struct nl_msg *m, int key, const char *name, int op)
 {
 	char v[16] = {0};
 
 	memcpy(v, name, strnlen(name, sizeof(v) - 1));
 	nft_meta(m, key);
-	nft_cmp(m, op, v, prefix ? (int)strlen(v) : (int)sizeof(v));
+	nft_cmp(m, op, v, (int)sizeof(v));
 }
 
 /* ct KEY & BITS != 0 (ct state's or status's bits, in host order as the kernel keeps them) */

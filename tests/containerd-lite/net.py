@@ -897,7 +897,21 @@ def test_metadata(c3, outside):
         subprocess.run(ip + ["-6", "addr", "del", "fd20:ce::254/128", "dev", "up0p"])
 
 
-def test_firewall(c6, c3, outside):
+def test_firewall_named(cb):
+    """A network is named by its user: its containers get out through the firewall as
+    wisp0's do (the forward chain knows the bridges by their interface group)."""
+    net = ["--network", "blue", "--subnet", "10.99.8.0/24"]
+    r = cl("attach", *net, "--netns", "/proc/%d/ns/net" % cb.pid, "cb")
+    try:
+        r = inside(cb, BUSYBOX, "ping", "-c", "1", "-W", "5", "192.0.2.1")
+        check("a container of network \"blue\" reaches the outside through the firewall",
+              r.returncode == 0, r.stdout + r.stderr)
+    finally:
+        r = cl("detach", *net, "cb")
+        check("detach cb: blue goes", r.returncode == 0 and "blue" not in links(), r.stderr)
+
+
+def test_firewall(c6, c3, cb, outside):
     """The host's firewall (point 5): closed but for what --allow opens,
     established flows, ICMP and published ports; the forward chain closes
     the way to containers' unpublished ports through a route to the subnet."""
@@ -938,6 +952,7 @@ def test_firewall(c6, c3, outside):
               % (tries, time.monotonic() - t0), r.returncode == 0, r.stdout + r.stderr)
         r = sh(BUSYBOX, "ping", "-c", "1", "-W", "5", "192.0.2.1")
         check("and the host (outbound open, answers established)", r.returncode == 0, r.stdout + r.stderr)
+        test_firewall_named(cb)
         for args, msg in ((["firewall", "--allow", "0"], "containerd-lite: network firewall: --allow 0: "
                            "not PORT[/tcp|udp] (1-65535)\n"),
                           (["firewall", "--allow", "22", "--off"], "containerd-lite: network firewall: "
@@ -1261,7 +1276,7 @@ def inner():
         test_metadata(ps[2], outside)
         test_conntrack(ps[7], ps[8], ps[9], outside)
         test_networks(ps[5], ps[2], ps[14], outside)
-        test_firewall(ps[5], ps[2], outside)
+        test_firewall(ps[5], ps[2], ps[14], outside)
         test_bandwidth(ps[10], ps[11], ps[12], ps[13])
         test_churn(ps[2])
         test_teardown(["c3", "c4", "c6"])
