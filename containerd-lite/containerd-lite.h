@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #define CL_DEFAULT_ROOT "/run/containerd-lite"
+#define CL_NS_OWNER	"org.wisp.ns-owner" /* an annotation: struct cl_spec's ns_owner */
 
 /* The shape of init's struct err and image-builder's (err.c); the room for
  * messages that quote a path or a tool's output. */
@@ -54,6 +55,7 @@ struct cl_rlimit {
 struct cl_ns {
 	int type; /* CLONE_NEW* */
 	char *path;
+	int fd; /* path opened by create's check (cl_ns_pin), joined by it; -1 before */
 };
 
 struct cl_hook {
@@ -179,6 +181,11 @@ struct cl_spec {
 	struct cl_hook *hooks[CL_HOOK_KINDS];
 	size_t nhooks[CL_HOOK_KINDS];
 	char *annotations_json; /* compact JSON object, for the state */
+	/* annotation org.wisp.ns-owner "PID START": the process the namespace
+	 * paths name (image bundle --network container:ID), start time as
+	 * /proc/PID/stat's; 0: none */
+	pid_t ns_owner;
+	unsigned long long ns_owner_start;
 };
 
 /* Decodes config.json text; BUNDLE resolves a relative root.path. */

@@ -9,11 +9,14 @@
  * files (/etc/hosts, /etc/resolv.conf) come along: its bundle's mounts.
  *
  * The namespaces are named by /proc/PID/ns paths, checked against ID's
- * state (its pid's start time) here; create opens them again and checks
- * their type. If ID ends in between, create fails (its pid is gone) or, in
- * the rarest case of a reused pid, joins another process's namespaces:
- * docker's `container:` mode has the same window, and init restarts a
- * container whose network's owner ended (docs/declarations.md).
+ * state (its pid's start time) here, and the pid and start time go into
+ * the annotation org.wisp.ns-owner: create holds that process by a pidfd
+ * (refused if the pid is another's by then), opens the paths once and
+ * joins those fds, and refuses if the process ended while they were
+ * opened. So a pid reused in between never puts the container in another
+ * process's namespaces, a host one's or another container's (docker's
+ * `container:` mode and runc have that window). init restarts a container
+ * whose network's owner ended (docs/declarations.md).
  */
 #include "../runtime/cl-private.h"
 #include "image.h"
@@ -78,6 +81,19 @@ static void name_files(json_t *spec, const char *bundle, int root, bool writable
 	json_decref(cfg);
 }
 
+/* The process the paths name, for create to hold while it opens them (runtime/ns.c). */
+static void owner(json_t *spec, const struct cl_state *st)
+{
+	json_t *ann = json_object_get(spec, "annotations");
+
+	if (!json_is_object(ann)) {
+		ann = json_object();
+		json_object_set_new(spec, "annotations", ann);
+	}
+	json_object_set_new(ann, CL_NS_OWNER,
+			    json_sprintf("%d %llu", (int)st->pid, st->start_time));
+}
+
 static int join(json_t *spec, const struct img_over *ov, const struct cl_state *st, int root,
 		struct cl_err *err)
 {
@@ -99,6 +115,7 @@ static int join(json_t *spec, const struct img_over *ov, const struct cl_state *
 		snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)st->pid);
 		ns_path(lin, "user", path);
 	}
+	owner(spec, st);
 	name_files(spec, st->bundle, root, !ov->readonly);
 	return 0;
 }

@@ -27,10 +27,10 @@ unsigned long long cl_proc_start_time(pid_t pid);
 int cl_ns_join(const struct cl_spec *s, struct cl_err *e);
 /* ns.c: the user namespace to join by path, or NULL. userjoin.c: the
  * container process cloned with flags inside it (through a helper). */
-const char *cl_userns_path(const struct cl_spec *s);
-pid_t cl_clone_in_userns(const char *path, int flags, void (*child)(void *), void *arg,
+const struct cl_ns *cl_userns_joined(const struct cl_spec *s);
+pid_t cl_clone_in_userns(const struct cl_ns *n, int flags, void (*child)(void *), void *arg,
 			 struct cl_err *e);
-int cl_ns_check_paths(const struct cl_spec *s, struct cl_err *e);
+int cl_ns_pin(struct cl_spec *s, struct cl_err *e);
 int cl_ns_pid_enter(const struct cl_spec *s, int *restore, struct cl_err *e);
 void cl_ns_pid_restore(int restore);
 int cl_ns_clone_flags(const struct cl_spec *s);

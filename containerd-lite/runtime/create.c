@@ -119,13 +119,16 @@ int cl_process_setup(const struct cl_spec *s, void *sc, char **exe, struct cl_er
 }
 
 /* The descriptors the container process keeps from the runtime: its
- * handshake's, and (until they are attached) the idmapped mounts'. */
-static int close_inherited(const struct child_ctx *c, bool with_mounts, struct cl_err *e)
+ * handshake's, and EARLY (until they are used) the namespaces' to join
+ * (cl_ns_pin) and the idmapped mounts'. */
+static int close_inherited(const struct child_ctx *c, bool early, struct cl_err *e)
 {
 	int keep[CL_KEEP_FDS_MAX] = {c->sync, c->fifo, c->console};
 	size_t n = 3;
 
-	for (size_t i = 0; with_mounts && i < c->s->nmounts && n < CL_KEEP_FDS_MAX; i++)
+	for (size_t i = 0; early && i < c->s->nns; i++) /* 8 types at most */
+		keep[n++] = c->s->ns[i].fd;
+	for (size_t i = 0; early && i < c->s->nmounts && n < CL_KEEP_FDS_MAX; i++)
 		if (c->s->mounts[i].idmapped)
 			keep[n++] = c->s->mounts[i].tree_fd;
 	return cl_close_fds_except(keep, n, e);
@@ -158,7 +161,7 @@ static int child_setup(struct child_ctx *c, struct cl_err *e)
 	if (setsid() < 0)
 		return cl_error(e, errno, "setsid");
 	/* root of the new user namespace, now that the parent mapped it */
-	if (((s->ns_flags & CLONE_NEWUSER) || cl_userns_path(s)) &&
+	if (((s->ns_flags & CLONE_NEWUSER) || cl_userns_joined(s)) &&
 	    (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
 		return cl_error(e, errno, "become root in the user namespace");
 	if (cl_ns_join(s, e) < 0 || unshare_late(s, e) < 0 || setup_names(s, e) < 0 ||
@@ -286,7 +289,7 @@ static bool has_ns(const struct cl_spec *s, int type)
 	return false;
 }
 
-static int check_spec(const struct cl_spec *s, const struct cl_opts *o, struct cl_err *e)
+static int check_spec(struct cl_spec *s, const struct cl_opts *o, struct cl_err *e)
 {
 	struct stat st;
 
@@ -298,7 +301,7 @@ static int check_spec(const struct cl_spec *s, const struct cl_opts *o, struct c
 		return cl_error(e, 0, "process.terminal needs --console-socket");
 	if ((s->hostname || s->domainname) && !has_ns(s, CLONE_NEWUTS))
 		return cl_error(e, 0, "config.json: .hostname: needs a uts namespace");
-	return cl_ns_check_paths(s, e);
+	return cl_ns_pin(s, e);
 }
 
 static int make_state_dir(const struct cl_opts *o, struct made *m, struct cl_err *e)
@@ -350,8 +353,8 @@ static pid_t clone_child(struct child_ctx *c, int flags, int cgroup_fd, bool *in
 	pid_t pid = -1;
 
 	*in_cgroup = false;
-	if (cl_userns_path(c->s)) /* the parent moves it into its cgroup */
-		return cl_clone_in_userns(cl_userns_path(c->s), flags, child_entry, c, e);
+	if (cl_userns_joined(c->s)) /* the parent moves it into its cgroup */
+		return cl_clone_in_userns(cl_userns_joined(c->s), flags, child_entry, c, e);
 	if (cgroup_fd >= 0) {
 		pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
 		*in_cgroup = pid >= 0;

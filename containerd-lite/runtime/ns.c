@@ -106,17 +106,45 @@ static int open_ns(const struct cl_ns *n, struct cl_err *e)
 	return fd;
 }
 
-int cl_ns_check_paths(const struct cl_spec *s, struct cl_err *e)
+/* The pidfd of the process org.wisp.ns-owner names, if it is still that one. */
+static int owner_open(const struct cl_spec *s, struct cl_err *e)
 {
-	for (size_t i = 0; i < s->nns; i++) {
-		int fd = s->ns[i].path ? open_ns(&s->ns[i], e) : 0;
+	int fd = cl_pidfd_of(s->ns_owner);
 
-		if (fd < 0)
-			return -1;
-		if (fd > 0)
-			close(fd);
+	if (fd < 0)
+		return cl_error(e, errno, "the namespaces' process (pid %d)", (int)s->ns_owner);
+	/* after the open: a number reused before it is seen here */
+	if (cl_proc_start_time(s->ns_owner) != s->ns_owner_start) {
+		close(fd);
+		return cl_error(e, 0,
+				"the namespaces' process (pid %d) ended: the pid is another's",
+				(int)s->ns_owner);
 	}
-	return 0;
+	return fd;
+}
+
+/* Each namespace path opened once, before anything of the container exists,
+ * and joined by that fd: a path names what it names at the open, and
+ * /proc/PID/ns/... another process's namespaces once PID ended and its
+ * number went to another. With an owner (org.wisp.ns-owner), that process
+ * is held by a pidfd across the opens and must still live after them: the
+ * fds are then its namespaces, whatever the number names later. */
+int cl_ns_pin(struct cl_spec *s, struct cl_err *e)
+{
+	int pidfd = s->ns_owner ? owner_open(s, e) : -1, ret = 0;
+
+	if (s->ns_owner && pidfd < 0)
+		return -1;
+	for (size_t i = 0; ret == 0 && i < s->nns; i++)
+		if (s->ns[i].path && (s->ns[i].fd = open_ns(&s->ns[i], e)) < 0)
+			ret = -1;
+	if (ret == 0 && pidfd >= 0 && cl_pidfd_signal(pidfd, 0) < 0)
+		ret =
+		    cl_error(e, 0, "the namespaces' process (pid %d) ended while they were opened",
+			     (int)s->ns_owner);
+	if (pidfd >= 0)
+		close(pidfd);
+	return ret;
 }
 
 /* A pid namespace given by path is entered by the parent for the clone
@@ -126,22 +154,13 @@ int cl_ns_pid_enter(const struct cl_spec *s, int *restore, struct cl_err *e)
 {
 	*restore = -1;
 	for (size_t i = 0; i < s->nns; i++) {
-		int fd;
-
-		if (s->ns[i].type != CLONE_NEWPID || !s->ns[i].path)
+		if (s->ns[i].type != CLONE_NEWPID || s->ns[i].fd < 0)
 			continue;
 		*restore = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
 		if (*restore < 0)
 			return cl_error(e, errno, "open /proc/self/ns/pid");
-		fd = open_ns(&s->ns[i], e);
-		if (fd < 0)
-			return -1;
-		if (setns(fd, CLONE_NEWPID) < 0) {
-			int err = errno;
-			close(fd);
-			return cl_error(e, err, "join pid namespace %s", s->ns[i].path);
-		}
-		close(fd);
+		if (setns(s->ns[i].fd, CLONE_NEWPID) < 0)
+			return cl_error(e, errno, "join pid namespace %s", s->ns[i].path);
 	}
 	return 0;
 }
@@ -158,36 +177,28 @@ void cl_ns_pid_restore(int restore)
 }
 
 /* The user namespace given by path, or NULL (userjoin.c clones in it). */
-const char *cl_userns_path(const struct cl_spec *s)
+const struct cl_ns *cl_userns_joined(const struct cl_spec *s)
 {
 	for (size_t i = 0; i < s->nns; i++)
 		if (s->ns[i].type == CLONE_NEWUSER && s->ns[i].path)
-			return s->ns[i].path;
+			return &s->ns[i];
 	return NULL;
 }
 
-/* Joins the namespaces given by path (but pid: see cl_ns_pid_enter, and
- * user: the process was cloned in it, userjoin.c, so the others are
- * joined with its credentials). */
+/* Joins the namespaces given by path, by the fds cl_ns_pin opened (but
+ * pid: see cl_ns_pid_enter, and user: the process was cloned in it,
+ * userjoin.c, so the others are joined with its credentials). */
 int cl_ns_join(const struct cl_spec *s, struct cl_err *e)
 {
 	for (size_t i = 0; i < s->nns; i++) {
 		const struct cl_ns *n = &s->ns[i];
-		int fd;
 
 		/* pid: cl_ns_pid_enter; user: the clone was made in it (userjoin.c) */
-		if (!n->path || n->type == CLONE_NEWPID || n->type == CLONE_NEWUSER)
+		if (n->fd < 0 || n->type == CLONE_NEWPID || n->type == CLONE_NEWUSER)
 			continue;
-		fd = open(n->path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			return cl_error(e, errno, "open %s namespace %s", ns_name(n->type),
+		if (setns(n->fd, n->type) < 0)
+			return cl_error(e, errno, "join %s namespace %s", ns_name(n->type),
 					n->path);
-		if (setns(fd, n->type) < 0) {
-			int err = errno;
-			close(fd);
-			return cl_error(e, err, "join %s namespace %s", ns_name(n->type), n->path);
-		}
-		close(fd);
 	}
 	return 0;
 }

@@ -539,6 +539,7 @@ static int one_ns(json_t *it, const char *path, size_t i, void *arg, struct cl_e
 	char *type = NULL;
 	int ret = 0;
 
+	n->fd = -1;
 	if (get_str(it, "type", path, &type, e) < 0 || get_str(it, "path", path, &n->path, e) < 0) {
 		free(type);
 		return -1;
@@ -932,7 +933,7 @@ static int parse_linux(json_t *root, struct cl_spec *s, struct cl_err *e)
 	free(prop);
 	/* mappings with a joined user namespace describe it (runc wants them) */
 	if (ret == 0 && (s->nuid_maps || s->ngid_maps) && !(s->ns_flags & CLONE_NEWUSER) &&
-	    !cl_userns_path(s))
+	    !cl_userns_joined(s))
 		ret = cl_error(e, 0,
 			       "config.json: .linux.uidMappings: given without a new user "
 			       "namespace");
@@ -985,6 +986,23 @@ static int parse_hooks(json_t *root, struct cl_spec *s, struct cl_err *e)
 
 /* --- the document ------------------------------------------------------------ */
 
+/* org.wisp.ns-owner, "PID START" (image/netjoin.c writes it): digits only, neither 0. */
+static int ns_owner(json_t *ann, struct cl_spec *s, struct cl_err *e)
+{
+	json_t *v = ann ? json_object_get(ann, CL_NS_OWNER) : NULL;
+	const char *t = json_string_value(v), *d = "0123456789";
+	size_t a = t ? strspn(t, d) : 0, b = a && t[a] == ' ' ? strspn(t + a + 1, d) : 0;
+
+	if (!v)
+		return 0;
+	if (b == 0 || a > 9 || b > 19 || t[a + 1 + b] != '\0' ||
+	    !(s->ns_owner = (pid_t)strtol(t, NULL, 10)) ||
+	    !(s->ns_owner_start = strtoull(t + a + 1, NULL, 10)))
+		return cl_error(
+		    e, 0, "config.json: .annotations[\"" CL_NS_OWNER "\"]: not \"PID START\"");
+	return 0;
+}
+
 static int parse_root(json_t *root, const char *bundle, struct cl_spec *s, struct cl_err *e)
 {
 	json_t *r, *ann;
@@ -1010,7 +1028,7 @@ static int parse_root(json_t *root, const char *bundle, struct cl_spec *s, struc
 		return -1;
 	if (ann)
 		s->annotations_json = json_dumps(ann, JSON_COMPACT | JSON_SORT_KEYS);
-	return 0;
+	return ns_owner(ann, s, e);
 }
 
 static int parse_doc(json_t *root, const char *bundle, struct cl_spec *s, struct cl_err *e)
@@ -1120,8 +1138,11 @@ void cl_spec_free(struct cl_spec *s)
 		free(s->mounts[i].gid_maps);
 	}
 	free(s->mounts);
-	for (size_t i = 0; s->ns && i < s->nns; i++)
+	for (size_t i = 0; s->ns && i < s->nns; i++) {
 		free(s->ns[i].path);
+		if (s->ns[i].fd >= 0)
+			close(s->ns[i].fd);
+	}
 	free(s->ns);
 	free(s->uid_maps);
 	free(s->gid_maps);

@@ -17,13 +17,12 @@
 #include <unistd.h>
 
 /* In the helper: join, clone; pid (or -errno) to the pipe. */
-static __attribute__((noreturn)) void helper(const char *path, int flags, int out,
-					     void (*child)(void *), void *arg)
+static __attribute__((noreturn)) void helper(int fd, int flags, int out, void (*child)(void *),
+					     void *arg)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	long pid = -EBADF;
 
-	if (fd < 0 || setns(fd, CLONE_NEWUSER) < 0)
+	if (setns(fd, CLONE_NEWUSER) < 0) /* the fd create's check opened (cl_ns_pin) */
 		pid = -errno;
 	else if ((pid = syscall(SYS_clone, (unsigned long)(flags | CLONE_PARENT), NULL, NULL, NULL,
 				NULL)) == 0) {
@@ -36,7 +35,7 @@ static __attribute__((noreturn)) void helper(const char *path, int flags, int ou
 	_exit(0);
 }
 
-pid_t cl_clone_in_userns(const char *path, int flags, void (*child)(void *), void *arg,
+pid_t cl_clone_in_userns(const struct cl_ns *ns, int flags, void (*child)(void *), void *arg,
 			 struct cl_err *e)
 {
 	int p[2], st;
@@ -52,7 +51,7 @@ pid_t cl_clone_in_userns(const char *path, int flags, void (*child)(void *), voi
 	}
 	if (h == 0) {
 		close(p[0]);
-		helper(path, flags, p[1], child, arg);
+		helper(ns->fd, flags, p[1], child, arg);
 	}
 	close(p[1]);
 	do
@@ -62,8 +61,8 @@ pid_t cl_clone_in_userns(const char *path, int flags, void (*child)(void *), voi
 	while (waitpid(h, &st, 0) < 0 && errno == EINTR)
 		;
 	if (n != (ssize_t)sizeof(pid))
-		return cl_error(e, 0, "join user namespace %s: the helper died", path);
+		return cl_error(e, 0, "join user namespace %s: the helper died", ns->path);
 	if (pid < 0)
-		return cl_error(e, (int)-pid, "clone in user namespace %s", path);
+		return cl_error(e, (int)-pid, "clone in user namespace %s", ns->path);
 	return (pid_t)pid;
 }

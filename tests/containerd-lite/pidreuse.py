@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""exec, kill, kill --all and delete --force against a reused pid (make cl-test), as root.
+"""exec, kill, kill --all, delete --force and a create joining a process's namespaces by
+/proc/PID/ns paths against a reused pid (make cl-test), as root.
 
 A container's init may exit whenever it likes, and its pid go to another
 process, a host one too, between the runtime's check of the pid (the
@@ -258,6 +259,72 @@ def kill_all_reaches(top, base):
     reap_orphans()
 
 
+def start_time(pid):
+    """/proc/PID/stat's field 22, as the runtime's state keeps it."""
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().rsplit(")", 1)[1].split()[19]
+
+
+def joiner(top, base, pid, cid):
+    """A bundle joining PID's network and UTS namespaces by /proc/PID/ns paths, with the
+    annotation org.wisp.ns-owner, as `image bundle --network container:ID` writes one."""
+    c = copy.deepcopy(base)
+    c["process"]["args"] = ["cat", "/proc/sys/kernel/hostname"]
+    c.pop("hostname", None)  # the joined UTS namespace's name is the owner's
+    for n in c["linux"]["namespaces"]:
+        if n["type"] in ("network", "uts"):
+            n["path"] = f"/proc/{pid}/ns/" + ("net" if n["type"] == "network" else "uts")
+    c["annotations"] = {"org.wisp.ns-owner": f"{pid} {start_time(pid)}"}
+    return make_bundle(top, cid, c)
+
+
+def join_by_path(top, base):
+    """create joins the namespaces a bundle names by /proc/PID/ns paths (a pod's
+    container: its network's owner's): the owner ends and an impostor takes its pid
+    before create (case 1), or while create opens the paths (case 2, strace holds it
+    after its open of the network namespace's path). create must refuse in one line,
+    never run in the impostor's namespaces (its hostname "impostor")."""
+    cl = Runtime("containerd-lite", CL, os.path.join(top, "cl-root"))
+    for case in (1, 2):
+        owner, cid = f"owner-{case}", f"joiner-{case}"
+        c = copy.deepcopy(base)
+        c["process"]["args"], c["hostname"] = ["sleep", "60"], "owner"
+        pid = start(cl, make_bundle(top, owner, c), owner)
+        if not pid:
+            continue
+        b, net = joiner(top, base, pid, cid), os.readlink(f"/proc/{pid}/ns/net")
+        args = [cl.exe, "--root", cl.root, "run", "--bundle", b, cid]
+        if case == 2:
+            args = [STRACE, "-f", "-qq", "-o", "/dev/null", "-P", f"/proc/{pid}/ns/net", "-e",
+                    "trace=open,openat", "-e",
+                    f"inject=open,openat:delay_exit={DELAY_US}:when=1"] + args
+        with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+            if case == 1:
+                reap(pid)
+                imp = impostor(pid)
+            p = subprocess.Popen(args, stdout=out, stderr=err, text=True)
+            if case == 2:
+                check("joiner 2: the runtime was held after opening the owner's namespace",
+                      wait_held(net, p))
+                reap(pid)
+                imp = impostor(pid)
+            p.wait(timeout=60)
+            out.seek(0)
+            err.seek(0)
+            rc, o, e = p.returncode, out.read(), err.read()
+        lines = e.strip().splitlines()
+        check(f"joiner {case}: the impostor took the owner's pid", imp is not None)
+        check(f"joiner {case}: create refused in one line, not run in the impostor's namespaces"
+              + (f" ({lines[0]})" if lines else ""),
+              rc != 0 and "impostor" not in o and len(lines) == 1 and "pid" in lines[0]
+              and imp is not None and alive(imp), (rc, o.strip(), e.strip()))
+        if imp is not None:
+            reap(imp)
+        cl("delete", "--force", cid)
+        cl("delete", "--force", owner)
+        reap_orphans()
+
+
 def inner():
     if os.getpid() != 1:  # again, as the init of a new pid namespace
         return subprocess.call(["unshare", "--pid", "--fork", "--mount-proc", sys.executable,
@@ -277,6 +344,7 @@ def inner():
         base["root"]["path"] = "rootfs"
         run_cases(top, base)
         kill_all_reaches(top, base)
+        join_by_path(top, base)
     finally:
         remove_work(top)
     return check.status("cl-test pidreuse")

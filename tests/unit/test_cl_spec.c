@@ -178,6 +178,24 @@ static void test_linux(void **state)
 	cl_spec_free(s);
 }
 
+/* The namespaces' owner (image/netjoin.c) and the paths' fds, not opened before create. */
+static void test_ns_owner(void **state)
+{
+	struct cl_spec *s = parse_ok(DOC(", \"annotations\": {\"org.wisp.ns-owner\": "
+					 "\"123456789 1234567890123456789\"},"
+					 "\"linux\": {\"namespaces\": [{\"type\": \"network\", "
+					 "\"path\": \"/proc/123456789/ns/net\"}]}"));
+
+	(void)state;
+	assert_int_equal(s->ns_owner, 123456789);
+	assert_true(s->ns_owner_start == 1234567890123456789ull);
+	assert_int_equal(s->ns[0].fd, -1);
+	cl_spec_free(s);
+	s = parse_ok(DOC(""));
+	assert_int_equal(s->ns_owner, 0);
+	cl_spec_free(s);
+}
+
 static void test_seccomp_and_hooks(void **state)
 {
 	struct cl_spec *s = parse_ok(DOC(
@@ -283,6 +301,8 @@ static void test_default_seccomp(void **state)
 	free(text);
 }
 
+#define OWNER_BAD "config.json: .annotations[\"org.wisp.ns-owner\"]: not \"PID START\""
+
 static void test_errors(void **state)
 {
 	static const struct {
@@ -296,6 +316,20 @@ static void test_errors(void **state)
 	    {"{\"root\": {\"path\": \"r\"}}", "config.json: .process: missing"},
 	    {"{\"process\": {\"args\": [\"sh\"]}}", "config.json: .root: missing"},
 	    {DOC(", \"hostname\": 5"), "config.json: .hostname: expected a string"},
+	    /* org.wisp.ns-owner: "PID START", digits, neither 0 (image/netjoin.c) */
+	    {DOC(", \"annotations\": {\"org.wisp.ns-owner\": 5}"), OWNER_BAD},
+	    {DOC(", \"annotations\": {\"org.wisp.ns-owner\": \"\"}"), OWNER_BAD},
+	    {DOC(", \"annotations\": {\"org.wisp.ns-owner\": \"12\"}"), OWNER_BAD},
+	    {DOC(", \"annotations\": {\"org.wisp.ns-owner\": \"12 \"}"), OWNER_BAD},
+	    {DOC(", \"annotations\": {\"org.wisp.ns-owner\": \" 12 34\"}"), OWNER_BAD},
+	    {DOC(", \"annotations\": {\"org.wisp.ns-owner\": \"12  34\"}"), OWNER_BAD},
+	    {DOC(", \"annotations\": {\"org.wisp.ns-owner\": \"0 34\"}"), OWNER_BAD},
+	    {DOC(", \"annotations\": {\"org.wisp.ns-owner\": \"12 0\"}"), OWNER_BAD},
+	    {DOC(", \"annotations\": {\"org.wisp.ns-owner\": \"-1 34\"}"), OWNER_BAD},
+	    {DOC(", \"annotations\": {\"org.wisp.ns-owner\": \"12 34 \"}"), OWNER_BAD},
+	    {DOC(", \"annotations\": {\"org.wisp.ns-owner\": \"1234567890 34\"}"), OWNER_BAD},
+	    {DOC(", \"annotations\": {\"org.wisp.ns-owner\": \"12 x\"}"), OWNER_BAD},
+
 	    {"{\"root\": {\"path\": \"r\"}, \"process\": {\"args\": \"sh\"}}",
 	     "config.json: .process.args: expected an array of strings"},
 	    {"{\"root\": {\"path\": \"r\"}, \"process\": {\"args\": [\"sh\", 1]}}",
@@ -549,17 +583,12 @@ static void test_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_minimal),
-	    cmocka_unit_test(test_process),
-	    cmocka_unit_test(test_mounts),
-	    cmocka_unit_test(test_linux),
-	    cmocka_unit_test(test_seccomp_and_hooks),
-	    cmocka_unit_test(test_default_spec),
-	    cmocka_unit_test(test_default_seccomp),
-	    cmocka_unit_test(test_errors),
-	    cmocka_unit_test(test_state_json),
-	    cmocka_unit_test(test_root_open),
-	    cmocka_unit_test(test_root_stayout),
+	    cmocka_unit_test(test_minimal),	 cmocka_unit_test(test_process),
+	    cmocka_unit_test(test_mounts),	 cmocka_unit_test(test_linux),
+	    cmocka_unit_test(test_ns_owner),	 cmocka_unit_test(test_seccomp_and_hooks),
+	    cmocka_unit_test(test_default_spec), cmocka_unit_test(test_default_seccomp),
+	    cmocka_unit_test(test_errors),	 cmocka_unit_test(test_state_json),
+	    cmocka_unit_test(test_root_open),	 cmocka_unit_test(test_root_stayout),
 	    cmocka_unit_test(test_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
