@@ -66,7 +66,7 @@ $(INIT_BIN): $(INIT_SRCS) $(INIT_YAML_OBJS) $(INIT_HDRS) init/init.mk $(INIT_DEP
 LIB_REG := init/lib/b64.c init/lib/regcfg.c
 PARSE_SRCS := $(addprefix init/provision/parse/, userdata.c gunzip.c yvalue.c cloudcfg.c ccreg.c ccca.c netcfg.c \
 	meta.c ovfenv.c xmltext.c plan.c child.c sandbox.c) $(LIB_REG)
-PROVISION_OWN := $(addprefix init/provision/, main.c run.c root.c declw.c bootgood.c update.c ccapply.c dirwalk.c ccsem.c ds.c dsdev.c \
+PROVISION_OWN := $(addprefix init/provision/, main.c run.c root.c declw.c bootgood.c update.c ccapply.c idmap.c dirwalk.c ccsem.c ds.c dsdev.c \
 	cloudinit.c ccfinal.c tzrules.c sshd.c firewall.c bridge.c imgimport.c net.c dsnet.c dsmeta.c dsuser.c \
 	azure.c report.c)
 # The host's firewall (firewall.c): containerd-lite's table (containerd-lite.h's
@@ -255,7 +255,7 @@ UNIT_init_declw_LIBS := -lyaml
 
 # The user-data side of issue 5: formats, MIME, #cloud-config, write_files, users, labels.
 UNIT_TESTS += init_cloudcfg
-UNIT_init_cloudcfg_SRCS := init/lib/spawn.c $(PARSE_SRCS) init/provision/ccapply.c init/provision/dirwalk.c \
+UNIT_init_cloudcfg_SRCS := init/lib/spawn.c $(PARSE_SRCS) init/provision/ccapply.c init/provision/idmap.c init/provision/dirwalk.c \
 	init/provision/ccsem.c init/provision/ds.c init/provision/dsdev.c init/provision/dsmeta.c init/provision/root.c init/provision/tzrules.c init/lib/cmdline.c init/lib/yamltree.c init/lib/users.c init/lib/hostname.c init/lib/etcfiles.c \
 	init/lib/decl.c init/lib/parse.c init/lib/deps.c init/lib/declbin.c \
 	init/pid1/etc.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
@@ -263,6 +263,11 @@ UNIT_init_cloudcfg_LIBS := -lyaml -lz
 $(B)/unit/test_init_cloudcfg: HOST_CFLAGS += -DPARSE_FAULT_INJECT -DTZRULES_BUILT='"$(TZRULES)"'
 # the time zone table the build makes (rootfs.mk), looked up by tzrules.c
 $(B)/unit/test_init_cloudcfg: $(TZRULES)
+
+# the ids given to users and groups, kept on STATE (idmap.c), across boots (ccapply.c)
+UNIT_TESTS += init_idmap
+UNIT_init_idmap_SRCS := $(UNIT_init_cloudcfg_SRCS)
+UNIT_init_idmap_LIBS := $(UNIT_init_cloudcfg_LIBS)
 
 # the block devices the datasource probe reads (in use: held, mounted, partitioned): a fake sysfs
 UNIT_TESTS += init_dsdev

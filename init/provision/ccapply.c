@@ -7,6 +7,9 @@
  * once per instance to /etc (users, groups) Wisp does at every boot from
  * the same user-data; the result is the same host. Files outside /etc
  * and /run, and homes, persist in /var and are written once per instance.
+ * Since they keep their owners' numbers, a user or group is given again
+ * the id it had at earlier boots, and no name the id of another
+ * (env->ids, idmap.c), as a distribution's persistent /etc/passwd would.
  */
 #include "provision.h"
 
@@ -72,21 +75,15 @@ static char *etc_find(struct etcfile *f, const char *name)
 	return NULL;
 }
 
-static bool etc_id_used(struct etcfile *f, unsigned id)
+/* The line of f whose id (field 3) is id, or NULL. */
+static char *etc_id_line(struct etcfile *f, unsigned id)
 {
 	for (char *p = f->text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
 		char *c = strchr(p, ':');
 		if (c && (c = strchr(c + 1, ':')) && strtoul(c + 1, NULL, 10) == id)
-			return true;
+			return p;
 	}
-	return false;
-}
-
-static unsigned etc_free_id(struct etcfile *a, struct etcfile *b, unsigned from)
-{
-	while (etc_id_used(a, from) || (b && etc_id_used(b, from)))
-		from++;
-	return from;
+	return NULL;
 }
 
 static void etc_add(struct etcfile *f, const char *line)
@@ -110,18 +107,78 @@ static unsigned field_id(const char *line)
 	return c ? (unsigned)strtoul(c + 1, NULL, 10) : 0;
 }
 
-/* Add member to group line of name (creating the group). Returns its gid. */
-static unsigned etc_group_add(struct etcfile *g, const char *name, const char *member, int gid)
+struct etcset {
+	struct etcfile pw, gr, sh;
+	const struct cc_env *env; /* env->ids: the ids given at earlier boots */
+};
+
+/* The first id from `from` that f does not have and that was never given to another name
+ * than name (idmap.c: a removed user's files keep their id, so nobody else may get it). */
+static unsigned free_id(struct etcset *s, enum id_kind k, const char *name, unsigned from)
 {
+	struct etcfile *f = k == ID_USER ? &s->pw : &s->gr;
+
+	while (etc_id_line(f, from) || idmap_owner(s->env->ids, k, from, name))
+		from++;
+	return from;
+}
+
+/* The group (or user, k) of f that holds id now, named in a warning: "%.*s". */
+static int holder(struct etcfile *f, unsigned id, const char **name)
+{
+	*name = etc_id_line(f, id);
+	return *name ? (int)strcspn(*name, ":") : 0;
+}
+
+/*
+ * A new name's id: the one it was given before, else want (if free), else the first
+ * free from from. -1 (warned) when the one it was given is held in /etc by another name
+ * (an image that added a user or group): giving it another would leave its files to
+ * that one without a word; user-data's `uid:` can move it.
+ */
+static long new_id(struct etcset *s, enum id_kind k, const char *name, long want, unsigned from)
+{
+	struct etcfile *f = k == ID_USER ? &s->pw : &s->gr;
+	long old = idmap_get(s->env->ids, k, name);
+	const char *who;
+	int n;
+
+	if (old < 0 && want >= 0 && !etc_id_line(f, (unsigned)want) &&
+	    !idmap_owner(s->env->ids, k, (unsigned)want, name))
+		return want;
+	if (old < 0)
+		return free_id(s, k, name, from);
+	if (!(n = holder(f, (unsigned)old, &who)))
+		return old;
+	s->env->warn->warn(
+	    s->env->warn->ctx,
+	    "cloud-config: %s %s: %s %ld (given at an earlier boot, %s) is %.*s's in "
+	    "the image's %s now; %s not added%s",
+	    k == ID_USER ? "user" : "group", name, k == ID_USER ? "uid" : "gid", old,
+	    s->env->ids->path, n, who, f->path, name,
+	    k == ID_USER ? " (a uid: in user-data gives it another)" : "");
+	return -1;
+}
+
+/* Add member to the line of group name, creating the group (its id: new_id(want)). Returns
+ * its gid, or -1 (warned: the gid it was given is another group's now). */
+static long group_add(struct etcset *s, const char *name, const char *member, long want)
+{
+	struct etcfile *g = &s->gr;
 	char *line = etc_find(g, name), buf[512];
+	long id;
 
 	if (!line) {
-		unsigned id = gid >= 0 ? (unsigned)gid : etc_free_id(g, NULL, FIRST_UID);
-		snprintf(buf, sizeof(buf), "%s:x:%u:%s", name, id, member ? member : "");
+		unsigned from = want >= 0 ? (unsigned)want : FIRST_UID;
+
+		if ((id = new_id(s, ID_GROUP, name, want, from)) < 0)
+			return -1;
+		snprintf(buf, sizeof(buf), "%s:x:%ld:%s", name, id, member ? member : "");
 		etc_add(g, buf);
+		idmap_note(s->env->ids, ID_GROUP, name, (unsigned)id);
 		return id;
 	}
-	unsigned id = field_id(line);
+	id = field_id(line);
 	if (member) { /* insert ",member" (or "member") at the end of the line */
 		size_t at = (size_t)(strchrnul(line, '\n') - g->text);
 		bool first = g->text[at - 1] == ':';
@@ -239,10 +296,6 @@ out:
 	return n;
 }
 
-struct etcset {
-	struct etcfile pw, gr, sh;
-};
-
 /* The user's shell if ROOT has it, else /bin/sh: a login shell that does not exist
  * (/bin/bash: Wisp has busybox's sh and ash) would leave the user unable to log in,
  * and nothing would say why. Checked under env->root, as every other path. */
@@ -262,10 +315,69 @@ static const char *login_shell(const struct cc_user *u, const struct cc_env *env
 	return "/bin/sh";
 }
 
+/*
+ * A new user's uid. user-data's `uid:` wins (a name it moves keeps its old id
+ * reserved), but never over another name's: an id held in /etc, or given to another
+ * name at an earlier boot, is refused, as useradd refuses a uid that is not unique
+ * (on a distribution that other user would still be in /etc/passwd). -1: refused.
+ */
+static long new_uid(struct etcset *s, const struct cc_user *u)
+{
+	const struct cc_env *env = s->env;
+	long old = idmap_get(env->ids, ID_USER, u->name);
+	const char *who;
+	int n;
+
+	if (!u->has_uid)
+		return new_id(s, ID_USER, u->name, -1, u->system ? FIRST_SYS : FIRST_UID);
+	if ((n = holder(&s->pw, u->uid, &who)) ||
+	    (who = idmap_owner(env->ids, ID_USER, u->uid, u->name))) {
+		env->warn->warn(env->warn->ctx,
+				"cloud-config: user %s: uid %u is %.*s's (%s); %s not added",
+				u->name, (unsigned)u->uid, n ? n : (int)strlen(who), who,
+				n ? s->pw.path : env->ids->path, u->name);
+		return -1;
+	}
+	if (old >= 0 && old != (long)u->uid)
+		env->warn->warn(
+		    env->warn->ctx,
+		    "cloud-config: user %s: uid %u (user-data), not %ld as at earlier boots: "
+		    "files of uid %ld are not given to it",
+		    u->name, (unsigned)u->uid, old, old);
+	return (long)u->uid;
+}
+
+/* The passwd and shadow lines of u, a user /etc does not have yet. 0, or -1: refused
+ * (new_uid, or the gid of its group). */
+static int add_entry(struct etcset *s, const struct cc_user *u, const char *home, unsigned *uid,
+		     unsigned *gid)
+{
+	char line[1024];
+	long id, gr;
+
+	if ((id = new_uid(s, u)) < 0)
+		return -1;
+	/* its own group takes the uid as gid when that is free, as useradd gives it */
+	gr = u->primary_group ? group_add(s, u->primary_group, NULL, -1)
+			      : group_add(s, u->name, NULL, id);
+	if (gr < 0)
+		return -1;
+	*uid = (unsigned)id, *gid = (unsigned)gr;
+	idmap_note(s->env->ids, ID_USER, u->name, *uid);
+	snprintf(line, sizeof(line), "%s:x:%u:%u:%s:%s:%s", u->name, *uid, *gid,
+		 u->gecos ? u->gecos : "", home, login_shell(u, s->env));
+	etc_add(&s->pw, line);
+	const char *pw = u->passwd ? u->passwd : "";
+	snprintf(line, sizeof(line), "%s:%s%s:19000:0:99999:7:::", u->name,
+		 u->lock_passwd || !*pw ? "!" : "", pw);
+	etc_add(&s->sh, line);
+	return 0;
+}
+
 static unsigned add_user(struct etcset *s, const struct cc_user *u, char **extra_keys,
 			 const struct cc_env *env)
 {
-	char line[1024], home[512];
+	char home[512];
 	unsigned uid, gid;
 	char *existing = etc_find(&s->pw, u->name);
 
@@ -278,24 +390,10 @@ static unsigned add_user(struct etcset *s, const struct cc_user *u, char **extra
 		bool hg = false;
 		user_lookup(env->etc, u->name, &eu, &eg, &hg);
 		uid = eu, gid = eg;
-	} else {
-		uid = u->has_uid ? u->uid
-				 : etc_free_id(&s->pw, NULL, u->system ? FIRST_SYS : FIRST_UID);
-		gid = etc_group_add(
-		    &s->gr, u->primary_group ? u->primary_group : u->name, NULL,
-		    u->primary_group
-			? -1
-			: (int)(etc_id_used(&s->gr, uid) ? etc_free_id(&s->gr, NULL, uid) : uid));
-		snprintf(line, sizeof(line), "%s:x:%u:%u:%s:%s:%s", u->name, uid, gid,
-			 u->gecos ? u->gecos : "", home, login_shell(u, env));
-		etc_add(&s->pw, line);
-		const char *pw = u->passwd ? u->passwd : "";
-		snprintf(line, sizeof(line), "%s:%s%s:19000:0:99999:7:::", u->name,
-			 u->lock_passwd || !*pw ? "!" : "", pw);
-		etc_add(&s->sh, line);
-	}
+	} else if (add_entry(s, u, home, &uid, &gid) < 0)
+		return 0; /* no entry: no groups, no home, no keys */
 	for (char **g = u->groups; g && *g; g++)
-		etc_group_add(&s->gr, *g, u->name, -1);
+		group_add(s, *g, u->name, -1);
 	if (!u->no_create_home && !u->system)
 		homes_writable(env); /* before any home is touched, at every boot */
 	if (!u->no_create_home && !u->system && env->per_instance) {
@@ -316,7 +414,7 @@ static unsigned add_user(struct etcset *s, const struct cc_user *u, char **extra
 
 unsigned cc_apply_users(const struct cloudcfg *c, const struct cc_env *env)
 {
-	struct etcset s = {0};
+	struct etcset s = {.env = env};
 	unsigned keys = 0;
 	struct err e;
 
@@ -325,11 +423,10 @@ unsigned cc_apply_users(const struct cloudcfg *c, const struct cc_env *env)
 	if (etc_read(&s.pw, env->etc, "passwd") < 0 || etc_read(&s.gr, env->etc, "group") < 0 ||
 	    etc_read(&s.sh, env->etc, "shadow") < 0)
 		goto out;
-	for (size_t i = 0; i < c->ngroups; i++) {
-		etc_group_add(&s.gr, c->groups[i].name, NULL, -1);
-		for (char **m = c->groups[i].members; m && *m; m++)
-			etc_group_add(&s.gr, c->groups[i].name, *m, -1);
-	}
+	for (size_t i = 0; i < c->ngroups; i++)
+		if (group_add(&s, c->groups[i].name, NULL, -1) >= 0)
+			for (char **m = c->groups[i].members; m && *m; m++)
+				group_add(&s, c->groups[i].name, *m, -1);
 	/* top-level ssh_authorized_keys go to the first user: Wisp has no default user */
 	for (size_t i = 0; i < c->nusers; i++)
 		keys += add_user(&s, &c->users[i], i == 0 ? c->ssh_keys : NULL, env);

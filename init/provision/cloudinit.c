@@ -32,6 +32,7 @@ static struct {
 	unsigned nkeys;	      /* authorized keys written this boot: then an SSH server */
 	struct cloudcfg host; /* hostname, fqdn, preserve_hostname of every part, merged */
 	char *update[3];      /* wisp.update's url, sha256, reboot: the last part's (update.c) */
+	struct idmap ids;     /* the users' and groups' ids of earlier boots (idmap.c) */
 } ci;
 /* Apart from ci: an initialiser would move ci (kilobytes of bss) into the file. */
 static struct warner warner = {.who = "cloud-init"};
@@ -158,6 +159,7 @@ static void apply_config(struct cloudcfg *c, const char *src)
 			     .fake_root = prov.dry,
 			     .per_instance = ci.per_instance,
 			     .src = src,
+			     .ids = &ci.ids,
 			     .warn = &w};
 	bool keys_here = ci.nparts == 1; /* meta-data's keys join the first part */
 
@@ -207,6 +209,7 @@ static void default_user_alone(void)
 			     .fake_root = prov.dry,
 			     .per_instance = ci.per_instance,
 			     .src = "meta-data",
+			     .ids = &ci.ids,
 			     .warn = &w};
 	struct cloudcfg c = {0};
 
@@ -398,8 +401,12 @@ void cloudinit_setup(void)
 		return;
 	}
 	ci.found = true;
+	/* users and groups keep their ids: their files on STATE have them */
+	idmap_load(&ci.ids, ROOTED(ID_MAP), &w);
 	parse_and_apply(run, &w);
 	default_user_alone();
+	idmap_save(&ci.ids, &w);
+	idmap_free(&ci.ids);
 	{ /* meta-data's local-hostname when no part names one */
 		struct cc_env env = {
 		    .etc = ROOTED("/etc"), .root = prov.root, .fake_root = prov.dry, .warn = &w};

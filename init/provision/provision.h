@@ -84,6 +84,37 @@ typedef void net_unit_fn(void *ctx, const char *name, char *const argv[], bool o
 void net_plan(const char *sys, const char *dir, const char *ds, const char *resolv, net_unit_fn *fn,
 	      void *ctx);
 
+/* ---- idmap.c: the user and group ids given, kept on STATE -------------- */
+
+#define ID_MAP "/var/lib/wisp/ids" /* "wisp-ids 1", then "user|group NAME ID" lines */
+enum id_kind { ID_USER, ID_GROUP };
+struct id_rec {
+	unsigned char kind; /* enum id_kind */
+	char name[33];
+	unsigned id;
+};
+struct idmap {
+	char path[4096];
+	struct id_rec *rec; /* in the order given: a name's last one is its id now */
+	size_t n, cap;
+	bool usable; /* read, or none yet: it may be noted in and saved */
+	bool changed;
+};
+/* path's ids into m (none when it does not exist). A file that is not provision's, or
+ * does not read whole and strictly: one warning naming it and why; m then remembers
+ * nothing and idmap_save() leaves the file alone. */
+void idmap_load(struct idmap *m, const char *path, struct ud_sink *w);
+/* The id of kind k name was given last, or -1. m may be NULL (none remembered). */
+long idmap_get(const struct idmap *m, enum id_kind k, const char *name);
+/* The name other than name that id of kind k was given to, or NULL. */
+const char *idmap_owner(const struct idmap *m, enum id_kind k, unsigned id, const char *name);
+/* name was given id (nothing to note if that is its id already). */
+void idmap_note(struct idmap *m, enum id_kind k, const char *name, unsigned id);
+/* Write m if it changed: whole or not at all (a synced temporary renamed over it), 0600.
+ * A failure (STATE read-only) is one warning: this boot's new ids are not remembered. */
+void idmap_save(struct idmap *m, struct ud_sink *w);
+void idmap_free(struct idmap *m);
+
 /* ---- ccapply.c: apply a cloudcfg to this host ------------------------ */
 
 struct cc_env {
@@ -92,6 +123,7 @@ struct cc_env {
 	bool fake_root;	   /* a tree of the build host's user: no chown, it owns what root would */
 	bool per_instance; /* first boot of this instance-id: per-instance work too */
 	const char *src;   /* the cloud-config part, for messages of the applying side */
+	struct idmap *ids; /* the ids given at earlier boots; NULL: none remembered */
 	struct ud_sink *warn;
 	/* gzip write_files: decompress (malloc'd *out); NULL: refused with a warning */
 	int (*gunzip)(const unsigned char *in, size_t len, unsigned char **out, size_t *outlen);

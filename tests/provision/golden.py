@@ -10,6 +10,11 @@ and compare what it leaves with the case's expectation:
                     (and a symlink's target)
   CASE/expected/    the content of every regular file of that tree
   CASE/console.txt  what provision printed
+A case with boot2/ (boot2/seed, maybe boot2/etc) boots twice against the same STATE:
+after the first run /run is emptied and /etc made again from CASE/root/etc (from
+boot2/etc when there is one: an image update), as PID 1 does at every boot, /var
+stays; then provision runs with boot2/seed. The expectation is the tree after
+the second run, the console both runs'.
 Run-dependent text is normalised first: the temporary root and the seed's path
 become $ROOT and $SEED, "(12 ms)" becomes "(N ms)", a semaphore's "pid: ms" becomes
 "PID: MS". Any difference (or an exit status other than 0) fails, with a diff.
@@ -28,14 +33,16 @@ import sys
 import tempfile
 
 
-def normalise(text, root, seed):
-    text = text.replace(root, "$ROOT").replace(seed, "$SEED")
+def normalise(text, root, *seeds):
+    text = text.replace(root, "$ROOT")
+    for seed in seeds:
+        text = text.replace(seed, "$SEED")
     text = re.sub(r"\(\d+ ms\)", "(N ms)", text)
     text = re.sub(r"(?m)^VERSION=.*$", "VERSION=*", text)
     return text
 
 
-def snapshot(root, seed):
+def snapshot(root, *seeds):
     """{relpath: (line of tree.txt, normalised content or None)} of the tree under root."""
     out = {}
     for dirpath, dirs, files in os.walk(root):
@@ -54,31 +61,60 @@ def snapshot(root, seed):
                     text = f.read().decode("utf-8", "backslashreplace")
                 if "/sem/" in "/" + rel:
                     text = re.sub(r"^\d+: \d+$", "PID: MS", text.strip()) + "\n"
-                out[rel] = ("f %s %s" % (mode, rel), normalise(text, root, seed))
+                out[rel] = ("f %s %s" % (mode, rel), normalise(text, root, *seeds))
     return out
+
+
+def copy_tree(src, dst):
+    shutil.copytree(src, dst, symlinks=True)
+    # a checkout's modes follow its umask: the tree before starts from fixed ones
+    for dirpath, dirs, files in os.walk(dst):
+        for d in dirs:
+            os.chmod(os.path.join(dirpath, d), 0o755)
+        for f in files:
+            os.chmod(os.path.join(dirpath, f), 0o644)
 
 
 def run_case(prog, case, tmp):
     root = os.path.join(tmp, "root")
     seed = os.path.abspath(os.path.join(case, "seed"))
     if os.path.isdir(os.path.join(case, "root")):
-        shutil.copytree(os.path.join(case, "root"), root, symlinks=True)
-        # a checkout's modes follow its umask: the tree before starts from fixed ones
-        for dirpath, dirs, files in os.walk(root):
-            for d in dirs:
-                os.chmod(os.path.join(dirpath, d), 0o755)
-            for f in files:
-                os.chmod(os.path.join(dirpath, f), 0o644)
+        copy_tree(os.path.join(case, "root"), root)
     else:
         os.mkdir(root)
     mode = ["--safe"] if os.path.exists(os.path.join(case, "safe")) else ["--seed", seed]
+    seeds = [seed]
+    out, err = run(prog, root, mode)
+    if err is None and os.path.isdir(os.path.join(case, "boot2")):
+        reboot(case, root)
+        seeds.append(os.path.abspath(os.path.join(case, "boot2", "seed")))
+        out2, err = run(prog, root, ["--seed", seeds[-1]])
+        out += out2 or ""
+    if err is not None:
+        return None, err
+    return snapshot(root, *seeds), normalise(out, root, *seeds)
+
+
+def run(prog, root, mode):
+    """provision's stdout, and None or why the run failed."""
     r = subprocess.run([os.path.abspath(prog), "--root", root] + mode,
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     if r.returncode != 0:
         return None, "exit status %d\n%s%s" % (r.returncode, r.stdout, r.stderr)
     if r.stderr:
         return None, "stderr (sanitizers?):\n" + r.stderr
-    return snapshot(root, seed), normalise(r.stdout, root, seed)
+    return r.stdout, None
+
+
+def reboot(case, root):
+    """What a reboot leaves of root: /run is a tmpfs again, /etc is ROOT's (boot2/etc,
+    the image updated, else root/etc), /var (STATE) stays."""
+    etc = os.path.join(case, "boot2", "etc")
+    if not os.path.isdir(etc):
+        etc = os.path.join(case, "root", "etc")
+    for d in ("run", "etc"):
+        shutil.rmtree(os.path.join(root, d), ignore_errors=True)
+    copy_tree(etc, os.path.join(root, "etc"))
 
 
 def expectation(case):
