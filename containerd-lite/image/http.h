@@ -24,6 +24,9 @@ struct img_req {
 	struct img_endpoint *guard;
 	bool foreign;
 	char refused[64];
+	/* a manifest's or token's GET (registry.c): when it must have ended,
+	 * redirects and its token included (CLOCK_MONOTONIC ms; 0 not started) */
+	long long deadline;
 };
 
 /* A GET of req->url for ep: TLS verified with ep's CA (plain HTTP only

@@ -9,7 +9,12 @@
  * redirect from https to http is refused. A 401 gets one answer: a
  * token from the Bearer challenge's realm (with the basic credentials,
  * if any), or the basic credentials themselves; the realm's own 401
- * none (one token request per request, at most). */
+ * none (one token request per request, at most).
+ *
+ * A manifest's, an index's or a token's GET has a deadline (SMALL_GET_S),
+ * its redirects and the token it needed included: a registry trickling
+ * a byte a second passes the low-speed limit blobs have, and held the
+ * pull for as long as it liked. */
 #include "http.h"
 #include <errno.h>
 #include <jansson.h>
@@ -17,8 +22,23 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #define UA "containerd-lite/" WISP_VERSION
+
+/* Manifests and indexes are at most IMG_MAX_JSON (4 MiB), a token 1 MiB,
+ * and a few KiB as a rule; nothing else goes on while one is awaited.
+ * 60 s lets the 4 MiB cap through at 70 kB/s, far below a cloud host's
+ * link; a registry that has not answered a few KiB by then never will.
+ * Under 1 KiB/s for 20 s fails sooner: a registry thinking that long over
+ * a document, or sending it that slowly, is stalled or trickling. Blobs,
+ * whose size has no such bound, keep only img_http_get's stall limit. */
+#define SMALL_GET_S	  60
+#define SMALL_LOW_SPEED	  1024L
+#define SMALL_LOW_SPEED_S 20L
+/* The tests' deadline, in seconds (pull.py's trickling registry): honoured
+ * only when it is lower, so that it cannot lengthen a registry's hold. */
+#define SMALL_GET_TEST_ENV "CL_TEST_REGISTRY_DEADLINE"
 
 void img_ep_url(const struct img_endpoint *ep, const char *kind, const char *name, char *out,
 		size_t n)
@@ -163,7 +183,60 @@ static size_t to_buf(char *p, size_t size, size_t n, void *ud)
 	return len;
 }
 
-/* GET url whole into a buffer of at most cap bytes (*body malloc'd). */
+static long long now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static int small_get_s(void)
+{
+	const char *s = getenv(SMALL_GET_TEST_ENV);
+	long v = s ? strtol(s, NULL, 10) : 0;
+
+	return v > 0 && v < SMALL_GET_S ? (int)v : SMALL_GET_S;
+}
+
+/* h limited to what is left of req's deadline (set at its first request):
+ * 0, or -1 when nothing is left. */
+static int bound(CURL *h, struct img_req *req, struct cl_err *err)
+{
+	long long left;
+
+	if (!req->deadline)
+		req->deadline = now_ms() + 1000LL * small_get_s();
+	if ((left = req->deadline - now_ms()) <= 0)
+		return cl_error(err, 0, "GET %s: not answered in full within %d s", req->url,
+				small_get_s());
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)left);
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, SMALL_LOW_SPEED);
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, SMALL_LOW_SPEED_S);
+	return 0;
+}
+
+/* Why a bounded GET failed: the deadline, the low-speed limit (once
+ * connected), else the guard's refusal or curl's reason. curl's clock
+ * starts after ours and rounds: its deadline may come a few ms early. */
+static const char *failure(const struct img_req *req, CURL *h, CURLcode rc, char *out, size_t n)
+{
+	curl_off_t conn = 0;
+
+	if (rc != CURLE_OPERATION_TIMEDOUT)
+		return img_reach_error(req, rc, out, n);
+	if (now_ms() >= req->deadline - 100)
+		img_fmt(out, n, "not answered in full within %d s", small_get_s());
+	else if (curl_easy_getinfo(h, CURLINFO_CONNECT_TIME_T, &conn) == CURLE_OK && conn > 0)
+		img_fmt(out, n, "slower than %ld bytes/s for %ld s", SMALL_LOW_SPEED,
+			SMALL_LOW_SPEED_S);
+	else
+		return curl_easy_strerror(rc);
+	return out;
+}
+
+/* GET url whole into a buffer of at most cap bytes (*body malloc'd),
+ * within req's deadline. */
 static int get_small(struct img_endpoint *ep, struct img_req *req, size_t cap, char **body,
 		     size_t *len, struct cl_err *err)
 {
@@ -179,8 +252,11 @@ static int get_small(struct img_endpoint *ep, struct img_req *req, size_t cap, c
 	while (r == 1) {
 		CURL *h = img_http_get(ep, req, 0, err);
 		CURLcode rc;
-		if (!h)
+		if (!h || bound(h, req, err) < 0) {
+			img_http_done(h);
+			r = -1;
 			break;
+		}
 		m.len = 0;
 		curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, to_buf);
 		curl_easy_setopt(h, CURLOPT_WRITEDATA, &m);
@@ -189,7 +265,7 @@ static int get_small(struct img_endpoint *ep, struct img_req *req, size_t cap, c
 			r = cl_error(err, 0, "GET %s: larger than %zu bytes", req->url, cap);
 		else if (rc != CURLE_OK)
 			r = cl_error(err, 0, "GET %s: %s", req->url,
-				     img_reach_error(req, rc, why, sizeof(why)));
+				     failure(req, h, rc, why, sizeof(why)));
 		else
 			r = img_http_next(ep, h, req, m.b, m.len, err);
 		img_http_done(h);
@@ -236,10 +312,12 @@ static int realm_endpoint(const struct img_endpoint *ep, const char *url,
 	return 0;
 }
 
-static int fetch_token(struct img_endpoint *ep, const struct img_challenge *c, struct cl_err *err)
+/* A token for ep, within the deadline of the request that needed it. */
+static int fetch_token(struct img_endpoint *ep, const struct img_challenge *c, long long deadline,
+		       struct cl_err *err)
 {
 	struct img_endpoint realm;
-	struct img_req treq = {0};
+	struct img_req treq = {.deadline = deadline};
 	char scope[400], *body;
 	size_t len;
 	int r;
@@ -270,7 +348,7 @@ static int authorize(struct img_endpoint *ep, struct img_req *req, struct cl_err
 	if (img_challenge_parse(req->www_auth, &c, err) < 0)
 		return cl_error_wrap(err, "GET %s: HTTP 401", req->url);
 	if (!strcasecmp(c.scheme, "Bearer"))
-		return fetch_token(ep, &c, err);
+		return fetch_token(ep, &c, req->deadline, err);
 	if (!strcasecmp(c.scheme, "Basic") && ep->basic && ep->bearer) {
 		free(ep->bearer);
 		ep->bearer = NULL;

@@ -32,7 +32,9 @@ A hostile registry (hostile(); `pull.py hostile` runs these alone, without
 a registry; its images are the front's own, fake_image()): a token realm
 that answers its own token requests with a 401 naming itself ends the pull
 in one line after one token request; a config, or an index's manifest,
-declared 1 TiB is refused before it is asked for; the partial of a layer
+declared 1 TiB is refused before it is asked for; a manifest, and a token,
+trickled a byte at a time fail the pull in one line at their deadline
+(CL_TEST_REGISTRY_DEADLINE lowers it to TEST_DEADLINE); the partial of a layer
 cut every time is kept for the next pull of its image (which resumes it),
 removed by the pull of another image, and by gc.
 
@@ -125,7 +127,8 @@ class Front:
     serves blobs (307); down: 503 for everything; authloop: 401 for everything, its
     challenge a realm on this front; fake: {path: (content type, body, cut)} answered
     here, not by upstream, cut (if not None) bytes of it every time, then the
-    connection closed (fake_image())."""
+    connection closed (fake_image()); trickle: {path: content type} headers of a
+    64 KiB body, then a byte every 50 ms."""
 
     def __init__(self, upstream, tls=None):
         self.upstream, self.mode, self.log = upstream, {}, []
@@ -172,6 +175,22 @@ class Front:
             h.connection.shutdown(socket.SHUT_RDWR)
             h.close_connection = True
 
+    def reply_trickle(self, h, ctype):
+        """20 bytes a second: above curl's stall limit of 1 B/s (blobs'), 64 KiB
+        taking an hour; until the client hangs up."""
+        h.send_response(200)
+        h.send_header("Content-Type", ctype)
+        h.send_header("Content-Length", "65536")
+        h.end_headers()
+        h.close_connection = True
+        try:
+            for _ in range(65536):
+                h.wfile.write(b" ")
+                h.wfile.flush()
+                time.sleep(0.05)
+        except OSError:
+            pass
+
     def gate(self, h):
         """Faults decided before upstream is asked. True: answered."""
         if self.mode.get("down"):
@@ -180,6 +199,10 @@ class Front:
         if self.mode.get("authloop"):  # the token requests too: a realm that never answers
             self.reply(h, 401, headers=[("WWW-Authenticate", 'Bearer realm="http://%s/token",'
                                          'service="loop"' % self.host)])
+            return True
+        trickle = self.mode.get("trickle", {}).get(h.path.split("?")[0])
+        if trickle:
+            self.reply_trickle(h, trickle)
             return True
         fake = self.mode.get("fake", {}).get(h.path.split("?")[0])
         if fake:
@@ -278,6 +301,21 @@ def regs_file(w, entries):
 def pull(store, ref, regs, *extra, timeout=300):
     return run(CL, "image", "--store", store, "pull", "--registries", regs, *extra, ref,
                timeout=timeout)
+
+
+# The deadline of a manifest's or token's GET in these tests (the pull's is 60 s):
+# CL_TEST_REGISTRY_DEADLINE, which only lowers it (image/registry.c).
+TEST_DEADLINE = 2
+
+
+def pull_within(store, ref, regs, within):
+    """pull with the tests' deadline; None if still running after `within` s (killed)."""
+    env = dict(os.environ, CL_TEST_REGISTRY_DEADLINE=str(TEST_DEADLINE))
+    try:
+        return run(CL, "image", "--store", store, "pull", "--registries", regs, ref,
+                   timeout=within, env=env)
+    except subprocess.TimeoutExpired:
+        return None
 
 
 def skopeo_digest(ref):
@@ -622,6 +660,7 @@ def hostile(w, front, regs):
           "naming the token URL, %d token requests (at most 2)" % len(tokens),
           one_line(r) and len(tokens) <= 2 and "GET http://%s/token?" % front.host in r.stderr
           and "HTTP 401" in r.stderr, (r.returncode, r.stderr[-300:]))
+    trickling(store, front, regs, one_line)
     cd, _ = fake_image(front, "wisp/huge", [], cfg_size=1 << 40)
     n = len(front.log)
     r = pull(store, front.host + "/wisp/huge:1", regs)
@@ -661,6 +700,27 @@ def hostile(w, front, regs):
           and "removed tmp/partial" in r.stdout, (r.stdout, r.stderr, parts()))
     front.mode.pop("fake")
     shutil.rmtree(store, ignore_errors=True)
+
+
+def trickling(store, front, regs, one_line):
+    """A manifest, and a token, trickled (headers, then a byte every 50 ms): the
+    pull ends within a generous 30 s, in one line naming the URL and its deadline."""
+    slow = "/v2/wisp/slow/manifests/1"
+    front.mode["trickle"] = {slow: MT_MANIFEST}
+    r = pull_within(store, front.host + "/wisp/slow:1", regs, 30)
+    check("hostile: a trickled manifest: the pull fails within 30 s, in one line naming the "
+          "URL and the deadline", r is not None and one_line(r) and
+          "GET http://%s%s: not answered in full within %d s" % (front.host, slow, TEST_DEADLINE)
+          in r.stderr, "still running after 30 s" if r is None else r.stderr)
+    front.mode.update(trickle={"/token": "application/json"}, auth=True)
+    r = pull_within(store, front.host + "/wisp/slow:1", regs, 30)
+    check("hostile: a trickled token: the pull fails within 30 s, in one line naming the "
+          "token URL and the deadline", r is not None and one_line(r) and
+          "token: GET http://%s/token?" % front.host in r.stderr and
+          "not answered in full within %d s" % TEST_DEADLINE in r.stderr,
+          "still running after 30 s" if r is None else r.stderr)
+    front.mode.pop("trickle")
+    front.mode.pop("auth")
 
 
 def mirrors(w, reg, front):
