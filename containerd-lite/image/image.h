@@ -282,9 +282,15 @@ int img_unpack(const struct img_opts *o, const char *ref, const char *dir, struc
 int img_rm(const struct img_opts *o, const char *ref, struct cl_err *err);
 int img_gc(const struct img_opts *o, struct cl_err *err);
 
-/* image/query.c: an image's record (a json_t, to json_decref), by REF. */
+/* image/lookup.c: an image's record (a json_t, to json_decref), by REF: a
+ * name before a digest prefix (docs/images.md, REF); key (or NULL) gets
+ * its file's name in STORE/images. */
 struct json_t;
+struct json_t *img_lookup(const char *store, const char *ref, char key[80], struct cl_err *err);
 struct json_t *img_record(const char *store, const char *ref, struct cl_err *err);
+/* fn on each record of the store, until it returns non-zero. */
+typedef int (*img_record_fn)(const char *key, struct json_t *rec, void *arg, struct cl_err *err);
+int img_each_record(const char *store, img_record_fn fn, void *arg, struct cl_err *err);
 /* The config digest of an image. */
 int img_config_digest(const struct img_opts *o, const char *ref, char *out, size_t n,
 		      struct cl_err *err);

@@ -9,7 +9,7 @@
 .PHONY: zlib-musl libzstd-musl image-test pull-test
 
 IMG_SRCS := $(addprefix containerd-lite/image/,sha256.c tar.c tar_path.c stream.c fs.c \
-	reserve.c tar_extract.c blob.c source.c store.c query.c user.c bundle.c overlay.c runtime.c host.c \
+	reserve.c tar_extract.c blob.c source.c store.c lookup.c query.c user.c bundle.c overlay.c runtime.c host.c \
 	layers.c importdir.c userns.c shift.c netjoin.c) containerd-lite/cli/image.c
 CL_SRCS += $(IMG_SRCS)
 CL_HDRS += containerd-lite/image/image.h
@@ -96,6 +96,11 @@ UNIT_cl_image_SRCS := $(addprefix containerd-lite/image/,source.c blob.c reserve
 	image.h) \
 	$(addprefix containerd-lite/runtime/,err.c util.c)
 UNIT_cl_image_LIBS := -ljansson
+# an image's record by REF: names before digest prefixes
+UNIT_TESTS += cl_lookup
+UNIT_cl_lookup_SRCS := $(addprefix containerd-lite/image/,lookup.c ref.c blob.c reserve.c fs.c \
+	sha256.c image.h pull.h) $(addprefix containerd-lite/runtime/,err.c util.c)
+UNIT_cl_lookup_LIBS := -ljansson
 # pull's parsers: references, WWW-Authenticate, Content-Range, config.json
 # auths, registries.json, the index's platform choice
 UNIT_TESTS += cl_pull

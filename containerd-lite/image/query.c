@@ -1,6 +1,6 @@
 /* image/query.c: list, inspect, unpack, rm and gc over the store's
- * records (see image/store.c for the layout). */
-#include "pull.h"
+ * records (see image/store.c for the layout; image/lookup.c finds one). */
+#include "image.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -11,34 +11,6 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-typedef int (*record_fn)(const char *key, json_t *rec, void *arg, struct cl_err *err);
-
-static int each_record(const char *store, record_fn fn, void *arg, struct cl_err *err)
-{
-	char dir[4096];
-	struct dirent *de;
-	DIR *d;
-	int r = 0;
-
-	img_fmt(dir, sizeof(dir), "%s/images", store);
-	if (!(d = opendir(dir)))
-		return errno == ENOENT ? 0 : cl_error(err, errno, "store %s", dir);
-	while (r == 0 && (de = readdir(d))) {
-		json_t *rec;
-
-		if (de->d_name[0] == '.')
-			continue;
-		if (!(rec = img_load_json(dir, de->d_name, err))) {
-			r = cl_error_wrap(err, "store record %s", dir);
-			break;
-		}
-		r = fn(de->d_name, rec, arg, err);
-		json_decref(rec);
-	}
-	closedir(d);
-	return r;
-}
 
 static const char *str(json_t *o, const char *k)
 {
@@ -68,7 +40,7 @@ static int list_json(const struct img_opts *o, struct cl_err *err)
 {
 	json_t *a = json_array();
 	char *s = NULL;
-	int r = each_record(o->store, add_one, a, err);
+	int r = img_each_record(o->store, add_one, a, err);
 
 	if (r == 0 && !(s = json_dumps(a, JSON_COMPACT | JSON_PRESERVE_ORDER)))
 		r = cl_error(err, ENOMEM, "image list");
@@ -83,134 +55,7 @@ int img_list(const struct img_opts *o, struct cl_err *err)
 {
 	if (o->json)
 		return list_json(o, err);
-	return each_record(o->store, print_one, NULL, err);
-}
-
-struct find {
-	const char *ref;
-	json_t *rec;
-	char key[80];
-	bool normal; /* the second pass: ref and names in docker's full form */
-};
-
-/* "name:tag" -> length of "name" (a ':' after the last '/' starts the
- * tag); a pulled "name@sha256:..." (or "name:tag@...") has its name too. */
-static size_t repo_len(const char *ref)
-{
-	size_t end = strcspn(ref, "@");
-	const char *slash = memrchr(ref, '/', end), *colon = memrchr(ref, ':', end);
-
-	return colon && (!slash || colon > slash) ? (size_t)(colon - ref) : end;
-}
-
-/* "[name]@sha256:HEX": the whole manifest (or config) digest, and the
- * repository of the name the image was imported as, as docker pins. */
-static bool pinned(const char *ref, const char *at, json_t *rec)
-{
-	const char *name = str(rec, "ref"), *d = at + 1;
-	size_t n = (size_t)(at - ref);
-
-	if (n && (repo_len(name) != n || strncmp(name, ref, n) != 0))
-		return false;
-	return !strcmp(str(rec, "manifest"), d) || !strcmp(str(rec, "config"), d);
-}
-
-/* A reference: the name it was imported as, name@sha256:DIGEST, or a
- * (prefix of a) manifest or config digest, "sha256:" optional. */
-static bool matches(const char *ref, json_t *rec)
-{
-	const char *m = str(rec, "manifest"), *c = str(rec, "config"), *at = strchr(ref, '@');
-	size_t n;
-
-	if (strcmp(str(rec, "ref"), ref) == 0)
-		return true;
-	if (at)
-		return pinned(ref, at, rec);
-	if (strncmp(ref, "sha256:", 7) == 0)
-		ref += 7;
-	n = strlen(ref);
-	return n >= 6 &&
-	       ((*m && strncmp(m + 7, ref, n) == 0) || (*c && strncmp(c + 7, ref, n) == 0));
-}
-
-/* docker's full form of a name ("nginx" -> "docker.io/library/nginx:latest"),
- * or "" for what is no reference. */
-static void full_form(const char *ref, char out[IMG_REF_MAX])
-{
-	struct img_ref r;
-	struct cl_err e;
-
-	*out = 0;
-	if (img_ref_parse(ref, &r, &e) == 0)
-		memcpy(out, r.full, sizeof(r.full));
-}
-
-static bool matches_full(const char *full, json_t *rec)
-{
-	char name[IMG_REF_MAX];
-
-	full_form(str(rec, "ref"), name);
-	return *name && strcmp(name, full) == 0;
-}
-
-/* Several records of the same image (tags) are one answer; of different ones, ambiguous. */
-static int match(const char *key, json_t *rec, void *arg, struct cl_err *err)
-{
-	struct find *f = arg;
-
-	if (!(f->normal ? matches_full(f->ref, rec) : matches(f->ref, rec)))
-		return 0;
-	if (f->rec && strcmp(str(f->rec, "config"), str(rec, "config")) != 0)
-		return cl_error(err, 0, "image %s: ambiguous", f->ref);
-	if (f->rec)
-		return 0;
-	f->rec = json_incref(rec);
-	img_fmt(f->key, sizeof(f->key), "%s", key);
-	return 0;
-}
-
-/* ref as named, then (none found) in docker's full form, as docker
- * normalises: "nginx" finds a pulled docker.io/library/nginx:latest, and
- * docker.io/library/demo:1 an image imported as demo:1. */
-static json_t *find(const char *store, const char *ref, char *key, struct cl_err *err)
-{
-	struct find f = {.ref = ref};
-	char full[IMG_REF_MAX];
-
-	if (each_record(store, match, &f, err) < 0)
-		return json_decref(f.rec), NULL;
-	if (!f.rec)
-		full_form(ref, full);
-	if (!f.rec && *full) {
-		f = (struct find){.ref = full, .normal = true};
-		if (each_record(store, match, &f, err) < 0)
-			return json_decref(f.rec), NULL;
-	}
-	if (!f.rec) {
-		cl_error(err, 0, "image %s: not in store %s", ref, store);
-		err->num = ENOENT; /* for --pull missing (image/pull.c), not in the message */
-		return NULL;
-	}
-	if (key)
-		strcpy(key, f.key);
-	return f.rec;
-}
-
-json_t *img_record(const char *store, const char *ref, struct cl_err *err)
-{
-	return find(store, ref, NULL, err);
-}
-
-int img_config_digest(const struct img_opts *o, const char *ref, char *out, size_t n,
-		      struct cl_err *err)
-{
-	json_t *rec = find(o->store, ref, NULL, err);
-
-	if (!rec)
-		return -1;
-	img_fmt(out, n, "%s", str(rec, "config"));
-	json_decref(rec);
-	return img_digest_valid(out) ? 0 : cl_error(err, 0, "image %s: bad record", ref);
+	return img_each_record(o->store, print_one, NULL, err);
 }
 
 int img_inspect(const struct img_opts *o, const char *ref, struct cl_err *err)
@@ -285,7 +130,7 @@ int img_unpack(const struct img_opts *o, const char *ref, const char *dir, struc
 	size_t i;
 	int dfd, r = 0;
 
-	if (!(rec = find(o->store, ref, NULL, err)))
+	if (!(rec = img_lookup(o->store, ref, NULL, err)))
 		return -1;
 	if (verify_blobs(o->store, json_object_get(rec, "layers"), err) < 0)
 		return json_decref(rec), cl_error_wrap(err, "image unpack %s", ref);
@@ -313,7 +158,7 @@ int img_rm(const struct img_opts *o, const char *ref, struct cl_err *err)
 
 	if (lock < 0)
 		return -1;
-	if (!(rec = find(o->store, ref, key, err)))
+	if (!(rec = img_lookup(o->store, ref, key, err)))
 		r = -1;
 	img_fmt(path, sizeof(path), "%s/images/%s", o->store, key);
 	if (rec && unlink(path) < 0)
@@ -431,7 +276,7 @@ int img_gc(const struct img_opts *o, struct cl_err *err)
 		return json_decref(used), -1;
 	r = mark_mounted(o->store, used, err);
 	if (r == 0)
-		r = each_record(o->store, mark, used, err);
+		r = img_each_record(o->store, mark, used, err);
 	if (r == 0)
 		r = sweep(o->store, "blobs", used, err);
 	if (r == 0)
