@@ -22,7 +22,7 @@ IMG_LIBS := -lz -lzstd
 # The native build links Debian's libcurl4-openssl-dev, the static musl
 # one libcurl and wolfSSL built from Debian source (rootfs/tls/tls.mk:
 # TLS_LIBS, docs/tls.md).
-PULL_PARSE_SRCS := $(addprefix containerd-lite/image/,ref.c httphdr.c auth.c regcfg.c)
+PULL_PARSE_SRCS := $(addprefix containerd-lite/image/,ref.c httphdr.c auth.c regcfg.c mtype.c)
 PULL_SRCS := $(PULL_PARSE_SRCS) $(addprefix containerd-lite/image/,registry.c fetch.c tls.c reach.c \
 	pull.c urlget.c)
 PULL_HDRS := $(addprefix containerd-lite/image/,pull.h http.h)
@@ -102,7 +102,7 @@ UNIT_cl_lookup_SRCS := $(addprefix containerd-lite/image/,lookup.c ref.c blob.c 
 	sha256.c image.h pull.h) $(addprefix containerd-lite/runtime/,err.c util.c)
 UNIT_cl_lookup_LIBS := -ljansson
 # pull's parsers: references, WWW-Authenticate, Content-Range, config.json
-# auths, registries.json, the index's platform choice
+# auths, registries.json, the index's platform choice, a manifest's media type
 UNIT_TESTS += cl_pull
 UNIT_cl_pull_SRCS := $(PULL_PARSE_SRCS) $(addprefix containerd-lite/image/,source.c blob.c \
 	reserve.c fs.c sha256.c image.h pull.h) $(addprefix containerd-lite/runtime/,err.c util.c)

@@ -28,11 +28,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define MT_OCI_MANIFEST	   "application/vnd.oci.image.manifest.v1+json"
-#define MT_OCI_INDEX	   "application/vnd.oci.image.index.v1+json"
-#define MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
-#define MT_DOCKER_LIST	   "application/vnd.docker.distribution.manifest.list.v2+json"
-
 struct pulled {
 	char mt[128], digest[72]; /* the image manifest's, for the layout's index */
 	uint64_t size;
@@ -42,7 +37,7 @@ struct pulled {
 
 static bool is_index(const char *mt)
 {
-	return !strcmp(mt, MT_OCI_INDEX) || !strcmp(mt, MT_DOCKER_LIST);
+	return !strcmp(mt, IMG_MT_OCI_INDEX) || !strcmp(mt, IMG_MT_DOCKER_LIST);
 }
 
 static int write_blob(const char *stage, const char *hex, const char *b, size_t len,
@@ -61,7 +56,7 @@ static int write_blob(const char *stage, const char *hex, const char *b, size_t 
 }
 
 /* A manifest or index by tag or digest, its digest computed (and equal
- * to want's, if given), its media type told by the response or itself. */
+ * to want's, if given), its media type its own (image/mtype.c). */
 static json_t *get_manifest(struct img_endpoint *ep, const char *name, const char *want,
 			    const char *stage, struct pulled *p, struct cl_err *err)
 {
@@ -69,6 +64,7 @@ static json_t *get_manifest(struct img_endpoint *ep, const char *name, const cha
 	struct sha256 h;
 	size_t len;
 	json_t *j = NULL;
+	int r = -1;
 
 	if (img_reg_manifest(ep, name, &body, &len, ctype, err) < 0)
 		return NULL;
@@ -81,16 +77,14 @@ static json_t *get_manifest(struct img_endpoint *ep, const char *name, const cha
 		cl_error(err, 0, "manifest %s: sha256 is %s", want, hex);
 	else if (!(j = json_loadb(body, len, 0, NULL)) || !json_is_object(j))
 		cl_error(err, 0, "manifest %s: not a JSON object", p->digest);
-	if (j) {
-		const char *mt = json_string_value(json_object_get(j, "mediaType"));
-		img_fmt(p->mt, sizeof(p->mt), "%s",
-			ctype[0] && strcmp(ctype, "application/json") ? ctype
-								       : mt ?: MT_OCI_MANIFEST);
-	}
+	else if (img_doc_type(ctype, j, p->mt, err) < 0)
+		cl_error_wrap(err, "manifest %s", p->digest);
 	/* an index is not stored: the record names the image's manifest */
-	if (j && !is_index(p->mt) && write_blob(stage, hex, body, len, err) < 0)
-		json_decref(j), j = NULL;
+	else if (is_index(p->mt) || write_blob(stage, hex, body, len, err) == 0)
+		r = 0;
 	free(body);
+	if (r < 0)
+		json_decref(j), j = NULL;
 	return j;
 }
 
@@ -137,7 +131,7 @@ static json_t *resolve(struct img_endpoint *ep, const char *stage, struct pulled
 			   : (cl_error(err, 0, "index %s: nested too deep", cur->digest), NULL);
 		json_decref(j);
 	}
-	if (j && strcmp(cur->mt, MT_OCI_MANIFEST) && strcmp(cur->mt, MT_DOCKER_MANIFEST)) {
+	if (j && strcmp(cur->mt, IMG_MT_OCI_MANIFEST) && strcmp(cur->mt, IMG_MT_DOCKER_MANIFEST)) {
 		cl_error(err, 0, "manifest %s: media type %.100s: not supported", cur->digest,
 			 cur->mt);
 		json_decref(j);

@@ -54,6 +54,15 @@ int img_token_url(const struct img_challenge *c, const char *dflt_scope, char *o
 /* The bearer token of a token service's answer: "token" or "access_token". */
 char *img_token_parse(const char *body, size_t len, struct cl_err *err);
 
+/* image/mtype.c: a manifest document's media type, into mt: its own
+ * mediaType, else the response's Content-Type (ctype: "" for none); refused
+ * when the two disagree or its members are the other kind's. */
+#define IMG_MT_OCI_MANIFEST    "application/vnd.oci.image.manifest.v1+json"
+#define IMG_MT_OCI_INDEX       "application/vnd.oci.image.index.v1+json"
+#define IMG_MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
+#define IMG_MT_DOCKER_LIST     "application/vnd.docker.distribution.manifest.list.v2+json"
+int img_doc_type(const char *ctype, struct json_t *doc, char mt[128], struct cl_err *err);
+
 /* image/regcfg.c: per-registry settings (docs/images.md, "Pull"). */
 #define IMG_REGISTRIES	"/etc/wisp/registries.json"
 #define IMG_CREDS	"/etc/wisp/registry-auth.json"

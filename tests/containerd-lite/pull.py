@@ -34,7 +34,10 @@ that answers its own token requests with a 401 naming itself ends the pull
 in one line after one token request; a config, or an index's manifest,
 declared 1 TiB is refused before it is asked for; a manifest, and a token,
 trickled a byte at a time fail the pull in one line at their deadline
-(CL_TEST_REGISTRY_DEADLINE lowers it to TEST_DEADLINE); the partial of a layer
+(CL_TEST_REGISTRY_DEADLINE lowers it to TEST_DEADLINE); pinned bytes served
+with a Content-Type other than their mediaType (an index as a manifest, the
+reverse, an index with an image's members as a manifest) are refused in one
+line; the partial of a layer
 cut every time is kept for the next pull of its image (which resumes it),
 removed by the pull of another image, and by gc.
 
@@ -661,6 +664,7 @@ def hostile(w, front, regs):
           one_line(r) and len(tokens) <= 2 and "GET http://%s/token?" % front.host in r.stderr
           and "HTTP 401" in r.stderr, (r.returncode, r.stderr[-300:]))
     trickling(store, front, regs, one_line)
+    media_types(store, front, regs, one_line)
     cd, _ = fake_image(front, "wisp/huge", [], cfg_size=1 << 40)
     n = len(front.log)
     r = pull(store, front.host + "/wisp/huge:1", regs)
@@ -721,6 +725,37 @@ def trickling(store, front, regs, one_line):
           "still running after 30 s" if r is None else r.stderr)
     front.mode.pop("trickle")
     front.mode.pop("auth")
+
+
+def media_types(store, front, regs, one_line):
+    """Pinned bytes served under another Content-Type than their own mediaType
+    (which identifies them: OCI image-spec): refused in one line naming both,
+    nothing recorded. The polyglot, an index by its mediaType (what docker and
+    containerd read) with an image's config and layers, was pulled as that image
+    when its Content-Type said manifest."""
+    def sha(b):
+        return "sha256:" + hashlib.sha256(b).hexdigest()
+
+    fake = front.mode.setdefault("fake", {})
+    fake_image(front, "wisp/mt", [(tar_bytes({"a": b"a\n"}), None)])
+    man = fake["/v2/wisp/mt/manifests/1"][1]
+    idx = json.dumps({"schemaVersion": 2, "mediaType": MT_INDEX, "manifests": [{
+        "mediaType": MT_MANIFEST, "digest": sha(man), "size": len(man),
+        "platform": {"os": "linux", "architecture": "amd64"}}]}).encode()
+    poly = json.dumps(dict(json.loads(man), mediaType=MT_INDEX,
+                           manifests=json.loads(idx)["manifests"])).encode()
+    for what, body, ctype, own in (("an index's bytes as a manifest", idx, MT_MANIFEST, MT_INDEX),
+                                   ("a manifest's bytes as an index", man, MT_INDEX, MT_MANIFEST),
+                                   ("an index with an image's members as a manifest", poly,
+                                    MT_MANIFEST, MT_INDEX)):
+        fake["/v2/wisp/mt/manifests/" + sha(body)] = (ctype, body, None)
+        ref = "%s/wisp/mt@%s" % (front.host, sha(body))
+        r = pull(store, ref, regs)
+        check("hostile: %s, pinned: refused in one line naming both types, nothing recorded"
+              % what, one_line(r) and "manifest %s: Content-Type %s, but its mediaType is %s"
+              % (sha(body), ctype, own) in r.stderr and record(store, ref) is None,
+              (r.stdout[-200:], r.stderr))
+        fake.pop("/v2/wisp/mt/manifests/" + sha(body))
 
 
 def mirrors(w, reg, front):

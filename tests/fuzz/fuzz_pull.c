@@ -1,10 +1,12 @@
 /* fuzz_pull.c: the parsers of `image pull` that read what a registry (or
  * a settings file) sends: the input, NUL-terminated, is a reference, a
  * WWW-Authenticate value, a Content-Range value, a token answer, a docker
- * config.json and a registries.json; its first byte chooses the host
- * looked up. Every refusal must name what it refused, and what is
- * accepted must hold its invariants. */
+ * config.json, a registries.json and a manifest document under each
+ * Content-Type; its first byte chooses the host looked up. Every refusal
+ * must name what it refused, and what is accepted must hold its
+ * invariants. */
 #include "image/pull.h"
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -42,6 +44,39 @@ static void headers(const char *s)
 		abort();
 }
 
+/* Accepted, a document's type is its own mediaType when it has one, and
+ * neither an index with an image's members nor a manifest with an index's. */
+static void document(const char *s, size_t size)
+{
+	static const char *ctypes[] = {"",
+				       "application/json",
+				       IMG_MT_OCI_MANIFEST,
+				       IMG_MT_OCI_INDEX,
+				       IMG_MT_DOCKER_MANIFEST,
+				       IMG_MT_DOCKER_LIST};
+	json_t *doc = json_loadb(s, size, 0, NULL);
+	const char *own = json_string_value(json_object_get(doc, "mediaType"));
+	bool image = json_object_get(doc, "config") || json_object_get(doc, "layers");
+	bool manifests = json_object_get(doc, "manifests") != NULL;
+
+	for (size_t i = 0; json_is_object(doc) && i < sizeof(ctypes) / sizeof(ctypes[0]); i++) {
+		struct cl_err e = {0};
+		char mt[128];
+
+		if (img_doc_type(ctypes[i], doc, mt, &e) < 0) {
+			if (!e.msg[0])
+				abort();
+			continue;
+		}
+		if ((own && strcmp(mt, own)) ||
+		    (image && (!strcmp(mt, IMG_MT_OCI_INDEX) || !strcmp(mt, IMG_MT_DOCKER_LIST))) ||
+		    (manifests &&
+		     (!strcmp(mt, IMG_MT_OCI_MANIFEST) || !strcmp(mt, IMG_MT_DOCKER_MANIFEST))))
+			abort();
+	}
+	json_decref(doc);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *s = malloc(size + 1), *basic = NULL, *tok;
@@ -55,6 +90,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(s, data, size);
 	s[size] = 0;
 	headers(s);
+	document(s, size);
 	tok = img_token_parse(s, size, &e);
 	if (tok && (!*tok || strpbrk(tok, "\r\n")))
 		abort();

@@ -2,7 +2,8 @@
  * references normalised as docker does, WWW-Authenticate challenges,
  * Content-Range, URL origins (a redirect's Authorization), the token
  * URL and answer, docker config.json auths (and the file's mode),
- * registries.json, and an index's linux/amd64 choice. */
+ * registries.json, an index's linux/amd64 choice, and a manifest
+ * document's type (its mediaType against the Content-Type). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -464,6 +465,72 @@ static void test_index_choice(void **state)
 	}
 }
 
+/* A manifest document's type: its own mediaType, a Content-Type that
+ * disagrees refused; without one, the Content-Type's (image/mtype.c). */
+static void test_doc_type(void **state)
+{
+#define OM    IMG_MT_OCI_MANIFEST
+#define OI    IMG_MT_OCI_INDEX
+#define DM    IMG_MT_DOCKER_MANIFEST
+#define DL    IMG_MT_DOCKER_LIST
+#define IMAGE "\"config\": {}, \"layers\": []"
+#define LIST  "\"manifests\": []"
+	/* want: the type, or (err set) the refusal's text */
+	static const struct {
+		const char *ctype, *doc, *want, *err;
+	} t[] = {
+	    /* its own mediaType: the header agrees, or says nothing */
+	    {OM, "{\"mediaType\": \"" OM "\", " IMAGE "}", OM, NULL},
+	    {OI, "{\"mediaType\": \"" OI "\", " LIST "}", OI, NULL},
+	    {DM, "{\"mediaType\": \"" DM "\", " IMAGE "}", DM, NULL},
+	    {DL, "{\"mediaType\": \"" DL "\", " LIST "}", DL, NULL},
+	    {"", "{\"mediaType\": \"" OI "\", " LIST "}", OI, NULL},
+	    {"application/json", "{\"mediaType\": \"" DL "\"}", DL, NULL},
+	    {"APPLICATION/vnd.oci.image.index.v1+JSON", "{\"mediaType\": \"" OI "\"}", OI, NULL},
+	    /* none: the Content-Type's, an OCI manifest when it says nothing */
+	    {OI, "{" LIST "}", OI, NULL},
+	    {OM, "{" IMAGE "}", OM, NULL},
+	    {"", "{" IMAGE "}", OM, NULL},
+	    {"application/json", "{}", OM, NULL},
+	    {"text/plain", "{}", "text/plain", NULL},
+	    /* the header says otherwise: refused, naming both */
+	    {OM, "{\"mediaType\": \"" OI "\", " LIST "}", NULL,
+	     "Content-Type " OM ", but its mediaType is " OI},
+	    {OI, "{\"mediaType\": \"" OM "\", " IMAGE "}", NULL,
+	     "Content-Type " OI ", but its mediaType is " OM},
+	    {DL, "{\"mediaType\": \"" OI "\"}", NULL, "Content-Type " DL ", but"},
+	    {DM, "{\"mediaType\": \"" OM "\"}", NULL, "Content-Type " DM ", but"},
+	    {"text/plain", "{\"mediaType\": \"" OM "\"}", NULL, "Content-Type text/plain, but"},
+	    /* the other kind's members: both at once, whatever says which */
+	    {OI, "{\"mediaType\": \"" OI "\", " LIST ", " IMAGE "}", NULL,
+	     "an index (" OI ") with config or layers"},
+	    {OM, "{\"mediaType\": \"" OM "\", " LIST ", " IMAGE "}", NULL,
+	     "a manifest (" OM ") with manifests"},
+	    {OI, "{\"layers\": []}", NULL, "an index (" OI ") with config or layers"},
+	    {"", "{" LIST "}", NULL, "a manifest (" OM ") with manifests"},
+	    /* not a media type */
+	    {OM, "{\"mediaType\": 2}", NULL, "mediaType is not a media type"},
+	    {"", "{\"mediaType\": \"" OI "\\u0000x\"}", NULL, "mediaType is not a media type"},
+	};
+	struct cl_err e;
+	char mt[128];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		json_t *doc = json_loads(t[i].doc, JSON_ALLOW_NUL, NULL);
+		int r;
+
+		assert_non_null(doc);
+		e.msg[0] = 0;
+		r = img_doc_type(t[i].ctype, doc, mt, &e);
+		if (t[i].want && (r < 0 || strcmp(mt, t[i].want)))
+			fail_msg("%zu %s: %s", i, t[i].doc, r < 0 ? e.msg : mt);
+		if (!t[i].want && (r == 0 || !strstr(e.msg, t[i].err)))
+			fail_msg("%zu %s: %s", i, t[i].doc, r == 0 ? mt : e.msg);
+		json_decref(doc);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -472,6 +539,7 @@ int main(void)
 	    cmocka_unit_test(test_token),	  cmocka_unit_test(test_creds),
 	    cmocka_unit_test(test_creds_file),	  cmocka_unit_test(test_regcfg),
 	    cmocka_unit_test(test_index_choice),  cmocka_unit_test(test_url_ip),
+	    cmocka_unit_test(test_doc_type),
 	};
 
 	return cmocka_run_group_tests_name("cl_pull", tests, NULL, NULL);
