@@ -12,8 +12,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define CL_DEFAULT_ROOT "/run/containerd-lite"
-#define CL_NS_OWNER	"org.wisp.ns-owner" /* an annotation: struct cl_spec's ns_owner */
+#define CL_DEFAULT_ROOT	    "/run/containerd-lite"
+#define CL_WISP_ANNOTATIONS "org.wisp."		/* the runtime's own: no image label sets them */
+#define CL_NS_OWNER	    "org.wisp.ns-owner" /* an annotation: struct cl_spec's ns_owner */
 
 /* The shape of init's struct err and image-builder's (err.c); the room for
  * messages that quote a path or a tool's output. */

@@ -49,9 +49,12 @@ static void annotations(json_t *spec, json_t *cfg)
 	const char *key;
 	char *ports;
 
+	/* org.wisp.*: the runtime's own (org.wisp.ns-owner, create's pidfd
+	 * check, runtime/ns.c), which only Wisp writes, never an image */
 	json_object_foreach(json_object_get(cfg, "Labels"), key, v)
 	{
-		if (json_is_string(v))
+		if (json_is_string(v) &&
+		    strncmp(key, CL_WISP_ANNOTATIONS, strlen(CL_WISP_ANNOTATIONS)))
 			json_object_set(a, key, v);
 	}
 	if (json_object_size(json_object_get(cfg, "ExposedPorts")) &&
@@ -108,18 +111,41 @@ int img_volume_dest(const char *path, char *out, size_t n, const char *refused, 
 	return 0;
 }
 
+/* The image's Volumes, each a directory made on STATE (or under /run for a
+ * read-only container's mount points) at every bundle: far more than any
+ * real image has, far less than an image of a few MiB of config could ask
+ * (200 of 250 levels each made 50 000 directories). */
+#define IMG_CONFIG_VOLUMES   64
+#define IMG_MAX_VOLUME_DEPTH 32
+
+static int volume_depth(const char *path)
+{
+	int n = 0;
+
+	for (const char *p = path; *p; p++)
+		n += *p == '/';
+	return n;
+}
+
 /* With an upper (a container that keeps its data), a volume is a
  * directory beside it; without, a tmpfs: writable even on a read-only root. */
 static int volumes(json_t *spec, json_t *cfg, const struct img_over *ov, struct cl_err *err)
 {
 	const char *key;
 	char dir[4096], path[4096];
-	json_t *v;
+	json_t *v, *all = json_object_get(cfg, "Volumes");
 
-	json_object_foreach(json_object_get(cfg, "Volumes"), key, v)
+	if (json_object_size(all) > IMG_CONFIG_VOLUMES)
+		return cl_error(err, 0, "image config: %zu Volumes, %d at most",
+				json_object_size(all), IMG_CONFIG_VOLUMES);
+	json_object_foreach(all, key, v)
 	{
 		if (img_volume_dest(key, path, sizeof(path), "refused", err) < 0)
 			return cl_error_wrap(err, "image config");
+		if (volume_depth(path) > IMG_MAX_VOLUME_DEPTH)
+			return cl_error(err, 0,
+					"image config: volume %.64s...: %d levels deep, %d at most",
+					path, volume_depth(path), IMG_MAX_VOLUME_DEPTH);
 		if (!ov->upper) {
 			img_add_mount(spec, path, "tmpfs", "tmpfs", "nosuid,nodev,mode=755");
 			continue;

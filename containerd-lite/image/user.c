@@ -26,6 +26,11 @@ static bool numeric(const char *s, uint32_t *out)
 	return true;
 }
 
+/* Larger than any real /etc/passwd or /etc/group (100 000 users fit): the
+ * container writes these files in its upper layer, and a sparse 16 TiB one
+ * would have every start read it for hours, as root, in init's cgroup. */
+#define ETC_MAX (8 << 20)
+
 /* A regular file, no symlink on the way: a FIFO (a container can make
  * one in its upper layer) would hang the next start, a device be read. */
 static FILE *open_etc(int root, const char *name, struct cl_err *err)
@@ -37,6 +42,12 @@ static FILE *open_etc(int root, const char *name, struct cl_err *err)
 	img_fmt(rel, sizeof(rel), "etc/%s", name);
 	if ((fd = img_open_file_at(root, rel, &st, err)) < 0)
 		return cl_error_wrap(err, "/etc/%s of the image", name), NULL;
+	if (st.st_size > ETC_MAX) {
+		close(fd);
+		return cl_error(err, 0, "/etc/%s of the image: %lld bytes, more than %d MiB", name,
+				(long long)st.st_size, ETC_MAX >> 20),
+		       NULL;
+	}
 	return fdopen(fd, "r");
 }
 

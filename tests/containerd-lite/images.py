@@ -763,6 +763,10 @@ def config_refusals(w, store):
               "volume /data/../dev: not an absolute path without '..'"),
              ("vol-sneaky", {"Volumes": {"//./proc/sys": {}}}, "volume //./proc/sys: under /proc"),
              ("vol-root", {"Volumes": {"/": {}}}, "volume /: not an absolute path"),
+             # a few MiB of config asking for millions of directories on STATE or /run
+             ("vol-many", {"Volumes": {"/v%d" % i: {} for i in range(65)}},
+              "image config: 65 Volumes, 64 at most"),
+             ("vol-deep", {"Volumes": {"/d" * 33: {}}}, "levels deep, 32 at most"),
              ("wd-fd", {"WorkingDir": "/proc/self/fd/6"},
               "WorkingDir /proc/self/fd/6: under /proc"),
              ("wd-devfd", {"WorkingDir": "/dev/fd/7"}, "WorkingDir /dev/fd/7: under /dev"),
@@ -782,11 +786,15 @@ def config_refusals(w, store):
                   not os.path.ismount(os.path.join(b, "rootfs")), r.stderr.strip())
     lay = os.path.join(w, "cfg-fine")
     layout(lay, [layer], config={"Cmd": ["/bin/sh"], "WorkingDir": "/srv//app/",
-                                 "Volumes": {"/var/lib/db": {}, "/devices": {}}})
+                                 "Labels": {"org.wisp.ns-owner": "1 1", "app": "db"},
+                                 "Volumes": {"/var/lib/db": {}, "/devices": {}, "/d" * 32: {},
+                                             **{"/v%d" % i: {} for i in range(61)}}})
     must(CL, "image", "--store", store, "import", "--name", "fine", lay)
     b = os.path.join(w, "bundle-fine")
     r = cl(store, "bundle", "fine", b)
     spec = json.load(open(os.path.join(b, "config.json"))) if r.returncode == 0 else {}
+    check("labels become annotations, but for the runtime's own org.wisp.* (org.wisp.ns-owner)",
+          spec.get("annotations") == {"app": "db"}, spec.get("annotations"))
     check("a clean WorkingDir and volumes outside /dev, /proc, /sys are taken (made clean)",
           spec.get("process", {}).get("cwd") == "/srv/app" and
           {"/var/lib/db", "/devices"} <= {m["destination"] for m in spec.get("mounts", [])},
