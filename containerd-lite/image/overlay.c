@@ -5,10 +5,13 @@
  * lands in the container's own upper directory.
  *
  * In a user namespace (--userns BASE) each layer is first cloned as an
- * idmapped mount (0 -> BASE, ...) attached at ROOTFS/../lower/N, which
- * overlayfs takes as a lower (Linux 5.19) and clones privately: the
- * attached mounts are detached again once the overlay is mounted. The
- * layers themselves stay as stored, shared by every container. */
+ * idmapped mount (0 -> BASE, ...) attached at ROOTFS/../lower/HEX (its
+ * digest), which overlayfs takes as a lower (Linux 5.19) and clones
+ * privately: the attached mounts are detached again once the overlay is
+ * mounted. The layers themselves stay as stored, shared by every
+ * container. The overlay's lowerdir= then names them by that path only,
+ * so the digest is in it: `gc` keeps a layer a mounted root uses by it
+ * (query.c). */
 #include "../runtime/cl-private.h"
 #include <fcntl.h>
 #include <unistd.h>
@@ -17,6 +20,7 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 
@@ -33,16 +37,15 @@ static int mkdir_one(const char *path, struct cl_err *err)
 struct idmapped {
 	int ns;		   /* the user namespace's fd; -1: layers used as they are */
 	char lowers[4096]; /* where the idmapped layers are attached */
-	size_t n;	   /* how many are */
 };
 
-/* dir (layer i) replaced by its idmapped clone attached at LOWERS/i. */
-static int idmap_layer(struct idmapped *im, char *dir, size_t i, struct cl_err *err)
+/* dir (the layer HEX) replaced by its idmapped clone attached at LOWERS/HEX. */
+static int idmap_layer(struct idmapped *im, char *dir, const char *hex, struct cl_err *err)
 {
 	char at[4096];
 	int tree;
 
-	img_fmt(at, sizeof(at), "%s/%zu", im->lowers, i);
+	img_fmt(at, sizeof(at), "%s/%s", im->lowers, hex);
 	if (mkdir_one(at, err) < 0)
 		return -1;
 	while (umount2(at, MNT_DETACH) == 0)
@@ -52,23 +55,31 @@ static int idmap_layer(struct idmapped *im, char *dir, size_t i, struct cl_err *
 	if (cl_idmap_move(tree, at, err) < 0)
 		return close(tree), -1;
 	close(tree);
-	im->n = i + 1 > im->n ? i + 1 : im->n;
 	img_fmt(dir, 4096, "%s", at);
 	return 0;
 }
 
-/* The attached layers let go (the overlay holds its own clones). */
+/* The attached layers let go (the overlay holds its own clones): every
+ * entry of LOWERS, also one an older runtime named by its index. */
 static void idmap_release(struct idmapped *im)
 {
-	char at[4096];
+	char at[4200];
+	struct dirent *de;
+	DIR *d;
 
-	for (size_t i = 0; i < im->n; i++) {
-		img_fmt(at, sizeof(at), "%s/%zu", im->lowers, i);
-		umount2(at, MNT_DETACH);
-		rmdir(at);
-	}
-	if (im->ns >= 0)
-		close(im->ns);
+	if (im->ns < 0)
+		return;
+	close(im->ns);
+	if (!(d = opendir(im->lowers)))
+		return;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.') {
+			img_fmt(at, sizeof(at), "%s/%s", im->lowers, de->d_name);
+			while (umount2(at, MNT_DETACH) == 0)
+				;
+			rmdir(at);
+		}
+	closedir(d);
 }
 
 static int idmap_open(const struct img_opts *o, const char *rootfs, struct idmapped *im,
@@ -79,7 +90,6 @@ static int idmap_open(const struct img_opts *o, const char *rootfs, struct idmap
 	char *slash;
 
 	im->ns = -1;
-	im->n = 0;
 	if (!o->over.userns_base)
 		return 0;
 	img_fmt(im->lowers, sizeof(im->lowers), "%s", rootfs);
@@ -113,7 +123,7 @@ static int lowerdirs(const struct img_opts *o, json_t *layers, struct idmapped *
 		img_fmt(dir, sizeof(dir), "%s/layers/%s", o->store, d + 7);
 		if (stat(dir, &st) < 0)
 			return cl_error(err, errno, "layer %s", dir);
-		if (im->ns >= 0 && idmap_layer(im, dir, i, err) < 0)
+		if (im->ns >= 0 && idmap_layer(im, dir, d + 7, err) < 0)
 			return -1;
 		w = snprintf(buf + len, size - len, "%s%s", i + 1 < n ? ":" : "", dir);
 		if (w < 0 || (size_t)w >= size - len)

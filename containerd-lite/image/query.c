@@ -225,29 +225,45 @@ static int sweep(const char *store, const char *kind, json_t *used, struct cl_er
 	return r;
 }
 
-/* Mark the layers of lowerdir=A:B:... that lie in layers/ (prefix). */
+/* The layer a lowerdir names: one in layers/ (prefix), or an idmapped clone
+ * of one attached at BUNDLE/lower/HEX (overlay.c: a container in a user
+ * namespace), whose own name is gone from mountinfo. NULL: neither. */
+static const char *lower_hex(const char *d, const char *prefix)
+{
+	const char *base = strrchr(d, '/');
+
+	if (!strncmp(d, prefix, strlen(prefix)))
+		return d + strlen(prefix);
+	if (base && base - d >= 6 && !strncmp(base - 6, "/lower", 6))
+		return base + 1;
+	return NULL;
+}
+
+/* Mark the layers of lowerdir=A:B:... (lower_hex). */
 static void mark_lowers(char *opts, const char *prefix, json_t *used)
 {
 	char *low = strstr(opts, "lowerdir="), *save = NULL;
-	size_t n = strlen(prefix);
 
 	if (!low)
 		return;
 	low += strlen("lowerdir=");
 	low[strcspn(low, ",\n")] = 0;
 	for (char *d = strtok_r(low, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		const char *hex = lower_hex(d, prefix);
 		char digest[80];
 
-		if (strncmp(d, prefix, n) != 0)
+		if (!hex)
 			continue;
-		snprintf(digest, sizeof(digest), "sha256:%.70s", d + n);
+		snprintf(digest, sizeof(digest), "sha256:%.70s", hex);
 		if (img_digest_valid(digest))
-			json_object_set_new(used, d + n, json_true());
+			json_object_set_new(used, hex, json_true());
 	}
 }
 
 /* A layer that is a lower of a mounted overlay — a running container's
- * root, even one whose image was removed — is in use: gc keeps it. */
+ * root, even one whose image was removed — is in use: gc keeps it. A
+ * lower at some BUNDLE/lower/HEX that is not a clone of the layer HEX
+ * (only root mounts overlays) keeps it too: gc errs on keeping. */
 static int mark_mounted(const char *store, json_t *used, struct cl_err *err)
 {
 	char real[4096], prefix[4200], line[8192];

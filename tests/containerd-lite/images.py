@@ -956,6 +956,25 @@ def host_users(w, base, lay):
 USERNS_BASE = 0x100000
 
 
+def gc_userns(w, store, lay):
+    """A container root in a user namespace (the default) is an overlay of idmapped
+    clones of the layers, which overlayfs names by where they were attached (the
+    bundle's lower/N, detached since): gc keeps its layers after its image's rm too."""
+    os.chmod(w, 0o711)
+    must(CL, "image", "--store", store, "import", "--name", "u3", lay)
+    b = os.path.join(w, "u3-bundle")
+    r = cl(store, "bundle", "--userns", str(USERNS_BASE), "--network", "host", "--cmd", "sh",
+           "--upper", os.path.join(w, "u3-upper"), "u3", b)
+    check("bundle --userns: the overlay root of u3", r.returncode == 0, r.stderr)
+    before = sorted(os.listdir(os.path.join(store, "layers")))
+    cl(store, "rm", "u3")
+    r = cl(store, "gc")
+    check("gc keeps the layers a mounted container root in a user namespace uses, after rm",
+          r.returncode == 0 and sorted(os.listdir(os.path.join(store, "layers"))) == before
+          and len(before) == 3, (r.stdout + r.stderr, before))
+    run("umount", os.path.join(b, "rootfs"))
+
+
 def userns(w, store):
     """`image bundle --userns BASE` (issue 10) of the 3-layer image, on the
     host's own filesystem (ext4 takes idmapped mounts): the layers are
@@ -1252,6 +1271,7 @@ def main():
               r.returncode == 0 and len(os.listdir(os.path.join(store2, "layers"))) == 3,
               r.stdout + r.stderr)
         run("umount", os.path.join(w, "c3-bundle", "rootfs"))
+        gc_userns(w, store2, lay)
         r = cl(store2, "gc")
         check("rm + gc of the last image empties the store",
               r.returncode == 0 and snapshot(store2) == ["blobs", "images", "layers", "tmp"],
