@@ -305,7 +305,8 @@ bool cgroup_populated(const char *root, const char *name);
 #define LOG_DIR		 "/var/log/wisp"
 #define LOG_ROTATE_BYTES (1u << 20)
 #define LOG_ROTATE_FILES 3u
-#define LOG_LINE_MAX	 2048 /* a longer line is cut in pieces of this size */
+#define LOG_LINE_MAX	 2048	     /* a longer line is cut in pieces of this size */
+#define LOG_BATCH	 (16u << 10) /* stamped lines written at once (logs.c) */
 
 struct logsink {
 	char unit[DECL_NAME_MAX + 1];
