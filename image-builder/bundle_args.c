@@ -5,6 +5,7 @@
  * (version, variant, command line), so that a bundle the device would
  * refuse is refused on the build host instead. */
 #include "image-builder.h"
+#include "../init/update/update.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -131,7 +132,8 @@ static int scan(int argc, char **argv, struct cl *cl)
  * device would refuse is not written. NULL, or what is wrong. */
 static const char *check_fields(const struct ib_bundle_opts *o)
 {
-	const char *v = o->version;
+	static char why[160], msg[176];
+	const char *v = o->version, *bad;
 	size_t n = strlen(o->variant), c = strlen(o->cmdline);
 
 	for (int i = 0; i < 3; i++) {
@@ -146,11 +148,12 @@ static const char *check_fields(const struct ib_bundle_opts *o)
 	    strspn(o->variant, "abcdefghijklmnopqrstuvwxyz0123456789_.-") != n ||
 	    strchr("._-", o->variant[0]))
 		return "variant: not [a-z0-9][a-z0-9_.-]*, at most 64";
-	for (size_t i = 0; i < c; i++)
-		if (o->cmdline[i] < 0x20 || o->cmdline[i] > 0x7e)
-			return "cmdline: not printable ASCII";
-	if (c > 1024 || (c && (o->cmdline[0] == ' ' || o->cmdline[c - 1] == ' ')))
-		return "cmdline: longer than 1024, or a space at either end";
+	if (c && (o->cmdline[0] == ' ' || o->cmdline[c - 1] == ' '))
+		return "cmdline: a space at either end";
+	if ((bad = slot_cmdline_check(o->cmdline, why, sizeof(why)))) {
+		snprintf(msg, sizeof(msg), "cmdline: %s", bad);
+		return msg;
+	}
 	return NULL;
 }
 

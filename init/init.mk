@@ -293,7 +293,7 @@ $(B)/unit/test_init_plan: HOST_CFLAGS += -DPARSE_FAULT_INJECT
 # The updater (issue 14): bundles signed by Debian's minisign with tests/keys, each way
 # one is refused; the manifest parser, versions and the command line. Debian's libsodium.
 UNIT_TESTS += update_bundle update_manifest update_grubenv update_trial
-UPDATE_LIB_SRCS := $(addprefix init/update/, bundle.c manifest.c minisig.c version.c utc.c) \
+UPDATE_LIB_SRCS := $(addprefix init/update/, bundle.c manifest.c minisig.c version.c utc.c slotcfg.c) \
 	init/lib/err.c init/lib/util.c init/update/update.h $(INIT_HDRS)
 UNIT_update_bundle_SRCS := $(UPDATE_LIB_SRCS)
 UNIT_update_bundle_LIBS := -lsodium

@@ -100,19 +100,16 @@ static const char *f_time(struct upd_manifest *m, const char *v, int arg)
 	return dec(v, (1ull << 40), arg ? &m->expires : &m->created);
 }
 
+/* The slot's rules (slotcfg.c), which image-builder's writer applies too. */
 static const char *f_cmdline(struct upd_manifest *m, const char *v, int arg)
 {
-	size_t n = strlen(v);
+	static char why[160]; /* the message names the argument; one parse at a time */
+	const char *bad = slot_cmdline_check(v, why, sizeof(why));
 
 	(void)arg;
-	if (n > UPD_CMDLINE_MAX)
-		return "longer than 1024";
-	/* the image spec's rule for kernel.cmdline: it becomes GRUB script (slot.cfg) */
-	for (const char *c = v; *c; c++)
-		if (*c < 0x20 || *c > 0x7e || strchr("\"'\\$;&|<>{}#`", *c))
-			return "has a character GRUB's script would read (\" ' \\ $ ; & | < > { } "
-			       "# `)";
-	memcpy(m->cmdline, v, n + 1);
+	if (bad)
+		return bad;
+	memcpy(m->cmdline, v, strlen(v) + 1);
 	return NULL;
 }
 

@@ -170,6 +170,58 @@ static void test_verity_layout(void **state)
 	bad(edit("root.verity.data_blocks", "root.verity.data_blocks: 0\n"), "verity layout");
 }
 
+/* The command line tail: what the slot, GRUB or a live medium set is not a bundle's
+ * (slotcfg.c's table, which image-builder's writer applies too). NULL: accepted. */
+static void test_cmdline_args(void **state)
+{
+	static const struct {
+		const char *cmdline, *want;
+	} cases[] = {
+	    {"console=ttyS0,115200", NULL},
+	    {"console=ttyS0,115200 quiet", NULL},
+	    {"", NULL},
+	    {"console=tty0 console=ttyS0,115200 loglevel=4 wisp.ds=nocloud", NULL},
+	    {"wisp.update_deadline=600 wisp.provision_timeout=90", NULL},
+	    {"rootwait roots=1 initcall_debug init_on_alloc=1 wisp.slots=2", NULL},
+	    {"a--b --x", NULL},
+	    {"root=/dev/vda5 wisp.slot=A init=/bin/sh -- wisp.tries=",
+	     "argument \"root=/dev/vda5\": the slot sets its root"},
+	    {"quiet root=/dev/vda5", "argument \"root=/dev/vda5\""},
+	    {"rootfstype=ext4", "argument \"rootfstype=ext4\""},
+	    {"rootflags=rw", "argument \"rootflags=rw\""},
+	    {"init=/bin/sh", "argument \"init=/bin/sh\": would run another program"},
+	    {"rdinit=/bin/sh", "argument \"rdinit=/bin/sh\""},
+	    {"dm-mod.create=x,,,rw,0", "argument \"dm-mod.create=x,,,rw,0\""},
+	    {"dm_mod.waitfor=/dev/vda", "argument \"dm_mod.waitfor=/dev/vda\""},
+	    {"dm-mod.anything", "argument \"dm-mod.anything\""},
+	    {"wisp.slot=A", "argument \"wisp.slot=A\": the slot names itself"},
+	    {"wisp.tries=", "argument \"wisp.tries=\": GRUB's boot counting"},
+	    {"wisp.rollback=B", "argument \"wisp.rollback=B\""},
+	    {"wisp.live=1", "argument \"wisp.live=1\""},
+	    {"wisp.initramfs.dm=x", "argument \"wisp.initramfs.dm=x\""},
+	    {"console=ttyS0 --", "argument \"--\": would hand GRUB's wisp.tries="},
+	    {"-- console=ttyS0", "argument \"--\""},
+	    {"console=ttyS0 $x", "has a character GRUB's script would read"},
+	};
+	static struct upd_manifest m;
+	char text[256];
+	struct err e = {0};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		snprintf(text, sizeof(text), "cmdline:%s%s\n", *cases[i].cmdline ? " " : "",
+			 cases[i].cmdline);
+		if (cases[i].want) {
+			bad(edit("cmdline", text), cases[i].want);
+			continue;
+		}
+		if (upd_manifest_parse(edit("cmdline", text), strlen(edit("cmdline", text)), "M",
+				       &m, &e) < 0)
+			fail_msg("%s: %s", cases[i].cmdline, e.msg);
+		assert_string_equal(m.cmdline, cases[i].cmdline);
+	}
+}
+
 static int cmp(const char *a, const char *b)
 {
 	struct upd_version va, vb;
@@ -361,7 +413,7 @@ int main(void)
 	    cmocka_unit_test(test_verity_layout), cmocka_unit_test(test_versions),
 	    cmocka_unit_test(test_pubkey),	  cmocka_unit_test(test_signature_file),
 	    cmocka_unit_test(test_args),	  cmocka_unit_test(test_args_many),
-	    cmocka_unit_test(test_utc),
+	    cmocka_unit_test(test_utc),		  cmocka_unit_test(test_cmdline_args),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

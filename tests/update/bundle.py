@@ -129,6 +129,44 @@ def tamper_checks(upd, data, trusted, d, root_size):
     refused("empty", upd, b"", trusted, "empty or truncated in its framing line", d)
 
 
+def resigned(data, change, d):
+    """DATA with its manifest changed by CHANGE and signed again with the test key (as a
+    signer's mistake or a compromised build would): a bundle the key really signed."""
+    head, sig, kernel = regions(data)
+    man, sigf = os.path.join(d, "resign.manifest"), os.path.join(d, "resign.minisig")
+    manifest = change(data[head:sig])
+    open(man, "wb").write(manifest)
+    r = run("minisign", "-S", "-s", os.path.join(KEYS, "wisp-test.key"), "-m", man, "-x", sigf,
+            "-t", "wisp-bundle version:0.1.0 variant:wisp", stdin=b"")
+    check("minisign signs a changed manifest", r.returncode == 0, r.stderr)
+    signature = open(sigf, "rb").read()
+    return (b"wisp-bundle 1 %d %d\n" % (len(manifest), len(signature)) + manifest + signature +
+            data[kernel:])
+
+
+# A signed command line's arguments that are the slot's, GRUB's or a live medium's: the
+# root off dm-verity, another init, the running slot overwritten by the next apply, the
+# trial's count and watchdog handed to init.
+BAD_CMDLINE = "root=/dev/vda5 wisp.slot=A init=/bin/sh -- wisp.tries="
+
+
+def signed_cmdline(upd, data, trusted, d):
+    bad = resigned(data, lambda m: m.replace(b"cmdline: console=ttyS0,115200\n",
+                                             b"cmdline: " + BAD_CMDLINE.encode() + b"\n"), d)
+    path = os.path.join(d, "cmdline.bundle")
+    open(path, "wb").write(bad)
+    want = 'argument "root=/dev/vda5": the slot sets its root (dm-verity)'
+    for name, r in (("inspect", run(upd, "inspect", path)), ("verify", verify(upd, path, trusted))):
+        err = r.stderr.decode()
+        check("update %s refuses a signed cmdline of %s: exit 1, %s" % (name, BAD_CMDLINE, want),
+              r.returncode == 1 and want in err and err.count("\n") == 1, (r.returncode, err))
+    good = resigned(data, lambda m: m.replace(b"cmdline: console=ttyS0,115200\n",
+                                              b"cmdline: console=ttyS0,115200 quiet\n"), d)
+    open(path, "wb").write(good)
+    r = verify(upd, path, trusted)
+    check("update verify takes a signed cmdline of its own arguments", r.returncode == 0, r.stderr)
+
+
 def writer_refuses(ib, d):
     cases = [
         ("an unknown verity key", "wisp.verity", lambda t: t + "uuid=x\n", "unknown key uuid"),
@@ -149,6 +187,10 @@ def writer_refuses(ib, d):
         err = r.stderr.decode()
         check("writer refuses " + name, r.returncode == 1 and want in err, (r.returncode, err))
     for args, want in ((["--os-version", "0.1"], "--os-version: not MAJOR.MINOR.PATCH"),
+                       (["--cmdline", BAD_CMDLINE],
+                        'cmdline: argument "root=/dev/vda5": the slot sets its root'),
+                       (["--cmdline", "console=ttyS0 -- wisp.tries="], 'argument "--"'),
+                       (["--cmdline", "dm_mod.create=x"], 'argument "dm_mod.create=x"'),
                        (["--variant", "Wisp"], "variant: not"),
                        (["--expires", "2025-01-01"], "not after the bundle's creation"),
                        (["--expires", "2027-02-29"], "not a date")):
@@ -276,6 +318,7 @@ def main(argv):
               "root.size: %d\n" % root_size in manifest, manifest)
 
         tamper_checks(upd, data, trusted, d, root_size)
+        signed_cmdline(upd, data, trusted, d)
         r = write(ib, d, os.path.join(d, "other.bundle"), key="other-test.key")
         r = verify(upd, os.path.join(d, "other.bundle"), trusted)
         check("another key's bundle: not a trusted key",
