@@ -93,6 +93,10 @@ size_t strv_len(char *const *v);
 /* s in single quotes, each ' inside as '\'' : one word for sh and for GRUB's
  * script alike. malloc'd; NULL: out of memory. */
 char *single_quoted(const char *s);
+/* len bytes from outside (a bundle, a file on STATE) as text for a message on root's
+ * terminal: bytes below 0x20, 0x7f and from 0x80 (C1 controls, in UTF-8 too) as \xHH,
+ * so that none is a terminal control. Cut to fit size (not inside an escape). Returns out. */
+const char *text_escaped(const void *p, size_t len, char *out, size_t size);
 /* v (NULL: an empty vector) with a copy of s appended; out of memory: v as it was. */
 char **strv_push(char **v, const char *s);
 /* Sort v[0..n) in strcmp (byte) order. Insertion sort: the lists are short (a directory's

@@ -233,6 +233,29 @@ char *single_quoted(const char *s)
 	return out;
 }
 
+const char *text_escaped(const void *p, size_t len, char *out, size_t size)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *b = p;
+	size_t o = 0;
+
+	for (size_t i = 0; i < len && size; i++) {
+		bool plain = b[i] >= 0x20 && b[i] < 0x7f;
+
+		if (o + (plain ? 1 : 4) >= size)
+			break;
+		if (plain) {
+			out[o++] = (char)b[i];
+			continue;
+		}
+		out[o++] = '\\', out[o++] = 'x';
+		out[o++] = hex[b[i] >> 4], out[o++] = hex[b[i] & 15];
+	}
+	if (size)
+		out[o] = '\0';
+	return out;
+}
+
 size_t strv_len(char *const *v)
 {
 	size_t n = 0;

@@ -54,16 +54,24 @@ static const char *frame_len(const char *p, size_t max, size_t *out)
 }
 
 /* "wisp-bundle 1 M S" (the line without its '\n', NUL-terminated). */
+/* The line quoted in a message, its bytes escaped: it comes from the bundle, and
+ * `wispctl update apply URL` prints the message on root's terminal. */
+static const char *quoted(const char *s, size_t max, char out[4 * UPD_PREAMBLE_MAX + 1])
+{
+	return text_escaped(s, strnlen(s, max), out, 4 * UPD_PREAMBLE_MAX + 1);
+}
+
 static int preamble(const char *line, struct upd_head *h, struct err *e)
 {
 	static const char magic[] = UPD_MAGIC " 1 ";
 	const char *p = line;
+	char q[4 * UPD_PREAMBLE_MAX + 1];
 
 	if (strncmp(line, UPD_MAGIC " ", sizeof(UPD_MAGIC)) != 0)
 		return err_set(e, 0, "%s: not a Wisp update bundle", h->name);
 	if (strncmp(line, magic, sizeof(magic) - 1) != 0)
-		return err_set(e, 0, "%s: bundle framing \"%.20s\" is not version 1", h->name,
-			       line + sizeof(UPD_MAGIC));
+		return err_set(e, 0, "%s: bundle framing \"%s\" is not version 1", h->name,
+			       quoted(line + sizeof(UPD_MAGIC), 20, q));
 	p += sizeof(magic) - 1;
 	p = frame_len(p, UPD_MANIFEST_MAX, &h->manifest_len);
 	if (p && *p++ == ' ')
@@ -72,9 +80,10 @@ static int preamble(const char *line, struct upd_head *h, struct err *e)
 		p = NULL;
 	if (!p || *p)
 		return err_set(e, 0,
-			       "%s: bad framing \"%.64s\" (manifest of 1 to %d bytes, signature of "
+			       "%s: bad framing \"%s\" (manifest of 1 to %d bytes, signature of "
 			       "1 to %d)",
-			       h->name, line, UPD_MANIFEST_MAX, UPD_MINISIG_MAX);
+			       h->name, quoted(line, UPD_PREAMBLE_MAX, q), UPD_MANIFEST_MAX,
+			       UPD_MINISIG_MAX);
 	return 0;
 }
 

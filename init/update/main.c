@@ -30,6 +30,7 @@ static void print_manifest(const struct upd_head *h)
 {
 	const struct upd_manifest *m = &h->m;
 	char t[UPD_UTC_LEN], sum[2 * 32 + 1], id[2 * UPD_KEY_ID_LEN + 1];
+	char comment[4 * UPD_COMMENT_MAX + 1];
 
 	printf("bundle:   %s\nversion:  %s\nvariant:  %s\n", h->name, m->version_str, m->variant);
 	printf("created:  %s\n", upd_utc(m->created, t));
@@ -52,7 +53,9 @@ static void print_manifest(const struct upd_head *h)
 	upd_key_id_str(h->sig.id, id);
 	printf("signed:   key %s (%s), %s\n", id, h->key ? h->key->file : "not checked",
 	       h->sig.prehashed ? "prehashed (ED)" : "legacy (Ed)");
-	printf("trusted comment: %s\n", h->sig.trusted);
+	/* from the bundle, and `inspect` checks nothing: no byte of it a terminal control */
+	printf("trusted comment: %s\n",
+	       text_escaped(h->sig.trusted, strlen(h->sig.trusted), comment, sizeof(comment)));
 }
 
 /* BUNDLE, or standard input for "-" (a download piped in). */

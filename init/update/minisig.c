@@ -81,6 +81,7 @@ int upd_pubkey_parse(const char *text, size_t len, const char *name, struct upd_
 {
 	struct lines l = {text, text + len};
 	uint8_t raw[2 + UPD_KEY_ID_LEN + UPD_PUBKEY_LEN] = {0};
+	char alg[9];
 	const char *line, *c;
 	size_t n, cn;
 
@@ -90,8 +91,8 @@ int upd_pubkey_parse(const char *text, size_t len, const char *name, struct upd_
 	if (!next_line(&l, &line, &n) || !b64_exact(line, n, raw, sizeof(raw)))
 		return err_set(e, 0, "%s: the key line is not the base64 of a minisign key", name);
 	if (raw[0] != 'E' || raw[1] != 'd')
-		return err_set(e, 0, "%s: key algorithm \"%c%c\", expected Ed25519 (\"Ed\")", name,
-			       raw[0], raw[1]);
+		return err_set(e, 0, "%s: key algorithm \"%s\", expected Ed25519 (\"Ed\")", name,
+			       text_escaped(raw, 2, alg, sizeof(alg)));
 	if (next_line(&l, &line, &n))
 		return err_set(e, 0, "%s: text after the key line", name);
 	memcpy(k->id, raw + 2, UPD_KEY_ID_LEN);
@@ -174,13 +175,14 @@ static bool printable(const char *s, size_t n)
 static int sig_line(const char *line, size_t n, const char *name, struct upd_sig *s, struct err *e)
 {
 	uint8_t raw[2 + UPD_KEY_ID_LEN + UPD_SIG_LEN] = {0};
+	char alg[9]; /* two bytes, escaped: they come from the bundle */
 
 	if (!b64_exact(line, n, raw, sizeof(raw)))
 		return err_set(e, 0, "%s: the signature line is not the base64 of a signature",
 			       name);
 	if (raw[0] != 'E' || (raw[1] != 'D' && raw[1] != 'd'))
-		return err_set(e, 0, "%s: signature algorithm \"%c%c\", expected \"ED\" or \"Ed\"",
-			       name, raw[0], raw[1]);
+		return err_set(e, 0, "%s: signature algorithm \"%s\", expected \"ED\" or \"Ed\"",
+			       name, text_escaped(raw, 2, alg, sizeof(alg)));
 	s->prehashed = raw[1] == 'D';
 	memcpy(s->id, raw + 2, UPD_KEY_ID_LEN);
 	memcpy(s->sig, raw + 2 + UPD_KEY_ID_LEN, UPD_SIG_LEN);

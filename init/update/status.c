@@ -9,7 +9,7 @@
 /* GRUB's rollback (wisp_rollback), and why from what the slot's boots left on STATE. */
 static void show_rollback(const char *rolled)
 {
-	char version[32], why[TRIAL_TEXT_MAX + 160];
+	char version[32], why[TRIAL_WHY_MAX];
 	struct trial t;
 
 	if (!slot_of(rolled))

@@ -77,15 +77,20 @@ bool trial_not_booted(const struct trial *t)
 	return t->reached == 0 && *t->last;
 }
 
+/* The record is a file on STATE, which anyone with the disk may have written: its text
+ * goes to root's terminal and the console escaped. */
 void trial_why(const struct trial *t, char *out, size_t size)
 {
+	char last[4 * TRIAL_TEXT_MAX + 1];
+
+	text_escaped(t->last, strlen(t->last), last, sizeof(last));
 	if (trial_not_booted(t))
-		snprintf(out, size, "%s", t->last);
+		snprintf(out, size, "%s", last);
 	else if (t->reached == 0)
 		snprintf(out, size,
 			 "none of its boots came up as far as update-watch on STATE (the kernel or "
 			 "init failed or hung before: its console log says which)");
 	else
 		snprintf(out, size, "%u of its boots came up as far as update-watch; the last: %s",
-			 t->reached, t->last);
+			 t->reached, last);
 }

@@ -306,6 +306,7 @@ int fetch_close(int fd, const struct fetch *f, const char *url, struct err *e);
 
 #define TRIAL_DIR      "/var/lib/wisp/update"
 #define TRIAL_TEXT_MAX 240
+#define TRIAL_WHY_MAX  (4 * TRIAL_TEXT_MAX + 160) /* trial_why's: the text escaped, and words */
 
 struct trial {
 	unsigned reached;	       /* boots of the trial that came up to update-watch */
@@ -319,7 +320,8 @@ int trial_store(const char *dir, char slot, const struct trial *t, struct err *e
 void trial_clear(const char *dir, char slot);
 /* No boot of the trial came up; GRUB's fallback booted the other slot (watch.c). */
 bool trial_not_booted(const struct trial *t);
-/* Why a slot with record t was rolled back, one line. */
+/* Why a slot with record t was rolled back, one line, its text's controls and bytes from
+ * 0x80 as \xHH (out: TRIAL_WHY_MAX). */
 void trial_why(const struct trial *t, char *out, size_t size);
 
 /* ---- units.c: PID 1's units, over its control socket ----------------- */

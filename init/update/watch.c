@@ -131,7 +131,7 @@ static void record_deadline(char slot, uint64_t deadline, struct trial *t)
 static void say_rollback(const struct boot_state *b)
 {
 	char slot = slot_of(grubenv_get(&b->env, "wisp_rollback")), version[32];
-	char why[TRIAL_TEXT_MAX + 160];
+	char why[TRIAL_WHY_MAX];
 	struct trial t;
 
 	if (!slot)

@@ -434,6 +434,37 @@ static void test_bad_framing(void **state)
 	free(b.data);
 }
 
+/* The framing line is quoted in messages root's terminal shows (`wispctl update apply
+ * URL`): its controls and bytes from 0x80 as \xHH text, never as themselves. */
+static void test_framing_escaped(void **state)
+{
+	static const struct {
+		const char *line, *want;
+	} cases[] = {
+	    {"wisp-bundle \x1b[2J\x1b]0;pwned\a", "framing \"\\x1b[2J\\x1b]0;pwned\\x07"},
+	    {"wisp-bundle 1 \x9b"
+	     "2J\xc2\x9b"
+	     "1m",
+	     "bad framing \"wisp-bundle 1 \\x9b2J\\xc2\\x9b1m"},
+	    {"wisp-bundle 1 1\x7f", "bad framing \"wisp-bundle 1 1\\x7f"},
+	};
+	static struct upd_head h;
+	char buf[UPD_PREAMBLE_MAX + 1];
+	struct err e = {0};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		int n = snprintf(buf, sizeof(buf), "%s\n", cases[i].line);
+
+		assert_int_equal(upd_head_parse(buf, (size_t)n, "b", &h, &e), -1);
+		if (!strstr(e.msg, cases[i].want))
+			fail_msg("message \"%s\" lacks \"%s\"", e.msg, cases[i].want);
+		for (const unsigned char *c = (const unsigned char *)e.msg; *c; c++)
+			if (*c < 0x20 || *c >= 0x7f)
+				fail_msg("message \"%s\" has byte 0x%02x", e.msg, *c);
+	}
+}
+
 /* A length in the framing changed: the manifest read is not the signed one. */
 static void test_framing_length(void **state)
 {
@@ -538,6 +569,7 @@ int main(void)
 	    cmocka_unit_test(test_longer),
 	    cmocka_unit_test(test_kernel_longer),
 	    cmocka_unit_test(test_bad_framing),
+	    cmocka_unit_test(test_framing_escaped),
 	    cmocka_unit_test(test_framing_length),
 	    cmocka_unit_test(test_copy_to_fd),
 	    cmocka_unit_test(test_keys_dir),

@@ -320,6 +320,42 @@ static void bad_sig(const char *text, const char *want)
 	"nf2uOW5IrTjCkKwzYDU+EO4bnlwg2IJg4nToKafuyY6kx5IetLi4dvULRqRk4X4P5cvefogIhyi97ICg3oIDDw==" \
 	"\n"
 
+/* No byte of msg a terminal control: < 0x20, 0x7f, from 0x80 (C1, in UTF-8 too). */
+static void no_controls(const char *msg)
+{
+	for (const unsigned char *c = (const unsigned char *)msg; *c; c++)
+		if (*c < 0x20 || *c >= 0x7f)
+			fail_msg("message \"%s\" has byte 0x%02x", msg, *c);
+}
+
+/* The algorithm's two bytes come from the bundle: quoted escaped. */
+static void test_signature_algorithm_escaped(void **state)
+{
+	static const struct {
+		const char *line, *want;
+	} cases[] = {
+	    {"G1sAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	     "AAAAAAAAAAAAAAAA=\n",
+	     "signature algorithm \"\\x1b[\", expected"},
+	    {"wpsAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	     "AAAAAAAAAAAAAAAA=\n",
+	     "signature algorithm \"\\xc2\\x9b\", expected"},
+	};
+	static struct upd_sig s;
+	char text[512];
+	struct err e = {0};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		snprintf(text, sizeof(text), "untrusted comment: u\n%strusted comment: a\n" GLOBAL,
+			 cases[i].line);
+		assert_int_equal(upd_sig_parse(text, strlen(text), "S", &s, &e), -1);
+		if (!strstr(e.msg, cases[i].want))
+			fail_msg("message \"%s\" lacks \"%s\"", e.msg, cases[i].want);
+		no_controls(e.msg);
+	}
+}
+
 static void test_signature_file(void **state)
 {
 	static struct upd_sig s;
@@ -408,12 +444,19 @@ static void test_args_many(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_good),	  cmocka_unit_test(test_bad_lines),
-	    cmocka_unit_test(test_format2),	  cmocka_unit_test(test_bad_values),
-	    cmocka_unit_test(test_verity_layout), cmocka_unit_test(test_versions),
-	    cmocka_unit_test(test_pubkey),	  cmocka_unit_test(test_signature_file),
-	    cmocka_unit_test(test_args),	  cmocka_unit_test(test_args_many),
-	    cmocka_unit_test(test_utc),		  cmocka_unit_test(test_cmdline_args),
+	    cmocka_unit_test(test_good),
+	    cmocka_unit_test(test_bad_lines),
+	    cmocka_unit_test(test_format2),
+	    cmocka_unit_test(test_bad_values),
+	    cmocka_unit_test(test_verity_layout),
+	    cmocka_unit_test(test_versions),
+	    cmocka_unit_test(test_pubkey),
+	    cmocka_unit_test(test_signature_file),
+	    cmocka_unit_test(test_args),
+	    cmocka_unit_test(test_args_many),
+	    cmocka_unit_test(test_utc),
+	    cmocka_unit_test(test_cmdline_args),
+	    cmocka_unit_test(test_signature_algorithm_escaped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

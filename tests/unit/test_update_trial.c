@@ -95,6 +95,25 @@ static void malformed(void **state)
 	assert_string_equal(got.last, "came up");
 }
 
+/* The record is a file on STATE: its text reaches root's terminal and the console escaped. */
+static void escaped(void **state)
+{
+	struct trial got;
+	char why[4 * TRIAL_TEXT_MAX + 160];
+
+	(void)state;
+	put("trial-A", "reached 1\nlast up \x1b]52;c;cm0gLXJmIC8=\a \xc2\x9b"
+		       "2J\x7f\n");
+	trial_load(dir, 'A', &got);
+	trial_why(&got, why, sizeof(why));
+	assert_string_equal(why, "1 of its boots came up as far as update-watch; the last: up "
+				 "\\x1b]52;c;cm0gLXJmIC8=\\x07 \\xc2\\x9b2J\\x7f");
+	put("trial-A", "reached 0\nlast \x1b[2J\n");
+	trial_load(dir, 'A', &got);
+	trial_why(&got, why, sizeof(why));
+	assert_string_equal(why, "\\x1b[2J");
+}
+
 #define U(n, s, h, up)                                                                             \
 	{                                                                                          \
 		.name = n, .state = s, .health = h, .uptime_ms = up, .has_uptime = true            \
@@ -153,10 +172,8 @@ static void not_up(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(round_trip),
-	    cmocka_unit_test(malformed),
-	    cmocka_unit_test(steady),
-	    cmocka_unit_test(not_up),
+	    cmocka_unit_test(round_trip), cmocka_unit_test(malformed), cmocka_unit_test(steady),
+	    cmocka_unit_test(not_up),	  cmocka_unit_test(escaped),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
