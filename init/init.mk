@@ -92,7 +92,8 @@ $(PROVISION_BIN): $(PROVISION_SRCS) $(PROVISION_HDRS) init/init.mk $(PROVISION_D
 # `update` verb runs: signed bundles checked with libsodium (static musl,
 # rootfs.mk: libsodium-musl). Its own program: nothing of PID 1's or provision's.
 UPDATE_SRCS := $(addprefix init/update/, main.c args.c bundle.c manifest.c minisig.c version.c utc.c \
-	apply.c fetch.c slotcfg.c grubenv.c esp.c boot.c slotdev.c mark.c watch.c status.c trial.c units.c) \
+	apply.c fetch.c slotcfg.c grubenv.c esp.c boot.c slotdev.c mark.c watch.c status.c trial.c units.c \
+	lock.c) \
 	$(addprefix init/lib/, err.c util.c cmdline.c blkdev.c spawn.c proto.c)
 UPDATE_BIN := $(B)/init/update
 init: $(UPDATE_BIN)

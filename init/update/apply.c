@@ -14,6 +14,7 @@
  *     each after its Secure Boot signature (format 2) is in place beside it;
  *  5. grubenv, one sector rewritten in place: wisp_slot=X, wisp_prev=the
  *     running slot, wisp_tries=3.
+ * All of it under the updater's lock (lock.c): a second apply fails at once.
  * A cut before 5 boots the running slot as before; after it, the new one on
  * trial. Nothing of the running slot, its directory or its partition is written.
  */
@@ -342,9 +343,13 @@ int cmd_apply(const struct upd_args *a, struct err *e)
 
 	if (parse_hhmm(a->reboot_at, &at, e) < 0)
 		return -1;
+	/* before the bundle is fetched: a second apply fails at once, not after its download */
+	if (upd_lock(0, e) < 0)
+		return err_ctx(e, "apply");
 	if ((in = open_input(path, &f, e)) < 0)
 		return err_ctx(e, "apply");
 	ret = apply(a, in, &b, &h, e);
+	upd_unlock(); /* written: --reboot-at's wait must not hold off rollback or mark-good */
 	/* A bundle that passed every check is applied, whatever the fetcher says after;
 	 * one that did not is explained by the fetcher's failure (a 404 reads as a
 	 * truncated bundle). */

@@ -99,8 +99,8 @@ int cmd_mark_good(const struct upd_args *a, struct err *e)
 {
 	static struct boot_state b;
 
-	if (state_mounted(e) < 0 || critical_up(a, e) < 0 || boot_load(&b, e) < 0 ||
-	    mark(&b, e) < 0)
+	if (state_mounted(e) < 0 || critical_up(a, e) < 0 || upd_lock(UPD_LOCK_WAIT, e) < 0 ||
+	    boot_load(&b, e) < 0 || mark(&b, e) < 0)
 		return err_ctx(e, "mark-good");
 	tell_watch();
 	return 0;

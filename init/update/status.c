@@ -60,7 +60,7 @@ int cmd_rollback(const struct upd_args *a, struct err *e)
 	char to, version[32];
 
 	(void)a;
-	if (boot_load(&b, e) < 0)
+	if (upd_lock(UPD_LOCK_WAIT, e) < 0 || boot_load(&b, e) < 0)
 		goto fail;
 	to = slot_other(b.booted ? b.booted : slot_of(grubenv_get(&b.env, "wisp_slot")));
 	slot_version(to, version, sizeof(version));

@@ -343,6 +343,17 @@ int unit_steady(const struct unit_now *u, uint64_t *wait_ms);
 /* The units not steady, "web (backoff, health none), ...", cut to size; "" if none. */
 void units_not_up(const struct unit_now *v, size_t n, char *out, size_t size);
 
+/* ---- lock.c: one updater at a time on grubenv and the slots ---------- */
+
+#define LOCK_DIR      "/run/wisp/update"
+#define LOCK_FILE     LOCK_DIR "/lock"
+#define UPD_LOCK_WAIT 30 /* s: rollback's, mark-good's and the fallback's wait for an apply */
+
+/* flock LOCK_FILE (created root's, 0600), trying for wait_s seconds (0: once). Held until
+ * upd_unlock or the process ends. Returns 0 or -1 ("another update is running (...)"). */
+int upd_lock(unsigned wait_s, struct err *e);
+void upd_unlock(void);
+
 /* ---- the commands: apply.c, mark.c, watch.c, status.c ---------------- */
 
 #define BOOT_GOOD_FILE "/run/wisp/update/good"

@@ -151,13 +151,22 @@ static void say_rollback(const struct boot_state *b)
  * tries (the booted slot next, the other rolled back), and this boot is an
  * ordinary one of the good slot: softdog disarmed.
  */
-static void fell_back(struct boot_state *b, char trial)
+static void end_trial(struct boot_state *b, char trial)
 {
 	char mine[2] = {b->booted, 0}, other[2] = {trial, 0};
-	struct dogs d;
 	struct trial t;
 	struct err e;
 
+	/* grubenv again, under the lock: an apply or a rollback may have stored it since */
+	if (upd_lock(UPD_LOCK_WAIT, &e) < 0 || grubenv_load(&b->env, b->path, &e) < 0) {
+		console_say("slot %c's fallback: %s (GRUB counts the next tries)", trial, e.msg);
+		return;
+	}
+	if (slot_of(grubenv_get(&b->env, "wisp_slot")) != trial ||
+	    !*grubenv_get(&b->env, "wisp_tries")) {
+		upd_unlock(); /* another run ended the trial meanwhile */
+		return;
+	}
 	trial_load(TRIAL_DIR, trial, &t);
 	snprintf(t.last, sizeof(t.last),
 		 "GRUB booted slot %c instead (its fallback when a slot cannot be booted, or a "
@@ -175,6 +184,14 @@ static void fell_back(struct boot_state *b, char trial)
 		console_say("slot %c's trial ended: GRUB booted slot %c instead; slot %c was "
 			    "rolled back",
 			    trial, b->booted, trial);
+	upd_unlock();
+}
+
+static void fell_back(struct boot_state *b, char trial)
+{
+	struct dogs d;
+
+	end_trial(b, trial);
 	arm_watchdogs(&d);
 	feed(&d, "V"); /* magic close at our exit */
 }

@@ -167,6 +167,34 @@ def signed_cmdline(upd, data, trusted, d):
     check("update verify takes a signed cmdline of its own arguments", r.returncode == 0, r.stderr)
 
 
+# Two applies at once (init/update/lock.c), in a mount namespace whose /run is a tmpfs of
+# its own (the host's lock untouched): the first holds the lock while it waits to open its
+# bundle, a FIFO nobody writes yet; the second must fail at once, in one line.
+CONCURRENT = r"""
+mount -t tmpfs tmpfs /run || exit 9
+mkfifo "$D/fifo"
+"$UPD" apply "$D/fifo" --keys "$K" --now 1780000000 2>/dev/null &
+i=0
+while flock -n /run/wisp/update/lock true 2>/dev/null || [ ! -e /run/wisp/update/lock ]; do
+    i=$((i + 1)); [ $i -gt 50 ] && break; sleep 0.1
+done
+timeout 20 "$UPD" apply "$B1" --keys "$K" --now 1780000000
+echo "rc=$?" >&2
+: > "$D/fifo"
+wait
+"""
+
+
+def concurrent_applies(upd, b1, trusted, d):
+    env = dict(os.environ, UPD=upd, B1=b1, K=trusted, D=d)
+    r = subprocess.run(["unshare", "-Urm", "sh", "-c", CONCURRENT], capture_output=True, env=env,
+                       timeout=60)
+    err = r.stderr.decode()
+    want = "update: apply: another update is running (/run/wisp/update/lock is held)\nrc=1\n"
+    check("a second apply while one runs: exit 1, one line: another update is running",
+          err == want, (r.returncode, err))
+
+
 def writer_refuses(ib, d):
     cases = [
         ("an unknown verity key", "wisp.verity", lambda t: t + "uuid=x\n", "unknown key uuid"),
@@ -319,6 +347,7 @@ def main(argv):
 
         tamper_checks(upd, data, trusted, d, root_size)
         signed_cmdline(upd, data, trusted, d)
+        concurrent_applies(upd, b1, trusted, d)
         r = write(ib, d, os.path.join(d, "other.bundle"), key="other-test.key")
         r = verify(upd, os.path.join(d, "other.bundle"), trusted)
         check("another key's bundle: not a trusted key",
