@@ -3,8 +3,9 @@
  *
  * The order is what makes a power cut at any moment harmless (docs/update.md):
  *  1. trust first: the head (manifest and signature) is read and checked before
- *     a byte is written; the version must be newer than the running one (or
- *     --allow-downgrade), the variant this image's;
+ *     a byte is written; the version must be newer than the running one (the
+ *     updater's, or the booted slot's if higher; or --allow-downgrade), the
+ *     variant this image's;
  *  2. the target slot stops being bootable: its slot.cfg goes, so GRUB boots
  *     nothing from it (the entry fails over to the running slot);
  *  3. the kernel streams into the ESP's /X/vmlinuz.new and the root into
@@ -60,25 +61,38 @@ static int check_target(const struct boot_state *b, struct err *e)
 	return 0;
 }
 
+/* The floor: the installed version, not only the updater's (a release whose bundle said
+ * 0.3.0 but whose ROOT was built as 0.1.0 would take any 0.2.x). The booted slot's
+ * slot.cfg says what was installed (version.c: it can only raise the floor). */
+static void floor_of(const struct boot_state *b, struct upd_version *floor,
+		     char text[UPD_VERSION_MAX])
+{
+	char installed[UPD_VERSION_MAX] = "";
+
+	if (b->booted)
+		slot_version(b->booted, installed, sizeof(installed));
+	upd_version_floor(WISP_VERSION, installed, floor, text);
+}
+
 /* 0: go on; 1: not newer and --if-newer (done: nothing to apply); -1: refused. */
-static int check_bundle(const struct upd_head *h, bool downgrade, bool if_newer, struct err *e)
+static int check_bundle(const struct upd_head *h, const struct boot_state *b, bool downgrade,
+			bool if_newer, struct err *e)
 {
 	struct upd_version running;
-	char variant[128];
+	char variant[128], text[UPD_VERSION_MAX];
 	struct err ignored;
 
-	if (upd_version_parse(WISP_VERSION, &running, e) < 0)
-		return -1;
+	floor_of(b, &running, text);
 	if (upd_version_cmp(&h->m.version, &running) <= 0 && if_newer && !downgrade) {
 		printf("update: Wisp %s is not newer than the running %s: nothing to do\n",
-		       h->m.version_str, WISP_VERSION);
+		       h->m.version_str, text);
 		return 1;
 	}
 	if (upd_version_cmp(&h->m.version, &running) <= 0 && !downgrade)
 		return err_set(e, 0,
 			       "%s: version %s is not newer than the running %s "
 			       "(--allow-downgrade to apply it)",
-			       h->name, h->m.version_str, WISP_VERSION);
+			       h->name, h->m.version_str, text);
 	if (read_text("/etc/wisp/variant", variant, sizeof(variant), &ignored) < 0)
 		return 0; /* an image made before variants: any */
 	variant[strcspn(variant, "\n")] = '\0';
@@ -255,12 +269,13 @@ static int apply(const struct upd_args *a, int in, struct boot_state *b, struct 
 	    upd_parse_now(a->now, &now, e) < 0 ||
 	    upd_keys_load(a->keys ? a->keys : UPD_KEYS_DIR, &keys, e) < 0 ||
 	    upd_head_read(in, a->operand[0], h, e) < 0 || upd_head_verify(h, &keys, now, e) < 0 ||
-	    (go = check_bundle(h, a->allow_downgrade, a->if_newer, e)) < 0)
+	    boot_load(b, e) < 0 ||
+	    (go = check_bundle(h, b, a->allow_downgrade, a->if_newer, e)) < 0)
 		return -1;
 	if (go == 1)
 		return 1;
-	if (boot_load(b, e) < 0 || check_target(b, e) < 0 ||
-	    slot_dev_find(slot_other(b->booted), &d, e) < 0 || check_signed(h, d.slot, e) < 0)
+	if (check_target(b, e) < 0 || slot_dev_find(slot_other(b->booted), &d, e) < 0 ||
+	    check_signed(h, d.slot, e) < 0)
 		return -1;
 	if (a->sha256) {
 		hash_head(h, &whole);

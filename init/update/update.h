@@ -31,6 +31,11 @@ struct upd_version {
 int upd_version_parse(const char *s, struct upd_version *v, struct err *e);
 /* <0, 0, >0 as a is older than, the same as, newer than b (numerically: 0.1.10 > 0.1.9). */
 int upd_version_cmp(const struct upd_version *a, const struct upd_version *b);
+/* What a bundle must be newer than (apply's downgrade check): the larger of own (the
+ * updater's WISP_VERSION) and installed (the booted slot's slot.cfg wisp_version; NULL, ""
+ * or not a version: none), in *floor and text. */
+void upd_version_floor(const char *own, const char *installed, struct upd_version *floor,
+		       char text[UPD_VERSION_MAX]);
 
 /* ---- utc.c ----------------------------------------------------------- */
 

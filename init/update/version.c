@@ -7,6 +7,7 @@
  */
 #include "update.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* One number at *s, below 2^32, no leading zero; *s moves past it. */
@@ -54,4 +55,23 @@ int upd_version_cmp(const struct upd_version *a, const struct upd_version *b)
 	if (c == 0)
 		c = cmp_u32(a->patch, b->patch);
 	return c;
+}
+
+/* The booted slot's version is on the ESP, which nothing signs: taken only when it is
+ * higher, so that a changed slot.cfg can raise the floor (refusing updates, which
+ * --allow-downgrade overrides) but never lower it below the updater's own. */
+void upd_version_floor(const char *own, const char *installed, struct upd_version *floor,
+		       char text[UPD_VERSION_MAX])
+{
+	struct upd_version v;
+	struct err e;
+
+	if (upd_version_parse(own, floor, &e) < 0)
+		memset(floor, 0, sizeof(*floor));
+	snprintf(text, UPD_VERSION_MAX, "%s", own);
+	if (installed && upd_version_parse(installed, &v, &e) == 0 &&
+	    upd_version_cmp(&v, floor) > 0) {
+		*floor = v;
+		snprintf(text, UPD_VERSION_MAX, "%s", installed);
+	}
 }

@@ -253,6 +253,40 @@ static void test_versions(void **state)
 	assert_int_equal(upd_version_parse("0.0.0", &v, &e), 0);
 }
 
+/* apply's downgrade floor: the larger of the updater's version and the booted slot's
+ * (its slot.cfg on the unsigned ESP: it can raise the floor, never lower it). */
+static void test_version_floor(void **state)
+{
+	static const struct {
+		const char *own, *installed, *bundle, *floor;
+		bool newer;
+	} cases[] = {
+	    {"0.1.0", "0.3.0", "0.2.0", "0.3.0", false}, /* ROOT built as 0.1.0, installed 0.3.0 */
+	    {"0.1.0", "0.3.0", "0.3.0", "0.3.0", false},
+	    {"0.1.0", "0.3.0", "0.3.1", "0.3.0", true},
+	    {"0.3.0", "0.1.0", "0.2.0", "0.3.0", false}, /* a lower slot.cfg does not lower it */
+	    {"0.1.0", "", "0.2.0", "0.1.0", true},
+	    {"0.1.0", NULL, "0.1.0", "0.1.0", false},
+	    {"0.1.0", "0.9", "0.2.0", "0.1.0", true}, /* not a version: the updater's */
+	    {"0.1.0", "0.3.0' x", "0.2.0", "0.1.0", true},
+	    {"0.1.9", "0.1.10", "0.1.10", "0.1.10", false},
+	};
+	struct upd_version floor, b;
+	char text[UPD_VERSION_MAX];
+	struct err e;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		upd_version_floor(cases[i].own, cases[i].installed, &floor, text);
+		assert_int_equal(upd_version_parse(cases[i].bundle, &b, &e), 0);
+		if (strcmp(text, cases[i].floor) != 0 ||
+		    (upd_version_cmp(&b, &floor) > 0) != cases[i].newer)
+			fail_msg("own %s, installed %s, bundle %s: floor %s, want %s (newer: %d)",
+				 cases[i].own, cases[i].installed ? cases[i].installed : "NULL",
+				 cases[i].bundle, text, cases[i].floor, cases[i].newer);
+	}
+}
+
 static void test_utc(void **state)
 {
 	char buf[UPD_UTC_LEN];
@@ -457,6 +491,7 @@ int main(void)
 	    cmocka_unit_test(test_utc),
 	    cmocka_unit_test(test_cmdline_args),
 	    cmocka_unit_test(test_signature_algorithm_escaped),
+	    cmocka_unit_test(test_version_floor),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
