@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #define CL_DEFAULT_ROOT	    "/run/containerd-lite"
@@ -271,6 +272,15 @@ int cl_host_firewall_add(const char *const *allow, unsigned n, struct cl_err *e)
 int cl_error(struct cl_err *e, int num, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Prefixes E's message with "CONTEXT: " and returns -1. */
 int cl_error_wrap(struct cl_err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* --- text from outside to a terminal (runtime/tty.c) ----------------------- */
+
+/* S (a name an archive chose) with its controls as \xHH text, a tab and a
+ * line feed too: one field of one line, whatever it holds. */
+void cl_print_name(FILE *f, const char *s);
+/* TEXT, a JSON document jansson wrote; TTY: to a terminal, where its C1
+ * controls and DEL are written as \u0080-\u009f and \u007f. */
+void cl_json_write(FILE *f, const char *text, bool tty);
 
 /* Name tables shared by the decoder and the CLI (-1 when unknown). */
 int cl_cap_from_name(const char *name);

@@ -17,12 +17,17 @@ NET_SRCS := $(addprefix containerd-lite/net/,cfg.c port.c rate.c tc.c ipam.c lin
 NET_LIBS := -lnl-route-3 -lnl-3
 NET_HOST_CFLAGS := -I/usr/include/libnl3
 
+# What of outside's text reaches a terminal: init/lib's filter, which wispctl
+# links too (runtime/tty.c; the two programs include nothing of each other's).
+CL_TTY := init/lib/ttyesc.c
+
 # The runtime library (runtime/), the CLI (cli/); image/ and net/ are the
 # `image` and `network` commands' own folders.
 CL_LIB_SRCS := $(addprefix containerd-lite/runtime/, \
 	err.c util.c spec.c ns.c mounts.c caps.c rlimits.c seccomp.c seccomp-cache.c cgroup.c \
 	devices.c userns.c userjoin.c idmap.c rootpath.c mountfd.c devnodes.c masks.c hooks.c \
-	state.c create.c start.c exec.c pidfd.c console.c signals.c fds.c inroot.c exeseal.c kerneltree.c)
+	state.c create.c start.c exec.c pidfd.c console.c signals.c fds.c inroot.c exeseal.c kerneltree.c \
+	tty.c) $(CL_TTY)
 CL_SRCS := $(CL_LIB_SRCS) $(addprefix containerd-lite/cli/,main.c defspec.c cliopt.c args.c) \
 	$(NET_SRCS)
 CL_HDRS := containerd-lite/containerd-lite.h containerd-lite/runtime/cl-private.h \
@@ -177,8 +182,12 @@ $(CL_HOST): $(CL_SRCS) $(PULL_SRCS) $(CL_HDRS) $(PULL_HDRS) containerd-lite/cont
 
 # --- tests -------------------------------------------------------------------
 
+# text from outside to a terminal: error messages, names, JSON (runtime/tty.c)
+UNIT_TESTS += cl_tty
+UNIT_cl_tty_SRCS := $(addprefix containerd-lite/runtime/,err.c tty.c) $(CL_TTY) $(CL_HDRS)
+
 UNIT_TESTS += cl_spec
-UNIT_cl_spec_SRCS := $(addprefix containerd-lite/runtime/,spec.c err.c util.c caps.c rlimits.c \
+UNIT_cl_spec_SRCS := $(CL_TTY) $(addprefix containerd-lite/runtime/,spec.c err.c util.c caps.c rlimits.c \
 	ns.c pidfd.c seccomp.c seccomp-cache.c signals.c state.c cgroup.c devices.c rootpath.c \
 	kerneltree.c) \
 	containerd-lite/cli/defspec.c $(CL_HDRS)

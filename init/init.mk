@@ -73,7 +73,8 @@ PROVISION_OWN := $(addprefix init/provision/, main.c run.c root.c declw.c bootgo
 # cl_host_firewall), linked in with what it needs (the nf_tables batch, the port
 # syntax and its address helpers, its errors) and libnl-3: at boot an exec of
 # containerd-lite cost ~100 ms of reading ROOT under TCG.
-PROVISION_CL := $(addprefix containerd-lite/, runtime/err.c net/fw.c net/nft.c net/port.c net/cfg.c)
+PROVISION_CL := $(addprefix containerd-lite/, runtime/err.c net/fw.c net/nft.c net/port.c net/cfg.c) \
+	init/lib/ttyesc.c
 PROVISION_SRCS := $(LIB_BASE) $(LIB_DECL) $(PROVISION_OWN) $(PARSE_SRCS) $(PROVISION_CL)
 PROVISION_HDRS := $(INIT_HDRS) containerd-lite/containerd-lite.h containerd-lite/net/net.h
 PROVISION_BIN := $(B)/init/provision
@@ -202,7 +203,7 @@ UNIT_init_control_INCLUDED := init/pid1/control.c
 
 # wispctl: the control socket's client (docs/wispctl.md), static musl, /bin/wispctl.
 WISPCTL_SRCS := init/wispctl/wispctl.c init/wispctl/args.c init/wispctl/netinfo.c init/wispctl/tty.c \
-	$(addprefix init/lib/, proto.c err.c util.c)
+	$(addprefix init/lib/, proto.c err.c util.c ttyesc.c)
 WISPCTL_BIN := $(B)/init/wispctl
 init: $(WISPCTL_BIN)
 $(WISPCTL_BIN): $(WISPCTL_SRCS) $(INIT_HDRS) init/wispctl/wispctl.h init/init.mk $(B)/sysroot/.headers-ok $(MUSL_FLAGS_STAMP) | $(DEPS_STAMP)
@@ -238,7 +239,7 @@ wispctl-test: $(WISPCTL_BIN)
 UNIT_TESTS += init_proto init_grow init_etc init_net
 # wispctl's command line: options anywhere, "--", --help/--version, errors.
 UNIT_TESTS += wispctl_args wispctl_tty
-UNIT_wispctl_tty_SRCS := init/wispctl/tty.c init/wispctl/wispctl.h $(INIT_HDRS)
+UNIT_wispctl_tty_SRCS := init/wispctl/tty.c init/lib/ttyesc.c init/wispctl/wispctl.h $(INIT_HDRS)
 UNIT_wispctl_args_SRCS := init/wispctl/args.c init/lib/proto.c init/lib/err.c init/lib/util.c \
 	init/wispctl/wispctl.h $(INIT_HDRS)
 UNIT_init_proto_SRCS := init/lib/proto.c init/lib/err.c init/lib/util.c $(INIT_HDRS)

@@ -89,12 +89,12 @@ IMG_MUSL_DEPS := $(ZLIB_A) $(ZLIB_H) $(ZSTD_A) $(ZSTD_H)
 
 UNIT_TESTS += cl_tar
 UNIT_cl_tar_SRCS := $(addprefix containerd-lite/image/,tar.c tar_path.c sha256.c tar_extract.c \
-	reserve.c stream.c fs.c image.h) $(addprefix containerd-lite/runtime/,err.c util.c)
+	reserve.c stream.c fs.c image.h) $(addprefix containerd-lite/runtime/,err.c util.c) $(CL_TTY)
 UNIT_cl_tar_LIBS := $(IMG_LIBS)
 UNIT_TESTS += cl_image
 UNIT_cl_image_SRCS := $(addprefix containerd-lite/image/,source.c blob.c reserve.c fs.c sha256.c \
 	image.h) \
-	$(addprefix containerd-lite/runtime/,err.c util.c)
+	$(addprefix containerd-lite/runtime/,err.c util.c) $(CL_TTY)
 UNIT_cl_image_LIBS := -ljansson
 # an image's User in its own /etc (the container writes them: sizes bounded)
 UNIT_TESTS += cl_user
@@ -103,13 +103,13 @@ UNIT_cl_user_SRCS := $(addprefix containerd-lite/image/,user.c fs.c image.h) \
 # an image's record by REF: names before digest prefixes
 UNIT_TESTS += cl_lookup
 UNIT_cl_lookup_SRCS := $(addprefix containerd-lite/image/,lookup.c ref.c blob.c reserve.c fs.c \
-	sha256.c image.h pull.h) $(addprefix containerd-lite/runtime/,err.c util.c)
+	sha256.c image.h pull.h) $(addprefix containerd-lite/runtime/,err.c util.c) $(CL_TTY)
 UNIT_cl_lookup_LIBS := -ljansson
 # pull's parsers: references, WWW-Authenticate, Content-Range, config.json
 # auths, registries.json, the index's platform choice, a manifest's media type
 UNIT_TESTS += cl_pull
 UNIT_cl_pull_SRCS := $(PULL_PARSE_SRCS) $(addprefix containerd-lite/image/,source.c blob.c \
-	reserve.c fs.c sha256.c image.h pull.h) $(addprefix containerd-lite/runtime/,err.c util.c)
+	reserve.c fs.c sha256.c image.h pull.h) $(addprefix containerd-lite/runtime/,err.c util.c) $(CL_TTY)
 UNIT_cl_pull_LIBS := -ljansson
 
 # Real images built with umoci and skopeo, hostile ones crafted; bundles

@@ -100,13 +100,16 @@ static int import_entry(const struct img_opts *o, const char *dir, const char *n
 		r = cl_error(&e, 0, "image import %s: a symlink (not followed)", path);
 	else
 		r = img_import_one(&one, path, &ref, digest, &e);
+	cl_print_name(stdout, name); /* a file's name, and then an archive's */
 	if (r < 0) {
-		printf("%s: failed: %s\n", name, e.msg);
+		printf(": failed: %s\n", e.msg);
 		set_aside(dir, name, e.msg);
 		free(as);
 		return -1;
 	}
-	printf("%s: imported %s %s\n", name, ref, digest);
+	fputs(": imported ", stdout);
+	cl_print_name(stdout, ref);
+	printf(" %s\n", digest);
 	forget(path);
 	free(ref);
 	free(as);

@@ -20,7 +20,9 @@ static const char *str(json_t *o, const char *k)
 static int print_one(const char *key, json_t *rec, void *arg, struct cl_err *err)
 {
 	(void)key, (void)arg, (void)err;
-	printf("%s\t%s\t%zu layers\n", str(rec, "ref"), str(rec, "config"),
+	/* the ref is an archive's choice: one field of one line, whatever it holds */
+	cl_print_name(stdout, str(rec, "ref"));
+	printf("\t%s\t%zu layers\n", str(rec, "config"),
 	       json_array_size(json_object_get(rec, "layers")));
 	return 0;
 }
@@ -44,8 +46,10 @@ static int list_json(const struct img_opts *o, struct cl_err *err)
 
 	if (r == 0 && !(s = json_dumps(a, JSON_COMPACT | JSON_PRESERVE_ORDER)))
 		r = cl_error(err, ENOMEM, "image list");
-	if (r == 0)
-		printf("%s\n", s);
+	if (r == 0) {
+		cl_json_write(stdout, s, isatty(STDOUT_FILENO));
+		putchar('\n');
+	}
 	free(s);
 	json_decref(a);
 	return r;
@@ -60,7 +64,7 @@ int img_list(const struct img_opts *o, struct cl_err *err)
 
 int img_inspect(const struct img_opts *o, const char *ref, struct cl_err *err)
 {
-	char digest[80], blobs[4096];
+	char digest[80], blobs[4096], *text;
 	json_t *cfg;
 
 	if (img_config_digest(o, ref, digest, sizeof(digest), err) < 0)
@@ -68,9 +72,13 @@ int img_inspect(const struct img_opts *o, const char *ref, struct cl_err *err)
 	img_fmt(blobs, sizeof(blobs), "%s/blobs", o->store);
 	if (!(cfg = img_load_json(blobs, digest + 7, err)))
 		return cl_error_wrap(err, "image %s: config %s", ref, digest);
-	json_dumpf(cfg, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	putchar('\n');
+	text = json_dumps(cfg, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(cfg);
+	if (!text)
+		return cl_error(err, ENOMEM, "image %s", ref);
+	cl_json_write(stdout, text, isatty(STDOUT_FILENO)); /* the image's strings */
+	putchar('\n');
+	free(text);
 	return 0;
 }
 

@@ -290,7 +290,8 @@ int img_import(const struct img_opts *o, const char *src, struct cl_err *err)
 
 	if (img_import_one(o, src, &ref, digest, err) < 0)
 		return -1;
-	printf("%s %s\n", ref, digest);
+	cl_print_name(stdout, ref); /* the archive's name for itself */
+	printf(" %s\n", digest);
 	free(ref);
 	return 0;
 }

@@ -5,18 +5,26 @@
  * errno beside it for callers that decide on it.
  */
 #include "../containerd-lite.h"
+#include "../../init/lib/ttyesc.h" /* the terminal's controls, as wispctl sees them */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-/* One line, always: a message quotes what it was given (a path or a JSON
- * token from config.json), and a newline there must not forge a second
- * line in the log or on the terminal (init's log.c does the same). */
+/* One line, always: a message quotes what it was given (a path, a JSON
+ * token from config.json, an archive's image name), and a newline there must
+ * not forge a second line in the log or on the terminal (init's log.c does
+ * the same), nor a control act on the terminal: each byte of a C0 or C1
+ * control (UTF-8's U+009B is CSI) or DEL becomes '?'. */
 static void one_line(char *s)
 {
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			*s = '?';
+	size_t len = strlen(s), n;
+	int ctl;
+
+	for (size_t i = 0; i < len; i += n) {
+		n = tty_unit((unsigned char *)s + i, len - i, true, &ctl);
+		if (ctl >= 0)
+			memset(s + i, '?', n);
+	}
 }
 
 int cl_error(struct cl_err *e, int num, const char *fmt, ...)

@@ -19,6 +19,8 @@
 #include <sys/types.h>
 #include <syslog.h>
 
+#include "ttyesc.h" /* bytes from outside onto a terminal (wispctl, containerd-lite) */
+
 #ifndef WISP_VERSION
 #define WISP_VERSION "unknown"
 #endif

@@ -1,44 +1,44 @@
 /*
- * tty.c: a unit's log bytes onto root's terminal. A container writes them,
- * root reads them: an escape sequence among them would reach the terminal
- * as a command (moving the cursor up over lines it wants hidden, writing
- * root's clipboard with OSC 52, or making some terminals type an answer
- * back into root's shell). So, as journalctl and less do, the C0 controls
- * but tab and line feed, DEL, and the C1 controls in UTF-8 (U+0080-U+009F,
- * which some terminals take as ESC [) are written as \xHH text; a carriage
- * return too, unless a line feed follows (CRLF, a container's tty). The
- * rest, UTF-8 included, goes through as it is. Not to a pipe or a file:
- * `wispctl logs web > f` keeps the bytes.
+ * tty.c: a unit's log bytes, and JSON strings from outside, onto root's
+ * terminal. A container writes them, root reads them: an escape sequence
+ * among them would reach the terminal as a command (lib/ttyesc.h has the
+ * filter and the list). Not to a pipe or a file: `wispctl logs web > f`
+ * keeps the bytes.
  */
 #include "wispctl.h"
 
-static bool plain(const unsigned char *p, size_t i, size_t len)
-{
-	unsigned char c = p[i];
-
-	if (c == '\t' || c == '\n')
-		return true;
-	if (c == '\r')
-		return i + 1 < len && p[i + 1] == '\n';
-	return c >= 0x20 && c != 0x7f;
-}
+/* One stream: stdout's. The lines of `images` come cut at ~4 KiB, a name
+ * longer than that in two messages, so a character may be cut too. */
+static struct tty_esc out = {.lines = true};
 
 void wctl_tty_write(FILE *f, const void *buf, size_t len)
 {
-	const unsigned char *p = buf;
-	size_t start = 0;
+	tty_esc_write(&out, f, buf, len);
+}
 
-	for (size_t i = 0; i < len; i++) {
-		bool c1 = p[i] == 0xc2 && i + 1 < len && p[i + 1] >= 0x80 && p[i + 1] <= 0x9f;
+void wctl_tty_end(FILE *f)
+{
+	tty_esc_end(&out, f);
+}
 
-		if (plain(p, i, len) && !c1)
-			continue;
-		fwrite(p + start, 1, i - start, f);
-		if (c1)
-			fprintf(f, "\\x%02x", p[++i]);
+void wctl_json_str(FILE *f, const char *s, size_t len, bool tty)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n;
+	int ctl;
+
+	putc('"', f);
+	for (size_t i = 0; i < len; i += n) {
+		/* a JSON string stands alone: a character cut at its end is bytes */
+		n = tty_unit(p + i, len - i, true, &ctl);
+		if (p[i] == '"' || p[i] == '\\')
+			fprintf(f, "\\%c", p[i]);
+		else if (ctl == '\n')
+			fputs("\\n", f);
+		else if (ctl >= 0 && (ctl < 0x80 || tty))
+			fprintf(f, "\\u%04x", (unsigned)ctl);
 		else
-			fprintf(f, "\\x%02x", p[i]);
-		start = i + 1;
+			fwrite(p + i, 1, n, f);
 	}
-	fwrite(p + start, 1, len - start, f);
+	putc('"', f);
 }

@@ -21,6 +21,7 @@
 #define REPLY_TIMEOUT_S 15
 
 static bool json;
+static bool tty; /* stdout is a terminal: bytes from outside escaped (tty.c) */
 static bool first_unit = true;
 
 static _Noreturn void fail(const char *fmt, ...) PRINTF_LIKE(1, 2);
@@ -28,6 +29,7 @@ static _Noreturn void fail(const char *fmt, ...)
 {
 	va_list ap;
 
+	wctl_tty_end(stdout);
 	fflush(stdout);
 	fputs("wispctl: ", stderr);
 	va_start(ap, fmt);
@@ -39,19 +41,7 @@ static _Noreturn void fail(const char *fmt, ...)
 
 static void json_str(const char *s, size_t len)
 {
-	putchar('"');
-	for (size_t i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		if (ch == '"' || ch == '\\')
-			printf("\\%c", ch);
-		else if (ch == '\n')
-			fputs("\\n", stdout);
-		else if (ch < 0x20 || ch == 0x7f)
-			printf("\\u%04x", ch);
-		else
-			putchar(ch);
-	}
-	putchar('"');
+	wctl_json_str(stdout, s, len, tty);
 }
 
 struct unit_rec {
@@ -252,7 +242,7 @@ static void lines_print(const struct pview *m)
 	if (!r)
 		return;
 	if (!json) {
-		if (isatty(STDOUT_FILENO))
+		if (tty)
 			wctl_tty_write(stdout, r->val, r->len);
 		else
 			fwrite(r->val, 1, r->len, stdout);
@@ -276,6 +266,7 @@ static void lines_print(const struct pview *m)
 /* The end of a reply: P_OK. Prints what the request's JSON output still needs. */
 static _Noreturn void done(unsigned op)
 {
+	wctl_tty_end(stdout); /* a character cut at the listing's end: its bytes */
 	if (json) {
 		if (op == P_PS)
 			puts(first_unit ? "[]" : "]");
@@ -339,8 +330,10 @@ static _Noreturn void talk(const struct preq *r)
 		if (n < 0)
 			fail("no answer from init: %s", strerror(errno));
 		if (n == 0) {
-			if (r->follow)
-				exit(0); /* init closed the log (shutdown) */
+			if (r->follow) { /* init closed the log (shutdown) */
+				wctl_tty_end(stdout);
+				exit(fflush(stdout) == 0 ? 0 : 1);
+			}
 			fail("init closed the connection without an answer");
 		}
 		if (proto_decode(buf, (size_t)n, &m, &e) < 0)
@@ -413,5 +406,6 @@ int main(int argc, char **argv)
 		break;
 	}
 	json = a.json;
+	tty = isatty(STDOUT_FILENO);
 	talk(&a.r);
 }

@@ -40,7 +40,13 @@ struct wctl_net {
 };
 bool wctl_net(const char *id, unsigned pid, struct wctl_net *ni);
 
-/* tty.c: LEN bytes of a log to a terminal, its controls as \xHH text. */
+/* tty.c: LEN bytes of a log to a terminal, its controls as \xHH text
+ * (lib/ttyesc.h), one stream across calls: a character cut between two of
+ * init's messages is held for the next; wctl_tty_end writes what is held. */
 void wctl_tty_write(FILE *f, const void *buf, size_t len);
+void wctl_tty_end(FILE *f);
+/* S as a JSON string; TTY: to a terminal, where the C1 controls are
+ * written as \u0080-\u009f too (a pipe gets their UTF-8, as JSON allows). */
+void wctl_json_str(FILE *f, const char *s, size_t len, bool tty);
 
 #endif /* WISP_WISPCTL_H */

@@ -345,6 +345,54 @@ def references(w, store):
         cl(store, "rm", ref)
 
 
+def hostile_names(w, store):
+    """An archive names itself (index.json's org.opencontainers.image.ref.name)
+    with ESC [ 1 A, a line feed, a tab and a UTF-8 CSI (U+009B): `image import`
+    and `image list`, whose lines `wispctl images` shows on root's terminal,
+    print no control of it (their only bytes under 0x20 are their own tabs
+    and line ends); `image list --json` to a terminal writes U+009B
+    as \\u009b, and the JSON still reads back as the name."""
+    name = "evil\n\x1b[1A\x1b[2Kroot\tsha256:0\t1 layers\u009b2J"
+    lay = os.path.join(w, "oci-hostile-name")
+    layout(lay, [tar_of([("hello", tarfile.REGTYPE, b"hi\n")])])
+    with open(os.path.join(lay, "index.json")) as f:
+        idx = json.load(f)
+    idx["manifests"][0]["annotations"] = {"org.opencontainers.image.ref.name": name}
+    with open(os.path.join(lay, "index.json"), "w") as f:
+        json.dump(idx, f)
+
+    def clean(out, lines, tabs):
+        # the name's only bytes over 0x7e are its U+009B's
+        bad = [b for b in out if (b < 0x20 and b not in (0x09, 0x0a)) or b >= 0x7f]
+        shape = out.count(b"\n") == lines and out.count(b"\t") == tabs
+        return not bad and shape and out.endswith(b"\n")
+    r = subprocess.run([CL, "image", "--store", store, "import", lay], capture_output=True)
+    check("hostile name: import prints one line, no control of the name",
+          r.returncode == 0 and clean(r.stdout, 1, 0), r.stdout + r.stderr)
+    r = subprocess.run([CL, "image", "--store", store, "list"], capture_output=True)
+    check("hostile name: list prints one line of 3 fields, no control of the name",
+          r.returncode == 0 and clean(r.stdout, 1, 2), r.stdout + r.stderr)
+    master, slave = os.openpty()
+    try:
+        p = subprocess.run([CL, "image", "--store", store, "list", "--json"], stdout=slave,
+                           stderr=subprocess.PIPE)
+        os.close(slave)
+        out = b""
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the pty's other end is closed
+                break
+            if not chunk:
+                break
+            out += chunk
+    finally:
+        os.close(master)
+    got = json.loads(out.decode().replace("\r\n", "\n"))[0]["ref"] if p.returncode == 0 else None
+    check("hostile name: list --json to a terminal writes U+009B as \\u009b",
+          b"\\u009b" in out and "\u009b".encode() not in out and got == name, out)
+
+
 def hex_names(w, store, b_digests, env_of, a_env, b_env):
     """Names before digest prefixes, as docker: ref-a's image named by the first
     digits of ref-b's config or manifest digest (what grinding ref-b's digest to
@@ -1173,13 +1221,14 @@ def debian_checks(w, lay, otar, dtar):
 def main():
     if os.geteuid() != 0:
         sys.exit("images.py: run as root")
-    if sys.argv[1:] == ["references"]:  # alone: no umoci, no busybox image
+    alone = {"references": references, "names": hostile_names}  # no umoci, no busybox image
+    if len(sys.argv) == 2 and sys.argv[1] in alone:
         w = tempfile.mkdtemp(prefix="wisp-images-")
         try:
-            references(w, os.path.join(w, "store-refs"))
+            alone[sys.argv[1]](w, os.path.join(w, "store-" + sys.argv[1]))
         finally:
             shutil.rmtree(w, ignore_errors=True)
-        sys.exit(check.status("images references"))
+        sys.exit(check.status("images " + sys.argv[1]))
     w = tempfile.mkdtemp(prefix="wisp-images-")
     try:
         lay, ref = build_image(w)
@@ -1237,6 +1286,7 @@ def main():
         # stores of their own: a layer stored with --allow-devices would be
         # reused by hostile's import of the same layer (docs/images.md: not re-verified)
         references(w, os.path.join(w, "store-refs"))
+        hostile_names(w, os.path.join(w, "store-names"))
         devices(w, os.path.join(w, "store-dev"))
         canary_dir = os.path.join(w, "outside")
         os.makedirs(canary_dir)
