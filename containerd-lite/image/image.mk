@@ -99,7 +99,7 @@ UNIT_cl_image_LIBS := -ljansson
 # an image's User in its own /etc (the container writes them: sizes bounded)
 UNIT_TESTS += cl_user
 UNIT_cl_user_SRCS := $(addprefix containerd-lite/image/,user.c fs.c image.h) \
-	$(addprefix containerd-lite/runtime/,err.c util.c)
+	$(addprefix containerd-lite/runtime/,err.c util.c) $(CL_TTY)
 # an image's record by REF: names before digest prefixes
 UNIT_TESTS += cl_lookup
 UNIT_cl_lookup_SRCS := $(addprefix containerd-lite/image/,lookup.c ref.c blob.c reserve.c fs.c \
