@@ -358,8 +358,8 @@ int cmd_apply(const struct upd_args *a, struct err *e)
 
 	if (parse_hhmm(a->reboot_at, &at, e) < 0)
 		return -1;
-	/* before the bundle is fetched: a second apply fails at once, not after its download */
-	if (upd_lock(0, e) < 0)
+	/* before the bundle is fetched: a second apply fails soon, not after its download */
+	if (upd_lock(UPD_APPLY_WAIT, e) < 0)
 		return err_ctx(e, "apply");
 	if ((in = open_input(path, &f, e)) < 0)
 		return err_ctx(e, "apply");

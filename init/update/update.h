@@ -353,6 +353,9 @@ void units_not_up(const struct unit_now *v, size_t n, char *out, size_t size);
 #define LOCK_DIR      "/run/wisp/update"
 #define LOCK_FILE     LOCK_DIR "/lock"
 #define UPD_LOCK_WAIT 30 /* s: rollback's, mark-good's and the fallback's wait for an apply */
+/* s: apply's wait, for a mark-good or rollback (a grubenv's store, seconds under TCG) that
+ * holds it as a boot ends; not for another apply's minutes */
+#define UPD_APPLY_WAIT 10
 
 /* flock LOCK_FILE (created root's, 0600), trying for wait_s seconds (0: once). Held until
  * upd_unlock or the process ends. Returns 0 or -1 ("another update is running (...)"). */

@@ -169,7 +169,8 @@ def signed_cmdline(upd, data, trusted, d):
 
 # Two applies at once (init/update/lock.c), in a mount namespace whose /run is a tmpfs of
 # its own (the host's lock untouched): the first holds the lock while it waits to open its
-# bundle, a FIFO nobody writes yet; the second must fail at once, in one line.
+# bundle, a FIFO nobody writes yet; the second must fail after its wait (UPD_APPLY_WAIT, for
+# a mark-good's brief hold), in one line.
 CONCURRENT = r"""
 mount -t tmpfs tmpfs /run || exit 9
 mkfifo "$D/fifo"
@@ -178,7 +179,7 @@ i=0
 while flock -n /run/wisp/update/lock true 2>/dev/null || [ ! -e /run/wisp/update/lock ]; do
     i=$((i + 1)); [ $i -gt 50 ] && break; sleep 0.1
 done
-timeout 20 "$UPD" apply "$B1" --keys "$K" --now 1780000000
+timeout 40 "$UPD" apply "$B1" --keys "$K" --now 1780000000
 echo "rc=$?" >&2
 : > "$D/fifo"
 wait
@@ -190,7 +191,8 @@ def concurrent_applies(upd, b1, trusted, d):
     r = subprocess.run(["unshare", "-Urm", "sh", "-c", CONCURRENT], capture_output=True, env=env,
                        timeout=60)
     err = r.stderr.decode()
-    want = "update: apply: another update is running (/run/wisp/update/lock is held)\nrc=1\n"
+    want = ("update: apply: another update is running (/run/wisp/update/lock is held, waited "
+            "for it)\nrc=1\n")
     check("a second apply while one runs: exit 1, one line: another update is running",
           err == want, (r.returncode, err))
 
