@@ -191,8 +191,11 @@ int cl_ns_join_pid(const struct cl_spec *s, const struct cl_state *st, int pidfd
  * process is reaped, its pid free for another). */
 int cl_pidfd_open(const struct cl_state *st, struct cl_err *e);
 int cl_pidfd_signal(int pidfd, int sig);
-/* A pidfd of whatever process has PID now, or -1 with errno. */
+/* A pidfd of whatever process has PID now, or -1 with errno; of the process
+ * that has PID and started at START (/proc/PID/stat's field 22), or -1 with
+ * errno (ESRCH: none has PID, or another process does). */
 int cl_pidfd_of(pid_t pid);
+int cl_pidfd_started(pid_t pid, unsigned long long start);
 int cl_pidfd_kill(const struct cl_state *st, int sig, struct cl_err *e);
 int cl_not_running(const char *id, struct cl_err *e);
 

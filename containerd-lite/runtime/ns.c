@@ -109,17 +109,14 @@ static int open_ns(const struct cl_ns *n, struct cl_err *e)
 /* The pidfd of the process org.wisp.ns-owner names, if it is still that one. */
 static int owner_open(const struct cl_spec *s, struct cl_err *e)
 {
-	int fd = cl_pidfd_of(s->ns_owner);
+	int fd = cl_pidfd_started(s->ns_owner, s->ns_owner_start);
 
+	if (fd < 0 && errno == ESRCH)
+		return cl_error(
+		    e, 0, "the namespaces' process (pid %d) ended: the pid is free or another's",
+		    (int)s->ns_owner);
 	if (fd < 0)
 		return cl_error(e, errno, "the namespaces' process (pid %d)", (int)s->ns_owner);
-	/* after the open: a number reused before it is seen here */
-	if (cl_proc_start_time(s->ns_owner) != s->ns_owner_start) {
-		close(fd);
-		return cl_error(e, 0,
-				"the namespaces' process (pid %d) ended: the pid is another's",
-				(int)s->ns_owner);
-	}
 	return fd;
 }
 

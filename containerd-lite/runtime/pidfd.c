@@ -35,24 +35,32 @@ int cl_pidfd_of(pid_t pid)
 	return (int)syscall(SYS_pidfd_open, pid, 0);
 }
 
+int cl_pidfd_started(pid_t pid, unsigned long long start)
+{
+	int fd = cl_pidfd_of(pid);
+
+	/* after the open: a number reused before it fails here, and one
+	 * reused after it cannot reach the process the pidfd holds */
+	if (fd >= 0 && cl_proc_start_time(pid) != start) {
+		close(fd);
+		errno = ESRCH;
+		return -1;
+	}
+	return fd;
+}
+
 int cl_pidfd_open(const struct cl_state *st, struct cl_err *e)
 {
 	int fd;
 
 	if (st->pid <= 0)
 		return cl_not_running(st->id, e);
-	fd = cl_pidfd_of(st->pid);
+	fd = cl_pidfd_started(st->pid, st->start_time);
 	if (fd < 0 && errno == ESRCH)
 		return cl_not_running(st->id, e);
 	if (fd < 0)
 		return cl_error(e, errno, "pidfd_open of container \"%s\" (pid %d)", st->id,
 				(int)st->pid);
-	/* after the open: a number reused before it fails here, and one
-	 * reused after it cannot reach the process the pidfd holds */
-	if (cl_proc_start_time(st->pid) != st->start_time) {
-		close(fd);
-		return cl_not_running(st->id, e);
-	}
 	return fd;
 }
 
