@@ -26,6 +26,9 @@ static const char *const knobs[][2] = {
     {"kernel.perf_event_paranoid", "3"},
     {"kernel.yama.ptrace_scope", "1"},
     {"kernel.randomize_va_space", "2"},
+    /* a fault's report names the process (a name anyone sets, escapes included) on the
+     * console, which prints it raw to the operator's terminal */
+    {"debug.exception-trace", "0"},
 };
 
 int sysctl_setup(const char *dir)

@@ -35,11 +35,18 @@ void log_msg(int prio, const char *fmt, ...)
 
 /* What the baseline must hold (docs/hardening.md), as /proc/sys paths. */
 static const char *const want[][2] = {
-    {"fs/protected_symlinks", "1"},	 {"fs/protected_hardlinks", "1"},
-    {"fs/protected_fifos", "2"},	 {"fs/protected_regular", "2"},
-    {"fs/suid_dumpable", "0"},		 {"kernel/kptr_restrict", "2"},
-    {"kernel/dmesg_restrict", "1"},	 {"kernel/unprivileged_bpf_disabled", "1"},
-    {"kernel/perf_event_paranoid", "3"}, {"kernel/randomize_va_space", "2"},
+    {"fs/protected_symlinks", "1"},
+    {"fs/protected_hardlinks", "1"},
+    {"fs/protected_fifos", "2"},
+    {"fs/protected_regular", "2"},
+    {"fs/suid_dumpable", "0"},
+    {"kernel/kptr_restrict", "2"},
+    {"kernel/dmesg_restrict", "1"},
+    {"kernel/unprivileged_bpf_disabled", "1"},
+    {"kernel/perf_event_paranoid", "3"},
+    {"kernel/randomize_va_space", "2"},
+    {"debug/exception-trace", "0"},
+    /* last: the case without Yama leaves it out */
     {"kernel/yama/ptrace_scope", "1"},
 };
 
@@ -60,7 +67,7 @@ static void test_baseline(void **state)
 	struct err e;
 
 	(void)state;
-	for (const char *d = "fs\0kernel\0kernel/yama\0"; *d; d += strlen(d) + 1) {
+	for (const char *d = "fs\0kernel\0kernel/yama\0debug\0"; *d; d += strlen(d) + 1) {
 		snprintf(path, sizeof(path), "%s/%s", dir, d);
 		assert_int_equal(mkdir(path, 0755), 0);
 	}
