@@ -184,7 +184,8 @@ static int cmd_state(struct cl_cmdline *c)
 	if (cl_state_read(g.root, c->o.id, &st, &e) < 0)
 		return fail(&e);
 	s = cl_state_json(&st);
-	printf("%s\n", s);
+	cl_json_write(stdout, s, isatty(STDOUT_FILENO)); /* annotations: an image's labels */
+	putchar('\n');
 	free(s);
 	cl_state_free(&st);
 	return 0;
@@ -397,7 +398,8 @@ static void list_json(char **ids)
 		cl_state_free(&st);
 	}
 	s = json_dumps(a, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	printf("%s\n", s);
+	cl_json_write(stdout, s, isatty(STDOUT_FILENO)); /* as state's */
+	putchar('\n');
 	free(s);
 	json_decref(a);
 }

@@ -949,11 +949,32 @@ def test_idmap(top, base):
 # --- the rest of the command line -----------------------------------------------
 
 
+def on_tty(*args):
+    """ARGS' standard output when it is a terminal (a pty): what root's terminal gets."""
+    master, slave = os.openpty()
+    try:
+        subprocess.run(list(args), stdout=slave, stderr=subprocess.DEVNULL, timeout=60)
+        os.close(slave)
+        out = b""
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the pty's other end is closed
+                break
+            if not chunk:
+                break
+            out += chunk
+    finally:
+        os.close(master)
+    return out
+
+
 def test_cli(top, base):
     rt = Runtime("containerd-lite", CL, os.path.join(top, "cli-root"))
     c = copy.deepcopy(base)
     c["process"]["args"] = ["sleep", "30"]
-    c["annotations"] = {"org.example.k": "v"}
+    # an image's labels become annotations: a UTF-8 CSI among them must not reach root's terminal
+    c["annotations"] = {"org.example.k": "v", "org.example.label": "x\u009b2Jy"}
     b = make_bundle(top, "cli", c)
     r1, r2 = rt("create", "--bundle", b, "one"), rt("create", "--bundle", b, "two")
     check("cli: two containers created", r1.returncode == 0 and r2.returncode == 0, r1.stderr + r2.stderr)
@@ -969,7 +990,17 @@ def test_cli(top, base):
         lst = []
     check("cli: list --format json", [x["id"] for x in lst] == ["one", "two"], r.stdout)
     st = rt.state("one")
-    check("cli: state carries the annotations", st and st.get("annotations") == {"org.example.k": "v"}, st)
+    check("cli: state carries the annotations", st and st.get("annotations") == c["annotations"], st)
+    for args in (["state", "one"], ["list", "--format", "json"]):
+        out = on_tty(rt.exe, "--root", rt.root, *args)
+        try:
+            got = json.loads(out.decode().replace("\r\n", "\n"))
+        except ValueError:
+            got = None
+        got = got[0] if isinstance(got, list) else got
+        check("cli: %s to a terminal writes an annotation's U+009B (CSI) as \\u009b" % " ".join(args),
+              b"\\u009b" in out and "\u009b".encode() not in out and got
+              and got.get("annotations") == c["annotations"], out)
     r = rt("run", "--bundle", b, "one")
     check("cli: run with a taken id fails and leaves the other alone",
           r.returncode == 1 and "already exists" in r.stderr and (rt.state("one") or {}).get("status") == "created",
