@@ -13,7 +13,8 @@ IB_LIBS := -lyaml -luuid -lz -lsodium
 
 # update.slot_b reads bundles with the updater's own reader (one format, one parser);
 # slot.cfg and the kernel's arguments are rendered by the updater's slotcfg.c.
-IB_UPDATE_SRCS := $(addprefix init/update/, bundle.c manifest.c minisig.c version.c utc.c slotcfg.c) \
+IB_UPDATE_SRCS := $(addprefix init/update/, bundle.c manifest.c minisig.c version.c utc.c slotcfg.c \
+	kargs.c) \
 	init/lib/err.c init/lib/util.c
 # registries: renders the files user-data's wisp.registries does, with the same code.
 IB_REG_SRCS := init/lib/regcfg.c init/lib/b64.c init/lib/etcfiles.c
@@ -74,6 +75,7 @@ image: $(B)/wisp.img
 IB_H := image-builder/image-builder.h
 UNIT_TESTS += ib_spec ib_size ib_gpt ib_manifest ib_grub ib_uuid
 IB_SPEC_SRCS := $(addprefix image-builder/,spec.c spec_emit.c size.c err.c fsutil.c) $(IB_REG_SRCS) \
+	init/update/kargs.c \
 	init/lib/regcfg.h init/lib/err.c init/lib/util.c
 UNIT_ib_spec_SRCS := $(IB_H) $(IB_SPEC_SRCS)
 UNIT_ib_spec_LIBS := -lyaml

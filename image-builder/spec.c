@@ -8,6 +8,7 @@
  */
 #include "image-builder.h"
 #include "../init/lib/regcfg.h"
+#include "../init/update/update.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -87,21 +88,15 @@ static const char *check_hostname(const char *v)
 	}
 }
 
-/* The command line lands in a grub.cfg `linux` line: refuse what GRUB's
- * script parser would interpret, and what the builder itself sets. */
+/* The command line lands in both slots' slot.cfg (GRUB script) and the direct-boot
+ * command line: the updater's own check of a bundle's tail (init/update/kargs.c), one
+ * table of what the slot, GRUB and the trial set (root=, init=, softdog.*, ...), so that
+ * a spec cannot give a slot what a bundle could not. */
 static const char *check_cmdline(const char *v)
 {
-	for (const char *p = v; *p; p++) {
-		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
-			return "only printable ASCII is allowed";
-		if (strchr("\"'\\$;&|<>{}#`", *p))
-			return "characters special to GRUB scripts (\"'\\$;&|<>{}#`) are not "
-			       "allowed";
-	}
-	for (const char *p = v; (p = strstr(p, "root=")); p++)
-		if (p == v || p[-1] == ' ')
-			return "root= is set by the builder (root=PARTUUID of the slot)";
-	return NULL;
+	static char why[160];
+
+	return slot_cmdline_check(v, why, sizeof(why));
 }
 
 /* bridge.subnet: the containers' network (docs/network.md), an IPv4

@@ -93,7 +93,7 @@ $(PROVISION_BIN): $(PROVISION_SRCS) $(PROVISION_HDRS) init/init.mk $(PROVISION_D
 # `update` verb runs: signed bundles checked with libsodium (static musl,
 # rootfs.mk: libsodium-musl). Its own program: nothing of PID 1's or provision's.
 UPDATE_SRCS := $(addprefix init/update/, main.c args.c bundle.c manifest.c minisig.c version.c utc.c \
-	apply.c fetch.c slotcfg.c grubenv.c esp.c boot.c slotdev.c mark.c watch.c status.c trial.c units.c \
+	apply.c fetch.c slotcfg.c kargs.c grubenv.c esp.c boot.c slotdev.c mark.c watch.c status.c trial.c units.c \
 	lock.c) \
 	$(addprefix init/lib/, err.c util.c cmdline.c blkdev.c spawn.c proto.c)
 UPDATE_BIN := $(B)/init/update
@@ -295,7 +295,8 @@ $(B)/unit/test_init_plan: HOST_CFLAGS += -DPARSE_FAULT_INJECT
 # The updater (issue 14): bundles signed by Debian's minisign with tests/keys, each way
 # one is refused; the manifest parser, versions and the command line. Debian's libsodium.
 UNIT_TESTS += update_bundle update_manifest update_grubenv update_trial
-UPDATE_LIB_SRCS := $(addprefix init/update/, bundle.c manifest.c minisig.c version.c utc.c slotcfg.c) \
+UPDATE_LIB_SRCS := $(addprefix init/update/, bundle.c manifest.c minisig.c version.c utc.c slotcfg.c \
+	kargs.c) \
 	init/lib/err.c init/lib/util.c init/update/update.h $(INIT_HDRS)
 UNIT_update_bundle_SRCS := $(UPDATE_LIB_SRCS)
 UNIT_update_bundle_LIBS := -lsodium

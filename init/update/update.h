@@ -289,10 +289,11 @@ char *slot_args(char slot, const char *partuuid, const char *cmdline);
  * comment. Each malloc'd; NULL: out of memory. */
 char *slot_cfg(char slot, const char *partuuid, const struct upd_verity *v, const char *version,
 	       const char *cmdline, const char *writer);
-/* A command line tail a bundle (or the image spec) may give a slot: at most 1024 bytes,
- * printable ASCII without GRUB's script characters, none of the arguments the slot, GRUB
- * or a live medium set (root=, init=, dm-mod.*, wisp.slot=, "--", ...: slotcfg.c's
- * table). NULL, or why not ("argument \"init=/bin/sh\": ...", in why when it names one). */
+/* kargs.c: a command line tail a bundle or an image spec may give a slot: at most 1024
+ * bytes, printable ASCII without GRUB's script characters, none of the arguments the
+ * slot, GRUB, the trial or a live medium set (root=, init=, dm-mod.*, wisp.slot=,
+ * softdog.*, wisp.update_deadline=, "--", ...: its one table). NULL, or why not
+ * ("argument \"init=/bin/sh\": ...", in why when it names one). */
 const char *slot_cmdline_check(const char *cmdline, char *why, size_t size);
 
 /* ---- fetch.c: a bundle from an http(s):// URL (containerd-lite) ------ */

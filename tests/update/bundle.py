@@ -221,6 +221,9 @@ def writer_refuses(ib, d):
                         'cmdline: argument "root=/dev/vda5": the slot sets its root'),
                        (["--cmdline", "console=ttyS0 -- wisp.tries="], 'argument "--"'),
                        (["--cmdline", "dm_mod.create=x"], 'argument "dm_mod.create=x"'),
+                       (["--cmdline", "softdog.soft_noboot=1"], 'argument "softdog.soft_noboot=1"'),
+                       (["--cmdline", "wisp.update_deadline=86400"],
+                        'argument "wisp.update_deadline=86400"'),
                        (["--variant", "Wisp"], "variant: not"),
                        (["--expires", "2025-01-01"], "not after the bundle's creation"),
                        (["--expires", "2027-02-29"], "not a date")):
