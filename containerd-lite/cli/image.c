@@ -352,7 +352,8 @@ static const char usage_text[] =
     "         [--max-path N] [--allow-devices] [--reserve BYTES] ARCHIVE|DIR\n"
     "  pull [--name REF] [--no-unpack] [--creds FILE] [--registries FILE] [--reserve BYTES] REF\n"
     "  import-dir DIR\n"
-    "  fetch [--ca FILE] URL   a file over http(s):// to stdout, TLS verified\n"
+    "  fetch [--ca FILE] [URL] a file over http(s):// to stdout, TLS verified (no URL:\n"
+    "                          $CL_FETCH_URL's, kept out of the world-readable argv)\n"
     "  list [--json | --format table|json]\n"
     "  inspect REF | prepare REF | unpack REF DIR | rm REF | gc\n"
     "  bundle [--cmd ARG]... [--entrypoint ARG]... [--env K=V]... [--cwd DIR] [--user U]\n"
@@ -394,8 +395,8 @@ int cl_image_main(int argc, char **argv, const char *state_root)
 		return report(img_import(&o, pos[1], &e), &e);
 	if (strcmp(pos[0], "pull") == 0 && n == 2)
 		return report(img_pull(&o, pos[1], &e), &e);
-	if (strcmp(pos[0], "fetch") == 0 && n == 2)
-		return report(img_fetch_url(pos[1], o.ca, STDOUT_FILENO, &e), &e);
+	if (strcmp(pos[0], "fetch") == 0 && n <= 2)
+		return report(img_fetch_url(n == 2 ? pos[1] : NULL, o.ca, STDOUT_FILENO, &e), &e);
 	if (strcmp(pos[0], "import-dir") == 0 && n == 2)
 		return report(img_import_dir(&o, pos[1], &e), &e);
 	if (strcmp(pos[0], "prepare") == 0 && n == 2)

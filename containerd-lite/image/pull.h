@@ -116,7 +116,10 @@ int img_fetch_blobs(struct img_endpoint *ep, const char *store, const char *stag
 int img_pull(const struct img_opts *o, const char *ref, struct cl_err *err);
 /* image/urlget.c: `image fetch URL`: the body of a 2xx answer to fd, TLS
  * verified with ca (NULL: IMG_CA_DEFAULT), redirects followed (never https
- * to http). */
+ * to http), under 1 KiB/s for 60 s an error. url NULL: the environment's
+ * IMG_FETCH_URL_ENV (out of the world-readable argv). An error names no
+ * URL's query. */
+#define IMG_FETCH_URL_ENV "CL_FETCH_URL"
 int img_fetch_url(const char *url, const char *ca, int fd, struct cl_err *err);
 /* bundle --pull POLICY (o->pull): REF in the store before it is used. */
 int img_pull_policy(const struct img_opts *o, const char *ref, struct cl_err *err);

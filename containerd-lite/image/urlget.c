@@ -11,8 +11,16 @@
 #include "http.h"
 #include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/* A bundle is hundreds of MiB: 1 KiB/s would take days, a real mirror is far
+ * faster; 60 s rides out a congested link's pause. */
+#define FETCH_LOW_SPEED	  1024L
+#define FETCH_LOW_SPEED_S 60L
+/* The tests' low-speed time, in seconds: honoured only when it is lower. */
+#define FETCH_TEST_ENV "CL_TEST_FETCH_SPEED_TIME"
 
 struct sink {
 	CURL *h;
@@ -55,13 +63,53 @@ static int origin(const char *url, const char *ca, struct img_endpoint *ep, stru
 	return 0;
 }
 
-int img_fetch_url(const char *url, const char *ca, int fd, struct cl_err *err)
+static long low_speed_s(void)
+{
+	const char *s = getenv(FETCH_TEST_ENV);
+	long v = s ? strtol(s, NULL, 10) : 0;
+
+	return v > 0 && v < FETCH_LOW_SPEED_S ? v : FETCH_LOW_SPEED_S;
+}
+
+/* Every URL of msg without its query and fragment: from a '?' or '#' to the
+ * end of the word (a trailing ':' of the message's kept). */
+static void strip_queries(char *msg)
+{
+	for (char *u = msg; (u = strstr(u, "://"));) {
+		char *q = u + strcspn(u, "?# "), *end = q + strcspn(q, " ");
+
+		if (*q == ' ' || !*q) {
+			u = q;
+			continue;
+		}
+		if (end > q + 1 && end[-1] == ':')
+			end--;
+		memmove(q, end, strlen(end) + 1);
+		u = q;
+	}
+}
+
+/* Why the GET failed: the low-speed limit, else curl's reason. */
+static int get_error(const struct img_req *req, CURL *h, CURLcode rc, struct cl_err *err)
+{
+	curl_off_t conn = 0;
+
+	if (rc == CURLE_OPERATION_TIMEDOUT &&
+	    curl_easy_getinfo(h, CURLINFO_CONNECT_TIME_T, &conn) == CURLE_OK && conn > 0)
+		return cl_error(err, 0, "GET %s: slower than %ld bytes/s for %ld s", req->url,
+				FETCH_LOW_SPEED, low_speed_s());
+	return cl_error(err, 0, "GET %s: %s", req->url, curl_easy_strerror(rc));
+}
+
+static int fetch(const char *url, const char *ca, int fd, struct cl_err *err)
 {
 	struct img_endpoint ep;
 	struct img_req req = {0};
 	struct sink s = {.fd = fd};
 	int r = 1;
 
+	if (!url && !(url = getenv(IMG_FETCH_URL_ENV)))
+		return cl_error(err, 0, "fetch: no URL (an operand, or %s)", IMG_FETCH_URL_ENV);
 	if (origin(url, ca, &ep, err) < 0)
 		return -1;
 	signal(SIGPIPE, SIG_IGN); /* a reader that stops is EPIPE, said below */
@@ -72,14 +120,25 @@ int img_fetch_url(const char *url, const char *ca, int fd, struct cl_err *err)
 			return -1;
 		curl_easy_setopt(s.h, CURLOPT_WRITEFUNCTION, to_fd);
 		curl_easy_setopt(s.h, CURLOPT_WRITEDATA, &s);
+		curl_easy_setopt(s.h, CURLOPT_LOW_SPEED_LIMIT, FETCH_LOW_SPEED);
+		curl_easy_setopt(s.h, CURLOPT_LOW_SPEED_TIME, low_speed_s());
 		rc = curl_easy_perform(s.h);
 		if (rc == CURLE_WRITE_ERROR && s.werr)
 			r = cl_error(err, s.werr, "GET %s: write", req.url);
 		else if (rc != CURLE_OK)
-			r = cl_error(err, 0, "GET %s: %s", req.url, curl_easy_strerror(rc));
+			r = get_error(&req, s.h, rc, err);
 		else
 			r = img_http_next(&ep, s.h, &req, NULL, 0, err);
 		img_http_done(s.h);
 	}
+	return r;
+}
+
+int img_fetch_url(const char *url, const char *ca, int fd, struct cl_err *err)
+{
+	int r = fetch(url, ca, fd, err);
+
+	if (r < 0)
+		strip_queries(err->msg);
 	return r;
 }

@@ -7,6 +7,9 @@ and a 401 with a Bearer challenge. Checked: the bytes arrive whole over both sch
 TLS is verified (--ca FILE trusts the server, the default bundle does not); no byte of an
 error's or a redirect's page reaches stdout; each failure is one line naming the URL (and
 the HTTP status); a reader that stops early ends the fetch with an error, not a signal.
+A server trickling the file (a byte every 0.2 s) fails the fetch under the low-speed limit
+(1 KiB/s, its 60 s lowered to 2 s by CL_TEST_FETCH_SPEED_TIME), in one line, within 30 s;
+a URL given in CL_FETCH_URL is fetched with no URL in argv, and no error shows a query.
 """
 
 import http.server
@@ -14,6 +17,7 @@ import os
 import ssl
 import subprocess
 import threading
+import time
 
 from images import check, must
 
@@ -36,7 +40,18 @@ def server(w, tls):
             self.end_headers()
             self.wfile.write(data)
 
+        def trickle(self):
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            for b in body[:600]:  # 5 bytes/s for 2 minutes, far below 1 KiB/s
+                self.wfile.write(bytes([b]))
+                self.wfile.flush()
+                time.sleep(0.2)
+
         def do_GET(self):
+            if self.path.startswith("/trickle"):
+                return self.trickle()
             routes = {
                 "/file": (200, body, ()),
                 "/again": (302, b"moved", (("Location", "/file"),)),
@@ -44,7 +59,7 @@ def server(w, tls):
                 "/auth": (401, b"who?", (("WWW-Authenticate",
                                           'Bearer realm="https://127.0.0.1/t",service="x"'),)),
             }
-            self.answer(*routes.get(self.path, (404, b"<html>not here</html>", ())))
+            self.answer(*routes.get(self.path.split("?")[0], (404, b"<html>not here</html>", ())))
 
     class Server(http.server.ThreadingHTTPServer):
         def handle_error(self, request, client_address):
@@ -63,18 +78,75 @@ def server(w, tls):
 plain = None  # the plain server's base URL, for the HTTPS one's redirect
 
 
-def fetch(cl, url, *opts):
-    r = subprocess.run([cl, "image", "fetch", *opts, url], capture_output=True)
+def fetch(cl, url, *opts, env=None, timeout=None):
+    r = subprocess.run([cl, "image", "fetch", *opts, *([url] if url else [])],
+                       capture_output=True, env=env, timeout=timeout)
     return r.returncode, r.stdout, r.stderr.decode(errors="replace")
+
+
+SECRET = "X-Amz-Signature=0123secret"
+
+
+def trickled(cl):
+    """The low-speed limit: one line naming the URL without its query, well before the
+    trickle's 2 minutes (a timeout there is the failure: no limit held the fetch)."""
+    env = dict(os.environ, CL_TEST_FETCH_SPEED_TIME="2")
+    url = plain + "/trickle?" + SECRET
+    start = time.monotonic()
+    try:
+        r = fetch(cl, url, env=env, timeout=30)
+    except subprocess.TimeoutExpired:
+        check("fetch: a trickling server fails the low-speed limit within 30 s", False,
+              "still fetching after 30 s")
+        return
+    check("fetch: a trickling server: one line, the URL without its query, the limit",
+          r[0] == 1 and len(r[2].splitlines()) == 1 and
+          "GET %s/trickle: slower than 1024 bytes/s for 2 s" % plain in r[2] and
+          SECRET not in r[2], (r[0], r[2], time.monotonic() - start))
+    env["CL_TEST_FETCH_SPEED_TIME"] = "600"  # only lowers: 600 is the 60 s default
+    p = subprocess.Popen([cl, "image", "fetch", url], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, env=env)
+    got = p.stdout.read(20)
+    p.kill()
+    p.wait()
+    check("fetch: CL_TEST_FETCH_SPEED_TIME above 60 s does not lengthen the limit (still "
+          "reading after 4 s)", len(got) == 20, got)
+
+
+def from_env(cl):
+    """CL_FETCH_URL: the URL out of argv (/proc/PID/cmdline is every user's)."""
+    env = dict(os.environ, CL_FETCH_URL=plain + "/trickle?" + SECRET)
+    p = subprocess.Popen([cl, "image", "fetch"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         env=env)
+    got = p.stdout.read(1)  # fetching: exec'd, its argv final
+    argv = open("/proc/%d/cmdline" % p.pid, "rb").read()
+    p.kill()
+    p.wait()
+    check("fetch with CL_FETCH_URL: the URL not in argv while it fetches",
+          got and argv.startswith(cl.encode()) and SECRET.encode() not in argv, (got, argv))
+    env["CL_FETCH_URL"] = plain + "/file?" + SECRET
+    r = fetch(cl, None, env=env, timeout=60)
+    check("fetch with CL_FETCH_URL: every byte",
+          r[0] == 0 and r[1] == open(os.path.join(W, "file"), "rb").read(), r[2])
+    env["CL_FETCH_URL"] = plain + "/missing?" + SECRET
+    r = fetch(cl, None, env=env)
+    check("fetch: a 404's line names the URL without its query",
+          one_line(*r, "GET %s/missing: HTTP 404" % plain) and SECRET not in r[2], r[2])
+    env.pop("CL_FETCH_URL")
+    r = fetch(cl, None, env=env)
+    check("fetch with no URL and no CL_FETCH_URL: one line", one_line(*r, "CL_FETCH_URL"), r[2])
 
 
 def one_line(rc, out, err, *words):
     return rc == 1 and out == b"" and len(err.splitlines()) == 1 and all(w in err for w in words)
 
 
+W = None  # the test's directory
+
+
 def checks(w, cl):
-    global plain
-    w = os.path.join(w, "fetch")
+    global plain, W
+    W = w = os.path.join(w, "fetch")
     os.makedirs(w, exist_ok=True)
     data = os.urandom(3 << 20)
     with open(os.path.join(w, "file"), "wb") as f:
@@ -113,6 +185,8 @@ def checks(w, cl):
         rc = p.wait()
         check("fetch: a reader that stops ends it with an error (exit 1), not SIGPIPE",
               rc == 1 and "write" in err and len(err.splitlines()) == 1, (rc, err))
+        trickled(cl)
+        from_env(cl)
     finally:
         for s in (hs, plain_s):
             if s:
