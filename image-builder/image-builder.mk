@@ -139,10 +139,12 @@ cloud-images: $(CLOUD_IMAGES)
 bundle: $(WISP_BUNDLE)
 
 # The writer and the updater together (tests/update/bundle.py): real erofs, veritysetup
-# and minisign; the static updater of ROOT runs on the build host.
+# and minisign; the static updater of ROOT runs on the build host, and with wispctl and
+# the host's containerd-lite for an apply from a URL.
 unit-test: update-test
-update-test: $(IB) $(UPDATE_BIN) | $(DEPS_STAMP)
-	@WISP_VERSION=$(WISP_VERSION) python3 tests/update/bundle.py $(IB) $(UPDATE_BIN) tests/keys
+update-test: $(IB) $(UPDATE_BIN) $(WISPCTL_BIN) $(CL_HOST) | $(DEPS_STAMP)
+	@WISP_VERSION=$(WISP_VERSION) python3 tests/update/bundle.py $(IB) $(UPDATE_BIN) tests/keys \
+		$(WISPCTL_BIN) $(CL_HOST)
 
 UNIT_TESTS += ib_bundle
 UNIT_ib_bundle_SRCS := $(IB_H) $(IB_SPEC_SRCS) $(addprefix image-builder/,bundle_verity.c bundle_args.c \

@@ -144,6 +144,11 @@ char *declw_render(const struct wunit *u)
 	put(&b, "\n    kind: %s\n    command: ", kind_name(u->kind));
 	list(&b, u->argv);
 	put(&b, "\n    restart: %s\n", restart_name(u->restart));
+	if (u->env && *u->env) {
+		put(&b, "    env: ");
+		list(&b, u->env);
+		put(&b, "\n");
+	}
 	if (u->after && *u->after) {
 		put(&b, "    depends_on:\n");
 		for (char *const *a = u->after; *a; a++) {

@@ -48,6 +48,7 @@ struct wunit {
 	enum restart restart;
 	char *const *after; /* units it waits for (condition started); NULL: none */
 	const char *about;  /* one comment line: why it is declared */
+	char *const *env;   /* KEY=value for its environment; NULL: none */
 };
 
 /* Start a run: dir (made 0700) emptied of every declaration of an earlier run. 0 or -1. */

@@ -255,8 +255,8 @@ static int boot_next(struct boot_state *b, char slot, struct err *e)
 	return grubenv_store(&b->env, b->path, e);
 }
 
-static int apply(const struct upd_args *a, int in, struct boot_state *b, struct upd_head *h,
-		 struct err *e)
+static int apply(const struct upd_args *a, const char *name, int in, struct boot_state *b,
+		 struct upd_head *h, struct err *e)
 {
 	static struct upd_keys keys;
 	static crypto_hash_sha256_state whole;
@@ -268,7 +268,7 @@ static int apply(const struct upd_args *a, int in, struct boot_state *b, struct 
 	if ((a->sha256 && parse_sha256(a->sha256, want, e) < 0) ||
 	    upd_parse_now(a->now, &now, e) < 0 ||
 	    upd_keys_load(a->keys ? a->keys : UPD_KEYS_DIR, &keys, e) < 0 ||
-	    upd_head_read(in, a->operand[0], h, e) < 0 || upd_head_verify(h, &keys, now, e) < 0 ||
+	    upd_head_read(in, name, h, e) < 0 || upd_head_verify(h, &keys, now, e) < 0 ||
 	    boot_load(b, e) < 0 ||
 	    (go = check_bundle(h, b, a->allow_downgrade, a->if_newer, e)) < 0)
 		return -1;
@@ -350,7 +350,8 @@ int cmd_apply(const struct upd_args *a, struct err *e)
 {
 	static struct boot_state b;
 	static struct upd_head h;
-	const char *path = a->operand[0];
+	static char shown[UPD_URL_SHOWN];
+	const char *path = a->operand[0], *name = fetch_shown(path, shown, sizeof(shown));
 	struct err fetched;
 	struct fetch f = {.pid = -1, .err_fd = -1};
 	unsigned at = 0;
@@ -363,7 +364,7 @@ int cmd_apply(const struct upd_args *a, struct err *e)
 		return err_ctx(e, "apply");
 	if ((in = open_input(path, &f, e)) < 0)
 		return err_ctx(e, "apply");
-	ret = apply(a, in, &b, &h, e);
+	ret = apply(a, name, in, &b, &h, e);
 	upd_unlock(); /* written: --reboot-at's wait must not hold off rollback or mark-good */
 	/* A bundle that passed every check is applied, whatever the fetcher says after;
 	 * one that did not is explained by the fetcher's failure (a 404 reads as a

@@ -30,7 +30,8 @@ int esp_mount(struct err *e)
 	/* shared mounts would carry ours back into PID 1's namespace */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return err_set(e, errno, "make / private");
-	if (mkdir_p(ESP_DIR, 0700, e) < 0)
+	/* mkdir_p alone would make the run directory 0755 (a parent's mode) */
+	if (upd_run_dir(e) < 0 || mkdir_p(ESP_DIR, 0700, e) < 0)
 		return -1;
 	if (mount(dev, ESP_DIR, "vfat", MS_NOSUID | MS_NODEV | MS_NOEXEC, "umask=077") < 0)
 		return err_set(e, errno, "mount %s (ESP) on %s", dev, ESP_DIR);

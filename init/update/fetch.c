@@ -8,28 +8,47 @@
  * in the runtime, which pulls images with it: the updater stays small. The
  * runtime's stderr is kept, so that a failed download is the updater's one
  * line ("GET URL: HTTP 404"), not two.
+ *
+ * The URL goes to the fetcher in its environment (CL_FETCH_URL), not its argv:
+ * a presigned URL's query is a credential, and /proc/PID/cmdline is every
+ * user's to read, /proc/PID/environ root's alone here. A message names the URL
+ * without its query (fetch_shown): the unit's log keeps it.
  */
 #include "update.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define FETCHER "/bin/containerd-lite"
+#define FETCHER		"/bin/containerd-lite"
+#define FETCHER_URL_ENV "CL_FETCH_URL" /* containerd-lite's IMG_FETCH_URL_ENV */
 
 bool fetch_is_url(const char *s)
 {
 	return strncmp(s, "http://", 7) == 0 || strncmp(s, "https://", 8) == 0;
 }
 
+const char *fetch_shown(const char *s, char *out, size_t size)
+{
+	if (!fetch_is_url(s) || !s[strcspn(s, "?#")])
+		return s;
+	snprintf(out, size, "%.*s", (int)strcspn(s, "?#"), s);
+	return out;
+}
+
 static void child(const int out[2], const int errp[2], const char *url)
 {
 	dup2(out[1], STDOUT_FILENO);
 	dup2(errp[1], STDERR_FILENO);
-	execl(FETCHER, "containerd-lite", "image", "fetch", url, (char *)NULL);
+	if (setenv(FETCHER_URL_ENV, url, 1) < 0) {
+		dprintf(STDERR_FILENO, "%s: %s\n", FETCHER_URL_ENV, strerror(errno));
+		_exit(127);
+	}
+	execl(FETCHER, "containerd-lite", "image", "fetch", (char *)NULL);
 	dprintf(STDERR_FILENO, "exec %s: %s\n", FETCHER, strerror(errno));
 	_exit(127);
 }
@@ -79,7 +98,7 @@ static void last_line(int fd, char *buf, size_t size)
 
 int fetch_close(int fd, const struct fetch *f, const char *url, struct err *e)
 {
-	char why[512];
+	char why[512], shown[UPD_URL_SHOWN];
 	int status;
 
 	close(fd); /* a fetcher still writing gets EPIPE and ends */
@@ -91,6 +110,6 @@ int fetch_close(int fd, const struct fetch *f, const char *url, struct err *e)
 		return 0;
 	if (why[0])
 		return err_set(e, 0, "%s", why);
-	return err_set(e, 0, "%s: %s failed (status %d)", url, FETCHER,
-		       WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+	return err_set(e, 0, "%s: %s failed (status %d)", fetch_shown(url, shown, sizeof(shown)),
+		       FETCHER, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 }

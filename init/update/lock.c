@@ -21,13 +21,28 @@
 
 static int lock_fd = -1;
 
+int upd_run_dir(struct err *e)
+{
+	struct stat st;
+
+	if (mkdir_p(LOCK_DIR, 0700, e) < 0)
+		return -1;
+	if (lstat(LOCK_DIR, &st) < 0)
+		return err_set(e, errno, "stat %s", LOCK_DIR);
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid())
+		return err_set(e, 0, "%s: not a directory of root's", LOCK_DIR);
+	if ((st.st_mode & 07777) != 0700 && chmod(LOCK_DIR, 0700) < 0)
+		return err_set(e, errno, "chmod %s", LOCK_DIR);
+	return 0;
+}
+
 /* Ours alone: root's directory, no symlink, a regular file of root's. */
 static int lock_open(struct err *e)
 {
 	struct stat st;
 	int fd;
 
-	if (mkdir_p(LOCK_DIR, 0700, e) < 0)
+	if (upd_run_dir(e) < 0)
 		return -1;
 	fd = open(LOCK_FILE, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
 	if (fd < 0)

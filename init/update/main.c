@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -167,6 +168,18 @@ static int dispatch(const struct upd_args *a)
 	return usage(msg);
 }
 
+/* apply's URL from UPD_URL_ENV, after the line's operands: how wispctl and
+ * provision's unit pass it, out of the argv every user can read. With a BUNDLE
+ * on the line too, apply's usage error: which one is meant is not ours to guess. */
+static void env_operand(struct upd_args *a)
+{
+	const char *url = getenv(UPD_URL_ENV);
+
+	if (url && *url && !strcmp(a->command, "apply") &&
+	    a->noperands < (int)ARRAY_LEN(a->operand))
+		a->operand[a->noperands++] = url;
+}
+
 /*
  * No sodium_init(): it picks the fastest of libsodium's implementations for the CPU
  * and seeds its random generator, and linking it brings every picker and every
@@ -191,5 +204,6 @@ int main(int argc, char **argv)
 	case UPD_RUN:
 		break;
 	}
+	env_operand(&a);
 	return dispatch(&a);
 }

@@ -72,7 +72,7 @@ static void tell_watch(void)
 {
 	struct err e;
 
-	if (mkdir_p("/run/wisp/update", 0700, &e) == 0)
+	if (upd_run_dir(&e) == 0)
 		write_file(BOOT_GOOD_FILE, "good\n", 5, 0600, &e);
 }
 

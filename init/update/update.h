@@ -298,11 +298,20 @@ const char *slot_cmdline_check(const char *cmdline, char *why, size_t size);
 
 /* ---- fetch.c: a bundle from an http(s):// URL (containerd-lite) ------ */
 
+/* apply's URL when no operand names it: out of argv (/proc/PID/cmdline is every
+ * user's; a presigned URL's query is a credential). wispctl and provision's unit
+ * pass it so (init/wispctl/wispctl.h and init/provision/update.c name it too). */
+#define UPD_URL_ENV   "WISP_UPDATE_URL"
+#define UPD_URL_SHOWN 512 /* bytes of a URL a message shows (fetch_shown) */
+
 struct fetch {
-	pid_t pid;  /* containerd-lite image fetch URL */
+	pid_t pid;  /* containerd-lite image fetch, the URL in its environment */
 	int err_fd; /* its stderr */
 };
 bool fetch_is_url(const char *s);
+/* s as a message may name it: a URL without its query or fragment (in out, truncated
+ * to size), else s. */
+const char *fetch_shown(const char *s, char *out, size_t size);
 /* The read end of the fetcher's output for url; f: the process. */
 int fetch_open(const char *url, struct fetch *f, struct err *e);
 /* Close fd, reap the fetcher: 0, or -1 with its one-line error. */
@@ -351,7 +360,10 @@ void units_not_up(const struct unit_now *v, size_t n, char *out, size_t size);
 
 /* ---- lock.c: one updater at a time on grubenv and the slots ---------- */
 
-#define LOCK_DIR      "/run/wisp/update"
+#define LOCK_DIR "/run/wisp/update"
+/* LOCK_DIR made, root's and 0700 whoever made it first (the ESP's mount point, the
+ * lock, the trial's good file are in it): 0 or -1. */
+int upd_run_dir(struct err *e);
 #define LOCK_FILE     LOCK_DIR "/lock"
 #define UPD_LOCK_WAIT 30 /* s: rollback's, mark-good's and the fallback's wait for an apply */
 /* s: apply's wait, for a mark-good or rollback (a grubenv's store, seconds under TCG) that

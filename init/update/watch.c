@@ -74,9 +74,9 @@ static int wait_good(const struct dogs *d, uint64_t deadline, struct err *e)
 {
 	int in = inotify_init1(IN_CLOEXEC);
 
-	if (in < 0 || mkdir_p("/run/wisp/update", 0700, e) < 0 ||
-	    inotify_add_watch(in, "/run/wisp/update", IN_CLOSE_WRITE | IN_MOVED_TO) < 0)
-		return err_set(e, errno, "watch /run/wisp/update");
+	if (in < 0 || upd_run_dir(e) < 0 ||
+	    inotify_add_watch(in, LOCK_DIR, IN_CLOSE_WRITE | IN_MOVED_TO) < 0)
+		return err_set(e, errno, "watch %s", LOCK_DIR);
 	for (;;) {
 		struct pollfd p = {.fd = in, .events = POLLIN};
 		char buf[4096];

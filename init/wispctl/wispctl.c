@@ -365,6 +365,23 @@ static const struct {
     {"pull", RUNTIME, {"containerd-lite", "image", "pull"}},
 };
 
+/* `update ... apply ... URL`: the first http(s):// word after "apply" goes to the
+ * updater in its environment, not its argv. A presigned URL's query is a credential,
+ * and /proc/PID/cmdline is every user's to read while the download runs (wispctl's
+ * own argv is gone with the exec). false: the word stays. */
+static bool url_to_env(const char *verb, char **argv, int k)
+{
+	static bool moved; /* a second URL stays: the updater's usage error */
+	bool apply = false;
+
+	if (moved || strcmp(verb, "update") != 0 ||
+	    (strncmp(argv[k], "http://", 7) != 0 && strncmp(argv[k], "https://", 8) != 0))
+		return false;
+	for (int i = 1; i < k && !apply; i++)
+		apply = !strcmp(argv[i], "apply");
+	return (moved = apply && setenv(UPDATER_URL_ENV, argv[k], 1) == 0);
+}
+
 static void handed_verb(int argc, char **argv)
 {
 	char *v[argc + 3];
@@ -380,7 +397,7 @@ static void handed_verb(int argc, char **argv)
 	for (size_t k = 0; k < 3 && handed[h].pre[k]; k++)
 		v[n++] = (char *)handed[h].pre[k];
 	for (int k = 1; k < argc; k++)
-		if (k != i)
+		if (k != i && !url_to_env(handed[h].verb, argv, k))
 			v[n++] = argv[k];
 	v[n] = NULL;
 	execv(handed[h].path, v);

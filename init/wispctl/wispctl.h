@@ -31,6 +31,9 @@ enum wctl_action wctl_args(int argc, char **argv, struct wctl_args *a);
 #define WCTL_NET_PORTS 32
 /* the updater that `wispctl update` runs (docs/update.md) */
 #define UPDATER "/usr/libexec/wisp/update"
+/* where `wispctl update apply URL` hands the updater its URL: out of the argv every
+ * user reads (the updater's UPD_URL_ENV, init/update/update.h) */
+#define UPDATER_URL_ENV "WISP_UPDATE_URL"
 /* the runtime whose image pull `wispctl pull` runs (docs/images.md) */
 #define RUNTIME "/bin/containerd-lite"
 struct wctl_net {

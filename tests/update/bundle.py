@@ -17,15 +17,24 @@ or root part that do not match, a bad version, an expiry before the epoch;
 bundle is format 2: the updater reads its three signatures, gpg verifies the
 kernel's with the key's public part, and it is reproducible too.
 
-usage: bundle.py IMAGE_BUILDER UPDATE KEYS_DIR
+An apply from a URL (wispctl, the updater and containerd-lite image fetch, in a
+mount namespace where they stand at their paths of ROOT): while the download runs,
+no process's /proc/PID/cmdline holds the URL's query (a presigned URL's token),
+nor does the error; a server trickling the bundle fails the apply under the
+fetcher's low-speed limit (lowered to 2 s by CL_TEST_FETCH_SPEED_TIME) in one line.
+
+usage: bundle.py IMAGE_BUILDER UPDATE KEYS_DIR WISPCTL CONTAINERD_LITE
 Prints ok/FAIL per check; exits 1 on any failure (a missing tool is one).
 """
 import base64
+import http.server
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 
 failures = 0
 EPOCH = "1767225600"  # 2026-01-01
@@ -197,6 +206,119 @@ def concurrent_applies(upd, b1, trusted, d):
           err == want, (r.returncode, err))
 
 
+# wispctl, the updater and the fetcher at their paths of ROOT (/usr/libexec/wisp/update,
+# /bin/containerd-lite: both fixed in the programs), over the host's directories by
+# read-only overlays, in a mount namespace whose /run is a tmpfs (the lock). Its
+# /run/wisp/update made 0755 first, as the ESP's mount made it before the lock's did:
+# the apply's mode (stdout) must be the one mode, 0700.
+URL_APPLY = r"""
+mount -t tmpfs tmpfs /run || exit 9
+mount -t overlay overlay -o "lowerdir=$D/libexec:/usr/libexec" /usr/libexec || exit 9
+mount -t overlay overlay -o "lowerdir=$D/bin:/usr/bin" /usr/bin || exit 9
+mkdir -p -m 0755 /run/wisp/update || exit 9
+"$WISPCTL" update apply "$URL" --keys "$K" --now 1780000000
+rc=$?
+stat -c mode=%a /run/wisp/update
+exit $rc
+"""
+SECRET = "X-Amz-Signature=c0ffee0123secret"
+
+
+def url_server(data, stalled, scanned):
+    """/b.bundle: its first 4 KiB, then nothing until scanned is set, then the connection
+    ends (a partial file); /trickle: a byte every 0.2 s."""
+    class H(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *a):
+            pass
+
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            if self.path.startswith("/trickle"):
+                for b in data[:600]:
+                    self.wfile.write(bytes([b]))
+                    self.wfile.flush()
+                    time.sleep(0.2)
+                return
+            self.wfile.write(data[:4096])
+            self.wfile.flush()
+            stalled.set()
+            scanned.wait(60)
+            self.close_connection = True  # the download cut short
+
+    class S(http.server.ThreadingHTTPServer):
+        daemon_threads = True
+
+        def handle_error(self, request, client_address):
+            pass
+
+    srv = S(("127.0.0.1", 0), H)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv
+
+
+def cmdlines(word):
+    """Each process's argv that holds word."""
+    hits = []
+    for pid in os.listdir("/proc"):
+        try:
+            with open("/proc/%s/cmdline" % pid, "rb") as f:
+                argv = f.read()
+        except OSError:
+            continue
+        if word.encode() in argv:
+            hits.append(argv.replace(b"\0", b" ").decode(errors="replace"))
+    return hits
+
+
+def url_apply(upd, wispctl, cl, b1, trusted, d):
+    for sub, prog, name in (("libexec/wisp", upd, "update"), ("bin", cl, "containerd-lite")):
+        os.makedirs(os.path.join(d, sub), exist_ok=True)
+        shutil.copy(prog, os.path.join(d, sub, name))
+    stalled, scanned = threading.Event(), threading.Event()
+    srv = url_server(open(b1, "rb").read(), stalled, scanned)
+    base = "http://127.0.0.1:%d" % srv.server_address[1]
+    env = dict(os.environ, D=d, K=trusted, WISPCTL=wispctl, URL=base + "/b.bundle?" + SECRET,
+               CL_TEST_FETCH_SPEED_TIME="2")
+    try:
+        p = subprocess.Popen(["unshare", "-Urm", "sh", "-c", URL_APPLY], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        check("apply from a URL: the fetcher asks for the bundle", stalled.wait(60))
+        fetcher = cmdlines("image\0fetch")
+        hits = [c for c in cmdlines(SECRET) if "unshare" not in c and "sh -c" not in c]
+        scanned.set()
+        try:
+            out, err = p.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            out, err = p.communicate()
+        err = err.decode(errors="replace")
+        check("apply from a URL through wispctl: while it downloads, no argv holds the URL's "
+              "query (the fetcher's seen: %s)" % fetcher, fetcher and not hits, hits)
+        check("apply from a URL: a cut download fails in one line naming the URL without its "
+              "query", p.returncode == 1 and err.count("\n") == 1 and
+              base + "/b.bundle" in err and SECRET not in err, (p.returncode, err))
+        check("/run/wisp/update is 0700 whoever made it first (here 0755, as the ESP's "
+              "mount point's parent)", out.decode().endswith("mode=700\n"), out)
+        env["URL"] = base + "/trickle?" + SECRET
+        try:
+            r = subprocess.run(["unshare", "-Urm", "sh", "-c", URL_APPLY], env=env,
+                               capture_output=True, timeout=30)
+            err = r.stderr.decode(errors="replace")
+            check("apply from a trickling server: fails in one line under the low-speed limit",
+                  r.returncode == 1 and err.count("\n") == 1 and
+                  "GET %s/trickle: slower than 1024 bytes/s for 2 s" % base in err and
+                  SECRET not in err, (r.returncode, err))
+        except subprocess.TimeoutExpired:
+            check("apply from a trickling server: fails within 30 s", False, "still applying")
+    finally:
+        scanned.set()
+        srv.shutdown()
+
+
 def writer_refuses(ib, d):
     cases = [
         ("an unknown verity key", "wisp.verity", lambda t: t + "uuid=x\n", "unknown key uuid"),
@@ -300,10 +422,10 @@ def secure(ib, upd, d, trusted):
 
 def main(argv):
     global KEYS
-    if len(argv) != 4:
+    if len(argv) != 6:
         print(__doc__.splitlines()[-2], file=sys.stderr)
         return 2
-    ib, upd, KEYS = (os.path.abspath(a) for a in argv[1:])
+    ib, upd, KEYS, wispctl, cl = (os.path.abspath(a) for a in argv[1:])
     for tool in ("minisign", "mkfs.erofs", "gpg", "openssl", "osslsigncode"):
         check("%s is installed" % tool, shutil.which(tool) is not None)
     check("veritysetup is installed", shutil.which("veritysetup", path=os.environ["PATH"] +
@@ -353,6 +475,7 @@ def main(argv):
         tamper_checks(upd, data, trusted, d, root_size)
         signed_cmdline(upd, data, trusted, d)
         concurrent_applies(upd, b1, trusted, d)
+        url_apply(upd, wispctl, cl, b1, trusted, d)
         r = write(ib, d, os.path.join(d, "other.bundle"), key="other-test.key")
         r = verify(upd, os.path.join(d, "other.bundle"), trusted)
         check("another key's bundle: not a trusted key",
