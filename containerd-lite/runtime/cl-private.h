@@ -143,6 +143,9 @@ void cl_seccomp_cache_put(const char *dir, const char *path, const void *key, si
 int cl_seccomp_action(const char *name, uint32_t errno_ret, uint32_t *out);
 int cl_seccomp_op(const char *name);
 
+/* create.c: process.oomScoreAdj of pid (one line naming it on failure) */
+int cl_oom_score_adj_write(pid_t pid, int score, struct cl_err *e);
+
 /* cgroup.c */
 char *cl_cgroup_path(const struct cl_spec *s, const char *id);
 int cl_cgroup_create(const char *path, const struct cl_spec *s, struct cl_err *e);

@@ -369,9 +369,11 @@ static pid_t clone_child(struct child_ctx *c, int flags, int cgroup_fd, bool *in
 	return pid;
 }
 
-/* By the parent: a lower score needs CAP_SYS_RESOURCE, and in a user
- * namespace the child's /proc/self is no longer its own to write. */
-static int write_oom_score_adj(pid_t pid, int score, struct cl_err *e)
+/* By the parent (and exec's first process, before it joins the container):
+ * a lower score needs CAP_SYS_RESOURCE, and in a user namespace the
+ * child's /proc/self is no longer its own to write. Written by root, the
+ * score is also the lowest the process may set itself later. */
+int cl_oom_score_adj_write(pid_t pid, int score, struct cl_err *e)
 {
 	char path[64], buf[16];
 
@@ -421,7 +423,7 @@ static int handshake(const struct cl_opts *o, const struct cl_spec *s, struct ma
 
 	if ((s->ns_flags & CLONE_NEWUSER) && cl_userns_write_maps(m->pid, s, e) < 0)
 		return -1;
-	if (s->has_oom_score_adj && write_oom_score_adj(m->pid, s->oom_score_adj, e) < 0)
+	if (s->has_oom_score_adj && cl_oom_score_adj_write(m->pid, s->oom_score_adj, e) < 0)
 		return -1;
 	if ((!m->in_cgroup && cl_cgroup_enter(m->cgroup, m->pid, e) < 0) ||
 	    send_go(o, s, m, sock, e) < 0)

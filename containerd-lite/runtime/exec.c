@@ -72,8 +72,11 @@ static __attribute__((noreturn)) void run_a(const struct cl_spec *s, const struc
 	int status;
 	pid_t b;
 
-	/* nothing of the runtime's (nor of our caller's) enters the container */
+	/* nothing of the runtime's (nor of our caller's) enters the container;
+	 * its score as the container's, not its caller's (init's -999), set
+	 * while A still may (before its user namespace), for B to inherit */
 	if (cl_close_fds_except((int[]){sock, console, pidfd}, 3, &e) < 0 ||
+	    (s->has_oom_score_adj && cl_oom_score_adj_write(getpid(), s->oom_score_adj, &e) < 0) ||
 	    cl_cgroup_enter(st->cgroup, getpid(), &e) < 0 || cl_ns_join_pid(s, st, pidfd, &e) < 0) {
 		send_exec_msg(sock, 1, 0, &e);
 		_exit(127);

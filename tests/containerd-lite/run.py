@@ -436,6 +436,8 @@ def test_exec(rts, top, base):
     check("exec: seccomp rule applies (EDOM)", p.get("mkdir") == "Domain error", p.get("mkdir"))
     check("exec: container's hostname", p.get("hostname") == "wisp-probe", p.get("hostname"))
     check("exec: container's rlimits", p.get("nofile") == "123 456", p.get("nofile"))
+    # the caller's score (init's -999 on Wisp) must not reach the container's processes
+    check("exec: container's oomScoreAdj (100), not the caller's", p.get("oom") == "100", p.get("oom"))
     check("exec: container's cgroup namespace", p.get("cgroup") == "0::/", p.get("cgroup"))
     check("exec: container's mounts", "/proc proc rw" in p["mounts"] and "/proc/sys proc ro" in p["mounts"],
           sorted(p["mounts"]))
