@@ -9,7 +9,8 @@
  *          [--publish [IP:]HOST_PORT:CTR_PORT[/tcp|udp]]... [--net-egress RATE]
  *          [--net-ingress RATE] [--userns host|BASE] [--upper DIR | --read-only]
  *          [--volume SRC:DST[:OPTS]]... [--pid host|private] [--privileged]
- *          [--pull missing|always|never] [--creds FILE] [--registries FILE] REF DIR
+ *          [--oom-score-adj N] [--pull missing|always|never] [--creds FILE]
+ *          [--registries FILE] REF DIR
  *
  * Options may stand anywhere among the operands (cliopt.c's scanner). */
 #include "../runtime/cl-private.h"
@@ -91,6 +92,7 @@ enum {
 	I_REGISTRIES,
 	I_PULL,
 	I_CA,
+	I_OOM_SCORE_ADJ,
 };
 
 /* Every command's options, taken before or after the command and its
@@ -130,6 +132,7 @@ static const struct cli_opt table[] = {
     {"--registries", NULL, true, I_REGISTRIES, NULL},
     {"--pull", NULL, true, I_PULL, NULL},
     {"--ca", NULL, true, I_CA, NULL},
+    {"--oom-score-adj", NULL, true, I_OOM_SCORE_ADJ, NULL},
     {0},
 };
 
@@ -227,6 +230,19 @@ static int host_option(int id, const char *v, struct img_over *ov)
 	return 0;
 }
 
+/* --oom-score-adj N, docker run's: -1000..1000, the kernel's range. */
+static int oom_option(const char *v, struct img_over *ov)
+{
+	char *end;
+	long n = strtol(v, &end, 10);
+
+	if (!*v || *end || n < -1000 || n > 1000)
+		return -fail("image bundle: --oom-score-adj %s: a number from -1000 to 1000", v);
+	ov->has_oom_score_adj = true;
+	ov->oom_score_adj = (int)n;
+	return 0;
+}
+
 /* bundle's overrides. 0 taken, -1 bad. */
 static int override(int id, const char *v, struct img_over *ov)
 {
@@ -242,6 +258,8 @@ static int override(int id, const char *v, struct img_over *ov)
 		return rate_option(id, v, ov);
 	else if (id == I_NETWORK)
 		return network_option(v, ov);
+	else if (id == I_OOM_SCORE_ADJ)
+		return oom_option(v, ov);
 	else if (id >= I_VOLUME && id <= I_PID)
 		return host_option(id, v, ov);
 	else
@@ -361,7 +379,8 @@ static const char usage_text[] =
     "         [--publish [IP:]HOST_PORT:CTR_PORT[/tcp|udp]]... [--net-egress RATE]\n"
     "         [--net-ingress RATE] [--userns host|BASE] [--upper DIR | --read-only]\n"
     "         [--volume SRC:DST[:OPTS]]... [--pid host|private] [--privileged]\n"
-    "         [--pull missing|always|never] [--creds FILE] [--registries FILE] REF DIR\n"
+    "         [--oom-score-adj N] [--pull missing|always|never] [--creds FILE]\n"
+    "         [--registries FILE] REF DIR\n"
     "Options may stand before or after the command and its operands (-- ends them);\n"
     "--help (-h) and --version (-v) anywhere.\n";
 

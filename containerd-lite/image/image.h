@@ -239,9 +239,21 @@ struct img_over {
 	const char
 	    *volume[IMG_MAX_VOLUMES]; /* --volume SRC:DST[:OPTS], docker's -v (image/host.c) */
 	size_t nvolume;
-	bool host_pid;	 /* --pid host */
-	bool privileged; /* --privileged: every capability, no seccomp, no masks */
+	bool host_pid;		/* --pid host */
+	bool privileged;	/* --privileged: every capability, no seccomp, no masks */
+	bool has_oom_score_adj; /* --oom-score-adj given; else IMG_OOM_SCORE_ADJ */
+	int oom_score_adj;
 };
+/* A bundle's process.oomScoreAdj unless --oom-score-adj: above every host
+ * process (init's children run at -999), so that when the host runs out of
+ * memory the kernel's OOM killer takes a container's process, whatever its
+ * RSS (a tmpfs or memfd it filled is in no process's RSS), never sshd or
+ * the console (docs/containerd-lite.md, "Memory and the OOM killer"). */
+#define IMG_OOM_SCORE_ADJ 500
+/* The size of the tmpfs an image Volume gets without an upper (a
+ * read-only container's): docker's /dev/shm, as the spec's /dev and
+ * /dev/shm; without it, each is half the host's memory. */
+#define IMG_VOLUME_TMPFS "size=65536k"
 
 /* image/source.c / image/store.c */
 struct img_opts {

@@ -147,7 +147,8 @@ static int volumes(json_t *spec, json_t *cfg, const struct img_over *ov, struct 
 					"image config: volume %.64s...: %d levels deep, %d at most",
 					path, volume_depth(path), IMG_MAX_VOLUME_DEPTH);
 		if (!ov->upper) {
-			img_add_mount(spec, path, "tmpfs", "tmpfs", "nosuid,nodev,mode=755");
+			img_add_mount(spec, path, "tmpfs", "tmpfs",
+				      "nosuid,nodev,mode=755," IMG_VOLUME_TMPFS);
 			continue;
 		}
 		img_fmt(dir, sizeof(dir), "%s/volumes", ov->upper);
@@ -272,12 +273,22 @@ static void device_policy(json_t *lin)
 				    json_pack("[{s:b, s:s}]", "allow", 0, "access", "rwm"));
 }
 
+/* The OOM killer's choice when the host runs out of memory: a container
+ * before any host process (IMG_OOM_SCORE_ADJ), unless --oom-score-adj. */
+static void oom_score_adj(json_t *spec, const struct img_over *ov)
+{
+	int adj = ov->has_oom_score_adj ? ov->oom_score_adj : IMG_OOM_SCORE_ADJ;
+
+	json_object_set_new(json_object_get(spec, "process"), "oomScoreAdj", json_integer(adj));
+}
+
 int img_bundle_runtime(struct json_t *spec, struct json_t *cfg, const struct img_over *ov, int root,
 		       struct cl_err *err)
 {
 	json_t *lin = json_object_get(spec, "linux");
 
 	device_policy(lin);
+	oom_score_adj(spec, ov);
 	annotations(spec, cfg);
 	if (volumes(spec, cfg, ov, err) < 0)
 		return -1;

@@ -158,6 +158,11 @@ int main(void)
 		log_err(&e);
 	}
 	mounts_setup();
+	/* inherited by every child: the host's services, its console, sshd. The
+	 * OOM killer then takes a container's process (500, containerd-lite's
+	 * bundles) before any of them, whatever their RSS (docs/security.md) */
+	if (write_value("/proc/self/oom_score_adj", "-999", &e) < 0)
+		log_err(&e);
 	rcu_boot_begin("/sys/kernel/rcu_expedited");
 	t = (uint64_t)t0.tv_sec * 1000u + (uint64_t)t0.tv_nsec / 1000000u;
 	bootlog_step("mounts and console", t, now_ms());

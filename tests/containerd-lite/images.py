@@ -889,6 +889,59 @@ def symlinked_volumes(w, store):
     persistent_symlink(w, store, base)
 
 
+def memory_defaults(w, store):
+    """What keeps a container's memory from costing the host its own
+    services (docs/containerd-lite.md, "Memory and the OOM killer"): a
+    bundle's process.oomScoreAdj 500 (the runtime writes it, exec too),
+    --oom-score-adj winning over it; an image Volume without an upper a
+    tmpfs of 64 MiB, where a 100 MiB write ends with ENOSPC. Before, the
+    spec had no oomScoreAdj (the container ran at its caller's score, init's
+    -999) and the tmpfs no size= (half the host's memory, each)."""
+    bb = open(BUSYBOX, "rb").read()
+    lay = os.path.join(w, "oci-mem")
+    cmd = ["/bin/busybox", "sh", "-c",
+           "echo oom=$(/bin/busybox cat /proc/self/oom_score_adj); "
+           "echo size=$(/bin/busybox df -k /data | /bin/busybox tail -1 | "
+           "/bin/busybox awk '{print $2}'); "
+           "/bin/busybox dd if=/dev/zero of=/data/f bs=1M count=100 2>&1 | "
+           "/bin/busybox grep -o 'No space left on device'"]
+    layout(lay, [tar_of([("bin", tarfile.DIRTYPE, None), ("bin/busybox", tarfile.REGTYPE, bb),
+                         ("data", tarfile.DIRTYPE, None)])],
+           config={"Cmd": cmd, "Volumes": {"/data": {}}})
+    must(CL, "image", "--store", store, "import", "--name", "mem", lay)
+    b = os.path.join(w, "bundle-mem")
+    r = cl(store, "bundle", "mem", b)
+    if not check("memory: bundle", r.returncode == 0, r.stderr):
+        return
+    spec = json.load(open(os.path.join(b, "config.json")))
+    data = [m for m in spec["mounts"] if m["destination"] == "/data"]
+    check("memory: process.oomScoreAdj 500 by default",
+          spec["process"].get("oomScoreAdj") == 500, spec["process"].get("oomScoreAdj"))
+    check("memory: the Volume's tmpfs has size=65536k",
+          len(data) == 1 and data[0]["type"] == "tmpfs" and "size=65536k" in data[0]["options"],
+          data)
+    check("memory: /dev/shm and /dev tmpfs keep their 64 MiB",
+          all("size=65536k" in m["options"] for m in spec["mounts"]
+              if m["destination"] in ("/dev", "/dev/shm")), spec["mounts"])
+    r = run_bundle(b, "mem")
+    check("memory: the container runs at 500, its 64 MiB volume full after 64 MiB (ENOSPC)",
+          r.stdout == "oom=500\nsize=65536\nNo space left on device\n", r.stdout + r.stderr)
+    b = os.path.join(w, "bundle-mem-adj")
+    r = cl(store, "bundle", "--oom-score-adj", "700", "mem", b)
+    adj = json.load(open(os.path.join(b, "config.json")))["process"].get("oomScoreAdj") \
+        if r.returncode == 0 else r.stderr
+    check("memory: --oom-score-adj 700 wins over the default", adj == 700, adj)
+    r = run_bundle(b, "mem-adj")
+    check("memory: the container runs at 700", r.stdout.startswith("oom=700\n"),
+          r.stdout + r.stderr)
+    for bad in ("1001", "-1001", "x", ""):
+        r = cl(store, "bundle", "--oom-score-adj", bad, "mem", os.path.join(w, "bundle-mem-bad"))
+        check("memory: --oom-score-adj %r refused in one line" % bad,
+              r.returncode == 1 and r.stderr == "containerd-lite: image bundle: --oom-score-adj "
+              "%s: a number from -1000 to 1000\n" % bad, r.stderr)
+    cl(store, "rm", "mem")
+
+
 def persistent_symlink(w, store, base):
     """The container's own writable root: its first run replaces /srv
     (where its volume /srv/shm is mounted) by a link to /dev; at the next
@@ -1221,7 +1274,8 @@ def debian_checks(w, lay, otar, dtar):
 def main():
     if os.geteuid() != 0:
         sys.exit("images.py: run as root")
-    alone = {"references": references, "names": hostile_names}  # no umoci, no busybox image
+    # no umoci, no busybox image (memory: busybox's binary only)
+    alone = {"references": references, "names": hostile_names, "memory": memory_defaults}
     if len(sys.argv) == 2 and sys.argv[1] in alone:
         w = tempfile.mkdtemp(prefix="wisp-images-")
         try:
@@ -1279,6 +1333,7 @@ def main():
         seed_import(w)
         debian(w)
         bundle(w, lay, store)
+        memory_defaults(w, store)
         userns(w, store)
         symlinked_volumes(w, store)
         isolation(w, lay)

@@ -49,6 +49,7 @@ JOBS = [
     ("runtime", py("test_runtime.py")),
     ("cloudinit", py("test_cloudinit.py")),
     ("containers", py("test_containers.py")),
+    ("oom", py("test_oom.py")),
     ("userns", py("test_userns.py")),
     ("bridge", py("test_bridge.py")),
     ("bandwidth", py("test_bandwidth.py")),
