@@ -424,17 +424,20 @@ static int build_slot_b(struct build *b, struct ib_err *err)
 }
 
 /* grubenv: the spec's default slot; with a system in both slots, the other one is
- * wisp_prev, what GRUB falls back to (docs/update.md). */
+ * wisp_prev, what GRUB falls back to, and GRUB counts the default slot's boots: it is
+ * wisp_good, the image's own, so that only the system's failures count there, no unit's
+ * health (docs/update.md). */
 static int write_grubenv(struct build *b, struct ib_err *err)
 {
-	char slot_var[] = "wisp_slot=A", prev_var[] = "wisp_prev=B";
-	const char *vars[] = {slot_var, prev_var};
+	char slot_var[] = "wisp_slot=A", prev_var[] = "wisp_prev=B", good_var[] = "wisp_good=A";
+	const char *vars[] = {slot_var, prev_var, good_var};
 	uint8_t env[IB_GRUBENV_SIZE];
 	int ret;
 
 	slot_var[sizeof(slot_var) - 2] = b->spec.default_slot;
+	good_var[sizeof(good_var) - 2] = b->spec.default_slot;
 	prev_var[sizeof(prev_var) - 2] = b->spec.default_slot == 'A' ? 'B' : 'A';
-	ret = ib_grubenv_block(env, vars, b->spec.update_slot_b ? 2 : 1, err);
+	ret = ib_grubenv_block(env, vars, b->spec.update_slot_b ? 3 : 1, err);
 	if (ret == 0)
 		ret = write_dated(b, "grubenv", env, sizeof(env), err);
 	return ret;

@@ -94,7 +94,7 @@ $(PROVISION_BIN): $(PROVISION_SRCS) $(PROVISION_HDRS) init/init.mk $(PROVISION_D
 # rootfs.mk: libsodium-musl). Its own program: nothing of PID 1's or provision's.
 UPDATE_SRCS := $(addprefix init/update/, main.c args.c bundle.c manifest.c minisig.c version.c utc.c \
 	apply.c fetch.c slotcfg.c kargs.c grubenv.c esp.c boot.c slotdev.c mark.c watch.c status.c trial.c units.c \
-	lock.c) \
+	lock.c goodslot.c) \
 	$(addprefix init/lib/, err.c util.c cmdline.c blkdev.c spawn.c proto.c)
 UPDATE_BIN := $(B)/init/update
 init: $(UPDATE_BIN)
@@ -302,7 +302,7 @@ UNIT_update_bundle_SRCS := $(UPDATE_LIB_SRCS)
 UNIT_update_bundle_LIBS := -lsodium
 UNIT_update_manifest_SRCS := $(UPDATE_LIB_SRCS) init/update/args.c
 UNIT_update_manifest_LIBS := -lsodium
-UNIT_update_grubenv_SRCS := init/update/grubenv.c init/lib/err.c init/lib/util.c \
+UNIT_update_grubenv_SRCS := init/update/grubenv.c init/update/goodslot.c init/lib/err.c init/lib/util.c \
 	init/update/update.h $(INIT_HDRS)
 UNIT_update_trial_SRCS := init/update/trial.c init/update/units.c init/lib/proto.c init/lib/err.c init/lib/util.c \
 	init/update/update.h $(INIT_HDRS)

@@ -14,7 +14,7 @@
  *     table with the manifest's root hash) is written and renamed into place,
  *     each after its Secure Boot signature (format 2) is in place beside it;
  *  5. grubenv, one sector rewritten in place: wisp_slot=X, wisp_prev=the
- *     running slot, wisp_tries=3.
+ *     running slot, wisp_tries=3, wisp_good=the running slot.
  * All of it under the updater's lock (lock.c): a second apply fails at once.
  * A cut before 5 boots the running slot as before; after it, the new one on
  * trial. Nothing of the running slot, its directory or its partition is written.
@@ -243,14 +243,17 @@ static int write_slot(int in, const struct upd_head *h, const struct slot_dev *d
 	return write_slot_cfg(h, d, dir, e);
 }
 
-/* Step 5. The slot's record of an older trial goes first: its boots are not this one's. */
+/* Step 5. The slot's record of an older trial goes first: its boots are not this one's.
+ * wisp_good names the running slot (not on trial: check_target), never SLOT, whose new
+ * system must pass its trial (goodslot.c). */
 static int boot_next(struct boot_state *b, char slot, struct err *e)
 {
 	trial_clear(TRIAL_DIR, slot);
 	if (grubenv_set(&b->env, "wisp_slot", (char[]){slot, 0}, e) < 0 ||
 	    grubenv_set(&b->env, "wisp_prev", (char[]){b->booted, 0}, e) < 0 ||
 	    grubenv_set(&b->env, "wisp_tries", UPD_TRIES, e) < 0 ||
-	    grubenv_set(&b->env, "wisp_rollback", "", e) < 0)
+	    grubenv_set(&b->env, "wisp_rollback", "", e) < 0 ||
+	    grubenv_set(&b->env, "wisp_good", (char[]){b->booted, 0}, e) < 0)
 		return -1;
 	return grubenv_store(&b->env, b->path, e);
 }

@@ -22,6 +22,18 @@ static void show_rollback(const char *rolled)
 	       *version ? version : "?", why);
 }
 
+/* A good slot's counted boot: what was not up at its deadline (watch.c), never counted. */
+static void show_not_up(void)
+{
+	char text[TRIAL_TEXT_MAX + 64], shown[4 * sizeof(text)];
+	struct err e;
+
+	if (read_file(NOT_UP_FILE, text, sizeof(text), &e) < 0)
+		return;
+	text_escaped(text, strlen(text), shown, sizeof(shown));
+	printf("units: %s (not counted: the slot was marked good before)\n", shown);
+}
+
 static void show_slot(const struct boot_state *b, char slot)
 {
 	char version[32];
@@ -50,10 +62,12 @@ int cmd_status(const struct upd_args *a, struct err *e)
 	else
 		printf("trial: none (slot %s is good)\n", grubenv_get(&b.env, "wisp_slot"));
 	show_rollback(rolled);
+	show_not_up();
 	return 0;
 }
 
-/* The other slot next, as a good slot (no trial): it booted before. */
+/* The other slot next, as a good slot (no trial, wisp_good): it booted before, and the
+ * operator chose it. */
 int cmd_rollback(const struct upd_args *a, struct err *e)
 {
 	static struct boot_state b;
@@ -70,7 +84,7 @@ int cmd_rollback(const struct upd_args *a, struct err *e)
 	}
 	if (grubenv_set(&b.env, "wisp_prev", (char[]){slot_other(to), 0}, e) < 0 ||
 	    grubenv_set(&b.env, "wisp_slot", (char[]){to, 0}, e) < 0 ||
-	    grubenv_set(&b.env, "wisp_tries", "", e) < 0 || grubenv_store(&b.env, b.path, e) < 0)
+	    slot_mark_good(&b.env, to, e) < 0 || grubenv_store(&b.env, b.path, e) < 0)
 		goto fail;
 	printf("update: the next boot is slot %c (Wisp %s)\n", to, version);
 	return 0;

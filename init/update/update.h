@@ -247,6 +247,14 @@ int grubenv_store(const struct grubenv *env, const char *path, struct err *e);
  * the process). */
 int esp_mount(struct err *e);
 
+/* ---- goodslot.c: a good slot's counted boot, not a trial -------------- */
+
+/* A boot GRUB counts (wisp_tries) of the slot BOOTED, which grubenv's wisp_good names:
+ * it passed its trial before, so only the system's failures count, no unit's health. */
+bool slot_counted_good(const struct grubenv *env, char booted);
+/* The boot of SLOT is good: wisp_tries emptied, wisp_good=SLOT (the caller stores). */
+int slot_mark_good(struct grubenv *env, char slot, struct err *e);
+
 /* ---- boot.c: this boot's slot and the state of both ------------------ */
 
 struct boot_state {
@@ -378,7 +386,9 @@ void upd_unlock(void);
 /* ---- the commands: apply.c, mark.c, watch.c, status.c ---------------- */
 
 #define BOOT_GOOD_FILE "/run/wisp/update/good"
-#define UPD_TRIES      "3" /* boots an update's slot has to prove itself */
+/* What a good slot's counted boot found not up at its deadline, for `update status` (watch.c) */
+#define NOT_UP_FILE "/run/wisp/update/not-up"
+#define UPD_TRIES   "3" /* boots an update's slot has to prove itself */
 
 /* --now's value, or the clock (main.c). */
 int upd_parse_now(const char *s, uint64_t *now, struct err *e);
@@ -387,5 +397,9 @@ int cmd_mark_good(const struct upd_args *a, struct err *e);
 int cmd_watch(const struct upd_args *a, struct err *e);
 int cmd_status(const struct upd_args *a, struct err *e);
 int cmd_rollback(const struct upd_args *a, struct err *e);
+/* mark.c: a good slot's counted boot (B loaded) marked good once the system is up (STATE,
+ * ext4, on PID 1's /var; PID 1 answering), under the lock (tried once); refused for a
+ * trial's boot, which its critical units decide. */
+int mark_system(struct boot_state *b, struct err *e);
 
 #endif /* WISP_UPDATE_H */

@@ -16,6 +16,12 @@
  * (SIGTERM, as busybox's reboot), after which GRUB counts the try. If that
  * reboot does not come, nothing feeds the watchdog any more and it resets the
  * machine; a hang of the kernel or of PID 1 ends the same way.
+ *
+ * A good slot's counted boot (goodslot.c: GRUB counts it while the other slot holds a
+ * system) is no trial of the units: the watchdogs are fed until the system is up (STATE
+ * on /var, PID 1 answering), which marks the boot good (mark_system); the units' health
+ * is said at the deadline, never counted, so that no unit, nor the image a container runs
+ * in it, can take the host back to the older slot.
  */
 #include "update.h"
 
@@ -37,6 +43,7 @@
 
 #define MAX_DOGS    4
 #define VAR_WAIT_MS 60000u /* half of softdog's default margin */
+#define RETRY_MS    1000u  /* a good slot's system not up yet: asked again */
 
 struct dogs {
 	int fd[MAX_DOGS];
@@ -67,6 +74,23 @@ static void feed(const struct dogs *d, const char *what)
 {
 	for (int i = 0; i < d->n; i++)
 		(void)!write(d->fd[i], what, 1);
+}
+
+/* Magic close: 'V', then closed, and the watchdog stops. */
+static void disarm(struct dogs *d)
+{
+	feed(d, "V");
+	for (int i = 0; i < d->n; i++)
+		close(d->fd[i]);
+	d->n = 0;
+}
+
+/* An orderly reboot (SIGTERM to PID 1, as busybox's reboot), after which GRUB counts the try. */
+static _Noreturn void reboot_now(void)
+{
+	kill(1, SIGTERM);
+	for (;;)
+		pause(); /* the shutdown ends us; the watchdog, unfed, ends a stuck one */
 }
 
 /* Until BOOT_GOOD_FILE exists (1) or the deadline passes (0). */
@@ -177,6 +201,7 @@ static void end_trial(struct boot_state *b, char trial)
 	    grubenv_set(&b->env, "wisp_prev", other, &e) < 0 ||
 	    grubenv_set(&b->env, "wisp_tries", "", &e) < 0 ||
 	    grubenv_set(&b->env, "wisp_rollback", other, &e) < 0 ||
+	    grubenv_set(&b->env, "wisp_good", mine, &e) < 0 ||
 	    grubenv_store(&b->env, b->path, &e) < 0)
 		console_say("slot %c's fallback: grubenv: %s (GRUB counts the next tries)", trial,
 			    e.msg);
@@ -253,6 +278,72 @@ static void wait_var(void)
 		close(fd);
 }
 
+/* Until mark_system makes the boot good (1) or the deadline passes (0: E says what is not up). */
+static int wait_system(struct boot_state *b, const struct dogs *d, uint64_t deadline, struct err *e)
+{
+	for (;;) {
+		uint64_t now = now_ms();
+
+		feed(d, "k");
+		if (mark_system(b, e) == 0)
+			return 1;
+		if (now >= deadline)
+			return 0;
+		poll(NULL, 0, (int)(deadline - now < RETRY_MS ? deadline - now : RETRY_MS));
+	}
+}
+
+/* At a good slot's deadline, what is not up: on the console and for `update status`. */
+static void say_not_up(char slot, uint64_t deadline)
+{
+	static struct unit_now units[256];
+	char down[TRIAL_TEXT_MAX], text[TRIAL_TEXT_MAX + 64], shown[4 * sizeof(text)];
+	struct err e;
+	size_t n;
+	int len;
+
+	if (units_ps(units, 256, &n, &e) < 0)
+		snprintf(down, sizeof(down), "(PID 1 did not say: %s)", e.msg);
+	else
+		units_not_up(units, n, down, sizeof(down));
+	if (!*down)
+		return;
+	len = snprintf(text, sizeof(text), "not up within %llu s of this boot: %s",
+		       (unsigned long long)deadline, down);
+	if (write_file(NOT_UP_FILE, text, (size_t)len, 0600, &e) < 0)
+		console_say("%s", e.msg);
+	text_escaped(down, strlen(down), shown, sizeof(shown));
+	console_say("slot %c stays good: not up within %llu s: %s; a good slot's boots count only "
+		    "the system's failures",
+		    slot, (unsigned long long)deadline, shown);
+}
+
+/* A good slot's counted boot (goodslot.c): the watchdogs fed until the system is up, which
+ * marks it good; else the deadline reboots it, and GRUB counts the try. */
+static void watch_good_slot(struct boot_state *b, uint64_t deadline, struct err *e)
+{
+	static struct dogs d, none;
+	uint64_t end = now_ms() + deadline * 1000;
+	struct trial t;
+
+	record_start(b->booted, grubenv_get(&b->env, "wisp_tries"), &t);
+	console_say("slot %c (marked good before) is counted: good once the system is up, within "
+		    "%llu s (%s tries left)",
+		    b->booted, (unsigned long long)deadline, grubenv_get(&b->env, "wisp_tries"));
+	arm_watchdogs(&d);
+	if (wait_system(b, &d, end, e) == 0) {
+		snprintf(t.last, sizeof(t.last), "the system was not up within %llu s: %s",
+			 (unsigned long long)deadline, e->msg);
+		record(b->booted, &t);
+		console_say("slot %c: the system was not up within %llu s (%s): rebooting",
+			    b->booted, (unsigned long long)deadline, e->msg);
+		reboot_now();
+	}
+	disarm(&d);
+	if (wait_good(&none, end, e) == 0)
+		say_not_up(b->booted, deadline);
+}
+
 /* GRUB's word on the command line line: neither a trial nor a rollback to say. */
 static bool plain_boot(const char *line)
 {
@@ -292,6 +383,10 @@ int cmd_watch(const struct upd_args *a, struct err *e)
 		fell_back(&b, trial);
 		return 0;
 	}
+	if (slot_counted_good(&b.env, b.booted)) {
+		watch_good_slot(&b, deadline, e);
+		return 0;
+	}
 	record_start(b.booted, grubenv_get(&b.env, "wisp_tries"), &t);
 	console_say("slot %c on trial: good within %llu s, or a reboot counts the try (%s left)",
 		    b.booted ? b.booted : '?', (unsigned long long)deadline,
@@ -305,7 +400,5 @@ int cmd_watch(const struct upd_args *a, struct err *e)
 	record_deadline(b.booted, deadline, &t);
 	console_say("slot %c was not good within %llu s%s%s: rebooting", b.booted ? b.booted : '?',
 		    (unsigned long long)deadline, good < 0 ? ": " : "", good < 0 ? e->msg : "");
-	kill(1, SIGTERM);
-	for (;;)
-		pause(); /* the shutdown ends us; the watchdog, unfed, ends a stuck one */
+	reboot_now();
 }

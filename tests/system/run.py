@@ -30,6 +30,7 @@ JOBS = [
     ("boot-verity", py("test_boot.py", "verity")),
     ("boot-hang", py("test_boot.py", "hang")),
     ("boot-deadline", py("test_boot.py", "deadline")),
+    ("boot-good-slot", py("test_boot.py", "good-slot")),
     ("boot-disks", py("test_boot.py", "disks")),
     ("boot-slotb-spec", py("test_boot.py", "slotb-spec")),
     ("update", py("test_update.py")),

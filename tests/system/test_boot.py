@@ -250,7 +250,7 @@ def overlay_of(img):
 def counting(img):
     """GRUB's boot counting (docs/update.md) on slot B of a copy: wisp_tries=2 boots B on
     trial, taking a try before the kernel; the boot comes up, provision's boot-good unit
-    marks it good, and the count is gone."""
+    marks it good, the count is gone and wisp_good names B."""
     img.set_env(wisp_slot="B", wisp_prev="A", wisp_tries="2")
     disk, env = overlay_of(img)
     with VM(img.path, firmware="bios", name="count", overlay=disk) as vm:
@@ -261,8 +261,9 @@ def counting(img):
               "the trial boot took a try and was marked good: %r" % out)
         down(vm)
     e = env()
-    check(e.get("wisp_slot") == "B" and e.get("wisp_prev") == "A" and e.get("wisp_tries") == "",
-          "grubenv after a good trial boot: %r" % e)
+    check(e.get("wisp_slot") == "B" and e.get("wisp_prev") == "A" and e.get("wisp_tries") == ""
+          and e.get("wisp_good") == "B",
+          "grubenv after a good trial boot: slot B counted good from now on: %r" % e)
 
 
 def file_block(root, path):
@@ -325,14 +326,16 @@ def verity(image="build/wisp.img"):
     superblock), slot B a copy of A: without dm-verity the system boots as before; with it
     the kernel's first read of the root finds block 0 corrupted and restarts the machine
     (restart_on_corruption) before init, and since B holds a system every boot of A is
-    counted: after three, GRUB takes the host to slot B."""
+    counted: after three, GRUB takes the host to slot B. Slot A is a good slot
+    (wisp_good): no unit's health counts there, but a failure of the system itself
+    does."""
     img = SlotImage(image, os.path.join(os.environ.get("B", "build"), "tests", "verity.img"))
     tz = "/usr/share/wisp/tzrules"
     corrupted_file(img, tz, file_block(os.path.splitext(image)[0] + ".root", tz))
     img.copy_root("ROOT-A", "ROOT-B")
     img.copy_kernel("A", "B")
     img.copy_slot_cfg("A", "B")
-    img.set_env(wisp_slot="A", wisp_prev="B")
+    img.set_env(wisp_slot="A", wisp_prev="B", wisp_good="A")
     with open(img.path, "r+b") as f:
         f.seek(img.parts["ROOT-A"].offset)
         byte = f.read(1)
@@ -436,6 +439,72 @@ def deadline(image="build/wisp.img"):
     grubenv_rolled_back(env)
 
 
+def good_slot(image="build/wisp.img"):
+    """A good slot whose critical unit is never healthy again (a hostile image of that
+    unit's container can arrange it) stays: slot B (a copy of A) passes its trial (one
+    try, 40 s), its critical unit healthy; then the unit fails at every start (a file on
+    STATE says so). Each next boot is counted (slot A holds a system), but update-watch
+    marks it good once the system is up, the console and `update status` name the
+    unit, and GRUB never rolls the host back to slot A (before: three boots rebooted at
+    the deadline, then slot A)."""
+    work = os.path.join(os.environ.get("B", "build"), "tests", "good-slot")
+    os.makedirs(work, exist_ok=True)
+    img = SlotImage(image, os.path.join(work, "good-slot.img"))
+    img.copy_root("ROOT-A", "ROOT-B")
+    img.copy_kernel("A", "B")
+    img.copy_slot_cfg("A", "B")
+    img.set_env(wisp_slot="B", wisp_prev="A", wisp_tries="1",
+                wisp_watch="softdog.soft_active_on_boot=1 softdog.soft_margin=120 "
+                "wisp.update_deadline=40")
+    seed = nocloud_seed(work, "#cloud-config\nwisp:\n  services:\n    - name: flaky\n"
+                        "      command: [sh, -c, 'test -e /var/lib/flaky-broken && exit 3; "
+                        "exec sleep 100000']\n      restart: always\n      critical: true\n",
+                        "good-slot")
+    disk, env = overlay_of(img)
+    with VM(img.path, firmware="bios", name="good-slot", overlay=disk,
+            extra=["-cdrom", seed]) as vm:
+        vm.expect(r"Booting `Wisp \(slot B\)'", BOOT_TIMEOUT)
+        vm.expect(r"wisp-update: slot B on trial: good within 40 s", BOOT_TIMEOUT)
+        vm.expect(r"wisp-update: slot B is good: its trial ends with 0 tries left", 60)
+        vm.boot(banner=False, shell_timeout=60)
+        vm.sh("touch /var/lib/flaky-broken && sync")
+        print("  ok: slot B passed its trial; its critical unit fails from now on", flush=True)
+        vm.send("reboot\n")
+        for n in range(1, 4):
+            m = vm.expect(r"Booting `Wisp \(slot ([AB])\)'", BOOT_TIMEOUT)
+            check(m.group(1) == "B", "boot %d of the good slot: GRUB booted slot %s"
+                  % (n, m.group(1)))
+            m = vm.expect(r"wisp-update: slot B (is good \(marked good before\)|was not good "
+                          r"within 40 s: rebooting)", 120)
+            if "not good" in m.group(1):
+                print("  boot %d: update-watch rebooted at the deadline" % n, flush=True)
+                continue
+            vm.boot(banner=False, shell_timeout=60)
+            # at the deadline, in the kernel's log (the console's level is 1 from boot() on)
+            wait_sh(vm, "dmesg | grep 'stays good'",
+                    lambda rc, o: re.search(r"wisp-update: slot B stays good: not up within 40 s:"
+                                            r" [^\n]*flaky \((backoff|failed|starting|running), "
+                                            r"health none\)", o),
+                    "boot %d: the kernel's log names the unit not up" % n, 90)
+            _, out = vm.sh("wispctl update status", timeout=60)
+            check("trial: none (slot B is good)" in out
+                  and re.search(r"not up within 40 s of this boot: [^\n]*flaky \(", out),
+                  "boot %d: status: B good, the unit named: %r" % (n, out))
+            print("  ok: boot %d of the good slot: marked good, the unit named" % n, flush=True)
+            vm.send("reboot\n")
+        m = vm.expect(r"Booting `Wisp \(slot ([AB])\)'", BOOT_TIMEOUT)
+        check(m.group(1) == "B" and "rolling back" not in vm.buf,
+              "after three boots with the unit failing GRUB booted slot %s" % m.group(1))
+        vm.boot(shell_timeout=60)
+        wait_sh(vm, "wispctl update status", lambda rc, o: "trial: none (slot B is good)" in o,
+                "boot 4: marked good again", 60)
+        down(vm)
+    e = env()
+    check(e.get("wisp_slot") == "B" and e.get("wisp_tries") == ""
+          and e.get("wisp_rollback", "") == "" and e.get("wisp_good") == "B",
+          "grubenv: slot B good, no rollback: %r" % e)
+
+
 def root_hash_drivers(vm):
     """The SHA-256 implementations of /proc/crypto that something holds beyond their
     registration (refcnt above 1): after boot, what dm-verity hashes ROOT's blocks with."""
@@ -475,7 +544,8 @@ def disks(image="build/wisp.img"):
 def slotb_spec(image="build/slotb/wisp.img"):
     """An image built with update.slot_b (the 0.2.0 bundle, checked at build time as the
     device checks it) and boot.default_slot B: its first boot runs Wisp 0.2.0 from slot B,
-    verified, counted (slot A holds a system too) and marked good."""
+    verified, counted (slot A holds a system too) and marked good, as the image's good
+    slot (grubenv's wisp_good=B), once the system is up."""
     with VM(image, firmware="bios", name="slotb-spec") as vm:
         vm.expect(r"Booting `Wisp \(slot B\)'", BOOT_TIMEOUT)
         vm.expect(r"Wisp 0\.2\.0, slot B", 30)
@@ -484,8 +554,10 @@ def slotb_spec(image="build/slotb/wisp.img"):
         vm.boot(banner=False, shell_timeout=60)
         verified_root(vm, partitions(image)["ROOT-B"].partuuid, "4",
                       read_verity("build/v2/wisp.img"))
-        out = boot_good(vm)
-        check("wisp-update: slot B is good" in out, "the first boot was marked good: %r" % out)
+        # the image's own default slot is good (wisp_good): marked once the system is up
+        wait_sh(vm, "dmesg | grep 'is good'",
+                lambda rc, o: "wisp-update: slot B is good (marked good before)" in o,
+                "the first boot was marked good, as the image's good slot", 120)
         _, out = vm.sh("wispctl update status")
         check(re.search(r"slot A: \S+\s+previous", out)
               and re.search(r"slot B: 0\.2\.0\s+booted\s+next", out),
@@ -495,6 +567,6 @@ def slotb_spec(image="build/slotb/wisp.img"):
 if __name__ == "__main__":
     case = sys.argv[1]
     cases = {"slot-b": slot_b, "verity": verity, "hang": hang, "deadline": deadline, "disks": disks,
-             "slotb-spec": slotb_spec}
+             "slotb-spec": slotb_spec, "good-slot": good_slot}
     body = (lambda: cases[case](*sys.argv[2:3])) if case in cases else (lambda: main(*sys.argv[1:3]))
     sys.exit(run_test("boot-" + case, body))

@@ -34,7 +34,7 @@ from pki import Pki  # noqa: E402
 from slots import partitions  # noqa: E402
 from test_boot import boot_good, read_verity, verified_root  # noqa: E402
 from wispvm import (  # noqa: E402
-    BANNER, BOOT_TIMEOUT, VM, check, make_overlay, nocloud_seed, run_test)
+    BANNER, BOOT_TIMEOUT, VM, check, make_overlay, nocloud_seed, run_test, wait_sh)
 
 V2 = "0.2.0"
 
@@ -161,9 +161,11 @@ def main(image="build/wisp.img", bundle="build/v2/wisp-update.bundle"):
         check(m.group(1) == os.environ.get("WISP_VERSION", ""),
               "after the rollback the banner shows Wisp %s again" % m.group(1))
         vm.boot(banner=False, shell_timeout=120)
-        # slot B holds a system: every boot of A is counted until it is marked good
-        out = boot_good(vm)
-        check("wisp-update: slot A is good" in out, "boot-good marked slot A good: %r" % out)
+        # slot B holds a system: every boot of A is counted; the operator chose A, a good
+        # slot (wisp_good), marked once the system is up
+        wait_sh(vm, "dmesg | grep 'is good'",
+                lambda rc, o: "wisp-update: slot A is good (marked good before)" in o,
+                "slot A, chosen by rollback, was marked good as a good slot", 120)
         out = status(vm)
         check(re.search(r"slot A: \S+\s+booted\s+next", out)
               and re.search(r"slot B: %s\s+previous" % re.escape(V2), out),

@@ -159,12 +159,60 @@ static void not_an_envblk(void **state)
 	assert_int_equal(grubenv_parse(&env, block, 1000, &e), -1);
 }
 
+/* A good slot's counted boot (goodslot.c): wisp_tries set, wisp_slot and wisp_good the
+ * booted slot, each whole; anything else is a trial (or no counted boot at all). */
+static void counted_good(void **state)
+{
+	static const struct {
+		const char *slot, *tries, *good;
+		char booted;
+		bool want;
+	} cases[] = {
+	    {"B", "2", "B", 'B', true},	  /* a good slot counted */
+	    {"A", "1", "A", 'A', true},	  /* the other letter */
+	    {"B", "2", "A", 'B', false},  /* an update's trial: apply named the running slot */
+	    {"B", "2", NULL, 'B', false}, /* no wisp_good: a grubenv of an older apply */
+	    {"B", "2", "", 'B', false},	  /* emptied */
+	    {"B", "", "B", 'B', false},	  /* not counted: wisp_tries empty */
+	    {"B", "2", "B", 'A', false},  /* GRUB's fallback booted A: watch ends the trial */
+	    {"B", "2", "B", 0, false},	  /* no wisp.slot= on the command line */
+	    {"B", "2", "BA", 'B', false}, {"B", "2", "B ", 'B', false},
+	    {"BB", "2", "B", 'B', false},
+	};
+	struct grubenv env;
+	struct err e;
+	char block[GRUBENV_SIZE];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int n =
+		    snprintf(block, sizeof(block),
+			     "# GRUB Environment Block\nwisp_slot=%s\nwisp_prev=A\nwisp_tries=%s\n",
+			     cases[i].slot, cases[i].tries);
+
+		if (cases[i].good)
+			n += snprintf(block + n, sizeof(block) - (size_t)n, "wisp_good=%s\n",
+				      cases[i].good);
+		memset(block + n, '#', sizeof(block) - (size_t)n);
+		assert_int_equal(grubenv_parse(&env, block, sizeof(block), &e), 0);
+		if (slot_counted_good(&env, cases[i].booted) != cases[i].want)
+			fail_msg("case %zu: slot %s tries %s good %s booted %c: want %d", i,
+				 cases[i].slot, cases[i].tries,
+				 cases[i].good ? cases[i].good : "(none)",
+				 cases[i].booted ? cases[i].booted : '-', cases[i].want);
+	}
+	/* marked good: the count ends, the slot named */
+	assert_int_equal(slot_mark_good(&env, 'B', &e), 0);
+	assert_string_equal(grubenv_get(&env, "wisp_tries"), "");
+	assert_string_equal(grubenv_get(&env, "wisp_good"), "B");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(reads_grub),    cmocka_unit_test(writes_in_place),
 	    cmocka_unit_test(long_block),    cmocka_unit_test(one_sector),
-	    cmocka_unit_test(not_an_envblk),
+	    cmocka_unit_test(not_an_envblk), cmocka_unit_test(counted_good),
 	};
 
 	return cmocka_run_group_tests_name("update_grubenv", tests, setup, teardown);
