@@ -249,8 +249,7 @@ int esp_mount(struct err *e);
 
 /* ---- goodslot.c: a good slot's counted boot, not a trial -------------- */
 
-/* A boot GRUB counts (wisp_tries) of the slot BOOTED, which grubenv's wisp_good names:
- * it passed its trial before, so only the system's failures count, no unit's health. */
+/* A counted boot of BOOTED, the slot wisp_good names: only the system's failures count. */
 bool slot_counted_good(const struct grubenv *env, char booted);
 /* The boot of SLOT is good: wisp_tries emptied, wisp_good=SLOT (the caller stores). */
 int slot_mark_good(struct grubenv *env, char slot, struct err *e);
@@ -306,9 +305,7 @@ const char *slot_cmdline_check(const char *cmdline, char *why, size_t size);
 
 /* ---- fetch.c: a bundle from an http(s):// URL (containerd-lite) ------ */
 
-/* apply's URL when no operand names it: out of argv (/proc/PID/cmdline is every
- * user's; a presigned URL's query is a credential). wispctl and provision's unit
- * pass it so (init/wispctl/wispctl.h and init/provision/update.c name it too). */
+/* apply's URL when no operand names it, out of every user's argv (wispctl, provision's unit) */
 #define UPD_URL_ENV   "WISP_UPDATE_URL"
 #define UPD_URL_SHOWN 512 /* bytes of a URL a message shows (fetch_shown) */
 
@@ -317,8 +314,7 @@ struct fetch {
 	int err_fd; /* its stderr */
 };
 bool fetch_is_url(const char *s);
-/* s as a message may name it: a URL without its query or fragment (in out, truncated
- * to size), else s. */
+/* s as a message may name it: a URL without its query or fragment (in out), else s. */
 const char *fetch_shown(const char *s, char *out, size_t size);
 /* The read end of the fetcher's output for url; f: the process. */
 int fetch_open(const char *url, struct fetch *f, struct err *e);
@@ -369,8 +365,7 @@ void units_not_up(const struct unit_now *v, size_t n, char *out, size_t size);
 /* ---- lock.c: one updater at a time on grubenv and the slots ---------- */
 
 #define LOCK_DIR "/run/wisp/update"
-/* LOCK_DIR made, root's and 0700 whoever made it first (the ESP's mount point, the
- * lock, the trial's good file are in it): 0 or -1. */
+/* LOCK_DIR made, root's and 0700 whoever made it first: 0 or -1. */
 int upd_run_dir(struct err *e);
 #define LOCK_FILE     LOCK_DIR "/lock"
 #define UPD_LOCK_WAIT 30 /* s: rollback's, mark-good's and the fallback's wait for an apply */
@@ -397,9 +392,8 @@ int cmd_mark_good(const struct upd_args *a, struct err *e);
 int cmd_watch(const struct upd_args *a, struct err *e);
 int cmd_status(const struct upd_args *a, struct err *e);
 int cmd_rollback(const struct upd_args *a, struct err *e);
-/* mark.c: a good slot's counted boot (B loaded) marked good once the system is up (STATE,
- * ext4, on PID 1's /var; PID 1 answering), under the lock (tried once); refused for a
- * trial's boot, which its critical units decide. */
+/* mark.c: a good slot's counted boot (B loaded) marked good once the system is up (STATE
+ * on PID 1's /var, PID 1 answering), under the lock (tried once); refused on a trial. */
 int mark_system(struct boot_state *b, struct err *e);
 
 #endif /* WISP_UPDATE_H */
