@@ -14,6 +14,7 @@ a URL given in CL_FETCH_URL is fetched with no URL in argv, and no error shows a
 
 import http.server
 import os
+import re
 import ssl
 import subprocess
 import threading
@@ -120,10 +121,17 @@ def from_env(cl):
                          env=env)
     got = p.stdout.read(1)  # fetching: exec'd, its argv final
     argv = open("/proc/%d/cmdline" % p.pid, "rb").read()
+    ids = re.findall(r"(?m)^[UG]id:\t(.*)$", open("/proc/%d/status" % p.pid).read())
+    owner = os.stat("/proc/%d/environ" % p.pid).st_uid
     p.kill()
     p.wait()
     check("fetch with CL_FETCH_URL: the URL not in argv while it fetches",
           got and argv.startswith(cl.encode()) and SECRET.encode() not in argv, (got, argv))
+    if os.geteuid() == 0:
+        # started as root (the updater's fetch): the network's bytes parsed as nobody, and
+        # its environment (the URL) root's to read, not nobody's (not dumpable)
+        check("fetch started as root runs as nobody while it fetches, its /proc files root's",
+              ids == ["65534\t65534\t65534\t65534"] * 2 and owner == 0, (ids, owner))
     env["CL_FETCH_URL"] = plain + "/file?" + SECRET
     r = fetch(cl, None, env=env, timeout=60)
     check("fetch with CL_FETCH_URL: every byte",
