@@ -7,6 +7,7 @@ need root their private mount namespace)."""
 
 import os
 import shutil
+import subprocess
 
 B = os.environ.get("B", "build")
 CL = os.path.abspath(os.environ.get("CL_BIN") or os.path.join(B, "host", "containerd-lite"))
@@ -43,3 +44,24 @@ def remove_work(top, cgroup="/sys/fs/cgroup/containerd-lite"):
         os.rmdir(cgroup)
     except OSError:
         pass
+
+
+def on_tty(args, **kw):
+    """(ARGS' exit status, its standard output when that is a terminal, a pty): what
+    root's terminal gets. kw: subprocess.run's (stderr=...)."""
+    master, slave = os.openpty()
+    try:
+        r = subprocess.run(list(args), stdout=slave, timeout=60, **kw)
+        os.close(slave)
+        out = b""
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the pty's other end is closed
+                break
+            if not chunk:
+                break
+            out += chunk
+    finally:
+        os.close(master)
+    return r.returncode, out

@@ -41,7 +41,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
                                 "image-builder"))
 from oci_layout import LAYER_MT, config_blob, layout, tar_of  # noqa: E402
 
-from harness import B, BUSYBOX, CL, Checks  # noqa: E402
+from harness import B, BUSYBOX, CL, Checks, on_tty  # noqa: E402
 DEBIAN = os.path.abspath(os.path.join(B, "images", "debian-minbase"))
 SEED_SCRIPT = os.path.abspath("rootfs/skel/usr/libexec/wisp/image-import")
 check = Checks()
@@ -372,23 +372,8 @@ def hostile_names(w, store):
     r = subprocess.run([CL, "image", "--store", store, "list"], capture_output=True)
     check("hostile name: list prints one line of 3 fields, no control of the name",
           r.returncode == 0 and clean(r.stdout, 1, 2), r.stdout + r.stderr)
-    master, slave = os.openpty()
-    try:
-        p = subprocess.run([CL, "image", "--store", store, "list", "--json"], stdout=slave,
-                           stderr=subprocess.PIPE)
-        os.close(slave)
-        out = b""
-        while True:
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:  # EIO: the pty's other end is closed
-                break
-            if not chunk:
-                break
-            out += chunk
-    finally:
-        os.close(master)
-    got = json.loads(out.decode().replace("\r\n", "\n"))[0]["ref"] if p.returncode == 0 else None
+    rc, out = on_tty([CL, "image", "--store", store, "list", "--json"], stderr=subprocess.PIPE)
+    got = json.loads(out.decode().replace("\r\n", "\n"))[0]["ref"] if rc == 0 else None
     check("hostile name: list --json to a terminal writes U+009B as \\u009b",
           b"\\u009b" in out and "\u009b".encode() not in out and got == name, out)
 

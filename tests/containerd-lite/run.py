@@ -25,7 +25,7 @@ import time
 sys.path.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "system"))
 from hostroot import main_as_root  # noqa: E402
 
-from harness import B, BUSYBOX, CL, Checks, remove_work  # noqa: E402
+from harness import B, BUSYBOX, CL, Checks, on_tty, remove_work  # noqa: E402
 RUNC = shutil.which("runc")
 check = Checks()
 
@@ -951,26 +951,6 @@ def test_idmap(top, base):
 # --- the rest of the command line -----------------------------------------------
 
 
-def on_tty(*args):
-    """ARGS' standard output when it is a terminal (a pty): what root's terminal gets."""
-    master, slave = os.openpty()
-    try:
-        subprocess.run(list(args), stdout=slave, stderr=subprocess.DEVNULL, timeout=60)
-        os.close(slave)
-        out = b""
-        while True:
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:  # EIO: the pty's other end is closed
-                break
-            if not chunk:
-                break
-            out += chunk
-    finally:
-        os.close(master)
-    return out
-
-
 def test_cli(top, base):
     rt = Runtime("containerd-lite", CL, os.path.join(top, "cli-root"))
     c = copy.deepcopy(base)
@@ -994,7 +974,7 @@ def test_cli(top, base):
     st = rt.state("one")
     check("cli: state carries the annotations", st and st.get("annotations") == c["annotations"], st)
     for args in (["state", "one"], ["list", "--format", "json"]):
-        out = on_tty(rt.exe, "--root", rt.root, *args)
+        _, out = on_tty([rt.exe, "--root", rt.root] + args, stderr=subprocess.DEVNULL)
         try:
             got = json.loads(out.decode().replace("\r\n", "\n"))
         except ValueError:

@@ -409,6 +409,19 @@ def hang(image="build/wisp.img", hung="build/hang/wisp.img"):
     grubenv_rolled_back(env)
 
 
+def b_on_trial(image, path):
+    """A copy of IMAGE at PATH whose slot B (a copy of A) is on trial: one try, a 40 s
+    deadline (wisp.update_deadline= in grubenv's wisp_watch, beside softdog's 120 s margin)."""
+    img = SlotImage(image, path)
+    img.copy_root("ROOT-A", "ROOT-B")
+    img.copy_kernel("A", "B")
+    img.copy_slot_cfg("A", "B")
+    img.set_env(wisp_slot="B", wisp_prev="A", wisp_tries="1",
+                wisp_watch="softdog.soft_active_on_boot=1 softdog.soft_margin=120 "
+                "wisp.update_deadline=40")
+    return img
+
+
 def deadline(image="build/wisp.img"):
     """A trial boot that comes up but never becomes good: user-data declares a critical
     service that keeps failing; slot B (a copy of A) on trial with one try and a 40 s
@@ -417,13 +430,7 @@ def deadline(image="build/wisp.img"):
     was not up, GRUB rolls back to slot A, and its console and `update status` say why."""
     work = os.path.join(os.environ.get("B", "build"), "tests", "deadline")
     os.makedirs(work, exist_ok=True)
-    img = SlotImage(image, os.path.join(work, "deadline.img"))
-    img.copy_root("ROOT-A", "ROOT-B")
-    img.copy_kernel("A", "B")
-    img.copy_slot_cfg("A", "B")
-    img.set_env(wisp_slot="B", wisp_prev="A", wisp_tries="1",
-                wisp_watch="softdog.soft_active_on_boot=1 softdog.soft_margin=120 "
-                "wisp.update_deadline=40")
+    img = b_on_trial(image, os.path.join(work, "deadline.img"))
     seed = nocloud_seed(work, "#cloud-config\nwisp:\n  services:\n    - name: broken\n"
                         "      command: [sh, -c, 'exit 3']\n      restart: always\n"
                         "      critical: true\n", "deadline")
@@ -449,13 +456,7 @@ def good_slot(image="build/wisp.img"):
     the deadline, then slot A)."""
     work = os.path.join(os.environ.get("B", "build"), "tests", "good-slot")
     os.makedirs(work, exist_ok=True)
-    img = SlotImage(image, os.path.join(work, "good-slot.img"))
-    img.copy_root("ROOT-A", "ROOT-B")
-    img.copy_kernel("A", "B")
-    img.copy_slot_cfg("A", "B")
-    img.set_env(wisp_slot="B", wisp_prev="A", wisp_tries="1",
-                wisp_watch="softdog.soft_active_on_boot=1 softdog.soft_margin=120 "
-                "wisp.update_deadline=40")
+    img = b_on_trial(image, os.path.join(work, "good-slot.img"))
     seed = nocloud_seed(work, "#cloud-config\nwisp:\n  services:\n    - name: flaky\n"
                         "      command: [sh, -c, 'test -e /var/lib/flaky-broken && exit 3; "
                         "exec sleep 100000']\n      restart: always\n      critical: true\n",

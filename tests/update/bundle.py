@@ -279,14 +279,12 @@ def pids(word):
 def cmdlines(word):
     """Each process's argv that holds word."""
     hits = []
-    for pid in os.listdir("/proc"):
+    for pid in pids(word):
         try:
             with open("/proc/%s/cmdline" % pid, "rb") as f:
-                argv = f.read()
+                hits.append(f.read().replace(b"\0", b" ").decode(errors="replace"))
         except OSError:
             continue
-        if word.encode() in argv:
-            hits.append(argv.replace(b"\0", b" ").decode(errors="replace"))
     return hits
 
 
