@@ -148,6 +148,9 @@ extern const char etc_resolv_placeholder[];
 
 /* ---- spawn.c: fork/exec with setup errors reported back ------------- */
 
+#define SPAWN_NOFILE_CUR 1024 /* a program's fd limit: the kernel's own default */
+#define SPAWN_NOFILE_MAX 4096
+
 struct spawn_req {
 	char *const *argv;
 	char *const *envp;

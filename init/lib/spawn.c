@@ -168,6 +168,10 @@ static _Noreturn void child(const struct spawn_req *r, int report)
 	child_ids(r, report);
 	if (chdir(dir) < 0)
 		child_fail(report, "chdir %s", dir);
+	/* init's own fd limit is its units' (main.c): the program gets the kernel's default,
+	 * whose soft 1024 select() relies on. Last: until exec closes init's fds, the
+	 * child's lowest free one may be above it (open cgroup.procs: EMFILE). */
+	prlimit(0, RLIMIT_NOFILE, &(struct rlimit){SPAWN_NOFILE_CUR, SPAWN_NOFILE_MAX}, NULL);
 	/* execvp looks PATH up in environ: make it the program's environment. */
 	environ = (char **)r->envp;
 	execvp(r->argv[0], r->argv);

@@ -146,6 +146,11 @@ int main(void)
 		return 1;
 	}
 	signals_block();
+	/* A unit holds ~5 fds here (its log pipe's two ends and file, its cgroup, its pidfd):
+	 * the kernel's 1024 ran out at ~200 units, and the control socket's accept with them.
+	 * Every child gets the kernel's default back (spawn.c). prlimit, not setrlimit: musl's
+	 * setrlimit brings its every-thread synchronisation, 160 bytes for one thread. */
+	prlimit(0, RLIMIT_NOFILE, &(struct rlimit){INIT_NOFILE, INIT_NOFILE}, NULL);
 	/* ctrl-alt-del becomes SIGINT to init instead of an immediate reboot. */
 	cad = reboot(RB_DISABLE_CAD) < 0 ? errno : 0;
 	mounts_early();

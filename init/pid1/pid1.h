@@ -55,6 +55,8 @@ void state_setup(bool live);
  * resize2fs's: CFS weight 110 against a nice-0 unit's 1024, a tenth of the CPU while
  * both run. */
 #define BOOT_NICE 10
+/* init's own fd limit (main.c): ~5 per unit, DECL_MAX_UNITS of them, the control socket's */
+#define INIT_NOFILE 65536
 
 /* ---- fsclean.c: does an ext4 file system need e2fsck? --------------- */
 
