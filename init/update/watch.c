@@ -134,17 +134,24 @@ static void record_start(char slot, const char *tries, struct trial *t)
 	record(slot, t);
 }
 
-static void record_deadline(char slot, uint64_t deadline, struct trial *t)
+/* The units not up, as PID 1 lists them (empty: every one is), or why it did not say. */
+static void units_down(char *down, size_t size)
 {
 	static struct unit_now units[256];
-	char down[TRIAL_TEXT_MAX];
 	struct err e;
 	size_t n;
 
-	if (units_ps(units, 256, &n, &e) < 0)
-		snprintf(down, sizeof(down), "(PID 1 did not say: %s)", e.msg);
+	if (units_ps(units, ARRAY_LEN(units), &n, &e) < 0)
+		snprintf(down, size, "(PID 1 did not say: %s)", e.msg);
 	else
-		units_not_up(units, n, down, sizeof(down));
+		units_not_up(units, n, down, size);
+}
+
+static void record_deadline(char slot, uint64_t deadline, struct trial *t)
+{
+	char down[TRIAL_TEXT_MAX];
+
+	units_down(down, sizeof(down));
 	snprintf(t->last, sizeof(t->last), "not good within %llu s; not up: %s",
 		 (unsigned long long)deadline,
 		 *down ? down : "(every unit is, yet nothing marked the boot good)");
@@ -218,7 +225,7 @@ static void fell_back(struct boot_state *b, char trial)
 
 	end_trial(b, trial);
 	arm_watchdogs(&d);
-	feed(&d, "V"); /* magic close at our exit */
+	disarm(&d);
 }
 
 /* --deadline, else the trial's command line (grubenv's wisp_watch may carry
@@ -296,16 +303,11 @@ static int wait_system(struct boot_state *b, const struct dogs *d, uint64_t dead
 /* At a good slot's deadline, what is not up: on the console and for `update status`. */
 static void say_not_up(char slot, uint64_t deadline)
 {
-	static struct unit_now units[256];
 	char down[TRIAL_TEXT_MAX], text[TRIAL_TEXT_MAX + 64], shown[4 * sizeof(text)];
 	struct err e;
-	size_t n;
 	int len;
 
-	if (units_ps(units, 256, &n, &e) < 0)
-		snprintf(down, sizeof(down), "(PID 1 did not say: %s)", e.msg);
-	else
-		units_not_up(units, n, down, sizeof(down));
+	units_down(down, sizeof(down));
 	if (!*down)
 		return;
 	len = snprintf(text, sizeof(text), "not up within %llu s of this boot: %s",
@@ -394,7 +396,7 @@ int cmd_watch(const struct upd_args *a, struct err *e)
 	arm_watchdogs(&d);
 	good = wait_good(&d, now_ms() + deadline * 1000, e);
 	if (good > 0) {
-		feed(&d, "V"); /* magic close: disarmed when closed */
+		disarm(&d);
 		return 0;
 	}
 	record_deadline(b.booted, deadline, &t);
