@@ -112,20 +112,16 @@ static int get_error(const struct img_req *req, CURL *h, CURLcode rc, struct cl_
  * memfd's mode is 0777. A bundle that cannot be read is left to curl's own error. */
 static int ca_to_memfd(struct img_endpoint *ep, struct cl_err *err)
 {
-	char buf[65536];
-	int in = open(ep->ca, O_RDONLY | O_CLOEXEC), out;
-	ssize_t n;
+	int in = open(ep->ca, O_RDONLY | O_CLOEXEC), out, r;
 
 	if (in < 0)
 		return 0;
 	if ((out = memfd_create("ca", MFD_CLOEXEC)) < 0)
 		return close(in), cl_error(err, errno, "fetch: memfd for %s", ep->ca);
-	while ((n = read(in, buf, sizeof(buf))) > 0)
-		if (cl_write_all(out, buf, (size_t)n) < 0)
-			break;
+	r = cl_copy_fd(out, in) < 0 ? errno : 0;
 	close(in);
-	if (n != 0)
-		return close(out), cl_error(err, errno, "fetch: copy %s", ep->ca);
+	if (r)
+		return close(out), cl_error(err, r, "fetch: copy %s", ep->ca);
 	img_fmt(ep->ca, sizeof(ep->ca), "/proc/self/fd/%d", out); /* open until the exit */
 	return 0;
 }

@@ -17,6 +17,8 @@ char *cl_path_join(const char *a, const char *b);
 int cl_write_file(const char *path, const char *data, size_t len, struct cl_err *e);
 /* write(2) until done or a real error; retries EINTR. Returns 0 or -1 with errno set. */
 int cl_write_all(int fd, const void *buf, size_t len);
+/* All of in, from its offset to its end, into out (sendfile): 0, or -1 with errno. */
+int cl_copy_fd(int out, int in);
 int cl_read_file(const char *path, char **out, size_t *len, struct cl_err *e);
 int cl_mkdir_p(const char *path, mode_t mode, struct cl_err *e);
 void cl_strv_free(struct cl_strv *v);

@@ -24,7 +24,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
-#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -64,25 +63,16 @@ static bool needs_seal(const char *cmd)
 
 static int copy_sealed(int self, struct cl_err *e)
 {
-	struct stat st;
 	int fd = memfd_create("containerd-lite", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
-	off_t off = 0;
 
 	/* MFD_EXEC is 6.3's; before it every memfd is executable */
 	if (fd < 0 && errno == EINVAL)
 		fd = memfd_create("containerd-lite", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0)
 		return cl_error(e, errno, "seal the runtime: memfd_create");
-	if (fstat(self, &st) < 0) {
-		cl_error(e, errno, "seal the runtime: stat /proc/self/exe");
+	if (cl_copy_fd(fd, self) < 0) {
+		cl_error(e, errno, "seal the runtime: copy /proc/self/exe");
 		goto fail;
-	}
-	while (off < st.st_size) {
-		ssize_t n = sendfile(fd, self, &off, (size_t)(st.st_size - off));
-		if (n <= 0) {
-			cl_error(e, n < 0 ? errno : EIO, "seal the runtime: copy /proc/self/exe");
-			goto fail;
-		}
 	}
 	if (fcntl(fd, F_ADD_SEALS, SEALS) < 0) {
 		cl_error(e, errno, "seal the runtime: F_ADD_SEALS");

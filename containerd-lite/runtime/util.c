@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -47,6 +48,16 @@ int cl_write_file(const char *path, const char *data, size_t len, struct cl_err 
 		return cl_error(e, err, "write %s", path);
 	}
 	close(fd);
+	return 0;
+}
+
+int cl_copy_fd(int out, int in)
+{
+	ssize_t n;
+
+	while ((n = sendfile(out, in, NULL, 1u << 30)) != 0)
+		if (n < 0 && errno != EINTR)
+			return -1;
 	return 0;
 }
 
