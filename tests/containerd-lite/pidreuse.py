@@ -74,10 +74,23 @@ def wait_held(path, proc):
     return False
 
 
-def impostor(pid):
-    """A process on PID (the last one given was PID-1), in a UTS
-    namespace of its own named "impostor": our child, or None."""
+def past_tick(start):
+    """Waits until the clock has left START's tick (/proc/PID/stat's start time, in clock
+    ticks since boot): a process started later in that tick has the same start time, and
+    the identity (pid, start time) cannot tell it apart. Here ns_last_pid makes the reuse
+    at once; without it (and root over the pid namespace) it takes a wrap of every pid in
+    one tick (10 ms)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    while int(time.clock_gettime(time.CLOCK_BOOTTIME) * tick) <= int(start):
+        time.sleep(0.001)
+
+
+def impostor(pid, start):
+    """A process on PID (the last one given was PID-1), in a UTS namespace of its own
+    named "impostor", started after START's tick (the process it replaces): our child,
+    or None."""
     sleep = shutil.which("sleep")
+    past_tick(start)
     for _ in range(50):
         with open("/proc/sys/kernel/ns_last_pid", "w") as f:
             f.write(str(pid - 1))
@@ -174,8 +187,9 @@ def race(cl, b, cid, args, when, what):
         held = wait_held(stat, p)
         imp = None
         if held:
+            began = start_time(pid)
             reap(pid)
-            imp = impostor(pid)
+            imp = impostor(pid, began)
         p.wait(timeout=60)
         out.seek(0)
         err.seek(0)
@@ -299,15 +313,16 @@ def join_by_path(top, base):
                     "trace=open,openat", "-e",
                     f"inject=open,openat:delay_exit={DELAY_US}:when=1"] + args
         with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+            began = start_time(pid)
             if case == 1:
                 reap(pid)
-                imp = impostor(pid)
+                imp = impostor(pid, began)
             p = subprocess.Popen(args, stdout=out, stderr=err, text=True)
             if case == 2:
                 check("joiner 2: the runtime was held after opening the owner's namespace",
                       wait_held(net, p))
                 reap(pid)
-                imp = impostor(pid)
+                imp = impostor(pid, began)
             p.wait(timeout=60)
             out.seek(0)
             err.seek(0)
