@@ -19,7 +19,14 @@
 
 void sshd_add(void)
 {
-	static const char *const argv[] = {"/usr/sbin/dropbear", "-F", "-R", "-w", NULL};
+	/* init's oom_score_adj (-999, every host service's) would pass to each
+	 * login: a user's memory hog outranked only by containers, which the
+	 * OOM killer would take first. dropbear cannot reset its sessions as
+	 * OpenSSH does, so it starts at 0; written as root, 0 is also the
+	 * floor a login cannot go under (oom_score_adj_min). */
+	static const char *const argv[] = {
+	    "/bin/sh", "-c", "echo 0 >/proc/self/oom_score_adj && exec /usr/sbin/dropbear -F -R -w",
+	    NULL};
 
 	fw_allow("22/tcp"); /* any sshd: the port SSH clients ask for */
 	/* user-data's wisp: services declared an sshd of its own: theirs it is */

@@ -150,6 +150,11 @@ def with_keys(tmp):
               "alice logs in with her key and runs id: %s" % (out.splitlines() or [""])[0])
         check("PATH=/usr/sbin:/usr/bin:/sbin:/bin" in out, "her PATH is the units' PATH")
         check(listening_on_22(vm), "the guest listens on port 22 (/proc/net/tcp)")
+        # init's -999 stays the host services'; a login is the OOM killer's like any process
+        rc, out = client.ssh("alice", "cat /proc/self/oom_score_adj; "
+                             "echo -999 >/proc/self/oom_score_adj || echo refused")
+        check(rc == 0 and out.split()[:1] == ["0"] and "refused" in out,
+              "a login's oom_score_adj is 0 and it cannot lower it: %r" % out.strip())
         rc, out = vm.sh("grep ^alice: /etc/shadow")
         check(re.search(r"(?m)^alice:!", out), "... although her password is locked")
         rc, out = client.ssh("alice", "id", "-o", "PubkeyAuthentication=no",
