@@ -12,7 +12,7 @@
 
 # Container networks (net.h): libnl's route library, static musl in ROOT,
 # Debian's libnl-route-3-dev for the native build.
-NET_SRCS := $(addprefix containerd-lite/net/,cfg.c port.c rate.c tc.c ipam.c link.c nft.c nat.c \
+NET_SRCS := $(addprefix containerd-lite/net/,cfg.c imds.c port.c rate.c tc.c ipam.c link.c nft.c nat.c \
 	l2.c ct.c fw.c hosts.c) containerd-lite/cli/network.c
 NET_LIBS := -lnl-route-3 -lnl-3
 NET_HOST_CFLAGS := -I/usr/include/libnl3
@@ -183,6 +183,11 @@ $(CL_HOST): $(CL_SRCS) $(PULL_SRCS) $(CL_HDRS) $(PULL_HDRS) containerd-lite/cont
 # --- tests -------------------------------------------------------------------
 
 # text from outside to a terminal: error messages, names, JSON (runtime/tty.c)
+# the metadata endpoints a container network drops (wisp.imds= moves one)
+UNIT_TESTS += cl_imds
+UNIT_cl_imds_SRCS := $(addprefix containerd-lite/net/,imds.c cfg.c net.h) \
+	$(addprefix containerd-lite/runtime/,err.c util.c) $(CL_TTY)
+
 UNIT_TESTS += cl_tty
 UNIT_cl_tty_SRCS := $(addprefix containerd-lite/runtime/,err.c tty.c) $(CL_TTY) $(CL_HDRS)
 

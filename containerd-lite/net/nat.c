@@ -11,7 +11,8 @@
  *     iifname != "wisp0" iifname != "lo" ip daddr 10.88.0.0/16 drop   (ip6: its ULA)
  *     iifname != "lo" ip daddr 127.0.0.0/8 drop
  *     iifname "wisp0" ip daddr 169.254.169.254 drop    (ip6: fd00:ec2::254, fd20:ce::254)
- *     iifname "wisp0" ip daddr 168.63.129.16 th dport != 53 drop }
+ *     iifname "wisp0" ip daddr 168.63.129.16 th dport != 53 drop
+ *     (and where wisp.imds=/wisp.wireserver= move them: net/imds.c) }
  *   chain prerouting  { type nat hook prerouting priority -100
  *     [ip daddr HOST_IP | fib daddr type local] meta l4proto tcp th dport 8080
  *         dnat to 10.88.0.2:80 }                           (one per port)
@@ -95,17 +96,22 @@ static void ip4_in(struct nl_msg *m, bool src, uint32_t net, unsigned prefix)
 	addr_in(m, NFPROTO_IPV4, src, &v, prefix);
 }
 
-/* Azure's wire server: all but DNS (th dport: UDP's and TCP's alike). */
-static void rule_wireserver(struct nft_batch *b, const char *t, const struct net_cfg *c)
+/* A metadata endpoint (net/imds.c) from the bridge: its port, every port, or
+ * every port but DNS (th dport: UDP's and TCP's alike). */
+static void rule_endpoint(struct nft_batch *b, const char *t, const struct net_cfg *c,
+			  const struct net_endpoint *ep)
 {
-	uint16_t dns = htons(53);
+	uint16_t port = htons(ep->port ? ep->port : 53);
+	int family = ep->family == AF_INET6 ? NFPROTO_IPV6 : NFPROTO_IPV4;
 	struct nft_rule r;
 
 	nft_rule_begin(b, &r, t, "raw");
 	nft_ifname(r.m, NFT_META_IIFNAME, c->name, NFT_CMP_EQ);
-	ip4_in(r.m, false, NET_WIRESERVER, 32);
-	nft_payload(r.m, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2);
-	nft_cmp(r.m, NFT_CMP_NEQ, &dns, 2);
+	addr_in(r.m, family, false, ep->addr, family == NFPROTO_IPV6 ? 128 : 32);
+	if (ep->port || ep->keep_dns) {
+		nft_payload(r.m, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2);
+		nft_cmp(r.m, ep->port ? NFT_CMP_EQ : NFT_CMP_NEQ, &port, 2);
+	}
 	nft_verdict(r.m, NF_DROP);
 	nft_rule_end(b, &r);
 }
@@ -133,6 +139,8 @@ static void rule_direct(struct nft_batch *b, const char *t, const struct net_cfg
  * metadata's and the subnet's. */
 static void rules_raw(struct nft_batch *b, const char *t, const struct net_cfg *c, int family)
 {
+	struct net_endpoint imds[NET_IMDS_MAX];
+	size_t nimds = net_imds_read(imds);
 	struct nft_rule r;
 
 	rule_direct(b, t, c, family);
@@ -143,18 +151,9 @@ static void rules_raw(struct nft_batch *b, const char *t, const struct net_cfg *
 		nft_verdict(r.m, NF_DROP);
 		nft_rule_end(b, &r);
 	}
-	for (size_t i = 0; i < (family == NFPROTO_IPV4 ? 1 : NET_IMDS6_N); i++) {
-		nft_rule_begin(b, &r, t, "raw");
-		nft_ifname(r.m, NFT_META_IIFNAME, c->name, NFT_CMP_EQ);
-		if (family == NFPROTO_IPV4)
-			ip4_in(r.m, false, NET_IMDS4, 32);
-		else
-			addr_in(r.m, NFPROTO_IPV6, false, net_imds6[i], 128);
-		nft_verdict(r.m, NF_DROP);
-		nft_rule_end(b, &r);
-	}
-	if (family == NFPROTO_IPV4)
-		rule_wireserver(b, t, c);
+	for (size_t i = 0; i < nimds; i++)
+		if ((imds[i].family == AF_INET6) == (family == NFPROTO_IPV6))
+			rule_endpoint(b, t, c, &imds[i]);
 }
 
 struct sync {

@@ -28,6 +28,20 @@
 #define NET_IMDS6_N    2
 extern const uint8_t net_imds6[NET_IMDS6_N][16]; /* EC2's fd00:ec2::254, GCE's fd20:ce::254 */
 
+/* net/imds.c: those and the endpoints wisp.imds= and wisp.wireserver= move
+ * them to, as nat.c drops containers' packets to them. */
+struct net_endpoint {
+	int family;	  /* AF_INET or AF_INET6 */
+	uint8_t addr[16]; /* network byte order */
+	uint16_t port;	  /* 0: every port */
+	bool keep_dns;	  /* every port but 53 (a wire server's DNS is every VM's) */
+};
+#define NET_IMDS_MAX (NET_IMDS6_N + 4)
+/* The endpoints of CMDLINE (a kernel command line) after the built-in ones. */
+size_t net_imds_endpoints(const char *cmdline, struct net_endpoint out[NET_IMDS_MAX]);
+/* The same of /proc/cmdline. */
+size_t net_imds_read(struct net_endpoint out[NET_IMDS_MAX]);
+
 /* An IPv4 network: the bridge of that name, its subnet; the bridge's
  * address is the subnet's first host. Where the host has IPv6, also a ULA
  * /64 made of the IPv4 subnet, fd88:AABB:CCDD:PP::/64 for AA.BB.CC.DD/PP,

@@ -51,6 +51,7 @@ import json
 import os
 import re
 import subprocess
+import tempfile
 import sys
 import time
 
@@ -897,6 +898,51 @@ def test_metadata(c3, outside):
         subprocess.run(ip + ["-6", "addr", "del", "fd20:ce::254/128", "dev", "up0p"])
 
 
+def dropped(c, outside, host, port):
+    """Whether a container's datagram to HOST:PORT (outside) is dropped while the
+    host's arrives: True, False, or the evidence when neither."""
+    srv = collector(outside, port)
+    r = send_udp(c, host, port, "from-a-container")
+    send_udp(None, host, port, "marker")
+    got = [ln.split()[0] for ln in collected(srv).splitlines()]
+    if r.returncode == 0 and got == ["marker"]:
+        return True
+    if r.returncode == 0 and got == ["from-a-container", "marker"]:
+        return False
+    return (r.stderr, got)
+
+
+def test_metadata_moved(c3, outside):
+    """wisp.imds= and wisp.wireserver= on the kernel command line move the metadata
+    services (a private cloud's proxy, a test's server): what they serve is the same,
+    so a container's packets to the moved endpoint are dropped too, at its port only
+    when one is named. The command line is /proc/cmdline, bound over in this mount
+    namespace; the network's table is made again at the next attach."""
+    ip = ["nsenter", "-t", str(outside.pid), "-n", "ip"]
+    moved4, moved6 = "192.0.2.77", "2001:db8::77"
+    subprocess.run(ip + ["addr", "add", moved4 + "/32", "dev", "up0p"], check=True)
+    subprocess.run(ip + ["-6", "addr", "add", moved6 + "/128", "dev", "up0p", "nodad"],
+                   check=True)
+    with tempfile.NamedTemporaryFile("w", suffix=".cmdline") as f:
+        f.write("console=ttyS0 wisp.imds=%s:8080 wisp.wireserver=[%s]\n" % (moved4, moved6))
+        f.flush()
+        subprocess.run(["mount", "--bind", f.name, "/proc/cmdline"], check=True)
+        try:
+            r = cl("attach", "--netns", "/proc/%d/ns/net" % c3.pid, "c3")  # the table made again
+            check("attach again with the moved endpoints", r.returncode == 0, r.stderr.strip())
+            for host, port, want in ((moved4, 8080, True), (moved4, 8081, False),
+                                     (moved6, 80, True), (moved6, 53, False)):
+                got = dropped(c3, outside, host, port)
+                check("wisp.imds/wisp.wireserver moved: a container's datagram to [%s]:%d %s"
+                      % (host, port, "dropped; the host's arrives" if want else "arrives"),
+                      got is want, got)
+        finally:
+            subprocess.run(["umount", "/proc/cmdline"])
+            subprocess.run(ip + ["addr", "del", moved4 + "/32", "dev", "up0p"])
+            subprocess.run(ip + ["-6", "addr", "del", moved6 + "/128", "dev", "up0p"])
+            cl("attach", "--netns", "/proc/%d/ns/net" % c3.pid, "c3")
+
+
 def test_firewall_named(cb):
     """A network is named by its user: its containers get out through the firewall as
     wisp0's do (the forward chain knows the bridges by their interface group)."""
@@ -1274,6 +1320,7 @@ def inner():
         test_ports(ps[5], ps[6], ps[2], outside)
         test_loopback_hole(ps[2])
         test_metadata(ps[2], outside)
+        test_metadata_moved(ps[2], outside)
         test_conntrack(ps[7], ps[8], ps[9], outside)
         test_networks(ps[5], ps[2], ps[14], outside)
         test_firewall(ps[5], ps[2], ps[14], outside)
