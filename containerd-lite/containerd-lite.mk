@@ -229,6 +229,6 @@ cl-test: $(CL_HOST) $(CL_MUSL) $(BUSYBOX)
 # file made).
 UNIT_TESTS += cl_cli
 UNIT_cl_cli_SRCS := $(filter-out containerd-lite/cli/main.c $(NET_SRCS),$(CL_SRCS)) \
-	$(addprefix containerd-lite/net/,cfg.c port.c rate.c hosts.c ipam.c) $(PULL_SRCS) \
+	$(addprefix containerd-lite/net/,cfg.c imds.c port.c rate.c hosts.c ipam.c) $(PULL_SRCS) \
 	$(CL_HDRS) $(PULL_HDRS)
 UNIT_cl_cli_LIBS := -ljansson -lseccomp $(IMG_LIBS) $(PULL_HOST_LIBS)

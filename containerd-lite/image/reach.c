@@ -7,7 +7,8 @@
  * so a name that resolves there counts too): loopback (127/8, 0/8, ::1, ::),
  * link-local and the clouds' metadata and wire-server addresses
  * (169.254/16, 168.63.129.16, fe80::/10, fd00:ec2::254, fd20:ce::254, and
- * their IPv4-mapped forms). The registry's own connections record their
+ * their IPv4-mapped forms; where wisp.imds= or wisp.wireserver= on the
+ * kernel command line move them, those addresses too). The registry's own connections record their
  * classes in its endpoint (a registry on loopback is the user's choice); a
  * connection for another origin (a realm on another host, a redirect's
  * target) into a class the registry's were not in is refused before the
@@ -48,14 +49,37 @@ static unsigned class6(const struct in6_addr *a)
 	return 0;
 }
 
+/* A metadata endpoint the kernel command line moved (wisp.imds=,
+ * wisp.wireserver=: net/imds.c), at any port: the same service. */
+static bool moved(int family, const uint8_t *addr)
+{
+	struct net_endpoint ep[NET_IMDS_MAX];
+	size_t n = net_imds_read(ep);
+
+	if (family == AF_INET6 && IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)(const void *)addr))
+		family = AF_INET, addr += 12;
+	for (size_t i = 0; i < n; i++)
+		if (ep[i].family == family && !memcmp(ep[i].addr, addr, family == AF_INET ? 4 : 16))
+			return true;
+	return false;
+}
+
 unsigned img_reach_class(const struct sockaddr *sa)
 {
+	const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)sa;
+	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)(const void *)sa;
+	unsigned c;
+
 	if (sa->sa_family == AF_INET)
-		return class4(
-		    ntohl(((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr));
-	if (sa->sa_family == AF_INET6)
-		return class6(&((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr);
-	return 0;
+		c = class4(ntohl(in->sin_addr.s_addr));
+	else if (sa->sa_family == AF_INET6)
+		c = class6(&in6->sin6_addr);
+	else
+		return 0;
+	if (!c && moved(sa->sa_family, sa->sa_family == AF_INET ? (const uint8_t *)&in->sin_addr
+								: in6->sin6_addr.s6_addr))
+		c = IMG_REACH_LINK;
+	return c;
 }
 
 static void name_addr(const struct sockaddr *sa, char *out, size_t n)

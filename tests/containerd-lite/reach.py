@@ -13,7 +13,10 @@ Checked:
 - its realm on another host of its own kind (10.99.0.2): asked (the guard is about the
   host's own addresses, not about other hosts);
 - a registry on loopback (127.0.0.1, the user's choice) whose realm is on another port
-  of loopback: asked.
+  of loopback: asked;
+- a realm on 10.99.0.3 once the kernel command line moves the metadata service there
+  (wisp.imds=10.99.0.3:8080, a file bound over /proc/cmdline: the namespace's mounts
+  are private too): refused as 169.254.169.254 is, at another port of it too.
 Prints ok/FAIL per check; exits 1 on any failure.
 """
 import http.server
@@ -64,6 +67,8 @@ def registry(path):
     if "/realm/" in path:
         return 401, [("WWW-Authenticate", 'Bearer realm="http://169.254.169.254/token",'
                       'service="x",scope="repository:wisp/realm:pull"')]
+    if "/moved/" in path:
+        return 401, [("WWW-Authenticate", 'Bearer realm="http://10.99.0.3:80/token"')]
     if "/redir/" in path:
         return 307, [("Location", "http://127.0.0.1:5003/secret")]
     return refuse(path)
@@ -94,6 +99,7 @@ def inside():
     for cmd in (["link", "set", "lo", "up"], ["link", "add", "d0", "type", "veth", "peer", "name", "d1"],
                 ["addr", "add", "10.99.0.1/24", "dev", "d0"],
                 ["addr", "add", "10.99.0.2/24", "dev", "d0"],
+                ["addr", "add", "10.99.0.3/24", "dev", "d0"],
                 ["addr", "add", "169.254.169.254/32", "dev", "d0"], ["link", "set", "d1", "up"],
                 ["link", "set", "d0", "up"]):
         subprocess.run(["ip"] + cmd, check=True)
@@ -103,6 +109,7 @@ def inside():
     other = Server("10.99.0.2", 5001, nothing)
     Server("127.0.0.1", 5002, loop_registry)
     loop_token = Server("127.0.0.1", 5004, nothing)
+    moved = Server("10.99.0.3", 80, nothing)
     w = tempfile.mkdtemp(prefix="wisp-reach-")
     try:
         r = pull(w, "10.99.0.1:5000/wisp/realm:1")
@@ -119,6 +126,18 @@ def inside():
         pull(w, "127.0.0.1:5002/wisp/loop:1")
         check("a registry on loopback: its realm on loopback is asked", any(
             p.startswith("/token") for p in loop_token.asked), loop_token.asked)
+        pull(w, "10.99.0.1:5000/wisp/moved:1")
+        check("a realm on 10.99.0.3 is asked while the metadata service is not there",
+              any(p.startswith("/token") for p in moved.asked), moved.asked)
+        moved.asked.clear()
+        with open(os.path.join(w, "cmdline"), "w") as f:
+            f.write("console=ttyS0 wisp.imds=10.99.0.3:8080\n")
+        subprocess.run(["mount", "--bind", f.name, "/proc/cmdline"], check=True)
+        r = pull(w, "10.99.0.1:5000/wisp/moved:1")
+        subprocess.run(["umount", "/proc/cmdline"], check=True)
+        check("wisp.imds=10.99.0.3:8080: a realm on 10.99.0.3 (port 80) refused in one line, "
+              "nothing asked there", one_line(r) and "refused: 10.99.0.3 is the host's own"
+              in r.stderr and not moved.asked, (r.stderr, moved.asked))
     finally:
         shutil.rmtree(w, ignore_errors=True)
     return check.status("reach.py")
@@ -129,8 +148,8 @@ def main():
         sys.exit("reach.py: run as root")
     if sys.argv[1:] == ["inside"]:
         sys.exit(inside())
-    r = subprocess.run(["unshare", "--net", sys.executable, os.path.abspath(__file__),
-                        "inside"])
+    r = subprocess.run(["unshare", "--net", "--mount", "--propagation", "private",
+                        sys.executable, os.path.abspath(__file__), "inside"])
     sys.exit(r.returncode)
 
 
