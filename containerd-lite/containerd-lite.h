@@ -40,6 +40,7 @@ struct cl_mount {
 	unsigned long flags;	 /* MS_* from options */
 	unsigned long propagate; /* MS_SHARED/SLAVE/PRIVATE/UNBINDABLE(|MS_REC) */
 	bool bind;
+	bool rro;   /* "rro": a bind's submounts read-only too, not its top alone */
 	char *data; /* the options that are not flags, comma-joined */
 	/* an idmapped bind mount: its uid/gid mappings, and the detached
 	 * tree the parent makes of it (tree_fd valid when idmapped) */

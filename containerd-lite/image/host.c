@@ -114,8 +114,11 @@ static int volume_opts(const char *src, const char *opts, char *out, size_t size
 			used += (size_t)snprintf(out + used, size - used, ",%s", known[k]);
 		p += n + (p[n] == ',');
 	}
+	/* ro all the way down, as docker's -v since 25.0: a plain ro binds
+	 * the top read-only and leaves what is mounted below it (a host
+	 * /'s /var, /run, /sys/fs/cgroup) writable in the container */
 	if (used < size)
-		snprintf(out + used, size - used, ",%s", ro ? "ro" : "rw");
+		snprintf(out + used, size - used, ",%s", ro ? "rro" : "rw");
 	return 0;
 }
 

@@ -33,7 +33,8 @@ static json_t *mapping(uint32_t base)
  * host's network, sysfs cannot be mounted (the kernel refuses it), so
  * the host's /sys is bound read-only instead, as runc does then:
  * recursively (its mounts are locked to it in the container's mount
- * namespace), the host's cgroup2 at /sys/fs/cgroup with it. The
+ * namespace), the host's cgroup2 at /sys/fs/cgroup with it, every one
+ * of them read-only (rro: ro would leave those below the top writable). The
  * container's own cgroup2 cannot be stacked right on that one (the same
  * superblock on its own root: EBUSY), so an empty tmpfs goes between. */
 static void sys_bind(json_t *spec)
@@ -50,7 +51,7 @@ static void sys_bind(json_t *spec)
 			json_object_set_new(m, "source", json_string("/sys"));
 			json_object_set_new(
 			    m, "options",
-			    json_pack("[s,s,s,s,s]", "rbind", "nosuid", "noexec", "nodev", "ro"));
+			    json_pack("[s,s,s,s,s]", "rbind", "nosuid", "noexec", "nodev", "rro"));
 		} else if (!strcmp(type, "cgroup")) {
 			json_array_insert_new(
 			    mounts, i++,

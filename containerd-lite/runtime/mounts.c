@@ -51,7 +51,10 @@ static unsigned long locked_flags(const char *path)
 
 /* A bind as a detached mount with its options, as a MS_REMOUNT|MS_BIND
  * with them sets them: read-only and nodiratime only if asked, the atime
- * mode kept unless given, the source's nosuid/nodev/noexec kept. */
+ * mode kept unless given, the source's nosuid/nodev/noexec kept. Those
+ * act on the top mount only (as runc's "ro"): an rbind of a tree with
+ * mounts below (a host's /, its /sys and their cgroup2, securityfs)
+ * leaves those writable. rro makes every one of them read-only. */
 static int bind_tree(const struct cl_mount *m, int src, struct cl_err *e)
 {
 	unsigned long extra = m->flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
@@ -68,7 +71,8 @@ static int bind_tree(const struct cl_mount *m, int src, struct cl_err *e)
 		clr |= CL_MOUNT_ATTR_NODIRATIME;
 	if (extra & (MS_NOATIME | MS_STRICTATIME | MS_RELATIME))
 		clr |= CL_MOUNT_ATTR__ATIME;
-	if (cl_mount_setattr(tree, false, set, clr, 0, -1) < 0) {
+	if (cl_mount_setattr(tree, false, set, clr, 0, -1) < 0 ||
+	    (m->rro && cl_mount_setattr(tree, true, CL_MOUNT_ATTR_RDONLY, 0, 0, -1) < 0)) {
 		int err = errno;
 		close(tree);
 		return cl_error(e, err, "remount %s with its options", m->dest);

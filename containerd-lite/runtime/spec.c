@@ -440,9 +440,10 @@ static void add_data(struct cl_mount *m, const char *opt)
 	sprintf(m->data + old, "%s%s", old ? "," : "", opt);
 }
 
-/* 0, or -1 for an option refused: rro (recursive read-only) needs
- * mount_setattr on every submount, not done yet. */
-static int mount_option(struct cl_mount *m, const char *opt)
+/* Every option is taken: what is not a flag, a propagation or rro is the
+ * filesystem's data. rro (runc's) is read-only on every submount of a
+ * bind too, not on its top alone (mounts.c). */
+static void mount_option(struct cl_mount *m, const char *opt)
 {
 	for (size_t i = 0; i < sizeof(mount_opts) / sizeof(mount_opts[0]); i++) {
 		if (strcmp(opt, mount_opts[i].name) != 0)
@@ -453,14 +454,12 @@ static int mount_option(struct cl_mount *m, const char *opt)
 			m->flags |= mount_opts[i].flag;
 		if (mount_opts[i].flag & MS_BIND)
 			m->bind = true;
-		return 0;
+		return;
 	}
 	if (strcmp(opt, "rro") == 0)
-		return -1;
-	if (cl_propagation_from_name(opt, &m->propagate) == 0)
-		return 0;
-	add_data(m, opt);
-	return 0;
+		m->rro = true;
+	else if (cl_propagation_from_name(opt, &m->propagate) != 0)
+		add_data(m, opt);
 }
 
 static int one_idmap(json_t *it, const char *path, size_t i, void *arg, struct cl_err *e);
@@ -514,12 +513,11 @@ static int one_mount(json_t *it, const char *path, size_t i, void *arg, struct c
 	if (get_strv(it, "options", p, &opts, e) < 0)
 		return -1;
 	for (size_t k = 0; k < opts.n; k++)
-		if (mount_option(m, opts.v[k]) < 0) {
-			cl_error(e, 0, "config.json: %s: %s: not supported", p, opts.v[k]);
-			cl_strv_free(&opts);
-			return -1;
-		}
+		mount_option(m, opts.v[k]);
 	cl_strv_free(&opts);
+	/* read-only whatever the order: a later "rw" does not undo rro */
+	if (m->rro)
+		m->flags |= MS_RDONLY;
 	if (m->type && strcmp(m->type, "bind") == 0)
 		m->bind = true;
 	if (!m->type && !m->bind)

@@ -44,9 +44,10 @@ def bundle(w, store, name, *opts):
     return r, spec
 
 
-def run_bundle(w, name, script):
+def run_bundle(w, name, script, submount=None):
     """Runs bundle W/NAME with its process replaced by `sh -c SCRIPT`, in a
-    private mount namespace with its own cgroup2 (as cl-test does)."""
+    private mount namespace with its own cgroup2 (as cl-test does); a tmpfs
+    on the host directory SUBMOUNT there first, if given."""
     b = os.path.join(w, name)
     cfg = os.path.join(b, "config.json")
     spec = json.load(open(cfg))
@@ -54,8 +55,10 @@ def run_bundle(w, name, script):
     with open(cfg, "w") as f:
         json.dump(spec, f)
     return run("unshare", "--mount", "--propagation", "private", "sh", "-c",
-               'mount -t cgroup2 none /sys/fs/cgroup && exec "$0" --root "$1" run --bundle "$2" "$3"',
-               CL, os.path.join(w, "cl-root"), b, name)
+               'mount -t cgroup2 none /sys/fs/cgroup && '
+               '{ [ -z "$4" ] || mount -t tmpfs -o mode=1777 sub "$4"; } && '
+               'exec "$0" --root "$1" run --bundle "$2" "$3"',
+               CL, os.path.join(w, "cl-root"), b, name, submount or "")
 
 
 def bounding():
@@ -86,8 +89,8 @@ def spec_checks(spec, src, made):
     binds = {m["destination"]: m for m in spec["mounts"] if m["type"] == "bind"}
     data = binds.get("/data", {})
     check("--volume SRC:/data:ro,rshared: a bind of SRC resolved (its symlink followed), "
-          "rbind,rshared,ro", data.get("source") == os.path.realpath(src) and
-          data.get("options") == ["rbind", "rshared", "ro"], binds)
+          "rbind,rshared,rro", data.get("source") == os.path.realpath(src) and
+          data.get("options") == ["rbind", "rshared", "rro"], binds)
     check("--volume of a missing host path: made a directory, bound rw",
           os.path.isdir(made) and binds.get("/y", {}).get("source") == made and
           binds["/y"]["options"] == ["rbind", "rw"], binds.get("/y"))
@@ -115,6 +118,18 @@ def run_checks(w, src):
     check("the same image without them: docker's capabilities, seccomp filter, "
           "no_new_privs, its own pid 1", 0 < eff < (1 << 32) and "Seccomp:\t2" in out and
           "NoNewPrivs:\t1" in out and host_init not in out, out + r.stderr)
+
+
+def ro_below(w, src):
+    """A :ro bind is read-only all the way down: the host's mounts below its
+    source (a host / and its /var, /run, /sys/fs/cgroup, as a monitoring
+    agent binds it) were bound writable under a read-only top."""
+    os.makedirs(os.path.join(src, "sub"), exist_ok=True)
+    r = run_bundle(w, "plain", "echo x > /data/sub/f && echo sub-wrote || echo sub-refused; "
+                   "grep ' /data/sub ' /proc/self/mountinfo", os.path.join(src, "sub"))
+    check("--volume SRC:/data:ro with a mount below SRC: that one read-only too",
+          "sub-refused" in r.stdout and "sub-wrote" not in r.stdout and
+          " ro," in r.stdout, r.stdout + r.stderr)
 
 
 def refusals(w, store):
@@ -171,7 +186,8 @@ def main():
             spec_checks(spec, src, made)
         r, _ = bundle(w, store, "plain", "--volume", made + ":/y",
                       "--volume", src + ":/data:ro")
-        check("bundle with binds only", r.returncode == 0, r.stderr)
+        if check("bundle with binds only", r.returncode == 0, r.stderr):
+            ro_below(w, src)
         if not check.failures:
             run_checks(w, src)
         refusals(w, store)

@@ -1111,10 +1111,11 @@ def userns(w, store):
               {"type": "user"} in lin["namespaces"] and lin.get("uidMappings") == m and
               lin.get("gidMappings") == m, lin.get("uidMappings"))
         sysm = [x for x in spec["mounts"] if x["destination"] in ("/sys", "/sys/fs/cgroup")]
-        check("userns + host network: /sys a read-only rbind of the host's, a tmpfs under "
-              "the cgroup2 mount", [(x["type"], x.get("source")) for x in sysm] ==
+        check("userns + host network: /sys a read-only rbind of the host's (rro: its "
+              "mounts too), a tmpfs under the cgroup2 mount",
+              [(x["type"], x.get("source")) for x in sysm] ==
               [("bind", "/sys"), ("tmpfs", "tmpfs"), ("cgroup", "cgroup")] and
-              "ro" in sysm[0]["options"] and "rbind" in sysm[0]["options"], sysm)
+              "rro" in sysm[0]["options"] and "rbind" in sysm[0]["options"], sysm)
         st = lambda p: os.lstat(p)  # noqa: E731
         modes = [(stat.S_IMODE(st(p).st_mode), st(p).st_uid, st(p).st_gid)
                  for p in (bundles, b, os.path.dirname(data), data)]

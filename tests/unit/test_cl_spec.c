@@ -102,11 +102,13 @@ static void test_mounts(void **state)
 	    ", \"mounts\": [{\"destination\": \"/dev\", \"type\": \"tmpfs\", \"source\": "
 	    "\"tmpfs\", \"options\": [\"nosuid\", \"strictatime\", \"mode=755\", \"size=65536k\"]},"
 	    "{\"destination\": \"/data\", \"source\": \"/srv\", \"options\": [\"rbind\", \"ro\", "
-	    "\"rslave\"]}]"));
+	    "\"rslave\"]},"
+	    "{\"destination\": \"/host\", \"source\": \"/\", \"options\": [\"rro\", \"rbind\", "
+	    "\"rw\"]}]"));
 	const struct cl_mount *m;
 
 	(void)state;
-	assert_int_equal(s->nmounts, 2);
+	assert_int_equal(s->nmounts, 3);
 	m = &s->mounts[0];
 	assert_int_equal(m->flags, MS_NOSUID | MS_STRICTATIME);
 	assert_string_equal(m->data, "mode=755,size=65536k");
@@ -115,6 +117,12 @@ static void test_mounts(void **state)
 	assert_true(m->bind);
 	assert_int_equal(m->flags, MS_BIND | MS_REC | MS_RDONLY);
 	assert_int_equal(m->propagate, MS_SLAVE | MS_REC);
+	assert_null(m->data);
+	assert_false(m->rro);
+	/* rro: read-only all the way down, whatever "rw" comes after it */
+	m = &s->mounts[2];
+	assert_true(m->rro);
+	assert_int_equal(m->flags, MS_BIND | MS_REC | MS_RDONLY);
 	assert_null(m->data);
 	cl_spec_free(s);
 }
@@ -420,9 +428,6 @@ static void test_errors(void **state)
 		 "\"eth0\", \"priority\": 5}]}}}"),
 	     "config.json: .linux.resources.network: net_cls and net_prio are cgroup v1 "
 	     "controllers, absent in cgroup v2"},
-	    {DOC(", \"mounts\": [{\"destination\": \"/m\", \"type\": \"bind\", \"source\": "
-		 "\"/s\", \"options\": [\"rbind\", \"rro\"]}]"),
-	     "config.json: .mounts[0].options: rro: not supported"},
 	    {DOC(", \"linux\": {\"seccomp\": {\"defaultAction\": \"SCMP_ACT_NOTIFY\"}}"),
 	     "config.json: .linux.seccomp.defaultAction: SCMP_ACT_NOTIFY: not supported"},
 	    {DOC(", \"linux\": {\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": "
