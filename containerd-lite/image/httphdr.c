@@ -220,3 +220,19 @@ int img_url_escape(const char *s, char *out, size_t n)
 	out[o] = 0;
 	return 0;
 }
+
+void img_strip_queries(char *msg)
+{
+	for (char *u = msg; (u = strstr(u, "://"));) {
+		char *q = u + strcspn(u, "?# "), *end = q + strcspn(q, " ");
+
+		if (*q == ' ' || !*q) {
+			u = q;
+			continue;
+		}
+		if (end > q + 1 && end[-1] == ':')
+			end--;
+		memmove(q, end, strlen(end) + 1);
+		u = q;
+	}
+}

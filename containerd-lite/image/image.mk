@@ -24,7 +24,7 @@ IMG_LIBS := -lz -lzstd
 # TLS_LIBS, docs/tls.md).
 PULL_PARSE_SRCS := $(addprefix containerd-lite/image/,ref.c httphdr.c auth.c regcfg.c mtype.c)
 PULL_SRCS := $(PULL_PARSE_SRCS) $(addprefix containerd-lite/image/,registry.c fetch.c tls.c reach.c \
-	pull.c urlget.c)
+	pull.c drop.c urlget.c)
 PULL_HDRS := $(addprefix containerd-lite/image/,pull.h http.h)
 PULL_HOST_LIBS := -lcurl
 

@@ -37,6 +37,10 @@ bool img_same_origin(const char *url_a, const char *url_b);
 size_t img_url_ip(const char *url, unsigned char out[16]);
 /* s percent-encoded for a query string (RFC 3986 unreserved kept). */
 int img_url_escape(const char *s, char *out, size_t n);
+/* Every URL of msg without its query and fragment, from a '?' or '#' to the
+ * end of the word (a trailing ':' of the message's kept): a presigned URL's
+ * query is a credential, not for a log or a terminal. */
+void img_strip_queries(char *msg);
 
 /* image/auth.c: credentials and tokens. */
 /* The "auth" (base64 user:pass) of host in a docker config.json's auths
@@ -112,6 +116,12 @@ struct img_want {
 int img_fetch_blobs(struct img_endpoint *ep, const char *store, const char *stage,
 		    const struct img_want *w, size_t n, const struct img_reserve *res,
 		    struct cl_err *err);
+/* image/drop.c: started as root, the process becomes IMG_NET_ID before its
+ * first connection (no groups, no_new_privs, not dumpable), its CA bundle
+ * (ca, "" for IMG_CA_DEFAULT) first copied into a memfd that ca then names.
+ * who names the command in errors. Not root: nothing to drop, 0. */
+#define IMG_NET_ID 65534 /* nobody, as the updater's fetch */
+int img_drop_root(char ca[1024], const char *who, struct cl_err *err);
 /* image/pull.c: `image pull REF`: prints progress and "REF DIGEST". */
 int img_pull(const struct img_opts *o, const char *ref, struct cl_err *err);
 /* image/urlget.c: `image fetch URL`: the body of a 2xx answer to fd, TLS

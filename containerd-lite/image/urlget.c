@@ -7,17 +7,12 @@
  * or --ca FILE, redirects followed by image/registry.c (never from https to
  * http), no credentials, and an error names the URL and the HTTP status. Only a 2xx
  * response's body reaches stdout: a 404's page must never be read as the
- * file's bytes. Started as root it runs as nobody (unprivileged()). */
-#include "../runtime/cl-private.h"
+ * file's bytes. Started as root it runs as nobody (image/drop.c). */
 #include "http.h"
 #include <errno.h>
-#include <fcntl.h>
-#include <grp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/prctl.h>
 #include <unistd.h>
 
 /* A bundle is hundreds of MiB: 1 KiB/s would take days, a real mirror is far
@@ -26,7 +21,6 @@
 #define FETCH_LOW_SPEED_S 60L
 /* The tests' low-speed time, in seconds: honoured only when it is lower. */
 #define FETCH_TEST_ENV "CL_TEST_FETCH_SPEED_TIME"
-#define FETCH_ID       65534 /* nobody: what a fetch started as root runs as */
 
 struct sink {
 	CURL *h;
@@ -77,24 +71,6 @@ static long low_speed_s(void)
 	return v > 0 && v < FETCH_LOW_SPEED_S ? v : FETCH_LOW_SPEED_S;
 }
 
-/* Every URL of msg without its query and fragment: from a '?' or '#' to the
- * end of the word (a trailing ':' of the message's kept). */
-static void strip_queries(char *msg)
-{
-	for (char *u = msg; (u = strstr(u, "://"));) {
-		char *q = u + strcspn(u, "?# "), *end = q + strcspn(q, " ");
-
-		if (*q == ' ' || !*q) {
-			u = q;
-			continue;
-		}
-		if (end > q + 1 && end[-1] == ':')
-			end--;
-		memmove(q, end, strlen(end) + 1);
-		u = q;
-	}
-}
-
 /* Why the GET failed: the low-speed limit, else curl's reason. */
 static int get_error(const struct img_req *req, CURL *h, CURLcode rc, struct cl_err *err)
 {
@@ -107,43 +83,6 @@ static int get_error(const struct img_req *req, CURL *h, CURLcode rc, struct cl_
 	return cl_error(err, 0, "GET %s: %s", req->url, curl_easy_strerror(rc));
 }
 
-/* ep's CA bundle copied into a memfd while root can read it (an operator's --ca may be
- * root's alone), and named as /proc/self/fd/N, which the process reopens as nobody: a
- * memfd's mode is 0777. A bundle that cannot be read is left to curl's own error. */
-static int ca_to_memfd(struct img_endpoint *ep, struct cl_err *err)
-{
-	int in = open(ep->ca, O_RDONLY | O_CLOEXEC), out, r;
-
-	if (in < 0)
-		return 0;
-	if ((out = memfd_create("ca", MFD_CLOEXEC)) < 0)
-		return close(in), cl_error(err, errno, "fetch: memfd for %s", ep->ca);
-	r = cl_copy_fd(out, in) < 0 ? errno : 0;
-	close(in);
-	if (r)
-		return close(out), cl_error(err, r, "fetch: copy %s", ep->ca);
-	img_fmt(ep->ca, sizeof(ep->ca), "/proc/self/fd/%d", out); /* open until the exit */
-	return 0;
-}
-
-/* A fetch parses a network's bytes (HTTP, TLS) and needs none of root's powers: what it
- * fetches carries its own trust (a bundle's signature, checked by its reader). Started
- * as root (the updater), it becomes nobody before its first connection, its URL read:
- * the change of ids makes its /proc files root's (not dumpable), so the URL in its
- * environment stays out of other nobody processes' reach. */
-static int unprivileged(struct img_endpoint *ep, struct cl_err *err)
-{
-	if (geteuid() != 0)
-		return 0;
-	if (ca_to_memfd(ep, err) < 0)
-		return -1;
-	if (setgroups(0, NULL) < 0 || setresgid(FETCH_ID, FETCH_ID, FETCH_ID) < 0 ||
-	    setresuid(FETCH_ID, FETCH_ID, FETCH_ID) < 0 ||
-	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
-		return cl_error(err, errno, "fetch: become uid %d", FETCH_ID);
-	return 0;
-}
-
 static int fetch(const char *url, const char *ca, int fd, struct cl_err *err)
 {
 	struct img_endpoint ep;
@@ -153,7 +92,7 @@ static int fetch(const char *url, const char *ca, int fd, struct cl_err *err)
 
 	if (!url && !(url = getenv(IMG_FETCH_URL_ENV)))
 		return cl_error(err, 0, "fetch: no URL (an operand, or %s)", IMG_FETCH_URL_ENV);
-	if (origin(url, ca, &ep, err) < 0 || unprivileged(&ep, err) < 0)
+	if (origin(url, ca, &ep, err) < 0 || img_drop_root(ep.ca, "fetch", err) < 0)
 		return -1;
 	signal(SIGPIPE, SIG_IGN); /* a reader that stops is EPIPE, said below */
 	img_fmt(req.url, sizeof(req.url), "%s", url);
@@ -182,6 +121,6 @@ int img_fetch_url(const char *url, const char *ca, int fd, struct cl_err *err)
 	int r = fetch(url, ca, fd, err);
 
 	if (r < 0)
-		strip_queries(err->msg);
+		img_strip_queries(err->msg);
 	return r;
 }
