@@ -39,7 +39,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.append(os.path.join(HERE, "..", "system"))
 from hostroot import main_as_root  # noqa: E402
 import ctr as T  # noqa: E402
-from harness import Checks  # noqa: E402
+from harness import Checks, poll  # noqa: E402
 
 CL, ARCHIVE = T.CL, T.ARCHIVE
 # `ctr import --base-name B` names each manifest B:TAG, TAG its
@@ -118,16 +118,6 @@ def start_containerd(top):
       [{cri}.containerd.runtimes.wisp.options]
         BinaryName = "{CL}"
 ''', NS)
-
-
-def poll(pred, seconds=30):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.05)
-    return pred()
 
 
 def cl_list():

@@ -1,6 +1,6 @@
 """What containerd-lite's host tests share (run.py, images.py, net.py,
 hostaccess.py, ctr.py, cri.py; pull.py and seccomp_moby.py through them):
-the build's paths, and the check that prints ok or FAIL, counts failures
+the build's paths, the check that prints ok or FAIL, counts failures
 and goes on to the next (tests/system/wispvm.py's check ends a boot's test
 at its first failure instead; tests/system/hostroot.py gives the tests that
 need root their private mount namespace)."""
@@ -8,6 +8,7 @@ need root their private mount namespace)."""
 import os
 import shutil
 import subprocess
+import time
 
 B = os.environ.get("B", "build")
 CL = os.path.abspath(os.environ.get("CL_BIN") or os.path.join(B, "host", "containerd-lite"))
@@ -34,6 +35,18 @@ class Checks:
         print("%s: %s" % (what, "%d failed" % self.failures if self.failures else "all passed"),
               flush=True)
         return 1 if self.failures else 0
+
+
+def poll(pred, seconds=30):
+    """PRED's first true value within a generous deadline, else its last (false)
+    one: the tests wait for a state this way, never by sleeping a guessed time."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.05)
+    return pred()
 
 
 def remove_work(top, cgroup="/sys/fs/cgroup/containerd-lite"):

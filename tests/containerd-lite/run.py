@@ -25,7 +25,7 @@ import time
 sys.path.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "system"))
 from hostroot import main_as_root  # noqa: E402
 
-from harness import B, BUSYBOX, CL, Checks, on_tty, remove_work  # noqa: E402
+from harness import B, BUSYBOX, CL, Checks, on_tty, poll, remove_work  # noqa: E402
 RUNC = shutil.which("runc")
 check = Checks()
 
@@ -1247,16 +1247,6 @@ def sha256(path):
     import hashlib
     with open(path, "rb") as f:
         return hashlib.sha256(f.read()).hexdigest()
-
-
-def poll(pred, seconds=20):
-    end = time.time() + seconds
-    while time.time() < end:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.02)
-    return pred()
 
 
 def sealed_exe(pid):
