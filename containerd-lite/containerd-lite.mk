@@ -33,6 +33,9 @@ CL_SRCS := $(CL_LIB_SRCS) $(addprefix containerd-lite/cli/,main.c defspec.c clio
 CL_HDRS := containerd-lite/containerd-lite.h containerd-lite/runtime/cl-private.h \
 	containerd-lite/cli/cliopt.h containerd-lite/net/net.h
 CL_HOST := $(B)/host/containerd-lite
+# The native build is the tests' (and the bench's): only it honours hooks that
+# spoil what a step produced, to show the next step's check (CL_TEST_PULL_SPOIL).
+CL_TEST_HOOKS := -DCL_TEST_HOOKS
 CL_MUSL := $(B)/containerd-lite/containerd-lite
 include containerd-lite/image/image.mk
 
@@ -177,7 +180,7 @@ $(CL_MUSL): $(CL_SRCS) $(PULL_SRCS) $(CL_HDRS) $(PULL_HDRS) containerd-lite/cont
 $(CL_HOST): $(CL_SRCS) $(PULL_SRCS) $(CL_HDRS) $(PULL_HDRS) containerd-lite/containerd-lite.mk \
 		containerd-lite/image/image.mk | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(HOST_CC) $(HOST_CFLAGS) $(NET_HOST_CFLAGS) -o $@ $(CL_SRCS) $(PULL_SRCS) $(CL_BUILD_ID) -ljansson \
+	$(HOST_CC) $(HOST_CFLAGS) $(NET_HOST_CFLAGS) $(CL_TEST_HOOKS) -o $@ $(CL_SRCS) $(PULL_SRCS) $(CL_BUILD_ID) -ljansson \
 		-lseccomp $(IMG_LIBS) $(NET_LIBS) $(PULL_HOST_LIBS)
 
 # --- tests -------------------------------------------------------------------

@@ -49,6 +49,11 @@ static int copy_fd(int in, int out, uint64_t limit, char hex[65], uint64_t *size
 	return 0;
 }
 
+int img_hash_fd(int fd, uint64_t limit, char hex[65], uint64_t *size, struct cl_err *err)
+{
+	return copy_fd(fd, -1, limit, hex, size, NULL, err);
+}
+
 int img_copy_hash(const char *dir, const char *rel, const char *dst, uint64_t limit, char hex[65],
 		  uint64_t *size, const struct img_reserve *res, struct cl_err *err)
 {
@@ -66,7 +71,7 @@ int img_copy_hash(const char *dir, const char *rel, const char *dst, uint64_t li
 				(unsigned long long)limit);
 	}
 	/* its size known before a byte is read: refused unread */
-	if (dst && img_reserve_declared(res, (uint64_t)st.st_size, err) < 0) {
+	if (dst && img_reserve_declared(res, -1, (uint64_t)st.st_size, err) < 0) {
 		close(in);
 		return cl_error_wrap(err, "%s", rel);
 	}
@@ -94,7 +99,7 @@ int img_blob_stage(const char *srcdir, const char *stage, const char *digest, ui
 	img_fmt(dst, sizeof(dst), "%s/blobs/%s", stage, digest + 7);
 	if (stat(dst, &st) == 0)
 		return 0; /* already staged and verified (a shared blob) */
-	if (img_reserve_declared(res, size, err) < 0) /* refused before a byte is copied */
+	if (img_reserve_declared(res, -1, size, err) < 0) /* refused before a byte is copied */
 		return cl_error_wrap(err, "blob %s", digest);
 	img_fmt(rel, sizeof(rel), "blobs/sha256/%s", digest + 7);
 	/* reading one byte past the size tells "too big" without reading it all */

@@ -1,10 +1,11 @@
 /* image/drop.c: a network side started as root becomes nobody before its
- * first connection. `image fetch` (the updater's download) parses a
- * server's HTTP and TLS; what it fetches carries its own trust (a bundle's
- * signature, checked by its reader), so it needs none of root's powers.
- * No groups, no_new_privs, and not dumpable: the change of ids already
- * makes the process's /proc files root's, so its environment and memory
- * (a URL) stay out of other nobody processes' reach. */
+ * first connection. `image fetch` (the updater's download) and `image
+ * pull`'s network child (image/pullnet.c) parse a server's HTTP, TLS and
+ * JSON; what they fetch carries its own trust (a bundle's signature, a
+ * blob's digest, checked by root afterwards), so they need none of root's
+ * powers. No groups, no_new_privs, and not dumpable: the change of ids
+ * already makes the process's /proc files root's, so its environment and
+ * memory (a URL, credentials) stay out of other nobody processes' reach. */
 #include "../runtime/cl-private.h"
 #include "pull.h"
 #include <errno.h>

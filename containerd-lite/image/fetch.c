@@ -143,17 +143,17 @@ static int lock_part(struct xfer *x)
 }
 
 /* part's bytes hashed again: what an earlier attempt left is resumed. */
-static int open_part(const char *store, const char *stage, struct xfer *x, struct cl_err *err)
+static int open_part(const char *partial, const char *dst, struct xfer *x, struct cl_err *err)
 {
 	const char *hex = x->w->digest + 7;
 	static char buf[1 << 16];
 	ssize_t n;
 
-	img_fmt(x->dst, sizeof(x->dst), "%s/blobs/%s", stage, hex);
-	img_fmt(x->part, sizeof(x->part), "%s/tmp/partial/%s", store, hex);
+	img_fmt(x->dst, sizeof(x->dst), "%s/%s", dst, hex);
+	img_fmt(x->part, sizeof(x->part), "%s/%s", partial, hex);
 	if (lock_part(x) < 0) {
 		/* another pull is fetching it: a private copy */
-		img_fmt(x->part, sizeof(x->part), "%s/blobs/%s.part", stage, hex);
+		img_fmt(x->part, sizeof(x->part), "%s/%s.part", dst, hex);
 		x->fd = open(x->part, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	}
 	if (x->fd < 0)
@@ -317,7 +317,7 @@ static void drop_parts(struct xfer *xs, size_t n)
 static int reserve_rest(struct xfer *x, const struct img_reserve *res, struct cl_err *err)
 {
 	x->meter = (struct img_meter){.r = res, .fd = x->fd, .what = "downloading"};
-	if (img_reserve_declared(res, x->w->size - x->have, err) < 0)
+	if (img_reserve_declared(res, x->fd, x->w->size - x->have, err) < 0)
 		return x->refused = true, cl_error_wrap(err, "blob %s", x->w->digest);
 	return 0;
 }
@@ -328,14 +328,16 @@ static int reserve_all(struct xfer *xs, size_t n, const struct img_reserve *res,
 {
 	uint64_t total = 0, rest;
 	size_t k = 0;
+	int fd = -1; /* one of theirs: statvfs of the store's file system */
 
 	for (size_t i = 0; i < n; i++)
 		if (xs[i].fd >= 0) {
 			rest = xs[i].w->size - xs[i].have;
 			total = total > UINT64_MAX - rest ? UINT64_MAX : total + rest;
+			fd = xs[i].fd;
 			k++;
 		}
-	if (k < 2 || img_reserve_declared(res, total, err) == 0)
+	if (k < 2 || img_reserve_declared(res, fd, total, err) == 0)
 		return 0;
 	return cl_error_wrap(err, "%zu blobs together", k);
 }
@@ -348,31 +350,28 @@ static bool any_refused(const struct xfer *xs, size_t n)
 	return false;
 }
 
-int img_fetch_blobs(struct img_endpoint *ep, const char *store, const char *stage,
+int img_fetch_blobs(struct img_endpoint *ep, const char *partial, const char *dst,
 		    const struct img_want *w, size_t n, const struct img_reserve *res,
 		    struct cl_err *err)
 {
 	struct xfer *xs = calloc(n ? n : 1, sizeof(*xs));
 	CURLM *m = curl_multi_init();
-	char dir[4096];
 	int lock = -1, r = 0;
 	bool refused = false; /* by reserve_all: nothing of this pull stays */
 
-	img_fmt(dir, sizeof(dir), "%s/tmp/partial", store);
 	if (!xs || !m)
 		r = cl_error(err, ENOMEM, "curl");
-	else if ((mkdir(dir, 0700) < 0 && errno != EEXIST) ||
-		 (lock = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	else if ((lock = open(partial, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
 		 flock(lock, LOCK_SH) < 0)
-		r = cl_error(err, errno, "%s", dir);
+		r = cl_error(err, errno, "%s", partial);
 	else
-		sweep(dir, w, n);
+		sweep(partial, w, n);
 	for (size_t i = 0; xs && i < n; i++)
 		xs[i].fd = -1;
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		xs[i].w = &w[i];
 		img_ep_url(ep, "blobs", w[i].digest, xs[i].req.url, sizeof(xs[i].req.url));
-		r = open_part(store, stage, &xs[i], err);
+		r = open_part(partial, dst, &xs[i], err);
 		/* complete already (a pull stopped before its rename)? */
 		if (r == 0 && xs[i].have == w[i].size && (r = finish(&xs[i], err)) == 1)
 			r = 0;

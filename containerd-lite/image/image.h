@@ -116,8 +116,8 @@ uint64_t img_reserve_of(const struct img_reserve *r, uint64_t fs_size);
 int img_reserve_check(const struct img_reserve *r, int fd, uint64_t need, const char *what,
 		      struct cl_err *err);
 /* A descriptor's declared size, before a byte of it is written:
- * "storing its N MiB would leave ...". */
-int img_reserve_declared(const struct img_reserve *r, uint64_t size, struct cl_err *err);
+ * "storing its N MiB would leave ...". fd: as img_reserve_check's. */
+int img_reserve_declared(const struct img_reserve *r, int fd, uint64_t size, struct cl_err *err);
 /* Bytes written in a stream, checked once per IMG_RESERVE_STEP (one
  * fstatvfs): budget is what the last check allowed and is not written yet. */
 struct img_meter {
@@ -182,6 +182,8 @@ bool img_digest_valid(const char *digest);
  * is a copy that would eat into res (NULL: none). */
 int img_copy_hash(const char *dir, const char *rel, const char *dst, uint64_t limit, char hex[65],
 		  uint64_t *size, const struct img_reserve *res, struct cl_err *err);
+/* fd's rest hashed, as img_copy_hash without a copy. */
+int img_hash_fd(int fd, uint64_t limit, char hex[65], uint64_t *size, struct cl_err *err);
 /* Verify and stage blob "sha256:HEX" of size from srcdir/blobs/sha256/HEX
  * to stage/blobs/HEX; refused unread when size would eat into res. */
 int img_blob_stage(const char *srcdir, const char *stage, const char *digest, uint64_t size,

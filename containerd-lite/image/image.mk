@@ -24,7 +24,7 @@ IMG_LIBS := -lz -lzstd
 # TLS_LIBS, docs/tls.md).
 PULL_PARSE_SRCS := $(addprefix containerd-lite/image/,ref.c httphdr.c auth.c regcfg.c mtype.c)
 PULL_SRCS := $(PULL_PARSE_SRCS) $(addprefix containerd-lite/image/,registry.c fetch.c tls.c reach.c \
-	pull.c drop.c urlget.c)
+	pull.c pullnet.c staged.c drop.c urlget.c)
 PULL_HDRS := $(addprefix containerd-lite/image/,pull.h http.h)
 PULL_HOST_LIBS := -lcurl
 
@@ -130,12 +130,15 @@ image-test: $(CL_HOST) $(CL_MUSL) $(BUSYBOX)
 # compared with skopeo and umoci; both builds of the CLI (libcurl with
 # OpenSSL, and with wolfSSL). reach.py: a registry leading the host to its own
 # loopback or metadata service (a realm, a redirect), in a private network namespace.
+# pullsep.py: the pull's network side unprivileged, what it staged checked by root.
 pull-test: $(CL_HOST) $(CL_MUSL) $(BUSYBOX)
 	@echo "== pull-test: $(CL_HOST)"
 	@B=$(B) CL_BIN=$(CL_HOST) python3 tests/containerd-lite/pull.py
+	@B=$(B) CL_BIN=$(CL_HOST) python3 tests/containerd-lite/pullsep.py
 	@B=$(B) CL_BIN=$(CL_HOST) python3 tests/containerd-lite/reach.py
 	@echo "== pull-test: $(CL_MUSL)"
 	@B=$(B) CL_BIN=$(CL_MUSL) python3 tests/containerd-lite/pull.py
+	@B=$(B) CL_BIN=$(CL_MUSL) python3 tests/containerd-lite/pullsep.py
 	@B=$(B) CL_BIN=$(CL_MUSL) python3 tests/containerd-lite/reach.py
 
 # Fuzz target tests/fuzz/fuzz_tar.c: run by bench/fuzz.sh tar.

@@ -4,16 +4,19 @@
  * types) and its sha256 computed: with a digest in the reference it must
  * be that one (Docker-Content-Digest is not trusted). An index is
  * resolved to its linux/amd64 manifest by the rule import uses. Every
- * blob lands in the pull's staging directory verified (image/fetch.c),
- * or, when the store has it already, is linked from there and fetched
- * not at all. Then the staging directory holds a one-image OCI layout's
- * blobs, and the import's own code (img_import_from: plan, layers,
- * record, renames under the store lock) finishes: a pull interrupted
- * anywhere leaves partial blobs in STORE/tmp/partial (resumed by the
- * next pull of the image, removed by the next that does not want them:
- * image/fetch.c) and nothing else; the name is recorded last. A manifest
- * or config is refused unfetched when its descriptor says it is over
- * IMG_MAX_JSON.
+ * blob lands in the pull's staging directory verified (image/fetch.c,
+ * and again by root: image/staged.c), or, when the store has it already,
+ * is linked from there and fetched not at all. The network side (the
+ * registry's TLS, headers, tokens and bytes) is a child of no privilege
+ * (image/pullnet.c): this file, as root, asks it for documents and blobs
+ * and decides everything else. Then the staging directory holds a
+ * one-image OCI layout's blobs, and the import's own code
+ * (img_import_from: plan, layers, record, renames under the store lock)
+ * finishes: a pull interrupted anywhere leaves partial blobs in
+ * STORE/tmp/partial (resumed by the next pull of the image, removed by
+ * the next that does not want them: image/fetch.c) and nothing else; the
+ * name is recorded last. A manifest or config is refused unfetched when
+ * its descriptor says it is over IMG_MAX_JSON.
  *
  * Mirrors (image/regcfg.c) are asked for the manifest first, in order,
  * then the registry; the first that has it serves the blobs too. */
@@ -57,7 +60,7 @@ static int write_blob(const char *stage, const char *hex, const char *b, size_t 
 
 /* A manifest or index by tag or digest, its digest computed (and equal
  * to want's, if given), its media type its own (image/mtype.c). */
-static json_t *get_manifest(struct img_endpoint *ep, const char *name, const char *want,
+static json_t *get_manifest(struct img_net *net, const char *name, const char *want,
 			    const char *stage, struct pulled *p, struct cl_err *err)
 {
 	char *body, hex[65], ctype[128];
@@ -66,7 +69,7 @@ static json_t *get_manifest(struct img_endpoint *ep, const char *name, const cha
 	json_t *j = NULL;
 	int r = -1;
 
-	if (img_reg_manifest(ep, name, &body, &len, ctype, err) < 0)
+	if (img_net_manifest(net, name, &body, &len, ctype, err) < 0)
 		return NULL;
 	sha256_init(&h);
 	sha256_update(&h, body, len);
@@ -90,7 +93,7 @@ static json_t *get_manifest(struct img_endpoint *ep, const char *name, const cha
 
 /* The manifest an index names for linux/amd64, its size and digest
  * checked against the index's descriptor. */
-static json_t *follow(struct img_endpoint *ep, const char *stage, json_t *index, struct pulled *cur,
+static json_t *follow(struct img_net *net, const char *stage, json_t *index, struct pulled *cur,
 		      struct cl_err *err)
 {
 	json_t *d = img_index_choose(index, NULL, err), *next;
@@ -107,7 +110,7 @@ static json_t *follow(struct img_endpoint *ep, const char *stage, json_t *index,
 				(long long)size, IMG_MAX_JSON),
 		       NULL;
 	printf("index %s: linux/amd64 is %s\n", cur->digest, dg);
-	if (!(next = get_manifest(ep, dg, dg, stage, cur, err)) || (uint64_t)size == cur->size)
+	if (!(next = get_manifest(net, dg, dg, stage, cur, err)) || (uint64_t)size == cur->size)
 		return next;
 	json_decref(next);
 	return cl_error(err, 0, "manifest %s: size %llu, the index says %lld", dg,
@@ -117,17 +120,16 @@ static json_t *follow(struct img_endpoint *ep, const char *stage, json_t *index,
 
 /* The image manifest, through indexes (4 levels, as import follows);
  * cur says which it is. */
-static json_t *resolve(struct img_endpoint *ep, const char *stage, struct pulled *cur,
-		       struct cl_err *err)
+static json_t *resolve(struct img_net *net, const struct img_ref *r, const char *stage,
+		       struct pulled *cur, struct cl_err *err)
 {
-	const struct img_ref *r = ep->ref;
-	json_t *j = get_manifest(ep, r->digest[0] ? r->digest : r->tag,
+	json_t *j = get_manifest(net, r->digest[0] ? r->digest : r->tag,
 				 r->digest[0] ? r->digest : NULL, stage, cur, err),
 	       *next;
 
 	for (int depth = 0; j && is_index(cur->mt); depth++, j = next) {
 		next = depth < 4
-			   ? follow(ep, stage, j, cur, err)
+			   ? follow(net, stage, j, cur, err)
 			   : (cl_error(err, 0, "index %s: nested too deep", cur->digest), NULL);
 		json_decref(j);
 	}
@@ -216,28 +218,50 @@ static int layout(const char *stage, const struct pulled *top, char *src, size_t
 	return r;
 }
 
+/* The manifest and the blobs the store lacks, fetched by the network side
+ * (image/pullnet.c) and taken from it once it has exited (image/staged.c). */
+static json_t *fetch(const struct img_opts *o, struct img_endpoint *ep, const char *stage,
+		     struct pulled *top, struct cl_err *err)
+{
+	struct img_reserve res = {o->limits.reserve.bytes, o->store};
+	struct img_net net;
+	json_t *man = NULL, *l;
+	size_t i;
+	int r = img_net_start(ep, stage, o->store, &res, &net, err);
+
+	if (r == 0 && !(man = resolve(&net, ep->ref, stage, top, err)))
+		r = -1;
+	if (r == 0)
+		printf("manifest %s (%s)\n", top->digest, top->mt);
+	if (r == 0)
+		r = want(o, stage, json_object_get(man, "config"), false, top, err);
+	json_array_foreach(json_object_get(man, "layers"), i, l)
+	{
+		if (r == 0)
+			r = want(o, stage, l, true, top, err);
+	}
+	fflush(stdout);
+	if (r == 0)
+		r = img_net_blobs(&net, top->want, top->nwant, err);
+	if (img_net_end(&net, r < 0) < 0 && r == 0)
+		r = cl_error(err, 0, "pull: the network side did not exit cleanly");
+	if (r == 0)
+		r = img_staged_take(net.dir, stage, top->want, top->nwant, err);
+	if (net.dir >= 0)
+		close(net.dir);
+	if (r < 0)
+		json_decref(man), man = NULL;
+	return man;
+}
+
 static int pull_from(const struct img_opts *o, struct img_endpoint *ep, const char *stage,
 		     char **ref, char digest[72], struct cl_err *err)
 {
 	struct pulled top = {0};
-	json_t *man = resolve(ep, stage, &top, err), *l;
+	json_t *man = fetch(o, ep, stage, &top, err);
 	char src[4096];
-	size_t i;
 	int r = man ? 0 : -1;
 
-	if (r == 0)
-		printf("manifest %s (%s)\n", top.digest, top.mt);
-	if (r == 0)
-		r = want(o, stage, json_object_get(man, "config"), false, &top, err);
-	json_array_foreach(json_object_get(man, "layers"), i, l)
-	{
-		if (r == 0)
-			r = want(o, stage, l, true, &top, err);
-	}
-	fflush(stdout);
-	if (r == 0)
-		r = img_fetch_blobs(ep, o->store, stage, top.want, top.nwant,
-				    &(struct img_reserve){o->limits.reserve.bytes, o->store}, err);
 	if (r == 0)
 		r = layout(stage, &top, src, sizeof(src), err);
 	if (r == 0)

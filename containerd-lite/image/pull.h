@@ -105,15 +105,15 @@ void img_ep_url(const struct img_endpoint *ep, const char *kind, const char *nam
 int img_reg_manifest(struct img_endpoint *ep, const char *name, char **body, size_t *len,
 		     char ctype[128], struct cl_err *err);
 void img_endpoint_free(struct img_endpoint *ep);
-/* image/fetch.c (libcurl multi): blobs into stage/blobs/HEX, each
- * verified while it streams, IMG_PULL_PARALLEL at a time; a partial
- * download waits in STORE/tmp/partial/HEX and is resumed (Range). */
+/* image/fetch.c (libcurl multi): blobs into dst/HEX, each verified while
+ * it streams, IMG_PULL_PARALLEL at a time; a partial download waits in
+ * partial/HEX (STORE/tmp/partial) and is resumed (Range). */
 #define IMG_PULL_PARALLEL 4
 struct img_want {
 	char digest[72];
 	uint64_t size;
 };
-int img_fetch_blobs(struct img_endpoint *ep, const char *store, const char *stage,
+int img_fetch_blobs(struct img_endpoint *ep, const char *partial, const char *dst,
 		    const struct img_want *w, size_t n, const struct img_reserve *res,
 		    struct cl_err *err);
 /* image/drop.c: started as root, the process becomes IMG_NET_ID before its
@@ -122,6 +122,29 @@ int img_fetch_blobs(struct img_endpoint *ep, const char *store, const char *stag
  * who names the command in errors. Not root: nothing to drop, 0. */
 #define IMG_NET_ID 65534 /* nobody, as the updater's fetch */
 int img_drop_root(char ca[1024], const char *who, struct cl_err *err);
+/* image/pullnet.c: the pull's network side, a child of no privilege that
+ * fetches for ep into STAGE/net (dir, kept open for image/staged.c) and
+ * STORE/tmp/partial. */
+struct img_net {
+	pid_t pid;
+	int sock, dir;
+	int out;	/* the child's stdout and stderr, relayed */
+	char line[256]; /* a line of it not ended yet */
+	size_t nline;
+};
+int img_net_start(struct img_endpoint *ep, const char *stage, const char *store,
+		  const struct img_reserve *res, struct img_net *n, struct cl_err *err);
+/* As img_reg_manifest, asked of the child. */
+int img_net_manifest(struct img_net *n, const char *name, char **body, size_t *len, char ctype[128],
+		     struct cl_err *err);
+/* As img_fetch_blobs, asked of the child, into STAGE/net. */
+int img_net_blobs(struct img_net *n, const struct img_want *w, size_t nw, struct cl_err *err);
+/* The child's exit awaited (killed first if kill_it): 0 for a clean exit. */
+int img_net_end(struct img_net *n, bool kill_it);
+/* image/staged.c: the child's blobs in dir, once it has exited, checked
+ * (a regular file, one link, size, sha256) and linked into stage/blobs. */
+int img_staged_take(int dir, const char *stage, const struct img_want *w, size_t n,
+		    struct cl_err *err);
 /* image/pull.c: `image pull REF`: prints progress and "REF DIGEST". */
 int img_pull(const struct img_opts *o, const char *ref, struct cl_err *err);
 /* image/urlget.c: `image fetch URL`: the body of a 2xx answer to fd, TLS

@@ -76,12 +76,12 @@ int img_reserve_check(const struct img_reserve *r, int fd, uint64_t need, const 
 	return 0;
 }
 
-int img_reserve_declared(const struct img_reserve *r, uint64_t size, struct cl_err *err)
+int img_reserve_declared(const struct img_reserve *r, int fd, uint64_t size, struct cl_err *err)
 {
 	char what[64], a[32];
 
 	img_fmt(what, sizeof(what), "storing its %s", human(size, a));
-	return img_reserve_check(r, -1, size, what, err);
+	return img_reserve_check(r, fd, size, what, err);
 }
 
 int img_meter_add(struct img_meter *m, uint64_t n, struct cl_err *err)
