@@ -134,7 +134,7 @@ struct img_net {
 };
 int img_net_start(struct img_endpoint *ep, const char *stage, const char *store,
 		  const struct img_reserve *res, struct img_net *n, struct cl_err *err);
-/* As img_reg_manifest, asked of the child. */
+/* As img_reg_manifest, asked of the child: errors name no URL's query. */
 int img_net_manifest(struct img_net *n, const char *name, char **body, size_t *len, char ctype[128],
 		     struct cl_err *err);
 /* As img_fetch_blobs, asked of the child, into STAGE/net. */

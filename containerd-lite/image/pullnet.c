@@ -318,7 +318,7 @@ static void await(struct img_net *n)
 }
 
 /* The child's answer to a request: 0 OK (*p its payload), or -1 with its
- * error or the reason it gave none. */
+ * error (its URLs without their queries) or the reason it gave none. */
 static int ask(struct img_net *n, uint32_t op, const void *a, size_t alen, char **p, size_t *len,
 	       struct cl_err *err)
 {
@@ -338,6 +338,7 @@ static int ask(struct img_net *n, uint32_t op, const void *a, size_t alen, char 
 	memcpy(&num, *p, sizeof(num));
 	cl_error(err, 0, "%.1000s", *p + sizeof(num));
 	err->num = num;
+	img_strip_queries(err->msg);
 	free(*p);
 	return -1;
 }

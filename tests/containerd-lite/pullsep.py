@@ -13,6 +13,8 @@ too. What the child staged, spoiled after its own checks
 (CL_TEST_PULL_SPOIL, honoured only by the host build: a byte flipped, a
 second link), is refused by the parent in one line, nothing recorded; the
 shipped (musl) build has no such hook.
+A blob redirected to a URL with a query (a presigned one's token) fails in
+a line that names the URL without it.
 
 Prints ok/FAIL per check; exits 1 on any failure.
 """
@@ -131,6 +133,25 @@ def run_rm(store, ref):
     run(CL, "image", "--store", store, "rm", ref)
 
 
+def queries(w, front, regs):
+    """A blob redirected to another origin's presigned-like URL (?sig=x), which fails."""
+    store = os.path.join(w, "store-query")
+    storage = Front("127.0.0.1:%d" % free_port())  # no upstream: 502
+    cd, descs = fake_image(front, "wisp/q", [(tar_bytes({"q": b"q\n"}), None)])
+    for d in [cd] + [d["digest"] for d in descs]:  # the blobs redirected, not answered
+        front.mode["fake"].pop("/v2/wisp/q/blobs/" + d)
+    front.mode["redirect"] = storage
+    r = pull(store, front.host + "/wisp/q:1", regs)
+    front.mode.pop("redirect")
+    storage.server.shutdown()
+    check("a redirected blob's error: one line naming the URL without its query",
+          r.returncode == 1 and len(r.stderr.splitlines()) == 1 and
+          "GET http://%s/v2/wisp/q/blobs/sha256:" % storage.host in r.stderr and
+          "HTTP 502" in r.stderr and "sig=x" not in r.stderr + r.stdout,
+          (r.stdout[-300:], r.stderr))
+    shutil.rmtree(store, ignore_errors=True)
+
+
 def main():
     if os.geteuid() != 0:
         sys.exit("pullsep.py: run as root")
@@ -140,6 +161,7 @@ def main():
     try:
         held(w, front, regs)
         spoiled(w, front, regs)
+        queries(w, front, regs)
     finally:
         front.server.shutdown()
         shutil.rmtree(w, ignore_errors=True)
