@@ -6,9 +6,10 @@
  * each blob the pull uses is checked again before the import reads it: a
  * regular file opened without following a link, its only name (a second
  * one would be another way to change it), the size and the sha256 the
- * manifest names. It is made root's, read-only, before it is hashed, and
- * the file hashed is the file linked into STAGE/blobs (through its
- * descriptor: a name swapped in between is not taken). */
+ * manifest names. It is made root's, read-only, and found open for
+ * writing nowhere (no_writer) before it is hashed, and the file hashed is
+ * the file linked into STAGE/blobs (through its descriptor: a name
+ * swapped in between is not taken). */
 #include "../runtime/cl-private.h"
 #include "pull.h"
 #include <errno.h>
@@ -17,6 +18,21 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/* No descriptor open for writing is left on FD's file: one opened before
+ * it was made root's, by a process of the child's uid that outlived it (a
+ * concurrent pull's child, taken by its registry), could write after the
+ * hash. The kernel grants a read lease only while none is (fcntl(2),
+ * F_SETLEASE); once the file is root's and 0444 no new one can be opened. */
+static int no_writer(int fd, const struct img_want *w, struct cl_err *err)
+{
+	if (fcntl(fd, F_SETLEASE, F_RDLCK) == 0)
+		return fcntl(fd, F_SETLEASE, F_UNLCK), 0;
+	if (errno != EAGAIN)
+		return cl_error(err, errno, "blob %s: lease", w->digest);
+	return cl_error(err, 0, "blob %s: as staged, open for writing by another process",
+			w->digest);
+}
 
 static int take_one(int dir, int blobs, const struct img_want *w, struct cl_err *err)
 {
@@ -39,6 +55,8 @@ static int take_one(int dir, int blobs, const struct img_want *w, struct cl_err 
 			 w->digest, (long long)st.st_size, (unsigned long long)w->size);
 	else if (fchown(fd, geteuid(), getegid()) < 0 || fchmod(fd, 0444) < 0)
 		cl_error(err, errno, "blob %s: take", w->digest);
+	else if (no_writer(fd, w, err) < 0)
+		;
 	else if (img_hash_fd(fd, w->size, got, &size, err) < 0)
 		cl_error_wrap(err, "blob %s: as staged", w->digest);
 	else if (size != w->size || strcmp(got, hex) != 0)

@@ -12,20 +12,19 @@ stdin (a terminal), stdout or stderr; killed with its parent, it goes
 too. What the child staged, spoiled after its own checks
 (CL_TEST_PULL_SPOIL, honoured only by the host build: a byte flipped, a
 second link), is refused by the parent in one line, nothing recorded; the
-shipped (musl) build has no such hook.
+shipped (musl) build has no such hook. A partial still open for writing
+elsewhere when the pull completes it is refused (a lease, image/staged.c).
 A blob redirected to a URL with a query (a presigned one's token) fails in
 a line that names the URL without it.
 
 Prints ok/FAIL per check; exits 1 on any failure.
 """
 import os
-import re
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pull import Front, fake_image, tar_bytes, free_port, regs_file, pull, record  # noqa: E402
@@ -129,6 +128,37 @@ def spoiled(w, front, regs):
     shutil.rmtree(store, ignore_errors=True)
 
 
+def writer(w, front, regs):
+    """A partial someone still holds open for writing when the child that wrote it has
+    gone (a concurrent pull's child, as nobody too, taken by its registry, could open it
+    and write after root's hash): the pull that completes it refuses it. The test holds
+    the descriptor (root here; nobody's would be the same file's)."""
+    store = os.path.join(w, "store-writer")
+    data = tar_bytes({"big": bytes(range(256)) * 256})
+    _, descs = fake_image(front, "wisp/writer", [(data, 4096)])
+    ref, digest = front.host + "/wisp/writer:1", descs[0]["digest"]
+    part = os.path.join(store, "tmp", "partial", digest[7:])
+    r = pull(store, ref, regs)
+    if not check("writer: a layer cut at 4 kB: the pull fails, its partial kept",
+                 r.returncode == 1 and os.path.exists(part), (r.stderr, snapshot(store))):
+        return
+    fd = os.open(part, os.O_WRONLY)
+    front.mode["fake"]["/v2/wisp/writer/blobs/" + digest] = ("application/octet-stream", data,
+                                                               None)
+    try:
+        r = pull(store, ref, regs)
+    finally:
+        os.close(fd)
+    check("writer: the partial open for writing elsewhere when the pull completes it: "
+          "refused in one line naming the blob, nothing recorded",
+          r.returncode == 1 and len(r.stderr.splitlines()) == 1 and
+          "blob %s: as staged, open for writing by another process" % digest in r.stderr
+          and record(store, ref) is None, (r.returncode, r.stderr))
+    r = pull(store, ref, regs)
+    check("writer: that descriptor closed, the image pulls", r.returncode == 0, r.stderr)
+    shutil.rmtree(store, ignore_errors=True)
+
+
 def run_rm(store, ref):
     run(CL, "image", "--store", store, "rm", ref)
 
@@ -161,6 +191,7 @@ def main():
     try:
         held(w, front, regs)
         spoiled(w, front, regs)
+        writer(w, front, regs)
         queries(w, front, regs)
     finally:
         front.server.shutdown()
