@@ -14,8 +14,8 @@ CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -D_
 
 # name: sources and libraries (one target a line; add yours here)
 TARGETS='
-decl: tests/fuzz/fuzz_decl.c init/lib/decl.c init/lib/yamltree.c init/lib/parse.c init/lib/users.c init/lib/deps.c init/lib/err.c init/lib/util.c -lyaml
-declbin: tests/fuzz/fuzz_declbin.c init/lib/declbin.c init/lib/decl.c init/lib/yamltree.c init/lib/parse.c init/lib/users.c init/lib/deps.c init/lib/err.c init/lib/util.c -lyaml
+decl: tests/fuzz/fuzz_decl.c init/lib/decl.c init/lib/declset.c init/lib/yamltree.c init/lib/parse.c init/lib/users.c init/lib/deps.c init/lib/err.c init/lib/util.c -lyaml
+declbin: tests/fuzz/fuzz_declbin.c init/lib/declbin.c init/lib/decl.c init/lib/declset.c init/lib/yamltree.c init/lib/parse.c init/lib/users.c init/lib/deps.c init/lib/err.c init/lib/util.c -lyaml
 netcfg: tests/fuzz/fuzz_netcfg.c init/lib/b64.c init/lib/regcfg.c init/provision/parse/userdata.c init/provision/parse/gunzip.c init/provision/parse/yvalue.c init/provision/parse/cloudcfg.c init/provision/parse/ccreg.c init/provision/parse/ccca.c init/provision/parse/netcfg.c init/provision/parse/meta.c init/provision/parse/ovfenv.c init/provision/parse/xmltext.c init/provision/parse/plan.c init/provision/parse/child.c init/lib/yamltree.c init/lib/parse.c init/lib/err.c init/lib/util.c -lyaml -lz
 proto: tests/fuzz/fuzz_proto.c init/lib/proto.c init/lib/err.c init/lib/util.c
 cl_spec: tests/fuzz/fuzz_cl_spec.c -Icontainerd-lite containerd-lite/runtime/spec.c containerd-lite/runtime/err.c init/lib/ttyesc.c containerd-lite/runtime/util.c containerd-lite/runtime/caps.c containerd-lite/runtime/rlimits.c containerd-lite/runtime/ns.c containerd-lite/runtime/pidfd.c containerd-lite/runtime/seccomp.c containerd-lite/runtime/seccomp-cache.c containerd-lite/runtime/signals.c -ljansson -lseccomp

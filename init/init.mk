@@ -5,7 +5,7 @@
 
 LIB_BASE := $(addprefix init/lib/, err.c util.c log.c cmdline.c hostname.c etcfiles.c spawn.c)
 LIB_BLKDEV := init/lib/blkdev.c
-LIB_DECL := $(addprefix init/lib/, yamltree.c decl.c parse.c users.c deps.c declbin.c)
+LIB_DECL := $(addprefix init/lib/, yamltree.c decl.c declset.c parse.c users.c deps.c declbin.c)
 INIT_HDRS := $(wildcard init/lib/*.h init/pid1/*.h init/provision/*.h init/provision/parse/*.h)
 
 INIT_SRCS := $(LIB_BASE) $(LIB_BLKDEV) $(LIB_DECL) init/lib/proto.c $(addprefix init/pid1/, \
@@ -159,8 +159,7 @@ init-ssp-check: $(INIT_UNSTRIPPED)
 
 # Unit tests (tests/tests.mk): native glibc + host libyaml, ASan + UBSan.
 UNIT_TESTS += init_decl init_sysfs init_cmdline init_restart init_spawn
-UNIT_init_decl_SRCS := init/lib/decl.c init/lib/yamltree.c init/lib/parse.c init/lib/users.c init/lib/deps.c init/lib/declbin.c \
-	init/lib/err.c init/lib/util.c $(INIT_HDRS)
+UNIT_init_decl_SRCS := $(LIB_DECL) init/lib/err.c init/lib/util.c $(INIT_HDRS)
 UNIT_init_decl_LIBS := -lyaml
 UNIT_TESTS += init_declbin
 UNIT_init_declbin_SRCS := $(UNIT_init_decl_SRCS)
@@ -169,9 +168,8 @@ UNIT_init_sysfs_SRCS := init/pid1/sysfs.c init/lib/blkdev.c init/lib/err.c init/
 UNIT_init_cmdline_SRCS := init/lib/cmdline.c init/lib/hostname.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
 UNIT_init_restart_SRCS := init/pid1/restart.c $(INIT_HDRS)
 UNIT_TESTS += init_cgroup init_logs init_health init_unit
-UNIT_init_unit_SRCS := init/pid1/unit.c init/lib/decl.c init/lib/yamltree.c init/lib/parse.c init/lib/users.c \
-	init/lib/deps.c init/lib/declbin.c init/pid1/restart.c init/pid1/container.c init/pid1/userns.c init/pid1/bootlog.c \
-	init/lib/err.c init/lib/util.c $(INIT_HDRS)
+UNIT_init_unit_SRCS := init/pid1/unit.c $(LIB_DECL) init/pid1/restart.c init/pid1/container.c \
+	init/pid1/userns.c init/pid1/bootlog.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
 UNIT_init_unit_LIBS := -lyaml
 UNIT_TESTS += init_early
 # test_init_early.c includes test_init_unit.c (its stubs)
@@ -261,7 +259,7 @@ UNIT_init_declw_LIBS := -lyaml
 UNIT_TESTS += init_cloudcfg
 UNIT_init_cloudcfg_SRCS := init/lib/spawn.c $(PARSE_SRCS) init/provision/ccapply.c init/provision/idmap.c init/provision/dirwalk.c \
 	init/provision/ccsem.c init/provision/ds.c init/provision/dsdev.c init/provision/dsmeta.c init/provision/root.c init/provision/tzrules.c init/lib/cmdline.c init/lib/yamltree.c init/lib/users.c init/lib/hostname.c init/lib/etcfiles.c \
-	init/lib/decl.c init/lib/parse.c init/lib/deps.c init/lib/declbin.c \
+	init/lib/decl.c init/lib/declset.c init/lib/parse.c init/lib/deps.c init/lib/declbin.c \
 	init/pid1/etc.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
 UNIT_init_cloudcfg_LIBS := -lyaml -lz
 $(B)/unit/test_init_cloudcfg: HOST_CFLAGS += -DPARSE_FAULT_INJECT -DTZRULES_BUILT='"$(TZRULES)"'

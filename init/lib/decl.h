@@ -112,6 +112,17 @@ int decl_load_file(struct decls *set, const char *path, decl_report_fn *report, 
 int decl_load_dir(struct decls *set, const char *dir, decl_report_fn *report, void *ctx);
 /* Where user and group names are looked up (default "/etc": passwd, group); for tests. */
 void decl_set_etc(const char *dir);
+/* "100ms", "5s", "2m", "1h", "0" -> milliseconds. Returns 0 or -1. */
+int parse_duration(const char *s, uint32_t *ms);
+/* "1024", "64K", "512M", "1G" (powers of 1024) -> bytes. Returns 0 or -1. */
+int parse_size(const char *s, uint64_t *bytes);
+/* cpu.max value from "max", "max 100000", "50000 100000" or a number of cpus ("0.5"). */
+int parse_cpu_max(const char *s, char *out, size_t size);
+/* "TERM", "SIGTERM", "15" -> signal number, or -1. */
+int parse_signal(const char *s);
+
+/* ---- declset.c: a set once read (by decl.c or declbin.c) -------------- */
+
 void decl_clear(struct decl *d);
 void decls_free(struct decls *set);
 /* Move over's units into set, each replacing set's unit of the same name (told to note, a
@@ -122,14 +133,12 @@ void decls_overlay(struct decls *set, struct decls *over, decl_report_fn *note, 
 char **decl_environ(const struct decl *d, char *const *common);
 const char *restart_name(enum restart r);
 const char *kind_name(enum unit_kind k);
-/* "100ms", "5s", "2m", "1h", "0" -> milliseconds. Returns 0 or -1. */
-int parse_duration(const char *s, uint32_t *ms);
-/* "1024", "64K", "512M", "1G" (powers of 1024) -> bytes. Returns 0 or -1. */
-int parse_size(const char *s, uint64_t *bytes);
-/* cpu.max value from "max", "max 100000", "50000 100000" or a number of cpus ("0.5"). */
-int parse_cpu_max(const char *s, char *out, size_t size);
-/* "TERM", "SIGTERM", "15" -> signal number, or -1. */
-int parse_signal(const char *s);
+/* Index of the KEY=value entry named name (len bytes) in env[0..n), or -1. */
+int env_find(char *const *env, size_t n, const char *name, size_t len);
+/* KEY=value into set's environment, replacing the entry of the same key. 0, or -1 (ENOMEM). */
+int decls_env_put(struct decls *set, const char *kv);
+/* name: a unit left out for its errors (deps_check's message for its dependants). */
+void decls_note_broken(struct decls *set, const char *name);
 
 /* ---- declbin.c: the compiled form (image-builder writes, PID 1 reads) ---- */
 
