@@ -126,7 +126,8 @@ def expectation(case):
         rel = rest.split(" -> ")[0]
         content = None
         if kind == "f":
-            with open(os.path.join(case, "expected", rel), encoding="utf-8") as f:
+            # newline="": a compiled file's length byte 13 is "\r", not a line's end
+            with open(os.path.join(case, "expected", rel), encoding="utf-8", newline="") as f:
                 content = f.read()
         exp[rel] = (line, content)
     with open(os.path.join(case, "console.txt")) as f:
@@ -142,7 +143,7 @@ def write_expectation(case, got, console):
         if content is not None:
             p = os.path.join(case, "expected", rel)
             os.makedirs(os.path.dirname(p), exist_ok=True)
-            with open(p, "w", encoding="utf-8") as f:
+            with open(p, "w", encoding="utf-8", newline="") as f:
                 f.write(content)
     with open(os.path.join(case, "console.txt"), "w") as f:
         f.write(console)
