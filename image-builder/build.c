@@ -318,7 +318,9 @@ static int add_spec_files(struct build *b, struct ib_err *err)
 		ret = add_generated(b, "/etc/wisp", IB_M_DIR, NULL, err);
 	if (ret == 0)
 		ret = add_generated(b, "/etc/wisp/image.yaml", IB_M_DATA, image_yaml, err);
-	/* its content is compiled from the staged tree (early.c, build_root) */
+	/* their content is compiled from the staged tree (decls.c, build_root) */
+	if (ret == 0)
+		ret = add_generated(b, DECL_DIR "/" DECL_UNITS_FILE, IB_M_DATA, "", err);
 	if (ret == 0)
 		ret = add_generated(b, DECL_DIR "/" DECL_EARLY_FILE, IB_M_DATA, "", err);
 	/* firewall.allow: read by provision (init/provision/firewall.c) */
@@ -352,7 +354,7 @@ static int build_root(struct build *b, struct ib_err *err)
 	if (ret == 0)
 		ret = ib_stage_tree(&b->man, dir, b->epoch, err);
 	if (ret == 0)
-		ret = ib_compile_early(dir, b->o->allow_decl_errors, err);
+		ret = ib_compile_decls(dir, b->o->allow_decl_errors, err);
 	if (ret == 0)
 		ret = ib_erofs_build(img, dir, uuid, b->epoch, ib_manifest_all_root(&b->man),
 				     b->spec.root_size, err);

@@ -161,9 +161,9 @@ void ib_manifest_free(struct ib_manifest *m);
 
 /* Build the tree of m under dir (which must exist), all mtimes = epoch. */
 int ib_stage_tree(const struct ib_manifest *m, const char *dir, time_t epoch, struct ib_err *err);
-/* ROOT's early units, compiled from root's /etc/wisp for PID 1 (early.c); a declaration
- * that does not parse fails the build unless allow_errors. */
-int ib_compile_early(const char *root, bool allow_errors, struct ib_err *err);
+/* ROOT's declarations, compiled from root's /etc/wisp for PID 1 (decls.c): every unit, and
+ * the early ones; a declaration that does not parse fails the build unless allow_errors. */
+int ib_compile_decls(const char *root, bool allow_errors, struct ib_err *err);
 /* True when every entry is owned by 0:0 (mkfs.erofs --all-root suffices). */
 bool ib_manifest_all_root(const struct ib_manifest *m);
 

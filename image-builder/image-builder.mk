@@ -18,7 +18,7 @@ IB_UPDATE_SRCS := $(addprefix init/update/, bundle.c manifest.c minisig.c versio
 	init/lib/err.c init/lib/util.c
 # registries: renders the files user-data's wisp.registries does, with the same code.
 IB_REG_SRCS := init/lib/regcfg.c init/lib/b64.c init/lib/etcfiles.c
-# early units: ROOT's declarations parsed with init's parser and compiled (early.c).
+# ROOT's declarations parsed with init's parser and compiled for PID 1 (decls.c).
 IB_DECL_SRCS := $(LIB_DECL)
 $(IB): $(wildcard image-builder/*.c) $(wildcard image-builder/*.h) $(IB_UPDATE_SRCS) $(IB_REG_SRCS) \
 		$(IB_DECL_SRCS) init/update/update.h init/lib/base.h init/lib/regcfg.h init/lib/decl.h \

@@ -5,13 +5,16 @@
 
 LIB_BASE := $(addprefix init/lib/, err.c util.c log.c cmdline.c hostname.c etcfiles.c spawn.c)
 LIB_BLKDEV := init/lib/blkdev.c
-LIB_DECL := $(addprefix init/lib/, yamltree.c decl.c declset.c parse.c users.c deps.c declbin.c)
+# LIB_DECL_SET: a set of declarations and its compiled form, what PID 1 reads; LIB_DECL adds
+# the YAML walker and the compiler (provision, image-builder, the unit tests): never in PID 1.
+LIB_DECL_SET := $(addprefix init/lib/, declset.c parse.c deps.c declbin.c)
+LIB_DECL := $(LIB_DECL_SET) $(addprefix init/lib/, yamltree.c decl.c users.c declcomp.c)
 INIT_HDRS := $(wildcard init/lib/*.h init/pid1/*.h init/provision/*.h init/provision/parse/*.h)
 
-INIT_SRCS := $(LIB_BASE) $(LIB_BLKDEV) $(LIB_DECL) init/lib/proto.c $(addprefix init/pid1/, \
+INIT_SRCS := $(LIB_BASE) $(LIB_BLKDEV) $(LIB_DECL_SET) init/lib/proto.c $(addprefix init/pid1/, \
 	main.c console.c mounts.c sysctl.c sysfs.c state.c grow.c etc.c restart.c unit.c loop.c \
 	shutdown.c health.c cgroup.c logs.c control.c powerbtn.c container.c userns.c \
-	dispatch.c provrun.c lo.c fsclean.c printf.c assert.c bootlog.c rcu.c)
+	dispatch.c provrun.c lo.c fsclean.c printf.c bootlog.c rcu.c)
 INIT_BIN := $(B)/init/init
 # PID 1's size budget (issue 11: 160 KiB, it parses nothing from outside): the build fails past it.
 INIT_BUDGET := 163840
@@ -19,13 +22,9 @@ INIT_BUDGET := 163840
 .PHONY: init
 init: $(INIT_BIN)
 
-# libyaml's parser (yaml.h from the musl sysroot, rootfs.mk: libyaml-musl) is compiled
-# into PID 1 with its own flags, as LTO objects, not linked from libyaml.a: the
-# whole-program pass reaches into it and it carries no unwind tables (about 4 KiB).
-# Named as rootfs.mk names them ($(B)-relative) so that make finds its rules; the
-# kernel headers stamp because MUSL_CFLAGS puts the sysroot first.
-INIT_DEPS := $(B)/sysroot/include/yaml.h $(B)/sysroot/.headers-ok
-INIT_YAML_OBJS := $(addprefix $(B)/init/yaml/, api.o parser.o reader.o scanner.o)
+# No libyaml: PID 1 reads declarations compiled (lib/declbin.c), parsed by image-builder
+# and provision. The kernel headers stamp because MUSL_CFLAGS puts the sysroot first.
+INIT_DEPS := $(B)/sysroot/.headers-ok
 
 # One compiler run: the small files build in a few seconds. -flto: whole-
 # program inlining and dead-code removal, about 4 KiB of PID 1's budget.
@@ -43,15 +42,10 @@ INIT_SSP := -fstack-protector
 # size, and PID 1's budget has no room left; it parses no untrusted input.
 INIT_FIXED := -fno-pie
 INIT_FIXED_LD := -no-pie
-$(INIT_YAML_OBJS): $(B)/init/yaml/%.o: $(LIBYAML_SRC_STAMP) $(LIBYAML_OBJDIR)/config.h $(ROOTFS_FLAGS_STAMP) \
-		$(SYSROOT_HEADERS) init/init.mk | $(DEPS_STAMP)
-	@mkdir -p $(@D)
-	$(MUSL_CC) $(ROOTFS_CFLAGS) $(INIT_CFLAGS) $(INIT_SSP) -DHAVE_CONFIG_H -I$(LIBYAML_OBJDIR) \
-		-I$(LIBYAML_SRC)/include -c -o $@ $(LIBYAML_SRC)/src/$*.c
-$(INIT_BIN): $(INIT_SRCS) $(INIT_YAML_OBJS) $(INIT_HDRS) init/init.mk $(INIT_DEPS) \
+$(INIT_BIN): $(INIT_SRCS) $(INIT_HDRS) init/init.mk $(INIT_DEPS) \
 		$(MUSL_FLAGS_STAMP) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(MUSL_CC) $(MUSL_CFLAGS) $(INIT_FIXED) $(INIT_CFLAGS) $(INIT_SSP) -o $@ $(INIT_SRCS) $(INIT_YAML_OBJS) \
+	$(MUSL_CC) $(MUSL_CFLAGS) $(INIT_FIXED) $(INIT_CFLAGS) $(INIT_SSP) -o $@ $(INIT_SRCS) \
 		$(MUSL_LDFLAGS) $(INIT_FIXED_LD)
 	@printf '%-32s %9d bytes\n' $@ $$(stat -c %s $@)
 	@n=$$(stat -c %s $@); [ $$n -le $(INIT_BUDGET) ] || { rm -f $@; \
@@ -81,7 +75,7 @@ PROVISION_BIN := $(B)/init/provision
 init: $(PROVISION_BIN)
 # libyaml, zlib (the parser child's gunzip) and libnl-3 from the musl sysroot
 # (rootfs.mk, containerd-lite.mk: named here, that file comes later).
-PROVISION_DEPS := $(INIT_DEPS) $(B)/sysroot/lib/libyaml.a $(B)/sysroot/lib/libz.a \
+PROVISION_DEPS := $(INIT_DEPS) $(B)/sysroot/include/yaml.h $(B)/sysroot/lib/libyaml.a $(B)/sysroot/lib/libz.a \
 	$(B)/sysroot/lib/libnl-3.a $(B)/sysroot/include/netlink/version.h
 $(PROVISION_BIN): $(PROVISION_SRCS) $(PROVISION_HDRS) init/init.mk $(PROVISION_DEPS) $(MUSL_FLAGS_STAMP) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
@@ -130,22 +124,23 @@ provision-golden: $(PROVISION_HOST) $(PROVISION_FAULT)
 unit-test: provision-golden
 test: provision-golden
 
-# No parser of what a cloud sends in PID 1 (issue 11): the same build unstripped, and
-# nm must show none of their symbols (user-data, base64, cloud-config, network-config,
-# cloud-config steps, datasources, meta-data, XML, Azure's report, gzip).
-INIT_FORBIDDEN := ^(ud_|b64_|cloudcfg_|netcfg_|cc_|ds_|meta_|xml_|azure_)|gunzip|inflate
+# No parser of what a cloud sends in PID 1 (issue 11), and no YAML parser (its declarations
+# come compiled, lib/declbin.c): the same build unstripped, and nm must show none of their
+# symbols (user-data, base64, cloud-config, network-config, cloud-config steps, datasources,
+# meta-data, XML, Azure's report, gzip; libyaml, the YAML tree, the declarations' walker).
+INIT_FORBIDDEN := ^(ud_|b64_|cloudcfg_|netcfg_|cc_|ds_|meta_|xml_|azure_|yaml_|ytree_|decl_load)|gunzip|inflate
 INIT_UNSTRIPPED := $(B)/init/init.unstripped
-$(INIT_UNSTRIPPED): $(INIT_SRCS) $(INIT_YAML_OBJS) $(INIT_HDRS) init/init.mk $(INIT_DEPS) \
+$(INIT_UNSTRIPPED): $(INIT_SRCS) $(INIT_HDRS) init/init.mk $(INIT_DEPS) \
 		$(MUSL_FLAGS_STAMP) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(MUSL_CC) $(MUSL_CFLAGS) $(INIT_FIXED) $(INIT_CFLAGS) $(INIT_SSP) -o $@ $(INIT_SRCS) \
-		$(INIT_YAML_OBJS) $(filter-out -s,$(MUSL_LDFLAGS)) $(INIT_FIXED_LD)
+		$(filter-out -s,$(MUSL_LDFLAGS)) $(INIT_FIXED_LD)
 .PHONY: init-symbols-check
 test: init-symbols-check
 init-symbols-check: $(INIT_UNSTRIPPED)
 	@bad=$$(nm $< | awk '{print $$NF}' | grep -E '$(INIT_FORBIDDEN)' || true); \
-	if [ -n "$$bad" ]; then echo "init-symbols-check: parsers of untrusted input in PID 1:" \
-		$$bad >&2; exit 1; fi; echo "init-symbols-check: $$(nm $< | wc -l) symbols, none of a cloud parser"
+	if [ -n "$$bad" ]; then echo "init-symbols-check: parsers PID 1 must not link:" \
+		$$bad >&2; exit 1; fi; echo "init-symbols-check: $$(nm $< | wc -l) symbols, none of a cloud or YAML parser"
 # PID 1 is built with a stack protector (INIT_SSP): the handler of the control
 # socket's requests, its one input from other processes, reads the canary (under LTO
 # its symbol may carry a suffix: on_client.lto_priv.0).
@@ -260,7 +255,7 @@ UNIT_TESTS += init_cloudcfg
 UNIT_init_cloudcfg_SRCS := init/lib/spawn.c $(PARSE_SRCS) init/provision/ccapply.c init/provision/idmap.c init/provision/dirwalk.c \
 	init/provision/ccsem.c init/provision/ds.c init/provision/dsdev.c init/provision/dsmeta.c init/provision/root.c init/provision/tzrules.c init/lib/cmdline.c init/lib/yamltree.c init/lib/users.c init/lib/hostname.c init/lib/etcfiles.c \
 	init/lib/decl.c init/lib/declset.c init/lib/parse.c init/lib/deps.c init/lib/declbin.c \
-	init/pid1/etc.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
+	init/lib/declcomp.c init/pid1/etc.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
 UNIT_init_cloudcfg_LIBS := -lyaml -lz
 $(B)/unit/test_init_cloudcfg: HOST_CFLAGS += -DPARSE_FAULT_INJECT -DTZRULES_BUILT='"$(TZRULES)"'
 # the time zone table the build makes (rootfs.mk), looked up by tzrules.c

@@ -1,7 +1,8 @@
 /*
  * lib/decl.h: the declaration format (docs/declarations.md): its parser,
- * the user and group lookups it needs and the dependency check. PID 1
- * loads declarations with it; provision validates what it writes with it.
+ * the user and group lookups it needs, the dependency check and the
+ * compiled form. image-builder and provision parse declarations with it and
+ * compile them; PID 1 reads only the compiled form (no parser in its link).
  */
 #ifndef WISP_LIB_DECL_H
 #define WISP_LIB_DECL_H
@@ -94,6 +95,10 @@ struct decls {
 	/* Top-level "environment" of every file loaded into the set, KEY=value, NULL-terminated
 	 * (NULL: none); a later file's value of a key replaces an earlier one's. */
 	char **environment;
+	/* The problems of the declarations it was read from, one line each, when a compiled
+	 * form carries them (declbin.c): its loader says them, as it would have said them
+	 * parsing the YAML. NULL: none. */
+	char **errors;
 };
 
 #define DECL_DIR "/etc/wisp"
@@ -140,26 +145,42 @@ int decls_env_put(struct decls *set, const char *kv);
 /* name: a unit left out for its errors (deps_check's message for its dependants). */
 void decls_note_broken(struct decls *set, const char *name);
 
-/* ---- declbin.c: the compiled form (image-builder writes, PID 1 reads) ---- */
+/* ---- declbin.c: the compiled form, the one PID 1 reads ------------------- */
 
-/* In DECL_DIR: ROOT's early units (deps_early()), compiled by image-builder from its YAML. */
+/* In DECL_DIR (image-builder's) and CLOUD_UNITS (provision's): every unit of the directory's
+ * *.yaml, compiled, with the problems of those left out (struct decls' errors). */
+#define DECL_UNITS_FILE "units.compiled"
+/* In DECL_DIR: ROOT's early units (deps_early()) alone, what PID 1 starts before
+ * provisioning (then DECL_UNITS_FILE's copy of them is not started again). */
 #define DECL_EARLY_FILE "early.compiled"
 
-/* set's units and environment in the compiled form: a malloc'ed buf. 0, or -1 (ENOMEM). */
+/* set's units, environment and problems in the compiled form: a malloc'ed buf. 0, or -1
+ * (ENOMEM). */
 int declbin_encode(const struct decls *set, char **buf, size_t *len);
-/* dir's early units (deps_early(), told to warn), each named as if in as_dir (the path
- * PID 1 sees), compiled: what image-builder writes as DECL_EARLY_FILE. 0, or -1 (ENOMEM).
- * error hears each declaration's error, as its file names it in dir (a unit that is
- * refused is left out); dependencies are not checked against the other units: some
- * are provision's. */
-int declbin_compile(const char *dir, const char *as_dir, decl_report_fn *error,
-		    decl_report_fn *warn, void *ctx, char **buf, size_t *len);
-/* The units and environment of a compiled form (from src, for messages) into an empty
+/* The units, environment and problems of a compiled form (from src, for messages) into an empty
  * set. 0, or -1 with e saying what is wrong and set left empty. */
 int declbin_decode(struct decls *set, const void *buf, size_t len, const char *src, struct err *e);
-/* declbin_decode() of the file at path, at most DECLBIN_MAX bytes (image-builder's limit). */
-#define DECLBIN_MAX (256 * 1024)
+/* declbin_decode() of the file at path, at most DECLBIN_MAX bytes (the writers' limit):
+ * DECL_MAX_UNITS units of ~270 bytes each before their strings (1024 minimal ones: 264 KiB),
+ * and room for long commands and environments. PID 1 reads it into bss: only the pages a
+ * file fills are ever touched. */
+#define DECLBIN_MAX (4 * 1024 * 1024)
 int declbin_read(struct decls *set, const char *path, struct err *e);
+
+/* ---- declcomp.c: YAML compiled (image-builder, provision; never PID 1) ---- */
+
+/* dir's *.yaml into set, each unit named as if in as_dir (the path PID 1 sees), and each
+ * problem told to error and kept in set's errors as as_dir names it: what PID 1 loads as
+ * DECL_UNITS_FILE. 0, or -1 (ENOMEM). */
+int declc_load(struct decls *set, const char *dir, const char *as_dir, decl_report_fn *error,
+	       void *ctx);
+/* Keep in set (declc_load()'s) only its early units (deps_early(), told to warn), without
+ * its problems: DECL_EARLY_FILE. Dependencies are checked only among set's units: the
+ * others may be provision's. */
+void declc_early(struct decls *set, decl_report_fn *warn, void *ctx);
+/* set compiled into the file at path (mode), through .NAME.tmp beside it and a rename;
+ * at most DECLBIN_MAX bytes. 0, or -1 with e saying why. */
+int declbin_write(const struct decls *set, const char *path, mode_t mode, struct err *e);
 
 /* ---- users.c: /etc/passwd and /etc/group -------------------------- */
 

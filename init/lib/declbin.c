@@ -1,15 +1,16 @@
 /*
  * declbin.c: the compiled form of a set of declarations (docs/declarations.md,
- * "Compiled early units").
+ * "Compiled declarations").
  *
- * image-builder parses ROOT's /etc/wisp once, at build time, with this
- * library's parser, and writes the early units it finds as this form; PID 1
- * reads it before its first fork instead of parsing YAML there (libyaml and
- * the parser's first run cost about 35 ms of TCG's translation on the boot's
- * critical path). s6-rc's compiled database is the same idea. The form is
- * the struct's fields in fields[]' order, each as a tagged width, so that a
- * PID 1 built with another table refuses the file (the header's signature)
- * and parses the YAML instead: never a unit read with the wrong layout.
+ * PID 1 reads declarations only in this form: image-builder compiles ROOT's
+ * /etc/wisp with this library's parser at build time, provision every
+ * declaration it writes once it has checked it (declcomp.c). PID 1 then links
+ * no YAML parser (libyaml and the walker were a third of its 160 KiB) and
+ * parses none on the boot's critical path (their first run cost about 35 ms
+ * of TCG's translation). s6-rc's compiled database is the same idea. The form
+ * is the structs' fields in the tables' order, each as a tagged width, so
+ * that a PID 1 built with other tables refuses the file (the header's
+ * signature): never a unit read with the wrong layout.
  */
 #include "decl.h"
 
@@ -98,22 +99,39 @@ static const struct bfield dep_fields[] = {
     D(B_INT, col, 0),
 };
 #define NDEP_FIELDS (sizeof(dep_fields) / sizeof(dep_fields[0]))
+#define S(t, m)                                                                                    \
+	{                                                                                          \
+		t, sizeof(((struct decls *)0)->m), offsetof(struct decls, m), 0                    \
+	}
+/* The set's own fields, before its units: the problems its loader reports, the names of the
+ * units they cost (for their dependants' messages). */
+static const struct bfield set_fields[] = {
+    S(B_STRV, environment),
+    S(B_STRV, broken),
+    S(B_STRV, errors),
+};
+#define NSET_FIELDS (sizeof(set_fields) / sizeof(set_fields[0]))
 /* A field added to struct decl changes its size: add it to fields[] too, then here. */
 _Static_assert(sizeof(struct decl) == 320, "struct decl changed: update declbin.c's fields[]");
 _Static_assert(sizeof(struct dep) == 24, "struct dep changed: update declbin.c's dep_fields[]");
+_Static_assert(sizeof(struct decls) == 48, "struct decls changed: update declbin.c's set_fields[]");
 
-/* The tables' shape (FNV-1a of types, sizes and limits), which the file's reader must share. */
-static uint32_t signature(void)
+static uint32_t hash_table(uint32_t h, const struct bfield *t, size_t n)
 {
-	uint32_t h = 2166136261u;
-
-	for (size_t i = 0; i < NFIELDS + NDEP_FIELDS; i++) {
-		const struct bfield *f = i < NFIELDS ? &fields[i] : &dep_fields[i - NFIELDS];
-		uint32_t w[] = {f->type, f->size, f->max};
+	for (size_t i = 0; i < n; i++) {
+		uint32_t w[] = {t[i].type, t[i].size, t[i].max};
 		for (size_t j = 0; j < 3; j++)
 			h = (h ^ w[j]) * 16777619u;
 	}
 	return h;
+}
+
+/* The tables' shape (FNV-1a of types, sizes and limits), which the file's reader must share. */
+static uint32_t signature(void)
+{
+	uint32_t h = hash_table(2166136261u, set_fields, NSET_FIELDS);
+
+	return hash_table(hash_table(h, fields, NFIELDS), dep_fields, NDEP_FIELDS);
 }
 
 /* ---- writing ------------------------------------------------------------ */
@@ -220,7 +238,7 @@ int declbin_encode(const struct decls *set, char **buf, size_t *len)
 
 	put(&o, MAGIC, strlen(MAGIC));
 	put_int(&o, signature(), 4);
-	put_strv(&o, set->environment);
+	put_record(&o, set, set_fields, NSET_FIELDS);
 	put_int(&o, set->n, 4);
 	for (size_t i = 0; i < set->n; i++)
 		put_record(&o, &set->v[i], fields, NFIELDS);
@@ -231,38 +249,6 @@ int declbin_encode(const struct decls *set, char **buf, size_t *len)
 	*buf = o.p;
 	*len = o.len;
 	return 0;
-}
-
-static void ignore(void *ctx, const char *msg)
-{
-	(void)ctx, (void)msg; /* init checks dependencies against every unit, provision's too */
-}
-
-int declbin_compile(const char *dir, const char *as_dir, decl_report_fn *error,
-		    decl_report_fn *warn, void *ctx, char **buf, size_t *len)
-{
-	struct decls set = {0};
-	int ret = 0;
-
-	decl_load_dir(&set, dir, error, ctx);
-	for (size_t i = 0; i < set.n && ret == 0; i++) {
-		char *file;
-
-		/* decl_load_dir() named it dir/NAME.yaml */
-		if (asprintf(&file, "%s%s", as_dir, strrchr(set.v[i].file, '/')) < 0) {
-			file = NULL; /* asprintf leaves it undefined */
-			ret = -1;
-		}
-		free(set.v[i].file);
-		set.v[i].file = file;
-	}
-	if (ret == 0) {
-		deps_check(&set, ignore, NULL);
-		deps_early(&set, warn, ctx);
-		ret = declbin_encode(&set, buf, len);
-	}
-	decls_free(&set);
-	return ret;
 }
 
 /* ---- reading ------------------------------------------------------------ */
@@ -396,7 +382,7 @@ int declbin_decode(struct decls *set, const void *buf, size_t len, const char *s
 
 	if (!magic || memcmp(magic, MAGIC, strlen(MAGIC)) || get_int(&in, 4) != signature())
 		return err_set(e, EINVAL, "%s: not declarations compiled for this init", src);
-	set->environment = get_strv(&in);
+	get_record(&in, set, set_fields, NSET_FIELDS);
 	n = get_count(&in, 4);
 	if (n && !(set->v = calloc(n, sizeof(*set->v))))
 		in.bad = "out of memory";
@@ -404,7 +390,8 @@ int declbin_decode(struct decls *set, const void *buf, size_t len, const char *s
 		get_record(&in, &set->v[set->n], fields, NFIELDS);
 	set->cap = set->n;
 	for (size_t i = 0; !in.bad && i < set->n; i++)
-		if (!set->v[i].name || !set->v[i].argv || !set->v[i].file)
+		if (!set->v[i].name || !set->v[i].file ||
+		    (!set->v[i].argv && set->v[i].kind != KIND_CONTAINER)) /* else its image's */
 			in.bad = "a unit without a name, command or file";
 	if (!in.bad && in.pos != len)
 		in.bad = "bytes after the last unit";

@@ -1,8 +1,9 @@
 /*
  * declset.c: a set of declarations once read, whichever way it was read: the
- * YAML walker (decl.c) or the compiled form (declbin.c). Freeing, merging a
- * second set over a first, the environment a unit's program gets. Nothing
- * here reads YAML.
+ * YAML walker (decl.c) in provision and image-builder, the compiled form
+ * (declbin.c) in PID 1. Freeing, merging a second set over a first, the
+ * environment a unit's program gets. Nothing here reads YAML: PID 1 links this
+ * and not the walker.
  */
 #include "decl.h"
 
@@ -147,6 +148,7 @@ void decls_free(struct decls *set)
 	free(set->v);
 	strv_free(set->broken);
 	strv_free(set->environment);
+	strv_free(set->errors);
 	memset(set, 0, sizeof(*set));
 }
 

@@ -208,10 +208,11 @@ void units_set_cgroups(bool ok);
  * default): they may start, and the ones waiting do. */
 void units_state_ready(bool ready);
 /* Load dir (DECL_DIR) and over (CLOUD_UNITS, or NULL), whose units replace dir's of the same
- * name (errors are logged). Returns the number of units. */
+ * name, each from its DECL_UNITS_FILE (the problems it carries and those of the dependencies
+ * are logged). Returns the number of units. */
 size_t units_load(const char *dir, const char *over);
-/* The units of dir declared early (and only depending on early ones), before
- * provision runs; units_load() later adds the others. Returns their count. */
+/* The units of dir declared early (and only depending on early ones: its DECL_EARLY_FILE),
+ * before provision runs; units_load() later adds the others. Returns their count. */
 size_t units_load_early(const char *dir);
 void units_start_all(void);
 /* A child ended: if it is a unit's (or a health check's), move its state machine. */

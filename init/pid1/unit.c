@@ -793,29 +793,32 @@ static void resolve_all(void)
 }
 
 /*
- * ROOT's early units as image-builder compiled them (lib/declbin.c): no YAML is
- * parsed before the first fork. A root without that file (not made by
- * image-builder), or with one that another init's table wrote, has no early
- * units: they start with the others, after provisioning.
+ * dir's declarations as their writer compiled them (lib/declbin.c): image-builder
+ * ROOT's, provision its own. PID 1 parses no YAML. The problems the writer found
+ * are said here, as parsing the YAML would have said them; a file that cannot be
+ * read costs its units, in one line (then: what follows it).
  */
-static void load_early(const char *dir, struct decls *set)
+static void load_compiled(const char *dir, const char *file, struct decls *set, const char *then)
 {
 	char path[256];
 	struct err e;
 
 	/* a path cut short is not found, and said so */
-	snprintf(path, sizeof(path), "%s/" DECL_EARLY_FILE, dir);
-	if (declbin_read(set, path, &e) == 0)
-		return;
-	log_msg(LOG_WARNING, "%s; no unit starts before provisioning", e.msg);
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	if (declbin_read(set, path, &e) < 0)
+		log_msg(LOG_WARNING, "%s; %s", e.msg, then);
+	for (size_t i = 0; set->errors && set->errors[i]; i++)
+		log_decl_error(NULL, set->errors[i]);
 }
 
+/* ROOT's early units alone: a root without their file (not made by image-builder), or
+ * with one that another init's table wrote, has none; they start after provisioning. */
 size_t units_load_early(const char *dir)
 {
 	struct decls set = {0};
 	struct err e;
 
-	load_early(dir, &set);
+	load_compiled(dir, DECL_EARLY_FILE, &set, "no unit starts before provisioning");
 	common_env = set.environment;
 	set.environment = NULL;
 	for (size_t i = 0; i < set.n; i++)
@@ -843,9 +846,9 @@ size_t units_load(const char *dir, const char *overlay_dir)
 	struct decls set = {0}, over = {0};
 	struct err e;
 
-	decl_load_dir(&set, dir, log_decl_error, NULL);
+	load_compiled(dir, DECL_UNITS_FILE, &set, "none of its units is loaded");
 	if (overlay_dir) {
-		decl_load_dir(&over, overlay_dir, log_decl_error, NULL);
+		load_compiled(overlay_dir, DECL_UNITS_FILE, &over, "none of its units is loaded");
 		decls_overlay(&set, &over, log_decl_note, NULL);
 	}
 	deps_check(&set, log_decl_error, NULL);

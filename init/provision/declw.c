@@ -3,9 +3,12 @@
  * (docs/provisioning.md). This is provision's one door to PID 1: no table is
  * shared, PID 1 loads the directory once provision has ended. Each file is
  * written under a dot name PID 1 never loads, checked with the very parser
- * PID 1 will use (lib/decl.h), and renamed into place only when that parser
- * finds nothing wrong: a file PID 1 sees is whole and valid. The directory is
- * root's alone (0700) and the files 0600: a unit's env may hold secrets.
+ * PID 1 used to run (lib/decl.h), and renamed into place only when that parser
+ * finds nothing wrong; then the directory is compiled again into
+ * DECL_UNITS_FILE, the one file PID 1 reads (it parses no YAML: lib/declbin.c),
+ * so that it always holds the units of the YAML files in place, which stay for
+ * people to read. The directory is root's alone (0700) and the files 0600: a
+ * unit's env may hold secrets.
  */
 #include "provision.h"
 
@@ -25,13 +28,39 @@ static struct {
 /* Apart from w: an initialiser would move w (4 KiB of bss) into the file. */
 static struct warner warner = {.who = "declarations"};
 
-/* *.yaml (PID 1 loads them) and .*.tmp (an interrupted run's) go; nothing else is ours. */
+/* *.yaml, DECL_UNITS_FILE (PID 1 loads it) and .*.tmp (an interrupted run's) go; nothing
+ * else is ours. */
 static bool stale(const char *n)
 {
 	size_t len = strlen(n);
 
-	return (len > 5 && !strcmp(n + len - 5, ".yaml")) ||
+	return (len > 5 && !strcmp(n + len - 5, ".yaml")) || !strcmp(n, DECL_UNITS_FILE) ||
 	       (n[0] == '.' && len > 4 && !strcmp(n + len - 4, ".tmp"));
+}
+
+static void report_problem(void *ctx, const char *msg)
+{
+	(void)ctx;
+	report_warn(&warner, "%s", msg);
+}
+
+/* The directory's declarations compiled into DECL_UNITS_FILE, named as PID 1 sees them
+ * (CLOUD_UNITS, whatever --root says): each was checked before its rename, so a problem
+ * here (one more line) is the directory changing under the run. 0, or -1 with e set. */
+static int compile(struct err *e)
+{
+	char path[4200];
+	struct decls set = {0};
+	int ret;
+
+	if (fmt_path(path, sizeof(path), "%s/" DECL_UNITS_FILE, w.dir) < 0)
+		return err_set(e, ENAMETOOLONG, "%s/" DECL_UNITS_FILE, w.dir);
+	if (declc_load(&set, w.dir, CLOUD_UNITS, report_problem, NULL) < 0)
+		ret = err_set(e, ENOMEM, "%s", path);
+	else
+		ret = declbin_write(&set, path, 0600, e);
+	decls_free(&set);
+	return ret;
 }
 
 int declw_open(const char *dir, struct err *e)
@@ -50,7 +79,7 @@ int declw_open(const char *dir, struct err *e)
 		if (stale(de->d_name) && unlinkat(dirfd(d), de->d_name, 0) < 0)
 			err_set(e, errno, "remove %s/%s", dir, de->d_name), log_err(e);
 	closedir(d);
-	return 0;
+	return compile(e); /* none yet: PID 1 loads an empty set, not a missing file */
 }
 
 void declw_close(void)
@@ -164,12 +193,6 @@ char *declw_render(const struct wunit *u)
 
 /* ---- installing ------------------------------------------------------ */
 
-static void report_problem(void *ctx, const char *msg)
-{
-	(void)ctx;
-	report_warn(&warner, "%s", msg);
-}
-
 /* Every unit of set has a name no earlier file of this run took. */
 static int unique(const struct decls *set, const char *path)
 {
@@ -220,6 +243,11 @@ int declw_text(int nn, const char *name, const char *text)
 	problems += problems ? 0 : unique(&set, tmp);
 	if (!problems && rename(tmp, path) < 0) {
 		report_warn(&warner, "rename %s: %s", tmp, strerror(errno));
+		problems++;
+	} else if (!problems && compile(&e) < 0) {
+		/* the compiled file is still the one without it: as if never declared */
+		report_warn(&warner, "%s", e.msg);
+		unlink(path);
 		problems++;
 	}
 	if (problems) {

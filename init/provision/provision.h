@@ -51,13 +51,15 @@ struct wunit {
 	char *const *env;   /* KEY=value for its environment; NULL: none */
 };
 
-/* Start a run: dir (made 0700) emptied of every declaration of an earlier run. 0 or -1. */
+/* Start a run: dir (made 0700) emptied of every declaration of an earlier run, and an empty
+ * DECL_UNITS_FILE written. 0 or -1. */
 int declw_open(const char *dir, struct err *e);
 /* The declaration text of u (malloc'd), or NULL (out of memory). */
 char *declw_render(const struct wunit *u);
 /* Install text as dir/NN-name.yaml: written as .NN-name.yaml.tmp (0600), loaded with
  * decl_load_file(); renamed into place only with no problem and no unit name that an
- * earlier file of this run declared; else every problem is a warning and it is removed.
+ * earlier file of this run declared, then the directory compiled again into
+ * DECL_UNITS_FILE (PID 1's); else every problem is a warning and it is removed.
  * Returns 0 or -1. */
 int declw_text(int nn, const char *name, const char *text);
 int declw_unit(int nn, const struct wunit *u);

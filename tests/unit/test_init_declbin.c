@@ -1,6 +1,6 @@
 /*
  * Unit tests: init/lib/declbin.c, the compiled form of declarations
- * (image-builder writes ROOT's early units in it, PID 1 reads them): what
+ * (image-builder and provision write it, PID 1 reads only it): what
  * is read back is what was parsed, field for field; the same input gives
  * the same bytes; and a file cut short or damaged anywhere is refused with
  * a line naming it, or read as some other valid set, never past its end
@@ -88,15 +88,67 @@ static void refuse(void *ctx, const char *msg)
 	fail_msg("a declaration's error: %s", msg);
 }
 
+/* What image-builder writes as DECL_EARLY_FILE. */
 static void compiled(char **buf, size_t *len)
 {
+	struct decls set = {0};
 	char etc[600];
 
 	snprintf(etc, sizeof(etc), "%s/etc", dir);
 	decl_set_etc(etc);
 	warnings = 0;
-	assert_int_equal(declbin_compile(dir, "/etc/wisp", refuse, count, NULL, buf, len), 0);
+	assert_int_equal(declc_load(&set, dir, "/etc/wisp", refuse, NULL), 0);
+	declc_early(&set, count, NULL);
+	assert_int_equal(declbin_encode(&set, buf, len), 0);
+	decls_free(&set);
 	decl_set_etc("/etc");
+}
+
+static char said[512]; /* the last problem told to the writer */
+
+static void keep(void *ctx, const char *msg)
+{
+	(void)ctx;
+	snprintf(said, sizeof(said), "%s", msg);
+}
+
+/* A declaration with problems (image-builder --allow-declaration-errors): its lines, named
+ * as PID 1 sees the file, and its name (for its dependants' messages) travel in the set,
+ * for PID 1 to say at every boot; the early set leaves them to that load. */
+static void test_problems_carried(void **state)
+{
+	struct decls set = {0}, back = {0};
+	char sub[600], *buf;
+	size_t len;
+	struct err e;
+
+	(void)state;
+	snprintf(sub, sizeof(sub), "%s/bad", dir);
+	mkdir(sub, 0755);
+	put_file("bad/10-x.yaml", "services:\n"
+				  "  - {name: ok, command: [ok], early: true}\n"
+				  "  - {name: z, command: [z], colour: red}\n"
+				  "containers:\n"
+				  "  - {name: img, image: 'bb:1'}\n");
+	assert_int_equal(declc_load(&set, sub, "/etc/wisp", keep, NULL), 0);
+	assert_string_equal(said,
+			    "/etc/wisp/10-x.yaml:3:29: service \"z\": unknown field \"colour\"");
+	assert_int_equal(declbin_encode(&set, &buf, &len), 0);
+	assert_int_equal(declbin_decode(&back, buf, len, "f", &e), 0);
+	assert_int_equal(back.n, 2);
+	assert_string_equal(back.v[0].file, "/etc/wisp/10-x.yaml");
+	assert_null(back.v[1].argv); /* a container without a command: its image's */
+	assert_string_equal(back.errors[0], said);
+	assert_null(back.errors[1]);
+	assert_string_equal(back.broken[0], "z");
+	assert_null(back.broken[1]);
+	declc_early(&set, refuse, NULL);
+	assert_int_equal(set.n, 1); /* ok, the early one */
+	assert_null(set.errors);
+	assert_null(set.broken);
+	decls_free(&set);
+	decls_free(&back);
+	free(buf);
 }
 
 /* Read back: the early units only (b waits for c), each field as parsed. */
@@ -172,7 +224,8 @@ static void test_damage(void **state)
 			if (declbin_decode(&set, buf, len, "f", &e) == 0) {
 				for (size_t j = 0; j < set.n; j++) {
 					const struct decl *d = &set.v[j];
-					assert_true(d->name && d->argv && d->file);
+					assert_true(d->name && d->file &&
+						    (d->argv || d->kind == KIND_CONTAINER));
 					for (size_t k = 0; k < d->ndeps; k++)
 						assert_non_null(d->deps[k].name);
 				}
@@ -246,6 +299,7 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_problems_carried),
 	    cmocka_unit_test(test_round_trip),
 	    cmocka_unit_test(test_damage),
 	    cmocka_unit_test(test_refused),

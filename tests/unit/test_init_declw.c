@@ -55,6 +55,27 @@ static bool exists(const char *name)
 	return access(p, F_OK) == 0;
 }
 
+/* What PID 1 loads: DECL_UNITS_FILE's units, "name@file" each, blank-separated; 0600. */
+static const char *compiled(void)
+{
+	static char names[512];
+	struct decls set = {0};
+	char p[256];
+	struct stat st;
+	struct err e;
+
+	names[0] = '\0';
+	snprintf(p, sizeof(p), "%s/" DECL_UNITS_FILE, dir);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(declbin_read(&set, p, &e), 0);
+	for (size_t i = 0; i < set.n; i++)
+		snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s@%s",
+			 i ? " " : "", set.v[i].name, set.v[i].file);
+	decls_free(&set);
+	return names;
+}
+
 /* Each unit rendered is what PID 1 reads back (name, kind, argv of any bytes, restart,
  * deps), in a file of mode 0600 in a 0700 directory (env may hold secrets), and no
  * temporary is left behind. */
@@ -119,6 +140,9 @@ static void rendered_units(void **state)
 		assert_true(declw_declared(u->name));
 		decls_free(&set);
 	}
+	/* each compiled as soon as it is in place, named as PID 1 sees it (CLOUD_UNITS) */
+	assert_string_equal(compiled(), "dhcp-eth0@/run/wisp/units/10-dhcp-eth0.yaml "
+					"cloud-final@/run/wisp/units/90-cloud-final.yaml");
 }
 
 /* An invalid text is never renamed into place; each problem is a warning naming it. */
@@ -137,6 +161,7 @@ static void invalid_refused(void **state)
 	assert_non_null(strstr(logged, "01-user-data.yaml: not declared (2 problems)"));
 	assert_int_equal(declw_warnings(), 3);
 	assert_false(declw_declared("x"));
+	assert_string_equal(compiled(), ""); /* written at the run's start, and not since */
 	/* report_warn(): the log line names the source, the report's says "warning" */
 	snprintf(want, sizeof(want), "declarations: %s/01-user-data.yaml: not declared", dir);
 	assert_non_null(strstr(logged, want));
@@ -158,6 +183,30 @@ static void duplicate_refused(void **state)
 	assert_true(exists("01-user-data.yaml"));
 	assert_false(exists("30-sshd.yaml"));
 	assert_non_null(strstr(logged, "unit \"sshd\" is declared by an earlier file"));
+	assert_string_equal(compiled(), "sshd@/run/wisp/units/01-user-data.yaml");
+}
+
+/* As many units as a set holds (DECL_MAX_UNITS, the smallest kind) fit the compiled file. */
+static void most_units(void **state)
+{
+	size_t size = 80 + DECL_MAX_UNITS * 64, n = 0;
+	struct decls set = {0};
+	char *text, p[256];
+	struct err e;
+
+	(void)state;
+	assert_non_null(text = malloc(size));
+	n += (size_t)snprintf(text, size, "services:\n");
+	for (int i = 0; i < DECL_MAX_UNITS; i++)
+		n += (size_t)snprintf(text + n, size - n,
+				      "  - {name: s%04d, command: [sleep, '1']}\n", i);
+	assert_int_equal(declw_open(dir, &e), 0);
+	assert_int_equal(declw_text(1, "user-data", text), 0);
+	snprintf(p, sizeof(p), "%s/" DECL_UNITS_FILE, dir);
+	assert_int_equal(declbin_read(&set, p, &e), 0);
+	assert_int_equal(set.n, DECL_MAX_UNITS);
+	decls_free(&set);
+	free(text);
 }
 
 /* A new run starts clean: an earlier run's declarations and temporaries go, nothing else. */
@@ -181,6 +230,7 @@ static void open_cleans(void **state)
 	assert_false(exists(".05-x.yaml.tmp"));
 	assert_true(exists("README"));
 	assert_false(declw_declared("a"));
+	assert_string_equal(compiled(), "");
 }
 
 int main(void)
@@ -189,6 +239,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(rendered_units, setup, teardown),
 	    cmocka_unit_test_setup_teardown(invalid_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(duplicate_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(most_units, setup, teardown),
 	    cmocka_unit_test_setup_teardown(open_cleans, setup, teardown),
 	};
 

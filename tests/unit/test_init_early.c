@@ -6,32 +6,12 @@
  * replace an early unit nor declare one; an early container waits for STATE
  * (units_state_ready), where its image is, as does a service whose working
  * directory or program is on /var. PID 1 reads them compiled, as
- * image-builder writes them (lib/declbin.c): without that file, or with a
- * damaged one, no unit is early. A process of its own (the unit table is
+ * image-builder writes them (lib/declbin.c, declcomp.c): without that file, or
+ * with a damaged one, no unit is early. A process of its own (the unit table is
  * static), with test_init_unit.c's stubs.
  */
 #define TEST_INIT_UNIT_STUBS_ONLY
 #include "test_init_unit.c"
-
-static void warn_logged(void *ctx, const char *msg)
-{
-	(void)ctx;
-	log_msg(LOG_WARNING, "%s", msg);
-}
-
-/* What image-builder does to ROOT's /etc/wisp (image-builder/early.c). */
-static void compile(const char *etc)
-{
-	char path[600], *buf = NULL;
-	size_t len = 0;
-	struct err e;
-
-	assert_int_equal(
-	    declbin_compile(etc, "/etc/wisp", warn_logged, warn_logged, NULL, &buf, &len), 0);
-	snprintf(path, sizeof(path), "%s/" DECL_EARLY_FILE, etc);
-	assert_int_equal(write_file(path, buf, len, 0644, &e), 0);
-	free(buf);
-}
 
 static void test_early_then_the_rest(void **state)
 {
@@ -64,7 +44,8 @@ static void test_early_then_the_rest(void **state)
 	units_set_cgroups(true);
 	/* h depends on a late unit, and i on h: both wait, with a warning each (by
 	 * image-builder: PID 1 reads what it compiled). */
-	compile(etc);
+	compile("etc", "/etc/wisp", true);
+	compile("run", "/run/wisp/units", false);
 	assert_int_equal(units_load_early(etc), 6);
 	assert_non_null(strstr(logged, "h: early, but depends on \"a\", which is not"));
 	assert_non_null(strstr(logged, "i: early, but depends on \"h\", which is not"));

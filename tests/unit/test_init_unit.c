@@ -190,6 +190,32 @@ static void put_file(const char *name, const char *text)
 	fclose(f);
 }
 
+static void warn_logged(void *ctx, const char *msg)
+{
+	(void)ctx;
+	log_msg(LOG_WARNING, "%s", msg);
+}
+
+/* PID 1 reads declarations compiled: what image-builder (early too) and provision write
+ * from the YAML of dir (a directory under the test's), as if in as_dir. */
+static void compile(const char *name, const char *as_dir, bool early)
+{
+	char path[600], out[700];
+	struct decls set = {0};
+	struct err e;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	assert_int_equal(declc_load(&set, path, as_dir, warn_logged, NULL), 0);
+	snprintf(out, sizeof(out), "%s/" DECL_UNITS_FILE, path);
+	assert_int_equal(declbin_write(&set, out, 0600, &e), 0);
+	if (early) {
+		declc_early(&set, warn_logged, NULL);
+		snprintf(out, sizeof(out), "%s/" DECL_EARLY_FILE, path);
+		assert_int_equal(declbin_write(&set, out, 0644, &e), 0);
+	}
+	decls_free(&set);
+}
+
 /* The tests in the directory dir, removed afterwards: each program's main. */
 static int run_in_dir(const char *name, const struct CMUnitTest *tests, size_t n)
 {
@@ -297,7 +323,9 @@ static void test_order_and_shutdown(void **state)
 		 "     healthcheck: {command: [check], interval: 1s}}\n"
 		 "  - {name: a, kind: oneshot, command: [a]}\n"
 		 "  - {name: c, command: [c], env: [OLD=1]}\n"
-		 "  - {name: e, command: [e], depends_on: [nope]}\n");
+		 "  - {name: e, command: [e], depends_on: [nope]}\n"
+		 "  - {name: z, command: [z], colour: red}\n"
+		 "  - {name: y, command: [y], depends_on: [z]}\n");
 	/* What provision writes: c replaced, f depending on a, the import and a container. */
 	put_file("run/20-cloud.yaml",
 		 "services:\n"
@@ -307,7 +335,17 @@ static void test_order_and_shutdown(void **state)
 		 "containers:\n"
 		 "  - {name: web, image: \"bb:1\", command: [httpd, -f], user: \"www:www\"}\n");
 	units_set_cgroups(true);
+	compile("etc", "/etc/wisp", false);
+	compile("run", "/run/wisp/units", false);
+	logged[0] = '\0';
 	assert_int_equal(units_load(path, over), 7);
+	/* what the compiler found is said by PID 1, as when it parsed the YAML */
+	assert_non_null(strstr(logged, "/etc/wisp/10-units.yaml:8:29: service \"z\": unknown field "
+				       "\"colour\""));
+	assert_non_null(strstr(logged, "service \"y\": depends on \"z\", whose declaration has "
+				       "errors"));
+	assert_non_null(strstr(logged, "c: from /run/wisp/units/20-cloud.yaml replaces the one of "
+				       "/etc/wisp/10-units.yaml"));
 	units_start_all();
 	/* The oneshot gates b and f (and d); c does not wait for it; web waits for the import. */
 	assert_string_equal(started, "a c2 image-import");

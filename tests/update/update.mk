@@ -8,10 +8,10 @@ V2 := $(B)/v2
 V2_CFLAGS := $(subst '"$(WISP_VERSION)"','"$(UPDATE_TEST_VERSION)"',$(MUSL_CFLAGS))
 V2_BUNDLE := $(V2)/wisp-update.bundle
 
-$(V2)/init: $(INIT_SRCS) $(INIT_YAML_OBJS) $(INIT_HDRS) init/init.mk $(INIT_DEPS) \
+$(V2)/init: $(INIT_SRCS) $(INIT_HDRS) init/init.mk $(INIT_DEPS) \
 		tests/update/update.mk $(MUSL_FLAGS_STAMP) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(MUSL_CC) $(V2_CFLAGS) $(INIT_FIXED) $(INIT_CFLAGS) -o $@ $(INIT_SRCS) $(INIT_YAML_OBJS) \
+	$(MUSL_CC) $(V2_CFLAGS) $(INIT_FIXED) $(INIT_CFLAGS) -o $@ $(INIT_SRCS) \
 		$(MUSL_LDFLAGS) $(INIT_FIXED_LD)
 $(V2)/update: $(UPDATE_SRCS) init/update/update.h $(INIT_HDRS) init/init.mk $(UPDATE_DEPS) \
 		tests/update/update.mk $(MUSL_FLAGS_STAMP) | $(DEPS_STAMP)
