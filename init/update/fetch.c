@@ -12,7 +12,8 @@
  * The URL goes to the fetcher in its environment (CL_FETCH_URL), not its argv:
  * a presigned URL's query is a credential, and /proc/PID/cmdline is every
  * user's to read, /proc/PID/environ root's alone here. A message names the URL
- * without its query (fetch_shown): the unit's log keeps it.
+ * without its query (fetch_shown): the unit's log keeps it. What the fetcher
+ * says, it says as nobody: its error line is quoted with its controls escaped.
  */
 #include "update.h"
 
@@ -98,7 +99,7 @@ static void last_line(int fd, char *buf, size_t size)
 
 int fetch_close(int fd, const struct fetch *f, const char *url, struct err *e)
 {
-	char why[512], shown[UPD_URL_SHOWN];
+	char why[512], shown[UPD_URL_SHOWN], text[sizeof(e->msg)];
 	int status;
 
 	close(fd); /* a fetcher still writing gets EPIPE and ends */
@@ -108,8 +109,11 @@ int fetch_close(int fd, const struct fetch *f, const char *url, struct err *e)
 		return err_set(e, errno, "wait for %s", FETCHER);
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
+	/* The fetcher parses the network's bytes as nobody, in case a flaw there hands a
+	 * mirror its code: what it says goes to root's terminal (wispctl update apply URL)
+	 * as text, never as the escape sequences a taken-over fetcher would write. */
 	if (why[0])
-		return err_set(e, 0, "%s", why);
+		return err_set(e, 0, "%s", text_escaped(why, strlen(why), text, sizeof(text)));
 	return err_set(e, 0, "%s: %s failed (status %d)", fetch_shown(url, shown, sizeof(shown)),
 		       FETCHER, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 }

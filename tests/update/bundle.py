@@ -21,7 +21,9 @@ An apply from a URL (wispctl, the updater and containerd-lite image fetch, in a
 mount namespace where they stand at their paths of ROOT): while the download runs,
 no process's /proc/PID/cmdline holds the URL's query (a presigned URL's token),
 nor does the error; a server trickling the bundle fails the apply under the
-fetcher's low-speed limit (lowered to 2 s by CL_TEST_FETCH_SPEED_TIME) in one line.
+fetcher's low-speed limit (lowered to 2 s by CL_TEST_FETCH_SPEED_TIME) in one line; a
+fetcher that writes escape sequences to its stderr (as a taken-over one would) reaches
+the updater's error line as text (its controls escaped).
 
 usage: bundle.py IMAGE_BUILDER UPDATE KEYS_DIR WISPCTL CONTAINERD_LITE
 Prints ok/FAIL per check; exits 1 on any failure (a missing tool is one).
@@ -337,6 +339,39 @@ def url_apply(upd, wispctl, cl, b1, trusted, d):
         srv.shutdown()
 
 
+# The fetcher parses the network's bytes as nobody, in case a flaw there gives a mirror its
+# code; what it says on its way out (its stderr's last line) goes to root's terminal through
+# the updater (wispctl update apply URL). A fetcher that writes escape sequences there (OSC 52,
+# a cleared screen, C1's CSI in UTF-8), as a taken-over one would, must reach it as text.
+HOSTILE_FETCHER = r"""#!/bin/sh
+printf 'containerd-lite: GET %s: \033]52;c;cm0gLXJmIH4=\007\033[2J\302\2331m HTTP 404\n' \
+    "$CL_FETCH_URL" >&2
+exit 1
+"""
+FETCHER_APPLY = r"""
+mount -t tmpfs tmpfs /run || exit 9
+mount -t overlay overlay -o "lowerdir=$D/hostile:/usr/bin" /usr/bin || exit 9
+"$UPD" apply http://127.0.0.1:9/b.bundle --keys "$K" --now 1780000000
+"""
+
+
+def fetcher_escaped(upd, trusted, d):
+    os.makedirs(os.path.join(d, "hostile"), exist_ok=True)
+    fake = os.path.join(d, "hostile", "containerd-lite")
+    with open(fake, "w") as f:
+        f.write(HOSTILE_FETCHER)
+    os.chmod(fake, 0o755)
+    env = dict(os.environ, D=d, K=trusted, UPD=upd)
+    r = subprocess.run(URL_NS + ["sh", "-c", FETCHER_APPLY], env=env, capture_output=True,
+                       timeout=60)
+    err = r.stderr
+    raw = [b for b in err[:-1] if b < 0x20 or b >= 0x7f]
+    check("a fetcher's escape sequences reach root's terminal as \\xHH text, in one line",
+          r.returncode == 1 and err.endswith(b"\n") and not raw and
+          b"GET http://127.0.0.1:9/b.bundle: \\x1b]52;c;cm0gLXJmIH4=\\x07\\x1b[2J\\xc2\\x9b1m "
+          b"HTTP 404" in err, (r.returncode, err))
+
+
 def writer_refuses(ib, d):
     cases = [
         ("an unknown verity key", "wisp.verity", lambda t: t + "uuid=x\n", "unknown key uuid"),
@@ -494,6 +529,7 @@ def main(argv):
         signed_cmdline(upd, data, trusted, d)
         concurrent_applies(upd, b1, trusted, d)
         url_apply(upd, wispctl, cl, b1, trusted, d)
+        fetcher_escaped(upd, trusted, d)
         r = write(ib, d, os.path.join(d, "other.bundle"), key="other-test.key")
         r = verify(upd, os.path.join(d, "other.bundle"), trusted)
         check("another key's bundle: not a trusted key",
