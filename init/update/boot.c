@@ -41,16 +41,13 @@ int boot_load(struct boot_state *b, struct err *e)
 
 void slot_version(char slot, char *out, size_t size)
 {
-	char path[64], text[1024], *p;
+	char path[64], text[1024];
 	struct err e;
 
 	*out = '\0';
 	snprintf(path, sizeof(path), "%s/%c/slot.cfg", ESP_DIR, slot);
-	if (read_text(path, text, sizeof(text), &e) < 0 ||
-	    !(p = strstr(text, "\nset wisp_version=")))
-		return;
-	p += strlen("\nset wisp_version=");
-	snprintf(out, size, "%.*s", (int)strcspn(p, "\n'"), p);
+	if (read_text(path, text, sizeof(text), &e) == 0)
+		slot_cfg_version(text, out, size);
 }
 
 void console_say(const char *fmt, ...)

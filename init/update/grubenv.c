@@ -81,6 +81,15 @@ const char *grubenv_get(const struct grubenv *env, const char *name)
 	return "";
 }
 
+/* grubenv is the ESP's, which nothing signs (not even under Secure Boot): whoever wrote
+ * the disk chose its bytes, and `update status` prints them on root's terminal. */
+const char *grubenv_shown(const struct grubenv *env, const char *name, char *out, size_t size)
+{
+	const char *v = grubenv_get(env, name);
+
+	return text_escaped(v, strlen(v), out, size);
+}
+
 int grubenv_set(struct grubenv *env, const char *name, const char *value, struct err *e)
 {
 	struct grubenv_var *v = NULL;

@@ -83,10 +83,10 @@ static void tell_watch(void)
 /* SYSTEM: the system alone is up, which makes only a good slot's counted boot good. */
 static int mark(struct boot_state *b, bool system, struct err *e)
 {
-	char tries[8], slot = slot_of(grubenv_get(&b->env, "wisp_slot"));
+	char tries[GRUBENV_SHOWN], slot = slot_of(grubenv_get(&b->env, "wisp_slot"));
 	bool was_good = slot_counted_good(&b->env, b->booted);
 
-	snprintf(tries, sizeof(tries), "%s", grubenv_get(&b->env, "wisp_tries")); /* set below */
+	grubenv_shown(&b->env, "wisp_tries", tries, sizeof(tries)); /* set below: said after */
 	if (!*tries || !b->booted || slot != b->booted) {
 		printf("update: slot %c is good (not a trial boot)\n", b->booted ? b->booted : '?');
 		if (b->booted && slot == b->booted)

@@ -10,6 +10,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 char *slot_dm(const struct upd_verity *v, const char *partuuid)
 {
@@ -59,4 +60,18 @@ char *slot_cfg(char slot, const char *partuuid, const struct upd_verity *v, cons
 		cfg = NULL;
 	free(dm), free(args), free(qdm), free(qargs);
 	return cfg;
+}
+
+void slot_cfg_version(const char *cfg, char *out, size_t size)
+{
+	static const char key[] = "\nset wisp_version=";
+	const char *p = strstr(cfg, key);
+
+	*out = '\0';
+	if (!p)
+		return;
+	p += sizeof(key) - 1;
+	/* not necessarily ours: the ESP is anyone's who had the disk, and GRUB checks slot.cfg's
+	 * signature (Secure Boot) only when it boots it */
+	text_escaped(p, strcspn(p, "\n'"), out, size);
 }

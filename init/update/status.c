@@ -48,19 +48,21 @@ static void show_slot(const struct boot_state *b, char slot)
 int cmd_status(const struct upd_args *a, struct err *e)
 {
 	static struct boot_state b;
-	const char *tries, *rolled;
+	char tries[GRUBENV_SHOWN], slot[GRUBENV_SHOWN];
+	const char *rolled;
 
 	(void)a;
 	if (boot_load(&b, e) < 0)
 		return err_ctx(e, "status");
 	show_slot(&b, 'A');
 	show_slot(&b, 'B');
-	tries = grubenv_get(&b.env, "wisp_tries");
+	grubenv_shown(&b.env, "wisp_tries", tries, sizeof(tries));
+	grubenv_shown(&b.env, "wisp_slot", slot, sizeof(slot));
 	rolled = grubenv_get(&b.env, "wisp_rollback");
 	if (*tries)
-		printf("trial: slot %s, %s tries left\n", grubenv_get(&b.env, "wisp_slot"), tries);
+		printf("trial: slot %s, %s tries left\n", slot, tries);
 	else
-		printf("trial: none (slot %s is good)\n", grubenv_get(&b.env, "wisp_slot"));
+		printf("trial: none (slot %s is good)\n", slot);
 	show_rollback(rolled);
 	show_not_up();
 	return 0;

@@ -1,13 +1,11 @@
 /*
- * update/update.h: the one header of the updater (/usr/libexec/wisp/update),
- * which wispctl's `update` verb runs: signed update bundles
- * (docs/update-bundle.md) read from a file or a stream, checked, and copied
- * part by part.
+ * update/update.h: the one header of the updater (/usr/libexec/wisp/update), which wispctl's
+ * `update` verb runs: signed update bundles (docs/update-bundle.md) read from a file or a
+ * stream, checked, and copied part by part.
  *
- * Trust comes first: a bundle starts with its manifest and the manifest's
- * minisign signature, so that a reader decides whether to trust it before
- * it reads (or writes) a byte of the parts. The manifest holds each part's
- * size and SHA-256; the parts are checked as they are copied.
+ * Trust comes first: a bundle starts with its manifest and the manifest's minisign signature,
+ * so that a reader decides whether to trust it before it reads (or writes) a byte of the
+ * parts. The manifest holds each part's size and SHA-256; the parts are checked as copied.
  *
  * Conventions are init/'s (lib/base.h): a fallible function returns a
  * negative value and fills a struct err whose message names the object.
@@ -231,6 +229,9 @@ struct grubenv {
 int grubenv_parse(struct grubenv *env, const char *block, size_t len, struct err *e);
 /* NAME's value; "" when it is not set. */
 const char *grubenv_get(const struct grubenv *env, const char *name);
+#define GRUBENV_SHOWN (4 * 127 + 1) /* a value, each byte escaped */
+/* NAME's value, its controls and bytes from 0x80 as \xHH (nothing signs grubenv): to show. */
+const char *grubenv_shown(const struct grubenv *env, const char *name, char *out, size_t size);
 int grubenv_set(struct grubenv *env, const char *name, const char *value, struct err *e);
 /* The block: every variable in its first sector, '#' after them. */
 int grubenv_format(const struct grubenv *env, char out[GRUBENV_SIZE], struct err *e);
@@ -268,7 +269,7 @@ int boot_load(struct boot_state *b, struct err *e);
 char slot_of(const char *s);
 /* The other slot. */
 char slot_other(char s);
-/* A slot's version, from its /X/slot.cfg on the mounted ESP ("" if it has none). */
+/* A slot's version, of its /X/slot.cfg on the mounted ESP (slot_cfg_version; "" if none). */
 void slot_version(char slot, char *out, size_t size);
 /* A line on the console, through the kernel's log (what a cloud operator's console log shows). */
 void console_say(const char *fmt, ...) PRINTF_LIKE(1, 2);
@@ -292,16 +293,16 @@ int slot_dev_find(char slot, struct slot_dev *d, struct err *e);
 char *slot_dm(const struct upd_verity *v, const char *partuuid);
 /* The other arguments: dm-mod.waitfor, root, wisp.slot, panic=, then cmdline. */
 char *slot_args(char slot, const char *partuuid, const char *cmdline);
-/* /X/slot.cfg's text for GRUB (each value single-quoted); writer goes into its
- * comment. Each malloc'd; NULL: out of memory. */
+/* /X/slot.cfg for GRUB (values single-quoted, writer in its comment); malloc'd, NULL: no memory */
 char *slot_cfg(char slot, const char *partuuid, const struct upd_verity *v, const char *version,
 	       const char *cmdline, const char *writer);
-/* kargs.c: a command line tail a bundle or an image spec may give a slot: at most 1024
- * bytes, printable ASCII without GRUB's script characters, none of the arguments the
- * slot, GRUB, the trial or a live medium set (root=, init=, dm-mod.*, wisp.slot=,
- * softdog.*, wisp.update_deadline=, "--", ...: its one table). NULL, or why not
- * ("argument \"init=/bin/sh\": ...", in why when it names one). */
+/* kargs.c: a tail a bundle or an image spec may give a slot: <= 1024 bytes, printable, no GRUB
+ * script character, none of the slot's, GRUB's, the trial's or a live medium's arguments (root=,
+ * init=, dm-mod.*, wisp.slot=, softdog.*, "--", ...: one table). NULL, or why not ("argument
+ * \"init=/bin/sh\": ...", in why when it names one). */
 const char *slot_cmdline_check(const char *cmdline, char *why, size_t size);
+/* A slot.cfg's wisp_version, controls and bytes from 0x80 as \xHH (the ESP is unsigned). */
+void slot_cfg_version(const char *cfg, char *out, size_t size);
 
 /* ---- fetch.c: a bundle from an http(s):// URL (containerd-lite) ------ */
 
@@ -355,9 +356,8 @@ struct unit_now {
 
 /* Every unit PID 1 has (at most max). Returns 0, or -1 when the socket does not answer. */
 int units_ps(struct unit_now *v, size_t max, size_t *n, struct err *e);
-/* 1: up steadily: healthy (its check passed), done (ended well), or running without a
- * health check for UNIT_STEADY_MS. 0: not (yet); *wait_ms > 0: it will be if it keeps
- * running that much longer. */
+/* 1: up steadily: healthy (its check passed), done (ended well), or running without a health
+ * check for UNIT_STEADY_MS. 0: not (yet); *wait_ms > 0: it will be if it runs that long more. */
 int unit_steady(const struct unit_now *u, uint64_t *wait_ms);
 /* The units not steady, "web (backoff, health none), ...", cut to size; "" if none. */
 void units_not_up(const struct unit_now *v, size_t n, char *out, size_t size);

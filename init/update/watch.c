@@ -326,12 +326,14 @@ static void watch_good_slot(struct boot_state *b, uint64_t deadline, struct err 
 {
 	static struct dogs d, none;
 	uint64_t end = now_ms() + deadline * 1000;
+	char tries[GRUBENV_SHOWN];
 	struct trial t;
 
-	record_start(b->booted, grubenv_get(&b->env, "wisp_tries"), &t);
+	grubenv_shown(&b->env, "wisp_tries", tries, sizeof(tries));
+	record_start(b->booted, tries, &t);
 	console_say("slot %c (marked good before) is counted: good once the system is up, within "
 		    "%llu s (%s tries left)",
-		    b->booted, (unsigned long long)deadline, grubenv_get(&b->env, "wisp_tries"));
+		    b->booted, (unsigned long long)deadline, tries);
 	arm_watchdogs(&d);
 	if (wait_system(b, &d, end, e) == 0) {
 		snprintf(t.last, sizeof(t.last), "the system was not up within %llu s: %s",
@@ -358,6 +360,7 @@ static bool plain_boot(const char *line)
 int cmd_watch(const struct upd_args *a, struct err *e)
 {
 	static struct boot_state b;
+	char tries[GRUBENV_SHOWN];
 	uint64_t deadline;
 	struct trial t;
 	struct dogs d;
@@ -389,10 +392,10 @@ int cmd_watch(const struct upd_args *a, struct err *e)
 		watch_good_slot(&b, deadline, e);
 		return 0;
 	}
-	record_start(b.booted, grubenv_get(&b.env, "wisp_tries"), &t);
+	grubenv_shown(&b.env, "wisp_tries", tries, sizeof(tries));
+	record_start(b.booted, tries, &t);
 	console_say("slot %c on trial: good within %llu s, or a reboot counts the try (%s left)",
-		    b.booted ? b.booted : '?', (unsigned long long)deadline,
-		    grubenv_get(&b.env, "wisp_tries"));
+		    b.booted ? b.booted : '?', (unsigned long long)deadline, tries);
 	arm_watchdogs(&d);
 	good = wait_good(&d, now_ms() + deadline * 1000, e);
 	if (good > 0) {

@@ -207,12 +207,38 @@ static void counted_good(void **state)
 	assert_string_equal(grubenv_get(&env, "wisp_good"), "B");
 }
 
+/* Nothing signs grubenv: what `update status` and the console show of its values is text,
+ * whoever wrote the disk (OSC 52 into the clipboard, a cleared screen, C1's CSI, DEL). */
+static void shown_escaped(void **state)
+{
+	static const char block_head[] = "# GRUB Environment Block\n"
+					 "wisp_slot=B\x1b]52;c;cm0gLXJmIH4=\x07\n"
+					 "wisp_tries=2\xc2\x9b"
+					 "2J\x7f\n"
+					 "wisp_prev=A\n";
+	char block[GRUBENV_SIZE], out[GRUBENV_SHOWN];
+	struct grubenv env;
+	struct err e;
+
+	(void)state;
+	memcpy(block, block_head, sizeof(block_head) - 1);
+	memset(block + sizeof(block_head) - 1, '#', sizeof(block) - (sizeof(block_head) - 1));
+	assert_int_equal(grubenv_parse(&env, block, sizeof(block), &e), 0);
+	assert_string_equal(grubenv_shown(&env, "wisp_slot", out, sizeof(out)),
+			    "B\\x1b]52;c;cm0gLXJmIH4=\\x07");
+	assert_string_equal(grubenv_shown(&env, "wisp_tries", out, sizeof(out)),
+			    "2\\xc2\\x9b2J\\x7f");
+	assert_string_equal(grubenv_shown(&env, "wisp_prev", out, sizeof(out)), "A");
+	assert_string_equal(grubenv_shown(&env, "wisp_good", out, sizeof(out)), "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(reads_grub),    cmocka_unit_test(writes_in_place),
 	    cmocka_unit_test(long_block),    cmocka_unit_test(one_sector),
 	    cmocka_unit_test(not_an_envblk), cmocka_unit_test(counted_good),
+	    cmocka_unit_test(shown_escaped),
 	};
 
 	return cmocka_run_group_tests_name("update_grubenv", tests, setup, teardown);

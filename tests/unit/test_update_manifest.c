@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "update/update.h"
@@ -292,6 +293,37 @@ static void test_version_floor(void **state)
 	}
 }
 
+/* A slot.cfg's version as `update status`, `rollback` and the console show it: the ESP is
+ * not signed, its bytes text; the updater's own slot.cfg reads back as written. */
+static void test_slot_cfg_version(void **state)
+{
+	static const struct upd_verity v = {4096, 4096, 505, 505, "", ""};
+	static const struct {
+		const char *cfg, *want;
+	} cases[] = {
+	    {"# x\nset wisp_version=0.2.0\nset wisp_dm='x'\n", "0.2.0"},
+	    {"# x\nset wisp_version=0.2.0\x1b]52;c;cm0gLXJmIH4=\x07\x1b[2J\nset wisp_dm='x'\n",
+	     "0.2.0\\x1b]52;c;cm0gLXJmIH4=\\x07\\x1b[2J"},
+	    {"# x\nset wisp_version=0.2.0\xc2\x9b"
+	     "1m\x7f'\n",
+	     "0.2.0\\xc2\\x9b1m\\x7f"},
+	    {"# x\nset wisp_dm='x'\n", ""},
+	};
+	char out[4 * UPD_VERSION_MAX], *cfg;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		slot_cfg_version(cases[i].cfg, out, sizeof(out));
+		if (strcmp(out, cases[i].want) != 0)
+			fail_msg("case %zu: \"%s\", want \"%s\"", i, out, cases[i].want);
+	}
+	cfg = slot_cfg('B', "0000", &v, "0.1.10", "console=ttyS0", "a test");
+	assert_non_null(cfg);
+	slot_cfg_version(cfg, out, sizeof(out));
+	assert_string_equal(out, "0.1.10");
+	free(cfg);
+}
+
 static void test_utc(void **state)
 {
 	char buf[UPD_UTC_LEN];
@@ -497,6 +529,7 @@ int main(void)
 	    cmocka_unit_test(test_cmdline_args),
 	    cmocka_unit_test(test_signature_algorithm_escaped),
 	    cmocka_unit_test(test_version_floor),
+	    cmocka_unit_test(test_slot_cfg_version),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
