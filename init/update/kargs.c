@@ -17,7 +17,8 @@
  * program as init, name the other slot (the next apply would write over the running
  * one) or stop the trial's count and watchdog ("--" moves GRUB's arguments after it
  * into init's argv; softdog.soft_noboot=1 or a long deadline would let a bundle's
- * author keep a bad slot up on trial for ever). */
+ * author keep a bad slot up on trial for ever), or leave a crashed kernel hanging
+ * (panic=0 after the slot's panic=10: no restart, no try counted but by a watchdog). */
 static const struct {
 	const char *key; /* "x.*": every key that starts with "x." */
 	const char *why;
@@ -27,6 +28,7 @@ static const struct {
     {"rootflags", "the slot sets its root (dm-verity)"},
     {"init", "would run another program than /sbin/init"},
     {"rdinit", "would run another program than /sbin/init"},
+    {"panic", "the slot sets it: a crash restarts the host, and GRUB counts the try"},
     {"dm-mod.*", "the slot sets its root (dm-verity)"},
     {"wisp.slot", "the slot names itself (another name makes the next apply write over it)"},
     {"wisp.tries", "GRUB's boot counting sets it"},
