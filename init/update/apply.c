@@ -358,6 +358,7 @@ int cmd_apply(const struct upd_args *a, struct err *e)
 	struct err fetched;
 	struct fetch f = {.pid = -1, .err_fd = -1};
 	unsigned at = 0;
+	bool ended;
 	int in, ret;
 
 	if (parse_hhmm(a->reboot_at, &at, e) < 0)
@@ -369,10 +370,13 @@ int cmd_apply(const struct upd_args *a, struct err *e)
 		return err_ctx(e, "apply");
 	ret = apply(a, name, in, &b, &h, e);
 	upd_unlock(); /* written: --reboot-at's wait must not hold off rollback or mark-good */
-	/* A bundle that passed every check is applied, whatever the fetcher says after;
-	 * one that did not is explained by the fetcher's failure (a 404 reads as a
-	 * truncated bundle). */
-	if (f.pid > 0 && fetch_close(in, &f, path, &fetched) < 0 && ret < 0)
+	/* A bundle that passed every check is applied, whatever the fetcher says after.
+	 * One whose stream ended early is explained by the fetcher's failure (a 404 reads
+	 * as a truncated bundle); one refused while the fetcher still sent it, by the
+	 * refusal: the fetcher's complaint about the pipe closed on it ("write: Broken
+	 * pipe") would pass a forged or tampered bundle off as a network fault. */
+	ended = f.pid > 0 && ret < 0 && fetch_ended(in);
+	if (f.pid > 0 && fetch_close(in, &f, path, &fetched) < 0 && ended)
 		*e = fetched;
 	else if (f.pid <= 0)
 		close(in);

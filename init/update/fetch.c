@@ -19,6 +19,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +75,15 @@ int fetch_open(const char *url, struct fetch *f, struct err *e)
 		return err_set(e, errno, "fork for %s", FETCHER);
 	}
 	return out[0];
+}
+
+bool fetch_ended(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	char c;
+
+	/* readable and empty: the end; bytes, or none yet: the fetcher was still sending */
+	return poll(&p, 1, 0) == 1 && read(fd, &c, 1) == 0;
 }
 
 /* The fetcher's last line on stderr, without its "containerd-lite: " prefix. */

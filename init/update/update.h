@@ -321,6 +321,7 @@ const char *fetch_shown(const char *s, char *out, size_t size);
 int fetch_open(const char *url, struct fetch *f, struct err *e);
 /* Close fd, reap the fetcher: 0, or -1 with its one-line error. */
 int fetch_close(int fd, const struct fetch *f, const char *url, struct err *e);
+bool fetch_ended(int fd); /* after a failed apply: it stopped sending, its words count */
 
 /* ---- trial.c: how far a slot's trial boots got (on STATE) ------------ */
 
@@ -385,8 +386,7 @@ void upd_unlock(void);
 #define NOT_UP_FILE "/run/wisp/update/not-up"
 #define UPD_TRIES   "3" /* boots an update's slot has to prove itself */
 
-/* --now's value, or the clock (main.c). */
-int upd_parse_now(const char *s, uint64_t *now, struct err *e);
+int upd_parse_now(const char *s, uint64_t *now, struct err *e); /* --now's, or the clock */
 int cmd_apply(const struct upd_args *a, struct err *e);
 int cmd_mark_good(const struct upd_args *a, struct err *e);
 int cmd_watch(const struct upd_args *a, struct err *e);

@@ -23,7 +23,8 @@ no process's /proc/PID/cmdline holds the URL's query (a presigned URL's token),
 nor does the error; a server trickling the bundle fails the apply under the
 fetcher's low-speed limit (lowered to 2 s by CL_TEST_FETCH_SPEED_TIME) in one line; a
 fetcher that writes escape sequences to its stderr (as a taken-over one would) reaches
-the updater's error line as text (its controls escaped).
+the updater's error line as text (its controls escaped); another key's bundle from a
+URL is refused in the apply's words, not the fetcher's broken pipe.
 
 usage: bundle.py IMAGE_BUILDER UPDATE KEYS_DIR WISPCTL CONTAINERD_LITE
 Prints ok/FAIL per check; exits 1 on any failure (a missing tool is one).
@@ -230,8 +231,9 @@ URL_NS = ["unshare", "-m", "--propagation", "private"]
 
 
 def url_server(data, stalled, scanned):
-    """/b.bundle: its first 4 KiB, then nothing until scanned is set, then the connection
-    ends (a partial file); /trickle: a byte every 0.2 s."""
+    """/b.bundle: its first 100 bytes (inside its head: the apply waits for the rest, on no
+    ESP of the build host's), then nothing until scanned is set, then the connection ends (a
+    partial file); /trickle: a byte every 0.2 s."""
     class H(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
@@ -248,7 +250,7 @@ def url_server(data, stalled, scanned):
                     self.wfile.flush()
                     time.sleep(0.2)
                 return
-            self.wfile.write(data[:4096])
+            self.wfile.write(data[:100])
             self.wfile.flush()
             stalled.set()
             scanned.wait(60)
@@ -370,6 +372,52 @@ def fetcher_escaped(upd, trusted, d):
           r.returncode == 1 and err.endswith(b"\n") and not raw and
           b"GET http://127.0.0.1:9/b.bundle: \\x1b]52;c;cm0gLXJmIH4=\\x07\\x1b[2J\\xc2\\x9b1m "
           b"HTTP 404" in err, (r.returncode, err))
+
+
+# A bundle the updater refuses while the fetcher still sends it (another key's, here with a MiB
+# more than any pipe holds): the apply's own reason is the one line, not the fetcher's about
+# the pipe the updater closed ("write: Broken pipe"), which passed a forged or tampered
+# bundle off as a network fault.
+REFUSED_APPLY = r"""
+mount -t tmpfs tmpfs /run || exit 9
+mount -t overlay overlay -o "lowerdir=$D/bin:/usr/bin" /usr/bin || exit 9
+"$UPD" apply "$URL" --keys "$K" --now 1780000000
+"""
+
+
+def url_refused(upd, cl, other, trusted, d):
+    os.makedirs(os.path.join(d, "bin"), exist_ok=True)
+    shutil.copy(cl, os.path.join(d, "bin", "containerd-lite"))
+    data = open(other, "rb").read() + bytes(1 << 20)
+
+    class H(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *a):
+            pass
+
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            try:
+                self.wfile.write(data)
+            except OSError:
+                pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    url = "http://127.0.0.1:%d/other.bundle" % srv.server_address[1]
+    try:
+        env = dict(os.environ, D=d, K=trusted, UPD=upd, URL=url)
+        r = subprocess.run(URL_NS + ["sh", "-c", REFUSED_APPLY], env=env, capture_output=True,
+                           timeout=60)
+        err = r.stderr.decode(errors="replace")
+        check("a URL's bundle of another key: its refusal is the one line, not the fetcher's "
+              "broken pipe", r.returncode == 1 and err.count("\n") == 1 and
+              "which is not a trusted key" in err and url in err, (r.returncode, err))
+    finally:
+        srv.shutdown()
 
 
 def writer_refuses(ib, d):
@@ -534,6 +582,7 @@ def main(argv):
         r = verify(upd, os.path.join(d, "other.bundle"), trusted)
         check("another key's bundle: not a trusted key",
               r.returncode == 1 and b"which is not a trusted key" in r.stderr, r.stderr)
+        url_refused(upd, cl, os.path.join(d, "other.bundle"), trusted, d)
         r = run(upd, "verify", b1, "--keys", trusted, "--now", "1798761600")
         check("expired: exit 1", r.returncode == 1 and b"expired at 2027-01-01 00:00:00 UTC" in
               r.stderr, r.stderr)
