@@ -376,6 +376,10 @@ int cmd_apply(const struct upd_args *a, struct err *e)
 	 * refusal: the fetcher's complaint about the pipe closed on it ("write: Broken
 	 * pipe") would pass a forged or tampered bundle off as a network fault. */
 	ended = f.pid > 0 && ret < 0 && fetch_ended(in);
+	if (f.pid > 0 && ret < 0 && !ended) /* cut off: not waited for (a silent one never ends) */
+		kill(f.pid, SIGKILL);
+	if (f.pid > 0 && ret < 0)
+		fetch_silence(name, e);
 	if (f.pid > 0 && fetch_close(in, &f, path, &fetched) < 0 && ended)
 		*e = fetched;
 	else if (f.pid <= 0)

@@ -23,11 +23,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define FETCHER		"/bin/containerd-lite"
-#define FETCHER_URL_ENV "CL_FETCH_URL" /* containerd-lite's IMG_FETCH_URL_ENV */
+#define FETCHER		  "/bin/containerd-lite"
+#define FETCHER_URL_ENV	  "CL_FETCH_URL" /* containerd-lite's IMG_FETCH_URL_ENV */
+#define FETCH_SILENCE_S	  600u
+#define FETCH_SILENCE_ENV "WISP_TEST_FETCH_SILENCE"
 
 bool fetch_is_url(const char *s)
 {
@@ -40,6 +44,24 @@ const char *fetch_shown(const char *s, char *out, size_t size)
 		return s;
 	snprintf(out, size, "%.*s", (int)strcspn(s, "?#"), s);
 	return out;
+}
+
+/* The longest the fetcher may send nothing: its own limits end a download whose bytes stop
+ * (60 s under 1 KiB/s, a 30 s connect, 5 redirects: 540 s at most), but only its own; one
+ * taken over would hold the updater, and its lock, for ever. Tests lower it (never raise). */
+static unsigned fetch_silence_s(void)
+{
+	const char *s = getenv(FETCH_SILENCE_ENV);
+	unsigned long v = s ? strtoul(s, NULL, 10) : 0;
+
+	return v > 0 && v < FETCH_SILENCE_S ? (unsigned)v : FETCH_SILENCE_S;
+}
+
+void fetch_silence(const char *name, struct err *e)
+{
+	if (e->num == EAGAIN || e->num == EWOULDBLOCK)
+		err_set(e, 0, "%s: %s sent nothing for %u s (stopped)", name, FETCHER,
+			fetch_silence_s());
 }
 
 static void child(const int out[2], const int errp[2], const char *url)
@@ -59,8 +81,10 @@ int fetch_open(const char *url, struct fetch *f, struct err *e)
 {
 	int out[2], errp[2];
 
-	if (pipe2(out, O_CLOEXEC) < 0)
-		return err_set(e, errno, "pipe for %s", FETCHER);
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, out) < 0 ||
+	    setsockopt(out[0], SOL_SOCKET, SO_RCVTIMEO,
+		       &(struct timeval){.tv_sec = fetch_silence_s()}, sizeof(struct timeval)) < 0)
+		return err_set(e, errno, "socket for %s", FETCHER);
 	if (pipe2(errp, O_CLOEXEC) < 0) {
 		close(out[0]), close(out[1]);
 		return err_set(e, errno, "pipe for %s", FETCHER);

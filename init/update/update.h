@@ -306,9 +306,8 @@ void slot_cfg_version(const char *cfg, char *out, size_t size);
 
 /* ---- fetch.c: a bundle from an http(s):// URL (containerd-lite) ------ */
 
-/* apply's URL when no operand names it, out of every user's argv (wispctl, provision's unit) */
-#define UPD_URL_ENV   "WISP_UPDATE_URL"
-#define UPD_URL_SHOWN 512 /* bytes of a URL a message shows (fetch_shown) */
+#define UPD_URL_ENV   "WISP_UPDATE_URL" /* apply's URL without an operand: out of every argv */
+#define UPD_URL_SHOWN 512		/* bytes of a URL a message shows (fetch_shown) */
 
 struct fetch {
 	pid_t pid;  /* containerd-lite image fetch, the URL in its environment */
@@ -322,6 +321,7 @@ int fetch_open(const char *url, struct fetch *f, struct err *e);
 /* Close fd, reap the fetcher: 0, or -1 with its one-line error. */
 int fetch_close(int fd, const struct fetch *f, const char *url, struct err *e);
 bool fetch_ended(int fd); /* after a failed apply: it stopped sending, its words count */
+void fetch_silence(const char *name, struct err *e); /* a read's EAGAIN: it sent nothing, said */
 
 /* ---- trial.c: how far a slot's trial boots got (on STATE) ------------ */
 

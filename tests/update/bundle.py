@@ -23,7 +23,8 @@ no process's /proc/PID/cmdline holds the URL's query (a presigned URL's token),
 nor does the error; a server trickling the bundle fails the apply under the
 fetcher's low-speed limit (lowered to 2 s by CL_TEST_FETCH_SPEED_TIME) in one line; a
 fetcher that writes escape sequences to its stderr (as a taken-over one would) reaches
-the updater's error line as text (its controls escaped); another key's bundle from a
+the updater's error line as text (its controls escaped), one that sends nothing is
+stopped by the updater's own bound on its silence; another key's bundle from a
 URL is refused in the apply's words, not the fetcher's broken pipe.
 
 usage: bundle.py IMAGE_BUILDER UPDATE KEYS_DIR WISPCTL CONTAINERD_LITE
@@ -374,6 +375,34 @@ def fetcher_escaped(upd, trusted, d):
           b"HTTP 404" in err, (r.returncode, err))
 
 
+# A fetcher that sends nothing and does not end (as a taken-over one may: its low-speed limit
+# is its own) must not hold the apply, and the updater's lock, for ever: the updater's own
+# bound on its silence (600 s, lowered to 2 s here) ends it in one line, the fetcher killed.
+SILENT_FETCHER = "#!/bin/sh\nexec sleep 120\n"
+
+
+def fetcher_silent(upd, trusted, d):
+    os.makedirs(os.path.join(d, "silent"), exist_ok=True)
+    fake = os.path.join(d, "silent", "containerd-lite")
+    with open(fake, "w") as f:
+        f.write(SILENT_FETCHER)
+    os.chmod(fake, 0o755)
+    env = dict(os.environ, D=d, K=trusted, UPD=upd, WISP_TEST_FETCH_SILENCE="2")
+    script = FETCHER_APPLY.replace("$D/hostile", "$D/silent")
+    p = subprocess.Popen(URL_NS + ["sh", "-c", script], env=env, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        _, err = p.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, 9)
+        _, err = p.communicate()
+        err = b"(still applying after 30 s) " + err
+    check("a fetcher silent for ever: the apply ends in one line after the updater's bound",
+          p.returncode == 1 and err.decode(errors="replace") ==
+          "update: apply: http://127.0.0.1:9/b.bundle: /bin/containerd-lite sent nothing for "
+          "2 s (stopped)\n", (p.returncode, err))
+
+
 # A bundle the updater refuses while the fetcher still sends it (another key's, here with a MiB
 # more than any pipe holds): the apply's own reason is the one line, not the fetcher's about
 # the pipe the updater closed ("write: Broken pipe"), which passed a forged or tampered
@@ -578,6 +607,7 @@ def main(argv):
         concurrent_applies(upd, b1, trusted, d)
         url_apply(upd, wispctl, cl, b1, trusted, d)
         fetcher_escaped(upd, trusted, d)
+        fetcher_silent(upd, trusted, d)
         r = write(ib, d, os.path.join(d, "other.bundle"), key="other-test.key")
         r = verify(upd, os.path.join(d, "other.bundle"), trusted)
         check("another key's bundle: not a trusted key",
