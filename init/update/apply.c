@@ -373,7 +373,7 @@ int cmd_apply(const struct upd_args *a, struct err *e)
 	/* A bundle that passed every check is applied, whatever the fetcher says after.
 	 * One whose stream ended early is explained by the fetcher's failure (a 404 reads
 	 * as a truncated bundle); one refused while the fetcher still sent it, by the
-	 * refusal: the fetcher's complaint about the pipe closed on it ("write: Broken
+	 * refusal: the fetcher's complaint about the stream closed on it ("write: Broken
 	 * pipe") would pass a forged or tampered bundle off as a network fault. */
 	ended = f.pid > 0 && ret < 0 && fetch_ended(in);
 	if (f.pid > 0 && ret < 0 && !ended) /* cut off: not waited for (a silent one never ends) */
