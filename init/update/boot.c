@@ -46,7 +46,7 @@ void slot_version(char slot, char *out, size_t size)
 
 	*out = '\0';
 	snprintf(path, sizeof(path), "%s/%c/slot.cfg", ESP_DIR, slot);
-	if (read_text(path, text, sizeof(text), &e) == 0)
+	if (read_text(path, text, sizeof(text), &e) >= 0)
 		slot_cfg_version(text, out, size);
 }
 
