@@ -23,9 +23,10 @@ void dispatch_reap(void)
 		pid_t pid = waitpid(-1, &st, WNOHANG | __WALL);
 
 		if (pid > 0) {
-			/* Neither's: an orphan re-parented to init. Reaping is all it needs. */
-			if (!provrun_reaped(pid, st))
-				unit_reaped(pid, st);
+			/* Neither's: an orphan re-parented to init. Reaping is all it needs, but
+			 * a container's create may be about to name it (orphan.c). */
+			if (!provrun_reaped(pid, st) && !unit_reaped(pid, st))
+				orphan_reaped(pid, st);
 			continue;
 		}
 		if (pid < 0 && errno == EINTR)

@@ -143,6 +143,15 @@ void dispatch_reap(void);
 /* Without a loop: reap and honour shutdown signals with sigwaitinfo. */
 _Noreturn void dispatch_emergency(void);
 
+/* ---- orphan.c: exits of children nobody claimed, for a while ---------- */
+
+void orphan_reaped(pid_t pid, int st);
+/* How many orphans were reaped so far: a container's create notes it. */
+uint64_t orphan_mark(void);
+/* Whether pid was reaped as an orphan since mark: 1 (*st its status), 0, or -1 when more
+ * orphans ended since than are kept (cannot tell). */
+int orphan_ended(uint64_t since, pid_t pid, int *st);
+
 /* ---- provrun.c: provision, run once per boot --------------------------- */
 
 #define PROVISION_BIN	    "/usr/libexec/wisp/provision"

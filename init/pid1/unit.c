@@ -36,7 +36,8 @@ struct unit {
 	pid_t pid;	/* while STARTING, RUNNING, HEALTHY, STOPPING */
 	pid_t helper;	/* a container's runtime step while STARTING (container.c) */
 	enum ctr_step step;
-	uint64_t started; /* now_ms() at the last spawn */
+	uint64_t create_mark; /* orphan_mark() when its create began */
+	uint64_t started;     /* now_ms() at the last spawn */
 	struct backoff backoff;
 	struct timer restart; /* due while BACKOFF */
 	struct timer kill;    /* due while STOPPING: stop_timeout */
@@ -208,6 +209,8 @@ static void ctr_run(struct unit *u, enum ctr_step step)
 	struct err e;
 
 	u->step = step;
+	if (step == CTR_CREATE)
+		u->create_mark = orphan_mark();
 	fill_req(u, &r);
 	/* "does not exist" from the cleanup before every start says nothing */
 	if (step == CTR_CLEAN && (r.out_fd = dev_null()) < 0)
@@ -253,6 +256,31 @@ static bool ctr_step_failed(struct unit *u, int st)
 	return true;
 }
 
+/* Its container's process was reaped as an orphan while create ran: the pid create named
+ * may be another process's now, which must be neither started nor killed (orphan.c). */
+static bool ctr_ended_early(struct unit *u)
+{
+	int st, r = orphan_ended(u->create_mark, u->pid, &st);
+	char how[32];
+
+	if (r == 0)
+		return false;
+	if (r > 0) {
+		status_text(st, how, sizeof(how));
+		log_msg(LOG_ERR, "%s: its container's process (pid %d) ended before its start: %s",
+			u->d.name, (int)u->pid, how);
+	} else {
+		/* Its process may still wait, created: the next start's delete removes it. */
+		log_msg(LOG_ERR,
+			"%s: too many processes ended while it was created to tell "
+			"whether its container's (pid %d) did: not started",
+			u->d.name, (int)u->pid);
+		st = 127 << 8;
+	}
+	unit_ended(u, st, 0);
+	return true;
+}
+
 /* A step's child ended: the next step, or the unit's failure. */
 static void ctr_step_done(struct unit *u, int st)
 {
@@ -275,7 +303,8 @@ static void ctr_step_done(struct unit *u, int st)
 		break;
 	case CTR_CREATE:
 		if ((u->pid = ctr_pid(u->d.name, &e)) > 0) {
-			ctr_run(u, CTR_START);
+			if (!ctr_ended_early(u))
+				ctr_run(u, CTR_START);
 			break;
 		}
 		u->pid = 0;

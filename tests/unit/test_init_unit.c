@@ -257,6 +257,50 @@ static void check_userns_ranges(void)
 	assert_string_equal(text, "web 1048576\ndb 1114112\n");
 }
 
+/* web started again, to its create step: its delete and bundle steps succeed. */
+static void to_create(void)
+{
+	struct err e;
+
+	assert_int_equal(unit_start("web", &e), 0);
+	assert_true(unit_reaped(next_pid - 1, 0));
+	assert_true(unit_reaped(next_pid - 1, 0));
+	assert_non_null(strstr(helper, " create --bundle "));
+	logged[0] = '\0';
+}
+
+/* The container's process killed before create's exit reached init, so reaped as an orphan
+ * (dispatch.c gives orphan_reaped what no one claims): the pid create wrote may be another
+ * process's by now, to be neither started nor killed (orphan.c). Before, init ran `start`
+ * and, when it failed, sent SIGKILL to that pid. */
+static void check_early_exits(void)
+{
+	to_create();
+	put_file("web/pid", "4243\n");
+	orphan_reaped(4243, SIGKILL);
+	assert_true(unit_reaped(next_pid - 1, 0));
+	assert_null(strstr(helper, " start "));
+	assert_int_equal(state_of("web"), U_FAILED);
+	assert_int_equal(pid_of("web"), 0);
+	assert_non_null(strstr(logged, "web: its container's process (pid 4243) ended before its "
+				       "start: signal 9\n"));
+	/* An orphan of before this create is not its process (a pid used again since). */
+	to_create();
+	assert_true(unit_reaped(next_pid - 1, 0));
+	assert_non_null(strstr(helper, " start web"));
+	assert_int_equal(pid_of("web"), 4243);
+	assert_true(unit_reaped(next_pid - 1, 0));
+	assert_true(unit_reaped(4243, 0));
+	/* More orphans during the create than are kept: cannot tell, so not started. */
+	to_create();
+	for (pid_t p = 5000; p < 5040; p++)
+		orphan_reaped(p, 0);
+	assert_true(unit_reaped(next_pid - 1, 0));
+	assert_null(strstr(helper, " start "));
+	assert_int_equal(state_of("web"), U_FAILED);
+	assert_non_null(strstr(logged, "web: too many processes ended while it was created"));
+}
+
 /* A container starts through the runtime's steps, after the image import (a oneshot of the
  * overlay directory); its pid is the one create wrote; a failed step fails the start. */
 static void check_containers(void)
@@ -297,6 +341,7 @@ static void check_containers(void)
 	assert_true(unit_reaped(next_pid - 1, 1 << 8));
 	assert_int_equal(state_of("web"), U_FAILED);
 	assert_int_equal(pid_of("web"), 0);
+	check_early_exits();
 	check_userns_ranges();
 }
 
