@@ -221,11 +221,28 @@ int img_url_escape(const char *s, char *out, size_t n)
 	return 0;
 }
 
-void img_strip_queries(char *msg)
+/* The userinfo ("user:password@") of the URL whose authority starts at auth: up to its last
+ * '@' (the authority ends at a '/', '?', '#' or the word's end), an '@' after it the path's
+ * or query's; its length, with the '@', or 0. */
+static size_t userinfo_len(const char *auth)
+{
+	size_t len = 0;
+
+	for (const char *p = auth; *p && !strchr("/?# ", *p); p++)
+		if (*p == '@')
+			len = (size_t)(p + 1 - auth);
+	return len;
+}
+
+void img_strip_url_secrets(char *msg)
 {
 	for (char *u = msg; (u = strstr(u, "://"));) {
-		char *q = u + strcspn(u, "?# "), *end = q + strcspn(q, " ");
+		size_t cred = userinfo_len(u += 3);
+		char *q, *end;
 
+		memmove(u, u + cred, strlen(u + cred) + 1);
+		q = u + strcspn(u, "?# ");
+		end = q + strcspn(q, " ");
 		if (*q == ' ' || !*q) {
 			u = q;
 			continue;

@@ -37,10 +37,11 @@ bool img_same_origin(const char *url_a, const char *url_b);
 size_t img_url_ip(const char *url, unsigned char out[16]);
 /* s percent-encoded for a query string (RFC 3986 unreserved kept). */
 int img_url_escape(const char *s, char *out, size_t n);
-/* Every URL of msg without its query and fragment, from a '?' or '#' to the
- * end of the word (a trailing ':' of the message's kept): a presigned URL's
- * query is a credential, not for a log or a terminal. */
-void img_strip_queries(char *msg);
+/* Every URL of msg without its userinfo ("user:password@", dropped as git's
+ * transport_anonymize_url does) and its query and fragment, from a '?' or '#'
+ * to the end of the word (a trailing ':' of the message's kept): a password,
+ * or a presigned URL's query, is a credential, not for a log or a terminal. */
+void img_strip_url_secrets(char *msg);
 
 /* image/auth.c: credentials and tokens. */
 /* The "auth" (base64 user:pass) of host in a docker config.json's auths

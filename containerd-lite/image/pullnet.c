@@ -338,7 +338,7 @@ static int ask(struct img_net *n, uint32_t op, const void *a, size_t alen, char 
 	memcpy(&num, *p, sizeof(num));
 	cl_error(err, 0, "%.1000s", *p + sizeof(num));
 	err->num = num;
-	img_strip_queries(err->msg);
+	img_strip_url_secrets(err->msg);
 	free(*p);
 	return -1;
 }

@@ -121,6 +121,6 @@ int img_fetch_url(const char *url, const char *ca, int fd, struct cl_err *err)
 	int r = fetch(url, ca, fd, err);
 
 	if (r < 0)
-		img_strip_queries(err->msg);
+		img_strip_url_secrets(err->msg);
 	return r;
 }

@@ -12,7 +12,8 @@
  * The URL goes to the fetcher in its environment (CL_FETCH_URL), not its argv:
  * a presigned URL's query is a credential, and /proc/PID/cmdline is every
  * user's to read, /proc/PID/environ root's alone here. A message names the URL
- * without its query (fetch_shown): the unit's log keeps it. What the fetcher
+ * without its query and its userinfo (fetch_shown: "https://user:password@host/" as
+ * "https://host/", git's transport_anonymize_url): the unit's log keeps it. What the fetcher
  * says, it says as nobody: its error line is quoted with its controls escaped.
  */
 #include "update.h"
@@ -38,11 +39,31 @@ bool fetch_is_url(const char *s)
 	return strncmp(s, "http://", 7) == 0 || strncmp(s, "https://", 8) == 0;
 }
 
+/* Where the host starts after "scheme://": past the authority's last '@' (userinfo, RFC 3986
+ * 3.2.1), which ends at the first '/', '?' or '#'; an '@' past it is the path's or query's. */
+static const char *url_host(const char *auth)
+{
+	const char *host = auth;
+
+	for (const char *p = auth; *p && !strchr("/?#", *p); p++)
+		if (*p == '@')
+			host = p + 1;
+	return host;
+}
+
 const char *fetch_shown(const char *s, char *out, size_t size)
 {
-	if (!fetch_is_url(s) || !s[strcspn(s, "?#")])
+	const char *auth, *host;
+	size_t keep;
+
+	if (!fetch_is_url(s))
 		return s;
-	snprintf(out, size, "%.*s", (int)strcspn(s, "?#"), s);
+	auth = strstr(s, "://") + 3;
+	host = url_host(auth);
+	keep = strcspn(host, "?#");
+	if (host == auth && !host[keep])
+		return s;
+	snprintf(out, size, "%.*s%.*s", (int)(auth - s), s, (int)keep, host);
 	return out;
 }
 

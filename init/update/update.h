@@ -314,7 +314,7 @@ struct fetch {
 	int err_fd; /* its stderr */
 };
 bool fetch_is_url(const char *s);
-/* s as a message may name it: a URL without its query or fragment (in out), else s. */
+/* s as a message may name it: a URL without its userinfo, query and fragment, else s. */
 const char *fetch_shown(const char *s, char *out, size_t size);
 /* The read end of the fetcher's output for url; f: the process. */
 int fetch_open(const char *url, struct fetch *f, struct err *e);

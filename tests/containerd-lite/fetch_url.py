@@ -9,7 +9,8 @@ error's or a redirect's page reaches stdout; each failure is one line naming the
 the HTTP status); a reader that stops early ends the fetch with an error, not a signal.
 A server trickling the file (a byte every 0.2 s) fails the fetch under the low-speed limit
 (1 KiB/s, its 60 s lowered to 2 s by CL_TEST_FETCH_SPEED_TIME), in one line, within 30 s;
-a URL given in CL_FETCH_URL is fetched with no URL in argv, and no error shows a query.
+a URL given in CL_FETCH_URL is fetched with no URL in argv, and no error shows a query
+or a URL's user and password.
 """
 
 import http.server
@@ -86,6 +87,7 @@ def fetch(cl, url, *opts, env=None, timeout=None):
 
 
 SECRET = "X-Amz-Signature=0123secret"
+PASSWORD = "hunter2pw"
 
 
 def trickled(cl):
@@ -139,6 +141,12 @@ def from_env(cl):
     r = fetch(cl, None, env=env)
     check("fetch: a 404's line names the URL without its query",
           one_line(*r, "GET %s/missing: HTTP 404" % plain) and SECRET not in r[2], r[2])
+    env["CL_FETCH_URL"] = plain.replace("://", "://wisp:%s@" % PASSWORD) + "/missing?" + SECRET
+    r = fetch(cl, None, env=env)
+    # (not fetched: a URL with userinfo is no origin of ours, its loopback host refused)
+    check("fetch: a failure's line names the URL without its user and password",
+          one_line(*r, "GET %s/missing: " % plain) and PASSWORD not in r[2] and
+          "wisp" not in r[2], r[2])
     env.pop("CL_FETCH_URL")
     r = fetch(cl, None, env=env)
     check("fetch with no URL and no CL_FETCH_URL: one line", one_line(*r, "CL_FETCH_URL"), r[2])

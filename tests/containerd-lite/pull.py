@@ -225,8 +225,9 @@ class Front:
                          'scope="repository:%s:pull"' % (self.host, "/".join(repo)))])
             return True
         if self.mode.get("redirect") and "/blobs/" in h.path:
-            self.reply(h, 307, headers=[("Location", "http://%s%s?sig=x" % (
-                self.mode["redirect"].host, h.path))])
+            # redirect_userinfo: "user:password@" in the Location too
+            self.reply(h, 307, headers=[("Location", "http://%s%s%s?sig=x" % (
+                self.mode.get("redirect_userinfo", ""), self.mode["redirect"].host, h.path))])
             return True
         return False
 

@@ -14,8 +14,9 @@ too. What the child staged, spoiled after its own checks
 second link), is refused by the parent in one line, nothing recorded; the
 shipped (musl) build has no such hook. A partial still open for writing
 elsewhere when the pull completes it is refused (a lease, image/staged.c).
-A blob redirected to a URL with a query (a presigned one's token) fails in
-a line that names the URL without it.
+A blob redirected to a URL with a query (a presigned one's token), and with
+a user and password before its host, fails in a line that names the URL
+without them.
 
 Prints ok/FAIL per check; exits 1 on any failure.
 """
@@ -32,6 +33,7 @@ from images import check, run, snapshot  # noqa: E402
 from harness import CL, poll  # noqa: E402
 
 NOBODY = "65534\t65534\t65534\t65534"
+PASSWORD = "hunter2pw"  # in a redirect's userinfo: in no message
 # /proc/PID/status of the network side (NSpid checked apart)
 WANT = {"Uid": NOBODY, "Gid": NOBODY, "Groups": "", "CapEff": "0000000000000000",
         "NoNewPrivs": "1", "NSpid": None, "owner": 0}
@@ -171,14 +173,18 @@ def queries(w, front, regs):
     for d in [cd] + [d["digest"] for d in descs]:  # the blobs redirected, not answered
         front.mode["fake"].pop("/v2/wisp/q/blobs/" + d)
     front.mode["redirect"] = storage
-    r = pull(store, front.host + "/wisp/q:1", regs)
+    for userinfo in ("", "wisp:" + PASSWORD + "@"):
+        front.mode["redirect_userinfo"] = userinfo
+        r = pull(store, front.host + "/wisp/q:1", regs)
+        check("a redirected blob's error: one line naming the URL without its query%s" %
+              (" nor its user and password" if userinfo else ""),
+              r.returncode == 1 and len(r.stderr.splitlines()) == 1 and
+              "GET http://%s/v2/wisp/q/blobs/sha256:" % storage.host in r.stderr and
+              "HTTP 502" in r.stderr and "sig=x" not in r.stderr + r.stdout and
+              PASSWORD not in r.stderr + r.stdout, (r.stdout[-300:], r.stderr))
     front.mode.pop("redirect")
+    front.mode.pop("redirect_userinfo")
     storage.server.shutdown()
-    check("a redirected blob's error: one line naming the URL without its query",
-          r.returncode == 1 and len(r.stderr.splitlines()) == 1 and
-          "GET http://%s/v2/wisp/q/blobs/sha256:" % storage.host in r.stderr and
-          "HTTP 502" in r.stderr and "sig=x" not in r.stderr + r.stdout,
-          (r.stdout[-300:], r.stderr))
     shutil.rmtree(store, ignore_errors=True)
 
 

@@ -242,6 +242,46 @@ static void test_url_ip(void **state)
 	}
 }
 
+/* What an error line shows of its URLs (a redirect's, a token realm's, a mirror's): no
+ * userinfo (a password), no query (a presigned URL's token); an '@' past the host stays. */
+static void test_url_secrets(void **state)
+{
+	static const struct {
+		const char *in, *want;
+	} t[] = {
+	    {"GET https://h/v2/x: HTTP 404", "GET https://h/v2/x: HTTP 404"},
+	    {"GET https://h/b?sig=s: HTTP 403", "GET https://h/b: HTTP 403"},
+	    {"GET https://h/b?sig=s:", "GET https://h/b:"},
+	    {"GET https://u:pw@h/b: HTTP 403", "GET https://h/b: HTTP 403"},
+	    {"GET https://u:pw@h:5000/b?sig=s: HTTP 403", "GET https://h:5000/b: HTTP 403"},
+	    {"GET https://u@h/b: x", "GET https://h/b: x"},
+	    {"GET https://u:p@ss@h/b: x", "GET https://h/b: x"},
+	    {"GET https://u:pw@h: x", "GET https://h: x"},
+	    {"GET https://u:pw@h?q=1 x", "GET https://h x"},
+	    {"GET http://u:pw@[::1]:5000/v2/: x", "GET http://[::1]:5000/v2/: x"},
+	    {"GET http://[::1]:5000/v2/: x", "GET http://[::1]:5000/v2/: x"},
+	    {"GET https://h/a@b/c: x", "GET https://h/a@b/c: x"},
+	    {"GET https://h/b?to=a@b: x", "GET https://h/b: x"},
+	    {"GET https://h?to=a@b: x", "GET https://h: x"},
+	    {"GET https://u:p@h/a@b?c@d: x", "GET https://h/a@b: x"},
+	    {"redirect https://a:1@h/x to https://b:2@g/y?s=1",
+	     "redirect https://h/x to https://g/y"},
+	    {"pull u:pw@h/x: no such host", "pull u:pw@h/x: no such host"}, /* no scheme: no URL */
+	    {"mail me@h: x", "mail me@h: x"},
+	    {"https://u:pw@", "https://"},
+	    {"", ""},
+	};
+	char msg[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		snprintf(msg, sizeof(msg), "%s", t[i].in);
+		img_strip_url_secrets(msg);
+		if (strcmp(msg, t[i].want) != 0)
+			fail_msg("%s: %s, want %s", t[i].in, msg, t[i].want);
+	}
+}
+
 static void test_token(void **state)
 {
 	struct img_challenge c = {"Bearer", "https://auth.io/token", "reg.io", ""};
@@ -539,7 +579,7 @@ int main(void)
 	    cmocka_unit_test(test_token),	  cmocka_unit_test(test_creds),
 	    cmocka_unit_test(test_creds_file),	  cmocka_unit_test(test_regcfg),
 	    cmocka_unit_test(test_index_choice),  cmocka_unit_test(test_url_ip),
-	    cmocka_unit_test(test_doc_type),
+	    cmocka_unit_test(test_doc_type),	  cmocka_unit_test(test_url_secrets),
 	};
 
 	return cmocka_run_group_tests_name("cl_pull", tests, NULL, NULL);
