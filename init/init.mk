@@ -93,7 +93,7 @@ UPDATE_SRCS := $(addprefix init/update/, main.c args.c bundle.c manifest.c minis
 UPDATE_BIN := $(B)/init/update
 init: $(UPDATE_BIN)
 UPDATE_DEPS := $(B)/sysroot/.headers-ok $(B)/sysroot/lib/libsodium.a $(B)/sysroot/include/sodium.h
-$(UPDATE_BIN): $(UPDATE_SRCS) init/update/update.h $(INIT_HDRS) init/init.mk $(UPDATE_DEPS) \
+$(UPDATE_BIN): $(UPDATE_SRCS) init/update/update.h init/update/units.h $(INIT_HDRS) init/init.mk $(UPDATE_DEPS) \
 		$(MUSL_FLAGS_STAMP) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(MUSL_PIE_CC) $(MUSL_CFLAGS) $(INIT_CFLAGS) -o $@ $(UPDATE_SRCS) $(MUSL_LDFLAGS) -lsodium
@@ -300,4 +300,4 @@ UNIT_update_grubenv_SRCS := init/update/grubenv.c init/update/goodslot.c init/li
 UNIT_TESTS += update_fetch
 UNIT_update_fetch_SRCS := init/update/fetch.c init/lib/err.c init/lib/util.c init/update/update.h $(INIT_HDRS)
 UNIT_update_trial_SRCS := init/update/trial.c init/update/units.c init/lib/proto.c init/lib/err.c init/lib/util.c \
-	init/update/update.h $(INIT_HDRS)
+	init/update/update.h init/update/units.h $(INIT_HDRS)

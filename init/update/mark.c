@@ -14,9 +14,11 @@
  * whatever its units do.
  */
 #include "update.h"
+#include "units.h"
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/statfs.h>
 #include <unistd.h>
@@ -40,34 +42,15 @@ static int state_mounted(const char *var, struct err *e)
  * its backoff; the trial's deadline bounds it. */
 static int critical_up(const struct upd_args *a, struct err *e)
 {
-	static struct unit_now units[256];
+	struct unit_now *units;
 	size_t n;
+	int ret;
 
-	if (units_ps(units, ARRAY_LEN(units), &n, e) < 0)
+	if (units_ps(&units, &n, e) < 0)
 		return -1;
-	for (int i = 0; i < a->noperands; i++) {
-		const struct unit_now *u = NULL;
-		uint64_t wait;
-
-		for (size_t j = 0; j < n && !u; j++)
-			if (!strcmp(units[j].name, a->operand[i]))
-				u = &units[j];
-		if (!u)
-			return err_set(e, 0, "critical unit %s: PID 1 has no such unit",
-				       a->operand[i]);
-		if (unit_steady(u, &wait))
-			continue;
-		if (wait)
-			return err_set(
-			    e, 0,
-			    "critical unit %s: running %llu.%llu s, not yet the %u s a unit "
-			    "without a health check must run",
-			    u->name, (unsigned long long)(u->uptime_ms / 1000),
-			    (unsigned long long)(u->uptime_ms % 1000 / 100), UNIT_STEADY_MS / 1000);
-		return err_set(e, 0, "critical unit %s: %s, health %s", u->name, u->state,
-			       u->health);
-	}
-	return 0;
+	ret = units_critical_up(units, n, a->operand, (size_t)a->noperands, e);
+	free(units);
+	return ret;
 }
 
 /* `update watch` (watch.c) waits for this file; what it said of the units is old now. */
@@ -114,12 +97,14 @@ static int mark(struct boot_state *b, bool system, struct err *e)
  * caller feeds the watchdogs between tries. */
 int mark_system(struct boot_state *b, struct err *e)
 {
-	static struct unit_now units[256];
+	struct unit_now *units = NULL;
 	size_t n;
 	int ret;
 
-	if (state_mounted("/proc/1/root/var", e) < 0 ||
-	    units_ps(units, ARRAY_LEN(units), &n, e) < 0 || upd_lock(0, e) < 0)
+	if (state_mounted("/proc/1/root/var", e) < 0 || units_ps(&units, &n, e) < 0)
+		return -1;
+	free(units); /* PID 1 answered: its units are not the question */
+	if (upd_lock(0, e) < 0)
 		return -1;
 	ret = grubenv_load(&b->env, b->path, e) < 0 ? -1 : mark(b, true, e);
 	upd_unlock();

@@ -3,12 +3,14 @@
  * (docs/control-protocol.md: a ps request, one P_UNIT record per unit, P_OK),
  * and whether a critical unit is up steadily enough to call a boot good.
  */
-#include "update.h"
+#include "units.h"
 
 #include "../lib/proto.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -48,15 +50,36 @@ static void unit_of(const struct pview *m, struct unit_now *u)
 	u->has_uptime = pview_uint(m, PT_UPTIME, 8, &u->uptime_ms) > 0;
 }
 
-int units_ps(struct unit_now *v, size_t max, size_t *n, struct err *e)
+/* v grown to hold one more unit: by half again, as many as PID 1 sends (its sets of
+ * DECL_MAX_UNITS, ROOT's and provision's), not a fixed count that loses the rest. */
+static struct unit_now *units_grow(struct unit_now **v, size_t n, size_t *cap, struct err *e)
+{
+	struct unit_now *more;
+	size_t want = *cap ? *cap + *cap / 2 : 64;
+
+	if (n < *cap)
+		return &(*v)[n];
+	if (want > SIZE_MAX / sizeof(**v) || !(more = realloc(*v, want * sizeof(**v)))) {
+		err_set(e, ENOMEM, "PID 1's units (%zu)", n + 1);
+		return NULL;
+	}
+	*v = more;
+	*cap = want;
+	return &more[n];
+}
+
+int units_read(int fd, struct unit_now **v, size_t *n, struct err *e)
 {
 	unsigned char buf[PROTO_MAX_MSG];
 	struct pview m;
-	int fd = ask_ps(e), ret = -1;
+	size_t cap = 0;
+	int ret = -1;
 
+	*v = NULL;
 	*n = 0;
-	while (fd >= 0) {
+	for (;;) {
 		ssize_t len = recv(fd, buf, sizeof(buf), 0);
+		struct unit_now *u;
 
 		if (len < 0 && errno == EINTR)
 			continue;
@@ -74,11 +97,29 @@ int units_ps(struct unit_now *v, size_t max, size_t *n, struct err *e)
 			err_set(e, 0, "PID 1's control socket: an error answered ps");
 			break;
 		}
-		if (*n < max)
-			unit_of(&m, &v[(*n)++]);
+		if (!(u = units_grow(v, *n, &cap, e)))
+			break;
+		unit_of(&m, u);
+		(*n)++;
 	}
-	if (fd >= 0)
-		close(fd);
+	if (ret < 0) {
+		free(*v);
+		*v = NULL;
+		*n = 0;
+	}
+	return ret;
+}
+
+int units_ps(struct unit_now **v, size_t *n, struct err *e)
+{
+	int fd = ask_ps(e), ret;
+
+	*v = NULL;
+	*n = 0;
+	if (fd < 0)
+		return -1;
+	ret = units_read(fd, v, n, e);
+	close(fd);
 	return ret;
 }
 
@@ -94,6 +135,38 @@ int unit_steady(const struct unit_now *u, uint64_t *wait_ms)
 	if (u->has_uptime && u->uptime_ms >= UNIT_STEADY_MS)
 		return 1;
 	*wait_ms = UNIT_STEADY_MS - (u->has_uptime ? u->uptime_ms : 0);
+	return 0;
+}
+
+static const struct unit_now *unit_named(const struct unit_now *v, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(v[i].name, name))
+			return &v[i];
+	return NULL;
+}
+
+int units_critical_up(const struct unit_now *v, size_t n, const char *const *names, size_t nnames,
+		      struct err *e)
+{
+	for (size_t i = 0; i < nnames; i++) {
+		const struct unit_now *u = unit_named(v, n, names[i]);
+		uint64_t wait;
+
+		if (!u)
+			return err_set(e, 0, "critical unit %s: PID 1 has no such unit", names[i]);
+		if (unit_steady(u, &wait))
+			continue;
+		if (wait)
+			return err_set(
+			    e, 0,
+			    "critical unit %s: running %llu.%llu s, not yet the %u s a unit "
+			    "without a health check must run",
+			    u->name, (unsigned long long)(u->uptime_ms / 1000),
+			    (unsigned long long)(u->uptime_ms % 1000 / 100), UNIT_STEADY_MS / 1000);
+		return err_set(e, 0, "critical unit %s: %s, health %s", u->name, u->state,
+			       u->health);
+	}
 	return 0;
 }
 

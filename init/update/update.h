@@ -345,24 +345,6 @@ bool trial_not_booted(const struct trial *t);
  * 0x80 as \xHH (out: TRIAL_WHY_MAX). */
 void trial_why(const struct trial *t, char *out, size_t size);
 
-/* ---- units.c: PID 1's units, over its control socket ----------------- */
-
-#define UNIT_STEADY_MS 10000u /* a critical unit without a health check: up this long */
-
-struct unit_now {
-	char name[DECL_NAME_MAX + 1], state[32], health[32];
-	uint64_t uptime_ms;
-	bool has_uptime;
-};
-
-/* Every unit PID 1 has (at most max). Returns 0, or -1 when the socket does not answer. */
-int units_ps(struct unit_now *v, size_t max, size_t *n, struct err *e);
-/* 1: up steadily: healthy (its check passed), done (ended well), or running without a health
- * check for UNIT_STEADY_MS. 0: not (yet); *wait_ms > 0: it will be if it runs that long more. */
-int unit_steady(const struct unit_now *u, uint64_t *wait_ms);
-/* The units not steady, "web (backoff, health none), ...", cut to size; "" if none. */
-void units_not_up(const struct unit_now *v, size_t n, char *out, size_t size);
-
 /* ---- lock.c: one updater at a time on grubenv and the slots ---------- */
 
 #define LOCK_DIR "/run/wisp/update"

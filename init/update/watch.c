@@ -24,6 +24,7 @@
  * in it, can take the host back to the older slot.
  */
 #include "update.h"
+#include "units.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -31,6 +32,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/ioctl.h>
@@ -137,14 +139,15 @@ static void record_start(char slot, const char *tries, struct trial *t)
 /* The units not up, as PID 1 lists them (empty: every one is), or why it did not say. */
 static void units_down(char *down, size_t size)
 {
-	static struct unit_now units[256];
+	struct unit_now *units;
 	struct err e;
 	size_t n;
 
-	if (units_ps(units, ARRAY_LEN(units), &n, &e) < 0)
+	if (units_ps(&units, &n, &e) < 0)
 		snprintf(down, size, "(PID 1 did not say: %s)", e.msg);
 	else
 		units_not_up(units, n, down, size);
+	free(units);
 }
 
 static void record_deadline(char slot, uint64_t deadline, struct trial *t)

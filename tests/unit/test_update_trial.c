@@ -7,9 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "lib/proto.h"
+#include "update/units.h"
 #include "update/update.h"
 
 static char dir[] = "/tmp/test-trial-XXXXXX";
@@ -169,11 +173,109 @@ static void not_up(void **state)
 	assert_int_equal(strlen(small), sizeof(small) - 1);
 }
 
+/* PID 1's answer to ps, as its control socket sends it (pid1/control.c): n P_UNIT records,
+ * unit-0 .. unit-(n-1), the last one healthy, the others running, then P_OK (or not). */
+static void send_ps(int fd, size_t n, bool ok)
+{
+	struct pmsg p;
+	char name[32];
+
+	for (size_t i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "unit-%zu", i);
+		pmsg_start(&p, P_UNIT);
+		pmsg_str(&p, PT_NAME, name);
+		pmsg_str(&p, PT_STATE, i + 1 == n ? "healthy" : "running");
+		pmsg_u64(&p, PT_UPTIME, 20000);
+		assert_int_equal(pmsg_end(&p), 0);
+		assert_int_equal(send(fd, p.b, p.len, MSG_NOSIGNAL), (ssize_t)p.len);
+	}
+	if (ok) {
+		pmsg_start(&p, P_OK);
+		assert_int_equal(pmsg_end(&p), 0);
+		assert_int_equal(send(fd, p.b, p.len, MSG_NOSIGNAL), (ssize_t)p.len);
+	}
+}
+
+/* units_read on what a writer process sends (more than a socket's buffer holds). */
+static int read_ps(size_t n, bool ok, struct unit_now **v, size_t *got, struct err *e)
+{
+	int sv[2], status, ret;
+	pid_t pid;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(sv[0]);
+		send_ps(sv[1], n, ok);
+		_exit(0);
+	}
+	close(sv[1]);
+	ret = units_read(sv[0], v, got, e);
+	close(sv[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_int_equal(status, 0);
+	return ret;
+}
+
+/* Every unit PID 1 lists, past any fixed count (it runs two sets of DECL_MAX_UNITS, 1024): a
+ * critical unit listed last is found, not "no such unit". */
+static void many_units(void **state)
+{
+	static const size_t counts[] = {0, 1, 256, 257, 300, 2048};
+	struct unit_now *v;
+	struct err e;
+	char last[32];
+	size_t n;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
+		assert_int_equal(read_ps(counts[i], true, &v, &n, &e), 0);
+		assert_int_equal(n, counts[i]);
+		if (!n) {
+			free(v);
+			continue;
+		}
+		snprintf(last, sizeof(last), "unit-%zu", n - 1);
+		assert_string_equal(v[n - 1].name, last);
+		assert_string_equal(v[n - 1].state, "healthy");
+		assert_int_equal(units_critical_up(v, n, (const char *[]){last}, 1, &e), 0);
+		assert_int_equal(units_critical_up(v, n, (const char *[]){"unit-x"}, 1, &e), -1);
+		assert_string_equal(e.msg, "critical unit unit-x: PID 1 has no such unit");
+		free(v);
+	}
+	/* an answer cut before its P_OK: an error, no list */
+	assert_int_equal(read_ps(300, false, &v, &n, &e), -1);
+	assert_null(v);
+	assert_int_equal(n, 0);
+	assert_string_equal(e.msg, "PID 1's control socket: no answer");
+}
+
+/* The first critical unit not up is the one named. */
+static void critical(void **state)
+{
+	static const struct unit_now v[] = {
+	    U("web", "healthy", "healthy", 100),
+	    U("db", "running", "none", 2500),
+	    U("q", "backoff", "none", 0),
+	};
+	struct err e;
+
+	(void)state;
+	assert_int_equal(units_critical_up(v, 3, (const char *[]){"web"}, 1, &e), 0);
+	assert_int_equal(units_critical_up(v, 3, (const char *[]){"web", "db"}, 2, &e), -1);
+	assert_string_equal(e.msg, "critical unit db: running 2.5 s, not yet the 10 s a unit "
+				   "without a health check must run");
+	assert_int_equal(units_critical_up(v, 3, (const char *[]){"q", "db"}, 2, &e), -1);
+	assert_string_equal(e.msg, "critical unit q: backoff, health none");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(round_trip), cmocka_unit_test(malformed), cmocka_unit_test(steady),
-	    cmocka_unit_test(not_up),	  cmocka_unit_test(escaped),
+	    cmocka_unit_test(not_up),	  cmocka_unit_test(escaped),   cmocka_unit_test(many_units),
+	    cmocka_unit_test(critical),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
