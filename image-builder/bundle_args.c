@@ -132,17 +132,15 @@ static int scan(int argc, char **argv, struct cl *cl)
  * device would refuse is not written. NULL, or what is wrong. */
 static const char *check_fields(const struct ib_bundle_opts *o)
 {
-	static char why[160], msg[176];
-	const char *v = o->version, *bad;
+	static char why[160], msg[sizeof(((struct err *)0)->msg) + 16];
+	const char *bad;
 	size_t n = strlen(o->variant), c = strlen(o->cmdline);
+	struct upd_version v;
+	struct err e;
 
-	for (int i = 0; i < 3; i++) {
-		if (*v < '0' || *v > '9' || (*v == '0' && v[1] >= '0' && v[1] <= '9'))
-			return "--os-version: not MAJOR.MINOR.PATCH";
-		v += strspn(v, "0123456789");
-		if (*v != (i < 2 ? '.' : '\0'))
-			return "--os-version: not MAJOR.MINOR.PATCH";
-		v += i < 2;
+	if (upd_version_parse(o->version, &v, &e) < 0) {
+		snprintf(msg, sizeof(msg), "--os-version: %s", e.msg);
+		return msg;
 	}
 	if (n == 0 || n > 64 ||
 	    strspn(o->variant, "abcdefghijklmnopqrstuvwxyz0123456789_.-") != n ||

@@ -242,8 +242,8 @@ void ib_sb_end(struct ib_secboot *sb); /* stops the agent; safe to call twice */
 
 /* ---- update.slot_b (slotb.c) -------------------------------------------- */
 struct ib_slotb {
-	char version[32];
-	char *cmdline; /* the bundle's kernel.cmdline */
+	char version[33]; /* the updater's UPD_VERSION_MAX: 32 characters and the NUL */
+	char *cmdline;	  /* the bundle's kernel.cmdline */
 	struct ib_verity verity;
 };
 /* Check spec's update.slot_b as the device would (update.key, expiry, variant, every

@@ -148,5 +148,5 @@ update-test: $(IB) $(UPDATE_BIN) $(WISPCTL_BIN) $(CL_HOST) | $(DEPS_STAMP)
 
 UNIT_TESTS += ib_bundle
 UNIT_ib_bundle_SRCS := $(IB_H) $(IB_SPEC_SRCS) $(addprefix image-builder/,bundle_verity.c bundle_args.c \
-	bundle.c exec.c secboot.c uuid.c grub.c) init/update/slotcfg.c
+	bundle.c exec.c secboot.c uuid.c grub.c) init/update/slotcfg.c init/update/version.c
 UNIT_ib_bundle_LIBS := -lyaml -lsodium -luuid

@@ -57,6 +57,9 @@ static int copy_part(int in, const struct upd_head *h, int id, const char *out, 
 	return ret;
 }
 
+_Static_assert(sizeof(((struct ib_slotb *)0)->version) == UPD_VERSION_MAX,
+	       "update.slot_b keeps a bundle's version whole");
+
 static void take_manifest(const struct upd_manifest *m, struct ib_slotb *sb)
 {
 	const struct upd_verity *v = &m->verity;

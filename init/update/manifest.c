@@ -73,6 +73,9 @@ static const char *f_version(struct upd_manifest *m, const char *v, int arg)
 	struct err e;
 
 	(void)arg;
+	_Static_assert(UPD_VERSION_LEN == 32, "the message below says 32");
+	if (strlen(v) > UPD_VERSION_LEN)
+		return "longer than 32 characters (MAJOR.MINOR.PATCH, each below 2^32)";
 	if (upd_version_parse(v, &m->version, &e) < 0)
 		return "not MAJOR.MINOR.PATCH";
 	memcpy(m->version_str, v, strlen(v) + 1);

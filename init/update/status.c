@@ -9,7 +9,7 @@
 /* GRUB's rollback (wisp_rollback), and why from what the slot's boots left on STATE. */
 static void show_rollback(const char *rolled)
 {
-	char version[32], why[TRIAL_WHY_MAX];
+	char version[UPD_VERSION_MAX], why[TRIAL_WHY_MAX];
 	struct trial t;
 
 	if (!slot_of(rolled))
@@ -36,7 +36,7 @@ static void show_not_up(void)
 
 static void show_slot(const struct boot_state *b, char slot)
 {
-	char version[32];
+	char version[UPD_VERSION_MAX];
 	const char *cur = grubenv_get(&b->env, "wisp_slot");
 
 	slot_version(slot, version, sizeof(version));
@@ -73,7 +73,7 @@ int cmd_status(const struct upd_args *a, struct err *e)
 int cmd_rollback(const struct upd_args *a, struct err *e)
 {
 	static struct boot_state b;
-	char to, version[32];
+	char to, version[UPD_VERSION_MAX];
 
 	(void)a;
 	if (upd_lock(UPD_LOCK_WAIT, e) < 0 || boot_load(&b, e) < 0)

@@ -21,11 +21,14 @@ struct upd_version {
 	uint32_t major, minor, patch;
 };
 
-/* Longest version text: three 10-digit numbers and two dots. */
-#define UPD_VERSION_MAX 32
+/* Longest version text: three 10-digit numbers (each below 2^32) and two dots; its buffer
+ * holds the NUL too. */
+#define UPD_VERSION_LEN 32
+#define UPD_VERSION_MAX (UPD_VERSION_LEN + 1)
 
 /* Parse s: decimal numbers without sign or leading zero ("0" itself is one),
- * each below 2^32, two dots, nothing else. Returns 0 or -1 (e: "version "S": ..."). */
+ * each below 2^32, two dots, nothing else (so at most UPD_VERSION_LEN characters).
+ * Returns 0 or -1 (e: "version "S": ..."). */
 int upd_version_parse(const char *s, struct upd_version *v, struct err *e);
 /* <0, 0, >0 as a is older than, the same as, newer than b (numerically: 0.1.10 > 0.1.9). */
 int upd_version_cmp(const struct upd_version *a, const struct upd_version *b);

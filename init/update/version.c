@@ -34,10 +34,17 @@ int upd_version_parse(const char *s, struct upd_version *v, struct err *e)
 {
 	const char *p = s;
 
-	if (strlen(s) >= UPD_VERSION_MAX || number(&p, &v->major) < 0 || *p++ != '.' ||
-	    number(&p, &v->minor) < 0 || *p++ != '.' || number(&p, &v->patch) < 0 || *p)
-		return err_set(e, 0, "version \"%.*s\": not MAJOR.MINOR.PATCH (decimal numbers)",
-			       UPD_VERSION_MAX, s);
+	if (strlen(s) > UPD_VERSION_LEN)
+		return err_set(e, 0,
+			       "version \"%.*s...\": longer than %d characters (MAJOR.MINOR.PATCH, "
+			       "each below 2^32)",
+			       UPD_VERSION_LEN, s, UPD_VERSION_LEN);
+	if (number(&p, &v->major) < 0 || *p++ != '.' || number(&p, &v->minor) < 0 || *p++ != '.' ||
+	    number(&p, &v->patch) < 0 || *p)
+		return err_set(e, 0,
+			       "version \"%s\": not MAJOR.MINOR.PATCH (decimal numbers, each "
+			       "below 2^32)",
+			       s);
 	return 0;
 }
 

@@ -164,7 +164,7 @@ static void record_deadline(char slot, uint64_t deadline, struct trial *t)
 /* Not a trial: a rollback GRUB did is said at every boot until the next update. */
 static void say_rollback(const struct boot_state *b)
 {
-	char slot = slot_of(grubenv_get(&b->env, "wisp_rollback")), version[32];
+	char slot = slot_of(grubenv_get(&b->env, "wisp_rollback")), version[UPD_VERSION_MAX];
 	char why[TRIAL_WHY_MAX];
 	struct trial t;
 

@@ -262,6 +262,41 @@ static void test_versions(void **state)
 	assert_int_equal(upd_version_parse("0.0.0", &v, &e), 0);
 }
 
+#define V32 "4294967295.4294967295.4294967295" /* the longest version: UPD_VERSION_LEN */
+
+/* The longest version each number below 2^32 allows is taken whole, by the parser, a
+ * manifest and the floor's text; one character more is refused, and says so. */
+static void test_version_longest(void **state)
+{
+	static struct upd_manifest m;
+	struct upd_version v, floor;
+	char text[UPD_VERSION_MAX];
+	struct err e = {0};
+	const char *t;
+
+	(void)state;
+	assert_int_equal(strlen(V32), UPD_VERSION_LEN);
+	if (upd_version_parse(V32, &v, &e) < 0)
+		fail_msg("%s", e.msg);
+	assert_int_equal(v.major, UINT32_MAX);
+	assert_int_equal(v.patch, UINT32_MAX);
+	assert_int_equal(upd_version_parse(V32 "0", &v, &e), -1);
+	assert_string_equal(e.msg, "version \"" V32 "...\": longer than 32 characters "
+				   "(MAJOR.MINOR.PATCH, each below 2^32)");
+	assert_int_equal(upd_version_parse("4294967296.0.0", &v, &e), -1);
+	assert_string_equal(e.msg, "version \"4294967296.0.0\": not MAJOR.MINOR.PATCH (decimal "
+				   "numbers, each below 2^32)");
+	t = edit("version:", "version: " V32 "\n");
+	if (upd_manifest_parse(t, strlen(t), "M", &m, &e) < 0)
+		fail_msg("%s", e.msg);
+	assert_string_equal(m.version_str, V32);
+	bad(edit("version:", "version: " V32 "0\n"), "longer than 32 characters");
+	bad(edit("version:", "version: 04294967295.4294967295.429496729\n"),
+	    "not MAJOR.MINOR.PATCH");
+	upd_version_floor("0.1.0", V32, &floor, text);
+	assert_string_equal(text, V32);
+}
+
 /* apply's downgrade floor: the larger of the updater's version and the booted slot's
  * (its slot.cfg on the unsigned ESP: it can raise the floor, never lower it). */
 static void test_version_floor(void **state)
@@ -532,6 +567,7 @@ int main(void)
 	    cmocka_unit_test(test_cmdline_args),
 	    cmocka_unit_test(test_signature_algorithm_escaped),
 	    cmocka_unit_test(test_version_floor),
+	    cmocka_unit_test(test_version_longest),
 	    cmocka_unit_test(test_slot_cfg_version),
 	};
 

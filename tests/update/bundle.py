@@ -468,7 +468,12 @@ def writer_refuses(ib, d):
             f.write(orig)
         err = r.stderr.decode()
         check("writer refuses " + name, r.returncode == 1 and want in err, (r.returncode, err))
-    for args, want in ((["--os-version", "0.1"], "--os-version: not MAJOR.MINOR.PATCH"),
+    for args, want in ((["--os-version", "0.1"],
+                        '--os-version: version "0.1": not MAJOR.MINOR.PATCH'),
+                       (["--os-version", "4294967296.0.0"],
+                        "not MAJOR.MINOR.PATCH (decimal numbers, each below 2^32)"),
+                       (["--os-version", V32 + "0"],
+                        '--os-version: version "%s...": longer than 32 characters' % V32),
                        (["--cmdline", BAD_CMDLINE],
                         'cmdline: argument "root=/dev/vda5": the slot sets its root'),
                        (["--cmdline", "console=ttyS0 -- wisp.tries="], 'argument "--"'),
@@ -485,6 +490,24 @@ def writer_refuses(ib, d):
               (r.returncode, err))
     check("no bundle left by a failed run", not os.path.exists(os.path.join(d, "x.bundle")) and
           not os.path.exists(os.path.join(d, "x.bundle.tmp")))
+
+
+# The longest version docs/update-bundle.md allows (each number below 2^32): 32 characters.
+V32 = "4294967295.4294967295.4294967295"
+
+
+def longest_version(ib, upd, data, trusted, d):
+    """Written, verified and shown whole; a signed manifest with one character more refused."""
+    path = os.path.join(d, "v32.bundle")
+    r = write(ib, d, path, "--os-version", V32)
+    check("image-builder bundle writes the longest version", r.returncode == 0, r.stderr)
+    r = verify(upd, path, trusted)
+    check("update verify takes the longest version and shows it whole",
+          r.returncode == 0 and ("version:  %s\n" % V32) in r.stdout.decode(), (r.stdout, r.stderr))
+    v33 = b"version: %s0\n" % V32.encode()
+    refused("a signed version of 33 characters", upd,
+            resigned(data, lambda m: m.replace(b"version: 0.1.0\n", v33), d),
+            trusted, "longer than 32 characters", d)
 
 
 def cli(upd):
@@ -617,6 +640,7 @@ def main(argv):
         check("expired: exit 1", r.returncode == 1 and b"expired at 2027-01-01 00:00:00 UTC" in
               r.stderr, r.stderr)
         writer_refuses(ib, d)
+        longest_version(ib, upd, data, trusted, d)
         secure(ib, upd, d, trusted)
     cli(upd)
     print("update-test: %d failure%s" % (failures, "" if failures == 1 else "s"))
