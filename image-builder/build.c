@@ -300,6 +300,7 @@ static int add_update_files(struct build *b, struct ib_err *err)
 static int add_spec_files(struct build *b, struct ib_err *err)
 {
 	char *hostname = ib_asprintf("%s\n", b->spec.hostname), hosts[512];
+	char *live_store = tmp_path(b, "live-store.ext4");
 	char *image_yaml = ib_asprintf("# Written by image-builder from %s; read by init "
 				       "(docs/declarations.md).\n%s",
 				       b->o->spec, b->spec.services_yaml);
@@ -337,7 +338,11 @@ static int add_spec_files(struct build *b, struct ib_err *err)
 		ret = add_update_files(b, err);
 	if (ret == 0)
 		ret = add_registry_files(b, err);
+	/* the live media's (live.c): a live boot has no STATE */
+	if (ret == 0)
+		ret = ib_live_files(&b->man, &b->spec, live_store, b->epoch, b->o->spec, err);
 	free(hostname);
+	free(live_store);
 	free(image_yaml);
 	return ret;
 }

@@ -12,7 +12,7 @@ LIB_DECL := $(LIB_DECL_SET) $(addprefix init/lib/, yamltree.c decl.c users.c dec
 INIT_HDRS := $(wildcard init/lib/*.h init/pid1/*.h init/provision/*.h init/provision/parse/*.h)
 
 INIT_SRCS := $(LIB_BASE) $(LIB_BLKDEV) $(LIB_DECL_SET) init/lib/proto.c $(addprefix init/pid1/, \
-	main.c console.c mounts.c sysctl.c sysfs.c state.c grow.c etc.c restart.c unit.c loop.c \
+	main.c console.c mounts.c sysctl.c sysfs.c state.c livestore.c grow.c etc.c restart.c unit.c loop.c \
 	shutdown.c health.c cgroup.c logs.c control.c powerbtn.c container.c userns.c \
 	dispatch.c provrun.c lo.c fsclean.c printf.c bootlog.c rcu.c orphan.c)
 INIT_BIN := $(B)/init/init
@@ -244,6 +244,7 @@ UNIT_init_net_LIBS := -lyaml -lz
 UNIT_init_etc_SRCS := init/pid1/etc.c init/lib/etcfiles.c init/lib/hostname.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
 UNIT_TESTS += init_imgimport
 UNIT_init_imgimport_SRCS := init/provision/imgimport.c $(PROVISION_DECLW) init/lib/err.c init/lib/util.c \
+	init/lib/cmdline.c \
 	$(INIT_HDRS)
 UNIT_init_imgimport_LIBS := -lyaml
 UNIT_TESTS += init_declw

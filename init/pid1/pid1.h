@@ -51,6 +51,10 @@ void rcu_boot_end(void);
 /* Find STATE on the root disk, fsck it, mount it on /var (live: the live CD's tmpfs
  * instead). Logs, never fails the boot. */
 void state_setup(bool live);
+/* Run a tool of the boot's storage to the end (state.c); its wait status or -1. */
+int state_run(char *const argv[]);
+/* A live boot: /var/lib/wisp as an ext4 in RAM (livestore.c). */
+void live_store(void);
 /* init's nice from the early units' spawn to its last boot step (main.c), and e2fsck's and
  * resize2fs's: CFS weight 110 against a nice-0 unit's 1024, a tenth of the CPU while
  * both run. */

@@ -72,6 +72,11 @@ static int run(char *const argv[])
 	return st;
 }
 
+int state_run(char *const argv[])
+{
+	return run(argv);
+}
+
 static void shout(const char *fmt, const char *dev, int code)
 {
 	log_msg(LOG_CRIT, "****************************************************************");
@@ -362,4 +367,6 @@ void state_setup(bool live)
 	else if (tmpfs_var())
 		log_msg(LOG_NOTICE, "live medium: %s is a tmpfs", STATE_DIR);
 	var_dirs();
+	if (live)
+		live_store(); /* livestore.c: on ext4, which can be idmapped */
 }

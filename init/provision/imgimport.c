@@ -7,7 +7,10 @@
  * the oneshot unit image-import (20-image-import.yaml), running the helper script, which runs
  * `containerd-lite image import-dir` on the drop directory and imports
  * and marks the seed's archives, one log line for each. Container units
- * wait for it when it exists.
+ * wait for it when it exists. A live boot (wisp.live=1: /var is a tmpfs)
+ * has none of STATE's images: image-builder put the spec's archives into
+ * ROOT (LIVE_IMAGES, verified by dm-verity with the rest of ROOT), and
+ * provision notes them in LIVE_INFO for the helper to import.
  */
 #include "provision.h"
 
@@ -48,6 +51,19 @@ bool imgimport_wanted(const char *drop, const char *seed)
 	return imgimport_pending(drop) || access(seed, F_OK) == 0;
 }
 
+bool imgimport_live(const char *cmdline, const char *dir, const char *info)
+{
+	struct err e;
+
+	if (!cmdline_live(cmdline) || !imgimport_pending(dir))
+		return false;
+	if (write_file(info, LIVE_IMAGES "\n", sizeof(LIVE_IMAGES), 0644, &e) < 0) {
+		log_err(&e); /* the containers will find no image: their errors say which */
+		return false;
+	}
+	return true;
+}
+
 void imgimport_setup(void)
 {
 	static char *const argv[] = {IMPORT_HELPER, NULL};
@@ -56,9 +72,14 @@ void imgimport_setup(void)
 				.argv = argv,
 				.restart = RESTART_NO,
 				.about = "image archives wait in " IMPORT_DIR " or on the seed"};
-	char drop[4096];
+	char drop[4096], line[4096], live[4096];
+	struct err e;
+	bool is_live;
 
 	snprintf(drop, sizeof(drop), "%s", ROOTED(IMPORT_DIR));
-	if (imgimport_wanted(drop, ROOTED(SEED_INFO)))
+	snprintf(live, sizeof(live), "%s", ROOTED(LIVE_IMAGES));
+	is_live = !prov.dry && read_text("/proc/cmdline", line, sizeof(line), &e) >= 0 &&
+		  imgimport_live(line, live, ROOTED(LIVE_INFO));
+	if (is_live || imgimport_wanted(drop, ROOTED(SEED_INFO)))
 		declw_unit(20, &u);
 }

@@ -77,6 +77,7 @@ static int prepare(void)
 	}
 	unlink(ROOTED(CF_ENV));
 	unlink(ROOTED(SEED_INFO)); /* the datasource's: safe mode imports from STATE only */
+	unlink(ROOTED(LIVE_INFO)); /* written again by imgimport.c on a live boot */
 	snprintf(units, sizeof(units), "%s", ROOTED(CLOUD_UNITS));
 	if (declw_open(units, &e) < 0) {
 		log_err(&e);

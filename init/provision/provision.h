@@ -309,10 +309,18 @@ void fw_apply(void);
 /* "DEV FSTYPE DIR": the seed holding SEED_IMAGES, noted by ds.c for image-import. */
 #define SEED_INFO "/run/wisp/seed-images"
 
+/* ROOT's archives for a live boot (image-builder/live.c: the spec's images). */
+#define LIVE_IMAGES "/usr/share/wisp/images"
+/* LIVE_IMAGES's path, one line: noted by provision on a live boot for image-import. */
+#define LIVE_INFO "/run/wisp/live-images"
+
 /* dir has an entry `containerd-lite image import-dir` would import. */
 bool imgimport_pending(const char *dir);
 /* Is there anything for image-import: archives in drop, or the seed file seed? */
 bool imgimport_wanted(const char *drop, const char *seed);
+/* A live boot (cmdline has wisp.live=1) whose ROOT has archives in dir: notes dir in
+ * info for the helper and returns true. */
+bool imgimport_live(const char *cmdline, const char *dir, const char *info);
 /* The oneshot unit image-import, declared if something waits. */
 void imgimport_setup(void);
 

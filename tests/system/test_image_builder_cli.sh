@@ -3,7 +3,7 @@
 # file:line:column and the key, and nothing left behind in the output dir.
 # Images baked into STATE (images:): the store in STATE checked with
 # debugfs, reproducible and the same unprivileged; a missing and a corrupt
-# archive fail naming it.
+# archive fail naming it. ROOT carries the archives again for the live media.
 set -eu
 B=${B:-build}
 ib=$B/host/image-builder
@@ -132,6 +132,16 @@ check "images: owned by 0:0, dated SOURCE_DATE_EPOCH, blobs 0444, nothing world-
 check "images: import: boot put the archive and its .name in /var/lib/wisp/import" \
 	'dbg "cat /lib/wisp/import/bb.tar.name" | grep -qx "boot/bb:1" &&
 	 dbg "stat /lib/wisp/import/bb.tar" | grep -q "Size: $(stat -c %s "$t/bb.tar")"'
+# ROOT carries every archive again, for the live media (image-builder/live.c)
+fsck.erofs --extract="$t/images.tree" "$t/images.root" >/dev/null 2>&1 || true
+lv=$t/images.tree/usr/share/wisp
+check "images: ROOT carries each archive for live media, in spec order, with the spec's names" \
+	'cmp -s "$lv/images/000-bb.tar" "$t/bb.tar" && [ "$(cat "$lv/images/000-bb.tar.name")" = wisp/bb:1 ] &&
+	 cmp -s "$lv/images/001-oci/index.json" "$oci/index.json" && [ ! -e "$lv/images/001-oci.name" ] &&
+	 [ "$(ls "$lv/images/001-oci/blobs/sha256")" = "$(ls "$oci/blobs/sha256")" ] &&
+	 cmp -s "$lv/images/002-bb.tar" "$t/bb.tar" && [ "$(cat "$lv/images/002-bb.tar.name")" = boot/bb:1 ]'
+check "images: ROOT carries the live boot's empty ext4 for /var/lib/wisp" \
+	'debugfs -R "ls /" "$lv/live-store.ext4" 2>/dev/null | grep -q lost+found'
 # the store, copied out, works with the host containerd-lite
 mkdir -p "$t/rd" && dbg "rdump /lib/wisp/images $t/rd"
 check "images: the baked store unpacks wisp/bb:1 (from its verified blob)" \

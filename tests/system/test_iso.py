@@ -12,6 +12,11 @@
   (wisp-root) over dm-0 (wisp-live) over sr0, the CD holding the ISO; /var is a tmpfs and
   the console said "live medium" once, not that STATE failed; nothing counts the boot
   (no boot-good unit, update-watch ended on the command line without reading grubenv);
+- the spec's images on the live CD (booted under SeaBIOS): ROOT carries the default image's
+  archive (/usr/share/wisp/images, verified with ROOT), the image-import unit imports it into
+  the store on an ext4 in RAM (/var/lib/wisp, a loop device over a file of the tmpfs /var: a
+  tmpfs cannot be idmapped), and the `demo` container runs from wisp/demo:1 in its own user
+  namespace: its start line and a tick in its log, up in `wispctl ps`;
 - a copy with one byte flipped inside the ROOT file: dm-verity finds the block corrupted and
   restarts the machine before init runs.
 """
@@ -26,7 +31,7 @@ import tempfile
 sys.path.insert(0, os.path.dirname(__file__))
 from test_boot import firmware_was, read_verity  # noqa: E402
 from wispvm import (BANNER, BOOT_TIMEOUT, VM, BootError, check, nocloud_seed,  # noqa: E402
-                    run_test, units)
+                    run_test, units, wait_sh)
 
 B = os.environ.get("B", "build")
 IMAGE = os.path.join(B, "wisp.img")
@@ -151,6 +156,23 @@ def live(vm):
           "update-watch ended on the command line, grubenv unread: %r" % out.strip())
 
 
+def images(vm):
+    """The spec's images, carried in ROOT, imported on the live boot; demo runs from one."""
+    _, out = vm.sh("ls /usr/share/wisp/images; awk '$2 == \"/var/lib/wisp\" { print $1, $3 }' "
+                   "/proc/mounts")
+    check(re.search(r"(?m)^000-demo\.tar$", out) and re.search(r"(?m)^/dev/loop\d+ ext4$", out),
+          "ROOT carries the demo archive; /var/lib/wisp is an ext4 on a loop device: %r" % out)
+    wait_sh(vm, "wispctl logs image-import", lambda rc, o: rc == 0 and re.search(
+        r"(?m)000-demo\.tar: imported wisp/demo:1 sha256:[0-9a-f]{64}$", o),
+        "image-import imported ROOT's archive as wisp/demo:1", 120)
+    wait_sh(vm, "wispctl ps", lambda rc, o: rc == 0 and re.search(
+        r"(?m)^demo\s+container\s+(running|healthy)\s.*\s1048576-1114111$", o),
+        "wispctl ps: the demo container runs, in its own user namespace", 240)
+    wait_sh(vm, "wispctl logs demo", lambda rc, o: rc == 0 and re.search(
+        r"(?m)demo: started in a container from image wisp/demo:1, pid 1 ", o) and re.search(
+        r"(?m)demo: tick \d+, ", o), "wispctl logs demo: its start line and its ticks", 120)
+
+
 def boots(firmware, seed, size, table):
     with VM(None, firmware=firmware, name="iso-" + firmware, disk_bus=None,
             extra=cds(ISO, seed)) as vm:
@@ -162,6 +184,8 @@ def boots(firmware, seed, size, table):
         check(out.strip() == HOSTNAME, "provisioned from the seed CD: hostname %r" % out.strip())
         verified_chain(vm, size, table)
         live(vm)
+        if firmware == "bios":
+            images(vm)
 
 
 def corrupted(tmp, lba):

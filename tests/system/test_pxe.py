@@ -15,6 +15,9 @@
   firmware's event log, GRUB's measurement of the initramfs in it); with a NoCloud seed (a
   CD under SeaBIOS, a virtio disk under OVMF) the console comes up provisioned; / is dm-0 (wisp-root) over loop0, whose file is the
   initramfs's /root.img; /var is a tmpfs, said once; no boot-good unit;
+- the spec's images on the network boot (under SeaBIOS), as on the live CD (test_iso's
+  images()): ROOT, inside the initramfs, carries the demo archive, image-import imports it
+  into the ext4 in RAM on /var/lib/wisp (a loop device after loop0), and `demo` runs;
 - an initramfs with one byte of root.img flipped: dm-verity finds the block corrupted and
   restarts the machine before init runs;
 - a command line without wisp.initramfs.dm=: /init says so in one line and the kernel
@@ -31,7 +34,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
 from test_boot import read_verity  # noqa: E402
-from test_iso import LIVE_SAID, need, verity_restarts  # noqa: E402
+from test_iso import LIVE_SAID, images, need, verity_restarts  # noqa: E402
 from test_measured import grub_events, read_tpm, replay  # noqa: E402
 from wispvm import (BANNER, BOOT_TIMEOUT, VM, BootError, check, nocloud_seed,  # noqa: E402
                     run_test, units)
@@ -208,6 +211,7 @@ def boots(firmware, seed):
             check("not PID 1" in out and "rc=2" in out and out.split()[-1] == "1",
                   "ROOT's initramfs-init run on the host refuses (not PID 1), mounts nothing: "
                   "%r" % out.strip())
+            images(vm)
 
 
 def copy_pxe(tmp, name):

@@ -74,6 +74,30 @@ static void wanted(void **state)
 	assert_int_equal(rmdir(drop), 0);
 }
 
+/* A live boot whose ROOT carries the spec's archives: noted for the helper; a disk boot
+ * (its images are in STATE), wisp.live=0 and an empty directory are not. */
+static void live(void **state)
+{
+	char dir[] = "/tmp/test_imgimport.XXXXXX", info[64], text[256];
+	struct err e;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(info, sizeof(info), "%s.info", dir);
+	assert_false(imgimport_live("console=ttyS0 wisp.live=1", dir, info)); /* empty */
+	touch(dir, "000-demo.tar.name");
+	assert_false(imgimport_live("console=ttyS0 wisp.live=1", dir, info));
+	touch(dir, "000-demo.tar");
+	assert_false(imgimport_live("console=ttyS0 root=/dev/vda3", dir, info)); /* a disk */
+	assert_false(imgimport_live("wisp.live=0", dir, info));
+	assert_int_equal(access(info, F_OK), -1);
+	assert_true(imgimport_live("console=ttyS0 wisp.live=1 panic=10", dir, info));
+	assert_int_equal(read_text(info, text, sizeof(text), &e), (int)strlen(LIVE_IMAGES) + 1);
+	assert_string_equal(text, LIVE_IMAGES "\n");
+	snprintf(text, sizeof(text), "rm -rf %s %s", dir, info);
+	assert_int_equal(system(text), 0);
+}
+
 /* imgimport_setup() under a fake root: 20-image-import.yaml, a oneshot of the helper,
  * only when an archive waits. */
 static void declared(void **state)
@@ -111,7 +135,7 @@ static void declared(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {cmocka_unit_test(pending), cmocka_unit_test(wanted),
-					   cmocka_unit_test(declared)};
+					   cmocka_unit_test(live), cmocka_unit_test(declared)};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
