@@ -158,19 +158,24 @@ def live(vm):
 
 def images(vm):
     """The spec's images, carried in ROOT, imported on the live boot; demo runs from one."""
+    try:
+        wait_sh(vm, "wispctl ps", lambda rc, o: rc == 0 and re.search(
+            r"(?m)^demo\s+container\s+(running|healthy)\s.*\s1048576-1114111$", o),
+            "wispctl ps: the demo container runs, in its own user namespace", 240)
+    except BootError:
+        _, out = vm.sh("wispctl logs demo | tail -n 4")
+        print("  wispctl logs demo, its last lines:\n%s" % out.rstrip(), flush=True)
+        raise
+    wait_sh(vm, "wispctl logs demo", lambda rc, o: rc == 0 and re.search(
+        r"(?m)demo: started in a container from image wisp/demo:1, pid 1 ", o) and re.search(
+        r"(?m)demo: tick \d+, ", o), "wispctl logs demo: its start line and its ticks", 120)
+    _, out = vm.sh("wispctl logs image-import")
+    check(re.search(r"(?m)000-demo\.tar: imported wisp/demo:1 sha256:[0-9a-f]{64}$", out),
+          "image-import imported ROOT's archive as wisp/demo:1: %r" % out.strip()[-300:])
     _, out = vm.sh("ls /usr/share/wisp/images; awk '$2 == \"/var/lib/wisp\" { print $1, $3 }' "
                    "/proc/mounts")
     check(re.search(r"(?m)^000-demo\.tar$", out) and re.search(r"(?m)^/dev/loop\d+ ext4$", out),
           "ROOT carries the demo archive; /var/lib/wisp is an ext4 on a loop device: %r" % out)
-    wait_sh(vm, "wispctl logs image-import", lambda rc, o: rc == 0 and re.search(
-        r"(?m)000-demo\.tar: imported wisp/demo:1 sha256:[0-9a-f]{64}$", o),
-        "image-import imported ROOT's archive as wisp/demo:1", 120)
-    wait_sh(vm, "wispctl ps", lambda rc, o: rc == 0 and re.search(
-        r"(?m)^demo\s+container\s+(running|healthy)\s.*\s1048576-1114111$", o),
-        "wispctl ps: the demo container runs, in its own user namespace", 240)
-    wait_sh(vm, "wispctl logs demo", lambda rc, o: rc == 0 and re.search(
-        r"(?m)demo: started in a container from image wisp/demo:1, pid 1 ", o) and re.search(
-        r"(?m)demo: tick \d+, ", o), "wispctl logs demo: its start line and its ticks", 120)
 
 
 def boots(firmware, seed, size, table):
