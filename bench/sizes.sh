@@ -26,8 +26,10 @@ if [ -e "$B/wisp.img" ]; then
 	blocks=$(od -An -tu4 -j $((sb + 36)) -N4 "$B/wisp.img" | tr -d ' ')
 	bits=$(od -An -tu1 -j $((sb + 12)) -N1 "$B/wisp.img" | tr -d ' ')
 	# 2.5 MiB since the updater (issue 14: libsodium's signature checks, 37 KiB of its ~110);
-	# the build enforces it (image-builder/image-builder.mk, ROOT_BUDGET)
-	printf '%-28s %10d  %s\n' "ROOT erofs" $((blocks << bits)) "2.5 MiB (2621440)"
+	# the build enforces it (image-builder/image-builder.mk, ROOT_BUDGET), plus the size of
+	# the demo archive, which ROOT carries for the live media (image-builder/live.c)
+	printf '%-28s %10d  %s\n' "ROOT erofs" $((blocks << bits)) \
+		"2.5 MiB (2621440) + the demo archive ($(stat -c %s "$B/images/demo.tar" 2>/dev/null))"
 fi
 row "ROOT with its verity tree" "$B/wisp.root" ""
 row "disk image (apparent)" "$B/wisp.img" ""

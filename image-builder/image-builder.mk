@@ -57,12 +57,16 @@ $(B)/wisp.img $(B)/wisp.kernel $(B)/wisp.cmdline $(B)/wisp.root $(B)/wisp.verity
 		$(IB_KERNEL) $(IB_FIRST_DEPS) $(DEMO_IMAGE) $(SDE_STAMP) | $(DEPS_STAMP) $(CL_HOST)
 	$(IB) -C . -o $(B)/wisp.img -M $(B)/wisp.img.d $(IB_SPEC)
 	@n=$$(($$(od -An -tu4 -j 1060 -N4 $(B)/wisp.root) << $$(od -An -tu1 -j 1036 -N1 $(B)/wisp.root))); \
-	[ $$n -le $(ROOT_BUDGET) ] || { rm -f $(B)/wisp.img; \
-		echo "image: ROOT's erofs is $$n bytes, over its budget of $(ROOT_BUDGET)" >&2; exit 1; }
+	max=$$(($(ROOT_BUDGET) + $$(stat -c %s $(DEMO_IMAGE)))); \
+	[ $$n -le $$max ] || { rm -f $(B)/wisp.img; \
+		echo "image: ROOT's erofs is $$n bytes, over its budget of $$max" \
+			"($(ROOT_BUDGET) and the demo archive)" >&2; exit 1; }
 
 # ROOT's budget (bench/sizes.sh prints it): its erofs's size, from the superblock at
 # 1024 (blocks at +36, log2 of the block size at +12). Past it the build fails and
 # leaves no image, as PID 1's (init/init.mk) and the kernel's (kernel.mk) budgets do.
+# Wisp's own part; the spec's archive (the demo image), which ROOT carries for the live
+# media (image-builder/live.c), is added to it at its size.
 ROOT_BUDGET := 2621440
 
 -include $(B)/wisp.img.d
