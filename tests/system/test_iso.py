@@ -172,7 +172,7 @@ def images(vm):
     _, out = vm.sh("wispctl logs image-import")
     check(re.search(r"(?m)000-demo\.tar: imported wisp/demo:1 sha256:[0-9a-f]{64}$", out),
           "image-import imported ROOT's archive as wisp/demo:1: %r" % out.strip()[-300:])
-    _, out = vm.sh("ls /usr/share/wisp/images; awk '$2 == \"/var/lib/wisp\" { print $1, $3 }' "
+    _, out = vm.sh("ls -1 /usr/share/wisp/images; awk '$2 == \"/var/lib/wisp\" { print $1, $3 }' "
                    "/proc/mounts")
     check(re.search(r"(?m)^000-demo\.tar$", out) and re.search(r"(?m)^/dev/loop\d+ ext4$", out),
           "ROOT carries the demo archive; /var/lib/wisp is an ext4 on a loop device: %r" % out)
