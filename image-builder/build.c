@@ -6,6 +6,7 @@
  * leaves the previous outputs (or nothing) behind, never a partial image.
  */
 #include "image-builder.h"
+#include "live.h"
 #include "../init/update/update.h"
 #include "../init/lib/regcfg.h"
 #include "../init/lib/decl.h"

@@ -157,18 +157,6 @@ int ib_manifest_add(struct ib_manifest *m, const struct ib_mentry *tmpl, struct 
 const struct ib_mentry *ib_manifest_find(const struct ib_manifest *m, const char *path);
 void ib_manifest_free(struct ib_manifest *m);
 
-/* ---- live media (live.c) ---------------------------------------------- */
-
-/* Where ROOT carries the spec's images for a live boot (read by provision's imgimport.c
- * and the image-import helper). */
-#define IB_LIVE_IMAGES "/usr/share/wisp/images"
-/* The empty ext4 that a live boot's init grows in RAM for /var/lib/wisp. */
-#define IB_LIVE_STORE "/usr/share/wisp/live-store.ext4"
-/* Add IB_LIVE_STORE (made into store_file) and every images[].archive (and the .name of
- * those with images[].name) under IB_LIVE_IMAGES to ROOT's manifest, in spec order. */
-int ib_live_files(struct ib_manifest *m, const struct ib_spec *spec, const char *store_file,
-		  time_t epoch, const char *origin, struct ib_err *err);
-
 /* ---- staging and filesystems (stage.c, erofs.c, ext4.c, esp.c) --------- */
 
 /* Build the tree of m under dir (which must exist), all mtimes = epoch. */

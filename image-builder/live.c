@@ -10,7 +10,7 @@
  * root.img and the initramfs's carry ROOT already). The empty ext4 (IB_LIVE_STORE)
  * becomes the live boot's /var/lib/wisp, where the images are imported.
  */
-#include "image-builder.h"
+#include "live.h"
 
 #include <dirent.h>
 #include <errno.h>
