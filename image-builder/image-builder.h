@@ -59,11 +59,11 @@ const char *ib_human_size(uint64_t bytes, char *buf, size_t len);
 
 /* ---- spec (spec.c, spec_emit.c) ---------------------------------------- */
 
-/* One entry of the spec's images: list. */
-struct ib_image {
+struct ib_image {      /* one entry of the spec's images: list */
 	char *archive; /* OCI layout (tar or directory) or docker-archive, relative to -C */
 	char *name;    /* reference to record, or NULL: the archive's own */
 	bool at_boot;  /* import: boot: copied to /var/lib/wisp/import, imported by init */
+	bool live;     /* live: true: also carried in ROOT for the live media (live.c) */
 	unsigned line; /* in the spec, for messages */
 	char *ref;     /* after the build: the reference and manifest digest recorded */
 	char digest[72];

@@ -1,8 +1,8 @@
 /* live.c: what ROOT carries for live media: the spec's images, and an empty ext4.
  *
  * A disk image's images go into STATE (bake.c). A live boot (the ISO, the network
- * boot: wisp.live=1) has no STATE, /var is a tmpfs, so ROOT itself carries every
- * archive of the spec in IB_LIVE_IMAGES, in spec order (NNN-BASENAME, with
+ * boot: wisp.live=1) has no STATE, /var is a tmpfs, so ROOT itself carries each
+ * archive of the spec marked `live: true` in IB_LIVE_IMAGES, in spec order (NNN-BASENAME, with
  * NNN-BASENAME.name holding images[].name when the spec gives one), and the live boot's
  * image-import unit imports them from there (docs/images.md). ROOT is what dm-verity
  * verifies: the archives' bytes and the names they are recorded under are covered by
@@ -131,12 +131,19 @@ int ib_live_files(struct ib_manifest *m, const struct ib_spec *spec, const char 
 		  time_t epoch, const char *origin, struct ib_err *err)
 {
 	int ret = add_entry(m, IB_M_DIR, "/usr/share/wisp", NULL, origin, err);
+	bool dir = false;
 
 	if (ret == 0)
 		ret = add_store_fs(m, spec, store_file, epoch, origin, err);
-	if (ret == 0 && spec->nimages)
-		ret = add_entry(m, IB_M_DIR, IB_LIVE_IMAGES, NULL, origin, err);
-	for (size_t i = 0; ret == 0 && i < spec->nimages; i++)
+	/* Only those asked for: every slot and update bundle carries them, and a disk boot
+	 * does not use them (its images are in STATE). */
+	for (size_t i = 0; ret == 0 && i < spec->nimages; i++) {
+		if (!spec->images[i].live)
+			continue;
+		if (!dir && (ret = add_entry(m, IB_M_DIR, IB_LIVE_IMAGES, NULL, origin, err)) < 0)
+			break;
+		dir = true;
 		ret = add_image(m, &spec->images[i], i, origin, err);
+	}
 	return ret;
 }

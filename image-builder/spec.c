@@ -399,6 +399,12 @@ static int image_option(struct ctx *c, const yaml_node_t *k, const yaml_node_t *
 		img->at_boot = strcmp(s, "boot") == 0;
 		return 0;
 	}
+	if (strcmp(name, "live") == 0) {
+		if (!s || (strcmp(s, "true") != 0 && strcmp(s, "false") != 0))
+			return fail(c, v, key, 0, "expected true or false");
+		img->live = strcmp(s, "true") == 0;
+		return 0;
+	}
 	return fail(c, k, key, 0, "unknown key");
 }
 
@@ -410,7 +416,7 @@ static int image_entry(struct ctx *c, yaml_node_t *map, size_t idx, struct ib_im
 
 	snprintf(key, sizeof(key), "images[%zu]", idx);
 	if (map->type != YAML_MAPPING_NODE)
-		return fail(c, map, key, 0, "expected a mapping (archive, name, import)");
+		return fail(c, map, key, 0, "expected a mapping (archive, name, import, live)");
 	img->line = (unsigned)map->start_mark.line + 1;
 	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
 	     p++) {

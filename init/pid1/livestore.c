@@ -31,10 +31,18 @@
 #define LIVE_DIR      "/var/lib/wisp"
 #define RESIZE2FS     "/sbin/resize2fs"
 
-/* src into a new dst of size bytes: blocks of zeros are left as holes. */
+static bool all_zero(const char *p, size_t n)
+{
+	while (n > 0 && p[n - 1] == 0)
+		n--;
+	return n == 0;
+}
+
+/* src into a new dst of size bytes: blocks of zeros are left as holes. The buffer is on
+ * the stack: a static one would stay in PID 1's resident memory for good. */
 static int copy_sparse(const char *src, const char *dst, off_t size, struct err *e)
 {
-	static char buf[65536], zero[sizeof(buf)];
+	char buf[16384];
 	int in = open(src, O_RDONLY | O_CLOEXEC), out = -1, ret = -1;
 	off_t at = 0;
 	ssize_t n;
@@ -46,7 +54,7 @@ static int copy_sparse(const char *src, const char *dst, off_t size, struct err 
 		goto out;
 	}
 	while ((n = read(in, buf, sizeof(buf))) > 0) {
-		if (memcmp(buf, zero, (size_t)n) != 0 && pwrite(out, buf, (size_t)n, at) != n) {
+		if (!all_zero(buf, (size_t)n) && pwrite(out, buf, (size_t)n, at) != n) {
 			err_set(e, errno, "write %s", dst);
 			goto out;
 		}

@@ -92,17 +92,22 @@ sys.stdout.write(wispvm.without_demo(sys.stdin.read()))' <$spec >"$t/base.yaml"
 images="images:
   - archive: $t/bb.tar
     name: wisp/bb:1
+    live: true
   - archive: $oci
+    live: true
   - archive: $t/bb.tar
     name: boot/bb:1
-    import: boot"
+    import: boot
+    live: true
+  - archive: $t/bb.tar
+    name: disk/bb:1"
 { cat "$t/base.yaml"; echo "$images"; } >"$t/images.yaml"
 if ! $ib -C . -o "$t/images.img" -M "$t/images.d" --tmpdir "$t/tmp1" "$t/images.yaml" \
 		>"$t/images.out" 2>"$t/images.err"; then
 	echo "FAIL images: build failed: $(cat "$t/images.err")"; exit 1
 fi
 check "images: the summary names each image and its manifest digest" \
-	'[ "$(grep -c "^  image     .* sha256:$man " "$t/images.out")" = 3 ] &&
+	'[ "$(grep -c "^  image     .* sha256:$man " "$t/images.out")" = 4 ] &&
 	 grep -q "^  image     wisp/bb:1 sha256:$man ($t/bb.tar)" "$t/images.out" &&
 	 grep -q "imported at boot" "$t/images.out"'
 check "images: the depfile lists the archives, the layout's files and containerd-lite" \
@@ -132,14 +137,15 @@ check "images: owned by 0:0, dated SOURCE_DATE_EPOCH, blobs 0444, nothing world-
 check "images: import: boot put the archive and its .name in /var/lib/wisp/import" \
 	'dbg "cat /lib/wisp/import/bb.tar.name" | grep -qx "boot/bb:1" &&
 	 dbg "stat /lib/wisp/import/bb.tar" | grep -q "Size: $(stat -c %s "$t/bb.tar")"'
-# ROOT carries every archive again, for the live media (image-builder/live.c)
+# ROOT carries the archives marked live: true again, for the live media (image-builder/live.c)
 fsck.erofs --extract="$t/images.tree" "$t/images.root" >/dev/null 2>&1 || true
 lv=$t/images.tree/usr/share/wisp
 check "images: ROOT carries each archive for live media, in spec order, with the spec's names" \
 	'cmp -s "$lv/images/000-bb.tar" "$t/bb.tar" && [ "$(cat "$lv/images/000-bb.tar.name")" = wisp/bb:1 ] &&
 	 cmp -s "$lv/images/001-oci/index.json" "$oci/index.json" && [ ! -e "$lv/images/001-oci.name" ] &&
 	 [ "$(ls "$lv/images/001-oci/blobs/sha256")" = "$(ls "$oci/blobs/sha256")" ] &&
-	 cmp -s "$lv/images/002-bb.tar" "$t/bb.tar" && [ "$(cat "$lv/images/002-bb.tar.name")" = boot/bb:1 ]'
+	 cmp -s "$lv/images/002-bb.tar" "$t/bb.tar" && [ "$(cat "$lv/images/002-bb.tar.name")" = boot/bb:1 ] &&
+	 [ ! -e "$lv/images/003-bb.tar" ] && [ "$(ls "$lv/images" | wc -l)" = 5 ]'
 check "images: ROOT carries the live boot's empty ext4 for /var/lib/wisp" \
 	'debugfs -R "ls /" "$lv/live-store.ext4" 2>/dev/null | grep -q lost+found'
 # the store, copied out, works with the host containerd-lite

@@ -169,7 +169,7 @@ static void images(void **state)
 		       "  - archive: bzImage\n"
 		       "    name: example.org/web:1\n"
 		       "  - {archive: ., import: build}\n"
-		       "  - {archive: manifest, import: boot}\n",
+		       "  - {archive: manifest, import: boot, live: true}\n",
 		  &err) < 0)
 		fail_msg("%s", err.msg);
 	assert_int_equal(s.nimages, 3);
@@ -181,6 +181,10 @@ static void images(void **state)
 	assert_null(s.images[1].name);
 	assert_false(s.images[1].at_boot);
 	assert_true(s.images[2].at_boot);
+	/* live media carry only what is asked for (live.c) */
+	assert_false(s.images[0].live);
+	assert_false(s.images[1].live);
+	assert_true(s.images[2].live);
 	ib_spec_free(&s);
 }
 
@@ -366,7 +370,7 @@ static const struct bad bad_specs[] = {
     {"name: wisp\nimages: {archive: bzImage}\n",
      "t.yaml:2:9: key \"images\": expected a list of images"},
     {"name: wisp\nimages: [bzImage]\n",
-     "t.yaml:2:10: key \"images[0]\": expected a mapping (archive, name, import)"},
+     "t.yaml:2:10: key \"images[0]\": expected a mapping (archive, name, import, live)"},
     {"name: wisp\nimages:\n  - {archive: bzImage}\n  - {name: x}\n",
      "t.yaml:4:5: key \"images[1].archive\": missing (required)"},
     {"name: wisp\nimages: [{archive: nothere.tar}]\n",
@@ -377,6 +381,8 @@ static const struct bad bad_specs[] = {
      "t.yaml:2:37: key \"images[0].import\": expected build or boot"},
     {"name: wisp\nimages: [{archive: ., import: boot}]\n",
      "t.yaml:2:20: key \"images[0].archive\": .: import: boot needs a file"},
+    {"name: wisp\nimages: [{archive: bzImage, live: yes}]\n",
+     "t.yaml:2:35: key \"images[0].live\": expected true or false"},
     {"name: wisp\nimages: [{archive: bzImage, tag: x}]\n",
      "t.yaml:2:29: key \"images[0].tag\": unknown key"},
     {"name: wisp\nfirewall: {allow: [22, 0]}\n",
