@@ -234,6 +234,28 @@ static size_t userinfo_len(const char *auth)
 	return len;
 }
 
+int img_url_tls(const char *url)
+{
+	static const char *const schemes[] = {"http://", "https://"}; /* by index: TLS or not */
+
+	for (int i = 0; i < 2; i++)
+		if (!strncasecmp(url, schemes[i], strlen(schemes[i])))
+			return i;
+	return -1;
+}
+
+int img_url_no_userinfo(const char *url, const char *prefix, struct cl_err *err)
+{
+	const char *sep = strstr(url, "://");
+	size_t cred = sep ? userinfo_len(sep + 3) : 0;
+
+	if (!cred)
+		return 0;
+	/* the message is built past the userinfo: a cut URL cannot leave half of it */
+	return cl_error(err, 0, "%s%.*s%.300s: credentials in a URL are not supported", prefix,
+			(int)(sep + 3 - url), url, sep + 3 + cred);
+}
+
 void img_strip_url_secrets(char *msg)
 {
 	for (char *u = msg; (u = strstr(u, "://"));) {

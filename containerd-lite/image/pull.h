@@ -37,6 +37,13 @@ bool img_same_origin(const char *url_a, const char *url_b);
 size_t img_url_ip(const char *url, unsigned char out[16]);
 /* s percent-encoded for a query string (RFC 3986 unreserved kept). */
 int img_url_escape(const char *s, char *out, size_t n);
+/* 1 for an https:// URL, 0 for an http:// one, -1 for another: the scheme in any case
+ * (RFC 3986 3.1). */
+int img_url_tls(const char *url);
+/* 0, or -1 when url has a userinfo ("user:password@"), with "PREFIXURL: credentials in
+ * a URL are not supported" (the URL without it): nothing sends a URL's credentials (curl
+ * would, as Basic), and a message shows none. */
+int img_url_no_userinfo(const char *url, const char *prefix, struct cl_err *err);
 /* Every URL of msg without its userinfo ("user:password@", dropped as git's
  * transport_anonymize_url does) and its query and fragment, from a '?' or '#'
  * to the end of the word (a trailing ':' of the message's kept): a password,

@@ -6,10 +6,11 @@
  * Authorization. curl drops its own auth on a host change, but not a
  * header set by hand, and a token is one; so curl follows nothing and
  * img_http_get adds Authorization only for the endpoint's own origin. A
- * redirect from https to http is refused. A 401 gets one answer: a
- * token from the Bearer challenge's realm (with the basic credentials,
- * if any), or the basic credentials themselves; the realm's own 401
- * none (one token request per request, at most).
+ * redirect from https to http is refused, and one to a URL with a user or
+ * password (curl would send them: no credentials but the registry's own).
+ * A 401 gets one answer: a token from the Bearer challenge's realm (with
+ * the basic credentials, if any), or the basic credentials themselves;
+ * the realm's own 401 none (one token request per request, at most).
  *
  * A manifest's, an index's or a token's GET has a deadline (SMALL_GET_S),
  * its redirects and the token it needed included: a registry trickling
@@ -282,12 +283,12 @@ static int get_small(struct img_endpoint *ep, struct img_req *req, size_t cap, c
  * origin gets our basic credentials (as docker sends them), no token. */
 int img_url_origin(const char *url, struct img_endpoint *ep)
 {
-	bool plain = !strncmp(url, "http://", 7);
-	const char *host = url + (plain ? 7 : 8);
+	int tls = img_url_tls(url);
+	const char *host = url + (tls ? 8 : 7);
 
-	if (!plain && strncmp(url, "https://", 8))
+	if (tls < 0)
 		return -1;
-	ep->insecure = plain;
+	ep->insecure = !tls;
 	img_fmt(ep->host, sizeof(ep->host), "%.*s", (int)strcspn(host, "/?#"), host);
 	return ep->host[0] ? 0 : -1;
 }
@@ -359,7 +360,7 @@ static int authorize(struct img_endpoint *ep, struct img_req *req, struct cl_err
 
 static int redirect(CURL *h, struct img_req *req, struct cl_err *err)
 {
-	char *to = NULL;
+	char *to = NULL, prefix[400];
 
 	curl_easy_getinfo(h, CURLINFO_REDIRECT_URL, &to);
 	if (!to)
@@ -368,8 +369,12 @@ static int redirect(CURL *h, struct img_req *req, struct cl_err *err)
 	if (++req->hops > IMG_MAX_REDIRECTS)
 		return cl_error(err, 0, "GET %s: more than %d redirects", req->url,
 				IMG_MAX_REDIRECTS);
-	if (!strncmp(req->url, "https:", 6) && strncmp(to, "https:", 6))
+	if (img_url_tls(req->url) == 1 && img_url_tls(to) != 1)
 		return cl_error(err, 0, "GET %s: redirect to %.300s: not https", req->url, to);
+	/* its credentials would go with it (curl sends a URL's user and password) */
+	img_fmt(prefix, sizeof(prefix), "GET %.300s: redirect to ", req->url);
+	if (img_url_no_userinfo(to, prefix, err) < 0)
+		return -1;
 	img_fmt(req->url, sizeof(req->url), "%s", to);
 	return 1;
 }

@@ -5,9 +5,10 @@
  * download. The pull's rules hold: TLS verified with the system's CAs
  * (/etc/ssl/certs/ca-certificates.crt, which user-data's ca_certs extends)
  * or --ca FILE, redirects followed by image/registry.c (never from https to
- * http), no credentials, and an error names the URL and the HTTP status. Only a 2xx
- * response's body reaches stdout: a 404's page must never be read as the
- * file's bytes. Started as root it runs as nobody (image/drop.c). */
+ * http, nor to a URL with a user or password), no credentials (a URL with
+ * them is refused), and an error names the URL and the HTTP status. Only a
+ * 2xx response's body reaches stdout: a 404's page must never be read as
+ * the file's bytes. Started as root it runs as nobody (image/drop.c). */
 #include "http.h"
 #include <errno.h>
 #include <signal.h>
@@ -51,12 +52,15 @@ static size_t to_fd(char *p, size_t size, size_t n, void *ud)
 }
 
 /* ep: the URL's origin as an endpoint of its own (no repository, no
- * credentials), so img_http_next follows redirects but answers no 401. */
+ * credentials), so img_http_next follows redirects but answers no 401. A
+ * URL's own credentials (user:password@) are refused: curl would send them. */
 static int origin(const char *url, const char *ca, struct img_endpoint *ep, struct cl_err *err)
 {
 	*ep = (struct img_endpoint){0};
-	if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8))
+	if (img_url_tls(url) < 0)
 		return cl_error(err, 0, "%.300s: not an http:// or https:// URL", url);
+	if (img_url_no_userinfo(url, "", err) < 0)
+		return -1; /* before any connection: curl would send them */
 	if (img_url_origin(url, ep) < 0)
 		return cl_error(err, 0, "%.300s: no host", url);
 	img_fmt(ep->ca, sizeof(ep->ca), "%s", ca ? ca : IMG_CA_DEFAULT);

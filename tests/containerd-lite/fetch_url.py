@@ -10,7 +10,10 @@ the HTTP status); a reader that stops early ends the fetch with an error, not a 
 A server trickling the file (a byte every 0.2 s) fails the fetch under the low-speed limit
 (1 KiB/s, its 60 s lowered to 2 s by CL_TEST_FETCH_SPEED_TIME), in one line, within 30 s;
 a URL given in CL_FETCH_URL is fetched with no URL in argv, and no error shows a query
-or a URL's user and password.
+or a URL's user and password. A URL with a user (and password), given or a redirect's
+Location, is refused in one line without them before any request for it (curl would send
+them as Basic credentials; the fetcher sends none). The scheme is case-insensitive
+(HTTP://, HTTPS://), the refusal of a redirect from https to http too.
 """
 
 import http.server
@@ -52,12 +55,15 @@ def server(w, tls):
                 time.sleep(0.2)
 
         def do_GET(self):
+            hits.append(self.path)
             if self.path.startswith("/trickle"):
                 return self.trickle()
             routes = {
                 "/file": (200, body, ()),
                 "/again": (302, b"moved", (("Location", "/file"),)),
                 "/to-http": (302, b"moved", (("Location", plain + "/file"),)),
+                "/to-userinfo": (302, b"moved", (("Location", "%s://wisp:%s@%s/file" % (
+                    "https" if tls else "http", PASSWORD, self.headers["Host"])),)),
                 "/auth": (401, b"who?", (("WWW-Authenticate",
                                           'Bearer realm="https://127.0.0.1/t",service="x"'),)),
             }
@@ -78,6 +84,7 @@ def server(w, tls):
 
 
 plain = None  # the plain server's base URL, for the HTTPS one's redirect
+hits = []  # the paths both servers were asked for
 
 
 def fetch(cl, url, *opts, env=None, timeout=None):
@@ -143,13 +150,41 @@ def from_env(cl):
           one_line(*r, "GET %s/missing: HTTP 404" % plain) and SECRET not in r[2], r[2])
     env["CL_FETCH_URL"] = plain.replace("://", "://wisp:%s@" % PASSWORD) + "/missing?" + SECRET
     r = fetch(cl, None, env=env)
-    # (not fetched: a URL with userinfo is no origin of ours, its loopback host refused)
-    check("fetch: a failure's line names the URL without its user and password",
-          one_line(*r, "GET %s/missing: " % plain) and PASSWORD not in r[2] and
-          "wisp" not in r[2], r[2])
+    check("fetch: a URL with userinfo in CL_FETCH_URL: refused in one line naming it without "
+          "its user, password and query",
+          one_line(*r, "%s/missing: credentials in a URL are not supported" % plain) and
+          PASSWORD not in r[2] and "wisp" not in r[2] and SECRET not in r[2], r[2])
     env.pop("CL_FETCH_URL")
     r = fetch(cl, None, env=env)
     check("fetch with no URL and no CL_FETCH_URL: one line", one_line(*r, "CL_FETCH_URL"), r[2])
+
+
+def userinfo(cl, https, ca, data):
+    """A URL's user and password: refused, given or redirected to, before any request
+    for it. The scheme in any case."""
+    for url in (plain.replace("://", "://wisp:%s@" % PASSWORD), https.replace("://", "://wisp@"),
+                plain.replace("http://", "HTTP://wisp:%s@" % PASSWORD)):
+        hits.clear()
+        r = fetch(cl, url + "/file", "--ca", ca)
+        shown = url.replace("wisp:%s@" % PASSWORD, "").replace("wisp@", "")
+        check("fetch %s/file: refused before any request, in one line without the user and "
+              "password" % shown.split(":")[0], one_line(
+                  *r, "%s/file: credentials in a URL are not supported" % shown) and
+              PASSWORD not in r[2] and "wisp" not in r[2] and not hits, (r[2], hits))
+    for base, opts in ((plain, ()), (https, ("--ca", ca))):
+        hits.clear()
+        r = fetch(cl, base + "/to-userinfo", *opts)
+        check("fetch: a redirect to a URL with a user and password (%s) is refused in one line "
+              "without them, not followed" % base.split(":")[0], one_line(
+                  *r, "GET %s/to-userinfo: redirect to %s/file: credentials in a URL are not "
+                  "supported" % (base, base)) and PASSWORD not in r[2] and "wisp" not in r[2]
+              and hits == ["/to-userinfo"], (r[2], hits))
+    rc, out, err = fetch(cl, plain.replace("http://", "HTTP://") + "/file")
+    check("fetch: HTTP:// (the scheme in upper case): every byte", rc == 0 and out == data, err)
+    rc, out, err = fetch(cl, https.replace("https://", "HtTpS://") + "/again", "--ca", ca)
+    check("fetch: HtTpS://, redirected: every byte", rc == 0 and out == data, err)
+    r = fetch(cl, https.replace("https://", "HTTPS://") + "/to-http", "--ca", ca)
+    check("fetch: a redirect from HTTPS:// to http is refused", one_line(*r, "not https"), r[2])
 
 
 def one_line(rc, out, err, *words):
@@ -192,6 +227,7 @@ def checks(w, cl):
         r = fetch(cl, "ftp://127.0.0.1/file")
         check("fetch: another scheme is refused", one_line(*r, "not an http:// or https:// URL"),
               r[2])
+        userinfo(cl, https, ca, data)
         p = subprocess.Popen([cl, "image", "fetch", plain + "/file"], stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE)
         p.stdout.read(1000)

@@ -282,6 +282,45 @@ static void test_url_secrets(void **state)
 	}
 }
 
+/* A URL's scheme in any case (RFC 3986 3.1), and its userinfo refused: the fetcher and the
+ * pull send no credentials of a URL's (curl would send them as Basic), and the refusal
+ * names the URL without them. */
+static void test_url_userinfo(void **state)
+{
+	static const struct {
+		const char *url;
+		int tls;	 /* img_url_tls */
+		const char *why; /* img_url_no_userinfo's message, NULL: none */
+	} t[] = {
+	    {"https://h/x", 1, NULL},
+	    {"HTTPS://h/x", 1, NULL},
+	    {"Http://h/x", 0, NULL},
+	    {"http://[::1]:80/a@b?c@d", 0, NULL}, /* '@' past the authority */
+	    {"ftp://h/x", -1, NULL},
+	    {"https:/h/x", -1, NULL},
+	    {"h/x", -1, NULL},
+	    {"http://user:hunter2@h/x", 0, "to http://h/x: credentials in a URL are not supported"},
+	    {"https://u@h/x", 1, "to https://h/x: credentials in a URL are not supported"},
+	    {"HTTPS://u:hunter2@h:8443/x", 1,
+	     "to HTTPS://h:8443/x: credentials in a URL are not supported"},
+	    {"http://:hunter2@h", 0, "to http://h: credentials in a URL are not supported"},
+	    {"http://u:p@hunter2@h/x", 0, "to http://h/x: credentials in a URL are not supported"},
+	};
+	struct cl_err e;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		int r = img_url_no_userinfo(t[i].url, "to ", &e);
+
+		if (img_url_tls(t[i].url) != t[i].tls)
+			fail_msg("%s: img_url_tls %d, want %d", t[i].url, img_url_tls(t[i].url),
+				 t[i].tls);
+		if (r != (t[i].why ? -1 : 0) || (t[i].why && strcmp(e.msg, t[i].why)))
+			fail_msg("%s: %d %s, want %s", t[i].url, r, r ? e.msg : "",
+				 t[i].why ?: "none");
+	}
+}
+
 static void test_token(void **state)
 {
 	struct img_challenge c = {"Bearer", "https://auth.io/token", "reg.io", ""};
@@ -300,6 +339,13 @@ static void test_token(void **state)
 	snprintf(c.realm, sizeof(c.realm), "file:///etc/passwd");
 	assert_int_equal(img_token_url(&c, "x", url, sizeof(url), &e), -1);
 	assert_non_null(strstr(e.msg, "not an http(s) URL"));
+	/* a realm's scheme in any case; its userinfo refused, not sent as Basic by curl */
+	snprintf(c.realm, sizeof(c.realm), "HTTPS://auth.io/t");
+	assert_int_equal(img_token_url(&c, "x", url, sizeof(url), &e), 0);
+	snprintf(c.realm, sizeof(c.realm), "https://u:hunter2@auth.io/t");
+	assert_int_equal(img_token_url(&c, "x", url, sizeof(url), &e), -1);
+	assert_string_equal(
+	    e.msg, "token realm https://auth.io/t: credentials in a URL are not supported");
 
 	static const struct {
 		const char *body, *token, *why;
@@ -580,6 +626,7 @@ int main(void)
 	    cmocka_unit_test(test_creds_file),	  cmocka_unit_test(test_regcfg),
 	    cmocka_unit_test(test_index_choice),  cmocka_unit_test(test_url_ip),
 	    cmocka_unit_test(test_doc_type),	  cmocka_unit_test(test_url_secrets),
+	    cmocka_unit_test(test_url_userinfo),
 	};
 
 	return cmocka_run_group_tests_name("cl_pull", tests, NULL, NULL);
