@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -34,9 +35,11 @@
 #define FETCH_SILENCE_S	  600u
 #define FETCH_SILENCE_ENV "WISP_TEST_FETCH_SILENCE"
 
+/* The scheme in any case (RFC 3986 3.1): "HTTPS://u:p@h/x" taken for a file's path was
+ * opened, and its "No such file" named it whole, password and all. */
 bool fetch_is_url(const char *s)
 {
-	return strncmp(s, "http://", 7) == 0 || strncmp(s, "https://", 8) == 0;
+	return strncasecmp(s, "http://", 7) == 0 || strncasecmp(s, "https://", 8) == 0;
 }
 
 /* Where the host starts after "scheme://": past the authority's last '@' (userinfo, RFC 3986

@@ -316,6 +316,7 @@ struct fetch {
 	pid_t pid;  /* containerd-lite image fetch, the URL in its environment */
 	int err_fd; /* its stderr */
 };
+/* s starts with http:// or https://, in any case. */
 bool fetch_is_url(const char *s);
 /* s as a message may name it: a URL without its userinfo, query and fragment, else s. */
 const char *fetch_shown(const char *s, char *out, size_t size);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -365,17 +366,18 @@ static const struct {
     {"pull", RUNTIME, {"containerd-lite", "image", "pull"}},
 };
 
-/* `update ... apply ... URL`: the first http(s):// word after "apply" goes to the
- * updater in its environment, not its argv. A presigned URL's query is a credential,
- * and /proc/PID/cmdline is every user's to read while the download runs (wispctl's
- * own argv is gone with the exec). false: the word stays. */
+/* `update ... apply ... URL`: the first http(s):// word after "apply" (the scheme in any
+ * case, RFC 3986 3.1, as the updater takes it) goes to the updater in its environment,
+ * not its argv. A presigned URL's query is a credential, and /proc/PID/cmdline is every
+ * user's to read while the download runs (wispctl's own argv is gone with the exec).
+ * false: the word stays. */
 static bool url_to_env(const char *verb, char **argv, int k)
 {
 	static bool moved; /* a second URL stays: the updater's usage error */
 	bool apply = false;
 
 	if (moved || strcmp(verb, "update") != 0 ||
-	    (strncmp(argv[k], "http://", 7) != 0 && strncmp(argv[k], "https://", 8) != 0))
+	    (strncasecmp(argv[k], "http://", 7) != 0 && strncasecmp(argv[k], "https://", 8) != 0))
 		return false;
 	for (int i = 1; i < k && !apply; i++)
 		apply = !strcmp(argv[i], "apply");

@@ -435,6 +435,9 @@ static void test_wisp_update(void **state)
 	assert_false(cc_update_value("reboot", "24:00") || cc_update_value("reboot", "3:30"));
 	assert_false(cc_update_value("url", "http://a b") || cc_update_value("url", "http://\"x"));
 	assert_true(cc_update_value("url", "https://a/b") && !cc_update_value("url", "https://"));
+	/* the scheme in any case (RFC 3986 3.1), as the updater takes it */
+	assert_true(cc_update_value("url", "HTTPS://a/b") && cc_update_value("url", "Http://a/b"));
+	assert_false(cc_update_value("url", "HTTPS://") || cc_update_value("url", "HTTPX://a/b"));
 	cloudcfg_free(&c);
 	/* no valid url: sha256 and reboot go too (the plan's reader takes them only with one;
 	 * fuzz_cloudcfg found the parser keeping them) */

@@ -32,6 +32,11 @@ static void shown(void **state)
 	    {"https://host?to=a@b", "https://host"},	      /* a query straight after the host */
 	    {"https://host#x@y", "https://host"},	      /* a fragment */
 	    {"https://u:p@host/a@b?c@d", "https://host/a@b"}, /* both */
+	    /* the scheme in any case (RFC 3986 3.1): a URL, not a file's path shown whole */
+	    {"HTTPS://u:p@h/x", "HTTPS://h/x"},
+	    {"Http://user:pw@host:8080/b?sig=s", "Http://host:8080/b"},
+	    {"hTTpS://host/b#f", "hTTpS://host/b"},
+	    {"httpx://u:p@h/x", "httpx://u:p@h/x"},		/* another scheme: a file's path */
 	    {"user:pw@host/b.bundle", "user:pw@host/b.bundle"}, /* no scheme: a file's path */
 	    {"/var/tmp/a@b:c.bundle", "/var/tmp/a@b:c.bundle"},
 	    {"-", "-"},
@@ -45,6 +50,25 @@ static void shown(void **state)
 		if (strcmp(got, cases[i].want) != 0)
 			fail_msg("%s: shown as %s, want %s", cases[i].in, got, cases[i].want);
 	}
+}
+
+/* What the updater takes for a URL (fetched) rather than a file's path. */
+static void is_url(void **state)
+{
+	static const struct {
+		const char *in;
+		bool url;
+	} cases[] = {
+	    {"http://h/b", true},   {"https://h/b", true}, {"HTTPS://u:p@h/x", true},
+	    {"HTTP://h/b", true},   {"hTtPs://h/b", true}, {"https:/h/b", false},
+	    {"httpx://h/b", false}, {"ftp://h/b", false},  {"/var/tmp/b.bundle", false},
+	    {"http", false},	    {"", false},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (fetch_is_url(cases[i].in) != cases[i].url)
+			fail_msg("%s: a URL %d, want %d", cases[i].in, !cases[i].url, cases[i].url);
 }
 
 /* Cut to the buffer, never past it. */
@@ -61,6 +85,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(shown),
+	    cmocka_unit_test(is_url),
 	    cmocka_unit_test(shown_cut),
 	};
 

@@ -15,12 +15,19 @@ connecting to init (exit 1; on the build host there is no init), where the
 old parser refused them (exit 2); an unknown option is one line naming the
 command, exit 2.
 
+`update apply URL`: the URL (http:// or https://, the scheme in any case) goes to
+the updater in WISP_UPDATE_URL, not in its argv (every user's /proc/PID/cmdline):
+wispctl runs in a private mount namespace (unshare -rm) over a tmpfs on
+/usr/libexec whose wisp/update script prints its argv and that variable.
+
 Prints ok/FAIL per check; exits 1 on any failure.
 """
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 
 failures = 0
 
@@ -67,6 +74,35 @@ def anywhere(exe, usage, version):
           (r.returncode, r.stderr))
 
 
+UPDATER_PROBE = """#!/bin/sh
+printf 'argv:%s\\n' "$*"
+printf 'env:%s\\n' "$WISP_UPDATE_URL"
+"""
+
+
+def url_handed(exe):
+    """The update URL through the environment, never the updater's argv."""
+    w = tempfile.mkdtemp(prefix="wispctl-cli-")
+    try:
+        probe = os.path.join(w, "update")
+        with open(probe, "w") as f:
+            f.write(UPDATER_PROBE)
+        os.chmod(probe, 0o755)
+        for url in ("https://u:pw@host/b.bundle?sig=s", "HTTPS://u:pw@host/b.bundle?sig=s",
+                    "Http://host/b.bundle"):
+            r = subprocess.run(
+                ["unshare", "-rm", "sh", "-c", 'mount -t tmpfs none /usr/libexec && '
+                 'mkdir /usr/libexec/wisp && cp "$1" /usr/libexec/wisp/update && '
+                 'exec "$2" update apply "$3"', "sh", probe, os.path.abspath(exe), url],
+                capture_output=True, text=True, timeout=10)
+            check("update apply %s: the URL in WISP_UPDATE_URL, not in the updater's argv"
+                  % url.split(":")[0],
+                  r.returncode == 0 and r.stdout == "argv:apply\nenv:%s\n" % url,
+                  (r.returncode, r.stdout, r.stderr))
+    finally:
+        shutil.rmtree(w)
+
+
 def main():
     exe, doc, version = sys.argv[1], sys.argv[2], os.environ.get("WISP_VERSION")
     if not version:
@@ -83,6 +119,7 @@ def main():
           (r.returncode, r.stderr))
     check("--version: wispctl " + version, r.stdout == "wispctl %s\n" % version, r.stdout)
     anywhere(exe, usage or "", version)
+    url_handed(exe)
     print("wispctl cli: %s" % ("all ok" if failures == 0 else "%d FAILED" % failures))
     return 1 if failures else 0
 

@@ -267,8 +267,8 @@ bool cc_update_value(const char *key, const char *s)
 
 	if (!strcmp(key, "url")) /* argv of the unit: no quoting needed, none allowed */
 		return n < 1024 && strspn(s, CC_URL_CHARS) == n &&
-		       ((n > 7 && !strncmp(s, "http://", 7)) ||
-			(n > 8 && !strncmp(s, "https://", 8)));
+		       ((n > 7 && !strncasecmp(s, "http://", 7)) ||
+			(n > 8 && !strncasecmp(s, "https://", 8))); /* RFC 3986 3.1 */
 	if (!strcmp(key, "sha256"))
 		return n == 64 && strspn(s, "0123456789abcdef") == 64;
 	return !strcmp(s, "now") || !strcmp(s, "never") || hhmm(s);
