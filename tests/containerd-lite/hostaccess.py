@@ -28,7 +28,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "image-builder"))
 from oci_layout import layout, tar_of  # noqa: E402
 
-from harness import B, BUSYBOX, CL, Checks  # noqa: E402
+from harness import BUSYBOX, CL, Checks  # noqa: E402
 check = Checks("hostaccess: ")
 
 

@@ -58,7 +58,7 @@ import time
 sys.path.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "system"))
 from hostroot import main_as_root  # noqa: E402
 
-from harness import B, BUSYBOX, CL, Checks  # noqa: E402
+from harness import BUSYBOX, CL, Checks  # noqa: E402
 CLONE_NEWNET = 0x40000000
 HOSTS = "/run/wisp/hosts/wisp0"
 check = Checks("net: ")

@@ -25,7 +25,7 @@ import time
 sys.path.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "system"))
 from hostroot import main_as_root  # noqa: E402
 
-from harness import B, BUSYBOX, CL, Checks, on_tty, poll, remove_work  # noqa: E402
+from harness import BUSYBOX, CL, Checks, on_tty, poll, remove_work  # noqa: E402
 RUNC = shutil.which("runc")
 check = Checks()
 

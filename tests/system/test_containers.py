@@ -216,8 +216,8 @@ def verbs(vm):
 
 
 def from_seed(vm):
-    u = wait_units(vm, "fromseed running",
-                   lambda u: u.get("fromseed", {}).get("state") == "running")
+    wait_units(vm, "fromseed running",
+               lambda u: u.get("fromseed", {}).get("state") == "running")
     check("fromseed: the seed image" in log_of(vm, "fromseed"),
           "fromseed runs the Cmd of the image imported from the seed's wisp-images/")
     rc, out = vm.sh("wispctl images")
