@@ -4,7 +4,7 @@
 # sends, turned into files; init/wispctl: the client. One header per program.
 
 LIB_BASE := $(addprefix init/lib/, err.c util.c log.c cmdline.c hostname.c etcfiles.c spawn.c)
-LIB_BLKDEV := init/lib/blkdev.c
+LIB_BLKDEV := init/lib/blkdev.c init/lib/loopdev.c
 # LIB_DECL_SET: a set of declarations and its compiled form, what PID 1 reads; LIB_DECL adds
 # the YAML walker and the compiler (provision, image-builder, the unit tests): never in PID 1.
 LIB_DECL_SET := $(addprefix init/lib/, declset.c parse.c deps.c declbin.c)
@@ -207,7 +207,7 @@ $(WISPCTL_BIN): $(WISPCTL_SRCS) $(INIT_HDRS) init/wispctl/wispctl.h init/init.mk
 # initramfs: a netboot initramfs's /init (docs/image-spec.md, "Network boot"), in ROOT as
 # /usr/libexec/wisp/initramfs-init for `image-builder convert --format pxe` to take; never
 # run from ROOT. Static-pie musl over init/lib's base (errors, log lines, the command line).
-INITRAMFS_SRCS := $(addprefix init/initramfs/, main.c dmspec.c devmapper.c loopdev.c switchroot.c) \
+INITRAMFS_SRCS := $(addprefix init/initramfs/, main.c dmspec.c devmapper.c switchroot.c) init/lib/loopdev.c \
 	$(addprefix init/lib/, err.c util.c log.c cmdline.c)
 INITRAMFS_BIN := $(B)/init/initramfs-init
 init: $(INITRAMFS_BIN)

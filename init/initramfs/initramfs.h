@@ -38,11 +38,6 @@ int dm_spec_parse(const char *text, struct dm_spec *s, struct err *e);
 /* Create, load and resume the device; *dev: its number. */
 int dm_make(const struct dm_spec *s, dev_t *dev, struct err *e);
 
-/* ---- loopdev.c: ROOT's file as a block device ----------------------------- */
-
-/* loop0, added through /dev/loop-control, read-only over FILE. */
-int loop_attach(const char *file, struct err *e);
-
 /* ---- switchroot.c ------------------------------------------------------- */
 
 /* Mount the root device DEV (erofs, read-only) on INITRAMFS_SYSROOT, move /dev

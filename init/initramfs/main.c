@@ -36,6 +36,7 @@ static int root_spec(struct dm_spec *s, struct err *e)
 int main(int argc, char **argv)
 {
 	struct dm_spec spec;
+	char loop[16]; /* /dev/loop0: the table on the command line names 7:0 */
 	struct err e;
 	dev_t dev;
 
@@ -49,7 +50,8 @@ int main(int argc, char **argv)
 	}
 	log_set_ident("initramfs");
 	if (api_mounts(&e) < 0 || root_spec(&spec, &e) < 0 ||
-	    loop_attach(INITRAMFS_ROOT_FILE, &e) < 0 || dm_make(&spec, &dev, &e) < 0)
+	    loop_attach(INITRAMFS_ROOT_FILE, 0, true, loop, sizeof(loop), &e) < 0 ||
+	    dm_make(&spec, &dev, &e) < 0)
 		goto fail;
 	log_msg(LOG_INFO, "root %s (%s) over loop0, switching to it", spec.name, spec.target);
 	switch_root(dev, argv, &e);

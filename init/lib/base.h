@@ -58,6 +58,13 @@ int sysfs_find_partition(const char *sys, dev_t dev, const char *partname, char 
  * (class/block/NAME, dev/block/M:N): 0, or -1 with errno. */
 int sysfs_resolve(const char *path, char *out, size_t size);
 
+/* ---- loopdev.c: a file as a loop device (the initramfs, PID 1's live store) ---- */
+
+/* file on loop device nr, added through /dev/loop-control (nr >= 0), or on a free one
+ * (nr < 0); read_only: the file opened and the device made read-only. The device's path
+ * ("/dev/loop0") in dev. 0, or -1 with e naming the step. */
+int loop_attach(const char *file, int nr, bool read_only, char *dev, size_t len, struct err *e);
+
 /* ---- util.c: small helpers ------------------------------------------ */
 
 /* Milliseconds since boot (CLOCK_BOOTTIME: the clock of the banner and of every timer). */

@@ -15,14 +15,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/loop.h>
-#include <stdio.h>
-#include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mount.h>
-#include <sys/stat.h>
 #include <sys/statvfs.h>
-#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -73,43 +67,6 @@ out:
 	return ret;
 }
 
-/* A free loop device over file (read-write); its path in dev. */
-static int loop_attach(const char *file, char *dev, size_t len, struct err *e)
-{
-	struct loop_config cfg;
-	int ctl, nr, loop = -1, back = -1, ret = -1;
-
-	if ((ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC)) < 0)
-		return err_set(e, errno, "open /dev/loop-control");
-	if ((nr = ioctl(ctl, LOOP_CTL_GET_FREE)) < 0) {
-		err_set(e, errno, "a free loop device");
-		goto out;
-	}
-	snprintf(dev, len, "/dev/loop%d", nr);
-	/* devtmpfs makes the node as the device appears; mknod if it has not yet */
-	if ((loop = open(dev, O_RDWR | O_CLOEXEC)) < 0 && errno == ENOENT &&
-	    mknod(dev, S_IFBLK | 0600, makedev(7, (unsigned)nr)) == 0)
-		loop = open(dev, O_RDWR | O_CLOEXEC);
-	if (loop < 0 || (back = open(file, O_RDWR | O_CLOEXEC)) < 0) {
-		err_set(e, errno, "open %s", loop < 0 ? dev : file);
-		goto out;
-	}
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.fd = (uint32_t)back;
-	snprintf((char *)cfg.info.lo_file_name, sizeof(cfg.info.lo_file_name), "%s", file);
-	if (ioctl(loop, LOOP_CONFIGURE, &cfg) < 0)
-		err_set(e, errno, "%s over %s", dev, file);
-	else
-		ret = 0;
-out:
-	if (loop >= 0)
-		close(loop);
-	if (back >= 0)
-		close(back);
-	close(ctl);
-	return ret;
-}
-
 static int grow(const char *file, struct err *e)
 {
 	char *argv[] = {RESIZE2FS, (char *)file, NULL};
@@ -136,7 +93,7 @@ void live_store(void)
 	size = (off_t)vfs.f_blocks * (off_t)vfs.f_frsize;
 	if (mkdir_p(LIVE_DIR, 0755, &e) < 0 ||
 	    copy_sparse(LIVE_STORE_FS, LIVE_FILE, size, &e) < 0 || grow(LIVE_FILE, &e) < 0 ||
-	    loop_attach(LIVE_FILE, dev, sizeof(dev), &e) < 0)
+	    loop_attach(LIVE_FILE, -1, false, dev, sizeof(dev), &e) < 0)
 		goto fail;
 	if (mount(dev, LIVE_DIR, "ext4", MS_NOSUID | MS_NODEV, "discard,noinit_itable") < 0) {
 		err_set(&e, errno, "mount %s on %s", dev, LIVE_DIR);
