@@ -156,10 +156,12 @@ int img_token_url(const struct img_challenge *c, const char *dflt_scope, char *o
 	char service[800], scope[1600];
 	const char *sc = c->scope[0] ? c->scope : dflt_scope;
 
+	/* curl would send them to the realm, with or instead of ours; first, so that no
+	 * message cuts the realm inside a long password */
+	if (img_url_no_userinfo(c->realm, "token realm ", err) < 0)
+		return -1;
 	if (img_url_tls(c->realm) < 0)
 		return cl_error(err, 0, "token realm %.300s: not an http(s) URL", c->realm);
-	if (img_url_no_userinfo(c->realm, "token realm ", err) < 0)
-		return -1; /* curl would send them to the realm, with or instead of ours */
 	if (img_url_escape(c->service, service, sizeof(service)) < 0 ||
 	    img_url_escape(sc, scope, sizeof(scope)) < 0 ||
 	    (size_t)snprintf(out, n, "%s%sservice=%s&scope=%s", c->realm,

@@ -369,12 +369,13 @@ static int redirect(CURL *h, struct img_req *req, struct cl_err *err)
 	if (++req->hops > IMG_MAX_REDIRECTS)
 		return cl_error(err, 0, "GET %s: more than %d redirects", req->url,
 				IMG_MAX_REDIRECTS);
-	if (img_url_tls(req->url) == 1 && img_url_tls(to) != 1)
-		return cl_error(err, 0, "GET %s: redirect to %.300s: not https", req->url, to);
-	/* its credentials would go with it (curl sends a URL's user and password) */
+	/* its credentials would go with it (curl sends a URL's user and password); first,
+	 * so that no message below cuts to inside a long one */
 	img_fmt(prefix, sizeof(prefix), "GET %.300s: redirect to ", req->url);
 	if (img_url_no_userinfo(to, prefix, err) < 0)
 		return -1;
+	if (img_url_tls(req->url) == 1 && img_url_tls(to) != 1)
+		return cl_error(err, 0, "GET %s: redirect to %.300s: not https", req->url, to);
 	img_fmt(req->url, sizeof(req->url), "%s", to);
 	return 1;
 }

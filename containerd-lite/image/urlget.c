@@ -57,10 +57,12 @@ static size_t to_fd(char *p, size_t size, size_t n, void *ud)
 static int origin(const char *url, const char *ca, struct img_endpoint *ep, struct cl_err *err)
 {
 	*ep = (struct img_endpoint){0};
+	/* before any connection (curl would send them), and before a message that could
+	 * cut the URL inside a long password */
+	if (img_url_no_userinfo(url, "", err) < 0)
+		return -1;
 	if (img_url_tls(url) < 0)
 		return cl_error(err, 0, "%.300s: not an http:// or https:// URL", url);
-	if (img_url_no_userinfo(url, "", err) < 0)
-		return -1; /* before any connection: curl would send them */
 	if (img_url_origin(url, ep) < 0)
 		return cl_error(err, 0, "%.300s: no host", url);
 	img_fmt(ep->ca, sizeof(ep->ca), "%s", ca ? ca : IMG_CA_DEFAULT);

@@ -64,6 +64,9 @@ def server(w, tls):
                 "/to-http": (302, b"moved", (("Location", plain + "/file"),)),
                 "/to-userinfo": (302, b"moved", (("Location", "%s://wisp:%s@%s/file" % (
                     "https" if tls else "http", PASSWORD, self.headers["Host"])),)),
+                # a password longer than what a message keeps of a URL (300 bytes)
+                "/to-http-userinfo": (302, b"moved", (("Location", plain.replace(
+                    "://", "://wisp:%s@" % (PASSWORD * 40)) + "/file"),)),
                 "/auth": (401, b"who?", (("WWW-Authenticate",
                                           'Bearer realm="https://127.0.0.1/t",service="x"'),)),
             }
@@ -179,6 +182,15 @@ def userinfo(cl, https, ca, data):
                   *r, "GET %s/to-userinfo: redirect to %s/file: credentials in a URL are not "
                   "supported" % (base, base)) and PASSWORD not in r[2] and "wisp" not in r[2]
               and hits == ["/to-userinfo"], (r[2], hits))
+    r = fetch(cl, "ftp://wisp:%s@127.0.0.1/file" % (PASSWORD * 40))
+    check("fetch: another scheme with a long password: refused in one line without any of it",
+          one_line(*r, "ftp://127.0.0.1/file: credentials in a URL are not supported") and
+          PASSWORD[:4] not in r[2], r[2])
+    hits.clear()
+    r = fetch(cl, https + "/to-http-userinfo", "--ca", ca)
+    check("fetch: a redirect from https to http with a long password: refused in one line "
+          "without any of it", one_line(*r, "credentials in a URL are not supported") and
+          PASSWORD[:4] not in r[2] and hits == ["/to-http-userinfo"], (r[2], hits))
     rc, out, err = fetch(cl, plain.replace("http://", "HTTP://") + "/file")
     check("fetch: HTTP:// (the scheme in upper case): every byte", rc == 0 and out == data, err)
     rc, out, err = fetch(cl, https.replace("https://", "HtTpS://") + "/again", "--ca", ca)

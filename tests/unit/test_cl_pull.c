@@ -305,6 +305,8 @@ static void test_url_userinfo(void **state)
 	     "to HTTPS://h:8443/x: credentials in a URL are not supported"},
 	    {"http://:hunter2@h", 0, "to http://h: credentials in a URL are not supported"},
 	    {"http://u:p@hunter2@h/x", 0, "to http://h/x: credentials in a URL are not supported"},
+	    /* any scheme: checked before "not an http(s) URL" names it */
+	    {"ftp://u:hunter2@h/x", -1, "to ftp://h/x: credentials in a URL are not supported"},
 	};
 	struct cl_err e;
 
