@@ -14,7 +14,7 @@ INIT_HDRS := $(wildcard init/lib/*.h init/pid1/*.h init/provision/*.h init/provi
 INIT_SRCS := $(LIB_BASE) $(LIB_BLKDEV) $(LIB_DECL_SET) init/lib/proto.c $(addprefix init/pid1/, \
 	main.c console.c mounts.c sysctl.c sysfs.c state.c livestore.c grow.c etc.c restart.c unit.c loop.c \
 	shutdown.c health.c cgroup.c logs.c control.c powerbtn.c container.c userns.c \
-	dispatch.c provrun.c lo.c fsclean.c printf.c bootlog.c rcu.c orphan.c)
+	dispatch.c provrun.c lo.c fsclean.c printf.c bootlog.c rcu.c orphan.c klog.c)
 INIT_BIN := $(B)/init/init
 # PID 1's size budget (issue 11: 160 KiB, it parses nothing from outside): the build fails past it.
 INIT_BUDGET := 163840
@@ -193,6 +193,14 @@ UNIT_init_provrun_SRCS := init/pid1/provrun.c init/pid1/bootlog.c init/lib/err.c
 UNIT_TESTS += init_control
 UNIT_init_control_SRCS := init/lib/proto.c init/lib/err.c init/lib/util.c init/pid1/control.c $(INIT_HDRS)
 UNIT_init_control_INCLUDED := init/pid1/control.c
+# klog.c is included by the test (its relay's state is static); its files are faked by path
+UNIT_TESTS += init_klog
+UNIT_init_klog_SRCS := init/lib/err.c init/lib/util.c init/pid1/klog.c $(INIT_HDRS)
+UNIT_init_klog_INCLUDED := init/pid1/klog.c
+UNIT_init_klog_LIBS := -Wl,--wrap=open,--wrap=lseek
+UNIT_TESTS += init_log
+UNIT_init_log_SRCS := init/lib/log.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
+UNIT_init_log_LIBS := -Wl,--wrap=open
 
 # wispctl: the control socket's client (docs/wispctl.md), static musl, /bin/wispctl.
 WISPCTL_SRCS := init/wispctl/wispctl.c init/wispctl/args.c init/wispctl/netinfo.c init/wispctl/tty.c \

@@ -131,6 +131,9 @@ void log_err(const struct err *e);				 /* "IDENT: " + e->msg */
 void log_set_ident(const char *name);
 /* Lines go to stdout only, not /dev/kmsg (provision --root on the build host). */
 void log_no_kmsg(void);
+/* PID 1's console relay (pid1/klog.c): shows(prio) relays what there is and says whether
+ * a line of prio is shown (NULL: no relay here; others read KLOG_LEVEL_FILE). */
+void log_set_relay(bool (*shows)(int prio));
 
 /* ---- cmdline.c: the kernel command line ----------------------------- */
 

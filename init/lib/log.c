@@ -2,18 +2,21 @@
  * log.c: init's own messages (and provision's: log_set_ident()).
  *
  * Two sinks: /dev/kmsg, so `dmesg` keeps the boot story with priorities,
- * and the console, where a person (or a test) reads it. The kernel
- * itself copies a kmsg line to every console when its priority is below
- * console_loglevel; writing it to /dev/console as well would show it
- * twice, so init writes to the console only the lines the kernel will
- * not print. Either way each line appears there exactly once (with the
- * kernel's timestamp in front when the kernel printed it).
+ * and the console, where a person (or a test) reads it. A kmsg line reaches
+ * the console without init writing it there when its priority is below
+ * console_loglevel (the kernel prints it) or, once PID 1 relays the kernel's
+ * records (pid1/klog.c), below the relay's level; writing it to the console
+ * as well would show it twice, so init writes to the console only the lines
+ * nothing else will, escaped as the relay's are. Either way each line appears
+ * there exactly once (with the kernel's timestamp in front when the kernel or
+ * the relay printed it).
  *
  * kmsg rate-limits each open file to 10 lines per 5 s and silently drops
  * the rest; init writes few lines, and a boot log with holes is worse
  * than none, so every line gets its own open.
  */
 #include "base.h"
+#include "paths.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -40,21 +43,54 @@ void log_no_kmsg(void)
 	use_kmsg = false;
 }
 
-/* The kernel prints a record on the consoles iff prio < console_loglevel (or
- * ignore_loglevel). The level first: it decides for nearly every line, and each
- * file read is an open of its own (~1 ms each under TCG while init boots). */
+/* PID 1's relay of the kernel's records (pid1/klog.c), in PID 1: relays what there is and
+ * says whether a line of prio is shown. */
+static bool (*relay_shows)(int prio);
+/* The relay's level and console_loglevel as it left it, for the other programs (read once
+ * from KLOG_LEVEL_FILE); -1: no relay. */
+static int relay_level = -1, relay_own = -1;
+
+void log_set_relay(bool (*shows)(int prio))
+{
+	relay_shows = shows;
+}
+
+/* "LEVEL OWN": PID 1 relays below LEVEL while console_loglevel is OWN. */
+static void relay_read(void)
+{
+	char buf[64];
+	struct err e;
+	uint64_t l, o;
+	const char *p;
+
+	if (read_text(KLOG_LEVEL_FILE, buf, sizeof(buf), &e) > 0 && (p = dec_scan(buf, &l)) &&
+	    *p == ' ' && dec_scan(p + 1, &o) && l <= 15 && o <= 15)
+		relay_level = (int)l, relay_own = (int)o;
+}
+
+/* Whether a record of priority prio reaches the console without this program writing it
+ * there: below console_loglevel (unless ignore_loglevel); while PID 1 relays, below its
+ * level, or below console_loglevel if that has moved from where the relay left it (a
+ * root's `dmesg -n N`: the relay follows it). The level first: it decides for nearly
+ * every line, and each file read is an open of its own (~1 ms each under TCG while init
+ * boots). */
 #define IGNORE_LOGLEVEL "/sys/module/printk/parameters/ignore_loglevel"
 
 static bool kernel_echoes(int prio)
 {
 	char buf[64];
 	struct err e;
-	uint64_t level;
+	uint64_t now;
 
 	/* /proc/sys/kernel/printk: "console_loglevel default_msg min_console default_console" */
-	if (read_text("/proc/sys/kernel/printk", buf, sizeof(buf), &e) > 0 &&
-	    dec_scan(buf, &level) && (uint64_t)prio < level)
-		return true;
+	if (read_text("/proc/sys/kernel/printk", buf, sizeof(buf), &e) > 0 && dec_scan(buf, &now)) {
+		if (relay_level < 0)
+			relay_read();
+		if (relay_level >= 0)
+			return prio < ((int)now == relay_own ? relay_level : (int)now);
+		if ((uint64_t)prio < now)
+			return true;
+	}
 	return read_text(IGNORE_LOGLEVEL, buf, sizeof(buf), &e) > 0 && buf[0] == 'Y';
 }
 
@@ -76,7 +112,7 @@ static bool to_kmsg(int prio, const char *line, size_t len)
 
 static void emit(int prio, bool named, const char *fmt, va_list ap)
 {
-	char line[LOG_MAX + 1];
+	char line[LOG_MAX + 1], shown[4 * LOG_MAX + 2];
 	size_t len;
 	int n;
 
@@ -91,11 +127,16 @@ static void emit(int prio, bool named, const char *fmt, va_list ap)
 			*p = ' ';
 	len = strlen(line);
 
-	if (use_kmsg && to_kmsg(prio, line, len) && kernel_echoes(prio))
+	if (use_kmsg && to_kmsg(prio, line, len) &&
+	    (relay_shows ? relay_shows(prio) : kernel_echoes(prio)))
 		return;
-	line[len] = '\n';
+	/* A quoted name or error text must not reach the console as a terminal control, as
+	 * the relay's lines do not (kmsg escapes them). */
+	text_escaped(line, len, shown, sizeof(shown) - 1);
+	len = strlen(shown);
+	shown[len] = '\n';
 	/* fd 1 is /dev/console (console_setup); nothing else can be done if this fails. */
-	(void)write_all(STDOUT_FILENO, line, len + 1);
+	(void)write_all(STDOUT_FILENO, shown, len + 1);
 }
 
 void log_line(int prio, const char *fmt, ...)

@@ -13,5 +13,9 @@
 #define IMAGE_IMPORT "image-import"
 /* Declarations written by provision: the second of PID 1's two unit directories. */
 #define CLOUD_UNITS "/run/wisp/units"
+/* The console's level while PID 1 relays the kernel's records (pid1/klog.c): provision's
+ * lines below it reach the console through the relay, the others it writes itself. */
+#define KLOG_LEVEL_DIR	"/run/wisp"
+#define KLOG_LEVEL_FILE "/run/wisp/console-level"
 
 #endif /* WISP_LIB_PATHS_H */

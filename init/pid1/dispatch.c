@@ -83,6 +83,7 @@ _Noreturn void dispatch_emergency(void)
 	static const int sigs[] = {SIGCHLD, SIGUSR1, SIGUSR2, SIGTERM, SIGINT};
 	sigset_t set;
 
+	klog_stop(); /* the relay needs the loop */
 	log_msg(LOG_CRIT, "no event loop: no programs are supervised; reaping and "
 			  "honouring shutdown signals only");
 	sigemptyset(&set);

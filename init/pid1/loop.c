@@ -54,6 +54,13 @@ int loop_watch_out(struct watch *w, bool out)
 	return epoll_ctl(epfd, EPOLL_CTL_MOD, w->fd, &ev);
 }
 
+int loop_watch_writable(struct watch *w, bool on)
+{
+	struct epoll_event ev = {.events = EPOLLOUT, .data.ptr = w};
+
+	return epoll_ctl(epfd, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, w->fd, &ev);
+}
+
 void loop_unwatch(struct watch *w)
 {
 	if (w->fd >= 0)

@@ -87,6 +87,7 @@ static bool loop_and_cgroups(void)
 		dispatch_emergency();
 	}
 	dispatch_setup();
+	klog_start();
 	cg = cgroups();
 	units_set_cgroups(cg);
 	bootlog_step("loop and cgroups", t, now_ms());

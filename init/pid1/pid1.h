@@ -17,15 +17,17 @@
 #include <stdarg.h>
 int pid1_vsnprintf(char *restrict buf, size_t size, const char *restrict fmt, va_list ap);
 
-/* ---- console.c: PID 1's standard fds -------------------------------- */
+/* ---- console.c, sysfs.c, klog.c: the console ------------------------ */
 
 /* Put /dev/console (or at worst /dev/null) on fds 0, 1 and 2. */
 int console_setup(struct err *e);
-
-/* ---- sysfs.c: what the kernel tells about the console --------------- */
-
 /* The kernel's active console device ("/dev/ttyS0"): last entry of class/tty/console/active. */
 int sysfs_active_console(const char *sys, char *path, size_t size, struct err *e);
+/* klog.c: from klog_start() on (the loop set up) the kernel's records reach the console
+ * through PID 1, escaped; klog_stop() (shutdown's end) gives the kernel its level back. */
+void klog_start(void);
+void klog_stop(void);
+bool klog_shows(int prio); /* relay what there is: is a line of prio shown? (log.c) */
 
 /* ---- mounts.c: the API filesystems and /var ------------------------- */
 
@@ -129,6 +131,7 @@ int loop_setup(loop_signal_fn *fn, struct err *e);
 int loop_watch(struct watch *w, struct err *e);
 /* Also wake w when its fd is writable (a queue to send). Returns 0 or -1 (errno). */
 int loop_watch_out(struct watch *w, bool out);
+int loop_watch_writable(struct watch *w, bool on); /* EPOLLOUT only: not on a tty's input */
 void loop_unwatch(struct watch *w);
 void timer_start(struct timer *t, uint64_t due);
 void timer_stop(struct timer *t);

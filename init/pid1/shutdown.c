@@ -75,6 +75,7 @@ static void finish(void)
 
 	phase = FINAL;
 	timer_stop(&deadline);
+	klog_stop(); /* the loop runs no more: the kernel prints its last records itself */
 	if (ops)
 		ops->release();
 	sync();

@@ -7,6 +7,9 @@ under TCG; in the guest a busybox rootfs is made in /run and each bundle
 is run with /bin/containerd-lite:
   memory.max 24M: a 64 MiB dd buffer is OOM-killed (exit 137, oom_kill in
     the kernel log), the guest goes on;
+  the console: a process whose name (a script's) is an escape sequence is
+    OOM-killed; the kernel's "Killed process N (NAME)" reaches the console
+    with the name's control bytes escaped (PID 1's relay), never raw;
   pids.max 16: a fork loop fails to fork, and the guest still forks;
   cpu.max 20000/100000: `yes` for 3 s uses well under 3 s (cpu.stat
     usage_usec) and is throttled (nr_throttled);
@@ -70,6 +73,11 @@ def idmapped(src):
 BUNDLES = {
     "mem": config("exec dd if=/dev/zero of=/dev/null bs=64M count=1",
                   {"memory": {"limit": 24 << 20, "swap": 24 << 20}}),
+    # its process, by the name of the script it runs (its comm), an OSC title sequence;
+    # its shell's heap grows until the OOM killer takes it
+    "memesc": config("n=$(printf '\\033]2;pwned\\007'); printf '#!/bin/sh\\nx=$(yes)\\n' >"
+                     " \"/tmp/$n\"; chmod +x \"/tmp/$n\"; exec \"/tmp/$n\"",
+                     {"memory": {"limit": 24 << 20, "swap": 24 << 20}}),
     "pids": config("for i in $(seq 40); do sleep 5 & done; echo survived",
                    {"pids": {"limit": 16}}),
     "cpu": config("yes >/dev/null & p=$!; sleep 3; kill $p; cat /sys/fs/cgroup/cpu.stat",
@@ -87,7 +95,7 @@ BUNDLES = {
 }
 
 ROOTFS = ("mkdir -p %s/rootfs && cd %s/rootfs && mkdir -p bin proc dev tmp sys/fs/cgroup && "
-          "cp /bin/busybox bin/ && for a in sh dd cat echo sleep yes seq kill stat; do "
+          "cp /bin/busybox bin/ && for a in sh dd cat echo sleep yes seq kill stat chmod; do "
           "ln -sf busybox bin/$a; done; cd /" % (CT, CT))
 
 
@@ -108,6 +116,28 @@ def memory(vm):
     check(log.strip().splitlines()[-1] != "0", "memory.max: the kernel's OOM killer acted in the cgroup")
     rc, out = vm.sh("wispctl ps")
     check(rc == 0, "memory.max: init still answers (wispctl ps exits 0): %r" % out.strip()[-100:])
+
+
+def console_escaped(vm):
+    """The OOM killer names the process it kills by its comm, which the container chose:
+    on the console (the kernel's level back at 7 for this) the name's control bytes are
+    escaped (PID 1 relays the kernel's records, docs/security.md), never raw."""
+    raw, shown = "\x1b]2;pwned\x07", r"\x1b]2;pwned\x07"
+    vm.sh("mkdir -p %s/memesc && cp /lib/wisp-test/memesc.json %s/memesc/config.json"
+          % (CT, CT))
+    # A root's `dmesg -n 7` holds until the relay reads its next record (docs/security.md):
+    # one is written, and the relay has taken the kernel's level back to 2 (before: 7)
+    vm.sh("dmesg -n 7; echo '<6>test: the console at level 7' >/dev/kmsg")
+    wait_sh(vm, "cat /proc/sys/kernel/printk", lambda rc, o: re.search(r"(?m)^2\s+4\s+1\s+7$", o),
+            "console: the relay follows dmesg -n 7, the kernel's own level back at 2")
+    _, out = vm.sh("containerd-lite run --bundle %s/memesc memesc >/dev/null 2>&1;"
+                   " echo status=$?" % CT, 120)
+    check("status=137" in out, "console: the named hog is OOM-killed (%s)" % out.strip()[-60:])
+    try:
+        vm.seen_times(re.escape("Killed process") + r" \d+ \(" + re.escape(shown) + r"\)", 1, 120)
+    finally:
+        vm.sh("dmesg -n 1")
+    check(raw not in vm.buf, "console: no raw escape sequence from a process name")
 
 
 def pids(vm):
@@ -204,6 +234,7 @@ def main():
         weights(vm)
         idmap(vm)
         memory(vm)
+        console_escaped(vm)
         pids(vm)
         cpu(vm)
 

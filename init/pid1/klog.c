@@ -1,0 +1,331 @@
+/*
+ * klog.c: the kernel's messages on the console, with their control bytes escaped.
+ *
+ * The kernel copies a record to the console as it was written, and some records
+ * carry what a container chose: the OOM killer's "Killed process N (NAME)" and
+ * its task list name every process by its comm, which any process sets (an exec
+ * of a file so named, prctl). A container whose memory cgroup runs out, which it
+ * can cause at will, could so put escape sequences on the serial console and on
+ * the terminal of whoever reads it (docs/security.md). /dev/kmsg hands the same
+ * records out with every byte below 0x20, from 0x7f and '\' as \xHH, so from
+ * klog_start() on the kernel prints only emergencies and alerts itself
+ * (console_loglevel KLOG_OWN) and PID 1 relays the other records below the boot's
+ * level (`level`: what console_loglevel was, from `loglevel=` or `quiet`) from
+ * /dev/kmsg, in the kernel's own "[%5lu.%06lu] " form, so a console reads as before.
+ *
+ * Never blocking PID 1 on a slow console: the console is written non-blocking;
+ * while a record waits for room, /dev/kmsg is not read (its ring holds what
+ * comes, and what it overwrites is counted and said). A root's `dmesg -n N`
+ * moves console_loglevel: read back at each batch, N becomes the level (and
+ * KLOG_OWN is put back if N is above it; the kernel prints at N itself until
+ * then, as nothing tells PID 1 of the change). An oops raises console_loglevel to 15
+ * and is printed by the kernel whatever init does. Provision's lines and init's
+ * own are relayed too: log.c takes the level from log_set_relay() (init) or
+ * KLOG_LEVEL_FILE (provision) to know whether its line reaches the console.
+ */
+#include "pid1.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/* The kernel prints the records below it itself: 0 and 1, emergencies and alerts (a kernel
+ * bug's). 2, not 1: a root's `dmesg -n 1`, which tests and people type to quiet the
+ * console, must read as a change (`dmesg -n 2` cannot: docs/security.md). */
+#define KLOG_OWN      2
+#define KLOG_OWN_TEXT "2"
+#define KMSG_RECORD   8192 /* the kernel's CONSOLE_EXT_LOG_MAX: a read of less is refused */
+#define PRINTK	      "/proc/sys/kernel/printk"
+#define PRINTK_TIME   "/sys/module/printk/parameters/time"
+#define IGNORE_LEVELS "/sys/module/printk/parameters/ignore_loglevel"
+
+static struct watch kmsg = {.fd = -1}, con = {.fd = -1};
+static bool active;	  /* between klog_start() and klog_stop() */
+static int level;	  /* relay the records below it */
+static int own = -1;	  /* console_loglevel as klog left it: the kernel prints below it */
+static bool stamps;	  /* the kernel prefixes its console lines with the time */
+static bool busy;	  /* in drain(): a line logged from inside it is read by the same drain */
+static uint64_t next_seq; /* the record expected next; a jump is records overwritten */
+static bool seq_known;
+static uint64_t lost;
+static char rec[KMSG_RECORD + 1];
+static char out[KMSG_RECORD + 1024];
+static size_t out_len, out_off; /* out[out_off..out_len) waits for the console */
+
+static int printk_level(void)
+{
+	char buf[64];
+	struct err e;
+	uint64_t v;
+
+	if (read_text(PRINTK, buf, sizeof(buf), &e) < 0 || !dec_scan(buf, &v) || v > 15)
+		return -1;
+	return (int)v;
+}
+
+static bool param_on(const char *path)
+{
+	char buf[8];
+	struct err e;
+
+	return read_text(path, buf, sizeof(buf), &e) > 0 && buf[0] == 'Y';
+}
+
+/* The level relayed: for init's lines here, for provision's in KLOG_LEVEL_FILE. */
+static void level_set(int l)
+{
+	char v[16];
+	struct err e;
+
+	level = l;
+	log_set_relay(klog_shows);
+	snprintf(v, sizeof(v), "%d %d\n", l, own);
+	if (write_file(KLOG_LEVEL_FILE, v, strlen(v), 0644, &e) < 0)
+		log_err(&e);
+}
+
+/* console_loglevel moved from where klog left it (own): at the start, by a root's
+ * `dmesg -n N` (or /proc/sys/kernel/printk), by an oops. Its value is the level now; the
+ * kernel keeps printing only what is below KLOG_OWN. false: it could not be lowered. */
+static bool level_follow(void)
+{
+	int now = printk_level();
+	struct err e;
+
+	if (now < 0 || now == own)
+		return true;
+	own = now < KLOG_OWN ? now : KLOG_OWN;
+	level_set(now);
+	if (own != now && write_value(PRINTK, KLOG_OWN_TEXT, &e) < 0) {
+		log_err(&e);
+		return false;
+	}
+	return true;
+}
+
+/* Write what waits; true when nothing is left (a console that fails drops it). */
+static bool out_flush(void)
+{
+	while (out_off < out_len) {
+		ssize_t n = write(con.fd, out + out_off, out_len - out_off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return false;
+		if (n <= 0)
+			break;
+		out_off += (size_t)n;
+	}
+	out_off = out_len = 0;
+	return true;
+}
+
+static void out_put(const char *s, size_t n)
+{
+	if (n > sizeof(out) - out_len)
+		n = sizeof(out) - out_len; /* a record's worst case still ends cut, not overrun */
+	memcpy(out + out_len, s, n);
+	out_len += n;
+}
+
+/* One record as the kernel prints it: the stamp in front of each of its lines (the
+ * escaped text's \x0a are where the record had line breaks). */
+static void out_record(uint64_t usec, const char *text, size_t len)
+{
+	char stamp[32];
+	int n = stamps
+		    ? snprintf(stamp, sizeof(stamp), "[%5lu.%06lu] ",
+			       (unsigned long)(usec / 1000000u), (unsigned long)(usec % 1000000u))
+		    : 0;
+	size_t i = 0;
+
+	out_put(stamp, (size_t)n);
+	while (i < len) {
+		const char *nl = memmem(text + i, len - i, "\\x0a", 4);
+		size_t end = nl ? (size_t)(nl - text) : len;
+
+		out_put(text + i, end - i);
+		out_put("\n", 1);
+		i = nl ? end + 4 : len;
+		if (i < len)
+			out_put(stamp, (size_t)n);
+	}
+	if (len == 0)
+		out_put("\n", 1);
+}
+
+/* "PRIO,SEQ,USEC,FLAGS[,...];TEXT\n[ KEY=VALUE\n]...": relay it if its level is one
+ * the kernel no longer prints and the console's level shows. */
+static void relay(const char *r, size_t n)
+{
+	uint64_t prio, seq, usec;
+	const char *p = dec_scan(r, &prio), *text, *end;
+
+	if (!p || *p != ',' || !(p = dec_scan(p + 1, &seq)) || *p != ',' ||
+	    !(p = dec_scan(p + 1, &usec)) || !(text = memchr(p, ';', n - (size_t)(p - r))))
+		return;
+	text++;
+	end = memchr(text, '\n', n - (size_t)(text - r));
+	if (!end)
+		end = r + n;
+	if (seq_known && seq > next_seq)
+		lost += seq - next_seq;
+	next_seq = seq + 1, seq_known = true;
+	if ((int)(prio & 7) >= own && (int)(prio & 7) < level)
+		out_record(usec, text, (size_t)(end - text));
+}
+
+/* Stop reading /dev/kmsg until the console has room again, or the reverse. */
+static void wait_console(bool on)
+{
+	struct err e;
+
+	if (on) {
+		loop_unwatch(&kmsg);
+		(void)loop_watch_writable(&con, true);
+	} else {
+		(void)loop_watch_writable(&con, false);
+		if (loop_watch(&kmsg, &e) < 0)
+			log_err(&e);
+	}
+}
+
+static void relay_end(void);
+
+/* Relay every record there is, as long as the console takes them. */
+static void drain(void)
+{
+	int failed = 0;
+
+	if (busy || !active)
+		return;
+	busy = true;
+	(void)level_follow();
+	while (out_flush()) {
+		ssize_t n = read(kmsg.fd, rec, KMSG_RECORD);
+
+		if (n < 0 && (errno == EINTR || errno == EPIPE))
+			continue; /* EPIPE: overwritten before read; the next seq tells how many */
+		if (n < 0 && errno != EAGAIN)
+			failed = errno; /* kmsg would stay readable: the loop would spin */
+		if (n <= 0)
+			break;
+		relay(rec, (size_t)n);
+	}
+	if (out_len)
+		wait_console(true);
+	busy = false;
+	if (failed) {
+		relay_end();
+		log_msg(LOG_ERR,
+			"console: read /dev/kmsg: %s; the kernel prints its messages "
+			"itself again, unescaped",
+			strerror(failed));
+		return;
+	}
+	if (lost) {
+		uint64_t l = lost;
+
+		lost = 0;
+		log_msg(LOG_WARNING,
+			"console: %llu kernel messages were overwritten before "
+			"they could be shown (dmesg has the newer ones)",
+			(unsigned long long)l);
+	}
+}
+
+bool klog_shows(int prio)
+{
+	drain();
+	return prio < level;
+}
+
+static void on_kmsg(struct watch *w, uint32_t events)
+{
+	(void)w, (void)events;
+	drain();
+}
+
+static void on_console(struct watch *w, uint32_t events)
+{
+	(void)w, (void)events;
+	if (!out_flush())
+		return;
+	wait_console(false);
+	drain();
+}
+
+static void close_watch(struct watch *w)
+{
+	if (w->fd >= 0)
+		close(w->fd);
+	w->fd = -1;
+}
+
+/* The records from now on (what came before, the kernel has printed), then the
+ * kernel's level down: a record between the two is shown twice, none is lost. */
+void klog_start(void)
+{
+	struct err e;
+	bool ok;
+
+	if (printk_level() < 0 || param_on(IGNORE_LEVELS))
+		return; /* ignore_loglevel: the kernel prints everything whatever the level */
+	kmsg.fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	kmsg.ready = on_kmsg;
+	con.fd = open("/dev/console", O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	con.ready = on_console;
+	if (kmsg.fd < 0 || con.fd < 0 || lseek(kmsg.fd, 0, SEEK_END) < 0 ||
+	    loop_watch(&kmsg, &e) < 0) {
+		log_msg(LOG_ERR,
+			"console: cannot relay the kernel's messages (%s); it prints "
+			"them itself, unescaped",
+			strerror(errno));
+		close_watch(&kmsg), close_watch(&con);
+		return;
+	}
+	stamps = param_on(PRINTK_TIME);
+	if (mkdir_p(KLOG_LEVEL_DIR, 0755, &e) < 0)
+		log_err(&e);
+	active = true;
+	busy = true; /* a line logged while the level goes down waits for the first drain */
+	ok = level_follow();
+	busy = false;
+	if (!ok)
+		klog_stop();
+}
+
+/* Shutdown's end (or no loop): what is left, written as a blocking write would; then the
+ * kernel prints again at the level the relay used. */
+void klog_stop(void)
+{
+	if (!active)
+		return;
+	loop_unwatch(&kmsg);
+	(void)loop_watch_writable(&con, false);
+	(void)fcntl(con.fd, F_SETFL, 0);
+	drain();
+	relay_end();
+}
+
+/* The kernel prints at the relay's level again; the relay's files closed. */
+static void relay_end(void)
+{
+	char v[8];
+	struct err e;
+
+	if (!active)
+		return;
+	loop_unwatch(&kmsg);
+	(void)loop_watch_writable(&con, false);
+	active = false;
+	log_set_relay(NULL);
+	(void)unlink(KLOG_LEVEL_FILE);
+	snprintf(v, sizeof(v), "%d", level);
+	if (printk_level() == own && own != level && write_value(PRINTK, v, &e) < 0)
+		log_err(&e);
+	close_watch(&kmsg), close_watch(&con);
+}
