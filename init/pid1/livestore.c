@@ -7,9 +7,12 @@
  * could not start ("tmpfs cannot be idmapped by this kernel"). /var/lib/wisp (the
  * store, the containers' uppers, the id ranges) is therefore an ext4 on a loop device
  * over a sparse file in that tmpfs: the empty file system image-builder puts into
- * ROOT (verified with it) is copied, holes left as holes, grown to the tmpfs's size by
- * resize2fs, and mounted with discard, so that RAM is taken as the store writes and
- * given back as it deletes. Nothing here reads bytes from outside ROOT.
+ * ROOT (verified with it) is copied, holes left as holes, grown to three quarters of
+ * the tmpfs's size by resize2fs, and mounted with discard, so that RAM is taken as the
+ * store writes and given back as it deletes. The quarter left is the rest of /var's
+ * (logs, /var/lib/cloud): a store grown to the whole tmpfs filled it when full, and its
+ * own ext4 then met I/O errors from the loop device, with the logs' writes refused.
+ * Nothing here reads bytes from outside ROOT.
  */
 #include "pid1.h"
 
@@ -90,7 +93,7 @@ void live_store(void)
 		err_set(&e, errno, "statvfs /var");
 		goto fail;
 	}
-	size = (off_t)vfs.f_blocks * (off_t)vfs.f_frsize;
+	size = (off_t)vfs.f_blocks * (off_t)vfs.f_frsize / 4 * 3;
 	if (mkdir_p(LIVE_DIR, 0755, &e) < 0 ||
 	    copy_sparse(LIVE_STORE_FS, LIVE_FILE, size, &e) < 0 || grow(LIVE_FILE, &e) < 0 ||
 	    loop_attach(LIVE_FILE, -1, false, dev, sizeof(dev), &e) < 0)

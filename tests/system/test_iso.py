@@ -176,6 +176,12 @@ def images(vm):
                    "/proc/mounts")
     check(re.search(r"(?m)^000-demo\.tar$", out) and re.search(r"(?m)^/dev/loop\d+ ext4$", out),
           "ROOT carries the demo archive; /var/lib/wisp is an ext4 on a loop device: %r" % out)
+    _, out = vm.sh("echo store=$(stat -c %s /var/lib/wisp.ext4) var=$(stat -f -c '%b*%S' /var)")
+    m = re.search(r"store=(\d+) var=(\d+)\*(\d+)", out)
+    check(m and int(m.group(2)) * int(m.group(3)) // 2 < int(m.group(1))
+          <= int(m.group(2)) * int(m.group(3)) * 3 // 4,
+          "the store's file is three quarters of /var's tmpfs at most, the rest for /var's "
+          "logs: %r" % out.strip())
 
 
 def boots(firmware, seed, size, table):
