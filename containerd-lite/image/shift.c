@@ -43,8 +43,10 @@ static int shift_one(const struct shift *s, int dirfd, const char *name, const s
 		return 0;
 	if (fchownat(dirfd, name, uid, gid, AT_SYMLINK_NOFOLLOW | (*name ? 0 : AT_EMPTY_PATH)) < 0)
 		return cl_error(err, errno, "chown %s", *name ? name : "the tree's top");
+	/* not through a symlink that replaced the file since its lstat (a tree a container
+	 * wrote): the chmod fails instead of reaching the link's target on the host */
 	if (S_ISREG(st->st_mode) && (st->st_mode & (S_ISUID | S_ISGID)) &&
-	    fchmodat(dirfd, name, st->st_mode & 07777, 0) < 0)
+	    fchmodat(dirfd, name, st->st_mode & 07777, AT_SYMLINK_NOFOLLOW) < 0)
 		return cl_error(err, errno, "chmod %s", name);
 	return 0;
 }

@@ -174,14 +174,18 @@ static int remember(struct ctx *c, const char *path, struct cl_err *err)
 }
 
 /* Metadata in the order that keeps it: owner first (chown clears the
- * setuid/setgid bits), then mode, times last. */
+ * setuid/setgid bits), then mode, times last. None follows a symlink: name
+ * is what this entry made, and should it have become a symlink since, its
+ * target (anywhere on the host) is not the entry's; the chmod then fails
+ * (libc's AT_SYMLINK_NOFOLLOW: the file opened O_PATH|O_NOFOLLOW, changed
+ * through /proc/self/fd). */
 static int meta_at(int pfd, const char *name, const struct tar_entry *e, struct cl_err *err)
 {
 	struct timespec ts[2] = {{.tv_sec = e->mtime}, {.tv_sec = e->mtime}};
 
 	if (fchownat(pfd, name, e->uid, e->gid, AT_SYMLINK_NOFOLLOW) < 0 && errno != EPERM)
 		return cl_error(err, errno, "entry %s: chown", e->path);
-	if (e->type != TAR_SYMLINK && fchmodat(pfd, name, e->mode, 0) < 0)
+	if (e->type != TAR_SYMLINK && fchmodat(pfd, name, e->mode, AT_SYMLINK_NOFOLLOW) < 0)
 		return cl_error(err, errno, "entry %s: chmod", e->path);
 	if (utimensat(pfd, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
 		return cl_error(err, errno, "entry %s: utimes", e->path);

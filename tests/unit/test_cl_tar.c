@@ -351,6 +351,44 @@ static void test_extract_meta_counted(void **state)
 	assert_string_equal(err.msg, "tar: pax or GNU record: contents exceed 1024 bytes");
 }
 
+/* Linked with -Wl,--wrap=fchownat (image.mk): while swap_to is set, the entry named
+ * swap_name is replaced by a symlink to swap_to just before its chown, as a writer racing
+ * the extraction would: its chmod must not follow it. */
+static const char *swap_name, *swap_to;
+int __real_fchownat(int dfd, const char *name, uid_t uid, gid_t gid, int flags);
+
+int __wrap_fchownat(int dfd, const char *name, uid_t uid, gid_t gid, int flags)
+{
+	if (swap_to && strcmp(name, swap_name) == 0) {
+		assert_int_equal(unlinkat(dfd, name, 0), 0);
+		assert_int_equal(symlinkat(swap_to, dfd, name), 0);
+	}
+	return __real_fchownat(dfd, name, uid, gid, flags);
+}
+
+static void test_extract_chmod_no_follow(void **state)
+{
+	char outside[] = "/tmp/test_cl_tar_outside.XXXXXX";
+	struct tar_limits l;
+	struct cl_err err = {0};
+	struct arc a = {0};
+	struct stat st;
+	int fd = mkstemp(outside);
+
+	(void)state;
+	assert_true(fd >= 0 && fchmod(fd, 0600) == 0);
+	close(fd);
+	tar_limits_default(&l);
+	member(&a, "f", '0', "x", 1); /* mode 0644 */
+	swap_name = "f", swap_to = outside;
+	assert_int_equal(extract(&a, &l, &err), -1);
+	swap_to = NULL;
+	assert_string_equal(err.msg, "entry f: chmod: Operation not supported");
+	assert_int_equal(stat(outside, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	unlink(outside);
+}
+
 static void test_path_clean(void **state)
 {
 	static const struct {
@@ -558,6 +596,7 @@ int main(void)
 	    cmocka_unit_test(test_extract_chained_pax),
 	    cmocka_unit_test(test_extract_meta_counted),
 	    cmocka_unit_test(test_extract_opaque),
+	    cmocka_unit_test(test_extract_chmod_no_follow),
 	    cmocka_unit_test(test_path_clean),
 	    cmocka_unit_test(test_path_depth),
 	    cmocka_unit_test(test_abs_clean),
