@@ -76,7 +76,8 @@ static int grow(const char *file, struct err *e)
 	int st = state_run(argv);
 
 	if (st < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
-		return err_set(e, 0, "%s %s failed (status %d)", RESIZE2FS, file, st);
+		return err_set(e, 0, "%s %s failed (status %d; its output: /run/wisp/storage.log)",
+			       RESIZE2FS, file, st);
 	return 0;
 }
 

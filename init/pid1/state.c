@@ -34,22 +34,30 @@
 #define STATE_DIR    "/var"
 #define STATE_RESCUE "/run/wisp/state"
 #define E2FSCK	     "/sbin/e2fsck"
+#define STORAGE_LOG  "/run/wisp/storage.log" /* what e2fsck and resize2fs print (run()) */
 #define RESIZE2FS    "/sbin/resize2fs"
 
 enum fsck_result { FSCK_OK, FSCK_BROKEN, FSCK_NOT_RUN };
 
-/* Run a tool to the end; boot waits, since nothing else runs yet. Returns its wait status or -1. */
+/* Run a tool to the end; boot waits, since nothing else runs yet. Returns its wait status or -1.
+ * Its output goes to STORAGE_LOG, not to the console: resize2fs's banner and counts landed in
+ * the console shell's line at every live boot, and e2fsck names what it repairs by file
+ * names a container chose (init's own lines say what ran and how it ended). */
 static int run(char *const argv[])
 {
 	char *envp[] = {"PATH=/sbin:/usr/sbin:/bin:/usr/bin", NULL};
 	struct spawn_req r = {.argv = argv, .envp = envp, .nice = BOOT_NICE, .wait_exec = true};
+	int out = open(STORAGE_LOG, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
 	char why[256];
 	size_t len = 0;
 	struct err e;
 	int report, st;
 	pid_t pid;
 
+	r.out_fd = out > 2 ? out : 0; /* else the console, as before */
 	pid = spawn(&r, &report, &e);
+	if (out >= 0)
+		close(out);
 	if (pid < 0) {
 		log_msg(LOG_ERR, "%s: %s", STATE_LABEL, e.msg);
 		return -1;
@@ -115,14 +123,19 @@ static enum fsck_result fsck(const char *dev)
 	}
 	code = WEXITSTATUS(st);
 	if (code >= 4) {
-		shout("STATE: e2fsck -p %s left errors uncorrected (status %d)", dev, code);
+		shout("STATE: e2fsck -p %s left errors uncorrected (status %d); its "
+		      "output: " STORAGE_LOG,
+		      dev, code);
 		return FSCK_BROKEN;
 	}
 	if (code & 2)
-		log_msg(LOG_WARNING, "%s: %s %s corrected errors and asks for a reboot (status %d)",
+		log_msg(LOG_WARNING,
+			"%s: %s %s corrected errors and asks for a reboot (status %d; "
+			"which: " STORAGE_LOG ")",
 			STATE_LABEL, E2FSCK, dev, code);
 	else if (code & 1)
-		log_msg(LOG_NOTICE, "%s: %s %s corrected errors", STATE_LABEL, E2FSCK, dev);
+		log_msg(LOG_NOTICE, "%s: %s %s corrected errors (which: " STORAGE_LOG ")",
+			STATE_LABEL, E2FSCK, dev);
 	return FSCK_OK;
 }
 
@@ -246,8 +259,10 @@ static void resize_fs(const char *dev)
 	int st = run(argv);
 
 	if (st < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
-		log_msg(LOG_ERR, "%s: %s %s failed (status %d); the file system keeps its size",
-			STATE_LABEL, RESIZE2FS, dev, st);
+		log_msg(LOG_ERR,
+			"%s: %s %s failed (status %d, its output in %s); the file system keeps "
+			"its size",
+			STATE_LABEL, RESIZE2FS, dev, st, STORAGE_LOG);
 	else
 		log_msg(LOG_NOTICE, "%s: file system on %s grown to fill the partition",
 			STATE_LABEL, dev);

@@ -50,11 +50,22 @@ def var_kib(vm):
     return int(out.split()[1])
 
 
+def storage_log(vm, said):
+    """e2fsck's and resize2fs's output is in /run/wisp/storage.log, not on the console (it
+    landed in the console shell's line; e2fsck quotes file names a container chose)."""
+    check(not re.search(r"(resize2fs|e2fsck) \d+\.\d+\S* \(", vm.buf),
+          "no banner of resize2fs or e2fsck on the console (before the cat below)")
+    rc, out = vm.sh("cat /run/wisp/storage.log")
+    check(rc == 0 and re.search(said, out), "/run/wisp/storage.log has %r: %r"
+          % (said, out.strip()[-200:]))
+
+
 def first_boot(vm):
     vm.boot()
     kib = var_kib(vm)
     # 2 GiB disk - 1 (BIOS boot) - 32 (ESP) - 2 x 64 (ROOT) - 2 (alignment, GPT) MiB, less ext4's own.
     check(kib > 1700 * 1024, "STATE grew to the disk: /var has %d MiB" % (kib // 1024))
+    storage_log(vm, r"The filesystem on /dev/vda5 is now \d+ \(4k\) blocks long")
     rc, out = vm.sh("echo probe > /etc/wisp-probe && cat /etc/wisp-probe")
     check(rc == 0 and "probe" in out, "/etc is writable")
     rc, out = vm.sh("grep ' /etc ' /proc/mounts")
@@ -221,6 +232,7 @@ def broken_boot(vm):
         vm.expect(rx, 10)
     vm.expect(RULE, 10)
     vm.boot(banner=False)
+    storage_log(vm, r"UNEXPECTED INCONSISTENCY")
     # and at priority crit in the kernel log (facility daemon: <26>)
     rc, out = vm.sh("dmesg -r | grep -F%s" % "".join(" -e '%s'" % t for _, t in BROKEN_REPORT))
     prios = re.findall(r"(?m)^<(\d+)>", out)

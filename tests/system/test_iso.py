@@ -182,6 +182,10 @@ def images(vm):
           <= int(m.group(2)) * int(m.group(3)) * 3 // 4,
           "the store's file is three quarters of /var's tmpfs at most, the rest for /var's "
           "logs: %r" % out.strip())
+    shown = re.search(r"resize2fs \d+\.\d+\S* \(", vm.buf)  # before the cat below
+    _, out = vm.sh("cat /run/wisp/storage.log")
+    check(re.search(r"The filesystem on /var/lib/wisp\.ext4 is now \d+", out) and not shown,
+          "resize2fs's output in /run/wisp/storage.log, not on the console: %r" % out[-200:])
 
 
 def boots(firmware, seed, size, table):
