@@ -134,6 +134,10 @@ void log_no_kmsg(void);
 /* PID 1's console relay (pid1/klog.c): shows(prio) relays what there is and says whether
  * a line of prio is shown (NULL: no relay here; others read KLOG_LEVEL_FILE). */
 void log_set_relay(bool (*shows)(int prio));
+/* The kernel's console levels ("console_loglevel default_msg min_console default_console")
+ * and whether it ignores them ('Y'): read by log.c and PID 1's relay. */
+#define PRINTK_LEVELS	"/proc/sys/kernel/printk"
+#define IGNORE_LOGLEVEL "/sys/module/printk/parameters/ignore_loglevel"
 
 /* ---- cmdline.c: the kernel command line ----------------------------- */
 

@@ -74,7 +74,6 @@ static void relay_read(void)
  * root's `dmesg -n N`: the relay follows it). The level first: it decides for nearly
  * every line, and each file read is an open of its own (~1 ms each under TCG while init
  * boots). */
-#define IGNORE_LOGLEVEL "/sys/module/printk/parameters/ignore_loglevel"
 
 static bool kernel_echoes(int prio)
 {
@@ -82,8 +81,7 @@ static bool kernel_echoes(int prio)
 	struct err e;
 	uint64_t now;
 
-	/* /proc/sys/kernel/printk: "console_loglevel default_msg min_console default_console" */
-	if (read_text("/proc/sys/kernel/printk", buf, sizeof(buf), &e) > 0 && dec_scan(buf, &now)) {
+	if (read_text(PRINTK_LEVELS, buf, sizeof(buf), &e) > 0 && dec_scan(buf, &now)) {
 		if (relay_level < 0)
 			relay_read();
 		if (relay_level >= 0)

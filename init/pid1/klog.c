@@ -37,9 +37,7 @@
 #define KLOG_OWN      2
 #define KLOG_OWN_TEXT "2"
 #define KMSG_RECORD   8192 /* the kernel's CONSOLE_EXT_LOG_MAX: a read of less is refused */
-#define PRINTK	      "/proc/sys/kernel/printk"
 #define PRINTK_TIME   "/sys/module/printk/parameters/time"
-#define IGNORE_LEVELS "/sys/module/printk/parameters/ignore_loglevel"
 
 static struct watch kmsg = {.fd = -1}, con = {.fd = -1};
 static bool active;	  /* between klog_start() and klog_stop() */
@@ -60,7 +58,7 @@ static int printk_level(void)
 	struct err e;
 	uint64_t v;
 
-	if (read_text(PRINTK, buf, sizeof(buf), &e) < 0 || !dec_scan(buf, &v) || v > 15)
+	if (read_text(PRINTK_LEVELS, buf, sizeof(buf), &e) < 0 || !dec_scan(buf, &v) || v > 15)
 		return -1;
 	return (int)v;
 }
@@ -80,7 +78,6 @@ static void level_set(int l)
 	struct err e;
 
 	level = l;
-	log_set_relay(klog_shows);
 	snprintf(v, sizeof(v), "%d %d\n", l, own);
 	if (write_file(KLOG_LEVEL_FILE, v, strlen(v), 0644, &e) < 0)
 		log_err(&e);
@@ -98,7 +95,7 @@ static bool level_follow(void)
 		return true;
 	own = now < KLOG_OWN ? now : KLOG_OWN;
 	level_set(now);
-	if (own != now && write_value(PRINTK, KLOG_OWN_TEXT, &e) < 0) {
+	if (own != now && write_value(PRINTK_LEVELS, KLOG_OWN_TEXT, &e) < 0) {
 		log_err(&e);
 		return false;
 	}
@@ -272,7 +269,7 @@ void klog_start(void)
 	struct err e;
 	bool ok;
 
-	if (printk_level() < 0 || param_on(IGNORE_LEVELS))
+	if (printk_level() < 0 || param_on(IGNORE_LOGLEVEL))
 		return; /* ignore_loglevel: the kernel prints everything whatever the level */
 	kmsg.fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	kmsg.ready = on_kmsg;
@@ -291,6 +288,7 @@ void klog_start(void)
 	if (mkdir_p(KLOG_LEVEL_DIR, 0755, &e) < 0)
 		log_err(&e);
 	active = true;
+	log_set_relay(klog_shows);
 	busy = true; /* a line logged while the level goes down waits for the first drain */
 	ok = level_follow();
 	busy = false;
@@ -304,9 +302,7 @@ void klog_stop(void)
 {
 	if (!active)
 		return;
-	loop_unwatch(&kmsg);
-	(void)loop_watch_writable(&con, false);
-	(void)fcntl(con.fd, F_SETFL, 0);
+	(void)fcntl(con.fd, F_SETFL, 0); /* drain() writes it all now; relay_end() unwatches */
 	drain();
 	relay_end();
 }
@@ -325,7 +321,7 @@ static void relay_end(void)
 	log_set_relay(NULL);
 	(void)unlink(KLOG_LEVEL_FILE);
 	snprintf(v, sizeof(v), "%d", level);
-	if (printk_level() == own && own != level && write_value(PRINTK, v, &e) < 0)
+	if (printk_level() == own && own != level && write_value(PRINTK_LEVELS, v, &e) < 0)
 		log_err(&e);
 	close_watch(&kmsg), close_watch(&con);
 }

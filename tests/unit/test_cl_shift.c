@@ -25,19 +25,8 @@
 static char tree[] = "/tmp/test_cl_shift.XXXXXX";
 static char outside[] = "/tmp/test_cl_shift_out.XXXXXX";
 
-/* While swap_to is set, the entry swap_name is replaced by a symlink to it just before its
- * chown, as a process writing the tree during the walk would. */
-static const char *swap_name, *swap_to;
-int __real_fchownat(int dfd, const char *name, uid_t uid, gid_t gid, int flags);
-
-int __wrap_fchownat(int dfd, const char *name, uid_t uid, gid_t gid, int flags)
-{
-	if (swap_to && strcmp(name, swap_name) == 0) {
-		assert_int_equal(unlinkat(dfd, name, 0), 0);
-		assert_int_equal(symlinkat(swap_to, dfd, name), 0);
-	}
-	return __real_fchownat(dfd, name, uid, gid, flags);
-}
+/* a process writing the tree during the walk */
+#include "swaplink.h"
 
 static void make(const char *name, mode_t mode)
 {

@@ -351,20 +351,9 @@ static void test_extract_meta_counted(void **state)
 	assert_string_equal(err.msg, "tar: pax or GNU record: contents exceed 1024 bytes");
 }
 
-/* Linked with -Wl,--wrap=fchownat (image.mk): while swap_to is set, the entry named
- * swap_name is replaced by a symlink to swap_to just before its chown, as a writer racing
- * the extraction would: its chmod must not follow it. */
-static const char *swap_name, *swap_to;
-int __real_fchownat(int dfd, const char *name, uid_t uid, gid_t gid, int flags);
-
-int __wrap_fchownat(int dfd, const char *name, uid_t uid, gid_t gid, int flags)
-{
-	if (swap_to && strcmp(name, swap_name) == 0) {
-		assert_int_equal(unlinkat(dfd, name, 0), 0);
-		assert_int_equal(symlinkat(swap_to, dfd, name), 0);
-	}
-	return __real_fchownat(dfd, name, uid, gid, flags);
-}
+/* Linked with -Wl,--wrap=fchownat (image.mk): a writer racing the extraction swaps an
+ * entry for a symlink before its chown; its chmod must not follow it. */
+#include "swaplink.h"
 
 static void test_extract_chmod_no_follow(void **state)
 {

@@ -61,9 +61,9 @@ static int special(const char *path)
 }
 
 static const char *const fake_paths[][2] = {
-    {PRINTK, "printk"},
+    {PRINTK_LEVELS, "printk"},
     {PRINTK_TIME, "time"},
-    {IGNORE_LEVELS, "ignore"},
+    {IGNORE_LOGLEVEL, "ignore"},
     {KLOG_LEVEL_FILE, "level"},
 };
 #define FAKE_OPEN special
