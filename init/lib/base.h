@@ -134,6 +134,9 @@ void log_no_kmsg(void);
 /* PID 1's console relay (pid1/klog.c): shows(prio) relays what there is and says whether
  * a line of prio is shown (NULL: no relay here; others read KLOG_LEVEL_FILE). */
 void log_set_relay(bool (*shows)(int prio));
+/* PID 1 (pid1/klog.c): the lines it writes to the console itself go to put, which never
+ * waits for the console, instead of a write to fd 1 (NULL: that write). */
+void log_set_console(void (*put)(const char *s, size_t n));
 /* The kernel's console levels ("console_loglevel default_msg min_console default_console")
  * and whether it ignores them ('Y'): read by log.c and PID 1's relay. */
 #define PRINTK_LEVELS	"/proc/sys/kernel/printk"

@@ -55,6 +55,14 @@ void log_set_relay(bool (*shows)(int prio))
 	relay_shows = shows;
 }
 
+/* PID 1's console writer (pid1/klog.c); NULL: fd 1, which may block. */
+static void (*console_put)(const char *s, size_t n);
+
+void log_set_console(void (*put)(const char *s, size_t n))
+{
+	console_put = put;
+}
+
 /* "LEVEL OWN": PID 1 relays below LEVEL while console_loglevel is OWN. */
 static void relay_read(void)
 {
@@ -133,8 +141,10 @@ static void emit(int prio, bool named, const char *fmt, va_list ap)
 	text_escaped(line, len, shown, sizeof(shown) - 1);
 	len = strlen(shown);
 	shown[len] = '\n';
-	/* fd 1 is /dev/console (console_setup); nothing else can be done if this fails. */
-	(void)write_all(STDOUT_FILENO, shown, len + 1);
+	if (console_put)
+		console_put(shown, len + 1);
+	else /* fd 1 is /dev/console (console_setup); nothing else can be done if this fails */
+		(void)write_all(STDOUT_FILENO, shown, len + 1);
 }
 
 void log_line(int prio, const char *fmt, ...)

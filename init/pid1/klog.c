@@ -13,9 +13,15 @@
  * level (`level`: what console_loglevel was, from `loglevel=` or `quiet`) from
  * /dev/kmsg, in the kernel's own "[%5lu.%06lu] " form, so a console reads as before.
  *
- * Never blocking PID 1 on a slow console: the console is written non-blocking;
+ * Never blocking PID 1 on a slow or stopped console (Ctrl-S on a terminal with ixon, a
+ * host that stops reading the serial port): the console is written non-blocking;
  * while a record waits for room, /dev/kmsg is not read (its ring holds what
- * comes, and what it overwrites is counted and said). A root's `dmesg -n N`
+ * comes, and what it overwrites is counted and said). The lines init writes to the
+ * console itself (those the relay does not show: log.c) wait in the same queue, behind
+ * the records before them; a line that finds it full is dropped and counted (kmsg has
+ * it: dmesg). At shutdown's end what waits is given a bounded time (STOP_IDLE_MS
+ * without progress, STOP_MAX_MS in all): PID 1 syncs and unmounts /var after it, and
+ * a console nobody reads must not keep the machine from doing so. A root's `dmesg -n N`
  * moves console_loglevel: read back at each batch, N becomes the level (and
  * KLOG_OWN is put back if N is above it; the kernel prints at N itself until
  * then, as nothing tells PID 1 of the change). An oops raises console_loglevel to 15
@@ -27,6 +33,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -38,6 +45,8 @@
 #define KLOG_OWN_TEXT "2"
 #define KMSG_RECORD   8192 /* the kernel's CONSOLE_EXT_LOG_MAX: a read of less is refused */
 #define PRINTK_TIME   "/sys/module/printk/parameters/time"
+#define STOP_IDLE_MS  2000  /* klog_stop(): a console that takes nothing for this long... */
+#define STOP_MAX_MS   10000 /* ...or is still behind after this long is left behind */
 
 static struct watch kmsg = {.fd = -1}, con = {.fd = -1};
 static bool active;	  /* between klog_start() and klog_stop() */
@@ -48,6 +57,8 @@ static bool busy;	  /* in drain(): a line logged from inside it is read by the s
 static uint64_t next_seq; /* the record expected next; a jump is records overwritten */
 static bool seq_known;
 static uint64_t lost;
+static uint64_t dropped; /* init's own lines the queue had no room for */
+static bool waiting;	 /* for the console to have room (kmsg not read meanwhile) */
 static char rec[KMSG_RECORD + 1];
 static char out[KMSG_RECORD + 1024];
 static size_t out_len, out_off; /* out[out_off..out_len) waits for the console */
@@ -120,6 +131,14 @@ static bool out_flush(void)
 	return true;
 }
 
+/* What waits moved to the front, so that a line appended finds the room written out. */
+static void out_compact(void)
+{
+	memmove(out, out + out_off, out_len - out_off);
+	out_len -= out_off;
+	out_off = 0;
+}
+
 static void out_put(const char *s, size_t n)
 {
 	if (n > sizeof(out) - out_len)
@@ -180,6 +199,7 @@ static void wait_console(bool on)
 {
 	struct err e;
 
+	waiting = on;
 	if (on) {
 		loop_unwatch(&kmsg);
 		(void)loop_watch_writable(&con, true);
@@ -212,7 +232,7 @@ static void drain(void)
 			break;
 		relay(rec, (size_t)n);
 	}
-	if (out_len)
+	if (out_len && !waiting)
 		wait_console(true);
 	busy = false;
 	if (failed) {
@@ -234,6 +254,44 @@ static void drain(void)
 	}
 }
 
+/* init's own console line (log.c's writer from klog_start() on): behind what waits while
+ * the relay runs; after it (shutdown's end, a failed kmsg), written if the console takes it
+ * now. Never a blocking write. */
+static void console_put(const char *s, size_t n)
+{
+	if (!active) {
+		if (con.fd >= 0 && write(con.fd, s, n) < 0 && errno == EAGAIN)
+			dropped++;
+		return;
+	}
+	if (n > sizeof(out) - out_len && !waiting)
+		(void)out_flush(); /* all written: room from the start */
+	if (n > sizeof(out) - out_len)
+		out_compact();
+	if (n > sizeof(out) - out_len) {
+		dropped++;
+		return;
+	}
+	memcpy(out + out_len, s, n);
+	out_len += n;
+	if (!busy && !waiting && !out_flush())
+		wait_console(true); /* busy: drain() is writing the queue out itself */
+}
+
+/* Lines dropped for a full console, said once it takes lines again. */
+static void say_dropped(void)
+{
+	uint64_t d = dropped;
+
+	if (!d)
+		return;
+	dropped = 0;
+	log_msg(LOG_WARNING,
+		"console: %llu of init's lines were not shown, the console took nothing for a "
+		"while (dmesg has them)",
+		(unsigned long long)d);
+}
+
 bool klog_shows(int prio)
 {
 	drain();
@@ -252,6 +310,7 @@ static void on_console(struct watch *w, uint32_t events)
 	if (!out_flush())
 		return;
 	wait_console(false);
+	say_dropped();
 	drain();
 }
 
@@ -289,6 +348,7 @@ void klog_start(void)
 		log_err(&e);
 	active = true;
 	log_set_relay(klog_shows);
+	log_set_console(console_put);
 	busy = true; /* a line logged while the level goes down waits for the first drain */
 	ok = level_follow();
 	busy = false;
@@ -296,14 +356,31 @@ void klog_start(void)
 		klog_stop();
 }
 
-/* Shutdown's end (or no loop): what is left, written as a blocking write would; then the
- * kernel prints again at the level the relay used. */
+/* Whether the console has room within the bounds of klog_stop() (poll(2): the loop runs no
+ * more). */
+static bool console_room(uint64_t end)
+{
+	struct pollfd p = {.fd = con.fd, .events = POLLOUT};
+	uint64_t now = now_ms();
+	uint64_t left = end > now ? end - now : 0;
+
+	if (left > STOP_IDLE_MS)
+		left = STOP_IDLE_MS;
+	return left && poll(&p, 1, (int)left) == 1;
+}
+
+/* Shutdown's end (or no loop): what is left, written while the console takes it (see the
+ * top: bounded); then the kernel prints again at the level the relay used. */
 void klog_stop(void)
 {
+	uint64_t end = now_ms() + STOP_MAX_MS;
+
 	if (!active)
 		return;
-	(void)fcntl(con.fd, F_SETFL, 0); /* drain() writes it all now; relay_end() unwatches */
 	drain();
+	while (active && out_len && console_room(end))
+		on_console(&con, 0);
+	out_off = out_len = 0; /* what still waits is left (kmsg has it) */
 	relay_end();
 }
 
@@ -317,11 +394,11 @@ static void relay_end(void)
 		return;
 	loop_unwatch(&kmsg);
 	(void)loop_watch_writable(&con, false);
-	active = false;
+	active = waiting = false;
 	log_set_relay(NULL);
 	(void)unlink(KLOG_LEVEL_FILE);
 	snprintf(v, sizeof(v), "%d", level);
 	if (printk_level() == own && own != level && write_value(PRINTK_LEVELS, v, &e) < 0)
 		log_err(&e);
-	close_watch(&kmsg), close_watch(&con);
+	close_watch(&kmsg); /* con stays: console_put() writes init's lines to it from now on */
 }

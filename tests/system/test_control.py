@@ -6,8 +6,10 @@ bytes to the control socket and can connect as another uid: what wispctl
 itself cannot do. Checks: ps/status/start/stop/restart/logs -n/logs -f,
 --json, errors; a non-root client is refused; garbage is rejected and init
 keeps serving; QEMU's system_powerdown ends in an orderly poweroff (QEMU
-exits 0) with /var clean at the next boot; the time from `wispctl poweroff`
-to QEMU's exit is printed (bench/init_numbers.py measures it).
+exits 0) with /var clean at the next boot; a console stopped by Ctrl-S (ixon)
+with PID 1's lines waiting for it does not hold the poweroff: QEMU exits, and
+at the next boot /var is clean with a file written just before; the time from
+`wispctl poweroff` to QEMU's exit is printed (bench/init_numbers.py measures it).
 """
 
 import json
@@ -23,6 +25,7 @@ from wispvm import (  # noqa: E402
 # A bound that catches a hang, not a performance claim (bench/init_numbers.py
 # times the shutdown): two TCG guests and a build may share the 2 cores.
 POWERDOWN_LIMIT = 60
+STALL_LIMIT = 240  # 100 restarts of ticker, then the poweroff
 
 SERVICES = """\
   - name: ticker
@@ -177,11 +180,38 @@ def powerdown(vm):
     vm.expect(r"reached shutdown target: poweroff", 1)
 
 
-def second_boot(vm):
+def clean_boot(vm):
     vm.expect(BANNER, BOOT_TIMEOUT)
     m = vm.expect(r"(\S+): (clean|recovering journal)", 120)
     check(m.group(2) == "clean", "/var clean at the next boot (%s)" % m.group(0))
     vm.boot(banner=False)
+
+
+def stalled_console(vm):
+    """Ctrl-S on the console (a terminal with ixon: the tty stops its output), then,
+    typed blind, `dmesg -n 1` (every line of init's is then written to the console by
+    PID 1 itself, not relayed from kmsg), 100 restarts of ticker (init logs each: more
+    than the tty's 4 KiB of room), a file on /var and a poweroff. Before, init's own
+    lines were blocking writes: PID 1 stopped in one, the restarts never ended and
+    QEMU never exited."""
+    clean_boot(vm)
+    rc, out = vm.sh("stty -a")
+    check(rc == 0 and re.search(r"(?<![-\w])ixon\b", out), "the console has ixon: %r" % out)
+    vm.send("\x13")  # XOFF
+    vm.send("dmesg -n 1; for i in $(seq 100); do wispctl restart ticker; done > /dev/null 2>&1;"
+            " echo written-before-poweroff > /var/lib/console-stall;"
+            " wispctl poweroff > /dev/null 2>&1\n")
+    t0 = time.monotonic()
+    status = vm.wait_exit(STALL_LIMIT)
+    check(status == 0, "100 restarts and a poweroff with the console stopped -> QEMU exit 0"
+          " in %.2f s (bound %d s)" % (time.monotonic() - t0, STALL_LIMIT))
+
+
+def second_boot(vm):
+    clean_boot(vm)
+    rc, out = vm.sh("cat /var/lib/console-stall")
+    check(rc == 0 and "written-before-poweroff" in out,
+          "the file written before the stalled console's poweroff is on /var: %r" % out)
     vm.send("wispctl poweroff\n")
     t0 = time.monotonic()
     status = vm.wait_exit(30)
@@ -201,7 +231,9 @@ def main():
         hostile_clients(vm)
         powerdown(vm)
         with VM(image, name="control-2", overlay=vm.overlay) as vm2:
-            second_boot(vm2)
+            stalled_console(vm2)
+        with VM(image, name="control-3", overlay=vm.overlay) as vm3:
+            second_boot(vm3)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,9 @@
  * back; records below the boot's level and not below 2 reach the console as the
  * kernel prints them, escaped as kmsg gave them; a root's `dmesg -n N` is
  * followed; a full console stops the reading of kmsg until it has room; records
- * the ring overwrote are counted.
+ * the ring overwrote are counted; init's own console lines wait behind the records
+ * without blocking, and are counted when dropped; a console that never takes
+ * anything holds klog_stop() (shutdown's end) for a bounded time only.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,15 +20,23 @@
 
 #include "../../init/pid1/klog.c"
 
+#include <signal.h>
 #include <sys/socket.h>
+#include <time.h>
 
 static int kmsg_pair[2], con_pipe[2];
 static bool kmsg_watched, con_waited;
 static bool (*relay_fn)(int prio);
+static void (*put_fn)(const char *s, size_t n);
 
 void log_set_relay(bool (*shows)(int prio))
 {
 	relay_fn = shows;
+}
+
+void log_set_console(void (*put)(const char *s, size_t n))
+{
+	put_fn = put;
 }
 
 int loop_watch(struct watch *w, struct err *e)
@@ -109,8 +119,9 @@ static int setup(void **state)
 	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0, kmsg_pair), 0);
 	assert_int_equal(pipe2(con_pipe, O_NONBLOCK), 0);
 	logged[0] = '\0';
-	active = busy = seq_known = false;
-	own = -1, level = 0, lost = 0, out_len = out_off = 0;
+	active = busy = seq_known = waiting = false;
+	own = -1, level = 0, lost = dropped = 0, out_len = out_off = 0;
+	put_fn = NULL;
 	return 0;
 }
 
@@ -118,6 +129,7 @@ static int teardown(void **state)
 {
 	(void)state;
 	klog_stop();
+	close_watch(&con);
 	for (int i = 0; i < 2; i++)
 		close(kmsg_pair[i]), close(con_pipe[i]);
 	fake_teardown();
@@ -218,6 +230,112 @@ static void test_full_console(void **state)
 	assert_true(!con_waited && kmsg_watched);
 }
 
+/* A console with 4 KiB of room filled by 40 records of 400 bytes: kmsg is no longer read. */
+static void fill_console(void)
+{
+	char line[400];
+
+	assert_int_equal(fcntl(con_pipe[1], F_SETPIPE_SZ, 4096), 4096);
+	memset(line, 'x', sizeof(line) - 1);
+	line[sizeof(line) - 1] = '\0';
+	for (int i = 0; i < 40; i++)
+		record(6, (uint64_t)i, 1, line);
+	kmsg.ready(&kmsg, 0);
+	assert_true(con_waited);
+}
+
+/* The console as it empties, until it has nothing more: what it received in all. */
+static const char *console_all(void)
+{
+	static char all[1 << 17];
+	size_t n = 0;
+
+	for (;;) {
+		const char *s = console();
+
+		if (!*s)
+			break;
+		n += (size_t)snprintf(all + n, sizeof(all) - n, "%s", s);
+		con.ready(&con, 0);
+	}
+	all[n] = '\0';
+	return all;
+}
+
+/* init's own line (`dmesg -n 1`: the relay does not show it, log.c hands it to put) while
+ * the console is full: PID 1 does not wait; the line comes whole, after the record being
+ * written (records kmsg still holds come after it, as when init wrote the console itself),
+ * and nothing is lost. */
+static void test_own_line_queued(void **state)
+{
+	const char *all, *own_line;
+	int lines = 0;
+
+	(void)state;
+	klog_start();
+	assert_non_null(put_fn);
+	fill_console();
+	put_fn("init: web started\n", 18);
+	all = console_all();
+	own_line = strstr(all, "init: web started\n");
+	assert_non_null(own_line);
+	assert_true(own_line > all && own_line[-1] == '\n');
+	for (const char *p = all; *p; p++)
+		lines += *p == '\n';
+	assert_int_equal(lines, 41);
+	assert_false(con_waited);
+}
+
+/* A console that stays full: the lines past the queue's room are dropped, counted and
+ * said once it takes lines again. */
+static void test_own_lines_dropped(void **state)
+{
+	char line[200];
+
+	(void)state;
+	klog_start();
+	fill_console();
+	memset(line, 'y', sizeof(line) - 1);
+	line[sizeof(line) - 2] = '\n';
+	for (int i = 0; i < 100; i++)
+		put_fn(line, sizeof(line) - 1);
+	assert_true(dropped > 0);
+	assert_string_equal(logged, "");
+	(void)console_all();
+	assert_non_null(strstr(logged, "of init's lines were not shown"));
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+/* Shutdown's end with a console that takes nothing (stopped by Ctrl-S, a host not reading
+ * it): klog_stop() gives up after STOP_IDLE_MS, the kernel's level back, instead of
+ * holding PID 1 before it syncs and unmounts /var. SIGALRM ends a hung test. */
+static void test_stop_stalled_console(void **state)
+{
+	uint64_t t0, took;
+
+	(void)state;
+	klog_start();
+	fill_console();
+	put_fn("init: reached the end\n", 22);
+	signal(SIGALRM, SIG_DFL);
+	alarm(30);
+	t0 = mono_ms();
+	klog_stop();
+	took = mono_ms() - t0;
+	alarm(0);
+	assert_false(active);
+	assert_string_equal(fake_got("printk"), "7");
+	assert_true(took >= STOP_IDLE_MS - 100 && took < STOP_MAX_MS + 1000);
+	put_fn("init: after the relay\n", 23); /* the console still full: not waited for */
+}
+
 static void test_overwritten_counted(void **state)
 {
 	(void)state;
@@ -246,6 +364,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_no_stamps, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_follows_dmesg_n, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_full_console, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_own_line_queued, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_own_lines_dropped, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_stop_stalled_console, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_overwritten_counted, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ignore_loglevel, setup, teardown),
 	};

@@ -4,8 +4,8 @@
  * there: the kernel (below console_loglevel) or PID 1's relay (below the level
  * in /run/wisp/console-level while console_loglevel is where the relay left it;
  * a root's `dmesg -n N` is followed). What it writes itself has its control
- * bytes escaped. /dev/kmsg, /proc/sys/kernel/printk, ignore_loglevel and the
- * level file are plain files, handed out by a wrapped open().
+ * bytes escaped; in PID 1 it goes to klog.c's writer instead. /dev/kmsg, /proc/sys/kernel/printk,
+ * ignore_loglevel and the level file are plain files, handed out by a wrapped open().
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -108,12 +108,34 @@ static void test_escaped(void **state)
 	assert_string_equal(console(), "init: name \\x1b]2;pwned\\x07 \\xc2\\x9b end\n");
 }
 
+static char put_got[256];
+
+static void put(const char *s, size_t n)
+{
+	snprintf(put_got, sizeof(put_got), "%.*s", (int)n, s);
+}
+
+/* PID 1 (klog.c's writer set): the line it writes itself goes to the writer, which never
+ * waits for the console, not to fd 1 (which blocks on a stopped console). */
+static void test_console_writer(void **state)
+{
+	(void)state;
+	log_set_console(put);
+	log_msg(LOG_DEBUG, "to the writer \x1b");
+	log_set_console(NULL);
+	assert_string_equal(put_got, "init: to the writer \\x1b\n");
+	assert_string_equal(console(), "");
+	log_msg(LOG_DEBUG, "fd 1 again");
+	assert_string_equal(console(), "init: fd 1 again\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_kernel_level, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_relay_level, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_escaped, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_console_writer, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
