@@ -173,3 +173,11 @@ void img_fmt(char *buf, size_t n, const char *fmt, ...)
 	vsnprintf(buf, n, fmt, ap);
 	va_end(ap);
 }
+
+int img_chmod_fd(int fd, mode_t mode)
+{
+	char proc[32];
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	return chmod(proc, mode);
+}

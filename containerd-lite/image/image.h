@@ -159,6 +159,11 @@ int img_rm_tree(const char *path, struct cl_err *err);
 struct stat;
 int img_open_file_at(int dirfd, const char *rel, struct stat *st, struct cl_err *err);
 int img_open_file(const char *dir, const char *rel, struct stat *st, struct cl_err *err);
+/* The inode fd holds (O_PATH: a device node, a FIFO, a file met in a walk)
+ * given mode through its /proc/self/fd link, which names that inode, not
+ * a path (fchmod refuses O_PATH fds; fchmodat2 needs Linux 6.6). Never a
+ * symlink's fd: the caller checked its type. -1 and errno. */
+int img_chmod_fd(int fd, mode_t mode);
 /* path made 0700 if missing (its missing parents 0755): what host users
  * must not reach (a store's setuid files and device nodes). */
 int img_mkdir_private(const char *path, struct cl_err *err);

@@ -87,16 +87,19 @@ IMG_MUSL_DEPS := $(ZLIB_A) $(ZLIB_H) $(ZSTD_A) $(ZSTD_H)
 
 # --- tests -------------------------------------------------------------------
 
+# tests/unit/swaplink.h: a racing writer swaps an entry for a link to a host file right after
+# the call that made or first named it
+SWAPLINK_WRAP := -Wl,--wrap=openat,--wrap=fstatat,--wrap=symlinkat,--wrap=mknodat
 UNIT_TESTS += cl_tar
 UNIT_cl_tar_SRCS := $(addprefix containerd-lite/image/,tar.c tar_path.c sha256.c tar_extract.c \
 	reserve.c stream.c fs.c image.h) $(addprefix containerd-lite/runtime/,err.c util.c) $(CL_TTY)
-# fchownat wrapped: a racing writer swaps an entry for a symlink (test_extract_chmod_no_follow)
-UNIT_cl_tar_LIBS := $(IMG_LIBS) -Wl,--wrap=fchownat
-# owners moved between id ranges, setuid kept, no chmod through a symlink (fchownat wrapped)
+# the racing writer of swaplink.h (test_extract_swapped)
+UNIT_cl_tar_LIBS := $(IMG_LIBS) $(SWAPLINK_WRAP)
+# owners moved between id ranges, setuid kept, nothing set through a swapped name (swaplink.h)
 UNIT_TESTS += cl_shift
 UNIT_cl_shift_SRCS := $(addprefix containerd-lite/image/,shift.c fs.c image.h) \
 	$(addprefix containerd-lite/runtime/,err.c util.c) $(CL_TTY)
-UNIT_cl_shift_LIBS := -Wl,--wrap=fchownat
+UNIT_cl_shift_LIBS := $(SWAPLINK_WRAP)
 UNIT_TESTS += cl_image
 UNIT_cl_image_SRCS := $(addprefix containerd-lite/image/,source.c blob.c reserve.c fs.c sha256.c \
 	image.h) \

@@ -5,11 +5,12 @@
  * Only ids in [from, from + IMG_USERNS_SIZE) move, so a walk cut short
  * (a crash) is simply run again: what it moved already is outside the
  * source range (the ranges never overlap) and stays. The walk goes
- * through directory fds opened without following symlinks and stays on
- * the tree's own filesystem; symlinks themselves are chowned, never
- * followed. chown clears the setuid and setgid bits of a file: they are
- * put back (file capabilities, security.capability, are dropped by the
- * kernel and are not). */
+ * through fds opened without following symlinks (O_PATH, then the
+ * directory reopened through its fd) and stays on the tree's own
+ * filesystem; every owner and mode is set on such an fd, never by name:
+ * symlinks themselves are chowned, never followed. chown clears the
+ * setuid and setgid bits of a file: they are put back (file capabilities,
+ * security.capability, are dropped by the kernel and are not). */
 #include "image.h"
 #include <dirent.h>
 #include <errno.h>
@@ -32,23 +33,50 @@ static uint32_t moved(const struct shift *s, uint32_t id)
 	return id >= s->from && id - s->from < IMG_USERNS_SIZE ? id - s->from + s->to : id;
 }
 
-/* name beneath dirfd (st its lstat): chowned when its ids move. */
-static int shift_one(const struct shift *s, int dirfd, const char *name, const struct stat *st,
-		     struct cl_err *err)
+/* The inode fd holds (st its fstat; name for errors): chowned when its ids
+ * move. Through the fd, not the name: a name a container swapped since (for
+ * a symlink, or a hardlink to another file) is not looked up again. */
+static int shift_fd(const struct shift *s, int fd, const struct stat *st, const char *name,
+		    struct cl_err *err)
 {
 	uid_t uid = moved(s, st->st_uid);
 	gid_t gid = moved(s, st->st_gid);
 
 	if (uid == st->st_uid && gid == st->st_gid)
 		return 0;
-	if (fchownat(dirfd, name, uid, gid, AT_SYMLINK_NOFOLLOW | (*name ? 0 : AT_EMPTY_PATH)) < 0)
-		return cl_error(err, errno, "chown %s", *name ? name : "the tree's top");
-	/* not through a symlink that replaced the file since its lstat (a tree a container
-	 * wrote): the chmod fails instead of reaching the link's target on the host */
+	if (fchownat(fd, "", uid, gid, AT_EMPTY_PATH) < 0)
+		return cl_error(err, errno, "chown %s", name);
 	if (S_ISREG(st->st_mode) && (st->st_mode & (S_ISUID | S_ISGID)) &&
-	    fchmodat(dirfd, name, st->st_mode & 07777, AT_SYMLINK_NOFOLLOW) < 0)
+	    img_chmod_fd(fd, st->st_mode & 07777) < 0)
 		return cl_error(err, errno, "chmod %s", name);
 	return 0;
+}
+
+static int walk(const struct shift *s, int fd, int depth, struct cl_err *err);
+
+/* name beneath dirfd, opened O_PATH|O_NOFOLLOW once (nothing of a FIFO or
+ * a device runs): shifted, and walked when a directory. */
+static int shift_entry(const struct shift *s, int dirfd, const char *name, int depth,
+		       struct cl_err *err)
+{
+	int fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC), sub, r = 0;
+	struct stat st;
+
+	if (fd < 0)
+		return errno == ENOENT ? 0 : cl_error(err, errno, "open %s", name);
+	if (fstat(fd, &st) < 0)
+		r = cl_error(err, errno, "stat %s", name);
+	else if (st.st_dev != s->dev) /* a mount on it: not the tree's */
+		r = 0;
+	else if ((r = shift_fd(s, fd, &st, name, err)) == 0 && S_ISDIR(st.st_mode)) {
+		sub = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (sub < 0)
+			r = cl_error(err, errno, "open %s", name);
+		else if ((r = walk(s, sub, depth + 1, err)) < 0)
+			cl_error_wrap(err, "%s", name);
+	}
+	close(fd);
+	return r;
 }
 
 static int walk(const struct shift *s, int fd, int depth, struct cl_err *err)
@@ -62,26 +90,9 @@ static int walk(const struct shift *s, int fd, int depth, struct cl_err *err)
 		       cl_error(err, ELOOP, "more than %d directories deep", SHIFT_DEPTH);
 	if (!(d = fdopendir(fd)))
 		return close(fd), cl_error(err, errno, "opendir");
-	while (r == 0 && (de = readdir(d))) {
-		struct stat st;
-		int sub;
-
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			r = errno == ENOENT ? 0 : cl_error(err, errno, "stat %s", de->d_name);
-			continue;
-		}
-		if (st.st_dev != s->dev) /* a mount on it: not the tree's */
-			continue;
-		if ((r = shift_one(s, dirfd(d), de->d_name, &st, err)) < 0 || !S_ISDIR(st.st_mode))
-			continue;
-		sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (sub < 0)
-			r = cl_error(err, errno, "open %s", de->d_name);
-		else if ((r = walk(s, sub, depth + 1, err)) < 0)
-			cl_error_wrap(err, "%s", de->d_name);
-	}
+	while (r == 0 && (de = readdir(d)))
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			r = shift_entry(s, dirfd(d), de->d_name, depth, err);
 	closedir(d);
 	return r;
 }
@@ -99,7 +110,7 @@ int img_shift_tree(const char *path, uint32_t from, uint32_t to, struct cl_err *
 	s.dev = st.st_dev;
 	if (from == to)
 		return close(fd), 0;
-	if (shift_one(&s, fd, "", &st, err) < 0)
+	if (shift_fd(&s, fd, &st, "the tree's top", err) < 0)
 		return close(fd), cl_error_wrap(err, "shift the owners of %s", path);
 	if (walk(&s, fd, 0, err) < 0)
 		return cl_error_wrap(err, "shift the owners of %s", path);

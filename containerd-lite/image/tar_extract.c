@@ -4,7 +4,9 @@
  * and every final component is created with O_EXCL/O_NOFOLLOW or an *at
  * call that does not follow it, so no entry can write through a symlink
  * or escape the root, whatever earlier entries planted. Hardlink targets
- * are resolved the same way, so they stay inside the tree. */
+ * are resolved the same way, so they stay inside the tree. Owners, modes,
+ * xattrs and times are set on an fd of what the entry made, never by its
+ * name again: whatever a racing writer put at the name since gets none. */
 #include "../runtime/cl-private.h"
 #include "image.h"
 #include <dirent.h>
@@ -173,25 +175,6 @@ static int remember(struct ctx *c, const char *path, struct cl_err *err)
 	return keep_failed(c, path, err);
 }
 
-/* Metadata in the order that keeps it: owner first (chown clears the
- * setuid/setgid bits), then mode, times last. None follows a symlink: name
- * is what this entry made, and should it have become a symlink since, its
- * target (anywhere on the host) is not the entry's; the chmod then fails
- * (libc's AT_SYMLINK_NOFOLLOW: the file opened O_PATH|O_NOFOLLOW, changed
- * through /proc/self/fd). */
-static int meta_at(int pfd, const char *name, const struct tar_entry *e, struct cl_err *err)
-{
-	struct timespec ts[2] = {{.tv_sec = e->mtime}, {.tv_sec = e->mtime}};
-
-	if (fchownat(pfd, name, e->uid, e->gid, AT_SYMLINK_NOFOLLOW) < 0 && errno != EPERM)
-		return cl_error(err, errno, "entry %s: chown", e->path);
-	if (e->type != TAR_SYMLINK && fchmodat(pfd, name, e->mode, AT_SYMLINK_NOFOLLOW) < 0)
-		return cl_error(err, errno, "entry %s: chmod", e->path);
-	if (utimensat(pfd, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
-		return cl_error(err, errno, "entry %s: utimes", e->path);
-	return 0;
-}
-
 static int xattrs(int fd, const struct tar_entry *e, struct cl_err *err)
 {
 	for (size_t i = 0; i < e->nxattrs; i++)
@@ -200,6 +183,65 @@ static int xattrs(int fd, const struct tar_entry *e, struct cl_err *err)
 			return cl_error(err, errno, "entry %s: xattr %s", e->path,
 					e->xattrs[i].name);
 	return 0;
+}
+
+/* owner, EPERM tolerated (an extraction without root keeps its own ids);
+ * fd may be O_PATH */
+static int owner(int fd, const struct tar_entry *e, struct cl_err *err)
+{
+	if (fchownat(fd, "", e->uid, e->gid, AT_EMPTY_PATH) < 0 && errno != EPERM)
+		return cl_error(err, errno, "entry %s: chown", e->path);
+	return 0;
+}
+
+/* A file's or a directory's metadata, on the fd this entry opened (or, for
+ * a file, created): no name is looked up again, so nothing swapped in since
+ * gets it. Owner first: a chown clears the setuid and setgid bits and a
+ * file's security.capability; then xattrs (that capability; an ACL, whose
+ * mask chmod then sets from the group bits), mode, times last (a
+ * directory's at the layer's end: writing its children changes them). */
+static int meta_fd(int fd, const struct tar_entry *e, struct cl_err *err)
+{
+	struct timespec ts[2] = {{.tv_sec = e->mtime}, {.tv_sec = e->mtime}};
+
+	if (owner(fd, e, err) < 0 || xattrs(fd, e, err) < 0)
+		return -1;
+	if (fchmod(fd, e->mode) < 0)
+		return cl_error(err, errno, "entry %s: chmod", e->path);
+	if (e->type != TAR_DIR && futimens(fd, ts) < 0)
+		return cl_error(err, errno, "entry %s: utimes", e->path);
+	return 0;
+}
+
+/* A symlink's, a device node's or a FIFO's, just made as name: no call makes
+ * one and returns an fd, so it is opened O_PATH|O_NOFOLLOW once (nothing
+ * of a device's driver runs) and must still be of the type made (not a
+ * hardlink to a file swapped in meanwhile). A symlink has no mode; the
+ * others' is set through the fd's /proc link (kernels before 6.6 have no
+ * fchmodat2), which names this inode. */
+static int meta_path(int pfd, const char *name, const struct tar_entry *e, mode_t type,
+		     struct cl_err *err)
+{
+	struct timespec ts[2] = {{.tv_sec = e->mtime}, {.tv_sec = e->mtime}};
+	int fd = openat(pfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC), r = -1;
+	struct stat st;
+
+	if (fd < 0)
+		return cl_error(err, errno, "entry %s: open", e->path);
+	if (fstat(fd, &st) < 0)
+		cl_error(err, errno, "entry %s: stat", e->path);
+	else if ((st.st_mode & S_IFMT) != type)
+		cl_error(err, 0, "entry %s: replaced while extracted", e->path);
+	else if (owner(fd, e, err) < 0)
+		;
+	else if (type != S_IFLNK && img_chmod_fd(fd, e->mode) < 0)
+		cl_error(err, errno, "entry %s: chmod", e->path);
+	else if (utimensat(fd, "", ts, AT_EMPTY_PATH) < 0)
+		cl_error(err, errno, "entry %s: utimes", e->path);
+	else
+		r = 0;
+	close(fd);
+	return r;
 }
 
 static int write_file(struct ctx *c, int pfd, const char *name, struct tar_entry *e,
@@ -219,7 +261,7 @@ static int write_file(struct ctx *c, int pfd, const char *name, struct tar_entry
 			return close(fd), cl_error(err, errno, "entry %s: write", e->path);
 		left -= k;
 	}
-	if (xattrs(fd, e, err) < 0)
+	if (meta_fd(fd, e, err) < 0)
 		return close(fd), -1;
 	close(fd);
 	return skip(c, pad(e->size), err);
@@ -269,21 +311,18 @@ static int defer_mtime(struct ctx *c, const char *rel, int64_t mtime, bool paren
 	return 0;
 }
 
+/* Through the directory's own fd, resolved beneath the root without
+ * symlinks: whatever took its name since (a hardlink to a file) is not
+ * touched, and a directory removed by a whiteout is skipped. */
 static void set_mtime(struct ctx *c, const char *path, int64_t mtime)
 {
-	char rel[PATH_MAX], *slash;
 	struct timespec ts[2] = {{.tv_sec = mtime}, {.tv_sec = mtime}};
 	struct cl_err ignored;
-	int pfd;
+	int fd = img_open_dir_beneath(c->root, path, false, &ignored);
 
-	snprintf(rel, sizeof(rel), "%s", path);
-	slash = strrchr(rel, '/');
-	if (slash)
-		*slash = 0;
-	pfd = img_open_dir_beneath(c->root, slash ? rel : "", false, &ignored);
-	if (pfd >= 0) {
-		utimensat(pfd, slash ? slash + 1 : rel, ts, AT_SYMLINK_NOFOLLOW);
-		close(pfd);
+	if (fd >= 0) {
+		utimensat(fd, "", ts, AT_EMPTY_PATH);
+		close(fd);
 	}
 }
 
@@ -303,17 +342,16 @@ static void dir_mtimes(struct ctx *c)
 
 static int make_dir(int pfd, const char *name, struct tar_entry *e, bool exists, struct cl_err *err)
 {
-	int fd;
+	int fd, r;
 
 	if (!exists && mkdirat(pfd, name, 0700) < 0)
 		return cl_error(err, errno, "entry %s: mkdir", e->path);
 	fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return cl_error(err, errno, "entry %s: open", e->path);
-	if (xattrs(fd, e, err) < 0)
-		return close(fd), -1;
+	r = meta_fd(fd, e, err);
 	close(fd);
-	return meta_at(pfd, name, e, err);
+	return r;
 }
 
 static int create(struct ctx *c, int pfd, const char *name, struct tar_entry *e, bool dir_exists,
@@ -325,15 +363,13 @@ static int create(struct ctx *c, int pfd, const char *name, struct tar_entry *e,
 	case TAR_DIR:
 		return make_dir(pfd, name, e, dir_exists, err);
 	case TAR_FILE:
-		if (write_file(c, pfd, name, e, err) < 0)
-			return -1;
-		break;
-	case TAR_HARDLINK:
+		return write_file(c, pfd, name, e, err);
+	case TAR_HARDLINK: /* the target's inode: its own entry set its metadata */
 		return hardlink(c, pfd, name, e, err);
 	case TAR_SYMLINK:
 		if (symlinkat(e->link, pfd, name) < 0)
 			return cl_error(err, errno, "entry %s: symlink", e->path);
-		break;
+		return meta_path(pfd, name, e, S_IFLNK, err);
 	case TAR_CHAR:
 	case TAR_BLOCK:
 		if (!c->l->allow_devices)
@@ -343,8 +379,8 @@ static int create(struct ctx *c, int pfd, const char *name, struct tar_entry *e,
 	default:
 		if (mknodat(pfd, name, t | 0600, makedev(e->devmajor, e->devminor)) < 0)
 			return cl_error(err, errno, "entry %s: mknod", e->path);
+		return meta_path(pfd, name, e, t, err);
 	}
-	return meta_at(pfd, name, e, err);
 }
 
 /* Opaque directory: what lower layers put in it goes, this layer's stays. */

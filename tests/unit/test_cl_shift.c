@@ -1,8 +1,8 @@
 /*
  * Unit tests: containerd-lite/image/shift.c, a tree's owners moved from one id range to
  * another (a container's upper when its user namespace changes): the setuid bit a chown
- * clears is put back, and never through a symlink that replaced the file meanwhile.
- * Root only (chown); linked with -Wl,--wrap=fchownat (image.mk).
+ * clears is put back, and nothing is set through a name a container swapped meanwhile.
+ * Root only (chown); linked with swaplink.h's wraps (image.mk).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,7 +20,8 @@
 
 #include "image/image.h"
 
-#define TO 0x100000u
+#define TO   0x100000u
+#define FROM 0x200000u /* the host file outside, root's, is not in it */
 
 static char tree[] = "/tmp/test_cl_shift.XXXXXX";
 static char outside[] = "/tmp/test_cl_shift_out.XXXXXX";
@@ -28,15 +29,19 @@ static char outside[] = "/tmp/test_cl_shift_out.XXXXXX";
 /* a process writing the tree during the walk */
 #include "swaplink.h"
 
-static void make(const char *name, mode_t mode)
+static const char *tree_path(const char *name)
 {
-	char p[64];
-	int fd;
+	static char p[64];
 
 	snprintf(p, sizeof(p), "%s/%s", tree, name);
-	fd = open(p, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+	return p;
+}
+
+static void make(const char *name, mode_t mode, uid_t id)
+{
+	int fd = open(tree_path(name), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
 	assert_true(fd >= 0);
-	assert_int_equal(fchown(fd, 0, 0), 0);
+	assert_int_equal(fchown(fd, id, id), 0);
 	assert_int_equal(fchmod(fd, mode), 0);
 	close(fd);
 }
@@ -73,7 +78,7 @@ static void test_setuid_kept(void **state)
 	struct stat st;
 
 	(void)state;
-	make("su", 04755);
+	make("su", 04755, 0);
 	assert_int_equal(img_shift_tree(tree, 0, TO, &err), 0);
 	snprintf(p, sizeof(p), "%s/su", tree);
 	assert_int_equal(stat(p, &st), 0);
@@ -81,27 +86,31 @@ static void test_setuid_kept(void **state)
 	assert_int_equal(st.st_mode & 07777, 04755);
 }
 
-/* The setuid file became a symlink to a host file: the mode must not land there. */
-static void test_chmod_no_follow(void **state)
+/* The setuid file replaced, right after the walk first looked at it, by a symlink or a
+ * hardlink to a host file (root's, 0600): the host file keeps its owner and mode, the
+ * walk goes on. Before, the chown and the chmod went to the name: a hardlink took the
+ * new owner and 04755 to the host file, a symlink stopped the walk at its chmod. */
+static void test_swapped(void **state)
 {
 	struct cl_err err = {0};
-	struct stat st;
 
 	(void)state;
-	make("su", 04755);
-	swap_name = "su", swap_to = outside;
-	assert_int_equal(img_shift_tree(tree, 0, TO, &err), -1);
-	assert_non_null(strstr(err.msg, "chmod su"));
-	assert_int_equal(stat(outside, &st), 0);
-	assert_int_equal(st.st_mode & 07777, 0600);
-	assert_int_equal(st.st_uid, 0);
+	for (int hard = 1; hard >= 0; hard--) { /* the hardlink first: the worse */
+		print_message("%s\n", hard ? "hardlink" : "symlink");
+		make("su", 04755, FROM);
+		swap_arm("su", outside, hard, SWAP_OPENAT | SWAP_FSTATAT);
+		int r = img_shift_tree(tree, FROM, TO, &err);
+		swap_check(outside, 0600);
+		assert_int_equal(r, 0);
+		unlink(tree_path("su"));
+	}
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_setuid_kept, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_chmod_no_follow, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_swapped, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "image/image.h"
@@ -21,19 +22,22 @@ static void octal(unsigned char *p, size_t n, uint64_t v)
 	snprintf((char *)p, n, "%0*llo", (int)n - 1, (unsigned long long)v);
 }
 
-/* A ustar header with a correct checksum. */
-static void header(unsigned char b[512], const char *name, char type, uint64_t size)
+/* A ustar header with a correct checksum; link: its linkname (a symlink's text,
+ * a hardlink's target). */
+static void header_ml(unsigned char b[512], const char *name, char type, uint64_t size, mode_t mode,
+		      const char *link)
 {
 	unsigned sum = 0;
 
 	memset(b, 0, 512);
 	memcpy(b, name, strnlen(name, 100));
-	octal(b + 100, 8, 0644);
+	octal(b + 100, 8, mode);
 	octal(b + 108, 8, 1000);
 	octal(b + 116, 8, 100);
 	octal(b + 124, 12, size);
 	octal(b + 136, 12, 1700000000);
 	b[156] = (unsigned char)type;
+	memcpy(b + 157, link, strnlen(link, 100));
 	memcpy(b + 257,
 	       "ustar\0"
 	       "00",
@@ -42,6 +46,11 @@ static void header(unsigned char b[512], const char *name, char type, uint64_t s
 	for (int i = 0; i < 512; i++)
 		sum += b[i];
 	snprintf((char *)b + 148, 8, "%06o", sum);
+}
+
+static void header(unsigned char b[512], const char *name, char type, uint64_t size)
+{
+	header_ml(b, name, type, size, 0644, "");
 }
 
 static void test_header_basic(void **state)
@@ -239,15 +248,21 @@ static void put(struct arc *a, const void *p, size_t n)
 	a->len += n;
 }
 
-static void member(struct arc *a, const char *name, char type, const char *body, size_t n)
+static void member_ml(struct arc *a, const char *name, char type, const char *body, size_t n,
+		      mode_t mode, const char *link)
 {
 	static const unsigned char zero[1024];
 	unsigned char h[512];
 
-	header(h, name, type, n);
+	header_ml(h, name, type, n, mode, link);
 	put(a, h, sizeof(h));
 	put(a, body, n);
 	put(a, zero, (512 - n % 512) % 512);
+}
+
+static void member(struct arc *a, const char *name, char type, const char *body, size_t n)
+{
+	member_ml(a, name, type, body, n, 0644, "");
 }
 
 /* a's entries, then the end, extracted beneath dfd; a emptied. */
@@ -351,31 +366,138 @@ static void test_extract_meta_counted(void **state)
 	assert_string_equal(err.msg, "tar: pax or GNU record: contents exceed 1024 bytes");
 }
 
-/* Linked with -Wl,--wrap=fchownat (image.mk): a writer racing the extraction swaps an
- * entry for a symlink before its chown; its chmod must not follow it. */
+/* Linked with -Wl,--wrap= for openat, fstatat, symlinkat and mknodat (image.mk): a writer
+ * racing the extraction swaps an entry, right after it is made, for a link to a host file. */
 #include "swaplink.h"
 
-static void test_extract_chmod_no_follow(void **state)
+/* A file outside the tree (0600, root's, mtime 1000): what a swapped name leads to. */
+static void host_file(char path[40])
 {
-	char outside[] = "/tmp/test_cl_tar_outside.XXXXXX";
+	struct timespec ts[2] = {{.tv_sec = 1000}, {.tv_sec = 1000}};
+	int fd;
+
+	strcpy(path, "/tmp/test_cl_tar_outside.XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(fchown(fd, 0, 0), 0);
+	assert_int_equal(fchmod(fd, 0600), 0);
+	assert_int_equal(futimens(fd, ts), 0);
+	close(fd);
+}
+
+/* Each type of entry ("e", mode 0644, owner 1000:100, mtime 1700000000) replaced right after
+ * its creation (a directory's: after its open) by a symlink, or a hardlink, to a host file:
+ * the host file's owner, mode and times stay. Files and directories get theirs on the fd
+ * held since; symlinks and FIFOs, opened after, are refused when found replaced by
+ * another type (a symlink swapped for a symlink gets the entry's owner: it is the
+ * tree's, and nothing follows it). Before,
+ * the metadata went to the name: a hardlink took all three to the host file. */
+static void test_extract_swapped(void **state)
+{
+	static const struct {
+		char type;
+		int ok[2]; /* swapped for a symlink, a hardlink */
+	} types[] = {{'0', {0, 0}}, {'5', {0, 0}}, {'2', {0, -1}}, {'6', {-1, -1}}};
 	struct tar_limits l;
 	struct cl_err err = {0};
 	struct arc a = {0};
 	struct stat st;
-	int fd = mkstemp(outside);
+	char outside[40];
 
 	(void)state;
-	assert_true(fd >= 0 && fchmod(fd, 0600) == 0);
-	close(fd);
 	tar_limits_default(&l);
-	member(&a, "f", '0', "x", 1); /* mode 0644 */
-	swap_name = "f", swap_to = outside;
-	assert_int_equal(extract(&a, &l, &err), -1);
-	swap_to = NULL;
-	assert_string_equal(err.msg, "entry f: chmod: Operation not supported");
-	assert_int_equal(stat(outside, &st), 0);
-	assert_int_equal(st.st_mode & 07777, 0600);
-	unlink(outside);
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		for (int hard = 1; hard >= 0; hard--) { /* the hardlink first: the worse */
+			print_message("type %c, %s\n", types[i].type,
+				      hard ? "hardlink" : "symlink");
+			host_file(outside);
+			if (types[i].type == '2')
+				member_ml(&a, "e", '2', "", 0, 0644, "t");
+			else
+				member(&a, "e", types[i].type, "x", types[i].type == '0');
+			swap_arm("e", outside, hard, SWAP_OPENAT | SWAP_SYMLINKAT | SWAP_MKNODAT);
+			memset(&err, 0, sizeof(err));
+			int r = extract(&a, &l, &err);
+			swap_check(outside, 0600);
+			assert_int_equal(stat(outside, &st), 0);
+			assert_int_equal(st.st_mtim.tv_sec, 1000);
+			assert_int_equal(st.st_atim.tv_sec, 1000);
+			assert_int_equal(r, types[i].ok[hard]);
+			if (r < 0)
+				assert_string_equal(err.msg, "entry e: replaced while extracted");
+			unlink(outside);
+		}
+}
+
+/* "SCHILY.xattr.NAME=VALUE" (VALUE n bytes, binary) as one pax record into out. */
+static size_t pax_bin(char *out, const char *name, const void *value, size_t n)
+{
+	size_t body = strlen("SCHILY.xattr.") + strlen(name) + n + 3, len = body + 1;
+	int k;
+
+	while ((size_t)snprintf(NULL, 0, "%zu", len) + body != len)
+		len++;
+	k = sprintf(out, "%zu SCHILY.xattr.%s=", len, name);
+	memcpy(out + k, value, n);
+	out[k + n] = '\n';
+	return len;
+}
+
+/* 04755 and a capability (cap_net_raw, VFS_CAP_REVISION_2), as setcap writes them. */
+static const unsigned char cap[20] = {0x01, 0, 0, 0x02, 0, 0x20};
+
+/* What each type of entry keeps: owner, mode (setuid after the chown that clears it),
+ * times, xattrs (a file capability, which a chown removes: set after it). Root only. */
+static void test_extract_metadata(void **state)
+{
+	static const struct {
+		const char *name;
+		mode_t type, mode;
+	} want[] = {{"f", S_IFREG, 04755},
+		    {"d", S_IFDIR, 02755},
+		    {"l", S_IFLNK, 0},
+		    {"p", S_IFIFO, 0640},
+		    {"h", S_IFREG, 04755}};
+	struct tar_limits l;
+	struct cl_err err = {0};
+	struct arc a = {0};
+	struct stat st;
+	char dir[24], rec[128], got[64];
+	int dfd = scratch(dir);
+	size_t n = pax_bin(rec, "security.capability", cap, sizeof(cap));
+
+	(void)state;
+	tar_limits_default(&l);
+	n += pax_bin(rec + n, "user.wisp", "v", 1);
+	member(&a, "PaxHeaders/f", 'x', rec, n);
+	member_ml(&a, "f", '0', "x", 1, 04755, "");
+	n = pax_bin(rec, "user.wisp", "v", 1);
+	member(&a, "PaxHeaders/d", 'x', rec, n);
+	member_ml(&a, "d/", '5', "", 0, 02755, "");
+	member_ml(&a, "l", '2', "", 0, 0777, "f");
+	member_ml(&a, "p", '6', "", 0, 0640, "");
+	member_ml(&a, "h", '1', "", 0, 0600, "f"); /* the file's inode: its entry's metadata */
+	assert_int_equal(extract_at(dfd, &a, &l, &err), 0);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		print_message("%s\n", want[i].name);
+		assert_int_equal(fstatat(dfd, want[i].name, &st, AT_SYMLINK_NOFOLLOW), 0);
+		assert_int_equal(st.st_mode & S_IFMT, want[i].type);
+		if (want[i].type != S_IFLNK)
+			assert_int_equal(st.st_mode & 07777, want[i].mode);
+		assert_int_equal(st.st_uid, 1000);
+		assert_int_equal(st.st_gid, 100);
+		assert_int_equal(st.st_mtim.tv_sec, 1700000000);
+	}
+	assert_int_equal(getxattr(dir, "user.wisp", got, sizeof(got)),
+			 -1); /* the root: the store's */
+	snprintf(rec, sizeof(rec), "%s/d", dir);
+	assert_int_equal(getxattr(rec, "user.wisp", got, sizeof(got)), 1);
+	snprintf(rec, sizeof(rec), "%s/f", dir);
+	assert_int_equal(getxattr(rec, "user.wisp", got, sizeof(got)), 1);
+	assert_int_equal(getxattr(rec, "security.capability", got, sizeof(got)), sizeof(cap));
+	assert_memory_equal(got, cap, sizeof(cap));
+	close(dfd);
+	img_rm_tree(dir, &err);
 }
 
 static void test_path_clean(void **state)
@@ -585,7 +707,8 @@ int main(void)
 	    cmocka_unit_test(test_extract_chained_pax),
 	    cmocka_unit_test(test_extract_meta_counted),
 	    cmocka_unit_test(test_extract_opaque),
-	    cmocka_unit_test(test_extract_chmod_no_follow),
+	    cmocka_unit_test(test_extract_swapped),
+	    cmocka_unit_test(test_extract_metadata),
 	    cmocka_unit_test(test_path_clean),
 	    cmocka_unit_test(test_path_depth),
 	    cmocka_unit_test(test_abs_clean),
