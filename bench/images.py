@@ -23,7 +23,10 @@ there for the run (the code's cost without the disk's: on the shared build
 machine's ext4, creating an empty file takes about 1 ms, and containerd-lite
 creates every file twice, in the store's layer and in the unpacked tree,
 where umoci unpack creates it once). CL_BIN chooses the binary (default:
-the static musl one of the image).
+the static musl one of the image). With WISP_BENCH_CL_OTHER=PATH a second
+containerd-lite binary (a build before a change) is timed too, its import
+(OCI tar) + unpack and import --no-unpack + unpack interleaved with the
+rest as "(other)", and the ratios of this build's to it printed.
 """
 import io
 import json
@@ -38,6 +41,8 @@ import time
 
 B = os.environ.get("B", "build")
 CL = os.path.abspath(os.environ.get("CL_BIN") or os.path.join(B, "containerd-lite", "containerd-lite"))
+OTHER = os.environ.get("WISP_BENCH_CL_OTHER")
+OTHER = os.path.abspath(OTHER) if OTHER else None
 DEBIAN = os.path.abspath(os.path.join(B, "images", "debian-minbase"))
 TAG = "bookworm"
 
@@ -104,17 +109,20 @@ def speed(w, runs):
           % (len(layer), sum(l["size"] for l in layer) / 1e6, os.path.getsize(otar) / 1e6,
              entries, runs))
     print("   %s" % CL)
+    if OTHER:
+        print("   other: %s" % OTHER)
+
+    def tar_unpack(cl, *flags):
+        return lambda: timed(
+            (cl, "image", "--store", store, "import", *flags, "--name", "debian", otar),
+            (cl, "image", "--store", store, "unpack", "debian", out))
     cases = {
-        "containerd-lite import (OCI tar) + unpack": lambda: timed(
-            (CL, "image", "--store", store, "import", "--name", "debian", otar),
-            (CL, "image", "--store", store, "unpack", "debian", out)),
+        "containerd-lite import (OCI tar) + unpack": tar_unpack(CL),
         "umoci unpack (OCI layout dir)": lambda: timed(
             ("umoci", "unpack", "--image", lay + ":" + TAG, ref)),
         # what a tree (not a container) needs: the blobs verified and stored,
         # the tree made from them; the store's layers wait for a container
-        "containerd-lite import --no-unpack (OCI tar) + unpack": lambda: timed(
-            (CL, "image", "--store", store, "import", "--no-unpack", "--name", "debian", otar),
-            (CL, "image", "--store", store, "unpack", "debian", out)),
+        "containerd-lite import --no-unpack (OCI tar) + unpack": tar_unpack(CL, "--no-unpack"),
         # the layout directory umoci reads, imported the same way as the tar
         "containerd-lite import (OCI layout dir) + unpack": lambda: timed(
             (CL, "image", "--store", store, "import", "--tag", TAG, "--name", "debian", lay),
@@ -122,6 +130,9 @@ def speed(w, runs):
         "containerd-lite import (OCI tar) alone": lambda: timed(
             (CL, "image", "--store", store, "import", "--name", "debian", otar)),
     }
+    if OTHER:
+        cases["(other) import (OCI tar) + unpack"] = tar_unpack(OTHER)
+        cases["(other) import --no-unpack (OCI tar) + unpack"] = tar_unpack(OTHER, "--no-unpack")
     res = {k: [] for k in cases}
     for _ in range(runs):
         for k, f in cases.items():
@@ -143,6 +154,9 @@ def speed(w, runs):
     ld = med["containerd-lite import (OCI layout dir) + unpack"]
     print("ratio containerd-lite import (OCI layout dir) + unpack / umoci: wall %.2f  cpu %.2f"
           % (ld[0] / u[0], ld[1] / u[1]))
+    for k in ("import (OCI tar) + unpack", "import --no-unpack (OCI tar) + unpack") if OTHER else ():
+        t, o = med["containerd-lite " + k], med["(other) " + k]
+        print("ratio this build / other, %s: wall %.2f  cpu %.2f" % (k, t[0] / o[0], t[1] / o[1]))
 
 
 def disk(w):
