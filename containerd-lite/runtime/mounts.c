@@ -100,6 +100,22 @@ static bool is_special(const struct cl_mount *m)
 	       (strcmp(m->type, "proc") == 0 || strcmp(m->type, "sysfs") == 0);
 }
 
+/* A bind onto a target of the other kind (a directory where a file is
+ * bound, a file or FIFO where a directory is), which move_mount refuses
+ * with a bare EINVAL: the root's choice, e.g. a container that replaced
+ * its /etc/resolv.conf in its persistent upper before its restart. */
+static int kind_check(const struct cl_mount *m, int src, int target, struct cl_err *e)
+{
+	struct stat s, t;
+
+	if (!m->bind || fstat(src, &s) < 0 || fstat(target, &t) < 0 ||
+	    S_ISDIR(s.st_mode) == S_ISDIR(t.st_mode))
+		return 0;
+	return cl_error(e, 0, "mount %s: %s in the root where %s is bound (refused)", m->dest,
+			S_ISDIR(t.st_mode) ? "a directory" : "not a directory",
+			S_ISDIR(s.st_mode) ? "a directory" : "a file");
+}
+
 /* The target of M beneath ROOTFD, made if missing (a file for the bind of
  * a file). proc and sysfs go on a directory only, never through a link
  * (runc's CVE-2019-19921 and CVE-2025-52565). */
@@ -123,6 +139,12 @@ static int open_target(const struct cl_mount *m, int rootfd, int src, char **rel
 		free(*rel);
 		*rel = NULL;
 		return cl_error(e, ENOTDIR, "mount %s on %s", m->type, m->dest);
+	}
+	if (fd >= 0 && kind_check(m, src, fd, e) < 0) {
+		close(fd);
+		free(*rel);
+		*rel = NULL;
+		return -1;
 	}
 	return fd;
 }

@@ -1050,6 +1050,21 @@ def test_symlink_escape(rts, top, base):
     shutil.rmtree(os.path.join(top, "rootfs", top.lstrip("/").split("/")[0]), ignore_errors=True)
 
 
+def check_refused(cl, top, base, what, cid, cases):
+    """Each (label, mount, want): the bundle with the mount added is refused
+    with the line want, alone, and its process never ran."""
+    for label, mount, want in cases:
+        c = copy.deepcopy(base)
+        c["process"]["args"] = ["sh", "-c", "echo ran"]
+        c["mounts"].append(mount)
+        r = cl("run", "--bundle", make_bundle(top, cid + "-" + label.replace(" ", "-"), c), cid)
+        check(f"{what}: {label}: refused ({want}), one line, never ran",
+              r.returncode != 0 and want in r.stderr and
+              len(r.stderr.strip().splitlines()) == 1 and "ran" not in r.stdout,
+              (r.stdout + r.stderr).strip())
+        cl("delete", "--force", cid)
+
+
 def test_kernel_redirect(top, base):
     """A mount whose destination (or bind source inside the rootfs) a
     rootfs symlink leads into /dev, /proc or /sys while its text is not
@@ -1084,20 +1099,36 @@ def test_kernel_redirect(top, base):
                "options": ["rbind"]},
               "bind source /kproc: resolves into /proc through a symlink in the root (refused)")]
     try:
-        for label, mount, want in cases:
-            c = copy.deepcopy(base)
-            c["process"]["args"] = ["sh", "-c", "echo ran"]
-            c["mounts"].append(mount)
-            r = cl("run", "--bundle", make_bundle(top, "kredirect-" + label.replace(" ", "-"), c),
-                   "kredirect")
-            check(f"kernel trees: {label}: refused ({want}), one line, never ran",
-                  r.returncode != 0 and want in r.stderr and
-                  len(r.stderr.strip().splitlines()) == 1 and "ran" not in r.stdout,
-                  (r.stdout + r.stderr).strip())
-            cl("delete", "--force", "kredirect")
+        check_refused(cl, top, base, "kernel trees", "kredirect", cases)
     finally:
         for name in links:
             os.unlink(os.path.join(root, name))
+
+
+def test_bind_kind(top, base):
+    """A bind onto a target of the other kind, which the rootfs chose (a
+    container that made its /etc/resolv.conf a directory in its persistent
+    upper before its restart): refused with one line naming the mount and
+    both kinds, not move_mount's bare EINVAL."""
+    cl = Runtime("containerd-lite", CL, os.path.join(top, "cl-root"))
+    root = os.path.join(top, "rootfs")
+    os.makedirs(os.path.join(root, "kind-dir"))
+    os.mkfifo(os.path.join(root, "kind-fifo"))
+    src_dir = os.path.join(top, "kind-src")
+    os.makedirs(src_dir)
+    src_file = os.path.join(top, "kind-src-file")
+    open(src_file, "w").close()
+    cases = [("a file bound on a directory",
+              {"destination": "/kind-dir", "type": "bind", "source": src_file, "options": ["rbind"]},
+              "mount /kind-dir: a directory in the root where a file is bound (refused)"),
+             ("a directory bound on a FIFO",
+              {"destination": "/kind-fifo", "type": "bind", "source": src_dir, "options": ["rbind"]},
+              "mount /kind-fifo: not a directory in the root where a directory is bound (refused)")]
+    try:
+        check_refused(cl, top, base, "bind kinds", "kind", cases)
+    finally:
+        os.rmdir(os.path.join(root, "kind-dir"))
+        os.unlink(os.path.join(root, "kind-fifo"))
 
 
 # --- leaked descriptors (CVE-2024-21626) ---------------------------------------
@@ -1931,6 +1962,7 @@ def inner():
         test_personality(rts, top, base)
         test_symlink_escape(rts, top, base)
         test_kernel_redirect(top, base)
+        test_bind_kind(top, base)
         test_fd_escape(top, base)
         test_exe_protection(top, base)
 
