@@ -6,13 +6,16 @@
  *   escape-probe net           the network probes (a private network)
  *   escape-probe cwd           the WorkingDir containers: where is "."?
  *   escape-probe vol PATH...   symlinked volumes: where do they lead?
+ *   escape-probe restart [V]   plants links in its root and exits 1; at the
+ *                              next start checks where the mounts landed
  *   escape-probe hc            a health check: exits 0
  *   escape-probe euid          prints its real and effective uid (planted setuid)
  *   escape-probe as UID GID PROG ARG...   host side: run PROG as UID:GID
  *
  * Each probe prints `PROBE name RESULT detail`; the end is one line
  * `PROBES mode=M total=N blocked=B expected=X escaped=E error=R`. The
- * exit status is 0 (the test reads the lines, not the status). */
+ * exit status is 0 (the test reads the lines, not the status), but for
+ * restart's first start (1: its restart policy starts it again). */
 #include "probe.h"
 
 #include <errno.h>
@@ -198,6 +201,11 @@ int main(int argc, char **argv)
 	if (strcmp(mode, "vol") == 0) {
 		probes_volumes(argc - 2, argv + 2);
 		return summary("vol");
+	}
+	if (strcmp(mode, "restart") == 0) {
+		int r = probes_restart(argc > 2 ? argv[2] : NULL);
+		summary("restart");
+		return r;
 	}
 	dprintf(2, "escape-probe: unknown mode %s\n", mode);
 	return 2;

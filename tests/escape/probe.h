@@ -64,6 +64,7 @@ int probes_watch(void);			 /* watch.c: health-check processes */
 int probes_hcexe(void);			 /* watch.c: a health check exec'ing the runtime */
 int probes_cwd(void);			 /* cwd.c: WorkingDir containers */
 int probes_volumes(int n, char **paths); /* cwd.c: symlinked volumes */
+int probes_restart(const char *variant); /* restart.c: 1 after planting, 0 after checking */
 void plant(void);			 /* host.c: what the host-side checks look for */
 int host_as(char **argv);		 /* host.c: run argv as uid:gid */
 

@@ -8,8 +8,10 @@ layer of busybox and the static probe tests/escape/escape-probe:
                root in the image (../../../../var, /proc/1/root/var,
                /proc/self/fd/6);
   esc:wdN      WorkingDir /proc/self/fd/N, for N in 3..31;
-  esc:dev      a block device node of the host's disk in its layer.
-esc:main, esc:symvolN and esc:dev ride on the NoCloud seed (wisp-images/,
+  esc:dev      a block device node of the host's disk in its layer;
+  esc:restart  Cmd `escape-probe restart`, WorkingDir /wd, Volumes under /srv,
+               no /etc (a whiteout) nor /srv: the runtime makes them.
+esc:main, esc:symvolN, esc:restart and esc:dev ride on the NoCloud seed (wisp-images/,
 imported at boot); the esc:wdN are baked into STATE by image-builder. The
 user-data declares, under `wisp: containers:`, with default settings:
   probe        esc:main, every in-container probe, with a health check
@@ -22,6 +24,11 @@ user-data declares, under `wisp: containers:`, with default settings:
   symvol-1..3  esc:symvol1..3: where their volume leads;
   wd-img-N     esc:wdN (the image's WorkingDir), N = 3..31;
   wd-decl-N    esc:main with `working_dir: /proc/self/fd/N`, N = 3..31;
+  restart      esc:restart with `restart: on-failure`: its first start
+               replaces what the runtime mounts on (/etc/hosts, resolv.conf,
+               its volumes, its cwd) by links to the host's
+               /var/lib/escape-plant and exits 1; the second start checks
+               where the mounts landed, the host that its tree is untouched;
 and writes a marker with random contents to the host's
 /var/lib/escape-marker, and a user `mallory`.
 
@@ -62,6 +69,20 @@ HCEXE_PROBES = 5
 NET_PROBES = 4
 CWD_PROBES = 2
 VOL_PROBES = 2
+# escape-probe restart: its first start (3 mount points under "/", the
+# plant) and its second (5 mounts and the cwd)
+RESTART_PROBES = (4, 6)
+# the host tree the restart container's links point at (user-data's
+# write_files): name -> contents; directories hold only these
+PLANT_TREE = "/var/lib/escape-plant"
+PLANT_FILES = ("hosts", "resolv.conf", "vol-abs/host-file", "vol-rel/host-file", "wd/host-file")
+PLANT_TEXT = "escape-plant-host"
+# restart-V: `escape-probe restart V`, one path planted otherwise (restart.c):
+# /etc/hosts through /proc/1/root, the cwd a magic link, /etc/hosts a FIFO,
+# /etc/resolv.conf a directory (restart.c has more; each container costs
+# the boot a few seconds)
+RESTART_VARIANTS = ("p1", "cwdp", "fifo", "dir")
+RESTART = ["restart"] + ["restart-" + v for v in RESTART_VARIANTS]
 # the symlinked volumes: one container each, so that one refused does not
 # hide the others
 SYMVOL = {1: ("/data", "../../../../var"), 2: ("/data2", "/proc/1/root/var"),
@@ -163,6 +184,13 @@ def make_images():
             "Cmd": ["/bin/escape-probe", "vol", path], "Env": env, "Volumes": {path: {}}})
     made["dev"] = oci_tar(img("dev"), [tar_bytes([("disk", "blockdev", 0o666, (254, 0))])],
                           {"Cmd": ["/disk"], "Env": env})
+    # no /etc, no /srv: the runtime makes them in the upper layer, where the
+    # container can rename them (overlayfs without redirect_dir refuses to
+    # rename a directory of a lower layer: EXDEV)
+    shaped = tar_bytes([("wd", "dir", 0o755, None), (".wh.etc", "file", 0o644, b"")])
+    made["restart"] = oci_tar(img("restart"), [base, shaped], {
+        "Cmd": ["/bin/escape-probe", "restart"], "Env": env, "WorkingDir": "/wd",
+        "Volumes": {v: {} for v in ("/srv/vol-abs", "/srv/vol-rel", "/srv/vol-dangle")}})
     for n in WD:
         made["wd%d" % n] = oci_tar(img("wd%d" % n), [base], {
             "Cmd": ["/bin/escape-probe", "cwd"], "Env": env, "WorkingDir": "/proc/self/fd/%d" % n})
@@ -183,7 +211,11 @@ def user_data(marker):
       image: "esc:main"
       network: host
       command: [/bin/escape-probe, net]
+    - {name: restart, image: "esc:restart", restart: on-failure}
 """]
+    for v in RESTART_VARIANTS:
+        ctrs.append('    - {name: restart-%s, image: "esc:restart", restart: on-failure,'
+                    ' command: [/bin/escape-probe, restart, %s]}\n' % (v, v))
     for n in SYMVOL:
         ctrs.append('    - {name: symvol-%d, image: "esc:symvol%d"}\n' % (n, n))
     for n in WD:
@@ -195,15 +227,17 @@ users:
   - {name: mallory, uid: %d, shell: /bin/sh}
 write_files:
   - {path: /var/lib/escape-marker, content: "%s\\n", permissions: '0644'}
-wisp:
+%swisp:
   containers:
-%s""" % (MALLORY_UID, marker, "".join(ctrs))
+%s""" % (MALLORY_UID, marker, "".join(
+        "  - {path: %s/%s, content: \"%s\\n\", permissions: '0644'}\n" % (PLANT_TREE, f, PLANT_TEXT)
+        for f in PLANT_FILES), "".join(ctrs))
 
 
 def make_seed(images, marker):
     return nocloud_seed(OUT, user_data(marker), "escape-1", {
         name + ".tar": (images[name], "esc:" + name)
-        for name in ["main", "dev"] + ["symvol%d" % n for n in SYMVOL]})
+        for name in ["main", "dev", "restart"] + ["symvol%d" % n for n in SYMVOL]})
 
 
 # --- results ----------------------------------------------------------------
@@ -224,12 +258,19 @@ class Suite:
         self.add(where, name, "ERROR", detail)
 
 
+def settled(u):
+    """done or failed; or restarting after its second start (refused) failed
+    too (a restart policy's backoff, which the verdict names)."""
+    return u.get("state") in ("done", "failed") or (
+        u.get("state") == "backoff" and u.get("restarts", 0) >= 2)
+
+
 def wait_ended(vm, names, timeout):
-    """Every container of names done or failed, and probe (which stays)
+    """Every container of names settled, and probe (which stays)
     through its probes; returns the units. Polled every second (units and
     logs cannot wake the test); fails naming the ones left at the deadline."""
     def left(u):
-        out = [n for n in names if u.get(n, {}).get("state") not in ("done", "failed")]
+        out = [n for n in names if not settled(u.get(n, {}))]
         rc, _ = vm.sh("grep -q 'PROBES mode=all' /var/log/wisp/probe.log")
         if rc != 0 and u.get("probe", {}).get("state") not in ("done", "failed"):
             out.append("probe")
@@ -281,6 +322,85 @@ def container(suite, vm, u, name, mode, expected):
         suite.error(name, "start",
                     "state %s, neither probes nor an error: %r" % (state, lines[-3:]))
     return lines
+
+
+def runs_of(lines):
+    """A restarted container's log, one list of lines per start of the probe."""
+    runs = []
+    for l in lines:
+        if l.startswith("ESCAPE-PROBE "):
+            runs.append([])
+        if runs:
+            runs[-1].append(l)
+    return runs
+
+
+def restart_container(suite, vm, u, name):
+    """A restart container: its two starts' probes, or its refusal; then
+    what its unit ended as. Returns the volume files it wrote."""
+    lines = log_of(vm, name)
+    unit = u.get(name, {})
+    state, restarts = unit.get("state"), unit.get("restarts")
+    runs = runs_of(lines)
+    for l in lines:
+        if l.startswith(("PLANTED ", "WROTE ", "NOT-WRITTEN ")):
+            print("%-12s %s" % (name, l), flush=True)
+    for run, expected in zip(runs, RESTART_PROBES):
+        probe_lines(suite, name, run, "restart", expected)
+    err = [l for l in lines if "containerd-lite:" in l]
+    how = "state %s after %s restarts, last exit %s" % (state, restarts, unit.get("last_exit"))
+    if len(runs) >= 2:
+        suite.add(name, "unit", "BLOCKED" if state == "done" and restarts == 1 else "ERROR",
+                  "started again on its planted root and checked it: " + how)
+    elif len(runs) == 1 and err and settled(unit):
+        suite.add(name, "start", "BLOCKED", "refused to start on its planted root: %s (%s)"
+                  % (err[-1], how))
+    else:
+        suite.error(name, "start", "%s; %d starts of the probe, no error: %r"
+                    % (how, len(runs), lines[-3:]))
+    return [l.split()[1] for l in lines if l.startswith("WROTE ")]
+
+
+def restart_host(suite, vm, wrote):
+    """The host's tree the planted links point at: unchanged, nothing
+    mounted on it; the volume writes in the container's own directory."""
+    _, out = vm.sh("cd %s && find . /var/lib/escape-plant-nothere -exec stat -c '%%n|%%F|%%a|%%u:%%g|%%s' "
+                   "{} + 2>/dev/null" % PLANT_TREE)
+    want = {"."} | {"./" + os.path.dirname(f) for f in PLANT_FILES if "/" in f}
+    seen, bad = set(), []
+    for l in out.strip().splitlines():
+        f = l.split("|")
+        if len(f) != 5:
+            bad.append(l)
+            continue
+        seen.add(f[0])
+        ok = (f[1] == "directory" and f[2] == "755" and f[0] in want) or (
+            f[1] == "regular file" and f[2] == "644" and f[0][2:] in PLANT_FILES
+            and f[4] == str(len(PLANT_TEXT) + 1))
+        if not ok or f[3] != "0:0":
+            bad.append(l)
+    missing = sorted((want | {"./" + f for f in PLANT_FILES}) - seen)
+    _, text = vm.sh("cd %s && cat %s" % (PLANT_TREE, " ".join(PLANT_FILES)))
+    if text.split() != [PLANT_TEXT] * len(PLANT_FILES):
+        bad.append("contents changed: %r" % text[:200])
+    suite.host("restart-host-tree", not bad and not missing,
+               ("%s changed: %s" % (PLANT_TREE, "; ".join(bad + ["missing " + m for m in missing])))
+               if bad or missing else "%s: %d entries as written, nothing made beside"
+               % (PLANT_TREE, len(seen)))
+    rc, out = vm.sh("grep -h escape-plant /proc/1/mountinfo /proc/self/mountinfo")
+    suite.host("restart-host-mounts", rc != 0, "a mount on the host's tree: " + out.strip()[:300]
+               if rc == 0 else "no mount of the host's on %s" % PLANT_TREE)
+    _, out = vm.sh("find /var /run /tmp /etc /root -name 'escape-plant-written-*' 2>/dev/null")
+    paths = sorted(set(l for l in out.split() if l.startswith("/")))
+    outside = [p for p in paths
+               if not re.match(r"/var/lib/wisp/containers/restart(-\w+)?/volumes/", p)]
+    if not outside and len(paths) < len(wrote):
+        suite.error("host", "restart-volume-writes", "%d written, %d found: %r"
+                    % (len(wrote), len(paths), paths))
+    else:
+        suite.host("restart-volume-writes", not outside,
+                   ("landed outside the container's volumes: " + " ".join(outside)) if outside
+                   else "the restart container's writes: %s" % (" ".join(paths) or "none"))
 
 
 def host_user(suite, vm, uid, planted):
@@ -389,7 +509,7 @@ def main():
     image = build_test_image("escape", manifest_lines=["file /bin/escape-probe %s 0755" % PROBE],
                              spec_extra=spec, state_size="160MiB")
     suite = Suite()
-    names = ["hcexe", "probenet"] + ["symvol-%d" % n for n in SYMVOL]
+    names = ["hcexe", "probenet"] + RESTART + ["symvol-%d" % n for n in SYMVOL]
     names += ["wd-%s-%d" % (k, n) for n in WD for k in ("img", "decl")]
     with VM(image, name="escape", mem=1024, extra=["-cdrom", make_seed(images, marker)],
             disk_size="2G", nic="user", diagnose="wispctl ps; tail -n 5 /var/log/wisp/*.log") as vm:
@@ -413,7 +533,9 @@ def main():
         for n in WD:
             for k in ("img", "decl"):
                 container(suite, vm, u, "wd-%s-%d" % (k, n), "cwd", CWD_PROBES)
+        wrote = [w for n in RESTART for w in restart_container(suite, vm, u, n)]
         host_side(suite, vm, marker, runtime_sha, planted)
+        restart_host(suite, vm, wrote)
     if not report(suite):
         raise BootError("escapes or errors above")
 
