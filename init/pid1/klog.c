@@ -60,7 +60,12 @@ static uint64_t lost;
 static uint64_t dropped; /* init's own lines the queue had no room for */
 static bool waiting;	 /* for the console to have room (kmsg not read meanwhile) */
 static char rec[KMSG_RECORD + 1];
-static char out[KMSG_RECORD + 1024];
+/* What waits for the console: a record as the kernel prints it (stamps on each of its lines)
+ * and init's own lines behind it. Roomy because a line of init's that finds it full is lost
+ * from the console (a harness slow to read QEMU's serial output fills the tty's 4 KiB in
+ * bursts); untouched pages cost no memory. */
+#define OUT_SIZE (64 * 1024)
+static char out[OUT_SIZE];
 static size_t out_len, out_off; /* out[out_off..out_len) waits for the console */
 
 static int printk_level(void)
