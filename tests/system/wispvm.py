@@ -52,7 +52,10 @@ DIAGNOSE = "wispctl ps; tail -n 20 /var/log/wisp/*.log"
 # `dmesg -n 1`), so they can land in the middle of a command's output; so can
 # cloud-final's default final_message at the end of a boot with a datasource
 # (cloud-init prints it on the console too; docs/cloud-config.md).
-INIT_LINE = re.compile(r"^(init: |provision: |Cloud-init v\. \S+ finished at ).*\n?", re.M)
+# PID 1 relays its records (init/pid1/klog.c) when the console has room, so a line of
+# init's with the kernel's stamp can come after a later command's output began too.
+INIT_LINE = re.compile(r"^(\[ *\d+\.\d+\] )?(init: |provision: |Cloud-init v\. \S+ finished at )"
+                       r".*\n?", re.M)
 
 
 def strip_init_lines(text):
