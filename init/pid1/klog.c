@@ -264,9 +264,9 @@ static void drain(void)
  * now. Never a blocking write. */
 static void console_put(const char *s, size_t n)
 {
-	if (!active) {
-		if (con.fd >= 0 && write(con.fd, s, n) < 0 && errno == EAGAIN)
-			dropped++;
+	if (!active) { /* no loop to say what a full console drops: kmsg has it */
+		if (con.fd >= 0)
+			(void)!write(con.fd, s, n);
 		return;
 	}
 	if (n > sizeof(out) - out_len && !waiting)
@@ -277,8 +277,7 @@ static void console_put(const char *s, size_t n)
 		dropped++;
 		return;
 	}
-	memcpy(out + out_len, s, n);
-	out_len += n;
+	out_put(s, n);
 	if (!busy && !waiting && !out_flush())
 		wait_console(true); /* busy: drain() is writing the queue out itself */
 }
