@@ -64,9 +64,11 @@ UNITS = r"""  - name: crasher
 
 def dmesg(vm, pattern):
     """Lines of the kernel log (init's messages) matching an ERE."""
-    _, out = vm.sh("dmesg | grep -E '%s'" % pattern)
-    # init's own console copies of its messages may interleave: keep dmesg's lines.
-    return [l for l in out.splitlines() if re.match(r"\[\s*[0-9.]+\] ", l)]
+    # Each of dmesg's lines gets a "dmesg " prefix: PID 1 relays the same records to the
+    # console, stamp and all, and those may land inside the command's output (vm.sh drops
+    # them, so unprefixed, dmesg's own lines would go with them).
+    _, out = vm.sh("dmesg | grep -E '%s' | sed 's/^/dmesg /'" % pattern)
+    return [l[6:] for l in out.splitlines() if re.match(r"dmesg \[\s*[0-9.]+\] ", l)]
 
 
 def stamp(line):
