@@ -62,7 +62,7 @@ PARSE_SRCS := $(addprefix init/provision/parse/, userdata.c gunzip.c yvalue.c cl
 	meta.c ovfenv.c xmltext.c plan.c child.c sandbox.c) $(LIB_REG)
 PROVISION_OWN := $(addprefix init/provision/, main.c run.c root.c declw.c bootgood.c update.c ccapply.c idmap.c dirwalk.c ccsem.c ds.c dsdev.c \
 	cloudinit.c ccfinal.c tzrules.c sshd.c firewall.c bridge.c imgimport.c net.c dsnet.c dsmeta.c dsuser.c \
-	azure.c report.c)
+	azure.c report.c console.c)
 # The host's firewall (firewall.c): containerd-lite's table (containerd-lite.h's
 # cl_host_firewall), linked in with what it needs (the nf_tables batch, the port
 # syntax and its address helpers, its errors) and libnl-3: at boot an exec of
@@ -201,6 +201,10 @@ UNIT_init_klog_LIBS := -Wl,--wrap=open,--wrap=lseek
 UNIT_TESTS += init_log
 UNIT_init_log_SRCS := init/lib/log.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
 UNIT_init_log_LIBS := -Wl,--wrap=open
+# provision's console writer against a stopped and a full pseudo-terminal
+UNIT_TESTS += init_provcon
+UNIT_init_provcon_SRCS := init/provision/console.c init/lib/log.c init/lib/err.c init/lib/util.c \
+	$(INIT_HDRS) init/provision/provision.h
 
 # wispctl: the control socket's client (docs/wispctl.md), static musl, /bin/wispctl.
 WISPCTL_SRCS := init/wispctl/wispctl.c init/wispctl/args.c init/wispctl/netinfo.c init/wispctl/tty.c \

@@ -96,6 +96,8 @@ int main(int argc, char **argv)
 		return usage();
 	if (prov.dry)
 		log_no_kmsg(); /* the build host's kernel log is not the fake tree's */
+	else
+		console_use("/dev/console");
 	umask(022);
 	if (prepare() < 0)
 		return 1;

@@ -38,6 +38,12 @@ struct warner {
  * "who: text" and the report's "warning: text". */
 void report_warn(void *w, const char *fmt, ...) PRINTF_LIKE(2, 3);
 
+/* ---- console.c: provision's own console lines, never a blocking write -- */
+
+/* log.c's console lines go to path (/dev/console), opened non-blocking: a line the
+ * console has no room for within 1 s is dropped (kmsg has it), counted and said. */
+void console_use(const char *path);
+
 /* ---- declw.c: declarations written to CLOUD_UNITS --------------------- */
 
 /* One unit provision wants PID 1 to run (docs/declarations.md). */
