@@ -4,26 +4,22 @@
  * x.yaml: No such file or directory", and num keeps the errno beside it.
  */
 #include "image-builder.h"
+#include "../init/lib/errtext.h" /* the text, made as init's and containerd-lite's */
 
 #include <stdarg.h>
-#include <string.h>
 
 volatile sig_atomic_t ib_interrupted;
+
+_Static_assert(sizeof(((struct ib_err *)0)->msg) <= ERRTEXT_MAX, "errtext.h makes it");
 
 int ib_err_set(struct ib_err *err, int num, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
 
 	err->num = num;
 	va_start(ap, fmt);
-	n = vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	errtext_set(err->msg, sizeof(err->msg), num, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		n = 0;
-	if (num != 0 && (size_t)n < sizeof(err->msg) &&
-	    snprintf(err->msg + n, sizeof(err->msg) - (size_t)n, ": %s", strerror(num)) < 0)
-		err->msg[n] = '\0';
 	/* one line, whatever a spec's key or value held (a YAML key may
 	 * span lines): control characters become '?' */
 	for (char *p = err->msg; *p; p++)
@@ -34,18 +30,11 @@ int ib_err_set(struct ib_err *err, int num, const char *fmt, ...)
 
 int ib_err_ctx(struct ib_err *err, const char *fmt, ...)
 {
-	char old[sizeof(err->msg)];
 	va_list ap;
-	int n;
 
-	memcpy(old, err->msg, sizeof(old));
 	va_start(ap, fmt);
-	n = vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	errtext_ctx(err->msg, sizeof(err->msg), fmt, ap);
 	va_end(ap);
-	/* Truncation keeps the start, which names the object: good enough. */
-	if (n >= 0 && (size_t)n < sizeof(err->msg) &&
-	    snprintf(err->msg + n, sizeof(err->msg) - (size_t)n, ": %s", old) < 0)
-		err->msg[n] = '\0';
 	return -1;
 }
 

@@ -5,9 +5,9 @@
  * errno beside it for callers that decide on it.
  */
 #include "../containerd-lite.h"
-#include "../../init/lib/ttyesc.h" /* the terminal's controls, as wispctl sees them */
+#include "../../init/lib/errtext.h" /* the text, made as init's and image-builder's */
+#include "../../init/lib/ttyesc.h"  /* the terminal's controls, as wispctl sees them */
 #include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
 /* One line, always: a message quotes what it was given (a path, a JSON
@@ -27,38 +27,27 @@ static void one_line(char *s)
 	}
 }
 
+_Static_assert(sizeof(((struct cl_err *)0)->msg) <= ERRTEXT_MAX, "errtext.h makes it");
+
 int cl_error(struct cl_err *e, int num, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
 
 	e->num = num;
 	va_start(ap, fmt);
-	n = vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	errtext_set(e->msg, sizeof(e->msg), num, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		n = 0;
-	if (num != 0 && (size_t)n < sizeof(e->msg) &&
-	    snprintf(e->msg + n, sizeof(e->msg) - (size_t)n, ": %s", strerror(num)) < 0)
-		e->msg[n] = '\0';
 	one_line(e->msg);
 	return -1;
 }
 
 int cl_error_wrap(struct cl_err *e, const char *fmt, ...)
 {
-	char old[sizeof(e->msg)];
 	va_list ap;
-	int n;
 
-	memcpy(old, e->msg, sizeof(old));
 	va_start(ap, fmt);
-	n = vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	errtext_ctx(e->msg, sizeof(e->msg), fmt, ap);
 	va_end(ap);
-	/* Truncation keeps the start, which names the object: good enough. */
-	if (n >= 0 && (size_t)n < sizeof(e->msg) &&
-	    snprintf(e->msg + n, sizeof(e->msg) - (size_t)n, ": %s", old) < 0)
-		e->msg[n] = '\0';
 	one_line(e->msg);
 	return -1;
 }

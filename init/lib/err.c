@@ -7,42 +7,29 @@
  * is often "absent", not "broken").
  */
 #include "base.h"
+#include "errtext.h"
 
-#include <errno.h>
 #include <stdarg.h>
-#include <stdio.h>
-#include <string.h>
+
+_Static_assert(sizeof(((struct err *)0)->msg) <= ERRTEXT_MAX, "errtext.h makes it");
 
 int err_set(struct err *e, int num, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
 
 	e->num = num;
 	va_start(ap, fmt);
-	n = vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	errtext_set(e->msg, sizeof(e->msg), num, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		n = 0;
-	if (num != 0 && (size_t)n < sizeof(e->msg) &&
-	    snprintf(e->msg + n, sizeof(e->msg) - (size_t)n, ": %s", strerror(num)) < 0)
-		e->msg[n] = '\0';
 	return -1;
 }
 
 int err_ctx(struct err *e, const char *fmt, ...)
 {
-	char old[sizeof(e->msg)];
 	va_list ap;
-	int n;
 
-	memcpy(old, e->msg, sizeof(old));
 	va_start(ap, fmt);
-	n = vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	errtext_ctx(e->msg, sizeof(e->msg), fmt, ap);
 	va_end(ap);
-	/* Truncation keeps the start, which names the object: good enough. */
-	if (n >= 0 && (size_t)n < sizeof(e->msg) &&
-	    snprintf(e->msg + n, sizeof(e->msg) - (size_t)n, ": %s", old) < 0)
-		e->msg[n] = '\0';
 	return -1;
 }
