@@ -30,7 +30,7 @@ CL_LIB_SRCS := $(addprefix containerd-lite/runtime/, \
 	tty.c) $(CL_TTY)
 CL_SRCS := $(CL_LIB_SRCS) $(addprefix containerd-lite/cli/,main.c defspec.c cliopt.c args.c) \
 	$(NET_SRCS)
-CL_HDRS := containerd-lite/containerd-lite.h containerd-lite/runtime/cl-private.h init/lib/errtext.h \
+CL_HDRS := containerd-lite/containerd-lite.h containerd-lite/runtime/cl-private.h init/lib/errtext.h init/lib/fdio.h \
 	containerd-lite/cli/cliopt.h containerd-lite/net/net.h
 CL_HOST := $(B)/host/containerd-lite
 # The native build is the tests' (and the bench's): only it honours hooks that

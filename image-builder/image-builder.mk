@@ -21,7 +21,7 @@ IB_REG_SRCS := init/lib/regcfg.c init/lib/b64.c init/lib/etcfiles.c
 # ROOT's declarations parsed with init's parser and compiled for PID 1 (decls.c).
 IB_DECL_SRCS := $(LIB_DECL)
 $(IB): $(wildcard image-builder/*.c) $(wildcard image-builder/*.h) $(IB_UPDATE_SRCS) $(IB_REG_SRCS) \
-		$(IB_DECL_SRCS) init/update/update.h init/lib/base.h init/lib/errtext.h init/lib/regcfg.h init/lib/decl.h \
+		$(IB_DECL_SRCS) init/update/update.h init/lib/base.h init/lib/errtext.h init/lib/fdio.h init/lib/regcfg.h init/lib/decl.h \
 		init/lib/ytree.h | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(HOST_CC) $(HOST_CFLAGS) -o $@ $(filter %.c,$^) $(IB_LIBS)

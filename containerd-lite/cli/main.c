@@ -443,7 +443,7 @@ static int cmd_spec(struct cl_cmdline *c)
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd < 0)
 		ret = fail((cl_error(&e, errno, "create %s", path), &e));
-	else if (cl_write_all(fd, text, strlen(text)) < 0 || cl_write_all(fd, "\n", 1) < 0)
+	else if (write_all(fd, text, strlen(text)) < 0 || write_all(fd, "\n", 1) < 0)
 		ret = fail((cl_error(&e, errno, "write %s", path), &e));
 	if (fd >= 0)
 		close(fd);

@@ -42,7 +42,7 @@ static int copy_fd(int in, int out, uint64_t limit, char hex[65], uint64_t *size
 					(unsigned long long)limit);
 		if (out >= 0 && img_meter_add(m, (uint64_t)n, err) < 0)
 			return -1;
-		if (out >= 0 && cl_write_all(out, buf, (size_t)n) < 0)
+		if (out >= 0 && write_all(out, buf, (size_t)n) < 0)
 			return cl_error(err, errno, "write");
 	}
 	sha256_hex(&h, hex);
@@ -120,23 +120,6 @@ int img_blob_stage(const char *srcdir, const char *stage, const char *digest, ui
 		return cl_error(err, 0, "blob %s: sha256 is %s", digest, hex);
 	}
 	return 0;
-}
-
-static ssize_t read_full(int fd, char *b, size_t n)
-{
-	size_t got = 0;
-
-	while (got < n) {
-		ssize_t r = read(fd, b + got, n - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -1;
-		if (r == 0)
-			break;
-		got += (size_t)r;
-	}
-	return (ssize_t)got;
 }
 
 char *img_slurp(const char *dir, const char *rel, size_t limit, size_t *len, struct cl_err *err)

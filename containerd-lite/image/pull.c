@@ -52,7 +52,7 @@ static int write_blob(const char *stage, const char *hex, const char *b, size_t 
 	img_fmt(path, sizeof(path), "%s/blobs/%s", stage, hex);
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444)) < 0)
 		return errno == EEXIST ? 0 : cl_error(err, errno, "create %s", path);
-	if (cl_write_all(fd, b, len) < 0 || fsync(fd) < 0)
+	if (write_all(fd, b, len) < 0 || fsync(fd) < 0)
 		r = cl_error(err, errno, "write %s", path);
 	close(fd);
 	return r;

@@ -257,7 +257,7 @@ static int write_file(struct ctx *c, int pfd, const char *name, struct tar_entry
 		size_t k = left < sizeof(buf) ? (size_t)left : sizeof(buf);
 		if (get(c, buf, k, err) < 0 || img_meter_add(&c->meter, k, err) < 0)
 			return close(fd), -1;
-		if (cl_write_all(fd, buf, k) < 0)
+		if (write_all(fd, buf, k) < 0)
 			return close(fd), cl_error(err, errno, "entry %s: write", e->path);
 		left -= k;
 	}

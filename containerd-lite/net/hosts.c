@@ -62,7 +62,7 @@ int net_hosts_path(const char *network, char *path, size_t size, struct cl_err *
 	if (fd < 0 && errno != EEXIST)
 		return cl_error(e, errno, "network %s: %s", network, path);
 	if (fd >= 0) {
-		int r = cl_write_all(fd, HOSTS_HEAD, strlen(HOSTS_HEAD));
+		int r = write_all(fd, HOSTS_HEAD, strlen(HOSTS_HEAD));
 		close(fd);
 		if (r < 0)
 			return cl_error(e, errno, "network %s: write %s", network, path);

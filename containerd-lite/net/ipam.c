@@ -143,7 +143,7 @@ static int store(int dfd, const char *name, const struct net_lease *l, pid_t pid
 		net_port_format(&l->ports[i], port);
 		n += (size_t)snprintf(text + n, sizeof(text) - n, "%s\n", port);
 	}
-	if (n >= sizeof(text) || cl_write_all(fd, text, n) < 0) {
+	if (n >= sizeof(text) || write_all(fd, text, n) < 0) {
 		cl_error(e, errno, "write lease %s", name);
 		close(fd);
 		unlinkat(dfd, name, 0);

@@ -3,6 +3,7 @@
 #define CL_PRIVATE_H
 
 #include "../containerd-lite.h"
+#include "../../init/lib/fdio.h" /* write_all(), read_full(): the loops init writes with */
 #include <sched.h>
 #include <stdio.h>
 
@@ -16,7 +17,6 @@ char *cl_path_join(const char *a, const char *b);
 /* One write(2) of data to an existing file (kernel files take a value in one call). */
 int cl_write_file(const char *path, const char *data, size_t len, struct cl_err *e);
 /* write(2) until done or a real error; retries EINTR. Returns 0 or -1 with errno set. */
-int cl_write_all(int fd, const void *buf, size_t len);
 /* All of in, from its offset to its end, into out (sendfile): 0, or -1 with errno. */
 int cl_copy_fd(int out, int in);
 int cl_read_file(const char *path, char **out, size_t *len, struct cl_err *e);

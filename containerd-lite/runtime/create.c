@@ -462,7 +462,7 @@ static int record(const struct cl_opts *o, const struct cl_spec *s, struct made 
 		char buf[32];
 		int fd = open(o->pid_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		int len = snprintf(buf, sizeof(buf), "%d", (int)m->pid);
-		if (fd < 0 || cl_write_all(fd, buf, (size_t)len) < 0)
+		if (fd < 0 || write_all(fd, buf, (size_t)len) < 0)
 			ret = cl_error(e, errno, "write pid file %s", o->pid_file);
 		if (fd >= 0)
 			close(fd);

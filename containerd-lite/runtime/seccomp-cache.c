@@ -150,7 +150,7 @@ static void cache_write(const char *dir, const char *path, const struct buf *key
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return;
-	bool ok = cl_write_all(fd, key->p, key->n) == 0 && cl_write_all(fd, prog, len) == 0;
+	bool ok = write_all(fd, key->p, key->n) == 0 && write_all(fd, prog, len) == 0;
 	if (close(fd) < 0 || !ok || rename(tmp, path) < 0)
 		unlink(tmp);
 }

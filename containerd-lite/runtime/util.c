@@ -61,22 +61,6 @@ int cl_copy_fd(int out, int in)
 	return 0;
 }
 
-int cl_write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int cl_read_file(const char *path, char **out, size_t *len, struct cl_err *e)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);

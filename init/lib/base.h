@@ -19,6 +19,7 @@
 #include <sys/types.h>
 #include <syslog.h>
 
+#include "fdio.h"   /* write_all(), read_full() */
 #include "ttyesc.h" /* bytes from outside onto a terminal (wispctl, containerd-lite) */
 
 #ifndef WISP_VERSION
@@ -80,8 +81,6 @@ int read_text(const char *path, char *buf, size_t size, struct err *e);
 int read_file(const char *path, char *buf, size_t size, struct err *e);
 /* snprintf that refuses to truncate (a cut path names another file). Returns 0 or -1. */
 int fmt_path(char *buf, size_t size, const char *fmt, ...) PRINTF_LIKE(3, 4);
-/* write(2) until done or a real error; retries EINTR. Returns 0 or -1 with errno set. */
-int write_all(int fd, const void *buf, size_t len);
 /* Create (or truncate) path, never through a symlink, with exactly mode (whatever the umask
  * or an older file had), and write len bytes of data. Returns 0 or -1 ("create PATH: ...",
  * "write PATH: ..." or "chmod PATH: ..."). */

@@ -90,22 +90,6 @@ int fmt_path(char *buf, size_t size, const char *fmt, ...)
 	return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 
-int write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* durable: fsync'd before it is closed (what a reset may follow must be on disk) */
 static int put_file(const char *path, const void *data, size_t len, mode_t mode, bool durable,
 		    struct err *e)

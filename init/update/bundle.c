@@ -22,25 +22,6 @@
 
 #define CHUNK (64 * 1024)
 
-/* read(2) until n bytes or the end. Returns the bytes read, or -1 with errno set. */
-static ssize_t read_full(int fd, void *buf, size_t n)
-{
-	size_t got = 0;
-
-	while (got < n) {
-		ssize_t r = read(fd, (char *)buf + got, n - got);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -1;
-		if (r == 0)
-			break;
-		got += (size_t)r;
-	}
-	return (ssize_t)got;
-}
-
 /* A length of the framing: decimal, no leading zero, at most max. */
 static const char *frame_len(const char *p, size_t max, size_t *out)
 {
