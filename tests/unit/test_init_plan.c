@@ -139,6 +139,15 @@ static const char *const cc_records[] = {"hostname",
 					 "runcmd",
 					 "runcmd.arg"};
 
+/* buf read as a plan into *p, or the test fails with the reader's reason. */
+static void read_plan(const char *buf, size_t len, struct parse_plan *p)
+{
+	struct err e;
+
+	if (plan_read(buf, len, p, &e) < 0)
+		fail_msg("%s", e.msg);
+}
+
 static char *write_cc(const struct cloudcfg *c, size_t *len)
 {
 	char *buf = NULL;
@@ -166,7 +175,6 @@ static void test_cloudcfg_round_trip(void **state)
 {
 	struct cloudcfg c;
 	struct parse_plan p;
-	struct err e;
 	char *one, *two;
 	size_t len1, len2;
 
@@ -178,8 +186,7 @@ static void test_cloudcfg_round_trip(void **state)
 	for (size_t i = 0; i < ARRAY_LEN(cc_records); i++)
 		if (!has_record(one, len1, cc_records[i]))
 			fail_msg("record %s not written", cc_records[i]);
-	if (plan_read(one, len1, &p, &e) < 0)
-		fail_msg("%s", e.msg);
+	read_plan(one, len1, &p);
 	assert_int_equal(p.n, 1);
 	assert_int_equal(p.items[0].kind, PLAN_PART);
 	/* what was read writes the same plan again: every field came back */
@@ -226,7 +233,6 @@ static void test_netcfg_round_trip(void **state)
 				 "    eth1: {dhcp4: true}\n";
 	struct netcfg *n = calloc(1, sizeof(*n));
 	struct parse_plan p;
-	struct err e;
 	size_t len1, len2;
 	char *one, *two;
 
@@ -234,8 +240,7 @@ static void test_netcfg_round_trip(void **state)
 	assert_int_equal(netcfg_parse_ds("network-config", v2, sizeof(v2) - 1, n, &sink), 0);
 	assert_int_equal(n->n, 2);
 	one = write_net(n, &len1);
-	if (plan_read(one, len1, &p, &e) < 0)
-		fail_msg("%s", e.msg);
+	read_plan(one, len1, &p);
 	assert_true(p.has_net);
 	assert_memory_equal(&p.net, n, sizeof(*n)); /* the same bytes: every field, every list */
 	two = write_net(&p.net, &len2);
@@ -243,6 +248,22 @@ static void test_netcfg_round_trip(void **state)
 	assert_memory_equal(one, two, len1);
 	free(one), free(two), free(n);
 	plan_free(&p);
+}
+
+/* m written as a plan's meta record, read back into *p. */
+static void meta_through_plan(const struct ds_meta *m, struct parse_plan *p)
+{
+	char *buf = NULL;
+	size_t len;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	plan_begin(f);
+	plan_put_meta(f, m);
+	plan_finish(f);
+	fclose(f);
+	read_plan(buf, len, p);
+	free(buf);
 }
 
 /* meta-data (parse/meta.c) through the plan: YAML's and meta_data.json's names, keys
@@ -255,10 +276,6 @@ static void test_meta_round_trip(void **state)
 				   "\"public_keys\": {\"k\": \"ssh-rsa AAAA c\"}}";
 	struct ds_meta m = {0};
 	struct parse_plan p;
-	char *buf = NULL;
-	size_t len;
-	struct err e;
-	FILE *f;
 
 	(void)state;
 	warned[0] = '\0';
@@ -271,13 +288,7 @@ static void test_meta_round_trip(void **state)
 	meta_parse("meta-data", "public-keys: |-\n  ssh-rsa AAAA x\n  ssh-rsa AAAA y\n", 50, &m,
 		   &sink);
 	assert_string_equal(warned, "meta-data:1:14: a public key that is not one line; ignored\n");
-	assert_non_null(f = open_memstream(&buf, &len));
-	plan_begin(f);
-	plan_put_meta(f, &m);
-	plan_finish(f);
-	fclose(f);
-	if (plan_read(buf, len, &p, &e) < 0)
-		fail_msg("%s", e.msg);
+	meta_through_plan(&m, &p);
 	assert_true(p.has_meta);
 	assert_string_equal(p.meta.iid, "u-2");
 	assert_string_equal(p.meta.hostname, "h2");
@@ -286,7 +297,6 @@ static void test_meta_round_trip(void **state)
 	assert_string_equal(p.meta.keys[2], "ssh-rsa AAAA c");
 	plan_free(&p);
 	meta_free(&m);
-	free(buf);
 }
 
 /* Malformed plans: each refused whole, with the record named. */
@@ -324,10 +334,6 @@ static void test_meta_azure(void **state)
 	    {"GoalState/Container/ContainerId", cont, sizeof(cont), NULL, NULL, false}};
 	struct ds_meta m = {0};
 	struct parse_plan p;
-	char *buf = NULL;
-	size_t len;
-	struct err e;
-	FILE *f;
 	int line;
 
 	(void)state;
@@ -342,18 +348,11 @@ static void test_meta_azure(void **state)
 	assert_string_equal(m.ready.container, "c-1");
 	assert_string_equal(m.ready.instance, "i.1"); /* the first RoleInstance's */
 	assert_non_null(strstr(warned, "a public key without keyData; ignored"));
-	assert_non_null(f = open_memstream(&buf, &len));
-	plan_begin(f);
-	plan_put_meta(f, &m);
-	plan_finish(f);
-	fclose(f);
-	if (plan_read(buf, len, &p, &e) < 0)
-		fail_msg("%s", e.msg);
+	meta_through_plan(&m, &p);
 	assert_string_equal(p.meta.user, "azureuser");
 	assert_string_equal(p.meta.ready.instance, "i.1");
 	plan_free(&p);
 	meta_free(&m);
-	free(buf);
 	warned[0] = '\0'; /* cut JSON, or not an object: refused whole */
 	meta_parse(AZURE_IMDS_FILE, "{\"compute\": {\"vmId\": \"v\"", 24, &m, &sink);
 	meta_parse(AZURE_IMDS_FILE, "<html>", 6, &m, &sink);
@@ -503,6 +502,19 @@ static void test_meta_ovf(void **state)
 	meta_free(&m);
 }
 
+/* fn(job) in the child, for real; its plan read into *p. */
+static void child_plan(void (*fn)(FILE *plan, void *job), void *job, struct parse_plan *p)
+{
+	struct err e;
+	char *out;
+	size_t len;
+
+	if (sandbox_run(fn, job, 10000, &out, &len, &e) != 0)
+		fail_msg("%s", e.msg);
+	read_plan(out, len, p);
+	free(out);
+}
+
 /* In the child: CustomData is the user-data, IMDS's user-data file is not read (one note). */
 static void test_child_customdata(void **state)
 {
@@ -517,15 +529,9 @@ static void test_child_customdata(void **state)
 	struct parse_job job = {
 	    .in = &in, .n = 1, .partdir = "/run/cidata", .meta = &meta, .nmeta = 1};
 	struct parse_plan p;
-	struct err e;
-	char *out;
-	size_t len;
 
 	(void)state;
-	assert_int_equal(sandbox_run(parse_datasource, &job, 10000, &out, &len, &e), 0);
-	if (plan_read(out, len, &p, &e) < 0)
-		fail_msg("%s", e.msg);
-	free(out);
+	child_plan(parse_datasource, &job, &p);
 	assert_int_equal(p.n, 2);
 	assert_int_equal(p.items[0].kind, PLAN_INFO);
 	assert_string_equal(p.items[0].text,
@@ -539,10 +545,7 @@ static void test_child_customdata(void **state)
 	/* without CustomData, IMDS's user-data is the user-data */
 	meta.data = OVF_HEAD "<ns1:HostName>h</ns1:HostName>" OVF_TAIL;
 	meta.len = strlen(meta.data);
-	assert_int_equal(sandbox_run(parse_datasource, &job, 10000, &out, &len, &e), 0);
-	if (plan_read(out, len, &p, &e) < 0)
-		fail_msg("%s", e.msg);
-	free(out);
+	child_plan(parse_datasource, &job, &p);
 	assert_int_equal(p.n, 1);
 	assert_string_equal(p.items[0].part->cc.hostname, "imds");
 	plan_free(&p);
@@ -744,16 +747,11 @@ static void test_child_gzip(void **state)
 	struct parse_job job = {.in = &in, .n = 1, .partdir = "/run/cidata", .nparts = 4};
 	struct parse_plan p;
 	struct err e;
-	char *out;
-	size_t len;
 
 	(void)state;
 	assert_true(n > 0);
 	in.len = (size_t)n;
-	assert_int_equal(sandbox_run(parse_userdata, &job, 10000, &out, &len, &e), 0);
-	if (plan_read(out, len, &p, &e) < 0)
-		fail_msg("%s", e.msg);
-	free(out);
+	child_plan(parse_userdata, &job, &p);
 	assert_int_equal(p.n, 1);
 	assert_string_equal(p.items[0].part->name, "/run/ud (gunzipped)");
 	assert_string_equal(p.items[0].part->cc.hostname, "gz");
