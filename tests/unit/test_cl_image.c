@@ -111,6 +111,40 @@ static void index_of(const char *dir, const char *d1, const char *d2)
 	write_file(dir, "index.json", text);
 }
 
+/* index.json of dir: manifest m alone, for that platform. */
+static void index_one(const char *dir, struct blob m, const char *arch, const char *variant)
+{
+	char d[512];
+
+	descriptor(d, sizeof(d), m, arch, variant);
+	index_of(dir, d, NULL);
+}
+
+/* A docker-archive's config naming layer's digest, and manifest.json naming the
+ * config and l1/layer.tar (left to the caller: a file or a symlink). */
+static struct blob docker_config(const char *dir, const char *layer)
+{
+	char text[1024], sub[300], hex[65];
+	struct sha256 s;
+	struct blob c;
+
+	sha256_init(&s);
+	sha256_update(&s, layer, strlen(layer));
+	sha256_hex(&s, hex);
+	snprintf(sub, sizeof(sub), "%s/l1", dir);
+	mkdir(sub, 0755);
+	snprintf(text, sizeof(text),
+		 "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\","
+		 "\"diff_ids\":[\"sha256:%s\"]}}",
+		 hex);
+	c = put_blob(dir, text, true);
+	snprintf(text, sizeof(text),
+		 "[{\"Config\":\"%s.json\",\"RepoTags\":[\"t:1\"],\"Layers\":[\"l1/layer.tar\"]}]",
+		 c.digest + 7);
+	write_file(dir, "manifest.json", text);
+	return c;
+}
+
 /* Build the plan of dir; returns its error text ("" on success). */
 static const char *plan_of(const char *dir, struct img_plan *p)
 {
@@ -131,13 +165,12 @@ static const char *plan_of(const char *dir, struct img_plan *p)
 
 static void test_oci_one(void **state)
 {
-	char *dir = new_dir(true), d[512];
+	char *dir = new_dir(true);
 	struct blob m = manifest(dir, "layer-one", MT_TAR);
 	struct img_plan p;
 
 	(void)state;
-	descriptor(d, sizeof(d), m, "amd64", NULL);
-	index_of(dir, d, NULL);
+	index_one(dir, m, "amd64", NULL);
 	assert_string_equal(plan_of(dir, &p), "");
 	assert_int_equal(p.nlayers, 1);
 	assert_string_equal(p.manifest, m.digest);
@@ -162,60 +195,47 @@ static void test_index_picks_amd64(void **state)
 	img_plan_free(&p);
 }
 
+/* One manifest of one layer in an index: what is refused, and why. */
 static void test_errors(void **state)
 {
-	char *dir = new_dir(true), d[512];
-	struct blob m = manifest(dir, "x", MT_TAR);
-	struct img_plan p;
+	static const struct {
+		const char *layer, *mt, *arch, *variant;
+		size_t size_off;   /* added to the manifest's size in the index */
+		const char *error; /* in the plan's error; NULL: the manifest's digest */
+	} cases[] = {
+	    {"x", MT_TAR, "arm64", "v8", 0, "no linux/amd64 manifest (found linux/arm64/v8)"},
+	    {"y", "application/vnd.oci.image.layer.v1.tar+bzip2", "amd64", NULL, 0,
+	     "tar+bzip2: not supported"},
+	    /* the index names a size the manifest blob does not have */
+	    {"z", MT_TAR, "amd64", NULL, 1, NULL},
+	};
 
 	(void)state;
-	descriptor(d, sizeof(d), m, "arm64", "v8");
-	index_of(dir, d, NULL);
-	assert_non_null(strstr(plan_of(dir, &p), "no linux/amd64 manifest (found linux/arm64/v8)"));
-	img_plan_free(&p);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *dir = new_dir(true);
+		struct blob m = manifest(dir, cases[i].layer, cases[i].mt);
+		const char *want = cases[i].error ? cases[i].error : m.digest, *got;
+		struct img_plan p;
 
-	dir = new_dir(true);
-	m = manifest(dir, "y", "application/vnd.oci.image.layer.v1.tar+bzip2");
-	descriptor(d, sizeof(d), m, "amd64", NULL);
-	index_of(dir, d, NULL);
-	assert_non_null(strstr(plan_of(dir, &p), "tar+bzip2: not supported"));
-	img_plan_free(&p);
-
-	/* the index names a size the manifest blob does not have */
-	dir = new_dir(true);
-	m = manifest(dir, "z", MT_TAR);
-	m.size += 1;
-	descriptor(d, sizeof(d), m, "amd64", NULL);
-	index_of(dir, d, NULL);
-	assert_non_null(strstr(plan_of(dir, &p), m.digest));
-	img_plan_free(&p);
+		m.size += cases[i].size_off;
+		index_one(dir, m, cases[i].arch, cases[i].variant);
+		got = plan_of(dir, &p);
+		if (!strstr(got, want))
+			print_message("cases[%zu]: \"%s\" not in \"%s\"\n", i, want, got);
+		assert_non_null(strstr(got, want));
+		img_plan_free(&p);
+	}
 }
 
 /* docker save: manifest.json, HEX.json config, layer tars checked against diff_ids. */
 static void test_docker_archive(void **state)
 {
-	char *dir = new_dir(false), text[1024], sub[300];
-	struct blob c;
-	struct sha256 s;
-	char hex[65];
+	char *dir = new_dir(false);
+	struct blob c = docker_config(dir, "docker-layer");
 	struct img_plan p;
 
 	(void)state;
-	sha256_init(&s);
-	sha256_update(&s, "docker-layer", 12);
-	sha256_hex(&s, hex);
-	snprintf(sub, sizeof(sub), "%s/l1", dir);
-	mkdir(sub, 0755);
 	write_file(dir, "l1/layer.tar", "docker-layer");
-	snprintf(text, sizeof(text),
-		 "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\","
-		 "\"diff_ids\":[\"sha256:%s\"]}}",
-		 hex);
-	c = put_blob(dir, text, true);
-	snprintf(text, sizeof(text),
-		 "[{\"Config\":\"%s.json\",\"RepoTags\":[\"t:1\"],\"Layers\":[\"l1/layer.tar\"]}]",
-		 c.digest + 7);
-	write_file(dir, "manifest.json", text);
 	assert_string_equal(plan_of(dir, &p), "");
 	assert_string_equal(p.ref, "t:1");
 	assert_string_equal(p.config, c.digest);
@@ -242,7 +262,7 @@ static void symlink_in(const char *dir, const char *name, const char *target)
  * verify; it must not be read. */
 static void test_oci_blob_symlink(void **state)
 {
-	char *dir = new_dir(true), d[512], rel[128], target[300];
+	char *dir = new_dir(true), rel[128], target[300];
 	struct blob m = manifest(dir, "host-secret", MT_TAR);
 	struct img_plan p;
 	struct sha256 s;
@@ -256,8 +276,7 @@ static void test_oci_blob_symlink(void **state)
 	snprintf(rel, sizeof(rel), "blobs/sha256/%s", hex);
 	snprintf(target, sizeof(target), "%s/secret", top);
 	symlink_in(dir, rel, target);
-	descriptor(d, sizeof(d), m, "amd64", NULL);
-	index_of(dir, d, NULL);
+	index_one(dir, m, "amd64", NULL);
 	assert_non_null(strstr(plan_of(dir, &p), "a symlink (not followed)"));
 	assert_non_null(strstr(plan_of(dir, &p), rel));
 	img_plan_free(&p);
@@ -275,8 +294,7 @@ static void test_oci_dir_symlink(void **state)
 	snprintf(dir, sizeof(dir), "%s", new_dir(false));
 	write_file(dir, "oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}");
 	symlink_in(dir, "blobs", d);
-	descriptor(d, sizeof(d), m, "amd64", NULL);
-	index_of(dir, d, NULL);
+	index_one(dir, m, "amd64", NULL);
 	assert_non_null(strstr(plan_of(dir, &p), "a symlink (not followed)"));
 	img_plan_free(&p);
 }
@@ -285,30 +303,14 @@ static void test_oci_dir_symlink(void **state)
  * file the manifest's diff_id (or config name) matches. */
 static void test_docker_symlinks(void **state)
 {
-	char *dir = new_dir(false), text[1024], sub[300], target[300];
-	struct blob c;
-	struct sha256 s;
-	char hex[65];
+	char *dir = new_dir(false), sub[300], target[300];
+	struct blob c = docker_config(dir, "docker-secret");
 	struct img_plan p;
 
 	(void)state;
-	sha256_init(&s);
-	sha256_update(&s, "docker-secret", 13);
-	sha256_hex(&s, hex);
 	outside("docker-secret", "docker-secret");
-	snprintf(sub, sizeof(sub), "%s/l1", dir);
-	mkdir(sub, 0755);
 	snprintf(target, sizeof(target), "%s/docker-secret", top);
 	symlink_in(dir, "l1/layer.tar", target);
-	snprintf(text, sizeof(text),
-		 "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\","
-		 "\"diff_ids\":[\"sha256:%s\"]}}",
-		 hex);
-	c = put_blob(dir, text, true);
-	snprintf(text, sizeof(text),
-		 "[{\"Config\":\"%s.json\",\"RepoTags\":[\"t:1\"],\"Layers\":[\"l1/layer.tar\"]}]",
-		 c.digest + 7);
-	write_file(dir, "manifest.json", text);
 	assert_non_null(strstr(plan_of(dir, &p), "l1/layer.tar: a symlink (not followed)"));
 	img_plan_free(&p);
 
