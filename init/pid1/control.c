@@ -257,25 +257,35 @@ static size_t tail_start(const char *text, size_t len, uint32_t max)
 	return 0;
 }
 
-/* The last max lines of text, as P_LINES messages of whole lines (a giant line is cut). */
+/* text as P_LINES messages of whole lines (a giant line is cut), as few as hold it.
+ * Returns -1 if the client's queue is full. */
+static int send_lines(struct client *c, const char *text, size_t len)
+{
+	const size_t room = PROTO_MAX_MSG - PROTO_HDR - 3;
+	struct pmsg p;
+
+	while (len > 0) {
+		size_t chunk = len;
+
+		if (chunk > room) {
+			const char *nl = memrchr(text, '\n', room);
+			chunk = nl ? (size_t)(nl - text) + 1 : room;
+		}
+		pmsg_start(&p, P_LINES);
+		pmsg_bytes(&p, PT_TEXT, text, chunk);
+		if (client_queue(c, &p) < 0)
+			return -1;
+		text += chunk, len -= chunk;
+	}
+	return 0;
+}
+
+/* The last max lines of text. */
 static void send_tail(struct client *c, const char *text, size_t len, uint32_t max)
 {
 	size_t start = tail_start(text, len, max);
-	struct pmsg p;
 
-	while (start < len) {
-		size_t chunk = len - start, room = PROTO_MAX_MSG - PROTO_HDR - 3;
-
-		if (chunk > room) {
-			const char *nl = memrchr(text + start, '\n', room);
-			chunk = nl ? (size_t)(nl - (text + start)) + 1 : room;
-		}
-		pmsg_start(&p, P_LINES);
-		pmsg_bytes(&p, PT_TEXT, text + start, chunk);
-		if (client_queue(c, &p) < 0)
-			return;
-		start += chunk;
-	}
+	(void)send_lines(c, text + start, len - start);
 }
 
 /* Append up to the last LOG_TAIL_BYTES of path to buf (which has room for cap). */
@@ -591,26 +601,17 @@ static void on_listener(struct watch *w, uint32_t events)
 	}
 }
 
-/* logs.c calls this for every line a unit writes (with or without its newline). */
-static void on_log_line(const char *unit, const char *line, size_t len)
+/* logs.c calls this with each batch of a unit's lines it wrote (whole lines, each
+ * ending in a newline): a follower gets them a message's worth at a time, not a
+ * message and a send() each (a unit writing as fast as it can, followed). */
+static void on_log_lines(const char *unit, const char *text, size_t len)
 {
-	char text[PROTO_MAX_MSG - PROTO_HDR - 3];
-
-	if (len > 0 && line[len - 1] == '\n')
-		len--;
-	if (len > sizeof(text) - 1)
-		len = sizeof(text) - 1; /* cut, like a log line too long for the file */
-	memcpy(text, line, len);
-	text[len++] = '\n';
 	for (size_t i = 0; i < MAX_CLIENTS; i++) {
 		struct client *c = &clients[i];
-		struct pmsg p;
 
 		if (!c->in_use || strcmp(c->follow, unit) != 0)
 			continue;
-		pmsg_start(&p, P_LINES);
-		pmsg_bytes(&p, PT_TEXT, text, len);
-		if (client_queue(c, &p) < 0) {
+		if (send_lines(c, text, len) < 0) {
 			log_msg(LOG_WARNING, "control: a logs -f client of %s is too slow; dropped",
 				unit);
 			client_close(c);
@@ -658,5 +659,5 @@ void control_setup(void)
 		log_msg(LOG_ERR, "%s; wispctl will not work", e.msg);
 		return;
 	}
-	logs_set_observer(on_log_line);
+	logs_set_observer(on_log_lines);
 }

@@ -129,11 +129,9 @@ static size_t stamp(char *buf, size_t size)
 				tm.tm_sec, ts.tv_nsec / 1000000L);
 }
 
-/* The batch to the file, or dropped (counted per line); followers get each line. */
+/* The batch to the file, or dropped (counted per line); followers get it whole. */
 static void flush(struct logsink *l)
 {
-	const char *end = batch.buf + batch.len;
-
 	if (batch.len == 0)
 		return;
 	if (l->file < 0 || write_all(l->file, batch.buf, batch.len) < 0) {
@@ -151,11 +149,9 @@ static void flush(struct logsink *l)
 			l->dropped = 0;
 			l->warned = false;
 		}
-		/* Each line ends in the batch's only newlines (a line holds none). */
-		for (const char *p = batch.buf, *nl; observer && p < end; p = nl + 1) {
-			nl = memchr(p, '\n', (size_t)(end - p));
-			observer(l->unit, p, (size_t)(nl - p));
-		}
+		/* whole lines, each ending in the batch's only newlines (a line holds none) */
+		if (observer)
+			observer(l->unit, batch.buf, batch.len);
 	}
 	batch.len = batch.lines = 0;
 }

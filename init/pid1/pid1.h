@@ -355,8 +355,8 @@ void logs_release(void);
 void logs_shutdown(void);
 /* Output of the program: complete lines are timestamped and written; the rest waits. */
 void logs_feed(struct logsink *l, const char *buf, size_t len);
-/* Called for every complete line written ("2026-...Z text", no newline), e.g. for logs -f. */
-void logs_set_observer(void (*fn)(const char *unit, const char *line, size_t len));
+/* Called with every batch written (logs -f): whole lines ("2026-...Z text\n"), len bytes. */
+void logs_set_observer(void (*fn)(const char *unit, const char *lines, size_t len));
 
 /* ---- shutdown.c ------------------------------------------------------ */
 

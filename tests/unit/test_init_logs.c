@@ -115,18 +115,20 @@ static void want_feed(const char *buf, size_t len)
 	}
 }
 
-/* Every line the observer (logs -f) got, newline-terminated, as in the file. */
+/* Every batch the observer (logs -f) got: whole lines, as in the file. */
 static struct {
 	char text[4 << 20];
 	size_t len;
+	unsigned long calls; /* batches: as many as write() calls of the file */
 } heard;
 
-static void hear(const char *unit, const char *line, size_t len)
+static void hear(const char *unit, const char *lines, size_t len)
 {
 	(void)unit;
-	memcpy(heard.text + heard.len, line, len);
+	assert_true(len > 0 && lines[len - 1] == '\n');
+	memcpy(heard.text + heard.len, lines, len);
 	heard.len += len;
-	heard.text[heard.len++] = '\n';
+	heard.calls++;
 }
 
 static size_t slurp_big(const char *name, char *buf, size_t size)
@@ -144,10 +146,16 @@ static size_t slurp_big(const char *name, char *buf, size_t size)
 	return n;
 }
 
-static void observe(const char *unit, const char *line, size_t len)
+/* A batch's lines, each as "unit|line" (no newline) in seen. */
+static void observe(const char *unit, const char *lines, size_t len)
 {
-	if (nseen < 8)
-		snprintf(seen[nseen++], sizeof(seen[0]), "%s|%.*s", unit, (int)len, line);
+	const char *end = lines + len, *nl;
+
+	assert_true(len > 0 && end[-1] == '\n'); /* whole lines only */
+	for (; lines < end && nseen < 8; lines = nl + 1) {
+		nl = memchr(lines, '\n', (size_t)(end - lines));
+		snprintf(seen[nseen++], sizeof(seen[0]), "%s|%.*s", unit, (int)(nl - lines), lines);
+	}
 }
 
 static char *slurp(const char *name)
@@ -360,7 +368,7 @@ static void batch_start(struct logsink *l, const char *name)
 	logs_configure(dir, 64 << 20, 3);
 	logs_set_observer(hear);
 	sink(l, name);
-	want.len = want.plen = heard.len = 0;
+	want.len = want.plen = heard.len = heard.calls = 0;
 	writes = 0;
 }
 
@@ -378,9 +386,13 @@ static void test_batch_newlines(void **state)
 	logs_feed(&l, nl, sizeof(nl));
 	want_feed(nl, sizeof(nl));
 	assert_as_line_by_line("newlines.log");
-	printf("64 KiB of newlines: %lu write() calls for %zu bytes\n", writes, want.len);
+	printf("64 KiB of newlines: %lu write() calls for %zu bytes, %lu to the followers\n",
+	       writes, want.len, heard.calls);
 	/* every write but the last carries a full batch less at most one line */
 	assert_true(writes <= want.len / (LOG_BATCH - LOG_LINE_MAX - 64) + 1);
+	/* and logs -f hears each batch once, not each line (65 536 calls, a message and a
+	 * send() each for a follower) */
+	assert_int_equal(heard.calls, writes);
 	/* Through the pipe: one wakeup reads the 64 KiB in LOG_BATCH-bounded calls. */
 	logs_close(&l);
 	memset(&l, 0, sizeof(l));
