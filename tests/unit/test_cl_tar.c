@@ -562,6 +562,115 @@ static void test_extract_opaque(void **state)
 	img_rm_tree(dir, &err);
 }
 
+/* One case of test_extract_replaced_parent: entries (name, type, link target;
+ * "@" in a link: the host directory), then what must be. */
+struct replaced {
+	const char *what;
+	enum tar_wh wh;
+	const char *entries[5][3];
+	const char *err;		/* NULL: extracted */
+	const char *there[2], *gone[2]; /* beneath the root */
+};
+
+static const struct replaced replaced[] = {
+    {"whiteout",
+     WH_APPLY,
+     {{"a/b/x", "0"}, {"a/.wh.b", "0"}, {"a/b/y", "0"}},
+     NULL,
+     {"a/b/y"},
+     {"a/b/x"}},
+    {"whiteout at the root",
+     WH_APPLY,
+     {{"a/b/x", "0"}, {".wh.a", "0"}, {"a/b/y", "0"}},
+     NULL,
+     {"a/b/y"},
+     {"a/b/x"}},
+    {"opaque",
+     WH_APPLY,
+     {{"a/b/x", "0"}, {"a/.wh..wh..opq", "0"}, {"a/b/y", "0"}},
+     NULL,
+     {"a/b/y"},
+     {"a/b/x"}},
+    {"overlay whiteout",
+     WH_OVERLAY,
+     {{"a/b/x", "0"}, {"a/.wh.b", "0"}, {"a/b/y", "0"}},
+     "entry a/b/y: a/b: b is a symlink or not a directory",
+     {"a/b"},
+     {"a/b/y"}},
+    {"symlink",
+     WH_KEEP,
+     {{"a/b/x", "0"}, {"a/b", "2", "@"}, {"a/b/y", "0"}},
+     "entry a/b/y: a/b: b is a symlink or not a directory",
+     {"a/b"},
+     {"a/b/y"}},
+    {"file",
+     WH_KEEP,
+     {{"a/b/x", "0"}, {"a/b", "0"}, {"a/b/y", "0"}},
+     "entry a/b/y: a/b: b is a symlink or not a directory",
+     {"a/b"},
+     {"a/b/y"}},
+    {"hardlink",
+     WH_KEEP,
+     {{"f", "0"}, {"a/b/x", "0"}, {"a/b", "1", "f"}, {"a/b/y", "0"}},
+     "entry a/b/y: a/b: b is a symlink or not a directory",
+     {"a/b"},
+     {"a/b/y"}},
+    {"file at the root",
+     WH_KEEP,
+     {{"a/b/x", "0"}, {"a", "0"}, {"a/b/y", "0"}},
+     "entry a/b/y: a/b: a is a symlink or not a directory",
+     {"a"},
+     {"a/b/y"}},
+};
+
+/* The directory entries go to is removed or replaced by an entry higher up
+ * (its parent's or the root's: the held parents must not outlive it), then
+ * entries go there again: they land where a fresh walk from the root puts
+ * them (a new directory; a refusal where a symlink, a file, a hardlink or an
+ * overlay whiteout took the name), never in the removed directory, nor
+ * through the symlink to the host's. */
+static void test_extract_replaced_parent(void **state)
+{
+	struct tar_limits l;
+	struct cl_err err = {0};
+	struct stat st;
+	char dir[24], host[24];
+
+	(void)state;
+	tar_limits_default(&l);
+	for (size_t i = 0; i < sizeof(replaced) / sizeof(replaced[0]); i++) {
+		const struct replaced *t = &replaced[i];
+		struct arc a = {0};
+		int dfd = scratch(dir), hfd = scratch(host), r;
+
+		print_message("%s\n", t->what);
+		l.whiteouts = t->wh;
+		for (size_t k = 0; k < 5 && t->entries[k][0]; k++) {
+			const char *link = t->entries[k][2] ? t->entries[k][2] : "";
+
+			member_ml(&a, t->entries[k][0], t->entries[k][1][0], "", 0, 0644,
+				  strcmp(link, "@") == 0 ? host : link);
+		}
+		memset(&err, 0, sizeof(err));
+		r = extract_at(dfd, &a, &l, &err);
+		if (t->err) {
+			assert_int_equal(r, -1);
+			assert_string_equal(err.msg, t->err);
+		} else {
+			assert_int_equal(r, 0);
+		}
+		for (size_t k = 0; k < 2 && t->there[k]; k++)
+			assert_int_equal(fstatat(dfd, t->there[k], &st, AT_SYMLINK_NOFOLLOW), 0);
+		for (size_t k = 0; k < 2 && t->gone[k]; k++)
+			assert_int_equal(fstatat(dfd, t->gone[k], &st, AT_SYMLINK_NOFOLLOW), -1);
+		assert_int_equal(fstatat(hfd, "y", &st, AT_SYMLINK_NOFOLLOW), -1);
+		close(dfd);
+		close(hfd);
+		img_rm_tree(dir, &err);
+		img_rm_tree(host, &err);
+	}
+}
+
 /* "a/a/.../a", depth components (malloc'd). */
 static char *deep(int depth)
 {
@@ -707,6 +816,7 @@ int main(void)
 	    cmocka_unit_test(test_extract_chained_pax),
 	    cmocka_unit_test(test_extract_meta_counted),
 	    cmocka_unit_test(test_extract_opaque),
+	    cmocka_unit_test(test_extract_replaced_parent),
 	    cmocka_unit_test(test_extract_swapped),
 	    cmocka_unit_test(test_extract_metadata),
 	    cmocka_unit_test(test_path_clean),
