@@ -22,40 +22,103 @@ static int openat2_beneath(int dirfd, const char *name, int flags)
 	return (int)syscall(SYS_openat2, dirfd, name, &how, sizeof(how));
 }
 
-int img_open_dir_beneath(int root, const char *rel, bool create, struct cl_err *err)
+/* Component comp (n bytes of rel's, at its start) of the directory rel, in fd. */
+static int step(int fd, const char *rel, const char *start, size_t n, bool create,
+		struct cl_err *err)
 {
-	int fd = openat2_beneath(root, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	const char *p = rel;
+	char comp[256];
+	int next;
 
-	if (fd < 0)
-		return cl_error(err, errno, "open layer root");
-	while (*p) {
-		const char *end = strchr(p, '/');
-		size_t n = end ? (size_t)(end - p) : strlen(p);
-		char comp[256];
+	if (n >= sizeof(comp))
+		return cl_error(err, ENAMETOOLONG, "%s", rel);
+	memcpy(comp, start, n);
+	comp[n] = 0;
+	next = openat2_beneath(fd, comp, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (next < 0 && errno == ENOENT && create) {
+		if (mkdirat(fd, comp, 0755) < 0 && errno != EEXIST)
+			return cl_error(err, errno, "mkdir %s in %s", comp, rel);
+		next = openat2_beneath(fd, comp, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	}
+	if (next < 0 && (errno == ELOOP || errno == EXDEV || errno == ENOTDIR))
+		return cl_error(err, 0, "%s: %s is a symlink or not a directory", rel, comp);
+	if (next < 0)
+		return cl_error(err, errno, "%s: open %s", rel, comp);
+	return next;
+}
+
+void img_dirs_init(struct img_dirs *d, int root)
+{
+	d->root = root;
+	d->n = 0;
+}
+
+/* Held fds beyond the first keep closed. */
+static void cut(struct img_dirs *d, size_t keep)
+{
+	while (d->n > keep)
+		close(d->fd[--d->n]);
+}
+
+void img_dirs_close(struct img_dirs *d)
+{
+	cut(d, 0);
+}
+
+/* How many of d's fds lead to rel or above it (rel clean: no empty, "." or
+ * ".." component, so a prefix ending at a '/' is an ancestor). */
+static size_t shared(const struct img_dirs *d, const char *rel)
+{
+	size_t i = 1;
+
+	while (i < d->n && strncmp(rel, d->path, d->end[i]) == 0 &&
+	       (rel[d->end[i]] == 0 || rel[d->end[i]] == '/'))
+		i++;
+	return d->n ? i : 0;
+}
+
+int img_dirs_open(struct img_dirs *d, const char *rel, bool create, struct cl_err *err)
+{
+	size_t at;
+
+	if (strlen(rel) >= sizeof(d->path))
+		return cl_error(err, ENAMETOOLONG, "%.64s...", rel);
+	/* what is not on rel's path goes: its children may be removed next */
+	cut(d, shared(d, rel));
+	if (d->n == 0) {
+		if ((d->fd[0] = openat2_beneath(d->root, ".", O_PATH | O_DIRECTORY | O_CLOEXEC)) <
+		    0)
+			return cl_error(err, errno, "open layer root");
+		d->end[0] = 0;
+		d->n = 1;
+	}
+	at = d->end[d->n - 1];
+	while (rel[at]) {
+		size_t from = at + (rel[at] == '/'), n = strcspn(rel + from, "/");
 		int next;
 
-		if (n >= sizeof(comp))
-			return close(fd), cl_error(err, ENAMETOOLONG, "%s", rel);
-		memcpy(comp, p, n);
-		comp[n] = 0;
-		next = openat2_beneath(fd, comp, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (next < 0 && errno == ENOENT && create) {
-			if (mkdirat(fd, comp, 0755) < 0 && errno != EEXIST)
-				return close(fd), cl_error(err, errno, "mkdir %s in %s", comp, rel);
-			next = openat2_beneath(fd, comp, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		}
-		close(fd);
-		if (next < 0 && (errno == ELOOP || errno == EXDEV || errno == ENOTDIR))
-			return cl_error(err, 0, "%s: %s is a symlink or not a directory", rel,
-					comp);
-		if (next < 0)
-			return cl_error(err, errno, "%s: open %s", rel, comp);
-		fd = next;
-		p += n;
-		if (*p == '/')
-			p++;
+		if (d->n == sizeof(d->fd) / sizeof(d->fd[0]))
+			return cl_error(err, 0, "%.64s...: more than %d path components", rel,
+					TAR_MAX_DEPTH);
+		if ((next = step(d->fd[d->n - 1], rel, rel + from, n, create, err)) < 0)
+			return -1;
+		memcpy(d->path + at, rel + at, from + n - at);
+		at = from + n;
+		d->fd[d->n] = next;
+		d->end[d->n++] = at;
 	}
+	return d->fd[d->n - 1];
+}
+
+int img_open_dir_beneath(int root, const char *rel, bool create, struct cl_err *err)
+{
+	struct img_dirs d;
+	int fd;
+
+	img_dirs_init(&d, root);
+	if (img_dirs_open(&d, rel, create, err) < 0)
+		return img_dirs_close(&d), -1;
+	fd = d.fd[--d.n]; /* the caller's now */
+	img_dirs_close(&d);
 	return fd;
 }
 

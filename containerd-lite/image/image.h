@@ -79,9 +79,11 @@ void tar_entry_clear(struct tar_entry *e);
  * absolute, never "..", no empty or "." components, TAR_MAX_DEPTH at
  * most). "" is the root. */
 int tar_path_clean(const char *in, char *out, size_t outsz, struct cl_err *err);
-/* Components of a path: each costs every entry beneath it an openat2 (a
- * layer of 2000-deep paths took 16 s for 1.2 KB of zstd); deeper than any
- * real tree. image/shift.c walks as deep. */
+/* Components of a path: each can cost an entry an openat2 (the previous
+ * entry's parents are held, but a layer alternating between two deep
+ * parents opens every component; one of 2000-deep paths took 16 s for
+ * 1.2 KB of zstd), and img_dirs holds one fd each; deeper than any real
+ * tree. image/shift.c walks as deep. */
 #define TAR_MAX_DEPTH 256
 
 /* stream.c: a byte source, plain or decompressed. */
@@ -149,6 +151,23 @@ int img_rm_tree_at(int dirfd, const char *name, struct cl_err *err);
 /* The directory rel beneath root (openat2 RESOLVE_BENEATH|NO_SYMLINKS),
  * created 0755 component by component when create is set. */
 int img_open_dir_beneath(int root, const char *rel, bool create, struct cl_err *err);
+/* A directory beneath root and all its ancestors, held open: the next
+ * directory asked for is walked from the deepest one it shares (an
+ * extraction's entries mostly share a parent, or one near it). Held: fd[i],
+ * the first i components of path (path[end[i]] ends them), n of them.
+ * Whoever holds one changes nothing above the directory last asked for
+ * but its children: a held fd then always names what its path names. */
+struct img_dirs {
+	int root;
+	size_t n;
+	int fd[TAR_MAX_DEPTH + 1];
+	size_t end[TAR_MAX_DEPTH + 1];
+	char path[4096];
+};
+void img_dirs_init(struct img_dirs *d, int root);
+/* As img_open_dir_beneath, but the fd is d's: valid until d's next call. */
+int img_dirs_open(struct img_dirs *d, const char *rel, bool create, struct cl_err *err);
+void img_dirs_close(struct img_dirs *d);
 int img_rm_tree(const char *path, struct cl_err *err);
 /* A regular file rel beneath dirfd (an archive's member, a store's blob,
  * an image's /etc/passwd), open for reading: no symlink anywhere (openat2

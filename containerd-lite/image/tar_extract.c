@@ -1,7 +1,8 @@
 /* image/tar_extract.c: extract a tar stream beneath a directory, safely.
  *
  * Every parent is opened with openat2(RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS)
- * and every final component is created with O_EXCL/O_NOFOLLOW or an *at
+ * (held, with its ancestors, for the entries after it: img_dirs) and every
+ * final component is created with O_EXCL/O_NOFOLLOW or an *at
  * call that does not follow it, so no entry can write through a symlink
  * or escape the root, whatever earlier entries planted. Hardlink targets
  * are resolved the same way, so they stay inside the tree. Owners, modes,
@@ -48,6 +49,9 @@ struct ctx {
 	size_t kept;		/* bytes of names kept, against KEEP_MAX */
 	bool over;		/* a name refused for KEEP_MAX */
 	struct img_meter meter; /* l->reserve, for what is written */
+	/* the last entry's parent and its ancestors: an entry removes or
+	 * replaces only its parent's children, none of them */
+	struct img_dirs parents;
 };
 
 /* A directory's mtime to set at the end: its entry's (explicit), or the
@@ -313,17 +317,16 @@ static int defer_mtime(struct ctx *c, const char *rel, int64_t mtime, bool paren
 
 /* Through the directory's own fd, resolved beneath the root without
  * symlinks: whatever took its name since (a hardlink to a file) is not
- * touched, and a directory removed by a whiteout is skipped. */
+ * touched, and a directory removed by a whiteout is skipped. Nothing is
+ * removed by then: c->parents walks to the records' directories too. */
 static void set_mtime(struct ctx *c, const char *path, int64_t mtime)
 {
 	struct timespec ts[2] = {{.tv_sec = mtime}, {.tv_sec = mtime}};
 	struct cl_err ignored;
-	int fd = img_open_dir_beneath(c->root, path, false, &ignored);
+	int fd = img_dirs_open(&c->parents, path, false, &ignored);
 
-	if (fd >= 0) {
+	if (fd >= 0)
 		utimensat(fd, "", ts, AT_EMPTY_PATH);
-		close(fd);
-	}
 }
 
 /* Order: utimensat on a directory does not touch its parent, so only
@@ -471,23 +474,22 @@ static int apply(struct ctx *c, struct tar_entry *e, struct cl_err *err)
 	name = slash ? slash + 1 : rel;
 	if (slash)
 		*slash = 0;
-	pfd = img_open_dir_beneath(c->root, slash ? rel : "", true, err);
+	/* c->parents' fd: what follows removes or replaces its children only */
+	pfd = img_dirs_open(&c->parents, slash ? rel : "", true, err);
 	if (pfd < 0)
 		return cl_error_wrap(err, "entry %s", e->path);
 	if (slash && keep_parent_mtime(c, pfd, rel) < 0)
-		return close(pfd), keep_failed(c, e->path, err);
+		return keep_failed(c, e->path, err);
 	if (c->l->whiteouts != WH_KEEP && strncmp(name, ".wh.", 4) == 0) {
 		r = whiteout(c, pfd, slash ? rel : "", name, err);
-		close(pfd);
 		return r < 0 ? -1 : skip(c, e->size + pad(e->size), err);
 	}
 	if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		dir_exists = S_ISDIR(st.st_mode) && e->type == TAR_DIR;
 		if (!dir_exists && img_rm_tree_at(pfd, name, err) < 0)
-			return close(pfd), -1;
+			return -1;
 	}
 	r = create(c, pfd, name, e, dir_exists, err);
-	close(pfd);
 	if (slash)
 		*slash = '/';
 	if (r == 0 && e->type == TAR_DIR && defer_mtime(c, rel, e->mtime, false) < 0)
@@ -591,6 +593,7 @@ int tar_extract(struct stream *in, int dirfd, const struct tar_limits *l, struct
 	int end = 0, r = 0;
 
 	c.meter = (struct img_meter){.r = &l->reserve, .fd = dirfd, .what = "unpacking"};
+	img_dirs_init(&c.parents, dirfd);
 	while (!end && r == 0) {
 		struct tar_entry e = {0};
 
@@ -599,6 +602,7 @@ int tar_extract(struct stream *in, int dirfd, const struct tar_limits *l, struct
 	}
 	if (r == 0)
 		dir_mtimes(&c);
+	img_dirs_close(&c.parents);
 	for (size_t i = 0; i < c.ndirs; i++)
 		free(c.dirs[i].path);
 	free(c.dirs);

@@ -1,7 +1,7 @@
 /* image/tar_path.c: the path sanitiser. Entries must stay beneath the layer
  * root: absolute paths and ".." components are rejected, not rewritten,
  * because a layer that contains them is hostile or broken; so are paths
- * deeper than TAR_MAX_DEPTH, whose every entry costs that many opens. */
+ * deeper than TAR_MAX_DEPTH, whose entries can each cost that many opens. */
 #include "image.h"
 #include <errno.h>
 #include <string.h>
