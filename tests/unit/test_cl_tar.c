@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -623,6 +624,19 @@ static const struct replaced replaced[] = {
      {"a/b/y"}},
 };
 
+/* The fds this process has open. */
+static int open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	assert_non_null(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
 /* The directory entries go to is removed or replaced by an entry higher up
  * (its parent's or the root's: the held parents must not outlive it), then
  * entries go there again: they land where a fresh walk from the root puts
@@ -641,7 +655,7 @@ static void test_extract_replaced_parent(void **state)
 	for (size_t i = 0; i < sizeof(replaced) / sizeof(replaced[0]); i++) {
 		const struct replaced *t = &replaced[i];
 		struct arc a = {0};
-		int dfd = scratch(dir), hfd = scratch(host), r;
+		int dfd = scratch(dir), hfd = scratch(host), r, fds;
 
 		print_message("%s\n", t->what);
 		l.whiteouts = t->wh;
@@ -652,7 +666,9 @@ static void test_extract_replaced_parent(void **state)
 				  strcmp(link, "@") == 0 ? host : link);
 		}
 		memset(&err, 0, sizeof(err));
+		fds = open_fds();
 		r = extract_at(dfd, &a, &l, &err);
+		assert_int_equal(open_fds(), fds); /* the parents held, let go, failed or not */
 		if (t->err) {
 			assert_int_equal(r, -1);
 			assert_string_equal(err.msg, t->err);
