@@ -268,10 +268,29 @@ def url_server(data, stalled, scanned):
     return srv
 
 
-def pids(word):
-    """The processes whose argv holds word."""
-    found = []
+def descendants(root):
+    """root's pid and those of every process below it (by /proc's PPid): another run of
+    these tests on the same host has fetchers of its own, with the same argv."""
+    parent = {}
     for pid in os.listdir("/proc"):
+        try:
+            with open("/proc/%s/stat" % pid) as f:
+                parent[pid] = f.read().rsplit(")", 1)[1].split()[1]
+        except (OSError, IndexError):
+            continue
+    found, todo = {str(root)}, [str(root)]
+    while todo:
+        p = todo.pop()
+        kids = [c for c, pp in parent.items() if pp == p and c not in found]
+        found.update(kids)
+        todo.extend(kids)
+    return found
+
+
+def pids(word, under):
+    """The processes below under (a pid) whose argv holds word."""
+    found = []
+    for pid in descendants(under):
         try:
             with open("/proc/%s/cmdline" % pid, "rb") as f:
                 if word.encode() in f.read():
@@ -281,10 +300,10 @@ def pids(word):
     return found
 
 
-def cmdlines(word):
-    """Each process's argv that holds word."""
+def cmdlines(word, under):
+    """Each argv below under that holds word."""
     hits = []
-    for pid in pids(word):
+    for pid in pids(word, under):
         try:
             with open("/proc/%s/cmdline" % pid, "rb") as f:
                 hits.append(f.read().replace(b"\0", b" ").decode(errors="replace"))
@@ -306,10 +325,10 @@ def url_apply(upd, wispctl, cl, b1, trusted, d):
         p = subprocess.Popen(URL_NS + ["sh", "-c", URL_APPLY], env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         check("apply from a URL: the fetcher asks for the bundle", stalled.wait(60))
-        fetcher = cmdlines("image\0fetch")
-        uids = [l for pid in pids("image\0fetch")
+        fetcher = cmdlines("image\0fetch", p.pid)
+        uids = [l for pid in pids("image\0fetch", p.pid)
                 for l in open("/proc/%s/status" % pid).read().splitlines() if l.startswith("Uid:")]
-        hits = [c for c in cmdlines(SECRET) if "unshare" not in c and "sh -c" not in c]
+        hits = [c for c in cmdlines(SECRET, p.pid) if "unshare" not in c and "sh -c" not in c]
         scanned.set()
         try:
             out, err = p.communicate(timeout=60)
