@@ -94,10 +94,11 @@ def boot(tree, image, i):
               timeout=120)
         _, out = vm.sh("grep VmRSS /proc/1/status")
         r["rss_kib"] = int(out.split()[1])
-        _, out = vm.sh("dmesg | grep -E 'init: started at uptime|init: [a-z0-9]+ started' | head -n 2")
+        out = "\n".join(vm.dmesg("init: started at uptime|init: [a-z0-9]+ started")[:2])
         t = [float(x) for x in re.findall(r"^\[\s*([0-9.]+)\]", out, re.M)]
         r["first_started_log_ms"] = (t[1] - t[0]) * 1000
-        _, out = vm.sh("dmesg | grep 'init: started at uptime'; cat /var/log/wisp/first.log")
+        _, first = vm.sh("cat /var/log/wisp/first.log")
+        out = "\n".join(vm.dmesg("init: started at uptime")) + "\n" + first
         start = float(re.search(r"started at uptime ([0-9.]+) s", out).group(1))
         execd = float(re.search(r"exec at ([0-9.]+) s", out).group(1))
         r["first_exec_ms"] = (execd - start) * 1000

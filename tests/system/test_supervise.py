@@ -62,15 +62,6 @@ UNITS = r"""  - name: crasher
 """
 
 
-def dmesg(vm, pattern):
-    """Lines of the kernel log (init's messages) matching an ERE."""
-    # Each of dmesg's lines gets a "dmesg " prefix: PID 1 relays the same records to the
-    # console, stamp and all, and those may land inside the command's output (vm.sh drops
-    # them, so unprefixed, dmesg's own lines would go with them).
-    _, out = vm.sh("dmesg | grep -E '%s' | sed 's/^/dmesg /'" % pattern)
-    return [l[6:] for l in out.splitlines() if re.match(r"dmesg \[\s*[0-9.]+\] ", l)]
-
-
 def stamp(line):
     m = re.match(r"\[\s*([0-9.]+)\]", line)
     return float(m.group(1)) if m else None
@@ -80,7 +71,7 @@ def restarts(vm):
     # Starts of crasher must be further and further apart.
     wait_sh(vm, "dmesg | grep -c 'crasher restarts in 3.200 s'", lambda rc, o: o.strip() != "0",
             "crasher reached the 3.2 s restart delay", 60)
-    lines = dmesg(vm, "init: crasher (started|exited|restarts in)")
+    lines = vm.dmesg("init: crasher (started|exited|restarts in)")
     # The delays init announces double; the kernel log's timestamps show that
     # each restart really waited at least that long (under TCG, often more).
     delays = [float(m.group(1)) for m in
@@ -109,12 +100,12 @@ def restarts(vm):
 
 
 def health(vm):
-    check(dmesg(vm, "init: needy waits for sick") and not dmesg(vm, "init: needy started"),
+    check(vm.dmesg("init: needy waits for sick") and not vm.dmesg("init: needy started"),
           "needy waits while sick has not passed its health check")
     vm.sh("touch /run/ok")
     wait_sh(vm, "dmesg | grep -c 'init: needy started'", lambda rc, o: o.strip() == "1",
             "needy started, once", 20)
-    check(dmesg(vm, "init: sick is healthy"), "needy started once sick became healthy")
+    check(vm.dmesg("init: sick is healthy"), "needy started once sick became healthy")
     rc, out = vm.sh("wispctl ps 2>&1 | grep -E '^(sick|needy) '")
     rows = out.strip().splitlines()
     print("  wispctl ps:\n    " + "\n    ".join(r.strip() for r in rows))
@@ -125,9 +116,9 @@ def health(vm):
 def oneshot(vm):
     out = wait_sh(vm, "cat /run/gated", lambda rc, o: rc == 0, "gated wrote /run/gated", 30)
     check(out.strip() == "gate-ok", "gated found the oneshot's result")
-    gate = stamp(dmesg(vm, "init: gate exited with status 0")[0])
-    gated = stamp(dmesg(vm, "init: gated started")[0])
-    crash = stamp(dmesg(vm, "init: crasher started")[0])
+    gate = stamp(vm.dmesg("init: gate exited with status 0")[0])
+    gated = stamp(vm.dmesg("init: gated started")[0])
+    crash = stamp(vm.dmesg("init: crasher started")[0])
     check(gate <= gated and crash < gate,
           "the oneshot gated its dependant only (crasher %.2f, gate done %.2f, gated %.2f)"
           % (crash, gate, gated))
@@ -205,9 +196,9 @@ def flood(vm):
 
 
 def broken(vm):
-    check(dmesg(vm, r'image.yaml:[0-9]+:[0-9]+: service "broken": unknown field'),
+    check(vm.dmesg(r'image.yaml:[0-9]+:[0-9]+: service "broken": unknown field'),
           "a bad declaration is reported with file:line:col")
-    check(dmesg(vm, r'image.yaml:[0-9]+:[0-9]+: service "orphaned-dep": depends on "broken"'),
+    check(vm.dmesg(r'image.yaml:[0-9]+:[0-9]+: service "orphaned-dep": depends on "broken"'),
           "its dependant is reported and not started")
 
 
@@ -216,7 +207,7 @@ def stubborn(vm):
     check(rc == 0, "wispctl stop stubborn accepted: %r" % out.strip()[:200])
     wait_sh(vm, "dmesg | grep -c 'init: stubborn killed by signal 9'",
             lambda rc, o: o.strip() == "1", "init: stubborn killed by signal 9, once", 15)
-    lines = dmesg(vm, "init: stubborn (did not stop|killed)")
+    lines = vm.dmesg("init: stubborn (did not stop|killed)")
     check(any("did not stop within 2.000 s" in l for l in lines),
           "wispctl stop: stubborn ignored SIGTERM and was killed after 2 s")
     vm.sh("wispctl start stubborn")

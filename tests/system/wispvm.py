@@ -290,6 +290,15 @@ class VM:
         m = self.expect(r"@E%s0 rc=(\d+)" % tag, timeout)
         return int(m.group(1)), strip_init_lines(self.buf[start:m.start()])
 
+    def dmesg(self, pattern, timeout=30):
+        """The kernel log's lines (stamp and all) that match the ERE pattern. Each
+        gets a prefix of its own on the way: PID 1 relays the same records to the
+        console, and sh() drops those from a command's output, which would take
+        dmesg's own init: lines with them."""
+        _, out = self.sh("dmesg | grep -E '%s' | sed 's/^/dmesg /'" % pattern.replace("'", "'\\''"),
+                         timeout)
+        return [l[6:] for l in out.splitlines() if re.match(r"dmesg \[\s*[0-9.]+\] ", l)]
+
     def wait_shell(self, timeout=60):
         """Wait until the console shell answers."""
         deadline = time.monotonic() + timeout
