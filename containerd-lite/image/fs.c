@@ -52,7 +52,7 @@ void img_dirs_init(struct img_dirs *d, int root)
 	d->n = 0;
 }
 
-/* Held fds beyond the first keep closed. */
+/* The held fds beyond the first keep, closed. */
 static void cut(struct img_dirs *d, size_t keep)
 {
 	while (d->n > keep)

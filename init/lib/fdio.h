@@ -12,8 +12,8 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-/* write(2) until done or a real error. Returns 0 or -1 with errno set (0 when
- * the file took nothing: a full disk says ENOSPC on the next try). */
+/* write(2) until done or a real error. Returns 0, or -1 with write's errno (left as it
+ * was when a write took nothing and said no error: it returned 0). */
 static inline int write_all(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;

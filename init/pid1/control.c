@@ -257,7 +257,8 @@ static size_t tail_start(const char *text, size_t len, uint32_t max)
 	return 0;
 }
 
-/* text as P_LINES messages of whole lines (a giant line is cut), as few as hold it.
+/* text as P_LINES messages of whole lines (a line longer than one message goes over two),
+ * as few as hold it.
  * Returns -1 if the client's queue is full. */
 static int send_lines(struct client *c, const char *text, size_t len)
 {
