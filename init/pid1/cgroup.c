@@ -1,12 +1,21 @@
 /*
- * cgroup.c: one cgroup v2 group per unit, ROOT/wisp/<name>.
+ * cgroup.c: one cgroup v2 group per unit: ROOT/wisp/<name> for the host's
+ * units (services, oneshots, provision), ROOT/containers/<name> for containers.
  *
  * cgroup v2 lets a group hand controllers to its children only when it
  * has no process of its own ("no internal processes"); the root is the
  * exception, but ROOT/wisp is not. So init moves itself into a leaf,
- * ROOT/init, and enables the controllers in ROOT and in ROOT/wisp (units
- * already in ROOT/wisp/<name> do not prevent that: ROOT/wisp has none of its
- * own); every unit then gets its own limits in ROOT/wisp/<name>.
+ * ROOT/init, and enables the controllers in ROOT, ROOT/wisp and
+ * ROOT/containers (units already in them do not prevent that: neither has
+ * processes of its own); every unit then gets its own limits.
+ *
+ * ROOT/containers is the containers' pool: its memory.max is the machine's
+ * memory less what the host keeps (wisp.host_reserve, docs/declarations.md),
+ * so containers together, however they use memory (a tmpfs, a memfd: pages in
+ * no process's RSS, charged to the writer's cgroup), meet an OOM of their own
+ * pool, whose killer picks only among their processes, before the machine
+ * runs short and the host's services and page cache pay (Kubernetes' node
+ * allocatable; systemd's machine.slice with a limit).
  *
  * Everything takes the cgroup root as a parameter so that the unit tests
  * can point it at a plain directory.
@@ -20,9 +29,39 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sysinfo.h>
 #include <unistd.h>
 
 static const char controllers[] = "+cpu +memory +pids +io";
+
+/* The host's part when wisp.host_reserve= does not say: a sixteenth of memory, 64 MiB to
+ * 1 GiB. What it holds: PID 1, the console, sshd, provision's runs, the kernel's own
+ * allocations and the page cache of ROOT's programs (each exec reads them through
+ * dm-verity again once they are evicted). */
+#define RESERVE_MIN (64ull << 20)
+#define RESERVE_MAX (1ull << 30)
+#define PAGE	    4096ull
+
+static uint64_t host_reserve = CGROUP_RESERVE_DEFAULT;
+
+void cgroup_set_reserve(uint64_t bytes)
+{
+	host_reserve = bytes;
+}
+
+uint64_t cgroup_pool_max(uint64_t total, uint64_t reserve)
+{
+	if (reserve == 0)
+		return 0;
+	if (reserve == CGROUP_RESERVE_DEFAULT || reserve >= total) {
+		reserve = total / 16;
+		reserve = reserve < RESERVE_MIN	  ? RESERVE_MIN
+			  : reserve > RESERVE_MAX ? RESERVE_MAX
+						  : reserve;
+	}
+	reserve = (reserve + PAGE - 1) / PAGE * PAGE; /* memory.max counts whole pages */
+	return total > reserve ? total - reserve : 0;
+}
 
 static int write_at(const char *dir, const char *file, const char *val, struct err *e)
 {
@@ -50,12 +89,13 @@ static void enable(const char *dir)
 
 int cgroup_setup(const char *root, struct err *e)
 {
-	char leaf[4096], wisp[4096];
+	char leaf[4096], wisp[4096], pool[4096];
 
 	if (fmt_path(leaf, sizeof(leaf), "%s/init", root) < 0 ||
-	    fmt_path(wisp, sizeof(wisp), "%s/wisp", root) < 0)
+	    fmt_path(wisp, sizeof(wisp), "%s/" CGROUP_UNITS, root) < 0 ||
+	    fmt_path(pool, sizeof(pool), "%s/" CGROUP_POOL, root) < 0)
 		return err_set(e, ENAMETOOLONG, "%s", root);
-	if (mkdir_p(leaf, 0755, e) < 0 || mkdir_p(wisp, 0755, e) < 0)
+	if (mkdir_p(leaf, 0755, e) < 0 || mkdir_p(wisp, 0755, e) < 0 || mkdir_p(pool, 0755, e) < 0)
 		return -1;
 	/* "0": the writer. init is single-threaded, so this moves all of it. */
 	if (write_at(leaf, "cgroup.procs", "0", e) < 0)
@@ -68,15 +108,47 @@ int cgroup_setup(const char *root, struct err *e)
  * limits does, whichever comes first. */
 static bool enabled;
 
+/* The pool's memory.max, said once at the boot (dmesg has it). */
+static void pool_limit(const char *pool)
+{
+	struct sysinfo si;
+	uint64_t total, max;
+	char val[32];
+	struct err e;
+
+	if (sysinfo(&si) < 0)
+		return;
+	total = (uint64_t)si.totalram * si.mem_unit;
+	if (host_reserve != CGROUP_RESERVE_DEFAULT && host_reserve >= total)
+		log_msg(LOG_WARNING,
+			"wisp.host_reserve=%llu is not below the machine's %llu bytes of memory; "
+			"using the default",
+			(unsigned long long)host_reserve, (unsigned long long)total);
+	max = cgroup_pool_max(total, host_reserve);
+	if (max)
+		snprintf(val, sizeof(val), "%llu", (unsigned long long)max);
+	else
+		snprintf(val, sizeof(val), "max");
+	if (write_at(pool, "memory.max", val, &e) < 0)
+		log_err(&e);
+	else if (max)
+		log_msg(LOG_INFO,
+			"containers: %llu MiB of memory together, the host keeps %llu MiB",
+			(unsigned long long)(max >> 20), (unsigned long long)((total - max) >> 20));
+}
+
 void cgroup_controllers(const char *root)
 {
-	char wisp[4096];
+	char wisp[4096], pool[4096];
 
-	if (enabled || fmt_path(wisp, sizeof(wisp), "%s/wisp", root) < 0)
+	if (enabled || fmt_path(wisp, sizeof(wisp), "%s/" CGROUP_UNITS, root) < 0 ||
+	    fmt_path(pool, sizeof(pool), "%s/" CGROUP_POOL, root) < 0)
 		return;
 	enabled = true;
 	enable(root);
 	enable(wisp);
+	enable(pool);
+	pool_limit(pool);
 }
 
 static int set_limits(const char *dir, const struct resources *r, struct err *e)
@@ -107,15 +179,19 @@ static bool no_limits(const struct resources *r)
 	return !r->cpu_weight && !r->cpu_max[0] && !r->memory_max && !r->pids_max;
 }
 
-int cgroup_unit(const char *root, const char *name, const struct resources *r, struct err *e)
+int cgroup_unit(const char *root, const char *group, const char *name, const struct resources *r,
+		struct err *e)
 {
 	char dir[4096];
 	int fd;
 
-	if (fmt_path(dir, sizeof(dir), "%s/wisp/%s", root, name) < 0)
+	if (fmt_path(dir, sizeof(dir), "%s/%s/%s", root, group, name) < 0)
 		return err_set(e, ENAMETOOLONG, "cgroup of %s", name);
 	if (mkdir_p(dir, 0755, e) < 0)
 		return -1;
+	/* The pool's limit is in place before a container's first process joins it. */
+	if (!strcmp(group, CGROUP_POOL))
+		cgroup_controllers(root);
 	/* A unit without limits does not need the controllers' files: a kernel
 	 * without one of them still runs it. */
 	if (!no_limits(r)) {
@@ -146,23 +222,23 @@ static int kill_each(const char *dir, struct err *e)
 	return 0;
 }
 
-int cgroup_kill(const char *root, const char *name, struct err *e)
+int cgroup_kill(const char *root, const char *group, const char *name, struct err *e)
 {
 	char dir[4096];
 
-	if (fmt_path(dir, sizeof(dir), "%s/wisp/%s", root, name) < 0)
+	if (fmt_path(dir, sizeof(dir), "%s/%s/%s", root, group, name) < 0)
 		return err_set(e, ENAMETOOLONG, "cgroup of %s", name);
 	if (write_at(dir, "cgroup.kill", "1", e) == 0)
 		return 0;
 	return kill_each(dir, e);
 }
 
-bool cgroup_populated(const char *root, const char *name)
+bool cgroup_populated(const char *root, const char *group, const char *name)
 {
 	char path[4096], buf[256];
 	struct err e;
 
-	if (fmt_path(path, sizeof(path), "%s/wisp/%s/cgroup.events", root, name) < 0 ||
+	if (fmt_path(path, sizeof(path), "%s/%s/%s/cgroup.events", root, group, name) < 0 ||
 	    read_text(path, buf, sizeof(buf), &e) < 0)
 		return false;
 	/* "populated 1\nfrozen 0\n"; line by line, not strstr (PID 1's size) */

@@ -134,9 +134,9 @@ static void bundle_args(struct argv_buf *a, const struct decl *d)
 		push(a, "--hostname");
 		push(a, d->name);
 	}
-	/* below the unit's cgroup, which holds its limits (cgroup.c) */
+	/* below the unit's cgroup, which holds its limits, in the pool (cgroup.c) */
 	push(a, "--cgroups-path");
-	pushf(a, "/wisp/%s/ctr", d->name);
+	pushf(a, "/" CGROUP_POOL "/%s/ctr", d->name);
 	if (d->read_only) {
 		push(a, "--read-only");
 	} else {

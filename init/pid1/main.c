@@ -21,6 +21,21 @@
 
 static bool live_medium; /* wisp.live=1: booted from the live CD */
 
+/* wisp.host_reserve=SIZE: the memory containers together leave to the host (cgroup.c). */
+static void host_reserve(const char *line)
+{
+	char val[32];
+	uint64_t bytes;
+
+	if (cmdline_get(line, "wisp.host_reserve", val, sizeof(val)) < 0)
+		return;
+	if (parse_size(val, &bytes) < 0)
+		log_msg(LOG_WARNING,
+			"wisp.host_reserve=%s: not a size (64M, 1G, 0); using the default", val);
+	else
+		cgroup_set_reserve(bytes);
+}
+
 /* wisp.* keys of the kernel command line. */
 static void boot_params(void)
 {
@@ -49,6 +64,7 @@ static void boot_params(void)
 		log_msg(LOG_WARNING, "%s; using %u s", e.msg, PROVISION_TIMEOUT_S);
 		break;
 	}
+	host_reserve(line);
 }
 
 /* provision has ended: the units of both directories start; the image's only if safe mode

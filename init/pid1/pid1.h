@@ -74,12 +74,9 @@ int ext4_needs_check(const char *dev, int64_t now, char *why, size_t size, struc
 
 /* ---- grow.c: grow the last GPT partition to the end of the disk ------ */
 
-/*
- * fd is the whole disk (or an image file) of size bytes, with 512-byte
- * sectors. If partition number partno (1-based) is the last one and the
- * disk has grown, move the backup GPT to the end and extend the partition.
- * Returns 1 grown (*new_end: its new last LBA), 0 nothing to do, -1 error.
- */
+/* fd: the whole disk (or an image file) of size bytes, 512-byte sectors. If partition partno
+ * (1-based) is the last and the disk has grown, move the backup GPT to the end and extend the
+ * partition. Returns 1 grown (*new_end: its new last LBA), 0 nothing to do, -1 error. */
 int gpt_grow(int fd, uint64_t size, unsigned partno, uint64_t *new_end, struct err *e);
 uint32_t gpt_crc32(const void *buf, size_t len);
 
@@ -165,8 +162,7 @@ int orphan_ended(uint64_t since, pid_t pid, int *st);
 #define PROVISION_TIMEOUT_S 300u /* wisp.provision_timeout's default */
 
 void provrun_set_timeout(unsigned seconds);
-/* Where its failures are appended (default CLOUD_REPORT); for the tests. */
-void provrun_set_report(const char *path);
+void provrun_set_report(const char *path); /* its failures' file (CLOUD_REPORT): tests */
 /* Start provision (cgroup wisp/provision if cgroups); on failure once more with --safe;
  * done() once it is over: ok false if safe mode failed too. */
 void provrun_start(bool cgroups, void (*done)(bool ok));
@@ -190,8 +186,7 @@ size_t bootlog_render(char *buf, size_t size, uint64_t now);
 
 /* ---- lo.c ------------------------------------------------------------ */
 
-/* The loopback interface up (the kernel gives it its addresses). */
-int loopback_up(struct err *e);
+int loopback_up(struct err *e); /* the kernel gives it its addresses */
 
 /* ---- unit.c: the unit table and each unit's state machine ----------- */
 
@@ -292,8 +287,7 @@ pid_t ctr_pid(const char *name, struct err *e);
 int ctr_stop_signal(const char *name);
 /* After its end: its root unmounted (lazily, never waiting). */
 void ctr_release(const char *name);
-/* Where bundles are made (default /run/wisp/bundles); for the tests. */
-void ctr_set_bundles(const char *dir);
+void ctr_set_bundles(const char *dir); /* where bundles are made (/run/wisp/bundles): tests */
 
 /* ---- userns.c: each container's range of host ids, kept on STATE ----- */
 
@@ -301,23 +295,29 @@ void ctr_set_bundles(const char *dir);
 #define USERNS_SIZE 65536u
 /* name's first host id: the one recorded, else the next never given (recorded). */
 int userns_range(const char *name, uint32_t *base, struct err *e);
-/* Where the ranges are recorded (default /var/lib/wisp/userns); for the tests. */
-void userns_set_file(const char *path);
+void userns_set_file(const char *path); /* where they are kept (/var/lib/wisp/userns): tests */
 
 /* ---- cgroup.c: cgroup v2 --------------------------------------------- */
 
-#define CGROUP_ROOT "/sys/fs/cgroup"
+#define CGROUP_ROOT	       "/sys/fs/cgroup"
+#define CGROUP_UNITS	       "wisp"	    /* the host's units: ROOT/wisp/NAME */
+#define CGROUP_POOL	       "containers" /* ROOT/containers/NAME: one memory.max for all */
+#define CGROUP_RESERVE_DEFAULT UINT64_MAX   /* no wisp.host_reserve=: cgroup_pool_max's own */
 
-/* Make ROOT/init and ROOT/wisp, move init into ROOT/init. */
+/* Make ROOT/init, ROOT/wisp and ROOT/containers, move init into ROOT/init. */
 int cgroup_setup(const char *root, struct err *e);
-/* Enable +cpu +memory +pids +io in ROOT and ROOT/wisp for ROOT/wisp/<unit>; once. */
+/* Enable +cpu +memory +pids +io in ROOT and both parents, the pool's memory.max; once. */
 void cgroup_controllers(const char *root);
-/* Make ROOT/wisp/NAME, write its limits; returns an O_DIRECTORY fd of it (for spawn). */
-int cgroup_unit(const char *root, const char *name, const struct resources *r, struct err *e);
-/* SIGKILL everything in it (cgroup.kill, or one by one before 5.14). */
-int cgroup_kill(const char *root, const char *name, struct err *e);
-/* Is anything left in it? */
-bool cgroup_populated(const char *root, const char *name);
+void cgroup_set_reserve(uint64_t bytes); /* wisp.host_reserve= (0: the pool has no limit) */
+/* The pool's memory.max for total bytes of memory and a reserve; 0: none ("max"). */
+uint64_t cgroup_pool_max(uint64_t total, uint64_t reserve);
+/* Make ROOT/GROUP/NAME, write its limits; returns an O_DIRECTORY fd of it (for spawn). */
+int cgroup_unit(const char *root, const char *group, const char *name, const struct resources *r,
+		struct err *e);
+/* SIGKILL everything in ROOT/GROUP/NAME (cgroup.kill, or one by one before 5.14); is anything
+ * left in it? */
+int cgroup_kill(const char *root, const char *group, const char *name, struct err *e);
+bool cgroup_populated(const char *root, const char *group, const char *name);
 
 /* ---- logs.c: the units' output -> /var/log/wisp/<name>.log ----------- */
 

@@ -84,8 +84,8 @@ static void kill_all(pid_t pid)
 {
 	struct err e;
 
-	if (pr.cgfd >= 0 && (!cgroup_populated(CGROUP_ROOT, PROVISION_CGROUP) ||
-			     cgroup_kill(CGROUP_ROOT, PROVISION_CGROUP, &e) == 0))
+	if (pr.cgfd >= 0 && (!cgroup_populated(CGROUP_ROOT, CGROUP_UNITS, PROVISION_CGROUP) ||
+			     cgroup_kill(CGROUP_ROOT, CGROUP_UNITS, PROVISION_CGROUP, &e) == 0))
 		return;
 	/* No cgroup: its process group at least (it leads its own session, spawn.c). */
 	if (kill(-pid, SIGKILL) < 0 && pr.pid == pid)
@@ -196,7 +196,8 @@ void provrun_start(bool cgroups, void (*done)(bool ok))
 	pr.done = done;
 	pr.over = false;
 	pr.deadline.fire = on_deadline;
-	if (cgroups && (pr.cgfd = cgroup_unit(CGROUP_ROOT, PROVISION_CGROUP, &none, &e)) < 0)
+	if (cgroups &&
+	    (pr.cgfd = cgroup_unit(CGROUP_ROOT, CGROUP_UNITS, PROVISION_CGROUP, &none, &e)) < 0)
 		log_err(&e); /* it runs all the same; the deadline kills its process group */
 	if (run(false, &e) < 0) {
 		char text[320];

@@ -150,6 +150,12 @@ static bool has_limits(const struct resources *r)
 	return r->cpu_weight || r->cpu_max[0] || r->memory_max || r->pids_max;
 }
 
+/* Containers share the pool's memory (cgroup.c); the host's units are beside it. */
+static const char *cg_group(const struct unit *u)
+{
+	return u->d.kind == KIND_CONTAINER ? CGROUP_POOL : CGROUP_UNITS;
+}
+
 /* A limit the kernel refuses will be refused again: no restart loop. */
 static int prepare_cgroup(struct unit *u)
 {
@@ -161,7 +167,7 @@ static int prepare_cgroup(struct unit *u)
 		if (!has_limits(&u->d.res))
 			return 0; /* nothing asked for that needs one */
 		err_set(&e, 0, "resources need cgroups, which are not set up");
-	} else if ((u->cgfd = cgroup_unit(cg_root, u->d.name, &u->d.res, &e)) >= 0) {
+	} else if ((u->cgfd = cgroup_unit(cg_root, cg_group(u), u->d.name, &u->d.res, &e)) >= 0) {
 		return 0;
 	}
 	log_msg(LOG_ERR, "%s: %s; not started", u->d.name, e.msg);
@@ -516,9 +522,9 @@ static void unit_ended(struct unit *u, int st, uint64_t ran_ms)
 	}
 	timer_stop(&u->kill);
 	/* Whatever it left behind in its cgroup goes with it. */
-	if (u->cgfd >= 0 && cgroup_populated(cg_root, u->d.name)) {
+	if (u->cgfd >= 0 && cgroup_populated(cg_root, cg_group(u), u->d.name)) {
 		struct err e;
-		if (cgroup_kill(cg_root, u->d.name, &e) < 0)
+		if (cgroup_kill(cg_root, cg_group(u), u->d.name, &e) < 0)
 			log_err(&e);
 	}
 	if (u->state == U_STOPPING || stopping_all || !u->wanted) {
@@ -568,7 +574,7 @@ static void on_kill(struct timer *t)
 		u->d.stop_timeout_ms / 1000, u->d.stop_timeout_ms % 1000);
 	if (u->helper > 0)
 		kill(u->helper, SIGKILL);
-	if (u->cgfd >= 0 && cgroup_kill(cg_root, u->d.name, &e) == 0)
+	if (u->cgfd >= 0 && cgroup_kill(cg_root, cg_group(u), u->d.name, &e) == 0)
 		return;
 	unit_signal(u, SIGKILL);
 }

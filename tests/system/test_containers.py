@@ -20,7 +20,7 @@ and a NoCloud seed (genisoimage -V cidata) whose user-data declares one more,
 and that carries wisp-images/seedimg.tar (bb with another Cmd) and its
 .name `seed:1`: image-import mounts the seed, imports it and marks it.
 Checks: web runs as init's own child in its own pid namespace and cgroup
-/wisp/web/ctr with no containerd-lite process left; its output is in its
+/containers/web/ctr with no containerd-lite process left; its output is in its
 log; its writes land in its upper layer and volume on /var, never in the
 stored layers; the health check passes; killed, it is restarted and keeps
 its data; `wispctl stop` sends the image's StopSignal; ro cannot write
@@ -140,7 +140,7 @@ def running(vm):
     _, ns = vm.sh("grep NSpid /proc/%d/status" % pid)
     check(re.search(r"NSpid:\s+%d\s+1\b" % pid, ns), "web is pid 1 of its own pid namespace")
     _, cg = vm.sh("cat /proc/%d/cgroup" % pid)
-    check("0::/wisp/web/ctr" in cg, "web runs in cgroup /wisp/web/ctr")
+    check("0::/containers/web/ctr" in cg, "web runs in cgroup /containers/web/ctr (the pool)")
     resident = resident_runtime(vm)
     check(not resident, "no containerd-lite process stays running %s" % resident)
     _, dev = vm.sh("cat /sys/block/vda/dev")

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysinfo.h>
 #include <unistd.h>
 
 static char root[] = "/tmp/test_init_cgroup.XXXXXX";
@@ -21,6 +22,18 @@ static char root[] = "/tmp/test_init_cgroup.XXXXXX";
 void log_err(const struct err *e)
 {
 	(void)e;
+}
+
+static char logged[512]; /* the last log_msg() line */
+
+void log_msg(int prio, const char *fmt, ...)
+{
+	va_list ap;
+
+	(void)prio;
+	va_start(ap, fmt);
+	vsnprintf(logged, sizeof(logged), fmt, ap);
+	va_end(ap);
 }
 
 static void touch(const char *rel)
@@ -75,13 +88,28 @@ static void test_unit_limits(void **state)
 	touch("wisp/web/pids.max");
 	touch("cgroup.subtree_control");
 	touch("wisp/cgroup.subtree_control");
-	fd = cgroup_unit(root, "web", &r, &e);
+	mkdir(strcat(strcpy((char[512]){0}, root), "/containers"), 0755);
+	touch("containers/cgroup.subtree_control");
+	touch("containers/memory.max");
+	fd = cgroup_unit(root, CGROUP_UNITS, "web", &r, &e);
 	assert_true(fd > 2);
 	close(fd);
 	/* The first unit with limits enabled the controllers, one per write: each
 	 * overwrote the plain file; the last stays. */
 	expect_file("cgroup.subtree_control", "+io");
 	expect_file("wisp/cgroup.subtree_control", "+io");
+	expect_file("containers/cgroup.subtree_control", "+io");
+	/* and gave the containers' pool the machine's memory less the host's part */
+	{
+		struct sysinfo si;
+		char want[32];
+		assert_int_equal(sysinfo(&si), 0);
+		snprintf(want, sizeof(want), "%llu",
+			 (unsigned long long)cgroup_pool_max((uint64_t)si.totalram * si.mem_unit,
+							     CGROUP_RESERVE_DEFAULT));
+		expect_file("containers/memory.max", want);
+		assert_non_null(strstr(logged, "containers: "));
+	}
 	expect_file("wisp/web/cpu.weight", "50");
 	expect_file("wisp/web/cpu.max", "50000 100000");
 	expect_file("wisp/web/memory.max", "67108864");
@@ -90,7 +118,7 @@ static void test_unit_limits(void **state)
 	/* Limits removed: the defaults are written back. */
 	memset(&r, 0, sizeof(r));
 	r.memory_max = UINT64_MAX;
-	fd = cgroup_unit(root, "web", &r, &e);
+	fd = cgroup_unit(root, CGROUP_UNITS, "web", &r, &e);
 	assert_true(fd > 2);
 	close(fd);
 	expect_file("wisp/web/cpu.weight", "100");
@@ -129,12 +157,12 @@ static void test_missing_controller(void **state)
 
 	(void)state;
 	mkdir(strcat(strcpy((char[512]){0}, root), "/wisp"), 0755);
-	assert_int_equal(cgroup_unit(root, "db", &r, &e), -1);
+	assert_int_equal(cgroup_unit(root, CGROUP_UNITS, "db", &r, &e), -1);
 	snprintf(want, sizeof(want), "open %s/wisp/db/cpu.weight: No such file or directory", root);
 	assert_string_equal(e.msg, want);
 	/* No limits asked for: no controller file needed. */
 	memset(&r, 0, sizeof(r));
-	int fd = cgroup_unit(root, "plain", &r, &e);
+	int fd = cgroup_unit(root, CGROUP_UNITS, "plain", &r, &e);
 	assert_true(fd > 2);
 	close(fd);
 }
@@ -144,30 +172,77 @@ static void test_kill_and_populated(void **state)
 	struct err e;
 
 	(void)state;
-	mkdir(strcat(strcpy((char[512]){0}, root), "/wisp"), 0755);
-	mkdir(strcat(strcpy((char[512]){0}, root), "/wisp/k"), 0755);
-	touch("wisp/k/cgroup.kill");
-	assert_int_equal(cgroup_kill(root, "k", &e), 0);
-	expect_file("wisp/k/cgroup.kill", "1");
-	assert_false(cgroup_populated(root, "k"));
-	touch("wisp/k/cgroup.events");
+	mkdir(strcat(strcpy((char[512]){0}, root), "/containers"), 0755);
+	mkdir(strcat(strcpy((char[512]){0}, root), "/containers/k"), 0755);
+	touch("containers/k/cgroup.kill");
+	assert_int_equal(cgroup_kill(root, CGROUP_POOL, "k", &e), 0);
+	expect_file("containers/k/cgroup.kill", "1");
+	assert_false(cgroup_populated(root, CGROUP_POOL, "k"));
+	touch("containers/k/cgroup.events");
 	{
 		char path[512];
-		snprintf(path, sizeof(path), "%s/wisp/k/cgroup.events", root);
+		snprintf(path, sizeof(path), "%s/containers/k/cgroup.events", root);
 		FILE *f = fopen(path, "w");
 		fputs("populated 1\nfrozen 0\n", f);
 		fclose(f);
 	}
-	assert_true(cgroup_populated(root, "k"));
+	assert_true(cgroup_populated(root, CGROUP_POOL, "k"));
+	assert_false(cgroup_populated(root, CGROUP_UNITS, "k"));
+}
+
+/* A container unit's cgroup is made in the pool. */
+static void test_container_in_pool(void **state)
+{
+	struct resources r = {0};
+	struct stat st;
+	char path[600];
+	struct err e;
+	int fd;
+
+	(void)state;
+	fd = cgroup_unit(root, CGROUP_POOL, "web2", &r, &e);
+	assert_true(fd > 2);
+	close(fd);
+	snprintf(path, sizeof(path), "%s/containers/web2", root);
+	assert_int_equal(stat(path, &st), 0);
+	snprintf(path, sizeof(path), "%s/wisp/web2", root);
+	assert_int_equal(stat(path, &st), -1);
+}
+
+#define MIB (1ull << 20)
+#define GIB (1ull << 30)
+
+/* The pool's memory.max: the machine's memory less the host's part (docs/declarations.md). */
+static void test_pool_max(void **state)
+{
+	static const struct {
+		uint64_t total, reserve, want;
+	} cases[] = {
+	    {384 * MIB, CGROUP_RESERVE_DEFAULT, 320 * MIB}, /* a sixteenth is 24 MiB: 64 */
+	    {4 * GIB, CGROUP_RESERVE_DEFAULT, 4 * GIB - 256 * MIB},
+	    {32 * GIB, CGROUP_RESERVE_DEFAULT, 31 * GIB}, /* a sixteenth is 2 GiB: 1 */
+	    {1 * GIB, 0, 0},				  /* wisp.host_reserve=0: no limit */
+	    {1 * GIB, 100 * MIB, 924 * MIB},
+	    {1 * GIB, 2 * GIB, 960 * MIB},	   /* not below the memory: the default */
+	    {1 * GIB, 1000, GIB - 4096},	   /* whole pages */
+	    {48 * MIB, CGROUP_RESERVE_DEFAULT, 0}, /* less than the least reserve */
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint64_t got = cgroup_pool_max(cases[i].total, cases[i].reserve);
+		if (got != cases[i].want)
+			fail_msg("cases[%zu]: %llu, not %llu", i, (unsigned long long)got,
+				 (unsigned long long)cases[i].want);
+	}
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_unit_limits),
-	    cmocka_unit_test(test_setup),
-	    cmocka_unit_test(test_missing_controller),
-	    cmocka_unit_test(test_kill_and_populated),
+	    cmocka_unit_test(test_unit_limits),	       cmocka_unit_test(test_setup),
+	    cmocka_unit_test(test_missing_controller), cmocka_unit_test(test_kill_and_populated),
+	    cmocka_unit_test(test_container_in_pool),  cmocka_unit_test(test_pool_max),
 	};
 
 	return cmocka_run_group_tests_name("init_cgroup", tests, setup, teardown);

@@ -75,20 +75,22 @@ int spawn_read_report(int fd, char *buf, size_t size, size_t *len)
 	*len = (size_t)snprintf(buf, size, "%s", setup_error);
 	return 1;
 }
-int cgroup_unit(const char *root, const char *name, const struct resources *r, struct err *e)
+int cgroup_unit(const char *root, const char *group, const char *name, const struct resources *r,
+		struct err *e)
 {
 	(void)root, (void)r;
+	assert_string_equal(group, CGROUP_UNITS);
 	assert_string_equal(name, "provision");
 	return dup(0) < 0 ? err_set(e, 0, "dup") : 3;
 }
-int cgroup_kill(const char *root, const char *name, struct err *e)
+int cgroup_kill(const char *root, const char *group, const char *name, struct err *e)
 {
-	(void)root, (void)name, (void)e;
+	(void)root, (void)group, (void)name, (void)e;
 	return 0;
 }
-bool cgroup_populated(const char *root, const char *name)
+bool cgroup_populated(const char *root, const char *group, const char *name)
 {
-	(void)root, (void)name;
+	(void)root, (void)group, (void)name;
 	return true;
 }
 

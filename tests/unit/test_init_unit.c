@@ -107,19 +107,24 @@ int cgroup_setup(const char *root, struct err *e)
 	(void)root;
 	return err_set(e, ENOENT, "no cgroups here");
 }
-int cgroup_unit(const char *root, const char *name, const struct resources *r, struct err *e)
+static char groups[4096]; /* "NAME:GROUP " of each cgroup_unit() */
+int cgroup_unit(const char *root, const char *group, const char *name, const struct resources *r,
+		struct err *e)
 {
-	(void)root, (void)name, (void)r, (void)e;
+	size_t n = strlen(groups);
+
+	(void)root, (void)r, (void)e;
+	snprintf(groups + n, sizeof(groups) - n, "%s:%s ", name, group);
 	return open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC); /* a directory fd, as the real one */
 }
-int cgroup_kill(const char *root, const char *name, struct err *e)
+int cgroup_kill(const char *root, const char *group, const char *name, struct err *e)
 {
-	(void)root, (void)name;
+	(void)root, (void)group, (void)name;
 	return err_set(e, ENOENT, "no cgroups here");
 }
-bool cgroup_populated(const char *root, const char *name)
+bool cgroup_populated(const char *root, const char *group, const char *name)
 {
-	(void)root, (void)name;
+	(void)root, (void)group, (void)name;
 	return false;
 }
 int logs_open(struct logsink *l, const char *name, struct err *e)
@@ -319,7 +324,7 @@ static void check_containers(void)
 		 "/bin/containerd-lite --root /run/wisp/containers image bundle --cmd httpd "
 		 "--cmd -f --user www:www --network bridge --userns 1048576 --hostname web "
 		 "--cgroups-path "
-		 "/wisp/web/ctr --upper "
+		 "/containers/web/ctr --upper "
 		 "/var/lib/wisp/containers/web bb:1 %s/web",
 		 dir);
 	assert_string_equal(helper, path);
@@ -332,6 +337,9 @@ static void check_containers(void)
 	assert_int_equal(state_of("web"), U_STARTING);
 	assert_true(unit_reaped(next_pid - 1, 0));
 	assert_int_equal(state_of("web"), U_RUNNING);
+	/* its cgroup in the containers' pool, the import's (a oneshot) beside it */
+	assert_non_null(strstr(groups, "web:" CGROUP_POOL " "));
+	assert_non_null(strstr(groups, IMAGE_IMPORT ":" CGROUP_UNITS " "));
 	/* Its end is the container's end; then a start whose bundle step fails. */
 	assert_true(unit_reaped(4242, 0));
 	assert_int_equal(state_of("web"), U_DONE);
