@@ -15,7 +15,10 @@
  * no process's RSS, charged to the writer's cgroup), meet an OOM of their own
  * pool, whose killer picks only among their processes, before the machine
  * runs short and the host's services and page cache pay (Kubernetes' node
- * allocatable; systemd's machine.slice with a limit).
+ * allocatable; systemd's machine.slice with a limit). Its pids.max keeps the
+ * host a part of the kernel's tasks the same way: containers that fork
+ * together up to their own limits (4096 each by default) cannot leave the
+ * console, sshd or a health check without a pid.
  *
  * Everything takes the cgroup root as a parameter so that the unit tests
  * can point it at a plain directory.
@@ -41,6 +44,9 @@ static const char controllers[] = "+cpu +memory +pids +io";
 #define RESERVE_MIN (64ull << 20)
 #define RESERVE_MAX (1ull << 30)
 #define PAGE	    4096ull
+/* Tasks the host keeps of the kernel's limit: a sixteenth, at least 256 (PID 1, services,
+ * their health checks, logins and what an operator types while containers fork). */
+#define PIDS_RESERVE_MIN 256u
 
 static uint64_t host_reserve = CGROUP_RESERVE_DEFAULT;
 
@@ -61,6 +67,13 @@ uint64_t cgroup_pool_max(uint64_t total, uint64_t reserve)
 	}
 	reserve = (reserve + PAGE - 1) / PAGE * PAGE; /* memory.max counts whole pages */
 	return total > reserve ? total - reserve : 0;
+}
+
+uint64_t cgroup_pool_pids(uint64_t tasks)
+{
+	uint64_t reserve = tasks / 16 < PIDS_RESERVE_MIN ? PIDS_RESERVE_MIN : tasks / 16;
+
+	return tasks > reserve ? tasks - reserve : 0;
 }
 
 static int write_at(const char *dir, const char *file, const char *val, struct err *e)
@@ -108,6 +121,36 @@ int cgroup_setup(const char *root, struct err *e)
  * limits does, whichever comes first. */
 static bool enabled;
 
+/* The kernel's limit on tasks: the lower of kernel.pid_max and kernel.threads-max. */
+static uint64_t task_limit(void)
+{
+	static const char *const files[] = {"/proc/sys/kernel/pid_max",
+					    "/proc/sys/kernel/threads-max"};
+	uint64_t least = 0, v;
+	char buf[32];
+	struct err e;
+
+	for (size_t i = 0; i < ARRAY_LEN(files); i++)
+		if (read_text(files[i], buf, sizeof(buf), &e) > 0 && dec_scan(buf, &v) &&
+		    (!least || v < least))
+			least = v;
+	return least;
+}
+
+/* The pool's pids.max (0 tasks known: left at max). */
+static void pool_pids(const char *pool)
+{
+	uint64_t max = cgroup_pool_pids(task_limit());
+	char val[32];
+	struct err e;
+
+	if (!max)
+		return;
+	snprintf(val, sizeof(val), "%llu", (unsigned long long)max);
+	if (write_at(pool, "pids.max", val, &e) < 0)
+		log_err(&e);
+}
+
 /* The pool's memory.max, said once at the boot (dmesg has it). */
 static void pool_limit(const char *pool)
 {
@@ -149,6 +192,7 @@ void cgroup_controllers(const char *root)
 	enable(wisp);
 	enable(pool);
 	pool_limit(pool);
+	pool_pids(pool);
 }
 
 static int set_limits(const char *dir, const struct resources *r, struct err *e)

@@ -150,8 +150,7 @@ _Noreturn void dispatch_emergency(void);
 /* ---- orphan.c: exits of children nobody claimed, for a while ---------- */
 
 void orphan_reaped(pid_t pid, int st);
-/* How many orphans were reaped so far: a container's create notes it. */
-uint64_t orphan_mark(void);
+uint64_t orphan_mark(void); /* how many were reaped so far: a container's create notes it */
 /* Whether pid was reaped as an orphan since mark: 1 (*st its status), 0, or -1 when more
  * orphans ended since than are kept (cannot tell). */
 int orphan_ended(uint64_t since, pid_t pid, int *st);
@@ -309,8 +308,9 @@ int cgroup_setup(const char *root, struct err *e);
 /* Enable +cpu +memory +pids +io in ROOT and both parents, the pool's memory.max; once. */
 void cgroup_controllers(const char *root);
 void cgroup_set_reserve(uint64_t bytes); /* wisp.host_reserve= (0: the pool has no limit) */
-/* The pool's memory.max for total bytes of memory and a reserve; 0: none ("max"). */
+/* The pool's memory.max for total bytes and a reserve, its pids.max for tasks; 0: none. */
 uint64_t cgroup_pool_max(uint64_t total, uint64_t reserve);
+uint64_t cgroup_pool_pids(uint64_t tasks);
 /* Make ROOT/GROUP/NAME, write its limits; returns an O_DIRECTORY fd of it (for spawn). */
 int cgroup_unit(const char *root, const char *group, const char *name, const struct resources *r,
 		struct err *e);

@@ -51,6 +51,7 @@ JOBS = [
     ("cloudinit", py("test_cloudinit.py")),
     ("containers", py("test_containers.py")),
     ("oom", py("test_oom.py")),
+    ("pids", py("test_pids.py")),
     ("many", py("test_many.py")),
     ("userns", py("test_userns.py")),
     ("bridge", py("test_bridge.py")),

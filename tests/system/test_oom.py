@@ -1,6 +1,6 @@
 """A container that fills memory the OOM killer cannot see costs itself,
 not the host's services (docs/security.md, docs/declarations.md "The
-containers' memory", docs/containerd-lite.md "Memory and the OOM killer"),
+containers' pool", docs/containerd-lite.md "Memory and the OOM killer"),
 in one TCG boot of a 384 MiB guest booted with wisp.host_reserve=96M.
 
 Declared in /etc/wisp/image.yaml:
@@ -28,7 +28,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
 from wispvm import (  # noqa: E402
-    DIAGNOSE, VM, OciImage, build_test_image, check, run_test, units, wait_units)
+    DIAGNOSE, OciImage, build_test_image, check, direct_vm, run_test, units, wait_units)
 
 B = os.environ.get("B", "build")
 OUT = os.path.join(B, "tests", "oom")
@@ -97,11 +97,8 @@ def main():
     tar = make_image()
     image = build_test_image("oom", services_yaml=SERVICES,
                              spec_extra="images:\n  - {archive: %s, name: 'fill:1'}\n" % tar)
-    base = os.path.splitext(image)[0]
-    with open(base + ".cmdline") as f:
-        cmdline = f.read().strip() + " wisp.host_reserve=96M"
-    with VM(image, name="oom", mem=384, diagnose=DIAGNOSE, kernel=base + ".kernel",
-            cmdline=cmdline) as vm:
+    with direct_vm(image, " wisp.host_reserve=96M", name="oom", mem=384,
+                   diagnose=DIAGNOSE) as vm:
         vm.boot()
         pool(vm)
         u = wait_units(vm, "hog healthy", lambda u: u.get("hog", {}).get("state") == "healthy",

@@ -34,7 +34,8 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
-from wispvm import VM, BANNER, BOOT_TIMEOUT, build_test_image, check, run_test, wait_sh  # noqa: E402
+from wispvm import (  # noqa: E402
+    BANNER, BOOT_TIMEOUT, build_test_image, check, direct_vm, run_test, wait_sh)
 
 # Declared in ROOT: runs at every boot whatever provision does; early-say
 # starts first, before /var is mounted, and its output must still reach its log;
@@ -69,13 +70,9 @@ def seed(tmp, name, user_data, host=None):
 
 
 def vm_for(image, name, iso, extra_cmdline="", extra=()):
-    """A direct -kernel boot (for extra_cmdline) of image, with the kernel and command
-    line image-builder wrote next to it (the root's PARTUUID is the image's own)."""
-    base = os.path.splitext(image)[0]
-    with open(base + ".cmdline") as f:
-        cmdline = f.read().strip() + extra_cmdline
-    return VM(image, name="provision-" + name, extra=["-cdrom", iso] + list(extra),
-              kernel=base + ".kernel", cmdline=cmdline)
+    """A direct -kernel boot (for extra_cmdline) of image with the seed ISO."""
+    return direct_vm(image, extra_cmdline, name="provision-" + name,
+                     extra=["-cdrom", iso] + list(extra))
 
 
 def after_failure(vm, why):

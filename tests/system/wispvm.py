@@ -482,6 +482,16 @@ def wait_units(vm, what, pred, timeout=120):
     raise BootError("timed out waiting for %s: %s" % (what, units(vm)))
 
 
+def direct_vm(image, extra_cmdline, **kw):
+    """A VM of IMAGE booted by QEMU's -kernel with the kernel and command line
+    image-builder wrote next to it (the root's PARTUUID is the image's own),
+    plus EXTRA_CMDLINE (" key=value ..."); KW go to VM."""
+    base = os.path.splitext(image)[0]
+    with open(base + ".cmdline") as f:
+        cmdline = f.read().strip() + extra_cmdline
+    return VM(image, kernel=base + ".kernel", cmdline=cmdline, **kw)
+
+
 def build_test_image(name, manifest_lines=(), services_yaml="", files=None, ctlprobe=False,
                      spec_extra="", state_size=None, decl_errors=False):
     """Build build/tests/NAME.img: the default spec and ROOT, less the demo

@@ -91,6 +91,7 @@ static void test_unit_limits(void **state)
 	mkdir(strcat(strcpy((char[512]){0}, root), "/containers"), 0755);
 	touch("containers/cgroup.subtree_control");
 	touch("containers/memory.max");
+	touch("containers/pids.max");
 	fd = cgroup_unit(root, CGROUP_UNITS, "web", &r, &e);
 	assert_true(fd > 2);
 	close(fd);
@@ -109,6 +110,19 @@ static void test_unit_limits(void **state)
 							     CGROUP_RESERVE_DEFAULT));
 		expect_file("containers/memory.max", want);
 		assert_non_null(strstr(logged, "containers: "));
+	}
+	/* and the kernel's tasks less the host's part: the lower of its two limits */
+	{
+		char buf[32], want[32];
+		uint64_t pid_max, threads;
+		read_text("/proc/sys/kernel/pid_max", buf, sizeof(buf), &e);
+		assert_non_null(dec_scan(buf, &pid_max));
+		read_text("/proc/sys/kernel/threads-max", buf, sizeof(buf), &e);
+		assert_non_null(dec_scan(buf, &threads));
+		snprintf(
+		    want, sizeof(want), "%llu",
+		    (unsigned long long)cgroup_pool_pids(pid_max < threads ? pid_max : threads));
+		expect_file("containers/pids.max", want);
 	}
 	expect_file("wisp/web/cpu.weight", "50");
 	expect_file("wisp/web/cpu.max", "50000 100000");
@@ -237,12 +251,31 @@ static void test_pool_max(void **state)
 	}
 }
 
+/* The pool's pids.max: the kernel's tasks less a sixteenth, at least 256. */
+static void test_pool_pids(void **state)
+{
+	static const struct {
+		uint64_t tasks, want;
+	} cases[] = {
+	    {32768, 30720}, {4194304, 3932160}, {1024, 768}, {3000, 2744}, {256, 0}, {0, 0},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint64_t got = cgroup_pool_pids(cases[i].tasks);
+		if (got != cases[i].want)
+			fail_msg("cases[%zu]: %llu, not %llu", i, (unsigned long long)got,
+				 (unsigned long long)cases[i].want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_unit_limits),	       cmocka_unit_test(test_setup),
 	    cmocka_unit_test(test_missing_controller), cmocka_unit_test(test_kill_and_populated),
 	    cmocka_unit_test(test_container_in_pool),  cmocka_unit_test(test_pool_max),
+	    cmocka_unit_test(test_pool_pids),
 	};
 
 	return cmocka_run_group_tests_name("init_cgroup", tests, setup, teardown);
