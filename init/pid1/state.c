@@ -36,6 +36,13 @@
 #define E2FSCK	     "/sbin/e2fsck"
 #define STORAGE_LOG  "/run/wisp/storage.log" /* what e2fsck and resize2fs print (run()) */
 #define RESIZE2FS    "/sbin/resize2fs"
+/* ext4's blocks reserved for root (mke2fs's 5 %) go to uid resuid (0 by default) and to holders
+ * of CAP_SYS_RESOURCE. A container's writes into its root reach ext4 with the overlay mounter's
+ * credentials, uid 0 less CAP_SYS_RESOURCE (the kernel drops it there, "never use reserved
+ * space"), so with the default resuid a container in a user namespace of its own took the
+ * reserve too and PID 1 could write no log. A resuid no process has leaves it to PID 1 and
+ * root's programs (logs, provisioning, the store): docs/security.md. (uid_t)-2: -1 is no uid. */
+#define STATE_OPTS "resuid=4294967294"
 
 enum fsck_result { FSCK_OK, FSCK_BROKEN, FSCK_NOT_RUN };
 
@@ -330,7 +337,7 @@ static void mount_state(void)
 		var_tmpfs();
 		return;
 	}
-	if (mount(dev, STATE_DIR, "ext4", MS_NOSUID | MS_NODEV, NULL) < 0) {
+	if (mount(dev, STATE_DIR, "ext4", MS_NOSUID | MS_NODEV, STATE_OPTS) < 0) {
 		err_set(&e, errno, "mount %s on %s", dev, STATE_DIR);
 		log_msg(LOG_CRIT, "%s: %s", STATE_LABEL, e.msg);
 		var_tmpfs();

@@ -52,6 +52,7 @@ JOBS = [
     ("containers", py("test_containers.py")),
     ("oom", py("test_oom.py")),
     ("pids", py("test_pids.py")),
+    ("disk", py("test_disk.py")),
     ("many", py("test_many.py")),
     ("userns", py("test_userns.py")),
     ("bridge", py("test_bridge.py")),
