@@ -121,7 +121,11 @@ int cgroup_setup(const char *root, struct err *e)
  * limits does, whichever comes first. */
 static bool enabled;
 
-/* The kernel's limit on tasks: the lower of kernel.pid_max and kernel.threads-max. */
+/* Pids the kernel gives again once it wraps start above 300 (its RESERVED_PIDS). */
+#define PIDS_WRAP 300u
+
+/* The kernel's limit on tasks: the lower of its pids (kernel.pid_max, less those it never
+ * gives again) and kernel.threads-max. */
 static uint64_t task_limit(void)
 {
 	static const char *const files[] = {"/proc/sys/kernel/pid_max",
@@ -130,10 +134,14 @@ static uint64_t task_limit(void)
 	char buf[32];
 	struct err e;
 
-	for (size_t i = 0; i < ARRAY_LEN(files); i++)
-		if (read_text(files[i], buf, sizeof(buf), &e) > 0 && dec_scan(buf, &v) &&
-		    (!least || v < least))
+	for (size_t i = 0; i < ARRAY_LEN(files); i++) {
+		if (read_text(files[i], buf, sizeof(buf), &e) <= 0 || !dec_scan(buf, &v))
+			continue;
+		if (i == 0)
+			v = v > PIDS_WRAP ? v - PIDS_WRAP : 0;
+		if (!least || v < least)
 			least = v;
+	}
 	return least;
 }
 

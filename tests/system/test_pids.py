@@ -9,12 +9,13 @@ Declared in /etc/wisp/image.yaml:
           until a fork fails, then keeps what it has (its sh execs sleep).
 
 Containers share one cgroup, /containers, whose pids.max is the kernel's
-limit on tasks (the lower of pid_max and threads-max) less the host's part
-(a sixteenth, at least 256): here 1024 - 256 = 768. bomb's own limit (a
+limit on tasks (the lower of pid_max less the 300 pids the kernel never
+gives again, and threads-max) less the host's part (a sixteenth, at least
+256): here 1024 - 300 - 256 = 468. bomb's own limit (a
 container's default pids_max, 4096) is above the kernel's, so before the
 pool's limit the bomb took every pid there was and the host could not fork:
 the console's commands failed ("can't fork"), a health check or a restart
-could not start. Now the pool refuses bomb's forks at 768 tasks and the
+could not start. Now the pool refuses bomb's forks at 468 tasks and the
 host forks, restarts a service, and its health checks pass.
 """
 
@@ -29,7 +30,9 @@ from wispvm import (  # noqa: E402
 
 B = os.environ.get("B", "build")
 OUT = os.path.join(B, "tests", "pids")
-POOL = 1024 - 256  # kernel.pid_max 1024 (below threads-max in 384 MiB) less the least reserve
+# kernel.pid_max 1024 less the 300 pids the kernel never gives again (below threads-max in
+# 384 MiB), less the least reserve
+POOL = 1024 - 300 - 256
 
 SERVICES = """\
   - name: watch
