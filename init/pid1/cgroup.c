@@ -47,6 +47,8 @@ static const char controllers[] = "+cpu +memory +pids +io";
 /* Tasks the host keeps of the kernel's limit: a sixteenth, at least 256 (PID 1, services,
  * their health checks, logins and what an operator types while containers fork). */
 #define PIDS_RESERVE_MIN 256u
+/* Pids the kernel gives again once it wraps start above 300 (its RESERVED_PIDS). */
+#define PIDS_WRAP 300u
 
 static uint64_t host_reserve = CGROUP_RESERVE_DEFAULT;
 
@@ -120,9 +122,6 @@ int cgroup_setup(const char *root, struct err *e)
  * not wait for: main.c enables them after STATE's mount, or the first unit with
  * limits does, whichever comes first. */
 static bool enabled;
-
-/* Pids the kernel gives again once it wraps start above 300 (its RESERVED_PIDS). */
-#define PIDS_WRAP 300u
 
 /* The kernel's limit on tasks: the lower of its pids (kernel.pid_max, less those it never
  * gives again) and kernel.threads-max. */

@@ -51,7 +51,7 @@ import tempfile
 import threading
 
 sys.path.insert(0, os.path.dirname(__file__))
-from wispvm import BANNER, BOOT_TIMEOUT, VM, check, run_test, wait_sh  # noqa: E402
+from wispvm import BANNER, BOOT_TIMEOUT, VM, check, direct_vm, run_test, wait_sh  # noqa: E402
 
 IMAGE = os.path.join(os.environ.get("B", "build"), "wisp.img")
 MAC = "52:54:00:12:34:56"
@@ -227,11 +227,7 @@ def serve(handler, boot, *args):
 def cloud_vm(name, args, extra):
     """The build's kernel booted directly with slot A's command line and ARGS (the
     metadata endpoints), EXTRA telling QEMU which cloud it plays (DMI)."""
-    b = os.environ.get("B", "build")
-    with open(os.path.join(b, "wisp.cmdline")) as f:
-        cmdline = f.read().strip() + " " + args
-    return VM(IMAGE, name=name, nic=NIC, kernel=os.path.join(b, "wisp.kernel"),
-              cmdline=cmdline, extra=extra)
+    return direct_vm(IMAGE, " " + args, name=name, nic=NIC, extra=extra)
 
 
 def ec2():
