@@ -257,13 +257,18 @@ int cgroup_unit(const char *root, const char *group, const char *name, const str
 }
 
 /* Before 5.14 there is no cgroup.kill: signal the pids one by one. */
-static int kill_each(const char *dir, struct err *e)
+static int kill_each(int dir, const char *name, struct err *e)
 {
-	char path[4096], line[32];
-	FILE *f;
+	char line[32];
+	int fd = openat(dir, "cgroup.procs", O_RDONLY | O_CLOEXEC);
+	FILE *f = fd >= 0 ? fdopen(fd, "re") : NULL;
 
-	if (fmt_path(path, sizeof(path), "%s/cgroup.procs", dir) < 0 || !(f = fopen(path, "re")))
-		return err_set(e, errno, "open %s/cgroup.procs", dir);
+	if (!f) {
+		err_set(e, errno, "cgroup of %s: cgroup.procs", name);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
 	while (fgets(line, sizeof(line), f)) {
 		uint64_t pid;
 		if (dec_scan(line, &pid) && pid > 1 && pid < INT32_MAX)
@@ -273,25 +278,28 @@ static int kill_each(const char *dir, struct err *e)
 	return 0;
 }
 
-int cgroup_kill(const char *root, const char *group, const char *name, struct err *e)
+/* By the unit's own directory fd: no path to rebuild, and the group is the one it ran in. */
+int cgroup_kill(int dir, const char *name, struct err *e)
 {
-	char dir[4096];
+	int fd = openat(dir, "cgroup.kill", O_WRONLY | O_CLOEXEC);
+	bool done = fd >= 0 && write_all(fd, "1", 1) == 0;
 
-	if (fmt_path(dir, sizeof(dir), "%s/%s/%s", root, group, name) < 0)
-		return err_set(e, ENAMETOOLONG, "cgroup of %s", name);
-	if (write_at(dir, "cgroup.kill", "1", e) == 0)
-		return 0;
-	return kill_each(dir, e);
+	if (fd >= 0)
+		close(fd);
+	return done ? 0 : kill_each(dir, name, e);
 }
 
-bool cgroup_populated(const char *root, const char *group, const char *name)
+bool cgroup_populated(int dir)
 {
-	char path[4096], buf[256];
-	struct err e;
+	char buf[256];
+	int fd = openat(dir, "cgroup.events", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read_full(fd, buf, sizeof(buf) - 1) : -1;
 
-	if (fmt_path(path, sizeof(path), "%s/%s/%s/cgroup.events", root, group, name) < 0 ||
-	    read_text(path, buf, sizeof(buf), &e) < 0)
+	if (fd >= 0)
+		close(fd);
+	if (n < 0)
 		return false;
+	buf[n] = 0;
 	/* "populated 1\nfrozen 0\n"; line by line, not strstr (PID 1's size) */
 	for (const char *p = buf; p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
 		if (!strncmp(p, "populated 1", 11))

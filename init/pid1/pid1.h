@@ -316,8 +316,8 @@ int cgroup_unit(const char *root, const char *group, const char *name, const str
 		struct err *e);
 /* SIGKILL everything in ROOT/GROUP/NAME (cgroup.kill, or one by one before 5.14); is anything
  * left in it? */
-int cgroup_kill(const char *root, const char *group, const char *name, struct err *e);
-bool cgroup_populated(const char *root, const char *group, const char *name);
+int cgroup_kill(int dir, const char *name, struct err *e);
+bool cgroup_populated(int dir);
 
 /* ---- logs.c: the units' output -> /var/log/wisp/<name>.log ----------- */
 

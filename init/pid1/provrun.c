@@ -84,8 +84,8 @@ static void kill_all(pid_t pid)
 {
 	struct err e;
 
-	if (pr.cgfd >= 0 && (!cgroup_populated(CGROUP_ROOT, CGROUP_UNITS, PROVISION_CGROUP) ||
-			     cgroup_kill(CGROUP_ROOT, CGROUP_UNITS, PROVISION_CGROUP, &e) == 0))
+	if (pr.cgfd >= 0 &&
+	    (!cgroup_populated(pr.cgfd) || cgroup_kill(pr.cgfd, PROVISION_CGROUP, &e) == 0))
 		return;
 	/* No cgroup: its process group at least (it leads its own session, spawn.c). */
 	if (kill(-pid, SIGKILL) < 0 && pr.pid == pid)

@@ -522,9 +522,9 @@ static void unit_ended(struct unit *u, int st, uint64_t ran_ms)
 	}
 	timer_stop(&u->kill);
 	/* Whatever it left behind in its cgroup goes with it. */
-	if (u->cgfd >= 0 && cgroup_populated(cg_root, cg_group(u), u->d.name)) {
+	if (u->cgfd >= 0 && cgroup_populated(u->cgfd)) {
 		struct err e;
-		if (cgroup_kill(cg_root, cg_group(u), u->d.name, &e) < 0)
+		if (cgroup_kill(u->cgfd, u->d.name, &e) < 0)
 			log_err(&e);
 	}
 	if (u->state == U_STOPPING || stopping_all || !u->wanted) {
@@ -574,7 +574,7 @@ static void on_kill(struct timer *t)
 		u->d.stop_timeout_ms / 1000, u->d.stop_timeout_ms % 1000);
 	if (u->helper > 0)
 		kill(u->helper, SIGKILL);
-	if (u->cgfd >= 0 && cgroup_kill(cg_root, cg_group(u), u->d.name, &e) == 0)
+	if (u->cgfd >= 0 && cgroup_kill(u->cgfd, u->d.name, &e) == 0)
 		return;
 	unit_signal(u, SIGKILL);
 }

@@ -9,11 +9,13 @@
 #include "pid1/pid1.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysinfo.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static char root[] = "/tmp/test_init_cgroup.XXXXXX";
@@ -184,25 +186,62 @@ static void test_missing_controller(void **state)
 
 static void test_kill_and_populated(void **state)
 {
+	char dir[512];
 	struct err e;
+	int fd;
 
 	(void)state;
 	mkdir(strcat(strcpy((char[512]){0}, root), "/containers"), 0755);
-	mkdir(strcat(strcpy((char[512]){0}, root), "/containers/k"), 0755);
+	mkdir(strcat(strcpy(dir, root), "/containers/k"), 0755);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(fd >= 0);
 	touch("containers/k/cgroup.kill");
-	assert_int_equal(cgroup_kill(root, CGROUP_POOL, "k", &e), 0);
+	assert_int_equal(cgroup_kill(fd, "k", &e), 0);
 	expect_file("containers/k/cgroup.kill", "1");
-	assert_false(cgroup_populated(root, CGROUP_POOL, "k"));
+	assert_false(cgroup_populated(fd));
 	touch("containers/k/cgroup.events");
 	{
 		char path[512];
 		snprintf(path, sizeof(path), "%s/containers/k/cgroup.events", root);
 		FILE *f = fopen(path, "w");
-		fputs("populated 1\nfrozen 0\n", f);
+		fputs("frozen 0\npopulated 1\n", f);
 		fclose(f);
 	}
-	assert_true(cgroup_populated(root, CGROUP_POOL, "k"));
-	assert_false(cgroup_populated(root, CGROUP_UNITS, "k"));
+	assert_true(cgroup_populated(fd));
+	close(fd);
+}
+
+/* Without cgroup.kill (before 5.14), each pid of cgroup.procs is signalled; with no
+ * cgroup.procs either, the error names the unit. */
+static void test_kill_each(void **state)
+{
+	char dir[512];
+	struct err e;
+	pid_t pid;
+	int fd, st;
+
+	(void)state;
+	mkdir(strcat(strcpy((char[512]){0}, root), "/wisp"), 0755);
+	mkdir(strcat(strcpy(dir, root), "/wisp/old"), 0755);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(cgroup_kill(fd, "old", &e), -1);
+	assert_non_null(strstr(e.msg, "cgroup of old: cgroup.procs"));
+	if ((pid = fork()) == 0) {
+		pause();
+		_exit(0);
+	}
+	{
+		char path[600];
+		snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+		FILE *f = fopen(path, "w");
+		fprintf(f, "%d\n", (int)pid);
+		fclose(f);
+	}
+	assert_int_equal(cgroup_kill(fd, "old", &e), 0);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	close(fd);
 }
 
 /* A container unit's cgroup is made in the pool. */
@@ -275,8 +314,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_unit_limits),	       cmocka_unit_test(test_setup),
 	    cmocka_unit_test(test_missing_controller), cmocka_unit_test(test_kill_and_populated),
-	    cmocka_unit_test(test_container_in_pool),  cmocka_unit_test(test_pool_max),
-	    cmocka_unit_test(test_pool_pids),
+	    cmocka_unit_test(test_kill_each),	       cmocka_unit_test(test_container_in_pool),
+	    cmocka_unit_test(test_pool_max),	       cmocka_unit_test(test_pool_pids),
 	};
 
 	return cmocka_run_group_tests_name("init_cgroup", tests, setup, teardown);
