@@ -35,17 +35,48 @@ static int safe_dir(const char *path, const char *src, struct cl_err *err)
 	return 0;
 }
 
-/* Each directory above resolved ("/a/b/c": /, /a, /a/b). */
-static int safe_parents(const char *resolved, const char *src, struct cl_err *err)
-{
-	char path[PATH_MAX];
+/* Symlinks one source's walk follows, as the kernel's own limit. */
+#define SOURCE_LINKS 40
 
-	for (const char *p = resolved; (p = strchr(p + 1, '/'));) {
-		img_fmt(path, sizeof(path), "%.*s", (int)(p - resolved), resolved);
-		if (safe_dir(path, src, err) < 0)
-			return -1;
-	}
-	return safe_dir("/", src, err);
+/* The first component of todo moved into comp; false when none is left. */
+static bool next_comp(char *todo, char comp[PATH_MAX])
+{
+	size_t skip = strspn(todo, "/"), n = strcspn(todo + skip, "/");
+
+	if (n == 0)
+		return false;
+	img_fmt(comp, PATH_MAX, "%.*s", (int)n, todo + skip);
+	memmove(todo, todo + skip + n, strlen(todo + skip + n) + 1);
+	return true;
+}
+
+/* out's last component dropped ("/a/b" -> "/a", "/a" -> "/"). */
+static void up(char *out)
+{
+	char *slash = strrchr(out, '/');
+
+	slash[slash == out] = '\0';
+}
+
+/* The symlink at path: its text put before what is left to walk; an
+ * absolute one starts again from "/". */
+static int follow(const char *path, char *out, char *todo, int *links, const char *src,
+		  struct cl_err *err)
+{
+	char text[PATH_MAX], rest[PATH_MAX];
+	ssize_t n = readlink(path, text, sizeof(text) - 1);
+
+	if (n < 0)
+		return cl_error(err, errno, "volume %s: %s", src, path);
+	if (++*links > SOURCE_LINKS)
+		return cl_error(err, ELOOP, "volume %s: %s", src, path);
+	text[n] = '\0';
+	img_fmt(rest, sizeof(rest), "%s", todo);
+	if ((size_t)snprintf(todo, PATH_MAX, "%s/%s", text, rest) >= PATH_MAX)
+		return cl_error(err, ENAMETOOLONG, "volume %s: %s", src, path);
+	if (text[0] == '/')
+		img_fmt(out, PATH_MAX, "/");
+	return 0;
 }
 
 /* out + "/" + the n bytes of name (out "/" stays one slash). */
@@ -56,35 +87,56 @@ static void join(char *out, const char *name, size_t n)
 	img_fmt(out + len, PATH_MAX - len, "%s%.*s", len > 1 ? "/" : "", (int)n, name);
 }
 
-/* SRC resolved (its symlinks followed once, now) into out. A missing one
- * is made a directory, as docker -v makes it, below its deepest existing
- * ancestor once that is checked too. */
+/* Component comp of the checked directory out: entered (a missing one made
+ * a directory, as docker -v makes it), or the symlink there followed. */
+static int enter(char *out, const char *comp, char *todo, int *links, const char *src,
+		 struct cl_err *err)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	img_fmt(path, sizeof(path), "%s", out);
+	join(path, comp, strlen(comp));
+	if (lstat(path, &st) < 0) {
+		/* a symlink's missing target is not made (docker's -v refuses
+		 * it too): its ".." would have made directories on the way */
+		if (errno != ENOENT || *links)
+			return cl_error(err, errno, "volume %s: %s", src, path);
+		/* in a directory only root writes: what is there next is root's */
+		if (mkdir(path, 0755) < 0 && errno != EEXIST)
+			return cl_error(err, errno, "volume %s: mkdir %s", src, path);
+		st.st_mode = S_IFDIR;
+	}
+	if (S_ISLNK(st.st_mode))
+		return follow(path, out, todo, links, src, err);
+	if (!S_ISDIR(st.st_mode) && todo[strspn(todo, "/")])
+		return cl_error(err, ENOTDIR, "volume %s: %s", src, path);
+	img_fmt(out, PATH_MAX, "%s", path);
+	return 0;
+}
+
+/* SRC resolved into out a component at a time, now (the runtime mounts out
+ * later): every directory the walk looks into, those a symlink's text
+ * leads through included, is checked first (safe_dir), so neither the
+ * path's own directories nor a symlink planted in one a user or a
+ * container writes can choose where the bind points. The source itself
+ * may be anyone's: its name cannot change. */
 static int host_source(const char *src, char *out, struct cl_err *err)
 {
-	char clean[PATH_MAX], prefix[PATH_MAX];
-	const char *rest;
+	char todo[PATH_MAX], comp[PATH_MAX];
+	int links = 0;
 
-	if (!img_abs_clean(src, clean, sizeof(clean)))
+	if (!img_abs_clean(src, todo, sizeof(todo)))
 		return cl_error(err, 0, "volume %s: the host path is not absolute without '..'",
 				src);
-	img_fmt(prefix, sizeof(prefix), "%s", clean);
-	while (!realpath(prefix, out)) {
-		char *slash = strrchr(prefix, '/');
-		if (errno != ENOENT || !slash)
-			return cl_error(err, errno, "volume %s: %s", src, prefix);
-		slash[slash == prefix] = '\0'; /* "/a" -> "/" */
-	}
-	/* what is left to make, from its "/" */
-	rest = strcmp(prefix, "/") ? clean + strlen(prefix) : clean + (clean[1] ? 0 : 1);
-	if (safe_parents(out, src, err) < 0 || (*rest && safe_dir(out, src, err) < 0))
-		return -1;
-	for (const char *p = rest; *p == '/';) {
-		size_t len = strcspn(p + 1, "/");
-		join(out, p + 1, len);
-		if (mkdir(out, 0755) < 0 && errno != EEXIST)
-			return cl_error(err, errno, "volume %s: mkdir %s", src, out);
-		p += len + 1;
-		if (*p && safe_dir(out, src, err) < 0)
+	img_fmt(out, PATH_MAX, "/");
+	while (next_comp(todo, comp)) {
+		if (strcmp(comp, ".") == 0)
+			continue;
+		if (strcmp(comp, "..") == 0)
+			up(out);
+		else if (safe_dir(out, src, err) < 0 ||
+			 enter(out, comp, todo, &links, src, err) < 0)
 			return -1;
 	}
 	return 0;

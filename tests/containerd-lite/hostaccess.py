@@ -11,7 +11,8 @@ capability and no filter, sees the host's processes and reads and writes its
 binds; the same image without the options stays contained (the defaults).
 The bind source's path must stay the author's: one below a directory a user
 could write is refused (a user could swap it for a symlink to / before the
-mount), as are a destination in /proc without --privileged and
+mount), also where the path reaches it through a symlink or a symlink the user
+planted there leads elsewhere (`alice/link -> /etc`), as are a destination in /proc without --privileged and
 --privileged in a user namespace.
 
 Prints ok/FAIL per check; exits 1 on any failure.
@@ -136,7 +137,20 @@ def refusals(w, store):
     user_dir = os.path.join(w, "alice")
     os.makedirs(os.path.join(user_dir, "sub"))
     os.chown(user_dir, 1000, 1000)
+    # the user's own symlinks, planted before the bundle: resolved, /etc's
+    # parent is root's; every directory the walk passes must be root's alone
+    os.symlink("/etc", os.path.join(user_dir, "link"))
+    os.lchown(os.path.join(user_dir, "link"), 1000, 1000)
+    os.symlink("alice/link", os.path.join(w, "via-alice"))
+    os.symlink("/etc", os.path.join(user_dir, "sub", "deep"))
+    os.lchown(os.path.join(user_dir, "sub", "deep"), 1000, 1000)
+    os.symlink(os.path.join(w, "alice/sub/deep"), os.path.join(w, "via-deep"))
+    alice_refused = user_dir + " is not a directory only root can write"
     cases = [(["--volume", user_dir + "/sub:/d"], "is not a directory only root can write"),
+             (["--volume", user_dir + "/link:/d"], alice_refused),
+             (["--volume", user_dir + "/link/ssh:/d"], alice_refused),
+             (["--volume", os.path.join(w, "via-alice") + ":/d"], alice_refused),
+             (["--volume", os.path.join(w, "via-deep") + ":/d"], alice_refused),
              (["--volume", "/tmp:/d"], None),  # the sticky /tmp itself: its parent is root's
              (["--volume", "/tmp/wisp-hostaccess-x:/d"], "/tmp is not a directory only root"),
              (["--volume", "/etc:/proc/x"], "under /proc (refused unless --privileged)"),
