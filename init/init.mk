@@ -14,7 +14,7 @@ INIT_HDRS := $(wildcard init/lib/*.h init/pid1/*.h init/provision/*.h init/provi
 INIT_SRCS := $(LIB_BASE) $(LIB_BLKDEV) $(LIB_DECL_SET) init/lib/proto.c $(addprefix init/pid1/, \
 	main.c console.c mounts.c sysctl.c sysfs.c state.c livestore.c grow.c etc.c restart.c unit.c loop.c \
 	shutdown.c health.c cgroup.c logs.c control.c powerbtn.c container.c userns.c \
-	dispatch.c provrun.c lo.c fsclean.c printf.c bootlog.c rcu.c orphan.c klog.c)
+	dispatch.c provrun.c lo.c fsclean.c printf.c bootlog.c rcu.c klog.c)
 INIT_BIN := $(B)/init/init
 # PID 1's size budget (issue 11: 160 KiB, it parses nothing from outside): the build fails past it.
 INIT_BUDGET := 163840
@@ -163,8 +163,8 @@ UNIT_init_sysfs_SRCS := init/pid1/sysfs.c init/lib/blkdev.c init/lib/err.c init/
 UNIT_init_cmdline_SRCS := init/lib/cmdline.c init/lib/hostname.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
 UNIT_init_restart_SRCS := init/pid1/restart.c $(INIT_HDRS)
 UNIT_TESTS += init_cgroup init_logs init_health init_unit
-UNIT_init_unit_SRCS := init/pid1/unit.c $(LIB_DECL) init/pid1/restart.c init/pid1/container.c \
-	init/pid1/userns.c init/pid1/bootlog.c init/pid1/orphan.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
+UNIT_init_unit_SRCS := init/pid1/unit.c init/pid1/dispatch.c $(LIB_DECL) init/pid1/restart.c init/pid1/container.c \
+	init/pid1/userns.c init/pid1/bootlog.c init/lib/err.c init/lib/util.c $(INIT_HDRS)
 UNIT_init_unit_LIBS := -lyaml
 UNIT_TESTS += init_early
 # test_init_early.c includes test_init_unit.c (its stubs)

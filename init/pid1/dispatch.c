@@ -15,25 +15,39 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+/*
+ * Each ended child is peeked at (WNOWAIT) before it is reaped, and every
+ * container's create that has ended is reaped first. A create's process is
+ * its child until create exits, and the kernel hands it to init in the
+ * same step that makes create a zombie: so when init peeks at that process,
+ * create's exit is there too, and the unit learns the pid (and takes it as
+ * its own) while the pid is still held. Reaped first, it could be free and
+ * another process's by the time init would start or kill it (containerd's
+ * shim checks "early exits" for the same race). No count of orphans is
+ * kept: anyone's may end at any rate (a user's double forks) without
+ * telling init less about a create.
+ */
 void dispatch_reap(void)
 {
 	for (;;) {
+		siginfo_t si = {.si_pid = 0};
 		int st;
-		/* __WALL: also children whose exit signal is not SIGCHLD. */
-		pid_t pid = waitpid(-1, &st, WNOHANG | __WALL);
 
-		if (pid > 0) {
-			/* Neither's: an orphan re-parented to init. Reaping is all it needs, but
-			 * a container's create may be about to name it (orphan.c). */
-			if (!provrun_reaped(pid, st) && !unit_reaped(pid, st))
-				orphan_reaped(pid, st);
-			continue;
+		/* __WALL: also children whose exit signal is not SIGCHLD. */
+		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT | __WALL) < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == ECHILD)
+				shutdown_no_children();
+			return;
 		}
-		if (pid < 0 && errno == EINTR)
-			continue;
-		if (pid < 0 && errno == ECHILD)
-			shutdown_no_children();
-		return;
+		if (si.si_pid == 0)
+			return;
+		unit_reap_creates();
+		/* Neither's: an orphan re-parented to init. Reaping is all it needs. */
+		if (waitpid(si.si_pid, &st, WNOHANG | __WALL) == si.si_pid &&
+		    !provrun_reaped(si.si_pid, st))
+			unit_reaped(si.si_pid, st);
 	}
 }
 

@@ -147,14 +147,6 @@ void dispatch_reap(void);
 /* Without a loop: reap and honour shutdown signals with sigwaitinfo. */
 _Noreturn void dispatch_emergency(void);
 
-/* ---- orphan.c: exits of children nobody claimed, for a while ---------- */
-
-void orphan_reaped(pid_t pid, int st);
-uint64_t orphan_mark(void); /* how many were reaped so far: a container's create notes it */
-/* Whether pid was reaped as an orphan since mark: 1 (*st its status), 0, or -1 when more
- * orphans ended since than are kept (cannot tell). */
-int orphan_ended(uint64_t since, pid_t pid, int *st);
-
 /* ---- provrun.c: provision, run once per boot --------------------------- */
 
 #define PROVISION_BIN	    "/usr/libexec/wisp/provision"
@@ -227,6 +219,8 @@ size_t units_load_early(const char *dir);
 void units_start_all(void);
 /* A child ended: if it is a unit's (or a health check's), move its state machine. */
 bool unit_reaped(pid_t pid, int st);
+/* Each container's create that has ended, reaped before any other child (dispatch_reap()). */
+void unit_reap_creates(void);
 /* Shutdown: no more restarts; stop every unit, dependants first; done() once all have
  * stopped (maybe at once). */
 void units_stop_all(void (*done)(void));

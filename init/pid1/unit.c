@@ -36,8 +36,7 @@ struct unit {
 	pid_t pid;	/* while STARTING, RUNNING, HEALTHY, STOPPING */
 	pid_t helper;	/* a container's runtime step while STARTING (container.c) */
 	enum ctr_step step;
-	uint64_t create_mark; /* orphan_mark() when its create began */
-	uint64_t started;     /* now_ms() at the last spawn */
+	uint64_t started; /* now_ms() at the last spawn */
 	struct backoff backoff;
 	struct timer restart; /* due while BACKOFF */
 	struct timer kill;    /* due while STOPPING: stop_timeout */
@@ -215,8 +214,6 @@ static void ctr_run(struct unit *u, enum ctr_step step)
 	struct err e;
 
 	u->step = step;
-	if (step == CTR_CREATE)
-		u->create_mark = orphan_mark();
 	fill_req(u, &r);
 	/* "does not exist" from the cleanup before every start says nothing */
 	if (step == CTR_CLEAN && (r.out_fd = dev_null()) < 0)
@@ -262,31 +259,6 @@ static bool ctr_step_failed(struct unit *u, int st)
 	return true;
 }
 
-/* Its container's process was reaped as an orphan while create ran: the pid create named
- * may be another process's now, which must be neither started nor killed (orphan.c). */
-static bool ctr_ended_early(struct unit *u)
-{
-	int st, r = orphan_ended(u->create_mark, u->pid, &st);
-	char how[32];
-
-	if (r == 0)
-		return false;
-	if (r > 0) {
-		status_text(st, how, sizeof(how));
-		log_msg(LOG_ERR, "%s: its container's process (pid %d) ended before its start: %s",
-			u->d.name, (int)u->pid, how);
-	} else {
-		/* Its process may still wait, created: the next start's delete removes it. */
-		log_msg(LOG_ERR,
-			"%s: too many processes ended while it was created to tell "
-			"whether its container's (pid %d) did: not started",
-			u->d.name, (int)u->pid);
-		st = 127 << 8;
-	}
-	unit_ended(u, st, 0);
-	return true;
-}
-
 /* A step's child ended: the next step, or the unit's failure. */
 static void ctr_step_done(struct unit *u, int st)
 {
@@ -309,8 +281,7 @@ static void ctr_step_done(struct unit *u, int st)
 		break;
 	case CTR_CREATE:
 		if ((u->pid = ctr_pid(u->d.name, &e)) > 0) {
-			if (!ctr_ended_early(u))
-				ctr_run(u, CTR_START);
+			ctr_run(u, CTR_START);
 			break;
 		}
 		u->pid = 0;
@@ -708,6 +679,19 @@ static struct unit *unit_by_helper(pid_t pid)
 		if (units[i]->helper == pid)
 			return units[i];
 	return NULL;
+}
+
+/* Each container's create that has ended, reaped: dispatch.c calls this before it reaps
+ * any other child, so that the pid a create wrote is the unit's before that process can be
+ * reaped as nobody's (dispatch_reap() says why). */
+void unit_reap_creates(void)
+{
+	int st;
+
+	for (size_t i = 0; i < nunits; i++)
+		if (units[i]->helper > 0 && units[i]->step == CTR_CREATE &&
+		    waitpid(units[i]->helper, &st, WNOHANG | __WALL) == units[i]->helper)
+			ctr_step_done(units[i], st);
 }
 
 bool unit_reaped(pid_t pid, int st)
