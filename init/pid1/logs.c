@@ -229,6 +229,26 @@ static void on_output(struct watch *w, uint32_t events)
 	}
 }
 
+/*
+ * The unit's process ended: what its pipe holds now (a wakeup's worth, as on_output
+ * reads: a child of it may still write) and its last line, when it did not end it with a
+ * newline, go to the file now. Kept for its newline, that line waited for output that may
+ * never come: a oneshot's `printf done`, a service's last words at shutdown, after which
+ * the file is closed. Held (before /var), nothing was read: it all waits in the pipe.
+ */
+void logs_end(struct logsink *l)
+{
+	if (holding || l->w.fd < 0)
+		return;
+	on_output(&l->w, 0);
+	if (l->plen == 0)
+		return;
+	batch.slen = stamp(batch.stamp, sizeof(batch.stamp));
+	put_line(l, l->part, l->plen);
+	l->plen = 0;
+	flush(l);
+}
+
 int logs_open(struct logsink *l, const char *name, struct err *e)
 {
 	int p[2];

@@ -339,6 +339,9 @@ struct logsink {
 void logs_configure(const char *dir, uint64_t max_bytes, unsigned files);
 /* The pipe (watched by the loop) for unit name. */
 int logs_open(struct logsink *l, const char *name, struct err *e);
+/* Its process ended (or shutdown's release): what its pipe holds and an unfinished last
+ * line written now, not when more output comes. */
+void logs_end(struct logsink *l);
 void logs_close(struct logsink *l);
 /* While held (the boot's early units run before /var is mounted), a pipe is
  * opened but not read: the output waits in it (64 KiB) and reaches the

@@ -713,6 +713,8 @@ bool unit_reaped(pid_t pid, int st)
 		spawn_read_report(u->report.fd, u->why, sizeof(u->why), &u->whylen);
 		report_done(u);
 	}
+	/* Its last words: read now, not after a restart, before the log says it ended. */
+	logs_end(&u->log);
 	/* A failed setup was logged as such; its exit 127 would say nothing more. */
 	if (u->whylen == 0)
 		log_status(u, st);
@@ -921,6 +923,9 @@ bool units_all_stopped(void)
 
 void units_release(void)
 {
+	/* Every process has ended: what their pipes hold goes to the files first. */
+	for (size_t i = 0; i < nunits; i++)
+		logs_end(&units[i]->log);
 	logs_shutdown();
 	for (size_t i = 0; i < nunits; i++)
 		if (units[i]->log.file >= 0) {

@@ -316,6 +316,30 @@ static void test_pipe(void **state)
 	assert_int_equal(l.w.fd, -1);
 }
 
+/* A unit's last line without its newline (a oneshot's `printf done`, a service's last
+ * words at shutdown) is written when its process ends, with what its pipe still held: before,
+ * it waited for a newline that never came (an ended oneshot's, or shutdown's closed file). */
+static void test_last_line(void **state)
+{
+	struct logsink l;
+	struct err e;
+
+	(void)state;
+	logs_configure(dir, 1 << 20, 3);
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(logs_open(&l, "last", &e), 0);
+	assert_true(write(l.wfd, "a\nlast words", 12) == 12);
+	l.w.ready(&l.w, 0);
+	assert_null(strstr(slurp("last.log"), "last words"));
+	assert_true(write(l.wfd, " and more", 9) == 9); /* unread when it ends */
+	logs_end(&l);
+	assert_non_null(strstr(slurp("last.log"), "Z a\n" STAMP "last words and more\n"));
+	logs_end(&l); /* nothing more: nothing written */
+	assert_int_equal(strlen(strstr(slurp("last.log"), "Z last")),
+			 strlen("Z last words and more\n"));
+	logs_close(&l);
+}
+
 /* Held (early units, before /var): pipes open but unread until released, the
  * output kept in them; a sink closed meanwhile is forgotten. */
 static void test_hold(void **state)
@@ -491,7 +515,7 @@ int main(void)
 	    cmocka_unit_test(test_rotation),	   cmocka_unit_test(test_unwritable),
 	    cmocka_unit_test(test_pipe),	   cmocka_unit_test(test_hold),
 	    cmocka_unit_test(test_batch_newlines), cmocka_unit_test(test_batch_mix),
-	    cmocka_unit_test(test_batch_rotation),
+	    cmocka_unit_test(test_batch_rotation), cmocka_unit_test(test_last_line),
 	};
 
 	return cmocka_run_group_tests_name("init_logs", tests, setup, teardown);

@@ -159,6 +159,10 @@ int logs_open(struct logsink *l, const char *name, struct err *e)
 void logs_shutdown(void)
 {
 }
+void logs_end(struct logsink *l)
+{
+	(void)l;
+}
 const char *health_name(enum health h)
 {
 	return h == H_HEALTHY ? "healthy" : h == H_NONE ? "none" : "other";
