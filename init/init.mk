@@ -193,6 +193,10 @@ UNIT_init_provrun_SRCS := init/pid1/provrun.c init/pid1/bootlog.c init/lib/err.c
 UNIT_TESTS += init_control
 UNIT_init_control_SRCS := init/lib/proto.c init/lib/err.c init/lib/util.c init/pid1/control.c $(INIT_HDRS)
 UNIT_init_control_INCLUDED := init/pid1/control.c
+# loop.c is included by the test (its epoll descriptor is static)
+UNIT_TESTS += init_loop
+UNIT_init_loop_SRCS := init/lib/err.c init/lib/util.c init/pid1/loop.c $(INIT_HDRS)
+UNIT_init_loop_INCLUDED := init/pid1/loop.c
 # klog.c is included by the test (its relay's state is static); its files are faked by path
 UNIT_TESTS += init_klog
 UNIT_init_klog_SRCS := init/lib/err.c init/lib/util.c init/pid1/klog.c $(INIT_HDRS)

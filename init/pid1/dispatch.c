@@ -14,6 +14,9 @@
 #include <errno.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
+
+#define REAP_TURN 64 /* children reaped a turn of the loop */
 
 /*
  * Each ended child is peeked at (WNOWAIT) before it is reaped, and every
@@ -29,7 +32,9 @@
  */
 void dispatch_reap(void)
 {
-	for (;;) {
+	/* At most REAP_TURN a turn: a local user's processes forking orphans as fast as they can
+	 * (each an exit for init to reap) would hold PID 1 here for as long as they liked. */
+	for (int n = 0; n < REAP_TURN; n++) {
 		siginfo_t si = {.si_pid = 0};
 		int st;
 
@@ -49,6 +54,9 @@ void dispatch_reap(void)
 		    !provrun_reaped(si.si_pid, st))
 			unit_reaped(si.si_pid, st);
 	}
+	/* More may wait: SIGCHLD again (blocked, it waits on the signalfd), so that the loop comes
+	 * back to them on its next turn, after the timers, units and clients it has ready. */
+	kill(getpid(), SIGCHLD);
 }
 
 /* busybox's convention, which its halt/poweroff/reboot applets follow. */

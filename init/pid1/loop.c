@@ -131,13 +131,16 @@ static void on_timer(struct watch *w, uint32_t events)
 	}
 }
 
+/* One read a turn: a handler may send a signal again to come back next turn (dispatch.c,
+ * with more children to reap), which must not bring it back before the others' turn. */
 static void on_signal(struct watch *w, uint32_t events)
 {
-	struct signalfd_siginfo si;
+	struct signalfd_siginfo si[16];
+	ssize_t n = read(w->fd, si, sizeof(si));
 
 	(void)events;
-	while (read(w->fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-		on_sig((int)si.ssi_signo, (pid_t)si.ssi_pid);
+	for (size_t i = 0; n > 0 && i < (size_t)n / sizeof(si[0]); i++)
+		on_sig((int)si[i].ssi_signo, (pid_t)si[i].ssi_pid);
 }
 
 static void close_fd(int *fd)
