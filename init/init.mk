@@ -315,6 +315,6 @@ UNIT_update_manifest_LIBS := -lsodium
 UNIT_update_grubenv_SRCS := init/update/grubenv.c init/update/goodslot.c init/lib/err.c init/lib/util.c \
 	init/update/update.h $(INIT_HDRS)
 UNIT_TESTS += update_fetch
-UNIT_update_fetch_SRCS := init/update/fetch.c init/lib/err.c init/lib/util.c init/update/update.h $(INIT_HDRS)
+UNIT_update_fetch_SRCS := init/update/fetch.c init/lib/err.c init/lib/util.c init/lib/spawn.c init/update/update.h $(INIT_HDRS)
 UNIT_update_trial_SRCS := init/update/trial.c init/update/units.c init/lib/proto.c init/lib/err.c init/lib/util.c \
 	init/update/update.h init/update/units.h $(INIT_HDRS)

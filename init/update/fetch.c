@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,18 +135,29 @@ bool fetch_ended(int fd)
 	return poll(&p, 1, 0) == 1 && read(fd, &c, 1) == 0;
 }
 
-/* The fetcher's last line on stderr, without its "containerd-lite: " prefix. */
-static void last_line(int fd, char *buf, size_t size)
+/* The fetcher's last line on stderr, without its "containerd-lite: " prefix: what it wrote
+ * until it closed its stderr, or until the deadline (a taken-over one may never close it). */
+static void last_line(int fd, char *buf, size_t size, uint64_t deadline)
 {
 	size_t len = 0;
-	ssize_t n;
 	char *nl;
 
-	while (len + 1 < size && (n = read(fd, buf + len, size - 1 - len)) != 0)
+	while (len + 1 < size) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		uint64_t now = now_ms();
+		int r = now < deadline ? poll(&p, 1, (int)(deadline - now)) : 0;
+		ssize_t n;
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n = read(fd, buf + len, size - 1 - len);
 		if (n > 0)
 			len += (size_t)n;
-		else if (errno != EINTR)
+		else if (n == 0 || errno != EINTR)
 			break;
+	}
 	buf[len] = 0;
 	while (len && buf[len - 1] == '\n')
 		buf[--len] = 0;
@@ -155,16 +167,37 @@ static void last_line(int fd, char *buf, size_t size)
 		memmove(buf, buf + 17, strlen(buf + 17) + 1);
 }
 
+/* Its exit status by the deadline: one that outlives it (a taken-over fetcher that ended
+ * its stream but not itself) is killed, and the apply ends in one line. */
+static int reaped(const struct fetch *f, const char *url, uint64_t deadline, int *status,
+		  struct err *e)
+{
+	char shown[UPD_URL_SHOWN];
+	int r = spawn_wait(f->pid, deadline, status, e);
+
+	if (r < 0)
+		return -1;
+	if (r == 0) {
+		kill(f->pid, SIGKILL);
+		waitpid(f->pid, status, 0);
+		return err_set(e, 0, "%s: %s did not end within %u s of its stream's end (stopped)",
+			       fetch_shown(url, shown, sizeof(shown)), FETCHER, fetch_silence_s());
+	}
+	return 0;
+}
+
 int fetch_close(int fd, const struct fetch *f, const char *url, struct err *e)
 {
 	char why[512], shown[UPD_URL_SHOWN], text[sizeof(e->msg)];
+	/* the bound on its stream's silence: no fetcher needs longer to say why and end */
+	uint64_t deadline = now_ms() + 1000ull * fetch_silence_s();
 	int status;
 
 	close(fd); /* a fetcher still writing gets EPIPE and ends */
-	last_line(f->err_fd, why, sizeof(why));
+	last_line(f->err_fd, why, sizeof(why), deadline);
 	close(f->err_fd);
-	if (waitpid(f->pid, &status, 0) < 0)
-		return err_set(e, errno, "wait for %s", FETCHER);
+	if (reaped(f, url, deadline, &status, e) < 0)
+		return -1;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
 	/* The fetcher parses the network's bytes as nobody, in case a flaw there hands a

@@ -24,7 +24,8 @@ nor does the error; a server trickling the bundle fails the apply under the
 fetcher's low-speed limit (lowered to 2 s by CL_TEST_FETCH_SPEED_TIME) in one line; a
 fetcher that writes escape sequences to its stderr (as a taken-over one would) reaches
 the updater's error line as text (its controls escaped), one that sends nothing is
-stopped by the updater's own bound on its silence; another key's bundle from a
+stopped by the updater's own bound on its silence, and so is one that ends its
+stream but never exits (its stderr kept open, or closed too); another key's bundle from a
 URL is refused in the apply's words, not the fetcher's broken pipe.
 
 usage: bundle.py IMAGE_BUILDER UPDATE KEYS_DIR WISPCTL CONTAINERD_LITE
@@ -400,26 +401,52 @@ def fetcher_escaped(upd, trusted, d):
 SILENT_FETCHER = "#!/bin/sh\nexec sleep 120\n"
 
 
-def fetcher_silent(upd, trusted, d):
-    os.makedirs(os.path.join(d, "silent"), exist_ok=True)
-    fake = os.path.join(d, "silent", "containerd-lite")
+def fake_fetcher_apply(upd, trusted, d, name, script):
+    """An apply from a URL whose /bin/containerd-lite is script, the updater's bound on the
+    fetcher's silence lowered to 2 s: (exit code, stderr), or (None, ...) after 30 s."""
+    os.makedirs(os.path.join(d, name), exist_ok=True)
+    fake = os.path.join(d, name, "containerd-lite")
     with open(fake, "w") as f:
-        f.write(SILENT_FETCHER)
+        f.write(script)
     os.chmod(fake, 0o755)
     env = dict(os.environ, D=d, K=trusted, UPD=upd, WISP_TEST_FETCH_SILENCE="2")
-    script = FETCHER_APPLY.replace("$D/hostile", "$D/silent")
-    p = subprocess.Popen(URL_NS + ["sh", "-c", script], env=env, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, start_new_session=True)
+    p = subprocess.Popen(URL_NS + ["sh", "-c", FETCHER_APPLY.replace("$D/hostile", "$D/" + name)],
+                         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         start_new_session=True)
     try:
         _, err = p.communicate(timeout=30)
     except subprocess.TimeoutExpired:
         os.killpg(p.pid, 9)
         _, err = p.communicate()
-        err = b"(still applying after 30 s) " + err
+        return None, b"(still applying after 30 s) " + err
+    return p.returncode, err
+
+
+def fetcher_silent(upd, trusted, d):
+    rc, err = fake_fetcher_apply(upd, trusted, d, "silent", SILENT_FETCHER)
     check("a fetcher silent for ever: the apply ends in one line after the updater's bound",
-          p.returncode == 1 and err.decode(errors="replace") ==
+          rc == 1 and err.decode(errors="replace") ==
           "update: apply: http://127.0.0.1:9/b.bundle: /bin/containerd-lite sent nothing for "
-          "2 s (stopped)\n", (p.returncode, err))
+          "2 s (stopped)\n", (rc, err))
+
+
+# A fetcher that ends its stream but not itself (a taken-over one: its stderr kept open, or
+# closed too) must not hold the apply for ever either: once the stream has ended, the updater
+# reads its last words and waits for it within the same bound, then kills it, in one line.
+# Before, it read the stderr until its end and waited for the exit without a bound.
+LINGERING_FETCHERS = (
+    ("its stderr kept open", "#!/bin/sh\nexec >&-\nexec sleep 120\n"),
+    ("its stderr closed too", "#!/bin/sh\nexec >&- 2>&-\nexec sleep 120\n"),
+)
+
+
+def fetcher_lingering(upd, trusted, d):
+    for i, (what, script) in enumerate(LINGERING_FETCHERS):
+        rc, err = fake_fetcher_apply(upd, trusted, d, "lingering%d" % i, script)
+        check("a fetcher that ends its stream but never exits (%s): the apply ends in one line "
+              "after the updater's bound" % what, rc == 1 and err.decode(errors="replace") ==
+              "update: apply: http://127.0.0.1:9/b.bundle: /bin/containerd-lite did not end "
+              "within 2 s of its stream's end (stopped)\n", (rc, err))
 
 
 # A bundle the updater refuses while the fetcher still sends it (another key's, here with a MiB
@@ -650,6 +677,7 @@ def main(argv):
         url_apply(upd, wispctl, cl, b1, trusted, d)
         fetcher_escaped(upd, trusted, d)
         fetcher_silent(upd, trusted, d)
+        fetcher_lingering(upd, trusted, d)
         r = write(ib, d, os.path.join(d, "other.bundle"), key="other-test.key")
         r = verify(upd, os.path.join(d, "other.bundle"), trusted)
         check("another key's bundle: not a trusted key",
