@@ -15,7 +15,9 @@
  *     each after its Secure Boot signature (format 2) is in place beside it;
  *  5. grubenv, one sector rewritten in place: wisp_slot=X, wisp_prev=the
  *     running slot, wisp_tries=3, wisp_good=the running slot.
- * All of it under the updater's lock (lock.c): a second apply fails at once.
+ * From 1's grubenv on, under the updater's lock (lock.c): a second apply fails. Not
+ * before: the head's download is a mirror's to hold (for minutes within the fetcher's
+ * limits), and a trial's mark-good waits for the lock only so long.
  * A cut before 5 boots the running slot as before; after it, the new one on
  * trial. Nothing of the running slot, its directory or its partition is written.
  */
@@ -272,7 +274,7 @@ static int apply(const struct upd_args *a, const char *name, int in, struct boot
 	    upd_parse_now(a->now, &now, e) < 0 ||
 	    upd_keys_load(a->keys ? a->keys : UPD_KEYS_DIR, &keys, e) < 0 ||
 	    upd_head_read(in, name, h, e) < 0 || upd_head_verify(h, &keys, now, e) < 0 ||
-	    boot_load(b, e) < 0 ||
+	    upd_lock(UPD_APPLY_WAIT, e) < 0 || boot_load(b, e) < 0 ||
 	    (go = check_bundle(h, b, a->allow_downgrade, a->if_newer, e)) < 0)
 		return -1;
 	if (go == 1)
@@ -363,9 +365,6 @@ int cmd_apply(const struct upd_args *a, struct err *e)
 
 	if (parse_hhmm(a->reboot_at, &at, e) < 0)
 		return -1;
-	/* before the bundle is fetched: a second apply fails soon, not after its download */
-	if (upd_lock(UPD_APPLY_WAIT, e) < 0)
-		return err_ctx(e, "apply");
 	if ((in = open_input(path, &f, e)) < 0)
 		return err_ctx(e, "apply");
 	ret = apply(a, name, in, &b, &h, e);
