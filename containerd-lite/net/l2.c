@@ -35,6 +35,10 @@
  *     ip6 saddr fd88:a58:0:10::2 accept                              (ULA)
  *     ip6 saddr :: meta l4proto ipv6-icmp accept
  *     drop }
+ *   chain input { type filter hook input priority filter      (to the host)
+ *     iifgroup 1578819562 ip daddr != 10.88.0.1 ip daddr 10.88.0.0/16 drop
+ *     iifgroup 1578819562 ip6 daddr != fd88:a58:0:10::1
+ *         ip6 daddr fd88:a58:0:10::/64 drop }
  *
  * Whatever is not listed goes: other ether types, and VLAN-tagged frames
  * (the payload expression reads the tag back at offset 12): one tagged
@@ -66,6 +70,8 @@
  * which link.c gives each host end (a name prefix would take in other
  * networks' ports). Without IPv6 on the host there is no ULA; the
  * link-local and :: rules stay, for containers' kernels have IPv6 anyway.
+ * The input chain (rules_via_host) keeps a container from making the host
+ * route to its subnet's free addresses, each a neighbour entry of the host's.
  * A network's first container has no table to meet yet: net_l2_guard makes
  * one of that last rule alone before its pair is made (link.c), so its port,
  * too, joins the bridge dropped.
@@ -81,9 +87,11 @@
 #include <stdio.h>
 #include <string.h>
 
-/* <linux/netfilter_bridge.h>'s NF_BR_PRE_ROUTING and NF_BR_PRI_FILTER_BRIDGED
- * (that header pulls <linux/in.h>, which clashes with the libc's) */
+/* <linux/netfilter_bridge.h>'s NF_BR_PRE_ROUTING, NF_BR_LOCAL_IN and
+ * NF_BR_PRI_FILTER_BRIDGED (that header pulls <linux/in.h>, which clashes
+ * with the libc's) */
 #define BR_PRE_ROUTING 0
+#define BR_LOCAL_IN    1
 #define BR_PRI_FILTER  -200
 
 void net_mac(uint32_t addr, uint8_t mac[6])
@@ -317,6 +325,50 @@ static void group_drop(struct nft_batch *b, const struct net_cfg *c, const char 
 	nft_rule_end(b, &r);
 }
 
+/* The input chain's rule for ether type TYPE: from the network's ports to
+ * the host, for an address of NET/MASK (LEN bytes at OFFSET of the network
+ * header) but the gateway's GW, drop. */
+static void rule_via_host(const struct l2 *s, uint16_t type, int offset, const void *net,
+			  const void *mask, const void *gw, int len)
+{
+	uint32_t group = net_port_group(s->c);
+	struct nft_rule r;
+
+	nft_rule_begin(s->b, &r, s->table, "input");
+	nft_meta(r.m, NFT_META_IIFGROUP);
+	nft_cmp(r.m, NFT_CMP_EQ, &group, 4);
+	ether_type(r.m, type);
+	nft_payload(r.m, NFT_PAYLOAD_NETWORK_HEADER, offset, len);
+	nft_cmp(r.m, NFT_CMP_NEQ, gw, len);
+	nft_mask(r.m, mask, len);
+	nft_cmp(r.m, NFT_CMP_EQ, net, len);
+	nft_verdict(r.m, NF_DROP);
+	nft_rule_end(s->b, &r);
+}
+
+/* What a port hands up to the host (to the bridge's MAC) for another address
+ * of its subnet or ULA /64 than the gateway's goes no further: the host would
+ * route it back onto the bridge and resolve that address there, one entry of
+ * the kernel's neighbour table (1024 at most, gc_thresh3, shared by every
+ * interface) per address of a /16 or a /64, until none is left for the
+ * host's own gateway. Containers reach each other across the bridge, and a
+ * published port through a host address, the gateway's too. */
+static void rules_via_host(const struct l2 *s)
+{
+	const struct net_cfg *c = s->c;
+	uint32_t net = htonl(c->net), gw = htonl(net_gateway(c));
+	uint32_t mask = htonl(c->prefix ? ~0u << (32 - c->prefix) : 0);
+	uint8_t mask6[16] = {0}, gw6[16];
+
+	nft_chain(s->b, s->table, "input", "filter", BR_LOCAL_IN, BR_PRI_FILTER, -1);
+	rule_via_host(s, ETHERTYPE_IP, 16, &net, &mask, &gw, 4);
+	if (!c->v6)
+		return;
+	memset(mask6, 0xff, 8);
+	net_addr6(c, net_gateway(c), gw6);
+	rule_via_host(s, ETHERTYPE_IPV6, 24, c->net6, mask6, gw6, 16);
+}
+
 int net_l2_table(struct nft_batch *b, const struct net_cfg *c, const char *table, int dfd)
 {
 	struct l2 s = {.b = b, .c = c, .table = table};
@@ -324,6 +376,7 @@ int net_l2_table(struct nft_batch *b, const struct net_cfg *c, const char *table
 
 	nft_table(b, NFT_MSG_NEWTABLE, table);
 	nft_chain(b, table, "prerouting", "filter", BR_PRE_ROUTING, BR_PRI_FILTER, -1);
+	rules_via_host(&s);
 	nft_vmap_new(b, table, PORTS_MAP);
 	if (net_each_lease(dfd, lease_port, &s) < 0)
 		return -1;
