@@ -452,6 +452,17 @@ static void ack_room(struct nl_sock *sk, unsigned nacks)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
 }
 
+/* Room for the whole batch, one sendto(): the kernel refuses a message past
+ * the socket's send buffer (EMSGSIZE), which libnl leaves at 64 KiB, the
+ * tables of about eight containers. Forced past wmem_max, as nft does. */
+static void send_room(struct nl_sock *sk, size_t len)
+{
+	int fd = nl_socket_get_fd(sk), size = (int)len + 4096;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+}
+
 /* Sends the batch and reads one answer per message that asked for an ack. */
 int nft_batch_send(struct nft_batch *b, struct cl_err *e)
 {
@@ -463,6 +474,7 @@ int nft_batch_send(struct nft_batch *b, struct cl_err *e)
 	if ((sk = nl_socket_alloc()) && (r = nl_connect(sk, NETLINK_NETFILTER)) >= 0) {
 		nl_socket_disable_seq_check(sk);
 		ack_room(sk, b->nacks);
+		send_room(sk, b->len);
 		r = nl_sendto(sk, b->buf, b->len);
 		for (unsigned i = 0; r >= 0 && i < b->nacks; i++)
 			r = nl_wait_for_ack(sk);

@@ -1282,6 +1282,28 @@ def test_teardown(ids):
           and nft_rules("bridge wisp-wisp0") is None)
 
 
+def test_many():
+    """A network of 24 containers: each attach is one batch of every lease's
+    rules (about 8 KiB a container with IPv6), sent whole; past the 64 KiB
+    send buffer libnl leaves a socket, the kernel refused it (EMSGSIZE), and
+    a network's eighth or ninth container could not start."""
+    net = ["--network", "wmany", "--subnet", "10.77.0.0/24"]
+    ps = [holder() for _ in range(24)]
+    try:
+        failed = [(i, r.stderr) for i, r in ((i, cl("attach", *net, "--netns", "/proc/%d/ns/net" % p.pid,
+                                                     "m%d" % i)) for i, p in enumerate(ps))
+                  if r.returncode != 0]
+        check("24 containers attached to one network", failed == [], failed[:1])
+        r = inside(ps[23], BUSYBOX, "ping", "-c", "1", "-W", "5", "10.77.0.2")
+        check("the 24th reaches the first", r.returncode == 0, r.stdout + r.stderr)
+    finally:
+        for i, p in enumerate(ps):
+            cl("detach", *net, "m%d" % i)
+            p.kill()
+            p.wait()
+    check("and all gone with their detaches", nft_rules("ip wisp-wmany") is None and "wmany" not in links())
+
+
 def test_config_subnet():
     """The default network's subnet from /run/wisp/bridge (provisioning's)
     or /etc/wisp/bridge (the image spec's bridge.subnet) when no --subnet
@@ -1371,6 +1393,7 @@ def inner():
         test_firewall(ps[5], ps[2], ps[14], outside)
         test_bandwidth(ps[10], ps[11], ps[12], ps[13])
         test_churn(ps[2])
+        test_many()
         test_teardown(["c3", "c4", "c6"])
         test_config_subnet()
     finally:
