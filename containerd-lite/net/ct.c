@@ -11,6 +11,15 @@
  * address as its source or destination (DNAT'd clients are in the reply's
  * source; what the container opened, in the original's): its IPv4 address
  * and, where the network has it, its IPv6 ULA.
+ *
+ * net_ct_limit: the host's conntrack table (nf_conntrack_max entries, 4096
+ * on a 512 MiB host: the kernel sizes it by memory) is shared by the host's
+ * own connections and every container's it forwards. A full table drops a
+ * new connection's first packet unless an entry not yet assured can be
+ * evicted, and a container's TCP connections to a server of its own are
+ * assured, so one container could keep the host's SSH, its pulls and its
+ * metadata service's connections from being made. Each container may open
+ * a quarter of the table in each family (nat.c's limit chain).
  */
 #include "net.h"
 
@@ -21,6 +30,7 @@
 #include <netlink/attr.h>
 #include <netlink/msg.h>
 #include <netlink/netlink.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -163,4 +173,16 @@ int net_ct_forget(const struct net_cfg *c, uint32_t addr, struct cl_err *e)
 	if (d.err)
 		return cl_error(e, d.err, "conntrack entries of %s", ip);
 	return 0;
+}
+
+uint32_t net_ct_limit(void)
+{
+	FILE *f = fopen("/proc/sys/net/netfilter/nf_conntrack_max", "re");
+	unsigned long max = 0;
+
+	if (f && fscanf(f, "%lu", &max) != 1)
+		max = 0;
+	if (f)
+		fclose(f);
+	return max > UINT32_MAX ? UINT32_MAX / 4 : (uint32_t)(max / 4);
 }

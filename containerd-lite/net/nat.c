@@ -13,6 +13,9 @@
  *     iifname "wisp0" ip daddr 169.254.169.254 drop    (ip6: fd00:ec2::254, fd20:ce::254)
  *     iifname "wisp0" ip daddr 168.63.129.16 th dport != 53 drop
  *     (and where wisp.imds=/wisp.wireserver= move them: net/imds.c) }
+ *   chain limit       { type filter hook prerouting priority -150
+ *     iifname "wisp0" ip saddr 10.88.0.2 ct state new ct count over 1024 drop }
+ *                                     (one per lease; 1024: net_ct_limit, net/ct.c)
  *   chain prerouting  { type nat hook prerouting priority -100
  *     [ip daddr HOST_IP | fib daddr type local] meta l4proto tcp th dport 8080
  *         dnat to 10.88.0.2:80 }                           (one per port)
@@ -44,8 +47,10 @@
  * Azure's agent leaves it to every user. The drops are in the network's table, which is there
  * whenever a container is, even where the host's firewall could not be made. A container reaching
  * a published port of the bridge ("hairpin") is masqueraded, or the answer
- * would bypass the NAT. With no lease left the table goes, and IPv4
- * forwarding is off.
+ * would bypass the NAT. Each container opens at most a quarter of the
+ * host's conntrack table's entries (net/ct.c says why); the count starts
+ * again at every batch, which makes the rule anew. With no lease left the
+ * table goes, and IPv4 forwarding is off.
  *
  * The same batch makes `bridge wisp-NAME` (net/l2.c): each lease's port of
  * the bridge pinned to its MAC and addresses, and a port of the network
@@ -162,7 +167,29 @@ struct sync {
 	const char *table;
 	int family; /* of the table being made */
 	unsigned leases;
+	uint32_t ct_limit; /* 0: none */
 };
+
+/* The connections the container at ADDR opens from the bridge (its source
+ * address pinned there: net/l2.c), past the limit, dropped. */
+static void rule_ct_limit(const struct sync *s, uint32_t addr)
+{
+	uint8_t from6[16];
+	uint32_t from = htonl(addr);
+	struct nft_rule r;
+
+	if (!s->ct_limit)
+		return;
+	net_addr6(s->c, addr, from6);
+	nft_rule_begin(s->b, &r, s->table, "limit");
+	nft_ifname(r.m, NFT_META_IIFNAME, s->c->name, NFT_CMP_EQ);
+	addr_in(r.m, s->family, true, s->family == NFPROTO_IPV6 ? (void *)from6 : (void *)&from,
+		s->family == NFPROTO_IPV6 ? 128 : 32);
+	nft_ct_any(r.m, NFT_CT_STATE, NF_CT_STATE_BIT(IP_CT_NEW));
+	nft_ct_count_over(r.m, s->ct_limit);
+	nft_verdict(r.m, NF_DROP);
+	nft_rule_end(s->b, &r);
+}
 
 /* Published port P of the container at ADDR: its DNAT rule in CHAIN. In
  * IPv6 only a port of every address (there is no HOST_IP of that family),
@@ -236,6 +263,7 @@ static int lease_rules(const struct net_lease *l, void *arg)
 {
 	struct sync *s = arg;
 
+	rule_ct_limit(s, l->addr);
 	for (unsigned i = 0; i < l->nports; i++) {
 		rule_dnat(s, "prerouting", l->addr, &l->ports[i]);
 		rule_dnat(s, "output", l->addr, &l->ports[i]);
@@ -254,6 +282,7 @@ static void table_whole(struct sync *s)
 {
 	nft_table(s->b, NFT_MSG_NEWTABLE, s->table);
 	nft_chain(s->b, s->table, "raw", "filter", NF_INET_PRE_ROUTING, -300, -1);
+	nft_chain(s->b, s->table, "limit", "filter", NF_INET_PRE_ROUTING, -150, -1);
 	nft_chain(s->b, s->table, "prerouting", "nat", NF_INET_PRE_ROUTING, -100, -1);
 	nft_chain(s->b, s->table, "output", "nat", NF_INET_LOCAL_OUT, -100, -1);
 	nft_chain(s->b, s->table, "postrouting", "nat", NF_INET_POST_ROUTING, 100, -1);
@@ -308,7 +337,8 @@ static int forwarding(const struct net_cfg *c, bool on, struct cl_err *e)
 int net_nat_sync(const struct net_cfg *c, int dfd, struct cl_err *e)
 {
 	char table[32];
-	struct sync s = {.b = nft_batch_new(NFPROTO_IPV4), .c = c, .table = table};
+	struct sync s = {
+	    .b = nft_batch_new(NFPROTO_IPV4), .c = c, .table = table, .ct_limit = net_ct_limit()};
 	int r = -1;
 
 	snprintf(table, sizeof(table), "wisp-%s", c->name);

@@ -170,6 +170,8 @@ void nft_payload(struct nl_msg *m, int base, int offset, int len);
 void nft_meta(struct nl_msg *m, int key);
 void nft_fib_daddr_type(struct nl_msg *m);
 void nft_ct(struct nl_msg *m, int key);
+/* ct count over LIMIT: the connections this rule has seen (this one too), while they live */
+void nft_ct_count_over(struct nl_msg *m, uint32_t limit);
 void nft_cmp(struct nl_msg *m, int op, const void *v, int len);
 void nft_mask(struct nl_msg *m, const void *mask, int len);
 void nft_range(struct nl_msg *m, int op, const void *from, const void *to, int len);
@@ -209,6 +211,9 @@ int net_l2_guard(const struct net_cfg *c, struct cl_err *e);
 
 /* net/ct.c: the host's conntrack entries to or from ADDR (and its ULA) deleted. */
 int net_ct_forget(const struct net_cfg *c, uint32_t addr, struct cl_err *e);
+/* The connections a container may open in each family: a quarter of the
+ * host's conntrack table (0: no limit, the table's size unknown or unlimited). */
+uint32_t net_ct_limit(void);
 
 /* net/hosts.c: HOSTS_ROOT/NAME, localhost and "ADDRESS ID" of each lease:
  * the containers' /etc/hosts. net_hosts_path makes it if missing (for a

@@ -234,6 +234,13 @@ void nft_ct(struct nl_msg *m, int key)
 	expr(m, "ct", PAIRS(NFTA_CT_DREG, NFT_REG_1, NFTA_CT_KEY, key), 0, NULL, 0);
 }
 
+void nft_ct_count_over(struct nl_msg *m, uint32_t limit)
+{
+	expr(m, "connlimit",
+	     PAIRS(NFTA_CONNLIMIT_COUNT, (int)limit, NFTA_CONNLIMIT_FLAGS, NFT_CONNLIMIT_F_INV), 0,
+	     NULL, 0);
+}
+
 void nft_cmp(struct nl_msg *m, int op, const void *v, int len)
 {
 	expr(m, "cmp", PAIRS(NFTA_CMP_SREG, NFT_REG_1, NFTA_CMP_OP, op), NFTA_CMP_DATA, v, len);

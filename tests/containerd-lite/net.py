@@ -465,6 +465,41 @@ def test_conntrack(ca, cf, cb, outside):
     test_conntrack_stale(outside)
 
 
+# Datagrams from N sockets of their own to HOST:PORT: N flows.
+FLOWS = r"""
+import socket, sys
+for _ in range(int(sys.argv[3])):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.sendto(b"flow", (sys.argv[1], int(sys.argv[2])))
+    s.close()
+"""
+
+
+def test_ct_limit(cl_, outside):
+    """A container opens at most a quarter of the host's conntrack table
+    (nf_conntrack_max, a file bound over it here: 400): of 300 flows to the
+    outside, 100 are tracked (and sent); the table is the host's own
+    connections' too, so one container could fill it with flows it keeps
+    alive (TCP to a server of its own: assured, never evicted)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".ctmax") as f:
+        f.write("400\n")
+        f.flush()
+        subprocess.run(["mount", "--bind", f.name, "/proc/sys/net/netfilter/nf_conntrack_max"],
+                       check=True)
+        try:
+            r = cl("attach", "--netns", "/proc/%d/ns/net" % cl_.pid, "climit")
+        finally:
+            subprocess.run(["umount", "/proc/sys/net/netfilter/nf_conntrack_max"])
+    addr = r.stdout.split("/")[0]
+    sent = inside(cl_, sys.executable, "-c", FLOWS, "192.0.2.1", "9", "300")
+    n = len(flows_of(addr))
+    check("a container's 300 flows to the outside take 100 conntrack entries of the host (a "
+          "quarter of nf_conntrack_max)", r.returncode == 0 and sent.returncode == 0 and n == 100,
+          (r.stderr, sent.stderr, n))
+    r = cl("detach", "climit")
+    check("its detach takes them", r.returncode == 0 and flows_of(addr) == [], r.stderr)
+
+
 def test_conntrack_stale(outside):
     """A container that died without its detach left its flows; the next
     attach that takes its address (the only one of a /30) deletes them."""
@@ -1251,8 +1286,8 @@ def test_churn(c3):
                 inside(p, BUSYBOX, "ping", "-6", "-c", "1", "-W", "2", "2001:db8::1")
             if r.returncode != 0:
                 bad = ("attach", i, r.stderr)
-            elif i == 0 and len(nft_rules("ip wisp-wisp0")) != len(before[2]) + 2:
-                bad = ("the port's two rules", nft_rules("ip wisp-wisp0"))
+            elif i == 0 and len(nft_rules("ip wisp-wisp0")) != len(before[2]) + 3:
+                bad = ("the port's two rules and the connection limit", nft_rules("ip wisp-wisp0"))
             r = cl("detach", "churn")
             if r.returncode != 0:
                 bad = ("detach", i, r.stderr)
@@ -1374,7 +1409,7 @@ def inner():
     subprocess.run(["nsenter", "-t", str(outside.pid), "-n", "ip", "addr", "add", "2001:db8::1/64",
                     "dev", "up0p", "nodad"], check=True)
     subprocess.run(["ip", "-6", "route", "add", "default", "via", "2001:db8::1"], check=True)
-    ps = [holder() for _ in range(15)] + [outside]
+    ps = [holder() for _ in range(16)] + [outside]
     try:
         test_attach(ps[0], ps[1], 1400)
         test_ipv6(ps[0], ps[1], outside)
@@ -1389,6 +1424,7 @@ def inner():
         test_metadata(ps[2], outside)
         test_metadata_moved(ps[2], outside)
         test_conntrack(ps[7], ps[8], ps[9], outside)
+        test_ct_limit(ps[15], outside)
         test_networks(ps[5], ps[2], ps[14], outside)
         test_firewall(ps[5], ps[2], ps[14], outside)
         test_bandwidth(ps[10], ps[11], ps[12], ps[13])
