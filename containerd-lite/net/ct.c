@@ -19,7 +19,7 @@
  * evicted, and a container's TCP connections to a server of its own are
  * assured, so one container could keep the host's SSH, its pulls and its
  * metadata service's connections from being made. Each container may open
- * a quarter of the table in each family (nat.c's limit chain).
+ * a quarter of the table in each family (nat.c's ctlimit chain).
  */
 #include "net.h"
 

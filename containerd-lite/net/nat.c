@@ -13,8 +13,8 @@
  *     iifname "wisp0" ip daddr 169.254.169.254 drop    (ip6: fd00:ec2::254, fd20:ce::254)
  *     iifname "wisp0" ip daddr 168.63.129.16 th dport != 53 drop
  *     (and where wisp.imds=/wisp.wireserver= move them: net/imds.c) }
- *   chain limit       { type filter hook prerouting priority -150
- *     iifname "wisp0" ip saddr 10.88.0.2 ct state new ct count over 1024 drop }
+ *   chain ctlimit     { type filter hook prerouting priority -150
+ *     iifname "wisp0" ether saddr 02:42:0a:58:00:02 ct state new ct count over 1024 drop }
  *                                     (one per lease; 1024: net_ct_limit, net/ct.c)
  *   chain prerouting  { type nat hook prerouting priority -100
  *     [ip daddr HOST_IP | fib daddr type local] meta l4proto tcp th dport 8080
@@ -170,21 +170,21 @@ struct sync {
 	uint32_t ct_limit; /* 0: none */
 };
 
-/* The connections the container at ADDR opens from the bridge (its source
- * address pinned there: net/l2.c), past the limit, dropped. */
+/* The connections the container at ADDR opens from the bridge, past the
+ * limit, dropped. Known by its MAC, which the bridge table pins to its port
+ * (net/l2.c): so its IPv6 link-local address counts with its ULA. */
 static void rule_ct_limit(const struct sync *s, uint32_t addr)
 {
-	uint8_t from6[16];
-	uint32_t from = htonl(addr);
+	uint8_t mac[6];
 	struct nft_rule r;
 
 	if (!s->ct_limit)
 		return;
-	net_addr6(s->c, addr, from6);
-	nft_rule_begin(s->b, &r, s->table, "limit");
+	net_mac(addr, mac);
+	nft_rule_begin(s->b, &r, s->table, "ctlimit");
 	nft_ifname(r.m, NFT_META_IIFNAME, s->c->name, NFT_CMP_EQ);
-	addr_in(r.m, s->family, true, s->family == NFPROTO_IPV6 ? (void *)from6 : (void *)&from,
-		s->family == NFPROTO_IPV6 ? 128 : 32);
+	nft_payload(r.m, NFT_PAYLOAD_LL_HEADER, 6, 6);
+	nft_cmp(r.m, NFT_CMP_EQ, mac, 6);
 	nft_ct_any(r.m, NFT_CT_STATE, NF_CT_STATE_BIT(IP_CT_NEW));
 	nft_ct_count_over(r.m, s->ct_limit);
 	nft_verdict(r.m, NF_DROP);
@@ -282,7 +282,7 @@ static void table_whole(struct sync *s)
 {
 	nft_table(s->b, NFT_MSG_NEWTABLE, s->table);
 	nft_chain(s->b, s->table, "raw", "filter", NF_INET_PRE_ROUTING, -300, -1);
-	nft_chain(s->b, s->table, "limit", "filter", NF_INET_PRE_ROUTING, -150, -1);
+	nft_chain(s->b, s->table, "ctlimit", "filter", NF_INET_PRE_ROUTING, -150, -1);
 	nft_chain(s->b, s->table, "prerouting", "nat", NF_INET_PRE_ROUTING, -100, -1);
 	nft_chain(s->b, s->table, "output", "nat", NF_INET_LOCAL_OUT, -100, -1);
 	nft_chain(s->b, s->table, "postrouting", "nat", NF_INET_POST_ROUTING, 100, -1);

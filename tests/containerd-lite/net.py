@@ -469,7 +469,7 @@ def test_conntrack(ca, cf, cb, outside):
 FLOWS = r"""
 import socket, sys
 for _ in range(int(sys.argv[3])):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = socket.socket(socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET, socket.SOCK_DGRAM)
     s.sendto(b"flow", (sys.argv[1], int(sys.argv[2])))
     s.close()
 """
@@ -496,6 +496,17 @@ def test_ct_limit(cl_, outside):
     check("a container's 300 flows to the outside take 100 conntrack entries of the host (a "
           "quarter of nf_conntrack_max)", r.returncode == 0 and sent.returncode == 0 and n == 100,
           (r.stderr, sent.stderr, n))
+    lla = sh("ip", "-o", "-6", "addr", "show", "dev", "wisp0", "scope", "link").stdout.split()[3].split("/")[0]
+    deadline = time.monotonic() + 10  # its link-local address is tentative for a second
+    while "tentative" in inside(cl_, "ip", "-6", "addr", "show", "dev", "eth0").stdout and \
+            time.monotonic() < deadline:
+        time.sleep(0.05)
+    own = inside(cl_, "ip", "-o", "-6", "addr", "show", "dev", "eth0", "scope", "link").stdout.split()[3]
+    sent = inside(cl_, sys.executable, "-c", FLOWS, lla + "%eth0", "9", "300")
+    n = len(flows_of(ipaddress.ip_address(own.split("/")[0]).exploded))  # as the kernel prints it
+    check("and of 300 from its link-local address to the host's, 100 (its MAC's count in IPv6, "
+          "its ULA's too)",
+          sent.returncode == 0 and n == 100, (sent.stderr, n))
     r = cl("detach", "climit")
     check("its detach takes them", r.returncode == 0 and flows_of(addr) == [], r.stderr)
 
