@@ -9,8 +9,10 @@
  * other descriptor first; both stay non-dumpable until B's execve. */
 #include "cl-private.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -65,6 +67,31 @@ static int status_code(int status)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+/*
+ * A (and so B) without the caller's controlling terminal. B stays in the
+ * caller's process group, so that ^C and a kill of the group reach it, but
+ * a process holding its session's controlling terminal may type into it
+ * (TIOCSTI needs nothing more, nor does opening /dev/tty), and B runs the
+ * image's code: `exec web ls` typed by root in a shell would have let the
+ * image's ls type commands into that shell. runc's exec leaves it by
+ * setsid(); TIOCNOTTY drops the terminal of this process alone (A leads no
+ * session) and keeps the group.
+ */
+static int drop_ctty(struct cl_err *e)
+{
+	int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0; /* ENXIO: it has none */
+	if (ioctl(fd, TIOCNOTTY) < 0) {
+		cl_error(e, errno, "exec: leave the caller's terminal");
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
 static __attribute__((noreturn)) void run_a(const struct cl_spec *s, const struct cl_state *st,
 					    int pidfd, void *sc, int sock, int console, bool detach)
 {
@@ -75,7 +102,7 @@ static __attribute__((noreturn)) void run_a(const struct cl_spec *s, const struc
 	/* nothing of the runtime's (nor of our caller's) enters the container;
 	 * its score as the container's, not its caller's (init's -999), set
 	 * while A still may (before its user namespace), for B to inherit */
-	if (cl_close_fds_except((int[]){sock, console, pidfd}, 3, &e) < 0 ||
+	if (drop_ctty(&e) < 0 || cl_close_fds_except((int[]){sock, console, pidfd}, 3, &e) < 0 ||
 	    (s->has_oom_score_adj && cl_oom_score_adj_write(getpid(), s->oom_score_adj, &e) < 0) ||
 	    cl_cgroup_enter(st->cgroup, getpid(), &e) < 0 || cl_ns_join_pid(s, st, pidfd, &e) < 0) {
 		send_exec_msg(sock, 1, 0, &e);

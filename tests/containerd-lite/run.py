@@ -12,6 +12,7 @@ Prints ok/FAIL per check; exits 1 on any failure.
 """
 import copy
 import errno
+import fcntl
 import json
 import os
 import re
@@ -20,6 +21,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import termios
 import time
 
 sys.path.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "system"))
@@ -901,6 +903,58 @@ def test_exec_tty(rts, top, base):
     check("exec --tty without --console-socket: error (255)", r.returncode == 255 and r.stderr.strip() ==
           "containerd-lite: exec: a terminal needs --console-socket", (r.returncode, r.stderr.strip()))
     cl("delete", "--force", "ex-tty")
+
+
+CTTYPROBE = "echo tty_nr $(cut -d' ' -f7 /proc/self/stat) >&2"
+
+
+def under_terminal(rt, *args):
+    """rt's command as typed in a login shell: a session whose controlling
+    terminal is a new pty, which is its stdin and stdout; its stderr."""
+    m, s = os.openpty()
+
+    def take_ctty():
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    try:
+        return subprocess.run([rt.exe, "--root", rt.root, *args], stdin=s, stdout=s, stderr=subprocess.PIPE,
+                              text=True, start_new_session=True, preexec_fn=take_ctty, timeout=60)
+    finally:
+        os.close(s)
+        os.close(m)
+
+
+def test_caller_ctty(rts, top, base):
+    """A process exec'd (or run) from root's shell, without --tty, has the
+    shell's terminal as stdio but not as its controlling terminal: with it,
+    TIOCSTI (no capability needed for one's own controlling terminal) or
+    /dev/tty would let the image's program type commands into root's
+    shell. tty_nr (/proc/PID/stat) is the kernel's record of it; runc's
+    exec and run are in a session of their own (setsid)."""
+    c = copy.deepcopy(base)
+    c["process"]["args"] = ["sleep", "30"]
+    b = make_bundle(top, "ctty", c)
+    c = copy.deepcopy(base)
+    c["process"]["args"] = ["sh", "-c", CTTYPROBE]
+    brun = make_bundle(top, "ctty-run", c)
+    seen = {}
+    for rt in rts:
+        r = rt("run", "--detach", "--bundle", b, "ctty")
+        check(f"caller's terminal: {rt.name} run --detach", r.returncode == 0, r.stderr.strip())
+        got = {}
+        r = under_terminal(rt, "exec", "ctty", "sh", "-c", CTTYPROBE)
+        got["exec"] = (r.returncode, r.stderr.strip())
+        r = under_terminal(rt, "run", "--bundle", brun, "ctty-run")
+        got["run"] = (r.returncode, r.stderr.strip())
+        rt("delete", "--force", "ctty")
+        rt("delete", "--force", "ctty-run")
+        seen[rt.name] = got
+    for what in ("exec", "run"):
+        check(f"caller's terminal: {what} from a shell: not the process's controlling terminal",
+              seen["containerd-lite"][what] == (0, "tty_nr 0"), seen["containerd-lite"][what])
+    if "runc" in seen:
+        check("caller's terminal: as runc's", seen["containerd-lite"] == seen["runc"],
+              f"ours {seen['containerd-lite']!r}, runc {seen['runc']!r}")
 
 
 # --- idmapped mounts ----------------------------------------------------------------
@@ -1952,6 +2006,7 @@ def inner():
         test_exec(rts, top, base)
         test_terminal(rts, top, base)
         test_exec_tty(rts, top, base)
+        test_caller_ctty(rts, top, base)
         test_idmap(top, base)
         test_ns_join(rts, top, base)
         test_userns_join(rts, top, base)
