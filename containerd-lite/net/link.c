@@ -228,6 +228,29 @@ int net_ifindex(struct nl_sock *sk, const char *name)
 	return i;
 }
 
+/* The bridge made with a MAC of its own, the gateway's (net_mac), as docker
+ * sets its bridge's: otherwise the kernel gives it its lowest port's, which
+ * changes as containers come and go, and the bridge table (l2.c) could not
+ * name the host's link-local address on it. A libnl error code. */
+static int bridge_add(struct nl_sock *sk, struct rtnl_link *br, const struct net_cfg *c,
+		      unsigned mtu)
+{
+	uint8_t mac[6];
+	struct nl_addr *lladdr;
+	int r;
+
+	net_mac(net_gateway(c), mac);
+	if (!(lladdr = nl_addr_build(AF_LLC, mac, sizeof(mac))))
+		return -NLE_NOMEM;
+	rtnl_link_set_addr(br, lladdr);
+	nl_addr_put(lladdr);
+	rtnl_link_set_name(br, c->name);
+	rtnl_link_set_mtu(br, mtu);
+	rtnl_link_set_group(br, NET_BRIDGE_GROUP);
+	r = rtnl_link_add(sk, br, NLM_F_CREATE | NLM_F_EXCL);
+	return r;
+}
+
 int net_bridge_up(const struct net_cfg *c, unsigned mtu, struct cl_err *e)
 {
 	struct nl_sock *sk = net_nl_open(e);
@@ -237,18 +260,17 @@ int net_bridge_up(const struct net_cfg *c, unsigned mtu, struct cl_err *e)
 	if (!sk)
 		return -1;
 	if (!net_ifindex(sk, c->name) && (br = rtnl_link_bridge_alloc())) {
-		rtnl_link_set_name(br, c->name);
-		rtnl_link_set_mtu(br, mtu);
-		rtnl_link_set_group(br, NET_BRIDGE_GROUP);
-		r = rtnl_link_add(sk, br, NLM_F_CREATE | NLM_F_EXCL);
+		r = bridge_add(sk, br, c, mtu);
 		rtnl_link_put(br);
 	}
 	if (r < 0 && r != -NLE_EXIST)
 		r = cl_error(e, 0, "bridge %s: %s", c->name, nl_geterror(r));
 	else if (!(idx = net_ifindex(sk, c->name)))
 		r = cl_error(e, ENODEV, "bridge %s: not there after its creation", c->name);
-	/* the host forwards (and so ignores them) only once the first container is there */
+	/* the host forwards (and so ignores them) only once the first container is there;
+	 * its link-local address the EUI-64 of its MAC, which the bridge table lets through */
 	else if ((r = no_ra(c->name, e)) == 0 &&
+		 (r = conf6(c->name, "addr_gen_mode", "0", e)) == 0 &&
 		 (r = add_addrs(sk, idx, c, net_gateway(c), e)) == 0)
 		r = link_up(sk, c->name, NULL, 0, e);
 	nl_socket_free(sk);

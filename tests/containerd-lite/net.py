@@ -821,14 +821,19 @@ def test_neigh_flood(c1):
     kernel's, shared by every interface: 1024 at most, gc_thresh3), and a
     stream of them would leave no room for the host's own gateway."""
     r = inside(c1, sys.executable, "-c", VIA_HOST, mac_of("wisp0"), "4,10.88.0.2,10.88.77.,64",
-               "6,fd88:a58:0:10::2,fd88:a58:0:10::77:,64")
+               "6,fd88:a58:0:10::2,fd88:a58:0:10::77:,64", "6,fe80::42:aff:fe58:2,fe80::77:,64")
     # the host has routed or dropped each within its send (netif_rx runs its softirq)
     got = [ln for ln in sh("ip", "neigh", "show", "dev", "wisp0").stdout.splitlines()
-           if ln.startswith(("10.88.77.", "fd88:a58:0:10::77:"))]
-    check("c1's datagrams through the host to 128 unleased addresses of its subnets make no "
-          "neighbour entry on the host", r.returncode == 0 and got == [], (r.stderr, len(got), got[:4]))
+           if ln.startswith(("10.88.77.", "fd88:a58:0:10::77:", "fe80::77:"))]
+    check("c1's datagrams through the host to 192 unleased addresses of its subnets and of "
+          "fe80::/64 make no neighbour entry on the host", r.returncode == 0 and got == [],
+          (r.stderr, len(got), got[:4]))
     r = inside(c1, BUSYBOX, "ping", "-c", "1", "-W", "5", "10.88.0.3")
     check("c1 still reaches c2", r.returncode == 0, r.stdout + r.stderr)
+    # the host's own link-local address on the bridge: the EUI-64 of the gateway's MAC
+    check("the bridge's MAC is the gateway's", mac_of("wisp0") == "02:42:0a:58:00:01", mac_of("wisp0"))
+    r = inside(c1, BUSYBOX, "ping", "-c", "1", "-W", "5", "fe80::42:aff:fe58:1%eth0")
+    check("c1 still reaches the host's link-local address", r.returncode == 0, r.stdout + r.stderr)
 
 
 def test_l2_lla(c1):
