@@ -102,6 +102,11 @@ void net_mac(uint32_t addr, uint8_t mac[6])
 		mac[2 + i] = (uint8_t)(addr >> (24 - 8 * i));
 }
 
+void net_bridge_mac(const struct net_cfg *c, uint8_t mac[6])
+{
+	net_mac(net_gateway(c), mac);
+}
+
 /* fe80::/64 and the MAC's modified EUI-64 (RFC 4291 appendix A) */
 void net_addr_ll(const uint8_t mac[6], uint8_t out[16])
 {
@@ -358,17 +363,15 @@ static void rules_via_host(const struct l2 *s)
 	const struct net_cfg *c = s->c;
 	uint32_t net = htonl(c->net), gw = htonl(net_gateway(c));
 	uint32_t mask = htonl(c->prefix ? ~0u << (32 - c->prefix) : 0);
-	uint8_t mask6[16] = {0}, gw6[16];
-
 	static const uint8_t ll_net[16] = {0xfe, 0x80}, ll_mask[16] = {0xff, 0xc0};
-	uint8_t mac[6], ll_gw[16];
+	uint8_t mask6[16] = {0}, gw6[16], mac[6], ll_gw[16];
 
 	nft_chain(s->b, s->table, "input", "filter", BR_LOCAL_IN, BR_PRI_FILTER, -1);
 	rule_via_host(s, ETHERTYPE_IP, 16, &net, &mask, &gw, 4);
 	/* fe80::/10 is on every link: the host routes a link-local address that is
 	 * not its own back onto the bridge as well. Its own is the bridge's EUI-64
 	 * (link.c gives the bridge the gateway's MAC and addr_gen_mode 0). */
-	net_mac(net_gateway(c), mac);
+	net_bridge_mac(c, mac);
 	net_addr_ll(mac, ll_gw);
 	rule_via_host(s, ETHERTYPE_IPV6, 24, ll_net, ll_mask, ll_gw, 16);
 	if (!c->v6)

@@ -228,7 +228,7 @@ int net_ifindex(struct nl_sock *sk, const char *name)
 	return i;
 }
 
-/* The bridge made with a MAC of its own, the gateway's (net_mac), as docker
+/* The bridge made with a MAC of its own, the gateway's (net_bridge_mac), as docker
  * sets its bridge's: otherwise the kernel gives it its lowest port's, which
  * changes as containers come and go, and the bridge table (l2.c) could not
  * name the host's link-local address on it. A libnl error code. */
@@ -237,9 +237,8 @@ static int bridge_add(struct nl_sock *sk, struct rtnl_link *br, const struct net
 {
 	uint8_t mac[6];
 	struct nl_addr *lladdr;
-	int r;
 
-	net_mac(net_gateway(c), mac);
+	net_bridge_mac(c, mac);
 	if (!(lladdr = nl_addr_build(AF_LLC, mac, sizeof(mac))))
 		return -NLE_NOMEM;
 	rtnl_link_set_addr(br, lladdr);
@@ -247,8 +246,7 @@ static int bridge_add(struct nl_sock *sk, struct rtnl_link *br, const struct net
 	rtnl_link_set_name(br, c->name);
 	rtnl_link_set_mtu(br, mtu);
 	rtnl_link_set_group(br, NET_BRIDGE_GROUP);
-	r = rtnl_link_add(sk, br, NLM_F_CREATE | NLM_F_EXCL);
-	return r;
+	return rtnl_link_add(sk, br, NLM_F_CREATE | NLM_F_EXCL);
 }
 
 int net_bridge_up(const struct net_cfg *c, unsigned mtu, struct cl_err *e)

@@ -203,6 +203,8 @@ int net_nat_sync(const struct net_cfg *c, int dfd, struct cl_err *e);
  * the link-local address the kernel makes of a MAC (EUI-64); the interface
  * group of the network's host ends, which the table's last rule names. */
 void net_mac(uint32_t addr, uint8_t mac[6]);
+/* The bridge's own MAC, the gateway's (link.c sets it; the table names its EUI-64). */
+void net_bridge_mac(const struct net_cfg *c, uint8_t mac[6]);
 void net_addr_ll(const uint8_t mac[6], uint8_t out[16]);
 uint32_t net_port_group(const struct net_cfg *c);
 int net_l2_table(struct nft_batch *b, const struct net_cfg *c, const char *table, int dfd);
